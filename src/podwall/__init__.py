@@ -1,0 +1,3 @@
+"""podwall: Kubernetes NetworkPolicy, implemented for real."""
+
+__version__ = "0.1.0"

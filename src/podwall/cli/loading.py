@@ -1,0 +1,62 @@
+"""Manifests to a validated snapshot for the commands, or every error at once.
+
+Nothing is evaluated when any NetworkPolicy is invalid: the command exits 2 after listing all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from podwall.manifests.reader import Loaded, LoadError, field_line, load_paths
+from podwall.model.convert import Conversion, RawObject, cluster
+from podwall.model.validation import FieldError, validate_network_policy
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvalidObject:
+    obj: RawObject
+    errors: tuple[FieldError, ...]
+
+
+class InvalidManifests(Exception):
+    """One or more objects failed validation; `lines` holds one message per error."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def load(paths: Sequence[str]) -> Conversion:
+    """Read, validate and convert; raises LoadError or InvalidManifests."""
+    loaded = load_paths(paths)
+    invalid = _validate(loaded.objects)
+    if invalid:
+        raise InvalidManifests(_render(loaded, invalid))
+    return cluster(loaded.objects)
+
+
+def _validate(objects: list[RawObject]) -> list[InvalidObject]:
+    out = []
+    for obj in objects:
+        if obj.kind != "NetworkPolicy":
+            continue
+        errors = validate_network_policy(obj.body)
+        if errors:
+            out.append(InvalidObject(obj=obj, errors=tuple(errors)))
+    return out
+
+
+def _render(loaded: Loaded, invalid: list[InvalidObject]) -> list[str]:
+    lines = []
+    for item in invalid:
+        src = item.obj.source
+        text = loaded.texts.get(src.file, "")
+        for error in item.errors:
+            line = field_line(text, src.document, error.path) or src.line
+            where = f"{src.file}:{line}" if line else src.file
+            lines.append(f"{where}: {item.obj.describe()}: {error.render()}")
+    return lines
+
+
+__all__ = ["InvalidManifests", "LoadError", "load"]

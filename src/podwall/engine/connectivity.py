@@ -1,0 +1,140 @@
+"""The full connectivity map of a snapshot, computed over identities and port atoms.
+
+Sets of identities are int bitsets and sets of ports are int bitmasks over `Atoms`, so the
+cost follows the number of identities and rules, not pods squared. `decide()` is the
+definition; a property test holds this map to it on every pair, port and protocol.
+
+Pure: no I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from podwall.engine.atoms import Atoms
+from podwall.engine.identities import Identities, Identity, block_of, group
+from podwall.engine.rulesets import RuleSet, compile_rules
+from podwall.model.cluster import Cluster, Pod
+from podwall.model.ports import PortSet, Protocol
+
+# A contribution: the sources (or, for egress, the senders) it covers, and the atoms it opens.
+Contribution = tuple[int, int]
+
+
+@dataclass(kw_only=True)
+class ConnectivityMap:
+    """For each destination identity, the partition of source identities by allowed atoms."""
+
+    identities: Identities
+    atoms: Atoms
+    per_dst: list[list[Contribution]] = field(default_factory=list)
+
+    @property
+    def pods(self) -> tuple[Pod, ...]:
+        return self.identities.pods
+
+    def atom_mask(self, src: int, dst: int) -> int:
+        """Allowed atoms from pod `src` to pod `dst` (indices into `pods`)."""
+        if src == dst:
+            return self.atoms.all_mask
+        s = self.identities.of_pod[src]
+        for bits, mask in self.per_dst[self.identities.of_pod[dst]]:
+            if bits >> s & 1:
+                return mask
+        return 0
+
+    def ports(self, src: int, dst: int) -> PortSet:
+        return self.atoms.port_set(self.atom_mask(src, dst))
+
+    def allowed(self, src: int, dst: int, port: int, protocol: Protocol) -> bool:
+        return bool(self.atom_mask(src, dst) & self.atoms.port_mask(protocol, port))
+
+    def sources_on(self, dst_identity: int, atom: int) -> int:
+        """Identities allowed to reach `dst_identity` on atom bitmask `atom`."""
+        out = 0
+        for bits, mask in self.per_dst[dst_identity]:
+            if mask & atom:
+                out |= bits
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        entries: dict[tuple[int, int], list[int]] = {}
+        for dst, contributions in enumerate(self.per_dst):
+            for bits, mask in contributions:
+                entries.setdefault((bits, mask), []).append(dst)
+        connections = []
+        for (bits, mask), dsts in entries.items():
+            ports = self.atoms.port_set(mask)
+            connections.append(
+                {
+                    "from": _indices(bits),
+                    "to": dsts,
+                    "ports": {p.value: [list(r) for r in rs] for p, rs in ports.ranges},
+                    "text": ports.render(),
+                }
+            )
+        return {
+            "pods": [p.key for p in self.pods],
+            "groups": [list(i.pods) for i in self.identities.items],
+            "connections": connections,
+            "self": "every pod can reach itself on every port",
+        }
+
+
+def _indices(bits: int) -> list[int]:
+    text = bin(bits)[:1:-1]
+    return [i for i, c in enumerate(text) if c == "1"]
+
+
+def connectivity(cluster: Cluster) -> ConnectivityMap:
+    identities = group(cluster)
+    rules = compile_rules(cluster, identities)
+    cmap = ConnectivityMap(identities=identities, atoms=rules.atoms)
+    base = _refine([(rules.all_bits, 0)], [(rules.not_egress_isolated, rules.atoms.all_mask)])
+    base = _refine(base, rules.egress_to_all)
+    for dst in identities.items:
+        cmap.per_dst.append(_destination(rules, base, dst))
+    return cmap
+
+
+def _destination(rules: RuleSet, base: list[Contribution], dst: Identity) -> list[Contribution]:
+    """Partition the sources of `dst` by allowed atoms: ingress of `dst` AND egress of each."""
+    egress = rules.egress_to[dst.index]
+    ingress = rules.ingress_of[dst.index]
+    if ingress is None:  # not isolated for ingress: every source, every port
+        ingress = [(rules.all_bits, rules.atoms.all_mask)]
+    parts = _refine(base, egress)
+    result: dict[int, int] = {}
+    for bits, egress_mask in parts:
+        for sub_bits, ingress_mask in _split(bits, ingress):
+            mask = egress_mask & ingress_mask
+            if mask:
+                result[mask] = result.get(mask, 0) | sub_bits
+    return [(bits, mask) for mask, bits in result.items()]
+
+
+def _refine(parts: list[Contribution], contributions: list[Contribution]) -> list[Contribution]:
+    """Split `parts` (bits, mask) so each part is inside or outside every contribution's bits,
+    OR-ing the contribution's mask into the parts inside it."""
+    for bits, mask in contributions:
+        out: list[Contribution] = []
+        for part_bits, part_mask in parts:
+            inside = part_bits & bits
+            if inside:
+                out.append((inside, part_mask | mask))
+                outside = part_bits & ~bits
+                if outside:
+                    out.append((outside, part_mask))
+            else:
+                out.append((part_bits, part_mask))
+        parts = out
+    return parts
+
+
+def _split(bits: int, contributions: list[Contribution]) -> Iterator[Contribution]:
+    yield from _refine([(bits, 0)], contributions)
+
+
+__all__ = ["ConnectivityMap", "block_of", "connectivity"]

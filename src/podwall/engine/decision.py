@@ -1,0 +1,94 @@
+"""The verdict on one connection and every reason behind it.
+
+The CLI, the editor and test failures all render this one object. Pure: no I/O here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from podwall.engine.endpoints import Endpoint, Traffic
+from podwall.model.policy import Direction, NetworkPolicy, Peer
+
+
+class Status(StrEnum):
+    """How one direction was decided; the first four allow without consulting any rule."""
+
+    OUTSIDE = "outside"  # the endpoint is not a pod: no NetworkPolicy governs its side
+    HOST_NETWORK = "host-network"  # host-network pods are not subject to NetworkPolicy
+    SELF = "self"  # a pod talking to itself is never restricted
+    NOT_ISOLATED = "not-isolated"  # no policy selects the pod for this direction
+    ALLOWED = "allowed"  # isolated, and some rule admitted the connection
+    DENIED = "denied"  # isolated, and no rule admitted it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeerCheck:
+    index: int
+    peer: Peer
+    matched: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleCheck:
+    """One rule: both its ports and one of its peers (or its empty peer list) must match."""
+
+    index: int
+    ports_matched: bool
+    ports_reason: str
+    peers: tuple[PeerCheck, ...]  # empty: the rule has no peers, so every peer matches
+
+    @property
+    def peers_matched(self) -> bool:
+        return not self.peers or any(p.matched for p in self.peers)
+
+    @property
+    def matched(self) -> bool:
+        return self.ports_matched and self.peers_matched
+
+    @property
+    def admitting_peer(self) -> PeerCheck | None:
+        return next((p for p in self.peers if p.matched), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyCheck:
+    policy: NetworkPolicy
+    rules: tuple[RuleCheck, ...]  # empty: the policy has no rules here, so it denies by default
+
+    @property
+    def allowed(self) -> bool:
+        return any(r.matched for r in self.rules)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DirectionVerdict:
+    """The verdict of one side: the source's egress or the destination's ingress."""
+
+    direction: Direction
+    subject: Endpoint
+    status: Status
+    policies: tuple[PolicyCheck, ...] = ()  # the isolating policies, when isolated
+
+    @property
+    def allowed(self) -> bool:
+        return self.status is not Status.DENIED
+
+    @property
+    def admitted_by(self) -> tuple[tuple[PolicyCheck, RuleCheck], ...]:
+        return tuple((p, r) for p in self.policies for r in p.rules if r.matched)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    """Allowed only if the source's egress and the destination's ingress both allow it."""
+
+    traffic: Traffic
+    egress: DirectionVerdict
+    ingress: DirectionVerdict
+
+    @property
+    def allowed(self) -> bool:
+        return self.egress.allowed and self.ingress.allowed

@@ -1,0 +1,190 @@
+"""Policies compiled to bitsets over identities and masks over port atoms.
+
+Selector results are computed once per (namespace, selector) and shared, as Cilium's selector
+cache does. Pure: no I/O here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from podwall.engine.atoms import Atoms
+from podwall.engine.identities import Identities, block_of
+from podwall.model.cluster import Cluster
+from podwall.model.labels import LabelSelector
+from podwall.model.policy import NetworkPolicy, Peer, PolicyType, Rule
+from podwall.model.ports import Protocol
+
+Contribution = tuple[int, int]
+
+
+@dataclass(kw_only=True)
+class RuleSet:
+    atoms: Atoms
+    all_bits: int
+    not_egress_isolated: int = 0
+    # Egress rules whose peers are every identity and whose ports do not depend on the
+    # destination: (sender bits, atoms), shared by every destination.
+    egress_to_all: list[Contribution] = field(default_factory=list)
+    egress_to: list[list[Contribution]] = field(default_factory=list)  # per destination
+    ingress_of: list[list[Contribution] | None] = field(default_factory=list)  # None: open
+
+
+class _Selectors:
+    """Identity bitsets for selectors, peers and policies, cached."""
+
+    def __init__(self, cluster: Cluster, identities: Identities) -> None:
+        self.cluster = cluster
+        self.ids = identities
+        self.ns_bits: dict[str, int] = {}
+        for ident in identities.items:
+            if not ident.host_network:
+                self.ns_bits[ident.namespace] = self.ns_bits.get(ident.namespace, 0) | (
+                    1 << ident.index
+                )
+        self._pods: dict[tuple[str, LabelSelector], int] = {}
+        self._nss: dict[LabelSelector, tuple[str, ...]] = {}
+        self._blocks = {block: i for i, block in enumerate(identities.blocks)}
+        self._block_bits: dict[int, int] = {}
+        for ident in identities.items:
+            for b in ident.blocks:
+                self._block_bits[b] = self._block_bits.get(b, 0) | (1 << ident.index)
+
+    def pods(self, namespace: str, selector: LabelSelector) -> int:
+        key = (namespace, selector)
+        if key not in self._pods:
+            bits = 0
+            for i in self.ids.by_namespace.get(namespace, ()):
+                ident = self.ids.items[i]
+                if not ident.host_network and selector.matches(ident.labels):
+                    bits |= 1 << i
+            self._pods[key] = bits
+        return self._pods[key]
+
+    def namespaces(self, selector: LabelSelector) -> tuple[str, ...]:
+        if selector not in self._nss:
+            self._nss[selector] = tuple(
+                ns.name for ns in self.cluster.namespaces.values() if selector.matches(ns.labels)
+            )
+        return self._nss[selector]
+
+    def peer(self, policy: NetworkPolicy, peer: Peer) -> int:
+        if peer.ip_block is not None:
+            return self._block_bits.get(self._blocks[block_of(peer)], 0)
+        if peer.namespace_selector is None:
+            assert peer.pod_selector is not None
+            return self.pods(policy.namespace, peer.pod_selector)
+        bits = 0
+        for ns in self.namespaces(peer.namespace_selector):
+            if peer.pod_selector is None:
+                bits |= self.ns_bits.get(ns, 0)
+            else:
+                bits |= self.pods(ns, peer.pod_selector)
+        return bits
+
+
+def compile_rules(cluster: Cluster, identities: Identities) -> RuleSet:
+    atoms = Atoms(_cuts(cluster, identities))
+    n = len(identities.items)
+    rules = RuleSet(atoms=atoms, all_bits=(1 << n) - 1)
+    rules.egress_to = [[] for _ in range(n)]
+    rules.ingress_of = [None] * n
+    selectors = _Selectors(cluster, identities)
+    egress_isolated = 0
+    for policy in cluster.policies:
+        selected = selectors.pods(policy.namespace, policy.pod_selector)
+        if not selected:
+            continue
+        if PolicyType.INGRESS in policy.policy_types:
+            _add_ingress(rules, selectors, policy, selected)
+        if PolicyType.EGRESS in policy.policy_types:
+            egress_isolated |= selected
+            _add_egress(rules, selectors, policy, selected)
+    rules.not_egress_isolated = rules.all_bits & ~egress_isolated
+    return rules
+
+
+def _cuts(cluster: Cluster, identities: Identities) -> list[tuple[Protocol, int, int]]:
+    cuts: list[tuple[Protocol, int, int]] = []
+    for policy in cluster.policies:
+        for rule in (*policy.ingress, *policy.egress):
+            for port in rule.ports:
+                if isinstance(port.port, int):
+                    end = port.end_port if port.end_port is not None else port.port
+                    cuts.append((port.protocol, port.port, end))
+    for ident in identities.items:
+        cuts += [(proto, number, number) for _, proto, number in ident.named_ports]
+    return cuts
+
+
+def _peer_bits(rules: RuleSet, selectors: _Selectors, policy: NetworkPolicy, rule: Rule) -> int:
+    if not rule.peers:
+        return rules.all_bits
+    bits = 0
+    for peer in rule.peers:
+        bits |= selectors.peer(policy, peer)
+    return bits
+
+
+def _static_mask(atoms: Atoms, rule: Rule) -> tuple[int, tuple[tuple[str, Protocol], ...]]:
+    """The atoms a rule opens whatever the destination, and its named ports."""
+    if not rule.ports:
+        return atoms.all_mask, ()
+    mask = 0
+    named: list[tuple[str, Protocol]] = []
+    for port in rule.ports:
+        if port.port is None:
+            mask |= atoms.protocol_mask(port.protocol)
+        elif isinstance(port.port, str):
+            named.append((port.port, port.protocol))
+        else:
+            end = port.end_port if port.end_port is not None else port.port
+            mask |= atoms.range_mask(port.protocol, port.port, end)
+    return mask, tuple(named)
+
+
+def _mask_for(
+    rules: RuleSet, ids: Identities, dst: int, static: int, named: tuple[tuple[str, Protocol], ...]
+) -> int:
+    mask = static
+    for name, proto in named:
+        number = ids.items[dst].named_port(name, proto)
+        if number is not None:
+            mask |= rules.atoms.port_mask(proto, number)
+    return mask
+
+
+def _each(bits: int) -> list[int]:
+    text = bin(bits)[:1:-1]
+    return [i for i, c in enumerate(text) if c == "1"]
+
+
+def _add_ingress(
+    rules: RuleSet, selectors: _Selectors, policy: NetworkPolicy, selected: int
+) -> None:
+    dsts = _each(selected)
+    for dst in dsts:
+        if rules.ingress_of[dst] is None:
+            rules.ingress_of[dst] = []
+    for rule in policy.ingress:
+        sources = _peer_bits(rules, selectors, policy, rule)
+        static, named = _static_mask(rules.atoms, rule)
+        for dst in dsts:
+            mask = _mask_for(rules, selectors.ids, dst, static, named)
+            entry = rules.ingress_of[dst]
+            if mask and sources and entry is not None:
+                entry.append((sources, mask))
+
+
+def _add_egress(
+    rules: RuleSet, selectors: _Selectors, policy: NetworkPolicy, selected: int
+) -> None:
+    for rule in policy.egress:
+        static, named = _static_mask(rules.atoms, rule)
+        if not rule.peers and not named:
+            rules.egress_to_all.append((selected, static))
+            continue
+        for dst in _each(_peer_bits(rules, selectors, policy, rule)):
+            mask = _mask_for(rules, selectors.ids, dst, static, named)
+            if mask:
+                rules.egress_to[dst].append((selected, mask))

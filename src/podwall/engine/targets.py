@@ -1,0 +1,154 @@
+"""What a user names on the command line: `ns/pod`, `deploy/NAME`, `svc/NAME:PORT`, an IP.
+
+Pure: no I/O here. Errors are `TargetError` with a message that says what to write instead.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from podwall.engine.endpoints import Endpoint
+from podwall.model.cluster import Cluster, Pod, Service, ServicePort
+from podwall.model.ports import Protocol
+
+KIND_ALIASES = {
+    "pod": "Pod", "pods": "Pod", "po": "Pod",
+    "deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
+    "rs": "ReplicaSet", "replicaset": "ReplicaSet", "replicasets": "ReplicaSet",
+    "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
+    "ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
+    "job": "Job", "jobs": "Job",
+    "cj": "CronJob", "cronjob": "CronJob", "cronjobs": "CronJob",
+    "svc": "Service", "service": "Service", "services": "Service",
+}  # fmt: skip
+
+
+class TargetError(ValueError):
+    """A reference that names nothing in the snapshot, or is malformed."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """A resolved reference: the endpoints it stands for and, for a destination, its port."""
+
+    text: str
+    endpoints: tuple[Endpoint, ...]
+    service: Service | None = None
+    service_port: ServicePort | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortSpec:
+    port: int | str | None
+    protocol: Protocol
+
+
+def split_port(text: str) -> tuple[str, PortSpec]:
+    """`backend:8080/udp` -> (`backend`, 8080/UDP); `[::1]:80`; a bare IPv6 address has no port."""
+    protocol = Protocol.TCP
+    name, port = text, None
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        name, port = host, rest[1:] if rest.startswith(":") else None
+    elif text.count(":") == 1:
+        name, port = text.split(":")
+    if port and "/" in port:
+        port, proto = port.split("/", 1)
+        try:
+            protocol = Protocol(proto.upper())
+        except ValueError:
+            raise TargetError(f"{text}: unknown protocol {proto!r}; use TCP, UDP or SCTP") from None
+    if port is None or port == "":
+        return name, PortSpec(port=None, protocol=protocol)
+    return name, PortSpec(port=int(port) if port.isdigit() else port, protocol=protocol)
+
+
+def resolve(cluster: Cluster, text: str, default_namespace: str = "default") -> Target:
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        ip = None
+    if ip is not None:
+        owners = [p for p in cluster.pods if ip in p.ips]
+        endpoint = Endpoint(pod=owners[0], ip=ip) if owners else Endpoint.of_ip(ip)
+        return Target(text=text, endpoints=(endpoint,))
+    namespace, kind, name = _parts(text, default_namespace)
+    if kind == "Service":
+        return _service(cluster, text, namespace, name)
+    if kind == "Pod":
+        pod = cluster.pods_by_key.get(f"{namespace}/{name}")
+        if pod is None:
+            raise TargetError(_missing(cluster, text, "pod", namespace, name))
+        return Target(text=text, endpoints=(Endpoint.of_pod(pod),))
+    return Target(text=text, endpoints=_workload_pods(cluster, text, kind, namespace, name))
+
+
+def _parts(text: str, default_namespace: str) -> tuple[str, str, str]:
+    parts = text.split("/")
+    if len(parts) == 1:
+        return default_namespace, "Pod", parts[0]
+    if len(parts) == 2:
+        if parts[0].lower() in KIND_ALIASES:
+            return default_namespace, KIND_ALIASES[parts[0].lower()], parts[1]
+        return parts[0], "Pod", parts[1]
+    if len(parts) == 3 and parts[1].lower() in KIND_ALIASES:
+        return parts[0], KIND_ALIASES[parts[1].lower()], parts[2]
+    raise TargetError(
+        f"{text}: expected POD, NAMESPACE/POD, KIND/NAME, NAMESPACE/KIND/NAME or an IP address"
+    )
+
+
+def _workload_pods(
+    cluster: Cluster, text: str, kind: str, namespace: str, name: str
+) -> tuple[Endpoint, ...]:
+    for workload in cluster.workloads:
+        if (workload.kind, workload.namespace, workload.name) == (kind, namespace, name):
+            pods = [
+                p
+                for p in cluster.pods
+                if p.namespace == namespace
+                and (p.workload == (kind, name) or workload.selector.matches(p.labels))
+            ]
+            return tuple(Endpoint.of_pod(p) for p in pods)
+    raise TargetError(_missing(cluster, text, kind, namespace, name))
+
+
+def _service(cluster: Cluster, text: str, namespace: str, name: str) -> Target:
+    for svc in cluster.services:
+        if (svc.namespace, svc.name) == (namespace, name):
+            if svc.selector is None:
+                raise TargetError(f"{text}: service {svc.key} has no selector; name its pods")
+            pods = [
+                p
+                for p in cluster.pods
+                if p.namespace == namespace and svc.selector.matches(p.labels)
+            ]
+            return Target(text=text, endpoints=tuple(Endpoint.of_pod(p) for p in pods), service=svc)
+    raise TargetError(_missing(cluster, text, "service", namespace, name))
+
+
+def _missing(cluster: Cluster, text: str, kind: str, namespace: str, name: str) -> str:
+    known = sorted(p.key for p in cluster.pods)[:8]
+    hint = f"; pods here: {', '.join(known)}" if known else "; the manifests hold no pods"
+    return f"{text}: no {kind.lower()} {namespace}/{name} in the manifests{hint}"
+
+
+def service_port(target: Target, spec: PortSpec) -> ServicePort:
+    """The service port `spec` names (number or name); the only one when `spec` has none."""
+    svc = target.service
+    assert svc is not None
+    for sp in svc.ports:
+        if spec.port is None and len(svc.ports) == 1:
+            return sp
+        if spec.port in (sp.port, sp.name) and sp.protocol is spec.protocol:
+            return sp
+    listed = ", ".join(f"{sp.name or '-'} {sp.port}/{sp.protocol}" for sp in svc.ports)
+    raise TargetError(f"{target.text}: service {svc.key} has no port {spec.port}; it has {listed}")
+
+
+def destination_port(pod: Pod, port: int | str, protocol: Protocol) -> int | None:
+    """A port number on `pod`; a name resolves through the pod's container ports."""
+    if isinstance(port, int):
+        return port
+    return pod.named_port(port, protocol)

@@ -1,0 +1,139 @@
+"""The cluster snapshot the engine decides over: namespaces, pods, services, policies.
+
+Pure: no I/O here. A snapshot is immutable; build a new one for every change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from podwall.model.labels import Labels, LabelSelector
+from podwall.model.policy import IPAddress, NetworkPolicy
+from podwall.model.ports import ContainerPort, Protocol
+from podwall.model.source import UNKNOWN, Source
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Namespace:
+    name: str
+    labels: Labels
+    declared: bool = True
+
+
+def implicit_namespace(name: str) -> Namespace:
+    """A namespace that objects refer to but no manifest declares."""
+    return Namespace(name=name, labels=Labels({NAMESPACE_NAME_LABEL: name}), declared=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pod:
+    """A pod as policy sees it. A workload's template stands for its pods (`workload` set)."""
+
+    namespace: str
+    name: str
+    labels: Labels
+    ips: tuple[IPAddress, ...] = ()
+    ports: tuple[ContainerPort, ...] = ()
+    host_network: bool = False
+    workload: tuple[str, str] | None = None
+    node: str | None = None
+    source: Source = field(default=UNKNOWN, compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def named_port(self, name: str, protocol: Protocol) -> int | None:
+        """The number of the container port called `name` with `protocol`, if any."""
+        for port in self.ports:
+            if port.name == name and port.protocol is protocol:
+                return port.port
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServicePort:
+    port: int
+    target_port: int | str
+    protocol: Protocol = Protocol.TCP
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Service:
+    namespace: str
+    name: str
+    selector: LabelSelector | None
+    ports: tuple[ServicePort, ...] = ()
+    cluster_ip: str | None = None
+    source: Source = field(default=UNKNOWN, compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Workload:
+    """A Deployment, StatefulSet, ... : `selector` finds its pods among the snapshot's pods."""
+
+    kind: str
+    namespace: str
+    name: str
+    selector: LabelSelector
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cluster:
+    """An immutable snapshot. Every namespace a pod or policy names is in `namespaces`."""
+
+    namespaces: dict[str, Namespace]
+    pods: tuple[Pod, ...]
+    services: tuple[Service, ...] = ()
+    policies: tuple[NetworkPolicy, ...] = ()
+    workloads: tuple[Workload, ...] = ()
+
+    @staticmethod
+    def build(
+        *,
+        namespaces: Iterable[Namespace] = (),
+        pods: Iterable[Pod] = (),
+        services: Iterable[Service] = (),
+        policies: Iterable[NetworkPolicy] = (),
+        workloads: Iterable[Workload] = (),
+    ) -> Cluster:
+        nss = {ns.name: ns for ns in namespaces}
+        pods, services, policies = tuple(pods), tuple(services), tuple(policies)
+        referred = [p.namespace for p in pods] + [s.namespace for s in services]
+        for name in referred + [p.namespace for p in policies]:
+            if name not in nss:
+                nss[name] = implicit_namespace(name)
+        return Cluster(
+            namespaces=nss,
+            pods=pods,
+            services=services,
+            policies=policies,
+            workloads=tuple(workloads),
+        )
+
+    @cached_property
+    def policies_by_namespace(self) -> dict[str, tuple[NetworkPolicy, ...]]:
+        out: dict[str, list[NetworkPolicy]] = {}
+        for policy in self.policies:
+            out.setdefault(policy.namespace, []).append(policy)
+        return {ns: tuple(ps) for ns, ps in out.items()}
+
+    @cached_property
+    def pods_by_key(self) -> dict[str, Pod]:
+        return {pod.key: pod for pod in self.pods}
+
+    def namespace(self, name: str) -> Namespace:
+        return self.namespaces.get(name) or implicit_namespace(name)

@@ -1,0 +1,362 @@
+"""Kubernetes JSON to model objects: the only module that knows the API's field names.
+
+Pure: no I/O here. NetworkPolicies must have passed `validation` first; conversion of the
+other kinds is lenient, as podwall only needs their labels, addresses and ports.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from podwall.model.cluster import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    Namespace,
+    Pod,
+    Service,
+    ServicePort,
+    Workload,
+)
+from podwall.model.labels import Labels, LabelSelector, Operator, Requirement
+from podwall.model.policy import IPAddress, IPBlock, NetworkPolicy, Peer, PolicyType, Rule
+from podwall.model.ports import ContainerPort, PolicyPort, Protocol
+from podwall.model.source import UNKNOWN, Source
+
+Raw = Mapping[str, Any]
+
+WORKLOAD_KINDS = {
+    "Deployment": "deploy",
+    "ReplicaSet": "rs",
+    "StatefulSet": "sts",
+    "DaemonSet": "ds",
+    "Job": "job",
+    "CronJob": "cronjob",
+}
+MODELLED_KINDS = frozenset({"Namespace", "Pod", "Service", "NetworkPolicy", *WORKLOAD_KINDS})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawObject:
+    """One manifest document with where it came from."""
+
+    body: Raw
+    source: Source = UNKNOWN
+
+    @property
+    def kind(self) -> str:
+        return str(self.body.get("kind", ""))
+
+    @property
+    def name(self) -> str:
+        return str(_meta(self.body).get("name", ""))
+
+    @property
+    def namespace(self) -> str:
+        return str(_meta(self.body).get("namespace") or "default")
+
+    def describe(self) -> str:
+        if self.kind == "Namespace":
+            return f"{self.kind} {self.name}"
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+@dataclass(kw_only=True)
+class Conversion:
+    """A snapshot plus what was left out, for the `ignored N objects` line."""
+
+    cluster: Cluster
+    ignored: dict[str, int] = field(default_factory=dict)
+
+
+def _meta(body: Raw) -> Raw:
+    meta = body.get("metadata")
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def _labels(meta: Raw) -> dict[str, str]:
+    labels = meta.get("labels")
+    if not isinstance(labels, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in labels.items()}
+
+
+def selector(raw: Raw | None) -> LabelSelector:
+    """A metav1.LabelSelector; `None` or `{}` is the empty selector (matches everything)."""
+    if not raw:
+        return LabelSelector()
+    match_labels = tuple(
+        sorted((str(k), str(v)) for k, v in (raw.get("matchLabels") or {}).items())
+    )
+    exprs = tuple(
+        Requirement(
+            key=str(e["key"]),
+            operator=Operator(e["operator"]),
+            values=frozenset(str(v) for v in e.get("values") or ()),
+        )
+        for e in raw.get("matchExpressions") or ()
+    )
+    return LabelSelector(match_labels=match_labels, match_expressions=exprs)
+
+
+def _policy_port(raw: Raw) -> PolicyPort:
+    port = raw.get("port")
+    return PolicyPort(
+        protocol=Protocol(raw.get("protocol") or "TCP"),
+        port=port if port is None or isinstance(port, int) else str(port),
+        end_port=raw.get("endPort"),
+    )
+
+
+def _ip_block(raw: Raw) -> IPBlock:
+    cidr = str(raw["cidr"])
+    return IPBlock(
+        cidr=ipaddress.ip_network(cidr, strict=False),
+        except_=tuple(ipaddress.ip_network(str(e), strict=False) for e in raw.get("except") or ()),
+        text=cidr,
+    )
+
+
+def _peer(raw: Raw) -> Peer:
+    if raw.get("ipBlock") is not None:
+        return Peer(ip_block=_ip_block(raw["ipBlock"]))
+    pod_sel, ns_sel = raw.get("podSelector"), raw.get("namespaceSelector")
+    return Peer(
+        pod_selector=None if pod_sel is None else selector(pod_sel),
+        namespace_selector=None if ns_sel is None else selector(ns_sel),
+    )
+
+
+def _rule(raw: Raw | None, peers_field: str) -> Rule:
+    raw = raw or {}
+    return Rule(
+        peers=tuple(_peer(p) for p in raw.get(peers_field) or ()),
+        ports=tuple(_policy_port(p) for p in raw.get("ports") or ()),
+    )
+
+
+def network_policy(obj: RawObject) -> NetworkPolicy:
+    """Convert a validated NetworkPolicy, applying the API server's `policyTypes` defaulting."""
+    spec = obj.body.get("spec") or {}
+    ingress = tuple(_rule(r, "from") for r in spec.get("ingress") or ())
+    egress = tuple(_rule(r, "to") for r in spec.get("egress") or ())
+    return NetworkPolicy(
+        namespace=obj.namespace,
+        name=obj.name,
+        pod_selector=selector(spec.get("podSelector")),
+        policy_types=_policy_types(spec, has_egress=bool(egress)),
+        ingress=ingress,
+        egress=egress,
+        source=obj.source,
+    )
+
+
+def _policy_types(spec: Raw, *, has_egress: bool) -> frozenset[PolicyType]:
+    # networking/v1 defaulting: "If this field is not specified, it will default based on the
+    # existence of ingress or egress rules; policies that contain an egress section are assumed
+    # to affect egress, and all policies (whether or not they contain an ingress section) are
+    # assumed to affect ingress."
+    declared = spec.get("policyTypes")
+    if declared:
+        return frozenset(PolicyType(t) for t in declared)
+    if has_egress:
+        return frozenset({PolicyType.INGRESS, PolicyType.EGRESS})
+    return frozenset({PolicyType.INGRESS})
+
+
+def namespace(obj: RawObject) -> Namespace:
+    labels = _labels(_meta(obj.body))
+    # The API server sets this immutable label on every namespace (since 1.21).
+    labels[NAMESPACE_NAME_LABEL] = obj.name
+    return Namespace(name=obj.name, labels=Labels(labels))
+
+
+def _ips(status: Raw) -> tuple[IPAddress, ...]:
+    texts: list[str] = [str(p.get("ip")) for p in status.get("podIPs") or () if p.get("ip")]
+    if status.get("podIP") and str(status["podIP"]) not in texts:
+        texts.insert(0, str(status["podIP"]))
+    out: list[IPAddress] = []
+    for text in texts:
+        try:
+            out.append(ipaddress.ip_address(text))
+        except ValueError:
+            continue
+    return tuple(out)
+
+
+def _container_ports(pod_spec: Raw) -> tuple[ContainerPort, ...]:
+    out: list[ContainerPort] = []
+    containers = [*(pod_spec.get("containers") or ()), *(pod_spec.get("initContainers") or ())]
+    for container in containers:
+        for p in container.get("ports") or ():
+            if not isinstance(p.get("containerPort"), int):
+                continue
+            out.append(
+                ContainerPort(
+                    port=p["containerPort"],
+                    protocol=Protocol(p.get("protocol") or "TCP"),
+                    name=p.get("name"),
+                    container=container.get("name"),
+                )
+            )
+    return tuple(out)
+
+
+def pod(obj: RawObject) -> Pod:
+    spec = obj.body.get("spec") or {}
+    status = obj.body.get("status") or {}
+    return Pod(
+        namespace=obj.namespace,
+        name=obj.name,
+        labels=Labels(_labels(_meta(obj.body))),
+        ips=_ips(status),
+        ports=_container_ports(spec),
+        host_network=bool(spec.get("hostNetwork")),
+        node=spec.get("nodeName"),
+        source=obj.source,
+    )
+
+
+def _template(obj: RawObject) -> Raw:
+    spec = obj.body.get("spec") or {}
+    if obj.kind == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    template = spec.get("template")
+    return template if isinstance(template, Mapping) else {}
+
+
+def workload_pod(obj: RawObject) -> Pod:
+    """The pod a workload's template would create; it stands for all of its replicas."""
+    template = _template(obj)
+    spec = template.get("spec") or {}
+    return Pod(
+        namespace=obj.namespace,
+        name=obj.name,
+        labels=Labels(_labels(_meta(template))),
+        ports=_container_ports(spec),
+        host_network=bool(spec.get("hostNetwork")),
+        workload=(obj.kind, obj.name),
+        source=obj.source,
+    )
+
+
+def workload_selector(obj: RawObject) -> LabelSelector:
+    spec = obj.body.get("spec") or {}
+    if obj.kind == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    raw = spec.get("selector")
+    if isinstance(raw, Mapping) and raw:
+        return selector(raw)
+    return LabelSelector(match_labels=tuple(sorted(_labels(_meta(_template(obj))).items())))
+
+
+def service(obj: RawObject) -> Service:
+    spec = obj.body.get("spec") or {}
+    raw_sel = spec.get("selector")
+    ports = tuple(
+        ServicePort(
+            port=int(p["port"]),
+            target_port=p.get("targetPort") if p.get("targetPort") is not None else int(p["port"]),
+            protocol=Protocol(p.get("protocol") or "TCP"),
+            name=p.get("name"),
+        )
+        for p in spec.get("ports") or ()
+        if isinstance(p.get("port"), int)
+    )
+    return Service(
+        namespace=obj.namespace,
+        name=obj.name,
+        selector=(
+            LabelSelector(match_labels=tuple(sorted((str(k), str(v)) for k, v in raw_sel.items())))
+            if isinstance(raw_sel, Mapping) and raw_sel
+            else None
+        ),
+        ports=ports,
+        cluster_ip=spec.get("clusterIP"),
+        source=obj.source,
+    )
+
+
+def cluster(objects: Iterable[RawObject]) -> Conversion:
+    """Build a snapshot. A workload adds a stand-in pod only when no given pod is one of its own."""
+    namespaces: list[Namespace] = []
+    pods: list[Pod] = []
+    services: list[Service] = []
+    policies: list[NetworkPolicy] = []
+    workloads: list[RawObject] = []
+    ignored: dict[str, int] = {}
+    for obj in objects:
+        kind = obj.kind
+        if kind == "Namespace":
+            namespaces.append(namespace(obj))
+        elif kind == "Pod":
+            pods.append(pod(obj))
+        elif kind == "Service":
+            services.append(service(obj))
+        elif kind == "NetworkPolicy":
+            policies.append(network_policy(obj))
+        elif kind in WORKLOAD_KINDS:
+            workloads.append(obj)
+        else:
+            ignored[kind or "<no kind>"] = ignored.get(kind or "<no kind>", 0) + 1
+    pods += _stand_ins(workloads, pods)
+    snapshot = Cluster.build(
+        namespaces=namespaces,
+        pods=pods,
+        services=services,
+        policies=policies,
+        workloads=[_workload(w) for w in workloads],
+    )
+    return Conversion(cluster=snapshot, ignored=ignored)
+
+
+def _stand_ins(workloads: list[RawObject], pods: list[Pod]) -> list[Pod]:
+    owned_kinds = {"ReplicaSet": "Deployment", "Job": "CronJob"}
+    declared = {(o.kind, o.namespace, o.name) for o in workloads}
+    taken = {p.key for p in pods}
+    out: list[Pod] = []
+    for obj in workloads:
+        owner = _owner(obj)
+        if (
+            owner
+            and owned_kinds.get(obj.kind) == owner[0]
+            and (owner[0], obj.namespace, owner[1]) in declared
+        ):
+            continue  # its Deployment/CronJob already stands for these pods
+        sel = workload_selector(obj)
+        if any(p.namespace == obj.namespace and sel.matches(p.labels) for p in pods):
+            continue  # the real pods are given
+        stand_in = workload_pod(obj)
+        if stand_in.key in taken:
+            stand_in = _renamed(stand_in, f"{WORKLOAD_KINDS[obj.kind]}-{obj.name}")
+        taken.add(stand_in.key)
+        out.append(stand_in)
+    return out
+
+
+def _workload(obj: RawObject) -> Workload:
+    return Workload(
+        kind=obj.kind, namespace=obj.namespace, name=obj.name, selector=workload_selector(obj)
+    )
+
+
+def _owner(obj: RawObject) -> tuple[str, str] | None:
+    for ref in _meta(obj.body).get("ownerReferences") or ():
+        if ref.get("controller"):
+            return str(ref.get("kind")), str(ref.get("name"))
+    return None
+
+
+def _renamed(p: Pod, name: str) -> Pod:
+    return Pod(
+        namespace=p.namespace,
+        name=name,
+        labels=p.labels,
+        ips=p.ips,
+        ports=p.ports,
+        host_network=p.host_network,
+        workload=p.workload,
+        source=p.source,
+    )

@@ -1,0 +1,1 @@
+"""Conformance scenarios translated from the upstream Kubernetes e2e NetworkPolicy tests."""

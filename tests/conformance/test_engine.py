@@ -1,0 +1,84 @@
+"""The engine against every upstream netpol e2e expectation: one test per scenario/step/probe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from podwall.model.convert import RawObject
+from podwall.model.convert import cluster as convert_cluster
+from podwall.model.ports import Protocol
+from podwall.model.source import Source
+from tests.conformance.scenario import (
+    Expectation,
+    Manifest,
+    Scenario,
+    Step,
+    Table,
+    disagreements,
+    load_all,
+    render_mismatch,
+)
+
+SCENARIOS = load_all()
+
+
+def _cases() -> Iterator[Any]:
+    for scenario in SCENARIOS:
+        for step in scenario.steps:
+            for expectation in step.expectations:
+                case_id = f"{scenario.slug}/step{step.number}/{expectation.label}"
+                yield pytest.param(scenario, step, expectation, id=case_id)
+
+
+def _policy_cases() -> Iterator[Any]:
+    for scenario in SCENARIOS:
+        for step in scenario.steps:
+            for manifest in step.manifests:
+                if manifest.get("kind") == "NetworkPolicy":
+                    name = manifest["metadata"]["name"]
+                    case_id = f"{scenario.slug}/step{step.number}/{name}"
+                    yield pytest.param(scenario, manifest, id=case_id)
+
+
+def _raw_objects(scenario: Scenario, manifests: tuple[Manifest, ...]) -> list[RawObject]:
+    return [
+        RawObject(body=m, source=Source(file=str(scenario.path), line=0, document=i))
+        for i, m in enumerate(manifests)
+    ]
+
+
+def _observed(scenario: Scenario, step: Step, expectation: Expectation) -> Table:
+    from podwall.engine import port_matrix
+
+    cluster = convert_cluster(_raw_objects(scenario, step.manifests)).cluster
+    matrix = port_matrix(cluster, expectation.port, Protocol(expectation.protocol))
+    assert matrix.pods == expectation.pods, "the engine's pods are not the table's pods"
+    return {
+        (src, dst): matrix.allowed[i][j]
+        for i, src in enumerate(matrix.pods)
+        for j, dst in enumerate(matrix.pods)
+    }
+
+
+@pytest.mark.parametrize(("scenario", "step", "expectation"), list(_cases()))
+def test_reachability_matches_upstream(
+    scenario: Scenario, step: Step, expectation: Expectation
+) -> None:
+    observed = _observed(scenario, step, expectation)
+    if disagreements(expectation.pods, expectation.table, observed):
+        pytest.fail(
+            f"{scenario.name!r} ({scenario.path.name}), step {step.number}: "
+            f"{step.description}\nprobe {expectation.protocol}/{expectation.port}\n\n"
+            + render_mismatch(expectation.pods, expectation.table, observed),
+            pytrace=False,
+        )
+
+
+@pytest.mark.parametrize(("scenario", "manifest"), list(_policy_cases()))
+def test_policies_pass_validation(scenario: Scenario, manifest: Manifest) -> None:
+    validation = pytest.importorskip("podwall.model.validation")
+    errors = validation.validate_network_policy(manifest)
+    assert errors == [], f"{scenario.path.name}: {errors}"

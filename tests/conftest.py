@@ -1,0 +1,82 @@
+"""Shared test configuration: hypothesis profiles, golden files, and needs that skip or fail.
+
+Tests that need root, `nft` or `ip` carry the `netns` marker. They skip with a reason when the
+need is missing, except when PODWALL_REQUIRE_ALL=1 (set by .ci/run) or CI=true: then a missing
+need fails the test, so a green CI never hides an unrun suite.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("default", deadline=None)
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "default")
+
+REQUIRE_ALL = os.environ.get("PODWALL_REQUIRE_ALL") == "1" or os.environ.get("CI") == "true"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite golden files from current output"
+    )
+
+
+def missing_netns_needs() -> list[str]:
+    missing = []
+    if os.geteuid() != 0:
+        missing.append("root")
+    for tool in ("nft", "ip", "unshare"):
+        if shutil.which(tool) is None:
+            missing.append(f"the {tool} command")
+    return missing
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("netns") is None:
+        return
+    missing = missing_netns_needs()
+    if not missing:
+        return
+    reason = "needs " + ", ".join(missing)
+    if REQUIRE_ALL:
+        pytest.fail(f"{reason} (required in CI: install it in .ci/run)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Callable[[Path, str], None]:
+    """Compare text with a golden file; `--update-golden` rewrites it (CI never does)."""
+    update = bool(request.config.getoption("--update-golden")) or (
+        os.environ.get("PODWALL_UPDATE_GOLDEN") == "1"
+    )
+
+    def check(path: Path, actual: str) -> None:
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual)
+            return
+        if not path.exists():
+            pytest.fail(f"{path} does not exist: run `make golden` and review it", pytrace=False)
+        expected = path.read_text()
+        if expected != actual:
+            diff = "".join(
+                difflib.unified_diff(
+                    expected.splitlines(True), actual.splitlines(True), str(path), "actual"
+                )
+            )
+            pytest.fail(f"output differs from {path}:\n{diff}", pytrace=False)
+
+    return check
