@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## create .venv with podwall and its test tools
 
 demo: $(STAMP) ## run the seed lab end to end through podwall
-	@$(BIN)/python -m podwall.demo
+	@PATH="$(CURDIR)/$(BIN):$$PATH" bash demo/seed-lab.sh
 
 test: $(STAMP) ## run the whole test suite
 	$(BIN)/pytest

@@ -15,7 +15,7 @@ from typing import Any
 
 from podwall.engine.atoms import Atoms
 from podwall.engine.identities import Identities, Identity, block_of, group
-from podwall.engine.rulesets import RuleSet, compile_rules
+from podwall.engine.rulesets import RuleSet, bit_indices, compile_rules
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.ports import PortSet, Protocol
 
@@ -84,8 +84,7 @@ class ConnectivityMap:
 
 
 def _indices(bits: int) -> list[int]:
-    text = bin(bits)[:1:-1]
-    return [i for i, c in enumerate(text) if c == "1"]
+    return bit_indices(bits)
 
 
 def connectivity(cluster: Cluster) -> ConnectivityMap:
@@ -94,8 +93,15 @@ def connectivity(cluster: Cluster) -> ConnectivityMap:
     cmap = ConnectivityMap(identities=identities, atoms=rules.atoms)
     base = _refine([(rules.all_bits, 0)], [(rules.not_egress_isolated, rules.atoms.all_mask)])
     base = _refine(base, rules.egress_to_all)
+    # Destinations selected by the same policies and matched by the same peers get the same
+    # answer; in real clusters they are many, so each distinct case is computed once.
+    memo: dict[tuple[object, ...], list[Contribution]] = {}
     for dst in identities.items:
-        cmap.per_dst.append(_destination(rules, base, dst))
+        ingress = rules.ingress_of[dst.index]
+        key = (None if ingress is None else tuple(ingress), tuple(rules.egress_to[dst.index]))
+        if key not in memo:
+            memo[key] = _destination(rules, base, dst)
+        cmap.per_dst.append(memo[key])
     return cmap
 
 

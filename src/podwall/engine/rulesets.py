@@ -154,7 +154,15 @@ def _mask_for(
     return mask
 
 
-def _each(bits: int) -> list[int]:
+def bit_indices(bits: int) -> list[int]:
+    """The indices of the set bits, ascending; fast for sparse and for dense sets."""
+    if bits.bit_count() * 32 < bits.bit_length():
+        out = []
+        while bits:
+            low = bits & -bits
+            out.append(low.bit_length() - 1)
+            bits ^= low
+        return out
     text = bin(bits)[:1:-1]
     return [i for i, c in enumerate(text) if c == "1"]
 
@@ -162,7 +170,7 @@ def _each(bits: int) -> list[int]:
 def _add_ingress(
     rules: RuleSet, selectors: _Selectors, policy: NetworkPolicy, selected: int
 ) -> None:
-    dsts = _each(selected)
+    dsts = bit_indices(selected)
     for dst in dsts:
         if rules.ingress_of[dst] is None:
             rules.ingress_of[dst] = []
@@ -184,7 +192,7 @@ def _add_egress(
         if not rule.peers and not named:
             rules.egress_to_all.append((selected, static))
             continue
-        for dst in _each(_peer_bits(rules, selectors, policy, rule)):
+        for dst in bit_indices(_peer_bits(rules, selectors, policy, rule)):
             mask = _mask_for(rules, selectors.ids, dst, static, named)
             if mask:
                 rules.egress_to[dst].append((selected, mask))

@@ -86,10 +86,14 @@ def _documents(name: str, text: str) -> Iterator[tuple[int, Any]]:
         except json.JSONDecodeError:
             pass  # YAML is a superset of JSON; let the YAML parser report the error
     try:
-        for node in yaml.compose_all(text, Loader=_Loader):
-            if node is None:
-                continue
-            yield node.start_mark.line + 1, _construct(node)
+        docs = list(yaml.load_all(text, Loader=_Loader))
+        lines = _document_lines(text)
+        if len(lines) != len(docs):
+            # An unusual layout (directives, flow documents): take the lines from the composer.
+            lines = [n.start_mark.line + 1 for n in yaml.compose_all(text, Loader=_Loader)]
+        for line, doc in zip(lines, docs, strict=False):
+            if doc is not None:
+                yield line, doc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark is not None else name
@@ -97,12 +101,16 @@ def _documents(name: str, text: str) -> Iterator[tuple[int, Any]]:
         raise LoadError(f"{where}: invalid YAML: {problem}") from exc
 
 
-def _construct(node: yaml.Node) -> Any:
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
+def _document_lines(text: str) -> list[int]:
+    """The first line of each document, found from `---` markers without composing nodes."""
+    lines: list[int] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if raw.startswith("---"):
+            rest = raw[3:].strip()
+            lines.append(number if rest and not rest.startswith("#") else number + 1)
+        elif not lines and raw.strip() and not raw.lstrip().startswith(("#", "%")):
+            lines.append(number)  # the first document has no `---`
+    return lines
 
 
 def _flatten(doc: Any, name: str, line: int) -> Iterator[Mapping[str, Any]]:
