@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from tests.builders import make_cluster, policy, traffic
 
 from podwall.engine import Status, decide
 from podwall.engine.explain import full
-from tests.builders import make_cluster, policy, traffic
 
 DENY_INGRESS_X = policy("deny", "x", "podSelector: {}\npolicyTypes: [Ingress]")
 DENY_EGRESS_X = policy("deny-out", "x", "podSelector: {}\npolicyTypes: [Egress]")
@@ -182,4 +182,5 @@ def test_the_admitting_rule_and_peer_are_named() -> None:
     decision = decide(c, traffic(c, "y/a", "x/a", 80))
     [(check, rule)] = decision.ingress.admitted_by
     assert (check.policy.key, rule.index) == ("x/p", 1)
-    assert rule.admitting_peer is not None and rule.admitting_peer.index == 1
+    assert rule.admitting_peer is not None
+    assert rule.admitting_peer.index == 1
