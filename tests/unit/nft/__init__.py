@@ -1,0 +1,1 @@
+"""Tests of podwall.nft (the pure nftables layer and its runner)."""
