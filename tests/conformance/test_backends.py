@@ -1,16 +1,26 @@
-"""The engine against every upstream netpol e2e expectation: one test per scenario/step/probe."""
+"""Every upstream netpol e2e expectation, against two backends: the engine, and the compiled
+nftables ruleset evaluated by the packet tracer. One test per backend/scenario/step/probe.
+
+The third backend, real packets between network namespaces, runs the same scenarios through
+`podwall probe` in tests/integration."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from podwall.engine import port_matrix
 from podwall.model.convert import RawObject
 from podwall.model.convert import cluster as convert_cluster
 from podwall.model.ports import Protocol
 from podwall.model.source import Source
+from podwall.model.validation import validate_network_policy
+from podwall.nft import FakeNFT, Packet, trace
+from podwall.nft.compile import compile_ruleset
+from podwall.nft.ruleset import full_transaction
+from podwall.nft.trace import Verdict
 from tests.conformance.scenario import (
     Expectation,
     Manifest,
@@ -50,9 +60,7 @@ def _raw_objects(scenario: Scenario, manifests: tuple[Manifest, ...]) -> list[Ra
     ]
 
 
-def _observed(scenario: Scenario, step: Step, expectation: Expectation) -> Table:
-    from podwall.engine import port_matrix
-
+def _engine(scenario: Scenario, step: Step, expectation: Expectation) -> Table:
     cluster = convert_cluster(_raw_objects(scenario, step.manifests)).cluster
     matrix = port_matrix(cluster, expectation.port, Protocol(expectation.protocol))
     assert matrix.pods == expectation.pods, "the engine's pods are not the table's pods"
@@ -63,11 +71,37 @@ def _observed(scenario: Scenario, step: Step, expectation: Expectation) -> Table
     }
 
 
+def _tracer(scenario: Scenario, step: Step, expectation: Expectation) -> Table:
+    cluster = convert_cluster(_raw_objects(scenario, step.manifests)).cluster
+    fake = FakeNFT()
+    fake.run(full_transaction(compile_ruleset(cluster)))
+    pods = {p.key: p for p in cluster.pods}
+    table: Table = {}
+    for src in expectation.pods:
+        for dst in expectation.pods:
+            packet = Packet(
+                saddr=str(pods[src].ips[0]),
+                daddr=str(pods[dst].ips[0]),
+                l4proto=expectation.protocol.lower(),
+                dport=expectation.port,
+            )
+            # A pod reaches itself over loopback: its packets never cross the node.
+            table[(src, dst)] = src == dst or trace(fake, packet).verdict is Verdict.ACCEPT
+    return table
+
+
+BACKENDS: dict[str, Callable[[Scenario, Step, Expectation], Table]] = {
+    "engine": _engine,
+    "nft-tracer": _tracer,
+}
+
+
+@pytest.mark.parametrize("backend", list(BACKENDS))
 @pytest.mark.parametrize(("scenario", "step", "expectation"), list(_cases()))
 def test_reachability_matches_upstream(
-    scenario: Scenario, step: Step, expectation: Expectation
+    backend: str, scenario: Scenario, step: Step, expectation: Expectation
 ) -> None:
-    observed = _observed(scenario, step, expectation)
+    observed = BACKENDS[backend](scenario, step, expectation)
     if disagreements(expectation.pods, expectation.table, observed):
         pytest.fail(
             f"{scenario.name!r} ({scenario.path.name}), step {step.number}: "
@@ -79,6 +113,5 @@ def test_reachability_matches_upstream(
 
 @pytest.mark.parametrize(("scenario", "manifest"), list(_policy_cases()))
 def test_policies_pass_validation(scenario: Scenario, manifest: Manifest) -> None:
-    validation = pytest.importorskip("podwall.model.validation")
-    errors = validation.validate_network_policy(manifest)
+    errors = validate_network_policy(manifest)
     assert errors == [], f"{scenario.path.name}: {errors}"

@@ -1,0 +1,38 @@
+"""Compiled rulesets as nft reads them, held in golden files (`make golden` rewrites them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from podwall.manifests import load_paths
+from podwall.model.addressing import with_addresses
+from podwall.model.convert import RawObject, cluster
+from podwall.nft.compile import compile_ruleset
+from podwall.nft.ruleset import full_transaction
+from tests.conformance.scenario import load_all
+from tests.golden.test_golden import STAGES, TUTORIAL
+
+HERE = Path(__file__).parent
+UPSTREAM = (
+    "allow-egress-on-one-named-port",
+    "except-clause-egress-cidr-block",
+    "multiple-podselectors-and-namespaceselectors",
+)
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_tutorial_rulesets(stage: str, golden: Callable[[Path, str], None]) -> None:
+    snapshot = cluster(load_paths([str(TUTORIAL / f) for f in STAGES[stage]]).objects).cluster
+    text = full_transaction(compile_ruleset(with_addresses(snapshot))).render()
+    golden(HERE / "nft" / f"tutorial-{stage}.nft", text)
+
+
+@pytest.mark.parametrize("slug", UPSTREAM)
+def test_upstream_rulesets(slug: str, golden: Callable[[Path, str], None]) -> None:
+    [scenario] = [s for s in load_all() if s.slug == slug]
+    snapshot = cluster(RawObject(body=m) for m in scenario.steps[-1].manifests).cluster
+    text = full_transaction(compile_ruleset(snapshot)).render()
+    golden(HERE / "nft" / f"upstream-{slug}.nft", text)
