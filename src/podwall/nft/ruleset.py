@@ -75,6 +75,9 @@ def update_transaction(old: Ruleset, new: Ruleset) -> Transaction:
     for name, definition in new.sets.items():
         if name not in old.sets:
             tx.add(definition)
+    # Stale elements go first: an interval set refuses a new element that overlaps an old one
+    # (198.18.0.0/30 becoming 198.18.0.2), and within one batch nothing is ever open.
+    _remove_stale_elements(tx, old, new)
     _add_elements(tx, old, new)
     for name, rules in new.rules.items():
         if name in old.rules and old.rules[name] == rules:
@@ -99,7 +102,7 @@ def _add_elements(tx: Transaction, old: Ruleset, new: Ruleset) -> None:
             tx.add(element)
 
 
-def _remove_stale(tx: Transaction, old: Ruleset, new: Ruleset) -> None:
+def _remove_stale_elements(tx: Transaction, old: Ruleset, new: Ruleset) -> None:
     for name, elements in old.elements.items():
         if name not in new.sets:
             continue
@@ -107,6 +110,9 @@ def _remove_stale(tx: Transaction, old: Ruleset, new: Ruleset) -> None:
         for key, element in elements.items():
             if key not in after:
                 tx.delete(element)
+
+
+def _remove_stale(tx: Transaction, old: Ruleset, new: Ruleset) -> None:
     # Rules referencing a stale chain or set are gone by now: flush, then delete.
     for name, chain in old.chains.items():
         if name not in new.chains:

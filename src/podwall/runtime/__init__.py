@@ -1,0 +1,1 @@
+"""The local cluster runtime: sandbox networks, processes and stand-ins on this host."""

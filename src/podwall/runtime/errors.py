@@ -1,0 +1,7 @@
+"""Errors of the local runtime: what went wrong on this host, said so a user can act on it."""
+
+from __future__ import annotations
+
+
+class SandboxError(Exception):
+    """A sandbox network could not be created, changed or removed."""
