@@ -1,0 +1,238 @@
+"""The image table: what podwall runs for a container, without pulling any image.
+
+Pure: no I/O except looking executables up on the host (`shutil.which`), which callers can
+replace through the `which` argument. A container resolves to a `Launch` (argv, environment and
+which kind of thing runs) or to a `Waiting` reason for the pod's status, never to a silent fake.
+
+| image (any registry, tag or digest)         | runs                                               |
+|---------------------------------------------|----------------------------------------------------|
+| cilium/json-mock                            | the json-mock stand-in on $PORT (80 when unset)    |
+| */agnhost                                   | the agnhost stand-in: serve, serve-hostname,       |
+|                                             | porter, connect, pause                             |
+| alpine, busybox, curlimages/curl,           | the host's binaries: command + args as given,      |
+| byrnedo/alpine-curl, */curl, */alpine-curl  | /bin/ash as /bin/sh, else the image's entrypoint   |
+| anything else                               | an explicit command found on the host, else        |
+|                                             | Waiting(ImageNotSupported)                         |
+
+Kubernetes semantics: `command` replaces the image's ENTRYPOINT and `args` its CMD; with args
+alone, the ENTRYPOINT gets the args.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+KIND_JSON_MOCK = "json-mock"
+KIND_AGNHOST = "agnhost"
+KIND_HOST = "host"
+KIND_DNS = "dns"
+SELF_DROPPING_KINDS = frozenset({KIND_JSON_MOCK, KIND_AGNHOST, KIND_DNS})
+NOT_SUPPORTED = "ImageNotSupported"
+RUN_ERROR = "RunContainerError"
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+AGNHOST_SUBCOMMANDS = ("serve", "serve-hostname", "porter", "connect", "pause")
+STANDIN_PACKAGE = "podwall.runtime.standins"
+
+Which = Callable[[str, str], str | None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContainerSpec:
+    """The parts of a Kubernetes container that decide what runs. `ports` change nothing, as
+    `containerPort` changes nothing in Kubernetes; they are kept for callers' convenience."""
+
+    image: str
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    ports: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """A process to start in the pod: `argv[0]` is a host path or a name looked up on PATH."""
+
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    kind: str
+
+    @property
+    def drops_own_privileges(self) -> bool:
+        """True for podwall's Python stand-ins: started as root, they drop to 65534 themselves."""
+        return self.kind in SELF_DROPPING_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """Why the container cannot run: a Kubernetes waiting `reason` and a message for users."""
+
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """An image reference reduced to its repository path: `docker.io/library/alpine:3` → alpine."""
+
+    text: str
+    repository: str
+
+    @property
+    def name(self) -> str:
+        return self.repository.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class ShellImage:
+    """An image whose binaries the host provides: its ENTRYPOINT and CMD."""
+
+    entrypoint: tuple[str, ...]
+    cmd: tuple[str, ...]
+
+
+SHELL_IMAGES: Mapping[str, ShellImage] = {
+    "alpine": ShellImage((), ("/bin/sh",)),
+    "busybox": ShellImage((), ("sh",)),
+    "curlimages/curl": ShellImage(("curl",), ()),
+    "byrnedo/alpine-curl": ShellImage(("curl",), ()),
+    "curl": ShellImage(("curl",), ()),
+    "alpine-curl": ShellImage(("curl",), ()),
+}
+
+
+def parse_image(image: str) -> ImageRef:
+    """Drop registry, tag and digest: `registry.k8s.io/e2e-test-images/agnhost:2.47`."""
+    path = image.split("@", 1)[0]
+    first, sep, rest = path.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        path = rest
+    slash = path.rfind("/")
+    colon = path.rfind(":")
+    if colon > slash:
+        path = path[:colon]
+    return ImageRef(image, path.removeprefix("library/").lower())
+
+
+def resolve(
+    spec: ContainerSpec, *, python: str = sys.executable, which: Which | None = None
+) -> Launch | Waiting:
+    """What runs for `spec`; `python` is the interpreter for the stand-ins."""
+    ref = parse_image(spec.image)
+    env = container_env(spec.env)
+    if ref.repository == "cilium/json-mock" and not spec.command:
+        return _json_mock(spec, env, python)
+    if ref.name == "agnhost" and not _runs_shell(spec.command):
+        return _agnhost(ref, (*spec.command, *spec.args), env, python)
+    shell = _shell_image(ref)
+    if shell is not None:
+        return _host_command(ref, _effective_argv(shell, spec), env, which)
+    if spec.command:
+        return _host_command(ref, (*spec.command, *spec.args), env, which)
+    return _not_supported(ref, "it has no command")
+
+
+def resolve_exec(
+    image: str,
+    argv: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    python: str = sys.executable,
+    which: Which | None = None,
+) -> Launch | Waiting:
+    """What `kubectl exec POD -- ARGV` runs in a container of `image` (`/agnhost connect ...`)."""
+    ref = parse_image(image)
+    full_env = container_env(env or {})
+    if ref.name == "agnhost" and argv and _is_agnhost(argv[0]):
+        return _agnhost(ref, tuple(argv), full_env, python)
+    return _host_command(ref, tuple(argv), full_env, which)
+
+
+def dns_launch(records: str, *, port: int = 53, python: str = sys.executable) -> Launch:
+    """The cluster DNS server (`podwall.runtime.dns`) as a pod process."""
+    argv = (python, "-m", "podwall.runtime.dns", "--records", records, "--port", str(port))
+    return Launch(argv, container_env({}), KIND_DNS)
+
+
+def container_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The container's environment, with PATH as container runtimes default it."""
+    return {"PATH": DEFAULT_PATH, **env}
+
+
+def _json_mock(spec: ContainerSpec, env: dict[str, str], python: str) -> Launch:
+    argv = (python, "-m", f"{STANDIN_PACKAGE}.jsonmock", *spec.args)
+    return Launch(argv, env, KIND_JSON_MOCK)
+
+
+def _agnhost(
+    ref: ImageRef, argv: tuple[str, ...], env: dict[str, str], python: str
+) -> Launch | Waiting:
+    args = argv[1:] if argv and _is_agnhost(argv[0]) else argv
+    if not args or args[0] not in AGNHOST_SUBCOMMANDS:
+        what = f"subcommand {args[0]!r}" if args else "no subcommand"
+        return Waiting(
+            NOT_SUPPORTED,
+            f"image {ref.text!r}: agnhost {what} is not supported; podwall's agnhost "
+            f"stand-in runs {', '.join(AGNHOST_SUBCOMMANDS)}",
+        )
+    return Launch((python, "-m", f"{STANDIN_PACKAGE}.agnhost", *args), env, KIND_AGNHOST)
+
+
+def _is_agnhost(executable: str) -> bool:
+    return executable in ("agnhost", "/agnhost")
+
+
+def _runs_shell(command: Sequence[str]) -> bool:
+    return bool(command) and not _is_agnhost(command[0])
+
+
+def _shell_image(ref: ImageRef) -> ShellImage | None:
+    return SHELL_IMAGES.get(ref.repository) or SHELL_IMAGES.get(ref.name)
+
+
+def _effective_argv(image: ShellImage, spec: ContainerSpec) -> tuple[str, ...]:
+    if spec.command:
+        return (*spec.command, *spec.args)
+    if spec.args and image.entrypoint == ("curl",) and not spec.args[0].startswith("-"):
+        return spec.args  # curl images' entrypoints run a non-option first argument as is
+    return (*image.entrypoint, *(spec.args or image.cmd))
+
+
+def host_argv(argv: Sequence[str]) -> tuple[str, ...]:
+    """Alpine's and busybox's names for host binaries: `/bin/ash` → `/bin/sh`, no `busybox`."""
+    mapped = list(argv)
+    if mapped and mapped[0] in ("busybox", "/bin/busybox") and len(mapped) > 1:
+        mapped = mapped[1:]
+    if mapped and mapped[0] in ("ash", "/bin/ash"):
+        mapped[0] = "/bin/sh"
+    return tuple(mapped)
+
+
+def _host_command(
+    ref: ImageRef, argv: tuple[str, ...], env: dict[str, str], which: Which | None
+) -> Launch | Waiting:
+    mapped = host_argv(argv)
+    if not mapped:
+        return _not_supported(ref, "it has no command")
+    lookup = which or _which
+    if lookup(mapped[0], env.get("PATH", DEFAULT_PATH)) is None:
+        return Waiting(
+            RUN_ERROR,
+            f'image {ref.text!r}: exec: "{mapped[0]}": executable file not found on this host',
+        )
+    return Launch(mapped, env, KIND_HOST)
+
+
+def _which(executable: str, path: str) -> str | None:
+    return shutil.which(executable, path=path)
+
+
+def _not_supported(ref: ImageRef, why: str) -> Waiting:
+    return Waiting(
+        NOT_SUPPORTED,
+        f"image {ref.text!r} is not pulled by podwall and {why}: podwall runs cilium/json-mock, "
+        "agnhost (serve, serve-hostname, porter, connect, pause), alpine/busybox/curl images "
+        "with the host's binaries, or any image whose command exists on this host",
+    )

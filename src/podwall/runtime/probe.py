@@ -1,0 +1,359 @@
+"""`podwall probe`: the user's manifests as real pods in a throwaway sandbox, real connections.
+
+Order matters for failing closed: the node's ruleset is loaded before any pod network or
+process exists, so no pod is ever reachable outside what its policies allow. Everything the
+probe creates (namespaces, links, processes, files) is removed by name or pid at the end,
+also when it fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import ipaddress
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from podwall.engine import Endpoint, Traffic, decide
+from podwall.model.addressing import POD_RANGE, SERVICE_RANGE, with_addresses
+from podwall.model.cluster import Cluster, Pod, Service, ServicePort
+from podwall.model.ports import Protocol
+from podwall.runtime import images, process, system
+from podwall.runtime.connect import Attempt, sctp_supported, try_all
+from podwall.runtime.dataplane import Dataplane, SyncResult
+from podwall.runtime.names import random_cluster_id
+from podwall.runtime.netns import NodeSandbox
+
+log = logging.getLogger(__name__)
+
+AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Probe:
+    src: str
+    dst: str
+    port: int
+    protocol: Protocol
+    predicted: bool
+    observed: bool | None  # None: not run (unsupported protocol)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceProbe:
+    src: str
+    service: str  # "ns/name"
+    name: str  # what the client dialled, resolved through cluster DNS
+    port: int
+    protocol: Protocol
+    predicted: bool | None  # None: some endpoints allow it and some do not (random pick)
+    observed: bool
+
+
+@dataclass(kw_only=True)
+class ProbeResult:
+    pods: list[str]
+    probes: list[Probe] = field(default_factory=list)
+    services: list[ServiceProbe] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def disagreements(self) -> list[Probe | ServiceProbe]:
+        out: list[Probe | ServiceProbe] = [
+            p for p in self.probes if p.observed is not None and p.observed != p.predicted
+        ]
+        return out + [
+            s for s in self.services if s.predicted is not None and s.observed != s.predicted
+        ]
+
+
+def sandboxed(cluster: Cluster) -> tuple[Cluster, list[str]]:
+    """Addresses only from the sandbox ranges (others are replaced, with a warning), plus DNS."""
+    warnings: list[str] = []
+    pods = tuple(_sandbox_pod(p, warnings) for p in cluster.pods)
+    services = tuple(_sandbox_service(s, warnings) for s in cluster.services)
+    snapshot = dataclasses.replace(cluster, pods=pods, services=services)
+    return with_addresses(system.with_cluster_dns(snapshot)), warnings
+
+
+def _sandbox_pod(pod: Pod, warnings: list[str]) -> Pod:
+    inside = tuple(ip for ip in pod.ips if ip.version == 4 and ip in POD_RANGE)
+    if len(inside) != len(pod.ips):
+        dropped = ", ".join(str(ip) for ip in pod.ips if ip not in inside)
+        warnings.append(
+            f"pod {pod.key}: address {dropped} is outside the sandbox range {POD_RANGE}; "
+            "it gets a sandbox address, so ipBlocks naming the old one do not match it"
+        )
+    return dataclasses.replace(pod, ips=inside)
+
+
+def _sandbox_service(svc: Service, warnings: list[str]) -> Service:
+    if svc.cluster_ip in (None, "", "None"):
+        return svc
+    try:
+        ip = ipaddress.ip_address(svc.cluster_ip or "")
+    except ValueError:
+        ip = None
+    if ip is not None and ip.version == 4 and ip in SERVICE_RANGE:
+        return svc
+    warnings.append(f"service {svc.key}: clusterIP {svc.cluster_ip} replaced by a sandbox one")
+    return dataclasses.replace(svc, cluster_ip=None)
+
+
+Serve = list[tuple[int, Protocol]]
+
+
+def targets(pod: Pod, serve: Serve | None) -> Serve:
+    """What a destination pod serves: the given ports, or every port it declares."""
+    if serve is not None:
+        return serve
+    return sorted({(p.port, p.protocol) for p in pod.ports}, key=lambda t: (t[1], t[0]))
+
+
+def run_probe(
+    user_cluster: Cluster,
+    *,
+    port: int | None = None,
+    protocol: Protocol = Protocol.TCP,
+    timeout: float = 1.0,
+    progress: Progress = lambda _: None,
+) -> ProbeResult:
+    """Build a sandbox, probe every pair (and every service by name), tear it down."""
+    started = time.perf_counter()
+    serve = None if port is None else [(port, protocol)]
+    with Session(user_cluster, serve=serve, progress=progress) as session:
+        session.start()
+        result = ProbeResult(pods=[p.key for p in session.probed], warnings=session.warnings)
+        result.probes, result.unsupported = session.probe_pods(timeout)
+        result.services = session.probe_services(port, timeout)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+class Session:
+    """One sandbox node, its ruleset, a network and a server process per pod, kept across
+    updates of labels and policies; everything is removed on exit, by name or pid."""
+
+    def __init__(
+        self, user_cluster: Cluster, *, serve: Serve | None = None, progress: Progress = print
+    ) -> None:
+        self.cluster, self.warnings = sandboxed(user_cluster)
+        self.serve = serve
+        self.progress = progress
+        self.node = NodeSandbox(random_cluster_id())
+        self.dataplane = Dataplane(self.node.netns)
+        self.netns_of: dict[str, str] = {}
+        self._procs: list[process.PodProcess] = []
+        self._dir = Path(tempfile.mkdtemp(prefix="podwall-probe-"))
+        self._stack = contextlib.ExitStack()
+        for pod in self.cluster.pods:
+            if pod.host_network:
+                self.warnings.append(f"pod {pod.key} uses the host network: not run in the sandbox")
+
+    @property
+    def probed(self) -> list[Pod]:
+        pods = (p for p in self.cluster.pods if not p.host_network and not system.is_system(p))
+        return sorted(pods, key=lambda p: (p.namespace, p.name))
+
+    def __enter__(self) -> Session:
+        self._stack.callback(shutil.rmtree, self._dir, True)
+        self._stack.callback(self.node.destroy)
+        self._stack.callback(self._stop_processes)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress("tearing the sandbox down")
+        self._stack.close()
+
+    def start(self) -> None:
+        self.progress(f"creating sandbox {self.node.netns}")
+        self.node.create()
+        # Policy first: every pod is isolated before its network or its process exists.
+        self.dataplane.sync(self.cluster)
+        records = self._dir / "dns.json"
+        records.write_text(system.dns_records(self.cluster))
+        records.chmod(0o644)
+        self._dir.chmod(0o755)
+        for pod in self.cluster.pods:
+            if not pod.host_network:
+                self.netns_of[pod.key] = self.node.add_pod(pod.key, _v4(pod)).netns
+                self._start_server(pod, records)
+        self.progress(f"started {len(self._procs)} pods")
+        self._wait_ready()
+
+    def update(self, user_cluster: Cluster) -> SyncResult:
+        """New labels and policies for the same pods: one incremental nft transaction."""
+        cluster, _ = sandboxed(user_cluster)
+        if {p.key: p.ips for p in cluster.pods} != {p.key: p.ips for p in self.cluster.pods}:
+            raise ValueError("a probe session keeps its pods: only labels and policies change")
+        self.cluster = cluster
+        return self.dataplane.sync(cluster)
+
+    def probe_pods(
+        self, timeout: float, only: tuple[int, Protocol] | None = None
+    ) -> tuple[list[Probe], list[str]]:
+        """Every ordered pair of distinct pods on every port the destination serves (or `only`)."""
+        planned = [
+            (src, dst, n, proto)
+            for src in self.probed
+            for dst in self.probed
+            if src.key != dst.key
+            for n, proto in targets(dst, self.serve)
+            if only is None or (n, proto) == only
+        ]
+        sctp = sctp_supported()
+        runnable = [t for t in planned if t[3] is not Protocol.SCTP or sctp]
+        unsupported = []
+        if len(runnable) < len(planned):
+            skipped = len(planned) - len(runnable)
+            unsupported.append(f"SCTP is not available in this kernel: {skipped} probe(s) not run")
+        self.progress(f"probing {len(runnable)} connections")
+        attempts = [
+            Attempt(netns=self.netns_of[s.key], address=str(_v4(d)), port=n, protocol=proto)
+            for s, d, n, proto in runnable
+        ]
+        observed = dict(zip(runnable, try_all(attempts, timeout), strict=True))
+        probes = [
+            Probe(
+                src=src.key,
+                dst=dst.key,
+                port=n,
+                protocol=proto,
+                predicted=decide(self.cluster, _traffic(src, dst, n, proto)).allowed,
+                observed=observed.get((src, dst, n, proto)),
+            )
+            for src, dst, n, proto in planned
+        ]
+        return probes, unsupported
+
+    def probe_services(self, port: int | None, timeout: float) -> list[ServiceProbe]:
+        """Each client dials each user service by name, through cluster DNS and the ClusterIP."""
+        out: list[ServiceProbe] = []
+        for svc in self.cluster.services:
+            if svc.namespace == system.DNS_NAMESPACE or svc.selector is None:
+                continue
+            for sp in svc.ports:
+                if sp.protocol is Protocol.TCP and port in (None, sp.port):
+                    out += self._probe_service(svc, sp, timeout)
+        return out
+
+    def _probe_service(self, svc: Service, sp: ServicePort, timeout: float) -> list[ServiceProbe]:
+        assert svc.selector is not None
+        selector = svc.selector
+        endpoints = [
+            p for p in self.probed if p.namespace == svc.namespace and selector.matches(p.labels)
+        ]
+        out = []
+        for src in self.probed:
+            if src in endpoints:
+                continue  # hairpin (a pod reaching itself through its service): not modelled
+            # As the tutorial does: the bare name from the same namespace, via the search path.
+            name = svc.name if src.namespace == svc.namespace else f"{svc.name}.{svc.namespace}"
+            verdicts = {
+                decide(self.cluster, _traffic(src, ep, _target(ep, sp), sp.protocol)).allowed
+                for ep in endpoints
+            }
+            out.append(
+                ServiceProbe(
+                    src=src.key,
+                    service=svc.key,
+                    name=name,
+                    port=sp.port,
+                    protocol=sp.protocol,
+                    predicted=verdicts.pop() if len(verdicts) == 1 else None,
+                    observed=self.connect_by_name(src, name, sp.port, timeout),
+                )
+            )
+        return out
+
+    def connect_by_name(self, src: Pod, name: str, port: int, timeout: float) -> bool:
+        """`agnhost connect NAME:PORT` inside `src`: its resolv.conf, its user, two tries."""
+        argv = ["/agnhost", "connect", f"{name}:{port}", "--timeout", f"{timeout}s"]
+        for _ in range(2):
+            proc = process.exec_in_pod(
+                netns=self.netns_of[src.key], hostname=_hostname(src), argv=argv, image=AGNHOST
+            )
+            try:
+                proc.communicate(timeout=timeout + 5)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            if proc.returncode == 0:
+                return True
+        return False
+
+    def _start_server(self, pod: Pod, records: Path) -> None:
+        if system.is_system(pod):
+            launch = images.dns_launch(str(records))
+        else:
+            launch = _serve_launch(targets(pod, self.serve))
+        self._stack.callback(process.remove_pod_files, self.netns_of[pod.key])
+        proc = process.start_container(
+            netns=self.netns_of[pod.key],
+            hostname=_hostname(pod),
+            launch=launch,
+            resolv_conf=process.resolv_conf(pod.namespace),
+            hosts=process.hosts_file(_hostname(pod), str(_v4(pod))),
+            log_dir=self._dir / "logs" / pod.namespace / pod.name,
+            container="server",
+        )
+        self._procs.append(proc)
+
+    def _wait_ready(self, limit: float = 10.0) -> None:
+        """Until every server answers on its own loopback, where no policy applies."""
+        deadline = time.monotonic() + limit
+        pending = [
+            Attempt(netns=self.netns_of[p.key], address="127.0.0.1", port=n, protocol=proto)
+            for p in self.probed
+            for n, proto in targets(p, self.serve)
+            if proto is not Protocol.SCTP
+        ]
+        while pending and time.monotonic() < deadline:
+            ok = try_all(pending, timeout=0.3, tries=1)
+            pending = [a for a, good in zip(pending, ok, strict=True) if not good]
+        if pending:
+            log.warning("servers not ready after %.0fs: %s", limit, pending[:3])
+
+    def _stop_processes(self) -> None:
+        for proc in self._procs:
+            proc.stop(grace=1.0)
+
+
+def _traffic(src: Pod, dst: Pod, port: int, protocol: Protocol) -> Traffic:
+    return Traffic(src=Endpoint.of_pod(src), dst=Endpoint.of_pod(dst), port=port, protocol=protocol)
+
+
+def _target(pod: Pod, sp: ServicePort) -> int:
+    target = sp.target_port
+    number = target if isinstance(target, int) else pod.named_port(target, sp.protocol)
+    return number or 0
+
+
+def _serve_launch(ports: list[tuple[int, Protocol]]) -> images.Launch:
+    args = ["serve"]
+    tcp = [str(n) for n, proto in ports if proto is Protocol.TCP]
+    udp = [str(n) for n, proto in ports if proto is Protocol.UDP]
+    if tcp:
+        args += ["--tcp-ports", ",".join(tcp)]
+    if udp:
+        args += ["--udp-ports", ",".join(udp)]
+    launch = images.resolve(images.ContainerSpec(image=AGNHOST, args=tuple(args)))
+    assert isinstance(launch, images.Launch), launch
+    return launch
+
+
+def _hostname(pod: Pod) -> str:
+    return pod.name[:63].strip("-").lower() or "pod"
+
+
+def _v4(pod: Pod) -> ipaddress.IPv4Address:
+    return next(ip for ip in pod.ips if isinstance(ip, ipaddress.IPv4Address))

@@ -1,0 +1,274 @@
+"""The image table: which stand-in or host command runs for a container, or why none does."""
+
+from __future__ import annotations
+
+import pytest
+
+from podwall.runtime.images import (
+    KIND_AGNHOST,
+    KIND_DNS,
+    KIND_HOST,
+    KIND_JSON_MOCK,
+    NOT_SUPPORTED,
+    RUN_ERROR,
+    ContainerSpec,
+    Launch,
+    Waiting,
+    dns_launch,
+    parse_image,
+    resolve,
+    resolve_exec,
+)
+
+PY = "/venv/bin/python"
+HOST_BINARIES = {"sh", "/bin/sh", "sleep", "curl", "/usr/bin/curl", "nginx-on-host"}
+
+
+def which(executable: str, path: str) -> str | None:
+    return executable if executable in HOST_BINARIES else None
+
+
+def run(spec: ContainerSpec) -> Launch | Waiting:
+    return resolve(spec, python=PY, which=which)
+
+
+def launched(spec: ContainerSpec) -> Launch:
+    result = run(spec)
+    assert isinstance(result, Launch), result
+    return result
+
+
+JSON_MOCK = "docker.io/cilium/json-mock:1.2"
+ALPINE_CURL = "docker.io/byrnedo/alpine-curl:0.1.8"
+AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.47"
+
+
+@pytest.mark.parametrize(
+    ("image", "repository"),
+    [
+        pytest.param("alpine", "alpine", id="a bare name is its own repository"),
+        pytest.param("docker.io/library/alpine:3.19", "alpine", id="docker library prefix goes"),
+        pytest.param(JSON_MOCK, "cilium/json-mock", id="registry and tag go"),
+        pytest.param(AGNHOST, "e2e-test-images/agnhost", id="registry.k8s.io goes"),
+        pytest.param("localhost:5000/x/y@sha256:ab", "x/y", id="registry port and digest go"),
+        pytest.param("quay.io/Cilium/JSON-Mock", "cilium/json-mock", id="case does not matter"),
+    ],
+)
+def test_parse_image(image: str, repository: str) -> None:
+    assert parse_image(image).repository == repository
+
+
+@pytest.mark.parametrize(
+    ("spec", "argv", "kind"),
+    [
+        pytest.param(
+            ContainerSpec(image=JSON_MOCK, env={"PORT": "8080"}),
+            (PY, "-m", "podwall.runtime.standins.jsonmock"),
+            KIND_JSON_MOCK,
+            id="json-mock runs the json-mock stand-in",
+        ),
+        pytest.param(
+            ContainerSpec(image="cilium/json-mock"),
+            (PY, "-m", "podwall.runtime.standins.jsonmock"),
+            KIND_JSON_MOCK,
+            id="json-mock without a registry or tag is json-mock too",
+        ),
+        pytest.param(
+            ContainerSpec(image=JSON_MOCK, command=("curl", "-s", "x")),
+            ("curl", "-s", "x"),
+            KIND_HOST,
+            id="json-mock with its own command runs that command on the host",
+        ),
+        pytest.param(
+            ContainerSpec(image=ALPINE_CURL, command=("/bin/ash", "-c", "sleep 1000000000")),
+            ("/bin/sh", "-c", "sleep 1000000000"),
+            KIND_HOST,
+            id="the tutorial's alpine-curl command runs with /bin/ash as /bin/sh",
+        ),
+        pytest.param(
+            ContainerSpec(image="curlimages/curl:8.5.0", args=("-sI", "http://backend:8080")),
+            ("curl", "-sI", "http://backend:8080"),
+            KIND_HOST,
+            id="curl image args go to its curl entrypoint",
+        ),
+        pytest.param(
+            ContainerSpec(image="curlimages/curl", args=("sleep", "3600")),
+            ("sleep", "3600"),
+            KIND_HOST,
+            id="curl image runs a non-option first argument as the command",
+        ),
+        pytest.param(
+            ContainerSpec(image="busybox:1.36", command=("sleep", "3600")),
+            ("sleep", "3600"),
+            KIND_HOST,
+            id="busybox runs its command with the host's binaries",
+        ),
+        pytest.param(
+            ContainerSpec(image="busybox", command=("/bin/busybox", "sleep", "5")),
+            ("sleep", "5"),
+            KIND_HOST,
+            id="busybox applet calls run the host's binary of that name",
+        ),
+        pytest.param(
+            ContainerSpec(image="alpine"),
+            ("/bin/sh",),
+            KIND_HOST,
+            id="alpine without a command runs its default shell (which exits at once)",
+        ),
+        pytest.param(
+            ContainerSpec(image="alpine", args=("sleep", "60")),
+            ("sleep", "60"),
+            KIND_HOST,
+            id="alpine args replace its default command",
+        ),
+        pytest.param(
+            ContainerSpec(image=AGNHOST, args=("serve", "--tcp-ports", "80,81")),
+            (PY, "-m", "podwall.runtime.standins.agnhost", "serve", "--tcp-ports", "80,81"),
+            KIND_AGNHOST,
+            id="agnhost args run the agnhost stand-in",
+        ),
+        pytest.param(
+            ContainerSpec(
+                image=AGNHOST,
+                command=("/agnhost", "serve-hostname", "--tcp", "--http=false", "--port", "80"),
+            ),
+            (
+                PY,
+                "-m",
+                "podwall.runtime.standins.agnhost",
+                "serve-hostname",
+                "--tcp",
+                "--http=false",
+                "--port",
+                "80",
+            ),
+            KIND_AGNHOST,
+            id="upstream netpol e2e's /agnhost serve-hostname command runs the stand-in",
+        ),
+        pytest.param(
+            ContainerSpec(image=AGNHOST, command=("sh", "-c", "sleep 1")),
+            ("sh", "-c", "sleep 1"),
+            KIND_HOST,
+            id="agnhost with a shell command runs the host's shell",
+        ),
+        pytest.param(
+            ContainerSpec(image="nginx:1.25", command=("nginx-on-host",)),
+            ("nginx-on-host",),
+            KIND_HOST,
+            id="an unknown image with a command found on the host runs it",
+        ),
+    ],
+)
+def test_launch(spec: ContainerSpec, argv: tuple[str, ...], kind: str) -> None:
+    launch = launched(spec)
+    assert launch.argv == argv
+    assert launch.kind == kind
+
+
+def test_container_env_is_kept_and_path_defaulted() -> None:
+    launch = launched(ContainerSpec(image=JSON_MOCK, env={"PORT": "8080"}))
+    assert launch.env["PORT"] == "8080"
+    assert launch.env["PATH"].startswith("/usr/local/sbin")
+
+
+def test_container_path_wins_over_the_default() -> None:
+    launch = launched(ContainerSpec(image="alpine", command=("sh",), env={"PATH": "/x"}))
+    assert launch.env["PATH"] == "/x"
+
+
+@pytest.mark.parametrize(
+    ("kind", "drops"),
+    [(KIND_JSON_MOCK, True), (KIND_AGNHOST, True), (KIND_DNS, True), (KIND_HOST, False)],
+    ids=[
+        "json-mock drops its own privileges",
+        "agnhost drops its own privileges",
+        "dns drops its own privileges",
+        "host commands are dropped by setpriv",
+    ],
+)
+def test_who_drops_privileges(kind: str, drops: bool) -> None:
+    assert Launch(("x",), {}, kind).drops_own_privileges is drops
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason", "words"),
+    [
+        pytest.param(
+            ContainerSpec(image="nginx:1.25"),
+            NOT_SUPPORTED,
+            ("nginx:1.25", "cilium/json-mock", "agnhost"),
+            id="an unknown image without a command waits with ImageNotSupported",
+        ),
+        pytest.param(
+            ContainerSpec(image="nginx", command=("nginx",)),
+            RUN_ERROR,
+            ('"nginx"', "not found"),
+            id="an unknown image whose command is not on the host waits with RunContainerError",
+        ),
+        pytest.param(
+            ContainerSpec(image=AGNHOST, args=("netexec", "--http-port", "8080")),
+            NOT_SUPPORTED,
+            ("netexec", "serve-hostname", "connect"),
+            id="an agnhost subcommand outside the subset waits and lists the subset",
+        ),
+        pytest.param(
+            ContainerSpec(image=AGNHOST),
+            NOT_SUPPORTED,
+            ("no subcommand",),
+            id="agnhost without a subcommand waits",
+        ),
+    ],
+)
+def test_waiting(spec: ContainerSpec, reason: str, words: tuple[str, ...]) -> None:
+    result = run(spec)
+    assert isinstance(result, Waiting)
+    assert result.reason == reason
+    for word in words:
+        assert word in result.message
+
+
+@pytest.mark.parametrize(
+    ("image", "argv", "expected"),
+    [
+        pytest.param(
+            AGNHOST,
+            ["/agnhost", "connect", "198.18.0.2:80", "--timeout=1s"],
+            (
+                PY,
+                "-m",
+                "podwall.runtime.standins.agnhost",
+                "connect",
+                "198.18.0.2:80",
+                "--timeout=1s",
+            ),
+            id="kubectl exec of /agnhost connect runs the agnhost stand-in",
+        ),
+        pytest.param(
+            ALPINE_CURL,
+            ["curl", "-I", "--connect-timeout", "5", "backend:8080"],
+            ("curl", "-I", "--connect-timeout", "5", "backend:8080"),
+            id="the tutorial's kubectl exec curl runs the host's curl",
+        ),
+        pytest.param(
+            "alpine", ["/bin/ash"], ("/bin/sh",), id="kubectl exec of ash gets the host's sh"
+        ),
+    ],
+)
+def test_resolve_exec(image: str, argv: list[str], expected: tuple[str, ...]) -> None:
+    result = resolve_exec(image, argv, python=PY, which=which)
+    assert isinstance(result, Launch)
+    assert result.argv == expected
+
+
+def test_exec_of_a_missing_command_says_so() -> None:
+    result = resolve_exec("alpine", ["wget", "x"], which=which)
+    assert isinstance(result, Waiting)
+    assert '"wget"' in result.message
+
+
+def test_dns_launch_runs_the_dns_module() -> None:
+    launch = dns_launch("/run/podwall/dns.json", port=53, python=PY)
+    assert launch.argv == (
+        PY, "-m", "podwall.runtime.dns", "--records", "/run/podwall/dns.json", "--port", "53",
+    )  # fmt: skip
+    assert launch.drops_own_privileges
