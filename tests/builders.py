@@ -75,6 +75,6 @@ def traffic(c: Cluster, src: str, dst: str, port: int, proto: str = "TCP") -> Tr
 
 
 def policy(name: str, namespace: str, spec: str) -> str:
-    head = f"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+    head = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
     head += f"metadata: {{name: {name}, namespace: {namespace}}}\nspec:\n"
     return head + "\n".join("  " + line for line in spec.strip().splitlines()) + "\n---\n"

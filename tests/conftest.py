@@ -80,3 +80,33 @@ def golden(request: pytest.FixtureRequest) -> Callable[[Path, str], None]:
             pytest.fail(f"output differs from {path}:\n{diff}", pytrace=False)
 
     return check
+
+
+# Leftovers: every namespace and process a test creates is removed by name or pid, also when
+# it fails. The session checks it: anything podwall-made that appeared during the run and is
+# still there at the end fails the run.
+def _podwall_state() -> set[str]:
+    found = {f"netns {p.name}" for p in Path("/var/run/netns").glob("pw-*")}
+    found |= {f"/etc/netns/{p.name}" for p in Path("/etc/netns").glob("pw-*")}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="ignore")
+        except OSError:
+            continue
+        if "podwall.runtime." in cmdline:
+            found.add(f"process {proc.name}: {cmdline.strip()[:120]}")
+    return found
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_BEFORE] = _podwall_state()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    left = _podwall_state() - session.config.stash.get(_BEFORE, set())
+    if left:
+        print("\nleft behind by the tests:\n  " + "\n  ".join(sorted(left)))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_BEFORE = pytest.StashKey[set[str]]()

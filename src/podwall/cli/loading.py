@@ -9,14 +9,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from podwall.manifests.reader import Loaded, LoadError, field_line, load_paths
+from podwall.model import strictfields
 from podwall.model.convert import Conversion, RawObject, cluster
-from podwall.model.validation import FieldError, validate_network_policy
+from podwall.model.strictfields import unknown_fields
+from podwall.model.validation import validate_network_policy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InvalidObject:
     obj: RawObject
-    errors: tuple[FieldError, ...]
+    errors: tuple[tuple[str, str], ...]  # (field path, message in the API server's words)
 
 
 class InvalidManifests(Exception):
@@ -41,7 +43,8 @@ def _validate(objects: list[RawObject]) -> list[InvalidObject]:
     for obj in objects:
         if obj.kind != "NetworkPolicy":
             continue
-        errors = validate_network_policy(obj.body)
+        errors = [(e.path, e.render()) for e in validate_network_policy(obj.body)]
+        errors += [(path, strictfields.render(path)) for path in unknown_fields(obj.body)]
         if errors:
             out.append(InvalidObject(obj=obj, errors=tuple(errors)))
     return out
@@ -52,10 +55,10 @@ def _render(loaded: Loaded, invalid: list[InvalidObject]) -> list[str]:
     for item in invalid:
         src = item.obj.source
         text = loaded.texts.get(src.file, "")
-        for error in item.errors:
-            line = field_line(text, src.document, error.path) or src.line
+        for path, message in item.errors:
+            line = field_line(text, src.document, path, src.line) or src.line
             where = f"{src.file}:{line}" if line else src.file
-            lines.append(f"{where}: {item.obj.describe()}: {error.render()}")
+            lines.append(f"{where}: {item.obj.describe()}: {message}")
     return lines
 
 

@@ -16,7 +16,7 @@ from podwall.cli.loading import InvalidManifests, LoadError, load
 from podwall.cli.resolve import connections
 from podwall.engine import Decision, connectivity, decide, port_matrix
 from podwall.engine import explain as explaining
-from podwall.engine.targets import TargetError
+from podwall.engine.targets import TargetError, parse_port
 from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
 
@@ -42,6 +42,11 @@ def _snapshot(paths: Sequence[str]) -> Cluster:
             output.error(text)
         output.note(f"{len(exc.lines)} error(s); nothing was evaluated")
         raise SystemExit(EXIT_BAD_INPUT) from None
+    if conversion.redeclared:
+        output.note(
+            f"{len(conversion.redeclared)} object(s) given more than once, the last declaration "
+            f"is used: {', '.join(conversion.redeclared)}"
+        )
     if conversion.ignored:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(conversion.ignored.items()))
         output.note(
@@ -203,15 +208,18 @@ def matrix(paths: tuple[str, ...], port: str | None, protocol: str, fmt: str) ->
     Without --port: the full connectivity map, every allowed protocol and port range
     (`TCP 80-81, UDP 53`) between groups of pods that behave alike.
     """
+    try:
+        value = None if port is None else parse_port(port, f"--port {port}")
+    except TargetError as exc:
+        _fail(str(exc))
     cluster = _snapshot(paths)
     cmap = connectivity(cluster)
-    if port is None:
+    if value is None:
         if fmt == "json":
             output.emit_json(cmap.to_json())
         else:
             output.connectivity_table(cmap)
         return
-    value: int | str = int(port) if port.isdigit() else port
     m = port_matrix(cluster, value, Protocol(protocol.upper()), cmap=cmap)
     if fmt == "json":
         output.emit_json(m.to_json())
@@ -219,5 +227,23 @@ def matrix(paths: tuple[str, ...], port: str | None, protocol: str, fmt: str) ->
         output.port_matrix_table(m)
 
 
+def _register() -> None:
+    from podwall.cli.probe import probe
+    from podwall.cli.sandbox import down
+
+    cli.add_command(probe)
+    cli.add_command(down)
+
+
+_register()
+
+
+EXIT_INTERNAL = 70  # EX_SOFTWARE: never 0 or 1, which scripts read as allowed or denied
+
+
 def main() -> None:
-    cli(prog_name="podwall")
+    try:
+        cli(prog_name="podwall", standalone_mode=True)
+    except Exception as exc:  # a bug must not look like a verdict
+        output.error(f"internal error: {type(exc).__name__}: {exc} (please report it)")
+        raise SystemExit(EXIT_INTERNAL) from exc

@@ -33,6 +33,10 @@ def verdict_line(text: str) -> None:
     _out.print(Text.assemble((word, style), "  ", rest))
 
 
+def print_table(table: Table) -> None:
+    _out.print(table)
+
+
 def note(text: str) -> None:
     _err.print(Text(text, style="dim"))
 
@@ -42,16 +46,17 @@ def error(text: str) -> None:
 
 
 def port_matrix_table(m: PortMatrix) -> None:
+    # Names go in as Text, never as markup: a `[` in a manifest must not restyle or crash.
     table = Table(
-        title=f"reachability on {m.protocol} {m.port} (rows: from, columns: to)",
+        title=Text(f"reachability on {m.protocol} {m.port} (rows: from, columns: to)"),
         title_justify="left",
         show_lines=False,
     )
     table.add_column("from \\ to", style="bold")
     for pod in m.pods:
-        table.add_column(pod, justify="center")
+        table.add_column(Text(pod), justify="center")
     for pod, row in zip(m.pods, m.allowed, strict=True):
-        table.add_row(pod, *[_cell(v) for v in row])
+        table.add_row(Text(pod), *[_cell(v) for v in row])
     _out.print(table)
     allowed = sum(v for row in m.allowed for v in row)
     note(f"{allowed} of {len(m.pods) ** 2} pairs allowed (a pod can always reach itself)")
@@ -78,7 +83,9 @@ def connectivity_table(cmap: ConnectivityMap, max_names: int = 6) -> None:
     rows = sorted(data["connections"], key=lambda c: (c["to"], c["from"]))
     for conn in rows:
         table.add_row(
-            _names(cmap, conn["from"], max_names), _names(cmap, conn["to"], max_names), conn["text"]
+            Text(_names(cmap, conn["from"], max_names)),
+            Text(_names(cmap, conn["to"], max_names)),
+            Text(conn["text"]),
         )
     _out.print(table)
     note(

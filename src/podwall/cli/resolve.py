@@ -39,7 +39,7 @@ def connections(
         sp = service_port(dst, spec)
         spec = PortSpec(port=sp.target_port, protocol=sp.protocol)
     if spec.port is None:
-        spec = PortSpec(port=_only_port(dst.endpoints, dst_text), protocol=spec.protocol)
+        spec = _only_port(dst.endpoints, dst_text)
     traffic: list[Traffic] = []
     missing: list[Unresolved] = []
     assert spec.port is not None
@@ -55,8 +55,10 @@ def connections(
     return traffic, missing
 
 
-def _only_port(endpoints: tuple[Endpoint, ...], text: str) -> int:
-    numbers = {p.port for e in endpoints if e.pod for p in e.pod.ports}
-    if len(numbers) == 1:
-        return numbers.pop()
+def _only_port(endpoints: tuple[Endpoint, ...], text: str) -> PortSpec:
+    """The one port the destination pods declare, with its protocol (a UDP-only pod is UDP)."""
+    ports = {(p.port, p.protocol) for e in endpoints if e.pod for p in e.pod.ports}
+    if len(ports) == 1:
+        ((number, protocol),) = ports
+        return PortSpec(port=number, protocol=protocol)
     raise TargetError(f"{text}: which port? write {text}:PORT (for example {text}:80/TCP)")

@@ -6,6 +6,7 @@ Pure: no I/O here. Errors are `TargetError` with a message that says what to wri
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 
 from podwall.engine.endpoints import Endpoint
@@ -22,6 +23,9 @@ KIND_ALIASES = {
     "cj": "CronJob", "cronjob": "CronJob", "cronjobs": "CronJob",
     "svc": "Service", "service": "Service", "services": "Service",
 }  # fmt: skip
+
+
+_PORT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")  # IANA_SVC_NAME, with a letter
 
 
 class TargetError(ValueError):
@@ -61,7 +65,24 @@ def split_port(text: str) -> tuple[str, PortSpec]:
             raise TargetError(f"{text}: unknown protocol {proto!r}; use TCP, UDP or SCTP") from None
     if port is None or port == "":
         return name, PortSpec(port=None, protocol=protocol)
-    return name, PortSpec(port=int(port) if port.isdigit() else port, protocol=protocol)
+    return name, PortSpec(port=parse_port(port, text), protocol=protocol)
+
+
+def parse_port(port: str, text: str | None = None) -> int | str:
+    """A port number (1-65535) or a port name (an IANA service name, as containers declare)."""
+    where = f"{text}: " if text else ""
+    if port.isdigit():
+        number = int(port)
+        if not 1 <= number <= 65535:
+            raise TargetError(f"{where}port {number} is not between 1 and 65535")
+        return number
+    letter = any("a" <= c <= "z" for c in port)
+    if not _PORT_NAME.fullmatch(port) or len(port) > 15 or "--" in port or not letter:
+        raise TargetError(
+            f"{where}{port!r} is neither a port number nor a port name "
+            "(at most 15 lower case letters, digits and '-', with a letter)"
+        )
+    return port
 
 
 def resolve(cluster: Cluster, text: str, default_namespace: str = "default") -> Target:
@@ -104,11 +125,15 @@ def _workload_pods(
 ) -> tuple[Endpoint, ...]:
     for workload in cluster.workloads:
         if (workload.kind, workload.namespace, workload.name) == (kind, namespace, name):
+            # A stand-in belongs to its own workload only, even when selectors overlap.
             pods = [
                 p
                 for p in cluster.pods
                 if p.namespace == namespace
-                and (p.workload == (kind, name) or workload.selector.matches(p.labels))
+                and (
+                    p.workload == (kind, name)
+                    or (p.workload is None and workload.selector.matches(p.labels))
+                )
             ]
             return tuple(Endpoint.of_pod(p) for p in pods)
     raise TargetError(_missing(cluster, text, kind, namespace, name))
@@ -129,8 +154,9 @@ def _service(cluster: Cluster, text: str, namespace: str, name: str) -> Target:
 
 
 def _missing(cluster: Cluster, text: str, kind: str, namespace: str, name: str) -> str:
-    known = sorted(p.key for p in cluster.pods)[:8]
-    hint = f"; pods here: {', '.join(known)}" if known else "; the manifests hold no pods"
+    known = sorted(p.key for p in cluster.pods)
+    listed = ", ".join(known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
+    hint = f"; pods here: {listed}" if known else "; the manifests hold no pods"
     return f"{text}: no {kind.lower()} {namespace}/{name} in the manifests{hint}"
 
 
@@ -138,13 +164,26 @@ def service_port(target: Target, spec: PortSpec) -> ServicePort:
     """The service port `spec` names (number or name); the only one when `spec` has none."""
     svc = target.service
     assert svc is not None
+    if not svc.ports:
+        raise TargetError(f"{target.text}: service {svc.key} has no ports")
+    if spec.port is None and len(svc.ports) == 1:
+        return svc.ports[0]
     for sp in svc.ports:
-        if spec.port is None and len(svc.ports) == 1:
-            return sp
-        if spec.port in (sp.port, sp.name) and sp.protocol is spec.protocol:
+        if (
+            spec.port is not None
+            and spec.port in (sp.port, sp.name)
+            and sp.protocol is spec.protocol
+        ):
             return sp
     listed = ", ".join(f"{sp.name or '-'} {sp.port}/{sp.protocol}" for sp in svc.ports)
-    raise TargetError(f"{target.text}: service {svc.key} has no port {spec.port}; it has {listed}")
+    if spec.port is None:
+        raise TargetError(
+            f"{target.text}: which port? service {svc.key} has {listed}; "
+            f"write {target.text}:PORT (a number or a name)"
+        )
+    raise TargetError(
+        f"{target.text}: service {svc.key} has no port {spec.port}/{spec.protocol}; it has {listed}"
+    )
 
 
 def destination_port(pod: Pod, port: int | str, protocol: Protocol) -> int | None:

@@ -6,6 +6,7 @@ Multi-document YAML, JSON and `kind: List` are all accepted. Parsing uses libyam
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ def load_paths(paths: Iterable[str], *, stdin: Any = None) -> Loaded:
                 text = file.read_text(encoding="utf-8")
             except OSError as exc:
                 raise LoadError(f"{file}: cannot read: {exc.strerror or exc}") from exc
+            except UnicodeDecodeError as exc:
+                raise LoadError(f"{file}: cannot read: not UTF-8 text ({exc.reason})") from exc
             _add(loaded, str(file), text)
     return loaded
 
@@ -72,19 +75,52 @@ def _expand(path: Path) -> Iterator[Path]:
 def _add(loaded: Loaded, name: str, text: str) -> None:
     loaded.texts[name] = text
     for index, (line, doc) in enumerate(_documents(name, text)):
-        for body in _flatten(doc, name, line):
+        item_lines = _item_lines(text, index) if _is_list(doc) else []
+        for position, body in enumerate(_flatten(doc, name, line)):
+            at = item_lines[position] if position < len(item_lines) else line
             loaded.objects.append(
-                RawObject(body=body, source=Source(file=name, line=line, document=index))
+                RawObject(body=body, source=Source(file=name, line=at, document=index))
             )
+
+
+def _is_list(doc: Any) -> bool:
+    kind = doc.get("kind") if isinstance(doc, Mapping) else None
+    return isinstance(kind, str) and kind.endswith("List") and isinstance(doc.get("items"), list)
+
+
+def _item_lines(text: str, document: int) -> list[int]:
+    """The line of each item of a `kind: List` document (nested lists flattened)."""
+    node = _document_node(text, document)
+    return list(_list_item_lines(node)) if node is not None else []
+
+
+def _list_item_lines(node: yaml.Node) -> Iterator[int]:
+    items = _child(node, "items")
+    for item in items.value if isinstance(items, yaml.SequenceNode) else ():
+        if _is_list_node(item):
+            yield from _list_item_lines(item)
+        elif not _is_null(item):  # `_flatten` skips null items too
+            yield item.start_mark.line + 1
+
+
+def _is_list_node(node: yaml.Node | None) -> bool:
+    kind = _child(node, "kind")
+    return (
+        isinstance(kind, yaml.ScalarNode)
+        and str(kind.value).endswith("List")
+        and isinstance(_child(node, "items"), yaml.SequenceNode)
+    )
 
 
 def _documents(name: str, text: str) -> Iterator[tuple[int, Any]]:
     if name.endswith(".json") or text.lstrip().startswith(("{", "[")):
         try:
-            yield 1, json.loads(text)
-            return
+            docs = _json_documents(text)
         except json.JSONDecodeError:
             pass  # YAML is a superset of JSON; let the YAML parser report the error
+        else:
+            yield from docs
+            return
     try:
         docs = list(yaml.load_all(text, Loader=_Loader))
         lines = _document_lines(text)
@@ -104,13 +140,38 @@ def _documents(name: str, text: str) -> Iterator[tuple[int, Any]]:
 def _document_lines(text: str) -> list[int]:
     """The first line of each document, found from `---` markers without composing nodes."""
     lines: list[int] = []
+    pending = False  # a `---` was seen and its document's first content line is not yet
     for number, raw in enumerate(text.splitlines(), start=1):
-        if raw.startswith("---"):
+        content = bool(raw.strip()) and not raw.lstrip().startswith("#")
+        if raw.startswith("---") and raw[3:4] in ("", " ", "\t"):
             rest = raw[3:].strip()
-            lines.append(number if rest and not rest.startswith("#") else number + 1)
-        elif not lines and raw.strip() and not raw.lstrip().startswith(("#", "%")):
+            if pending:
+                lines.append(number)  # the previous document is empty: point at its marker
+            pending = not rest or rest.startswith("#")
+            if not pending:
+                lines.append(number)
+        elif pending and content:
+            lines.append(number)
+            pending = False
+        elif not lines and content and not raw.startswith("%"):
             lines.append(number)  # the first document has no `---`
+    if pending:
+        lines.append(len(text.splitlines()))  # a trailing `---`: an empty last document
     return lines
+
+
+_NOT_SPACE = re.compile(r"\S")
+
+
+def _json_documents(text: str) -> list[tuple[int, Any]]:
+    """One JSON value or a stream of them (as `jq` prints), each with its first line."""
+    decoder = json.JSONDecoder()
+    docs: list[tuple[int, Any]] = []
+    position = 0
+    while (start := _NOT_SPACE.search(text, position)) is not None:
+        doc, position = decoder.raw_decode(text, start.start())
+        docs.append((text.count("\n", 0, start.start()) + 1, doc))
+    return docs
 
 
 def _flatten(doc: Any, name: str, line: int) -> Iterator[Mapping[str, Any]]:
@@ -120,46 +181,87 @@ def _flatten(doc: Any, name: str, line: int) -> Iterator[Mapping[str, Any]]:
         raise LoadError(
             f"{name}:{line}: expected a Kubernetes object (a mapping), got {type(doc).__name__}"
         )
-    kind = doc.get("kind")
-    if isinstance(kind, str) and kind.endswith("List") and isinstance(doc.get("items"), list):
+    if _is_list(doc):
         for item in doc["items"]:
             yield from _flatten(item, name, line)
         return
     yield doc
 
 
-def field_line(text: str, document: int, path: str) -> int | None:
-    """The 1-based line of field `path` (`spec.ingress[0].from[1]`) in document `document`."""
-    try:
-        nodes = [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
-    except yaml.YAMLError:
+def field_line(text: str, document: int, path: str, line: int | None = None) -> int | None:
+    """The 1-based line of field `path` (`spec.ingress[0].from[1]`) in document `document`.
+
+    `document` counts non-empty documents, as `Source.document` does. For an item of a
+    `kind: List`, `line` (its `Source.line`) says which item.
+    """
+    node: yaml.Node | None = _document_node(text, document)
+    if node is None:
         return None
-    if document >= len(nodes):
-        return None
-    node: yaml.Node | None = nodes[document]
-    line = node.start_mark.line + 1 if node else None
+    if line is not None and _is_list_node(node):
+        node = _list_item(node, line) or node
+    found = node.start_mark.line + 1
     for step in _steps(path):
+        key = _key(node, step)
         node = _child(node, step)
         if node is None:
             break
-        line = node.start_mark.line + 1
-    return line
+        # A mapping field is on the line of its key (`ipBlock:`), not of its value's content.
+        found = (key or node).start_mark.line + 1
+    return found
+
+
+def _key(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+        for key, _ in node.value:
+            if key.value == step:
+                return key  # type: ignore[no-any-return]
+    return None
+
+
+def _document_node(text: str, document: int) -> yaml.Node | None:
+    """The root node of the `document`-th non-empty document (empty ones compose to null)."""
+    try:
+        nodes = [n for n in yaml.compose_all(text, Loader=_Loader) if not _is_null(n)]
+    except yaml.YAMLError:
+        return None
+    return nodes[document] if document < len(nodes) else None
+
+
+def _is_null(node: yaml.Node | None) -> bool:
+    return node is None or (
+        isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+    )
+
+
+def _list_item(node: yaml.Node, line: int) -> yaml.Node | None:
+    items = _child(node, "items")
+    for item in items.value if isinstance(items, yaml.SequenceNode) else ():
+        if _is_list_node(item):
+            found = _list_item(item, line)
+            if found is not None:
+                return found
+        elif item.start_mark.line + 1 == line:
+            return item  # type: ignore[no-any-return]
+    return None
+
+
+_STEP = re.compile(r"\[([^\]]*)\]|\.?([^.\[]+)")
 
 
 def _steps(path: str) -> Iterator[str | int]:
-    for part in path.replace("]", "").split("."):
-        name, *indexes = part.split("[")
-        if name:
+    """`spec.ingress[0].from[1]`, `metadata.labels[app.kubernetes.io/name]` to their steps."""
+    for match in _STEP.finditer(path):
+        bracket, name = match.groups()
+        if name is not None:
             yield name
-        for index in indexes:
-            yield int(index) if index.isdigit() else index
+        else:
+            yield int(bracket) if bracket.isdigit() else bracket
 
 
 def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
+    found: yaml.Node | None = None
     if isinstance(node, yaml.MappingNode) and isinstance(step, str):
-        for key, value in node.value:
-            if key.value == step:
-                return value
-    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
-        return node.value[step]
-    return None
+        found = next((value for key, value in node.value if key.value == step), None)
+    elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+        found = node.value[step]
+    return found

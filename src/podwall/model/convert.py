@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from podwall.model.cidr import to_network
 from podwall.model.cluster import (
     NAMESPACE_NAME_LABEL,
     Cluster,
@@ -65,10 +66,14 @@ class RawObject:
 
 @dataclass(kw_only=True)
 class Conversion:
-    """A snapshot plus what was left out, for the `ignored N objects` line."""
+    """A snapshot plus what was left out, for the `ignored N objects` line.
+
+    `redeclared` names the objects given more than once; the last declaration is used.
+    """
 
     cluster: Cluster
     ignored: dict[str, int] = field(default_factory=dict)
+    redeclared: list[str] = field(default_factory=list)
 
 
 def _meta(body: Raw) -> Raw:
@@ -76,11 +81,21 @@ def _meta(body: Raw) -> Raw:
     return meta if isinstance(meta, Mapping) else {}
 
 
+def _map(raw: object) -> Raw:
+    """A field that should hold an object; anything else converts as an empty one."""
+    return raw if isinstance(raw, Mapping) else {}
+
+
+def _text(value: object) -> str:
+    """A map[string]string value: JSON null decodes to "" in Go, not to "None"."""
+    return "" if value is None else str(value)
+
+
 def _labels(meta: Raw) -> dict[str, str]:
     labels = meta.get("labels")
     if not isinstance(labels, Mapping):
         return {}
-    return {str(k): str(v) for k, v in labels.items()}
+    return {str(k): _text(v) for k, v in labels.items()}
 
 
 def selector(raw: Raw | None) -> LabelSelector:
@@ -88,13 +103,13 @@ def selector(raw: Raw | None) -> LabelSelector:
     if not raw:
         return LabelSelector()
     match_labels = tuple(
-        sorted((str(k), str(v)) for k, v in (raw.get("matchLabels") or {}).items())
+        sorted((str(k), _text(v)) for k, v in (raw.get("matchLabels") or {}).items())
     )
     exprs = tuple(
         Requirement(
             key=str(e["key"]),
             operator=Operator(e["operator"]),
-            values=frozenset(str(v) for v in e.get("values") or ()),
+            values=frozenset(_text(v) for v in e.get("values") or ()),
         )
         for e in raw.get("matchExpressions") or ()
     )
@@ -113,8 +128,8 @@ def _policy_port(raw: Raw) -> PolicyPort:
 def _ip_block(raw: Raw) -> IPBlock:
     cidr = str(raw["cidr"])
     return IPBlock(
-        cidr=ipaddress.ip_network(cidr, strict=False),
-        except_=tuple(ipaddress.ip_network(str(e), strict=False) for e in raw.get("except") or ()),
+        cidr=to_network(cidr),
+        except_=tuple(to_network(str(e)) for e in raw.get("except") or ()),
         text=cidr,
     )
 
@@ -174,29 +189,46 @@ def namespace(obj: RawObject) -> Namespace:
 
 
 def _ips(status: Raw) -> tuple[IPAddress, ...]:
-    texts: list[str] = [str(p.get("ip")) for p in status.get("podIPs") or () if p.get("ip")]
+    texts: list[str] = [
+        str(p["ip"]) for p in status.get("podIPs") or () if isinstance(p, Mapping) and p.get("ip")
+    ]
     if status.get("podIP") and str(status["podIP"]) not in texts:
         texts.insert(0, str(status["podIP"]))
     out: list[IPAddress] = []
     for text in texts:
         try:
-            out.append(ipaddress.ip_address(text))
+            ip = ipaddress.ip_address(text)
         except ValueError:
             continue
+        if ip not in out:
+            out.append(ip)
     return tuple(out)
+
+
+def _protocol(raw: object) -> Protocol | None:
+    """A port's protocol (TCP when absent); None for one the API server would reject."""
+    try:
+        return Protocol(str(raw or "TCP"))
+    except ValueError:
+        return None
 
 
 def _container_ports(pod_spec: Raw) -> tuple[ContainerPort, ...]:
     out: list[ContainerPort] = []
     containers = [*(pod_spec.get("containers") or ()), *(pod_spec.get("initContainers") or ())]
     for container in containers:
+        if not isinstance(container, Mapping):
+            continue
         for p in container.get("ports") or ():
-            if not isinstance(p.get("containerPort"), int):
+            if not isinstance(p, Mapping) or not isinstance(p.get("containerPort"), int):
+                continue
+            protocol = _protocol(p.get("protocol"))
+            if protocol is None:
                 continue
             out.append(
                 ContainerPort(
                     port=p["containerPort"],
-                    protocol=Protocol(p.get("protocol") or "TCP"),
+                    protocol=protocol,
                     name=p.get("name"),
                     container=container.get("name"),
                 )
@@ -205,8 +237,8 @@ def _container_ports(pod_spec: Raw) -> tuple[ContainerPort, ...]:
 
 
 def pod(obj: RawObject) -> Pod:
-    spec = obj.body.get("spec") or {}
-    status = obj.body.get("status") or {}
+    spec = _map(obj.body.get("spec"))
+    status = _map(obj.body.get("status"))
     return Pod(
         namespace=obj.namespace,
         name=obj.name,
@@ -219,18 +251,21 @@ def pod(obj: RawObject) -> Pod:
     )
 
 
-def _template(obj: RawObject) -> Raw:
-    spec = obj.body.get("spec") or {}
+def _workload_spec(obj: RawObject) -> Raw:
+    spec = _map(obj.body.get("spec"))
     if obj.kind == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    template = spec.get("template")
-    return template if isinstance(template, Mapping) else {}
+        spec = _map(_map(spec.get("jobTemplate")).get("spec"))
+    return spec
+
+
+def _template(obj: RawObject) -> Raw:
+    return _map(_workload_spec(obj).get("template"))
 
 
 def workload_pod(obj: RawObject) -> Pod:
     """The pod a workload's template would create; it stands for all of its replicas."""
     template = _template(obj)
-    spec = template.get("spec") or {}
+    spec = _map(template.get("spec"))
     return Pod(
         namespace=obj.namespace,
         name=obj.name,
@@ -243,33 +278,44 @@ def workload_pod(obj: RawObject) -> Pod:
 
 
 def workload_selector(obj: RawObject) -> LabelSelector:
-    spec = obj.body.get("spec") or {}
-    if obj.kind == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    raw = spec.get("selector")
+    raw = _workload_spec(obj).get("selector")
     if isinstance(raw, Mapping) and raw:
-        return selector(raw)
+        try:
+            return selector(raw)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # a selector the API server would reject: its pods carry the template's labels
     return LabelSelector(match_labels=tuple(sorted(_labels(_meta(_template(obj))).items())))
 
 
-def service(obj: RawObject) -> Service:
-    spec = obj.body.get("spec") or {}
-    raw_sel = spec.get("selector")
-    ports = tuple(
-        ServicePort(
-            port=int(p["port"]),
-            target_port=p.get("targetPort") if p.get("targetPort") is not None else int(p["port"]),
-            protocol=Protocol(p.get("protocol") or "TCP"),
-            name=p.get("name"),
-        )
-        for p in spec.get("ports") or ()
-        if isinstance(p.get("port"), int)
+def _service_port(raw: object) -> ServicePort | None:
+    """A ServicePort; targetPort defaults to port and a named one stays a name."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("port"), int):
+        return None
+    protocol = _protocol(raw.get("protocol"))
+    if protocol is None:
+        return None
+    target = raw.get("targetPort")
+    if not target or not isinstance(target, int | str):
+        target = raw["port"]  # SetDefaults_Service: an absent, 0 or "" targetPort is the port
+    return ServicePort(
+        port=raw["port"],
+        target_port=target,
+        protocol=protocol,
+        name=raw.get("name"),
     )
+
+
+def service(obj: RawObject) -> Service:
+    spec = _map(obj.body.get("spec"))
+    raw_sel = spec.get("selector")
+    ports = tuple(sp for sp in map(_service_port, spec.get("ports") or ()) if sp is not None)
     return Service(
         namespace=obj.namespace,
         name=obj.name,
         selector=(
-            LabelSelector(match_labels=tuple(sorted((str(k), str(v)) for k, v in raw_sel.items())))
+            LabelSelector(
+                match_labels=tuple(sorted((str(k), _text(v)) for k, v in raw_sel.items()))
+            )
             if isinstance(raw_sel, Mapping) and raw_sel
             else None
         ),
@@ -287,7 +333,8 @@ def cluster(objects: Iterable[RawObject]) -> Conversion:
     policies: list[NetworkPolicy] = []
     workloads: list[RawObject] = []
     ignored: dict[str, int] = {}
-    for obj in objects:
+    unique, redeclared = _last_declarations(objects)
+    for obj in unique:
         kind = obj.kind
         if kind == "Namespace":
             namespaces.append(namespace(obj))
@@ -309,7 +356,30 @@ def cluster(objects: Iterable[RawObject]) -> Conversion:
         policies=policies,
         workloads=[_workload(w) for w in workloads],
     )
-    return Conversion(cluster=snapshot, ignored=ignored)
+    return Conversion(cluster=snapshot, ignored=ignored, redeclared=redeclared)
+
+
+def _last_declarations(objects: Iterable[RawObject]) -> tuple[list[RawObject], list[str]]:
+    """One object per kind, namespace and name, as `kubectl apply` leaves it: the last wins.
+
+    A manifest given twice (`-f k8s/ -f k8s/app.yaml`) must not double its pods.
+    """
+    out: list[RawObject] = []
+    at: dict[tuple[str, str, str], int] = {}
+    redeclared: list[str] = []
+    for obj in objects:
+        if not obj.name:
+            out.append(obj)
+            continue
+        key = (obj.kind, "" if obj.kind == "Namespace" else obj.namespace, obj.name)
+        if key in at:
+            out[at[key]] = obj
+            if obj.describe() not in redeclared:
+                redeclared.append(obj.describe())
+        else:
+            at[key] = len(out)
+            out.append(obj)
+    return out, redeclared
 
 
 def _stand_ins(workloads: list[RawObject], pods: list[Pod]) -> list[Pod]:

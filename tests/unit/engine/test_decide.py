@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from tests.builders import make_cluster, policy, traffic
 
 from podwall.engine import Status, decide
 from podwall.engine.explain import full
+from tests.builders import make_cluster, policy, traffic
 
 DENY_INGRESS_X = policy("deny", "x", "podSelector: {}\npolicyTypes: [Ingress]")
 DENY_EGRESS_X = policy("deny-out", "x", "podSelector: {}\npolicyTypes: [Egress]")

@@ -1,0 +1,177 @@
+"""Bad input exits 2 with a message that names the file, line, object and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from podwall.cli.main import cli
+
+ROOT = Path(__file__).parents[3]
+TUTORIAL = str(ROOT / "examples" / "tutorial")
+INVALID = ROOT / "tests" / "fixtures" / "invalid"
+
+
+def run(*args: str, stdin: str | None = None) -> Result:
+    """Run podwall; an exception other than the exit is a bug, never a verdict."""
+    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+
+def check(*files: str, src: str = "frontend", dst: str = "backend:8080") -> list[str]:
+    return ["check", *[a for f in files for a in ("-f", f)], "--from", src, "--to", dst]
+
+
+ERRORS = [
+    ("no -f at all asks for manifests", ["check", "--from", "a", "--to", "b:80"],
+     "error: no manifests given: use -f FILE (or -f DIR, or -f - for stdin)\n"),
+    ("a missing file is named", check("no/such/file.yaml"),
+     "error: no/such/file.yaml: no such file or directory\n"),
+    ("an unknown source pod lists the pods there are", check(TUTORIAL, src="fronted"),
+     "error: fronted: no pod default/fronted in the manifests; pods here: default/backend, "
+     "default/frontend, default/not-frontend\n"),
+    ("an unknown destination in another namespace", check(TUTORIAL, dst="prod/backend:8080"),
+     "error: prod/backend: no pod prod/backend in the manifests; pods here: default/backend, "
+     "default/frontend, default/not-frontend\n"),
+    ("an unknown deployment is named as a deployment", check(TUTORIAL, src="deploy/api"),
+     "error: deploy/api: no deployment default/api in the manifests; pods here: "
+     "default/backend, default/frontend, default/not-frontend\n"),
+    ("an unknown protocol is refused", check(TUTORIAL, dst="backend:8080/icmp"),
+     "error: backend:8080/icmp: unknown protocol 'icmp'; use TCP, UDP or SCTP\n"),
+    ("a port out of range is refused", check(TUTORIAL, dst="backend:80800"),
+     "error: backend:80800: port 80800 is not between 1 and 65535\n"),
+    ("a port the service does not have lists its ports", check(TUTORIAL, dst="svc/backend:80"),
+     "error: svc/backend: service default/backend has no port 80/TCP; it has http 8080/TCP\n"),
+    ("a destination without a port and without exactly one container port",
+     check(TUTORIAL, dst="frontend"),
+     "error: frontend: which port? write frontend:PORT (for example frontend:80/TCP)\n"),
+    ("a named port no destination pod has", check(TUTORIAL, dst="backend:grpc"),
+     "default/frontend -> default/backend has no port grpc: no connection possible\n"
+     "error: backend:grpc: no destination pod has that port\n"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "stderr"), [c[1:] for c in ERRORS], ids=[c[0] for c in ERRORS])
+def test_bad_input_exits_2_with_a_clear_message(args: list[str], stderr: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr == stderr
+    assert result.stdout == ""
+
+
+def test_invalid_yaml_names_file_and_line() -> None:
+    result = run(*check("-"), stdin="kind: Pod\nmetadata: {name: a\n")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: <stdin>:3: invalid YAML: ")
+    assert result.stdout == ""
+
+
+def test_a_scalar_document_is_not_an_object(tmp_path: Path) -> None:
+    path = tmp_path / "notes.yaml"
+    path.write_text("kind: Pod\nmetadata: {name: a}\n---\nremember to add policies\n")
+    result = run(*check(str(path)))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {path}:4: expected a Kubernetes object (a mapping), got str\n"
+    )
+
+
+def test_a_file_that_is_not_utf8_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"kind: Pod\nmetadata: {name: caf\xe9}\n")
+    result = run(*check(str(path)))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {path}: cannot read: not UTF-8 text")
+
+
+def test_an_invalid_policy_is_reported_like_the_api_server_and_nothing_is_evaluated() -> None:
+    path = INVALID / "except-not-subset.yaml"
+    result = run(*check(str(path), src="a", dst="b:80"))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: {path}:12: NetworkPolicy default/web: spec.ingress[0].from[0].ipBlock.except[0]: "
+        'Invalid value: "10.0.0.0/8": must be a strict subset of `cidr`\n'
+        "1 error(s); nothing was evaluated\n"
+    )
+
+
+def test_an_invalid_policy_stops_even_a_connection_that_would_be_decided() -> None:
+    path = str(INVALID / "except-not-subset.yaml")
+    result = run(*check(TUTORIAL, path))
+    assert result.exit_code == 2
+    assert "ALLOWED" not in result.output
+    assert "DENIED" not in result.output
+
+
+def test_every_error_of_every_policy_is_printed() -> None:
+    path = INVALID / "several-errors.yaml"
+    result = run(*check(str(path), src="a", dst="b:80"))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[-1] == "5 error(s); nothing was evaluated"
+    assert [line.split(": ")[:3] for line in lines[:-1]] == [
+        ["error", f"{path}:19", "NetworkPolicy shop/db"],
+        ["error", f"{path}:18", "NetworkPolicy shop/db"],
+        ["error", f"{path}:16", "NetworkPolicy shop/db"],
+        ["error", f"{path}:12", "NetworkPolicy shop/db"],
+        ["error", f"{path}:31", "NetworkPolicy default/Web_Policy"],
+    ]
+    fields = [line.split(": ")[3] for line in lines[:-1]]
+    assert fields == [
+        "spec.ingress[0].ports[0].protocol",
+        "spec.ingress[0].ports[0].port",
+        "spec.ingress[0].from[0].ipBlock.cidr",
+        "spec.policyTypes[1]",
+        "metadata.name",
+    ]
+    assert 'Unsupported value: "Sideways": supported values: "Ingress", "Egress"' in lines[3]
+    assert 'Invalid value: "10.0.0.0/33": must be a valid CIDR value' in lines[2]
+
+
+def test_an_invalid_policy_in_a_json_list_points_at_its_field() -> None:
+    path = INVALID / "in-a-list.json"
+    result = run(*check(str(path), src="a", dst="b:80"))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"error: {path}:12: NetworkPolicy default/p: spec.egress[0].ports[0].port: "
+        "Invalid value: 70000: must be between 1 and 65535, inclusive"
+    )
+
+
+def test_an_invalid_policy_after_empty_documents_points_at_its_field() -> None:
+    stdin = "# policies\n---\n---\n" + (INVALID / "except-not-subset.yaml").read_text()
+    result = run(*check("-", src="a", dst="b:80"), stdin=stdin)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "error: <stdin>:15: NetworkPolicy default/web: spec.ingress[0].from[0].ipBlock.except[0]"
+    )
+
+
+MATRIX_ERRORS = [
+    ("matrix without -f asks for manifests", ["matrix"], "error: no manifests given"),
+    ("matrix with a port out of range", ["matrix", "-f", TUTORIAL, "--port", "0"],
+     "error: --port 0: port 0 is not between 1 and 65535"),
+    ("matrix with a port that is not a name", ["matrix", "-f", TUTORIAL, "--port", "HTTP"],
+     "error: --port HTTP: 'HTTP' is neither a port number nor a port name"),
+    ("explain with a missing file", ["explain", "-f", "nope", "--from", "a", "--to", "b:1"],
+     "error: nope: no such file or directory"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "stderr"), [c[1:] for c in MATRIX_ERRORS], ids=[c[0] for c in MATRIX_ERRORS]
+)
+def test_other_commands_exit_2_on_bad_input(args: list[str], stderr: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(stderr)
+    assert result.stdout == ""
+
+
+def test_a_missing_required_option_is_a_usage_error_exit_2() -> None:
+    result = run("check", "-f", TUTORIAL, "--from", "frontend")
+    assert result.exit_code == 2
+    assert "Missing option '--to'" in result.stderr

@@ -1,0 +1,256 @@
+"""`podwall matrix`: the pod-by-pod JSON contract for one port, and the full connectivity map."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from podwall.cli.main import cli
+
+ROOT = Path(__file__).parents[3]
+TUTORIAL = ROOT / "examples" / "tutorial"
+APP = str(TUTORIAL / "simple-app.yaml")
+DENY = str(TUTORIAL / "backend-ingress-deny.yaml")
+ALLOW = str(TUTORIAL / "backend-allow-ingress-frontend.yaml")
+FIXTURES = ROOT / "tests" / "fixtures"
+NAMED = str(FIXTURES / "named-ports.yaml")
+RANGES = str(FIXTURES / "port-ranges.yaml")
+UNMODELLED = str(FIXTURES / "unmodelled.yaml")
+
+PODS = ["default/backend", "default/frontend", "default/not-frontend"]
+
+
+def run(*args: str, stdin: str | None = None) -> Result:
+    """Run podwall; an exception other than the exit is a bug, never a verdict."""
+    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+
+def matrix_json(*args: str, stdin: str | None = None) -> dict[str, Any]:
+    result = run("matrix", *args, "-o", "json", stdin=stdin)
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def _files(*paths: str) -> list[str]:
+    return [arg for path in paths for arg in ("-f", path)]
+
+
+T, F = True, False
+TUTORIAL_MATRICES = [
+    ("before any policy every pod reaches every pod", (APP,),
+     [[T, T, T], [T, T, T], [T, T, T]]),
+    ("the deny policy closes the backend to everyone else", (APP, DENY),
+     [[T, T, T], [F, T, T], [F, T, T]]),
+    ("with both policies only not-frontend cannot reach the backend", (APP, DENY, ALLOW),
+     [[T, T, T], [T, T, T], [F, T, T]]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("paths", "allowed"),
+    [c[1:] for c in TUTORIAL_MATRICES],
+    ids=[c[0] for c in TUTORIAL_MATRICES],
+)
+def test_the_tutorial_matrix_on_8080(paths: tuple[str, ...], allowed: list[list[bool]]) -> None:
+    data = matrix_json(*_files(*paths), "--port", "8080")
+    assert data == {"pods": PODS, "allowed": allowed}
+
+
+def test_the_json_contract_has_exactly_pods_and_allowed() -> None:
+    data = matrix_json("-f", str(TUTORIAL), "--port", "8080")
+    assert list(data) == ["pods", "allowed"]
+    assert len(data["allowed"]) == len(data["pods"])
+    assert all(len(row) == len(data["pods"]) for row in data["allowed"])
+    assert all(isinstance(v, bool) for row in data["allowed"] for v in row)
+
+
+def test_rows_are_sources_and_columns_destinations() -> None:
+    data = matrix_json("-f", str(TUTORIAL), "--port", "8080")
+    pods: list[str] = data["pods"]
+    cell = data["allowed"][pods.index("default/not-frontend")][pods.index("default/backend")]
+    assert cell is False
+    reverse = data["allowed"][pods.index("default/backend")][pods.index("default/not-frontend")]
+    assert reverse is True
+
+
+def test_pods_are_sorted_by_namespace_and_name() -> None:
+    stdin = "".join(
+        f"kind: Pod\nmetadata: {{name: {name}, namespace: {ns}}}\n---\n"
+        for ns, name in [("b", "a"), ("a", "z"), ("a", "b"), ("a-b", "c")]
+    )
+    data = matrix_json("-f", "-", "--port", "80", stdin=stdin)
+    assert data["pods"] == ["a/b", "a/z", "a-b/c", "b/a"]
+
+
+def test_a_port_the_policies_do_not_mention_is_the_same_for_isolated_pods() -> None:
+    data = matrix_json(*_files(APP, DENY, ALLOW), "--port", "443")
+    assert data["allowed"] == [[T, T, T], [T, T, T], [F, T, T]]
+
+
+def test_a_named_port_resolves_on_each_destination_pod() -> None:
+    # old calls 8080 "http", new calls 9090 "http"; the client has no port "http" at all.
+    data = matrix_json("-f", NAMED, "--port", "http")
+    assert data == {
+        "pods": ["default/client", "default/new", "default/old"],
+        "allowed": [[T, T, T], [F, T, T], [F, T, T]],
+    }
+
+
+def test_a_numeric_port_that_is_only_one_pods_http_is_denied_to_the_other() -> None:
+    data = matrix_json("-f", NAMED, "--port", "9090")
+    assert data["allowed"] == [[T, T, F], [T, T, F], [T, T, T]]
+
+
+PROTOCOLS = [
+    ("UDP 53 is admitted by the dns rule", ("--port", "53", "--protocol", "UDP"),
+     [[T, T, T], [T, T, T], [T, T, T]]),
+    ("the protocol is case insensitive", ("--port", "53", "--protocol", "udp"),
+     [[T, T, T], [T, T, T], [T, T, T]]),
+    ("TCP 53 is not UDP 53", ("--port", "53"), [[T, F, F], [T, T, F], [T, F, T]]),
+    ("SCTP 53 is denied too", ("--port", "53", "--protocol", "SCTP"),
+     [[T, F, F], [T, T, F], [T, F, T]]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "allowed"), [c[1:] for c in PROTOCOLS], ids=[c[0] for c in PROTOCOLS]
+)
+def test_protocol(args: tuple[str, ...], allowed: list[list[bool]]) -> None:
+    assert matrix_json("-f", NAMED, *args)["allowed"] == allowed
+
+
+def test_the_port_table_marks_each_pair() -> None:
+    result = run("matrix", "-f", str(TUTORIAL), "--port", "8080")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "reachability on TCP 8080 (rows: from, columns: to)"
+    (row,) = [line for line in lines if "default/not-frontend " in line and "│" in line]
+    assert row.split("│")[2:5] == [
+        "        ✗        ",
+        "        ✓         ",
+        "          ✓           ",
+    ]
+    assert result.stderr == "8 of 9 pairs allowed (a pod can always reach itself)\n"
+
+
+def test_without_a_port_the_json_is_the_connectivity_map() -> None:
+    data = matrix_json(*_files(APP, RANGES))
+    assert list(data) == ["pods", "groups", "connections", "self"]
+    assert data["pods"] == PODS
+    assert data["groups"] == [[0], [1], [2]]
+    to_backend = [c for c in data["connections"] if c["to"] == [0]]
+    assert to_backend == [
+        {
+            "from": [1],
+            "to": [0],
+            "ports": {"TCP": [[8080, 8081]], "UDP": [[53, 53]]},
+            "text": "TCP 8080-8081, UDP 53",
+        }
+    ]
+
+
+def test_without_a_port_the_table_lists_protocols_and_ranges() -> None:
+    result = run("matrix", *_files(APP, RANGES))
+    assert result.exit_code == 0
+    assert result.stdout.startswith("allowed connections between pods\n")
+    (row,) = [line for line in result.stdout.splitlines() if "default/backend" in line]
+    assert [cell.strip() for cell in row.split("│")[1:4]] == [
+        "default/frontend",
+        "default/backend",
+        "TCP 8080-8081, UDP 53",
+    ]
+    assert "every pod" in result.stdout
+    assert result.stderr == (
+        "3 pods in 3 groups; pairs not listed have no connection; a pod can always reach itself\n"
+    )
+
+
+def test_pods_that_behave_alike_are_one_group() -> None:
+    stdin = "".join(
+        f"kind: Pod\nmetadata: {{name: web-{i}, labels: {{app: web}}}}\n---\n" for i in range(3)
+    )
+    data = matrix_json("-f", "-", "-f", DENY, stdin=stdin)
+    assert data["pods"] == ["default/web-0", "default/web-1", "default/web-2"]
+    assert data["groups"] == [[0, 1, 2]]
+
+
+def test_the_ignored_objects_note_goes_to_stderr_only() -> None:
+    result = run("matrix", "-f", str(TUTORIAL), "-f", UNMODELLED, "--port", "8080", "-o", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {
+        "pods": PODS,
+        "allowed": [[T, T, T], [T, T, T], [F, T, T]],
+    }
+    assert result.stderr == ("ignored 3 object(s) podwall does not model: 2 ConfigMap, 1 Ingress\n")
+
+
+def test_check_prints_the_ignored_objects_note_on_stderr_too() -> None:
+    result = run(
+        "check", "-f", str(TUTORIAL), "-f", UNMODELLED, "--from", "frontend", "--to",
+        "backend:8080",
+    )  # fmt: skip
+    assert result.exit_code == 0
+    assert result.stdout.startswith("ALLOWED")
+    assert "ignored" not in result.stdout
+    assert "ignored 3 object(s)" in result.stderr
+
+
+def test_stdout_and_stderr_are_separate_streams() -> None:
+    # click 8.4's CliRunner keeps them apart; `output` is both, interleaved.
+    result = run("matrix", "-f", str(TUTORIAL), "--port", "8080")
+    assert "pairs allowed" in result.stderr
+    assert "pairs allowed" not in result.stdout
+    assert "pairs allowed" in result.output
+
+
+def test_the_table_names_a_group_by_its_labels_and_size() -> None:
+    stdin = "".join(
+        f"kind: Pod\nmetadata: {{name: web-{i}, labels: {{app: web}}}}\n---\n" for i in range(3)
+    )
+    stdin += (
+        "kind: Pod\nmetadata: {name: db, labels: {app: db}}\n---\n"
+        "kind: NetworkPolicy\nmetadata: {name: db}\nspec:\n"
+        "  podSelector: {matchLabels: {app: db}}\n"
+        "  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 5432}]}]\n"
+    )
+    result = run("matrix", "-f", "-", stdin=stdin)
+    assert result.exit_code == 0
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:4]]
+        for line in result.stdout.splitlines()
+        if line.startswith("│")
+    ]
+    assert rows == [
+        ["default/{app: web} (3 pods)", "default/db", "TCP 5432"],
+        ["every pod", "default/{app: web} (3 pods)", "all"],
+    ]
+    assert result.stderr.startswith("4 pods in 2 groups;")
+
+
+def test_manifests_given_twice_do_not_double_the_pods() -> None:
+    result = run(
+        "matrix", "-f", str(TUTORIAL), "-f", APP, "--port", "8080", "-o", "json"
+    )  # fmt: skip
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["pods"] == PODS
+    assert result.stderr == (
+        "4 object(s) given more than once, the last declaration is used: "
+        "Deployment default/frontend, Deployment default/not-frontend, "
+        "Deployment default/backend, Service default/backend\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "port",
+    [("--port", "80"), ()],
+    ids=["the port table prints a [ in a name as it is", "the map table does too"],
+)
+def test_names_are_printed_as_text_never_as_markup(port: tuple[str, ...]) -> None:
+    result = run("matrix", "-f", "-", *port, stdin="kind: Pod\nmetadata: {name: 'a[/b]'}\n")
+    assert result.exit_code == 0
+    assert "default/a[/b]" in result.stdout
