@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint fmt bench golden clean
+.PHONY: help venv deps demo test lint fmt bench golden clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -18,10 +18,18 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create .venv with podwall and its test tools
 
-demo: $(STAMP) ## run the seed lab end to end through podwall
+deps: ## install the system tools the dataplane needs (Debian, as root)
+	@missing=""; for t in nft ip unshare setpriv curl; do command -v $$t >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install nftables iproute2 util-linux curl" >&2; exit 1; fi; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nftables iproute2 util-linux curl >/dev/null; \
+	fi
+
+demo: $(STAMP) deps ## run the seed lab end to end: engine verdicts, then real packets
 	@PATH="$(CURDIR)/$(BIN):$$PATH" bash demo/seed-lab.sh
 
-test: $(STAMP) ## run the whole test suite
+test: $(STAMP) deps ## run the whole test suite
 	$(BIN)/pytest
 
 lint: $(STAMP) ## ruff, mypy --strict, import contracts
