@@ -33,14 +33,14 @@ test: $(STAMP) deps ## run the whole test suite
 	$(BIN)/pytest
 
 lint: $(STAMP) ## ruff, mypy --strict, import contracts
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests $(wildcard bench)
+	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 fmt: $(STAMP) ## format and fix what ruff can
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests $(wildcard bench)
+	$(BIN)/ruff check --fix src tests $(wildcard bench)
 
 golden: $(STAMP) ## rewrite golden files from the current output (review the diff!)
 	$(BIN)/pytest tests/golden --update-golden
