@@ -30,7 +30,7 @@ class RuleSet:
     ingress_of: list[list[Contribution] | None] = field(default_factory=list)  # None: open
 
 
-class _Selectors:
+class SelectorCache:
     """Identity bitsets for selectors, peers and policies, cached."""
 
     def __init__(self, cluster: Cluster, identities: Identities) -> None:
@@ -89,7 +89,7 @@ def compile_rules(cluster: Cluster, identities: Identities) -> RuleSet:
     rules = RuleSet(atoms=atoms, all_bits=(1 << n) - 1)
     rules.egress_to = [[] for _ in range(n)]
     rules.ingress_of = [None] * n
-    selectors = _Selectors(cluster, identities)
+    selectors = SelectorCache(cluster, identities)
     egress_isolated = 0
     for policy in cluster.policies:
         selected = selectors.pods(policy.namespace, policy.pod_selector)
@@ -117,7 +117,7 @@ def _cuts(cluster: Cluster, identities: Identities) -> list[tuple[Protocol, int,
     return cuts
 
 
-def _peer_bits(rules: RuleSet, selectors: _Selectors, policy: NetworkPolicy, rule: Rule) -> int:
+def _peer_bits(rules: RuleSet, selectors: SelectorCache, policy: NetworkPolicy, rule: Rule) -> int:
     if not rule.peers:
         return rules.all_bits
     bits = 0
@@ -168,7 +168,7 @@ def bit_indices(bits: int) -> list[int]:
 
 
 def _add_ingress(
-    rules: RuleSet, selectors: _Selectors, policy: NetworkPolicy, selected: int
+    rules: RuleSet, selectors: SelectorCache, policy: NetworkPolicy, selected: int
 ) -> None:
     dsts = bit_indices(selected)
     for dst in dsts:
@@ -185,7 +185,7 @@ def _add_ingress(
 
 
 def _add_egress(
-    rules: RuleSet, selectors: _Selectors, policy: NetworkPolicy, selected: int
+    rules: RuleSet, selectors: SelectorCache, policy: NetworkPolicy, selected: int
 ) -> None:
     for rule in policy.egress:
         static, named = _static_mask(rules.atoms, rule)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podwall.model.cluster import Cluster, Pod
+from podwall.model.cluster import Cluster
 from podwall.model.policy import Direction
 from podwall.nft import policies, services
 from podwall.nft.objects import Chain, ChainPolicy, ChainType, Hook, Priority
@@ -55,15 +55,16 @@ def compile_ruleset(cluster: Cluster, node: str | None = None) -> Ruleset:
             )
         )
     services.add_services(rs, cluster, "nat-prerouting")
+    ctx = policies.Context.of(cluster, local)
     for base in BASE_CHAINS:
         if base.direction is not None:
-            _filter_chain(rs, cluster, local, base)
+            _filter_chain(rs, ctx, base)
     return rs
 
 
-def _filter_chain(rs: Ruleset, cluster: Cluster, local: list[Pod], base: BaseChain) -> None:
+def _filter_chain(rs: Ruleset, ctx: policies.Context, base: BaseChain) -> None:
     assert base.direction is not None
-    policies.add_direction(rs, cluster, local, base.direction)
+    policies.add_direction(rs, ctx, base.direction)
     established = (Match(Field.CT_STATE, ("established", "related")), Accept())
     invalid = (Match(Field.CT_STATE, CtState.INVALID.value), Drop())
     field = Field.IP_SADDR if base.direction is Direction.EGRESS else Field.IP_DADDR
