@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -12,8 +13,9 @@ from rich.text import Text
 
 from podwall.cli import output
 from podwall.model.ports import Protocol
-from podwall.runtime.connect import sctp_supported
-from podwall.runtime.probe import Probe, ProbeResult, run_probe
+
+if TYPE_CHECKING:
+    from podwall.runtime.probe import Probe, ProbeResult
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_UNSUPPORTED = 0, 1, 2, 3
 NEEDS = ("nft", "ip", "unshare", "setpriv")
@@ -75,7 +77,9 @@ def probe(
     Exit status: 0 observed = predicted, 1 a disagreement, 2 bad input, 3 a probe this
     kernel cannot run (SCTP).
     """
-    from podwall.cli.main import _snapshot  # the shared loader; imported late to avoid a cycle
+    # Imported here: the runtime (netlink, processes) is not needed by the other commands.
+    from podwall.cli.main import _snapshot
+    from podwall.runtime.probe import run_probe
 
     proto = Protocol(protocol.upper())
     _preflight(proto)
@@ -95,6 +99,8 @@ def probe(
 
 
 def _preflight(proto: Protocol) -> None:
+    from podwall.runtime.connect import sctp_supported
+
     if proto is Protocol.SCTP and not sctp_supported():
         output.error("SCTP is not available in this kernel: no SCTP probe can run")
         raise SystemExit(EXIT_UNSUPPORTED)
@@ -134,6 +140,8 @@ def _json(result: ProbeResult, port: int | None) -> dict[str, object]:
 
 
 def _table(result: ProbeResult, port: int | None) -> None:
+    from podwall.runtime.probe import ServiceProbe
+
     cells: dict[tuple[str, str], list[Probe]] = defaultdict(list)
     for p in result.probes:
         cells[(p.src, p.dst)].append(p)
@@ -155,7 +163,7 @@ def _table(result: ProbeResult, port: int | None) -> None:
         f"{len(bad)} disagreement(s) with the engine"
     )
     for item in bad:
-        target = item.dst if isinstance(item, Probe) else item.name
+        target = item.name if isinstance(item, ServiceProbe) else item.dst
         where = f"{item.src} -> {target}:{item.port}/{item.protocol}"
         output.error(
             f"DISAGREE {where}: observed {item.observed}, engine predicts {item.predicted}"

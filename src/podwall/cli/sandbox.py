@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 
 from podwall.cli import output
-from podwall.runtime.netns import leftovers, remove_leftovers
-from podwall.runtime.process import remove_pod_files
 
 
 @click.command()
@@ -18,6 +16,9 @@ def down(force: bool) -> None:
 
     Only podwall's own namespaces (named pw-...) are touched; no process is killed by name.
     """
+    from podwall.runtime.netns import leftovers, remove_leftovers
+    from podwall.runtime.process import remove_pod_files
+
     found = leftovers()
     if not found:
         output.note("nothing to remove")

@@ -60,6 +60,8 @@ class ConnectivityMap:
         return out
 
     def to_json(self) -> dict[str, Any]:
+        # An entry covers pairs of distinct pods: a group of one pod listed on both sides says
+        # nothing about that pod and itself (always allowed), and keeps "every pod" compact.
         entries: dict[tuple[int, int], list[int]] = {}
         for dst, contributions in enumerate(self.per_dst):
             for bits, mask in contributions:
@@ -79,7 +81,7 @@ class ConnectivityMap:
             "pods": [p.key for p in self.pods],
             "groups": [list(i.pods) for i in self.identities.items],
             "connections": connections,
-            "self": "every pod can reach itself on every port",
+            "self": "every pod can reach itself on every port; connections cover distinct pods",
         }
 
 
