@@ -1,0 +1,1 @@
+"""Unit tests of podwall.apiserver.patch: the PATCH algorithms."""
