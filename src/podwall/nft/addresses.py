@@ -1,7 +1,8 @@
-"""Peer address sets: pod addresses and ipBlocks (minus their excepts) as disjoint networks.
+"""Peer address sets: pod addresses and ipBlocks (minus their excepts) as disjoint ranges.
 
-nft interval sets refuse overlapping elements, so every set is collapsed first. Only IPv4 is
-rendered: the sandbox dataplane is single-stack. Pure: no I/O here.
+nft interval sets refuse overlapping elements, so every set is merged into disjoint ranges
+first; a block with an except becomes two ranges, not dozens of CIDRs. Only IPv4 is rendered:
+the sandbox dataplane is single-stack. Pure: no I/O here.
 """
 
 from __future__ import annotations
@@ -9,38 +10,59 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from podwall.model.policy import IPBlock
+from podwall.model.policy import IPAddress, IPBlock
 
 V4Net = ipaddress.IPv4Network
+Range = tuple[int, int]  # inclusive, as integers
 
 
-def block_networks(block: IPBlock) -> list[V4Net]:
-    """`cidr` minus every `except`, as disjoint IPv4 networks (none for an IPv6 block)."""
+def block_ranges(block: IPBlock) -> list[Range]:
+    """`cidr` minus every `except`, as disjoint IPv4 ranges (none for an IPv6 block)."""
     if not isinstance(block.cidr, V4Net):
         return []
-    remaining = [block.cidr]
+    remaining = [_range(block.cidr)]
     for ex in block.except_:
-        if not isinstance(ex, V4Net):
-            continue
-        remaining = [piece for net in remaining for piece in _minus(net, ex)]
+        if isinstance(ex, V4Net):
+            remaining = [piece for r in remaining for piece in _minus(r, _range(ex))]
     return remaining
 
 
-def _minus(net: V4Net, ex: V4Net) -> list[V4Net]:
-    if not net.overlaps(ex):
-        return [net]
-    if ex.supernet_of(net):
-        return []
-    return list(net.address_exclude(ex))
+def _range(net: V4Net) -> Range:
+    return int(net.network_address), int(net.broadcast_address)
 
 
-def collapse(networks: Iterable[V4Net]) -> list[str]:
-    """Disjoint, sorted element texts: `198.18.0.5` for a host, `198.18.0.0/24` otherwise."""
+def _minus(r: Range, cut: Range) -> list[Range]:
+    lo, hi = r
+    if cut[1] < lo or cut[0] > hi:
+        return [r]
     out = []
-    for net in ipaddress.collapse_addresses(networks):
-        out.append(str(net.network_address) if net.prefixlen == 32 else str(net))
+    if cut[0] > lo:
+        out.append((lo, cut[0] - 1))
+    if cut[1] < hi:
+        out.append((cut[1] + 1, hi))
     return out
 
 
-def host(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> V4Net | None:
+def host(ip: IPAddress) -> V4Net | None:
     return ipaddress.IPv4Network(ip) if isinstance(ip, ipaddress.IPv4Address) else None
+
+
+def collapse(ranges: Iterable[Range]) -> list[str]:
+    """Disjoint, sorted element texts: `198.18.0.5`, `198.18.0.0/24` or `a-b`."""
+    merged: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [_text(lo, hi) for lo, hi in merged]
+
+
+def _text(lo: int, hi: int) -> str:
+    first = ipaddress.IPv4Address(lo)
+    if lo == hi:
+        return str(first)
+    size = hi - lo + 1
+    if size & (size - 1) == 0 and lo % size == 0:
+        return f"{first}/{32 - size.bit_length() + 1}"
+    return f"{first}-{ipaddress.IPv4Address(hi)}"

@@ -172,7 +172,7 @@ def _peer_set(
 ) -> None:
     if peer.ip_block is not None:
         rs.set(Set(name=set_name, key=(V4,), flags=INTERVAL, comment=_clip(what)))
-        for text in addresses.collapse(addresses.block_networks(peer.ip_block)):
+        for text in addresses.collapse(addresses.block_ranges(peer.ip_block)):
             rs.element(Element(set=set_name, key=(text,)))
         return
     rs.set(Set(name=set_name, key=(V4,), comment=_clip(what)))
