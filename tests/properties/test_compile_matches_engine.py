@@ -7,13 +7,14 @@ import itertools
 from typing import Any
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from podwall.engine import Endpoint, Traffic, decide
 from podwall.model.cluster import Cluster
 from podwall.model.ports import ALL_PROTOCOLS
-from podwall.nft import FakeNFT, Packet, trace
-from podwall.nft.compile import compile_ruleset
-from podwall.nft.ruleset import full_transaction, update_transaction
+from podwall.nft import FakeNFT, Packet, fragments, trace
+from podwall.nft.compile import Compiler, compile_ruleset
+from podwall.nft.ruleset import full_transaction
 from podwall.nft.trace import Verdict
 from tests.strategies import PROBE_PORTS, objects, to_cluster
 
@@ -51,14 +52,43 @@ def test_traced_ruleset_agrees_with_the_engine(objs: list[dict[str, Any]]) -> No
 
 
 @settings(max_examples=100)
-@given(objects(), objects())
-def test_an_update_reaches_the_same_ruleset_as_a_full_load(
-    before: list[dict[str, Any]], after: list[dict[str, Any]]
+@given(st.lists(objects(), min_size=2, max_size=4))
+def test_incremental_updates_reach_the_same_ruleset_as_a_full_load(
+    snapshots: list[list[dict[str, Any]]],
 ) -> None:
-    old, new = compile_ruleset(to_cluster(before)), compile_ruleset(to_cluster(after))
+    compiler = Compiler()
+    loaded = compiler.compile(to_cluster(snapshots[0]))
     fake = FakeNFT()
-    fake.run(full_transaction(old))
-    fake.run(update_transaction(old, new))
+    fake.run(fragments.full(loaded))
+    for objs in snapshots[1:]:
+        desired = compiler.compile(to_cluster(objs))
+        fake.run(fragments.update(loaded, desired))
+        loaded = desired
+        expected = FakeNFT()
+        expected.run(full_transaction(compile_ruleset(to_cluster(objs))))
+        assert fake.dump() == expected.dump()
+
+
+@settings(max_examples=100)
+@given(objects(), st.randoms(use_true_random=False))
+def test_small_changes_reach_the_same_ruleset_as_a_full_load(
+    objs: list[dict[str, Any]], rnd: Any
+) -> None:
+    """A label flip, a pod removed, a policy removed: the kinds of change a cluster sees."""
+    compiler = Compiler()
+    loaded = compiler.compile(to_cluster(objs))
+    fake = FakeNFT()
+    fake.run(fragments.full(loaded))
+    changed = [dict(o) for o in objs]
+    victim = rnd.randrange(len(changed))
+    if changed[victim]["kind"] == "Pod":
+        meta = dict(changed[victim]["metadata"])
+        meta["labels"] = {"app": rnd.choice(["a", "b"])}
+        changed[victim] = {**changed[victim], "metadata": meta}
+    else:
+        del changed[victim]
+    desired = compiler.compile(to_cluster(changed))
+    fake.run(fragments.update(loaded, desired))
     expected = FakeNFT()
-    expected.run(full_transaction(new))
+    expected.run(full_transaction(compile_ruleset(to_cluster(changed))))
     assert fake.dump() == expected.dump()

@@ -10,6 +10,7 @@ distinct names. Every generated name contains `_`, which no nft keyword does: a 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -55,6 +56,7 @@ def check_name(name: str, what: str) -> None:
         )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def name(kind: str, *parts: str) -> str:
     """A stable name for the object of `kind` (e.g. `pod-in`) identified by `parts`."""
     if not _KIND.fullmatch(kind):

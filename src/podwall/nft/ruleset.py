@@ -1,8 +1,7 @@
-"""A desired ruleset, and the one transaction that moves nft from one ruleset to another.
+"""A desired ruleset (or one fragment of it), and the transaction that loads it whole.
 
-A full load replaces the table atomically; an update touches only what changed: set and map
-elements, the rules of changed chains, new and removed chains and sets. Either way it is one
-`nft -f` batch, so nft applies all of it or nothing. Pure: no I/O here.
+A full load replaces the table atomically in one `nft -f` batch; updates between fragmented
+rulesets are `fragments.update`. Pure: no I/O here.
 """
 
 from __future__ import annotations
@@ -38,7 +37,18 @@ class Ruleset:
             self.elements[definition.name] = {}
 
     def element(self, element: Element) -> None:
-        self.elements[element.owner][element.key] = element
+        """Add an element; its set may belong to another part of the ruleset (a shared map)."""
+        self.elements.setdefault(element.owner, {})[element.key] = element
+
+    def merge(self, other: Ruleset) -> None:
+        """Add every object of `other` (a fragment) to this ruleset."""
+        for chain in other.chains.values():
+            self.chain(chain)
+            self.rules[chain.name].extend(other.rules[chain.name])
+        for definition in other.sets.values():
+            self.set(definition)
+        for owner, elements in other.elements.items():
+            self.elements.setdefault(owner, {}).update(elements)
 
     def rule_count(self) -> int:
         return sum(len(r) for r in self.rules.values())
@@ -64,62 +74,3 @@ def full_transaction(ruleset: Ruleset) -> Transaction:
         for rule in rules:
             tx.add(rule)
     return tx
-
-
-def update_transaction(old: Ruleset, new: Ruleset) -> Transaction:
-    """The smallest batch from `old` to `new`; empty when nothing changed."""
-    tx = Transaction(TABLE)
-    for name, chain in new.chains.items():
-        if name not in old.chains:
-            tx.add(chain)
-    for name, definition in new.sets.items():
-        if name not in old.sets:
-            tx.add(definition)
-    # Stale elements go first: an interval set refuses a new element that overlaps an old one
-    # (198.18.0.0/30 becoming 198.18.0.2), and within one batch nothing is ever open.
-    _remove_stale_elements(tx, old, new)
-    _add_elements(tx, old, new)
-    for name, rules in new.rules.items():
-        if name in old.rules and old.rules[name] == rules:
-            continue
-        if name in old.chains:
-            tx.flush(new.chains[name])
-        for rule in rules:
-            tx.add(rule)
-    _remove_stale(tx, old, new)
-    return tx
-
-
-def _add_elements(tx: Transaction, old: Ruleset, new: Ruleset) -> None:
-    for name, elements in new.elements.items():
-        before = old.elements.get(name, {})
-        for key, element in elements.items():
-            previous = before.get(key)
-            if previous == element:
-                continue
-            if previous is not None:  # a map element whose verdict changed
-                tx.delete(previous)
-            tx.add(element)
-
-
-def _remove_stale_elements(tx: Transaction, old: Ruleset, new: Ruleset) -> None:
-    for name, elements in old.elements.items():
-        if name not in new.sets:
-            continue
-        after = new.elements[name]
-        for key, element in elements.items():
-            if key not in after:
-                tx.delete(element)
-
-
-def _remove_stale(tx: Transaction, old: Ruleset, new: Ruleset) -> None:
-    # Rules referencing a stale chain or set are gone by now: flush, then delete.
-    for name, chain in old.chains.items():
-        if name not in new.chains:
-            tx.flush(chain)
-    for name, chain in old.chains.items():
-        if name not in new.chains:
-            tx.delete(chain)
-    for name, definition in old.sets.items():
-        if name not in new.sets:
-            tx.delete(definition)

@@ -20,19 +20,15 @@ from podwall.nft.values import NftType
 SERVICES_MAP = "services"
 
 
-def add_services(rs: Ruleset, cluster: Cluster, nat_chain: str) -> None:
+def base(rs: Ruleset, nat_chain: str) -> None:
+    """The services map and the prerouting rule that looks it up."""
     key = (NftType.IPV4_ADDR, NftType.INET_PROTO, NftType.INET_SERVICE)
     rs.set(Map(name=SERVICES_MAP, key=key, comment="ClusterIP . protocol . port"))
     fields = (Field.IP_DADDR, Field.L4PROTO, Field.TH_DPORT)
     rs.rule(NftRule(chain=nat_chain, statements=(VMap(fields, SERVICES_MAP),), comment="services"))
-    for svc in cluster.services:
-        if not _cluster_ip(svc) or svc.selector is None:
-            continue
-        for sp in svc.ports:
-            _service_port(rs, cluster, svc, sp)
 
 
-def _cluster_ip(svc: Service) -> str | None:
+def cluster_ip(svc: Service) -> str | None:
     try:
         ip = ipaddress.ip_address(svc.cluster_ip or "")
     except ValueError:
@@ -40,11 +36,11 @@ def _cluster_ip(svc: Service) -> str | None:
     return str(ip) if ip.version == 4 else None
 
 
-def endpoints(cluster: Cluster, svc: Service, sp: ServicePort) -> list[tuple[Pod, str, int]]:
+def endpoints(pods: list[Pod], svc: Service, sp: ServicePort) -> list[tuple[Pod, str, int]]:
     """(pod, address, target port) of every pod the service selects that has the port."""
     out = []
     assert svc.selector is not None
-    for pod in cluster.pods:
+    for pod in pods:
         if pod.namespace != svc.namespace or not svc.selector.matches(pod.labels):
             continue
         target = sp.target_port
@@ -55,26 +51,34 @@ def endpoints(cluster: Cluster, svc: Service, sp: ServicePort) -> list[tuple[Pod
     return sorted(out, key=lambda e: e[0].key)
 
 
-def _service_port(rs: Ruleset, cluster: Cluster, svc: Service, sp: ServicePort) -> None:
-    proto = sp.protocol.value.lower()
-    label = f"service {svc.key}:{sp.port}/{sp.protocol}"
-    eps = endpoints(cluster, svc, sp)
+def service_fragment(cluster: Cluster, svc: Service) -> Ruleset:
+    rs = Ruleset()
+    if cluster_ip(svc) is None or svc.selector is None:
+        return rs
+    pods = [p for p in cluster.pods if p.namespace == svc.namespace]
+    for sp in svc.ports:
+        _service_port(rs, pods, svc, sp)
+    return rs
+
+
+def _service_port(rs: Ruleset, pods: list[Pod], svc: Service, sp: ServicePort) -> None:
+    eps = endpoints(pods, svc, sp)
     if not eps:
         # No DNAT: the node has no route to the service range, so the client gets an ICMP
         # unreachable at once instead of a black hole (kube-proxy rejects, to the same end).
         return
+    proto = sp.protocol.value.lower()
+    label = f"service {svc.key}:{sp.port}/{sp.protocol}"
     chain = name("svc", svc.namespace, svc.name, proto, str(sp.port))
     rs.chain(Chain(name=chain, comment=label))
-    cluster_ip = _cluster_ip(svc)
-    assert cluster_ip is not None
-    rs.element(Element(map=SERVICES_MAP, key=(cluster_ip, proto, str(sp.port)), value=Goto(chain)))
+    address = cluster_ip(svc)
+    assert address is not None
+    rs.element(Element(map=SERVICES_MAP, key=(address, proto, str(sp.port)), value=Goto(chain)))
     targets = []
-    for pod, address, number in eps:
+    for pod, ip, number in eps:
         ep = name("ep", svc.namespace, svc.name, proto, str(sp.port), pod.key)
         rs.chain(Chain(name=ep))
-        dnat = (Match(Field.L4PROTO, proto), DNAT(address, number))
-        rs.rule(
-            NftRule(chain=ep, statements=dnat, comment=f"endpoint {pod.key} {address}:{number}")
-        )
+        dnat = (Match(Field.L4PROTO, proto), DNAT(ip, number))
+        rs.rule(NftRule(chain=ep, statements=dnat, comment=f"endpoint {pod.key} {ip}:{number}"))
         targets.append(ep)
     rs.rule(NftRule(chain=chain, statements=(NumgenVMap(tuple(targets)),), comment=label))

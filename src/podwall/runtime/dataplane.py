@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from podwall.model.cluster import Cluster
-from podwall.nft import runner
-from podwall.nft.compile import compile_ruleset
+from podwall.nft import fragments, runner
+from podwall.nft.compile import Compiler
 from podwall.nft.errors import NftError
-from podwall.nft.ruleset import Ruleset, full_transaction, update_transaction
+from podwall.nft.fragments import FragmentKey
+from podwall.nft.ruleset import Ruleset
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +42,20 @@ class Dataplane:
         self.netns = netns
         self.node = node
         self._apply = apply
-        self.loaded: Ruleset | None = None
+        self._compiler = Compiler(node)
+        self.loaded: dict[FragmentKey, Ruleset] | None = None
 
     def sync(self, cluster: Cluster) -> SyncResult:
         """Make the loaded ruleset enforce `cluster`. Raises NftError, leaving the old one."""
         started = time.perf_counter()
-        desired = compile_ruleset(cluster, self.node)
+        # After a refused batch the compiler's memo is ahead of what nft holds; the diff is
+        # taken against `loaded`, what nft really holds, so the next sync repairs it.
+        desired = self._compiler.compile(cluster)
         full = self.loaded is None
-        tx = (
-            full_transaction(desired)
-            if self.loaded is None
-            else update_transaction(self.loaded, desired)
-        )
+        if self.loaded is None:
+            tx = fragments.full(desired)
+        else:
+            tx = fragments.update(self.loaded, desired)
         if len(tx):
             try:
                 self._apply(tx.render(), self.netns)
