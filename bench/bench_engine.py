@@ -22,9 +22,11 @@ The table goes to stdout, progress to stderr; results also land in bench/out/res
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import threading
@@ -94,23 +96,43 @@ def log(message: str) -> None:
 
 
 # ------------------------------------------------------------------------------ measuring
+# A child's ru_maxrss counts the pages it had before exec, a copy of its parent's: measured from
+# a big parent (a test runner), every child would look as big. So a small spawner runs the
+# command and reports the command's own peak.
+_SPAWNER = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execvp(sys.argv[2], sys.argv[2:])\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "with open(sys.argv[1], 'w') as f:\n"
+    "    f.write(f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}')\n"
+    "sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)\n"
+)
+
+
 def measure(cmd: list[str], stdout: Path, stderr: Path, timeout: float) -> Measured:
-    """Run `cmd` with output to files; wall time and this child's own peak RSS."""
+    """Run `cmd` with output to files; wall time and this command's own peak RSS."""
+    report = stdout.with_suffix(stdout.suffix + ".rusage")
+    spawner = [sys.executable, "-S", "-c", _SPAWNER, str(report), *cmd]
     with stdout.open("wb") as out, stderr.open("wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        proc = subprocess.Popen(
+            spawner, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
+        )
         expired = threading.Event()
         timer = threading.Timer(timeout, _kill, (proc, expired))
         timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)
+        _, status, _ = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         timer.cancel()
     proc.returncode = code = os.waitstatus_to_exitcode(status)
     error = f"timeout after {timeout:.0f} s" if expired.is_set() else None
     if error is None and code != 0:
         error = f"exit code {code} (see {stderr})"
-    cpu = usage.ru_utime + usage.ru_stime
-    return Measured(seconds, usage.ru_maxrss / 1024, code, error, 1, cpu)  # ru_maxrss: KiB
+    kib, cpu = ([*report.read_text().split(), "0", "0"])[:2] if report.exists() else ("0", "0")
+    report.unlink(missing_ok=True)
+    return Measured(seconds, int(kib) / 1024, code, error, 1, float(cpu))  # ru_maxrss: KiB
 
 
 def measure_best(cmd: list[str], stdout: Path, stderr: Path, args: argparse.Namespace) -> Measured:
@@ -129,8 +151,10 @@ def measure_best(cmd: list[str], stdout: Path, stderr: Path, args: argparse.Name
 
 
 def _kill(proc: subprocess.Popen[bytes], expired: threading.Event) -> None:
+    """Kill the spawner's process group (its own session): the command goes with it."""
     expired.set()
-    proc.kill()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 # ----------------------------------------------------------------------------- generating

@@ -203,7 +203,9 @@ def test_measure_reports_peak_rss_of_that_child(tmp_path: Path) -> None:
     assert measured.error is None
     assert measured.mib >= 80
     small = measure([sys.executable, "-c", "pass"], tmp_path / "out", tmp_path / "err", 60)
-    assert small.mib < 60  # per child, not the maximum over all children so far
+    # Per child, not the maximum over all children so far. (A child's peak can include the
+    # parent's pages at fork time, so it is compared with the big child, not a constant.)
+    assert small.mib < measured.mib
 
 
 def test_measure_kills_on_timeout(tmp_path: Path) -> None:

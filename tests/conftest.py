@@ -44,10 +44,24 @@ def missing_netns_needs() -> list[str]:
     return missing
 
 
+def missing_kubectl_needs() -> list[str]:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        return ["kubectl"]
+    beside = Path(os.path.realpath(kubectl)).parent
+    return [f"{beside}/{v}" for v in ("kubectl.1.27", "kubectl.1.33") if not (beside / v).exists()]
+
+
+NEEDS = {"netns": missing_netns_needs, "kubectl": missing_kubectl_needs}
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.get_closest_marker("netns") is None:
-        return
-    missing = missing_netns_needs()
+    missing = [
+        need
+        for marker, check in NEEDS.items()
+        if item.get_closest_marker(marker)
+        for need in check()
+    ]
     if not missing:
         return
     reason = "needs " + ", ".join(missing)

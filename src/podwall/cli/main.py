@@ -5,8 +5,9 @@ Exit codes: 0 allowed / success, 1 denied, 2 bad input.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import click
 
@@ -99,7 +100,33 @@ def connection_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """Commands of other modules load when used: `podwall matrix` never imports a web server."""
+
+    LAZY: ClassVar[dict[str, str]] = {
+        "probe": "podwall.cli.probe:probe",
+        "editor": "podwall.cli.editor:editor",
+        "down": "podwall.cli.sandbox:down",
+        "up": "podwall.cli.up:up",
+        "status": "podwall.cli.up:status",
+        "kubeconfig": "podwall.cli.up:kubeconfig",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            module, _, attr = self.LAZY[cmd_name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="podwall")
 def cli() -> None:
     """Kubernetes NetworkPolicy, implemented for real.
@@ -225,17 +252,6 @@ def matrix(paths: tuple[str, ...], port: str | None, protocol: str, fmt: str) ->
         output.emit_json(m.to_json())
     else:
         output.port_matrix_table(m)
-
-
-def _register() -> None:
-    from podwall.cli.probe import probe
-    from podwall.cli.sandbox import down
-
-    cli.add_command(probe)
-    cli.add_command(down)
-
-
-_register()
 
 
 EXIT_INTERNAL = 70  # EX_SOFTWARE: never 0 or 1, which scripts read as allowed or denied

@@ -1,0 +1,172 @@
+"""Ruleset load and incremental change times, through podwall's own `Dataplane.sync`.
+
+Each repetition uses a fresh node namespace and one `Dataplane`: sync the base snapshot (a
+full load), then the snapshot with one policy changed, then that plus one new pod (updates).
+The `apply` hook of `Dataplane` times `nft -f` alone and notes when it was called, so
+
+    compile = (hook called - sync started) - (transaction built + rendered)
+
+where the transaction and its rendering are timed again afterwards from what the dataplane
+kept in `loaded` (pure functions of it): a `Ruleset` (full_transaction / update_transaction)
+or, with the fragment compiler, a dict of fragments (podwall.nft.fragments full / update).
+`total` is `SyncResult.seconds`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.dataplane import sandbox
+from bench.dataplane.clusters import Clusters
+from podwall.model.cluster import Cluster
+from podwall.nft import runner
+from podwall.nft.ruleset import Ruleset
+from podwall.nft.transaction import Transaction
+from podwall.runtime.dataplane import Dataplane
+
+
+@dataclass(frozen=True)
+class Sync:
+    """One sync, split: seconds, plus the size of the transaction."""
+
+    compile: float
+    transaction: float  # full_transaction / update_transaction, plus render()
+    nft: float
+    total: float
+    operations: int
+    script_bytes: int
+
+
+@dataclass(frozen=True)
+class Counts:
+    pods: int
+    policies: int
+    chains: int
+    sets: int
+    elements: int
+    rules: int
+
+
+class Capture:
+    """An `apply` for Dataplane that keeps the script instead of running nft."""
+
+    def __init__(self) -> None:
+        self.script = ""
+
+    def __call__(self, script: str, netns: str | None) -> None:
+        self.script = script
+
+
+def full_script(snapshot: Cluster) -> str:
+    """The script of a first `Dataplane.sync` of `snapshot` (a whole-table load)."""
+    capture = Capture()
+    Dataplane(None, apply=capture).sync(snapshot)
+    return capture.script
+
+
+class _TimedApply:
+    def __init__(self) -> None:
+        self.called_at = 0.0
+        self.seconds = 0.0
+        self.script_bytes = 0
+
+    def __call__(self, script: str, netns: str | None) -> None:
+        self.called_at = time.perf_counter()
+        self.script_bytes = len(script.encode())
+        runner.run(script, netns=netns)
+        self.seconds = time.perf_counter() - self.called_at
+
+
+def _timed(make: Callable[[], Transaction]) -> float:
+    started = time.perf_counter()
+    make().render()
+    return time.perf_counter() - started
+
+
+# podwall's diff API moves (ruleset.update_transaction, then nft.fragments): looked up at run
+# time so that this benchmark keeps working on either side of such a change.
+def _fragments() -> Any:
+    return importlib.import_module("podwall.nft.fragments")
+
+
+def _rulesets() -> Any:
+    return importlib.import_module("podwall.nft.ruleset")
+
+
+def flat(loaded: Any) -> Ruleset:
+    """What `Dataplane.loaded` holds, as one Ruleset."""
+    if isinstance(loaded, Ruleset):
+        return loaded
+    ruleset: Ruleset = _fragments().flatten(loaded)
+    return ruleset
+
+
+def transaction(before: Any, after: Any) -> Transaction:
+    """The transaction `Dataplane.sync` sends from `before` (None: nothing loaded) to `after`."""
+    tx: Transaction
+    if isinstance(after, Ruleset):
+        rulesets = _rulesets()
+        tx = (
+            rulesets.full_transaction(after)
+            if before is None
+            else rulesets.update_transaction(before, after)
+        )
+    else:
+        tx = _fragments().full(after) if before is None else _fragments().update(before, after)
+    return tx
+
+
+def _sync(dp: Dataplane, hook: _TimedApply, snapshot: Cluster) -> Sync:
+    before: Any = dp.loaded
+    hook.called_at = hook.seconds = 0.0
+    hook.script_bytes = 0
+    started = time.perf_counter()
+    result = dp.sync(snapshot)
+    after: Any = dp.loaded
+    assert after is not None
+    tx = _timed(lambda: transaction(before, after))
+    pre_apply = (hook.called_at or (started + result.seconds)) - started
+    return Sync(
+        compile=max(0.0, pre_apply - tx),
+        transaction=tx,
+        nft=hook.seconds,
+        total=result.seconds,
+        operations=result.operations,
+        script_bytes=hook.script_bytes,
+    )
+
+
+def counts(snapshot: Cluster, ruleset: Ruleset) -> Counts:
+    return Counts(
+        pods=len(snapshot.pods),
+        policies=len(snapshot.policies),
+        chains=len(ruleset.chains),
+        sets=len(ruleset.sets),
+        elements=ruleset.element_count(),
+        rules=ruleset.rule_count(),
+    )
+
+
+@dataclass(frozen=True)
+class Round:
+    full: Sync
+    policy: Sync
+    pod: Sync
+    counts: Counts
+
+
+def one_round(clusters: Clusters) -> Round:
+    """Full load, policy change, pod added: in one fresh node namespace."""
+    with sandbox.node() as node:
+        hook = _TimedApply()
+        dp = Dataplane(node.netns, apply=hook)
+        full = _sync(dp, hook, clusters.base)
+        assert dp.loaded is not None
+        size = counts(clusters.base, flat(dp.loaded))
+        policy = _sync(dp, hook, clusters.policy_changed)
+        pod = _sync(dp, hook, clusters.pod_added)
+    return Round(full, policy, pod, size)

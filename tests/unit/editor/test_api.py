@@ -1,0 +1,271 @@
+"""The API on the lab's manifests: verdicts, explanations, matches, matrix and draft diff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from podwall.editor.app import create_app
+from podwall.editor.workspace import Workspace
+from podwall.manifests.reader import Loaded, load_text
+from tests.unit.editor.apiclient import TOKEN, TUTORIAL, Client, workspace
+from tests.unit.editor.test_drafts import tutorial_form
+
+ALLOW = (TUTORIAL / "backend-allow-ingress-frontend.yaml").read_text()
+
+
+def attempt(client: Client, src: str, dst: str, port: str = "8080", **extra: Any) -> Any:
+    return client.ok("/api/try", {"from": src, "to": dst, "port": port, **extra})
+
+
+def test_state_lists_the_loaded_pods_and_policies(client: Client) -> None:
+    state = client.ok("/api/state")
+    assert [p["key"] for p in state["cluster"]["pods"]] == [
+        "default/frontend",
+        "default/not-frontend",
+        "default/backend",
+    ]
+    assert [p["key"] for p in state["cluster"]["policies"]] == ["default/backend-ingress-deny"]
+    assert state["errors"] == []
+
+
+def test_try_frontend_allowed_not_frontend_denied_by_default_deny() -> None:
+    client = Client(create_app(workspace("."), TOKEN))  # the app and both policies
+    good = attempt(client, "frontend", "backend")
+    assert good["allowed"] is True
+    decision = good["decisions"][0]
+    assert decision["headline"] == "ALLOWED  default/frontend -> default/backend:8080/TCP"
+    assert decision["ingress"]["status"] == "allowed"
+    assert "default/backend-allow-ingress-frontend ingress[0] from[0]" in decision["explanation"][2]
+
+    bad = attempt(client, "not-frontend", "backend")
+    assert bad["allowed"] is False
+    decision = bad["decisions"][0]
+    assert decision["explanation"][0] == "DENIED  default/not-frontend -> default/backend:8080/TCP"
+    deny = next(p for p in decision["ingress"]["policies"] if p["defaultDeny"])
+    assert deny["policy"] == "default/backend-ingress-deny"
+    assert (
+        "    default/backend-ingress-deny: selects it by podSelector {app: backend} and has no "
+        "ingress rules: default deny"
+    ) in decision["explanation"]
+
+
+def test_try_with_the_draft_applies_it(client: Client) -> None:
+    without = attempt(client, "frontend", "backend")
+    assert without["allowed"] is False  # backend-ingress-deny alone
+    with_draft = attempt(client, "frontend", "backend", form=tutorial_form())
+    assert with_draft["allowed"] is True
+    assert with_draft["draft"] == "with the draft default/backend-allow-ingress-frontend applied"
+
+
+def test_try_from_an_outside_address_and_by_service(client: Client) -> None:
+    answer = attempt(client, "203.0.113.9", "svc/backend", port="8080")
+    assert answer["allowed"] is False
+    assert answer["decisions"][0]["egress"]["status"] == "outside"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"from": "nobody", "to": "backend", "port": "8080"}, "no pod default/nobody"),
+        ({"from": "frontend", "to": "backend", "port": "99999"}, "not between 1 and 65535"),
+        ({"from": "frontend", "to": "backend", "port": "http"}, "has no TCP port named http"),
+        ({"from": "frontend", "to": "backend", "port": "80", "protocol": "ICMP"}, "ICMP"),
+    ],
+)
+def test_bad_questions_get_400_with_the_reason(
+    client: Client, body: dict[str, str], message: str
+) -> None:
+    response = client.post("/api/try", body)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+
+
+def test_render_answers_with_yaml_picture_matches_and_flows(client: Client) -> None:
+    answer = client.ok("/api/render", {"form": tutorial_form()})
+    assert answer["yaml"] == ALLOW
+    assert answer["valid"] is True
+    ingress = answer["picture"]["ingress"]["namespace"]
+    assert [(p["label"], p["allowed"]) for p in ingress["peers"]] == [
+        ("podSelector {app: frontend}", True)
+    ]
+    assert ingress["others"]["state"] == "denied"
+    assert answer["picture"]["egress"]["cidr"]["others"]["state"] == "allowed"
+    cluster = answer["cluster"]
+    assert [p["key"] for p in cluster["selected"]] == ["default/backend"]
+    assert cluster["selected"][0]["policies"]["ingress"] == [
+        "default/backend-allow-ingress-frontend",
+        "default/backend-ingress-deny",
+    ]
+    assert cluster["peers"]["ingress"][0]["pods"] == ["default/frontend"]
+    flows = {(f["from"], f["to"], f["port"]): f["allowed"] for f in cluster["flows"]["ingress"]}
+    assert flows == {
+        ("default/frontend", "default/backend", 8080): True,
+        ("default/not-frontend", "default/backend", 8080): False,
+    }
+
+
+def test_an_invalid_draft_has_errors_and_no_verdicts(client: Client) -> None:
+    form = tutorial_form()
+    form["ingress"]["rules"][0]["peers"][0]["ipBlock"] = {"cidr": "nope", "except": []}
+    answer = client.ok("/api/render", {"form": form})
+    assert answer["valid"] is False
+    assert answer["picture"] is None
+    paths = [e["path"] for e in answer["errors"]]
+    assert "spec.ingress[0].from[0]" in paths  # ipBlock with another peer is forbidden
+    assert "spec.ingress[0].from[0].ipBlock.cidr" in paths
+
+
+def test_parse_returns_the_form_and_errors(client: Client) -> None:
+    answer = client.ok("/api/parse", {"yaml": ALLOW.replace("Ingress", "Ingres")})
+    assert answer["form"]["name"] == "backend-allow-ingress-frontend"
+    assert answer["errors"][0]["path"] == "spec.policyTypes[0]"
+    assert answer["errors"][0]["message"] == (
+        'spec.policyTypes[0]: Unsupported value: "Ingres": supported values: "Ingress", "Egress"'
+    )
+
+
+def test_a_picture_of_every_group_and_named_ports(client: Client) -> None:
+    text = """\
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata: {name: all}
+spec:
+  podSelector: {matchExpressions: [{key: app, operator: In, values: [backend]}]}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {team: a}}
+    - namespaceSelector: {}
+      podSelector: {matchLabels: {role: mon}}
+    - ipBlock: {cidr: 10.0.0.0/8, except: [10.0.0.0/16]}
+    ports: [{port: http}]
+  egress:
+  - ports: [{port: 53, protocol: UDP}]
+"""
+    picture = client.ok("/api/parse", {"yaml": text})["picture"]
+    assert picture["selectsExample"] is True
+    for group in ("namespaces", "cluster", "cidr"):
+        peers = picture["ingress"][group]["peers"]
+        assert [p["allowed"] for p in peers] == [True], group
+        assert peers[0]["ports"] == "TCP http"
+    assert picture["ingress"]["namespace"]["others"]["state"] == "denied"
+    # An egress rule without peers admits everyone, on UDP 53 only.
+    others = picture["egress"]["cidr"]["others"]
+    assert others["state"] == "partial"
+    assert others["allowedPorts"] == ["UDP 53"]
+
+
+def test_matrix_and_draft_diff(client: Client) -> None:
+    matrix = client.ok("/api/matrix", {"port": "8080"})
+    pods = matrix["pods"]
+    assert sorted(pods) == ["default/backend", "default/frontend", "default/not-frontend"]
+    frontend, backend = pods.index("default/frontend"), pods.index("default/backend")
+    assert matrix["allowed"][frontend][backend] is False
+    assert matrix["allowed"][backend][frontend] is True
+    diff = client.ok("/api/diff", {"form": tutorial_form(), "port": "8080", "protocol": "TCP"})
+    assert diff["newlyAllowed"] == [{"from": "default/frontend", "to": "default/backend"}]
+    assert diff["newlyDenied"] == []
+    assert diff["draft"] == "default/backend-allow-ingress-frontend"
+
+
+def test_a_draft_with_a_loaded_name_replaces_it(client: Client) -> None:
+    form = tutorial_form()
+    form["name"] = "backend-ingress-deny"
+    form["ingress"]["isolated"] = False
+    form["egress"]["isolated"] = True  # now an egress default deny, no longer ingress
+    form["ingress"]["rules"] = []
+    diff = client.ok("/api/diff", {"form": form, "port": "8080"})
+    assert {"from": "default/frontend", "to": "default/backend"} in diff["newlyAllowed"]
+    assert {"from": "default/backend", "to": "default/frontend"} in diff["newlyDenied"]
+
+
+def test_pod_lists_the_policies_that_select_it(client: Client) -> None:
+    answer = client.ok("/api/pod", {"pod": "default/backend", "form": tutorial_form()})
+    assert answer["policies"] == {
+        "ingress": ["default/backend-allow-ingress-frontend", "default/backend-ingress-deny"],
+        "egress": [],
+    }
+    assert client.post("/api/pod", {"pod": "default/nope"}).status_code == 400
+
+
+def test_imported_manifests_join_the_cluster(empty_client: Client) -> None:
+    state = empty_client.ok(
+        "/api/manifests", {"name": "app.yaml", "text": (TUTORIAL / "simple-app.yaml").read_text()}
+    )
+    assert len(state["cluster"]["pods"]) == 3
+    assert state["imported"] == ["app.yaml"]
+    state = empty_client.ok("/api/manifests", {"name": "allow.yaml", "text": ALLOW})
+    assert [p["key"] for p in state["cluster"]["policies"]] == [
+        "default/backend-allow-ingress-frontend"
+    ]
+    edited = empty_client.ok("/api/policy", {"key": "default/backend-allow-ingress-frontend"})
+    assert edited["yaml"] == ALLOW
+    state = empty_client.ok("/api/manifests/remove", {"name": "allow.yaml"})
+    assert state["cluster"]["policies"] == []
+    bad = empty_client.post("/api/manifests", {"name": "bad.yaml", "text": "a: ["})
+    assert bad.status_code == 400
+    assert bad.json()["error"].startswith("bad.yaml:2: invalid YAML")
+
+
+def test_an_invalid_loaded_policy_is_left_out_and_listed(empty_client: Client) -> None:
+    text = ALLOW.replace("app: frontend", "app: frontend\n          form: x")
+    state = empty_client.ok("/api/manifests", {"name": "bad.yaml", "text": text})
+    assert state["cluster"]["policies"] == []
+    assert state["errors"] == [
+        "bad.yaml:17: NetworkPolicy default/backend-allow-ingress-frontend: strict decoding error: "
+        'unknown field "spec.ingress[0].from[0].form" (left out)'
+    ]
+
+
+def test_new_and_tutorial(client: Client) -> None:
+    new = client.ok("/api/new", {})
+    assert new["form"]["name"] == "untitled-policy"
+    assert new["form"]["ingress"]["isolated"] is True  # every policy isolates something
+    steps = client.ok("/api/tutorial")["steps"]
+    assert "additive" in steps[-1]["title"]
+    assert steps[2]["policy"] == ALLOW
+
+
+@pytest.mark.parametrize("body", ["[1]", "not json"])
+def test_a_body_that_is_not_an_object_is_400(client: Client, body: str) -> None:
+    response = client.request("POST", "/api/parse", content=body)
+    assert response.status_code == 400
+
+
+class ClusterSource:
+    """A stand-in for a live cluster (the seam `podwall up` will plug into)."""
+
+    def __init__(self) -> None:
+        self.text = (TUTORIAL / "simple-app.yaml").read_text()
+
+    def describe(self) -> list[str]:
+        return ["cluster: podwall up"]
+
+    def load(self) -> Loaded:
+        return load_text(self.text, "cluster: podwall up")
+
+
+def test_any_source_feeds_the_editor_and_reload_rereads_it() -> None:
+    source = ClusterSource()
+    client = Client(create_app(Workspace([source]), TOKEN))
+    state = client.ok("/api/state")
+    assert state["files"] == ["cluster: podwall up"]
+    assert len(state["cluster"]["pods"]) == 3
+    source.text += "---\n" + ALLOW
+    assert client.ok("/api/state")["cluster"]["policies"] == []  # cached until reloaded
+    state = client.ok("/api/reload", {})
+    assert [p["key"] for p in state["cluster"]["policies"]] == [
+        "default/backend-allow-ingress-frontend"
+    ]
+
+
+def test_a_pod_selector_no_pod_can_satisfy_is_flagged(client: Client) -> None:
+    form = tutorial_form()
+    form["podSelector"]["matchExpressions"].append(
+        {"key": "app", "operator": "NotIn", "values": ["backend"]}
+    )
+    answer = client.ok("/api/render", {"form": form})
+    assert answer["picture"]["selectsExample"] is False
+    assert answer["cluster"]["selected"] == []
