@@ -58,6 +58,7 @@ class Selection:
         self._ns_labels: dict[str, Labels] = {}
         self._selected: dict[tuple[str, LabelSelector], int] = {}
         self._nss: dict[LabelSelector, tuple[str, ...]] = {}
+        self._ns_index: dict[tuple[str, str], set[str]] = {}
         self.ns_bits: dict[str, int] = {}
         self.by_namespace: dict[str, list[int]] = {}
 
@@ -71,6 +72,7 @@ class Selection:
         if namespaces_changed:
             self._ns_labels = ns_labels
             self._nss.clear()
+            self._ns_index = _label_index(ns_labels)
         changed = 0
         seen: set[str] = set()
         for pod in cluster.pods:
@@ -150,9 +152,20 @@ class Selection:
     def namespaces(self, selector: LabelSelector) -> tuple[str, ...]:
         names = self._nss.get(selector)
         if names is None:
-            names = tuple(n for n, labels in self._ns_labels.items() if selector.matches(labels))
+            names = tuple(
+                n for n in self._candidates(selector) if selector.matches(self._ns_labels[n])
+            )
             self._nss[selector] = names
         return names
+
+    def _candidates(self, selector: LabelSelector) -> list[str]:
+        """Namespaces that can match: those with every matchLabels pair, found by index."""
+        if not selector.match_labels:
+            return list(self._ns_labels)
+        found = set.intersection(
+            *(self._ns_index.get(pair, set()) for pair in selector.match_labels)
+        )
+        return list(found)
 
     def peer(self, policy: NetworkPolicy, peer: Peer) -> int:
         """Identities a peer matches; for an ipBlock, those with an address inside it."""
@@ -175,3 +188,11 @@ class Selection:
             if any(block.contains(net.network_address) for net in ident.nets()):
                 bits |= 1 << ident.index
         return bits
+
+
+def _label_index(ns_labels: dict[str, Labels]) -> dict[tuple[str, str], set[str]]:
+    index: dict[tuple[str, str], set[str]] = {}
+    for name, labels in ns_labels.items():
+        for pair in labels.items():
+            index.setdefault(pair, set()).add(name)
+    return index

@@ -118,8 +118,18 @@ class Match:
 FIB_TYPES = frozenset({"local", "unicast", "multicast", "broadcast", "anycast", "blackhole"})
 
 
+_GOOD_LITERALS: set[tuple[Field, str]] = set()
+
+
 def _check_literal(field: Field, literal: str) -> None:
     """Refuse, when the rule is built, a literal nft would refuse when it is loaded."""
+    if (field, literal) in _GOOD_LITERALS:
+        return
+    _check_literal_once(field, literal)
+    _GOOD_LITERALS.add((field, literal))
+
+
+def _check_literal_once(field: Field, literal: str) -> None:
     try:
         if field in KEY_TYPES:
             component_interval(KEY_TYPES[field], literal)
