@@ -2,7 +2,9 @@
 
 Modules, one job each: `tls` and `kubeconfig` (credentials), `resources` (the served kinds),
 `discovery` and `openapi` (what kubectl reads before it acts), `store` (SQLite objects, resource
-versions and watch history), `selectors`, `errors` (metav1.Status bodies), `admission`
-(defaults and validation), `tables` (server-side printing), `handlers` and `app` (HTTP),
-`server` (uvicorn over HTTPS on loopback).
+versions and watch history), `bootstrap` (the namespaces and `kubernetes` Service a cluster starts
+with), `selectors`, `errors` (metav1.Status bodies), `admission` (decoding, defaults and
+validation), `protobuf` (the protobuf bodies `kubectl create namespace` sends), `tables`
+(server-side printing), `handlers` and `app` (HTTP), `server` (uvicorn over HTTPS on loopback).
+`patch/` applies PATCH bodies; `controllers/` reconcile workloads.
 """

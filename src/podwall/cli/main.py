@@ -107,6 +107,7 @@ class LazyGroup(click.Group):
         "probe": "podwall.cli.probe:probe",
         "editor": "podwall.cli.editor:editor",
         "down": "podwall.cli.sandbox:down",
+        "apiserver": "podwall.cli.apiserver:apiserver",
         "up": "podwall.cli.up:up",
         "status": "podwall.cli.up:status",
         "kubeconfig": "podwall.cli.up:kubeconfig",

@@ -1,32 +1,62 @@
-"""`podwall down`: remove what podwall left on this host."""
+"""`podwall down`: stop the local cluster and remove what podwall left on this host."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from podwall.cli import output
+from podwall.cli import daemon, output
+from podwall.cli.up import state_dir_option
 
 
 @click.command()
+@state_dir_option
 @click.option(
     "--force", is_flag=True, help="Also remove leftovers of sandboxes whose podwall process died."
 )
-def down(force: bool) -> None:
-    """Stop podwall's sandboxes and remove every namespace and link they created.
+@click.option("--keep-state", is_flag=True, help="Keep the store, so `podwall up` brings it back.")
+def down(state_dir: Path | None, force: bool, keep_state: bool) -> None:
+    """Stop the local cluster (`podwall up`) and remove every pod, namespace and file it made.
 
-    Only podwall's own namespaces (named pw-...) are touched; no process is killed by name.
+    Then podwall's other sandboxes: only podwall's own namespaces (named pw-...) are touched,
+    and only with --force; no process is killed by name.
     """
     from podwall.runtime.netns import leftovers, remove_leftovers
     from podwall.runtime.process import remove_pod_files
 
+    state = (state_dir or daemon.default_state_dir()).absolute()
+    stopped = _stop_cluster(state, keep_state)
     found = leftovers()
     if not found:
-        output.note("nothing to remove")
+        if not stopped:
+            output.note("nothing to remove")
         return
     if not force:
         output.note("leftover namespaces: " + ", ".join(found))
         output.note("run `podwall down --force` to remove them")
-        raise SystemExit(1)
+        raise SystemExit(0 if stopped else 1)
     for name in remove_leftovers():
         remove_pod_files(name)
         output.line(f"removed network namespace {name}")
+
+
+def _stop_cluster(state: Path, keep_state: bool) -> bool:
+    """Stop the cluster of `state` if one runs; clear what a killed one left. True if found."""
+    if not (state / "cluster-id").exists():
+        return False
+    from podwall.apiserver.localcluster import cluster_id, remove_state
+    from podwall.runtime.node import Node
+
+    pid = daemon.locked_pid(state)
+    if pid is not None:
+        clean = daemon.terminate(pid, state)
+        output.line(f"stopped podwall (pid {pid})" + ("" if clean else ", killed"))
+    ident = cluster_id(state)
+    node = Node(ident, run_dir=Path("/run/podwall") / ident, log_dir=state / "pods")
+    for name in node.adopt_leftovers():
+        output.line(f"removed network namespace {name}")
+    node.stop()
+    if not keep_state and remove_state(state):
+        output.line(f"removed the cluster's state in {state}")
+    return True

@@ -1,0 +1,272 @@
+"""What happens to an object between the request body and the store: decoding, defaults,
+validation.
+
+NetworkPolicies are checked by `podwall.model.strictfields` (unknown fields, per the
+`fieldValidation` query parameter) and `podwall.model.validation` (the API server's rules, one
+source of truth with the engine). Other kinds get their metadata checked and the upstream
+defaults that printers and controllers read.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from podwall.apiserver import errors
+from podwall.apiserver.resources import Resource
+from podwall.apiserver.selectors import matches_label_selector
+from podwall.model import strictfields
+from podwall.model.labelvalidation import (
+    FieldError,
+    GoSlice,
+    go_quote,
+    invalid,
+    is_dns1123_label,
+    max_len_error,
+    regex_error,
+    required,
+)
+from podwall.model.validation import validate_network_policy, validate_object_meta
+
+Object = dict[str, Any]
+NETWORK_POLICY_KEY = "networkpolicies.networking.k8s.io"
+
+
+def decode(
+    resource: Resource, body: Mapping[str, Any], field_validation: str
+) -> tuple[Object, list[str]]:
+    """Strict decoding: unknown fields are an error (Strict), a warning (Warn, the default) or
+    silently dropped (Ignore), as `encoding/json` would drop them. Returns the object and the
+    warnings for the `Warning` header."""
+    obj: Object = copy.deepcopy(dict(body))
+    if resource.key != NETWORK_POLICY_KEY:
+        return obj, []
+    unknown = strictfields.unknown_fields(obj)
+    if not unknown:
+        return obj, []
+    mode = field_validation or "Warn"
+    if mode == "Strict":
+        detail = ", ".join(f'unknown field "{path}"' for path in unknown)
+        raise errors.bad_request(
+            f'{resource.kind} in version "{resource.version}" cannot be handled as a '
+            f"{resource.kind}: strict decoding error: {detail}"
+        )
+    _prune(obj, strictfields.NETWORK_POLICY)
+    if mode == "Ignore":
+        return obj, []
+    return obj, [f'unknown field "{path}"' for path in unknown]
+
+
+def _prune(value: Any, schema: Any) -> None:
+    """Drop what `schema` (strictfields' shape) does not know, in place."""
+    if schema is strictfields.ANY:
+        return
+    if isinstance(schema, list):
+        if isinstance(value, list):
+            for item in value:
+                _prune(item, schema[0])
+        return
+    if not isinstance(value, dict):
+        return
+    for key in list(value):
+        if key not in schema:
+            del value[key]
+        else:
+            _prune(value[key], schema[key])
+
+
+# Defaults: the parts of upstream's SetDefaults_* that show in output or that controllers read.
+
+
+def _default_ports(ports: list[Any] | None) -> None:
+    for port in ports or []:
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
+
+
+def _default_pod_spec(spec: Any) -> None:
+    if not isinstance(spec, dict):
+        return
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("securityContext", {})
+    spec.setdefault("schedulerName", "default-scheduler")
+    for field in ("initContainers", "containers"):
+        for container in spec.get(field) or []:
+            if not isinstance(container, dict):
+                continue
+            image = str(container.get("image") or "")
+            tag = image.rpartition(":")[2] if ":" in image.rpartition("/")[2] else ""
+            if "@" not in image:
+                container.setdefault(
+                    "imagePullPolicy", "Always" if tag in ("", "latest") else "IfNotPresent"
+                )
+            container.setdefault("terminationMessagePath", "/dev/termination-log")
+            container.setdefault("terminationMessagePolicy", "File")
+            container.setdefault("resources", {})
+            _default_ports(container.get("ports"))
+
+
+def _default_template(obj: Object) -> None:
+    template = (obj.get("spec") or {}).get("template")
+    if isinstance(template, dict):
+        template.setdefault("metadata", {}).pop("creationTimestamp", None)
+        _default_pod_spec(template.get("spec"))
+
+
+def default(resource: Resource, obj: Object) -> None:
+    """Fill in upstream defaults, in place."""
+    spec = obj.get("spec")
+    kind = resource.key
+    if kind == "namespaces":
+        name = str((obj.get("metadata") or {}).get("name") or "")
+        labels = obj.setdefault("metadata", {}).setdefault("labels", {})
+        if name:
+            labels["kubernetes.io/metadata.name"] = name
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        obj.setdefault("status", {}).setdefault("phase", "Active")
+    if not isinstance(spec, dict):
+        return
+    if kind == NETWORK_POLICY_KEY:
+        spec.setdefault("podSelector", {})
+        for direction in ("ingress", "egress"):
+            for rule in spec.get(direction) or []:
+                if isinstance(rule, dict):
+                    _default_ports(rule.get("ports"))
+        if not spec.get("policyTypes"):
+            types = ["Ingress"]
+            if spec.get("egress"):
+                types.append("Egress")
+            spec["policyTypes"] = types
+    elif kind == "services":
+        spec.setdefault("type", "ClusterIP")
+        spec.setdefault("sessionAffinity", "None")
+        for port in spec.get("ports") or []:
+            if isinstance(port, dict):
+                port.setdefault("protocol", "TCP")
+                if "port" in port:
+                    port.setdefault("targetPort", port["port"])
+    elif kind == "pods":
+        _default_pod_spec(spec)
+    elif kind in ("deployments.apps", "replicasets.apps"):
+        spec.setdefault("replicas", 1)
+        if kind == "deployments.apps":
+            spec.setdefault("revisionHistoryLimit", 10)
+            spec.setdefault("progressDeadlineSeconds", 600)
+            strategy = spec.setdefault("strategy", {})
+            if isinstance(strategy, dict):
+                strategy.setdefault("type", "RollingUpdate")
+                if strategy["type"] == "RollingUpdate":
+                    strategy.setdefault(
+                        "rollingUpdate", {"maxUnavailable": "25%", "maxSurge": "25%"}
+                    )
+        _default_template(obj)
+
+
+def prepare_for_create(resource: Resource, obj: Object) -> None:
+    """PrepareForCreate: a client does not choose the status an object is born with."""
+    born: dict[str, dict[str, Any] | None] = {
+        "pods": {"phase": "Pending"},
+        "services": {"loadBalancer": {}},
+        "namespaces": {"phase": "Active"},
+        "deployments.apps": None,
+        "replicasets.apps": None,
+    }
+    initial = born[resource.key] if resource.key in born else obj.get("status")
+    if initial is None:
+        obj.pop("status", None)
+    else:
+        obj["status"] = initial
+
+
+# Validation.
+
+
+def _validate_workload(obj: Object) -> list[FieldError]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [required("spec")]
+    errs: list[FieldError] = []
+    selector = spec.get("selector")
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    if not isinstance(selector, dict) or not (
+        selector.get("matchLabels") or selector.get("matchExpressions")
+    ):
+        errs.append(required("spec.selector"))
+        errs.append(invalid("spec.selector", selector, "empty selector is invalid for deployment"))
+    elif not matches_label_selector(selector, labels):
+        errs.append(
+            invalid(
+                "spec.template.metadata.labels",
+                _go_map(labels),
+                "`selector` does not match template `labels`",
+            )
+        )
+    if not ((spec.get("template") or {}).get("spec") or {}).get("containers"):
+        errs.append(required("spec.template.spec.containers"))
+    return errs
+
+
+@dataclass(frozen=True, slots=True)
+class _GoStringMap(GoSlice):
+    """A map[string]string as `%#v` prints it; `items` holds keys and values in turn."""
+
+    def __str__(self) -> str:
+        pairs = zip(self.items[::2], self.items[1::2], strict=True)
+        return (
+            "map[string]string{" + ", ".join(f"{go_quote(k)}:{go_quote(v)}" for k, v in pairs) + "}"
+        )
+
+
+def _go_map(labels: Mapping[str, str]) -> GoSlice:
+    flat = tuple(str(x) for k in sorted(labels) for x in (k, labels[k]))
+    return _GoStringMap("", flat)
+
+
+_DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
+_DNS1035_LABEL_RE = re.compile(_DNS1035_LABEL_FMT)
+_DNS1035_LABEL_MSG = (
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+    "alphabetic character, and end with an alphanumeric character"
+)
+
+
+def is_dns1035_label(value: str) -> list[str]:
+    """IsDNS1035Label (Service names)."""
+    errs = []
+    if len(value.encode()) > 63:
+        errs.append(max_len_error(63))
+    if not _DNS1035_LABEL_RE.fullmatch(value):
+        errs.append(regex_error(_DNS1035_LABEL_MSG, _DNS1035_LABEL_FMT, "my-name", "abc-123"))
+    return errs
+
+
+_NAME_RULES: dict[str, Callable[[str], list[str]]] = {
+    "namespaces": is_dns1123_label,
+    "services": is_dns1035_label,
+}
+
+
+def validate(resource: Resource, obj: Object) -> None:
+    """Raise a 422 Invalid ApiError naming every field that is wrong."""
+    if resource.key == NETWORK_POLICY_KEY:
+        errs = validate_network_policy(obj)
+    else:
+        errs = validate_object_meta(obj.get("metadata"), "metadata")
+        name = (obj.get("metadata") or {}).get("name")
+        name_rule = _NAME_RULES.get(resource.key)
+        if name_rule is not None and isinstance(name, str) and name:
+            # These kinds validate the name with their own rule instead of a DNS subdomain.
+            errs = [invalid("metadata.name", name, msg) for msg in name_rule(name)] + [
+                e for e in errs if e.path != "metadata.name"
+            ]
+        if resource.key in ("deployments.apps", "replicasets.apps"):
+            errs += _validate_workload(obj)
+    if errs:
+        meta = obj.get("metadata") or {}
+        name = str(meta.get("name") or meta.get("generateName") or "")
+        raise errors.invalid(resource.kind, resource.group, name, errs)

@@ -1,0 +1,483 @@
+"""CRUD, PATCH and watch over the Store, for every served resource (kubectl-api.md §5, §6, §8, §9).
+
+`ResourceApi.handle` takes a parsed target (resource, namespace, name, subresource) and a Starlette
+request, and answers JSON: the object, a List, a Table (when Accept asks `as=Table`), a watch
+stream, or raises ApiError for the app to render as a Status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from podwall.apiserver import admission, errors, protobuf, tables
+from podwall.apiserver.errors import ApiError
+from podwall.apiserver.patch import PatchError, apply_patch
+from podwall.apiserver.resources import RESOURCES, Resource, lookup
+from podwall.apiserver.selectors import (
+    combine,
+    field_selector_predicate,
+    label_selector_predicate,
+    selector_from_label_selector,
+)
+from podwall.apiserver.store import Object, Store
+from podwall.model.labelvalidation import invalid
+
+log = logging.getLogger(__name__)
+
+PATCH_TYPES = (
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
+)
+DEFAULT_WATCH_SECONDS = 1800.0
+
+
+def json_response(body: Any, status: int = 200, warnings: list[str] | None = None) -> Response:
+    response = Response(
+        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        status_code=status,
+        media_type="application/json",
+    )
+    for warning in warnings or []:
+        quoted = json.dumps(warning)
+        response.headers.append("Warning", f"299 - {quoted}")
+    return response
+
+
+def status_response(error: ApiError) -> Response:
+    return json_response(error.status(), error.code)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a resource URL names."""
+
+    resource: Resource
+    namespace: str | None  # None: every namespace (or a cluster-scoped kind)
+    name: str | None
+    subresource: str | None
+
+
+def parse_target(group: str, version: str, parts: list[str]) -> Target:
+    """`[ns-prefix] resource [name [sub]]` after `/api/v1` or `/apis/<group>/<version>`."""
+    namespace: str | None = None
+    if len(parts) >= 3 and parts[0] == "namespaces":
+        candidate = lookup(group, version, parts[2])
+        if candidate is not None and candidate.namespaced:
+            namespace, parts = parts[1], parts[2:]
+    if not parts or len(parts) > 3 or not all(parts):
+        raise errors.not_found_path()
+    resource = lookup(group, version, parts[0])
+    if resource is None:
+        raise errors.not_found_path()
+    name = parts[1] if len(parts) >= 2 else None
+    sub = parts[2] if len(parts) == 3 else None
+    if resource.namespaced and name is not None and namespace is None:
+        raise errors.not_found_path()
+    if sub is not None and resource.subresource(sub) is None:
+        raise errors.not_found_path()
+    return Target(resource, namespace, name, sub)
+
+
+def _patch(obj: Object | None, raw: bytes, content_type: str, kind: str) -> Object:
+    """podwall.apiserver.patch.apply_patch, its PatchError as an ApiError."""
+    try:
+        return apply_patch(obj, raw, content_type, kind)
+    except PatchError as exc:
+        raise ApiError(exc.status_code, exc.reason, exc.message, exc.details) from exc
+
+
+def _decode_body(raw: bytes) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        pass
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise errors.bad_request(f"the body of the request could not be decoded: {exc}") from exc
+
+
+def _bool_param(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in ("true", "1")
+
+
+class ResourceApi:
+    """Request handling for every resource in the table, over one Store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def handle(self, request: Request, target: Target) -> Response:
+        method = request.method
+        if target.subresource in ("attach", "portforward"):
+            raise ApiError(
+                405, "MethodNotAllowed", f"pods/{target.subresource} is not implemented yet"
+            )
+        if target.name is None:
+            if method == "GET":
+                if _bool_param(request, "watch"):
+                    return self.watch(request, target)
+                return self.list(request, target)
+            if method == "POST":
+                return await self.create(request, target)
+            if method == "DELETE":
+                return await self.delete_collection(request, target)
+            raise errors.method_not_allowed(method)
+        if target.subresource == "scale":
+            return await self.scale(request, target)
+        if method == "GET":
+            return self.get(request, target)
+        if method == "PUT":
+            return await self.update(request, target)
+        if method == "PATCH":
+            return await self.patch(request, target)
+        if method == "DELETE" and target.subresource is None:
+            return await self.delete(request, target)
+        raise errors.method_not_allowed(method)
+
+    # Helpers.
+
+    def _ns(self, target: Target) -> str:
+        return target.namespace or ""
+
+    def _present(self, request: Request, target: Target, obj: Object) -> Response:
+        """One object, as itself or as a one-row Table."""
+        accept = request.headers.get("accept", "")
+        if tables.wants_table(accept):
+            include = request.query_params.get("includeObject", "Metadata")
+            rv = str((obj.get("metadata") or {}).get("resourceVersion", ""))
+            return json_response(
+                tables.table(target.resource.key, [obj], rv, include_object=include)
+            )
+        return json_response(obj)
+
+    def _predicate(
+        self, request: Request, target: Target
+    ) -> Callable[[Mapping[str, Any]], bool] | None:
+        params = request.query_params
+        return combine(
+            label_selector_predicate(params.get("labelSelector")),
+            field_selector_predicate(target.resource.key, params.get("fieldSelector")),
+        )
+
+    async def _body(self, request: Request) -> Any:
+        raw = await request.body()
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == protobuf.CONTENT_TYPE and raw.strip():
+            return protobuf.decode(raw)
+        return _decode_body(raw)
+
+    def _admit(
+        self,
+        request: Request,
+        target: Target,
+        body: Any,
+        name: str | None = None,
+        *,
+        creating: bool = False,
+    ) -> tuple[Object, list[str]]:
+        """Decode, place, default and validate a request body; nothing is stored here."""
+        resource = target.resource
+        if not isinstance(body, dict):
+            raise errors.bad_request(
+                f'{resource.kind} in version "{resource.version}" cannot be handled as a '
+                f"{resource.kind}: the body must be a JSON object"
+            )
+        field_validation = request.query_params.get("fieldValidation", "")
+        obj, warnings = admission.decode(resource, body, field_validation)
+        api_version = str(obj.get("apiVersion") or resource.group_version)
+        if api_version != resource.group_version:
+            raise errors.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected API "
+                f"version ({resource.group_version})"
+            )
+        kind = str(obj.get("kind") or resource.kind)
+        if kind != resource.kind:
+            raise errors.bad_request(
+                f"the kind in the data ({kind}) does not match the expected kind ({resource.kind})"
+            )
+        obj["apiVersion"], obj["kind"] = resource.group_version, resource.kind
+        meta = obj.get("metadata")
+        if meta is None:
+            meta = obj["metadata"] = {}
+        if not isinstance(meta, dict):
+            raise errors.bad_request("metadata must be an object")
+        if resource.namespaced:
+            given = meta.get("namespace")
+            if given and given != target.namespace:
+                raise errors.bad_request(
+                    "the namespace of the provided object does not match the namespace sent "
+                    "on the request"
+                )
+            meta["namespace"] = target.namespace
+        else:
+            meta.pop("namespace", None)
+        if name is not None and meta.get("name") != name:
+            if meta.get("name"):
+                raise errors.bad_request(
+                    f"the name of the object ({meta.get('name')}) does not match the name on "
+                    f"the URL ({name})"
+                )
+            meta["name"] = name
+        if creating:
+            admission.prepare_for_create(resource, obj)
+        admission.default(resource, obj)
+        admission.validate(resource, obj)
+        return obj, warnings
+
+    def _preserve(self, target: Target) -> tuple[str, ...]:
+        has_status = target.resource.subresource("status") is not None
+        if target.subresource == "status":
+            return tuple(k for k in ("spec",) if has_status)
+        return ("status",) if has_status else ()
+
+    # Verbs.
+
+    def get(self, request: Request, target: Target) -> Response:
+        assert target.name is not None
+        obj = self.store.get(target.resource.key, self._ns(target), target.name)
+        return self._present(request, target, obj)
+
+    def list(self, request: Request, target: Target) -> Response:
+        resource = target.resource
+        items, rv = self.store.list(
+            resource.key, target.namespace, self._predicate(request, target)
+        )
+        accept = request.headers.get("accept", "")
+        if tables.wants_table(accept):
+            include = request.query_params.get("includeObject", "Metadata")
+            return json_response(tables.table(resource.key, items, str(rv), include_object=include))
+        return json_response(
+            {
+                "kind": f"{resource.kind}List",
+                "apiVersion": resource.group_version,
+                "metadata": {"resourceVersion": str(rv)},
+                "items": items,
+            }
+        )
+
+    async def create(self, request: Request, target: Target) -> Response:
+        if target.resource.namespaced and target.namespace is None:
+            raise errors.method_not_allowed("POST")
+        obj, warnings = self._admit(request, target, await self._body(request), creating=True)
+        dry_run = "All" in request.query_params.getlist("dryRun")
+        created = self.store.create(target.resource.key, obj, dry_run=dry_run)
+        return json_response(created, 201, warnings)
+
+    async def update(self, request: Request, target: Target) -> Response:
+        assert target.name is not None
+        obj, warnings = self._admit(request, target, await self._body(request), target.name)
+        dry_run = "All" in request.query_params.getlist("dryRun")
+        updated = self.store.update(
+            target.resource.key, obj, preserve=self._preserve(target), dry_run=dry_run
+        )
+        return json_response(updated, 200, warnings)
+
+    async def patch(self, request: Request, target: Target) -> Response:
+        assert target.name is not None
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in PATCH_TYPES:
+            raise errors.unsupported_media_type(content_type)
+        raw = await request.body()
+        resource, namespace, name = target.resource, self._ns(target), target.name
+        dry_run = "All" in request.query_params.getlist("dryRun")
+        if content_type == "application/apply-patch+yaml":
+            try:
+                self.store.get(resource.key, namespace, name)
+            except errors.NotFoundError:
+                applied = _patch(None, raw, content_type, resource.kind)
+                obj, found = self._admit(request, target, applied, name, creating=True)
+                created = self.store.create(resource.key, obj, dry_run=dry_run)
+                return json_response(created, 201, found)
+        warnings: list[str] = []
+
+        def change(current: Object) -> Object:
+            patched = _patch(current, raw, content_type, resource.kind)
+            patched_rv = (patched.get("metadata") or {}).get("resourceVersion")
+            if patched_rv and patched_rv != current["metadata"].get("resourceVersion"):
+                raise errors.conflict(resource.name, resource.group, name)
+            obj, found = self._admit(request, target, patched, name)
+            warnings.extend(found)
+            return obj
+
+        updated = self.store.mutate(
+            resource.key, namespace, name, change, preserve=self._preserve(target),
+            dry_run=dry_run,
+        )  # fmt: skip
+        return json_response(updated, 200, warnings)
+
+    async def delete(self, request: Request, target: Target) -> Response:
+        assert target.name is not None
+        options = await self._body(request) or {}
+        if not isinstance(options, dict):
+            raise errors.bad_request("DeleteOptions must be a JSON object")
+        preconditions = options.get("preconditions") or {}
+        dry_run = "All" in request.query_params.getlist("dryRun") or "All" in (
+            options.get("dryRun") or []
+        )
+        deleted = self.store.delete(
+            target.resource.key,
+            self._ns(target),
+            target.name,
+            uid=preconditions.get("uid"),
+            resource_version=preconditions.get("resourceVersion"),
+            dry_run=dry_run,
+        )
+        policy = options.get("propagationPolicy") or request.query_params.get(
+            "propagationPolicy", "Background"
+        )
+        if options.get("orphanDependents") is True:
+            policy = "Orphan"
+        if policy != "Orphan" and not dry_run:
+            self.cascade(str(deleted["metadata"].get("uid", "")))
+        return json_response(deleted)
+
+    async def delete_collection(self, request: Request, target: Target) -> Response:
+        resource = target.resource
+        items, _ = self.store.list(resource.key, target.namespace, self._predicate(request, target))
+        deleted = []
+        for item in items:
+            meta = item["metadata"]
+            with contextlib.suppress(errors.NotFoundError):
+                deleted.append(
+                    self.store.delete(resource.key, meta.get("namespace", ""), meta["name"])
+                )
+                self.cascade(str(meta.get("uid", "")))
+        _, rv = self.store.list(resource.key, target.namespace)
+        return json_response(
+            {
+                "kind": f"{resource.kind}List",
+                "apiVersion": resource.group_version,
+                "metadata": {"resourceVersion": str(rv)},
+                "items": deleted,
+            }
+        )
+
+    def cascade(self, owner_uid: str) -> None:
+        """Background propagation: delete what the deleted object owned, recursively."""
+        if not owner_uid:
+            return
+        for resource in RESOURCES:
+            items, _ = self.store.list(resource.key)
+            for item in items:
+                owners = item["metadata"].get("ownerReferences") or []
+                if any(o.get("uid") == owner_uid for o in owners):
+                    meta = item["metadata"]
+                    with contextlib.suppress(errors.NotFoundError):
+                        self.store.delete(resource.key, meta.get("namespace", ""), meta["name"])
+                        self.cascade(str(meta.get("uid", "")))
+
+    async def scale(self, request: Request, target: Target) -> Response:
+        """deployments/scale and replicasets/scale as autoscaling/v1 Scale."""
+        assert target.name is not None
+        resource, namespace, name = target.resource, self._ns(target), target.name
+        if request.method == "GET":
+            return json_response(_scale_of(self.store.get(resource.key, namespace, name)))
+        if request.method not in ("PUT", "PATCH"):
+            raise errors.method_not_allowed(request.method)
+        raw = await request.body()
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if request.method == "PATCH" and content_type not in PATCH_TYPES:
+            raise errors.unsupported_media_type(content_type)
+
+        def change(current: Object) -> Object:
+            scale = _scale_of(current)
+            if request.method == "PATCH":
+                scale = _patch(scale, raw, content_type, "Scale")
+            else:
+                body = _decode_body(raw)
+                if not isinstance(body, dict):
+                    raise errors.bad_request("a Scale body is required")
+                scale = body
+            replicas = (scale.get("spec") or {}).get("replicas")
+            if not isinstance(replicas, int) or replicas < 0:
+                raise errors.invalid(
+                    "Scale", "autoscaling", name,
+                    [invalid("spec.replicas", replicas, "must be greater than or equal to 0")],
+                )  # fmt: skip
+            current.setdefault("spec", {})["replicas"] = replicas
+            return current
+
+        updated = self.store.mutate(resource.key, namespace, name, change, preserve=("status",))
+        return json_response(_scale_of(updated))
+
+    def watch(self, request: Request, target: Target) -> Response:
+        params = request.query_params
+        resource = target.resource
+        predicate = self._predicate(request, target)
+        want_table = tables.wants_table(request.headers.get("accept", ""))
+        include = params.get("includeObject", "Metadata")
+        timeout = DEFAULT_WATCH_SECONDS
+        with contextlib.suppress(ValueError):
+            if params.get("timeoutSeconds"):
+                timeout = float(params["timeoutSeconds"])
+        try:
+            watch = self.store.watch(
+                resource.key, target.namespace, params.get("resourceVersion") or None, predicate
+            )
+        except errors.ExpiredError as exc:
+            event = {"type": "ERROR", "object": exc.status()}
+
+            async def expired() -> AsyncIterator[bytes]:
+                yield (json.dumps(event) + "\n").encode()
+
+            return StreamingResponse(expired(), media_type="application/json")
+
+        async def stream() -> AsyncIterator[bytes]:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            first = True
+            try:
+                while True:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        return
+                    event = await watch.next(remaining)
+                    if event is None:
+                        return
+                    obj: Any = event.object
+                    if want_table:
+                        obj = tables.table(
+                            resource.key, [obj], str(event.resource_version),
+                            include_object=include, with_columns=first,
+                        )  # fmt: skip
+                        first = False
+                    line = json.dumps({"type": event.type, "object": obj}, separators=(",", ":"))
+                    yield (line + "\n").encode()
+            finally:
+                watch.close()
+
+        return StreamingResponse(stream(), media_type="application/json")
+
+
+def _scale_of(obj: Object) -> Object:
+    meta = obj.get("metadata") or {}
+    selector = (obj.get("spec") or {}).get("selector") or {}
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
+        "spec": {"replicas": int((obj.get("spec") or {}).get("replicas") or 0)},
+        "status": {
+            "replicas": int((obj.get("status") or {}).get("replicas") or 0),
+            "selector": ",".join(str(r) for r in selector_from_label_selector(selector)),
+        },
+    }

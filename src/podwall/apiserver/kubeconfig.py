@@ -1,0 +1,61 @@
+"""The bearer token and the kubeconfig that points kubectl at the API server."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+import yaml
+
+CLUSTER, USER, CONTEXT = "podwall", "podwall-admin", "podwall"
+
+
+def ensure_token(path: Path) -> str:
+    """A random bearer token, created once and kept in `path` (0600)."""
+    if path.exists():
+        token = path.read_text().strip()
+        if token:
+            return token
+    token = secrets.token_urlsafe(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    return token
+
+
+def render(server: str, ca_pem: bytes, token: str | None, namespace: str = "default") -> str:
+    """A kubeconfig (YAML) for `server`, trusting `ca_pem`; without a token if None."""
+    user: dict[str, str] = {"token": token} if token is not None else {}
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": CLUSTER,
+                "cluster": {
+                    "server": server,
+                    "certificate-authority-data": base64.b64encode(ca_pem).decode(),
+                },
+            }
+        ],
+        "users": [{"name": USER, "user": user}],
+        "contexts": [
+            {"name": CONTEXT, "context": {"cluster": CLUSTER, "user": USER, "namespace": namespace}}
+        ],
+        "current-context": CONTEXT,
+        "preferences": {},
+    }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def write(path: Path, server: str, ca_pem: bytes, token: str | None) -> Path:
+    """Write the kubeconfig to `path` (0600) and return it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(render(server, ca_pem, token))
+    path.chmod(0o600)
+    return path

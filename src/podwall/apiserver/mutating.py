@@ -1,0 +1,106 @@
+"""Mutating admission of a running cluster: what the API server does to pods and Services
+between the request and the store, with the controllers' pure functions.
+
+- pods, on create: `default_pod` (defaults, admission plugins, status Pending with its QoS
+  class) and `schedule_pod` onto the one node (`spec.nodeName`, `PodScheduled`);
+- Services, on create: `default_service` allocates the ClusterIP (or checks the requested one);
+  on update: `keep_allocation` carries it over and refuses to change it;
+- Deployments and ReplicaSets, on create: the controllers' defaults (idempotent, so objects that
+  `admission.default` already defaulted pass unchanged).
+
+Installed on a Store with `install(store)`; it runs under the Store's write lock (see
+`Store.on_write`), so two Services never get the same address. A ClusterIPError becomes the
+422 Invalid that kubectl prints with the field named.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from podwall.apiserver import errors
+from podwall.apiserver.controllers import (
+    ClusterIPError,
+    default_deployment,
+    default_pod,
+    default_replicaset,
+    default_service,
+    keep_allocation,
+    schedule_pod,
+)
+from podwall.apiserver.controllers.pods import NODE_NAME
+from podwall.apiserver.controllers.services import KUBE_DNS_IP, KUBERNETES_IP, cluster_ips
+from podwall.apiserver.store import Object, Store
+
+Clock = Callable[[], datetime]
+BUILT_IN = {("default", "kubernetes"): KUBERNETES_IP, ("kube-system", "kube-dns"): KUBE_DNS_IP}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Admission:
+    """The mutating steps, over one Store; `install` hooks them in, `remove` takes them out."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        node: str = NODE_NAME,
+        clock: Clock = _now,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.node = node
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._undo: list[Callable[[], None]] = []
+
+    def install(self) -> None:
+        hooks = {
+            "pods": self.pod,
+            "services": self.service,
+            "deployments.apps": self.deployment,
+            "replicasets.apps": self.replicaset,
+        }
+        for resource, hook in hooks.items():
+            self._undo.append(self.store.on_write(resource, hook))
+
+    def remove(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    def pod(self, new: Object, stored: Object | None) -> Object:
+        if stored is not None:
+            return new
+        return schedule_pod(default_pod(new), self.clock(), self.node)
+
+    def service(self, new: Object, stored: Object | None) -> Object:
+        meta = new.get("metadata") or {}
+        mine = (meta.get("namespace"), meta.get("name"))
+        requested = (new.get("spec") or {}).get("clusterIP")
+        if requested and BUILT_IN.get((str(mine[0]), str(mine[1]))) == requested:
+            return new  # `kubernetes` and `kube-dns` hold the reserved addresses
+        try:
+            if stored is not None:
+                return keep_allocation(new, stored)
+            others, _ = self.store.list("services")
+            taken = cluster_ips(
+                [
+                    s
+                    for s in others
+                    if (s["metadata"].get("namespace"), s["metadata"]["name"]) != mine
+                ]
+            )
+            return default_service(new, taken, self.rng)
+        except ClusterIPError as exc:
+            name = str((new.get("metadata") or {}).get("name") or "")
+            raise errors.invalid("Service", "", name, list(exc.errors)) from exc
+
+    def deployment(self, new: Object, stored: Object | None) -> Object:
+        return new if stored is not None else default_deployment(new)
+
+    def replicaset(self, new: Object, stored: Object | None) -> Object:
+        return new if stored is not None else default_replicaset(new)

@@ -1,0 +1,112 @@
+"""The resource table of kubectl-api.md §3.4: every kind the API server serves.
+
+Order matters: `kubectl get all` walks the `all` category in discovery order, so pods come before
+services and deployments before replicasets (the tutorial's section order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+@dataclass(frozen=True, slots=True)
+class Subresource:
+    name: str
+    kind: str
+    verbs: tuple[str, ...]
+    group: str | None = None  # the response kind's group and version when they differ
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    group: str
+    version: str
+    name: str  # plural, as in URLs
+    singular: str
+    kind: str
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subresources: tuple[Subresource, ...] = ()
+    verbs: tuple[str, ...] = VERBS
+
+    @property
+    def group_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def key(self) -> str:
+        """The store's name for the resource: `pods`, `deployments.apps`."""
+        return f"{self.name}.{self.group}" if self.group else self.name
+
+    def subresource(self, name: str) -> Subresource | None:
+        return next((s for s in self.subresources if s.name == name), None)
+
+
+_STATUS = Subresource("status", "", ("get", "patch", "update"))
+
+
+def _status(kind: str) -> Subresource:
+    return Subresource("status", kind, _STATUS.verbs)
+
+
+def _scale() -> Subresource:
+    return Subresource("scale", "Scale", ("get", "patch", "update"), "autoscaling", "v1")
+
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource(
+        "", "v1", "pods", "pod", "Pod", True, ("po",), ("all",),
+        (
+            Subresource("exec", "PodExecOptions", ("create", "get")),
+            Subresource("log", "Pod", ("get",)),
+            _status("Pod"),
+        ),
+    ),
+    Resource("", "v1", "services", "service", "Service", True, ("svc",), ("all",),
+             (_status("Service"),)),
+    Resource("", "v1", "endpoints", "endpoints", "Endpoints", True, ("ep",)),
+    Resource("", "v1", "events", "event", "Event", True, ("ev",)),
+    Resource("", "v1", "configmaps", "configmap", "ConfigMap", True, ("cm",)),
+    Resource("", "v1", "namespaces", "namespace", "Namespace", False, ("ns",), (),
+             (_status("Namespace"),),
+             ("create", "delete", "get", "list", "patch", "update", "watch")),
+    Resource("apps", "v1", "deployments", "deployment", "Deployment", True, ("deploy",),
+             ("all",), (_scale(), _status("Deployment"))),
+    Resource("apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, ("rs",), ("all",),
+             (_scale(), _status("ReplicaSet"))),
+    Resource("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy",
+             True, ("netpol",)),
+    Resource("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice",
+             True),
+)  # fmt: skip
+
+GROUP_VERSIONS: tuple[tuple[str, str], ...] = tuple(
+    dict.fromkeys((r.group, r.version) for r in RESOURCES)
+)
+_BY_PATH = {(r.group, r.version, r.name): r for r in RESOURCES}
+_BY_KEY = {r.key: r for r in RESOURCES}
+_BY_KIND = {(r.group, r.kind): r for r in RESOURCES}
+
+
+def lookup(group: str, version: str, name: str) -> Resource | None:
+    return _BY_PATH.get((group, version, name))
+
+
+def by_key(key: str) -> Resource:
+    return _BY_KEY[key]
+
+
+def by_kind(api_version: str, kind: str) -> Resource | None:
+    group = api_version.rpartition("/")[0] if "/" in api_version else ""
+    return _BY_KIND.get((group, kind))
+
+
+def in_group_version(group: str, version: str) -> list[Resource]:
+    return [r for r in RESOURCES if (r.group, r.version) == (group, version)]
+
+
+NAMESPACES = by_key("namespaces")

@@ -1,0 +1,138 @@
+"""Run the API server: uvicorn over HTTPS on 127.0.0.1, state in one directory.
+
+`Server(state_dir, port)` owns the state directory's files: `state.db` (the store), `ca.crt`,
+`server.crt`, `server.key`, `token`, `kubeconfig`. `start()`/`stop()` run it in a background
+thread (tests, `podwall up` later); `run_forever()` runs it in the foreground until SIGINT or
+SIGTERM. Port 0 picks a free port; `port` tells which one after `start()` or `bind()`.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+from podwall.apiserver import kubeconfig, tls
+from podwall.apiserver.app import create_app
+from podwall.apiserver.bootstrap import bootstrap
+from podwall.apiserver.podruntime import PodRuntime
+from podwall.apiserver.store import Store
+
+HOST = "127.0.0.1"  # loopback only
+
+
+class Server:
+    """The API server, its store and credentials."""
+
+    def __init__(
+        self, state_dir: Path, port: int = 6443, runtime: PodRuntime | None = None
+    ) -> None:
+        self.state_dir = Path(state_dir)
+        self.requested_port = port
+        self.runtime = runtime  # runs pods/exec and serves pods/log; set before bind()
+        self.store: Store | None = None
+        self._socket: socket.socket | None = None
+        self._uvicorn: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        if self._socket is None:
+            raise RuntimeError("the server is not bound yet")
+        return int(self._socket.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"https://{HOST}:{self.port}"
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        return self.state_dir / "kubeconfig"
+
+    @property
+    def token(self) -> str:
+        return kubeconfig.ensure_token(self.state_dir / "token")
+
+    def bind(self) -> None:
+        """Prepare state, credentials and the listening socket; write the kubeconfig."""
+        if self._socket is not None:
+            return
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.state_dir.chmod(0o700)
+        files = tls.ensure_certificates(self.state_dir)
+        token = self.token
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, self.requested_port))
+        except OSError:
+            sock.close()
+            raise
+        sock.listen(512)
+        sock.set_inheritable(True)
+        self._socket = sock
+        self.store = Store(self.state_dir / "state.db")
+        bootstrap(self.store, self.port)
+        kubeconfig.write(self.kubeconfig_path, self.url, files.ca_pem(), token)
+        app = create_app(self.store, token, f"{HOST}:{self.port}", self.runtime)
+        config = uvicorn.Config(
+            app,
+            ssl_certfile=str(files.server_cert),
+            ssl_keyfile=str(files.server_key),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+            timeout_keep_alive=30,
+        )
+        self._uvicorn = uvicorn.Server(config)
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Serve in a background thread; returns once the server accepts connections."""
+        self.bind()
+        assert self._uvicorn is not None
+        assert self._socket is not None
+        server, sock = self._uvicorn, self._socket
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="podwall-apiserver", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the API server did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop serving, end every watch, close the store. Safe to call twice."""
+        if self.store is not None:
+            self.store.close_watches()
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+            self._thread = None
+        self._close()
+
+    def run_forever(self) -> None:
+        """Serve in this (main) thread until SIGINT or SIGTERM."""
+        self.bind()
+        assert self._uvicorn is not None
+        assert self._socket is not None
+        try:
+            self._uvicorn.run(sockets=[self._socket])
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self._uvicorn = None

@@ -1,0 +1,192 @@
+"""`podwall up`, `podwall status`, `podwall kubeconfig`: a local cluster for the real kubectl.
+
+`podwall up` starts `podwall up --foreground` as a daemon (a new session, output to
+`<state>/podwall.log`), waits until it serves and its node runs, and prints the
+`export KUBECONFIG=...` line (on stdout, so `eval "$(podwall up)"` works). `podwall down`
+(in `sandbox`) stops it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from podwall.cli import daemon, output
+
+STATE_DIR_HELP = (
+    "Directory of the store, credentials, kubeconfig and logs "
+    "(default: $PODWALL_STATE_DIR, /var/lib/podwall for root, else $XDG_STATE_HOME/podwall)."
+)
+
+
+def state_dir_option(f: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--state-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help=STATE_DIR_HELP,
+    )(f)
+
+
+def _state(state_dir: Path | None) -> Path:
+    return (state_dir or daemon.default_state_dir()).absolute()
+
+
+@click.command()
+@state_dir_option
+@click.option("--port", type=int, default=6443, show_default=True, help="API port on 127.0.0.1.")
+@click.option("--foreground", is_flag=True, help="Run in this process until SIGINT or SIGTERM.")
+@click.option(
+    "--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for ready."
+)
+def up(state_dir: Path | None, port: int, foreground: bool, timeout: float) -> None:
+    """Start a local cluster: API server, controllers, one sandbox node with cluster DNS.
+
+    The real kubectl then works against it: `eval "$(podwall up)"`, then `kubectl apply ...`.
+    Objects are kept in the state directory: after a crash, `podwall up` brings them back,
+    restarts their pods and enforces every policy before any pod takes traffic.
+    """
+    state = _state(state_dir)
+    pid = daemon.locked_pid(state)
+    if pid is not None:
+        output.note(f"podwall is already running (pid {pid}); `podwall down` stops it")
+        click.echo(f"export KUBECONFIG={state / 'kubeconfig'}")
+        return
+    if foreground:
+        raise SystemExit(run_foreground(state, port))
+    _start_daemon(state, port, timeout)
+
+
+def _start_daemon(state: Path, port: int, timeout: float) -> None:
+    state.mkdir(parents=True, exist_ok=True)
+    state.chmod(0o700)
+    log_path = state / daemon.LOG_FILE
+    daemon.remove_ready(state)
+    started = time.monotonic()
+    argv = [sys.executable, "-m", "podwall", "up", "--foreground"]
+    argv += ["--state-dir", str(state), "--port", str(port)]
+    with log_path.open("ab") as log_file:
+        child = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+            cwd="/",
+        )
+    while time.monotonic() - started < timeout:
+        if child.poll() is not None:
+            output.error(f"podwall exited with status {child.returncode}; its log ({log_path}):")
+            click.echo(_tail(log_path), err=True)
+            raise SystemExit(1)
+        ready = daemon.read_ready(state)
+        if (
+            ready is not None
+            and ready.pid == child.pid
+            and daemon.readyz(ready.url, state / "ca.crt")
+        ):
+            seconds = time.monotonic() - started
+            output.note(f"podwall is running (pid {child.pid}) at {ready.url}, {seconds:.1f}s")
+            click.echo(f"export KUBECONFIG={ready.kubeconfig}")
+            return
+        time.sleep(0.05)
+    output.error(f"podwall did not get ready within {timeout:.0f}s; see {log_path}")
+    daemon.terminate(child.pid, state)
+    raise SystemExit(1)
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def run_foreground(state: Path, port: int) -> int:
+    """Serve until SIGINT or SIGTERM; remove every pod and namespace before returning."""
+    from podwall.apiserver.localcluster import LocalCluster
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True
+    )
+    lock = daemon.PidLock(state)
+    if not lock.acquire():
+        output.error(f"podwall is already running on {state}")
+        return 1
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    cluster = LocalCluster(state, port)
+    try:
+        cluster.start()
+        daemon.write_ready(
+            state,
+            daemon.Running(
+                pid=os.getpid(),
+                url=cluster.server.url,
+                kubeconfig=str(cluster.server.kubeconfig_path),
+                cluster_id=cluster.cluster_id,
+            ),
+        )
+        output.note(f"podwall serving on {cluster.server.url}")
+        output.note(f"export KUBECONFIG={cluster.server.kubeconfig_path}")
+        stop.wait()
+        return 0
+    except Exception:
+        logging.getLogger(__name__).exception("podwall failed")
+        return 1
+    finally:
+        daemon.remove_ready(state)
+        cluster.stop()
+        lock.release()
+
+
+@click.command()
+@state_dir_option
+def status(state_dir: Path | None) -> None:
+    """Whether a local cluster runs: its pid, URL, kubeconfig and pods."""
+    state = _state(state_dir)
+    pid = daemon.locked_pid(state)
+    if pid is None:
+        output.line("podwall is not running")
+        raise SystemExit(3)
+    ready = daemon.read_ready(state)
+    if ready is None:
+        output.line(f"podwall is starting (pid {pid})")
+        return
+    output.line(f"podwall is running (pid {pid})")
+    output.line(f"  server:     {ready.url}")
+    output.line(f"  kubeconfig: {ready.kubeconfig}")
+    output.line(f"  node:       pw-{ready.cluster_id}-n0")
+    try:
+        pods = daemon.api_get(ready, state, "/api/v1/pods")["items"]
+    except OSError as exc:
+        output.line(f"  pods:       unknown ({exc})")
+        return
+    output.line(f"  pods:       {len(pods)}")
+    for pod in pods:
+        meta, pod_status = pod["metadata"], pod.get("status") or {}
+        phase = pod_status.get("phase", "")
+        ip = pod_status.get("podIP", "")
+        output.line(f"    {meta['namespace']}/{meta['name']}  {phase}  {ip}")
+
+
+@click.command()
+@state_dir_option
+def kubeconfig(state_dir: Path | None) -> None:
+    """Print the path of the local cluster's kubeconfig."""
+    click.echo(str(_state(state_dir) / "kubeconfig"))

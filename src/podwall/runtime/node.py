@@ -1,0 +1,248 @@
+"""One node of a long-running sandbox cluster: pod networks, container processes, the ruleset.
+
+The kubelet role without the API: the caller (podwall.apiserver.kubelet) decides what runs and
+reports status; `Node` owns what exists on the host and removes it all, by name or pid:
+
+- the node namespace `pw-<cluster>-n0` and one namespace per pod (`NodeSandbox`);
+- one process per container, started with `process.start_container` (resolv.conf pointing at
+  the cluster DNS, the pod's hosts file and hostname), its output in `log_dir/<ns>/<pod>/`;
+- the node's nftables table (`Dataplane`) and the cluster DNS records file (in `run_dir`, which
+  must be readable by uid 65534: the DNS stand-in reads it after dropping root).
+
+`adopt_leftovers()` makes a restart after `kill -9` safe: every process still inside one of this
+cluster's pod namespaces is killed (found by its network namespace, never by name), and the
+namespaces and /etc/netns files are removed, so the caller can start every pod afresh.
+Not thread-safe: one worker owns a Node.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import os
+import shutil
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from podwall.model.cluster import Cluster
+from podwall.model.ports import Protocol
+from podwall.runtime import connect, names, netns, process, system
+from podwall.runtime.dataplane import Dataplane, SyncResult
+from podwall.runtime.images import RUN_ERROR, Launch, Waiting
+from podwall.runtime.netns import NodeSandbox
+
+log = logging.getLogger(__name__)
+
+NODE = "n0"
+RECORDS = "dns.json"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContainerPlan:
+    """What to run for one container: a Launch, or why it cannot run."""
+
+    name: str
+    image: str
+    env: dict[str, str]
+    launch: Launch | Waiting
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PodPlan:
+    namespace: str
+    name: str
+    ip: ipaddress.IPv4Address
+    containers: tuple[ContainerPlan, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def hostname(self) -> str:
+        return self.name[:63].strip("-.").lower() or "pod"
+
+
+@dataclass(kw_only=True)
+class RunningPod:
+    plan: PodPlan
+    netns: str
+    processes: dict[str, process.PodProcess] = field(default_factory=dict)
+    log_dir: Path
+
+
+class Node:
+    """The host side of one sandbox node; `stop()` removes everything it made."""
+
+    def __init__(self, cluster_id: str, *, run_dir: Path, log_dir: Path) -> None:
+        self.cluster_id = names.check_cluster_id(cluster_id)
+        self.sandbox = NodeSandbox(cluster_id, NODE)
+        self.dataplane = Dataplane(self.sandbox.netns)
+        self.run_dir = run_dir
+        self.log_dir = log_dir
+        self.pods: dict[str, RunningPod] = {}
+        self._records = ""
+
+    @property
+    def records_path(self) -> Path:
+        return self.run_dir / RECORDS
+
+    @property
+    def subnet(self) -> ipaddress.IPv4Network:
+        return self.sandbox.subnet
+
+    def start(self) -> None:
+        """Clear what a killed predecessor left, then create the node namespace."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir.chmod(0o755)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.adopt_leftovers()
+        self.sandbox.create()
+
+    def adopt_leftovers(self) -> list[str]:
+        """Kill processes in this cluster's namespaces and remove them; the names removed."""
+        prefix = names.cluster_prefix(self.cluster_id)
+        found = netns.leftovers(prefix)
+        killed = []
+        for name in found:
+            for pid in pids_in_netns(name):
+                log.info("killing leftover pid=%d netns=%s", pid, name)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+        wait_gone(killed)
+        removed = netns.remove_leftovers(prefix) if found else []
+        for name in removed:
+            process.remove_pod_files(name)
+        return removed
+
+    def sync(self, cluster: Cluster) -> SyncResult:
+        """Enforce `cluster` in the node's ruleset and publish its services to cluster DNS."""
+        result = self.dataplane.sync(cluster)
+        records = system.dns_records(cluster)
+        if records != self._records:
+            staging = self.records_path.with_name(f".{RECORDS}.new")
+            staging.write_text(records)
+            staging.chmod(0o644)
+            staging.replace(self.records_path)
+            self._records = records
+        return result
+
+    def start_pod(self, plan: PodPlan) -> dict[str, Waiting | None]:
+        """Create the pod's network and start its containers; per container, None when it
+        started, else why not. Raises SandboxError when the network cannot be made."""
+        network = self.sandbox.add_pod(plan.key, plan.ip)
+        pod = RunningPod(
+            plan=plan,
+            netns=network.netns,
+            log_dir=self.log_dir / plan.namespace / plan.name,
+        )
+        self.pods[plan.key] = pod
+        return {c.name: self._start(pod, c) for c in plan.containers}
+
+    def restart(self, key: str, container: str) -> Waiting | None:
+        pod = self.pods[key]
+        plan = next(c for c in pod.plan.containers if c.name == container)
+        return self._start(pod, plan)
+
+    def _start(self, pod: RunningPod, container: ContainerPlan) -> Waiting | None:
+        if isinstance(container.launch, Waiting):
+            return container.launch
+        try:
+            proc = process.start_container(
+                netns=pod.netns,
+                hostname=pod.plan.hostname,
+                launch=container.launch,
+                resolv_conf=process.resolv_conf(pod.plan.namespace),
+                hosts=process.hosts_file(pod.plan.hostname, str(pod.plan.ip)),
+                log_dir=pod.log_dir,
+                container=container.name,
+            )
+        except (process.ProcessError, ValueError, OSError) as exc:
+            return Waiting(RUN_ERROR, str(exc))
+        pod.processes[container.name] = proc
+        return None
+
+    def listening(self, key: str, ports: tuple[int, ...]) -> bool:
+        """Whether pod `key` accepts TCP connections on every port, on its own loopback
+        (where no policy applies)."""
+        netns_name = self.pods[key].netns
+        return all(
+            connect.try_once(
+                connect.Attempt(
+                    netns=netns_name, address="127.0.0.1", port=port, protocol=Protocol.TCP
+                ),
+                timeout=0.2,
+            )
+            for port in ports
+        )
+
+    def exited(self) -> list[tuple[str, str, int]]:
+        """(pod key, container, exit code) of every container process that ended since the
+        last call; they are forgotten here."""
+        out = []
+        for key, pod in self.pods.items():
+            for name, proc in list(pod.processes.items()):
+                code = proc.wait(0) if not proc.running() else None
+                if code is not None:
+                    del pod.processes[name]
+                    out.append((key, name, code))
+        return out
+
+    def stop_pod(self, key: str) -> None:
+        """Stop the pod's processes (by pid), then remove its network and files."""
+        pod = self.pods.pop(key, None)
+        if pod is None:
+            return
+        for proc in pod.processes.values():
+            proc.stop(grace=1.0)
+        try:
+            self.sandbox.remove_pod(key)
+        finally:
+            process.remove_pod_files(pod.netns)
+
+    def container(self, key: str, container: str | None) -> tuple[RunningPod, ContainerPlan]:
+        """The running pod and its container (the first when None); KeyError if not here."""
+        pod = self.pods[key]
+        plans = pod.plan.containers
+        found = plans[0] if container is None else next(c for c in plans if c.name == container)
+        return pod, found
+
+    def stop(self) -> None:
+        """Stop every pod, remove the node namespace and the run directory."""
+        for key in list(self.pods):
+            try:
+                self.stop_pod(key)
+            except Exception:
+                log.exception("stopping pod %s", key)
+        try:
+            self.sandbox.destroy()
+        finally:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def pids_in_netns(name: str) -> list[int]:
+    """Every process whose network namespace is the one mounted at /var/run/netns/NAME."""
+    try:
+        target = os.stat(netns.netns_path(name))
+    except FileNotFoundError:
+        return []
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            st = os.stat(entry / "ns" / "net")
+            if (st.st_dev, st.st_ino) == (target.st_dev, target.st_ino):
+                found.append(int(entry.name))
+    return found
+
+
+def wait_gone(pids: list[int], timeout: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout
+    while pids and time.monotonic() < deadline:
+        pids = [p for p in pids if Path(f"/proc/{p}").exists()]
+        time.sleep(0.02)

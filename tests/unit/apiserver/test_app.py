@@ -1,0 +1,532 @@
+"""The HTTP API as kubectl sees it: auth, version, discovery, OpenAPI, CRUD, errors, watch."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podwall.apiserver.app import create_app
+from podwall.apiserver.bootstrap import bootstrap
+from podwall.apiserver.store import Store
+from tests.unit.apiserver.asgi import Client
+
+TOKEN = "test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+AGGREGATED = (
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
+)
+NETPOLS = "/apis/networking.k8s.io/v1/namespaces/default/networkpolicies"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "state.db")
+    bootstrap(s)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(store: Store) -> Client:
+    return Client(create_app(store, TOKEN), AUTH)
+
+
+def netpol(name: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name},
+        "spec": {"podSelector": {"matchLabels": {"app": "backend"}}, **spec},
+    }
+
+
+def deployment(name: str, replicas: int = 1) -> dict[str, Any]:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]},
+            },
+        },
+    }
+
+
+# Auth and the fixed endpoints.
+
+
+def test_a_request_without_a_token_is_401_with_a_status(store: Store) -> None:
+    anonymous = Client(create_app(store, TOKEN))
+    response = anonymous.get("/api/v1/namespaces")
+    assert response.status_code == 401
+    assert response.json()["reason"] == "Unauthorized"
+    wrong = anonymous.get("/version", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/livez", "/readyz"])
+def test_health_endpoints_answer_ok_without_a_token(store: Store, path: str) -> None:
+    response = Client(create_app(store, TOKEN)).get(path)
+    assert (response.status_code, response.text) == (200, "ok")
+
+
+def test_version_reports_minor_32_so_the_dispatcher_runs_kubectl_1_32(client: Client) -> None:
+    body = client.get("/version?timeout=5s").json()
+    assert (body["major"], body["minor"]) == ("1", "32")
+
+
+def test_an_unknown_path_is_a_404_status(client: Client) -> None:
+    response = client.get("/apis/nosuch.group/v1/things")
+    assert response.status_code == 404
+    assert response.json()["kind"] == "Status"
+
+
+# Discovery.
+
+
+def test_legacy_discovery_documents(client: Client) -> None:
+    assert client.get("/api").json()["versions"] == ["v1"]
+    groups = client.get("/apis").json()
+    assert [g["name"] for g in groups["groups"]] == [
+        "apps",
+        "networking.k8s.io",
+        "discovery.k8s.io",
+    ]
+    resources = client.get("/apis/networking.k8s.io/v1").json()
+    assert resources["kind"] == "APIResourceList"
+    (netpols,) = resources["resources"]
+    assert netpols["shortNames"] == ["netpol"]
+    assert netpols["namespaced"] is True
+    core = {r["name"]: r for r in client.get("/api/v1").json()["resources"]}
+    assert core["pods"]["categories"] == ["all"]
+    assert core["pods/exec"]["kind"] == "PodExecOptions"
+    assert core["namespaces"]["namespaced"] is False
+    scale = next(
+        r
+        for r in client.get("/apis/apps/v1").json()["resources"]
+        if r["name"] == "deployments/scale"
+    )
+    assert (scale["group"], scale["version"], scale["kind"]) == ("autoscaling", "v1", "Scale")
+
+
+def test_aggregated_discovery_is_served_when_asked_for(client: Client) -> None:
+    response = client.get("/apis", headers={"Accept": AGGREGATED})
+    assert response.headers["content-type"] == (
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    )
+    body = response.json()
+    assert body["apiVersion"] == "apidiscovery.k8s.io/v2"
+    apps = body["items"][0]
+    assert apps["metadata"]["name"] == "apps"
+    deploy = apps["versions"][0]["resources"][0]
+    assert deploy["resource"] == "deployments"
+    assert deploy["categories"] == ["all"]
+    assert {s["subresource"] for s in deploy["subresources"]} == {"scale", "status"}
+    core = client.get("/api", headers={"Accept": AGGREGATED}).json()
+    assert "name" not in core["items"][0]["metadata"]
+    order = [r["resource"] for r in core["items"][0]["versions"][0]["resources"]]
+    assert order.index("pods") < order.index("services")  # get all prints pods first
+
+
+def test_kubectl_1_27_gets_the_v2beta1_discovery_it_asks_for(client: Client) -> None:
+    accept = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+    response = client.get("/api", headers={"Accept": accept + ",application/json"})
+    assert "v=v2beta1" in response.headers["content-type"]
+    assert response.json()["apiVersion"] == "apidiscovery.k8s.io/v2beta1"
+
+
+# OpenAPI.
+
+
+def test_openapi_v3_names_every_group_version_with_a_content_hash(client: Client) -> None:
+    paths = client.get("/openapi/v3").json()["paths"]
+    assert set(paths) == {
+        "api/v1",
+        "apis/apps/v1",
+        "apis/networking.k8s.io/v1",
+        "apis/discovery.k8s.io/v1",
+    }
+    url = paths["apis/networking.k8s.io/v1"]["serverRelativeURL"]
+    doc = client.get(url)
+    assert url.endswith("hash=" + hashlib.sha256(doc.content).hexdigest().upper())
+    patch = doc.json()["paths"][
+        "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}"
+    ]["patch"]
+    assert patch["x-kubernetes-group-version-kind"]["kind"] == "NetworkPolicy"
+    assert "fieldValidation" in [p["name"] for p in patch["parameters"]]
+
+
+def test_openapi_v3_covers_every_served_kind(client: Client) -> None:
+    doc = client.get("/openapi/v3/api/v1").json()
+    kinds = {
+        op["x-kubernetes-group-version-kind"]["kind"]
+        for item in doc["paths"].values()
+        for op in item.values()
+    }
+    assert {"Pod", "Service", "Namespace", "Event", "Endpoints", "ConfigMap"} <= kinds
+
+
+def test_openapi_v2_is_protobuf_with_the_patch_operations(client: Client) -> None:
+    response = client.get("/openapi/v2")
+    assert response.status_code == 200
+    assert response.content.startswith(b"\x0a\x032.0")
+    assert b"x-kubernetes-group-version-kind" in response.content
+    assert b"fieldValidation" in response.content
+
+
+# CRUD.
+
+
+def test_create_get_list_update_delete_round_trip(client: Client) -> None:
+    created = client.post(NETPOLS, json=netpol("deny"))
+    assert created.status_code == 201
+    body = created.json()
+    assert (body["kind"], body["apiVersion"]) == ("NetworkPolicy", "networking.k8s.io/v1")
+    assert body["metadata"]["namespace"] == "default"
+    assert body["spec"]["policyTypes"] == ["Ingress"]  # defaulted as upstream does
+    assert client.get(f"{NETPOLS}/deny").json() == body
+    listed = client.get(NETPOLS).json()
+    assert listed["kind"] == "NetworkPolicyList"
+    assert [i["metadata"]["name"] for i in listed["items"]] == ["deny"]
+    body["spec"]["policyTypes"] = ["Ingress", "Egress"]
+    updated = client.put(f"{NETPOLS}/deny", json=body)
+    assert updated.status_code == 200
+    assert updated.json()["metadata"]["generation"] == 2
+    deleted = client.request("DELETE", f"{NETPOLS}/deny", json={"propagationPolicy": "Background"})
+    assert deleted.status_code == 200
+    missing = client.get(f"{NETPOLS}/deny")
+    assert missing.status_code == 404
+    assert missing.json()["message"] == 'networkpolicies.networking.k8s.io "deny" not found'
+
+
+def test_create_of_an_existing_object_is_409_already_exists(client: Client) -> None:
+    client.post(NETPOLS, json=netpol("deny"))
+    response = client.post(NETPOLS, json=netpol("deny"))
+    assert response.status_code == 409
+    assert response.json()["reason"] == "AlreadyExists"
+    assert response.json()["details"] == {
+        "name": "deny",
+        "group": "networking.k8s.io",
+        "kind": "networkpolicies",
+    }
+
+
+def test_update_with_a_stale_resource_version_is_409_conflict(client: Client) -> None:
+    first = client.post(NETPOLS, json=netpol("deny")).json()
+    second = dict(first, spec={**first["spec"], "policyTypes": ["Ingress", "Egress"]})
+    assert client.put(f"{NETPOLS}/deny", json=second).status_code == 200
+    response = client.put(f"{NETPOLS}/deny", json=first)
+    assert response.status_code == 409
+    assert response.json()["reason"] == "Conflict"
+    assert "the object has been modified" in response.json()["message"]
+
+
+def test_a_create_in_a_missing_namespace_is_not_found(client: Client) -> None:
+    path = "/apis/networking.k8s.io/v1/namespaces/nope/networkpolicies"
+    response = client.post(path, json=netpol("deny"))
+    assert response.status_code == 404
+    assert response.json()["message"] == 'namespaces "nope" not found'
+
+
+def test_a_body_namespace_that_differs_from_the_url_is_bad_request(client: Client) -> None:
+    body = netpol("deny")
+    body["metadata"]["namespace"] = "kube-system"
+    assert client.post(NETPOLS, json=body).status_code == 400
+
+
+def test_dry_run_stores_nothing(client: Client) -> None:
+    response = client.post(f"{NETPOLS}?dryRun=All", json=netpol("deny"))
+    assert response.status_code == 201
+    assert client.get(f"{NETPOLS}/deny").status_code == 404
+
+
+def test_status_is_kept_on_a_put_of_the_main_resource(client: Client) -> None:
+    path = "/apis/apps/v1/namespaces/default/deployments"
+    created = client.post(path, json=deployment("web")).json()
+    client.put(f"{path}/web/status", json={**created, "status": {"replicas": 3}})
+    again = client.get(f"{path}/web").json()
+    again["status"] = {"replicas": 99}
+    assert client.put(f"{path}/web", json=again).json()["status"] == {"replicas": 3}
+
+
+def test_deleting_an_owner_deletes_its_dependents(client: Client) -> None:
+    deploy = client.post(
+        "/apis/apps/v1/namespaces/default/deployments", json=deployment("web")
+    ).json()
+    rs = deployment("web-abc")
+    rs["kind"] = "ReplicaSet"
+    rs["metadata"]["ownerReferences"] = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": "web",
+            "uid": deploy["metadata"]["uid"],
+        }
+    ]
+    client.post("/apis/apps/v1/namespaces/default/replicasets", json=rs)
+    client.delete("/apis/apps/v1/namespaces/default/deployments/web")
+    assert client.get("/apis/apps/v1/namespaces/default/replicasets/web-abc").status_code == 404
+
+
+def test_namespaces_get_their_name_label_and_phase(client: Client) -> None:
+    created = client.post("/api/v1/namespaces", json={"metadata": {"name": "team-a"}}).json()
+    assert created["metadata"]["labels"] == {"kubernetes.io/metadata.name": "team-a"}
+    assert created["status"] == {"phase": "Active"}
+    names = [n["metadata"]["name"] for n in client.get("/api/v1/namespaces").json()["items"]]
+    assert names == ["default", "kube-node-lease", "kube-public", "kube-system", "team-a"]
+
+
+def test_the_kubernetes_service_exists_from_the_start(client: Client) -> None:
+    svc = client.get("/api/v1/namespaces/default/services/kubernetes").json()
+    assert svc["spec"]["ports"][0]["port"] == 443
+
+
+def test_a_deployment_whose_selector_misses_its_template_is_invalid(client: Client) -> None:
+    body = deployment("web")
+    body["spec"]["selector"] = {"matchLabels": {"app": "other"}}
+    response = client.post("/apis/apps/v1/namespaces/default/deployments", json=body)
+    assert response.status_code == 422
+    assert response.json()["details"]["causes"][0]["field"] == "spec.template.metadata.labels"
+
+
+# NetworkPolicy validation: the model's, one source of truth.
+
+
+def test_an_invalid_network_policy_is_422_with_causes_and_nothing_is_stored(
+    client: Client,
+) -> None:
+    bad = netpol(
+        "bad",
+        ingress=[{"from": [{"ipBlock": {"cidr": "10.0.0.0/24", "except": ["10.1.0.0/24"]}}]}],
+    )
+    response = client.post(NETPOLS, json=bad)
+    assert response.status_code == 422
+    status = response.json()
+    assert status["reason"] == "Invalid"
+    assert status["message"] == (
+        'NetworkPolicy.networking.k8s.io "bad" is invalid: '
+        'spec.ingress[0].from[0].ipBlock.except[0]: Invalid value: "10.1.0.0/24": '
+        "must be a strict subset of `cidr`"
+    )
+    assert status["details"]["kind"] == "NetworkPolicy"
+    assert status["details"]["causes"] == [
+        {
+            "reason": "FieldValueInvalid",
+            "message": 'Invalid value: "10.1.0.0/24": must be a strict subset of `cidr`',
+            "field": "spec.ingress[0].from[0].ipBlock.except[0]",
+        }
+    ]
+    assert client.get(NETPOLS).json()["items"] == []
+
+
+def test_several_errors_are_aggregated_in_brackets(client: Client) -> None:
+    bad = netpol("Bad_Name", policyTypes=["Sideways"])
+    status = client.post(NETPOLS, json=bad).json()
+    assert status["message"].startswith('NetworkPolicy.networking.k8s.io "Bad_Name" is invalid: [')
+    assert [c["field"] for c in status["details"]["causes"]] == [
+        "metadata.name",
+        "spec.policyTypes[0]",
+    ]
+
+
+def test_strict_field_validation_rejects_unknown_fields(client: Client) -> None:
+    body = netpol("typo")
+    body["spec"]["ingress"] = [{"form": []}]
+    response = client.post(f"{NETPOLS}?fieldValidation=Strict", json=body)
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        'NetworkPolicy in version "v1" cannot be handled as a NetworkPolicy: '
+        'strict decoding error: unknown field "spec.ingress[0].form"'
+    )
+    assert client.get(NETPOLS).json()["items"] == []
+
+
+def test_warn_field_validation_drops_the_field_with_a_warning(client: Client) -> None:
+    body = netpol("typo")
+    body["spec"]["podSelecter"] = {}
+    response = client.post(f"{NETPOLS}?fieldValidation=Warn", json=body)
+    assert response.status_code == 201
+    assert response.headers["warning"] == '299 - "unknown field \\"spec.podSelecter\\""'
+    assert "podSelecter" not in response.json()["spec"]
+
+
+# Selectors and sorting.
+
+
+def test_label_and_field_selectors_filter_lists(client: Client) -> None:
+    for name, tier in [("b", "web"), ("a", "db"), ("c", "web")]:
+        body = netpol(name)
+        body["metadata"]["labels"] = {"tier": tier}
+        client.post(NETPOLS, json=body)
+
+    def names(query: str) -> list[str]:
+        return [i["metadata"]["name"] for i in client.get(f"{NETPOLS}?{query}").json()["items"]]
+
+    assert names("limit=500") == ["a", "b", "c"]
+    assert names("labelSelector=tier%3Dweb") == ["b", "c"]
+    assert names("labelSelector=tier+notin+%28web%29") == ["a"]
+    assert names("fieldSelector=metadata.name%3Dc") == ["c"]
+    assert names("labelSelector=tier%3Dweb&fieldSelector=metadata.name!%3Db") == ["c"]
+
+
+def test_an_unsupported_field_selector_is_bad_request(client: Client) -> None:
+    response = client.get(f"{NETPOLS}?fieldSelector=spec.podSelector%3Dx")
+    assert response.status_code == 400
+    assert response.json()["message"] == "field label not supported: spec.podSelector"
+
+
+def test_cluster_wide_lists_cover_every_namespace(client: Client) -> None:
+    client.post(NETPOLS, json=netpol("a"))
+    client.post(
+        "/apis/networking.k8s.io/v1/namespaces/kube-system/networkpolicies", json=netpol("b")
+    )
+    items = client.get("/apis/networking.k8s.io/v1/networkpolicies").json()["items"]
+    assert [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in items] == [
+        ("default", "a"),
+        ("kube-system", "b"),
+    ]
+
+
+# Tables.
+
+
+def test_get_netpol_as_a_table_shows_the_pod_selector(client: Client) -> None:
+    client.post(NETPOLS, json=netpol("backend-ingress-deny"))
+    table = client.get(NETPOLS, headers={"Accept": TABLE}).json()
+    assert table["kind"] == "Table"
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Pod-Selector", "Age"]
+    (row,) = table["rows"]
+    assert row["cells"][:2] == ["backend-ingress-deny", "app=backend"]
+    assert row["object"]["kind"] == "PartialObjectMetadata"
+    assert row["object"]["metadata"]["namespace"] == "default"
+    assert table["metadata"]["resourceVersion"]
+
+
+def test_a_single_get_as_a_table_is_one_row(client: Client) -> None:
+    client.post(NETPOLS, json=netpol("deny"))
+    table = client.get(f"{NETPOLS}/deny", headers={"Accept": TABLE}).json()
+    assert len(table["rows"]) == 1
+
+
+def test_include_object_puts_the_whole_object_in_the_row(client: Client) -> None:
+    client.post(NETPOLS, json=netpol("deny"))
+    table = client.get(f"{NETPOLS}?includeObject=Object", headers={"Accept": TABLE}).json()
+    assert table["rows"][0]["object"]["kind"] == "NetworkPolicy"
+
+
+def test_services_table(client: Client) -> None:
+    table = client.get("/api/v1/namespaces/default/services", headers={"Accept": TABLE}).json()
+    assert [c["name"] for c in table["columnDefinitions"] if c["priority"] == 0] == [
+        "Name",
+        "Type",
+        "Cluster-IP",
+        "External-IP",
+        "Port(s)",
+        "Age",
+    ]
+    assert table["rows"][0]["cells"][:5] == [
+        "kubernetes",
+        "ClusterIP",
+        "198.19.0.1",
+        "<none>",
+        "443/TCP",
+    ]
+
+
+def test_deployments_table(client: Client) -> None:
+    path = "/apis/apps/v1/namespaces/default/deployments"
+    client.post(path, json=deployment("web", replicas=2))
+    table = client.get(path, headers={"Accept": TABLE}).json()
+    cells = table["rows"][0]["cells"]
+    assert cells[:4] == ["web", "0/2", 0, 0]
+    assert cells[5:] == ["c", "busybox:1.36", "app=web"]
+
+
+# Watch.
+
+
+def watch_lines(client: Client, url: str, accept: str = "application/json") -> list[Any]:
+    return client.watch(url, accept)
+
+
+def test_watch_with_a_resource_version_sends_only_later_changes(client: Client) -> None:
+    first = client.post(NETPOLS, json=netpol("a")).json()
+    client.post(NETPOLS, json=netpol("b"))
+    rv = first["metadata"]["resourceVersion"]
+    events = watch_lines(client, f"{NETPOLS}?watch=true&resourceVersion={rv}&timeoutSeconds=1")
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "b")]
+
+
+def test_watch_without_a_resource_version_starts_with_what_exists(client: Client) -> None:
+    client.post(NETPOLS, json=netpol("a"))
+    events = watch_lines(client, f"{NETPOLS}?watch=1&timeoutSeconds=1")
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "a")]
+
+
+def test_watch_filters_by_field_selector(client: Client) -> None:
+    client.post(NETPOLS, json=netpol("a"))
+    client.post(NETPOLS, json=netpol("b"))
+    url = f"{NETPOLS}?watch=true&fieldSelector=metadata.name%3Db&timeoutSeconds=1"
+    assert [e["object"]["metadata"]["name"] for e in watch_lines(client, url)] == ["b"]
+
+
+def test_watch_as_table_sends_columns_once(client: Client) -> None:
+    client.post(NETPOLS, json=netpol("a"))
+    client.post(NETPOLS, json=netpol("b"))
+    events = watch_lines(client, f"{NETPOLS}?watch=true&timeoutSeconds=1", TABLE)
+    assert [e["object"]["kind"] for e in events] == ["Table", "Table"]
+    assert events[0]["object"]["columnDefinitions"]
+    assert events[1]["object"]["columnDefinitions"] == []
+    assert events[1]["object"]["rows"][0]["cells"][0] == "b"
+
+
+def test_a_watch_too_far_back_gets_an_expired_error_event(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db", history=1)
+    bootstrap(store)
+    try:
+        client = Client(create_app(store, TOKEN), AUTH)
+        events = watch_lines(client, f"{NETPOLS}?watch=true&resourceVersion=1")
+    finally:
+        store.close()
+    assert events[0]["type"] == "ERROR"
+    assert events[0]["object"]["code"] == 410
+
+
+def test_patch_with_an_unknown_content_type_is_415(client: Client) -> None:
+    client.post(NETPOLS, json=netpol("a"))
+    response = client.patch(f"{NETPOLS}/a", content=b"{}", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+    assert response.json()["reason"] == "UnsupportedMediaType"
+
+
+def test_a_service_name_must_be_a_dns_1035_label(client: Client) -> None:
+    body = {"metadata": {"name": "1st"}, "spec": {"ports": [{"port": 80}]}}
+    status = client.post("/api/v1/namespaces/default/services", json=body).json()
+    assert status["message"] == (
+        'Service "1st" is invalid: metadata.name: Invalid value: "1st": a DNS-1035 label must '
+        "consist of lower case alphanumeric characters or '-', start with an alphabetic "
+        "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
+        "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+    )
+
+
+def test_a_namespace_name_may_not_contain_dots(client: Client) -> None:
+    status = client.post("/api/v1/namespaces", json={"metadata": {"name": "a.b"}}).json()
+    assert status["details"]["causes"] == [
+        {
+            "reason": "FieldValueInvalid",
+            "message": 'Invalid value: "a.b": must not contain dots',
+            "field": "metadata.name",
+        }
+    ]

@@ -1,0 +1,262 @@
+"""The controllers wired into a Store: every write settles its namespace before it returns.
+
+A Store in a temporary directory with `mutating.Admission` and `reconciler.Reconciler`
+installed, as `podwall up` runs them; objects go in as the API would store them (admission
+defaults first). The kubelet's part is played by writing pod status by hand.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podwall.apiserver import admission
+from podwall.apiserver.bootstrap import bootstrap
+from podwall.apiserver.controllers import pod_running
+from podwall.apiserver.errors import ApiError
+from podwall.apiserver.localcluster import ensure_cluster_dns
+from podwall.apiserver.mutating import Admission
+from podwall.apiserver.reconciler import Reconciler
+from podwall.apiserver.resources import by_kind
+from podwall.apiserver.store import Store
+from tests.unit.apiserver.controllers.manifests import (
+    backend_service,
+    client_deployment,
+    simple_app,
+)
+
+SERVICE_RANGE = ipaddress.ip_network("198.19.0.0/16")
+
+
+@pytest.fixture
+def loop(tmp_path: Path) -> Iterator[Reconciler]:
+    s = Store(tmp_path / "state.db")
+    bootstrap(s)
+    allow = Admission(s)
+    allow.install()
+    reconciler = Reconciler(s)
+    reconciler.install()
+    yield reconciler
+    reconciler.remove()
+    allow.remove()
+    s.close()
+
+
+@pytest.fixture
+def store(loop: Reconciler) -> Store:
+    return loop.store
+
+
+def put(store: Store, obj: dict[str, Any]) -> dict[str, Any]:
+    """Create `obj` as the API's POST does: PrepareForCreate and defaults, then the Store."""
+    resource = by_kind(obj["apiVersion"], obj["kind"])
+    assert resource is not None
+    admission.prepare_for_create(resource, obj)
+    admission.default(resource, obj)
+    return store.create(resource.key, obj)
+
+
+def items(store: Store, resource: str, namespace: str = "default") -> list[dict[str, Any]]:
+    return store.list(resource, namespace)[0]
+
+
+def names(store: Store, resource: str, namespace: str = "default") -> list[str]:
+    return [o["metadata"]["name"] for o in items(store, resource, namespace)]
+
+
+def start_every_pod(store: Store, namespace: str = "default") -> None:
+    """The kubelet's part: every pod Running and ready, with an address."""
+    for i, pod in enumerate(items(store, "pods", namespace)):
+        running = pod_running(pod, f"198.18.0.{i + 2}", datetime.now(UTC))
+        store.mutate("pods", namespace, pod["metadata"]["name"], partial(_with_status, running))
+
+
+def _with_status(source: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    return {**current, "status": source["status"]}
+
+
+def test_applying_simple_app_creates_replicasets_and_scheduled_pods_before_returning(
+    store: Store,
+) -> None:
+    for obj in [*simple_app(), backend_service()]:
+        put(store, obj)
+    assert len(names(store, "replicasets.apps")) == 3
+    pods = items(store, "pods")
+    assert sorted(p["metadata"]["labels"]["app"] for p in pods) == [
+        "backend",
+        "frontend",
+        "not-frontend",
+    ]
+    for pod in pods:
+        assert pod["spec"]["nodeName"] == "podwall"
+        assert pod["status"]["phase"] == "Pending"
+        assert [c["type"] for c in pod["status"]["conditions"]] == ["PodScheduled"]
+        owner = pod["metadata"]["ownerReferences"][0]
+        assert owner["kind"] == "ReplicaSet"
+        assert pod["metadata"]["name"].startswith(owner["name"] + "-")
+
+
+def test_a_service_gets_a_cluster_ip_from_the_service_range_and_its_endpoints(
+    store: Store,
+) -> None:
+    service = put(store, backend_service())
+    ip = ipaddress.ip_address(service["spec"]["clusterIP"])
+    assert ip in SERVICE_RANGE
+    assert service["spec"]["clusterIPs"] == [str(ip)]
+    assert "backend" in names(store, "endpoints")
+    assert "backend" in [
+        s["metadata"]["labels"]["kubernetes.io/service-name"]
+        for s in items(store, "endpointslices.discovery.k8s.io")
+    ]
+
+
+def test_ready_pods_become_endpoints_and_ready_replicas(store: Store) -> None:
+    for obj in [*simple_app(), backend_service()]:
+        put(store, obj)
+    start_every_pod(store)
+    endpoints = store.get("endpoints", "default", "backend")
+    addresses = endpoints["subsets"][0]["addresses"]
+    assert len(addresses) == 1
+    assert endpoints["subsets"][0]["ports"][0]["port"] == 8080
+    for deploy in items(store, "deployments.apps"):
+        assert deploy["status"]["readyReplicas"] == 1
+        assert deploy["status"]["availableReplicas"] == 1
+
+
+def test_scaling_a_deployment_creates_and_deletes_pods(store: Store) -> None:
+    put(store, client_deployment("frontend"))
+
+    def scale(to: int) -> None:
+        def change(cur: dict[str, Any]) -> dict[str, Any]:
+            cur["spec"]["replicas"] = to
+            return cur
+
+        store.mutate("deployments.apps", "default", "frontend", change, preserve=("status",))
+
+    scale(3)
+    assert len(names(store, "pods")) == 3
+    scale(1)
+    assert len(names(store, "pods")) == 1
+
+
+def test_deleting_a_replicaset_collects_its_pods_and_the_deployment_makes_new_ones(
+    loop: Reconciler,
+) -> None:
+    store = loop.store
+    put(store, client_deployment("frontend"))
+    (rs,) = names(store, "replicasets.apps")
+    (before,) = names(store, "pods")
+    gone = store.delete("replicasets.apps", "default", rs)
+    loop.collect(gone["metadata"]["uid"], "default")  # as DELETE's background propagation
+    assert names(store, "replicasets.apps") == [rs]  # same template, same hash
+    (after,) = names(store, "pods")
+    assert after != before
+
+
+def test_deleting_a_service_deletes_its_endpoints(store: Store) -> None:
+    put(store, backend_service())
+    store.delete("services", "default", "backend")
+    assert "backend" not in names(store, "endpoints")
+
+
+def test_a_requested_cluster_ip_that_is_taken_is_refused_with_the_field_named(
+    store: Store,
+) -> None:
+    first = put(store, backend_service())
+    second = backend_service()
+    second["metadata"]["name"] = "again"
+    second["spec"]["clusterIP"] = first["spec"]["clusterIP"]
+    with pytest.raises(ApiError) as caught:
+        put(store, second)
+    assert caught.value.code == 422
+    assert "provided IP is already allocated" in str(caught.value)
+    assert "again" not in names(store, "services")
+
+
+def test_an_update_without_cluster_ip_keeps_the_allocated_one(store: Store) -> None:
+    created = put(store, backend_service())
+    replacement = backend_service()
+    replacement["metadata"]["labels"] = {"app": "backend", "tier": "api"}
+    updated = store.update("services", replacement)
+    assert updated["spec"]["clusterIP"] == created["spec"]["clusterIP"]
+
+
+def test_cluster_dns_runs_as_a_coredns_pod_behind_kube_dns(store: Store) -> None:
+    ensure_cluster_dns(store)
+    ensure_cluster_dns(store)  # a restart finds them: nothing changes
+    service = store.get("services", "kube-system", "kube-dns")
+    assert service["spec"]["clusterIP"] == "198.19.0.10"
+    (pod,) = items(store, "pods", "kube-system")
+    assert pod["metadata"]["labels"]["k8s-app"] == "kube-dns"
+    assert pod["metadata"]["name"].startswith("coredns-")
+
+
+def test_events_record_what_the_controllers_did(store: Store) -> None:
+    put(store, client_deployment("frontend"))
+    reasons = sorted(e["reason"] for e in items(store, "events"))
+    assert reasons == ["ScalingReplicaSet", "SuccessfulCreate"]
+
+
+def test_concurrent_writers_each_get_exactly_their_pods(store: Store) -> None:
+    errors: list[BaseException] = []
+
+    def create(n: int) -> None:
+        try:
+            put(store, client_deployment(f"app{n}"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    pods = items(store, "pods")
+    assert sorted(p["metadata"]["labels"]["app"] for p in pods) == sorted(
+        f"app{n}" for n in range(12)
+    )
+
+
+def test_install_settles_what_was_stored_before(tmp_path: Path) -> None:
+    s = Store(tmp_path / "state.db")
+    bootstrap(s)
+    put(s, client_deployment("frontend"))  # no controllers yet: no ReplicaSet
+    assert names(s, "replicasets.apps") == []
+    Admission(s).install()
+    Reconciler(s).install()
+    assert len(names(s, "replicasets.apps")) == 1
+    assert len(names(s, "pods")) == 1
+    s.close()
+
+
+def test_on_write_hooks_change_objects_on_every_path_and_can_be_removed(tmp_path: Path) -> None:
+    s = Store(tmp_path / "state.db")
+    bootstrap(s)
+    seen: list[bool] = []
+
+    def stamp(new: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:
+        seen.append(stored is None)
+        new["metadata"].setdefault("annotations", {})["stamped"] = "yes"
+        return new
+
+    undo = s.on_write("configmaps", stamp)
+    obj = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "a", "namespace": "default"},
+    }
+    assert s.create("configmaps", obj)["metadata"]["annotations"] == {"stamped": "yes"}
+    s.mutate("configmaps", "default", "a", lambda cur: {**cur, "data": {"k": "v"}})
+    assert seen == [True, False]
+    undo()
+    s.create("configmaps", {**obj, "metadata": {"name": "b", "namespace": "default"}})
+    assert "annotations" not in s.get("configmaps", "default", "b")["metadata"]
+    s.close()

@@ -1,0 +1,294 @@
+"""The SQLite store: metadata it owns, conflicts, watches with resume, and durability."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podwall.apiserver.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    ExpiredError,
+    NotFoundError,
+)
+from podwall.apiserver.store import Store
+
+NETPOL = "networkpolicies.networking.k8s.io"
+
+
+def namespace(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def policy(name: str, ns: str = "default", **labels: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": ns, "labels": labels},
+        "spec": {"podSelector": {}},
+    }
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "state.db")
+    s.create("namespaces", namespace("default"))
+    s.create("namespaces", namespace("other"))
+    yield s
+    s.close()
+
+
+def test_create_sets_the_metadata_the_server_owns(store: Store) -> None:
+    created = store.create(NETPOL, policy("a"))
+    meta = created["metadata"]
+    assert meta["resourceVersion"] == str(store.resource_version)
+    assert meta["generation"] == 1
+    assert len(meta["uid"]) == 36
+    assert meta["creationTimestamp"].endswith("Z")
+    assert store.get(NETPOL, "default", "a") == created
+
+
+def test_every_write_takes_the_next_global_resource_version(store: Store) -> None:
+    first = int(store.create(NETPOL, policy("a"))["metadata"]["resourceVersion"])
+    second = int(store.create(NETPOL, policy("b"))["metadata"]["resourceVersion"])
+    assert second == first + 1
+
+
+def test_create_of_an_existing_name_is_already_exists(store: Store) -> None:
+    store.create(NETPOL, policy("a"))
+    with pytest.raises(
+        AlreadyExistsError, match=r'networkpolicies\.networking\.k8s\.io "a" already'
+    ):
+        store.create(NETPOL, policy("a"))
+
+
+def test_create_in_a_missing_namespace_is_not_found(store: Store) -> None:
+    with pytest.raises(NotFoundError, match='namespaces "nope" not found'):
+        store.create(NETPOL, policy("a", ns="nope"))
+
+
+def test_generate_name_appends_five_characters(store: Store) -> None:
+    obj = policy("")
+    obj["metadata"]["generateName"] = "web-"
+    name = store.create(NETPOL, obj)["metadata"]["name"]
+    assert name.startswith("web-")
+    assert len(name) == len("web-") + 5
+
+
+def test_list_sorts_by_namespace_then_name(store: Store) -> None:
+    for ns, name in [("other", "a"), ("default", "c"), ("default", "b")]:
+        store.create(NETPOL, policy(name, ns))
+    items, rv = store.list(NETPOL)
+    assert [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in items] == [
+        ("default", "b"),
+        ("default", "c"),
+        ("other", "a"),
+    ]
+    assert rv == store.resource_version
+    assert [i["metadata"]["name"] for i in store.list(NETPOL, "other")[0]] == ["a"]
+
+
+def test_update_with_a_stale_resource_version_is_a_conflict(store: Store) -> None:
+    created = store.create(NETPOL, policy("a"))
+    store.update(NETPOL, created)  # the same RV: accepted (and a no-op)
+    changed = store.update(
+        NETPOL, {**created, "spec": {"podSelector": {"matchLabels": {"x": "y"}}}}
+    )
+    assert changed["metadata"]["generation"] == 2
+    with pytest.raises(ConflictError, match="the object has been modified"):
+        store.update(NETPOL, created)
+
+
+def test_an_update_that_changes_nothing_keeps_the_resource_version(store: Store) -> None:
+    created = store.create(NETPOL, policy("a"))
+    before = store.resource_version
+    assert store.update(NETPOL, created)["metadata"]["resourceVersion"] == str(before)
+    assert store.resource_version == before
+
+
+def test_labels_change_the_resource_version_but_not_the_generation(store: Store) -> None:
+    created = store.create(NETPOL, policy("a"))
+    created["metadata"]["labels"] = {"tier": "web"}
+    updated = store.update(NETPOL, created)
+    assert updated["metadata"]["generation"] == 1
+    assert int(updated["metadata"]["resourceVersion"]) > int(created["metadata"]["resourceVersion"])
+
+
+def test_preserve_keeps_the_stored_status(store: Store) -> None:
+    obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"}}
+    store.create("pods", {**obj, "spec": {}, "status": {"phase": "Running"}})
+    updated = store.update("pods", {**obj, "spec": {"x": 1}, "status": {}}, preserve=("status",))
+    assert updated["status"] == {"phase": "Running"}
+
+
+def test_mutate_reads_and_writes_atomically(store: Store) -> None:
+    store.create(NETPOL, policy("a"))
+
+    def add_label(obj: dict[str, Any]) -> dict[str, Any]:
+        obj["metadata"]["labels"]["n"] = str(int(obj["metadata"]["labels"].get("n", "0")) + 1)
+        return obj
+
+    threads = [
+        threading.Thread(target=lambda: store.mutate(NETPOL, "default", "a", add_label))
+        for _ in range(20)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.get(NETPOL, "default", "a")["metadata"]["labels"]["n"] == "20"
+
+
+def test_delete_returns_the_object_with_the_deletion_resource_version(store: Store) -> None:
+    store.create(NETPOL, policy("a"))
+    deleted = store.delete(NETPOL, "default", "a")
+    assert deleted["metadata"]["resourceVersion"] == str(store.resource_version)
+    with pytest.raises(NotFoundError):
+        store.get(NETPOL, "default", "a")
+
+
+def test_delete_preconditions(store: Store) -> None:
+    store.create(NETPOL, policy("a"))
+    with pytest.raises(ConflictError, match="Precondition failed: UID"):
+        store.delete(NETPOL, "default", "a", uid="not-the-uid")
+
+
+def test_deleting_a_namespace_deletes_its_objects(store: Store) -> None:
+    store.create(NETPOL, policy("a", ns="other"))
+    store.create(NETPOL, policy("b"))
+    store.delete("namespaces", "", "other")
+    assert [i["metadata"]["name"] for i in store.list(NETPOL)[0]] == ["b"]
+
+
+def test_watch_without_a_resource_version_starts_with_added_events(store: Store) -> None:
+    store.create(NETPOL, policy("a"))
+    with store.watch(NETPOL) as watch:
+        first = watch.get(timeout=1)
+        assert first is not None
+        assert (first.type, first.object["metadata"]["name"]) == ("ADDED", "a")
+        assert watch.get(timeout=0.05) is None
+
+
+def test_watch_from_a_resource_version_replays_only_later_changes(store: Store) -> None:
+    created = store.create(NETPOL, policy("a"))
+    rv = int(created["metadata"]["resourceVersion"])
+    store.create(NETPOL, policy("b"))
+    store.delete(NETPOL, "default", "a")
+    with store.watch(NETPOL, resource_version=rv) as watch:
+        events = [watch.get(timeout=1) for _ in range(2)]
+        assert [(e.type, e.object["metadata"]["name"]) for e in events if e] == [
+            ("ADDED", "b"),
+            ("DELETED", "a"),
+        ]
+        assert watch.get(timeout=0.05) is None  # "a" is not replayed as ADDED
+        store.create(NETPOL, policy("c"))
+        live = watch.get(timeout=1)
+        assert live is not None
+        assert (live.type, live.object["metadata"]["name"]) == ("ADDED", "c")
+
+
+def test_watch_filters_by_namespace_and_predicate_with_transitions(store: Store) -> None:
+    def web(obj: Any) -> bool:
+        return bool(obj["metadata"].get("labels", {}).get("tier") == "web")
+
+    with store.watch(NETPOL, "default", store.resource_version, web) as watch:
+        store.create(NETPOL, policy("x", ns="other", tier="web"))
+        obj = store.create(NETPOL, policy("a"))
+        obj["metadata"]["labels"] = {"tier": "web"}
+        obj = store.update(NETPOL, obj)
+        obj["metadata"]["labels"] = {}
+        store.update(NETPOL, obj)
+        types = [(e.type, e.object["metadata"]["name"]) for e in iter_events(watch)]
+    assert types == [("ADDED", "a"), ("DELETED", "a")]
+
+
+def iter_events(watch: Any) -> list[Any]:
+    events = []
+    while (event := watch.get(timeout=0.1)) is not None:
+        events.append(event)
+    return events
+
+
+def test_a_resource_version_older_than_the_history_is_expired(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db", history=2)
+    try:
+        store.create("namespaces", namespace("default"))
+        for name in "abc":
+            store.create(NETPOL, policy(name))
+        with pytest.raises(ExpiredError, match="too old resource version"):
+            store.watch(NETPOL, resource_version=1)
+    finally:
+        store.close()
+
+
+def test_async_watch_wakes_up_on_a_write_from_another_thread(store: Store) -> None:
+    async def scenario() -> str | None:
+        with store.watch(NETPOL, resource_version=store.resource_version) as watch:
+            threading.Timer(0.05, lambda: store.create(NETPOL, policy("late"))).start()
+            event = await watch.next(timeout=2)
+            return None if event is None else event.object["metadata"]["name"]
+
+    assert asyncio.run(scenario()) == "late"
+
+
+def test_async_watch_times_out_with_none(store: Store) -> None:
+    async def scenario() -> object:
+        with store.watch(NETPOL, resource_version=store.resource_version) as watch:
+            return await watch.next(timeout=0.05)
+
+    assert asyncio.run(scenario()) is None
+
+
+def test_closing_and_reopening_brings_back_every_object_and_the_counter(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = Store(path)
+    store.create("namespaces", namespace("default"))
+    for name in ("a", "b"):
+        store.create(NETPOL, policy(name))
+    store.delete(NETPOL, "default", "a")
+    objects, rv = store.list(NETPOL)
+    store.close()
+    reopened = Store(path)
+    try:
+        assert reopened.list(NETPOL) == (objects, rv)
+        assert reopened.resource_version == rv
+        created = reopened.create(NETPOL, policy("c"))
+        assert created["metadata"]["resourceVersion"] == str(rv + 1)
+    finally:
+        reopened.close()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_listeners_run_before_the_write_returns_and_may_write_themselves(store: Store) -> None:
+    seen: list[tuple[str, str, str]] = []
+
+    def controller(resource: str, event: Any) -> None:
+        name = event.object["metadata"]["name"]
+        seen.append((resource, event.type, name))
+        if resource == NETPOL and event.type == "ADDED" and not name.endswith("-child"):
+            store.create(NETPOL, policy(f"{name}-child"))
+
+    remove = store.on_commit(controller)
+    store.create(NETPOL, policy("a"))
+    assert store.get(NETPOL, "default", "a-child")  # there before create() returned
+    assert seen == [(NETPOL, "ADDED", "a"), (NETPOL, "ADDED", "a-child")]
+    remove()
+    store.create(NETPOL, policy("b"))
+    assert len(seen) == 2
+
+
+def test_a_failing_listener_does_not_undo_the_write(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(resource: str, event: Any) -> None:
+        raise RuntimeError("boom")
+
+    store.on_commit(broken)
+    store.create(NETPOL, policy("a"))
+    assert store.get(NETPOL, "default", "a")
+    assert "store listener failed" in caplog.text
