@@ -191,7 +191,12 @@ async def serve_websocket(websocket: WebSocket, store: Store, runtime: PodRuntim
         await _deny(websocket, errors.internal(str(exc)))
         return
     await websocket.accept(subprotocol=protocol)
-    await ExecSession(websocket, options, target, protocol).run()
+    session = ExecSession(websocket, options, target, protocol)
+    try:
+        await session.run()
+    except Exception as exc:
+        log.exception("exec %s/%s: %s", namespace, pod, options.command)
+        await session.finish(internal_status(str(exc)))
 
 
 async def _deny(websocket: WebSocket, error: ApiError) -> None:
@@ -461,6 +466,7 @@ class ExecSession:
         self.pending: list[bytes] = []  # frames read while waiting for the first resize
         self.stdio = Stdio()
         self.client_gone = False
+        self.finished = False
         self._send_lock = asyncio.Lock()
 
     async def run(self) -> None:
@@ -470,7 +476,7 @@ class ExecSession:
         try:
             popen, self.stdio = start(self.options, self.target, size)
         except (process.ProcessError, OSError, ValueError) as exc:
-            await self._finish(internal_status(str(exc)))
+            await self.finish(internal_status(str(exc)))
             return
         try:
             await self._supervise(popen)
@@ -513,7 +519,7 @@ class ExecSession:
             code = exited.result()
             kill_group(popen.pid)  # what the command left running in its group
             await self._drain(pumps)
-            await self._finish(success_status() if code == 0 else self._failure(code))
+            await self.finish(success_status() if code == 0 else self._failure(code))
         finally:
             for task in [*pumps, *helpers, exited]:
                 task.cancel()
@@ -542,6 +548,8 @@ class ExecSession:
                 self._dispatch(data)
 
     def _dispatch(self, data: bytes) -> None:
+        if not data:
+            return
         channel, payload = data[0], data[1:]
         if channel == STDIN:
             if payload:
@@ -580,8 +588,11 @@ class ExecSession:
             except (OSError, RuntimeError, WebSocketDisconnect):
                 self.client_gone = True
 
-    async def _finish(self, status: dict[str, Any]) -> None:
+    async def finish(self, status: dict[str, Any]) -> None:
         """Exactly one Status on channel 3, then a normal close."""
+        if self.finished:
+            return
+        self.finished = True
         await self._send(bytes([ERROR]) + json.dumps(status, separators=(",", ":")).encode())
         if self.client_gone:
             return

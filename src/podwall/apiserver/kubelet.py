@@ -378,13 +378,26 @@ class Kubelet:
             if pod is None:
                 continue
             reason = "Completed" if code == 0 else "Error"
-            change = partial(pod_terminated, exit_code=code, reason=reason, now=self.clock())
-            self._write_status(pod, partial(change, container=container))
+            now = self.clock()
+            change = partial(pod_terminated, exit_code=code, reason=reason, now=now)
+            stored = self._write_status(pod, partial(change, container=container))
             policy = (pod.get("spec") or {}).get("restartPolicy", "Always")
             if policy == "Always" or (policy == "OnFailure" and code != 0):
                 delay = self._backoff.get((key, container), 0.5) * 2
                 self._backoff[(key, container)] = min(delay, MAX_BACKOFF)
                 self._restarts.append(_Restart(key, container, time.monotonic() + delay))
+                if stored is not None and delay > 1:
+                    self._back_off(stored, container, delay, now)
+
+    def _back_off(self, pod: Object, container: str, delay: float, now: datetime) -> None:
+        """CrashLoopBackOff while a container that keeps exiting waits for its restart."""
+        m = meta(pod)
+        message = (
+            f"back-off {delay:.0f}s restarting failed container={container} "
+            f"pod={m['name']}_{m.get('namespace')}({m.get('uid')})"
+        )
+        self._write_status(pod, partial(_crash_loop, container=container, message=message, now=now))
+        write_event(self.store, events.back_off(pod, container, now))
 
     def _restart_due(self) -> None:
         now = time.monotonic()
@@ -456,6 +469,19 @@ def is_dns_pod(pod: Object) -> bool:
     m = meta(pod)
     labels = m.get("labels") or {}
     return m.get("namespace") == DNS_NAMESPACE and labels.get(DNS_LABEL[0]) == DNS_LABEL[1]
+
+
+def _crash_loop(pod: Object, *, container: str, message: str, now: datetime) -> Object:
+    """Waiting in CrashLoopBackOff, the exit it waits after kept in `lastState`."""
+    last = {
+        c["name"]: (c.get("state") or {}).get("terminated")
+        for c in (pod.get("status") or {}).get("containerStatuses") or ()
+    }.get(container)
+    out = pod_waiting(pod, "CrashLoopBackOff", message, now, container=container)
+    for entry in out["status"].get("containerStatuses") or ():
+        if entry["name"] == container and last:
+            entry["lastState"] = {"terminated": last}
+    return out
 
 
 def _tcp_ports(pod: Object) -> dict[str, tuple[int, ...]]:

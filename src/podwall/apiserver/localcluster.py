@@ -160,6 +160,8 @@ class LocalCluster:
         if self.admission is not None:
             self.admission.remove()
         self.server.stop()
+        with contextlib.suppress(OSError):
+            self.node.run_dir.parent.rmdir()  # /run/podwall, when no other cluster uses it
 
     # PodRuntime for the server, which is made before the kubelet (it needs the store).
 

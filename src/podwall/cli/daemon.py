@@ -165,14 +165,11 @@ def terminate(pid: int, state_dir: Path, timeout: float = 30.0) -> bool:
 
 def _gone(pid: int, timeout: float) -> bool:
     """Wait until process `pid` has exited (a zombie counts); whether it has."""
+    from podwall.runtime.node import exited
+
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return True
-        if stat.rpartition(")")[2].split()[0] in ("Z", "X"):
-            return True
+    while not exited(pid):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)
+    return True

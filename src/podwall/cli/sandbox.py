@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -45,7 +46,7 @@ def _stop_cluster(state: Path, keep_state: bool) -> bool:
     """Stop the cluster of `state` if one runs; clear what a killed one left. True if found."""
     if not (state / "cluster-id").exists():
         return False
-    from podwall.apiserver.localcluster import cluster_id, remove_state
+    from podwall.apiserver.localcluster import RUN_ROOT, cluster_id, remove_state
     from podwall.runtime.node import Node
 
     pid = daemon.locked_pid(state)
@@ -53,10 +54,12 @@ def _stop_cluster(state: Path, keep_state: bool) -> bool:
         clean = daemon.terminate(pid, state)
         output.line(f"stopped podwall (pid {pid})" + ("" if clean else ", killed"))
     ident = cluster_id(state)
-    node = Node(ident, run_dir=Path("/run/podwall") / ident, log_dir=state / "pods")
+    node = Node(ident, run_dir=RUN_ROOT / ident, log_dir=state / "pods")
     for name in node.adopt_leftovers():
         output.line(f"removed network namespace {name}")
     node.stop()
+    with contextlib.suppress(OSError):
+        RUN_ROOT.rmdir()  # only when empty: no other cluster runs
     if not keep_state and remove_state(state):
         output.line(f"removed the cluster's state in {state}")
     return True

@@ -163,6 +163,7 @@ def status(state_dir: Path | None) -> None:
     pid = daemon.locked_pid(state)
     if pid is None:
         output.line("podwall is not running")
+        _note_leftovers(state)
         raise SystemExit(3)
     ready = daemon.read_ready(state)
     if ready is None:
@@ -183,6 +184,21 @@ def status(state_dir: Path | None) -> None:
         phase = pod_status.get("phase", "")
         ip = pod_status.get("podIP", "")
         output.line(f"    {meta['namespace']}/{meta['name']}  {phase}  {ip}")
+
+
+def _note_leftovers(state: Path) -> None:
+    """A cluster killed without `podwall down` leaves its pods running: say so."""
+    from podwall.runtime import names
+    from podwall.runtime.netns import leftovers
+
+    path = state / "cluster-id"
+    if not path.exists():
+        return
+    found = leftovers(names.cluster_prefix(path.read_text().strip()))
+    if found:
+        output.note(
+            f"{len(found)} namespace(s) of its last run remain; `podwall down` removes them"
+        )
 
 
 @click.command()

@@ -242,7 +242,18 @@ def pids_in_netns(name: str) -> list[int]:
 
 
 def wait_gone(pids: list[int], timeout: float = 2.0) -> None:
+    """Wait until every process in `pids` has exited (a zombie has), at most `timeout`."""
     deadline = time.monotonic() + timeout
     while pids and time.monotonic() < deadline:
-        pids = [p for p in pids if Path(f"/proc/{p}").exists()]
-        time.sleep(0.02)
+        pids = [p for p in pids if not exited(p)]
+        if pids:
+            time.sleep(0.02)
+
+
+def exited(pid: int) -> bool:
+    """Whether process `pid` is gone or a zombie (its parent may never reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
