@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv deps demo test lint fmt bench golden clean
+.PHONY: help venv deps demo demo-engine test lint fmt bench golden clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,7 +26,10 @@ deps: ## install the system tools the dataplane needs (Debian, as root)
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nftables iproute2 util-linux curl >/dev/null; \
 	fi
 
-demo: $(STAMP) deps ## run the seed lab end to end: engine verdicts, then real packets
+demo: $(STAMP) deps ## the seed lab verbatim: podwall up, then the tutorial's kubectl commands
+	@bash demo/tutorial.sh
+
+demo-engine: $(STAMP) deps ## the seed lab through the engine (check/explain) and podwall probe
 	@PATH="$(CURDIR)/$(BIN):$$PATH" bash demo/seed-lab.sh
 
 test: $(STAMP) deps ## run the whole test suite

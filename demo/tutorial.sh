@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The seed lab (shared/seed/network-policies-lab.txt), verbatim, with the real kubectl against
+# `podwall up`: each command is shown and run as the tutorial writes it, and each output the
+# tutorial shows is checked. Needs root (pods are processes in network namespaces).
+#   KUBECTL=kubectl.1.27 demo/tutorial.sh     # another kubectl
+# The cluster runs in a throwaway state directory and is always taken down, also on failure.
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PODWALL="${PODWALL:-$ROOT/.venv/bin/podwall}"
+KUBECTL_BIN="${KUBECTL:-kubectl}"
+WORK="$(mktemp -d /tmp/podwall-tutorial.XXXXXX)"
+STATE="$WORK/state"
+PORT="${PODWALL_PORT:-$((20000 + RANDOM % 20000))}"
+bold=""; dim=""; off=""
+if [ -t 1 ]; then bold=$'\e[1m'; dim=$'\e[2m'; off=$'\e[0m'; fi
+
+cleanup() {
+  "$PODWALL" down --state-dir "$STATE" >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { printf '\ntutorial: %s\n' "$*" >&2; exit 1; }
+say() { printf '\n%s%s%s\n' "$bold" "$*" "$off"; }
+show() { printf '%s$ %s%s\n' "$dim" "$*" "$off"; }
+# kubectl as the tutorial types it, with a fresh cache as a new user has.
+kubectl() { command "$KUBECTL_BIN" --cache-dir "$WORK/kube-cache" "$@"; }
+# `kubectl exec -ti` wants a terminal, as in the tutorial: give it one.
+# Checks read the text without the colours curl gives header names on a terminal.
+exec_ti() { script -qec "$KUBECTL_BIN --cache-dir $WORK/kube-cache $*" /dev/null; }
+plain() { sed 's/\x1b\[[0-9;]*m//g' <<<"$1"; }
+
+cp "$ROOT"/examples/tutorial/*.yaml "$WORK/"
+cd "$WORK" || exit 1
+
+say "podwall up"
+"$PODWALL" up --state-dir "$STATE" --port "$PORT" || fail "podwall up failed"
+export KUBECONFIG="$STATE/kubeconfig"
+
+say "Task 10.1.1: Deploy a simple frontend/backend application"
+show "kubectl apply -f simple-app.yaml"
+out=$(kubectl apply -f simple-app.yaml) || fail "apply failed"
+echo "$out"
+for line in "deployment.apps/frontend created" "deployment.apps/not-frontend created" \
+            "deployment.apps/backend created" "service/backend created"; do
+  grep -qxF "$line" <<<"$out" || fail "missing: $line"
+done
+kubectl wait --for=condition=Ready pods --all --timeout=60s >/dev/null || fail "pods not Ready"
+show "kubectl get all"
+out=$(kubectl get all) || fail "get all failed"
+echo "$out"
+[ "$(grep -c '1/1     Running' <<<"$out")" = 3 ] || fail "expected 3 Running pods"
+grep -qE '^service/backend +ClusterIP +198\.19\.[0-9.]+ +<none> +8080/TCP' <<<"$out" || fail "service"
+grep -qE '^deployment.apps/backend +1/1 +1 +1' <<<"$out" || fail "deployment not ready"
+
+show "export FRONTEND=\$(kubectl get pods -l app=frontend -o jsonpath='{.items[0].metadata.name}')"
+FRONTEND=$(kubectl get pods -l app=frontend -o jsonpath='{.items[0].metadata.name}')
+echo "$FRONTEND"
+show "export NOT_FRONTEND=\$(kubectl get pods -l app=not-frontend -o jsonpath='{.items[0].metadata.name}')"
+NOT_FRONTEND=$(kubectl get pods -l app=not-frontend -o jsonpath='{.items[0].metadata.name}')
+echo "$NOT_FRONTEND"
+[[ "$FRONTEND" == frontend-* && "$NOT_FRONTEND" == not-frontend-* ]] || fail "pod names"
+
+curl_from() {  # curl_from POD EXPECTED_EXIT: the tutorial's curl, and what it must give
+  show "kubectl exec -ti $1 -- curl -I --connect-timeout 5 backend:8080"
+  out=$(exec_ti exec -ti "$1" -- curl -I --connect-timeout 5 backend:8080 2>&1); code=$?
+  echo "$out"
+  out=$(plain "$out")
+  [ "$code" = "$2" ] || fail "exit status $code, expected $2"
+  if [ "$2" = 0 ]; then
+    grep -q "HTTP/1.1 200 OK" <<<"$out" || fail "no HTTP/1.1 200 OK"
+    grep -q "X-Powered-By: Express" <<<"$out" || fail "no X-Powered-By: Express"
+  else
+    grep -q "command terminated with exit code 28" <<<"$out" || fail "no exit code 28 line"
+  fi
+}
+
+say "Task 10.1.2: Verify connectivity"
+curl_from "$FRONTEND" 0
+curl_from "$NOT_FRONTEND" 0
+
+say "Task 10.1.3: Deny traffic with a Network Policy"
+show "kubectl apply -f backend-ingress-deny.yaml"
+kubectl apply -f backend-ingress-deny.yaml | tee /dev/stderr | grep -qxF "networkpolicy.networking.k8s.io/backend-ingress-deny created" || fail "policy not created"
+show "kubectl get netpol"
+out=$(kubectl get netpol); echo "$out"
+grep -qE '^backend-ingress-deny +app=backend' <<<"$out" || fail "get netpol"
+
+say "Task 10.1.4: Verify connectivity again"
+curl_from "$FRONTEND" 28
+curl_from "$NOT_FRONTEND" 28
+
+say "Task 10.1.5: Allow traffic from frontend to backend"
+show "kubectl apply -f backend-allow-ingress-frontend.yaml"
+kubectl apply -f backend-allow-ingress-frontend.yaml | tee /dev/stderr | grep -qxF "networkpolicy.networking.k8s.io/backend-allow-ingress-frontend created" || fail "policy not created"
+curl_from "$FRONTEND" 0
+curl_from "$NOT_FRONTEND" 28
+show "kubectl get netpol"
+out=$(kubectl get netpol); echo "$out"
+grep -qE '^backend-allow-ingress-frontend +app=backend' <<<"$out" || fail "allow policy not listed"
+grep -qE '^backend-ingress-deny +app=backend' <<<"$out" || fail "deny policy not listed"
+
+say "Network policies are additive: both are in force, and only frontend gets in."
