@@ -482,8 +482,9 @@ class ExecSession:
             await self._supervise(popen)
         finally:
             kill_group(popen.pid)
-            if popen.returncode is None:
-                popen.wait()
+            if popen.returncode is None:  # SIGKILLed just now: reap it, without hanging the loop
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    popen.wait(timeout=5)
             self.stdio.close()
 
     async def _first_size(self) -> tuple[int, int] | None:

@@ -5,20 +5,43 @@ from __future__ import annotations
 import sys
 import threading
 import webbrowser
+from pathlib import Path
 
 import click
 
-from podwall.cli import output
+from podwall.cli import daemon, output
 from podwall.editor.app import LOOPBACK_HOSTS, bind, create_app, serve, url
+from podwall.editor.attached import Attached
+from podwall.editor.cluster import ClusterError, ClusterSource
 from podwall.editor.security import BindError, check_bind, new_token
-from podwall.editor.sources import FileSource
+from podwall.editor.sources import FileSource, Source
 from podwall.editor.workspace import Workspace
 from podwall.manifests.reader import LoadError
 
 EXIT_BAD_INPUT = 2
+LIVE_MAX_AGE = 2.0  # seconds: how stale the page's view of a live cluster may get
 
 
-def _workspace(paths: tuple[str, ...]) -> Workspace:
+def up_kubeconfig() -> Path:
+    """The kubeconfig of the running `podwall up` (as `podwall kubeconfig` prints it)."""
+    state = daemon.default_state_dir().absolute()
+    running = daemon.read_ready(state)
+    return Path(running.kubeconfig) if running is not None else state / "kubeconfig"
+
+
+def _cluster(kubeconfig: Path | None) -> ClusterSource:
+    path = kubeconfig or up_kubeconfig()
+    try:
+        source = ClusterSource(path)
+        source.load()  # reachable now, or say so here and not on the page
+    except (ClusterError, LoadError) as exc:
+        hint = "" if kubeconfig else " (start one with `podwall up`, or give --kubeconfig)"
+        output.error(f"{exc}{hint}")
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    return source
+
+
+def _workspace(paths: tuple[str, ...], cluster: ClusterSource | None) -> Workspace:
     """The files given, read once now so a wrong path fails here and not on the page."""
     source = FileSource(paths)
     try:
@@ -26,7 +49,10 @@ def _workspace(paths: tuple[str, ...]) -> Workspace:
     except LoadError as exc:
         output.error(str(exc))
         raise SystemExit(EXIT_BAD_INPUT) from None
-    workspace = Workspace([source] if paths else [])
+    sources: list[Source] = [source] if paths else []
+    if cluster is not None:
+        sources.insert(0, cluster)
+    workspace = Workspace(sources, max_age=LIVE_MAX_AGE if cluster is not None else None)
     for problem in workspace.snapshot().errors:
         output.note(problem)
     return workspace
@@ -47,22 +73,44 @@ def _workspace(paths: tuple[str, ...]) -> Workspace:
 @click.option("--host", default=None, metavar="ADDR", help="Address to listen on [127.0.0.1].")
 @click.option("--open", "open_browser", is_flag=True, help="Open the editor in a browser.")
 @click.option(
+    "--cluster",
+    "attach",
+    is_flag=True,
+    help="Attach to the running `podwall up` cluster: show its objects, apply the draft, "
+    "run connection checks in its pods.",
+)
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Attach to the cluster this kubeconfig names (implies --cluster; "
+    "default: the one `podwall kubeconfig` prints).",
+)
+@click.option(
     "--listen-any",
     is_flag=True,
     help="Allow listening beyond loopback (0.0.0.0 unless --host); prints a warning.",
 )
 def editor(
-    paths: tuple[str, ...], port: int, host: str | None, open_browser: bool, listen_any: bool
+    paths: tuple[str, ...],
+    port: int,
+    host: str | None,
+    open_browser: bool,
+    attach: bool,
+    kubeconfig: Path | None,
+    listen_any: bool,
 ) -> None:
     """A visual NetworkPolicy editor that shows the real verdicts.
 
     Serves the editor on 127.0.0.1 and prints its URL, which carries a random token: requests
     without it get 403. Load manifests with -f (or import them on the page) to see which pods
     the selectors match, try connections and compare connectivity matrices before and after
-    the draft.
+    the draft. With --cluster, the editor shows a running `podwall up` cluster as it is,
+    applies the draft to it, and runs the lab's curl checks in its pods.
 
     \b
       podwall editor -f examples/tutorial --open
+      podwall editor --cluster --open
     """
     address = host or ("0.0.0.0" if listen_any else "127.0.0.1")
     try:
@@ -72,15 +120,24 @@ def editor(
         raise SystemExit(EXIT_BAD_INPUT) from None
     if warning:
         output.note(warning)
-    workspace = _workspace(paths)
+    cluster = _cluster(kubeconfig) if attach or kubeconfig is not None else None
+    workspace = _workspace(paths, cluster)
+    attached = Attached(cluster, workspace) if cluster is not None else None
     token = new_token()
-    app = create_app(workspace, token, allowed_hosts=None if listen_any else LOOPBACK_HOSTS)
+    app = create_app(
+        workspace,
+        token,
+        allowed_hosts=None if listen_any else LOOPBACK_HOSTS,
+        attached=attached,
+    )
     try:
         sock = bind(address, port)
     except OSError as exc:
         output.error(f"cannot listen on {address}:{port}: {exc.strerror or exc}")
         raise SystemExit(EXIT_BAD_INPUT) from None
     link = url(address, sock.getsockname()[1], token)
+    if cluster is not None:
+        output.line(f"attached to {cluster.server} (kubeconfig {cluster.kubeconfig})")
     output.line(f"podwall editor: {link}")
     output.line("(the token in the URL is the key to the editor; press Ctrl+C to stop)")
     sys.stdout.flush()

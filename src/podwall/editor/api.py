@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from podwall.editor import analysis, picture, tutorial
+from podwall.editor.attached import Attached, AttachedError
 from podwall.editor.drafts import Draft, parse_yaml, render_form
 from podwall.editor.form import JSON, FormError, empty_form, from_body
 from podwall.editor.workspace import Workspace, with_draft
@@ -45,10 +46,11 @@ def _text(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
 
 
 class Api:
-    """The endpoints over one workspace."""
+    """The endpoints over one workspace; with `attached`, also those of the live cluster."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, attached: Attached | None = None) -> None:
         self.workspace = workspace
+        self.attached = attached
 
     def routes(self) -> list[Route]:
         endpoints: dict[str, tuple[Callable[..., Any], list[str]]] = {
@@ -66,6 +68,9 @@ class Api:
             "/api/diff": (self.diff, ["POST"]),
             "/api/tutorial": (self.tutorial, ["GET"]),
         }
+        if self.attached is not None:
+            for path, endpoint in self.attached.endpoints(_body).items():
+                endpoints[path] = (endpoint, ["POST"])
         return [
             Route(path, _guard(handler), methods=methods)
             for path, (handler, methods) in endpoints.items()
@@ -81,6 +86,7 @@ class Api:
             "errors": snap.errors,
             "ignored": snap.ignored,
             "cluster": analysis.cluster_json(snap.cluster),
+            "attached": self.attached.describe() if self.attached is not None else None,
         }
 
     async def state(self, request: Request) -> JSON:
@@ -221,7 +227,7 @@ def _guard(handler: Callable[[Request], Awaitable[JSON]]) -> Handler:
     async def endpoint(request: Request) -> JSONResponse:
         try:
             return JSONResponse(await handler(request))
-        except BadRequest as exc:
+        except (BadRequest, AttachedError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
 
     return endpoint

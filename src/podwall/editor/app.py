@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from podwall.editor.api import Api
+from podwall.editor.attached import Attached
 from podwall.editor.security import (
     QUERY,
     HeadersMiddleware,
@@ -48,16 +49,21 @@ async def index(request: Request) -> Response:
 
 
 def create_app(
-    workspace: Workspace, token: str, *, allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS
+    workspace: Workspace,
+    token: str,
+    *,
+    allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS,
+    attached: Attached | None = None,
 ) -> Starlette:
-    """The editor app; `allowed_hosts` None accepts any Host header (with --listen-any)."""
+    """The editor app; `allowed_hosts` None accepts any Host header (with --listen-any);
+    `attached`: the live cluster the workspace reads, which the page may then change."""
     middleware = [Middleware(HeadersMiddleware), Middleware(TokenMiddleware, token=token)]
     if allowed_hosts is not None:
         # A page on another site that rebinds its name to 127.0.0.1 still sends its own Host.
         middleware.insert(1, Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
     routes = [
         Route("/", index, methods=["GET"]),
-        *Api(workspace).routes(),
+        *Api(workspace, attached).routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, middleware=middleware)

@@ -1,8 +1,8 @@
 """Where the editor's manifests come from.
 
 `Source` is the seam: the standalone editor reads files named on the command line and texts
-the user imports; attached to `podwall up` (later), a source reads the running cluster's
-objects and the editor above it does not change.
+the user imports; attached to `podwall up`, `cluster.ClusterSource` reads the running
+cluster's objects and the editor above it does not change.
 """
 
 from __future__ import annotations

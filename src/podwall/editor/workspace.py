@@ -6,6 +6,7 @@ and listed with its file, line and the API server's message.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,17 +30,23 @@ class Snapshot:
 class Workspace:
     """The sources, the texts imported on the page, and the snapshot built from them."""
 
-    def __init__(self, sources: Sequence[Source] = ()) -> None:
+    def __init__(self, sources: Sequence[Source] = (), *, max_age: float | None = None) -> None:
+        """`max_age`: seconds a snapshot is used before the sources are read again (a live
+        cluster changes by itself); None keeps it until `reload()` (files change on request)."""
         self.imported = MemorySource()
         self.sources: list[Source] = [*sources, self.imported]
+        self.max_age = max_age
         self._snapshot: Snapshot | None = None
+        self._built = 0.0
 
     def files(self) -> list[str]:
         return [name for s in self.sources for name in s.describe()]
 
     def snapshot(self) -> Snapshot:
-        if self._snapshot is None:
+        stale = self.max_age is not None and time.monotonic() - self._built > self.max_age
+        if self._snapshot is None or stale:
             self._snapshot = self._build()
+            self._built = time.monotonic()
         return self._snapshot
 
     def reload(self) -> Snapshot:

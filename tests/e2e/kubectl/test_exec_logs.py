@@ -98,11 +98,11 @@ def _env() -> dict[str, str]:
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     tmp = tmp_path_factory.mktemp("exec-logs")
     netns = "pw-t" + secrets.token_hex(4)
-    subprocess.run(["ip", "netns", "add", netns], check=True)
+    subprocess.run(["ip", "netns", "add", netns], check=True, timeout=30)
     container: process.PodProcess | None = None
     server: Server | None = None
     try:
-        subprocess.run(["ip", "-n", netns, "link", "set", "lo", "up"], check=True)
+        subprocess.run(["ip", "-n", netns, "link", "set", "lo", "up"], check=True, timeout=30)
         launch = images.resolve(
             images.ContainerSpec(image="cilium/json-mock", env={"PORT": "8080"})
         )
@@ -126,7 +126,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         if container is not None:
             container.stop()
         process.remove_pod_files(netns)
-        subprocess.run(["ip", "netns", "del", netns], check=False)
+        subprocess.run(["ip", "netns", "del", netns], check=False, timeout=30)
 
 
 def _wait_for_log(path: Path, text: bytes) -> None:

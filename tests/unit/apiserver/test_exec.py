@@ -116,9 +116,9 @@ def netns() -> Iterator[str]:
     if os.geteuid() != 0:
         pytest.skip("needs root (a network namespace)")
     name = "pw-t" + secrets.token_hex(4)
-    subprocess.run(["ip", "netns", "add", name], check=True)
+    subprocess.run(["ip", "netns", "add", name], check=True, timeout=30)
     try:
-        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True, timeout=30)
         process.write_pod_files(
             name, hostname="web", resolv_conf=process.resolv_conf("default"),
             hosts=process.hosts_file("web"),
@@ -126,7 +126,7 @@ def netns() -> Iterator[str]:
         yield name
     finally:
         process.remove_pod_files(name)
-        subprocess.run(["ip", "netns", "del", name], check=False)
+        subprocess.run(["ip", "netns", "del", name], check=False, timeout=30)
 
 
 def _start(state: Path, runtime: FakeRuntime | None) -> Server:

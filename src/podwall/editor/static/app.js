@@ -5,6 +5,7 @@ import { call } from "./api.js";
 import { h, placeErrors, restoreFocus, saveFocus } from "./dom.js";
 import { renderInspector } from "./inspector.js";
 import { copyYaml, downloadYaml, setupImport } from "./io.js";
+import { applyDraft, liveState } from "./live.js";
 import { renderTabs } from "./panels.js";
 import { renderPicture } from "./picture.js";
 import { renderTutorial } from "./tutorial.js";
@@ -26,6 +27,8 @@ const app = {
     tutorialStep: 0,
     tryForm: { from: "", to: "", port: "8080", protocol: "TCP", draft: true },
     matrixForm: { port: "8080", protocol: "TCP" },
+    live: liveState(),
+    serverErrors: [],
   },
   seq: 0,
 
@@ -55,6 +58,7 @@ const app = {
     }
     if (!fromYaml) s.yaml = answer.yaml;
     s.errors = answer.errors;
+    s.serverErrors = [];
     s.notes = answer.notes;
     s.problem = answer.problem;
     s.picture = answer.picture;
@@ -154,11 +158,18 @@ const app = {
     if (!keepYamlText) $("yaml").value = s.yaml;
     renderYamlStatus(this);
     renderTabs($("tabs"), this);
-    placeErrors(document.body, s.errors);
+    placeErrors(document.body, mergeErrors(s.errors, s.serverErrors));
     if (focusKey) focus(focusKey);
     else restoreFocus(saved);
   },
 };
+
+// The editor's errors and the API server's (after Apply): one message per field, the
+// editor's when both found one (they share one validation); the Live cluster tab has the rest.
+function mergeErrors(mine, server) {
+  const seen = new Set(mine.map((e) => e.path));
+  return [...mine, ...server.filter((e) => !seen.has(e.path)).map((e) => ({ ...e, message: `API server: ${e.message}` }))];
+}
 
 function focus(key) {
   let el = document.querySelector(`[data-key="${CSS.escape(key)}"]`);
@@ -238,6 +249,7 @@ function setupActions() {
   $("btn-download").addEventListener("click", () => downloadYaml(app.state.yaml, app.state.form.name));
   $("btn-add").addEventListener("click", () => app.addManifest(`draft-${app.state.form.name || "policy"}.yaml`, app.state.yaml));
   $("btn-tutorial").addEventListener("click", () => app.toggleTutorial($("tutorial").hidden));
+  $("btn-apply").addEventListener("click", () => applyDraft(app));
 }
 
 async function start() {
@@ -247,6 +259,13 @@ async function start() {
   setupImport(app);
   const loaded = await call("/api/state");
   app.state.loaded = loaded;
+  if (loaded.attached) {
+    app.state.tab = "live";
+    $("btn-apply").hidden = false;
+    $("btn-add").hidden = true; // the cluster is the one attached: Apply changes it
+    const clients = loaded.cluster.pods.filter((p) => p.labels.app === "frontend");
+    app.state.live.form.from = (clients[0] || loaded.cluster.pods[0] || { key: "" }).key;
+  }
   const pods = loaded.cluster.pods;
   if (pods.length >= 2) {
     app.state.tryForm.from = pods[0].key;

@@ -3,6 +3,7 @@
 
 import { call } from "./api.js";
 import { h } from "./dom.js";
+import { livePanel } from "./live.js";
 
 export const TABS = [
   { id: "flows", title: "In the cluster" },
@@ -11,9 +12,16 @@ export const TABS = [
   { id: "manifests", title: "Manifests" },
 ];
 
+export const LIVE_TAB = { id: "live", title: "Live cluster" };
+
+function tabsOf(app) {
+  return app.state.loaded && app.state.loaded.attached ? [LIVE_TAB, ...TABS] : TABS;
+}
+
 export function renderTabs(root, app) {
-  const current = app.state.tab;
-  const buttons = TABS.map((t, n) =>
+  const tabs = tabsOf(app);
+  const current = tabs.some((t) => t.id === app.state.tab) ? app.state.tab : tabs[0].id;
+  const buttons = tabs.map((t, n) =>
     h(
       "button",
       {
@@ -30,7 +38,7 @@ export function renderTabs(root, app) {
           const step = ev.key === "ArrowRight" ? 1 : ev.key === "ArrowLeft" ? -1 : 0;
           if (!step) return;
           ev.preventDefault();
-          const next = TABS[(n + step + TABS.length) % TABS.length];
+          const next = tabs[(n + step + tabs.length) % tabs.length];
           app.showTab(next.id, true);
         },
       },
@@ -39,7 +47,7 @@ export function renderTabs(root, app) {
   );
   const panel = h("div", { id: "tabpanel", role: "tabpanel", "aria-labelledby": `tab-${current}`, class: "tabpanel" });
   root.replaceChildren(h("div", { role: "tablist", "aria-label": "Views", class: "tablist" }, buttons), panel);
-  const render = { flows: flowsPanel, try: tryPanel, matrix: matrixPanel, manifests: manifestsPanel }[current];
+  const render = { live: livePanel, flows: flowsPanel, try: tryPanel, matrix: matrixPanel, manifests: manifestsPanel }[current];
   render(panel, app);
 }
 

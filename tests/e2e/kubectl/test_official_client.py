@@ -1,0 +1,116 @@
+"""The official `kubernetes` Python client lists and watches every kind podwall serves.
+
+The node agent will use this client, so every resource of `podwall.apiserver.resources` is
+listed (across namespaces and in one), then watched from the list's resourceVersion while an
+object of that kind is created: the ADDED event must arrive, deserialized to the client's model.
+Only the API server runs (in this process, on a free loopback port): no root needed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes import client, config, watch
+
+from podwall.apiserver.resources import RESOURCES, Resource
+from podwall.apiserver.server import Server
+
+pytestmark = pytest.mark.kubectl
+
+APIS = {
+    "": client.CoreV1Api,
+    "apps": client.AppsV1Api,
+    "networking.k8s.io": client.NetworkingV1Api,
+    "discovery.k8s.io": client.DiscoveryV1Api,
+}
+LABELS = {"app": "web"}
+POD_SPEC = {"containers": [{"name": "web", "image": "nginx"}]}
+TEMPLATE = {"metadata": {"labels": LABELS}, "spec": POD_SPEC}
+SAMPLES: dict[str, dict[str, Any]] = {
+    "pods": {"spec": POD_SPEC},
+    "services": {"spec": {"selector": LABELS, "ports": [{"port": 80}]}},
+    "endpoints": {"subsets": []},
+    "events": {
+        "involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"},
+        "reason": "Tested",
+        "message": "by the official client",
+        "type": "Normal",
+    },
+    "configmaps": {"data": {"key": "value"}},
+    "namespaces": {},
+    "deployments.apps": {
+        "spec": {"replicas": 0, "selector": {"matchLabels": LABELS}, "template": TEMPLATE}
+    },
+    "replicasets.apps": {
+        "spec": {"replicas": 0, "selector": {"matchLabels": LABELS}, "template": TEMPLATE}
+    },
+    "networkpolicies.networking.k8s.io": {"spec": {"podSelector": {"matchLabels": LABELS}}},
+    "endpointslices.discovery.k8s.io": {"addressType": "IPv4", "endpoints": []},
+}
+
+
+def snake(kind: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    server = Server(tmp_path_factory.mktemp("official") / "state", 0)
+    server.start()
+    try:
+        api_client = config.new_client_from_config(config_file=str(server.kubeconfig_path))
+        try:
+            yield api_client
+        finally:
+            api_client.close()
+    finally:
+        server.stop()
+
+
+def test_every_served_kind_has_a_sample() -> None:
+    assert sorted(SAMPLES) == sorted(r.key for r in RESOURCES)
+
+
+def methods(api: Any, resource: Resource) -> tuple[Any, Any, Any]:
+    """(list across namespaces, list in `default`, create) for the resource."""
+    group = APIS[resource.group](api)
+    name = snake(resource.kind)
+    if not resource.namespaced:
+        listing = getattr(group, f"list_{name}")
+        return listing, listing, getattr(group, f"create_{name}")
+    return (
+        getattr(group, f"list_{name}_for_all_namespaces"),
+        lambda **kw: getattr(group, f"list_namespaced_{name}")("default", **kw),
+        lambda body: getattr(group, f"create_namespaced_{name}")("default", body),
+    )
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.key)
+def test_list_and_watch(api: Any, resource: Resource) -> None:
+    list_all, list_default, create = methods(api, resource)
+    listed = list_all()
+    assert listed.metadata.resource_version
+    assert isinstance(list_default().items, list)
+    name = f"official-{resource.singular}"
+    body = {
+        "apiVersion": resource.group_version,
+        "kind": resource.kind,
+        "metadata": {"name": name, "labels": LABELS},
+        **SAMPLES[resource.key],
+    }
+    create(body)
+    seen = []
+    stream = watch.Watch()
+    for event in stream.stream(
+        list_all, resource_version=listed.metadata.resource_version, timeout_seconds=10
+    ):
+        seen.append((event["type"], event["object"].metadata.name))
+        if event["object"].metadata.name == name:
+            stream.stop()
+            model = type(event["object"]).__name__  # core/v1 Event is the client's CoreV1Event
+            assert model in (f"V1{resource.kind}", f"CoreV1{resource.kind}")
+    assert ("ADDED", name) in seen
+    assert name in [item.metadata.name for item in list_all().items]
