@@ -27,7 +27,8 @@ show() { printf '%s$ %s%s\n' "$dim" "$*" "$off"; }
 kubectl() { command "$KUBECTL_BIN" --cache-dir "$WORK/kube-cache" "$@"; }
 # `kubectl exec -ti` wants a terminal, as in the tutorial: give it one.
 # Checks read the text without the colours curl gives header names on a terminal.
-exec_ti() { script -qec "$KUBECTL_BIN --cache-dir $WORK/kube-cache $*" /dev/null; }
+# (Its stdin is at end of file here, which the terminal echoes as a leading ^@: not shown.)
+exec_ti() { script -qec "$KUBECTL_BIN --cache-dir $WORK/kube-cache $*" /dev/null | sed '1s/^\^@//'; return "${PIPESTATUS[0]}"; }
 plain() { sed 's/\x1b\[[0-9;]*m//g' <<<"$1"; }
 
 cp "$ROOT"/examples/tutorial/*.yaml "$WORK/"
