@@ -82,7 +82,8 @@ curl_from "$NOT_FRONTEND" 0
 
 say "Task 10.1.3: Deny traffic with a Network Policy"
 show "kubectl apply -f backend-ingress-deny.yaml"
-kubectl apply -f backend-ingress-deny.yaml | tee /dev/stderr | grep -qxF "networkpolicy.networking.k8s.io/backend-ingress-deny created" || fail "policy not created"
+out=$(kubectl apply -f backend-ingress-deny.yaml); echo "$out"
+grep -qxF "networkpolicy.networking.k8s.io/backend-ingress-deny created" <<<"$out" || fail "policy not created"
 show "kubectl get netpol"
 out=$(kubectl get netpol); echo "$out"
 grep -qE '^backend-ingress-deny +app=backend' <<<"$out" || fail "get netpol"
@@ -93,7 +94,8 @@ curl_from "$NOT_FRONTEND" 28
 
 say "Task 10.1.5: Allow traffic from frontend to backend"
 show "kubectl apply -f backend-allow-ingress-frontend.yaml"
-kubectl apply -f backend-allow-ingress-frontend.yaml | tee /dev/stderr | grep -qxF "networkpolicy.networking.k8s.io/backend-allow-ingress-frontend created" || fail "policy not created"
+out=$(kubectl apply -f backend-allow-ingress-frontend.yaml); echo "$out"
+grep -qxF "networkpolicy.networking.k8s.io/backend-allow-ingress-frontend created" <<<"$out" || fail "policy not created"
 curl_from "$FRONTEND" 0
 curl_from "$NOT_FRONTEND" 28
 show "kubectl get netpol"
