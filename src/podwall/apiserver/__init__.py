@@ -5,6 +5,10 @@ Modules, one job each: `tls` and `kubeconfig` (credentials), `resources` (the se
 versions and watch history), `bootstrap` (the namespaces and `kubernetes` Service a cluster starts
 with), `selectors`, `errors` (metav1.Status bodies), `admission` (decoding, defaults and
 validation), `protobuf` (the protobuf bodies `kubectl create namespace` sends), `tables`
-(server-side printing), `handlers` and `app` (HTTP), `server` (uvicorn over HTTPS on loopback).
-`patch/` applies PATCH bodies; `controllers/` reconcile workloads.
+(server-side printing), `handlers` and `app` (HTTP), `exec` and `logs` (pods/exec over
+WebSocket, pods/log), `server` (uvicorn over HTTPS on loopback). `patch/` applies PATCH bodies;
+`controllers/` reconcile workloads as pure functions, which `reconciler` runs inside each write
+and `mutating` applies at admission; `kubelet` gives pods their network, ruleset and processes
+through the node runtime (`podruntime` is what exec and logs ask of it); `localcluster` is
+`podwall up`: all of it, started in order.
 """
