@@ -18,7 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from podwall.apiserver import discovery, errors, logs, openapi
+from podwall.apiserver import discovery, errors, logs, openapi, spdyexec
 from podwall.apiserver import exec as pod_exec
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.handlers import (
@@ -147,13 +147,15 @@ def create_app(
             return status_response(errors.internal(str(exc)))
 
     async def _pod_stream(request: Request, target: Target) -> Response:
-        """pods/log, and pods/exec when it is not a WebSocket (kubectl's SPDY retry)."""
+        """pods/log, and pods/exec when it is not a WebSocket: SPDY (kubectl before 1.30)."""
         assert target.name is not None
         namespace = target.namespace or ""
         if target.subresource == "log":
             if request.method != "GET":
                 raise errors.method_not_allowed(request.method)
             return await logs.serve(request, store, runtime, namespace, target.name)
+        if spdyexec.wants_spdy(request):
+            return spdyexec.upgrade_response(request, store, runtime, namespace, target.name)
         raise pod_exec.serve_http(request, store, runtime, namespace, target.name)
 
     async def exec_websocket(websocket: WebSocket) -> None:

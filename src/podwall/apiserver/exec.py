@@ -18,9 +18,10 @@ command's process group.
 
 Errors found before the upgrade (no such pod, invalid container, no runtime attached) are
 answered as an HTTP Status instead of 101 (the WebSocket denial response). kubectl then retries
-over SPDY with a POST, which gets the same Status, or, when nothing else is wrong, a 400 that
-says SPDY is not served: kubectl before 1.30 (or with KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)
-speaks only SPDY to exec.
+over SPDY with a POST, which gets the same Status. kubectl before 1.30 (or with
+KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false) speaks only SPDY to exec: spdyexec.py serves it, with
+the command, Status and resize logic here. Only an app run without spdyexec's HTTP protocol
+(SpdyH11Protocol: it hands the connection over) answers SPDY with a 400 (SPDY_MESSAGE).
 """
 
 from __future__ import annotations
@@ -74,9 +75,8 @@ except OSError:
 os.execvp(sys.argv[1], sys.argv[1:])
 """
 SPDY_MESSAGE = (
-    "podwall serves exec over WebSocket (v5.channel.k8s.io) only, not SPDY: use kubectl 1.30 "
-    "or newer (kubectl 1.29: set KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true), and do not set "
-    "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false"
+    "this server runs without podwall's HTTP protocol, so it serves exec over WebSocket "
+    "(v5.channel.k8s.io) only, not SPDY: use kubectl 1.30 or newer"
 )
 
 
@@ -229,7 +229,7 @@ def _quiet_uvicorn_denials() -> None:
 def serve_http(
     request: Request, store: Store, runtime: PodRuntime | None, namespace: str, pod: str
 ) -> ApiError:
-    """The error for an exec request that is not a WebSocket (kubectl's SPDY fallback POST)."""
+    """The error for an exec request that is neither WebSocket nor SPDY that can be served."""
     options = exec_options(request.query_params)
     exec_target(store, runtime, namespace, pod, options)
     upgrade = request.headers.get("upgrade", "").lower()

@@ -4,8 +4,8 @@ The pod `web` is created with kubectl; a fake PodRuntime maps it to a throwaway 
 namespace made here, where the json-mock stand-in listens on 127.0.0.1:8080 as the tutorial's
 backend does. Each kubectl version gets a fresh `--cache-dir`, as a new user would.
 
-kubectl 1.30 and later speak WebSocket (v5.channel.k8s.io) to exec; 1.27-1.29 speak only SPDY,
-which podwall does not serve: they print the Status that says so.
+kubectl 1.30 and later speak WebSocket (v5.channel.k8s.io) to exec; 1.27-1.29 speak SPDY/3.1
+(v4.channel.k8s.io): every exec test runs with both.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from podwall.apiserver.exec import SPDY_MESSAGE
 from podwall.apiserver.podruntime import ExecTarget, PodLookupError
 from podwall.apiserver.server import Server
 from podwall.runtime import images, process
@@ -40,6 +39,8 @@ spec:
 """
 NO_TTY = "Unable to use a TTY - input is not a terminal or the right kind of file\n"
 WEBSOCKET_VERSIONS = [None, "1.30", "1.33"]  # None: the dispatcher, which runs 1.32
+SPDY_VERSIONS = ["1.27", "1.28", "1.29"]
+EXEC_VERSIONS = [*WEBSOCKET_VERSIONS, *SPDY_VERSIONS]
 
 
 class FakeRuntime:
@@ -136,7 +137,7 @@ def _wait_for_log(path: Path, text: bytes) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("version", WEBSOCKET_VERSIONS)
+@pytest.mark.parametrize("version", EXEC_VERSIONS)
 def test_the_exit_code_reaches_kubectl(env: Env, version: str | None) -> None:
     result = env.kubectl("exec", "web", "--", "sh", "-c", "echo out; exit 28", version=version)
     assert (result.code, result.out, result.err) == (
@@ -146,7 +147,7 @@ def test_the_exit_code_reaches_kubectl(env: Env, version: str | None) -> None:
     )
 
 
-@pytest.mark.parametrize("version", WEBSOCKET_VERSIONS)
+@pytest.mark.parametrize("version", EXEC_VERSIONS)
 def test_curl_reaches_the_pod_s_own_server(env: Env, version: str | None) -> None:
     result = env.kubectl(
         "exec", "web", "--", "curl", "-sI", "http://127.0.0.1:8080", version=version
@@ -156,7 +157,7 @@ def test_curl_reaches_the_pod_s_own_server(env: Env, version: str | None) -> Non
     assert "X-Powered-By: Express" in result.out
 
 
-@pytest.mark.parametrize("version", WEBSOCKET_VERSIONS)
+@pytest.mark.parametrize("version", EXEC_VERSIONS)
 def test_ti_without_a_terminal_carries_on_without_a_tty(env: Env, version: str | None) -> None:
     result = env.kubectl(
         "exec", "-ti", "web", "--", "sh", "-c", "echo hi; tty; exit 0", version=version
@@ -164,14 +165,14 @@ def test_ti_without_a_terminal_carries_on_without_a_tty(env: Env, version: str |
     assert (result.code, result.out, result.err) == (0, "hi\nnot a tty\n", NO_TTY)
 
 
-@pytest.mark.parametrize("version", WEBSOCKET_VERSIONS)
+@pytest.mark.parametrize("version", EXEC_VERSIONS)
 def test_i_passes_stdin_through_and_ends_it(env: Env, version: str | None) -> None:
     result = env.kubectl("exec", "-i", "web", "--", "sh", "-c", "cat; echo done", stdin="abc\n",
                          version=version)  # fmt: skip
     assert (result.code, result.out, result.err) == (0, "abc\ndone\n", "")
 
 
-@pytest.mark.parametrize("version", WEBSOCKET_VERSIONS)
+@pytest.mark.parametrize("version", EXEC_VERSIONS)
 def test_ti_in_a_terminal_gets_a_pty_of_the_terminal_s_size(env: Env, version: str | None) -> None:
     inner = " ".join(
         [
@@ -219,10 +220,16 @@ def test_exec_errors_are_printed_as_upstream(env: Env) -> None:
     assert command.err.startswith("error: Internal error occurred: error executing command")
 
 
-@pytest.mark.parametrize("version", ["1.27", "1.29"])
-def test_spdy_only_kubectl_is_told_why(env: Env, version: str) -> None:
-    result = env.kubectl("exec", "web", "--", "true", version=version)
-    assert (result.code, result.err) == (1, f"Error from server (BadRequest): {SPDY_MESSAGE}\n")
+@pytest.mark.parametrize("version", SPDY_VERSIONS)
+def test_spdy_kubectl_gets_errors_as_upstream(env: Env, version: str) -> None:
+    missing = env.kubectl("exec", "nosuch", "--", "true", version=version)
+    assert (missing.code, missing.err) == (
+        1,
+        'Error from server (NotFound): pods "nosuch" not found\n',
+    )
+    command = env.kubectl("exec", "web", "--", "no-such-command", version=version)
+    assert command.code == 1
+    assert command.err.startswith("error: Internal error occurred: error executing command")
 
 
 @pytest.mark.parametrize("version", [None, "1.27", "1.33"])
@@ -263,9 +270,12 @@ def test_logs_follow_streams_until_stopped(env: Env, version: str | None) -> Non
                 pipe.close()
 
 
-def test_ctrl_c_in_a_terminal_interrupts_the_remote_command(env: Env) -> None:
+@pytest.mark.parametrize("version", [None, "1.27"])
+def test_ctrl_c_in_a_terminal_interrupts_the_remote_command(env: Env, version: str | None) -> None:
     inner = " ".join(
-        env.command("exec", "-ti", "web", "--", "sh", "-c", "'echo ready; exec sleep 30'")
+        env.command(
+            "exec", "-ti", "web", "--", "sh", "-c", "'echo ready; exec sleep 30'", version=version
+        )
     )
     terminal = subprocess.Popen(
         ["script", "-qec", inner, "/dev/null"],

@@ -29,14 +29,7 @@ def _kubectl(version: str | None) -> str:
     "version",
     [
         None,
-        pytest.param(
-            "1.27",
-            marks=pytest.mark.xfail(
-                reason="kubectl 1.27 runs exec over SPDY/3.1, which podwall does not serve yet "
-                "(WebSocket v5 only); its apply/get/netpol steps pass",
-                strict=True,
-            ),
-        ),
+        "1.27",
         "1.33",
     ],
     ids=["dispatcher", "1.27", "1.33"],

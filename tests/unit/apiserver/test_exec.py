@@ -368,15 +368,21 @@ def test_without_the_token_there_is_no_upgrade(server: Server) -> None:
 
 
 @pytest.mark.netns
-def test_the_spdy_retry_gets_the_same_error_or_says_spdy_is_not_served(server: Server) -> None:
+def test_the_spdy_request_gets_the_same_errors_before_the_upgrade(server: Server) -> None:
     spdy = {"Connection": "Upgrade", "Upgrade": "SPDY/3.1"}
     path = "/api/v1/namespaces/default/pods/{}/exec?command=true&stdout=true&container=c"
     with _http(server) as client:
         missing = client.post(path.format("nosuch"), headers=spdy)
         assert (missing.status_code, missing.json()["reason"]) == (404, "NotFound")
-        refused = client.post(path.format("web"), headers=spdy)
-    assert refused.status_code == 400
-    assert refused.json()["message"] == pod_exec.SPDY_MESSAGE
+        old = client.post(
+            path.format("web"), headers={**spdy, "X-Stream-Protocol-Version": "channel.k8s.io"}
+        )
+        unauthorized = client.post(
+            path.format("web"), headers={**spdy, "Authorization": "Bearer wrong"}
+        )
+    assert (old.status_code, old.json()["reason"]) == (403, "Forbidden")
+    assert old.json()["message"].startswith("unable to upgrade: unable to negotiate protocol")
+    assert unauthorized.status_code == 401
 
 
 def test_without_a_runtime_exec_says_so(tmp_path: Path) -> None:
