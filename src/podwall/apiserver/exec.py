@@ -565,19 +565,7 @@ class ExecSession:
             self.stdin.put_nowait(None)
 
     async def _feed_stdin(self) -> None:
-        fd = self.stdio.stdin_fd
-        while (data := await self.stdin.get()) is not None:
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    await write_all(fd, data)
-        if fd is None:
-            return
-        if self.stdio.pty_master == fd:
-            with contextlib.suppress(OSError):
-                await write_all(fd, b"\x04")  # end of input, as a terminal's ^D
-            return
-        os.close(fd)
-        self.stdio.owned.remove(fd)
+        await feed_stdin(self.stdin, self.stdio)
         self.stdio.stdin_fd = None
 
     async def _send(self, frame: bytes) -> None:
@@ -599,3 +587,24 @@ class ExecSession:
             return
         with contextlib.suppress(OSError, RuntimeError, WebSocketDisconnect):
             await self.websocket.close(1000)
+
+
+async def feed_stdin(queue: asyncio.Queue[bytes | None], stdio: Stdio) -> None:
+    """Copy what the client sends on stdin to the command until it says stdin ended (None);
+    then close the command's input, or send ^D under a pty (closing the master would end the
+    command's output too). Shared by the WebSocket and SPDY sessions."""
+    fd = stdio.stdin_fd
+    while (data := await queue.get()) is not None:
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                await write_all(fd, data)
+    if fd is None:
+        return
+    if stdio.pty_master == fd:
+        with contextlib.suppress(OSError):
+            await write_all(fd, b"\x04")  # end of input, as a terminal's ^D
+        return
+    stdio.owned.remove(fd)
+    stdio.stdin_fd = None
+    with contextlib.suppress(OSError):
+        os.close(fd)

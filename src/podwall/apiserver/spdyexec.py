@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import subprocess
 from collections.abc import Callable
 from typing import Any, cast
@@ -46,6 +45,7 @@ from podwall.apiserver.exec import (
     exec_options,
     exec_target,
     exit_status,
+    feed_stdin,
     internal_status,
     kill_group,
     parse_resizes,
@@ -54,7 +54,6 @@ from podwall.apiserver.exec import (
     start,
     success_status,
     wait_exit,
-    write_all,
 )
 from podwall.apiserver.exec import STDERR as STDERR_CHANNEL
 from podwall.apiserver.podruntime import ExecTarget, PodRuntime
@@ -408,21 +407,7 @@ class SpdyExecSession:
                 await self.connection.drain()
 
     async def _feed_stdin(self) -> None:
-        fd = self.stdio.stdin_fd
-        while (data := await self.stdin.get()) is not None:
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    await write_all(fd, data)
-        if fd is None:
-            return
-        if self.stdio.pty_master == fd:
-            with contextlib.suppress(OSError):
-                await write_all(fd, b"\x04")  # end of input, as a terminal's ^D
-            return
-        self.stdio.owned.remove(fd)
-        self.stdio.stdin_fd = None
-        with contextlib.suppress(OSError):
-            os.close(fd)
+        await feed_stdin(self.stdin, self.stdio)
 
     # Frames to kubectl.
 
