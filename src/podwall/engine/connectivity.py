@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podwall.engine.atoms import Atoms
-from podwall.engine.identities import Identities, Identity, block_of, group
+from podwall.engine.identities import Identities, Identity, group
 from podwall.engine.rulesets import RuleSet, bit_indices, compile_rules
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.ports import PortSet, Protocol
@@ -71,7 +71,7 @@ class ConnectivityMap:
             ports = self.atoms.port_set(mask)
             connections.append(
                 {
-                    "from": _indices(bits),
+                    "from": bit_indices(bits),
                     "to": dsts,
                     "ports": {p.value: [list(r) for r in rs] for p, rs in ports.ranges},
                     "text": ports.render(),
@@ -83,10 +83,6 @@ class ConnectivityMap:
             "connections": connections,
             "self": "every pod can reach itself on every port; connections cover distinct pods",
         }
-
-
-def _indices(bits: int) -> list[int]:
-    return bit_indices(bits)
 
 
 def connectivity(cluster: Cluster) -> ConnectivityMap:
@@ -145,4 +141,4 @@ def _split(bits: int, contributions: list[Contribution]) -> Iterator[Contributio
     yield from _refine([(bits, 0)], contributions)
 
 
-__all__ = ["ConnectivityMap", "block_of", "connectivity"]
+__all__ = ["ConnectivityMap", "connectivity"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from podwall.engine.rulesets import bit_indices
 from podwall.model.cluster import Cluster, Service
 from podwall.model.policy import Direction, NetworkPolicy
 from podwall.nft import policies, services
@@ -98,7 +99,7 @@ class Compiler:
         if self.node is not None:
             local = {p.key for p in cluster.pods if p.node in (None, self.node)}
         changes = self.selection.update(cluster, local)
-        dirty = {self.selection.items[i].namespace for i in _bits(changes.identities)}
+        dirty = {self.selection.items[i].namespace for i in bit_indices(changes.identities)}
         out: dict[FragmentKey, Ruleset] = {("base",): self._base}
         requests: dict[str, SetRequest] = {}
         for direction in DIRECTIONS:
@@ -183,12 +184,6 @@ class Compiler:
         self._sets = {k: v for k, v in self._sets.items() if k in keep_sets}
         keep_services = {k[1] for k in out if k[0] == "service"}
         self._services = {k: v for k, v in self._services.items() if k in keep_services}
-
-
-def _bits(bits: int) -> list[int]:
-    from podwall.engine.rulesets import bit_indices
-
-    return bit_indices(bits)
 
 
 def compile_ruleset(cluster: Cluster, node: str | None = None) -> Ruleset:
