@@ -86,7 +86,7 @@ def prepare(size: Size) -> Path:
     pods = _docs(folder / "pods.yaml")
     _dump(folder / "bench.yaml", bench_objects())
     _dump(folder / "services.yaml", services(pods))
-    _dump(folder / "change-policy.yaml", [changed_policy(_docs(folder / "policies.yaml"))])
+    _dump(folder / "change-policy.yaml", [changed_policy(_docs(folder / "policies.yaml"), pods)])
     _dump(folder / "change-pod.yaml", [added_pod(pods)])
     return folder
 
@@ -234,11 +234,16 @@ def services(pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return docs
 
 
-def changed_policy(policies: list[dict[str, Any]]) -> dict[str, Any]:
-    """The first `same-ns-*` policy with one more ingress rule (TCP 9090 from app=worker)."""
+def changed_policy(policies: list[dict[str, Any]], pods: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first `same-ns-*` policy with one more ingress rule: TCP 9090 from the `app` of a
+    pod of its namespace, so that the change really adds rules."""
     doc = next(p for p in policies if p["metadata"]["name"].startswith("same-ns-"))
     doc = copy.deepcopy(doc)
-    rule = {"from": [{"podSelector": _app("worker")}], "ports": _tcp(9090)}
+    namespace = doc["metadata"]["namespace"]
+    app = next(
+        p["metadata"]["labels"]["app"] for p in pods if p["metadata"]["namespace"] == namespace
+    )
+    rule = {"from": [{"podSelector": _app(app)}], "ports": _tcp(9090)}
     doc["spec"]["ingress"] = [*doc["spec"]["ingress"], rule]
     return doc
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from typing import Any
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from podwall.engine import Endpoint, Traffic, decide
 from podwall.model.cluster import Cluster
 from podwall.model.ports import ALL_PROTOCOLS
-from podwall.nft import FakeNFT, Packet, fragments, trace
+from podwall.nft import FakeNFT, Packet, fragments, policies, trace
 from podwall.nft.compile import Compiler, compile_ruleset
 from podwall.nft.ruleset import full_transaction
 from podwall.nft.trace import Verdict
@@ -45,24 +46,34 @@ def _disagreements(c: Cluster, fake: FakeNFT) -> list[str]:
 
 
 @settings(max_examples=200)
-@given(objects())
-def test_traced_ruleset_agrees_with_the_engine(objs: list[dict[str, Any]]) -> None:
+@given(objects(), st.sampled_from([0, policies.INLINE_MAX]))
+def test_traced_ruleset_agrees_with_the_engine(objs: list[dict[str, Any]], inline_max: int) -> None:
+    """With small sets written into rules, and with every set named (inline_max 0)."""
     c = to_cluster(objs)
-    assert _disagreements(c, _loaded(c)) == []
+    with mock.patch.object(policies, "INLINE_MAX", inline_max):
+        loaded = _loaded(c)
+    assert _disagreements(c, loaded) == []
 
 
 @settings(max_examples=100)
-@given(st.lists(objects(), min_size=2, max_size=4))
+@given(st.lists(objects(), min_size=2, max_size=4), st.sampled_from([0, policies.INLINE_MAX]))
 def test_incremental_updates_reach_the_same_ruleset_as_a_full_load(
-    snapshots: list[list[dict[str, Any]]],
+    snapshots: list[list[dict[str, Any]]], inline_max: int
 ) -> None:
+    """Also with every set named (inline_max 0), so that set patches are exercised."""
+    with mock.patch.object(policies, "INLINE_MAX", inline_max):
+        _updates_reach_a_full_load(snapshots)
+
+
+def _updates_reach_a_full_load(snapshots: list[list[dict[str, Any]]]) -> None:
     compiler = Compiler()
     loaded = compiler.compile(to_cluster(snapshots[0]))
     fake = FakeNFT()
     fake.run(fragments.full(loaded))
     for objs in snapshots[1:]:
         desired = compiler.compile(to_cluster(objs))
-        fake.run(fragments.update(loaded, desired))
+        # Only the keys the compiler says it touched, as the dataplane does.
+        fake.run(fragments.update(loaded, desired, compiler.touched))
         loaded = desired
         expected = FakeNFT()
         expected.run(full_transaction(compile_ruleset(to_cluster(objs))))
@@ -70,11 +81,16 @@ def test_incremental_updates_reach_the_same_ruleset_as_a_full_load(
 
 
 @settings(max_examples=100)
-@given(objects(), st.randoms(use_true_random=False))
+@given(objects(), st.randoms(use_true_random=False), st.sampled_from([0, policies.INLINE_MAX]))
 def test_small_changes_reach_the_same_ruleset_as_a_full_load(
-    objs: list[dict[str, Any]], rnd: Any
+    objs: list[dict[str, Any]], rnd: Any, inline_max: int
 ) -> None:
     """A label flip, a pod removed, a policy removed: the kinds of change a cluster sees."""
+    with mock.patch.object(policies, "INLINE_MAX", inline_max):
+        _small_change(objs, rnd)
+
+
+def _small_change(objs: list[dict[str, Any]], rnd: Any) -> None:
     compiler = Compiler()
     loaded = compiler.compile(to_cluster(objs))
     fake = FakeNFT()
@@ -88,7 +104,7 @@ def test_small_changes_reach_the_same_ruleset_as_a_full_load(
     else:
         del changed[victim]
     desired = compiler.compile(to_cluster(changed))
-    fake.run(fragments.update(loaded, desired))
+    fake.run(fragments.update(loaded, desired, compiler.touched))
     expected = FakeNFT()
     expected.run(full_transaction(compile_ruleset(to_cluster(changed))))
     assert fake.dump() == expected.dump()

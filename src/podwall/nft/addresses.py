@@ -44,7 +44,10 @@ def _minus(r: Range, cut: Range) -> list[Range]:
 
 
 def host(ip: IPAddress) -> V4Net | None:
-    return ipaddress.IPv4Network(ip) if isinstance(ip, ipaddress.IPv4Address) else None
+    if not isinstance(ip, ipaddress.IPv4Address):
+        return None
+    # From (int, prefix): ipaddress would turn an address object into text and parse it back.
+    return ipaddress.IPv4Network((int(ip), 32))
 
 
 def collapse(ranges: Iterable[Range]) -> list[str]:

@@ -5,8 +5,9 @@ dropped first; then the egress of the source and the ingress of the destination 
 two base chains of the forward hook (an `accept` in the first goes on to the second, a `drop`
 is final). Pods no policy isolates are not in the verdict maps and pass.
 
-`Compiler` keeps what it built: a fragment whose inputs did not change is returned as the
-same object, so `fragments.update` skips it and an update costs what the change touches.
+`Compiler` keeps what it built and rebuilds only the fragments whose inputs changed (a
+namespace's class chains, a set, a service); the others are returned as the same objects and
+`Compiler.touched` names the rebuilt ones, so an update costs what the change touches.
 `compile_ruleset` is the one-shot form. Pure: no I/O here.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from podwall.engine.rulesets import bit_indices
 from podwall.model.cluster import Cluster, Service
+from podwall.model.labels import LabelSelector
 from podwall.model.policy import Direction, NetworkPolicy
 from podwall.nft import policies, services
 from podwall.nft.fragments import FragmentKey, flatten
@@ -80,110 +82,261 @@ def _filter_rules(rs: Ruleset, chain: str, direction: Direction) -> None:
     rs.rule(NftRule(chain=chain, statements=(VMap((field,), vmap),), comment=comment))
 
 
+@dataclass(slots=True)
+class _SetState:
+    """A set some policy rules ask for: its members, and how those rules see it."""
+
+    request: SetRequest
+    bits: int
+    resolved: policies.Resolved
+    owners: dict[tuple[str, ...], int] | None  # element -> its identity (None: an ipBlock)
+    users: set[tuple[str, Direction]]
+
+
+PolicyKey = tuple[str, Direction]
+
+
 class Compiler:
-    """Snapshots in, fragments out; call from one task only."""
+    """Snapshots in, fragments out; call from one task only.
+
+    It keeps the fragments it built and, per snapshot, rebuilds only those whose inputs
+    changed: the policies that changed, the sets whose members did (and the policies that
+    write a small set into their rules), the class chains and services of the namespaces
+    whose pods or policies changed. `touched` names the fragment keys the last `compile`
+    replaced, added or removed, so an update need not look at the others.
+    """
 
     def __init__(self, node: str | None = None) -> None:
         self.node = node
         self.selection = Selection()
-        self._base = base_fragment()
-        self._policies: dict[
-            tuple[str, Direction], tuple[NetworkPolicy, Ruleset, list[SetRequest]]
-        ] = {}
-        self._classes: dict[tuple[Direction, str], tuple[tuple[NetworkPolicy, ...], Ruleset]] = {}
-        self._sets: dict[str, tuple[int, Ruleset]] = {}
-        self._services: dict[str, tuple[Service, Ruleset]] = {}
+        self.touched: set[FragmentKey] = set()
+        self._out: dict[FragmentKey, Ruleset] = {("base",): base_fragment()}
+        self._policies: dict[str, NetworkPolicy] = {}
+        self._asked: dict[PolicyKey, tuple[str, ...]] = {}  # set names each policy looks up
+        self._bodies: dict[PolicyKey, tuple[policies.RuleBody, ...]] = {}
+        self._sets: dict[str, _SetState] = {}
+        self._sets_of_ns: dict[str, set[str]] = {}  # sets of pods of one namespace
+        # Sets of pods of any namespace, by the namespaceSelector choosing them (None: all).
+        self._sets_anywhere: dict[LabelSelector | None, set[str]] = {}
+        self._last_policies: tuple[NetworkPolicy, ...] = ()
+        self._by_ns: dict[tuple[Direction, str], dict[str, NetworkPolicy]] = {}
+        self._services: dict[str, Service] = {}
 
     def compile(self, cluster: Cluster) -> dict[FragmentKey, Ruleset]:
+        self.touched = set()
         local = None
         if self.node is not None:
             local = {p.key for p in cluster.pods if p.node in (None, self.node)}
         changes = self.selection.update(cluster, local)
-        dirty = {self.selection.items[i].namespace for i in bit_indices(changes.identities)}
-        out: dict[FragmentKey, Ruleset] = {("base",): self._base}
-        requests: dict[str, SetRequest] = {}
-        for direction in DIRECTIONS:
-            affecting = [p for p in cluster.policies if p.affects(direction)]
-            for policy in affecting:
-                fragment, asked = self._policy(policy, direction)
-                out[("policy", direction.value, policy.key)] = fragment
-                requests.update((r.set_name, r) for r in asked)
-            self._add_classes(out, direction, affecting, dirty)
-        # Without a pod or namespace change no set's members can have changed.
-        quiet = not changes.identities and not changes.namespaces
-        for set_name, request in requests.items():
-            memo = self._sets.get(set_name) if quiet else None
-            out[("set", set_name)] = memo[1] if memo else self._set(request, changes.identities)
-        for svc in cluster.services:
-            out[("service", svc.key)] = self._service(cluster, svc, dirty)
-        self._forget(out)
-        return out
+        items = self.selection.items
+        dirty = {items[i].namespace for i in bit_indices(changes.identities)}
+        todo, class_dirty = self._changed_policies(cluster)
+        if changes.identities or changes.namespaces:
+            todo |= self._refresh_sets(dirty, changes.identities, changes.namespaces)
+        for key, direction in sorted(todo, key=lambda k: (k[0], k[1].value)):
+            if self._rebuild_policy(key, direction):
+                class_dirty.add((direction, key.split("/", 1)[0]))
+        class_dirty |= {(d, ns) for ns in dirty for d in DIRECTIONS}
+        for direction, namespace in class_dirty:
+            self._rebuild_classes(direction, namespace)
+        self._update_services(cluster, dirty)
+        return dict(self._out)
 
-    def _policy(
-        self, policy: NetworkPolicy, direction: Direction
-    ) -> tuple[Ruleset, list[SetRequest]]:
-        key = (policy.key, direction)
-        memo = self._policies.get(key)
-        if memo is not None and (memo[0] is policy or memo[0] == policy):
-            return memo[1], memo[2]
-        fragment, asked = policies.policy_fragment(policy, direction)
-        self._policies[key] = (policy, fragment, asked)
-        return fragment, asked
+    def _put(self, key: FragmentKey, fragment: Ruleset | None) -> None:
+        if fragment is None:
+            if self._out.pop(key, None) is not None:
+                self.touched.add(key)
+        elif self._out.get(key) is not fragment:
+            self._out[key] = fragment
+            self.touched.add(key)
 
-    def _add_classes(
+    def _changed_policies(
+        self, cluster: Cluster
+    ) -> tuple[set[PolicyKey], set[tuple[Direction, str]]]:
+        """Record the snapshot's policies; return the chains and class namespaces to redo."""
+        todo: set[PolicyKey] = set()
+        class_dirty: set[tuple[Direction, str]] = set()
+        if cluster.policies is self._last_policies:
+            return todo, class_dirty  # the very same policies as last time
+        self._last_policies = cluster.policies
+        known, kept = len(self._policies), 0
+        for policy in cluster.policies:
+            before = self._policies.get(policy.key)
+            if before is not None:
+                kept += 1
+                if before is policy:
+                    continue
+            self._policies[policy.key] = policy
+            if before is not None and before == policy:
+                continue
+            self._mark(policy.key, before, policy, todo, class_dirty)
+        if kept < known:  # some policy of the last snapshot is gone: find which
+            current = {policy.key for policy in cluster.policies}
+            for key in [k for k in self._policies if k not in current]:
+                self._mark(key, self._policies.pop(key), None, todo, class_dirty)
+        return todo, class_dirty
+
+    def _mark(
         self,
-        out: dict[FragmentKey, Ruleset],
-        direction: Direction,
-        affecting: list[NetworkPolicy],
-        dirty: set[str],
+        key: str,
+        before: NetworkPolicy | None,
+        after: NetworkPolicy | None,
+        todo: set[PolicyKey],
+        class_dirty: set[tuple[Direction, str]],
     ) -> None:
-        by_namespace: dict[str, list[NetworkPolicy]] = {}
-        for policy in affecting:
-            by_namespace.setdefault(policy.namespace, []).append(policy)
-        for namespace, found in by_namespace.items():
-            ordered = tuple(sorted(found, key=lambda p: p.key))
-            memo = self._classes.get((direction, namespace))
-            if memo is None or namespace in dirty or memo[0] != ordered:
-                fragment = policies.classes_fragment(
-                    self.selection, direction, namespace, list(ordered)
-                )
-                memo = (ordered, fragment)
-                self._classes[(direction, namespace)] = memo
-            out[("classes", direction.value, namespace)] = memo[1]
+        for direction in DIRECTIONS:
+            todo.add((key, direction))
+            for policy in (before, after):
+                if policy is not None:
+                    class_dirty.add((direction, policy.namespace))
+                    self._by_ns.get((direction, policy.namespace), {}).pop(key, None)
+            if after is not None and after.affects(direction):
+                self._by_ns.setdefault((direction, after.namespace), {})[key] = after
 
-    def _set(self, request: SetRequest, changed: int) -> Ruleset:
-        fixed = (
+    def _refresh_sets(self, dirty: set[str], changed: int, namespaces: bool) -> set[PolicyKey]:
+        """Recompute the sets whose members may have changed; return the policies that
+        write one of them into their rules and must be rebuilt."""
+        todo: set[PolicyKey] = set()
+        for set_name in self._candidates(dirty, namespaces):
+            state = self._sets[set_name]
+            bits = self._members(state.request)
+            if bits == state.bits and not bits & changed:
+                continue
+            resolved = self._patch(state, bits, changed)
+            if resolved != state.resolved:
+                todo |= state.users
+            state.bits, state.resolved = bits, resolved
+        return todo
+
+    def _candidates(self, dirty: set[str], namespaces: bool) -> set[str]:
+        """The sets a change of pods in `dirty` (or of namespace labels) can touch."""
+        if namespaces:
+            return {name for name, state in self._sets.items() if state.owners is not None}
+        found: set[str] = set()
+        for namespace in dirty:
+            found |= self._sets_of_ns.get(namespace, set())
+        for chooser, names in self._sets_anywhere.items():
+            if chooser is None or any(self.selection.selects_namespace(chooser, n) for n in dirty):
+                found |= names
+        return found
+
+    def _patch(self, state: _SetState, bits: int, changed: int) -> policies.Resolved:
+        """Bring a set of pods to `bits`, redoing only the identities that moved."""
+        request, old = state.request, state.owners
+        assert old is not None  # an ipBlock's set never needs a refresh
+        redo = changed | (bits ^ state.bits)
+        owners = {key: i for key, i in old.items() if not redo >> i & 1}
+        fresh = policies.member_keys(self.selection, request, bit_indices(bits & redo))
+        owners.update(fresh)
+        state.owners = owners
+        if len(owners) <= policies.INLINE_MAX or not isinstance(state.resolved, str):
+            return self._place_set(request, tuple(sorted(owners)))
+        key = ("set", request.set_name)
+        removed = [k for k in old if k not in owners]
+        added = [k for k in fresh if k not in old]
+        self._put(key, policies.patched(self._out[key], request.set_name, removed, added))
+        return request.set_name
+
+    @staticmethod
+    def _fixed(request: SetRequest) -> bool:
+        """An ipBlock's set: its members are addresses, whatever the pods."""
+        return (
             request.port is None and request.peer is not None and request.peer.ip_block is not None
         )
-        bits = 0 if fixed else policies.members(self.selection, request)
-        memo = self._sets.get(request.set_name)
-        if memo is not None and memo[0] == bits and not bits & changed:
-            return memo[1]
-        fragment = policies.set_fragment(self.selection, request, bits)
-        self._sets[request.set_name] = (bits, fragment)
-        return fragment
 
-    def _service(self, cluster: Cluster, svc: Service, dirty: set[str]) -> Ruleset:
-        memo = self._services.get(svc.key)
-        if memo is not None and memo[0] == svc and svc.namespace not in dirty:
-            return memo[1]
-        fragment = services.service_fragment(cluster, svc)
-        self._services[svc.key] = (svc, fragment)
-        return fragment
+    def _members(self, request: SetRequest) -> int:
+        return 0 if self._fixed(request) else policies.members(self.selection, request)
 
-    def _forget(self, out: dict[FragmentKey, Ruleset]) -> None:
-        """Drop memos of what the snapshot no longer has, so memory follows the cluster."""
-        memos = len(self._policies) + len(self._classes) + len(self._sets) + len(self._services)
-        if memos <= len(out) - 1:  # every memo is in use (the base fragment has none)
+    def _place_set(
+        self, request: SetRequest, keys: tuple[tuple[str, ...], ...]
+    ) -> policies.Resolved:
+        """The set's keys when small enough to inline, else its name (its fragment put)."""
+        if len(keys) <= policies.INLINE_MAX:
+            self._put(("set", request.set_name), None)
+            return keys
+        self._put(("set", request.set_name), policies.set_fragment(request, keys))
+        return request.set_name
+
+    def _rebuild_policy(self, key: str, direction: Direction) -> bool:
+        """Recompute the policy's rules for `direction`; say whether they changed."""
+        policy = self._policies.get(key)
+        old = self._asked.pop((key, direction), ())
+        bodies: tuple[policies.RuleBody, ...] | None = None
+        if policy is not None and policy.affects(direction):
+            asked = policies.policy_requests(policy, direction)
+            resolved = {r.set_name: self._use(r, (key, direction)) for r in asked}
+            bodies = policies.policy_rules(policy, direction, asked, resolved)
+            self._asked[(key, direction)] = tuple(resolved)
+        for set_name in set(old) - set(self._asked.get((key, direction), ())):
+            self._release(set_name, (key, direction))
+        before = self._bodies.pop((key, direction), None)
+        if bodies is not None:
+            self._bodies[(key, direction)] = bodies
+        return before != bodies
+
+    def _use(self, request: SetRequest, user: PolicyKey) -> policies.Resolved:
+        state = self._sets.get(request.set_name)
+        if state is None:
+            bits = self._members(request)
+            owners = None
+            if self._fixed(request):
+                keys = policies.block_keys(request)
+            else:
+                owners = policies.member_keys(self.selection, request, bit_indices(bits))
+                keys = tuple(sorted(owners))
+            state = _SetState(request, bits, self._place_set(request, keys), owners, set())
+            self._sets[request.set_name] = state
+            self._index(request, add=True)
+        state.users.add(user)
+        return state.resolved
+
+    def _release(self, set_name: str, user: PolicyKey) -> None:
+        state = self._sets[set_name]
+        state.users.discard(user)
+        if not state.users:
+            del self._sets[set_name]
+            self._index(state.request, add=False)
+            self._put(("set", set_name), None)
+
+    def _index(self, request: SetRequest, *, add: bool) -> None:
+        """File the set under the namespace whose pods can change it (or under any)."""
+        if self._fixed(request):
             return
-        keep_policies = {(k[2], Direction(k[1])) for k in out if k[0] == "policy"}
-        self._policies = {k: v for k, v in self._policies.items() if k in keep_policies}
-        keep_classes = {(Direction(k[1]), k[2]) for k in out if k[0] == "classes"}
-        self._classes = {k: v for k, v in self._classes.items() if k in keep_classes}
-        keep_sets = {k[1] for k in out if k[0] == "set"}
-        self._sets = {k: v for k, v in self._sets.items() if k in keep_sets}
-        keep_services = {k[1] for k in out if k[0] == "service"}
-        self._services = {k: v for k, v in self._services.items() if k in keep_services}
+        local = request.port is not None and request.selected
+        local = local or (request.peer is not None and request.peer.namespace_selector is None)
+        if local:
+            group = self._sets_of_ns.setdefault(request.policy.namespace, set())
+        else:
+            chooser = None if request.peer is None else request.peer.namespace_selector
+            group = self._sets_anywhere.setdefault(chooser, set())
+        if add:
+            group.add(request.set_name)
+        else:
+            group.discard(request.set_name)
+
+    def _rebuild_classes(self, direction: Direction, namespace: str) -> None:
+        found = self._by_ns.get((direction, namespace))
+        fragment = None
+        if found:
+            ordered = sorted(found.values(), key=lambda p: p.key)
+            bodies = {p.key: self._bodies[(p.key, direction)] for p in ordered}
+            fragment = policies.classes_fragment(
+                self.selection, direction, namespace, ordered, bodies
+            )
+        self._put(("classes", direction.value, namespace), fragment)
+
+    def _update_services(self, cluster: Cluster, dirty: set[str]) -> None:
+        current: dict[str, Service] = {}
+        for svc in cluster.services:
+            current[svc.key] = svc
+            before = self._services.get(svc.key)
+            if (before is svc or before == svc) and svc.namespace not in dirty:
+                continue
+            self._services[svc.key] = svc
+            self._put(("service", svc.key), services.service_fragment(cluster, svc))
+        for key in [k for k in self._services if k not in current]:
+            del self._services[key]
+            self._put(("service", key), None)
 
 
 def compile_ruleset(cluster: Cluster, node: str | None = None) -> Ruleset:

@@ -9,11 +9,11 @@ not the cluster. Pure: no I/O here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from podwall.nft.objects import Chain, Element, Map, Rule, Set
-from podwall.nft.ruleset import TABLE, Ruleset, full_transaction
+from podwall.nft.ruleset import TABLE, Ruleset, full_script, full_transaction
 from podwall.nft.transaction import Transaction
 
 FragmentKey = tuple[str, ...]
@@ -30,6 +30,11 @@ def flatten(fragments: Fragments) -> Ruleset:
 
 def full(fragments: Fragments) -> Transaction:
     return full_transaction(flatten(fragments))
+
+
+def full_text(fragments: Fragments) -> tuple[str, int]:
+    """`full(fragments).render()` and its number of operations, faster (see full_script)."""
+    return full_script(flatten(fragments))
 
 
 @dataclass(kw_only=True)
@@ -69,31 +74,43 @@ class _Plan:
         return tx
 
 
-def update(old: Fragments, new: Fragments) -> Transaction:
-    """The batch from `old` to `new`, looking only at fragments that are not the same object."""
+def update(
+    old: Fragments, new: Fragments, keys: Iterable[FragmentKey] | None = None
+) -> Transaction:
+    """The batch from `old` to `new`, looking only at fragments that are not the same object;
+    only at `keys` when given (every key whose fragment may differ, as `Compiler.touched`)."""
     plan = _Plan()
     empty = Ruleset()
-    for key, after in new.items():
-        before = old.get(key, empty)
+    if keys is None:
+        keys = set(new).union(old)
+    for key in sorted(keys):
+        before, after = old.get(key, empty), new.get(key, empty)
         if before is not after:
             _diff(plan, before, after)
-    for key, before in old.items():
-        if key not in new:
-            _diff(plan, before, empty)
     return plan.transaction()
 
 
 def _diff(plan: _Plan, old: Ruleset, new: Ruleset) -> None:
+    if new.patch is not None and new.patch[0] is old:
+        _, owner, removed, added = new.patch
+        plan.del_elements += [old.elements[owner][k] for k in removed]
+        plan.add_elements += [new.elements[owner][k] for k in added]
+        return
     plan.add_chains += [c for name, c in new.chains.items() if name not in old.chains]
     plan.add_sets += [s for name, s in new.sets.items() if name not in old.sets]
     for owner, elements in old.elements.items():
         if owner in old.sets and owner not in new.sets:
             continue  # the set goes, and its elements with it
         after = new.elements.get(owner, {})
-        plan.del_elements += [e for k, e in elements.items() if after.get(k) != e]
+        # `is` first: a patched set keeps the very Element objects it did not change.
+        plan.del_elements += [
+            e for k, e in elements.items() if (a := after.get(k)) is not e and a != e
+        ]
     for owner, elements in new.elements.items():
         before = old.elements.get(owner, {})
-        plan.add_elements += [e for k, e in elements.items() if before.get(k) != e]
+        plan.add_elements += [
+            e for k, e in elements.items() if (b := before.get(k)) is not e and b != e
+        ]
     for name, rules in new.rules.items():
         if old.rules.get(name) != rules:
             plan.rewrite.append((new.chains[name], rules, name in old.chains))

@@ -1,15 +1,18 @@
 """NetworkPolicies as fragments of chains and sets.
 
 Pods selected by the same policies share one class chain, reached from a verdict map keyed by
-pod address; it jumps to each selecting policy's chain and ends in the default deny. A policy
-chain holds one rule per (peer, port); a peer is a set shared by every policy naming the same
-peer, a named port a `daddr . proto . port` set resolved per destination pod.
+pod address; it holds the rules of each selecting policy and ends in the default deny. A
+policy has one rule per (peer, port); a peer is a set shared by every policy naming the same
+peer, a named port a `daddr . proto . port` set resolved per destination pod, and a set of
+at most INLINE_MAX elements is written into the rules as compares instead.
 Pure: no I/O here.
 """
 
 from __future__ import annotations
 
-from podwall.engine.rulesets import bit_indices
+import functools
+from collections.abc import Iterable, Mapping
+
 from podwall.model.policy import Direction, NetworkPolicy, Peer
 from podwall.model.ports import PolicyPort
 from podwall.nft import addresses
@@ -34,10 +37,6 @@ SetKey = tuple[str, ...]
 
 def vmap_name(direction: Direction) -> str:
     return f"{SHORT[direction]}-pods"
-
-
-def policy_chain(policy: NetworkPolicy, direction: Direction) -> str:
-    return name(f"pol-{SHORT[direction]}", policy.namespace, policy.name)
 
 
 def peer_key(policy: NetworkPolicy, peer: Peer) -> SetKey:
@@ -87,58 +86,155 @@ class SetRequest:
         self.set_name = name("named" if port is not None else "peer", *key)
 
 
-def policy_fragment(
-    policy: NetworkPolicy, direction: Direction
-) -> tuple[Ruleset, list[SetRequest]]:
-    """The policy's chain for `direction`, and the sets its rules look up."""
-    rs = Ruleset()
+# A set with at most this many elements is written into the rules that use it instead: the
+# kernel finds a set by name with a linear walk over the table's sets (nft_set_lookup), so
+# every set makes every later rule and element that names one slower, and thousands of tiny
+# sets made a 10k-policy load quadratic. Inlining keeps a packet's walk bounded by this many
+# compares per rule, never by the number of pods.
+INLINE_MAX = 4
+
+# How a policy rule sees a set it asked for: by name, or as the literal keys it holds.
+Resolved = str | tuple[tuple[str, ...], ...]
+
+
+def policy_requests(policy: NetworkPolicy, direction: Direction) -> list[SetRequest]:
+    """The sets the policy's rules for `direction` look up, in rule order."""
     requests: list[SetRequest] = []
-    chain = policy_chain(policy, direction)
-    rs.chain(Chain(name=chain, comment=clip(f"policy {policy.key} {direction}")))
+    for rule in policy.rules(direction):
+        peers: list[Peer | None] = list(rule.peers) or [None]
+        for peer in peers:
+            if peer is not None:
+                requests.append(SetRequest(peer_key(policy, peer), policy, peer, None, False))
+            for port in rule.ports:
+                if isinstance(port.port, str):
+                    key = named_key(policy, direction, peer, port)
+                    selected = direction is Direction.INGRESS
+                    requests.append(SetRequest(key, policy, peer, port, selected))
+    return requests
+
+
+# A rule of a policy, before it is placed in a chain: its statements and its comment.
+RuleBody = tuple[tuple[Statement, ...], str]
+
+
+def policy_rules(
+    policy: NetworkPolicy,
+    direction: Direction,
+    requests: list[SetRequest],
+    resolved: dict[str, Resolved],
+) -> tuple[RuleBody, ...]:
+    """The policy's rules for `direction`. `requests` is its `policy_requests`, and each set
+    it names is looked up or inlined as `resolved` says."""
+    bodies: list[RuleBody] = []
+    asked = iter(requests)  # in the order policy_requests made them
     for index, rule in enumerate(policy.rules(direction)):
         # One nft rule per (peer, port): a rule's peers are alternatives, and so are its ports.
         peers: list[Peer | None] = list(rule.peers) or [None]
         ports: list[PolicyPort | None] = list(rule.ports) or [None]
         for peer_index, peer in enumerate(peers):
-            peer_match: tuple[Statement, ...] = ()
+            peer_match: list[Alternative] = [()]
             if peer is not None:
-                request = SetRequest(peer_key(policy, peer), policy, peer, None, False)
-                requests.append(request)
-                peer_match = (Match(_PEER_FIELD[direction], f"@{request.set_name}"),)
+                set_name = next(asked).set_name
+                peer_match = _alternatives(resolved[set_name], set_name, direction)
             for port_index, port in enumerate(ports):
-                port_match = _port(policy, direction, peer, port, requests)
                 where = f"policy {policy.key} {direction}[{index}]"
                 if peer is not None:
                     where += f" {_PEERS_WORD[direction]}[{peer_index}]"
                 if port is not None:
                     where += f" ports[{port_index}]"
-                statements = (*peer_match, *port_match, Accept())
-                rs.rule(NftRule(chain=chain, statements=statements, comment=clip(where)))
-    return rs, requests
+                if port is not None and isinstance(port.port, str):
+                    port_match = _named(next(asked).set_name, resolved)
+                else:
+                    port_match = _numbered(port)
+                comment = clip(where)
+                for statements in _combine(peer_match, port_match):
+                    bodies.append(((*statements, ACCEPT), comment))
+    return tuple(bodies)
 
 
-def _port(
-    policy: NetworkPolicy,
-    direction: Direction,
-    peer: Peer | None,
-    port: PolicyPort | None,
-    requests: list[SetRequest],
-) -> tuple[Statement, ...]:
+ACCEPT = Accept()
+
+# One way for a packet to match a peer or a port: the statements all hold.
+Alternative = tuple[Statement, ...]
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _match(field: Field, value: str) -> Match:
+    """One shared object per compare: a 10k-pod ruleset repeats the same ones."""
+    return Match(field, value)
+
+
+def _alternatives(resolved: Resolved, set_name: str, direction: Direction) -> list[Alternative]:
+    field = _PEER_FIELD[direction]
+    if isinstance(resolved, str):
+        return [(_match(field, f"@{set_name}"),)]
+    return [(_match(field, key[0]),) for key in resolved]
+
+
+def _combine(peers: list[Alternative], ports: list[Alternative]) -> list[Alternative]:
+    """Every (peer, port) pair of alternatives, but for those that cannot both hold: a peer
+    address and a named port's destination address that differ (egress)."""
+    if not any(isinstance(s, Match) and s.field is Field.IP_DADDR for p in ports for s in p):
+        return [peer + port for peer in peers for port in ports]  # nothing can clash
+    out: list[Alternative] = []
+    for peer in peers:
+        for port in ports:
+            both = _merged(peer, port)
+            if both is not None:
+                out.append(both)
+    return out
+
+
+def _merged(first: Alternative, second: Alternative) -> Alternative | None:
+    exact: dict[Field, str] = {}
+    for stmt in first:
+        if isinstance(stmt, Match) and isinstance(stmt.value, str) and _single(stmt.value):
+            exact[stmt.field] = stmt.value
+    kept: list[Statement] = list(first)
+    for stmt in second:
+        if (
+            isinstance(stmt, Match)
+            and stmt.field in exact
+            and isinstance(stmt.value, str)
+            and _single(stmt.value)
+        ):
+            if exact[stmt.field] != stmt.value:
+                return None
+            continue  # the same compare twice
+        kept.append(stmt)
+    return tuple(kept)
+
+
+def _single(text: str) -> bool:
+    """A literal address (not a set, prefix or range)."""
+    return not text.startswith("@") and "/" not in text and "-" not in text
+
+
+def _named(set_name: str, resolved: dict[str, Resolved]) -> list[Alternative]:
+    # A named port means the destination pod's own container port of that name and
+    # protocol, so the set pairs each possible destination address with its number.
+    found = resolved[set_name]
+    if isinstance(found, str):
+        return [(Lookup((Field.IP_DADDR, Field.L4PROTO, Field.TH_DPORT), set_name),)]
+    return [
+        (_match(Field.IP_DADDR, a), _match(Field.L4PROTO, p), _match(Field.TH_DPORT, n))
+        for a, p, n in found
+    ]
+
+
+def _numbered(port: PolicyPort | None) -> list[Alternative]:
     if port is None:
-        return ()
-    if isinstance(port.port, str):
-        # A named port means the destination pod's own container port of that name and
-        # protocol, so the set pairs each possible destination address with its number.
-        key = named_key(policy, direction, peer, port)
-        request = SetRequest(key, policy, peer, port, direction is Direction.INGRESS)
-        requests.append(request)
-        return (Lookup((Field.IP_DADDR, Field.L4PROTO, Field.TH_DPORT), request.set_name),)
-    proto = Match(Field.L4PROTO, port.protocol.value.lower())
-    if port.port is None:
-        return (proto,)
-    end = port.end_port if port.end_port is not None else port.port
-    text = str(port.port) if end == port.port else f"{port.port}-{end}"
-    return (proto, Match(Field.TH_DPORT, text))
+        return [()]
+    return [_port_match(port.protocol.value.lower(), port.port, port.end_port)]
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _port_match(proto: str, number: int | str | None, end: int | None) -> Alternative:
+    if number is None:
+        return (_match(Field.L4PROTO, proto),)
+    last = end if end is not None else number
+    text = str(number) if last == number else f"{number}-{last}"
+    return (_match(Field.L4PROTO, proto), _match(Field.TH_DPORT, text))
 
 
 def members(selection: Selection, request: SetRequest) -> int:
@@ -150,42 +246,58 @@ def members(selection: Selection, request: SetRequest) -> int:
     return selection.peer(request.policy, request.peer)
 
 
-def set_fragment(selection: Selection, request: SetRequest, bits: int) -> Ruleset:
+def member_keys(
+    selection: Selection, request: SetRequest, indices: Iterable[int]
+) -> dict[tuple[str, ...], int]:
+    """The elements the given identities put in the requested set (not an ipBlock's), each
+    with the identity it comes from."""
+    out: dict[tuple[str, ...], int] = {}
+    items = selection.items
+    if request.port is not None:
+        assert isinstance(request.port.port, str)
+        proto = request.port.protocol.value.lower()
+        for index in indices:
+            number = items[index].named_port(request.port.port, request.port.protocol)
+            for net in items[index].nets() if number is not None else ():
+                out[(str(net.network_address), proto, str(number))] = index
+        return out
+    for index in indices:
+        for net in items[index].nets():
+            out[(str(net.network_address),)] = index
+    return out
+
+
+def block_keys(request: SetRequest) -> tuple[tuple[str, ...], ...]:
+    """The elements of an ipBlock's set: the block minus its excepts, as disjoint ranges."""
+    assert request.peer is not None
+    assert request.peer.ip_block is not None
+    ranges = addresses.block_ranges(request.peer.ip_block)
+    return tuple((text,) for text in addresses.collapse(ranges))
+
+
+def set_fragment(request: SetRequest, keys: tuple[tuple[str, ...], ...]) -> Ruleset:
     rs = Ruleset()
     what = clip(" ".join(request.key))
     if request.port is not None:
-        _named_set(rs, selection, request, bits, what)
+        rs.set(Set(name=request.set_name, key=(V4, PROTO, PORT), comment=clip(f"port {what}")))
     elif request.peer is not None and request.peer.ip_block is not None:
         rs.set(Set(name=request.set_name, key=(V4,), flags=INTERVAL, comment=what))
-        for text in addresses.collapse(addresses.block_ranges(request.peer.ip_block)):
-            rs.element(Element(set=request.set_name, key=(text,)))
     else:
         rs.set(Set(name=request.set_name, key=(V4,), comment=what))
-        for index in bit_indices(bits):
-            for net in selection.items[index].nets():
-                rs.element(Element(set=request.set_name, key=(str(net.network_address),)))
+    for key in keys:
+        rs.element(Element(set=request.set_name, key=key))
     return rs
 
 
-def _named_set(
-    rs: Ruleset, selection: Selection, request: SetRequest, bits: int, what: str
-) -> None:
-    assert request.port is not None
-    assert isinstance(request.port.port, str)
-    rs.set(Set(name=request.set_name, key=(V4, PROTO, PORT), comment=f"port {what}"))
-    proto = request.port.protocol.value.lower()
-    for index in bit_indices(bits):
-        ident = selection.items[index]
-        number = ident.named_port(request.port.port, request.port.protocol)
-        for net in ident.nets() if number is not None else ():
-            key = (str(net.network_address), proto, str(number))
-            rs.element(Element(set=request.set_name, key=key))
-
-
 def classes_fragment(
-    selection: Selection, direction: Direction, namespace: str, policies: list[NetworkPolicy]
+    selection: Selection,
+    direction: Direction,
+    namespace: str,
+    policies: list[NetworkPolicy],
+    bodies: Mapping[str, tuple[RuleBody, ...]],
 ) -> Ruleset:
-    """The class chains of one namespace and the verdict-map entries of its local pods."""
+    """The class chains of one namespace and the verdict-map entries of its local pods;
+    `bodies` holds each policy's rules."""
     rs = Ruleset()
     classes: dict[tuple[NetworkPolicy, ...], list[int]] = {}
     selected = {p.key: selection.selected(p.namespace, p.pod_selector) for p in policies}
@@ -197,7 +309,7 @@ def classes_fragment(
         if found:
             classes.setdefault(found, []).append(index)
     for found, indices in classes.items():
-        _class_chain(rs, selection, direction, found, indices)
+        _class_chain(rs, selection, direction, found, indices, bodies)
     return rs
 
 
@@ -207,13 +319,20 @@ def _class_chain(
     direction: Direction,
     policies: tuple[NetworkPolicy, ...],
     indices: list[int],
+    bodies: Mapping[str, tuple[RuleBody, ...]],
 ) -> None:
     keys = [p.key for p in policies]
     chain = name(f"cls-{SHORT[direction]}", *keys)
     rs.chain(Chain(name=chain))
+    # The policies' rules are written into the chain, not jumped to: every chain makes each
+    # later `nft` command slower (it reads every chain back first), and a policy's rules in
+    # a few chains cost less than one more chain per policy.
+    rules = rs.rules[chain]
     for policy in policies:
-        target = policy_chain(policy, direction)
-        rs.rule(NftRule(chain=chain, statements=(Jump(target),), comment=f"policy {policy.key}"))
+        # Each body was built from checked statements and ends in its verdict.
+        rules.extend(
+            NftRule.placed(chain, statements, comment) for statements, comment in bodies[policy.key]
+        )
     deny = f"default deny {direction}: isolated by {', '.join(keys)}"
     rs.rule(NftRule(chain=chain, statements=(Counter(), Drop()), comment=clip(deny)))
     for index in indices:
@@ -224,6 +343,30 @@ def _class_chain(
                 rs.element(
                     Element(map=vmap_name(direction), key=(str(net.network_address),), value=value)
                 )
+
+
+def patched(
+    fragment: Ruleset,
+    set_name: str,
+    removed: Iterable[tuple[str, ...]],
+    added: Iterable[tuple[str, ...]],
+) -> Ruleset:
+    """A copy of a set's fragment with some elements removed and some added: what a pod
+    change does to a big set, without rebuilding its thousands of elements."""
+    gone, new = tuple(removed), tuple(added)
+    # Only the newest step is ever diffed this way (an older base falls back to comparing
+    # every element), so the chain of bases is cut at one: memory does not grow.
+    fragment.patch = None
+    elements = dict(fragment.elements[set_name])
+    for key in gone:
+        del elements[key]
+    for key in new:
+        elements[key] = Element(set=set_name, key=key)
+    return Ruleset(
+        sets=dict(fragment.sets),
+        elements={set_name: elements},
+        patch=(fragment, set_name, gone, new),
+    )
 
 
 def clip(comment: str) -> str:

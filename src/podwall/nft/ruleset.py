@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from podwall.nft.objects import Chain, Element, Map, Rule, Set, Table
-from podwall.nft.transaction import Transaction
+from podwall.nft.objects import Chain, Element, Map, Rule, Set, Table, Verb
+from podwall.nft.transaction import Operation, Transaction
 
 TABLE = "podwall"
+TABLE_COMMENT = "podwall NetworkPolicy dataplane"
 
 
 @dataclass(kw_only=True)
@@ -22,6 +23,11 @@ class Ruleset:
     rules: dict[str, list[Rule]] = field(default_factory=dict)
     sets: dict[str, Set | Map] = field(default_factory=dict)
     elements: dict[str, dict[tuple[str, ...], Element]] = field(default_factory=dict)
+    # Set when this fragment is another one with a few elements of one set changed:
+    # (that fragment, the set, keys removed, keys added), so a diff need not compare all.
+    patch: tuple[Ruleset, str, tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]] | None = (
+        field(default=None, compare=False, repr=False)
+    )
 
     def chain(self, chain: Chain) -> None:
         if chain.name not in self.chains:
@@ -62,7 +68,7 @@ def full_transaction(ruleset: Ruleset) -> Transaction:
     tx = Transaction(TABLE)
     tx.add(Table())
     tx.delete(Table())
-    tx.add(Table(comment="podwall NetworkPolicy dataplane"))
+    tx.add(Table(comment=TABLE_COMMENT))
     for chain in ruleset.chains.values():
         tx.add(chain)
     for definition in ruleset.sets.values():
@@ -74,3 +80,29 @@ def full_transaction(ruleset: Ruleset) -> Transaction:
         for rule in rules:
             tx.add(rule)
     return tx
+
+
+def full_script(ruleset: Ruleset) -> tuple[str, int]:
+    """`full_transaction(ruleset).render()` and its number of operations, written straight
+    out: at 10k pods, queueing and checking 80k operations one by one cost more than nft's
+    own parsing of them. Chains and sets go through the same `command` as a transaction."""
+    tx = Transaction(TABLE)
+    head = f"{tx.family} {tx.table}"
+    lines = [
+        f"add table {head}",
+        f"delete table {head}",
+        tx.command(Operation(Verb.ADD, Table(comment=TABLE_COMMENT))),
+    ]
+    lines += [tx.command(Operation(Verb.ADD, chain)) for chain in ruleset.chains.values()]
+    lines += [tx.command(Operation(Verb.ADD, d)) for d in ruleset.sets.values()]
+    operations = len(lines)
+    for owner, elements in ruleset.elements.items():
+        if elements:
+            texts = ", ".join(element.text() for element in elements.values())
+            lines.append(f"add element {head} {owner} {{ {texts} }}")
+            operations += len(elements)
+    for chain, rules in ruleset.rules.items():
+        prefix = f"add rule {head} {chain} "
+        lines += [prefix + rule.text() for rule in rules]
+        operations += len(rules)
+    return "".join(line + "\n" for line in lines), operations

@@ -1,6 +1,7 @@
-"""Run the `nft` binary: the only module of podwall.nft that does I/O.
+"""Run nft: the only module of podwall.nft (with libnft, which it calls) that does I/O.
 
-Scripts go to `nft -f -` on stdin, so one transaction is one atomic nft batch.
+A transaction is one atomic nft batch: through libnftables in this process when the library
+is there (as it is wherever the nftables package is), else to `nft -f -` on stdin.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from podwall.nft import libnft
 from podwall.nft.errors import NftError
 
 NFT = "nft"
@@ -20,7 +22,10 @@ def available() -> bool:
 
 def run(script: str, *, netns: str | None = None) -> None:
     """Apply `script` atomically (inside network namespace `netns` when given)."""
-    _nft(["-f", "-"], script, netns)
+    if libnft.available():
+        libnft.run(script, netns)
+    else:
+        _nft(["-f", "-"], script, netns)
 
 
 def check(script: str) -> None:

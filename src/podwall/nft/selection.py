@@ -55,9 +55,12 @@ class Selection:
         self.items: list[Identity] = []
         self._by_key: dict[IdentityKey, int] = {}
         self._pods: dict[str, tuple[Pod, int]] = {}
+        self._last_pods: tuple[Pod, ...] = ()
+        self._last_local: set[str] | None = None
         self._ns_labels: dict[str, Labels] = {}
         self._selected: dict[tuple[str, LabelSelector], int] = {}
         self._nss: dict[LabelSelector, tuple[str, ...]] = {}
+        self._ns_sets: dict[LabelSelector, frozenset[str]] = {}
         self._ns_index: dict[tuple[str, str], set[str]] = {}
         self.ns_bits: dict[str, int] = {}
         self.by_namespace: dict[str, list[int]] = {}
@@ -72,15 +75,26 @@ class Selection:
         if namespaces_changed:
             self._ns_labels = ns_labels
             self._nss.clear()
+            self._ns_sets.clear()
             self._ns_index = _label_index(ns_labels)
         changed = 0
-        seen: set[str] = set()
+        if cluster.pods is self._last_pods and local == self._last_local:
+            return Changes(identities=0, namespaces=namespaces_changed)
+        self._last_pods, self._last_local = cluster.pods, local
+        pods = self._pods
+        known, kept = len(pods), 0
         for pod in cluster.pods:
-            seen.add(pod.key)
-            is_local = local is None or pod.key in local
-            changed |= self._place(pod, is_local)
-        for key in [k for k in self._pods if k not in seen]:
-            changed |= self._remove(key)
+            key = pod.key
+            previous = pods.get(key)
+            if previous is not None:
+                kept += 1
+                if previous[0] is pod:
+                    continue  # the very same object: nothing about it changed
+            changed |= self._place(pod, local is None or key in local)
+        if kept < known:  # some pod of the last snapshot is gone: find which
+            seen = {pod.key for pod in cluster.pods}
+            for key in [k for k in pods if k not in seen]:
+                changed |= self._remove(key)
         return Changes(identities=changed, namespaces=namespaces_changed)
 
     def _place(self, pod: Pod, is_local: bool) -> int:
@@ -157,6 +171,12 @@ class Selection:
             )
             self._nss[selector] = names
         return names
+
+    def selects_namespace(self, selector: LabelSelector, namespace: str) -> bool:
+        names = self._ns_sets.get(selector)
+        if names is None:
+            names = self._ns_sets[selector] = frozenset(self.namespaces(selector))
+        return namespace in names
 
     def _candidates(self, selector: LabelSelector) -> list[str]:
         """Namespaces that can match: those with every matchLabels pair, found by index."""

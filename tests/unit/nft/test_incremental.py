@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from podwall.model.cluster import Cluster
-from podwall.nft import FakeNFT, fragments
+from podwall.nft import FakeNFT, fragments, policies
 from podwall.nft.compile import Compiler, compile_ruleset
 from podwall.nft.ruleset import full_transaction
 from tests.builders import make_cluster, policy
@@ -44,7 +44,7 @@ CHANGES: list[tuple[str, Callable[[], Cluster], int]] = [
     ("a policy is added", lambda: make_cluster(BASE + policy("more", "x", "podSelector: {}\npolicyTypes: [Egress]")), 12),
     ("a policy is removed", lambda: make_cluster(ALLOW_A), 14),
     ("a policy changes its port", lambda: make_cluster(BASE.replace("port: http", "port: 81")), 6),
-    ("a pod is added", lambda: make_cluster(BASE + EXTRA_POD), 6),
+    ("a pod is added", lambda: make_cluster(BASE + EXTRA_POD), 11),
     ("a pod changes labels", lambda: make_cluster(RELABELLED + BASE), 6),
     ("a namespace changes labels", lambda: make_cluster(BLUE_TO_RED + BASE), 6),
 ]  # fmt: skip
@@ -76,6 +76,40 @@ def test_unchanged_fragments_are_the_same_objects() -> None:
     first = compiler.compile(make_cluster(BASE))
     second = compiler.compile(make_cluster(BASE + EXTRA_POD))
     same = [k for k in first if k in second and first[k] is second[k]]
-    assert ("policy", "ingress", "x/allow-a") in same
-    assert ("classes", "ingress", "x") in same
+    assert ("base",) in same
     assert ("classes", "egress", "y") not in same
+    # The new pod joins allow-a's peers, which are few enough to be written into its rules.
+    assert ("classes", "ingress", "x") not in same
+    assert set(second) - set(same) == compiler.touched
+
+
+def test_a_peer_in_a_named_set_changes_only_its_elements(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(policies, "INLINE_MAX", 0)
+    compiler = Compiler()
+    first = compiler.compile(make_cluster(BASE))
+    second = compiler.compile(make_cluster(BASE + EXTRA_POD))
+    same = [k for k in first if k in second and first[k] is second[k]]
+    assert ("classes", "ingress", "x") in same
+    tx = fragments.update(first, second, compiler.touched)
+    assert not any(line.startswith("flush chain") for line in tx.render().splitlines())
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 5])
+def test_sets_are_inlined_up_to_the_limit(size: int) -> None:
+    """A peer of up to INLINE_MAX addresses is compared in the rule; more is a named set."""
+    pods = "".join(
+        EXTRA_POD.replace("name: c,", f"name: c{i},").replace("198.18.1.3", f"198.18.1.{10 + i}")
+        for i in range(size)
+    )
+    ruleset = compile_ruleset(
+        make_cluster(DENY_Y.replace("app: b", "app: extra") + pods.replace("app: b", "app: extra"))
+    )
+    peer_sets = [name for name in ruleset.sets if name.startswith("peer_")]
+    (egress,) = [rules for chain, rules in ruleset.rules.items() if chain.startswith("cls-out")]
+    accepts = [r for r in egress if r.text().endswith('to[0]"')]
+    if size <= policies.INLINE_MAX:
+        assert peer_sets == []
+        assert len(accepts) == size
+    else:
+        assert len(peer_sets) == 1
+        assert len(accepts) == 1
