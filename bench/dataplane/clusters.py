@@ -5,9 +5,10 @@ written as YAML next to them and loaded through podwall's manifest reader, like 
 
 - `bench.yaml`: namespace `pwbench` with a server pod (198.18.250.2) and a client pod
   (198.18.250.3), isolated both ways by a deny-all policy; the server is selected by three
-  policies (deny-all, one that does not admit the client, one that does) and the client by an
-  egress policy to the server. So a new connection goes through both verdict maps, both class
-  chains and several policy chains before it is accepted.
+  policies (deny-all, one that admits every backend of the cluster but not the client, one
+  that admits the client) and the client by an egress policy to the server. So a new
+  connection goes through both verdict maps and both class chains, and misses a 143-address
+  set lookup before a rule accepts it.
 - `services.yaml`: 1,000 ClusterIP services over the generated pods (198.19.100.0 and up) and
   `pwbench/server` at 198.19.250.1.
 - `change-policy.yaml` and `change-pod.yaml`: the incremental changes (one ingress rule added to
@@ -191,7 +192,13 @@ def bench_objects() -> list[dict[str, Any]]:
             {
                 "podSelector": server,
                 "policyTypes": ["Ingress"],
-                "ingress": [{"from": [{"podSelector": _app("nobody")}], "ports": _tcp(80)}],
+                # Every backend of the cluster (a big set, looked up and missed), not the client.
+                "ingress": [
+                    {
+                        "from": [{"namespaceSelector": {}, "podSelector": _app("backend")}],
+                        "ports": _tcp(80),
+                    }
+                ],
             },
         ),
         _policy(

@@ -117,9 +117,13 @@ def load_goals(results: dict[str, list[Round]]) -> list[Goal]:
     goals = []
     if "10k" in results:
         s = median_sync(results["10k"], "full")
-        figure = f"{_ms(s.total)} (nft -f alone {_ms(s.nft)})"
+        # The load figures are `nft -f` times; the stricter reading, the whole first
+        # sync with podwall's compile, is printed too.
+        figure = f"{_ms(s.nft)} ({s.script_bytes / 1e6:.1f} MB script)"
+        goals.append(Goal("full ruleset load at 10k < 2 s (nft -f)", s.nft < GOAL_FULL_S, figure))
+        figure = f"{_ms(s.total)} (compile {_ms(s.compile)}, render {_ms(s.transaction)})"
         goals.append(
-            Goal("full load at 10k < 2 s (compile + nft -f)", s.total < GOAL_FULL_S, figure)
+            Goal("whole first sync at 10k < 2 s (compile + nft -f)", s.total < GOAL_FULL_S, figure)
         )
     for label, rounds in results.items():
         for text, step in STEPS[1:]:

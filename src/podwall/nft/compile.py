@@ -112,12 +112,15 @@ class Compiler:
         self.touched: set[FragmentKey] = set()
         self._out: dict[FragmentKey, Ruleset] = {("base",): base_fragment()}
         self._policies: dict[str, NetworkPolicy] = {}
+        self._policy_ids: dict[int, str] = {}  # id() of each object in _policies -> its key
         self._asked: dict[PolicyKey, tuple[str, ...]] = {}  # set names each policy looks up
         self._bodies: dict[PolicyKey, tuple[policies.RuleBody, ...]] = {}
         self._sets: dict[str, _SetState] = {}
         self._sets_of_ns: dict[str, set[str]] = {}  # sets of pods of one namespace
         # Sets of pods of any namespace, by the namespaceSelector choosing them (None: all).
         self._sets_anywhere: dict[LabelSelector | None, set[str]] = {}
+        self._open_choosers: set[LabelSelector | None] = set()  # no matchLabels to index by
+        self._choosers_by_pair: dict[tuple[str, str], set[LabelSelector]] = {}
         self._last_policies: tuple[NetworkPolicy, ...] = ()
         self._by_ns: dict[tuple[Direction, str], dict[str, NetworkPolicy]] = {}
         self._services: dict[str, Service] = {}
@@ -159,20 +162,20 @@ class Compiler:
         if cluster.policies is self._last_policies:
             return todo, class_dirty  # the very same policies as last time
         self._last_policies = cluster.policies
-        known, kept = len(self._policies), 0
-        for policy in cluster.policies:
+        # By object identity, at C speed: only policies that are not the very objects of the
+        # last snapshot are looked at.
+        by_id = dict(zip(map(id, cluster.policies), cluster.policies, strict=True))
+        fresh = [by_id[i] for i in by_id.keys() - self._policy_ids.keys()]
+        gone = [self._policy_ids.pop(i) for i in self._policy_ids.keys() - by_id.keys()]
+        for policy in sorted(fresh, key=lambda p: p.key):
             before = self._policies.get(policy.key)
-            if before is not None:
-                kept += 1
-                if before is policy:
-                    continue
             self._policies[policy.key] = policy
-            if before is not None and before == policy:
-                continue
-            self._mark(policy.key, before, policy, todo, class_dirty)
-        if kept < known:  # some policy of the last snapshot is gone: find which
-            current = {policy.key for policy in cluster.policies}
-            for key in [k for k in self._policies if k not in current]:
+            self._policy_ids[id(policy)] = policy.key
+            if before is None or before != policy:
+                self._mark(policy.key, before, policy, todo, class_dirty)
+        for key in gone:  # unless a new object of that policy took its place above
+            current = self._policies.get(key)
+            if current is not None and id(current) not in by_id:
                 self._mark(key, self._policies.pop(key), None, todo, class_dirty)
         return todo, class_dirty
 
@@ -215,9 +218,13 @@ class Compiler:
         found: set[str] = set()
         for namespace in dirty:
             found |= self._sets_of_ns.get(namespace, set())
-        for chooser, names in self._sets_anywhere.items():
+        choosers = set(self._open_choosers)
+        for namespace in dirty:
+            for pair in self.selection.namespace_labels(namespace).items():
+                choosers |= self._choosers_by_pair.get(pair, set())
+        for chooser in choosers:
             if chooser is None or any(self.selection.selects_namespace(chooser, n) for n in dirty):
-                found |= names
+                found |= self._sets_anywhere[chooser]
         return found
 
     def _patch(self, state: _SetState, bits: int, changed: int) -> policies.Resolved:
@@ -308,11 +315,22 @@ class Compiler:
             group = self._sets_of_ns.setdefault(request.policy.namespace, set())
         else:
             chooser = None if request.peer is None else request.peer.namespace_selector
-            group = self._sets_anywhere.setdefault(chooser, set())
+            if chooser not in self._sets_anywhere:
+                self._sets_anywhere[chooser] = set()
+                self._file_chooser(chooser)
+            group = self._sets_anywhere[chooser]
         if add:
             group.add(request.set_name)
         else:
             group.discard(request.set_name)
+
+    def _file_chooser(self, chooser: LabelSelector | None) -> None:
+        """Index a namespaceSelector by one of its matchLabels pairs: a namespace without
+        that pair cannot match it, so a pod change there need not ask."""
+        if chooser is None or not chooser.match_labels:
+            self._open_choosers.add(chooser)
+        else:
+            self._choosers_by_pair.setdefault(chooser.match_labels[0], set()).add(chooser)
 
     def _rebuild_classes(self, direction: Direction, namespace: str) -> None:
         found = self._by_ns.get((direction, namespace))

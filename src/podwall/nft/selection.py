@@ -55,6 +55,7 @@ class Selection:
         self.items: list[Identity] = []
         self._by_key: dict[IdentityKey, int] = {}
         self._pods: dict[str, tuple[Pod, int]] = {}
+        self._ids: dict[int, str] = {}  # id() of each pod object in _pods -> its key
         self._last_pods: tuple[Pod, ...] = ()
         self._last_local: set[str] | None = None
         self._ns_labels: dict[str, Labels] = {}
@@ -80,7 +81,12 @@ class Selection:
         changed = 0
         if cluster.pods is self._last_pods and local == self._last_local:
             return Changes(identities=0, namespaces=namespaces_changed)
+        same_nodes = local == self._last_local
         self._last_pods, self._last_local = cluster.pods, local
+        if same_nodes and self._pods:
+            return Changes(
+                identities=self._moved(cluster.pods, local), namespaces=namespaces_changed
+            )
         pods = self._pods
         known, kept = len(pods), 0
         for pod in cluster.pods:
@@ -97,6 +103,21 @@ class Selection:
                 changed |= self._remove(key)
         return Changes(identities=changed, namespaces=namespaces_changed)
 
+    def _moved(self, snapshot: tuple[Pod, ...], local: set[str] | None) -> int:
+        """Place the pods that are not the very objects of the last snapshot, and remove
+        those whose object is gone; found by object identity at C speed, not pod by pod."""
+        by_id = dict(zip(map(id, snapshot), snapshot, strict=True))
+        fresh = [by_id[i] for i in by_id.keys() - self._ids.keys()]
+        gone = [self._ids[i] for i in self._ids.keys() - by_id.keys()]
+        changed = 0
+        for pod in sorted(fresh, key=lambda p: p.key):
+            changed |= self._place(pod, local is None or pod.key in local)
+        for key in gone:  # unless a new object of that pod took its place above
+            current = self._pods.get(key)
+            if current is not None and id(current[0]) not in by_id:
+                changed |= self._remove(key)
+        return changed
+
     def _place(self, pod: Pod, is_local: bool) -> int:
         previous = self._pods.get(pod.key)
         if previous is not None and previous[0] is pod:
@@ -106,7 +127,7 @@ class Selection:
         nets = tuple(n for ip in pod.ips if (n := addresses.host(ip)) is not None)
         if previous is not None:
             if previous[0] == pod and previous[1] == index and (pod.key in ident.local) == is_local:
-                self._pods[pod.key] = (pod, index)
+                self._keep(pod, index)
                 return 0
             changed = self._remove(pod.key)
         else:
@@ -114,11 +135,19 @@ class Selection:
         ident.pods[pod.key] = nets
         if is_local:
             ident.local.add(pod.key)
-        self._pods[pod.key] = (pod, index)
+        self._keep(pod, index)
         return changed | (1 << index)
 
+    def _keep(self, pod: Pod, index: int) -> None:
+        previous = self._pods.get(pod.key)
+        if previous is not None:
+            del self._ids[id(previous[0])]
+        self._pods[pod.key] = (pod, index)
+        self._ids[id(pod)] = pod.key
+
     def _remove(self, key: str) -> int:
-        _, index = self._pods.pop(key)
+        pod, index = self._pods.pop(key)
+        del self._ids[id(pod)]
         ident = self.items[index]
         ident.pods.pop(key, None)
         ident.local.discard(key)
@@ -171,6 +200,9 @@ class Selection:
             )
             self._nss[selector] = names
         return names
+
+    def namespace_labels(self, namespace: str) -> Labels:
+        return self._ns_labels.get(namespace) or Labels()
 
     def selects_namespace(self, selector: LabelSelector, namespace: str) -> bool:
         names = self._ns_sets.get(selector)

@@ -81,4 +81,7 @@ def _service_port(rs: Ruleset, pods: list[Pod], svc: Service, sp: ServicePort) -
         dnat = (Match(Field.L4PROTO, proto), DNAT(ip, number))
         rs.rule(NftRule(chain=ep, statements=dnat, comment=f"endpoint {pod.key} {ip}:{number}"))
         targets.append(ep)
-    rs.rule(NftRule(chain=chain, statements=(NumgenVMap(tuple(targets)),), comment=label))
+    # One endpoint needs no draw: a plain goto, and no anonymous verdict map (every set,
+    # anonymous or named, slows the loading of every later one).
+    pick = Goto(targets[0]) if len(targets) == 1 else NumgenVMap(tuple(targets))
+    rs.rule(NftRule(chain=chain, statements=(pick,), comment=label))
