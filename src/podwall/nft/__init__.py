@@ -1,6 +1,7 @@
 """podwall.nft: nftables objects, transactions, an in-memory fake and a packet tracer.
 
-Everything here is pure except `runner`, the one module that runs the `nft` binary.
+Everything here is pure except `runner`, the one module that runs nft (the `nft` binary, or
+libnftables in-process through `libnft`).
 """
 
 from podwall.nft.errors import InvalidOperation, NftError
