@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -97,10 +98,10 @@ def run_load(labels: list[str], repeats: dict[str, int]) -> dict[str, list[loadt
         for rep in range(repeats[label]):
             r = loadtime.one_round(snaps)
             rounds.append(r)
-            times = f"full {r.full.total:.3f} s, policy {r.policy.total * 1000:.1f} ms"
-            progress(
-                f"{label} rep {rep + 1}/{repeats[label]}: {times}, pod {r.pod.total * 1000:.1f} ms"
-            )
+            policy = statistics.median(s.total for s in r.policy) * 1000
+            pod = statistics.median(s.total for s in r.pod) * 1000
+            times = f"full {r.full.total:.3f} s, policy {policy:.1f} ms, pod {pod:.1f} ms"
+            progress(f"{label} rep {rep + 1}/{repeats[label]}: {times} (medians of cycles)")
         results[label] = rounds
     return results
 

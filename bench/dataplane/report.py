@@ -21,8 +21,17 @@ class Goal:
     figure: str
 
 
+def step_syncs(rounds: Sequence[Round], step: str) -> list[Sync]:
+    """Every sync of `step` (the full load once per round, updates once per cycle)."""
+    out: list[Sync] = []
+    for r in rounds:
+        found = getattr(r, step)
+        out += found if isinstance(found, list) else [found]
+    return out
+
+
 def median_sync(rounds: Sequence[Round], step: str) -> Sync:
-    syncs: list[Sync] = [getattr(r, step) for r in rounds]
+    syncs = step_syncs(rounds, step)
     return Sync(
         compile=statistics.median(s.compile for s in syncs),
         transaction=statistics.median(s.transaction for s in syncs),
@@ -69,7 +78,7 @@ def sync_times(results: dict[str, list[Round]]) -> list[str]:
                 [
                     label,
                     text,
-                    str(len(rounds)),
+                    str(len(step_syncs(rounds, step))),
                     f"{s.operations:,}",
                     _size(s.script_bytes),
                     _ms(s.compile),
@@ -128,7 +137,11 @@ def load_goals(results: dict[str, list[Round]]) -> list[Goal]:
     for label, rounds in results.items():
         for text, step in STEPS[1:]:
             s = median_sync(rounds, step)
-            figure = f"{_ms(s.total)} (compile {_ms(s.compile)})"
+            runs = step_syncs(rounds, step)
+            slowest = max(r.total for r in runs)
+            figure = (
+                f"{_ms(s.total)} (compile {_ms(s.compile)}; slowest of {len(runs)} {_ms(slowest)})"
+            )
             goals.append(Goal(f"{text} at {label} < 50 ms", s.total < GOAL_UPDATE_S, figure))
     return goals
 
