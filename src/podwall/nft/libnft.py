@@ -55,7 +55,10 @@ class _Lib:
 
     def enter(self, netns: str) -> None:
         """Move the calling thread into network namespace `netns`."""
-        fd = os.open(os.path.join(NETNS_DIR, netns), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            fd = os.open(os.path.join(NETNS_DIR, netns), os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as err:
+            raise NftError(f"cannot enter network namespace {netns}: {err.strerror}") from None
         try:
             if self.libc.setns(fd, CLONE_NEWNET) != 0:
                 errno = ctypes.get_errno()
