@@ -51,22 +51,36 @@ BASE_CHAINS = (
 DIRECTIONS = (Direction.EGRESS, Direction.INGRESS)
 
 
+def _base_chain(base: BaseChain) -> Chain:
+    return Chain(
+        name=base.name,
+        type=base.type,
+        hook=base.hook,
+        priority=int(base.priority),
+        policy=ChainPolicy.ACCEPT,
+        comment=base.comment,
+    )
+
+
 def base_fragment() -> Ruleset:
+    """The filter base chains and their verdict maps."""
     rs = Ruleset()
     for base in BASE_CHAINS:
-        chain = Chain(
-            name=base.name,
-            type=base.type,
-            hook=base.hook,
-            priority=int(base.priority),
-            policy=ChainPolicy.ACCEPT,
-            comment=base.comment,
-        )
-        rs.chain(chain)
-    services.base(rs, "nat-prerouting")
+        if base.direction is not None:
+            rs.chain(_base_chain(base))
     for base in BASE_CHAINS:
         if base.direction is not None:
             _filter_rules(rs, base.name, base.direction)
+    return rs
+
+
+def nat_fragment() -> Ruleset:
+    """The NAT base chain and the services map, loaded only while a service has endpoints:
+    a NAT chain makes the kernel set up NAT for every new connection, even unmatched."""
+    rs = Ruleset()
+    (base,) = [b for b in BASE_CHAINS if b.type is ChainType.NAT]
+    rs.chain(_base_chain(base))
+    services.base(rs, base.name)
     return rs
 
 
@@ -124,6 +138,8 @@ class Compiler:
         self._last_policies: tuple[NetworkPolicy, ...] = ()
         self._by_ns: dict[tuple[Direction, str], dict[str, NetworkPolicy]] = {}
         self._services: dict[str, Service] = {}
+        self._nat = nat_fragment()
+        self._serving: set[str] = set()  # services with endpoints: DNAT chains in the ruleset
 
     def compile(self, cluster: Cluster) -> dict[FragmentKey, Ruleset]:
         self.touched = set()
@@ -351,10 +367,17 @@ class Compiler:
             if (before is svc or before == svc) and svc.namespace not in dirty:
                 continue
             self._services[svc.key] = svc
-            self._put(("service", svc.key), services.service_fragment(cluster, svc))
+            fragment = services.service_fragment(cluster, svc)
+            self._put(("service", svc.key), fragment)
+            if fragment.chains:
+                self._serving.add(svc.key)
+            else:
+                self._serving.discard(svc.key)
         for key in [k for k in self._services if k not in current]:
             del self._services[key]
+            self._serving.discard(key)
             self._put(("service", key), None)
+        self._put(("nat",), self._nat if self._serving else None)
 
 
 def compile_ruleset(cluster: Cluster, node: str | None = None) -> Ruleset:
