@@ -17,15 +17,14 @@ from dataclasses import dataclass
 
 from podwall.engine.rulesets import bit_indices
 from podwall.model.cluster import Cluster, Service
-from podwall.model.labels import LabelSelector
 from podwall.model.policy import Direction, NetworkPolicy
 from podwall.nft import policies, services
 from podwall.nft.fragments import FragmentKey, flatten
 from podwall.nft.objects import Chain, ChainPolicy, ChainType, Hook, Map, Priority
 from podwall.nft.objects import Rule as NftRule
-from podwall.nft.policies import SetRequest
 from podwall.nft.ruleset import Ruleset
 from podwall.nft.selection import Selection
+from podwall.nft.setbook import PolicyKey, SetBook
 from podwall.nft.statements import Accept, CtState, Drop, Field, Match, VMap
 from podwall.nft.values import NftType
 
@@ -96,20 +95,6 @@ def _filter_rules(rs: Ruleset, chain: str, direction: Direction) -> None:
     rs.rule(NftRule(chain=chain, statements=(VMap((field,), vmap),), comment=comment))
 
 
-@dataclass(slots=True)
-class _SetState:
-    """A set some policy rules ask for: its members, and how those rules see it."""
-
-    request: SetRequest
-    bits: int
-    resolved: policies.Resolved
-    owners: dict[tuple[str, ...], int] | None  # element -> its identity (None: an ipBlock)
-    users: set[tuple[str, Direction]]
-
-
-PolicyKey = tuple[str, Direction]
-
-
 class Compiler:
     """Snapshots in, fragments out; call from one task only.
 
@@ -129,12 +114,7 @@ class Compiler:
         self._policy_ids: dict[int, str] = {}  # id() of each object in _policies -> its key
         self._asked: dict[PolicyKey, tuple[str, ...]] = {}  # set names each policy looks up
         self._bodies: dict[PolicyKey, tuple[policies.RuleBody, ...]] = {}
-        self._sets: dict[str, _SetState] = {}
-        self._sets_of_ns: dict[str, set[str]] = {}  # sets of pods of one namespace
-        # Sets of pods of any namespace, by the namespaceSelector choosing them (None: all).
-        self._sets_anywhere: dict[LabelSelector | None, set[str]] = {}
-        self._open_choosers: set[LabelSelector | None] = set()  # no matchLabels to index by
-        self._choosers_by_pair: dict[tuple[str, str], set[LabelSelector]] = {}
+        self._sets = SetBook(self.selection, self._put, self._out.__getitem__)
         self._last_policies: tuple[NetworkPolicy, ...] = ()
         self._by_ns: dict[tuple[Direction, str], dict[str, NetworkPolicy]] = {}
         self._services: dict[str, Service] = {}
@@ -151,7 +131,7 @@ class Compiler:
         dirty = {items[i].namespace for i in bit_indices(changes.identities)}
         todo, class_dirty = self._changed_policies(cluster)
         if changes.identities or changes.namespaces:
-            todo |= self._refresh_sets(dirty, changes.identities, changes.namespaces)
+            todo |= self._sets.refresh(dirty, changes.identities, changes.namespaces)
         for key, direction in sorted(todo, key=lambda k: (k[0], k[1].value)):
             if self._rebuild_policy(key, direction):
                 class_dirty.add((direction, key.split("/", 1)[0]))
@@ -212,74 +192,6 @@ class Compiler:
             if after is not None and after.affects(direction):
                 self._by_ns.setdefault((direction, after.namespace), {})[key] = after
 
-    def _refresh_sets(self, dirty: set[str], changed: int, namespaces: bool) -> set[PolicyKey]:
-        """Recompute the sets whose members may have changed; return the policies that
-        write one of them into their rules and must be rebuilt."""
-        todo: set[PolicyKey] = set()
-        for set_name in self._candidates(dirty, namespaces):
-            state = self._sets[set_name]
-            bits = self._members(state.request)
-            if bits == state.bits and not bits & changed:
-                continue
-            resolved = self._patch(state, bits, changed)
-            if resolved != state.resolved:
-                todo |= state.users
-            state.bits, state.resolved = bits, resolved
-        return todo
-
-    def _candidates(self, dirty: set[str], namespaces: bool) -> set[str]:
-        """The sets a change of pods in `dirty` (or of namespace labels) can touch."""
-        if namespaces:
-            return {name for name, state in self._sets.items() if state.owners is not None}
-        found: set[str] = set()
-        for namespace in dirty:
-            found |= self._sets_of_ns.get(namespace, set())
-        choosers = set(self._open_choosers)
-        for namespace in dirty:
-            for pair in self.selection.namespace_labels(namespace).items():
-                choosers |= self._choosers_by_pair.get(pair, set())
-        for chooser in choosers:
-            if chooser is None or any(self.selection.selects_namespace(chooser, n) for n in dirty):
-                found |= self._sets_anywhere[chooser]
-        return found
-
-    def _patch(self, state: _SetState, bits: int, changed: int) -> policies.Resolved:
-        """Bring a set of pods to `bits`, redoing only the identities that moved."""
-        request, old = state.request, state.owners
-        assert old is not None  # an ipBlock's set never needs a refresh
-        redo = changed | (bits ^ state.bits)
-        owners = {key: i for key, i in old.items() if not redo >> i & 1}
-        fresh = policies.member_keys(self.selection, request, bit_indices(bits & redo))
-        owners.update(fresh)
-        state.owners = owners
-        if len(owners) <= policies.INLINE_MAX or not isinstance(state.resolved, str):
-            return self._place_set(request, tuple(sorted(owners)))
-        key = ("set", request.set_name)
-        removed = [k for k in old if k not in owners]
-        added = [k for k in fresh if k not in old]
-        self._put(key, policies.patched(self._out[key], request.set_name, removed, added))
-        return request.set_name
-
-    @staticmethod
-    def _fixed(request: SetRequest) -> bool:
-        """An ipBlock's set: its members are addresses, whatever the pods."""
-        return (
-            request.port is None and request.peer is not None and request.peer.ip_block is not None
-        )
-
-    def _members(self, request: SetRequest) -> int:
-        return 0 if self._fixed(request) else policies.members(self.selection, request)
-
-    def _place_set(
-        self, request: SetRequest, keys: tuple[tuple[str, ...], ...]
-    ) -> policies.Resolved:
-        """The set's keys when small enough to inline, else its name (its fragment put)."""
-        if len(keys) <= policies.INLINE_MAX:
-            self._put(("set", request.set_name), None)
-            return keys
-        self._put(("set", request.set_name), policies.set_fragment(request, keys))
-        return request.set_name
-
     def _rebuild_policy(self, key: str, direction: Direction) -> bool:
         """Recompute the policy's rules for `direction`; say whether they changed."""
         policy = self._policies.get(key)
@@ -287,66 +199,15 @@ class Compiler:
         bodies: tuple[policies.RuleBody, ...] | None = None
         if policy is not None and policy.affects(direction):
             asked = policies.policy_requests(policy, direction)
-            resolved = {r.set_name: self._use(r, (key, direction)) for r in asked}
+            resolved = {r.set_name: self._sets.use(r, (key, direction)) for r in asked}
             bodies = policies.policy_rules(policy, direction, asked, resolved)
             self._asked[(key, direction)] = tuple(resolved)
         for set_name in set(old) - set(self._asked.get((key, direction), ())):
-            self._release(set_name, (key, direction))
+            self._sets.release(set_name, (key, direction))
         before = self._bodies.pop((key, direction), None)
         if bodies is not None:
             self._bodies[(key, direction)] = bodies
         return before != bodies
-
-    def _use(self, request: SetRequest, user: PolicyKey) -> policies.Resolved:
-        state = self._sets.get(request.set_name)
-        if state is None:
-            bits = self._members(request)
-            owners = None
-            if self._fixed(request):
-                keys = policies.block_keys(request)
-            else:
-                owners = policies.member_keys(self.selection, request, bit_indices(bits))
-                keys = tuple(sorted(owners))
-            state = _SetState(request, bits, self._place_set(request, keys), owners, set())
-            self._sets[request.set_name] = state
-            self._index(request, add=True)
-        state.users.add(user)
-        return state.resolved
-
-    def _release(self, set_name: str, user: PolicyKey) -> None:
-        state = self._sets[set_name]
-        state.users.discard(user)
-        if not state.users:
-            del self._sets[set_name]
-            self._index(state.request, add=False)
-            self._put(("set", set_name), None)
-
-    def _index(self, request: SetRequest, *, add: bool) -> None:
-        """File the set under the namespace whose pods can change it (or under any)."""
-        if self._fixed(request):
-            return
-        local = request.port is not None and request.selected
-        local = local or (request.peer is not None and request.peer.namespace_selector is None)
-        if local:
-            group = self._sets_of_ns.setdefault(request.policy.namespace, set())
-        else:
-            chooser = None if request.peer is None else request.peer.namespace_selector
-            if chooser not in self._sets_anywhere:
-                self._sets_anywhere[chooser] = set()
-                self._file_chooser(chooser)
-            group = self._sets_anywhere[chooser]
-        if add:
-            group.add(request.set_name)
-        else:
-            group.discard(request.set_name)
-
-    def _file_chooser(self, chooser: LabelSelector | None) -> None:
-        """Index a namespaceSelector by one of its matchLabels pairs: a namespace without
-        that pair cannot match it, so a pod change there need not ask."""
-        if chooser is None or not chooser.match_labels:
-            self._open_choosers.add(chooser)
-        else:
-            self._choosers_by_pair.setdefault(chooser.match_labels[0], set()).add(chooser)
 
     def _rebuild_classes(self, direction: Direction, namespace: str) -> None:
         found = self._by_ns.get((direction, namespace))

@@ -3,8 +3,6 @@ transaction leaves the previous ruleset in force."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from podwall.model.cluster import Cluster
@@ -12,8 +10,6 @@ from podwall.nft import NftError, runner
 from podwall.nft.compile import compile_ruleset
 from podwall.nft.ruleset import full_transaction
 from podwall.runtime.dataplane import Dataplane
-from podwall.runtime.names import random_cluster_id
-from podwall.runtime.netns import NodeSandbox
 from tests.builders import make_cluster, policy
 
 ALLOW_B = policy(
@@ -23,14 +19,6 @@ ALLOW_B = policy(
     "ingress: [{from: [{podSelector: {matchLabels: {app: b}}}], ports: [{port: http}]}]",
 )
 DENY_Y = policy("deny", "y", "podSelector: {}\npolicyTypes: [Ingress, Egress]")
-
-
-@pytest.fixture
-def node() -> Iterator[str]:
-    sandbox = NodeSandbox(random_cluster_id())
-    with sandbox:
-        sandbox.create()
-        yield sandbox.netns
 
 
 def _blocks(listing: str) -> list[str]:

@@ -6,13 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
 
 import pytest
 
 from podwall.nft import NftError, libnft, runner
-from podwall.runtime.names import random_cluster_id
-from podwall.runtime.netns import NodeSandbox
 
 SCRIPT = """add table inet pwtest
 add chain inet pwtest c
@@ -20,14 +17,6 @@ add set inet pwtest s { type ipv4_addr ; }
 add element inet pwtest s { 198.18.7.1, 198.18.7.2 }
 add rule inet pwtest c ip saddr @s accept comment "from the set"
 """
-
-
-@pytest.fixture
-def node() -> Iterator[str]:
-    sandbox = NodeSandbox(random_cluster_id())
-    with sandbox:
-        sandbox.create()
-        yield sandbox.netns
 
 
 def _binary(script: str) -> str:
