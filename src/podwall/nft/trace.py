@@ -3,8 +3,7 @@
 Like kube-proxy's nftables test tracer, but over typed rules instead of regexps: base
 chains of a hook run in priority order; jump/goto/return, verdict maps, numgen, set
 lookups (prefixes, ranges, concatenations) and NAT are followed. Every rule that matched
-is recorded with its comment, so a failing test or `podwall explain --dataplane` can print
-the path. Pure: no I/O here.
+is recorded with its comment, so a failing test can print the path. Pure: no I/O here.
 """
 
 from __future__ import annotations
