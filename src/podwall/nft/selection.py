@@ -57,11 +57,9 @@ class Selection:
         self._pods: dict[str, tuple[Pod, int]] = {}
         self._ids: dict[int, str] = {}  # id() of each pod object in _pods -> its key
         self._last_pods: tuple[Pod, ...] = ()
-        self._last_local: set[str] | None = None
         self._ns_labels: dict[str, Labels] = {}
         self._selected: dict[tuple[str, LabelSelector], int] = {}
-        self._nss: dict[LabelSelector, tuple[str, ...]] = {}
-        self._ns_sets: dict[LabelSelector, frozenset[str]] = {}
+        self._nss: dict[LabelSelector, frozenset[str]] = {}
         self._ns_index: dict[tuple[str, str], set[str]] = {}
         self.ns_bits: dict[str, int] = {}
         self.by_namespace: dict[str, list[int]] = {}
@@ -76,31 +74,16 @@ class Selection:
         if namespaces_changed:
             self._ns_labels = ns_labels
             self._nss.clear()
-            self._ns_sets.clear()
             self._ns_index = _label_index(ns_labels)
+        # `local` follows from the pods (their nodes), so the same pods mean the same places.
         changed = 0
-        if cluster.pods is self._last_pods and local == self._last_local:
-            return Changes(identities=0, namespaces=namespaces_changed)
-        same_nodes = local == self._last_local
-        self._last_pods, self._last_local = cluster.pods, local
-        if same_nodes and self._pods:
-            return Changes(
-                identities=self._moved(cluster.pods, local), namespaces=namespaces_changed
-            )
-        pods = self._pods
-        known, kept = len(pods), 0
-        for pod in cluster.pods:
-            key = pod.key
-            previous = pods.get(key)
-            if previous is not None:
-                kept += 1
-                if previous[0] is pod:
-                    continue  # the very same object: nothing about it changed
-            changed |= self._place(pod, local is None or key in local)
-        if kept < known:  # some pod of the last snapshot is gone: find which
-            seen = {pod.key for pod in cluster.pods}
-            for key in [k for k in pods if k not in seen]:
-                changed |= self._remove(key)
+        if cluster.pods is not self._last_pods:
+            self._last_pods = cluster.pods
+            if self._pods:
+                changed = self._moved(cluster.pods, local)
+            else:  # the first pods, placed in snapshot order
+                for pod in cluster.pods:
+                    changed |= self._place(pod, local is None or pod.key in local)
         return Changes(identities=changed, namespaces=namespaces_changed)
 
     def _moved(self, snapshot: tuple[Pod, ...], local: set[str] | None) -> int:
@@ -192,10 +175,10 @@ class Selection:
             self._selected[key] = bits
         return bits
 
-    def namespaces(self, selector: LabelSelector) -> tuple[str, ...]:
+    def namespaces(self, selector: LabelSelector) -> frozenset[str]:
         names = self._nss.get(selector)
         if names is None:
-            names = tuple(
+            names = frozenset(
                 n for n in self._candidates(selector) if selector.matches(self._ns_labels[n])
             )
             self._nss[selector] = names
@@ -205,10 +188,7 @@ class Selection:
         return self._ns_labels.get(namespace) or Labels()
 
     def selects_namespace(self, selector: LabelSelector, namespace: str) -> bool:
-        names = self._ns_sets.get(selector)
-        if names is None:
-            names = self._ns_sets[selector] = frozenset(self.namespaces(selector))
-        return namespace in names
+        return namespace in self.namespaces(selector)
 
     def _candidates(self, selector: LabelSelector) -> list[str]:
         """Namespaces that can match: those with every matchLabels pair, found by index."""
