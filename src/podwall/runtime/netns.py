@@ -224,7 +224,7 @@ class NodeSandbox:
         for key in list(self._pods):
             failures += self._unplug(self._pods.pop(key))
         if self._created:
-            if self.underlay is not None:
+            if self.underlay is not None and self.address is not None:  # attached by us
                 failures += underlay.detach(self.underlay, self.index)
                 self.address = None
             try:

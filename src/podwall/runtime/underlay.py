@@ -131,17 +131,17 @@ def attach(fabric: str, node_netns: str, index: int) -> ipaddress.IPv4Address:
     On failure nothing of the link is left and SandboxError says why.
     """
     address = node_address(index)
+    where = f"cannot attach {node_netns} to {fabric}"
     if not netns_path(fabric).exists():
-        raise SandboxError(f"cannot attach {node_netns}: no fabric namespace {fabric}")
+        raise SandboxError(f"{where}: no fabric namespace {fabric}")
+    if run_in_netns(fabric, lambda: _has_link(fabric_ifname(index))):
+        raise SandboxError(f"{where}: node index {index} is already attached")
     try:
         run_in_netns(fabric, lambda: _attach_fabric_side(node_netns, index))
         run_in_netns(node_netns, lambda: _attach_node_side(index))
     except (OSError, NetlinkError, SandboxError) as exc:
         failures = detach(fabric, index)
-        cause = "; ".join([str(exc), *failures])
-        if isinstance(exc, NetlinkError) and exc.code == errno.EEXIST:
-            cause = f"node index {index} or {node_netns}'s uplink is already attached"
-        raise SandboxError(f"cannot attach {node_netns} to {fabric}: {cause}") from exc
+        raise SandboxError(f"{where}: " + "; ".join([str(exc), *failures])) from exc
     return address
 
 
@@ -155,6 +155,11 @@ def detach(fabric: str, index: int) -> list[str]:
     except (OSError, NetlinkError, SandboxError) as exc:
         return [f"link {fabric_ifname(index)} in {fabric}: {exc}"]
     return []
+
+
+def _has_link(ifname: str) -> bool:
+    with pyroute2.IPRoute() as ipr:
+        return bool(ipr.link_lookup(ifname=ifname))
 
 
 def _no_loop_rule(index: int) -> dict[str, object]:
