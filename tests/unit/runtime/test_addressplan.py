@@ -36,7 +36,8 @@ def test_node_addresses_stay_apart_from_pods_and_from_the_fabric() -> None:
     addresses = {node_address(i) for i in range(MAX_NODES)}
     assert len(addresses) == MAX_NODES
     assert all(a in NODE_RANGE for a in addresses)
-    assert FABRIC_ADDRESS in NODE_RANGE and FABRIC_ADDRESS not in addresses
+    assert FABRIC_ADDRESS in NODE_RANGE
+    assert FABRIC_ADDRESS not in addresses
     assert NODE_RANGE.subnet_of(POD_SUPERNET)
     assert all(not node_subnet(i).overlaps(NODE_RANGE) for i in range(MAX_NODES))
 

@@ -17,7 +17,9 @@ from podwall.runtime.placement import keep, node_names, place, placed_on, slots
 ip = ipaddress.IPv4Address
 
 
-def pod(ref: str, *, node: str | None = None, address: str | None = None, host: bool = False) -> Pod:
+def pod(
+    ref: str, *, node: str | None = None, address: str | None = None, host: bool = False
+) -> Pod:
     namespace, name = ref.split("/")
     return Pod(
         namespace=namespace,
