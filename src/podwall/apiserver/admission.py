@@ -19,16 +19,9 @@ from podwall.apiserver import errors
 from podwall.apiserver.resources import Resource
 from podwall.apiserver.selectors import matches_label_selector
 from podwall.model import strictfields
-from podwall.model.labelvalidation import (
-    FieldError,
-    GoSlice,
-    go_quote,
-    invalid,
-    is_dns1123_label,
-    max_len_error,
-    regex_error,
-    required,
-)
+from podwall.model.dnsnames import is_dns1123_label, max_len_error, regex_error
+from podwall.model.fielderrors import FieldError, invalid, required
+from podwall.model.goquote import GoSlice, go_quote
 from podwall.model.validation import validate_network_policy, validate_object_meta
 
 Object = dict[str, Any]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from podwall.model.labelvalidation import ErrorType, FieldError
+from podwall.model.fielderrors import ErrorType, FieldError, aggregate
 
 # field.ErrorType -> metav1.CauseType (the `reason` of a StatusCause).
 _CAUSE_TYPES = {
@@ -119,12 +119,6 @@ def conflict(resource: str, group: str, name: str, why: str | None = None) -> Ap
     )
 
 
-def _aggregate(messages: Sequence[str]) -> str:
-    """utilerrors.NewAggregate(...).Error(): one message as is, several as `[a, b]`."""
-    unique = list(dict.fromkeys(messages))
-    return unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
-
-
 def invalid(kind: str, group: str, name: str, errors: Sequence[FieldError]) -> ApiError:
     """errors.NewInvalid: 422 with one cause per field error."""
     qualified_kind = f"{kind}.{group}" if group else kind
@@ -138,7 +132,7 @@ def invalid(kind: str, group: str, name: str, errors: Sequence[FieldError]) -> A
     ]
     details = _details(name, group, kind)
     details["causes"] = causes
-    message = f'{qualified_kind} "{name}" is invalid: ' + _aggregate([e.render() for e in errors])
+    message = f'{qualified_kind} "{name}" is invalid: ' + aggregate([e.render() for e in errors])
     return ApiError(422, "Invalid", message, details)
 
 

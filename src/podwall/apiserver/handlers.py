@@ -30,7 +30,7 @@ from podwall.apiserver.selectors import (
     selector_from_label_selector,
 )
 from podwall.apiserver.store import Object, Store
-from podwall.model.labelvalidation import invalid
+from podwall.model.fielderrors import invalid
 
 log = logging.getLogger(__name__)
 
