@@ -27,7 +27,7 @@ from podwall.apiserver.selectors import (
     combine,
     field_selector_predicate,
     label_selector_predicate,
-    selector_from_label_selector,
+    selector_string,
 )
 from podwall.apiserver.store import Object, Store
 from podwall.model.fielderrors import invalid
@@ -478,6 +478,6 @@ def _scale_of(obj: Object) -> Object:
         "spec": {"replicas": int((obj.get("spec") or {}).get("replicas") or 0)},
         "status": {
             "replicas": int((obj.get("status") or {}).get("replicas") or 0),
-            "selector": ",".join(str(r) for r in selector_from_label_selector(selector)),
+            "selector": selector_string(selector),
         },
     }
