@@ -1,13 +1,16 @@
 """metav1.Status bodies for every error the API server returns (kubectl-api.md §12).
 
-`ApiError` carries the HTTP code and the Status; handlers raise it, the app renders it.
+`ApiError` carries the HTTP code and the Status; handlers raise it, the app renders it. Its
+subclasses name the cases callers catch (NotFoundError, ConflictError, ...; PatchError for the
+patch package's). The constructors below word each as kube-apiserver does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from podwall.errors import PodwallError
 from podwall.model.fielderrors import ErrorType, FieldError, aggregate
 
 # field.ErrorType -> metav1.CauseType (the `reason` of a StatusCause).
@@ -22,21 +25,25 @@ _CAUSE_TYPES = {
 }
 
 
-class ApiError(Exception):
-    """An error answered as a metav1.Status with `code`."""
+class ApiError(PodwallError):
+    """An error answered as a metav1.Status: HTTP `code`, `reason` ("" = StatusReasonUnknown,
+    left out of the Status as the API server does), `message`, `details`."""
 
     def __init__(
         self,
         code: int,
         reason: str,
         message: str,
-        details: dict[str, Any] | None = None,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.reason = reason
         self.message = message
-        self.details = details
+        self.details = dict(details) if details is not None else None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code}, {self.reason!r}, {self.message!r})"
 
     def status(self) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from podwall.errors import PodwallError
 
-class PodLookupError(LookupError):
+
+class PodLookupError(PodwallError, LookupError):
     """The pod or container is not running here; the message is what kubectl should print."""
 
 
