@@ -103,25 +103,31 @@ class Requirement:
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """labels.Requirement.Matches: NotIn, != and DoesNotExist match an absent key too."""
-        value = labels.get(self.key)
-        match self.operator:
-            case Operator.IN | Operator.EQUALS | Operator.DOUBLE_EQUALS:
-                return value in self.values
-            case Operator.NOT_IN | Operator.NOT_EQUALS:
-                return value is None or value not in self.values
-            case Operator.EXISTS:
-                return self.key in labels
-            case Operator.DOES_NOT_EXIST:
-                return self.key not in labels
-            case _:
-                return value is not None and self._compares(value)
+        # `is` chains, metav1's four first: the engine calls this in its innermost loops.
+        op = self.operator
+        if op is Operator.IN:
+            return labels.get(self.key) in self.values
+        if op is Operator.NOT_IN:
+            value = labels.get(self.key)
+            return value is None or value not in self.values
+        if op is Operator.EXISTS:
+            return self.key in labels
+        if op is Operator.DOES_NOT_EXIST:
+            return self.key not in labels
+        return self._matches_string_syntax(labels.get(self.key))
 
-    def _compares(self, value: str) -> bool:
-        """Gt and Lt: both sides integers (int64), else no match."""
-        have, bound = go_int64(value), go_int64(min(self.values, default=""))
+    def _matches_string_syntax(self, value: str | None) -> bool:
+        """=, == and != as In and NotIn of one value; Gt and Lt compare int64s (a side that is
+        not one matches nothing)."""
+        op = self.operator
+        if op is Operator.NOT_EQUALS:
+            return value is None or value not in self.values
+        if op is Operator.EQUALS or op is Operator.DOUBLE_EQUALS:
+            return value in self.values
+        have, bound = go_int64(value or ""), go_int64(min(self.values, default=""))
         if have is None or bound is None:
             return False
-        return have > bound if self.operator is Operator.GREATER_THAN else have < bound
+        return have > bound if op is Operator.GREATER_THAN else have < bound
 
     def render(self) -> str:
         """labels.Requirement.String(): `k in (a,b)`, `k!=v`, `k`, `!k`."""

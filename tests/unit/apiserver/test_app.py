@@ -300,6 +300,20 @@ def test_a_deployment_whose_selector_misses_its_template_is_invalid(client: Clie
     assert response.json()["details"]["causes"][0]["field"] == "spec.template.metadata.labels"
 
 
+def test_a_deployment_selector_with_an_unknown_operator_is_invalid_not_exists(
+    client: Client,
+) -> None:
+    body = deployment("web")
+    body["spec"]["selector"] = {"matchExpressions": [{"key": "app", "operator": "Exist"}]}
+    response = client.post("/apis/apps/v1/namespaces/default/deployments", json=body)
+    assert response.status_code == 422
+    (cause,) = response.json()["details"]["causes"]
+    assert (cause["field"], cause["message"].rsplit(": ", 1)[-1]) == (
+        "spec.selector",
+        "invalid label selector",
+    )
+
+
 # NetworkPolicy validation: the model's, one source of truth.
 
 
