@@ -104,6 +104,7 @@ class LazyGroup(click.Group):
     """Commands of other modules load when used: `podwall matrix` never imports a web server."""
 
     LAZY: ClassVar[dict[str, str]] = {
+        "agent": "podwall.cli.agent:agent",
         "probe": "podwall.cli.probe:probe",
         "editor": "podwall.cli.editor:editor",
         "down": "podwall.cli.sandbox:down",

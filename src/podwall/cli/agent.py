@@ -1,0 +1,162 @@
+"""`podwall agent`: enforce NetworkPolicies on this node of a Kubernetes cluster.
+
+Exit status: 0 after SIGTERM or SIGINT (the rules stay in force) and after `--cleanup`;
+2 when something the agent needs is missing (one line on stderr says what), before anything
+is applied.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from podwall.agent.client import Target
+from podwall.agent.lease import NAMESPACE
+from podwall.agent.run import Agent, Options, StartupError, cleanup, where
+from podwall.cli import output
+
+EXIT_MISSING = 2
+METRICS_PORT = 9474
+
+
+def _holder() -> str:
+    """The Lease's holderIdentity: the pod's name in a DaemonSet, else host and pid."""
+    return os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
+
+
+@click.command()
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Kubeconfig to use (default: the pod's service account, else $KUBECONFIG, "
+    "else ~/.kube/config).",
+)
+@click.option("--context", default=None, help="Kubeconfig context (default: its current one).")
+@click.option(
+    "--node-name",
+    envvar="NODE_NAME",
+    default=socket.gethostname,
+    show_default="$NODE_NAME, else the hostname",
+    help="The node whose pods this agent isolates; pods of other nodes are peers only.",
+)
+@click.option(
+    "--netns",
+    default=None,
+    metavar="NAME",
+    help="Program the named network namespace (/run/netns/NAME) instead of this one.",
+)
+@click.option(
+    "--metrics-bind", default="127.0.0.1", show_default=True, help="Address of the HTTP port."
+)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=METRICS_PORT,
+    show_default=True,
+    help="Port of /healthz, /readyz and /metrics (0: any free port, logged).",
+)
+@click.option(
+    "--service-dnat",
+    is_flag=True,
+    help="Also DNAT ClusterIPs to pods (only where no kube-proxy or CNI does it).",
+)
+@click.option(
+    "--lease-namespace", default=NAMESPACE, show_default=True, help="Namespace of the Leases."
+)
+@click.option(
+    "--startup-timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to reach the API server and list everything before giving up.",
+)
+@click.option("--cleanup", "remove", is_flag=True, help="Remove the agent's table and exit.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+def agent(
+    kubeconfig: Path | None,
+    context: str | None,
+    node_name: str,
+    netns: str | None,
+    metrics_bind: str,
+    metrics_port: int,
+    service_dnat: bool,
+    lease_namespace: str,
+    startup_timeout: float,
+    remove: bool,
+    log_level: str,
+) -> None:
+    """Enforce the cluster's NetworkPolicies on this node, in nftables table `inet podwall`.
+
+    Lists and watches namespaces, pods, NetworkPolicies and nodes, and keeps the node's
+    ruleset in line with them: the pods of --node-name are isolated as their policies say,
+    host-network pods never are. Runs as a DaemonSet (deploy/), or by hand with --kubeconfig.
+    SIGTERM leaves the rules in force; a new agent replaces them in one atomic batch.
+    """
+    logging.basicConfig(
+        level=log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        force=True,
+    )
+    if remove:
+        _cleanup(netns)
+        return
+    options = Options(
+        target=Target(kubeconfig=kubeconfig, context=context),
+        node=node_name,
+        holder=_holder(),
+        netns=netns,
+        metrics_bind=metrics_bind,
+        metrics_port=metrics_port,
+        service_dnat=service_dnat,
+        lease_namespace=lease_namespace,
+        startup_seconds=startup_timeout,
+    )
+    raise SystemExit(run(options))
+
+
+def run(options: Options) -> int:
+    node = Agent(options)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        node.stop()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
+    logging.getLogger(__name__).info(
+        "podwall agent for node %s in %s", options.node, where(options.netns)
+    )
+    try:
+        node.start()
+    except StartupError as exc:
+        output.error(str(exc))
+        return EXIT_MISSING
+    try:
+        node.wait()
+    finally:
+        node.close()
+    logging.getLogger(__name__).info("stopped; the loaded rules stay in force")
+    return 0
+
+
+def _cleanup(netns: str | None) -> None:
+    try:
+        cleanup(netns)
+    except StartupError as exc:
+        output.error(str(exc))
+        raise SystemExit(EXIT_MISSING) from None
+    except Exception as exc:  # NftError from the delete itself
+        output.error(f"cannot remove table inet podwall in {where(netns)}: {exc}")
+        raise SystemExit(EXIT_MISSING) from None
+    output.note(f"removed table inet podwall from {where(netns)}")
