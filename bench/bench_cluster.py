@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from podwall.apiserver.localcluster import LocalCluster
+from podwall.cluster.local import LocalCluster
 from podwall.model.ports import Protocol
 from podwall.runtime.connect import Attempt, try_once
 

@@ -102,13 +102,14 @@ class Agent:
         *,
         connection: Connection | None = None,
         apply: Apply = _run_nft,
+        dataplane: Dataplane | None = None,
     ) -> None:
         self.options = options
         self.stop_event = threading.Event()
         self.metrics = Metrics()
         self.watched = kinds.watched(options.service_dnat)
         self.cache = Cache(self.watched)
-        self.dataplane = Dataplane(options.netns, options.node, apply=apply)
+        self.dataplane = dataplane or Dataplane(options.netns, options.node, apply=apply)
         self.sync = SyncLoop(
             self.cache, self.dataplane, self.metrics, self.stop_event,
             backoff=Backoff(cap=options.backoff_cap), on_first_sync=self._first_synced,

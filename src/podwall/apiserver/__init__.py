@@ -8,7 +8,8 @@ validation), `protobuf` (the protobuf bodies `kubectl create namespace` sends), 
 (server-side printing), `handlers` and `app` (HTTP), `exec` and `logs` (pods/exec over
 WebSocket, pods/log), `server` (uvicorn over HTTPS on loopback). `patch/` applies PATCH bodies;
 `controllers/` reconcile workloads as pure functions, which `reconciler` runs inside each write
-and `mutating` applies at admission; `kubelet` gives pods their network, ruleset and processes
-through the node runtime (`podruntime` is what exec and logs ask of it); `localcluster` is
+and `mutating` applies at admission, with `scheduler` placing pods on Nodes; `podruntime` is what
+exec and logs ask of the node side, `sandboxpods` answers it for the local cluster's pods. The
+pods themselves run in the node agents (`podwall.agent.kubelet`); `podwall.cluster` is
 `podwall up`: all of it, started in order.
 """

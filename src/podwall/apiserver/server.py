@@ -1,9 +1,11 @@
 """Run the API server: uvicorn over HTTPS on 127.0.0.1, state in one directory.
 
 `Server(state_dir, port)` owns the state directory's files: `state.db` (the store), `ca.crt`,
-`server.crt`, `server.key`, `token`, `kubeconfig`. `start()`/`stop()` run it in a background
-thread (tests, `podwall up` later); `run_forever()` runs it in the foreground until SIGINT or
-SIGTERM. Port 0 picks a free port; `port` tells which one after `start()` or `bind()`.
+`server.crt`, `server.key`, `token`, `kubeconfig`; it also accepts the tokens listed in
+`tokens.csv` when that exists (the nodes' own credentials, written by `podwall up`).
+`start()`/`stop()` run it in a background thread (tests, `podwall up`); `run_forever()` runs
+it in the foreground until SIGINT or SIGTERM. Port 0 picks a free port; `port` tells which
+one after `start()` or `bind()`.
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ class Server:
         self.store = Store(self.state_dir / "state.db")
         bootstrap(self.store, self.port)
         kubeconfig.write(self.kubeconfig_path, self.url, files.ca_pem(), token)
-        app = create_app(self.store, token, f"{HOST}:{self.port}", self.runtime)
+        others = kubeconfig.read_token_file(self.state_dir / kubeconfig.TOKENS_FILE)
+        app = create_app(self.store, token, f"{HOST}:{self.port}", self.runtime, list(others))
         config = uvicorn.Config(
             app,
             http=SpdyH11Protocol,  # h11, plus `kubectl exec` over SPDY (spdyexec.py)

@@ -13,6 +13,7 @@ import signal
 import socket
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,6 +21,9 @@ from podwall.agent.client import Target
 from podwall.agent.lease import NAMESPACE
 from podwall.agent.run import Agent, Options, StartupError, cleanup, where
 from podwall.cli import output
+
+if TYPE_CHECKING:
+    from podwall.agent.sandbox import SandboxOptions
 
 EXIT_MISSING = 2
 METRICS_PORT = 9474
@@ -79,6 +83,26 @@ def _holder() -> str:
 )
 @click.option("--cleanup", "remove", is_flag=True, help="Remove the agent's table and exit.")
 @click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Be a whole node of `podwall up`'s local cluster: its namespace, pods and Node object "
+    "(needs --cluster-id, --node-index, --run-dir, --log-dir).",
+)
+@click.option("--cluster-id", default=None, help="The local cluster's id (with --sandbox).")
+@click.option("--node-index", type=int, default=0, help="The node's place (with --sandbox).")
+@click.option(
+    "--run-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The node's run directory (with --sandbox).",
+)
+@click.option(
+    "--log-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where pod logs go (with --sandbox).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
@@ -95,6 +119,11 @@ def agent(
     lease_namespace: str,
     startup_timeout: float,
     remove: bool,
+    sandbox: bool,
+    cluster_id: str | None,
+    node_index: int,
+    run_dir: Path | None,
+    log_dir: Path | None,
     log_level: str,
 ) -> None:
     """Enforce the cluster's NetworkPolicies on this node, in nftables table `inet podwall`.
@@ -123,6 +152,15 @@ def agent(
         lease_namespace=lease_namespace,
         startup_seconds=startup_timeout,
     )
+    if sandbox:
+        if cluster_id is None or run_dir is None or log_dir is None:
+            raise click.UsageError("--sandbox needs --cluster-id, --run-dir and --log-dir")
+        from podwall.agent.sandbox import SandboxOptions
+
+        where_ = SandboxOptions(
+            cluster_id=cluster_id, index=node_index, run_dir=run_dir, log_dir=log_dir
+        )
+        raise SystemExit(run_sandbox(options, where_))
     raise SystemExit(run(options))
 
 
@@ -147,6 +185,36 @@ def run(options: Options) -> int:
     finally:
         node.close()
     logging.getLogger(__name__).info("stopped; the loaded rules stay in force")
+    return 0
+
+
+def run_sandbox(options: Options, where_: SandboxOptions) -> int:
+    """A whole node of `podwall up`: until SIGTERM, then its pods and namespace go."""
+    from podwall.agent.sandbox import SandboxNode
+
+    node = SandboxNode(options, where_)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        node.stop()
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    log = logging.getLogger(__name__)
+    log.info("podwall agent for sandbox node %s (index %d)", options.node, where_.index)
+    try:
+        node.start()
+    except StartupError as exc:
+        output.error(str(exc))
+        node.close()
+        return EXIT_MISSING
+    except BaseException:
+        node.close()
+        raise
+    try:
+        node.wait()
+    finally:
+        node.close()
+    log.info("node %s stopped and removed", options.node)
     return 0
 
 

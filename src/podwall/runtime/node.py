@@ -28,14 +28,16 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
-from podwall.runtime import connect, names, netns, process, system
+from podwall.runtime import connect, names, netns, process, system, underlay
 from podwall.runtime.dataplane import Dataplane, SyncResult
 from podwall.runtime.images import RUN_ERROR, Launch, Waiting
+from podwall.runtime.namespaces import remove_netns
 from podwall.runtime.netns import NodeSandbox
 
 log = logging.getLogger(__name__)
@@ -140,9 +142,46 @@ class Node:
             process.remove_pod_files(name)
         return removed
 
+    def reclaim(self, pod_keys: Iterable[str]) -> list[str]:
+        """Clear what a killed predecessor of this one node left, so that `start` can make it
+        afresh while the other nodes run on: every process inside the named pods' namespaces
+        and the node's own is killed (found by network namespace, never by name), those
+        namespaces are removed and the node's uplink is detached. The names removed.
+
+        The node's ruleset stays in force until the namespace goes, and the pods go first.
+        Pods not named here (deleted while no agent ran) are left to `adopt_leftovers`."""
+        found = [names.pod_netns(self.cluster_id, key) for key in pod_keys]
+        found = [n for n in [*found, self.sandbox.netns] if netns.netns_path(n).exists()]
+        killed = []
+        for name in found:
+            for pid in pids_in_netns(name):
+                log.info("killing leftover pid=%d netns=%s", pid, name)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+        wait_gone(killed)
+        if self.sandbox.underlay is not None:
+            for failure in underlay.detach(self.sandbox.underlay, self.sandbox.index):
+                log.warning("reclaiming %s: %s", self.sandbox.netns, failure)
+        removed = []
+        for name in found:
+            try:
+                remove_netns(name)
+            except OSError as exc:
+                log.warning("reclaiming %s: %s", name, exc)
+                continue
+            process.remove_pod_files(name)
+            removed.append(name)
+        return removed
+
     def sync(self, cluster: Cluster) -> SyncResult:
         """Enforce `cluster` in the node's ruleset and publish its services to cluster DNS."""
         result = self.dataplane.sync(cluster)
+        self.write_records(cluster)
+        return result
+
+    def write_records(self, cluster: Cluster) -> None:
+        """The cluster DNS records file from `cluster`'s Services (when they changed)."""
         records = system.dns_records(cluster)
         if records != self._records:
             staging = self.records_path.with_name(f".{RECORDS}.new")
@@ -150,7 +189,6 @@ class Node:
             staging.chmod(0o644)
             staging.replace(self.records_path)
             self._records = records
-        return result
 
     def start_pod(self, plan: PodPlan) -> dict[str, Waiting | None]:
         """Create the pod's network and start its containers; per container, None when it

@@ -1,4 +1,5 @@
-"""`podwall up` for real: API server, controllers and the sandbox node, with the real kubectl.
+"""`podwall up` for real: API server, controllers, scheduler and the node agents, with the real
+kubectl.
 
 The first tests run a `LocalCluster` in this process (tmp state directory, a free port); the
 last ones run `podwall up` / `podwall down` as a user does, the cluster a daemon. Connectivity
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from podwall.apiserver.localcluster import LocalCluster
+from podwall.cluster.local import LocalCluster
 from podwall.model.ports import Protocol
 from podwall.runtime import names, netns
 from podwall.runtime.connect import Attempt, try_once
@@ -138,9 +139,9 @@ def test_deleting_the_app_stops_its_pods_and_removes_their_namespaces(
     kubectl("apply", "-f", str(SIMPLE_APP))
     wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=10)
     prefix = names.cluster_prefix(cluster.cluster_id)
-    assert len(netns.leftovers(prefix)) == 1 + 4  # the node, coredns and the app's pods
+    assert len(netns.leftovers(prefix)) == 2 + 4  # fabric, node, coredns and the app's pods
     kubectl("delete", "-f", str(SIMPLE_APP))
-    wait_for(lambda: len(netns.leftovers(prefix)) == 2, timeout=10)
+    wait_for(lambda: len(netns.leftovers(prefix)) == 3, timeout=10)
     assert kubectl("get", "pods").stderr.strip() == "No resources found in default namespace."
 
 

@@ -21,7 +21,7 @@ from podwall.apiserver import admission
 from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.controllers import pod_running
 from podwall.apiserver.errors import ApiError
-from podwall.apiserver.localcluster import ensure_cluster_dns
+from podwall.cluster.local import ensure_cluster_dns
 from podwall.apiserver.mutating import Admission
 from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.resources import by_kind

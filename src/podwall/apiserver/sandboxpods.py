@@ -1,0 +1,70 @@
+"""`kubectl exec` and `logs` for the local cluster's pods, which node agents run on this machine.
+
+On a real cluster the API server asks the pod's kubelet, which runs the exec in the container
+and streams its logs. In the sandbox every node agent runs here, and publishes each pod it runs
+(`runtime.published`: network namespace, hostname, per container image, environment and log
+file) under its node's run directory; `SandboxPods` finds the pod's node in the store, reads
+that, and starts the command itself with `kubeletexec.start_in_pod`, as the kubelet would. This
+is the sandbox's shortcut; `podwall agent` on a real cluster runs no pods and serves no exec.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from podwall.apiserver import errors
+from podwall.apiserver.kubeletexec import ExecTarget, LocalProcess, start_in_pod
+from podwall.apiserver.podruntime import ExecRequest, PodLookupError
+from podwall.apiserver.store import Store
+from podwall.runtime import published
+from podwall.runtime.published import PublishedContainer, PublishedPod
+
+
+class SandboxPods:
+    """PodRuntime over what the nodes of one cluster publish under `run_dir/<node>/`."""
+
+    def __init__(self, store: Store | None, run_dir: Path) -> None:
+        self.store = store
+        self.run_dir = run_dir
+
+    def check_container(self, namespace: str, pod: str, container: str) -> None:
+        self._container(namespace, pod, container)
+
+    def exec(self, namespace: str, pod: str, container: str, request: ExecRequest) -> LocalProcess:
+        return start_in_pod(self.exec_target(namespace, pod, container), request)
+
+    def exec_target(self, namespace: str, pod: str, container: str | None) -> ExecTarget:
+        """Where an exec in the container runs; raises PodLookupError."""
+        running, found = self._container(namespace, pod, container)
+        return ExecTarget(
+            netns=running.netns, hostname=running.hostname, image=found.image, env=found.env
+        )
+
+    def log_path(self, namespace: str, pod: str, container: str | None) -> Path:
+        return Path(self._container(namespace, pod, container)[1].log_path)
+
+    def _container(
+        self, namespace: str, pod: str, container: str | None
+    ) -> tuple[PublishedPod, PublishedContainer]:
+        running = self._pod(namespace, pod)
+        if container is None:
+            return running, next(iter(running.containers.values()))
+        found = running.containers.get(container)
+        if found is None:
+            raise PodLookupError(f"container {container} is not valid for pod {pod}")
+        return running, found
+
+    def _pod(self, namespace: str, pod: str) -> PublishedPod:
+        if self.store is None:
+            raise PodLookupError("the cluster is not running")
+        try:
+            stored = self.store.get("pods", namespace, pod)
+        except errors.NotFoundError:
+            raise PodLookupError(f'pods "{pod}" not found') from None
+        node = str((stored.get("spec") or {}).get("nodeName") or "")
+        if not node:
+            raise PodLookupError(f"pod {pod} is not scheduled to a node yet")
+        running = published.read(self.run_dir / node, namespace, pod)
+        if running is None or not running.containers:
+            raise PodLookupError(f"pod {pod} is not running on node {node}")
+        return running

@@ -1,0 +1,360 @@
+"""`podwall up`: the API server with its controllers and scheduler, and N node agents.
+
+The API server's process runs no pods and does no node work: as on a real cluster, each node
+is its own process, `podwall agent --sandbox` (see `podwall.agent.sandbox`), connecting over
+HTTPS with its own credentials (`credentials`). Nodes are named `node-1` … `node-N`; node i
+(0-based index) owns the pod range 198.18.<i>.0/24 and the address 198.18.255.<i + 1> on the
+fabric that routes between them (`runtime.addressplan`).
+
+Start order (each step needs the one before):
+
+1. what an earlier run left is cleared: its agents (by pid, `agents.stop_leftovers`), then
+   every process in the cluster's namespaces and the namespaces themselves;
+2. `Server.bind()`: state directory, credentials (the nodes' tokens included), the store, the
+   bootstrap objects and the `podwall-system` namespace of the agents' Leases; every stored
+   Node is marked not Ready until its agent says otherwise;
+3. mutating admission with the scheduler (`apiserver.scheduler`), the controller loop
+   (`reconciler`), which settles every namespace, and cluster DNS: the `kube-dns` Service
+   (198.19.0.10) and the `coredns` Deployment in `kube-system`, created when missing;
+4. the fabric namespace, serving HTTPS, then the agents; `start` returns when every node is
+   Ready (its ruleset loaded, then its stored pods running) and the DNS pod too.
+
+`exec` and `logs` reach pods through `SandboxPods`, reading what the agents publish on this
+machine (the sandbox's shortcut for the kubelet's own exec). A dead agent is restarted by the
+supervisor (`agents`). `stop()` undoes it in reverse and leaves no process or namespace
+behind. Files in the state directory stay (the store survives `stop()`; `remove_state()`
+deletes what `up` wrote).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from podwall.apiserver import admission
+from podwall.apiserver.controllers import kube_dns_service
+from podwall.apiserver.controllers.meta import rfc3339
+from podwall.apiserver.errors import AlreadyExistsError, ApiError
+from podwall.apiserver.mutating import Admission
+from podwall.apiserver.reconciler import Reconciler
+from podwall.apiserver.resources import by_key
+from podwall.apiserver.sandboxpods import SandboxPods
+from podwall.apiserver.scheduler import Scheduler, node_ready
+from podwall.apiserver.server import Server
+from podwall.apiserver.store import Object, Store
+from podwall.apiserver.tls import ensure_certificates
+from podwall.cluster import credentials
+from podwall.cluster.agents import NODES_DIR, Agents, AgentSpec, python_argv, stop_leftovers
+from podwall.runtime import names
+from podwall.runtime.addressplan import MAX_NODES
+from podwall.runtime.node import Node
+from podwall.runtime.underlay import Underlay
+
+log = logging.getLogger(__name__)
+
+RUN_ROOT = Path("/run/podwall")
+DNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.11.3"
+AGENT_NAMESPACE = "podwall-system"
+READY_SECONDS = 60.0
+STATE_FILES = (
+    "state.db",
+    "state.db-wal",
+    "state.db-shm",
+    "ca.crt",
+    "ca.key",
+    "server.crt",
+    "server.key",
+    "token",
+    "tokens.csv",
+    "kubeconfig",
+    "cluster-id",
+    "podwall.pid",
+    "podwall.log",
+    "ready",
+)
+
+
+class ClusterError(Exception):
+    """The cluster could not start; the message says which node and where its log is."""
+
+
+def node_names(count: int) -> list[str]:
+    """`node-1` … `node-N`, as `podwall probe --nodes` names them."""
+    if not 1 <= count <= MAX_NODES:
+        raise ValueError(f"--nodes must be 1 to {MAX_NODES}, not {count}")
+    return [f"node-{i + 1}" for i in range(count)]
+
+
+def cluster_id(state_dir: Path) -> str:
+    """This state directory's cluster id (names its namespaces), made on first use."""
+    path = state_dir / "cluster-id"
+    if path.exists():
+        return names.check_cluster_id(path.read_text().strip())
+    state_dir.mkdir(parents=True, exist_ok=True)
+    new = names.random_cluster_id()
+    path.write_text(new + "\n")
+    return new
+
+
+def coredns_deployment() -> dict[str, object]:
+    """The cluster DNS Deployment: one replica of the DNS stand-in, as kubeadm names it."""
+    labels = {"k8s-app": "kube-dns"}
+    ports = [
+        {"name": "dns", "containerPort": 53, "protocol": "UDP"},
+        {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
+    ]  # no metrics port: the DNS stand-in serves none, and ready means listening
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "coredns", "namespace": "kube-system", "labels": labels},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "dnsPolicy": "Default",
+                    "containers": [{"name": "coredns", "image": DNS_IMAGE, "ports": ports}],
+                },
+            },
+        },
+    }
+
+
+def _create_missing(store: Store, key: str, obj: dict[str, object]) -> None:
+    resource = by_key(key)
+    admission.prepare_for_create(resource, obj)
+    admission.default(resource, obj)
+    with contextlib.suppress(AlreadyExistsError):
+        store.create(key, obj)
+
+
+def ensure_cluster_dns(store: Store) -> None:
+    """Create the kube-dns Service and the coredns Deployment unless they exist."""
+    _create_missing(store, "services", kube_dns_service())
+    _create_missing(store, "deployments.apps", coredns_deployment())
+
+
+def ensure_agent_namespace(store: Store) -> None:
+    """The namespace of the agents' Leases (deploy/namespace.yaml on a real cluster)."""
+    namespace: dict[str, object] = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": AGENT_NAMESPACE},
+    }
+    _create_missing(store, "namespaces", namespace)
+
+
+def mark_not_ready(store: Store, message: str) -> None:
+    """Every stored Node's Ready condition Unknown, as the node lifecycle controller sets it
+    when a node stops posting: until its agent runs again, no pod is placed there."""
+    nodes, _ = store.list("nodes")
+    now = rfc3339_now()
+    for node in nodes:
+
+        def unknown(current: Object) -> Object:
+            status = current.setdefault("status", {})
+            conditions = [c for c in status.get("conditions") or () if c.get("type") != "Ready"]
+            conditions.append(
+                {
+                    "type": "Ready",
+                    "status": "Unknown",
+                    "reason": "NodeStatusUnknown",
+                    "message": message,
+                    "lastHeartbeatTime": now,
+                    "lastTransitionTime": now,
+                }
+            )
+            status["conditions"] = conditions
+            return current
+
+        with contextlib.suppress(ApiError):
+            store.mutate("nodes", "", node["metadata"]["name"], unknown)
+
+
+def rfc3339_now() -> str:
+    return rfc3339(datetime.now(UTC))
+
+
+def sweep(cluster: str, state_dir: Path, run_dir: Path) -> list[str]:
+    """Kill every process in the cluster's namespaces and remove them (after `kill -9`)."""
+    node = Node(cluster, run_dir=run_dir, log_dir=state_dir / "pods")
+    return node.adopt_leftovers()
+
+
+class LocalCluster:
+    """Everything `podwall up` runs. `start()`, then `stop()` (also after a failed start)."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        port: int = 6443,
+        *,
+        nodes: int = 1,
+        run_root: Path = RUN_ROOT,
+        ready_seconds: float = READY_SECONDS,
+    ) -> None:
+        self.state_dir = Path(state_dir).absolute()
+        self.cluster_id = cluster_id(self.state_dir)
+        self.node_names = node_names(nodes)
+        self.run_dir = run_root / self.cluster_id
+        self.pods = SandboxPods(None, self.run_dir)
+        self.server = Server(self.state_dir, port, runtime=self.pods)
+        self.underlay = Underlay(self.cluster_id)
+        self.ready_seconds = ready_seconds
+        self.scheduler: Scheduler | None = None
+        self.admission: Admission | None = None
+        self.reconciler: Reconciler | None = None
+        self.agents: Agents | None = None
+        self._stopped = threading.Event()
+
+    @property
+    def store(self) -> Store:
+        assert self.server.store is not None, "start() first"
+        return self.server.store
+
+    def start(self) -> None:
+        started = time.monotonic()
+        for pid in stop_leftovers(self.state_dir):
+            log.info("stopped a leftover agent pid=%d", pid)
+        for name in sweep(self.cluster_id, self.state_dir, self.run_dir):
+            log.info("removed leftover namespace %s", name)
+        tokens = credentials.ensure_tokens(self.state_dir, self.node_names)
+        self.server.bind()
+        self.pods.store = self.store
+        ensure_agent_namespace(self.store)
+        mark_not_ready(self.store, "podwall up is starting the node's agent")
+        self.scheduler = Scheduler(self.store)
+        self.admission = Admission(self.store, scheduler=self.scheduler)
+        self.admission.install()
+        self.reconciler = Reconciler(self.store)
+        self.reconciler.install()
+        ensure_cluster_dns(self.store)
+        self.scheduler.install()
+        ca = ensure_certificates(self.state_dir).ca_pem()
+        configs = credentials.write_kubeconfigs(self.state_dir, self.server.url, ca, tokens)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir.chmod(0o755)  # the DNS stand-in, uid 65534, reads its node's records
+        self.underlay.create()
+        self.server.start()
+        self.agents = Agents(
+            self.state_dir, [self._spec(i, n, configs[n]) for i, n in self._nodes()]
+        )
+        self.agents.start()
+        self.wait_ready(self.ready_seconds)
+        log.info(
+            "cluster ready id=%s url=%s nodes=%d in %.2fs",
+            self.cluster_id, self.server.url, len(self.node_names), time.monotonic() - started,
+        )  # fmt: skip
+
+    def _nodes(self) -> list[tuple[int, str]]:
+        return list(enumerate(self.node_names))
+
+    def _spec(self, index: int, node: str, config: Path) -> AgentSpec:
+        argv = [
+            *python_argv(), "agent", "--sandbox",
+            "--cluster-id", self.cluster_id,
+            "--node-index", str(index),
+            "--node-name", node,
+            "--kubeconfig", str(config),
+            "--run-dir", str(self.run_dir / node),
+            "--log-dir", str(self.state_dir / "pods"),
+            "--metrics-port", "0",
+            "--lease-namespace", AGENT_NAMESPACE,
+        ]  # fmt: skip
+        return AgentSpec(node=node, argv=tuple(argv))
+
+    def wait_ready(self, timeout: float) -> None:
+        """Until every node is Ready and the cluster DNS pod runs; ClusterError after
+        `timeout`, naming the nodes that are not and where their logs are."""
+        deadline = time.monotonic() + timeout
+        while True:
+            waiting = self.not_ready()
+            if not waiting:
+                return
+            if time.monotonic() > deadline or self._stopped.is_set():
+                assert self.agents is not None
+                logs = ", ".join(f"{n}: {self.agents.log_path(n)}" for n in waiting if n)
+                what = ", ".join(w or "cluster DNS" for w in waiting)
+                raise ClusterError(
+                    f"not ready within {timeout:.0f}s: {what}"
+                    + (f" (agent logs: {logs})" if logs else "")
+                )
+            time.sleep(0.02)
+
+    def not_ready(self) -> list[str]:
+        """The nodes not Ready yet ("" for the cluster DNS pod when it does not run)."""
+        nodes, _ = self.store.list("nodes")
+        ready = {n["metadata"]["name"] for n in nodes if node_ready(n)}
+        out = [n for n in self.node_names if n not in ready]
+        dns, _ = self.store.list(
+            "pods",
+            "kube-system",
+            lambda p: p["metadata"].get("labels", {}).get("k8s-app") == "kube-dns",
+        )
+        if not any(_pod_ready(p) for p in dns):
+            out.append("")
+        return out
+
+    def stop(self) -> None:
+        """Stop the agents (each removes its node), then serving, the fabric, the store."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        if self.agents is not None:
+            try:
+                self.agents.stop()
+            except Exception:
+                log.exception("stopping the agents")
+        if self.store_open():
+            self.store.close_watches()
+        if self.scheduler is not None:
+            self.scheduler.remove()
+        if self.reconciler is not None:
+            self.reconciler.remove()
+        if self.admission is not None:
+            self.admission.remove()
+        self.server.stop()
+        self.pods.store = None
+        try:
+            sweep(self.cluster_id, self.state_dir, self.run_dir)  # what a killed agent left
+        except Exception:
+            log.exception("removing what the nodes left")
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.run_dir.parent.rmdir()  # /run/podwall, when no other cluster uses it
+
+    def store_open(self) -> bool:
+        return self.server.store is not None
+
+    def remove_state(self) -> list[Path]:
+        """Delete the files `up` wrote in the state directory (call after `stop()`)."""
+        return remove_state(self.state_dir)
+
+
+def _pod_ready(pod: Object) -> bool:
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (pod.get("status") or {}).get("conditions") or ()
+    )
+
+
+def remove_state(state_dir: Path) -> list[Path]:
+    """Delete the files a cluster wrote in `state_dir`, and the directory if then empty."""
+    removed = []
+    for name in STATE_FILES:
+        path = state_dir / name
+        if path.exists():
+            path.unlink()
+            removed.append(path)
+    shutil.rmtree(state_dir / "pods", ignore_errors=True)
+    shutil.rmtree(state_dir / NODES_DIR, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        os.rmdir(state_dir)
+    return removed
