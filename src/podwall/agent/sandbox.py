@@ -26,10 +26,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import FrameType
 
 from podwall.agent.client import ApiError, ConfigError, Connection, Unreachable
 from podwall.agent.kubelet import Kubelet
@@ -99,6 +102,7 @@ class SandboxNode:
 
     def start(self) -> None:
         """Everything above, in order; StartupError names what is missing."""
+        self._wait_for_kubeconfig()
         try:
             self._connection = Connection.open(self.options.target)
         except ConfigError as exc:
@@ -137,6 +141,19 @@ class SandboxNode:
         self.kubelet.start()
         self.keeper.set_ready(True)
         log.info("node %s ready at %s", self.name, self.node.address)
+
+    def _wait_for_kubeconfig(self) -> None:
+        """`podwall up` starts its agents before it serves, and writes their kubeconfigs once
+        it does (each appears whole)."""
+        path = self.options.target.kubeconfig
+        if path is None:
+            return
+        deadline = time.monotonic() + self.options.startup_seconds
+        while not path.exists():
+            if time.monotonic() > deadline:
+                raise StartupError(f"kubeconfig {path}: no such file")
+            if self.stop_event.wait(0.01):
+                raise StartupError("stopped before the kubeconfig appeared")
 
     def _agent(self) -> Agent:
         assert self.agent is not None
@@ -238,3 +255,34 @@ class SandboxNode:
             self.agent.close()
         elif self._connection is not None:
             self._connection.close()
+
+
+EXIT_MISSING = 2
+
+
+def serve(options: Options, sandbox: SandboxOptions) -> int:
+    """A whole node until SIGTERM (or SIGINT, SIGHUP); then its pods and namespace go.
+    2 when something it needs is missing (one line on stderr says what)."""
+    node = SandboxNode(options, sandbox)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        node.stop()
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    log.info("podwall agent for sandbox node %s (index %d)", options.node, sandbox.index)
+    try:
+        node.start()
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        node.close()
+        return EXIT_MISSING
+    except BaseException:
+        node.close()
+        raise
+    try:
+        node.wait()
+    finally:
+        node.close()
+    log.info("node %s stopped and removed", options.node)
+    return 0

@@ -13,7 +13,6 @@ import signal
 import socket
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
 
 import click
 
@@ -21,9 +20,6 @@ from podwall.agent.client import Target
 from podwall.agent.lease import NAMESPACE
 from podwall.agent.run import Agent, Options, StartupError, cleanup, where
 from podwall.cli import output
-
-if TYPE_CHECKING:
-    from podwall.agent.sandbox import SandboxOptions
 
 EXIT_MISSING = 2
 METRICS_PORT = 9474
@@ -155,12 +151,12 @@ def agent(
     if sandbox:
         if cluster_id is None or run_dir is None or log_dir is None:
             raise click.UsageError("--sandbox needs --cluster-id, --run-dir and --log-dir")
-        from podwall.agent.sandbox import SandboxOptions
+        from podwall.agent.sandbox import SandboxOptions, serve
 
         where_ = SandboxOptions(
             cluster_id=cluster_id, index=node_index, run_dir=run_dir, log_dir=log_dir
         )
-        raise SystemExit(run_sandbox(options, where_))
+        raise SystemExit(serve(options, where_))
     raise SystemExit(run(options))
 
 
@@ -185,36 +181,6 @@ def run(options: Options) -> int:
     finally:
         node.close()
     logging.getLogger(__name__).info("stopped; the loaded rules stay in force")
-    return 0
-
-
-def run_sandbox(options: Options, where_: SandboxOptions) -> int:
-    """A whole node of `podwall up`: until SIGTERM, then its pods and namespace go."""
-    from podwall.agent.sandbox import SandboxNode
-
-    node = SandboxNode(options, where_)
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        node.stop()
-
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(signum, on_signal)
-    log = logging.getLogger(__name__)
-    log.info("podwall agent for sandbox node %s (index %d)", options.node, where_.index)
-    try:
-        node.start()
-    except StartupError as exc:
-        output.error(str(exc))
-        node.close()
-        return EXIT_MISSING
-    except BaseException:
-        node.close()
-        raise
-    try:
-        node.wait()
-    finally:
-        node.close()
-    log.info("node %s stopped and removed", options.node)
     return 0
 
 

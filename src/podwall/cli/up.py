@@ -126,6 +126,9 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 def run_foreground(state: Path, port: int, nodes: int = 1, timeout: float = 60.0) -> int:
     """Serve until SIGINT or SIGTERM; remove every pod and namespace before returning."""
+    from podwall.cluster import agents
+
+    agents.prewarm()  # the agents' fork server imports them while this imports the server
     from podwall.cluster.local import LocalCluster
 
     logging.basicConfig(

@@ -1,12 +1,21 @@
-"""The node agents of a local cluster: one `podwall agent --sandbox` process per node.
+"""The node agents of a local cluster: one process per node, each what `podwall agent
+--sandbox` runs (`podwall.agent.sandbox.serve`).
 
-`Agents.start` spawns every agent from one supervisor thread, which then watches them and
-restarts one that died (after a back-off; its replacement clears what it left and converges).
-Each child gets `PR_SET_PDEATHSIG`: when the thread that spawned it ends, `podwall up`
-included after `kill -9`, the kernel sends it SIGTERM, and it removes its node. Each agent's
-pid and start time are kept in `<state>/nodes/<node>/agent.pid`, so a later `up` or `down`
-finds an agent left behind and stops it by pid (checked against its start time, so a reused
-pid is never signalled), never by name. Its output goes to `<state>/nodes/<node>/agent.log`.
+The processes are forked from a fork server (multiprocessing's `forkserver`) that imported
+the agent once: importing it (the Kubernetes client above all) takes longer than everything
+the agent then does before its node is Ready, and N agents importing at once on a busy
+machine would multiply that. Each child is still its own process with its own connection and
+credentials; the fork server is single-threaded, so forking there is safe, and restarts are
+as quick as the first start. `prewarm()` starts the fork server early, while `podwall up`
+imports the API server.
+
+`Agents.start` starts every agent, then a supervisor thread watches them and restarts one
+that died (after a back-off; its replacement clears what it left and converges). Each child
+asks for `PR_SET_PDEATHSIG`: when the fork server ends (it does when `podwall up` ends, `kill
+-9` included), the kernel sends the agent SIGTERM, and it removes its node. Each agent's pid
+and start time are kept in `<state>/nodes/<node>/agent.pid`, so a later `up` or `down` finds an
+agent left behind and stops it by pid (checked against its start time, so a reused pid is
+never signalled), never by name. Its output goes to `<state>/nodes/<node>/agent.log`.
 """
 
 from __future__ import annotations
@@ -14,9 +23,10 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import multiprocessing
+import multiprocessing.context
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -30,6 +40,7 @@ NODES_DIR = "nodes"
 PID_FILE = "agent.pid"
 LOG_FILE = "agent.log"
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
 POLL_SECONDS = 0.2
 STOP_SECONDS = 30.0
 FIRST_RESTART_SECONDS = 1.0
@@ -40,10 +51,63 @@ def node_dir(state_dir: Path, node: str) -> Path:
     return state_dir / NODES_DIR / node
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the spawning thread ends."""
+PRELOAD = ["podwall.agent.sandbox", "podwall.cluster.agents"]
+_CONTEXT = multiprocessing.get_context("forkserver")
+Process = multiprocessing.context.ForkServerProcess
+
+
+def prewarm() -> None:
+    """Start the fork server now (it imports the agent in the background)."""
+    _CONTEXT.set_forkserver_preload(PRELOAD)
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the child: SIGTERM when the fork server ends (and now, if it already has)."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _name_process(name: str) -> None:
+    """What `ps -o comm` and `top` show for this process (its argv is the fork server's)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_NAME, name.encode()[:15] + b"\0", 0, 0, 0)
+
+
+def _agent_main(spec: AgentSpec, log_path: str) -> None:
+    """The child: output to the node's log, die with the fork server, then be the agent."""
+    _die_with_parent(os.getppid())
+    _name_process(f"agent-{spec.node}")
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    from podwall.agent.client import Target
+    from podwall.agent.run import Options
+    from podwall.agent.sandbox import SandboxOptions, serve
+
+    options = Options(
+        target=Target(kubeconfig=spec.kubeconfig),
+        node=spec.node,
+        holder=f"{spec.node}-{os.getpid()}",
+        metrics_port=0,
+        lease_namespace=spec.lease_namespace,
+    )
+    sandbox = SandboxOptions(
+        cluster_id=spec.cluster_id, index=spec.index, run_dir=spec.run_dir, log_dir=spec.log_dir
+    )
+    logging.getLogger(__name__).info("as `%s`", " ".join(spec.command()))
+    sys.exit(serve(options, sandbox))
 
 
 def start_time(pid: int) -> str | None:
@@ -56,12 +120,30 @@ def start_time(pid: int) -> str | None:
     return None if fields[0] in ("Z", "X") else fields[19]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AgentSpec:
-    """How to start node `node`'s agent: its argv (the supervisor adds nothing)."""
+    """Node `node`'s agent: what `podwall agent --sandbox` is given (`command()`)."""
 
     node: str
-    argv: tuple[str, ...]
+    cluster_id: str
+    index: int
+    kubeconfig: Path
+    run_dir: Path
+    log_dir: Path
+    lease_namespace: str
+
+    def command(self) -> list[str]:
+        return [
+            "podwall", "agent", "--sandbox",
+            "--cluster-id", self.cluster_id,
+            "--node-index", str(self.index),
+            "--node-name", self.node,
+            "--kubeconfig", str(self.kubeconfig),
+            "--run-dir", str(self.run_dir),
+            "--log-dir", str(self.log_dir),
+            "--metrics-port", "0",
+            "--lease-namespace", self.lease_namespace,
+        ]  # fmt: skip
 
 
 class Agents:
@@ -77,7 +159,7 @@ class Agents:
         self.state_dir = state_dir
         self.specs = {s.node: s for s in specs}
         self.on_restart = on_restart
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.processes: dict[str, Process] = {}
         self.restarts: dict[str, int] = dict.fromkeys(self.specs, 0)
         self._stopping = threading.Event()
         self._started = threading.Event()
@@ -98,7 +180,7 @@ class Agents:
     def alive(self, node: str) -> bool:
         with self._lock:
             process = self.processes.get(node)
-        return process is not None and process.poll() is None
+        return process is not None and process.is_alive()
 
     def pid(self, node: str) -> int | None:
         with self._lock:
@@ -116,10 +198,9 @@ class Agents:
             self._thread = None
         with self._lock:
             processes = dict(self.processes)
-        terminate([p.pid for p in processes.values()], STOP_SECONDS)
+        terminate([p.pid for p in processes.values() if p.pid is not None], STOP_SECONDS)
         for node, process in processes.items():
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=1)
+            process.join(timeout=1)
             with contextlib.suppress(FileNotFoundError):
                 (node_dir(self.state_dir, node) / PID_FILE).unlink()
 
@@ -140,7 +221,7 @@ class Agents:
         for node, spec in self.specs.items():
             with self._lock:
                 process = self.processes.get(node)
-            if process is None or process.poll() is None:
+            if process is None or process.is_alive():
                 continue
             due = self._due.get(node)
             if due is None:
@@ -149,7 +230,7 @@ class Agents:
                 self._due[node] = now + self._delay[node]
                 log.error(
                     "agent of %s exited with status %s; restarting in %.0fs (log: %s)",
-                    node, process.returncode, self._delay[node], self.log_path(node),
+                    node, process.exitcode, self._delay[node], self.log_path(node),
                 )  # fmt: skip
             elif now >= due:
                 del self._due[node]
@@ -164,16 +245,15 @@ class Agents:
     def _spawn(self, spec: AgentSpec) -> None:
         directory = node_dir(self.state_dir, spec.node)
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with (directory / LOG_FILE).open("ab") as out:
-            process = subprocess.Popen(
-                spec.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                close_fds=True,
-                cwd="/",
-                preexec_fn=_die_with_parent,
-            )
+        _CONTEXT.set_forkserver_preload(PRELOAD)
+        process = Process(
+            target=_agent_main,
+            args=(spec, str(directory / LOG_FILE)),
+            name=f"podwall-agent-{spec.node}",
+            daemon=False,
+        )
+        process.start()
+        assert process.pid is not None
         with self._lock:
             self.processes[spec.node] = process
         started = start_time(process.pid) or ""
@@ -216,8 +296,3 @@ def stop_leftovers(state_dir: Path) -> list[int]:
     if found:
         terminate(found, STOP_SECONDS)
     return found
-
-
-def python_argv() -> list[str]:
-    """How this Python runs podwall (`python -m podwall`)."""
-    return [sys.executable, "-m", "podwall"]

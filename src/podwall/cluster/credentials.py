@@ -32,15 +32,30 @@ def ensure_tokens(state_dir: Path, nodes: Sequence[str]) -> dict[str, str]:
     return {node: by_user[node_user(node)] for node in nodes}
 
 
+def kubeconfig_path(state_dir: Path, node: str) -> Path:
+    return node_dir(state_dir, node) / KUBECONFIG
+
+
+def remove_kubeconfigs(state_dir: Path, nodes: Sequence[str]) -> dict[str, Path]:
+    """Remove the nodes' kubeconfigs of an earlier run (they name its port); node -> path."""
+    out = {}
+    for node in nodes:
+        path = kubeconfig_path(state_dir, node)
+        path.unlink(missing_ok=True)
+        out[node] = path
+    return out
+
+
 def write_kubeconfigs(
     state_dir: Path, server: str, ca_pem: bytes, tokens: dict[str, str]
 ) -> dict[str, Path]:
-    """Each node's kubeconfig, pointing at `server`; node -> its path."""
+    """Each node's kubeconfig, pointing at `server`, each appearing whole; node -> its path."""
     out = {}
     for node, token in tokens.items():
-        directory = node_dir(state_dir, node)
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = directory / KUBECONFIG
-        kubeconfig.write(path, server, ca_pem, token, user_name=node_user(node))
+        path = kubeconfig_path(state_dir, node)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        staging = path.with_name(f".{KUBECONFIG}.new")
+        kubeconfig.write(staging, server, ca_pem, token, user_name=node_user(node))
+        staging.replace(path)
         out[node] = path
     return out

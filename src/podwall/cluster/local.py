@@ -16,8 +16,11 @@ Start order (each step needs the one before):
 3. mutating admission with the scheduler (`apiserver.scheduler`), the controller loop
    (`reconciler`), which settles every namespace, and cluster DNS: the `kube-dns` Service
    (198.19.0.10) and the `coredns` Deployment in `kube-system`, created when missing;
-4. the fabric namespace, serving HTTPS, then the agents; `start` returns when every node is
-   Ready (its ruleset loaded, then its stored pods running) and the DNS pod too.
+4. serving HTTPS, then each node's kubeconfig; `start` returns when every node is Ready (its
+   ruleset loaded, then its stored pods running) and the DNS pod too.
+
+The agents are started first of all, right after step 1 with the fabric namespace: importing
+an agent takes longer than the server's start, and each waits for its kubeconfig.
 
 `exec` and `logs` reach pods through `SandboxPods`, reading what the agents publish on this
 machine (the sandbox's shortcut for the kubelet's own exec). A dead agent is restarted by the
@@ -50,7 +53,7 @@ from podwall.apiserver.server import Server
 from podwall.apiserver.store import Object, Store
 from podwall.apiserver.tls import ensure_certificates
 from podwall.cluster import credentials
-from podwall.cluster.agents import NODES_DIR, Agents, AgentSpec, python_argv, stop_leftovers
+from podwall.cluster.agents import NODES_DIR, Agents, AgentSpec, stop_leftovers
 from podwall.runtime import names
 from podwall.runtime.addressplan import MAX_NODES
 from podwall.runtime.node import Node
@@ -226,6 +229,15 @@ class LocalCluster:
         for name in sweep(self.cluster_id, self.state_dir, self.run_dir):
             log.info("removed leftover namespace %s", name)
         tokens = credentials.ensure_tokens(self.state_dir, self.node_names)
+        configs = credentials.remove_kubeconfigs(self.state_dir, self.node_names)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir.chmod(0o755)  # the DNS stand-in, uid 65534, reads its node's records
+        self.underlay.create()
+        # The agents start now: their imports take longer than the server's start, and each
+        # waits for its kubeconfig, written once the server serves.
+        specs = [self._spec(i, n, configs[n]) for i, n in self._nodes()]
+        self.agents = Agents(self.state_dir, specs)
+        self.agents.start()
         self.server.bind()
         self.pods.store = self.store
         ensure_agent_namespace(self.store)
@@ -237,16 +249,9 @@ class LocalCluster:
         self.reconciler.install()
         ensure_cluster_dns(self.store)
         self.scheduler.install()
-        ca = ensure_certificates(self.state_dir).ca_pem()
-        configs = credentials.write_kubeconfigs(self.state_dir, self.server.url, ca, tokens)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.run_dir.chmod(0o755)  # the DNS stand-in, uid 65534, reads its node's records
-        self.underlay.create()
         self.server.start()
-        self.agents = Agents(
-            self.state_dir, [self._spec(i, n, configs[n]) for i, n in self._nodes()]
-        )
-        self.agents.start()
+        ca = ensure_certificates(self.state_dir).ca_pem()
+        credentials.write_kubeconfigs(self.state_dir, self.server.url, ca, tokens)
         self.wait_ready(self.ready_seconds)
         log.info(
             "cluster ready id=%s url=%s nodes=%d in %.2fs",
@@ -257,18 +262,15 @@ class LocalCluster:
         return list(enumerate(self.node_names))
 
     def _spec(self, index: int, node: str, config: Path) -> AgentSpec:
-        argv = [
-            *python_argv(), "agent", "--sandbox",
-            "--cluster-id", self.cluster_id,
-            "--node-index", str(index),
-            "--node-name", node,
-            "--kubeconfig", str(config),
-            "--run-dir", str(self.run_dir / node),
-            "--log-dir", str(self.state_dir / "pods"),
-            "--metrics-port", "0",
-            "--lease-namespace", AGENT_NAMESPACE,
-        ]  # fmt: skip
-        return AgentSpec(node=node, argv=tuple(argv))
+        return AgentSpec(
+            node=node,
+            cluster_id=self.cluster_id,
+            index=index,
+            kubeconfig=config,
+            run_dir=self.run_dir / node,
+            log_dir=self.state_dir / "pods",
+            lease_namespace=AGENT_NAMESPACE,
+        )
 
     def wait_ready(self, timeout: float) -> None:
         """Until every node is Ready and the cluster DNS pod runs; ClusterError after
