@@ -80,6 +80,13 @@ def _holder() -> str:
     show_default=True,
     help="Seconds to reach the API server and list everything before giving up.",
 )
+@click.option(
+    "--max-backoff",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Longest wait, in seconds, before retrying a failed watch or a refused batch.",
+)
 @click.option("--cleanup", "remove", is_flag=True, help="Remove the agent's table and exit.")
 @click.option(
     "--log-level",
@@ -97,6 +104,7 @@ def agent(
     service_dnat: bool,
     lease_namespace: str,
     startup_timeout: float,
+    max_backoff: float,
     remove: bool,
     log_level: str,
 ) -> None:
@@ -125,6 +133,7 @@ def agent(
         service_dnat=service_dnat,
         lease_namespace=lease_namespace,
         startup_seconds=startup_timeout,
+        backoff_cap=max_backoff,
     )
     raise SystemExit(run(options))
 
