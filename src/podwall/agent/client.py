@@ -176,6 +176,13 @@ class Connection:
         return cls(*configure(target))
 
     def close(self) -> None:
+        """Close every pooled connection now. urllib3's `PoolManager.clear` only forgets the
+        pools (their sockets close when the garbage collector finds them), which leaves the
+        server with open connections after the agent is done."""
+        pools = self._api.rest_client.pool_manager.pools
+        for key in list(pools.keys()):
+            with contextlib.suppress(KeyError):
+                pools[key].close()
         self._api.close()
 
     def _call(

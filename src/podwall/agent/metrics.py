@@ -17,6 +17,7 @@ process in tests). Names follow Prometheus conventions: base units, `_total` cou
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -36,7 +37,8 @@ RULESET_OBJECTS = ("chains", "sets", "elements", "rules")
 
 class Metrics:
     def __init__(self) -> None:
-        disable_created_metrics()  # no `_created` series: nothing here is reset or recreated
+        no_created: Any = disable_created_metrics  # untyped
+        no_created()  # no `_created` series: nothing here is reset or recreated
         self.registry = CollectorRegistry()
         r = self.registry
         self.sync_seconds = Histogram(

@@ -222,7 +222,7 @@ class Agent:
             if exc.status == 404:
                 raise StartupError(
                     f"cannot write {where_}: namespace {o.lease_namespace} does not exist "
-                    "(create it: deploy/namespace.yaml)"
+                    "(create it: deploy/00-namespace.yaml)"
                 ) from None
             log.warning("lease not written yet: %s", exc)
         except Unreachable as exc:

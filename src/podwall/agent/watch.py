@@ -153,6 +153,10 @@ class Informer:
         ]
         stream = self.connection.stream(self.kind.path, query, seconds + READ_MARGIN)
         self._stream = stream
+        if self.stop.is_set():  # `close` may have looked for a stream before this one
+            self._stream = None
+            stream.close()
+            return
         self._succeeded()
         try:
             for event in stream.events():

@@ -11,14 +11,17 @@ import logging
 import os
 import signal
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
 from podwall.agent.client import Target
-from podwall.agent.lease import NAMESPACE
+from podwall.agent.lease import AGENT_LABEL, NAMESPACE, AgentStatus
 from podwall.agent.run import Agent, Options, StartupError, cleanup, where
+from podwall.apiserver.tables import human_duration
 from podwall.cli import output
 
 EXIT_MISSING = 2
@@ -77,6 +80,13 @@ def _holder() -> str:
     show_default=True,
     help="Seconds to reach the API server and list everything before giving up.",
 )
+@click.option(
+    "--max-backoff",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Longest wait, in seconds, before retrying a failed watch or a refused batch.",
+)
 @click.option("--cleanup", "remove", is_flag=True, help="Remove the agent's table and exit.")
 @click.option(
     "--sandbox",
@@ -114,6 +124,7 @@ def agent(
     service_dnat: bool,
     lease_namespace: str,
     startup_timeout: float,
+    max_backoff: float,
     remove: bool,
     sandbox: bool,
     cluster_id: str | None,
@@ -147,6 +158,7 @@ def agent(
         service_dnat=service_dnat,
         lease_namespace=lease_namespace,
         startup_seconds=startup_timeout,
+        backoff_cap=max_backoff,
     )
     if sandbox:
         if cluster_id is None or run_dir is None or log_dir is None:
@@ -194,3 +206,74 @@ def _cleanup(netns: str | None) -> None:
         output.error(f"cannot remove table inet podwall in {where(netns)}: {exc}")
         raise SystemExit(EXIT_MISSING) from None
     output.note(f"removed table inet podwall from {where(netns)}")
+
+
+# `podwall status`: every node's agent, from its Lease.
+
+LEASE_NAMESPACE = NAMESPACE
+LEASES = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+AGENT_SELECTOR = "{}={}".format(*AGENT_LABEL)
+COLUMNS = ("NODE", "AGENT", "RENEWED", "SYNCED", "LAG", "POLICIES", "PODS", "LAST ERROR")
+
+
+def leases_path(namespace: str = NAMESPACE) -> str:
+    return LEASES.format(namespace=namespace) + f"?labelSelector={AGENT_SELECTOR}"
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    return f"{human_duration((now - when).total_seconds())} ago"
+
+
+def agent_rows(leases: list[dict[str, Any]], now: datetime) -> list[tuple[str, ...]]:
+    """One row per node agent, sorted by node: alive or not, what it enforces."""
+    rows: list[tuple[str, ...]] = []
+    for status in sorted((AgentStatus.parse(x) for x in leases), key=lambda s: s.node):
+        alive, e = status.alive(now), status.enforcement
+        state = ("alive" if e.ready else "starting") if alive else "down"
+        synced = f"rv {e.synced_resource_version}" if e.synced_resource_version else "-"
+        rows.append(
+            (
+                status.node,
+                state,
+                _ago(status.renewed, now),
+                synced + (f", {_ago(e.synced_at, now)}" if e.synced_at else ""),
+                f"{e.lag_seconds:.1f}s" if alive else "-",
+                str(e.policies),
+                str(e.pods),
+                e.last_error or "-",
+            )
+        )
+    return rows
+
+
+def agents_lines(leases: list[dict[str, Any]], now: datetime, namespace: str) -> list[str]:
+    rows = agent_rows(leases, now)
+    if not rows:
+        return [f"agents: none (no agent Lease in namespace {namespace})"]
+    down = sum(1 for r in rows if r[1] == "down")
+    head = f"agents: {len(rows)}, {down} down" if down else f"agents: {len(rows)}, all alive"
+    table = [COLUMNS, *rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    return [head, *lines]
+
+
+def cluster_agents(kubeconfig: Path, context: str | None, namespace: str) -> list[str]:
+    """The agents of the cluster a kubeconfig names (`podwall status --kubeconfig`)."""
+    from podwall.agent.client import ApiError, ConfigError, Connection, Unreachable
+
+    try:
+        connection = Connection.open(Target(kubeconfig=kubeconfig, context=context))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        leases = connection.request("GET", leases_path(namespace))["items"]
+    except (ApiError, Unreachable) as exc:
+        raise click.ClickException(
+            f"cannot list Leases in {namespace} from {connection.host}: {exc}"
+        ) from None
+    finally:
+        connection.close()
+    return [f"cluster: {connection.host}", *agents_lines(leases, datetime.now(UTC), namespace)]

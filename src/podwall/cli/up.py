@@ -172,8 +172,22 @@ def run_foreground(state: Path, port: int, nodes: int = 1, timeout: float = 60.0
 
 @click.command()
 @state_dir_option
-def status(state_dir: Path | None) -> None:
-    """Whether a local cluster runs: its pid, URL, kubeconfig and pods."""
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Show the node agents of this cluster instead of the local one.",
+)
+@click.option("--context", default=None, help="Kubeconfig context (with --kubeconfig).")
+def status(state_dir: Path | None, kubeconfig: Path | None, context: str | None) -> None:
+    """Whether a local cluster runs (its pid, URL, kubeconfig and pods), and the node
+    agents of a cluster: from their Leases, alive or down, lag, policies enforced."""
+    from podwall.cli import agent
+
+    if kubeconfig is not None:
+        for text in agent.cluster_agents(kubeconfig, context, agent.LEASE_NAMESPACE):
+            output.line(text)
+        return
     state = _state(state_dir)
     pid = daemon.locked_pid(state)
     if pid is None:
@@ -189,13 +203,12 @@ def status(state_dir: Path | None) -> None:
     output.line(f"  kubeconfig: {ready.kubeconfig}")
     try:
         nodes = daemon.api_get(ready, state, "/api/v1/nodes")["items"]
-        leases = daemon.api_get(ready, state, LEASES)["items"]
         pods = daemon.api_get(ready, state, "/api/v1/pods")["items"]
     except OSError as exc:
         output.line(f"  nodes:      unknown ({exc})")
         return
     output.line(f"  nodes:      {len(nodes)}")
-    for line in node_lines(nodes, leases, datetime.now(UTC)):
+    for line in node_lines(nodes):
         output.line(f"    {line}")
     output.line(f"  pods:       {len(pods)}")
     for pod in pods:
@@ -204,42 +217,31 @@ def status(state_dir: Path | None) -> None:
         ip = pod_status.get("podIP", "")
         node = (pod.get("spec") or {}).get("nodeName", "")
         output.line(f"    {meta['namespace']}/{meta['name']}  {phase}  {ip}  {node}")
+    try:
+        leases = daemon.api_get(ready, state, agent.leases_path())["items"]
+    except OSError as exc:
+        output.line(f"  agents:     unknown ({exc})")
+        return
+    first, *rest = agent.agents_lines(leases, datetime.now(UTC), agent.LEASE_NAMESPACE)
+    output.line(f"  {first}")
+    for text in rest:
+        output.line(f"    {text}")
 
 
-LEASES = "/apis/coordination.k8s.io/v1/namespaces/podwall-system/leases"
-
-
-def node_lines(
-    nodes: list[dict[str, Any]], leases: list[dict[str, Any]], now: datetime
-) -> list[str]:
-    """One line per node: Ready, its address, and its agent as its Lease reports it."""
-    from podwall.agent.lease import AgentStatus
-
-    agents = {s.node: s for s in map(AgentStatus.parse, leases)}
+def node_lines(nodes: list[dict[str, Any]]) -> list[str]:
+    """One line per node: its name, Ready or not, its address on the underlay."""
     out = []
     for node in nodes:
-        name = node["metadata"]["name"]
         status = node.get("status") or {}
-        ready = next(
-            (c.get("status") for c in status.get("conditions") or () if c.get("type") == "Ready"),
-            "Unknown",
+        ready = any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in status.get("conditions") or ()
         )
         address = next(
             (a["address"] for a in status.get("addresses") or () if a.get("type") == "InternalIP"),
             "",
         )
-        line = f"{name}  {'Ready' if ready == 'True' else 'NotReady'}  {address}  "
-        agent = agents.get(name)
-        if agent is None:
-            out.append(line + "agent: no Lease")
-            continue
-        e = agent.enforcement
-        alive = "alive" if agent.alive(now) else "not renewing"
-        line += f"agent {alive} ({agent.holder}), lag {e.lag_seconds:.3f}s, "
-        line += f"{e.policies} policies enforced on {e.pods} pods"
-        if e.last_error:
-            line += f", last error: {e.last_error}"
-        out.append(line)
+        out.append(f"{node['metadata']['name']}  {'Ready' if ready else 'NotReady'}  {address}")
     return out
 
 
