@@ -10,10 +10,12 @@ one after `start()` or `bind()`.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -25,6 +27,21 @@ from podwall.apiserver.spdyexec import SpdyH11Protocol
 from podwall.apiserver.store import Store
 
 HOST = "127.0.0.1"  # loopback only
+CLOSE_SECONDS = 0.05
+
+
+class _Uvicorn(uvicorn.Server):
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's, then close every connection still open (its clients, the node agents
+        above all, may outlive this server)."""
+        await super().shutdown(sockets)
+        # TLS connections already closing wait for their client's close_notify (30 s), and an
+        # agent's idle pooled connection never sends it: the loop would end under them and
+        # leave their sockets open. The loop's own table of socket transports has them all.
+        transports: Any = getattr(asyncio.get_running_loop(), "_transports", {})
+        for transport in list(transports.values()):
+            transport.abort()
+        await asyncio.sleep(CLOSE_SECONDS)
 
 
 class Server:
@@ -38,7 +55,7 @@ class Server:
         self.runtime = runtime  # runs pods/exec and serves pods/log; set before bind()
         self.store: Store | None = None
         self._socket: socket.socket | None = None
-        self._uvicorn: uvicorn.Server | None = None
+        self._uvicorn: _Uvicorn | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -93,7 +110,7 @@ class Server:
             timeout_graceful_shutdown=2,
             timeout_keep_alive=30,
         )
-        self._uvicorn = uvicorn.Server(config)
+        self._uvicorn = _Uvicorn(config)
 
     def start(self, timeout: float = 10.0) -> None:
         """Serve in a background thread; returns once the server accepts connections."""

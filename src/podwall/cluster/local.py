@@ -238,10 +238,22 @@ class LocalCluster:
         specs = [self._spec(i, n, configs[n]) for i, n in self._nodes()]
         self.agents = Agents(self.state_dir, specs)
         self.agents.start()
+        self._serve(mark=True)
+        ca = ensure_certificates(self.state_dir).ca_pem()
+        credentials.write_kubeconfigs(self.state_dir, self.server.url, ca, tokens)
+        self.wait_ready(self.ready_seconds)
+        log.info(
+            "cluster ready id=%s url=%s nodes=%d in %.2fs",
+            self.cluster_id, self.server.url, len(self.node_names), time.monotonic() - started,
+        )  # fmt: skip
+
+    def _serve(self, *, mark: bool) -> None:
+        """Bind, install admission, controllers and scheduler on the store, then serve."""
         self.server.bind()
         self.pods.store = self.store
         ensure_agent_namespace(self.store)
-        mark_not_ready(self.store, "podwall up is starting the node's agent")
+        if mark:
+            mark_not_ready(self.store, "podwall up is starting the node's agent")
         self.scheduler = Scheduler(self.store)
         self.admission = Admission(self.store, scheduler=self.scheduler)
         self.admission.install()
@@ -250,13 +262,24 @@ class LocalCluster:
         ensure_cluster_dns(self.store)
         self.scheduler.install()
         self.server.start()
-        ca = ensure_certificates(self.state_dir).ca_pem()
-        credentials.write_kubeconfigs(self.state_dir, self.server.url, ca, tokens)
-        self.wait_ready(self.ready_seconds)
-        log.info(
-            "cluster ready id=%s url=%s nodes=%d in %.2fs",
-            self.cluster_id, self.server.url, len(self.node_names), time.monotonic() - started,
-        )  # fmt: skip
+
+    def restart_server(self) -> None:
+        """Stop the API server's part alone (serving, controllers, the store) and start it
+        again on the same port and state, as a crashed API server comes back under its
+        supervisor: the agents meanwhile keep enforcing what they had, and reconnect."""
+        port = self.server.port
+        self._stop_server()
+        self.server = Server(self.state_dir, port, runtime=self.pods)
+        self._serve(mark=False)
+
+    def _stop_server(self) -> None:
+        if self.store_open():
+            self.store.close_watches()
+        for part in (self.scheduler, self.reconciler, self.admission):
+            if part is not None:
+                part.remove()
+        self.server.stop()
+        self.pods.store = None
 
     def _nodes(self) -> list[tuple[int, str]]:
         return list(enumerate(self.node_names))
@@ -314,16 +337,7 @@ class LocalCluster:
                 self.agents.stop()
             except Exception:
                 log.exception("stopping the agents")
-        if self.store_open():
-            self.store.close_watches()
-        if self.scheduler is not None:
-            self.scheduler.remove()
-        if self.reconciler is not None:
-            self.reconciler.remove()
-        if self.admission is not None:
-            self.admission.remove()
-        self.server.stop()
-        self.pods.store = None
+        self._stop_server()
         try:
             sweep(self.cluster_id, self.state_dir, self.run_dir)  # what a killed agent left
         except Exception:
