@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from podwall.model.cluster import Cluster
-from podwall.nft import FakeNFT, fragments, policies
+from podwall.nft import FakeNFT, fragments, setbook
 from podwall.nft.compile import Compiler, compile_ruleset
 from podwall.nft.ruleset import full_transaction
 from tests.builders import make_cluster, policy
@@ -84,7 +84,7 @@ def test_unchanged_fragments_are_the_same_objects() -> None:
 
 
 def test_a_peer_in_a_named_set_changes_only_its_elements(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(policies, "INLINE_MAX", 0)
+    monkeypatch.setattr(setbook, "INLINE_MAX", 0)
     compiler = Compiler()
     first = compiler.compile(make_cluster(BASE))
     second = compiler.compile(make_cluster(BASE + EXTRA_POD))
@@ -107,7 +107,7 @@ def test_sets_are_inlined_up_to_the_limit(size: int) -> None:
     peer_sets = [name for name in ruleset.sets if name.startswith("peer_")]
     (egress,) = [rules for chain, rules in ruleset.rules.items() if chain.startswith("cls-out")]
     accepts = [r for r in egress if r.text().endswith('to[0]"')]
-    if size <= policies.INLINE_MAX:
+    if size <= setbook.INLINE_MAX:
         assert peer_sets == []
         assert len(accepts) == size
     else:
