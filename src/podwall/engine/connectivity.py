@@ -93,7 +93,7 @@ def connectivity(cluster: Cluster) -> ConnectivityMap:
     pods = tuple(sorted(cluster.pods, key=lambda p: (p.namespace, p.name)))
     # Identities split by every ipBlock, so that a block selects whole identities; placed in
     # name order, so that groups are numbered by their first pod.
-    selectors = SelectorCache(blocks=policy_blocks(cluster))
+    selectors = SelectorCache(blocks=policy_blocks(cluster.policies))
     selectors.update(dataclasses.replace(cluster, pods=pods))
     rules = compile_rules(cluster, selectors)
     cmap = _empty_map(pods, selectors, rules.atoms)

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from podwall.model.addressing import block_ranges
-from podwall.model.cluster import Cluster, Pod
+from podwall.model.cluster import Pod
 from podwall.model.labels import Labels
-from podwall.model.policy import IPAddress, IPBlock
+from podwall.model.policy import IPAddress, IPBlock, NetworkPolicy
 from podwall.model.ports import Protocol
 
 # The keys are NamedTuples: typed fields for the reader and mypy, and tuple hashing and
@@ -210,10 +210,10 @@ def _named_ports(pod: Pod) -> tuple[NamedPort, ...]:
     return tuple(sorted(NamedPort(p.name, p.protocol, p.port) for p in pod.ports if p.name))
 
 
-def policy_blocks(cluster: Cluster) -> tuple[IPBlock, ...]:
-    """Every distinct ipBlock the snapshot's policies name, in policy order."""
+def policy_blocks(policies: Iterable[NetworkPolicy]) -> tuple[IPBlock, ...]:
+    """Every distinct ipBlock the policies name, in policy order."""
     seen: dict[IPBlock, None] = {}
-    for policy in cluster.policies:
+    for policy in policies:
         for rule in (*policy.ingress, *policy.egress):
             for peer in rule.peers:
                 if peer.ip_block is not None:
