@@ -107,14 +107,14 @@ class Compiler:
 
     def __init__(self, node: str | None = None) -> None:
         self.node = node
-        self.selection = SelectorCache()
+        self.selectors = SelectorCache()
         self.touched: set[FragmentKey] = set()
         self._out: dict[FragmentKey, Ruleset] = {("base",): base_fragment()}
         self._policies: dict[str, NetworkPolicy] = {}
         self._policy_ids: dict[int, str] = {}  # id() of each object in _policies -> its key
         self._asked: dict[PolicyKey, tuple[str, ...]] = {}  # set names each policy looks up
         self._bodies: dict[PolicyKey, tuple[policies.RuleBody, ...]] = {}
-        self._sets = SetBook(self.selection, self._put, self._out.__getitem__)
+        self._sets = SetBook(self.selectors, self._put, self._out.__getitem__)
         self._last_policies: tuple[NetworkPolicy, ...] = ()
         self._by_ns: dict[tuple[Direction, str], dict[str, NetworkPolicy]] = {}
         self._services: dict[str, Service] = {}
@@ -126,8 +126,8 @@ class Compiler:
         local = None
         if self.node is not None:
             local = {p.key for p in cluster.pods if p.node in (None, self.node)}
-        changes = self.selection.update(cluster, local)
-        items = self.selection.identities.items
+        changes = self.selectors.update(cluster, local)
+        items = self.selectors.identities.items
         dirty = {items[i].namespace for i in bit_indices(changes.identities)}
         todo, class_dirty = self._changed_policies(cluster)
         if changes.identities or changes.namespaces:
@@ -217,7 +217,7 @@ class Compiler:
             ordered = sorted(found.values(), key=lambda p: p.key)
             bodies = {p.key: self._bodies[PolicyKey(p.key, direction)] for p in ordered}
             fragment = policies.classes_fragment(
-                self.selection, direction, namespace, ordered, bodies
+                self.selectors, direction, namespace, ordered, bodies
             )
         self._put(("classes", direction.value, namespace), fragment)
 

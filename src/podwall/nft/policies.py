@@ -227,7 +227,7 @@ def _port_match(proto: str, number: int | str | None, end: int | None) -> Altern
 
 
 def classes_fragment(
-    selection: SelectorCache,
+    selectors: SelectorCache,
     direction: Direction,
     namespace: str,
     policies: list[NetworkPolicy],
@@ -237,9 +237,9 @@ def classes_fragment(
     `bodies` holds each policy's rules."""
     rs = Ruleset()
     classes: dict[tuple[NetworkPolicy, ...], list[int]] = {}
-    selected = {p.key: selection.selected(p.namespace, p.pod_selector) for p in policies}
-    items = selection.identities.items
-    for index in selection.identities.by_namespace.get(namespace, ()):
+    selected = {p.key: selectors.selected(p.namespace, p.pod_selector) for p in policies}
+    items = selectors.identities.items
+    for index in selectors.identities.by_namespace.get(namespace, ()):
         ident = items[index]
         if ident.host_network or not ident.local:
             continue  # host-network pods are not subject to NetworkPolicy
@@ -247,13 +247,13 @@ def classes_fragment(
         if found:
             classes.setdefault(found, []).append(index)
     for found, indices in classes.items():
-        _class_chain(rs, selection, direction, found, indices, bodies)
+        _class_chain(rs, selectors, direction, found, indices, bodies)
     return rs
 
 
 def _class_chain(
     rs: Ruleset,
-    selection: SelectorCache,
+    selectors: SelectorCache,
     direction: Direction,
     policies: tuple[NetworkPolicy, ...],
     indices: list[int],
@@ -273,7 +273,7 @@ def _class_chain(
         )
     deny = f"default deny {direction}: isolated by {', '.join(keys)}"
     rs.rule(NftRule(chain=chain, statements=(Counter(), Drop()), comment=clip(deny)))
-    items = selection.identities.items
+    items = selectors.identities.items
     for index in indices:
         ident = items[index]
         for key in sorted(ident.local):

@@ -69,9 +69,9 @@ class SetBook:
     """Every set in use; `put` and `get` reach the compiled fragments it owns."""
 
     def __init__(
-        self, selection: SelectorCache, put: Put, get: Callable[[FragmentKey], Ruleset]
+        self, selectors: SelectorCache, put: Put, get: Callable[[FragmentKey], Ruleset]
     ) -> None:
-        self.selection = selection
+        self.selectors = selectors
         self._put = put
         self._get = get
         self._sets: dict[str, SetState] = {}
@@ -90,7 +90,7 @@ class SetBook:
             if _fixed(request):
                 keys = block_keys(request)
             else:
-                owners = member_keys(self.selection, request, bit_indices(bits))
+                owners = member_keys(self.selectors, request, bit_indices(bits))
                 keys = tuple(sorted(owners))
             state = SetState(request, bits, self._place(request, keys), owners, set())
             self._sets[request.set_name] = state
@@ -132,10 +132,10 @@ class SetBook:
             found |= self._sets_of_ns.get(namespace, set())
         choosers = set(self._open_choosers)
         for namespace in dirty:
-            for pair in self.selection.namespace_labels(namespace).items():
+            for pair in self.selectors.namespace_labels(namespace).items():
                 choosers |= self._choosers_by_pair.get(pair, set())
         for chooser in choosers:
-            if chooser is None or any(self.selection.selects_namespace(chooser, n) for n in dirty):
+            if chooser is None or any(self.selectors.selects_namespace(chooser, n) for n in dirty):
                 found |= self._sets_anywhere[chooser]
         return found
 
@@ -145,7 +145,7 @@ class SetBook:
         assert old is not None  # an ipBlock's set never needs a refresh
         redo = changed | (bits ^ state.bits)
         owners = {key: i for key, i in old.items() if not redo >> i & 1}
-        fresh = member_keys(self.selection, request, bit_indices(bits & redo))
+        fresh = member_keys(self.selectors, request, bit_indices(bits & redo))
         owners.update(fresh)
         state.owners = owners
         if len(owners) <= INLINE_MAX or not isinstance(state.resolved, str):
@@ -157,7 +157,7 @@ class SetBook:
         return request.set_name
 
     def _members(self, request: SetRequest) -> int:
-        return 0 if _fixed(request) else members(self.selection, request)
+        return 0 if _fixed(request) else members(self.selectors, request)
 
     def _place(self, request: SetRequest, keys: tuple[ElementKey, ...]) -> policies.Resolved:
         """The set's keys when small enough to inline, else its name (its fragment put)."""
@@ -200,23 +200,23 @@ def _fixed(request: SetRequest) -> bool:
     return request.port is None and request.peer is not None and request.peer.ip_block is not None
 
 
-def members(selection: SelectorCache, request: SetRequest) -> int:
+def members(selectors: SelectorCache, request: SetRequest) -> int:
     """The identities whose addresses the requested set holds."""
     if request.port is not None and request.selected:
-        return selection.selected(request.policy.namespace, request.policy.pod_selector)
+        return selectors.selected(request.policy.namespace, request.policy.pod_selector)
     if request.peer is None:
-        return selection.all_bits
-    return selection.peer(request.policy, request.peer)
+        return selectors.all_bits
+    return selectors.peer(request.policy, request.peer)
 
 
 def member_keys(
-    selection: SelectorCache, request: SetRequest, indices: Iterable[int]
+    selectors: SelectorCache, request: SetRequest, indices: Iterable[int]
 ) -> dict[ElementKey, int]:
     """The elements the given identities put in the requested set (not an ipBlock's), each
     with the identity it comes from. Only IPv4 addresses: the sandbox dataplane is
     single-stack."""
     out: dict[ElementKey, int] = {}
-    items = selection.identities.items
+    items = selectors.identities.items
     if request.port is not None:
         assert isinstance(request.port.port, str)
         proto = request.port.protocol.value.lower()
