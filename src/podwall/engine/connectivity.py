@@ -16,13 +16,10 @@ from typing import Any
 
 from podwall.engine.atoms import Atoms
 from podwall.engine.identities import Identity, bit_indices, policy_blocks
-from podwall.engine.rulesets import RuleSet, compile_rules
+from podwall.engine.rulesets import Contribution, RuleSet, compile_rules
 from podwall.engine.selectorcache import SelectorCache
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.ports import PortSet, Protocol
-
-# A contribution: the sources (or, for egress, the senders) it covers, and the atoms it opens.
-Contribution = tuple[int, int]
 
 
 @dataclass(kw_only=True)

@@ -15,6 +15,7 @@ from podwall.model.cluster import Cluster
 from podwall.model.policy import NetworkPolicy, PolicyType, Rule
 from podwall.model.ports import Protocol
 
+# A contribution: the sources (or, for egress, the senders) it covers, and the atoms it opens.
 Contribution = tuple[int, int]
 
 
