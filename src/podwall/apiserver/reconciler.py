@@ -100,9 +100,14 @@ class Reconciler:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def install(self) -> None:
-        """Start the informers (the start-up pass queues what exists), then the workers."""
+    def install(self, *, workers: bool = True) -> None:
+        """Start the informers (the start-up pass queues what exists), then the workers.
+
+        Without workers nothing syncs but `step()`, in the caller's thread (tests that count).
+        """
         self.informers.start()
+        if not workers:
+            return
         for controller in self.controllers:
             thread = threading.Thread(
                 target=self._work, args=(controller,), name=f"podwall-{controller.name}",
@@ -124,23 +129,38 @@ class Reconciler:
     # -- the workers -------------------------------------------------------------------------
 
     def _work(self, controller: Controller) -> None:
-        queue = controller.queue
         while not self._stopping.is_set():
-            key = queue.get(POLL_SECONDS)
-            if key is None:
-                continue
-            try:
-                written = controller.sync(key)
-                if written:
-                    self.informers.wait_for(written)
-                queue.forget(key)
-            except errors.ApiError as exc:
-                self._retry(controller, key, exc)
-            except Exception as exc:
-                log.exception("controller sync failed controller=%s key=%s", controller.name, key)
-                self._retry(controller, key, exc)
-            finally:
-                queue.done(key)
+            key = controller.queue.get(POLL_SECONDS)
+            if key is not None:
+                self._process(controller, key)
+
+    def step(self) -> int:
+        """Sync every key that is due, in this thread, until none is; how many were synced."""
+        synced = 0
+        progress = True
+        while progress:
+            progress = False
+            for controller in self.controllers:
+                while (key := controller.queue.get(timeout=0)) is not None:
+                    self._process(controller, key)
+                    synced += 1
+                    progress = True
+        return synced
+
+    def _process(self, controller: Controller, key: Any) -> None:
+        queue = controller.queue
+        try:
+            written = controller.sync(key)
+            if written:
+                self.informers.wait_for(written)
+            queue.forget(key)
+        except errors.ApiError as exc:
+            self._retry(controller, key, exc)
+        except Exception as exc:
+            log.exception("controller sync failed controller=%s key=%s", controller.name, key)
+            self._retry(controller, key, exc)
+        finally:
+            queue.done(key)
 
     def _retry(self, controller: Controller, key: Any, exc: Exception) -> None:
         if controller.queue.add_rate_limited(key):

@@ -9,6 +9,7 @@ The kubelet's part is played by writing pod status by hand.
 from __future__ import annotations
 
 import ipaddress
+import random
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -287,3 +288,74 @@ def test_on_write_hooks_change_objects_on_every_path_and_can_be_removed(tmp_path
     s.create("configmaps", {**obj, "metadata": {"name": "b", "namespace": "default"}})
     assert "annotations" not in s.get("configmaps", "default", "b")["metadata"]
     s.close()
+
+
+def _work_per_write(filler: int) -> tuple[int, int, int]:
+    """Objects the controllers read, writes they made and Store lists they asked for, over a
+    few writes to an app in a namespace that also holds `filler` pods nothing selects.
+
+    The controllers sync in this thread (`step`), so the count does not depend on timing.
+    """
+    s = Store(":memory:")
+    bootstrap(s)
+    for i in range(filler):
+        s.create("pods", bare_pod(f"filler-{i:04d}", {"x": "y"}))
+    Admission(s).install()
+    loop = Reconciler(s, rng=random.Random(7), clock=lambda: T0)
+    loop.install(workers=False)
+    put(s, client_deployment("web"))
+    put(s, {**backend_service(), "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    loop.step()
+    lists = 0
+    real_list = s.list
+
+    def counting_list(*args: Any, **kwargs: Any) -> Any:
+        nonlocal lists
+        lists += 1
+        return real_list(*args, **kwargs)
+
+    s.list = counting_list  # type: ignore[method-assign]
+    visited, writes = loop.visited, loop.writer.writes
+    put(s, bare_pod("extra", {"app": "web"}))
+    loop.step()
+    s.mutate("deployments.apps", "default", "web", partial(_scaled, 3))
+    loop.step()
+    for i, pod in enumerate(p for p in real_list("pods", "default")[0] if _is_web(p)):
+        running = pod_running(pod, f"198.18.0.{i + 2}", T0)
+        s.mutate("pods", "default", pod["metadata"]["name"], partial(_with_status, running))
+    loop.step()
+    s.delete("pods", "default", "extra")
+    loop.step()
+    loop.informers.stop()
+    s.close()
+    return loop.visited - visited, loop.writer.writes - writes, lists
+
+
+T0 = datetime(2026, 11, 26, tzinfo=UTC)
+
+
+def bare_pod(name: str, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default", "labels": labels},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+    }
+
+
+def _scaled(replicas: int, current: dict[str, Any]) -> dict[str, Any]:
+    return {**current, "spec": {**current["spec"], "replicas": replicas}}
+
+
+def _is_web(pod: dict[str, Any]) -> bool:
+    return str(pod["metadata"]["name"]).startswith("web-")
+
+
+def test_the_work_per_write_does_not_grow_with_the_namespace() -> None:
+    small = _work_per_write(10)
+    large = _work_per_write(1000)
+    assert large == small
+    visited, writes, lists = large
+    assert lists == 0, "no controller lists a resource after the start-up pass"
+    assert writes > 0
+    assert visited < 100, "a few objects per write, not the namespace's 1000 pods"
