@@ -32,8 +32,8 @@ from typing import Any, Protocol
 
 from podwall.apiserver.controllers import (
     Action,
-    Delete,
     endpoint_actions,
+    forget_service,
     reconcile_deployment,
     reconcile_endpoints,
     reconcile_replicaset,
@@ -241,9 +241,9 @@ class EndpointsController:
 
     def sync(self, key: Key) -> int:
         service = self.services.get(*key)
-        if service is None:  # the Service went: its Endpoints go (its slices are owned by it)
-            stored = self.endpoints.get(*key)
-            return self.writer.apply([Delete("endpoints", *key)] if stored else [])
+        if service is None:
+            gone = self.endpoints.get(*key)
+            return self.writer.apply(forget_service(gone) if gone is not None else [])
         selector = (service.get("spec") or {}).get("selector")
         if selector is None:
             return 0  # endpoints managed by someone else, as upstream

@@ -309,5 +309,6 @@ def endpoint_actions(
 
 def forget_service(service: Mapping[str, Any]) -> list[Action]:
     """A deleted Service's Endpoints go with it (the controller deletes them; its slices are
-    owned by the Service and go through `garbage.collect`)."""
+    owned by the Service: the garbage collector's). `service` may be anything with the
+    Service's namespace and name, such as its Endpoints."""
     return [Delete("endpoints", namespace_of(service), name_of(service))]
