@@ -70,6 +70,7 @@ class Reconciler:
         self.informers = Informers(store)
         self.writer = Writer(store, recorder_for(store))
         self._activity = threading.Condition()
+        self._changes = 0  # counts notifications, so a wait never misses one
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self.controllers: list[Controller] = []
@@ -164,7 +165,12 @@ class Reconciler:
 
     def _retry(self, controller: Controller, key: Any, exc: Exception) -> None:
         if controller.queue.add_rate_limited(key):
-            log.info("controller retries controller=%s key=%s error=%s", controller.name, key, exc)
+            # A conflict or a name taken is a cache behind a write: routine, as upstream.
+            routine = isinstance(exc, errors.ConflictError | errors.AlreadyExistsError)
+            log.log(
+                logging.DEBUG if routine else logging.INFO,
+                "controller retries controller=%s key=%s error=%s", controller.name, key, exc,
+            )  # fmt: skip
         else:
             log.warning(
                 "controller dropped controller=%s key=%s error=%s", controller.name, key, exc
@@ -174,6 +180,7 @@ class Reconciler:
 
     def _notify(self) -> None:
         with self._activity:
+            self._changes += 1
             self._activity.notify_all()
 
     def idle(self) -> bool:
@@ -181,15 +188,24 @@ class Reconciler:
         return all(c.queue.pending() == 0 for c in self.controllers) and self.informers.caught_up()
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Block until `idle()`; False if it is not within `timeout` seconds."""
+        """Block until `idle()`; False if it is not within `timeout` seconds.
+
+        `idle()` is checked without the lock held (it asks the Store for its resourceVersion,
+        which may wait for a writer that is delivering events to the listeners); a change seen
+        meanwhile (`_changes`) makes it check again rather than wait.
+        """
         deadline = time.monotonic() + timeout
-        with self._activity:
-            while not self.idle():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._activity.wait(min(remaining, POLL_SECONDS))
-        return True
+        while True:
+            with self._activity:
+                seen = self._changes
+            if self.idle():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._activity:
+                if self._changes == seen:
+                    self._activity.wait(min(remaining, POLL_SECONDS))
 
     @property
     def visited(self) -> int:

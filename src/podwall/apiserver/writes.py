@@ -19,6 +19,7 @@ resourceVersion written, for the controller to wait until its caches hold its ow
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -40,7 +41,14 @@ class Writer:
     def __init__(self, store: Store, recorder: Recorder) -> None:
         self.store = store
         self.recorder = recorder
-        self.writes = 0
+        self._count_lock = threading.Lock()
+        self._writes = 0
+
+    @property
+    def writes(self) -> int:
+        """Actions written so far (by every controller)."""
+        with self._count_lock:
+            return self._writes
 
     def apply(
         self,
@@ -60,7 +68,8 @@ class Writer:
         highest = 0
         for action in actions:
             highest = max(highest, self._apply(action, versions))
-            self.writes += 1
+            with self._count_lock:
+                self._writes += 1
         return highest
 
     def _apply(self, action: Action, versions: Mapping[tuple[str, str, Any], str]) -> int:
