@@ -13,8 +13,8 @@ pure controller (`reconcile_deployment`, `reconcile_replicaset`, `reconcile_endp
 | replicaset  | a ReplicaSet                  | it                                           |
 |             | a pod                         | its controlling ReplicaSet (old and new)     |
 | endpoints   | a Service                     | it                                           |
-|             | a pod                         | the Services of its namespace whose selector |
-|             |                               | matches its old or its new labels            |
+|             | a pod, in what endpoints hold | the Services of its namespace whose selector |
+|             | of it (`endpoint_view`)       | matches its old or its new labels            |
 |             | an Endpoints or EndpointSlice | its Service, while there is one              |
 
 A sync reads: the Deployment, the ReplicaSets it controls (by controller uid) and, for Recreate,
@@ -42,6 +42,7 @@ from podwall.apiserver.controllers.endpoints import (
     MANAGED_BY,
     MANAGED_BY_LABEL,
     SERVICE_NAME_LABEL,
+    endpoint_view,
 )
 from podwall.apiserver.controllers.meta import (
     controller_uid,
@@ -215,6 +216,8 @@ class EndpointsController:
         self.queue.add(key_of(new or old or {}))
 
     def _pod_changed(self, old: Object | None, new: Object | None) -> None:
+        if endpoint_view(old) == endpoint_view(new):
+            return  # nothing endpoints hold changed (a pod without an IP yet, say)
         pods = [p for p in (old, new) if p is not None]
         for service in self.services.by_index(NAMESPACE, namespace_of(pods[0])):
             selector = (service.get("spec") or {}).get("selector")

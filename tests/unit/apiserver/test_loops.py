@@ -67,8 +67,8 @@ class World:
             store.create("services", service(name, selector))
         store.create("services", service("manual", None))
 
-    def pod(self, name: str, app: str) -> dict[str, Any]:
-        return {
+    def pod(self, name: str, app: str, ip: str | None = "198.18.0.5") -> dict[str, Any]:
+        pod: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {
@@ -78,7 +78,11 @@ class World:
                 "ownerReferences": [owner_ref("ReplicaSet", self.rs)],
             },
             "spec": {"containers": []},
+            "status": {"phase": "Running"},
         }
+        if ip:
+            pod["status"]["podIP"] = ip
+        return pod
 
 
 @pytest.fixture
@@ -124,6 +128,16 @@ CASES: list[tuple[str, Step, Queued]] = [
             "deployment": [],
             "replicaset": [("default", "web-1")],
             "endpoints": [("default", "any"), ("default", "web")],
+            "garbagecollector": [],
+        },
+    ),
+    (
+        "a new pod without an address yet: no Service, endpoints cannot hold it",
+        lambda w: w.store.create("pods", w.pod("p", "web", ip=None)),
+        {
+            "deployment": [],
+            "replicaset": [("default", "web-1")],
+            "endpoints": [],
             "garbagecollector": [],
         },
     ),
@@ -209,3 +223,18 @@ def test_a_dependent_of_an_owner_nobody_has_seen_is_queued_for_the_collector(
     w.store.create("pods", orphan)
     (item,) = drain(loop)["garbagecollector"]
     assert (item[0], item[1].name) == ("attempt", "p")
+
+
+def test_a_pod_change_endpoints_do_not_hold_queues_no_service(
+    world: tuple[World, Reconciler],
+) -> None:
+    w, loop = world
+    w.store.create("pods", w.pod("p", "web"))
+    drain(loop)
+
+    def restarted(current: dict[str, Any]) -> dict[str, Any]:
+        current["status"]["containerStatuses"] = [{"name": "c", "restartCount": 1}]
+        return current
+
+    w.store.mutate("pods", "default", "p", restarted)
+    assert drain(loop)["endpoints"] == []
