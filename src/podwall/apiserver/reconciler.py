@@ -73,31 +73,24 @@ class Reconciler:
         self._changes = 0  # counts notifications, so a wait never misses one
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.controllers: list[Controller] = []
+        rng = rng or random.Random()
+        makers: dict[str, Callable[[WorkQueue[Any]], Controller]] = {
+            "deployment": lambda q: DeploymentController(self.informers, self.writer, q, clock),
+            "replicaset": lambda q: ReplicaSetController(
+                self.informers, self.writer, q, clock, rng
+            ),
+            "endpoints": lambda q: EndpointsController(self.informers, self.writer, q),
+            "garbagecollector": lambda q: GarbageCollector(store, self.informers, q),
+        }
         wanted = set(controllers)
-        if "deployment" in wanted:
-            self.controllers.append(
-                DeploymentController(self.informers, self.writer, self._queue("deployment"), clock)
-            )
-        if "replicaset" in wanted:
-            self.controllers.append(
-                ReplicaSetController(
-                    self.informers, self.writer, self._queue("replicaset"), clock,
-                    rng or random.Random(),
-                )
-            )  # fmt: skip
-        if "endpoints" in wanted:
-            self.controllers.append(
-                EndpointsController(self.informers, self.writer, self._queue("endpoints"))
-            )
-        if "garbagecollector" in wanted:
-            self.controllers.append(
-                GarbageCollector(store, self.informers, self._queue("garbagecollector"))
-            )
+        if wanted - makers.keys():
+            raise ValueError(f"unknown controllers: {sorted(wanted - makers.keys())}")
+        self.controllers: list[Controller] = [
+            makers[name](WorkQueue(name, on_change=self._notify))
+            for name in CONTROLLERS
+            if name in wanted
+        ]
         self.informers.on_applied(self._notify)
-
-    def _queue(self, name: str) -> WorkQueue[Any]:
-        return WorkQueue(name, on_change=self._notify)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
