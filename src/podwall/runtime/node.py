@@ -7,7 +7,7 @@ reports status; `Node` owns what exists on the host and removes it all, by name 
 - one process per container, started with `process.start_container` (resolv.conf pointing at
   the cluster DNS, the pod's hosts file and hostname), its output in `log_dir/<ns>/<pod>/`;
 - the node's nftables table (`Dataplane`) and the cluster DNS records file (in `run_dir`, which
-  must be readable by uid 65534: the DNS stand-in reads it after dropping root).
+  must be readable by every pod's uid: the DNS stand-in reads it after dropping root).
 
 `adopt_leftovers()` makes a restart after `kill -9` safe: every process still inside one of this
 cluster's pod namespaces is killed (found by its network namespace, never by name), and the
@@ -56,6 +56,7 @@ class PodPlan:
     name: str
     ip: ipaddress.IPv4Address
     containers: tuple[ContainerPlan, ...]
+    run_as_user: int | None = None  # spec.securityContext.runAsUser; else a uid of its own
 
     @property
     def key(self) -> str:
@@ -160,6 +161,7 @@ class Node:
                 hosts=process.hosts_file(pod.plan.hostname, str(pod.plan.ip)),
                 log_dir=pod.log_dir,
                 container=container.name,
+                run_as_user=pod.plan.run_as_user,
             )
         except (process.ProcessError, ValueError, OSError) as exc:
             return Waiting(RUN_ERROR, str(exc))

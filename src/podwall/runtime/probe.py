@@ -12,7 +12,9 @@ import contextlib
 import dataclasses
 import ipaddress
 import logging
+import os
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Callable
@@ -32,6 +34,7 @@ from podwall.runtime.netns import NodeSandbox
 log = logging.getLogger(__name__)
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
+WORK_ROOT = Path("/run")  # the session's DNS records and logs, in /run/podwall-probe-*
 Progress = Callable[[str], None]
 
 
@@ -152,7 +155,8 @@ class Session:
         self.dataplane = Dataplane(self.node.netns)
         self.netns_of: dict[str, str] = {}
         self._procs: list[process.PodProcess] = []
-        self._dir = Path(tempfile.mkdtemp(prefix="podwall-probe-"))
+        # Not under /tmp: each pod has a /tmp of its own, and the DNS pod reads its records here.
+        self._dir = Path(tempfile.mkdtemp(prefix="podwall-probe-", dir=WORK_ROOT))
         self._stack = contextlib.ExitStack()
         for pod in self.cluster.pods:
             if pod.host_network:
@@ -284,8 +288,9 @@ class Session:
             try:
                 proc.communicate(timeout=timeout + 5)
             finally:
-                if proc.poll() is None:
-                    proc.kill()
+                if proc.poll() is None:  # its group: nsenter and the command in the pod
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
             if proc.returncode == 0:
                 return True
