@@ -2,7 +2,8 @@
 
 A pod (a network namespace made by `netns`) gets its own unprivileged uid, used as its gid too:
 the pod's securityContext.runAsUser when set, else the lowest free one of `POD_UIDS`
-(200000-265535, a range no distribution gives to users or to subordinate id ranges by default).
+(200000-265535: far above login users; podwall does not check /etc/subuid, whose ranges for
+rootless containers may overlap it on a host that has several such users).
 Two pods never share an allocated uid while both exist, whichever podwall process (`podwall up`,
 `podwall probe`, a test) made them: allocation holds an flock on `RECORDS_DIR/.lock`.
 
