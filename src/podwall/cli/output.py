@@ -38,6 +38,9 @@ def print_table(table: Table) -> None:
 
 
 def note(text: str) -> None:
+    """A line on stderr, after everything already printed to stdout: a terminal or a log that
+    shows both streams gets the table, its newline, then the note on a line of its own."""
+    _out.file.flush()
     _err.print(Text(text, style="dim"))
 
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
+import re
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +261,51 @@ def test_names_are_printed_as_text_never_as_markup(port: tuple[str, ...]) -> Non
     result = run("matrix", "-f", "-", *port, stdin="kind: Pod\nmetadata: {name: 'a[/b]'}\n")
     assert result.exit_code == 0
     assert "default/a[/b]" in result.stdout
+
+
+def _ran_in_a_terminal(*args: str) -> str:
+    """podwall's output with stdout and stderr both on one pseudo-terminal, as a user sees it."""
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "podwall", *args],
+            stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
+            env={**os.environ, "COLUMNS": "200", "TERM": "xterm"}, timeout=60, check=False,
+        )  # fmt: skip
+        os.close(follower)
+        follower = -1
+        chunks = []
+        with contextlib.suppress(OSError):  # EIO once everything written has been read
+            while chunk := os.read(leader, 65536):
+                chunks.append(chunk)
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    assert done.returncode == 0
+    text = b"".join(chunks).decode().replace("\r\n", "\n")
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def _ran_through_a_pipe(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "podwall", *args],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        timeout=60, check=True, text=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+@pytest.mark.parametrize("run_it", [_ran_in_a_terminal, _ran_through_a_pipe])
+@pytest.mark.parametrize(
+    ("port_args", "summary"),
+    [((), "3 pods in 3 groups;"), (("--port", "8080"), "9 of 9 pairs allowed")],
+    ids=["the connectivity map", "one port"],
+)
+def test_the_summary_follows_the_table_on_a_line_of_its_own(
+    run_it: Callable[..., str], port_args: tuple[str, ...], summary: str
+) -> None:
+    lines = run_it("matrix", "-f", APP, *port_args).splitlines()
+    bottom = max(i for i, line in enumerate(lines) if line.startswith("└"))
+    assert lines[bottom].endswith("┘")
+    assert lines[bottom + 1].startswith(summary)
