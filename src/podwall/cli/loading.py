@@ -31,7 +31,11 @@ class InvalidManifests(Exception):
 
 def load(paths: Sequence[str]) -> Conversion:
     """Read, validate and convert; raises LoadError or InvalidManifests."""
-    loaded = load_paths(paths)
+    return convert(load_paths(paths))
+
+
+def convert(loaded: Loaded) -> Conversion:
+    """Validate and convert what was read (files, a git revision, a cluster)."""
     invalid = _validate(loaded.objects)
     if invalid:
         raise InvalidManifests(_render(loaded, invalid))
@@ -62,4 +66,4 @@ def _render(loaded: Loaded, invalid: list[InvalidObject]) -> list[str]:
     return lines
 
 
-__all__ = ["InvalidManifests", "LoadError", "load"]
+__all__ = ["InvalidManifests", "LoadError", "convert", "load"]

@@ -12,8 +12,8 @@ from typing import Any, ClassVar, NoReturn
 import click
 
 from podwall import __version__
-from podwall.cli import output
-from podwall.cli.loading import InvalidManifests, LoadError, load
+from podwall.cli import output, snapshot
+from podwall.cli.options import files_option, output_option, port_options
 from podwall.cli.resolve import connections
 from podwall.engine import Decision, connectivity, decide, port_matrix
 from podwall.engine import explain as explaining
@@ -23,55 +23,13 @@ from podwall.model.ports import Protocol
 
 EXIT_ALLOWED, EXIT_DENIED, EXIT_BAD_INPUT = 0, 1, 2
 
-FILES_HELP = "Manifest file, directory or - for stdin (YAML or JSON, multi-document, kind: List)."
-
 
 def _fail(message: str) -> NoReturn:
-    output.error(message)
-    raise SystemExit(EXIT_BAD_INPUT)
+    snapshot.fail(message)
 
 
 def _snapshot(paths: Sequence[str]) -> Cluster:
-    if not paths:
-        _fail("no manifests given: use -f FILE (or -f DIR, or -f - for stdin)")
-    try:
-        conversion = load(paths)
-    except LoadError as exc:
-        _fail(str(exc))
-    except InvalidManifests as exc:
-        for text in exc.lines:
-            output.error(text)
-        output.note(f"{len(exc.lines)} error(s); nothing was evaluated")
-        raise SystemExit(EXIT_BAD_INPUT) from None
-    if conversion.redeclared:
-        output.note(
-            f"{len(conversion.redeclared)} object(s) given more than once, the last declaration "
-            f"is used: {', '.join(conversion.redeclared)}"
-        )
-    if conversion.ignored:
-        kinds = ", ".join(f"{n} {k}" for k, n in sorted(conversion.ignored.items()))
-        output.note(
-            f"ignored {sum(conversion.ignored.values())} object(s) podwall does not model: {kinds}"
-        )
-    return conversion.cluster
-
-
-def files_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "-f", "--filename", "paths", multiple=True, metavar="PATH", help=FILES_HELP
-    )(f)
-
-
-def output_option(choices: tuple[str, ...]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return click.option(
-        "-o",
-        "--output",
-        "fmt",
-        type=click.Choice(choices),
-        default=choices[0],
-        show_default=True,
-        help="Output format.",
-    )
+    return snapshot.from_paths(paths)
 
 
 def connection_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -111,6 +69,7 @@ class LazyGroup(click.Group):
         "up": "podwall.cli.up:up",
         "status": "podwall.cli.up:status",
         "kubeconfig": "podwall.cli.up:kubeconfig",
+        "diff": "podwall.cli.diff:diff",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -209,19 +168,7 @@ def explain(paths: tuple[str, ...], src: str, dst: str, namespace: str, fmt: str
 
 @cli.command()
 @files_option
-@click.option(
-    "--port",
-    default=None,
-    metavar="PORT",
-    help="One port (number, or a name resolved on each destination pod).",
-)
-@click.option(
-    "--protocol",
-    type=click.Choice([p.value for p in Protocol], case_sensitive=False),
-    default="TCP",
-    show_default=True,
-    help="Protocol of --port.",
-)
+@port_options
 @output_option(("table", "json"))
 def matrix(paths: tuple[str, ...], port: str | None, protocol: str, fmt: str) -> None:
     """Reachability between every pair of pods.

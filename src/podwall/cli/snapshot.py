@@ -1,0 +1,55 @@
+"""Inputs to a snapshot for a command, or exit 2 with every error: the commands' common front.
+
+Files (`-f`), a git revision (`--git REV:PATH`) and, for the live commands, a cluster all end
+here as a `Loaded`, are validated and converted once, and the notes a user should see (ignored
+kinds, objects given twice) go to stderr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from podwall.cli import output
+from podwall.cli.loading import InvalidManifests, LoadError, convert
+from podwall.manifests.reader import Loaded, load_paths
+from podwall.model.cluster import Cluster
+
+EXIT_BAD_INPUT = 2
+
+
+def fail(message: str) -> NoReturn:
+    output.error(message)
+    raise SystemExit(EXIT_BAD_INPUT)
+
+
+def from_paths(paths: Sequence[str]) -> Cluster:
+    if not paths:
+        fail("no manifests given: use -f FILE (or -f DIR, or -f - for stdin)")
+    return from_loaded(lambda: load_paths(paths))
+
+
+def from_loaded(read: Callable[[], Loaded], label: str = "") -> Cluster:
+    """Read, validate and convert; `label` prefixes the notes when a command reads two inputs."""
+    try:
+        conversion = convert(read())
+    except LoadError as exc:
+        fail(str(exc))
+    except InvalidManifests as exc:
+        for text in exc.lines:
+            output.error(text)
+        output.note(f"{len(exc.lines)} error(s); nothing was evaluated")
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    prefix = f"{label}: " if label else ""
+    if conversion.redeclared:
+        output.note(
+            f"{prefix}{len(conversion.redeclared)} object(s) given more than once, the last "
+            f"declaration is used: {', '.join(conversion.redeclared)}"
+        )
+    if conversion.ignored:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(conversion.ignored.items()))
+        output.note(
+            f"{prefix}ignored {sum(conversion.ignored.values())} object(s) podwall does not "
+            f"model: {kinds}"
+        )
+    return conversion.cluster
