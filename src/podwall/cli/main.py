@@ -70,6 +70,7 @@ class LazyGroup(click.Group):
         "status": "podwall.cli.up:status",
         "kubeconfig": "podwall.cli.up:kubeconfig",
         "diff": "podwall.cli.diff:diff",
+        "lint": "podwall.cli.lint:lint",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -8,6 +8,7 @@ kinds, objects given twice) go to stderr.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 from podwall.cli import output
@@ -23,16 +24,33 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(EXIT_BAD_INPUT)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Input:
+    """A snapshot and the texts it was read from (file name -> text), to find field lines."""
+
+    cluster: Cluster
+    texts: dict[str, str] = field(default_factory=dict)
+
+
 def from_paths(paths: Sequence[str]) -> Cluster:
+    return read_paths(paths).cluster
+
+
+def read_paths(paths: Sequence[str]) -> Input:
     if not paths:
         fail("no manifests given: use -f FILE (or -f DIR, or -f - for stdin)")
-    return from_loaded(lambda: load_paths(paths))
+    return read(lambda: load_paths(paths))
 
 
-def from_loaded(read: Callable[[], Loaded], label: str = "") -> Cluster:
+def from_loaded(read_loaded: Callable[[], Loaded], label: str = "") -> Cluster:
+    return read(read_loaded, label).cluster
+
+
+def read(read_loaded: Callable[[], Loaded], label: str = "") -> Input:
     """Read, validate and convert; `label` prefixes the notes when a command reads two inputs."""
     try:
-        conversion = convert(read())
+        loaded = read_loaded()
+        conversion = convert(loaded)
     except LoadError as exc:
         fail(str(exc))
     except InvalidManifests as exc:
@@ -52,4 +70,4 @@ def from_loaded(read: Callable[[], Loaded], label: str = "") -> Cluster:
             f"{prefix}ignored {sum(conversion.ignored.values())} object(s) podwall does not "
             f"model: {kinds}"
         )
-    return conversion.cluster
+    return Input(cluster=conversion.cluster, texts=loaded.texts)
