@@ -71,6 +71,7 @@ class LazyGroup(click.Group):
         "kubeconfig": "podwall.cli.up:kubeconfig",
         "diff": "podwall.cli.diff:diff",
         "lint": "podwall.cli.lint:lint",
+        "exposure": "podwall.cli.exposure:exposure",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
