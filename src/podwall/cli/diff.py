@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from podwall.cli import output, snapshot
-from podwall.cli.options import output_option, port_options
+from podwall.cli.options import LiveTarget, live_options, output_option, port_options
 from podwall.engine.targets import TargetError, parse_port
 from podwall.manifests.git import load_revision, worktree_path
 from podwall.manifests.reader import LoadError, load_paths
@@ -31,10 +31,16 @@ EXIT_SAME, EXIT_CHANGED = 0, 1
     metavar="REV:PATH",
     help="BEFORE is PATH at git revision REV (AFTER defaults to PATH in the working tree).",
 )
+@live_options
 @port_options
 @output_option(("text", "markdown", "json"))
 def diff(
-    sides: tuple[str, ...], git_spec: str | None, port: str | None, protocol: str, fmt: str
+    sides: tuple[str, ...],
+    git_spec: str | None,
+    live: LiveTarget | None,
+    port: str | None,
+    protocol: str,
+    fmt: str,
 ) -> None:
     """The connections a change newly allows and newly denies.
 
@@ -42,6 +48,7 @@ def diff(
       podwall diff old/ new/                  # two files or directories
       podwall diff --git origin/main:k8s k8s  # a pull request against its base
       podwall diff --git HEAD:k8s             # uncommitted changes under k8s/
+      podwall diff --cluster k8s/             # the running cluster, and with k8s/ applied
 
     Connections are grouped by workload and port ranges, each with the policy and rule
     responsible on the side where it is allowed. -o markdown is for a pull-request comment;
@@ -54,7 +61,7 @@ def diff(
     Exit status: 0 no change, 1 changes, 2 bad input.
     """
     focus = _focus(port, protocol)
-    before, after = _sides(sides, git_spec)
+    before, after = _sides(sides, git_spec, live)
     result = compare(before, after, focus=focus)
     _print(result, fmt, focus)
     raise SystemExit(EXIT_CHANGED if result.changed else EXIT_SAME)
@@ -69,7 +76,13 @@ def _focus(port: str | None, protocol: str) -> Focus | None:
         snapshot.fail(str(exc))
 
 
-def _sides(sides: tuple[str, ...], git_spec: str | None) -> tuple[Cluster, Cluster]:
+def _sides(
+    sides: tuple[str, ...], git_spec: str | None, live: LiveTarget | None
+) -> tuple[Cluster, Cluster]:
+    if live is not None:
+        if git_spec is not None or not sides:
+            snapshot.fail("with a cluster, give the files to apply (AFTER) and no --git")
+        return snapshot.live_and_applied(live, sides)
     if git_spec is not None:
         if len(sides) > 1:
             snapshot.fail("with --git, give at most one AFTER path (BEFORE is the revision)")

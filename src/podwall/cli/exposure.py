@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from podwall.cli import output, snapshot
-from podwall.cli.options import files_option, output_option
+from podwall.cli.options import LiveTarget, files_option, live_options, output_option
 from podwall.engine import connectivity
 from podwall.engine.targets import TargetError, resolve
 from podwall.model.cluster import Cluster, Pod
@@ -17,6 +17,7 @@ from podwall.review.exposure import ranked
 @click.command()
 @click.argument("target", required=False, metavar="[POD|KIND/NAME]")
 @files_option
+@live_options
 @click.option("--all", "everything", is_flag=True, help="Every pod, most exposed first.")
 @click.option(
     "-n",
@@ -27,7 +28,12 @@ from podwall.review.exposure import ranked
 )
 @output_option(("text", "json"))
 def exposure(
-    target: str | None, paths: tuple[str, ...], everything: bool, namespace: str, fmt: str
+    target: str | None,
+    paths: tuple[str, ...],
+    live: LiveTarget | None,
+    everything: bool,
+    namespace: str,
+    fmt: str,
 ) -> None:
     """Who can reach a pod: from which namespaces and pods, from outside the cluster, on which
     ports.
@@ -42,7 +48,7 @@ def exposure(
     """
     if (target is None) == (not everything):
         snapshot.fail("name a pod (POD, NS/POD, KIND/NAME, svc/NAME) or give --all")
-    cluster = snapshot.from_paths(paths)
+    cluster = snapshot.from_paths(paths, live)
     cmap = connectivity(cluster)
     if everything:
         found = ranked(cluster, cmap)

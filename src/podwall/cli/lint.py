@@ -12,7 +12,7 @@ import click
 
 from podwall import __version__
 from podwall.cli import output, snapshot
-from podwall.cli.options import files_option, output_option
+from podwall.cli.options import LiveTarget, files_option, live_options, output_option
 from podwall.manifests.reader import field_line
 from podwall.review.lint.finding import Finding, Severity
 from podwall.review.lint.registry import CHECKS, Report, UnknownCheck, find
@@ -25,6 +25,7 @@ EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 @click.command()
 @click.argument("more_paths", nargs=-1, metavar="[PATH]...")
 @files_option
+@live_options
 @click.option(
     "--disable",
     "disabled",
@@ -45,6 +46,7 @@ EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 def lint(
     more_paths: tuple[str, ...],
     paths: tuple[str, ...],
+    live: LiveTarget | None,
     disabled: tuple[str, ...],
     fail_on: str,
     explain_id: str | None,
@@ -70,7 +72,7 @@ def lint(
             output.line(f"{check.id}  {check.name:<36} {check.severity:<8} {check.summary}")
         raise SystemExit(EXIT_CLEAN)
     off = _disabled(disabled)
-    given = snapshot.read_paths([*more_paths, *paths])
+    given = snapshot.read_inputs([*more_paths, *paths], live)
     report = run_checks(given.cluster, off)
     located = [_locate(f, given.texts) for f in report.findings]
     _print(report, located, fmt)

@@ -13,7 +13,13 @@ import click
 
 from podwall import __version__
 from podwall.cli import output, snapshot
-from podwall.cli.options import files_option, output_option, port_options
+from podwall.cli.options import (
+    LiveTarget,
+    files_option,
+    live_options,
+    output_option,
+    port_options,
+)
 from podwall.cli.resolve import connections
 from podwall.engine import Decision, connectivity, decide, port_matrix
 from podwall.engine import explain as explaining
@@ -28,8 +34,8 @@ def _fail(message: str) -> NoReturn:
     snapshot.fail(message)
 
 
-def _snapshot(paths: Sequence[str]) -> Cluster:
-    return snapshot.from_paths(paths)
+def _snapshot(paths: Sequence[str], live: LiveTarget | None = None) -> Cluster:
+    return snapshot.from_paths(paths, live)
 
 
 def connection_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -105,8 +111,10 @@ def cli() -> None:
     """
 
 
-def _decisions(paths: Sequence[str], src: str, dst: str, namespace: str) -> list[Decision]:
-    cluster = _snapshot(paths)
+def _decisions(
+    paths: Sequence[str], live: LiveTarget | None, src: str, dst: str, namespace: str
+) -> list[Decision]:
+    cluster = _snapshot(paths, live)
     try:
         traffic, missing = connections(cluster, src, dst, namespace)
     except TargetError as exc:
@@ -137,9 +145,12 @@ def _report(decisions: list[Decision], fmt: str, render: Callable[[Decision], li
 
 @cli.command()
 @files_option
+@live_options
 @connection_options
 @output_option(("text", "json"))
-def check(paths: tuple[str, ...], src: str, dst: str, namespace: str, fmt: str) -> None:
+def check(
+    paths: tuple[str, ...], live: LiveTarget | None, src: str, dst: str, namespace: str, fmt: str
+) -> None:
     """Is a connection allowed? Prints ALLOWED or DENIED and why.
 
     Exit status: 0 allowed, 1 denied, 2 bad input, so it fits CI scripts:
@@ -151,28 +162,34 @@ def check(paths: tuple[str, ...], src: str, dst: str, namespace: str, fmt: str) 
     reference stands for several pods (a Deployment, a Service), every pair is checked and the
     answer is ALLOWED only if all are.
     """
-    _report(_decisions(paths, src, dst, namespace), fmt, explaining.brief)
+    _report(_decisions(paths, live, src, dst, namespace), fmt, explaining.brief)
 
 
 @cli.command()
 @files_option
+@live_options
 @connection_options
 @output_option(("text", "json"))
-def explain(paths: tuple[str, ...], src: str, dst: str, namespace: str, fmt: str) -> None:
+def explain(
+    paths: tuple[str, ...], live: LiveTarget | None, src: str, dst: str, namespace: str, fmt: str
+) -> None:
     """The full reasoning for one connection.
 
     For the source's egress and the destination's ingress: whether the pod is isolated and by
     which policies, and for each of their rules whether its ports and each peer match, and
     why not. Exit status as for `check`.
     """
-    _report(_decisions(paths, src, dst, namespace), fmt, explaining.full)
+    _report(_decisions(paths, live, src, dst, namespace), fmt, explaining.full)
 
 
 @cli.command()
 @files_option
+@live_options
 @port_options
 @output_option(("table", "json"))
-def matrix(paths: tuple[str, ...], port: str | None, protocol: str, fmt: str) -> None:
+def matrix(
+    paths: tuple[str, ...], live: LiveTarget | None, port: str | None, protocol: str, fmt: str
+) -> None:
     """Reachability between every pair of pods.
 
     With --port: a pod-by-pod matrix for that port. Its JSON is a stable contract:
@@ -189,7 +206,7 @@ def matrix(paths: tuple[str, ...], port: str | None, protocol: str, fmt: str) ->
         value = None if port is None else parse_port(port, f"--port {port}")
     except TargetError as exc:
         _fail(str(exc))
-    cluster = _snapshot(paths)
+    cluster = _snapshot(paths, live)
     cmap = connectivity(cluster)
     if value is None:
         if fmt == "json":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
@@ -46,3 +49,55 @@ def port_options(f: Callable[..., Any]) -> Callable[..., Any]:
         metavar="PORT",
         help="One port (number, or a name resolved on each destination pod).",
     )(f)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LiveTarget:
+    """A running cluster to read: a kubeconfig (None: the client's default) and a context."""
+
+    kubeconfig: Path | None
+    context: str | None
+
+    @staticmethod
+    def of(kubeconfig: str | None, context: str | None, up: bool) -> LiveTarget | None:
+        if up and kubeconfig is None:
+            return LiveTarget(kubeconfig=up_kubeconfig(), context=context)
+        if up or kubeconfig is not None or context is not None:
+            return LiveTarget(
+                kubeconfig=None if kubeconfig is None else Path(kubeconfig), context=context
+            )
+        return None
+
+
+def up_kubeconfig() -> Path:
+    """The kubeconfig of the running `podwall up` (as `podwall kubeconfig` prints it)."""
+    from podwall.cli import daemon
+
+    state = daemon.default_state_dir().absolute()
+    running = daemon.read_ready(state)
+    return Path(running.kubeconfig) if running is not None else state / "kubeconfig"
+
+
+def live_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--cluster, --kubeconfig and --context, handed to the command as `live: LiveTarget | None`."""
+
+    @functools.wraps(f)
+    def command(
+        *args: Any, kubeconfig: str | None, context: str | None, up: bool, **kwargs: Any
+    ) -> Any:
+        return f(*args, live=LiveTarget.of(kubeconfig, context, up), **kwargs)
+
+    command = click.option(
+        "--context", metavar="NAME", help="The kubeconfig context to read (implies a cluster)."
+    )(command)
+    command = click.option(
+        "--kubeconfig",
+        metavar="PATH",
+        help="Read the cluster this kubeconfig names (-f files are layered on top).",
+    )(command)
+    return click.option(
+        "--cluster",
+        "up",
+        is_flag=True,
+        help="Read the running `podwall up` cluster (-f files are layered on top).",
+    )(command)

@@ -13,6 +13,7 @@ from typing import NoReturn
 
 from podwall.cli import output
 from podwall.cli.loading import InvalidManifests, LoadError, convert
+from podwall.cli.options import LiveTarget
 from podwall.manifests.reader import Loaded, load_paths
 from podwall.model.cluster import Cluster
 
@@ -32,14 +33,58 @@ class Input:
     texts: dict[str, str] = field(default_factory=dict)
 
 
-def from_paths(paths: Sequence[str]) -> Cluster:
-    return read_paths(paths).cluster
+def from_paths(paths: Sequence[str], live: LiveTarget | None = None) -> Cluster:
+    return read_inputs(paths, live).cluster
+
+
+def read_inputs(paths: Sequence[str], live: LiveTarget | None, label: str = "") -> Input:
+    """The files given, or the cluster given with the files layered on top."""
+    if live is None:
+        return read_paths(paths)
+    state = _cluster(live)
+    return _layered(state, paths, label)
 
 
 def read_paths(paths: Sequence[str]) -> Input:
     if not paths:
         fail("no manifests given: use -f FILE (or -f DIR, or -f - for stdin)")
     return read(lambda: load_paths(paths))
+
+
+def live_and_applied(live: LiveTarget, paths: Sequence[str]) -> tuple[Cluster, Cluster]:
+    """The cluster as it is and with the files applied, from one listing of it."""
+    state = _cluster(live)
+    return read(lambda: state, "before").cluster, _layered(state, paths, "after").cluster
+
+
+def _cluster(live: LiveTarget) -> Loaded:
+    # Imported here: the kubernetes client is paid for only by commands given a cluster.
+    from podwall.live.reader import read_cluster
+
+    try:
+        return read_cluster(live.kubeconfig, live.context, progress=output.note)
+    except LoadError as exc:
+        fail(str(exc))
+
+
+def _layered(state: Loaded, paths: Sequence[str], label: str) -> Input:
+    from podwall.live.layer import layer
+
+    replaced: list[str] = []
+
+    def applied() -> Loaded:
+        result = layer(state, load_paths(paths) if paths else Loaded())
+        replaced.extend(result.replaced)
+        return result.loaded
+
+    given = read(applied, label)
+    if replaced:
+        prefix = f"{label}: " if label else ""
+        output.note(
+            f"{prefix}the files replace {len(replaced)} object(s) of the cluster: "
+            f"{', '.join(replaced)}"
+        )
+    return given
 
 
 def from_loaded(read_loaded: Callable[[], Loaded], label: str = "") -> Cluster:
