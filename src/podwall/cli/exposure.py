@@ -5,7 +5,13 @@ from __future__ import annotations
 import click
 
 from podwall.cli import output, snapshot
-from podwall.cli.options import LiveTarget, files_option, live_options, output_option
+from podwall.cli.options import (
+    LiveTarget,
+    files_option,
+    git_option,
+    live_options,
+    output_option,
+)
 from podwall.engine import connectivity
 from podwall.engine.targets import TargetError, resolve
 from podwall.model.cluster import Cluster, Pod
@@ -17,6 +23,7 @@ from podwall.review.exposure import ranked
 @click.command()
 @click.argument("target", required=False, metavar="[POD|KIND/NAME]")
 @files_option
+@git_option
 @live_options
 @click.option("--all", "everything", is_flag=True, help="Every pod, most exposed first.")
 @click.option(
@@ -30,6 +37,7 @@ from podwall.review.exposure import ranked
 def exposure(
     target: str | None,
     paths: tuple[str, ...],
+    revisions: tuple[str, ...],
     live: LiveTarget | None,
     everything: bool,
     namespace: str,
@@ -48,7 +56,7 @@ def exposure(
     """
     if (target is None) == (not everything):
         snapshot.fail("name a pod (POD, NS/POD, KIND/NAME, svc/NAME) or give --all")
-    cluster = snapshot.from_paths(paths, live)
+    cluster = snapshot.from_paths(paths, live, revisions)
     cmap = connectivity(cluster)
     if everything:
         found = ranked(cluster, cmap)

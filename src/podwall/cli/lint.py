@@ -12,7 +12,13 @@ import click
 
 from podwall import __version__
 from podwall.cli import output, snapshot
-from podwall.cli.options import LiveTarget, files_option, live_options, output_option
+from podwall.cli.options import (
+    LiveTarget,
+    files_option,
+    git_option,
+    live_options,
+    output_option,
+)
 from podwall.manifests.reader import field_line
 from podwall.review.lint.finding import Finding, Severity
 from podwall.review.lint.registry import CHECKS, Report, UnknownCheck, find
@@ -25,6 +31,7 @@ EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 @click.command()
 @click.argument("more_paths", nargs=-1, metavar="[PATH]...")
 @files_option
+@git_option
 @live_options
 @click.option(
     "--disable",
@@ -46,6 +53,7 @@ EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 def lint(
     more_paths: tuple[str, ...],
     paths: tuple[str, ...],
+    revisions: tuple[str, ...],
     live: LiveTarget | None,
     disabled: tuple[str, ...],
     fail_on: str,
@@ -58,6 +66,7 @@ def lint(
     \b
       podwall lint k8s/
       podwall lint -f k8s/ --disable PW004 -o sarif > podwall.sarif
+      podwall lint --git origin/main:k8s      # as the base branch has it
       podwall lint --explain PW005
 
     Every finding has a stable id, a severity (error, warning, note), file:line and a
@@ -72,7 +81,7 @@ def lint(
             output.line(f"{check.id}  {check.name:<36} {check.severity:<8} {check.summary}")
         raise SystemExit(EXIT_CLEAN)
     off = _disabled(disabled)
-    given = snapshot.read_inputs([*more_paths, *paths], live)
+    given = snapshot.read_inputs([*more_paths, *paths], live, revisions=revisions)
     report = run_checks(given.cluster, off)
     located = [_locate(f, given.texts) for f in report.findings]
     _print(report, located, fmt)

@@ -16,6 +16,7 @@ from podwall.cli import output, snapshot
 from podwall.cli.options import (
     LiveTarget,
     files_option,
+    git_option,
     live_options,
     output_option,
     port_options,
@@ -34,8 +35,10 @@ def _fail(message: str) -> NoReturn:
     snapshot.fail(message)
 
 
-def _snapshot(paths: Sequence[str], live: LiveTarget | None = None) -> Cluster:
-    return snapshot.from_paths(paths, live)
+def _snapshot(
+    paths: Sequence[str], live: LiveTarget | None = None, revisions: Sequence[str] = ()
+) -> Cluster:
+    return snapshot.from_paths(paths, live, revisions)
 
 
 def connection_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -112,9 +115,14 @@ def cli() -> None:
 
 
 def _decisions(
-    paths: Sequence[str], live: LiveTarget | None, src: str, dst: str, namespace: str
+    paths: Sequence[str],
+    revisions: Sequence[str],
+    live: LiveTarget | None,
+    src: str,
+    dst: str,
+    namespace: str,
 ) -> list[Decision]:
-    cluster = _snapshot(paths, live)
+    cluster = _snapshot(paths, live, revisions)
     try:
         traffic, missing = connections(cluster, src, dst, namespace)
     except TargetError as exc:
@@ -145,11 +153,18 @@ def _report(decisions: list[Decision], fmt: str, render: Callable[[Decision], li
 
 @cli.command()
 @files_option
+@git_option
 @live_options
 @connection_options
 @output_option(("text", "json"))
 def check(
-    paths: tuple[str, ...], live: LiveTarget | None, src: str, dst: str, namespace: str, fmt: str
+    paths: tuple[str, ...],
+    revisions: tuple[str, ...],
+    live: LiveTarget | None,
+    src: str,
+    dst: str,
+    namespace: str,
+    fmt: str,
 ) -> None:
     """Is a connection allowed? Prints ALLOWED or DENIED and why.
 
@@ -162,16 +177,23 @@ def check(
     reference stands for several pods (a Deployment, a Service), every pair is checked and the
     answer is ALLOWED only if all are.
     """
-    _report(_decisions(paths, live, src, dst, namespace), fmt, explaining.brief)
+    _report(_decisions(paths, revisions, live, src, dst, namespace), fmt, explaining.brief)
 
 
 @cli.command()
 @files_option
+@git_option
 @live_options
 @connection_options
 @output_option(("text", "json"))
 def explain(
-    paths: tuple[str, ...], live: LiveTarget | None, src: str, dst: str, namespace: str, fmt: str
+    paths: tuple[str, ...],
+    revisions: tuple[str, ...],
+    live: LiveTarget | None,
+    src: str,
+    dst: str,
+    namespace: str,
+    fmt: str,
 ) -> None:
     """The full reasoning for one connection.
 
@@ -179,16 +201,22 @@ def explain(
     which policies, and for each of their rules whether its ports and each peer match, and
     why not. Exit status as for `check`.
     """
-    _report(_decisions(paths, live, src, dst, namespace), fmt, explaining.full)
+    _report(_decisions(paths, revisions, live, src, dst, namespace), fmt, explaining.full)
 
 
 @cli.command()
 @files_option
+@git_option
 @live_options
 @port_options
 @output_option(("table", "json"))
 def matrix(
-    paths: tuple[str, ...], live: LiveTarget | None, port: str | None, protocol: str, fmt: str
+    paths: tuple[str, ...],
+    revisions: tuple[str, ...],
+    live: LiveTarget | None,
+    port: str | None,
+    protocol: str,
+    fmt: str,
 ) -> None:
     """Reachability between every pair of pods.
 
@@ -206,7 +234,7 @@ def matrix(
         value = None if port is None else parse_port(port, f"--port {port}")
     except TargetError as exc:
         _fail(str(exc))
-    cluster = _snapshot(paths, live)
+    cluster = _snapshot(paths, live, revisions)
     cmap = connectivity(cluster)
     if value is None:
         if fmt == "json":

@@ -23,6 +23,16 @@ def files_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def git_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--git",
+        "revisions",
+        multiple=True,
+        metavar="REV:PATH",
+        help="Manifests at a git revision (a file or directory), read without checking it out.",
+    )(f)
+
+
 def output_option(choices: tuple[str, ...]) -> Decorator:
     return click.option(
         "-o",

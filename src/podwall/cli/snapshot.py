@@ -14,6 +14,7 @@ from typing import NoReturn
 from podwall.cli import output
 from podwall.cli.loading import InvalidManifests, LoadError, convert
 from podwall.cli.options import LiveTarget
+from podwall.manifests.git import load_revision
 from podwall.manifests.reader import Loaded, load_paths
 from podwall.model.cluster import Cluster
 
@@ -33,22 +34,40 @@ class Input:
     texts: dict[str, str] = field(default_factory=dict)
 
 
-def from_paths(paths: Sequence[str], live: LiveTarget | None = None) -> Cluster:
-    return read_inputs(paths, live).cluster
+def from_paths(
+    paths: Sequence[str], live: LiveTarget | None = None, revisions: Sequence[str] = ()
+) -> Cluster:
+    return read_inputs(paths, live, revisions=revisions).cluster
 
 
-def read_inputs(paths: Sequence[str], live: LiveTarget | None, label: str = "") -> Input:
-    """The files given, or the cluster given with the files layered on top."""
+def read_inputs(
+    paths: Sequence[str], live: LiveTarget | None, label: str = "", revisions: Sequence[str] = ()
+) -> Input:
+    """The files and git revisions given, layered on the cluster given if any."""
     if live is None:
-        return read_paths(paths)
+        return read_paths(paths, revisions)
     state = _cluster(live)
-    return _layered(state, paths, label)
+    return _layered(state, paths, label, revisions)
 
 
-def read_paths(paths: Sequence[str]) -> Input:
-    if not paths:
+def read_paths(paths: Sequence[str], revisions: Sequence[str] = ()) -> Input:
+    if not paths and not revisions:
         fail("no manifests given: use -f FILE (or -f DIR, or -f - for stdin)")
-    return read(lambda: load_paths(paths))
+    return read(lambda: _files(paths, revisions))
+
+
+def _files(paths: Sequence[str], revisions: Sequence[str]) -> Loaded:
+    """Git revisions first, then files: a file's object replaces a revision's of that name."""
+    loaded = Loaded()
+    for spec in revisions:
+        part = load_revision(spec)
+        loaded.objects += part.objects
+        loaded.texts.update(part.texts)
+    if paths:
+        part = load_paths(paths)
+        loaded.objects += part.objects
+        loaded.texts.update(part.texts)
+    return loaded
 
 
 def live_and_applied(live: LiveTarget, paths: Sequence[str]) -> tuple[Cluster, Cluster]:
@@ -67,13 +86,15 @@ def _cluster(live: LiveTarget) -> Loaded:
         fail(str(exc))
 
 
-def _layered(state: Loaded, paths: Sequence[str], label: str) -> Input:
+def _layered(
+    state: Loaded, paths: Sequence[str], label: str, revisions: Sequence[str] = ()
+) -> Input:
     from podwall.live.layer import layer
 
     replaced: list[str] = []
 
     def applied() -> Loaded:
-        result = layer(state, load_paths(paths) if paths else Loaded())
+        result = layer(state, _files(paths, revisions))
         replaced.extend(result.replaced)
         return result.loaded
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from podwall.cli.main import cli
+from tests.unit.cli.gitrepo import git, make_repo
 
 ROOT = Path(__file__).parents[3]
 TUTORIAL = ROOT / "examples" / "tutorial"
@@ -128,29 +126,14 @@ def test_an_invalid_policy_on_either_side_exits_2(sides: tuple[Path, Path]) -> N
     assert "bad.yaml:4: NetworkPolicy default/bad: spec.ingress[0].ports[0].port" in result.stderr
 
 
-def _git(repo: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid"}
-    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
-
-
 @pytest.fixture
-def repo(tmp_path: Path) -> Iterator[Path]:
-    """A repository whose HEAD holds the app and the deny policy under k8s/; cwd is its top."""
-    top = tmp_path / "repo"
-    (top / "k8s").mkdir(parents=True)
-    for f in (APP, DENY):
-        shutil.copy(f, top / "k8s" / f.name)
-    _git(top, "init", "-q")
-    _git(top, "add", ".")
-    _git(top, "commit", "-qm", "base")
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository whose HEAD holds the app and the deny policy under k8s/; cwd is its top;
+    the working tree adds the allow policy."""
+    top = make_repo(tmp_path / "repo", (APP, DENY))
     shutil.copy(ALLOW, top / "k8s" / ALLOW.name)
-    here = Path.cwd()
-    os.chdir(top)
-    try:
-        yield top
-    finally:
-        os.chdir(here)
+    monkeypatch.chdir(top)
+    return top
 
 
 def test_git_revision_against_the_working_tree(repo: Path) -> None:
@@ -163,8 +146,8 @@ def test_git_revision_against_the_working_tree(repo: Path) -> None:
 
 def test_git_revision_against_a_path_names_the_revision_in_errors(repo: Path) -> None:
     (repo / "k8s" / "bad.yaml").write_text("kind: [\n")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-qm", "broken")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "broken")
     result = run("--git", "HEAD:k8s", "k8s")
     assert result.exit_code == 2
     assert "HEAD:k8s/bad.yaml:" in result.stderr
