@@ -33,7 +33,7 @@ EXIT_SAME, EXIT_CHANGED = 0, 1
 )
 @live_options
 @port_options
-@output_option(("text", "markdown", "json"))
+@output_option(("text", "markdown", "json", "dot", "svg"))
 def diff(
     sides: tuple[str, ...],
     git_spec: str | None,
@@ -58,7 +58,9 @@ def diff(
       {"newly_allowed": [{"src": "ns/pod", "dst": "ns/pod", "ports": "TCP 8080"}],
        "newly_denied": [...]}
 
-    Exit status: 0 no change, 1 changes, 2 bad input.
+    -o dot draws the changes for Graphviz (newly allowed green, newly denied red), -o svg
+    runs Graphviz's `dot` when it is installed. Exit status: 0 no change, 1 changes, 2 bad
+    input.
     """
     focus = _focus(port, protocol)
     before, after = _sides(sides, git_spec, live)
@@ -110,6 +112,16 @@ def _worktree(spec: str) -> Path:
 def _print(result: Diff, fmt: str, focus: Focus | None) -> None:
     if fmt == "json":
         output.emit_json(result.to_json(with_ports=focus is None))
+        return
+    if fmt in ("dot", "svg"):
+        from podwall.review.graph import diff_dot
+
+        text = diff_dot(result)
+        if fmt == "svg":
+            from podwall.cli.graphviz import svg
+
+            text = svg(text)
+        output.write(text)
         return
     lines = diffreport.markdown(result) if fmt == "markdown" else diffreport.text(result)
     for text in lines:

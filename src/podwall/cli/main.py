@@ -22,7 +22,7 @@ from podwall.cli.options import (
     port_options,
 )
 from podwall.cli.resolve import connections
-from podwall.engine import Decision, connectivity, decide, port_matrix
+from podwall.engine import ConnectivityMap, Decision, connectivity, decide, port_matrix
 from podwall.engine import explain as explaining
 from podwall.engine.targets import TargetError, parse_port
 from podwall.model.cluster import Cluster
@@ -209,7 +209,7 @@ def explain(
 @git_option
 @live_options
 @port_options
-@output_option(("table", "json"))
+@output_option(("table", "json", "dot", "svg"))
 def matrix(
     paths: tuple[str, ...],
     revisions: tuple[str, ...],
@@ -229,6 +229,9 @@ def matrix(
 
     Without --port: the full connectivity map, every allowed protocol and port range
     (`TCP 80-81, UDP 53`) between groups of pods that behave alike.
+
+    -o dot draws it for Graphviz (workloads as nodes, allowed ports on the edges); -o svg
+    runs Graphviz's `dot` when it is installed.
     """
     try:
         value = None if port is None else parse_port(port, f"--port {port}")
@@ -236,17 +239,37 @@ def matrix(
         _fail(str(exc))
     cluster = _snapshot(paths, live, revisions)
     cmap = connectivity(cluster)
-    if value is None:
+    proto = Protocol(protocol.upper())
+    if fmt in ("dot", "svg"):
+        _graph(cmap, value, proto, fmt)
+    elif value is None:
         if fmt == "json":
             output.emit_json(cmap.to_json())
         else:
             output.connectivity_table(cmap)
-        return
-    m = port_matrix(cluster, value, Protocol(protocol.upper()), cmap=cmap)
-    if fmt == "json":
-        output.emit_json(m.to_json())
     else:
-        output.port_matrix_table(m)
+        m = port_matrix(cluster, value, proto, cmap=cmap)
+        if fmt == "json":
+            output.emit_json(m.to_json())
+        else:
+            output.port_matrix_table(m)
+
+
+def _graph(cmap: ConnectivityMap, port: int | str | None, protocol: Protocol, fmt: str) -> None:
+    from podwall.review.graph import connectivity_dot
+
+    def window(identity: int) -> int:
+        number = port
+        if isinstance(number, str):
+            number = cmap.identities.items[identity].named_port(number, protocol)
+        return 0 if number is None else cmap.atoms.port_mask(protocol, number)
+
+    text = connectivity_dot(cmap, window=None if port is None else window)
+    if fmt == "svg":
+        from podwall.cli.graphviz import svg
+
+        text = svg(text)
+    output.write(text)
 
 
 EXIT_INTERNAL = 70  # EX_SOFTWARE: never 0 or 1, which scripts read as allowed or denied

@@ -23,6 +23,11 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
+def write(text: str) -> None:
+    """Text as it is (DOT, SVG): no wrapping, no markup."""
+    sys.stdout.write(text)
+
+
 def line(text: str, style: str | None = None) -> None:
     _out.print(Text(text, style=style or ""))
 
