@@ -1,6 +1,7 @@
 """`podwall`: verdicts, explanations and maps for Kubernetes NetworkPolicies.
 
-Exit codes: 0 allowed / success, 1 denied, 2 bad input.
+Exit codes: 0 allowed / success, 1 denied, 2 bad input, 70 a bug (EX_SOFTWARE); `probe` adds 3.
+Bad input is any PodwallError that reaches the command line: its message is printed as it is.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from podwall.cli.resolve import connections
 from podwall.engine import ConnectivityMap, Decision, connectivity, decide, port_matrix
 from podwall.engine import explain as explaining
 from podwall.engine.targets import TargetError, parse_port
+from podwall.errors import PodwallError
 from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
 
@@ -85,6 +87,13 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; an error podwall raised on purpose is bad input (exit 2)."""
+        try:
+            return super().invoke(ctx)
+        except PodwallError as exc:
+            _fail(str(exc))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.LAZY:

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from podwall.cli import output
 from podwall.model.ports import Protocol
+from podwall.runtime.addressplan import MAX_NODES  # pure: no netlink is loaded
 
 if TYPE_CHECKING:
     from podwall.runtime.probe import Probe, ProbeResult
@@ -52,6 +53,15 @@ NEEDS = ("nft", "ip", "unshare", "setpriv")
     help="Seconds to wait for each connection (failures are tried twice).",
 )
 @click.option(
+    "--nodes",
+    type=click.IntRange(1, MAX_NODES),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Sandbox nodes (node-1 … node-N); pods are spread over them, round-robin in file "
+    "order unless spec.nodeName names one.",
+)
+@click.option(
     "-o",
     "--output",
     "fmt",
@@ -61,7 +71,7 @@ NEEDS = ("nft", "ip", "unshare", "setpriv")
     help="Output format.",
 )
 def probe(
-    paths: tuple[str, ...], port: int | None, protocol: str, timeout: float, fmt: str
+    paths: tuple[str, ...], port: int | None, protocol: str, timeout: float, nodes: int, fmt: str
 ) -> None:
     """Run the manifests as real pods and measure what really connects.
 
@@ -69,6 +79,9 @@ def probe(
     every declared container port of every pod (or on --port), connects from every pod to
     every other pod, tears everything down and prints what it saw next to what the engine
     predicts. Every disagreement is marked. Needs root.
+
+    With --nodes N the sandbox has N nodes joined by a routed underlay; each node enforces
+    the egress and ingress of its own pods, so a connection between nodes is checked by both.
 
     \b
     With --port and -o json the output is the `podwall matrix` contract:
@@ -84,7 +97,9 @@ def probe(
     proto = Protocol(protocol.upper())
     _preflight(proto)
     cluster = _snapshot(paths)
-    result = run_probe(cluster, port=port, protocol=proto, timeout=timeout, progress=output.note)
+    result = run_probe(
+        cluster, port=port, protocol=proto, timeout=timeout, nodes=nodes, progress=output.note
+    )
     for warning in result.warnings:
         output.note(f"warning: {warning}")
     if fmt == "json":

@@ -14,27 +14,24 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from podwall.model.convert import selector
-from podwall.model.labelvalidation import (
+from podwall.model.decoding import (
     MALFORMED,
-    ErrorType,
-    FieldError,
-    child,
     decode_int32,
     decode_list,
     decode_object,
     decode_string,
     decode_string_map,
-    go_quote,
-    index,
-    invalid,
+)
+from podwall.model.dnsnames import (
     is_dns1123_label,
     is_dns1123_subdomain,
     max_len_error,
     regex_error,
-    required,
-    validate_label_selector,
-    validate_labels,
 )
+from podwall.model.fielderrors import ErrorType, FieldError, invalid, required
+from podwall.model.fieldpath import child, index
+from podwall.model.goquote import go_quote
+from podwall.model.labelvalidation import validate_label_selector, validate_labels
 from podwall.model.podvalidation import (
     decode_bool,
     validate_ip,

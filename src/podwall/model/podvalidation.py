@@ -14,22 +14,17 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Literal
 
-from podwall.model.labelvalidation import (
+from podwall.model.decoding import (
     MALFORMED,
-    ErrorType,
-    FieldError,
     Malformed,
-    child,
     decode_int32,
     decode_list,
     decode_object,
     decode_string,
-    index,
-    invalid,
-    is_dns1123_label,
-    not_supported,
-    required,
 )
+from podwall.model.dnsnames import is_dns1123_label
+from podwall.model.fielderrors import ErrorType, FieldError, invalid, not_supported, required
+from podwall.model.fieldpath import child, index
 from podwall.model.validation import is_valid_port_name, is_valid_port_num
 
 PROTOCOLS = ("SCTP", "TCP", "UDP")  # supportedPortProtocols, as upstream lists them

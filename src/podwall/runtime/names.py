@@ -21,6 +21,7 @@ _NODE = re.compile(r"[a-z0-9]([a-z0-9-]{0,14}[a-z0-9])?")
 # hundred pods of a sandbox unlikely, and `NodeSandbox` still refuses one if it happens.
 _POD_ID_HEX = 8
 _POD_ID = re.compile(rf"p[0-9a-f]{{{_POD_ID_HEX}}}")
+FABRIC = "fabric"  # the namespace of the underlay between a cluster's nodes
 
 
 def random_cluster_id() -> str:
@@ -35,11 +36,13 @@ def check_cluster_id(cluster_id: str) -> str:
 
 
 def check_node(node: str) -> str:
-    # A node named like a pod id would share its namespace name with that pod.
-    if _NODE.fullmatch(node) is None or _POD_ID.fullmatch(node) is not None:
+    # A node named like a pod id, or `fabric`, would share its namespace name with that pod or
+    # with the underlay.
+    if _NODE.fullmatch(node) is None or _POD_ID.fullmatch(node) is not None or node == FABRIC:
         raise ValueError(
             f"node name {node!r} must be 1 to 16 characters of [a-z0-9-], "
-            "start and end with a letter or digit, and not look like a pod id (p + 8 hex digits)"
+            "start and end with a letter or digit, not look like a pod id (p + 8 hex digits) "
+            f"and not be {FABRIC!r}"
         )
     return node
 
@@ -51,6 +54,10 @@ def cluster_prefix(cluster_id: str) -> str:
 
 def node_netns(cluster_id: str, node: str) -> str:
     return f"{cluster_prefix(cluster_id)}{check_node(node)}"
+
+
+def fabric_netns(cluster_id: str) -> str:
+    return f"{cluster_prefix(cluster_id)}{FABRIC}"
 
 
 def pod_id(cluster_id: str, key: str) -> str:

@@ -3,16 +3,20 @@
 The kubelet role without the API: the caller (podwall.apiserver.kubelet) decides what runs and
 reports status; `Node` owns what exists on the host and removes it all, by name or pid:
 
-- the node namespace `pw-<cluster>-n0` and one namespace per pod (`NodeSandbox`);
+- the node namespace `pw-<cluster>-<node>` (`n0` unless told) and one namespace per pod
+  (`NodeSandbox`); with an underlay (the fabric's namespace name) the node attaches to it and
+  gets its address (`address`), so several Nodes make one cluster;
 - one process per container, started with `process.start_container` (resolv.conf pointing at
   the cluster DNS, the pod's hosts file and hostname), its output in `log_dir/<ns>/<pod>/`;
-- the node's nftables table (`Dataplane`) and the cluster DNS records file (in `run_dir`, which
-  must be readable by uid 65534: the DNS stand-in reads it after dropping root).
+- the node's nftables table (`Dataplane`, for the pods whose `spec.nodeName` is `node_name`,
+  or for every pod when None) and the cluster DNS records file (in `run_dir`, which must be
+  readable by uid 65534: the DNS stand-in reads it after dropping root).
 
 `adopt_leftovers()` makes a restart after `kill -9` safe: every process still inside one of this
 cluster's pod namespaces is killed (found by its network namespace, never by name), and the
-namespaces and /etc/netns files are removed, so the caller can start every pod afresh.
-Not thread-safe: one worker owns a Node.
+namespaces and /etc/netns files are removed, so the caller can start every pod afresh. It
+sweeps the whole cluster (pod namespaces do not name their node): with several nodes, call it
+once for the cluster, before any node starts. Not thread-safe: one worker owns a Node.
 """
 
 from __future__ import annotations
@@ -77,10 +81,20 @@ class RunningPod:
 class Node:
     """The host side of one sandbox node; `stop()` removes everything it made."""
 
-    def __init__(self, cluster_id: str, *, run_dir: Path, log_dir: Path) -> None:
+    def __init__(
+        self,
+        cluster_id: str,
+        *,
+        run_dir: Path,
+        log_dir: Path,
+        node: str = NODE,
+        index: int = 0,
+        underlay: str | None = None,
+        node_name: str | None = None,
+    ) -> None:
         self.cluster_id = names.check_cluster_id(cluster_id)
-        self.sandbox = NodeSandbox(cluster_id, NODE)
-        self.dataplane = Dataplane(self.sandbox.netns)
+        self.sandbox = NodeSandbox(cluster_id, node, index, underlay)
+        self.dataplane = Dataplane(self.sandbox.netns, node_name)
         self.run_dir = run_dir
         self.log_dir = log_dir
         self.pods: dict[str, RunningPod] = {}
@@ -94,12 +108,19 @@ class Node:
     def subnet(self) -> ipaddress.IPv4Network:
         return self.sandbox.subnet
 
-    def start(self) -> None:
-        """Clear what a killed predecessor left, then create the node namespace."""
+    @property
+    def address(self) -> ipaddress.IPv4Address | None:
+        """The node's address on the underlay, once started (None without an underlay)."""
+        return self.sandbox.address
+
+    def start(self, *, adopt: bool = True) -> None:
+        """Clear what a killed predecessor left (unless `adopt` is False: the cluster's owner
+        did), then create the node namespace."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.run_dir.chmod(0o755)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.adopt_leftovers()
+        if adopt:
+            self.adopt_leftovers()
         self.sandbox.create()
 
     def adopt_leftovers(self) -> list[str]:

@@ -1,9 +1,10 @@
 """`podwall probe`: the user's manifests as real pods in a throwaway sandbox, real connections.
 
-Order matters for failing closed: the node's ruleset is loaded before any pod network or
-process exists, so no pod is ever reachable outside what its policies allow. Everything the
-probe creates (namespaces, links, processes, files) is removed by name or pid at the end,
-also when it fails.
+The sandbox has one node or several on an underlay (`sandbox`); pods are spread over the
+nodes (`placement`), so connections cross nodes. Order matters for failing closed: every
+node's ruleset is loaded before any pod network or process exists, so no pod is ever reachable
+outside what its policies allow. Everything the probe creates (namespaces, links, processes,
+files) is removed by name or pid at the end, also when it fails.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from podwall.engine import Endpoint, Traffic, decide
 from podwall.model.addressing import POD_RANGE, SERVICE_RANGE, with_addresses
 from podwall.model.cluster import Cluster, Pod, Service, ServicePort
 from podwall.model.ports import Protocol
-from podwall.runtime import images, process, system
+from podwall.runtime import images, placement, process, system
+from podwall.runtime.addressplan import NODE_RANGE
 from podwall.runtime.connect import Attempt, sctp_supported, try_all
-from podwall.runtime.dataplane import Dataplane, SyncResult
+from podwall.runtime.dataplane import SyncResult
 from podwall.runtime.names import random_cluster_id
-from podwall.runtime.netns import NodeSandbox
+from podwall.runtime.placement import NodeSlot
+from podwall.runtime.sandbox import Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -75,22 +78,27 @@ class ProbeResult:
         ]
 
 
-def sandboxed(cluster: Cluster) -> tuple[Cluster, list[str]]:
-    """Addresses only from the sandbox ranges (others are replaced, with a warning), plus DNS."""
+def sandboxed(cluster: Cluster, nodes: list[NodeSlot] | None = None) -> tuple[Cluster, list[str]]:
+    """Addresses only from the sandbox ranges (others are replaced, with a warning), plus DNS,
+    every pod placed on one of `nodes` (default: one node)."""
     warnings: list[str] = []
     pods = tuple(_sandbox_pod(p, warnings) for p in cluster.pods)
     services = tuple(_sandbox_service(s, warnings) for s in cluster.services)
-    snapshot = dataclasses.replace(cluster, pods=pods, services=services)
-    return with_addresses(system.with_cluster_dns(snapshot)), warnings
+    snapshot = system.with_cluster_dns(dataclasses.replace(cluster, pods=pods, services=services))
+    snapshot, placing = placement.place(snapshot, nodes or placement.slots(1))
+    return with_addresses(snapshot), warnings + placing
 
 
 def _sandbox_pod(pod: Pod, warnings: list[str]) -> Pod:
-    inside = tuple(ip for ip in pod.ips if ip.version == 4 and ip in POD_RANGE)
+    inside = tuple(
+        ip for ip in pod.ips if ip.version == 4 and ip in POD_RANGE and ip not in NODE_RANGE
+    )
     if len(inside) != len(pod.ips):
         dropped = ", ".join(str(ip) for ip in pod.ips if ip not in inside)
         warnings.append(
-            f"pod {pod.key}: address {dropped} is outside the sandbox range {POD_RANGE}; "
-            "it gets a sandbox address, so ipBlocks naming the old one do not match it"
+            f"pod {pod.key}: address {dropped} is outside the sandbox range {POD_RANGE} "
+            f"(or in {NODE_RANGE}, kept for nodes); it gets a sandbox address, so ipBlocks "
+            "naming the old one do not match it"
         )
     return dataclasses.replace(pod, ips=inside)
 
@@ -124,12 +132,14 @@ def run_probe(
     port: int | None = None,
     protocol: Protocol = Protocol.TCP,
     timeout: float = 1.0,
+    nodes: int = 1,
     progress: Progress = lambda _: None,
 ) -> ProbeResult:
-    """Build a sandbox, probe every pair (and every service by name), tear it down."""
+    """Build a sandbox of `nodes` nodes, probe every pair (and every service by name), tear it
+    down."""
     started = time.perf_counter()
     serve = None if port is None else [(port, protocol)]
-    with Session(user_cluster, serve=serve, progress=progress) as session:
+    with Session(user_cluster, serve=serve, nodes=nodes, progress=progress) as session:
         session.start()
         result = ProbeResult(pods=[p.key for p in session.probed], warnings=session.warnings)
         result.probes, result.unsupported = session.probe_pods(timeout)
@@ -139,17 +149,23 @@ def run_probe(
 
 
 class Session:
-    """One sandbox node, its ruleset, a network and a server process per pod, kept across
-    updates of labels and policies; everything is removed on exit, by name or pid."""
+    """A sandbox of one or more nodes, their rulesets, a network and a server process per pod,
+    kept across updates of labels and policies; everything is removed on exit, by name or pid."""
 
     def __init__(
-        self, user_cluster: Cluster, *, serve: Serve | None = None, progress: Progress = print
+        self,
+        user_cluster: Cluster,
+        *,
+        serve: Serve | None = None,
+        nodes: int = 1,
+        progress: Progress = print,
     ) -> None:
-        self.cluster, self.warnings = sandboxed(user_cluster)
+        if nodes < 1:
+            raise ValueError(f"a sandbox needs at least one node, not {nodes}")
+        self.sandbox = Sandbox(random_cluster_id(), placement.node_names(nodes))
+        self.cluster, self.warnings = sandboxed(user_cluster, self.sandbox.slots)
         self.serve = serve
         self.progress = progress
-        self.node = NodeSandbox(random_cluster_id())
-        self.dataplane = Dataplane(self.node.netns)
         self.netns_of: dict[str, str] = {}
         self._procs: list[process.PodProcess] = []
         self._dir = Path(tempfile.mkdtemp(prefix="podwall-probe-"))
@@ -165,7 +181,7 @@ class Session:
 
     def __enter__(self) -> Session:
         self._stack.callback(shutil.rmtree, self._dir, True)
-        self._stack.callback(self.node.destroy)
+        self._stack.callback(self.sandbox.destroy)
         self._stack.callback(self._stop_processes)
         return self
 
@@ -174,28 +190,34 @@ class Session:
         self._stack.close()
 
     def start(self) -> None:
-        self.progress(f"creating sandbox {self.node.netns}")
-        self.node.create()
+        nodes = ", ".join(slot.name for slot in self.sandbox.slots)
+        self.progress(f"creating sandbox {self.sandbox.underlay.netns} with nodes {nodes}")
+        self.sandbox.create()
         # Policy first: every pod is isolated before its network or its process exists.
-        self.dataplane.sync(self.cluster)
+        self.sandbox.sync(self.cluster)
+        for node, keys in placement.placed_on(self.cluster).items():
+            self.progress(f"{node}: {', '.join(keys)}")
         records = self._dir / "dns.json"
         records.write_text(system.dns_records(self.cluster))
         records.chmod(0o644)
         self._dir.chmod(0o755)
         for pod in self.cluster.pods:
             if not pod.host_network:
-                self.netns_of[pod.key] = self.node.add_pod(pod.key, _v4(pod)).netns
+                assert pod.node is not None  # placed by `sandboxed`
+                self.netns_of[pod.key] = self.sandbox.add_pod(pod.node, pod.key, _v4(pod)).netns
                 self._start_server(pod, records)
         self.progress(f"started {len(self._procs)} pods")
         self._wait_ready()
 
-    def update(self, user_cluster: Cluster) -> SyncResult:
-        """New labels and policies for the same pods: one incremental nft transaction."""
-        cluster, _ = sandboxed(user_cluster)
+    def update(self, user_cluster: Cluster) -> dict[str, SyncResult]:
+        """New labels and policies for the same pods, on the same nodes: one incremental nft
+        transaction per node."""
+        cluster, _ = sandboxed(user_cluster, self.sandbox.slots)
+        cluster = placement.keep(cluster, self.cluster)
         if {p.key: p.ips for p in cluster.pods} != {p.key: p.ips for p in self.cluster.pods}:
             raise ValueError("a probe session keeps its pods: only labels and policies change")
         self.cluster = cluster
-        return self.dataplane.sync(cluster)
+        return self.sandbox.sync(cluster)
 
     def probe_pods(
         self, timeout: float, only: tuple[int, Protocol] | None = None

@@ -35,10 +35,13 @@ def _serve(scenario: Scenario) -> list[tuple[int, Protocol]]:
 @pytest.mark.netns
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.slug for s in SCENARIOS])
-def test_real_packets_match_upstream(scenario: Scenario) -> None:
+# Pods round-robin over 3 nodes: every scenario has same-node and cross-node pairs.
+@pytest.mark.parametrize("nodes", [3], ids=["3-nodes"])
+def test_real_packets_match_upstream(scenario: Scenario, nodes: int) -> None:
     failures: list[str] = []
     sctp = sctp_supported()
-    with Session(_cluster(scenario.steps[0]), serve=_serve(scenario), progress=lambda _: None) as s:
+    first = _cluster(scenario.steps[0])
+    with Session(first, serve=_serve(scenario), nodes=nodes, progress=lambda _: None) as s:
         s.start()
         for step in scenario.steps:
             s.update(_cluster(step))

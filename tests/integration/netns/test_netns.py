@@ -8,13 +8,8 @@ the sandbox's own namespaces, and the host's namespace is only ever read.
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
-import re
-import secrets
-import select
 import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -34,159 +29,27 @@ from podwall.runtime.netns import (
     remove_leftovers,
     run_in_netns,
 )
-
-pytestmark = pytest.mark.netns
-
-PYTHON = sys.executable
-TIMEOUT = 10.0
-SRC = str(Path(__file__).resolve().parents[3] / "src")
-
-HOST_SYSCTLS = (
-    "net.ipv4.ip_forward",
-    "net.ipv4.conf.all.forwarding",
-    "net.ipv4.conf.all.rp_filter",
-    "net.ipv4.conf.default.rp_filter",
-    "net.ipv4.conf.default.proxy_arp",
-    "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.ping_group_range",
+from tests.integration.netns.kit import (
+    PYTHON,
+    SRC,
+    TCP_ECHO,
+    TIMEOUT,
+    UDP_ECHO,
+    assert_nothing_left,
+    finish,
+    host_sysctls,
+    ip_json,
+    new_cluster_id,
+    run_in,
+    spawn_in,
+    stop,
+    sysctl_in,
+    tcp_client,
+    udp_client,
+    wait_ready,
 )
 
-
-# --- helpers -------------------------------------------------------------------------------------
-
-
-def new_cluster_id() -> str:
-    # "t" marks a test sandbox in `ip netns list`; 6 hex digits keep parallel runs apart.
-    return "t" + secrets.token_hex(3)
-
-
-# Every link podwall names: node-side pod veths and the gateway veth pair of a node namespace.
-OUR_LINK = re.compile(r"pw[0-9a-f]{8}|pwgw|pwgw-peer")
-
-
-def host_links() -> set[str]:
-    """Link names in the host's namespace (read only)."""
-    out = subprocess.run(
-        ["ip", "-j", "link", "show"], capture_output=True, text=True, check=True, timeout=TIMEOUT
-    ).stdout
-    return {link["ifname"] for link in json.loads(out)}
-
-
-def assert_nothing_left(cluster_id: str) -> None:
-    """No namespace of this cluster remains, and no podwall link ever reached the host."""
-    prefix = names.cluster_prefix(cluster_id)
-    assert leftovers(prefix) == []
-    assert not any(name.startswith(prefix) for name in os.listdir("/var/run/netns"))
-    assert not [name for name in host_links() if OUR_LINK.fullmatch(name)]
-
-
-def ip_json(netns: str, *args: str) -> list[dict[str, object]]:
-    out = subprocess.run(
-        ["ip", "-n", netns, "-j", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=TIMEOUT,
-    ).stdout
-    result: list[dict[str, object]] = json.loads(out)
-    return result
-
-
-def sysctl_in(netns: str, key: str) -> str:
-    """Read a sysctl in `netns` through `ip netns exec`, independently of the code under test."""
-    path = "/proc/sys/" + key.replace(".", "/")
-    return subprocess.run(
-        ["ip", "netns", "exec", netns, "cat", path],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=TIMEOUT,
-    ).stdout.strip()
-
-
-def host_sysctls() -> dict[str, str]:
-    return {key: read_sysctl(key) for key in HOST_SYSCTLS}
-
-
-def spawn_in(netns: str, code: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        ["ip", "netns", "exec", netns, PYTHON, "-c", textwrap.dedent(code)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def run_in(netns: str, code: str) -> str:
-    done = subprocess.run(
-        ["ip", "netns", "exec", netns, PYTHON, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
-def wait_ready(proc: subprocess.Popen[str]) -> None:
-    """Wait until the server prints its first line, so the client never races its bind."""
-    assert proc.stdout is not None
-    readable, _, _ = select.select([proc.stdout], [], [], TIMEOUT)
-    assert readable, "server did not become ready"
-    line = proc.stdout.readline().strip()
-    if line != "ready":
-        proc.kill()
-        _, err = proc.communicate(timeout=TIMEOUT)
-        pytest.fail(f"server failed: {line!r} {err}")
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    proc.communicate(timeout=TIMEOUT)
-
-
-def finish(proc: subprocess.Popen[str]) -> str:
-    out, err = proc.communicate(timeout=TIMEOUT)
-    assert proc.returncode == 0, err
-    return out.strip()
-
-
-# Servers drop root before binding, so binding port 80 proves ip_unprivileged_port_start=0.
-TCP_ECHO = """
-    import os, socket
-    s = socket.socket()
-    os.setgid(65534); os.setuid(65534)
-    s.bind(("0.0.0.0", 80)); s.listen(); s.settimeout(10)
-    print("ready", flush=True)
-    conn, peer = s.accept()
-    conn.sendall(peer[0].encode() + b" " + conn.recv(100))
-"""
-UDP_ECHO = """
-    import os, socket
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    os.setgid(65534); os.setuid(65534)
-    s.bind(("0.0.0.0", 53)); s.settimeout(10)
-    print("ready", flush=True)
-    data, peer = s.recvfrom(100)
-    s.sendto(peer[0].encode() + b" " + data, peer)
-"""
-
-
-def tcp_client(server: PodNetwork) -> str:
-    return f"""
-        import socket
-        s = socket.create_connection(("{server.ip}", 80), timeout=5)
-        s.sendall(b"hello"); print(s.recv(100).decode())
-    """
-
-
-def udp_client(server: PodNetwork) -> str:
-    return f"""
-        import socket
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
-        s.sendto(b"hello", ("{server.ip}", 53)); print(s.recv(100).decode())
-    """
+pytestmark = pytest.mark.netns
 
 
 @pytest.fixture

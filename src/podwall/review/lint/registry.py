@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from podwall.errors import PodwallError
 from podwall.model.cluster import Cluster
 from podwall.review.lint import dns, ipblock, ports, rules, selection, shadow, split
 from podwall.review.lint.context import Context
@@ -110,7 +111,7 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-class UnknownCheck(KeyError):
+class UnknownCheck(PodwallError, LookupError):
     """An id or name that names no check; the message lists the known ones."""
 
     def __str__(self) -> str:

@@ -1,0 +1,33 @@
+"""`podwall probe --nodes 3`: the lab's pods on three nodes, the `matrix` JSON contract and the
+exit status unchanged, what was observed equal to what the engine predicts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from podwall.cli.main import cli
+from podwall.cli.probe import EXIT_AGREE
+
+LAB = Path(__file__).resolve().parents[3] / "examples" / "tutorial"
+FILES = ["simple-app.yaml", "backend-ingress-deny.yaml", "backend-allow-ingress-frontend.yaml"]
+
+
+@pytest.mark.netns
+def test_probe_over_three_nodes_keeps_the_matrix_contract() -> None:
+    paths = [arg for name in FILES for arg in ("-f", str(LAB / name))]
+    runner = CliRunner()
+    probed = runner.invoke(
+        cli, ["probe", *paths, "--port", "8080", "--nodes", "3", "-o", "json"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert probed.exit_code == EXIT_AGREE, probed.output
+    predicted = runner.invoke(cli, ["matrix", *paths, "--port", "8080", "-o", "json"])
+    assert json.loads(probed.stdout) == json.loads(predicted.stdout)
+    # Round-robin in file order: the three pods of simple-app.yaml, one per node.
+    placed = [line for line in probed.stderr.splitlines() if line.startswith("node-")]
+    assert len(placed) == 3
+    assert all("default/" in line for line in placed)

@@ -1,0 +1,16 @@
+"""`podwall probe` arguments refused before any sandbox is built (no root needed)."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from podwall.cli.main import cli
+from podwall.cli.probe import EXIT_BAD_INPUT
+
+
+@pytest.mark.parametrize("nodes", ["0", "254", "two"])
+def test_a_node_count_out_of_range_is_bad_input(nodes: str) -> None:
+    result = CliRunner().invoke(cli, ["probe", "-f", "-", "--nodes", nodes], input="")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "--nodes" in result.output
