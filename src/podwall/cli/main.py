@@ -2,77 +2,50 @@
 
 Exit codes: 0 allowed / success, 1 denied, 2 bad input, 70 a bug (EX_SOFTWARE); `probe` adds 3.
 Bad input is any PodwallError that reaches the command line: its message is printed as it is.
+
+Every command lives in its own module and is imported only when it runs, so a command pays
+only for what it uses (`podwall check` never imports the engine's maps, rich, or a server).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, NoReturn
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import click
 
 from podwall import __version__
-from podwall.cli import output, snapshot
-from podwall.cli.options import (
-    LiveTarget,
-    files_option,
-    git_option,
-    live_options,
-    output_option,
-    port_options,
-)
-from podwall.cli.resolve import connections
-from podwall.engine import ConnectivityMap, Decision, connectivity, decide, port_matrix
-from podwall.engine import explain as explaining
-from podwall.engine.targets import TargetError, parse_port
+from podwall.cli import output
 from podwall.errors import PodwallError
-from podwall.model.cluster import Cluster
-from podwall.model.ports import Protocol
+
+if TYPE_CHECKING:
+    from podwall.cli.options import LiveTarget
+    from podwall.model.cluster import Cluster
 
 EXIT_ALLOWED, EXIT_DENIED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _fail(message: str) -> NoReturn:
-    snapshot.fail(message)
+    output.error(message)
+    raise SystemExit(EXIT_BAD_INPUT)
 
 
 def _snapshot(
     paths: Sequence[str], live: LiveTarget | None = None, revisions: Sequence[str] = ()
 ) -> Cluster:
+    from podwall.cli import snapshot
+
     return snapshot.from_paths(paths, live, revisions)
-
-
-def connection_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option(
-        "-n",
-        "--namespace",
-        default="default",
-        show_default=True,
-        help="Namespace for references without one.",
-    )(f)
-    f = click.option(
-        "--to",
-        "dst",
-        required=True,
-        metavar="DST[:PORT[/PROTO]]",
-        help="Destination: POD, NS/POD, KIND/NAME (deploy, sts, ds, job, ...), "
-        "svc/NAME (port mapped through targetPort) or an IP address.",
-    )(f)
-    f = click.option(
-        "--from",
-        "src",
-        required=True,
-        metavar="SRC",
-        help="Source: POD, NS/POD, KIND/NAME or an IP address outside the cluster.",
-    )(f)
-    return f
 
 
 class LazyGroup(click.Group):
     """Commands of other modules load when used: `podwall matrix` never imports a web server."""
 
     LAZY: ClassVar[dict[str, str]] = {
+        "check": "podwall.cli.verdicts:check",
+        "explain": "podwall.cli.verdicts:explain",
+        "matrix": "podwall.cli.matrix:matrix",
         "probe": "podwall.cli.probe:probe",
         "editor": "podwall.cli.editor:editor",
         "down": "podwall.cli.sandbox:down",
@@ -121,164 +94,6 @@ def cli() -> None:
     Manifests are any mix of files, directories and stdin; Deployments and other workloads
     stand for the pods they would create.
     """
-
-
-def _decisions(
-    paths: Sequence[str],
-    revisions: Sequence[str],
-    live: LiveTarget | None,
-    src: str,
-    dst: str,
-    namespace: str,
-) -> list[Decision]:
-    cluster = _snapshot(paths, live, revisions)
-    try:
-        traffic, missing = connections(cluster, src, dst, namespace)
-    except TargetError as exc:
-        _fail(str(exc))
-    for item in missing:
-        output.note(f"{item.src.key} -> {item.reason}: no connection possible")
-    if not traffic:
-        _fail(f"{dst}: no destination pod has that port")
-    return [decide(cluster, t) for t in traffic]
-
-
-def _report(decisions: list[Decision], fmt: str, render: Callable[[Decision], list[str]]) -> None:
-    allowed = all(d.allowed for d in decisions)
-    if fmt == "json":
-        output.emit_json(
-            {"allowed": allowed, "decisions": [explaining.to_json(d) for d in decisions]}
-        )
-    else:
-        for i, decision in enumerate(decisions):
-            if i:
-                output.line("")
-            lines = render(decision)
-            output.verdict_line(lines[0])
-            for text in lines[1:]:
-                output.line(text)
-    raise SystemExit(EXIT_ALLOWED if allowed else EXIT_DENIED)
-
-
-@cli.command()
-@files_option
-@git_option
-@live_options
-@connection_options
-@output_option(("text", "json"))
-def check(
-    paths: tuple[str, ...],
-    revisions: tuple[str, ...],
-    live: LiveTarget | None,
-    src: str,
-    dst: str,
-    namespace: str,
-    fmt: str,
-) -> None:
-    """Is a connection allowed? Prints ALLOWED or DENIED and why.
-
-    Exit status: 0 allowed, 1 denied, 2 bad input, so it fits CI scripts:
-
-    \b
-      podwall check -f k8s/ --from frontend --to svc/backend:8080 || exit 1
-
-    A connection needs the source's egress and the destination's ingress to allow it. When a
-    reference stands for several pods (a Deployment, a Service), every pair is checked and the
-    answer is ALLOWED only if all are.
-    """
-    _report(_decisions(paths, revisions, live, src, dst, namespace), fmt, explaining.brief)
-
-
-@cli.command()
-@files_option
-@git_option
-@live_options
-@connection_options
-@output_option(("text", "json"))
-def explain(
-    paths: tuple[str, ...],
-    revisions: tuple[str, ...],
-    live: LiveTarget | None,
-    src: str,
-    dst: str,
-    namespace: str,
-    fmt: str,
-) -> None:
-    """The full reasoning for one connection.
-
-    For the source's egress and the destination's ingress: whether the pod is isolated and by
-    which policies, and for each of their rules whether its ports and each peer match, and
-    why not. Exit status as for `check`.
-    """
-    _report(_decisions(paths, revisions, live, src, dst, namespace), fmt, explaining.full)
-
-
-@cli.command()
-@files_option
-@git_option
-@live_options
-@port_options
-@output_option(("table", "json", "dot", "svg"))
-def matrix(
-    paths: tuple[str, ...],
-    revisions: tuple[str, ...],
-    live: LiveTarget | None,
-    port: str | None,
-    protocol: str,
-    fmt: str,
-) -> None:
-    """Reachability between every pair of pods.
-
-    With --port: a pod-by-pod matrix for that port. Its JSON is a stable contract:
-
-    \b
-      {"pods": ["ns/name", ...], "allowed": [[true, false, ...], ...]}
-
-    rows are sources and columns destinations, in the order of "pods".
-
-    Without --port: the full connectivity map, every allowed protocol and port range
-    (`TCP 80-81, UDP 53`) between groups of pods that behave alike.
-
-    -o dot draws it for Graphviz (workloads as nodes, allowed ports on the edges); -o svg
-    runs Graphviz's `dot` when it is installed.
-    """
-    try:
-        value = None if port is None else parse_port(port, f"--port {port}")
-    except TargetError as exc:
-        _fail(str(exc))
-    cluster = _snapshot(paths, live, revisions)
-    cmap = connectivity(cluster)
-    proto = Protocol(protocol.upper())
-    if fmt in ("dot", "svg"):
-        _graph(cmap, value, proto, fmt)
-    elif value is None:
-        if fmt == "json":
-            output.emit_json(cmap.to_json())
-        else:
-            output.connectivity_table(cmap)
-    else:
-        m = port_matrix(cluster, value, proto, cmap=cmap)
-        if fmt == "json":
-            output.emit_json(m.to_json())
-        else:
-            output.port_matrix_table(m)
-
-
-def _graph(cmap: ConnectivityMap, port: int | str | None, protocol: Protocol, fmt: str) -> None:
-    from podwall.review.graph import connectivity_dot
-
-    def window(identity: int) -> int:
-        number = port
-        if isinstance(number, str):
-            number = cmap.identities.items[identity].named_port(number, protocol)
-        return 0 if number is None else cmap.atoms.port_mask(protocol, number)
-
-    text = connectivity_dot(cmap, window=None if port is None else window)
-    if fmt == "svg":
-        from podwall.cli.graphviz import svg
-
-        text = svg(text)
-    output.write(text)
 
 
 EXIT_INTERNAL = 70  # EX_SOFTWARE: never 0 or 1, which scripts read as allowed or denied

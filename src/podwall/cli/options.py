@@ -111,3 +111,29 @@ def live_options(f: Callable[..., Any]) -> Callable[..., Any]:
         is_flag=True,
         help="Read the running `podwall up` cluster (-f files are layered on top).",
     )(command)
+
+
+def connection_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "-n",
+        "--namespace",
+        default="default",
+        show_default=True,
+        help="Namespace for references without one.",
+    )(f)
+    f = click.option(
+        "--to",
+        "dst",
+        required=True,
+        metavar="DST[:PORT[/PROTO]]",
+        help="Destination: POD, NS/POD, KIND/NAME (deploy, sts, ds, job, ...), "
+        "svc/NAME (port mapped through targetPort) or an IP address.",
+    )(f)
+    f = click.option(
+        "--from",
+        "src",
+        required=True,
+        metavar="SRC",
+        help="Source: POD, NS/POD, KIND/NAME or an IP address outside the cluster.",
+    )(f)
+    return f

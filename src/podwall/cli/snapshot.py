@@ -14,7 +14,6 @@ from typing import NoReturn
 from podwall.cli import output
 from podwall.cli.loading import InvalidManifests, LoadError, convert
 from podwall.cli.options import LiveTarget
-from podwall.manifests.git import load_revision
 from podwall.manifests.reader import Loaded, load_paths
 from podwall.model.cluster import Cluster
 
@@ -60,7 +59,7 @@ def _files(paths: Sequence[str], revisions: Sequence[str]) -> Loaded:
     """Git revisions first, then files: a file's object replaces a revision's of that name."""
     loaded = Loaded()
     for spec in revisions:
-        part = load_revision(spec)
+        part = _revision(spec)
         loaded.objects += part.objects
         loaded.texts.update(part.texts)
     if paths:
@@ -68,6 +67,12 @@ def _files(paths: Sequence[str], revisions: Sequence[str]) -> Loaded:
         loaded.objects += part.objects
         loaded.texts.update(part.texts)
     return loaded
+
+
+def _revision(spec: str) -> Loaded:
+    from podwall.manifests.git import load_revision  # subprocess and git: only when asked
+
+    return load_revision(spec)
 
 
 def live_and_applied(live: LiveTarget, paths: Sequence[str]) -> tuple[Cluster, Cluster]:

@@ -121,16 +121,17 @@ def diff(
 def _changes(
     groups: JointGroups, atoms: Atoms, found: dict[tuple[int, int], int]
 ) -> tuple[Change, ...]:
-    out = []
-    for (srcs, mask), dsts in found.items():
-        change = Change(
+    # Every change has a pair of distinct pods: a one-pod group's own bit is dropped from its
+    # sources (`_without_lone_self`), and a larger group holds distinct pods.
+    out = [
+        Change(
             srcs=tuple(groups.items[i] for i in bit_indices(srcs)),
             dsts=tuple(groups.items[i] for i in bit_indices(dsts)),
             ports=atoms.port_set(mask),
             mask=mask,
         )
-        if any(True for _ in change.pairs()):  # a group of one pod and itself is no change
-            out.append(change)
+        for (srcs, mask), dsts in found.items()
+    ]
     out.sort(key=lambda c: (c.dsts[0].pods[0].key, c.srcs[0].pods[0].key))
     return tuple(out)
 
@@ -139,11 +140,16 @@ class _Common:
     """Atoms that refine both maps' atoms, and each side's masks translated onto them."""
 
     def __init__(self, before: Atoms, after: Atoms) -> None:
-        self.atoms = Atoms([*before.atoms, *after.atoms])
+        # Both maps cut the ports alike when the rules name the same ports: then a mask is
+        # already a mask on the common atoms.
+        self.same = before.atoms == after.atoms
+        self.atoms = before if self.same else Atoms([*before.atoms, *after.atoms])
         self.sides = (before, after)
         self._memo: dict[tuple[int, int], int] = {}
 
     def translate(self, side: int, mask: int) -> int:
+        if self.same:
+            return mask
         key = (side, mask)
         found = self._memo.get(key)
         if found is None:
@@ -212,9 +218,11 @@ class _Comparison:
     ) -> list[tuple[int, int, int]]:
         b_parts = self._joint(0, before, window[0])
         a_parts = self._joint(1, after, window[1])
+        if b_parts == a_parts:
+            return []  # most destinations of a change: nothing to pair up
         out: list[tuple[int, int, int]] = []
-        for b_bits, b_mask in b_parts:
-            for a_bits, a_mask in a_parts:
+        for b_mask, b_bits in b_parts.items():
+            for a_mask, a_bits in a_parts.items():
                 if b_mask == a_mask:
                     continue
                 both = b_bits & a_bits
@@ -222,17 +230,19 @@ class _Comparison:
                     out.append((both, a_mask & ~b_mask, b_mask & ~a_mask))
         return out
 
-    def _joint(self, side: int, parts: list[Part], window: int) -> list[Part]:
-        """A side's contributions over joint groups, plus the sources it gives nothing."""
-        out: list[Part] = []
+    def _joint(self, side: int, parts: list[Part], window: int) -> dict[int, int]:
+        """A side's sources over joint groups by the atoms they get (0: the sources it gives
+        nothing), sources that get the same atoms merged."""
+        out: dict[int, int] = {}
         covered = 0
         for bits, mask in parts:
             joint = self.groups.translate(side, bits)
             covered |= joint
-            out.append((joint, self.common.translate(side, mask) & window))
+            seen = self.common.translate(side, mask) & window
+            out[seen] = out.get(seen, 0) | joint
         rest = self.groups.all_bits & ~covered
         if rest:
-            out.append((rest, 0))
+            out[0] = out.get(0, 0) | rest
         return out
 
 

@@ -32,6 +32,9 @@ class JointGroups:
     items: tuple[Joint, ...]
     of_before: list[int]  # before identity -> bitset of joint groups
     of_after: list[int]
+    # Whether a side's identities are the joint groups themselves, in order: the usual case
+    # when a change touches policies only, and then translating is doing nothing.
+    same: tuple[bool, bool] = (False, False)
     _memo: dict[tuple[int, int], int] = field(default_factory=dict)
 
     @property
@@ -40,6 +43,8 @@ class JointGroups:
 
     def translate(self, side: int, bits: int) -> int:
         """A side's identity bitset (side 0 before, 1 after) as a joint-group bitset."""
+        if self.same[side]:
+            return bits
         key = (side, bits)
         found = self._memo.get(key)
         if found is None:
@@ -71,7 +76,11 @@ def join(before: ConnectivityMap, after: ConnectivityMap) -> JointGroups:
             of_before[b] |= 1 << index
         if a != ABSENT:
             of_after[a] |= 1 << index
-    return JointGroups(items=tuple(items), of_before=of_before, of_after=of_after)
+    same = (
+        len(of_before) == len(items) and all(b == 1 << i for i, b in enumerate(of_before)),
+        len(of_after) == len(items) and all(a == 1 << i for i, a in enumerate(of_after)),
+    )
+    return JointGroups(items=tuple(items), of_before=of_before, of_after=of_after, same=same)
 
 
 def describe(pods: Sequence[Pod], *, total: int = 0, limit: int = 4) -> str:
