@@ -83,7 +83,10 @@ def lint(
     off = _disabled(disabled)
     given = snapshot.read_inputs([*more_paths, *paths], live, revisions=revisions)
     report = run_checks(given.cluster, off)
-    located = [_locate(f, given.texts) for f in report.findings]
+    located = sorted(
+        (_locate(f, given.texts) for f in report.findings),
+        key=lambda item: (item.finding.source.file, item.line, item.finding.check),
+    )
     _print(report, located, fmt)
     raise SystemExit(EXIT_FINDINGS if _fails(report.findings, fail_on) else EXIT_CLEAN)
 
