@@ -76,7 +76,7 @@ def _graph(cmap: ConnectivityMap, port: int | str | None, protocol: Protocol, fm
     def window(identity: int) -> int:
         number = port
         if isinstance(number, str):
-            number = cmap.identities.items[identity].named_port(number, protocol)
+            number = cmap.identities[identity].named_port(number, protocol)
         return 0 if number is None else cmap.atoms.port_mask(protocol, number)
 
     text = connectivity_dot(cmap, window=None if port is None else window)

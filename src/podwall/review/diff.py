@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from podwall.engine import ConnectivityMap, connectivity
 from podwall.engine.atoms import Atoms
-from podwall.engine.rulesets import bit_indices
+from podwall.engine.identities import bit_indices
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.ports import PortSet, Protocol
 from podwall.review.groups import ABSENT, Joint, JointGroups, join
@@ -205,9 +205,7 @@ class _Comparison:
             identity = dst.before if side == 0 else dst.after
             if identity == ABSENT:
                 return 0
-            number = (
-                self.maps[side].identities.items[identity].named_port(port, self.focus.protocol)
-            )
+            number = self.maps[side].identities[identity].named_port(port, self.focus.protocol)
             if number is None:
                 return 0
             port = number

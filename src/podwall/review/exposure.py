@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podwall.engine import ConnectivityMap, connectivity
-from podwall.engine.rulesets import bit_indices
+from podwall.engine.identities import bit_indices
 from podwall.engine.selection import isolating
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.policy import Direction, IPAddress, IPBlock, Rule
@@ -105,15 +105,14 @@ def _exposure(cluster: Cluster, cmap: ConnectivityMap, j: int) -> Exposure:
 
 
 def _sources(cmap: ConnectivityMap, j: int) -> tuple[Sources, ...]:
-    identities = cmap.identities
     per_namespace: dict[str, int] = {}
     for pod in cmap.pods:
         per_namespace[pod.namespace] = per_namespace.get(pod.namespace, 0) + 1
     out: list[Sources] = []
-    for bits, mask in cmap.per_dst[identities.of_pod[j]]:
+    for bits, mask in cmap.per_dst[cmap.of_pod[j]]:
         grouped: dict[str, list[str]] = {}
         for ident in bit_indices(bits):
-            for i in identities.items[ident].pods:
+            for i in cmap.groups[ident]:
                 if i != j:
                     grouped.setdefault(cmap.pods[i].namespace, []).append(cmap.pods[i].key)
         ports = cmap.atoms.port_set(mask)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from podwall.engine import ConnectivityMap
-from podwall.engine.rulesets import bit_indices
+from podwall.engine.identities import bit_indices
 from podwall.model.cluster import Pod
 from podwall.model.ports import PortSet
 from podwall.review.diff import Change, Diff
@@ -67,8 +67,8 @@ def connectivity_dot(
     cmap: ConnectivityMap, name: str = "podwall", window: Callable[[int], int] | None = None
 ) -> str:
     """The map as DOT; `window(identity)` limits each destination's atoms (one port)."""
-    identities = cmap.identities.items
-    groups = [tuple(cmap.pods[i] for i in ident.pods) for ident in identities]
+    identities = cmap.identities
+    groups = [tuple(cmap.pods[i] for i in members) for members in cmap.groups]
     by_ns: dict[str, int] = {}
     for ident in identities:
         by_ns[ident.namespace] = by_ns.get(ident.namespace, 0) | 1 << ident.index
@@ -77,7 +77,7 @@ def connectivity_dot(
     found: dict[str, dict[int, int]] = {}  # tail -> destination group -> atoms
     wide: set[str] = set()  # namespaces drawn as one "every pod of" source
     for dst in identities:
-        size = len(dst.pods)
+        size = len(cmap.groups[dst.index])
         seen = cmap.atoms.all_mask if window is None else window(dst.index)
         parts = [
             (_without_lone_self(b, dst.index, size), m & seen)

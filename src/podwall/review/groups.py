@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from podwall.engine import ConnectivityMap
-from podwall.engine.rulesets import bit_indices
+from podwall.engine.identities import bit_indices
 from podwall.model.cluster import Pod
 
 ABSENT = -1  # the identity of a pod on the side where it does not exist
@@ -61,15 +61,17 @@ def join(before: ConnectivityMap, after: ConnectivityMap) -> JointGroups:
     pods: dict[str, Pod] = {}
     for side, cmap in enumerate((before, after)):
         for i, pod in enumerate(cmap.pods):
-            keys.setdefault(pod.key, [ABSENT, ABSENT])[side] = cmap.identities.of_pod[i]
+            keys.setdefault(pod.key, [ABSENT, ABSENT])[side] = cmap.of_pod[i]
             pods[pod.key] = pod  # the after declaration wins
     members: dict[tuple[int, int], list[str]] = {}
-    for key in sorted(keys):
+    # In (namespace, name) order, as the engine numbers identities by their first pod: when
+    # both sides group pods alike, joint group i is identity i on each side.
+    for key in sorted(keys, key=lambda k: tuple(k.split("/", 1))):
         b, a = keys[key]
         members.setdefault((b, a), []).append(key)
     items: list[Joint] = []
-    of_before = [0] * len(before.identities.items)
-    of_after = [0] * len(after.identities.items)
+    of_before = [0] * len(before.identities)
+    of_after = [0] * len(after.identities)
     for index, ((b, a), names) in enumerate(members.items()):
         items.append(Joint(index=index, before=b, after=a, pods=tuple(pods[n] for n in names)))
         if b != ABSENT:

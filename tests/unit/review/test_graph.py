@@ -45,7 +45,7 @@ def _ports(text: str) -> PortSet:
 
 def _drawn(cmap: ConnectivityMap, dot: str) -> dict[tuple[int, int], PortSet]:
     """(source group, destination group) -> ports, read back from the drawing."""
-    idents = cmap.identities.items
+    idents = cmap.identities
     namespaces = sorted({i.namespace for i in idents})
     found: dict[tuple[int, int], list[Any]] = {}
     open_nodes = set()
@@ -78,12 +78,12 @@ def _drawn(cmap: ConnectivityMap, dot: str) -> dict[tuple[int, int], PortSet]:
 
 
 def _expected(cmap: ConnectivityMap) -> dict[tuple[int, int], PortSet]:
-    idents = cmap.identities.items
+    idents = cmap.identities
     out = {}
     for d in idents:
         for bits, mask in cmap.per_dst[d.index]:
             for s in idents:
-                if bits >> s.index & 1 and (s.index != d.index or len(d.pods) > 1):
+                if bits >> s.index & 1 and (s.index != d.index or len(cmap.groups[d.index]) > 1):
                     out[s.index, d.index] = cmap.atoms.port_set(mask)
     return out
 
