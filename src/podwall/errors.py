@@ -11,6 +11,7 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     │   └── InvalidManifests ... cli.loading: manifests that fail validation, every error listed
     ├── AddressesExhausted ..... model.addressing: the sandbox address range is full
     ├── LoadError .............. manifests.reader: a file that cannot be read or parsed
+    ├── UnknownCheck ........... review.lint.registry: a lint check id or name that names none
     ├── NftError ............... nft.errors: nft refused a transaction
     ├── SandboxError ........... runtime.errors: a sandbox network or namespace on this host
     ├── ApiError ............... apiserver.errors: answered as a metav1.Status
