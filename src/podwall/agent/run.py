@@ -107,8 +107,8 @@ class Agent:
         self.stop_event = threading.Event()
         self.metrics = Metrics()
         self.watched = kinds.watched(options.service_dnat)
-        self.cache = Cache(self.watched)
-        self.dataplane = Dataplane(options.netns, options.node, apply=apply)
+        self.cache = Cache(self.watched, node=options.node)
+        self.dataplane = Dataplane(options.netns, options.node, apply=self._timed)
         self.sync = SyncLoop(
             self.cache, self.dataplane, self.metrics, self.stop_event,
             backoff=Backoff(cap=options.backoff_cap), on_first_sync=self._first_synced,
@@ -120,6 +120,11 @@ class Agent:
         self.lease: LeaseKeeper | None = None
         self._sync_thread = threading.Thread(target=self.sync.run, name="sync", daemon=True)
         self._warned_node = False
+
+    def _timed(self, script: str, netns: str | None) -> None:
+        started = time.perf_counter()
+        self._apply(script, netns)
+        self.metrics.nft_seconds.observe(time.perf_counter() - started)
 
     @property
     def connection(self) -> Connection:
