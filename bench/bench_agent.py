@@ -72,7 +72,9 @@ NODE = "node-007"
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 POLICIES = "networkpolicies.networking.k8s.io"
 STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) ")
-GOALS = {"first sync s": 3.0, "memory MiB": 300.0, "change p99 ms": 50.0}
+# The first sync's goal is read on the wall clock and, as the machine is shared, on the
+# agent's own CPU time too (imports, parsing, conversion, compile; nft's kernel work is in it).
+GOALS = {"first sync s": 3.0, "first sync CPU s": 3.0, "memory MiB": 300.0, "change p99 ms": 50.0}
 
 
 def progress(message: str) -> None:
@@ -231,6 +233,11 @@ class AgentProcess:
                 stamps.setdefault("synced", when)
         return {k: v - self.started_wall for k, v in stamps.items()}
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the agent process so far (all its threads)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def memory(self) -> dict[str, float]:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
@@ -370,10 +377,14 @@ def run(args: argparse.Namespace) -> tuple[list[str], dict[str, Any], bool]:
         progress(f"store: {count} objects written with Store.create in {seconds:.1f} s")
         server = Server(state, 0)
         server.start()
+        raw["load_at_start"] = os.getloadavg()[0]
         subprocess.run(["ip", "netns", "add", netns], check=True)
         progress(f"API server {server.url}; starting the agent for {NODE} in {netns}")
+        server_cpu = time.process_time()  # this process: the API server's threads, mostly
         agent = AgentProcess(server.kubeconfig_path, netns, work / "agent.log")
         ready = agent.wait_ready()
+        agent_cpu = agent.cpu_seconds()
+        server_cpu = time.process_time() - server_cpu
         phases = agent.phases()
         memory_ready = agent.memory()
         m = agent.metrics()
@@ -418,6 +429,8 @@ def run(args: argparse.Namespace) -> tuple[list[str], dict[str, Any], bool]:
     raw |= {
         "ready_seconds": ready,
         "phases": phases,
+        "agent_cpu_seconds": agent_cpu,
+        "server_cpu_seconds": server_cpu,
         "full_sync_seconds": full_sync,
         "memory_ready_mib": memory_ready,
         "memory_end_mib": memory_end,
@@ -463,6 +476,9 @@ def report(raw: dict[str, Any], found: Objects) -> list[str]:
         f"{phases.get('imported', 0):.2f} s, every kind listed at {phases.get('listed', 0):.2f} s,"
         f" first sync committed at {phases.get('synced', 0):.2f} s (the sync itself, "
         f"compile + nft: {raw['full_sync_seconds']:.3f} s)",
+        f"  CPU meanwhile: the agent {raw['agent_cpu_seconds']:.2f} s, the API server (this "
+        f"process) {raw['server_cpu_seconds']:.2f} s; 2 cores shared, load average "
+        f"{raw['load_at_start']:.1f}",
         f"memory (VmRSS): {memory_ready['VmRSS']:.0f} MiB when ready, "
         f"{memory_end['VmRSS']:.0f} MiB at the end; peak (VmHWM) {memory_end['VmHWM']:.0f} MiB",
         "",
@@ -481,13 +497,14 @@ def report(raw: dict[str, Any], found: Objects) -> list[str]:
         lines.append(f"  {key:<9}{node:>6}  {whole:>13}  {node / max(whole, 1):.3f}")
     figures = {
         "first sync s": raw["ready_seconds"],
+        "first sync CPU s": raw["agent_cpu_seconds"],
         "memory MiB": max(memory_ready["VmRSS"], memory_end["VmRSS"]),
         "change p99 ms": percentile(strict, 0.99),
     }
     lines += ["", "Goals"]
     for name, goal in GOALS.items():
         met = "met" if figures[name] < goal else "NOT MET"
-        lines.append(f"  {name:<14} {figures[name]:8.2f} < {goal:g}: {met}")
+        lines.append(f"  {name:<16} {figures[name]:8.2f} < {goal:g}: {met}")
     return lines
 
 
