@@ -411,7 +411,9 @@ def run(args: argparse.Namespace) -> tuple[list[str], dict[str, Any], bool]:
         latencies = [c["ms_from_store_commit"] for c in changes]
         progress(f"{len(changes)} changes: median {statistics.median(latencies):.1f} ms")
         memory_end = agent.memory()
+        before_changes = m
         m = agent.metrics()
+        raw["inside_ms"] = inside(before_changes, m)
         whole = compile_ruleset(
             convert(
                 [RawObject(body=o) for o in (*found.namespaces, *found.pods, *found.policies)]
@@ -445,6 +447,20 @@ def run(args: argparse.Namespace) -> tuple[list[str], dict[str, Any], bool]:
         "sigterm_exit": exit_code,
     }
     return report(raw, found), raw, exit_code == 0 and all(c["operations"] > 0 for c in changes)
+
+
+def inside(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Mean ms per update sync inside the agent over the changes: the whole sync (snapshot,
+    compile, nft) and nft's commit alone, from the agent's histograms."""
+    sync = 'podwall_agent_sync_duration_seconds_{}{{type="update"}}'
+    nft = "podwall_agent_nft_commit_duration_seconds_{}"
+
+    def mean(name: str) -> float:
+        total = after.get(name.format("sum"), 0.0) - before.get(name.format("sum"), 0.0)
+        count = after.get(name.format("count"), 0.0) - before.get(name.format("count"), 0.0)
+        return 1000 * total / count if count else 0.0
+
+    return {"sync": mean(sync), "nft": mean(nft)}
 
 
 def spread(values: list[float]) -> str:
@@ -489,6 +505,8 @@ def report(raw: dict[str, Any], found: Objects) -> list[str]:
         f"  (the PUT took {statistics.median(of['write_ms']):.1f} ms, median; the agent's own "
         f"watch-event-to-commit mean {raw['agent_latency_mean_ms']:.1f} ms; nft operations per "
         f"change {statistics.median(of['operations']):.0f})",
+        f"  inside the agent, per update sync: {raw['inside_ms']['sync']:.1f} ms (snapshot, "
+        f"compile, nft), of which the nft commit {raw['inside_ms']['nft']:.1f} ms (means)",
         "",
         "ruleset     node  whole cluster  ratio",
     ]
