@@ -43,6 +43,7 @@ class LazyGroup(click.Group):
     """Commands of other modules load when used: `podwall matrix` never imports a web server."""
 
     LAZY: ClassVar[dict[str, str]] = {
+        "agent": "podwall.cli.agent:agent",
         "check": "podwall.cli.verdicts:check",
         "explain": "podwall.cli.verdicts:explain",
         "matrix": "podwall.cli.matrix:matrix",

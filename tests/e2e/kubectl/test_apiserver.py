@@ -143,6 +143,39 @@ def test_api_resources_lists_networkpolicies_as_netpol(cluster: Cluster) -> None
     assert ["namespaces", "ns", "v1", "false", "Namespace"] in rows
 
 
+NODE_AND_LEASE = """\
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-1
+  labels: {node-role.kubernetes.io/worker: ""}
+status:
+  addresses: [{type: InternalIP, address: 198.18.255.1}]
+  conditions: [{type: Ready, status: "True"}]
+  nodeInfo: {kubeletVersion: v1.32.0}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: podwall-system}
+---
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: node-1, namespace: podwall-system}
+spec: {holderIdentity: podwall-agent-x2x, leaseDurationSeconds: 40}
+"""
+
+
+def test_nodes_and_leases_print_as_kubectl_prints_them(cluster: Cluster) -> None:
+    cluster.ok("apply", "-f", str(cluster.write("node.yaml", NODE_AND_LEASE)))
+    nodes = table(cluster.ok("get", "nodes", "-o", "wide"))
+    assert nodes[0][:6] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP"]
+    assert nodes[1][:3] == ["node-1", "Ready", "worker"]  # a kubelet registers with its status
+    assert nodes[1][4:7] == ["v1.32.0", "198.18.255.1", "<none>"]
+    leases = table(cluster.ok("get", "leases", "-A"))
+    assert leases[0] == ["NAMESPACE", "NAME", "HOLDER", "AGE"]
+    assert leases[1][:3] == ["podwall-system", "node-1", "podwall-agent-x2x"]
+
+
 def test_apply_get_reapply_change_and_delete_a_policy(cluster: Cluster) -> None:
     assert cluster.ok("apply", "-f", str(DENY)) == (
         "networkpolicy.networking.k8s.io/backend-ingress-deny created\n"

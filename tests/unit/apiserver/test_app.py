@@ -103,6 +103,7 @@ def test_legacy_discovery_documents(client: Client) -> None:
         "apps",
         "networking.k8s.io",
         "discovery.k8s.io",
+        "coordination.k8s.io",
     ]
     resources = client.get("/apis/networking.k8s.io/v1").json()
     assert resources["kind"] == "APIResourceList"
@@ -157,6 +158,7 @@ def test_openapi_v3_names_every_group_version_with_a_content_hash(client: Client
         "apis/apps/v1",
         "apis/networking.k8s.io/v1",
         "apis/discovery.k8s.io/v1",
+        "apis/coordination.k8s.io/v1",
     }
     url = paths["apis/networking.k8s.io/v1"]["serverRelativeURL"]
     doc = client.get(url)
