@@ -29,6 +29,7 @@ from podwall.agent.lease import NAMESPACE, Enforcement, LeaseKeeper, newest_reso
 from podwall.agent.metrics import Metrics
 from podwall.agent.sync import SyncLoop
 from podwall.agent.watch import Informer
+from podwall.errors import PodwallError
 from podwall.nft import runner
 from podwall.nft.errors import NftError
 from podwall.nft.ruleset import TABLE
@@ -41,7 +42,7 @@ STALLED_SECONDS = 60.0  # a sync loop that has not turned for this long is not h
 FATAL_STATUSES = {401: "unauthorized", 403: "forbidden", 404: "not served"}
 
 
-class StartupError(Exception):
+class StartupError(PodwallError):
     """What the agent is missing, in one line."""
 
 

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from podwall.runtime.errors import SandboxError
 from podwall.runtime.standins.privileges import PrivilegeError, drop_privileges
 
 PRIVATE_TMPFS = ("/tmp", "/var/tmp", "/dev/shm")
@@ -58,7 +59,7 @@ class _MountAttr(ctypes.Structure):
     )
 
 
-class SetupError(RuntimeError):
+class SetupError(SandboxError, RuntimeError):
     """The pod's view could not be made; the pod must not start."""
 
 

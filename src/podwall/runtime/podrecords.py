@@ -23,12 +23,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from podwall.runtime.errors import SandboxError
+
 RECORDS_DIR = Path("/run/podwall-pods")
 POD_UIDS = range(200_000, 265_536)
 _LOCK = threading.Lock()  # flock() is per open file: this orders the threads of one process
 
 
-class UidsExhausted(RuntimeError):
+class UidsExhausted(SandboxError, RuntimeError):
     """Every uid of POD_UIDS belongs to a pod that still exists."""
 
 

@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from podwall.runtime import podrecords
+from podwall.runtime.errors import SandboxError
 from podwall.runtime.podrecords import PodRecord
 
 NETNS_RUN = Path("/var/run/netns")
@@ -41,7 +42,7 @@ READY_SECONDS = 10.0
 _MAX_UID = 2**31 - 1
 
 
-class SandboxStartError(RuntimeError):
+class SandboxStartError(SandboxError, RuntimeError):
     """The pod's PID 1 could not be started; the message says why."""
 
 

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import IO
 
 from podwall.runtime import podrecords, podsandbox
+from podwall.runtime.errors import SandboxError
 from podwall.runtime.images import Launch, Waiting, resolve_exec
 from podwall.runtime.podsandbox import SBIN_PATH, SandboxStartError
 from podwall.runtime.standins.privileges import POD_UID_ENV
@@ -76,7 +77,7 @@ fe00::2\tip6-allrouters
 """
 
 
-class ProcessError(RuntimeError):
+class ProcessError(SandboxError, RuntimeError):
     """A pod process could not be started; the message says what to fix."""
 
 
@@ -205,6 +206,7 @@ def exec_in_pod(
     pod, `/bin/ash` in alpine). The pod's files must exist (`start_container` wrote them).
     Raises CommandNotFound when the command cannot run here.
     """
+    _check_hostname(hostname)  # bad input is refused before anything touches the pod
     launch = _exec_launch(image, argv, env)
     pod = _ensure_pod(netns, hostname, None)
     tty = isinstance(stdin, int) and stdin >= 0 and os.isatty(stdin)
@@ -217,13 +219,17 @@ def exec_in_pod(
     )
 
 
+def _check_hostname(hostname: str) -> None:
+    if _HOSTNAME.fullmatch(hostname) is None:
+        raise ValueError(f"hostname {hostname!r} must be [a-z0-9.-], at most 63, no edge dash")
+
+
 def pod_argv(
     *, init_pid: int, uid: int, launch: Launch, hostname: str, tty: bool = False
 ) -> list[str]:
     """The full host command line that runs `launch` in the pod whose PID 1 is `init_pid`
     (see the module docstring)."""
-    if _HOSTNAME.fullmatch(hostname) is None:
-        raise ValueError(f"hostname {hostname!r} must be [a-z0-9.-], at most 63, no edge dash")
+    _check_hostname(hostname)
     argv = [_tool("nsenter"), f"--target={init_pid}", *POD_NAMESPACES, "--"]
     if tty:
         argv += [_tool("setsid"), "--ctty"]

@@ -22,6 +22,8 @@ import struct
 from collections.abc import Mapping
 from pathlib import Path
 
+from podwall.runtime.errors import SandboxError
+
 NOBODY = 65534
 POD_UID_ENV = "PODWALL_POD_UID"
 
@@ -33,7 +35,7 @@ _CAP_SETS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-class PrivilegeError(RuntimeError):
+class PrivilegeError(SandboxError, RuntimeError):
     """The process could not become the pod's uid/gid without capabilities."""
 
 
