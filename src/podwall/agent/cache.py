@@ -7,25 +7,38 @@ object only when its resourceVersion changes, and when the conversion equals wha
 tuple of models is rebuilt only when one of them changed, so a snapshot of an unchanged kind
 is the very tuple of the last one, which the compiler notices in O(1).
 
-Each kind is written by its own informer thread (`replace` after a list, `apply` per watch
-event) and read by the sync loop (`snapshot`); conversion happens outside the lock. Keeps no
-JSON: only resourceVersions and model objects (see `kinds`).
+A node needs only the policies of the namespaces where it has pods (`scope`). So, given its
+node, the cache converts a NetworkPolicy only once its namespace has a pod of the node (or a
+pod without a node); until then it keeps the policy's spec as compact JSON, and a change to it
+costs no sync. When a pod lands in a new namespace, the next snapshot converts that
+namespace's policies before it is returned, so the pod and its policies reach the compiler
+together.
+
+Each kind is written by its own informer thread (`relist` after a list, `apply` per watch
+event) and read by the sync loop (`snapshot`); conversion happens outside the lock, except
+for the deferred policies a snapshot needs. Keeps resourceVersions, model objects and the
+deferred policies' JSON; nothing else of the objects (see `kinds`).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from podwall.agent import kinds
 from podwall.agent.kinds import Kind, Model
 from podwall.model.cluster import Cluster, Namespace, Pod, Service
 from podwall.model.policy import NetworkPolicy
 
-Entry = tuple[str, Model | None]  # resourceVersion, model object (None: not in the snapshot)
+
+class Entry(NamedTuple):
+    rv: str
+    model: Model | None  # None: not in the snapshot (yet)
+    deferred: str | None = None  # a policy out of the node's scope, as JSON to convert later
 
 
 @dataclass(kw_only=True)
@@ -49,16 +62,25 @@ class Snapshot:
 
 
 class Cache:
-    """Thread-safe; `changed` is set whenever a model object changed."""
+    """Thread-safe; `changed` is set whenever a model object changed. With `node`, policies
+    of namespaces where the node has no pod are converted only when it gets one."""
 
     def __init__(
-        self, watched: Iterable[Kind], clock: Callable[[], float] = time.monotonic
+        self,
+        watched: Iterable[Kind],
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        node: str | None = None,
     ) -> None:
         self._tables = {kind.name: _Table() for kind in watched}
         self._lock = threading.Lock()
         self._clock = clock
+        self._node = node
         self._version = 0
         self._arrivals: list[float] = []
+        self._pods: tuple[Model, ...] | None = None
+        # The namespaces whose policies are converted; replaced whole, read without the lock.
+        self._scope: frozenset[str] = frozenset()
         self.changed = threading.Event()
 
     def listed(self) -> bool:
@@ -79,6 +101,11 @@ class Cache:
     def _swap(self, kind: Kind, entries: dict[str, Entry], rv: str, changes: int) -> None:
         table = self._tables[kind.name]
         with self._lock:
+            for key, entry in entries.items():
+                if entry.deferred is not None:
+                    settled = self._settle(key, entry)
+                    changes += settled is not entry
+                    entries[key] = settled
             table.entries = entries
             table.resource_version = rv
             table.listed = True
@@ -92,8 +119,10 @@ class Cache:
         key = kinds.key_of(body)
         before = table.entries.get(key)
         rv = kinds.resource_version(body)
-        entry = None if event == "DELETED" else _entry(kind, body, before)
+        entry = None if event == "DELETED" else self._entry(kind, body, before)
         with self._lock:
+            if entry is not None:
+                entry = self._settle(key, entry)
             if entry is None:
                 table.entries.pop(key, None)
             else:
@@ -117,9 +146,11 @@ class Cache:
         with self._lock:
             self.changed.clear()
             arrivals, self._arrivals = tuple(self._arrivals), []
+            pods = cast(tuple[Pod, ...], self._models(kinds.PODS))
+            self._widen_scope(pods)
             cluster = Cluster.build(
                 namespaces=cast(tuple[Namespace, ...], self._models(kinds.NAMESPACES)),
-                pods=cast(tuple[Pod, ...], self._models(kinds.PODS)),
+                pods=pods,
                 services=cast(tuple[Service, ...], self._models(kinds.SERVICES)),
                 policies=cast(tuple[NetworkPolicy, ...], self._models(kinds.NETWORK_POLICIES)),
             )
@@ -142,8 +173,53 @@ class Cache:
         if table is None:
             return ()
         if table.models is None:
-            table.models = tuple(m for _, m in table.entries.values() if m is not None)
+            table.models = tuple(e.model for e in table.entries.values() if e.model is not None)
         return table.models
+
+    # -- the node's scope ------------------------------------------------------------------
+
+    def _defers(self, kind: Kind, body: Mapping[str, Any]) -> bool:
+        if self._node is None or kind is not kinds.NETWORK_POLICIES:
+            return False
+        return str(kinds.metadata(body).get("namespace") or "") not in self._scope
+
+    def _entry(self, kind: Kind, body: Mapping[str, Any], before: Entry | None) -> Entry:
+        """The cache entry for `body`: `before` itself when its resourceVersion is the same,
+        its model object when the new one converts equal, deferred when out of scope."""
+        rv = kinds.resource_version(body)
+        if before is not None and before.rv == rv and rv:
+            return before
+        if self._defers(kind, body):
+            return Entry(rv, None, _compact(body))
+        model = kinds.model_of(kind, body)
+        if before is not None and before.model is not None and before.model == model:
+            model = before.model
+        return Entry(rv, model)
+
+    def _widen_scope(self, pods: tuple[Pod, ...]) -> None:
+        """Convert the deferred policies of namespaces that got a pod of the node (under the
+        lock: the snapshot being built needs them)."""
+        if self._node is None or pods is self._pods:
+            return
+        self._pods = pods
+        scope = frozenset(p.namespace for p in pods if p.node in (None, self._node))
+        grown = scope - self._scope
+        self._scope = self._scope | scope  # converted policies stay converted
+        table = self._tables.get(kinds.NETWORK_POLICIES.name)
+        if not grown or table is None:
+            return
+        for key, entry in list(table.entries.items()):
+            if entry.deferred is not None and key.split("/", 1)[0] in grown:
+                table.entries[key] = self._settle(key, entry)
+                table.models = None
+
+    def _settle(self, key: str, entry: Entry) -> Entry:
+        """`entry`, converted if it was deferred and its namespace is now in scope (under the
+        lock): a write racing with `_widen_scope` must not leave a needed policy unconverted."""
+        if entry.deferred is None or key.split("/", 1)[0] not in self._scope:
+            return entry
+        body = json.loads(entry.deferred)
+        return Entry(entry.rv, kinds.model_of(kinds.NETWORK_POLICIES, body))
 
 
 class Relist:
@@ -159,26 +235,21 @@ class Relist:
     def add(self, body: Mapping[str, Any]) -> None:
         key = kinds.key_of(body)
         before = self._old.get(key)
-        entry = _entry(self._kind, body, before)
-        self._changes += entry[1] is not _model(before)
+        entry = self._cache._entry(self._kind, body, before)
+        self._changes += entry.model is not _model(before)
         self._new[key] = entry
 
     def commit(self, rv: str) -> None:
-        gone = sum(1 for k, e in self._old.items() if k not in self._new and e[1] is not None)
+        gone = sum(1 for k, e in self._old.items() if k not in self._new and e.model is not None)
         self._cache._swap(self._kind, self._new, rv, self._changes + gone)
 
 
 def _model(entry: Entry | None) -> Model | None:
-    return None if entry is None else entry[1]
+    return None if entry is None else entry.model
 
 
-def _entry(kind: Kind, body: Mapping[str, Any], before: Entry | None) -> Entry:
-    """The cache entry for `body`: `before` itself when its resourceVersion is the same, its
-    model object when the new one converts equal."""
-    rv = kinds.resource_version(body)
-    if before is not None and before[0] == rv and rv:
-        return before
-    model = kinds.model_of(kind, body)
-    if before is not None and before[1] is not None and before[1] == model:
-        model = before[1]
-    return rv, model
+def _compact(body: Mapping[str, Any]) -> str:
+    """What conversion reads of a policy: its name, namespace and spec."""
+    meta = kinds.metadata(body)
+    kept = {"name": meta.get("name"), "namespace": meta.get("namespace")}
+    return json.dumps({"metadata": kept, "spec": body.get("spec")}, separators=(",", ":"))

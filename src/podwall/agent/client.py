@@ -27,21 +27,27 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
+from podwall.errors import PodwallError
+
 TOKEN_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 CONNECT_SECONDS = 5.0
 REQUEST_SECONDS = 60.0
 Query = Sequence[tuple[str, str | int]]
 
 
-class ConfigError(Exception):
+class ClientError(PodwallError):
+    """The agent could not talk to its API server; the message says why."""
+
+
+class ConfigError(ClientError):
     """No usable cluster configuration; the message says which file or variable."""
 
 
-class Unreachable(Exception):
+class Unreachable(ClientError):
     """The API server did not answer (refused, timed out, TLS failed)."""
 
 
-class ApiError(Exception):
+class ApiError(ClientError):
     """An HTTP error from the API server, with its Status message."""
 
     def __init__(self, status: int, reason: str, message: str) -> None:

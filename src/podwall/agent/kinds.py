@@ -3,6 +3,7 @@
 An object's JSON is converted by `podwall.model.convert` as soon as it arrives and dropped:
 the cache holds its resourceVersion and the model object only (labels, addresses, ports,
 selectors), so `managedFields`, annotations, container specs and statuses never stay in memory.
+(A policy outside the node's scope waits as its spec's JSON until it matters: see `cache`.)
 
 What policy needs on a node:
 - Namespaces (labels, for namespaceSelector), Pods (labels, addresses, named ports, node,

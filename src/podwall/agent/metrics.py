@@ -2,6 +2,7 @@
 process in tests). Names follow Prometheus conventions: base units, `_total` counters.
 
 - `podwall_agent_sync_duration_seconds{type=full|update}`: snapshot, compile and nft commit;
+  `podwall_agent_nft_commit_duration_seconds`: the nft commit alone;
 - `podwall_agent_enforce_latency_seconds`: from the arrival of a watch event that changed what
   is enforced to the nft commit that enforces it;
 - `podwall_agent_ruleset_objects{object=chains|sets|elements|rules}`: the loaded ruleset;
@@ -11,7 +12,8 @@ process in tests). Names follow Prometheus conventions: base units, `_total` cou
 - `podwall_agent_synced_resource_version{kind}` and
   `podwall_agent_last_commit_timestamp_seconds`: what the loaded ruleset reflects, and when
   it was committed (a benchmark polls these);
-- `podwall_agent_objects{kind}`, `podwall_agent_local_pods`, `podwall_agent_ready`.
+- `podwall_agent_objects{kind}`, `podwall_agent_policies` (those that apply on this node),
+  `podwall_agent_local_pods`, `podwall_agent_ready`.
 """
 
 from __future__ import annotations
@@ -51,6 +53,11 @@ class Metrics:
             "From the arrival of a watch event that changed the node's view to its nft commit.",
             buckets=LATENCY_BUCKETS, registry=r,
         )  # fmt: skip
+        self.nft_seconds = Histogram(
+            "podwall_agent_nft_commit_duration_seconds",
+            "Time nft took to commit a batch (part of the sync).",
+            buckets=SYNC_BUCKETS, registry=r,
+        )  # fmt: skip
         self.ruleset = Gauge(
             "podwall_agent_ruleset_objects", "Objects in the loaded ruleset.", ["object"],
             registry=r,
@@ -80,6 +87,11 @@ class Metrics:
         self.objects = Gauge(
             "podwall_agent_objects", "Objects in the watch cache, per kind.", ["kind"], registry=r
         )
+        self.policies = Gauge(
+            "podwall_agent_policies",
+            "NetworkPolicies of the namespaces where this node has pods (the ones that apply).",
+            registry=r,
+        )  # fmt: skip
         self.local_pods = Gauge(
             "podwall_agent_local_pods", "Pods of this node in the loaded ruleset.", registry=r
         )

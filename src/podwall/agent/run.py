@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,6 +30,7 @@ from podwall.agent.lease import NAMESPACE, Enforcement, LeaseKeeper, newest_reso
 from podwall.agent.metrics import Metrics
 from podwall.agent.sync import SyncLoop
 from podwall.agent.watch import Informer
+from podwall.errors import PodwallError
 from podwall.nft import runner
 from podwall.nft.errors import NftError
 from podwall.nft.ruleset import TABLE
@@ -41,7 +43,7 @@ STALLED_SECONDS = 60.0  # a sync loop that has not turned for this long is not h
 FATAL_STATUSES = {401: "unauthorized", 403: "forbidden", 404: "not served"}
 
 
-class StartupError(Exception):
+class StartupError(PodwallError):
     """What the agent is missing, in one line."""
 
 
@@ -102,14 +104,14 @@ class Agent:
         *,
         connection: Connection | None = None,
         apply: Apply = _run_nft,
-        dataplane: Dataplane | None = None,
+        dataplane: Callable[[str | None, str, Apply], Dataplane] | None = None,
     ) -> None:
         self.options = options
         self.stop_event = threading.Event()
         self.metrics = Metrics()
         self.watched = kinds.watched(options.service_dnat)
-        self.cache = Cache(self.watched)
-        self.dataplane = dataplane or Dataplane(options.netns, options.node, apply=apply)
+        self.cache = Cache(self.watched, node=options.node)
+        self.dataplane = (dataplane or Dataplane)(options.netns, options.node, self._timed)
         self.sync = SyncLoop(
             self.cache, self.dataplane, self.metrics, self.stop_event,
             backoff=Backoff(cap=options.backoff_cap), on_first_sync=self._first_synced,
@@ -121,6 +123,11 @@ class Agent:
         self.lease: LeaseKeeper | None = None
         self._sync_thread = threading.Thread(target=self.sync.run, name="sync", daemon=True)
         self._warned_node = False
+
+    def _timed(self, script: str, netns: str | None) -> None:
+        started = time.perf_counter()
+        self._apply(script, netns)
+        self.metrics.nft_seconds.observe(time.perf_counter() - started)
 
     @property
     def connection(self) -> Connection:

@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
@@ -42,7 +43,7 @@ from podwall.agent.podwatch import NodePods
 from podwall.agent.run import Agent, Options, StartupError
 from podwall.model.cluster import Cluster
 from podwall.runtime import names
-from podwall.runtime.dataplane import Dataplane, SyncResult
+from podwall.runtime.dataplane import Apply, Dataplane, SyncResult
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.node import Node
 
@@ -64,9 +65,9 @@ class SandboxOptions:
 class RecordsDataplane(Dataplane):
     """The node's Dataplane, which also rewrites the cluster DNS records after each sync."""
 
-    def __init__(self, node: Node, name: str) -> None:
-        super().__init__(node.sandbox.netns, name)
-        self.records = node
+    def __init__(self, netns: str | None, name: str, apply: Apply, *, records: Node) -> None:
+        super().__init__(netns, name, apply)
+        self.records = records
 
     def sync(self, cluster: Cluster) -> SyncResult:
         result = super().sync(cluster)
@@ -117,7 +118,7 @@ class SandboxNode:
         self.agent = Agent(
             self.options,
             connection=connection,
-            dataplane=RecordsDataplane(self.node, self.name),
+            dataplane=partial(RecordsDataplane, records=self.node),
         )
         self.agent.start()
         self._write_agent_file()

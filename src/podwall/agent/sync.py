@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from podwall.agent.backoff import Backoff
 from podwall.agent.cache import Cache, Snapshot
 from podwall.agent.metrics import Metrics
+from podwall.agent.scope import NodeScope
 from podwall.model.cluster import Cluster, Pod
 from podwall.nft.errors import NftError
 from podwall.runtime.dataplane import Dataplane
@@ -36,7 +37,7 @@ class SyncStatus:
     ready: bool = False  # the first full sync is committed
     synced_at: float | None = None  # wall clock of the last successful sync
     resource_versions: dict[str, str] = field(default_factory=dict)
-    policies: int = 0
+    policies: int = 0  # the policies of the namespaces where the node has pods
     local_pods: int = 0
     pods: int = 0
     nodes: frozenset[str] = frozenset()
@@ -70,6 +71,7 @@ class SyncLoop:
         self.backoff = backoff or Backoff()
         self.clock = clock
         self.on_first_sync = on_first_sync
+        self.scope = NodeScope(dataplane.node)
         self.status = SyncStatus()
         self.heartbeat = clock()
         self._synced_version: int | None = None
@@ -77,6 +79,7 @@ class SyncLoop:
         self._unenforced: list[float] = []  # arrivals of changes a refused batch left out
         self._last_pods: tuple[Pod, ...] | None = None
         self._local = 0
+        self._warned_ipv6 = False
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -105,7 +108,8 @@ class SyncLoop:
         started = time.perf_counter()
         full = self.dataplane.loaded is None
         try:
-            result = self.dataplane.sync(snapshot.cluster)
+            cluster = self.scope.apply(snapshot.cluster)
+            result = self.dataplane.sync(cluster)
         except Exception as exc:  # NftError, or a bug: the loaded rules stay either way
             self._refused(snapshot, exc)
             return False
@@ -117,16 +121,31 @@ class SyncLoop:
         for arrived in (*self._unenforced, *snapshot.arrivals):
             self.metrics.enforce_latency.observe(now - arrived)
         self._unenforced = []
-        self._observe(snapshot, seconds, full, result.operations)
+        self._observe(snapshot, cluster, seconds, full, result.operations)
         if full:
             log.info(
-                "first sync committed: %d operations in %.3fs, %d policies, %d pods "
-                "(%d on this node)",
-                result.operations, seconds, len(snapshot.cluster.policies),
-                len(snapshot.cluster.pods), self._local,
+                "first sync committed: %d operations in %.3fs, %d of %d policies apply here, "
+                "%d pods (%d on this node)",
+                result.operations, seconds, len(cluster.policies),
+                self.cache.counts().get("networkpolicies", 0), len(cluster.pods), self._local,
             )  # fmt: skip
             self.on_first_sync()
         return True
+
+    def _warn_ipv6(self, pods: tuple[Pod, ...]) -> None:
+        if self._warned_ipv6:
+            return
+        node = self.dataplane.node
+        found = next(
+            (p for p in pods if p.node == node and any(ip.version == 6 for ip in p.ips)), None
+        )
+        if found is not None:
+            self._warned_ipv6 = True
+            log.warning(
+                "pod %s has an IPv6 address: podwall filters IPv4 only, so IPv6 traffic of "
+                "this node's pods is not isolated",
+                found.key,
+            )
 
     def _refused(self, snapshot: Snapshot, exc: Exception) -> None:
         self._unenforced += snapshot.arrivals
@@ -151,17 +170,20 @@ class SyncLoop:
         # happens even if nothing else changes.
         self.cache.changed.set()
 
-    def _observe(self, snapshot: Snapshot, seconds: float, full: bool, operations: int) -> None:
-        cluster: Cluster = snapshot.cluster
+    def _observe(
+        self, snapshot: Snapshot, cluster: Cluster, seconds: float, full: bool, operations: int
+    ) -> None:
         if cluster.pods is not self._last_pods:
             self._last_pods = cluster.pods
             self._local = local_pods(cluster.pods, self.dataplane.node)
+            self._warn_ipv6(cluster.pods)
         m = self.metrics
         m.sync_seconds.labels(type="full" if full else "update").observe(seconds)
         m.nft_operations.inc(operations)
         m.last_commit.set(time.time())
         m.observe_resource_versions(snapshot.resource_versions)
         m.local_pods.set(self._local)
+        m.policies.set(len(cluster.policies))
         for kind, count in self.cache.counts().items():
             m.objects.labels(kind=kind).set(count)
         if operations and self.dataplane.loaded is not None:

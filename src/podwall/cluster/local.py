@@ -13,9 +13,11 @@ Start order (each step needs the one before):
 2. `Server.bind()`: state directory, credentials (the nodes' tokens included), the store, the
    bootstrap objects and the `podwall-system` namespace of the agents' Leases; every stored
    Node is marked not Ready until its agent says otherwise;
-3. mutating admission with the scheduler (`apiserver.scheduler`), the controller loop
-   (`reconciler`), which settles every namespace, and cluster DNS: the `kube-dns` Service
-   (198.19.0.10) and the `coredns` Deployment in `kube-system`, created when missing;
+3. mutating admission with the scheduler (`apiserver.scheduler`), the controllers
+   (`reconciler`), whose start-up pass goes over what is stored (Deployments stored before a
+   restart have their pods again), and cluster DNS: the `kube-dns` Service (198.19.0.10) and
+   the `coredns` Deployment in `kube-system`, created when missing; the controllers are
+   waited for, so the nodes start with every pod the store should hold;
 4. serving HTTPS, then each node's kubeconfig; `start` returns when every node is Ready (its
    ruleset loaded, then its stored pods running) and the DNS pod too.
 
@@ -65,6 +67,7 @@ RUN_ROOT = Path("/run/podwall")
 DNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.11.3"
 AGENT_NAMESPACE = "podwall-system"
 READY_SECONDS = 60.0
+STARTUP_SECONDS = 30.0  # the controllers' start-up pass over what is stored
 STATE_FILES = (
     "state.db",
     "state.db-wal",
@@ -231,7 +234,7 @@ class LocalCluster:
         tokens = credentials.ensure_tokens(self.state_dir, self.node_names)
         configs = credentials.remove_kubeconfigs(self.state_dir, self.node_names)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.run_dir.chmod(0o755)  # the DNS stand-in, uid 65534, reads its node's records
+        self.run_dir.chmod(0o755)  # the DNS stand-in, as the pod's uid, reads its node's records
         self.underlay.create()
         # The agents start now: their imports take longer than the server's start, and each
         # waits for its kubeconfig, written once the server serves.
@@ -261,6 +264,8 @@ class LocalCluster:
         self.reconciler.install()
         ensure_cluster_dns(self.store)
         self.scheduler.install()
+        if not self.reconciler.wait_idle(STARTUP_SECONDS):
+            log.warning("controllers still busy after %.0fs; serving", STARTUP_SECONDS)
         self.server.start()
 
     def restart_server(self) -> None:

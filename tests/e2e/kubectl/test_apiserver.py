@@ -7,6 +7,7 @@ controllers come later), so these tests check the API objects and what kubectl p
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from podwall import __version__
 from podwall.apiserver.server import Server
 
 pytestmark = pytest.mark.kubectl
@@ -109,9 +111,28 @@ def table(text: str) -> list[list[str]]:
     return [re.split(r"\s{2,}", line.strip()) for line in text.splitlines() if line.strip()]
 
 
-def test_version_reports_the_server_as_1_32(cluster: Cluster) -> None:
+def test_version_reports_the_server_as_1_32_built_by_podwall(cluster: Cluster) -> None:
     out = cluster.ok("version")
-    assert "Server Version: v1.32.0-podwall" in out
+    assert f"Server Version: v1.32.0+podwall.{__version__}\n" in out
+
+
+@pytest.mark.parametrize(
+    ("version", "warned"),
+    [
+        pytest.param("1.27", True, id="1.27 is 5 minors away: warned, so both versions parsed"),
+        pytest.param("1.33", False, id="1.33 is within one minor: no warning"),
+    ],
+)
+def test_other_kubectl_versions_read_the_version_and_compare_it(
+    cluster: Cluster, version: str, warned: bool
+) -> None:
+    result = cluster.kubectl("version", "-o", "json", binary=kubectl_binary(version))
+    assert result.code == 0, result.err
+    server = json.loads(result.out)["serverVersion"]
+    assert (server["major"], server["minor"]) == ("1", "32")
+    assert server["gitVersion"] == f"v1.32.0+podwall.{__version__}"
+    assert server["goVersion"] == server["buildDate"] == ""  # no Go build is claimed
+    assert ("exceeds the supported minor version skew" in result.err) is warned
 
 
 def test_api_resources_lists_networkpolicies_as_netpol(cluster: Cluster) -> None:

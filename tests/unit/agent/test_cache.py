@@ -134,3 +134,68 @@ def test_a_label_change_costs_the_dataplane_a_small_update() -> None:
     assert full.full
     assert not update.full
     assert 0 < update.operations < full.operations / 10
+
+
+def scoped(*, pods: Sequence[Object] = (), policies: Sequence[Object] = ()) -> Cache:
+    cache = Cache(WATCHED, clock=lambda: 100.0, node="node-1")
+    for kind, items in (
+        (kinds.NAMESPACES, [namespace("default"), namespace("far")]),
+        (kinds.PODS, pods),
+        (kinds.NETWORK_POLICIES, policies),
+        (kinds.NODES, []),
+    ):
+        relist = cache.relist(kind)
+        for item in items:
+            relist.add(item)
+        relist.commit("10")
+    return cache
+
+
+FAR_POLICY = policy("deny", DENY_ALL, namespace="far")
+
+
+def policy_keys(cache: Cache) -> set[str]:
+    return {p.key for p in cache.snapshot().cluster.policies}
+
+
+def test_policies_of_namespaces_without_a_pod_of_the_node_wait_unconverted() -> None:
+    cache = scoped(
+        pods=[pod("web", "198.18.0.5"), pod("x", "198.18.1.5", namespace="far", node="node-2")],
+        policies=[policy("deny", DENY_ALL), FAR_POLICY],
+    )
+    assert policy_keys(cache) == {"default/deny"}
+    version = cache.snapshot().version
+    cache.apply(kinds.NETWORK_POLICIES, "MODIFIED", policy("deny", {}, namespace="far", rv="11"))
+    assert cache.snapshot().version == version  # nothing this node enforces changed
+
+
+def test_a_pod_landing_in_a_new_namespace_brings_its_policies_in_the_same_snapshot() -> None:
+    cache = scoped(pods=[pod("web", "198.18.0.5")], policies=[FAR_POLICY])
+    assert policy_keys(cache) == set()
+    cache.apply(kinds.PODS, "ADDED", pod("db", "198.18.0.9", namespace="far", rv="12"))
+    snapshot = cache.snapshot()
+    assert {p.key for p in snapshot.cluster.pods} == {"default/web", "far/db"}
+    assert {p.key for p in snapshot.cluster.policies} == {"far/deny"}
+
+
+def test_a_policy_written_after_its_namespace_came_into_scope_is_converted() -> None:
+    cache = scoped(pods=[pod("db", "198.18.0.9", namespace="far")])
+    cache.snapshot()
+    cache.apply(kinds.NETWORK_POLICIES, "ADDED", policy("late", DENY_ALL, namespace="far"))
+    relist = cache.relist(kinds.NETWORK_POLICIES)
+    relist.add(policy("listed", DENY_ALL, namespace="far"))
+    relist.commit("20")
+    assert policy_keys(cache) == {"far/listed"}
+
+
+def test_a_deferred_policy_that_raced_the_scope_is_converted_when_written() -> None:
+    cache = scoped(pods=[pod("web", "198.18.0.5")])
+    body = policy("raced", DENY_ALL, namespace="far")
+    deferred = cache._entry(kinds.NETWORK_POLICIES, body, None)  # decided before the pod came
+    assert deferred.deferred is not None
+    cache.apply(kinds.PODS, "ADDED", pod("db", "198.18.0.9", namespace="far", rv="12"))
+    cache.snapshot()
+    relist = cache.relist(kinds.NETWORK_POLICIES)
+    relist._new["far/raced"] = deferred
+    relist.commit("30")
+    assert policy_keys(cache) == {"far/raced"}

@@ -3,7 +3,10 @@ keep the loaded rules and are retried, latencies and sizes are measured."""
 
 from __future__ import annotations
 
+import logging
 import threading
+
+import pytest
 
 from podwall.agent import kinds
 from podwall.agent.backoff import Backoff
@@ -145,3 +148,17 @@ def test_local_pods_are_the_node_s_own_not_on_the_host_network() -> None:
         )
     )
     assert local_pods(pods, "node-1") == 1
+
+
+def test_an_ipv6_address_on_a_local_pod_is_warned_about_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sync, cache, _ = loop(Nft())
+    caplog.set_level(logging.WARNING, "podwall.agent.sync")
+    sync.sync_once()
+    assert caplog.records == []
+    for i, ip in enumerate(("fd00::5", "fd00::6")):
+        cache.apply(kinds.PODS, "ADDED", pod(f"v6-{i}", ip, rv=str(20 + i), app="v6"))
+        sync.sync_once()
+    (record,) = caplog.records
+    assert record.getMessage().startswith("pod default/v6-0 has an IPv6 address")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -146,12 +147,23 @@ def test_no_fitting_node_says_why(
     assert verdict.message == message
 
 
+CONTROLLERS: weakref.WeakKeyDictionary[Store, Reconciler] = weakref.WeakKeyDictionary()
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(tmp_path / "state.db")
     bootstrap(s)
     yield s
+    if s in CONTROLLERS:
+        CONTROLLERS[s].remove()
     s.close()
+
+
+def settle(store: Store) -> None:
+    """Wait for the controllers to act on what was written (they run in their own threads)."""
+    if store in CONTROLLERS:
+        assert CONTROLLERS[store].wait_idle()
 
 
 def put(store: Store, obj: dict[str, Any]) -> dict[str, Any]:
@@ -159,12 +171,15 @@ def put(store: Store, obj: dict[str, Any]) -> dict[str, Any]:
     assert resource is not None
     admission.prepare_for_create(resource, obj)
     admission.default(resource, obj)
-    return store.create(resource.key, obj)
+    created = store.create(resource.key, obj)
+    settle(store)
+    return created
 
 
 def running(store: Store, scheduler: Scheduler) -> None:
     Admission(store, scheduler=scheduler).install()
-    Reconciler(store).install()
+    controllers = CONTROLLERS[store] = Reconciler(store)
+    controllers.install()
     scheduler.install()
 
 
@@ -186,6 +201,7 @@ def test_the_lab_on_two_nodes_puts_the_clients_together_and_backend_apart(
     for n in TWO:
         put(store, dict(n))
     ensure_cluster_dns(store)
+    settle(store)
     for app in order:
         put(store, backend_deployment() if app == "backend" else client_deployment(app))
     assert node_of(store, "frontend") == node_of(store, "not-frontend")
@@ -206,6 +222,7 @@ def test_a_pod_waits_unschedulable_and_is_bound_when_a_node_is_ready(store: Stor
     put(store, node("node-1", ready=False))
     assert "nodeName" not in store.list("pods", "default")[0][0]["spec"]
     store.mutate("nodes", "", "node-1", lambda n: {**n, **node("node-1")})
+    settle(store)
     (bound,) = store.list("pods", "default")[0]
     assert bound["spec"]["nodeName"] == "node-1"
     scheduled = {c["type"]: c for c in bound["status"]["conditions"]}["PodScheduled"]
