@@ -5,8 +5,9 @@ What a kubelet registers: labels (`kubernetes.io/hostname`, `/os`, `/arch`), the
 Hostname), its Ready condition, capacity and `nodeInfo` (what `kubectl get nodes -o wide`
 prints). `register` creates the Node or takes over the stored one (Ready=False until the
 kubelet runs the node's pods); `set_ready` flips the condition; a thread posts a heartbeat
-(`lastHeartbeatTime`) every `HEARTBEAT_SECONDS`, as the kubelet's node status updates do. A
-failed write is logged and retried at the next beat; it never touches pods or the ruleset.
+(`lastHeartbeatTime`) every `HEARTBEAT_SECONDS`, as the kubelet's node status updates do, and
+registers the Node again if it was deleted. A failed write is logged and retried at the next
+beat; it never touches pods or the ruleset.
 """
 
 from __future__ import annotations
@@ -191,6 +192,13 @@ class NodeKeeper:
         stored: Object = self.connection.request("GET", self.path)
         self._post_status(stored)
 
+    def _register_again(self) -> None:
+        try:
+            with self._lock:
+                self.register()
+        except (ApiError, Unreachable) as exc:
+            log.warning("node not registered again: %s", exc)
+
     def _post_status(self, stored: Object) -> None:
         fresh = node_object(self.name, self.subnet, self.address, self.ready, self.clock())
         status = {**(stored.get("status") or {}), **fresh["status"]}
@@ -203,7 +211,11 @@ class NodeKeeper:
             try:
                 with self._lock:
                     self.beat()
-            except (ApiError, Unreachable) as exc:
+            except ApiError as exc:
+                log.warning("node status not posted: %s", exc)
+                if exc.status == 404:  # the Node was deleted: register it again
+                    self._register_again()
+            except Unreachable as exc:
                 log.warning("node status not posted: %s", exc)
             self._poke.wait(self.heartbeat_seconds)
             self._poke.clear()

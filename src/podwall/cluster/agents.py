@@ -10,7 +10,8 @@ as quick as the first start. `prewarm()` starts the fork server early, while `po
 imports the API server.
 
 `Agents.start` starts every agent, then a supervisor thread watches them and restarts one
-that died (after a back-off; its replacement clears what it left and converges). Each child
+that died (after a back-off; its replacement clears what it left and converges); `on_exit`
+hears of the death first. Each child
 asks for `PR_SET_PDEATHSIG`: when the fork server ends (it does when `podwall up` ends, `kill
 -9` included), the kernel sends the agent SIGTERM, and it removes its node. Each agent's pid
 and start time are kept in `<state>/nodes/<node>/agent.pid`, so a later `up` or `down` finds an
@@ -154,11 +155,11 @@ class Agents:
         state_dir: Path,
         specs: Sequence[AgentSpec],
         *,
-        on_restart: Callable[[str], None] = lambda node: None,
+        on_exit: Callable[[str], None] = lambda node: None,
     ) -> None:
         self.state_dir = state_dir
         self.specs = {s.node: s for s in specs}
-        self.on_restart = on_restart
+        self.on_exit = on_exit
         self.processes: dict[str, Process] = {}
         self.restarts: dict[str, int] = dict.fromkeys(self.specs, 0)
         self._stopping = threading.Event()
@@ -232,6 +233,10 @@ class Agents:
                     "agent of %s exited with status %s; restarting in %.0fs (log: %s)",
                     node, process.exitcode, self._delay[node], self.log_path(node),
                 )  # fmt: skip
+                try:
+                    self.on_exit(node)
+                except Exception:
+                    log.exception("after the agent of %s exited", node)
             elif now >= due:
                 del self._due[node]
                 self.restarts[node] += 1
@@ -239,8 +244,6 @@ class Agents:
                     self._spawn(spec)
                 except OSError as exc:
                     log.error("cannot restart the agent of %s: %s", node, exc)
-                    continue
-                self.on_restart(node)
 
     def _spawn(self, spec: AgentSpec) -> None:
         directory = node_dir(self.state_dir, spec.node)

@@ -157,10 +157,11 @@ def ensure_agent_namespace(store: Store) -> None:
     _create_missing(store, "namespaces", namespace)
 
 
-def mark_not_ready(store: Store, message: str) -> None:
-    """Every stored Node's Ready condition Unknown, as the node lifecycle controller sets it
-    when a node stops posting: until its agent runs again, no pod is placed there."""
-    nodes, _ = store.list("nodes")
+def mark_not_ready(store: Store, message: str, name: str | None = None) -> None:
+    """Every stored Node's (or node `name`'s) Ready condition Unknown, as the node lifecycle
+    controller sets it when a node stops posting: until its agent runs again, no pod is
+    placed there."""
+    nodes, _ = store.list("nodes", None, lambda n: name is None or n["metadata"]["name"] == name)
     now = rfc3339_now()
     for node in nodes:
 
@@ -182,6 +183,25 @@ def mark_not_ready(store: Store, message: str) -> None:
 
         with contextlib.suppress(ApiError):
             store.mutate("nodes", "", node["metadata"]["name"], unknown)
+
+
+def mark_pods_not_ready(store: Store, node: str) -> None:
+    """The Ready and ContainersReady conditions of the node's pods False (MarkPodsNotReady)."""
+    pods, _ = store.list("pods", None, lambda p: (p.get("spec") or {}).get("nodeName") == node)
+    now = rfc3339_now()
+
+    def not_ready(current: Object) -> Object:
+        for condition in (current.get("status") or {}).get("conditions") or ():
+            if condition.get("type") in ("Ready", "ContainersReady"):
+                if condition.get("status") != "False":
+                    condition["lastTransitionTime"] = now
+                condition["status"] = "False"
+        return current
+
+    for pod in pods:
+        meta = pod["metadata"]
+        with contextlib.suppress(ApiError):
+            store.mutate("pods", meta["namespace"], meta["name"], not_ready)
 
 
 def rfc3339_now() -> str:
@@ -239,7 +259,7 @@ class LocalCluster:
         # The agents start now: their imports take longer than the server's start, and each
         # waits for its kubeconfig, written once the server serves.
         specs = [self._spec(i, n, configs[n]) for i, n in self._nodes()]
-        self.agents = Agents(self.state_dir, specs)
+        self.agents = Agents(self.state_dir, specs, on_exit=self._lost)
         self.agents.start()
         self._serve(mark=True)
         ca = ensure_certificates(self.state_dir).ca_pem()
@@ -249,6 +269,16 @@ class LocalCluster:
             "cluster ready id=%s url=%s nodes=%d in %.2fs",
             self.cluster_id, self.server.url, len(self.node_names), time.monotonic() - started,
         )  # fmt: skip
+
+    def _lost(self, node: str) -> None:
+        """An agent died: its Node is NotReady (Unknown) and its pods not Ready until the
+        replacement runs them again, as the node lifecycle controller marks them, so the
+        Services' endpoints leave them and nothing is placed there meanwhile."""
+        if not self.store_open():
+            return
+        message = f"the agent of {node} exited; podwall up restarts it"
+        mark_not_ready(self.store, message, node)
+        mark_pods_not_ready(self.store, node)
 
     def _serve(self, *, mark: bool) -> None:
         """Bind, install admission, controllers and scheduler on the store, then serve."""

@@ -108,6 +108,10 @@ def ready(kubectl: Kubectl) -> int:
     return sum(1 for row in rows if row[1:3] == ["1/1", "Running"])
 
 
+def node_ready(kubectl: Kubectl, node: str) -> str:
+    return table(kubectl("get", "node", node).stdout)[1][1]
+
+
 def pods(kubectl: Kubectl) -> list[list[str]]:
     """`kubectl get pods -o wide`: NAME READY STATUS RESTARTS AGE IP NODE ..."""
     return table(kubectl("get", "pods", "-o", "wide").stdout)[1:]
@@ -187,8 +191,10 @@ def test_a_killed_agent_leaves_its_rules_and_a_replacement_converges(
     # No agent on node-2 now: its ruleset still isolates web there.
     assert curl(kubectl, other, f"http://{web[victim][1]}:8080/") == 28
 
+    # up heard of it: the node is not Ready, nor are its pods, until the replacement runs them.
+    wait_for(lambda: node_ready(kubectl, victim) != "Ready" and ready(kubectl) < 9, timeout=5)
     wait_for(lambda: local.agents.restarts[victim] > restarts, timeout=10)  # type: ignore[union-attr]
-    wait_for(lambda: ready(kubectl) == 9, timeout=30)
+    wait_for(lambda: node_ready(kubectl, victim) == "Ready" and ready(kubectl) == 9, timeout=30)
     again = of(kubectl, "web")
     assert again[victim][1] == web[victim][1]  # restarted with the address it had
     client = of(kubectl, "client")["node-3"][0]
