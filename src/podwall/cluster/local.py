@@ -56,6 +56,7 @@ from podwall.apiserver.store import Object, Store
 from podwall.apiserver.tls import ensure_certificates
 from podwall.cluster import credentials
 from podwall.cluster.agents import NODES_DIR, Agents, AgentSpec, stop_leftovers
+from podwall.errors import PodwallError
 from podwall.runtime import names
 from podwall.runtime.addressplan import MAX_NODES
 from podwall.runtime.node import Node
@@ -86,8 +87,8 @@ STATE_FILES = (
 )
 
 
-class ClusterError(Exception):
-    """The cluster could not start; the message says which node and where its log is."""
+class NodesNotReady(PodwallError):
+    """A node of the cluster did not get ready; the message names it and its agent's log."""
 
 
 def node_names(count: int) -> list[str]:
@@ -331,7 +332,7 @@ class LocalCluster:
         )
 
     def wait_ready(self, timeout: float) -> None:
-        """Until every node is Ready and the cluster DNS pod runs; ClusterError after
+        """Until every node is Ready and the cluster DNS pod runs; NodesNotReady after
         `timeout`, naming the nodes that are not and where their logs are."""
         deadline = time.monotonic() + timeout
         while True:
@@ -342,7 +343,7 @@ class LocalCluster:
                 assert self.agents is not None
                 logs = ", ".join(f"{n}: {self.agents.log_path(n)}" for n in waiting if n)
                 what = ", ".join(w or "cluster DNS" for w in waiting)
-                raise ClusterError(
+                raise NodesNotReady(
                     f"not ready within {timeout:.0f}s: {what}"
                     + (f" (agent logs: {logs})" if logs else "")
                 )
