@@ -15,6 +15,7 @@ tests can state as a law that a write's cost does not grow with the number of st
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -33,18 +34,14 @@ class OpCounts:
     encodes: int = 0  # objects turned into JSON text
     decodes: int = 0  # JSON texts turned into objects (only when loading from disk)
     statements: int = 0  # SQL statements executed
+    commits: int = 0  # transactions committed (one fsync each)
 
     def copy(self) -> OpCounts:
-        return OpCounts(self.visits, self.copies, self.encodes, self.decodes, self.statements)
+        return dataclasses.replace(self)
 
     def minus(self, before: OpCounts) -> OpCounts:
-        return OpCounts(
-            self.visits - before.visits,
-            self.copies - before.copies,
-            self.encodes - before.encodes,
-            self.decodes - before.decodes,
-            self.statements - before.statements,
-        )
+        fields = dataclasses.fields(self)
+        return OpCounts(*(getattr(self, f.name) - getattr(before, f.name) for f in fields))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """The controller loop of a running cluster: the pure controllers hooked into the Store.
 
 After every committed change to a workload, a pod, a Service or its endpoints, the namespace
-of that change is reconciled to a fixpoint, in the writing thread and before the API answers
-(`Store.on_commit`): Deployments first, then ReplicaSets, then every Service's Endpoints and
+of that change is reconciled to a fixpoint, in the Store's listener thread and before the API
+answers (`Store.on_commit`): Deployments first, then ReplicaSets, then every Service's Endpoints and
 EndpointSlices, until no controller has anything left to do. So `kubectl apply -f app.yaml`
 returns with its Deployments' ReplicaSets and Pods stored and its Services' endpoints written.
 
@@ -103,24 +103,36 @@ class Reconciler:
             self._dirty.add(namespace)
         if getattr(self._local, "active", False):
             return  # the loop below, further up this thread's stack, picks it up
-        self._drain()
+        self._drain(wait=False)
 
-    def _drain(self) -> None:
-        with self._lock:
+    def _drain(self, wait: bool = True) -> None:
+        """Reconcile until nothing is dirty. Without `wait` (the Store's listener thread) it
+        leaves the work to a thread already reconciling: that thread may be waiting for this
+        one to deliver its own writes, and it checks for dirty namespaces after it is done."""
+        while True:
+            if not self._lock.acquire(blocking=wait):
+                return
             self._local.active = True
             try:
-                while True:
-                    with self._dirty_lock:
-                        pending, self._pending = self._pending, []
-                        if not pending and not self._dirty:
-                            return
-                        namespace = self._dirty.pop() if self._dirty else None
-                    for action in pending:
-                        self.apply(action)
-                    if namespace is not None:
-                        self.settle(namespace)
+                self._drain_locked()
             finally:
                 self._local.active = False
+                self._lock.release()
+            with self._dirty_lock:
+                if not self._pending and not self._dirty:
+                    return
+
+    def _drain_locked(self) -> None:
+        while True:
+            with self._dirty_lock:
+                pending, self._pending = self._pending, []
+                if not pending and not self._dirty:
+                    return
+                namespace = self._dirty.pop() if self._dirty else None
+            for action in pending:
+                self.apply(action)
+            if namespace is not None:
+                self.settle(namespace)
 
     def settle(self, namespace: str) -> int:
         """Reconcile `namespace` until nothing is left to do; the number of rounds it took."""
