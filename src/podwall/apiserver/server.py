@@ -18,11 +18,13 @@ import uvicorn
 from podwall.apiserver import kubeconfig, tls
 from podwall.apiserver.app import create_app
 from podwall.apiserver.bootstrap import bootstrap
+from podwall.apiserver.coalesce import CoalescingProtocol
 from podwall.apiserver.podruntime import PodRuntime
-from podwall.apiserver.spdyexec import SpdyH11Protocol
 from podwall.apiserver.store import Store
 
 HOST = "127.0.0.1"  # loopback only
+# h11, plus `kubectl exec` over SPDY (spdyexec.py), one send per response (coalesce.py)
+HTTP_PROTOCOL = CoalescingProtocol
 
 
 def listening_socket() -> socket.socket:
@@ -94,7 +96,7 @@ class Server:
         app = create_app(self.store, token, f"{HOST}:{self.port}", self.runtime)
         config = uvicorn.Config(
             app,
-            http=SpdyH11Protocol,  # h11, plus `kubectl exec` over SPDY (spdyexec.py)
+            http=HTTP_PROTOCOL,
             ssl_certfile=str(files.server_cert),
             ssl_keyfile=str(files.server_key),
             log_level="warning",
