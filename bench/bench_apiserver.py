@@ -47,8 +47,8 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.apiserver import objects
-from bench.apiserver.client import Api, Endpoint, Watcher
-from bench.apiserver.process import ServerProcess
+from bench.apiserver.client import Api, Endpoint, Seen
+from bench.apiserver.process import ServerProcess, WatcherProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTED = time.monotonic()
@@ -161,6 +161,7 @@ def timed_creates(
     writers: int,
     budget: float,
     sent: dict[str, float] | None = None,
+    acked: dict[str, float] | None = None,
 ) -> tuple[list[float], float, int]:
     """Each create's latency, the elapsed time and the count, `writers` connections at once."""
     lock = threading.Lock()
@@ -185,6 +186,8 @@ def timed_creates(
                     sent[obj["metadata"]["name"]] = time.monotonic()
                 api.create(target, obj)
                 mine.append(time.perf_counter() - start)
+                if acked is not None:
+                    acked[obj["metadata"]["name"]] = time.monotonic()
         except Exception as exc:  # reported, not raised: the other writers go on
             errors.append(str(exc))
         finally:
@@ -204,70 +207,136 @@ def timed_creates(
     return times, elapsed, len(times)
 
 
-def sqlite_fsync(folder: Path, count: int) -> list[float]:
+class RawSqlite:
     """One INSERT + COMMIT (WAL, synchronous=FULL) at a time: what one durable write costs."""
-    folder.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(folder / "raw.db", isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, body TEXT NOT NULL)")
-    body = json.dumps(objects.config_map("x"))
-    times = []
-    for i in range(count):
-        start = time.perf_counter()
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("INSERT INTO t VALUES (?, ?)", (str(i), body))
-        db.execute("COMMIT")
-        times.append(time.perf_counter() - start)
-    db.close()
-    return times
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(folder / "raw.db", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, body TEXT NOT NULL)")
+        self.body = json.dumps(objects.config_map("x"))
+        self.rows = 0
+
+    def timed_inserts(self, count: int) -> list[float]:
+        times = []
+        for _ in range(count):
+            self.rows += 1
+            start = time.perf_counter()
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("INSERT INTO t VALUES (?, ?)", (str(self.rows), self.body))
+            self.db.execute("COMMIT")
+            times.append(time.perf_counter() - start)
+        return times
+
+    def close(self) -> None:
+        self.db.close()
 
 
 def config_maps(prefix: str, count: int) -> list[dict[str, Any]]:
     return [objects.config_map(f"{prefix}-{i:05d}") for i in range(count)]
 
 
-def writes(tmp: Path, stored: int, samples: int, results: Results) -> None:
-    progress("writes: starting a server")
-    with ServerProcess(tmp / "writes") as server:
-        endpoint = server.endpoint
-        create_many(endpoint, CONFIGMAPS, config_maps("fill", 100), 4)
-        small, _, _ = timed_creates(endpoint, CONFIGMAPS, config_maps("small", samples), 1, 30)
-        raw = sqlite_fsync(tmp / "sqlite", samples)
-        progress(f"writes: filling to {stored} stored objects (8 writers)")
+@dataclass
+class Paired:
+    """Per-round medians of two things measured one after the other, and their ratios."""
+
+    first: list[float] = field(default_factory=list)
+    second: list[float] = field(default_factory=list)
+
+    def add(self, first: Sequence[float], second: Sequence[float]) -> None:
+        self.first.append(statistics.median(first))
+        self.second.append(statistics.median(second))
+
+    def ratio(self) -> float:
+        """The median over rounds of first / second."""
+        return statistics.median(a / b for a, b in zip(self.first, self.second, strict=True))
+
+
+def alternating_creates(
+    small: ServerProcess, big: ServerProcess, raw: RawSqlite, prefix: str, count: int
+) -> tuple[list[float], list[float], list[float]]:
+    """One create on each server and one raw insert, in turn: the disk's mood is shared."""
+    apis = Api(small.endpoint), Api(big.endpoint)
+    times: tuple[list[float], list[float], list[float]] = ([], [], [])
+    try:
+        for i in range(count):
+            for api, out in zip(apis, times, strict=False):
+                obj = objects.config_map(f"{prefix}-{i:05d}")
+                start = time.perf_counter()
+                api.create(CONFIGMAPS, obj)
+                out.append(time.perf_counter() - start)
+            times[2].extend(raw.timed_inserts(1))
+    finally:
+        for api in apis:
+            api.close()
+    return times
+
+
+def writes(tmp: Path, stored: int, rounds: int, results: Results) -> None:
+    progress("writes: starting two servers")
+    with ServerProcess(tmp / "small") as small, ServerProcess(tmp / "big") as big:
+        create_many(small.endpoint, CONFIGMAPS, config_maps("fill", 100), 4)
+        progress(f"writes: filling one to {stored:,} stored objects (8 writers)")
         fill_start = time.perf_counter()
-        create_many(endpoint, CONFIGMAPS, config_maps("more", stored - 100 - samples), 8)
+        create_many(big.endpoint, CONFIGMAPS, config_maps("fill", stored), 8)
         fill = time.perf_counter() - fill_start
-        big, _, _ = timed_creates(endpoint, CONFIGMAPS, config_maps("big", samples), 1, 30)
+        raw = RawSqlite(tmp / "sqlite")
+        scaling, disk = Paired(), Paired()
+        cpu = [small.cpu_seconds(), big.cpu_seconds()]
+        for r in range(rounds):  # interleaved create by create: the shared disk's fsync time moves
+            at_small, at_big, inserts = alternating_creates(small, big, raw, f"r{r}", 25)
+            scaling.add(at_big, at_small)
+            disk.add(at_small, inserts)
+        creates = 25 * rounds
+        cpu = [(small.cpu_seconds() - cpu[0]) / creates, (big.cpu_seconds() - cpu[1]) / creates]
+        raw.close()
         progress("writes: one writer vs 8 concurrent writers")
-        one = timed_creates(endpoint, CONFIGMAPS, config_maps("one", 2000), 1, 4)
-        eight = timed_creates(endpoint, CONFIGMAPS, config_maps("eight", 8000), 8, 4)
-    p_small, p_big, p_raw = (statistics.median(x) for x in (small, big, raw))
-    rate_one, rate_eight = one[2] / one[1], eight[2] / eight[1]
-    results.raw["writes"] = {"small": small, "big": big, "sqlite": raw, "fill_s": fill}
+        throughput = Paired()
+        for r in range(rounds):
+            one = timed_creates(small.endpoint, CONFIGMAPS, config_maps(f"one{r}", 5000), 1, 0.5)
+            eight = timed_creates(
+                small.endpoint, CONFIGMAPS, config_maps(f"eight{r}", 20000), 8, 0.5
+            )
+            throughput.first.append(eight[2] / eight[1])
+            throughput.second.append(one[2] / one[1])
+    results.raw["writes"] = {
+        "p50_small": scaling.second,
+        "p50_big": scaling.first,
+        "p50_sqlite": disk.second,
+        "cpu_per_create": cpu,
+        "rate_1": throughput.second,
+        "rate_8": throughput.first,
+        "fill_s": fill,
+    }
+    med = statistics.median
     results.lines += [
         "",
-        "Writes: POST of a ConfigMap, one writer (p50 of each run)",
-        f"  100 stored: {_ms(p_small)}; {stored:,} stored: {_ms(p_big)}"
+        f"Writes: POST of a ConfigMap, one writer; {rounds} rounds of 25, the servers and SQLite"
+        " in turn (medians)",
+        f"  100 stored: {_ms(med(scaling.second))}; {stored:,} stored: {_ms(med(scaling.first))}"
         f" (filling took {fill:.1f} s with 8 writers)",
-        f"  one SQLite INSERT + COMMIT (WAL, synchronous=FULL), same disk: {_ms(p_raw)}",
-        f"  throughput: 1 writer {rate_one:,.0f}/s, 8 writers {rate_eight:,.0f}/s",
+        f"  server CPU per create: 100 stored {_ms(cpu[0])}, {stored:,} stored {_ms(cpu[1])}",
+        f"  one SQLite INSERT + COMMIT (WAL, synchronous=FULL), same disk: {_ms(med(disk.second))}",
+        f"  throughput: 1 writer {med(throughput.second):,.0f}/s,"
+        f" 8 writers {med(throughput.first):,.0f}/s",
     ]
     results.goals += [
         Goal(
             f"create p50 at {stored:,} stored within 1.5x of at 100",
-            f"{p_big / p_small:.2f}x",
-            p_big / p_small <= 1.5,
+            f"{scaling.ratio():.2f}x (CPU {cpu[1] / cpu[0]:.2f}x)",
+            scaling.ratio() <= 1.5,
         ),
         Goal(
             "one writer's create within 3x of SQLite insert + fsync",
-            f"{p_small / p_raw:.2f}x",
-            p_small / p_raw <= 3,
+            f"{disk.ratio():.2f}x",
+            disk.ratio() <= 3,
         ),
         Goal(
             "8 writers' throughput at least 4x one writer's",
-            f"{rate_eight / rate_one:.2f}x",
-            rate_eight / rate_one >= 4,
+            f"{throughput.ratio():.2f}x",
+            throughput.ratio() >= 4,
         ),
     ]
 
@@ -300,18 +369,15 @@ def _collection(group_prefix: str, resource: str) -> Callable[[dict[str, Any]], 
     return path
 
 
-def check_watch(watcher: Watcher, names: set[str]) -> list[str]:
-    """What a watcher got wrong: lost, duplicated or reordered events."""
-    problems = []
-    if watcher.error:
-        problems.append(watcher.error)
-    added = [e for e in watcher.events if e.type == "ADDED"]
-    got = [e.name for e in added]
+def check_watch(path: str, error: str | None, events: list[Seen], names: set[str]) -> list[str]:
+    """What a watch got wrong: lost, duplicated or reordered events."""
+    problems = [error] if error else []
+    got = [e.name for e in events if e.type == "ADDED"]
     if set(got) != names or len(got) != len(names):
-        problems.append(f"{watcher.path}: {len(set(got) & names)} of {len(names)} objects seen")
-    versions = [e.resource_version for e in watcher.events if e.type != "BOOKMARK"]
+        problems.append(f"{path}: {len(set(got) & names)} of {len(names)} objects seen once")
+    versions = [e.resource_version for e in events if e.type != "BOOKMARK"]
     if any(b <= a for a, b in itertools.pairwise(versions)):
-        problems.append(f"{watcher.path}: resourceVersions out of order")
+        problems.append(f"{path}: resourceVersions out of order")
     return problems
 
 
@@ -330,59 +396,98 @@ def kubectl_get(kubeconfig: Path, *args: str) -> tuple[float, int]:
     return elapsed, len(done.stdout.splitlines())
 
 
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+
+
+def chunked_table(endpoint: Endpoint, path: str, limit: int = 500) -> tuple[list[float], int]:
+    """What `kubectl get -A` asks for: Table chunks of `limit`; each chunk's time, the rows."""
+    api = Api(endpoint)
+    times: list[float] = []
+    rows = 0
+    token = ""
+    try:
+        while True:
+            query = f"?limit={limit}" + (f"&continue={token}" if token else "")
+            start = time.perf_counter()
+            body = json.loads(api.get(path + query, accept=TABLE))
+            times.append(time.perf_counter() - start)
+            rows += len(body["rows"])
+            token = body["metadata"].get("continue", "")
+            if not token or len(times) > 10_000:
+                return times, rows
+    finally:
+        api.close()
+
+
 def scale(tmp: Path, pods: int, policies: int, watchers: int, results: Results) -> None:
     data = cluster(pods, policies)
     progress(f"scale: {pods:,} pods, {policies:,} policies in {len(data.namespaces)} namespaces")
     with ServerProcess(tmp / "scale") as server:
         endpoint = server.endpoint
         create_many(endpoint, "/api/v1/namespaces", data.namespaces, 4)
-        streams = [
-            Watcher(endpoint, f"{base}?watch=true&resourceVersion={_rv(endpoint)}")
-            for base in ("/api/v1/pods", "/apis/networking.k8s.io/v1/networkpolicies")
+        since = _rv(endpoint)
+        wanted = [
+            (f"{base}?watch=true&resourceVersion={since}", count)
+            for base, count in (
+                ("/api/v1/pods", pods),
+                ("/apis/networking.k8s.io/v1/networkpolicies", policies),
+            )
             for _ in range(watchers)
         ]
-        for w in streams:
-            w.start()
+        watching = WatcherProcess(endpoint, wanted, seconds=360)
         sent: dict[str, float] = {}
+        acked: dict[str, float] = {}
         cpu = server.cpu_seconds()
-        _, pod_s, _ = timed_creates(
-            endpoint, _collection("/api/v1", "pods"), data.pods, 8, 300, sent
-        )
-        _, pol_s, _ = timed_creates(
-            endpoint,
-            _collection("/apis/networking.k8s.io/v1", "networkpolicies"),
-            data.policies,
-            8,
-            300,
-            sent,
-        )
-        cpu = server.cpu_seconds() - cpu
-        progress(f"scale: created in {pod_s:.1f} + {pol_s:.1f} s; waiting for the watches")
-        _settle(streams, pods, policies, watchers, deadline=time.monotonic() + 60)
-        for w in streams:
-            w.stop()
+        try:
+            _, pod_s, _ = timed_creates(
+                endpoint, _collection("/api/v1", "pods"), data.pods, 8, 150, sent, acked
+            )
+            _, pol_s, _ = timed_creates(
+                endpoint,
+                _collection("/apis/networking.k8s.io/v1", "networkpolicies"),
+                data.policies,
+                8,
+                150,
+                sent,
+                acked,
+            )
+            cpu = server.cpu_seconds() - cpu
+            progress(f"scale: created in {pod_s:.1f} + {pol_s:.1f} s; waiting for the watches")
+            streams = watching.report()
+        finally:
+            watching.stop()
         progress("scale: kubectl get pods -A / networkpolicies -A")
         get_pods, pod_lines = kubectl_get(server.kubeconfig, "pods", "-A")
         get_pols, _ = kubectl_get(server.kubeconfig, "networkpolicies", "-A")
+        chunks, rows = chunked_table(endpoint, "/api/v1/pods")
         rss, peak = server.memory()
     pod_names = {p["metadata"]["name"] for p in data.pods}
     pol_names = {p["metadata"]["name"] for p in data.policies}
     delays: list[float] = []
-    for w in streams:
-        names = pod_names if "/pods" in w.path else pol_names
-        results.problems += check_watch(w, names)
-        delays += [e.at - sent[e.name] for e in w.events if e.type == "ADDED" and e.name in sent]
+    after_ack: list[float] = []
+    for path, error, events in streams:
+        names = pod_names if "/pods" in path else pol_names
+        results.problems += check_watch(path, error, events, names)
+        added = [e for e in events if e.type == "ADDED" and e.name in acked]
+        delays += [e.at - sent[e.name] for e in added]
+        after_ack += [e.at - acked[e.name] for e in added]
     if pod_lines != pods + 1:
         results.problems.append(f"kubectl get pods -A printed {pod_lines} lines for {pods} pods")
+    if rows != pods:
+        results.problems.append(f"the chunked Table list had {rows} rows for {pods} pods")
+    head, tail = chunks[: max(1, len(chunks) // 4)], chunks[-max(1, len(chunks) // 4) :]
     p99 = percentile(delays, 0.99)
     results.raw["scale"] = {
         "create_s": [pod_s, pol_s],
         "kubectl_s": [get_pods, get_pols],
+        "table_chunks_s": chunks,
         "rss": rss,
         "peak_rss": peak,
         "server_cpu_s": cpu,
         "delivery_p50": percentile(delays, 0.5),
         "delivery_p99": p99,
+        "after_ack_p50": percentile(after_ack, 0.5),
+        "after_ack_p99": percentile(after_ack, 0.99),
     }
     results.lines += [
         "",
@@ -391,8 +496,12 @@ def scale(tmp: Path, pods: int, policies: int, watchers: int, results: Results) 
         f"  create pods {pod_s:.1f} s ({pods / pod_s:,.0f}/s), policies {pol_s:.1f} s"
         f" ({policies / pol_s:,.0f}/s); server CPU {cpu:.1f} s",
         f"  kubectl get pods -A {get_pods:.2f} s, get networkpolicies -A {get_pols:.2f} s",
+        f"  pods as Table in {len(chunks)} chunks of 500: {sum(chunks):.2f} s; a chunk of the"
+        f" first quarter {_ms(statistics.median(head))},"
+        f" of the last {_ms(statistics.median(tail))}",
         f"  watch delivery (create sent -> event read): p50 {_ms(percentile(delays, 0.5))},"
-        f" p99 {_ms(p99)}, {len(delays):,} events",
+        f" p99 {_ms(p99)}, {len(delays):,} events; after the create's response:"
+        f" p50 {_ms(percentile(after_ack, 0.5))}, p99 {_ms(percentile(after_ack, 0.99))}",
         f"  server memory: resident {rss / MiB:,.0f} MiB, peak {peak / MiB:,.0f} MiB",
     ]
     results.goals.append(
@@ -407,18 +516,6 @@ def _rv(endpoint: Endpoint) -> str:
     finally:
         api.close()
     return str(body["metadata"]["resourceVersion"])
-
-
-def _settle(streams: list[Watcher], pods: int, policies: int, per: int, deadline: float) -> None:
-    def done() -> bool:
-        want = [pods] * per + [policies] * per
-        return all(
-            sum(1 for e in w.events if e.type == "ADDED") >= n
-            for w, n in zip(streams, want, strict=True)
-        )
-
-    while not done() and time.monotonic() < deadline:
-        time.sleep(0.1)
 
 
 # Main.
@@ -455,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         if "latency" not in args.skip:
             latency(tmp, 3 if args.quick else 10, results)
         if "writes" not in args.skip:
-            writes(tmp, stored, 200, results)
+            writes(tmp, stored, 4 if args.quick else 8, results)
         if "scale" not in args.skip:
             scale(tmp, pods, policies, 5, results)
     finally:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
-from bench.apiserver.client import Endpoint
+from bench.apiserver.client import Endpoint, Seen
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -66,3 +66,46 @@ class ServerProcess:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class WatcherProcess:
+    """bench/apiserver/watchers.py: watch streams read in a process of their own."""
+
+    def __init__(self, endpoint: Endpoint, wanted: list[tuple[str, int]], seconds: float) -> None:
+        argv = [sys.executable, "-m", "bench.apiserver.watchers", str(endpoint.port)]
+        argv += [endpoint.token, endpoint.ca, str(seconds)]
+        argv += [f"{path}={count}" for path, count in wanted]
+        self.seconds = seconds
+        self.proc = subprocess.Popen(
+            argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "ready":
+            self.stop()
+            raise RuntimeError("the watchers did not start")
+
+    def report(self) -> list[tuple[str, str | None, list[Seen]]]:
+        """Per stream: its path, its error, its events (waits for the streams to finish)."""
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the watchers ended without a report")
+        return [
+            (
+                s["path"],
+                s["error"],
+                [Seen(at, kind, name, rv) for at, kind, name, rv in s["events"]],
+            )
+            for s in json.loads(line)
+        ]
+
+    def stop(self) -> None:
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()  # by pid: the process this object started
+            self.proc.wait(5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()

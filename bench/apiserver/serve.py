@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sys
 import threading
 from pathlib import Path
@@ -22,8 +21,7 @@ from typing import Any
 import uvicorn
 
 from podwall.apiserver import kubeconfig, tls
-from podwall.apiserver.server import Server
-from podwall.apiserver.spdyexec import SpdyH11Protocol
+from podwall.apiserver.server import HTTP_PROTOCOL, Server, listening_socket
 
 CONSTANT = b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success"}'
 
@@ -43,17 +41,16 @@ async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 def serve_bare(state_dir: Path) -> dict[str, Any]:
-    """uvicorn as Server configures it (h11 + SPDY protocol class, TLS), the app a constant."""
+    """uvicorn as Server configures it (socket, protocol class, TLS), the app a constant."""
     state_dir.mkdir(parents=True, exist_ok=True)
     files = tls.ensure_certificates(state_dir)
     token = kubeconfig.ensure_token(state_dir / "token")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock = listening_socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(512)
     config = uvicorn.Config(
         bare_app,
-        http=SpdyH11Protocol,
+        http=HTTP_PROTOCOL,
         ssl_certfile=str(files.server_cert),
         ssl_keyfile=str(files.server_key),
         log_level="warning",

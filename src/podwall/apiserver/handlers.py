@@ -315,8 +315,7 @@ class ResourceApi:
             body["metadata"] = metadata
             return json_response(body)
         head = {"kind": f"{resource.kind}List", "apiVersion": resource.group_version}
-        head["metadata"] = metadata  # type: ignore[assignment]
-        prefix = json.dumps(head, separators=_COMPACT, ensure_ascii=False)[:-1]
+        prefix = json.dumps({**head, "metadata": metadata}, separators=_COMPACT)[:-1]
         return text_response(f'{prefix},"items":[{",".join(s.text for s in page.items)}]}}')
 
     async def create(self, request: Request, target: Target) -> Response:
