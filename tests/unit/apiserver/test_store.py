@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -519,3 +523,48 @@ def test_a_watch_can_end_its_initial_events_with_a_bookmark(store: Store) -> Non
         assert watch.progress() == rv
     with store.watch(NETPOL, send_initial_events=False) as quiet:
         assert quiet.get(timeout=0.05) is None
+
+
+WRITER = """
+import sys, threading
+from podwall.apiserver.store import Store
+store = Store(sys.argv[1])
+store.create("namespaces", {"metadata": {"name": "default"}})
+lock = threading.Lock()
+def write(k):
+    for i in range(10_000):
+        name = f"w{k}-{i}"
+        store.create("configmaps", {"metadata": {"name": name, "namespace": "default"}})
+        with lock:
+            print(name, flush=True)  # acknowledged
+threads = [threading.Thread(target=write, args=(k,)) for k in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+"""
+
+
+def test_every_acknowledged_write_survives_kill_9(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    acknowledged: list[str] = []
+    try:
+        assert writer.stdout is not None
+        while len(acknowledged) < 200:  # four writers sharing commits, well under way
+            line = writer.stdout.readline()
+            assert line, "the writer ended early"
+            acknowledged.append(line.strip())
+    finally:
+        writer.send_signal(signal.SIGKILL)  # by pid: the process this test started
+        writer.wait(10)
+        if writer.stdout is not None:
+            acknowledged += [line.strip() for line in writer.stdout if line.strip()]
+            writer.stdout.close()
+    reopened = Store(path)
+    try:
+        stored = {s.name for s in reopened.select("configmaps")[0]}
+    finally:
+        reopened.close()
+    assert set(acknowledged) <= stored
