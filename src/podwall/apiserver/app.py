@@ -22,6 +22,7 @@ from podwall.apiserver import discovery, errors, logs, openapi, spdyexec
 from podwall.apiserver import exec as pod_exec
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.handlers import (
+    BOOKMARK_SECONDS,
     ResourceApi,
     Target,
     json_response,
@@ -65,13 +66,16 @@ def create_app(
     token: str,
     server_address: str = "127.0.0.1:6443",
     runtime: PodRuntime | None = None,
+    *,
+    bookmark_seconds: float = BOOKMARK_SECONDS,
 ) -> ASGIApp:
     """The API server as an ASGI app over `store`, requiring `token`.
 
     `runtime` runs `pods/exec` and serves `pods/log`; without it both answer a 503 Status
-    ("pod runtime not attached").
+    ("pod runtime not attached"). Watches that allow bookmarks get one every
+    `bookmark_seconds`.
     """
-    api = ResourceApi(store)
+    api = ResourceApi(store, bookmark_seconds=bookmark_seconds)
 
     def ok(request: Request) -> Response:
         return PlainTextResponse("ok")
