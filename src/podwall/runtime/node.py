@@ -33,7 +33,7 @@ from pathlib import Path
 
 from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
-from podwall.runtime import connect, names, netns, process, system
+from podwall.runtime import connect, imagefiles, names, netns, process, system
 from podwall.runtime.dataplane import Dataplane, SyncResult
 from podwall.runtime.images import RUN_ERROR, Launch, Waiting
 from podwall.runtime.netns import NodeSandbox
@@ -120,6 +120,7 @@ class Node:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.run_dir.chmod(0o755)
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        imagefiles.install()  # before any image is resolved: busybox's applets, nginx's config
         if adopt:
             self.adopt_leftovers()
         self.sandbox.create()

@@ -27,7 +27,8 @@ status on. `PodProcess.pid` is the container's own process (its host pid): `stop
 SIGTERM, as a container runtime stops a container, then SIGKILLs the process group (nsenter's)
 after the grace period. `remove_pod_files()` kills the pod's PID 1, and with it every process
 left in the pod. Container output (stdout and stderr together) goes to
-`log_dir/<container>.log`.
+`log_dir/<container>.log`, owned by the pod's uid so that the container may reopen it as
+/dev/stdout (nginx does).
 """
 
 from __future__ import annotations
@@ -174,6 +175,8 @@ def start_container(
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{container}.log"
     with log_path.open("ab") as out:
+        # The pod's user owns its log, so `/dev/stdout` reopens it (nginx's access_log does).
+        os.fchown(out.fileno(), pod.uid, pod.uid)
         popen = _popen(
             pod_argv(init_pid=pod.init_pid, uid=pod.uid, launch=launch, hostname=hostname),
             _process_env(launch, hostname, pod.uid),
