@@ -6,13 +6,14 @@ that namespace's loopback.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from podwall.runtime import imagefiles
-from podwall.runtime.images import ContainerSpec, Launch, resolve
+from podwall.runtime.images import ContainerSpec, Launch, dns_launch, resolve
 from podwall.runtime.podrecords import POD_UIDS
 from podwall.runtime.process import PodProcess, hosts_file, pod_uid, resolv_conf, start_container
 from tests.integration.process.helpers import HOSTNAME, in_netns, run_in_pod, wait_for_log
@@ -109,3 +110,44 @@ def test_busybox_wget_timeout_says_download_timed_out(pod_netns: str) -> None:
         "Connecting to 127.0.0.1:81 (127.0.0.1:81)",
         "wget: download timed out",
     ]
+
+
+@pytest.fixture
+def cluster_dns(pod_netns: str, workdir: Path, pods: list[PodProcess]) -> None:
+    """The DNS stand-in on the pod's loopback, with a Service `nginx` in `default` there."""
+    records = workdir / "records.json"
+    service = {"namespace": "default", "name": "nginx", "clusterIP": "127.0.0.1",
+               "ports": [{"name": "http", "port": 80}]}  # fmt: skip
+    records.write_text(json.dumps({"namespaces": ["default"], "services": [service]}))
+    records.chmod(0o644)
+    pod = start_container(
+        netns=pod_netns,
+        hostname=HOSTNAME,
+        launch=dns_launch(str(records)),
+        resolv_conf=resolv_conf("default", "127.0.0.1"),
+        hosts=hosts_file(HOSTNAME, "198.18.0.2"),
+        log_dir=workdir / "logs",
+        container="coredns",
+    )
+    pods.append(pod)
+    wait_for_log(pod.log_path, "serving zone=cluster.local")
+
+
+@pytest.mark.parametrize(
+    "name", ["nginx", "nginx.default", "nginx.default.svc", "nginx.default.svc.cluster.local"]
+)
+def test_a_service_answers_by_each_of_its_cluster_names(
+    pod_netns: str, cluster_dns: None, nginx: PodProcess, name: str
+) -> None:
+    argv = ["wget", "-qO-", "--timeout=2", f"http://{name}"]
+    code, out, err = run_in_pod(pod_netns, argv, "busybox")
+    assert code == 0, err
+    assert "<title>Welcome to nginx!</title>" in out
+
+
+def test_busybox_nslookup_finds_a_service_through_the_search_list(
+    pod_netns: str, cluster_dns: None
+) -> None:
+    _, out, _ = run_in_pod(pod_netns, ["nslookup", "nginx"], "busybox:1.28")
+    assert out.startswith("Server:\t\t127.0.0.1\nAddress:\t127.0.0.1:53\n\n")
+    assert "Name:\tnginx.default.svc.cluster.local\nAddress: 127.0.0.1\n" in out
