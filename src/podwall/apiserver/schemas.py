@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,7 @@ def name_for(group: str, version: str, kind: str) -> str | None:
     return _by_gvk().get((group, version, kind))
 
 
-def ref_name(schema: Schema) -> str | None:
+def ref_name(schema: Mapping[str, Any]) -> str | None:
     """The schema a `$ref` (or the single `allOf` wrapping one) points to."""
     ref = schema.get("$ref")
     if ref is None and len(schema.get("allOf", ())) == 1:
