@@ -1,9 +1,7 @@
 """Popular NetworkPolicy labs, verbatim, with the real kubectl against `podwall up`.
 
 Each lab runs the commands its page gives, in its order, and checks the outputs the page shows
-its reader ("remote file exists", "wget: download timed out", nginx's welcome page). Where a
-command of the page is not served yet, a strict xfail names the blocker, and the lab goes on
-with the nearest command that is (said at the place).
+its reader ("remote file exists", "wget: download timed out", nginx's welcome page).
 """
 
 from __future__ import annotations
@@ -18,22 +16,6 @@ pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
 
 WELCOME = "<title>Welcome to nginx!</title>"
 TIMED_OUT = "wget: download timed out"
-PROTOBUF_BLOCKER = (
-    "kubectl create deployment sends a protobuf body, which podwall refuses with 415 for "
-    "kinds other than Namespace (another engineer's part)"
-)
-
-
-def create_deployment_workaround(lab: Lab, *args: str) -> None:
-    """`kubectl create deployment ARGS`, sent as JSON: its dry-run output, applied."""
-    manifest = lab.kubectl("create", "deployment", *args, "--dry-run=client", "-o", "yaml")
-    lab.kubectl("apply", "-f", "-", stdin=manifest)
-
-
-@pytest.mark.xfail(strict=True, reason=PROTOBUF_BLOCKER)
-def test_kubectl_create_deployment_runs_verbatim(lab: Lab) -> None:
-    out = lab.kubectl("create", "deployment", "nginx", "--image=nginx", check=False)
-    assert out.strip() == "deployment.apps/nginx created"
 
 
 # Kubernetes documentation, Tasks > Administer a Cluster > Declare Network Policy.
@@ -55,8 +37,9 @@ spec:
 
 
 def test_declare_network_policy(lab: Lab) -> None:
-    # `kubectl create deployment nginx --image=nginx`: see the xfail above.
-    create_deployment_workaround(lab, "nginx", "--image=nginx")
+    # kubectl sends this Deployment as a protobuf body.
+    out = lab.kubectl("create", "deployment", "nginx", "--image=nginx")
+    assert out.strip() == "deployment.apps/nginx created"
     assert lab.kubectl("expose", "deployment", "nginx", "--port=80").strip() == (
         "service/nginx exposed"
     )
@@ -180,8 +163,8 @@ spec:
 
 def test_calico_basic_policy_demo(lab: Lab) -> None:
     assert lab.kubectl("create", "ns", "policy-demo").strip() == "namespace/policy-demo created"
-    # `kubectl create deployment --namespace=policy-demo nginx --image=nginx`: see the xfail.
-    create_deployment_workaround(lab, "--namespace=policy-demo", "nginx", "--image=nginx")
+    out = lab.kubectl("create", "deployment", "--namespace=policy-demo", "nginx", "--image=nginx")
+    assert out.strip() == "deployment.apps/nginx created"
     lab.kubectl("expose", "--namespace=policy-demo", "deployment", "nginx", "--port=80")
     lab.kubectl("rollout", "status", "-n", "policy-demo", "deployment/nginx", "--timeout=60s")
     access = "kubectl run --namespace=policy-demo access --rm -ti --image busybox /bin/sh"
