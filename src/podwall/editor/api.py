@@ -230,7 +230,9 @@ class Api:
         data = await _body(request)
         grid, draft = self._grid(data)
         try:
-            out = views.cell(grid, _text(data, "by", "workload"), _int(data, "row"), _int(data, "col"))
+            out = views.cell(
+                grid, _text(data, "by", "workload"), _int(data, "row"), _int(data, "col")
+            )
         except views.ViewError as exc:
             raise BadRequest(str(exc)) from None
         return {**out, "draft": draft}

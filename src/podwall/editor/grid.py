@@ -79,7 +79,10 @@ class Grid:
 
         return [
             Marks(srcs=bits(c.src_pods()), dsts=bits(c.dst_pods()), mask=c.mask, allowed=allowed)
-            for changes, allowed in ((self.diff.newly_allowed, True), (self.diff.newly_denied, False))
+            for changes, allowed in (
+                (self.diff.newly_allowed, True),
+                (self.diff.newly_denied, False),
+            )
             for c in changes
         ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from podwall.editor.errors import EditorError
 from podwall.editor.form import JSON
@@ -33,10 +33,10 @@ class ViewError(EditorError, ValueError):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Question:
     by: str = "workload"
-    keep: Filter = Filter()
+    keep: Filter = field(default_factory=Filter)
     changed: bool = False  # only the groups the draft changes
-    rows: Window = Window()
-    cols: Window = Window()
+    rows: Window = field(default_factory=Window)
+    cols: Window = field(default_factory=Window)
 
     def check(self) -> None:
         if self.by not in BY:
@@ -134,7 +134,13 @@ def changes(grid: Grid, window: Window) -> JSON:
             "pairs": counted(items),
             "offset": window.offset,
             "items": [
-                {"from": r.src, "to": r.dst, "ports": r.ports, "why": list(r.why), "now": list(r.now)}
+                {
+                    "from": r.src,
+                    "to": r.dst,
+                    "ports": r.ports,
+                    "why": list(r.why),
+                    "now": list(r.now),
+                }
                 for r in rows(d, shown, allowed=allowed)
             ],
         }
