@@ -41,6 +41,7 @@ def big_cluster(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    (out / "meta.json").unlink()  # podwall reads every .json under -f DIR
     return out
 
 
