@@ -65,6 +65,7 @@ bench: $(STAMP) deps ## benchmarks, printed as ratios measured side by side (~17
 	bash bench/setup.sh
 	$(BIN)/python -m bench.bench_engine
 	$(BIN)/python -m bench.bench_review
+	$(BIN)/python -m bench.bench_editor
 	@if [ -f bench/bench_dataplane.py ]; then $(BIN)/python -m bench.bench_dataplane; fi
 	$(BIN)/python -m bench.bench_agent
 	$(BIN)/python -m bench.bench_apiserver
