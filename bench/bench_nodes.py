@@ -18,7 +18,8 @@ Measured, side by side in one run:
 
 "Enforced on every node" is the time from just before the write is sent to the latest nft
 commit that includes it among the nodes that run pods of the policy's namespace (the others
-have nothing to enforce, and do not compile that namespace's policies at all): each agent's `/metrics` shows
+have nothing to enforce, and do not compile that namespace's policies at all): each agent's
+`/metrics` shows
 `podwall_agent_synced_resource_version{kind="networkpolicies"}` reaching the write's, then its
 `podwall_agent_last_commit_timestamp_seconds` (the same machine's clock) says when. Printed as
 p50 and p99 (goal: p99 < 100 ms), with the load average, as the machine is shared.

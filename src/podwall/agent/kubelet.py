@@ -276,6 +276,9 @@ class Kubelet:
                 image=str(c.get("image") or ""),
                 env=_env(c),
                 launch=self._launch(pod, c),
+                stdin=c.get("stdin") is True,
+                stdin_once=c.get("stdinOnce") is True,
+                tty=c.get("tty") is True,
             )
             for c in spec.get("containers") or ()
         )
