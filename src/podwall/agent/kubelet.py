@@ -58,6 +58,8 @@ from podwall.apiserver.controllers import (
 )
 from podwall.runtime import images, published
 from podwall.runtime.addressplan import allocatable
+from podwall.runtime.console import Console
+from podwall.runtime.consolerelay import ConsoleRelay
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.node import ContainerPlan, Node, PodPlan
 from podwall.runtime.published import PublishedContainer, PublishedPod
@@ -167,6 +169,7 @@ class Kubelet:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._starting: dict[str, _Starting] = {}
+        self._relays: dict[str, dict[str, ConsoleRelay]] = {}
         self.ready = threading.Event()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -395,19 +398,47 @@ class Kubelet:
         )
 
     def _publish(self, plan: PodPlan) -> None:
+        """What `kubectl exec`, `logs` and `attach` need of the pod, for the API server (and
+        a relay for each container's console)."""
         if self.publish_dir is None:
             return
-        running = self.node.pods[plan.key]
-        containers = {
-            c.name: PublishedContainer(
-                image=c.image, env=c.env, log_path=str(running.log_dir / f"{c.name}.log")
+        running = self.node.pods.get(plan.key)
+        if running is None:
+            return
+        relays = self._relays.setdefault(plan.key, {})
+        containers = {}
+        for c in plan.containers:
+            process = running.processes.get(c.name)
+            console = ""
+            if process is not None and process.console is not None:
+                console = published.console_name(plan.namespace, plan.name, c.name)
+                if c.name not in relays:
+                    relays[c.name] = ConsoleRelay(
+                        published.console_dir(self.publish_dir),
+                        console,
+                        partial(self._console, plan.key, c.name),
+                    )
+            pid = process.pid if process is not None else 0
+            containers[c.name] = PublishedContainer(
+                image=c.image,
+                env=c.env,
+                log_path=str(running.log_dir / f"{c.name}.log"),
+                pid=pid,
+                started=(published.start_time(pid) or "") if pid else "",
+                console=console,
+                tty=c.tty,
+                stdin_once=c.stdin_once,
             )
-            for c in plan.containers
-        }
         pod = PublishedPod(netns=running.netns, hostname=plan.hostname, containers=containers)
         published.write(self.publish_dir, plan.namespace, plan.name, pod)
 
+    def _console(self, key: str, container: str) -> Console | None:
+        process = self.node.container_process(key, container)
+        return process.console if process is not None else None
+
     def _unpublish(self, key: str) -> None:
+        for relay in self._relays.pop(key, {}).values():
+            relay.close()
         if self.publish_dir is not None:
             namespace, _, name = key.partition("/")
             published.remove(self.publish_dir, namespace, name)
@@ -464,6 +495,9 @@ class Kubelet:
             if pod is None or r.key not in self.node.pods:
                 continue
             waiting = self.node.restart(r.key, r.container)
+            running = self.node.pods.get(r.key)
+            if running is not None:
+                self._publish(running.plan)  # its process, and console, are new
             stamp = self.clock()
             change: Callable[[Object], Object]
             if waiting is None:

@@ -4,9 +4,10 @@ On a real cluster the kubelet serves exec and logs itself. In the sandbox every 
 on this machine, so each writes, for every pod it runs, one small JSON file under its run
 directory (`<run_dir>/pods/<namespace>/<name>.json`, 0600 in 0700 directories: it holds the
 containers' environment): the pod's network namespace, hostname, and per container its image,
-environment and log file. The API server's `SandboxPods` reads it and starts the exec itself
-with `process.exec_in_pod`, as the kubelet would. This is the sandbox's shortcut, and the only
-thing both sides share besides the API.
+environment, log file, process (pid and start time) and, with stdin or a tty, the name of its
+console relay (`consolerelay`) for `kubectl attach`. The API server's `SandboxPods` reads it
+and starts the exec itself with `process.exec_in_pod`, as the kubelet would. This is the
+sandbox's shortcut, and the only thing both sides share besides the API.
 
 Writes are atomic (a staging file, then rename), so a reader never sees half a file.
 """
@@ -14,6 +15,7 @@ Writes are atomic (a staging file, then rename), so a reader never sees half a f
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 PODS = "pods"
+CONSOLES = "console"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,6 +31,15 @@ class PublishedContainer:
     image: str
     env: dict[str, str] = field(default_factory=dict)
     log_path: str = ""
+    pid: int = 0  # the container's process, and its start time (so a reused pid is not it)
+    started: str = ""
+    console: str = ""  # its console relay's name (`consolerelay`), "" without stdin or tty
+    tty: bool = False
+    stdin_once: bool = False
+
+    def running(self) -> bool:
+        """Whether the container's process still runs (a zombie does not)."""
+        return self.pid > 0 and bool(self.started) and start_time(self.pid) == self.started
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,7 +53,17 @@ class PublishedPod:
             "netns": self.netns,
             "hostname": self.hostname,
             "containers": [
-                {"name": n, "image": c.image, "env": c.env, "logPath": c.log_path}
+                {
+                    "name": n,
+                    "image": c.image,
+                    "env": c.env,
+                    "logPath": c.log_path,
+                    "pid": c.pid,
+                    "started": c.started,
+                    "console": c.console,
+                    "tty": c.tty,
+                    "stdinOnce": c.stdin_once,
+                }
                 for n, c in self.containers.items()
             ],
         }
@@ -55,14 +77,38 @@ class PublishedPod:
                     image=str(c["image"]),
                     env={str(k): str(v) for k, v in (c.get("env") or {}).items()},
                     log_path=str(c.get("logPath") or ""),
+                    pid=int(c.get("pid") or 0),
+                    started=str(c.get("started") or ""),
+                    console=str(c.get("console") or ""),
+                    tty=c.get("tty") is True,
+                    stdin_once=c.get("stdinOnce") is True,
                 )
                 for c in data["containers"]
             }
             return PublishedPod(
                 netns=str(data["netns"]), hostname=str(data["hostname"]), containers=containers
             )
-        except (KeyError, TypeError, AttributeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"not a published pod: {exc}") from exc
+
+
+def console_dir(run_dir: Path) -> Path:
+    """Where a node's console relays listen (short: a Unix socket's path is 107 bytes)."""
+    return run_dir / CONSOLES
+
+
+def console_name(namespace: str, name: str, container: str) -> str:
+    return hashlib.sha256(f"{namespace}/{name}/{container}".encode()).hexdigest()[:16]
+
+
+def start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot; None if gone or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    return None if fields[0] in ("Z", "X") else fields[19]
 
 
 def path_of(run_dir: Path, namespace: str, name: str) -> Path:
