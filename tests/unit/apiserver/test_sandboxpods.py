@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 import pytest
 
 from podwall.apiserver.bootstrap import bootstrap
-from podwall.apiserver.podruntime import PodLookupError
+from podwall.apiserver.podruntime import ExecRequest, PodLookupError
 from podwall.apiserver.sandboxpods import SandboxPods
 from podwall.apiserver.store import Store
 from podwall.runtime import published
@@ -81,3 +83,36 @@ def test_what_cannot_be_reached_says_why(
 def test_a_stopped_cluster_reaches_no_pod(tmp_path: Path) -> None:
     with pytest.raises(PodLookupError):
         SandboxPods(None, tmp_path).log_path("default", "web", None)
+
+
+def test_attach_follows_a_running_container_and_refuses_one_that_is_not(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "state.db")
+    bootstrap(store)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        store.create("pods", bare_pod("web", "node-1"))
+        log = tmp_path / "c.log"
+        log.write_text("before\n")
+        running = PublishedContainer(
+            image="busybox",
+            log_path=str(log),
+            pid=child.pid,
+            started=published.start_time(child.pid) or "",
+        )
+        gone = PublishedContainer(image="busybox", pid=child.pid, started="1")
+        pod = PublishedPod(netns="n", hostname="web", containers={"c": running, "old": gone})
+        published.write(tmp_path / "run" / "node-1", "default", "web", pod)
+        pods = SandboxPods(store, tmp_path / "run")
+        request = ExecRequest(command=(), stdin=False, stdout=True, stderr=False, tty=False)
+        attached = pods.attach("default", "web", "c", request)
+        assert attached.container.running()
+        assert attached.container.console is None  # no stdin, no tty: output only
+        attached.close()
+        with pytest.raises(PodLookupError, match="container old of pod web is not running"):
+            pods.attach("default", "web", "old", request)
+    finally:
+        child.kill()
+        child.wait()
+        store.close()
