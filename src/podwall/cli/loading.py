@@ -1,6 +1,7 @@
 """Manifests to a validated snapshot for the commands, or every error at once.
 
-Nothing is evaluated when any NetworkPolicy is invalid: the command exits 2 after listing all.
+Nothing is evaluated when any NetworkPolicy or ClusterNetworkPolicy is invalid: the command
+exits 2 after listing all.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from podwall.manifests.reader import Loaded, LoadError, field_line, load_paths
-from podwall.model import strictfields
+from podwall.model import cnpvalidation, strictfields
+from podwall.model.cnpvalidation import validate_cluster_network_policy
 from podwall.model.convert import Conversion, RawObject, cluster
 from podwall.model.fielderrors import ValidationError
 from podwall.model.strictfields import unknown_fields
@@ -42,13 +44,23 @@ def load(paths: Sequence[str]) -> Conversion:
 def _validate(objects: list[RawObject]) -> list[InvalidObject]:
     out = []
     for obj in objects:
-        if obj.kind != "NetworkPolicy":
-            continue
-        errors = [(e.path, e.render()) for e in validate_network_policy(obj.body)]
-        errors += [(path, strictfields.render(path)) for path in unknown_fields(obj.body)]
+        errors = _errors(obj)
         if errors:
             out.append(InvalidObject(obj=obj, errors=tuple(errors)))
     return out
+
+
+def _errors(obj: RawObject) -> list[tuple[str, str]]:
+    """(field path, message) of every error of a policy; other kinds are not validated."""
+    if obj.kind == "NetworkPolicy":
+        errors = [(e.path, e.render()) for e in validate_network_policy(obj.body)]
+        unknown = unknown_fields(obj.body)
+    elif obj.kind == "ClusterNetworkPolicy":
+        errors = [(e.path, e.render()) for e in validate_cluster_network_policy(obj.body)]
+        unknown = cnpvalidation.unknown_fields(obj.body)
+    else:
+        return []
+    return errors + [(path, strictfields.render(path)) for path in unknown]
 
 
 def _render(loaded: Loaded, invalid: list[InvalidObject]) -> list[str]:
