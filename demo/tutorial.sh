@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The seed lab (shared/seed/network-policies-lab.txt), verbatim, with the real kubectl against
+# The network policies lab (manifests in examples/tutorial), verbatim, with the real kubectl against
 # `podwall up`: each command is shown and run as the tutorial writes it, and each output the
 # tutorial shows is checked. Needs root (pods are processes in network namespaces).
 #   KUBECTL=kubectl.1.27 demo/tutorial.sh     # another kubectl
@@ -46,6 +46,9 @@ for line in "deployment.apps/frontend created" "deployment.apps/not-frontend cre
             "deployment.apps/backend created" "service/backend created"; do
   grep -qxF "$line" <<<"$out" || fail "missing: $line"
 done
+# The controllers create the pods after `apply` returns, as on any cluster: wait for the
+# Deployments first (they exist at once), then for their pods.
+kubectl wait --for=condition=Available deployments --all --timeout=60s >/dev/null || fail "deployments not Available"
 kubectl wait --for=condition=Ready pods --all --timeout=60s >/dev/null || fail "pods not Ready"
 show "kubectl get all"
 out=$(kubectl get all) || fail "get all failed"

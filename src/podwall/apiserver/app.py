@@ -33,17 +33,6 @@ from podwall.apiserver.store import Store
 
 log = logging.getLogger(__name__)
 
-VERSION = {
-    "major": "1",
-    "minor": "32",
-    "gitVersion": "v1.32.0-podwall",
-    "gitCommit": "0000000000000000000000000000000000000000",
-    "gitTreeState": "clean",
-    "buildDate": "2025-01-01T00:00:00Z",
-    "goVersion": "go1.23.4",
-    "compiler": "gc",
-    "platform": "linux/amd64",
-}
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -88,7 +77,7 @@ def create_app(
         return PlainTextResponse("ok")
 
     def version(request: Request) -> Response:
-        return json_response(VERSION)
+        return json_response(discovery.server_version())
 
     def core_root(request: Request) -> Response:
         version = discovery.wants_aggregated(request.headers.get("accept", ""))

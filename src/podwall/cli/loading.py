@@ -1,7 +1,8 @@
 """Manifests to a validated snapshot for the commands, or every error at once.
 
-Nothing is evaluated when any NetworkPolicy or ClusterNetworkPolicy is invalid: the command
-exits 2 after listing all.
+Nothing is evaluated when any object podwall reads is invalid (NetworkPolicies,
+ClusterNetworkPolicies, and the pods, workloads, Services and Namespaces they select): the
+command exits 2 after listing all.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from podwall.manifests.reader import Loaded, LoadError, field_line, load_paths
-from podwall.model import cnpvalidation, strictfields
-from podwall.model.cnpvalidation import validate_cluster_network_policy
+from podwall.model import cnpvalidation, kindvalidation, strictfields
 from podwall.model.convert import Conversion, RawObject, cluster
 from podwall.model.fielderrors import ValidationError
 from podwall.model.strictfields import unknown_fields
@@ -34,7 +34,11 @@ class InvalidManifests(ValidationError):
 
 def load(paths: Sequence[str]) -> Conversion:
     """Read, validate and convert; raises LoadError or InvalidManifests."""
-    loaded = load_paths(paths)
+    return convert(load_paths(paths))
+
+
+def convert(loaded: Loaded) -> Conversion:
+    """Validate and convert what was read (files, a git revision, a cluster)."""
     invalid = _validate(loaded.objects)
     if invalid:
         raise InvalidManifests(_render(loaded, invalid))
@@ -51,15 +55,16 @@ def _validate(objects: list[RawObject]) -> list[InvalidObject]:
 
 
 def _errors(obj: RawObject) -> list[tuple[str, str]]:
-    """(field path, message) of every error of a policy; other kinds are not validated."""
+    """(field path, message) of every error of one object."""
     if obj.kind == "NetworkPolicy":
         errors = [(e.path, e.render()) for e in validate_network_policy(obj.body)]
         unknown = unknown_fields(obj.body)
     elif obj.kind == "ClusterNetworkPolicy":
-        errors = [(e.path, e.render()) for e in validate_cluster_network_policy(obj.body)]
+        errs = cnpvalidation.validate_cluster_network_policy(obj.body)
+        errors = [(e.path, e.render()) for e in errs]
         unknown = cnpvalidation.unknown_fields(obj.body)
     else:
-        return []
+        return [(e.path, e.render()) for e in kindvalidation.validate(obj.kind, obj.body)]
     return errors + [(path, strictfields.render(path)) for path in unknown]
 
 
@@ -75,4 +80,4 @@ def _render(loaded: Loaded, invalid: list[InvalidObject]) -> list[str]:
     return lines
 
 
-__all__ = ["InvalidManifests", "LoadError", "load"]
+__all__ = ["InvalidManifests", "LoadError", "convert", "load"]

@@ -188,6 +188,7 @@ def network_policy(obj: RawObject) -> NetworkPolicy:
         ingress=ingress,
         egress=egress,
         source=obj.source,
+        types_declared=bool(spec.get("policyTypes")),
     )
 
 

@@ -89,6 +89,9 @@ class NetworkPolicy:
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()
     source: Source = field(default=UNKNOWN, compare=False)
+    # Whether the manifest listed policyTypes or they were defaulted: semantics never depend
+    # on it, but a reviewer reads an explicit `policyTypes: [Ingress]` as an intended deny.
+    types_declared: bool = field(default=True, compare=False)
 
     @property
     def key(self) -> str:
