@@ -21,6 +21,7 @@ _VERB = {Action.ACCEPT: "accepted", Action.DENY: "denied", Action.PASS: "passed"
 _PEERS = {Direction.INGRESS: "from", Direction.EGRESS: "to"}
 _ADMIN_FINAL = (Status.ADMIN_ACCEPTED, Status.ADMIN_DENIED)
 _NP_FINAL = (Status.ALLOWED, Status.DENIED)
+_BASELINE_FINAL = (Status.BASELINE_ACCEPTED, Status.BASELINE_DENIED)
 
 NetworkPolicyLines = Callable[[DirectionVerdict], list[str]]
 
@@ -49,6 +50,26 @@ def side(v: DirectionVerdict, *, full: bool, networkpolicy: NetworkPolicyLines) 
             if tier is not None and tier.policies:
                 lines += _tier_lines(tier, v.direction)
     return lines + more
+
+
+def final_phrase(v: DirectionVerdict) -> str | None:
+    """`denied by admin/guard rule 'deny-x' (priority 5, k8s/guard.yaml:1)` when a tier's
+    Accept or Deny decided the side; None otherwise."""
+    if v.status in _ADMIN_FINAL:
+        tier = v.admin
+    elif v.status in _BASELINE_FINAL:
+        tier = v.baseline
+    else:
+        return None
+    found = None if tier is None else tier.decision
+    if found is None:
+        return None
+    policy, rule = found[0].policy, found[1]
+    where = f", {policy.source.render()}" if policy.source.line else ""
+    return (
+        f"{_VERB[rule.rule.action]} by {policy.key} {rule.label} "
+        f"(priority {policy.priority}{where})"
+    )
 
 
 def _without_tiers(v: DirectionVerdict) -> DirectionVerdict:

@@ -96,3 +96,14 @@ def test_json_carries_the_tiers_only_where_they_took_part() -> None:
     assert out["ingress"]["admin"]["action"] == "Pass"
     (rule,) = out["ingress"]["baseline"]["policies"][0]["rules"]
     assert (rule["name"], rule["action"], rule["matched"]) == ("deny-all", "Deny", True)
+
+
+def test_a_final_tier_decision_reads_as_one_phrase() -> None:
+    from podwall.engine.tierexplain import final_phrase
+
+    c = make_cluster(PASS_DNS + DENY_ALL)
+    decision = decide(c, traffic(c, "y/a", "x/a", 80))
+    assert final_phrase(decision.ingress) == (
+        "denied by baseline/default-deny rule 'deny-all' (priority 1000)"
+    )
+    assert final_phrase(decision.egress) is None
