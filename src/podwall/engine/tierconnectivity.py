@@ -24,6 +24,8 @@ from podwall.model.policy import Direction
 # undecided and denied atoms.
 State = tuple[int, int, int, int, int, int, int]
 Parts = dict[State, int]  # state -> the source bits in it
+Sides = dict[int, int]  # allowed atom mask -> the source bits allowed them
+_UND_A, _UND_B = 0, 5  # the fields of each tier's undecided atoms
 
 
 def destinations(
@@ -37,21 +39,35 @@ def destinations(
         if bits:
             egress_base[_fresh(everything, iso)] = bits
     egress_base = _refine_np(egress_base, rules.egress_to_all)
-    memo: dict[tuple[object, ...], list[Contribution]] = {}
+    # The two sides of a destination are computed once per distinct set of rules about it,
+    # then combined once per distinct pair: many destinations share either side.
+    egress_memo: dict[tuple[object, ...], Sides] = {}
+    ingress_memo: dict[tuple[object, ...], Sides] = {}
+    memo: dict[tuple[int, int], list[Contribution]] = {}
     out = []
     for dst in identities:
         d = dst.index
         ingress_np = rules.ingress_of[d]
-        key = (
+        ingress_key = (
             None if ingress_np is None else tuple(ingress_np),
-            tuple(rules.egress_to[d]),
-            *(tuple(tiers.of(t, direction, d)) for t in Tier for direction in Direction),
+            *(tuple(tiers.of(t, Direction.INGRESS, d)) for t in Tier),
         )
-        found = memo.get(key)
+        ingress = ingress_memo.get(ingress_key)
+        if ingress is None:
+            parts = _ingress(rules, tiers, d, everything)
+            ingress = ingress_memo[ingress_key] = _by_mask(parts, everything)
+        egress_key = (
+            tuple(rules.egress_to[d]),
+            *(tuple(tiers.of(t, Direction.EGRESS, d)) for t in Tier),
+        )
+        egress = egress_memo.get(egress_key)
+        if egress is None:
+            parts = _egress(rules, tiers, d, egress_base, everything)
+            egress = egress_memo[egress_key] = _by_mask(parts, everything)
+        pair = (id(egress), id(ingress))
+        found = memo.get(pair)
         if found is None:
-            ingress = _ingress(rules, tiers, d, everything)
-            egress = _egress(rules, tiers, d, egress_base, everything)
-            found = memo[key] = _both(egress, ingress, everything)
+            found = memo[pair] = _both(egress, ingress)
         out.append(found)
     return out
 
@@ -63,15 +79,15 @@ def _fresh(everything: int, iso: int) -> State:
 def _ingress(rules: RuleSet, tiers: TierRules, d: int, everything: int) -> Parts:
     np = rules.ingress_of[d]
     parts: Parts = {_fresh(everything, 0 if np is None else 1): rules.all_bits}
-    parts = _refine_tier(parts, tiers.of(Tier.ADMIN, Direction.INGRESS, d), _admin)
+    parts = _refine_tier(parts, tiers.of(Tier.ADMIN, Direction.INGRESS, d), _admin, _UND_A)
     parts = _refine_np(parts, np or ())
-    return _refine_tier(parts, tiers.of(Tier.BASELINE, Direction.INGRESS, d), _baseline)
+    return _refine_tier(parts, tiers.of(Tier.BASELINE, Direction.INGRESS, d), _baseline, _UND_B)
 
 
 def _egress(rules: RuleSet, tiers: TierRules, d: int, base: Parts, everything: int) -> Parts:
-    parts = _refine_tier(base, tiers.of(Tier.ADMIN, Direction.EGRESS, d), _admin)
+    parts = _refine_tier(base, tiers.of(Tier.ADMIN, Direction.EGRESS, d), _admin, _UND_A)
     parts = _refine_np(parts, rules.egress_to[d])
-    return _refine_tier(parts, tiers.of(Tier.BASELINE, Direction.EGRESS, d), _baseline)
+    return _refine_tier(parts, tiers.of(Tier.BASELINE, Direction.EGRESS, d), _baseline, _UND_B)
 
 
 def _admin(state: State, *, mask: int, action: Action) -> State:
@@ -96,9 +112,14 @@ def _baseline(state: State, *, mask: int, action: Action) -> State:
     return (und, acc, deny, iso, np, und_b & ~hits, deny_b)
 
 
-def _refine_tier(parts: Parts, entries: list[Entry], update: Callable[..., State]) -> Parts:
+def _refine_tier(
+    parts: Parts, entries: list[Entry], update: Callable[..., State], index: int
+) -> Parts:
+    """Entries in order; `index` is the state's field of the tier's undecided atoms."""
     for bits, mask, action in entries:
         parts = _refine(parts, bits, functools.partial(update, mask=mask, action=action))
+        if not any(state[index] for state in parts):
+            break  # every source is decided in this tier: later entries change nothing
     return parts
 
 
@@ -111,21 +132,29 @@ def _refine_np(parts: Parts, contributions: Iterable[Contribution]) -> Parts:
 def _allow(state: State, mask: int) -> State:
     """The NetworkPolicy tier allows `mask` too."""
     und, acc, deny, iso, np, und_b, deny_b = state
+    if np | mask == np:
+        return state
     return (und, acc, deny, iso, np | mask, und_b, deny_b)
 
 
 def _refine(parts: Parts, bits: int, update: Callable[[State], State]) -> Parts:
-    """Apply `update` to the sources inside `bits`; equal states merge again."""
-    out: Parts = {}
+    """Apply `update` to the sources inside `bits`; equal states merge again. Parts the
+    update leaves as they are (already decided there) are not split at all."""
+    out: Parts | None = None
     for state, part in parts.items():
         inside = part & bits
-        if inside:
-            new = update(state)
-            out[new] = out.get(new, 0) | inside
-            part &= ~bits
-        if part:
-            out[state] = out.get(state, 0) | part
-    return out
+        if not inside:
+            continue
+        new = update(state)
+        if new is state:
+            continue
+        if out is None:
+            out = dict(parts)
+        out[state] &= ~inside
+        if not out[state]:
+            del out[state]
+        out[new] = out.get(new, 0) | inside
+    return parts if out is None else out
 
 
 def _allowed(state: State, everything: int) -> int:
@@ -134,20 +163,21 @@ def _allowed(state: State, everything: int) -> int:
     return acc | (everything & ~(acc | deny) & lower)
 
 
-def _both(egress: Parts, ingress: Parts, everything: int) -> list[Contribution]:
-    by_mask_e: dict[int, int] = {}
-    for state, bits in egress.items():
+def _by_mask(parts: Parts, everything: int) -> Sides:
+    """The sources of each allowed atom mask (none: never allowed)."""
+    out: Sides = {}
+    for state, bits in parts.items():
         mask = _allowed(state, everything)
         if mask:
-            by_mask_e[mask] = by_mask_e.get(mask, 0) | bits
-    by_mask_i: dict[int, int] = {}
-    for state, bits in ingress.items():
-        mask = _allowed(state, everything)
-        if mask:
-            by_mask_i[mask] = by_mask_i.get(mask, 0) | bits
+            out[mask] = out.get(mask, 0) | bits
+    return out
+
+
+def _both(egress: Sides, ingress: Sides) -> list[Contribution]:
+    """A connection needs both sides: intersect the two partitions."""
     result: dict[int, int] = {}
-    for mask_e, bits_e in by_mask_e.items():
-        for mask_i, bits_i in by_mask_i.items():
+    for mask_e, bits_e in egress.items():
+        for mask_i, bits_i in ingress.items():
             bits, mask = bits_e & bits_i, mask_e & mask_i
             if bits and mask:
                 result[mask] = result.get(mask, 0) | bits

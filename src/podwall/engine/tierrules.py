@@ -95,6 +95,16 @@ class _Compiler:
         self.cluster = cluster
         self.selectors = selectors
         self.atoms = atoms
+        # Policies share selectors and peers: each union and each index list is made once.
+        self._namespaces: dict[LabelSelector, int] = {}
+        self._pods: dict[NamespacedPod, int] = {}
+        self._indices: dict[int, list[int]] = {}
+
+    def indices(self, bits: int) -> list[int]:
+        found = self._indices.get(bits)
+        if found is None:
+            found = self._indices[bits] = bit_indices(bits)
+        return found
 
     def add(
         self, policy: ClusterNetworkPolicy, direction: Direction, per_dst: list[list[Entry]]
@@ -111,7 +121,13 @@ class _Compiler:
                 dsts, others = peers, subject
             if not others:
                 continue
-            for dst in bit_indices(dsts):
+            if not named:  # one entry, shared by every destination
+                if static:
+                    entry = (others, static, rule.action)
+                    for dst in self.indices(dsts):
+                        per_dst[dst].append(entry)
+                continue
+            for dst in self.indices(dsts):
                 mask = self.with_named(static, named, dst)
                 if mask:
                     per_dst[dst].append((others, mask, rule.action))
@@ -123,15 +139,21 @@ class _Compiler:
         return self.namespaces(subject.namespaces)
 
     def namespaces(self, selector: LabelSelector) -> int:
-        bits = 0
-        for ns in self.selectors.namespaces(selector):
-            bits |= self.selectors.ns_bits.get(ns, 0)
+        bits = self._namespaces.get(selector)
+        if bits is None:
+            bits = 0
+            for ns in self.selectors.namespaces(selector):
+                bits |= self.selectors.ns_bits.get(ns, 0)
+            self._namespaces[selector] = bits
         return bits
 
     def namespaced_pods(self, sel: NamespacedPod) -> int:
-        bits = 0
-        for ns in self.selectors.namespaces(sel.namespace_selector):
-            bits |= self.selectors.selected(ns, sel.pod_selector)
+        bits = self._pods.get(sel)
+        if bits is None:
+            bits = 0
+            for ns in self.selectors.namespaces(sel.namespace_selector):
+                bits |= self.selectors.selected(ns, sel.pod_selector)
+            self._pods[sel] = bits
         return bits
 
     def peers(self, rule: ClusterRule) -> int:
