@@ -33,7 +33,7 @@ from pathlib import Path
 
 from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
-from podwall.runtime import connect, names, netns, process, system
+from podwall.runtime import connect, imagefiles, names, netns, process, system
 from podwall.runtime.dataplane import Dataplane, SyncResult
 from podwall.runtime.images import RUN_ERROR, Launch, Waiting
 from podwall.runtime.netns import NodeSandbox
@@ -52,6 +52,9 @@ class ContainerPlan:
     image: str
     env: dict[str, str]
     launch: Launch | Waiting
+    stdin: bool = False  # the container spec's stdin, stdinOnce and tty (kubectl run -i -t)
+    stdin_once: bool = False
+    tty: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,6 +123,7 @@ class Node:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.run_dir.chmod(0o755)
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        imagefiles.install()  # before any image is resolved: busybox's applets, nginx's config
         if adopt:
             self.adopt_leftovers()
         self.sandbox.create()
@@ -182,12 +186,21 @@ class Node:
                 hosts=process.hosts_file(pod.plan.hostname, str(pod.plan.ip)),
                 log_dir=pod.log_dir,
                 container=container.name,
+                stdin=container.stdin,
+                tty=container.tty,
+                stdin_once=container.stdin_once,
                 run_as_user=pod.plan.run_as_user,
             )
         except (process.ProcessError, ValueError, OSError) as exc:
             return Waiting(RUN_ERROR, str(exc))
         pod.processes[container.name] = proc
         return None
+
+    def container_process(self, key: str, container: str) -> process.PodProcess | None:
+        """The container's current process, if it runs (or ran and is not reaped yet). Safe
+        to call from another thread: it only reads."""
+        pod = self.pods.get(key)
+        return None if pod is None else pod.processes.get(container)
 
     def listening(self, key: str, ports: tuple[int, ...]) -> bool:
         """Whether pod `key` accepts TCP connections on every port, on its own loopback
