@@ -64,6 +64,7 @@ golden: $(STAMP) ## rewrite golden files from the current output (review the dif
 bench: $(STAMP) deps ## benchmarks, printed as ratios measured side by side (~17 min)
 	bash bench/setup.sh
 	$(BIN)/python -m bench.bench_engine
+	$(BIN)/python -m bench.bench_tiers
 	$(BIN)/python -m bench.bench_review
 	$(BIN)/python -m bench.bench_editor
 	@if [ -f bench/bench_dataplane.py ]; then $(BIN)/python -m bench.bench_dataplane; fi
