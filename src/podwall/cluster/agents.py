@@ -11,12 +11,11 @@ imports the API server.
 
 `Agents.start` starts every agent, then a supervisor thread watches them and restarts one
 that died (after a back-off; its replacement clears what it left and converges); `on_exit`
-hears of the death first. Each child
-asks for `PR_SET_PDEATHSIG`: when the fork server ends (it does when `podwall up` ends, `kill
--9` included), the kernel sends the agent SIGTERM, and it removes its node. Each agent's pid
-and start time are kept in `<state>/nodes/<node>/agent.pid`, so a later `up` or `down` finds an
-agent left behind and stops it by pid (checked against its start time, so a reused pid is
-never signalled), never by name. Its output goes to `<state>/nodes/<node>/agent.log`.
+hears of the death first. Each agent follows `podwall up`'s process through a pidfd: when it
+ends, `kill -9` included, the agent stops and removes its node. Each agent's pid and start
+time are kept in `<state>/nodes/<node>/agent.pid`, so a later `up` or `down` finds an agent
+left behind and stops it by pid (checked against its start time, so a reused pid is never
+signalled), never by name. Its output goes to `<state>/nodes/<node>/agent.log`.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ import logging
 import multiprocessing
 import multiprocessing.context
 import os
+import select
 import signal
 import sys
 import threading
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 NODES_DIR = "nodes"
 PID_FILE = "agent.pid"
 LOG_FILE = "agent.log"
-PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
 POLL_SECONDS = 0.2
 STOP_SECONDS = 30.0
@@ -65,12 +64,22 @@ def prewarm() -> None:
     forkserver.ensure_running()
 
 
-def _die_with_parent(parent: int) -> None:
-    """In the child: SIGTERM when the fork server ends (and now, if it already has)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent:
+def _die_with(cluster: int) -> None:
+    """In the child: SIGTERM itself when process `cluster` (`podwall up`) ends, and now if it
+    already has. The kernel's PR_SET_PDEATHSIG would follow the fork server, the parent,
+    which lives on while any child holds its pipe; a pidfd follows `podwall up` itself."""
+    try:
+        pidfd = os.pidfd_open(cluster)
+    except ProcessLookupError:
         os.kill(os.getpid(), signal.SIGTERM)
+        return
+
+    def watch() -> None:
+        select.select([pidfd], [], [])
+        log.warning("podwall up (pid %d) is gone: stopping", cluster)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="die-with-up", daemon=True).start()
 
 
 def _name_process(name: str) -> None:
@@ -81,7 +90,6 @@ def _name_process(name: str) -> None:
 
 def _agent_main(spec: AgentSpec, log_path: str) -> None:
     """The child: output to the node's log, die with the fork server, then be the agent."""
-    _die_with_parent(os.getppid())
     _name_process(f"agent-{spec.node}")
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(fd, 1)
@@ -108,6 +116,7 @@ def _agent_main(spec: AgentSpec, log_path: str) -> None:
         cluster_id=spec.cluster_id, index=spec.index, run_dir=spec.run_dir, log_dir=spec.log_dir
     )
     logging.getLogger(__name__).info("as `%s`", " ".join(spec.command()))
+    _die_with(spec.cluster_pid)
     sys.exit(serve(options, sandbox))
 
 
@@ -132,6 +141,7 @@ class AgentSpec:
     run_dir: Path
     log_dir: Path
     lease_namespace: str
+    cluster_pid: int  # `podwall up`'s process: the agent stops when it ends
 
     def command(self) -> list[str]:
         return [

@@ -329,6 +329,7 @@ class LocalCluster:
             run_dir=self.run_dir / node,
             log_dir=self.state_dir / "pods",
             lease_namespace=AGENT_NAMESPACE,
+            cluster_pid=os.getpid(),
         )
 
     def wait_ready(self, timeout: float) -> None:

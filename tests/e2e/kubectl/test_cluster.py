@@ -243,6 +243,8 @@ def test_podwall_up_status_and_down(state: Path, tmp_path: Path) -> None:
     status = podwall("status", "--state-dir", str(state))
     assert "podwall is running" in status.stdout
     assert "coredns-" in status.stdout
+    assert "node-1  Ready  198.18.255.1" in status.stdout  # the node, from its Node object
+    assert "agents: 1, all alive" in status.stdout  # its agent, from its Lease
     assert podwall("kubeconfig", "--state-dir", str(state)).stdout.strip() == str(
         state / "kubeconfig"
     )
@@ -269,8 +271,11 @@ def test_kill_9_then_up_brings_back_every_object_and_enforces_policy_first(
     wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=10)
     before = sorted(table(kubectl("get", "pods", "-o", "wide").stdout)[1:])
     pid = int((state / "podwall.pid").read_text())
+    agents = [int(f.read_text().split()[0]) for f in state.glob("nodes/*/agent.pid")]
+    assert agents and all(running(a) for a in agents)
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not running(pid), timeout=5)
+    wait_for(lambda: not any(running(a) for a in agents), timeout=30)  # they die with it
 
     again = podwall("up", "--state-dir", str(state), "--port", "0")
     assert again.returncode == 0, again.stderr
