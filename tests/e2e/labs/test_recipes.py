@@ -4,8 +4,8 @@ Each test runs its page's commands in the page's order (the current pages: the o
 `--generator=run-pod/v1`, which kubectl 1.21+ rejects, is gone from them) and checks the outputs
 the page shows: nginx's page for traffic allowed, `wget: download timed out` for traffic
 blocked. Where a page shows the pre-1.14 `networkpolicy "x" created`, kubectl 1.32's words are
-checked instead. Two page errors are corrected, and said where: 04 applies `-f` a file of the
-name it saved. Recipe 03 shows no try-out: its effect is checked with the recipes' own probe.
+checked instead. One page error is corrected, where it is: 04 applies `-f` the file it saved.
+Recipe 03 shows no try-out: its effect is checked with the recipes' own probe.
 Recipes 08 (external traffic) and 14 (external egress) need traffic from or to outside the
 cluster, which podwall's sandbox has not, and are not run; 09-12 are not scripted yet.
 """
