@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -52,6 +53,7 @@ from podwall.apiserver.controllers.meta import meta
 from podwall.apiserver.controllers.pods import NODE_NAME
 from podwall.apiserver.kubeletattach import AttachProcess
 from podwall.apiserver.kubeletexec import ExecTarget, LocalProcess, start_in_pod
+from podwall.apiserver.kubeletportforward import connect_in_pod
 from podwall.apiserver.podruntime import ExecRequest, PodLookupError
 from podwall.apiserver.reconciler import write_event
 from podwall.apiserver.store import Object, Store, WatchEvent
@@ -472,6 +474,12 @@ class Kubelet:
         if running is None or not running.running():
             raise PodLookupError(f"container {container} of pod {pod} is not running")
         return AttachProcess(running, request)
+
+    def port_forward(self, namespace: str, pod: str, port: int) -> socket.socket:
+        """`kubectl port-forward`: a socket connected to `port` in the pod; raises
+        PodLookupError, PortForwardError."""
+        target = self.exec_target(namespace, pod, None)
+        return connect_in_pod(target.netns, port, pod=pod)
 
     def exec_target(self, namespace: str, pod: str, container: str | None) -> ExecTarget:
         """Where an exec in the container runs; raises PodLookupError."""

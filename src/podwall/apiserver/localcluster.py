@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import shutil
+import socket
 import threading
 from pathlib import Path
 
@@ -180,6 +181,9 @@ class LocalCluster:
 
     def attach(self, namespace: str, pod: str, container: str, request: ExecRequest) -> ExecProcess:
         return self._kubelet().attach(namespace, pod, container, request)
+
+    def port_forward(self, namespace: str, pod: str, port: int) -> socket.socket:
+        return self._kubelet().port_forward(namespace, pod, port)
 
     def _kubelet(self) -> Kubelet:
         if self.kubelet is None or self._stopped.is_set():
