@@ -17,18 +17,11 @@ from typing import Any
 
 from podwall.apiserver import errors
 from podwall.apiserver.resources import Resource
-from podwall.apiserver.selectors import matches_label_selector
 from podwall.model import strictfields
-from podwall.model.labelvalidation import (
-    FieldError,
-    GoSlice,
-    go_quote,
-    invalid,
-    is_dns1123_label,
-    max_len_error,
-    regex_error,
-    required,
-)
+from podwall.model.dnsnames import is_dns1123_label, max_len_error, regex_error
+from podwall.model.fielderrors import FieldError, invalid, required
+from podwall.model.goquote import GoSlice, go_quote
+from podwall.model.labelselectors import SelectorError, as_selector
 from podwall.model.validation import validate_network_policy, validate_object_meta
 
 Object = dict[str, Any]
@@ -198,17 +191,25 @@ def _validate_workload(obj: Object) -> list[FieldError]:
     ):
         errs.append(required("spec.selector"))
         errs.append(invalid("spec.selector", selector, "empty selector is invalid for deployment"))
-    elif not matches_label_selector(selector, labels):
-        errs.append(
-            invalid(
-                "spec.template.metadata.labels",
-                _go_map(labels),
-                "`selector` does not match template `labels`",
-            )
-        )
+    else:
+        errs += _selector_matches_template(selector, labels)
     if not ((spec.get("template") or {}).get("spec") or {}).get("containers"):
         errs.append(required("spec.template.spec.containers"))
     return errs
+
+
+def _selector_matches_template(
+    selector: dict[str, Any], labels: dict[str, str]
+) -> list[FieldError]:
+    """LabelSelectorAsSelector, then whether it selects the template's labels."""
+    try:
+        chosen = as_selector(selector)
+    except SelectorError:
+        return [invalid("spec.selector", selector, "invalid label selector")]
+    if chosen is None or chosen.matches(labels):
+        return []
+    detail = "`selector` does not match template `labels`"
+    return [invalid("spec.template.metadata.labels", _go_map(labels), detail)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,17 @@
 """metav1.Status bodies for every error the API server returns (kubectl-api.md §12).
 
-`ApiError` carries the HTTP code and the Status; handlers raise it, the app renders it.
+`ApiError` carries the HTTP code and the Status; handlers raise it, the app renders it. Its
+subclasses name the cases callers catch (NotFoundError, ConflictError, ...; PatchError for the
+patch package's). The constructors below word each as kube-apiserver does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from podwall.model.labelvalidation import ErrorType, FieldError
+from podwall.errors import PodwallError
+from podwall.model.fielderrors import ErrorType, FieldError, aggregate
 
 # field.ErrorType -> metav1.CauseType (the `reason` of a StatusCause).
 _CAUSE_TYPES = {
@@ -22,21 +25,25 @@ _CAUSE_TYPES = {
 }
 
 
-class ApiError(Exception):
-    """An error answered as a metav1.Status with `code`."""
+class ApiError(PodwallError):
+    """An error answered as a metav1.Status: HTTP `code`, `reason` ("" = StatusReasonUnknown,
+    left out of the Status as the API server does), `message`, `details`."""
 
     def __init__(
         self,
         code: int,
         reason: str,
         message: str,
-        details: dict[str, Any] | None = None,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.reason = reason
         self.message = message
-        self.details = details
+        self.details = dict(details) if details is not None else None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code}, {self.reason!r}, {self.message!r})"
 
     def status(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -119,12 +126,6 @@ def conflict(resource: str, group: str, name: str, why: str | None = None) -> Ap
     )
 
 
-def _aggregate(messages: Sequence[str]) -> str:
-    """utilerrors.NewAggregate(...).Error(): one message as is, several as `[a, b]`."""
-    unique = list(dict.fromkeys(messages))
-    return unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
-
-
 def invalid(kind: str, group: str, name: str, errors: Sequence[FieldError]) -> ApiError:
     """errors.NewInvalid: 422 with one cause per field error."""
     qualified_kind = f"{kind}.{group}" if group else kind
@@ -138,7 +139,7 @@ def invalid(kind: str, group: str, name: str, errors: Sequence[FieldError]) -> A
     ]
     details = _details(name, group, kind)
     details["causes"] = causes
-    message = f'{qualified_kind} "{name}" is invalid: ' + _aggregate([e.render() for e in errors])
+    message = f'{qualified_kind} "{name}" is invalid: ' + aggregate([e.render() for e in errors])
     return ApiError(422, "Invalid", message, details)
 
 

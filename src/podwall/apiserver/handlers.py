@@ -21,16 +21,16 @@ from starlette.responses import Response, StreamingResponse
 
 from podwall.apiserver import admission, errors, protobuf, tables
 from podwall.apiserver.errors import ApiError
-from podwall.apiserver.patch import PatchError, apply_patch
+from podwall.apiserver.patch import apply_patch
 from podwall.apiserver.resources import RESOURCES, Resource, lookup
 from podwall.apiserver.selectors import (
     combine,
     field_selector_predicate,
     label_selector_predicate,
-    selector_from_label_selector,
+    selector_string,
 )
 from podwall.apiserver.store import Object, Store
-from podwall.model.labelvalidation import invalid
+from podwall.model.fielderrors import invalid
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +88,6 @@ def parse_target(group: str, version: str, parts: list[str]) -> Target:
     if sub is not None and resource.subresource(sub) is None:
         raise errors.not_found_path()
     return Target(resource, namespace, name, sub)
-
-
-def _patch(obj: Object | None, raw: bytes, content_type: str, kind: str) -> Object:
-    """podwall.apiserver.patch.apply_patch, its PatchError as an ApiError."""
-    try:
-        return apply_patch(obj, raw, content_type, kind)
-    except PatchError as exc:
-        raise ApiError(exc.status_code, exc.reason, exc.message, exc.details) from exc
 
 
 def _decode_body(raw: bytes) -> Any:
@@ -299,14 +291,14 @@ class ResourceApi:
             try:
                 self.store.get(resource.key, namespace, name)
             except errors.NotFoundError:
-                applied = _patch(None, raw, content_type, resource.kind)
+                applied = apply_patch(None, raw, content_type, resource.kind)
                 obj, found = self._admit(request, target, applied, name, creating=True)
                 created = self.store.create(resource.key, obj, dry_run=dry_run)
                 return json_response(created, 201, found)
         warnings: list[str] = []
 
         def change(current: Object) -> Object:
-            patched = _patch(current, raw, content_type, resource.kind)
+            patched = apply_patch(current, raw, content_type, resource.kind)
             patched_rv = (patched.get("metadata") or {}).get("resourceVersion")
             if patched_rv and patched_rv != current["metadata"].get("resourceVersion"):
                 raise errors.conflict(resource.name, resource.group, name)
@@ -397,7 +389,7 @@ class ResourceApi:
         def change(current: Object) -> Object:
             scale = _scale_of(current)
             if request.method == "PATCH":
-                scale = _patch(scale, raw, content_type, "Scale")
+                scale = apply_patch(scale, raw, content_type, "Scale")
             else:
                 body = _decode_body(raw)
                 if not isinstance(body, dict):
@@ -478,6 +470,6 @@ def _scale_of(obj: Object) -> Object:
         "spec": {"replicas": int((obj.get("spec") or {}).get("replicas") or 0)},
         "status": {
             "replicas": int((obj.get("status") or {}).get("replicas") or 0),
-            "selector": ",".join(str(r) for r in selector_from_label_selector(selector)),
+            "selector": selector_string(selector),
         },
     }

@@ -22,7 +22,8 @@ the last, and syncs the ruleset in one transaction. A pass, in the order that fa
 The DNS stand-in runs as the `kube-system` pod labelled `k8s-app=kube-dns` (its image names
 coredns), behind the kube-dns Service at 198.19.0.10. `start()` reconciles from the Store:
 after a restart every pod gets its network and processes again, the ruleset synced first.
-`Kubelet` implements `PodRuntime` for `kubectl exec` and `kubectl logs`.
+`Kubelet` implements `PodRuntime` for `kubectl exec` (kubeletexec.py runs the command) and
+`kubectl logs`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ from podwall.apiserver.controllers import (
 )
 from podwall.apiserver.controllers.meta import meta
 from podwall.apiserver.controllers.pods import NODE_NAME
-from podwall.apiserver.podruntime import ExecTarget, PodLookupError
+from podwall.apiserver.kubeletexec import ExecTarget, LocalProcess, start_in_pod
+from podwall.apiserver.podruntime import ExecRequest, PodLookupError
 from podwall.apiserver.reconciler import write_event
 from podwall.apiserver.store import Object, Store, WatchEvent
 from podwall.model.cluster import Cluster
@@ -446,7 +448,14 @@ class Kubelet:
 
     # -- PodRuntime ----------------------------------------------------------------------
 
+    def check_container(self, namespace: str, pod: str, container: str) -> None:
+        self._target(namespace, pod, container)
+
+    def exec(self, namespace: str, pod: str, container: str, request: ExecRequest) -> LocalProcess:
+        return start_in_pod(self.exec_target(namespace, pod, container), request)
+
     def exec_target(self, namespace: str, pod: str, container: str | None) -> ExecTarget:
+        """Where an exec in the container runs; raises PodLookupError."""
         return self._target(namespace, pod, container)[0]
 
     def log_path(self, namespace: str, pod: str, container: str | None) -> Path:

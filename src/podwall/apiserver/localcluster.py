@@ -29,7 +29,7 @@ from podwall.apiserver.controllers import kube_dns_service
 from podwall.apiserver.errors import AlreadyExistsError
 from podwall.apiserver.kubelet import Kubelet
 from podwall.apiserver.mutating import Admission
-from podwall.apiserver.podruntime import ExecTarget, PodLookupError
+from podwall.apiserver.podruntime import ExecProcess, ExecRequest, PodLookupError
 from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.resources import by_key
 from podwall.apiserver.server import Server
@@ -165,8 +165,11 @@ class LocalCluster:
 
     # PodRuntime for the server, which is made before the kubelet (it needs the store).
 
-    def exec_target(self, namespace: str, pod: str, container: str | None) -> ExecTarget:
-        return self._kubelet().exec_target(namespace, pod, container)
+    def check_container(self, namespace: str, pod: str, container: str) -> None:
+        self._kubelet().check_container(namespace, pod, container)
+
+    def exec(self, namespace: str, pod: str, container: str, request: ExecRequest) -> ExecProcess:
+        return self._kubelet().exec(namespace, pod, container, request)
 
     def log_path(self, namespace: str, pod: str, container: str | None) -> Path:
         return self._kubelet().log_path(namespace, pod, container)

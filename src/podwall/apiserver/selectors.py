@@ -1,133 +1,55 @@
 """Label and field selectors, as the `labelSelector` and `fieldSelector` query parameters say.
 
-Label selectors: `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, joined by
-commas outside parentheses. Field selectors: `path=v`, `path==v`, `path!=v` over the fields each
-kind supports upstream. Also the printers' rendering of a metav1.LabelSelector.
+Label selectors are model.labelselectors' (labels.Parse, metav1.LabelSelectorAsSelector) and
+match as model.labels says; this module applies them to stored objects and answers their
+errors as the API server does: 400 BadRequest with upstream's message. Field selectors are the
+API server's own: fields.ParseSelector (`path=v`, `path==v`, `path!=v`; a comma or equals sign
+in a value escaped with a backslash) over the fields each kind supports upstream. Also the
+printers' rendering of selectors and labels.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from podwall.apiserver.errors import ApiError, bad_request
+from podwall.apiserver.errors import ApiError, bad_request, internal
+from podwall.model.labelselectors import SelectorError, as_selector, parse
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 
 
-@dataclass(frozen=True, slots=True)
-class Requirement:
-    key: str
-    op: str  # "=", "!=", "in", "notin", "exists", "!"
-    values: tuple[str, ...] = ()
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        present = self.key in labels
-        value = labels.get(self.key)
-        if self.op == "=":
-            return present and value == self.values[0]
-        if self.op == "!=":
-            return not present or value != self.values[0]
-        if self.op == "in":
-            return present and value in self.values
-        if self.op == "notin":
-            return not present or value not in self.values
-        if self.op == "exists":
-            return present
-        return not present
-
-    def __str__(self) -> str:
-        if self.op in ("=", "!="):
-            return f"{self.key}{self.op}{self.values[0]}"
-        if self.op in ("in", "notin"):
-            return f"{self.key} {self.op} ({','.join(sorted(self.values))})"
-        return self.key if self.op == "exists" else f"!{self.key}"
-
-
-def _split_terms(text: str) -> list[str]:
-    terms: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            terms.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    terms.append("".join(current))
-    return [t.strip() for t in terms if t.strip()]
-
-
-_SET_TERM = re.compile(r"^(\S+)\s+(in|notin)\s*\((.*)\)$")
-_KEY = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$")
-
-
-def parse_label_selector(text: str) -> list[Requirement]:
-    """labels.Parse; raises a 400 ApiError on a malformed selector."""
-    requirements = []
-    for term in _split_terms(text):
-        match = _SET_TERM.match(term)
-        if match:
-            values = tuple(v.strip() for v in match.group(3).split(",") if v.strip())
-            requirements.append(Requirement(match.group(1), match.group(2), values))
-            continue
-        for op in ("!=", "==", "="):
-            if op in term:
-                key, _, value = term.partition(op)
-                key, value = key.strip(), value.strip()
-                requirements.append(Requirement(key, "!=" if op == "!=" else "=", (value,)))
-                break
-        else:
-            if term.startswith("!"):
-                requirements.append(Requirement(term[1:].strip(), "!"))
-            else:
-                requirements.append(Requirement(term, "exists"))
-    for req in requirements:
-        if not _KEY.match(req.key):
-            raise bad_request(f"unable to parse requirement: invalid label key {req.key!r}")
-    return requirements
-
-
 def label_selector_predicate(text: str | None) -> Predicate | None:
+    """labels.Parse of a `labelSelector` parameter; 400 BadRequest when it does not parse."""
     if not text:
         return None
-    requirements = parse_label_selector(text)
+    try:
+        selector = parse(text)
+    except SelectorError as exc:
+        raise bad_request(str(exc)) from None
 
     def matches(obj: Mapping[str, Any]) -> bool:
-        labels = (obj.get("metadata") or {}).get("labels") or {}
-        return all(r.matches(labels) for r in requirements)
+        return selector.matches((obj.get("metadata") or {}).get("labels") or {})
 
     return matches
 
 
-def selector_from_label_selector(selector: Mapping[str, Any] | None) -> list[Requirement]:
-    """metav1.LabelSelectorAsSelector: matchLabels and matchExpressions, sorted by key."""
-    requirements = [
-        Requirement(k, "=", (str(v),))
-        for k, v in ((selector or {}).get("matchLabels") or {}).items()
-    ]
-    ops = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
-    for expr in (selector or {}).get("matchExpressions") or []:
-        op = ops.get(str(expr.get("operator")), "exists")
-        requirements.append(Requirement(str(expr.get("key")), op, tuple(expr.get("values") or ())))
-    return sorted(requirements, key=lambda r: r.key)
-
-
 def format_label_selector(selector: Mapping[str, Any] | None) -> str:
-    """metav1.FormatLabelSelector: `app=backend`, `<none>` for an empty selector."""
-    text = ",".join(str(r) for r in selector_from_label_selector(selector))
-    return text or "<none>"
+    """metav1.FormatLabelSelector: `app=backend`, `<none>` if empty, `<error>` if invalid."""
+    try:
+        chosen = as_selector(selector)
+    except SelectorError:
+        return "<error>"
+    return (chosen.string() if chosen is not None else "") or "<none>"
 
 
-def matches_label_selector(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
-    """Whether a metav1.LabelSelector (empty: everything) selects `labels`."""
-    return all(r.matches(labels) for r in selector_from_label_selector(selector))
+def selector_string(selector: Mapping[str, Any] | None) -> str:
+    """LabelSelectorAsSelector(...).String(), as a Scale's `status.selector`; 500 if invalid."""
+    try:
+        chosen = as_selector(selector)
+    except SelectorError as exc:
+        raise internal(str(exc)) from None
+    return chosen.string() if chosen is not None else ""
 
 
 def format_labels(labels: Mapping[str, str] | None) -> str:
@@ -162,8 +84,6 @@ def _field_value(obj: Mapping[str, Any], path: str) -> str:
     for part in path.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None
     if value is None:
-        if path == "metadata.namespace":
-            return ""
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -171,19 +91,14 @@ def _field_value(obj: Mapping[str, Any], path: str) -> str:
 
 
 def field_selector_predicate(resource_key: str, text: str | None) -> Predicate | None:
-    """fields.ParseSelector plus the kind's supported field labels (400 otherwise)."""
+    """fields.ParseSelector, then the kind's supported field labels; 400 BadRequest otherwise."""
     if not text:
         return None
+    try:
+        terms = parse_field_selector(text)
+    except SelectorError as exc:
+        raise bad_request(str(exc)) from None
     supported = _FIELDS.get(resource_key, _COMMON_FIELDS)
-    terms: list[tuple[str, bool, str]] = []
-    for term in _split_terms(text):
-        for op in ("!=", "==", "="):
-            if op in term:
-                path, _, value = term.partition(op)
-                terms.append((path.strip(), op == "!=", value.strip()))
-                break
-        else:
-            raise bad_request(f"invalid selector: '{text}'; can't understand '{term}'")
     for path, _, _ in terms:
         if path not in supported:
             raise bad_request(f"field label not supported: {path}")
@@ -192,6 +107,70 @@ def field_selector_predicate(resource_key: str, text: str | None) -> Predicate |
         return all((_field_value(obj, path) == value) != negated for path, negated, value in terms)
 
     return matches
+
+
+FieldTerm = tuple[str, bool, str]  # (field path, negated, value)
+_FIELD_OPERATORS = ("!=", "==", "=")  # "==" before "=", so no "=" is left on the value
+
+
+def parse_field_selector(text: str) -> list[FieldTerm]:
+    """fields.ParseSelector: terms in sorted order; SelectorError with upstream's message."""
+    terms = []
+    for part in sorted(_split_field_terms(text)):
+        if not part:
+            continue
+        split = _split_field_term(part)
+        if split is None:
+            raise SelectorError(f"invalid selector: '{text}'; can't understand '{part}'")
+        path, operator, value = split
+        terms.append((path, operator == "!=", _unescape(value)))
+    return terms
+
+
+def _split_field_terms(text: str) -> list[str]:
+    """splitTerms: split on commas, except a backslash-escaped one (kept with its backslash)."""
+    terms, start, escaped = [], 0, False
+    for i, ch in enumerate(text):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == ",":
+            terms.append(text[start:i])
+            start = i + 1
+    return [*terms, text[start:]]
+
+
+def _split_field_term(term: str) -> tuple[str, str, str] | None:
+    """splitTerm: at the first place where an operator starts; no escaping on the left."""
+    for i in range(len(term)):
+        for operator in _FIELD_OPERATORS:
+            if term.startswith(operator, i):
+                return term[:i], operator, term[i + len(operator) :]
+    return None
+
+
+def _unescape(value: str) -> str:
+    """UnescapeValue: a backslash makes the next backslash, comma or equals sign plain; a bare
+    comma or equals sign, or any other escape, is an error."""
+    out, escaped = [], False
+    for ch in value:
+        if escaped:
+            if ch not in "\\,=":
+                raise SelectorError(f"invalid field selector: invalid escape sequence: \\{ch}")
+            out.append(ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch in ",=":
+            raise SelectorError(
+                f"invalid field selector: unescapedRune character in value: {ord(ch)}"
+            )
+        else:
+            out.append(ch)
+    if escaped:
+        raise SelectorError("invalid field selector: invalid escape sequence: \\")
+    return "".join(out)
 
 
 def combine(*predicates: Predicate | None) -> Predicate | None:
@@ -204,13 +183,11 @@ def combine(*predicates: Predicate | None) -> Predicate | None:
 __all__ = [
     "ApiError",
     "Predicate",
-    "Requirement",
     "combine",
     "field_selector_predicate",
     "format_label_selector",
     "format_labels",
     "label_selector_predicate",
-    "matches_label_selector",
-    "parse_label_selector",
-    "selector_from_label_selector",
+    "parse_field_selector",
+    "selector_string",
 ]

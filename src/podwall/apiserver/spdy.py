@@ -17,6 +17,8 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from podwall.errors import PodwallError
+
 VERSION = 3
 SYN_STREAM, SYN_REPLY, RST_STREAM, SETTINGS = 1, 2, 3, 4
 PING, GOAWAY, HEADERS, WINDOW_UPDATE = 6, 7, 8, 9
@@ -58,7 +60,7 @@ DICTIONARY = (
 Headers = dict[str, list[str]]
 
 
-class SpdyError(Exception):
+class SpdyError(PodwallError):
     """A frame this side cannot make sense of: the connection is done."""
 
 

@@ -12,8 +12,9 @@ TLS connection:
 * stdin's DATA goes to the command; its FIN ends the command's input. resize carries
   `{"Width":W,"Height":H}` documents. With a TTY the command starts at the first size sent.
 * The command's output goes as DATA on stdout/stderr. When it has exited: FIN on both, the Status
-  on error (v4: the metav1.Status of exec.py, as the kubelet writes it; v2/v3: the message text,
-  failures only), FIN on every stream, then GOAWAY; the connection closes when kubectl closes it.
+  on error (v4: the metav1.Status of execsession.py, as the kubelet writes it; v2/v3: the
+  message text, failures only), FIN on every stream, then GOAWAY; the connection closes when
+  kubectl closes it.
 * PING is echoed. A client that goes away kills the command's process group.
 
 uvicorn's HTTP protocols do not hand over the connection for other upgrades than WebSocket:
@@ -25,9 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import subprocess
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -38,27 +37,18 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from podwall.apiserver import spdy
 from podwall.apiserver.errors import ApiError
-from podwall.apiserver.exec import (
-    FIRST_RESIZE_SECONDS,
-    ExecOptions,
-    Stdio,
-    exec_options,
-    exec_target,
-    exit_status,
-    feed_stdin,
-    internal_status,
-    kill_group,
-    parse_resizes,
-    read_chunk,
-    set_window_size,
-    start,
-    success_status,
-    wait_exit,
+from podwall.apiserver.exec import ExecOptions, exec_launch, exec_options
+from podwall.apiserver.execsession import (
+    ExecSession,
+    Inbound,
+    Launch,
+    Status,
+    first_of,
+    resize_all,
+    status_json,
 )
-from podwall.apiserver.exec import STDERR as STDERR_CHANNEL
-from podwall.apiserver.podruntime import ExecTarget, PodRuntime
+from podwall.apiserver.podruntime import Output, PodRuntime
 from podwall.apiserver.store import Store
-from podwall.runtime import process
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +57,6 @@ V4, V3, V2 = "v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io"
 PROTOCOLS = (V4, V3, V2)  # the kubelet's order of preference (it also has v1: not served)
 ERROR, STDIN, STDOUT, STDERR, RESIZE = "error", "stdin", "stdout", "stderr", "resize"
 STREAMS_SECONDS = 30.0  # how long kubectl has to open its streams (the kubelet's default)
-DRAIN_SECONDS = 2.0
 CLOSE_SECONDS = 5.0  # after GOAWAY, how long kubectl has to close the connection
 READ_LIMIT = 1 << 20  # bytes buffered from the client before reading pauses
 
@@ -201,17 +190,17 @@ def upgrade_response(
 ) -> Response:
     """Check everything the upgrade needs (ApiError otherwise); the response upgrades."""
     options = exec_options(request.query_params)
-    target = exec_target(store, runtime, namespace, pod, options)
-    return SpdyUpgradeResponse(options, target, choose_protocol(request))
+    launch = exec_launch(store, runtime, namespace, pod, options)
+    return SpdyUpgradeResponse(options, launch, choose_protocol(request))
 
 
 class SpdyUpgradeResponse(Response):
     """Sends 101, then runs the exec session on the connection."""
 
-    def __init__(self, options: ExecOptions, target: ExecTarget, protocol: str) -> None:
+    def __init__(self, options: ExecOptions, launch: Launch, protocol: str) -> None:
         super().__init__(status_code=101)
         self.options = options
-        self.target = target
+        self.launch = launch
         self.protocol = protocol
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -223,126 +212,76 @@ class SpdyUpgradeResponse(Response):
                 (b"X-Stream-Protocol-Version", self.protocol.encode()),
             ]
         )
-        session = SpdyExecSession(connection, self.options, self.target, self.protocol)
+        transport = SpdyTransport(connection, self.options, self.protocol)
+        session = ExecSession(transport, self.options.request, self.launch)
         try:
             await session.run()
         except Exception as exc:
             log.exception("exec over SPDY: %s", self.options.command)
-            session.finish(internal_status(str(exc)))
+            await session.fail(str(exc))
         finally:
             connection.close()
 
 
-# The session.
+# The streams.
 
 
-class SpdyExecSession:
-    """One upgraded exec connection: kubectl's streams, the command, the final Status."""
+class SpdyTransport:
+    """One upgraded exec connection: kubectl's streams, one per role, as an exec Transport."""
 
-    def __init__(
-        self, connection: RawConnection, options: ExecOptions, target: ExecTarget, protocol: str
-    ) -> None:
+    def __init__(self, connection: RawConnection, options: ExecOptions, protocol: str) -> None:
         self.connection = connection
-        self.options = options
-        self.target = target
         self.protocol = protocol
         self.reader = spdy.FrameReader()
         self.writer = spdy.FrameWriter()
         self.streams: dict[str, int] = {}  # streamtype -> stream id
         self.kinds: dict[int, str] = {}  # stream id -> streamtype
         self.last_stream_id = 0
-        self.expected = self._expected_streams()
+        self.expected = _expected_streams(options, protocol)
         self.all_streams = asyncio.Event()
-        self.sized = asyncio.Event()
-        self.size: tuple[int, int] | None = None
         self.gone = asyncio.Event()  # the client closed the connection, or broke the protocol
-        self.stdin: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self.stdio = Stdio()
-        self.finished = False
 
-    def _expected_streams(self) -> set[str]:
-        expected = {ERROR}
-        if self.options.stdin:
-            expected.add(STDIN)
-        if self.options.stdout:
-            expected.add(STDOUT)
-        if self.options.stderr:
-            expected.add(STDERR)
-        if self.options.tty and self.protocol != V2:
-            expected.add(RESIZE)
-        return expected
+    @property
+    def resizes(self) -> bool:
+        return RESIZE in self.expected
 
-    async def run(self) -> None:
-        reading = asyncio.create_task(self._read_frames())
-        try:
-            if not await self._wait(self.all_streams, STREAMS_SECONDS):
-                if not self.gone.is_set():
-                    log.warning("exec over SPDY: kubectl opened only %s", sorted(self.streams))
-                return
-            size = None
-            if RESIZE in self.expected and await self._wait(self.sized, FIRST_RESIZE_SECONDS):
-                size = self.size
-            if self.gone.is_set():
-                return
-            try:
-                popen, self.stdio = start(self.options, self.target, size)
-            except (process.ProcessError, OSError, ValueError) as exc:
-                self.finish(internal_status(str(exc)))
-                await self._linger()
-                return
-            try:
-                await self._supervise(popen)
-            finally:
-                kill_group(popen.pid)
-                if popen.returncode is None:
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        popen.wait(timeout=5)
-                self.stdio.close()
-            await self._linger()
-        finally:
-            reading.cancel()
-            await asyncio.gather(reading, return_exceptions=True)
+    async def opened(self) -> bool:
+        if not await first_of(self.all_streams, self.gone, STREAMS_SECONDS):
+            if not self.gone.is_set():
+                log.warning("exec over SPDY: kubectl opened only %s", sorted(self.streams))
+            return False
+        return True
 
-    async def _wait(self, event: asyncio.Event, seconds: float) -> bool:
-        """Wait for `event` (True), or for the client to go or `seconds` to pass (False)."""
-        waiters = [asyncio.create_task(event.wait()), asyncio.create_task(self.gone.wait())]
-        try:
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-            await asyncio.gather(*waiters, return_exceptions=True)
-        return event.is_set()
-
-    async def _linger(self) -> None:
+    async def close(self) -> None:
         """After GOAWAY: let kubectl read everything and close the connection itself."""
-        await self._wait(asyncio.Event(), CLOSE_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.gone.wait(), CLOSE_SECONDS)
 
     # Frames from kubectl.
 
-    async def _read_frames(self) -> None:
+    async def receive(self, inbound: Inbound) -> None:
         try:
             while data := await self.connection.read():
                 for frame in self.reader.feed(data):
-                    self._handle(frame)
+                    self._handle(frame, inbound)
         except spdy.SpdyError as exc:
             log.warning("exec over SPDY: %s", exc)
             self._write(self.writer.goaway(self.last_stream_id, spdy.GOAWAY_PROTOCOL_ERROR))
         finally:
             self.gone.set()
 
-    def _handle(self, frame: spdy.Frame) -> None:
+    def _handle(self, frame: spdy.Frame, inbound: Inbound) -> None:
         if isinstance(frame, spdy.SynStream):
-            self._open(frame)
+            self._open(frame, inbound)
         elif isinstance(frame, spdy.DataFrame):
-            self._data(self.kinds.get(frame.stream_id), frame.data, frame.fin)
+            self._data(self.kinds.get(frame.stream_id), frame.data, frame.fin, inbound)
         elif isinstance(frame, spdy.Ping):
             self._write(self.writer.ping(frame.ping_id))
         elif isinstance(frame, spdy.RstStream) and self.kinds.get(frame.stream_id) == STDIN:
-            self.stdin.put_nowait(None)
+            inbound.stdin_end()
         # GOAWAY: kubectl is done opening streams; SETTINGS, WINDOW_UPDATE: ignored.
 
-    def _open(self, frame: spdy.SynStream) -> None:
+    def _open(self, frame: spdy.SynStream, inbound: Inbound) -> None:
         kind = (frame.headers.get("streamtype") or [""])[0]
         if frame.stream_id <= self.last_stream_id or frame.stream_id % 2 == 0:
             self._write(self.writer.rst_stream(frame.stream_id, spdy.PROTOCOL_ERROR))
@@ -355,70 +294,28 @@ class SpdyExecSession:
         self.kinds[frame.stream_id] = kind
         self._write(self.writer.syn_reply(frame.stream_id))
         if frame.fin:
-            self._data(kind, b"", fin=True)
+            self._data(kind, b"", True, inbound)
         if self.expected <= self.streams.keys():
             self.all_streams.set()
 
-    def _data(self, kind: str | None, data: bytes, fin: bool) -> None:
+    def _data(self, kind: str | None, data: bytes, fin: bool, inbound: Inbound) -> None:
         if kind == STDIN:
-            if data:
-                self.stdin.put_nowait(data)
+            inbound.stdin(data)
             if fin:
-                self.stdin.put_nowait(None)
-        elif kind == RESIZE and data:
-            sizes = parse_resizes(data)
-            if sizes:
-                self.size = sizes[-1]
-                self.sized.set()
-                master = self.stdio.pty_master
-                if master is not None:
-                    with contextlib.suppress(OSError):
-                        set_window_size(master, *self.size)
-
-    # The command.
-
-    async def _supervise(self, popen: subprocess.Popen[bytes]) -> None:
-        pumps = [asyncio.create_task(self._pump(fd, ch)) for fd, ch in self.stdio.outputs]
-        feeder = asyncio.create_task(self._feed_stdin())
-        exited = asyncio.create_task(wait_exit(popen))
-        gone = asyncio.create_task(self.gone.wait())
-        try:
-            await asyncio.wait([exited, gone], return_when=asyncio.FIRST_COMPLETED)
-            if not exited.done():  # the client went away first
-                kill_group(popen.pid)
-                await exited
-                return
-            code = exited.result()
-            kill_group(popen.pid)  # what the command left running in its group
-            if pumps:
-                await asyncio.wait(pumps, timeout=DRAIN_SECONDS)
-            self.finish(success_status() if code == 0 else exit_status(self.options.command, code))
-            await self.connection.drain()
-        finally:
-            for task in [*pumps, feeder, exited, gone]:
-                task.cancel()
-            await asyncio.gather(*pumps, feeder, exited, gone, return_exceptions=True)
-
-    async def _pump(self, fd: int, channel: int) -> None:
-        stream_id = self.streams.get(STDERR if channel == STDERR_CHANNEL else STDOUT)
-        while data := await read_chunk(fd):
-            if stream_id is not None:
-                self._write(self.writer.data(stream_id, data))
-                await self.connection.drain()
-
-    async def _feed_stdin(self) -> None:
-        await feed_stdin(self.stdin, self.stdio)
+                inbound.stdin_end()
+        elif kind == RESIZE:
+            resize_all(inbound, data)
 
     # Frames to kubectl.
 
-    def _write(self, frame: bytes) -> None:
-        self.connection.write(frame)
+    async def send(self, output: Output, data: bytes) -> None:
+        stream_id = self.streams.get(STDERR if output is Output.STDERR else STDOUT)
+        if stream_id is not None:
+            self._write(self.writer.data(stream_id, data))
+            await self.connection.drain()
 
-    def finish(self, status: dict[str, Any]) -> None:
+    async def finish(self, status: Status) -> None:
         """Output streams ended, the Status on the error stream, every stream ended, GOAWAY."""
-        if self.finished:
-            return
-        self.finished = True
         for kind in (STDOUT, STDERR):
             if kind in self.streams:
                 self._write(self.writer.data(self.streams[kind], fin=True))
@@ -429,10 +326,25 @@ class SpdyExecSession:
             if kind in self.streams:
                 self._write(self.writer.data(self.streams[kind], fin=True))
         self._write(self.writer.goaway(self.last_stream_id))
+        await self.connection.drain()
 
-    def _status_body(self, status: dict[str, Any]) -> bytes:
+    def _status_body(self, status: Status) -> bytes:
         if self.protocol == V4:
-            return json.dumps(status, separators=(",", ":")).encode()
+            return status_json(status)
         if status.get("status") == "Success":  # v2, v3: only an error's text
             return b""
         return str(status.get("message", "")).encode()
+
+    def _write(self, frame: bytes) -> None:
+        self.connection.write(frame)
+
+
+def _expected_streams(options: ExecOptions, protocol: str) -> set[str]:
+    """The streams kubectl opens for `options`: error, each stream asked for, resize (v3+)."""
+    wanted = {
+        STDIN: options.stdin,
+        STDOUT: options.stdout,
+        STDERR: options.stderr,
+        RESIZE: options.tty and protocol != V2,
+    }
+    return {ERROR, *(kind for kind, want in wanted.items() if want)}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from podwall.manifests.reader import Loaded, LoadError, field_line, load_paths
 from podwall.model import strictfields
 from podwall.model.convert import Conversion, RawObject, cluster
+from podwall.model.fielderrors import ValidationError
 from podwall.model.strictfields import unknown_fields
 from podwall.model.validation import validate_network_policy
 
@@ -21,7 +22,7 @@ class InvalidObject:
     errors: tuple[tuple[str, str], ...]  # (field path, message in the API server's words)
 
 
-class InvalidManifests(Exception):
+class InvalidManifests(ValidationError):
     """One or more objects failed validation; `lines` holds one message per error."""
 
     def __init__(self, lines: list[str]) -> None:

@@ -1,6 +1,7 @@
 """`podwall`: verdicts, explanations and maps for Kubernetes NetworkPolicies.
 
-Exit codes: 0 allowed / success, 1 denied, 2 bad input.
+Exit codes: 0 allowed / success, 1 denied, 2 bad input, 70 a bug (EX_SOFTWARE); `probe` adds 3.
+Bad input is any PodwallError that reaches the command line: its message is printed as it is.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import click
 
 from podwall import __version__
 from podwall.cli import output
-from podwall.cli.loading import InvalidManifests, LoadError, load
+from podwall.cli.loading import InvalidManifests, load
 from podwall.cli.resolve import connections
 from podwall.engine import Decision, connectivity, decide, port_matrix
 from podwall.engine import explain as explaining
 from podwall.engine.targets import TargetError, parse_port
+from podwall.errors import PodwallError
 from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
 
@@ -36,8 +38,6 @@ def _snapshot(paths: Sequence[str]) -> Cluster:
         _fail("no manifests given: use -f FILE (or -f DIR, or -f - for stdin)")
     try:
         conversion = load(paths)
-    except LoadError as exc:
-        _fail(str(exc))
     except InvalidManifests as exc:
         for text in exc.lines:
             output.error(text)
@@ -115,6 +115,13 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; an error podwall raised on purpose is bad input (exit 2)."""
+        try:
+            return super().invoke(ctx)
+        except PodwallError as exc:
+            _fail(str(exc))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.LAZY:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from podwall.editor.errors import EditorError
 from podwall.editor.form import JSON
 from podwall.editor.picture import group_of
 from podwall.engine import Decision, Endpoint, Traffic, decide, port_matrix
@@ -24,7 +25,7 @@ MAX_FLOWS = 400
 FALLBACK_PORT = 80
 
 
-class AskError(ValueError):
+class AskError(EditorError, ValueError):
     """A question about the cluster that names nothing in it; the message says what to fix."""
 
 

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from podwall.editor import analysis, picture, tutorial
 from podwall.editor.attached import Attached, AttachedError
 from podwall.editor.drafts import Draft, parse_yaml, render_form
+from podwall.editor.errors import EditorError
 from podwall.editor.form import JSON, FormError, empty_form, from_body
 from podwall.editor.workspace import Workspace, with_draft
 from podwall.manifests.reader import LoadError
@@ -24,7 +25,7 @@ from podwall.model.cluster import Cluster
 Handler = Callable[[Request], Awaitable[JSONResponse]]
 
 
-class BadRequest(ValueError):
+class BadRequest(EditorError, ValueError):
     """The request itself is wrong; 400 with the message."""
 
 

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from podwall.editor import checks, live
 from podwall.editor.cluster import ClusterSource
 from podwall.editor.drafts import render_form
+from podwall.editor.errors import EditorError
 from podwall.editor.form import JSON, FormError
 from podwall.editor.workspace import Workspace
 
@@ -25,7 +26,7 @@ Endpoint = Callable[[Request], Awaitable[JSON]]
 BodyReader = Callable[[Request], Awaitable[Mapping[str, Any]]]
 
 
-class AttachedError(ValueError):
+class AttachedError(EditorError, ValueError):
     """A request the attached endpoints cannot serve; 400 with the message."""
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podwall.editor import analysis
+from podwall.editor.errors import EditorError
 from podwall.editor.form import JSON
 from podwall.engine import Decision, Endpoint, Traffic, decide
 from podwall.engine.targets import (
@@ -31,7 +32,7 @@ TUTORIAL_CLIENTS = ("frontend", "not-frontend")  # the lab's `app=` labels, in i
 TUTORIAL_TARGET, TUTORIAL_PORT = "svc/backend", "8080"
 
 
-class CheckError(ValueError):
+class CheckError(EditorError, ValueError):
     """A check that names nothing in the cluster; the message says what to fix."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
+from podwall.editor.errors import EditorError
 from podwall.manifests.reader import Loaded, LoadError
 from podwall.model.convert import RawObject
 from podwall.model.source import Source as Origin
@@ -49,7 +50,7 @@ KINDS: tuple[Kind, ...] = (
 )
 
 
-class ClusterError(Exception):
+class ClusterError(EditorError):
     """The kubeconfig cannot be read, or the cluster cannot be reached; says which."""
 
 

@@ -22,13 +22,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from podwall.editor.errors import EditorError
+
 JSON = dict[str, Any]
 API_VERSION = "networking.k8s.io/v1"
 DIRECTIONS = (("ingress", "from", "Ingress"), ("egress", "to", "Egress"))
 GROUPS = ("namespace", "namespaces", "cluster", "cidr")
 
 
-class FormError(ValueError):
+class FormError(EditorError, ValueError):
     """A body (or a posted form) whose shape the picture cannot show; validation says why."""
 
 

@@ -20,13 +20,14 @@ from kubernetes.stream import stream
 from kubernetes.stream.ws_client import ERROR_CHANNEL
 
 from podwall.editor.cluster import REQUEST_TIMEOUT, ClusterSource
+from podwall.editor.errors import EditorError
 from podwall.editor.form import JSON
 
 EXEC_TIMEOUT = 30.0  # seconds for a whole command; curl's own timeout is shorter
 COMPARED = ("spec",)  # what decides `unchanged` (labels and annotations too, below)
 
 
-class Refused(Exception):
+class Refused(EditorError):
     """The API server said no; `status` is its Status (code, reason, message, causes)."""
 
     def __init__(self, status: JSON) -> None:

@@ -14,6 +14,8 @@ from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from podwall.editor.errors import EditorError
+
 HEADER = "x-podwall-token"
 QUERY = "token"
 LOOPBACK_NAMES = ("localhost",)
@@ -49,7 +51,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class BindError(ValueError):
+class BindError(EditorError, ValueError):
     """A listen address beyond loopback without `--listen-any`."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from podwall.errors import PodwallError
 from podwall.model.convert import RawObject
 from podwall.model.source import Source
 
@@ -26,7 +27,7 @@ except AttributeError:  # pragma: no cover - libyaml missing
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-class LoadError(Exception):
+class LoadError(PodwallError):
     """A file that cannot be read or parsed; the message names the file and line."""
 
 

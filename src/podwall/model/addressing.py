@@ -11,6 +11,7 @@ import dataclasses
 import ipaddress
 from collections.abc import Container, Iterator
 
+from podwall.errors import PodwallError
 from podwall.model.cluster import Cluster, Pod, Service
 
 POD_RANGE = ipaddress.IPv4Network("198.18.0.0/16")
@@ -18,7 +19,7 @@ SERVICE_RANGE = ipaddress.IPv4Network("198.19.0.0/16")
 DNS_SERVICE_IP = ipaddress.IPv4Address("198.19.0.10")
 
 
-class AddressesExhausted(ValueError):
+class AddressesExhausted(PodwallError, ValueError):
     """The range has no address left."""
 
 

@@ -108,7 +108,7 @@ def selector(raw: Raw | None) -> LabelSelector:
     exprs = tuple(
         Requirement(
             key=str(e["key"]),
-            operator=Operator(e["operator"]),
+            operator=Operator.of_metav1(e["operator"]),
             values=frozenset(_text(v) for v in e.get("values") or ()),
         )
         for e in raw.get("matchExpressions") or ()

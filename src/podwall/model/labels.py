@@ -5,6 +5,7 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -56,40 +57,95 @@ class Labels(Mapping[str, str]):
 
 
 class Operator(StrEnum):
+    """selection.Operator: metav1.LabelSelector's four, then those only the string syntax has."""
+
     IN = "In"
     NOT_IN = "NotIn"
     EXISTS = "Exists"
     DOES_NOT_EXIST = "DoesNotExist"
+    EQUALS = "="
+    DOUBLE_EQUALS = "=="
+    NOT_EQUALS = "!="
+    GREATER_THAN = "gt"
+    LESS_THAN = "lt"
+
+    @classmethod
+    def of_metav1(cls, name: str) -> Operator:
+        """A metav1.LabelSelectorOperator; ValueError for anything else."""
+        operator = cls(name)
+        if operator not in METAV1_OPERATORS:
+            raise ValueError(f"{name!r} is not a metav1 label selector operator")
+        return operator
+
+
+_DECIMAL = re.compile("[+-]?[0-9]+")
+METAV1_OPERATORS = frozenset(
+    {Operator.IN, Operator.NOT_IN, Operator.EXISTS, Operator.DOES_NOT_EXIST}
+)
+_INFIX = {
+    Operator.EQUALS: "=",
+    Operator.DOUBLE_EQUALS: "==",
+    Operator.NOT_EQUALS: "!=",
+    Operator.GREATER_THAN: ">",
+    Operator.LESS_THAN: "<",
+    Operator.IN: " in ",
+    Operator.NOT_IN: " notin ",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Requirement:
-    """One `matchExpressions` entry."""
+    """One term of a selector: a `matchExpressions` entry, or one of the string syntax."""
 
     key: str
     operator: Operator
     values: frozenset[str] = frozenset()
 
     def matches(self, labels: Mapping[str, str]) -> bool:
-        # apimachinery: NotIn and DoesNotExist also match when the key is absent.
-        if self.operator is Operator.IN:
+        """labels.Requirement.Matches: NotIn, != and DoesNotExist match an absent key too."""
+        # `is` chains, metav1's four first: the engine calls this in its innermost loops.
+        op = self.operator
+        if op is Operator.IN:
             return labels.get(self.key) in self.values
-        if self.operator is Operator.NOT_IN:
+        if op is Operator.NOT_IN:
             value = labels.get(self.key)
             return value is None or value not in self.values
-        if self.operator is Operator.EXISTS:
+        if op is Operator.EXISTS:
             return self.key in labels
-        return self.key not in labels
+        if op is Operator.DOES_NOT_EXIST:
+            return self.key not in labels
+        return self._matches_string_syntax(labels.get(self.key))
+
+    def _matches_string_syntax(self, value: str | None) -> bool:
+        """=, == and != as In and NotIn of one value; Gt and Lt compare int64s (a side that is
+        not one matches nothing)."""
+        op = self.operator
+        if op is Operator.NOT_EQUALS:
+            return value is None or value not in self.values
+        if op is Operator.EQUALS or op is Operator.DOUBLE_EQUALS:
+            return value in self.values
+        have, bound = go_int64(value or ""), go_int64(min(self.values, default=""))
+        if have is None or bound is None:
+            return False
+        return have > bound if op is Operator.GREATER_THAN else have < bound
 
     def render(self) -> str:
-        values = ",".join(sorted(self.values))
-        if self.operator is Operator.IN:
-            return f"{self.key} in ({values})"
-        if self.operator is Operator.NOT_IN:
-            return f"{self.key} notin ({values})"
+        """labels.Requirement.String(): `k in (a,b)`, `k!=v`, `k`, `!k`."""
         if self.operator is Operator.EXISTS:
             return self.key
-        return f"!{self.key}"
+        if self.operator is Operator.DOES_NOT_EXIST:
+            return f"!{self.key}"
+        values = ",".join(sorted(self.values))
+        if self.operator in (Operator.IN, Operator.NOT_IN):
+            values = f"({values})"
+        return f"{self.key}{_INFIX[self.operator]}{values}"
+
+
+def go_int64(text: str) -> int | None:
+    """strconv.ParseInt(text, 10, 64); None where it fails."""
+    if not _DECIMAL.fullmatch(text) or not -(2**63) <= int(text) < 2**63:
+        return None
+    return int(text)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +178,18 @@ class LabelSelector:
         terms = [f"{k}={v}" for k, v in self.match_labels]
         terms += [r.render() for r in self.match_expressions]
         return ",".join(terms)
+
+    def requirements(self) -> tuple[Requirement, ...]:
+        """Every term as a Requirement, sorted by key (stably), as labels.Selector holds them."""
+        equal = [
+            Requirement(key=k, operator=Operator.EQUALS, values=frozenset({v}))
+            for k, v in self.match_labels
+        ]
+        return tuple(sorted([*equal, *self.match_expressions], key=lambda r: r.key))
+
+    def string(self) -> str:
+        """labels.Selector.String(): the terms sorted by key, comma separated; "" if empty."""
+        return ",".join(r.render() for r in self.requirements())
 
     def render_braces(self) -> str:
         """`{team: a}` as explanations print selectors; `{}` matches everything."""

@@ -2,46 +2,45 @@
 
 Owns the port of kubernetes' `pkg/apis/networking/validation` (ValidateNetworkPolicy and its
 helpers) and the parts of ObjectMeta validation a manifest can trip, with upstream's messages
-word for word. Label, selector and name rules, and field errors themselves, live in
-`labelvalidation.py`. Every error is reported in one pass, in the order upstream appends them.
-Pure: no I/O here.
+word for word. Label and selector rules live in `labelvalidation`, DNS names in `dnsnames`,
+raw-value decoding in `decoding`, field errors themselves in `fielderrors`. Every error is
+reported in one pass, in the order upstream appends them. Pure: no I/O here.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
-from podwall.model.cidr import parse_cidr_sloppy
-from podwall.model.labelvalidation import (
+from podwall.model.cidr import GoIPNet, parse_cidr_sloppy
+from podwall.model.decoding import (
     MALFORMED,
-    ErrorType,
-    FieldError,
-    GoSlice,
-    Malformed,
-    byte_len,
-    child,
     decode_int32,
+    decode_int_or_string,
     decode_list,
-    decode_object,
     decode_string,
     decode_string_map,
+    object_rules,
+)
+from podwall.model.dnsnames import byte_len, is_dns1123_label, is_dns1123_subdomain, max_len_error
+from podwall.model.fielderrors import (
+    FieldError,
     forbidden,
-    index,
     invalid,
-    is_dns1123_label,
-    is_dns1123_subdomain,
-    is_qualified_name,
-    max_len_error,
     not_supported,
     required,
     too_long,
+)
+from podwall.model.fieldpath import child, index
+from podwall.model.goquote import GoSlice
+from podwall.model.labelvalidation import (
+    is_qualified_name,
     validate_label_selector,
     validate_labels,
 )
 
-__all__ = ["ErrorType", "FieldError", "validate_network_policy"]
+__all__ = ["validate_network_policy"]
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 POLICY_TYPES = ("Ingress", "Egress")
@@ -70,16 +69,12 @@ def validate_network_policy_name(name: str, prefix: bool) -> list[str]:
     return is_dns1123_subdomain(name)
 
 
-def validate_object_meta(raw: object, path: str) -> list[FieldError]:
+@object_rules
+def validate_object_meta(meta: Mapping[str, Any], path: str, errs: list[FieldError]) -> None:
     """ValidateObjectMeta: generateName, name, namespace, labels, annotations.
 
     A missing namespace is not an error here: kubectl fills it in from the context.
     """
-    errs: list[FieldError] = []
-    meta = decode_object(raw, path, errs)
-    if meta is MALFORMED:
-        return errs
-    meta = meta or {}
     generate_name = decode_string(meta.get("generateName"), child(path, "generateName"), errs)
     if isinstance(generate_name, str) and generate_name:
         msgs = validate_network_policy_name(generate_name, prefix=True)
@@ -100,7 +95,6 @@ def validate_object_meta(raw: object, path: str) -> list[FieldError]:
     annotations = decode_string_map(meta.get("annotations"), child(path, "annotations"), errs)
     if annotations is not MALFORMED:
         errs += validate_annotations(annotations, child(path, "annotations"))
-    return errs
 
 
 def validate_annotations(annotations: Mapping[str, str], path: str) -> list[FieldError]:
@@ -117,13 +111,11 @@ def validate_annotations(annotations: Mapping[str, str], path: str) -> list[Fiel
 # pkg/apis/networking/validation/validation.go.
 
 
-def validate_network_policy_spec(raw: object, path: str) -> list[FieldError]:
+@object_rules
+def validate_network_policy_spec(
+    spec: Mapping[str, Any], path: str, errs: list[FieldError]
+) -> None:
     """ValidateNetworkPolicySpec: podSelector, ingress rules, egress rules, policyTypes."""
-    errs: list[FieldError] = []
-    spec = decode_object(raw, path, errs)
-    if spec is MALFORMED:
-        return errs
-    spec = spec or {}
     errs += validate_label_selector(spec.get("podSelector"), child(path, "podSelector"))
     for direction, peers_field in (("ingress", "from"), ("egress", "to")):
         rules_path = child(path, direction)
@@ -132,16 +124,13 @@ def validate_network_policy_spec(raw: object, path: str) -> list[FieldError]:
             for i, rule in enumerate(rules or ()):
                 errs += _validate_rule(rule, index(rules_path, i), peers_field)
     errs += _validate_policy_types(spec.get("policyTypes"), child(path, "policyTypes"))
-    return errs
 
 
-def _validate_rule(raw: object, path: str, peers_field: str) -> list[FieldError]:
+@object_rules
+def _validate_rule(
+    rule: Mapping[str, Any], path: str, errs: list[FieldError], peers_field: str
+) -> None:
     """The loop body of ValidateNetworkPolicySpec: every port, then every peer."""
-    errs: list[FieldError] = []
-    rule = decode_object(raw, path, errs)
-    if rule is MALFORMED:
-        return errs
-    rule = rule or {}
     for field_name, validate in (
         ("ports", validate_network_policy_port),
         (peers_field, validate_network_policy_peer),
@@ -151,7 +140,6 @@ def _validate_rule(raw: object, path: str, peers_field: str) -> list[FieldError]
         if items is not MALFORMED:
             for i, item in enumerate(items or ()):
                 errs += validate(item, index(items_path, i))
-    return errs
 
 
 def _validate_policy_types(raw: object, path: str) -> list[FieldError]:
@@ -173,18 +161,16 @@ def _validate_policy_types(raw: object, path: str) -> list[FieldError]:
     return errs
 
 
-def validate_network_policy_port(raw: object, path: str) -> list[FieldError]:
+@object_rules
+def validate_network_policy_port(
+    port: Mapping[str, Any], path: str, errs: list[FieldError]
+) -> None:
     """ValidateNetworkPolicyPort: protocol, then port and endPort together."""
-    errs: list[FieldError] = []
-    port = decode_object(raw, path, errs)
-    if port is MALFORMED:
-        return errs
-    port = port or {}
     protocol = decode_string(port.get("protocol"), child(path, "protocol"), errs)
     if isinstance(protocol, str) and protocol not in PROTOCOLS:
         errs.append(not_supported(child(path, "protocol"), protocol, PROTOCOLS))
     port_path, end_path = child(path, "port"), child(path, "endPort")
-    number = _decode_int_or_string(port.get("port"), port_path, errs)
+    number = decode_int_or_string(port.get("port"), port_path, errs)
     end = decode_int32(port.get("endPort"), end_path, errs)
     if isinstance(number, int):
         errs += [invalid(port_path, number, msg) for msg in is_valid_port_num(number)]
@@ -198,28 +184,13 @@ def validate_network_policy_port(raw: object, path: str) -> list[FieldError]:
         errs += [invalid(port_path, number, msg) for msg in is_valid_port_name(number)]
     elif number is None and isinstance(end, int):
         errs.append(invalid(end_path, end, "may not be specified when `port` is not specified"))
-    return errs
 
 
-def _decode_int_or_string(
-    raw: object, path: str, errs: list[FieldError]
-) -> int | str | Literal[Malformed.MALFORMED] | None:
-    """intstr.IntOrString: a JSON number (int32) or a JSON string."""
-    if isinstance(raw, str):
-        return raw
-    if raw is None or (isinstance(raw, int) and not isinstance(raw, bool)):
-        return decode_int32(raw, path, errs)
-    errs.append(invalid(path, raw, "must be an integer or a string"))
-    return MALFORMED
-
-
-def validate_network_policy_peer(raw: object, path: str) -> list[FieldError]:
+@object_rules
+def validate_network_policy_peer(
+    peer: Mapping[str, Any], path: str, errs: list[FieldError]
+) -> None:
     """ValidateNetworkPolicyPeer: exactly one kind of peer; selectors may be combined."""
-    errs: list[FieldError] = []
-    peer = decode_object(raw, path, errs)
-    if peer is MALFORMED:
-        return errs
-    peer = peer or {}
     count = 0
     for selector_field in ("podSelector", "namespaceSelector"):
         if peer.get(selector_field) is not None:
@@ -233,43 +204,43 @@ def validate_network_policy_peer(raw: object, path: str) -> list[FieldError]:
         errs.append(required(path, "must specify a peer"))
     elif count > 1 and ip_block is not None:
         errs.append(forbidden(path, "may not specify both ipBlock and another peer"))
-    return errs
 
 
-def validate_ip_block(raw: object, path: str) -> list[FieldError]:
+@object_rules
+def validate_ip_block(block: Mapping[str, Any], path: str, errs: list[FieldError]) -> None:
     """ValidateIPBlock: cidr is required and valid; each except lies strictly inside it."""
-    errs: list[FieldError] = []
-    block = decode_object(raw, path, errs)
-    if block is MALFORMED:
-        return errs
-    block = block or {}
     cidr_path = child(path, "cidr")
     cidr = decode_string(block.get("cidr"), cidr_path, errs)
     if cidr is MALFORMED:
-        return errs
+        return
     if not cidr:
         errs.append(required(cidr_path))
-        return errs
+        return
     errs += is_valid_cidr_for_legacy_field(cidr_path, cidr)
     network = parse_cidr_sloppy(cidr)
     if network is None:
-        return errs
+        return
     except_path = child(path, "except")
     excepts = decode_list(block.get("except"), except_path, errs)
     if excepts is MALFORMED:
-        return errs
+        return
     for i, raw_except in enumerate(excepts or ()):
-        item_path = index(except_path, i)
-        text = decode_string(raw_except, item_path, errs)
-        if text is MALFORMED:
-            continue
-        text = text or ""
-        errs += is_valid_cidr_for_legacy_field(item_path, text)
-        excluded = parse_cidr_sloppy(text)
-        if excluded is None:
-            continue
-        if not network.contains(excluded.ip) or network.prefix >= excluded.prefix:
-            errs.append(invalid(item_path, text, "must be a strict subset of `cidr`"))
+        errs += _validate_except(raw_except, index(except_path, i), network)
+
+
+def _validate_except(raw: object, path: str, network: GoIPNet) -> list[FieldError]:
+    """One `except` entry of ValidateIPBlock: a CIDR strictly inside `cidr`."""
+    errs: list[FieldError] = []
+    text = decode_string(raw, path, errs)
+    if text is MALFORMED:
+        return errs
+    text = text or ""
+    errs += is_valid_cidr_for_legacy_field(path, text)
+    excluded = parse_cidr_sloppy(text)
+    if excluded is not None and (
+        not network.contains(excluded.ip) or network.prefix >= excluded.prefix
+    ):
+        errs.append(invalid(path, text, "must be a strict subset of `cidr`"))
     return errs
 
 

@@ -5,8 +5,10 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
+from podwall.errors import PodwallError
 
-class NftError(Exception):
+
+class NftError(PodwallError):
     """nft (or the in-memory fake standing in for it) refused a transaction.
 
     The message mimics what nft itself prints, so callers handle the fake and the real

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from podwall.errors import PodwallError
 
-class SandboxError(Exception):
+
+class SandboxError(PodwallError):
     """A sandbox network could not be created, changed or removed."""

@@ -2,7 +2,8 @@
 
 The pod `web` is created with kubectl; a fake PodRuntime maps it to a throwaway network
 namespace made here, where the json-mock stand-in listens on 127.0.0.1:8080 as the tutorial's
-backend does. Each kubectl version gets a fresh `--cache-dir`, as a new user would.
+backend does, and runs exec there as the kubelet does. Each kubectl version gets a fresh
+`--cache-dir`, as a new user would.
 
 kubectl 1.30 and later speak WebSocket (v5.channel.k8s.io) to exec; 1.27-1.29 speak SPDY/3.1
 (v4.channel.k8s.io): every exec test runs with both.
@@ -20,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from podwall.apiserver.podruntime import ExecTarget, PodLookupError
+from podwall.apiserver import kubeletexec
+from podwall.apiserver.kubeletexec import ExecTarget, LocalProcess
+from podwall.apiserver.podruntime import ExecRequest, PodLookupError
 from podwall.apiserver.server import Server
 from podwall.runtime import images, process
 from tests.e2e.kubectl.test_apiserver import Result, kubectl_binary
@@ -54,9 +57,13 @@ class FakeRuntime:
         if (namespace, pod, container) != ("default", "web", "c"):
             raise PodLookupError(f'container not found ("{container}")')
 
-    def exec_target(self, namespace: str, pod: str, container: str | None) -> ExecTarget:
+    def check_container(self, namespace: str, pod: str, container: str) -> None:
         self._check(namespace, pod, container)
-        return ExecTarget(netns=self.netns, hostname="web", image="cilium/json-mock")
+
+    def exec(self, namespace: str, pod: str, container: str, request: ExecRequest) -> LocalProcess:
+        self._check(namespace, pod, container)
+        target = ExecTarget(netns=self.netns, hostname="web", image="cilium/json-mock")
+        return kubeletexec.start_in_pod(target, request)
 
     def log_path(self, namespace: str, pod: str, container: str | None) -> Path:
         self._check(namespace, pod, container)

@@ -300,6 +300,20 @@ def test_a_deployment_whose_selector_misses_its_template_is_invalid(client: Clie
     assert response.json()["details"]["causes"][0]["field"] == "spec.template.metadata.labels"
 
 
+def test_a_deployment_selector_with_an_unknown_operator_is_invalid_not_exists(
+    client: Client,
+) -> None:
+    body = deployment("web")
+    body["spec"]["selector"] = {"matchExpressions": [{"key": "app", "operator": "Exist"}]}
+    response = client.post("/apis/apps/v1/namespaces/default/deployments", json=body)
+    assert response.status_code == 422
+    (cause,) = response.json()["details"]["causes"]
+    assert (cause["field"], cause["message"].rsplit(": ", 1)[-1]) == (
+        "spec.selector",
+        "invalid label selector",
+    )
+
+
 # NetworkPolicy validation: the model's, one source of truth.
 
 
@@ -384,6 +398,43 @@ def test_an_unsupported_field_selector_is_bad_request(client: Client) -> None:
     response = client.get(f"{NETPOLS}?fieldSelector=spec.podSelector%3Dx")
     assert response.status_code == 400
     assert response.json()["message"] == "field label not supported: spec.podSelector"
+
+
+BAD_SELECTORS = [
+    ("an operator labels.Parse does not know", "labelSelector=tier+is+web",
+     "unable to parse requirement: found 'is', expected: in, notin, =, ==, !=, gt, lt"),
+    ("a set without its parenthesis", "labelSelector=tier+in+web",
+     "unable to parse requirement: found 'web' expected: '('"),
+    ("a term missing after a comma", "labelSelector=tier%3Dweb%2C",
+     "found '', expected: identifier after ','"),
+    ("a label key that is not a qualified name", "labelSelector=-tier",
+     'unable to parse requirement: <nil>: Invalid value: "-tier": name part must consist of '
+     "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric "
+     "character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
+     "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"),
+    ("a field selector term without an operator", "fieldSelector=metadata.name",
+     "invalid selector: 'metadata.name'; can't understand 'metadata.name'"),
+    ("an unescaped comma in a field value is not possible, an unescaped = is refused",
+     "fieldSelector=metadata.name%3Da%3Db",
+     "invalid field selector: unescapedRune character in value: 61"),
+    ("the label selector is read before the field selector",
+     "labelSelector=!!a&fieldSelector=metadata.name",
+     "unable to parse requirement: found '!', expected: identifier"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("query", "message"), [c[1:] for c in BAD_SELECTORS], ids=[c[0] for c in BAD_SELECTORS]
+)
+def test_a_bad_selector_is_bad_request_in_the_api_server_s_words(
+    client: Client, query: str, message: str
+) -> None:
+    for url in (f"{NETPOLS}?{query}", f"{NETPOLS}?watch=true&timeoutSeconds=1&{query}"):
+        response = client.get(url)
+        assert response.status_code == 400
+        body = response.json()
+        assert (body["kind"], body["reason"], body["code"]) == ("Status", "BadRequest", 400)
+        assert body["message"] == message
 
 
 def test_cluster_wide_lists_cover_every_namespace(client: Client) -> None:

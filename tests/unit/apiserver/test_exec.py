@@ -1,8 +1,8 @@
 """pods/exec over a real HTTPS server on loopback, with the `websockets` client as kubectl.
 
-The pure parts (query, container choice, Status bodies, resize messages) need nothing. The
-WebSocket tests run commands in a throwaway network namespace made here (`netns` marker), through
-a fake PodRuntime that maps the pod `web` to it.
+The query checks need nothing. The WebSocket tests run commands in a throwaway network namespace
+made here (`netns` marker), through a fake PodRuntime that maps the pod `web` to it and starts
+commands there as the kubelet does (kubeletexec).
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from podwall.apiserver import exec as pod_exec
+from podwall.apiserver import kubeletexec
 from podwall.apiserver.errors import ApiError
-from podwall.apiserver.podruntime import ExecTarget, PodLookupError
+from podwall.apiserver.kubeletexec import ExecTarget, LocalProcess
+from podwall.apiserver.podruntime import ExecRequest, PodLookupError
 from podwall.apiserver.server import Server
 from podwall.runtime import process
 
@@ -64,34 +66,6 @@ def test_options_with_a_tty_drop_stderr() -> None:
     assert options.container == "c"
 
 
-def test_exit_status_carries_the_code_as_kubectl_reads_it() -> None:
-    status = pod_exec.exit_status(("curl", "-I", "backend:8080"), 28)
-    assert status == {
-        "metadata": {},
-        "status": "Failure",
-        "message": "command terminated with non-zero exit code: error executing command "
-        "[curl -I backend:8080], exit code 28",
-        "reason": "NonZeroExitCode",
-        "details": {"causes": [{"reason": "ExitCode", "message": "28"}]},
-    }
-    assert pod_exec.success_status() == {"metadata": {}, "status": "Success"}
-
-
-def test_signals_become_128_plus_the_signal() -> None:
-    assert pod_exec.exit_code(-9) == 137
-    assert pod_exec.exit_code(3) == 3
-
-
-def test_resize_messages() -> None:
-    assert pod_exec.parse_resizes(b'{"Width":100,"Height":30}\n') == [(100, 30)]
-    assert pod_exec.parse_resizes(b'{"Width":1,"Height":2}{"Width":3,"Height":4}') == [
-        (1, 2),
-        (3, 4),
-    ]
-    assert pod_exec.parse_resizes(b"garbage") == []
-    assert pod_exec.parse_resizes(b'{"Width":-5,"Height":"x"}') == [(0, 0)]
-
-
 # Over a real server.
 
 
@@ -102,10 +76,16 @@ class FakeRuntime:
         self.netns = netns
         self.log_dir = log_dir
 
-    def exec_target(self, namespace: str, pod: str, container: str | None) -> ExecTarget:
+    def check_container(self, namespace: str, pod: str, container: str) -> None:
         if (namespace, pod, container) != ("default", "web", "c"):
             raise PodLookupError(f'container not found ("{container}")')
-        return ExecTarget(netns=self.netns, hostname="web", image="alpine", env={"GREETING": "hi"})
+
+    def exec(self, namespace: str, pod: str, container: str, request: ExecRequest) -> LocalProcess:
+        self.check_container(namespace, pod, container)
+        target = ExecTarget(
+            netns=self.netns, hostname="web", image="alpine", env={"GREETING": "hi"}
+        )
+        return kubeletexec.start_in_pod(target, request)
 
     def log_path(self, namespace: str, pod: str, container: str | None) -> Path:
         return self.log_dir / f"{container}.log"

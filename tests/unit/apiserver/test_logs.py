@@ -17,7 +17,7 @@ from starlette.datastructures import QueryParams
 
 from podwall.apiserver import logs
 from podwall.apiserver.errors import ApiError
-from podwall.apiserver.podruntime import ExecTarget, PodLookupError
+from podwall.apiserver.podruntime import ExecProcess, ExecRequest, PodLookupError
 from podwall.apiserver.server import Server
 
 POD = {
@@ -36,7 +36,10 @@ class FakeRuntime:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def exec_target(self, namespace: str, pod: str, container: str | None) -> ExecTarget:
+    def check_container(self, namespace: str, pod: str, container: str) -> None:
+        raise PodLookupError("not used here")
+
+    def exec(self, namespace: str, pod: str, container: str, request: ExecRequest) -> ExecProcess:
         raise PodLookupError("not used here")
 
     def log_path(self, namespace: str, pod: str, container: str | None) -> Path:

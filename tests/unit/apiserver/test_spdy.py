@@ -1,7 +1,8 @@
-"""SPDY/3.1 framing (spdy.py) byte for byte, and an exec session (spdyexec.py) over a socketpair.
+"""SPDY/3.1 framing (spdy.py) byte for byte, and an exec session over SpdyTransport
+(spdyexec.py) on a socketpair.
 
 The session tests play kubectl's part with spdy.py's own writer and reader, and run a local `sh`
-in place of the pod's command (spdyexec.start is replaced): no namespace, no root.
+in place of the pod's command (kubeletexec.start, spawned here): no namespace, no root.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ import socket
 import struct
 import subprocess
 import zlib
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import pytest
 
-from podwall.apiserver import spdy, spdyexec
-from podwall.apiserver.exec import STDERR, STDOUT, ExecOptions, Stdio
-from podwall.apiserver.podruntime import ExecTarget
+from podwall.apiserver import kubeletexec, spdy, spdyexec
+from podwall.apiserver.exec import ExecOptions
+from podwall.apiserver.execsession import ExecSession
+from podwall.apiserver.podruntime import ExecRequest
 
 # What kubectl 1.27 sent for `exec -i web -- sh -c 'cat; exit 3'` with "hi\n" on stdin: four
 # SYN_STREAMs (error, stdin, stdout, stderr: one zlib stream, sync-flushed), stdin, stdin's FIN.
@@ -154,8 +156,6 @@ def test_other_control_frames_pass_as_they_are_and_bad_versions_do_not() -> None
 
 # A whole session, kubectl's side played here.
 
-TARGET = ExecTarget(netns="unused", hostname="web", image="alpine")
-
 
 def _options(command: str, *, stdin: bool = True, tty: bool = False) -> ExecOptions:
     return ExecOptions(
@@ -165,39 +165,24 @@ def _options(command: str, *, stdin: bool = True, tty: bool = False) -> ExecOpti
 
 
 class LocalStart:
-    """spdyexec.start, but `sh` here with pipes (a TTY request too); remembers the size."""
+    """The session's launch: kubeletexec.start with `sh` here, not in a pod; remembers the
+    size each command started at and its pid."""
 
     def __init__(self) -> None:
         self.sizes: list[tuple[int, int] | None] = []
         self.pids: list[int] = []
 
-    def __call__(
-        self, options: ExecOptions, target: ExecTarget, size: tuple[int, int] | None
-    ) -> tuple[subprocess.Popen[bytes], Stdio]:
-        self.sizes.append(size)
-        popen = subprocess.Popen(
-            options.command,
-            stdin=subprocess.PIPE if options.stdin else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
+    def __call__(self, request: ExecRequest) -> kubeletexec.LocalProcess:
+        self.sizes.append(request.size)
+        process = kubeletexec.start(self.spawn, request, request.command)
+        self.pids.append(process.popen.pid)
+        return process
+
+    @staticmethod
+    def spawn(argv: Sequence[str], stdin: int, stdout: int, stderr: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            argv, stdin=stdin, stdout=stdout, stderr=stderr, start_new_session=True
         )
-        self.pids.append(popen.pid)
-        stdio = Stdio()
-        for pipe, channel in ((popen.stdout, STDOUT), (popen.stderr, STDERR)):
-            assert pipe is not None
-            fd = os.dup(pipe.fileno())
-            pipe.close()
-            os.set_blocking(fd, False)
-            stdio.outputs.append((fd, channel))
-            stdio.owned.append(fd)
-        if popen.stdin is not None:
-            fd = os.dup(popen.stdin.fileno())
-            popen.stdin.close()
-            os.set_blocking(fd, False)
-            stdio.stdin_fd = fd
-            stdio.owned.append(fd)
-        return popen, stdio
 
 
 class Kubectl:
@@ -237,14 +222,14 @@ class Kubectl:
 
 
 async def _session(
-    monkeypatch: pytest.MonkeyPatch, options: ExecOptions, protocol: str = spdyexec.V4
+    options: ExecOptions, protocol: str = spdyexec.V4
 ) -> tuple[Kubectl, asyncio.Task[None], LocalStart]:
     local = LocalStart()
-    monkeypatch.setattr(spdyexec, "start", local)
     server_end, client_end = socket.socketpair()
     loop = asyncio.get_running_loop()
     _transport, raw = await loop.connect_accepted_socket(spdyexec.RawConnection, server_end)
-    session = spdyexec.SpdyExecSession(raw, options, TARGET, protocol)
+    transport = spdyexec.SpdyTransport(raw, options, protocol)
+    session = ExecSession(transport, options.request, local)
 
     async def serve() -> None:
         try:
@@ -257,12 +242,10 @@ async def _session(
     return Kubectl(reader, writer), task, local
 
 
-def in_a_loop(
-    test: Callable[[pytest.MonkeyPatch], Coroutine[Any, Any, None]],
-) -> Callable[[pytest.MonkeyPatch], None]:
+def in_a_loop(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
     @functools.wraps(test)
-    def run(monkeypatch: pytest.MonkeyPatch) -> None:
-        asyncio.run(asyncio.wait_for(test(monkeypatch), 30))
+    def run() -> None:
+        asyncio.run(asyncio.wait_for(test(), 30))
 
     return run
 
@@ -273,10 +256,8 @@ def _status(data: bytes) -> dict[str, Any]:
 
 
 @in_a_loop
-async def test_a_session_runs_the_command_and_reports_its_exit_code(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    kubectl, task, local = await _session(monkeypatch, _options("cat; echo oops >&2; exit 3"))
+async def test_a_session_runs_the_command_and_reports_its_exit_code() -> None:
+    kubectl, task, local = await _session(_options("cat; echo oops >&2; exit 3"))
     for stream_id, kind in ((1, "error"), (3, "stdin"), (5, "stdout"), (7, "stderr")):
         await kubectl.open(stream_id, kind)
     kubectl.send(kubectl.frames.ping(1))
@@ -294,24 +275,22 @@ async def test_a_session_runs_the_command_and_reports_its_exit_code(
 
 
 @in_a_loop
-async def test_success_and_a_tty_s_first_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    kubectl, task, local = await _session(monkeypatch, _options("echo ok", stdin=False, tty=True))
+async def test_success_and_a_tty_s_first_size() -> None:
+    kubectl, task, local = await _session(_options("echo ok", stdin=False, tty=True))
     for stream_id, kind in ((1, "error"), (3, "stdout"), (5, "resize")):
         await kubectl.open(stream_id, kind)
     kubectl.send(kubectl.frames.data(5, b'{"Width":100,"Height":30}'))
     await kubectl.until_goaway()
     assert local.sizes == [(100, 30)]
-    assert kubectl.data[3] == b"ok\n"
+    assert kubectl.data[3] == b"ok\r\n"  # a pty's line ending
     assert _status(kubectl.data[1]) == {"metadata": {}, "status": "Success"}
     kubectl.writer.close()
     await asyncio.wait_for(task, 10)
 
 
 @in_a_loop
-async def test_v3_reports_only_a_failure_s_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    kubectl, task, _local = await _session(
-        monkeypatch, _options("exit 4", stdin=False), spdyexec.V3
-    )
+async def test_v3_reports_only_a_failure_s_message() -> None:
+    kubectl, task, _local = await _session(_options("exit 4", stdin=False), spdyexec.V3)
     for stream_id, kind in ((1, "error"), (3, "stdout"), (5, "stderr")):
         await kubectl.open(stream_id, kind)
     await kubectl.until_goaway()
@@ -324,8 +303,8 @@ async def test_v3_reports_only_a_failure_s_message(monkeypatch: pytest.MonkeyPat
 
 
 @in_a_loop
-async def test_a_client_that_goes_away_kills_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    kubectl, task, local = await _session(monkeypatch, _options("exec sleep 30", stdin=False))
+async def test_a_client_that_goes_away_kills_the_command() -> None:
+    kubectl, task, local = await _session(_options("exec sleep 30", stdin=False))
     for stream_id, kind in ((1, "error"), (3, "stdout"), (5, "stderr")):
         await kubectl.open(stream_id, kind)
     await asyncio.sleep(0.2)
@@ -337,8 +316,8 @@ async def test_a_client_that_goes_away_kills_the_command(monkeypatch: pytest.Mon
 
 
 @in_a_loop
-async def test_an_unexpected_stream_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    kubectl, task, _local = await _session(monkeypatch, _options("true", stdin=False))
+async def test_an_unexpected_stream_is_refused() -> None:
+    kubectl, task, _local = await _session(_options("true", stdin=False))
     kubectl.send(kubectl.frames.syn_stream(1, {"streamtype": ["stdin"]}))  # stdin not asked for
     assert await kubectl.next() == spdy.RstStream(1, spdy.REFUSED_STREAM)
     kubectl.writer.close()

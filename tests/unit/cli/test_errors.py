@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
-from podwall.cli.main import cli
+from podwall.cli.main import cli, main
+from podwall.runtime.errors import SandboxError
 
 ROOT = Path(__file__).parents[3]
 TUTORIAL = str(ROOT / "examples" / "tutorial")
@@ -175,3 +178,26 @@ def test_a_missing_required_option_is_a_usage_error_exit_2() -> None:
     result = run("check", "-f", TUTORIAL, "--from", "frontend")
     assert result.exit_code == 2
     assert "Missing option '--to'" in result.stderr
+
+
+def test_any_podwall_error_is_bad_input_and_anything_else_a_bug(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    @click.command("fails")
+    @click.argument("what")
+    def fails(what: str) -> None:
+        if what == "sandbox":
+            raise SandboxError("netns pw-x exists: remove it with podwall down --force")
+        raise KeyError(what)
+
+    monkeypatch.setitem(cli.commands, "fails", fails)
+    result = run("fails", "sandbox")
+    assert result.exit_code == 2
+    assert result.stderr == "error: netns pw-x exists: remove it with podwall down --force\n"
+    with pytest.raises(KeyError):
+        run("fails", "bug")
+    for what, status in (("sandbox", 2), ("bug", 70)):  # as the installed `podwall` exits
+        monkeypatch.setattr(sys, "argv", ["podwall", "fails", what])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        assert exited.value.code == status

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from podwall.model.convert import selector
-from podwall.model.labels import Labels
+from podwall.model.labels import Labels, Operator
 
 WEB = {"app": "web", "tier": "front"}
 
@@ -168,3 +168,11 @@ def test_equal_label_sets_are_one_identity() -> None:
     assert Labels({"a": "1", "b": "2"}) == Labels({"b": "2", "a": "1"})
     assert hash(Labels({"a": "1", "b": "2"})) == hash(Labels({"b": "2", "a": "1"}))
     assert Labels({"a": "1"}).render() == "{a: 1}"
+
+
+def test_a_metav1_selector_knows_four_operators_only() -> None:
+    assert Operator.of_metav1("NotIn") is Operator.NOT_IN
+    with pytest.raises(ValueError, match="not a metav1"):
+        Operator.of_metav1("=")
+    with pytest.raises(ValueError, match="not a metav1"):
+        selector({"matchExpressions": [{"key": "a", "operator": "!=", "values": ["1"]}]})

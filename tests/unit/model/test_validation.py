@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from podwall.model.validation import ErrorType, FieldError, validate_network_policy
+from podwall.model.validation import validate_network_policy
 
 # Upstream's messages for names, label keys and label values (RegexError prints a double space
 # before each "or").
@@ -600,51 +600,3 @@ def test_validate_network_policy(document: str, expected: list[str]) -> None:
 def test_case_names_are_unique() -> None:
     names = [name for name, _, _ in CASES]
     assert len(names) == len(set(names))
-
-
-@pytest.mark.parametrize(
-    ("error", "rendered"),
-    [
-        (
-            FieldError(path="a.b", type=ErrorType.REQUIRED),
-            "a.b: Required value",
-        ),
-        (
-            FieldError(path="a", type=ErrorType.FORBIDDEN, detail="no"),
-            "a: Forbidden: no",
-        ),
-        (
-            FieldError(path="a", type=ErrorType.DUPLICATE, value="x"),
-            'a: Duplicate value: "x"',
-        ),
-        (
-            FieldError(path="a", type=ErrorType.TOO_LONG, value="xxx", detail="too"),
-            "a: Too long: too",
-        ),
-        (
-            FieldError(
-                path="a", type=ErrorType.TOO_MANY, value=3, detail="must have at most 2 items"
-            ),
-            "a: Too many: 3: must have at most 2 items",
-        ),
-        (
-            FieldError(path="a", type=ErrorType.INVALID, value=None, detail="d"),
-            "a: Invalid value: null: d",
-        ),
-        (
-            FieldError(path="a", type=ErrorType.INVALID, value='q"\n\x01é\u00a0', detail="d"),
-            r'a: Invalid value: "q\"\n\x01é\u00a0": d',
-        ),
-    ],
-    ids=[
-        "Required prints no value and no empty detail",
-        "Forbidden prints its detail but no value",
-        "Duplicate prints its quoted value",
-        "Too long hides the value",
-        "Too many prints the count",
-        "a nil value prints as null",
-        "strings are quoted as Go's strconv.Quote does",
-    ],
-)
-def test_render_matches_field_error(error: FieldError, rendered: str) -> None:
-    assert error.render() == rendered

@@ -22,7 +22,8 @@ from typing import Any
 
 from podwall.apiserver.controllers.actions import Obj
 from podwall.apiserver.controllers.meta import deep
-from podwall.model.labelvalidation import ErrorType, FieldError, GoSlice
+from podwall.model.fielderrors import ErrorType, FieldError
+from podwall.model.goquote import GoSlice
 
 SERVICE_CIDR = ipaddress.ip_network("198.19.0.0/16")
 KUBERNETES_IP = "198.19.0.1"

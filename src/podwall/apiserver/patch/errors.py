@@ -1,4 +1,4 @@
-"""PatchError: what the API server answers when a patch cannot be applied.
+"""PatchError: what the API server answers when a patch cannot be applied (an ApiError).
 
 The constructors mirror the apimachinery errors the PATCH handler returns
 (`staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go`):
@@ -21,41 +21,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from podwall.apiserver.errors import ApiError
 
-class PatchError(Exception):
-    """An error answered as a metav1.Status: `status_code`, `reason` ("" = StatusReasonUnknown)."""
 
-    def __init__(
-        self,
-        status_code: int,
-        reason: str,
-        message: str,
-        details: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.reason = reason
-        self.message = message
-        self.details = dict(details) if details is not None else None
-
-    def status(self) -> dict[str, Any]:
-        """The metav1.Status body; `reason` is omitted when unknown, as the API server does."""
-        body: dict[str, Any] = {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-        }
-        if self.reason:
-            body["reason"] = self.reason
-        if self.details is not None:
-            body["details"] = self.details
-        body["code"] = self.status_code
-        return body
-
-    def __repr__(self) -> str:
-        return f"PatchError({self.status_code}, {self.reason!r}, {self.message!r})"
+class PatchError(ApiError):
+    """An ApiError raised while a patch is applied; the Status is the API server's."""
 
 
 def bad_request(message: str) -> PatchError:

@@ -169,7 +169,7 @@ def test_managed_fields_in_an_apply_configuration_are_refused() -> None:
     config = {"kind": "ConfigMap", "metadata": {"name": "c", "managedFields": [{"manager": "x"}]}}
     with pytest.raises(PatchError) as info:
         server_side_apply(None, config, "ConfigMap")
-    assert (info.value.status_code, info.value.message) == (
+    assert (info.value.code, info.value.message) == (
         400,
         "metadata.managedFields must be nil",
     )
@@ -201,7 +201,7 @@ def test_yaml_timestamps_stay_strings() -> None:
 def test_an_apply_body_that_is_not_a_map_is_a_bad_request(body: str) -> None:
     with pytest.raises(PatchError) as info:
         apply_patch(None, body, APPLY_PATCH, "ConfigMap")
-    assert info.value.status_code == 400
+    assert info.value.code == 400
     assert info.value.message.startswith("error decoding YAML: ")
 
 

@@ -70,7 +70,7 @@ def test_a_kind_without_a_field_table_refuses_strategic_merge_patch_like_a_crd()
     assert supported_patch_types("Widget") == (JSON_PATCH, MERGE_PATCH, APPLY_PATCH)
     with pytest.raises(PatchError) as info:
         apply_patch({"kind": "Widget"}, "{}", STRATEGIC_MERGE_PATCH, "Widget")
-    assert info.value.status_code == 415
+    assert info.value.code == 415
     assert "strategic" not in info.value.message
 
 

@@ -133,7 +133,7 @@ def test_kubectl_scale_patches_the_scale_subresource() -> None:
 def test_merge_patches_that_cannot_make_an_object(body: str, code: int, message: str) -> None:
     with pytest.raises(PatchError) as info:
         apply_patch(POD, body, MERGE_PATCH, "Pod")
-    assert info.value.status_code == code
+    assert info.value.code == code
     assert message in info.value.message
 
 

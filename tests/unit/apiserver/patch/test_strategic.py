@@ -423,7 +423,7 @@ def test_strategic_merge_patch_errors(case: ErrorCase) -> None:
     live = pod({"containers": [{"name": "a", "image": "a"}]}, finalizers=["x"])
     with pytest.raises(PatchError) as info:
         smp("Pod", live, case.patch)
-    assert info.value.status_code == case.code
+    assert info.value.code == case.code
     assert case.message in info.value.message
 
 

@@ -1,0 +1,38 @@
+"""PodwallError, the root of every error podwall raises on purpose.
+
+Such an error carries a message meant for the person at the keyboard (it names the file, object,
+field or host resource at fault), so the CLI prints it and exits 2; anything else that escapes a
+command is a bug (exit 70). Each layer roots its own small tree here. This module imports
+nothing, so every layer, the pure core included, may import it (it is the bottom layer).
+
+    PodwallError
+    ├── ValidationError ........ model.fielderrors: input that breaks the Kubernetes API's rules
+    │   ├── SelectorError ...... model.labelselectors: a label selector that does not parse
+    │   └── InvalidManifests ... cli.loading: manifests that fail validation, every error listed
+    ├── AddressesExhausted ..... model.addressing: the sandbox address range is full
+    ├── LoadError .............. manifests.reader: a file that cannot be read or parsed
+    ├── NftError ............... nft.errors: nft refused a transaction
+    ├── SandboxError ........... runtime.errors: a sandbox network or namespace on this host
+    ├── ApiError ............... apiserver.errors: answered as a metav1.Status
+    │   ├── NotFoundError, AlreadyExistsError, ConflictError, ExpiredError
+    │   └── PatchError ......... apiserver.patch.errors: a patch that cannot be applied
+    ├── PodLookupError ......... apiserver.podruntime: the pod or container is not running here
+    ├── ExecStartError ......... apiserver.podruntime: the exec'd command could not start
+    ├── SpdyError .............. apiserver.spdy: a SPDY frame that makes no sense
+    └── EditorError ............ editor.errors
+        ├── FormError, AttachedError, BadRequest, BindError, AskError, CheckError
+        └── ClusterError, Refused
+
+Errors that take a builtin's place keep it as a second base (ValueError, LookupError), so code
+that catches the builtin still catches them. Outside the tree on purpose: nft's
+InvalidOperation (podwall asked nft for something it never accepts: a bug, exit 70) and the
+private errors one module raises and catches itself (jsonpatch's _OpError).
+
+Pure: no I/O here.
+"""
+
+from __future__ import annotations
+
+
+class PodwallError(Exception):
+    """An error podwall raises on purpose; `str()` is the message for the user."""
