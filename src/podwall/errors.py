@@ -13,6 +13,9 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     ├── LoadError .............. manifests.reader: a file that cannot be read or parsed
     ├── NftError ............... nft.errors: nft refused a transaction
     ├── SandboxError ........... runtime.errors: a sandbox network or namespace on this host
+    ├── ReaderError ............ flows.reader: a log group that cannot be bound or configured
+    │   └── LogGroupBusy ....... flows.reader: another socket already reads the group
+    ├── FilterError ............ flows.filters: a flow filter that cannot mean anything
     ├── ApiError ............... apiserver.errors: answered as a metav1.Status
     │   ├── NotFoundError, AlreadyExistsError, ConflictError, ExpiredError
     │   └── PatchError ......... apiserver.patch.errors: a patch that cannot be applied

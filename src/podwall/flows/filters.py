@@ -11,10 +11,11 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from podwall.errors import PodwallError
 from podwall.flows.flow import Flow, FlowEndpoint, Verdict
 
 
-class FilterError(ValueError):
+class FilterError(PodwallError, ValueError):
     """A filter value that cannot mean anything; the message names the option."""
 
 

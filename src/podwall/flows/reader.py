@@ -25,6 +25,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from podwall.errors import PodwallError
 from podwall.flows import nflog
 from podwall.flows.nflog import Ack, LogRecord
 
@@ -37,7 +38,7 @@ RECEIVE_BUFFER = 4 << 20
 DATAGRAM = 1 << 16
 
 
-class ReaderError(Exception):
+class ReaderError(PodwallError):
     """The log group could not be bound or configured."""
 
 
