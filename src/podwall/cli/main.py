@@ -105,6 +105,7 @@ class LazyGroup(click.Group):
 
     LAZY: ClassVar[dict[str, str]] = {
         "probe": "podwall.cli.probe:probe",
+        "observe": "podwall.cli.observe:observe",
         "editor": "podwall.cli.editor:editor",
         "down": "podwall.cli.sandbox:down",
         "apiserver": "podwall.cli.apiserver:apiserver",

@@ -197,21 +197,28 @@ def _parse(lines: Iterable[str]) -> Iterator[Entry]:
 
 
 class Tail:
-    """Follows a node's ring file from its current end, across the writer's renames.
+    """Follows a node's ring file from its current end (or all it holds, `from_start`),
+    across the writer's renames.
 
     Polled at least once per half ring, it sees every line; slower, `missed_files` counts the
     files that were renamed away and replaced between two polls (their lines are gone).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, from_start: bool = False) -> None:
         self.path = path
         self.missed_files = 0
-        self._file: TextIO | None = None
         self._number: int | None = None
         self._partial = ""
+        self._backlog: list[Entry] = []
         self._file = self._open(path)
-        if self._file is not None:
+        if self._file is None:
+            return  # not written yet: the first poll reads it from its beginning
+        if not from_start:
             self._file.seek(0, os.SEEK_END)
+            return
+        before = file_number(older(path))
+        if before is not None and self._number is not None and before < self._number:
+            self._backlog = list(read_ring_part(older(path)))
 
     def _open(self, path: Path) -> TextIO | None:
         """Open a ring file after its header, taking its number."""
@@ -226,7 +233,7 @@ class Tail:
         """Entries appended since the last poll."""
         if self._file is None:
             self._file = self._open(self.path)
-        out: list[Entry] = []
+        out, self._backlog = self._backlog, []
         while self._file is not None:
             out += self._drain(self._file)
             if self._same_file(self._file):
