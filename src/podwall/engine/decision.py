@@ -21,6 +21,7 @@ class Status(StrEnum):
     NOT_ISOLATED = "not-isolated"  # no policy selects the pod for this direction
     ALLOWED = "allowed"  # isolated, and some rule admitted the connection
     DENIED = "denied"  # isolated, and no rule admitted it
+    AUDITED = "audited"  # isolated only by policies in audit mode, no rule admitted it: it passes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +72,9 @@ class DirectionVerdict:
     subject: Endpoint
     status: Status
     policies: tuple[PolicyCheck, ...] = ()  # the isolating policies, when isolated
+    # The policies above are in audit mode: no enforced policy isolates the pod, so they decide
+    # nothing, and their verdict is what they would decide (ALLOWED, or AUDITED for a deny).
+    audit: bool = False
 
     @property
     def allowed(self) -> bool:

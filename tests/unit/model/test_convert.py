@@ -521,3 +521,27 @@ def test_a_workload_given_twice_has_one_stand_in() -> None:
     conversion = _convert(_workload("Deployment") + "\n---\n" + _workload("Deployment"))
     assert [p.key for p in conversion.cluster.pods] == ["shop/web"]
     assert conversion.redeclared == ["Deployment shop/web"]
+
+
+@pytest.mark.parametrize(
+    ("annotations", "audit"),
+    [
+        pytest.param(
+            "{podwall.dev/enforcement: audit}", True, id="audit puts the policy in audit mode"
+        ),
+        pytest.param("{podwall.dev/enforcement: enforce}", False, id="enforce enforces it"),
+        pytest.param("{podwall.dev/enforcement: Audit}", False, id="another spelling fails closed"),
+        pytest.param("{other: audit}", False, id="another annotation does nothing"),
+        pytest.param("null", False, id="no annotations enforce it"),
+    ],
+)
+def test_the_enforcement_annotation(annotations: str, audit: bool) -> None:
+    (policy,) = _snapshot(
+        f"""
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {{name: trial, annotations: {annotations}}}
+        spec: {{podSelector: {{}}}}
+        """
+    ).policies
+    assert policy.audit is audit
