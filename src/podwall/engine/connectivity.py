@@ -86,6 +86,8 @@ class ConnectivityMap:
 
 
 def connectivity(cluster: Cluster) -> ConnectivityMap:
+    # Policies in audit mode let everything through: the map is what the dataplane enforces.
+    cluster = cluster.enforced()
     identities = group(cluster)
     rules = compile_rules(cluster, identities)
     cmap = ConnectivityMap(identities=identities, atoms=rules.atoms)

@@ -27,7 +27,7 @@ from podwall.nft.logtags import TagTable
 
 log = logging.getLogger(__name__)
 
-RING = 4096  # flows kept in memory per node
+RING = 4096  # entries kept in memory per node
 RING_FILE = 20000  # lines kept on disk per node (two halves)
 READ_TIMEOUT = 0.2
 Clock = Callable[[], float]
@@ -55,7 +55,7 @@ class Collector:
     ) -> None:
         self.reader = reader
         self.attributor = Attributor(node, tags)
-        self.ring: FlowRing[Flow] = FlowRing(RING)
+        self.ring: FlowRing[Entry] = FlowRing(RING)  # flows, and Service hops to join them
         self.file = RingFile(ring_path, RING_FILE) if ring_path is not None else None
         self.stats = CollectorStats()
         self._clock = clock
@@ -96,7 +96,7 @@ class Collector:
             self.stats.flows[flow.verdict] = self.stats.flows.get(flow.verdict, 0) + 1
             if self._on_flow is not None:
                 self._on_flow(flow)
-        self.ring.extend(flows)
+        self.ring.extend(entries)
         if self.file is not None and entries:
             self.file.append(entries)
         return entries

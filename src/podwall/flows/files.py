@@ -15,10 +15,11 @@ from podwall.flows.merge import Joiner, by_time
 from podwall.flows.ring import SUFFIX, Entry, Tail, read_ring
 
 RUN_ROOT = Path("/run/podwall")  # podwall up's runtime files, one directory per cluster id
+FLOWS = "flows"
 
 
 def flows_dir(cluster_id: str, run_root: Path = RUN_ROOT) -> Path:
-    return run_root / cluster_id / "flows"
+    return run_root / cluster_id / FLOWS
 
 
 def ring_path(directory: Path, node: str) -> Path:

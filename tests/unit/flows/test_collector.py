@@ -55,7 +55,8 @@ def test_records_become_flows_in_the_rings_and_foreign_ones_are_counted(tmp_path
     collector = _collector(FakeReader([batch]), tmp_path / "node-1.jsonl")
     collector._on_flow = seen.append
     collector.drain(0.0)
-    (flow,) = collector.ring.snapshot()
+    _hop, flow = collector.ring.snapshot()
+    assert isinstance(flow, Flow)
     assert (flow.verdict, flow.time, flow.service) == (Verdict.DENIED, 42.0, "default/backend")
     assert seen == [flow]
     assert (collector.stats.flows, collector.stats.service_hops, collector.stats.foreign) == (
