@@ -19,6 +19,7 @@ from podwall.model.cluster import Cluster
 from podwall.model.policy import Direction
 from podwall.model.ports import Protocol
 from podwall.nft.logtags import LogTag, TagKind
+from podwall.runtime.probe import Probe
 
 _VERDICTS = {
     TagKind.ALLOW: Verdict.ALLOWED,
@@ -106,3 +107,18 @@ def flow_mismatch(cluster: Cluster, flow: Flow) -> str | None:
     if seen != wanted or flow.tag != tag.prefix:
         return f"{where}: logged {seen} ({flow.reason}), the engine decides {wanted}"
     return None
+
+
+def flow_completeness(cluster: Cluster, probes: list[Probe], flows: list[Flow]) -> list[str]:
+    """The sides a policy decides of each probed connection that no flow reports."""
+    reported = {(f.source.key, f.destination.key, f.port, f.protocol, f.direction) for f in flows}
+    missing = []
+    for p in probes:
+        src, dst = cluster.pods_by_key[p.src], cluster.pods_by_key[p.dst]
+        traffic = Traffic(
+            src=Endpoint.of_pod(src), dst=Endpoint.of_pod(dst), port=p.port, protocol=p.protocol
+        )
+        for direction in expected_sides(decide(cluster, traffic)):
+            if (p.src, p.dst, p.port, p.protocol.value, direction) not in reported:
+                missing.append(f"{traffic.render()} {direction}: decided by a policy, not reported")
+    return missing

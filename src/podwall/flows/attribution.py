@@ -9,7 +9,8 @@ A Service shows in the NAT chain, before DNAT rewrites the destination, as a rec
 (`ServiceHop`); the flows of the same connection that follow on this node (same source address,
 port and protocol, within `HOP_SECONDS`) name it. A connection decided on another node than the
 one that translated it is joined later, where the nodes' flows are merged (`merge`).
-Pure: no I/O here.
+Retransmissions of a connection's first packet (same tag, addresses and ports, within
+`REPEAT_SECONDS`) are counted in `repeats`, not reported again. Pure: no I/O here.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ from podwall.nft.logtags import LogTag, TagKind, TagTable, read_head
 
 HOP_SECONDS = 5.0
 MAX_HOPS = 4096  # connections through a Service remembered at once; the oldest go first
+# A client whose SYN goes unanswered sends it again (1 s, 3 s, 7 s ... later), and each copy is
+# a new connection's first packet to the ruleset: the same tag for the same addresses and ports
+# within this long is that one connection, reported once.
+REPEAT_SECONDS = 130.0
+MAX_REPEATS = 4096
 PROTOCOLS = {TCP: "TCP", UDP: "UDP", SCTP: "SCTP", ICMP: "ICMP"}
 _VERDICTS = {
     TagKind.ALLOW: Verdict.ALLOWED,
@@ -93,20 +99,27 @@ class Attributor:
         self.node = node
         self.tags = tags
         self.directory = EMPTY
+        self.foreign = 0  # records not ours, or without an IPv4 header
+        self.repeats = 0  # retransmitted first packets, folded into their connection
         self._hops: OrderedDict[tuple[str, int | None, str], ServiceHop] = OrderedDict()
+        self._recent: OrderedDict[tuple[object, ...], float] = OrderedDict()
 
     def update(self, cluster: Cluster) -> None:
         """The snapshot the node now enforces."""
         self.directory = Directory(cluster)
 
     def record(self, record: LogRecord, now: float) -> Flow | ServiceHop | None:
-        """The flow or Service hop a record stands for; None if it is not one of ours or
-        carries no IPv4 header."""
+        """The flow or Service hop a record stands for; None if it is not one of ours, carries
+        no IPv4 header, or repeats a connection's first packet."""
         packet = record.packet
         head = read_head(record.prefix)
         if packet is None or head is None:
+            self.foreign += 1
             return None
         moment = record.timestamp if record.timestamp is not None else now
+        if self._repeated(record.prefix, packet, moment):
+            self.repeats += 1
+            return None
         if head.kind is TagKind.SERVICE:
             return self._hop(record.prefix, packet, moment)
         assert head.direction is not None
@@ -123,6 +136,15 @@ class Attributor:
                 reason=f"unattributed: log tag {record.prefix} is not in the table of {self.node}",
             )
         return _attributed(flow, tag)
+
+    def _repeated(self, prefix: str, packet: Packet, moment: float) -> bool:
+        key = (prefix, packet.src, packet.sport, packet.dst, packet.dport, packet.protocol)
+        last = self._recent.get(key)
+        self._recent[key] = moment
+        self._recent.move_to_end(key)
+        while len(self._recent) > MAX_REPEATS:
+            self._recent.popitem(last=False)
+        return last is not None and moment - last <= REPEAT_SECONDS
 
     def _flow(self, packet: Packet, moment: float, direction: Direction, prefix: str) -> Flow:
         return Flow(

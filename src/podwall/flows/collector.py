@@ -5,8 +5,8 @@
 attributes and appends; `update(cluster)` from the node's sync hands it each new snapshot.
 `stop()` ends the thread within the reader's timeout and unbinds the group.
 
-Counts a dashboard wants (records, flows by verdict, losses at each stage) are in `stats`;
-records that lost their tag or header are counted, not dropped silently.
+Counts a dashboard wants are in `stats` (flows by verdict), the reader's `stats` (records,
+losses) and the attributor's (records not ours, retransmissions folded).
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ Clock = Callable[[], float]
 class CollectorStats:
     flows: dict[str, int] = field(default_factory=dict)  # by verdict
     service_hops: int = 0
-    foreign: int = 0  # records with no podwall tag or no IPv4 header
 
 
 class Collector:
@@ -63,6 +62,11 @@ class Collector:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"flows:{node}", daemon=True)
 
+    @property
+    def thread_id(self) -> int | None:
+        """The reading thread's kernel id, once started (its CPU time is in /proc)."""
+        return self._thread.native_id
+
     def update(self, cluster: Cluster) -> None:
         self.attributor.update(cluster)
 
@@ -86,9 +90,7 @@ class Collector:
         now = self._clock()
         for record in self.reader.read(timeout):
             entry = self.attributor.record(record, now)
-            if entry is None:
-                self.stats.foreign += 1
-            else:
+            if entry is not None:
                 entries.append(entry)
         flows = [e for e in entries if isinstance(e, Flow)]
         self.stats.service_hops += len(entries) - len(flows)

@@ -1,11 +1,12 @@
 """The flows of one sandbox node: its log group read inside its namespace, and its counters.
 
-`NodeFlows` binds the node's log group (`nft.logtags.LOG_GROUP`) in the node's namespace, never
+`NodeFlows` binds the node's log group (`nft.flowlog.LOG_GROUP`) in the node's namespace, never
 this machine's own, and runs the node's `flows.collector.Collector`: attributed flows go to a
 memory ring and, for `podwall up`, to the node's ring file that `podwall observe` reads.
 `lost_to_limits` reads the ruleset's counters of connections not logged because of the rate
-limit, by verdict. Start it after the node's namespace exists and before its pods do, so the
-first connection is seen; stop it before the namespace goes.
+limit, by verdict; with `metrics`, flows and losses are counted for Prometheus. Start it after
+the node's namespace exists and before its pods do, so the first connection is seen; stop it
+before the namespace goes.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 from podwall.flows.collector import Collector
-from podwall.flows.flow import Flow
+from podwall.flows.metrics import FlowMetrics
 from podwall.flows.reader import NflogReader
 from podwall.flows.ring import Entry
 from podwall.model.cluster import Cluster
@@ -45,11 +45,18 @@ class NodeFlows:
         config: FlowLog,
         *,
         ring_path: Path | None = None,
-        on_flow: Callable[[Flow], None] | None = None,
+        metrics: FlowMetrics | None = None,
     ) -> None:
         self.netns = netns
         reader = NflogReader(config.group, functools.partial(run_in_netns, netns), name=netns)
+        on_flow = None if metrics is None else metrics.observe
         self.collector = Collector(reader, node, tags, ring_path=ring_path, on_flow=on_flow)
+        if metrics is not None:
+            metrics.watch(
+                lost_to_limits=self.lost_to_limits,
+                socket_lost=lambda: reader.stats.lost,
+                retransmissions=lambda: self.collector.attributor.repeats,
+            )
         self.collector.start()
 
     def update(self, cluster: Cluster) -> None:

@@ -144,7 +144,8 @@ def run_probe(
     down; with `flows`, keep the flows the nodes reported."""
     started = time.perf_counter()
     serve = None if port is None else [(port, protocol)]
-    with Session(user_cluster, serve=serve, nodes=nodes, flows=flows, progress=progress) as s:
+    flow_log = FlowLog() if flows else None
+    with Session(user_cluster, serve=serve, nodes=nodes, flow_log=flow_log, progress=progress) as s:
         s.start()
         result = ProbeResult(pods=[p.key for p in s.probed], warnings=s.warnings)
         result.probes, result.unsupported = s.probe_pods(timeout)
@@ -165,12 +166,11 @@ class Session:
         *,
         serve: Serve | None = None,
         nodes: int = 1,
-        flows: bool = False,
+        flow_log: FlowLog | None = None,
         progress: Progress = print,
     ) -> None:
         if nodes < 1:
             raise ValueError(f"a sandbox needs at least one node, not {nodes}")
-        flow_log = FlowLog() if flows else None
         self.sandbox = Sandbox(random_cluster_id(), placement.node_names(nodes), flow_log=flow_log)
         self.cluster, self.warnings = sandboxed(user_cluster, self.sandbox.slots)
         self.serve = serve

@@ -201,3 +201,16 @@ def test_udp_and_a_protocol_number_are_named() -> None:
     gre = parse_ipv4(ipv4("198.18.0.2", "198.18.0.3", 47))
     assert gre is not None
     assert gre.dst == ipaddress.IPv4Address("198.18.0.3")
+
+
+def test_a_retransmitted_first_packet_is_the_same_connection() -> None:
+    attributor = _attributor()
+    first = attributor.record(_record(DENY_TAG.prefix, "198.18.0.2", "198.18.0.3"), 10.0)
+    again = attributor.record(_record(DENY_TAG.prefix, "198.18.0.2", "198.18.0.3"), 11.0)
+    other = attributor.record(_record(DENY_TAG.prefix, "198.18.0.2", "198.18.0.3", sport=2), 11.0)
+    later = attributor.record(_record(DENY_TAG.prefix, "198.18.0.2", "198.18.0.3"), 500.0)
+    assert isinstance(first, Flow)
+    assert again is None
+    assert isinstance(other, Flow)
+    assert isinstance(later, Flow)  # long after: the port was used again
+    assert attributor.repeats == 1

@@ -59,7 +59,7 @@ def test_records_become_flows_in_the_rings_and_foreign_ones_are_counted(tmp_path
     assert isinstance(flow, Flow)
     assert (flow.verdict, flow.time, flow.service) == (Verdict.DENIED, 42.0, "default/backend")
     assert seen == [flow]
-    assert (collector.stats.flows, collector.stats.service_hops, collector.stats.foreign) == (
+    assert (collector.stats.flows, collector.stats.service_hops, collector.attributor.foreign) == (
         {"DENIED": 1},
         1,
         1,
