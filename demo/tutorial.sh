@@ -46,6 +46,9 @@ for line in "deployment.apps/frontend created" "deployment.apps/not-frontend cre
             "deployment.apps/backend created" "service/backend created"; do
   grep -qxF "$line" <<<"$out" || fail "missing: $line"
 done
+# The controllers create the pods after `apply` returns, as on any cluster: wait for the
+# Deployments first (they exist at once), then for their pods.
+kubectl wait --for=condition=Available deployments --all --timeout=60s >/dev/null || fail "deployments not Available"
 kubectl wait --for=condition=Ready pods --all --timeout=60s >/dev/null || fail "pods not Ready"
 show "kubectl get all"
 out=$(kubectl get all) || fail "get all failed"

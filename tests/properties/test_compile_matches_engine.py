@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from podwall.engine import Endpoint, Traffic, decide
 from podwall.model.cluster import Cluster
 from podwall.model.ports import ALL_PROTOCOLS
-from podwall.nft import FakeNFT, Packet, fragments, policies, trace
+from podwall.nft import FakeNFT, Packet, fragments, setbook, trace
 from podwall.nft.compile import Compiler, compile_ruleset
 from podwall.nft.ruleset import full_transaction
 from podwall.nft.trace import Verdict
@@ -46,22 +46,22 @@ def _disagreements(c: Cluster, fake: FakeNFT) -> list[str]:
 
 
 @settings(max_examples=200)
-@given(objects(), st.sampled_from([0, policies.INLINE_MAX]))
+@given(objects(), st.sampled_from([0, setbook.INLINE_MAX]))
 def test_traced_ruleset_agrees_with_the_engine(objs: list[dict[str, Any]], inline_max: int) -> None:
     """With small sets written into rules, and with every set named (inline_max 0)."""
     c = to_cluster(objs)
-    with mock.patch.object(policies, "INLINE_MAX", inline_max):
+    with mock.patch.object(setbook, "INLINE_MAX", inline_max):
         loaded = _loaded(c)
     assert _disagreements(c, loaded) == []
 
 
 @settings(max_examples=100)
-@given(st.lists(objects(), min_size=2, max_size=4), st.sampled_from([0, policies.INLINE_MAX]))
+@given(st.lists(objects(), min_size=2, max_size=4), st.sampled_from([0, setbook.INLINE_MAX]))
 def test_incremental_updates_reach_the_same_ruleset_as_a_full_load(
     snapshots: list[list[dict[str, Any]]], inline_max: int
 ) -> None:
     """Also with every set named (inline_max 0), so that set patches are exercised."""
-    with mock.patch.object(policies, "INLINE_MAX", inline_max):
+    with mock.patch.object(setbook, "INLINE_MAX", inline_max):
         _updates_reach_a_full_load(snapshots)
 
 
@@ -81,12 +81,12 @@ def _updates_reach_a_full_load(snapshots: list[list[dict[str, Any]]]) -> None:
 
 
 @settings(max_examples=100)
-@given(objects(), st.randoms(use_true_random=False), st.sampled_from([0, policies.INLINE_MAX]))
+@given(objects(), st.randoms(use_true_random=False), st.sampled_from([0, setbook.INLINE_MAX]))
 def test_small_changes_reach_the_same_ruleset_as_a_full_load(
     objs: list[dict[str, Any]], rnd: Any, inline_max: int
 ) -> None:
     """A label flip, a pod removed, a policy removed: the kinds of change a cluster sees."""
-    with mock.patch.object(policies, "INLINE_MAX", inline_max):
+    with mock.patch.object(setbook, "INLINE_MAX", inline_max):
         _small_change(objs, rnd)
 
 

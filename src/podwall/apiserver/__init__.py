@@ -7,8 +7,10 @@ with), `selectors`, `errors` (metav1.Status bodies), `admission` (decoding, defa
 validation), `protobuf` (the protobuf bodies `kubectl create namespace` sends), `tables`
 (server-side printing), `handlers` and `app` (HTTP), `exec` and `logs` (pods/exec over
 WebSocket, pods/log), `server` (uvicorn over HTTPS on loopback). `patch/` applies PATCH bodies;
-`controllers/` reconcile workloads as pure functions, which `reconciler` runs inside each write
-and `mutating` applies at admission; `kubelet` gives pods their network, ruleset and processes
-through the node runtime (`podruntime` is what exec and logs ask of it); `localcluster` is
-`podwall up`: all of it, started in order.
+`controllers/` reconcile workloads as pure functions, which `mutating` applies at admission and
+`reconciler` runs as client-go controllers (`informers`, `workqueue`, `loops`, `collector` the
+garbage collector, `writes`, `recorder` for Events); `deletion` is DELETE's half of garbage
+collection; `kubelet` gives pods their network, ruleset and processes through the node runtime
+(`podruntime` is what exec and logs ask of it); `localcluster` is `podwall up`: all of it,
+started in order.
 """

@@ -19,10 +19,10 @@ import yaml
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from podwall.apiserver import admission, errors, protobuf, tables
+from podwall.apiserver import admission, deletion, errors, protobuf, tables
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.patch import apply_patch
-from podwall.apiserver.resources import RESOURCES, Resource, lookup
+from podwall.apiserver.resources import Resource, lookup
 from podwall.apiserver.selectors import (
     combine,
     field_selector_predicate,
@@ -277,6 +277,8 @@ class ResourceApi:
         updated = self.store.update(
             target.resource.key, obj, preserve=self._preserve(target), dry_run=dry_run
         )
+        if not dry_run:
+            deletion.finish(self.store, target.resource.key, updated)
         return json_response(updated, 200, warnings)
 
     async def patch(self, request: Request, target: Target) -> Response:
@@ -310,45 +312,52 @@ class ResourceApi:
             resource.key, namespace, name, change, preserve=self._preserve(target),
             dry_run=dry_run,
         )  # fmt: skip
+        if not dry_run:
+            deletion.finish(self.store, resource.key, updated)
         return json_response(updated, 200, warnings)
 
-    async def delete(self, request: Request, target: Target) -> Response:
-        assert target.name is not None
+    async def _delete_options(self, request: Request) -> tuple[dict[str, Any], str | None, bool]:
+        """The DeleteOptions body, the propagation policy it asks for, and whether a dry run."""
         options = await self._body(request) or {}
         if not isinstance(options, dict):
             raise errors.bad_request("DeleteOptions must be a JSON object")
-        preconditions = options.get("preconditions") or {}
+        policy = deletion.propagation_policy(options, request.query_params.get("propagationPolicy"))
         dry_run = "All" in request.query_params.getlist("dryRun") or "All" in (
             options.get("dryRun") or []
         )
-        deleted = self.store.delete(
+        return options, policy, dry_run
+
+    async def delete(self, request: Request, target: Target) -> Response:
+        """DELETE: removed now, or marked (finalizers; Foreground, Orphan) and removed later;
+        dependents are the garbage collector's (`deletion`, `collector`)."""
+        assert target.name is not None
+        options, policy, dry_run = await self._delete_options(request)
+        preconditions = options.get("preconditions") or {}
+        deleted = deletion.delete(
+            self.store,
             target.resource.key,
             self._ns(target),
             target.name,
+            policy=policy,
             uid=preconditions.get("uid"),
             resource_version=preconditions.get("resourceVersion"),
             dry_run=dry_run,
         )
-        policy = options.get("propagationPolicy") or request.query_params.get(
-            "propagationPolicy", "Background"
-        )
-        if options.get("orphanDependents") is True:
-            policy = "Orphan"
-        if policy != "Orphan" and not dry_run:
-            self.cascade(str(deleted["metadata"].get("uid", "")))
         return json_response(deleted)
 
     async def delete_collection(self, request: Request, target: Target) -> Response:
         resource = target.resource
+        _, policy, dry_run = await self._delete_options(request)
         items, _ = self.store.list(resource.key, target.namespace, self._predicate(request, target))
         deleted = []
         for item in items:
             meta = item["metadata"]
             with contextlib.suppress(errors.NotFoundError):
-                deleted.append(
-                    self.store.delete(resource.key, meta.get("namespace", ""), meta["name"])
-                )
-                self.cascade(str(meta.get("uid", "")))
+                gone = deletion.delete(
+                    self.store, resource.key, meta.get("namespace", ""), meta["name"],
+                    policy=policy, uid=meta.get("uid"), dry_run=dry_run,
+                )  # fmt: skip
+                deleted.append(gone)
         _, rv = self.store.list(resource.key, target.namespace)
         return json_response(
             {
@@ -358,20 +367,6 @@ class ResourceApi:
                 "items": deleted,
             }
         )
-
-    def cascade(self, owner_uid: str) -> None:
-        """Background propagation: delete what the deleted object owned, recursively."""
-        if not owner_uid:
-            return
-        for resource in RESOURCES:
-            items, _ = self.store.list(resource.key)
-            for item in items:
-                owners = item["metadata"].get("ownerReferences") or []
-                if any(o.get("uid") == owner_uid for o in owners):
-                    meta = item["metadata"]
-                    with contextlib.suppress(errors.NotFoundError):
-                        self.store.delete(resource.key, meta.get("namespace", ""), meta["name"])
-                        self.cascade(str(meta.get("uid", "")))
 
     async def scale(self, request: Request, target: Target) -> Response:
         """deployments/scale and replicasets/scale as autoscaling/v1 Scale."""

@@ -3,10 +3,11 @@
 Start order (each step needs the one before):
 
 1. `Server.bind()`: state directory, credentials, the store, the bootstrap objects;
-2. mutating admission (`mutating`) and the controller loop (`reconciler`), which settles every
-   namespace: Deployments that were stored before a restart have their pods again;
+2. mutating admission (`mutating`) and the controllers (`reconciler`), whose start-up pass
+   goes over what is stored: Deployments stored before a restart have their pods again;
 3. cluster DNS: the `kube-dns` Service (198.19.0.10) and the `coredns` Deployment in
-   `kube-system`, created when missing;
+   `kube-system`, created when missing; then the controllers are waited for, so the node
+   starts with every pod the store should hold;
 4. the kubelet: the node namespace, the ruleset synced from the store, then every pod;
 5. serving HTTPS; `LocalCluster` is the server's PodRuntime (`exec`, `logs`), handing each
    request to the kubelet.
@@ -40,6 +41,7 @@ from podwall.runtime.node import Node
 log = logging.getLogger(__name__)
 
 RUN_ROOT = Path("/run/podwall")
+STARTUP_SECONDS = 30.0  # the controllers' start-up pass, before the node starts the pods
 DNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.11.3"
 STATE_FILES = (
     "state.db",
@@ -136,6 +138,8 @@ class LocalCluster:
         self.reconciler = Reconciler(self.store)
         self.reconciler.install()
         ensure_cluster_dns(self.store)
+        if not self.reconciler.wait_idle(STARTUP_SECONDS):
+            log.warning("controllers still busy after %.0fs; starting the node", STARTUP_SECONDS)
         self.kubelet = Kubelet(self.store, self.node)
         self.kubelet.start()
         self.server.start()

@@ -1,61 +1,53 @@
-"""The controller loop of a running cluster: the pure controllers hooked into the Store.
+"""The controller manager of a running cluster: informers, queues and a worker per controller.
 
-After every committed change to a workload, a pod, a Service or its endpoints, the namespace
-of that change is reconciled to a fixpoint, in the writing thread and before the API answers
-(`Store.on_commit`): Deployments first, then ReplicaSets, then every Service's Endpoints and
-EndpointSlices, until no controller has anything left to do. So `kubectl apply -f app.yaml`
-returns with its Deployments' ReplicaSets and Pods stored and its Services' endpoints written.
+As kube-controller-manager runs client-go controllers: one set of informers (`informers`) is
+kept from `Store.on_commit`; each controller (`loops`: deployment, replicaset, endpoints;
+`collector`: the garbage collector) has its handlers queue the keys a change concerns, and a
+worker thread takes keys one at a time and syncs them. A sync reads only what its key needs
+from the indexes and writes through the Store (`writes`); then the worker waits until the
+caches hold what it wrote (`Informers.wait_for`), so its next sync never starts from less
+(what upstream's expectations are for). A write the Store refuses (a conflict, a name taken)
+retries the key after a back-off (`WorkQueue.add_rate_limited`).
 
-The actions go through the Store's ordinary write path (`Create`: create; `Update`: everything
-but status; `UpdateStatus`: status only; `Delete`: delete, then the garbage collector on what
-the deleted object owned). Events are recorded with `events.record`, so repeats are counted.
+Writes do not wait for the controllers: `kubectl apply -f app.yaml` returns once the
+Deployment is stored, and its ReplicaSet and pods follow within milliseconds, as on a real
+cluster. `wait_idle()` tells when every queue is empty and every change is in the caches (the
+start-up pass of `podwall up`, and tests).
 
-One reconcile runs at a time (a lock); a write made by the loop itself only marks its namespace
-dirty for the running loop, so the recursion of `on_commit` never nests reconciles.
+`install()` starts the informers (a list of what exists: every Deployment, ReplicaSet and Service
+is queued, as an informer's first list adds them) and the workers; `remove()` stops both.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from podwall.apiserver import errors
-from podwall.apiserver.controllers import (
-    Action,
-    Create,
-    Delete,
-    UpdateStatus,
-    collect,
-    endpoint_actions,
-    forget_service,
-    reconcile_deployment,
-    reconcile_endpoints,
-    reconcile_replicaset,
-    record,
-    resource_of,
+from podwall.apiserver.collector import GarbageCollector
+from podwall.apiserver.informers import Informers
+from podwall.apiserver.loops import (
+    Controller,
+    DeploymentController,
+    EndpointsController,
+    ReplicaSetController,
 )
-from podwall.apiserver.controllers.meta import meta
-from podwall.apiserver.resources import RESOURCES, by_key
-from podwall.apiserver.store import DELETED, Object, Store, WatchEvent
+from podwall.apiserver.recorder import recorder_for, write_event
+from podwall.apiserver.store import Store
+from podwall.apiserver.workqueue import WorkQueue
+from podwall.apiserver.writes import Writer
+
+__all__ = ["CONTROLLERS", "Reconciler", "write_event"]
 
 log = logging.getLogger(__name__)
 
-WATCHED = frozenset(
-    {
-        "deployments.apps",
-        "replicasets.apps",
-        "pods",
-        "services",
-        "endpoints",
-        "endpointslices.discovery.k8s.io",
-    }
-)
-SLICES = "endpointslices.discovery.k8s.io"
-MAX_ROUNDS = 100
+CONTROLLERS = ("deployment", "replicaset", "endpoints", "garbagecollector")
+POLL_SECONDS = 0.5
 Clock = Callable[[], datetime]
 
 
@@ -64,164 +56,151 @@ def _now() -> datetime:
 
 
 class Reconciler:
-    """Runs the controllers over one Store. `install()` hooks in and settles every namespace."""
+    """Runs the controllers over one Store. `install()`, then `remove()`."""
 
     def __init__(
-        self, store: Store, *, clock: Clock = _now, rng: random.Random | None = None
+        self,
+        store: Store,
+        *,
+        clock: Clock = _now,
+        rng: random.Random | None = None,
+        controllers: Iterable[str] = CONTROLLERS,
     ) -> None:
         self.store = store
-        self.clock = clock
-        self.rng = rng or random.Random()
-        self._lock = threading.RLock()
-        self._dirty_lock = threading.Lock()
-        self._dirty: set[str] = set()
-        self._pending: list[Action] = []
-        self._local = threading.local()
-        self._undo: Callable[[], None] | None = None
+        self.informers = Informers(store)
+        self.writer = Writer(store, recorder_for(store))
+        self._activity = threading.Condition()
+        self._changes = 0  # counts notifications, so a wait never misses one
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        rng = rng or random.Random()
+        makers: dict[str, Callable[[WorkQueue[Any]], Controller]] = {
+            "deployment": lambda q: DeploymentController(self.informers, self.writer, q, clock),
+            "replicaset": lambda q: ReplicaSetController(
+                self.informers, self.writer, q, clock, rng
+            ),
+            "endpoints": lambda q: EndpointsController(self.informers, self.writer, q),
+            "garbagecollector": lambda q: GarbageCollector(store, self.informers, q),
+        }
+        wanted = set(controllers)
+        if wanted - makers.keys():
+            raise ValueError(f"unknown controllers: {sorted(wanted - makers.keys())}")
+        self.controllers: list[Controller] = [
+            makers[name](WorkQueue(name, on_change=self._notify))
+            for name in CONTROLLERS
+            if name in wanted
+        ]
+        self.informers.on_applied(self._notify)
 
-    def install(self) -> None:
-        self._undo = self.store.on_commit(self._on_commit)
-        namespaces, _ = self.store.list("namespaces")
-        with self._dirty_lock:
-            self._dirty.update(meta(ns)["name"] for ns in namespaces)
-        self._drain()
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def install(self, *, workers: bool = True) -> None:
+        """Start the informers (the start-up pass queues what exists), then the workers.
+
+        Without workers nothing syncs but `step()`, in the caller's thread (tests that count).
+        """
+        self.informers.start()
+        if not workers:
+            return
+        for controller in self.controllers:
+            thread = threading.Thread(
+                target=self._work, args=(controller,), name=f"podwall-{controller.name}",
+                daemon=True,
+            )  # fmt: skip
+            thread.start()
+            self._threads.append(thread)
 
     def remove(self) -> None:
-        if self._undo is not None:
-            self._undo()
-            self._undo = None
+        """Stop following the Store and stop the workers (each finishes its current key)."""
+        self._stopping.set()
+        for controller in self.controllers:
+            controller.queue.shut_down()
+        self.informers.stop()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads = []
 
-    # -- the loop ------------------------------------------------------------------------
+    # -- the workers -------------------------------------------------------------------------
 
-    def _on_commit(self, resource: str, event: WatchEvent) -> None:
-        if resource not in WATCHED:
-            return
-        namespace = str(meta(event.object).get("namespace") or "")
-        with self._dirty_lock:
-            if resource == "services" and event.type == DELETED:
-                self._pending += forget_service(event.object)
-            self._dirty.add(namespace)
-        if getattr(self._local, "active", False):
-            return  # the loop below, further up this thread's stack, picks it up
-        self._drain()
+    def _work(self, controller: Controller) -> None:
+        while not self._stopping.is_set():
+            key = controller.queue.get(POLL_SECONDS)
+            if key is not None:
+                self._process(controller, key)
 
-    def _drain(self) -> None:
-        with self._lock:
-            self._local.active = True
-            try:
-                while True:
-                    with self._dirty_lock:
-                        pending, self._pending = self._pending, []
-                        if not pending and not self._dirty:
-                            return
-                        namespace = self._dirty.pop() if self._dirty else None
-                    for action in pending:
-                        self.apply(action)
-                    if namespace is not None:
-                        self.settle(namespace)
-            finally:
-                self._local.active = False
+    def step(self) -> int:
+        """Sync every key that is due, in this thread, until none is; how many were synced."""
+        synced = 0
+        progress = True
+        while progress:
+            progress = False
+            for controller in self.controllers:
+                while (key := controller.queue.get(timeout=0)) is not None:
+                    self._process(controller, key)
+                    synced += 1
+                    progress = True
+        return synced
 
-    def settle(self, namespace: str) -> int:
-        """Reconcile `namespace` until nothing is left to do; the number of rounds it took."""
-        for rounds in range(MAX_ROUNDS):
-            actions = self.reconcile_once(namespace)
-            if not actions:
-                return rounds
-            for action in actions:
-                self.apply(action)
-        log.error("controllers did not settle namespace=%s rounds=%d", namespace, MAX_ROUNDS)
-        return MAX_ROUNDS
-
-    def reconcile_once(self, namespace: str) -> list[Action]:
-        """One round, in the order upstream's controllers converge fastest."""
-        now = self.clock()
-        pods = self._items("pods", namespace)
-        rss = self._items("replicasets.apps", namespace)
-        actions: list[Action] = []
-        for deploy in self._items("deployments.apps", namespace):
-            actions += reconcile_deployment(deploy, rss, pods, now)
-        if actions:
-            return actions
-        for rs in rss:
-            actions += reconcile_replicaset(rs, pods, now, self.rng)
-        if actions:
-            return actions
-        endpoints = {meta(e)["name"]: e for e in self._items("endpoints", namespace)}
-        slices = self._items(SLICES, namespace)
-        for service in self._items("services", namespace):
-            desired = reconcile_endpoints(service, pods)
-            if desired is not None:
-                stored = endpoints.get(meta(service)["name"])
-                actions += endpoint_actions(desired, stored, slices)
-        return actions
-
-    def _items(self, resource: str, namespace: str) -> list[Object]:
-        items, _ = self.store.list(resource, namespace)
-        return items
-
-    # -- the write path ------------------------------------------------------------------
-
-    def apply(self, action: Action) -> None:
-        """Write one action through the Store; a conflict with a concurrent write is logged."""
+    def _process(self, controller: Controller, key: Any) -> None:
+        queue = controller.queue
         try:
-            self._apply(action)
+            written = controller.sync(key)
+            if written:
+                self.informers.wait_for(written)
+            queue.forget(key)
         except errors.ApiError as exc:
-            log.warning("controller action failed action=%s error=%s", _describe(action), exc)
+            self._retry(controller, key, exc)
+        except Exception as exc:
+            log.exception("controller sync failed controller=%s key=%s", controller.name, key)
+            self._retry(controller, key, exc)
+        finally:
+            queue.done(key)
 
-    def _apply(self, action: Action) -> None:
-        if isinstance(action, Delete):
-            self._delete(action)
-            return
-        obj = action.obj
-        resource = resource_of(obj)
-        if isinstance(action, Create) and resource == "events":
-            write_event(self.store, obj)
-            return
-        if isinstance(action, Create):
-            self.store.create(resource, obj)
-        elif isinstance(action, UpdateStatus):
-            status = obj.get("status") or {}
-            m = meta(obj)
-            self.store.mutate(
-                resource,
-                str(m.get("namespace") or ""),
-                m["name"],
-                lambda cur: {**cur, "status": status},
-            )
+    def _retry(self, controller: Controller, key: Any, exc: Exception) -> None:
+        if controller.queue.add_rate_limited(key):
+            # A conflict or a name taken is a cache behind a write: routine, as upstream.
+            routine = isinstance(exc, errors.ConflictError | errors.AlreadyExistsError)
+            log.log(
+                logging.DEBUG if routine else logging.INFO,
+                "controller retries controller=%s key=%s error=%s", controller.name, key, exc,
+            )  # fmt: skip
         else:
-            preserve = ("status",) if by_key(resource).subresource("status") else ()
-            self.store.update(resource, obj, preserve=preserve)
+            log.warning(
+                "controller dropped controller=%s key=%s error=%s", controller.name, key, exc
+            )
 
-    def _delete(self, action: Delete) -> None:
-        with contextlib.suppress(errors.NotFoundError):
-            gone = self.store.delete(action.resource, action.namespace, action.name)
-            self.collect(str(meta(gone).get("uid") or ""), action.namespace)
+    # -- idleness ----------------------------------------------------------------------------
 
-    def collect(self, owner_uid: str, namespace: str) -> None:
-        """The garbage collector after a deletion: what the owner alone owned goes too."""
-        if not owner_uid:
-            return
-        objects: list[Object] = []
-        for resource in RESOURCES:
-            if resource.namespaced:
-                objects += self._items(resource.key, namespace)
-        for follow in collect(owner_uid, objects):
-            self.apply(follow)
+    def _notify(self) -> None:
+        with self._activity:
+            self._changes += 1
+            self._activity.notify_all()
 
+    def idle(self) -> bool:
+        """Every queue empty, no sync running, and every committed change in the caches."""
+        return all(c.queue.pending() == 0 for c in self.controllers) and self.informers.caught_up()
 
-def write_event(store: Store, event: Object) -> None:
-    """Store an Event, or count it on the stored one it repeats (`events.record`)."""
-    existing, _ = store.list("events", str(meta(event).get("namespace") or ""))
-    action = record(event, existing)
-    if isinstance(action, Create):
-        store.create("events", action.obj)
-    else:
-        store.update("events", action.obj)
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until `idle()`; False if it is not within `timeout` seconds.
 
+        `idle()` is checked without the lock held (it asks the Store for its resourceVersion,
+        which may wait for a writer that is delivering events to the listeners); a change seen
+        meanwhile (`_changes`) makes it check again rather than wait.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._activity:
+                seen = self._changes
+            if self.idle():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._activity:
+                if self._changes == seen:
+                    self._activity.wait(min(remaining, POLL_SECONDS))
 
-def _describe(action: Action) -> str:
-    if isinstance(action, Delete):
-        return f"Delete {action.resource} {action.namespace}/{action.name}"
-    m = meta(action.obj)
-    return f"{type(action).__name__} {action.obj.get('kind')} {m.get('namespace')}/{m.get('name')}"
+    @property
+    def visited(self) -> int:
+        """Objects the controllers have read from the caches so far (handlers and syncs)."""
+        return self.informers.reads

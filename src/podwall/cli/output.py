@@ -67,8 +67,8 @@ def _cell(allowed: bool) -> Text:
 
 
 def group_name(cmap: ConnectivityMap, index: int) -> str:
-    ident = cmap.identities.items[index]
-    pods = [cmap.pods[i] for i in ident.pods]
+    ident = cmap.identities[index]
+    pods = [cmap.pods[i] for i in cmap.groups[index]]
     if len(pods) == 1:
         return pods[0].key
     return f"{ident.namespace}/{ident.labels.render()} ({len(pods)} pods)"
@@ -89,13 +89,13 @@ def connectivity_table(cmap: ConnectivityMap, max_names: int = 6) -> None:
         )
     _out.print(table)
     note(
-        f"{len(cmap.pods)} pods in {len(cmap.identities.items)} groups; pairs not listed have no "
+        f"{len(cmap.pods)} pods in {len(cmap.groups)} groups; pairs not listed have no "
         "connection; a pod can always reach itself"
     )
 
 
 def _names(cmap: ConnectivityMap, indices: list[int], limit: int) -> str:
-    if len(indices) == len(cmap.identities.items) and len(indices) > 1:
+    if len(indices) == len(cmap.groups) and len(indices) > 1:
         return "every pod"
     names = [group_name(cmap, i) for i in indices[:limit]]
     if len(indices) > limit:

@@ -14,8 +14,9 @@ from podwall.editor.form import JSON
 from podwall.editor.picture import group_of
 from podwall.engine import Decision, Endpoint, Traffic, decide, port_matrix
 from podwall.engine import explain as explaining
-from podwall.engine.peers import match_peer
+from podwall.engine.identities import policy_blocks
 from podwall.engine.selection import isolating, selects
+from podwall.engine.selectorcache import SelectorCache
 from podwall.engine.targets import TargetError, destination_port, parse_port, resolve
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.policy import Direction, NetworkPolicy
@@ -70,6 +71,13 @@ def policies_for(cluster: Cluster, pod: Pod) -> JSON:
 
 def matches(cluster: Cluster, policy: NetworkPolicy) -> JSON:
     """The pods the draft selects, and the pods each of its peers matches."""
+    # Identities split by the draft's ipBlocks, so that a block matches whole identities.
+    selectors = SelectorCache(blocks=policy_blocks([policy]))
+    selectors.update(cluster)
+
+    def matched(bits: int) -> list[str]:
+        return [p.key for p in cluster.pods if bits >> selectors.identities.of(p.key) & 1]
+
     peers: dict[str, list[JSON]] = {}
     for direction in (Direction.INGRESS, Direction.EGRESS):
         peers[direction.value] = [
@@ -77,11 +85,7 @@ def matches(cluster: Cluster, policy: NetworkPolicy) -> JSON:
                 "rule": i,
                 "peer": j,
                 "group": group_of(peer),
-                "pods": [
-                    p.key
-                    for p in cluster.pods
-                    if match_peer(cluster, policy, peer, Endpoint.of_pod(p)).matched
-                ],
+                "pods": matched(selectors.peer(policy, peer)),
             }
             for i, rule in enumerate(policy.rules(direction))
             for j, peer in enumerate(rule.peers)

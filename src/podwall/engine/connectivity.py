@@ -9,38 +9,39 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from podwall.engine.atoms import Atoms
-from podwall.engine.identities import Identities, Identity, group
-from podwall.engine.rulesets import RuleSet, bit_indices, compile_rules
+from podwall.engine.identities import Identity, bit_indices, policy_blocks
+from podwall.engine.rulesets import Contribution, RuleSet, compile_rules
+from podwall.engine.selectorcache import SelectorCache
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.ports import PortSet, Protocol
-
-# A contribution: the sources (or, for egress, the senders) it covers, and the atoms it opens.
-Contribution = tuple[int, int]
 
 
 @dataclass(kw_only=True)
 class ConnectivityMap:
-    """For each destination identity, the partition of source identities by allowed atoms."""
+    """For each destination identity, the partition of source identities by allowed atoms.
 
-    identities: Identities
+    Pods are indexed in (namespace, name) order; identities (the groups) by their first pod.
+    """
+
+    pods: tuple[Pod, ...]
+    of_pod: tuple[int, ...]  # pod index -> identity index
+    groups: tuple[tuple[int, ...], ...]  # identity index -> its pods' indices
+    identities: tuple[Identity, ...]
     atoms: Atoms
     per_dst: list[list[Contribution]] = field(default_factory=list)
-
-    @property
-    def pods(self) -> tuple[Pod, ...]:
-        return self.identities.pods
 
     def atom_mask(self, src: int, dst: int) -> int:
         """Allowed atoms from pod `src` to pod `dst` (indices into `pods`)."""
         if src == dst:
             return self.atoms.all_mask
-        s = self.identities.of_pod[src]
-        for bits, mask in self.per_dst[self.identities.of_pod[dst]]:
+        s = self.of_pod[src]
+        for bits, mask in self.per_dst[self.of_pod[dst]]:
             if bits >> s & 1:
                 return mask
         return 0
@@ -79,7 +80,7 @@ class ConnectivityMap:
             )
         return {
             "pods": [p.key for p in self.pods],
-            "groups": [list(i.pods) for i in self.identities.items],
+            "groups": [list(g) for g in self.groups],
             "connections": connections,
             "self": "every pod can reach itself on every port; connections cover distinct pods",
         }
@@ -88,21 +89,40 @@ class ConnectivityMap:
 def connectivity(cluster: Cluster) -> ConnectivityMap:
     # Policies in audit mode let everything through: the map is what the dataplane enforces.
     cluster = cluster.enforced()
-    identities = group(cluster)
-    rules = compile_rules(cluster, identities)
-    cmap = ConnectivityMap(identities=identities, atoms=rules.atoms)
+    pods = tuple(sorted(cluster.pods, key=lambda p: (p.namespace, p.name)))
+    # Identities split by every ipBlock, so that a block selects whole identities; placed in
+    # name order, so that groups are numbered by their first pod.
+    selectors = SelectorCache(blocks=policy_blocks(cluster.policies))
+    selectors.update(dataclasses.replace(cluster, pods=pods))
+    rules = compile_rules(cluster, selectors)
+    cmap = _empty_map(pods, selectors, rules.atoms)
     base = _refine([(rules.all_bits, 0)], [(rules.not_egress_isolated, rules.atoms.all_mask)])
     base = _refine(base, rules.egress_to_all)
     # Destinations selected by the same policies and matched by the same peers get the same
     # answer; in real clusters they are many, so each distinct case is computed once.
     memo: dict[tuple[object, ...], list[Contribution]] = {}
-    for dst in identities.items:
+    for dst in cmap.identities:
         ingress = rules.ingress_of[dst.index]
         key = (None if ingress is None else tuple(ingress), tuple(rules.egress_to[dst.index]))
         if key not in memo:
             memo[key] = _destination(rules, base, dst)
         cmap.per_dst.append(memo[key])
     return cmap
+
+
+def _empty_map(pods: tuple[Pod, ...], selectors: SelectorCache, atoms: Atoms) -> ConnectivityMap:
+    identities = selectors.identities
+    of_pod = tuple(identities.of(p.key) for p in pods)
+    groups: list[list[int]] = [[] for _ in identities.items]
+    for pod_index, identity in enumerate(of_pod):
+        groups[identity].append(pod_index)
+    return ConnectivityMap(
+        pods=pods,
+        of_pod=of_pod,
+        groups=tuple(tuple(g) for g in groups),
+        identities=tuple(identities.items),
+        atoms=atoms,
+    )
 
 
 def _destination(rules: RuleSet, base: list[Contribution], dst: Identity) -> list[Contribution]:

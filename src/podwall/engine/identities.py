@@ -1,100 +1,219 @@
-"""Pods grouped into identities: pods that no policy can tell apart.
+"""Identities: the pods no policy can tell apart, kept from snapshot to snapshot.
 
-Two pods share an identity when they have the same namespace, labels, named ports, host-network
-flag and the same set of ipBlocks containing their addresses. Every verdict about one of them
-holds for all of them (except a pod's traffic to itself), so maps are computed per identity.
+Two pods share an identity when they have the same namespace, labels, named ports and
+host-network flag, and lie in the same of the ipBlocks the owner splits by (none for the
+compiler, which writes ipBlocks as address ranges; every policy's for `connectivity`). Every
+verdict about one of them holds for all of them, except a pod's traffic to itself.
 
+Indices never move: a new identity is appended and an empty one stays, so whatever is cached
+per identity stays valid and a pod change touches only the identities it leaves or joins. A
+set of identities is an int bitset over their indices. Pods are told apart by `Pod.key`.
 Pure: no I/O here.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from podwall.model.cluster import Cluster, Pod
+from podwall.model.addressing import block_ranges
+from podwall.model.cluster import Pod
 from podwall.model.labels import Labels
-from podwall.model.policy import IPAddress, IPBlock, Peer
+from podwall.model.policy import IPAddress, IPBlock, NetworkPolicy
 from podwall.model.ports import Protocol
 
-NamedPorts = tuple[tuple[str, Protocol, int], ...]
+# The keys are NamedTuples: typed fields for the reader and mypy, and tuple hashing and
+# ordering at C speed for the 10k pods a first compile places.
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Identity:
-    index: int
+class NamedPort(NamedTuple):
+    """A container port with a name, as a policy's named port resolves on it."""
+
+    name: str
+    protocol: Protocol
+    number: int
+
+
+class IdentityKey(NamedTuple):
+    """What a policy can see of a pod."""
+
     namespace: str
     labels: Labels
-    named_ports: NamedPorts
+    named_ports: tuple[NamedPort, ...]  # sorted
     host_network: bool
-    blocks: frozenset[int]  # indices into `Identities.blocks` that contain a pod address
-    pods: tuple[int, ...]  # indices into `Identities.pods`
+    blocks: frozenset[int]  # indices into `Identities.blocks` holding one of its addresses
+
+
+@dataclass(kw_only=True, eq=False)
+class Identity:
+    """One identity and its pods now; `local` are those on the node being compiled."""
+
+    index: int
+    key: IdentityKey
+    members: dict[str, tuple[IPAddress, ...]] = field(default_factory=dict)  # pod key -> IPs
+    local: set[str] = field(default_factory=set)
+
+    @property
+    def namespace(self) -> str:
+        return self.key.namespace
+
+    @property
+    def labels(self) -> Labels:
+        return self.key.labels
+
+    @property
+    def named_ports(self) -> tuple[NamedPort, ...]:
+        return self.key.named_ports
+
+    @property
+    def host_network(self) -> bool:
+        return self.key.host_network
+
+    @property
+    def blocks(self) -> frozenset[int]:
+        return self.key.blocks
 
     def named_port(self, name: str, protocol: Protocol) -> int | None:
-        for port_name, proto, number in self.named_ports:
-            if port_name == name and proto is protocol:
-                return number
+        for port in self.key.named_ports:
+            if port.name == name and port.protocol is protocol:
+                return port.number
         return None
 
+    def addresses(self) -> Iterator[IPAddress]:
+        for ips in self.members.values():
+            yield from ips
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
 class Identities:
-    pods: tuple[Pod, ...]  # sorted by namespace, then name
-    of_pod: tuple[int, ...]  # pod index -> identity index
-    items: tuple[Identity, ...]
-    blocks: tuple[IPBlock, ...]  # every distinct ipBlock of every policy
-    by_namespace: dict[str, tuple[int, ...]]
+    """Call `update` with each snapshot's pods; `items[i]` is identity i."""
+
+    def __init__(self, blocks: Iterable[IPBlock] = ()) -> None:
+        self.items: list[Identity] = []
+        self.by_namespace: dict[str, list[int]] = {}
+        self.blocks: tuple[IPBlock, ...] = tuple(dict.fromkeys(_bare(b) for b in blocks))
+        self._block_index = {block: i for i, block in enumerate(self.blocks)}
+        self._by_key: dict[IdentityKey, int] = {}
+        self._pods: dict[str, tuple[Pod, int]] = {}  # pod key -> (the pod, its identity)
+        self._ids: dict[int, str] = {}  # id() of each pod object in _pods -> its key
+        self._last: tuple[Pod, ...] = ()
+
+    @property
+    def all_bits(self) -> int:
+        return (1 << len(self.items)) - 1
+
+    def of(self, pod_key: str) -> int:
+        """The identity of the pod called `pod_key` (namespace/name)."""
+        return self._pods[pod_key][1]
+
+    def block_index(self, block: IPBlock) -> int | None:
+        """The index of `block` in `blocks`; None when identities are not split by it."""
+        return self._block_index.get(_bare(block))
+
+    def update(self, pods: tuple[Pod, ...], local: set[str] | None) -> int:
+        """Place the pods of a new snapshot; return the bits of the identities whose pods (or
+        their addresses, or which of them are local) changed. `local` holds the keys of the
+        pods on the node (None: every pod); it follows from the pods, so the same pod objects
+        mean the same places. The first pods are placed in snapshot order, so identities are
+        numbered in the order of their first pod."""
+        if pods is self._last:
+            return 0
+        self._last = pods
+        if not self._pods:
+            return self._place_all(pods, local)
+        return self._moved(pods, local)
+
+    def _place_all(self, pods: Sequence[Pod], local: set[str] | None) -> int:
+        changed = 0
+        for pod, blocks in zip(pods, self._signatures(pods), strict=True):
+            changed |= self._place(pod, blocks, local is None or pod.key in local)
+        return changed
+
+    def _moved(self, snapshot: tuple[Pod, ...], local: set[str] | None) -> int:
+        """Place the pods that are not the very objects of the last snapshot, and remove
+        those whose object is gone; found by object identity at C speed, not pod by pod."""
+        by_id = dict(zip(map(id, snapshot), snapshot, strict=True))
+        fresh = sorted((by_id[i] for i in by_id.keys() - self._ids.keys()), key=lambda p: p.key)
+        gone = [self._ids[i] for i in self._ids.keys() - by_id.keys()]
+        changed = self._place_all(fresh, local)
+        for key in gone:  # unless a new object of that pod took its place above
+            current = self._pods.get(key)
+            if current is not None and id(current[0]) not in by_id:
+                changed |= self._remove(key)
+        return changed
+
+    def _place(self, pod: Pod, blocks: frozenset[int], is_local: bool) -> int:
+        previous = self._pods.get(pod.key)
+        if previous is not None and previous[0] is pod:
+            return 0
+        key = IdentityKey(pod.namespace, pod.labels, _named_ports(pod), pod.host_network, blocks)
+        index = self._by_key.get(key)
+        if index is None:
+            index = self._add(key)
+        ident = self.items[index]
+        changed = 0
+        if previous is not None:
+            if previous[0] == pod and previous[1] == index and (pod.key in ident.local) == is_local:
+                self._keep(pod, index)
+                return 0
+            changed = self._remove(pod.key)
+        ident.members[pod.key] = pod.ips
+        if is_local:
+            ident.local.add(pod.key)
+        self._keep(pod, index)
+        return changed | (1 << index)
+
+    def _add(self, key: IdentityKey) -> int:
+        index = len(self.items)
+        self.items.append(Identity(index=index, key=key))
+        self._by_key[key] = index
+        self.by_namespace.setdefault(key.namespace, []).append(index)
+        return index
+
+    def _keep(self, pod: Pod, index: int) -> None:
+        previous = self._pods.get(pod.key)
+        if previous is not None:
+            del self._ids[id(previous[0])]
+        self._pods[pod.key] = (pod, index)
+        self._ids[id(pod)] = pod.key
+
+    def _remove(self, key: str) -> int:
+        pod, index = self._pods.pop(key)
+        del self._ids[id(pod)]
+        ident = self.items[index]
+        ident.members.pop(key, None)
+        ident.local.discard(key)
+        return 1 << index
+
+    def _signatures(self, pods: Sequence[Pod]) -> list[frozenset[int]]:
+        """For each pod, the blocks holding one of its addresses: a range search per block."""
+        if not self.blocks:
+            return [_NO_BLOCKS] * len(pods)
+        hits: list[set[int]] = [set() for _ in pods]
+        found = sorted((ip.version, int(ip), i) for i, p in enumerate(pods) for ip in p.ips)
+        keys = [(version, number) for version, number, _ in found]
+        for b, block in enumerate(self.blocks):
+            version = block.cidr.version
+            for lo, hi in block_ranges(block):
+                start = bisect.bisect_left(keys, (version, lo))
+                end = bisect.bisect_right(keys, (version, hi))
+                for _, _, pod_index in found[start:end]:
+                    hits[pod_index].add(b)
+        return [frozenset(h) for h in hits]
 
 
-def group(cluster: Cluster) -> Identities:
-    pods = tuple(sorted(cluster.pods, key=lambda p: (p.namespace, p.name)))
-    blocks = _distinct_blocks(cluster)
-    signatures = _block_signatures(pods, blocks)
-    keys: dict[tuple[object, ...], int] = {}
-    members: list[list[int]] = []
-    of_pod: list[int] = []
-    for i, pod in enumerate(pods):
-        key = (pod.namespace, pod.labels, _named_ports(pod), pod.host_network, signatures[i])
-        if key not in keys:
-            keys[key] = len(members)
-            members.append([])
-        members[keys[key]].append(i)
-        of_pod.append(keys[key])
-    items = tuple(
-        _identity(index, pods[ms[0]], signatures[ms[0]], ms) for index, ms in enumerate(members)
-    )
-    by_ns: dict[str, list[int]] = {}
-    for ident in items:
-        by_ns.setdefault(ident.namespace, []).append(ident.index)
-    return Identities(
-        pods=pods,
-        of_pod=tuple(of_pod),
-        items=items,
-        blocks=blocks,
-        by_namespace={ns: tuple(ids) for ns, ids in by_ns.items()},
-    )
+_NO_BLOCKS: frozenset[int] = frozenset()
 
 
-def _identity(index: int, pod: Pod, blocks: frozenset[int], members: list[int]) -> Identity:
-    return Identity(
-        index=index,
-        namespace=pod.namespace,
-        labels=pod.labels,
-        named_ports=_named_ports(pod),
-        host_network=pod.host_network,
-        blocks=blocks,
-        pods=tuple(members),
-    )
+def _named_ports(pod: Pod) -> tuple[NamedPort, ...]:
+    return tuple(sorted(NamedPort(p.name, p.protocol, p.port) for p in pod.ports if p.name))
 
 
-def _named_ports(pod: Pod) -> NamedPorts:
-    return tuple(sorted((p.name, p.protocol, p.port) for p in pod.ports if p.name))
-
-
-def _distinct_blocks(cluster: Cluster) -> tuple[IPBlock, ...]:
+def policy_blocks(policies: Iterable[NetworkPolicy]) -> tuple[IPBlock, ...]:
+    """Every distinct ipBlock the policies name, in policy order."""
     seen: dict[IPBlock, None] = {}
-    for policy in cluster.policies:
+    for policy in policies:
         for rule in (*policy.ingress, *policy.egress):
             for peer in rule.peers:
                 if peer.ip_block is not None:
@@ -102,32 +221,19 @@ def _distinct_blocks(cluster: Cluster) -> tuple[IPBlock, ...]:
     return tuple(seen)
 
 
-def block_of(peer: Peer) -> IPBlock:
-    """The key under which `peer`'s ipBlock appears in `Identities.blocks`."""
-    assert peer.ip_block is not None
-    return _bare(peer.ip_block)
-
-
 def _bare(block: IPBlock) -> IPBlock:
+    """The block without the text it was written as: equal addresses, one key."""
     return IPBlock(cidr=block.cidr, except_=block.except_)
 
 
-def _block_signatures(pods: Sequence[Pod], blocks: Sequence[IPBlock]) -> list[frozenset[int]]:
-    """For each pod, the blocks containing one of its addresses; a range search per block."""
-    hits: list[set[int]] = [set() for _ in pods]
-    addresses = sorted((ip.version, int(ip), i, ip) for i, p in enumerate(pods) for ip in p.ips)
-    keys = [(a[0], a[1]) for a in addresses]
-    for b, block in enumerate(blocks):
-        lo = int(block.cidr.network_address)
-        hi = int(block.cidr.broadcast_address)
-        version = block.cidr.version
-        start = bisect.bisect_left(keys, (version, lo))
-        end = bisect.bisect_right(keys, (version, hi))
-        for _, _, pod_index, ip in addresses[start:end]:
-            if _outside_excepts(block, ip):
-                hits[pod_index].add(b)
-    return [frozenset(h) for h in hits]
-
-
-def _outside_excepts(block: IPBlock, ip: IPAddress) -> bool:
-    return not any(ip in ex for ex in block.except_ if ex.version == ip.version)
+def bit_indices(bits: int) -> list[int]:
+    """The indices of the set bits, ascending; fast for sparse and for dense sets."""
+    if bits.bit_count() * 32 < bits.bit_length():
+        out = []
+        while bits:
+            low = bits & -bits
+            out.append(low.bit_length() - 1)
+            bits ^= low
+        return out
+    text = bin(bits)[:1:-1]
+    return [i for i, c in enumerate(text) if c == "1"]

@@ -45,9 +45,7 @@ def port_matrix(
         if number is None:
             columns.append([i == j for i in range(len(pods))])
             continue
-        sources = cmap.sources_on(cmap.identities.of_pod[j], cmap.atoms.port_mask(protocol, number))
-        columns.append(
-            [i == j or bool(sources >> cmap.identities.of_pod[i] & 1) for i in range(len(pods))]
-        )
+        sources = cmap.sources_on(cmap.of_pod[j], cmap.atoms.port_mask(protocol, number))
+        columns.append([i == j or bool(sources >> cmap.of_pod[i] & 1) for i in range(len(pods))])
     rows = tuple(tuple(columns[j][i] for j in range(len(pods))) for i in range(len(pods)))
     return PortMatrix(pods=tuple(p.key for p in pods), allowed=rows, port=port, protocol=protocol)

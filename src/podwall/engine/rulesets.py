@@ -1,7 +1,7 @@
 """Policies compiled to bitsets over identities and masks over port atoms.
 
-Selector results are computed once per (namespace, selector) and shared, as Cilium's selector
-cache does. Pure: no I/O here.
+Which identities a selector or peer selects is the selector cache's answer, computed once per
+(namespace, selector) and shared. Pure: no I/O here.
 """
 
 from __future__ import annotations
@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from podwall.engine.atoms import Atoms
-from podwall.engine.identities import Identities, block_of
+from podwall.engine.identities import Identities, bit_indices
+from podwall.engine.selectorcache import SelectorCache
 from podwall.model.cluster import Cluster
-from podwall.model.labels import LabelSelector
-from podwall.model.policy import NetworkPolicy, Peer, PolicyType, Rule
+from podwall.model.policy import NetworkPolicy, PolicyType, Rule
 from podwall.model.ports import Protocol
 
+# A contribution: the sources (or, for egress, the senders) it covers, and the atoms it opens.
 Contribution = tuple[int, int]
 
 
@@ -30,69 +31,17 @@ class RuleSet:
     ingress_of: list[list[Contribution] | None] = field(default_factory=list)  # None: open
 
 
-class SelectorCache:
-    """Identity bitsets for selectors, peers and policies, cached."""
-
-    def __init__(self, cluster: Cluster, identities: Identities) -> None:
-        self.cluster = cluster
-        self.ids = identities
-        self.ns_bits: dict[str, int] = {}
-        for ident in identities.items:
-            if not ident.host_network:
-                self.ns_bits[ident.namespace] = self.ns_bits.get(ident.namespace, 0) | (
-                    1 << ident.index
-                )
-        self._pods: dict[tuple[str, LabelSelector], int] = {}
-        self._nss: dict[LabelSelector, tuple[str, ...]] = {}
-        self._blocks = {block: i for i, block in enumerate(identities.blocks)}
-        self._block_bits: dict[int, int] = {}
-        for ident in identities.items:
-            for b in ident.blocks:
-                self._block_bits[b] = self._block_bits.get(b, 0) | (1 << ident.index)
-
-    def pods(self, namespace: str, selector: LabelSelector) -> int:
-        key = (namespace, selector)
-        if key not in self._pods:
-            bits = 0
-            for i in self.ids.by_namespace.get(namespace, ()):
-                ident = self.ids.items[i]
-                if not ident.host_network and selector.matches(ident.labels):
-                    bits |= 1 << i
-            self._pods[key] = bits
-        return self._pods[key]
-
-    def namespaces(self, selector: LabelSelector) -> tuple[str, ...]:
-        if selector not in self._nss:
-            self._nss[selector] = tuple(
-                ns.name for ns in self.cluster.namespaces.values() if selector.matches(ns.labels)
-            )
-        return self._nss[selector]
-
-    def peer(self, policy: NetworkPolicy, peer: Peer) -> int:
-        if peer.ip_block is not None:
-            return self._block_bits.get(self._blocks[block_of(peer)], 0)
-        if peer.namespace_selector is None:
-            assert peer.pod_selector is not None
-            return self.pods(policy.namespace, peer.pod_selector)
-        bits = 0
-        for ns in self.namespaces(peer.namespace_selector):
-            if peer.pod_selector is None:
-                bits |= self.ns_bits.get(ns, 0)
-            else:
-                bits |= self.pods(ns, peer.pod_selector)
-        return bits
-
-
-def compile_rules(cluster: Cluster, identities: Identities) -> RuleSet:
+def compile_rules(cluster: Cluster, selectors: SelectorCache) -> RuleSet:
+    """The rules of the snapshot's policies; `selectors` follows that snapshot."""
+    identities = selectors.identities
     atoms = Atoms(_cuts(cluster, identities))
     n = len(identities.items)
-    rules = RuleSet(atoms=atoms, all_bits=(1 << n) - 1)
+    rules = RuleSet(atoms=atoms, all_bits=identities.all_bits)
     rules.egress_to = [[] for _ in range(n)]
     rules.ingress_of = [None] * n
-    selectors = SelectorCache(cluster, identities)
     egress_isolated = 0
     for policy in cluster.policies:
-        selected = selectors.pods(policy.namespace, policy.pod_selector)
+        selected = selectors.selected(policy.namespace, policy.pod_selector)
         if not selected:
             continue
         if PolicyType.INGRESS in policy.policy_types:
@@ -113,7 +62,7 @@ def _cuts(cluster: Cluster, identities: Identities) -> list[tuple[Protocol, int,
                     end = port.end_port if port.end_port is not None else port.port
                     cuts.append((port.protocol, port.port, end))
     for ident in identities.items:
-        cuts += [(proto, number, number) for _, proto, number in ident.named_ports]
+        cuts += [(port.protocol, port.number, port.number) for port in ident.named_ports]
     return cuts
 
 
@@ -154,19 +103,6 @@ def _mask_for(
     return mask
 
 
-def bit_indices(bits: int) -> list[int]:
-    """The indices of the set bits, ascending; fast for sparse and for dense sets."""
-    if bits.bit_count() * 32 < bits.bit_length():
-        out = []
-        while bits:
-            low = bits & -bits
-            out.append(low.bit_length() - 1)
-            bits ^= low
-        return out
-    text = bin(bits)[:1:-1]
-    return [i for i, c in enumerate(text) if c == "1"]
-
-
 def _add_ingress(
     rules: RuleSet, selectors: SelectorCache, policy: NetworkPolicy, selected: int
 ) -> None:
@@ -178,7 +114,7 @@ def _add_ingress(
         sources = _peer_bits(rules, selectors, policy, rule)
         static, named = _static_mask(rules.atoms, rule)
         for dst in dsts:
-            mask = _mask_for(rules, selectors.ids, dst, static, named)
+            mask = _mask_for(rules, selectors.identities, dst, static, named)
             entry = rules.ingress_of[dst]
             if mask and sources and entry is not None:
                 entry.append((sources, mask))
@@ -193,6 +129,6 @@ def _add_egress(
             rules.egress_to_all.append((selected, static))
             continue
         for dst in bit_indices(_peer_bits(rules, selectors, policy, rule)):
-            mask = _mask_for(rules, selectors.ids, dst, static, named)
+            mask = _mask_for(rules, selectors.identities, dst, static, named)
             if mask:
                 rules.egress_to[dst].append((selected, mask))

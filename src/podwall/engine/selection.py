@@ -1,6 +1,6 @@
-"""Which policies select a pod, per direction.
+"""Which policies select a pod, per direction: the pod-by-pod reference `decide()` uses.
 
-Pure: no I/O here.
+`selectorcache` answers the same per identity, for whole maps and rulesets. Pure: no I/O here.
 """
 
 from __future__ import annotations

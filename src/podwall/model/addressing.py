@@ -1,8 +1,12 @@
-"""Sandbox addresses for pods and services that have none in their manifests.
+"""Addresses: the sandbox's address plan, and the addresses an ipBlock holds.
 
-Pods get addresses from the pod range, services a ClusterIP from the service range (the
-cluster DNS address is reserved); addresses given in manifests are honoured and never reused.
-Deterministic: the same snapshot always gets the same addresses. Pure: no I/O here.
+Pods that have no address in their manifests get one from the pod range, services a ClusterIP
+from the service range (the cluster DNS address is reserved); addresses given in manifests are
+honoured and never reused. Deterministic: the same snapshot always gets the same addresses.
+
+An ipBlock's addresses (`cidr` minus its excepts) are disjoint integer ranges: the engine finds
+the pods inside a block with them, and the dataplane writes them as interval set elements.
+Pure: no I/O here.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Container, Iterator
 
 from podwall.errors import PodwallError
 from podwall.model.cluster import Cluster, Pod, Service
+from podwall.model.policy import IPBlock, IPNetwork
 
 POD_RANGE = ipaddress.IPv4Network("198.18.0.0/16")
 SERVICE_RANGE = ipaddress.IPv4Network("198.19.0.0/16")
@@ -75,3 +80,34 @@ def _next(free: Iterator[ipaddress.IPv4Address], what: str) -> ipaddress.IPv4Add
         return next(free)
     except StopIteration:
         raise AddressesExhausted(f"no {what} address left in the sandbox range") from None
+
+
+Range = tuple[int, int]  # inclusive, as integers of the block's IP version
+
+
+def block_ranges(block: IPBlock) -> list[Range]:
+    """`cidr` minus every `except` of its IP version, as disjoint ranges in ascending order.
+
+    The same addresses as `IPBlock.contains`, for many addresses at once.
+    """
+    remaining = [_range(block.cidr)]
+    for ex in block.except_:
+        if ex.version == block.cidr.version:
+            remaining = [piece for r in remaining for piece in _minus(r, _range(ex))]
+    return remaining
+
+
+def _range(net: IPNetwork) -> Range:
+    return int(net.network_address), int(net.broadcast_address)
+
+
+def _minus(r: Range, cut: Range) -> list[Range]:
+    lo, hi = r
+    if cut[1] < lo or cut[0] > hi:
+        return [r]
+    out = []
+    if cut[0] > lo:
+        out.append((lo, cut[0] - 1))
+    if cut[1] < hi:
+        out.append((cut[1] + 1, hi))
+    return out

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podwall.engine.rulesets import bit_indices
+from podwall.engine.identities import bit_indices
+from podwall.engine.selectorcache import SelectorCache
 from podwall.model.cluster import Cluster, Service
 from podwall.model.policy import Direction, NetworkPolicy
 from podwall.nft import policies, services
@@ -25,7 +26,6 @@ from podwall.nft.logtags import TagTable
 from podwall.nft.objects import Chain, ChainPolicy, ChainType, Hook, Map, Priority
 from podwall.nft.objects import Rule as NftRule
 from podwall.nft.ruleset import Ruleset
-from podwall.nft.selection import Selection
 from podwall.nft.setbook import PolicyKey, SetBook
 from podwall.nft.statements import Accept, CtState, Drop, Field, Match, VMap
 from podwall.nft.values import NftType
@@ -114,14 +114,14 @@ class Compiler:
         self.node = node
         self.tags = TagTable()
         self._logging = None if flow_log is None else Logging(flow_log, self.tags)
-        self.selection = Selection()
+        self.selectors = SelectorCache()
         self.touched: set[FragmentKey] = set()
         self._out: dict[FragmentKey, Ruleset] = {("base",): base_fragment()}
         self._policies: dict[str, NetworkPolicy] = {}
         self._policy_ids: dict[int, str] = {}  # id() of each object in _policies -> its key
         self._asked: dict[PolicyKey, tuple[str, ...]] = {}  # set names each policy looks up
         self._bodies: dict[PolicyKey, tuple[policies.RuleBody, ...]] = {}
-        self._sets = SetBook(self.selection, self._put, self._out.__getitem__)
+        self._sets = SetBook(self.selectors, self._put, self._out.__getitem__)
         self._last_policies: tuple[NetworkPolicy, ...] = ()
         self._by_ns: dict[tuple[Direction, str], dict[str, NetworkPolicy]] = {}
         self._services: dict[str, Service] = {}
@@ -135,13 +135,13 @@ class Compiler:
         local = None
         if self.node is not None:
             local = {p.key for p in cluster.pods if p.node in (None, self.node)}
-        changes = self.selection.update(cluster, local)
-        items = self.selection.items
+        changes = self.selectors.update(cluster, local)
+        items = self.selectors.identities.items
         dirty = {items[i].namespace for i in bit_indices(changes.identities)}
         todo, class_dirty = self._changed_policies(cluster)
         if changes.identities or changes.namespaces:
             todo |= self._sets.refresh(dirty, changes.identities, changes.namespaces)
-        for key, direction in sorted(todo, key=lambda k: (k[0], k[1].value)):
+        for key, direction in sorted(todo, key=lambda k: (k.policy, k.direction.value)):
             if self._rebuild_policy(key, direction):
                 class_dirty.add((direction, key.split("/", 1)[0]))
         class_dirty |= {(d, ns) for ns in dirty for d in DIRECTIONS}
@@ -193,7 +193,7 @@ class Compiler:
         class_dirty: set[tuple[Direction, str]],
     ) -> None:
         for direction in DIRECTIONS:
-            todo.add((key, direction))
+            todo.add(PolicyKey(key, direction))
             for policy in (before, after):
                 if policy is not None:
                     class_dirty.add((direction, policy.namespace))
@@ -204,18 +204,19 @@ class Compiler:
     def _rebuild_policy(self, key: str, direction: Direction) -> bool:
         """Recompute the policy's rules for `direction`; say whether they changed."""
         policy = self._policies.get(key)
-        old = self._asked.pop((key, direction), ())
+        user = PolicyKey(key, direction)
+        old = self._asked.pop(user, ())
         bodies: tuple[policies.RuleBody, ...] | None = None
         if policy is not None and policy.affects(direction):
             asked = policies.policy_requests(policy, direction)
-            resolved = {r.set_name: self._sets.use(r, (key, direction)) for r in asked}
+            resolved = {r.set_name: self._sets.use(r, user) for r in asked}
             bodies = policies.policy_rules(policy, direction, asked, resolved, self._logging)
-            self._asked[(key, direction)] = tuple(resolved)
-        for set_name in set(old) - set(self._asked.get((key, direction), ())):
-            self._sets.release(set_name, (key, direction))
-        before = self._bodies.pop((key, direction), None)
+            self._asked[user] = tuple(resolved)
+        for set_name in set(old) - set(self._asked.get(user, ())):
+            self._sets.release(set_name, user)
+        before = self._bodies.pop(user, None)
         if bodies is not None:
-            self._bodies[(key, direction)] = bodies
+            self._bodies[user] = bodies
         return before != bodies
 
     def _rebuild_classes(self, direction: Direction, namespace: str) -> None:
@@ -223,9 +224,9 @@ class Compiler:
         fragment = None
         if found:
             ordered = sorted(found.values(), key=lambda p: p.key)
-            bodies = {p.key: self._bodies[(p.key, direction)] for p in ordered}
+            bodies = {p.key: self._bodies[PolicyKey(p.key, direction)] for p in ordered}
             fragment = policies.classes_fragment(
-                self.selection, direction, namespace, ordered, bodies, self._logging
+                self.selectors, direction, namespace, ordered, bodies, self._logging
             )
         self._put(("classes", direction.value, namespace), fragment)
 

@@ -91,10 +91,10 @@ def update(
 
 
 def _diff(plan: _Plan, old: Ruleset, new: Ruleset) -> None:
-    if new.patch is not None and new.patch[0] is old:
-        _, owner, removed, added = new.patch
-        plan.del_elements += [old.elements[owner][k] for k in removed]
-        plan.add_elements += [new.elements[owner][k] for k in added]
+    patch = new.patch
+    if patch is not None and patch.applies_to(old):
+        plan.del_elements += [old.elements[patch.set_name][k] for k in patch.removed]
+        plan.add_elements += [new.elements[patch.set_name][k] for k in patch.added]
         return
     plan.add_chains += [c for name, c in new.chains.items() if name not in old.chains]
     plan.add_sets += [s for name, s in new.sets.items() if name not in old.sets]

@@ -1,33 +1,29 @@
-"""NetworkPolicies as fragments of chains and sets.
+"""NetworkPolicies as class chains, and the sets their rules ask for.
 
 Pods selected by the same policies share one class chain, reached from a verdict map keyed by
 pod address; it holds the rules of each selecting policy and ends in the default deny. A
 policy has one rule per (peer, port); a peer is a set shared by every policy naming the same
-peer, a named port a `daddr . proto . port` set resolved per destination pod, and a set of
-at most INLINE_MAX elements is written into the rules as compares instead.
+peer, a named port a `daddr . proto . port` set resolved per destination pod. Which elements a
+set holds, and whether it is written into the rules or loaded by name, is `setbook`'s.
 Pure: no I/O here.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
+from podwall.engine.selectorcache import SelectorCache
 from podwall.model.policy import Direction, NetworkPolicy, Peer
 from podwall.model.ports import PolicyPort
-from podwall.nft import addresses
 from podwall.nft.flowlog import Logging
 from podwall.nft.logtags import LogTag, TagKind
 from podwall.nft.naming import name
-from podwall.nft.objects import Chain, Element, Set, SetFlag
+from podwall.nft.objects import Chain, Element
 from podwall.nft.objects import Rule as NftRule
 from podwall.nft.ruleset import Ruleset
-from podwall.nft.selection import Selection
 from podwall.nft.statements import Accept, Counter, Drop, Field, Jump, Lookup, Match, Statement
-from podwall.nft.values import NftType
 
-V4, PROTO, PORT = NftType.IPV4_ADDR, NftType.INET_PROTO, NftType.INET_SERVICE
-INTERVAL = frozenset({SetFlag.INTERVAL})
 SHORT = {Direction.INGRESS: "in", Direction.EGRESS: "out"}
 # The other end of the connection, as the rule's peers see it.
 _PEER_FIELD = {Direction.INGRESS: Field.IP_SADDR, Direction.EGRESS: Field.IP_DADDR}
@@ -87,13 +83,6 @@ class SetRequest:
         )
         self.set_name = name("named" if port is not None else "peer", *key)
 
-
-# A set with at most this many elements is written into the rules that use it instead: the
-# kernel finds a set by name with a linear walk over the table's sets (nft_set_lookup), so
-# every set makes every later rule and element that names one slower, and thousands of tiny
-# sets made a 10k-policy load quadratic. Inlining keeps a packet's walk bounded by this many
-# compares per rule, never by the number of pods.
-INLINE_MAX = 4
 
 # How a policy rule sees a set it asked for: by name, or as the literal keys it holds.
 Resolved = str | tuple[tuple[str, ...], ...]
@@ -254,60 +243,8 @@ def _port_match(proto: str, number: int | str | None, end: int | None) -> Altern
     return (_match(Field.L4PROTO, proto), _match(Field.TH_DPORT, text))
 
 
-def members(selection: Selection, request: SetRequest) -> int:
-    """The identities whose addresses the requested set holds."""
-    if request.port is not None and request.selected:
-        return selection.selected(request.policy.namespace, request.policy.pod_selector)
-    if request.peer is None:
-        return selection.all_bits
-    return selection.peer(request.policy, request.peer)
-
-
-def member_keys(
-    selection: Selection, request: SetRequest, indices: Iterable[int]
-) -> dict[tuple[str, ...], int]:
-    """The elements the given identities put in the requested set (not an ipBlock's), each
-    with the identity it comes from."""
-    out: dict[tuple[str, ...], int] = {}
-    items = selection.items
-    if request.port is not None:
-        assert isinstance(request.port.port, str)
-        proto = request.port.protocol.value.lower()
-        for index in indices:
-            number = items[index].named_port(request.port.port, request.port.protocol)
-            for net in items[index].nets() if number is not None else ():
-                out[(str(net.network_address), proto, str(number))] = index
-        return out
-    for index in indices:
-        for net in items[index].nets():
-            out[(str(net.network_address),)] = index
-    return out
-
-
-def block_keys(request: SetRequest) -> tuple[tuple[str, ...], ...]:
-    """The elements of an ipBlock's set: the block minus its excepts, as disjoint ranges."""
-    assert request.peer is not None
-    assert request.peer.ip_block is not None
-    ranges = addresses.block_ranges(request.peer.ip_block)
-    return tuple((text,) for text in addresses.collapse(ranges))
-
-
-def set_fragment(request: SetRequest, keys: tuple[tuple[str, ...], ...]) -> Ruleset:
-    rs = Ruleset()
-    what = clip(" ".join(request.key))
-    if request.port is not None:
-        rs.set(Set(name=request.set_name, key=(V4, PROTO, PORT), comment=clip(f"port {what}")))
-    elif request.peer is not None and request.peer.ip_block is not None:
-        rs.set(Set(name=request.set_name, key=(V4,), flags=INTERVAL, comment=what))
-    else:
-        rs.set(Set(name=request.set_name, key=(V4,), comment=what))
-    for key in keys:
-        rs.element(Element(set=request.set_name, key=key))
-    return rs
-
-
 def classes_fragment(
-    selection: Selection,
+    selectors: SelectorCache,
     direction: Direction,
     namespace: str,
     policies: list[NetworkPolicy],
@@ -318,22 +255,23 @@ def classes_fragment(
     `bodies` holds each policy's rules."""
     rs = Ruleset()
     classes: dict[tuple[NetworkPolicy, ...], list[int]] = {}
-    selected = {p.key: selection.selected(p.namespace, p.pod_selector) for p in policies}
-    for index in selection.by_namespace.get(namespace, ()):
-        ident = selection.items[index]
+    selected = {p.key: selectors.selected(p.namespace, p.pod_selector) for p in policies}
+    items = selectors.identities.items
+    for index in selectors.identities.by_namespace.get(namespace, ()):
+        ident = items[index]
         if ident.host_network or not ident.local:
             continue  # host-network pods are not subject to NetworkPolicy
         found = tuple(p for p in policies if selected[p.key] >> index & 1)
         if found:
             classes.setdefault(found, []).append(index)
     for found, indices in classes.items():
-        _class_chain(rs, selection, direction, found, indices, bodies, logging)
+        _class_chain(rs, selectors, direction, found, indices, bodies, logging)
     return rs
 
 
 def _class_chain(
     rs: Ruleset,
-    selection: Selection,
+    selectors: SelectorCache,
     direction: Direction,
     policies: tuple[NetworkPolicy, ...],
     indices: list[int],
@@ -357,14 +295,14 @@ def _class_chain(
         )
     for statements, comment in _class_end(direction, deciding, logging):
         rs.rule(NftRule(chain=chain, statements=statements, comment=comment))
+    items = selectors.identities.items
     for index in indices:
-        ident = selection.items[index]
+        ident = items[index]
         for key in sorted(ident.local):
-            for net in ident.pods[key]:
-                value = Jump(chain)
-                rs.element(
-                    Element(map=vmap_name(direction), key=(str(net.network_address),), value=value)
-                )
+            for ip in ident.members[key]:
+                if ip.version == 4:  # the sandbox dataplane is single-stack
+                    value = Jump(chain)
+                    rs.element(Element(map=vmap_name(direction), key=(str(ip),), value=value))
 
 
 def _class_end(
@@ -385,30 +323,6 @@ def _class_end(
     tag = LogTag(kind=kind, direction=direction, policies=keys)
     pair = logging.audit(tag) if audit else logging.deny(tag)
     return [(statements, comment) for statements in pair]
-
-
-def patched(
-    fragment: Ruleset,
-    set_name: str,
-    removed: Iterable[tuple[str, ...]],
-    added: Iterable[tuple[str, ...]],
-) -> Ruleset:
-    """A copy of a set's fragment with some elements removed and some added: what a pod
-    change does to a big set, without rebuilding its thousands of elements."""
-    gone, new = tuple(removed), tuple(added)
-    # Only the newest step is ever diffed this way (an older base falls back to comparing
-    # every element), so the chain of bases is cut at one: memory does not grow.
-    fragment.patch = None
-    elements = dict(fragment.elements[set_name])
-    for key in gone:
-        del elements[key]
-    for key in new:
-        elements[key] = Element(set=set_name, key=key)
-    return Ruleset(
-        sets=dict(fragment.sets),
-        elements={set_name: elements},
-        patch=(fragment, set_name, gone, new),
-    )
 
 
 def clip(comment: str) -> str:

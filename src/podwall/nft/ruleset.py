@@ -6,6 +6,7 @@ rulesets are `fragments.update`. Pure: no I/O here.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 from podwall.nft.objects import Chain, Element, Map, Rule, Set, Table, Verb
@@ -13,6 +14,22 @@ from podwall.nft.transaction import Operation, Transaction
 
 TABLE = "podwall"
 TABLE_COMMENT = "podwall NetworkPolicy dataplane"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Patch:
+    """A fragment is `base` with a few elements of one set removed and added, so a diff from
+    `base` reads only those. `base` is held weakly: only the newest step is ever diffed this
+    way (from an older base a diff compares every element), and strong links would keep every
+    earlier version of a set alive."""
+
+    base: weakref.ref[Ruleset]
+    set_name: str
+    removed: tuple[tuple[str, ...], ...]
+    added: tuple[tuple[str, ...], ...]
+
+    def applies_to(self, old: Ruleset) -> bool:
+        return self.base() is old
 
 
 @dataclass(kw_only=True)
@@ -23,11 +40,8 @@ class Ruleset:
     rules: dict[str, list[Rule]] = field(default_factory=dict)
     sets: dict[str, Set | Map] = field(default_factory=dict)
     elements: dict[str, dict[tuple[str, ...], Element]] = field(default_factory=dict)
-    # Set when this fragment is another one with a few elements of one set changed:
-    # (that fragment, the set, keys removed, keys added), so a diff need not compare all.
-    patch: tuple[Ruleset, str, tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]] | None = (
-        field(default=None, compare=False, repr=False)
-    )
+    # Set when this fragment is another one with a few elements of one set changed.
+    patch: Patch | None = field(default=None, compare=False, repr=False)
 
     def chain(self, chain: Chain) -> None:
         if chain.name not in self.chains:

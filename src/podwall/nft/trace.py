@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
+from podwall.model.policy import IPAddress
 from podwall.nft.checks import MAX_JUMP_DEPTH
 from podwall.nft.fake import FakeNFT, SetState, TableState
 from podwall.nft.objects import Chain, ChainType, Element, Hook, Rule
@@ -41,8 +42,6 @@ from podwall.nft.statements import (
     VMap,
 )
 from podwall.nft.values import component_interval, contains, protocol_number
-
-_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class Verdict(StrEnum):
@@ -145,7 +144,7 @@ _FINAL = {Accept: Verdict.ACCEPT, Drop: Verdict.DROP, Reject: Verdict.REJECT}
 
 
 class _Tracer:
-    def __init__(self, packet: Packet, local: frozenset[_Address]) -> None:
+    def __init__(self, packet: Packet, local: frozenset[IPAddress]) -> None:
         self.packet = packet
         self.local = local
         self.steps: list[Step] = []

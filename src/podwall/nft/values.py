@@ -1,6 +1,7 @@
 """Literal values of nft expressions (addresses, prefixes, ranges, protocols, ports).
 
-Every key component is reduced to an inclusive integer interval, so the fake can detect
+Address ranges are written as the fewest element texts (`address_texts`); every key component
+read back is reduced to an inclusive integer interval, so the fake can detect
 overlapping interval elements the way nft does and the tracer can test membership with two
 comparisons. Pure: no I/O here.
 """
@@ -8,6 +9,7 @@ comparisons. Pure: no I/O here.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from enum import StrEnum
 
 Interval = tuple[int, int]
@@ -133,3 +135,28 @@ def overlaps(a: tuple[Interval, ...], b: tuple[Interval, ...]) -> bool:
 
 def contains(key: tuple[Interval, ...], point: tuple[int, ...]) -> bool:
     return all(lo <= p <= hi for (lo, hi), p in zip(key, point, strict=True))
+
+
+def address_texts(ranges: Iterable[Interval]) -> list[str]:
+    """IPv4 ranges as disjoint, sorted element texts: `198.18.0.5`, `198.18.0.0/24` or `a-b`.
+
+    nft interval sets refuse overlapping elements, so touching and overlapping ranges are
+    merged first; a block with an except becomes two ranges, not dozens of prefixes.
+    """
+    merged: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [_address_text(lo, hi) for lo, hi in merged]
+
+
+def _address_text(lo: int, hi: int) -> str:
+    first = ipaddress.IPv4Address(lo)
+    if lo == hi:
+        return str(first)
+    size = hi - lo + 1
+    if size & (size - 1) == 0 and lo % size == 0:
+        return f"{first}/{32 - size.bit_length() + 1}"
+    return f"{first}-{ipaddress.IPv4Address(hi)}"

@@ -9,6 +9,7 @@ that is left is cleared by pid and by name.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -17,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,6 +144,60 @@ def test_deleting_the_app_stops_its_pods_and_removes_their_namespaces(
     kubectl("delete", "-f", str(SIMPLE_APP))
     wait_for(lambda: len(netns.leftovers(prefix)) == 2, timeout=10)
     assert kubectl("get", "pods").stderr.strip() == "No resources found in default namespace."
+
+
+SLEEPER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {{app: {name}}}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      containers:
+      - name: sleeper
+        image: docker.io/byrnedo/alpine-curl:0.1.8
+        command: ["/bin/ash", "-c", "sleep 1000000000"]
+"""
+
+
+def owned(kubectl: Kubectl, app: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ReplicaSets and the pods labelled `app=<app>`, as kubectl gets them."""
+    found = json.loads(kubectl("get", "rs,pods", "-l", f"app={app}", "-o", "json").stdout)
+    items = found["items"]
+    return [i for i in items if i["kind"] == "ReplicaSet"], [i for i in items if i["kind"] == "Pod"]
+
+
+def test_kubectl_delete_cascade_orphan_foreground_and_background(
+    cluster: LocalCluster, tmp_path: Path
+) -> None:
+    kubectl = make_kubectl(cluster.server.kubeconfig_path, tmp_path / "cache")
+    apps = ("orphaned", "foreground", "background")
+    manifest = tmp_path / "sleepers.yaml"
+    manifest.write_text("---\n".join(SLEEPER.format(name=app) for app in apps))
+    kubectl("apply", "-f", str(manifest))
+    wait_for(lambda: all(len(owned(kubectl, app)[1]) == 2 for app in apps), timeout=20)
+
+    out = kubectl("delete", "deployment", "orphaned", "--cascade=orphan").stdout
+    assert out == 'deployment.apps "orphaned" deleted\n'
+    (rs,), pods = owned(kubectl, "orphaned")
+    assert "ownerReferences" not in rs["metadata"], "the ReplicaSet lost its owner"
+    assert len(pods) == 2, "and keeps its pods"
+    for pod in pods:
+        assert [r["uid"] for r in pod["metadata"]["ownerReferences"]] == [rs["metadata"]["uid"]]
+
+    kubectl("delete", "deployment", "foreground", "--cascade=foreground")
+    assert owned(kubectl, "foreground") == ([], []), "gone before the Deployment was"
+
+    kubectl("delete", "deployment", "background")
+    wait_for(lambda: owned(kubectl, "background") == ([], []), timeout=10)
+    assert len(owned(kubectl, "orphaned")[1]) == 2
+    assert kubectl("get", "deploy").stderr.strip() == "No resources found in default namespace."
 
 
 def running(pid: int) -> bool:

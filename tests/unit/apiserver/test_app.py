@@ -11,6 +11,7 @@ import pytest
 
 from podwall.apiserver.app import create_app
 from podwall.apiserver.bootstrap import bootstrap
+from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.store import Store
 from tests.unit.apiserver.asgi import Client
 
@@ -260,23 +261,32 @@ def test_status_is_kept_on_a_put_of_the_main_resource(client: Client) -> None:
     assert client.put(f"{path}/web", json=again).json()["status"] == {"replicas": 3}
 
 
-def test_deleting_an_owner_deletes_its_dependents(client: Client) -> None:
-    deploy = client.post(
-        "/apis/apps/v1/namespaces/default/deployments", json=deployment("web")
-    ).json()
-    rs = deployment("web-abc")
-    rs["kind"] = "ReplicaSet"
-    rs["metadata"]["ownerReferences"] = [
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "name": "web",
-            "uid": deploy["metadata"]["uid"],
-        }
-    ]
-    client.post("/apis/apps/v1/namespaces/default/replicasets", json=rs)
-    client.delete("/apis/apps/v1/namespaces/default/deployments/web")
-    assert client.get("/apis/apps/v1/namespaces/default/replicasets/web-abc").status_code == 404
+def test_deleting_an_owner_deletes_its_dependents_once_the_collector_runs(
+    store: Store, client: Client
+) -> None:
+    collector = Reconciler(store, controllers=["garbagecollector"])
+    collector.install()
+    try:
+        deploy = client.post(
+            "/apis/apps/v1/namespaces/default/deployments", json=deployment("web")
+        ).json()
+        rs = deployment("web-abc")
+        rs["kind"] = "ReplicaSet"
+        rs["metadata"]["ownerReferences"] = [
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": "web",
+                "uid": deploy["metadata"]["uid"],
+            }
+        ]
+        client.post("/apis/apps/v1/namespaces/default/replicasets", json=rs)
+        client.delete("/apis/apps/v1/namespaces/default/deployments/web")
+        assert collector.wait_idle()
+        replicaset = client.get("/apis/apps/v1/namespaces/default/replicasets/web-abc")
+        assert replicaset.status_code == 404
+    finally:
+        collector.remove()
 
 
 def test_namespaces_get_their_name_label_and_phase(client: Client) -> None:

@@ -8,6 +8,7 @@ is in the Store before the ruleset is synced, and the ruleset before its network
 from __future__ import annotations
 
 import ipaddress
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,14 +74,24 @@ class RecordingNode(Node):
         self.calls.append(("stop", None))
 
 
+CONTROLLERS: weakref.WeakKeyDictionary[Store, Reconciler] = weakref.WeakKeyDictionary()
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(tmp_path / "state.db")
     bootstrap(s)
     Admission(s).install()
-    Reconciler(s).install()
+    controllers = CONTROLLERS[s] = Reconciler(s)
+    controllers.install()
     yield s
+    controllers.remove()
     s.close()
+
+
+def settle(store: Store) -> None:
+    """Wait for the controllers to act on what was written (they run in their own threads)."""
+    assert CONTROLLERS[store].wait_idle()
 
 
 @pytest.fixture
@@ -98,7 +109,9 @@ def put(store: Store, obj: dict[str, Any]) -> dict[str, Any]:
     assert resource is not None
     admission.prepare_for_create(resource, obj)
     admission.default(resource, obj)
-    return store.create(resource.key, obj)
+    created = store.create(resource.key, obj)
+    settle(store)
+    return created
 
 
 def pods(store: Store, namespace: str = "default") -> list[dict[str, Any]]:
@@ -122,6 +135,7 @@ def test_a_new_pod_has_its_address_in_the_ruleset_before_its_network_exists(
 def test_a_started_pod_is_running_and_ready(store: Store, kubelet: Kubelet) -> None:
     put(store, client_deployment("frontend"))
     kubelet.sync_pass()
+    settle(store)
     (pod,) = pods(store)
     status = pod["status"]
     assert status["phase"] == "Running"
@@ -182,11 +196,10 @@ def test_a_deleted_pod_is_stopped_and_no_longer_exec_able(
 ) -> None:
     put(store, client_deployment("frontend"))
     kubelet.sync_pass()
-    store.delete("deployments.apps", "default", "frontend")
-    for rs in store.list("replicasets.apps", "default")[0]:
-        store.delete("replicasets.apps", "default", rs["metadata"]["name"])
     (pod,) = pods(store)
-    store.delete("pods", "default", pod["metadata"]["name"])
+    store.delete("deployments.apps", "default", "frontend")
+    settle(store)  # the garbage collector deletes its ReplicaSet, then the pod
+    assert pods(store) == []
     kubelet.sync_pass()
     assert ("stop_pod", f"default/{pod['metadata']['name']}") in node.calls
     with pytest.raises(PodLookupError):
@@ -230,6 +243,7 @@ def test_the_dns_pod_runs_the_dns_stand_in_on_the_records_file(
     store: Store, node: RecordingNode, kubelet: Kubelet
 ) -> None:
     ensure_cluster_dns(store)
+    settle(store)
     kubelet.sync_pass()
     plan = next(arg for kind, arg in node.calls if kind == "start_pod")
     launch = plan.containers[0].launch

@@ -9,10 +9,12 @@ the API. The four verbs and what the server should do with each:
 | `Create(obj)`                   | POST: set uid, creationTimestamp, resourceVersion, generation |
 | `Update(obj)`                   | PUT: take everything but status, keep the stored status        |
 | `UpdateStatus(obj)`             | PUT .../status: take status, keep the stored metadata and spec |
-| `Delete(resource, ns, name)`    | DELETE with background propagation (then run `garbage`)        |
+| `Delete(resource, ns, name)`    | DELETE, Background: the dependents are the garbage collector's |
 
-Objects in `Update`/`UpdateStatus` carry no `metadata.resourceVersion`: like a PUT without one
-upstream, they are unconditional. `resource` is the store key (`pods`, `replicasets.apps`).
+Objects in `Update`/`UpdateStatus` carry no `metadata.resourceVersion`; the server may make an
+`Update` conditional on the version the controller read (apiserver/writes.py), so that it never
+undoes a client's change it did not see. `resource` is the store key (`pods`,
+`replicasets.apps`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ the same). Pure: the time is passed in; nothing is read from a store or a clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +70,7 @@ class _Sync:
         replicasets: Iterable[Mapping[str, Any]],
         pods: Iterable[Mapping[str, Any]],
         now: datetime,
+        taken: Container[str] | None,
     ) -> None:
         self.original = deep(deploy)
         self.d = default_deployment(deploy)
@@ -78,6 +79,7 @@ class _Sync:
         self.d["spec"]["template"] = deep(deploy).get("spec", {}).get("template") or {}
         self.namespace_rss = [deep(rs) for rs in replicasets]
         self.owned = controlled_by(self.namespace_rss, self.d)
+        self.taken = taken if taken is not None else {name_of(rs) for rs in self.namespace_rss}
         self.pods = list(pods)
         self.now = now
         self.created: Obj | None = None
@@ -119,7 +121,7 @@ class _Sync:
         collisions = self.state.get("collisionCount")
         pod_hash = compute_hash(template, collisions)
         name = f"{name_of(self.d)}-{pod_hash}"
-        if any(name_of(rs) == name for rs in self.namespace_rss):
+        if name in self.taken:
             self.state["collisionCount"] = int(collisions or 0) + 1
             self.stop = True
             return
@@ -454,13 +456,18 @@ def reconcile_deployment(
     replicasets: Iterable[Mapping[str, Any]],
     pods: Iterable[Mapping[str, Any]],
     now: datetime,
+    taken: Container[str] | None = None,
 ) -> list[Action]:
-    """syncDeployment for one Deployment, given the ReplicaSets and pods of its namespace.
+    """syncDeployment for one Deployment, given its ReplicaSets and their pods.
+
+    `replicasets` may hold others (only those it controls count); `pods` are only looked at by
+    the Recreate strategy (old pods still running). `taken` holds the ReplicaSet names of the
+    namespace, to tell a pod-template-hash collision (default: the names in `replicasets`).
 
     Returns, in order: the new ReplicaSet's creation, ReplicaSet scalings and annotation
     updates, deletions of old ReplicaSets past revisionHistoryLimit, `ScalingReplicaSet` events,
     the Deployment's revision annotation, and its status. Nothing when all is in place.
     """
-    sync = _Sync(deploy, replicasets, pods, now)
+    sync = _Sync(deploy, replicasets, pods, now, taken)
     sync.run()
     return sync.actions()

@@ -14,7 +14,7 @@ where upstream draws them at random: a second reconcile then finds the same name
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,7 @@ MAX_ENDPOINTS_PER_SLICE = 100
 SLICE_RESOURCE = "endpointslices.discovery.k8s.io"
 
 PortKey = tuple[tuple[str, int, str], ...]
+Pod = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,16 +76,39 @@ def in_endpoints(pod: Mapping[str, Any], include_terminating: bool) -> bool:
     return include_terminating or not is_deleting(pod)
 
 
-def selected_pods(service: Mapping[str, Any], pods: Iterable[Mapping[str, Any]]) -> list[Obj]:
-    """The pods of the Service's namespace that its selector matches, by name."""
+def selected_pods(service: Mapping[str, Any], pods: Iterable[Mapping[str, Any]]) -> list[Pod]:
+    """The pods of the Service's namespace that its selector matches, by name (not copied:
+    nothing here changes them)."""
     selector = (service.get("spec") or {}).get("selector") or {}
     chosen = [
-        deep(pod)
+        pod
         for pod in pods
         if namespace_of(pod) == namespace_of(service)
         and labels_match(selector, meta(pod).get("labels") or {})
     ]
     return sorted(chosen, key=name_of)
+
+
+def endpoint_view(pod: Mapping[str, Any] | None) -> Hashable:
+    """What the endpoints of a Service take from `pod` (podEndpointsChanged): equal views give
+    equal endpoints. None for no pod, or one endpoints cannot hold (no IP yet, or finished)."""
+    if pod is None or not in_endpoints(pod, include_terminating=True):
+        return None
+    ports = tuple(
+        (str(p.get("name", "")), p.get("containerPort"), str(p.get("protocol", "TCP")))
+        for c in (pod.get("spec") or {}).get("containers") or ()
+        for p in c.get("ports") or ()
+    )
+    return (
+        uid_of(pod),
+        name_of(pod),
+        tuple(sorted((meta(pod).get("labels") or {}).items())),
+        _pod_ip(pod),
+        is_pod_ready(pod),
+        is_deleting(pod),
+        (pod.get("spec") or {}).get("nodeName"),
+        ports,
+    )
 
 
 def _target_ref(pod: Mapping[str, Any]) -> dict[str, str]:
@@ -112,12 +136,12 @@ def _port_objects(ports: PortKey) -> list[dict[str, Any]]:
 
 
 def _groups(
-    service: Mapping[str, Any], pods: list[Obj], terminating: bool
-) -> dict[PortKey, list[Obj]]:
+    service: Mapping[str, Any], pods: list[Pod], terminating: bool
+) -> dict[PortKey, list[Pod]]:
     """Pods grouped by the ports they serve (RepackSubsets' N-to-M association)."""
     headless = (service.get("spec") or {}).get("clusterIP") == "None"
     has_ports = bool((service.get("spec") or {}).get("ports"))
-    groups: dict[PortKey, list[Obj]] = {}
+    groups: dict[PortKey, list[Pod]] = {}
     for pod in pods:
         if not in_endpoints(pod, terminating):
             continue
@@ -136,7 +160,7 @@ def _address(pod: Mapping[str, Any]) -> dict[str, Any]:
     return address
 
 
-def _subset(ports: PortKey, pods: list[Obj], tolerate_unready: bool) -> dict[str, Any]:
+def _subset(ports: PortKey, pods: list[Pod], tolerate_unready: bool) -> dict[str, Any]:
     ordered = sorted(pods, key=lambda p: (_pod_ip(p), uid_of(p)))
     ready = [_address(p) for p in ordered if tolerate_unready or is_pod_ready(p)]
     unready = [_address(p) for p in ordered if not (tolerate_unready or is_pod_ready(p))]
@@ -162,7 +186,7 @@ def _labels(service: Mapping[str, Any]) -> dict[str, str]:
     return labels
 
 
-def _endpoints(service: Mapping[str, Any], pods: list[Obj]) -> Obj:
+def _endpoints(service: Mapping[str, Any], pods: list[Pod]) -> Obj:
     tolerate = bool((service.get("spec") or {}).get("publishNotReadyAddresses"))
     groups = _groups(service, pods, tolerate)
     subsets = [_subset(ports, members, tolerate) for ports, members in groups.items()]
@@ -206,7 +230,7 @@ def _stable_suffix(key: str) -> str:
     return "".join(chars)
 
 
-def _slice(service: Mapping[str, Any], ports: PortKey | None, pods: list[Obj], index: int) -> Obj:
+def _slice(service: Mapping[str, Any], ports: PortKey | None, pods: list[Pod], index: int) -> Obj:
     tolerate = bool((service.get("spec") or {}).get("publishNotReadyAddresses"))
     suffix = _stable_suffix(f"{uid_of(service)}\0{ports}\0{index}")
     labels = {
@@ -230,7 +254,7 @@ def _slice(service: Mapping[str, Any], ports: PortKey | None, pods: list[Obj], i
     }
 
 
-def _slices(service: Mapping[str, Any], pods: list[Obj]) -> tuple[Obj, ...]:
+def _slices(service: Mapping[str, Any], pods: list[Pod]) -> tuple[Obj, ...]:
     groups = _groups(service, pods, True)
     out = []
     for ports, members in sorted(groups.items()):
@@ -309,5 +333,6 @@ def endpoint_actions(
 
 def forget_service(service: Mapping[str, Any]) -> list[Action]:
     """A deleted Service's Endpoints go with it (the controller deletes them; its slices are
-    owned by the Service and go through `garbage.collect`)."""
+    owned by the Service: the garbage collector's). `service` may be anything with the
+    Service's namespace and name, such as its Endpoints."""
     return [Delete("endpoints", namespace_of(service), name_of(service))]

@@ -99,7 +99,7 @@ def new_event(
     }
 
 
-def _similarity_key(event: Mapping[str, Any]) -> tuple[str, ...]:
+def similarity_key(event: Mapping[str, Any]) -> tuple[str, ...]:
     """events_cache.go getEventKey: the fields that make two events the same event."""
     involved = event.get("involvedObject", {})
     source = event.get("source", {})
@@ -114,25 +114,38 @@ def _similarity_key(event: Mapping[str, Any]) -> tuple[str, ...]:
     )
 
 
+def repeated(stored: Mapping[str, Any], event: Mapping[str, Any]) -> Obj:
+    """The stored event counted once more, last seen when `event` was made."""
+    bumped = unconditional(deep(stored))
+    bumped["count"] = int(stored.get("count") or 1) + 1
+    bumped["lastTimestamp"] = event["lastTimestamp"]
+    return bumped
+
+
+def next_name(event: Mapping[str, Any]) -> Obj:
+    """The event under the next nanosecond's name, for when its name is taken."""
+    fresh = deep(event)
+    prefix, _, nanos = name_of(fresh).rpartition(".")
+    fresh["metadata"]["name"] = f"{prefix}.{int(nanos, 16) + 1:x}"
+    return fresh
+
+
 def record(event: Obj, existing: Iterable[Mapping[str, Any]]) -> Create | Update:
     """Create `event`, or count it on the stored event it repeats (`(x3 over 5m)` in describe).
 
-    `existing` are the stored events of the namespace. A new event whose name is taken (two
-    events about one object in the same microsecond) moves to the next free nanosecond.
+    `existing` are stored events it may repeat (a recorder's cache of what it recorded, or all
+    of the namespace). A new event whose name is taken among them (two events about one object
+    in the same microsecond) moves to the next free nanosecond.
     """
     stored_events = list(existing)
-    key = _similarity_key(event)
+    key = similarity_key(event)
     for stored in stored_events:
-        if _similarity_key(stored) == key:
-            bumped = unconditional(deep(stored))
-            bumped["count"] = int(stored.get("count") or 1) + 1
-            bumped["lastTimestamp"] = event["lastTimestamp"]
-            return Update(bumped)
+        if similarity_key(stored) == key:
+            return Update(repeated(stored, event))
     taken = {name_of(stored) for stored in stored_events}
     fresh = deep(event)
     while name_of(fresh) in taken:
-        prefix, _, nanos = name_of(fresh).rpartition(".")
-        fresh["metadata"]["name"] = f"{prefix}.{int(nanos, 16) + 1:x}"
+        fresh = next_name(fresh)
     return Create(fresh)
 
 

@@ -14,7 +14,7 @@ the next reconcile (on their creation) reports them.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -113,14 +113,15 @@ def pods_to_delete(active: Sequence[Mapping[str, Any]], count: int) -> list[Mapp
 
 
 def _create_pods(
-    rs: Mapping[str, Any], count: int, taken: set[str], now: datetime, rng: random.Random
+    rs: Mapping[str, Any], count: int, taken: Container[str], now: datetime, rng: random.Random
 ) -> list[Action]:
     actions: list[Action] = []
+    fresh: set[str] = set()
     for _ in range(count):
         name = generate_name(f"{name_of(rs)}-", rng)
-        while name in taken:
+        while name in taken or name in fresh:
             name = generate_name(f"{name_of(rs)}-", rng)
-        taken.add(name)
+        fresh.add(name)
         actions.append(Create(pod_from_template(rs, name)))
         actions.append(Create(events.successful_create(rs, name, now)))
     return actions
@@ -139,7 +140,7 @@ def _delete_pods(
 def manage_replicas(
     rs: Mapping[str, Any],
     active: Sequence[Mapping[str, Any]],
-    taken: set[str],
+    taken: Container[str],
     now: datetime,
     rng: random.Random,
 ) -> list[Action]:
@@ -181,10 +182,12 @@ def reconcile_replicaset(
     pods: Iterable[Mapping[str, Any]],
     now: datetime,
     rng: random.Random,
+    taken: Container[str] | None = None,
 ) -> list[Action]:
-    """syncReplicaSet for one ReplicaSet, given the pods of its namespace.
+    """syncReplicaSet for one ReplicaSet, given its pods (others among them are left out).
 
-    Returns pod creations (named `<rs>-<5 chars>`) and deletions, a `SuccessfulCreate` or
+    `taken` holds the pod names of the namespace, which new pods avoid (default: the names in
+    `pods`). Returns pod creations (named `<rs>-<5 chars>`) and deletions, a `SuccessfulCreate` or
     `SuccessfulDelete` event for each, and the status update when the status changes.
     A ReplicaSet being deleted only gets its status.
     """
@@ -193,8 +196,8 @@ def reconcile_replicaset(
     active = sorted((p for p in owned if is_active(p)), key=creation_key)
     actions: list[Action] = []
     if not is_deleting(rs):
-        taken = {name_of(p) for p in all_pods}
-        actions += manage_replicas(rs, active, taken, now, rng)
+        names = taken if taken is not None else {name_of(p) for p in all_pods}
+        actions += manage_replicas(rs, active, names, now, rng)
     status = replicaset_status(rs, active, now)
     if status != (rs.get("status") or {}):
         updated = unconditional(deep(rs))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any
+
+import pytest
 
 from podwall.apiserver.controllers import (
     Create,
@@ -15,6 +18,7 @@ from podwall.apiserver.controllers import (
     pod_running,
     reconcile_endpoints,
 )
+from podwall.apiserver.controllers.endpoints import endpoint_view
 
 T0 = datetime.fromisoformat("2026-11-26T10:00:00+00:00")
 
@@ -205,3 +209,46 @@ def test_slices_no_longer_wanted_are_deleted() -> None:
 
 def test_a_deleted_service_takes_its_endpoints_along() -> None:
     assert forget_service(service()) == [Delete("endpoints", "default", "backend")]
+
+
+def _changed(pod: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(pod)
+    *parents, leaf = path.split(".")
+    target = out
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[leaf] = value
+    return out
+
+
+RUNNING = backend_pod("a", "198.18.0.2")
+
+
+@pytest.mark.parametrize(
+    ("after", "same"),
+    [
+        (_changed(RUNNING, "status.containerStatuses", []), True),
+        (_changed(RUNNING, "metadata.annotations", {"note": "x"}), True),
+        (_changed(RUNNING, "status.podIP", "198.18.0.9"), False),
+        (_changed(RUNNING, "metadata.labels", {"app": "other"}), False),
+        (_changed(RUNNING, "metadata.deletionTimestamp", "2026-11-26T10:00:00Z"), False),
+        (_changed(RUNNING, "status.conditions", []), False),
+        (_changed(RUNNING, "status.phase", "Succeeded"), False),
+    ],
+    ids=[
+        "container statuses: same view",
+        "annotations: same view",
+        "another address",
+        "other labels",
+        "terminating",
+        "no longer ready",
+        "finished",
+    ],
+)
+def test_endpoint_view_changes_with_what_endpoints_hold(after: dict[str, Any], same: bool) -> None:
+    assert (endpoint_view(RUNNING) == endpoint_view(after)) is same
+
+
+def test_a_pod_endpoints_cannot_hold_has_no_view() -> None:
+    assert endpoint_view(None) is None
+    assert endpoint_view(backend_pod("pending", None)) is None

@@ -1,0 +1,153 @@
+"""The selector cache: which identities each podSelector, namespaceSelector and peer selects.
+
+The one place where selection over identities is decided: `connectivity` builds one per
+snapshot (its identities split by the policies' ipBlocks, so an ipBlock selects whole
+identities); the nft compiler keeps one across snapshots, so a ruleset update costs what the
+change touches. A result is computed once per (namespace, selector) and kept true as
+identities are added, as Cilium's selector cache does; a change of namespace labels drops the
+namespaceSelector results. The pod-by-pod reference with reasons is `peers.match_peer`; the
+property tests hold the two to the same answers. Pure: no I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from podwall.engine.identities import Identities, Identity
+from podwall.model.cluster import Cluster
+from podwall.model.labels import Labels, LabelSelector
+from podwall.model.policy import IPBlock, NetworkPolicy, Peer
+
+LabelPair = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Changes:
+    """What an `update` changed."""
+
+    identities: int  # bits of identities whose pods (or addresses, or locality) changed
+    namespaces: bool  # namespace labels changed: namespaceSelector results are stale
+
+
+class SelectorCache:
+    """Call `update` with each new snapshot, then ask for bits."""
+
+    def __init__(self, blocks: Iterable[IPBlock] = ()) -> None:
+        self.identities = Identities(blocks)
+        # Identities of each namespace that selectors can match: not host-network ones.
+        self.ns_bits: dict[str, int] = {}
+        self._selected: dict[str, dict[LabelSelector, int]] = {}  # namespace -> podSelector
+        self._ns_labels: dict[str, Labels] = {}
+        self._nss: dict[LabelSelector, frozenset[str]] = {}
+        self._ns_index: dict[LabelPair, set[str]] = {}
+        self._block_bits: dict[int, int] = {}  # block index -> identities inside it
+
+    @property
+    def all_bits(self) -> int:
+        return self.identities.all_bits
+
+    def update(self, cluster: Cluster, local: set[str] | None = None) -> Changes:
+        """Follow the snapshot; `local` holds the keys of the pods on the node (None: all)."""
+        ns_labels = {name: ns.labels for name, ns in cluster.namespaces.items()}
+        namespaces_changed = ns_labels != self._ns_labels
+        if namespaces_changed:
+            self._ns_labels = ns_labels
+            self._nss.clear()
+            self._ns_index = _label_index(ns_labels)
+        first = len(self.identities.items)
+        changed = self.identities.update(cluster.pods, local)
+        for ident in self.identities.items[first:]:
+            self._admit(ident)
+        return Changes(identities=changed, namespaces=namespaces_changed)
+
+    def _admit(self, ident: Identity) -> None:
+        """Keep every cached result true for a new identity."""
+        bit = 1 << ident.index
+        for b in ident.blocks:
+            self._block_bits[b] = self._block_bits.get(b, 0) | bit
+        if ident.host_network:
+            return
+        self.ns_bits[ident.namespace] = self.ns_bits.get(ident.namespace, 0) | bit
+        cached = self._selected.get(ident.namespace, {})
+        for selector, bits in cached.items():
+            if selector.matches(ident.labels):
+                cached[selector] = bits | bit
+
+    def selected(self, namespace: str, selector: LabelSelector) -> int:
+        """Identities of `namespace` whose labels match (never host-network ones)."""
+        cached = self._selected.get(namespace)
+        if cached is None:
+            cached = self._selected[namespace] = {}
+        bits = cached.get(selector)
+        if bits is None:
+            bits = 0
+            items = self.identities.items
+            for i in self.identities.by_namespace.get(namespace, ()):
+                ident = items[i]
+                if not ident.host_network and selector.matches(ident.labels):
+                    bits |= 1 << i
+            cached[selector] = bits
+        return bits
+
+    def namespaces(self, selector: LabelSelector) -> frozenset[str]:
+        """The namespaces whose labels match."""
+        names = self._nss.get(selector)
+        if names is None:
+            names = frozenset(
+                n for n in self._candidates(selector) if selector.matches(self._ns_labels[n])
+            )
+            self._nss[selector] = names
+        return names
+
+    def namespace_labels(self, namespace: str) -> Labels:
+        return self._ns_labels.get(namespace) or Labels()
+
+    def selects_namespace(self, selector: LabelSelector, namespace: str) -> bool:
+        return namespace in self.namespaces(selector)
+
+    def _candidates(self, selector: LabelSelector) -> list[str]:
+        """Namespaces that can match: those with every matchLabels pair, found by index."""
+        if not selector.match_labels:
+            return list(self._ns_labels)
+        found = set.intersection(
+            *(self._ns_index.get(pair, set()) for pair in selector.match_labels)
+        )
+        return list(found)
+
+    def peer(self, policy: NetworkPolicy, peer: Peer) -> int:
+        """Identities a peer of `policy` matches; for an ipBlock, those with an address inside
+        it (every pod of them when the identities are split by that block)."""
+        if peer.ip_block is not None:
+            return self._in_block(peer.ip_block)
+        # NetworkPolicyPeer: a podSelector alone selects in the policy's namespace; with a
+        # namespaceSelector, in the namespaces it selects; a namespaceSelector alone selects
+        # every pod of those namespaces.
+        if peer.namespace_selector is None:
+            assert peer.pod_selector is not None
+            return self.selected(policy.namespace, peer.pod_selector)
+        bits = 0
+        for ns in self.namespaces(peer.namespace_selector):
+            if peer.pod_selector is None:
+                bits |= self.ns_bits.get(ns, 0)
+            else:
+                bits |= self.selected(ns, peer.pod_selector)
+        return bits
+
+    def _in_block(self, block: IPBlock) -> int:
+        index = self.identities.block_index(block)
+        if index is not None:
+            return self._block_bits.get(index, 0)
+        bits = 0
+        for ident in self.identities.items:
+            if any(block.contains(ip) for ip in ident.addresses()):
+                bits |= 1 << ident.index
+        return bits
+
+
+def _label_index(ns_labels: dict[str, Labels]) -> dict[LabelPair, set[str]]:
+    index: dict[LabelPair, set[str]] = {}
+    for name, labels in ns_labels.items():
+        for pair in labels.items():
+            index.setdefault(pair, set()).add(name)
+    return index

@@ -1,0 +1,82 @@
+"""DELETE over HTTP: DeleteOptions, the propagation policy, and marked objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podwall.apiserver.app import create_app
+from podwall.apiserver.bootstrap import bootstrap
+from podwall.apiserver.store import Store
+from tests.unit.apiserver.asgi import Client
+
+TOKEN = "test-token"
+CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[Client]:
+    s = Store(tmp_path / "state.db")
+    bootstrap(s)
+    yield Client(create_app(s, TOKEN), {"Authorization": f"Bearer {TOKEN}"})
+    s.close()
+
+
+def configmap(name: str, **metadata: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, **metadata}}
+
+
+@pytest.mark.parametrize(
+    ("how", "finalizers"),
+    [
+        ({"json": {"propagationPolicy": "Foreground"}}, ["foregroundDeletion"]),
+        ({"json": {"propagationPolicy": "Orphan"}}, ["orphan"]),
+        ({"json": {"orphanDependents": True}}, ["orphan"]),
+        ({"params": {"propagationPolicy": "Orphan"}}, ["orphan"]),
+    ],
+    ids=["Foreground", "Orphan", "orphanDependents", "the policy as a query parameter"],
+)
+def test_a_delete_that_leaves_finalizers_answers_the_marked_object(
+    client: Client, how: dict[str, Any], finalizers: list[str]
+) -> None:
+    client.post(CONFIGMAPS, json=configmap("a"))
+    answer = client.request("DELETE", f"{CONFIGMAPS}/a", **how)
+    assert answer.status_code == 200
+    assert answer.json()["metadata"]["finalizers"] == finalizers
+    assert answer.json()["metadata"]["deletionTimestamp"]
+    assert client.get(f"{CONFIGMAPS}/a").json() == answer.json()
+
+
+def test_an_unknown_policy_is_422_and_deletes_nothing(client: Client) -> None:
+    client.post(CONFIGMAPS, json=configmap("a"))
+    answer = client.request("DELETE", f"{CONFIGMAPS}/a", json={"propagationPolicy": "Later"})
+    assert answer.status_code == 422
+    assert answer.json()["reason"] == "Invalid"
+    assert client.get(f"{CONFIGMAPS}/a").status_code == 200
+
+
+def test_patching_away_the_last_finalizer_of_a_marked_object_removes_it(client: Client) -> None:
+    client.post(CONFIGMAPS, json=configmap("a", finalizers=["example.com/hold"]))
+    assert client.delete(f"{CONFIGMAPS}/a").json()["metadata"]["deletionTimestamp"]
+    patched = client.patch(
+        f"{CONFIGMAPS}/a",
+        json={"metadata": {"finalizers": None}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert patched.status_code == 200
+    assert client.get(f"{CONFIGMAPS}/a").status_code == 404
+
+
+def test_delete_collection_applies_the_policy_to_each_object(client: Client) -> None:
+    for name in ("a", "b"):
+        client.post(CONFIGMAPS, json=configmap(name, labels={"set": "x"}))
+    answer = client.request(
+        "DELETE",
+        CONFIGMAPS,
+        params={"labelSelector": "set=x"},
+        json={"propagationPolicy": "Orphan"},
+    )
+    assert [i["metadata"]["finalizers"] for i in answer.json()["items"]] == [["orphan"]] * 2

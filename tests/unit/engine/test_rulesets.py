@@ -1,0 +1,142 @@
+"""compile_rules: each policy's contribution, as identity bitsets and port-atom masks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from podwall.engine.identities import bit_indices, policy_blocks
+from podwall.engine.rulesets import RuleSet, compile_rules
+from podwall.engine.selectorcache import SelectorCache
+from podwall.model.cluster import Cluster
+from podwall.model.ports import Protocol
+from tests.builders import make_cluster, policy
+
+# builders.BASE: x/a serves http on TCP 80 (and dns, UDP 53), x/b http on TCP 8080; y/a, y/b
+# and the host-network y/host have no named ports.
+
+Contributions = list[tuple[set[str], str]]  # (pods, ports) per contribution
+
+
+def compiled(policies: str) -> tuple[Cluster, SelectorCache, RuleSet]:
+    cluster = make_cluster(policies)
+    cache = SelectorCache(blocks=policy_blocks(cluster.policies))
+    cache.update(cluster)
+    return cluster, cache, compile_rules(cluster, cache)
+
+
+def pods(cluster: Cluster, cache: SelectorCache, bits: int) -> set[str]:
+    found = set(bit_indices(bits))
+    return {p.key for p in cluster.pods if cache.identities.of(p.key) in found}
+
+
+def readable(
+    cluster: Cluster, cache: SelectorCache, rules: RuleSet, contributions: list[tuple[int, int]]
+) -> Contributions:
+    return [
+        (pods(cluster, cache, bits), rules.atoms.port_set(m).render()) for bits, m in contributions
+    ]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    policies: str
+    ingress: dict[str, Contributions | None]  # destination pod -> its ingress (None: open)
+
+
+INGRESS = [
+    Case("with no policy every pod is open for ingress", "",
+         {"x/a": None, "y/a": None}),
+    Case("a policy with no ingress rules isolates its pods and admits nothing",
+         policy("deny", "x", "podSelector: {}\npolicyTypes: [Ingress]"),
+         {"x/a": [], "x/b": [], "y/a": None}),
+    Case("an ingress rule contributes its sources and its ports",
+         policy("p", "x", "podSelector: {matchLabels: {app: a}}\ningress: [{from: [{podSelector: {matchLabels: {app: b}}}], ports: [{port: 80}]}]"),
+         {"x/a": [({"x/b"}, "TCP 80")], "x/b": None}),
+    Case("a rule without peers admits every source, the host-network pod too",
+         policy("p", "x", "podSelector: {matchLabels: {app: a}}\ningress: [{ports: [{port: 80}]}]"),
+         {"x/a": [({"x/a", "x/b", "y/a", "y/b", "y/host"}, "TCP 80")]}),
+    Case("an ingress named port resolves on the destination",
+         policy("p", "x", "podSelector: {}\ningress: [{from: [{namespaceSelector: {}}], ports: [{port: http}]}]"),
+         {"x/a": [({"x/a", "x/b", "y/a", "y/b"}, "TCP 80")], "x/b": [({"x/a", "x/b", "y/a", "y/b"}, "TCP 8080")]}),
+    Case("a named port the destination does not have admits nothing there",
+         policy("p", "y", "podSelector: {}\ningress: [{ports: [{port: http}]}]"),
+         {"y/a": [], "y/b": []}),
+    Case("a policy that selects no pod contributes nothing",
+         policy("p", "x", "podSelector: {matchLabels: {app: nobody}}\npolicyTypes: [Ingress]"),
+         {"x/a": None, "x/b": None}),
+    Case("host-network pods are never isolated",
+         policy("deny", "y", "podSelector: {}\npolicyTypes: [Ingress]"),
+         {"y/a": [], "y/host": None}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", INGRESS, ids=[c.id for c in INGRESS])
+def test_ingress_of_each_destination(case: Case) -> None:
+    cluster, cache, rules = compiled(case.policies)
+    for dst, expected in case.ingress.items():
+        found = rules.ingress_of[cache.identities.of(dst)]
+        got = None if found is None else readable(cluster, cache, rules, found)
+        assert got == expected, dst
+
+
+EGRESS_X = "podSelector: {}\npolicyTypes: [Egress]\negress: "
+
+
+def test_egress_isolated_pods_leave_not_egress_isolated() -> None:
+    cluster, cache, rules = compiled(policy("deny", "x", "podSelector: {}\npolicyTypes: [Egress]"))
+    assert pods(cluster, cache, rules.not_egress_isolated) == {"y/a", "y/b", "y/host"}
+    assert rules.egress_to_all == []
+
+
+def test_an_egress_rule_without_peers_or_named_ports_holds_for_every_destination() -> None:
+    cluster, cache, rules = compiled(
+        policy("p", "x", EGRESS_X + "[{ports: [{port: 53, protocol: UDP}]}]")
+    )
+    assert readable(cluster, cache, rules, rules.egress_to_all) == [({"x/a", "x/b"}, "UDP 53")]
+    assert all(entry == [] for entry in rules.egress_to)
+
+
+def test_an_egress_named_port_resolves_on_each_destination() -> None:
+    cluster, cache, rules = compiled(policy("p", "x", EGRESS_X + "[{ports: [{port: http}]}]"))
+    senders = {"x/a", "x/b"}
+    by_dst = {
+        p.key: readable(cluster, cache, rules, rules.egress_to[cache.identities.of(p.key)])
+        for p in cluster.pods
+    }
+    assert by_dst == {
+        "x/a": [(senders, "TCP 80")],
+        "x/b": [(senders, "TCP 8080")],
+        "y/a": [],
+        "y/b": [],
+        "y/host": [],
+    }
+
+
+def test_an_egress_rule_with_peers_reaches_only_them() -> None:
+    cluster, cache, rules = compiled(
+        policy(
+            "p", "x", EGRESS_X + "[{to: [{ipBlock: {cidr: 198.18.1.0/24}}], ports: [{port: 443}]}]"
+        )
+    )
+    reached = {p.key for p in cluster.pods if rules.egress_to[cache.identities.of(p.key)]}
+    assert reached == {"y/a", "y/b"}
+    assert readable(cluster, cache, rules, rules.egress_to[cache.identities.of("y/a")]) == [
+        ({"x/a", "x/b"}, "TCP 443")
+    ]
+
+
+def test_ports_rules_name_cut_the_port_space_into_atoms() -> None:
+    _, _, rules = compiled(
+        policy(
+            "p", "x", "podSelector: {}\ningress: [{ports: [{port: 80, endPort: 90}, {port: 85}]}]"
+        )
+    )
+    tcp = [(lo, hi) for proto, lo, hi in rules.atoms.atoms if proto is Protocol.TCP]
+    for cut in (80, 85, 86, 91):
+        assert any(lo == cut for lo, _ in tcp), cut
+    # A range covers every atom inside it, and no other.
+    mask = rules.atoms.range_mask(Protocol.TCP, 80, 90)
+    assert rules.atoms.port_set(mask).render() == "TCP 80-90"
