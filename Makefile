@@ -48,10 +48,11 @@ fmt: $(STAMP) ## format and fix what ruff can
 golden: $(STAMP) ## rewrite golden files from the current output (review the diff!)
 	$(BIN)/pytest tests/golden --update-golden
 
-bench: $(STAMP) deps ## benchmarks, printed as ratios measured side by side (~15 min)
+bench: $(STAMP) deps ## benchmarks, printed as ratios measured side by side (~17 min)
 	bash bench/setup.sh
 	$(BIN)/python -m bench.bench_engine
 	@if [ -f bench/bench_dataplane.py ]; then $(BIN)/python -m bench.bench_dataplane; fi
+	$(BIN)/python -m bench.bench_flows
 
 clean: ## remove the venv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
