@@ -1,6 +1,6 @@
 """Benchmark: podwall's full connectivity map against IBM's network-config-analyzer (NCA).
 
-For clusters of growing size (made by ../shared/bench/gen_cluster.py, cached in bench/out/),
+For clusters of growing size (made by bench/gen_cluster.py, cached in bench/out/),
 run, each in its own subprocess, on the same YAML files:
 
     nca --connectivity policies.yaml -n namespaces.yaml -p pods.yaml -o txt_no_fw_rules
@@ -40,7 +40,7 @@ from bench.nca_output import parse_nca_file
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-GENERATOR = ROOT.parent / "shared" / "bench" / "gen_cluster.py"
+GENERATOR = ROOT / "bench" / "gen_cluster.py"
 NCA = ROOT / ".venv-bench" / "bin" / "nca"
 PODWALL = ROOT / ".venv" / "bin" / "podwall"
 GOAL_SECONDS = 10.0

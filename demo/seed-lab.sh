@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The seed lab (shared/seed/network-policies-lab.txt) end to end: the tutorial's own manifests,
+# The network policies lab end to end, with its own manifests (examples/tutorial),
 # first through podwall's engine (verdicts and explanations), then as real pods in a throwaway
 # sandbox (network namespaces, nftables, cluster DNS), where clients dial `backend:8080` by name
 # and real packets decide. Each step states what the lab shows and fails loudly if podwall

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The seed lab (shared/seed/network-policies-lab.txt), verbatim, with the real kubectl against
+# The network policies lab (manifests in examples/tutorial), verbatim, with the real kubectl against
 # `podwall up`: each command is shown and run as the tutorial writes it, and each output the
 # tutorial shows is checked. Needs root (pods are processes in network namespaces).
 #   KUBECTL=kubectl.1.27 demo/tutorial.sh     # another kubectl

@@ -56,6 +56,8 @@ NEEDS = {"netns": missing_netns_needs, "kubectl": missing_kubectl_needs}
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    if any(item.get_closest_marker(marker) for marker in NEEDS):
+        item.session.config.stash[_HOST_TOUCHED] = True
     missing = [
         need
         for marker, check in NEEDS.items()
@@ -102,6 +104,7 @@ def golden(request: pytest.FixtureRequest) -> Callable[[Path, str], None]:
 def _podwall_state() -> set[str]:
     found = {f"netns {p.name}" for p in Path("/var/run/netns").glob("pw-*")}
     found |= {f"/etc/netns/{p.name}" for p in Path("/etc/netns").glob("pw-*")}
+    found |= {f"pod record {p}" for p in Path("/run/podwall-pods").glob("pw-*")}
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="ignore")
@@ -117,6 +120,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Only tests with a need (root, kubectl) make namespaces or processes: without one, what
+    # appeared belongs to something else on this host (a running `podwall up`, say).
+    if not session.config.stash.get(_HOST_TOUCHED, False):
+        return
     left = _podwall_state() - session.config.stash.get(_BEFORE, set())
     if left:
         print("\nleft behind by the tests:\n  " + "\n  ".join(sorted(left)))
@@ -124,3 +131,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 _BEFORE = pytest.StashKey[set[str]]()
+_HOST_TOUCHED = pytest.StashKey[bool]()

@@ -34,7 +34,7 @@ from podwall.model.policy import NetworkPolicy
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OUT = ROOT / "bench" / "out" / "dataplane"
-GENERATOR = ROOT.parent / "shared" / "bench" / "gen_cluster.py"
+GENERATOR = ROOT / "bench" / "gen_cluster.py"
 BASE_FILES = ("namespaces.yaml", "pods.yaml", "policies.yaml", "bench.yaml")
 SERVICE_IP = "198.19.250.1"
 PORT_CRR = 5201

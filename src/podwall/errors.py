@@ -11,11 +11,22 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     │   └── InvalidManifests ... cli.loading: manifests that fail validation, every error listed
     ├── AddressesExhausted ..... model.addressing: the sandbox address range is full
     ├── LoadError .............. manifests.reader: a file that cannot be read or parsed
+    ├── UnknownCheck ........... review.lint.registry: a lint check id or name that names none
     ├── NftError ............... nft.errors: nft refused a transaction
+    ├── TargetError ............ engine.targets: a --from/--to that names nothing (ValueError)
     ├── SandboxError ........... runtime.errors: a sandbox network or namespace on this host
+    │   ├── ProcessError ....... runtime.process: a pod process (CommandNotFound: no such command)
+    │   ├── SandboxStartError .. runtime.podsandbox: a pod's PID 1 did not start
+    │   ├── SetupError ......... runtime.podinit: the pod's PID 1 could not set up its mounts
+    │   ├── PrivilegeError ..... runtime.standins.privileges: dropping to the pod's user failed
+    │   └── UidsExhausted ...... runtime.podrecords: no pod uid left in the range
     ├── ReaderError ............ flows.reader: a log group that cannot be bound or configured
     │   └── LogGroupBusy ....... flows.reader: another socket already reads the group
     ├── FilterError ............ flows.filters: a flow filter that cannot mean anything
+    ├── ClientError ............ agent.client: the agent and its API server
+    │   └── ConfigError, Unreachable, ApiError (an HTTP error with the server's Status)
+    ├── StartupError ........... agent.run: what the agent is missing, in one line
+    ├── ClusterIPError ......... apiserver.controllers.services: no ClusterIP (answered 422)
     ├── ApiError ............... apiserver.errors: answered as a metav1.Status
     │   ├── NotFoundError, AlreadyExistsError, ConflictError, ExpiredError
     │   └── PatchError ......... apiserver.patch.errors: a patch that cannot be applied

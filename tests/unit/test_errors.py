@@ -13,10 +13,7 @@ from podwall import errors
 from podwall.errors import PodwallError
 
 ON_PURPOSE_OUTSIDE = {"InvalidOperation", "_OpError"}  # named in the docstring, with why
-NOT_YET_ROOTED = {
-    # Each belongs under PodwallError; their modules have not taken the root yet.
-    "TargetError", "ProcessError", "CommandNotFound", "PrivilegeError", "ClusterIPError",
-}  # fmt: skip
+NOT_YET_ROOTED: set[str] = set()  # every error podwall raises on purpose is rooted
 
 
 def _exception_classes() -> list[type[BaseException]]:

@@ -1,4 +1,4 @@
-"""A one-process Kubernetes-compatible API server (see ../shared/design/kubectl-api.md).
+"""A one-process Kubernetes-compatible API server (see docs/kubectl-api.md).
 
 Modules, one job each: `tls` and `kubeconfig` (credentials), `resources` (the served kinds),
 `discovery` and `openapi` (what kubectl reads before it acts), `store` (SQLite objects, resource

@@ -22,6 +22,7 @@ from podwall.apiserver import discovery, errors, logs, openapi, spdyexec
 from podwall.apiserver import exec as pod_exec
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.handlers import (
+    BOOKMARK_SECONDS,
     ResourceApi,
     Target,
     json_response,
@@ -33,17 +34,6 @@ from podwall.apiserver.store import Store
 
 log = logging.getLogger(__name__)
 
-VERSION = {
-    "major": "1",
-    "minor": "32",
-    "gitVersion": "v1.32.0-podwall",
-    "gitCommit": "0000000000000000000000000000000000000000",
-    "gitTreeState": "clean",
-    "buildDate": "2025-01-01T00:00:00Z",
-    "goVersion": "go1.23.4",
-    "compiler": "gc",
-    "platform": "linux/amd64",
-}
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -76,19 +66,22 @@ def create_app(
     token: str,
     server_address: str = "127.0.0.1:6443",
     runtime: PodRuntime | None = None,
+    *,
+    bookmark_seconds: float = BOOKMARK_SECONDS,
 ) -> ASGIApp:
     """The API server as an ASGI app over `store`, requiring `token`.
 
     `runtime` runs `pods/exec` and serves `pods/log`; without it both answer a 503 Status
-    ("pod runtime not attached").
+    ("pod runtime not attached"). Watches that allow bookmarks get one every
+    `bookmark_seconds`.
     """
-    api = ResourceApi(store)
+    api = ResourceApi(store, bookmark_seconds=bookmark_seconds)
 
     def ok(request: Request) -> Response:
         return PlainTextResponse("ok")
 
     def version(request: Request) -> Response:
-        return json_response(VERSION)
+        return json_response(discovery.server_version())
 
     def core_root(request: Request) -> Response:
         version = discovery.wants_aggregated(request.headers.get("accept", ""))

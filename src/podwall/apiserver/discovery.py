@@ -1,13 +1,38 @@
 """Discovery documents, legacy (`APIVersions`, `APIGroupList`, `APIResourceList`) and aggregated
-(`APIGroupDiscoveryList` v2), built from the resource table (kubectl-api.md §3)."""
+(`APIGroupDiscoveryList` v2), built from the resource table (kubectl-api.md §3), and
+`/version`."""
 
 from __future__ import annotations
 
+import platform
 from typing import Any
 
+from podwall import __version__
 from podwall.apiserver.resources import GROUP_VERSIONS, RESOURCES, Resource, in_group_version
 
 AGGREGATED_VERSIONS = ("v2", "v2beta1")  # kubectl 1.27 knows only v2beta1 (same shape)
+KUBERNETES_VERSION = (1, 32, 0)  # the Kubernetes API version podwall serves
+_GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le"}
+
+
+def server_version() -> dict[str, str]:
+    """`GET /version`, as kubectl reads it: `major` and `minor` (kubectl's version-skew check
+    and the gcloud kubectl dispatcher pick by them) and a semantic `gitVersion`, whose build
+    metadata names what answers: `v1.32.0+podwall.0.1.0` (semver ignores it when comparing).
+    No `gitCommit`, `buildDate`, `goVersion` or `compiler`: podwall is not a Go build of
+    Kubernetes, and kubectl needs none of them (absent fields decode as empty strings)."""
+    major, minor, patch = KUBERNETES_VERSION
+    return {
+        "major": str(major),
+        "minor": str(minor),
+        "gitVersion": f"v{major}.{minor}.{patch}+podwall.{__version__}",
+        "platform": platform_name(platform.system(), platform.machine()),
+    }
+
+
+def platform_name(system: str, machine: str) -> str:
+    """`linux/amd64`: the OS and architecture in Go's words, as Kubernetes reports them."""
+    return f"{system.lower()}/{_GOARCH.get(machine, machine.lower())}"
 
 
 def aggregated_content_type(version: str) -> str:

@@ -3,6 +3,13 @@
 `ResourceApi.handle` takes a parsed target (resource, namespace, name, subresource) and a Starlette
 request, and answers JSON: the object, a List, a Table (when Accept asks `as=Table`), a watch
 stream, or raises ApiError for the app to render as a Status.
+
+Reads answer from the Store's shared objects and their stored JSON text: an object, a list item
+or a watch event is written out as stored, never decoded and encoded again. Lists page as
+kube-apiserver pages them (`limit`, `continue`, `resourceVersion`, `resourceVersionMatch`;
+listoptions.py); watches send BOOKMARKs when asked (`allowWatchBookmarks`) and the
+`sendInitialEvents` stream. Writes await the Store's acknowledgement without blocking the event
+loop; the garbage collection that follows a delete runs in the thread pool.
 """
 
 from __future__ import annotations
@@ -16,11 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from podwall.apiserver import admission, deletion, errors, protobuf, tables
+from podwall.apiserver import admission, deletion, errors, listoptions, protobuf, tables
 from podwall.apiserver.errors import ApiError
+from podwall.apiserver.listoptions import ListOptions
 from podwall.apiserver.patch import apply_patch
 from podwall.apiserver.resources import Resource, lookup
 from podwall.apiserver.selectors import (
@@ -29,7 +38,8 @@ from podwall.apiserver.selectors import (
     label_selector_predicate,
     selector_string,
 )
-from podwall.apiserver.store import Object, Store
+from podwall.apiserver.store import Object, Store, Stored, Watch, WatchEvent
+from podwall.apiserver.watch import BOOKMARK
 from podwall.model.fielderrors import invalid
 
 log = logging.getLogger(__name__)
@@ -41,6 +51,9 @@ PATCH_TYPES = (
     "application/apply-patch+yaml",
 )
 DEFAULT_WATCH_SECONDS = 1800.0
+BOOKMARK_SECONDS = 60.0  # upstream sends a bookmark about every minute
+BOOKMARK_BEFORE_END = 2.0  # and one about 2 s before the watch times out
+_COMPACT = (",", ":")
 
 
 def json_response(body: Any, status: int = 200, warnings: list[str] | None = None) -> Response:
@@ -52,6 +65,14 @@ def json_response(body: Any, status: int = 200, warnings: list[str] | None = Non
     for warning in warnings or []:
         quoted = json.dumps(warning)
         response.headers.append("Warning", f"299 - {quoted}")
+    return response
+
+
+def text_response(text: str, status: int = 200, warnings: list[str] | None = None) -> Response:
+    """A JSON body that is already text (a stored object, a list built from stored texts)."""
+    response = Response(text, status_code=status, media_type="application/json")
+    for warning in warnings or []:
+        response.headers.append("Warning", f"299 - {json.dumps(warning)}")
     return response
 
 
@@ -103,15 +124,12 @@ def _decode_body(raw: bytes) -> Any:
         raise errors.bad_request(f"the body of the request could not be decoded: {exc}") from exc
 
 
-def _bool_param(request: Request, name: str) -> bool:
-    return request.query_params.get(name, "").lower() in ("true", "1")
-
-
 class ResourceApi:
     """Request handling for every resource in the table, over one Store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, bookmark_seconds: float = BOOKMARK_SECONDS) -> None:
         self.store = store
+        self.bookmark_seconds = bookmark_seconds
 
     async def handle(self, request: Request, target: Target) -> Response:
         method = request.method
@@ -121,9 +139,10 @@ class ResourceApi:
             )
         if target.name is None:
             if method == "GET":
-                if _bool_param(request, "watch"):
-                    return self.watch(request, target)
-                return self.list(request, target)
+                options = listoptions.parse(request.query_params)
+                if options.watch:
+                    return await self.watch(request, target, options)
+                return await self.list(request, target, options)
             if method == "POST":
                 return await self.create(request, target)
             if method == "DELETE":
@@ -146,16 +165,24 @@ class ResourceApi:
     def _ns(self, target: Target) -> str:
         return target.namespace or ""
 
-    def _present(self, request: Request, target: Target, obj: Object) -> Response:
+    def _present(self, request: Request, target: Target, stored: Stored) -> Response:
         """One object, as itself or as a one-row Table."""
         accept = request.headers.get("accept", "")
         if tables.wants_table(accept):
             include = request.query_params.get("includeObject", "Metadata")
+            obj = stored.obj
             rv = str((obj.get("metadata") or {}).get("resourceVersion", ""))
             return json_response(
                 tables.table(target.resource.key, [obj], rv, include_object=include)
             )
-        return json_response(obj)
+        return text_response(stored.text)
+
+    async def _reach(self, resource_version: int) -> None:
+        """Wait (up to 3 s, as upstream) until the store has reached a resourceVersion; 504."""
+        if resource_version and not await self.store.reached(
+            resource_version, listoptions.BLOCK_SECONDS
+        ):
+            raise listoptions.too_large(resource_version, self.store.resource_version)
 
     def _predicate(
         self, request: Request, target: Target
@@ -241,45 +268,66 @@ class ResourceApi:
 
     def get(self, request: Request, target: Target) -> Response:
         assert target.name is not None
-        obj = self.store.get(target.resource.key, self._ns(target), target.name)
-        return self._present(request, target, obj)
+        stored = self.store.read(target.resource.key, self._ns(target), target.name)
+        return self._present(request, target, stored)
 
-    def list(self, request: Request, target: Target) -> Response:
+    async def list(self, request: Request, target: Target, options: ListOptions) -> Response:
+        """One page of a list (everything without `limit`), at the resourceVersion asked for."""
         resource = target.resource
-        items, rv = self.store.list(
-            resource.key, target.namespace, self._predicate(request, target)
-        )
-        accept = request.headers.get("accept", "")
-        if tables.wants_table(accept):
+        token: listoptions.Continue | None = None
+        if options.continue_token:
+            if options.resource_version not in ("", "0"):
+                raise errors.bad_request(
+                    "specifying resource version is not allowed when using continue"
+                )
+            token = listoptions.decode_continue(options.continue_token, target.namespace)
+            at, after = token.resource_version, token.after
+        else:
+            where = listoptions.read_at(options)
+            await self._reach(where.minimum)
+            at, after = where.exact, None
+        try:
+            page = self.store.page(
+                resource.key, target.namespace, self._predicate(request, target),
+                limit=options.limit, after=after, at=at,
+            )  # fmt: skip
+        except errors.ExpiredError:
+            if token is not None:
+                raise listoptions.continue_expired(token.after, target.namespace) from None
+            raise listoptions.list_expired() from None
+        metadata = {"resourceVersion": str(page.resource_version)}
+        if page.last is not None:
+            metadata["continue"] = listoptions.encode_continue(
+                page.last, page.resource_version, target.namespace
+            )
+        if tables.wants_table(request.headers.get("accept", "")):
             include = request.query_params.get("includeObject", "Metadata")
-            return json_response(tables.table(resource.key, items, str(rv), include_object=include))
-        return json_response(
-            {
-                "kind": f"{resource.kind}List",
-                "apiVersion": resource.group_version,
-                "metadata": {"resourceVersion": str(rv)},
-                "items": items,
-            }
-        )
+            objects = [s.obj for s in page.items]
+            body = tables.table(resource.key, objects, None, include_object=include)
+            body["metadata"] = metadata
+            return json_response(body)
+        head = {"kind": f"{resource.kind}List", "apiVersion": resource.group_version}
+        prefix = json.dumps({**head, "metadata": metadata}, separators=_COMPACT)[:-1]
+        return text_response(f'{prefix},"items":[{",".join(s.text for s in page.items)}]}}')
 
     async def create(self, request: Request, target: Target) -> Response:
         if target.resource.namespaced and target.namespace is None:
             raise errors.method_not_allowed("POST")
         obj, warnings = self._admit(request, target, await self._body(request), creating=True)
         dry_run = "All" in request.query_params.getlist("dryRun")
-        created = self.store.create(target.resource.key, obj, dry_run=dry_run)
-        return json_response(created, 201, warnings)
+        created = await self.store.acreate(target.resource.key, obj, dry_run=dry_run)
+        return text_response(created.text, 201, warnings)
 
     async def update(self, request: Request, target: Target) -> Response:
         assert target.name is not None
         obj, warnings = self._admit(request, target, await self._body(request), target.name)
         dry_run = "All" in request.query_params.getlist("dryRun")
-        updated = self.store.update(
+        updated = await self.store.aupdate(
             target.resource.key, obj, preserve=self._preserve(target), dry_run=dry_run
         )
         if not dry_run:
-            deletion.finish(self.store, target.resource.key, updated)
-        return json_response(updated, 200, warnings)
+            await run_in_threadpool(deletion.finish, self.store, target.resource.key, updated.obj)
+        return text_response(updated.text, 200, warnings)
 
     async def patch(self, request: Request, target: Target) -> Response:
         assert target.name is not None
@@ -291,12 +339,12 @@ class ResourceApi:
         dry_run = "All" in request.query_params.getlist("dryRun")
         if content_type == "application/apply-patch+yaml":
             try:
-                self.store.get(resource.key, namespace, name)
+                self.store.read(resource.key, namespace, name)
             except errors.NotFoundError:
                 applied = apply_patch(None, raw, content_type, resource.kind)
                 obj, found = self._admit(request, target, applied, name, creating=True)
-                created = self.store.create(resource.key, obj, dry_run=dry_run)
-                return json_response(created, 201, found)
+                created = await self.store.acreate(resource.key, obj, dry_run=dry_run)
+                return text_response(created.text, 201, found)
         warnings: list[str] = []
 
         def change(current: Object) -> Object:
@@ -308,13 +356,13 @@ class ResourceApi:
             warnings.extend(found)
             return obj
 
-        updated = self.store.mutate(
+        updated = await self.store.amutate(
             resource.key, namespace, name, change, preserve=self._preserve(target),
             dry_run=dry_run,
         )  # fmt: skip
         if not dry_run:
-            deletion.finish(self.store, resource.key, updated)
-        return json_response(updated, 200, warnings)
+            await run_in_threadpool(deletion.finish, self.store, resource.key, updated.obj)
+        return text_response(updated.text, 200, warnings)
 
     async def _delete_options(self, request: Request) -> tuple[dict[str, Any], str | None, bool]:
         """The DeleteOptions body, the propagation policy it asks for, and whether a dry run."""
@@ -333,7 +381,8 @@ class ResourceApi:
         assert target.name is not None
         options, policy, dry_run = await self._delete_options(request)
         preconditions = options.get("preconditions") or {}
-        deleted = deletion.delete(
+        deleted = await run_in_threadpool(
+            deletion.delete,
             self.store,
             target.resource.key,
             self._ns(target),
@@ -346,8 +395,14 @@ class ResourceApi:
         return json_response(deleted)
 
     async def delete_collection(self, request: Request, target: Target) -> Response:
-        resource = target.resource
         _, policy, dry_run = await self._delete_options(request)
+        # Many synchronous writes: in the thread pool, never on the event loop.
+        return await run_in_threadpool(self._delete_collection, request, target, policy, dry_run)
+
+    def _delete_collection(
+        self, request: Request, target: Target, policy: str | None, dry_run: bool
+    ) -> Response:
+        resource = target.resource
         items, _ = self.store.list(resource.key, target.namespace, self._predicate(request, target))
         deleted = []
         for item in items:
@@ -373,7 +428,7 @@ class ResourceApi:
         assert target.name is not None
         resource, namespace, name = target.resource, self._ns(target), target.name
         if request.method == "GET":
-            return json_response(_scale_of(self.store.get(resource.key, namespace, name)))
+            return json_response(_scale_of(self.store.read(resource.key, namespace, name).obj))
         if request.method not in ("PUT", "PATCH"):
             raise errors.method_not_allowed(request.method)
         raw = await request.body()
@@ -399,22 +454,22 @@ class ResourceApi:
             current.setdefault("spec", {})["replicas"] = replicas
             return current
 
-        updated = self.store.mutate(resource.key, namespace, name, change, preserve=("status",))
-        return json_response(_scale_of(updated))
+        updated = await self.store.amutate(
+            resource.key, namespace, name, change, preserve=("status",)
+        )
+        return json_response(_scale_of(updated.obj))
 
-    def watch(self, request: Request, target: Target) -> Response:
-        params = request.query_params
+    async def watch(self, request: Request, target: Target, options: ListOptions) -> Response:
         resource = target.resource
-        predicate = self._predicate(request, target)
-        want_table = tables.wants_table(request.headers.get("accept", ""))
-        include = params.get("includeObject", "Metadata")
-        timeout = DEFAULT_WATCH_SECONDS
-        with contextlib.suppress(ValueError):
-            if params.get("timeoutSeconds"):
-                timeout = float(params["timeoutSeconds"])
+        if options.resource_version not in ("", "0"):
+            await self._reach(int(options.resource_version))
         try:
             watch = self.store.watch(
-                resource.key, target.namespace, params.get("resourceVersion") or None, predicate
+                resource.key,
+                target.namespace,
+                options.resource_version or None,
+                self._predicate(request, target),
+                send_initial_events=options.send_initial_events,
             )
         except errors.ExpiredError as exc:
             event = {"type": "ERROR", "object": exc.status()}
@@ -423,32 +478,92 @@ class ResourceApi:
                 yield (json.dumps(event) + "\n").encode()
 
             return StreamingResponse(expired(), media_type="application/json")
+        stream = _WatchStream(
+            watch,
+            target.resource,
+            table=tables.wants_table(request.headers.get("accept", "")),
+            include=request.query_params.get("includeObject", "Metadata"),
+            bookmarks=options.allow_bookmarks,
+            bookmark_seconds=self.bookmark_seconds,
+            timeout=options.timeout_seconds or DEFAULT_WATCH_SECONDS,
+        )
+        return StreamingResponse(stream.lines(), media_type="application/json")
 
-        async def stream() -> AsyncIterator[bytes]:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
-            first = True
-            try:
-                while True:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        return
-                    event = await watch.next(remaining)
-                    if event is None:
-                        return
-                    obj: Any = event.object
-                    if want_table:
-                        obj = tables.table(
-                            resource.key, [obj], str(event.resource_version),
-                            include_object=include, with_columns=first,
-                        )  # fmt: skip
-                        first = False
-                    line = json.dumps({"type": event.type, "object": obj}, separators=(",", ":"))
-                    yield (line + "\n").encode()
-            finally:
-                watch.close()
 
-        return StreamingResponse(stream(), media_type="application/json")
+@dataclass
+class _WatchStream:
+    """One watch response: events as lines, BOOKMARKs when asked, until the timeout."""
+
+    watch: Watch
+    resource: Resource
+    table: bool
+    include: str
+    bookmarks: bool
+    bookmark_seconds: float
+    timeout: float
+
+    async def lines(self) -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        deadline = start + self.timeout
+        next_bookmark = self._next_bookmark(start, deadline)
+        first, seen = True, 0
+        try:
+            while True:
+                now = loop.time()
+                if now >= deadline:
+                    return
+                wait = deadline - now
+                if self.bookmarks:
+                    wait = min(wait, max(0.0, next_bookmark - now))
+                event = await self.watch.next(wait)
+                if event is None:
+                    if self.watch.closed:
+                        return
+                    if self.bookmarks and loop.time() >= next_bookmark:
+                        rv = self.watch.progress()
+                        if rv is not None and rv > seen:  # as upstream: only when it moved on
+                            seen = rv
+                            yield self._bookmark(rv)
+                        next_bookmark = self._next_bookmark(loop.time(), deadline)
+                    continue
+                if event.type == BOOKMARK:
+                    if self.bookmarks:
+                        seen = max(seen, event.resource_version)
+                        yield self._line(event, first)
+                    continue
+                seen = max(seen, event.resource_version)
+                yield self._line(event, first)
+                first = False
+        finally:
+            self.watch.close()
+
+    def _next_bookmark(self, now: float, deadline: float) -> float:
+        due = now + self.bookmark_seconds
+        before_end = deadline - BOOKMARK_BEFORE_END
+        return min(due, before_end) if before_end > now else due
+
+    def _bookmark(self, resource_version: int) -> bytes:
+        event = WatchEvent(BOOKMARK, {"metadata": {"resourceVersion": str(resource_version)}}, 0)
+        return self._line(event, False)
+
+    def _line(self, event: WatchEvent, first: bool) -> bytes:
+        if event.type == BOOKMARK:  # metadata only, of the watched kind (upstream's newFunc())
+            obj = {
+                "kind": self.resource.kind,
+                "apiVersion": self.resource.group_version,
+                "metadata": event.object["metadata"],
+            }
+            line = json.dumps({"type": BOOKMARK, "object": obj}, separators=_COMPACT)
+        elif self.table:
+            body = tables.table(
+                self.resource.key, [event.object], str(event.resource_version),
+                include_object=self.include, with_columns=first,
+            )  # fmt: skip
+            line = json.dumps({"type": event.type, "object": body}, separators=_COMPACT)
+        else:
+            line = f'{{"type":"{event.type}","object":{event.text}}}'
+        return (line + "\n").encode()
 
 
 def _scale_of(obj: Object) -> Object:

@@ -251,8 +251,13 @@ class Kubelet:
             )
             for c in spec.get("containers") or ()
         )
+        run_as_user = (spec.get("securityContext") or {}).get("runAsUser")
         return PodPlan(
-            namespace=str(m.get("namespace")), name=m["name"], ip=ip, containers=containers
+            namespace=str(m.get("namespace")),
+            name=m["name"],
+            ip=ip,
+            containers=containers,
+            run_as_user=run_as_user if type(run_as_user) is int else None,
         )
 
     def _launch(self, pod: Object, container: dict[str, Any]) -> images.Launch | images.Waiting:

@@ -82,6 +82,9 @@ RESOURCES: tuple[Resource, ...] = (
              True, ("netpol",)),
     Resource("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice",
              True),
+    # What node agents read and write: the nodes, and a Lease per node agent (`podwall status`).
+    Resource("", "v1", "nodes", "node", "Node", False, ("no",), (), (_status("Node"),)),
+    Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", True),
 )  # fmt: skip
 
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = tuple(

@@ -18,11 +18,27 @@ import uvicorn
 from podwall.apiserver import kubeconfig, tls
 from podwall.apiserver.app import create_app
 from podwall.apiserver.bootstrap import bootstrap
+from podwall.apiserver.coalesce import CoalescingProtocol
 from podwall.apiserver.podruntime import PodRuntime
-from podwall.apiserver.spdyexec import SpdyH11Protocol
 from podwall.apiserver.store import Store
 
 HOST = "127.0.0.1"  # loopback only
+# h11, plus `kubectl exec` over SPDY (spdyexec.py), one send per response (coalesce.py)
+HTTP_PROTOCOL = CoalescingProtocol
+
+
+def listening_socket() -> socket.socket:
+    """A TCP socket whose accepted connections send without Nagle's delay.
+
+    asyncio turns TCP_NODELAY on for an accepted connection only when the listening socket
+    says `proto == IPPROTO_TCP`; a socket made with proto 0 leaves Nagle on, and a response
+    written in two parts (headers, body) then waits for the client's delayed ACK: ~40 ms per
+    request. Linux also copies TCP_NODELAY from the listening socket to accepted ones.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 class Server:
@@ -65,8 +81,7 @@ class Server:
         self.state_dir.chmod(0o700)
         files = tls.ensure_certificates(self.state_dir)
         token = self.token
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock = listening_socket()
         try:
             sock.bind((HOST, self.requested_port))
         except OSError:
@@ -81,7 +96,7 @@ class Server:
         app = create_app(self.store, token, f"{HOST}:{self.port}", self.runtime)
         config = uvicorn.Config(
             app,
-            http=SpdyH11Protocol,  # h11, plus `kubectl exec` over SPDY (spdyexec.py)
+            http=HTTP_PROTOCOL,
             ssl_certfile=str(files.server_cert),
             ssl_keyfile=str(files.server_key),
             log_level="warning",

@@ -1,21 +1,32 @@
-"""Objects in SQLite, one global resourceVersion counter, and a watch history.
+"""Objects in SQLite and in memory, one global resourceVersion counter, and a watch cache.
 
 The Store speaks plain Kubernetes JSON dicts. Resources are named by their store key
 (`pods`, `deployments.apps`, `networkpolicies.networking.k8s.io`: schema.GroupResource.String()).
-Every acknowledged write is committed (WAL, synchronous=FULL) before the call returns, so
-`kill -9` loses nothing a client was told about. Reads are served from memory; every read
-returns a fresh copy the caller may change.
+It owns the metadata the server sets: `uid`, `creationTimestamp`, `resourceVersion` (a string
+of the global counter), `generation` (1, then +1 on every change outside metadata and status),
+names from `generateName`. It refuses namespaced objects in a missing namespace, and deleting a
+namespace deletes everything in it.
 
-The Store owns the metadata the server sets: `uid`, `creationTimestamp`, `resourceVersion`
-(a string of the global counter), `generation` (1, then +1 on every change outside metadata and
-status), names from `generateName`. It also refuses namespaced objects in a missing namespace,
-and deleting a namespace deletes everything in it.
+Memory: every object is decoded once (when written, or when the Store opens) and kept with its
+JSON text in an `ObjectIndex` (by resource, namespace, name). Reads never decode. `read`,
+`select` and `page` hand out the shared objects (`Stored`: read-only by contract, with the text
+responses are written from); `get` and `list` hand out copies the caller may change.
 
-Watches: every write appends an event to an in-memory history (`history` events long). A watch
-from resourceVersion N replays the events after N, then follows live; a watch without one (or
-"0") starts with synthetic ADDED events for what exists. N older than the history gives 410.
-It is thread-safe: one lock orders all writes; watches can be consumed from threads (`get`) or
-from an asyncio loop (`next`).
+Writes: a write is checked and given its resourceVersion under one lock, against what is
+stored plus what is still being committed, then queued for the committer thread
+(`groupcommit`), which writes everything queued in one transaction and one fsync (WAL,
+synchronous=FULL). A write is acknowledged only once durable: `kill -9` loses nothing a client
+was told about. Sync methods (`create`, `update`, `mutate`, `delete`) block their thread until
+then; async ones (`acreate`, ...) let an event loop await it. Readers see a write once it is
+durable. Functions the Store calls while preparing a write (`mutate`'s `change`, `on_write`
+admitters) may read the Store but must not write to it.
+
+Watches and listeners: after each durable batch, under the lock, the changes join the watch
+cache (`history`: the last `history` changes per resource) and every matching Watch's queue, in
+resourceVersion order. on_commit listeners are then called in their own thread (`delivery`),
+in resourceVersion order. A watch from resourceVersion N replays the changes after N, then
+follows live; without one (or "0") it starts with ADDED events for what exists. N older than
+the history kept gives 410 Expired.
 """
 
 from __future__ import annotations
@@ -23,38 +34,83 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
+import random
 import secrets
 import sqlite3
 import threading
+import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from podwall.apiserver.delivery import Delivery, Listener
 from podwall.apiserver.errors import (
     ApiError,
     already_exists,
     bad_request,
     conflict,
     expired,
+    internal,
     not_found,
 )
+from podwall.apiserver.groupcommit import Committer, Ticket, fail, resolve
+from podwall.apiserver.history import ADDED, DELETED, MODIFIED, Change, History, TooOld
+from podwall.apiserver.objectindex import (
+    Key,
+    Object,
+    ObjectIndex,
+    OpCounts,
+    Stored,
+    stored,
+    thaw,
+)
+from podwall.apiserver.watch import InitialEnd, Predicate, Watch, WatchEvent
 
-Object = dict[str, Any]
-Predicate = Callable[[Mapping[str, Any]], bool]
+__all__ = [
+    "ADDED",
+    "DELETED",
+    "MODIFIED",
+    "Listener",
+    "Object",
+    "Page",
+    "Predicate",
+    "Store",
+    "Stored",
+    "Watch",
+    "WatchEvent",
+    "now_rfc3339",
+]
+
 # Module-level aliases: inside Store, `list` names the method.
-_Change = tuple[str, str, str, str, str, str | None]  # type, resource, namespace, name, text, old
-_Changes = list[_Change]
 _Objects = list[Object]
+_Changes = list[Change]
+_Tickets = list[Ticket]
+_Contents = list[tuple[str, str, Stored]]
+_StoredList = list[Stored]
+_Listeners = list[Listener]
+_Items = list[Change | InitialEnd]
+_Result = tuple[Stored, Ticket | None]
+_FullKey = tuple[str, str, str]  # resource, namespace, name
 
-log = logging.getLogger(__name__)
-ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # upstream's utilrand alphabet
 _OWNED_ELSEWHERE = ("metadata", "status")  # generation follows every other top-level field
+
+Admit = Callable[[Object, Object | None], Object]
+"""A mutating admission step: the object about to be stored (and the stored one, on update).
+
+The stored one is the Store's shared object: read it, never change it."""
+
+
+# uids must be unique, not secret (upstream's are time-based): a PRNG seeded from urandom
+# spares each create a getrandom() call.
+_UIDS = random.Random()
+
+
+def _new_uid() -> str:
+    return str(uuid.UUID(int=_UIDS.getrandbits(128), version=4))
 
 
 def now_rfc3339() -> str:
@@ -71,170 +127,22 @@ def _not_found(resource: str, name: str) -> ApiError:
     return not_found(plural, group, name)
 
 
-def _dumps(obj: Mapping[str, Any]) -> str:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-
-
 @dataclass(frozen=True, slots=True)
-class WatchEvent:
-    """One change as a watch delivers it: ADDED, MODIFIED or DELETED and the object."""
+class Page:
+    """One page of a list: shared objects, the list's resourceVersion, and, when more keys
+    follow, the last key examined (where a continuation starts after)."""
 
-    type: str
-    object: Object
+    items: list[Stored]
     resource_version: int
+    last: Key | None
 
 
 @dataclass(frozen=True, slots=True)
-class _Entry:
-    rv: int
-    type: str
-    resource: str
-    namespace: str
-    text: str
-    previous: str | None  # the object before a MODIFIED, for selector transitions
+class _Pending:
+    """A write accepted but not yet durable: what its key holds meanwhile, for other writers."""
 
-
-Listener = Callable[[str, WatchEvent], None]
-Admit = Callable[[Object, Object | None], Object]
-"""A mutating admission step: the object about to be stored (and the stored one, on update)."""
-
-
-class Watch:
-    """A stream of WatchEvents for one resource, optionally one namespace and a predicate.
-
-    An object that starts matching the predicate arrives as ADDED, one that stops as DELETED.
-    Close it when done (also a context manager).
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        resource: str,
-        namespace: str | None,
-        predicate: Predicate | None,
-    ) -> None:
-        self._store = store
-        self.resource = resource
-        self.namespace = namespace
-        self._predicate = predicate
-        self._pending: deque[_Entry] = deque()
-        self._cond = threading.Condition()
-        self._waiter: asyncio.Future[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.closed = False
-
-    def wants(self, entry: _Entry) -> bool:
-        return entry.resource == self.resource and (
-            self.namespace is None or entry.namespace == self.namespace
-        )
-
-    def _push(self, entries: Iterable[_Entry]) -> None:
-        with self._cond:
-            self._pending.extend(entries)
-            self._cond.notify_all()
-            waiter, loop = self._waiter, self._loop
-        if waiter is not None and loop is not None:
-            loop.call_soon_threadsafe(_wake, waiter)
-
-    def _pop(self) -> WatchEvent | bool | None:
-        """The next deliverable event, None when nothing is pending, False if closed."""
-        while True:
-            with self._cond:
-                if self.closed:
-                    return False
-                if not self._pending:
-                    return None
-                entry = self._pending.popleft()
-            event = self._translate(entry)
-            if event is not None:
-                return event
-
-    def _translate(self, entry: _Entry) -> WatchEvent | None:
-        obj: Object = json.loads(entry.text)
-        if self._predicate is None:
-            return WatchEvent(entry.type, obj, entry.rv)
-        now = self._predicate(obj)
-        if entry.type != MODIFIED or entry.previous is None:
-            return WatchEvent(entry.type, obj, entry.rv) if now else None
-        before = self._predicate(json.loads(entry.previous))
-        if now and before:
-            return WatchEvent(MODIFIED, obj, entry.rv)
-        if now:
-            return WatchEvent(ADDED, obj, entry.rv)
-        if before:
-            return WatchEvent(DELETED, obj, entry.rv)
-        return None
-
-    def get(self, timeout: float | None = None) -> WatchEvent | None:
-        """Block until the next event; None on timeout or when the watch is closed."""
-        deadline = None if timeout is None else _monotonic() + timeout
-        while True:
-            event = self._pop()
-            if event is False:
-                return None
-            if isinstance(event, WatchEvent):
-                return event
-            with self._cond:
-                if self._pending or self.closed:
-                    continue
-                remaining = None if deadline is None else deadline - _monotonic()
-                if remaining is not None and remaining <= 0:
-                    return None
-                self._cond.wait(remaining)
-
-    async def next(self, timeout: float | None = None) -> WatchEvent | None:
-        """Await the next event; None on timeout or when the watch is closed."""
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while True:
-            event = self._pop()
-            if event is False:
-                return None
-            if isinstance(event, WatchEvent):
-                return event
-            waiter: asyncio.Future[None] = loop.create_future()
-            with self._cond:
-                if self._pending or self.closed:
-                    continue
-                self._waiter, self._loop = waiter, loop
-            remaining = None if deadline is None else deadline - loop.time()
-            try:
-                if remaining is not None and remaining <= 0:
-                    return None
-                await asyncio.wait_for(waiter, remaining)
-            except TimeoutError:
-                return None
-            finally:
-                with self._cond:
-                    self._waiter = self._loop = None
-
-    def close(self) -> None:
-        with self._cond:
-            if self.closed:
-                return
-            self.closed = True
-            self._cond.notify_all()
-            waiter, loop = self._waiter, self._loop
-        self._store._unsubscribe(self)
-        if waiter is not None and loop is not None:
-            loop.call_soon_threadsafe(_wake, waiter)
-
-    def __enter__(self) -> Watch:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _wake(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
-
-
-def _monotonic() -> float:
-    import time
-
-    return time.monotonic()
+    change: Change
+    ticket: Ticket
 
 
 _SCHEMA = """
@@ -254,43 +162,108 @@ class Store:
 
     def __init__(self, path: str | Path, *, history: int = 10_000) -> None:
         self.path = str(path)
+        self.counts = OpCounts()
         self._lock = threading.RLock()
+        self._local = threading.local()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
-        self._objects: dict[str, dict[tuple[str, str], str]] = {}
+        self._index = ObjectIndex(self.counts)
         for resource, namespace, name, body in self._db.execute(
             "SELECT resource, namespace, name, body FROM objects"
         ):
-            self._objects.setdefault(resource, {})[(namespace, name)] = body
+            self.counts.decodes += 1
+            obj = json.loads(body)
+            rv = int(obj["metadata"].get("resourceVersion") or 0)
+            self._index.put(resource, namespace, name, Stored(obj, body, rv))
         row = self._db.execute("SELECT value FROM meta WHERE key = 'resourceVersion'").fetchone()
-        self._rv = int(row[0]) if row else 0
-        self._history: deque[_Entry] = deque(maxlen=history)
-        self._history_floor = self._rv  # events at or below this RV are not in the history
-        self._watches: set[Watch] = set()
+        self._rv = int(row[0]) if row else 0  # the last durable write
+        self._assigned = self._rv  # the last resourceVersion handed out
+        self._pending: dict[_FullKey, _Pending] = {}
+        self._history = History(history, self._rv)
+        self._watches: dict[str, set[Watch]] = {}
         self._listeners: list[Listener] = []
         self._admitters: dict[str, list[Admit]] = {}
-        self._unfired: list[_Entry] = []
+        self._db.set_trace_callback(self._count_statement)
+        self._committer = Committer(self._db, self._durable, self._failed)
+        self._delivery = Delivery(self._current_listeners)
         if path != ":memory:" and Path(self.path).exists():
             Path(self.path).chmod(0o600)
 
-    # Reading.
+    # Reading: shared objects.
 
     @property
     def resource_version(self) -> int:
-        """The RV of the last write."""
+        """The RV of the last durable write."""
         with self._lock:
             return self._rv
 
-    def get(self, resource: str, namespace: str, name: str) -> Object:
-        """The object, or NotFoundError. `namespace` is "" for cluster-scoped kinds."""
+    def read(self, resource: str, namespace: str, name: str) -> Stored:
+        """The stored object, shared (never change `obj`), or NotFoundError."""
         with self._lock:
-            text = self._objects.get(resource, {}).get((namespace, name))
-        if text is None:
+            found = self._index.get(resource, namespace, name)
+        if found is None:
             raise _not_found(resource, name)
-        result: Object = json.loads(text)
-        return result
+        return found
+
+    def select(
+        self,
+        resource: str,
+        namespace: str | None = None,
+        predicate: Predicate | None = None,
+    ) -> tuple[_StoredList, int]:
+        """Matching objects, shared, sorted by namespace then name, and the list's RV."""
+        with self._lock:
+            items = [
+                s
+                for _, s in self._index.scan(resource, namespace)
+                if predicate is None or predicate(s.obj)
+            ]
+            return items, self._rv
+
+    def page(
+        self,
+        resource: str,
+        namespace: str | None = None,
+        predicate: Predicate | None = None,
+        *,
+        limit: int = 0,
+        after: Key | None = None,
+        at: int | None = None,
+    ) -> Page:
+        """Up to `limit` (0: all) matching objects after the key `after`, as of resourceVersion
+        `at` (None: the latest). ExpiredError when the history no longer reaches back to `at`.
+
+        Costs the objects examined plus the changes since `at`, never the whole store.
+        """
+        with self._lock:
+            if at is None or at >= self._rv:
+                source = self._index.scan(resource, namespace, after)
+                rv = self._rv
+            else:
+                try:
+                    then = self._history.state_at(resource, at, namespace)
+                except TooOld as exc:
+                    raise expired(str(exc)) from exc
+                now = self._index.scan(resource, namespace, after)
+                source = _as_of(now, then, after, lambda k: self._index.contains(resource, *k))
+                rv = at
+            items: _StoredList = []
+            examined: Key | None = None
+            for key, value in source:
+                if limit and len(items) >= limit:
+                    return Page(items, rv, examined)
+                examined = key
+                if predicate is None or predicate(value.obj):
+                    items.append(value)
+            return Page(items, rv, None)
+
+    # Reading: copies.
+
+    def get(self, resource: str, namespace: str, name: str) -> Object:
+        """A copy of the object, or NotFoundError. `namespace` is "" for cluster-scoped kinds."""
+        return self._copy(self.read(resource, namespace, name))
 
     def list(
         self,
@@ -298,50 +271,30 @@ class Store:
         namespace: str | None = None,
         predicate: Predicate | None = None,
     ) -> tuple[_Objects, int]:
-        """Matching objects sorted by namespace then name, and the list's resourceVersion."""
-        with self._lock:
-            objects = self._objects.get(resource, {})
-            keys = sorted(k for k in objects if namespace is None or k[0] == namespace)
-            texts = [objects[k] for k in keys]
-            rv = self._rv
-        items = [json.loads(t) for t in texts]
-        if predicate is not None:
-            items = [o for o in items if predicate(o)]
-        return items, rv
+        """Copies of the matching objects sorted by namespace then name, and the list's RV."""
+        items, rv = self.select(resource, namespace, predicate)
+        return [self._copy(s) for s in items], rv
 
-    # Writing.
+    async def reached(self, resource_version: int, timeout: float) -> bool:
+        """Wait (without blocking the loop) until the Store's RV is at least this one."""
+        deadline = time.monotonic() + timeout
+        while self.resource_version < resource_version:
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    # Writing: sync methods block until the write is acknowledged and return a copy; async
+    # ones return the shared Stored.
 
     def create(self, resource: str, obj: Mapping[str, Any], *, dry_run: bool = False) -> Object:
         """Store a new object; AlreadyExistsError, NotFoundError for a missing namespace."""
-        new: Object = json.loads(_dumps(obj))
-        meta = new.setdefault("metadata", {})
-        namespace = str(meta.get("namespace") or "")
-        with self._writing():
-            if namespace and ("", namespace) not in self._objects.get("namespaces", {}):
-                raise not_found("namespaces", "", namespace)
-            if not meta.get("name"):
-                if not meta.get("generateName"):
-                    raise bad_request("name or generateName is required")
-                meta["name"] = self._generate_name(resource, namespace, meta["generateName"])
-            name = str(meta["name"])
-            if (namespace, name) in self._objects.get(resource, {}):
-                plural, group = _split_key(resource)
-                raise already_exists(plural, group, name)
-            for owned in ("deletionTimestamp", "deletionGracePeriodSeconds"):
-                meta.pop(owned, None)
-            meta["uid"] = str(uuid.uuid4())
-            meta["creationTimestamp"] = now_rfc3339()
-            meta["generation"] = 1
-            new = self._admit(resource, new, None)
-            meta = new["metadata"]
-            if dry_run:
-                meta.pop("resourceVersion", None)
-                return new
-            rv = self._rv + 1
-            meta["resourceVersion"] = str(rv)
-            text = _dumps(new)
-            self._commit(rv, [(ADDED, resource, namespace, name, text, None)])
-        return new
+        return self._settle(self._create(resource, obj, dry_run))
+
+    async def acreate(
+        self, resource: str, obj: Mapping[str, Any], *, dry_run: bool = False
+    ) -> Stored:
+        return await self._asettle(self._create(resource, obj, dry_run))
 
     def update(
         self,
@@ -357,15 +310,17 @@ class Store:
         Top-level fields named in `preserve` keep their stored value: ("status",) for the main
         resource, ("spec",) for the status subresource.
         """
-        meta = obj.get("metadata") or {}
-        namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
-        expected = meta.get("resourceVersion")
-        with self._writing():
-            current = self._current(resource, namespace, name)
-            if expected and str(expected) != json.loads(current)["metadata"]["resourceVersion"]:
-                plural, group = _split_key(resource)
-                raise conflict(plural, group, name)
-            return self._replace(resource, current, obj, tuple(preserve), dry_run)
+        return self._settle(self._update(resource, obj, tuple(preserve), dry_run))
+
+    async def aupdate(
+        self,
+        resource: str,
+        obj: Mapping[str, Any],
+        *,
+        preserve: Iterable[str] = (),
+        dry_run: bool = False,
+    ) -> Stored:
+        return await self._asettle(self._update(resource, obj, tuple(preserve), dry_run))
 
     def mutate(
         self,
@@ -382,10 +337,23 @@ class Store:
         `change` gets a copy of the stored object and returns the new one; whatever it raises
         aborts the write. This is how PATCH and the controllers' status updates should write.
         """
-        with self._writing():
-            current = self._current(resource, namespace, name)
-            changed = change(json.loads(current))
-            return self._replace(resource, current, changed, tuple(preserve), dry_run)
+        return self._settle(
+            self._mutate(resource, namespace, name, change, tuple(preserve), dry_run)
+        )
+
+    async def amutate(
+        self,
+        resource: str,
+        namespace: str,
+        name: str,
+        change: Callable[[Object], Mapping[str, Any]],
+        *,
+        preserve: Iterable[str] = (),
+        dry_run: bool = False,
+    ) -> Stored:
+        return await self._asettle(
+            self._mutate(resource, namespace, name, change, tuple(preserve), dry_run)
+        )
 
     def delete(
         self,
@@ -402,39 +370,21 @@ class Store:
         `uid` and `resource_version` are DeleteOptions preconditions (ConflictError).
         Deleting a namespace deletes every object in it first.
         """
-        with self._writing():
-            current = json.loads(self._current(resource, namespace, name))
-            meta = current["metadata"]
-            plural, group = _split_key(resource)
-            if uid and uid != meta.get("uid"):
-                raise conflict(
-                    plural, group, name,
-                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-                    f"{meta.get('uid')}",
-                )  # fmt: skip
-            if resource_version and resource_version != meta.get("resourceVersion"):
-                raise conflict(
-                    plural, group, name,
-                    f"Precondition failed: ResourceVersion in precondition: {resource_version}, "
-                    f"ResourceVersion in object meta: {meta.get('resourceVersion')}",
-                )  # fmt: skip
-            if dry_run:
-                return dict(current)
-            changes: _Changes = []
-            rv = self._rv
-            if resource == "namespaces":
-                for other, objects in sorted(self._objects.items()):
-                    for (ns, other_name), text in sorted(objects.items()):
-                        if ns == name and other != "namespaces":
-                            rv += 1
-                            changes.append(
-                                (DELETED, other, ns, other_name, _with_rv(text, rv), None)
-                            )
-            rv += 1
-            meta["resourceVersion"] = str(rv)
-            changes.append((DELETED, resource, namespace, name, _dumps(current), None))
-            self._commit(rv, changes)
-        return dict(current)
+        return self._settle(self._delete(resource, namespace, name, uid, resource_version, dry_run))
+
+    async def adelete(
+        self,
+        resource: str,
+        namespace: str,
+        name: str,
+        *,
+        uid: str | None = None,
+        resource_version: str | None = None,
+        dry_run: bool = False,
+    ) -> Stored:
+        return await self._asettle(
+            self._delete(resource, namespace, name, uid, resource_version, dry_run)
+        )
 
     # Watching.
 
@@ -444,39 +394,48 @@ class Store:
         namespace: str | None = None,
         resource_version: int | str | None = None,
         predicate: Predicate | None = None,
+        *,
+        send_initial_events: bool | None = None,
     ) -> Watch:
         """Changes after `resource_version`; without one (or 0), ADDED for what exists first.
 
-        ExpiredError when the history no longer reaches back to `resource_version`.
+        `send_initial_events` True: ADDED for what exists, then a BOOKMARK annotated
+        `k8s.io/initial-events-end` at the snapshot's RV; False: no ADDED events for what
+        exists even without a resourceVersion. ExpiredError when the history no longer
+        reaches back to `resource_version`. A resourceVersion newer than the Store's is the
+        caller's to wait for (`reached`).
         """
         since = int(resource_version) if resource_version not in (None, "") else 0
-        watch = Watch(self, resource, namespace, predicate)
+        watch = Watch(resource, namespace, predicate, self._progress, self._unsubscribe)
+        initial = since == 0 if send_initial_events is None else send_initial_events
         with self._lock:
-            if since == 0:
-                initial = [
-                    _Entry(
-                        int(json.loads(text)["metadata"]["resourceVersion"]),
-                        ADDED, resource, ns, text, None,
-                    )
-                    for (ns, _), text in sorted(self._objects.get(resource, {}).items())
-                    if namespace is None or ns == namespace
-                ]  # fmt: skip
-            else:
-                if since < self._history_floor:
-                    raise expired(f"too old resource version: {since} ({self._history_floor})")
-                initial = [e for e in self._history if e.rv > since and watch.wants(e)]
-            watch._push(initial)
-            self._watches.add(watch)
+            items: _Items = []
+            if initial:
+                items += [
+                    Change(s.resource_version, ADDED, resource, ns, name, s, None)
+                    for (ns, name), s in self._index.scan(resource, namespace)
+                ]
+                if send_initial_events:
+                    items.append(InitialEnd(self._rv))
+            elif since:
+                try:
+                    items += [c for c in self._history.since(resource, since) if watch.wants(c)]
+                except TooOld as exc:
+                    raise expired(str(exc)) from exc
+            watch.push(items)
+            self._watches.setdefault(resource, set()).add(watch)
         return watch
 
     def on_commit(self, listener: Listener) -> Callable[[], None]:
-        """Call `listener(resource, event)` after every committed change; returns an undo.
+        """Call `listener(resource, event)` after every durable change; returns an undo.
 
-        Listeners run synchronously in the writing thread, after the store lock is released and
-        before the write returns, in resourceVersion order: a controller hooked here has acted
-        before the API answers the request that triggered it. A listener may write to the store
-        (its own changes are then delivered, depth first); what it raises is logged, since the
-        change it reacts to is already committed.
+        Listeners run in the Store's listener thread, one change after another in
+        resourceVersion order, after the change is durable and before the write that made it
+        is acknowledged (a controller hooked here has acted before the API answers the request
+        that triggered it; a write a listener makes is acknowledged once durable, and its
+        changes are delivered after the current ones). Listeners must be fast and must not
+        block: every acknowledged write waits for them. `event.object` is shared: never change
+        it. What a listener raises is logged, since the change it reacts to is committed.
         """
         with self._lock:
             self._listeners.append(listener)
@@ -494,7 +453,7 @@ class Store:
         It runs under the write lock, after the Store set its metadata (`stored` is None on
         create), on every path (POST, PUT, PATCH, controllers), dry runs included: mutating
         admission such as scheduling pods and allocating ClusterIPs. It returns the object to
-        store; an ApiError it raises refuses the write.
+        store; an ApiError it raises refuses the write. It may read the Store, never write.
         """
         with self._lock:
             self._admitters.setdefault(resource, []).append(admit)
@@ -507,73 +466,127 @@ class Store:
 
         return remove
 
-    def _admit(self, resource: str, new: Object, current: Object | None) -> Object:
-        for admit in self._admitters.get(resource, ()):
-            new = admit(new, current)
-        return new
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        with self._lock:
-            yield
-        self._fire()
-
-    def _fire(self) -> None:
-        with self._lock:
-            pending, self._unfired = self._unfired, []
-            listeners = list(self._listeners)
-        if not listeners:
-            return
-        for entry in pending:
-            for listener in listeners:
-                event = WatchEvent(entry.type, json.loads(entry.text), entry.rv)
-                try:
-                    listener(entry.resource, event)
-                except Exception:
-                    log.exception("store listener failed on %s %s", entry.type, entry.resource)
-
-    def _unsubscribe(self, watch: Watch) -> None:
-        with self._lock:
-            self._watches.discard(watch)
-
     def close_watches(self) -> None:
         """End every open watch (their consumers get None)."""
         with self._lock:
-            watches = list(self._watches)
+            watches = [w for group in self._watches.values() for w in group]
         for watch in watches:
             watch.close()
 
     def close(self) -> None:
-        """Close every watch and the database."""
+        """Close every watch, commit what is queued, deliver it, close the database."""
         self.close_watches()
+        self._committer.stop()
+        self._delivery.stop()
         with self._lock:
             self._db.close()
 
-    # Internals (the lock is held).
+    # Preparing writes (under the lock).
 
-    def _current(self, resource: str, namespace: str, name: str) -> str:
-        text = self._objects.get(resource, {}).get((namespace, name))
-        if text is None:
+    @contextlib.contextmanager
+    def _preparing(self) -> Iterator[None]:
+        with self._lock:
+            depth = getattr(self._local, "depth", 0)
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+
+    def _lookup(
+        self, resource: str, namespace: str, name: str
+    ) -> tuple[Stored | None, Ticket | None]:
+        """What the key holds for a writer: a pending write's result, else the stored object."""
+        pending = self._pending.get((resource, namespace, name))
+        if pending is not None:
+            change = pending.change
+            return (None if change.type == DELETED else change.stored), pending.ticket
+        return self._index.get(resource, namespace, name), None
+
+    def _current(self, resource: str, namespace: str, name: str) -> tuple[Stored, Ticket | None]:
+        found, ticket = self._lookup(resource, namespace, name)
+        if found is None:
             raise _not_found(resource, name)
-        return text
+        return found, ticket
+
+    def _create(self, resource: str, obj: Mapping[str, Any], dry_run: bool) -> _Result:
+        new: Object = thaw(dict(obj))
+        meta = new.setdefault("metadata", {})
+        namespace = str(meta.get("namespace") or "")
+        with self._preparing():
+            if namespace and self._lookup("namespaces", "", namespace)[0] is None:
+                raise not_found("namespaces", "", namespace)
+            if not meta.get("name"):
+                if not meta.get("generateName"):
+                    raise bad_request("name or generateName is required")
+                meta["name"] = self._generate_name(resource, namespace, meta["generateName"])
+            name = str(meta["name"])
+            if self._lookup(resource, namespace, name)[0] is not None:
+                plural, group = _split_key(resource)
+                raise already_exists(plural, group, name)
+            for owned in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+                meta.pop(owned, None)
+            meta["uid"] = _new_uid()
+            meta["creationTimestamp"] = now_rfc3339()
+            meta["generation"] = 1
+            new = self._admit(resource, new, None)
+            meta = new["metadata"]
+            if dry_run:
+                meta.pop("resourceVersion", None)
+                return stored(new, self.counts), None
+            rv = self._assigned + 1
+            meta["resourceVersion"] = str(rv)
+            result = stored(new, self.counts)
+            return result, self._submit(
+                [Change(rv, ADDED, resource, namespace, name, result, None)]
+            )
+
+    def _update(
+        self, resource: str, obj: Mapping[str, Any], preserve: tuple[str, ...], dry_run: bool
+    ) -> _Result:
+        meta = obj.get("metadata") or {}
+        namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+        expected = meta.get("resourceVersion")
+        with self._preparing():
+            current, ticket = self._current(resource, namespace, name)
+            if expected and str(expected) != current.obj["metadata"]["resourceVersion"]:
+                plural, group = _split_key(resource)
+                raise conflict(plural, group, name)
+            return self._replace(resource, current, ticket, thaw(dict(obj)), preserve, dry_run)
+
+    def _mutate(
+        self,
+        resource: str,
+        namespace: str,
+        name: str,
+        change: Callable[[Object], Mapping[str, Any]],
+        preserve: tuple[str, ...],
+        dry_run: bool,
+    ) -> _Result:
+        with self._preparing():
+            current, ticket = self._current(resource, namespace, name)
+            changed = change(self._copy(current))
+            new = changed if type(changed) is dict else thaw(dict(changed))
+            return self._replace(resource, current, ticket, new, preserve, dry_run)
 
     def _replace(
         self,
         resource: str,
-        current_text: str,
-        obj: Mapping[str, Any],
+        current: Stored,
+        current_ticket: Ticket | None,
+        new: Object,
         preserve: tuple[str, ...],
         dry_run: bool,
-    ) -> Object:
-        current: Object = json.loads(current_text)
-        new: Object = json.loads(_dumps(obj))
+    ) -> _Result:
+        """`new` (the Store's own: no caller holds it) replaces `current`."""
+        old = current.obj
         for field in preserve:
-            if field in current:
-                new[field] = current[field]
+            if field in old:
+                new[field] = thaw(old[field])
             else:
                 new.pop(field, None)
         meta = new.setdefault("metadata", {})
-        old_meta = current["metadata"]
+        old_meta = old["metadata"]
         for owned in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp",
                       "deletionGracePeriodSeconds"):  # fmt: skip
             if owned in old_meta:
@@ -582,76 +595,214 @@ class Store:
                 meta.pop(owned, None)
         meta["generation"] = old_meta.get("generation", 1)
         meta["resourceVersion"] = old_meta["resourceVersion"]
-        new = self._admit(resource, new, current)
+        new = self._admit(resource, new, old)
         meta = new["metadata"]
-        if new == current:
-            return new  # nothing changed: no write, no event, same resourceVersion
-        if _spec_of(new) != _spec_of(current):
+        if new == old:
+            return current, current_ticket  # nothing changed: no write, same resourceVersion
+        if _spec_of(new) != _spec_of(old):
             meta["generation"] = int(old_meta.get("generation", 1)) + 1
         if dry_run:
-            return new
-        rv = self._rv + 1
+            return stored(new, self.counts), None
+        rv = self._assigned + 1
         meta["resourceVersion"] = str(rv)
-        text = _dumps(new)
+        result = stored(new, self.counts)
         namespace, name = str(meta.get("namespace") or ""), str(meta["name"])
-        self._commit(rv, [(MODIFIED, resource, namespace, name, text, current_text)])
+        change = Change(rv, MODIFIED, resource, namespace, name, result, current)
+        return result, self._submit([change])
+
+    def _delete(
+        self,
+        resource: str,
+        namespace: str,
+        name: str,
+        uid: str | None,
+        resource_version: str | None,
+        dry_run: bool,
+    ) -> _Result:
+        with self._preparing():
+            current, ticket = self._current(resource, namespace, name)
+            meta = current.obj["metadata"]
+            plural, group = _split_key(resource)
+            if uid and uid != meta.get("uid"):
+                raise conflict(
+                    plural, group, name,
+                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                    f"{meta.get('uid')}",
+                )  # fmt: skip
+            if resource_version and resource_version != meta.get("resourceVersion"):
+                raise conflict(
+                    plural, group, name,
+                    f"Precondition failed: ResourceVersion in precondition: {resource_version}, "
+                    f"ResourceVersion in object meta: {meta.get('resourceVersion')}",
+                )  # fmt: skip
+            if dry_run:
+                return current, ticket
+            changes: _Changes = []
+            rv = self._assigned
+            if resource == "namespaces":
+                for other, other_name, value in self._namespace_contents(name):
+                    rv += 1
+                    gone = self._with_rv(value, rv)
+                    changes.append(Change(rv, DELETED, other, name, other_name, gone, value))
+            rv += 1
+            last = self._with_rv(current, rv)
+            changes.append(Change(rv, DELETED, resource, namespace, name, last, current))
+            return last, self._submit(changes)
+
+    def _namespace_contents(self, namespace: str) -> _Contents:
+        """(resource, name, object) of everything in a namespace, pending writes included."""
+        pending: dict[str, dict[str, Stored | None]] = {}
+        for (resource, ns, name), entry in self._pending.items():
+            if ns == namespace:
+                value = None if entry.change.type == DELETED else entry.change.stored
+                pending.setdefault(resource, {})[name] = value
+        out: _Contents = []
+        for resource in sorted({*self._index.resources(), *pending} - {"namespaces"}):
+            objects: dict[str, Stored | None] = {
+                n: s for n, s in self._index.in_namespace(resource, namespace)
+            }
+            objects.update(pending.get(resource, {}))
+            out += [(resource, n, s) for n, s in sorted(objects.items()) if s is not None]
+        return out
+
+    def _with_rv(self, value: Stored, rv: int) -> Stored:
+        """The object as its DELETED event carries it: the last state, the deletion's RV."""
+        obj = {**value.obj, "metadata": {**value.obj["metadata"], "resourceVersion": str(rv)}}
+        return stored(obj, self.counts)
+
+    def _admit(self, resource: str, new: Object, current: Object | None) -> Object:
+        for admit in self._admitters.get(resource, ()):
+            new = admit(new, current)
         return new
 
-    def _commit(self, rv: int, changes: _Changes) -> None:
-        """Write the changes and the new RV in one transaction, then tell the watches."""
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for kind, resource, namespace, name, text, _ in changes:
-                if kind == DELETED:
-                    db.execute(
-                        "DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
-                        (resource, namespace, name),
-                    )
-                else:
-                    db.execute(
-                        "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?)",
-                        (resource, namespace, name, text),
-                    )
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('resourceVersion', ?)", (str(rv),))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        entries: list[_Entry] = []
-        first_rv = rv - len(changes) + 1
-        for i, (kind, resource, namespace, name, text, previous) in enumerate(changes):
-            objects = self._objects.setdefault(resource, {})
-            if kind == DELETED:
-                objects.pop((namespace, name), None)
-            else:
-                objects[(namespace, name)] = text
-            entries.append(_Entry(first_rv + i, kind, resource, namespace, text, previous))
-        self._rv = rv
-        if self._listeners:
-            self._unfired.extend(entries)
-        for entry in entries:
-            if len(self._history) == self._history.maxlen:
-                self._history_floor = self._history[0].rv
-            self._history.append(entry)
-        for watch in list(self._watches):
-            wanted = [e for e in entries if watch.wants(e)]
-            if wanted:
-                watch._push(wanted)
-
     def _generate_name(self, resource: str, namespace: str, prefix: str) -> str:
-        objects = self._objects.get(resource, {})
         while True:
             name = prefix[:58] + "".join(secrets.choice(NAME_ALPHABET) for _ in range(5))
-            if (namespace, name) not in objects:
+            if self._lookup(resource, namespace, name)[0] is None:
                 return name
+
+    def _submit(self, changes: _Changes) -> Ticket:
+        ticket = Ticket(changes, after_listeners=not self._delivery.in_thread())
+        self._committer.submit(ticket)
+        for change in changes:
+            self._pending[(change.resource, change.namespace, change.name)] = _Pending(
+                change, ticket
+            )
+        self._assigned = ticket.resource_version
+        return ticket
+
+    # Acknowledging writes.
+
+    def _settle(self, result: _Result) -> Object:
+        value, ticket = result
+        if ticket is not None:
+            if getattr(self._local, "depth", 0):
+                raise RuntimeError("a Store write cannot wait while another is being prepared")
+            ticket.done.result()
+        return self._copy(value)
+
+    async def _asettle(self, result: _Result) -> Stored:
+        value, ticket = result
+        if ticket is not None:
+            await asyncio.wrap_future(ticket.done)
+        return value
+
+    def _durable(self, batch: _Tickets) -> None:
+        """The committer's report: the batch is on disk. Make it visible, then tell."""
+        with self._lock:
+            touched: dict[str, _Changes] = {}
+            for ticket in batch:
+                for change in ticket.changes:
+                    self._apply(change)
+                    touched.setdefault(change.resource, []).append(change)
+            self._rv = batch[-1].resource_version
+            for resource, changes in touched.items():
+                for watch in self._watches.get(resource, ()):
+                    wanted = [c for c in changes if watch.wants(c)]
+                    if wanted:
+                        watch.push(wanted)
+            listening = bool(self._listeners)
+        early = [t.done for t in batch if not (listening and t.after_listeners)]
+        resolve(early)
+        if listening:
+            late = [t.done for t in batch if t.after_listeners]
+            self._delivery.put([c for t in batch for c in t.changes], late)
+
+    def _apply(self, change: Change) -> None:
+        resource, namespace, name = change.resource, change.namespace, change.name
+        if change.type == DELETED:
+            self._index.remove(resource, namespace, name)
+        else:
+            self._index.put(resource, namespace, name, change.stored)
+        key = (resource, namespace, name)
+        pending = self._pending.get(key)
+        if pending is not None and pending.change is change:
+            del self._pending[key]
+        self._history.append(change)
+
+    def _failed(self, batch: _Tickets, exc: BaseException) -> None:
+        """The committer's report: the batch did not commit. Everything queued after it was
+        checked against it, so it fails too; the Store is back at the last durable write."""
+        with self._lock:
+            tickets = batch + self._committer.take_queued()
+            self._pending.clear()
+            self._assigned = self._rv
+        error = internal(f"the write could not be stored: {exc}")
+        fail([t.done for t in tickets], error)
+
+    # Internals.
+
+    def _copy(self, value: Stored) -> Object:
+        self.counts.copies += 1
+        copy: Object = thaw(value.obj)
+        return copy
+
+    def _count_statement(self, statement: str) -> None:
+        self.counts.statements += 1
+        if statement == "COMMIT":
+            self.counts.commits += 1
+
+    def _current_listeners(self) -> _Listeners:
+        with self._lock:
+            return list(self._listeners)
+
+    def _progress(self, watch: Watch) -> int | None:
+        with self._lock:
+            return None if watch.has_pending() else self._rv
+
+    def _unsubscribe(self, watch: Watch) -> None:
+        with self._lock:
+            group = self._watches.get(watch.resource)
+            if group is not None:
+                group.discard(watch)
+
+
+def _as_of(
+    now: Iterator[tuple[Key, Stored]],
+    then: dict[Key, Stored | None],
+    after: Key | None,
+    exists: Callable[[Key], bool],
+) -> Iterator[tuple[Key, Stored]]:
+    """The objects of `now` in key order, as they were: `then` holds what the keys changed
+    since held before (None: absent), including keys deleted since."""
+    gone = sorted(
+        (k, v)
+        for k, v in then.items()
+        if v is not None and (after is None or k > after) and not exists(k)
+    )
+    i = 0
+    for key, value in now:
+        while i < len(gone) and gone[i][0] < key:
+            yield gone[i]
+            i += 1
+        if key in then:
+            old = then[key]
+            if old is not None:
+                yield key, old
+        else:
+            yield key, value
+    yield from gone[i:]
 
 
 def _spec_of(obj: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in _OWNED_ELSEWHERE}
-
-
-def _with_rv(text: str, rv: int) -> str:
-    obj = json.loads(text)
-    obj["metadata"]["resourceVersion"] = str(rv)
-    return _dumps(obj)

@@ -358,6 +358,64 @@ def _config_map_row(cm: Object, now: datetime) -> list[Cell]:
     return [_meta(cm).get("name", ""), count, _created(cm, now)]
 
 
+# Nodes and Leases: printNode, printLease.
+
+NODE_ROLE_PREFIX = "node-role.kubernetes.io/"
+
+
+def _node_roles(node: Object) -> str:
+    """findNodeRoles: `node-role.kubernetes.io/ROLE` labels and the `kubernetes.io/role` one."""
+    roles: set[str] = set()
+    for key, value in (_meta(node).get("labels") or {}).items():
+        if key.startswith(NODE_ROLE_PREFIX) and key[len(NODE_ROLE_PREFIX) :]:
+            roles.add(key[len(NODE_ROLE_PREFIX) :])
+        elif key == "kubernetes.io/role" and value:
+            roles.add(str(value))
+    return ",".join(sorted(roles)) or "<none>"
+
+
+def _node_status(node: Object) -> str:
+    status = []
+    for condition in _status(node).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            status = ["Ready" if condition.get("status") == "True" else "NotReady"]
+    status = status or ["Unknown"]
+    if _spec(node).get("unschedulable"):
+        status.append("SchedulingDisabled")
+    return ",".join(status)
+
+
+def _node_address(node: Object, kind: str) -> str:
+    for address in _status(node).get("addresses") or []:
+        if address.get("type") == kind:
+            return str(address.get("address") or "")
+    return "<none>"
+
+
+def _node_row(node: Object, now: datetime) -> list[Cell]:
+    info = _status(node).get("nodeInfo") or {}
+    return [
+        _meta(node).get("name", ""),
+        _node_status(node),
+        _node_roles(node),
+        _created(node, now),
+        info.get("kubeletVersion") or "",
+        _node_address(node, "InternalIP"),
+        _node_address(node, "ExternalIP"),
+        info.get("osImage") or "<unknown>",
+        info.get("kernelVersion") or "<unknown>",
+        info.get("containerRuntimeVersion") or "<unknown>",
+    ]
+
+
+def _lease_row(lease: Object, now: datetime) -> list[Cell]:
+    return [
+        _meta(lease).get("name", ""),
+        _spec(lease).get("holderIdentity") or "",
+        _created(lease, now),
+    ]
+
+
 def _default_row(obj: Object, now: datetime) -> list[Cell]:
     return [_meta(obj).get("name", ""), _created(obj, now)]
 
@@ -412,6 +470,14 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
         _endpoint_slice_row,
     ),
     "configmaps": ([_NAME, ("Data", "string", 0), _AGE], _config_map_row),
+    "nodes": (
+        [_NAME, ("Status", "string", 0), ("Roles", "string", 0), _AGE,
+         ("Version", "string", 0), ("Internal-IP", "string", 1), ("External-IP", "string", 1),
+         ("OS-Image", "string", 1), ("Kernel-Version", "string", 1),
+         ("Container-Runtime", "string", 1)],
+        _node_row,
+    ),
+    "leases.coordination.k8s.io": ([_NAME, ("Holder", "string", 0), _AGE], _lease_row),
 }  # fmt: skip
 
 

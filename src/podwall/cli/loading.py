@@ -1,6 +1,7 @@
 """Manifests to a validated snapshot for the commands, or every error at once.
 
-Nothing is evaluated when any NetworkPolicy is invalid: the command exits 2 after listing all.
+Nothing is evaluated when any object podwall reads is invalid (NetworkPolicies, and the pods,
+workloads, Services and Namespaces they select): the command exits 2 after listing all.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from podwall.manifests.reader import Loaded, LoadError, field_line, load_paths
-from podwall.model import strictfields
+from podwall.model import kindvalidation, strictfields
 from podwall.model.convert import Conversion, RawObject, cluster
 from podwall.model.fielderrors import ValidationError
 from podwall.model.strictfields import unknown_fields
@@ -32,7 +33,11 @@ class InvalidManifests(ValidationError):
 
 def load(paths: Sequence[str]) -> Conversion:
     """Read, validate and convert; raises LoadError or InvalidManifests."""
-    loaded = load_paths(paths)
+    return convert(load_paths(paths))
+
+
+def convert(loaded: Loaded) -> Conversion:
+    """Validate and convert what was read (files, a git revision, a cluster)."""
     invalid = _validate(loaded.objects)
     if invalid:
         raise InvalidManifests(_render(loaded, invalid))
@@ -42,10 +47,11 @@ def load(paths: Sequence[str]) -> Conversion:
 def _validate(objects: list[RawObject]) -> list[InvalidObject]:
     out = []
     for obj in objects:
-        if obj.kind != "NetworkPolicy":
-            continue
-        errors = [(e.path, e.render()) for e in validate_network_policy(obj.body)]
-        errors += [(path, strictfields.render(path)) for path in unknown_fields(obj.body)]
+        if obj.kind == "NetworkPolicy":
+            errors = [(e.path, e.render()) for e in validate_network_policy(obj.body)]
+            errors += [(path, strictfields.render(path)) for path in unknown_fields(obj.body)]
+        else:
+            errors = [(e.path, e.render()) for e in kindvalidation.validate(obj.kind, obj.body)]
         if errors:
             out.append(InvalidObject(obj=obj, errors=tuple(errors)))
     return out
@@ -63,4 +69,4 @@ def _render(loaded: Loaded, invalid: list[InvalidObject]) -> list[str]:
     return lines
 
 
-__all__ = ["InvalidManifests", "LoadError", "load"]
+__all__ = ["InvalidManifests", "LoadError", "convert", "load"]

@@ -1,51 +1,88 @@
-"""Terminal and JSON output: colours only on a terminal, JSON always plain and stable."""
+"""Terminal and JSON output: colours only on a terminal, JSON always plain and stable.
+
+Lines are written as they are, with ANSI colours on a terminal (none under NO_COLOR or
+TERM=dumb); rich is imported only to draw tables, so the commands that print lines (check,
+explain, diff, lint) start without it.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
-from podwall.engine import ConnectivityMap, PortMatrix
+    from podwall.engine import ConnectivityMap, PortMatrix
 
-_out = Console(highlight=False, soft_wrap=True)
-if not _out.is_terminal:
-    # Piped output is read by scripts and pagers: never truncate a pod name to fit 80 columns.
-    _out = Console(highlight=False, soft_wrap=True, width=4096)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+_CODES = {"bold green": "1;32", "bold red": "1;31", "green": "32", "red": "31", "dim": "2"}
+
+
+def _coloured(stream: IO[str]) -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _styled(text: str, style: str | None, stream: IO[str]) -> str:
+    if not style or style not in _CODES or not _coloured(stream):
+        return text
+    return f"\x1b[{_CODES[style]}m{text}\x1b[0m"
 
 
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
+def write(text: str) -> None:
+    """Text as it is (DOT, SVG): no wrapping, no markup."""
+    sys.stdout.write(text)
+
+
 def line(text: str, style: str | None = None) -> None:
-    _out.print(Text(text, style=style or ""))
+    sys.stdout.write(_styled(text, style, sys.stdout) + "\n")
 
 
 def verdict_line(text: str) -> None:
     style = "bold green" if text.startswith("ALLOWED") else "bold red"
     word, _, rest = text.partition("  ")
-    _out.print(Text.assemble((word, style), "  ", rest))
-
-
-def print_table(table: Table) -> None:
-    _out.print(table)
+    sys.stdout.write(_styled(word, style, sys.stdout) + "  " + rest + "\n")
 
 
 def note(text: str) -> None:
-    _err.print(Text(text, style="dim"))
+    """A line on stderr, after everything already printed to stdout: a terminal or a log that
+    shows both streams gets the table, its newline, then the note on a line of its own."""
+    sys.stdout.flush()
+    sys.stderr.write(_styled(text, "dim", sys.stderr) + "\n")
 
 
 def error(text: str) -> None:
-    _err.print(Text("error: ", style="bold red") + Text(text))
+    sys.stderr.write(_styled("error: ", "bold red", sys.stderr) + text + "\n")
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        # Piped output is read by scripts and pagers: never truncate a pod name to fit 80 columns.
+        console = Console(highlight=False, soft_wrap=True, width=4096)
+    return console
+
+
+def print_table(table: Table) -> None:
+    _console().print(table)
 
 
 def port_matrix_table(m: PortMatrix) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     # Names go in as Text, never as markup: a `[` in a manifest must not restyle or crash.
     table = Table(
         title=Text(f"reachability on {m.protocol} {m.port} (rows: from, columns: to)"),
@@ -57,12 +94,14 @@ def port_matrix_table(m: PortMatrix) -> None:
         table.add_column(Text(pod), justify="center")
     for pod, row in zip(m.pods, m.allowed, strict=True):
         table.add_row(Text(pod), *[_cell(v) for v in row])
-    _out.print(table)
+    _console().print(table)
     allowed = sum(v for row in m.allowed for v in row)
     note(f"{allowed} of {len(m.pods) ** 2} pairs allowed (a pod can always reach itself)")
 
 
 def _cell(allowed: bool) -> Text:
+    from rich.text import Text
+
     return Text("✓", style="green") if allowed else Text("✗", style="bold red")
 
 
@@ -75,6 +114,9 @@ def group_name(cmap: ConnectivityMap, index: int) -> str:
 
 
 def connectivity_table(cmap: ConnectivityMap, max_names: int = 6) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     data = cmap.to_json()
     table = Table(title="allowed connections between pods", title_justify="left")
     table.add_column("from")
@@ -87,7 +129,7 @@ def connectivity_table(cmap: ConnectivityMap, max_names: int = 6) -> None:
             Text(_names(cmap, conn["to"], max_names)),
             Text(conn["text"]),
         )
-    _out.print(table)
+    _console().print(table)
     note(
         f"{len(cmap.pods)} pods in {len(cmap.groups)} groups; pairs not listed have no "
         "connection; a pod can always reach itself"

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -157,8 +158,22 @@ def run_foreground(state: Path, port: int) -> int:
 
 @click.command()
 @state_dir_option
-def status(state_dir: Path | None) -> None:
-    """Whether a local cluster runs: its pid, URL, kubeconfig and pods."""
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Show the node agents of this cluster instead of the local one.",
+)
+@click.option("--context", default=None, help="Kubeconfig context (with --kubeconfig).")
+def status(state_dir: Path | None, kubeconfig: Path | None, context: str | None) -> None:
+    """Whether a local cluster runs (its pid, URL, kubeconfig and pods), and the node
+    agents of a cluster: from their Leases, alive or down, lag, policies enforced."""
+    from podwall.cli import agent
+
+    if kubeconfig is not None:
+        for text in agent.cluster_agents(kubeconfig, context, agent.LEASE_NAMESPACE):
+            output.line(text)
+        return
     state = _state(state_dir)
     pid = daemon.locked_pid(state)
     if pid is None:
@@ -184,6 +199,15 @@ def status(state_dir: Path | None) -> None:
         phase = pod_status.get("phase", "")
         ip = pod_status.get("podIP", "")
         output.line(f"    {meta['namespace']}/{meta['name']}  {phase}  {ip}")
+    try:
+        leases = daemon.api_get(ready, state, agent.leases_path())["items"]
+    except OSError as exc:
+        output.line(f"  agents:     unknown ({exc})")
+        return
+    first, *rest = agent.agents_lines(leases, datetime.now(UTC), agent.LEASE_NAMESPACE)
+    output.line(f"  {first}")
+    for text in rest:
+        output.line(f"    {text}")
 
 
 def _note_leftovers(state: Path) -> None:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from podwall.engine.endpoints import Endpoint
+from podwall.errors import PodwallError
 from podwall.model.cluster import Cluster, Pod, Service, ServicePort
 from podwall.model.ports import Protocol
 
@@ -28,7 +29,7 @@ KIND_ALIASES = {
 _PORT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")  # IANA_SVC_NAME, with a letter
 
 
-class TargetError(ValueError):
+class TargetError(PodwallError, ValueError):
     """A reference that names nothing in the snapshot, or is malformed."""
 
 

@@ -175,6 +175,7 @@ def network_policy(obj: RawObject) -> NetworkPolicy:
         egress=egress,
         audit=_annotation(obj.body, ENFORCEMENT_ANNOTATION) == AUDIT,
         source=obj.source,
+        types_declared=bool(spec.get("policyTypes")),
     )
 
 

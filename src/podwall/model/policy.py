@@ -95,6 +95,9 @@ class NetworkPolicy:
     egress: tuple[Rule, ...] = ()
     audit: bool = False  # in audit mode (ENFORCEMENT_ANNOTATION): its default deny only reports
     source: Source = field(default=UNKNOWN, compare=False)
+    # Whether the manifest listed policyTypes or they were defaulted: semantics never depend
+    # on it, but a reviewer reads an explicit `policyTypes: [Ingress]` as an intended deny.
+    types_declared: bool = field(default=True, compare=False)
 
     @property
     def key(self) -> str:

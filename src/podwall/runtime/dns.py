@@ -28,7 +28,7 @@ that cannot be read or parsed leaves the previous records in force. Its shape:
        {"namespace": "default", "name": "web", "externalName": "example.com"}]}
 
 Run as `python -m podwall.runtime.dns --records FILE --port 53` (UDP and TCP). It drops to
-uid 65534 first, so the file must be world-readable and port 53 needs the pod netns sysctl
+the pod's uid first, so the file must be world-readable and port 53 needs the pod netns sysctl
 `net.ipv4.ip_unprivileged_port_start=0`. `answer()` is pure, for tests and other servers.
 """
 

@@ -61,7 +61,8 @@ class Launch:
 
     @property
     def drops_own_privileges(self) -> bool:
-        """True for podwall's Python stand-ins: started as root, they drop to 65534 themselves."""
+        """True for podwall's Python stand-ins: started as root, they drop to the pod's uid
+        themselves."""
         return self.kind in SELF_DROPPING_KINDS
 
 

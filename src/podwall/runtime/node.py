@@ -10,7 +10,7 @@ reports status; `Node` owns what exists on the host and removes it all, by name 
   the cluster DNS, the pod's hosts file and hostname), its output in `log_dir/<ns>/<pod>/`;
 - the node's nftables table (`Dataplane`, for the pods whose `spec.nodeName` is `node_name`,
   or for every pod when None) and the cluster DNS records file (in `run_dir`, which must be
-  readable by uid 65534: the DNS stand-in reads it after dropping root);
+  readable by every pod's uid: the DNS stand-in reads it after dropping root);
 - with `flow_log` (the default), the verdicts the ruleset logs, read in the node namespace and
   written to `run_dir/flows/<node name>.jsonl`, where `podwall observe` reads them.
 
@@ -66,6 +66,7 @@ class PodPlan:
     name: str
     ip: ipaddress.IPv4Address
     containers: tuple[ContainerPlan, ...]
+    run_as_user: int | None = None  # spec.securityContext.runAsUser; else a uid of its own
 
     @property
     def key(self) -> str:
@@ -198,6 +199,7 @@ class Node:
                 hosts=process.hosts_file(pod.plan.hostname, str(pod.plan.ip)),
                 log_dir=pod.log_dir,
                 container=container.name,
+                run_as_user=pod.plan.run_as_user,
             )
         except (process.ProcessError, ValueError, OSError) as exc:
             return Waiting(RUN_ERROR, str(exc))

@@ -13,7 +13,9 @@ import contextlib
 import dataclasses
 import ipaddress
 import logging
+import os
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Callable
@@ -37,6 +39,7 @@ from podwall.runtime.sandbox import Sandbox
 log = logging.getLogger(__name__)
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
+WORK_ROOT = Path("/run")  # the session's DNS records and logs, in /run/podwall-probe-*
 FLOWS_QUIET = 0.4  # the log batch's flush (0.05 s) and the reader's poll (0.2 s), with room
 Progress = Callable[[str], None]
 
@@ -177,7 +180,8 @@ class Session:
         self.progress = progress
         self.netns_of: dict[str, str] = {}
         self._procs: list[process.PodProcess] = []
-        self._dir = Path(tempfile.mkdtemp(prefix="podwall-probe-"))
+        # Not under /tmp: each pod has a /tmp of its own, and the DNS pod reads its records here.
+        self._dir = Path(tempfile.mkdtemp(prefix="podwall-probe-", dir=WORK_ROOT))
         self._stack = contextlib.ExitStack()
         for pod in self.cluster.pods:
             if pod.host_network:
@@ -328,8 +332,9 @@ class Session:
             try:
                 proc.communicate(timeout=timeout + 5)
             finally:
-                if proc.poll() is None:
-                    proc.kill()
+                if proc.poll() is None:  # its group: nsenter and the command in the pod
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
             if proc.returncode == 0:
                 return True

@@ -1,26 +1,33 @@
-"""Pod processes: a container's command inside its pod's namespaces, unprivileged.
+"""Pod processes: a container's command inside its pod's namespaces, as the pod's own user.
 
-A pod is a named network namespace (/var/run/netns/NAME, made by `netns`). Each container
-process is started as
+The pod's namespaces are held by its PID 1 (`podsandbox`: started with the first container,
+or the first `kubectl exec`; the pod's uid is chosen there). Every container and every exec'd
+command joins them:
 
-    ip netns exec NAME unshare --uts -- /bin/sh -c 'hostname "$0" && exec "$@"' HOSTNAME \
-        setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-                --bounding-set=-all --no-new-privs -- ARGV...
+    nsenter --target=INIT --net --mount --uts --ipc --pid -- \
+        setpriv --reuid=UID --regid=UID --clear-groups --inh-caps=-all --bounding-set=-all \
+                --no-new-privs -- env -i NAME=VALUE... -- ARGV...
 
-- `ip netns exec` enters the network namespace and a private mount namespace in which it
-  bind-mounts every file of /etc/netns/NAME over its namesake in /etc: the pod's resolv.conf,
-  hosts and hostname, written here by `write_pod_files()`.
-- `unshare --uts` gives the pod its own hostname; the shell sets it and execs, so the process
-  podwall tracks (and signals) is the container's own, with the same pid.
-- `setpriv` leaves uid/gid 65534, no supplementary groups, every capability set empty and
-  no_new_privs (setuid binaries cannot regain root).
+so it sees only the pod's processes, its read-only view of the host with a private /tmp, the
+pod's resolv.conf, hosts and hostname; it runs with no capability and no_new_privs (setuid
+binaries cannot regain root) and cannot see, signal or trace another pod or the host. The
+root-side tools get PATH alone as their environment; `env -i` sets the container's after
+privileges are gone, so nothing in it (LD_PRELOAD and the like) reaches a root process. With a
+terminal on stdin (`kubectl exec -t`), `setsid --ctty` first makes it the command's controlling
+terminal, as runc does.
 
-podwall's Python stand-ins (json-mock, agnhost, DNS) skip `setpriv`: the interpreter lives
-under /root (mode 700), which uid 65534 cannot traverse, so they start as root and drop to the
-same state themselves before reading any input (`standins.privileges`).
+podwall's Python stand-ins (json-mock, agnhost, DNS) skip `setpriv`: the interpreter may live
+under /root (mode 700), which the pod's user cannot traverse, so they start as root and drop to
+the pod's uid themselves (`standins.privileges`, told it by PODWALL_POD_UID) before reading any
+input. They run with `-I` (no PYTHON* variable is read) and without the loader's variables
+(LD_*, GCONV_PATH, ...), which would otherwise run a pod's code as root.
 
-Every process leads its own process group; `PodProcess.stop()` signals that group by its id.
-Container output (stdout and stderr together) goes to `log_dir/<container>.log`.
+`nsenter` forks the command into the pod's PID namespace and waits for it, passing its exit
+status on. `PodProcess.pid` is the container's own process (its host pid): `stop()` sends it
+SIGTERM, as a container runtime stops a container, then SIGKILLs the process group (nsenter's)
+after the grace period. `remove_pod_files()` kills the pod's PID 1, and with it every process
+left in the pod. Container output (stdout and stderr together) goes to
+`log_dir/<container>.log`.
 """
 
 from __future__ import annotations
@@ -29,33 +36,34 @@ import contextlib
 import logging
 import os
 import re
-import shlex
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from podwall.runtime import podrecords, podsandbox
+from podwall.runtime.errors import SandboxError
 from podwall.runtime.images import Launch, Waiting, resolve_exec
+from podwall.runtime.podsandbox import SBIN_PATH, SandboxStartError
+from podwall.runtime.standins.privileges import POD_UID_ENV
 
 log = logging.getLogger(__name__)
 
-POD_UID = 65534
-POD_GID = 65534
-NETNS_RUN = Path("/var/run/netns")
+NETNS_RUN = podsandbox.NETNS_RUN
 NETNS_ETC = Path("/etc/netns")
 CLUSTER_DNS_IP = "198.19.0.10"
-SETPRIV_FLAGS = (
-    f"--reuid={POD_UID}",
-    f"--regid={POD_GID}",
-    "--clear-groups",
-    "--inh-caps=-all",
-    "--bounding-set=-all",
-    "--no-new-privs",
-)
-_SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+POD_NAMESPACES = ("--net", "--mount", "--uts", "--ipc", "--pid")
+# Variables the dynamic loader or libc act on (glibc drops them for setuid programs): a stand-in
+# starts as root, so it never gets them.
+_LOADER_VARIABLES = frozenset(
+    {"GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH",
+     "MALLOC_TRACE", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR", "TZDIR"}
+)  # fmt: skip
+_ROOT_ENV = {"PATH": SBIN_PATH}
 _NETNS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _HOSTNAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?")
@@ -69,7 +77,7 @@ fe00::2\tip6-allrouters
 """
 
 
-class ProcessError(RuntimeError):
+class ProcessError(SandboxError, RuntimeError):
     """A pod process could not be started; the message says what to fix."""
 
 
@@ -79,12 +87,14 @@ class CommandNotFound(ProcessError):
 
 @dataclass(eq=False)
 class PodProcess:
-    """A running (or finished) container process; `pid` is also its process group id."""
+    """A running (or finished) container process. `pid` is the container's own process, in
+    the host's numbering; its group is that of the `nsenter` that waits for it."""
 
     pid: int
     container: str
     log_path: Path
     _popen: subprocess.Popen[bytes] = field(repr=False)
+    _pidfd: int | None = field(default=None, repr=False)
 
     @property
     def stdin(self) -> IO[bytes] | None:
@@ -98,21 +108,30 @@ class PodProcess:
             code = self._popen.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
+        self._forget_pidfd()
         return 128 - code if code < 0 else code
 
     def running(self) -> bool:
         return self._popen.poll() is None
 
     def stop(self, grace: float = 2.0) -> None:
-        """SIGTERM the process group, then SIGKILL it if the process outlives `grace` seconds."""
-        _signal_group(self.pid, signal.SIGTERM)
+        """SIGTERM the container's process, then SIGKILL its group if it outlives `grace`."""
+        if self._pidfd is not None and self.running():
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGTERM)
         if self.wait(grace) is None:
             log.info("container=%s pid=%d outlived SIGTERM; killing", self.container, self.pid)
-            _signal_group(self.pid, signal.SIGKILL)
+            _signal_group(self._popen.pid, signal.SIGKILL)
             self._popen.wait()
-        _signal_group(self.pid, signal.SIGKILL)  # children left behind in the group
+        _signal_group(self._popen.pid, signal.SIGKILL)  # children left behind in the group
+        self._forget_pidfd()
         if self._popen.stdin is not None:
             self._popen.stdin.close()
+
+    def _forget_pidfd(self) -> None:
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
 
 
 def resolv_conf(namespace: str, dns_ip: str = CLUSTER_DNS_IP) -> str:
@@ -140,28 +159,34 @@ def start_container(
     log_dir: Path,
     container: str,
     stdin: bool = False,
+    run_as_user: int | None = None,
 ) -> PodProcess:
     """Start `launch` as container `container` of the pod in `netns`; returns at once.
 
-    Raises ProcessError when the namespace does not exist or a needed tool is missing; a
-    command that fails later shows in `wait()` and in the log.
+    `run_as_user` is the pod's securityContext.runAsUser (it counts when the pod's first
+    process starts). Raises ProcessError when the namespace does not exist, a needed tool is
+    missing or the pod cannot run as asked; a command that fails later shows in `wait()` and
+    in the log.
     """
     _check_label("container name", container)
     write_pod_files(netns, hostname=hostname, resolv_conf=resolv_conf, hosts=hosts)
+    pod = _ensure_pod(netns, hostname, run_as_user)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{container}.log"
     with log_path.open("ab") as out:
         popen = _popen(
-            pod_argv(netns=netns, hostname=hostname, launch=launch),
-            _process_env(launch, hostname),
+            pod_argv(init_pid=pod.init_pid, uid=pod.uid, launch=launch, hostname=hostname),
+            _process_env(launch, hostname, pod.uid),
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    main = _first_child(popen)
     log.info(
-        "started container=%s netns=%s pid=%d kind=%s", container, netns, popen.pid, launch.kind
-    )
-    return PodProcess(popen.pid, container, log_path, popen)
+        "started container=%s netns=%s pid=%d uid=%d kind=%s",
+        container, netns, main or popen.pid, pod.uid, launch.kind,
+    )  # fmt: skip
+    return PodProcess(main or popen.pid, container, log_path, popen, _pidfd_of(main))
 
 
 def exec_in_pod(
@@ -181,42 +206,67 @@ def exec_in_pod(
     pod, `/bin/ash` in alpine). The pod's files must exist (`start_container` wrote them).
     Raises CommandNotFound when the command cannot run here.
     """
+    _check_hostname(hostname)  # bad input is refused before anything touches the pod
     launch = _exec_launch(image, argv, env)
+    pod = _ensure_pod(netns, hostname, None)
+    tty = isinstance(stdin, int) and stdin >= 0 and os.isatty(stdin)
     return _popen(
-        pod_argv(netns=netns, hostname=hostname, launch=launch),
-        _process_env(launch, hostname),
+        pod_argv(init_pid=pod.init_pid, uid=pod.uid, launch=launch, hostname=hostname, tty=tty),
+        _process_env(launch, hostname, pod.uid),
         stdin=stdin,
         stdout=stdout,
         stderr=stderr,
     )
 
 
-def pod_argv(*, netns: str, hostname: str, launch: Launch) -> list[str]:
-    """The full host command line that starts `launch` in the pod (see the module docstring)."""
-    _check_netns_name(netns)
+def _check_hostname(hostname: str) -> None:
     if _HOSTNAME.fullmatch(hostname) is None:
         raise ValueError(f"hostname {hostname!r} must be [a-z0-9.-], at most 63, no edge dash")
-    inner = list(launch.argv)
-    if not launch.drops_own_privileges:
-        inner = [_tool("setpriv"), *SETPRIV_FLAGS, "--", *inner]
+
+
+def pod_argv(
+    *, init_pid: int, uid: int, launch: Launch, hostname: str, tty: bool = False
+) -> list[str]:
+    """The full host command line that runs `launch` in the pod whose PID 1 is `init_pid`
+    (see the module docstring)."""
+    _check_hostname(hostname)
+    argv = [_tool("nsenter"), f"--target={init_pid}", *POD_NAMESPACES, "--"]
+    if tty:
+        argv += [_tool("setsid"), "--ctty"]
+    if launch.drops_own_privileges:
+        python, *rest = launch.argv
+        return [*argv, python, "-I", *rest]
+    env = [f"{name}={value}" for name, value in container_env(launch, hostname).items()]
     return [
-        _tool("ip"), "netns", "exec", netns,
-        _tool("unshare"), "--uts", "--",
-        "/bin/sh", "-c", set_hostname_and_exec(), hostname,
-        *inner,
+        *argv,
+        _tool("setpriv"), *setpriv_flags(uid), "--",
+        _tool("env"), "-i", "--", *env,
+        *launch.argv,
     ]  # fmt: skip
 
 
-def set_hostname_and_exec() -> str:
-    """The shell step between `unshare --uts` and the container: `$0` is the pod's hostname.
+def setpriv_flags(uid: int) -> tuple[str, ...]:
+    """`setpriv`'s end state: uid and gid `uid`, no groups, no capabilities, no_new_privs."""
+    return (
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+    )
 
-    `hostname` is called by its host path, since the container's PATH may not lead to it.
-    """
-    return f'{shlex.quote(_tool("hostname"))} "$0" && exec "$@"'
+
+def container_env(launch: Launch, hostname: str) -> dict[str, str]:
+    """The environment the container's command sees."""
+    return {**launch.env, "HOSTNAME": hostname}
 
 
 def write_pod_files(netns: str, *, hostname: str, resolv_conf: str, hosts: str) -> Path:
-    """Write /etc/netns/NETNS/{resolv.conf,hosts,hostname}, readable by the pod's user."""
+    """Write /etc/netns/NETNS/{resolv.conf,hosts,hostname}, readable by the pod's user.
+
+    The pod's PID 1 binds them over /etc when it starts: they are the pod's for its whole
+    life, as kubelet's are, and a rewrite reaches only a pod started afterwards."""
     _check_netns_name(netns)
     if not (NETNS_RUN / netns).exists():
         raise ProcessError(f"network namespace {netns!r} does not exist (ip netns add {netns})")
@@ -228,9 +278,17 @@ def write_pod_files(netns: str, *, hostname: str, resolv_conf: str, hosts: str) 
 
 
 def remove_pod_files(netns: str) -> None:
-    """Remove /etc/netns/NETNS (call when the pod's namespace is deleted)."""
+    """Remove what the pod left on this host: its PID 1 (so every process still in the pod),
+    its record and uid, and /etc/netns/NETNS. Call when the pod's namespace is deleted."""
     _check_netns_name(netns)
+    podsandbox.stop(netns)
     shutil.rmtree(NETNS_ETC / netns, ignore_errors=True)
+
+
+def pod_uid(netns: str) -> int | None:
+    """The uid the pod in `netns` runs as, while it has a PID 1."""
+    record = podrecords.read(netns)
+    return record.uid if record is not None and record.init_running() else None
 
 
 def _exec_launch(image: str, argv: Sequence[str], env: Mapping[str, str] | None) -> Launch:
@@ -240,8 +298,53 @@ def _exec_launch(image: str, argv: Sequence[str], env: Mapping[str, str] | None)
     return resolved
 
 
-def _process_env(launch: Launch, hostname: str) -> dict[str, str]:
-    return {**launch.env, "HOSTNAME": hostname}
+def _ensure_pod(netns: str, hostname: str, run_as_user: int | None) -> podrecords.PodRecord:
+    _check_netns_name(netns)
+    if not (NETNS_RUN / netns).exists():
+        raise ProcessError(f"network namespace {netns!r} does not exist (ip netns add {netns})")
+    if _HOSTNAME.fullmatch(hostname) is None:
+        raise ValueError(f"hostname {hostname!r} must be [a-z0-9.-], at most 63, no edge dash")
+    try:
+        return podsandbox.ensure(netns, hostname, run_as_user)
+    except (SandboxStartError, podrecords.UidsExhausted) as exc:
+        raise ProcessError(str(exc)) from exc
+
+
+def _process_env(launch: Launch, hostname: str, uid: int) -> dict[str, str]:
+    """The environment of the root-side process: PATH only, unless it is a stand-in, which
+    reads the container's (less the loader's variables) and the pod's uid."""
+    if not launch.drops_own_privileges:
+        return dict(_ROOT_ENV)
+    env = {k: v for k, v in container_env(launch, hostname).items() if _harmless_for_root(k)}
+    return {**env, POD_UID_ENV: str(uid)}
+
+
+def _harmless_for_root(name: str) -> bool:
+    return not name.startswith(("LD_", "PYTHON", "MALLOC_")) and name not in _LOADER_VARIABLES
+
+
+def _first_child(popen: subprocess.Popen[bytes], timeout: float = 5.0) -> int | None:
+    """The pid of the process `nsenter` forks into the pod (None if nsenter ended first)."""
+    children = Path(f"/proc/{popen.pid}/task/{popen.pid}/children")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            found = children.read_text().split()
+            if found:
+                return int(found[0])
+        if popen.poll() is not None:
+            return None
+        time.sleep(0.001)
+    return None
+
+
+def _pidfd_of(pid: int | None) -> int | None:
+    if pid is None:
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except ProcessLookupError:
+        return None
 
 
 def _popen(
@@ -277,7 +380,7 @@ def _signal_group(pgid: int, signum: int) -> None:
 
 
 def _tool(name: str) -> str:
-    found = shutil.which(name, path=_SBIN_PATH)
+    found = shutil.which(name, path=SBIN_PATH)
     if found is None:
         raise ProcessError(f"{name} not found: install iproute2 and util-linux")
     return found
@@ -299,6 +402,9 @@ __all__ = [
     "ProcessError",
     "exec_in_pod",
     "hosts_file",
+    "pod_uid",
+    "remove_pod_files",
     "resolv_conf",
     "start_container",
+    "write_pod_files",
 ]

@@ -7,6 +7,7 @@ controllers come later), so these tests check the API objects and what kubectl p
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from podwall import __version__
 from podwall.apiserver.server import Server
 
 pytestmark = pytest.mark.kubectl
@@ -109,9 +111,28 @@ def table(text: str) -> list[list[str]]:
     return [re.split(r"\s{2,}", line.strip()) for line in text.splitlines() if line.strip()]
 
 
-def test_version_reports_the_server_as_1_32(cluster: Cluster) -> None:
+def test_version_reports_the_server_as_1_32_built_by_podwall(cluster: Cluster) -> None:
     out = cluster.ok("version")
-    assert "Server Version: v1.32.0-podwall" in out
+    assert f"Server Version: v1.32.0+podwall.{__version__}\n" in out
+
+
+@pytest.mark.parametrize(
+    ("version", "warned"),
+    [
+        pytest.param("1.27", True, id="1.27 is 5 minors away: warned, so both versions parsed"),
+        pytest.param("1.33", False, id="1.33 is within one minor: no warning"),
+    ],
+)
+def test_other_kubectl_versions_read_the_version_and_compare_it(
+    cluster: Cluster, version: str, warned: bool
+) -> None:
+    result = cluster.kubectl("version", "-o", "json", binary=kubectl_binary(version))
+    assert result.code == 0, result.err
+    server = json.loads(result.out)["serverVersion"]
+    assert (server["major"], server["minor"]) == ("1", "32")
+    assert server["gitVersion"] == f"v1.32.0+podwall.{__version__}"
+    assert server["goVersion"] == server["buildDate"] == ""  # no Go build is claimed
+    assert ("exceeds the supported minor version skew" in result.err) is warned
 
 
 def test_api_resources_lists_networkpolicies_as_netpol(cluster: Cluster) -> None:
@@ -120,6 +141,39 @@ def test_api_resources_lists_networkpolicies_as_netpol(cluster: Cluster) -> None
     assert ["networkpolicies", "netpol", "networking.k8s.io/v1", "true", "NetworkPolicy"] in rows
     assert ["deployments", "deploy", "apps/v1", "true", "Deployment"] in rows
     assert ["namespaces", "ns", "v1", "false", "Namespace"] in rows
+
+
+NODE_AND_LEASE = """\
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-1
+  labels: {node-role.kubernetes.io/worker: ""}
+status:
+  addresses: [{type: InternalIP, address: 198.18.255.1}]
+  conditions: [{type: Ready, status: "True"}]
+  nodeInfo: {kubeletVersion: v1.32.0}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: podwall-system}
+---
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: node-1, namespace: podwall-system}
+spec: {holderIdentity: podwall-agent-x2x, leaseDurationSeconds: 40}
+"""
+
+
+def test_nodes_and_leases_print_as_kubectl_prints_them(cluster: Cluster) -> None:
+    cluster.ok("apply", "-f", str(cluster.write("node.yaml", NODE_AND_LEASE)))
+    nodes = table(cluster.ok("get", "nodes", "-o", "wide"))
+    assert nodes[0][:6] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP"]
+    assert nodes[1][:3] == ["node-1", "Ready", "worker"]  # a kubelet registers with its status
+    assert nodes[1][4:7] == ["v1.32.0", "198.18.255.1", "<none>"]
+    leases = table(cluster.ok("get", "leases", "-A"))
+    assert leases[0] == ["NAMESPACE", "NAME", "HOLDER", "AGE"]
+    assert leases[1][:3] == ["podwall-system", "node-1", "podwall-agent-x2x"]
 
 
 def test_apply_get_reapply_change_and_delete_a_policy(cluster: Cluster) -> None:

@@ -25,6 +25,7 @@ APIS = {
     "apps": client.AppsV1Api,
     "networking.k8s.io": client.NetworkingV1Api,
     "discovery.k8s.io": client.DiscoveryV1Api,
+    "coordination.k8s.io": client.CoordinationV1Api,
 }
 LABELS = {"app": "web"}
 POD_SPEC = {"containers": [{"name": "web", "image": "nginx"}]}
@@ -49,6 +50,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "networkpolicies.networking.k8s.io": {"spec": {"podSelector": {"matchLabels": LABELS}}},
     "endpointslices.discovery.k8s.io": {"addressType": "IPv4", "endpoints": []},
+    "nodes": {"status": {"addresses": [{"type": "InternalIP", "address": "198.18.255.1"}]}},
+    "leases.coordination.k8s.io": {"spec": {"holderIdentity": "agent", "leaseDurationSeconds": 40}},
 }
 
 

@@ -1,10 +1,11 @@
 """Fixtures for pod processes in throwaway network namespaces.
 
-`pod_netns` (function scope): a fresh `pw-t<hex>` namespace with loopback up and
-`net.ipv4.ip_unprivileged_port_start=0` (as podwall's pod namespaces have); deleted, with its
-/etc/netns files, in a finally. `workdir`: a temporary directory readable by uid 65534,
-removed afterwards. `pods`: a list to append every started `PodProcess` to; each is stopped by
-its pid in a finally. Nothing here touches the host namespace's network configuration.
+`pod_netns` and `other_netns` (function scope): fresh `pw-t<hex>` namespaces with loopback up
+and `net.ipv4.ip_unprivileged_port_start=0` (as podwall's pod namespaces have); deleted, with
+the pod's PID 1 and /etc/netns files, in a finally. `workdir`: a temporary directory under /run
+readable by every pod's uid, removed afterwards. `pods`: a list to append every started
+`PodProcess` to; each is stopped by its pid in a finally. Nothing here touches the host
+namespace's network configuration.
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ from tests.integration.process.helpers import in_netns
 
 @pytest.fixture
 def pod_netns() -> Iterator[str]:
+    yield from _netns()
+
+
+@pytest.fixture
+def other_netns() -> Iterator[str]:
+    """A second pod's namespace, beside `pod_netns`."""
+    yield from _netns()
+
+
+def _netns() -> Iterator[str]:
     name = f"pw-t{secrets.token_hex(4)}"
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
@@ -40,7 +51,8 @@ def pod_netns() -> Iterator[str]:
 
 @pytest.fixture
 def workdir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="podwall-process-"))
+    # Not under /tmp: a pod has a /tmp of its own, and the DNS stand-in reads its records here.
+    path = Path(tempfile.mkdtemp(prefix="podwall-process-", dir="/run"))
     try:
         path.chmod(0o755)
         yield path

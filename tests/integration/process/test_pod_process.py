@@ -15,22 +15,23 @@ from pathlib import Path
 import pytest
 
 from podwall.runtime.images import ContainerSpec, Launch, Waiting, dns_launch, resolve
+from podwall.runtime.podrecords import POD_UIDS
 from podwall.runtime.process import (
     CommandNotFound,
     PodProcess,
     exec_in_pod,
     hosts_file,
+    pod_uid,
     resolv_conf,
     start_container,
 )
-from tests.integration.process.helpers import in_netns, wait_for_log
+from tests.integration.process.helpers import HOSTNAME, in_netns, run_in_pod, wait_for_log
 
 pytestmark = pytest.mark.netns
 
 JSON_MOCK = "docker.io/cilium/json-mock:1.2"
 ALPINE_CURL = "docker.io/byrnedo/alpine-curl:0.1.8"
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.47"
-HOSTNAME = "backend-65f7c794cc-b9j66"
 TUTORIAL_HEAD = """HTTP/1.1 200 OK
 X-Powered-By: Express
 Vary: Origin, Accept-Encoding
@@ -78,10 +79,13 @@ def status_fields(pid: int) -> dict[str, str]:
     return {key: value.strip() for key, _, value in (line.partition(":") for line in lines)}
 
 
-def assert_unprivileged(pid: int) -> None:
+def assert_unprivileged(pid: int, netns: str) -> None:
+    """The process runs as its pod's own uid (one of podwall's), with no capabilities."""
+    uid = pod_uid(netns)
+    assert uid in POD_UIDS
     fields = status_fields(pid)
-    assert fields["Uid"].split() == ["65534"] * 4
-    assert fields["Gid"].split() == ["65534"] * 4
+    assert fields["Uid"].split() == [str(uid)] * 4
+    assert fields["Gid"].split() == [str(uid)] * 4
     assert fields["Groups"] == ""
     for key in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
         assert int(fields[key], 16) == 0, key
@@ -92,12 +96,6 @@ def seen_by(pid: int, *argv: str, namespaces: str = "-m") -> str:
     """Output of `argv` run in the mount (or other) namespaces of process `pid`."""
     command = ["nsenter", "--target", str(pid), namespaces, *argv]
     return subprocess.run(command, capture_output=True, text=True, check=True).stdout
-
-
-def run_in_pod(netns: str, argv: list[str], image: str = "") -> tuple[int, str, str]:
-    process = exec_in_pod(netns=netns, hostname=HOSTNAME, argv=argv, image=image)
-    out, err = process.communicate(timeout=20)
-    return process.returncode, out.decode(), err.decode()
 
 
 @pytest.fixture
@@ -119,8 +117,10 @@ def test_json_mock_answers_curl_I_with_the_tutorials_headers(
     )
 
 
-def test_json_mock_runs_as_65534_without_capabilities(json_mock: PodProcess) -> None:
-    assert_unprivileged(json_mock.pid)
+def test_json_mock_runs_as_the_pods_uid_without_capabilities(
+    pod_netns: str, json_mock: PodProcess
+) -> None:
+    assert_unprivileged(json_mock.pid, pod_netns)
 
 
 def test_json_mock_sees_the_pods_hostname_and_files(pod_netns: str, json_mock: PodProcess) -> None:
@@ -147,7 +147,7 @@ def test_the_tutorials_client_pod_sleeps_unprivileged(
     spec = ContainerSpec(image=ALPINE_CURL, command=("/bin/ash", "-c", "sleep 1000000000"))
     pod = start(pod_netns, workdir, pods, launch_of(spec), hostname="frontend-1")
     assert pod.wait(0.3) is None
-    assert_unprivileged(pod.pid)
+    assert_unprivileged(pod.pid, pod_netns)
     assert seen_by(pod.pid, "hostname", namespaces="-u") == "frontend-1\n"
 
 
@@ -160,7 +160,7 @@ def test_kubectl_exec_curl_reaches_json_mock_as_the_pods_user(
     code, out, _ = run_in_pod(
         pod_netns, ["sh", "-c", "id -u; hostname; grep CapEff /proc/self/status"]
     )
-    assert out.split("\n")[:2] == ["65534", HOSTNAME]
+    assert out.split("\n")[:2] == [str(pod_uid(pod_netns)), HOSTNAME]
     assert out.split()[-1] == "0000000000000000"
 
 
@@ -217,8 +217,8 @@ def test_agnhost_connect_to_a_closed_port_fails_like_upstream(
     assert err.startswith(prefix)
 
 
-def test_agnhost_serve_runs_unprivileged(agnhost: PodProcess) -> None:
-    assert_unprivileged(agnhost.pid)
+def test_agnhost_serve_runs_unprivileged(pod_netns: str, agnhost: PodProcess) -> None:
+    assert_unprivileged(agnhost.pid, pod_netns)
 
 
 def write_records(path: Path, cluster_ip: str) -> None:
@@ -254,9 +254,12 @@ def query(netns: str, name: str, *, tcp: bool = False) -> dict[str, object]:
 def cluster_dns(pod_netns: str, workdir: Path, pods: list[PodProcess]) -> Path:
     records = workdir / "records.json"
     write_records(records, "127.0.0.1")
-    pod = start(pod_netns, workdir, pods, dns_launch(str(records)), container="coredns")
+    # Pods here run the DNS server in their own namespace: their resolv.conf names loopback.
+    pod = start(
+        pod_netns, workdir, pods, dns_launch(str(records)), container="coredns", dns_ip="127.0.0.1"
+    )
     wait_for_log(pod.log_path, "serving zone=cluster.local")
-    assert_unprivileged(pod.pid)
+    assert_unprivileged(pod.pid, pod_netns)
     return records
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from podwall.apiserver import listoptions
 from podwall.apiserver.app import create_app
 from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.reconciler import Reconciler
@@ -103,6 +104,7 @@ def test_legacy_discovery_documents(client: Client) -> None:
         "apps",
         "networking.k8s.io",
         "discovery.k8s.io",
+        "coordination.k8s.io",
     ]
     resources = client.get("/apis/networking.k8s.io/v1").json()
     assert resources["kind"] == "APIResourceList"
@@ -157,6 +159,7 @@ def test_openapi_v3_names_every_group_version_with_a_content_hash(client: Client
         "apis/apps/v1",
         "apis/networking.k8s.io/v1",
         "apis/discovery.k8s.io/v1",
+        "apis/coordination.k8s.io/v1",
     }
     url = paths["apis/networking.k8s.io/v1"]["serverRelativeURL"]
     doc = client.get(url)
@@ -459,6 +462,110 @@ def test_cluster_wide_lists_cover_every_namespace(client: Client) -> None:
     ]
 
 
+# Chunked lists (kubectl sends limit=500) and resourceVersion semantics.
+
+
+def _names(body: dict[str, Any]) -> list[str]:
+    return [i["metadata"]["name"] for i in body["items"]]
+
+
+def _create_netpols(client: Client, names: str) -> None:
+    for name in names:
+        assert client.post(NETPOLS, json=netpol(name)).status_code == 201
+
+
+def test_a_list_comes_in_chunks_of_limit_at_one_resource_version(client: Client) -> None:
+    _create_netpols(client, "edcba")
+    first = client.get(f"{NETPOLS}?limit=2").json()
+    assert _names(first) == ["a", "b"]
+    rv, token = first["metadata"]["resourceVersion"], first["metadata"]["continue"]
+    _create_netpols(client, "f")  # after the first chunk: not in this list
+    client.delete(f"{NETPOLS}/e")
+    names = _names(first)
+    while token:
+        page = client.get(f"{NETPOLS}?limit=2&continue={token}").json()
+        assert page["metadata"]["resourceVersion"] == rv
+        names += _names(page)
+        token = page["metadata"].get("continue")
+    assert names == ["a", "b", "c", "d", "e"]
+
+
+def test_list_items_are_the_objects_as_stored(client: Client) -> None:
+    _create_netpols(client, "a")
+    (item,) = client.get(NETPOLS).json()["items"]
+    assert item == client.get(f"{NETPOLS}/a").json()
+
+
+def test_a_table_comes_in_chunks_too(client: Client) -> None:
+    _create_netpols(client, "abc")
+    first = client.get(f"{NETPOLS}?limit=2", headers={"Accept": TABLE}).json()
+    assert [r["cells"][0] for r in first["rows"]] == ["a", "b"]
+    token = first["metadata"]["continue"]
+    rest = client.get(f"{NETPOLS}?limit=2&continue={token}", headers={"Accept": TABLE}).json()
+    assert [r["cells"][0] for r in rest["rows"]] == ["c"]
+    assert "continue" not in rest["metadata"]
+
+
+def test_an_expired_continue_is_410_with_a_token_for_the_rest(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db", history=2)
+    bootstrap(store)
+    try:
+        client = Client(create_app(store, TOKEN), AUTH)
+        _create_netpols(client, "abc")
+        token = client.get(f"{NETPOLS}?limit=1").json()["metadata"]["continue"]
+        _create_netpols(client, "xyz")  # the history of netpols no longer reaches back
+        response = client.get(f"{NETPOLS}?limit=1&continue={token}")
+        assert response.status_code == 410
+        status = response.json()
+        assert status["reason"] == "Expired"
+        assert status["message"].startswith(
+            "The provided continue parameter is too old to display a consistent list result."
+        )
+        rest = client.get(f"{NETPOLS}?continue={status['metadata']['continue']}").json()
+        assert _names(rest) == ["b", "c", "x", "y", "z"]  # inconsistent, as announced
+    finally:
+        store.close()
+
+
+def test_continue_with_a_resource_version_is_bad_request(client: Client) -> None:
+    _create_netpols(client, "ab")
+    token = client.get(f"{NETPOLS}?limit=1").json()["metadata"]["continue"]
+    response = client.get(f"{NETPOLS}?limit=1&continue={token}&resourceVersion=5")
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "specifying resource version is not allowed when using continue"
+    )
+
+
+def test_an_exact_list_shows_the_past(client: Client) -> None:
+    _create_netpols(client, "a")
+    rv = client.get(NETPOLS).json()["metadata"]["resourceVersion"]
+    _create_netpols(client, "b")
+    past = client.get(f"{NETPOLS}?resourceVersion={rv}&resourceVersionMatch=Exact").json()
+    assert _names(past) == ["a"]
+    assert past["metadata"]["resourceVersion"] == rv
+    latest = client.get(f"{NETPOLS}?resourceVersion={rv}&resourceVersionMatch=NotOlderThan")
+    assert _names(latest.json()) == ["a", "b"]
+
+
+def test_invalid_list_options_are_422(client: Client) -> None:
+    response = client.get(f"{NETPOLS}?resourceVersionMatch=Exact")
+    assert response.status_code == 422
+    assert response.json()["message"] == (
+        'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: '
+        "resourceVersionMatch is forbidden unless resourceVersion is provided"
+    )
+
+
+def test_a_resource_version_from_the_future_times_out(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listoptions, "BLOCK_SECONDS", 0.05)
+    response = client.get(f"{NETPOLS}?resourceVersion=999999")
+    assert response.status_code == 504
+    assert response.json()["message"].startswith("Timeout: Too large resource version: 999999")
+
+
 # Tables.
 
 
@@ -552,12 +659,55 @@ def test_watch_as_table_sends_columns_once(client: Client) -> None:
     assert events[1]["object"]["rows"][0]["cells"][0] == "b"
 
 
+def test_a_watch_that_allows_bookmarks_gets_them(store: Store) -> None:
+    client = Client(create_app(store, TOKEN, bookmark_seconds=0.05), AUTH)
+    _create_netpols(client, "a")
+    rv = store.resource_version
+    url = f"{NETPOLS}?watch=true&allowWatchBookmarks=true&resourceVersion={rv}&timeoutSeconds=1"
+    events = watch_lines(client, url)
+    assert events, "no bookmark within a second"
+    assert all(e["type"] == "BOOKMARK" for e in events)
+    assert events[0]["object"] == {
+        "kind": "NetworkPolicy",
+        "apiVersion": "networking.k8s.io/v1",
+        "metadata": {"resourceVersion": str(rv)},
+    }
+    assert len(events) == 1  # the next ones would carry the same RV: not sent
+
+
+def test_a_watch_without_bookmarks_gets_none(store: Store) -> None:
+    client = Client(create_app(store, TOKEN, bookmark_seconds=0.05), AUTH)
+    url = f"{NETPOLS}?watch=true&resourceVersion={store.resource_version}&timeoutSeconds=0.3"
+    assert watch_lines(client, url) == []
+
+
+def test_send_initial_events_ends_with_an_annotated_bookmark(client: Client, store: Store) -> None:
+    _create_netpols(client, "ab")
+    rv = store.resource_version
+    url = (
+        f"{NETPOLS}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+        "&allowWatchBookmarks=true&timeoutSeconds=0.3"
+    )
+    events = watch_lines(client, url)
+    assert [(e["type"], e["object"]["metadata"].get("name")) for e in events] == [
+        ("ADDED", "a"),
+        ("ADDED", "b"),
+        ("BOOKMARK", None),
+    ]
+    assert events[2]["object"]["metadata"] == {
+        "resourceVersion": str(rv),
+        "annotations": {"k8s.io/initial-events-end": "true"},
+    }
+
+
 def test_a_watch_too_far_back_gets_an_expired_error_event(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db", history=1)
+    store = Store(tmp_path / "s.db", history=1)  # one change per resource is kept
     bootstrap(store)
     try:
         client = Client(create_app(store, TOKEN), AUTH)
-        events = watch_lines(client, f"{NETPOLS}?watch=true&resourceVersion=1")
+        first = client.post(NETPOLS, json=netpol("a")).json()["metadata"]["resourceVersion"]
+        client.post(NETPOLS, json=netpol("b"))
+        events = watch_lines(client, f"{NETPOLS}?watch=true&resourceVersion={int(first) - 1}")
     finally:
         store.close()
     assert events[0]["type"] == "ERROR"

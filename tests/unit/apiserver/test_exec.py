@@ -236,9 +236,9 @@ def test_killed_by_a_signal_is_128_plus_the_signal(server: Server) -> None:
 
 
 @pytest.mark.netns
-def test_the_command_runs_as_the_pod_user_with_the_pod_hostname(server: Server) -> None:
+def test_the_command_runs_as_the_pod_user_with_the_pod_hostname(server: Server, netns: str) -> None:
     streams, _, _ = run(server, ["sh", "-c", "id -u; hostname"])
-    assert streams[1] == b"65534\nweb\n"
+    assert streams[1] == f"{process.pod_uid(netns)}\nweb\n".encode()
 
 
 @pytest.mark.netns

@@ -262,3 +262,25 @@ def test_starting_a_pod_records_the_kubelets_events(store: Store, kubelet: Kubel
         if e["involvedObject"]["name"] == pod["metadata"]["name"]
     ]
     assert sorted(reasons) == ["Created", "Pulled", "Scheduled", "Started"]
+
+
+@pytest.mark.parametrize(
+    ("security_context", "run_as_user"),
+    [({"runAsUser": 1234}, 1234), ({}, None)],
+    ids=["runAsUser is the pod's uid", "without it the node gives one"],
+)
+def test_the_pods_run_as_user_reaches_the_node(
+    store: Store,
+    node: RecordingNode,
+    kubelet: Kubelet,
+    security_context: dict[str, Any],
+    run_as_user: int | None,
+) -> None:
+    put(store, {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"securityContext": security_context,
+                 "containers": [{"name": "c", "image": "alpine", "command": ["sleep", "9"]}]},
+    })  # fmt: skip
+    kubelet.sync_pass()
+    (plan,) = [arg for kind, arg in node.calls if kind == "start_pod"]
+    assert plan.run_as_user == run_as_user

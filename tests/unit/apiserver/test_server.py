@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import ipaddress
+import os
+import socket
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +16,7 @@ import pytest
 import yaml
 from cryptography import x509
 
-from podwall.apiserver.server import Server
+from podwall.apiserver.server import HOST, Server, listening_socket
 from podwall.apiserver.tls import ensure_certificates
 
 
@@ -98,3 +101,35 @@ def test_stopping_ends_every_watch_stream(server: Server) -> None:
             server.store.close_watches()  # what stop() does first
             remaining = list(lines)  # the stream ends instead of hanging
         assert all('"ADDED"' in line for line in remaining if line)
+
+
+def _server_side(port: int, peer: tuple[str, int]) -> socket.socket:
+    """This process's end of a connection to the server: the server runs in this process."""
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            sock = socket.fromfd(int(name), socket.AF_INET, socket.SOCK_STREAM)  # a dup
+            try:
+                if sock.getsockname() == (HOST, port) and sock.getpeername() == peer:
+                    return sock
+            except OSError:
+                pass
+            sock.close()
+    raise AssertionError(f"no accepted socket for {peer}")
+
+
+def test_accepted_connections_send_without_nagle(server: Server) -> None:
+    # A response goes out as two writes (headers, body); with Nagle on, the second waits for
+    # the client's delayed ACK: ~40 ms per request. asyncio turns TCP_NODELAY on for accepted
+    # sockets only when the listening socket was made with proto IPPROTO_TCP.
+    context = ssl.create_default_context(cafile=str(server.state_dir / "ca.crt"))
+    raw = socket.create_connection((HOST, server.port))
+    with context.wrap_socket(raw, server_hostname=HOST) as tls:
+        tls.sendall(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert tls.recv(4096).startswith(b"HTTP/1.1 200")
+        with _server_side(server.port, tls.getsockname()) as accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_the_listening_socket_is_made_for_tcp() -> None:
+    with listening_socket() as sock:
+        assert sock.proto == socket.IPPROTO_TCP

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +19,7 @@ import pytest
 
 from podwall.apiserver.errors import (
     AlreadyExistsError,
+    ApiError,
     ConflictError,
     ExpiredError,
     NotFoundError,
@@ -292,3 +300,271 @@ def test_a_failing_listener_does_not_undo_the_write(
     store.create(NETPOL, policy("a"))
     assert store.get(NETPOL, "default", "a")
     assert "store listener failed" in caplog.text
+
+
+# Memory: decoded once, shared read-only, copies on request.
+
+
+def test_reads_share_one_object_and_get_hands_out_a_private_copy(store: Store) -> None:
+    store.create(NETPOL, policy("a"))
+    shared = store.read(NETPOL, "default", "a")
+    assert store.read(NETPOL, "default", "a").obj is shared.obj
+    assert store.select(NETPOL)[0][0].obj is shared.obj
+    mine = store.get(NETPOL, "default", "a")
+    assert mine == shared.obj
+    assert mine is not shared.obj
+    mine["metadata"]["labels"]["changed"] = "yes"
+    assert "changed" not in store.read(NETPOL, "default", "a").obj["metadata"]["labels"]
+    assert json.loads(shared.text) == shared.obj
+
+
+def test_nothing_is_decoded_but_what_the_store_opens_with(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.create("namespaces", namespace("default"))
+    for name in "ab":
+        store.create(NETPOL, policy(name))
+    store.list(NETPOL)
+    store.page(NETPOL, "default", limit=1)
+    with store.watch(NETPOL) as watch:
+        assert watch.get(timeout=1) is not None
+    assert store.counts.decodes == 0
+    store.close()
+    reopened = Store(tmp_path / "s.db")
+    try:
+        assert reopened.counts.decodes == 3  # each stored object once
+        reopened.list(NETPOL)
+        assert reopened.counts.decodes == 3
+    finally:
+        reopened.close()
+
+
+# Cost: a write touches what it writes, whatever the store holds.
+
+
+def _filled(size: int) -> Store:
+    store = Store(":memory:")
+    store.create("namespaces", namespace("default"))
+    store.create("namespaces", namespace("other"))
+    with ThreadPoolExecutor(8) as pool:  # concurrent writers share commits: filling is quick
+        list(pool.map(lambda i: store.create(NETPOL, policy(f"p{i:05d}", "other")), range(size)))
+    store.create(NETPOL, policy("target"))
+    return store
+
+
+def _relabel(obj: dict[str, Any]) -> dict[str, Any]:
+    obj["metadata"]["labels"] = {"changed": "yes"}
+    return obj
+
+
+OPERATIONS: dict[str, Callable[[Store], object]] = {
+    "create": lambda s: s.create(NETPOL, policy("new")),
+    "update": lambda s: s.update(NETPOL, {**policy("target"), "spec": {"podSelector": {"a": 1}}}),
+    "mutate": lambda s: s.mutate(NETPOL, "default", "target", _relabel),
+    "delete": lambda s: s.delete(NETPOL, "default", "target"),
+    "get": lambda s: s.get(NETPOL, "default", "target"),
+    "list a namespace": lambda s: s.list(NETPOL, "default"),
+    "page of 10": lambda s: s.page(NETPOL, limit=10),
+}
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=list(OPERATIONS))
+def test_an_operation_costs_the_same_with_10_or_2000_objects_stored(operation: str) -> None:
+    costs = []
+    for size in (10, 2000):
+        store = _filled(size)
+        try:
+            before = store.counts.copy()
+            OPERATIONS[operation](store)
+            costs.append(store.counts.minus(before))
+        finally:
+            store.close()
+    assert costs[0] == costs[1]
+    assert costs[0].visits <= 11  # a page of 10 looks at one object more
+    assert costs[0].decodes == 0
+
+
+# Durability and group commit.
+
+
+def test_a_write_is_acknowledged_and_visible_only_once_durable(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.create("namespaces", namespace("default"))
+    blocker = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # the committer's next transaction has to wait
+
+    async def writers() -> list[str]:
+        tasks = [asyncio.ensure_future(store.acreate(NETPOL, policy(f"w{i}"))) for i in range(10)]
+        await asyncio.sleep(0.2)
+        assert not any(t.done() for t in tasks)  # nothing acknowledged: not on disk yet
+        assert store.select(NETPOL)[0] == []  # nor visible to readers
+        before = store.counts.commits
+        blocker.execute("COMMIT")
+        done = await asyncio.gather(*tasks)
+        assert store.counts.commits - before <= 2  # the ten share (at most) two commits
+        return [s.name for s in done]
+
+    try:
+        assert asyncio.run(writers()) == [f"w{i}" for i in range(10)]
+        assert [s.name for s in store.select(NETPOL)[0]] == [f"w{i}" for i in range(10)]
+    finally:
+        blocker.close()
+        store.close()
+
+
+def test_a_failed_commit_fails_its_writes_and_the_store_goes_on(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.create("namespaces", namespace("default"))
+    trigger = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    trigger.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON objects WHEN NEW.name = 'boom' "
+        "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+    )
+    trigger.close()
+    try:
+        rv = store.resource_version
+        with pytest.raises(ApiError, match="disk says no") as raised:
+            store.create(NETPOL, policy("boom"))
+        assert raised.value.code == 500
+        with pytest.raises(NotFoundError):
+            store.get(NETPOL, "default", "boom")
+        assert store.resource_version == rv
+        created = store.create(NETPOL, policy("fine"))
+        assert created["metadata"]["resourceVersion"] == str(rv + 1)
+    finally:
+        store.close()
+
+
+def test_listeners_see_every_change_once_in_resource_version_order(store: Store) -> None:
+    seen: list[int] = []
+
+    def listener(resource: str, event: Any) -> None:
+        seen.append(event.resource_version)
+        name = event.object["metadata"]["name"]
+        if event.type == "ADDED" and name.startswith("w") and not name.endswith("-echo"):
+            store.create(NETPOL, policy(f"{name}-echo"))  # a write from the listener thread
+
+    store.on_commit(listener)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: store.create(NETPOL, policy(f"w{i}")), range(20)))
+    assert seen == sorted(seen)
+    assert len(seen) == len(set(seen)) == 40
+    assert len(store.select(NETPOL)[0]) == 40
+
+
+def test_a_write_while_preparing_another_is_refused(store: Store) -> None:
+    store.create(NETPOL, policy("a"))
+
+    def nested(obj: dict[str, Any]) -> dict[str, Any]:
+        store.create(NETPOL, policy("inner"))
+        return obj
+
+    with pytest.raises(RuntimeError, match="cannot wait while another"):
+        store.mutate(NETPOL, "default", "a", nested)
+
+
+# Pages.
+
+
+def test_pages_follow_key_order_across_namespaces(store: Store) -> None:
+    for ns, name in [("other", "a"), ("default", "c"), ("default", "b"), ("other", "b")]:
+        store.create(NETPOL, policy(name, ns))
+    first = store.page(NETPOL, limit=3)
+    assert [(s.namespace, s.name) for s in first.items] == [
+        ("default", "b"),
+        ("default", "c"),
+        ("other", "a"),
+    ]
+    assert first.last == ("other", "a")
+    rest = store.page(NETPOL, limit=3, after=first.last)
+    assert [(s.namespace, s.name) for s in rest.items] == [("other", "b")]
+    assert rest.last is None
+
+
+def test_a_page_at_an_older_resource_version_shows_the_list_as_it_was(store: Store) -> None:
+    for name in "abcd":
+        store.create(NETPOL, policy(name))
+    first = store.page(NETPOL, "default", limit=2)
+    assert [s.name for s in first.items] == ["a", "b"]
+    store.delete(NETPOL, "default", "c")
+    store.create(NETPOL, policy("bb"))
+    store.mutate(NETPOL, "default", "d", _relabel)
+    rest = store.page(NETPOL, "default", after=first.last, at=first.resource_version)
+    assert [s.name for s in rest.items] == ["c", "d"]
+    assert "changed" not in rest.items[1].obj["metadata"]["labels"]
+    assert rest.resource_version == first.resource_version
+    latest = store.page(NETPOL, "default", after=first.last)
+    assert [s.name for s in latest.items] == ["bb", "d"]
+
+
+def test_a_page_older_than_the_history_is_expired(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db", history=2)
+    try:
+        store.create("namespaces", namespace("default"))
+        rv = store.create(NETPOL, policy("a"))["metadata"]["resourceVersion"]
+        for name in "bcd":
+            store.create(NETPOL, policy(name))
+        with pytest.raises(ExpiredError):
+            store.page(NETPOL, at=int(rv))
+    finally:
+        store.close()
+
+
+def test_a_watch_can_end_its_initial_events_with_a_bookmark(store: Store) -> None:
+    store.create(NETPOL, policy("a"))
+    rv = store.resource_version
+    with store.watch(NETPOL, send_initial_events=True) as watch:
+        added, end = watch.get(timeout=1), watch.get(timeout=1)
+        assert added is not None
+        assert added.type == "ADDED"
+        assert end is not None
+        assert end.type == "BOOKMARK"
+        assert end.resource_version == rv
+        assert end.object["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+        assert watch.progress() == rv
+    with store.watch(NETPOL, send_initial_events=False) as quiet:
+        assert quiet.get(timeout=0.05) is None
+
+
+WRITER = """
+import sys, threading
+from podwall.apiserver.store import Store
+store = Store(sys.argv[1])
+store.create("namespaces", {"metadata": {"name": "default"}})
+lock = threading.Lock()
+def write(k):
+    for i in range(10_000):
+        name = f"w{k}-{i}"
+        store.create("configmaps", {"metadata": {"name": name, "namespace": "default"}})
+        with lock:
+            print(name, flush=True)  # acknowledged
+threads = [threading.Thread(target=write, args=(k,)) for k in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+"""
+
+
+def test_every_acknowledged_write_survives_kill_9(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    acknowledged: list[str] = []
+    try:
+        assert writer.stdout is not None
+        while len(acknowledged) < 200:  # four writers sharing commits, well under way
+            line = writer.stdout.readline()
+            assert line, "the writer ended early"
+            acknowledged.append(line.strip())
+    finally:
+        writer.send_signal(signal.SIGKILL)  # by pid: the process this test started
+        writer.wait(10)
+        if writer.stdout is not None:
+            acknowledged += [line.strip() for line in writer.stdout if line.strip()]
+            writer.stdout.close()
+    reopened = Store(path)
+    try:
+        stored = {s.name for s in reopened.select("configmaps")[0]}
+    finally:
+        reopened.close()
+    assert set(acknowledged) <= stored

@@ -243,6 +243,77 @@ def test_endpoints_columns() -> None:
     )
 
 
+def node(**extra: Any) -> dict[str, Any]:
+    ready = {"type": "Ready", "status": "True"}
+    return {
+        "metadata": meta("node-1", labels={"node-role.kubernetes.io/control-plane": ""}),
+        "spec": {},
+        "status": {
+            "conditions": [{"type": "MemoryPressure", "status": "False"}, ready],
+            "addresses": [
+                {"type": "Hostname", "address": "node-1"},
+                {"type": "InternalIP", "address": "198.18.255.1"},
+            ],
+            "nodeInfo": {"kubeletVersion": "v1.32.0", "kernelVersion": "6.1.0"},
+        },
+        **extra,
+    }
+
+
+def test_node_columns() -> None:
+    assert cells("nodes", node(), wide=True) == {
+        "Name": "node-1",
+        "Status": "Ready",
+        "Roles": "control-plane",
+        "Age": "3m17s",
+        "Version": "v1.32.0",
+        "Internal-IP": "198.18.255.1",
+        "External-IP": "<none>",
+        "OS-Image": "<unknown>",
+        "Kernel-Version": "6.1.0",
+        "Container-Runtime": "<unknown>",
+    }
+
+
+NODE_STATUS = [
+    ("a node without conditions is Unknown", {"status": {}}, "Unknown"),
+    (
+        "a false Ready condition is NotReady",
+        {"status": {"conditions": [{"type": "Ready", "status": "False"}]}},
+        "NotReady",
+    ),
+    (
+        "a cordoned node says SchedulingDisabled",
+        {"spec": {"unschedulable": True}, "status": {}},
+        "Unknown,SchedulingDisabled",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"), [c[1:] for c in NODE_STATUS], ids=[c[0] for c in NODE_STATUS]
+)
+def test_node_status_column(changes: dict[str, Any], expected: str) -> None:
+    assert cells("nodes", {**node(), **changes})["Status"] == expected
+
+
+def test_node_roles_come_from_both_role_labels_sorted() -> None:
+    labels = {"node-role.kubernetes.io/worker": "", "kubernetes.io/role": "edge", "app": "x"}
+    assert cells("nodes", {**node(), "metadata": meta("n", labels=labels)})["Roles"] == (
+        "edge,worker"
+    )
+    assert cells("nodes", {**node(), "metadata": meta("n")})["Roles"] == "<none>"
+
+
+def test_lease_columns() -> None:
+    lease = {"metadata": meta("node-1"), "spec": {"holderIdentity": "podwall-agent-x2x"}}
+    assert cells("leases.coordination.k8s.io", lease) == {
+        "Name": "node-1",
+        "Holder": "podwall-agent-x2x",
+        "Age": "3m17s",
+    }
+
+
 def test_every_served_kind_has_a_printer() -> None:
     from podwall.apiserver.resources import RESOURCES
 

@@ -180,6 +180,30 @@ def test_a_missing_required_option_is_a_usage_error_exit_2() -> None:
     assert "Missing option '--to'" in result.stderr
 
 
+KINDS = [
+    ("a Service whose ports is true",
+     "kind: Service\nmetadata: {name: s}\nspec:\n  ports: true\n",
+     "<stdin>:4: Service default/s: spec.ports: Invalid value: true: must be a list\n"),
+    ("a Service whose ports is 3.5",
+     "kind: Service\nmetadata: {name: s}\nspec:\n  ports: 3.5\n",
+     "<stdin>:4: Service default/s: spec.ports: Invalid value: 3.5: must be a list\n"),
+    ("a Deployment whose containers is -1",
+     "kind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {a: b}}\n"
+     "  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: -1\n",
+     "<stdin>:8: Deployment default/d: spec.template.spec.containers: Invalid value: -1: "
+     "must be a list\n"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "message"), [c[1:] for c in KINDS], ids=[c[0] for c in KINDS])
+def test_every_kind_podwall_reads_is_validated_with_file_line_and_field(
+    text: str, message: str
+) -> None:
+    result = run("matrix", "-f", "-", stdin=text)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: " + message)
+
+
 def test_any_podwall_error_is_bad_input_and_anything_else_a_bug(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

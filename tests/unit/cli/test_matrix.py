@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
+import re
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
+from podwall.cli import output
 from podwall.cli.main import cli
+from podwall.engine import connectivity, port_matrix
+from podwall.model.cluster import Cluster, Pod
+from podwall.model.labels import Labels
 
 ROOT = Path(__file__).parents[3]
 TUTORIAL = ROOT / "examples" / "tutorial"
@@ -245,12 +256,73 @@ def test_manifests_given_twice_do_not_double_the_pods() -> None:
     )
 
 
+def test_a_name_the_api_server_refuses_is_bad_input() -> None:
+    result = run("matrix", "-f", "-", stdin="kind: Pod\nmetadata: {name: 'a[/b]'}\n")
+    assert result.exit_code == 2
+    assert '<stdin>:2: Pod default/a[/b]: metadata.name: Invalid value: "a[/b]"' in result.stderr
+
+
 @pytest.mark.parametrize(
     "port",
-    [("--port", "80"), ()],
+    [80, None],
     ids=["the port table prints a [ in a name as it is", "the map table does too"],
 )
-def test_names_are_printed_as_text_never_as_markup(port: tuple[str, ...]) -> None:
-    result = run("matrix", "-f", "-", *port, stdin="kind: Pod\nmetadata: {name: 'a[/b]'}\n")
-    assert result.exit_code == 0
-    assert "default/a[/b]" in result.stdout
+def test_names_are_printed_as_text_never_as_markup(
+    port: int | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Validation refuses such a name in manifests; the tables must not depend on it.
+    snapshot = Cluster.build(pods=[Pod(namespace="default", name="a[/b]", labels=Labels())])
+    cmap = connectivity(snapshot)
+    if port is None:
+        output.connectivity_table(cmap)
+    else:
+        output.port_matrix_table(port_matrix(snapshot, port, cmap=cmap))
+    assert "default/a[/b]" in capsys.readouterr().out
+
+
+def _ran_in_a_terminal(*args: str) -> str:
+    """podwall's output with stdout and stderr both on one pseudo-terminal, as a user sees it."""
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "podwall", *args],
+            stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
+            env={**os.environ, "COLUMNS": "200", "TERM": "xterm"}, timeout=60, check=False,
+        )  # fmt: skip
+        os.close(follower)
+        follower = -1
+        chunks = []
+        with contextlib.suppress(OSError):  # EIO once everything written has been read
+            while chunk := os.read(leader, 65536):
+                chunks.append(chunk)
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    assert done.returncode == 0
+    text = b"".join(chunks).decode().replace("\r\n", "\n")
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def _ran_through_a_pipe(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "podwall", *args],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        timeout=60, check=True, text=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+@pytest.mark.parametrize("run_it", [_ran_in_a_terminal, _ran_through_a_pipe])
+@pytest.mark.parametrize(
+    ("port_args", "summary"),
+    [((), "3 pods in 3 groups;"), (("--port", "8080"), "9 of 9 pairs allowed")],
+    ids=["the connectivity map", "one port"],
+)
+def test_the_summary_follows_the_table_on_a_line_of_its_own(
+    run_it: Callable[..., str], port_args: tuple[str, ...], summary: str
+) -> None:
+    lines = run_it("matrix", "-f", APP, *port_args).splitlines()
+    bottom = max(i for i, line in enumerate(lines) if line.startswith("└"))
+    assert lines[bottom].endswith("┘")
+    assert lines[bottom + 1].startswith(summary)

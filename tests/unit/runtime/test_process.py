@@ -1,4 +1,5 @@
-"""Pod process plumbing that needs no root: resolv.conf, hosts, and the command line built."""
+"""Pod process plumbing that needs no root: resolv.conf, hosts, the command line built, the
+environment each side of the privilege drop sees."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import pytest
 
 from podwall.runtime.images import KIND_AGNHOST, KIND_HOST, Launch
 from podwall.runtime.process import (
-    SETPRIV_FLAGS,
+    POD_NAMESPACES,
+    _process_env,
     hosts_file,
     pod_argv,
     resolv_conf,
-    set_hostname_and_exec,
+    setpriv_flags,
 )
+from podwall.runtime.standins.privileges import POD_UID_ENV
+
+STANDIN = Launch(("/py", "-m", "podwall.runtime.standins.agnhost", "pause"), {}, KIND_AGNHOST)
 
 
 def test_resolv_conf_is_kubelets_cluster_first_file() -> None:
@@ -32,35 +37,75 @@ def test_hosts_file_names_the_pod_after_localhost() -> None:
     assert text.endswith("198.18.0.2\tbackend-65f7c794cc-b9j66\n")
 
 
-def test_host_commands_run_through_setpriv() -> None:
-    argv = pod_argv(netns="pw-a-p1", hostname="web", launch=Launch(("sleep", "9"), {}, KIND_HOST))
-    assert argv[1:4] == ["netns", "exec", "pw-a-p1"]
-    assert argv[5:7] == ["--uts", "--"]
-    assert argv[7:11] == ["/bin/sh", "-c", set_hostname_and_exec(), "web"]
-    assert set_hostname_and_exec().endswith('/hostname "$0" && exec "$@"')
-    assert argv[11].endswith("setpriv")
-    assert argv[12:] == [*SETPRIV_FLAGS, "--", "sleep", "9"]
+def _argv(launch: Launch, *, tty: bool = False) -> list[str]:
+    return pod_argv(init_pid=4242, uid=200007, launch=launch, hostname="web", tty=tty)
 
 
-def test_setpriv_leaves_uid_65534_and_no_capabilities() -> None:
-    assert {"--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
-            "--bounding-set=-all", "--no-new-privs"} == set(SETPRIV_FLAGS)  # fmt: skip
+def test_a_host_command_joins_every_namespace_of_the_pods_init() -> None:
+    argv = _argv(Launch(("sleep", "9"), {"PATH": "/bin"}, KIND_HOST))
+    assert argv[0].endswith("nsenter")
+    assert argv[1:7] == ["--target=4242", *POD_NAMESPACES]
+    assert set(POD_NAMESPACES) == {"--net", "--mount", "--uts", "--ipc", "--pid"}
+    assert argv[7] == "--"
 
 
-def test_stand_ins_skip_setpriv_and_drop_privileges_themselves() -> None:
-    launch = Launch(("/py", "-m", "podwall.runtime.standins.agnhost", "pause"), {}, KIND_AGNHOST)
-    argv = pod_argv(netns="pw-a-p1", hostname="web", launch=launch)
-    assert argv[11:] == ["/py", "-m", "podwall.runtime.standins.agnhost", "pause"]
+def test_a_host_command_drops_to_the_pods_uid_before_its_environment_is_set() -> None:
+    argv = _argv(Launch(("sleep", "9"), {"PATH": "/bin", "LD_PRELOAD": "/tmp/x.so"}, KIND_HOST))
+    assert argv[8].endswith("setpriv")
+    assert argv[9:16] == [*setpriv_flags(200007), "--"]
+    assert argv[16].endswith("/env")
+    assert argv[17:] == [
+        "-i", "--", "PATH=/bin", "LD_PRELOAD=/tmp/x.so", "HOSTNAME=web", "sleep", "9",
+    ]  # fmt: skip
+
+
+def test_setpriv_leaves_the_uid_no_groups_no_capabilities_and_no_new_privileges() -> None:
+    assert set(setpriv_flags(200007)) == {
+        "--reuid=200007", "--regid=200007", "--clear-groups", "--inh-caps=-all",
+        "--bounding-set=-all", "--no-new-privs",
+    }  # fmt: skip
+
+
+def test_a_terminal_becomes_the_commands_controlling_terminal_in_a_session_of_its_own() -> None:
+    argv = _argv(Launch(("sh",), {}, KIND_HOST), tty=True)
+    assert argv[8].endswith("setsid")
+    assert argv[9] == "--ctty"
+    assert argv[10].endswith("setpriv")
+
+
+def test_stand_ins_skip_setpriv_and_ignore_python_variables() -> None:
+    assert _argv(STANDIN)[8:] == ["/py", "-I", "-m", "podwall.runtime.standins.agnhost", "pause"]
+
+
+def test_the_root_side_of_a_host_command_sees_path_alone() -> None:
+    launch = Launch(("sleep", "9"), {"PATH": "/x", "LD_PRELOAD": "/tmp/x.so"}, KIND_HOST)
+    assert set(_process_env(launch, "web", 200007)) == {"PATH"}
 
 
 @pytest.mark.parametrize(
-    ("netns", "hostname"),
+    "name",
+    ["LD_PRELOAD", "LD_LIBRARY_PATH", "GCONV_PATH", "PYTHONPATH", "PYTHONHOME", "MALLOC_CHECK_",
+     "GLIBC_TUNABLES", "TMPDIR"],
+)  # fmt: skip
+def test_a_stand_in_started_as_root_never_gets_a_variable_the_loader_acts_on(name: str) -> None:
+    launch = Launch(STANDIN.argv, {"PORT": "8080", name: "/tmp/x"}, KIND_AGNHOST)
+    assert _process_env(launch, "web", 200007) == {
+        "PORT": "8080", "HOSTNAME": "web", POD_UID_ENV: "200007",
+    }  # fmt: skip
+
+
+def test_a_container_cannot_choose_the_uid_its_stand_in_drops_to() -> None:
+    launch = Launch(STANDIN.argv, {POD_UID_ENV: "0"}, KIND_AGNHOST)
+    assert _process_env(launch, "web", 200007)[POD_UID_ENV] == "200007"
+
+
+@pytest.mark.parametrize(
+    "hostname",
     [
-        pytest.param("../etc", "web", id="a namespace name with a slash is refused"),
-        pytest.param("pw-a", "-n", id="a hostname that reads as an option is refused"),
-        pytest.param("pw-a", "Web_1", id="a hostname with capitals or underscores is refused"),
+        pytest.param("-n", id="a hostname that reads as an option is refused"),
+        pytest.param("Web_1", id="a hostname with capitals or underscores is refused"),
     ],
 )
-def test_bad_names_are_refused(netns: str, hostname: str) -> None:
-    with pytest.raises(ValueError, match=r"invalid|must be"):
-        pod_argv(netns=netns, hostname=hostname, launch=Launch(("true",), {}, KIND_HOST))
+def test_bad_hostnames_are_refused(hostname: str) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        pod_argv(init_pid=1, uid=200000, launch=STANDIN, hostname=hostname)

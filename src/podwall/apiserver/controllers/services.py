@@ -22,6 +22,7 @@ from typing import Any
 
 from podwall.apiserver.controllers.actions import Obj
 from podwall.apiserver.controllers.meta import deep
+from podwall.errors import PodwallError
 from podwall.model.fielderrors import ErrorType, FieldError
 from podwall.model.goquote import GoSlice
 
@@ -32,7 +33,7 @@ RESERVED_IPS = frozenset({KUBERNETES_IP, KUBE_DNS_IP})
 API_SERVER_PORT = 6443
 
 
-class ClusterIPError(Exception):
+class ClusterIPError(PodwallError):
     """A Service whose ClusterIP cannot be allocated; `errors` are field errors to answer 422."""
 
     def __init__(self, errors: tuple[FieldError, ...]) -> None:

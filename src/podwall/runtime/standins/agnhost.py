@@ -14,7 +14,7 @@ Subcommands, with upstream's flags and exit statuses:
 - `pause`: wait for SIGTERM or SIGINT.
 
 Servers exit at once on SIGTERM (upstream lingers 60 s; a sandbox has no use for that). The
-process drops to uid 65534 before binding, so ports below 1024 need the pod netns sysctl
+process drops to the pod's uid before binding, so ports below 1024 need the pod netns sysctl
 `net.ipv4.ip_unprivileged_port_start=0`.
 """
 

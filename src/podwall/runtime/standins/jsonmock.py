@@ -9,7 +9,7 @@ is unset) with a middleware that guards `/auth-header-required`. This stand-in a
   json-server's JSON headers; `/client-ip` and `/hostname` as the image's middleware.js answers.
 - anything else: 404 with `{}`, as json-server does.
 
-Run as `python -m podwall.runtime.standins.jsonmock` (reads PORT). It drops to uid 65534 at
+Run as `python -m podwall.runtime.standins.jsonmock` (reads PORT). It drops to the pod's uid at
 start, so a port below 1024 needs `net.ipv4.ip_unprivileged_port_start=0` in the pod's netns.
 """
 

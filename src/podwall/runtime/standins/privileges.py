@@ -1,8 +1,10 @@
 """Dropping root for a stand-in: the same end state `setpriv` gives host commands.
 
-A stand-in starts as root because the interpreter cannot be executed by uid 65534. Before it
-handles any input it calls `drop_privileges()`: empty the capability bounding set, set
-no_new_privs, clear supplementary groups, then set gid and uid. Changing every uid from 0 to
+A stand-in starts as root because the interpreter cannot be executed by the pod's user (it may
+live under /root, mode 700). Before it handles any input it calls `drop_privileges()`: empty the
+capability bounding set, set no_new_privs, clear supplementary groups, then set gid and uid to
+the pod's (`PODWALL_POD_UID`, which `process` sets last in the stand-in's environment; 65534
+when it is absent). Root is never a target. Changing every uid from 0 to
 non-zero clears the permitted, effective and ambient sets (capabilities(7)); the inheritable set
 is cleared explicitly. `verify_unprivileged()` then reads /proc/self/status and refuses to go on
 if any capability set is not empty.
@@ -17,9 +19,13 @@ import codecs
 import ctypes
 import os
 import struct
+from collections.abc import Mapping
 from pathlib import Path
 
+from podwall.runtime.errors import SandboxError
+
 NOBODY = 65534
+POD_UID_ENV = "PODWALL_POD_UID"
 
 _PR_CAPBSET_DROP = 24
 _PR_SET_NO_NEW_PRIVS = 38
@@ -29,12 +35,23 @@ _CAP_SETS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-class PrivilegeError(RuntimeError):
-    """The process could not become uid/gid 65534 without capabilities."""
+class PrivilegeError(SandboxError, RuntimeError):
+    """The process could not become the pod's uid/gid without capabilities."""
 
 
-def drop_privileges(uid: int = NOBODY, gid: int = NOBODY) -> None:
-    """Become `uid`/`gid` with no capabilities, for good (if not root: only check)."""
+def pod_user(environ: Mapping[str, str]) -> int:
+    """The uid (and gid) a stand-in becomes: the pod's, from its environment, else 65534."""
+    text = environ.get(POD_UID_ENV, "")
+    return int(text) if text.isdigit() else NOBODY
+
+
+def drop_privileges(uid: int | None = None, gid: int | None = None) -> None:
+    """Become `uid`/`gid` (default: `pod_user()` for both) with no capabilities, for good (if
+    not root: only check)."""
+    uid = pod_user(os.environ) if uid is None else uid
+    gid = uid if gid is None else gid
+    if uid == 0 or gid == 0:
+        raise PrivilegeError("refusing to run a pod as root (uid or gid 0)")
     _warm_up()
     if os.geteuid() == 0:
         _drop_bounding_set()

@@ -1,0 +1,134 @@
+"""Benchmark: how fast the review commands start, and `diff` on two 10k-pod states.
+
+Printed as ratios of figures measured side by side in one run:
+
+1. start-up: `podwall check`, `lint`, `diff` and `matrix` on the tutorial against a bare
+   `python -c 'import yaml'`, each the fastest of N runs, interleaved so a busy machine slows
+   all alike (goal: `check` within 2x);
+2. diff at scale: in one process, the connectivity map of a ~10,000-pod cluster, then
+   `diff()` of that cluster and the same with every 50th policy removed (both maps and the
+   comparison; goal: within 2x one map). Loading the YAML is timed apart.
+
+Usage (from the repository root):
+
+    .venv/bin/python -m bench.bench_review                 # both parts
+    .venv/bin/python -m bench.bench_review --skip-big      # start-up only
+    .venv/bin/python -m bench.bench_review --big DIR       # a cluster already generated
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out" / "review"
+TUTORIAL = ROOT / "examples" / "tutorial"
+STARTUP_GOAL = 2.0
+DIFF_GOAL = 2.0
+
+
+def _startup_commands() -> dict[str, list[str]]:
+    py = sys.executable
+    podwall = [py, "-m", "podwall"]
+    return {
+        "python -c 'import yaml'": [py, "-c", "import yaml"],
+        "podwall check": [
+            *podwall, "check", "-f", str(TUTORIAL), "--from", "deploy/frontend",
+            "--to", "svc/backend:8080",
+        ],
+        "podwall lint": [*podwall, "lint", str(TUTORIAL)],
+        "podwall diff": [*podwall, "diff", str(TUTORIAL / "simple-app.yaml"), str(TUTORIAL)],
+        "podwall matrix": [*podwall, "matrix", "-f", str(TUTORIAL)],
+    }  # fmt: skip
+
+
+def startup(runs: int) -> bool:
+    commands = _startup_commands()
+    best = dict.fromkeys(commands, float("inf"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for cmd in commands.values():  # once to write the bytecode caches
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    for _ in range(runs):
+        for name, cmd in commands.items():
+            started = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            best[name] = min(best[name], time.perf_counter() - started)
+    base = best["python -c 'import yaml'"]
+    print(f"start-up, fastest of {runs} interleaved runs (load {os.getloadavg()[0]:.1f})")
+    print(f"  {'command':<26} {'ms':>7} {'x yaml':>7}")
+    for name, seconds in best.items():
+        print(f"  {name:<26} {seconds * 1000:7.1f} {seconds / base:7.2f}")
+    ratio = best["podwall check"] / base
+    met = ratio <= STARTUP_GOAL
+    print(f"  goal: check within {STARTUP_GOAL}x: {'met' if met else 'NOT met'} ({ratio:.2f}x)")
+    return met
+
+
+def _after(before: Path) -> Path:
+    """The same cluster with every 50th policy removed."""
+    after = OUT / "after"
+    after.mkdir(parents=True, exist_ok=True)
+    for name in ("namespaces.yaml", "pods.yaml"):
+        (after / name).write_text((before / name).read_text())
+    docs = (before / "policies.yaml").read_text().split("\n---\n")
+    kept = [d for i, d in enumerate(docs) if i % 50 != 7]
+    (after / "policies.yaml").write_text("\n---\n".join(kept))
+    return after
+
+
+def big(folder: Path, rounds: int = 3) -> bool:
+    from podwall.cli.loading import load
+    from podwall.engine import connectivity
+    from podwall.review.diff import diff
+
+    after = _after(folder)
+    started = time.perf_counter()
+    one, two = load([str(folder)]).cluster, load([str(after)]).cluster
+    loaded = time.perf_counter()
+    map_s = diff_s = float("inf")
+    for _ in range(rounds):  # alternated, the fastest of each kept
+        began = time.perf_counter()
+        connectivity(one)
+        mapped = time.perf_counter()
+        result = diff(one, two)
+        diffed = time.perf_counter()
+        map_s, diff_s = min(map_s, mapped - began), min(diff_s, diffed - mapped)
+    pairs = sum(1 for c in (*result.newly_allowed, *result.newly_denied) for _ in c.pairs())
+    print(
+        f"diff at scale: {len(one.pods)} pods, {len(one.policies)} -> {len(two.policies)} policies"
+    )
+    print(f"  load both states      {loaded - started:6.2f} s (YAML, validation, conversion)")
+    print(f"  one map               {map_s:6.2f} s")
+    print(f"  diff (2 maps + diff)  {diff_s:6.2f} s  {diff_s / map_s:.2f}x one map")
+    print(f"  changed pod pairs     {pairs}")
+    met = diff_s / map_s <= DIFF_GOAL
+    print(f"  goal: diff within {DIFF_GOAL}x one map: {'met' if met else 'NOT met'}")
+    return met
+
+
+def _generated() -> Path:
+    from bench.bench_engine import BIG_SIZE, generate
+
+    folder, _ = generate(BIG_SIZE)
+    return folder / "cluster"
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=15, help="start-up runs per command")
+    ap.add_argument("--skip-big", action="store_true", help="no 10k-pod diff")
+    ap.add_argument("--big", type=Path, help="a generated cluster folder to use")
+    args = ap.parse_args(argv)
+    met = startup(args.runs)
+    if not args.skip_big:
+        met = big(args.big or _generated()) and met
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

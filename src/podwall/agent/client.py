@@ -1,0 +1,243 @@
+"""The agent's connection to a Kubernetes API server, through the official `kubernetes` client.
+
+One client for the whole project (the editor reads clusters with it too), and the one that
+knows what real clusters ask of a client: kubeconfig contexts, client certificates, exec and
+OIDC credential plugins, and in a pod the service account whose token the kubelet rotates
+(`load_incluster_config` re-reads it). The agent takes only the transport from it: requests go
+through `ApiClient.call_api` and come back as raw responses, and the agent parses the JSON
+itself. The generated model classes (V1Pod, ...) would cost several times the time and memory
+for 10k pods, and the agent reads a few fields of each object.
+
+Errors come out as three kinds, each with a message that names what is missing:
+`ConfigError` (no usable configuration), `Unreachable` (no HTTP answer), `ApiError` (an HTTP
+error with the API server's own Status message).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import urllib3
+from kubernetes import client, config
+from kubernetes.config.config_exception import ConfigException
+
+from podwall.errors import PodwallError
+
+TOKEN_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+CONNECT_SECONDS = 5.0
+REQUEST_SECONDS = 60.0
+Query = Sequence[tuple[str, str | int]]
+
+
+class ClientError(PodwallError):
+    """The agent could not talk to its API server; the message says why."""
+
+
+class ConfigError(ClientError):
+    """No usable cluster configuration; the message says which file or variable."""
+
+
+class Unreachable(ClientError):
+    """The API server did not answer (refused, timed out, TLS failed)."""
+
+
+class ApiError(ClientError):
+    """An HTTP error from the API server, with its Status message."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{status} {reason}: {message}" if message else f"{status} {reason}")
+        self.status = status
+        self.reason = reason
+        self.message = message
+
+    @property
+    def gone(self) -> bool:
+        """410 Gone: the resourceVersion is too old; a list must start over."""
+        return self.status == 410
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where to connect: a kubeconfig (with a context) or, without one, the pod's account."""
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+
+
+def _in_pod() -> bool:
+    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and TOKEN_FILE.is_file()
+
+
+def configure(target: Target) -> tuple[Any, str]:
+    """A `kubernetes.client.Configuration` and a description of where it came from.
+
+    Order: `--kubeconfig`; else the pod's service account (KUBERNETES_SERVICE_HOST/PORT and
+    the token and CA at the standard paths); else $KUBECONFIG or ~/.kube/config.
+    """
+    configuration = client.Configuration()
+    path = target.kubeconfig
+    if path is None and target.context is None and _in_pod():
+        incluster: Any = config.load_incluster_config  # untyped
+        try:
+            incluster(client_configuration=configuration)
+        except ConfigException as exc:
+            raise ConfigError(f"in-cluster service account: {exc}") from exc
+        return configuration, "the pod's service account"
+    if path is None:
+        path = Path(os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or "~/.kube/config")
+        path = path.expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                "no cluster to connect to: not in a pod (KUBERNETES_SERVICE_HOST unset or no "
+                f"service account token) and no kubeconfig ({path} does not exist; "
+                "use --kubeconfig)"
+            )
+    if not path.is_file():
+        raise ConfigError(f"kubeconfig {path}: no such file")
+    load: Any = config.load_kube_config  # untyped
+    try:
+        load(
+            config_file=str(path),
+            context=target.context,
+            client_configuration=configuration,
+            persist_config=False,
+        )
+    except Exception as exc:  # YAML errors, missing keys, unreadable files, bad plugins...
+        detail = " ".join(str(exc).split())
+        raise ConfigError(f"kubeconfig {path}: {type(exc).__name__}: {detail}") from exc
+    where = f"kubeconfig {path}" + (f" (context {target.context})" if target.context else "")
+    return configuration, where
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost reason of a urllib3 error (`Connection refused`), not its whole repr."""
+    reason: Any = getattr(exc, "reason", None)
+    while reason is not None and getattr(reason, "reason", None) is not None:
+        reason = reason.reason
+    text = str(reason or exc)
+    return text.rsplit(": ", 1)[-1] if "Errno" in text else text
+
+
+def _status_message(body: bytes) -> str:
+    try:
+        status = json.loads(body)
+    except ValueError:
+        return body.decode(errors="replace").strip()[:300]
+    if isinstance(status, dict):
+        return str(status.get("message") or "")
+    return ""
+
+
+class Stream:
+    """A streaming response (a watch): JSON lines as they come; `close` from any thread."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        buffer = b""
+        try:
+            for chunk in self._response.stream(amt=None, decode_content=True):
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        yield json.loads(line)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise Unreachable(_reason(exc)) from exc
+
+    def close(self) -> None:
+        """Unblock a reader waiting for the next line, and drop the connection (a watch
+        left half-read cannot go back to the pool)."""
+        response = self._response
+        with contextlib.suppress(OSError, RuntimeError):  # RuntimeError: already released
+            response.shutdown()
+        with contextlib.suppress(OSError):
+            response.close()
+        response.release_conn()
+
+
+class Connection:
+    """An `ApiClient` for the agent's raw requests; thread-safe (urllib3 pools connections)."""
+
+    def __init__(self, configuration: Any, source: str) -> None:
+        # One connection per watch plus the lease and the odd list: the default 4 would queue.
+        configuration.connection_pool_maxsize = 16
+        # No retries inside urllib3: the informers and the Lease keeper back off themselves,
+        # and say so in the log once per failure.
+        configuration.retries = False
+        self.configuration = configuration
+        self.source = source
+        self.host = str(configuration.host)
+        self._api: Any = client.ApiClient(configuration=configuration)
+
+    @classmethod
+    def open(cls, target: Target) -> Connection:
+        return cls(*configure(target))
+
+    def close(self) -> None:
+        """Close every pooled connection now. urllib3's `PoolManager.clear` only forgets the
+        pools (their sockets close when the garbage collector finds them), which leaves the
+        server with open connections after the agent is done."""
+        pools = self._api.rest_client.pool_manager.pools
+        for key in list(pools.keys()):
+            with contextlib.suppress(KeyError):
+                pools[key].close()
+        self._api.close()
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        query: Query = (),
+        body: Any = None,
+        timeout: tuple[float, float] = (CONNECT_SECONDS, REQUEST_SECONDS),
+    ) -> Any:
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        request = self._api.param_serialize(
+            method,
+            path,
+            query_params=list(query),
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        try:
+            rest = self._api.call_api(*request, _request_timeout=timeout)
+        except client.ApiException as exc:  # TLS failures come this way, status 0
+            raise Unreachable(_reason(exc)) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise Unreachable(_reason(exc)) from exc
+        response = rest.response
+        if not 200 <= response.status <= 299:
+            try:
+                data = response.data
+            except (urllib3.exceptions.HTTPError, OSError):
+                data = b""
+            finally:
+                response.release_conn()
+            raise ApiError(response.status, str(response.reason or ""), _status_message(data))
+        return response
+
+    def request(self, method: str, path: str, query: Query = (), body: Any = None) -> Any:
+        """One request; the decoded JSON answer."""
+        response = self._call(method, path, query, body)
+        try:
+            data = response.data
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise Unreachable(_reason(exc)) from exc
+        finally:
+            response.release_conn()
+        return json.loads(data)
+
+    def stream(self, path: str, query: Query, read_seconds: float) -> Stream:
+        """A watch: the response is read line by line as the server writes it."""
+        return Stream(self._call("GET", path, query, timeout=(CONNECT_SECONDS, read_seconds)))

@@ -1,0 +1,133 @@
+"""The kinds the agent watches, and what it keeps of each object: a model object, no JSON.
+
+An object's JSON is converted by `podwall.model.convert` as soon as it arrives and dropped:
+the cache holds its resourceVersion and the model object only (labels, addresses, ports,
+selectors), so `managedFields`, annotations, container specs and statuses never stay in memory.
+(A policy outside the node's scope waits as its spec's JSON until it matters: see `cache`.)
+
+What policy needs on a node:
+- Namespaces (labels, for namespaceSelector), Pods (labels, addresses, named ports, node,
+  hostNetwork), NetworkPolicies;
+- Services only with `--service-dnat` (the sandbox's own DNAT; on a real cluster kube-proxy or
+  the CNI does it, and a second DNAT would fight it). The compiler picks the endpoints of a
+  Service from the pods its selector matches, so EndpointSlices are not read;
+- Nodes, to tell when `--node-name` names no node.
+
+Pods that have finished (Succeeded, Failed) are left out: their addresses go back to the pool
+and may already belong to a new pod. Host-network pods are kept: they are never isolated and
+no selector matches them (their packets carry the node's address), as the engine decides.
+A NetworkPolicy that cannot be converted isolates what it selects with no rule allowing
+anything (fail closed), and the error is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from podwall.model import convert
+from podwall.model.cluster import Namespace, Pod, Service
+from podwall.model.convert import RawObject
+from podwall.model.labels import LabelSelector
+from podwall.model.policy import NetworkPolicy, PolicyType
+
+log = logging.getLogger(__name__)
+
+Model = Namespace | Pod | Service | NetworkPolicy
+FINISHED = frozenset({"Succeeded", "Failed"})
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One watched kind: where it is listed, and whether its objects live in namespaces."""
+
+    name: str  # the resource, plural: `pods`
+    group: str  # "" for the core group
+    kind: str
+    namespaced: bool
+
+    @property
+    def path(self) -> str:
+        """The cluster-wide collection: `/api/v1/pods`, `/apis/networking.k8s.io/v1/...`."""
+        if self.group:
+            return f"/apis/{self.group}/v1/{self.name}"
+        return f"/api/v1/{self.name}"
+
+
+NAMESPACES = Kind("namespaces", "", "Namespace", namespaced=False)
+PODS = Kind("pods", "", "Pod", namespaced=True)
+SERVICES = Kind("services", "", "Service", namespaced=True)
+NETWORK_POLICIES = Kind("networkpolicies", "networking.k8s.io", "NetworkPolicy", namespaced=True)
+NODES = Kind("nodes", "", "Node", namespaced=False)
+
+
+def watched(service_dnat: bool) -> tuple[Kind, ...]:
+    """The kinds the agent lists and watches (the DaemonSet's ClusterRole grants these)."""
+    base = (NAMESPACES, PODS, NETWORK_POLICIES, NODES)
+    return (*base, SERVICES) if service_dnat else base
+
+
+def metadata(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = body.get("metadata")
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def key_of(body: Mapping[str, Any]) -> str:
+    """`namespace/name`, or `name` for a cluster-scoped object."""
+    meta = metadata(body)
+    namespace = meta.get("namespace")
+    return f"{namespace}/{meta.get('name')}" if namespace else str(meta.get("name"))
+
+
+def resource_version(body: Mapping[str, Any]) -> str:
+    return str(metadata(body).get("resourceVersion") or "")
+
+
+def model_of(kind: Kind, body: Mapping[str, Any]) -> Model | None:
+    """The model object the snapshot holds for `body`; None when policy does not see it."""
+    raw = RawObject(body=body)
+    if kind is PODS:
+        phase = (body.get("status") or {}).get("phase")
+        return None if phase in FINISHED else convert.pod(raw)
+    if kind is NAMESPACES:
+        return convert.namespace(raw)
+    if kind is SERVICES:
+        return convert.service(raw)
+    if kind is NETWORK_POLICIES:
+        return _policy(raw)
+    return None
+
+
+def _policy(raw: RawObject) -> NetworkPolicy:
+    try:
+        return convert.network_policy(raw)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        log.error(
+            "cannot read NetworkPolicy %s/%s (%s: %s): it isolates what it selects and "
+            "allows nothing until it is fixed",
+            raw.namespace, raw.name, type(exc).__name__, exc,
+        )  # fmt: skip
+        return closed_policy(raw)
+
+
+def closed_policy(raw: RawObject) -> NetworkPolicy:
+    """A policy that isolates the pods `raw` would select (its whole namespace when even the
+    podSelector is unreadable), in the directions it declares (both when unreadable)."""
+    spec = raw.body.get("spec")
+    spec = spec if isinstance(spec, Mapping) else {}
+    try:
+        selector = convert.selector(spec.get("podSelector"))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        selector = LabelSelector()
+    try:
+        types = frozenset(PolicyType(t) for t in spec.get("policyTypes") or ())
+    except (TypeError, ValueError):
+        types = frozenset()
+    return NetworkPolicy(
+        namespace=raw.namespace,
+        name=raw.name,
+        pod_selector=selector,
+        policy_types=types or frozenset({PolicyType.INGRESS, PolicyType.EGRESS}),
+    )

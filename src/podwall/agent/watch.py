@@ -1,0 +1,184 @@
+"""The informer: list, then watch from the list's resourceVersion, one thread per kind.
+
+A watch asks for bookmarks (`allowWatchBookmarks`), so an idle kind still learns how far the
+cluster has gone, and ends after a few minutes on the server's side (`timeoutSeconds`); the
+next one resumes from the last resourceVersion seen, without a list. A 410 Gone (the version
+is older than the server's history) starts a new list, which replaces the kind in the cache
+at once. Any other failure (refused connection, 5xx, a 403 after RBAC changed) is logged with
+the kind, the error and the delay, counted, and retried after a back-off with jitter; the
+cache keeps what it had meanwhile, so the node goes on enforcing its last known state.
+
+Lists are paged (`limit`): a page's JSON is converted and dropped before the next is asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from podwall.agent import kinds
+from podwall.agent.backoff import Backoff
+from podwall.agent.cache import Cache
+from podwall.agent.client import ApiError, Connection, Stream, Unreachable
+from podwall.agent.kinds import Kind
+from podwall.agent.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 500
+WATCH_SECONDS = (300, 600)  # a watch's server-side length, drawn per watch as client-go does
+READ_MARGIN = 30.0  # a watch silent for its length plus this is a dead connection
+EVENTS = frozenset({"ADDED", "MODIFIED", "DELETED"})
+
+
+def _status_error(status: Mapping[str, Any]) -> ApiError:
+    """A watch's ERROR event carries a Status object."""
+    return ApiError(
+        int(status.get("code") or 500), str(status.get("reason") or ""), str(status.get("message"))
+    )
+
+
+class Informer:
+    """Keeps `kind` in `cache` up to date until `stop` is set. `listed` is set after the
+    first complete list; `error` is the last failure, None once a request succeeds again."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        kind: Kind,
+        cache: Cache,
+        metrics: Metrics,
+        stop: threading.Event,
+        *,
+        backoff: Backoff | None = None,
+        page_size: int = PAGE_SIZE,
+        watch_seconds: tuple[int, int] = WATCH_SECONDS,
+    ) -> None:
+        self.connection = connection
+        self.kind = kind
+        self.cache = cache
+        self.metrics = metrics
+        self.stop = stop
+        self.backoff = backoff or Backoff()
+        self.page_size = page_size
+        self.watch_seconds = watch_seconds
+        self.listed = threading.Event()
+        self.error: Exception | None = None
+        self.resource_version: str | None = None  # where the next watch starts; None: list
+        self._stream: Stream | None = None
+        self._thread = threading.Thread(target=self._run, name=f"watch-{kind.name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def close(self) -> None:
+        """Unblock a watch in progress (after `stop` is set) and wait for the thread."""
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+        if self._thread.ident is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                if self.resource_version is None:
+                    self._list()
+                self._watch()
+                self.metrics.watch_restarts.labels(kind=self.kind.name, reason="closed").inc()
+            except ApiError as exc:
+                if exc.gone:
+                    log.info("watch expired kind=%s error=%s: listing again", self.kind.name, exc)
+                    self.metrics.watch_restarts.labels(kind=self.kind.name, reason="expired").inc()
+                    self.resource_version = None
+                else:
+                    self._failed(exc)
+            except (Unreachable, ValueError) as exc:  # ValueError: a line that is not JSON
+                self._failed(exc)
+            except Exception as exc:  # a bug must not end the watch: the node would go stale
+                log.exception("watch loop failed kind=%s", self.kind.name)
+                self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        if self.stop.is_set():
+            return
+        self.error = exc
+        delay = self.backoff.next()
+        log.warning("watch failed kind=%s error=%s retry_in=%.1fs", self.kind.name, exc, delay)
+        self.metrics.watch_restarts.labels(kind=self.kind.name, reason="error").inc()
+        self.stop.wait(delay)
+
+    def _succeeded(self) -> None:
+        self.error = None
+        self.backoff.reset()
+
+    def _list(self) -> None:
+        relist = self.cache.relist(self.kind)
+        started = time.perf_counter()
+        waited = 0.0  # on the API server, as opposed to converting what it sent
+        token, count = "", 0
+        while True:
+            query: list[tuple[str, str | int]] = [("limit", self.page_size)]
+            if token:
+                query.append(("continue", token))
+            asked = time.perf_counter()
+            page = self.connection.request("GET", self.kind.path, query)
+            waited += time.perf_counter() - asked
+            for item in page.get("items") or ():
+                relist.add(item)
+                count += 1
+            meta = page.get("metadata") or {}
+            token = str(meta.get("continue") or "")
+            if not token:
+                break
+        rv = str(meta.get("resourceVersion") or "")
+        relist.commit(rv)
+        if self.listed.is_set():
+            self.metrics.relists.labels(kind=self.kind.name).inc()
+        self.listed.set()
+        self._succeeded()
+        log.info(
+            "listed kind=%s objects=%d resourceVersion=%s seconds=%.3f (request and parse %.3f)",
+            self.kind.name, count, rv, time.perf_counter() - started, waited,
+        )  # fmt: skip
+        self.resource_version = rv
+
+    def _watch(self) -> None:
+        """Follow changes from `resource_version` until the server ends the watch."""
+        assert self.resource_version is not None
+        seconds = random.randint(*self.watch_seconds)
+        query: list[tuple[str, str | int]] = [
+            ("watch", "true"),
+            ("resourceVersion", self.resource_version),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", seconds),
+        ]
+        stream = self.connection.stream(self.kind.path, query, seconds + READ_MARGIN)
+        self._stream = stream
+        if self.stop.is_set():  # `close` may have looked for a stream before this one
+            self._stream = None
+            stream.close()
+            return
+        self._succeeded()
+        try:
+            for event in stream.events():
+                kind, obj = event.get("type"), event.get("object") or {}
+                if kind == "ERROR":
+                    raise _status_error(obj)
+                if kind == "BOOKMARK":
+                    self.cache.bookmark(self.kind, kinds.resource_version(obj))
+                elif kind in EVENTS:
+                    self.cache.apply(self.kind, str(kind), obj)
+                self.resource_version = kinds.resource_version(obj) or self.resource_version
+                if self.stop.is_set():
+                    break
+        finally:
+            self._stream = None
+            stream.close()

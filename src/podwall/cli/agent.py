@@ -1,0 +1,245 @@
+"""`podwall agent`: enforce NetworkPolicies on this node of a Kubernetes cluster.
+
+Exit status: 0 after SIGTERM or SIGINT (the rules stay in force) and after `--cleanup`;
+2 when something the agent needs is missing (one line on stderr says what), before anything
+is applied.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from podwall.agent.client import Target
+from podwall.agent.lease import AGENT_LABEL, NAMESPACE, AgentStatus
+from podwall.agent.run import Agent, Options, StartupError, cleanup, where
+from podwall.apiserver.tables import human_duration
+from podwall.cli import output
+
+EXIT_MISSING = 2
+METRICS_PORT = 9474
+
+
+def _holder() -> str:
+    """The Lease's holderIdentity: the pod's name in a DaemonSet, else host and pid."""
+    return os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
+
+
+@click.command()
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Kubeconfig to use (default: the pod's service account, else $KUBECONFIG, "
+    "else ~/.kube/config).",
+)
+@click.option("--context", default=None, help="Kubeconfig context (default: its current one).")
+@click.option(
+    "--node-name",
+    envvar="NODE_NAME",
+    default=socket.gethostname,
+    show_default="$NODE_NAME, else the hostname",
+    help="The node whose pods this agent isolates; pods of other nodes are peers only.",
+)
+@click.option(
+    "--netns",
+    default=None,
+    metavar="NAME",
+    help="Program the named network namespace (/run/netns/NAME) instead of this one.",
+)
+@click.option(
+    "--metrics-bind", default="127.0.0.1", show_default=True, help="Address of the HTTP port."
+)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=METRICS_PORT,
+    show_default=True,
+    help="Port of /healthz, /readyz and /metrics (0: any free port, logged).",
+)
+@click.option(
+    "--service-dnat",
+    is_flag=True,
+    help="Also DNAT ClusterIPs to pods (only where no kube-proxy or CNI does it).",
+)
+@click.option(
+    "--lease-namespace", default=NAMESPACE, show_default=True, help="Namespace of the Leases."
+)
+@click.option(
+    "--startup-timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to reach the API server and list everything before giving up.",
+)
+@click.option(
+    "--max-backoff",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Longest wait, in seconds, before retrying a failed watch or a refused batch.",
+)
+@click.option("--cleanup", "remove", is_flag=True, help="Remove the agent's table and exit.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+def agent(
+    kubeconfig: Path | None,
+    context: str | None,
+    node_name: str,
+    netns: str | None,
+    metrics_bind: str,
+    metrics_port: int,
+    service_dnat: bool,
+    lease_namespace: str,
+    startup_timeout: float,
+    max_backoff: float,
+    remove: bool,
+    log_level: str,
+) -> None:
+    """Enforce the cluster's NetworkPolicies on this node, in nftables table `inet podwall`.
+
+    Lists and watches namespaces, pods, NetworkPolicies and nodes, and keeps the node's
+    ruleset in line with them: the pods of --node-name are isolated as their policies say,
+    host-network pods never are. Runs as a DaemonSet (deploy/), or by hand with --kubeconfig.
+    SIGTERM leaves the rules in force; a new agent replaces them in one atomic batch.
+    """
+    logging.basicConfig(
+        level=log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        force=True,
+    )
+    if remove:
+        _cleanup(netns)
+        return
+    options = Options(
+        target=Target(kubeconfig=kubeconfig, context=context),
+        node=node_name,
+        holder=_holder(),
+        netns=netns,
+        metrics_bind=metrics_bind,
+        metrics_port=metrics_port,
+        service_dnat=service_dnat,
+        lease_namespace=lease_namespace,
+        startup_seconds=startup_timeout,
+        backoff_cap=max_backoff,
+    )
+    raise SystemExit(run(options))
+
+
+def run(options: Options) -> int:
+    node = Agent(options)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        node.stop()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
+    logging.getLogger(__name__).info(
+        "podwall agent for node %s in %s", options.node, where(options.netns)
+    )
+    try:
+        node.start()
+    except StartupError as exc:
+        output.error(str(exc))
+        return EXIT_MISSING
+    try:
+        node.wait()
+    finally:
+        node.close()
+    logging.getLogger(__name__).info("stopped; the loaded rules stay in force")
+    return 0
+
+
+def _cleanup(netns: str | None) -> None:
+    try:
+        cleanup(netns)
+    except StartupError as exc:
+        output.error(str(exc))
+        raise SystemExit(EXIT_MISSING) from None
+    except Exception as exc:  # NftError from the delete itself
+        output.error(f"cannot remove table inet podwall in {where(netns)}: {exc}")
+        raise SystemExit(EXIT_MISSING) from None
+    output.note(f"removed table inet podwall from {where(netns)}")
+
+
+# `podwall status`: every node's agent, from its Lease.
+
+LEASE_NAMESPACE = NAMESPACE
+LEASES = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+AGENT_SELECTOR = "{}={}".format(*AGENT_LABEL)
+COLUMNS = ("NODE", "AGENT", "RENEWED", "SYNCED", "LAG", "POLICIES", "PODS", "LAST ERROR")
+
+
+def leases_path(namespace: str = NAMESPACE) -> str:
+    return LEASES.format(namespace=namespace) + f"?labelSelector={AGENT_SELECTOR}"
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    return f"{human_duration((now - when).total_seconds())} ago"
+
+
+def agent_rows(leases: list[dict[str, Any]], now: datetime) -> list[tuple[str, ...]]:
+    """One row per node agent, sorted by node: alive or not, what it enforces."""
+    rows: list[tuple[str, ...]] = []
+    for status in sorted((AgentStatus.parse(x) for x in leases), key=lambda s: s.node):
+        alive, e = status.alive(now), status.enforcement
+        state = ("alive" if e.ready else "starting") if alive else "down"
+        synced = f"rv {e.synced_resource_version}" if e.synced_resource_version else "-"
+        rows.append(
+            (
+                status.node,
+                state,
+                _ago(status.renewed, now),
+                synced + (f", {_ago(e.synced_at, now)}" if e.synced_at else ""),
+                f"{e.lag_seconds:.1f}s" if alive else "-",
+                str(e.policies),
+                str(e.pods),
+                e.last_error or "-",
+            )
+        )
+    return rows
+
+
+def agents_lines(leases: list[dict[str, Any]], now: datetime, namespace: str) -> list[str]:
+    rows = agent_rows(leases, now)
+    if not rows:
+        return [f"agents: none (no agent Lease in namespace {namespace})"]
+    down = sum(1 for r in rows if r[1] == "down")
+    head = f"agents: {len(rows)}, {down} down" if down else f"agents: {len(rows)}, all alive"
+    table = [COLUMNS, *rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    return [head, *lines]
+
+
+def cluster_agents(kubeconfig: Path, context: str | None, namespace: str) -> list[str]:
+    """The agents of the cluster a kubeconfig names (`podwall status --kubeconfig`)."""
+    from podwall.agent.client import ApiError, ConfigError, Connection, Unreachable
+
+    try:
+        connection = Connection.open(Target(kubeconfig=kubeconfig, context=context))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        leases = connection.request("GET", leases_path(namespace))["items"]
+    except (ApiError, Unreachable) as exc:
+        raise click.ClickException(
+            f"cannot list Leases in {namespace} from {connection.host}: {exc}"
+        ) from None
+    finally:
+        connection.close()
+    return [f"cluster: {connection.host}", *agents_lines(leases, datetime.now(UTC), namespace)]

@@ -1,0 +1,128 @@
+"""`podwall diff`: what a change to the manifests newly allows and newly denies.
+
+Exit status: 0 no change, 1 changes, 2 bad input, so CI can require a review.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from podwall.cli import output, snapshot
+from podwall.cli.options import LiveTarget, live_options, output_option, port_options
+from podwall.engine.targets import TargetError, parse_port
+from podwall.manifests.git import load_revision, worktree_path
+from podwall.manifests.reader import LoadError, load_paths
+from podwall.model.cluster import Cluster
+from podwall.model.ports import Protocol
+from podwall.review import diffreport
+from podwall.review.diff import Diff, Focus
+from podwall.review.diff import diff as compare
+
+EXIT_SAME, EXIT_CHANGED = 0, 1
+
+
+@click.command()
+@click.argument("sides", nargs=-1, metavar="[BEFORE] AFTER")
+@click.option(
+    "--git",
+    "git_spec",
+    metavar="REV:PATH",
+    help="BEFORE is PATH at git revision REV (AFTER defaults to PATH in the working tree).",
+)
+@live_options
+@port_options
+@output_option(("text", "markdown", "json", "dot", "svg"))
+def diff(
+    sides: tuple[str, ...],
+    git_spec: str | None,
+    live: LiveTarget | None,
+    port: str | None,
+    protocol: str,
+    fmt: str,
+) -> None:
+    """The connections a change newly allows and newly denies.
+
+    \b
+      podwall diff old/ new/                  # two files or directories
+      podwall diff --git origin/main:k8s k8s  # a pull request against its base
+      podwall diff --git HEAD:k8s             # uncommitted changes under k8s/
+      podwall diff --cluster k8s/             # the running cluster, and with k8s/ applied
+
+    Connections are grouped by workload and port ranges, each with the policy and rule
+    responsible on the side where it is allowed. -o markdown is for a pull-request comment;
+    -o json is a stable contract:
+
+    \b
+      {"newly_allowed": [{"src": "ns/pod", "dst": "ns/pod", "ports": "TCP 8080"}],
+       "newly_denied": [...]}
+
+    -o dot draws the changes for Graphviz (newly allowed green, newly denied red), -o svg
+    runs Graphviz's `dot` when it is installed. Exit status: 0 no change, 1 changes, 2 bad
+    input.
+    """
+    focus = _focus(port, protocol)
+    before, after = _sides(sides, git_spec, live)
+    result = compare(before, after, focus=focus)
+    _print(result, fmt, focus)
+    raise SystemExit(EXIT_CHANGED if result.changed else EXIT_SAME)
+
+
+def _focus(port: str | None, protocol: str) -> Focus | None:
+    if port is None:
+        return None
+    try:
+        return Focus(port=parse_port(port, f"--port {port}"), protocol=Protocol(protocol.upper()))
+    except TargetError as exc:
+        snapshot.fail(str(exc))
+
+
+def _sides(
+    sides: tuple[str, ...], git_spec: str | None, live: LiveTarget | None
+) -> tuple[Cluster, Cluster]:
+    if live is not None:
+        if git_spec is not None or not sides:
+            snapshot.fail("with a cluster, give the files to apply (AFTER) and no --git")
+        return snapshot.live_and_applied(live, sides)
+    if git_spec is not None:
+        if len(sides) > 1:
+            snapshot.fail("with --git, give at most one AFTER path (BEFORE is the revision)")
+        before = snapshot.from_loaded(lambda: load_revision(git_spec), "before")
+        after_path = sides[0] if sides else str(_worktree(git_spec))
+        return before, snapshot.from_loaded(lambda: load_paths([after_path]), "after")
+    if len(sides) != 2:
+        snapshot.fail(
+            "give BEFORE and AFTER (files or directories), or --git REV:PATH and AFTER; "
+            f"got {len(sides)} path(s)"
+        )
+    return (
+        snapshot.from_loaded(lambda: load_paths([sides[0]]), "before"),
+        snapshot.from_loaded(lambda: load_paths([sides[1]]), "after"),
+    )
+
+
+def _worktree(spec: str) -> Path:
+    try:
+        return worktree_path(spec)
+    except LoadError as exc:
+        snapshot.fail(str(exc))
+
+
+def _print(result: Diff, fmt: str, focus: Focus | None) -> None:
+    if fmt == "json":
+        output.emit_json(result.to_json(with_ports=focus is None))
+        return
+    if fmt in ("dot", "svg"):
+        from podwall.review.graph import diff_dot
+
+        text = diff_dot(result)
+        if fmt == "svg":
+            from podwall.cli.graphviz import svg
+
+            text = svg(text)
+        output.write(text)
+        return
+    lines = diffreport.markdown(result) if fmt == "markdown" else diffreport.text(result)
+    for text in lines:
+        output.line(text)

@@ -1,0 +1,139 @@
+"""Options shared by several commands, declared once so they read the same everywhere."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from podwall.model.ports import Protocol
+
+FILES_HELP = "Manifest file, directory or - for stdin (YAML or JSON, multi-document, kind: List)."
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def files_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "-f", "--filename", "paths", multiple=True, metavar="PATH", help=FILES_HELP
+    )(f)
+
+
+def git_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--git",
+        "revisions",
+        multiple=True,
+        metavar="REV:PATH",
+        help="Manifests at a git revision (a file or directory), read without checking it out.",
+    )(f)
+
+
+def output_option(choices: tuple[str, ...]) -> Decorator:
+    return click.option(
+        "-o",
+        "--output",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def port_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "--protocol",
+        type=click.Choice([p.value for p in Protocol], case_sensitive=False),
+        default="TCP",
+        show_default=True,
+        help="Protocol of --port.",
+    )(f)
+    return click.option(
+        "--port",
+        default=None,
+        metavar="PORT",
+        help="One port (number, or a name resolved on each destination pod).",
+    )(f)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LiveTarget:
+    """A running cluster to read: a kubeconfig (None: the client's default) and a context."""
+
+    kubeconfig: Path | None
+    context: str | None
+
+    @staticmethod
+    def of(kubeconfig: str | None, context: str | None, up: bool) -> LiveTarget | None:
+        if up and kubeconfig is None:
+            return LiveTarget(kubeconfig=up_kubeconfig(), context=context)
+        if up or kubeconfig is not None or context is not None:
+            return LiveTarget(
+                kubeconfig=None if kubeconfig is None else Path(kubeconfig), context=context
+            )
+        return None
+
+
+def up_kubeconfig() -> Path:
+    """The kubeconfig of the running `podwall up` (as `podwall kubeconfig` prints it)."""
+    from podwall.cli import daemon
+
+    state = daemon.default_state_dir().absolute()
+    running = daemon.read_ready(state)
+    return Path(running.kubeconfig) if running is not None else state / "kubeconfig"
+
+
+def live_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--cluster, --kubeconfig and --context, handed to the command as `live: LiveTarget | None`."""
+
+    @functools.wraps(f)
+    def command(
+        *args: Any, kubeconfig: str | None, context: str | None, up: bool, **kwargs: Any
+    ) -> Any:
+        return f(*args, live=LiveTarget.of(kubeconfig, context, up), **kwargs)
+
+    command = click.option(
+        "--context", metavar="NAME", help="The kubeconfig context to read (implies a cluster)."
+    )(command)
+    command = click.option(
+        "--kubeconfig",
+        metavar="PATH",
+        help="Read the cluster this kubeconfig names (-f files are layered on top).",
+    )(command)
+    return click.option(
+        "--cluster",
+        "up",
+        is_flag=True,
+        help="Read the running `podwall up` cluster (-f files are layered on top).",
+    )(command)
+
+
+def connection_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "-n",
+        "--namespace",
+        default="default",
+        show_default=True,
+        help="Namespace for references without one.",
+    )(f)
+    f = click.option(
+        "--to",
+        "dst",
+        required=True,
+        metavar="DST[:PORT[/PROTO]]",
+        help="Destination: POD, NS/POD, KIND/NAME (deploy, sts, ds, job, ...), "
+        "svc/NAME (port mapped through targetPort) or an IP address.",
+    )(f)
+    f = click.option(
+        "--from",
+        "src",
+        required=True,
+        metavar="SRC",
+        help="Source: POD, NS/POD, KIND/NAME or an IP address outside the cluster.",
+    )(f)
+    return f

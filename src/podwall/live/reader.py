@@ -1,0 +1,147 @@
+"""List a cluster's Namespaces, Pods, Services, workloads and NetworkPolicies, page by page.
+
+Uses the official `kubernetes` client, as the node agent does, with the kubeconfig and context
+given. Objects become plain API dicts (`sanitize_for_serialization`) and go through the same
+validation and conversion as manifests read from files. On a large cluster a progress line
+goes to `progress` about once a second. Errors are `LoadError`s naming the cluster and kind;
+a kind the cluster does not serve (404) is read as none.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.config.config_exception import ConfigException
+
+from podwall.manifests.reader import Loaded, LoadError
+from podwall.model.convert import RawObject
+from podwall.model.source import Source
+
+REQUEST_TIMEOUT = 30.0  # seconds per page
+PAGE = 500  # objects per list call, as kubectl's chunk size
+PROGRESS_EVERY = 1.0  # seconds between progress lines
+PROGRESS_AFTER = PAGE  # objects read before the first: a small cluster reads silently
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    api_version: str
+    kind: str
+    plural: str
+    api: str  # the client class
+    method: str  # its list-for-all-namespaces method
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("v1", "Namespace", "namespaces", "CoreV1Api", "list_namespace"),
+    Kind("v1", "Pod", "pods", "CoreV1Api", "list_pod_for_all_namespaces"),
+    Kind("v1", "Service", "services", "CoreV1Api", "list_service_for_all_namespaces"),
+    Kind("apps/v1", "Deployment", "deployments", "AppsV1Api", "list_deployment_for_all_namespaces"),
+    Kind(
+        "apps/v1", "ReplicaSet", "replicasets", "AppsV1Api", "list_replica_set_for_all_namespaces"
+    ),
+    Kind(
+        "apps/v1",
+        "StatefulSet",
+        "statefulsets",
+        "AppsV1Api",
+        "list_stateful_set_for_all_namespaces",
+    ),
+    Kind("apps/v1", "DaemonSet", "daemonsets", "AppsV1Api", "list_daemon_set_for_all_namespaces"),
+    Kind("batch/v1", "Job", "jobs", "BatchV1Api", "list_job_for_all_namespaces"),
+    Kind("batch/v1", "CronJob", "cronjobs", "BatchV1Api", "list_cron_job_for_all_namespaces"),
+    Kind(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        "NetworkingV1Api",
+        "list_network_policy_for_all_namespaces",
+    ),
+)
+
+
+def read_cluster(
+    kubeconfig: Path | None, context: str | None, progress: Progress | None = None
+) -> Loaded:
+    """Every object of `KINDS`; raises LoadError (unreadable kubeconfig, unreachable cluster)."""
+    configuration, name = _configuration(kubeconfig, context)
+    loaded = Loaded()
+    started = last = time.monotonic()
+    counts: dict[str, int] = {}
+    total = 0
+    api: Any = client.ApiClient(configuration=configuration)
+    try:
+        for kind in KINDS:
+            for body in _pages(api, kind, name):
+                loaded.objects.append(RawObject(body=body, source=Source(file=name)))
+                counts[kind.plural] = counts.get(kind.plural, 0) + 1
+                total += 1
+                now = time.monotonic()
+                if progress and total >= PROGRESS_AFTER and now - last >= PROGRESS_EVERY:
+                    progress(f"reading {name}: {_counted(counts)}")
+                    last = now
+    finally:
+        api.close()
+    if progress is not None and last > started:
+        progress(f"read {name}: {_counted(counts)} in {time.monotonic() - started:.1f} s")
+    return loaded
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {plural}" for plural, n in counts.items())
+
+
+def _pages(api: Any, kind: Kind, name: str) -> Any:
+    lister = getattr(getattr(client, kind.api)(api), kind.method)
+    token: str | None = None
+    while True:
+        try:
+            answer = lister(limit=PAGE, _continue=token, _request_timeout=REQUEST_TIMEOUT)
+        except client.ApiException as exc:
+            if exc.status == 404 and token is None:
+                return  # the cluster does not serve this kind: it has none of it
+            raise LoadError(f"{name}: listing {kind.plural}: {exc.status} {exc.reason}") from exc
+        except Exception as exc:  # urllib3's connection errors and timeouts
+            raise LoadError(f"{name}: cannot reach the cluster: {_reason(exc)}") from exc
+        for item in answer.items:
+            body: dict[str, Any] = api.sanitize_for_serialization(item)
+            body["apiVersion"] = body.get("apiVersion") or kind.api_version
+            body["kind"] = kind.kind  # list items come without their kind
+            yield body
+        token = getattr(answer.metadata, "_continue", None)
+        if not token:
+            return
+
+
+def _configuration(kubeconfig: Path | None, context: str | None) -> tuple[Any, str]:
+    if kubeconfig is not None and not kubeconfig.is_file():
+        raise LoadError(f"{kubeconfig}: no kubeconfig there")
+    configuration = client.Configuration()
+    load: Any = config.load_kube_config  # untyped
+    try:
+        load(
+            config_file=None if kubeconfig is None else str(kubeconfig),
+            context=context,
+            client_configuration=configuration,
+            persist_config=False,
+        )
+    except (ConfigException, OSError, ValueError, TypeError) as exc:
+        where = kubeconfig or "the default kubeconfig"
+        raise LoadError(f"{where}: cannot use this kubeconfig: {exc}") from exc
+    return configuration, f"cluster {context or configuration.host}"
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost reason of a urllib3 error (`Connection refused`), not its whole repr."""
+    reason = getattr(exc, "reason", None)
+    while reason is not None and getattr(reason, "reason", None) is not None:
+        reason = reason.reason
+    text = str(reason or exc)
+    return text.rsplit(": ", 1)[-1] if "Errno" in text else text

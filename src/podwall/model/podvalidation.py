@@ -1,0 +1,160 @@
+"""Pod spec and status validation, as the API server does it, for the fields podwall reads.
+
+Ports kubernetes' `pkg/apis/core/validation` for what podwall uses of a pod (its containers'
+ports with their names and protocols, `hostNetwork`, `nodeName`) and the addresses it reads
+from `status`, with upstream's messages; type errors are reported as for NetworkPolicies. A
+workload's `template.spec` is a pod spec too. Fields podwall does not read (images, commands)
+are not checked: a minimal pod such as `{containers: [{name: c}]}` stays valid input.
+Pure: no I/O here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Literal
+
+from podwall.model.decoding import (
+    MALFORMED,
+    Malformed,
+    decode_int32,
+    decode_list,
+    decode_object,
+    decode_string,
+)
+from podwall.model.dnsnames import is_dns1123_label
+from podwall.model.fielderrors import ErrorType, FieldError, invalid, not_supported, required
+from podwall.model.fieldpath import child, index
+from podwall.model.validation import is_valid_port_name, is_valid_port_num
+
+PROTOCOLS = ("SCTP", "TCP", "UDP")  # supportedPortProtocols, as upstream lists them
+IP_EXAMPLE = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
+
+
+def decode_bool(
+    raw: object, path: str, errs: list[FieldError]
+) -> bool | Literal[Malformed.MALFORMED] | None:
+    if raw is None or isinstance(raw, bool):
+        return raw
+    errs.append(invalid(path, raw, "must be a boolean"))
+    return MALFORMED
+
+
+def validate_pod_spec(raw: object, path: str) -> list[FieldError]:
+    """The parts of ValidatePodSpec podwall relies on: containers, ports, host network, node."""
+    errs: list[FieldError] = []
+    spec = decode_object(raw, path, errs)
+    if spec is MALFORMED or spec is None:
+        return errs
+    names: set[str] = set()
+    for field in ("initContainers", "containers"):
+        items_path = child(path, field)
+        items = decode_list(spec.get(field), items_path, errs)
+        if items is MALFORMED:
+            continue
+        for i, item in enumerate(items or ()):
+            errs += _validate_container(item, index(items_path, i), names)
+    decode_bool(spec.get("hostNetwork"), child(path, "hostNetwork"), errs)
+    decode_string(spec.get("nodeName"), child(path, "nodeName"), errs)
+    return errs
+
+
+def _validate_container(raw: object, path: str, names: set[str]) -> list[FieldError]:
+    errs: list[FieldError] = []
+    container = decode_object(raw, path, errs)
+    if container is MALFORMED:
+        return errs
+    container = container or {}
+    name_path = child(path, "name")
+    name = decode_string(container.get("name"), name_path, errs)
+    if isinstance(name, str) and name:
+        errs += [invalid(name_path, name, msg) for msg in is_dns1123_label(name)]
+    ports_path = child(path, "ports")
+    ports = decode_list(container.get("ports"), ports_path, errs)
+    if ports is not MALFORMED:
+        for i, port in enumerate(ports or ()):
+            errs += _validate_container_port(port, index(ports_path, i), names)
+    return errs
+
+
+def _validate_container_port(raw: object, path: str, names: set[str]) -> list[FieldError]:
+    """validateContainerPorts, for one port: name, containerPort, protocol."""
+    errs: list[FieldError] = []
+    port = decode_object(raw, path, errs)
+    if port is MALFORMED:
+        return errs
+    port = port or {}
+    name_path = child(path, "name")
+    name = decode_string(port.get("name"), name_path, errs)
+    if isinstance(name, str) and name:
+        msgs = is_valid_port_name(name)
+        errs += [invalid(name_path, name, msg) for msg in msgs]
+        if not msgs and name in names:
+            errs.append(_duplicate(name_path, name))
+        names.add(name)
+    number_path = child(path, "containerPort")
+    number = decode_int32(port.get("containerPort"), number_path, errs)
+    if number is None or number == 0:
+        errs.append(required(number_path))
+    elif isinstance(number, int):
+        errs += [invalid(number_path, number, msg) for msg in is_valid_port_num(number)]
+    errs += validate_protocol(port.get("protocol"), child(path, "protocol"))
+    return errs
+
+
+def _duplicate(path: str, value: object) -> FieldError:
+    return FieldError(path=path, type=ErrorType.DUPLICATE, value=value)
+
+
+def validate_protocol(raw: object, path: str) -> list[FieldError]:
+    """A port's protocol: absent is defaulted to TCP; anything else must be supported."""
+    errs: list[FieldError] = []
+    protocol = decode_string(raw, path, errs)
+    if isinstance(protocol, str) and protocol and protocol not in PROTOCOLS:
+        errs.append(not_supported(path, protocol, PROTOCOLS))
+    return errs
+
+
+def validate_pod_status(raw: object, path: str) -> list[FieldError]:
+    """The addresses podwall reads: status.podIP and status.podIPs[].ip."""
+    errs: list[FieldError] = []
+    status = decode_object(raw, path, errs)
+    if status is MALFORMED or status is None:
+        return errs
+    errs += validate_ip(status.get("podIP"), child(path, "podIP"))
+    ips_path = child(path, "podIPs")
+    ips = decode_list(status.get("podIPs"), ips_path, errs)
+    if ips is not MALFORMED:
+        for i, item in enumerate(ips or ()):
+            item_path = index(ips_path, i)
+            entry = decode_object(item, item_path, errs)
+            if isinstance(entry, Mapping):
+                errs += validate_ip(entry.get("ip"), child(item_path, "ip"))
+    return errs
+
+
+def validate_ip(raw: object, path: str) -> list[FieldError]:
+    """IsValidIP, for a field that may be absent or empty."""
+    errs: list[FieldError] = []
+    text = decode_string(raw, path, errs)
+    if isinstance(text, str) and text and not _is_ip(text):
+        errs.append(invalid(path, text, IP_EXAMPLE))
+    return errs
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+__all__ = [
+    "FieldError",
+    "decode_bool",
+    "validate_ip",
+    "validate_pod_spec",
+    "validate_pod_status",
+    "validate_protocol",
+]

@@ -1,0 +1,147 @@
+"""A pod's PID 1: it makes the pod's private view of the host, then reaps orphans until killed.
+
+`process` starts it, as root, as the first process of the pod's own PID, mount, UTS and IPC
+namespaces (`unshare --pid --fork --mount --uts --ipc` inside the pod's network namespace).
+Before it says `ready <host pid>` on stdout it has:
+
+- made every mount read-only (mount_setattr(2) on / with AT_RECURSIVE: the host's system, its
+  /etc with the pod's resolv.conf and hosts bound over it, /sys, /dev, /run), in this mount
+  namespace only;
+- replaced the host's /proc with one of the pod's PID namespace, so `ps` and `ls /proc` show
+  the pod's processes only;
+- mounted a private tmpfs on /tmp, /var/tmp and /dev/shm (writable by everyone in the pod, gone
+  with the pod, invisible to the host and to other pods);
+- set the pod's hostname;
+- dropped to the pod's uid and gid with no capabilities (`standins.privileges`).
+
+Containers and `kubectl exec` join these namespaces (`process.pod_argv`). Orphans in the pod are
+reparented to PID 1, which reaps them. The kernel delivers to a namespace's PID 1 only the
+signals it handles, and this one handles none: nothing in the pod can stop it. `process` stops
+the pod with SIGKILL, and the kernel then kills every process left in the pod's PID namespace.
+
+Run as `python -I -m podwall.runtime.podinit --uid UID --gid GID --hostname NAME`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from podwall.runtime.errors import SandboxError
+from podwall.runtime.standins.privileges import PrivilegeError, drop_privileges
+
+PRIVATE_TMPFS = ("/tmp", "/var/tmp", "/dev/shm")
+TMPFS_OPTIONS = b"mode=1777,size=64m"
+
+_SYS_MOUNT_SETATTR = 442  # the same number on every architecture (asm-generic and x86)
+_AT_FDCWD = -100
+_AT_RECURSIVE = 0x8000
+_MOUNT_ATTR_RDONLY = 0x1
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 0x2, 0x4, 0x8
+_MNT_DETACH = 0x2
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = (
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    )
+
+
+class SetupError(SandboxError, RuntimeError):
+    """The pod's view could not be made; the pod must not start."""
+
+
+def host_pid(status: str) -> int:
+    """This process's pid in the outermost PID namespace, from a /proc/self/status text read
+    through the host's /proc (`NSpid:` lists it first, the pod's own pid 1 last)."""
+    for line in status.splitlines():
+        key, _, value = line.partition(":")
+        if key == "NSpid":
+            return int(value.split()[0])
+    raise SetupError("no NSpid in /proc/self/status")
+
+
+def make_view(hostname: str) -> None:
+    """Everything read-only, a /proc of this PID namespace, private tmpfs, the hostname."""
+    attr = _MountAttr(attr_set=_MOUNT_ATTR_RDONLY)
+    if _libc.syscall(
+        _SYS_MOUNT_SETATTR, _AT_FDCWD, b"/", _AT_RECURSIVE, ctypes.byref(attr), ctypes.sizeof(attr)
+    ):
+        _fail("making / read-only")
+    if _libc.umount2(b"/proc", _MNT_DETACH):  # the host's /proc goes, not merely covered
+        _fail("unmounting the host's /proc")
+    _mount(b"proc", "/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
+    for path in PRIVATE_TMPFS:
+        if Path(path).is_dir():
+            _mount(b"tmpfs", path, b"tmpfs", _MS_NOSUID | _MS_NODEV, TMPFS_OPTIONS)
+    socket.sethostname(hostname)
+
+
+def reap_forever() -> NoReturn:
+    """Wait for every child that ends (orphans come here), forever."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Python's handler would let the pod stop us
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    while True:
+        _reap_all()
+        signal.sigwait({signal.SIGCHLD})
+
+
+def _reap_all() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _mount(source: bytes, target: str, fstype: bytes, flags: int, data: bytes | None) -> None:
+    if _libc.mount(source, target.encode(), fstype, ctypes.c_ulong(flags), data):
+        _fail(f"mounting {fstype.decode()} on {target}")
+
+
+def _fail(what: str) -> NoReturn:
+    raise SetupError(f"{what}: {os.strerror(ctypes.get_errno())}")
+
+
+def _quiet() -> None:
+    # Nobody reads our output after `ready`: a write to a closed pipe must not kill PID 1.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    parser = argparse.ArgumentParser(prog="podwall-podinit", description=__doc__.split("\n")[0])
+    parser.add_argument("--uid", type=int, required=True)
+    parser.add_argument("--gid", type=int, required=True)
+    parser.add_argument("--hostname", required=True)
+    args = parser.parse_args(argv)
+    try:
+        pid = host_pid(Path("/proc/self/status").read_text())  # the host's /proc, still
+        make_view(args.hostname)
+        drop_privileges(args.uid, args.gid)
+    except (OSError, SetupError, PrivilegeError) as exc:
+        print(f"podinit: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+    print(f"ready {pid}", flush=True)
+    _quiet()
+    reap_forever()
+
+
+if __name__ == "__main__":
+    main()

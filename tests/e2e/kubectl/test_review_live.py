@@ -1,0 +1,141 @@
+"""The analyzer on a running cluster: check, explain, matrix, diff, lint and exposure read it
+with the official client (`--kubeconfig`, and `--cluster` for the running `podwall up`), and
+`-f` files layer on top of it ("what if I apply this?").
+
+A `LocalCluster` runs in this process (tmp state directory, a free port); the tutorial is
+applied with the real kubectl, so the pods have their real names and addresses.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from podwall.apiserver.localcluster import LocalCluster
+from podwall.cli import daemon
+from podwall.cli.main import cli
+from tests.e2e.kubectl.test_apiserver import ALLOW, DENY, SIMPLE_APP
+from tests.e2e.kubectl.test_cluster import Kubectl, cluster, make_kubectl, wait_for
+
+pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
+
+__all__ = ["cluster"]  # the fixture, shared with test_cluster.py
+
+
+@pytest.fixture
+def lab(cluster: LocalCluster, tmp_path: Path) -> tuple[Path, Kubectl]:
+    """The tutorial's app and its deny policy applied; every pod has its address."""
+    kubeconfig = cluster.server.kubeconfig_path
+    kubectl = make_kubectl(kubeconfig, tmp_path / "cache")
+    kubectl("apply", "-f", str(SIMPLE_APP), "-f", str(DENY))
+
+    def addressed() -> bool:
+        pods = json.loads(kubectl("get", "pods", "-o", "json").stdout)["items"]
+        return len(pods) == 3 and all((p.get("status") or {}).get("podIP") for p in pods)
+
+    wait_for(addressed, timeout=20)
+    return kubeconfig, kubectl
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_check_on_the_cluster_and_with_a_file_on_top(lab: tuple[Path, Kubectl]) -> None:
+    kubeconfig, _ = lab
+    live = ("--kubeconfig", str(kubeconfig))
+    denied = run("check", *live, "--from", "deploy/frontend", "--to", "svc/backend:8080")
+    assert denied.exit_code == 1, denied.output
+    assert "isolated for ingress by default/backend-ingress-deny" in denied.stdout
+    # The pods are the cluster's own: names with their ReplicaSet's hash, real addresses.
+    assert "DENIED  default/frontend-" in denied.stdout
+    allowed = run(
+        "check", *live, "-f", str(ALLOW), "--from", "deploy/frontend", "--to", "svc/backend:8080"
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert "allowed by default/backend-allow-ingress-frontend ingress[0]" in allowed.stdout
+
+
+def test_explain_and_matrix(lab: tuple[Path, Kubectl]) -> None:
+    kubeconfig, _ = lab
+    live = ("--kubeconfig", str(kubeconfig))
+    explained = run("explain", *live, "--from", "deploy/not-frontend", "--to", "svc/backend:8080")
+    assert explained.exit_code == 1
+    assert "has no ingress rules: default deny" in explained.stdout
+    data = json.loads(run("matrix", *live, "--port", "8080", "-o", "json").stdout)
+    mine = [p for p in data["pods"] if p.startswith("default/")]
+    assert len(mine) == 3
+    backend = data["pods"].index(next(p for p in mine if p.startswith("default/backend-")))
+    frontend = data["pods"].index(next(p for p in mine if p.startswith("default/frontend-")))
+    assert data["allowed"][frontend][backend] is False
+
+
+def test_diff_of_the_cluster_and_a_file_applied(lab: tuple[Path, Kubectl]) -> None:
+    kubeconfig, _ = lab
+    result = run("diff", "--kubeconfig", str(kubeconfig), str(ALLOW), "-o", "json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["newly_denied"] == []
+    ((entry),) = data["newly_allowed"]
+    assert entry["src"].startswith("default/frontend-")
+    assert entry["dst"].startswith("default/backend-")
+    same = run("diff", "--kubeconfig", str(kubeconfig), str(DENY))
+    assert same.exit_code == 0, same.output
+
+
+def test_lint_and_exposure(lab: tuple[Path, Kubectl]) -> None:
+    kubeconfig, _ = lab
+    live = ("--kubeconfig", str(kubeconfig))
+    linted = run("lint", *live, "-o", "json")
+    assert linted.exit_code == 0, linted.output
+    assert json.loads(linted.stdout) == {"findings": [], "skipped": []}
+    # A policy whose label is misspelt, layered on top: found at its file and line.
+    bad = ALLOW.read_text().replace("app: backend", "app: backnd")
+    bad_file = kubeconfig.parent / "bad.yaml"
+    bad_file.write_text(bad)
+    found = run("lint", *live, "-f", str(bad_file))
+    assert found.exit_code == 1
+    assert f"{bad_file}:" in found.stdout
+    assert "[PW001 policy-selects-nothing]" in found.stdout
+    exposed = run("exposure", *live, "deploy/backend")
+    assert exposed.exit_code == 0, exposed.output
+    assert "from outside the cluster: no" in exposed.stdout
+    assert "from pods: none" in exposed.stdout
+
+
+def test_cluster_flag_reads_the_running_podwall_up(
+    lab: tuple[Path, Kubectl],
+    cluster: LocalCluster,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kubeconfig, _ = lab
+    state = tmp_path / "up-state"
+    state.mkdir()
+    monkeypatch.setenv(daemon.ENV_STATE_DIR, str(state))
+    missing = run("matrix", "--cluster")
+    assert missing.exit_code == 2
+    assert "no kubeconfig there" in missing.stderr
+    daemon.write_ready(
+        state,
+        daemon.Running(
+            pid=0, url=cluster.server.url, kubeconfig=str(kubeconfig), cluster_id=cluster.cluster_id
+        ),
+    )
+    result = run("check", "--cluster", "--from", "deploy/frontend", "--to", "svc/backend:8080")
+    assert result.exit_code == 1, result.output
+
+
+def test_an_unreachable_cluster_is_bad_input(lab: tuple[Path, Kubectl], tmp_path: Path) -> None:
+    kubeconfig, _ = lab
+    dead = tmp_path / "dead.kubeconfig"
+    # The same credentials, a port nothing listens on (the cluster's own port plus nothing).
+    text = kubeconfig.read_text()
+    server = next(line for line in text.splitlines() if "server:" in line).split("server:")[1]
+    dead.write_text(text.replace(server.strip(), "https://127.0.0.1:9"))
+    result = run("matrix", "--kubeconfig", str(dead))
+    assert result.exit_code == 2
+    assert "cannot reach the cluster" in result.stderr

@@ -1,0 +1,64 @@
+"""Kubernetes JSON as an API server sends it to the agent, for the agent's tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Object = dict[str, Any]
+
+
+def namespace(name: str, rv: str = "1", **labels: str) -> Object:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "resourceVersion": rv, "labels": labels},
+    }
+
+
+def pod(
+    name: str,
+    ip: str | None = None,
+    *,
+    namespace: str = "default",
+    node: str = "node-1",
+    rv: str = "1",
+    phase: str = "Running",
+    host_network: bool = False,
+    **labels: str,
+) -> Object:
+    status: Object = {"phase": phase, "conditions": [{"type": "Ready", "status": "True"}]}
+    if ip is not None:
+        status |= {"podIP": ip, "podIPs": [{"ip": ip}]}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "resourceVersion": rv,
+            "labels": labels,
+            "managedFields": [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}],
+        },
+        "spec": {
+            "nodeName": node,
+            "hostNetwork": host_network,
+            "containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80}]}],
+        },
+        "status": status,
+    }
+
+
+def policy(name: str, spec: Object, *, namespace: str = "default", rv: str = "1") -> Object:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace, "resourceVersion": rv},
+        "spec": spec,
+    }
+
+
+DENY_ALL: Object = {"podSelector": {}, "policyTypes": ["Ingress"]}
+
+
+def node(name: str, rv: str = "1") -> Object:
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "resourceVersion": rv}}

@@ -1,0 +1,201 @@
+"""The cache keeps unchanged objects as the very same model objects, snapshot after snapshot,
+so the compiler's identity diffs see only what really changed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from podwall.agent import kinds
+from podwall.agent.cache import Cache
+from podwall.runtime.dataplane import Dataplane
+from tests.unit.agent.objects import DENY_ALL, Object, namespace, node, pod, policy
+
+WATCHED = kinds.watched(service_dnat=False)
+
+
+def listed(
+    *, pods: Sequence[Object] = (), policies: Sequence[Object] = (), nodes: Sequence[Object] = ()
+) -> Cache:
+    cache = Cache(WATCHED, clock=lambda: 100.0)
+    for kind, items in (
+        (kinds.NAMESPACES, [namespace("default")]),
+        (kinds.PODS, pods),
+        (kinds.NETWORK_POLICIES, policies),
+        (kinds.NODES, nodes),
+    ):
+        relist = cache.relist(kind)
+        for item in items:
+            relist.add(item)
+        relist.commit("10")
+    return cache
+
+
+def test_a_snapshot_waits_for_every_kind_to_be_listed() -> None:
+    cache = Cache(WATCHED)
+    cache.relist(kinds.PODS).commit("1")
+    assert not cache.listed()
+    for kind in WATCHED:
+        cache.relist(kind).commit("1")
+    assert cache.listed()
+
+
+def test_an_event_with_the_same_resource_version_changes_nothing() -> None:
+    cache = listed(pods=[pod("web", "198.18.0.5", rv="5")])
+    before = cache.snapshot()
+    cache.apply(kinds.PODS, "MODIFIED", pod("web", "198.18.0.5", rv="5"))
+    after = cache.snapshot()
+    assert after.version == before.version
+    assert after.cluster.pods is before.cluster.pods
+
+
+def test_a_status_only_change_keeps_the_very_pod_object() -> None:
+    cache = listed(pods=[pod("web", "198.18.0.5", rv="5", app="web")])
+    before = cache.snapshot().cluster.pods[0]
+    changed = pod("web", "198.18.0.5", rv="6", app="web")
+    changed["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
+    cache.apply(kinds.PODS, "MODIFIED", changed)
+    snapshot = cache.snapshot()
+    assert snapshot.cluster.pods[0] is before
+    assert snapshot.resource_versions["pods"] == "6"
+    assert snapshot.arrivals == ()  # nothing to enforce, nothing to time
+
+
+def test_a_label_change_gives_a_new_object_and_keeps_the_others() -> None:
+    cache = listed(pods=[pod("a", "198.18.0.5", app="a"), pod("b", "198.18.0.6", app="b")])
+    a, b = cache.snapshot().cluster.pods
+    cache.apply(kinds.PODS, "MODIFIED", pod("a", "198.18.0.5", rv="7", app="new"))
+    snapshot = cache.snapshot()
+    new_a, same_b = snapshot.cluster.pods
+    assert new_a is not a
+    assert new_a.labels["app"] == "new"
+    assert same_b is b
+    assert snapshot.arrivals == (100.0,)
+
+
+def test_an_unchanged_kind_is_the_very_tuple_of_the_last_snapshot() -> None:
+    cache = listed(pods=[pod("a", "198.18.0.5")], policies=[policy("deny", DENY_ALL)])
+    first = cache.snapshot().cluster
+    cache.apply(kinds.PODS, "ADDED", pod("b", "198.18.0.6", rv="11"))
+    second = cache.snapshot().cluster
+    assert second.policies is first.policies
+    assert second.pods is not first.pods
+
+
+def test_a_relist_keeps_unchanged_objects_and_drops_vanished_ones() -> None:
+    cache = listed(pods=[pod("a", "198.18.0.5", rv="3"), pod("b", "198.18.0.6", rv="4")])
+    a = cache.snapshot().cluster.pods[0]
+    relist = cache.relist(kinds.PODS)
+    relist.add(pod("a", "198.18.0.5", rv="3"))
+    relist.commit("20")
+    snapshot = cache.snapshot()
+    assert snapshot.cluster.pods == (a,)
+    assert snapshot.cluster.pods[0] is a
+    assert snapshot.resource_versions["pods"] == "20"
+
+
+def test_a_relist_that_changes_nothing_keeps_the_version() -> None:
+    cache = listed(pods=[pod("a", "198.18.0.5", rv="3")])
+    version = cache.snapshot().version
+    relist = cache.relist(kinds.PODS)
+    relist.add(pod("a", "198.18.0.5", rv="3"))
+    relist.commit("30")
+    assert cache.snapshot().version == version
+
+
+def test_a_deleted_object_leaves_the_snapshot() -> None:
+    cache = listed(policies=[policy("deny", DENY_ALL)])
+    cache.apply(kinds.NETWORK_POLICIES, "DELETED", policy("deny", DENY_ALL, rv="12"))
+    assert cache.snapshot().cluster.policies == ()
+
+
+def test_nodes_are_known_by_name() -> None:
+    assert listed(nodes=[node("node-1"), node("node-2")]).snapshot().nodes == {"node-1", "node-2"}
+
+
+def test_a_status_only_change_costs_the_dataplane_no_operation() -> None:
+    cache = listed(pods=[pod("a", "198.18.0.5", app="a")], policies=[policy("deny", DENY_ALL)])
+    dataplane = Dataplane(None, "node-1", apply=lambda script, netns: None)
+    assert dataplane.sync(cache.snapshot().cluster).operations > 0
+    changed = pod("a", "198.18.0.5", rv="9", app="a")
+    changed["status"]["phase"] = "Running"
+    changed["metadata"]["annotations"] = {"checked": "now"}
+    cache.apply(kinds.PODS, "MODIFIED", changed)
+    assert dataplane.sync(cache.snapshot().cluster).operations == 0
+
+
+def test_a_label_change_costs_the_dataplane_a_small_update() -> None:
+    pods = [pod(f"p{i}", f"198.18.0.{i + 2}", app=f"a{i % 5}") for i in range(50)]
+    isolate_a0 = policy("a0", {"podSelector": {"matchLabels": {"app": "a0"}}})
+    cache = listed(pods=pods, policies=[isolate_a0])
+    dataplane = Dataplane(None, "node-1", apply=lambda script, netns: None)
+    full = dataplane.sync(cache.snapshot().cluster)
+    cache.apply(kinds.PODS, "MODIFIED", pod("p0", "198.18.0.2", rv="99", app="other"))
+    update = dataplane.sync(cache.snapshot().cluster)
+    assert full.full
+    assert not update.full
+    assert 0 < update.operations < full.operations / 10
+
+
+def scoped(*, pods: Sequence[Object] = (), policies: Sequence[Object] = ()) -> Cache:
+    cache = Cache(WATCHED, clock=lambda: 100.0, node="node-1")
+    for kind, items in (
+        (kinds.NAMESPACES, [namespace("default"), namespace("far")]),
+        (kinds.PODS, pods),
+        (kinds.NETWORK_POLICIES, policies),
+        (kinds.NODES, []),
+    ):
+        relist = cache.relist(kind)
+        for item in items:
+            relist.add(item)
+        relist.commit("10")
+    return cache
+
+
+FAR_POLICY = policy("deny", DENY_ALL, namespace="far")
+
+
+def policy_keys(cache: Cache) -> set[str]:
+    return {p.key for p in cache.snapshot().cluster.policies}
+
+
+def test_policies_of_namespaces_without_a_pod_of_the_node_wait_unconverted() -> None:
+    cache = scoped(
+        pods=[pod("web", "198.18.0.5"), pod("x", "198.18.1.5", namespace="far", node="node-2")],
+        policies=[policy("deny", DENY_ALL), FAR_POLICY],
+    )
+    assert policy_keys(cache) == {"default/deny"}
+    version = cache.snapshot().version
+    cache.apply(kinds.NETWORK_POLICIES, "MODIFIED", policy("deny", {}, namespace="far", rv="11"))
+    assert cache.snapshot().version == version  # nothing this node enforces changed
+
+
+def test_a_pod_landing_in_a_new_namespace_brings_its_policies_in_the_same_snapshot() -> None:
+    cache = scoped(pods=[pod("web", "198.18.0.5")], policies=[FAR_POLICY])
+    assert policy_keys(cache) == set()
+    cache.apply(kinds.PODS, "ADDED", pod("db", "198.18.0.9", namespace="far", rv="12"))
+    snapshot = cache.snapshot()
+    assert {p.key for p in snapshot.cluster.pods} == {"default/web", "far/db"}
+    assert {p.key for p in snapshot.cluster.policies} == {"far/deny"}
+
+
+def test_a_policy_written_after_its_namespace_came_into_scope_is_converted() -> None:
+    cache = scoped(pods=[pod("db", "198.18.0.9", namespace="far")])
+    cache.snapshot()
+    cache.apply(kinds.NETWORK_POLICIES, "ADDED", policy("late", DENY_ALL, namespace="far"))
+    relist = cache.relist(kinds.NETWORK_POLICIES)
+    relist.add(policy("listed", DENY_ALL, namespace="far"))
+    relist.commit("20")
+    assert policy_keys(cache) == {"far/listed"}
+
+
+def test_a_deferred_policy_that_raced_the_scope_is_converted_when_written() -> None:
+    cache = scoped(pods=[pod("web", "198.18.0.5")])
+    body = policy("raced", DENY_ALL, namespace="far")
+    deferred = cache._entry(kinds.NETWORK_POLICIES, body, None)  # decided before the pod came
+    assert deferred.deferred is not None
+    cache.apply(kinds.PODS, "ADDED", pod("db", "198.18.0.9", namespace="far", rv="12"))
+    cache.snapshot()
+    relist = cache.relist(kinds.NETWORK_POLICIES)
+    relist._new["far/raced"] = deferred
+    relist.commit("30")
+    assert policy_keys(cache) == {"far/raced"}

@@ -1,0 +1,92 @@
+"""What the agent keeps of each object: a model object, or nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from podwall.agent import kinds
+from podwall.model.cluster import Pod
+from podwall.model.labels import LabelSelector
+from podwall.model.policy import NetworkPolicy, PolicyType
+from tests.unit.agent.objects import DENY_ALL, node, pod, policy
+
+
+def test_collections_are_cluster_wide_paths() -> None:
+    assert kinds.PODS.path == "/api/v1/pods"
+    assert kinds.NETWORK_POLICIES.path == "/apis/networking.k8s.io/v1/networkpolicies"
+
+
+def test_services_are_watched_only_for_service_dnat() -> None:
+    assert kinds.SERVICES not in kinds.watched(service_dnat=False)
+    assert kinds.SERVICES in kinds.watched(service_dnat=True)
+
+
+def test_a_running_pod_becomes_a_model_pod_with_its_node_and_address() -> None:
+    model = kinds.model_of(kinds.PODS, pod("web", "198.18.0.5", app="web"))
+    assert isinstance(model, Pod)
+    assert (model.key, model.node, [str(ip) for ip in model.ips]) == (
+        "default/web",
+        "node-1",
+        ["198.18.0.5"],
+    )
+
+
+@pytest.mark.parametrize("phase", ["Succeeded", "Failed"])
+def test_a_finished_pod_is_left_out_its_address_may_be_reused(phase: str) -> None:
+    assert kinds.model_of(kinds.PODS, pod("job", "198.18.0.5", phase=phase)) is None
+
+
+def test_a_host_network_pod_is_kept_and_marked() -> None:
+    model = kinds.model_of(kinds.PODS, pod("agent", "198.18.255.1", host_network=True))
+    assert isinstance(model, Pod)
+    assert model.host_network
+
+
+def test_nodes_have_no_model_object() -> None:
+    assert kinds.model_of(kinds.NODES, node("node-1")) is None
+
+
+def test_keys_are_namespace_and_name_or_the_name_alone() -> None:
+    assert kinds.key_of(pod("web")) == "default/web"
+    assert kinds.key_of(node("node-1")) == "node-1"
+
+
+UNREADABLE: list[tuple[str, dict[str, Any], LabelSelector, frozenset[PolicyType]]] = [
+    (
+        "a bad port protocol keeps its selector and declared type",
+        {
+            "podSelector": {"matchLabels": {"app": "db"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"ports": [{"protocol": "ICMP"}]}],
+        },
+        LabelSelector(match_labels=(("app", "db"),)),
+        frozenset({PolicyType.INGRESS}),
+    ),
+    (
+        "an unreadable selector isolates the whole namespace both ways",
+        {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Near"}]}},
+        LabelSelector(),
+        frozenset({PolicyType.INGRESS, PolicyType.EGRESS}),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("spec", "selector", "types"), [u[1:] for u in UNREADABLE], ids=[u[0] for u in UNREADABLE]
+)
+def test_a_policy_that_cannot_be_read_isolates_and_allows_nothing(
+    spec: dict[str, Any], selector: LabelSelector, types: frozenset[PolicyType]
+) -> None:
+    model = kinds.model_of(kinds.NETWORK_POLICIES, policy("odd", spec))
+    assert model == NetworkPolicy(
+        namespace="default", name="odd", pod_selector=selector, policy_types=types
+    )
+
+
+def test_a_readable_policy_converts_as_manifests_do() -> None:
+    model = kinds.model_of(kinds.NETWORK_POLICIES, policy("deny", DENY_ALL))
+    assert isinstance(model, NetworkPolicy)
+    assert model.policy_types == frozenset({PolicyType.INGRESS})
+    assert model.ingress == ()

@@ -1,0 +1,85 @@
+"""The committer thread: queued tickets share a transaction; failures and stops."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from podwall.apiserver.groupcommit import Committer, Ticket
+from podwall.apiserver.history import ADDED, Change
+from podwall.apiserver.objectindex import OpCounts, stored
+
+SCHEMA = """
+CREATE TABLE objects (resource TEXT, namespace TEXT, name TEXT, body TEXT,
+                      PRIMARY KEY (resource, namespace, name));
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _ticket(rv: int, name: str) -> Ticket:
+    obj = {"metadata": {"name": name, "resourceVersion": str(rv)}}
+    change = Change(rv, ADDED, "configmaps", "default", name, stored(obj, OpCounts()), None)
+    return Ticket([change], after_listeners=False)
+
+
+def _db(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.executescript(SCHEMA)
+    return db
+
+
+def test_tickets_queued_during_a_commit_share_the_next(tmp_path: Path) -> None:
+    db = _db(tmp_path / "s.db")
+    batches: list[list[int]] = []
+    done = threading.Event()
+
+    def durable(batch: list[Ticket]) -> None:
+        batches.append([t.resource_version for t in batch])
+        if sum(map(len, batches)) == 5:
+            done.set()
+
+    committer = Committer(db, durable, lambda batch, exc: None)
+    blocker = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    committer.submit(_ticket(1, "a"))
+    for rv in range(2, 6):
+        committer.submit(_ticket(rv, f"n{rv}"))
+    blocker.execute("COMMIT")
+    assert done.wait(10)
+    committer.stop()
+    assert [rv for batch in batches for rv in batch] == [1, 2, 3, 4, 5]
+    assert len(batches) <= 2
+    rows = db.execute("SELECT name FROM objects ORDER BY name").fetchall()
+    assert [r[0] for r in rows] == ["a", "n2", "n3", "n4", "n5"]
+    assert db.execute("SELECT value FROM meta").fetchone() == ("5",)
+
+
+def test_a_failed_batch_is_reported_and_rolled_back(tmp_path: Path) -> None:
+    db = _db(tmp_path / "s.db")
+    db.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON objects WHEN NEW.name = 'bad' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    failed: list[tuple[list[int], str]] = []
+    reported = threading.Event()
+
+    def on_failed(batch: list[Ticket], exc: BaseException) -> None:
+        failed.append(([t.resource_version for t in batch], str(exc)))
+        reported.set()
+
+    committer = Committer(db, lambda batch: None, on_failed)
+    committer.submit(_ticket(1, "bad"))
+    assert reported.wait(10)
+    committer.stop()
+    assert failed == [([1], "refused")]
+    assert db.execute("SELECT count(*) FROM objects").fetchone() == (0,)
+
+
+def test_nothing_is_accepted_after_stop(tmp_path: Path) -> None:
+    committer = Committer(_db(tmp_path / "s.db"), lambda batch: None, lambda b, e: None)
+    committer.stop()
+    with pytest.raises(RuntimeError, match="closed"):
+        committer.submit(_ticket(1, "late"))
