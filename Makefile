@@ -29,11 +29,11 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## create .venv with podwall and its test tools
 
 deps: ## install the system tools the dataplane and browser tests need (Debian, as root)
-	@missing=""; for t in nft ip unshare setpriv curl script chromium dot; do command -v $$t >/dev/null || missing=1; done; \
+	@missing=""; for t in nft ip unshare setpriv curl script chromium dot nginx busybox; do command -v $$t >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install nftables iproute2 util-linux curl chromium" >&2; exit 1; fi; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install nftables iproute2 util-linux curl chromium nginx-light busybox" >&2; exit 1; fi; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nftables iproute2 util-linux bsdutils curl chromium graphviz >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nftables iproute2 util-linux bsdutils curl chromium graphviz nginx-light busybox >/dev/null; \
 	fi
 
 demo: $(STAMP) deps ## the seed lab verbatim: podwall up, then the tutorial's kubectl commands
@@ -64,7 +64,9 @@ golden: $(STAMP) ## rewrite golden files from the current output (review the dif
 bench: $(STAMP) deps ## benchmarks, printed as ratios measured side by side (~17 min)
 	bash bench/setup.sh
 	$(BIN)/python -m bench.bench_engine
+	$(BIN)/python -m bench.bench_tiers
 	$(BIN)/python -m bench.bench_review
+	$(BIN)/python -m bench.bench_editor
 	@if [ -f bench/bench_dataplane.py ]; then $(BIN)/python -m bench.bench_dataplane; fi
 	$(BIN)/python -m bench.bench_agent
 	$(BIN)/python -m bench.bench_apiserver

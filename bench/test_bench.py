@@ -214,3 +214,20 @@ def test_measure_kills_on_timeout(tmp_path: Path) -> None:
     assert measured.error is not None
     assert measured.error.startswith("timeout")
     assert measured.seconds < 10
+
+
+def test_the_cluster_network_policies_are_deterministic_and_valid(tmp_path: Path) -> None:
+    import yaml
+
+    from podwall.model.cnpvalidation import validate_cluster_network_policy
+
+    generator = Path(__file__).parent / "gen_tiers.py"
+    outs = [tmp_path / "a.yaml", tmp_path / "b.yaml"]
+    for out in outs:
+        cmd = [sys.executable, str(generator), "--count", "40", "--out", str(out)]
+        subprocess.run(cmd, check=True)
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+    docs = [d for d in yaml.safe_load_all(outs[0].read_text()) if d]
+    assert len(docs) == 40
+    assert {d["spec"]["tier"] for d in docs} == {"Admin", "Baseline"}
+    assert all(validate_cluster_network_policy(d) == [] for d in docs)

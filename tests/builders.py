@@ -78,3 +78,20 @@ def policy(name: str, namespace: str, spec: str) -> str:
     head = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
     head += f"metadata: {{name: {name}, namespace: {namespace}}}\nspec:\n"
     return head + "\n".join("  " + line for line in spec.strip().splitlines()) + "\n---\n"
+
+
+# ClusterNetworkPolicy (issue 11): the node y/host runs on, for `nodes` peers.
+NODE = """
+apiVersion: v1
+kind: Node
+metadata: {name: n1, labels: {role: worker}}
+status: {addresses: [{type: InternalIP, address: 198.19.255.1}]}
+---
+"""
+
+
+def cluster_policy(name: str, tier: str, priority: int, spec: str) -> str:
+    """A ClusterNetworkPolicy document; `spec` holds the subject and rules (YAML)."""
+    head = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\n"
+    head += f"metadata: {{name: {name}}}\nspec:\n  tier: {tier}\n  priority: {priority}\n"
+    return head + "\n".join("  " + line for line in spec.strip().splitlines()) + "\n---\n"

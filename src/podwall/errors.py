@@ -29,18 +29,21 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     ├── ClusterIPError ......... apiserver.controllers.services: no ClusterIP (answered 422)
     ├── ApiError ............... apiserver.errors: answered as a metav1.Status
     │   ├── NotFoundError, AlreadyExistsError, ConflictError, ExpiredError
+    │   │   └── ContinueExpiredError ... apiserver.listoptions: a continue token too old
     │   └── PatchError ......... apiserver.patch.errors: a patch that cannot be applied
     ├── PodLookupError ......... apiserver.podruntime: the pod or container is not running here
     ├── ExecStartError ......... apiserver.podruntime: the exec'd command could not start
     ├── SpdyError .............. apiserver.spdy: a SPDY frame that makes no sense
     └── EditorError ............ editor.errors
         ├── FormError, AttachedError, BadRequest, BindError, AskError, CheckError
-        └── ClusterError, Refused
+        ├── ClusterError, Refused
+        └── ViewError ......... editor.views: a matrix request that names no group
 
 Errors that take a builtin's place keep it as a second base (ValueError, LookupError), so code
 that catches the builtin still catches them. Outside the tree on purpose: nft's
 InvalidOperation (podwall asked nft for something it never accepts: a bug, exit 70) and the
-private errors one module raises and catches itself (jsonpatch's _OpError).
+private errors raised and caught inside one part (jsonpatch's _OpError; the watch history's
+TooOld, which the store answers as a 410 ExpiredError).
 
 Pure: no I/O here.
 """

@@ -42,3 +42,34 @@ def test_tutorial_explanations(
     assert not missing
     text = "\n".join(line for t in traffic for line in full(decide(snapshot, t))) + "\n"
     golden(HERE / "explain" / f"tutorial-{stage}-{client.split('/')[1]}.txt", text)
+
+
+# The second walkthrough of `make demo-engine`: ClusterNetworkPolicy tiers around the lab.
+TIERS = ROOT / "examples" / "tiers"
+TIER_STAGES = {
+    "admin": ["admin-deny-not-frontend.yaml"],
+    "admin-baseline": ["admin-deny-not-frontend.yaml", "baseline-default-deny.yaml"],
+    "admin-baseline-lab": [
+        "admin-deny-not-frontend.yaml",
+        "baseline-default-deny.yaml",
+        "../tutorial/backend-ingress-deny.yaml",
+        "../tutorial/backend-allow-ingress-frontend.yaml",
+    ],
+}
+TIER_CASES = [
+    (stage, client)
+    for stage in TIER_STAGES
+    for client in ("deploy/frontend", "deploy/not-frontend")
+]
+
+
+@pytest.mark.parametrize(
+    ("stage", "client"), TIER_CASES, ids=[f"{s}-{c.split('/')[1]}" for s, c in TIER_CASES]
+)
+def test_tier_explanations(stage: str, client: str, golden: Callable[[Path, str], None]) -> None:
+    files = [str(TUTORIAL / "simple-app.yaml"), *(str(TIERS / f) for f in TIER_STAGES[stage])]
+    snapshot = cluster(load_paths(files).objects).cluster
+    traffic, missing = connections(snapshot, client, "svc/backend:8080", "default")
+    assert not missing
+    text = "\n".join(line for t in traffic for line in full(decide(snapshot, t))) + "\n"
+    golden(HERE / "explain" / f"tiers-{stage}-{client.split('/')[1]}.txt", text)

@@ -18,7 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from podwall.apiserver import discovery, errors, logs, openapi, spdyexec
+from podwall.apiserver import attach, discovery, errors, logs, openapi, spdyexec
 from podwall.apiserver import exec as pod_exec
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.handlers import (
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+POD_STREAMS = frozenset({"exec", "log", "attach"})
 
 
 class BearerAuth:
@@ -130,7 +131,7 @@ def create_app(
     async def _serve(request: Request, group: str, version: str) -> Response:
         try:
             target = parse_target(group, version, request.path_params["rest"].split("/"))
-            if not group and target.name is not None and target.subresource in ("exec", "log"):
+            if not group and target.name is not None and target.subresource in POD_STREAMS:
                 return await _pod_stream(request, target)
             return await api.handle(request, target)
         except ApiError as exc:
@@ -147,6 +148,8 @@ def create_app(
             if request.method != "GET":
                 raise errors.method_not_allowed(request.method)
             return await logs.serve(request, store, runtime, namespace, target.name)
+        if target.subresource == "attach":
+            return attach.serve_http(request, store, runtime, namespace, target.name)
         if spdyexec.wants_spdy(request):
             return spdyexec.upgrade_response(request, store, runtime, namespace, target.name)
         raise pod_exec.serve_http(request, store, runtime, namespace, target.name)
@@ -154,8 +157,12 @@ def create_app(
     async def exec_websocket(websocket: WebSocket) -> None:
         await pod_exec.serve_websocket(websocket, store, runtime)
 
+    async def attach_websocket(websocket: WebSocket) -> None:
+        await attach.serve_websocket(websocket, store, runtime)
+
     routes = [
         WebSocketRoute("/api/v1/namespaces/{namespace}/pods/{name}/exec", exec_websocket),
+        WebSocketRoute("/api/v1/namespaces/{namespace}/pods/{name}/attach", attach_websocket),
         Route("/healthz", ok),
         Route("/livez", ok),
         Route("/readyz", ok),

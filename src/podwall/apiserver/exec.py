@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -166,12 +167,25 @@ def choose_protocol(websocket: WebSocket) -> str:
 
 async def serve_websocket(websocket: WebSocket, store: Store, runtime: PodRuntime | None) -> None:
     """The pods/exec WebSocket endpoint: validate, upgrade, run, report."""
+
+    def prepare(namespace: str, pod: str) -> tuple[ExecOptions, Launch]:
+        options = exec_options(websocket.query_params)
+        return options, exec_launch(store, runtime, namespace, pod, options)
+
+    await serve_session(websocket, prepare)
+
+
+Prepare = Callable[[str, str], tuple[ExecOptions, Launch]]
+
+
+async def serve_session(websocket: WebSocket, prepare: Prepare) -> None:
+    """A session over the WebSocket (exec, attach): `prepare(namespace, pod)` checks the
+    request (ApiError: denied) and says what runs; then upgrade, run, report."""
     params = websocket.path_params
     namespace, pod = str(params["namespace"]), str(params["name"])
     try:
         protocol = choose_protocol(websocket)
-        options = exec_options(websocket.query_params)
-        launch = exec_launch(store, runtime, namespace, pod, options)
+        options, launch = prepare(namespace, pod)
     except ApiError as exc:
         await _deny(websocket, exc)
         return

@@ -27,7 +27,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from podwall.apiserver import admission, deletion, errors, listoptions, protobuf, tables
+from podwall.apiserver import (
+    admission,
+    deletion,
+    errors,
+    listoptions,
+    protobuf,
+    tables,
+    typecheck,
+)
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.listoptions import ListOptions
 from podwall.apiserver.patch import apply_patch
@@ -216,6 +224,7 @@ class ResourceApi:
                 f'{resource.kind} in version "{resource.version}" cannot be handled as a '
                 f"{resource.kind}: the body must be a JSON object"
             )
+        typecheck.check(resource, body)
         field_validation = request.query_params.get("fieldValidation", "")
         obj, warnings = admission.decode(resource, body, field_validation)
         api_version = str(obj.get("apiVersion") or resource.group_version)

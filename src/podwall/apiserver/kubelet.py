@@ -23,7 +23,7 @@ The DNS stand-in runs as the `kube-system` pod labelled `k8s-app=kube-dns` (its 
 coredns), behind the kube-dns Service at 198.19.0.10. `start()` reconciles from the Store:
 after a restart every pod gets its network and processes again, the ruleset synced first.
 `Kubelet` implements `PodRuntime` for `kubectl exec` (kubeletexec.py runs the command) and
-`kubectl logs`.
+`kubectl logs`, and `attach` (kubeletattach.py) and `port_forward` for those two commands.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from podwall.apiserver.controllers import (
 )
 from podwall.apiserver.controllers.meta import meta
 from podwall.apiserver.controllers.pods import NODE_NAME
+from podwall.apiserver.kubeletattach import AttachProcess
 from podwall.apiserver.kubeletexec import ExecTarget, LocalProcess, start_in_pod
 from podwall.apiserver.podruntime import ExecRequest, PodLookupError
 from podwall.apiserver.reconciler import write_event
@@ -248,6 +249,9 @@ class Kubelet:
                 image=str(c.get("image") or ""),
                 env=_env(c),
                 launch=self._launch(pod, c),
+                stdin=c.get("stdin") is True,
+                stdin_once=c.get("stdinOnce") is True,
+                tty=c.get("tty") is True,
             )
             for c in spec.get("containers") or ()
         )
@@ -458,6 +462,16 @@ class Kubelet:
 
     def exec(self, namespace: str, pod: str, container: str, request: ExecRequest) -> LocalProcess:
         return start_in_pod(self.exec_target(namespace, pod, container), request)
+
+    def attach(
+        self, namespace: str, pod: str, container: str, request: ExecRequest
+    ) -> AttachProcess:
+        """`kubectl attach` to the container's running process; raises PodLookupError."""
+        self._target(namespace, pod, container)
+        running = self.node.container_process(f"{namespace}/{pod}", container)
+        if running is None or not running.running():
+            raise PodLookupError(f"container {container} of pod {pod} is not running")
+        return AttachProcess(running, request)
 
     def exec_target(self, namespace: str, pod: str, container: str | None) -> ExecTarget:
         """Where an exec in the container runs; raises PodLookupError."""

@@ -178,6 +178,9 @@ class LocalCluster:
     def log_path(self, namespace: str, pod: str, container: str | None) -> Path:
         return self._kubelet().log_path(namespace, pod, container)
 
+    def attach(self, namespace: str, pod: str, container: str, request: ExecRequest) -> ExecProcess:
+        return self._kubelet().attach(namespace, pod, container, request)
+
     def _kubelet(self) -> Kubelet:
         if self.kubelet is None or self._stopped.is_set():
             raise PodLookupError("the node is not running")

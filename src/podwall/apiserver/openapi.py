@@ -1,9 +1,10 @@
-"""The minimal `/openapi/v3` of kubectl-api.md §4.2.
+"""`/openapi/v3` and `/openapi/v2` (kubectl-api.md §4.2), with the upstream schemas.
 
-kubectl's default `apply` (validate=strict) only asks whether the server supports the
+kubectl's default `apply` (validate=strict) asks whether the server supports the
 `fieldValidation` query parameter: it looks, per group-version document, for a PATCH operation
-carrying the object's GVK and that parameter. Schemas stay empty on purpose (a partial schema
-would be used for patches), so `kubectl explain` does not work.
+carrying the object's GVK and that parameter. `kubectl explain` reads the schemas: each
+group-version document carries, in `components.schemas`, the complete upstream schemas
+(`schemas`) of the kinds it serves and of everything they reference, descriptions included.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import hashlib
 import json
 from typing import Any
 
-from podwall.apiserver.resources import GROUP_VERSIONS, in_group_version
+from podwall.apiserver import schemas
+from podwall.apiserver.resources import GROUP_VERSIONS, Resource, in_group_version
 
 
 def _path_key(group: str, version: str) -> str:
@@ -24,23 +26,41 @@ def _param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
 
 
+def _kind_schemas(served: list[Resource]) -> list[str]:
+    """The schema names of the served kinds and of their lists."""
+    names = []
+    for r in served:
+        for kind in (r.kind, f"{r.kind}List"):
+            name = schemas.name_for(r.group, r.version, kind)
+            if name is not None:
+                names.append(name)
+    return names
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": schemas.REF_PREFIX + name}
+
+
 @functools.cache
 def group_version_document(group: str, version: str) -> bytes | None:
     served = in_group_version(group, version)
     if not served:
         return None
     paths: dict[str, Any] = {}
+    defs = schemas.definitions()
     prefix = "/" + _path_key(group, version)
     for r in served:
         scope = f"{prefix}/namespaces/{{namespace}}" if r.namespaced else prefix
         gvk = {"group": r.group, "version": r.version, "kind": r.kind}
         params = [_param("dryRun"), _param("fieldManager"), _param("fieldValidation")]
+        name = schemas.name_for(r.group, r.version, r.kind)
+        content = {"application/json": {"schema": _ref(name)}} if name else {}
         operation = {
             "operationId": f"patch{r.kind}",
             "x-kubernetes-action": "patch",
             "x-kubernetes-group-version-kind": gvk,
             "parameters": params,
-            "responses": {"200": {"description": "OK"}},
+            "responses": {"200": {"description": "OK", "content": content}},
         }
         create = {**operation, "operationId": f"create{r.kind}", "x-kubernetes-action": "post"}
         paths[f"{scope}/{r.name}/{{name}}"] = {"patch": operation}
@@ -49,7 +69,7 @@ def group_version_document(group: str, version: str) -> bytes | None:
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": "v1.32.0"},
         "paths": paths,
-        "components": {"schemas": {}},
+        "components": {"schemas": {n: defs[n] for n in schemas.closure(_kind_schemas(served))}},
     }
     return json.dumps(doc, separators=(",", ":")).encode()
 

@@ -61,8 +61,10 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "", "v1", "pods", "pod", "Pod", True, ("po",), ("all",),
         (
+            Subresource("attach", "PodAttachOptions", ("create", "get")),
             Subresource("exec", "PodExecOptions", ("create", "get")),
             Subresource("log", "Pod", ("get",)),
+            Subresource("portforward", "PodPortForwardOptions", ("create", "get")),
             _status("Pod"),
         ),
     ),

@@ -162,7 +162,8 @@ class SpdyH11Protocol(H11Protocol):
 
 
 def wants_spdy(request: Request) -> bool:
-    """An exec POST that asks for SPDY on a server that can give it."""
+    """An exec (attach, port-forward) request that asks for SPDY on a server that can give
+    it."""
     upgrade = request.headers.get("upgrade", "").lower()
     return upgrade == "spdy/3.1" and EXTENSION in request.scope.get("extensions", {})
 
@@ -190,7 +191,11 @@ def upgrade_response(
 ) -> Response:
     """Check everything the upgrade needs (ApiError otherwise); the response upgrades."""
     options = exec_options(request.query_params)
-    launch = exec_launch(store, runtime, namespace, pod, options)
+    return upgrade_to(request, options, exec_launch(store, runtime, namespace, pod, options))
+
+
+def upgrade_to(request: Request, options: ExecOptions, launch: Launch) -> Response:
+    """The response that upgrades `request` and runs `launch` over SPDY (exec, attach)."""
     return SpdyUpgradeResponse(options, launch, choose_protocol(request))
 
 

@@ -1,7 +1,8 @@
 """Manifests to a validated snapshot for the commands, or every error at once.
 
-Nothing is evaluated when any object podwall reads is invalid (NetworkPolicies, and the pods,
-workloads, Services and Namespaces they select): the command exits 2 after listing all.
+Nothing is evaluated when any object podwall reads is invalid (NetworkPolicies,
+ClusterNetworkPolicies, and the pods, workloads, Services and Namespaces they select): the
+command exits 2 after listing all.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from podwall.manifests.reader import Loaded, LoadError, field_line, load_paths
-from podwall.model import kindvalidation, strictfields
+from podwall.model import cnpvalidation, kindvalidation, strictfields
 from podwall.model.convert import Conversion, RawObject, cluster
 from podwall.model.fielderrors import ValidationError
 from podwall.model.strictfields import unknown_fields
@@ -47,14 +48,24 @@ def convert(loaded: Loaded) -> Conversion:
 def _validate(objects: list[RawObject]) -> list[InvalidObject]:
     out = []
     for obj in objects:
-        if obj.kind == "NetworkPolicy":
-            errors = [(e.path, e.render()) for e in validate_network_policy(obj.body)]
-            errors += [(path, strictfields.render(path)) for path in unknown_fields(obj.body)]
-        else:
-            errors = [(e.path, e.render()) for e in kindvalidation.validate(obj.kind, obj.body)]
+        errors = _errors(obj)
         if errors:
             out.append(InvalidObject(obj=obj, errors=tuple(errors)))
     return out
+
+
+def _errors(obj: RawObject) -> list[tuple[str, str]]:
+    """(field path, message) of every error of one object."""
+    if obj.kind == "NetworkPolicy":
+        errors = [(e.path, e.render()) for e in validate_network_policy(obj.body)]
+        unknown = unknown_fields(obj.body)
+    elif obj.kind == "ClusterNetworkPolicy":
+        errs = cnpvalidation.validate_cluster_network_policy(obj.body)
+        errors = [(e.path, e.render()) for e in errs]
+        unknown = cnpvalidation.unknown_fields(obj.body)
+    else:
+        return [(e.path, e.render()) for e in kindvalidation.validate(obj.kind, obj.body)]
+    return errors + [(path, strictfields.render(path)) for path in unknown]
 
 
 def _render(loaded: Loaded, invalid: list[InvalidObject]) -> list[str]:

@@ -16,6 +16,7 @@ from podwall.model.ports import Protocol
 from podwall.runtime.addressplan import MAX_NODES  # pure: no netlink is loaded
 
 if TYPE_CHECKING:
+    from podwall.model.cluster import Cluster
     from podwall.runtime.probe import Probe, ProbeResult
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_UNSUPPORTED = 0, 1, 2, 3
@@ -111,8 +112,9 @@ def probe(
     from podwall.runtime.probe import run_probe
 
     proto = Protocol(protocol.upper())
-    _preflight(proto)
     cluster = _snapshot(paths)
+    _refuse_tiers(cluster)
+    _preflight(proto)
     result = run_probe(
         cluster,
         port=port,
@@ -138,6 +140,18 @@ def probe(
     if result.unsupported:
         raise SystemExit(EXIT_UNSUPPORTED)
     raise SystemExit(EXIT_DISAGREE if result.disagreements else EXIT_AGREE)
+
+
+def _refuse_tiers(cluster: Cluster) -> None:
+    """The sandbox's dataplane enforces NetworkPolicy only: probing ClusterNetworkPolicies
+    there would show packets that no policy of theirs touched."""
+    if cluster.cluster_policies:
+        names = ", ".join(p.key for p in cluster.cluster_policies)
+        output.error(
+            f"podwall probe: the sandbox's dataplane does not enforce ClusterNetworkPolicy yet "
+            f"(given: {names}); podwall check, explain and matrix evaluate them"
+        )
+        raise SystemExit(EXIT_BAD_INPUT)
 
 
 def _preflight(proto: Protocol) -> None:

@@ -1,7 +1,8 @@
 """The loaded cluster as the page shows it, with or without the draft: all engine calls.
 
 Which pods a selector or peer matches, which policies select a pod, the flows to and from the
-selected pods, "try a connection", the port matrix and the change a draft makes to it.
+selected pods, "try a connection", the pod-by-pod port matrix (the matrix tab's grid and
+draft diff are `views`).
 Pure: no I/O here.
 """
 
@@ -192,25 +193,3 @@ class PortQuestion:
 def matrix(cluster: Cluster, question: PortQuestion) -> JSON:
     m = port_matrix(cluster, question.port, question.protocol)
     return {**m.to_json(), "port": m.port, "protocol": m.protocol.value}
-
-
-def matrix_diff(before: Cluster, after: Cluster, question: PortQuestion) -> JSON:
-    """The port matrix after the draft, and the flows it newly allows or newly denies."""
-    old = port_matrix(before, question.port, question.protocol)
-    new = port_matrix(after, question.port, question.protocol)
-    allowed: list[JSON] = []
-    denied: list[JSON] = []
-    for i, src in enumerate(new.pods):
-        for j, dst in enumerate(new.pods):
-            was, now = old.cell(src, dst), new.allowed[i][j]
-            if was != now:
-                (allowed if now else denied).append({"from": src, "to": dst})
-    return {
-        "pods": list(new.pods),
-        "before": [list(r) for r in old.allowed],
-        "after": [list(r) for r in new.allowed],
-        "newlyAllowed": allowed,
-        "newlyDenied": denied,
-        "port": new.port,
-        "protocol": new.protocol.value,
-    }

@@ -13,11 +13,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from podwall.editor import analysis, picture, tutorial
+from podwall.editor import analysis, picture, tutorial, views
 from podwall.editor.attached import Attached, AttachedError
 from podwall.editor.drafts import Draft, parse_yaml, render_form
 from podwall.editor.errors import EditorError
 from podwall.editor.form import JSON, FormError, empty_form, from_body
+from podwall.editor.grid import Grid, Window
+from podwall.editor.grouping import Filter
 from podwall.editor.workspace import Workspace, with_draft
 from podwall.manifests.reader import LoadError
 from podwall.model.cluster import Cluster
@@ -52,6 +54,7 @@ class Api:
     def __init__(self, workspace: Workspace, attached: Attached | None = None) -> None:
         self.workspace = workspace
         self.attached = attached
+        self.views = views.Views()
 
     def routes(self) -> list[Route]:
         endpoints: dict[str, tuple[Callable[..., Any], list[str]]] = {
@@ -66,6 +69,8 @@ class Api:
             "/api/pod": (self.pod, ["POST"]),
             "/api/try": (self.try_connection, ["POST"]),
             "/api/matrix": (self.matrix, ["POST"]),
+            "/api/grid": (self.grid, ["POST"]),
+            "/api/grid/cell": (self.grid_cell, ["POST"]),
             "/api/diff": (self.diff, ["POST"]),
             "/api/tutorial": (self.tutorial, ["GET"]),
         }
@@ -190,14 +195,54 @@ class Api:
         question = _question(data)
         return analysis.matrix(self.workspace.snapshot().cluster, question)
 
-    async def diff(self, request: Request) -> JSON:
-        data = await _body(request)
-        question = _question(data)
+    def _grid(self, data: Mapping[str, Any]) -> tuple[Grid, str | None]:
+        """The grid of the snapshot with the draft (when `form` is sent and valid)."""
+        snap = self.workspace.snapshot()
+        if data.get("form") is None:
+            return self.views.grid(snap, None, ""), None
         draft = _draft_of(data)
-        base = self.workspace.snapshot().cluster
-        out = analysis.matrix_diff(base, with_draft(base, draft.policy), question)
-        out["draft"] = draft.policy.key if draft.policy is not None else None
-        return out
+        key = draft.policy.key if draft.policy is not None else None
+        return self.views.grid(snap, draft.policy, draft.yaml), key
+
+    async def grid(self, request: Request) -> JSON:
+        """A window of the group-by-group matrix, filtered; cells carry the draft's change."""
+        data = await _body(request)
+        grid, draft = self._grid(data)
+        question = views.Question(
+            by=_text(data, "by", "workload"),
+            keep=Filter(
+                namespace=_text(data, "namespace", ""),
+                workload=_text(data, "workload", ""),
+                text=_text(data, "text", "").strip(),
+            ),
+            changed=data.get("changed") is True,
+            rows=_window(data, "rows"),
+            cols=_window(data, "cols"),
+        )
+        try:
+            out = views.matrix(grid, question)
+        except views.ViewError as exc:
+            raise BadRequest(str(exc)) from None
+        return {**out, "draft": draft}
+
+    async def grid_cell(self, request: Request) -> JSON:
+        """The pod pairs of one cell, with the ports each is allowed, to explain one."""
+        data = await _body(request)
+        grid, draft = self._grid(data)
+        try:
+            out = views.cell(
+                grid, _text(data, "by", "workload"), _int(data, "row"), _int(data, "col")
+            )
+        except views.ViewError as exc:
+            raise BadRequest(str(exc)) from None
+        return {**out, "draft": draft}
+
+    async def diff(self, request: Request) -> JSON:
+        """The connections the draft newly allows and denies, as `podwall diff` words them."""
+        data = await _body(request)
+        grid, draft = self._grid(data)
+        out = views.changes(grid, _window(data, "window"))
+        return {**out, "draft": draft}
 
     async def tutorial(self, request: Request) -> JSON:
         return {"steps": tutorial.steps()}
@@ -211,6 +256,23 @@ def _draft_of(data: Mapping[str, Any]) -> Draft:
         return render_form(form)
     except FormError as exc:
         raise BadRequest(f"malformed form: {exc}") from None
+
+
+def _int(data: Mapping[str, Any], key: str, default: int | None = None) -> int:
+    value = data.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadRequest(f"{key!r} must be an integer")
+    return value
+
+
+def _window(data: Mapping[str, Any], key: str) -> Window:
+    part = data.get(key, {})
+    if not isinstance(part, Mapping):
+        raise BadRequest(f"{key!r} must be an object with offset and limit")
+    offset, limit = _int(part, "offset", 0), _int(part, "limit", Window().limit)
+    if offset < 0 or not 0 <= limit <= views.MAX_WINDOW:
+        raise BadRequest(f"{key}: offset >= 0 and limit 0..{views.MAX_WINDOW}")
+    return Window(offset=offset, limit=limit)
 
 
 def _question(data: Mapping[str, Any]) -> analysis.PortQuestion:

@@ -15,6 +15,7 @@ from podwall.editor.form import JSON
 from podwall.editor.sources import MemorySource, Source
 from podwall.manifests.reader import Loaded, LoadError
 from podwall.model.cluster import Cluster
+from podwall.model.cnpvalidation import validate_cluster_network_policy
 from podwall.model.convert import RawObject, cluster
 from podwall.model.policy import NetworkPolicy
 
@@ -89,6 +90,12 @@ def _valid(loaded: Loaded, errors: list[str]) -> list[RawObject]:
             problems = validate(obj.body, loaded.texts.get(src.file, ""), src.document)
             if problems:
                 errors += [_where(obj, p) for p in problems]
+                continue
+        elif obj.kind == "ClusterNetworkPolicy":
+            # Converted only when valid, as the commands do (the engine evaluates the tiers).
+            found = [e.render() for e in validate_cluster_network_policy(obj.body)]
+            if found:
+                errors += [_where(obj, {"message": text}) for text in found]
                 continue
         out.append(obj)
     return out

@@ -18,6 +18,8 @@ from podwall.engine.atoms import Atoms
 from podwall.engine.identities import Identity, bit_indices, policy_blocks
 from podwall.engine.rulesets import Contribution, RuleSet, compile_rules
 from podwall.engine.selectorcache import SelectorCache
+from podwall.engine.tierconnectivity import destinations
+from podwall.engine.tierrules import address_blocks, compile_tiers, port_cuts
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.ports import PortSet, Protocol
 
@@ -92,10 +94,16 @@ def connectivity(cluster: Cluster) -> ConnectivityMap:
     pods = tuple(sorted(cluster.pods, key=lambda p: (p.namespace, p.name)))
     # Identities split by every ipBlock, so that a block selects whole identities; placed in
     # name order, so that groups are numbered by their first pod.
-    selectors = SelectorCache(blocks=policy_blocks(cluster.policies))
+    blocks = policy_blocks(cluster.policies) + address_blocks(cluster)
+    selectors = SelectorCache(blocks=blocks)
     selectors.update(dataclasses.replace(cluster, pods=pods))
-    rules = compile_rules(cluster, selectors)
+    rules = compile_rules(cluster, selectors, port_cuts(cluster))
     cmap = _empty_map(pods, selectors, rules.atoms)
+    if cluster.cluster_policies:
+        # Admin and Baseline tiers around NetworkPolicy (`tierconnectivity`).
+        tiers = compile_tiers(cluster, selectors, rules.atoms)
+        cmap.per_dst = destinations(rules, tiers, cmap.identities)
+        return cmap
     base = _refine([(rules.all_bits, 0)], [(rules.not_egress_isolated, rules.atoms.all_mask)])
     base = _refine(base, rules.egress_to_all)
     # Destinations selected by the same policies and matched by the same peers get the same

@@ -17,6 +17,7 @@ from podwall.engine.endpoints import Endpoint, Traffic
 from podwall.engine.peers import match_peer
 from podwall.engine.ports import match_ports
 from podwall.engine.selection import isolating
+from podwall.engine.tiers import tiered
 from podwall.model.cluster import Cluster
 from podwall.model.policy import Direction, NetworkPolicy, Peer, Rule
 
@@ -45,6 +46,19 @@ def _direction(cluster: Cluster, traffic: Traffic, direction: Direction) -> Dire
         # The entities a pod can talk to include "other pods that are allowed (exception: a pod
         # cannot block access to itself)".
         return DirectionVerdict(direction=direction, subject=subject, status=Status.SELF)
+    if cluster.cluster_policies:
+        # ClusterNetworkPolicy tiers come before and after NetworkPolicy (`tiers`).
+        return tiered(cluster, traffic, direction, lambda: _isolation(cluster, traffic, direction))
+    return _isolation(cluster, traffic, direction)
+
+
+def _isolation(cluster: Cluster, traffic: Traffic, direction: Direction) -> DirectionVerdict:
+    """The NetworkPolicy verdict of a side whose pod is subject to policy."""
+    subject, other = (
+        (traffic.src, traffic.dst) if direction is Direction.EGRESS else (traffic.dst, traffic.src)
+    )
+    pod = subject.pod
+    assert pod is not None
     found = isolating(cluster, pod, direction)
     # Policies in audit mode (podwall's annotation) decide nothing while an enforced policy
     # isolates the pod; alone, they say what they would decide, and let everything through.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from podwall.engine.endpoints import Endpoint, Traffic
+from podwall.engine.tierdecision import TierCheck
 from podwall.model.policy import Direction, NetworkPolicy, Peer
 
 
@@ -22,6 +23,14 @@ class Status(StrEnum):
     ALLOWED = "allowed"  # isolated, and some rule admitted the connection
     DENIED = "denied"  # isolated, and no rule admitted it
     AUDITED = "audited"  # isolated only by policies in audit mode, no rule admitted it: it passes
+    # ClusterNetworkPolicy tiers (`tiers`): a rule's Accept or Deny was final.
+    ADMIN_ACCEPTED = "admin-accepted"
+    ADMIN_DENIED = "admin-denied"
+    BASELINE_ACCEPTED = "baseline-accepted"
+    BASELINE_DENIED = "baseline-denied"
+
+
+DENYING = frozenset({Status.DENIED, Status.ADMIN_DENIED, Status.BASELINE_DENIED})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,10 +84,12 @@ class DirectionVerdict:
     # The policies above are in audit mode: no enforced policy isolates the pod, so they decide
     # nothing, and their verdict is what they would decide (ALLOWED, or AUDITED for a deny).
     audit: bool = False
+    admin: TierCheck | None = None  # the Admin tier, when it was consulted
+    baseline: TierCheck | None = None  # the Baseline tier, when it was consulted
 
     @property
     def allowed(self) -> bool:
-        return self.status is not Status.DENIED
+        return self.status not in DENYING
 
     @property
     def admitted_by(self) -> tuple[tuple[PolicyCheck, RuleCheck], ...]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from podwall.engine import tierexplain
 from podwall.engine.decision import Decision, DirectionVerdict, PolicyCheck, RuleCheck, Status
 from podwall.model.policy import Direction
 
@@ -43,6 +44,9 @@ def _label(v: DirectionVerdict) -> str:
 
 
 def _side(v: DirectionVerdict, *, full: bool) -> list[str]:
+    if tierexplain.has_tiers(v):
+        # ClusterNetworkPolicy tiers took part: they say how, around this NetworkPolicy text.
+        return tierexplain.side(v, full=full, networkpolicy=lambda np: _side(np, full=full))
     head = _label(v)
     d = v.direction.value
     if v.status is Status.OUTSIDE:
@@ -163,4 +167,5 @@ def _side_json(v: DirectionVerdict) -> dict[str, Any]:
             }
             for p in v.policies
         ],
+        **tierexplain.to_json(v),
     }

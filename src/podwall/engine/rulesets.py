@@ -6,6 +6,7 @@ Which identities a selector or peer selects is the selector cache's answer, comp
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from podwall.engine.atoms import Atoms
@@ -17,6 +18,8 @@ from podwall.model.ports import Protocol
 
 # A contribution: the sources (or, for egress, the senders) it covers, and the atoms it opens.
 Contribution = tuple[int, int]
+# A port range the atoms must not split: (protocol, first, last).
+Cut = tuple[Protocol, int, int]
 
 
 @dataclass(kw_only=True)
@@ -31,10 +34,11 @@ class RuleSet:
     ingress_of: list[list[Contribution] | None] = field(default_factory=list)  # None: open
 
 
-def compile_rules(cluster: Cluster, selectors: SelectorCache) -> RuleSet:
-    """The rules of the snapshot's policies; `selectors` follows that snapshot."""
+def compile_rules(cluster: Cluster, selectors: SelectorCache, cuts: Iterable[Cut] = ()) -> RuleSet:
+    """The rules of the snapshot's policies; `selectors` follows that snapshot. Ports also
+    split at `cuts` (the ClusterNetworkPolicies' ports)."""
     identities = selectors.identities
-    atoms = Atoms(_cuts(cluster, identities))
+    atoms = Atoms([*_cuts(cluster, identities), *cuts])
     n = len(identities.items)
     rules = RuleSet(atoms=atoms, all_bits=identities.all_bits)
     rules.egress_to = [[] for _ in range(n)]

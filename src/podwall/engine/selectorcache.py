@@ -134,6 +134,10 @@ class SelectorCache:
                 bits |= self.selected(ns, peer.pod_selector)
         return bits
 
+    def in_block(self, block: IPBlock) -> int:
+        """Identities with an address inside `block` (every pod of them when split by it)."""
+        return self._in_block(block)
+
     def _in_block(self, block: IPBlock) -> int:
         index = self.identities.block_index(block)
         if index is not None:

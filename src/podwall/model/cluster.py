@@ -1,4 +1,4 @@
-"""The cluster snapshot the engine decides over: namespaces, pods, services, policies.
+"""The cluster snapshot the engine decides over: namespaces, pods, nodes, services, policies.
 
 Pure: no I/O here. A snapshot is immutable; build a new one for every change.
 """
@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from podwall.model.clusterpolicy import ClusterNetworkPolicy
 from podwall.model.labels import Labels, LabelSelector
 from podwall.model.policy import IPAddress, NetworkPolicy
 from podwall.model.ports import ContainerPort, Protocol
@@ -57,6 +58,17 @@ class Pod:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Node:
+    """A node as a ClusterNetworkPolicy `nodes` peer sees it: its labels and the addresses of
+    its `status.addresses` (a host-network pod on it has the same ones)."""
+
+    name: str
+    labels: Labels
+    addresses: tuple[IPAddress, ...] = ()
+    source: Source = field(default=UNKNOWN, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServicePort:
     port: int
     target_port: int | str
@@ -101,6 +113,8 @@ class Cluster:
     services: tuple[Service, ...] = ()
     policies: tuple[NetworkPolicy, ...] = ()
     workloads: tuple[Workload, ...] = ()
+    nodes: tuple[Node, ...] = ()
+    cluster_policies: tuple[ClusterNetworkPolicy, ...] = ()
 
     @staticmethod
     def build(
@@ -110,6 +124,8 @@ class Cluster:
         services: Iterable[Service] = (),
         policies: Iterable[NetworkPolicy] = (),
         workloads: Iterable[Workload] = (),
+        nodes: Iterable[Node] = (),
+        cluster_policies: Iterable[ClusterNetworkPolicy] = (),
     ) -> Cluster:
         nss = {ns.name: ns for ns in namespaces}
         pods, services, policies = tuple(pods), tuple(services), tuple(policies)
@@ -123,6 +139,8 @@ class Cluster:
             services=services,
             policies=policies,
             workloads=tuple(workloads),
+            nodes=tuple(nodes),
+            cluster_policies=tuple(cluster_policies),
         )
 
     @cached_property

@@ -6,6 +6,7 @@ other kinds is lenient, as podwall only needs their labels, addresses and ports.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,10 +17,21 @@ from podwall.model.cluster import (
     NAMESPACE_NAME_LABEL,
     Cluster,
     Namespace,
+    Node,
     Pod,
     Service,
     ServicePort,
     Workload,
+)
+from podwall.model.clusterpolicy import (
+    Action,
+    ClusterNetworkPolicy,
+    ClusterPeer,
+    ClusterPort,
+    ClusterRule,
+    NamespacedPod,
+    Subject,
+    Tier,
 )
 from podwall.model.labels import Labels, LabelSelector, Operator, Requirement
 from podwall.model.policy import (
@@ -45,7 +57,18 @@ WORKLOAD_KINDS = {
     "Job": "job",
     "CronJob": "cronjob",
 }
-MODELLED_KINDS = frozenset({"Namespace", "Pod", "Service", "NetworkPolicy", *WORKLOAD_KINDS})
+MODELLED_KINDS = frozenset(
+    {
+        "Namespace",
+        "Pod",
+        "Service",
+        "NetworkPolicy",
+        "Node",
+        "ClusterNetworkPolicy",
+        *WORKLOAD_KINDS,
+    }
+)
+CLUSTER_SCOPED_KINDS = frozenset({"Namespace", "Node", "ClusterNetworkPolicy"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,7 +91,7 @@ class RawObject:
         return str(_meta(self.body).get("namespace") or "default")
 
     def describe(self) -> str:
-        if self.kind == "Namespace":
+        if self.kind in CLUSTER_SCOPED_KINDS:
             return f"{self.kind} {self.name}"
         return f"{self.kind} {self.namespace}/{self.name}"
 
@@ -267,6 +290,113 @@ def pod(obj: RawObject) -> Pod:
     )
 
 
+# ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2) and the Nodes its `nodes` peers
+# select. The policy must have passed `cnpvalidation` first.
+
+
+def cluster_network_policy(obj: RawObject) -> ClusterNetworkPolicy:
+    spec = _map(obj.body.get("spec"))
+    return ClusterNetworkPolicy(
+        name=obj.name,
+        tier=Tier(spec["tier"]),
+        priority=int(spec["priority"]),
+        subject=_subject(_map(spec.get("subject"))),
+        ingress=tuple(_cluster_rule(r, "from") for r in spec.get("ingress") or ()),
+        egress=tuple(_cluster_rule(r, "to") for r in spec.get("egress") or ()),
+        source=obj.source,
+    )
+
+
+def _namespaced_pod(raw: Raw) -> NamespacedPod:
+    return NamespacedPod(
+        namespace_selector=selector(raw.get("namespaceSelector")),
+        pod_selector=selector(raw.get("podSelector")),
+    )
+
+
+def _subject(raw: Raw) -> Subject:
+    if raw.get("pods") is not None:
+        return Subject(pods=_namespaced_pod(raw["pods"]))
+    return Subject(namespaces=selector(raw.get("namespaces")))
+
+
+def _cluster_peer(raw: Raw) -> ClusterPeer:
+    # A peer with no field podwall knows stays empty: the engine fails it closed.
+    if raw.get("namespaces") is not None:
+        return ClusterPeer(namespaces=selector(raw["namespaces"]))
+    if raw.get("pods") is not None:
+        return ClusterPeer(pods=_namespaced_pod(raw["pods"]))
+    if raw.get("nodes") is not None:
+        return ClusterPeer(nodes=selector(raw["nodes"]))
+    if raw.get("networks") is not None:
+        blocks = (
+            IPBlock(cidr=ipaddress.ip_network(str(n), strict=False), text=str(n))
+            for n in raw["networks"]
+        )
+        return ClusterPeer(networks=tuple(blocks))
+    if raw.get("domainNames") is not None:
+        return ClusterPeer(domain_names=tuple(str(d) for d in raw["domainNames"]))
+    return ClusterPeer()
+
+
+def _cluster_protocol(raw: Raw) -> ClusterPort:
+    if raw.get("destinationNamedPort") is not None:
+        return ClusterPort(name=str(raw["destinationNamedPort"]))
+    for field_name, protocol in (("tcp", Protocol.TCP), ("udp", Protocol.UDP)):
+        if raw.get(field_name) is not None:
+            return _cluster_port(protocol, _map(raw[field_name]))
+    return _cluster_port(Protocol.SCTP, _map(raw.get("sctp")))
+
+
+def _cluster_port(protocol: Protocol, raw: Raw) -> ClusterPort:
+    port = _map(raw.get("destinationPort"))
+    if port.get("range") is not None:
+        span = _map(port["range"])
+        return ClusterPort(protocol=protocol, start=int(span["start"]), end=int(span["end"]))
+    number = port.get("number")
+    return ClusterPort(protocol=protocol, start=None if number is None else int(number))
+
+
+def _cluster_rule(raw: Raw, peers_field: str) -> ClusterRule:
+    return ClusterRule(
+        name=str(raw.get("name") or ""),
+        action=Action(raw["action"]),
+        peers=tuple(_cluster_peer(_map(p)) for p in raw.get(peers_field) or ()),
+        ports=tuple(_cluster_protocol(_map(p)) for p in raw.get("protocols") or ()),
+    )
+
+
+def node(obj: RawObject) -> Node:
+    """A Node's labels and the IP addresses among its `status.addresses` (not host names)."""
+    addresses: list[IPAddress] = []
+    for item in _map(obj.body.get("status")).get("addresses") or ():
+        try:
+            ip = ipaddress.ip_address(str(_map(item).get("address")))
+        except ValueError:
+            continue  # a Hostname or DNS entry
+        if ip not in addresses:
+            addresses.append(ip)
+    return Node(
+        name=obj.name,
+        labels=Labels(_labels(_meta(obj.body))),
+        addresses=tuple(addresses),
+        source=obj.source,
+    )
+
+
+def on_its_node(pods: list[Pod], nodes: list[Node]) -> list[Pod]:
+    """Host-network pods without addresses get their node's: the API server reports a
+    host-network pod's podIPs as its node's hostIPs."""
+    by_name = {n.name: n for n in nodes}
+    out = []
+    for p in pods:
+        found = by_name.get(p.node or "")
+        if p.host_network and not p.ips and found is not None:
+            p = dataclasses.replace(p, ips=found.addresses)
+        out.append(p)
+    return out
+
+
 def _workload_spec(obj: RawObject) -> Raw:
     spec = _map(obj.body.get("spec"))
     if obj.kind == "CronJob":
@@ -348,6 +478,8 @@ def cluster(objects: Iterable[RawObject]) -> Conversion:
     services: list[Service] = []
     policies: list[NetworkPolicy] = []
     workloads: list[RawObject] = []
+    nodes: list[Node] = []
+    cluster_policies: list[ClusterNetworkPolicy] = []
     ignored: dict[str, int] = {}
     unique, redeclared = _last_declarations(objects)
     for obj in unique:
@@ -362,15 +494,21 @@ def cluster(objects: Iterable[RawObject]) -> Conversion:
             policies.append(network_policy(obj))
         elif kind in WORKLOAD_KINDS:
             workloads.append(obj)
+        elif kind == "Node":
+            nodes.append(node(obj))
+        elif kind == "ClusterNetworkPolicy":
+            cluster_policies.append(cluster_network_policy(obj))
         else:
             ignored[kind or "<no kind>"] = ignored.get(kind or "<no kind>", 0) + 1
     pods += _stand_ins(workloads, pods)
     snapshot = Cluster.build(
         namespaces=namespaces,
-        pods=pods,
+        pods=on_its_node(pods, nodes),
         services=services,
         policies=policies,
         workloads=[_workload(w) for w in workloads],
+        nodes=nodes,
+        cluster_policies=cluster_policies,
     )
     return Conversion(cluster=snapshot, ignored=ignored, redeclared=redeclared)
 
@@ -387,7 +525,7 @@ def _last_declarations(objects: Iterable[RawObject]) -> tuple[list[RawObject], l
         if not obj.name:
             out.append(obj)
             continue
-        key = (obj.kind, "" if obj.kind == "Namespace" else obj.namespace, obj.name)
+        key = (obj.kind, "" if obj.kind in CLUSTER_SCOPED_KINDS else obj.namespace, obj.name)
         if key in at:
             out[at[key]] = obj
             if obj.describe() not in redeclared:

@@ -9,13 +9,23 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 | cilium/json-mock                            | the json-mock stand-in on $PORT (80 when unset)    |
 | */agnhost                                   | the agnhost stand-in: serve, serve-hostname,       |
 |                                             | porter, connect, pause                             |
-| alpine, busybox, curlimages/curl,           | the host's binaries: command + args as given,      |
-| byrnedo/alpine-curl, */curl, */alpine-curl  | /bin/ash as /bin/sh, else the image's entrypoint   |
+| nginx, */nginx                              | Debian's nginx, its welcome page on port 80        |
+| alpine, busybox, curlimages/curl,           | busybox's applets (sh, wget, nc, nslookup, ...)    |
+| byrnedo/alpine-curl, */curl, */alpine-curl  | first on PATH, then the host's binaries (curl):    |
+|                                             | command + args, else the image's entrypoint        |
 | anything else                               | an explicit command found on the host, else        |
 |                                             | Waiting(ImageNotSupported)                         |
 
 Kubernetes semantics: `command` replaces the image's ENTRYPOINT and `args` its CMD; with args
 alone, the ENTRYPOINT gets the args.
+
+Busybox-based images (alpine's userland is busybox) run the host's busybox through a directory
+of applet links (`APPLETS_DIR`, made by `imagefiles`): it comes first on the container's PATH,
+and `/bin/sh`, `/bin/ash`, `/bin/busybox`, `/usr/bin/wget` and the like map to their links, so
+`wget --spider nginx` prints busybox's own words. Without busybox on the host they fall back to
+the host's programs (`/bin/ash` as `/bin/sh`). nginx runs with `NGINX_CONF` (also `imagefiles`'):
+in the foreground, as the pod's user, its pid and temporary files in the pod's private /tmp,
+its logs on the container's stdout and stderr.
 """
 
 from __future__ import annotations
@@ -24,17 +34,24 @@ import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 KIND_JSON_MOCK = "json-mock"
 KIND_AGNHOST = "agnhost"
 KIND_HOST = "host"
 KIND_DNS = "dns"
+KIND_BUSYBOX = "busybox"
+KIND_NGINX = "nginx"
 SELF_DROPPING_KINDS = frozenset({KIND_JSON_MOCK, KIND_AGNHOST, KIND_DNS})
 NOT_SUPPORTED = "ImageNotSupported"
 RUN_ERROR = "RunContainerError"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 AGNHOST_SUBCOMMANDS = ("serve", "serve-hostname", "porter", "connect", "pause")
 STANDIN_PACKAGE = "podwall.runtime.standins"
+IMAGE_FILES = PurePosixPath("/run/podwall-images")  # readable by every pod (the host, read-only)
+APPLETS_DIR = IMAGE_FILES / "busybox"
+NGINX_CONF = IMAGE_FILES / "nginx" / "nginx.conf"
+BIN_DIRS = frozenset({"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin"})
 
 Which = Callable[[str, str], str | None]
 
@@ -127,9 +144,13 @@ def resolve(
         return _json_mock(spec, env, python)
     if ref.name == "agnhost" and not _runs_shell(spec.command):
         return _agnhost(ref, (*spec.command, *spec.args), env, python)
+    if ref.name == "nginx":
+        if spec.command or spec.args:  # its ENTRYPOINT runs the args as a command
+            return _host_command(ref, (*spec.command, *spec.args), env, which)
+        return _nginx(ref, env, which)
     shell = _shell_image(ref)
     if shell is not None:
-        return _host_command(ref, _effective_argv(shell, spec), env, which)
+        return _busybox_command(ref, _effective_argv(shell, spec), spec.env, which)
     if spec.command:
         return _host_command(ref, (*spec.command, *spec.args), env, which)
     return _not_supported(ref, "it has no command")
@@ -148,6 +169,8 @@ def resolve_exec(
     full_env = container_env(env or {})
     if ref.name == "agnhost" and argv and _is_agnhost(argv[0]):
         return _agnhost(ref, tuple(argv), full_env, python)
+    if _shell_image(ref) is not None:
+        return _busybox_command(ref, tuple(argv), env or {}, which)
     return _host_command(ref, tuple(argv), full_env, which)
 
 
@@ -214,7 +237,13 @@ def host_argv(argv: Sequence[str]) -> tuple[str, ...]:
 def _host_command(
     ref: ImageRef, argv: tuple[str, ...], env: dict[str, str], which: Which | None
 ) -> Launch | Waiting:
-    mapped = host_argv(argv)
+    return _checked(ref, host_argv(argv), env, which, KIND_HOST)
+
+
+def _checked(
+    ref: ImageRef, mapped: tuple[str, ...], env: dict[str, str], which: Which | None, kind: str
+) -> Launch | Waiting:
+    """`mapped` if its executable exists on the container's PATH, else why not."""
     if not mapped:
         return _not_supported(ref, "it has no command")
     lookup = which or _which
@@ -223,7 +252,43 @@ def _host_command(
             RUN_ERROR,
             f'image {ref.text!r}: exec: "{mapped[0]}": executable file not found on this host',
         )
-    return Launch(mapped, env, KIND_HOST)
+    return Launch(mapped, env, kind)
+
+
+def _busybox_command(
+    ref: ImageRef, argv: tuple[str, ...], env: Mapping[str, str], which: Which | None
+) -> Launch | Waiting:
+    """`argv` with busybox's applets first: their links on PATH, and absolute paths of the
+    image's /bin mapped to them. The host's programs when busybox is not installed here."""
+    lookup = which or _which
+    applets = str(APPLETS_DIR)
+    if lookup(f"{applets}/busybox", DEFAULT_PATH) is None:
+        return _host_command(ref, argv, container_env(env), which)
+    full_env = {"PATH": f"{applets}:{DEFAULT_PATH}", **env}
+    mapped = (applet_path(argv[0], lookup), *argv[1:]) if argv else ()
+    return _checked(ref, mapped, full_env, which, KIND_BUSYBOX)
+
+
+def applet_path(executable: str, which: Which) -> str:
+    """The applet link for `/bin/sh`, `/usr/bin/wget`, `/bin/busybox`...; else `executable`."""
+    directory, _, name = executable.rpartition("/")
+    if not directory or directory not in BIN_DIRS:
+        return executable
+    link = f"{APPLETS_DIR}/{name}"
+    return link if which(link, DEFAULT_PATH) is not None else executable
+
+
+def _nginx(ref: ImageRef, env: dict[str, str], which: Which | None) -> Launch | Waiting:
+    lookup = which or _which
+    nginx = lookup("nginx", DEFAULT_PATH)
+    if nginx is None:
+        return Waiting(
+            RUN_ERROR,
+            f"image {ref.text!r}: nginx is not installed on this host "
+            "(apt-get install nginx-light)",
+        )
+    argv = (nginx, "-e", "stderr", "-c", str(NGINX_CONF))
+    return Launch(argv, env, KIND_NGINX)
 
 
 def _which(executable: str, path: str) -> str | None:
@@ -234,6 +299,6 @@ def _not_supported(ref: ImageRef, why: str) -> Waiting:
     return Waiting(
         NOT_SUPPORTED,
         f"image {ref.text!r} is not pulled by podwall and {why}: podwall runs cilium/json-mock, "
-        "agnhost (serve, serve-hostname, porter, connect, pause), alpine/busybox/curl images "
-        "with the host's binaries, or any image whose command exists on this host",
+        "agnhost (serve, serve-hostname, porter, connect, pause), nginx, alpine/busybox/curl "
+        "images with the host's busybox and curl, or any image whose command exists on this host",
     )

@@ -37,7 +37,7 @@ from podwall.flows import files
 from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
 from podwall.nft.flowlog import FlowLog
-from podwall.runtime import connect, names, netns, process, system
+from podwall.runtime import connect, imagefiles, names, netns, process, system
 from podwall.runtime.dataplane import Dataplane, SyncResult
 from podwall.runtime.flowlog import NodeFlows
 from podwall.runtime.images import RUN_ERROR, Launch, Waiting
@@ -58,6 +58,9 @@ class ContainerPlan:
     image: str
     env: dict[str, str]
     launch: Launch | Waiting
+    stdin: bool = False  # the container spec's stdin, stdinOnce and tty (kubectl run -i -t)
+    stdin_once: bool = False
+    tty: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,6 +132,7 @@ class Node:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.run_dir.chmod(0o755)
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        imagefiles.install()  # before any image is resolved: busybox's applets, nginx's config
         if adopt:
             self.adopt_leftovers()
         self.sandbox.create()
@@ -199,12 +203,21 @@ class Node:
                 hosts=process.hosts_file(pod.plan.hostname, str(pod.plan.ip)),
                 log_dir=pod.log_dir,
                 container=container.name,
+                stdin=container.stdin,
+                tty=container.tty,
+                stdin_once=container.stdin_once,
                 run_as_user=pod.plan.run_as_user,
             )
         except (process.ProcessError, ValueError, OSError) as exc:
             return Waiting(RUN_ERROR, str(exc))
         pod.processes[container.name] = proc
         return None
+
+    def container_process(self, key: str, container: str) -> process.PodProcess | None:
+        """The container's current process, if it runs (or ran and is not reaped yet). Safe
+        to call from another thread: it only reads."""
+        pod = self.pods.get(key)
+        return None if pod is None else pod.processes.get(container)
 
     def listening(self, key: str, ports: tuple[int, ...]) -> bool:
         """Whether pod `key` accepts TCP connections on every port, on its own loopback

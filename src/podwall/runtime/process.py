@@ -27,7 +27,8 @@ status on. `PodProcess.pid` is the container's own process (its host pid): `stop
 SIGTERM, as a container runtime stops a container, then SIGKILLs the process group (nsenter's)
 after the grace period. `remove_pod_files()` kills the pod's PID 1, and with it every process
 left in the pod. Container output (stdout and stderr together) goes to
-`log_dir/<container>.log`.
+`log_dir/<container>.log`, owned by the pod's uid so that the container may reopen it as
+/dev/stdout (nginx does).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from pathlib import Path
 from typing import IO
 
 from podwall.runtime import podrecords, podsandbox
+from podwall.runtime.console import Console
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.images import Launch, Waiting, resolve_exec
 from podwall.runtime.podsandbox import SBIN_PATH, SandboxStartError
@@ -95,11 +97,7 @@ class PodProcess:
     log_path: Path
     _popen: subprocess.Popen[bytes] = field(repr=False)
     _pidfd: int | None = field(default=None, repr=False)
-
-    @property
-    def stdin(self) -> IO[bytes] | None:
-        """The container's stdin when started with `stdin=True`."""
-        return self._popen.stdin
+    console: Console | None = None  # with `stdin` or `tty`: what `kubectl attach` reaches
 
     def wait(self, timeout: float | None = None) -> int | None:
         """The exit code (128 + signal when killed, as container runtimes report it), or None
@@ -125,8 +123,8 @@ class PodProcess:
             self._popen.wait()
         _signal_group(self._popen.pid, signal.SIGKILL)  # children left behind in the group
         self._forget_pidfd()
-        if self._popen.stdin is not None:
-            self._popen.stdin.close()
+        if self.console is not None:
+            self.console.close()
 
     def _forget_pidfd(self) -> None:
         if self._pidfd is not None:
@@ -159,34 +157,62 @@ def start_container(
     log_dir: Path,
     container: str,
     stdin: bool = False,
+    tty: bool = False,
+    stdin_once: bool = False,
     run_as_user: int | None = None,
 ) -> PodProcess:
     """Start `launch` as container `container` of the pod in `netns`; returns at once.
 
-    `run_as_user` is the pod's securityContext.runAsUser (it counts when the pod's first
-    process starts). Raises ProcessError when the namespace does not exist, a needed tool is
-    missing or the pod cannot run as asked; a command that fails later shows in `wait()` and
-    in the log.
+    With `stdin` its stdin stays open, held by the PodProcess's `console`, until an attach
+    ends it; with `tty` it runs under a pty (see `console`). `run_as_user` is the pod's
+    securityContext.runAsUser (it counts when the pod's first process starts). Raises
+    ProcessError when the namespace does not exist, a needed tool is missing or the pod cannot
+    run as asked; a command that fails later shows in `wait()` and in the log.
     """
     _check_label("container name", container)
     write_pod_files(netns, hostname=hostname, resolv_conf=resolv_conf, hosts=hosts)
     pod = _ensure_pod(netns, hostname, run_as_user)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{container}.log"
-    with log_path.open("ab") as out:
-        popen = _popen(
-            pod_argv(init_pid=pod.init_pid, uid=pod.uid, launch=launch, hostname=hostname),
-            _process_env(launch, hostname, pod.uid),
-            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    console, slave = (None, None)
+    if tty:
+        console, slave = Console.open_pty(stdin_once=stdin_once)
+    try:
+        with log_path.open("ab") as out:
+            # The pod's user owns its log, so `/dev/stdout` reopens it (nginx's access_log does).
+            os.fchown(out.fileno(), pod.uid, pod.uid)
+            argv = pod_argv(
+                init_pid=pod.init_pid, uid=pod.uid, launch=launch, hostname=hostname, tty=tty
+            )
+            popen = _popen(
+                argv,
+                _process_env(launch, hostname, pod.uid),
+                stdin=slave if slave is not None else _stdin(stdin),
+                stdout=slave if slave is not None else out,
+                stderr=slave if slave is not None else subprocess.STDOUT,
+            )
+    except BaseException:
+        if console is not None:
+            console.close()
+        raise
+    finally:
+        if slave is not None:
+            os.close(slave)
+    if console is not None:
+        console.copy_output_to(log_path)
+    elif popen.stdin is not None:
+        console = Console.for_pipe(os.dup(popen.stdin.fileno()), stdin_once=stdin_once)
+        popen.stdin.close()
     main = _first_child(popen)
     log.info(
         "started container=%s netns=%s pid=%d uid=%d kind=%s",
         container, netns, main or popen.pid, pod.uid, launch.kind,
     )  # fmt: skip
-    return PodProcess(main or popen.pid, container, log_path, popen, _pidfd_of(main))
+    return PodProcess(main or popen.pid, container, log_path, popen, _pidfd_of(main), console)
+
+
+def _stdin(keep_open: bool) -> int:
+    return subprocess.PIPE if keep_open else subprocess.DEVNULL
 
 
 def exec_in_pod(

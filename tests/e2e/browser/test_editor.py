@@ -114,14 +114,21 @@ def test_tutorial_manifests_frontend_green_not_frontend_red(page: Any, shot: Any
 
     page.get_by_test_id("tab-matrix").click()
     cell = page.locator(
-        '[data-testid=matrix-cell][data-from="default/frontend"][data-to="default/backend"]'
+        "[data-testid=grid-cell]"
+        '[data-from="default/deployment frontend"][data-to="default/deployment backend"]'
     )
     cell.wait_for()
-    assert cell.inner_text() == "✓+"  # newly allowed by the draft
+    assert cell.inner_text() == "all+"  # newly allowed by the draft, on every port
     not_frontend = page.locator(
-        '[data-testid=matrix-cell][data-from="default/not-frontend"][data-to="default/backend"]'
+        "[data-testid=grid-cell]"
+        '[data-from="default/deployment not-frontend"][data-to="default/deployment backend"]'
     )
-    assert not_frontend.inner_text() == "✗"
+    assert not_frontend.inner_text() == "none"
+    page.get_by_test_id("diff").locator("[data-testid=diff-allowed] li").first.wait_for()
+    assert (
+        "default/frontend → default/backend: all ports"
+        in page.get_by_test_id("diff-allowed").inner_text()
+    )
     shot(page, "matrix-diff")
 
 

@@ -164,7 +164,7 @@ def test_a_container_with_a_port_is_ready_once_it_listens(
 def test_an_image_podwall_cannot_run_waits_with_the_reason(store: Store, kubelet: Kubelet) -> None:
     deploy = client_deployment("web")
     container = deploy["spec"]["template"]["spec"]["containers"][0]
-    container["image"] = "nginx:1.27"
+    container["image"] = "httpd:2.4"
     del container["command"]
     put(store, deploy)
     kubelet.sync_pass()

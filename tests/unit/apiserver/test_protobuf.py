@@ -18,8 +18,9 @@ def test_kubectl_create_namespace() -> None:
     assert decode(CREATE_NAMESPACE) == {
         "apiVersion": "v1",
         "kind": "Namespace",
-        "metadata": {"name": "team-c", "generateName": "", "namespace": ""},
+        "metadata": {"name": "team-c", "generation": 0},  # "" dropped, as omitempty does
         "spec": {},
+        "status": {},
     }
 
 
@@ -34,9 +35,18 @@ def test_labels_are_decoded() -> None:
     assert decode(body)["metadata"] == {"name": "x", "labels": {"team": "a"}}
 
 
-def test_other_kinds_are_unsupported_media_type() -> None:
-    body = b"k8s\x00" + field(1, field(1, b"apps/v1") + field(2, b"Deployment"))
-    with pytest.raises(ApiError, match="not Deployment") as caught:
+def test_a_service_port_with_a_named_target_port() -> None:
+    target = field(4, bytes([0x08, 0x01]) + field(3, b"http"))  # IntOrString{type: String}
+    spec = field(1, bytes([0x18, 0x50]) + target)  # ServiceSpec.ports{port=3: 80}
+    service = field(1, field(1, b"web")) + field(2, spec)
+    body = b"k8s\x00" + field(1, field(1, b"v1") + field(2, b"Service")) + field(2, service)
+    decoded = decode(body)
+    assert decoded["spec"]["ports"] == [{"port": 80, "targetPort": "http"}]
+
+
+def test_kinds_not_served_are_unsupported_media_type() -> None:
+    body = b"k8s\x00" + field(1, field(1, b"v1") + field(2, b"Secret"))
+    with pytest.raises(ApiError, match="no protobuf field numbers for Secret") as caught:
         decode(body)
     assert caught.value.code == 415
 

@@ -257,3 +257,48 @@ def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0
     assert result.stdout.startswith("podwall, version ")
+
+
+# ClusterNetworkPolicy tiers around the lab (issue 11), as `make demo-engine` walks them.
+TIERS = ROOT / "examples" / "tiers"
+GUARD = str(TIERS / "admin-deny-not-frontend.yaml")
+BASELINE = str(TIERS / "baseline-default-deny.yaml")
+OPEN = str(TIERS / "backend-allow-all.yaml")
+
+TIER_VERDICTS = [
+    ("the Admin guardrail denies not-frontend", (APP, GUARD), "deploy/not-frontend", 1,
+     "denied by admin/deny-not-frontend rule 'deny-not-frontend' (priority 10, ingress[0]"),
+    ("the Admin guardrail lets frontend through to the default allow", (APP, GUARD),
+     "deploy/frontend", 0, "no Admin rule matches (admin/deny-not-frontend), then no "
+     "NetworkPolicy isolates it for ingress, then allowed by default"),
+    ("the Baseline default deny closes backend", (APP, GUARD, BASELINE), "deploy/frontend", 1,
+     "then denied by baseline/default-deny rule 'deny-all' (priority 1000"),
+    ("the lab's policies decide for backend, as before", (APP, GUARD, BASELINE, DENY, ALLOW),
+     "deploy/frontend", 0, "then allowed by default/backend-allow-ingress-frontend ingress[0]"),
+    ("a NetworkPolicy cannot override the Admin Deny", (APP, GUARD, BASELINE, OPEN),
+     "deploy/not-frontend", 1, "denied by admin/deny-not-frontend"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("paths", "src", "code", "phrase"),
+    [c[1:] for c in TIER_VERDICTS],
+    ids=[c[0] for c in TIER_VERDICTS],
+)
+def test_check_the_tutorial_with_tiers(
+    paths: tuple[str, ...], src: str, code: int, phrase: str
+) -> None:
+    result = run("check", *_files(paths), "--from", src, "--to", "svc/backend:8080")
+    assert result.exit_code == code, result.output
+    assert phrase in result.stdout
+    assert result.stderr == ""
+
+
+def test_check_json_carries_the_tiers() -> None:
+    args = [*_files((APP, GUARD)), "--from", "deploy/not-frontend", "--to", "svc/backend:8080"]
+    result = run("check", *args, "-o", "json")
+    assert result.exit_code == 1
+    ingress = json.loads(result.stdout)["decisions"][0]["ingress"]
+    assert ingress["status"] == "admin-denied"
+    assert ingress["admin"]["action"] == "Deny"
+    assert ingress["admin"]["policies"][0]["policy"] == "deny-not-frontend"

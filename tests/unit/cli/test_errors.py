@@ -225,3 +225,17 @@ def test_any_podwall_error_is_bad_input_and_anything_else_a_bug(
         with pytest.raises(SystemExit) as exited:
             main()
         assert exited.value.code == status
+
+
+def test_an_invalid_cluster_network_policy_is_reported_in_the_crds_words() -> None:
+    path = INVALID / "cluster-network-policy.yaml"
+    result = run(*check(str(path), src="a", dst="b:80"))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {path}:7: ClusterNetworkPolicy guard: spec.priority: Invalid value: 1001: "
+        "spec.priority in body should be less than or equal to 1000\n"
+        f"error: {path}:13: ClusterNetworkPolicy guard: spec.egress[0].to[0].domainNames: "
+        "Forbidden: not supported by podwall: a domainNames peer needs DNS-aware enforcement, "
+        "which podwall does not implement; write the addresses as a networks peer instead\n"
+        "2 error(s); nothing was evaluated\n"
+    )

@@ -326,3 +326,13 @@ def test_the_summary_follows_the_table_on_a_line_of_its_own(
     bottom = max(i for i, line in enumerate(lines) if line.startswith("└"))
     assert lines[bottom].endswith("┘")
     assert lines[bottom + 1].startswith(summary)
+
+
+def test_the_tutorial_matrix_with_tiers_around_it() -> None:
+    tiers = ROOT / "examples" / "tiers"
+    guard = str(tiers / "admin-deny-not-frontend.yaml")
+    baseline = str(tiers / "baseline-default-deny.yaml")
+    out = matrix_json(*_files(APP, guard, baseline, DENY, ALLOW), "--port", "8080")
+    assert out["pods"] == PODS
+    # backend's NetworkPolicies decide for it; the Baseline denies the clients' ingress.
+    assert out["allowed"] == [[True, False, False], [True, True, False], [False, False, True]]

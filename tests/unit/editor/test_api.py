@@ -157,17 +157,107 @@ spec:
     assert others["allowedPorts"] == ["UDP 53"]
 
 
-def test_matrix_and_draft_diff(client: Client) -> None:
+def test_port_matrix_pod_by_pod(client: Client) -> None:
     matrix = client.ok("/api/matrix", {"port": "8080"})
     pods = matrix["pods"]
     assert sorted(pods) == ["default/backend", "default/frontend", "default/not-frontend"]
     frontend, backend = pods.index("default/frontend"), pods.index("default/backend")
     assert matrix["allowed"][frontend][backend] is False
     assert matrix["allowed"][backend][frontend] is True
-    diff = client.ok("/api/diff", {"form": tutorial_form(), "port": "8080", "protocol": "TCP"})
-    assert diff["newlyAllowed"] == [{"from": "default/frontend", "to": "default/backend"}]
-    assert diff["newlyDenied"] == []
+
+
+def cell(grid: dict[str, Any], src: str, dst: str) -> dict[str, Any]:
+    rows = [r["label"] for r in grid["rows"]["items"]]
+    cols = [c["label"] for c in grid["cols"]["items"]]
+    found: dict[str, Any] = grid["cells"][rows.index(src)][cols.index(dst)]
+    return found
+
+
+FRONTEND, BACKEND = "default/deployment frontend", "default/deployment backend"
+NOT_FRONTEND = "default/deployment not-frontend"
+
+
+def test_grid_by_workload_with_the_draft(client: Client) -> None:
+    loaded = client.ok("/api/grid", {})
+    assert loaded["draft"] is None
+    assert loaded["diff"] is None
+    assert cell(loaded, FRONTEND, BACKEND) == {"state": "none", "text": "none", "short": "none"}
+    grid = client.ok("/api/grid", {"form": tutorial_form()})
+    assert grid["draft"] == "default/backend-allow-ingress-frontend"
+    assert cell(grid, FRONTEND, BACKEND)["text"] == "all"
+    assert cell(grid, FRONTEND, BACKEND)["gained"] == "all"
+    assert "gained" not in cell(grid, NOT_FRONTEND, BACKEND)
+    assert cell(grid, BACKEND, BACKEND)["state"] == "self"  # one pod: no pair of distinct pods
+    assert grid["diff"] == {"newlyAllowed": 1, "newlyDenied": 0}
+    changed = client.ok("/api/grid", {"form": tutorial_form(), "changed": True})
+    assert [r["label"] for r in changed["rows"]["items"]] == [FRONTEND]
+    assert [c["label"] for c in changed["cols"]["items"]] == [BACKEND]
+
+
+@pytest.mark.parametrize(
+    ("body", "rows"),
+    [
+        pytest.param({"text": "not-"}, [NOT_FRONTEND], id="text"),
+        pytest.param({"workload": "FRONTEND"}, [FRONTEND, NOT_FRONTEND], id="workload"),
+        pytest.param({"namespace": "kube-system"}, [], id="namespace"),
+        pytest.param({"rows": {"offset": 1, "limit": 1}}, [FRONTEND], id="window"),
+        pytest.param({"by": "namespace"}, ["default"], id="by-namespace"),
+    ],
+)
+def test_grid_filters_and_windows(client: Client, body: dict[str, Any], rows: list[str]) -> None:
+    grid = client.ok("/api/grid", body)
+    assert [r["label"] for r in grid["rows"]["items"]] == rows
+    assert len(grid["cells"]) == len(rows)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param({"by": "node"}, "by: must be one of workload, namespace", id="by"),
+        pytest.param({"rows": {"limit": 10000}}, "rows: offset >= 0 and limit", id="limit"),
+        pytest.param({"cols": {"offset": "x"}}, "'offset' must be an integer", id="offset"),
+    ],
+)
+def test_grid_bad_requests(client: Client, body: dict[str, Any], message: str) -> None:
+    response = client.post("/api/grid", body)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+
+
+def test_grid_cell_lists_pod_pairs_to_explain(client: Client) -> None:
+    grid = client.ok("/api/grid", {"form": tutorial_form()})
+    row = next(r["id"] for r in grid["rows"]["items"] if r["label"] == FRONTEND)
+    col = next(c["id"] for c in grid["cols"]["items"] if c["label"] == BACKEND)
+    answer = client.ok("/api/grid/cell", {"form": tutorial_form(), "row": row, "col": col})
+    assert answer["total"] == 1
+    assert answer["pairs"] == [
+        {
+            "from": "default/frontend",
+            "to": "default/backend",
+            "ports": "all",
+            "port": 8080,  # the destination's declared port, to ask "try a connection"
+            "protocol": "TCP",
+        }
+    ]
+    missing = client.post("/api/grid/cell", {"row": 0, "col": 99})
+    assert missing.status_code == 400
+
+
+def test_draft_diff_as_podwall_diff_words_it(client: Client) -> None:
+    diff = client.ok("/api/diff", {"form": tutorial_form()})
     assert diff["draft"] == "default/backend-allow-ingress-frontend"
+    assert diff["newlyAllowed"]["items"] == [
+        {
+            "from": "default/frontend",
+            "to": "default/backend",
+            "ports": "all ports",
+            "why": [
+                "egress: not isolated; ingress: default/backend-allow-ingress-frontend ingress[0]"
+            ],
+            "now": [],
+        }
+    ]
+    assert diff["newlyDenied"] == {"total": 0, "pairs": 0, "offset": 0, "items": []}
 
 
 def test_a_draft_with_a_loaded_name_replaces_it(client: Client) -> None:
@@ -176,9 +266,11 @@ def test_a_draft_with_a_loaded_name_replaces_it(client: Client) -> None:
     form["ingress"]["isolated"] = False
     form["egress"]["isolated"] = True  # now an egress default deny, no longer ingress
     form["ingress"]["rules"] = []
-    diff = client.ok("/api/diff", {"form": form, "port": "8080"})
-    assert {"from": "default/frontend", "to": "default/backend"} in diff["newlyAllowed"]
-    assert {"from": "default/backend", "to": "default/frontend"} in diff["newlyDenied"]
+    diff = client.ok("/api/diff", {"form": form})
+    allowed = [(r["from"], r["to"]) for r in diff["newlyAllowed"]["items"]]
+    denied = [(r["from"], r["to"]) for r in diff["newlyDenied"]["items"]]
+    assert ("default/frontend, default/not-frontend", "default/backend") in allowed
+    assert ("default/backend", "default/frontend, default/not-frontend") in denied
 
 
 def test_pod_lists_the_policies_that_select_it(client: Client) -> None:

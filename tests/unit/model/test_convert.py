@@ -523,6 +523,103 @@ def test_a_workload_given_twice_has_one_stand_in() -> None:
     assert conversion.redeclared == ["Deployment shop/web"]
 
 
+# ClusterNetworkPolicy and Node (issue 11).
+
+CNP = """
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: guardrails}
+spec:
+  tier: Baseline
+  priority: 7
+  subject:
+    pods: {podSelector: {matchLabels: {app: web}}}
+  ingress:
+  - name: from-monitoring
+    action: Accept
+    from: [{namespaces: {matchLabels: {team: ops}}}]
+    protocols:
+    - tcp: {destinationPort: {number: 80}}
+    - udp: {destinationPort: {range: {start: 5000, end: 5010}}}
+    - sctp: {destinationPort: {number: 9}}
+    - destinationNamedPort: metrics
+  egress:
+  - action: Deny
+    to:
+    - networks: [10.0.0.1/8]
+    - nodes: {}
+    - pods: {namespaceSelector: {matchLabels: {a: b}}, podSelector: {}}
+    - {}
+"""
+
+
+def test_a_cluster_network_policy_converts_with_its_order_and_actions() -> None:
+    from podwall.model.clusterpolicy import Action, ClusterPort, Tier
+
+    (cnp,) = _snapshot(CNP).cluster_policies
+    assert (cnp.key, cnp.tier, cnp.priority) == ("baseline/guardrails", Tier.BASELINE, 7)
+    assert cnp.subject.pods is not None
+    assert cnp.subject.pods.namespace_selector.is_empty
+    assert cnp.subject.render() == "pods {app: web} in namespaces {}"
+    (rule,) = cnp.ingress
+    assert (rule.name, rule.action) == ("from-monitoring", Action.ACCEPT)
+    assert rule.ports == (
+        ClusterPort(protocol=Protocol.TCP, start=80),
+        ClusterPort(protocol=Protocol.UDP, start=5000, end=5010),
+        ClusterPort(protocol=Protocol.SCTP, start=9),
+        ClusterPort(name="metrics"),
+    )
+    assert [p.render() for p in rule.ports] == [
+        "TCP 80",
+        "UDP 5000-5010",
+        "SCTP 9",
+        "named port metrics",
+    ]
+    (deny,) = cnp.egress
+    assert [p.render() for p in deny.peers] == [
+        "networks 10.0.0.1/8",
+        "nodes {}",
+        "pods {} in namespaces {a: b}",
+        "an empty peer",
+    ]
+    assert deny.peers[0].networks[0].cidr == ipaddress.ip_network("10.0.0.0/8")
+    assert deny.peers[3].is_empty
+
+
+def test_a_cluster_scoped_object_is_described_without_a_namespace() -> None:
+    conversion = _convert(CNP + "---\n" + CNP)
+    assert conversion.redeclared == ["ClusterNetworkPolicy guardrails"]
+    assert len(conversion.cluster.cluster_policies) == 1
+
+
+def test_a_node_keeps_its_ip_addresses_and_a_host_network_pod_takes_them() -> None:
+    snap = _snapshot(
+        """
+        kind: Node
+        metadata: {name: n1, labels: {kubernetes.io/os: linux}}
+        status:
+          addresses:
+          - {type: Hostname, address: n1}
+          - {type: InternalIP, address: 198.18.100.1}
+          - {type: InternalIP, address: "fd00::1"}
+        ---
+        kind: Pod
+        metadata: {name: agent, namespace: kube-system}
+        spec: {hostNetwork: true, nodeName: n1, containers: [{name: c}]}
+        ---
+        kind: Pod
+        metadata: {name: web, namespace: default}
+        spec: {nodeName: n1, containers: [{name: c}]}
+        """
+    )
+    (node,) = snap.nodes
+    addresses = (ipaddress.ip_address("198.18.100.1"), ipaddress.ip_address("fd00::1"))
+    assert node.addresses == addresses
+    assert dict(node.labels) == {"kubernetes.io/os": "linux"}
+    assert snap.pods_by_key["kube-system/agent"].ips == addresses
+    assert snap.pods_by_key["default/web"].ips == ()
+
+
 @pytest.mark.parametrize(
     ("annotations", "audit"),
     [

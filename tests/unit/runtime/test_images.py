@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 
 from podwall.runtime.images import (
+    APPLETS_DIR,
     KIND_AGNHOST,
+    KIND_BUSYBOX,
     KIND_DNS,
     KIND_HOST,
     KIND_JSON_MOCK,
+    KIND_NGINX,
+    NGINX_CONF,
     NOT_SUPPORTED,
     RUN_ERROR,
     ContainerSpec,
@@ -152,7 +156,7 @@ def test_parse_image(image: str, repository: str) -> None:
             id="agnhost with a shell command runs the host's shell",
         ),
         pytest.param(
-            ContainerSpec(image="nginx:1.25", command=("nginx-on-host",)),
+            ContainerSpec(image="httpd:2.4", command=("nginx-on-host",)),
             ("nginx-on-host",),
             KIND_HOST,
             id="an unknown image with a command found on the host runs it",
@@ -194,16 +198,22 @@ def test_who_drops_privileges(kind: str, drops: bool) -> None:
     ("spec", "reason", "words"),
     [
         pytest.param(
-            ContainerSpec(image="nginx:1.25"),
+            ContainerSpec(image="httpd:2.4"),
             NOT_SUPPORTED,
-            ("nginx:1.25", "cilium/json-mock", "agnhost"),
+            ("httpd:2.4", "cilium/json-mock", "agnhost", "nginx"),
             id="an unknown image without a command waits with ImageNotSupported",
         ),
         pytest.param(
-            ContainerSpec(image="nginx", command=("nginx",)),
+            ContainerSpec(image="httpd", command=("httpd",)),
             RUN_ERROR,
-            ('"nginx"', "not found"),
+            ('"httpd"', "not found"),
             id="an unknown image whose command is not on the host waits with RunContainerError",
+        ),
+        pytest.param(
+            ContainerSpec(image="nginx:1.27"),
+            RUN_ERROR,
+            ("nginx:1.27", "apt-get install nginx-light"),
+            id="nginx without nginx on the host says which package it needs",
         ),
         pytest.param(
             ContainerSpec(image=AGNHOST, args=("netexec", "--http-port", "8080")),
@@ -272,3 +282,97 @@ def test_dns_launch_runs_the_dns_module() -> None:
         PY, "-m", "podwall.runtime.dns", "--records", "/run/podwall/dns.json", "--port", "53",
     )  # fmt: skip
     assert launch.drops_own_privileges
+
+
+APPLETS = str(APPLETS_DIR)
+WITH_BUSYBOX = {*HOST_BINARIES, "/usr/sbin/nginx"} | {
+    f"{APPLETS}/{name}" for name in ("busybox", "sh", "ash", "wget", "sleep", "nslookup")
+}
+
+
+def which_with_busybox(executable: str, path: str) -> str | None:
+    """The host with busybox's applet links and nginx: bare names are found on `path`."""
+    if "/" in executable:
+        return executable if executable in WITH_BUSYBOX else None
+    for directory in path.split(":"):
+        if f"{directory}/{executable}" in WITH_BUSYBOX:
+            return f"{directory}/{executable}"
+    return executable if executable in WITH_BUSYBOX else None
+
+
+@pytest.mark.parametrize(
+    ("spec", "argv", "kind"),
+    [
+        pytest.param(
+            ContainerSpec(image="nginx"),
+            ("/usr/sbin/nginx", "-e", "stderr", "-c", str(NGINX_CONF)),
+            KIND_NGINX,
+            id="nginx runs Debian's nginx with podwall's config",
+        ),
+        pytest.param(
+            ContainerSpec(image="docker.io/library/nginx:1.27", args=("sleep", "9")),
+            ("sleep", "9"),
+            KIND_HOST,
+            id="nginx args run as a command, as its entrypoint does",
+        ),
+        pytest.param(
+            ContainerSpec(image="busybox:1.28", args=("/bin/sh",)),
+            (f"{APPLETS}/sh",),
+            KIND_BUSYBOX,
+            id="busybox's /bin/sh is busybox's ash",
+        ),
+        pytest.param(
+            ContainerSpec(image="busybox"),
+            ("sh",),
+            KIND_BUSYBOX,
+            id="busybox without a command runs sh from the applets on PATH",
+        ),
+        pytest.param(
+            ContainerSpec(image="alpine", command=("/bin/ash", "-c", "sleep 1")),
+            (f"{APPLETS}/ash", "-c", "sleep 1"),
+            KIND_BUSYBOX,
+            id="alpine's /bin/ash is busybox's ash",
+        ),
+        pytest.param(
+            ContainerSpec(image="alpine", command=("/bin/busybox", "sleep", "5")),
+            (f"{APPLETS}/busybox", "sleep", "5"),
+            KIND_BUSYBOX,
+            id="alpine's /bin/busybox is busybox",
+        ),
+        pytest.param(
+            ContainerSpec(image="curlimages/curl", args=("-s", "http://x")),
+            ("curl", "-s", "http://x"),
+            KIND_BUSYBOX,
+            id="curl images keep curl, found after the applets on PATH",
+        ),
+        pytest.param(
+            ContainerSpec(image="busybox", command=("/opt/tool",)),
+            ("/opt/tool",),
+            None,
+            id="a path outside the image's bin directories is not an applet",
+        ),
+    ],
+)
+def test_busybox_and_nginx_images(
+    spec: ContainerSpec, argv: tuple[str, ...], kind: str | None
+) -> None:
+    result = resolve(spec, python=PY, which=which_with_busybox)
+    if kind is None:
+        assert isinstance(result, Waiting)
+        assert '"/opt/tool"' in result.message
+        return
+    assert isinstance(result, Launch), result
+    assert (result.argv, result.kind) == (argv, kind)
+
+
+def test_busybox_images_put_the_applets_first_on_path() -> None:
+    result = resolve(ContainerSpec(image="busybox"), which=which_with_busybox)
+    assert isinstance(result, Launch)
+    assert result.env["PATH"].split(":")[0] == APPLETS
+
+
+def test_kubectl_exec_in_busybox_runs_busybox_nslookup() -> None:
+    result = resolve_exec("busybox:1.28", ["nslookup", "nginx"], which=which_with_busybox)
+    assert isinstance(result, Launch)
+    assert result.kind == KIND_BUSYBOX
+    assert which_with_busybox(result.argv[0], result.env["PATH"]) == f"{APPLETS}/nslookup"

@@ -6,6 +6,7 @@ import { h, placeErrors, restoreFocus, saveFocus } from "./dom.js";
 import { renderInspector } from "./inspector.js";
 import { copyYaml, downloadYaml, setupImport } from "./io.js";
 import { applyDraft, liveState } from "./live.js";
+import { matrixState } from "./matrix.js";
 import { renderTabs } from "./panels.js";
 import { renderPicture } from "./picture.js";
 import { renderTutorial } from "./tutorial.js";
@@ -26,7 +27,7 @@ const app = {
     tab: "flows",
     tutorialStep: 0,
     tryForm: { from: "", to: "", port: "8080", protocol: "TCP", draft: true },
-    matrixForm: { port: "8080", protocol: "TCP" },
+    matrixForm: matrixState(),
     live: liveState(),
     serverErrors: [],
   },

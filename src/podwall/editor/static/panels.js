@@ -1,9 +1,10 @@
-// The panels under the picture: flows in the loaded cluster, try a connection, the port
-// matrix with the draft's diff, and the loaded manifests. Every verdict comes from the API.
+// The panels under the picture: flows in the loaded cluster, try a connection, the matrix
+// with the draft's diff (matrix.js), and the loaded manifests. Every verdict comes from the API.
 
 import { call } from "./api.js";
 import { h } from "./dom.js";
 import { livePanel } from "./live.js";
+import { matrixPanel } from "./matrix.js";
 
 export const TABS = [
   { id: "flows", title: "In the cluster" },
@@ -126,58 +127,6 @@ function tryPanel(panel, app) {
     ),
     result,
   );
-}
-
-function matrixPanel(panel, app) {
-  const m = app.state.matrixForm;
-  const out = h("div", { class: "matrix-out", "aria-live": "polite" });
-  const run = async (ev) => {
-    if (ev) ev.preventDefault();
-    out.replaceChildren(h("p", { class: "hint" }, "Computing…"));
-    try {
-      const diff = await call("/api/diff", { form: app.state.form, port: m.port, protocol: m.protocol });
-      out.replaceChildren(matrixTable(diff), diffLists(diff));
-    } catch (err) {
-      out.replaceChildren(h("p", { class: "error-text", role: "alert" }, err.message));
-    }
-  };
-  panel.append(
-    h(
-      "form",
-      { class: "try-form", onsubmit: run },
-      h("label", {}, "Port ", h("input", { type: "text", class: "port", "data-key": "matrix-port", "data-testid": "matrix-port", value: m.port, oninput: (ev) => { m.port = ev.target.value; } })),
-      h("label", {}, "Protocol ", h("select", { "data-key": "matrix-protocol", onchange: (ev) => { m.protocol = ev.target.value; } }, ["TCP", "UDP", "SCTP"].map((p) => h("option", { value: p, selected: p === m.protocol }, p)))),
-      h("button", { type: "submit", class: "primary", "data-key": "matrix-go", "data-testid": "matrix-go" }, "Show"),
-    ),
-    h("p", { class: "hint" }, "Rows are sources, columns destinations. Cells the draft changes are marked + (newly allowed) or − (newly denied)."),
-    out,
-  );
-  if (app.state.loaded && app.state.loaded.cluster.pods.length) run();
-}
-
-function matrixTable(diff) {
-  const head = h("tr", {}, h("th", { scope: "col" }, "from \\ to"), diff.pods.map((p) => h("th", { scope: "col" }, p)));
-  const rows = diff.pods.map((src, i) =>
-    h(
-      "tr",
-      {},
-      h("th", { scope: "row" }, src),
-      diff.pods.map((dst, j) => {
-        const was = diff.before[i][j];
-        const now = diff.after[i][j];
-        const mark = was === now ? "" : now ? "+" : "−";
-        const word = `${src} to ${dst}: ${now ? "allowed" : "denied"}${mark ? (now ? ", newly allowed by the draft" : ", newly denied by the draft") : ""}`;
-        return h("td", { class: `cell ${now ? "allowed" : "denied"}${mark ? " changed" : ""}`, title: word, "aria-label": word, "data-testid": "matrix-cell", "data-from": src, "data-to": dst }, `${now ? "✓" : "✗"}${mark}`);
-      }),
-    ),
-  );
-  return h("table", { class: "matrix", "data-testid": "matrix" }, h("caption", {}, `${diff.protocol} ${diff.port}${diff.draft ? `, with the draft ${diff.draft}` : ", the draft has errors: loaded policies only"}`), h("thead", {}, head), h("tbody", {}, rows));
-}
-
-function diffLists(diff) {
-  const list = (title, items, cls) =>
-    h("div", { class: `difflist ${cls}` }, h("h4", {}, `${title} (${items.length})`), items.length ? h("ul", {}, items.map((f) => h("li", {}, `${f.from} → ${f.to}`))) : h("p", { class: "hint" }, "none"));
-  return h("div", { class: "diffs", "data-testid": "diff" }, list("Newly allowed by the draft", diff.newlyAllowed, "allowed"), list("Newly denied by the draft", diff.newlyDenied, "denied"));
 }
 
 function manifestsPanel(panel, app) {

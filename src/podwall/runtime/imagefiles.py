@@ -1,0 +1,150 @@
+"""The host files the image table's programs need: busybox's applet links, nginx's config.
+
+Debian builds busybox's wget without its `-T`/`--timeout` option, which every NetworkPolicy
+tutorial passes; the applet directory's `wget` is a busybox `sh` script (`WGET_SCRIPT`) that
+takes the option off and runs busybox's wget under busybox's `timeout`, which interrupts it
+(SIGINT, which the shell does not announce) after that many seconds. The script then says what
+busybox's own wget says when its timeout fires: `wget: download timed out`, exit status 1.
+
+`images` names them (`APPLETS_DIR`, `NGINX_CONF`) and stays pure; this module writes them, as
+root, world-readable, under /run (which every pod sees, read-only). `install()` is idempotent
+and cheap when nothing changed; call it before resolving images (`Node.start()` does). It never
+touches the host's own busybox or nginx configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from podwall.runtime.images import APPLETS_DIR, DEFAULT_PATH, IMAGE_FILES, NGINX_CONF
+
+# As the nginx image's default.conf, for an unprivileged master: no `user` (only root may
+# switch), the pid and every temporary directory in the pod's private /tmp, the access log on
+# the container's stdout (its log file belongs to the pod's user) and errors on stderr.
+NGINX_CONFIG = """\
+# podwall: the nginx image's configuration, for a master that runs as the pod's user.
+worker_processes 1;
+daemon off;
+pid /tmp/nginx.pid;
+error_log stderr notice;
+events {
+    worker_connections 1024;
+}
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    log_format main '$remote_addr - $remote_user [$time_local] "$request" '
+                    '$status $body_bytes_sent "$http_referer" '
+                    '"$http_user_agent" "$http_x_forwarded_for"';
+    access_log /dev/stdout main;
+    client_body_temp_path /tmp/nginx-client-body;
+    proxy_temp_path /tmp/nginx-proxy;
+    fastcgi_temp_path /tmp/nginx-fastcgi;
+    uwsgi_temp_path /tmp/nginx-uwsgi;
+    scgi_temp_path /tmp/nginx-scgi;
+    sendfile on;
+    keepalive_timeout 65;
+    server {
+        listen 80;
+        server_name localhost;
+        location / {
+            root /usr/share/nginx/html;
+            index index.html index.htm;
+        }
+        error_page 500 502 503 504 /50x.html;
+        location = /50x.html {
+            root /usr/share/nginx/html;
+        }
+    }
+}
+"""
+
+WGET_SCRIPT = """\
+#!{applets}/sh
+# podwall: busybox's wget with its -T/--timeout option, which Debian's busybox leaves out.
+n=$#; t=
+while [ "$n" -gt 0 ]; do
+  a=$1; shift; n=$((n - 1))
+  case $a in
+    --timeout=*) t=${{a#--timeout=}} ;;
+    --timeout|-T) t=$1; shift; n=$((n - 1)) ;;
+    -T*) t=${{a#-T}} ;;
+    *) set -- "$@" "$a" ;;
+  esac
+done
+[ -z "$t" ] && exec {busybox} wget "$@"
+{busybox} timeout -s INT "$t" {busybox} wget "$@"
+rc=$?
+[ "$rc" = 130 ] || exit "$rc"
+echo "wget: download timed out" >&2
+exit 1
+"""
+
+
+def install() -> None:
+    """Write the applet links (when busybox is installed) and nginx's config."""
+    _make_dir(Path(IMAGE_FILES))
+    busybox = shutil.which("busybox", path=DEFAULT_PATH)
+    if busybox is not None:
+        install_applets(Path(APPLETS_DIR), busybox, applets(busybox))
+    _write(Path(NGINX_CONF), NGINX_CONFIG)
+
+
+def applets(busybox: str) -> list[str]:
+    """The applets `busybox` was built with (`busybox --list`)."""
+    listed = subprocess.run(
+        [busybox, "--list"], capture_output=True, text=True, check=True, env={}, timeout=10
+    )
+    return [name for name in listed.stdout.split() if name and "/" not in name]
+
+
+def install_applets(directory: Path, busybox: str, names: list[str]) -> None:
+    """`directory` holds a link to `busybox` for each applet and for `busybox` itself; replaced
+    whole (rename), so a pod never sees it half made."""
+    wanted = {*names, "busybox"} - {"wget"}
+    wget = WGET_SCRIPT.format(applets=directory, busybox=busybox)
+    if _current(directory, busybox, wanted, wget):
+        return
+    _make_dir(directory.parent)
+    staging = Path(tempfile.mkdtemp(prefix=".busybox.", dir=directory.parent))
+    for name in sorted(wanted):
+        (staging / name).symlink_to(busybox)
+    if "wget" in names:
+        (staging / "wget").write_text(wget)
+        (staging / "wget").chmod(0o755)
+    staging.chmod(0o755)
+    old = directory.with_name(f".{directory.name}.old")
+    if directory.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        directory.rename(old)
+    staging.rename(directory)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _current(directory: Path, busybox: str, links: set[str], wget: str) -> bool:
+    if not directory.is_dir():
+        return False
+    found = {e.name: os.readlink(e) for e in directory.iterdir() if e.is_symlink()}
+    script = directory / "wget"
+    return found == dict.fromkeys(links, busybox) and (
+        not script.is_file() or script.read_text() == wget
+    )
+
+
+def _make_dir(directory: Path) -> None:
+    directory.mkdir(mode=0o755, parents=True, exist_ok=True)
+    directory.chmod(0o755)
+
+
+def _write(path: Path, text: str) -> None:
+    _make_dir(path.parent)
+    if path.is_file() and path.read_text() == text:
+        return
+    staging = path.with_name(f".{path.name}.new")
+    staging.write_text(text)
+    staging.chmod(0o644)
+    staging.replace(path)

@@ -1,0 +1,188 @@
+"""Popular NetworkPolicy labs, verbatim, with the real kubectl against `podwall up`.
+
+Each lab runs the commands its page gives, in its order, and checks the outputs the page shows
+its reader ("remote file exists", "wget: download timed out", nginx's welcome page).
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tests.e2e.labs.conftest import Lab
+
+pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
+
+WELCOME = "<title>Welcome to nginx!</title>"
+TIMED_OUT = "wget: download timed out"
+
+
+# Kubernetes documentation, Tasks > Administer a Cluster > Declare Network Policy.
+ACCESS_POLICY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: access-nginx
+spec:
+  podSelector:
+    matchLabels:
+      app: nginx
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          access: "true"
+"""
+
+
+def test_declare_network_policy(lab: Lab) -> None:
+    # kubectl sends this Deployment as a protobuf body.
+    out = lab.kubectl("create", "deployment", "nginx", "--image=nginx")
+    assert out.strip() == "deployment.apps/nginx created"
+    assert lab.kubectl("expose", "deployment", "nginx", "--port=80").strip() == (
+        "service/nginx exposed"
+    )
+    lab.kubectl("rollout", "status", "deployment/nginx", "--timeout=60s")
+    out = lab.kubectl("get", "svc,pod")
+    assert "service/nginx" in out
+    assert "1/1     Running" in out
+    busybox = "kubectl run busybox --rm -ti --image=busybox:1.28 -- /bin/sh"
+    probe = ["wget --spider --timeout=1 nginx"]
+
+    out = lab.session(busybox, probe, tty=True)
+    assert "Connecting to nginx (198.19." in out
+    assert "remote file exists" in out
+
+    (lab.work / "nginx-policy.yaml").write_text(ACCESS_POLICY)
+    out = lab.kubectl("apply", "-f", "nginx-policy.yaml")
+    assert out.strip() == "networkpolicy.networking.k8s.io/access-nginx created"
+
+    out = lab.session(busybox, probe, tty=True)
+    assert TIMED_OUT in out
+    assert "remote file exists" not in out
+
+    labelled = 'kubectl run busybox --rm -ti --labels="access=true" --image=busybox:1.28 -- /bin/sh'
+    out = lab.session(labelled, probe, tty=True)
+    assert "remote file exists" in out
+
+
+# ahmetb/kubernetes-network-policy-recipes, 01 and 02.
+WEB_DENY_ALL = """\
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata:
+  name: web-deny-all
+spec:
+  podSelector:
+    matchLabels:
+      app: web
+  ingress: []
+"""
+API_ALLOW = """\
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata:
+  name: api-allow
+spec:
+  podSelector:
+    matchLabels:
+      app: bookstore
+      role: api
+  ingress:
+  - from:
+      - podSelector:
+          matchLabels:
+            app: bookstore
+"""
+
+
+def alpine(labels: str = "") -> str:
+    flag = f' --labels="{labels}"' if labels else ""
+    return f"kubectl run --rm -i -t --image=alpine{flag} test-{random.randrange(32768)} -- sh"
+
+
+def test_recipe_01_deny_all_traffic_to_an_application(lab: Lab) -> None:
+    out = lab.kubectl("run", "web", "--image=nginx", "--labels=app=web", "--expose", "--port", "80")
+    assert out.splitlines() == ["service/web created", "pod/web created"]
+    lab.wait_ready()
+    out = lab.session(alpine(), ["wget -qO- --timeout=2 http://web"], tty=True)
+    assert WELCOME in out
+
+    (lab.work / "web-deny-all.yaml").write_text(WEB_DENY_ALL)
+    out = lab.kubectl("apply", "-f", "web-deny-all.yaml")
+    assert out.strip() == "networkpolicy.networking.k8s.io/web-deny-all created"
+    out = lab.session(alpine(), ["wget -qO- --timeout=2 http://web"], tty=True)
+    assert TIMED_OUT in out
+    assert WELCOME not in out
+
+
+def test_recipe_02_limit_traffic_to_an_application(lab: Lab) -> None:
+    lab.kubectl(
+        "run", "apiserver", "--image=nginx", "--labels=app=bookstore,role=api",
+        "--expose", "--port", "80",
+    )  # fmt: skip
+    lab.wait_ready()
+    (lab.work / "api-allow.yaml").write_text(API_ALLOW)
+    lab.kubectl("apply", "-f", "api-allow.yaml")
+    out = lab.session(alpine(), ["wget -qO- --timeout=2 http://apiserver"], tty=True)
+    assert TIMED_OUT in out
+    frontend = alpine("app=bookstore,role=frontend")
+    out = lab.session(frontend, ["wget -qO- --timeout=2 http://apiserver"], tty=True)
+    assert WELCOME in out
+
+
+# Calico, "Kubernetes policy, basic tutorial".
+DEFAULT_DENY = """\
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata:
+  name: default-deny
+  namespace: policy-demo
+spec:
+  podSelector:
+    matchLabels: {}
+"""
+ACCESS_NGINX = """\
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata:
+  name: access-nginx
+  namespace: policy-demo
+spec:
+  podSelector:
+    matchLabels:
+      app: nginx
+  ingress:
+    - from:
+      - podSelector:
+          matchLabels:
+            run: access
+"""
+
+
+def test_calico_basic_policy_demo(lab: Lab) -> None:
+    assert lab.kubectl("create", "ns", "policy-demo").strip() == "namespace/policy-demo created"
+    out = lab.kubectl("create", "deployment", "--namespace=policy-demo", "nginx", "--image=nginx")
+    assert out.strip() == "deployment.apps/nginx created"
+    lab.kubectl("expose", "--namespace=policy-demo", "deployment", "nginx", "--port=80")
+    lab.kubectl("rollout", "status", "-n", "policy-demo", "deployment/nginx", "--timeout=60s")
+    access = "kubectl run --namespace=policy-demo access --rm -ti --image busybox /bin/sh"
+
+    out = lab.session(access, ["wget -q nginx -O -"], tty=True)
+    assert WELCOME in out
+
+    out = lab.kubectl("create", "-f", "-", stdin=DEFAULT_DENY)
+    assert out.strip() == "networkpolicy.networking.k8s.io/default-deny created"
+    out = lab.session(access, ["wget -q --timeout=5 nginx -O -"], tty=True)
+    assert TIMED_OUT in out
+
+    out = lab.kubectl("create", "-f", "-", stdin=ACCESS_NGINX)
+    assert out.strip() == "networkpolicy.networking.k8s.io/access-nginx created"
+    out = lab.session(access, ["wget -q --timeout=5 nginx -O -"], tty=True)
+    assert WELCOME in out
+    cant = "kubectl run --namespace=policy-demo cant-access --rm -ti --image busybox /bin/sh"
+    out = lab.session(cant, ["wget -q --timeout=5 nginx -O -"], tty=True)
+    assert TIMED_OUT in out
+
+    assert 'namespace "policy-demo" deleted' in lab.kubectl("delete", "ns", "policy-demo")
