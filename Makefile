@@ -70,6 +70,7 @@ bench: $(STAMP) deps ## benchmarks, printed as ratios measured side by side (~17
 	@if [ -f bench/bench_dataplane.py ]; then $(BIN)/python -m bench.bench_dataplane; fi
 	$(BIN)/python -m bench.bench_agent
 	$(BIN)/python -m bench.bench_apiserver
+	$(BIN)/python -m bench.bench_flows
 	$(BIN)/python -m bench.bench_nodes
 
 clean: ## remove the venv and caches

@@ -94,9 +94,24 @@ curl_from() {  # curl_from POD EXPECTED_EXIT: the tutorial's curl, and what it m
   fi
 }
 
+now() { date -u +%Y-%m-%dT%H:%M:%S.%6NZ; }
+# The flows a stage produced, as the node reported them (`podwall observe`), and a check that
+# each line the stage must have is there (extended regular expressions).
+flows_since() {  # flows_since STAMP [EXPECTED_LINE_PATTERN ...]
+  sleep 0.5  # the kernel batches log messages for a few hundredths of a second
+  show "podwall observe --since $1"
+  out=$("$PODWALL" observe --state-dir "$STATE" --since "$1") || fail "podwall observe failed"
+  if [ -z "$out" ]; then echo "${dim}(no flows: no policy isolates these pods, none decided)${off}"; fi
+  echo "$out"
+  shift
+  for part in "$@"; do grep -qE -- "$part" <<<"$out" || fail "no flow matching: $part"; done
+}
+
 say "Task 10.1.2: Verify connectivity"
+stage=$(now)
 curl_from "$FRONTEND" 0
 curl_from "$NOT_FRONTEND" 0
+flows_since "$stage"
 
 say "Task 10.1.3: Deny traffic with a Network Policy"
 show "kubectl apply -f backend-ingress-deny.yaml"
@@ -107,15 +122,24 @@ out=$(kubectl get netpol); echo "$out"
 grep -qE '^backend-ingress-deny +app=backend' <<<"$out" || fail "get netpol"
 
 say "Task 10.1.4: Verify connectivity again"
+stage=$(now)
 curl_from "$FRONTEND" 28
 curl_from "$NOT_FRONTEND" 28
+into_backend='-> default/backend-[a-z0-9-]+:8080 \(service default/backend\) TCP INGRESS'
+flows_since "$stage" \
+  "default/frontend-[a-z0-9-]+:[0-9]+ $into_backend DENIED: denied by the default deny of default/backend-ingress-deny$" \
+  "default/not-frontend-[a-z0-9-]+:[0-9]+ $into_backend DENIED: denied by the default deny of default/backend-ingress-deny$"
 
 say "Task 10.1.5: Allow traffic from frontend to backend"
 show "kubectl apply -f backend-allow-ingress-frontend.yaml"
 out=$(kubectl apply -f backend-allow-ingress-frontend.yaml); echo "$out"
 grep -qxF "networkpolicy.networking.k8s.io/backend-allow-ingress-frontend created" <<<"$out" || fail "policy not created"
+stage=$(now)
 curl_from "$FRONTEND" 0
 curl_from "$NOT_FRONTEND" 28
+flows_since "$stage" \
+  "default/frontend-[a-z0-9-]+:[0-9]+ $into_backend ALLOWED: allowed by default/backend-allow-ingress-frontend ingress\[0\] from\[0\]$" \
+  "default/not-frontend-[a-z0-9-]+:[0-9]+ $into_backend DENIED: denied by the default deny of default/backend-allow-ingress-frontend, default/backend-ingress-deny$"
 show "kubectl get netpol"
 out=$(kubectl get netpol); echo "$out"
 grep -qE '^backend-allow-ingress-frontend +app=backend' <<<"$out" || fail "allow policy not listed"

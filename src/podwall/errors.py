@@ -20,6 +20,9 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     │   ├── SetupError ......... runtime.podinit: the pod's PID 1 could not set up its mounts
     │   ├── PrivilegeError ..... runtime.standins.privileges: dropping to the pod's user failed
     │   └── UidsExhausted ...... runtime.podrecords: no pod uid left in the range
+    ├── ReaderError ............ flows.reader: a log group that cannot be bound or configured
+    │   └── LogGroupBusy ....... flows.reader: another socket already reads the group
+    ├── FilterError ............ flows.filters: a flow filter that cannot mean anything
     ├── ClientError ............ agent.client: the agent and its API server
     │   └── ConfigError, Unreachable, ApiError (an HTTP error with the server's Status)
     ├── StartupError ........... agent.run: what the agent is missing, in one line

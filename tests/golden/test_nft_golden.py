@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +12,7 @@ from podwall.manifests import load_paths
 from podwall.model.addressing import with_addresses
 from podwall.model.convert import RawObject, cluster
 from podwall.nft.compile import compile_ruleset
+from podwall.nft.flowlog import FlowLog
 from podwall.nft.ruleset import full_transaction
 from tests.conformance.scenario import load_all
 from tests.golden.test_golden import STAGES, TUTORIAL
@@ -36,3 +38,29 @@ def test_upstream_rulesets(slug: str, golden: Callable[[Path, str], None]) -> No
     snapshot = cluster(RawObject(body=m) for m in scenario.steps[-1].manifests).cluster
     text = full_transaction(compile_ruleset(snapshot)).render()
     golden(HERE / "nft" / f"upstream-{slug}.nft", text)
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_tutorial_rulesets_with_flow_logging(
+    stage: str, golden: Callable[[Path, str], None]
+) -> None:
+    """Every verdict rule as a logging pair, the lost counters' chains, Services reported."""
+    snapshot = cluster(load_paths([str(TUTORIAL / f) for f in STAGES[stage]]).objects).cluster
+    rs = compile_ruleset(with_addresses(snapshot), flow_log=FlowLog())
+    golden(HERE / "nft" / f"tutorial-{stage}-flows.nft", full_transaction(rs).render())
+
+
+def test_tutorial_deny_in_audit_mode(golden: Callable[[Path, str], None]) -> None:
+    """The deny policy of the tutorial in audit mode: its class chain ends in a reported accept."""
+    objects = load_paths([str(TUTORIAL / f) for f in STAGES["deny"]]).objects
+    audited = [
+        RawObject(body=_audited(o.body), source=o.source) if o.kind == "NetworkPolicy" else o
+        for o in objects
+    ]
+    rs = compile_ruleset(with_addresses(cluster(audited).cluster), flow_log=FlowLog())
+    golden(HERE / "nft" / "tutorial-deny-audit-flows.nft", full_transaction(rs).render())
+
+
+def _audited(body: dict[str, Any]) -> dict[str, Any]:
+    meta = {**body["metadata"], "annotations": {"podwall.dev/enforcement": "audit"}}
+    return {**body, "metadata": meta}

@@ -10,8 +10,9 @@ connecting over HTTPS with its own credentials. `SandboxNode.start`, in order:
 2. the node namespace is made and attached to the cluster's fabric (its address on the
    underlay, its pod range 198.18.<index>.0/24);
 3. the agent starts as on a real node (`run.Agent`), programming the node namespace, with the
-   sandbox's own Service DNAT, and writing the cluster DNS records file from the Services it
-   watches, so the DNS pod works on whichever node it runs;
+   sandbox's own Service DNAT and the flows' verdict log (read into the cluster's flows
+   directory, where `podwall observe` finds every node's), and writing the cluster DNS
+   records file from the Services it watches, so the DNS pod works on whichever node it runs;
 4. the Node object is registered (not Ready), and once the first full sync is loaded the
    kubelet (`kubelet.Kubelet`) starts the node's pods, each one's address in the ruleset
    before its network exists; then the Node is Ready.
@@ -41,6 +42,7 @@ from podwall.agent.nodestatus import NodeKeeper
 from podwall.agent.podapi import HttpPodApi
 from podwall.agent.podwatch import NodePods
 from podwall.agent.run import Agent, Options, StartupError
+from podwall.flows import files
 from podwall.model.cluster import Cluster
 from podwall.runtime import names
 from podwall.runtime.dataplane import Apply, Dataplane, SyncResult
@@ -62,16 +64,20 @@ class SandboxOptions:
     underlay: bool = True  # attach to the cluster's fabric
 
 
-class RecordsDataplane(Dataplane):
-    """The node's Dataplane, which also rewrites the cluster DNS records after each sync."""
+class NodeDataplane(Dataplane):
+    """The agent's Dataplane for a sandbox node: it logs verdicts for the node's flows as the
+    node's own would, and after each sync the node updates its flows' view and the cluster
+    DNS records (`Node.synced`). It becomes the node's Dataplane, so the node's flow reader
+    reads the tags this one compiles."""
 
-    def __init__(self, netns: str | None, name: str, apply: Apply, *, records: Node) -> None:
-        super().__init__(netns, name, apply)
-        self.records = records
+    def __init__(self, netns: str | None, name: str, apply: Apply, *, node: Node) -> None:
+        super().__init__(netns, name, apply, flow_log=node.dataplane.flow_log)
+        self.sandbox_node = node
+        node.dataplane = self
 
     def sync(self, cluster: Cluster) -> SyncResult:
         result = super().sync(cluster)
-        self.records.write_records(cluster)
+        self.sandbox_node.synced(cluster)
         return result
 
 
@@ -88,6 +94,7 @@ class SandboxNode:
             index=sandbox.index,
             underlay=names.fabric_netns(sandbox.cluster_id) if sandbox.underlay else None,
             node_name=options.node,
+            flows_dir=sandbox.run_dir.parent / files.FLOWS,  # the cluster's: podwall observe
         )
         self.options = replace(options, netns=self.node.sandbox.netns, service_dnat=True)
         self.stop_event = threading.Event()
@@ -111,15 +118,15 @@ class SandboxNode:
         connection = self._connection
         api = HttpPodApi(connection)
         self._reclaim(connection)
+        self.agent = Agent(  # before the node starts: its Dataplane becomes the node's
+            self.options,
+            connection=connection,
+            dataplane=partial(NodeDataplane, node=self.node),
+        )
         try:
             self.node.start(adopt=False)
         except SandboxError as exc:
             raise StartupError(f"cannot make node {self.name}: {exc}") from None
-        self.agent = Agent(
-            self.options,
-            connection=connection,
-            dataplane=partial(RecordsDataplane, records=self.node),
-        )
         self.agent.start()
         self._write_agent_file()
         self.keeper = NodeKeeper(

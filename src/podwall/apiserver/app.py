@@ -19,7 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from podwall.apiserver import attach, discovery, errors, logs, openapi, spdyexec
+from podwall.apiserver import attach, discovery, errors, logs, openapi, portforward, spdyexec
 from podwall.apiserver import exec as pod_exec
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.handlers import (
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-POD_STREAMS = frozenset({"exec", "log", "attach"})
+POD_STREAMS = frozenset({"exec", "log", "attach", "portforward"})
 
 
 class BearerAuth:
@@ -154,6 +154,8 @@ def create_app(
             return await logs.serve(request, store, runtime, namespace, target.name)
         if target.subresource == "attach":
             return attach.serve_http(request, store, runtime, namespace, target.name)
+        if target.subresource == "portforward":
+            return portforward.serve_http(request, store, runtime, namespace, target.name)
         if spdyexec.wants_spdy(request):
             return spdyexec.upgrade_response(request, store, runtime, namespace, target.name)
         raise pod_exec.serve_http(request, store, runtime, namespace, target.name)
@@ -164,7 +166,13 @@ def create_app(
     async def attach_websocket(websocket: WebSocket) -> None:
         await attach.serve_websocket(websocket, store, runtime)
 
+    async def portforward_websocket(websocket: WebSocket) -> None:
+        await portforward.serve_websocket(websocket, store, runtime)
+
     routes = [
+        WebSocketRoute(
+            "/api/v1/namespaces/{namespace}/pods/{name}/portforward", portforward_websocket
+        ),
         WebSocketRoute("/api/v1/namespaces/{namespace}/pods/{name}/exec", exec_websocket),
         WebSocketRoute("/api/v1/namespaces/{namespace}/pods/{name}/attach", attach_websocket),
         Route("/healthz", ok),

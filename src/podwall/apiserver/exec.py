@@ -187,11 +187,11 @@ async def serve_session(websocket: WebSocket, prepare: Prepare) -> None:
         protocol = choose_protocol(websocket)
         options, launch = prepare(namespace, pod)
     except ApiError as exc:
-        await _deny(websocket, exc)
+        await deny(websocket, exc)
         return
     except Exception as exc:
         log.exception("exec %s/%s: before the upgrade", namespace, pod)
-        await _deny(websocket, errors.internal(str(exc)))
+        await deny(websocket, errors.internal(str(exc)))
         return
     await websocket.accept(subprotocol=protocol)
     session = ExecSession(WebSocketTransport(websocket, protocol), options.request, launch)
@@ -202,7 +202,7 @@ async def serve_session(websocket: WebSocket, prepare: Prepare) -> None:
         await session.fail(str(exc))
 
 
-async def _deny(websocket: WebSocket, error: ApiError) -> None:
+async def deny(websocket: WebSocket, error: ApiError) -> None:
     """Answer the upgrade with the error's Status instead of 101 (kubectl prints it)."""
     _quiet_uvicorn_denials()
     await websocket.send_denial_response(status_response(error))

@@ -1,18 +1,21 @@
-"""What the API server needs from the node runtime to serve `exec` and `logs`.
+"""What the API server needs from the node runtime to serve `exec`, `logs` and `port-forward`.
 
 The node runtime (the kubelet role: pod networks, processes, stand-ins) implements PodRuntime;
 the API server never starts a process itself. `exec` hands back an ExecProcess, a handle on the
 command's streams, so the HTTP side works the same whether the command runs in this process or
-in a node agent elsewhere. Keeping both Protocols lets the HTTP side be tested with a fake
-runtime and the node side without an HTTP server.
+in a node agent elsewhere. `port_forward` (PortForwardRuntime: a separate Protocol, as
+AttachRuntime is, since a runtime may lack it) hands back a socket connected inside the pod.
+Keeping both Protocols lets the HTTP side be tested with a fake runtime and the node side
+without an HTTP server.
 """
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from podwall.errors import PodwallError
 
@@ -23,6 +26,10 @@ class PodLookupError(PodwallError, LookupError):
 
 class ExecStartError(PodwallError):
     """The command could not be started in the container; the message says why."""
+
+
+class PortForwardError(PodwallError):
+    """A port of the pod could not be connected to; the message is what kubectl prints."""
 
 
 class Output(StrEnum):
@@ -92,4 +99,17 @@ class PodRuntime(Protocol):
 
     def log_path(self, namespace: str, pod: str, container: str | None) -> Path:
         """The container's log file (stdout and stderr); raises PodLookupError."""
+        ...
+
+
+@runtime_checkable
+class PortForwardRuntime(Protocol):
+    """A PodRuntime that can connect to a pod's ports (`kubectl port-forward`)."""
+
+    def check_container(self, namespace: str, pod: str, container: str) -> None: ...
+
+    def port_forward(self, namespace: str, pod: str, port: int) -> socket.socket:
+        """A TCP connection to 127.0.0.1:`port` inside the pod's network namespace, connected
+        and non-blocking; raises PodLookupError, PortForwardError. It blocks while connecting:
+        call it off the event loop."""
         ...

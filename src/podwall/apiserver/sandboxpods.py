@@ -1,5 +1,5 @@
-"""`kubectl exec`, `logs` and `attach` for the local cluster's pods, which node agents run on
-this machine.
+"""`kubectl exec`, `logs`, `attach` and `port-forward` for the local cluster's pods, which node
+agents run on this machine.
 
 On a real cluster the API server asks the pod's kubelet, which runs the exec in the container
 and streams its logs. In the sandbox every node agent runs here, and publishes each pod it runs
@@ -12,11 +12,13 @@ the sandbox's shortcut; `podwall agent` on a real cluster runs no pods and serve
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from podwall.apiserver import errors
 from podwall.apiserver.kubeletattach import AttachProcess
 from podwall.apiserver.kubeletexec import ExecTarget, LocalProcess, start_in_pod
+from podwall.apiserver.kubeletportforward import connect_in_pod
 from podwall.apiserver.podruntime import ExecRequest, PodLookupError
 from podwall.apiserver.store import Store
 from podwall.runtime import published
@@ -60,6 +62,12 @@ class SandboxPods:
                     f"container {container} of pod {pod}: its console is not reachable: {exc}"
                 ) from None
         return RemoteAttach(RemoteContainer(found, console), request)
+
+    def port_forward(self, namespace: str, pod: str, port: int) -> socket.socket:
+        """`kubectl port-forward`: a socket connected to `port` in the pod's network
+        namespace; raises PodLookupError, PortForwardError."""
+        running = self._pod(namespace, pod)
+        return connect_in_pod(running.netns, port, pod=pod)
 
     def exec_target(self, namespace: str, pod: str, container: str | None) -> ExecTarget:
         """Where an exec in the container runs; raises PodLookupError."""

@@ -48,6 +48,7 @@ class LazyGroup(click.Group):
         "explain": "podwall.cli.verdicts:explain",
         "matrix": "podwall.cli.matrix:matrix",
         "probe": "podwall.cli.probe:probe",
+        "observe": "podwall.cli.observe:observe",
         "editor": "podwall.cli.editor:editor",
         "down": "podwall.cli.sandbox:down",
         "apiserver": "podwall.cli.apiserver:apiserver",

@@ -63,6 +63,13 @@ NEEDS = ("nft", "ip", "unshare", "setpriv")
     "order unless spec.nodeName names one.",
 )
 @click.option(
+    "--flows",
+    "show_flows",
+    is_flag=True,
+    help="Also print the flows the nodes reported: each connection's verdict and the policy "
+    "and rule that decided it, as `podwall observe` shows them.",
+)
+@click.option(
     "-o",
     "--output",
     "fmt",
@@ -72,7 +79,13 @@ NEEDS = ("nft", "ip", "unshare", "setpriv")
     help="Output format.",
 )
 def probe(
-    paths: tuple[str, ...], port: int | None, protocol: str, timeout: float, nodes: int, fmt: str
+    paths: tuple[str, ...],
+    port: int | None,
+    protocol: str,
+    timeout: float,
+    nodes: int,
+    show_flows: bool,
+    fmt: str,
 ) -> None:
     """Run the manifests as real pods and measure what really connects.
 
@@ -83,6 +96,9 @@ def probe(
 
     With --nodes N the sandbox has N nodes joined by a routed underlay; each node enforces
     the egress and ingress of its own pods, so a connection between nodes is checked by both.
+
+    With --flows the nodes also report what they decided (their flow logs), printed after the
+    matrix, one line per verdict (under "flows" with -o json).
 
     \b
     With --port and -o json the output is the `podwall matrix` contract:
@@ -100,14 +116,25 @@ def probe(
     _refuse_tiers(cluster)
     _preflight(proto)
     result = run_probe(
-        cluster, port=port, protocol=proto, timeout=timeout, nodes=nodes, progress=output.note
+        cluster,
+        port=port,
+        protocol=proto,
+        timeout=timeout,
+        nodes=nodes,
+        flows=show_flows,
+        progress=output.note,
     )
     for warning in result.warnings:
         output.note(f"warning: {warning}")
     if fmt == "json":
-        output.emit_json(_json(result, port))
+        data = _json(result, port)
+        if show_flows:
+            data["flows"] = [f.to_json() for f in result.flows]
+        output.emit_json(data)
     else:
         _table(result, port)
+        if show_flows:
+            _flows(result)
     for text in result.unsupported:
         output.error(text)
     if result.unsupported:
@@ -197,6 +224,15 @@ def _table(result: ProbeResult, port: int | None) -> None:
         output.error(
             f"DISAGREE {where}: observed {item.observed}, engine predicts {item.predicted}"
         )
+
+
+def _flows(result: ProbeResult) -> None:
+    from podwall.flows import render
+
+    output.line("")
+    output.line(f"flows the nodes reported ({len(result.flows)}):", style="bold")
+    for flow in result.flows:
+        output.line(render.text(flow))
 
 
 def _cell(probes: list[Probe], self_pair: bool) -> Text:

@@ -89,6 +89,8 @@ class ConnectivityMap:
 
 
 def connectivity(cluster: Cluster) -> ConnectivityMap:
+    # Policies in audit mode let everything through: the map is what the dataplane enforces.
+    cluster = cluster.enforced()
     pods = tuple(sorted(cluster.pods, key=lambda p: (p.namespace, p.name)))
     # Identities split by every ipBlock, so that a block selects whole identities; placed in
     # name order, so that groups are numbered by their first pod.

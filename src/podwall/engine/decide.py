@@ -59,15 +59,23 @@ def _isolation(cluster: Cluster, traffic: Traffic, direction: Direction) -> Dire
     )
     pod = subject.pod
     assert pod is not None
-    policies = isolating(cluster, pod, direction)
+    found = isolating(cluster, pod, direction)
+    # Policies in audit mode (podwall's annotation) decide nothing while an enforced policy
+    # isolates the pod; alone, they say what they would decide, and let everything through.
+    policies = tuple(p for p in found if not p.audit) or found
     if not policies:
         # "By default, a pod is non-isolated for egress/ingress; all connections are allowed."
         return DirectionVerdict(direction=direction, subject=subject, status=Status.NOT_ISOLATED)
+    audit = policies[0].audit
     checks = tuple(_policy(cluster, p, direction, traffic, other) for p in policies)
     # Policies are additive: "the connections allowed are the union of what the applicable
     # policies allow", so one admitting rule in any isolating policy is enough.
     status = Status.ALLOWED if any(c.allowed for c in checks) else Status.DENIED
-    return DirectionVerdict(direction=direction, subject=subject, status=status, policies=checks)
+    if audit and status is Status.DENIED:
+        status = Status.AUDITED
+    return DirectionVerdict(
+        direction=direction, subject=subject, status=status, policies=checks, audit=audit
+    )
 
 
 def _policy(

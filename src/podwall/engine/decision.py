@@ -22,6 +22,7 @@ class Status(StrEnum):
     NOT_ISOLATED = "not-isolated"  # no policy selects the pod for this direction
     ALLOWED = "allowed"  # isolated, and some rule admitted the connection
     DENIED = "denied"  # isolated, and no rule admitted it
+    AUDITED = "audited"  # isolated only by policies in audit mode, no rule admitted it: it passes
     # ClusterNetworkPolicy tiers (`tiers`): a rule's Accept or Deny was final.
     ADMIN_ACCEPTED = "admin-accepted"
     ADMIN_DENIED = "admin-denied"
@@ -80,6 +81,9 @@ class DirectionVerdict:
     subject: Endpoint
     status: Status
     policies: tuple[PolicyCheck, ...] = ()  # the isolating policies, when isolated
+    # The policies above are in audit mode: no enforced policy isolates the pod, so they decide
+    # nothing, and their verdict is what they would decide (ALLOWED, or AUDITED for a deny).
+    audit: bool = False
     admin: TierCheck | None = None  # the Admin tier, when it was consulted
     baseline: TierCheck | None = None  # the Baseline tier, when it was consulted
 

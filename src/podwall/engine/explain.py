@@ -62,9 +62,17 @@ def _side(v: DirectionVerdict, *, full: bool) -> list[str]:
         ]
     names = ", ".join(p.policy.key for p in v.policies)
     isolated = f"isolated for {d} by {names}"
+    if v.audit:
+        isolated = f"isolated for {d} only by {names} in audit mode, which decides nothing"
     if v.status is Status.ALLOWED:
         lines = [f"  {head}: allowed by {_admission(v)} ({isolated})"]
         return lines + (_policies(v, admitted=True) if full else [])
+    if v.status is Status.AUDITED:
+        lines = [
+            f"  {head}: allowed (audit mode): would be denied by the default deny of {names}"
+            f" ({isolated}; no rule allows it)"
+        ]
+        return lines + _policies(v, admitted=full)
     lines = [f"  {head}: denied: {isolated}; no rule allows it"]
     return lines + _policies(v, admitted=full)
 
@@ -137,9 +145,11 @@ def _side_json(v: DirectionVerdict) -> dict[str, Any]:
         "endpoint": v.subject.key,
         "allowed": v.allowed,
         "status": v.status.value,
+        "audit": v.audit,
         "policies": [
             {
                 "policy": p.policy.key,
+                "audit": p.policy.audit,
                 "allowed": p.allowed,
                 "defaultDeny": not p.rules,
                 "rules": [

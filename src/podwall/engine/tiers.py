@@ -59,10 +59,12 @@ def tiered(
     if final is not None:
         return DirectionVerdict(direction=direction, subject=subject, status=final, admin=admin)
     verdict = networkpolicy()
-    if verdict.status is not Status.NOT_ISOLATED:
+    # NetworkPolicies in audit mode alone isolate nothing: Baseline is consulted as for a pod
+    # no NetworkPolicy selects, and what they would decide stands only if it has no say.
+    if verdict.status is not Status.NOT_ISOLATED and not verdict.audit:
         return dataclasses.replace(verdict, admin=admin)
     baseline = evaluate(cluster, Tier.BASELINE, subject.pod, direction, traffic, other)
-    status = _final(baseline) or Status.NOT_ISOLATED
+    status = _final(baseline) or verdict.status
     return dataclasses.replace(verdict, status=status, admin=admin, baseline=baseline)
 
 

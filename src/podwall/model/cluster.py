@@ -5,6 +5,7 @@ Pure: no I/O here. A snapshot is immutable; build a new one for every change.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -152,6 +153,13 @@ class Cluster:
     @cached_property
     def pods_by_key(self) -> dict[str, Pod]:
         return {pod.key: pod for pod in self.pods}
+
+    def enforced(self) -> Cluster:
+        """This snapshot without its policies in audit mode: what the dataplane enforces."""
+        if not any(p.audit for p in self.policies):
+            return self
+        kept = tuple(p for p in self.policies if not p.audit)
+        return dataclasses.replace(self, policies=kept)
 
     def namespace(self, name: str) -> Namespace:
         return self.namespaces.get(name) or implicit_namespace(name)

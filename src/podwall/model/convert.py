@@ -34,7 +34,16 @@ from podwall.model.clusterpolicy import (
     Tier,
 )
 from podwall.model.labels import Labels, LabelSelector, Operator, Requirement
-from podwall.model.policy import IPAddress, IPBlock, NetworkPolicy, Peer, PolicyType, Rule
+from podwall.model.policy import (
+    AUDIT,
+    ENFORCEMENT_ANNOTATION,
+    IPAddress,
+    IPBlock,
+    NetworkPolicy,
+    Peer,
+    PolicyType,
+    Rule,
+)
 from podwall.model.ports import ContainerPort, PolicyPort, Protocol
 from podwall.model.source import UNKNOWN, Source
 
@@ -187,9 +196,15 @@ def network_policy(obj: RawObject) -> NetworkPolicy:
         policy_types=_policy_types(spec, has_egress=bool(egress)),
         ingress=ingress,
         egress=egress,
+        audit=_annotation(obj.body, ENFORCEMENT_ANNOTATION) == AUDIT,
         source=obj.source,
         types_declared=bool(spec.get("policyTypes")),
     )
+
+
+def _annotation(body: Raw, name: str) -> object:
+    annotations = _meta(body).get("annotations")
+    return annotations.get(name) if isinstance(annotations, Mapping) else None
 
 
 def _policy_types(spec: Raw, *, has_egress: bool) -> frozenset[PolicyType]:

@@ -16,6 +16,11 @@ from podwall.model.source import UNKNOWN, Source
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+# `podwall.dev/enforcement: audit` on a NetworkPolicy: what it alone would deny passes and is
+# reported as AUDIT. Any other value, or none, enforces it (an unreadable value fails closed).
+ENFORCEMENT_ANNOTATION = "podwall.dev/enforcement"
+AUDIT = "audit"
+
 
 class PolicyType(StrEnum):
     INGRESS = "Ingress"
@@ -88,6 +93,7 @@ class NetworkPolicy:
     policy_types: frozenset[PolicyType]
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()
+    audit: bool = False  # in audit mode (ENFORCEMENT_ANNOTATION): its default deny only reports
     source: Source = field(default=UNKNOWN, compare=False)
     # Whether the manifest listed policyTypes or they were defaulted: semantics never depend
     # on it, but a reviewer reads an explicit `policyTypes: [Ingress]` as an intended deny.

@@ -20,7 +20,9 @@ from podwall.engine.selectorcache import SelectorCache
 from podwall.model.cluster import Cluster, Service
 from podwall.model.policy import Direction, NetworkPolicy
 from podwall.nft import policies, services
+from podwall.nft.flowlog import FlowLog, Logging, lost_fragment
 from podwall.nft.fragments import FragmentKey, flatten
+from podwall.nft.logtags import TagTable
 from podwall.nft.objects import Chain, ChainPolicy, ChainType, Hook, Map, Priority
 from podwall.nft.objects import Rule as NftRule
 from podwall.nft.ruleset import Ruleset
@@ -103,10 +105,15 @@ class Compiler:
     write a small set into their rules), the class chains and services of the namespaces
     whose pods or policies changed. `touched` names the fragment keys the last `compile`
     replaced, added or removed, so an update need not look at the others.
+
+    With `flow_log`, every verdict rule reports the connections it decides (`flowlog`), and
+    `tags` maps each report's prefix back to its rule.
     """
 
-    def __init__(self, node: str | None = None) -> None:
+    def __init__(self, node: str | None = None, *, flow_log: FlowLog | None = None) -> None:
         self.node = node
+        self.tags = TagTable()
+        self._logging = None if flow_log is None else Logging(flow_log, self.tags)
         self.selectors = SelectorCache()
         self.touched: set[FragmentKey] = set()
         self._out: dict[FragmentKey, Ruleset] = {("base",): base_fragment()}
@@ -120,6 +127,8 @@ class Compiler:
         self._services: dict[str, Service] = {}
         self._nat = nat_fragment()
         self._serving: set[str] = set()  # services with endpoints: DNAT chains in the ruleset
+        if self._logging is not None:
+            self._out[("flows",)] = lost_fragment()
 
     def compile(self, cluster: Cluster) -> dict[FragmentKey, Ruleset]:
         self.touched = set()
@@ -201,7 +210,7 @@ class Compiler:
         if policy is not None and policy.affects(direction):
             asked = policies.policy_requests(policy, direction)
             resolved = {r.set_name: self._sets.use(r, user) for r in asked}
-            bodies = policies.policy_rules(policy, direction, asked, resolved)
+            bodies = policies.policy_rules(policy, direction, asked, resolved, self._logging)
             self._asked[user] = tuple(resolved)
         for set_name in set(old) - set(self._asked.get(user, ())):
             self._sets.release(set_name, user)
@@ -217,7 +226,7 @@ class Compiler:
             ordered = sorted(found.values(), key=lambda p: p.key)
             bodies = {p.key: self._bodies[PolicyKey(p.key, direction)] for p in ordered}
             fragment = policies.classes_fragment(
-                self.selectors, direction, namespace, ordered, bodies
+                self.selectors, direction, namespace, ordered, bodies, self._logging
             )
         self._put(("classes", direction.value, namespace), fragment)
 
@@ -229,7 +238,7 @@ class Compiler:
             if (before is svc or before == svc) and svc.namespace not in dirty:
                 continue
             self._services[svc.key] = svc
-            fragment = services.service_fragment(cluster, svc)
+            fragment = services.service_fragment(cluster, svc, self._logging)
             self._put(("service", svc.key), fragment)
             if fragment.chains:
                 self._serving.add(svc.key)
@@ -242,9 +251,11 @@ class Compiler:
         self._put(("nat",), self._nat if self._serving else None)
 
 
-def compile_ruleset(cluster: Cluster, node: str | None = None) -> Ruleset:
+def compile_ruleset(
+    cluster: Cluster, node: str | None = None, *, flow_log: FlowLog | None = None
+) -> Ruleset:
     """The whole ruleset for the pods of `node` (every pod when None), in one piece."""
-    return flatten(Compiler(node).compile(cluster))
+    return flatten(Compiler(node, flow_log=flow_log).compile(cluster))
 
 
 __all__ = ["BASE_CHAINS", "Compiler", "compile_ruleset"]

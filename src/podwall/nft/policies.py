@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from podwall.engine.selectorcache import SelectorCache
 from podwall.model.policy import Direction, NetworkPolicy, Peer
 from podwall.model.ports import PolicyPort
+from podwall.nft.flowlog import Logging
+from podwall.nft.logtags import LogTag, TagKind
 from podwall.nft.naming import name
 from podwall.nft.objects import Chain, Element
 from podwall.nft.objects import Rule as NftRule
@@ -111,9 +113,11 @@ def policy_rules(
     direction: Direction,
     requests: list[SetRequest],
     resolved: dict[str, Resolved],
+    logging: Logging | None = None,
 ) -> tuple[RuleBody, ...]:
     """The policy's rules for `direction`. `requests` is its `policy_requests`, and each set
-    it names is looked up or inlined as `resolved` says."""
+    it names is looked up or inlined as `resolved` says; with `logging`, each rule reports
+    what it admits (`flowlog`)."""
     bodies: list[RuleBody] = []
     asked = iter(requests)  # in the order policy_requests made them
     for index, rule in enumerate(policy.rules(direction)):
@@ -136,8 +140,21 @@ def policy_rules(
                 else:
                     port_match = _numbered(port)
                 comment = clip(where)
-                for statements in _combine(peer_match, port_match):
-                    bodies.append(((*statements, ACCEPT), comment))
+                alternatives = _combine(peer_match, port_match)
+                if logging is None:
+                    bodies += [((*statements, ACCEPT), comment) for statements in alternatives]
+                    continue
+                tag = LogTag(
+                    kind=TagKind.ALLOW,
+                    direction=direction,
+                    policies=(policy.key,),
+                    rule=index,
+                    peer=None if peer is None else peer_index,
+                    port=None if port is None else port_index,
+                    audited=policy.audit,
+                )
+                for statements in alternatives:
+                    bodies += [(pair, comment) for pair in logging.allow(statements, tag)]
     return tuple(bodies)
 
 
@@ -232,6 +249,7 @@ def classes_fragment(
     namespace: str,
     policies: list[NetworkPolicy],
     bodies: Mapping[str, tuple[RuleBody, ...]],
+    logging: Logging | None = None,
 ) -> Ruleset:
     """The class chains of one namespace and the verdict-map entries of its local pods;
     `bodies` holds each policy's rules."""
@@ -247,7 +265,7 @@ def classes_fragment(
         if found:
             classes.setdefault(found, []).append(index)
     for found, indices in classes.items():
-        _class_chain(rs, selectors, direction, found, indices, bodies)
+        _class_chain(rs, selectors, direction, found, indices, bodies, logging)
     return rs
 
 
@@ -258,21 +276,25 @@ def _class_chain(
     policies: tuple[NetworkPolicy, ...],
     indices: list[int],
     bodies: Mapping[str, tuple[RuleBody, ...]],
+    logging: Logging | None,
 ) -> None:
     keys = [p.key for p in policies]
     chain = name(f"cls-{SHORT[direction]}", *keys)
     rs.chain(Chain(name=chain))
+    # Policies in audit mode decide nothing while an enforced one isolates the pod; alone,
+    # their rules report what they admit and the end lets the rest through, as AUDIT.
+    deciding = [p for p in policies if not p.audit] or list(policies)
     # The policies' rules are written into the chain, not jumped to: every chain makes each
     # later `nft` command slower (it reads every chain back first), and a policy's rules in
     # a few chains cost less than one more chain per policy.
     rules = rs.rules[chain]
-    for policy in policies:
+    for policy in deciding:
         # Each body was built from checked statements and ends in its verdict.
         rules.extend(
             NftRule.placed(chain, statements, comment) for statements, comment in bodies[policy.key]
         )
-    deny = f"default deny {direction}: isolated by {', '.join(keys)}"
-    rs.rule(NftRule(chain=chain, statements=(Counter(), Drop()), comment=clip(deny)))
+    for statements, comment in _class_end(direction, deciding, logging):
+        rs.rule(NftRule(chain=chain, statements=statements, comment=comment))
     items = selectors.identities.items
     for index in indices:
         ident = items[index]
@@ -281,6 +303,26 @@ def _class_chain(
                 if ip.version == 4:  # the sandbox dataplane is single-stack
                     value = Jump(chain)
                     rs.element(Element(map=vmap_name(direction), key=(str(ip),), value=value))
+
+
+def _class_end(
+    direction: Direction, deciding: list[NetworkPolicy], logging: Logging | None
+) -> list[RuleBody]:
+    """The default deny of the deciding policies, or the audit of audited ones."""
+    keys = tuple(p.key for p in deciding)
+    audit = deciding[0].audit
+    plain: tuple[Statement, ...]
+    if audit:
+        comment = clip(f"audit {direction}: would be denied by {', '.join(keys)}")
+        kind, plain = TagKind.AUDIT, (ACCEPT,)
+    else:
+        comment = clip(f"default deny {direction}: isolated by {', '.join(keys)}")
+        kind, plain = TagKind.DENY, (Counter(), Drop())
+    if logging is None:
+        return [(plain, comment)]
+    tag = LogTag(kind=kind, direction=direction, policies=keys)
+    pair = logging.audit(tag) if audit else logging.deny(tag)
+    return [(statements, comment) for statements in pair]
 
 
 def clip(comment: str) -> str:

@@ -41,6 +41,11 @@ def list_ruleset(netns: str | None = None) -> str:
     return _nft(["list", "ruleset"], "", netns)
 
 
+def list_chain(family: str, table: str, chain: str, netns: str | None = None) -> str:
+    """One chain's listing, its counters' values included."""
+    return _nft(["list", "chain", family, table, chain], "", netns)
+
+
 def trial(script: str) -> str:
     """Load `script` into a brand-new network namespace and return its ruleset listing.
 

@@ -1,8 +1,9 @@
 """ClusterIP services as DNAT, kube-proxy nftables style: a verdict map keyed by
 `daddr . proto . port` leads to a chain per service port that picks an endpoint with numgen.
 
-Runs at prerouting, before the filter chains, so policy sees real pod addresses.
-Pure: no I/O here.
+Runs at prerouting, before the filter chains, so policy sees real pod addresses. With flow
+logging, each service port's chain reports its new connections before DNAT (`flowlog`), so a
+flow can name the Service its client dialled. Pure: no I/O here.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 
 from podwall.model.cluster import Cluster, Pod, Service, ServicePort
+from podwall.nft.flowlog import Logging
+from podwall.nft.logtags import LogTag, TagKind
 from podwall.nft.naming import name
 from podwall.nft.objects import Chain, Element, Map
 from podwall.nft.objects import Rule as NftRule
@@ -51,17 +54,19 @@ def endpoints(pods: list[Pod], svc: Service, sp: ServicePort) -> list[tuple[Pod,
     return sorted(out, key=lambda e: e[0].key)
 
 
-def service_fragment(cluster: Cluster, svc: Service) -> Ruleset:
+def service_fragment(cluster: Cluster, svc: Service, logging: Logging | None = None) -> Ruleset:
     rs = Ruleset()
     if cluster_ip(svc) is None or svc.selector is None:
         return rs
     pods = [p for p in cluster.pods if p.namespace == svc.namespace]
     for sp in svc.ports:
-        _service_port(rs, pods, svc, sp)
+        _service_port(rs, pods, svc, sp, logging)
     return rs
 
 
-def _service_port(rs: Ruleset, pods: list[Pod], svc: Service, sp: ServicePort) -> None:
+def _service_port(
+    rs: Ruleset, pods: list[Pod], svc: Service, sp: ServicePort, logging: Logging | None
+) -> None:
     eps = endpoints(pods, svc, sp)
     if not eps:
         # No DNAT: the node has no route to the service range, so the client gets an ICMP
@@ -84,4 +89,8 @@ def _service_port(rs: Ruleset, pods: list[Pod], svc: Service, sp: ServicePort) -
     # One endpoint needs no draw: a plain goto, and no anonymous verdict map (every set,
     # anonymous or named, slows the loading of every later one).
     pick = Goto(targets[0]) if len(targets) == 1 else NumgenVMap(tuple(targets))
-    rs.rule(NftRule(chain=chain, statements=(pick,), comment=label))
+    if logging is None:
+        rs.rule(NftRule(chain=chain, statements=(pick,), comment=label))
+        return
+    for body in logging.service(LogTag(kind=TagKind.SERVICE, service=svc.key), pick):
+        rs.rule(NftRule(chain=chain, statements=body, comment=label))

@@ -240,13 +240,37 @@ class Counter:
 
 @dataclass(frozen=True, slots=True)
 class Log:
+    """`log prefix "P"`, to the kernel log; with `group`, to NFLOG group N (nfnetlink_log),
+    where a reader in the same network namespace receives the packet."""
+
     prefix: str
+    group: int | None = None
 
     def __post_init__(self) -> None:
         _check_string(self.prefix, "log prefix", limit=127)
+        if self.group is not None and not 0 <= self.group <= 0xFFFF:
+            raise InvalidOperation(f"log group {self.group} is not in 0-65535")
 
     def render(self) -> str:
-        return f'log prefix "{self.prefix}"'
+        if self.group is None:
+            return f'log prefix "{self.prefix}"'
+        return f'log prefix "{self.prefix}" group {self.group}'
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """`limit rate N/second burst B packets`: matches while the rule's own token bucket has a
+    token (each rule has its bucket). The tracer models no time: there it always matches."""
+
+    rate: int
+    burst: int
+
+    def __post_init__(self) -> None:
+        if self.rate < 1 or self.burst < 1:
+            raise InvalidOperation(f"limit rate {self.rate} burst {self.burst}: both must be >= 1")
+
+    def render(self) -> str:
+        return f"limit rate {self.rate}/second burst {self.burst} packets"
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +348,7 @@ Statement = (
     | Goto
     | Counter
     | Log
+    | Limit
     | SetMark
     | DNAT
     | SNAT

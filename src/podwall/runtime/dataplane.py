@@ -18,7 +18,9 @@ from podwall.model.cluster import Cluster
 from podwall.nft import fragments, runner
 from podwall.nft.compile import Compiler
 from podwall.nft.errors import NftError
+from podwall.nft.flowlog import FlowLog
 from podwall.nft.fragments import FragmentKey
+from podwall.nft.logtags import TagTable
 from podwall.nft.ruleset import Ruleset
 
 log = logging.getLogger(__name__)
@@ -53,15 +55,31 @@ class SyncResult:
 
 
 class Dataplane:
-    """The ruleset of one node namespace. Call `sync` from one task only."""
+    """The ruleset of one node namespace. Call `sync` from one task only.
 
-    def __init__(self, netns: str | None, node: str | None = None, apply: Apply = _run) -> None:
+    With `flow_log`, the ruleset logs each new connection's verdict (`nft.flowlog`), and
+    `tags` maps the log prefixes back to the rules.
+    """
+
+    def __init__(
+        self,
+        netns: str | None,
+        node: str | None = None,
+        apply: Apply = _run,
+        *,
+        flow_log: FlowLog | None = None,
+    ) -> None:
         self.netns = netns
         self.node = node
+        self.flow_log = flow_log
         self._apply = apply
-        self._compiler = Compiler(node)
+        self._compiler = Compiler(node, flow_log=flow_log)
         self.loaded: dict[FragmentKey, Ruleset] | None = None
         self._pending: set[FragmentKey] = set()  # changed since `loaded` was applied
+
+    @property
+    def tags(self) -> TagTable:
+        return self._compiler.tags
 
     def sync(self, cluster: Cluster) -> SyncResult:
         """Make the loaded ruleset enforce `cluster`. Raises NftError, leaving the old one."""

@@ -7,6 +7,7 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 | image (any registry, tag or digest)         | runs                                               |
 |---------------------------------------------|----------------------------------------------------|
 | cilium/json-mock                            | the json-mock stand-in on $PORT (80 when unset)    |
+| cilium/starwars                             | the deathstar stand-in on port 80 (Star Wars demo) |
 | */agnhost                                   | the agnhost stand-in: serve, serve-hostname,       |
 |                                             | porter, connect, pause                             |
 | nginx, */nginx                              | Debian's nginx, its welcome page on port 80        |
@@ -37,12 +38,13 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 KIND_JSON_MOCK = "json-mock"
+KIND_DEATHSTAR = "deathstar"
 KIND_AGNHOST = "agnhost"
 KIND_HOST = "host"
 KIND_DNS = "dns"
 KIND_BUSYBOX = "busybox"
 KIND_NGINX = "nginx"
-SELF_DROPPING_KINDS = frozenset({KIND_JSON_MOCK, KIND_AGNHOST, KIND_DNS})
+SELF_DROPPING_KINDS = frozenset({KIND_JSON_MOCK, KIND_DEATHSTAR, KIND_AGNHOST, KIND_DNS})
 NOT_SUPPORTED = "ImageNotSupported"
 RUN_ERROR = "RunContainerError"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -142,6 +144,8 @@ def resolve(
     env = container_env(spec.env)
     if ref.repository == "cilium/json-mock" and not spec.command:
         return _json_mock(spec, env, python)
+    if ref.repository == "cilium/starwars" and not spec.command:
+        return Launch((python, "-m", f"{STANDIN_PACKAGE}.deathstar"), env, KIND_DEATHSTAR)
     if ref.name == "agnhost" and not _runs_shell(spec.command):
         return _agnhost(ref, (*spec.command, *spec.args), env, python)
     if ref.name == "nginx":

@@ -10,7 +10,11 @@ reports status; `Node` owns what exists on the host and removes it all, by name 
   the cluster DNS, the pod's hosts file and hostname), its output in `log_dir/<ns>/<pod>/`;
 - the node's nftables table (`Dataplane`, for the pods whose `spec.nodeName` is `node_name`,
   or for every pod when None) and the cluster DNS records file (in `run_dir`, which must be
-  readable by every pod's uid: the DNS stand-in reads it after dropping root).
+  readable by every pod's uid: the DNS stand-in reads it after dropping root);
+- with `flow_log` (the default), the verdicts the ruleset logs, read in the node namespace and
+  written to `<flows_dir>/<node name>.jsonl` (`run_dir/flows` unless told), where `podwall
+  observe` reads them. A node whose ruleset another owner syncs (its agent) swaps in that
+  owner's Dataplane before `start` and calls `synced` after each sync.
 
 `adopt_leftovers()` makes a restart after `kill -9` safe: every process still inside one of this
 cluster's pod namespaces is killed (found by its network namespace, never by name), and the
@@ -32,10 +36,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from podwall.flows import files
 from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
+from podwall.nft.flowlog import FlowLog
 from podwall.runtime import connect, imagefiles, names, netns, process, system, underlay
 from podwall.runtime.dataplane import Dataplane, SyncResult
+from podwall.runtime.flowlog import NodeFlows
 from podwall.runtime.images import RUN_ERROR, Launch, Waiting
 from podwall.runtime.namespaces import remove_netns
 from podwall.runtime.netns import NodeSandbox
@@ -43,6 +50,7 @@ from podwall.runtime.netns import NodeSandbox
 log = logging.getLogger(__name__)
 
 NODE = "n0"
+DEFAULT_FLOW_LOG = FlowLog()
 RECORDS = "dns.json"
 
 
@@ -97,13 +105,18 @@ class Node:
         index: int = 0,
         underlay: str | None = None,
         node_name: str | None = None,
+        flow_log: FlowLog | None = DEFAULT_FLOW_LOG,
+        flows_dir: Path | None = None,
     ) -> None:
         self.cluster_id = names.check_cluster_id(cluster_id)
         self.sandbox = NodeSandbox(cluster_id, node, index, underlay)
-        self.dataplane = Dataplane(self.sandbox.netns, node_name)
+        self.dataplane = Dataplane(self.sandbox.netns, node_name, flow_log=flow_log)
+        self.name = node_name or node
         self.run_dir = run_dir
         self.log_dir = log_dir
         self.pods: dict[str, RunningPod] = {}
+        self.flows: NodeFlows | None = None
+        self.flows_dir = flows_dir or run_dir / files.FLOWS  # the cluster's, for several nodes
         self._records = ""
 
     @property
@@ -129,6 +142,12 @@ class Node:
         if adopt:
             self.adopt_leftovers()
         self.sandbox.create()
+        config = self.dataplane.flow_log
+        if config is not None:
+            ring = files.ring_path(self.flows_dir, self.name)
+            self.flows = NodeFlows(
+                self.sandbox.netns, self.name, self.dataplane.tags, config, ring_path=ring
+            )
 
     def adopt_leftovers(self) -> list[str]:
         """Kill processes in this cluster's namespaces and remove them; the names removed."""
@@ -182,11 +201,14 @@ class Node:
     def sync(self, cluster: Cluster) -> SyncResult:
         """Enforce `cluster` in the node's ruleset and publish its services to cluster DNS."""
         result = self.dataplane.sync(cluster)
-        self.write_records(cluster)
+        self.synced(cluster)
         return result
 
-    def write_records(self, cluster: Cluster) -> None:
-        """The cluster DNS records file from `cluster`'s Services (when they changed)."""
+    def synced(self, cluster: Cluster) -> None:
+        """What follows a sync of `cluster` into the ruleset (here or by the node's agent):
+        the flows' view of it, and the cluster DNS records file (when the Services changed)."""
+        if self.flows is not None:
+            self.flows.update(cluster)
         records = system.dns_records(cluster)
         if records != self._records:
             staging = self.records_path.with_name(f".{RECORDS}.new")
@@ -292,6 +314,8 @@ class Node:
                 self.stop_pod(key)
             except Exception:
                 log.exception("stopping pod %s", key)
+        if self.flows is not None:
+            self.flows.stop()
         try:
             self.sandbox.destroy()
         finally:

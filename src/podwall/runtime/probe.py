@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from podwall.engine import Endpoint, Traffic, decide
+from podwall.flows.flow import Flow
 from podwall.model.addressing import POD_RANGE, SERVICE_RANGE, with_addresses
 from podwall.model.cluster import Cluster, Pod, Service, ServicePort
 from podwall.model.ports import Protocol
+from podwall.nft.flowlog import FlowLog
 from podwall.runtime import images, placement, process, system
 from podwall.runtime.addressplan import NODE_RANGE
 from podwall.runtime.connect import Attempt, sctp_supported, try_all
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 WORK_ROOT = Path("/run")  # the session's DNS records and logs, in /run/podwall-probe-*
+FLOWS_QUIET = 0.4  # the log batch's flush (0.05 s) and the reader's poll (0.2 s), with room
 Progress = Callable[[str], None]
 
 
@@ -69,6 +72,7 @@ class ProbeResult:
     services: list[ServiceProbe] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -136,17 +140,21 @@ def run_probe(
     protocol: Protocol = Protocol.TCP,
     timeout: float = 1.0,
     nodes: int = 1,
+    flows: bool = False,
     progress: Progress = lambda _: None,
 ) -> ProbeResult:
     """Build a sandbox of `nodes` nodes, probe every pair (and every service by name), tear it
-    down."""
+    down; with `flows`, keep the flows the nodes reported."""
     started = time.perf_counter()
     serve = None if port is None else [(port, protocol)]
-    with Session(user_cluster, serve=serve, nodes=nodes, progress=progress) as session:
-        session.start()
-        result = ProbeResult(pods=[p.key for p in session.probed], warnings=session.warnings)
-        result.probes, result.unsupported = session.probe_pods(timeout)
-        result.services = session.probe_services(port, timeout)
+    flow_log = FlowLog() if flows else None
+    with Session(user_cluster, serve=serve, nodes=nodes, flow_log=flow_log, progress=progress) as s:
+        s.start()
+        result = ProbeResult(pods=[p.key for p in s.probed], warnings=s.warnings)
+        result.probes, result.unsupported = s.probe_pods(timeout)
+        result.services = s.probe_services(port, timeout)
+        if flows:
+            result.flows = s.flows()
     result.seconds = time.perf_counter() - started
     return result
 
@@ -161,11 +169,12 @@ class Session:
         *,
         serve: Serve | None = None,
         nodes: int = 1,
+        flow_log: FlowLog | None = None,
         progress: Progress = print,
     ) -> None:
         if nodes < 1:
             raise ValueError(f"a sandbox needs at least one node, not {nodes}")
-        self.sandbox = Sandbox(random_cluster_id(), placement.node_names(nodes))
+        self.sandbox = Sandbox(random_cluster_id(), placement.node_names(nodes), flow_log=flow_log)
         self.cluster, self.warnings = sandboxed(user_cluster, self.sandbox.slots)
         self.serve = serve
         self.progress = progress
@@ -259,6 +268,19 @@ class Session:
             for src, dst, n, proto in planned
         ]
         return probes, unsupported
+
+    def flows(self, quiet: float = FLOWS_QUIET, limit: float = 5.0) -> list[Flow]:
+        """The flows the nodes saw, once `quiet` seconds passed without a new one (the kernel
+        batches log messages for a few hundredths of a second), at most `limit` seconds."""
+        deadline = time.monotonic() + limit
+        seen = self.sandbox.flows()
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            now = self.sandbox.flows()
+            if now == seen:
+                return now
+            seen = now
+        return seen
 
     def probe_services(self, port: int | None, timeout: float) -> list[ServiceProbe]:
         """Each client dials each user service by name, through cluster DNS and the ClusterIP."""

@@ -10,19 +10,27 @@ service's DNAT, so a ClusterIP (cluster DNS included) works from every node.
 Fail closed is the caller's order: `create` makes nodes without pods, `sync` loads every node's
 ruleset, and only then `add_pod`. `destroy` removes everything by name, and keeps going past
 failures. Not thread-safe: one owner.
+
+With `flow_log`, every node's ruleset logs its verdicts and each node reads them (`NodeFlows`,
+bound in the node's namespace when the node is made, fed each snapshot at `sync`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass
 from types import TracebackType
 
+from podwall.flows.flow import Flow
+from podwall.flows.merge import Joiner
 from podwall.model.cluster import Cluster
+from podwall.nft.flowlog import FlowLog
 from podwall.runtime import names
 from podwall.runtime.addressplan import MAX_NODES, node_subnet
 from podwall.runtime.dataplane import Dataplane, SyncResult
 from podwall.runtime.errors import SandboxError
+from podwall.runtime.flowlog import NodeFlows
 from podwall.runtime.netns import NodeSandbox, PodNetwork
 from podwall.runtime.placement import NodeSlot
 from podwall.runtime.underlay import Underlay
@@ -33,6 +41,7 @@ class SandboxNode:
     name: str  # the Kubernetes node name, also its namespace's suffix
     network: NodeSandbox
     dataplane: Dataplane
+    flows: NodeFlows | None = None
 
     @property
     def address(self) -> ipaddress.IPv4Address | None:
@@ -46,8 +55,11 @@ class SandboxNode:
 class Sandbox:
     """The underlay and the nodes of one sandbox cluster; `destroy` removes them all."""
 
-    def __init__(self, cluster_id: str, node_names: list[str]) -> None:
+    def __init__(
+        self, cluster_id: str, node_names: list[str], *, flow_log: FlowLog | None = None
+    ) -> None:
         self.cluster_id = names.check_cluster_id(cluster_id)
+        self.flow_log = flow_log
         self.underlay = Underlay(cluster_id)
         self._names = [names.check_node(n) for n in node_names]
         if len(set(self._names)) != len(self._names):
@@ -95,13 +107,28 @@ class Sandbox:
             raise SandboxError(f"a sandbox holds at most {MAX_NODES} nodes")
         network = NodeSandbox(self.cluster_id, name, index, underlay=self.underlay.netns)
         network.create()
-        node = SandboxNode(name=name, network=network, dataplane=Dataplane(network.netns, name))
+        dataplane = Dataplane(network.netns, name, flow_log=self.flow_log)
+        node = SandboxNode(name=name, network=network, dataplane=dataplane)
         self.nodes[name] = node
+        if self.flow_log is not None:
+            flows = NodeFlows(network.netns, name, dataplane.tags, self.flow_log)
+            self.nodes[name] = node = dataclasses.replace(node, flows=flows)
         return node
 
     def sync(self, cluster: Cluster) -> dict[str, SyncResult]:
         """Every node's ruleset made to enforce `cluster` (pods placed by `Pod.node`)."""
-        return {name: node.dataplane.sync(cluster) for name, node in self.nodes.items()}
+        results = {}
+        for name, node in self.nodes.items():
+            results[name] = node.dataplane.sync(cluster)
+            if node.flows is not None:
+                node.flows.update(cluster)
+        return results
+
+    def flows(self) -> list[Flow]:
+        """The flows every node has seen (the newest its ring holds), in time order, with the
+        Service a connection was translated for on another node joined."""
+        found = [e for n in self.nodes.values() if n.flows is not None for e in n.flows.entries()]
+        return Joiner().feed(sorted(found, key=lambda e: e.time))
 
     def add_pod(self, node: str, key: str, ip: ipaddress.IPv4Address | None = None) -> PodNetwork:
         """Pod `key`'s network on node `node`."""
@@ -112,6 +139,9 @@ class Sandbox:
     def destroy(self) -> None:
         """Remove every node (its pods and uplink), then the underlay, by name."""
         failures = []
+        for node in self.nodes.values():
+            if node.flows is not None:
+                node.flows.stop()
         for name in list(self.nodes):
             try:
                 self.nodes.pop(name).network.destroy()

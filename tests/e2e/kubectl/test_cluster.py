@@ -272,7 +272,8 @@ def test_kill_9_then_up_brings_back_every_object_and_enforces_policy_first(
     before = sorted(table(kubectl("get", "pods", "-o", "wide").stdout)[1:])
     pid = int((state / "podwall.pid").read_text())
     agents = [int(f.read_text().split()[0]) for f in state.glob("nodes/*/agent.pid")]
-    assert agents and all(running(a) for a in agents)
+    assert agents
+    assert all(running(a) for a in agents)
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not running(pid), timeout=5)
     wait_for(lambda: not any(running(a) for a in agents), timeout=30)  # they die with it

@@ -2,7 +2,11 @@
 namespaces, through `podwall probe`'s session. One sandbox per scenario and protocol; each step
 is an incremental nft update of the running sandbox, as label and policy changes are upstream.
 On a kernel without SCTP the SCTP cases are reported as skipped, with the reason; their TCP and
-UDP neighbours still run."""
+UDP neighbours still run.
+
+The nodes report their verdicts as they decide (issue 10), so the same run holds the flows to
+the engine: every flow a node reported names the verdict and the policy, rule and peer that
+`decide()` names for that connection, and every side a policy decides was reported."""
 
 from __future__ import annotations
 
@@ -14,8 +18,9 @@ import pytest
 from podwall.model.convert import RawObject
 from podwall.model.convert import cluster as convert_cluster
 from podwall.model.ports import Protocol
+from podwall.nft.flowlog import FlowLog
 from podwall.runtime.connect import sctp_supported
-from podwall.runtime.probe import Session
+from podwall.runtime.probe import Probe, Session
 from tests.conformance.scenario import (
     Scenario,
     Step,
@@ -24,8 +29,11 @@ from tests.conformance.scenario import (
     load_all,
     render_mismatch,
 )
+from tests.flowchecks import flow_completeness, flow_mismatch
 
 SCENARIOS = load_all()
+# Rate limits no probe reaches, so every flow must be reported (the limit is tested apart).
+UNLIMITED = FlowLog(rate=1_000_000, burst=1_000_000)
 
 
 def _cluster(step: Step):  # type: ignore[no-untyped-def]
@@ -63,15 +71,18 @@ def test_real_packets_match_upstream(scenario: Scenario, protocol: Protocol, nod
     failures: list[str] = []
     serve = _serve(scenario, protocol)
     first = _cluster(scenario.steps[0])
-    with Session(first, serve=serve, nodes=nodes, progress=lambda _: None) as s:
+    with Session(first, serve=serve, nodes=nodes, flow_log=UNLIMITED, progress=lambda _: None) as s:
         s.start()
         for step in scenario.steps:
             s.update(_cluster(step))
+            seen = max((f.time for f in s.flows()), default=0.0)  # settled: the last step's
+            probed: list[Probe] = []
             for exp in step.expectations:
                 if exp.protocol != protocol:
                     continue
                 probes, unsupported = s.probe_pods(timeout=1.0, only=(exp.port, protocol))
                 assert not unsupported
+                probed += [p for p in probes if p.observed is not None]
                 observed: Table = {(p.src, p.dst): bool(p.observed) for p in probes}
                 observed.update({(pod, pod): True for pod in exp.pods})
                 if disagreements(exp.pods, exp.table, observed):
@@ -79,6 +90,10 @@ def test_real_packets_match_upstream(scenario: Scenario, protocol: Protocol, nod
                         f"step {step.number} {exp.protocol}/{exp.port}:\n"
                         + render_mismatch(exp.pods, exp.table, observed)
                     )
+            flows = [f for f in s.flows() if f.time > seen]
+            mismatches = [m for f in flows if (m := flow_mismatch(s.cluster, f)) is not None]
+            mismatches += flow_completeness(s.cluster, probed, flows)
+            failures += [f"step {step.number} flows: {m}" for m in sorted(set(mismatches))]
     assert not failures, f"{scenario.name} over {protocol.value}\n" + "\n".join(failures)
 
 

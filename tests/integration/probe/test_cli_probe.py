@@ -31,3 +31,26 @@ def test_probe_over_three_nodes_keeps_the_matrix_contract() -> None:
     placed = [line for line in probed.stderr.splitlines() if line.startswith("node-")]
     assert len(placed) == 3
     assert all("default/" in line for line in placed)
+
+
+@pytest.mark.netns
+def test_probe_flows_prints_what_the_nodes_reported() -> None:
+    paths = [arg for name in FILES for arg in ("-f", str(LAB / name))]
+    runner = CliRunner()
+    text = runner.invoke(
+        cli, ["probe", *paths, "--port", "8080", "--nodes", "2", "--flows"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert text.exit_code == EXIT_AGREE, text.output
+    assert "flows the nodes reported" in text.stdout
+    assert (
+        "INGRESS ALLOWED: allowed by default/backend-allow-ingress-frontend ingress[0] from[0]"
+        in text.stdout
+    )
+    as_json = runner.invoke(
+        cli, ["probe", *paths, "--port", "8080", "--flows", "-o", "json"], catch_exceptions=False
+    )
+    data = json.loads(as_json.stdout)
+    assert set(data) == {"pods", "allowed", "flows"}  # the matrix contract, and the flows
+    verdicts = {(f["source"]["pod"], f["verdict"]) for f in data["flows"]}
+    assert {("frontend", "ALLOWED"), ("not-frontend", "DENIED")} <= verdicts

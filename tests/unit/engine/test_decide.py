@@ -184,3 +184,47 @@ def test_the_admitting_rule_and_peer_are_named() -> None:
     assert (check.policy.key, rule.index) == ("x/p", 1)
     assert rule.admitting_peer is not None
     assert rule.admitting_peer.index == 1
+
+
+def _audited(text: str) -> str:
+    """A policy of `policy()` put in audit mode by podwall's annotation."""
+    return text.replace(
+        "metadata: {", "metadata: {annotations: {podwall.dev/enforcement: audit}, ", 1
+    )
+
+
+TRIAL_DENY = _audited(policy("trial", "x", "podSelector: {}\npolicyTypes: [Ingress]"))
+TRIAL_ALLOW_B = _audited(
+    policy(
+        "trial-b",
+        "x",
+        "podSelector: {}\ningress: [{from: [{podSelector: {matchLabels: {app: b}}}]}]",
+    )
+)
+
+
+def test_a_policy_in_audit_mode_alone_lets_through_what_it_would_deny() -> None:
+    c = make_cluster(TRIAL_DENY)
+    decision = decide(c, traffic(c, "y/a", "x/a", 80))
+    assert decision.allowed
+    assert (decision.ingress.status, decision.ingress.audit) == (Status.AUDITED, True)
+    assert "allowed (audit mode): would be denied by the default deny of x/trial" in "\n".join(
+        full(decision)
+    )
+
+
+def test_a_policy_in_audit_mode_says_which_rule_it_would_allow_by() -> None:
+    c = make_cluster(TRIAL_DENY + TRIAL_ALLOW_B)
+    decision = decide(c, traffic(c, "x/b", "x/a", 80))
+    assert (decision.ingress.status, decision.ingress.audit) == (Status.ALLOWED, True)
+    [(check, rule)] = decision.ingress.admitted_by
+    assert (check.policy.key, rule.index) == ("x/trial-b", 0)
+    assert "in audit mode, which decides nothing" in "\n".join(full(decision))
+
+
+def test_an_enforced_policy_decides_and_audited_ones_are_not_consulted() -> None:
+    c = make_cluster(DENY_INGRESS_X + TRIAL_ALLOW_B)
+    decision = decide(c, traffic(c, "x/b", "x/a", 80))
+    assert not decision.allowed
+    assert (decision.ingress.status, decision.ingress.audit) == (Status.DENIED, False)
+    assert [p.policy.key for p in decision.ingress.policies] == ["x/deny"]

@@ -110,12 +110,15 @@ def test_json_carries_every_check_with_its_reason() -> None:
         False, "y/a", "x/a", 81, "TCP",
     )  # fmt: skip
     assert data["egress"] == {
-        "endpoint": "y/a", "allowed": True, "status": "not-isolated", "policies": [],
+        "endpoint": "y/a", "allowed": True, "status": "not-isolated", "audit": False,
+        "policies": [],
     }  # fmt: skip
     ingress = data["ingress"]
     assert (ingress["status"], ingress["allowed"]) == ("denied", False)
     deny, web = ingress["policies"]
-    assert deny == {"policy": "x/deny", "allowed": False, "defaultDeny": True, "rules": []}
+    assert deny == {
+        "policy": "x/deny", "audit": False, "allowed": False, "defaultDeny": True, "rules": [],
+    }  # fmt: skip
     [rule] = web["rules"]
     assert rule["ports"] == {"matched": False, "reason": "TCP 80 does not include 81"}
     assert [(p["index"], p["matched"]) for p in rule["peers"]] == [(0, False), (1, True)]

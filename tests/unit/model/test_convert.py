@@ -618,3 +618,27 @@ def test_a_node_keeps_its_ip_addresses_and_a_host_network_pod_takes_them() -> No
     assert dict(node.labels) == {"kubernetes.io/os": "linux"}
     assert snap.pods_by_key["kube-system/agent"].ips == addresses
     assert snap.pods_by_key["default/web"].ips == ()
+
+
+@pytest.mark.parametrize(
+    ("annotations", "audit"),
+    [
+        pytest.param(
+            "{podwall.dev/enforcement: audit}", True, id="audit puts the policy in audit mode"
+        ),
+        pytest.param("{podwall.dev/enforcement: enforce}", False, id="enforce enforces it"),
+        pytest.param("{podwall.dev/enforcement: Audit}", False, id="another spelling fails closed"),
+        pytest.param("{other: audit}", False, id="another annotation does nothing"),
+        pytest.param("null", False, id="no annotations enforce it"),
+    ],
+)
+def test_the_enforcement_annotation(annotations: str, audit: bool) -> None:
+    (policy,) = _snapshot(
+        f"""
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {{name: trial, annotations: {annotations}}}
+        spec: {{podSelector: {{}}}}
+        """
+    ).policies
+    assert policy.audit is audit

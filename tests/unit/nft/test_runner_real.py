@@ -38,6 +38,7 @@ from podwall.nft.statements import (
     Field,
     Goto,
     Jump,
+    Limit,
     Log,
     Lookup,
     Masquerade,
@@ -115,6 +116,7 @@ def kitchen_sink() -> Transaction:
             ),
         ),
         ("pod-out_default_web", (Log("podwall deny: "), Reject())),
+        ("pod-out_default_web", (Limit(100, 200), Log("pwde:0123456789abcdef", 20567), Drop())),
         (
             "nat-prerouting",
             (VMap((Field.IP6_DADDR, Field.L4PROTO, Field.TH_DPORT), "v6-services"),),

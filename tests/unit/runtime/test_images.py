@@ -8,6 +8,7 @@ from podwall.runtime.images import (
     APPLETS_DIR,
     KIND_AGNHOST,
     KIND_BUSYBOX,
+    KIND_DEATHSTAR,
     KIND_DNS,
     KIND_HOST,
     KIND_JSON_MOCK,
@@ -76,6 +77,18 @@ def test_parse_image(image: str, repository: str) -> None:
             (PY, "-m", "podwall.runtime.standins.jsonmock"),
             KIND_JSON_MOCK,
             id="json-mock without a registry or tag is json-mock too",
+        ),
+        pytest.param(
+            ContainerSpec(image="quay.io/cilium/starwars:v2.1@sha256:" + "8" * 64),
+            (PY, "-m", "podwall.runtime.standins.deathstar"),
+            KIND_DEATHSTAR,
+            id="the Star Wars demo's deathstar runs the deathstar stand-in",
+        ),
+        pytest.param(
+            ContainerSpec(image="docker.io/cilium/starwars"),
+            (PY, "-m", "podwall.runtime.standins.deathstar"),
+            KIND_DEATHSTAR,
+            id="cilium/starwars from Docker Hub is the deathstar too",
         ),
         pytest.param(
             ContainerSpec(image=JSON_MOCK, command=("curl", "-s", "x")),
