@@ -71,6 +71,7 @@ bench: $(STAMP) deps ## benchmarks, printed as ratios measured side by side (~17
 	$(BIN)/python -m bench.bench_agent
 	$(BIN)/python -m bench.bench_apiserver
 	$(BIN)/python -m bench.bench_flows
+	$(BIN)/python -m bench.bench_nodes
 
 clean: ## remove the venv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

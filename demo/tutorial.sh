@@ -34,9 +34,15 @@ plain() { sed 's/\x1b\[[0-9;]*m//g' <<<"$1"; }
 cp "$ROOT"/examples/tutorial/*.yaml "$WORK/"
 cd "$WORK" || exit 1
 
-say "podwall up"
-"$PODWALL" up --state-dir "$STATE" --port "$PORT" || fail "podwall up failed"
+say "podwall up --nodes 2"
+"$PODWALL" up --nodes 2 --state-dir "$STATE" --port "$PORT" || fail "podwall up failed"
 export KUBECONFIG="$STATE/kubeconfig"
+show "kubectl get nodes -o wide"
+out=$(kubectl get nodes -o wide) || fail "get nodes failed"
+echo "$out"
+for node in node-1 node-2; do
+  grep -qE "^$node +Ready +<none> .* 198\.18\.255\.[0-9]+ " <<<"$out" || fail "$node not Ready"
+done
 
 say "Task 10.1.1: Deploy a simple frontend/backend application"
 show "kubectl apply -f simple-app.yaml"
@@ -56,6 +62,15 @@ echo "$out"
 [ "$(grep -c '1/1     Running' <<<"$out")" = 3 ] || fail "expected 3 Running pods"
 grep -qE '^service/backend +ClusterIP +198\.19\.[0-9.]+ +<none> +8080/TCP' <<<"$out" || fail "service"
 grep -qE '^deployment.apps/backend +1/1 +1 +1' <<<"$out" || fail "deployment not ready"
+
+# Not in the lab: where the scheduler put the pods. The clients share their image, so they
+# share a node; the backend goes to the other one, and every curl below crosses the underlay.
+show "kubectl get pods -o wide"
+out=$(kubectl get pods -o wide) || fail "get pods -o wide failed"
+echo "$out"
+node_of() { awk -v app="$1-" 'index($1, app) == 1 {print $7}' <<<"$out"; }
+[ -n "$(node_of backend)" ] && [ "$(node_of frontend)" = "$(node_of not-frontend)" ] \
+  && [ "$(node_of backend)" != "$(node_of frontend)" ] || fail "backend not on another node"
 
 show "export FRONTEND=\$(kubectl get pods -l app=frontend -o jsonpath='{.items[0].metadata.name}')"
 FRONTEND=$(kubectl get pods -l app=frontend -o jsonpath='{.items[0].metadata.name}')

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from podwall.apiserver.localcluster import LocalCluster
+from podwall.cluster.local import LocalCluster
 from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_apiserver import SIMPLE_APP
 from tests.e2e.kubectl.test_cluster import (

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -103,13 +104,14 @@ class Agent:
         *,
         connection: Connection | None = None,
         apply: Apply = _run_nft,
+        dataplane: Callable[[str | None, str, Apply], Dataplane] | None = None,
     ) -> None:
         self.options = options
         self.stop_event = threading.Event()
         self.metrics = Metrics()
         self.watched = kinds.watched(options.service_dnat)
         self.cache = Cache(self.watched, node=options.node)
-        self.dataplane = Dataplane(options.netns, options.node, apply=self._timed)
+        self.dataplane = (dataplane or Dataplane)(options.netns, options.node, self._timed)
         self.sync = SyncLoop(
             self.cache, self.dataplane, self.metrics, self.stop_event,
             backoff=Backoff(cap=options.backoff_cap), on_first_sync=self._first_synced,

@@ -7,10 +7,11 @@ with), `selectors`, `errors` (metav1.Status bodies), `admission` (decoding, defa
 validation), `protobuf` (the protobuf bodies `kubectl create namespace` sends), `tables`
 (server-side printing), `handlers` and `app` (HTTP), `exec` and `logs` (pods/exec over
 WebSocket, pods/log), `server` (uvicorn over HTTPS on loopback). `patch/` applies PATCH bodies;
-`controllers/` reconcile workloads as pure functions, which `mutating` applies at admission and
-`reconciler` runs as client-go controllers (`informers`, `workqueue`, `loops`, `collector` the
-garbage collector, `writes`, `recorder` for Events); `deletion` is DELETE's half of garbage
-collection; `kubelet` gives pods their network, ruleset and processes through the node runtime
-(`podruntime` is what exec and logs ask of it); `localcluster` is `podwall up`: all of it,
-started in order.
+`controllers/` reconcile workloads as pure functions, which `mutating` applies at admission
+(with `scheduler` placing pods on Nodes) and `reconciler` runs as client-go controllers
+(`informers`, `workqueue`, `loops`, `collector` the garbage collector, `writes`, `recorder` for
+Events); `deletion` is DELETE's half of garbage collection; `podruntime` is what exec and logs
+ask of the node side, and `sandboxpods` answers it for the local cluster's pods. The pods
+themselves run in the node agents (`podwall.agent.kubelet`); `podwall.cluster` is `podwall up`:
+all of it, started in order.
 """

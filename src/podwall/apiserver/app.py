@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from starlette.applications import Starlette
@@ -40,11 +41,13 @@ POD_STREAMS = frozenset({"exec", "log", "attach", "portforward"})
 
 
 class BearerAuth:
-    """ASGI middleware: a valid bearer token, or 401 (HTTP) / close (WebSocket)."""
+    """ASGI middleware: a valid bearer token, or 401 (HTTP) / close (WebSocket).
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    The admin's token, and any of `others` (the nodes' own, from the tokens file)."""
+
+    def __init__(self, app: ASGIApp, token: str, others: Collection[str] = ()) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.expected = [f"Bearer {t}".encode() for t in (token, *others)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["path"] in PUBLIC_PATHS:
@@ -52,7 +55,7 @@ class BearerAuth:
             return
         headers = dict(scope.get("headers") or [])
         given = headers.get(b"authorization", b"")
-        if hmac.compare_digest(given, self.expected):
+        if any([hmac.compare_digest(given, expected) for expected in self.expected]):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
@@ -67,6 +70,7 @@ def create_app(
     token: str,
     server_address: str = "127.0.0.1:6443",
     runtime: PodRuntime | None = None,
+    other_tokens: Collection[str] = (),
     *,
     bookmark_seconds: float = BOOKMARK_SECONDS,
 ) -> ASGIApp:
@@ -188,7 +192,7 @@ def create_app(
         Route("/{rest:path}", not_found, methods=ALL_METHODS),
     ]
     app = Starlette(routes=routes)
-    return BearerAuth(app, token)
+    return BearerAuth(app, token, other_tokens)
 
 
 def _aggregated(body: dict[str, Any], version: str) -> Response:

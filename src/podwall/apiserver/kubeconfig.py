@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 CLUSTER, USER, CONTEXT = "podwall", "podwall-admin", "podwall"
+TOKENS_FILE = "tokens.csv"
 
 
 def ensure_token(path: Path) -> str:
@@ -26,7 +27,36 @@ def ensure_token(path: Path) -> str:
     return token
 
 
-def render(server: str, ca_pem: bytes, token: str | None, namespace: str = "default") -> str:
+def read_token_file(path: Path) -> dict[str, str]:
+    """token -> user, from a file in kube-apiserver's `--token-auth-file` format
+    (`token,user,uid,"group1,group2"` per line); {} when there is none."""
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return {}
+    out = {}
+    for line in lines:
+        fields = [f.strip() for f in line.split(",")]
+        if len(fields) >= 2 and fields[0] and not fields[0].startswith("#"):
+            out[fields[0]] = fields[1]
+    return out
+
+
+def write_token_file(path: Path, users: dict[str, str]) -> None:
+    """Write token -> user as a `--token-auth-file` (0600): uid = user, no groups."""
+    text = "".join(f"{token},{user},{user}\n" for token, user in users.items())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def render(
+    server: str,
+    ca_pem: bytes,
+    token: str | None,
+    namespace: str = "default",
+    user_name: str = USER,
+) -> str:
     """A kubeconfig (YAML) for `server`, trusting `ca_pem`; without a token if None."""
     user: dict[str, str] = {"token": token} if token is not None else {}
     config = {
@@ -41,9 +71,12 @@ def render(server: str, ca_pem: bytes, token: str | None, namespace: str = "defa
                 },
             }
         ],
-        "users": [{"name": USER, "user": user}],
+        "users": [{"name": user_name, "user": user}],
         "contexts": [
-            {"name": CONTEXT, "context": {"cluster": CLUSTER, "user": USER, "namespace": namespace}}
+            {
+                "name": CONTEXT,
+                "context": {"cluster": CLUSTER, "user": user_name, "namespace": namespace},
+            }
         ],
         "current-context": CONTEXT,
         "preferences": {},
@@ -51,11 +84,11 @@ def render(server: str, ca_pem: bytes, token: str | None, namespace: str = "defa
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def write(path: Path, server: str, ca_pem: bytes, token: str | None) -> Path:
+def write(path: Path, server: str, ca_pem: bytes, token: str | None, user_name: str = USER) -> Path:
     """Write the kubeconfig to `path` (0600) and return it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        f.write(render(server, ca_pem, token))
+        f.write(render(server, ca_pem, token, user_name=user_name))
     path.chmod(0o600)
     return path

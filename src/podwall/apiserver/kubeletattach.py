@@ -19,10 +19,35 @@ import asyncio
 import contextlib
 import os
 from pathlib import Path
+from typing import Protocol
 
 from podwall.apiserver.kubeletexec import write_all
 from podwall.apiserver.podruntime import ExecRequest, Output
-from podwall.runtime.process import PodProcess
+
+
+class AttachableConsole(Protocol):
+    """What an attach uses of a console (`runtime.console`, or its relay's remote end)."""
+
+    input_fd: int | None
+    stdin_once: bool
+
+    def end_input(self) -> None: ...
+
+    def resize(self, columns: int, rows: int) -> None: ...
+
+
+class AttachableContainer(Protocol):
+    """What an attach uses of a container (`runtime.process.PodProcess`, or what a sandbox
+    node publishes of one)."""
+
+    @property
+    def log_path(self) -> Path: ...
+
+    @property
+    def console(self) -> AttachableConsole | None: ...
+
+    def running(self) -> bool: ...
+
 
 POLL_SECONDS = 0.05  # how often the log and the container are looked at
 READ_SIZE = 32 * 1024
@@ -31,7 +56,7 @@ READ_SIZE = 32 * 1024
 class AttachProcess:
     """An attachment to `container`'s process, following `log_path` from its current end."""
 
-    def __init__(self, container: PodProcess, request: ExecRequest) -> None:
+    def __init__(self, container: AttachableContainer, request: ExecRequest) -> None:
         self.container = container
         self.request = request
         self._offset = _size(container.log_path)

@@ -2,7 +2,8 @@
 between the request and the store, with the controllers' pure functions.
 
 - pods, on create: `default_pod` (defaults, admission plugins, status Pending with its QoS
-  class) and `schedule_pod` onto the one node (`spec.nodeName`, `PodScheduled`);
+  class), then the `Scheduler` places it among the Nodes (without one, `schedule_pod` puts
+  every pod on the one node `node`);
 - Services, on create: `default_service` allocates the ClusterIP (or checks the requested one);
   on update: `keep_allocation` carries it over and refuses to change it;
 - Deployments and ReplicaSets, on create: the controllers' defaults (idempotent, so objects that
@@ -31,6 +32,7 @@ from podwall.apiserver.controllers import (
 )
 from podwall.apiserver.controllers.pods import NODE_NAME
 from podwall.apiserver.controllers.services import KUBE_DNS_IP, KUBERNETES_IP, cluster_ips
+from podwall.apiserver.scheduler import Scheduler
 from podwall.apiserver.store import Object, Store
 
 Clock = Callable[[], datetime]
@@ -49,11 +51,13 @@ class Admission:
         store: Store,
         *,
         node: str = NODE_NAME,
+        scheduler: Scheduler | None = None,
         clock: Clock = _now,
         rng: random.Random | None = None,
     ) -> None:
         self.store = store
         self.node = node
+        self.scheduler = scheduler
         self.clock = clock
         self.rng = rng or random.Random()
         self._undo: list[Callable[[], None]] = []
@@ -75,6 +79,8 @@ class Admission:
     def pod(self, new: Object, stored: Object | None) -> Object:
         if stored is not None:
             return new
+        if self.scheduler is not None:
+            return self.scheduler.place(default_pod(new))
         return schedule_pod(default_pod(new), self.clock(), self.node)
 
     def service(self, new: Object, stored: Object | None) -> Object:

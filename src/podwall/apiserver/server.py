@@ -1,17 +1,21 @@
 """Run the API server: uvicorn over HTTPS on 127.0.0.1, state in one directory.
 
 `Server(state_dir, port)` owns the state directory's files: `state.db` (the store), `ca.crt`,
-`server.crt`, `server.key`, `token`, `kubeconfig`. `start()`/`stop()` run it in a background
-thread (tests, `podwall up` later); `run_forever()` runs it in the foreground until SIGINT or
-SIGTERM. Port 0 picks a free port; `port` tells which one after `start()` or `bind()`.
+`server.crt`, `server.key`, `token`, `kubeconfig`; it also accepts the tokens listed in
+`tokens.csv` when that exists (the nodes' own credentials, written by `podwall up`).
+`start()`/`stop()` run it in a background thread (tests, `podwall up`); `run_forever()` runs
+it in the foreground until SIGINT or SIGTERM. Port 0 picks a free port; `port` tells which
+one after `start()` or `bind()`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -23,6 +27,7 @@ from podwall.apiserver.podruntime import PodRuntime
 from podwall.apiserver.store import Store
 
 HOST = "127.0.0.1"  # loopback only
+CLOSE_SECONDS = 0.05
 # h11, plus `kubectl exec` over SPDY (spdyexec.py), one send per response (coalesce.py)
 HTTP_PROTOCOL = CoalescingProtocol
 
@@ -41,6 +46,20 @@ def listening_socket() -> socket.socket:
     return sock
 
 
+class _Uvicorn(uvicorn.Server):
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's, then close every connection still open (its clients, the node agents
+        above all, may outlive this server)."""
+        await super().shutdown(sockets)
+        # TLS connections already closing wait for their client's close_notify (30 s), and an
+        # agent's idle pooled connection never sends it: the loop would end under them and
+        # leave their sockets open. The loop's own table of socket transports has them all.
+        transports: Any = getattr(asyncio.get_running_loop(), "_transports", {})
+        for transport in list(transports.values()):
+            transport.abort()
+        await asyncio.sleep(CLOSE_SECONDS)
+
+
 class Server:
     """The API server, its store and credentials."""
 
@@ -52,7 +71,7 @@ class Server:
         self.runtime = runtime  # runs pods/exec and serves pods/log; set before bind()
         self.store: Store | None = None
         self._socket: socket.socket | None = None
-        self._uvicorn: uvicorn.Server | None = None
+        self._uvicorn: _Uvicorn | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -93,7 +112,8 @@ class Server:
         self.store = Store(self.state_dir / "state.db")
         bootstrap(self.store, self.port)
         kubeconfig.write(self.kubeconfig_path, self.url, files.ca_pem(), token)
-        app = create_app(self.store, token, f"{HOST}:{self.port}", self.runtime)
+        others = kubeconfig.read_token_file(self.state_dir / kubeconfig.TOKENS_FILE)
+        app = create_app(self.store, token, f"{HOST}:{self.port}", self.runtime, list(others))
         config = uvicorn.Config(
             app,
             http=HTTP_PROTOCOL,
@@ -105,7 +125,7 @@ class Server:
             timeout_graceful_shutdown=2,
             timeout_keep_alive=30,
         )
-        self._uvicorn = uvicorn.Server(config)
+        self._uvicorn = _Uvicorn(config)
 
     def start(self, timeout: float = 10.0) -> None:
         """Serve in a background thread; returns once the server accepts connections."""

@@ -89,6 +89,26 @@ def _holder() -> str:
 )
 @click.option("--cleanup", "remove", is_flag=True, help="Remove the agent's table and exit.")
 @click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Be a whole node of `podwall up`'s local cluster: its namespace, pods and Node object "
+    "(needs --cluster-id, --node-index, --run-dir, --log-dir).",
+)
+@click.option("--cluster-id", default=None, help="The local cluster's id (with --sandbox).")
+@click.option("--node-index", type=int, default=0, help="The node's place (with --sandbox).")
+@click.option(
+    "--run-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The node's run directory (with --sandbox).",
+)
+@click.option(
+    "--log-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where pod logs go (with --sandbox).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
@@ -106,6 +126,11 @@ def agent(
     startup_timeout: float,
     max_backoff: float,
     remove: bool,
+    sandbox: bool,
+    cluster_id: str | None,
+    node_index: int,
+    run_dir: Path | None,
+    log_dir: Path | None,
     log_level: str,
 ) -> None:
     """Enforce the cluster's NetworkPolicies on this node, in nftables table `inet podwall`.
@@ -135,6 +160,15 @@ def agent(
         startup_seconds=startup_timeout,
         backoff_cap=max_backoff,
     )
+    if sandbox:
+        if cluster_id is None or run_dir is None or log_dir is None:
+            raise click.UsageError("--sandbox needs --cluster-id, --run-dir and --log-dir")
+        from podwall.agent.sandbox import SandboxOptions, serve
+
+        where_ = SandboxOptions(
+            cluster_id=cluster_id, index=node_index, run_dir=run_dir, log_dir=log_dir
+        )
+        raise SystemExit(serve(options, where_))
     raise SystemExit(run(options))
 
 

@@ -46,13 +46,16 @@ def _stop_cluster(state: Path, keep_state: bool) -> bool:
     """Stop the cluster of `state` if one runs; clear what a killed one left. True if found."""
     if not (state / "cluster-id").exists():
         return False
-    from podwall.apiserver.localcluster import RUN_ROOT, cluster_id, remove_state
+    from podwall.cluster.agents import stop_leftovers
+    from podwall.cluster.local import RUN_ROOT, cluster_id, remove_state
     from podwall.runtime.node import Node
 
     pid = daemon.locked_pid(state)
     if pid is not None:
         clean = daemon.terminate(pid, state)
         output.line(f"stopped podwall (pid {pid})" + ("" if clean else ", killed"))
+    for agent in stop_leftovers(state):
+        output.line(f"stopped a leftover node agent (pid {agent})")
     ident = cluster_id(state)
     node = Node(ident, run_dir=RUN_ROOT / ident, log_dir=state / "pods")
     for name in node.adopt_leftovers():

@@ -1,7 +1,7 @@
 """`podwall up`, `podwall status`, `podwall kubeconfig`: a local cluster for the real kubectl.
 
 `podwall up` starts `podwall up --foreground` as a daemon (a new session, output to
-`<state>/podwall.log`), waits until it serves and its node runs, and prints the
+`<state>/podwall.log`), waits until it serves and its nodes run, and prints the
 `export KUBECONFIG=...` line (on stdout, so `eval "$(podwall up)"` works). `podwall down`
 (in `sandbox`) stops it.
 """
@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -49,12 +50,21 @@ def _state(state_dir: Path | None) -> Path:
 @click.option(
     "--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for ready."
 )
-def up(state_dir: Path | None, port: int, foreground: bool, timeout: float) -> None:
-    """Start a local cluster: API server, controllers, one sandbox node with cluster DNS.
+@click.option(
+    "--nodes",
+    type=click.IntRange(1, 253),
+    default=1,
+    show_default=True,
+    help="Sandbox nodes, each its own agent process (node-1 … node-N).",
+)
+def up(state_dir: Path | None, port: int, foreground: bool, timeout: float, nodes: int) -> None:
+    """Start a local cluster: API server, controllers, scheduler, N sandbox nodes, cluster DNS.
 
-    The real kubectl then works against it: `eval "$(podwall up)"`, then `kubectl apply ...`.
-    Objects are kept in the state directory: after a crash, `podwall up` brings them back,
-    restarts their pods and enforces every policy before any pod takes traffic.
+    Each node is a `podwall agent --sandbox` process with its own credentials, its own network
+    namespace and pod range, joined to the others by an underlay. The real kubectl then works
+    against it: `eval "$(podwall up)"`, then `kubectl apply ...`. Objects are kept in the state
+    directory: after a crash, `podwall up` brings them back, restarts their pods and enforces
+    every policy before any pod takes traffic.
     """
     state = _state(state_dir)
     pid = daemon.locked_pid(state)
@@ -63,18 +73,19 @@ def up(state_dir: Path | None, port: int, foreground: bool, timeout: float) -> N
         click.echo(f"export KUBECONFIG={state / 'kubeconfig'}")
         return
     if foreground:
-        raise SystemExit(run_foreground(state, port))
-    _start_daemon(state, port, timeout)
+        raise SystemExit(run_foreground(state, port, nodes, timeout))
+    _start_daemon(state, port, timeout, nodes)
 
 
-def _start_daemon(state: Path, port: int, timeout: float) -> None:
+def _start_daemon(state: Path, port: int, timeout: float, nodes: int) -> None:
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o700)
     log_path = state / daemon.LOG_FILE
     daemon.remove_ready(state)
     started = time.monotonic()
     argv = [sys.executable, "-m", "podwall", "up", "--foreground"]
-    argv += ["--state-dir", str(state), "--port", str(port)]
+    argv += ["--state-dir", str(state), "--port", str(port), "--nodes", str(nodes)]
+    argv += ["--timeout", str(timeout)]
     with log_path.open("ab") as log_file:
         child = subprocess.Popen(
             argv,
@@ -113,9 +124,12 @@ def _tail(path: Path, lines: int = 30) -> str:
         return ""
 
 
-def run_foreground(state: Path, port: int) -> int:
+def run_foreground(state: Path, port: int, nodes: int = 1, timeout: float = 60.0) -> int:
     """Serve until SIGINT or SIGTERM; remove every pod and namespace before returning."""
-    from podwall.apiserver.localcluster import LocalCluster
+    from podwall.cluster import agents
+
+    agents.prewarm()  # the agents' fork server imports them while this imports the server
+    from podwall.cluster.local import LocalCluster
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True
@@ -131,7 +145,7 @@ def run_foreground(state: Path, port: int) -> int:
 
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, on_signal)
-    cluster = LocalCluster(state, port)
+    cluster = LocalCluster(state, port, nodes=nodes, ready_seconds=timeout)
     try:
         cluster.start()
         daemon.write_ready(
@@ -187,18 +201,22 @@ def status(state_dir: Path | None, kubeconfig: Path | None, context: str | None)
     output.line(f"podwall is running (pid {pid})")
     output.line(f"  server:     {ready.url}")
     output.line(f"  kubeconfig: {ready.kubeconfig}")
-    output.line(f"  node:       pw-{ready.cluster_id}-n0")
     try:
+        nodes = daemon.api_get(ready, state, "/api/v1/nodes")["items"]
         pods = daemon.api_get(ready, state, "/api/v1/pods")["items"]
     except OSError as exc:
-        output.line(f"  pods:       unknown ({exc})")
+        output.line(f"  nodes:      unknown ({exc})")
         return
+    output.line(f"  nodes:      {len(nodes)}")
+    for line in node_lines(nodes):
+        output.line(f"    {line}")
     output.line(f"  pods:       {len(pods)}")
     for pod in pods:
         meta, pod_status = pod["metadata"], pod.get("status") or {}
         phase = pod_status.get("phase", "")
         ip = pod_status.get("podIP", "")
-        output.line(f"    {meta['namespace']}/{meta['name']}  {phase}  {ip}")
+        node = (pod.get("spec") or {}).get("nodeName", "")
+        output.line(f"    {meta['namespace']}/{meta['name']}  {phase}  {ip}  {node}")
     try:
         leases = daemon.api_get(ready, state, agent.leases_path())["items"]
     except OSError as exc:
@@ -208,6 +226,23 @@ def status(state_dir: Path | None, kubeconfig: Path | None, context: str | None)
     output.line(f"  {first}")
     for text in rest:
         output.line(f"    {text}")
+
+
+def node_lines(nodes: list[dict[str, Any]]) -> list[str]:
+    """One line per node: its name, Ready or not, its address on the underlay."""
+    out = []
+    for node in nodes:
+        status = node.get("status") or {}
+        ready = any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in status.get("conditions") or ()
+        )
+        address = next(
+            (a["address"] for a in status.get("addresses") or () if a.get("type") == "InternalIP"),
+            "",
+        )
+        out.append(f"{node['metadata']['name']}  {'Ready' if ready else 'NotReady'}  {address}")
+    return out
 
 
 def _note_leftovers(state: Path) -> None:

@@ -1,6 +1,6 @@
 """One node of a long-running sandbox cluster: pod networks, container processes, the ruleset.
 
-The kubelet role without the API: the caller (podwall.apiserver.kubelet) decides what runs and
+The kubelet role without the API: the caller (podwall.agent.kubelet) decides what runs and
 reports status; `Node` owns what exists on the host and removes it all, by name or pid:
 
 - the node namespace `pw-<cluster>-<node>` (`n0` unless told) and one namespace per pod
@@ -12,7 +12,9 @@ reports status; `Node` owns what exists on the host and removes it all, by name 
   or for every pod when None) and the cluster DNS records file (in `run_dir`, which must be
   readable by every pod's uid: the DNS stand-in reads it after dropping root);
 - with `flow_log` (the default), the verdicts the ruleset logs, read in the node namespace and
-  written to `run_dir/flows/<node name>.jsonl`, where `podwall observe` reads them.
+  written to `<flows_dir>/<node name>.jsonl` (`run_dir/flows` unless told), where `podwall
+  observe` reads them. A node whose ruleset another owner syncs (its agent) swaps in that
+  owner's Dataplane before `start` and calls `synced` after each sync.
 
 `adopt_leftovers()` makes a restart after `kill -9` safe: every process still inside one of this
 cluster's pod namespaces is killed (found by its network namespace, never by name), and the
@@ -30,6 +32,7 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,10 +40,11 @@ from podwall.flows import files
 from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
 from podwall.nft.flowlog import FlowLog
-from podwall.runtime import connect, imagefiles, names, netns, process, system
+from podwall.runtime import connect, imagefiles, names, netns, process, system, underlay
 from podwall.runtime.dataplane import Dataplane, SyncResult
 from podwall.runtime.flowlog import NodeFlows
 from podwall.runtime.images import RUN_ERROR, Launch, Waiting
+from podwall.runtime.namespaces import remove_netns
 from podwall.runtime.netns import NodeSandbox
 
 log = logging.getLogger(__name__)
@@ -102,6 +106,7 @@ class Node:
         underlay: str | None = None,
         node_name: str | None = None,
         flow_log: FlowLog | None = DEFAULT_FLOW_LOG,
+        flows_dir: Path | None = None,
     ) -> None:
         self.cluster_id = names.check_cluster_id(cluster_id)
         self.sandbox = NodeSandbox(cluster_id, node, index, underlay)
@@ -111,6 +116,7 @@ class Node:
         self.log_dir = log_dir
         self.pods: dict[str, RunningPod] = {}
         self.flows: NodeFlows | None = None
+        self.flows_dir = flows_dir or run_dir / files.FLOWS  # the cluster's, for several nodes
         self._records = ""
 
     @property
@@ -138,7 +144,7 @@ class Node:
         self.sandbox.create()
         config = self.dataplane.flow_log
         if config is not None:
-            ring = files.ring_path(self.run_dir / files.FLOWS, self.name)
+            ring = files.ring_path(self.flows_dir, self.name)
             self.flows = NodeFlows(
                 self.sandbox.netns, self.name, self.dataplane.tags, config, ring_path=ring
             )
@@ -160,9 +166,47 @@ class Node:
             process.remove_pod_files(name)
         return removed
 
+    def reclaim(self, pod_keys: Iterable[str]) -> list[str]:
+        """Clear what a killed predecessor of this one node left, so that `start` can make it
+        afresh while the other nodes run on: every process inside the named pods' namespaces
+        and the node's own is killed (found by network namespace, never by name), those
+        namespaces are removed and the node's uplink is detached. The names removed.
+
+        The node's ruleset stays in force until the namespace goes, and the pods go first.
+        Pods not named here (deleted while no agent ran) are left to `adopt_leftovers`."""
+        found = [names.pod_netns(self.cluster_id, key) for key in pod_keys]
+        found = [n for n in [*found, self.sandbox.netns] if netns.netns_path(n).exists()]
+        killed = []
+        for name in found:
+            for pid in pids_in_netns(name):
+                log.info("killing leftover pid=%d netns=%s", pid, name)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+        wait_gone(killed)
+        if self.sandbox.underlay is not None:
+            for failure in underlay.detach(self.sandbox.underlay, self.sandbox.index):
+                log.warning("reclaiming %s: %s", self.sandbox.netns, failure)
+        removed = []
+        for name in found:
+            try:
+                remove_netns(name)
+            except OSError as exc:
+                log.warning("reclaiming %s: %s", name, exc)
+                continue
+            process.remove_pod_files(name)
+            removed.append(name)
+        return removed
+
     def sync(self, cluster: Cluster) -> SyncResult:
         """Enforce `cluster` in the node's ruleset and publish its services to cluster DNS."""
         result = self.dataplane.sync(cluster)
+        self.synced(cluster)
+        return result
+
+    def synced(self, cluster: Cluster) -> None:
+        """What follows a sync of `cluster` into the ruleset (here or by the node's agent):
+        the flows' view of it, and the cluster DNS records file (when the Services changed)."""
         if self.flows is not None:
             self.flows.update(cluster)
         records = system.dns_records(cluster)
@@ -172,7 +216,6 @@ class Node:
             staging.chmod(0o644)
             staging.replace(self.records_path)
             self._records = records
-        return result
 
     def start_pod(self, plan: PodPlan) -> dict[str, Waiting | None]:
         """Create the pod's network and start its containers; per container, None when it

@@ -1,4 +1,5 @@
-"""`podwall up` for real: API server, controllers and the sandbox node, with the real kubectl.
+"""`podwall up` for real: API server, controllers, scheduler and the node agents, with the real
+kubectl.
 
 The first tests run a `LocalCluster` in this process (tmp state directory, a free port); the
 last ones run `podwall up` / `podwall down` as a user does, the cluster a daemon. Connectivity
@@ -22,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from podwall.apiserver.localcluster import LocalCluster
+from podwall.cluster.local import LocalCluster
 from podwall.model.ports import Protocol
 from podwall.runtime import names, netns
 from podwall.runtime.connect import Attempt, try_once
@@ -140,9 +141,9 @@ def test_deleting_the_app_stops_its_pods_and_removes_their_namespaces(
     kubectl("apply", "-f", str(SIMPLE_APP))
     wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=10)
     prefix = names.cluster_prefix(cluster.cluster_id)
-    assert len(netns.leftovers(prefix)) == 1 + 4  # the node, coredns and the app's pods
+    assert len(netns.leftovers(prefix)) == 2 + 4  # fabric, node, coredns and the app's pods
     kubectl("delete", "-f", str(SIMPLE_APP))
-    wait_for(lambda: len(netns.leftovers(prefix)) == 2, timeout=10)
+    wait_for(lambda: len(netns.leftovers(prefix)) == 3, timeout=10)
     assert kubectl("get", "pods").stderr.strip() == "No resources found in default namespace."
 
 
@@ -242,6 +243,8 @@ def test_podwall_up_status_and_down(state: Path, tmp_path: Path) -> None:
     status = podwall("status", "--state-dir", str(state))
     assert "podwall is running" in status.stdout
     assert "coredns-" in status.stdout
+    assert "node-1  Ready  198.18.255.1" in status.stdout  # the node, from its Node object
+    assert "agents: 1, all alive" in status.stdout  # its agent, from its Lease
     assert podwall("kubeconfig", "--state-dir", str(state)).stdout.strip() == str(
         state / "kubeconfig"
     )
@@ -268,8 +271,12 @@ def test_kill_9_then_up_brings_back_every_object_and_enforces_policy_first(
     wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=10)
     before = sorted(table(kubectl("get", "pods", "-o", "wide").stdout)[1:])
     pid = int((state / "podwall.pid").read_text())
+    agents = [int(f.read_text().split()[0]) for f in state.glob("nodes/*/agent.pid")]
+    assert agents
+    assert all(running(a) for a in agents)
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not running(pid), timeout=5)
+    wait_for(lambda: not any(running(a) for a in agents), timeout=30)  # they die with it
 
     again = podwall("up", "--state-dir", str(state), "--port", "0")
     assert again.returncode == 0, again.stderr

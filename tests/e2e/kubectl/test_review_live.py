@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from podwall.apiserver.localcluster import LocalCluster
 from podwall.cli import daemon
 from podwall.cli.main import cli
+from podwall.cluster.local import LocalCluster
 from tests.e2e.kubectl.test_apiserver import ALLOW, DENY, SIMPLE_APP
 from tests.e2e.kubectl.test_cluster import Kubectl, cluster, make_kubectl, wait_for
 

@@ -23,11 +23,11 @@ from podwall.apiserver import admission
 from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.controllers import pod_running
 from podwall.apiserver.errors import ApiError
-from podwall.apiserver.localcluster import ensure_cluster_dns
 from podwall.apiserver.mutating import Admission
 from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.resources import by_kind
 from podwall.apiserver.store import Store
+from podwall.cluster.local import ensure_cluster_dns
 from tests.unit.apiserver.controllers.manifests import (
     backend_service,
     client_deployment,

@@ -8,7 +8,7 @@ from tests.unit.flows.samples import flow
 
 
 def test_the_flows_directory_is_under_podwall_ups_run_root() -> None:
-    from podwall.apiserver.localcluster import RUN_ROOT
+    from podwall.cluster.local import RUN_ROOT
 
     assert files.RUN_ROOT == RUN_ROOT
     assert files.flows_dir("abcd") == RUN_ROOT / "abcd" / "flows"

@@ -1,34 +1,87 @@
-"""The kubelet's passes over a Store, with a Node that touches nothing on the host.
+"""The sandbox kubelet's passes, over a Store behind fakes of its HTTP side, with a Node that
+touches nothing on the host.
 
-`RecordingNode` keeps `Node`'s bookkeeping but replaces namespaces, processes and nft with a
-log of calls, so the order that fails closed can be checked without root: a new pod's address
-is in the Store before the ruleset is synced, and the ruleset before its network exists.
+`RecordingNode` keeps `Node`'s bookkeeping but replaces namespaces and processes with a log of
+calls; `enforced` (the agent's sync loop, on a real node) logs what the ruleset would hold. So
+the order that fails closed is checked without root: a new pod's address is in the API before
+the ruleset is asked to reflect it, and the ruleset before the pod's network exists.
 """
 
 from __future__ import annotations
 
+import copy
 import ipaddress
+import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from podwall.apiserver import admission
+from podwall.agent.kubelet import Kubelet
+from podwall.apiserver import admission, errors
 from podwall.apiserver.bootstrap import bootstrap
-from podwall.apiserver.kubelet import Kubelet
-from podwall.apiserver.localcluster import ensure_cluster_dns
 from podwall.apiserver.mutating import Admission
-from podwall.apiserver.podruntime import PodLookupError
-from podwall.apiserver.reconciler import Reconciler
+from podwall.apiserver.reconciler import Reconciler, write_event
 from podwall.apiserver.resources import by_kind
 from podwall.apiserver.store import Store
-from podwall.model.cluster import Cluster
-from podwall.runtime import images
-from podwall.runtime.dataplane import SyncResult
+from podwall.cluster.local import ensure_cluster_dns
+from podwall.runtime import images, published
 from podwall.runtime.node import Node, PodPlan, RunningPod
 from tests.unit.apiserver.controllers.manifests import backend_deployment, client_deployment
+
+NODE = "podwall"  # where Admission without a scheduler puts every pod
+
+
+class StoreApi:
+    """The kubelet's HTTP calls, answered by a Store as the API server would."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get_pod(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self.store.get("pods", namespace, name)
+        except errors.NotFoundError:
+            return None
+
+    def write_status(
+        self, pod: dict[str, Any], change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        m = pod["metadata"]
+
+        def update(current: dict[str, Any]) -> dict[str, Any]:
+            if current["metadata"]["uid"] != m["uid"]:
+                raise errors.conflict("pods", "", m["name"])
+            return {**current, "status": change(copy.deepcopy(current)).get("status", {})}
+
+        try:
+            return self.store.mutate("pods", m["namespace"], m["name"], update)
+        except (errors.NotFoundError, errors.ConflictError):
+            return None
+
+    def create_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        write_event(self.store, event)
+        return event
+
+    def update_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        return self.store.update("events", event)
+
+
+class StorePods:
+    """The node's pods watch, read straight from the Store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.changed = threading.Event()
+
+    def pods(self) -> list[dict[str, Any]]:
+        items, _ = self.store.list("pods", None, lambda p: p["spec"].get("nodeName") == NODE)
+        return items
+
+    def saw(self, pod: dict[str, Any]) -> None:
+        pass
 
 
 class RecordingNode(Node):
@@ -41,12 +94,8 @@ class RecordingNode(Node):
     def listening(self, key: str, ports: tuple[int, ...]) -> bool:
         return self.listens
 
-    def start(self) -> None:
+    def start(self, *, adopt: bool = True) -> None:
         self.calls.append(("start", None))
-
-    def sync(self, cluster: Cluster) -> SyncResult:
-        self.calls.append(("sync", {p.key: [str(ip) for ip in p.ips] for p in cluster.pods}))
-        return SyncResult(full=False, operations=0, seconds=0.0)
 
     def start_pod(self, plan: PodPlan) -> dict[str, images.Waiting | None]:
         self.calls.append(("start_pod", plan))
@@ -99,9 +148,25 @@ def node(tmp_path: Path) -> RecordingNode:
     return RecordingNode(tmp_path)
 
 
+def make_kubelet(
+    store: Store, node: RecordingNode, *, enforce: bool = True, publish: Path | None = None
+) -> Kubelet:
+    def enforced(resource_version: int, timeout: float) -> bool:
+        assert store.resource_version >= resource_version
+        pods, _ = store.list("pods")
+        node.calls.append(("sync", {_key(p): p["status"].get("podIP") for p in pods}))
+        return enforce
+
+    return Kubelet(StoreApi(store), StorePods(store), node, NODE, enforced, publish_dir=publish)
+
+
+def _key(pod: dict[str, Any]) -> str:
+    return f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+
+
 @pytest.fixture
-def kubelet(store: Store, node: RecordingNode) -> Kubelet:
-    return Kubelet(store, node)
+def kubelet(store: Store, node: RecordingNode, tmp_path: Path) -> Kubelet:
+    return make_kubelet(store, node, publish=tmp_path / "published")
 
 
 def put(store: Store, obj: dict[str, Any]) -> dict[str, Any]:
@@ -128,8 +193,19 @@ def test_a_new_pod_has_its_address_in_the_ruleset_before_its_network_exists(
     kinds = [kind for kind, _ in node.calls]
     assert kinds == ["sync", "start_pod"]
     synced = node.calls[0][1]
-    assert synced[key] == [pod["status"]["podIP"]]
+    assert synced[key] == pod["status"]["podIP"]
     assert ipaddress.ip_address(pod["status"]["podIP"]) in ipaddress.ip_network("198.18.0.0/24")
+
+
+def test_no_pod_starts_while_the_ruleset_does_not_reflect_its_address(
+    store: Store, node: RecordingNode
+) -> None:
+    kubelet = make_kubelet(store, node, enforce=False)
+    put(store, backend_deployment())
+    kubelet.sync_pass()
+    assert [kind for kind, _ in node.calls] == ["sync"]
+    (pod,) = pods(store)
+    assert pod["status"]["podIP"]  # written, and waiting for the ruleset
 
 
 def test_a_started_pod_is_running_and_ready(store: Store, kubelet: Kubelet) -> None:
@@ -174,25 +250,25 @@ def test_an_image_podwall_cannot_run_waits_with_the_reason(store: Store, kubelet
     assert pod["status"]["phase"] == "Pending"
 
 
-def test_exec_target_names_the_pods_namespace_image_and_env(store: Store, kubelet: Kubelet) -> None:
+def test_a_running_pod_is_published_for_exec_and_logs(
+    store: Store, kubelet: Kubelet, tmp_path: Path
+) -> None:
     put(store, backend_deployment())
     kubelet.sync_pass()
     (pod,) = pods(store)
     name = pod["metadata"]["name"]
-    target = kubelet.exec_target("default", name, None)
-    assert target.netns == f"pw-t1-{name}"
-    assert target.hostname == name
-    assert target.image == "docker.io/cilium/json-mock:1.2"
-    assert target.env == {"PORT": "8080"}
-    assert kubelet.log_path("default", name, "backend-container").name == "backend-container.log"
-    with pytest.raises(PodLookupError):
-        kubelet.exec_target("default", name, "nope")
-    with pytest.raises(PodLookupError):
-        kubelet.exec_target("default", "missing", None)
+    found = published.read(tmp_path / "published", "default", name)
+    assert found is not None
+    assert found.netns == f"pw-t1-{name}"
+    assert found.hostname == name
+    container = found.containers["backend-container"]
+    assert container.image == "docker.io/cilium/json-mock:1.2"
+    assert container.env == {"PORT": "8080"}
+    assert Path(container.log_path).name == "backend-container.log"
 
 
-def test_a_deleted_pod_is_stopped_and_no_longer_exec_able(
-    store: Store, node: RecordingNode, kubelet: Kubelet
+def test_a_deleted_pod_is_stopped_and_no_longer_published(
+    store: Store, node: RecordingNode, kubelet: Kubelet, tmp_path: Path
 ) -> None:
     put(store, client_deployment("frontend"))
     kubelet.sync_pass()
@@ -202,17 +278,16 @@ def test_a_deleted_pod_is_stopped_and_no_longer_exec_able(
     assert pods(store) == []
     kubelet.sync_pass()
     assert ("stop_pod", f"default/{pod['metadata']['name']}") in node.calls
-    with pytest.raises(PodLookupError):
-        kubelet.exec_target("default", pod["metadata"]["name"], None)
+    assert published.read(tmp_path / "published", "default", pod["metadata"]["name"]) is None
 
 
 def test_a_restarted_node_gives_each_pod_its_previous_address(store: Store, tmp_path: Path) -> None:
     put(store, client_deployment("frontend"))
     put(store, client_deployment("other"))
-    first = Kubelet(store, RecordingNode(tmp_path))
+    first = make_kubelet(store, RecordingNode(tmp_path))
     first.sync_pass()
     before = {p["metadata"]["name"]: p["status"]["podIP"] for p in pods(store)}
-    second = Kubelet(store, RecordingNode(tmp_path))
+    second = make_kubelet(store, RecordingNode(tmp_path))
     second.sync_pass()
     after = {p["metadata"]["name"]: p["status"]["podIP"] for p in pods(store)}
     assert after == before

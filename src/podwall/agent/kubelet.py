@@ -1,36 +1,42 @@
-"""The kubelet of the one sandbox node: pods in the Store become networks and processes.
+"""The kubelet of one sandbox node: the pods bound to it become networks and processes.
 
-A worker thread does all the host work; the Store's `on_commit` only wakes it, so no API request
-waits for a process to start. Bursts coalesce: one pass handles everything that changed since
-the last, and syncs the ruleset in one transaction. A pass, in the order that fails closed:
+`podwall agent --sandbox` runs it beside the agent's enforcement. It talks to the API server
+only over HTTP: its pods come from a watch restricted to its node (`podwatch.NodePods`, the
+JSON of those few pods), statuses go back through the `pods/status` subresource (a PUT with
+the resourceVersion read, retried on 409), Events are POSTed. A worker thread does all the
+host work; the watch only wakes it, and bursts coalesce into one pass. A pass, in the order
+that fails closed:
 
-1. pods gone from the Store (or replaced under the same name) are stopped, by pid, and their
+1. pods gone from the API (or replaced under the same name) are stopped, by pid, and their
    namespaces removed;
-2. each new pod of this node gets an address (198.18.0.0/24; the one it had before a restart
-   when still free), written to `status.podIP` first;
-3. the ruleset is synced from the Store's pods, Services, namespaces and NetworkPolicies, so a
-   new pod is isolated before its network or its process exists; cluster DNS records are
-   rewritten when Services change (a sync that nft refuses starts no new pod);
+2. each new pod gets an address in the node's range (the one it had before a restart when
+   still free), written to `status.podIP` first;
+3. the pass waits until the node's ruleset, loaded by the agent's own sync loop (the same path
+   as on a real cluster: watch cache → `Compiler(node)` → one nft batch), reflects those
+   writes: a new pod is isolated before its network or its process exists. When that does not
+   happen in time, no new pod starts in this pass;
 4. the new pods' networks and containers start; status becomes Running and Ready, or waiting
    (`ImageNotSupported`, `RunContainerError`). A container that declares TCP containerPorts
    is reported running once it listens on them (checked on the pod's loopback, at most
-   `READY_SECONDS`), so Ready means it answers: the tutorial's `curl` right after
-   `kubectl get pods` shows `1/1 Running` never meets a server that is still starting;
+   `READY_SECONDS`), so Ready means it answers;
 5. containers that exited are reported `terminated` and restarted as `restartPolicy` says,
    with a doubling back-off.
 
-The DNS stand-in runs as the `kube-system` pod labelled `k8s-app=kube-dns` (its image names
-coredns), behind the kube-dns Service at 198.19.0.10. `start()` reconciles from the Store:
-after a restart every pod gets its network and processes again, the ruleset synced first.
-`Kubelet` implements `PodRuntime` for `kubectl exec` (kubeletexec.py runs the command) and
-`kubectl logs`, and `attach` (kubeletattach.py) and `port_forward` for those two commands.
+The DNS stand-in runs as the `kube-system` pod labelled `k8s-app=kube-dns`, reading the
+records file the agent writes from the Services it watches (see `sandbox`), so it works on
+whichever node it lands. For `kubectl exec` and `logs` each running pod is published on this
+machine (`runtime.published`); the API server reads that (the sandbox's shortcut: a real
+kubelet serves exec itself).
+
+The pod status transitions and Event bodies are the pure functions of
+`podwall.apiserver.controllers` (the one import of the API server's package, of pure code: see
+pyproject's import-linter contract).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -38,43 +44,38 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from podwall.apiserver import errors
 from podwall.apiserver.controllers import (
+    Create,
     events,
     pod_pending,
     pod_restarted,
     pod_running,
     pod_terminated,
     pod_waiting,
+    record,
 )
-from podwall.apiserver.controllers.meta import meta
-from podwall.apiserver.controllers.pods import NODE_NAME
-from podwall.apiserver.kubeletattach import AttachProcess
-from podwall.apiserver.kubeletexec import ExecTarget, LocalProcess, start_in_pod
-from podwall.apiserver.kubeletportforward import connect_in_pod
-from podwall.apiserver.podruntime import ExecRequest, PodLookupError
-from podwall.apiserver.reconciler import write_event
-from podwall.apiserver.store import Object, Store, WatchEvent
-from podwall.model.cluster import Cluster
-from podwall.model.convert import RawObject, cluster
-from podwall.nft.errors import NftError
-from podwall.runtime import images
+from podwall.runtime import images, published
+from podwall.runtime.addressplan import allocatable
+from podwall.runtime.console import Console
+from podwall.runtime.consolerelay import ConsoleRelay
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.node import ContainerPlan, Node, PodPlan
+from podwall.runtime.published import PublishedContainer, PublishedPod
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_KINDS = ("namespaces", "pods", "services", "networkpolicies.networking.k8s.io")
-WAKING = frozenset(SNAPSHOT_KINDS)
 DNS_NAMESPACE = "kube-system"
 DNS_LABEL = ("k8s-app", "kube-dns")
 COALESCE_SECONDS = 0.005
 POLL_SECONDS = 0.5
 STARTING_POLL_SECONDS = 0.02
 READY_SECONDS = 10.0
+ENFORCE_SECONDS = 10.0
 MAX_BACKOFF = 30.0
+MAX_EVENTS = 1000  # Events remembered for counting repeats
+Object = dict[str, Any]
 Clock = Callable[[], datetime]
 
 
@@ -82,9 +83,46 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def meta(obj: Object) -> dict[str, Any]:
+    m = obj.get("metadata")
+    return m if isinstance(m, dict) else {}
+
+
 def _key(pod: Object) -> str:
     m = meta(pod)
-    return f"{m.get('namespace')}/{m['name']}"
+    return f"{m.get('namespace')}/{m.get('name')}"
+
+
+def resource_version(obj: Object) -> int:
+    text = str(meta(obj).get("resourceVersion") or "")
+    return int(text) if text.isdigit() else 0
+
+
+class PodApi(Protocol):
+    """What the kubelet asks of the API server (`api.HttpPodApi` over HTTP)."""
+
+    def write_status(self, pod: Object, change: Callable[[Object], Object]) -> Object | None:
+        """Change the pod's status (the same pod: same uid); the written pod, None if gone."""
+        ...
+
+    def get_pod(self, namespace: str, name: str) -> Object | None: ...
+
+    def create_event(self, event: Object) -> Object: ...
+
+    def update_event(self, event: Object) -> Object: ...
+
+
+class PodSource(Protocol):
+    """This node's pods as JSON, and a flag raised when they change."""
+
+    changed: threading.Event
+
+    def pods(self) -> list[Object]: ...
+
+    def saw(self, pod: Object) -> None: ...
+
+
+Enforced = Callable[[int, float], bool]  # (resourceVersion, timeout) -> whether it is enforced
 
 
 @dataclass(slots=True)
@@ -102,70 +140,70 @@ class _Restart:
 
 
 class Kubelet:
-    """The node agent over one Store and one Node. Call `start()` once, `stop()` at the end."""
+    """The pods of one node. `start()` once (after the ruleset's first sync), `stop()` at the
+    end; `ready` is set once the pods bound to the node at start run."""
 
     def __init__(
-        self, store: Store, node: Node, *, node_name: str = NODE_NAME, clock: Clock = _now
+        self,
+        api: PodApi,
+        source: PodSource,
+        node: Node,
+        node_name: str,
+        enforced: Enforced,
+        *,
+        publish_dir: Path | None = None,
+        clock: Clock = _now,
     ) -> None:
-        self.store = store
+        self.api = api
+        self.source = source
         self.node = node
         self.node_name = node_name
+        self.enforced = enforced
+        self.publish_dir = publish_dir
         self.clock = clock
         self._uids: dict[str, str] = {}
         self._broken: dict[str, str] = {}  # key -> uid of a pod whose network failed
         self._restarts: list[_Restart] = []
         self._backoff: dict[tuple[str, str], float] = {}
-        self._targets: dict[str, dict[str, tuple[ExecTarget, Path]]] = {}
-        self._targets_lock = threading.Lock()
-        self._wake = threading.Event()
+        self._posted: dict[str, Object] = {}  # name -> the Event as last written
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._undo: Callable[[], None] | None = None
-        self.ready = threading.Event()
-        self.synced_rv = 0  # the store's resourceVersion the loaded ruleset reflects
-        self._synced = threading.Condition()
         self._starting: dict[str, _Starting] = {}
+        self._relays: dict[str, dict[str, ConsoleRelay]] = {}
+        self.ready = threading.Event()
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Create the node, start every pod of the Store (ruleset first), then follow changes."""
-        self.node.start()
-        self._undo = self.store.on_commit(self._on_commit)
+        """Run this node's pods (ruleset first), then follow changes in a thread."""
         self.sync_pass()
         deadline = time.monotonic() + READY_SECONDS
         while self._starting and time.monotonic() < deadline:
             time.sleep(STARTING_POLL_SECONDS)
             self.sync_pass()
         self.ready.set()
-        self._thread = threading.Thread(target=self._run, name="podwall-kubelet", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="kubelet", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         """Stop following, stop every pod (by pid), remove every namespace. Safe to call twice."""
-        if self._undo is not None:
-            self._undo()
-            self._undo = None
         self._stopping.set()
-        self._wake.set()
+        self.source.changed.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
-        with self._targets_lock:
-            self._targets.clear()
+        for key in list(self.node.pods):
+            self._unpublish(key)
         self.node.stop()
 
-    def _on_commit(self, resource: str, event: WatchEvent) -> None:
-        if resource in WAKING:
-            self._wake.set()
-
     def _run(self) -> None:
+        wake = self.source.changed
         while not self._stopping.is_set():
-            self._wake.wait(STARTING_POLL_SECONDS if self._starting else POLL_SECONDS)
+            wake.wait(STARTING_POLL_SECONDS if self._starting else POLL_SECONDS)
             if self._stopping.is_set():
                 return
             time.sleep(COALESCE_SECONDS)
-            self._wake.clear()
+            wake.clear()
             try:
                 self.sync_pass()
             except Exception:
@@ -174,11 +212,8 @@ class Kubelet:
     # -- one pass ------------------------------------------------------------------------
 
     def sync_pass(self) -> None:
-        """Bring the node in line with the Store once (see the module docstring)."""
-        rv = self.store.resource_version
-        pods = [
-            p for p in self._list("pods") if p.get("spec", {}).get("nodeName") == self.node_name
-        ]
+        """Bring the node in line with its pods once (see the module docstring)."""
+        pods = [p for p in self.source.pods() if (p.get("spec") or {}).get("nodeName")]
         by_key = {_key(p): p for p in pods}
         for key in list(self.node.pods):
             pod = by_key.get(key)
@@ -186,37 +221,28 @@ class Kubelet:
                 self._stop_pod(key)
         new = [p for p in pods if self._wanted(p)]
         plans = self._assign_addresses(new)
-        try:
-            self.node.sync(self.snapshot())
-        except NftError:
-            log.error("ruleset not synced: %d new pod(s) wait for the next pass", len(plans))
-            return
-        with self._synced:
-            self.synced_rv = max(self.synced_rv, rv)
-            self._synced.notify_all()
+        if plans:
+            newest = max(resource_version(p) for p, _ in plans)
+            if not self.enforced(newest, ENFORCE_SECONDS):
+                log.error(
+                    "the ruleset does not reflect resourceVersion %d yet: %d new pod(s) wait "
+                    "for the next pass",
+                    newest,
+                    len(plans),
+                )
+                self.source.changed.set()
+                return
         for pod, plan in plans:
             self._start_pod(pod, plan)
         self._check_starting()
         self._reap()
         self._restart_due()
 
-    def wait_synced(self, resource_version: int, timeout: float) -> bool:
-        """Wait until the loaded ruleset reflects every write up to `resource_version`."""
-        with self._synced:
-            return self._synced.wait_for(lambda: self.synced_rv >= resource_version, timeout)
-
-    def snapshot(self) -> Cluster:
-        """The engine's view of the Store: namespaces, pods with addresses, Services, policies."""
-        objects = [RawObject(body=o) for kind in SNAPSHOT_KINDS for o in self._list(kind)]
-        return cluster(objects).cluster
-
-    def _list(self, resource: str) -> list[Object]:
-        items, _ = self.store.list(resource)
-        return items
-
     def _wanted(self, pod: Object) -> bool:
         key = _key(pod)
         if key in self.node.pods or self._broken.get(key) == meta(pod).get("uid"):
+            return False
+        if meta(pod).get("deletionTimestamp"):
             return False
         return (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
 
@@ -231,14 +257,16 @@ class Kubelet:
             if previous is not None and previous not in used:
                 wanted[_key(pod)] = previous
                 used.add(previous)
-        free = (ip for ip in _allocatable(self.node.subnet) if ip not in used)
+        free = (ip for ip in allocatable(self.node.subnet) if ip not in used)
         plans = []
         for pod in new:
             ip = wanted.get(_key(pod)) or next(free, None)
             if ip is None:
                 self._fail(pod, "CreatePodSandboxError", f"no free address in {self.node.subnet}")
                 continue
-            written = self._write_status(pod, partial(_pending, ip=ip, now=self.clock()))
+            host = str(self.node.address) if self.node.address is not None else None
+            change = partial(_pending, ip=ip, host_ip=host, now=self.clock())
+            written = self._write_status(pod, change)
             if written is not None:
                 plans.append((written, self._plan(written, ip)))
         return plans
@@ -327,10 +355,22 @@ class Kubelet:
             else:
                 out.append(events.failed(pod, c.name, f"Error: {waiting.reason}", now))
         for event in out:
-            try:
-                write_event(self.store, event)
-            except errors.ApiError as exc:
-                log.warning("event not recorded pod=%s error=%s", plan.key, exc)
+            self._record(event)
+
+    def _record(self, event: Object) -> None:
+        """Create the Event, or count it on the one of this node it repeats."""
+        action = record(event, self._posted.values())
+        try:
+            if isinstance(action, Create):
+                written = self.api.create_event(action.obj)
+            else:
+                written = self.api.update_event(action.obj)
+        except Exception as exc:  # an Event lost is not worth a pod
+            log.warning("event not recorded reason=%s error=%s", event.get("reason"), exc)
+            return
+        self._posted[meta(written)["name"]] = written
+        while len(self._posted) > MAX_EVENTS:
+            del self._posted[next(iter(self._posted))]
 
     def _check_starting(self) -> None:
         """Containers that declare TCP ports are ready once they listen (or after a while)."""
@@ -358,16 +398,50 @@ class Kubelet:
         )
 
     def _publish(self, plan: PodPlan) -> None:
-        running = self.node.pods[plan.key]
-        targets = {
-            c.name: (
-                ExecTarget(netns=running.netns, hostname=plan.hostname, image=c.image, env=c.env),
-                running.log_dir / f"{c.name}.log",
+        """What `kubectl exec`, `logs` and `attach` need of the pod, for the API server (and
+        a relay for each container's console)."""
+        if self.publish_dir is None:
+            return
+        running = self.node.pods.get(plan.key)
+        if running is None:
+            return
+        relays = self._relays.setdefault(plan.key, {})
+        containers = {}
+        for c in plan.containers:
+            process = running.processes.get(c.name)
+            console = ""
+            if process is not None and process.console is not None:
+                console = published.console_name(plan.namespace, plan.name, c.name)
+                if c.name not in relays:
+                    relays[c.name] = ConsoleRelay(
+                        published.console_dir(self.publish_dir),
+                        console,
+                        partial(self._console, plan.key, c.name),
+                    )
+            pid = process.pid if process is not None else 0
+            containers[c.name] = PublishedContainer(
+                image=c.image,
+                env=c.env,
+                log_path=str(running.log_dir / f"{c.name}.log"),
+                pid=pid,
+                started=(published.start_time(pid) or "") if pid else "",
+                console=console,
+                tty=c.tty,
+                stdin_once=c.stdin_once,
             )
-            for c in plan.containers
-        }
-        with self._targets_lock:
-            self._targets[plan.key] = targets
+        pod = PublishedPod(netns=running.netns, hostname=plan.hostname, containers=containers)
+        published.write(self.publish_dir, plan.namespace, plan.name, pod)
+
+    def _console(self, key: str, container: str) -> Console | None:
+        process = self.node.container_process(key, container)
+        return process.console if process is not None else None
+
+    def _unpublish(self, key: str) -> None:
+        for relay in self._relays.pop(key, {}).values():
+            relay.close()
+        if self.publish_dir is not None:
+            namespace, _, name = key.partition("/")
+            published.remove(self.publish_dir, namespace, name)
 
     def _fail(self, pod: Object, reason: str, message: str) -> None:
         self._write_status(pod, lambda p: pod_waiting(p, reason, message, self.clock()))
@@ -375,9 +449,9 @@ class Kubelet:
     # -- stopping, exits and restarts ----------------------------------------------------
 
     def _stop_pod(self, key: str) -> None:
-        with self._targets_lock:
-            self._targets.pop(key, None)
+        self._unpublish(key)
         self._uids.pop(key, None)
+        self._starting.pop(key, None)
         self._restarts = [r for r in self._restarts if r.key != key]
         try:
             self.node.stop_pod(key)
@@ -410,7 +484,7 @@ class Kubelet:
             f"pod={m['name']}_{m.get('namespace')}({m.get('uid')})"
         )
         self._write_status(pod, partial(_crash_loop, container=container, message=message, now=now))
-        write_event(self.store, events.back_off(pod, container, now))
+        self._record(events.back_off(pod, container, now))
 
     def _restart_due(self) -> None:
         now = time.monotonic()
@@ -421,6 +495,9 @@ class Kubelet:
             if pod is None or r.key not in self.node.pods:
                 continue
             waiting = self.node.restart(r.key, r.container)
+            running = self.node.pods.get(r.key)
+            if running is not None:
+                self._publish(running.plan)  # its process, and console, are new
             stamp = self.clock()
             change: Callable[[Object], Object]
             if waiting is None:
@@ -437,68 +514,18 @@ class Kubelet:
 
     def _stored(self, key: str) -> Object | None:
         namespace, _, name = key.partition("/")
-        try:
-            return self.store.get("pods", namespace, name)
-        except errors.NotFoundError:
-            return None
+        return self.api.get_pod(namespace, name)
 
     def _write_status(self, pod: Object, change: Callable[[Object], Object]) -> Object | None:
-        """Change the stored pod's status (the same pod: same uid); None if it is gone."""
-        m = meta(pod)
-        uid = m.get("uid")
-
-        def update(current: Object) -> Object:
-            if meta(current).get("uid") != uid:
-                raise errors.conflict("pods", "", m["name"])
-            return {**current, "status": change(current).get("status", {})}
-
+        """Change the pod's status through the API; the written pod, None if it is gone."""
         try:
-            return self.store.mutate("pods", str(m.get("namespace")), m["name"], update)
-        except (errors.NotFoundError, errors.ConflictError):
+            written = self.api.write_status(pod, change)
+        except Exception as exc:  # the API server is away: the next pass tries again
+            log.warning("status not written pod=%s error=%s", _key(pod), exc)
             return None
-
-    # -- PodRuntime ----------------------------------------------------------------------
-
-    def check_container(self, namespace: str, pod: str, container: str) -> None:
-        self._target(namespace, pod, container)
-
-    def exec(self, namespace: str, pod: str, container: str, request: ExecRequest) -> LocalProcess:
-        return start_in_pod(self.exec_target(namespace, pod, container), request)
-
-    def attach(
-        self, namespace: str, pod: str, container: str, request: ExecRequest
-    ) -> AttachProcess:
-        """`kubectl attach` to the container's running process; raises PodLookupError."""
-        self._target(namespace, pod, container)
-        running = self.node.container_process(f"{namespace}/{pod}", container)
-        if running is None or not running.running():
-            raise PodLookupError(f"container {container} of pod {pod} is not running")
-        return AttachProcess(running, request)
-
-    def port_forward(self, namespace: str, pod: str, port: int) -> socket.socket:
-        """`kubectl port-forward`: a socket connected to `port` in the pod; raises
-        PodLookupError, PortForwardError."""
-        target = self.exec_target(namespace, pod, None)
-        return connect_in_pod(target.netns, port, pod=pod)
-
-    def exec_target(self, namespace: str, pod: str, container: str | None) -> ExecTarget:
-        """Where an exec in the container runs; raises PodLookupError."""
-        return self._target(namespace, pod, container)[0]
-
-    def log_path(self, namespace: str, pod: str, container: str | None) -> Path:
-        return self._target(namespace, pod, container)[1]
-
-    def _target(self, namespace: str, pod: str, container: str | None) -> tuple[ExecTarget, Path]:
-        with self._targets_lock:
-            targets = self._targets.get(f"{namespace}/{pod}")
-        if targets is None:
-            raise PodLookupError(f"pod {pod} is not running on this node")
-        if container is None:
-            return next(iter(targets.values()))
-        found = targets.get(container)
-        if found is None:
-            raise PodLookupError(f"container {container} is not valid for pod {pod}")
-        return found
+        if written is not None:
+            self.source.saw(written)
+        return written
 
 
 def is_dns_pod(pod: Object) -> bool:
@@ -541,9 +568,11 @@ def _env(container: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _pending(pod: Object, *, ip: ipaddress.IPv4Address, now: datetime) -> Object:
-    """ContainerCreating, with the address the pod will have."""
-    pod = pod_pending(pod, now)
+def _pending(
+    pod: Object, *, ip: ipaddress.IPv4Address, host_ip: str | None, now: datetime
+) -> Object:
+    """ContainerCreating, with the address the pod will have (and its node's)."""
+    pod = pod_pending(pod, now, host_ip=host_ip)
     status = pod.setdefault("status", {})
     status["podIP"] = str(ip)
     status["podIPs"] = [{"ip": str(ip)}]
@@ -557,8 +586,3 @@ def _previous_ip(pod: Object, subnet: ipaddress.IPv4Network) -> ipaddress.IPv4Ad
     except ValueError:
         return None
     return ip if ip in subnet and int(ip) - int(subnet.network_address) in range(2, 255) else None
-
-
-def _allocatable(subnet: ipaddress.IPv4Network) -> list[ipaddress.IPv4Address]:
-    base = subnet.network_address
-    return [base + offset for offset in range(2, 255)]

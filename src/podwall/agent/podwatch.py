@@ -1,0 +1,155 @@
+"""The pods of this node, as JSON: what a sandbox node's kubelet needs to run them.
+
+The policy cache (`cache`) keeps model objects only; running a pod needs its containers,
+commands and environment. So the kubelet has a list+watch of its own, restricted to its node
+(`fieldSelector=spec.nodeName=<node>`), that keeps those few pods' JSON. It resumes from the
+last resourceVersion after a watch ends, lists again after a 410, and backs off on errors,
+keeping what it had meanwhile. `changed` is set on every event that changed a pod.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import random
+import threading
+from typing import Any
+
+from podwall.agent.backoff import Backoff
+from podwall.agent.client import ApiError, Connection, Stream, Unreachable
+from podwall.agent.kinds import key_of, resource_version
+
+log = logging.getLogger(__name__)
+
+PATH = "/api/v1/pods"
+WATCH_SECONDS = (300, 600)
+READ_MARGIN = 30.0
+
+Pod = dict[str, Any]
+
+
+class NodePods:
+    """Follows the pods bound to `node` until `stop` is set; `pods()` is a copy of them."""
+
+    def __init__(
+        self, connection: Connection, node: str, stop: threading.Event, *, backoff_cap: float = 5.0
+    ) -> None:
+        self.connection = connection
+        self.selector = f"spec.nodeName={node}"
+        self.stop = stop
+        self.backoff = Backoff(first=0.2, cap=backoff_cap)
+        self.listed = threading.Event()
+        self.changed = threading.Event()
+        self.resource_version: str | None = None
+        self._pods: dict[str, Pod] = {}
+        self._lock = threading.Lock()
+        self._stream: Stream | None = None
+        self._thread = threading.Thread(target=self._run, name="watch-node-pods", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+        if self._thread.ident is not None:
+            self._thread.join(timeout=10)
+
+    def pods(self) -> list[Pod]:
+        with self._lock:
+            return [copy.deepcopy(p) for p in self._pods.values()]
+
+    def get(self, key: str) -> Pod | None:
+        with self._lock:
+            pod = self._pods.get(key)
+            return copy.deepcopy(pod) if pod is not None else None
+
+    def saw(self, pod: Pod) -> None:
+        """A pod as this agent just wrote it (the watch brings the same version later)."""
+        self._apply("MODIFIED", pod)
+
+    def _apply(self, event: str, pod: Pod) -> None:
+        key = key_of(pod)
+        with self._lock:
+            if event == "DELETED":
+                self._pods.pop(key, None)
+            else:
+                held = self._pods.get(key)
+                if held is not None and _newer(held, pod):
+                    return  # an older event than what this agent wrote meanwhile
+                self._pods[key] = pod
+        self.changed.set()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                if self.resource_version is None:
+                    self._list()
+                self._watch()
+            except ApiError as exc:
+                if exc.gone:
+                    self.resource_version = None
+                else:
+                    self._failed(exc)
+            except (Unreachable, ValueError) as exc:
+                self._failed(exc)
+            except Exception as exc:  # a bug must not end the watch: pods would go unmanaged
+                log.exception("node pod watch failed")
+                self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        if self.stop.is_set():
+            return
+        delay = self.backoff.next()
+        log.warning("node pod watch failed error=%s retry_in=%.1fs", exc, delay)
+        self.stop.wait(delay)
+
+    def _list(self) -> None:
+        page = self.connection.request("GET", PATH, [("fieldSelector", self.selector)])
+        pods = {key_of(p): p for p in page.get("items") or ()}
+        with self._lock:
+            self._pods = pods
+        self.resource_version = str((page.get("metadata") or {}).get("resourceVersion") or "")
+        self.backoff.reset()
+        self.listed.set()
+        self.changed.set()
+
+    def _watch(self) -> None:
+        assert self.resource_version is not None
+        seconds = random.randint(*WATCH_SECONDS)
+        query: list[tuple[str, str | int]] = [
+            ("watch", "true"),
+            ("fieldSelector", self.selector),
+            ("resourceVersion", self.resource_version),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", seconds),
+        ]
+        stream = self.connection.stream(PATH, query, seconds + READ_MARGIN)
+        self._stream = stream
+        self.backoff.reset()
+        try:
+            for event in stream.events():
+                kind, obj = event.get("type"), event.get("object") or {}
+                if kind == "ERROR":
+                    status = obj
+                    raise ApiError(
+                        int(status.get("code") or 500),
+                        str(status.get("reason") or ""),
+                        str(status.get("message") or ""),
+                    )
+                if kind in ("ADDED", "MODIFIED", "DELETED"):
+                    self._apply(str(kind), obj)
+                self.resource_version = resource_version(obj) or self.resource_version
+                if self.stop.is_set():
+                    break
+        finally:
+            self._stream = None
+            stream.close()
+
+
+def _newer(held: Pod, incoming: Pod) -> bool:
+    """Whether `held` is a later version of the same pod than `incoming`."""
+    same = (held.get("metadata") or {}).get("uid") == (incoming.get("metadata") or {}).get("uid")
+    a, b = resource_version(held), resource_version(incoming)
+    return same and a.isdigit() and b.isdigit() and int(a) > int(b)

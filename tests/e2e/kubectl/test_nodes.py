@@ -1,0 +1,228 @@
+"""`podwall up --nodes 3` with the real kubectl: three node agents, each its own process.
+
+One cluster (a `LocalCluster` in this process, three agents forked beside it) serves every
+test here, in order: the nodes are Ready with their addresses; replicas spread over them;
+every node reaches every other's pods, the Service and cluster DNS, and a policy holds on
+every node (checked with `kubectl exec ... curl`, so exec runs on whichever node the pod is);
+an agent killed with SIGKILL leaves its node's rules in force and a replacement converges; the
+API server stopped and started again (its part alone: the agents keep running) is rejoined by
+every agent, which then enforce what changed. Everything is removed at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from podwall.cluster.local import LocalCluster
+from podwall.runtime import names, netns
+from tests.e2e.kubectl.test_apiserver import table
+from tests.e2e.kubectl.test_cluster import Kubectl, clear_cluster, make_kubectl, wait_for
+
+pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
+
+CURL = "docker.io/byrnedo/alpine-curl:0.1.8"
+APP = f"""\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web}}
+spec:
+  replicas: 3
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      containers:
+      - name: web
+        image: docker.io/cilium/json-mock:1.2
+        env: [{{name: PORT, value: "8080"}}]
+        ports: [{{containerPort: 8080}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: web}}
+spec:
+  selector: {{app: web}}
+  ports: [{{port: 8080}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: client}}
+spec:
+  replicas: 3
+  selector: {{matchLabels: {{app: client}}}}
+  template:
+    metadata: {{labels: {{app: client}}}}
+    spec:
+      containers:
+      - {{name: c, image: "{CURL}", command: [/bin/ash, -c, sleep 1000000000]}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: other}}
+spec:
+  replicas: 3
+  selector: {{matchLabels: {{app: other}}}}
+  template:
+    metadata: {{labels: {{app: other}}}}
+    spec:
+      containers:
+      - {{name: c, image: "{CURL}", command: [/bin/ash, -c, sleep 1000000000]}}
+"""
+ONLY_CLIENTS = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-from-clients}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {app: client}}
+"""
+NODES = ["node-1", "node-2", "node-3"]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalCluster, Kubectl]]:
+    tmp = tmp_path_factory.mktemp("nodes")
+    local = LocalCluster(tmp / "state", port=0, nodes=3)
+    try:
+        local.start()
+        kubectl = make_kubectl(local.server.kubeconfig_path, tmp / "cache")
+        (tmp / "app.yaml").write_text(APP)
+        kubectl("apply", "-f", str(tmp / "app.yaml"))
+        wait_for(lambda: ready(kubectl) == 9, timeout=30)
+        yield local, kubectl
+    finally:
+        local.stop()
+        clear_cluster(local.cluster_id, local.state_dir)
+    assert netns.leftovers(names.cluster_prefix(local.cluster_id)) == []
+
+
+def ready(kubectl: Kubectl) -> int:
+    rows = table(kubectl("get", "pods").stdout)[1:]
+    return sum(1 for row in rows if row[1:3] == ["1/1", "Running"])
+
+
+def node_ready(kubectl: Kubectl, node: str) -> str:
+    return table(kubectl("get", "node", node).stdout)[1][1]
+
+
+def pods(kubectl: Kubectl) -> list[list[str]]:
+    """`kubectl get pods -o wide`: NAME READY STATUS RESTARTS AGE IP NODE ..."""
+    return table(kubectl("get", "pods", "-o", "wide").stdout)[1:]
+
+
+def of(kubectl: Kubectl, app: str) -> dict[str, tuple[str, str]]:
+    """node -> (pod, IP) of the app's pods."""
+    return {r[6]: (r[0], r[5]) for r in pods(kubectl) if r[0].startswith(f"{app}-")}
+
+
+def curl(kubectl: Kubectl, pod: str, url: str) -> int:
+    """The exit status of `curl` in `pod` (0: answered, 28: timed out)."""
+    done = kubectl(
+        "exec", pod, "--", "curl", "-s", "-o", "/dev/null", "--max-time", "2", url, check=False
+    )
+    return done.returncode
+
+
+def apply(kubectl: Kubectl, tmp: Path, text: str) -> None:
+    path = tmp / "policy.yaml"
+    path.write_text(text)
+    kubectl("apply", "-f", str(path))
+
+
+def test_three_nodes_are_ready_with_their_addresses(
+    cluster: tuple[LocalCluster, Kubectl],
+) -> None:
+    _, kubectl = cluster
+    rows = table(kubectl("get", "nodes", "-o", "wide").stdout)
+    assert rows[0][:6] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP"]
+    assert [(r[0], r[1], r[5]) for r in rows[1:]] == [
+        ("node-1", "Ready", "198.18.255.1"),
+        ("node-2", "Ready", "198.18.255.2"),
+        ("node-3", "Ready", "198.18.255.3"),
+    ]
+
+
+def test_replicas_spread_and_every_node_reaches_every_node_under_policy(
+    cluster: tuple[LocalCluster, Kubectl], tmp_path: Path
+) -> None:
+    _, kubectl = cluster
+    web, clients, others = of(kubectl, "web"), of(kubectl, "client"), of(kubectl, "other")
+    assert sorted(web) == sorted(clients) == sorted(others) == NODES  # one replica per node
+    for node, (_, ip) in web.items():
+        assert ip.startswith(f"198.18.{NODES.index(node)}.")  # each node's own range
+    for client, _ in clients.values():  # the Service, by name, from every node
+        assert curl(kubectl, client, "http://web:8080/") == 0
+    first_client = clients["node-1"][0]
+    for _, ip in web.values():  # each node's pod, across the underlay
+        assert curl(kubectl, first_client, f"http://{ip}:8080/") == 0
+
+    apply(kubectl, tmp_path, ONLY_CLIENTS)
+    for node in NODES:
+        other = others[node][0]
+        wait_for(lambda o=other: curl(kubectl, o, "http://web:8080/") == 28, timeout=10)
+        for _, ip in web.values():
+            assert curl(kubectl, other, f"http://{ip}:8080/") == 28
+        assert curl(kubectl, clients[node][0], "http://web:8080/") == 0
+    kubectl("delete", "networkpolicy", "web-from-clients")
+
+
+def test_a_killed_agent_leaves_its_rules_and_a_replacement_converges(
+    cluster: tuple[LocalCluster, Kubectl], tmp_path: Path
+) -> None:
+    local, kubectl = cluster
+    assert local.agents is not None
+    apply(kubectl, tmp_path, ONLY_CLIENTS)
+    web = of(kubectl, "web")
+    other = of(kubectl, "other")["node-1"][0]
+    victim = "node-2"
+    wait_for(lambda: curl(kubectl, other, f"http://{web[victim][1]}:8080/") == 28, timeout=10)
+    pid = local.agents.pid(victim)
+    assert pid is not None
+    restarts = local.agents.restarts[victim]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not local.agents.alive(victim), timeout=5)  # type: ignore[union-attr]
+    # No agent on node-2 now: its ruleset still isolates web there.
+    assert curl(kubectl, other, f"http://{web[victim][1]}:8080/") == 28
+
+    # up heard of it: the node is not Ready, nor are its pods, until the replacement runs them.
+    wait_for(lambda: node_ready(kubectl, victim) != "Ready" and ready(kubectl) < 9, timeout=5)
+    wait_for(lambda: local.agents.restarts[victim] > restarts, timeout=10)  # type: ignore[union-attr]
+    wait_for(lambda: node_ready(kubectl, victim) == "Ready" and ready(kubectl) == 9, timeout=30)
+    again = of(kubectl, "web")
+    assert again[victim][1] == web[victim][1]  # restarted with the address it had
+    client = of(kubectl, "client")["node-3"][0]
+    assert curl(kubectl, client, f"http://{again[victim][1]}:8080/") == 0
+    assert curl(kubectl, other, f"http://{again[victim][1]}:8080/") == 28
+    kubectl("delete", "networkpolicy", "web-from-clients")
+
+
+def test_the_api_server_restarted_every_agent_reconnects_and_converges(
+    cluster: tuple[LocalCluster, Kubectl], tmp_path: Path
+) -> None:
+    local, kubectl = cluster
+    pids = {n: local.agents.pid(n) for n in NODES}  # type: ignore[union-attr]
+    local.restart_server()
+    assert {n: local.agents.pid(n) for n in NODES} == pids  # type: ignore[union-attr]
+    apply(kubectl, tmp_path, ONLY_CLIENTS)  # a change the agents learn after reconnecting
+    others = of(kubectl, "other")
+    web = of(kubectl, "web")
+    for node in NODES:
+        wait_for(
+            lambda n=node: curl(kubectl, others[n][0], f"http://{web['node-1'][1]}:8080/") == 28,
+            timeout=30,
+        )
+    # The kubelets' own watches came back too: a new pod on every node starts.
+    kubectl("scale", "deployment", "client", "--replicas", "6")
+    wait_for(lambda: ready(kubectl) == 12, timeout=30)
+    assert sorted(
+        n for n, *_ in [(r[6],) for r in pods(kubectl) if r[0].startswith("client-")]
+    ) == sorted(NODES * 2)
+    client = of(kubectl, "client")["node-3"][0]
+    assert curl(kubectl, client, "http://web:8080/") == 0
