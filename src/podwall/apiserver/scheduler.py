@@ -13,16 +13,19 @@ Node objects that are not cordoned (`spec.unschedulable`) and carry every label 
 
 `choose` is pure. `Scheduler` runs it: as mutating admission when a pod is created (the pod is
 stored already bound, with `PodScheduled=True`), and after every change to a Node, for the pods
-that waited: a pod with no fitting node is stored Pending with `PodScheduled=False`, reason
-`Unschedulable`, and is bound when a fitting node appears.
+that waited. It keeps what the bound pods weigh on each node (`Load`) from the Store's commits,
+so placing a pod reads no other pod. A pod with no fitting node is stored Pending with
+`PodScheduled=False`, reason `Unschedulable`, and is bound when a fitting node appears.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,10 +86,50 @@ class Verdict:
     message: str = ""
 
 
+Share = tuple[str, str | None, frozenset[str]]  # a bound pod's node, owner and images
+
+
+def share_of(pod: Mapping[str, Any]) -> Share | None:
+    """What a pod weighs on its node, or None when it weighs nothing (unbound, finished)."""
+    node = bound_to(pod)
+    if not node or not active(pod):
+        return None
+    return node, owner_of(pod), images_of(pod)
+
+
+@dataclass(slots=True)
+class Load:
+    """What the bound pods weigh on each node: how many, of which owner, with which image."""
+
+    pods: Counter[str] = field(default_factory=Counter)
+    owners: Counter[tuple[str, str]] = field(default_factory=Counter)
+    images: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, pods: Iterable[Mapping[str, Any]]) -> Load:
+        load = cls()
+        for pod in pods:
+            load.add(share_of(pod))
+        return load
+
+    def add(self, share: Share | None, sign: int = 1) -> None:
+        if share is None:
+            return
+        node, owner, images = share
+        self.pods[node] += sign
+        if owner is not None:
+            self.owners[(node, owner)] += sign
+        for image in images:
+            self.images[(node, image)] += sign
+
+
 def choose(
-    pod: Mapping[str, Any], nodes: Iterable[Mapping[str, Any]], pods: Iterable[Mapping[str, Any]]
+    pod: Mapping[str, Any],
+    nodes: Iterable[Mapping[str, Any]],
+    pods: Iterable[Mapping[str, Any]] | Load,
 ) -> Verdict:
-    """The node for `pod` among `nodes`, given the `pods` already bound (see the docstring)."""
+    """The node for `pod` among `nodes`, given the pods already bound (or what they weigh on
+    each node, `Load`): see the docstring."""
     nodes = list(nodes)
     selector = _spec(pod).get("nodeSelector") or {}
     not_ready = cordoned = unmatched = 0
@@ -103,21 +146,15 @@ def choose(
             fitting.append(str(_meta(candidate).get("name")))
     if not fitting:
         return Verdict(None, _unschedulable(len(nodes), not_ready, cordoned, unmatched))
+    load = pods if isinstance(pods, Load) else Load.of(pods)
     owner, images = owner_of(pod), images_of(pod)
-    same_owner = dict.fromkeys(fitting, 0)
-    has_image = dict.fromkeys(fitting, False)
-    count = dict.fromkeys(fitting, 0)
-    for other in pods:
-        node = bound_to(other)
-        if node not in count or not active(other):
-            continue
-        count[node] += 1
-        if owner is not None and owner_of(other) == owner:
-            same_owner[node] += 1
-        if images & images_of(other):
-            has_image[node] = True
-    best = min(fitting, key=lambda n: (same_owner[n], not has_image[n], count[n], n))
-    return Verdict(best)
+
+    def rank(node: str) -> tuple[int, bool, int, str]:
+        same_owner = load.owners[(node, owner)] if owner is not None else 0
+        has_image = any(load.images[(node, image)] > 0 for image in images)
+        return same_owner, not has_image, load.pods[node], node
+
+    return Verdict(min(fitting, key=rank))
 
 
 def _unschedulable(total: int, not_ready: int, cordoned: int, unmatched: int) -> str:
@@ -131,6 +168,10 @@ def _unschedulable(total: int, not_ready: int, cordoned: int, unmatched: int) ->
     ]
     parts = [f"{n} node(s) {why}" for n, why in reasons if n]
     return f"0/{total} nodes are available: " + ", ".join(parts) + "."
+
+
+def _key(pod: Mapping[str, Any]) -> tuple[str, str]:
+    return str(_meta(pod).get("namespace") or ""), str(_meta(pod).get("name") or "")
 
 
 def bind(pod: Mapping[str, Any], node: str, now: datetime) -> Object:
@@ -170,6 +211,10 @@ class Scheduler:
         self.store = store
         self.clock = clock
         self._undo: Callable[[], None] | None = None
+        # Kept from the Store's commits once installed: placing a pod then reads no pod.
+        self._load: Load | None = None
+        self._shares: dict[tuple[str, str], Share] = {}
+        self._lock = threading.Lock()
 
     def place(self, pod: Object) -> Object:
         """A new pod, bound to a node or marked Unschedulable."""
@@ -178,14 +223,31 @@ class Scheduler:
         if named:
             return bind(pod, named, now)
         nodes, _ = self.store.list("nodes")
-        pods, _ = self.store.list("pods")
-        verdict = choose(pod, nodes, pods)
+        verdict = choose(pod, nodes, self._current_load())
         if verdict.node is None:
             return unschedulable(pod, verdict.message, now)
         return bind(pod, verdict.node, now)
 
+    def _current_load(self) -> Load:
+        with self._lock:
+            if self._load is not None:
+                return Load(Counter(self._load.pods), Counter(self._load.owners),
+                            Counter(self._load.images))  # fmt: skip
+        pods, _ = self.store.list("pods")
+        return Load.of(pods)
+
     def install(self) -> None:
         self._undo = self.store.on_commit(self._on_commit)
+        pods, _ = self.store.list("pods")
+        with self._lock:
+            self._shares = {}
+            for pod in pods:
+                share = share_of(pod)
+                if share is not None:
+                    self._shares[_key(pod)] = share
+            self._load = Load()
+            for share in self._shares.values():
+                self._load.add(share)
         self.bind_waiting()
 
     def remove(self) -> None:
@@ -194,8 +256,21 @@ class Scheduler:
             self._undo = None
 
     def _on_commit(self, resource: str, event: WatchEvent) -> None:
-        if resource == "nodes" and event.type != DELETED and node_ready(event.object):
+        if resource == "pods":
+            self._weigh(event)
+        elif resource == "nodes" and event.type != DELETED and node_ready(event.object):
             self.bind_waiting()
+
+    def _weigh(self, event: WatchEvent) -> None:
+        key = _key(event.object)
+        share = None if event.type == DELETED else share_of(event.object)
+        with self._lock:
+            if self._load is None:
+                return
+            self._load.add(self._shares.pop(key, None), -1)
+            if share is not None:
+                self._shares[key] = share
+                self._load.add(share)
 
     def bind_waiting(self) -> int:
         """Bind every pod that waits for a node and now has one; how many were bound."""
@@ -203,8 +278,7 @@ class Scheduler:
         bound = 0
         for pod in sorted(waiting, key=lambda p: str(_meta(p).get("creationTimestamp") or "")):
             nodes, _ = self.store.list("nodes")
-            pods, _ = self.store.list("pods", None, lambda p: bool(bound_to(p)))
-            verdict = choose(pod, nodes, pods)
+            verdict = choose(pod, nodes, self._current_load())
             if verdict.node is None:
                 continue
             target = verdict.node

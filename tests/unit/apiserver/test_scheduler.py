@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.mutating import Admission
 from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.resources import by_kind
-from podwall.apiserver.scheduler import Scheduler, choose
+from podwall.apiserver.scheduler import Load, Scheduler, choose
 from podwall.apiserver.store import Store
 from podwall.cluster.local import ensure_cluster_dns
 from tests.unit.apiserver.controllers.manifests import (
@@ -238,3 +239,22 @@ def test_a_pod_that_names_its_node_keeps_it(store: Store) -> None:
     assert stored["spec"]["nodeName"] == "node-9"
     conditions = {c["type"]: c["status"] for c in stored["status"]["conditions"]}
     assert conditions["PodScheduled"] == "True"
+
+
+def test_replicas_spread_evenly_and_the_kept_load_follows_the_store(store: Store) -> None:
+    scheduler = Scheduler(store)
+    running(store, scheduler)
+    for name in ("node-1", "node-2", "node-3"):
+        put(store, node(name))
+    deploy = client_deployment("web")
+    deploy["spec"]["replicas"] = 9
+    put(store, deploy)
+    placed = Counter(p["spec"]["nodeName"] for p in store.list("pods", "default")[0])
+    assert placed == {"node-1": 3, "node-2": 3, "node-3": 3}
+    store.mutate(
+        "deployments.apps", "default", "web", lambda d: d | {"spec": d["spec"] | {"replicas": 4}}
+    )
+    settle(store)
+    kept = scheduler._current_load()
+    assert kept == Load.of(store.list("pods")[0])
+    assert sum(kept.pods.values()) == 4
