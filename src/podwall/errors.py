@@ -34,6 +34,7 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     │   └── PatchError ......... apiserver.patch.errors: a patch that cannot be applied
     ├── PodLookupError ......... apiserver.podruntime: the pod or container is not running here
     ├── ExecStartError ......... apiserver.podruntime: the exec'd command could not start
+    ├── PortForwardError ....... apiserver.podruntime: a forwarded port could not be reached
     ├── SpdyError .............. apiserver.spdy: a SPDY frame that makes no sense
     └── EditorError ............ editor.errors
         ├── FormError, AttachedError, BadRequest, BindError, AskError, CheckError

@@ -227,6 +227,7 @@ class ResourceApi:
         typecheck.check(resource, body)
         field_validation = request.query_params.get("fieldValidation", "")
         obj, warnings = admission.decode(resource, body, field_validation)
+        obj = typecheck.drop_nulls(obj)
         api_version = str(obj.get("apiVersion") or resource.group_version)
         if api_version != resource.group_version:
             raise errors.bad_request(

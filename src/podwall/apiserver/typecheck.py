@@ -174,3 +174,16 @@ def check(resource: Resource, body: Mapping[str, Any], kind: str | None = None) 
         raise errors.bad_request(
             f'{kind} in version "{version}" cannot be handled as a {kind}: {first.message()}'
         )
+
+
+def drop_nulls(value: Any) -> Any:
+    """The object as kube-apiserver keeps it: a field sent as `null` is unset.
+
+    Go decodes a JSON null into a nil pointer, map or slice, and encodes that back as an absent
+    field (omitempty), so `metadata: {labels: null}` is stored as `metadata: {}`. Items of a
+    list stay where they are."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value]
+    return value
