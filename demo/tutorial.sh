@@ -10,7 +10,8 @@ PODWALL="${PODWALL:-$ROOT/.venv/bin/podwall}"
 KUBECTL_BIN="${KUBECTL:-kubectl}"
 WORK="$(mktemp -d /tmp/podwall-tutorial.XXXXXX)"
 STATE="$WORK/state"
-PORT="${PODWALL_PORT:-$((20000 + RANDOM % 20000))}"
+# Below Linux's ephemeral range (32768+), so no client connection holds the port.
+PORT="${PODWALL_PORT:-$((20000 + RANDOM % 12768))}"
 bold=""; dim=""; off=""
 if [ -t 1 ]; then bold=$'\e[1m'; dim=$'\e[2m'; off=$'\e[0m'; fi
 

@@ -69,7 +69,8 @@ def _plain(text: str) -> str:
 def lab() -> Iterator[Lab]:
     work = Path(tempfile.mkdtemp(prefix="podwall-lab-"))
     state = work / "state"
-    port = str(random.randint(20000, 39999))
+    # Below Linux's ephemeral range (32768+), so no client connection holds the port.
+    port = str(random.randint(20000, 32767))
     env = {**os.environ, "PYTHONPATH": str(SRC), "KUBECONFIG": str(state / "kubeconfig")}
     env.pop("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", None)
     podwall_cli = [sys.executable, "-m", "podwall"]
