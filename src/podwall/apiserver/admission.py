@@ -10,7 +10,6 @@ defaults that printers and controllers read.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from podwall.apiserver import errors
 from podwall.apiserver.resources import Resource
 from podwall.model import strictfields
-from podwall.model.dnsnames import is_dns1123_label, max_len_error, regex_error
+from podwall.model.dnsnames import is_dns1035_label, is_dns1123_label
 from podwall.model.fielderrors import FieldError, invalid, required
 from podwall.model.goquote import GoSlice, go_quote
 from podwall.model.labelselectors import SelectorError, as_selector
@@ -226,24 +225,6 @@ class _GoStringMap(GoSlice):
 def _go_map(labels: Mapping[str, str]) -> GoSlice:
     flat = tuple(str(x) for k in sorted(labels) for x in (k, labels[k]))
     return _GoStringMap("", flat)
-
-
-_DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
-_DNS1035_LABEL_RE = re.compile(_DNS1035_LABEL_FMT)
-_DNS1035_LABEL_MSG = (
-    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
-    "alphabetic character, and end with an alphanumeric character"
-)
-
-
-def is_dns1035_label(value: str) -> list[str]:
-    """IsDNS1035Label (Service names)."""
-    errs = []
-    if len(value.encode()) > 63:
-        errs.append(max_len_error(63))
-    if not _DNS1035_LABEL_RE.fullmatch(value):
-        errs.append(regex_error(_DNS1035_LABEL_MSG, _DNS1035_LABEL_FMT, "my-name", "abc-123"))
-    return errs
 
 
 _NAME_RULES: dict[str, Callable[[str], list[str]]] = {

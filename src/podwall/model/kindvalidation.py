@@ -9,7 +9,6 @@ pass. Pure: no I/O here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,12 +21,7 @@ from podwall.model.decoding import (
     decode_string,
     decode_string_map,
 )
-from podwall.model.dnsnames import (
-    is_dns1123_label,
-    is_dns1123_subdomain,
-    max_len_error,
-    regex_error,
-)
+from podwall.model.dnsnames import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain
 from podwall.model.fielderrors import ErrorType, FieldError, invalid, required
 from podwall.model.fieldpath import child, index
 from podwall.model.goquote import go_quote
@@ -43,23 +37,6 @@ from podwall.model.validation import is_valid_port_name, is_valid_port_num
 
 NameRule = Callable[[str], list[str]]
 WORKLOADS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob")
-
-_DNS1035_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
-_DNS1035_RE = re.compile(_DNS1035_FMT)
-_DNS1035_MSG = (
-    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
-    "alphabetic character, and end with an alphanumeric character"
-)
-
-
-def is_dns1035_label(value: str) -> list[str]:
-    """IsDNS1035Label."""
-    errs = []
-    if len(value.encode()) > 63:
-        errs.append(max_len_error(63))
-    if not _DNS1035_RE.fullmatch(value):
-        errs.append(regex_error(_DNS1035_MSG, _DNS1035_FMT, "my-name", "abc-123"))
-    return errs
 
 
 def validate(kind: str, body: Mapping[str, Any]) -> list[FieldError]:
