@@ -177,7 +177,8 @@ def test_with_flow_log_the_tags_of_a_removed_policy_are_released_after_the_grace
         if isinstance(stmt, Log)
     }
     before = carried(compiler.compile(make_cluster(BASE)))
-    assert before and all(compiler.tags.get(p) is not None for p in before)
+    assert before
+    assert all(compiler.tags.get(p) is not None for p in before)
     after = carried(compiler.compile(make_cluster(ALLOW_A)))
     assert after < before
     assert all(compiler.tags.get(p) is not None for p in after)
