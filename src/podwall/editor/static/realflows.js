@@ -22,9 +22,9 @@ function row(f) {
   return h(
     "li",
     { class: `real-flow ${cls}`, "data-testid": "real-flow", "data-verdict": f.verdict, "data-direction": f.direction, title: f.text },
-    h("span", { class: "when" }, when),
-    h("span", { class: "ends" }, `${end(f.source)} → ${end(f.destination)}${via} ${f.protocol}`),
+    h("span", { class: "when" }, `${when} · ${f.direction} · ${f.node}`),
     h("span", { class: `badge ${cls}` }, f.verdict),
+    h("span", { class: "ends" }, `${end(f.source)} → ${end(f.destination)}${via} ${f.protocol}`),
     h("span", { class: "why" }, f.reason),
   );
 }
