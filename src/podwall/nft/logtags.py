@@ -19,7 +19,9 @@ number that is reused: a tag released and then seen is unknown (the flow is show
 unattributed, its verdict still read from the tag's letters), never another rule's. A tag
 that comes back into use (the same policy and rule again) is simply live again. Retired tags
 are bounded (`RETIRED_LIMIT`): under heavy churn the oldest go before their grace is over,
-which again costs attribution of late events only, never correctness.
+which again costs attribution of late events only, never correctness. The table follows
+what the compiler produced: while nft refuses batches the kernel keeps the older rules, and
+their tags, once past the grace, show as unattributed until a batch commits.
 """
 
 from __future__ import annotations
