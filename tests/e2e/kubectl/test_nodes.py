@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,15 @@ def test_observe_merges_every_node_from_the_rings_and_from_the_agents(
         assert {r["reason"] for r in rows} == {reason}
         decided = {(r["node"], r["destination"]["ip"]) for r in rows}
         assert {(n, web[n][1]) for n in NODES} <= decided  # each node its own web pod
+    counted = (
+        'podwall_flow_connections_total{direction="ingress",namespace="default",'
+        'policy="web-from-clients",rule="default-deny",verdict="DENIED"} '
+    )
+    for url in agents:  # each node's agent counts what its node denied
+        with urllib.request.urlopen(url + "/metrics", timeout=10) as reply:
+            metrics = reply.read().decode()
+        (line,) = [x for x in metrics.splitlines() if x.startswith(counted)]
+        assert float(line.split()[-1]) >= 1
 
 
 def test_a_killed_agent_leaves_its_rules_and_a_replacement_converges(
