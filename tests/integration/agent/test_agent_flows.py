@@ -1,7 +1,8 @@
 """`podwall agent` reports flows on a real node: real packets between pods of a network
 namespace standing for the node, the agent a process programming and reading it; `/flows`
 serves them attributed, `/metrics` counts them per policy and rule, and `podwall observe
---agent` reads them."""
+--agent` reads them. A bounded SYN flood then shows every connection accounted for: reported,
+folded into an earlier one, or counted as lost to the rate limit."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bench.flows.flood import flood
 from click.testing import CliRunner
 
 from podwall.cli.main import cli
 from podwall.model.ports import Protocol
+from podwall.nft.flowlog import FlowLog
 from podwall.runtime import connect, images
 from podwall.runtime.names import random_cluster_id
+from podwall.runtime.namespaces import run_in_netns
 from podwall.runtime.node import ContainerPlan, Node, PodPlan
 from podwall.runtime.probe import AGNHOST
 from tests.integration.agent.conftest import AgentProcess, Cluster
@@ -39,6 +43,7 @@ ALLOW_CLIENT = policy(
     },
 )
 ALLOWED_MADE, DENIED_MADE = 3, 2
+FLOOD_PACKETS, FLOOD_SECONDS = 2000, 2.0  # bounded both ways, inside the node's namespace
 
 
 def _plan(name: str, ip: str) -> PodPlan:
@@ -94,6 +99,24 @@ def _sample(metrics: str, **labels: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
+def _value(metrics: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    series = f"{name}{{{wanted}}}" if labels else name
+    found = re.search(rf"^{re.escape(series)} (\S+)$", metrics, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def _accounted(metrics: str) -> tuple[float, float]:
+    """Denied connections reported, folded and lost to the limit; and those lost."""
+    reported = _sample(
+        metrics, namespace="default", direction="ingress", policy="deny-web",
+        rule="default-deny", verdict="DENIED",
+    )  # fmt: skip
+    folded = _value(metrics, "podwall_flow_retransmissions_total")
+    lost = _value(metrics, "podwall_flow_log_lost_total", reason="rate-limit", verdict="DENIED")
+    return reported + folded + lost, lost
+
+
 def test_the_agent_serves_its_node_s_flows_attributed_and_counted(
     cluster: Cluster, node: Node, tmp_path: Path
 ) -> None:
@@ -117,6 +140,13 @@ def test_the_agent_serves_its_node_s_flows_attributed_and_counted(
         result = CliRunner().invoke(
             cli, ["observe", "--agent", agent.url, "--verdict", "DENIED"], catch_exceptions=False
         )
+        flooder = node.pods["default/other"].netns
+        sent, _ = run_in_netns(flooder, lambda: flood(WEB, 8080, FLOOD_SECONDS, FLOOD_PACKETS))
+        # Each SYN is a new connection the default deny drops: reported (a flow), folded into
+        # an earlier one (the same random source port twice), or past the limit (counted).
+        accounted = lambda: _accounted(_get(agent.url + "/metrics")[0])  # noqa: E731
+        wait_for(lambda: accounted()[0] == sent + DENIED_MADE, "every SYN accounted for", 10)
+        _, lost = accounted()
     finally:
         agent.close()
     reasons = sorted(str(f["reason"]) for f in flows)
@@ -134,3 +164,5 @@ def test_the_agent_serves_its_node_s_flows_attributed_and_counted(
     assert 'podwall_flow_log_lost_total{reason="rate-limit",verdict="DENIED"} 0.0' in metrics
     assert result.exit_code == 0
     assert result.output.count("INGRESS DENIED") == DENIED_MADE, result.output
+    assert sent > FlowLog().burst
+    assert lost >= sent - FlowLog().burst - FlowLog().rate * FLOOD_SECONDS * 2  # the limit held
