@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +26,11 @@ import pytest
 from click.testing import CliRunner
 
 from podwall.cli.main import cli
+from podwall.cli.observe import run_observe
 from podwall.cluster.local import LocalCluster
+from podwall.flows import files
+from podwall.flows.filters import FlowFilter
+from podwall.flows.flow import Flow, Verdict
 from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_apiserver import table
 from tests.e2e.kubectl.test_cluster import Kubectl, clear_cluster, make_kubectl, wait_for
@@ -90,6 +96,7 @@ spec:
     - podSelector: {matchLabels: {app: client}}
 """
 NODES = ["node-1", "node-2", "node-3"]
+FOLLOW_POLLS = 75  # 15 s of polls: three denied curls of 2 s each through exec, with room
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +224,37 @@ def test_observe_merges_every_node_from_the_rings_and_from_the_agents(
             metrics = reply.read().decode()
         (line,) = [x for x in metrics.splitlines() if x.startswith(counted)]
         assert float(line.split()[-1]) >= 1
+
+
+def test_observe_follows_every_node(cluster: tuple[LocalCluster, Kubectl], tmp_path: Path) -> None:
+    local, kubectl = cluster
+    apply(kubectl, tmp_path, ONLY_CLIENTS)
+    web, others = of(kubectl, "web"), of(kubectl, "other")
+    wait_for(lambda: curl(kubectl, others["node-1"][0], "http://web:8080/") == 28, timeout=10)
+    agents = [
+        json.loads((local.run_dir / node / "agent.json").read_text())["health"] for node in NODES
+    ]
+    directory = files.flows_dir(local.cluster_id, local.run_dir.parent)
+    denied = FlowFilter(verdicts=(Verdict.DENIED,))
+    shown: dict[str, list[Flow]] = {"rings": [], "agents": []}
+    threads = [
+        threading.Thread(
+            target=run_observe,
+            args=(source, denied),
+            kwargs={"follow": True, "last": 0, "show": shown[name].append, "polls": FOLLOW_POLLS},
+        )
+        for name, source in (("rings", directory), ("agents", agents))
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)  # both followers past their first poll: what follows is new to them
+    for node in NODES:
+        assert curl(kubectl, others[node][0], f"http://{web[node][1]}:8080/") == 28
+    for thread in threads:
+        thread.join(timeout=FOLLOW_POLLS * 0.2 + 30)
+    kubectl("delete", "networkpolicy", "web-from-clients")
+    for name, flows in shown.items():
+        assert {(f.node, f.destination.ip) for f in flows} >= {(n, web[n][1]) for n in NODES}, name
 
 
 def test_a_killed_agent_leaves_its_rules_and_a_replacement_converges(
