@@ -38,7 +38,10 @@ from podwall.apiserver import (
 )
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.listoptions import ListOptions
-from podwall.apiserver.patch import apply_patch
+from podwall.apiserver.patch import apply_patch, supported_patch_types
+from podwall.apiserver.patch.errors import (
+    unsupported_media_type as patch_unsupported_media_type,
+)
 from podwall.apiserver.resources import Resource, lookup
 from podwall.apiserver.selectors import (
     combine,
@@ -344,8 +347,12 @@ class ResourceApi:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in PATCH_TYPES:
             raise errors.unsupported_media_type(content_type)
-        raw = await request.body()
         resource, namespace, name = target.resource, self._ns(target), target.name
+        accepted = supported_patch_types(resource.kind)
+        if resource.custom and content_type not in accepted:
+            # Before the object is read, as the CR handler's patch types are checked.
+            raise patch_unsupported_media_type(accepted)
+        raw = await request.body()
         dry_run = "All" in request.query_params.getlist("dryRun")
         if content_type == "application/apply-patch+yaml":
             try:
