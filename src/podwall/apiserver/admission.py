@@ -19,10 +19,10 @@ from typing import Any
 from podwall.apiserver import errors
 from podwall.apiserver.resources import Resource
 from podwall.model import strictfields
-from podwall.model.dnsnames import is_dns1035_label, is_dns1123_label
-from podwall.model.fielderrors import FieldError, invalid, required
 from podwall.model.cnpvalidation import unknown_fields as cnp_unknown_fields
 from podwall.model.cnpvalidation import validate_cluster_network_policy
+from podwall.model.dnsnames import is_dns1035_label, is_dns1123_label
+from podwall.model.fielderrors import FieldError, invalid, required
 from podwall.model.goquote import GoSlice, go_quote
 from podwall.model.labelselectors import SelectorError, as_selector
 from podwall.model.validation import validate_network_policy, validate_object_meta

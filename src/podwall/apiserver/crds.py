@@ -53,7 +53,7 @@ class PrinterColumn:
     format: str = ""
 
 
-def keys() -> tuple[str, ...]:
+def resource_keys() -> tuple[str, ...]:
     """The resource keys (`clusternetworkpolicies.policy.networking.k8s.io`) served by CRD."""
     return tuple(_FILES)
 

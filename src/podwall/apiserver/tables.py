@@ -534,7 +534,7 @@ def _custom(key: str) -> tuple[list[dict[str, Any]], Callable[[Object, datetime]
 
 
 def columns_for(resource_key: str) -> list[dict[str, Any]]:
-    if resource_key in crds.keys():
+    if resource_key in crds.resource_keys():
         return _custom(resource_key)[0]
     columns, _ = PRINTERS.get(resource_key, ([_NAME, _AGE], _default_row))
     return [
@@ -572,7 +572,7 @@ def table(
 ) -> dict[str, Any]:
     """A Table of `objects`; `include_object` is the query's Metadata, Object or None."""
     now = now or datetime.now(UTC)
-    if resource_key in crds.keys():
+    if resource_key in crds.resource_keys():
         printer = _custom(resource_key)[1]
     else:
         _, printer = PRINTERS.get(resource_key, ([_NAME, _AGE], _default_row))
