@@ -19,6 +19,7 @@ def body(spec: dict[str, Any], name: str = "p") -> dict[str, Any]:
     return {**API, "metadata": {"name": name}, "spec": spec}
 
 
+CONTROL_PLANE = {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists"}
 NS = {"namespaces": {"matchLabels": {"team": "a"}}}
 PODS = {"pods": {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "db"}}}}
 ROUND_TRIPS: list[tuple[str, dict[str, Any]]] = [
@@ -36,8 +37,7 @@ ROUND_TRIPS: list[tuple[str, dict[str, Any]]] = [
         {"tier": "Admin", "priority": 3, "subject": NS,
          "egress": [{"action": "Pass", "to": [{"networks": ["10.0.0.0/8", "fd00::/8"]}]},
                     {"name": "nodes", "action": "Accept",
-                     "to": [{"nodes": {"matchExpressions": [
-                         {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists"}]}}]},
+                     "to": [{"nodes": {"matchExpressions": [CONTROL_PLANE]}}]},
                     {"action": "Deny", "to": [{"domainNames": ["example.com"]}],
                      "protocols": [{"sctp": {"destinationPort": {"number": 9}}}]}]},
     ),
