@@ -1,10 +1,10 @@
 """What the editor does to a live cluster, with the official client: apply a policy, exec.
 
 `apply_policy` creates or replaces a NetworkPolicy (or a ClusterNetworkPolicy) as `kubectl
-apply` would be seen to (`created`, `configured`, `unchanged`); a refusal is the API server's Status, with its field
-causes as editor errors so the page shows them at the field. `run` executes a command in a pod
-over the API server's exec WebSocket (`kubernetes.stream`), like `kubectl exec POD -- CMD`.
-Every call here blocks: the API runs them in threads.
+apply` would be seen to (`created`, `configured`, `unchanged`); a refusal is the API server's
+Status, with its field causes as editor errors so the page shows them at the field. `run`
+executes a command in a pod over the API server's exec WebSocket (`kubernetes.stream`), like
+`kubectl exec POD -- CMD`. Every call here blocks: the API runs them in threads.
 """
 
 from __future__ import annotations
