@@ -186,7 +186,7 @@ function focus(key) {
 function renderMeta(app) {
   const form = app.state.form;
   // A ClusterNetworkPolicy is cluster-scoped: no namespace.
-  $("meta-namespace").closest("label").hidden = isCluster(form);
+  $("meta-namespace").closest("label").style.display = isCluster(form) ? "none" : "";
   for (const [id, field] of [["meta-name", "name"], ["meta-namespace", "namespace"]]) {
     const input = $(id);
     if (document.activeElement !== input) input.value = form[field] ?? "";

@@ -18,7 +18,7 @@ const rulePath = (d, i) => `spec.${d}[${i}]`;
 export const isCluster = (form) => Boolean(form && form.kind === KIND);
 
 function blankPeer(type) {
-  return { type, namespaceSelector: blankSelector(false), podSelector: blankSelector(type === "pods"), nodeSelector: blankSelector(false), values: type === "networks" || type === "domainNames" ? [""] : [] };
+  return { type, namespaceSelector: blankSelector(false), podSelector: blankSelector(false), nodeSelector: blankSelector(false), values: type === "networks" || type === "domainNames" ? [""] : [] };
 }
 
 function blankRule() {
