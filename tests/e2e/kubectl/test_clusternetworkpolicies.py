@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.kubectl.test_apiserver import Cluster, cluster, table
+from tests.e2e.kubectl.test_apiserver import Cluster, cluster, kubectl_binary, table
 
 pytestmark = pytest.mark.kubectl
 __all__ = ["cluster"]
@@ -137,3 +137,23 @@ def test_server_side_apply(cluster: Cluster) -> None:
     changed = cluster.write("cnp2.yaml", DENY_METADATA.replace("priority: 10", "priority: 11"))
     cluster.ok("apply", "--server-side", "-f", str(changed))
     assert cluster.ok("get", "cnp", "deny-metadata", "-o", "jsonpath={.spec.priority}") == "11"
+
+
+def test_kubectl_edit_sends_a_merge_patch(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster.ok("apply", "-f", str(cluster.write("cnp.yaml", DENY_METADATA)))
+    monkeypatch.setenv("KUBE_EDITOR", "sed -i s/priority:.10/priority:\\ 42/")
+    assert cluster.ok("edit", "cnp", "deny-metadata") == f"{QUALIFIED}/deny-metadata edited\n"
+    assert cluster.ok("get", "cnp", "deny-metadata", "-o", "jsonpath={.spec.priority}") == "42"
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.33"])
+def test_other_kubectl_versions_apply_and_get(cluster: Cluster, version: str) -> None:
+    binary = kubectl_binary(version)
+    path = cluster.write("cnp.yaml", DENY_METADATA)
+    assert cluster.ok("apply", "-f", str(path), binary=binary) == (
+        f"{QUALIFIED}/deny-metadata created\n"
+    )
+    rows = table(cluster.ok("get", "cnp", binary=binary))
+    assert [r[:3] for r in rows] == [["NAME", "TIER", "PRIORITY"], ["deny-metadata", "Admin", "10"]]
