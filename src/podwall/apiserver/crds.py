@@ -10,6 +10,7 @@ resource must look like is `podwall.model.cnpvalidation`'s, not this module's.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,6 +65,29 @@ def definition(key: str) -> Mapping[str, Any]:
     text = package_files.files("podwall.apiserver").joinpath("crds", _FILES[key]).read_text()
     crd: Mapping[str, Any] = yaml.safe_load(text)
     return crd
+
+
+def established(key: str) -> dict[str, Any]:
+    """The CRD object as the API server holds it once installed: its names accepted, its
+    conditions `NamesAccepted` and `Established`, its stored version."""
+    crd = copy.deepcopy(dict(definition(key)))
+    crd.pop("status", None)
+    crd["status"] = {
+        "acceptedNames": dict(crd["spec"]["names"]),
+        "conditions": [
+            _condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+            _condition(
+                "Established", "InitialNamesAccepted", "the initial names have been accepted"
+            ),
+        ],
+        "storedVersions": [served_version(key)],
+    }
+    return crd
+
+
+def _condition(kind: str, reason: str, message: str) -> dict[str, str]:
+    # No lastTransitionTime: the store stamps objects, not conditions; it is optional here.
+    return {"type": kind, "status": "True", "reason": reason, "message": message}
 
 
 def served_version(key: str) -> str:

@@ -122,6 +122,19 @@ def parse_target(group: str, version: str, parts: list[str]) -> Target:
     return Target(resource, namespace, name, sub)
 
 
+def _verb(request: Request, target: Target) -> str:
+    """The API verb of a request on a resource (not a subresource), as RBAC and discovery
+    name it."""
+    method = request.method
+    if target.name is None:
+        if method == "GET":
+            return "watch" if listoptions.parse(request.query_params).watch else "list"
+        return {"POST": "create", "DELETE": "deletecollection"}.get(method, method.lower())
+    return {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
+        method, method.lower()
+    )
+
+
 def _decode_body(raw: bytes) -> Any:
     if not raw.strip():
         return None
@@ -144,6 +157,8 @@ class ResourceApi:
 
     async def handle(self, request: Request, target: Target) -> Response:
         method = request.method
+        if target.subresource is None and _verb(request, target) not in target.resource.verbs:
+            raise errors.method_not_allowed(method)
         if target.subresource in ("attach", "portforward"):
             raise ApiError(
                 405, "MethodNotAllowed", f"pods/{target.subresource} is not implemented yet"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+READ_ONLY = ("get", "list", "watch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,11 @@ RESOURCES: tuple[Resource, ...] = (
     # What node agents read and write: the nodes, and a Lease per node agent (`podwall status`).
     Resource("", "v1", "nodes", "node", "Node", False, ("no",), (), (_status("Node"),)),
     Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", True),
+    # The CRDs podwall serves built in (`crds`), read-only: a cluster with them installed
+    # lists them, and scripts wait for them to be Established.
+    Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions",
+             "customresourcedefinition", "CustomResourceDefinition", False, ("crd", "crds"),
+             (), (), READ_ONLY),
     # Served as if its CRD (network-policy-api v0.2.0, `crds`) were installed: after the
     # built-in groups, as the apiextensions server comes after them in discovery.
     Resource("policy.networking.k8s.io", "v1alpha2", "clusternetworkpolicies",

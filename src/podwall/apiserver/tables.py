@@ -419,6 +419,11 @@ def _lease_row(lease: Object, now: datetime) -> list[Cell]:
     ]
 
 
+def _created_at_row(obj: Object, now: datetime) -> list[Cell]:
+    """The default table convertor's row (CRDs): the name and the creation time, RFC 3339."""
+    return [_meta(obj).get("name", ""), str(_meta(obj).get("creationTimestamp") or "")]
+
+
 def _default_row(obj: Object, now: datetime) -> list[Cell]:
     return [_meta(obj).get("name", ""), _created(obj, now)]
 
@@ -481,6 +486,9 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
         _node_row,
     ),
     "leases.coordination.k8s.io": ([_NAME, ("Holder", "string", 0), _AGE], _lease_row),
+    "customresourcedefinitions.apiextensions.k8s.io": (
+        [_NAME, ("Created At", "date", 0)], _created_at_row,
+    ),
 }  # fmt: skip
 
 

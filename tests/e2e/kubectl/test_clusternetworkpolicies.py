@@ -157,3 +157,15 @@ def test_other_kubectl_versions_apply_and_get(cluster: Cluster, version: str) ->
     )
     rows = table(cluster.ok("get", "cnp", binary=binary))
     assert [r[:3] for r in rows] == [["NAME", "TIER", "PRIORITY"], ["deny-metadata", "Admin", "10"]]
+
+
+def test_the_crd_is_listed_and_established_and_cannot_be_changed(cluster: Cluster) -> None:
+    crd = "clusternetworkpolicies.policy.networking.k8s.io"
+    rows = table(cluster.ok("get", "crd"))
+    assert [r[0] for r in rows] == ["NAME", crd]
+    assert rows[0][1] == "CREATED AT"
+    waited = cluster.ok("wait", "--for", "condition=established", f"crd/{crd}", "--timeout=5s")
+    assert waited == f"customresourcedefinition.apiextensions.k8s.io/{crd} condition met\n"
+    refused = cluster.kubectl("delete", "crd", crd)
+    assert refused.code == 1
+    assert "MethodNotAllowed" in refused.err

@@ -269,3 +269,45 @@ def test_watch_and_delete(client: Client) -> None:
         ("DELETED", "a"),
     ]
     assert client.get(f"{CNPS}/a").status_code == 404
+
+
+# The CustomResourceDefinition itself, read-only.
+
+CRDS_URL = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+
+
+def test_the_crd_is_listed_established_and_read_only(client: Client) -> None:
+    listed = client.get(CRDS_URL).json()["items"]
+    assert [c["metadata"]["name"] for c in listed] == [crds.CLUSTER_NETWORK_POLICIES]
+    (crd,) = listed
+    assert crd["spec"] == crds.definition(crds.CLUSTER_NETWORK_POLICIES)["spec"]
+    conditions = {c["type"]: c["status"] for c in crd["status"]["conditions"]}
+    assert conditions == {"NamesAccepted": "True", "Established": "True"}
+    assert crd["status"]["acceptedNames"]["shortNames"] == ["cnp"]
+    table = client.get(CRDS_URL, headers={"Accept": TABLE}).json()
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Created At"]
+    assert table["rows"][0]["cells"] == [
+        crds.CLUSTER_NETWORK_POLICIES,
+        crd["metadata"]["creationTimestamp"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("POST", CRDS_URL),
+        ("PUT", f"{CRDS_URL}/{crds.CLUSTER_NETWORK_POLICIES}"),
+        ("PATCH", f"{CRDS_URL}/{crds.CLUSTER_NETWORK_POLICIES}"),
+        ("DELETE", f"{CRDS_URL}/{crds.CLUSTER_NETWORK_POLICIES}"),
+        ("DELETE", CRDS_URL),
+        ("DELETE", "/api/v1/namespaces"),
+    ],
+    ids=["create", "update", "patch", "delete", "deletecollection", "namespaces deletecollection"],
+)
+def test_a_verb_the_resource_does_not_list_is_405(client: Client, method: str, url: str) -> None:
+    headers = {"Content-Type": "application/merge-patch+json"}
+    answer = client.request(method, url, content="{}", headers=headers)
+    assert answer.status_code == 405
+    assert answer.json()["reason"] == "MethodNotAllowed"
+    assert client.get(CRDS_URL).json()["items"]
+    assert client.get("/api/v1/namespaces/default").status_code == 200
