@@ -445,3 +445,16 @@ def test_an_invalid_cluster_policy_draft_has_errors_and_no_verdicts(client: Clie
     assert (answer["valid"], answer["picture"], answer["cluster"]) == (False, None, None)
     assert answer["errors"][0]["path"] == "spec.ingress[0].action"
     assert answer["errors"][0]["line"] == 14
+
+
+def test_the_draft_diff_of_a_cluster_policy_names_its_rule() -> None:
+    client = Client(create_app(workspace("simple-app.yaml"), TOKEN))
+    form = client.ok("/api/parse", {"yaml": ADMIN_DENY})["form"]
+    diff = client.ok("/api/diff", {"form": form})
+    assert diff["draft"] == "admin/deny-not-frontend"
+    assert diff["newlyAllowed"]["total"] == 0
+    (denied,) = diff["newlyDenied"]["items"]
+    assert (denied["from"], denied["to"]) == ("default/not-frontend", "default/backend")
+    assert denied["now"] == [
+        "ingress denied by admin/deny-not-frontend rule 'no-not-frontend' (priority 10)"
+    ]
