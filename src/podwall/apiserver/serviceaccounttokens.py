@@ -90,11 +90,16 @@ def _load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
 
 
 class TokenSigner:
-    """Issues and verifies ServiceAccount tokens with the key kept in `state_dir`."""
+    """Issues and verifies ServiceAccount tokens with the key kept in `state_dir` (None: a key
+    of this process only, for servers without a state directory)."""
 
-    def __init__(self, state_dir: Path, issuer: str = ISSUER) -> None:
+    def __init__(self, state_dir: Path | None, issuer: str = ISSUER) -> None:
         self.issuer = issuer
-        self._key = _load_or_create_key(Path(state_dir) / KEY_FILE)
+        self._key = (
+            _load_or_create_key(Path(state_dir) / KEY_FILE)
+            if state_dir is not None
+            else rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        )
         self._public = self._key.public_key()
 
     def issue(
