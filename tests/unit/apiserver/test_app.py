@@ -135,9 +135,7 @@ def test_aggregated_discovery_is_served_when_asked_for(client: Client) -> None:
     assert body["apiVersion"] == "apidiscovery.k8s.io/v2"
     apps = body["items"][0]
     assert apps["metadata"]["name"] == "apps"
-    deploy = next(
-        r for r in apps["versions"][0]["resources"] if r["resource"] == "deployments"
-    )
+    deploy = next(r for r in apps["versions"][0]["resources"] if r["resource"] == "deployments")
     assert deploy["categories"] == ["all"]
     assert {s["subresource"] for s in deploy["subresources"]} == {"scale", "status"}
     core = client.get("/api", headers={"Accept": AGGREGATED}).json()
