@@ -5,7 +5,8 @@ knows (else 401, which kubectl prints as `You must be logged in to the server`);
 then acts as its user, or as whom its Impersonate-* headers name, and must be allowed by the
 `Authorizer` (else 403 in kube-apiserver's words). A WebSocket to pods/exec, pods/attach or
 pods/portforward needs `create` besides `get`, as kube-apiserver 1.32 asks. The user is left in
-the scope (`user_of`) for the reviews that answer about it.
+the scope (`user_of`) for the reviews that answer about it, and in `acting_user` for the
+escalation check of RBAC writes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from podwall.apiserver import errors
 from podwall.apiserver.authentication import Authenticator, impersonate
 from podwall.apiserver.authorization import Authorizer
 from podwall.apiserver.errors import ApiError
+from podwall.apiserver.escalation import acting_user
 from podwall.apiserver.handlers import status_response
 from podwall.apiserver.requestinfo import Attributes, request_info
 from podwall.apiserver.userinfo import UserInfo
@@ -59,7 +61,11 @@ class AccessFilter:
             await self._deny(scope, receive, send, exc)
             return
         scope[USER_KEY] = user
-        await self.app(scope, receive, send)
+        acting = acting_user.set(user)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            acting_user.reset(acting)
 
     async def _deny(self, scope: Scope, receive: Receive, send: Send, error: ApiError) -> None:
         if scope["type"] == "http":

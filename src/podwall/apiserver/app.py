@@ -38,6 +38,7 @@ from podwall.apiserver.access import AccessFilter, user_of
 from podwall.apiserver.authentication import Authenticator
 from podwall.apiserver.authorization import Authorizer, StorePolicy
 from podwall.apiserver.errors import ApiError
+from podwall.apiserver.escalation import EscalationCheck
 from podwall.apiserver.handlers import (
     BOOKMARK_SECONDS,
     ResourceApi,
@@ -81,6 +82,7 @@ def create_app(
     authenticator = Authenticator(token, other_tokens or {}, signer, store)
     authorizer = Authorizer(StorePolicy(store))
     rbacvalidation.guard_role_ref(store)
+    EscalationCheck(store, authorizer).install()
 
     def ok(request: Request) -> Response:
         return PlainTextResponse("ok")

@@ -247,3 +247,57 @@ def test_dry_run_stores_nothing(admin: Client) -> None:
             "metadata": {"name": "dry"}, "rules": []}  # fmt: skip
     assert admin.post(f"{RBAC}/clusterroles?dryRun=All", json=body).status_code == 201
     assert admin.get(f"{RBAC}/clusterroles/dry").status_code == 404
+
+
+def namespace_admin(admin: Client) -> Client:
+    """ServiceAccount default/x, bound to the `admin` ClusterRole in namespace `team`."""
+    sa = service_account(admin)
+    team = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}
+    assert admin.post("/api/v1/namespaces", json=team).status_code == 201
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "x-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": "admin"},
+        "subjects": [{"kind": "ServiceAccount", "name": "x", "namespace": "default"}],
+    }  # fmt: skip
+    assert admin.post(f"{RBAC}/namespaces/team/rolebindings", json=binding).status_code == 201
+    return sa
+
+
+def role(name: str, resources: list[str], verbs: list[str]) -> dict[str, Any]:
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": name},
+            "rules": [{"apiGroups": [""], "resources": resources, "verbs": verbs}]}  # fmt: skip
+
+
+def role_binding(name: str, kind: str, role: str) -> dict[str, Any]:
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+            "subjects": [{"kind": "User", "name": "bob"}]}  # fmt: skip
+
+
+def test_no_one_grants_what_they_do_not_hold(admin: Client) -> None:
+    sa = namespace_admin(admin)
+    roles, bindings = f"{RBAC}/namespaces/team/roles", f"{RBAC}/namespaces/team/rolebindings"
+    assert sa.post(roles, json=role("readers", ["pods"], ["get", "list"])).status_code == 201
+    refused = sa.post(roles, json=role("secrets", ["secrets"], ["get"]))
+    assert refused.status_code == 403
+    assert refused.json()["message"] == (
+        'roles.rbac.authorization.k8s.io "secrets" is forbidden: user '
+        '"system:serviceaccount:default:x" (groups=["system:serviceaccounts" '
+        '"system:serviceaccounts:default" "system:authenticated"]) is attempting to grant RBAC '
+        'permissions not currently held:\n{APIGroups:[""], Resources:["secrets"], Verbs:["get"]}'
+    )
+    assert sa.post(bindings, json=role_binding("v", "ClusterRole", "view")).status_code == 201
+    assert sa.post(bindings, json=role_binding("r", "Role", "readers")).status_code == 201
+    cluster_admin = sa.post(bindings, json=role_binding("ca", "ClusterRole", "cluster-admin"))
+    assert cluster_admin.status_code == 403
+    assert "is attempting to grant RBAC permissions not currently held" in cluster_admin.text
+    assert admin.get(f"{bindings}/ca").status_code == 404
+    # The admin holds everything: anything goes.
+    assert (
+        admin.post(bindings, json=role_binding("ca", "ClusterRole", "cluster-admin")).status_code
+        == 201
+    )
