@@ -55,7 +55,7 @@ class AccessFilter:
             return
         try:
             user = impersonate(user, headers, self.authorizer.allowed)
-            for attrs in _attributes(scope):
+            for attrs in attributes_of(scope):
                 self.authorizer.check(user, attrs)
         except ApiError as exc:
             await self._deny(scope, receive, send, exc)
@@ -86,7 +86,9 @@ class AccessFilter:
         await send({"type": "websocket.close", "code": 1008})
 
 
-def _attributes(scope: Scope) -> list[Attributes]:
+def attributes_of(scope: Scope) -> list[Attributes]:
+    """What a request must be allowed: its own attributes, and `create` for a pod stream's
+    WebSocket."""
     method = "GET" if scope["type"] == "websocket" else str(scope.get("method", "GET"))
     query: Any = scope.get("query_string", b"")
     attrs = request_info(method, scope["path"], bytes(query).decode("latin-1"))

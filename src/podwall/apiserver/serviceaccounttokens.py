@@ -203,8 +203,9 @@ def issue_token(
 ) -> IssuedToken:
     """A token for ServiceAccount `namespace/name` (its `uid`), as a TokenRequest issues it.
 
-    The API server of `state_dir` accepts it while the ServiceAccount (and `pod`, when given)
-    exists with that uid and the token has not expired."""
+    The API server of `state_dir` accepts it until it expires, while the ServiceAccount (and
+    `pod`, when given) exists with that uid; an empty uid (the account's or the pod's) skips
+    that uid's check, so a token made before the object was read still names it by name."""
     return signer_for(state_dir).issue(
         namespace, name, uid, expiration_seconds=expiration_seconds, pod=pod
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from podwall.apiserver.access import attributes_of
 from podwall.apiserver.app import create_app
 from podwall.apiserver.authentication import static_user
 from podwall.apiserver.bootstrap import bootstrap
@@ -301,3 +302,18 @@ def test_no_one_grants_what_they_do_not_hold(admin: Client) -> None:
         admin.post(bindings, json=role_binding("ca", "ClusterRole", "cluster-admin")).status_code
         == 201
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "verbs"),
+    [
+        ("websocket", "/api/v1/namespaces/d/pods/w/exec", ["get", "create"]),
+        ("websocket", "/api/v1/namespaces/d/pods/w/portforward", ["get", "create"]),
+        ("http", "/api/v1/namespaces/d/pods/w/log", ["get"]),
+    ],
+)
+def test_a_websocket_to_a_pod_stream_needs_create_as_well(
+    kind: str, path: str, verbs: list[str]
+) -> None:
+    scope = {"type": kind, "method": "GET", "path": path, "query_string": b"command=sh"}
+    assert [a.verb for a in attributes_of(scope)] == verbs
