@@ -49,7 +49,8 @@ def _status_error(status: Mapping[str, Any]) -> ApiError:
 
 class Informer:
     """Keeps `kind` in `cache` up to date until `stop` is set. `listed` is set after the
-    first complete list; `error` is the last failure, None once a request succeeds again."""
+    first complete list, `watching` once a watch was accepted; `error` is the last failure,
+    None once a request succeeds again."""
 
     def __init__(
         self,
@@ -72,6 +73,7 @@ class Informer:
         self.page_size = page_size
         self.watch_seconds = watch_seconds
         self.listed = threading.Event()
+        self.watching = threading.Event()  # set once a watch was accepted (RBAC allows it)
         self.error: Exception | None = None
         self.resource_version: str | None = None  # where the next watch starts; None: list
         self._absent_logged = False  # an optional kind's absence is logged once
@@ -192,6 +194,7 @@ class Informer:
             stream.close()
             return
         self._succeeded()
+        self.watching.set()
         try:
             for event in stream.events():
                 kind, obj = event.get("type"), event.get("object") or {}
