@@ -250,7 +250,10 @@ class Agent:
                     f"{self.connection.host} within {self.options.startup_seconds:g}s"
                     + (f": {error}" if error else "")
                 )
-            if self.stop_event.wait(0.05):
+            # Woken as soon as the first kind still listing is listed (polling every 50 ms
+            # cost 25 ms on average), and every 50 ms to look for fatal errors and `stop`.
+            next(i for i in self.informers if not i.listed.is_set()).listed.wait(0.05)
+            if self.stop_event.is_set():
                 raise StartupError("stopped before the first list")
 
     def _fail_if_fatal(self, informer: Informer) -> None:

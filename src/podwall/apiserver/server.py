@@ -135,6 +135,7 @@ class Server:
             lifespan="off",
             timeout_graceful_shutdown=2,
             timeout_keep_alive=30,
+            proxy_headers=False,  # loopback only, no proxy in front: no X-Forwarded-* to trust
         )
         self._uvicorn = _Uvicorn(config)
 
