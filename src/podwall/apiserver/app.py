@@ -19,7 +19,16 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from podwall.apiserver import attach, discovery, errors, logs, openapi, portforward, spdyexec
+from podwall.apiserver import (
+    attach,
+    discovery,
+    errors,
+    logs,
+    openapi,
+    openapiv2,
+    portforward,
+    spdyexec,
+)
 from podwall.apiserver import exec as pod_exec
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.handlers import (
@@ -120,7 +129,13 @@ def create_app(
         return Response(doc, media_type="application/json")
 
     def openapi_v2(request: Request) -> Response:
-        return Response(openapi.v2_protobuf(), media_type=openapi.V2_CONTENT_TYPE)
+        found = openapiv2.negotiate(request.headers.get("accept", ""))
+        if found is None:
+            return Response(status_code=406, headers={"Vary": "Accept"})
+        headers = {"ETag": found.etag, "Vary": "Accept"}
+        if openapiv2.matches(found.etag, request.headers.get("if-none-match", "")):
+            return Response(status_code=304, headers=headers)
+        return Response(found.body, media_type=found.content_type, headers=headers)
 
     def not_found(request: Request) -> Response:
         return status_response(errors.not_found_path())
