@@ -152,7 +152,7 @@ def _operation(r: Resource, action: str, verb: str, body: str) -> dict[str, Any]
 
 
 def paths() -> dict[str, Any]:
-    """Per served kind, its collection's POST and its objects' PATCH."""
+    """Per served kind, its collection's POST and its objects' PATCH, where it has the verb."""
     out: dict[str, Any] = {}
     for group, version in GROUP_VERSIONS:
         prefix = "/" + openapi.path_key(group, version)
@@ -160,13 +160,15 @@ def paths() -> dict[str, Any]:
             scope = f"{prefix}/namespaces/{{namespace}}" if r.namespaced else prefix
             namespace = [_path_param("namespace")] if r.namespaced else []
             kind = schemas.name_for(r.group, r.version, r.kind) or ""
-            create = _operation(r, "post", "create", kind)
-            patch = {**_operation(r, "patch", "patch", _PATCH), "consumes": _PATCH_TYPES}
-            out[f"{scope}/{r.name}"] = {"parameters": namespace, "post": create}
-            out[f"{scope}/{r.name}/{{name}}"] = {
-                "parameters": [_path_param("name"), *namespace],
-                "patch": patch,
-            }
+            if "create" in r.verbs:
+                create = _operation(r, "post", "create", kind)
+                out[f"{scope}/{r.name}"] = {"parameters": namespace, "post": create}
+            if "patch" in r.verbs:
+                patch = {**_operation(r, "patch", "patch", _PATCH), "consumes": _PATCH_TYPES}
+                out[f"{scope}/{r.name}/{{name}}"] = {
+                    "parameters": [_path_param("name"), *namespace],
+                    "patch": patch,
+                }
     return out
 
 

@@ -20,7 +20,6 @@ It owns the encoding only: what the document says is `openapiv2`'s.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import struct
 from collections.abc import Callable, Mapping
@@ -28,9 +27,12 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import yaml
+
 # OpenAPI v3 keywords with no field in a v2 Schema; kube-apiserver leaves them out of v2 too.
 DROPPED = frozenset({"oneOf", "anyOf", "not", "nullable"})
 _VARINT_TYPES = frozenset({"bool", "int32", "int64", "uint32", "uint64", "enum"})
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _MESSAGE = re.compile(r"^message (\w+) \{$")
 _FIELD = re.compile(r"^(repeated )?([\w.]+) (\w+) = (\d+);$")
 
@@ -118,9 +120,11 @@ def _snake(name: str) -> str:
 
 
 def _any(value: Any) -> Shaped:
-    # gnostic keeps an arbitrary value as YAML text; JSON is YAML, and kube-openapi reads it
-    # back with a YAML parser (the group-version-kind list, the patch strategies...).
-    return {"yaml": json.dumps(value, separators=(",", ":"), ensure_ascii=False)}
+    # gnostic keeps an arbitrary value as YAML text, which kube-openapi reads back with a YAML
+    # parser (the group-version-kind list, the patch strategies...). Not JSON text: YAML
+    # refuses control characters that JSON leaves unescaped.
+    text = yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1 << 30)
+    return {"yaml": text}
 
 
 def _named(pairs: Mapping[str, Any], message: str) -> list[Shaped]:
