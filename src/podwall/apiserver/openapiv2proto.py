@@ -10,9 +10,9 @@ The encoding is done here, not by the `protobuf` package: that package is not a 
 podwall, and it would not spare the work that matters. gnostic turns JSON into messages with
 rules of its own (`type` becomes a TypeItem, `properties` a list of NamedSchema, parameters a
 oneof chosen by `in`, vendor extensions NamedAny whose value is YAML text); those rules are the
-`_SHAPES` below, and the wire format left after them is four lines (`_key`, `_varint`). The same
-rules as gnostic's compiler: a JSON key with no field in its message is an error, never dropped
-in silence, except the OpenAPI v3 keywords a v2 document cannot carry (`DROPPED`).
+`_SHAPES` below, and the wire format left after them is a few lines (`_key`, `_varint`,
+`_scalar`). As in gnostic's compiler, a JSON key with no field in its message is an error, never
+dropped in silence, except the OpenAPI v3 keywords a v2 document cannot carry (`DROPPED`).
 
 It owns the encoding only: what the document says is `openapiv2`'s.
 """
