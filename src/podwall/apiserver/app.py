@@ -27,6 +27,7 @@ from podwall.apiserver import (
     errors,
     logs,
     openapi,
+    openapiv2,
     portforward,
     rbacvalidation,
     reviews,
@@ -122,7 +123,13 @@ def create_app(
         return Response(doc, media_type="application/json")
 
     def openapi_v2(request: Request) -> Response:
-        return Response(openapi.v2_protobuf(), media_type=openapi.V2_CONTENT_TYPE)
+        found = openapiv2.negotiate(request.headers.get("accept", ""))
+        if found is None:
+            return Response(status_code=406, headers={"Vary": "Accept"})
+        headers = {"ETag": found.etag, "Vary": "Accept"}
+        if openapiv2.matches(found.etag, request.headers.get("if-none-match", "")):
+            return Response(status_code=304, headers=headers)
+        return Response(found.body, media_type=found.content_type, headers=headers)
 
     def not_found(request: Request) -> Response:
         return status_response(errors.not_found_path())

@@ -190,12 +190,26 @@ def test_openapi_v3_covers_every_served_kind(client: Client) -> None:
     assert {"Pod", "Service", "Namespace", "Event", "Endpoints", "ConfigMap"} <= kinds
 
 
-def test_openapi_v2_is_protobuf_with_the_patch_operations(client: Client) -> None:
-    response = client.get("/openapi/v2")
+def test_openapi_v2_is_protobuf_for_kubectl_with_the_patch_operations(client: Client) -> None:
+    accept = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+    response = client.get("/openapi/v2", headers={"Accept": accept})
     assert response.status_code == 200
+    assert response.headers["content-type"] == (
+        "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    )
     assert response.content.startswith(b"\x0a\x032.0")
     assert b"x-kubernetes-group-version-kind" in response.content
     assert b"fieldValidation" in response.content
+
+
+def test_openapi_v2_json_has_the_definitions_and_answers_304_to_its_etag(client: Client) -> None:
+    response = client.get("/openapi/v2", headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert "io.k8s.api.networking.v1.NetworkPolicy" in response.json()["definitions"]
+    etag = response.headers["etag"]
+    again = client.get("/openapi/v2", headers={"Accept": "application/json", "If-None-Match": etag})
+    assert (again.status_code, again.content) == (304, b"")
+    assert client.get("/openapi/v2", headers={"Accept": "text/html"}).status_code == 406
 
 
 # CRUD.
