@@ -42,6 +42,8 @@ class SelectorCache:
         self._nss: dict[LabelSelector, frozenset[str]] = {}
         self._ns_index: dict[LabelPair, set[str]] = {}
         self._block_bits: dict[int, int] = {}  # block index -> identities inside it
+        # (namespace, peer) -> identities, for selector peers; until the next update.
+        self._peers: dict[tuple[str, Peer], int] = {}
 
     @property
     def all_bits(self) -> int:
@@ -49,6 +51,7 @@ class SelectorCache:
 
     def update(self, cluster: Cluster, local: set[str] | None = None) -> Changes:
         """Follow the snapshot; `local` holds the keys of the pods on the node (None: all)."""
+        self._peers.clear()
         ns_labels = {name: ns.labels for name, ns in cluster.namespaces.items()}
         namespaces_changed = ns_labels != self._ns_labels
         if namespaces_changed:
@@ -120,12 +123,21 @@ class SelectorCache:
         it (every pod of them when the identities are split by that block)."""
         if peer.ip_block is not None:
             return self._in_block(peer.ip_block)
+        # A namespaceSelector peer ORs the results of every namespace it selects; policies
+        # repeat peers (and both sides of a diff share most), so the union is kept.
+        key = (policy.namespace, peer)
+        bits = self._peers.get(key)
+        if bits is None:
+            bits = self._peers[key] = self._selector_peer(policy.namespace, peer)
+        return bits
+
+    def _selector_peer(self, namespace: str, peer: Peer) -> int:
         # NetworkPolicyPeer: a podSelector alone selects in the policy's namespace; with a
         # namespaceSelector, in the namespaces it selects; a namespaceSelector alone selects
         # every pod of those namespaces.
         if peer.namespace_selector is None:
             assert peer.pod_selector is not None
-            return self.selected(policy.namespace, peer.pod_selector)
+            return self.selected(namespace, peer.pod_selector)
         bits = 0
         for ns in self.namespaces(peer.namespace_selector):
             if peer.pod_selector is None:

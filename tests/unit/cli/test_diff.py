@@ -195,7 +195,11 @@ def test_an_error_in_the_second_revision_names_it(repo: Path) -> None:
 
 
 GIT_MISUSE = [
-    ("two revisions and a path", ["--git", "HEAD:k8s", "--git", "HEAD:k8s", "k8s"], "give no paths"),
+    (
+        "two revisions and a path",
+        ["--git", "HEAD:k8s", "--git", "HEAD:k8s", "k8s"],
+        "give no paths",
+    ),
     ("three revisions", ["--git", "HEAD:k8s"] * 3, "got 3 revisions"),
     ("a revision and two paths", ["--git", "HEAD:k8s", "k8s", "k8s"], "at most one AFTER path"),
 ]
