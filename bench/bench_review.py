@@ -16,12 +16,15 @@ Usage (from the repository root):
     .venv/bin/python -m bench.bench_review                 # both parts
     .venv/bin/python -m bench.bench_review --skip-big      # start-up only
     .venv/bin/python -m bench.bench_review --big DIR       # a cluster already generated
+    .venv/bin/python -m bench.bench_review --skip-big --instructions   # + callgrind counts
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -64,13 +67,36 @@ def startup(runs: int) -> bool:
             best[name] = min(best[name], time.perf_counter() - started)
     base = best["python -c 'import yaml'"]
     print(f"start-up, fastest of {runs} interleaved runs (load {os.getloadavg()[0]:.1f})")
-    print(f"  {'command':<26} {'ms':>7} {'x yaml':>7}")
+    print(f"  {'command':<31} {'ms':>7} {'x yaml':>7}")
     for name, seconds in best.items():
-        print(f"  {name:<26} {seconds * 1000:7.1f} {seconds / base:7.2f}")
+        print(f"  {name:<31} {seconds * 1000:7.1f} {seconds / base:7.2f}")
     ratio = best["podwall check"] / base
     met = ratio <= STARTUP_GOAL
     print(f"  goal: check within {STARTUP_GOAL}x: {'met' if met else 'NOT met'} ({ratio:.2f}x)")
     return met
+
+
+def instructions() -> None:
+    """The same commands counted in user-space instructions (valgrind's callgrind, one run
+    each): unlike the wall clock, the count does not move with the load of a shared machine."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("instructions: valgrind is not installed, skipped")
+        return
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    counts: dict[str, int] = {}
+    for name, cmd in _startup_commands().items():
+        done = subprocess.run(
+            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        counts[name] = int(found.group(1)) if found else 0
+    base = counts["python -c 'import yaml'"] or 1
+    print("start-up in instructions (callgrind, one run each)")
+    print(f"  {'command':<31} {'M instr':>8} {'x yaml':>7}")
+    for name, count in counts.items():
+        print(f"  {name:<31} {count / 1e6:8.0f} {count / base:7.2f}")
 
 
 def _after(before: Path) -> Path:
@@ -132,8 +158,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--runs", type=int, default=15, help="start-up runs per command")
     ap.add_argument("--skip-big", action="store_true", help="no 10k-pod diff")
     ap.add_argument("--big", type=Path, help="a generated cluster folder to use")
+    ap.add_argument(
+        "--instructions", action="store_true", help="also count start-up instructions (valgrind)"
+    )
     args = ap.parse_args(argv)
     met = startup(args.runs)
+    if args.instructions:
+        instructions()
     if not args.skip_big:
         met = big(args.big or _generated()) and met
     return 0 if met else 1
