@@ -173,5 +173,23 @@ def objects(draw: st.DrawFn, max_pods: int = 6, max_policies: int = 4) -> list[d
     return [*nss, *pods, *policies]
 
 
+REVIEWED_KINDS = frozenset({"NetworkPolicy", "ClusterNetworkPolicy"})
+
+
+@st.composite
+def reviewed(
+    draw: st.DrawFn, world: st.SearchStrategy[list[dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A snapshot drawn from `world` and a review of it: some policies dropped, some added,
+    now and then a pod dropped too (then the two sides share no work)."""
+    before = draw(world)
+    kept = [o for o in before if o["kind"] not in REVIEWED_KINDS or draw(st.booleans())]
+    added = [draw(policy(90 + i)) for i in range(draw(st.integers(0, 2)))]
+    pods = [i for i, o in enumerate(kept) if o["kind"] == "Pod"]
+    if len(pods) > 1 and draw(st.integers(0, 4)) == 0:
+        del kept[draw(st.sampled_from(pods))]
+    return before, [*kept, *added]
+
+
 def to_cluster(objs: list[dict[str, Any]]) -> Cluster:
     return cluster(RawObject(body=o) for o in objs).cluster
