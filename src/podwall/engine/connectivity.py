@@ -99,19 +99,27 @@ def connectivity(cluster: Cluster) -> ConnectivityMap:
 
 def connectivity_pair(before: Cluster, after: Cluster) -> tuple[ConnectivityMap, ConnectivityMap]:
     """The maps of both sides of a change, each the same as `connectivity()` gives up to the
-    grouping of pods. When both have the same pods, namespaces and nodes (a change of
-    policies, the common review), the pods are placed once into identities split by both
-    sides' ipBlocks, selectors are matched once for both, and the second side computes again
-    only what its rules change (`_Destinations`)."""
+    grouping of pods. The two sides of a review are mostly the same objects: one selector
+    cache follows both (identities split by both sides' ipBlocks, the second side's pods placed
+    as the node compiler places a new snapshot's), and the second side computes again only
+    what its rules and pods change (`_Destinations`)."""
     before, after = before.enforced(), after.enforced()
     pods, after_pods = _in_order(before), _in_order(after)
-    same = (before.namespaces, before.nodes) == (after.namespaces, after.nodes)
-    if not same or pods != after_pods:
-        return connectivity(before), connectivity(after)
     selectors = _selectors(before, pods, _blocks(before) + _blocks(after))
     first, computed = _map(before, pods, selectors, None)
+    if after_pods != pods or after.namespaces != before.namespaces:
+        # Placing the second side's pods moves pods between the identities the first map
+        # holds: it keeps copies.
+        first.identities = tuple(_detached(ident) for ident in first.identities)
+        selectors.update(dataclasses.replace(after, pods=after_pods))
     second, _ = _map(after, after_pods, selectors, computed)
     return first, second
+
+
+def _detached(ident: Identity) -> Identity:
+    return Identity(
+        index=ident.index, key=ident.key, members=dict(ident.members), local=set(ident.local)
+    )
 
 
 def _in_order(cluster: Cluster) -> tuple[Pod, ...]:
@@ -161,10 +169,11 @@ class _Destinations:
     same policies and matched by the same peers get the same answer; in real clusters they
     are many, so each distinct case is computed once.
 
-    With `earlier`, the other side of a pair over the same identities and atoms, a case it
-    computed is only patched: its answer holds for every source whose `base` (egress
-    isolation, egress rules to every destination) is the same on both sides, and the other
-    sources, few in a review, are computed again."""
+    With `earlier`, the other side of a pair over the same identities (this side may have
+    more) and atoms, a case it computed is only patched: its answer holds for every source
+    whose `base` (egress isolation, egress rules to every destination) is the same on both
+    sides, and the other sources, few in a review (a new identity is one), are computed
+    again."""
 
     def __init__(
         self, rules: RuleSet, base: list[Contribution], earlier: _Destinations | None

@@ -42,7 +42,8 @@ class SelectorCache:
         self._nss: dict[LabelSelector, frozenset[str]] = {}
         self._ns_index: dict[LabelPair, set[str]] = {}
         self._block_bits: dict[int, int] = {}  # block index -> identities inside it
-        # (namespace, peer) -> identities, for selector peers; until the next update.
+        # (namespace, peer) -> identities, for selector peers; until namespaces or identities
+        # change.
         self._peers: dict[tuple[str, Peer], int] = {}
 
     @property
@@ -51,7 +52,6 @@ class SelectorCache:
 
     def update(self, cluster: Cluster, local: set[str] | None = None) -> Changes:
         """Follow the snapshot; `local` holds the keys of the pods on the node (None: all)."""
-        self._peers.clear()
         ns_labels = {name: ns.labels for name, ns in cluster.namespaces.items()}
         namespaces_changed = ns_labels != self._ns_labels
         if namespaces_changed:
@@ -60,6 +60,8 @@ class SelectorCache:
             self._ns_index = _label_index(ns_labels)
         first = len(self.identities.items)
         changed = self.identities.update(cluster.pods, local)
+        if namespaces_changed or len(self.identities.items) > first:
+            self._peers.clear()  # a peer's union is over namespaces and identities
         for ident in self.identities.items[first:]:
             self._admit(ident)
         return Changes(identities=changed, namespaces=namespaces_changed)
