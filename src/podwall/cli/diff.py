@@ -51,7 +51,7 @@ def diff(
       podwall diff --git HEAD:k8s             # uncommitted changes under k8s/
       podwall diff --git v1:k8s --git v2:k8s  # two revisions
       podwall diff --cluster k8s/             # the running cluster, and with k8s/ applied
-      podwall diff --cluster --git HEAD:k8s   # ... and with k8s/ as committed applied
+      podwall diff --cluster --git HEAD:k8s   # the cluster, and with k8s/ at HEAD applied
 
     Connections are grouped by workload and port ranges, each with the policy and rule
     responsible on the side where it is allowed. -o markdown is for a pull-request comment;
