@@ -1,0 +1,84 @@
+"""The third backend for ClusterNetworkPolicy: every PokeServer of the translated upstream
+conformance suite (tests/conformance/cnp) with real packets between network namespaces, through
+`podwall probe`'s session. One sandbox per test and protocol; each step is an incremental nft
+update of the running sandbox. On a kernel without SCTP the SCTP cases are reported as skipped,
+with the reason; their TCP and UDP neighbours still run.
+
+The sandbox runs no host-network pod (`probe.Session`): a row whose client or server is one
+(the centaurs of the NodePeers tests) is not probed here, and a case made only of such rows is
+skipped saying so; the engine and the tracer backends check those rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from podwall.model.cluster import Cluster
+from podwall.model.convert import RawObject
+from podwall.model.convert import cluster as convert_cluster
+from podwall.model.ports import Protocol
+from podwall.runtime.connect import Attempt, sctp_supported, try_all
+from podwall.runtime.probe import Session
+from tests.conformance.cnp.suite import ConformanceTest, Row, Step, load_all
+
+TESTS = load_all()
+NO_SCTP = "SCTP sockets are not available on this kernel"
+HOST_NETWORK = "the sandbox runs no host-network pod: every row of this case has one at an end"
+
+
+def _cluster(step: Step) -> Cluster:
+    return convert_cluster(RawObject(body=m) for m in step.manifests).cluster
+
+
+def _protocols(test: ConformanceTest) -> list[Protocol]:
+    wanted = {Protocol(r.protocol) for step in test.steps for r in step.rows}
+    return sorted(wanted, key=list(Protocol).index)
+
+
+def _cases() -> Iterator[Any]:
+    for test in TESTS:
+        for protocol in _protocols(test):
+            yield pytest.param(test, protocol, id=f"{test.name}[{protocol.value}]")
+
+
+def _runnable(c: Cluster, row: Row) -> bool:
+    by_name = {p.name: p for p in c.pods}
+    return not by_name[row.client].host_network and not by_name[row.server].host_network
+
+
+@pytest.mark.netns
+@pytest.mark.slow
+@pytest.mark.parametrize(("test", "protocol"), _cases())
+def test_real_packets_match_upstream(test: ConformanceTest, protocol: Protocol) -> None:
+    if protocol is Protocol.SCTP and not sctp_supported():
+        pytest.skip(NO_SCTP)
+    first = _cluster(test.steps[0])
+    rows = [r for step in test.steps for r in step.rows if r.protocol == protocol.value]
+    if not any(_runnable(first, r) for r in rows):
+        pytest.skip(HOST_NETWORK)
+    serve = sorted({(r.port, protocol) for r in rows})
+    failures: list[str] = []
+    # Pods round-robin over 3 nodes: same-node and cross-node pairs alike.
+    with Session(first, serve=serve, nodes=3, progress=lambda _: None) as s:
+        s.start()
+        for step in test.steps:
+            s.update(_cluster(step))
+            by_name = {p.name: p for p in s.cluster.pods}
+            mine = [
+                r for r in step.rows if r.protocol == protocol.value and _runnable(s.cluster, r)
+            ]
+            attempts = [
+                Attempt(
+                    netns=s.netns_of[by_name[r.client].key],
+                    address=str(by_name[r.server].ips[0]),
+                    port=r.port,
+                    protocol=protocol,
+                )
+                for r in mine
+            ]
+            for row, seen in zip(mine, try_all(attempts, timeout=1.0), strict=True):
+                if seen != row.allowed:
+                    failures.append(f"{step.label}: expected {row.render()}, observed {seen}")
+    assert not failures, f"{test.name} over {protocol.value}\n" + "\n".join(failures)
