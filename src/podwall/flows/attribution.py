@@ -189,6 +189,8 @@ class Attributor:
 
 def _attributed(flow: Flow, tag: LogTag) -> Flow:
     names = ", ".join(tag.policies)
+    if tag.cluster_policy:
+        return _tier_attributed(flow, tag)
     if tag.kind is TagKind.ALLOW:
         assert tag.rule is not None
         assert tag.direction is not None
@@ -206,3 +208,18 @@ def _attributed(flow: Flow, tag: LogTag) -> Flow:
         )
     reason = f"denied by the default deny of {names}"
     return dataclasses.replace(flow, verdict=Verdict.DENIED, policies=tag.policies, reason=reason)
+
+
+def _tier_attributed(flow: Flow, tag: LogTag) -> Flow:
+    """An Admin or Baseline rule decided: `denied by admin/x rule 'r' (ingress[0] from[1])`,
+    in `podwall explain`'s words."""
+    assert tag.rule is not None
+    assert tag.direction is not None
+    rule = RuleRef(index=tag.rule, peer=tag.peer, port=tag.port)
+    allowed = tag.kind is TagKind.ALLOW
+    verb = "allowed" if allowed else "denied"
+    reason = f"{verb} by {tag.policies[0]} rule '{tag.rule_name}' ({rule.render(tag.direction)})"
+    verdict = Verdict.ALLOWED if allowed else Verdict.DENIED
+    return dataclasses.replace(
+        flow, verdict=verdict, policies=tag.policies, rule=rule, reason=reason
+    )

@@ -225,7 +225,9 @@ class TierBook:
         for index in bit_indices(bits):
             ident = items[index]
             if local:
-                found |= {(str(ip),) for k in ident.local for ip in ident.members[k] if ip.version == 4}
+                found |= {
+                    (str(ip),) for k in ident.local for ip in ident.members[k] if ip.version == 4
+                }
             else:
                 found |= {(str(ip),) for ip in _v4(ident)}
         return tuple(sorted(found))
@@ -249,7 +251,9 @@ def _set_fragment(source: SetSource, keys: tuple[ElementKey, ...]) -> Ruleset:
     v4 = NftType.IPV4_ADDR
     if isinstance(source, str):
         what = f"named port {source} of every pod"
-        rs.set(Set(name=key, key=(v4, NftType.INET_PROTO, NftType.INET_SERVICE), comment=clip(what)))
+        rs.set(
+            Set(name=key, key=(v4, NftType.INET_PROTO, NftType.INET_SERVICE), comment=clip(what))
+        )
     elif isinstance(source, ClusterPeer) and source.networks:
         flags = frozenset({SetFlag.INTERVAL})
         rs.set(Set(name=key, key=(v4,), flags=flags, comment=clip(source.render())))

@@ -302,9 +302,9 @@ class Compiler:
         for key, before, after in changed:
             for direction in DIRECTIONS:
                 todo.add((key, direction))
-                for policy in (before, after):
-                    if policy is not None:
-                        dirty.add((policy.tier, direction))
+                for side in (before, after):
+                    if side is not None and side.rules(direction):
+                        dirty.add((side.tier, direction))
 
     def _rebuild_cluster_policy(self, user: User, dirty: set[tuple[Tier, Direction]]) -> None:
         key, direction = user
