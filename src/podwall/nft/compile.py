@@ -54,6 +54,17 @@ BASE_CHAINS = (
               "ingress of the destination pod"),
 )  # fmt: skip
 DIRECTIONS = (Direction.EGRESS, Direction.INGRESS)
+# A pod's connection to an address of its own node (a `nodes` peer, a host-network pod) is
+# delivered locally and never forwarded: its egress is checked again on the input hook, so a
+# ClusterNetworkPolicy decides it as on every other node. Only local pods' sources match.
+TO_NODE = BaseChain(
+    "egress-node",
+    ChainType.FILTER,
+    Hook.INPUT,
+    Priority.FILTER,
+    Direction.EGRESS,
+    "egress of the source pod to this node's own addresses",
+)
 
 
 def _base_chain(base: BaseChain) -> Chain:
@@ -74,9 +85,13 @@ def base_fragment(tiers: bool = False) -> Ruleset:
     for base in BASE_CHAINS:
         if base.direction is not None:
             rs.chain(_base_chain(base))
+    if tiers:
+        rs.chain(_base_chain(TO_NODE))
     for base in BASE_CHAINS:
         if base.direction is not None:
             _filter_rules(rs, base.name, base.direction, tiers)
+    if tiers:
+        _filter_rules(rs, TO_NODE.name, Direction.EGRESS, tiers)
     return rs
 
 

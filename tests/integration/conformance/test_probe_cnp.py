@@ -4,9 +4,10 @@ conformance suite (tests/conformance/cnp) with real packets between network name
 update of the running sandbox. On a kernel without SCTP the SCTP cases are reported as skipped,
 with the reason; their TCP and UDP neighbours still run.
 
-The sandbox runs no host-network pod (`probe.Session`): a row whose client or server is one
-(the centaurs of the NodePeers tests) is not probed here, and a case made only of such rows is
-skipped saying so; the engine and the tracer backends check those rows."""
+A host-network pod (the centaurs of the NodePeers tests) serves in its node's network
+namespace at the node's address, the suite's Nodes standing for the sandbox's nodes
+(`placement.stand_in`), so `nodes` peers and host-network servers are probed for real, on the
+same node (the input hook) and across nodes. Upstream's rows never have one as the client."""
 
 from __future__ import annotations
 
@@ -21,11 +22,10 @@ from podwall.model.convert import cluster as convert_cluster
 from podwall.model.ports import Protocol
 from podwall.runtime.connect import Attempt, sctp_supported, try_all
 from podwall.runtime.probe import Session
-from tests.conformance.cnp.suite import ConformanceTest, Row, Step, load_all
+from tests.conformance.cnp.suite import ConformanceTest, Step, load_all
 
 TESTS = load_all()
 NO_SCTP = "SCTP sockets are not available on this kernel"
-HOST_NETWORK = "the sandbox runs no host-network pod: every row of this case has one at an end"
 
 
 def _cluster(step: Step) -> Cluster:
@@ -43,11 +43,6 @@ def _cases() -> Iterator[Any]:
             yield pytest.param(test, protocol, id=f"{test.name}[{protocol.value}]")
 
 
-def _runnable(c: Cluster, row: Row) -> bool:
-    by_name = {p.name: p for p in c.pods}
-    return not by_name[row.client].host_network and not by_name[row.server].host_network
-
-
 @pytest.mark.netns
 @pytest.mark.slow
 @pytest.mark.parametrize(("test", "protocol"), _cases())
@@ -56,8 +51,7 @@ def test_real_packets_match_upstream(test: ConformanceTest, protocol: Protocol) 
         pytest.skip(NO_SCTP)
     first = _cluster(test.steps[0])
     rows = [r for step in test.steps for r in step.rows if r.protocol == protocol.value]
-    if not any(_runnable(first, r) for r in rows):
-        pytest.skip(HOST_NETWORK)
+    assert not any(p.host_network for p in first.pods if p.name in {r.client for r in rows})
     serve = sorted({(r.port, protocol) for r in rows})
     failures: list[str] = []
     # Pods round-robin over 3 nodes: same-node and cross-node pairs alike.
@@ -66,9 +60,7 @@ def test_real_packets_match_upstream(test: ConformanceTest, protocol: Protocol) 
         for step in test.steps:
             s.update(_cluster(step))
             by_name = {p.name: p for p in s.cluster.pods}
-            mine = [
-                r for r in step.rows if r.protocol == protocol.value and _runnable(s.cluster, r)
-            ]
+            mine = [r for r in step.rows if r.protocol == protocol.value]
             attempts = [
                 Attempt(
                     netns=s.netns_of[by_name[r.client].key],
