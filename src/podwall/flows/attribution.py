@@ -218,7 +218,9 @@ def _tier_attributed(flow: Flow, tag: LogTag) -> Flow:
     rule = RuleRef(index=tag.rule, peer=tag.peer, port=tag.port)
     allowed = tag.kind is TagKind.ALLOW
     verb = "allowed" if allowed else "denied"
-    reason = f"{verb} by {tag.policies[0]} rule '{tag.rule_name}' ({rule.render(tag.direction)})"
+    # As explain labels a rule: by its name, or by its place when it has none.
+    label = f"'{tag.rule_name}'" if tag.rule_name else f"{tag.direction.value}[{tag.rule}]"
+    reason = f"{verb} by {tag.policies[0]} rule {label} ({rule.render(tag.direction)})"
     verdict = Verdict.ALLOWED if allowed else Verdict.DENIED
     return dataclasses.replace(
         flow, verdict=verdict, policies=tag.policies, rule=rule, reason=reason
