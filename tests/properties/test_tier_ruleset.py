@@ -18,7 +18,7 @@ from podwall.nft import FakeNFT, Packet, fragments, setbook, trace
 from podwall.nft.compile import Compiler, compile_ruleset
 from podwall.nft.ruleset import full_transaction
 from podwall.nft.trace import Verdict
-from tests.strategies import PROBE_PORTS, policy, to_cluster
+from tests.strategies import PROBE_PORTS, objects, policy, to_cluster
 from tests.strategies_cnp import cluster_policy, with_cluster_policies
 
 INLINE = st.sampled_from([0, setbook.INLINE_MAX])  # every set named, or small ones written in
@@ -67,10 +67,11 @@ def test_traced_ruleset_agrees_with_decide_with_tiers(
 
 
 @settings(max_examples=100)
-@given(st.lists(with_cluster_policies(), min_size=2, max_size=4), INLINE)
+@given(st.lists(st.one_of(with_cluster_policies(), objects()), min_size=2, max_size=4), INLINE)
 def test_incremental_updates_with_tiers_reach_a_full_load(
     snapshots: list[list[dict[str, Any]]], inline_max: int
 ) -> None:
+    """Also as the tiers come and go: the first ClusterNetworkPolicy, the last one removed."""
     with mock.patch.object(setbook, "INLINE_MAX", inline_max):
         compiler = Compiler()
         loaded = compiler.compile(to_cluster(snapshots[0]))

@@ -9,7 +9,7 @@ import pytest
 
 from podwall.engine import decide
 from podwall.model.cluster import Cluster
-from podwall.nft import FakeNFT, Packet, trace
+from podwall.nft import FakeNFT, Packet, fragments, trace
 from podwall.nft.clusterpolicies import set_name
 from podwall.nft.compile import Compiler, compile_ruleset
 from podwall.nft.flowlog import FlowLog
@@ -317,3 +317,25 @@ def test_the_every_kind_cluster_traces_as_the_engine_decides() -> None:
                 traced = trace(fake, packet).verdict is Verdict.ACCEPT
                 expected = decide(c, traffic(c, src, dst, port, proto)).allowed
                 assert traced is expected, (src, dst, port, proto)
+
+
+def test_audited_classes_move_between_the_maps_as_the_tiers_come_and_go() -> None:
+    audited = ADMIT_ALL_YB.replace(
+        "metadata: {name: admit, namespace: y}",
+        "metadata: {name: admit, namespace: y, annotations: {podwall.dev/enforcement: audit}}",
+    )
+    snapshots = [make_cluster(audited), make_cluster(audited + BASELINE_DENY)]
+    snapshots.append(snapshots[0])
+    compiler = Compiler()
+    loaded = compiler.compile(snapshots[0])
+    fake = FakeNFT()
+    fake.run(fragments.full(loaded))
+    for c in snapshots[1:]:
+        desired = compiler.compile(c)
+        fake.run(fragments.update(loaded, desired, compiler.touched))
+        loaded = desired
+        fresh = FakeNFT()
+        fresh.run(full_transaction(compile_ruleset(c)))
+        assert fake.dump() == fresh.dump()
+        maps = {e.map for f in desired.values() for es in f.elements.values() for e in es.values()}
+        assert ("in-audit-pods" in maps) is bool(c.cluster_policies)
