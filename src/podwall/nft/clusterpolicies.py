@@ -9,12 +9,17 @@ NetworkPolicy verdict map, then the Baseline tier chain, then its accept policy:
     connection wasn't allowed or denied by any of the tiers, the default kubernetes policy is
     applied, which says that all pods can communicate with each other."
 
-A tier chain holds the rules of its tier's policies in evaluation order (priority, then name,
-then rule order): one nft rule per (peer, protocol) of each rule, matching the policy's subject,
-the peer and the ports. Accept is `accept`, which ends only this base chain: an egress Accept
-still meets the destination's ingress in the next one, as the engine has it. Deny is `drop`.
-Pass "skips all further ClusterNetworkPolicy rules in the current tier": `return`, to the base
-chain, which goes on with the NetworkPolicy stage (Admin) or its accept policy (Baseline).
+Each policy has a chain per direction with its rules in order: one nft rule per (peer,
+protocol) of each rule, matching the policy's subject, the peer and the ports. Accept is
+`accept`, which ends only this base chain: an egress Accept still meets the destination's
+ingress in the next one, as the engine has it. Deny is `drop`. The tier chain jumps to its
+policies' chains in evaluation order (priority, then name). Pass "skips all further
+ClusterNetworkPolicy rules in the current tier": in the policy's chain it is `return`, and the
+tier chain repeats each Pass rule's matches after the jump, with `return`, to the base chain,
+which goes on with the NetworkPolicy stage (Admin) or its accept policy (Baseline). (A packet
+that returned there matched that Pass rule before any other rule of the policy, and one that
+fell through the chain matched none, so the repeat decides exactly the Pass.) A policy's change
+rewrites its own chain, and the tier chain only when its order, or a Pass rule, changed.
 A class chain (a pod a NetworkPolicy isolates) ends in a verdict, so Baseline never sees it.
 
 Subjects are the local pods the subject selects, never host-network ones; `namespaces` and
@@ -62,6 +67,7 @@ from podwall.nft.statements import (
     Counter,
     Drop,
     Field,
+    Jump,
     Lookup,
     Match,
     Return,
@@ -82,6 +88,19 @@ def tier_chain(tier: Tier, direction: Direction) -> str:
 
 def tier_key(tier: Tier, direction: Direction) -> FragmentKey:
     return ("tier", tier.value.lower(), SHORT[direction])
+
+
+def policy_chain(policy: ClusterNetworkPolicy, direction: Direction) -> str:
+    return name(f"cnp-{SHORT[direction]}", policy.tier.value.lower(), policy.name)
+
+
+def policy_key(key: str, direction: Direction) -> FragmentKey:
+    return ("cnp", key, SHORT[direction])
+
+
+def passes(bodies: tuple[RuleBody, ...]) -> tuple[RuleBody, ...]:
+    """The Pass rules among a policy's rules: what the tier chain repeats."""
+    return tuple(body for body in bodies if isinstance(body[0][-1], Return))
 
 
 TIER_COMMENTS = {
@@ -380,17 +399,33 @@ def _port_match(port: ClusterPort | None) -> tuple[Statement, ...]:
     return (proto, Match(Field.TH_DPORT, text))
 
 
+def policy_fragment(
+    policy: ClusterNetworkPolicy, direction: Direction, bodies: tuple[RuleBody, ...]
+) -> Ruleset:
+    """The policy's chain for `direction`: its rules, in order."""
+    rs = Ruleset()
+    chain = policy_chain(policy, direction)
+    what = f"{policy.tier.value} prio {policy.priority} {policy.name} {direction}"
+    rs.chain(Chain(name=chain, comment=clip(what)))
+    rs.rules[chain].extend(NftRule.placed(chain, s, c) for s, c in bodies)
+    return rs
+
+
 def tier_fragment(
     tier: Tier,
     direction: Direction,
     ordered: list[ClusterNetworkPolicy],
-    bodies: dict[str, tuple[RuleBody, ...]],
+    pass_bodies: dict[str, tuple[RuleBody, ...]],
 ) -> Ruleset:
-    """The tier chain of `direction`: the rules of `ordered` (in evaluation order)."""
+    """The tier chain of `direction`: a jump to each policy's chain of `ordered` (in evaluation
+    order), each followed by the policy's Pass rules (`pass_bodies`)."""
     rs = Ruleset()
     chain = tier_chain(tier, direction)
     rs.chain(Chain(name=chain, comment=f"{TIER_COMMENTS[tier]} ({direction})"))
     rules = rs.rules[chain]
     for policy in ordered:
-        rules.extend(NftRule.placed(chain, s, c) for s, c in bodies.get(policy.key, ()))
+        target = policy_chain(policy, direction)
+        what = f"{policy.tier.value} prio {policy.priority} {policy.name}"
+        rules.append(NftRule.placed(chain, (Jump(target),), clip(what)))
+        rules.extend(NftRule.placed(chain, s, c) for s, c in pass_bodies.get(policy.key, ()))
     return rs

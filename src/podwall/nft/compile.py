@@ -171,6 +171,7 @@ class Compiler:
         self._tier_book = TierBook(self.selectors, self._put)
         self._cnp_asked: dict[User, tuple[str, ...]] = {}
         self._cnp_bodies: dict[User, tuple[policies.RuleBody, ...]] = {}
+        self._placed: dict[User, Placement | None] = {}  # where each policy's chain was put
         if self._logging is not None:
             self._out[("flows",)] = lost_fragment()
 
@@ -317,9 +318,10 @@ class Compiler:
         for key, before, after in changed:
             for direction in DIRECTIONS:
                 todo.add((key, direction))
-                for side in (before, after):
-                    if side is not None and side.rules(direction):
-                        dirty.add((side.tier, direction))
+                if _placed(before, direction) != _placed(after, direction):
+                    for side in (before, after):
+                        if side is not None and side.rules(direction):
+                            dirty.add((side.tier, direction))
 
     def _rebuild_cluster_policy(self, user: User, dirty: set[tuple[Tier, Direction]]) -> None:
         key, direction = user
@@ -335,9 +337,17 @@ class Compiler:
         for set_name in set(old) - set(self._cnp_asked.get(user, ())):
             self._tier_book.release(set_name, user)
         before = self._cnp_bodies.pop(user, None)
+        fragment = None
         if bodies is not None:
+            assert policy is not None
             self._cnp_bodies[user] = bodies
-        if before != bodies and policy is not None:
+            fragment = self._out.get(clusterpolicies.policy_key(key, direction))
+            if bodies != before or self._placed.get(user) != _placed(policy, direction):
+                fragment = clusterpolicies.policy_fragment(policy, direction, bodies)
+        self._placed[user] = _placed(policy, direction)
+        self._put(clusterpolicies.policy_key(key, direction), fragment)
+        passes = clusterpolicies.passes
+        if policy is not None and passes(before or ()) != passes(bodies or ()):
             dirty.add((policy.tier, direction))
 
     def _rebuild_tier(self, tier: Tier, direction: Direction) -> None:
@@ -347,8 +357,11 @@ class Compiler:
             return
         found = [p for p in self._cnps.values() if p.tier is tier and p.rules(direction)]
         ordered = sorted(found, key=lambda p: p.order)
-        bodies = {p.key: self._cnp_bodies.get((p.key, direction), ()) for p in ordered}
-        self._put(key, clusterpolicies.tier_fragment(tier, direction, ordered, bodies))
+        passes = {
+            p.key: clusterpolicies.passes(self._cnp_bodies.get((p.key, direction), ()))
+            for p in ordered
+        }
+        self._put(key, clusterpolicies.tier_fragment(tier, direction, ordered, passes))
 
     def _update_services(self, cluster: Cluster, dirty: set[str]) -> None:
         current: dict[str, Service] = {}
@@ -369,6 +382,16 @@ class Compiler:
             self._serving.discard(key)
             self._put(("service", key), None)
         self._put(("nat",), self._nat if self._serving else None)
+
+
+# Where a policy's chain is, in its tier chain: what the tier chain must be rewritten for.
+Placement = tuple[Tier, int, str]
+
+
+def _placed(policy: ClusterNetworkPolicy | None, direction: Direction) -> Placement | None:
+    if policy is None or not policy.rules(direction):
+        return None
+    return (policy.tier, policy.priority, policy.name)
 
 
 def compile_ruleset(

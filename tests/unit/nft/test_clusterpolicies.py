@@ -15,7 +15,7 @@ from podwall.nft.compile import Compiler, compile_ruleset
 from podwall.nft.flowlog import FlowLog
 from podwall.nft.logtags import TagKind
 from podwall.nft.ruleset import full_transaction
-from podwall.nft.statements import Jump, Lookup, Match, Return, VMap
+from podwall.nft.statements import Field, Jump, Lookup, Match, Return, VMap
 from podwall.nft.trace import Verdict
 from tests.builders import NODE, cluster_policy, make_cluster, policy, traffic
 
@@ -156,12 +156,20 @@ def test_without_cluster_network_policies_the_ruleset_is_as_before() -> None:
 
 def test_every_rule_comment_names_tier_priority_policy_rule_and_action() -> None:
     rs = compile_ruleset(make_cluster(PASS_THEN_DENY + DENY_X_TO_YB))
-    comments = [r.comment for r in rs.rules["tier_admin_in"]]
-    assert comments == [
-        "Admin prio 1 pass-a ingress[0] 'pass-a' Pass from[0]",
-        "Admin prio 5 guard ingress[0] 'no-red' Deny from[0]",
+    head = rs.rules["tier_admin_in"]
+    assert [r.comment for r in head] == [
+        "Admin prio 1 pass-a",
+        "Admin prio 1 pass-a ingress[0] 'pass-a' Pass from[0]",  # the Pass, repeated
+        "Admin prio 5 guard",
     ]
-    assert isinstance(rs.rules["tier_admin_in"][0].statements[-1], Return)
+    pass_chain, guard_chain = (r.statements[-1] for r in head[::2])
+    assert isinstance(pass_chain, Jump)
+    assert isinstance(guard_chain, Jump)
+    [passing] = rs.rules[pass_chain.chain]
+    [deny] = rs.rules[guard_chain.chain]
+    assert passing.statements == head[1].statements
+    assert isinstance(passing.statements[-1], Return)
+    assert deny.comment == "Admin prio 5 guard ingress[0] 'no-red' Deny from[0]"
 
 
 def test_an_accept_peer_with_no_field_matches_nothing_a_deny_one_everything() -> None:
@@ -173,10 +181,14 @@ def test_an_accept_peer_with_no_field_matches_nothing_a_deny_one_everything() ->
     for rule, rules in ((deny, 1), (accept, 0)):
         changed = dataclasses.replace(cnp, ingress=(rule,))
         rs = compile_ruleset(dataclasses.replace(c, cluster_policies=(changed,)))
-        assert len(rs.rules["tier_admin_in"]) == rules
+        [jump] = rs.rules["tier_admin_in"]
+        assert isinstance(jump.statements[-1], Jump)
+        found = rs.rules[jump.statements[-1].chain]
+        assert len(found) == rules
         if rules:  # the subject alone: every source
-            [match] = rs.rules["tier_admin_in"][0].statements[:1]
-            assert match == Match(match.field, "198.18.1.2")
+            assert [s for s in found[0].statements if isinstance(s, Match)] == [
+                Match(Field.IP_DADDR, "198.18.1.2")
+            ]
 
 
 def test_a_named_port_is_the_destination_pods_own_in_any_protocol() -> None:
@@ -195,7 +207,14 @@ egress:
     )
     c = make_cluster(named)
     rs = compile_ruleset(c)
-    lookups = [s for r in rs.rules["tier_admin_out"] for s in r.statements if isinstance(s, Lookup)]
+    lookups = [
+        s
+        for chain, rules in rs.rules.items()
+        if chain.startswith("cnp-out")
+        for r in rules
+        for s in r.statements
+        if isinstance(s, Lookup)
+    ]
     assert [lk.set_name for lk in lookups] == [set_name("dns")]
     assert set(rs.elements[set_name("dns")]) == {("198.18.0.1", "udp", "53")}
     assert _traced(c, "x/b", "x/a", 53, "UDP") is False
@@ -225,24 +244,47 @@ def test_a_node_enforces_the_subject_side_of_its_own_pods_only() -> None:
     placed = tuple(
         dataclasses.replace(p, node="n1" if p.namespace == "x" else "n2") for p in c.pods
     )
-    fragments = Compiler("n1").compile(dataclasses.replace(c, pods=placed))
-    [deny] = fragments[("tier", "baseline", "in")].rules["tier_baseline_in"]
-    assert deny.statements[0] == Match(deny.statements[0].field, ("198.18.0.1", "198.18.0.2"))
+    out = Compiler("n1").compile(dataclasses.replace(c, pods=placed))
+    [deny] = next(iter(out[("cnp", "baseline/default-deny", "in")].rules.values()))
+    assert deny.statements[0] == Match(Field.IP_DADDR, ("198.18.0.1", "198.18.0.2"))
 
 
-def test_a_cluster_policy_change_touches_its_tier_only() -> None:
-    c = make_cluster(DENY_X_TO_YB + BASELINE_DENY + ISOLATE_YB)
+def _changed(c: Cluster, name: str, **changes: object) -> Cluster:
+    found = next(p for p in c.cluster_policies if p.name == name)
+    new = dataclasses.replace(found, **changes)  # type: ignore[arg-type]
+    policies = tuple(new if p is found else p for p in c.cluster_policies)
+    return dataclasses.replace(c, cluster_policies=policies)
+
+
+def test_a_changed_rule_rewrites_its_policys_chain_only() -> None:
+    c = make_cluster(DENY_X_TO_YB + PASS_THEN_DENY + BASELINE_DENY + ISOLATE_YB)
     compiler = Compiler()
     before = compiler.compile(c)
     guard = next(p for p in c.cluster_policies if p.name == "guard")
-    moved = dataclasses.replace(guard, priority=6)
+    peers = (dataclasses.replace(guard.ingress[0].peers[0], namespaces=None, pods=None),)
     after = compiler.compile(
-        dataclasses.replace(
-            c, cluster_policies=tuple(moved if p is guard else p for p in c.cluster_policies)
-        )
+        _changed(c, "guard", ingress=(dataclasses.replace(guard.ingress[0], peers=peers),))
     )
-    assert compiler.touched == {("tier", "admin", "in")}
-    assert all(after[k] is before[k] for k in before if k != ("tier", "admin", "in"))
+    assert compiler.touched == {("cnp", "admin/guard", "in")}
+    assert all(after[k] is before[k] for k in before if k not in compiler.touched)
+
+
+@pytest.mark.parametrize(
+    ("policy", "changes"),
+    [
+        pytest.param("guard", {"priority": 0}, id="a new priority moves the policy's jump"),
+        pytest.param("pass-a", {"ingress": ()}, id="a Pass rule gone from the tier chain"),
+    ],
+)
+def test_the_tier_chain_is_rewritten_for_order_and_pass_rules(
+    policy: str, changes: dict[str, object]
+) -> None:
+    c = make_cluster(DENY_X_TO_YB + PASS_THEN_DENY + BASELINE_DENY + ISOLATE_YB)
+    compiler = Compiler()
+    compiler.compile(c)
+    compiler.compile(_changed(c, policy, **changes))
+    assert ("tier", "admin", "in") in compiler.touched
+    assert not [k for k in compiler.touched if k[0] in ("classes", "base")]
 
 
 def test_the_last_cluster_policy_gone_takes_the_tier_chains_with_it() -> None:
@@ -263,7 +305,7 @@ def test_with_flow_logging_the_tags_name_the_cluster_policy_rule() -> None:
         for rules in f.rules.values()
         for r in rules
         for s in r.statements
-        if hasattr(s, "prefix") and r.chain.startswith("tier_")
+        if hasattr(s, "prefix") and r.chain.startswith("cnp-")
     ]
     [prefix] = prefixes  # the Pass reports nothing: it decides nothing
     tag = compiler.tags.get(prefix)
