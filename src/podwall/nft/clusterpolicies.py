@@ -405,7 +405,9 @@ def policy_fragment(
     """The policy's chain for `direction`: its rules, in order."""
     rs = Ruleset()
     chain = policy_chain(policy, direction)
-    what = f"{policy.tier.value} prio {policy.priority} {policy.name} {direction}"
+    # Not the priority: a chain's comment is set when it is added, and a new priority moves
+    # the same chain (its rules' comments say the priority).
+    what = f"{policy.tier.value} {policy.name} {direction}"
     rs.chain(Chain(name=chain, comment=clip(what)))
     rs.rules[chain].extend(NftRule.placed(chain, s, c) for s, c in bodies)
     return rs
