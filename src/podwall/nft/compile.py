@@ -140,8 +140,10 @@ class Compiler:
     It keeps the fragments it built and, per snapshot, rebuilds only those whose inputs
     changed: the policies that changed, the sets whose members did (and the policies that
     write a small set into their rules), the class chains and services of the namespaces
-    whose pods or policies changed. `touched` names the fragment keys the last `compile`
-    replaced, added or removed, so an update need not look at the others.
+    whose pods or policies changed. The snapshot's ClusterNetworkPolicies (`Cluster.
+    cluster_policies`) likewise: a changed one rebuilds its own chains and sets, and its tier
+    chain when its place or a Pass rule changed. `touched` names the fragment keys the last
+    `compile` replaced, added or removed, so an update need not look at the others.
 
     With `flow_log`, every verdict rule reports the connections it decides (`flowlog`), and
     `tags` maps each report's prefix back to its rule.
