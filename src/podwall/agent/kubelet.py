@@ -40,7 +40,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -139,28 +139,21 @@ class _Restart:
     at: float
 
 
+@dataclass(eq=False)
 class Kubelet:
     """The pods of one node. `start()` once (after the ruleset's first sync), `stop()` at the
     end; `ready` is set once the pods bound to the node at start run."""
 
-    def __init__(
-        self,
-        api: PodApi,
-        source: PodSource,
-        node: Node,
-        node_name: str,
-        enforced: Enforced,
-        *,
-        publish_dir: Path | None = None,
-        clock: Clock = _now,
-    ) -> None:
-        self.api = api
-        self.source = source
-        self.node = node
-        self.node_name = node_name
-        self.enforced = enforced
-        self.publish_dir = publish_dir
-        self.clock = clock
+    api: PodApi
+    source: PodSource
+    node: Node
+    node_name: str
+    enforced: Enforced
+    _: KW_ONLY
+    publish_dir: Path | None = None
+    clock: Clock = _now
+
+    def __post_init__(self) -> None:
         self._uids: dict[str, str] = {}
         self._broken: dict[str, str] = {}  # key -> uid of a pod whose network failed
         self._restarts: list[_Restart] = []

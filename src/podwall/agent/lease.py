@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -165,30 +165,22 @@ class AgentStatus:
         return self.renewed is not None and self.renewed + timedelta(seconds=self.duration) > now
 
 
+@dataclass(eq=False)
 class LeaseKeeper:
     """Renews the node's Lease every `renew_seconds` from what `report` says, until `stop`."""
 
-    def __init__(
-        self,
-        connection: Connection,
-        node: str,
-        holder: str,
-        report: Callable[[], Enforcement],
-        stop: threading.Event,
-        *,
-        namespace: str = NAMESPACE,
-        renew_seconds: float = RENEW_SECONDS,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.connection = connection
-        self.node = node
-        self.holder = holder
-        self.report = report
-        self.stop = stop
-        self.namespace = namespace
-        self.renew_seconds = renew_seconds
-        self.clock = clock
-        self.backoff = Backoff(first=1.0, cap=renew_seconds)
+    connection: Connection
+    node: str
+    holder: str
+    report: Callable[[], Enforcement]
+    stop: threading.Event
+    _: KW_ONLY
+    namespace: str = NAMESPACE
+    renew_seconds: float = RENEW_SECONDS
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def __post_init__(self) -> None:
+        self.backoff = Backoff(first=1.0, cap=self.renew_seconds)
         self._poked = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lease", daemon=True)
 

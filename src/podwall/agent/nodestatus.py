@@ -18,6 +18,7 @@ import logging
 import platform
 import threading
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,27 +117,20 @@ def with_ready(node: Object, ready: bool, now: datetime) -> Object:
     return out
 
 
+@dataclass(eq=False)
 class NodeKeeper:
     """Registers node `name` and keeps its status posted until `stop` is set."""
 
-    def __init__(
-        self,
-        connection: Connection,
-        name: str,
-        subnet: ipaddress.IPv4Network,
-        address: ipaddress.IPv4Address | None,
-        stop: threading.Event,
-        *,
-        heartbeat_seconds: float = HEARTBEAT_SECONDS,
-        clock: Clock = lambda: datetime.now(UTC),
-    ) -> None:
-        self.connection = connection
-        self.name = name
-        self.subnet = subnet
-        self.address = address
-        self.stop = stop
-        self.heartbeat_seconds = heartbeat_seconds
-        self.clock = clock
+    connection: Connection
+    name: str
+    subnet: ipaddress.IPv4Network
+    address: ipaddress.IPv4Address | None
+    stop: threading.Event
+    _: KW_ONLY
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
+    clock: Clock = lambda: datetime.now(UTC)
+
+    def __post_init__(self) -> None:
         self.ready = False
         self._lock = threading.Lock()
         self._poke = threading.Event()

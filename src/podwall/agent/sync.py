@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 from podwall.agent.backoff import Backoff
 from podwall.agent.cache import Cache, Snapshot
@@ -50,30 +50,23 @@ def local_pods(pods: tuple[Pod, ...], node: str | None) -> int:
     return sum(1 for p in pods if p.node == node and not p.host_network)
 
 
+@dataclass(eq=False)
 class SyncLoop:
     """Call `run` in one thread; `stop` (shared with the informers) ends it."""
 
-    def __init__(
-        self,
-        cache: Cache,
-        dataplane: Dataplane,
-        metrics: Metrics,
-        stop: threading.Event,
-        *,
-        backoff: Backoff | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        on_first_sync: Callable[[], None] = lambda: None,
-    ) -> None:
-        self.cache = cache
-        self.dataplane = dataplane
-        self.metrics = metrics
-        self.stop = stop
-        self.backoff = backoff or Backoff()
-        self.clock = clock
-        self.on_first_sync = on_first_sync
-        self.scope = NodeScope(dataplane.node)
+    cache: Cache
+    dataplane: Dataplane
+    metrics: Metrics
+    stop: threading.Event
+    _: KW_ONLY
+    backoff: Backoff = field(default_factory=Backoff)
+    clock: Callable[[], float] = time.monotonic
+    on_first_sync: Callable[[], None] = lambda: None
+
+    def __post_init__(self) -> None:
+        self.scope = NodeScope(self.dataplane.node)
         self.status = SyncStatus()
-        self.heartbeat = clock()
+        self.heartbeat = self.clock()
         self._synced_version: int | None = None
         self._retry_at = 0.0
         self._unenforced: list[float] = []  # arrivals of changes a refused batch left out

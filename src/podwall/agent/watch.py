@@ -18,6 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from podwall.agent import kinds
@@ -42,35 +43,28 @@ def _status_error(status: Mapping[str, Any]) -> ApiError:
     )
 
 
+@dataclass(eq=False)
 class Informer:
     """Keeps `kind` in `cache` up to date until `stop` is set. `listed` is set after the
     first complete list; `error` is the last failure, None once a request succeeds again."""
 
-    def __init__(
-        self,
-        connection: Connection,
-        kind: Kind,
-        cache: Cache,
-        metrics: Metrics,
-        stop: threading.Event,
-        *,
-        backoff: Backoff | None = None,
-        page_size: int = PAGE_SIZE,
-        watch_seconds: tuple[int, int] = WATCH_SECONDS,
-    ) -> None:
-        self.connection = connection
-        self.kind = kind
-        self.cache = cache
-        self.metrics = metrics
-        self.stop = stop
-        self.backoff = backoff or Backoff()
-        self.page_size = page_size
-        self.watch_seconds = watch_seconds
+    connection: Connection
+    kind: Kind
+    cache: Cache
+    metrics: Metrics
+    stop: threading.Event
+    _: KW_ONLY
+    backoff: Backoff = field(default_factory=Backoff)
+    page_size: int = PAGE_SIZE
+    watch_seconds: tuple[int, int] = WATCH_SECONDS
+
+    def __post_init__(self) -> None:
         self.listed = threading.Event()
         self.error: Exception | None = None
         self.resource_version: str | None = None  # where the next watch starts; None: list
         self._stream: Stream | None = None
-        self._thread = threading.Thread(target=self._run, name=f"watch-{kind.name}", daemon=True)
+        name = f"watch-{self.kind.name}"
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()

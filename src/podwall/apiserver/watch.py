@@ -57,22 +57,17 @@ def initial_events_end(resource_version: int) -> WatchEvent:
     return WatchEvent(BOOKMARK, {"metadata": meta}, resource_version)
 
 
+@dataclass(eq=False)
 class Watch:
     """A stream of WatchEvents for one resource; close it when done (also a context manager)."""
 
-    def __init__(
-        self,
-        resource: str,
-        namespace: str | None,
-        predicate: Predicate | None,
-        progress: Callable[[Watch], int | None],
-        unsubscribe: Callable[[Watch], None],
-    ) -> None:
-        self.resource = resource
-        self.namespace = namespace
-        self._predicate = predicate
-        self._progress = progress
-        self._unsubscribe = unsubscribe
+    resource: str
+    namespace: str | None
+    _predicate: Predicate | None
+    _progress: Callable[[Watch], int | None]
+    _unsubscribe: Callable[[Watch], None]
+
+    def __post_init__(self) -> None:
         self._pending: deque[_Item] = deque()
         self._cond = threading.Condition()
         self._waiter: asyncio.Future[None] | None = None
