@@ -27,6 +27,7 @@ from podwall.model.fielderrors import (
     too_long,
 )
 from podwall.model.fieldpath import NIL, child, index
+from podwall.model.jsonkinds import JsonKind, json_kind
 
 Schema = Mapping[str, Any]
 CelRule = Callable[[Any], bool]
@@ -82,23 +83,22 @@ def _blocks_cel(err: FieldError) -> bool:
     )
 
 
+# kube-openapi's type names; a float is an "integer" when it has no fraction.
+_OPENAPI_TYPES = {
+    JsonKind.NULL: "null",
+    JsonKind.BOOL: "boolean",
+    JsonKind.INT: "integer",
+    JsonKind.STRING: "string",
+    JsonKind.OBJECT: "object",
+    JsonKind.ARRAY: "array",
+}
+
+
 def json_type(value: object) -> str:
     """The JSON type name kube-openapi reports for a value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
     if isinstance(value, float):
         return "integer" if value.is_integer() else "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, list | tuple):
-        return "array"
-    return type(value).__name__
+    return _OPENAPI_TYPES.get(json_kind(value)) or type(value).__name__
 
 
 def _check(value: object, schema: Schema, path: str, errs: list[FieldError]) -> None:

@@ -23,7 +23,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from podwall.apiserver.patch.errors import PatchError, bad_request, go_json_type, unprocessable
+from podwall.apiserver.patch.errors import PatchError, bad_request, unprocessable
+from podwall.model.jsonkinds import go_json_type
 
 _MISSING: Any = object()  # an absent member, distinct from a JSON null
 _INDEX = re.compile(r"[+-]?[0-9]+")

@@ -52,6 +52,7 @@ from podwall.apiserver.patch.errors import (
     unprocessable,
 )
 from podwall.apiserver.patch.schema import MERGE, REPLACE, Field, Struct, child
+from podwall.model.jsonkinds import JsonKind, json_kind
 
 DIRECTIVE_MARKER = "$patch"
 DELETE_DIRECTIVE = "delete"
@@ -509,20 +510,19 @@ def _slice_element_kind(*lists: list[Any]) -> str:
     return kinds.pop()
 
 
+# reflect's Kind names, as the strategic merge patch code prints them.
+_GO_KINDS = {
+    JsonKind.OBJECT: "map",
+    JsonKind.ARRAY: "list",
+    JsonKind.BOOL: "bool",
+    JsonKind.INT: "int64",
+    JsonKind.FLOAT: "float64",
+    JsonKind.STRING: "string",
+}
+
+
 def _kind_of(value: Any) -> str:
-    if isinstance(value, dict):
-        return "map"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int64"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    return "nil"
+    return _GO_KINDS.get(json_kind(value), "nil")
 
 
 def _same(a: Any, b: Any) -> bool:
