@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any
 
 from podwall.model.decoding import (
     MALFORMED,
-    Malformed,
+    decode_bool,
     decode_int32,
     decode_list,
     decode_object,
     decode_string,
+    object_rules,
 )
 from podwall.model.dnsnames import is_dns1123_label
 from podwall.model.fielderrors import ErrorType, FieldError, invalid, not_supported, required
@@ -31,21 +32,9 @@ PROTOCOLS = ("SCTP", "TCP", "UDP")  # supportedPortProtocols, as upstream lists 
 IP_EXAMPLE = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 
 
-def decode_bool(
-    raw: object, path: str, errs: list[FieldError]
-) -> bool | Literal[Malformed.MALFORMED] | None:
-    if raw is None or isinstance(raw, bool):
-        return raw
-    errs.append(invalid(path, raw, "must be a boolean"))
-    return MALFORMED
-
-
-def validate_pod_spec(raw: object, path: str) -> list[FieldError]:
+@object_rules
+def validate_pod_spec(spec: Mapping[str, Any], path: str, errs: list[FieldError]) -> None:
     """The parts of ValidatePodSpec podwall relies on: containers, ports, host network, node."""
-    errs: list[FieldError] = []
-    spec = decode_object(raw, path, errs)
-    if spec is MALFORMED or spec is None:
-        return errs
     names: set[str] = set()
     for field in ("initContainers", "containers"):
         items_path = child(path, field)
@@ -56,15 +45,12 @@ def validate_pod_spec(raw: object, path: str) -> list[FieldError]:
             errs += _validate_container(item, index(items_path, i), names)
     decode_bool(spec.get("hostNetwork"), child(path, "hostNetwork"), errs)
     decode_string(spec.get("nodeName"), child(path, "nodeName"), errs)
-    return errs
 
 
-def _validate_container(raw: object, path: str, names: set[str]) -> list[FieldError]:
-    errs: list[FieldError] = []
-    container = decode_object(raw, path, errs)
-    if container is MALFORMED:
-        return errs
-    container = container or {}
+@object_rules
+def _validate_container(
+    container: Mapping[str, Any], path: str, errs: list[FieldError], names: set[str]
+) -> None:
     name_path = child(path, "name")
     name = decode_string(container.get("name"), name_path, errs)
     if isinstance(name, str) and name:
@@ -74,16 +60,13 @@ def _validate_container(raw: object, path: str, names: set[str]) -> list[FieldEr
     if ports is not MALFORMED:
         for i, port in enumerate(ports or ()):
             errs += _validate_container_port(port, index(ports_path, i), names)
-    return errs
 
 
-def _validate_container_port(raw: object, path: str, names: set[str]) -> list[FieldError]:
+@object_rules
+def _validate_container_port(
+    port: Mapping[str, Any], path: str, errs: list[FieldError], names: set[str]
+) -> None:
     """validateContainerPorts, for one port: name, containerPort, protocol."""
-    errs: list[FieldError] = []
-    port = decode_object(raw, path, errs)
-    if port is MALFORMED:
-        return errs
-    port = port or {}
     name_path = child(path, "name")
     name = decode_string(port.get("name"), name_path, errs)
     if isinstance(name, str) and name:
@@ -99,7 +82,6 @@ def _validate_container_port(raw: object, path: str, names: set[str]) -> list[Fi
     elif isinstance(number, int):
         errs += [invalid(number_path, number, msg) for msg in is_valid_port_num(number)]
     errs += validate_protocol(port.get("protocol"), child(path, "protocol"))
-    return errs
 
 
 def _duplicate(path: str, value: object) -> FieldError:
@@ -115,12 +97,9 @@ def validate_protocol(raw: object, path: str) -> list[FieldError]:
     return errs
 
 
-def validate_pod_status(raw: object, path: str) -> list[FieldError]:
+@object_rules
+def validate_pod_status(status: Mapping[str, Any], path: str, errs: list[FieldError]) -> None:
     """The addresses podwall reads: status.podIP and status.podIPs[].ip."""
-    errs: list[FieldError] = []
-    status = decode_object(raw, path, errs)
-    if status is MALFORMED or status is None:
-        return errs
     errs += validate_ip(status.get("podIP"), child(path, "podIP"))
     ips_path = child(path, "podIPs")
     ips = decode_list(status.get("podIPs"), ips_path, errs)
@@ -130,7 +109,6 @@ def validate_pod_status(raw: object, path: str) -> list[FieldError]:
             entry = decode_object(item, item_path, errs)
             if isinstance(entry, Mapping):
                 errs += validate_ip(entry.get("ip"), child(item_path, "ip"))
-    return errs
 
 
 def validate_ip(raw: object, path: str) -> list[FieldError]:
