@@ -62,6 +62,7 @@ from podwall.runtime.console import Console
 from podwall.runtime.consolerelay import ConsoleRelay
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.node import ContainerPlan, Node, PodPlan
+from podwall.runtime.procstat import start_stamp
 from podwall.runtime.published import PublishedContainer, PublishedPod
 
 log = logging.getLogger(__name__)
@@ -417,7 +418,7 @@ class Kubelet:
                 env=c.env,
                 log_path=str(running.log_dir / f"{c.name}.log"),
                 pid=pid,
-                started=(published.start_time(pid) or "") if pid else "",
+                started=start_stamp(pid) if pid else "",
                 console=console,
                 tty=c.tty,
                 stdin_once=c.stdin_once,
