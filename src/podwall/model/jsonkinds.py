@@ -40,17 +40,33 @@ def json_kind(value: object) -> JsonKind:
     return JsonKind.OTHER
 
 
-# encoding/json's words in UnmarshalTypeError ("cannot unmarshal number into ...").
-_GO_JSON = {
-    JsonKind.BOOL: "bool",
-    JsonKind.INT: "number",
-    JsonKind.FLOAT: "number",
-    JsonKind.STRING: "string",
-    JsonKind.ARRAY: "array",
-    JsonKind.OBJECT: "object",
+# Each kind's word in encoding/json's UnmarshalTypeError ("cannot unmarshal number into ..."),
+# in reflect's Kind (as strategic merge patch prints it) and in kube-openapi's messages.
+_WORDS: dict[JsonKind, tuple[str, str, str]] = {
+    JsonKind.NULL: ("null", "nil", "null"),
+    JsonKind.BOOL: ("bool", "bool", "boolean"),
+    JsonKind.INT: ("number", "int64", "integer"),
+    JsonKind.FLOAT: ("number", "float64", "number"),
+    JsonKind.STRING: ("string", "string", "string"),
+    JsonKind.ARRAY: ("array", "list", "array"),
+    JsonKind.OBJECT: ("object", "map", "object"),
+    JsonKind.OTHER: ("null", "nil", ""),
 }
 
 
 def go_json_type(value: object) -> str:
     """The JSON type word Go's encoding/json uses in UnmarshalTypeError messages."""
-    return _GO_JSON.get(json_kind(value), "null")
+    return _WORDS[json_kind(value)][0]
+
+
+def go_kind(value: object) -> str:
+    """The reflect.Kind of what encoding/json decodes `value` into (`map`, `int64`, `nil`)."""
+    return _WORDS[json_kind(value)][1]
+
+
+def openapi_type(value: object) -> str:
+    """The JSON type name kube-openapi reports for a value; a float without a fraction is an
+    integer there, and a value JSON cannot hold is named by its Python type."""
+    if isinstance(value, float) and value.is_integer():
+        return "integer"
+    return _WORDS[json_kind(value)][2] or type(value).__name__

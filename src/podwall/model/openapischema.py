@@ -27,7 +27,7 @@ from podwall.model.fielderrors import (
     too_long,
 )
 from podwall.model.fieldpath import NIL, child, index
-from podwall.model.jsonkinds import JsonKind, json_kind
+from podwall.model.jsonkinds import openapi_type
 
 Schema = Mapping[str, Any]
 CelRule = Callable[[Any], bool]
@@ -83,28 +83,10 @@ def _blocks_cel(err: FieldError) -> bool:
     )
 
 
-# kube-openapi's type names; a float is an "integer" when it has no fraction.
-_OPENAPI_TYPES = {
-    JsonKind.NULL: "null",
-    JsonKind.BOOL: "boolean",
-    JsonKind.INT: "integer",
-    JsonKind.STRING: "string",
-    JsonKind.OBJECT: "object",
-    JsonKind.ARRAY: "array",
-}
-
-
-def json_type(value: object) -> str:
-    """The JSON type name kube-openapi reports for a value."""
-    if isinstance(value, float):
-        return "integer" if value.is_integer() else "number"
-    return _OPENAPI_TYPES.get(json_kind(value)) or type(value).__name__
-
-
 def _check(value: object, schema: Schema, path: str, errs: list[FieldError]) -> None:
     """kube-openapi's SchemaValidator on one value; `value` is not None."""
     expected = schema.get("type")
-    actual = json_type(value)
+    actual = openapi_type(value)
     if expected and actual != expected:
         errs.append(_type_error(path, expected, actual))
         return

@@ -52,7 +52,7 @@ from podwall.apiserver.patch.errors import (
     unprocessable,
 )
 from podwall.apiserver.patch.schema import MERGE, REPLACE, Field, Struct, child
-from podwall.model.jsonkinds import JsonKind, json_kind
+from podwall.model.jsonkinds import go_kind
 
 DIRECTIVE_MARKER = "$patch"
 DELETE_DIRECTIVE = "delete"
@@ -500,7 +500,7 @@ def _fresh_list(value: list[Any], field: Field) -> list[Any]:
 
 def _slice_element_kind(*lists: list[Any]) -> str:
     """sliceElementType: the one JSON type of every element ("map", "string", "number", ...)."""
-    kinds = {_kind_of(v) for items in lists for v in items}
+    kinds = {go_kind(v) for items in lists for v in items}
     if "list" in kinds:
         raise unprocessable(ERR_NO_LIST_OF_LISTS)
     if len(kinds) > 1:
@@ -510,24 +510,9 @@ def _slice_element_kind(*lists: list[Any]) -> str:
     return kinds.pop()
 
 
-# reflect's Kind names, as the strategic merge patch code prints them.
-_GO_KINDS = {
-    JsonKind.OBJECT: "map",
-    JsonKind.ARRAY: "list",
-    JsonKind.BOOL: "bool",
-    JsonKind.INT: "int64",
-    JsonKind.FLOAT: "float64",
-    JsonKind.STRING: "string",
-}
-
-
-def _kind_of(value: Any) -> str:
-    return _GO_KINDS.get(json_kind(value), "nil")
-
-
 def _same(a: Any, b: Any) -> bool:
     """Go's interface equality on decoded JSON scalars: same type and same value."""
-    return _kind_of(a) == _kind_of(b) and a == b
+    return go_kind(a) == go_kind(b) and a == b
 
 
 # ---- errors --------------------------------------------------------------------------------
@@ -553,4 +538,4 @@ def _go_type(value: Any) -> str:
         "map": "map[string]interface {}",
         "list": "[]interface {}",
         "nil": "<nil>",
-    }.get(_kind_of(value), _kind_of(value))
+    }.get(go_kind(value), go_kind(value))
