@@ -8,9 +8,8 @@ through the same `podwall.model.convert` as manifests read from files.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,35 +17,19 @@ from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
 from podwall.editor.errors import EditorError
-from podwall.manifests.reader import Loaded, LoadError
+from podwall.live import reader
+from podwall.manifests.reader import Loaded
 from podwall.model.convert import RawObject
 from podwall.model.source import Source as Origin
 
 REQUEST_TIMEOUT = 10.0  # seconds, per list call
 
 
-@dataclass(frozen=True, slots=True)
-class Kind:
-    """One kind the editor reads: how to list it across namespaces."""
-
-    api_version: str
-    kind: str
-    list_all: Callable[[Any], Callable[..., Any]]  # ApiClient -> the list method
-
-
-KINDS: tuple[Kind, ...] = (
-    Kind("v1", "Namespace", lambda c: client.CoreV1Api(c).list_namespace),
-    Kind("v1", "Pod", lambda c: client.CoreV1Api(c).list_pod_for_all_namespaces),
-    Kind("v1", "Service", lambda c: client.CoreV1Api(c).list_service_for_all_namespaces),
-    Kind("apps/v1", "Deployment", lambda c: client.AppsV1Api(c).list_deployment_for_all_namespaces),
-    Kind(
-        "apps/v1", "ReplicaSet", lambda c: client.AppsV1Api(c).list_replica_set_for_all_namespaces
-    ),
-    Kind(
-        "networking.k8s.io/v1",
-        "NetworkPolicy",
-        lambda c: client.NetworkingV1Api(c).list_network_policy_for_all_namespaces,
-    ),
+# The kinds the editor shows (not every workload kind live.reader knows), listed as it lists them.
+KINDS = tuple(
+    k
+    for k in reader.KINDS
+    if k.kind in {"Namespace", "Pod", "Service", "Deployment", "ReplicaSet", "NetworkPolicy"}
 )
 
 
@@ -83,22 +66,9 @@ class ClusterSource:
                 loaded.objects += self._list(api, kind)
         return loaded
 
-    def _list(self, api: Any, kind: Kind) -> list[RawObject]:
-        try:
-            answer = kind.list_all(api)(_request_timeout=REQUEST_TIMEOUT)
-        except client.ApiException as exc:
-            raise LoadError(
-                f"{self.name}: listing {kind.kind}s: {exc.status} {exc.reason}"
-            ) from exc
-        except Exception as exc:  # urllib3's connection errors and timeouts
-            raise LoadError(f"{self.name}: cannot reach the cluster: {_reason(exc)}") from exc
-        out = []
-        for item in answer.items:
-            body = api.sanitize_for_serialization(item)
-            body["apiVersion"] = body.get("apiVersion") or kind.api_version
-            body["kind"] = kind.kind  # list items may come without their kind
-            out.append(RawObject(body=body, source=Origin(file=self.name)))
-        return out
+    def _list(self, api: Any, kind: reader.Kind) -> list[RawObject]:
+        found = reader.pages(api, kind, self.name, timeout=REQUEST_TIMEOUT)
+        return [RawObject(body=body, source=Origin(file=self.name)) for body in found]
 
 
 def _configuration(path: Path, context: str | None) -> Any:
@@ -116,12 +86,3 @@ def _configuration(path: Path, context: str | None) -> Any:
     except (ConfigException, OSError, ValueError) as exc:
         raise ClusterError(f"{path}: cannot use this kubeconfig: {exc}") from exc
     return configuration
-
-
-def _reason(exc: Exception) -> str:
-    """The innermost reason of a urllib3 error (`Connection refused`), not its whole repr."""
-    reason = getattr(exc, "reason", None)
-    while reason is not None and getattr(reason, "reason", None) is not None:
-        reason = reason.reason
-    text = str(reason or exc)
-    return text.rsplit(": ", 1)[-1] if "Errno" in text else text
