@@ -18,6 +18,7 @@ from typing import Any
 from podwall.agent.backoff import Backoff
 from podwall.agent.client import ApiError, Connection, Stream, Unreachable
 from podwall.agent.kinds import key_of, resource_version
+from podwall.agent.watch import WatchThread
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ READ_MARGIN = 30.0
 Pod = dict[str, Any]
 
 
-class NodePods:
+class NodePods(WatchThread):
     """Follows the pods bound to `node` until `stop` is set; `pods()` is a copy of them."""
 
     def __init__(
@@ -45,16 +46,6 @@ class NodePods:
         self._lock = threading.Lock()
         self._stream: Stream | None = None
         self._thread = threading.Thread(target=self._run, name="watch-node-pods", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def close(self) -> None:
-        stream = self._stream
-        if stream is not None:
-            stream.close()
-        if self._thread.ident is not None:
-            self._thread.join(timeout=10)
 
     def pods(self) -> list[Pod]:
         with self._lock:
@@ -132,12 +123,7 @@ class NodePods:
             for event in stream.events():
                 kind, obj = event.get("type"), event.get("object") or {}
                 if kind == "ERROR":
-                    status = obj
-                    raise ApiError(
-                        int(status.get("code") or 500),
-                        str(status.get("reason") or ""),
-                        str(status.get("message") or ""),
-                    )
+                    raise ApiError.from_status(obj)
                 if kind in ("ADDED", "MODIFIED", "DELETED"):
                     self._apply(str(kind), obj)
                 self.resource_version = resource_version(obj) or self.resource_version

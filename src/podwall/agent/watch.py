@@ -17,9 +17,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any
 
 from podwall.agent import kinds
 from podwall.agent.backoff import Backoff
@@ -36,15 +34,29 @@ READ_MARGIN = 30.0  # a watch silent for its length plus this is a dead connecti
 EVENTS = frozenset({"ADDED", "MODIFIED", "DELETED"})
 
 
-def _status_error(status: Mapping[str, Any]) -> ApiError:
-    """A watch's ERROR event carries a Status object."""
-    return ApiError(
-        int(status.get("code") or 500), str(status.get("reason") or ""), str(status.get("message"))
-    )
+class WatchThread:
+    """The thread of a list+watch loop and the watch stream it has open: `close` unblocks a
+    watch in progress (after `stop` is set) and waits for the thread."""
+
+    _thread: threading.Thread
+    _stream: Stream | None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def close(self) -> None:
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+        if self._thread.ident is not None:
+            self._thread.join(timeout=10)
 
 
 @dataclass(eq=False)
-class Informer:
+class Informer(WatchThread):
     """Keeps `kind` in `cache` up to date until `stop` is set. `listed` is set after the
     first complete list; `error` is the last failure, None once a request succeeds again."""
 
@@ -65,20 +77,6 @@ class Informer:
         self._stream: Stream | None = None
         name = f"watch-{self.kind.name}"
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def close(self) -> None:
-        """Unblock a watch in progress (after `stop` is set) and wait for the thread."""
-        stream = self._stream
-        if stream is not None:
-            stream.close()
-        if self._thread.ident is not None:
-            self._thread.join(timeout=10)
 
     def _run(self) -> None:
         while not self.stop.is_set():
@@ -165,7 +163,7 @@ class Informer:
             for event in stream.events():
                 kind, obj = event.get("type"), event.get("object") or {}
                 if kind == "ERROR":
-                    raise _status_error(obj)
+                    raise ApiError.from_status(obj)
                 if kind == "BOOKMARK":
                     self.cache.bookmark(self.kind, kinds.resource_version(obj))
                 elif kind in EVENTS:
