@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY, dataclass, field, replace
 
 from podwall.agent.backoff import Backoff
 from podwall.agent.cache import Cache, Snapshot
@@ -147,18 +147,8 @@ class SyncLoop:
             log.error("nft refused the batch, the loaded rules stay in force: %s", exc)
         else:
             log.error("sync failed, the loaded rules stay in force", exc_info=exc)
-        status = self.status
-        self.status = SyncStatus(
-            ready=status.ready,
-            synced_at=status.synced_at,
-            resource_versions=status.resource_versions,
-            policies=status.policies,
-            local_pods=status.local_pods,
-            pods=status.pods,
-            nodes=status.nodes,
-            last_error=f"{type(exc).__name__}: {exc}"[:500],
-            errors=status.errors + 1,
-        )
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        self.status = replace(self.status, last_error=error, errors=self.status.errors + 1)
         # The cache's change flag was cleared by the snapshot: raise it again so the retry
         # happens even if nothing else changes.
         self.cache.changed.set()
