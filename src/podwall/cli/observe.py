@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from podwall.cli import output
+from podwall.cli.options import output_option
 from podwall.cli.up import _state, state_dir_option
 from podwall.flows import files, render
 from podwall.flows.filters import EndMatch, FilterError, FlowFilter, parse_policy, parse_verdict
@@ -100,15 +101,7 @@ def _cluster_flows(state: Path, run_root: Path) -> Path:
     "--verdict", "verdicts", multiple=True, metavar="ALLOWED|DENIED|AUDIT", help="The verdict."
 )
 @click.option("--policy", "policies", multiple=True, metavar="[NS/]NAME", help="It decided.")
-@click.option(
-    "-o",
-    "--output",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="One line of text, or one JSON object, per flow.",
-)
+@output_option(("text", "json"), help="One line of text, or one JSON object, per flow.")
 def observe(
     state_dir: Path | None,
     follow: bool,
