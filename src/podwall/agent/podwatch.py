@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 from podwall.agent.backoff import Backoff
-from podwall.agent.client import ApiError, Connection, Stream, Unreachable
+from podwall.agent.client import ApiError, Connection, Stream
 from podwall.agent.kinds import key_of, resource_version
 from podwall.agent.watch import WatchThread
 
@@ -45,6 +45,7 @@ class NodePods(WatchThread):
         self._pods: dict[str, Pod] = {}
         self._lock = threading.Lock()
         self._stream: Stream | None = None
+        self._what = "node pod watch"
         self._thread = threading.Thread(target=self._run, name="watch-node-pods", daemon=True)
 
     def pods(self) -> list[Pod]:
@@ -71,23 +72,6 @@ class NodePods(WatchThread):
                     return  # an older event than what this agent wrote meanwhile
                 self._pods[key] = pod
         self.changed.set()
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                if self.resource_version is None:
-                    self._list()
-                self._watch()
-            except ApiError as exc:
-                if exc.gone:
-                    self.resource_version = None
-                else:
-                    self._failed(exc)
-            except (Unreachable, ValueError) as exc:
-                self._failed(exc)
-            except Exception as exc:  # a bug must not end the watch: pods would go unmanaged
-                log.exception("node pod watch failed")
-                self._failed(exc)
 
     def _failed(self, exc: Exception) -> None:
         if self.stop.is_set():

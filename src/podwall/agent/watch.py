@@ -35,11 +35,32 @@ EVENTS = frozenset({"ADDED", "MODIFIED", "DELETED"})
 
 
 class WatchThread:
-    """The thread of a list+watch loop and the watch stream it has open: `close` unblocks a
-    watch in progress (after `stop` is set) and waits for the thread."""
+    """A list+watch loop in a thread of its own, and the watch stream it has open.
 
+    The loop lists when there is no resourceVersion to resume from, then watches; a 410 lists
+    again, any other failure goes to `_failed` (which backs off), until `stop` is set. `close`
+    unblocks a watch in progress (after `stop` is set) and waits for the thread."""
+
+    stop: threading.Event
+    resource_version: str | None
     _thread: threading.Thread
     _stream: Stream | None
+    _what: str  # for the log: what the loop follows
+
+    def _list(self) -> None:
+        raise NotImplementedError
+
+    def _watch(self) -> None:
+        raise NotImplementedError
+
+    def _failed(self, exc: Exception) -> None:
+        raise NotImplementedError
+
+    def _watch_ended(self) -> None:
+        """The server ended a watch (its timeout): the next one resumes."""
+
+    def _expired(self, exc: ApiError) -> None:
+        """The resourceVersion is too old (410): the loop lists again."""
 
     def start(self) -> None:
         self._thread.start()
@@ -53,6 +74,25 @@ class WatchThread:
             stream.close()
         if self._thread.ident is not None:
             self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                if self.resource_version is None:
+                    self._list()
+                self._watch()
+                self._watch_ended()
+            except ApiError as exc:
+                if exc.gone:
+                    self._expired(exc)
+                    self.resource_version = None
+                else:
+                    self._failed(exc)
+            except (Unreachable, ValueError) as exc:  # ValueError: a line that is not JSON
+                self._failed(exc)
+            except Exception as exc:  # a bug must not end the watch: what it follows goes stale
+                log.exception("%s failed", self._what)
+                self._failed(exc)
 
 
 @dataclass(eq=False)
@@ -75,28 +115,16 @@ class Informer(WatchThread):
         self.error: Exception | None = None
         self.resource_version: str | None = None  # where the next watch starts; None: list
         self._stream: Stream | None = None
+        self._what = f"watch loop kind={self.kind.name}"
         name = f"watch-{self.kind.name}"
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                if self.resource_version is None:
-                    self._list()
-                self._watch()
-                self.metrics.watch_restarts.labels(kind=self.kind.name, reason="closed").inc()
-            except ApiError as exc:
-                if exc.gone:
-                    log.info("watch expired kind=%s error=%s: listing again", self.kind.name, exc)
-                    self.metrics.watch_restarts.labels(kind=self.kind.name, reason="expired").inc()
-                    self.resource_version = None
-                else:
-                    self._failed(exc)
-            except (Unreachable, ValueError) as exc:  # ValueError: a line that is not JSON
-                self._failed(exc)
-            except Exception as exc:  # a bug must not end the watch: the node would go stale
-                log.exception("watch loop failed kind=%s", self.kind.name)
-                self._failed(exc)
+    def _watch_ended(self) -> None:
+        self.metrics.watch_restarts.labels(kind=self.kind.name, reason="closed").inc()
+
+    def _expired(self, exc: ApiError) -> None:
+        log.info("watch expired kind=%s error=%s: listing again", self.kind.name, exc)
+        self.metrics.watch_restarts.labels(kind=self.kind.name, reason="expired").inc()
 
     def _failed(self, exc: Exception) -> None:
         if self.stop.is_set():
