@@ -48,6 +48,7 @@ from podwall.runtime.namespaces import (
     create_netns,
     delete_link,
     leftovers,
+    make_netns,
     netns_path,
     read_sysctl,
     remove_leftovers,
@@ -146,11 +147,7 @@ class NodeSandbox(Lifecycle):
         check_privileges()
         if self.underlay is not None:
             node_address(self.index)  # an index the underlay can address, or ValueError
-        check_absent(self.netns)
-        try:
-            create_netns(self.netns, configure_router)
-        except (OSError, NetlinkError) as exc:
-            raise SandboxError(f"cannot create node namespace {self.netns}: {exc}") from exc
+        make_netns(self.netns, configure_router, "node namespace")
         self._created = True
         if self.underlay is not None:
             try:

@@ -38,12 +38,11 @@ from podwall.runtime.namespaces import (
     RTNH_F_ONLINK,
     add_veth_into,
     answer_for_gateway,
-    check_absent,
     check_privileges,
     configure_router,
-    create_netns,
     delete_link,
     ifindex,
+    make_netns,
     netns_path,
     remove_netns,
     run_in_netns,
@@ -80,11 +79,7 @@ class Underlay(Lifecycle):
         if self._created:
             return
         check_privileges()
-        check_absent(self.netns)
-        try:
-            create_netns(self.netns, _configure_fabric)
-        except (OSError, NetlinkError) as exc:
-            raise SandboxError(f"cannot create the fabric namespace {self.netns}: {exc}") from exc
+        make_netns(self.netns, _configure_fabric, "the fabric namespace")
         self._created = True
 
     def destroy(self) -> None:
