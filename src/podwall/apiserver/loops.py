@@ -46,7 +46,6 @@ from podwall.apiserver.controllers.endpoints import (
 )
 from podwall.apiserver.controllers.meta import (
     controller_uid,
-    labels_match,
     labels_of,
     meta,
     namespace_of,
@@ -56,6 +55,7 @@ from podwall.apiserver.informers import Informers, Key, key_of
 from podwall.apiserver.store import Object
 from podwall.apiserver.workqueue import WorkQueue
 from podwall.apiserver.writes import Writer
+from podwall.model.labels import LabelSelector
 
 Clock = Callable[[], datetime]
 CONTROLLER, NAMESPACE, LABEL, SERVICE = "controller", "namespace", "label", "service"
@@ -221,7 +221,10 @@ class EndpointsController:
         pods = [p for p in (old, new) if p is not None]
         for service in self.services.by_index(NAMESPACE, namespace_of(pods[0])):
             selector = (service.get("spec") or {}).get("selector")
-            if selector is not None and any(labels_match(selector, labels_of(p)) for p in pods):
+            if selector is None:
+                continue
+            chosen = LabelSelector.from_set(selector)
+            if any(chosen.matches(labels_of(p)) for p in pods):
                 self.queue.add(key_of(service))
 
     def _endpoints_changed(self, old: Object | None, new: Object | None) -> None:
