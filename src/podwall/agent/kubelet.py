@@ -41,7 +41,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,6 +56,7 @@ from podwall.apiserver.controllers import (
     pod_waiting,
     record,
 )
+from podwall.clock import Clock, utc_now
 from podwall.runtime import images, published
 from podwall.runtime.addressplan import allocatable
 from podwall.runtime.console import Console
@@ -77,11 +78,6 @@ ENFORCE_SECONDS = 10.0
 MAX_BACKOFF = 30.0
 MAX_EVENTS = 1000  # Events remembered for counting repeats
 Object = dict[str, Any]
-Clock = Callable[[], datetime]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def meta(obj: Object) -> dict[str, Any]:
@@ -152,7 +148,7 @@ class Kubelet:
     enforced: Enforced
     _: KW_ONLY
     publish_dir: Path | None = None
-    clock: Clock = _now
+    clock: Clock = utc_now
 
     def __post_init__(self) -> None:
         self._uids: dict[str, str] = {}

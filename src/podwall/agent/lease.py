@@ -29,6 +29,7 @@ from typing import Any
 from podwall import __version__
 from podwall.agent.backoff import Backoff
 from podwall.agent.client import ApiError, Connection, Unreachable
+from podwall.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ class LeaseKeeper:
     _: KW_ONLY
     namespace: str = NAMESPACE
     renew_seconds: float = RENEW_SECONDS
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Clock = utc_now
 
     def __post_init__(self) -> None:
         self.backoff = Backoff(first=1.0, cap=self.renew_seconds)

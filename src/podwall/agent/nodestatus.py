@@ -17,13 +17,13 @@ import ipaddress
 import logging
 import platform
 import threading
-from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from podwall import __version__
 from podwall.agent.client import ApiError, Connection, Unreachable
+from podwall.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,6 @@ HEARTBEAT_SECONDS = 10.0
 KUBELET_VERSION = "v1.32.0-podwall"
 MAX_PODS = 253  # the addresses of a node's /24 (.2 to .254)
 Object = dict[str, Any]
-Clock = Callable[[], datetime]
 
 
 def _stamp(now: datetime) -> str:
@@ -128,7 +127,7 @@ class NodeKeeper:
     stop: threading.Event
     _: KW_ONLY
     heartbeat_seconds: float = HEARTBEAT_SECONDS
-    clock: Clock = lambda: datetime.now(UTC)
+    clock: Clock = utc_now
 
     def __post_init__(self) -> None:
         self.ready = False

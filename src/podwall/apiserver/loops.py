@@ -26,8 +26,7 @@ Handlers run in the thread that delivers the Store's events: they only read the 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Hashable, Iterable, Mapping
-from datetime import datetime
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any, Protocol
 
 from podwall.apiserver.controllers import (
@@ -55,9 +54,9 @@ from podwall.apiserver.informers import Handler, Informers, Key, key_of
 from podwall.apiserver.store import Object
 from podwall.apiserver.workqueue import WorkQueue
 from podwall.apiserver.writes import Writer
+from podwall.clock import Clock
 from podwall.model.labels import LabelSelector
 
-Clock = Callable[[], datetime]
 CONTROLLER, NAMESPACE, LABEL, SERVICE = "controller", "namespace", "label", "service"
 SLICES = "endpointslices.discovery.k8s.io"
 

@@ -25,7 +25,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from podwall.apiserver import errors
@@ -41,6 +40,7 @@ from podwall.apiserver.recorder import recorder_for, write_event
 from podwall.apiserver.store import Store
 from podwall.apiserver.workqueue import WorkQueue
 from podwall.apiserver.writes import Writer
+from podwall.clock import Clock, utc_now
 
 __all__ = ["CONTROLLERS", "Reconciler", "write_event"]
 
@@ -48,11 +48,6 @@ log = logging.getLogger(__name__)
 
 CONTROLLERS = ("deployment", "replicaset", "endpoints", "garbagecollector")
 POLL_SECONDS = 0.5
-Clock = Callable[[], datetime]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Reconciler:
@@ -62,7 +57,7 @@ class Reconciler:
         self,
         store: Store,
         *,
-        clock: Clock = _now,
+        clock: Clock = utc_now,
         rng: random.Random | None = None,
         controllers: Iterable[str] = CONTROLLERS,
     ) -> None:
