@@ -41,7 +41,7 @@ Pure: no I/O here.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from podwall.apiserver.patch.errors import (
@@ -396,7 +396,9 @@ def _normalize_element_order(
     the live order, then interleave them (mergeSortedSlice)."""
     patch = _normalize_slice_order(patch, patch_order, merge_key, kind)
     server_only = _normalize_slice_order(server_only, server_order, merge_key, kind)
-    return _merge_sorted_slice(server_only, patch, server_order, merge_key, kind)
+    return merge_sorted_slice(
+        server_only, patch, lambda item: _index(server_order, item, merge_key, kind)
+    )
 
 
 def _normalize_slice_order(
@@ -412,29 +414,21 @@ def _normalize_slice_order(
     return [to_sort[i] for i in ranked] + to_delete
 
 
-def _merge_sorted_slice(
-    left: list[Any], right: list[Any], server_order: list[Any], merge_key: str, kind: str
+def merge_sorted_slice(
+    left: list[Any], right: list[Any], position: Callable[[Any], int]
 ) -> list[Any]:
     """mergeSortedSlice: interleave live-only elements (left) with patch elements (right); a
-    left element goes first only when both are in the live list and it comes earlier there."""
+    left element goes first only when both are in the live list (`position` >= 0, else -1)
+    and it comes earlier there."""
     out: list[Any] = []
     i = j = 0
     while i < len(left) or j < len(right):
-        if j >= len(right):
+        if j >= len(right) or (i < len(left) and 0 <= position(left[i]) < position(right[j])):
             out.append(left[i])
             i += 1
-        elif i >= len(left):
+        else:
             out.append(right[j])
             j += 1
-        else:
-            li = _index(server_order, left[i], merge_key, kind)
-            ri = _index(server_order, right[j], merge_key, kind)
-            if li >= 0 and ri >= 0 and li < ri:
-                out.append(left[i])
-                i += 1
-            else:
-                out.append(right[j])
-                j += 1
     return out
 
 
