@@ -62,6 +62,8 @@ class SyncLoop:
     backoff: Backoff = field(default_factory=Backoff)
     clock: Callable[[], float] = time.monotonic
     on_first_sync: Callable[[], None] = lambda: None
+    # given each snapshot once it is enforced (the flows' view)
+    on_synced: Callable[[Cluster], None] = lambda cluster: None
 
     def __post_init__(self) -> None:
         self.scope = NodeScope(self.dataplane.node)
@@ -114,6 +116,7 @@ class SyncLoop:
         for arrived in (*self._unenforced, *snapshot.arrivals):
             self.metrics.enforce_latency.observe(now - arrived)
         self._unenforced = []
+        self.on_synced(cluster)
         self._observe(snapshot, cluster, seconds, full, result.operations)
         if full:
             log.info(

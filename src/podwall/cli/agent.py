@@ -84,6 +84,13 @@ def _holder() -> str:
     show_default=True,
     help="Longest wait, in seconds, before retrying a failed watch or a refused batch.",
 )
+@click.option(
+    "--flows/--no-flows",
+    default=True,
+    show_default=True,
+    help="Log each new connection's verdict (rate-limited), serve them on GET /flows and count "
+    "them per policy and rule on /metrics.",
+)
 @click.option("--cleanup", "remove", is_flag=True, help="Remove the agent's table and exit.")
 @click.option(
     "--sandbox",
@@ -122,6 +129,7 @@ def agent(
     lease_namespace: str,
     startup_timeout: float,
     max_backoff: float,
+    flows: bool,
     remove: bool,
     sandbox: bool,
     cluster_id: str | None,
@@ -156,6 +164,7 @@ def agent(
         lease_namespace=lease_namespace,
         startup_seconds=startup_timeout,
         backoff_cap=max_backoff,
+        flows=flows,
     )
     if sandbox:
         if cluster_id is None or run_dir is None or log_dir is None:

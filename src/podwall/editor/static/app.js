@@ -9,6 +9,7 @@ import { applyDraft, liveState } from "./live.js";
 import { matrixState } from "./matrix.js";
 import { renderTabs } from "./panels.js";
 import { renderPicture } from "./picture.js";
+import { followFlows } from "./realflows.js";
 import { renderTutorial } from "./tutorial.js";
 
 const $ = (id) => document.getElementById(id);
@@ -29,6 +30,7 @@ const app = {
     tryForm: { from: "", to: "", port: "8080", protocol: "TCP", draft: true },
     matrixForm: matrixState(),
     live: liveState(),
+    realFlows: null,
     serverErrors: [],
   },
   seq: 0,
@@ -274,6 +276,7 @@ async function start() {
   }
   const answer = await call("/api/new", { namespace: "" });
   app.apply(answer, { fromYaml: false, replaceForm: true });
+  if (loaded.attached) followFlows(app);
   document.body.dataset.ready = "true";
 }
 
