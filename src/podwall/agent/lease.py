@@ -29,6 +29,7 @@ from typing import Any
 from podwall import __version__
 from podwall.agent.backoff import Backoff
 from podwall.agent.client import ApiError, Connection, Unreachable
+from podwall.agent.worker import PeriodicThread
 from podwall.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
@@ -167,8 +168,9 @@ class AgentStatus:
 
 
 @dataclass(eq=False)
-class LeaseKeeper:
-    """Renews the node's Lease every `renew_seconds` from what `report` says, until `stop`."""
+class LeaseKeeper(PeriodicThread):
+    """Renews the node's Lease every `renew_seconds` from what `report` says, until `stop`;
+    `poke` renews now (the agent just got ready)."""
 
     connection: Connection
     node: str
@@ -204,21 +206,6 @@ class LeaseKeeper:
         else:
             self.connection.request("PUT", path, body=body)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def poke(self) -> None:
-        """Renew now rather than at the next period (the agent just got ready)."""
-        self._poked.set()
-
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def join(self) -> None:
-        self._poked.set()
-        if self._thread.ident is not None:
-            self._thread.join(timeout=10)
-
     def _run(self) -> None:
         while not self.stop.is_set():
             delay = self.renew_seconds
@@ -234,5 +221,4 @@ class LeaseKeeper:
             except Exception:
                 delay = self.backoff.next()
                 log.exception("lease renewal failed")
-            self._poked.wait(delay)
-            self._poked.clear()
+            self._sleep(delay)

@@ -23,6 +23,7 @@ from typing import Any
 
 from podwall import __version__
 from podwall.agent.client import ApiError, Connection, Unreachable
+from podwall.agent.worker import PeriodicThread
 from podwall.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def with_ready(node: Object, ready: bool, now: datetime) -> Object:
 
 
 @dataclass(eq=False)
-class NodeKeeper:
+class NodeKeeper(PeriodicThread):
     """Registers node `name` and keeps its status posted until `stop` is set."""
 
     connection: Connection
@@ -132,7 +133,7 @@ class NodeKeeper:
     def __post_init__(self) -> None:
         self.ready = False
         self._lock = threading.Lock()
-        self._poke = threading.Event()
+        self._poked = threading.Event()
         self._thread = threading.Thread(target=self._run, name="node-status", daemon=True)
 
     @property
@@ -168,17 +169,9 @@ class NodeKeeper:
         updated: Object = self.connection.request("PUT", self.path, body=body)
         self._post_status(updated)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def join(self) -> None:
-        self._poke.set()
-        if self._thread.ident is not None:
-            self._thread.join(timeout=10)
-
     def set_ready(self, ready: bool) -> None:
         self.ready = ready
-        self._poke.set()
+        self.poke()
 
     def beat(self) -> None:
         """Post the node's status once; ApiError or Unreachable when that fails."""
@@ -210,5 +203,4 @@ class NodeKeeper:
                     self._register_again()
             except Unreachable as exc:
                 log.warning("node status not posted: %s", exc)
-            self._poke.wait(self.heartbeat_seconds)
-            self._poke.clear()
+            self._sleep(self.heartbeat_seconds)

@@ -25,6 +25,7 @@ from podwall.agent.cache import Cache
 from podwall.agent.client import ApiError, Connection, Stream, Unreachable
 from podwall.agent.kinds import Kind
 from podwall.agent.metrics import Metrics
+from podwall.agent.worker import DaemonThread
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ READ_MARGIN = 30.0  # a watch silent for its length plus this is a dead connecti
 EVENTS = frozenset({"ADDED", "MODIFIED", "DELETED"})
 
 
-class WatchThread:
+class WatchThread(DaemonThread):
     """A list+watch loop in a thread of its own, and the watch stream it has open.
 
     The loop lists when there is no resourceVersion to resume from, then watches; a 410 lists
@@ -43,7 +44,6 @@ class WatchThread:
 
     stop: threading.Event
     resource_version: str | None
-    _thread: threading.Thread
     _stream: Stream | None
     _what: str  # for the log: what the loop follows
 
@@ -61,12 +61,6 @@ class WatchThread:
 
     def _expired(self, exc: ApiError) -> None:
         """The resourceVersion is too old (410): the loop lists again."""
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def alive(self) -> bool:
-        return self._thread.is_alive()
 
     def close(self) -> None:
         stream = self._stream
