@@ -31,7 +31,8 @@ from typing import Any, NamedTuple, cast
 
 from podwall.agent import kinds
 from podwall.agent.kinds import Kind, Model
-from podwall.model.cluster import Cluster, Namespace, Pod, Service
+from podwall.model.cluster import Cluster, Namespace, Node, Pod, Service
+from podwall.model.clusterpolicy import ClusterNetworkPolicy
 from podwall.model.policy import NetworkPolicy
 
 
@@ -153,6 +154,11 @@ class Cache:
                 pods=pods,
                 services=cast(tuple[Service, ...], self._models(kinds.SERVICES)),
                 policies=cast(tuple[NetworkPolicy, ...], self._models(kinds.NETWORK_POLICIES)),
+                nodes=cast(tuple[Node, ...], self._models(kinds.NODES)),
+                cluster_policies=cast(
+                    tuple[ClusterNetworkPolicy, ...],
+                    self._models(kinds.CLUSTER_NETWORK_POLICIES),
+                ),
             )
             nodes = self._tables.get(kinds.NODES.name)
             return Snapshot(

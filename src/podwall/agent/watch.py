@@ -9,6 +9,11 @@ the kind, the error and the delay, counted, and retried after a back-off with ji
 cache keeps what it had meanwhile, so the node goes on enforcing its last known state.
 
 Lists are paged (`limit`): a page's JSON is converted and dropped before the next is asked.
+
+An optional kind (one a CRD defines: ClusterNetworkPolicy) may not be served at all: a 404 on
+its list or watch means the cluster has none of it. The kind then counts as listed, empty (any
+objects it had are dropped: the CRD was removed), this is logged once, and the list is tried
+again after the back-off, so installing the CRD later is noticed within its cap.
 """
 
 from __future__ import annotations
@@ -62,6 +67,10 @@ class WatchThread(DaemonThread):
     def _expired(self, exc: ApiError) -> None:
         """The resourceVersion is too old (410): the loop lists again."""
 
+    def _handled(self, exc: ApiError) -> bool:
+        """Whether the loop's own class dealt with this refusal (before 410 or a back-off)."""
+        return False
+
     def close(self) -> None:
         stream = self._stream
         if stream is not None:
@@ -77,7 +86,9 @@ class WatchThread(DaemonThread):
                 self._watch()
                 self._watch_ended()
             except ApiError as exc:
-                if exc.gone:
+                if self._handled(exc):
+                    pass
+                elif exc.gone:
                     self._expired(exc)
                     self.resource_version = None
                 else:
@@ -108,6 +119,7 @@ class Informer(WatchThread):
         self.listed = threading.Event()
         self.error: Exception | None = None
         self.resource_version: str | None = None  # where the next watch starts; None: list
+        self._absent_logged = False  # an optional kind's absence is logged once
         self._stream: Stream | None = None
         self._what = f"watch loop kind={self.kind.name}"
         name = f"watch-{self.kind.name}"
@@ -128,6 +140,26 @@ class Informer(WatchThread):
         log.warning("watch failed kind=%s error=%s retry_in=%.1fs", self.kind.name, exc, delay)
         self.metrics.watch_restarts.labels(kind=self.kind.name, reason="error").inc()
         self.stop.wait(delay)
+
+    def _handled(self, exc: ApiError) -> bool:
+        if exc.status == 404 and self.kind.optional:
+            self._absent()
+            return True
+        return False
+
+    def _absent(self) -> None:
+        """The cluster does not serve this optional kind: none of it, until it is served."""
+        self.resource_version = None
+        self.cache.relist(self.kind).commit("")
+        self.listed.set()
+        if not self._absent_logged:
+            self._absent_logged = True
+            log.info(
+                "the API server does not serve kind=%s (%s: its CRD is not installed): none "
+                "enforced; checking again with back-off",
+                self.kind.name, self.kind.path,
+            )  # fmt: skip
+        self.stop.wait(self.backoff.next())
 
     def _succeeded(self) -> None:
         self.error = None
@@ -154,6 +186,9 @@ class Informer(WatchThread):
                 break
         rv = str(meta.get("resourceVersion") or "")
         relist.commit(rv)
+        if self._absent_logged:
+            self._absent_logged = False
+            log.info("kind=%s is served now", self.kind.name)
         if self.listed.is_set():
             self.metrics.relists.labels(kind=self.kind.name).inc()
         self.listed.set()

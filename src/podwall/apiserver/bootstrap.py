@@ -1,10 +1,11 @@
-"""The objects a new cluster starts with: the system namespaces and the `kubernetes` Service."""
+"""The objects a new cluster starts with: the system namespaces, the `kubernetes` Service, and
+the CustomResourceDefinitions served built in (`crds`), Established."""
 
 from __future__ import annotations
 
 import contextlib
 
-from podwall.apiserver import admission
+from podwall.apiserver import admission, crds
 from podwall.apiserver.errors import AlreadyExistsError
 from podwall.apiserver.resources import by_key
 from podwall.apiserver.store import Store
@@ -45,3 +46,9 @@ def bootstrap(store: Store, api_port: int = 6443) -> None:
     }
     with contextlib.suppress(AlreadyExistsError):
         store.create(services.key, service)
+    for key in crds.resource_keys():
+        with contextlib.suppress(AlreadyExistsError):
+            store.create(CRDS, crds.established(key))
+
+
+CRDS = "customresourcedefinitions.apiextensions.k8s.io"

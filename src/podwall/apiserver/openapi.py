@@ -14,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from podwall.apiserver import schemas
+from podwall.apiserver import crds, schemas
 from podwall.apiserver.resources import GROUP_VERSIONS, Resource, in_group_version
 
 
@@ -31,10 +31,24 @@ def _kind_schemas(served: list[Resource]) -> list[str]:
     names = []
     for r in served:
         for kind in (r.kind, f"{r.kind}List"):
-            name = schemas.name_for(r.group, r.version, kind)
+            name = _schema_name(r, kind)
             if name is not None:
                 names.append(name)
     return names
+
+
+def _schema_name(r: Resource, kind: str) -> str | None:
+    if r.custom:
+        return crds.schema_name(r.group, r.version, kind)
+    return schemas.name_for(r.group, r.version, kind)
+
+
+def _custom_schemas(served: list[Resource]) -> dict[str, schemas.Schema]:
+    found: dict[str, schemas.Schema] = {}
+    for r in served:
+        if r.custom:
+            found.update(crds.openapi_schemas(r.key, r.version))
+    return found
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -47,13 +61,14 @@ def group_version_document(group: str, version: str) -> bytes | None:
     if not served:
         return None
     paths: dict[str, Any] = {}
-    defs = schemas.definitions()
+    custom = _custom_schemas(served)
+    defs = {**schemas.definitions(), **custom}
     prefix = "/" + _path_key(group, version)
     for r in served:
         scope = f"{prefix}/namespaces/{{namespace}}" if r.namespaced else prefix
         gvk = {"group": r.group, "version": r.version, "kind": r.kind}
         params = [_param("dryRun"), _param("fieldManager"), _param("fieldValidation")]
-        name = schemas.name_for(r.group, r.version, r.kind)
+        name = _schema_name(r, r.kind)
         content = {"application/json": {"schema": _ref(name)}} if name else {}
         operation = {
             "operationId": f"patch{r.kind}",
@@ -69,7 +84,9 @@ def group_version_document(group: str, version: str) -> bytes | None:
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": "v1.32.0"},
         "paths": paths,
-        "components": {"schemas": {n: defs[n] for n in schemas.closure(_kind_schemas(served))}},
+        "components": {
+            "schemas": {n: defs[n] for n in schemas.closure(_kind_schemas(served), custom)}
+        },
     }
     return json.dumps(doc, separators=(",", ":")).encode()
 

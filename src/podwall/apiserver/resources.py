@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+READ_ONLY = ("get", "list", "watch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class Resource:
     categories: tuple[str, ...] = ()
     subresources: tuple[Subresource, ...] = ()
     verbs: tuple[str, ...] = VERBS
+    custom: bool = False  # a custom resource: defined by a CRD (`crds`), not built in
 
     @property
     def group_version(self) -> str:
@@ -87,6 +89,16 @@ RESOURCES: tuple[Resource, ...] = (
     # What node agents read and write: the nodes, and a Lease per node agent (`podwall status`).
     Resource("", "v1", "nodes", "node", "Node", False, ("no",), (), (_status("Node"),)),
     Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", True),
+    # The CRDs podwall serves built in (`crds`), read-only: a cluster with them installed
+    # lists them, and scripts wait for them to be Established.
+    Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions",
+             "customresourcedefinition", "CustomResourceDefinition", False, ("crd", "crds"),
+             (), (), READ_ONLY),
+    # Served as if its CRD (network-policy-api v0.2.0, `crds`) were installed: after the
+    # built-in groups, as the apiextensions server comes after them in discovery.
+    Resource("policy.networking.k8s.io", "v1alpha2", "clusternetworkpolicies",
+             "clusternetworkpolicy", "ClusterNetworkPolicy", False, ("cnp",), (),
+             (_status("ClusterNetworkPolicy"),), custom=True),
 )  # fmt: skip
 
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = tuple(

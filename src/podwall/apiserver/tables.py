@@ -7,14 +7,17 @@ Priority 1 columns show with `-o wide` only.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from podwall.apiserver import crds
 from podwall.apiserver.selectors import format_label_selector, format_labels
 
 Object = Mapping[str, Any]
-Cell = str | int
+Cell = str | int | None  # None: a CRD column with no value (kubectl prints <none>)
 Column = tuple[str, str, int]  # name, type, priority
 TABLE_CONTENT_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 
@@ -416,6 +419,11 @@ def _lease_row(lease: Object, now: datetime) -> list[Cell]:
     ]
 
 
+def _created_at_row(obj: Object, now: datetime) -> list[Cell]:
+    """The default table convertor's row (CRDs): the name and the creation time, RFC 3339."""
+    return [_meta(obj).get("name", ""), str(_meta(obj).get("creationTimestamp") or "")]
+
+
 def _default_row(obj: Object, now: datetime) -> list[Cell]:
     return [_meta(obj).get("name", ""), _created(obj, now)]
 
@@ -478,10 +486,64 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
         _node_row,
     ),
     "leases.coordination.k8s.io": ([_NAME, ("Holder", "string", 0), _AGE], _lease_row),
+    "customresourcedefinitions.apiextensions.k8s.io": (
+        [_NAME, ("Created At", "date", 0)], _created_at_row,
+    ),
 }  # fmt: skip
 
 
+def _custom_columns(key: str, version: str) -> list[dict[str, Any]]:
+    """A CRD's columns, as apiextensions' tableconvertor declares them: Name, then its
+    additionalPrinterColumns."""
+    name = {"name": "Name", "type": "string", "format": "name", "priority": 0}
+    return [{**name, "description": crds.NAME_DESCRIPTION}] + [
+        {
+            "name": c.name,
+            "type": c.type,
+            "format": c.format,
+            "description": c.description,
+            "priority": c.priority,
+        }
+        for c in crds.printer_columns(key, version)
+    ]
+
+
+def _custom_cell(column: crds.PrinterColumn, value: object, now: datetime) -> Cell:
+    """The tableconvertor's cell: nil for a missing value, a `string` column's value as
+    JSONPath prints it, a `date` column's age, an `integer` column's number."""
+    if value is None:
+        return None
+    if column.type == "date":
+        return age(value, now)
+    if column.type == "integer" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def _custom_printer(key: str, version: str) -> Callable[[Object, datetime], list[Cell]]:
+    columns = crds.printer_columns(key, version)
+
+    def row(obj: Object, now: datetime) -> list[Cell]:
+        cells = [_custom_cell(c, crds.json_path_value(obj, c.json_path), now) for c in columns]
+        return [_meta(obj).get("name", ""), *cells]
+
+    return row
+
+
+@functools.cache
+def _custom(key: str) -> tuple[list[dict[str, Any]], Callable[[Object, datetime], list[Cell]]]:
+    """A CRD's columns and printer, read from its definition when first asked."""
+    version = crds.served_version(key)
+    return _custom_columns(key, version), _custom_printer(key, version)
+
+
 def columns_for(resource_key: str) -> list[dict[str, Any]]:
+    if resource_key in crds.resource_keys():
+        return _custom(resource_key)[0]
     columns, _ = PRINTERS.get(resource_key, ([_NAME, _AGE], _default_row))
     return [
         {
@@ -518,7 +580,10 @@ def table(
 ) -> dict[str, Any]:
     """A Table of `objects`; `include_object` is the query's Metadata, Object or None."""
     now = now or datetime.now(UTC)
-    _, printer = PRINTERS.get(resource_key, ([_NAME, _AGE], _default_row))
+    if resource_key in crds.resource_keys():
+        printer = _custom(resource_key)[1]
+    else:
+        _, printer = PRINTERS.get(resource_key, ([_NAME, _AGE], _default_row))
     rows = []
     for obj in objects:
         row: dict[str, Any] = {"cells": printer(obj, now)}

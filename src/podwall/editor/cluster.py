@@ -1,9 +1,11 @@
 """`ClusterSource`: the objects of a running cluster, read with the official `kubernetes` client.
 
 Attached to `podwall up` (or any cluster a kubeconfig names), the editor reads namespaces, pods,
-services, workloads and NetworkPolicies on every load, so what it shows is what the cluster
-holds now. Objects are converted to plain API dicts (`sanitize_for_serialization`) and go
-through the same `podwall.model.convert` as manifests read from files.
+services, workloads, NetworkPolicies and ClusterNetworkPolicies (none where their CRD is not
+installed; with them, the nodes their `nodes` peers select) on every load, so what it shows is
+what the cluster holds now. Objects are converted to plain API dicts
+(`sanitize_for_serialization`) and go through the same `podwall.model.convert` as manifests
+read from files.
 """
 
 from __future__ import annotations
@@ -26,11 +28,17 @@ REQUEST_TIMEOUT = 10.0  # seconds, per list call
 
 
 # The kinds the editor shows (not every workload kind live.reader knows), listed as it lists them.
-KINDS = tuple(
-    k
-    for k in reader.KINDS
-    if k.kind in {"Namespace", "Pod", "Service", "Deployment", "ReplicaSet", "NetworkPolicy"}
-)
+_SHOWN = {
+    "Namespace",
+    "Pod",
+    "Service",
+    "Deployment",
+    "ReplicaSet",
+    "NetworkPolicy",
+    "ClusterNetworkPolicy",
+    "Node",
+}
+KINDS = tuple(k for k in reader.KINDS if k.kind in _SHOWN)
 
 
 class ClusterError(EditorError):
@@ -62,8 +70,14 @@ class ClusterSource:
     def load(self) -> Loaded:
         loaded = Loaded(texts={self.name: ""})
         with self.api_client() as api:
+            read: set[str] = set()  # the plurals that had objects
             for kind in KINDS:
-                loaded.objects += self._list(api, kind)
+                if kind.needs is not None and kind.needs not in read:
+                    continue
+                objects = self._list(api, kind)
+                if objects:
+                    read.add(kind.plural)
+                loaded.objects += objects
         return loaded
 
     def _list(self, api: Any, kind: reader.Kind) -> list[RawObject]:

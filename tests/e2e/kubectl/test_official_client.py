@@ -73,8 +73,18 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         server.stop()
 
 
+BUILT_IN = [r for r in RESOURCES if not r.custom and "create" in r.verbs]
+CNP = ("policy.networking.k8s.io", "v1alpha2", "clusternetworkpolicies")
+CNP_SAMPLE = {
+    "apiVersion": "policy.networking.k8s.io/v1alpha2",
+    "kind": "ClusterNetworkPolicy",
+    "metadata": {"name": "official-cnp"},
+    "spec": {"tier": "Baseline", "priority": 5, "subject": {"namespaces": {}}},
+}
+
+
 def test_every_served_kind_has_a_sample() -> None:
-    assert sorted(SAMPLES) == sorted(r.key for r in RESOURCES)
+    assert sorted(SAMPLES) == sorted(r.key for r in BUILT_IN)
 
 
 def methods(api: Any, resource: Resource) -> tuple[Any, Any, Any]:
@@ -91,7 +101,7 @@ def methods(api: Any, resource: Resource) -> tuple[Any, Any, Any]:
     )
 
 
-@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.key)
+@pytest.mark.parametrize("resource", BUILT_IN, ids=lambda r: r.key)
 def test_list_and_watch(api: Any, resource: Resource) -> None:
     list_all, list_default, create = methods(api, resource)
     listed = list_all()
@@ -117,3 +127,28 @@ def test_list_and_watch(api: Any, resource: Resource) -> None:
             assert model in (f"V1{resource.kind}", f"CoreV1{resource.kind}")
     assert ("ADDED", name) in seen
     assert name in [item.metadata.name for item in list_all().items]
+
+
+def test_cluster_network_policies_as_custom_objects(api: Any) -> None:
+    custom = client.CustomObjectsApi(api)
+    listed = custom.list_cluster_custom_object(*CNP)
+    custom.create_cluster_custom_object(*CNP, CNP_SAMPLE)
+    stream = watch.Watch()
+    seen = []
+    for event in stream.stream(
+        custom.list_cluster_custom_object, *CNP,
+        resource_version=listed["metadata"]["resourceVersion"], timeout_seconds=10,
+    ):  # fmt: skip
+        seen.append((event["type"], event["object"]["metadata"]["name"]))
+        stream.stop()
+    assert seen == [("ADDED", "official-cnp")]
+    got = custom.get_cluster_custom_object(*CNP, "official-cnp")
+    assert got["spec"] == CNP_SAMPLE["spec"]
+
+
+def test_the_crd_deserializes_to_the_client_s_model(api: Any) -> None:
+    extensions = client.ApiextensionsV1Api(api)
+    (crd,) = extensions.list_custom_resource_definition().items
+    assert isinstance(crd, client.V1CustomResourceDefinition)
+    assert crd.spec.names.short_names == ["cnp"]
+    assert [c.type for c in crd.status.conditions] == ["NamesAccepted", "Established"]

@@ -8,13 +8,25 @@ from collections.abc import Sequence
 from podwall.agent import kinds
 from podwall.agent.cache import Cache
 from podwall.runtime.dataplane import Dataplane
-from tests.unit.agent.objects import DENY_ALL, Object, namespace, node, pod, policy
+from tests.unit.agent.objects import (
+    DENY_ALL,
+    Object,
+    cluster_policy,
+    namespace,
+    node,
+    pod,
+    policy,
+)
 
 WATCHED = kinds.watched(service_dnat=False)
 
 
 def listed(
-    *, pods: Sequence[Object] = (), policies: Sequence[Object] = (), nodes: Sequence[Object] = ()
+    *,
+    pods: Sequence[Object] = (),
+    policies: Sequence[Object] = (),
+    nodes: Sequence[Object] = (),
+    cluster_policies: Sequence[Object] = (),
 ) -> Cache:
     cache = Cache(WATCHED, clock=lambda: 100.0)
     for kind, items in (
@@ -22,6 +34,7 @@ def listed(
         (kinds.PODS, pods),
         (kinds.NETWORK_POLICIES, policies),
         (kinds.NODES, nodes),
+        (kinds.CLUSTER_NETWORK_POLICIES, cluster_policies),
     ):
         relist = cache.relist(kind)
         for item in items:
@@ -110,6 +123,32 @@ def test_a_deleted_object_leaves_the_snapshot() -> None:
 
 def test_nodes_are_known_by_name() -> None:
     assert listed(nodes=[node("node-1"), node("node-2")]).snapshot().nodes == {"node-1", "node-2"}
+
+
+def test_cluster_policies_and_node_addresses_reach_the_snapshot() -> None:
+    cache = listed(
+        nodes=[node("node-1", "1", "198.18.255.1")], cluster_policies=[cluster_policy("deny-a")]
+    )
+    first = cache.snapshot().cluster
+    assert [p.key for p in first.cluster_policies] == ["admin/deny-a"]
+    assert [str(a) for n in first.nodes for a in n.addresses] == ["198.18.255.1"]
+    heartbeat = node("node-1", "2", "198.18.255.1")
+    heartbeat["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
+    cache.apply(kinds.NODES, "MODIFIED", heartbeat)
+    cache.apply(kinds.CLUSTER_NETWORK_POLICIES, "MODIFIED", cluster_policy("deny-a", rv="1"))
+    again = cache.snapshot().cluster
+    assert again.nodes is first.nodes  # a node's status heartbeat changes no model object
+    assert again.cluster_policies is first.cluster_policies
+
+
+def test_a_cluster_policy_change_and_delete_reach_the_snapshot() -> None:
+    cache = listed(cluster_policies=[cluster_policy("deny-a")])
+    changed = cluster_policy("deny-a", rv="5")
+    changed["spec"]["priority"] = 20
+    cache.apply(kinds.CLUSTER_NETWORK_POLICIES, "MODIFIED", changed)
+    assert [p.priority for p in cache.snapshot().cluster.cluster_policies] == [20]
+    cache.apply(kinds.CLUSTER_NETWORK_POLICIES, "DELETED", changed)
+    assert cache.snapshot().cluster.cluster_policies == ()
 
 
 def test_a_status_only_change_costs_the_dataplane_no_operation() -> None:

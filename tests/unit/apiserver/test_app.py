@@ -105,6 +105,8 @@ def test_legacy_discovery_documents(client: Client) -> None:
         "networking.k8s.io",
         "discovery.k8s.io",
         "coordination.k8s.io",
+        "apiextensions.k8s.io",
+        "policy.networking.k8s.io",
     ]
     resources = client.get("/apis/networking.k8s.io/v1").json()
     assert resources["kind"] == "APIResourceList"
@@ -160,6 +162,8 @@ def test_openapi_v3_names_every_group_version_with_a_content_hash(client: Client
         "apis/networking.k8s.io/v1",
         "apis/discovery.k8s.io/v1",
         "apis/coordination.k8s.io/v1",
+        "apis/apiextensions.k8s.io/v1",
+        "apis/policy.networking.k8s.io/v1alpha2",
     }
     url = paths["apis/networking.k8s.io/v1"]["serverRelativeURL"]
     doc = client.get(url)
