@@ -11,7 +11,7 @@ Pure: no I/O here.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from podwall.model.decoding import (
@@ -51,10 +51,7 @@ def validate_pod_spec(spec: Mapping[str, Any], path: str, errs: list[FieldError]
 def _validate_container(
     container: Mapping[str, Any], path: str, errs: list[FieldError], names: set[str]
 ) -> None:
-    name_path = child(path, "name")
-    name = decode_string(container.get("name"), name_path, errs)
-    if isinstance(name, str) and name:
-        errs += [invalid(name_path, name, msg) for msg in is_dns1123_label(name)]
+    _valid_name(container, path, errs, is_dns1123_label)
     ports_path = child(path, "ports")
     ports = decode_list(container.get("ports"), ports_path, errs)
     if ports is not MALFORMED:
@@ -67,12 +64,9 @@ def _validate_container_port(
     port: Mapping[str, Any], path: str, errs: list[FieldError], names: set[str]
 ) -> None:
     """validateContainerPorts, for one port: name, containerPort, protocol."""
-    name_path = child(path, "name")
-    name = decode_string(port.get("name"), name_path, errs)
-    if isinstance(name, str) and name:
-        msgs = is_valid_port_name(name)
-        errs += [invalid(name_path, name, msg) for msg in msgs]
-        if not msgs and name in names:
+    name_path, name = _valid_name(port, path, errs, is_valid_port_name)
+    if name is not None:
+        if name in names:
             errs.append(_duplicate(name_path, name))
         names.add(name)
     number_path = child(path, "containerPort")
@@ -82,6 +76,20 @@ def _validate_container_port(
     elif isinstance(number, int):
         errs += [invalid(number_path, number, msg) for msg in is_valid_port_num(number)]
     errs += validate_protocol(port.get("protocol"), child(path, "protocol"))
+
+
+def _valid_name(
+    obj: Mapping[str, Any], path: str, errs: list[FieldError], rule: Callable[[str], list[str]]
+) -> tuple[str, str | None]:
+    """`obj.name` and its path: the name when it is a non-empty string `rule` accepts, else
+    None (`rule`'s messages are Invalid errors in `errs`)."""
+    name_path = child(path, "name")
+    name = decode_string(obj.get("name"), name_path, errs)
+    if not isinstance(name, str) or not name:
+        return name_path, None
+    msgs = rule(name)
+    errs += [invalid(name_path, name, msg) for msg in msgs]
+    return name_path, None if msgs else name
 
 
 def _duplicate(path: str, value: object) -> FieldError:
