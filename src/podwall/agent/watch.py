@@ -103,7 +103,8 @@ class WatchThread(DaemonThread):
 @dataclass(eq=False)
 class Informer(WatchThread):
     """Keeps `kind` in `cache` up to date until `stop` is set. `listed` is set after the
-    first complete list; `error` is the last failure, None once a request succeeds again."""
+    first complete list, `watching` once a watch was accepted; `error` is the last failure,
+    None once a request succeeds again."""
 
     connection: Connection
     kind: Kind
@@ -117,6 +118,7 @@ class Informer(WatchThread):
 
     def __post_init__(self) -> None:
         self.listed = threading.Event()
+        self.watching = threading.Event()  # set once a watch was accepted (RBAC allows it)
         self.error: Exception | None = None
         self.resource_version: str | None = None  # where the next watch starts; None: list
         self._absent_logged = False  # an optional kind's absence is logged once
@@ -216,6 +218,7 @@ class Informer(WatchThread):
             stream.close()
             return
         self._succeeded()
+        self.watching.set()
         try:
             for event in stream.events():
                 kind, obj = event.get("type"), event.get("object") or {}

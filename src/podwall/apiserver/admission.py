@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from podwall.apiserver import errors
+from podwall.apiserver import errors, rbacvalidation
 from podwall.apiserver.resources import Resource
 from podwall.model import strictfields
 from podwall.model.cnpvalidation import unknown_fields as cnp_unknown_fields
@@ -30,6 +30,7 @@ from podwall.model.validation import validate_network_policy, validate_object_me
 Object = dict[str, Any]
 NETWORK_POLICY_KEY = "networkpolicies.networking.k8s.io"
 CLUSTER_NETWORK_POLICY_KEY = "clusternetworkpolicies.policy.networking.k8s.io"
+DAEMONSETS = "daemonsets.apps"
 
 
 def decode(
@@ -156,6 +157,7 @@ def default(resource: Resource, obj: Object) -> None:
             labels["kubernetes.io/metadata.name"] = name
         obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         obj.setdefault("status", {}).setdefault("phase", "Active")
+    rbacvalidation.default(kind, obj)
     if not isinstance(spec, dict):
         return
     if kind == NETWORK_POLICY_KEY:
@@ -191,6 +193,17 @@ def default(resource: Resource, obj: Object) -> None:
                     strategy.setdefault(
                         "rollingUpdate", {"maxUnavailable": "25%", "maxSurge": "25%"}
                     )
+        _default_template(obj)
+    elif kind == DAEMONSETS:
+        spec.setdefault("revisionHistoryLimit", 10)
+        strategy = spec.setdefault("updateStrategy", {})
+        if isinstance(strategy, dict):
+            strategy.setdefault("type", "RollingUpdate")
+            if strategy["type"] == "RollingUpdate":
+                rolling = strategy.setdefault("rollingUpdate", {})
+                if isinstance(rolling, dict):
+                    rolling.setdefault("maxUnavailable", 1)
+                    rolling.setdefault("maxSurge", 0)
         _default_template(obj)
 
 
@@ -266,7 +279,9 @@ def _go_map(labels: Mapping[str, str]) -> GoSlice:
 _NAME_RULES: dict[str, Callable[[str], list[str]]] = {
     "namespaces": is_dns1123_label,
     "services": is_dns1035_label,
-}
+    **{key: rbacvalidation.path_segment_name for key in (*rbacvalidation.ROLES,
+                                                         *rbacvalidation.BINDINGS)},
+}  # fmt: skip
 
 
 def validate(resource: Resource, obj: Object) -> None:
@@ -284,8 +299,9 @@ def validate(resource: Resource, obj: Object) -> None:
             errs = [invalid("metadata.name", name, msg) for msg in name_rule(name)] + [
                 e for e in errs if e.path != "metadata.name"
             ]
-        if resource.key in ("deployments.apps", "replicasets.apps"):
+        if resource.key in ("deployments.apps", "replicasets.apps", DAEMONSETS):
             errs += _validate_workload(obj)
+        errs += rbacvalidation.validate(resource.key, obj)
     if errs:
         meta = obj.get("metadata") or {}
         name = str(meta.get("name") or meta.get("generateName") or "")

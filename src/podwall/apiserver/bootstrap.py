@@ -1,11 +1,13 @@
 """The objects a new cluster starts with: the system namespaces, the `kubernetes` Service, and
-the CustomResourceDefinitions served built in (`crds`), Established."""
+the bootstrap RBAC policy (`defaultroles`), and the CustomResourceDefinitions served built in
+(`crds`), Established."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
 
-from podwall.apiserver import admission, crds
+from podwall.apiserver import admission, crds, defaultroles
 from podwall.apiserver.errors import AlreadyExistsError
 from podwall.apiserver.resources import by_key
 from podwall.apiserver.store import Store
@@ -46,9 +48,22 @@ def bootstrap(store: Store, api_port: int = 6443) -> None:
     }
     with contextlib.suppress(AlreadyExistsError):
         store.create(services.key, service)
+    _bootstrap_policy(store)
     for key in crds.resource_keys():
         with contextlib.suppress(AlreadyExistsError):
             store.create(CRDS, crds.established(key))
 
 
 CRDS = "customresourcedefinitions.apiextensions.k8s.io"
+
+
+def _bootstrap_policy(store: Store) -> None:
+    """The default ClusterRoles and ClusterRoleBindings; one a user changed is kept."""
+    for resource, objects in (
+        (by_key("clusterroles.rbac.authorization.k8s.io"), defaultroles.CLUSTER_ROLES),
+        (by_key("clusterrolebindings.rbac.authorization.k8s.io"),
+         defaultroles.CLUSTER_ROLE_BINDINGS),
+    ):  # fmt: skip
+        for obj in objects:
+            with contextlib.suppress(AlreadyExistsError):
+                store.create(resource.key, copy.deepcopy(obj))

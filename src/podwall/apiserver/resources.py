@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+RBAC_GROUP = "rbac.authorization.k8s.io"
+AUTHN_GROUP = "authentication.k8s.io"
+AUTHZ_GROUP = "authorization.k8s.io"
 VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 READ_ONLY = ("get", "list", "watch")
 
@@ -78,6 +81,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "namespaces", "namespace", "Namespace", False, ("ns",), (),
              (_status("Namespace"),),
              ("create", "delete", "get", "list", "patch", "update", "watch")),
+    Resource("apps", "v1", "daemonsets", "daemonset", "DaemonSet", True, ("ds",), ("all",),
+             (_status("DaemonSet"),)),
     Resource("apps", "v1", "deployments", "deployment", "Deployment", True, ("deploy",),
              ("all",), (_scale(), _status("Deployment"))),
     Resource("apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, ("rs",), ("all",),
@@ -89,6 +94,27 @@ RESOURCES: tuple[Resource, ...] = (
     # What node agents read and write: the nodes, and a Lease per node agent (`podwall status`).
     Resource("", "v1", "nodes", "node", "Node", False, ("no",), (), (_status("Node"),)),
     Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", True),
+    # Who is who and who may do what (serviceaccounttokens, authentication, rbac, reviews).
+    Resource("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", True, ("sa",), (),
+             (Subresource("token", "TokenRequest", ("create",), "authentication.k8s.io", "v1"),)),
+    Resource(RBAC_GROUP, "v1", "clusterrolebindings", "clusterrolebinding",
+             "ClusterRoleBinding", False),
+    Resource(RBAC_GROUP, "v1", "clusterroles", "clusterrole", "ClusterRole", False),
+    Resource(RBAC_GROUP, "v1", "rolebindings", "rolebinding", "RoleBinding", True),
+    Resource(RBAC_GROUP, "v1", "roles", "role", "Role", True),
+    # Reviews: created and answered, never stored (reviews.py).
+    Resource(AUTHN_GROUP, "v1", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview",
+             False, verbs=("create",)),
+    Resource(AUTHN_GROUP, "v1", "tokenreviews", "tokenreview", "TokenReview", False,
+             verbs=("create",)),
+    Resource(AUTHZ_GROUP, "v1", "localsubjectaccessreviews", "localsubjectaccessreview",
+             "LocalSubjectAccessReview", True, verbs=("create",)),
+    Resource(AUTHZ_GROUP, "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
+             "SelfSubjectAccessReview", False, verbs=("create",)),
+    Resource(AUTHZ_GROUP, "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview",
+             "SelfSubjectRulesReview", False, verbs=("create",)),
+    Resource(AUTHZ_GROUP, "v1", "subjectaccessreviews", "subjectaccessreview",
+             "SubjectAccessReview", False, verbs=("create",)),
     # The CRDs podwall serves built in (`crds`), read-only: a cluster with them installed
     # lists them, and scripts wait for them to be Established.
     Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions",
@@ -100,6 +126,17 @@ RESOURCES: tuple[Resource, ...] = (
              "clusternetworkpolicy", "ClusterNetworkPolicy", False, ("cnp",), (),
              (_status("ClusterNetworkPolicy"),), custom=True),
 )  # fmt: skip
+
+REVIEWS = frozenset(
+    f"{name}.{group}"
+    for group, names in (
+        (AUTHN_GROUP, ("selfsubjectreviews", "tokenreviews")),
+        (AUTHZ_GROUP, ("localsubjectaccessreviews", "selfsubjectaccessreviews",
+                       "selfsubjectrulesreviews", "subjectaccessreviews")),
+    )
+    for name in names
+)  # fmt: skip
+"""The store keys of the kinds that are answered, never stored."""
 
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = tuple(
     dict.fromkeys((r.group, r.version) for r in RESOURCES)

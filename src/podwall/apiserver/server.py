@@ -1,8 +1,9 @@
 """Run the API server: uvicorn over HTTPS on 127.0.0.1, state in one directory.
 
 `Server(state_dir, port)` owns the state directory's files: `state.db` (the store), `ca.crt`,
-`server.crt`, `server.key`, `token`, `kubeconfig`; it also accepts the tokens listed in
-`tokens.csv` when that exists (the nodes' own credentials, written by `podwall up`).
+`server.crt`, `server.key`, `token`, `kubeconfig`, `sa.key` (signs ServiceAccount tokens); it
+also accepts the tokens listed in `tokens.csv` when that exists (the nodes' own credentials,
+written by `podwall up`).
 `start()`/`stop()` run it in a background thread (tests, `podwall up`); `run_forever()` runs
 it in the foreground until SIGINT or SIGTERM. Port 0 picks a free port; `port` tells which
 one after `start()` or `bind()`.
@@ -21,9 +22,11 @@ import uvicorn
 
 from podwall.apiserver import kubeconfig, tls
 from podwall.apiserver.app import create_app
+from podwall.apiserver.authentication import static_user
 from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.coalesce import CoalescingProtocol
 from podwall.apiserver.podruntime import PodRuntime
+from podwall.apiserver.serviceaccounttokens import signer_for
 from podwall.apiserver.store import Store
 
 HOST = "127.0.0.1"  # loopback only
@@ -112,8 +115,16 @@ class Server:
         self.store = Store(self.state_dir / "state.db")
         bootstrap(self.store, self.port)
         kubeconfig.write(self.kubeconfig_path, self.url, files.ca_pem(), token)
-        others = kubeconfig.read_token_file(self.state_dir / kubeconfig.TOKENS_FILE)
-        app = create_app(self.store, token, f"{HOST}:{self.port}", self.runtime, list(others))
+        others = {
+            known: static_user(user, uid, groups)
+            for known, (user, uid, groups) in kubeconfig.read_token_users(
+                self.state_dir / kubeconfig.TOKENS_FILE
+            ).items()
+        }
+        app = create_app(
+            self.store, token, f"{HOST}:{self.port}", self.runtime, others,
+            signer=signer_for(self.state_dir),
+        )  # fmt: skip
         config = uvicorn.Config(
             app,
             http=HTTP_PROTOCOL,
@@ -124,6 +135,7 @@ class Server:
             lifespan="off",
             timeout_graceful_shutdown=2,
             timeout_keep_alive=30,
+            proxy_headers=False,  # loopback only, no proxy in front: no X-Forwarded-* to trust
         )
         self._uvicorn = _Uvicorn(config)
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from podwall.apiserver import crds
+from podwall.apiserver.resources import REVIEWS
 from podwall.apiserver.selectors import format_label_selector, format_labels
 
 Object = Mapping[str, Any]
@@ -283,6 +284,56 @@ def _replicaset_row(rs: Object, now: datetime) -> list[Cell]:
     ]
 
 
+def _daemonset_row(ds: Object, now: datetime) -> list[Cell]:
+    status = _status(ds)
+    names, images = _containers(_template_spec(ds))
+    node_selector = _template_spec(ds).get("nodeSelector") or {}
+    return [
+        _meta(ds).get("name", ""),
+        int(status.get("desiredNumberScheduled") or 0),
+        int(status.get("currentNumberScheduled") or 0),
+        int(status.get("numberReady") or 0),
+        int(status.get("updatedNumberScheduled") or 0),
+        int(status.get("numberAvailable") or 0),
+        format_labels(node_selector) if node_selector else "<none>",
+        _created(ds, now),
+        names,
+        images,
+        format_label_selector(_spec(ds).get("selector")),
+    ]
+
+
+def _service_account_row(sa: Object, now: datetime) -> list[Cell]:
+    return [_meta(sa).get("name", ""), len(sa.get("secrets") or []), _created(sa, now)]
+
+
+def _role_row(role: Object, now: datetime) -> list[Cell]:
+    return [_meta(role).get("name", ""), str(_meta(role).get("creationTimestamp") or "")]
+
+
+def _binding_row(binding: Object, now: datetime) -> list[Cell]:
+    """NAME ROLE AGE, and with -o wide the users, groups and ServiceAccounts bound."""
+    ref = binding.get("roleRef") or {}
+    subjects = [s for s in binding.get("subjects") or [] if isinstance(s, Mapping)]
+
+    def named(kind: str) -> str:
+        return ", ".join(str(s.get("name", "")) for s in subjects if s.get("kind") == kind)
+
+    accounts = ", ".join(
+        f"{s.get('namespace', '')}/{s.get('name', '')}"
+        for s in subjects
+        if s.get("kind") == "ServiceAccount"
+    )
+    return [
+        _meta(binding).get("name", ""),
+        f"{ref.get('kind', '')}/{ref.get('name', '')}",
+        _created(binding, now),
+        named("User"),
+        named("Group"),
+        accounts,
+    ]
+
+
 def _network_policy_row(policy: Object, now: datetime) -> list[Cell]:
     return [
         _meta(policy).get("name", ""),
@@ -436,6 +487,12 @@ _SELECTOR_WIDE: list[Column] = [
     ("Selector", "string", 1),
 ]
 
+_CREATED_AT: Column = ("Created At", "date", 0)
+_BINDING_COLUMNS: list[Column] = [
+    _NAME, ("Role", "string", 0), _AGE, ("Users", "string", 1), ("Groups", "string", 1),
+    ("ServiceAccounts", "string", 1),
+]  # fmt: skip
+
 PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]]] = {
     "pods": (
         [_NAME, ("Ready", "string", 0), ("Status", "string", 0), ("Restarts", "string", 0), _AGE,
@@ -459,6 +516,18 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
          _AGE, *_SELECTOR_WIDE],
         _replicaset_row,
     ),
+    "daemonsets.apps": (
+        [_NAME, ("Desired", "integer", 0), ("Current", "integer", 0), ("Ready", "integer", 0),
+         ("Up-to-date", "integer", 0), ("Available", "integer", 0),
+         ("Node Selector", "string", 0), _AGE, *_SELECTOR_WIDE],
+        _daemonset_row,
+    ),
+    "serviceaccounts": ([_NAME, ("Secrets", "string", 0), _AGE], _service_account_row),
+    "roles.rbac.authorization.k8s.io": ([_NAME, _CREATED_AT], _role_row),
+    "clusterroles.rbac.authorization.k8s.io": ([_NAME, _CREATED_AT], _role_row),
+    "rolebindings.rbac.authorization.k8s.io": (_BINDING_COLUMNS, _binding_row),
+    "clusterrolebindings.rbac.authorization.k8s.io": (_BINDING_COLUMNS, _binding_row),
+    **{review: ([_NAME, _AGE], _default_row) for review in REVIEWS},
     "networkpolicies.networking.k8s.io": (
         [_NAME, ("Pod-Selector", "string", 0), _AGE],
         _network_policy_row,

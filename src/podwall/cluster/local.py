@@ -79,6 +79,7 @@ STATE_FILES = (
     "server.key",
     "token",
     "tokens.csv",
+    "sa.key",  # signs ServiceAccount tokens (apiserver/serviceaccounttokens.py)
     "kubeconfig",
     "cluster-id",
     "podwall.pid",

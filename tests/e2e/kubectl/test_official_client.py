@@ -1,7 +1,7 @@
-"""The official `kubernetes` Python client lists and watches every kind podwall serves.
+"""The official `kubernetes` Python client lists and watches every kind podwall stores.
 
-The node agent will use this client, so every resource of `podwall.apiserver.resources` is
-listed (across namespaces and in one), then watched from the list's resourceVersion while an
+The node agent will use this client, so every stored resource of `podwall.apiserver.resources`
+is listed (across namespaces and in one), then watched from the list's resourceVersion while an
 object of that kind is created: the ADDED event must arrive, deserialized to the client's model.
 Only the API server runs (in this process, on a free loopback port): no root needed.
 """
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from kubernetes import client, config, watch
 
-from podwall.apiserver.resources import RESOURCES, Resource
+from podwall.apiserver.resources import RESOURCES, REVIEWS, Resource
 from podwall.apiserver.server import Server
 
 pytestmark = pytest.mark.kubectl
@@ -26,7 +26,11 @@ APIS = {
     "networking.k8s.io": client.NetworkingV1Api,
     "discovery.k8s.io": client.DiscoveryV1Api,
     "coordination.k8s.io": client.CoordinationV1Api,
+    "rbac.authorization.k8s.io": client.RbacAuthorizationV1Api,
 }
+STORED = [r for r in RESOURCES if r.key not in REVIEWS]  # reviews are answered, never listed
+RBAC = "rbac.authorization.k8s.io"
+ROLE_REF = {"apiGroup": RBAC, "kind": "ClusterRole", "name": "view"}
 LABELS = {"app": "web"}
 POD_SPEC = {"containers": [{"name": "web", "image": "nginx"}]}
 TEMPLATE = {"metadata": {"labels": LABELS}, "spec": POD_SPEC}
@@ -52,6 +56,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "endpointslices.discovery.k8s.io": {"addressType": "IPv4", "endpoints": []},
     "nodes": {"status": {"addresses": [{"type": "InternalIP", "address": "198.18.255.1"}]}},
     "leases.coordination.k8s.io": {"spec": {"holderIdentity": "agent", "leaseDurationSeconds": 40}},
+    "daemonsets.apps": {"spec": {"selector": {"matchLabels": LABELS}, "template": TEMPLATE}},
+    "serviceaccounts": {},
+    f"roles.{RBAC}": {"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},
+    f"clusterroles.{RBAC}": {"rules": [{"nonResourceURLs": ["/x"], "verbs": ["get"]}]},
+    f"rolebindings.{RBAC}": {"roleRef": ROLE_REF, "subjects": [{"kind": "Group", "name": "g"}]},
+    f"clusterrolebindings.{RBAC}": {
+        "roleRef": ROLE_REF,
+        "subjects": [{"kind": "User", "name": "u"}],
+    },
 }
 
 
@@ -73,7 +86,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         server.stop()
 
 
-BUILT_IN = [r for r in RESOURCES if not r.custom and "create" in r.verbs]
+BUILT_IN = [r for r in STORED if not r.custom and "create" in r.verbs]
 CNP = ("policy.networking.k8s.io", "v1alpha2", "clusternetworkpolicies")
 CNP_SAMPLE = {
     "apiVersion": "policy.networking.k8s.io/v1alpha2",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from podwall.agent import kinds
 from podwall.agent.cache import Cache
 from podwall.runtime.dataplane import Dataplane
@@ -238,3 +240,41 @@ def test_a_deferred_policy_that_raced_the_scope_is_converted_when_written() -> N
     relist._new["far/raced"] = deferred
     relist.commit("30")
     assert policy_keys(cache) == {"far/raced"}
+
+
+RICH_SPECS: dict[str, Object] = {
+    "selectors and ipBlocks": {
+        "podSelector": {
+            "matchLabels": {"app": "web", "tier": None},
+            "matchExpressions": [{"key": "env", "operator": "In", "values": ["prod", "ünï"]}],
+        },
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [
+            {
+                "from": [
+                    {"ipBlock": {"cidr": "198.18.0.0/16", "except": ["198.18.3.0/24"]}},
+                    {"namespaceSelector": {}, "podSelector": {"matchLabels": {"a": "b"}}},
+                ],
+                "ports": [{"protocol": "UDP", "port": 53}, {"port": "http"}],
+            }
+        ],
+        "egress": [{"to": [], "ports": [{"port": 8000, "endPort": 8100}]}],
+    },
+    "no rules": {"podSelector": {}},
+    "types left to defaulting": {"podSelector": {}, "egress": [{}]},
+}
+
+
+@pytest.mark.parametrize("spec", list(RICH_SPECS.values()), ids=list(RICH_SPECS))
+def test_a_deferred_policy_converts_to_what_converting_it_at_once_gives(spec: Object) -> None:
+    cache = scoped(pods=[pod("web", "198.18.0.5")])
+    body = policy("rich", spec, namespace="far")
+    deferred = cache._entry(kinds.NETWORK_POLICIES, body, None)
+    assert deferred.model is None
+    assert deferred.deferred is not None
+    cache.apply(kinds.PODS, "ADDED", pod("db", "198.18.0.9", namespace="far", rv="12"))
+    relist = cache.relist(kinds.NETWORK_POLICIES)
+    relist._new["far/rich"] = deferred
+    relist.commit("30")
+    (converted,) = cache.snapshot().cluster.policies
+    assert converted == kinds.model_of(kinds.NETWORK_POLICIES, body)

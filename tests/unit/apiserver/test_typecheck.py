@@ -130,6 +130,34 @@ SEEDS: dict[str, dict[str, Any]] = {
             "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}],
         }
     },
+    "daemonsets.apps": {"spec": {"selector": {"matchLabels": _LABELS}, "template": _TEMPLATE}},
+    "serviceaccounts": {"automountServiceAccountToken": False},
+    "roles.rbac.authorization.k8s.io": {
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]
+    },
+    "clusterroles.rbac.authorization.k8s.io": {
+        "rules": [{"nonResourceURLs": ["/healthz"], "verbs": ["get"]}]
+    },
+    "rolebindings.rbac.authorization.k8s.io": {
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
+        "subjects": [{"kind": "ServiceAccount", "name": "default"}],
+    },
+    "clusterrolebindings.rbac.authorization.k8s.io": {
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "v"},
+        "subjects": [{"kind": "Group", "name": "g", "apiGroup": "rbac.authorization.k8s.io"}],
+    },
+    "selfsubjectreviews.authentication.k8s.io": {},
+    "tokenreviews.authentication.k8s.io": {"spec": {"token": "x"}},
+    "localsubjectaccessreviews.authorization.k8s.io": {
+        "spec": {"user": "u", "resourceAttributes": {"verb": "get", "resource": "pods"}}
+    },
+    "selfsubjectaccessreviews.authorization.k8s.io": {
+        "spec": {"resourceAttributes": {"verb": "get", "resource": "pods"}}
+    },
+    "selfsubjectrulesreviews.authorization.k8s.io": {"spec": {"namespace": "default"}},
+    "subjectaccessreviews.authorization.k8s.io": {
+        "spec": {"user": "u", "nonResourceAttributes": {"verb": "get", "path": "/x"}}
+    },
 }
 WRITABLE = [r for r in RESOURCES if "create" in r.verbs]
 
