@@ -250,11 +250,22 @@ class Agent:
                     f"{self.connection.host} within {self.options.startup_seconds:g}s"
                     + (f": {error}" if error else "")
                 )
-            # Woken as soon as the first kind still listing is listed (polling every 50 ms
-            # cost 25 ms on average), and every 50 ms to look for fatal errors and `stop`.
-            next(i for i in self.informers if not i.listed.is_set()).listed.wait(0.05)
+            # Woken as soon as the first kind still listing is listed, then watching (polling
+            # every 50 ms cost 25 ms on average), and every 50 ms to look for fatal errors
+            # and `stop`.
+            self._first_pending().wait(0.05)
             if self.stop_event.is_set():
                 raise StartupError("stopped before the first list")
+
+    def _first_pending(self) -> threading.Event:
+        """The event start-up waits for next: a kind not listed yet, else one not watching."""
+        for informer in self.informers:
+            if not informer.listed.is_set():
+                return informer.listed
+        for informer in self.informers:
+            if not informer.watching.is_set():
+                return informer.watching
+        return self.stop_event
 
     def _fail_if_fatal(self, informer: Informer) -> None:
         error = informer.error
