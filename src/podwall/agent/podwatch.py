@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import copy
 import logging
-import random
 import threading
 from typing import Any
 
 from podwall.agent.backoff import Backoff
-from podwall.agent.client import ApiError, Connection, Stream
+from podwall.agent.client import Connection, Stream
 from podwall.agent.kinds import key_of, resource_version
-from podwall.agent.watch import WatchThread
+from podwall.agent.watch import WATCH_SECONDS, WatchThread
 
 log = logging.getLogger(__name__)
 
 PATH = "/api/v1/pods"
-WATCH_SECONDS = (300, 600)
-READ_MARGIN = 30.0
 
 Pod = dict[str, Any]
 
@@ -91,31 +88,13 @@ class NodePods(WatchThread):
         self.changed.set()
 
     def _watch(self) -> None:
-        assert self.resource_version is not None
-        seconds = random.randint(*WATCH_SECONDS)
-        query: list[tuple[str, str | int]] = [
-            ("watch", "true"),
-            ("fieldSelector", self.selector),
-            ("resourceVersion", self.resource_version),
-            ("allowWatchBookmarks", "true"),
-            ("timeoutSeconds", seconds),
-        ]
-        stream = self.connection.stream(PATH, query, seconds + READ_MARGIN)
-        self._stream = stream
+        stream = self._open(PATH, WATCH_SECONDS, ("fieldSelector", self.selector))
         self.backoff.reset()
-        try:
-            for event in stream.events():
-                kind, obj = event.get("type"), event.get("object") or {}
-                if kind == "ERROR":
-                    raise ApiError.from_status(obj)
-                if kind in ("ADDED", "MODIFIED", "DELETED"):
-                    self._apply(str(kind), obj)
-                self.resource_version = resource_version(obj) or self.resource_version
-                if self.stop.is_set():
-                    break
-        finally:
-            self._stream = None
-            stream.close()
+        self._follow(stream, self._event)
+
+    def _event(self, kind: str, pod: Pod) -> None:
+        if kind in ("ADDED", "MODIFIED", "DELETED"):
+            self._apply(kind, pod)
 
 
 def _newer(held: Pod, incoming: Pod) -> bool:

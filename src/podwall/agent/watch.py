@@ -22,7 +22,9 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
+from typing import Any
 
 from podwall.agent import kinds
 from podwall.agent.backoff import Backoff
@@ -47,6 +49,7 @@ class WatchThread(DaemonThread):
     again, any other failure goes to `_failed` (which backs off), until `stop` is set. `close`
     unblocks a watch in progress (after `stop` is set) and waits for the thread."""
 
+    connection: Connection
     stop: threading.Event
     resource_version: str | None
     _stream: Stream | None
@@ -70,6 +73,41 @@ class WatchThread(DaemonThread):
     def _handled(self, exc: ApiError) -> bool:
         """Whether the loop's own class dealt with this refusal (before 410 or a back-off)."""
         return False
+
+    def _open(
+        self, path: str, seconds_range: tuple[int, int], *selectors: tuple[str, str]
+    ) -> Stream:
+        """A watch of `path` from `resource_version` (kept as `_stream` until closed), its
+        length drawn from `seconds_range` as client-go does."""
+        assert self.resource_version is not None
+        seconds = random.randint(*seconds_range)
+        query: list[tuple[str, str | int]] = [
+            ("watch", "true"),
+            *selectors,
+            ("resourceVersion", self.resource_version),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", seconds),
+        ]
+        stream = self.connection.stream(path, query, seconds + READ_MARGIN)
+        self._stream = stream
+        return stream
+
+    def _follow(self, stream: Stream, handle: Callable[[str, dict[str, Any]], None]) -> None:
+        """Hand each event to `handle` until the server ends the watch or `stop` is set; an
+        ERROR event raises its ApiError. Each event's resourceVersion is where the next watch
+        resumes; the stream is closed at the end."""
+        try:
+            for event in stream.events():
+                kind, obj = event.get("type"), event.get("object") or {}
+                if kind == "ERROR":
+                    raise ApiError.from_status(obj)
+                handle(str(kind), obj)
+                self.resource_version = kinds.resource_version(obj) or self.resource_version
+                if self.stop.is_set():
+                    break
+        finally:
+            self._stream = None
+            stream.close()
 
     def close(self) -> None:
         stream = self._stream
@@ -203,34 +241,17 @@ class Informer(WatchThread):
 
     def _watch(self) -> None:
         """Follow changes from `resource_version` until the server ends the watch."""
-        assert self.resource_version is not None
-        seconds = random.randint(*self.watch_seconds)
-        query: list[tuple[str, str | int]] = [
-            ("watch", "true"),
-            ("resourceVersion", self.resource_version),
-            ("allowWatchBookmarks", "true"),
-            ("timeoutSeconds", seconds),
-        ]
-        stream = self.connection.stream(self.kind.path, query, seconds + READ_MARGIN)
-        self._stream = stream
+        stream = self._open(self.kind.path, self.watch_seconds)
         if self.stop.is_set():  # `close` may have looked for a stream before this one
             self._stream = None
             stream.close()
             return
         self._succeeded()
         self.watching.set()
-        try:
-            for event in stream.events():
-                kind, obj = event.get("type"), event.get("object") or {}
-                if kind == "ERROR":
-                    raise ApiError.from_status(obj)
-                if kind == "BOOKMARK":
-                    self.cache.bookmark(self.kind, kinds.resource_version(obj))
-                elif kind in EVENTS:
-                    self.cache.apply(self.kind, str(kind), obj)
-                self.resource_version = kinds.resource_version(obj) or self.resource_version
-                if self.stop.is_set():
-                    break
-        finally:
-            self._stream = None
-            stream.close()
+        self._follow(stream, self._event)
+
+    def _event(self, kind: str, obj: dict[str, Any]) -> None:
+        if kind == "BOOKMARK":
+            self.cache.bookmark(self.kind, kinds.resource_version(obj))
+        elif kind in EVENTS:
+            self.cache.apply(self.kind, kind, obj)
