@@ -9,9 +9,8 @@ The names below are imported on first use: the node agent's compiler needs `iden
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from podwall.lazy import lazy_attributes
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from podwall.engine.connectivity import ConnectivityMap, connectivity
@@ -57,4 +56,10 @@ __all__ = [
 ]
 
 
-__getattr__ = lazy_attributes(__name__, _HOMES)
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:  # a submodule (`from podwall.engine import explain`) is imported as usual
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

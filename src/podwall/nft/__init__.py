@@ -10,9 +10,8 @@ start cost it ~0.2 s.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from podwall.lazy import lazy_attributes
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from podwall.nft.errors import InvalidOperation, NftError
@@ -43,4 +42,10 @@ __all__ = [
 ]
 
 
-__getattr__ = lazy_attributes(__name__, _HOMES)
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:  # a submodule (`from podwall.nft import runner`) is imported as usual
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
