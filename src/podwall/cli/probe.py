@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from podwall.cli import output
+from podwall.cli.options import filename_option, output_option
 from podwall.model.ports import Protocol
 from podwall.runtime.addressplan import MAX_NODES  # pure: no netlink is loaded
 
@@ -23,14 +24,7 @@ NEEDS = ("nft", "ip", "unshare", "setpriv")
 
 
 @click.command()
-@click.option(
-    "-f",
-    "--filename",
-    "paths",
-    multiple=True,
-    metavar="PATH",
-    help="Manifest file, directory or - for stdin.",
-)
+@filename_option("Manifest file, directory or - for stdin.")
 @click.option(
     "--port",
     type=int,
@@ -68,15 +62,7 @@ NEEDS = ("nft", "ip", "unshare", "setpriv")
     help="Also print the flows the nodes reported: each connection's verdict and the policy "
     "and rule that decided it, as `podwall observe` shows them.",
 )
-@click.option(
-    "-o",
-    "--output",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@output_option(("table", "json"))
 def probe(
     paths: tuple[str, ...],
     port: int | None,
