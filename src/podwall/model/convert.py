@@ -179,8 +179,8 @@ def _peer(raw: Raw) -> Peer:
 def _rule(raw: Raw | None, peers_field: str) -> Rule:
     raw = raw or {}
     return Rule(
-        peers=tuple(_peer(p) for p in raw.get(peers_field) or ()),
-        ports=tuple(_policy_port(p) for p in raw.get("ports") or ()),
+        peers=tuple(_peer(_map(p)) for p in raw.get(peers_field) or ()),
+        ports=tuple(_policy_port(_map(p)) for p in raw.get("ports") or ()),
     )
 
 
