@@ -4,11 +4,18 @@ server-side dry run."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.kubectl.test_apiserver import Cluster, cluster, kubeconfig_with_user, table
+from tests.e2e.kubectl.test_apiserver import (
+    Cluster,
+    cluster,
+    kubeconfig_with_user,
+    kubectl_binary,
+    table,
+)
 
 pytestmark = pytest.mark.kubectl
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
@@ -48,6 +55,17 @@ def test_whoami(cluster: Cluster) -> None:
         "[system:serviceaccounts system:serviceaccounts:default system:authenticated]"
     )
     assert attributes["Extra: authentication.kubernetes.io/credential-id"].startswith("[JTI=")
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.32", "1.33"])
+def test_whoami_with_each_kubectl(cluster: Cluster, version: str) -> None:
+    # kubectl 1.27 asks authentication.k8s.io/v1beta1 (served by 1.32), later ones v1.
+    whoami = cluster.kubectl("auth", "whoami", "-v=6", binary=kubectl_binary(version))
+    assert whoami.code == 0, whoami.err
+    assert table(whoami.out)[1] == ["Username", "podwall-admin"]
+    asked = "v1beta1" if version == "1.27" else "v1"
+    created = rf'/apis/authentication\.k8s\.io/{asked}/selfsubjectreviews"? (status=")?201'
+    assert re.search(created, whoami.err), whoami.err
 
 
 def test_a_created_token_authenticates_and_rbac_grants_one_namespace(cluster: Cluster) -> None:
