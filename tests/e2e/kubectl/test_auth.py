@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from podwall.apiserver.reconciler import Reconciler
 from tests.e2e.kubectl.test_apiserver import (
     Cluster,
     cluster,
@@ -147,3 +148,30 @@ def test_deploy_applies_for_real(cluster: Cluster) -> None:
     lease = ["auth", "can-i", "update", "leases", "--as", who]
     assert cluster.ok(*lease, "-n", "podwall-system") == "yes\n"
     assert cluster.kubectl(*lease, "-n", "kube-node-lease").out == "no\n"
+
+
+def test_a_role_labelled_aggregate_to_view_adds_to_view(cluster: Cluster) -> None:
+    # The API server alone runs no controllers; `podwall up` runs this one with the others.
+    assert cluster.server.store is not None
+    manager = Reconciler(cluster.server.store, controllers=["clusterrole-aggregation"])
+    manager.install()
+    try:
+        _aggregate_to_view(cluster, manager)
+    finally:
+        manager.remove()
+
+
+def _aggregate_to_view(cluster: Cluster, manager: Reconciler) -> None:
+    cluster.ok("create", "serviceaccount", "x")
+    cluster.ok("create", "clusterrolebinding", "x-view", "--clusterrole=view",
+               "--serviceaccount=default:x")  # fmt: skip
+    can_i = ("auth", "can-i", "list", "clusternetworkpolicies", f"--as={SA_USER}")
+    assert cluster.kubectl(*can_i).out == "no\n"
+    cluster.ok("create", "clusterrole", "cnp-reader", "--verb=list",
+               "--resource=clusternetworkpolicies.policy.networking.k8s.io")  # fmt: skip
+    cluster.ok("label", "clusterrole", "cnp-reader",
+               "rbac.authorization.k8s.io/aggregate-to-view=true")  # fmt: skip
+    assert manager.wait_idle()  # the controller has written `view` after the label
+    assert cluster.kubectl(*can_i).out == "yes\n"
+    view = cluster.ok("get", "clusterrole", "view", "-o", "jsonpath={.rules[*].resources}")
+    assert "clusternetworkpolicies" in view
