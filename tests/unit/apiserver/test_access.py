@@ -375,3 +375,33 @@ def test_self_subject_review_in_each_served_version(admin: Client, version: str)
     body = answer.json()
     assert body["apiVersion"] == f"authentication.k8s.io/{version}"
     assert body["status"]["userInfo"]["username"] == "podwall-admin"
+
+
+def test_an_aggregation_rule_needs_cluster_admin_privileges(admin: Client) -> None:
+    roles, bindings = f"{RBAC}/clusterroles", f"{RBAC}/clusterrolebindings"
+    writer = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+              "metadata": {"name": "role-writer"},
+              "rules": [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"],
+                         "verbs": ["create", "update", "get"]}]}  # fmt: skip
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+               "metadata": {"name": "role-writer"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                           "name": "role-writer"},
+               "subjects": [{"kind": "ServiceAccount", "name": "x",
+                             "namespace": "default"}]}  # fmt: skip
+    assert admin.post(roles, json=writer).status_code == 201
+    assert admin.post(bindings, json=binding).status_code == 201
+    sa = service_account(admin)
+    plain = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+             "metadata": {"name": "plain"}, "rules": []}  # fmt: skip
+    assert sa.post(roles, json=plain).status_code == 201
+    selectors = {"clusterRoleSelectors": [{"matchLabels": {"team": "a"}}]}
+    refused = sa.post(roles, json={**plain, "metadata": {"name": "agg"},
+                                   "aggregationRule": selectors})  # fmt: skip
+    assert refused.status_code == 403
+    assert refused.json()["message"] == (
+        'clusterroles.rbac.authorization.k8s.io "agg" is forbidden: must have cluster-admin '
+        "privileges to use the aggregationRule"
+    )
+    assert admin.post(roles, json={**plain, "metadata": {"name": "agg"},
+                                   "aggregationRule": selectors}).status_code == 201  # fmt: skip
