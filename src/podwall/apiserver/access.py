@@ -1,12 +1,13 @@
 """The API server's front door (ASGI middleware): authentication, impersonation, authorization.
 
-Everything but `/healthz`, `/livez` and `/readyz` needs a bearer token the `Authenticator`
-knows (else 401, which kubectl prints as `You must be logged in to the server`); the request
-then acts as its user, or as whom its Impersonate-* headers name, and must be allowed by the
-`Authorizer` (else 403 in kube-apiserver's words). A WebSocket to pods/exec, pods/attach or
-pods/portforward needs `create` besides `get`, as kube-apiserver 1.32 asks. The user is left in
-the scope (`user_of`) for the reviews that answer about it, and in `acting_user` for the
-escalation check of RBAC writes.
+A request without a bearer token is `system:anonymous`, which RBAC's bootstrap policy lets read
+`/version`, `/healthz`, `/livez` and `/readyz` only (system:public-info-viewer); a bearer
+token the `Authenticator` does not accept is a 401 (kubectl: `You must be logged in to the
+server`). The request then acts as its user, or as whom its Impersonate-* headers name, and
+must be allowed by the `Authorizer` (else 403 in kube-apiserver's words). A WebSocket to
+pods/exec, pods/attach or pods/portforward needs `create` besides `get`, as kube-apiserver 1.32
+asks. The user is left in the scope (`user_of`) for the reviews that answer about it, and in
+`acting_user` for the escalation check of RBAC writes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from podwall.apiserver.handlers import status_response
 from podwall.apiserver.requestinfo import Attributes, request_info
 from podwall.apiserver.userinfo import UserInfo
 
-PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
 USER_KEY = "podwall.user"
 _STREAMS = frozenset({"exec", "attach", "portforward"})
 
@@ -44,12 +44,12 @@ class AccessFilter:
     authorizer: Authorizer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
         given = next((v for k, v in headers if k.lower() == b"authorization"), b"")
-        user = self.authenticator.authenticate(given)
+        user = self.authenticator.authenticate_request(given)
         if user is None:
             await self._deny(scope, receive, send, errors.unauthorized())
             return

@@ -4,7 +4,10 @@ tokens) turned into a UserInfo, then impersonation (`Impersonate-User`, `Imperso
 
 As kube-apiserver: a ServiceAccount token is accepted while its ServiceAccount (and the pod it
 is bound to, if any) still exists with the uid the token names; every authenticated user gets
-the group `system:authenticated`. No HTTP here: the caller passes headers and answers 401/403.
+the group `system:authenticated`. A request with no bearer token at all is `system:anonymous`
+(group `system:unauthenticated`), left for RBAC to judge as kube-apiserver does with anonymous
+auth on (its default); a bearer token that is not accepted is a 401. No HTTP here: the caller
+passes headers and answers 401/403.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from podwall.apiserver.serviceaccounttokens import TokenSigner
 from podwall.apiserver.store import Store
 from podwall.apiserver.userinfo import (
     ADMIN_USER,
+    ANONYMOUS,
     AUTHENTICATED,
     NODE_PREFIX,
     NODES,
+    UNAUTHENTICATED,
     UserInfo,
     service_account_groups,
     split_service_account,
@@ -45,6 +50,16 @@ def static_user(name: str, uid: str = "", groups: Sequence[str] = ()) -> UserInf
     return UserInfo(name, uid, with_authenticated(found))
 
 
+ANONYMOUS_USER = UserInfo(ANONYMOUS, "", (UNAUTHENTICATED,))
+
+
+def bearer_token(authorization: bytes) -> bytes:
+    """The token of a `Bearer TOKEN` header value; empty when there is none (another
+    scheme, or none at all), as kube-apiserver's bearer token authenticator reads it."""
+    scheme, _, token = authorization.partition(b" ")
+    return token.strip() if scheme.lower() == b"bearer" else b""
+
+
 class Authenticator:
     """Bearer token → UserInfo."""
 
@@ -62,9 +77,8 @@ class Authenticator:
 
     def authenticate(self, authorization: bytes) -> UserInfo | None:
         """The user of an `Authorization` header's value, or None (401)."""
-        scheme, _, token = authorization.partition(b" ")
-        token = token.strip()
-        if scheme.lower() != b"bearer" or not token:
+        token = bearer_token(authorization)
+        if not token:
             return None
         if hmac.compare_digest(token, self._admin):
             return ADMIN_USER
@@ -75,6 +89,13 @@ class Authenticator:
         if token.count(b".") == 2:
             return self._service_account(token.decode("ascii", "replace"))
         return None
+
+    def authenticate_request(self, authorization: bytes) -> UserInfo | None:
+        """A request's user: whom its bearer token names, `system:anonymous` when it brings
+        none, None (401) when the token it brings is not accepted."""
+        if not bearer_token(authorization):
+            return ANONYMOUS_USER
+        return self.authenticate(authorization)
 
     def _service_account(self, token: str) -> UserInfo | None:
         if self._signer is None:

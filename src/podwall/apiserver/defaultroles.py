@@ -3,8 +3,12 @@ kinds podwall serves.
 
 `cluster-admin` for `system:masters` (the admin kubeconfig); `system:discovery`,
 `system:basic-user` and `system:public-info-viewer` for every authenticated user (discovery,
-version, health, and asking what one may do); the user-facing `admin`, `edit` and `view`
-(their rules written out: podwall has no aggregation controller); `system:node` for the nodes'
+version, health, and asking what one may do); the user-facing `admin`, `edit` and `view`,
+aggregated as upstream's are (each selects the `rbac.authorization.k8s.io/aggregate-to-*`
+labels; `system:aggregate-to-admin|edit|view` carry the rules, `view` is aggregated into `edit`
+and `edit` into `admin`, so a user's role labelled aggregate-to-view adds to all three; the
+clusterrole-aggregation controller keeps them current, and they start out filled in, as that
+controller would leave them); `system:node` for the nodes'
 kubelets, and `system:podwall-node` for what each node's podwall agent reads, both bound to
 `system:nodes`. Data only: `bootstrap` writes them.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from podwall.apiserver.controllers.clusterroleaggregation import aggregated_rules
 from podwall.apiserver.resources import RBAC_GROUP
 from podwall.apiserver.userinfo import AUTHENTICATED, MASTERS, NODES, UNAUTHENTICATED
 
@@ -31,13 +36,26 @@ def url_rule(verbs: list[str], urls: list[str]) -> Obj:
     return {"verbs": verbs, "nonResourceURLs": urls}
 
 
-def _meta(name: str) -> Obj:
-    return {"name": name, "labels": dict(_LABELS), "annotations": dict(_ANNOTATIONS)}
+def _meta(name: str, labels: dict[str, str] | None = None) -> Obj:
+    return {"name": name, "labels": {**(labels or {}), **_LABELS},
+            "annotations": dict(_ANNOTATIONS)}  # fmt: skip
 
 
-def cluster_role(name: str, rules: list[Obj]) -> Obj:
-    return {"apiVersion": f"{RBAC_GROUP}/v1", "kind": "ClusterRole", "metadata": _meta(name),
-            "rules": rules}  # fmt: skip
+def cluster_role(name: str, rules: list[Obj], labels: dict[str, str] | None = None) -> Obj:
+    return {"apiVersion": f"{RBAC_GROUP}/v1", "kind": "ClusterRole",
+            "metadata": _meta(name, labels), "rules": rules}  # fmt: skip
+
+
+def aggregate_to(level: str) -> dict[str, str]:
+    """The label that puts a ClusterRole's rules into `admin`, `edit` or `view`."""
+    return {f"{RBAC_GROUP}/aggregate-to-{level}": "true"}
+
+
+def aggregated_role(name: str, labels: dict[str, str] | None = None) -> Obj:
+    """A ClusterRole whose rules are those of the roles labelled aggregate-to-`name`."""
+    role = cluster_role(name, [], labels)
+    role["aggregationRule"] = {"clusterRoleSelectors": [{"matchLabels": aggregate_to(name)}]}
+    return role
 
 
 def group_binding(name: str, role: str, *groups: str) -> Obj:
@@ -63,7 +81,6 @@ _VIEW = [
     rule(READ, ["discovery.k8s.io"], ["endpointslices"]),
 ]  # fmt: skip
 _EDIT = [
-    *_VIEW,
     rule(["create", "get"], [""], ["pods/attach", "pods/exec", "pods/portforward"]),
     rule(WRITE, [""], ["pods", "services", "endpoints", "configmaps", "serviceaccounts"]),
     rule(["create"], [""], ["serviceaccounts/token"]),
@@ -73,7 +90,6 @@ _EDIT = [
     rule([*READ, *WRITE], ["coordination.k8s.io"], ["leases"]),
 ]
 _ADMIN = [
-    *_EDIT,
     rule([*READ, *WRITE], [RBAC_GROUP], ["roles", "rolebindings"]),
     rule(["create"], ["authorization.k8s.io"], ["localsubjectaccessreviews"]),
 ]
@@ -98,6 +114,23 @@ DISCOVERY_URLS = ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/
                   "/openapi/*", "/readyz", "/version", "/version/"]  # fmt: skip
 PUBLIC_INFO_URLS = ["/healthz", "/livez", "/readyz", "/version", "/version/"]
 
+
+def _user_facing() -> list[Obj]:
+    roles = [
+        aggregated_role("admin"),
+        aggregated_role("edit", aggregate_to("admin")),
+        aggregated_role("view", aggregate_to("edit")),
+        cluster_role("system:aggregate-to-admin", _ADMIN, aggregate_to("admin")),
+        cluster_role("system:aggregate-to-edit", _EDIT, aggregate_to("edit")),
+        cluster_role("system:aggregate-to-view", _VIEW, aggregate_to("view")),
+    ]
+    for role in reversed(roles[:3]):  # view first: edit aggregates it, admin aggregates edit
+        role["rules"] = aggregated_rules(role, roles)
+    return roles
+
+
+_USER_FACING = _user_facing()
+
 CLUSTER_ROLES: tuple[Obj, ...] = (
     cluster_role("cluster-admin", [rule(["*"], ["*"], ["*"]), url_rule(["*"], ["*"])]),
     cluster_role("system:discovery", [url_rule(["get"], DISCOVERY_URLS)]),
@@ -107,9 +140,7 @@ CLUSTER_ROLES: tuple[Obj, ...] = (
              ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
         rule(["create"], ["authentication.k8s.io"], ["selfsubjectreviews"]),
     ]),
-    cluster_role("admin", _ADMIN),
-    cluster_role("edit", _EDIT),
-    cluster_role("view", _VIEW),
+    *_USER_FACING,
     cluster_role("system:node", _NODE),
     cluster_role("system:podwall-node", _PODWALL_NODE),
 )  # fmt: skip

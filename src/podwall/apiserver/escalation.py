@@ -69,6 +69,18 @@ def _forbidden(resource: str, name: str, user: UserInfo, missing: list[Attribute
     return errors.forbidden_on(resource, RBAC_GROUP, name, why)
 
 
+FULL_AUTHORITY = [
+    {"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]},
+    {"verbs": ["*"], "nonResourceURLs": ["*"]},
+]
+
+
+def _sets_aggregation(obj: Mapping[str, Any], stored: Mapping[str, Any] | None) -> bool:
+    """Whether a write brings an aggregationRule that the stored role did not have."""
+    rule = obj.get("aggregationRule")
+    return rule is not None and rule != (stored or {}).get("aggregationRule")
+
+
 class EscalationCheck:
     def __init__(self, store: Store, authorizer: Authorizer) -> None:
         self.store = store
@@ -82,7 +94,7 @@ class EscalationCheck:
         def admit(new: Object, stored: Object | None) -> Object:
             user = acting_user.get()
             if user is not None:
-                self.check(plural, new, user)
+                self.check(plural, new, user, stored)
             return new
 
         return admit
@@ -99,13 +111,23 @@ class EscalationCheck:
                 found += [a for a in atoms(rule, namespace) if not self.authorizer.allowed(user, a)]
         return found
 
-    def check(self, plural: str, obj: Mapping[str, Any], user: UserInfo) -> None:
+    def check(
+        self, plural: str, obj: Mapping[str, Any], user: UserInfo,
+        stored: Mapping[str, Any] | None = None,
+    ) -> None:  # fmt: skip
         meta = obj.get("metadata") or {}
         name, namespace = str(meta.get("name", "")), str(meta.get("namespace") or "")
         if plural in _ROLE_KINDS:
             if self._allowed(user, "escalate", plural, name, namespace):
                 return
             missing = self._missing(user, obj.get("rules"), namespace)
+            # An aggregationRule can gather anything: it needs `*` on `*.*`, as upstream.
+            aggregating = not missing and _sets_aggregation(obj, stored)
+            if aggregating and self._missing(user, FULL_AUTHORITY, ""):
+                raise errors.forbidden_on(
+                    plural, RBAC_GROUP, name,
+                    "must have cluster-admin privileges to use the aggregationRule",
+                )  # fmt: skip
         else:
             ref = obj.get("roleRef") or {}
             role_plural = "roles" if ref.get("kind") == "Role" else "clusterroles"

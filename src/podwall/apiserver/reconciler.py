@@ -3,12 +3,12 @@
 As kube-controller-manager runs client-go controllers: one set of informers (`informers`) is
 kept from `Store.on_commit`; each controller (`loops`: deployment, replicaset, endpoints;
 `collector`: the garbage collector; `serviceaccountloop`: a `default` ServiceAccount per
-namespace) has its handlers queue the keys a change concerns, and a
-worker thread takes keys one at a time and syncs them. A sync reads only what its key needs
-from the indexes and writes through the Store (`writes`); then the worker waits until the
-caches hold what it wrote (`Informers.wait_for`), so its next sync never starts from less
-(what upstream's expectations are for). A write the Store refuses (a conflict, a name taken)
-retries the key after a back-off (`WorkQueue.add_rate_limited`).
+namespace; `clusterroleaggregationloop`: the rules of aggregated ClusterRoles) has its handlers
+queue the keys a change concerns, and a worker thread takes keys one at a time and syncs them.
+A sync reads only what its key needs from the indexes and writes through the Store (`writes`);
+then the worker waits until the caches hold what it wrote (`Informers.wait_for`), so its next
+sync never starts from less (what upstream's expectations are for). A write the Store refuses
+(a conflict, a name taken) retries the key after a back-off (`WorkQueue.add_rate_limited`).
 
 Writes do not wait for the controllers: `kubectl apply -f app.yaml` returns once the
 Deployment is stored, and its ReplicaSet and pods follow within milliseconds, as on a real
@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from podwall.apiserver import errors
+from podwall.apiserver.clusterroleaggregationloop import ClusterRoleAggregationController
 from podwall.apiserver.collector import GarbageCollector
 from podwall.apiserver.informers import Informers
 from podwall.apiserver.loops import (
@@ -48,7 +49,14 @@ __all__ = ["CONTROLLERS", "Reconciler", "write_event"]
 
 log = logging.getLogger(__name__)
 
-CONTROLLERS = ("deployment", "replicaset", "endpoints", "garbagecollector", "serviceaccount")
+CONTROLLERS = (
+    "deployment",
+    "replicaset",
+    "endpoints",
+    "garbagecollector",
+    "serviceaccount",
+    "clusterrole-aggregation",
+)
 POLL_SECONDS = 0.5
 
 
@@ -79,6 +87,9 @@ class Reconciler:
             "endpoints": lambda q: EndpointsController(self.informers, self.writer, q),
             "garbagecollector": lambda q: GarbageCollector(store, self.informers, q),
             "serviceaccount": lambda q: ServiceAccountController(self.informers, self.writer, q),
+            "clusterrole-aggregation": lambda q: ClusterRoleAggregationController(
+                self.informers, self.writer, q
+            ),
         }
         wanted = set(controllers)
         if wanted - makers.keys():

@@ -107,6 +107,10 @@ RESOURCES: tuple[Resource, ...] = (
              False, verbs=("create",)),
     Resource(AUTHN_GROUP, "v1", "tokenreviews", "tokenreview", "TokenReview", False,
              verbs=("create",)),
+    # kubectl 1.27's `auth whoami` asks v1beta1; kube-apiserver 1.32 still serves it (1.33
+    # removed it). After v1 so that v1 stays the group's preferred version.
+    Resource(AUTHN_GROUP, "v1beta1", "selfsubjectreviews", "selfsubjectreview",
+             "SelfSubjectReview", False, verbs=("create",)),
     Resource(AUTHZ_GROUP, "v1", "localsubjectaccessreviews", "localsubjectaccessreview",
              "LocalSubjectAccessReview", True, verbs=("create",)),
     Resource(AUTHZ_GROUP, "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
@@ -142,8 +146,9 @@ GROUP_VERSIONS: tuple[tuple[str, str], ...] = tuple(
     dict.fromkeys((r.group, r.version) for r in RESOURCES)
 )
 _BY_PATH = {(r.group, r.version, r.name): r for r in RESOURCES}
-_BY_KEY = {r.key: r for r in RESOURCES}
-_BY_KIND = {(r.group, r.kind): r for r in RESOURCES}
+# A key names the kind's first (preferred) version: v1 SelfSubjectReview, not v1beta1.
+_BY_KEY = {r.key: r for r in reversed(RESOURCES)}
+_BY_KIND = {(r.group, r.kind): r for r in reversed(RESOURCES)}
 
 
 def lookup(group: str, version: str, name: str) -> Resource | None:

@@ -4,11 +4,19 @@ server-side dry run."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.kubectl.test_apiserver import Cluster, cluster, kubeconfig_with_user, table
+from podwall.apiserver.reconciler import Reconciler
+from tests.e2e.kubectl.test_apiserver import (
+    Cluster,
+    cluster,
+    kubeconfig_with_user,
+    kubectl_binary,
+    table,
+)
 
 pytestmark = pytest.mark.kubectl
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
@@ -48,6 +56,17 @@ def test_whoami(cluster: Cluster) -> None:
         "[system:serviceaccounts system:serviceaccounts:default system:authenticated]"
     )
     assert attributes["Extra: authentication.kubernetes.io/credential-id"].startswith("[JTI=")
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.32", "1.33"])
+def test_whoami_with_each_kubectl(cluster: Cluster, version: str) -> None:
+    # kubectl 1.27 asks authentication.k8s.io/v1beta1 (served by 1.32), later ones v1.
+    whoami = cluster.kubectl("auth", "whoami", "-v=6", binary=kubectl_binary(version))
+    assert whoami.code == 0, whoami.err
+    assert table(whoami.out)[1] == ["Username", "podwall-admin"]
+    asked = "v1beta1" if version == "1.27" else "v1"
+    created = rf'/apis/authentication\.k8s\.io/{asked}/selfsubjectreviews"? (status=")?201'
+    assert re.search(created, whoami.err), whoami.err
 
 
 def test_a_created_token_authenticates_and_rbac_grants_one_namespace(cluster: Cluster) -> None:
@@ -129,3 +148,30 @@ def test_deploy_applies_for_real(cluster: Cluster) -> None:
     lease = ["auth", "can-i", "update", "leases", "--as", who]
     assert cluster.ok(*lease, "-n", "podwall-system") == "yes\n"
     assert cluster.kubectl(*lease, "-n", "kube-node-lease").out == "no\n"
+
+
+def test_a_role_labelled_aggregate_to_view_adds_to_view(cluster: Cluster) -> None:
+    # The API server alone runs no controllers; `podwall up` runs this one with the others.
+    assert cluster.server.store is not None
+    manager = Reconciler(cluster.server.store, controllers=["clusterrole-aggregation"])
+    manager.install()
+    try:
+        _aggregate_to_view(cluster, manager)
+    finally:
+        manager.remove()
+
+
+def _aggregate_to_view(cluster: Cluster, manager: Reconciler) -> None:
+    cluster.ok("create", "serviceaccount", "x")
+    cluster.ok("create", "clusterrolebinding", "x-view", "--clusterrole=view",
+               "--serviceaccount=default:x")  # fmt: skip
+    can_i = ("auth", "can-i", "list", "clusternetworkpolicies", f"--as={SA_USER}")
+    assert cluster.kubectl(*can_i).out == "no\n"
+    cluster.ok("create", "clusterrole", "cnp-reader", "--verb=list",
+               "--resource=clusternetworkpolicies.policy.networking.k8s.io")  # fmt: skip
+    cluster.ok("label", "clusterrole", "cnp-reader",
+               "rbac.authorization.k8s.io/aggregate-to-view=true")  # fmt: skip
+    assert manager.wait_idle()  # the controller has written `view` after the label
+    assert cluster.kubectl(*can_i).out == "yes\n"
+    view = cluster.ok("get", "clusterrole", "view", "-o", "jsonpath={.rules[*].resources}")
+    assert "clusternetworkpolicies" in view

@@ -317,3 +317,91 @@ def test_a_websocket_to_a_pod_stream_needs_create_as_well(
 ) -> None:
     scope = {"type": kind, "method": "GET", "path": path, "query_string": b"command=sh"}
     assert [a.verb for a in attributes_of(scope)] == verbs
+
+
+@pytest.mark.parametrize(
+    ("authorization", "path", "status"),
+    [
+        (None, "/version", 200),
+        (None, "/healthz", 200),
+        (None, "/api", 403),
+        (None, "/api/v1/pods", 403),
+        ("Basic dXNlcjpwYXNz", "/version", 200),
+        ("Bearer ", "/version", 200),
+        ("Bearer nope", "/version", 401),
+        ("Bearer nope", "/healthz", 401),
+        ("Bearer a.b.c", "/api/v1/pods", 401),
+    ],
+    ids=[
+        "no header reads the version",
+        "no header reads health",
+        "no header no discovery",
+        "no header no pods",
+        "another scheme is anonymous",
+        "an empty bearer token is anonymous",
+        "a wrong token is 401 even for the version",
+        "a wrong token is 401 even for health",
+        "a bad jwt is 401",
+    ],
+)
+def test_anonymous_requests_are_judged_by_rbac_and_bad_tokens_are_401(
+    admin: Client, authorization: str | None, path: str, status: int
+) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    assert Client(admin.app, headers).get(path).status_code == status
+
+
+def test_anonymous_is_forbidden_in_kube_apiservers_words(admin: Client) -> None:
+    body = Client(admin.app, {}).get("/api/v1/pods").json()
+    assert (body["reason"], body["code"]) == ("Forbidden", 403)
+    assert body["message"] == (
+        'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" '
+        "at the cluster scope"
+    )
+    whoami = Client(admin.app, {}).post(
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        json={"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"},
+    )
+    assert whoami.status_code == 403  # system:basic-user is for the authenticated only
+
+
+@pytest.mark.parametrize("version", ["v1", "v1beta1"])
+def test_self_subject_review_in_each_served_version(admin: Client, version: str) -> None:
+    answer = admin.post(
+        f"/apis/authentication.k8s.io/{version}/selfsubjectreviews",
+        json={"apiVersion": f"authentication.k8s.io/{version}", "kind": "SelfSubjectReview"},
+    )
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["apiVersion"] == f"authentication.k8s.io/{version}"
+    assert body["status"]["userInfo"]["username"] == "podwall-admin"
+
+
+def test_an_aggregation_rule_needs_cluster_admin_privileges(admin: Client) -> None:
+    roles, bindings = f"{RBAC}/clusterroles", f"{RBAC}/clusterrolebindings"
+    writer = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+              "metadata": {"name": "role-writer"},
+              "rules": [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"],
+                         "verbs": ["create", "update", "get"]}]}  # fmt: skip
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+               "metadata": {"name": "role-writer"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                           "name": "role-writer"},
+               "subjects": [{"kind": "ServiceAccount", "name": "x",
+                             "namespace": "default"}]}  # fmt: skip
+    assert admin.post(roles, json=writer).status_code == 201
+    assert admin.post(bindings, json=binding).status_code == 201
+    sa = service_account(admin)
+    plain = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+             "metadata": {"name": "plain"}, "rules": []}  # fmt: skip
+    assert sa.post(roles, json=plain).status_code == 201
+    selectors = {"clusterRoleSelectors": [{"matchLabels": {"team": "a"}}]}
+    refused = sa.post(roles, json={**plain, "metadata": {"name": "agg"},
+                                   "aggregationRule": selectors})  # fmt: skip
+    assert refused.status_code == 403
+    assert refused.json()["message"] == (
+        'clusterroles.rbac.authorization.k8s.io "agg" is forbidden: must have cluster-admin '
+        "privileges to use the aggregationRule"
+    )
+    assert admin.post(roles, json={**plain, "metadata": {"name": "agg"},
+                                   "aggregationRule": selectors}).status_code == 201  # fmt: skip

@@ -68,13 +68,24 @@ def deployment(name: str, replicas: int = 1) -> dict[str, Any]:
 # Auth and the fixed endpoints.
 
 
-def test_a_request_without_a_token_is_401_with_a_status(store: Store) -> None:
+def test_a_request_without_a_token_is_anonymous_and_judged_by_rbac(store: Store) -> None:
     anonymous = Client(create_app(store, TOKEN))
     response = anonymous.get("/api/v1/namespaces")
-    assert response.status_code == 401
-    assert response.json()["reason"] == "Unauthorized"
-    wrong = anonymous.get("/version", headers={"Authorization": "Bearer nope"})
-    assert wrong.status_code == 401
+    assert response.status_code == 403
+    assert response.json()["message"] == (
+        'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" '
+        'in API group "" at the cluster scope'
+    )
+    assert anonymous.get("/version").status_code == 200
+    assert anonymous.get("/api").status_code == 403  # system:discovery is for the authenticated
+
+
+def test_a_token_that_is_not_accepted_is_401_with_a_status(store: Store) -> None:
+    anonymous = Client(create_app(store, TOKEN))
+    for path in ("/version", "/healthz", "/api/v1/namespaces"):
+        wrong = anonymous.get(path, headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401, path
+        assert wrong.json()["reason"] == "Unauthorized"
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/livez", "/readyz"])
@@ -166,6 +177,7 @@ def test_openapi_v3_names_every_group_version_with_a_content_hash(client: Client
         "apis/coordination.k8s.io/v1",
         "apis/rbac.authorization.k8s.io/v1",
         "apis/authentication.k8s.io/v1",
+        "apis/authentication.k8s.io/v1beta1",
         "apis/authorization.k8s.io/v1",
         "apis/apiextensions.k8s.io/v1",
         "apis/policy.networking.k8s.io/v1alpha2",

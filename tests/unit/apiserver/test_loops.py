@@ -130,6 +130,7 @@ CASES: list[tuple[str, Step, Queued]] = [
             "endpoints": [("default", "any"), ("default", "web")],
             "garbagecollector": [],
             "serviceaccount": [],
+            "clusterrole-aggregation": [],
         },
     ),
     (
@@ -141,6 +142,7 @@ CASES: list[tuple[str, Step, Queued]] = [
             "endpoints": [],
             "garbagecollector": [],
             "serviceaccount": [],
+            "clusterrole-aggregation": [],
         },
     ),
     (
@@ -152,6 +154,7 @@ CASES: list[tuple[str, Step, Queued]] = [
             "endpoints": [],
             "garbagecollector": [],
             "serviceaccount": [],
+            "clusterrole-aggregation": [],
         },
     ),
     (
@@ -163,6 +166,7 @@ CASES: list[tuple[str, Step, Queued]] = [
             "endpoints": [],
             "garbagecollector": [],
             "serviceaccount": [],
+            "clusterrole-aggregation": [],
         },
     ),
     (
@@ -174,6 +178,27 @@ CASES: list[tuple[str, Step, Queued]] = [
             "endpoints": [("default", "db")],
             "garbagecollector": [],
             "serviceaccount": [],
+            "clusterrole-aggregation": [],
+        },
+    ),
+    (
+        "a ClusterRole's change: every aggregated ClusterRole",
+        lambda w: w.store.create(
+            "clusterroles.rbac.authorization.k8s.io",
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": {"name": "mine"},
+                "rules": [],
+            },
+        ),
+        {
+            "deployment": [],
+            "replicaset": [],
+            "endpoints": [],
+            "garbagecollector": [],
+            "serviceaccount": [],
+            "clusterrole-aggregation": ["admin", "edit", "view"],
         },
     ),
 ]

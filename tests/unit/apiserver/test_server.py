@@ -57,8 +57,9 @@ def test_https_with_the_token_and_without(server: Server) -> None:
         assert client.get("/version").json()["minor"] == "32"
     with https_client(server, None) as anonymous:
         response = anonymous.get("/api/v1/namespaces")
-        assert response.status_code == 401
+        assert response.status_code == 403
         assert response.json()["kind"] == "Status"
+        assert anonymous.get("/version").json()["minor"] == "32"
         assert anonymous.get("/readyz").text == "ok"
 
 
