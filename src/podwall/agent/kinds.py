@@ -10,7 +10,9 @@ What policy needs on a node:
   hostNetwork), NetworkPolicies;
 - Services only with `--service-dnat` (the sandbox's own DNAT; on a real cluster kube-proxy or
   the CNI does it, and a second DNAT would fight it). The compiler picks the endpoints of a
-  Service from the pods its selector matches, so EndpointSlices are not read;
+  Service from the pods its selector matches; only a Service without a selector (the
+  `kubernetes` Service: the API server) takes its endpoints from its EndpointSlices, so those
+  are watched too, and each keeps only its addresses and ports (`SliceBackends`);
 - Nodes, to tell when `--node-name` names no node.
 
 Pods that have finished (Succeeded, Failed) are left out: their addresses go back to the pool
@@ -28,15 +30,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from podwall.model import convert
-from podwall.model.cluster import Namespace, Pod, Service
+from podwall.model.cluster import Backend, Namespace, Pod, Service
 from podwall.model.convert import RawObject
 from podwall.model.labels import LabelSelector
 from podwall.model.policy import NetworkPolicy, PolicyType
+from podwall.model.ports import Protocol
 
 log = logging.getLogger(__name__)
 
-Model = Namespace | Pod | Service | NetworkPolicy
 FINISHED = frozenset({"Succeeded", "Failed"})
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SliceBackends:
+    """What an EndpointSlice says of its Service: the ready addresses and the ports."""
+
+    namespace: str
+    service: str
+    backends: tuple[Backend, ...]
+
+    @property
+    def service_key(self) -> str:
+        return f"{self.namespace}/{self.service}"
+
+
+Model = Namespace | Pod | Service | NetworkPolicy | SliceBackends
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +80,13 @@ PODS = Kind("pods", "", "Pod", namespaced=True)
 SERVICES = Kind("services", "", "Service", namespaced=True)
 NETWORK_POLICIES = Kind("networkpolicies", "networking.k8s.io", "NetworkPolicy", namespaced=True)
 NODES = Kind("nodes", "", "Node", namespaced=False)
+ENDPOINT_SLICES = Kind("endpointslices", "discovery.k8s.io", "EndpointSlice", namespaced=True)
 
 
 def watched(service_dnat: bool) -> tuple[Kind, ...]:
     """The kinds the agent lists and watches (the DaemonSet's ClusterRole grants these)."""
     base = (NAMESPACES, PODS, NETWORK_POLICIES, NODES)
-    return (*base, SERVICES) if service_dnat else base
+    return (*base, SERVICES, ENDPOINT_SLICES) if service_dnat else base
 
 
 def metadata(body: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -97,7 +117,54 @@ def model_of(kind: Kind, body: Mapping[str, Any]) -> Model | None:
         return convert.service(raw)
     if kind is NETWORK_POLICIES:
         return _policy(raw)
+    if kind is ENDPOINT_SLICES:
+        return slice_backends(body)
     return None
+
+
+def slice_backends(body: Mapping[str, Any]) -> SliceBackends | None:
+    """The ready IPv4 endpoints of an EndpointSlice times its ports; None for a slice of no
+    Service or of another address type. Malformed entries are skipped: a slice is written
+    by a controller, and a Service with fewer endpoints is still a Service."""
+    meta = metadata(body)
+    labels = meta.get("labels")
+    service = labels.get(SERVICE_NAME_LABEL) if isinstance(labels, Mapping) else None
+    if not isinstance(service, str) or body.get("addressType") != "IPv4":
+        return None
+    ports = [p for p in body.get("ports") or () if isinstance(p, Mapping)]
+    out = []
+    for endpoint in body.get("endpoints") or ():
+        if not isinstance(endpoint, Mapping) or not _ready(endpoint):
+            continue
+        for address in endpoint.get("addresses") or ():
+            out.extend(_backends(str(address), ports))
+    return SliceBackends(
+        namespace=str(meta.get("namespace") or ""), service=service, backends=tuple(out)
+    )
+
+
+def _ready(endpoint: Mapping[str, Any]) -> bool:
+    conditions = endpoint.get("conditions")
+    # "ready: nil" means ready, as kube-proxy reads it.
+    return not isinstance(conditions, Mapping) or conditions.get("ready") is not False
+
+
+def _backends(address: str, ports: list[Mapping[str, Any]]) -> list[Backend]:
+    out = []
+    for port in ports:
+        number, protocol = port.get("port"), port.get("protocol") or "TCP"
+        if type(number) is not int or protocol not in ("TCP", "UDP", "SCTP"):
+            continue
+        name = port.get("name")
+        out.append(
+            Backend(
+                address=address,
+                port=number,
+                protocol=Protocol(protocol),
+                name=str(name) if name else None,
+            )
+        )
+    return out
 
 
 def _policy(raw: RawObject) -> NetworkPolicy:

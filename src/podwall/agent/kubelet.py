@@ -22,6 +22,12 @@ that fails closed:
 5. containers that exited are reported `terminated` and restarted as `restartPolicy` says,
    with a doubling back-off.
 
+Each pod gets its service account's token, the cluster's CA and its namespace mounted where
+in-cluster clients read them, and the `kubernetes` Service's KUBERNETES_SERVICE_HOST/PORT
+variables, as a kubelet gives them (`runtime.serviceaccount`); unless the pod (or its
+service account's `automountServiceAccountToken`, not read here) says false. The token comes
+from `credentials`, the one place that mints it.
+
 The DNS stand-in runs as the `kube-system` pod labelled `k8s-app=kube-dns`, reading the
 records file the agent writes from the Services it watches (see `sandbox`), so it works on
 whichever node it lands. For `kubectl exec` and `logs` each running pod is published on this
@@ -56,13 +62,14 @@ from podwall.apiserver.controllers import (
     pod_waiting,
     record,
 )
-from podwall.runtime import images, published
+from podwall.runtime import images, published, serviceaccount
 from podwall.runtime.addressplan import allocatable
 from podwall.runtime.console import Console
 from podwall.runtime.consolerelay import ConsoleRelay
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.node import ContainerPlan, Node, PodPlan
 from podwall.runtime.published import PublishedContainer, PublishedPod
+from podwall.runtime.serviceaccount import ServiceAccountFiles
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +84,8 @@ MAX_BACKOFF = 30.0
 MAX_EVENTS = 1000  # Events remembered for counting repeats
 Object = dict[str, Any]
 Clock = Callable[[], datetime]
+# (namespace, service account, pod name) -> the pod's service account files
+Credentials = Callable[[str, str, str], ServiceAccountFiles]
 
 
 def _now() -> datetime:
@@ -153,8 +162,10 @@ class Kubelet:
         *,
         publish_dir: Path | None = None,
         clock: Clock = _now,
+        credentials: Credentials | None = None,
     ) -> None:
         self.api = api
+        self.credentials = credentials
         self.source = source
         self.node = node
         self.node_name = node_name
@@ -292,7 +303,15 @@ class Kubelet:
             ip=ip,
             containers=containers,
             run_as_user=run_as_user if type(run_as_user) is int else None,
+            service_account=self._service_account(pod),
         )
+
+    def _service_account(self, pod: Object) -> ServiceAccountFiles | None:
+        spec = pod.get("spec") or {}
+        if self.credentials is None or spec.get("automountServiceAccountToken") is False:
+            return None
+        account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+        return self.credentials(str(meta(pod).get("namespace")), str(account), meta(pod)["name"])
 
     def _launch(self, pod: Object, container: dict[str, Any]) -> images.Launch | images.Waiting:
         if is_dns_pod(pod) and "coredns" in str(container.get("image") or ""):
@@ -561,11 +580,13 @@ def _tcp_ports(pod: Object) -> dict[str, tuple[int, ...]]:
 
 
 def _env(container: dict[str, Any]) -> dict[str, str]:
-    return {
+    """The container's environment: the `kubernetes` Service's variables, then its own."""
+    own = {
         str(e["name"]): str(e.get("value") or "")
         for e in container.get("env") or ()
         if isinstance(e, dict) and e.get("name")
     }
+    return {**serviceaccount.environment(), **own}
 
 
 def _pending(

@@ -37,17 +37,18 @@ from pathlib import Path
 from types import FrameType
 
 from podwall.agent.client import ApiError, ConfigError, Connection, Unreachable
-from podwall.agent.kubelet import Kubelet
+from podwall.agent.kubelet import Credentials, Kubelet
 from podwall.agent.nodestatus import NodeKeeper
 from podwall.agent.podapi import HttpPodApi
 from podwall.agent.podwatch import NodePods
 from podwall.agent.run import Agent, Options, StartupError
 from podwall.flows import files
 from podwall.model.cluster import Cluster
-from podwall.runtime import names
+from podwall.runtime import names, podtokens
 from podwall.runtime.dataplane import Apply, Dataplane, SyncResult
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.node import Node
+from podwall.runtime.serviceaccount import ServiceAccountFiles
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class SandboxOptions:
     run_dir: Path  # this node's: DNS records, published pods, agent.json
     log_dir: Path  # the cluster's pod logs
     underlay: bool = True  # attach to the cluster's fabric
+    pod_token_key: Path | None = None  # signs the pods' tokens (`credentials`)
 
 
 class NodeDataplane(Dataplane):
@@ -145,10 +147,27 @@ class SandboxNode:
             self.name,
             self.enforced,
             publish_dir=self.sandbox.run_dir,
+            credentials=self._credentials(connection),
         )
         self.kubelet.start()
         self.keeper.set_ready(True)
         log.info("node %s ready at %s", self.name, self.node.address)
+
+    def _credentials(self, connection: Connection) -> Credentials | None:
+        """What the kubelet mounts in each pod: a token for its service account, the CA the
+        agent itself trusts, its namespace. The token is minted here with `podwall up`'s
+        key (`runtime.podtokens`) until the API server serves TokenRequest: then this is
+        where to ask it instead (POST .../serviceaccounts/<sa>/token, bound to the pod)."""
+        key_path, ca_path = self.sandbox.pod_token_key, connection.configuration.ssl_ca_cert
+        if key_path is None or not ca_path:
+            return None
+        key, ca_pem = podtokens.read_key(key_path), Path(ca_path).read_bytes()
+
+        def files(namespace: str, account: str, pod: str) -> ServiceAccountFiles:
+            token = podtokens.mint(key, namespace, account, pod)
+            return ServiceAccountFiles(token=token, ca_pem=ca_pem, namespace=namespace)
+
+        return files
 
     def _wait_for_kubeconfig(self) -> None:
         """`podwall up` starts its agents before it serves, and writes their kubeconfigs once

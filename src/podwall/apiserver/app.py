@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from starlette.applications import Starlette
@@ -43,11 +43,24 @@ POD_STREAMS = frozenset({"exec", "log", "attach", "portforward"})
 class BearerAuth:
     """ASGI middleware: a valid bearer token, or 401 (HTTP) / close (WebSocket).
 
-    The admin's token, and any of `others` (the nodes' own, from the tokens file)."""
+    The admin's token, any of `others` (the nodes' own, from the tokens file), and any token
+    `verify` names a user for (the pods' service account tokens)."""
 
-    def __init__(self, app: ASGIApp, token: str, others: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: str,
+        others: Collection[str] = (),
+        verify: Callable[[str], str | None] | None = None,
+    ) -> None:
         self.app = app
         self.expected = [f"Bearer {t}".encode() for t in (token, *others)]
+        self.verify = verify
+
+    def _verified(self, given: bytes) -> bool:
+        if self.verify is None or not given.startswith(b"Bearer "):
+            return False
+        return self.verify(given[len(b"Bearer ") :].decode(errors="replace")) is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["path"] in PUBLIC_PATHS:
@@ -56,6 +69,9 @@ class BearerAuth:
         headers = dict(scope.get("headers") or [])
         given = headers.get(b"authorization", b"")
         if any([hmac.compare_digest(given, expected) for expected in self.expected]):
+            await self.app(scope, receive, send)
+            return
+        if self._verified(given):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
@@ -73,6 +89,7 @@ def create_app(
     other_tokens: Collection[str] = (),
     *,
     bookmark_seconds: float = BOOKMARK_SECONDS,
+    verify_token: Callable[[str], str | None] | None = None,
 ) -> ASGIApp:
     """The API server as an ASGI app over `store`, requiring `token`.
 
@@ -192,7 +209,7 @@ def create_app(
         Route("/{rest:path}", not_found, methods=ALL_METHODS),
     ]
     app = Starlette(routes=routes)
-    return BearerAuth(app, token, other_tokens)
+    return BearerAuth(app, token, other_tokens, verify_token)
 
 
 def _aggregated(body: dict[str, Any], version: str) -> Response:

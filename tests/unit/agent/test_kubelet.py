@@ -27,7 +27,7 @@ from podwall.apiserver.reconciler import Reconciler, write_event
 from podwall.apiserver.resources import by_kind
 from podwall.apiserver.store import Store
 from podwall.cluster.local import ensure_cluster_dns
-from podwall.runtime import images, published
+from podwall.runtime import images, published, serviceaccount
 from podwall.runtime.node import Node, PodPlan, RunningPod
 from tests.unit.apiserver.controllers.manifests import backend_deployment, client_deployment
 
@@ -263,7 +263,9 @@ def test_a_running_pod_is_published_for_exec_and_logs(
     assert found.hostname == name
     container = found.containers["backend-container"]
     assert container.image == "docker.io/cilium/json-mock:1.2"
-    assert container.env == {"PORT": "8080"}
+    # Its own variables, and the `kubernetes` Service's, as a kubelet sets them.
+    assert container.env == {**serviceaccount.environment(), "PORT": "8080"}
+    assert container.env["KUBERNETES_SERVICE_HOST"] == "198.19.0.1"
     assert Path(container.log_path).name == "backend-container.log"
 
 

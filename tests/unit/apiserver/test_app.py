@@ -77,6 +77,22 @@ def test_a_request_without_a_token_is_401_with_a_status(store: Store) -> None:
     assert wrong.status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("token", "status"),
+    [("pod-token", 200), ("forged", 401), (TOKEN, 200)],
+    ids=["a token the verifier names a user for", "one it does not", "the admin's"],
+)
+def test_a_pods_token_is_accepted_when_the_verifier_knows_it(
+    store: Store, token: str, status: int
+) -> None:
+    def verify(given: str) -> str | None:
+        return "system:serviceaccount:default:default" if given == "pod-token" else None
+
+    client = Client(create_app(store, TOKEN, verify_token=verify))
+    response = client.get("/version", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == status
+
+
 @pytest.mark.parametrize("path", ["/healthz", "/livez", "/readyz"])
 def test_health_endpoints_answer_ok_without_a_token(store: Store, path: str) -> None:
     response = Client(create_app(store, TOKEN)).get(path)

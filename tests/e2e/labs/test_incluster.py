@@ -1,0 +1,67 @@
+"""The API from inside pods, as on a real cluster: `kubernetes.default.svc` reaches the API
+server, with the pod's service account token and the cluster's CA where client libraries read
+them, and an in-cluster kubectl works with no kubeconfig at all."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.labs.conftest import Lab
+
+pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
+
+SA = "/var/run/secrets/kubernetes.io/serviceaccount"
+CURL_VERSION = (
+    f'curl -sS --max-time 5 --cacert {SA}/ca.crt -H "Authorization: Bearer $(cat {SA}/token)" '
+    "https://kubernetes.default.svc/version"
+)
+DENY_EGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: no-egress
+spec:
+  podSelector:
+    matchLabels:
+      app: client
+  policyTypes:
+  - Egress
+"""
+
+
+def test_a_pod_reaches_the_api_server_by_its_service_name(lab: Lab) -> None:
+    lab.kubectl("run", "client", "--image=curlimages/curl", "--labels=app=client",
+                "--command", "--", "sleep", "3600")  # fmt: skip
+    lab.wait_ready()
+    version = json.loads(lab.kubectl("exec", "client", "--", "sh", "-c", CURL_VERSION))
+    assert version["major"] == "1"
+    listing = lab.kubectl("exec", "client", "--", "sh", "-c", f"ls {SA}; cat {SA}/namespace")
+    assert listing.split() == ["ca.crt", "namespace", "token", "default"]
+    env = lab.kubectl("exec", "client", "--", "env")
+    assert "KUBERNETES_SERVICE_HOST=198.19.0.1" in env.splitlines()
+    assert "KUBERNETES_SERVICE_PORT=443" in env.splitlines()
+    # kubectl with no kubeconfig: the in-cluster configuration, as in any pod.
+    assert lab.kubectl("exec", "client", "--", "kubectl", "get", "pods", "-o", "name") == (
+        "pod/client\n"
+    )
+    # The token is the pod's own: read-only, and no anonymous request gets in.
+    write = lab.kubectl("exec", "client", "--", "touch", f"{SA}/token", check=False)
+    assert "Read-only file system" in write
+    anonymous = lab.kubectl("exec", "client", "--", "curl", "-sS", "--max-time", "5",
+                            "--cacert", f"{SA}/ca.crt", "https://kubernetes.default.svc/version")  # fmt: skip
+    assert json.loads(anonymous)["code"] == 401
+
+
+def test_a_pod_whose_egress_is_denied_cannot_reach_the_api_server(lab: Lab) -> None:
+    lab.kubectl("run", "client", "--image=curlimages/curl", "--labels=app=client",
+                "--command", "--", "sleep", "3600")  # fmt: skip
+    lab.wait_ready()
+    (lab.work / "no-egress.yaml").write_text(DENY_EGRESS)
+    lab.kubectl("apply", "-f", "no-egress.yaml")
+    out = lab.kubectl(
+        "exec", "client", "--", "sh", "-c",
+        CURL_VERSION.replace("kubernetes.default.svc", "198.19.0.1"), check=False,
+    )  # fmt: skip
+    assert "timed out" in out or "Connection refused" in out, out
