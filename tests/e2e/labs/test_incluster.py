@@ -49,8 +49,10 @@ def test_a_pod_reaches_the_api_server_by_its_service_name(lab: Lab) -> None:
     # The token is the pod's own: read-only, and no anonymous request gets in.
     write = lab.kubectl("exec", "client", "--", "touch", f"{SA}/token", check=False)
     assert "Read-only file system" in write
-    anonymous = lab.kubectl("exec", "client", "--", "curl", "-sS", "--max-time", "5",
-                            "--cacert", f"{SA}/ca.crt", "https://kubernetes.default.svc/version")  # fmt: skip
+    url = "https://kubernetes.default.svc/version"
+    anonymous = lab.kubectl(
+        "exec", "client", "--", "curl", "-sS", "--max-time", "5", "--cacert", f"{SA}/ca.crt", url
+    )  # fmt: skip
     assert json.loads(anonymous)["code"] == 401
 
 
