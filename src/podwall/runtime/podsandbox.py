@@ -43,13 +43,24 @@ NETNS_RUN = Path("/var/run/netns")
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 READY_SECONDS = 10.0
 _MAX_UID = 2**31 - 1
-# PID 1 runs this very podwall (`-I` ignores PYTHONPATH, and the interpreter's own site-packages
-# may hold another copy): its source root is the first argument.
+# PID 1 and the stand-ins run this very podwall (`-I` ignores PYTHONPATH, and the interpreter's
+# own site-packages may hold another copy): its source root is their first argument.
 SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
 _RUN_INIT = (
     "import sys; sys.path.insert(0, sys.argv.pop(1)); "
     "from podwall.runtime.podinit import main; main(sys.argv[1:])"
 )
+_RUN_MODULE = (
+    "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)"
+)
+
+
+def from_source(python_args: list[str]) -> list[str]:
+    """`-m MODULE ARGS...` as a program that runs MODULE from `SOURCE_ROOT` (for `python -I`)."""
+    if len(python_args) >= 2 and python_args[0] == "-m":
+        return ["-c", _RUN_MODULE, SOURCE_ROOT, *python_args[1:]]
+    return python_args
 
 
 class SandboxStartError(SandboxError, RuntimeError):

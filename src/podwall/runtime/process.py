@@ -267,7 +267,7 @@ def pod_argv(
         argv += [_tool("setsid"), "--ctty"]
     if launch.drops_own_privileges:
         python, *rest = launch.argv
-        return [*argv, python, "-I", *rest]
+        return [*argv, python, "-I", *podsandbox.from_source(rest)]
     env = [f"{name}={value}" for name, value in container_env(launch, hostname).items()]
     return [
         *argv,

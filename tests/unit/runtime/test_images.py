@@ -13,6 +13,8 @@ from podwall.runtime.images import (
     KIND_HOST,
     KIND_JSON_MOCK,
     KIND_NGINX,
+    KIND_REDIS,
+    KIND_TWO_PORTS,
     NGINX_CONF,
     NOT_SUPPORTED,
     RUN_ERROR,
@@ -89,6 +91,18 @@ def test_parse_image(image: str, repository: str) -> None:
             (PY, "-m", "podwall.runtime.standins.deathstar"),
             KIND_DEATHSTAR,
             id="cilium/starwars from Docker Hub is the deathstar too",
+        ),
+        pytest.param(
+            ContainerSpec(image="ahmet/app-on-two-ports"),
+            (PY, "-m", "podwall.runtime.standins.twoports"),
+            KIND_TWO_PORTS,
+            id="the recipes' two-port app runs its stand-in",
+        ),
+        pytest.param(
+            ContainerSpec(image="redis:4"),
+            (PY, "-m", "podwall.runtime.standins.redis"),
+            KIND_REDIS,
+            id="redis runs the Redis-like listener",
         ),
         pytest.param(
             ContainerSpec(image=JSON_MOCK, command=("curl", "-s", "x")),
