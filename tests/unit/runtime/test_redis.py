@@ -29,6 +29,7 @@ def test_replies(words: list[str], answer: bytes, last: bool) -> None:
 def _talk(sent: bytes) -> bytes:
     server, client = socket.socketpair()
     with server, client:
+
         def serve() -> None:
             Handler(server, ("198.18.0.2", 1), None)  # type: ignore[arg-type]
             server.shutdown(socket.SHUT_RDWR)  # as the server does with a finished request
