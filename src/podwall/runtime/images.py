@@ -14,8 +14,8 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 |                                             | porter, connect, pause                             |
 | nginx, */nginx                              | Debian's nginx, its welcome page on port 80        |
 | alpine, busybox, curlimages/curl,           | busybox's applets (sh, wget, nc, nslookup, ...)    |
-| byrnedo/alpine-curl, */curl, */alpine-curl  | first on PATH, then the host's binaries (curl):    |
-|                                             | command + args, else the image's entrypoint        |
+| byrnedo/alpine-curl, */curl, */alpine-curl, | first on PATH, then the host's binaries (curl,     |
+| bitnami/kubectl, */kubectl                  | kubectl): command + args, else the entrypoint      |
 | anything else                               | an explicit command found on the host, else        |
 |                                             | Waiting(ImageNotSupported)                         |
 
@@ -126,6 +126,8 @@ SHELL_IMAGES: Mapping[str, ShellImage] = {
     "byrnedo/alpine-curl": ShellImage(("curl",), ()),
     "curl": ShellImage(("curl",), ()),
     "alpine-curl": ShellImage(("curl",), ()),
+    "bitnami/kubectl": ShellImage(("kubectl",), ()),
+    "kubectl": ShellImage(("kubectl",), ()),
 }
 
 

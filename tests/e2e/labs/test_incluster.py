@@ -67,3 +67,10 @@ def test_a_pod_whose_egress_is_denied_cannot_reach_the_api_server(lab: Lab) -> N
         CURL_VERSION.replace("kubernetes.default.svc", "198.19.0.1"), check=False,
     )  # fmt: skip
     assert "timed out" in out or "Connection refused" in out, out
+
+
+def test_a_kubectl_image_lists_the_pods_with_its_service_account(lab: Lab) -> None:
+    lab.kubectl("run", "k", "--image=bitnami/kubectl", "--restart=Never", "--",
+                "get", "pods", "-o", "name")  # fmt: skip
+    lab.kubectl("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/k", "--timeout=60s")
+    assert lab.kubectl("logs", "k") == "pod/k\n"

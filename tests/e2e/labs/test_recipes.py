@@ -1,4 +1,4 @@
-"""ahmetb/kubernetes-network-policy-recipes 02a-07, verbatim, with the real kubectl.
+"""ahmetb/kubernetes-network-policy-recipes 01-12, verbatim, with the real kubectl.
 
 Each test runs its page's commands in the page's order (the current pages: the older
 `--generator=run-pod/v1`, which kubectl 1.21+ rejects, is gone from them) and checks the outputs
@@ -7,7 +7,11 @@ blocked. Where a page shows the pre-1.14 `networkpolicy "x" created`, kubectl 1.
 checked instead. One page error is corrected, where it is: 04 applies `-f` the file it saved.
 Recipe 03 shows no try-out: its effect is checked with the recipes' own probe.
 Recipes 08 (external traffic) and 14 (external egress) need traffic from or to outside the
-cluster, which podwall's sandbox has not, and are not run; 09-12 are not scripted yet.
+cluster, which podwall's sandbox has not, and are not run. Of 11, the lines to
+www.example.com run where DNS is blocked (`bad address`, the page's words) and are left out
+where it resolves; 10's `nc` runs until the reader presses Ctrl-C, as the page's "(works)"
+implies. 12 shows no try-out: its effect is checked with the recipes' own wget, from `default`
+and from another namespace.
 """
 
 from __future__ import annotations
@@ -339,10 +343,12 @@ def test_recipe_10_allow_traffic_with_multiple_selectors(lab: Lab) -> None:
         f'kubectl run {random_name()} --labels="app=inventory,role=web" --rm -i -t --image=alpine '
         "-- sh"
     )
-    out = lab.session(catalog, ["nc -v -w 2 db 6379"], tty=True)
+    # nc stays connected until the reader presses Ctrl-C ("(works)").
+    steps = [("nc -v -w 2 db 6379\n", "pressing enter."), ("\x03", " open")]
+    out = lab.terminal(catalog, steps)
     assert f"db ({ip}:6379) open" in out, out
     other = f'kubectl run {random_name()} --labels="app=other" --rm -i -t --image=alpine -- sh'
-    out = lab.session(other, ["nc -v -w 2 db 6379"], tty=True)
+    out = lab.terminal(other, [("nc -v -w 2 db 6379\n", "pressing enter.")])
     assert f"nc: db ({ip}:6379): Operation timed out" in out, out
 
 

@@ -28,7 +28,7 @@ from podwall.runtime.images import (
 )
 
 PY = "/venv/bin/python"
-HOST_BINARIES = {"sh", "/bin/sh", "sleep", "curl", "/usr/bin/curl", "nginx-on-host"}
+HOST_BINARIES = {"sh", "/bin/sh", "sleep", "curl", "/usr/bin/curl", "nginx-on-host", "kubectl"}
 
 
 def which(executable: str, path: str) -> str | None:
@@ -121,6 +121,18 @@ def test_parse_image(image: str, repository: str) -> None:
             ("curl", "-sI", "http://backend:8080"),
             KIND_HOST,
             id="curl image args go to its curl entrypoint",
+        ),
+        pytest.param(
+            ContainerSpec(image="bitnami/kubectl:1.32", args=("get", "pods")),
+            ("kubectl", "get", "pods"),
+            KIND_HOST,
+            id="kubectl image args go to its kubectl entrypoint",
+        ),
+        pytest.param(
+            ContainerSpec(image="registry.k8s.io/kubectl:v1.32.0", args=("version",)),
+            ("kubectl", "version"),
+            KIND_HOST,
+            id="any */kubectl image is kubectl",
         ),
         pytest.param(
             ContainerSpec(image="curlimages/curl", args=("sleep", "3600")),
