@@ -13,7 +13,6 @@ host, its mount point). So the token is readable inside its pod only.
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +73,3 @@ def environment(host: str = KUBERNETES_HOST, port: int = KUBERNETES_PORT) -> dic
         f"{prefix}_PORT": str(port),
         f"{prefix}_ADDR": host,
     }
-
-
-def exists(netns: str) -> bool:
-    return os.path.isdir(directory(netns))
