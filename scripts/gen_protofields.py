@@ -39,6 +39,8 @@ SPECIAL = {
     "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
     "io.k8s.apimachinery.pkg.api.resource.Quantity",
     "io.k8s.apimachinery.pkg.runtime.RawExtension",
+    "io.k8s.api.authentication.v1.ExtraValue",
+    "io.k8s.api.authorization.v1.ExtraValue",
 }
 
 
@@ -100,6 +102,13 @@ def main() -> None:
         messages.update(parse(text))
     defs = schemas.definitions()
     roots = [schemas.name_for(r.group, r.version, r.kind) for r in RESOURCES]
+    # Subresources answered with a kind of another group (TokenRequest, Scale) are sent too.
+    roots += [
+        schemas.name_for(s.group, s.version or "v1", s.kind)
+        for r in RESOURCES
+        for s in r.subresources
+        if s.group is not None
+    ]
     pending: list[tuple[str, dict[str, str]]] = [(r, {}) for r in roots if r]
     out: dict[str, dict[str, list[Any]]] = {}
     missing: list[str] = []

@@ -57,6 +57,7 @@ def serve_bare(state_dir: Path) -> dict[str, Any]:
         access_log=False,
         lifespan="off",
         timeout_keep_alive=30,
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -9,21 +9,22 @@ is the very tuple of the last one, which the compiler notices in O(1).
 
 A node needs only the policies of the namespaces where it has pods (`scope`). So, given its
 node, the cache converts a NetworkPolicy only once its namespace has a pod of the node (or a
-pod without a node); until then it keeps the policy's spec as compact JSON, and a change to it
-costs no sync. When a pod lands in a new namespace, the next snapshot converts that
+pod without a node); until then it keeps the policy's name, namespace and spec marshalled
+(`marshal`: a quarter of `json.dumps`'s time, a tenth of the decoded dicts' memory), and a change
+to it costs no sync. When a pod lands in a new namespace, the next snapshot converts that
 namespace's policies before it is returned, so the pod and its policies reach the compiler
 together.
 
 Each kind is written by its own informer thread (`relist` after a list, `apply` per watch
 event) and read by the sync loop (`snapshot`); conversion happens outside the lock, except
 for the deferred policies a snapshot needs. Keeps resourceVersions, model objects and the
-deferred policies' JSON; nothing else of the objects (see `kinds`).
+deferred policies' marshalled specs; nothing else of the objects (see `kinds`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import marshal
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -32,14 +33,15 @@ from typing import Any, NamedTuple, cast
 
 from podwall.agent import kinds
 from podwall.agent.kinds import Kind, Model, SliceBackends
-from podwall.model.cluster import Backend, Cluster, Namespace, Pod, Service
+from podwall.model.cluster import Backend, Cluster, Namespace, Node, Pod, Service
+from podwall.model.clusterpolicy import ClusterNetworkPolicy
 from podwall.model.policy import NetworkPolicy
 
 
 class Entry(NamedTuple):
     rv: str
     model: Model | None  # None: not in the snapshot (yet)
-    deferred: str | None = None  # a policy out of the node's scope, as JSON to convert later
+    deferred: bytes | None = None  # a policy out of the node's scope, marshalled, for later
 
 
 @dataclass(kw_only=True)
@@ -157,6 +159,11 @@ class Cache:
                 pods=pods,
                 services=self._services(),
                 policies=cast(tuple[NetworkPolicy, ...], self._models(kinds.NETWORK_POLICIES)),
+                nodes=cast(tuple[Node, ...], self._models(kinds.NODES)),
+                cluster_policies=cast(
+                    tuple[ClusterNetworkPolicy, ...],
+                    self._models(kinds.CLUSTER_NETWORK_POLICIES),
+                ),
             )
             nodes = self._tables.get(kinds.NODES.name)
             return Snapshot(
@@ -234,7 +241,7 @@ class Cache:
         lock): a write racing with `_widen_scope` must not leave a needed policy unconverted."""
         if entry.deferred is None or key.split("/", 1)[0] not in self._scope:
             return entry
-        body = json.loads(entry.deferred)
+        body = marshal.loads(entry.deferred)
         return Entry(entry.rv, kinds.model_of(kinds.NETWORK_POLICIES, body))
 
 
@@ -286,8 +293,11 @@ def _model(entry: Entry | None) -> Model | None:
     return None if entry is None else entry.model
 
 
-def _compact(body: Mapping[str, Any]) -> str:
-    """What conversion reads of a policy: its name, namespace and spec."""
+def _compact(body: Mapping[str, Any]) -> bytes:
+    """What conversion reads of a policy: its name, namespace and spec (decoded JSON: only
+    dicts, lists, strings, numbers, booleans and None, all of which marshal keeps as they are).
+
+    The agent marshals only what it decoded itself and unmarshals only its own bytes."""
     meta = kinds.metadata(body)
     kept = {"name": meta.get("name"), "namespace": meta.get("namespace")}
-    return json.dumps({"metadata": kept, "spec": body.get("spec")}, separators=(",", ":"))
+    return marshal.dumps({"metadata": kept, "spec": body.get("spec")})

@@ -13,13 +13,18 @@ What policy needs on a node:
   Service from the pods its selector matches; only a Service without a selector (the
   `kubernetes` Service: the API server) takes its endpoints from its EndpointSlices, so those
   are watched too, and each keeps only its addresses and ports (`SliceBackends`);
-- Nodes, to tell when `--node-name` names no node.
+- Nodes, to tell when `--node-name` names no node, and for their addresses (the `nodes` peers
+  of ClusterNetworkPolicies);
+- ClusterNetworkPolicies (policy.networking.k8s.io/v1alpha2), the Admin and Baseline tiers.
+  Their CRD is often not installed: a 404 on their list means none (`optional`, see `watch`).
 
 Pods that have finished (Succeeded, Failed) are left out: their addresses go back to the pool
 and may already belong to a new pod. Host-network pods are kept: they are never isolated and
 no selector matches them (their packets carry the node's address), as the engine decides.
 A NetworkPolicy that cannot be converted isolates what it selects with no rule allowing
-anything (fail closed), and the error is logged.
+anything (fail closed), and the error is logged; a ClusterNetworkPolicy that cannot be converted
+denies everything to and from its subject at its tier and priority (or at the Admin tier's
+first place when even those are unreadable), and the error is logged.
 """
 
 from __future__ import annotations
@@ -30,7 +35,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from podwall.model import convert
-from podwall.model.cluster import Backend, Namespace, Pod, Service
+from podwall.model.cluster import Backend, Namespace, Node, Pod, Service
+from podwall.model.clusterpolicy import (
+    Action,
+    ClusterNetworkPolicy,
+    ClusterPeer,
+    ClusterRule,
+    NamespacedPod,
+    Subject,
+    Tier,
+)
 from podwall.model.convert import RawObject
 from podwall.model.labels import LabelSelector
 from podwall.model.policy import NetworkPolicy, PolicyType
@@ -38,6 +52,7 @@ from podwall.model.ports import Protocol
 
 log = logging.getLogger(__name__)
 
+_UNREADABLE = (KeyError, TypeError, ValueError, AttributeError)
 FINISHED = frozenset({"Succeeded", "Failed"})
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
@@ -55,7 +70,7 @@ class SliceBackends:
         return f"{self.namespace}/{self.service}"
 
 
-Model = Namespace | Pod | Service | NetworkPolicy | SliceBackends
+Model = Namespace | Pod | Service | NetworkPolicy | Node | ClusterNetworkPolicy | SliceBackends
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +81,15 @@ class Kind:
     group: str  # "" for the core group
     kind: str
     namespaced: bool
+    version: str = "v1"
+    optional: bool = False  # served only where a CRD is installed: a 404 means none
 
     @property
     def path(self) -> str:
         """The cluster-wide collection: `/api/v1/pods`, `/apis/networking.k8s.io/v1/...`."""
         if self.group:
-            return f"/apis/{self.group}/v1/{self.name}"
-        return f"/api/v1/{self.name}"
+            return f"/apis/{self.group}/{self.version}/{self.name}"
+        return f"/api/{self.version}/{self.name}"
 
 
 NAMESPACES = Kind("namespaces", "", "Namespace", namespaced=False)
@@ -80,12 +97,16 @@ PODS = Kind("pods", "", "Pod", namespaced=True)
 SERVICES = Kind("services", "", "Service", namespaced=True)
 NETWORK_POLICIES = Kind("networkpolicies", "networking.k8s.io", "NetworkPolicy", namespaced=True)
 NODES = Kind("nodes", "", "Node", namespaced=False)
+CLUSTER_NETWORK_POLICIES = Kind(
+    "clusternetworkpolicies", "policy.networking.k8s.io", "ClusterNetworkPolicy",
+    namespaced=False, version="v1alpha2", optional=True,
+)  # fmt: skip
 ENDPOINT_SLICES = Kind("endpointslices", "discovery.k8s.io", "EndpointSlice", namespaced=True)
 
 
 def watched(service_dnat: bool) -> tuple[Kind, ...]:
     """The kinds the agent lists and watches (the DaemonSet's ClusterRole grants these)."""
-    base = (NAMESPACES, PODS, NETWORK_POLICIES, NODES)
+    base = (NAMESPACES, PODS, NETWORK_POLICIES, NODES, CLUSTER_NETWORK_POLICIES)
     return (*base, SERVICES, ENDPOINT_SLICES) if service_dnat else base
 
 
@@ -117,6 +138,10 @@ def model_of(kind: Kind, body: Mapping[str, Any]) -> Model | None:
         return convert.service(raw)
     if kind is NETWORK_POLICIES:
         return _policy(raw)
+    if kind is NODES:
+        return convert.node(raw)
+    if kind is CLUSTER_NETWORK_POLICIES:
+        return _cluster_policy(raw)
     if kind is ENDPOINT_SLICES:
         return slice_backends(body)
     return None
@@ -170,7 +195,7 @@ def _backends(address: str, ports: list[Mapping[str, Any]]) -> list[Backend]:
 def _policy(raw: RawObject) -> NetworkPolicy:
     try:
         return convert.network_policy(raw)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except _UNREADABLE as exc:
         log.error(
             "cannot read NetworkPolicy %s/%s (%s: %s): it isolates what it selects and "
             "allows nothing until it is fixed",
@@ -198,3 +223,55 @@ def closed_policy(raw: RawObject) -> NetworkPolicy:
         pod_selector=selector,
         policy_types=types or frozenset({PolicyType.INGRESS, PolicyType.EGRESS}),
     )
+
+
+def _cluster_policy(raw: RawObject) -> ClusterNetworkPolicy | None:
+    try:
+        return convert.cluster_network_policy(raw)
+    except _UNREADABLE as exc:
+        closed = closed_cluster_policy(raw)
+        log.error(
+            "cannot read ClusterNetworkPolicy %s (%s: %s): %s until it is fixed",
+            raw.name, type(exc).__name__, exc,
+            "it denies everything to and from its subject" if closed else "it is left out",
+        )  # fmt: skip
+        return closed
+
+
+def closed_cluster_policy(raw: RawObject) -> ClusterNetworkPolicy | None:
+    """A policy that denies every connection of the pods `raw`'s subject selects, in both
+    directions, at its tier and priority (Admin, 0 when unreadable): an empty peer matches
+    everything for a Deny rule. None when even the subject is unreadable: denying the whole
+    cluster would cut the node off from everything, DNS included."""
+    spec = raw.body.get("spec")
+    spec = spec if isinstance(spec, Mapping) else {}
+    try:
+        subject = _subject(spec.get("subject"))
+    except _UNREADABLE:
+        return None
+    if subject is None:
+        return None
+    try:
+        tier, priority = Tier(str(spec.get("tier"))), int(spec["priority"])
+    except _UNREADABLE:
+        tier, priority = Tier.ADMIN, 0
+    deny = (ClusterRule(name="unreadable", action=Action.DENY, peers=(ClusterPeer(),)),)
+    return ClusterNetworkPolicy(
+        name=raw.name, tier=tier, priority=priority, subject=subject, ingress=deny, egress=deny
+    )
+
+
+def _subject(raw: object) -> Subject | None:
+    if not isinstance(raw, Mapping):
+        return None
+    pods = raw.get("pods")
+    if isinstance(pods, Mapping):
+        return Subject(
+            pods=NamespacedPod(
+                namespace_selector=convert.selector(pods.get("namespaceSelector")),
+                pod_selector=convert.selector(pods.get("podSelector")),
+            )
+        )
+    if isinstance(raw.get("namespaces"), Mapping):
+        return Subject(namespaces=convert.selector(raw["namespaces"]))
+    return None

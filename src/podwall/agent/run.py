@@ -4,9 +4,18 @@
 raises `StartupError` (one line naming what is missing) at the first that fails: a cluster
 configuration, nftables with CAP_NET_ADMIN in the target namespace, the health port, a first
 list of every watched kind (401/403/404 fail at once; an unreachable server after
-`startup_seconds`), and the node's Lease. Nothing is applied until all of them pass. Then the
+`startup_seconds`), a first watch of each (a 403 fails at once), and the node's Lease (written,
+then renewed: get, create and update). Nothing is applied until all of them pass. Then the
 sync loop loads the node's ruleset (one batch replacing the table of any earlier run) and the
 informers, the sync loop and the Lease keeper run in their own threads until `stop`.
+
+With flows on (the default), the ruleset logs each new connection's verdict (`nft.flowlog`)
+and the agent reads them in the node's namespace (`runtime.flowlog.NodeFlows`, started before
+the first sync), attributes them with its cache (pods of every node by address, Services by
+ClusterIP), keeps the recent ones in a bounded ring served as `GET /flows` (`flowapi`),
+counts them per policy and rule on `/metrics`, and with `flows_ring` also writes them to the
+ring file `podwall observe` reads (the sandbox's nodes). A log group it cannot read is
+logged and leaves the agent enforcing without flows: observability never stops enforcement.
 
 `stop` leaves the loaded rules in force: an agent restarting, or killed, never opens a pod.
 `cleanup` is the one thing that removes the table.
@@ -20,21 +29,29 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from podwall.agent import kinds
 from podwall.agent.backoff import Backoff
 from podwall.agent.cache import Cache
 from podwall.agent.client import ApiError, ConfigError, Connection, Target, Unreachable
+from podwall.agent.flowapi import flows_route
 from podwall.agent.health import HealthServer
 from podwall.agent.lease import NAMESPACE, Enforcement, LeaseKeeper, newest_resource_version
 from podwall.agent.metrics import Metrics
 from podwall.agent.sync import SyncLoop
 from podwall.agent.watch import Informer
 from podwall.errors import PodwallError
+from podwall.flows.metrics import FlowMetrics
+from podwall.flows.reader import ReaderError
+from podwall.flows.ring import Entry, FlowRing
+from podwall.model.cluster import Cluster
 from podwall.nft import runner
 from podwall.nft.errors import NftError
+from podwall.nft.flowlog import FlowLog
 from podwall.nft.ruleset import TABLE
 from podwall.runtime.dataplane import Apply, Dataplane
+from podwall.runtime.flowlog import NodeFlows
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +77,8 @@ class Options:
     startup_seconds: float = 30.0
     backoff_cap: float = 30.0
     renew_seconds: float = 10.0
+    flows: bool = True  # log, read and serve each new connection's verdict
+    flows_ring: Path | None = None  # also write them here (`podwall observe` reads it)
 
 
 def _run_nft(script: str, netns: str | None) -> None:
@@ -111,10 +130,17 @@ class Agent:
         self.metrics = Metrics()
         self.watched = kinds.watched(options.service_dnat)
         self.cache = Cache(self.watched, node=options.node)
-        self.dataplane = (dataplane or Dataplane)(options.netns, options.node, self._timed)
+        self.dataplane = (dataplane or self._dataplane)(options.netns, options.node, self._timed)
+        self.flows: NodeFlows | None = None
+        self.flows_problem = "flows are off (--no-flows)"
+        self.flow_metrics: FlowMetrics | None = None
+        if self.dataplane.flow_log is not None:
+            self.flow_metrics = FlowMetrics(self.metrics.registry)
+            self.flows_problem = "flows are not read yet"
         self.sync = SyncLoop(
             self.cache, self.dataplane, self.metrics, self.stop_event,
             backoff=Backoff(cap=options.backoff_cap), on_first_sync=self._first_synced,
+            on_synced=self._synced,
         )  # fmt: skip
         self._apply = apply
         self._connection = connection
@@ -123,6 +149,10 @@ class Agent:
         self.lease: LeaseKeeper | None = None
         self._sync_thread = threading.Thread(target=self.sync.run, name="sync", daemon=True)
         self._warned_node = False
+
+    def _dataplane(self, netns: str | None, node: str, apply: Apply) -> Dataplane:
+        flow_log = FlowLog() if self.options.flows else None
+        return Dataplane(netns, node, apply, flow_log=flow_log)
 
     def _timed(self, script: str, netns: str | None) -> None:
         started = time.perf_counter()
@@ -152,6 +182,7 @@ class Agent:
                 raise StartupError(f"no cluster configuration: {exc}") from None
         log.info("API server %s (%s)", self.connection.host, self.connection.source)
         check_nft(self._apply, self.options.netns)
+        self._read_flows()
         self._serve_health()
         self._list_everything()
         self._lease_first()
@@ -159,12 +190,35 @@ class Agent:
         assert self.lease is not None
         self.lease.start()
 
+    def _read_flows(self) -> None:
+        """Bind the node's log group before the first sync, so its first connection is seen."""
+        config = self.dataplane.flow_log
+        if config is None:
+            return
+        o = self.options
+        try:
+            self.flows = NodeFlows(
+                o.netns, o.node, self.dataplane.tags, config,
+                ring_path=o.flows_ring, metrics=self.flow_metrics,
+            )  # fmt: skip
+        except (ReaderError, OSError) as exc:
+            self.flows_problem = f"cannot read the flow log in {where(o.netns)}: {exc}"
+            log.warning("%s; enforcing without flows", self.flows_problem)
+
+    def _flow_ring(self) -> FlowRing[Entry] | str:
+        return self.flows.collector.ring if self.flows is not None else self.flows_problem
+
+    def _synced(self, cluster: Cluster) -> None:
+        if self.flows is not None:
+            self.flows.update(cluster)
+
     def _serve_health(self) -> None:
         o = self.options
         try:
             self.health = HealthServer(
                 o.metrics_bind, o.metrics_port,
                 healthy=self.healthy, ready=self.ready, metrics=self.metrics.exposition,
+                routes={"/flows": flows_route(self._flow_ring)},
             )  # fmt: skip
         except OSError as exc:
             raise StartupError(
@@ -173,7 +227,7 @@ class Agent:
             ) from None
         self.health.start()
         host, port = self.health.address
-        log.info("serving /healthz /readyz /metrics on http://%s:%d", host, port)
+        log.info("serving /healthz /readyz /metrics on http://%s:%d (and /flows)", host, port)
 
     def _list_everything(self) -> None:
         for kind in self.watched:
@@ -184,25 +238,40 @@ class Agent:
             self.informers.append(informer)
             informer.start()
         deadline = time.monotonic() + self.options.startup_seconds
-        while not all(i.listed.is_set() for i in self.informers):
+        # Listed and watching: a watch the server forbids fails here, before anything is applied.
+        while not all(i.listed.is_set() and i.watching.is_set() for i in self.informers):
             for informer in self.informers:
                 self._fail_if_fatal(informer)
             if time.monotonic() > deadline:
-                waiting = [i for i in self.informers if not i.listed.is_set()]
+                waiting = [i for i in self.informers if not i.watching.is_set()]
                 error = next((i.error for i in waiting if i.error is not None), None)
                 raise StartupError(
                     f"cannot list {waiting[0].kind.name} from the API server "
                     f"{self.connection.host} within {self.options.startup_seconds:g}s"
                     + (f": {error}" if error else "")
                 )
-            if self.stop_event.wait(0.05):
+            # Woken as soon as the first kind still listing is listed, then watching (polling
+            # every 50 ms cost 25 ms on average), and every 50 ms to look for fatal errors
+            # and `stop`.
+            self._first_pending().wait(0.05)
+            if self.stop_event.is_set():
                 raise StartupError("stopped before the first list")
+
+    def _first_pending(self) -> threading.Event:
+        """The event start-up waits for next: a kind not listed yet, else one not watching."""
+        for informer in self.informers:
+            if not informer.listed.is_set():
+                return informer.listed
+        for informer in self.informers:
+            if not informer.watching.is_set():
+                return informer.watching
+        return self.stop_event
 
     def _fail_if_fatal(self, informer: Informer) -> None:
         error = informer.error
         if isinstance(error, ApiError) and error.status in FATAL_STATUSES:
             what = FATAL_STATUSES[error.status]
-            verb = f"list {informer.kind.name}"
+            verb = f"{'watch' if informer.listed.is_set() else 'list'} {informer.kind.name}"
             if error.status == 403:
                 hint = " (missing RBAC: grant list and watch in the agent's ClusterRole)"
             elif error.status == 401:
@@ -218,6 +287,9 @@ class Agent:
             namespace=o.lease_namespace, renew_seconds=o.renew_seconds,
         )  # fmt: skip
         try:
+            self.lease.write()
+            # Again: a renewal, so that a Lease just created proves `update` is allowed too
+            # before anything is enforced.
             self.lease.write()
         except ApiError as exc:
             where_ = f"Lease {o.lease_namespace}/{o.node}"
@@ -253,6 +325,8 @@ class Agent:
             informer.close()
         if self._sync_thread.ident is not None:
             self._sync_thread.join(timeout=60)
+        if self.flows is not None:
+            self.flows.stop()
         if self.lease is not None:
             self.lease.join()
         if self.health is not None:

@@ -10,8 +10,9 @@ connecting over HTTPS with its own credentials. `SandboxNode.start`, in order:
 2. the node namespace is made and attached to the cluster's fabric (its address on the
    underlay, its pod range 198.18.<index>.0/24);
 3. the agent starts as on a real node (`run.Agent`), programming the node namespace, with the
-   sandbox's own Service DNAT and the flows' verdict log (read into the cluster's flows
-   directory, where `podwall observe` finds every node's), and writing the cluster DNS
+   sandbox's own Service DNAT and the flows' verdict log (read by the agent as on a real node,
+   and also written to the cluster's flows directory, where `podwall observe` finds every
+   node's), and writing the cluster DNS
    records file from the Services it watches, so the DNS pod works on whichever node it runs;
 4. the Node object is registered (not Ready), and once the first full sync is loaded the
    kubelet (`kubelet.Kubelet`) starts the node's pods, each one's address in the ruleset
@@ -67,10 +68,9 @@ class SandboxOptions:
 
 
 class NodeDataplane(Dataplane):
-    """The agent's Dataplane for a sandbox node: it logs verdicts for the node's flows as the
-    node's own would, and after each sync the node updates its flows' view and the cluster
-    DNS records (`Node.synced`). It becomes the node's Dataplane, so the node's flow reader
-    reads the tags this one compiles."""
+    """The agent's Dataplane for a sandbox node: it logs verdicts as the node's own would,
+    and after each sync the node updates the cluster DNS records (`Node.synced`). It becomes
+    the node's Dataplane."""
 
     def __init__(self, netns: str | None, name: str, apply: Apply, *, node: Node) -> None:
         super().__init__(netns, name, apply, flow_log=node.dataplane.flow_log)
@@ -96,9 +96,12 @@ class SandboxNode:
             index=sandbox.index,
             underlay=names.fabric_netns(sandbox.cluster_id) if sandbox.underlay else None,
             node_name=options.node,
-            flows_dir=sandbox.run_dir.parent / files.FLOWS,  # the cluster's: podwall observe
+            read_flows=False,  # the agent reads them: its /flows, its metrics, the ring file
         )
-        self.options = replace(options, netns=self.node.sandbox.netns, service_dnat=True)
+        ring = files.ring_path(sandbox.run_dir.parent / files.FLOWS, options.node)
+        self.options = replace(
+            options, netns=self.node.sandbox.netns, service_dnat=True, flows_ring=ring
+        )
         self.stop_event = threading.Event()
         self.agent: Agent | None = None
         self.kubelet: Kubelet | None = None

@@ -63,6 +63,7 @@ class SyncLoop:
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_first_sync: Callable[[], None] = lambda: None,
+        on_synced: Callable[[Cluster], None] = lambda cluster: None,
     ) -> None:
         self.cache = cache
         self.dataplane = dataplane
@@ -71,6 +72,7 @@ class SyncLoop:
         self.backoff = backoff or Backoff()
         self.clock = clock
         self.on_first_sync = on_first_sync
+        self.on_synced = on_synced  # given each snapshot once it is enforced (the flows' view)
         self.scope = NodeScope(dataplane.node)
         self.status = SyncStatus()
         self.heartbeat = clock()
@@ -121,6 +123,7 @@ class SyncLoop:
         for arrived in (*self._unenforced, *snapshot.arrivals):
             self.metrics.enforce_latency.observe(now - arrived)
         self._unenforced = []
+        self.on_synced(cluster)
         self._observe(snapshot, cluster, seconds, full, result.operations)
         if full:
             log.info(

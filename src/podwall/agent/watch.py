@@ -9,6 +9,11 @@ the kind, the error and the delay, counted, and retried after a back-off with ji
 cache keeps what it had meanwhile, so the node goes on enforcing its last known state.
 
 Lists are paged (`limit`): a page's JSON is converted and dropped before the next is asked.
+
+An optional kind (one a CRD defines: ClusterNetworkPolicy) may not be served at all: a 404 on
+its list or watch means the cluster has none of it. The kind then counts as listed, empty (any
+objects it had are dropped: the CRD was removed), this is logged once, and the list is tried
+again after the back-off, so installing the CRD later is noticed within its cap.
 """
 
 from __future__ import annotations
@@ -44,7 +49,8 @@ def _status_error(status: Mapping[str, Any]) -> ApiError:
 
 class Informer:
     """Keeps `kind` in `cache` up to date until `stop` is set. `listed` is set after the
-    first complete list; `error` is the last failure, None once a request succeeds again."""
+    first complete list, `watching` once a watch was accepted; `error` is the last failure,
+    None once a request succeeds again."""
 
     def __init__(
         self,
@@ -67,8 +73,10 @@ class Informer:
         self.page_size = page_size
         self.watch_seconds = watch_seconds
         self.listed = threading.Event()
+        self.watching = threading.Event()  # set once a watch was accepted (RBAC allows it)
         self.error: Exception | None = None
         self.resource_version: str | None = None  # where the next watch starts; None: list
+        self._absent_logged = False  # an optional kind's absence is logged once
         self._stream: Stream | None = None
         self._thread = threading.Thread(target=self._run, name=f"watch-{kind.name}", daemon=True)
 
@@ -94,7 +102,9 @@ class Informer:
                 self._watch()
                 self.metrics.watch_restarts.labels(kind=self.kind.name, reason="closed").inc()
             except ApiError as exc:
-                if exc.gone:
+                if exc.status == 404 and self.kind.optional:
+                    self._absent()
+                elif exc.gone:
                     log.info("watch expired kind=%s error=%s: listing again", self.kind.name, exc)
                     self.metrics.watch_restarts.labels(kind=self.kind.name, reason="expired").inc()
                     self.resource_version = None
@@ -114,6 +124,20 @@ class Informer:
         log.warning("watch failed kind=%s error=%s retry_in=%.1fs", self.kind.name, exc, delay)
         self.metrics.watch_restarts.labels(kind=self.kind.name, reason="error").inc()
         self.stop.wait(delay)
+
+    def _absent(self) -> None:
+        """The cluster does not serve this optional kind: none of it, until it is served."""
+        self.resource_version = None
+        self.cache.relist(self.kind).commit("")
+        self.listed.set()
+        if not self._absent_logged:
+            self._absent_logged = True
+            log.info(
+                "the API server does not serve kind=%s (%s: its CRD is not installed): none "
+                "enforced; checking again with back-off",
+                self.kind.name, self.kind.path,
+            )  # fmt: skip
+        self.stop.wait(self.backoff.next())
 
     def _succeeded(self) -> None:
         self.error = None
@@ -140,6 +164,9 @@ class Informer:
                 break
         rv = str(meta.get("resourceVersion") or "")
         relist.commit(rv)
+        if self._absent_logged:
+            self._absent_logged = False
+            log.info("kind=%s is served now", self.kind.name)
         if self.listed.is_set():
             self.metrics.relists.labels(kind=self.kind.name).inc()
         self.listed.set()
@@ -167,6 +194,7 @@ class Informer:
             stream.close()
             return
         self._succeeded()
+        self.watching.set()
         try:
             for event in stream.events():
                 kind, obj = event.get("type"), event.get("object") or {}

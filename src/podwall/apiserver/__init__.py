@@ -1,7 +1,8 @@
 """A one-process Kubernetes-compatible API server (see docs/kubectl-api.md).
 
 Modules, one job each: `tls` and `kubeconfig` (credentials), `resources` (the served kinds),
-`discovery` and `openapi` (what kubectl reads before it acts), `store` (SQLite objects, resource
+`discovery`, `openapi` and `openapiv2` (what kubectl reads before it acts; `openapiv2proto`
+encodes v2 in gnostic's protobuf), `store` (SQLite objects, resource
 versions and watch history), `bootstrap` (the namespaces and `kubernetes` Service a cluster starts
 with), `selectors`, `errors` (metav1.Status bodies), `admission` (decoding, defaults and
 validation), `protobuf` (the protobuf bodies `kubectl create namespace` sends), `tables`

@@ -3,8 +3,10 @@ validation.
 
 NetworkPolicies are checked by `podwall.model.strictfields` (unknown fields, per the
 `fieldValidation` query parameter) and `podwall.model.validation` (the API server's rules, one
-source of truth with the engine). Other kinds get their metadata checked and the upstream
-defaults that printers and controllers read.
+source of truth with the engine); ClusterNetworkPolicies, a custom resource, by
+`podwall.model.cnpvalidation` (the CRD's schema and CEL rules; unknown fields are pruned as
+the CRD's structural schema prunes them). Other kinds get their metadata checked and the
+upstream defaults that printers and controllers read.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from podwall.apiserver import errors
+from podwall.apiserver import errors, rbacvalidation
 from podwall.apiserver.resources import Resource
 from podwall.model import strictfields
+from podwall.model.cnpvalidation import unknown_fields as cnp_unknown_fields
+from podwall.model.cnpvalidation import validate_cluster_network_policy
 from podwall.model.dnsnames import is_dns1035_label, is_dns1123_label
 from podwall.model.fielderrors import FieldError, invalid, required
 from podwall.model.goquote import GoSlice, go_quote
@@ -25,6 +29,8 @@ from podwall.model.validation import validate_network_policy, validate_object_me
 
 Object = dict[str, Any]
 NETWORK_POLICY_KEY = "networkpolicies.networking.k8s.io"
+CLUSTER_NETWORK_POLICY_KEY = "clusternetworkpolicies.policy.networking.k8s.io"
+DAEMONSETS = "daemonsets.apps"
 
 
 def decode(
@@ -34,9 +40,12 @@ def decode(
     silently dropped (Ignore), as `encoding/json` would drop them. Returns the object and the
     warnings for the `Warning` header."""
     obj: Object = copy.deepcopy(dict(body))
-    if resource.key != NETWORK_POLICY_KEY:
+    if resource.key == NETWORK_POLICY_KEY:
+        unknown = strictfields.unknown_fields(obj)
+    elif resource.key == CLUSTER_NETWORK_POLICY_KEY:
+        unknown = cnp_unknown_fields(obj)
+    else:
         return obj, []
-    unknown = strictfields.unknown_fields(obj)
     if not unknown:
         return obj, []
     mode = field_validation or "Warn"
@@ -46,7 +55,11 @@ def decode(
             f'{resource.kind} in version "{resource.version}" cannot be handled as a '
             f"{resource.kind}: strict decoding error: {detail}"
         )
-    _prune(obj, strictfields.NETWORK_POLICY)
+    if resource.key == NETWORK_POLICY_KEY:
+        _prune(obj, strictfields.NETWORK_POLICY)
+    else:
+        for path in unknown:
+            _drop(obj, path)
     if mode == "Ignore":
         return obj, []
     return obj, [f'unknown field "{path}"' for path in unknown]
@@ -68,6 +81,29 @@ def _prune(value: Any, schema: Any) -> None:
             del value[key]
         else:
             _prune(value[key], schema[key])
+
+
+def _drop(obj: Object, path: str) -> None:
+    """Remove the field at `path` (`spec.ingress[0].form`), as structural pruning does."""
+    steps = _steps(path)
+    parent: Any = obj
+    for step in steps[:-1]:
+        try:
+            parent = parent[step]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(parent, dict):
+        parent.pop(steps[-1], None)
+
+
+def _steps(path: str) -> list[str | int]:
+    """`spec.ingress[0].form` -> ["spec", "ingress", 0, "form"]."""
+    steps: list[str | int] = []
+    for part in path.split("."):
+        name, _, indexes = part.partition("[")
+        steps.append(name)
+        steps += [int(i) for i in indexes.rstrip("]").split("][") if i.isdigit()]
+    return steps
 
 
 # Defaults: the parts of upstream's SetDefaults_* that show in output or that controllers read.
@@ -121,6 +157,7 @@ def default(resource: Resource, obj: Object) -> None:
             labels["kubernetes.io/metadata.name"] = name
         obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         obj.setdefault("status", {}).setdefault("phase", "Active")
+    rbacvalidation.default(kind, obj)
     if not isinstance(spec, dict):
         return
     if kind == NETWORK_POLICY_KEY:
@@ -157,6 +194,17 @@ def default(resource: Resource, obj: Object) -> None:
                         "rollingUpdate", {"maxUnavailable": "25%", "maxSurge": "25%"}
                     )
         _default_template(obj)
+    elif kind == DAEMONSETS:
+        spec.setdefault("revisionHistoryLimit", 10)
+        strategy = spec.setdefault("updateStrategy", {})
+        if isinstance(strategy, dict):
+            strategy.setdefault("type", "RollingUpdate")
+            if strategy["type"] == "RollingUpdate":
+                rolling = strategy.setdefault("rollingUpdate", {})
+                if isinstance(rolling, dict):
+                    rolling.setdefault("maxUnavailable", 1)
+                    rolling.setdefault("maxSurge", 0)
+        _default_template(obj)
 
 
 def prepare_for_create(resource: Resource, obj: Object) -> None:
@@ -167,6 +215,7 @@ def prepare_for_create(resource: Resource, obj: Object) -> None:
         "namespaces": {"phase": "Active"},
         "deployments.apps": None,
         "replicasets.apps": None,
+        CLUSTER_NETWORK_POLICY_KEY: None,  # a CRD with a status subresource drops it
     }
     initial = born[resource.key] if resource.key in born else obj.get("status")
     if initial is None:
@@ -230,13 +279,17 @@ def _go_map(labels: Mapping[str, str]) -> GoSlice:
 _NAME_RULES: dict[str, Callable[[str], list[str]]] = {
     "namespaces": is_dns1123_label,
     "services": is_dns1035_label,
-}
+    **{key: rbacvalidation.path_segment_name for key in (*rbacvalidation.ROLES,
+                                                         *rbacvalidation.BINDINGS)},
+}  # fmt: skip
 
 
 def validate(resource: Resource, obj: Object) -> None:
     """Raise a 422 Invalid ApiError naming every field that is wrong."""
     if resource.key == NETWORK_POLICY_KEY:
         errs = validate_network_policy(obj)
+    elif resource.key == CLUSTER_NETWORK_POLICY_KEY:
+        errs = validate_cluster_network_policy(obj)
     else:
         errs = validate_object_meta(obj.get("metadata"), "metadata")
         name = (obj.get("metadata") or {}).get("name")
@@ -246,8 +299,9 @@ def validate(resource: Resource, obj: Object) -> None:
             errs = [invalid("metadata.name", name, msg) for msg in name_rule(name)] + [
                 e for e in errs if e.path != "metadata.name"
             ]
-        if resource.key in ("deployments.apps", "replicasets.apps"):
+        if resource.key in ("deployments.apps", "replicasets.apps", DAEMONSETS):
             errs += _validate_workload(obj)
+        errs += rbacvalidation.validate(resource.key, obj)
     if errs:
         meta = obj.get("metadata") or {}
         name = str(meta.get("name") or meta.get("generateName") or "")

@@ -1,27 +1,45 @@
-"""The Starlette application: routes, bearer-token auth, and Status errors (kubectl-api.md §1-§3).
+"""The Starlette application: routes, and Status errors (kubectl-api.md §1-§3), behind the
+front door of `access` (authentication, impersonation, RBAC).
 
-Everything but `/healthz`, `/livez` and `/readyz` needs `Authorization: Bearer <token>`;
-anything else is a 401 Status, which kubectl prints as `You must be logged in to the server`.
+Everything but `/healthz`, `/livez` and `/readyz` needs `Authorization: Bearer <token>`: the
+admin's (`system:masters`), a node's (`tokens.csv`) or a ServiceAccount's; anything else is a
+401 Status, which kubectl prints as `You must be logged in to the server`. Reviews and
+TokenRequests are answered by `reviews`, never stored.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 
-from podwall.apiserver import attach, discovery, errors, logs, openapi, portforward, spdyexec
+from podwall.apiserver import (
+    attach,
+    discovery,
+    errors,
+    logs,
+    openapi,
+    openapiv2,
+    portforward,
+    rbacvalidation,
+    reviews,
+    spdyexec,
+    typecheck,
+)
 from podwall.apiserver import exec as pod_exec
+from podwall.apiserver.access import AccessFilter, user_of
+from podwall.apiserver.authentication import Authenticator
+from podwall.apiserver.authorization import Authorizer, StorePolicy
 from podwall.apiserver.errors import ApiError
+from podwall.apiserver.escalation import EscalationCheck
 from podwall.apiserver.handlers import (
     BOOKMARK_SECONDS,
     ResourceApi,
@@ -31,54 +49,15 @@ from podwall.apiserver.handlers import (
     status_response,
 )
 from podwall.apiserver.podruntime import PodRuntime
+from podwall.apiserver.resources import REVIEWS
+from podwall.apiserver.serviceaccounttokens import TokenSigner
 from podwall.apiserver.store import Store
+from podwall.apiserver.userinfo import UserInfo
 
 log = logging.getLogger(__name__)
 
-PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 POD_STREAMS = frozenset({"exec", "log", "attach", "portforward"})
-
-
-class BearerAuth:
-    """ASGI middleware: a valid bearer token, or 401 (HTTP) / close (WebSocket).
-
-    The admin's token, any of `others` (the nodes' own, from the tokens file), and any token
-    `verify` names a user for (the pods' service account tokens)."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        token: str,
-        others: Collection[str] = (),
-        verify: Callable[[str], str | None] | None = None,
-    ) -> None:
-        self.app = app
-        self.expected = [f"Bearer {t}".encode() for t in (token, *others)]
-        self.verify = verify
-
-    def _verified(self, given: bytes) -> bool:
-        if self.verify is None or not given.startswith(b"Bearer "):
-            return False
-        return self.verify(given[len(b"Bearer ") :].decode(errors="replace")) is not None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in PUBLIC_PATHS:
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        given = headers.get(b"authorization", b"")
-        if any([hmac.compare_digest(given, expected) for expected in self.expected]):
-            await self.app(scope, receive, send)
-            return
-        if self._verified(given):
-            await self.app(scope, receive, send)
-            return
-        if scope["type"] == "websocket":
-            await receive()
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        await status_response(errors.unauthorized())(scope, receive, send)
 
 
 def create_app(
@@ -86,18 +65,25 @@ def create_app(
     token: str,
     server_address: str = "127.0.0.1:6443",
     runtime: PodRuntime | None = None,
-    other_tokens: Collection[str] = (),
+    other_tokens: Mapping[str, UserInfo] | None = None,
     *,
     bookmark_seconds: float = BOOKMARK_SECONDS,
-    verify_token: Callable[[str], str | None] | None = None,
+    signer: TokenSigner | None = None,
 ) -> ASGIApp:
-    """The API server as an ASGI app over `store`, requiring `token`.
+    """The API server as an ASGI app over `store`: `token` is the admin's (system:masters),
+    `other_tokens` the static ones (token -> user), `signer` issues and checks ServiceAccount
+    tokens (a key of this process when None).
 
     `runtime` runs `pods/exec` and serves `pods/log`; without it both answer a 503 Status
     ("pod runtime not attached"). Watches that allow bookmarks get one every
     `bookmark_seconds`.
     """
     api = ResourceApi(store, bookmark_seconds=bookmark_seconds)
+    signer = signer or TokenSigner(None)
+    authenticator = Authenticator(token, other_tokens or {}, signer, store)
+    authorizer = Authorizer(StorePolicy(store))
+    rbacvalidation.guard_role_ref(store)
+    EscalationCheck(store, authorizer).install()
 
     def ok(request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -137,7 +123,13 @@ def create_app(
         return Response(doc, media_type="application/json")
 
     def openapi_v2(request: Request) -> Response:
-        return Response(openapi.v2_protobuf(), media_type=openapi.V2_CONTENT_TYPE)
+        found = openapiv2.negotiate(request.headers.get("accept", ""))
+        if found is None:
+            return Response(status_code=406, headers={"Vary": "Accept"})
+        headers = {"ETag": found.etag, "Vary": "Accept"}
+        if openapiv2.matches(found.etag, request.headers.get("if-none-match", "")):
+            return Response(status_code=304, headers=headers)
+        return Response(found.body, media_type=found.content_type, headers=headers)
 
     def not_found(request: Request) -> Response:
         return status_response(errors.not_found_path())
@@ -154,6 +146,8 @@ def create_app(
             target = parse_target(group, version, request.path_params["rest"].split("/"))
             if not group and target.name is not None and target.subresource in POD_STREAMS:
                 return await _pod_stream(request, target)
+            if target.resource.key in REVIEWS or target.subresource == "token":
+                return await _review(request, target)
             return await api.handle(request, target)
         except ApiError as exc:
             return status_response(exc)
@@ -176,6 +170,30 @@ def create_app(
         if spdyexec.wants_spdy(request):
             return spdyexec.upgrade_response(request, store, runtime, namespace, target.name)
         raise pod_exec.serve_http(request, store, runtime, namespace, target.name)
+
+    async def _review(request: Request, target: Target) -> Response:
+        """A review or a TokenRequest: POST only, answered (201) and never stored."""
+        if request.method != "POST":
+            raise errors.method_not_allowed(request.method)
+        body = await api._body(request)
+        if target.subresource == "token":
+            assert target.name is not None
+            answer = reviews.token_request(store, signer, target.namespace or "", target.name, body)
+            return json_response(answer, 201)
+        resource = target.resource
+        if not isinstance(body, dict):
+            raise errors.bad_request(f"a {resource.kind} body is required")
+        typecheck.check(resource, body)
+        user = user_of(request.scope)
+        if resource.kind == "SelfSubjectReview":
+            answer = reviews.self_review(resource, body, user)
+        elif resource.kind == "TokenReview":
+            answer = reviews.token_review(authenticator, resource, body)
+        elif resource.kind == "SelfSubjectRulesReview":
+            answer = reviews.rules_review(authorizer, resource, body, user)
+        else:
+            answer = reviews.access_review(authorizer, resource, body, user, target.namespace)
+        return json_response(answer, 201)
 
     async def exec_websocket(websocket: WebSocket) -> None:
         await pod_exec.serve_websocket(websocket, store, runtime)
@@ -209,7 +227,7 @@ def create_app(
         Route("/{rest:path}", not_found, methods=ALL_METHODS),
     ]
     app = Starlette(routes=routes)
-    return BearerAuth(app, token, other_tokens, verify_token)
+    return AccessFilter(app, authenticator, authorizer)
 
 
 def _aggregated(body: dict[str, Any], version: str) -> Response:

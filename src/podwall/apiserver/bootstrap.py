@@ -1,4 +1,6 @@
-"""The objects a new cluster starts with: the system namespaces and the `kubernetes` Service.
+"""The objects a new cluster starts with: the system namespaces, the `kubernetes` Service, the
+bootstrap RBAC policy (`defaultroles`), and the CustomResourceDefinitions served built in
+(`crds`), Established.
 
 Given the address pods reach the API server at, the Service's Endpoints and EndpointSlice name
 it, as kube-apiserver's endpoint reconciler keeps them (rewritten at every start, so a new
@@ -8,9 +10,10 @@ address or port replaces the old one).
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Callable
 
-from podwall.apiserver import admission
+from podwall.apiserver import admission, crds, defaultroles
 from podwall.apiserver.controllers.services import (
     kubernetes_endpoints,
     kubernetes_endpointslice,
@@ -56,6 +59,10 @@ def bootstrap(store: Store, api_port: int = 6443, advertise: str | None = None) 
     }
     with contextlib.suppress(AlreadyExistsError):
         store.create(services.key, service)
+    _bootstrap_policy(store)
+    for key in crds.resource_keys():
+        with contextlib.suppress(AlreadyExistsError):
+            store.create(CRDS, crds.established(key))
     if advertise is not None:
         with contextlib.suppress(NotFoundError):
             store.mutate(services.key, "default", "kubernetes", _target(api_port))
@@ -97,3 +104,18 @@ def _reconcile(store: Store, key: str, wanted: Object) -> None:
         admission.default(resource, wanted)
         with contextlib.suppress(AlreadyExistsError):
             store.create(resource.key, wanted)
+
+
+CRDS = "customresourcedefinitions.apiextensions.k8s.io"
+
+
+def _bootstrap_policy(store: Store) -> None:
+    """The default ClusterRoles and ClusterRoleBindings; one a user changed is kept."""
+    for resource, objects in (
+        (by_key("clusterroles.rbac.authorization.k8s.io"), defaultroles.CLUSTER_ROLES),
+        (by_key("clusterrolebindings.rbac.authorization.k8s.io"),
+         defaultroles.CLUSTER_ROLE_BINDINGS),
+    ):  # fmt: skip
+        for obj in objects:
+            with contextlib.suppress(AlreadyExistsError):
+                store.create(resource.key, copy.deepcopy(obj))

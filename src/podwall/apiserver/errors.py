@@ -155,6 +155,22 @@ def forbidden(message: str) -> ApiError:
     return ApiError(403, "Forbidden", message)
 
 
+def forbidden_on(resource: str, group: str, name: str, why: str) -> ApiError:
+    """errors.NewForbidden: `pods is forbidden: ...`, `pods "x" is forbidden: ...`; for a
+    request that names no resource (a path), `forbidden: ...`."""
+    what = qualified(resource, group)
+    subject = f'{what} "{name}"' if name else what
+    message = f"{subject} is forbidden: {why}" if subject else f"forbidden: {why}"
+    details: dict[str, Any] = {}
+    if name:
+        details["name"] = name
+    if group:
+        details["group"] = group
+    if resource:
+        details["kind"] = resource
+    return ApiError(403, "Forbidden", message, details)
+
+
 def method_not_allowed(method: str) -> ApiError:
     return ApiError(
         405,

@@ -38,7 +38,10 @@ from podwall.apiserver import (
 )
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.listoptions import ListOptions
-from podwall.apiserver.patch import apply_patch
+from podwall.apiserver.patch import apply_patch, supported_patch_types
+from podwall.apiserver.patch.errors import (
+    unsupported_media_type as patch_unsupported_media_type,
+)
 from podwall.apiserver.resources import Resource, lookup
 from podwall.apiserver.selectors import (
     combine,
@@ -119,6 +122,19 @@ def parse_target(group: str, version: str, parts: list[str]) -> Target:
     return Target(resource, namespace, name, sub)
 
 
+def _verb(request: Request, target: Target) -> str:
+    """The API verb of a request on a resource (not a subresource), as RBAC and discovery
+    name it."""
+    method = request.method
+    if target.name is None:
+        if method == "GET":
+            return "watch" if listoptions.parse(request.query_params).watch else "list"
+        return {"POST": "create", "DELETE": "deletecollection"}.get(method, method.lower())
+    return {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
+        method, method.lower()
+    )
+
+
 def _decode_body(raw: bytes) -> Any:
     if not raw.strip():
         return None
@@ -141,6 +157,8 @@ class ResourceApi:
 
     async def handle(self, request: Request, target: Target) -> Response:
         method = request.method
+        if target.subresource is None and _verb(request, target) not in target.resource.verbs:
+            raise errors.method_not_allowed(method)
         if target.subresource in ("attach", "portforward"):
             raise ApiError(
                 405, "MethodNotAllowed", f"pods/{target.subresource} is not implemented yet"
@@ -344,8 +362,12 @@ class ResourceApi:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in PATCH_TYPES:
             raise errors.unsupported_media_type(content_type)
-        raw = await request.body()
         resource, namespace, name = target.resource, self._ns(target), target.name
+        accepted = supported_patch_types(resource.kind)
+        if resource.custom and content_type not in accepted:
+            # Before the object is read, as the CR handler's patch types are checked.
+            raise patch_unsupported_media_type(accepted)
+        raw = await request.body()
         dry_run = "All" in request.query_params.getlist("dryRun")
         if content_type == "application/apply-patch+yaml":
             try:

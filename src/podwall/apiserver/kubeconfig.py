@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import os
 import secrets
 from pathlib import Path
@@ -39,6 +40,26 @@ def read_token_file(path: Path) -> dict[str, str]:
         fields = [f.strip() for f in line.split(",")]
         if len(fields) >= 2 and fields[0] and not fields[0].startswith("#"):
             out[fields[0]] = fields[1]
+    return out
+
+
+def read_token_users(path: Path) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """token -> (user, uid, groups), from a `--token-auth-file` (CSV; groups quoted)."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return {}
+    out = {}
+    for fields in csv.reader(text.splitlines()):
+        fields = [f.strip() for f in fields]
+        if len(fields) >= 2 and fields[0] and not fields[0].startswith("#"):
+            uid = fields[2] if len(fields) > 2 else ""
+            groups = (
+                tuple(g.strip() for g in fields[3].split(",") if g.strip())
+                if len(fields) > 3
+                else ()
+            )
+            out[fields[0]] = (fields[1], uid, groups)
     return out
 
 

@@ -120,7 +120,15 @@ def _time(data: bytes, micro: bool) -> str | None:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_EXTRA_VALUES = {
+    "io.k8s.api.authentication.v1.ExtraValue",
+    "io.k8s.api.authorization.v1.ExtraValue",
+}  # `[]string` types: their JSON is the list itself
+
+
 def _special(name: str, data: bytes) -> Any:
+    if name in _EXTRA_VALUES:
+        return [_scalar("string", value) for number, value in fields(data) if number == 1]
     parts = dict(fields(data))
     if name in (_META + "Time", _META + "MicroTime"):
         return _time(data, name.endswith("MicroTime"))
@@ -144,6 +152,7 @@ _SPECIAL = {
     "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
     "io.k8s.apimachinery.pkg.api.resource.Quantity",
     "io.k8s.apimachinery.pkg.runtime.RawExtension",
+    *_EXTRA_VALUES,
 }
 
 

@@ -2,7 +2,8 @@
 
 As kube-controller-manager runs client-go controllers: one set of informers (`informers`) is
 kept from `Store.on_commit`; each controller (`loops`: deployment, replicaset, endpoints;
-`collector`: the garbage collector) has its handlers queue the keys a change concerns, and a
+`collector`: the garbage collector; `serviceaccountloop`: a `default` ServiceAccount per
+namespace) has its handlers queue the keys a change concerns, and a
 worker thread takes keys one at a time and syncs them. A sync reads only what its key needs
 from the indexes and writes through the Store (`writes`); then the worker waits until the
 caches hold what it wrote (`Informers.wait_for`), so its next sync never starts from less
@@ -38,6 +39,7 @@ from podwall.apiserver.loops import (
     ReplicaSetController,
 )
 from podwall.apiserver.recorder import recorder_for, write_event
+from podwall.apiserver.serviceaccountloop import ServiceAccountController
 from podwall.apiserver.store import Store
 from podwall.apiserver.workqueue import WorkQueue
 from podwall.apiserver.writes import Writer
@@ -46,7 +48,7 @@ __all__ = ["CONTROLLERS", "Reconciler", "write_event"]
 
 log = logging.getLogger(__name__)
 
-CONTROLLERS = ("deployment", "replicaset", "endpoints", "garbagecollector")
+CONTROLLERS = ("deployment", "replicaset", "endpoints", "garbagecollector", "serviceaccount")
 POLL_SECONDS = 0.5
 Clock = Callable[[], datetime]
 
@@ -81,6 +83,7 @@ class Reconciler:
             ),
             "endpoints": lambda q: EndpointsController(self.informers, self.writer, q),
             "garbagecollector": lambda q: GarbageCollector(store, self.informers, q),
+            "serviceaccount": lambda q: ServiceAccountController(self.informers, self.writer, q),
         }
         wanted = set(controllers)
         if wanted - makers.keys():

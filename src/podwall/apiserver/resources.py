@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+RBAC_GROUP = "rbac.authorization.k8s.io"
+AUTHN_GROUP = "authentication.k8s.io"
+AUTHZ_GROUP = "authorization.k8s.io"
 VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+READ_ONLY = ("get", "list", "watch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,7 @@ class Resource:
     categories: tuple[str, ...] = ()
     subresources: tuple[Subresource, ...] = ()
     verbs: tuple[str, ...] = VERBS
+    custom: bool = False  # a custom resource: defined by a CRD (`crds`), not built in
 
     @property
     def group_version(self) -> str:
@@ -76,6 +81,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "namespaces", "namespace", "Namespace", False, ("ns",), (),
              (_status("Namespace"),),
              ("create", "delete", "get", "list", "patch", "update", "watch")),
+    Resource("apps", "v1", "daemonsets", "daemonset", "DaemonSet", True, ("ds",), ("all",),
+             (_status("DaemonSet"),)),
     Resource("apps", "v1", "deployments", "deployment", "Deployment", True, ("deploy",),
              ("all",), (_scale(), _status("Deployment"))),
     Resource("apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, ("rs",), ("all",),
@@ -87,7 +94,49 @@ RESOURCES: tuple[Resource, ...] = (
     # What node agents read and write: the nodes, and a Lease per node agent (`podwall status`).
     Resource("", "v1", "nodes", "node", "Node", False, ("no",), (), (_status("Node"),)),
     Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", True),
+    # Who is who and who may do what (serviceaccounttokens, authentication, rbac, reviews).
+    Resource("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", True, ("sa",), (),
+             (Subresource("token", "TokenRequest", ("create",), "authentication.k8s.io", "v1"),)),
+    Resource(RBAC_GROUP, "v1", "clusterrolebindings", "clusterrolebinding",
+             "ClusterRoleBinding", False),
+    Resource(RBAC_GROUP, "v1", "clusterroles", "clusterrole", "ClusterRole", False),
+    Resource(RBAC_GROUP, "v1", "rolebindings", "rolebinding", "RoleBinding", True),
+    Resource(RBAC_GROUP, "v1", "roles", "role", "Role", True),
+    # Reviews: created and answered, never stored (reviews.py).
+    Resource(AUTHN_GROUP, "v1", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview",
+             False, verbs=("create",)),
+    Resource(AUTHN_GROUP, "v1", "tokenreviews", "tokenreview", "TokenReview", False,
+             verbs=("create",)),
+    Resource(AUTHZ_GROUP, "v1", "localsubjectaccessreviews", "localsubjectaccessreview",
+             "LocalSubjectAccessReview", True, verbs=("create",)),
+    Resource(AUTHZ_GROUP, "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
+             "SelfSubjectAccessReview", False, verbs=("create",)),
+    Resource(AUTHZ_GROUP, "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview",
+             "SelfSubjectRulesReview", False, verbs=("create",)),
+    Resource(AUTHZ_GROUP, "v1", "subjectaccessreviews", "subjectaccessreview",
+             "SubjectAccessReview", False, verbs=("create",)),
+    # The CRDs podwall serves built in (`crds`), read-only: a cluster with them installed
+    # lists them, and scripts wait for them to be Established.
+    Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions",
+             "customresourcedefinition", "CustomResourceDefinition", False, ("crd", "crds"),
+             (), (), READ_ONLY),
+    # Served as if its CRD (network-policy-api v0.2.0, `crds`) were installed: after the
+    # built-in groups, as the apiextensions server comes after them in discovery.
+    Resource("policy.networking.k8s.io", "v1alpha2", "clusternetworkpolicies",
+             "clusternetworkpolicy", "ClusterNetworkPolicy", False, ("cnp",), (),
+             (_status("ClusterNetworkPolicy"),), custom=True),
 )  # fmt: skip
+
+REVIEWS = frozenset(
+    f"{name}.{group}"
+    for group, names in (
+        (AUTHN_GROUP, ("selfsubjectreviews", "tokenreviews")),
+        (AUTHZ_GROUP, ("localsubjectaccessreviews", "selfsubjectaccessreviews",
+                       "selfsubjectrulesreviews", "subjectaccessreviews")),
+    )
+    for name in names
+)  # fmt: skip
+"""The store keys of the kinds that are answered, never stored."""
 
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = tuple(
     dict.fromkeys((r.group, r.version) for r in RESOURCES)

@@ -113,9 +113,10 @@ def _references(node: Any) -> Iterable[str]:
                 yield from _references(value)
 
 
-def closure(names: Iterable[str]) -> list[str]:
-    """`names` and every schema they reach, in a stable order."""
-    defs = definitions()
+def closure(names: Iterable[str], extra: Mapping[str, Schema] | None = None) -> list[str]:
+    """`names` and every schema they reach, in a stable order; `extra` schemas (a CRD's) are
+    looked up before the upstream ones."""
+    defs = {**definitions(), **extra} if extra else definitions()
     seen: dict[str, None] = {}
     pending = list(names)
     while pending:

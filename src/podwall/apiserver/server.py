@@ -1,9 +1,9 @@
 """Run the API server: uvicorn over HTTPS on 127.0.0.1, state in one directory.
 
 `Server(state_dir, port)` owns the state directory's files: `state.db` (the store), `ca.crt`,
-`server.crt`, `server.key`, `token`, `kubeconfig`; it also accepts the tokens listed in
-`tokens.csv` when that exists (the nodes' own credentials, written by `podwall up`), and the
-pods' service account tokens signed with `pod-tokens.key` (`runtime.podtokens`, interim).
+`server.crt`, `server.key`, `token`, `kubeconfig`, `sa.key` (signs ServiceAccount tokens); it
+also accepts the tokens listed in `tokens.csv` when that exists (the nodes' own credentials,
+written by `podwall up`).
 `start()`/`stop()` run it in a background thread (tests, `podwall up`); `run_forever()` runs
 it in the foreground until SIGINT or SIGTERM. Port 0 picks a free port; `port` tells which
 one after `start()` or `bind()`.
@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +29,12 @@ import uvicorn
 
 from podwall.apiserver import kubeconfig, tls
 from podwall.apiserver.app import create_app
+from podwall.apiserver.authentication import static_user
 from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.coalesce import CoalescingProtocol
 from podwall.apiserver.podruntime import PodRuntime
+from podwall.apiserver.serviceaccounttokens import signer_for
 from podwall.apiserver.store import Store
-from podwall.runtime import podtokens
 
 HOST = "127.0.0.1"  # loopback only
 CLOSE_SECONDS = 0.05
@@ -150,16 +150,16 @@ class Server:
         else:
             bootstrap(self.store, self.advertise.port, self.advertise.address)
         kubeconfig.write(self.kubeconfig_path, self.url, files.ca_pem(), token)
-        others = kubeconfig.read_token_file(self.state_dir / kubeconfig.TOKENS_FILE)
-        key = podtokens.ensure_key(self.state_dir / podtokens.KEY_FILE)
+        others = {
+            known: static_user(user, uid, groups)
+            for known, (user, uid, groups) in kubeconfig.read_token_users(
+                self.state_dir / kubeconfig.TOKENS_FILE
+            ).items()
+        }
         app = create_app(
-            self.store,
-            token,
-            f"{HOST}:{self.port}",
-            self.runtime,
-            list(others),
-            verify_token=partial(podtokens.verify, key),
-        )
+            self.store, token, f"{HOST}:{self.port}", self.runtime, others,
+            signer=signer_for(self.state_dir),
+        )  # fmt: skip
         config = uvicorn.Config(
             app,
             http=HTTP_PROTOCOL,
@@ -170,6 +170,7 @@ class Server:
             lifespan="off",
             timeout_graceful_shutdown=2,
             timeout_keep_alive=30,
+            proxy_headers=False,  # loopback only, no proxy in front: no X-Forwarded-* to trust
         )
         self._uvicorn = _Uvicorn(config)
 

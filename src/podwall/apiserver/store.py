@@ -113,8 +113,19 @@ def _new_uid() -> str:
     return str(uuid.UUID(int=_UIDS.getrandbits(128), version=4))
 
 
+_STAMP: list[tuple[int, str]] = [(-1, "")]  # the last second formatted, and its text
+
+
 def now_rfc3339() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current second as Kubernetes stamps it; formatted once per second (formatting
+    took ~3 % of a create's time on the event loop)."""
+    second = int(time.time())
+    last = _STAMP[0]
+    if last[0] == second:
+        return last[1]
+    text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _STAMP[0] = (second, text)
+    return text
 
 
 def _split_key(resource: str) -> tuple[str, str]:

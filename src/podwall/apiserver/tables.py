@@ -7,14 +7,18 @@ Priority 1 columns show with `-o wide` only.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from podwall.apiserver import crds
+from podwall.apiserver.resources import REVIEWS
 from podwall.apiserver.selectors import format_label_selector, format_labels
 
 Object = Mapping[str, Any]
-Cell = str | int
+Cell = str | int | None  # None: a CRD column with no value (kubectl prints <none>)
 Column = tuple[str, str, int]  # name, type, priority
 TABLE_CONTENT_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 
@@ -280,6 +284,56 @@ def _replicaset_row(rs: Object, now: datetime) -> list[Cell]:
     ]
 
 
+def _daemonset_row(ds: Object, now: datetime) -> list[Cell]:
+    status = _status(ds)
+    names, images = _containers(_template_spec(ds))
+    node_selector = _template_spec(ds).get("nodeSelector") or {}
+    return [
+        _meta(ds).get("name", ""),
+        int(status.get("desiredNumberScheduled") or 0),
+        int(status.get("currentNumberScheduled") or 0),
+        int(status.get("numberReady") or 0),
+        int(status.get("updatedNumberScheduled") or 0),
+        int(status.get("numberAvailable") or 0),
+        format_labels(node_selector) if node_selector else "<none>",
+        _created(ds, now),
+        names,
+        images,
+        format_label_selector(_spec(ds).get("selector")),
+    ]
+
+
+def _service_account_row(sa: Object, now: datetime) -> list[Cell]:
+    return [_meta(sa).get("name", ""), len(sa.get("secrets") or []), _created(sa, now)]
+
+
+def _role_row(role: Object, now: datetime) -> list[Cell]:
+    return [_meta(role).get("name", ""), str(_meta(role).get("creationTimestamp") or "")]
+
+
+def _binding_row(binding: Object, now: datetime) -> list[Cell]:
+    """NAME ROLE AGE, and with -o wide the users, groups and ServiceAccounts bound."""
+    ref = binding.get("roleRef") or {}
+    subjects = [s for s in binding.get("subjects") or [] if isinstance(s, Mapping)]
+
+    def named(kind: str) -> str:
+        return ", ".join(str(s.get("name", "")) for s in subjects if s.get("kind") == kind)
+
+    accounts = ", ".join(
+        f"{s.get('namespace', '')}/{s.get('name', '')}"
+        for s in subjects
+        if s.get("kind") == "ServiceAccount"
+    )
+    return [
+        _meta(binding).get("name", ""),
+        f"{ref.get('kind', '')}/{ref.get('name', '')}",
+        _created(binding, now),
+        named("User"),
+        named("Group"),
+        accounts,
+    ]
+
+
 def _network_policy_row(policy: Object, now: datetime) -> list[Cell]:
     return [
         _meta(policy).get("name", ""),
@@ -416,6 +470,11 @@ def _lease_row(lease: Object, now: datetime) -> list[Cell]:
     ]
 
 
+def _created_at_row(obj: Object, now: datetime) -> list[Cell]:
+    """The default table convertor's row (CRDs): the name and the creation time, RFC 3339."""
+    return [_meta(obj).get("name", ""), str(_meta(obj).get("creationTimestamp") or "")]
+
+
 def _default_row(obj: Object, now: datetime) -> list[Cell]:
     return [_meta(obj).get("name", ""), _created(obj, now)]
 
@@ -427,6 +486,12 @@ _SELECTOR_WIDE: list[Column] = [
     ("Images", "string", 1),
     ("Selector", "string", 1),
 ]
+
+_CREATED_AT: Column = ("Created At", "date", 0)
+_BINDING_COLUMNS: list[Column] = [
+    _NAME, ("Role", "string", 0), _AGE, ("Users", "string", 1), ("Groups", "string", 1),
+    ("ServiceAccounts", "string", 1),
+]  # fmt: skip
 
 PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]]] = {
     "pods": (
@@ -451,6 +516,18 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
          _AGE, *_SELECTOR_WIDE],
         _replicaset_row,
     ),
+    "daemonsets.apps": (
+        [_NAME, ("Desired", "integer", 0), ("Current", "integer", 0), ("Ready", "integer", 0),
+         ("Up-to-date", "integer", 0), ("Available", "integer", 0),
+         ("Node Selector", "string", 0), _AGE, *_SELECTOR_WIDE],
+        _daemonset_row,
+    ),
+    "serviceaccounts": ([_NAME, ("Secrets", "string", 0), _AGE], _service_account_row),
+    "roles.rbac.authorization.k8s.io": ([_NAME, _CREATED_AT], _role_row),
+    "clusterroles.rbac.authorization.k8s.io": ([_NAME, _CREATED_AT], _role_row),
+    "rolebindings.rbac.authorization.k8s.io": (_BINDING_COLUMNS, _binding_row),
+    "clusterrolebindings.rbac.authorization.k8s.io": (_BINDING_COLUMNS, _binding_row),
+    **{review: ([_NAME, _AGE], _default_row) for review in REVIEWS},
     "networkpolicies.networking.k8s.io": (
         [_NAME, ("Pod-Selector", "string", 0), _AGE],
         _network_policy_row,
@@ -478,10 +555,64 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
         _node_row,
     ),
     "leases.coordination.k8s.io": ([_NAME, ("Holder", "string", 0), _AGE], _lease_row),
+    "customresourcedefinitions.apiextensions.k8s.io": (
+        [_NAME, ("Created At", "date", 0)], _created_at_row,
+    ),
 }  # fmt: skip
 
 
+def _custom_columns(key: str, version: str) -> list[dict[str, Any]]:
+    """A CRD's columns, as apiextensions' tableconvertor declares them: Name, then its
+    additionalPrinterColumns."""
+    name = {"name": "Name", "type": "string", "format": "name", "priority": 0}
+    return [{**name, "description": crds.NAME_DESCRIPTION}] + [
+        {
+            "name": c.name,
+            "type": c.type,
+            "format": c.format,
+            "description": c.description,
+            "priority": c.priority,
+        }
+        for c in crds.printer_columns(key, version)
+    ]
+
+
+def _custom_cell(column: crds.PrinterColumn, value: object, now: datetime) -> Cell:
+    """The tableconvertor's cell: nil for a missing value, a `string` column's value as
+    JSONPath prints it, a `date` column's age, an `integer` column's number."""
+    if value is None:
+        return None
+    if column.type == "date":
+        return age(value, now)
+    if column.type == "integer" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def _custom_printer(key: str, version: str) -> Callable[[Object, datetime], list[Cell]]:
+    columns = crds.printer_columns(key, version)
+
+    def row(obj: Object, now: datetime) -> list[Cell]:
+        cells = [_custom_cell(c, crds.json_path_value(obj, c.json_path), now) for c in columns]
+        return [_meta(obj).get("name", ""), *cells]
+
+    return row
+
+
+@functools.cache
+def _custom(key: str) -> tuple[list[dict[str, Any]], Callable[[Object, datetime], list[Cell]]]:
+    """A CRD's columns and printer, read from its definition when first asked."""
+    version = crds.served_version(key)
+    return _custom_columns(key, version), _custom_printer(key, version)
+
+
 def columns_for(resource_key: str) -> list[dict[str, Any]]:
+    if resource_key in crds.resource_keys():
+        return _custom(resource_key)[0]
     columns, _ = PRINTERS.get(resource_key, ([_NAME, _AGE], _default_row))
     return [
         {
@@ -518,7 +649,10 @@ def table(
 ) -> dict[str, Any]:
     """A Table of `objects`; `include_object` is the query's Metadata, Object or None."""
     now = now or datetime.now(UTC)
-    _, printer = PRINTERS.get(resource_key, ([_NAME, _AGE], _default_row))
+    if resource_key in crds.resource_keys():
+        printer = _custom(resource_key)[1]
+    else:
+        _, printer = PRINTERS.get(resource_key, ([_NAME, _AGE], _default_row))
     rows = []
     for obj in objects:
         row: dict[str, Any] = {"cells": printer(obj, now)}

@@ -2,7 +2,9 @@
 
 The nodes of `podwall up` write their flows to ring files in the cluster's run directory
 (`podwall.flows.files`); this reads them, so it needs no connection to the API server and
-sees the flows of a node whichever process runs it.
+sees the flows of a node whichever process runs it. With `--agent URL` (once per node) it
+reads running agents' `GET /flows` instead (`podwall.flows.remote`), merged the same way:
+the agents of a real cluster, reached directly or through `kubectl port-forward`.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import datetime
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import click
 
@@ -20,7 +23,9 @@ from podwall.cli.up import _state, state_dir_option
 from podwall.flows import files, render
 from podwall.flows.filters import EndMatch, FilterError, FlowFilter, parse_policy, parse_verdict
 from podwall.flows.flow import Flow
+from podwall.flows.remote import AgentsFollower, AgentUnreachable, base_url
 
+EXIT_UNREACHABLE = 1
 EXIT_BAD_INPUT = 2
 DEFAULT_LAST = 20
 POLL_SECONDS = 0.2
@@ -78,6 +83,14 @@ def _cluster_flows(state: Path, run_root: Path) -> Path:
 
 @click.command()
 @state_dir_option
+@click.option(
+    "--agent",
+    "agents",
+    multiple=True,
+    metavar="URL",
+    help="Read a running agent's GET /flows (its metrics port, e.g. http://127.0.0.1:9474) "
+    "instead of the local cluster; once per node, merged.",
+)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing flows as they come.")
 @click.option(
     "--last",
@@ -111,6 +124,7 @@ def _cluster_flows(state: Path, run_root: Path) -> Path:
 )
 def observe(
     state_dir: Path | None,
+    agents: tuple[str, ...],
     follow: bool,
     last: int | None,
     since: str | None,
@@ -144,9 +158,19 @@ def observe(
     except FilterError as exc:
         output.error(str(exc))
         raise SystemExit(EXIT_BAD_INPUT) from None
-    directory = _cluster_flows(_state(state_dir), files.RUN_ROOT)
-    show = _printer(fmt)
-    run_observe(directory, wanted, follow=follow, last=last, show=show)
+    source: Path | list[str]
+    try:
+        source = [base_url(url) for url in agents]
+    except AgentUnreachable as exc:
+        output.error(str(exc))
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    if not agents:
+        source = _cluster_flows(_state(state_dir), files.RUN_ROOT)
+    try:
+        run_observe(source, wanted, follow=follow, last=last, show=_printer(fmt))
+    except AgentUnreachable as exc:
+        output.error(str(exc))
+        raise SystemExit(EXIT_UNREACHABLE) from None
 
 
 def _printer(fmt: str) -> Callable[[Flow], None]:
@@ -155,8 +179,28 @@ def _printer(fmt: str) -> Callable[[Flow], None]:
     return lambda flow: click.echo(render.text(flow))
 
 
+class _Source(Protocol):
+    def poll(self) -> list[Flow]: ...
+
+    def close(self) -> None: ...
+
+
+def _follower(source: Path | Sequence[str]) -> _Source:
+    if isinstance(source, Path):
+        return files.Follower(source, from_start=True)
+    return AgentsFollower(source)
+
+
+def _lost(follower: _Source) -> str | None:
+    if isinstance(follower, files.Follower) and follower.missed_files:
+        return f"{follower.missed_files} ring file(s) went by unread: flows lost"
+    if isinstance(follower, AgentsFollower) and follower.missed:
+        return f"{follower.missed} flow(s) left the agents' rings before they were read"
+    return None
+
+
 def run_observe(
-    directory: Path,
+    source: Path | Sequence[str],
     wanted: FlowFilter,
     *,
     follow: bool,
@@ -165,22 +209,23 @@ def run_observe(
     polls: int | None = None,
 ) -> None:
     """Print the last flows, then (with `follow`) new ones until interrupted or `polls` ran.
+    `source` is the local cluster's flows directory, or the URLs of running agents.
 
     Following reads the history as its first poll, so no flow falls between the two."""
     count = last if last is not None else (0 if follow else DEFAULT_LAST)
-    if not directory.exists():
-        output.note(f"no flows yet: {directory} does not exist")
-    if not follow:
-        past = [f for f in files.history(directory) if wanted.matches(f)]
+    if isinstance(source, Path) and not source.exists():
+        output.note(f"no flows yet: {source} does not exist")
+    if not follow and isinstance(source, Path):
+        past = [f for f in files.history(source) if wanted.matches(f)]
         for flow in past[len(past) - count :] if count else []:
             show(flow)
         return
-    follower = files.Follower(directory, from_start=True)
+    follower = _follower(source)
     try:
         past = [f for f in follower.poll() if wanted.matches(f)]
         for flow in past[len(past) - count :] if count else []:
             show(flow)
-        while polls is None or polls > 0:
+        while follow and (polls is None or polls > 0):
             time.sleep(POLL_SECONDS)
             for flow in follower.poll():
                 if wanted.matches(flow):
@@ -191,5 +236,6 @@ def run_observe(
         pass
     finally:
         follower.close()
-        if follower.missed_files:
-            output.note(f"{follower.missed_files} ring file(s) went by unread: flows lost")
+        lost = _lost(follower)
+        if lost is not None:
+            output.note(lost)

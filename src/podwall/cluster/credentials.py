@@ -3,7 +3,8 @@
 As on a real cluster, where each kubelet authenticates as `system:node:<name>`: the tokens are
 in `<state>/tokens.csv` (kube-apiserver's `--token-auth-file` format, token → user), kept
 across restarts, and each node's kubeconfig is `<state>/nodes/<node>/kubeconfig` (0600). The
-API server authorizes nothing by user yet: the names say who is who in its files and logs.
+API server puts each node in `system:nodes`, which RBAC allows what a kubelet and the podwall
+agent need (apiserver/defaultroles.py).
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ STATE_FILES = (
     "server.key",
     "token",
     "tokens.csv",
-    "pod-tokens.key",
+    "sa.key",  # signs ServiceAccount tokens (apiserver/serviceaccounttokens.py)
     "kubeconfig",
     "cluster-id",
     "podwall.pid",

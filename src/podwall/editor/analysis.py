@@ -15,11 +15,13 @@ from podwall.editor.form import JSON
 from podwall.editor.picture import group_of
 from podwall.engine import Decision, Endpoint, Traffic, decide, port_matrix
 from podwall.engine import explain as explaining
+from podwall.engine.clusterpeers import match_peer, subject_selects
 from podwall.engine.identities import policy_blocks
 from podwall.engine.selection import isolating, selects
 from podwall.engine.selectorcache import SelectorCache
 from podwall.engine.targets import TargetError, destination_port, parse_port, resolve
 from podwall.model.cluster import Cluster, Pod
+from podwall.model.clusterpolicy import ClusterNetworkPolicy
 from podwall.model.policy import Direction, NetworkPolicy
 from podwall.model.ports import Protocol
 
@@ -58,6 +60,16 @@ def cluster_json(cluster: Cluster) -> JSON:
                 "policyTypes": sorted(t.value for t in p.policy_types),
             }
             for p in cluster.policies
+        ],
+        "clusterPolicies": [
+            {
+                "key": p.key,
+                "name": p.name,
+                "tier": p.tier.value,
+                "priority": p.priority,
+                "subject": p.subject.render(),
+            }
+            for p in sorted(cluster.cluster_policies, key=lambda c: (c.tier, c.order))
         ],
     }
 
@@ -98,6 +110,54 @@ def matches(cluster: Cluster, policy: NetworkPolicy) -> JSON:
     }
 
 
+def cluster_matches(cluster: Cluster, policy: ClusterNetworkPolicy) -> JSON:
+    """The pods a ClusterNetworkPolicy draft's subject selects, and the pods each peer matches
+    (for the peers that name pods: a `networks` peer matches the pods in its ranges)."""
+    peers: dict[str, list[JSON]] = {}
+    for direction in (Direction.INGRESS, Direction.EGRESS):
+        peers[direction.value] = [
+            {
+                "rule": i,
+                "peer": j,
+                "pods": [
+                    p.key
+                    for p in cluster.pods
+                    if match_peer(cluster, peer, rule.action, Endpoint.of_pod(p)).matched
+                ],
+            }
+            for i, rule in enumerate(policy.rules(direction))
+            for j, peer in enumerate(rule.peers)
+        ]
+    selected = [p for p in cluster.pods if subject_selects(cluster, policy, p)]
+    return {
+        "selected": [{**pod_json(p), "policies": policies_for(cluster, p)} for p in selected],
+        "peers": peers,
+    }
+
+
+def cluster_rules(policy: ClusterNetworkPolicy) -> JSON:
+    """A ClusterNetworkPolicy draft as its rules read, in order: what the page draws for it."""
+    return {
+        "key": policy.key,
+        "tier": policy.tier.value,
+        "priority": policy.priority,
+        "subject": policy.subject.render(),
+        **{
+            direction.value: [
+                {
+                    "index": i,
+                    "name": rule.name,
+                    "action": rule.action.value,
+                    "peers": [peer.render() for peer in rule.peers],
+                    "ports": [port.render() for port in rule.ports] or ["all ports"],
+                }
+                for i, rule in enumerate(policy.rules(direction))
+            ]
+            for direction in (Direction.INGRESS, Direction.EGRESS)
+        },
+    }
+
+
 def _ports_of(pod: Pod) -> list[tuple[int, Protocol]]:
     ports = sorted({(p.port, p.protocol) for p in pod.ports})
     return ports or [(FALLBACK_PORT, Protocol.TCP)]
@@ -118,9 +178,12 @@ def _flow(cluster: Cluster, src: Pod, dst: Pod, port: int, protocol: Protocol) -
     }
 
 
-def flows(cluster: Cluster, policy: NetworkPolicy) -> JSON:
+def flows(cluster: Cluster, policy: NetworkPolicy | ClusterNetworkPolicy) -> JSON:
     """Every loaded pod to the selected pods (ingress) and back (egress), on declared ports."""
-    selected = [p for p in cluster.pods if selects(policy, p)]
+    if isinstance(policy, ClusterNetworkPolicy):
+        selected = [p for p in cluster.pods if subject_selects(cluster, policy, p)]
+    else:
+        selected = [p for p in cluster.pods if selects(policy, p)]
     ingress: list[JSON] = []
     egress: list[JSON] = []
     for pod in selected:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from podwall.editor import analysis, picture, tutorial, views
+from podwall.editor import analysis, cnpform, picture, tutorial, views
 from podwall.editor.attached import Attached, AttachedError
 from podwall.editor.drafts import Draft, parse_yaml, render_form
 from podwall.editor.errors import EditorError
@@ -23,6 +23,7 @@ from podwall.editor.grouping import Filter
 from podwall.editor.workspace import Workspace, with_draft
 from podwall.manifests.reader import LoadError
 from podwall.model.cluster import Cluster
+from podwall.model.clusterpolicy import KIND as CLUSTER_KIND
 
 Handler = Callable[[Request], Awaitable[JSONResponse]]
 
@@ -121,12 +122,16 @@ class Api:
         raw = self.workspace.snapshot().raw_policies.get(key)
         if raw is None:
             raise BadRequest(f"no policy {key} in the loaded manifests")
+        if raw.kind == "ClusterNetworkPolicy":
+            return self._answer(render_form(cnpform.from_body(raw.body)))
         return self._answer(render_form(from_body(raw.body)))
 
     # Drafts.
 
     def _answer(self, draft: Draft) -> JSON:
         out = draft.to_json()
+        if draft.kind == CLUSTER_KIND:
+            return self._cluster_answer(draft, out)
         policy = draft.policy
         out["picture"] = picture.flows(policy) if policy is not None else None
         out["cluster"] = None
@@ -138,8 +143,26 @@ class Api:
             }
         return out
 
+    def _cluster_answer(self, draft: Draft, out: JSON) -> JSON:
+        """A ClusterNetworkPolicy draft: its rules in order (`picture`), the pods its subject
+        and peers select, and the flows of those pods with the draft applied."""
+        policy = draft.cluster_policy
+        out["picture"] = None
+        out["cluster"] = None
+        if policy is not None:
+            out["picture"] = {"clusterPolicy": analysis.cluster_rules(policy)}
+            cluster = with_draft(self.workspace.snapshot().cluster, policy)
+            out["cluster"] = {
+                **analysis.cluster_matches(cluster, policy),
+                "flows": analysis.flows(cluster, policy),
+            }
+        return out
+
     async def new(self, request: Request) -> JSON:
         data = await _body(request)
+        if data.get("kind") == CLUSTER_KIND:
+            tier = _text(data, "tier", "Admin")
+            return self._answer(render_form(cnpform.empty_form(tier=tier)))
         return self._answer(render_form(empty_form(namespace=_text(data, "namespace", ""))))
 
     async def parse(self, request: Request) -> JSON:
@@ -161,7 +184,7 @@ class Api:
         base = self.workspace.snapshot().cluster
         if data.get("form") is None:
             return base
-        return with_draft(base, _draft_of(data).policy)
+        return with_draft(base, _draft_of(data).valid)
 
     async def try_connection(self, request: Request) -> JSON:
         data = await _body(request)
@@ -186,9 +209,9 @@ class Api:
         if data.get("form") is None:
             return None
         draft = _draft_of(data)
-        if draft.policy is None:
+        if draft.valid is None:
             return "the draft has errors, so it was left out"
-        return f"with the draft {draft.policy.key} applied"
+        return f"with the draft {draft.valid.key} applied"
 
     async def matrix(self, request: Request) -> JSON:
         data = await _body(request)
@@ -201,8 +224,8 @@ class Api:
         if data.get("form") is None:
             return self.views.grid(snap, None, ""), None
         draft = _draft_of(data)
-        key = draft.policy.key if draft.policy is not None else None
-        return self.views.grid(snap, draft.policy, draft.yaml), key
+        key = draft.valid.key if draft.valid is not None else None
+        return self.views.grid(snap, draft.valid, draft.yaml), key
 
     async def grid(self, request: Request) -> JSON:
         """A window of the group-by-group matrix, filtered; cells carry the draft's change."""

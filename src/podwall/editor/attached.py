@@ -1,10 +1,13 @@
-"""The endpoints of the editor attached to a live cluster: apply the draft, run checks.
+"""The endpoints of the editor attached to a live cluster: apply the draft, run checks, flows.
 
 `POST /api/cluster/apply {form}` applies the draft (even one the editor finds invalid: the
 API server's answer is the last word, and its field causes come back as errors for the page).
 `POST /api/cluster/checks` runs connection checks in the pods, the lab's (`{"tutorial": true}`)
 or `{"from", "to", "port"}`, each with its command, output, exit status and the engine's
-prediction on the cluster as it is now. Blocking client calls run in threads.
+prediction on the cluster as it is now. `POST /api/cluster/flows {"pods": [ns/name...],
+"last": N}` answers the real connections of those pods the cluster's nodes reported
+(`flows.RecentFlows`), or `{"flows": null, "note": why}` when the cluster's flows are not on
+this machine. Blocking client calls run in threads.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from podwall.editor import checks, live
 from podwall.editor.cluster import ClusterSource
 from podwall.editor.drafts import render_form
 from podwall.editor.errors import EditorError
+from podwall.editor.flows import RecentFlows, for_kubeconfig
 from podwall.editor.form import JSON, FormError
 from podwall.editor.workspace import Workspace
 
 Endpoint = Callable[[Request], Awaitable[JSON]]
 BodyReader = Callable[[Request], Awaitable[Mapping[str, Any]]]
+MAX_FLOWS = 200  # flows one answer holds at most
 
 
 class AttachedError(EditorError, ValueError):
@@ -33,9 +38,15 @@ class AttachedError(EditorError, ValueError):
 class Attached:
     """The live cluster behind the editor: its source, and what the page may do to it."""
 
-    def __init__(self, source: ClusterSource, workspace: Workspace) -> None:
+    def __init__(
+        self,
+        source: ClusterSource,
+        workspace: Workspace,
+        flows: RecentFlows | None = None,
+    ) -> None:
         self.source = source
         self.workspace = workspace
+        self.flows = flows if flows is not None else for_kubeconfig(source.kubeconfig)
 
     def describe(self) -> JSON:
         return {"server": self.source.server, "kubeconfig": str(self.source.kubeconfig)}
@@ -47,7 +58,27 @@ class Attached:
         async def run_checks(request: Request) -> JSON:
             return await self.run_checks(await body(request))
 
-        return {"/api/cluster/apply": apply, "/api/cluster/checks": run_checks}
+        async def recent_flows(request: Request) -> JSON:
+            return await self.recent_flows(await body(request))
+
+        return {
+            "/api/cluster/apply": apply,
+            "/api/cluster/checks": run_checks,
+            "/api/cluster/flows": recent_flows,
+        }
+
+    async def recent_flows(self, data: Mapping[str, Any]) -> JSON:
+        pods = data.get("pods")
+        if not isinstance(pods, list) or not all(isinstance(p, str) for p in pods):
+            raise AttachedError("'pods' must be a list of namespace/name")
+        last = data.get("last", MAX_FLOWS)
+        if not isinstance(last, int) or isinstance(last, bool) or not 0 <= last <= MAX_FLOWS:
+            raise AttachedError(f"'last' must be a whole number from 0 to {MAX_FLOWS}")
+        if self.flows is None:
+            note = "this cluster's flows are not on this machine (podwall up keeps them here)"
+            return {"flows": None, "note": note}
+        found = await asyncio.to_thread(self.flows.of, pods, last)
+        return {"flows": found, "note": None}
 
     async def apply(self, data: Mapping[str, Any]) -> JSON:
         form = data.get("form")

@@ -1,9 +1,11 @@
 """`ClusterSource`: the objects of a running cluster, read with the official `kubernetes` client.
 
 Attached to `podwall up` (or any cluster a kubeconfig names), the editor reads namespaces, pods,
-services, workloads and NetworkPolicies on every load, so what it shows is what the cluster
-holds now. Objects are converted to plain API dicts (`sanitize_for_serialization`) and go
-through the same `podwall.model.convert` as manifests read from files.
+services, workloads, NetworkPolicies and ClusterNetworkPolicies (none where their CRD is not
+installed; with them, the nodes their `nodes` peers select) on every load, so what it shows is
+what the cluster holds now. Objects are converted to plain API dicts
+(`sanitize_for_serialization`) and go through the same `podwall.model.convert` as manifests
+read from files.
 """
 
 from __future__ import annotations
@@ -32,6 +34,19 @@ class Kind:
     api_version: str
     kind: str
     list_all: Callable[[Any], Callable[..., Any]]  # ApiClient -> the list method
+    optional: bool = False  # defined by a CRD: a 404 means none
+    needs: str | None = None  # listed only when this kind had objects
+
+
+def _cluster_policies(api: Any) -> Callable[..., Any]:
+    custom = client.CustomObjectsApi(api)
+
+    def list_all(**kwargs: Any) -> Any:
+        return custom.list_cluster_custom_object(
+            "policy.networking.k8s.io", "v1alpha2", "clusternetworkpolicies", **kwargs
+        )
+
+    return list_all
 
 
 KINDS: tuple[Kind, ...] = (
@@ -47,7 +62,12 @@ KINDS: tuple[Kind, ...] = (
         "NetworkPolicy",
         lambda c: client.NetworkingV1Api(c).list_network_policy_for_all_namespaces,
     ),
-)
+    Kind(
+        "policy.networking.k8s.io/v1alpha2", "ClusterNetworkPolicy", _cluster_policies,
+        optional=True,
+    ),
+    Kind("v1", "Node", lambda c: client.CoreV1Api(c).list_node, needs="ClusterNetworkPolicy"),
+)  # fmt: skip
 
 
 class ClusterError(EditorError):
@@ -80,6 +100,8 @@ class ClusterSource:
         loaded = Loaded(texts={self.name: ""})
         with self.api_client() as api:
             for kind in KINDS:
+                if kind.needs and not any(o.kind == kind.needs for o in loaded.objects):
+                    continue
                 loaded.objects += self._list(api, kind)
         return loaded
 
@@ -87,13 +109,16 @@ class ClusterSource:
         try:
             answer = kind.list_all(api)(_request_timeout=REQUEST_TIMEOUT)
         except client.ApiException as exc:
+            if exc.status == 404 and kind.optional:
+                return []  # the CRD is not installed: none of them
             raise LoadError(
                 f"{self.name}: listing {kind.kind}s: {exc.status} {exc.reason}"
             ) from exc
         except Exception as exc:  # urllib3's connection errors and timeouts
             raise LoadError(f"{self.name}: cannot reach the cluster: {_reason(exc)}") from exc
         out = []
-        for item in answer.items:
+        items = answer.get("items") or [] if isinstance(answer, dict) else answer.items
+        for item in items:
             body = api.sanitize_for_serialization(item)
             body["apiVersion"] = body.get("apiVersion") or kind.api_version
             body["kind"] = kind.kind  # list items may come without their kind

@@ -1,10 +1,10 @@
 """What the editor does to a live cluster, with the official client: apply a policy, exec.
 
-`apply_policy` creates or replaces a NetworkPolicy as `kubectl apply` would be seen to
-(`created`, `configured`, `unchanged`); a refusal is the API server's Status, with its field
-causes as editor errors so the page shows them at the field. `run` executes a command in a pod
-over the API server's exec WebSocket (`kubernetes.stream`), like `kubectl exec POD -- CMD`.
-Every call here blocks: the API runs them in threads.
+`apply_policy` creates or replaces a NetworkPolicy (or a ClusterNetworkPolicy) as `kubectl
+apply` would be seen to (`created`, `configured`, `unchanged`); a refusal is the API server's
+Status, with its field causes as editor errors so the page shows them at the field. `run`
+executes a command in a pod over the API server's exec WebSocket (`kubernetes.stream`), like
+`kubectl exec POD -- CMD`. Every call here blocks: the API runs them in threads.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ from kubernetes.stream.ws_client import ERROR_CHANNEL
 from podwall.editor.cluster import REQUEST_TIMEOUT, ClusterSource
 from podwall.editor.errors import EditorError
 from podwall.editor.form import JSON
+from podwall.model.clusterpolicy import KIND as CNP_KIND
+
+CNP_RESOURCE = ("policy.networking.k8s.io", "v1alpha2", "clusternetworkpolicies")
 
 EXEC_TIMEOUT = 30.0  # seconds for a whole command; curl's own timeout is shorter
 COMPARED = ("spec",)  # what decides `unchanged` (labels and annotations too, below)
@@ -71,7 +74,10 @@ class Applied:
 
 
 def apply_policy(source: ClusterSource, body: Mapping[str, Any]) -> Applied:
-    """Create the NetworkPolicy, or replace the one of that name; raises `Refused`."""
+    """Create the NetworkPolicy (or ClusterNetworkPolicy), or replace the one of that name;
+    raises `Refused`."""
+    if body.get("kind") == CNP_KIND:
+        return _apply_cluster_policy(source, body)
     meta = body.get("metadata") or {}
     name = str(meta.get("name") or "")
     namespace = str(meta.get("namespace") or "default")
@@ -96,6 +102,50 @@ def apply_policy(source: ClusterSource, body: Mapping[str, Any]) -> Applied:
             raise Refused(status_of(exc)) from exc
         except Exception as exc:  # connection errors
             raise Refused(status_of(exc)) from exc
+
+
+def _apply_cluster_policy(source: ClusterSource, body: Mapping[str, Any]) -> Applied:
+    """The same for a ClusterNetworkPolicy, a custom resource: cluster-scoped, no defaults."""
+    name = str((body.get("metadata") or {}).get("name") or "")
+    wanted: dict[str, Any] = json.loads(json.dumps(body))
+    wanted.pop("status", None)
+    (wanted.get("metadata") or {}).pop("namespace", None)
+    with source.api_client() as api:
+        custom: Any = client.CustomObjectsApi(api)
+        try:
+            current = _read_cluster_policy(custom, name) if name else None
+            if current is None:
+                made = custom.create_cluster_custom_object(
+                    *CNP_RESOURCE, wanted, _request_timeout=REQUEST_TIMEOUT
+                )
+                return _applied(api, "created", made)
+            have, want = current.get("metadata") or {}, wanted.get("metadata") or {}
+            same_meta = all(
+                (have.get(f) or {}) == (want.get(f) or {}) for f in ("labels", "annotations")
+            )
+            if same_meta and _prune(current.get("spec")) == _prune(wanted.get("spec")):
+                return _applied(api, "unchanged", current)
+            wanted["metadata"]["resourceVersion"] = have.get("resourceVersion")
+            done = custom.replace_cluster_custom_object(
+                *CNP_RESOURCE, name, wanted, _request_timeout=REQUEST_TIMEOUT
+            )
+            return _applied(api, "configured", done)
+        except client.ApiException as exc:
+            raise Refused(status_of(exc)) from exc
+        except Exception as exc:  # connection errors
+            raise Refused(status_of(exc)) from exc
+
+
+def _read_cluster_policy(custom: Any, name: str) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] = custom.get_cluster_custom_object(
+            *CNP_RESOURCE, name, _request_timeout=REQUEST_TIMEOUT
+        )
+    except client.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return found
 
 
 def _plain(body: Mapping[str, Any], namespace: str) -> dict[str, Any]:
@@ -143,9 +193,10 @@ def _prune(value: Any) -> Any:
 def _applied(api: Any, action: str, obj: Any) -> Applied:
     body = obj if isinstance(obj, Mapping) else api.sanitize_for_serialization(obj)
     meta = body.get("metadata") or {}
+    namespace = meta.get("namespace")
     return Applied(
         action=action,
-        key=f"{meta.get('namespace')}/{meta.get('name')}",
+        key=f"{namespace}/{meta.get('name')}" if namespace else str(meta.get("name")),
         resource_version=str(meta.get("resourceVersion") or ""),
     )
 

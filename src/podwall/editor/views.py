@@ -11,13 +11,13 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from podwall.editor.drafts import Policy
 from podwall.editor.errors import EditorError
 from podwall.editor.form import JSON
 from podwall.editor.grid import Grid, Window, counted, label
 from podwall.editor.grouping import BY, Filter, Group
 from podwall.editor.workspace import Snapshot, with_draft
 from podwall.engine import connectivity
-from podwall.model.policy import NetworkPolicy
 from podwall.review.diff import diff
 from podwall.review.diffreport import rows
 
@@ -52,7 +52,7 @@ class Views:
     def __init__(self) -> None:
         self._grids: OrderedDict[tuple[int, str], tuple[Snapshot, Grid]] = OrderedDict()
 
-    def grid(self, snap: Snapshot, draft: NetworkPolicy | None, text: str) -> Grid:
+    def grid(self, snap: Snapshot, draft: Policy | None, text: str) -> Grid:
         key = (id(snap), text if draft is not None else "")
         found = self._grids.get(key)
         if found is not None and found[0] is snap:
@@ -65,7 +65,7 @@ class Views:
         return grid
 
 
-def _build(snap: Snapshot, draft: NetworkPolicy | None) -> Grid:
+def _build(snap: Snapshot, draft: Policy | None) -> Grid:
     base = connectivity(snap.cluster)
     if draft is None:
         return Grid(cmap=base)

@@ -15,6 +15,7 @@ from podwall.editor.form import JSON
 from podwall.editor.sources import MemorySource, Source
 from podwall.manifests.reader import Loaded, LoadError
 from podwall.model.cluster import Cluster
+from podwall.model.clusterpolicy import ClusterNetworkPolicy
 from podwall.model.cnpvalidation import validate_cluster_network_policy
 from podwall.model.convert import RawObject, cluster
 from podwall.model.policy import NetworkPolicy
@@ -23,7 +24,7 @@ from podwall.model.policy import NetworkPolicy
 @dataclass(kw_only=True)
 class Snapshot:
     cluster: Cluster
-    raw_policies: dict[str, RawObject] = field(default_factory=dict)
+    raw_policies: dict[str, RawObject] = field(default_factory=dict)  # both kinds, by key
     errors: list[str] = field(default_factory=list)
     ignored: dict[str, int] = field(default_factory=dict)
 
@@ -74,6 +75,7 @@ class Workspace:
             objects += _valid(loaded, errors)
         conversion = cluster(objects)
         raw = {f"{o.namespace}/{o.name}": o for o in objects if o.kind == "NetworkPolicy"}
+        raw |= {_cluster_key(o): o for o in objects if o.kind == "ClusterNetworkPolicy"}
         return Snapshot(
             cluster=conversion.cluster,
             raw_policies=raw,
@@ -101,21 +103,33 @@ def _valid(loaded: Loaded, errors: list[str]) -> list[RawObject]:
     return out
 
 
+def _cluster_key(obj: RawObject) -> str:
+    """A valid ClusterNetworkPolicy's key, as the model names it: `admin/name`."""
+    return f"{str(obj.body['spec']['tier']).lower()}/{obj.name}"
+
+
 def _where(obj: RawObject, problem: JSON) -> str:
     line = problem.get("line") or obj.source.line
     where = f"{obj.source.file}:{line}" if line else obj.source.file
     return f"{where}: {obj.describe()}: {problem['message']} (left out)"
 
 
-def with_draft(base: Cluster, draft: NetworkPolicy | None) -> Cluster:
-    """The snapshot as it would be after `kubectl apply` of the draft (same name replaces)."""
+def with_draft(base: Cluster, draft: NetworkPolicy | ClusterNetworkPolicy | None) -> Cluster:
+    """The snapshot as it would be after `kubectl apply` of the draft (same name replaces: a
+    ClusterNetworkPolicy's name is cluster-wide, whatever its tier)."""
     if draft is None:
         return base
-    policies = [p for p in base.policies if p.key != draft.key] + [draft]
+    policies, cluster_policies = list(base.policies), list(base.cluster_policies)
+    if isinstance(draft, ClusterNetworkPolicy):
+        cluster_policies = [p for p in cluster_policies if p.name != draft.name] + [draft]
+    else:
+        policies = [p for p in policies if p.key != draft.key] + [draft]
     return Cluster.build(
         namespaces=base.namespaces.values(),
         pods=base.pods,
         services=base.services,
         policies=policies,
         workloads=base.workloads,
+        nodes=base.nodes,
+        cluster_policies=cluster_policies,
     )

@@ -99,13 +99,19 @@ class Attributor:
         self.node = node
         self.tags = tags
         self.directory = EMPTY
+        self._seen: tuple[object, object] | None = None
         self.foreign = 0  # records not ours, or without an IPv4 header
         self.repeats = 0  # retransmitted first packets, folded into their connection
         self._hops: OrderedDict[tuple[str, int | None, str], ServiceHop] = OrderedDict()
         self._recent: OrderedDict[tuple[object, ...], float] = OrderedDict()
 
     def update(self, cluster: Cluster) -> None:
-        """The snapshot the node now enforces."""
+        """The snapshot the node now enforces (its pods and Services are all that is read:
+        the same tuples as last time leave the directory as it is)."""
+        seen = (cluster.pods, cluster.services)
+        if self._seen is not None and all(a is b for a, b in zip(seen, self._seen, strict=True)):
+            return
+        self._seen = seen
         self.directory = Directory(cluster)
 
     def record(self, record: LogRecord, now: float) -> Flow | ServiceHop | None:

@@ -1,8 +1,9 @@
 """Prometheus metrics of a node's flows: connections by verdict, policy and rule, and losses.
 
-- `podwall_flow_connections_total{direction,verdict,policy,rule}`: connections reported, per
-  deciding policy (a default deny or audit counts once under each isolating policy, `rule`
-  `default-deny` or `audit`; an admitting rule by its index);
+- `podwall_flow_connections_total{namespace,policy,direction,verdict,rule}`: connections
+  reported, per deciding policy (`namespace` and `policy` its name; a default deny or audit
+  counts once under each isolating policy, `rule` `default-deny` or `audit`; an admitting
+  rule by its index in the policy's ingress or egress list);
 - `podwall_flow_unattributed_total{direction,verdict}`: reported with a tag this node did not
   know (its policy is not guessed);
 - `podwall_flow_log_lost_total{reason}`: connections decided but not reported: `rate-limit`
@@ -40,7 +41,7 @@ class FlowMetrics:
         self.connections = Counter(
             "podwall_flow_connections",
             "New connections reported, by the policy and rule that decided them.",
-            ["direction", "verdict", "policy", "rule"],
+            ["namespace", "policy", "direction", "verdict", "rule"],
             registry=registry,
         )
         self.unattributed = Counter(
@@ -58,9 +59,10 @@ class FlowMetrics:
             self.unattributed.labels(direction=direction, verdict=verdict).inc()
             return
         rule = rule_label(flow)
-        for policy in flow.policies:
+        for key in flow.policies:
+            namespace, _, name = key.rpartition("/")
             self.connections.labels(
-                direction=direction, verdict=verdict, policy=policy, rule=rule
+                namespace=namespace, policy=name, direction=direction, verdict=verdict, rule=rule
             ).inc()
 
     def watch(

@@ -51,6 +51,11 @@ class FlowRing(Generic[T]):
                 self._next += 1
             self._changed.notify_all()
 
+    @property
+    def next(self) -> int:
+        """The number the next item will get."""
+        return self._next
+
     def snapshot(self) -> list[T]:
         with self._changed:
             return list(self._items)

@@ -1,10 +1,13 @@
-"""List a cluster's Namespaces, Pods, Services, workloads and NetworkPolicies, page by page.
+"""List a cluster's Namespaces, Pods, Services, workloads, NetworkPolicies and
+ClusterNetworkPolicies (with the Nodes their `nodes` peers select), page by page.
 
 Uses the official `kubernetes` client, as the node agent does, with the kubeconfig and context
 given. Objects become plain API dicts (`sanitize_for_serialization`) and go through the same
 validation and conversion as manifests read from files. On a large cluster a progress line
 goes to `progress` about once a second. Errors are `LoadError`s naming the cluster and kind;
-a kind the cluster does not serve (404) is read as none.
+a kind the cluster does not serve (404) is read as none: ClusterNetworkPolicies exist only where
+their CRD is installed. Nodes are read only when there are ClusterNetworkPolicies (for their
+`nodes` peers): many users may list pods but not nodes, and without the tiers nothing needs them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,18 @@ class Kind:
     plural: str
     api: str  # the client class
     method: str  # its list-for-all-namespaces method
+    args: tuple[str, ...] = ()  # a custom resource's group, version and plural
+    needs: str | None = None  # read only when this kind (a plural) had objects
+
+
+CLUSTER_NETWORK_POLICIES = Kind(
+    "policy.networking.k8s.io/v1alpha2",
+    "ClusterNetworkPolicy",
+    "clusternetworkpolicies",
+    "CustomObjectsApi",
+    "list_cluster_custom_object",
+    ("policy.networking.k8s.io", "v1alpha2", "clusternetworkpolicies"),
+)
 
 
 KINDS: tuple[Kind, ...] = (
@@ -64,6 +79,8 @@ KINDS: tuple[Kind, ...] = (
         "NetworkingV1Api",
         "list_network_policy_for_all_namespaces",
     ),
+    CLUSTER_NETWORK_POLICIES,
+    Kind("v1", "Node", "nodes", "CoreV1Api", "list_node", needs="clusternetworkpolicies"),
 )
 
 
@@ -79,6 +96,8 @@ def read_cluster(
     api: Any = client.ApiClient(configuration=configuration)
     try:
         for kind in KINDS:
+            if kind.needs is not None and not counts.get(kind.needs):
+                continue
             for body in _pages(api, kind, name):
                 loaded.objects.append(RawObject(body=body, source=Source(file=name)))
                 counts[kind.plural] = counts.get(kind.plural, 0) + 1
@@ -103,19 +122,24 @@ def _pages(api: Any, kind: Kind, name: str) -> Any:
     token: str | None = None
     while True:
         try:
-            answer = lister(limit=PAGE, _continue=token, _request_timeout=REQUEST_TIMEOUT)
+            answer = lister(
+                *kind.args, limit=PAGE, _continue=token, _request_timeout=REQUEST_TIMEOUT
+            )
         except client.ApiException as exc:
             if exc.status == 404 and token is None:
                 return  # the cluster does not serve this kind: it has none of it
             raise LoadError(f"{name}: listing {kind.plural}: {exc.status} {exc.reason}") from exc
         except Exception as exc:  # urllib3's connection errors and timeouts
             raise LoadError(f"{name}: cannot reach the cluster: {_reason(exc)}") from exc
-        for item in answer.items:
+        if isinstance(answer, dict):  # a custom resource's list: plain JSON
+            items, token = answer.get("items") or [], (answer.get("metadata") or {}).get("continue")
+        else:
+            items, token = answer.items, getattr(answer.metadata, "_continue", None)
+        for item in items:
             body: dict[str, Any] = api.sanitize_for_serialization(item)
             body["apiVersion"] = body.get("apiVersion") or kind.api_version
             body["kind"] = kind.kind  # list items come without their kind
             yield body
-        token = getattr(answer.metadata, "_continue", None)
         if not token:
             return
 

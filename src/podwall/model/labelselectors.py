@@ -306,7 +306,8 @@ def as_selector(raw: Mapping[str, Any] | None) -> LabelSelector | None:
         text = "" if value is None else str(value)  # JSON null decodes to "" in Go
         terms.append(new_requirement(str(name), Operator.EQUALS, [text]))
     for expr in raw.get("matchExpressions") or ():
-        terms.append(_expression(expr))
+        # JSON null decodes to the zero LabelSelectorRequirement in Go: no key, no operator.
+        terms.append(_expression(expr if isinstance(expr, Mapping) else {}))
     return LabelSelector(match_expressions=tuple(sorted(terms, key=lambda r: r.key)))
 
 

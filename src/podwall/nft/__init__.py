@@ -2,12 +2,33 @@
 
 Everything here is pure except `runner`, the one module that runs nft (the `nft` binary, or
 libnftables in-process through `libnft`).
+
+The names below are imported on first use: the node agent loads `podwall.nft.compile` and
+`runner` only, and importing the fake and the tracer (and the engine behind them) at every
+start cost it ~0.2 s.
 """
 
-from podwall.nft.errors import InvalidOperation, NftError
-from podwall.nft.fake import FakeNFT
-from podwall.nft.trace import Packet, Trace, trace, trace_path
-from podwall.nft.transaction import Transaction
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from podwall.nft.errors import InvalidOperation, NftError
+    from podwall.nft.fake import FakeNFT
+    from podwall.nft.trace import Packet, Trace, trace, trace_path
+    from podwall.nft.transaction import Transaction
+
+_HOMES = {
+    "FakeNFT": "podwall.nft.fake",
+    "InvalidOperation": "podwall.nft.errors",
+    "NftError": "podwall.nft.errors",
+    "Packet": "podwall.nft.trace",
+    "Trace": "podwall.nft.trace",
+    "Transaction": "podwall.nft.transaction",
+    "trace": "podwall.nft.trace",
+    "trace_path": "podwall.nft.trace",
+}
 
 __all__ = [
     "FakeNFT",
@@ -19,3 +40,12 @@ __all__ = [
     "trace",
     "trace_path",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:  # a submodule (`from podwall.nft import runner`) is imported as usual
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

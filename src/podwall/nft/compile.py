@@ -27,7 +27,7 @@ from podwall.nft.objects import Chain, ChainPolicy, ChainType, Hook, Map, Priori
 from podwall.nft.objects import Rule as NftRule
 from podwall.nft.ruleset import Ruleset
 from podwall.nft.setbook import PolicyKey, SetBook
-from podwall.nft.statements import Accept, CtState, Drop, Field, Match, VMap
+from podwall.nft.statements import Accept, CtState, Drop, Field, Log, Match, VMap
 from podwall.nft.values import NftType
 
 
@@ -148,6 +148,8 @@ class Compiler:
         for direction, namespace in class_dirty:
             self._rebuild_classes(direction, namespace)
         self._update_services(cluster, dirty)
+        if self._logging is not None:  # tags of rules gone are retired, later released
+            self.tags.commit({key: _log_prefixes(self._out.get(key)) for key in self.touched})
         return dict(self._out)
 
     def _put(self, key: FragmentKey, fragment: Ruleset | None) -> None:
@@ -259,3 +261,16 @@ def compile_ruleset(
 
 
 __all__ = ["BASE_CHAINS", "Compiler", "compile_ruleset"]
+
+
+def _log_prefixes(fragment: Ruleset | None) -> set[str]:
+    """The log tags a fragment's rules carry (none when it is gone)."""
+    if fragment is None:
+        return set()
+    return {
+        stmt.prefix
+        for rules in fragment.rules.values()
+        for rule in rules
+        for stmt in rule.statements
+        if isinstance(stmt, Log)
+    }

@@ -8,12 +8,29 @@ hash of what the rule means. The same meaning gives the same tag on every node a
 restart, so a tag never needs renumbering; `TagTable` maps tags back to their `LogTag`, and the
 kind and direction stay readable in the tag itself, so an event whose tag is unknown still
 tells its verdict (never its policy). Pure: no I/O here.
+
+The table forgets. After each compile the compiler tells it which tags each rebuilt fragment
+now carries (`TagTable.commit`); a tag no fragment carries any more is retired, kept for a
+grace period (`GRACE_SECONDS`) and then released. The grace covers what is in flight when a
+rule goes: the compile runs before nft commits the batch, and a packet logged just before the
+commit waits in the reader's socket (the kernel's batching, a busy reader) for a while after.
+Forgetting cannot mis-attribute a late event, because a tag is a hash of its meaning, never a
+number that is reused: a tag released and then seen is unknown (the flow is shown
+unattributed, its verdict still read from the tag's letters), never another rule's. A tag
+that comes back into use (the same policy and rule again) is simply live again. Retired tags
+are bounded (`RETIRED_LIMIT`): under heavy churn the oldest go before their grace is over,
+which again costs attribution of late events only, never correctness. The table follows
+what the compiler produced: while nft refuses batches the kernel keeps the older rules, and
+their tags, once past the grace, show as unattributed until a batch commits.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,6 +38,10 @@ from podwall.model.policy import Direction
 
 TAG_HEAD = "pw"
 HASH_HEX = 16  # 64 bits: no two meanings of any real cluster collide
+# A retired tag is kept this long: far beyond an nft commit plus the reader's flush timeout
+# and a backlog of its socket buffer, short enough that churn does not pile up.
+GRACE_SECONDS = 120.0
+RETIRED_LIMIT = 65536  # retired tags kept at most (the live ones are never dropped)
 
 
 class TagKind(StrEnum):
@@ -102,16 +123,37 @@ def read_head(prefix: str) -> TagHead | None:
 
 
 class TagTable:
-    """Tags back to their meaning. Entries are kept after their rule is gone, so a packet
-    logged just before an update still resolves; `forget` drops those no ruleset used for a
-    while (the caller decides when)."""
+    """Tags back to their meaning: the live ones (some fragment of the compiled ruleset
+    carries them) and, for a grace period, the retired ones (see the module docstring).
 
-    def __init__(self) -> None:
+    `add` registers a tag as a rule is built; `commit` then says which tags each rebuilt
+    fragment carries, which retires the tags no fragment carries any more and releases those
+    retired longer than `grace` ago (or beyond `retired_limit`). A tag added but never
+    committed (a table used without a compiler) stays until a commit retires it.
+    `get` may run on another thread than `add`/`commit` (single dict operations).
+    """
+
+    def __init__(
+        self,
+        *,
+        grace: float = GRACE_SECONDS,
+        retired_limit: int = RETIRED_LIMIT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.grace = grace
+        self.retired_limit = retired_limit
+        self._clock = clock
         self._tags: dict[str, LogTag] = {}
+        self._carried: dict[Hashable, frozenset[str]] = {}  # fragment key -> its tags
+        self._users: dict[str, int] = {}  # tag -> fragments carrying it
+        self._retired: OrderedDict[str, float] = OrderedDict()  # tag -> when, oldest first
+        self._fresh: set[str] = set()  # added since the last commit
+        self.released = 0  # tags forgotten so far
 
     def add(self, tag: LogTag) -> str:
         prefix = tag.prefix
         self._tags[prefix] = tag
+        self._fresh.add(prefix)
         return prefix
 
     def get(self, prefix: str) -> LogTag | None:
@@ -120,6 +162,44 @@ class TagTable:
     def __len__(self) -> int:
         return len(self._tags)
 
+    @property
+    def retired(self) -> int:
+        return len(self._retired)
+
+    def commit(self, carried: Mapping[Hashable, Iterable[str]]) -> None:
+        """The tags each of these fragments carries now (empty: the fragment is gone)."""
+        now = self._clock()
+        for key, prefixes in carried.items():
+            new = frozenset(prefixes)
+            old = self._carried.pop(key, frozenset())
+            if new:
+                self._carried[key] = new
+            for prefix in new - old:
+                self._users[prefix] = self._users.get(prefix, 0) + 1
+                self._retired.pop(prefix, None)
+            for prefix in old - new:
+                users = self._users.pop(prefix, 0) - 1
+                if users > 0:
+                    self._users[prefix] = users
+                else:
+                    self._retired[prefix] = now
+        for prefix in self._fresh:
+            if prefix not in self._users and prefix not in self._retired:
+                self._retired[prefix] = now  # added, yet no fragment carries it
+        self._fresh = set()
+        self._release(now)
+
+    def _release(self, now: float) -> None:
+        while self._retired:
+            prefix, since = next(iter(self._retired.items()))
+            if now - since < self.grace and len(self._retired) <= self.retired_limit:
+                return
+            del self._retired[prefix]
+            self._tags.pop(prefix, None)
+            self.released += 1
+
     def keep_only(self, prefixes: set[str]) -> None:
-        """Forget every tag not in `prefixes`."""
+        """Forget every tag not in `prefixes` at once (no grace)."""
         self._tags = {p: t for p, t in self._tags.items() if p in prefixes}
+        for prefix in [p for p in self._retired if p not in prefixes]:
+            del self._retired[prefix]

@@ -14,11 +14,13 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from podwall.flows.collector import Collector
 from podwall.flows.metrics import FlowMetrics
-from podwall.flows.reader import NflogReader
+from podwall.flows.reader import NflogReader, Within
 from podwall.flows.ring import Entry
 from podwall.model.cluster import Cluster
 from podwall.nft import runner
@@ -34,12 +36,17 @@ log = logging.getLogger(__name__)
 _PACKETS = re.compile(r"counter packets (\d+)")
 
 
+def _here(work: Callable[[], socket.socket]) -> socket.socket:
+    return work()
+
+
 class NodeFlows:
-    """The flow collector of node `node`, whose namespace is `netns`."""
+    """The flow collector of node `node`, whose namespace is `netns` (None: this process's
+    own, as for an agent on a real node, which runs in the host's namespace)."""
 
     def __init__(
         self,
-        netns: str,
+        netns: str | None,
         node: str,
         tags: TagTable,
         config: FlowLog,
@@ -48,7 +55,8 @@ class NodeFlows:
         metrics: FlowMetrics | None = None,
     ) -> None:
         self.netns = netns
-        reader = NflogReader(config.group, functools.partial(run_in_netns, netns), name=netns)
+        within: Within = _here if netns is None else functools.partial(run_in_netns, netns)
+        reader = NflogReader(config.group, within, name=netns or "this namespace")
         on_flow = None if metrics is None else metrics.observe
         self.collector = Collector(reader, node, tags, ring_path=ring_path, on_flow=on_flow)
         if metrics is not None:

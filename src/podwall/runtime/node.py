@@ -13,8 +13,9 @@ reports status; `Node` owns what exists on the host and removes it all, by name 
   readable by every pod's uid: the DNS stand-in reads it after dropping root);
 - with `flow_log` (the default), the verdicts the ruleset logs, read in the node namespace and
   written to `<flows_dir>/<node name>.jsonl` (`run_dir/flows` unless told), where `podwall
-  observe` reads them. A node whose ruleset another owner syncs (its agent) swaps in that
-  owner's Dataplane before `start` and calls `synced` after each sync.
+  observe` reads them (not with `read_flows=False`: the owner reads them itself). A node whose
+  ruleset another owner syncs (its agent) swaps in that owner's Dataplane before `start` and
+  calls `synced` after each sync.
 
 `adopt_leftovers()` makes a restart after `kill -9` safe: every process still inside one of this
 cluster's pod namespaces is killed (found by its network namespace, never by name), and the
@@ -109,6 +110,7 @@ class Node:
         node_name: str | None = None,
         flow_log: FlowLog | None = DEFAULT_FLOW_LOG,
         flows_dir: Path | None = None,
+        read_flows: bool = True,
     ) -> None:
         self.cluster_id = names.check_cluster_id(cluster_id)
         self.sandbox = NodeSandbox(cluster_id, node, index, underlay)
@@ -118,6 +120,7 @@ class Node:
         self.log_dir = log_dir
         self.pods: dict[str, RunningPod] = {}
         self.flows: NodeFlows | None = None
+        self.read_flows = read_flows
         self.flows_dir = flows_dir or run_dir / files.FLOWS  # the cluster's, for several nodes
         self._records = ""
 
@@ -145,7 +148,7 @@ class Node:
             self.adopt_leftovers()
         self.sandbox.create()
         config = self.dataplane.flow_log
-        if config is not None:
+        if config is not None and self.read_flows:
             ring = files.ring_path(self.flows_dir, self.name)
             self.flows = NodeFlows(
                 self.sandbox.netns, self.name, self.dataplane.tags, config, ring_path=ring

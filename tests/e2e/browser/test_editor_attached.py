@@ -2,12 +2,15 @@
 
 The tutorial's steps applied to the cluster with "Apply it to the cluster", then "Run the
 tutorial's checks": curl from each client pod through the API server's exec, its output and
-exit status next to the engine's prediction; the API server's 422 shown for an invalid draft.
+exit status next to the engine's prediction, and the connections the nodes reported on the
+picture, coloured by verdict with the deciding policy; the API server's 422 shown for an
+invalid draft.
 Screenshots: artifacts/editor/attached-*.png.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from tests.e2e.attached import attached_editor, lab_cluster, wait_until_enforced
 pytestmark = [pytest.mark.browser, pytest.mark.kubectl, pytest.mark.netns]
 
 CHECKS_TIMEOUT = 40_000  # ms: two curls of 5 s each, in parallel, plus the exec round trips
+FLOWS_TIMEOUT = 10_000  # ms: the page polls the flows every 2 s
 
 
 @pytest.fixture
@@ -81,6 +85,11 @@ def test_the_lab_by_clicks_on_a_live_cluster(live_page: Any, shot: Any) -> None:
         expect(row.get_by_test_id("live-output")).to_contain_text("curl: (28)")
     expect(rows["frontend"]).to_contain_text("kubectl exec frontend-")
     expect(rows["frontend"]).to_contain_text("-- curl -I --connect-timeout 5 backend:8080")
+    denied = page.locator("[data-testid=real-flow][data-verdict=DENIED]")
+    expect(denied.first).to_contain_text(
+        "denied by the default deny of default/backend-ingress-deny", timeout=FLOWS_TIMEOUT
+    )
+    expect(denied.first).to_have_class(re.compile(r"\bdenied\b"))
     shot(page, "attached-deny")
 
     page.get_by_role("button", name="Next").click()
@@ -97,6 +106,12 @@ def test_the_lab_by_clicks_on_a_live_cluster(live_page: Any, shot: Any) -> None:
     assert rows["not-frontend"].get_attribute("data-predicted") == "false"
     for row in rows.values():
         assert row.get_attribute("data-agrees") == "true"
+    allowed = page.locator("[data-testid=real-flow][data-verdict=ALLOWED]")
+    expect(allowed.first).to_contain_text(
+        "allowed by default/backend-allow-ingress-frontend ingress[0] from[0]",
+        timeout=FLOWS_TIMEOUT,
+    )
+    expect(allowed.first).to_contain_text("(service default/backend)")
     page.get_by_role("button", name="Close the tutorial").click()
     shot(page, "attached-allow")
 

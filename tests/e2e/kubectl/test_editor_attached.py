@@ -39,6 +39,26 @@ spec:
 """
 
 
+ADMIN_DENY = """\
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata:
+  name: deny-not-frontend
+spec:
+  tier: Admin
+  priority: 10
+  subject:
+    namespaces: {}
+  ingress:
+  - name: no-not-frontend
+    action: Deny
+    from:
+    - pods:
+        namespaceSelector: {}
+        podSelector: {matchLabels: {app: not-frontend}}
+"""
+
+
 def form_of(editor: AttachedEditor, text: str) -> Any:
     return editor.call("/api/parse", {"yaml": text})["form"]
 
@@ -129,3 +149,17 @@ def test_checks_between_any_pods_and_the_api_servers_refusal(tmp_path: Path) -> 
             status=400,
         )
         assert "no pod default/nobody" in error["error"]
+
+        # A ClusterNetworkPolicy draft is applied as a cluster-scoped custom resource.
+        created = editor.call("/api/cluster/apply", {"form": form_of(editor, ADMIN_DENY)})
+        assert created["applied"]["action"] == "created", created
+        assert created["applied"]["key"] == "deny-not-frontend"
+        listed = editor.call("/api/state")["cluster"]["clusterPolicies"]
+        assert [p["key"] for p in listed] == ["admin/deny-not-frontend"]
+        again = editor.call("/api/cluster/apply", {"form": form_of(editor, ADMIN_DENY)})
+        assert again["applied"]["action"] == "unchanged"
+        too_high = form_of(editor, ADMIN_DENY.replace("priority: 10", "priority: 1001"))
+        refused = editor.call("/api/cluster/apply", {"form": too_high})
+        assert refused["status"]["code"] == 422
+        assert [e["path"] for e in refused["errors"]] == ["spec.priority"]
+        assert "Admin   10" in kubectl("get", "cnp").stdout

@@ -6,19 +6,31 @@ every node reaches every other's pods, the Service and cluster DNS, and a policy
 every node (checked with `kubectl exec ... curl`, so exec runs on whichever node the pod is);
 an agent killed with SIGKILL leaves its node's rules in force and a replacement converges; the
 API server stopped and started again (its part alone: the agents keep running) is rejoined by
-every agent, which then enforce what changed. Everything is removed at the end.
+every agent, which then enforce what changed; `podwall observe` shows what every node denied,
+from the nodes' ring files and from the agents' `/flows`. Everything is removed at the end.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from podwall.cli.main import cli
+from podwall.cli.observe import run_observe
 from podwall.cluster.local import LocalCluster
+from podwall.flows import files
+from podwall.flows.filters import FlowFilter
+from podwall.flows.flow import Flow, Verdict
 from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_apiserver import table
 from tests.e2e.kubectl.test_cluster import Kubectl, clear_cluster, make_kubectl, wait_for
@@ -84,6 +96,7 @@ spec:
     - podSelector: {matchLabels: {app: client}}
 """
 NODES = ["node-1", "node-2", "node-3"]
+FOLLOW_POLLS = 75  # 15 s of polls: three denied curls of 2 s each through exec, with room
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +184,77 @@ def test_replicas_spread_and_every_node_reaches_every_node_under_policy(
             assert curl(kubectl, other, f"http://{ip}:8080/") == 28
         assert curl(kubectl, clients[node][0], "http://web:8080/") == 0
     kubectl("delete", "networkpolicy", "web-from-clients")
+
+
+def _observe(*args: str) -> list[dict[str, Any]]:
+    result = CliRunner().invoke(cli, ["observe", "-o", "json", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+
+
+def test_observe_merges_every_node_from_the_rings_and_from_the_agents(
+    cluster: tuple[LocalCluster, Kubectl], tmp_path: Path
+) -> None:
+    local, kubectl = cluster
+    apply(kubectl, tmp_path, ONLY_CLIENTS)
+    web, others = of(kubectl, "web"), of(kubectl, "other")
+    for node in NODES:  # each node denies, in its own ruleset, the connection to its web pod
+        other = others[node][0]
+        wait_for(lambda o=other, n=node: curl(kubectl, o, f"http://{web[n][1]}:8080/") == 28, 10)
+    kubectl("delete", "networkpolicy", "web-from-clients")
+    agents = [
+        json.loads((local.run_dir / node / "agent.json").read_text())["health"] for node in NODES
+    ]
+    reason = "denied by the default deny of default/web-from-clients"
+    for source in (
+        ["--state-dir", str(local.state_dir)],
+        [a for u in agents for a in ("--agent", u)],
+    ):
+        rows = _observe(*source, "--verdict", "DENIED", "--last", "1000", "--port", "8080")
+        assert {r["node"] for r in rows} == set(NODES), source
+        assert {r["reason"] for r in rows} == {reason}
+        decided = {(r["node"], r["destination"]["ip"]) for r in rows}
+        assert {(n, web[n][1]) for n in NODES} <= decided  # each node its own web pod
+    counted = (
+        'podwall_flow_connections_total{direction="ingress",namespace="default",'
+        'policy="web-from-clients",rule="default-deny",verdict="DENIED"} '
+    )
+    for url in agents:  # each node's agent counts what its node denied
+        with urllib.request.urlopen(url + "/metrics", timeout=10) as reply:
+            metrics = reply.read().decode()
+        (line,) = [x for x in metrics.splitlines() if x.startswith(counted)]
+        assert float(line.split()[-1]) >= 1
+
+
+def test_observe_follows_every_node(cluster: tuple[LocalCluster, Kubectl], tmp_path: Path) -> None:
+    local, kubectl = cluster
+    apply(kubectl, tmp_path, ONLY_CLIENTS)
+    web, others = of(kubectl, "web"), of(kubectl, "other")
+    wait_for(lambda: curl(kubectl, others["node-1"][0], "http://web:8080/") == 28, timeout=10)
+    agents = [
+        json.loads((local.run_dir / node / "agent.json").read_text())["health"] for node in NODES
+    ]
+    directory = files.flows_dir(local.cluster_id, local.run_dir.parent)
+    denied = FlowFilter(verdicts=(Verdict.DENIED,))
+    shown: dict[str, list[Flow]] = {"rings": [], "agents": []}
+    threads = [
+        threading.Thread(
+            target=run_observe,
+            args=(source, denied),
+            kwargs={"follow": True, "last": 0, "show": shown[name].append, "polls": FOLLOW_POLLS},
+        )
+        for name, source in (("rings", directory), ("agents", agents))
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)  # both followers past their first poll: what follows is new to them
+    for node in NODES:
+        assert curl(kubectl, others[node][0], f"http://{web[node][1]}:8080/") == 28
+    for thread in threads:
+        thread.join(timeout=FOLLOW_POLLS * 0.2 + 30)
+    kubectl("delete", "networkpolicy", "web-from-clients")
+    for name, flows in shown.items():
+        assert {(f.node, f.destination.ip) for f in flows} >= {(n, web[n][1]) for n in NODES}, name
 
 
 def test_a_killed_agent_leaves_its_rules_and_a_replacement_converges(

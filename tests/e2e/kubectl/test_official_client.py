@@ -1,7 +1,7 @@
-"""The official `kubernetes` Python client lists and watches every kind podwall serves.
+"""The official `kubernetes` Python client lists and watches every kind podwall stores.
 
-The node agent will use this client, so every resource of `podwall.apiserver.resources` is
-listed (across namespaces and in one), then watched from the list's resourceVersion while an
+The node agent will use this client, so every stored resource of `podwall.apiserver.resources`
+is listed (across namespaces and in one), then watched from the list's resourceVersion while an
 object of that kind is created: the ADDED event must arrive, deserialized to the client's model.
 Only the API server runs (in this process, on a free loopback port): no root needed.
 """
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from kubernetes import client, config, watch
 
-from podwall.apiserver.resources import RESOURCES, Resource
+from podwall.apiserver.resources import RESOURCES, REVIEWS, Resource
 from podwall.apiserver.server import Server
 
 pytestmark = pytest.mark.kubectl
@@ -26,7 +26,11 @@ APIS = {
     "networking.k8s.io": client.NetworkingV1Api,
     "discovery.k8s.io": client.DiscoveryV1Api,
     "coordination.k8s.io": client.CoordinationV1Api,
+    "rbac.authorization.k8s.io": client.RbacAuthorizationV1Api,
 }
+STORED = [r for r in RESOURCES if r.key not in REVIEWS]  # reviews are answered, never listed
+RBAC = "rbac.authorization.k8s.io"
+ROLE_REF = {"apiGroup": RBAC, "kind": "ClusterRole", "name": "view"}
 LABELS = {"app": "web"}
 POD_SPEC = {"containers": [{"name": "web", "image": "nginx"}]}
 TEMPLATE = {"metadata": {"labels": LABELS}, "spec": POD_SPEC}
@@ -52,6 +56,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "endpointslices.discovery.k8s.io": {"addressType": "IPv4", "endpoints": []},
     "nodes": {"status": {"addresses": [{"type": "InternalIP", "address": "198.18.255.1"}]}},
     "leases.coordination.k8s.io": {"spec": {"holderIdentity": "agent", "leaseDurationSeconds": 40}},
+    "daemonsets.apps": {"spec": {"selector": {"matchLabels": LABELS}, "template": TEMPLATE}},
+    "serviceaccounts": {},
+    f"roles.{RBAC}": {"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},
+    f"clusterroles.{RBAC}": {"rules": [{"nonResourceURLs": ["/x"], "verbs": ["get"]}]},
+    f"rolebindings.{RBAC}": {"roleRef": ROLE_REF, "subjects": [{"kind": "Group", "name": "g"}]},
+    f"clusterrolebindings.{RBAC}": {
+        "roleRef": ROLE_REF,
+        "subjects": [{"kind": "User", "name": "u"}],
+    },
 }
 
 
@@ -73,8 +86,18 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         server.stop()
 
 
+BUILT_IN = [r for r in STORED if not r.custom and "create" in r.verbs]
+CNP = ("policy.networking.k8s.io", "v1alpha2", "clusternetworkpolicies")
+CNP_SAMPLE = {
+    "apiVersion": "policy.networking.k8s.io/v1alpha2",
+    "kind": "ClusterNetworkPolicy",
+    "metadata": {"name": "official-cnp"},
+    "spec": {"tier": "Baseline", "priority": 5, "subject": {"namespaces": {}}},
+}
+
+
 def test_every_served_kind_has_a_sample() -> None:
-    assert sorted(SAMPLES) == sorted(r.key for r in RESOURCES)
+    assert sorted(SAMPLES) == sorted(r.key for r in BUILT_IN)
 
 
 def methods(api: Any, resource: Resource) -> tuple[Any, Any, Any]:
@@ -91,7 +114,7 @@ def methods(api: Any, resource: Resource) -> tuple[Any, Any, Any]:
     )
 
 
-@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.key)
+@pytest.mark.parametrize("resource", BUILT_IN, ids=lambda r: r.key)
 def test_list_and_watch(api: Any, resource: Resource) -> None:
     list_all, list_default, create = methods(api, resource)
     listed = list_all()
@@ -117,3 +140,28 @@ def test_list_and_watch(api: Any, resource: Resource) -> None:
             assert model in (f"V1{resource.kind}", f"CoreV1{resource.kind}")
     assert ("ADDED", name) in seen
     assert name in [item.metadata.name for item in list_all().items]
+
+
+def test_cluster_network_policies_as_custom_objects(api: Any) -> None:
+    custom = client.CustomObjectsApi(api)
+    listed = custom.list_cluster_custom_object(*CNP)
+    custom.create_cluster_custom_object(*CNP, CNP_SAMPLE)
+    stream = watch.Watch()
+    seen = []
+    for event in stream.stream(
+        custom.list_cluster_custom_object, *CNP,
+        resource_version=listed["metadata"]["resourceVersion"], timeout_seconds=10,
+    ):  # fmt: skip
+        seen.append((event["type"], event["object"]["metadata"]["name"]))
+        stream.stop()
+    assert seen == [("ADDED", "official-cnp")]
+    got = custom.get_cluster_custom_object(*CNP, "official-cnp")
+    assert got["spec"] == CNP_SAMPLE["spec"]
+
+
+def test_the_crd_deserializes_to_the_client_s_model(api: Any) -> None:
+    extensions = client.ApiextensionsV1Api(api)
+    (crd,) = extensions.list_custom_resource_definition().items
+    assert isinstance(crd, client.V1CustomResourceDefinition)
+    assert crd.spec.names.short_names == ["cnp"]
+    assert [c.type for c in crd.status.conditions] == ["NamesAccepted", "Established"]

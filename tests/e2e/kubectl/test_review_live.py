@@ -73,6 +73,53 @@ def test_explain_and_matrix(lab: tuple[Path, Kubectl]) -> None:
     assert data["allowed"][frontend][backend] is False
 
 
+ADMIN_DENY = """\
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata:
+  name: deny-not-frontend
+spec:
+  tier: Admin
+  priority: 10
+  subject:
+    pods:
+      namespaceSelector: {}
+      podSelector: {matchLabels: {app: backend}}
+  ingress:
+  - name: no-not-frontend
+    action: Deny
+    from:
+    - pods:
+        namespaceSelector: {}
+        podSelector: {matchLabels: {app: not-frontend}}
+  - name: pass-the-rest
+    action: Pass
+    from:
+    - namespaces: {}
+"""
+
+
+def test_explain_names_the_tiers_of_the_cluster(lab: tuple[Path, Kubectl]) -> None:
+    kubeconfig, kubectl = lab
+    live = ("--kubeconfig", str(kubeconfig))
+    admin = kubeconfig.parent / "admin.yaml"
+    admin.write_text(ADMIN_DENY)
+    kubectl("apply", "-f", str(admin), "-f", str(ALLOW))
+    denied = run("explain", *live, "--from", "deploy/not-frontend", "--to", "svc/backend:8080")
+    assert denied.exit_code == 1, denied.output
+    assert "denied by admin/deny-not-frontend rule 'no-not-frontend' (priority 10" in (
+        denied.stdout
+    )
+    passed = run("explain", *live, "--from", "deploy/frontend", "--to", "svc/backend:8080")
+    assert passed.exit_code == 0, passed.output
+    assert "passed by admin/deny-not-frontend rule 'pass-the-rest'" in passed.stdout
+    assert "then allowed by default/backend-allow-ingress-frontend ingress[0]" in passed.stdout
+    # Deleted, the tier is gone from the next reading.
+    kubectl("delete", "clusternetworkpolicy", "deny-not-frontend")
+    after = run("explain", *live, "--from", "deploy/frontend", "--to", "svc/backend:8080")
+    assert "admin/" not in after.stdout
+
+
 def test_diff_of_the_cluster_and_a_file_applied(lab: tuple[Path, Kubectl]) -> None:
     kubeconfig, _ = lab
     result = run("diff", "--kubeconfig", str(kubeconfig), str(ALLOW), "-o", "json")

@@ -51,7 +51,11 @@ class Api:
 def collection(obj: Object) -> str:
     group, _, version = str(obj["apiVersion"]).rpartition("/")
     base = f"/apis/{group}/{version}" if group else f"/api/{version}"
-    plural = {"NetworkPolicy": "networkpolicies"}.get(obj["kind"], obj["kind"].lower() + "s")
+    plurals = {
+        "NetworkPolicy": "networkpolicies",
+        "ClusterNetworkPolicy": "clusternetworkpolicies",
+    }
+    plural = plurals.get(obj["kind"], obj["kind"].lower() + "s")
     namespace = obj["metadata"].get("namespace")
     if obj["kind"] in ("Namespace", "Node") or namespace is None:
         return f"{base}/{plural}"

@@ -60,5 +60,29 @@ def policy(name: str, spec: Object, *, namespace: str = "default", rv: str = "1"
 DENY_ALL: Object = {"podSelector": {}, "policyTypes": ["Ingress"]}
 
 
-def node(name: str, rv: str = "1") -> Object:
-    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "resourceVersion": rv}}
+def node(name: str, rv: str = "1", *addresses: str) -> Object:
+    body: Object = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "resourceVersion": rv},
+    }
+    if addresses:
+        body["status"] = {"addresses": [{"type": "InternalIP", "address": a} for a in addresses]}
+    return body
+
+
+def cluster_policy(name: str, spec: Object | None = None, *, rv: str = "1") -> Object:
+    """A ClusterNetworkPolicy; by default an Admin one denying ingress from everywhere to
+    namespaces labelled team=a."""
+    default: Object = {
+        "tier": "Admin",
+        "priority": 10,
+        "subject": {"namespaces": {"matchLabels": {"team": "a"}}},
+        "ingress": [{"name": "deny", "action": "Deny", "from": [{"namespaces": {}}]}],
+    }
+    return {
+        "apiVersion": "policy.networking.k8s.io/v1alpha2",
+        "kind": "ClusterNetworkPolicy",
+        "metadata": {"name": name, "resourceVersion": rv},
+        "spec": default if spec is None else spec,
+    }

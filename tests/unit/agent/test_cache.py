@@ -6,17 +6,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
+
 from podwall.agent import kinds
 from podwall.agent.cache import Cache
 from podwall.model.cluster import Service
 from podwall.runtime.dataplane import Dataplane
-from tests.unit.agent.objects import DENY_ALL, Object, namespace, node, pod, policy
+from tests.unit.agent.objects import (
+    DENY_ALL,
+    Object,
+    cluster_policy,
+    namespace,
+    node,
+    pod,
+    policy,
+)
 
 WATCHED = kinds.watched(service_dnat=False)
 
 
 def listed(
-    *, pods: Sequence[Object] = (), policies: Sequence[Object] = (), nodes: Sequence[Object] = ()
+    *,
+    pods: Sequence[Object] = (),
+    policies: Sequence[Object] = (),
+    nodes: Sequence[Object] = (),
+    cluster_policies: Sequence[Object] = (),
 ) -> Cache:
     cache = Cache(WATCHED, clock=lambda: 100.0)
     for kind, items in (
@@ -24,6 +38,7 @@ def listed(
         (kinds.PODS, pods),
         (kinds.NETWORK_POLICIES, policies),
         (kinds.NODES, nodes),
+        (kinds.CLUSTER_NETWORK_POLICIES, cluster_policies),
     ):
         relist = cache.relist(kind)
         for item in items:
@@ -112,6 +127,32 @@ def test_a_deleted_object_leaves_the_snapshot() -> None:
 
 def test_nodes_are_known_by_name() -> None:
     assert listed(nodes=[node("node-1"), node("node-2")]).snapshot().nodes == {"node-1", "node-2"}
+
+
+def test_cluster_policies_and_node_addresses_reach_the_snapshot() -> None:
+    cache = listed(
+        nodes=[node("node-1", "1", "198.18.255.1")], cluster_policies=[cluster_policy("deny-a")]
+    )
+    first = cache.snapshot().cluster
+    assert [p.key for p in first.cluster_policies] == ["admin/deny-a"]
+    assert [str(a) for n in first.nodes for a in n.addresses] == ["198.18.255.1"]
+    heartbeat = node("node-1", "2", "198.18.255.1")
+    heartbeat["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
+    cache.apply(kinds.NODES, "MODIFIED", heartbeat)
+    cache.apply(kinds.CLUSTER_NETWORK_POLICIES, "MODIFIED", cluster_policy("deny-a", rv="1"))
+    again = cache.snapshot().cluster
+    assert again.nodes is first.nodes  # a node's status heartbeat changes no model object
+    assert again.cluster_policies is first.cluster_policies
+
+
+def test_a_cluster_policy_change_and_delete_reach_the_snapshot() -> None:
+    cache = listed(cluster_policies=[cluster_policy("deny-a")])
+    changed = cluster_policy("deny-a", rv="5")
+    changed["spec"]["priority"] = 20
+    cache.apply(kinds.CLUSTER_NETWORK_POLICIES, "MODIFIED", changed)
+    assert [p.priority for p in cache.snapshot().cluster.cluster_policies] == [20]
+    cache.apply(kinds.CLUSTER_NETWORK_POLICIES, "DELETED", changed)
+    assert cache.snapshot().cluster.cluster_policies == ()
 
 
 def test_a_status_only_change_costs_the_dataplane_no_operation() -> None:
@@ -232,6 +273,7 @@ def dnat_cache() -> Cache:
         (kinds.PODS, []),
         (kinds.NETWORK_POLICIES, []),
         (kinds.NODES, []),
+        (kinds.CLUSTER_NETWORK_POLICIES, []),
         (kinds.SERVICES, [_service("kubernetes", None), _service("web", {"app": "web"})]),
         (kinds.ENDPOINT_SLICES, [_api_slice("198.18.255.254")]),
     ):
@@ -264,3 +306,41 @@ def test_the_joined_services_stay_the_same_tuple_until_a_slice_changes() -> None
     web = next(s for s in after if s.name == "web")
     assert web is next(s for s in first if s.name == "web")
     assert [b.address for s in after for b in s.backends] == ["198.18.255.253"]
+
+
+RICH_SPECS: dict[str, Object] = {
+    "selectors and ipBlocks": {
+        "podSelector": {
+            "matchLabels": {"app": "web", "tier": None},
+            "matchExpressions": [{"key": "env", "operator": "In", "values": ["prod", "ünï"]}],
+        },
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [
+            {
+                "from": [
+                    {"ipBlock": {"cidr": "198.18.0.0/16", "except": ["198.18.3.0/24"]}},
+                    {"namespaceSelector": {}, "podSelector": {"matchLabels": {"a": "b"}}},
+                ],
+                "ports": [{"protocol": "UDP", "port": 53}, {"port": "http"}],
+            }
+        ],
+        "egress": [{"to": [], "ports": [{"port": 8000, "endPort": 8100}]}],
+    },
+    "no rules": {"podSelector": {}},
+    "types left to defaulting": {"podSelector": {}, "egress": [{}]},
+}
+
+
+@pytest.mark.parametrize("spec", list(RICH_SPECS.values()), ids=list(RICH_SPECS))
+def test_a_deferred_policy_converts_to_what_converting_it_at_once_gives(spec: Object) -> None:
+    cache = scoped(pods=[pod("web", "198.18.0.5")])
+    body = policy("rich", spec, namespace="far")
+    deferred = cache._entry(kinds.NETWORK_POLICIES, body, None)
+    assert deferred.model is None
+    assert deferred.deferred is not None
+    cache.apply(kinds.PODS, "ADDED", pod("db", "198.18.0.9", namespace="far", rv="12"))
+    relist = cache.relist(kinds.NETWORK_POLICIES)
+    relist._new["far/rich"] = deferred
+    relist.commit("30")
+    (converted,) = cache.snapshot().cluster.policies
+    assert converted == kinds.model_of(kinds.NETWORK_POLICIES, body)

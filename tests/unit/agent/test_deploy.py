@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from podwall.agent import kinds, lease
+from podwall.apiserver import defaultroles
 from podwall.cli.agent import METRICS_PORT
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
@@ -126,3 +127,16 @@ def test_the_containerfile_installs_nftables_and_podwall_from_the_repository() -
         for path in source.split():
             assert (DEPLOY.parent / path).exists(), path
     assert 'ENTRYPOINT ["podwall"]' in text
+
+
+def test_the_local_cluster_s_nodes_get_exactly_the_daemonset_s_cluster_role() -> None:
+    """`podwall up` binds its node agents to system:podwall-node: the same rules as deploy/."""
+    (ours,) = [
+        r for r in defaultroles.CLUSTER_ROLES if r["metadata"]["name"] == "system:podwall-node"
+    ]
+    expected = find("ClusterRole", "podwall-agent")["rules"]
+    normal = lambda rules: sorted(  # noqa: E731
+        (tuple(r["apiGroups"]), tuple(sorted(r["resources"])), tuple(sorted(r["verbs"])))
+        for r in rules
+    )
+    assert normal(ours["rules"]) == normal(expected)

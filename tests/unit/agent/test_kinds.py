@@ -7,10 +7,13 @@ from typing import Any
 import pytest
 
 from podwall.agent import kinds
-from podwall.model.cluster import Pod
+from podwall.model import convert
+from podwall.model.cluster import Node, Pod
+from podwall.model.clusterpolicy import Action, ClusterNetworkPolicy, ClusterPeer, ClusterRule, Tier
+from podwall.model.convert import RawObject
 from podwall.model.labels import LabelSelector
 from podwall.model.policy import NetworkPolicy, PolicyType
-from tests.unit.agent.objects import DENY_ALL, node, pod, policy
+from tests.unit.agent.objects import DENY_ALL, cluster_policy, node, pod, policy
 
 
 def test_collections_are_cluster_wide_paths() -> None:
@@ -44,8 +47,60 @@ def test_a_host_network_pod_is_kept_and_marked() -> None:
     assert model.host_network
 
 
-def test_nodes_have_no_model_object() -> None:
-    assert kinds.model_of(kinds.NODES, node("node-1")) is None
+def test_a_node_becomes_its_labels_and_addresses() -> None:
+    model = kinds.model_of(kinds.NODES, node("node-1", "1", "198.18.255.1"))
+    assert isinstance(model, Node)
+    assert (model.name, [str(a) for a in model.addresses]) == ("node-1", ["198.18.255.1"])
+
+
+def test_cluster_network_policies_are_optional_at_their_crd_version() -> None:
+    cnps = kinds.CLUSTER_NETWORK_POLICIES
+    assert cnps.path == "/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies"
+    assert cnps.optional
+    assert not kinds.PODS.optional
+    assert cnps in kinds.watched(service_dnat=False)
+
+
+def test_a_readable_cluster_policy_converts_as_manifests_do() -> None:
+    body = cluster_policy("deny-a")
+    model = kinds.model_of(kinds.CLUSTER_NETWORK_POLICIES, body)
+    assert model == convert.cluster_network_policy(RawObject(body=body))
+
+
+DENY = (ClusterRule(name="unreadable", action=Action.DENY, peers=(ClusterPeer(),)),)
+UNREADABLE_CNPS: list[tuple[str, dict[str, Any], tuple[Tier, int] | None]] = [
+    (
+        "a bad action denies all at its tier and priority",
+        {"tier": "Baseline", "priority": 3, "subject": {"namespaces": {}},
+         "ingress": [{"action": "Allow", "from": [{"namespaces": {}}]}]},
+        (Tier.BASELINE, 3),
+    ),
+    (
+        "an unreadable tier denies all first in the Admin tier",
+        {"tier": "Top", "subject": {"pods": {"podSelector": {}}}},
+        (Tier.ADMIN, 0),
+    ),
+    (
+        "with an unreadable subject too it is left out",
+        {"tier": "Admin", "priority": 1, "subject": 7,
+         "ingress": [{"action": "Allow", "from": [{"namespaces": {}}]}]},
+        None,
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("spec", "closed"), [u[1:] for u in UNREADABLE_CNPS], ids=[u[0] for u in UNREADABLE_CNPS]
+)
+def test_an_unreadable_cluster_policy_fails_closed_on_its_subject(
+    spec: dict[str, Any], closed: tuple[Tier, int] | None
+) -> None:
+    model = kinds.model_of(kinds.CLUSTER_NETWORK_POLICIES, cluster_policy("x", spec))
+    if closed is None:
+        assert model is None
+        return
+    assert isinstance(model, ClusterNetworkPolicy)
+    assert (model.tier, model.priority, model.ingress, model.egress) == (*closed, DENY, DENY)
 
 
 def test_keys_are_namespace_and_name_or_the_name_alone() -> None:

@@ -19,7 +19,7 @@ from podwall.agent.run import Agent, Options, StartupError, check_nft, cleanup
 from podwall.apiserver.server import Server
 from podwall.nft.errors import NftError
 from tests.unit.agent.apiserver import LEASE_NAMESPACE, Api, api_server, wait_for
-from tests.unit.agent.objects import DENY_ALL, namespace, pod, policy
+from tests.unit.agent.objects import DENY_ALL, cluster_policy, namespace, node, pod, policy
 
 
 class Nft:
@@ -86,6 +86,37 @@ def test_what_the_api_holds_becomes_the_node_s_batches(server: Server, api: Api)
         assert "198.18.0.5 : jump" in batch  # this node's pod is isolated
         assert "198.18.1.5 : jump" not in batch  # the other node's is not, here
         assert agent.healthy() is None
+    finally:
+        agent.close()
+
+
+def test_cluster_policies_and_node_addresses_reach_the_synced_snapshot(
+    server: Server, api: Api
+) -> None:
+    created = api.create(node("node-1"))
+    status = node("node-1", "", "198.18.255.1")["status"]  # what its kubelet reports
+    api.connection.request("PUT", "/api/v1/nodes/node-1/status", body={**created, "status": status})
+    agent = started(server, Nft())
+    try:
+        wait_for(lambda: agent.ready() is None, "the first sync")
+        api.create(cluster_policy("deny-a"))
+        wait_for(
+            lambda: (
+                [p.key for p in agent.cache.snapshot().cluster.cluster_policies] == ["admin/deny-a"]
+            ),
+            "the ClusterNetworkPolicy in the snapshot",
+        )
+        cluster = agent.cache.snapshot().cluster
+        assert [str(a) for n in cluster.nodes for a in n.addresses] == ["198.18.255.1"]
+        changed = cluster_policy("deny-a")
+        changed["spec"]["priority"] = 20
+        api.replace(changed)
+        wait_for(
+            lambda: [p.priority for p in agent.cache.snapshot().cluster.cluster_policies] == [20],
+            "the changed priority",
+        )
+        api.delete(changed)
+        wait_for(lambda: not agent.cache.snapshot().cluster.cluster_policies, "the delete")
     finally:
         agent.close()
 

@@ -10,9 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from podwall.agent.scope import NodeScope
+from podwall.model import convert
 from podwall.model.cluster import Cluster
+from podwall.model.convert import RawObject
 from podwall.nft.compile import compile_ruleset
 from tests.strategies import objects, to_cluster
+from tests.unit.agent.objects import cluster_policy, node
 
 
 def spread(cluster: Cluster, nodes: list[str | None]) -> Cluster:
@@ -77,3 +80,11 @@ def objects_in(*namespaces: str) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def test_cluster_policies_and_nodes_are_kept_whole() -> None:
+    objs = [cluster_policy("deny-a"), node("node-2", "1", "198.18.255.2")]
+    cluster = convert.cluster(RawObject(body=o) for o in objs).cluster
+    scoped = NodeScope("node-1").apply(cluster)
+    assert scoped.cluster_policies is cluster.cluster_policies
+    assert scoped.nodes is cluster.nodes

@@ -162,3 +162,18 @@ def test_an_ipv6_address_on_a_local_pod_is_warned_about_once(
         sync.sync_once()
     (record,) = caplog.records
     assert record.getMessage().startswith("pod default/v6-0 has an IPv6 address")
+
+
+def test_each_enforced_snapshot_is_handed_on_and_a_refused_one_is_not() -> None:
+    nft = Nft()
+    sync, cache, _ = loop(nft)
+    handed: list[list[str]] = []
+    sync.on_synced = lambda cluster: handed.append(sorted(p.key for p in cluster.pods))
+    sync.sync_once()
+    cache.apply(kinds.PODS, "ADDED", pod("db", "198.18.0.6", rv="11", app="db"))
+    cache.apply(kinds.PODS, "ADDED", pod("far", "198.18.1.6", rv="12", node="node-2", app="x"))
+    nft.refuse = 1
+    assert not sync.sync_once()
+    assert handed == [["default/web"]]
+    assert sync.sync_once()
+    assert handed[-1] == ["default/db", "default/far", "default/web"]  # every node's pods

@@ -16,7 +16,7 @@ from podwall.agent.cache import Cache
 from podwall.agent.client import ApiError, Unreachable
 from podwall.agent.metrics import Metrics
 from podwall.agent.watch import Informer
-from tests.unit.agent.objects import pod
+from tests.unit.agent.objects import cluster_policy, pod
 
 Step = dict[str, Any] | Exception | list[dict[str, Any]]
 
@@ -78,14 +78,16 @@ def event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     return {"type": kind, "object": obj}
 
 
-def run(script: list[Step]) -> tuple[FakeConnection, Cache, Metrics, Informer]:
+def run(
+    script: list[Step], kind: kinds.Kind = kinds.PODS
+) -> tuple[FakeConnection, Cache, Metrics, Informer]:
     stop = threading.Event()
     connection = FakeConnection(script, stop)
-    cache = Cache([kinds.PODS])
+    cache = Cache([kind])
     metrics = Metrics()
     informer = Informer(
         connection,  # type: ignore[arg-type]
-        kinds.PODS,
+        kind,
         cache,
         metrics,
         stop,
@@ -179,4 +181,45 @@ def test_a_refused_list_is_kept_as_the_error_for_start_up_to_read() -> None:
     forbidden = ApiError(403, "Forbidden", 'pods is forbidden: User "x" cannot list resource')
     _, _, _, informer = run([forbidden])
     assert informer.error is forbidden
+    assert not informer.listed.is_set()
+
+
+NOT_FOUND = ApiError(404, "NotFound", "the server could not find the requested resource")
+
+
+def cnp_names(cache: Cache) -> list[str]:
+    return sorted(p.name for p in cache.snapshot().cluster.cluster_policies)
+
+
+def test_an_optional_kind_not_served_is_none_logged_once_and_checked_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, "podwall.agent.watch")
+    connection, cache, _, informer = run(
+        [NOT_FOUND, NOT_FOUND, NOT_FOUND, page([cluster_policy("deny-a")], "20")],
+        kinds.CLUSTER_NETWORK_POLICIES,
+    )
+    assert informer.listed.is_set()
+    assert informer.error is None
+    assert cnp_names(cache) == ["deny-a"]
+    assert [c[0] for c in connection.calls] == ["list", "list", "list", "list", "watch"]
+    logged = [
+        r.getMessage() for r in caplog.records if "kind=clusternetworkpolicies" in r.getMessage()
+    ]
+    assert logged[0].startswith("the API server does not serve kind=clusternetworkpolicies")
+    assert sum("does not serve" in m for m in logged) == 1
+    assert "kind=clusternetworkpolicies is served now" in logged
+
+
+def test_an_optional_kind_whose_crd_goes_away_is_emptied() -> None:
+    _, cache, _, informer = run(
+        [page([cluster_policy("deny-a")], "20"), [], NOT_FOUND], kinds.CLUSTER_NETWORK_POLICIES
+    )
+    assert cnp_names(cache) == []
+    assert informer.listed.is_set()
+
+
+def test_a_404_on_a_built_in_kind_is_an_error() -> None:
+    _, _, _, informer = run([NOT_FOUND])
+    assert informer.error is NOT_FOUND
     assert not informer.listed.is_set()

@@ -77,22 +77,6 @@ def test_a_request_without_a_token_is_401_with_a_status(store: Store) -> None:
     assert wrong.status_code == 401
 
 
-@pytest.mark.parametrize(
-    ("token", "status"),
-    [("pod-token", 200), ("forged", 401), (TOKEN, 200)],
-    ids=["a token the verifier names a user for", "one it does not", "the admin's"],
-)
-def test_a_pods_token_is_accepted_when_the_verifier_knows_it(
-    store: Store, token: str, status: int
-) -> None:
-    def verify(given: str) -> str | None:
-        return "system:serviceaccount:default:default" if given == "pod-token" else None
-
-    client = Client(create_app(store, TOKEN, verify_token=verify))
-    response = client.get("/version", headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == status
-
-
 @pytest.mark.parametrize("path", ["/healthz", "/livez", "/readyz"])
 def test_health_endpoints_answer_ok_without_a_token(store: Store, path: str) -> None:
     response = Client(create_app(store, TOKEN)).get(path)
@@ -121,6 +105,11 @@ def test_legacy_discovery_documents(client: Client) -> None:
         "networking.k8s.io",
         "discovery.k8s.io",
         "coordination.k8s.io",
+        "rbac.authorization.k8s.io",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "apiextensions.k8s.io",
+        "policy.networking.k8s.io",
     ]
     resources = client.get("/apis/networking.k8s.io/v1").json()
     assert resources["kind"] == "APIResourceList"
@@ -148,8 +137,7 @@ def test_aggregated_discovery_is_served_when_asked_for(client: Client) -> None:
     assert body["apiVersion"] == "apidiscovery.k8s.io/v2"
     apps = body["items"][0]
     assert apps["metadata"]["name"] == "apps"
-    deploy = apps["versions"][0]["resources"][0]
-    assert deploy["resource"] == "deployments"
+    deploy = next(r for r in apps["versions"][0]["resources"] if r["resource"] == "deployments")
     assert deploy["categories"] == ["all"]
     assert {s["subresource"] for s in deploy["subresources"]} == {"scale", "status"}
     core = client.get("/api", headers={"Accept": AGGREGATED}).json()
@@ -176,6 +164,11 @@ def test_openapi_v3_names_every_group_version_with_a_content_hash(client: Client
         "apis/networking.k8s.io/v1",
         "apis/discovery.k8s.io/v1",
         "apis/coordination.k8s.io/v1",
+        "apis/rbac.authorization.k8s.io/v1",
+        "apis/authentication.k8s.io/v1",
+        "apis/authorization.k8s.io/v1",
+        "apis/apiextensions.k8s.io/v1",
+        "apis/policy.networking.k8s.io/v1alpha2",
     }
     url = paths["apis/networking.k8s.io/v1"]["serverRelativeURL"]
     doc = client.get(url)
@@ -197,12 +190,26 @@ def test_openapi_v3_covers_every_served_kind(client: Client) -> None:
     assert {"Pod", "Service", "Namespace", "Event", "Endpoints", "ConfigMap"} <= kinds
 
 
-def test_openapi_v2_is_protobuf_with_the_patch_operations(client: Client) -> None:
-    response = client.get("/openapi/v2")
+def test_openapi_v2_is_protobuf_for_kubectl_with_the_patch_operations(client: Client) -> None:
+    accept = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+    response = client.get("/openapi/v2", headers={"Accept": accept})
     assert response.status_code == 200
+    assert response.headers["content-type"] == (
+        "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    )
     assert response.content.startswith(b"\x0a\x032.0")
     assert b"x-kubernetes-group-version-kind" in response.content
     assert b"fieldValidation" in response.content
+
+
+def test_openapi_v2_json_has_the_definitions_and_answers_304_to_its_etag(client: Client) -> None:
+    response = client.get("/openapi/v2", headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert "io.k8s.api.networking.v1.NetworkPolicy" in response.json()["definitions"]
+    etag = response.headers["etag"]
+    again = client.get("/openapi/v2", headers={"Accept": "application/json", "If-None-Match": etag})
+    assert (again.status_code, again.content) == (304, b"")
+    assert client.get("/openapi/v2", headers={"Accept": "text/html"}).status_code == 406
 
 
 # CRUD.

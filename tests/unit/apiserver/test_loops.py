@@ -129,6 +129,7 @@ CASES: list[tuple[str, Step, Queued]] = [
             "replicaset": [("default", "web-1")],
             "endpoints": [("default", "any"), ("default", "web")],
             "garbagecollector": [],
+            "serviceaccount": [],
         },
     ),
     (
@@ -139,6 +140,7 @@ CASES: list[tuple[str, Step, Queued]] = [
             "replicaset": [("default", "web-1")],
             "endpoints": [],
             "garbagecollector": [],
+            "serviceaccount": [],
         },
     ),
     (
@@ -149,6 +151,7 @@ CASES: list[tuple[str, Step, Queued]] = [
             "replicaset": [("default", "web-1")],
             "endpoints": [],
             "garbagecollector": [],
+            "serviceaccount": [],
         },
     ),
     (
@@ -159,6 +162,7 @@ CASES: list[tuple[str, Step, Queued]] = [
             "replicaset": [],
             "endpoints": [],
             "garbagecollector": [],
+            "serviceaccount": [],
         },
     ),
     (
@@ -169,6 +173,7 @@ CASES: list[tuple[str, Step, Queued]] = [
             "replicaset": [],
             "endpoints": [("default", "db")],
             "garbagecollector": [],
+            "serviceaccount": [],
         },
     ),
 ]

@@ -34,7 +34,8 @@ def test_each_group_version_carries_the_schemas_of_its_kinds_and_their_reference
 
 def _refs(node: object) -> list[str]:
     if isinstance(node, dict):
-        found = [str(v) for k, v in node.items() if k == "$ref"]
+        # A string: JSONSchemaProps (the CRD kind's schema) has a property named "$ref".
+        found = [v for k, v in node.items() if k == "$ref" and isinstance(v, str)]
         return found + [r for v in node.values() for r in _refs(v)]
     if isinstance(node, list):
         return [r for v in node for r in _refs(v)]

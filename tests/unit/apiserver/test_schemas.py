@@ -10,8 +10,8 @@ from podwall.apiserver import schemas
 from podwall.apiserver.resources import RESOURCES
 
 
-@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.key)
-def test_every_served_kind_has_its_upstream_schema(resource: object) -> None:
+@pytest.mark.parametrize("resource", [r for r in RESOURCES if not r.custom], ids=lambda r: r.key)
+def test_every_built_in_kind_has_its_upstream_schema(resource: object) -> None:
     r = resource
     name = schemas.name_for(r.group, r.version, r.kind)  # type: ignore[attr-defined]
     assert name is not None

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from podwall.apiserver import store as store_module
 from podwall.apiserver.errors import (
     AlreadyExistsError,
     ApiError,
@@ -59,6 +60,25 @@ def test_create_sets_the_metadata_the_server_owns(store: Store) -> None:
     assert len(meta["uid"]) == 36
     assert meta["creationTimestamp"].endswith("Z")
     assert store.get(NETPOL, "default", "a") == created
+
+
+@pytest.mark.parametrize(
+    ("seconds", "stamp"),
+    [
+        ([0.0], ["1970-01-01T00:00:00Z"]),
+        ([59.9, 60.0], ["1970-01-01T00:00:59Z", "1970-01-01T00:01:00Z"]),
+        ([1_800_000_000.2, 1_800_000_000.7], ["2027-01-15T08:00:00Z"] * 2),
+        ([5.5, 4.5], ["1970-01-01T00:00:05Z", "1970-01-01T00:00:04Z"]),
+    ],
+    ids=["epoch", "next-second", "same-second", "clock-stepped-back"],
+)
+def test_creation_timestamps_follow_the_clock_to_the_second(
+    monkeypatch: pytest.MonkeyPatch, seconds: list[float], stamp: list[str]
+) -> None:
+    clock = iter(seconds)
+    monkeypatch.setattr(store_module.time, "time", lambda: next(clock))
+    monkeypatch.setattr(store_module, "_STAMP", [(-1, "")])
+    assert [store_module.now_rfc3339() for _ in seconds] == stamp
 
 
 def test_every_write_takes_the_next_global_resource_version(store: Store) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from podwall.apiserver import crds
 from podwall.apiserver.tables import PRINTERS, human_duration, table
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -317,7 +318,25 @@ def test_lease_columns() -> None:
 def test_every_served_kind_has_a_printer() -> None:
     from podwall.apiserver.resources import RESOURCES
 
-    assert {r.key for r in RESOURCES} <= set(PRINTERS)
+    built_in = {r.key for r in RESOURCES if not r.custom}
+    assert built_in <= set(PRINTERS)
+    assert {r.key for r in RESOURCES if r.custom} <= set(crds.resource_keys())
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"tier": "Admin", "priority": 10}, {"Tier": "Admin", "Priority": "10"}),
+        ({"tier": "Baseline", "priority": 0}, {"Tier": "Baseline", "Priority": "0"}),
+        ({}, {"Tier": None, "Priority": None}),
+    ],
+    ids=["admin", "baseline at priority 0", "missing fields are nil cells"],
+)
+def test_cluster_network_policy_columns_follow_the_crd(
+    spec: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    obj = {"metadata": {"name": "p", "creationTimestamp": CREATED}, "spec": spec}
+    assert cells(crds.CLUSTER_NETWORK_POLICIES, obj) == {"Name": "p", **expected, "Age": "3m17s"}
 
 
 def test_an_object_without_a_timestamp_is_unknown_age() -> None:

@@ -361,3 +361,100 @@ def test_a_pod_selector_no_pod_can_satisfy_is_flagged(client: Client) -> None:
     answer = client.ok("/api/render", {"form": form})
     assert answer["picture"]["selectsExample"] is False
     assert answer["cluster"]["selected"] == []
+
+
+# ClusterNetworkPolicy drafts: the Admin and Baseline tiers.
+
+ADMIN_DENY = """\
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata:
+  name: deny-not-frontend
+spec:
+  tier: Admin
+  priority: 10
+  subject:
+    pods:
+      namespaceSelector: {}
+      podSelector: {matchLabels: {app: backend}}
+  ingress:
+  - name: no-not-frontend
+    action: Deny
+    from:
+    - pods:
+        namespaceSelector: {}
+        podSelector: {matchLabels: {app: not-frontend}}
+"""
+
+
+def test_a_cluster_policy_draft_shows_its_rules_subject_and_flows(client: Client) -> None:
+    answer = client.ok("/api/parse", {"yaml": ADMIN_DENY})
+    assert (answer["kind"], answer["valid"], answer["policy"]) == (
+        "ClusterNetworkPolicy", True, "admin/deny-not-frontend"
+    )  # fmt: skip
+    rules = answer["picture"]["clusterPolicy"]
+    assert (rules["tier"], rules["priority"]) == ("Admin", 10)
+    assert [(r["name"], r["action"], r["peers"]) for r in rules["ingress"]] == [
+        ("no-not-frontend", "Deny", ["pods {app: not-frontend} in namespaces {}"])
+    ]
+    cluster = answer["cluster"]
+    assert [p["key"] for p in cluster["selected"]] == ["default/backend"]
+    assert cluster["peers"]["ingress"][0]["pods"] == ["default/not-frontend"]
+    flows = {(f["from"], f["to"]): f["allowed"] for f in cluster["flows"]["ingress"]}
+    assert flows[("default/not-frontend", "default/backend")] is False
+    rendered = client.ok("/api/render", {"form": answer["form"]})
+    assert client.ok("/api/parse", {"yaml": rendered["yaml"]})["form"] == answer["form"]
+
+
+def test_try_a_connection_names_the_tier_of_the_draft() -> None:
+    client = Client(create_app(workspace("."), TOKEN))  # the app and both policies
+    form = client.ok("/api/parse", {"yaml": ADMIN_DENY})["form"]
+    tried = attempt(client, "not-frontend", "backend", form=form)
+    assert tried["draft"] == "with the draft admin/deny-not-frontend applied"
+    ingress = tried["decisions"][0]["ingress"]
+    assert ingress["admin"]["action"] == "Deny"
+    assert ingress["admin"]["policies"][0]["policy"] == "deny-not-frontend"
+    assert any("denied by admin/deny-not-frontend rule 'no-not-frontend'" in line
+               for line in tried["decisions"][0]["explanation"])  # fmt: skip
+    # A NetworkPolicy draft keeps the loaded cluster's tiers.
+    client.ok("/api/manifests", {"name": "admin.yaml", "text": ADMIN_DENY})
+    with_np_draft = attempt(client, "not-frontend", "backend", form=tutorial_form())
+    assert with_np_draft["decisions"][0]["ingress"]["admin"]["action"] == "Deny"
+
+
+def test_a_loaded_cluster_policy_is_listed_and_opens_as_a_draft(empty_client: Client) -> None:
+    state = empty_client.ok("/api/manifests", {"name": "admin.yaml", "text": ADMIN_DENY})
+    assert state["cluster"]["clusterPolicies"] == [
+        {
+            "key": "admin/deny-not-frontend",
+            "name": "deny-not-frontend",
+            "tier": "Admin",
+            "priority": 10,
+            "subject": "pods {app: backend} in namespaces {}",
+        }
+    ]
+    edited = empty_client.ok("/api/policy", {"key": "admin/deny-not-frontend"})
+    assert edited["kind"] == "ClusterNetworkPolicy"
+    assert edited["form"]["tier"] == "Admin"
+    new = empty_client.ok("/api/new", {"kind": "ClusterNetworkPolicy", "tier": "Baseline"})
+    assert (new["valid"], new["form"]["tier"]) == (True, "Baseline")
+
+
+def test_an_invalid_cluster_policy_draft_has_errors_and_no_verdicts(client: Client) -> None:
+    answer = client.ok("/api/parse", {"yaml": ADMIN_DENY.replace("action: Deny", "action: Drop")})
+    assert (answer["valid"], answer["picture"], answer["cluster"]) == (False, None, None)
+    assert answer["errors"][0]["path"] == "spec.ingress[0].action"
+    assert answer["errors"][0]["line"] == 14
+
+
+def test_the_draft_diff_of_a_cluster_policy_names_its_rule() -> None:
+    client = Client(create_app(workspace("simple-app.yaml"), TOKEN))
+    form = client.ok("/api/parse", {"yaml": ADMIN_DENY})["form"]
+    diff = client.ok("/api/diff", {"form": form})
+    assert diff["draft"] == "admin/deny-not-frontend"
+    assert diff["newlyAllowed"]["total"] == 0
+    (denied,) = diff["newlyDenied"]["items"]
+    assert (denied["from"], denied["to"]) == ("default/not-frontend", "default/backend")
+    assert denied["now"] == [
+        "ingress denied by admin/deny-not-frontend rule 'no-not-frontend' (priority 10)"
+    ]

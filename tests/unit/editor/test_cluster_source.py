@@ -20,9 +20,13 @@ from podwall.editor.app import create_app
 from podwall.editor.attached import Attached
 from podwall.editor.cluster import ClusterError, ClusterSource
 from podwall.editor.drafts import parse_yaml
+from podwall.editor.flows import RecentFlows
 from podwall.editor.workspace import Workspace
+from podwall.flows import files
+from podwall.flows.ring import RingFile
 from podwall.manifests.reader import LoadError
 from tests.unit.editor.apiclient import TOKEN, TUTORIAL, Client
+from tests.unit.flows.samples import flow
 
 DENY = (TUTORIAL / "backend-ingress-deny.yaml").read_text()
 POD = {
@@ -165,3 +169,20 @@ def test_the_attached_endpoints(source: ClusterSource) -> None:
 def test_without_a_cluster_there_are_no_cluster_endpoints(client: Client) -> None:
     assert client.ok("/api/state")["attached"] is None
     assert client.post("/api/cluster/apply", {"form": {}}).status_code in (404, 405)
+
+
+def test_the_flows_endpoint(source: ClusterSource, tmp_path: Path) -> None:
+    assert attached_client(source).ok("/api/cluster/flows", {"pods": []})["flows"] is None
+    ring = RingFile(files.ring_path(tmp_path, "node-1"), 100)
+    ring.append([flow(1.0)])
+    ring.close()
+    workspace = Workspace([source], max_age=0.0)
+    recent = RecentFlows(tmp_path)
+    api = Client(create_app(workspace, TOKEN, attached=Attached(source, workspace, recent)))
+    try:
+        found = api.ok("/api/cluster/flows", {"pods": ["default/backend"], "last": 5})["flows"]
+    finally:
+        recent.close()
+    assert [f["verdict"] for f in found] == ["ALLOWED"]
+    for bad in ({"pods": "default/backend"}, {"pods": [], "last": -1}, {"pods": [], "last": True}):
+        assert api.post("/api/cluster/flows", bad).status_code == 400

@@ -27,10 +27,10 @@ def test_connections_count_by_policy_and_rule_and_losses_are_read_at_scrape() ->
     )
     text = _exposition(metrics, registry)
     for line in (
-        'podwall_flow_connections_total{direction="ingress",policy="default/backend-allow-ingress-frontend",rule="0",verdict="ALLOWED"} 2.0',
-        'podwall_flow_connections_total{direction="ingress",policy="default/a",rule="default-deny",verdict="DENIED"} 1.0',
-        'podwall_flow_connections_total{direction="ingress",policy="default/b",rule="default-deny",verdict="DENIED"} 1.0',
-        'podwall_flow_connections_total{direction="egress",policy="x/t",rule="audit",verdict="AUDIT"} 1.0',
+        'podwall_flow_connections_total{direction="ingress",namespace="default",policy="backend-allow-ingress-frontend",rule="0",verdict="ALLOWED"} 2.0',
+        'podwall_flow_connections_total{direction="ingress",namespace="default",policy="a",rule="default-deny",verdict="DENIED"} 1.0',
+        'podwall_flow_connections_total{direction="ingress",namespace="default",policy="b",rule="default-deny",verdict="DENIED"} 1.0',
+        'podwall_flow_connections_total{direction="egress",namespace="x",policy="t",rule="audit",verdict="AUDIT"} 1.0',
         'podwall_flow_log_lost_total{reason="rate-limit",verdict="DENIED"} 5.0',
         'podwall_flow_log_lost_total{reason="socket",verdict=""} 2.0',
         "podwall_flow_retransmissions_total 7.0",

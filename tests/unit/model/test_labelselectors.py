@@ -126,6 +126,8 @@ AS_SELECTOR_ERRORS = [
     ("an operator metav1 does not have (not treated as Exists)",
      {"matchExpressions": [{"key": "a", "operator": "Exist"}]},
      '"Exist" is not a valid label selector operator'),
+    ("a null expression is Go's zero requirement", {"matchExpressions": [None]},
+     '"" is not a valid label selector operator'),
     ("an operator only the string syntax has",
      {"matchExpressions": [{"key": "a", "operator": "="}]},
      '"=" is not a valid label selector operator'),

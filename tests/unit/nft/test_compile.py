@@ -11,9 +11,11 @@ import pytest
 from podwall.model.cluster import Cluster
 from podwall.nft import FakeNFT, fragments
 from podwall.nft.compile import BASE_CHAINS, Compiler, compile_ruleset
+from podwall.nft.flowlog import FlowLog
 from podwall.nft.fragments import flatten
 from podwall.nft.objects import ChainType, Hook
 from podwall.nft.ruleset import full_transaction
+from podwall.nft.statements import Log
 from tests.builders import make_cluster, policy
 
 ALLOW_A = policy("allow-a", "x", "podSelector: {matchLabels: {app: a}}\ningress: [{from: [{namespaceSelector: {matchLabels: {team: blue}}}], ports: [{port: http}]}]")  # fmt: skip
@@ -161,3 +163,23 @@ def test_compile_ruleset_is_the_compilers_fragments_in_one_piece() -> None:
     fake = FakeNFT()
     fake.run(fragments.full(Compiler().compile(cluster)))
     assert fake.dump() == _dump(cluster)
+
+
+def test_with_flow_log_the_tags_of_a_removed_policy_are_released_after_the_grace() -> None:
+    compiler = Compiler("node-1", flow_log=FlowLog())
+    compiler.tags.grace = 0.0
+    carried = lambda out: {  # noqa: E731
+        stmt.prefix
+        for fragment in out.values()
+        for rules in fragment.rules.values()
+        for rule in rules
+        for stmt in rule.statements
+        if isinstance(stmt, Log)
+    }
+    before = carried(compiler.compile(make_cluster(BASE)))
+    assert before
+    assert all(compiler.tags.get(p) is not None for p in before)
+    after = carried(compiler.compile(make_cluster(ALLOW_A)))
+    assert after < before
+    assert all(compiler.tags.get(p) is not None for p in after)
+    assert all(compiler.tags.get(p) is None for p in before - after)

@@ -2,6 +2,7 @@
 // The server parses, validates, renders YAML and decides every flow; this file only draws.
 
 import { call } from "./api.js";
+import { isCluster, renderClusterInspector, renderClusterPicture } from "./cnp.js";
 import { h, placeErrors, restoreFocus, saveFocus } from "./dom.js";
 import { renderInspector } from "./inspector.js";
 import { copyYaml, downloadYaml, setupImport } from "./io.js";
@@ -9,6 +10,7 @@ import { applyDraft, liveState } from "./live.js";
 import { matrixState } from "./matrix.js";
 import { renderTabs } from "./panels.js";
 import { renderPicture } from "./picture.js";
+import { followFlows } from "./realflows.js";
 import { renderTutorial } from "./tutorial.js";
 
 const $ = (id) => document.getElementById(id);
@@ -29,6 +31,7 @@ const app = {
     tryForm: { from: "", to: "", port: "8080", protocol: "TCP", draft: true },
     matrixForm: matrixState(),
     live: liveState(),
+    realFlows: null,
     serverErrors: [],
   },
   seq: 0,
@@ -52,8 +55,8 @@ const app = {
 
   apply(answer, { fromYaml, focusKey, replaceForm } = {}) {
     const s = this.state;
-    if (answer.form && (fromYaml || replaceForm)) s.form = answer.form;
-    else if (answer.form) {
+    if (answer.form && (fromYaml || replaceForm || isCluster(answer.form) !== isCluster(s.form))) s.form = answer.form;
+    else if (answer.form && !isCluster(answer.form)) {
       // The API server's policyTypes defaulting decides what is isolated: show that.
       for (const d of ["ingress", "egress"]) s.form[d].isolated = answer.form[d].isolated;
     }
@@ -124,8 +127,8 @@ const app = {
     this.apply(answer, { fromYaml: false, replaceForm: true });
   },
 
-  async newPolicy() {
-    const answer = await this.ask("/api/new", { namespace: "" });
+  async newPolicy(kind) {
+    const answer = await this.ask("/api/new", kind ? { kind } : { namespace: "" });
     if (!answer) return;
     this.state.selection = null;
     this.apply(answer, { fromYaml: false, replaceForm: true, focusKey: "meta-name" });
@@ -154,8 +157,9 @@ const app = {
     const saved = focusKey ? null : saveFocus();
     const s = this.state;
     renderMeta(this);
-    renderPicture($("picture"), this);
-    renderInspector($("inspector"), this);
+    const cluster = isCluster(s.form);
+    (cluster ? renderClusterPicture : renderPicture)($("picture"), this);
+    (cluster ? renderClusterInspector : renderInspector)($("inspector"), this);
     if (!keepYamlText) $("yaml").value = s.yaml;
     renderYamlStatus(this);
     renderTabs($("tabs"), this);
@@ -183,9 +187,11 @@ function focus(key) {
 
 function renderMeta(app) {
   const form = app.state.form;
+  // A ClusterNetworkPolicy is cluster-scoped: no namespace.
+  $("meta-namespace").closest("label").style.display = isCluster(form) ? "none" : "";
   for (const [id, field] of [["meta-name", "name"], ["meta-namespace", "namespace"]]) {
     const input = $(id);
-    if (document.activeElement !== input) input.value = form[field];
+    if (document.activeElement !== input) input.value = form[field] ?? "";
   }
 }
 
@@ -246,6 +252,7 @@ function setupYamlPane() {
 
 function setupActions() {
   $("btn-new").addEventListener("click", () => app.newPolicy());
+  $("btn-new-cnp").addEventListener("click", () => app.newPolicy("ClusterNetworkPolicy"));
   $("btn-copy").addEventListener("click", async () => toast((await copyYaml(app.state.yaml)) ? "YAML copied" : "copy failed", false));
   $("btn-download").addEventListener("click", () => downloadYaml(app.state.yaml, app.state.form.name));
   $("btn-add").addEventListener("click", () => app.addManifest(`draft-${app.state.form.name || "policy"}.yaml`, app.state.yaml));
@@ -274,6 +281,7 @@ async function start() {
   }
   const answer = await call("/api/new", { namespace: "" });
   app.apply(answer, { fromYaml: false, replaceForm: true });
+  if (loaded.attached) followFlows(app);
   document.body.dataset.ready = "true";
 }
 

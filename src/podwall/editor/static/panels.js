@@ -2,6 +2,7 @@
 // with the draft's diff (matrix.js), and the loaded manifests. Every verdict comes from the API.
 
 import { call } from "./api.js";
+import { tierLines } from "./cnp.js";
 import { h } from "./dom.js";
 import { livePanel } from "./live.js";
 import { matrixPanel } from "./matrix.js";
@@ -107,6 +108,7 @@ function tryPanel(panel, app) {
       const answer = await call("/api/try", { from: t.from, to: t.to, port: t.port, protocol: t.protocol, form: t.draft ? app.state.form : null });
       result.replaceChildren(
         h("p", { class: "verdict-line" }, verdictBadge(answer.allowed), answer.draft ? h("span", { class: "hint" }, ` ${answer.draft}`) : null),
+        ...answer.decisions.flatMap((d) => tierLines(d).map((line) => h("p", { class: "tier-line", "data-testid": "try-tier" }, line))),
         ...answer.decisions.map((d) => h("pre", { class: `explain ${d.allowed ? "allowed" : "denied"}`, "data-testid": "try-explanation" }, d.explanation.join("\n"))),
       );
     } catch (err) {
@@ -144,6 +146,14 @@ function manifestsPanel(panel, app) {
       { class: "policies" },
       loaded.cluster.policies.map((p) =>
         h("li", {}, h("strong", {}, p.key), ` selects ${p.podSelector}, ${p.policyTypes.join(" and ")} `, h("button", { type: "button", class: "small", "data-key": `edit-${p.key}`, onclick: () => app.editLoaded(p.key) }, "edit as draft")),
+      ),
+    ),
+    h("h3", {}, `Cluster policies (${loaded.cluster.clusterPolicies.length})`),
+    h(
+      "ul",
+      { class: "policies" },
+      loaded.cluster.clusterPolicies.map((p) =>
+        h("li", {}, h("strong", {}, p.key), ` ${p.tier} tier, priority ${p.priority}, subject ${p.subject} `, h("button", { type: "button", class: "small", "data-key": `edit-${p.key}`, onclick: () => app.editLoaded(p.key) }, "edit as draft")),
       ),
     ),
     h("h3", {}, `Pods (${loaded.cluster.pods.length})`),

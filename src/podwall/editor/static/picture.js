@@ -3,6 +3,7 @@
 
 import { h } from "./dom.js";
 import { ANYWHERE, GROUPS, blankPeer, groupOf, peerPath, peerText, portsText, rulePath, selectorEditor } from "./forms.js";
+import { flowsBox } from "./realflows.js";
 
 const MAX_PODS = 12;
 const STATE_WORD = { allowed: "allowed", denied: "denied", partial: "allowed on some ports", unknown: "unknown until the errors are fixed" };
@@ -228,6 +229,7 @@ function center(app) {
     selectorEditor(form.podSelector, "spec.podSelector", "podsel", (k) => app.commit(k), { caption: "pod selector" }),
     warn,
     h("div", { class: "matched" }, matched, more),
+    flowsBox(app),
   );
 }
 

@@ -1,0 +1,125 @@
+"""The roles and bindings a cluster starts with: kube-apiserver's bootstrap policy, for the
+kinds podwall serves.
+
+`cluster-admin` for `system:masters` (the admin kubeconfig); `system:discovery`,
+`system:basic-user` and `system:public-info-viewer` for every authenticated user (discovery,
+version, health, and asking what one may do); the user-facing `admin`, `edit` and `view`
+(their rules written out: podwall has no aggregation controller); `system:node` for the nodes'
+kubelets, and `system:podwall-node` for what each node's podwall agent reads, both bound to
+`system:nodes`. Data only: `bootstrap` writes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podwall.apiserver.resources import RBAC_GROUP
+from podwall.apiserver.userinfo import AUTHENTICATED, MASTERS, NODES, UNAUTHENTICATED
+
+Obj = dict[str, Any]
+READ = ["get", "list", "watch"]
+WRITE = ["create", "delete", "deletecollection", "patch", "update"]
+_LABELS = {"kubernetes.io/bootstrapping": "rbac-defaults"}
+_ANNOTATIONS = {"rbac.authorization.kubernetes.io/autoupdate": "true"}
+
+
+def rule(verbs: list[str], groups: list[str], resources: list[str]) -> Obj:
+    return {"verbs": verbs, "apiGroups": groups, "resources": resources}
+
+
+def url_rule(verbs: list[str], urls: list[str]) -> Obj:
+    return {"verbs": verbs, "nonResourceURLs": urls}
+
+
+def _meta(name: str) -> Obj:
+    return {"name": name, "labels": dict(_LABELS), "annotations": dict(_ANNOTATIONS)}
+
+
+def cluster_role(name: str, rules: list[Obj]) -> Obj:
+    return {"apiVersion": f"{RBAC_GROUP}/v1", "kind": "ClusterRole", "metadata": _meta(name),
+            "rules": rules}  # fmt: skip
+
+
+def group_binding(name: str, role: str, *groups: str) -> Obj:
+    return {
+        "apiVersion": f"{RBAC_GROUP}/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": _meta(name),
+        "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": role},
+        "subjects": [{"apiGroup": RBAC_GROUP, "kind": "Group", "name": g} for g in groups],
+    }
+
+
+_WORKLOADS = ["deployments", "deployments/scale", "replicasets", "replicasets/scale",
+              "daemonsets"]  # fmt: skip
+_CORE_READ = ["pods", "pods/log", "pods/status", "services", "services/status", "endpoints",
+              "configmaps", "events", "serviceaccounts", "namespaces",
+              "namespaces/status"]  # fmt: skip
+_VIEW = [
+    rule(READ, [""], _CORE_READ),
+    rule(READ, ["apps"], [*_WORKLOADS, "deployments/status", "replicasets/status",
+                          "daemonsets/status"]),
+    rule(READ, ["networking.k8s.io"], ["networkpolicies"]),
+    rule(READ, ["discovery.k8s.io"], ["endpointslices"]),
+]  # fmt: skip
+_EDIT = [
+    *_VIEW,
+    rule(["create", "get"], [""], ["pods/attach", "pods/exec", "pods/portforward"]),
+    rule(WRITE, [""], ["pods", "services", "endpoints", "configmaps", "serviceaccounts"]),
+    rule(["create"], [""], ["serviceaccounts/token"]),
+    rule(WRITE, ["apps"], _WORKLOADS),
+    rule(WRITE, ["networking.k8s.io"], ["networkpolicies"]),
+    rule(WRITE, ["discovery.k8s.io"], ["endpointslices"]),
+    rule([*READ, *WRITE], ["coordination.k8s.io"], ["leases"]),
+]
+_ADMIN = [
+    *_EDIT,
+    rule([*READ, *WRITE], [RBAC_GROUP], ["roles", "rolebindings"]),
+    rule(["create"], ["authorization.k8s.io"], ["localsubjectaccessreviews"]),
+]
+_NODE = [
+    rule(READ, [""], ["services"]),
+    rule(["create", "get", "list", "watch", "update", "patch"], [""], ["nodes"]),
+    rule(["update", "patch"], [""], ["nodes/status"]),
+    rule(["create", "update", "patch"], [""], ["events"]),
+    rule([*READ, "create", "delete"], [""], ["pods"]),
+    rule(["update", "patch"], [""], ["pods/status"]),
+    rule(["get"], [""], ["configmaps", "endpoints"]),
+    rule(["get", "create", "update", "patch", "delete"], ["coordination.k8s.io"], ["leases"]),
+    rule(["create"], [""], ["serviceaccounts/token"]),
+]
+# deploy/10-rbac.yaml's podwall-agent ClusterRole, for the agents `podwall up` runs as nodes.
+_PODWALL_NODE = [
+    rule(["list", "watch"], [""], ["namespaces", "pods", "nodes"]),
+    rule(["list", "watch"], ["networking.k8s.io"], ["networkpolicies"]),
+    rule(["list", "watch"], ["policy.networking.k8s.io"], ["clusternetworkpolicies"]),
+]
+DISCOVERY_URLS = ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
+                  "/openapi/*", "/readyz", "/version", "/version/"]  # fmt: skip
+PUBLIC_INFO_URLS = ["/healthz", "/livez", "/readyz", "/version", "/version/"]
+
+CLUSTER_ROLES: tuple[Obj, ...] = (
+    cluster_role("cluster-admin", [rule(["*"], ["*"], ["*"]), url_rule(["*"], ["*"])]),
+    cluster_role("system:discovery", [url_rule(["get"], DISCOVERY_URLS)]),
+    cluster_role("system:public-info-viewer", [url_rule(["get"], PUBLIC_INFO_URLS)]),
+    cluster_role("system:basic-user", [
+        rule(["create"], ["authorization.k8s.io"],
+             ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
+        rule(["create"], ["authentication.k8s.io"], ["selfsubjectreviews"]),
+    ]),
+    cluster_role("admin", _ADMIN),
+    cluster_role("edit", _EDIT),
+    cluster_role("view", _VIEW),
+    cluster_role("system:node", _NODE),
+    cluster_role("system:podwall-node", _PODWALL_NODE),
+)  # fmt: skip
+
+CLUSTER_ROLE_BINDINGS: tuple[Obj, ...] = (
+    group_binding("cluster-admin", "cluster-admin", MASTERS),
+    group_binding("system:discovery", "system:discovery", AUTHENTICATED),
+    group_binding("system:basic-user", "system:basic-user", AUTHENTICATED),
+    group_binding("system:public-info-viewer", "system:public-info-viewer", AUTHENTICATED,
+                  UNAUTHENTICATED),
+    group_binding("system:node", "system:node", NODES),
+    group_binding("system:podwall-node", "system:podwall-node", NODES),
+)  # fmt: skip

@@ -1,0 +1,319 @@
+"""Authentication, impersonation and RBAC at the API server's front door, over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podwall.apiserver.access import attributes_of
+from podwall.apiserver.app import create_app
+from podwall.apiserver.authentication import static_user
+from podwall.apiserver.bootstrap import bootstrap
+from podwall.apiserver.serviceaccounttokens import TokenSigner
+from podwall.apiserver.store import Store
+from tests.unit.apiserver.asgi import Client
+
+TOKEN = "admin-token"
+NODE_TOKEN = "node-token"
+RBAC = "/apis/rbac.authorization.k8s.io/v1"
+SA_PATH = "/api/v1/namespaces/default/serviceaccounts"
+SSAR = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "state.db")
+    bootstrap(s)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def signer(tmp_path: Path) -> TokenSigner:
+    return TokenSigner(tmp_path)
+
+
+@pytest.fixture
+def admin(store: Store, signer: TokenSigner) -> Client:
+    app = create_app(store, TOKEN, other_tokens={NODE_TOKEN: static_user("system:node:n1")},
+                     signer=signer)  # fmt: skip
+    return Client(app, {"Authorization": f"Bearer {TOKEN}"})
+
+
+def as_token(admin: Client, token: str) -> Client:
+    return Client(admin.app, {"Authorization": f"Bearer {token}"})
+
+
+def service_account(admin: Client, name: str = "x") -> Client:
+    """A client with a fresh token of ServiceAccount default/`name` (created)."""
+    body = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name}}
+    assert admin.post(SA_PATH, json=body).status_code == 201
+    answer = admin.post(f"{SA_PATH}/{name}/token", json={"spec": {}})
+    assert answer.status_code == 201, answer.text
+    return as_token(admin, answer.json()["status"]["token"])
+
+
+def bind_pod_reader(admin: Client, namespace: str = "default") -> None:
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "pod-reader"},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}]}  # fmt: skip
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "read-pods"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"},
+        "subjects": [{"kind": "ServiceAccount", "name": "x", "namespace": "default"}],
+    }  # fmt: skip
+    for path, body in ((f"{RBAC}/namespaces/{namespace}/roles", role),
+                       (f"{RBAC}/namespaces/{namespace}/rolebindings", binding)):  # fmt: skip
+        answer = admin.post(path, json=body)
+        assert answer.status_code == 201, answer.text
+
+
+def test_a_service_account_may_do_nothing_until_bound(admin: Client) -> None:
+    sa = service_account(admin)
+    answer = sa.get("/api/v1/namespaces/default/pods")
+    assert answer.status_code == 403
+    assert answer.json()["message"] == (
+        'pods is forbidden: User "system:serviceaccount:default:x" cannot list resource "pods" '
+        'in API group "" in the namespace "default"'
+    )
+    assert answer.json()["details"] == {"kind": "pods"}
+    assert answer.json()["reason"] == "Forbidden"
+
+
+def test_a_role_binding_grants_its_namespace_only(admin: Client) -> None:
+    sa = service_account(admin)
+    bind_pod_reader(admin)
+    assert sa.get("/api/v1/namespaces/default/pods").status_code == 200
+    elsewhere = sa.get("/api/v1/namespaces/kube-system/pods")
+    assert elsewhere.status_code == 403
+    assert 'in the namespace "kube-system"' in elsewhere.json()["message"]
+    named = sa.get("/api/v1/namespaces/default/pods/web")
+    assert named.json()["message"].startswith('pods "web" is forbidden: User')
+
+
+def test_every_authenticated_user_reads_discovery_and_version(admin: Client) -> None:
+    sa = service_account(admin)
+    for path in ("/api", "/api/v1", "/apis", "/apis/apps/v1", "/version", "/openapi/v3"):
+        assert sa.get(path).status_code == 200, path
+    metrics = sa.get("/metrics")
+    assert metrics.status_code == 403
+    assert metrics.json()["message"] == (
+        'forbidden: User "system:serviceaccount:default:x" cannot get path "/metrics"'
+    )
+
+
+def test_a_token_stops_working_when_its_service_account_goes(admin: Client) -> None:
+    sa = service_account(admin)
+    assert sa.get("/api").status_code == 200
+    assert admin.delete(f"{SA_PATH}/x").status_code == 200
+    assert sa.get("/api").status_code == 401
+
+
+def test_unknown_tokens_are_401(admin: Client) -> None:
+    for token in ("nope", "a.b.c"):
+        assert as_token(admin, token).get("/api").status_code == 401
+
+
+def test_whoami(admin: Client) -> None:
+    path = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+    body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+    me = admin.post(path, json=body).json()["status"]["userInfo"]
+    assert me == {"username": "podwall-admin", "groups": ["system:masters", "system:authenticated"]}
+    sa = service_account(admin).post(path, json=body).json()["status"]["userInfo"]
+    assert sa["username"] == "system:serviceaccount:default:x"
+    assert sa["groups"] == [
+        "system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated",
+    ]  # fmt: skip
+    assert sa["extra"]["authentication.kubernetes.io/credential-id"][0].startswith("JTI=")
+
+
+def ssar(client: Client, **attrs: Any) -> dict[str, Any]:
+    body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attrs}}  # fmt: skip
+    answer = client.post(SSAR, json=body)
+    assert answer.status_code == 201, answer.text
+    status: dict[str, Any] = answer.json()["status"]
+    return status
+
+
+def test_can_i(admin: Client) -> None:
+    sa = service_account(admin)
+    assert ssar(admin, verb="delete", resource="nodes")["allowed"] is True
+    assert ssar(sa, verb="list", resource="pods", namespace="default") == {"allowed": False}
+    bind_pod_reader(admin)
+    assert ssar(sa, verb="list", resource="pods", namespace="default")["allowed"] is True
+
+
+def test_impersonation_is_for_those_allowed_to(admin: Client) -> None:
+    user = "system:serviceaccount:default:x"
+    service_account(admin)
+    bind_pod_reader(admin)
+    headers = {"Impersonate-User": user}
+    assert admin.get("/api/v1/namespaces/default/pods", headers=headers).status_code == 200
+    denied = admin.get("/api/v1/namespaces/kube-system/pods", headers=headers)
+    assert denied.json()["message"].startswith(f'pods is forbidden: User "{user}" cannot list')
+    sa = service_account(admin, "y")
+    refused = sa.get("/api", headers={"Impersonate-User": "alice"})
+    assert refused.status_code == 403
+    assert refused.json()["message"] == (
+        'users "alice" is forbidden: User "system:serviceaccount:default:y" cannot impersonate '
+        'resource "users" in API group "" at the cluster scope'
+    )
+    as_group = admin.get(
+        "/api/v1/nodes", headers={"Impersonate-User": "bob", "Impersonate-Group": "system:masters"}
+    )
+    assert as_group.status_code == 200
+
+
+def test_rules_review_lists_what_a_user_may_do(admin: Client) -> None:
+    sa = service_account(admin)
+    bind_pod_reader(admin)
+    path = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
+    body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview",
+            "spec": {"namespace": "default"}}  # fmt: skip
+    status = sa.post(path, json=body).json()["status"]
+    assert {"verbs": ["list"], "apiGroups": [""], "resources": ["pods"]} in status["resourceRules"]
+    assert any("/version" in r["nonResourceURLs"] for r in status["nonResourceRules"])
+    assert status["incomplete"] is False
+
+
+def test_nodes_are_nodes(admin: Client) -> None:
+    node = as_token(admin, NODE_TOKEN)
+    assert node.get("/apis/networking.k8s.io/v1/networkpolicies").status_code == 200
+    assert node.get("/api/v1/pods?fieldSelector=spec.nodeName%3Dn1").status_code == 200
+    denied = node.delete("/api/v1/namespaces/default")
+    assert denied.status_code == 403
+    assert 'User "system:node:n1" cannot delete resource "namespaces"' in denied.json()["message"]
+
+
+def test_token_request_refuses_short_lives_and_missing_accounts(admin: Client) -> None:
+    short = admin.post(f"{SA_PATH}/default/token", json={"spec": {"expirationSeconds": 60}})
+    missing = admin.post(f"{SA_PATH}/ghost/token", json={"spec": {}})
+    assert missing.status_code == 404
+    assert missing.json()["message"] == 'serviceaccounts "ghost" not found'
+    service_account(admin, "default")
+    short = admin.post(f"{SA_PATH}/default/token", json={"spec": {"expirationSeconds": 60}})
+    assert short.status_code == 422
+    assert (
+        "spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 "
+        "minutes" in short.json()["message"]
+    )
+
+
+def test_a_binding_keeps_its_role_ref(admin: Client) -> None:
+    bind_pod_reader(admin)
+    path = f"{RBAC}/namespaces/default/rolebindings/read-pods"
+    patch = [{"op": "replace", "path": "/roleRef/name", "value": "admin"}]
+    answer = admin.patch(path, json=patch,
+                         headers={"Content-Type": "application/json-patch+json"})  # fmt: skip
+    assert answer.status_code == 422
+    assert answer.json()["message"].endswith(
+        'roleRef: Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", '
+        'Kind:"Role", Name:"admin"}: cannot change roleRef'
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"kind": "Role", "rules": [{"apiGroups": [""], "resources": ["pods"]}]},
+         "rules[0].verbs: Required value: verbs must contain at least one value"),
+        ({"kind": "Role", "rules": [{"verbs": ["get"], "nonResourceURLs": ["/x"]}]},
+         'rules[0].nonResourceURLs: Invalid value: []string{"/x"}: namespaced rules cannot '
+         "apply to non-resource URLs"),
+        ({"kind": "RoleBinding", "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
+                                             "kind": "Secret", "name": "r"}},
+         'roleRef.kind: Unsupported value: "Secret": supported values: "Role", "ClusterRole"'),
+        ({"kind": "RoleBinding", "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
+                                             "kind": "Role", "name": "r"},
+          "subjects": [{"kind": "Robot", "name": "r2"}]},
+         'subjects[0].kind: Unsupported value: "Robot": supported values: "ServiceAccount", '
+         '"User", "Group"'),
+    ],
+)  # fmt: skip
+def test_rbac_objects_are_validated(admin: Client, body: dict[str, Any], message: str) -> None:
+    plural = "roles" if body["kind"] == "Role" else "rolebindings"
+    body = {"apiVersion": "rbac.authorization.k8s.io/v1", "metadata": {"name": "a:b"}, **body}
+    answer = admin.post(f"{RBAC}/namespaces/default/{plural}", json=body)
+    assert answer.status_code == 422
+    assert message in answer.json()["message"]
+
+
+def test_dry_run_stores_nothing(admin: Client) -> None:
+    body = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "dry"}, "rules": []}  # fmt: skip
+    assert admin.post(f"{RBAC}/clusterroles?dryRun=All", json=body).status_code == 201
+    assert admin.get(f"{RBAC}/clusterroles/dry").status_code == 404
+
+
+def namespace_admin(admin: Client) -> Client:
+    """ServiceAccount default/x, bound to the `admin` ClusterRole in namespace `team`."""
+    sa = service_account(admin)
+    team = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}
+    assert admin.post("/api/v1/namespaces", json=team).status_code == 201
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "x-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": "admin"},
+        "subjects": [{"kind": "ServiceAccount", "name": "x", "namespace": "default"}],
+    }  # fmt: skip
+    assert admin.post(f"{RBAC}/namespaces/team/rolebindings", json=binding).status_code == 201
+    return sa
+
+
+def role(name: str, resources: list[str], verbs: list[str]) -> dict[str, Any]:
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": name},
+            "rules": [{"apiGroups": [""], "resources": resources, "verbs": verbs}]}  # fmt: skip
+
+
+def role_binding(name: str, kind: str, role: str) -> dict[str, Any]:
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+            "subjects": [{"kind": "User", "name": "bob"}]}  # fmt: skip
+
+
+def test_no_one_grants_what_they_do_not_hold(admin: Client) -> None:
+    sa = namespace_admin(admin)
+    roles, bindings = f"{RBAC}/namespaces/team/roles", f"{RBAC}/namespaces/team/rolebindings"
+    assert sa.post(roles, json=role("readers", ["pods"], ["get", "list"])).status_code == 201
+    refused = sa.post(roles, json=role("secrets", ["secrets"], ["get"]))
+    assert refused.status_code == 403
+    assert refused.json()["message"] == (
+        'roles.rbac.authorization.k8s.io "secrets" is forbidden: user '
+        '"system:serviceaccount:default:x" (groups=["system:serviceaccounts" '
+        '"system:serviceaccounts:default" "system:authenticated"]) is attempting to grant RBAC '
+        'permissions not currently held:\n{APIGroups:[""], Resources:["secrets"], Verbs:["get"]}'
+    )
+    assert sa.post(bindings, json=role_binding("v", "ClusterRole", "view")).status_code == 201
+    assert sa.post(bindings, json=role_binding("r", "Role", "readers")).status_code == 201
+    cluster_admin = sa.post(bindings, json=role_binding("ca", "ClusterRole", "cluster-admin"))
+    assert cluster_admin.status_code == 403
+    assert "is attempting to grant RBAC permissions not currently held" in cluster_admin.text
+    assert admin.get(f"{bindings}/ca").status_code == 404
+    # The admin holds everything: anything goes.
+    assert (
+        admin.post(bindings, json=role_binding("ca", "ClusterRole", "cluster-admin")).status_code
+        == 201
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "verbs"),
+    [
+        ("websocket", "/api/v1/namespaces/d/pods/w/exec", ["get", "create"]),
+        ("websocket", "/api/v1/namespaces/d/pods/w/portforward", ["get", "create"]),
+        ("http", "/api/v1/namespaces/d/pods/w/log", ["get"]),
+    ],
+)
+def test_a_websocket_to_a_pod_stream_needs_create_as_well(
+    kind: str, path: str, verbs: list[str]
+) -> None:
+    scope = {"type": kind, "method": "GET", "path": path, "query_string": b"command=sh"}
+    assert [a.verb for a in attributes_of(scope)] == verbs
