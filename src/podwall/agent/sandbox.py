@@ -43,13 +43,13 @@ from podwall.agent.nodestatus import NodeKeeper
 from podwall.agent.podapi import HttpPodApi
 from podwall.agent.podwatch import NodePods
 from podwall.agent.run import Agent, Options, StartupError
+from podwall.agent.tokens import TokenRequester
 from podwall.flows import files
 from podwall.model.cluster import Cluster
-from podwall.runtime import names, podtokens
+from podwall.runtime import names
 from podwall.runtime.dataplane import Apply, Dataplane, SyncResult
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.node import Node
-from podwall.runtime.serviceaccount import ServiceAccountFiles
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,6 @@ class SandboxOptions:
     run_dir: Path  # this node's: DNS records, published pods, agent.json
     log_dir: Path  # the cluster's pod logs
     underlay: bool = True  # attach to the cluster's fabric
-    pod_token_key: Path | None = None  # signs the pods' tokens (`credentials`)
 
 
 class NodeDataplane(Dataplane):
@@ -157,20 +156,13 @@ class SandboxNode:
         log.info("node %s ready at %s", self.name, self.node.address)
 
     def _credentials(self, connection: Connection) -> Credentials | None:
-        """What the kubelet mounts in each pod: a token for its service account, the CA the
-        agent itself trusts, its namespace. The token is minted here with `podwall up`'s
-        key (`runtime.podtokens`) until the API server serves TokenRequest: then this is
-        where to ask it instead (POST .../serviceaccounts/<sa>/token, bound to the pod)."""
-        key_path, ca_path = self.sandbox.pod_token_key, connection.configuration.ssl_ca_cert
-        if key_path is None or not ca_path:
+        """What the kubelet mounts in each pod: a token of its ServiceAccount from the API
+        server (TokenRequest, bound to the pod: `agent.tokens`), the CA the agent itself
+        trusts, its namespace. None when the agent trusts no CA file (nothing to give pods)."""
+        ca_path = connection.configuration.ssl_ca_cert
+        if not ca_path:
             return None
-        key, ca_pem = podtokens.read_key(key_path), Path(ca_path).read_bytes()
-
-        def files(namespace: str, account: str, pod: str) -> ServiceAccountFiles:
-            token = podtokens.mint(key, namespace, account, pod)
-            return ServiceAccountFiles(token=token, ca_pem=ca_pem, namespace=namespace)
-
-        return files
+        return TokenRequester(connection, Path(ca_path).read_bytes())
 
     def _wait_for_kubeconfig(self) -> None:
         """`podwall up` starts its agents before it serves, and writes their kubeconfigs once

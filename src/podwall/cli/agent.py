@@ -115,13 +115,6 @@ def _holder() -> str:
     help="Where pod logs go (with --sandbox).",
 )
 @click.option(
-    "--pod-token-key",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The key that signs the pods' service account tokens (with --sandbox; podwall up "
-    "gives it until the API server serves TokenRequest).",
-)
-@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
@@ -145,7 +138,6 @@ def agent(
     node_index: int,
     run_dir: Path | None,
     log_dir: Path | None,
-    pod_token_key: Path | None,
     log_level: str,
 ) -> None:
     """Enforce the cluster's NetworkPolicies on this node, in nftables table `inet podwall`.
@@ -186,7 +178,6 @@ def agent(
             index=node_index,
             run_dir=run_dir,
             log_dir=log_dir,
-            pod_token_key=pod_token_key,
         )
         raise SystemExit(serve(options, where_))
     raise SystemExit(run(options))

@@ -117,7 +117,6 @@ def _agent_main(spec: AgentSpec, log_path: str) -> None:
         index=spec.index,
         run_dir=spec.run_dir,
         log_dir=spec.log_dir,
-        pod_token_key=spec.pod_token_key,
     )
     logging.getLogger(__name__).info("as `%s`", " ".join(spec.command()))
     _die_with(spec.cluster_pid)
@@ -146,7 +145,6 @@ class AgentSpec:
     log_dir: Path
     lease_namespace: str
     cluster_pid: int  # `podwall up`'s process: the agent stops when it ends
-    pod_token_key: Path | None = None  # signs the pods' service account tokens (interim)
 
     def command(self) -> list[str]:
         return [
@@ -159,7 +157,6 @@ class AgentSpec:
             "--log-dir", str(self.log_dir),
             "--metrics-port", "0",
             "--lease-namespace", self.lease_namespace,
-            *(["--pod-token-key", str(self.pod_token_key)] if self.pod_token_key else []),
         ]  # fmt: skip
 
 

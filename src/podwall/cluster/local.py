@@ -64,7 +64,7 @@ from podwall.apiserver.tls import ensure_certificates
 from podwall.cluster import credentials
 from podwall.cluster.agents import NODES_DIR, Agents, AgentSpec, stop_leftovers
 from podwall.errors import PodwallError
-from podwall.runtime import names, podtokens
+from podwall.runtime import names
 from podwall.runtime.addressplan import FABRIC_ADDRESS, MAX_NODES
 from podwall.runtime.namespaces import run_in_netns
 from podwall.runtime.node import Node
@@ -364,7 +364,6 @@ class LocalCluster:
             log_dir=self.state_dir / "pods",
             lease_namespace=AGENT_NAMESPACE,
             cluster_pid=os.getpid(),
-            pod_token_key=self.state_dir / podtokens.KEY_FILE,
         )
 
     def wait_ready(self, timeout: float) -> None:
