@@ -88,7 +88,16 @@ done
 [ -z "$t" ] && exec {busybox} wget "$@"
 # The timeout is the connection's and the download's: the name is looked up first, untimed.
 RESOLVE='import socket, sys; socket.getaddrinfo(sys.argv[1], None, socket.AF_INET)'
-for u; do :; done
+# The URL: the first argument that is neither an option nor an option's value (`-O -`).
+u=; v=
+for a; do
+  if [ -n "$v" ]; then v=; continue; fi
+  case $a in
+    -O|-o|-P|-U|-Y|-e|--header|--post-data|--post-file|--user-agent) v=1 ;;
+    -*) ;;
+    *) [ -z "$u" ] && u=$a ;;
+  esac
+done
 u=${{u#*://}}; hp=${{u%%/*}}; hp=${{hp##*@}}; h=${{hp%:*}}
 if [ -x {python} ] && ! {python} -I -c "$RESOLVE" "$h" 2>/dev/null; then
   echo "wget: bad address '$hp'" >&2

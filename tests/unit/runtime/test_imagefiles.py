@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from podwall.runtime.imagefiles import (
     NC_SCRIPT,
     NGINX_CONFIG,
@@ -56,6 +58,28 @@ def test_a_changed_applet_list_replaces_the_directory(tmp_path: Path) -> None:
 def test_the_wget_script_keeps_braces_of_shell_expansions() -> None:
     script = WGET_SCRIPT.format(applets="/a", busybox="/b", python="/p")
     assert "t=${a#--timeout=}" in script
+
+
+@pytest.mark.parametrize(
+    ("args", "host"),
+    [
+        (["-q", "--timeout=5", "nginx", "-O", "-"], "nginx"),
+        (["-T", "2", "-O", "out", "http://web:8080/x"], "web:8080"),
+        (["--timeout", "1", "-qO-", "svc.ns"], "svc.ns"),
+    ],
+    ids=["the URL before -O -", "a URL after -O FILE", "-qO- is no value's option"],
+)
+def test_the_wget_script_looks_up_the_urls_host_not_an_options_value(
+    tmp_path: Path, args: list[str], host: str
+) -> None:
+    refuse = tmp_path / "python"  # every lookup fails: the message names what was looked up
+    refuse.write_text("#!/bin/sh\nexit 1\n")
+    refuse.chmod(0o755)
+    script = tmp_path / "wget"
+    script.write_text(WGET_SCRIPT.format(applets="/bin", busybox=BUSYBOX, python=refuse))
+    script.chmod(0o755)
+    done = subprocess.run([str(script), *args], capture_output=True, text=True, timeout=10)
+    assert (done.returncode, done.stderr) == (1, f"wget: bad address '{host}'\n")
 
 
 def test_nginx_runs_unprivileged_with_its_files_in_tmp() -> None:
