@@ -4,22 +4,27 @@ Printed as ratios of figures measured side by side in one run:
 
 1. start-up: `podwall check`, `lint`, `diff` and `matrix` on the tutorial against a bare
    `python -c 'import yaml'`, each the fastest of N runs, interleaved so a busy machine slows
-   all alike (goal: `check` within 2x);
+   all alike (goal: `check` within 2x); `import yaml, click` is printed as the floor of a
+   command built on click;
 2. diff at scale: in one process, the connectivity map of a ~10,000-pod cluster, then
    `diff()` of that cluster and the same with every 50th policy removed (both maps and the
-   comparison; goal: within 2x one map). Loading the YAML is timed apart.
+   comparison; goal: within 2x one map). Loading the YAML is timed apart. CPU seconds are
+   printed beside the wall clock: on a shared machine they move less.
 
 Usage (from the repository root):
 
     .venv/bin/python -m bench.bench_review                 # both parts
     .venv/bin/python -m bench.bench_review --skip-big      # start-up only
     .venv/bin/python -m bench.bench_review --big DIR       # a cluster already generated
+    .venv/bin/python -m bench.bench_review --skip-big --instructions   # + callgrind counts
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -37,6 +42,8 @@ def _startup_commands() -> dict[str, list[str]]:
     podwall = [py, "-m", "podwall"]
     return {
         "python -c 'import yaml'": [py, "-c", "import yaml"],
+        # The floor of any click command that reads YAML: what `check` cannot go below.
+        "python -c 'import yaml, click'": [py, "-c", "import yaml, click"],
         "podwall check": [
             *podwall, "check", "-f", str(TUTORIAL), "--from", "deploy/frontend",
             "--to", "svc/backend:8080",
@@ -60,13 +67,36 @@ def startup(runs: int) -> bool:
             best[name] = min(best[name], time.perf_counter() - started)
     base = best["python -c 'import yaml'"]
     print(f"start-up, fastest of {runs} interleaved runs (load {os.getloadavg()[0]:.1f})")
-    print(f"  {'command':<26} {'ms':>7} {'x yaml':>7}")
+    print(f"  {'command':<31} {'ms':>7} {'x yaml':>7}")
     for name, seconds in best.items():
-        print(f"  {name:<26} {seconds * 1000:7.1f} {seconds / base:7.2f}")
+        print(f"  {name:<31} {seconds * 1000:7.1f} {seconds / base:7.2f}")
     ratio = best["podwall check"] / base
     met = ratio <= STARTUP_GOAL
     print(f"  goal: check within {STARTUP_GOAL}x: {'met' if met else 'NOT met'} ({ratio:.2f}x)")
     return met
+
+
+def instructions() -> None:
+    """The same commands counted in user-space instructions (valgrind's callgrind, one run
+    each): unlike the wall clock, the count does not move with the load of a shared machine."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("instructions: valgrind is not installed, skipped")
+        return
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    counts: dict[str, int] = {}
+    for name, cmd in _startup_commands().items():
+        done = subprocess.run(
+            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        counts[name] = int(found.group(1)) if found else 0
+    base = counts["python -c 'import yaml'"] or 1
+    print("start-up in instructions (callgrind, one run each)")
+    print(f"  {'command':<31} {'M instr':>8} {'x yaml':>7}")
+    for name, count in counts.items():
+        print(f"  {name:<31} {count / 1e6:8.0f} {count / base:7.2f}")
 
 
 def _after(before: Path) -> Path:
@@ -90,21 +120,26 @@ def big(folder: Path, rounds: int = 3) -> bool:
     started = time.perf_counter()
     one, two = load([str(folder)]).cluster, load([str(after)]).cluster
     loaded = time.perf_counter()
-    map_s = diff_s = float("inf")
+    map_s = diff_s = map_cpu = diff_cpu = float("inf")
     for _ in range(rounds):  # alternated, the fastest of each kept
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         connectivity(one)
-        mapped = time.perf_counter()
+        mapped, mapped_cpu = time.perf_counter(), time.process_time()
         result = diff(one, two)
-        diffed = time.perf_counter()
+        diffed, diffed_cpu = time.perf_counter(), time.process_time()
         map_s, diff_s = min(map_s, mapped - began), min(diff_s, diffed - mapped)
+        map_cpu = min(map_cpu, mapped_cpu - began_cpu)
+        diff_cpu = min(diff_cpu, diffed_cpu - mapped_cpu)
     pairs = sum(1 for c in (*result.newly_allowed, *result.newly_denied) for _ in c.pairs())
     print(
         f"diff at scale: {len(one.pods)} pods, {len(one.policies)} -> {len(two.policies)} policies"
     )
     print(f"  load both states      {loaded - started:6.2f} s (YAML, validation, conversion)")
-    print(f"  one map               {map_s:6.2f} s")
-    print(f"  diff (2 maps + diff)  {diff_s:6.2f} s  {diff_s / map_s:.2f}x one map")
+    print(f"  one map               {map_s:6.2f} s   CPU {map_cpu:5.2f} s")
+    print(
+        f"  diff (2 maps + diff)  {diff_s:6.2f} s   CPU {diff_cpu:5.2f} s  "
+        f"{diff_s / map_s:.2f}x one map (CPU {diff_cpu / map_cpu:.2f}x)"
+    )
     print(f"  changed pod pairs     {pairs}")
     met = diff_s / map_s <= DIFF_GOAL
     print(f"  goal: diff within {DIFF_GOAL}x one map: {'met' if met else 'NOT met'}")
@@ -123,8 +158,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--runs", type=int, default=15, help="start-up runs per command")
     ap.add_argument("--skip-big", action="store_true", help="no 10k-pod diff")
     ap.add_argument("--big", type=Path, help="a generated cluster folder to use")
+    ap.add_argument(
+        "--instructions", action="store_true", help="also count start-up instructions (valgrind)"
+    )
     args = ap.parse_args(argv)
     met = startup(args.runs)
+    if args.instructions:
+        instructions()
     if not args.skip_big:
         met = big(args.big or _generated()) and met
     return 0 if met else 1

@@ -1,7 +1,8 @@
 """What the engine says a node should log for a connection, to hold real and traced logs to.
 
 `expected_tag(decision, direction)` is the log tag of the rule that decides the given side, as
-`decide()` sees it: the first admitting (policy, rule, peer, port) in chain order, or the
+`decide()` sees it: the Admin or Baseline rule whose Accept or Deny was final (its first
+matching peer and port), the first admitting (policy, rule, peer, port) in chain order, or the
 default deny of every isolating policy, or the audit of the audited ones; None when no policy
 decides that side (not isolated, outside, host network, self). `flow_mismatch` compares an
 observed flow with it, field by field, and says how they differ.
@@ -12,10 +13,12 @@ from __future__ import annotations
 import ipaddress
 
 from podwall.engine import Decision, Endpoint, Status, Traffic, decide
+from podwall.engine.clusterpeers import match_protocols
 from podwall.engine.decision import DirectionVerdict
 from podwall.engine.ports import match_ports
 from podwall.flows.flow import Flow, Verdict
 from podwall.model.cluster import Cluster
+from podwall.model.clusterpolicy import Action, ClusterPort
 from podwall.model.policy import Direction
 from podwall.model.ports import Protocol
 from podwall.nft.logtags import LogTag, TagKind
@@ -32,8 +35,18 @@ def _side(decision: Decision, direction: Direction) -> DirectionVerdict:
     return decision.egress if direction is Direction.EGRESS else decision.ingress
 
 
+_TIERS = {
+    Status.ADMIN_ACCEPTED: "admin",
+    Status.ADMIN_DENIED: "admin",
+    Status.BASELINE_ACCEPTED: "baseline",
+    Status.BASELINE_DENIED: "baseline",
+}
+
+
 def expected_tag(decision: Decision, direction: Direction) -> LogTag | None:
     side = _side(decision, direction)
+    if side.status in _TIERS:
+        return _tier_tag(side, direction, decision.traffic)
     keys = tuple(p.policy.key for p in side.policies)
     if side.status in (Status.DENIED, Status.AUDITED):
         kind = TagKind.DENY if side.status is Status.DENIED else TagKind.AUDIT
@@ -52,6 +65,35 @@ def expected_tag(decision: Decision, direction: Direction) -> LogTag | None:
         port=_port_index(policy_rule.ports, decision.traffic),
         audited=side.audit,
     )
+
+
+def _tier_tag(side: DirectionVerdict, direction: Direction, traffic: Traffic) -> LogTag:
+    check = side.admin if _TIERS[side.status] == "admin" else side.baseline
+    assert check is not None
+    found = check.decision
+    assert found is not None
+    policy_check, rule = found
+    peer = rule.matching_peer
+    assert peer is not None
+    return LogTag(
+        kind=TagKind.ALLOW if rule.rule.action is Action.ACCEPT else TagKind.DENY,
+        direction=direction,
+        policies=(policy_check.policy.key,),
+        rule=rule.index,
+        peer=peer.index,
+        port=_tier_port_index(rule.rule.ports, traffic),
+        rule_name=rule.rule.name,
+        action=rule.rule.action.value,
+    )
+
+
+def _tier_port_index(ports: tuple[ClusterPort, ...], traffic: Traffic) -> int | None:
+    if not ports:
+        return None
+    for index, port in enumerate(ports):
+        if match_protocols((port,), traffic.dst, traffic.port, traffic.protocol).matched:
+            return index
+    raise AssertionError("a deciding rule with protocols matches by none of them")
 
 
 def _port_index(ports: tuple[object, ...], traffic: Traffic) -> int | None:

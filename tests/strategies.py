@@ -173,5 +173,29 @@ def objects(draw: st.DrawFn, max_pods: int = 6, max_policies: int = 4) -> list[d
     return [*nss, *pods, *policies]
 
 
+REVIEWED_KINDS = frozenset({"NetworkPolicy", "ClusterNetworkPolicy"})
+
+
+@st.composite
+def reviewed(
+    draw: st.DrawFn, world: st.SearchStrategy[list[dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A snapshot drawn from `world` and a review of it: some policies dropped, some added,
+    and now and then a pod dropped, relabelled or added."""
+    before = draw(world)
+    kept = [o for o in before if o["kind"] not in REVIEWED_KINDS or draw(st.booleans())]
+    added = [draw(policy(90 + i)) for i in range(draw(st.integers(0, 2)))]
+    pods = [i for i, o in enumerate(kept) if o["kind"] == "Pod"]
+    change = draw(st.sampled_from(("none", "none", "drop", "relabel", "add")))
+    if change == "drop" and len(pods) > 1:
+        del kept[draw(st.sampled_from(pods))]
+    elif change == "relabel" and pods:
+        i = draw(st.sampled_from(pods))
+        kept[i] = {**kept[i], "metadata": {**kept[i]["metadata"], "labels": draw(labels)}}
+    elif change == "add":
+        added.append(draw(pod(50)))
+    return before, [*kept, *added]
+
+
 def to_cluster(objs: list[dict[str, Any]]) -> Cluster:
     return cluster(RawObject(body=o) for o in objs).cluster

@@ -23,6 +23,8 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     ├── ReaderError ............ flows.reader: a log group that cannot be bound or configured
     │   └── LogGroupBusy ....... flows.reader: another socket already reads the group
     ├── FilterError ............ flows.filters: a flow filter that cannot mean anything
+    ├── AgentUnreachable ....... flows.remote: a node agent whose /flows cannot be read
+    ├── BadQuery ............... agent.flowapi: a /flows query that means nothing (a 400)
     ├── ClientError ............ agent.client: the agent and its API server
     │   └── ConfigError, Unreachable, ApiError (an HTTP error with the server's Status)
     ├── StartupError ........... agent.run: what the agent is missing, in one line

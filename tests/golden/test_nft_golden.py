@@ -15,7 +15,7 @@ from podwall.nft.compile import compile_ruleset
 from podwall.nft.flowlog import FlowLog
 from podwall.nft.ruleset import full_transaction
 from tests.conformance.scenario import load_all
-from tests.golden.test_golden import STAGES, TUTORIAL
+from tests.golden.test_golden import STAGES, TIER_STAGES, TIERS, TUTORIAL
 
 HERE = Path(__file__).parent
 UPSTREAM = (
@@ -64,3 +64,25 @@ def test_tutorial_deny_in_audit_mode(golden: Callable[[Path, str], None]) -> Non
 def _audited(body: dict[str, Any]) -> dict[str, Any]:
     meta = {**body["metadata"], "annotations": {"podwall.dev/enforcement": "audit"}}
     return {**body, "metadata": meta}
+
+
+@pytest.mark.parametrize("stage", list(TIER_STAGES))
+def test_tier_rulesets(stage: str, golden: Callable[[Path, str], None]) -> None:
+    """The second walkthrough: the lab with the Admin deny-not-frontend and the Baseline
+    default deny, as tier chains around the class chains."""
+    files = [str(TUTORIAL / "simple-app.yaml"), *(str(TIERS / f) for f in TIER_STAGES[stage])]
+    snapshot = cluster(load_paths(files).objects).cluster
+    text = full_transaction(compile_ruleset(with_addresses(snapshot))).render()
+    golden(HERE / "nft" / f"tiers-{stage}.nft", text)
+
+
+def test_tier_ruleset_with_flow_logging(golden: Callable[[Path, str], None]) -> None:
+    """Admin and Baseline Deny rules as logging pairs whose tags name the ClusterNetworkPolicy
+    rule; the lab's NetworkPolicy tags as before."""
+    files = [
+        str(TUTORIAL / "simple-app.yaml"),
+        *(str(TIERS / f) for f in TIER_STAGES["admin-baseline-lab"]),
+    ]
+    snapshot = cluster(load_paths(files).objects).cluster
+    rs = compile_ruleset(with_addresses(snapshot), flow_log=FlowLog())
+    golden(HERE / "nft" / "tiers-admin-baseline-lab-flows.nft", full_transaction(rs).render())

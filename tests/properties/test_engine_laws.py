@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from podwall.engine import Endpoint, Traffic, connectivity, decide
+from podwall.engine.connectivity import connectivity_pair
+from podwall.model.cluster import Cluster
 from podwall.model.ports import ALL_PROTOCOLS
-from tests.strategies import PROBE_PORTS, objects, policy, to_cluster
+from tests.strategies import PROBE_PORTS, objects, policy, reviewed, to_cluster
 
 
 def _verdicts(objs: list[dict[str, Any]]) -> dict[tuple[str, str, int, str], bool]:
@@ -74,3 +76,19 @@ def test_adding_a_policy_never_shrinks_what_an_isolated_pod_allows(
 @given(objects(max_policies=0))
 def test_without_policies_everything_is_allowed(objs: list[dict[str, Any]]) -> None:
     assert all(_verdicts(objs).values())
+
+
+@settings(max_examples=300)
+@given(reviewed(objects()))
+def test_the_maps_of_a_pair_are_each_sides_own_map(
+    sides: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+) -> None:
+    assert_pair_is_each_sides_map(*(to_cluster(objs) for objs in sides))
+
+
+def assert_pair_is_each_sides_map(before: Cluster, after: Cluster) -> None:
+    pair = connectivity_pair(before, after)
+    for shared, alone in zip(pair, (connectivity(before), connectivity(after)), strict=True):
+        assert shared.pods == alone.pods
+        for i, j in itertools.product(range(len(alone.pods)), repeat=2):
+            assert shared.ports(i, j) == alone.ports(i, j), (alone.pods[i].key, alone.pods[j].key)

@@ -21,6 +21,7 @@ from podwall.nft.statements import Log
 from podwall.nft.trace import Trace, Verdict
 from tests.flowchecks import expected_sides, expected_tag
 from tests.strategies import PROBE_PORTS, objects, to_cluster
+from tests.strategies_cnp import with_cluster_policies
 
 AUDIT = {"podwall.dev/enforcement": "audit"}
 
@@ -82,5 +83,16 @@ def _mismatches(c: Cluster) -> list[str]:
 @settings(max_examples=150)
 @given(objects(), st.lists(st.booleans(), max_size=4))
 def test_logged_tags_name_the_deciding_rule(objs: list[dict[str, Any]], marks: list[bool]) -> None:
+    c = to_cluster(_audited(objs, marks))
+    assert _mismatches(c) == []
+
+
+@settings(max_examples=150)
+@given(with_cluster_policies(), st.lists(st.booleans(), max_size=4))
+def test_logged_tags_name_the_deciding_rule_with_tiers(
+    objs: list[dict[str, Any]], marks: list[bool]
+) -> None:
+    """An Admin or Baseline Accept or Deny is reported by its ClusterNetworkPolicy rule; a
+    Pass reports nothing, what decides next does; audited NetworkPolicies after Baseline."""
     c = to_cluster(_audited(objs, marks))
     assert _mismatches(c) == []

@@ -12,7 +12,8 @@ from podwall.engine import Endpoint, Traffic, connectivity, decide
 from podwall.engine.decision import Status
 from podwall.model.cluster import Cluster
 from podwall.model.ports import ALL_PROTOCOLS
-from tests.strategies import PROBE_PORTS, policy, to_cluster
+from tests.properties.test_engine_laws import assert_pair_is_each_sides_map
+from tests.strategies import PROBE_PORTS, policy, reviewed, to_cluster
 from tests.strategies_cnp import cluster_policy, with_cluster_policies
 
 Key = tuple[str, str, int, str]
@@ -120,3 +121,11 @@ def test_without_network_policies_only_a_tier_denies(
         for side in (decide(c, t).egress, decide(c, t).ingress):
             if not side.allowed:
                 assert side.status in (Status.ADMIN_DENIED, Status.BASELINE_DENIED), t.render()
+
+
+@settings(max_examples=150)
+@given(reviewed(with_cluster_policies()))
+def test_the_maps_of_a_pair_with_tiers_are_each_sides_own_map(
+    sides: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+) -> None:
+    assert_pair_is_each_sides_map(*(to_cluster(objs) for objs in sides))

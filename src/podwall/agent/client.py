@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,12 @@ class ApiError(ClientError):
     def gone(self) -> bool:
         """410 Gone: the resourceVersion is too old; a list must start over."""
         return self.status == 410
+
+    @classmethod
+    def from_status(cls, status: Mapping[str, Any]) -> ApiError:
+        """The error a watch's ERROR event carries, as a Status object."""
+        code = int(status.get("code") or 500)
+        return cls(code, str(status.get("reason") or ""), str(status.get("message") or ""))
 
 
 @dataclass(frozen=True, slots=True)

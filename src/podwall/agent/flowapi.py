@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Mapping
 
 from podwall.agent.health import Reply, Route
+from podwall.errors import PodwallError
 from podwall.flows.ring import Entry, FlowRing, entry_json
 
 MAX_WAIT = 30.0
@@ -28,8 +29,8 @@ NEXT = "X-Podwall-Next"
 MISSED = "X-Podwall-Missed"
 
 
-class BadQuery(ValueError):
-    pass
+class BadQuery(PodwallError, ValueError):
+    """A `/flows` query parameter that means nothing; answered as a 400."""
 
 
 def _number(query: Mapping[str, str], name: str, default: float) -> float:

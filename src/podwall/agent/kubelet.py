@@ -50,8 +50,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import KW_ONLY, dataclass
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -67,12 +67,14 @@ from podwall.apiserver.controllers import (
     pod_waiting,
     record,
 )
+from podwall.clock import Clock, utc_now
 from podwall.runtime import images, published, serviceaccount
 from podwall.runtime.addressplan import allocatable
 from podwall.runtime.console import Console
 from podwall.runtime.consolerelay import ConsoleRelay
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.node import ContainerPlan, Node, PodPlan
+from podwall.runtime.procstat import start_stamp
 from podwall.runtime.published import PublishedContainer, PublishedPod
 
 log = logging.getLogger(__name__)
@@ -87,14 +89,9 @@ ENFORCE_SECONDS = 10.0
 MAX_BACKOFF = 30.0
 MAX_EVENTS = 1000  # Events remembered for counting repeats
 Object = dict[str, Any]
-Clock = Callable[[], datetime]
 Credentials = Callable[[BoundPod], PodToken]  # the pod's ServiceAccount token (TokenRequest)
 TOKEN_VOLUME = "kube-api-access"  # the projected volume's name, as the kubelet reports it
 TOKEN_RETRY_SECONDS = 1.0
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def meta(obj: Object) -> dict[str, Any]:
@@ -160,30 +157,22 @@ class _Retry:
     delay: float
 
 
+@dataclass(eq=False)
 class Kubelet:
     """The pods of one node. `start()` once (after the ruleset's first sync), `stop()` at the
     end; `ready` is set once the pods bound to the node at start run."""
 
-    def __init__(
-        self,
-        api: PodApi,
-        source: PodSource,
-        node: Node,
-        node_name: str,
-        enforced: Enforced,
-        *,
-        publish_dir: Path | None = None,
-        clock: Clock = _now,
-        credentials: Credentials | None = None,
-    ) -> None:
-        self.api = api
-        self.credentials = credentials
-        self.source = source
-        self.node = node
-        self.node_name = node_name
-        self.enforced = enforced
-        self.publish_dir = publish_dir
-        self.clock = clock
+    api: PodApi
+    source: PodSource
+    node: Node
+    node_name: str
+    enforced: Enforced
+    _: KW_ONLY
+    publish_dir: Path | None = None
+    clock: Clock = utc_now
+    credentials: Credentials | None = None
+
+    def __post_init__(self) -> None:
         self._uids: dict[str, str] = {}
         self._broken: dict[str, str] = {}  # key -> uid of a pod whose network failed
         self._restarts: list[_Restart] = []
@@ -522,7 +511,7 @@ class Kubelet:
                 env=c.env,
                 log_path=str(running.log_dir / f"{c.name}.log"),
                 pid=pid,
-                started=(published.start_time(pid) or "") if pid else "",
+                started=start_stamp(pid) if pid else "",
                 console=console,
                 tty=c.tty,
                 stdin_once=c.stdin_once,

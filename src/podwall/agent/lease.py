@@ -22,13 +22,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from podwall import __version__
 from podwall.agent.backoff import Backoff
 from podwall.agent.client import ApiError, Connection, Unreachable
+from podwall.agent.worker import PeriodicThread
+from podwall.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -165,30 +167,23 @@ class AgentStatus:
         return self.renewed is not None and self.renewed + timedelta(seconds=self.duration) > now
 
 
-class LeaseKeeper:
-    """Renews the node's Lease every `renew_seconds` from what `report` says, until `stop`."""
+@dataclass(eq=False)
+class LeaseKeeper(PeriodicThread):
+    """Renews the node's Lease every `renew_seconds` from what `report` says, until `stop`;
+    `poke` renews now (the agent just got ready)."""
 
-    def __init__(
-        self,
-        connection: Connection,
-        node: str,
-        holder: str,
-        report: Callable[[], Enforcement],
-        stop: threading.Event,
-        *,
-        namespace: str = NAMESPACE,
-        renew_seconds: float = RENEW_SECONDS,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.connection = connection
-        self.node = node
-        self.holder = holder
-        self.report = report
-        self.stop = stop
-        self.namespace = namespace
-        self.renew_seconds = renew_seconds
-        self.clock = clock
-        self.backoff = Backoff(first=1.0, cap=renew_seconds)
+    connection: Connection
+    node: str
+    holder: str
+    report: Callable[[], Enforcement]
+    stop: threading.Event
+    _: KW_ONLY
+    namespace: str = NAMESPACE
+    renew_seconds: float = RENEW_SECONDS
+    clock: Clock = utc_now
+
+    def __post_init__(self) -> None:
+        self.backoff = Backoff(first=1.0, cap=self.renew_seconds)
         self._poked = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lease", daemon=True)
 
@@ -211,21 +206,6 @@ class LeaseKeeper:
         else:
             self.connection.request("PUT", path, body=body)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def poke(self) -> None:
-        """Renew now rather than at the next period (the agent just got ready)."""
-        self._poked.set()
-
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def join(self) -> None:
-        self._poked.set()
-        if self._thread.ident is not None:
-            self._thread.join(timeout=10)
-
     def _run(self) -> None:
         while not self.stop.is_set():
             delay = self.renew_seconds
@@ -241,5 +221,4 @@ class LeaseKeeper:
             except Exception:
                 delay = self.backoff.next()
                 log.exception("lease renewal failed")
-            self._poked.wait(delay)
-            self._poked.clear()
+            self._sleep(delay)

@@ -17,12 +17,14 @@ import ipaddress
 import logging
 import platform
 import threading
-from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import KW_ONLY, dataclass
+from datetime import datetime
 from typing import Any
 
 from podwall import __version__
 from podwall.agent.client import ApiError, Connection, Unreachable
+from podwall.agent.worker import PeriodicThread
+from podwall.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,6 @@ HEARTBEAT_SECONDS = 10.0
 KUBELET_VERSION = "v1.32.0-podwall"
 MAX_PODS = 253  # the addresses of a node's /24 (.2 to .254)
 Object = dict[str, Any]
-Clock = Callable[[], datetime]
 
 
 def _stamp(now: datetime) -> str:
@@ -116,30 +117,23 @@ def with_ready(node: Object, ready: bool, now: datetime) -> Object:
     return out
 
 
-class NodeKeeper:
+@dataclass(eq=False)
+class NodeKeeper(PeriodicThread):
     """Registers node `name` and keeps its status posted until `stop` is set."""
 
-    def __init__(
-        self,
-        connection: Connection,
-        name: str,
-        subnet: ipaddress.IPv4Network,
-        address: ipaddress.IPv4Address | None,
-        stop: threading.Event,
-        *,
-        heartbeat_seconds: float = HEARTBEAT_SECONDS,
-        clock: Clock = lambda: datetime.now(UTC),
-    ) -> None:
-        self.connection = connection
-        self.name = name
-        self.subnet = subnet
-        self.address = address
-        self.stop = stop
-        self.heartbeat_seconds = heartbeat_seconds
-        self.clock = clock
+    connection: Connection
+    name: str
+    subnet: ipaddress.IPv4Network
+    address: ipaddress.IPv4Address | None
+    stop: threading.Event
+    _: KW_ONLY
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
+    clock: Clock = utc_now
+
+    def __post_init__(self) -> None:
         self.ready = False
         self._lock = threading.Lock()
-        self._poke = threading.Event()
+        self._poked = threading.Event()
         self._thread = threading.Thread(target=self._run, name="node-status", daemon=True)
 
     @property
@@ -175,17 +169,9 @@ class NodeKeeper:
         updated: Object = self.connection.request("PUT", self.path, body=body)
         self._post_status(updated)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def join(self) -> None:
-        self._poke.set()
-        if self._thread.ident is not None:
-            self._thread.join(timeout=10)
-
     def set_ready(self, ready: bool) -> None:
         self.ready = ready
-        self._poke.set()
+        self.poke()
 
     def beat(self) -> None:
         """Post the node's status once; ApiError or Unreachable when that fails."""
@@ -217,5 +203,4 @@ class NodeKeeper:
                     self._register_again()
             except Unreachable as exc:
                 log.warning("node status not posted: %s", exc)
-            self._poke.wait(self.heartbeat_seconds)
-            self._poke.clear()
+            self._sleep(self.heartbeat_seconds)

@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import copy
 import logging
-import random
 import threading
 from typing import Any
 
 from podwall.agent.backoff import Backoff
-from podwall.agent.client import ApiError, Connection, Stream, Unreachable
+from podwall.agent.client import Connection, Stream
 from podwall.agent.kinds import key_of, resource_version
+from podwall.agent.watch import WATCH_SECONDS, WatchThread
 
 log = logging.getLogger(__name__)
 
 PATH = "/api/v1/pods"
-WATCH_SECONDS = (300, 600)
-READ_MARGIN = 30.0
 
 Pod = dict[str, Any]
 
 
-class NodePods:
+class NodePods(WatchThread):
     """Follows the pods bound to `node` until `stop` is set; `pods()` is a copy of them."""
 
     def __init__(
@@ -44,17 +42,8 @@ class NodePods:
         self._pods: dict[str, Pod] = {}
         self._lock = threading.Lock()
         self._stream: Stream | None = None
+        self._what = "node pod watch"
         self._thread = threading.Thread(target=self._run, name="watch-node-pods", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def close(self) -> None:
-        stream = self._stream
-        if stream is not None:
-            stream.close()
-        if self._thread.ident is not None:
-            self._thread.join(timeout=10)
 
     def pods(self) -> list[Pod]:
         with self._lock:
@@ -81,23 +70,6 @@ class NodePods:
                 self._pods[key] = pod
         self.changed.set()
 
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                if self.resource_version is None:
-                    self._list()
-                self._watch()
-            except ApiError as exc:
-                if exc.gone:
-                    self.resource_version = None
-                else:
-                    self._failed(exc)
-            except (Unreachable, ValueError) as exc:
-                self._failed(exc)
-            except Exception as exc:  # a bug must not end the watch: pods would go unmanaged
-                log.exception("node pod watch failed")
-                self._failed(exc)
-
     def _failed(self, exc: Exception) -> None:
         if self.stop.is_set():
             return
@@ -116,36 +88,13 @@ class NodePods:
         self.changed.set()
 
     def _watch(self) -> None:
-        assert self.resource_version is not None
-        seconds = random.randint(*WATCH_SECONDS)
-        query: list[tuple[str, str | int]] = [
-            ("watch", "true"),
-            ("fieldSelector", self.selector),
-            ("resourceVersion", self.resource_version),
-            ("allowWatchBookmarks", "true"),
-            ("timeoutSeconds", seconds),
-        ]
-        stream = self.connection.stream(PATH, query, seconds + READ_MARGIN)
-        self._stream = stream
+        stream = self._open(PATH, WATCH_SECONDS, ("fieldSelector", self.selector))
         self.backoff.reset()
-        try:
-            for event in stream.events():
-                kind, obj = event.get("type"), event.get("object") or {}
-                if kind == "ERROR":
-                    status = obj
-                    raise ApiError(
-                        int(status.get("code") or 500),
-                        str(status.get("reason") or ""),
-                        str(status.get("message") or ""),
-                    )
-                if kind in ("ADDED", "MODIFIED", "DELETED"):
-                    self._apply(str(kind), obj)
-                self.resource_version = resource_version(obj) or self.resource_version
-                if self.stop.is_set():
-                    break
-        finally:
-            self._stream = None
-            stream.close()
+        self._follow(stream, self._event)
+
+    def _event(self, kind: str, pod: Pod) -> None:
+        if kind in ("ADDED", "MODIFIED", "DELETED"):
+            self._apply(kind, pod)
 
 
 def _newer(held: Pod, incoming: Pod) -> bool:

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field, replace
 
 from podwall.agent.backoff import Backoff
 from podwall.agent.cache import Cache, Snapshot
@@ -50,32 +50,25 @@ def local_pods(pods: tuple[Pod, ...], node: str | None) -> int:
     return sum(1 for p in pods if p.node == node and not p.host_network)
 
 
+@dataclass(eq=False)
 class SyncLoop:
     """Call `run` in one thread; `stop` (shared with the informers) ends it."""
 
-    def __init__(
-        self,
-        cache: Cache,
-        dataplane: Dataplane,
-        metrics: Metrics,
-        stop: threading.Event,
-        *,
-        backoff: Backoff | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        on_first_sync: Callable[[], None] = lambda: None,
-        on_synced: Callable[[Cluster], None] = lambda cluster: None,
-    ) -> None:
-        self.cache = cache
-        self.dataplane = dataplane
-        self.metrics = metrics
-        self.stop = stop
-        self.backoff = backoff or Backoff()
-        self.clock = clock
-        self.on_first_sync = on_first_sync
-        self.on_synced = on_synced  # given each snapshot once it is enforced (the flows' view)
-        self.scope = NodeScope(dataplane.node)
+    cache: Cache
+    dataplane: Dataplane
+    metrics: Metrics
+    stop: threading.Event
+    _: KW_ONLY
+    backoff: Backoff = field(default_factory=Backoff)
+    clock: Callable[[], float] = time.monotonic
+    on_first_sync: Callable[[], None] = lambda: None
+    # given each snapshot once it is enforced (the flows' view)
+    on_synced: Callable[[Cluster], None] = lambda cluster: None
+
+    def __post_init__(self) -> None:
+        self.scope = NodeScope(self.dataplane.node)
         self.status = SyncStatus()
-        self.heartbeat = clock()
+        self.heartbeat = self.clock()
         self._synced_version: int | None = None
         self._retry_at = 0.0
         self._unenforced: list[float] = []  # arrivals of changes a refused batch left out
@@ -157,18 +150,8 @@ class SyncLoop:
             log.error("nft refused the batch, the loaded rules stay in force: %s", exc)
         else:
             log.error("sync failed, the loaded rules stay in force", exc_info=exc)
-        status = self.status
-        self.status = SyncStatus(
-            ready=status.ready,
-            synced_at=status.synced_at,
-            resource_versions=status.resource_versions,
-            policies=status.policies,
-            local_pods=status.local_pods,
-            pods=status.pods,
-            nodes=status.nodes,
-            last_error=f"{type(exc).__name__}: {exc}"[:500],
-            errors=status.errors + 1,
-        )
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        self.status = replace(self.status, last_error=error, errors=self.status.errors + 1)
         # The cache's change flag was cleared by the snapshot: raise it again so the retry
         # happens even if nothing else changes.
         self.cache.changed.set()

@@ -22,7 +22,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from podwall.agent import kinds
@@ -31,6 +32,7 @@ from podwall.agent.cache import Cache
 from podwall.agent.client import ApiError, Connection, Stream, Unreachable
 from podwall.agent.kinds import Kind
 from podwall.agent.metrics import Metrics
+from podwall.agent.worker import DaemonThread
 
 log = logging.getLogger(__name__)
 
@@ -40,54 +42,74 @@ READ_MARGIN = 30.0  # a watch silent for its length plus this is a dead connecti
 EVENTS = frozenset({"ADDED", "MODIFIED", "DELETED"})
 
 
-def _status_error(status: Mapping[str, Any]) -> ApiError:
-    """A watch's ERROR event carries a Status object."""
-    return ApiError(
-        int(status.get("code") or 500), str(status.get("reason") or ""), str(status.get("message"))
-    )
+class WatchThread(DaemonThread):
+    """A list+watch loop in a thread of its own, and the watch stream it has open.
 
+    The loop lists when there is no resourceVersion to resume from, then watches; a 410 lists
+    again, any other failure goes to `_failed` (which backs off), until `stop` is set. `close`
+    unblocks a watch in progress (after `stop` is set) and waits for the thread."""
 
-class Informer:
-    """Keeps `kind` in `cache` up to date until `stop` is set. `listed` is set after the
-    first complete list, `watching` once a watch was accepted; `error` is the last failure,
-    None once a request succeeds again."""
+    connection: Connection
+    stop: threading.Event
+    resource_version: str | None
+    _stream: Stream | None
+    _what: str  # for the log: what the loop follows
 
-    def __init__(
-        self,
-        connection: Connection,
-        kind: Kind,
-        cache: Cache,
-        metrics: Metrics,
-        stop: threading.Event,
-        *,
-        backoff: Backoff | None = None,
-        page_size: int = PAGE_SIZE,
-        watch_seconds: tuple[int, int] = WATCH_SECONDS,
-    ) -> None:
-        self.connection = connection
-        self.kind = kind
-        self.cache = cache
-        self.metrics = metrics
-        self.stop = stop
-        self.backoff = backoff or Backoff()
-        self.page_size = page_size
-        self.watch_seconds = watch_seconds
-        self.listed = threading.Event()
-        self.watching = threading.Event()  # set once a watch was accepted (RBAC allows it)
-        self.error: Exception | None = None
-        self.resource_version: str | None = None  # where the next watch starts; None: list
-        self._absent_logged = False  # an optional kind's absence is logged once
-        self._stream: Stream | None = None
-        self._thread = threading.Thread(target=self._run, name=f"watch-{kind.name}", daemon=True)
+    def _list(self) -> None:
+        raise NotImplementedError
 
-    def start(self) -> None:
-        self._thread.start()
+    def _watch(self) -> None:
+        raise NotImplementedError
 
-    def alive(self) -> bool:
-        return self._thread.is_alive()
+    def _failed(self, exc: Exception) -> None:
+        raise NotImplementedError
+
+    def _watch_ended(self) -> None:
+        """The server ended a watch (its timeout): the next one resumes."""
+
+    def _expired(self, exc: ApiError) -> None:
+        """The resourceVersion is too old (410): the loop lists again."""
+
+    def _handled(self, exc: ApiError) -> bool:
+        """Whether the loop's own class dealt with this refusal (before 410 or a back-off)."""
+        return False
+
+    def _open(
+        self, path: str, seconds_range: tuple[int, int], *selectors: tuple[str, str]
+    ) -> Stream:
+        """A watch of `path` from `resource_version` (kept as `_stream` until closed), its
+        length drawn from `seconds_range` as client-go does."""
+        assert self.resource_version is not None
+        seconds = random.randint(*seconds_range)
+        query: list[tuple[str, str | int]] = [
+            ("watch", "true"),
+            *selectors,
+            ("resourceVersion", self.resource_version),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", seconds),
+        ]
+        stream = self.connection.stream(path, query, seconds + READ_MARGIN)
+        self._stream = stream
+        return stream
+
+    def _follow(self, stream: Stream, handle: Callable[[str, dict[str, Any]], None]) -> None:
+        """Hand each event to `handle` until the server ends the watch or `stop` is set; an
+        ERROR event raises its ApiError. Each event's resourceVersion is where the next watch
+        resumes; the stream is closed at the end."""
+        try:
+            for event in stream.events():
+                kind, obj = event.get("type"), event.get("object") or {}
+                if kind == "ERROR":
+                    raise ApiError.from_status(obj)
+                handle(str(kind), obj)
+                self.resource_version = kinds.resource_version(obj) or self.resource_version
+                if self.stop.is_set():
+                    break
+        finally:
+            self._stream = None
+            stream.close()
 
     def close(self) -> None:
-        """Unblock a watch in progress (after `stop` is set) and wait for the thread."""
         stream = self._stream
         if stream is not None:
             stream.close()
@@ -100,21 +122,55 @@ class Informer:
                 if self.resource_version is None:
                     self._list()
                 self._watch()
-                self.metrics.watch_restarts.labels(kind=self.kind.name, reason="closed").inc()
+                self._watch_ended()
             except ApiError as exc:
-                if exc.status == 404 and self.kind.optional:
-                    self._absent()
+                if self._handled(exc):
+                    pass
                 elif exc.gone:
-                    log.info("watch expired kind=%s error=%s: listing again", self.kind.name, exc)
-                    self.metrics.watch_restarts.labels(kind=self.kind.name, reason="expired").inc()
+                    self._expired(exc)
                     self.resource_version = None
                 else:
                     self._failed(exc)
             except (Unreachable, ValueError) as exc:  # ValueError: a line that is not JSON
                 self._failed(exc)
-            except Exception as exc:  # a bug must not end the watch: the node would go stale
-                log.exception("watch loop failed kind=%s", self.kind.name)
+            except Exception as exc:  # a bug must not end the watch: what it follows goes stale
+                log.exception("%s failed", self._what)
                 self._failed(exc)
+
+
+@dataclass(eq=False)
+class Informer(WatchThread):
+    """Keeps `kind` in `cache` up to date until `stop` is set. `listed` is set after the
+    first complete list, `watching` once a watch was accepted; `error` is the last failure,
+    None once a request succeeds again."""
+
+    connection: Connection
+    kind: Kind
+    cache: Cache
+    metrics: Metrics
+    stop: threading.Event
+    _: KW_ONLY
+    backoff: Backoff = field(default_factory=Backoff)
+    page_size: int = PAGE_SIZE
+    watch_seconds: tuple[int, int] = WATCH_SECONDS
+
+    def __post_init__(self) -> None:
+        self.listed = threading.Event()
+        self.watching = threading.Event()  # set once a watch was accepted (RBAC allows it)
+        self.error: Exception | None = None
+        self.resource_version: str | None = None  # where the next watch starts; None: list
+        self._absent_logged = False  # an optional kind's absence is logged once
+        self._stream: Stream | None = None
+        self._what = f"watch loop kind={self.kind.name}"
+        name = f"watch-{self.kind.name}"
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _watch_ended(self) -> None:
+        self.metrics.watch_restarts.labels(kind=self.kind.name, reason="closed").inc()
+
+    def _expired(self, exc: ApiError) -> None:
+        log.info("watch expired kind=%s error=%s: listing again", self.kind.name, exc)
+        self.metrics.watch_restarts.labels(kind=self.kind.name, reason="expired").inc()
 
     def _failed(self, exc: Exception) -> None:
         if self.stop.is_set():
@@ -124,6 +180,12 @@ class Informer:
         log.warning("watch failed kind=%s error=%s retry_in=%.1fs", self.kind.name, exc, delay)
         self.metrics.watch_restarts.labels(kind=self.kind.name, reason="error").inc()
         self.stop.wait(delay)
+
+    def _handled(self, exc: ApiError) -> bool:
+        if exc.status == 404 and self.kind.optional:
+            self._absent()
+            return True
+        return False
 
     def _absent(self) -> None:
         """The cluster does not serve this optional kind: none of it, until it is served."""
@@ -179,34 +241,17 @@ class Informer:
 
     def _watch(self) -> None:
         """Follow changes from `resource_version` until the server ends the watch."""
-        assert self.resource_version is not None
-        seconds = random.randint(*self.watch_seconds)
-        query: list[tuple[str, str | int]] = [
-            ("watch", "true"),
-            ("resourceVersion", self.resource_version),
-            ("allowWatchBookmarks", "true"),
-            ("timeoutSeconds", seconds),
-        ]
-        stream = self.connection.stream(self.kind.path, query, seconds + READ_MARGIN)
-        self._stream = stream
+        stream = self._open(self.kind.path, self.watch_seconds)
         if self.stop.is_set():  # `close` may have looked for a stream before this one
             self._stream = None
             stream.close()
             return
         self._succeeded()
         self.watching.set()
-        try:
-            for event in stream.events():
-                kind, obj = event.get("type"), event.get("object") or {}
-                if kind == "ERROR":
-                    raise _status_error(obj)
-                if kind == "BOOKMARK":
-                    self.cache.bookmark(self.kind, kinds.resource_version(obj))
-                elif kind in EVENTS:
-                    self.cache.apply(self.kind, str(kind), obj)
-                self.resource_version = kinds.resource_version(obj) or self.resource_version
-                if self.stop.is_set():
-                    break
-        finally:
-            self._stream = None
-            stream.close()
+        self._follow(stream, self._event)
+
+    def _event(self, kind: str, obj: dict[str, Any]) -> None:
+        if kind == "BOOKMARK":
+            self.cache.bookmark(self.kind, kinds.resource_version(obj))
+        elif kind in EVENTS:
+            self.cache.apply(self.kind, kind, obj)

@@ -37,11 +37,11 @@ def user_of(scope: Scope) -> UserInfo:
     return user
 
 
+@dataclasses.dataclass(eq=False)
 class AccessFilter:
-    def __init__(self, app: ASGIApp, authenticator: Authenticator, authorizer: Authorizer) -> None:
-        self.app = app
-        self.authenticator = authenticator
-        self.authorizer = authorizer
+    app: ASGIApp
+    authenticator: Authenticator
+    authorizer: Authorizer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["path"] in PUBLIC_PATHS:

@@ -25,9 +25,9 @@ from starlette.websockets import WebSocket
 
 from podwall.apiserver import errors, spdyexec
 from podwall.apiserver.errors import ApiError
-from podwall.apiserver.exec import ExecOptions, pod_container, runtime_missing, serve_session
+from podwall.apiserver.exec import ExecOptions, check_running, launch_target, serve_session
 from podwall.apiserver.execsession import Launch
-from podwall.apiserver.podruntime import ExecProcess, ExecRequest, PodLookupError, PodRuntime
+from podwall.apiserver.podruntime import ExecProcess, ExecRequest, PodRuntime
 from podwall.apiserver.store import Store
 
 
@@ -62,16 +62,11 @@ def attach_launch(
     store: Store, runtime: PodRuntime | None, namespace: str, pod: str, options: ExecOptions
 ) -> Launch:
     """Everything checked before the upgrade (ApiError otherwise); what attaches."""
-    container = pod_container(store, namespace, pod, options.container)
-    if runtime is None:
-        raise runtime_missing()
-    if not isinstance(runtime, AttachRuntime):
+    found, container = launch_target(store, runtime, namespace, pod, options)
+    if not isinstance(found, AttachRuntime):
         raise ApiError(503, "ServiceUnavailable", "this pod runtime cannot attach to containers")
-    try:
-        runtime.check_container(namespace, pod, container)
-    except PodLookupError as exc:
-        raise errors.bad_request(str(exc)) from exc
-    return partial(runtime.attach, namespace, pod, container)
+    check_running(found, namespace, pod, container)
+    return partial(found.attach, namespace, pod, container)
 
 
 async def serve_websocket(websocket: WebSocket, store: Store, runtime: PodRuntime | None) -> None:

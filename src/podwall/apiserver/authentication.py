@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from podwall.apiserver import errors
 from podwall.apiserver.errors import ApiError
@@ -36,15 +35,6 @@ IMPERSONATE_USER = "impersonate-user"
 IMPERSONATE_GROUP = "impersonate-group"
 IMPERSONATE_UID = "impersonate-uid"
 IMPERSONATE_EXTRA = "impersonate-extra-"
-
-
-@dataclass(frozen=True, slots=True)
-class StaticUser:
-    """A `--token-auth-file` line: user, uid, groups."""
-
-    name: str
-    uid: str = ""
-    groups: tuple[str, ...] = ()
 
 
 def static_user(name: str, uid: str = "", groups: Sequence[str] = ()) -> UserInfo:

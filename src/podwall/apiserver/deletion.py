@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -32,6 +31,7 @@ from podwall.apiserver.controllers.garbage import (
     finalizers_of,
 )
 from podwall.apiserver.controllers.meta import is_deleting, uid_of
+from podwall.apiserver.perstore import PerStore
 from podwall.apiserver.resources import RESOURCES
 from podwall.apiserver.store import Object, Store, now_rfc3339
 from podwall.model.fielderrors import FieldError, invalid, not_supported
@@ -166,13 +166,4 @@ class _Marks:
                     self._marking[uid] = left
 
 
-_hooks: weakref.WeakKeyDictionary[Store, _Marks] = weakref.WeakKeyDictionary()
-_hooks_lock = threading.Lock()
-
-
-def _marks_of(store: Store) -> _Marks:
-    with _hooks_lock:
-        marks = _hooks.get(store)
-        if marks is None:
-            marks = _hooks[store] = _Marks(store)
-        return marks
+_marks_of = PerStore(_Marks)

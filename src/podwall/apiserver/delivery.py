@@ -13,9 +13,9 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import threading
-from collections import deque
 from collections.abc import Callable
 
+from podwall.apiserver.drainer import Drainer
 from podwall.apiserver.groupcommit import resolve
 from podwall.apiserver.history import Change
 from podwall.apiserver.watch import WatchEvent
@@ -26,50 +26,23 @@ Listener = Callable[[str, WatchEvent], None]
 _Batch = tuple[list[Change], list[concurrent.futures.Future[None]]]
 
 
-class Delivery:
+class Delivery(Drainer[_Batch]):
     """One listener thread (started on the first batch); `listeners()` is read per batch."""
 
     def __init__(self, listeners: Callable[[], list[Listener]]) -> None:
+        super().__init__("podwall-store-listeners", batch=False)
         self._listeners = listeners
-        self._queue: deque[_Batch] = deque()
-        self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._stopped = False
 
     def in_thread(self) -> bool:
         """Is the caller a listener (running in the delivery thread)?"""
         return self._thread is not None and self._thread is threading.current_thread()
 
     def put(self, changes: list[Change], done: list[concurrent.futures.Future[None]]) -> None:
-        with self._cond:
-            if self._stopped:
-                resolve(done)
-                return
-            self._queue.append((changes, done))
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="podwall-store-listeners", daemon=True
-                )
-                self._thread.start()
-            self._cond.notify()
+        if not self._put((changes, done)):
+            resolve(done)
 
-    def stop(self) -> None:
-        """Deliver what is queued, then end the thread."""
-        with self._cond:
-            self._stopped = True
-            self._cond.notify()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._stopped:
-                    self._cond.wait()
-                if not self._queue:
-                    return
-                changes, done = self._queue.popleft()
+    def _drain(self, items: list[_Batch]) -> None:
+        for changes, done in items:
             self._deliver(changes)
             resolve(done)
 

@@ -83,6 +83,13 @@ def api_group(group: str) -> dict[str, Any] | None:
     return None
 
 
+def _aliases(r: Resource) -> dict[str, list[str]]:
+    """The other names kubectl knows a resource by (`po`, `all`), as both discovery documents
+    list them: only those it has."""
+    lists = {"shortNames": r.short_names, "categories": r.categories}
+    return {key: list(names) for key, names in lists.items() if names}
+
+
 def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
     served = in_group_version(group, version)
     if not served:
@@ -95,11 +102,8 @@ def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
             "namespaced": r.namespaced,
             "kind": r.kind,
             "verbs": list(r.verbs),
+            **_aliases(r),
         }
-        if r.short_names:
-            entry["shortNames"] = list(r.short_names)
-        if r.categories:
-            entry["categories"] = list(r.categories)
         resources.append(entry)
         for sub in r.subresources:
             sub_entry: dict[str, Any] = {
@@ -128,11 +132,8 @@ def _aggregated_resource(r: Resource) -> dict[str, Any]:
         "scope": "Namespaced" if r.namespaced else "Cluster",
         "singularResource": r.singular,
         "verbs": list(r.verbs),
+        **_aliases(r),
     }
-    if r.short_names:
-        entry["shortNames"] = list(r.short_names)
-    if r.categories:
-        entry["categories"] = list(r.categories)
     if r.subresources:
         entry["subresources"] = [
             {

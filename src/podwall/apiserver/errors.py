@@ -90,13 +90,16 @@ def _details(name: str, group: str, kind: str) -> dict[str, Any]:
     return details
 
 
+def _named(
+    error: type[ApiError], code: int, reason: str, resource: str, group: str, name: str, what: str
+) -> ApiError:
+    """A StatusError about one named object, worded as upstream: `pods "web" not found`."""
+    message = f'{qualified(resource, group)} "{name}" {what}'
+    return error(code, reason, message, _details(name, group, resource))
+
+
 def not_found(resource: str, group: str, name: str) -> ApiError:
-    return NotFoundError(
-        404,
-        "NotFound",
-        f'{qualified(resource, group)} "{name}" not found',
-        _details(name, group, resource),
-    )
+    return _named(NotFoundError, 404, "NotFound", resource, group, name, "not found")
 
 
 def not_found_path() -> ApiError:
@@ -105,12 +108,7 @@ def not_found_path() -> ApiError:
 
 
 def already_exists(resource: str, group: str, name: str) -> ApiError:
-    return AlreadyExistsError(
-        409,
-        "AlreadyExists",
-        f'{qualified(resource, group)} "{name}" already exists',
-        _details(name, group, resource),
-    )
+    return _named(AlreadyExistsError, 409, "AlreadyExists", resource, group, name, "already exists")
 
 
 def conflict(resource: str, group: str, name: str, why: str | None = None) -> ApiError:

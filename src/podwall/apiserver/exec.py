@@ -137,18 +137,32 @@ def pod_container(store: Store, namespace: str, pod: str, container: str | None)
     raise errors.bad_request(message)
 
 
-def exec_launch(
+def launch_target(
     store: Store, runtime: PodRuntime | None, namespace: str, pod: str, options: ExecOptions
-) -> Launch:
-    """Everything checked before the upgrade (ApiError otherwise); what starts the command."""
+) -> tuple[PodRuntime, str]:
+    """What exec and attach check first: the container `options` names (or the pod's only
+    one) and a runtime to run it in; ApiError otherwise."""
     container = pod_container(store, namespace, pod, options.container)
     if runtime is None:
         raise runtime_missing()
+    return runtime, container
+
+
+def check_running(runtime: PodRuntime, namespace: str, pod: str, container: str) -> None:
+    """400 BadRequest, in the runtime's words, unless the container runs in `runtime`."""
     try:
         runtime.check_container(namespace, pod, container)
     except PodLookupError as exc:
         raise errors.bad_request(str(exc)) from exc
-    return partial(runtime.exec, namespace, pod, container)
+
+
+def exec_launch(
+    store: Store, runtime: PodRuntime | None, namespace: str, pod: str, options: ExecOptions
+) -> Launch:
+    """Everything checked before the upgrade (ApiError otherwise); what starts the command."""
+    found, container = launch_target(store, runtime, namespace, pod, options)
+    check_running(found, namespace, pod, container)
+    return partial(found.exec, namespace, pod, container)
 
 
 def choose_protocol(websocket: WebSocket) -> str:

@@ -15,10 +15,10 @@ import concurrent.futures
 import contextlib
 import logging
 import sqlite3
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from podwall.apiserver.drainer import Drainer
 from podwall.apiserver.history import DELETED, Change
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def fail(futures: list[concurrent.futures.Future[None]], exc: BaseException) -> 
             future.set_exception(exc)
 
 
-class Committer:
+class Committer(Drainer[Ticket]):
     """The writer thread over one SQLite connection (started on the first ticket)."""
 
     def __init__(
@@ -63,57 +63,29 @@ class Committer:
         on_durable: Callable[[list[Ticket]], None],
         on_failed: Callable[[list[Ticket], BaseException], None],
     ) -> None:
+        super().__init__("podwall-store-commit", batch=True)
         self._db = db
         self._on_durable = on_durable
         self._on_failed = on_failed
-        self._queue: list[Ticket] = []
-        self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._stopped = False
 
     def submit(self, ticket: Ticket) -> None:
-        """Queue a ticket (the caller holds the Store's lock: tickets arrive in RV order)."""
-        with self._cond:
-            if self._stopped:
-                raise RuntimeError("the store is closed")
-            self._queue.append(ticket)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="podwall-store-commit", daemon=True
-                )
-                self._thread.start()
-            self._cond.notify()
+        """Queue a ticket (the caller holds the Store's lock: tickets arrive in RV order).
+        After `stop` (which commits what is queued), RuntimeError."""
+        if not self._put(ticket):
+            raise RuntimeError("the store is closed")
 
     def take_queued(self) -> list[Ticket]:
         """Everything still queued, no longer to be committed (after a failed batch)."""
-        with self._cond:
-            queued, self._queue = self._queue, []
-        return queued
+        return self._take_all()
 
-    def stop(self) -> None:
-        """Commit what is queued, then end the thread. Later submits raise RuntimeError."""
-        with self._cond:
-            self._stopped = True
-            self._cond.notify()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._stopped:
-                    self._cond.wait()
-                if not self._queue:
-                    return
-                batch, self._queue = self._queue, []
-            try:
-                self._write(batch)
-            except Exception as exc:
-                log.exception("store commit failed tickets=%d", len(batch))
-                self._on_failed(batch, exc)
-                continue
-            self._on_durable(batch)
+    def _drain(self, items: list[Ticket]) -> None:
+        try:
+            self._write(items)
+        except Exception as exc:
+            log.exception("store commit failed tickets=%d", len(items))
+            self._on_failed(items, exc)
+            return
+        self._on_durable(items)
 
     def _write(self, batch: list[Ticket]) -> None:
         db = self._db

@@ -12,20 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import fcntl
 import os
 import pty
 import shutil
 import signal
-import struct
 import subprocess
-import termios
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
 from podwall.apiserver.podruntime import ExecRequest, ExecStartError, Output
 from podwall.runtime import images, process
+from podwall.runtime.console import resize_pty, set_window_size
 
 READ_SIZE = 32 * 1024
 REAP_SECONDS = 5.0  # a command SIGKILLed at the end is reaped within this
@@ -174,9 +172,7 @@ class LocalProcess:
             os.close(fd)
 
     def resize(self, columns: int, rows: int) -> None:
-        if self._pty is not None:
-            with contextlib.suppress(OSError):
-                set_window_size(self._pty, columns, rows)
+        resize_pty(self._pty, columns, rows)
 
     async def wait(self) -> int:
         return await wait_exit(self.popen)
@@ -196,10 +192,6 @@ class LocalProcess:
 
 
 # Non-blocking fds and pidfds on the event loop.
-
-
-def set_window_size(fd: int, columns: int, rows: int) -> None:
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
 
 
 async def read_chunk(fd: int) -> bytes:

@@ -26,8 +26,7 @@ Handlers run in the thread that delivers the Store's events: they only read the 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Hashable, Iterable, Mapping
-from datetime import datetime
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any, Protocol
 
 from podwall.apiserver.controllers import (
@@ -46,18 +45,18 @@ from podwall.apiserver.controllers.endpoints import (
 )
 from podwall.apiserver.controllers.meta import (
     controller_uid,
-    labels_match,
     labels_of,
     meta,
     namespace_of,
     uid_of,
 )
-from podwall.apiserver.informers import Informers, Key, key_of
+from podwall.apiserver.informers import Handler, Informers, Key, key_of
 from podwall.apiserver.store import Object
 from podwall.apiserver.workqueue import WorkQueue
 from podwall.apiserver.writes import Writer
+from podwall.clock import Clock
+from podwall.model.labels import LabelSelector
 
-Clock = Callable[[], datetime]
 CONTROLLER, NAMESPACE, LABEL, SERVICE = "controller", "namespace", "label", "service"
 SLICES = "endpointslices.discovery.k8s.io"
 
@@ -81,6 +80,27 @@ def controlling(obj: Mapping[str, Any] | None, kind: str) -> Key | None:
         if ref.get("controller") and ref.get("kind") == kind:
             return namespace_of(obj), str(ref.get("name", ""))
     return None
+
+
+def _enqueue_itself(queue: WorkQueue[Key]) -> Handler:
+    """A handler that queues the changed object's own key."""
+
+    def changed(old: Object | None, new: Object | None) -> None:
+        queue.add(key_of(new or old or {}))
+
+    return changed
+
+
+def _enqueue_controller(queue: WorkQueue[Key], kind: str) -> Handler:
+    """A handler that queues the `kind` controlling the object, before and after the change."""
+
+    def changed(old: Object | None, new: Object | None) -> None:
+        for obj in (old, new):
+            owner = controlling(obj, kind)
+            if owner is not None:
+                queue.add(owner)
+
+    return changed
 
 
 def _controller_index(obj: Mapping[str, Any]) -> Iterable[Hashable]:
@@ -118,18 +138,9 @@ class DeploymentController:
         self.pods = informers.informer("pods")
         self.replicasets.add_index(CONTROLLER, _controller_index)
         self.pods.add_index(CONTROLLER, _controller_index)
-        self.deployments.add_handler(self._deployment_changed)
-        self.replicasets.add_handler(self._replicaset_changed)
+        self.deployments.add_handler(_enqueue_itself(queue))
+        self.replicasets.add_handler(_enqueue_controller(queue, "Deployment"))
         self.pods.add_handler(self._pod_changed)
-
-    def _deployment_changed(self, old: Object | None, new: Object | None) -> None:
-        self.queue.add(key_of(new or old or {}))
-
-    def _replicaset_changed(self, old: Object | None, new: Object | None) -> None:
-        for obj in (old, new):
-            owner = controlling(obj, "Deployment")
-            if owner is not None:
-                self.queue.add(owner)
 
     def _pod_changed(self, old: Object | None, new: Object | None) -> None:
         owner = controlling(old, "ReplicaSet") if new is None else None
@@ -170,17 +181,8 @@ class ReplicaSetController:
         self.replicasets = informers.informer("replicasets.apps")
         self.pods = informers.informer("pods")
         self.pods.add_index(CONTROLLER, _controller_index)
-        self.replicasets.add_handler(self._replicaset_changed)
-        self.pods.add_handler(self._pod_changed)
-
-    def _replicaset_changed(self, old: Object | None, new: Object | None) -> None:
-        self.queue.add(key_of(new or old or {}))
-
-    def _pod_changed(self, old: Object | None, new: Object | None) -> None:
-        for obj in (old, new):
-            owner = controlling(obj, "ReplicaSet")
-            if owner is not None:
-                self.queue.add(owner)
+        self.replicasets.add_handler(_enqueue_itself(queue))
+        self.pods.add_handler(_enqueue_controller(queue, "ReplicaSet"))
 
     def sync(self, key: Key) -> int:
         rs = self.replicasets.get(*key)
@@ -207,13 +209,10 @@ class EndpointsController:
         self.pods.add_index(NAMESPACE, _namespace_index)
         self.pods.add_index(LABEL, _label_index)
         self.slices.add_index(SERVICE, _service_index)
-        self.services.add_handler(self._service_changed)
+        self.services.add_handler(_enqueue_itself(queue))
         self.pods.add_handler(self._pod_changed)
         self.endpoints.add_handler(self._endpoints_changed)
         self.slices.add_handler(self._slice_changed)
-
-    def _service_changed(self, old: Object | None, new: Object | None) -> None:
-        self.queue.add(key_of(new or old or {}))
 
     def _pod_changed(self, old: Object | None, new: Object | None) -> None:
         if endpoint_view(old) == endpoint_view(new):
@@ -221,7 +220,10 @@ class EndpointsController:
         pods = [p for p in (old, new) if p is not None]
         for service in self.services.by_index(NAMESPACE, namespace_of(pods[0])):
             selector = (service.get("spec") or {}).get("selector")
-            if selector is not None and any(labels_match(selector, labels_of(p)) for p in pods):
+            if selector is None:
+                continue
+            chosen = LabelSelector.from_set(selector)
+            if any(chosen.matches(labels_of(p)) for p in pods):
                 self.queue.add(key_of(service))
 
     def _endpoints_changed(self, old: Object | None, new: Object | None) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from podwall.apiserver import errors
 from podwall.apiserver.controllers import (
@@ -34,13 +33,9 @@ from podwall.apiserver.controllers.pods import NODE_NAME
 from podwall.apiserver.controllers.services import KUBE_DNS_IP, KUBERNETES_IP, cluster_ips
 from podwall.apiserver.scheduler import Scheduler
 from podwall.apiserver.store import Object, Store
+from podwall.clock import Clock, utc_now
 
-Clock = Callable[[], datetime]
 BUILT_IN = {("default", "kubernetes"): KUBERNETES_IP, ("kube-system", "kube-dns"): KUBE_DNS_IP}
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Admission:
@@ -52,7 +47,7 @@ class Admission:
         *,
         node: str = NODE_NAME,
         scheduler: Scheduler | None = None,
-        clock: Clock = _now,
+        clock: Clock = utc_now,
         rng: random.Random | None = None,
     ) -> None:
         self.store = store

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from functools import partial
-from typing import cast
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,7 +29,7 @@ from podwall.apiserver.errors import ApiError
 from podwall.apiserver.exec import deny, runtime_missing
 from podwall.apiserver.podruntime import PodLookupError, PodRuntime, PortForwardRuntime
 from podwall.apiserver.portforwardsession import PROTOCOL, Connect, PortForwardSession
-from podwall.apiserver.spdyexec import EXTENSION, RawConnection, Upgrade
+from podwall.apiserver.spdyexec import RawConnection, upgrade_spdy
 from podwall.apiserver.store import Store
 
 log = logging.getLogger(__name__)
@@ -106,14 +105,7 @@ class _SpdyUpgrade(Response):
         self.connect = connect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        upgrade = cast("Upgrade", scope["extensions"][EXTENSION]["upgrade"])
-        connection = upgrade(
-            [
-                (b"Connection", b"Upgrade"),
-                (b"Upgrade", b"SPDY/3.1"),
-                (b"X-Stream-Protocol-Version", PROTOCOL.encode()),
-            ]
-        )
+        connection = upgrade_spdy(scope, PROTOCOL)
         try:
             await PortForwardSession(_RawPipe(connection), self.connect).run()
         finally:

@@ -26,7 +26,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from podwall.apiserver import errors
@@ -43,6 +42,7 @@ from podwall.apiserver.serviceaccountloop import ServiceAccountController
 from podwall.apiserver.store import Store
 from podwall.apiserver.workqueue import WorkQueue
 from podwall.apiserver.writes import Writer
+from podwall.clock import Clock, utc_now
 
 __all__ = ["CONTROLLERS", "Reconciler", "write_event"]
 
@@ -50,11 +50,6 @@ log = logging.getLogger(__name__)
 
 CONTROLLERS = ("deployment", "replicaset", "endpoints", "garbagecollector", "serviceaccount")
 POLL_SECONDS = 0.5
-Clock = Callable[[], datetime]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Reconciler:
@@ -64,7 +59,7 @@ class Reconciler:
         self,
         store: Store,
         *,
-        clock: Clock = _now,
+        clock: Clock = utc_now,
         rng: random.Random | None = None,
         controllers: Iterable[str] = CONTROLLERS,
     ) -> None:

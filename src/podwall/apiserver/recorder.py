@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections import OrderedDict
 from functools import partial
 
@@ -22,6 +21,7 @@ from podwall.apiserver import errors
 from podwall.apiserver.controllers.actions import Obj
 from podwall.apiserver.controllers.events import next_name, repeated, similarity_key
 from podwall.apiserver.controllers.meta import deep, name_of, namespace_of
+from podwall.apiserver.perstore import PerStore
 from podwall.apiserver.store import Object, Store
 
 log = logging.getLogger(__name__)
@@ -83,17 +83,12 @@ class Recorder:
             self._written.popitem(last=False)
 
 
-_recorders: weakref.WeakKeyDictionary[Store, Recorder] = weakref.WeakKeyDictionary()
-_recorders_lock = threading.Lock()
+_recorders = PerStore(Recorder)
 
 
 def recorder_for(store: Store) -> Recorder:
     """The one Recorder of `store` (made on first use)."""
-    with _recorders_lock:
-        recorder = _recorders.get(store)
-        if recorder is None:
-            recorder = _recorders[store] = Recorder(store)
-        return recorder
+    return _recorders(store)
 
 
 def write_event(store: Store, event: Obj) -> None:

@@ -100,13 +100,7 @@ class SandboxPods:
         return str((stored.get("spec") or {}).get("nodeName") or "")
 
     def _pod(self, namespace: str, pod: str) -> PublishedPod:
-        if self.store is None:
-            raise PodLookupError("the cluster is not running")
-        try:
-            stored = self.store.get("pods", namespace, pod)
-        except errors.NotFoundError:
-            raise PodLookupError(f'pods "{pod}" not found') from None
-        node = str((stored.get("spec") or {}).get("nodeName") or "")
+        node = self._node(namespace, pod)
         if not node:
             raise PodLookupError(f"pod {pod} is not scheduled to a node yet")
         running = published.read(self.run_dir / node, namespace, pod)

@@ -26,21 +26,17 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from podwall.apiserver import errors
 from podwall.apiserver.controllers.meta import rfc3339
 from podwall.apiserver.store import DELETED, Object, Store, WatchEvent
+from podwall.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
 
 FINISHED = ("Succeeded", "Failed")
-Clock = Callable[[], datetime]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -207,7 +203,7 @@ def _condition(pod: Object, status: str, now: datetime, **extra: str) -> None:
 class Scheduler:
     """Places pods on the Store's Nodes: `place` at admission, `install` for the waiting."""
 
-    def __init__(self, store: Store, *, clock: Clock = _now) -> None:
+    def __init__(self, store: Store, *, clock: Clock = utc_now) -> None:
         self.store = store
         self.clock = clock
         self._undo: Callable[[], None] | None = None

@@ -11,22 +11,28 @@ printers' rendering of selectors and labels.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from podwall.apiserver.errors import ApiError, bad_request, internal
 from podwall.model.labelselectors import SelectorError, as_selector, parse
 
 Predicate = Callable[[Mapping[str, Any]], bool]
+T = TypeVar("T")
+
+
+def _parsed(parser: Callable[[str], T], text: str) -> T:
+    """`parser(text)`; a selector that does not parse is the API server's 400 BadRequest."""
+    try:
+        return parser(text)
+    except SelectorError as exc:
+        raise bad_request(str(exc)) from None
 
 
 def label_selector_predicate(text: str | None) -> Predicate | None:
     """labels.Parse of a `labelSelector` parameter; 400 BadRequest when it does not parse."""
     if not text:
         return None
-    try:
-        selector = parse(text)
-    except SelectorError as exc:
-        raise bad_request(str(exc)) from None
+    selector = _parsed(parse, text)
 
     def matches(obj: Mapping[str, Any]) -> bool:
         return selector.matches((obj.get("metadata") or {}).get("labels") or {})
@@ -94,10 +100,7 @@ def field_selector_predicate(resource_key: str, text: str | None) -> Predicate |
     """fields.ParseSelector, then the kind's supported field labels; 400 BadRequest otherwise."""
     if not text:
         return None
-    try:
-        terms = parse_field_selector(text)
-    except SelectorError as exc:
-        raise bad_request(str(exc)) from None
+    terms = _parsed(parse_field_selector, text)
     supported = _FIELDS.get(resource_key, _COMMON_FIELDS)
     for path, _, _ in terms:
         if path not in supported:

@@ -66,6 +66,19 @@ Upgrade = Callable[[list[tuple[bytes, bytes]]], "RawConnection"]
 # The connection, taken over from uvicorn.
 
 
+def upgrade_spdy(scope: Scope, protocol: str) -> RawConnection:
+    """Send the 101 that switches the connection to SPDY/3.1 speaking `protocol` (the
+    X-Stream-Protocol-Version), and take the connection over from uvicorn."""
+    upgrade = cast("Upgrade", scope["extensions"][EXTENSION]["upgrade"])
+    return upgrade(
+        [
+            (b"Connection", b"Upgrade"),
+            (b"Upgrade", b"SPDY/3.1"),
+            (b"X-Stream-Protocol-Version", protocol.encode()),
+        ]
+    )
+
+
 class RawConnection(asyncio.Protocol):
     """The upgraded connection's bytes: `read()` what came, `write()` what goes."""
 
@@ -209,14 +222,7 @@ class SpdyUpgradeResponse(Response):
         self.protocol = protocol
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        upgrade = cast("Upgrade", scope["extensions"][EXTENSION]["upgrade"])
-        connection = upgrade(
-            [
-                (b"Connection", b"Upgrade"),
-                (b"Upgrade", b"SPDY/3.1"),
-                (b"X-Stream-Protocol-Version", self.protocol.encode()),
-            ]
-        )
+        connection = upgrade_spdy(scope, self.protocol)
         transport = SpdyTransport(connection, self.options, self.protocol)
         session = ExecSession(transport, self.options.request, self.launch)
         try:

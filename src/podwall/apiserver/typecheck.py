@@ -16,6 +16,7 @@ from typing import Any
 
 from podwall.apiserver import errors, schemas
 from podwall.apiserver.resources import Resource
+from podwall.model.jsonkinds import go_json_type
 
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 _SCALARS = {"string": "string", "boolean": "bool", "number": "float64"}
@@ -35,18 +36,6 @@ class Mismatch:
             f"json: cannot unmarshal {self.value} into Go struct field "
             f"{self.struct}.{self.path} of type {self.go_type}"
         )
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def _go_name(name: str) -> str:
@@ -95,21 +84,21 @@ def _scalar_error(value: Any, schema: Mapping[str, Any], name: str | None) -> st
     """The `value` part of the error when `value` does not fit a scalar schema, else None."""
     if name == schemas.INT_OR_STRING:
         ok = isinstance(value, (str, int)) and not isinstance(value, bool)
-        return None if ok else _json_kind(value)
+        return None if ok else go_json_type(value)
     if name == schemas.QUANTITY:
         ok = isinstance(value, (str, int, float)) and not isinstance(value, bool)
-        return None if ok else _json_kind(value)
+        return None if ok else go_json_type(value)
     kind = schema.get("type")
     if kind == "string":
-        return None if isinstance(value, str) else _json_kind(value)
+        return None if isinstance(value, str) else go_json_type(value)
     if kind == "boolean":
-        return None if isinstance(value, bool) else _json_kind(value)
+        return None if isinstance(value, bool) else go_json_type(value)
     if kind == "number":
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return None if ok else _json_kind(value)
+        return None if ok else go_json_type(value)
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return _json_kind(value)
+            return go_json_type(value)
         low, high = _INT_RANGES.get(str(schema.get("format")), _INT_RANGES["int64"])
         if isinstance(value, float) or not low <= value <= high:
             return f"number {value}"
@@ -130,7 +119,7 @@ def errors_in(
         if not isinstance(value, dict):
             if properties is None and name is None:
                 return  # a free-form object (RawExtension's siblings): anything goes
-            yield Mismatch(_json_kind(value), struct, path, go_type(schema, name))
+            yield Mismatch(go_json_type(value), struct, path, go_type(schema, name))
             return
         inner = _go_name(name).rpartition(".")[2] if name else struct
         for key, item in value.items():
@@ -140,14 +129,14 @@ def errors_in(
         return
     if kind == "object":
         if not isinstance(value, dict):
-            yield Mismatch(_json_kind(value), struct, path, go_type(schema, name))
+            yield Mismatch(go_json_type(value), struct, path, go_type(schema, name))
             return
         for item in value.values():
             yield from errors_in(item, schema["additionalProperties"], struct, path)
         return
     if kind == "array":
         if not isinstance(value, list):
-            yield Mismatch(_json_kind(value), struct, path, go_type(schema, name))
+            yield Mismatch(go_json_type(value), struct, path, go_type(schema, name))
             return
         for item in value:
             yield from errors_in(item, schema.get("items", {}), struct, path)

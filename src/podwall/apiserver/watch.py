@@ -18,7 +18,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, Literal
 
 from podwall.apiserver.history import MODIFIED, Change
 
@@ -57,22 +58,24 @@ def initial_events_end(resource_version: int) -> WatchEvent:
     return WatchEvent(BOOKMARK, {"metadata": meta}, resource_version)
 
 
+class _Nothing(Enum):
+    PENDING = "pending"
+
+
+PENDING = _Nothing.PENDING
+
+
+@dataclass(eq=False)
 class Watch:
     """A stream of WatchEvents for one resource; close it when done (also a context manager)."""
 
-    def __init__(
-        self,
-        resource: str,
-        namespace: str | None,
-        predicate: Predicate | None,
-        progress: Callable[[Watch], int | None],
-        unsubscribe: Callable[[Watch], None],
-    ) -> None:
-        self.resource = resource
-        self.namespace = namespace
-        self._predicate = predicate
-        self._progress = progress
-        self._unsubscribe = unsubscribe
+    resource: str
+    namespace: str | None
+    _predicate: Predicate | None
+    _progress: Callable[[Watch], int | None]
+    _unsubscribe: Callable[[Watch], None]
+
+    def __post_init__(self) -> None:
         self._pending: deque[_Item] = deque()
         self._cond = threading.Condition()
         self._waiter: asyncio.Future[None] | None = None
@@ -102,14 +105,15 @@ class Watch:
         events still to hand out: what a BOOKMARK may carry."""
         return self._progress(self)
 
-    def _pop(self) -> WatchEvent | bool | None:
-        """The next deliverable event, None when nothing is pending, False if closed."""
+    def _pop(self) -> WatchEvent | Literal[_Nothing.PENDING] | None:
+        """The next deliverable event, None once closed (what get/next answer then), or
+        PENDING while nothing is there yet."""
         while True:
             with self._cond:
                 if self.closed:
-                    return False
-                if not self._pending:
                     return None
+                if not self._pending:
+                    return PENDING
                 item = self._pending.popleft()
             event = self._translate(item)
             if event is not None:
@@ -138,9 +142,7 @@ class Watch:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             event = self._pop()
-            if event is False:
-                return None
-            if isinstance(event, WatchEvent):
+            if event is not PENDING:
                 return event
             with self._cond:
                 if self._pending or self.closed:
@@ -156,9 +158,7 @@ class Watch:
         deadline = None if timeout is None else loop.time() + timeout
         while True:
             event = self._pop()
-            if event is False:
-                return None
-            if isinstance(event, WatchEvent):
+            if event is not PENDING:
                 return event
             waiter: asyncio.Future[None] = loop.create_future()
             with self._cond:

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
+from dataclasses import KW_ONLY, dataclass
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -32,25 +33,19 @@ MAX_DELAY = 1.0
 MAX_RETRIES = 15
 
 
+@dataclass(eq=False)
 class WorkQueue(Generic[K]):
     """Keys to sync, deduplicated, with delayed retries. `shut_down` ends every `get`."""
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        base_delay: float = BASE_DELAY,
-        max_delay: float = MAX_DELAY,
-        max_retries: int = MAX_RETRIES,
-        clock: Clock = time.monotonic,
-        on_change: Callable[[], None] | None = None,
-    ) -> None:
-        self.name = name
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.max_retries = max_retries
-        self._clock = clock
-        self._on_change = on_change
+    name: str
+    _: KW_ONLY
+    base_delay: float = BASE_DELAY
+    max_delay: float = MAX_DELAY
+    max_retries: int = MAX_RETRIES
+    clock: Clock = time.monotonic
+    on_change: Callable[[], None] | None = None
+
+    def __post_init__(self) -> None:
         self._cond = threading.Condition()
         self._queue: deque[K] = deque()
         self._dirty: set[K] = set()
@@ -82,7 +77,7 @@ class WorkQueue(Generic[K]):
         with self._cond:
             if self._shut:
                 return
-            heapq.heappush(self._delayed, (self._clock() + delay, next(self._seq), key))
+            heapq.heappush(self._delayed, (self.clock() + delay, next(self._seq), key))
             self._waiting[key] = self._waiting.get(key, 0) + 1
             self._cond.notify()
         self._changed()
@@ -111,7 +106,7 @@ class WorkQueue(Generic[K]):
 
     def get(self, timeout: float | None = None) -> K | None:
         """The next key (the caller must call `done` with it); None on timeout or shut down."""
-        deadline = None if timeout is None else self._clock() + timeout
+        deadline = None if timeout is None else self.clock() + timeout
         with self._cond:
             while True:
                 self._promote()
@@ -122,7 +117,7 @@ class WorkQueue(Generic[K]):
                     return key
                 if self._shut:
                     return None
-                now = self._clock()
+                now = self.clock()
                 wait = None if deadline is None else deadline - now
                 if self._delayed:
                     due = self._delayed[0][0] - now
@@ -144,7 +139,7 @@ class WorkQueue(Generic[K]):
 
     def _promote(self) -> None:
         """Move the delayed keys that are due into the queue (the lock is held)."""
-        now = self._clock()
+        now = self.clock()
         while self._delayed and self._delayed[0][0] <= now:
             _, _, key = heapq.heappop(self._delayed)
             left = self._waiting.pop(key) - 1
@@ -178,5 +173,5 @@ class WorkQueue(Generic[K]):
             return self._shut
 
     def _changed(self) -> None:
-        if self._on_change is not None:
-            self._on_change()
+        if self.on_change is not None:
+            self.on_change()

@@ -22,6 +22,7 @@ from podwall.agent.client import Target
 from podwall.agent.lease import AGENT_LABEL, NAMESPACE, AgentStatus
 from podwall.agent.run import Agent, Options, StartupError, cleanup, where
 from podwall.cli import output
+from podwall.cli.options import kubeconfig_file_option
 
 EXIT_MISSING = 2
 METRICS_PORT = 9474
@@ -33,12 +34,8 @@ def _holder() -> str:
 
 
 @click.command()
-@click.option(
-    "--kubeconfig",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Kubeconfig to use (default: the pod's service account, else $KUBECONFIG, "
-    "else ~/.kube/config).",
+@kubeconfig_file_option(
+    "Kubeconfig to use (default: the pod's service account, else $KUBECONFIG, else ~/.kube/config)."
 )
 @click.option("--context", default=None, help="Kubeconfig context (default: its current one).")
 @click.option(

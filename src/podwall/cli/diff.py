@@ -12,7 +12,6 @@ import click
 from podwall.cli import output, snapshot
 from podwall.cli.options import LiveTarget, live_options, output_option, port_options
 from podwall.engine.targets import TargetError, parse_port
-from podwall.manifests.git import load_revision, worktree_path
 from podwall.manifests.reader import LoadError, load_paths
 from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
@@ -27,16 +26,18 @@ EXIT_SAME, EXIT_CHANGED = 0, 1
 @click.argument("sides", nargs=-1, metavar="[BEFORE] AFTER")
 @click.option(
     "--git",
-    "git_spec",
+    "revisions",
+    multiple=True,
     metavar="REV:PATH",
-    help="BEFORE is PATH at git revision REV (AFTER defaults to PATH in the working tree).",
+    help="BEFORE is PATH at git revision REV (AFTER defaults to PATH in the working tree); "
+    "given twice, the second is AFTER. With a cluster: applied on it, as AFTER.",
 )
 @live_options
 @port_options
 @output_option(("text", "markdown", "json", "dot", "svg"))
 def diff(
     sides: tuple[str, ...],
-    git_spec: str | None,
+    revisions: tuple[str, ...],
     live: LiveTarget | None,
     port: str | None,
     protocol: str,
@@ -48,7 +49,9 @@ def diff(
       podwall diff old/ new/                  # two files or directories
       podwall diff --git origin/main:k8s k8s  # a pull request against its base
       podwall diff --git HEAD:k8s             # uncommitted changes under k8s/
+      podwall diff --git v1:k8s --git v2:k8s  # two revisions
       podwall diff --cluster k8s/             # the running cluster, and with k8s/ applied
+      podwall diff --cluster --git HEAD:k8s   # the cluster, and with k8s/ at HEAD applied
 
     Connections are grouped by workload and port ranges, each with the policy and rule
     responsible on the side where it is allowed. -o markdown is for a pull-request comment;
@@ -63,7 +66,7 @@ def diff(
     input.
     """
     focus = _focus(port, protocol)
-    before, after = _sides(sides, git_spec, live)
+    before, after = _sides(sides, revisions, live)
     result = compare(before, after, focus=focus)
     _print(result, fmt, focus)
     raise SystemExit(EXIT_CHANGED if result.changed else EXIT_SAME)
@@ -79,30 +82,45 @@ def _focus(port: str | None, protocol: str) -> Focus | None:
 
 
 def _sides(
-    sides: tuple[str, ...], git_spec: str | None, live: LiveTarget | None
+    sides: tuple[str, ...], revisions: tuple[str, ...], live: LiveTarget | None
 ) -> tuple[Cluster, Cluster]:
     if live is not None:
-        if git_spec is not None or not sides:
-            snapshot.fail("with a cluster, give the files to apply (AFTER) and no --git")
-        return snapshot.live_and_applied(live, sides)
-    if git_spec is not None:
+        if not sides and not revisions:
+            snapshot.fail("with a cluster, give what to apply on it: AFTER paths or --git REV:PATH")
+        return snapshot.live_and_applied(live, sides, revisions)
+    if len(revisions) > 2:
+        snapshot.fail(f"--git is BEFORE, or BEFORE and AFTER; got {len(revisions)} revisions")
+    if len(revisions) == 2:
+        if sides:
+            snapshot.fail("with two --git revisions, give no paths: the second revision is AFTER")
+        return _revision(revisions[0], "before"), _revision(revisions[1], "after")
+    if revisions:
         if len(sides) > 1:
             snapshot.fail("with --git, give at most one AFTER path (BEFORE is the revision)")
-        before = snapshot.from_loaded(lambda: load_revision(git_spec), "before")
-        after_path = sides[0] if sides else str(_worktree(git_spec))
-        return before, snapshot.from_loaded(lambda: load_paths([after_path]), "after")
+        after_path = sides[0] if sides else str(_worktree(revisions[0]))
+        return _revision(revisions[0], "before"), _files(after_path, "after")
     if len(sides) != 2:
         snapshot.fail(
             "give BEFORE and AFTER (files or directories), or --git REV:PATH and AFTER; "
             f"got {len(sides)} path(s)"
         )
-    return (
-        snapshot.from_loaded(lambda: load_paths([sides[0]]), "before"),
-        snapshot.from_loaded(lambda: load_paths([sides[1]]), "after"),
-    )
+    return _files(sides[0], "before"), _files(sides[1], "after")
+
+
+def _files(path: str, label: str) -> Cluster:
+    return snapshot.from_loaded(lambda: load_paths([path]), label)
+
+
+def _revision(spec: str, label: str) -> Cluster:
+    # Imported here: git runs in a subprocess, which a diff of two paths never needs.
+    from podwall.manifests.git import load_revision
+
+    return snapshot.from_loaded(lambda: load_revision(spec), label)
 
 
 def _worktree(spec: str) -> Path:
+    from podwall.manifests.git import worktree_path
+
     try:
         return worktree_path(spec)
     except LoadError as exc:

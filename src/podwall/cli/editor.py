@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from podwall.cli import daemon, output
+from podwall.cli import output
+from podwall.cli.options import filename_option, kubeconfig_file_option, up_kubeconfig
 from podwall.editor.app import LOOPBACK_HOSTS, bind, create_app, serve, url
 from podwall.editor.attached import Attached
 from podwall.editor.cluster import ClusterError, ClusterSource
@@ -20,13 +21,6 @@ from podwall.manifests.reader import LoadError
 
 EXIT_BAD_INPUT = 2
 LIVE_MAX_AGE = 2.0  # seconds: how stale the page's view of a live cluster may get
-
-
-def up_kubeconfig() -> Path:
-    """The kubeconfig of the running `podwall up` (as `podwall kubeconfig` prints it)."""
-    state = daemon.default_state_dir().absolute()
-    running = daemon.read_ready(state)
-    return Path(running.kubeconfig) if running is not None else state / "kubeconfig"
 
 
 def _cluster(kubeconfig: Path | None) -> ClusterSource:
@@ -59,13 +53,8 @@ def _workspace(paths: tuple[str, ...], cluster: ClusterSource | None) -> Workspa
 
 
 @click.command()
-@click.option(
-    "-f",
-    "--filename",
-    "paths",
-    multiple=True,
-    metavar="PATH",
-    help="Manifest file or directory to load (YAML or JSON); more can be imported on the page.",
+@filename_option(
+    "Manifest file or directory to load (YAML or JSON); more can be imported on the page."
 )
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, help="Port (default: a free one)."
@@ -79,12 +68,9 @@ def _workspace(paths: tuple[str, ...], cluster: ClusterSource | None) -> Workspa
     help="Attach to the running `podwall up` cluster: show its objects, apply the draft, "
     "run connection checks in its pods.",
 )
-@click.option(
-    "--kubeconfig",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Attach to the cluster this kubeconfig names (implies --cluster; "
-    "default: the one `podwall kubeconfig` prints).",
+@kubeconfig_file_option(
+    "Attach to the cluster this kubeconfig names (implies --cluster; "
+    "default: the one `podwall kubeconfig` prints)."
 )
 @click.option(
     "--listen-any",

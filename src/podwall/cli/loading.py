@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from podwall.manifests.reader import Loaded, LoadError, field_line, load_paths
-from podwall.model import cnpvalidation, kindvalidation, strictfields
+from podwall.model import kindvalidation, strictfields
 from podwall.model.convert import Conversion, RawObject, cluster
 from podwall.model.fielderrors import ValidationError
 from podwall.model.strictfields import unknown_fields
@@ -60,6 +60,9 @@ def _errors(obj: RawObject) -> list[tuple[str, str]]:
         errors = [(e.path, e.render()) for e in validate_network_policy(obj.body)]
         unknown = unknown_fields(obj.body)
     elif obj.kind == "ClusterNetworkPolicy":
+        # Imported here: the CRD's schema is built at import, and most inputs have no CNP.
+        from podwall.model import cnpvalidation
+
         errs = cnpvalidation.validate_cluster_network_policy(obj.body)
         errors = [(e.path, e.render()) for e in errs]
         unknown = cnpvalidation.unknown_fields(obj.body)

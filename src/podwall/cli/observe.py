@@ -10,15 +10,17 @@ the agents of a real cluster, reached directly or through `kubectl port-forward`
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import click
 
 from podwall.cli import output
+from podwall.cli.options import output_option
 from podwall.cli.up import _state, state_dir_option
 from podwall.flows import files, render
 from podwall.flows.filters import EndMatch, FilterError, FlowFilter, parse_policy, parse_verdict
@@ -49,28 +51,64 @@ def parse_since(text: str, now: float) -> float:
     return moment.timestamp()
 
 
-def build_filter(
-    *,
-    pods: tuple[str, ...],
-    namespaces: tuple[str, ...],
-    sources: tuple[str, ...],
-    destinations: tuple[str, ...],
-    ports: tuple[int, ...],
-    verdicts: tuple[str, ...],
-    policies: tuple[str, ...],
-    since: str | None,
-    now: float,
-) -> FlowFilter:
-    return FlowFilter(
-        pods=tuple(EndMatch.parse(p, "--pod") for p in pods),
-        namespaces=namespaces,
-        sources=tuple(EndMatch.parse(s, "--from") for s in sources),
-        destinations=tuple(EndMatch.parse(d, "--to") for d in destinations),
-        ports=ports,
-        verdicts=tuple(parse_verdict(v) for v in verdicts),
-        policies=tuple(parse_policy(p) for p in policies),
-        since=None if since is None else parse_since(since, now),
-    )
+def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--since, --pod, --namespace, --from, --to, --port, --verdict and --policy, handed to
+    the command as `wanted: FlowFilter`; one that does not parse is exit status 2, saying why."""
+
+    @functools.wraps(f)
+    def command(
+        *args: Any,
+        since: str | None,
+        pods: tuple[str, ...],
+        namespaces: tuple[str, ...],
+        sources: tuple[str, ...],
+        destinations: tuple[str, ...],
+        ports: tuple[int, ...],
+        verdicts: tuple[str, ...],
+        policies: tuple[str, ...],
+        **kwargs: Any,
+    ) -> Any:
+        try:
+            wanted = FlowFilter(
+                pods=tuple(EndMatch.parse(p, "--pod") for p in pods),
+                namespaces=namespaces,
+                sources=tuple(EndMatch.parse(s, "--from") for s in sources),
+                destinations=tuple(EndMatch.parse(d, "--to") for d in destinations),
+                ports=ports,
+                verdicts=tuple(parse_verdict(v) for v in verdicts),
+                policies=tuple(parse_policy(p) for p in policies),
+                since=None if since is None else parse_since(since, time.time()),
+            )
+        except FilterError as exc:
+            output.error(str(exc))
+            raise SystemExit(EXIT_BAD_INPUT) from None
+        return f(*args, wanted=wanted, **kwargs)
+
+    for option in reversed(_FILTER_OPTIONS):
+        command = option(command)
+    return command
+
+
+_FILTER_OPTIONS = (
+    click.option("--since", metavar="WHEN", help="Only flows since WHEN: 30s, 5m, 1h, or a time."),
+    click.option("--pod", "pods", multiple=True, metavar="[NS/]POD|IP", help="Either end is it."),
+    click.option(
+        "--namespace", "namespaces", multiple=True, metavar="NS", help="Either end is in NS."
+    ),
+    click.option(
+        "--from", "sources", multiple=True, metavar="[NS/]POD|IP|CIDR", help="The source."
+    ),
+    click.option(
+        "--to", "destinations", multiple=True, metavar="[NS/]POD|IP|CIDR", help="The destination."
+    ),
+    click.option(
+        "--port", "ports", multiple=True, type=click.IntRange(0, 65535), help="Destination port."
+    ),
+    click.option(
+        "--verdict", "verdicts", multiple=True, metavar="ALLOWED|DENIED|AUDIT", help="The verdict."
+    ),
+    click.option("--policy", "policies", multiple=True, metavar="[NS/]NAME", help="It decided."),
+)
 
 
 def _cluster_flows(state: Path, run_root: Path) -> Path:
@@ -99,42 +137,14 @@ def _cluster_flows(state: Path, run_root: Path) -> Path:
     metavar="N",
     help=f"The last N flows first (default {DEFAULT_LAST}; 0 with --follow: none).",
 )
-@click.option("--since", metavar="WHEN", help="Only flows since WHEN: 30s, 5m, 1h, or a time.")
-@click.option("--pod", "pods", multiple=True, metavar="[NS/]POD|IP", help="Either end is it.")
-@click.option("--namespace", "namespaces", multiple=True, metavar="NS", help="Either end is in NS.")
-@click.option("--from", "sources", multiple=True, metavar="[NS/]POD|IP|CIDR", help="The source.")
-@click.option(
-    "--to", "destinations", multiple=True, metavar="[NS/]POD|IP|CIDR", help="The destination."
-)
-@click.option(
-    "--port", "ports", multiple=True, type=click.IntRange(0, 65535), help="Destination port."
-)
-@click.option(
-    "--verdict", "verdicts", multiple=True, metavar="ALLOWED|DENIED|AUDIT", help="The verdict."
-)
-@click.option("--policy", "policies", multiple=True, metavar="[NS/]NAME", help="It decided.")
-@click.option(
-    "-o",
-    "--output",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="One line of text, or one JSON object, per flow.",
-)
+@filter_options
+@output_option(("text", "json"), help="One line of text, or one JSON object, per flow.")
 def observe(
     state_dir: Path | None,
     agents: tuple[str, ...],
     follow: bool,
     last: int | None,
-    since: str | None,
-    pods: tuple[str, ...],
-    namespaces: tuple[str, ...],
-    sources: tuple[str, ...],
-    destinations: tuple[str, ...],
-    ports: tuple[int, ...],
-    verdicts: tuple[str, ...],
-    policies: tuple[str, ...],
+    wanted: FlowFilter,
     fmt: str,
 ) -> None:
     """The flows of the local cluster: each new connection a NetworkPolicy decided.
@@ -150,14 +160,6 @@ def observe(
       podwall observe -f --to default/backend --port 8080
       podwall observe --policy backend-ingress-deny -o json | jq .reason
     """
-    try:
-        wanted = build_filter(
-            pods=pods, namespaces=namespaces, sources=sources, destinations=destinations,
-            ports=ports, verdicts=verdicts, policies=policies, since=since, now=time.time(),
-        )  # fmt: skip
-    except FilterError as exc:
-        output.error(str(exc))
-        raise SystemExit(EXIT_BAD_INPUT) from None
     source: Path | list[str]
     try:
         source = [base_url(url) for url in agents]

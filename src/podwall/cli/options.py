@@ -17,10 +17,20 @@ FILES_HELP = "Manifest file, directory or - for stdin (YAML or JSON, multi-docum
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
+def filename_option(help: str) -> Decorator:
+    """-f/--filename PATH, repeatable, as `paths`; `help` says what the command reads."""
+    return click.option("-f", "--filename", "paths", multiple=True, metavar="PATH", help=help)
+
+
 def files_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return filename_option(FILES_HELP)(f)
+
+
+def kubeconfig_file_option(help: str) -> Decorator:
+    """--kubeconfig FILE as a Path (None when not given); `help` says which default applies."""
     return click.option(
-        "-f", "--filename", "paths", multiple=True, metavar="PATH", help=FILES_HELP
-    )(f)
+        "--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help
+    )
 
 
 def git_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,7 +43,8 @@ def git_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
-def output_option(choices: tuple[str, ...]) -> Decorator:
+def output_option(choices: tuple[str, ...], help: str = "Output format.") -> Decorator:
+    """-o/--output as `fmt`, one of `choices` (the first by default)."""
     return click.option(
         "-o",
         "--output",
@@ -41,7 +52,7 @@ def output_option(choices: tuple[str, ...]) -> Decorator:
         type=click.Choice(choices),
         default=choices[0],
         show_default=True,
-        help="Output format.",
+        help=help,
     )
 
 

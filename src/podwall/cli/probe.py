@@ -12,11 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from podwall.cli import output
+from podwall.cli.options import filename_option, output_option
 from podwall.model.ports import Protocol
 from podwall.runtime.addressplan import MAX_NODES  # pure: no netlink is loaded
 
 if TYPE_CHECKING:
-    from podwall.model.cluster import Cluster
     from podwall.runtime.probe import Probe, ProbeResult
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_UNSUPPORTED = 0, 1, 2, 3
@@ -24,14 +24,7 @@ NEEDS = ("nft", "ip", "unshare", "setpriv")
 
 
 @click.command()
-@click.option(
-    "-f",
-    "--filename",
-    "paths",
-    multiple=True,
-    metavar="PATH",
-    help="Manifest file, directory or - for stdin.",
-)
+@filename_option("Manifest file, directory or - for stdin.")
 @click.option(
     "--port",
     type=int,
@@ -69,15 +62,7 @@ NEEDS = ("nft", "ip", "unshare", "setpriv")
     help="Also print the flows the nodes reported: each connection's verdict and the policy "
     "and rule that decided it, as `podwall observe` shows them.",
 )
-@click.option(
-    "-o",
-    "--output",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@output_option(("table", "json"))
 def probe(
     paths: tuple[str, ...],
     port: int | None,
@@ -92,7 +77,9 @@ def probe(
     Builds a throwaway sandbox (network namespaces, nftables, cluster DNS), runs a server on
     every declared container port of every pod (or on --port), connects from every pod to
     every other pod, tears everything down and prints what it saw next to what the engine
-    predicts. Every disagreement is marked. Needs root.
+    predicts. Every disagreement is marked. Needs root. ClusterNetworkPolicies (Admin and
+    Baseline tiers) and Nodes in the manifests are enforced and predicted as NetworkPolicies
+    are; host-network pods are not run in the sandbox.
 
     With --nodes N the sandbox has N nodes joined by a routed underlay; each node enforces
     the egress and ingress of its own pods, so a connection between nodes is checked by both.
@@ -113,7 +100,6 @@ def probe(
 
     proto = Protocol(protocol.upper())
     cluster = _snapshot(paths)
-    _refuse_tiers(cluster)
     _preflight(proto)
     result = run_probe(
         cluster,
@@ -140,18 +126,6 @@ def probe(
     if result.unsupported:
         raise SystemExit(EXIT_UNSUPPORTED)
     raise SystemExit(EXIT_DISAGREE if result.disagreements else EXIT_AGREE)
-
-
-def _refuse_tiers(cluster: Cluster) -> None:
-    """The sandbox's dataplane enforces NetworkPolicy only: probing ClusterNetworkPolicies
-    there would show packets that no policy of theirs touched."""
-    if cluster.cluster_policies:
-        names = ", ".join(p.key for p in cluster.cluster_policies)
-        output.error(
-            f"podwall probe: the sandbox's dataplane does not enforce ClusterNetworkPolicy yet "
-            f"(given: {names}); podwall check, explain and matrix evaluate them"
-        )
-        raise SystemExit(EXIT_BAD_INPUT)
 
 
 def _preflight(proto: Protocol) -> None:

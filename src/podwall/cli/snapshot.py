@@ -75,10 +75,13 @@ def _revision(spec: str) -> Loaded:
     return load_revision(spec)
 
 
-def live_and_applied(live: LiveTarget, paths: Sequence[str]) -> tuple[Cluster, Cluster]:
-    """The cluster as it is and with the files applied, from one listing of it."""
+def live_and_applied(
+    live: LiveTarget, paths: Sequence[str], revisions: Sequence[str] = ()
+) -> tuple[Cluster, Cluster]:
+    """The cluster as it is and with the files (and git revisions) applied, from one listing."""
     state = _cluster(live)
-    return read(lambda: state, "before").cluster, _layered(state, paths, "after").cluster
+    before = read(lambda: state, "before").cluster
+    return before, _layered(state, paths, "after", revisions).cluster
 
 
 def _cluster(live: LiveTarget) -> Loaded:

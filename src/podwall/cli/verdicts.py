@@ -64,21 +64,32 @@ def _report(decisions: list[Decision], fmt: str, render: Callable[[Decision], li
     raise SystemExit(EXIT_ALLOWED if allowed else EXIT_DENIED)
 
 
-@click.command()
-@files_option
-@git_option
-@live_options
-@connection_options
-@output_option(("text", "json"))
-def check(
-    paths: tuple[str, ...],
-    revisions: tuple[str, ...],
-    live: LiveTarget | None,
-    src: str,
-    dst: str,
-    namespace: str,
-    fmt: str,
-) -> None:
+def _verdict_command(name: str, render: Callable[[Decision], list[str]], doc: str) -> click.Command:
+    """A command that decides one connection and prints each decision with `render`."""
+
+    @click.command(name=name, help=doc)
+    @files_option
+    @git_option
+    @live_options
+    @connection_options
+    @output_option(("text", "json"))
+    def command(
+        paths: tuple[str, ...],
+        revisions: tuple[str, ...],
+        live: LiveTarget | None,
+        src: str,
+        dst: str,
+        namespace: str,
+        fmt: str,
+    ) -> None:
+        _report(_decisions(paths, revisions, live, src, dst, namespace), fmt, render)
+
+    return command
+
+
+check = _verdict_command(
+    "check",
+    explaining.brief,
     """Is a connection allowed? Prints ALLOWED or DENIED and why.
 
     Exit status: 0 allowed, 1 denied, 2 bad input, so it fits CI scripts:
@@ -89,29 +100,15 @@ def check(
     A connection needs the source's egress and the destination's ingress to allow it. When a
     reference stands for several pods (a Deployment, a Service), every pair is checked and the
     answer is ALLOWED only if all are.
-    """
-    _report(_decisions(paths, revisions, live, src, dst, namespace), fmt, explaining.brief)
-
-
-@click.command()
-@files_option
-@git_option
-@live_options
-@connection_options
-@output_option(("text", "json"))
-def explain(
-    paths: tuple[str, ...],
-    revisions: tuple[str, ...],
-    live: LiveTarget | None,
-    src: str,
-    dst: str,
-    namespace: str,
-    fmt: str,
-) -> None:
+    """,
+)
+explain = _verdict_command(
+    "explain",
+    explaining.full,
     """The full reasoning for one connection.
 
     For the source's egress and the destination's ingress: whether the pod is isolated and by
     which policies, and for each of their rules whether its ports and each peer match, and
     why not. Exit status as for `check`.
-    """
-    _report(_decisions(paths, revisions, live, src, dst, namespace), fmt, explaining.full)
+    """,
+)

@@ -35,6 +35,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from podwall.runtime.procstat import start_stamp, start_time
+
 log = logging.getLogger(__name__)
 
 NODES_DIR = "nodes"
@@ -121,16 +123,6 @@ def _agent_main(spec: AgentSpec, log_path: str) -> None:
     logging.getLogger(__name__).info("as `%s`", " ".join(spec.command()))
     _die_with(spec.cluster_pid)
     sys.exit(serve(options, sandbox))
-
-
-def start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (None if it is gone or a zombie)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rpartition(")")[2].split()
-    return None if fields[0] in ("Z", "X") else fields[19]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -272,7 +264,7 @@ class Agents:
         assert process.pid is not None
         with self._lock:
             self.processes[spec.node] = process
-        started = start_time(process.pid) or ""
+        started = start_stamp(process.pid)
         (directory / PID_FILE).write_text(f"{process.pid} {started}\n")
         log.info("started the agent of %s pid=%d", spec.node, process.pid)
 
@@ -305,7 +297,7 @@ def stop_leftovers(state_dir: Path) -> list[int]:
             pid = int(pid_text)
         except (OSError, ValueError):
             continue
-        if started and start_time(pid) == started:
+        if started and start_stamp(pid) == started:
             found.append(pid)
         with contextlib.suppress(FileNotFoundError):
             pid_file.unlink()

@@ -42,6 +42,14 @@ async def _body(request: Request) -> Mapping[str, Any]:
     return data
 
 
+def _answered(view: Callable[..., JSON], *args: Any) -> JSON:
+    """What `view` answers; a question it cannot answer (ViewError) is a 400 saying why."""
+    try:
+        return view(*args)
+    except views.ViewError as exc:
+        raise BadRequest(str(exc)) from None
+
+
 def _text(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
     value = data.get(key, default)
     if not isinstance(value, str):
@@ -242,23 +250,14 @@ class Api:
             rows=_window(data, "rows"),
             cols=_window(data, "cols"),
         )
-        try:
-            out = views.matrix(grid, question)
-        except views.ViewError as exc:
-            raise BadRequest(str(exc)) from None
-        return {**out, "draft": draft}
+        return {**_answered(views.matrix, grid, question), "draft": draft}
 
     async def grid_cell(self, request: Request) -> JSON:
         """The pod pairs of one cell, with the ports each is allowed, to explain one."""
         data = await _body(request)
         grid, draft = self._grid(data)
-        try:
-            out = views.cell(
-                grid, _text(data, "by", "workload"), _int(data, "row"), _int(data, "col")
-            )
-        except views.ViewError as exc:
-            raise BadRequest(str(exc)) from None
-        return {**out, "draft": draft}
+        where = (_text(data, "by", "workload"), _int(data, "row"), _int(data, "col"))
+        return {**_answered(views.cell, grid, *where), "draft": draft}
 
     async def diff(self, request: Request) -> JSON:
         """The connections the draft newly allows and denies, as `podwall diff` words them."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from podwall.editor.form import JSON, FormError, selector_body, selector_form
+from podwall.editor.form import JSON, FormError, as_list, as_map, selector_body, selector_form
 from podwall.model.clusterpolicy import API_VERSION, KIND
 
 PEER_TYPES = ("namespaces", "pods", "nodes", "networks", "domainNames")
@@ -37,22 +37,6 @@ def is_cluster_form(form: Mapping[str, Any]) -> bool:
 
 def _text(value: object) -> str:
     return "" if value is None else str(value)
-
-
-def _map(value: object, what: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise FormError(f"{what} must be an object")
-    return value
-
-
-def _list(value: object, what: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise FormError(f"{what} must be a list")
-    return value
 
 
 def _blank() -> JSON:
@@ -74,15 +58,15 @@ def _selectors(raw: Mapping[str, Any], what: str) -> JSON:
 
 
 def _subject_form(raw: object) -> JSON:
-    subject = _map(raw, "spec.subject")
+    subject = as_map(raw, "spec.subject")
     if subject.get("pods") is not None:
-        return {"type": "pods", **_selectors(_map(subject["pods"], "spec.subject.pods"), "pods")}
+        return {"type": "pods", **_selectors(as_map(subject["pods"], "spec.subject.pods"), "pods")}
     ns = selector_form(subject.get("namespaces"), "spec.subject.namespaces")
     return {"type": "namespaces", "namespaceSelector": ns, "podSelector": _blank()}
 
 
 def _peer_form(raw: object, what: str) -> JSON:
-    peer = _map(raw, what)
+    peer = as_map(raw, what)
     form: JSON = {
         "type": "namespaces",
         "namespaceSelector": _blank(),
@@ -98,24 +82,24 @@ def _peer_form(raw: object, what: str) -> JSON:
     if kind == "namespaces":
         form["namespaceSelector"] = selector_form(peer.get("namespaces"), f"{what}.namespaces")
     elif kind == "pods":
-        form.update(_selectors(_map(peer["pods"], f"{what}.pods"), f"{what}.pods"))
+        form.update(_selectors(as_map(peer["pods"], f"{what}.pods"), f"{what}.pods"))
     elif kind == "nodes":
         form["nodeSelector"] = selector_form(peer["nodes"], f"{what}.nodes")
     else:
-        form["values"] = [_text(v) for v in _list(peer[kind], f"{what}.{kind}")]
+        form["values"] = [_text(v) for v in as_list(peer[kind], f"{what}.{kind}")]
     return form
 
 
 def _port_form(raw: object, what: str) -> JSON:
-    entry = _map(raw, what)
+    entry = as_map(raw, what)
     form: JSON = {"protocol": "TCP", "port": "", "end": "", "name": ""}
     if entry.get("destinationNamedPort") is not None:
         return {**form, "protocol": "named", "name": _text(entry["destinationNamedPort"])}
     for protocol, field in _PROTOCOL_FIELDS.items():
         if entry.get(field) is None:
             continue
-        port = _map(_map(entry[field], f"{what}.{field}").get("destinationPort"), what)
-        span = _map(port.get("range"), f"{what}.{field}.destinationPort.range")
+        port = as_map(as_map(entry[field], f"{what}.{field}").get("destinationPort"), what)
+        span = as_map(port.get("range"), f"{what}.{field}.destinationPort.range")
         if span:
             return {**form, "protocol": protocol, "port": _text(span.get("start")),
                     "end": _text(span.get("end"))}  # fmt: skip
@@ -124,25 +108,25 @@ def _port_form(raw: object, what: str) -> JSON:
 
 
 def _rule_form(raw: object, peers_field: str, what: str) -> JSON:
-    rule = _map(raw, what)
+    rule = as_map(raw, what)
     return {
         "name": _text(rule.get("name")),
         "action": _text(rule.get("action")),
         "peers": [
             _peer_form(p, f"{what}.{peers_field}[{j}]")
-            for j, p in enumerate(_list(rule.get(peers_field), f"{what}.{peers_field}"))
+            for j, p in enumerate(as_list(rule.get(peers_field), f"{what}.{peers_field}"))
         ],
         "ports": [
             _port_form(p, f"{what}.protocols[{j}]")
-            for j, p in enumerate(_list(rule.get("protocols"), f"{what}.protocols"))
+            for j, p in enumerate(as_list(rule.get("protocols"), f"{what}.protocols"))
         ],
     }
 
 
 def from_body(body: Mapping[str, Any]) -> JSON:
     """The form of a ClusterNetworkPolicy object."""
-    meta = _map(body.get("metadata"), "metadata")
-    spec = _map(body.get("spec"), "spec")
+    meta = as_map(body.get("metadata"), "metadata")
+    spec = as_map(body.get("spec"), "spec")
     form: JSON = {
         "kind": KIND,
         "name": _text(meta.get("name")),
@@ -151,7 +135,7 @@ def from_body(body: Mapping[str, Any]) -> JSON:
         "subject": _subject_form(spec.get("subject")),
     }
     for direction, peers_field in _DIRECTIONS:
-        rules = _list(spec.get(direction), f"spec.{direction}")
+        rules = as_list(spec.get(direction), f"spec.{direction}")
         form[direction] = {
             "rules": [
                 _rule_form(r, peers_field, f"spec.{direction}[{i}]") for i, r in enumerate(rules)
@@ -174,7 +158,7 @@ def _number_or_text(value: str) -> int | str:
 
 
 def _subject_body(form: object) -> JSON:
-    subject = _map(form, "subject")
+    subject = as_map(form, "subject")
     if subject.get("type") == "pods":
         return {"pods": _namespaced_pods(subject, "subject")}
     return {"namespaces": selector_body(subject.get("namespaceSelector"), "subject")}
@@ -188,7 +172,7 @@ def _namespaced_pods(form: Mapping[str, Any], what: str) -> JSON:
 
 
 def _peer_body(form: object, what: str) -> JSON:
-    peer = _map(form, what)
+    peer = as_map(form, what)
     kind = _text(peer.get("type"))
     if kind == "namespaces":
         return {"namespaces": selector_body(peer.get("namespaceSelector"), what)}
@@ -197,13 +181,13 @@ def _peer_body(form: object, what: str) -> JSON:
     if kind == "nodes":
         return {"nodes": selector_body(peer.get("nodeSelector"), what)}
     if kind in ("networks", "domainNames"):
-        values = [_text(v).strip() for v in _list(peer.get("values"), f"{what}.values")]
+        values = [_text(v).strip() for v in as_list(peer.get("values"), f"{what}.values")]
         return {kind: [v for v in values if v]}
     raise FormError(f"{what}: a peer's type is one of {', '.join(PEER_TYPES)}, not {kind!r}")
 
 
 def _port_body(form: object, what: str) -> JSON:
-    port = _map(form, what)
+    port = as_map(form, what)
     protocol = _text(port.get("protocol")) or "TCP"
     if protocol == "named":
         return {"destinationNamedPort": _text(port.get("name")).strip()}
@@ -220,7 +204,7 @@ def _port_body(form: object, what: str) -> JSON:
 
 
 def _rule_body(form: object, peers_field: str, what: str) -> JSON:
-    rule = _map(form, what)
+    rule = as_map(form, what)
     out: JSON = {}
     name = _text(rule.get("name")).strip()
     if name:
@@ -228,9 +212,9 @@ def _rule_body(form: object, peers_field: str, what: str) -> JSON:
     out["action"] = _text(rule.get("action"))
     out[peers_field] = [
         _peer_body(p, f"{what}.peers[{j}]")
-        for j, p in enumerate(_list(rule.get("peers"), f"{what}.peers"))
+        for j, p in enumerate(as_list(rule.get("peers"), f"{what}.peers"))
     ]
-    ports = _list(rule.get("ports"), f"{what}.ports")
+    ports = as_list(rule.get("ports"), f"{what}.ports")
     if ports:
         out["protocols"] = [_port_body(p, f"{what}.ports[{j}]") for j, p in enumerate(ports)]
     return out
@@ -244,7 +228,7 @@ def to_body(form: Mapping[str, Any]) -> JSON:
         "subject": _subject_body(form.get("subject")),
     }
     for direction, peers_field in _DIRECTIONS:
-        rules = _list(_map(form.get(direction), direction).get("rules"), f"{direction}.rules")
+        rules = as_list(as_map(form.get(direction), direction).get("rules"), f"{direction}.rules")
         if rules:
             spec[direction] = [
                 _rule_body(r, peers_field, f"{direction}.rules[{i}]") for i, r in enumerate(rules)

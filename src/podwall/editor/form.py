@@ -42,7 +42,8 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _map(value: object, what: str) -> Mapping[str, Any]:
+def as_map(value: object, what: str) -> Mapping[str, Any]:
+    """A form's object field (`{}` when absent); FormError naming `what` otherwise."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -50,7 +51,8 @@ def _map(value: object, what: str) -> Mapping[str, Any]:
     return value
 
 
-def _list(value: object, what: str) -> list[Any]:
+def as_list(value: object, what: str) -> list[Any]:
+    """A form's list field (`[]` when absent); FormError naming `what` otherwise."""
     if value is None:
         return []
     if not isinstance(value, list):
@@ -62,9 +64,9 @@ def _list(value: object, what: str) -> list[Any]:
 
 
 def selector_form(raw: object, what: str) -> JSON:
-    sel = _map(raw, what)
-    labels = _map(sel.get("matchLabels"), f"{what}.matchLabels")
-    exprs = _list(sel.get("matchExpressions"), f"{what}.matchExpressions")
+    sel = as_map(raw, what)
+    labels = as_map(sel.get("matchLabels"), f"{what}.matchLabels")
+    exprs = as_list(sel.get("matchExpressions"), f"{what}.matchExpressions")
     return {
         "matchLabels": [{"key": _text(k), "value": _text(v)} for k, v in labels.items()],
         "matchExpressions": [_expression_form(e, f"{what}.matchExpressions") for e in exprs],
@@ -72,8 +74,8 @@ def selector_form(raw: object, what: str) -> JSON:
 
 
 def _expression_form(raw: object, what: str) -> JSON:
-    expr = _map(raw, what)
-    values = _list(expr.get("values"), f"{what}.values")
+    expr = as_map(raw, what)
+    values = as_list(expr.get("values"), f"{what}.values")
     return {
         "key": _text(expr.get("key")),
         "operator": _text(expr.get("operator")),
@@ -93,7 +95,7 @@ def peer_group(peer: Mapping[str, Any]) -> str:
 
 
 def _peer_form(raw: object, what: str) -> JSON:
-    peer = _map(raw, what)
+    peer = as_map(raw, what)
     block = peer.get("ipBlock")
     form: JSON = {
         "podSelector": None,
@@ -104,15 +106,15 @@ def _peer_form(raw: object, what: str) -> JSON:
         if peer.get(name) is not None:
             form[name] = selector_form(peer[name], f"{what}.{name}")
     if block is not None:
-        b = _map(block, f"{what}.ipBlock")
-        excepts = _list(b.get("except"), f"{what}.ipBlock.except")
+        b = as_map(block, f"{what}.ipBlock")
+        excepts = as_list(b.get("except"), f"{what}.ipBlock.except")
         form["ipBlock"] = {"cidr": _text(b.get("cidr")), "except": [_text(e) for e in excepts]}
     form["group"] = peer_group(form)
     return form
 
 
 def _port_form(raw: object, what: str) -> JSON:
-    port = _map(raw, what)
+    port = as_map(raw, what)
     return {
         "protocol": _text(port.get("protocol")),
         "port": _text(port.get("port")),
@@ -121,30 +123,30 @@ def _port_form(raw: object, what: str) -> JSON:
 
 
 def _rule_form(raw: object, peers_field: str, what: str) -> JSON:
-    rule = _map(raw, what)
+    rule = as_map(raw, what)
     return {
         "peers": [
             _peer_form(p, f"{what}.{peers_field}")
-            for p in _list(rule.get(peers_field), f"{what}.{peers_field}")
+            for p in as_list(rule.get(peers_field), f"{what}.{peers_field}")
         ],
-        "ports": [_port_form(p, f"{what}.ports") for p in _list(rule.get("ports"), what)],
+        "ports": [_port_form(p, f"{what}.ports") for p in as_list(rule.get("ports"), what)],
     }
 
 
 def from_body(body: Mapping[str, Any]) -> JSON:
     """The form of a NetworkPolicy object; `isolated` follows the API's policyTypes defaulting."""
-    meta = _map(body.get("metadata"), "metadata")
-    spec = _map(body.get("spec"), "spec")
+    meta = as_map(body.get("metadata"), "metadata")
+    spec = as_map(body.get("spec"), "spec")
     form: JSON = {
         "name": _text(meta.get("name")),
         "namespace": _text(meta.get("namespace")),
-        "labels": dict(_map(meta.get("labels"), "metadata.labels")),
-        "annotations": dict(_map(meta.get("annotations"), "metadata.annotations")),
+        "labels": dict(as_map(meta.get("labels"), "metadata.labels")),
+        "annotations": dict(as_map(meta.get("annotations"), "metadata.annotations")),
         "podSelector": selector_form(spec.get("podSelector"), "spec.podSelector"),
     }
-    declared = [_text(t) for t in _list(spec.get("policyTypes"), "spec.policyTypes")]
+    declared = [_text(t) for t in as_list(spec.get("policyTypes"), "spec.policyTypes")]
     for direction, peers_field, _ in DIRECTIONS:
-        rules = _list(spec.get(direction), f"spec.{direction}")
+        rules = as_list(spec.get(direction), f"spec.{direction}")
         form[direction] = {
             "rules": [
                 _rule_form(r, peers_field, f"spec.{direction}[{i}]") for i, r in enumerate(rules)
@@ -173,46 +175,46 @@ def _number_or_text(value: str) -> int | str:
 
 
 def selector_body(form: object, what: str) -> JSON:
-    sel = _map(form, what)
+    sel = as_map(form, what)
     out: JSON = {}
-    labels = _list(sel.get("matchLabels"), f"{what}.matchLabels")
+    labels = as_list(sel.get("matchLabels"), f"{what}.matchLabels")
     if labels:
         out["matchLabels"] = {
-            _text(_map(item, what).get("key")): _text(_map(item, what).get("value"))
+            _text(as_map(item, what).get("key")): _text(as_map(item, what).get("value"))
             for item in labels
         }
-    exprs = _list(sel.get("matchExpressions"), f"{what}.matchExpressions")
+    exprs = as_list(sel.get("matchExpressions"), f"{what}.matchExpressions")
     if exprs:
         out["matchExpressions"] = [_expression_body(e, what) for e in exprs]
     return out
 
 
 def _expression_body(form: object, what: str) -> JSON:
-    expr = _map(form, what)
+    expr = as_map(form, what)
     out: JSON = {"key": _text(expr.get("key")), "operator": _text(expr.get("operator"))}
-    values = [_text(v) for v in _list(expr.get("values"), f"{what}.values")]
+    values = [_text(v) for v in as_list(expr.get("values"), f"{what}.values")]
     if values:
         out["values"] = values
     return out
 
 
 def _peer_body(form: object, what: str) -> JSON:
-    peer = _map(form, what)
+    peer = as_map(form, what)
     out: JSON = {}
     for name in ("podSelector", "namespaceSelector"):
         if peer.get(name) is not None:
             out[name] = selector_body(peer[name], f"{what}.{name}")
     if peer.get("ipBlock") is not None:
-        block = _map(peer["ipBlock"], f"{what}.ipBlock")
+        block = as_map(peer["ipBlock"], f"{what}.ipBlock")
         out["ipBlock"] = {"cidr": _text(block.get("cidr"))}
-        excepts = [_text(e) for e in _list(block.get("except"), f"{what}.ipBlock.except")]
+        excepts = [_text(e) for e in as_list(block.get("except"), f"{what}.ipBlock.except")]
         if excepts:
             out["ipBlock"]["except"] = excepts
     return out
 
 
 def _port_body(form: object, what: str) -> JSON:
-    port = _map(form, what)
+    port = as_map(form, what)
     out: JSON = {}
     protocol, number, end = (_text(port.get(k)).strip() for k in ("protocol", "port", "endPort"))
     if protocol:
@@ -225,12 +227,12 @@ def _port_body(form: object, what: str) -> JSON:
 
 
 def _rule_body(form: object, peers_field: str, what: str) -> JSON:
-    rule = _map(form, what)
+    rule = as_map(form, what)
     out: JSON = {}
-    peers = _list(rule.get("peers"), f"{what}.peers")
+    peers = as_list(rule.get("peers"), f"{what}.peers")
     if peers:
         out[peers_field] = [_peer_body(p, what) for p in peers]
-    ports = _list(rule.get("ports"), f"{what}.ports")
+    ports = as_list(rule.get("ports"), f"{what}.ports")
     if ports:
         out["ports"] = [_port_body(p, what) for p in ports]
     return out
@@ -243,16 +245,16 @@ def to_body(form: Mapping[str, Any]) -> JSON:
     if namespace:
         meta["namespace"] = namespace
     for extra in ("labels", "annotations"):
-        values = _map(form.get(extra), extra)
+        values = as_map(form.get(extra), extra)
         if values:
             meta[extra] = {_text(k): _text(v) for k, v in values.items()}
     spec: JSON = {"podSelector": selector_body(form.get("podSelector"), "podSelector")}
-    sides = {d: _map(form.get(d), d) for d, _, _ in DIRECTIONS}
+    sides = {d: as_map(form.get(d), d) for d, _, _ in DIRECTIONS}
     types = [t for d, _, t in DIRECTIONS if sides[d].get("isolated")]
     if types:
         spec["policyTypes"] = types
     for direction, peers_field, _ in DIRECTIONS:
-        rules = _list(sides[direction].get("rules"), f"{direction}.rules")
+        rules = as_list(sides[direction].get("rules"), f"{direction}.rules")
         if rules:
             spec[direction] = [
                 _rule_body(r, peers_field, f"{direction}.rules[{i}]") for i, r in enumerate(rules)

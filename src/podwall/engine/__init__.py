@@ -9,8 +9,9 @@ The names below are imported on first use: the node agent's compiler needs `iden
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from podwall import lazypackage
 
 if TYPE_CHECKING:
     from podwall.engine.connectivity import ConnectivityMap, connectivity
@@ -56,10 +57,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:  # a submodule (`from podwall.engine import explain`) is imported as usual
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazypackage.install(__name__, _HOMES)

@@ -21,6 +21,7 @@ from podwall.engine.selectorcache import SelectorCache
 from podwall.engine.tierconnectivity import destinations
 from podwall.engine.tierrules import address_blocks, compile_tiers, port_cuts
 from podwall.model.cluster import Cluster, Pod
+from podwall.model.policy import IPBlock
 from podwall.model.ports import PortSet, Protocol
 
 
@@ -91,31 +92,146 @@ class ConnectivityMap:
 def connectivity(cluster: Cluster) -> ConnectivityMap:
     # Policies in audit mode let everything through: the map is what the dataplane enforces.
     cluster = cluster.enforced()
-    pods = tuple(sorted(cluster.pods, key=lambda p: (p.namespace, p.name)))
+    pods = _in_order(cluster)
+    cmap, _ = _map(cluster, pods, _selectors(cluster, pods, _blocks(cluster)), None)
+    return cmap
+
+
+def connectivity_pair(before: Cluster, after: Cluster) -> tuple[ConnectivityMap, ConnectivityMap]:
+    """The maps of both sides of a change, each the same as `connectivity()` gives up to the
+    grouping of pods. The two sides of a review are mostly the same objects: one selector
+    cache follows both (identities split by both sides' ipBlocks, the second side's pods placed
+    as the node compiler places a new snapshot's), and the second side computes again only
+    what its rules and pods change (`_Destinations`)."""
+    before, after = before.enforced(), after.enforced()
+    pods, after_pods = _in_order(before), _in_order(after)
+    selectors = _selectors(before, pods, _blocks(before) + _blocks(after))
+    first, computed = _map(before, pods, selectors, None)
+    if after_pods != pods or after.namespaces != before.namespaces:
+        # Placing the second side's pods moves pods between the identities the first map
+        # holds: it keeps copies.
+        first.identities = tuple(_detached(ident) for ident in first.identities)
+        selectors.update(dataclasses.replace(after, pods=after_pods))
+    second, _ = _map(after, after_pods, selectors, computed)
+    return first, second
+
+
+def _detached(ident: Identity) -> Identity:
+    return Identity(
+        index=ident.index, key=ident.key, members=dict(ident.members), local=set(ident.local)
+    )
+
+
+def _in_order(cluster: Cluster) -> tuple[Pod, ...]:
+    return tuple(sorted(cluster.pods, key=lambda p: (p.namespace, p.name)))
+
+
+def _blocks(cluster: Cluster) -> tuple[IPBlock, ...]:
+    return policy_blocks(cluster.policies) + address_blocks(cluster)
+
+
+def _selectors(
+    cluster: Cluster, pods: tuple[Pod, ...], blocks: tuple[IPBlock, ...]
+) -> SelectorCache:
     # Identities split by every ipBlock, so that a block selects whole identities; placed in
     # name order, so that groups are numbered by their first pod.
-    blocks = policy_blocks(cluster.policies) + address_blocks(cluster)
     selectors = SelectorCache(blocks=blocks)
     selectors.update(dataclasses.replace(cluster, pods=pods))
+    return selectors
+
+
+def _map(
+    cluster: Cluster,
+    pods: tuple[Pod, ...],
+    selectors: SelectorCache,
+    earlier: _Destinations | None,
+) -> tuple[ConnectivityMap, _Destinations | None]:
+    """The map of `cluster`, whose pods (in name order) `selectors` has placed, and what it
+    computed per destination (None with tiers); `earlier` is the other side's of a pair."""
     rules = compile_rules(cluster, selectors, port_cuts(cluster))
     cmap = _empty_map(pods, selectors, rules.atoms)
     if cluster.cluster_policies:
         # Admin and Baseline tiers around NetworkPolicy (`tierconnectivity`).
         tiers = compile_tiers(cluster, selectors, rules.atoms)
         cmap.per_dst = destinations(rules, tiers, cmap.identities)
-        return cmap
+        return cmap, None
     base = _refine([(rules.all_bits, 0)], [(rules.not_egress_isolated, rules.atoms.all_mask)])
-    base = _refine(base, rules.egress_to_all)
-    # Destinations selected by the same policies and matched by the same peers get the same
-    # answer; in real clusters they are many, so each distinct case is computed once.
-    memo: dict[tuple[object, ...], list[Contribution]] = {}
-    for dst in cmap.identities:
-        ingress = rules.ingress_of[dst.index]
-        key = (None if ingress is None else tuple(ingress), tuple(rules.egress_to[dst.index]))
-        if key not in memo:
-            memo[key] = _destination(rules, base, dst)
-        cmap.per_dst.append(memo[key])
-    return cmap
+    computed = _Destinations(rules, _refine(base, rules.egress_to_all), earlier)
+    cmap.per_dst = [computed.of(dst) for dst in cmap.identities]
+    return cmap, computed
+
+
+RulesKey = tuple[object, ...]  # a destination's ingress and egress contributions
+
+
+class _Destinations:
+    """Each destination's sources partitioned by allowed atoms. Destinations selected by the
+    same policies and matched by the same peers get the same answer; in real clusters they
+    are many, so each distinct case is computed once.
+
+    With `earlier`, the other side of a pair over the same identities (this side may have
+    more) and atoms, a case it computed is only patched: its answer holds for every source
+    whose `base` (egress isolation, egress rules to every destination) is the same on both
+    sides, and the other sources, few in a review (a new identity is one), are computed
+    again."""
+
+    def __init__(
+        self, rules: RuleSet, base: list[Contribution], earlier: _Destinations | None
+    ) -> None:
+        self.rules, self.base = rules, base
+        self.memo: dict[RulesKey, list[Contribution]] = {}
+        self.earlier: dict[RulesKey, list[Contribution]] = {}
+        self.changed = 0
+        self.changed_base: list[Contribution] = []
+        if earlier is not None and earlier.rules.atoms.atoms == rules.atoms.atoms:
+            self.earlier = earlier.memo
+            self.changed = _changed_sources(earlier.base, base)
+            self.changed_base = [(b & self.changed, m) for b, m in base if b & self.changed]
+
+    def of(self, dst: Identity) -> list[Contribution]:
+        ingress = self.rules.ingress_of[dst.index]
+        key = (None if ingress is None else tuple(ingress), tuple(self.rules.egress_to[dst.index]))
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = self._compute(key, dst)
+        return found
+
+    def _compute(self, key: RulesKey, dst: Identity) -> list[Contribution]:
+        found = self.earlier.get(key)
+        if found is None:
+            return _destination(self.rules, self.base, dst)
+        if not self.changed:
+            return found
+        kept: dict[int, int] = {}
+        for bits, mask in found:
+            if bits & ~self.changed:
+                kept[mask] = kept.get(mask, 0) | bits & ~self.changed
+        for bits, mask in _destination(self.rules, self.changed_base, dst):
+            kept[mask] = kept.get(mask, 0) | bits
+        return [(bits, mask) for mask, bits in kept.items()]
+
+
+def _changed_sources(before: list[Contribution], after: list[Contribution]) -> int:
+    """The sources whose part (the atoms they get) differs between two partitions."""
+    # `_refine` may leave several parts with the same atoms.
+    masks_before, masks_after = _by_mask(before), _by_mask(after)
+    changed = 0
+    for mask in masks_before.keys() | masks_after.keys():
+        changed |= masks_before.get(mask, 0) ^ masks_after.get(mask, 0)
+    return changed
+
+
+def _by_mask(parts: list[Contribution]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for bits, mask in parts:
+        out[mask] = out.get(mask, 0) | bits
+    return out
+
+
+def _one_per_mask(contributions: list[Contribution]) -> list[Contribution]:
+    if len(contributions) < 2:
+        return contributions
+    return [(bits, mask) for mask, bits in _by_mask(contributions).items()]
 
 
 def _empty_map(pods: tuple[Pod, ...], selectors: SelectorCache, atoms: Atoms) -> ConnectivityMap:
@@ -135,10 +251,13 @@ def _empty_map(pods: tuple[Pod, ...], selectors: SelectorCache, atoms: Atoms) ->
 
 def _destination(rules: RuleSet, base: list[Contribution], dst: Identity) -> list[Contribution]:
     """Partition the sources of `dst` by allowed atoms: ingress of `dst` AND egress of each."""
-    egress = rules.egress_to[dst.index]
+    # Contributions that open the same atoms are one: a source gets the union of the atoms of
+    # those that cover it. Many rules open the same ports (a destination can have hundreds).
+    egress = _one_per_mask(rules.egress_to[dst.index])
     ingress = rules.ingress_of[dst.index]
     if ingress is None:  # not isolated for ingress: every source, every port
         ingress = [(rules.all_bits, rules.atoms.all_mask)]
+    ingress = _one_per_mask(ingress)
     parts = _refine(base, egress)
     result: dict[int, int] = {}
     for bits, egress_mask in parts:
@@ -171,4 +290,4 @@ def _split(bits: int, contributions: list[Contribution]) -> Iterator[Contributio
     yield from _refine([(bits, 0)], contributions)
 
 
-__all__ = ["ConnectivityMap", "connectivity"]
+__all__ = ["ConnectivityMap", "connectivity", "connectivity_pair"]

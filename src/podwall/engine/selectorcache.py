@@ -42,6 +42,9 @@ class SelectorCache:
         self._nss: dict[LabelSelector, frozenset[str]] = {}
         self._ns_index: dict[LabelPair, set[str]] = {}
         self._block_bits: dict[int, int] = {}  # block index -> identities inside it
+        # (namespace, peer) -> identities, for selector peers; until namespaces or identities
+        # change.
+        self._peers: dict[tuple[str, Peer], int] = {}
 
     @property
     def all_bits(self) -> int:
@@ -57,6 +60,8 @@ class SelectorCache:
             self._ns_index = _label_index(ns_labels)
         first = len(self.identities.items)
         changed = self.identities.update(cluster.pods, local)
+        if namespaces_changed or len(self.identities.items) > first:
+            self._peers.clear()  # a peer's union is over namespaces and identities
         for ident in self.identities.items[first:]:
             self._admit(ident)
         return Changes(identities=changed, namespaces=namespaces_changed)
@@ -120,12 +125,21 @@ class SelectorCache:
         it (every pod of them when the identities are split by that block)."""
         if peer.ip_block is not None:
             return self._in_block(peer.ip_block)
+        # A namespaceSelector peer ORs the results of every namespace it selects; policies
+        # repeat peers (and both sides of a diff share most), so the union is kept.
+        key = (policy.namespace, peer)
+        bits = self._peers.get(key)
+        if bits is None:
+            bits = self._peers[key] = self._selector_peer(policy.namespace, peer)
+        return bits
+
+    def _selector_peer(self, namespace: str, peer: Peer) -> int:
         # NetworkPolicyPeer: a podSelector alone selects in the policy's namespace; with a
         # namespaceSelector, in the namespaces it selects; a namespaceSelector alone selects
         # every pod of those namespaces.
         if peer.namespace_selector is None:
             assert peer.pod_selector is not None
-            return self.selected(policy.namespace, peer.pod_selector)
+            return self.selected(namespace, peer.pod_selector)
         bits = 0
         for ns in self.namespaces(peer.namespace_selector):
             if peer.pod_selector is None:

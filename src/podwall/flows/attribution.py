@@ -195,6 +195,8 @@ class Attributor:
 
 def _attributed(flow: Flow, tag: LogTag) -> Flow:
     names = ", ".join(tag.policies)
+    if tag.cluster_policy:
+        return _tier_attributed(flow, tag)
     if tag.kind is TagKind.ALLOW:
         assert tag.rule is not None
         assert tag.direction is not None
@@ -212,3 +214,20 @@ def _attributed(flow: Flow, tag: LogTag) -> Flow:
         )
     reason = f"denied by the default deny of {names}"
     return dataclasses.replace(flow, verdict=Verdict.DENIED, policies=tag.policies, reason=reason)
+
+
+def _tier_attributed(flow: Flow, tag: LogTag) -> Flow:
+    """An Admin or Baseline rule decided: `denied by admin/x rule 'r' (ingress[0] from[1])`,
+    in `podwall explain`'s words."""
+    assert tag.rule is not None
+    assert tag.direction is not None
+    rule = RuleRef(index=tag.rule, peer=tag.peer, port=tag.port)
+    allowed = tag.kind is TagKind.ALLOW
+    verb = "allowed" if allowed else "denied"
+    # As explain labels a rule: by its name, or by its place when it has none.
+    label = f"'{tag.rule_name}'" if tag.rule_name else f"{tag.direction.value}[{tag.rule}]"
+    reason = f"{verb} by {tag.policies[0]} rule {label} ({rule.render(tag.direction)})"
+    verdict = Verdict.ALLOWED if allowed else Verdict.DENIED
+    return dataclasses.replace(
+        flow, verdict=verdict, policies=tag.policies, rule=rule, reason=reason
+    )

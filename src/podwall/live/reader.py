@@ -98,7 +98,7 @@ def read_cluster(
         for kind in KINDS:
             if kind.needs is not None and not counts.get(kind.needs):
                 continue
-            for body in _pages(api, kind, name):
+            for body in pages(api, kind, name):
                 loaded.objects.append(RawObject(body=body, source=Source(file=name)))
                 counts[kind.plural] = counts.get(kind.plural, 0) + 1
                 total += 1
@@ -117,14 +117,14 @@ def _counted(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {plural}" for plural, n in counts.items())
 
 
-def _pages(api: Any, kind: Kind, name: str) -> Any:
+def pages(api: Any, kind: Kind, name: str, timeout: float = REQUEST_TIMEOUT) -> Any:
+    """Every object of `kind` in the cluster `name` (for errors), listed a page at a time, as a
+    plain API dict with its apiVersion and kind; LoadError when the listing fails."""
     lister = getattr(getattr(client, kind.api)(api), kind.method)
     token: str | None = None
     while True:
         try:
-            answer = lister(
-                *kind.args, limit=PAGE, _continue=token, _request_timeout=REQUEST_TIMEOUT
-            )
+            answer = lister(*kind.args, limit=PAGE, _continue=token, _request_timeout=timeout)
         except client.ApiException as exc:
             if exc.status == 404 and token is None:
                 return  # the cluster does not serve this kind: it has none of it

@@ -179,8 +179,8 @@ def _peer(raw: Raw) -> Peer:
 def _rule(raw: Raw | None, peers_field: str) -> Rule:
     raw = raw or {}
     return Rule(
-        peers=tuple(_peer(p) for p in raw.get(peers_field) or ()),
-        ports=tuple(_policy_port(p) for p in raw.get("ports") or ()),
+        peers=tuple(_peer(_map(p)) for p in raw.get(peers_field) or ()),
+        ports=tuple(_policy_port(_map(p)) for p in raw.get("ports") or ()),
     )
 
 
@@ -559,7 +559,7 @@ def _stand_ins(workloads: list[RawObject], pods: list[Pod]) -> list[Pod]:
             continue  # the real pods are given
         stand_in = workload_pod(obj)
         if stand_in.key in taken:
-            stand_in = _renamed(stand_in, f"{WORKLOAD_KINDS[obj.kind]}-{obj.name}")
+            stand_in = dataclasses.replace(stand_in, name=f"{WORKLOAD_KINDS[obj.kind]}-{obj.name}")
         taken.add(stand_in.key)
         out.append(stand_in)
     return out
@@ -576,16 +576,3 @@ def _owner(obj: RawObject) -> tuple[str, str] | None:
         if ref.get("controller"):
             return str(ref.get("kind")), str(ref.get("name"))
     return None
-
-
-def _renamed(p: Pod, name: str) -> Pod:
-    return Pod(
-        namespace=p.namespace,
-        name=name,
-        labels=p.labels,
-        ips=p.ips,
-        ports=p.ports,
-        host_network=p.host_network,
-        workload=p.workload,
-        source=p.source,
-    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
-from typing import Any, Concatenate, Literal, ParamSpec
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from podwall.model.fielderrors import FieldError, invalid
 from podwall.model.fieldpath import key
@@ -27,6 +27,7 @@ MALFORMED = Malformed.MALFORMED
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 P = ParamSpec("P")
+T = TypeVar("T")
 ObjectCheck = Callable[Concatenate[Mapping[str, Any], str, list[FieldError], P], None]
 Validator = Callable[Concatenate[object, str, P], list[FieldError]]
 
@@ -49,31 +50,38 @@ def object_rules(check: ObjectCheck[P]) -> Validator[P]:
     return validate
 
 
+def _typed(
+    raw: object, path: str, errs: list[FieldError], kind: type[T] | tuple[type[T], ...], noun: str
+) -> T | Literal[Malformed.MALFORMED] | None:
+    """`raw` when it is null or of `kind`; else the error encoding/json's refusal becomes."""
+    if raw is None or isinstance(raw, kind):
+        return raw
+    errs.append(invalid(path, raw, f"must be {noun}"))
+    return MALFORMED
+
+
 def decode_object(
     raw: object, path: str, errs: list[FieldError]
 ) -> Mapping[str, Any] | Literal[Malformed.MALFORMED] | None:
-    if raw is None or isinstance(raw, Mapping):
-        return raw
-    errs.append(invalid(path, raw, "must be an object"))
-    return MALFORMED
+    return _typed(raw, path, errs, Mapping, "an object")
 
 
 def decode_list(
     raw: object, path: str, errs: list[FieldError]
 ) -> Sequence[Any] | Literal[Malformed.MALFORMED] | None:
-    if raw is None or isinstance(raw, list | tuple):
-        return raw
-    errs.append(invalid(path, raw, "must be a list"))
-    return MALFORMED
+    return _typed(raw, path, errs, (list, tuple), "a list")
 
 
 def decode_string(
     raw: object, path: str, errs: list[FieldError]
 ) -> str | Literal[Malformed.MALFORMED] | None:
-    if raw is None or isinstance(raw, str):
-        return raw
-    errs.append(invalid(path, raw, "must be a string"))
-    return MALFORMED
+    return _typed(raw, path, errs, str, "a string")
+
+
+def decode_bool(
+    raw: object, path: str, errs: list[FieldError]
+) -> bool | Literal[Malformed.MALFORMED] | None:
+    return _typed(raw, path, errs, bool, "a boolean")
 
 
 def decode_int32(

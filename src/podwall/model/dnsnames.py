@@ -53,34 +53,33 @@ _DNS1035_LABEL_MSG = (
 )
 
 
+def conform(value: str, max_bytes: int, pattern: re.Pattern[str], wrong: str) -> list[str]:
+    """content's usual pair of checks: at most `max_bytes` bytes, then the whole of `value`
+    matching `pattern` (`wrong` is the RegexError when it does not)."""
+    errs = [max_len_error(max_bytes)] if byte_len(value) > max_bytes else []
+    if not pattern.fullmatch(value):
+        errs.append(wrong)
+    return errs
+
+
+_DNS1035_WRONG = regex_error(_DNS1035_LABEL_MSG, _DNS1035_LABEL_FMT, "my-name", "abc-123")
+_DNS1123_LABEL_WRONG = regex_error(_DNS1123_LABEL_MSG, DNS1123_LABEL_FMT, "my-name", "123-abc")
+_DNS1123_SUBDOMAIN_WRONG = regex_error(_DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT, "example.com")
+
+
 def is_dns1035_label(value: str) -> list[str]:
     """IsDNS1035Label (Service names)."""
-    errs = []
-    if byte_len(value) > 63:
-        errs.append(max_len_error(63))
-    if not _DNS1035_LABEL_RE.fullmatch(value):
-        errs.append(regex_error(_DNS1035_LABEL_MSG, _DNS1035_LABEL_FMT, "my-name", "abc-123"))
-    return errs
+    return conform(value, 63, _DNS1035_LABEL_RE, _DNS1035_WRONG)
 
 
 def is_dns1123_label(value: str) -> list[str]:
     """IsDNS1123Label."""
-    errs = []
-    if byte_len(value) > 63:
-        errs.append(max_len_error(63))
-    if not _DNS1123_LABEL_RE.fullmatch(value):
-        if _DNS1123_SUBDOMAIN_RE.fullmatch(value):
-            errs.append("must not contain dots")
-        else:
-            errs.append(regex_error(_DNS1123_LABEL_MSG, DNS1123_LABEL_FMT, "my-name", "123-abc"))
-    return errs
+    dotted = _DNS1123_SUBDOMAIN_RE.fullmatch(value)
+    return conform(
+        value, 63, _DNS1123_LABEL_RE, "must not contain dots" if dotted else _DNS1123_LABEL_WRONG
+    )
 
 
 def is_dns1123_subdomain(value: str) -> list[str]:
     """IsDNS1123Subdomain."""
-    errs = []
-    if byte_len(value) > 253:
-        errs.append(max_len_error(253))
-    if not _DNS1123_SUBDOMAIN_RE.fullmatch(value):
-        errs.append(regex_error(_DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT, "example.com"))
-    return errs
+    return conform(value, 253, _DNS1123_SUBDOMAIN_RE, _DNS1123_SUBDOMAIN_WRONG)

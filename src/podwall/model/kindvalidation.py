@@ -20,6 +20,7 @@ from podwall.model.decoding import (
     decode_object,
     decode_string,
     decode_string_map,
+    object_rules,
 )
 from podwall.model.dnsnames import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain
 from podwall.model.fielderrors import ErrorType, FieldError, invalid, required
@@ -59,14 +60,15 @@ def validate(kind: str, body: Mapping[str, Any]) -> list[FieldError]:
 # ObjectMeta: name, namespace, labels, ownerReferences.
 
 
+@object_rules
 def validate_meta(
-    raw: object, path: str, name_rule: NameRule, *, namespaced: bool = True
-) -> list[FieldError]:
-    errs: list[FieldError] = []
-    meta = decode_object(raw, path, errs)
-    if meta is MALFORMED:
-        return errs
-    meta = meta or {}
+    meta: Mapping[str, Any],
+    path: str,
+    errs: list[FieldError],
+    name_rule: NameRule,
+    *,
+    namespaced: bool = True,
+) -> None:
     generate_name = decode_string(meta.get("generateName"), child(path, "generateName"), errs)
     name_path = child(path, "name")
     name = decode_string(meta.get("name"), name_path, errs)
@@ -85,9 +87,7 @@ def validate_meta(
     if labels is not MALFORMED:
         errs += validate_labels(labels, child(path, "labels"))
     decode_string_map(meta.get("annotations"), child(path, "annotations"), errs)
-    return errs + _validate_owner_references(
-        meta.get("ownerReferences"), child(path, "ownerReferences")
-    )
+    errs += _validate_owner_references(meta.get("ownerReferences"), child(path, "ownerReferences"))
 
 
 def _not_allowed(path: str, value: str) -> FieldError:
@@ -123,12 +123,9 @@ def _validate_owner_references(raw: object, path: str) -> list[FieldError]:
 # Services.
 
 
-def validate_service_spec(raw: object, path: str) -> list[FieldError]:
+@object_rules
+def validate_service_spec(spec: Mapping[str, Any], path: str, errs: list[FieldError]) -> None:
     """The parts of ValidateService podwall reads: selector, ports, clusterIP."""
-    errs: list[FieldError] = []
-    spec = decode_object(raw, path, errs)
-    if spec is MALFORMED or spec is None:
-        return errs
     selector = decode_string_map(spec.get("selector"), child(path, "selector"), errs)
     if selector is not MALFORMED:
         errs += validate_labels(selector, child(path, "selector"))
@@ -142,18 +139,13 @@ def validate_service_spec(raw: object, path: str) -> list[FieldError]:
     cluster_ip = spec.get("clusterIP")
     if cluster_ip != "None":
         errs += validate_ip(cluster_ip, ip_path)
-    return errs
 
 
+@object_rules
 def _validate_service_port(
-    raw: object, path: str, require_name: bool, names: set[str]
-) -> list[FieldError]:
+    port: Mapping[str, Any], path: str, errs: list[FieldError], require_name: bool, names: set[str]
+) -> None:
     """validateServicePort."""
-    errs: list[FieldError] = []
-    port = decode_object(raw, path, errs)
-    if port is MALFORMED:
-        return errs
-    port = port or {}
     name_path = child(path, "name")
     name = decode_string(port.get("name"), name_path, errs)
     if require_name and name in (None, ""):
@@ -171,7 +163,6 @@ def _validate_service_port(
         errs += [invalid(number_path, number, msg) for msg in is_valid_port_num(number)]
     errs += validate_protocol(port.get("protocol"), child(path, "protocol"))
     errs += _validate_target_port(port.get("targetPort"), child(path, "targetPort"))
-    return errs
 
 
 def _validate_target_port(raw: object, path: str) -> list[FieldError]:

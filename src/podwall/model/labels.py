@@ -155,6 +155,11 @@ class LabelSelector:
     match_labels: tuple[tuple[str, str], ...] = ()
     match_expressions: tuple[Requirement, ...] = ()
 
+    @staticmethod
+    def from_set(labels: Mapping[str, str]) -> LabelSelector:
+        """labels.SelectorFromSet: each key equal to its value (a Service's or a template's)."""
+        return LabelSelector(match_labels=tuple(labels.items()))
+
     @property
     def is_empty(self) -> bool:
         return not self.match_labels and not self.match_expressions

@@ -20,7 +20,13 @@ from podwall.model.decoding import (
     decode_string_map,
     object_rules,
 )
-from podwall.model.dnsnames import byte_len, is_dns1123_subdomain, max_len_error, regex_error
+from podwall.model.dnsnames import (
+    byte_len,
+    conform,
+    is_dns1123_subdomain,
+    max_len_error,
+    regex_error,
+)
 from podwall.model.fielderrors import FieldError, forbidden, invalid, required
 from podwall.model.fieldpath import child, index
 
@@ -66,14 +72,12 @@ def is_qualified_name(value: str) -> list[str]:
     return errs
 
 
+_LABEL_VALUE_WRONG = regex_error(_LABEL_VALUE_MSG, LABEL_VALUE_FMT, "MyValue", "my_value", "12345")
+
+
 def is_valid_label_value(value: str) -> list[str]:
     """IsValidLabelValue (content.IsLabelValue)."""
-    errs = []
-    if byte_len(value) > 63:
-        errs.append(max_len_error(63))
-    if not _LABEL_VALUE_RE.fullmatch(value):
-        errs.append(regex_error(_LABEL_VALUE_MSG, LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errs
+    return conform(value, 63, _LABEL_VALUE_RE, _LABEL_VALUE_WRONG)
 
 
 # apis/meta/v1/validation/validation.go.

@@ -27,6 +27,7 @@ from podwall.model.fielderrors import (
     too_long,
 )
 from podwall.model.fieldpath import NIL, child, index
+from podwall.model.jsonkinds import openapi_type
 
 Schema = Mapping[str, Any]
 CelRule = Callable[[Any], bool]
@@ -82,29 +83,10 @@ def _blocks_cel(err: FieldError) -> bool:
     )
 
 
-def json_type(value: object) -> str:
-    """The JSON type name kube-openapi reports for a value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "integer" if value.is_integer() else "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, list | tuple):
-        return "array"
-    return type(value).__name__
-
-
 def _check(value: object, schema: Schema, path: str, errs: list[FieldError]) -> None:
     """kube-openapi's SchemaValidator on one value; `value` is not None."""
     expected = schema.get("type")
-    actual = json_type(value)
+    actual = openapi_type(value)
     if expected and actual != expected:
         errs.append(_type_error(path, expected, actual))
         return

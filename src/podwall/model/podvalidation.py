@@ -11,16 +11,17 @@ Pure: no I/O here.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from podwall.model.decoding import (
     MALFORMED,
-    Malformed,
+    decode_bool,
     decode_int32,
     decode_list,
     decode_object,
     decode_string,
+    object_rules,
 )
 from podwall.model.dnsnames import is_dns1123_label
 from podwall.model.fielderrors import ErrorType, FieldError, invalid, not_supported, required
@@ -31,21 +32,9 @@ PROTOCOLS = ("SCTP", "TCP", "UDP")  # supportedPortProtocols, as upstream lists 
 IP_EXAMPLE = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 
 
-def decode_bool(
-    raw: object, path: str, errs: list[FieldError]
-) -> bool | Literal[Malformed.MALFORMED] | None:
-    if raw is None or isinstance(raw, bool):
-        return raw
-    errs.append(invalid(path, raw, "must be a boolean"))
-    return MALFORMED
-
-
-def validate_pod_spec(raw: object, path: str) -> list[FieldError]:
+@object_rules
+def validate_pod_spec(spec: Mapping[str, Any], path: str, errs: list[FieldError]) -> None:
     """The parts of ValidatePodSpec podwall relies on: containers, ports, host network, node."""
-    errs: list[FieldError] = []
-    spec = decode_object(raw, path, errs)
-    if spec is MALFORMED or spec is None:
-        return errs
     names: set[str] = set()
     for field in ("initContainers", "containers"):
         items_path = child(path, field)
@@ -56,40 +45,28 @@ def validate_pod_spec(raw: object, path: str) -> list[FieldError]:
             errs += _validate_container(item, index(items_path, i), names)
     decode_bool(spec.get("hostNetwork"), child(path, "hostNetwork"), errs)
     decode_string(spec.get("nodeName"), child(path, "nodeName"), errs)
-    return errs
 
 
-def _validate_container(raw: object, path: str, names: set[str]) -> list[FieldError]:
-    errs: list[FieldError] = []
-    container = decode_object(raw, path, errs)
-    if container is MALFORMED:
-        return errs
-    container = container or {}
-    name_path = child(path, "name")
-    name = decode_string(container.get("name"), name_path, errs)
-    if isinstance(name, str) and name:
-        errs += [invalid(name_path, name, msg) for msg in is_dns1123_label(name)]
+@object_rules
+def _validate_container(
+    container: Mapping[str, Any], path: str, errs: list[FieldError], names: set[str]
+) -> None:
+    _valid_name(container, path, errs, is_dns1123_label)
     ports_path = child(path, "ports")
     ports = decode_list(container.get("ports"), ports_path, errs)
     if ports is not MALFORMED:
         for i, port in enumerate(ports or ()):
             errs += _validate_container_port(port, index(ports_path, i), names)
-    return errs
 
 
-def _validate_container_port(raw: object, path: str, names: set[str]) -> list[FieldError]:
+@object_rules
+def _validate_container_port(
+    port: Mapping[str, Any], path: str, errs: list[FieldError], names: set[str]
+) -> None:
     """validateContainerPorts, for one port: name, containerPort, protocol."""
-    errs: list[FieldError] = []
-    port = decode_object(raw, path, errs)
-    if port is MALFORMED:
-        return errs
-    port = port or {}
-    name_path = child(path, "name")
-    name = decode_string(port.get("name"), name_path, errs)
-    if isinstance(name, str) and name:
-        msgs = is_valid_port_name(name)
-        errs += [invalid(name_path, name, msg) for msg in msgs]
-        if not msgs and name in names:
+    name_path, name = _valid_name(port, path, errs, is_valid_port_name)
+    if name is not None:
+        if name in names:
             errs.append(_duplicate(name_path, name))
         names.add(name)
     number_path = child(path, "containerPort")
@@ -99,7 +76,20 @@ def _validate_container_port(raw: object, path: str, names: set[str]) -> list[Fi
     elif isinstance(number, int):
         errs += [invalid(number_path, number, msg) for msg in is_valid_port_num(number)]
     errs += validate_protocol(port.get("protocol"), child(path, "protocol"))
-    return errs
+
+
+def _valid_name(
+    obj: Mapping[str, Any], path: str, errs: list[FieldError], rule: Callable[[str], list[str]]
+) -> tuple[str, str | None]:
+    """`obj.name` and its path: the name when it is a non-empty string `rule` accepts, else
+    None (`rule`'s messages are Invalid errors in `errs`)."""
+    name_path = child(path, "name")
+    name = decode_string(obj.get("name"), name_path, errs)
+    if not isinstance(name, str) or not name:
+        return name_path, None
+    msgs = rule(name)
+    errs += [invalid(name_path, name, msg) for msg in msgs]
+    return name_path, None if msgs else name
 
 
 def _duplicate(path: str, value: object) -> FieldError:
@@ -115,12 +105,9 @@ def validate_protocol(raw: object, path: str) -> list[FieldError]:
     return errs
 
 
-def validate_pod_status(raw: object, path: str) -> list[FieldError]:
+@object_rules
+def validate_pod_status(status: Mapping[str, Any], path: str, errs: list[FieldError]) -> None:
     """The addresses podwall reads: status.podIP and status.podIPs[].ip."""
-    errs: list[FieldError] = []
-    status = decode_object(raw, path, errs)
-    if status is MALFORMED or status is None:
-        return errs
     errs += validate_ip(status.get("podIP"), child(path, "podIP"))
     ips_path = child(path, "podIPs")
     ips = decode_list(status.get("podIPs"), ips_path, errs)
@@ -130,7 +117,6 @@ def validate_pod_status(raw: object, path: str) -> list[FieldError]:
             entry = decode_object(item, item_path, errs)
             if isinstance(entry, Mapping):
                 errs += validate_ip(entry.get("ip"), child(item_path, "ip"))
-    return errs
 
 
 def validate_ip(raw: object, path: str) -> list[FieldError]:

@@ -10,8 +10,9 @@ start cost it ~0.2 s.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from podwall import lazypackage
 
 if TYPE_CHECKING:
     from podwall.nft.errors import InvalidOperation, NftError
@@ -42,10 +43,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:  # a submodule (`from podwall.nft import runner`) is imported as usual
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazypackage.install(__name__, _HOMES)

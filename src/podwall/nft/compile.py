@@ -3,7 +3,9 @@
 Base chains are a data table. Established and related traffic is accepted and invalid
 dropped first; then the egress of the source and the ingress of the destination are checked in
 two base chains of the forward hook (an `accept` in the first goes on to the second, a `drop`
-is final). Pods no policy isolates are not in the verdict maps and pass.
+is final). Pods no policy isolates are not in the verdict maps and pass. While the snapshot
+holds ClusterNetworkPolicies, each base chain runs the Admin tier chain before the verdict map
+and the Baseline tier chain after it (`clusterpolicies`).
 
 `Compiler` keeps what it built and rebuilds only the fragments whose inputs changed (a
 namespace's class chains, a set, a service); the others are returned as the same objects and
@@ -17,9 +19,11 @@ from dataclasses import dataclass
 
 from podwall.engine.identities import bit_indices
 from podwall.engine.selectorcache import SelectorCache
-from podwall.model.cluster import Cluster, Service
+from podwall.model.cluster import Cluster, Node, Service
+from podwall.model.clusterpolicy import ClusterNetworkPolicy, Tier
 from podwall.model.policy import Direction, NetworkPolicy
-from podwall.nft import policies, services
+from podwall.nft import clusterpolicies, policies, services
+from podwall.nft.clusterpolicies import TierBook, User
 from podwall.nft.flowlog import FlowLog, Logging, lost_fragment
 from podwall.nft.fragments import FragmentKey, flatten
 from podwall.nft.logtags import TagTable
@@ -27,7 +31,7 @@ from podwall.nft.objects import Chain, ChainPolicy, ChainType, Hook, Map, Priori
 from podwall.nft.objects import Rule as NftRule
 from podwall.nft.ruleset import Ruleset
 from podwall.nft.setbook import PolicyKey, SetBook
-from podwall.nft.statements import Accept, CtState, Drop, Field, Log, Match, VMap
+from podwall.nft.statements import Accept, CtState, Drop, Field, Jump, Log, Match, VMap
 from podwall.nft.values import NftType
 
 
@@ -50,6 +54,17 @@ BASE_CHAINS = (
               "ingress of the destination pod"),
 )  # fmt: skip
 DIRECTIONS = (Direction.EGRESS, Direction.INGRESS)
+# A pod's connection to an address of its own node (a `nodes` peer, a host-network pod) is
+# delivered locally and never forwarded: its egress is checked again on the input hook, so a
+# ClusterNetworkPolicy decides it as on every other node. Only local pods' sources match.
+TO_NODE = BaseChain(
+    "egress-node",
+    ChainType.FILTER,
+    Hook.INPUT,
+    Priority.FILTER,
+    Direction.EGRESS,
+    "egress of the source pod to this node's own addresses",
+)
 
 
 def _base_chain(base: BaseChain) -> Chain:
@@ -63,15 +78,20 @@ def _base_chain(base: BaseChain) -> Chain:
     )
 
 
-def base_fragment() -> Ruleset:
-    """The filter base chains and their verdict maps."""
+def base_fragment(tiers: bool = False) -> Ruleset:
+    """The filter base chains and their verdict maps; with `tiers`, their jumps to the tier
+    chains (which the tier fragments own)."""
     rs = Ruleset()
     for base in BASE_CHAINS:
         if base.direction is not None:
             rs.chain(_base_chain(base))
+    if tiers:
+        rs.chain(_base_chain(TO_NODE))
     for base in BASE_CHAINS:
         if base.direction is not None:
-            _filter_rules(rs, base.name, base.direction)
+            _filter_rules(rs, base.name, base.direction, tiers)
+    if tiers:
+        _filter_rules(rs, TO_NODE.name, Direction.EGRESS, tiers)
     return rs
 
 
@@ -85,7 +105,7 @@ def nat_fragment() -> Ruleset:
     return rs
 
 
-def _filter_rules(rs: Ruleset, chain: str, direction: Direction) -> None:
+def _filter_rules(rs: Ruleset, chain: str, direction: Direction, tiers: bool) -> None:
     vmap = policies.vmap_name(direction)
     rs.set(Map(name=vmap, key=(NftType.IPV4_ADDR,), comment=f"pods isolated for {direction}"))
     field = Field.IP_SADDR if direction is Direction.EGRESS else Field.IP_DADDR
@@ -93,8 +113,25 @@ def _filter_rules(rs: Ruleset, chain: str, direction: Direction) -> None:
     invalid = (Match(Field.CT_STATE, CtState.INVALID.value), Drop())
     rs.rule(NftRule(chain=chain, statements=established, comment="replies of allowed flows"))
     rs.rule(NftRule(chain=chain, statements=invalid, comment="conntrack: invalid"))
+    if tiers:
+        # "If Admin tier has made a final decision (Accept or Deny) on a connection, then no
+        # further evaluation is done"; a Pass, or no rule matching, returns here.
+        admin = Jump(clusterpolicies.tier_chain(Tier.ADMIN, direction))
+        rs.rule(NftRule(chain=chain, statements=(admin,), comment="Admin tier"))
     comment = f"pods isolated for {direction}: their class chain"
     rs.rule(NftRule(chain=chain, statements=(VMap((field,), vmap),), comment=comment))
+    if not tiers:
+        return
+    # "v1.NetworkPolicy always makes a final decision for selected pods. Further evaluation
+    # only happens for Pods not selected by a v1.NetworkPolicy": a class chain ends in a
+    # verdict, so only pods no enforced NetworkPolicy isolates get here.
+    baseline = Jump(clusterpolicies.tier_chain(Tier.BASELINE, direction))
+    rs.rule(NftRule(chain=chain, statements=(baseline,), comment="Baseline tier"))
+    audit = policies.audit_vmap_name(direction)
+    what = f"pods only audited policies isolate for {direction}"
+    rs.set(Map(name=audit, key=(NftType.IPV4_ADDR,), comment=what))
+    statements = (VMap((field,), audit),)
+    rs.rule(NftRule(chain=chain, statements=statements, comment=f"{what}: their class chain"))
 
 
 class Compiler:
@@ -103,8 +140,10 @@ class Compiler:
     It keeps the fragments it built and, per snapshot, rebuilds only those whose inputs
     changed: the policies that changed, the sets whose members did (and the policies that
     write a small set into their rules), the class chains and services of the namespaces
-    whose pods or policies changed. `touched` names the fragment keys the last `compile`
-    replaced, added or removed, so an update need not look at the others.
+    whose pods or policies changed. The snapshot's ClusterNetworkPolicies (`Cluster.
+    cluster_policies`) likewise: a changed one rebuilds its own chains and sets, and its tier
+    chain when its place or a Pass rule changed. `touched` names the fragment keys the last
+    `compile` replaced, added or removed, so an update need not look at the others.
 
     With `flow_log`, every verdict rule reports the connections it decides (`flowlog`), and
     `tags` maps each report's prefix back to its rule.
@@ -127,6 +166,14 @@ class Compiler:
         self._services: dict[str, Service] = {}
         self._nat = nat_fragment()
         self._serving: set[str] = set()  # services with endpoints: DNAT chains in the ruleset
+        self._tiers = False  # ClusterNetworkPolicies in force: the tier chains are loaded
+        self._cnps: dict[str, ClusterNetworkPolicy] = {}
+        self._last_cnps: tuple[ClusterNetworkPolicy, ...] = ()
+        self._last_nodes: tuple[Node, ...] = ()
+        self._tier_book = TierBook(self.selectors, self._put)
+        self._cnp_asked: dict[User, tuple[str, ...]] = {}
+        self._cnp_bodies: dict[User, tuple[policies.RuleBody, ...]] = {}
+        self._placed: dict[User, Placement | None] = {}  # where each policy's chain was put
         if self._logging is not None:
             self._out[("flows",)] = lost_fragment()
 
@@ -145,6 +192,8 @@ class Compiler:
             if self._rebuild_policy(key, direction):
                 class_dirty.add((direction, key.split("/", 1)[0]))
         class_dirty |= {(d, ns) for ns in dirty for d in DIRECTIONS}
+        if self._update_tiers(cluster, changes.identities, changes.namespaces):
+            class_dirty |= set(self._by_ns)  # audited classes move between the verdict maps
         for direction, namespace in class_dirty:
             self._rebuild_classes(direction, namespace)
         self._update_services(cluster, dirty)
@@ -228,9 +277,95 @@ class Compiler:
             ordered = sorted(found.values(), key=lambda p: p.key)
             bodies = {p.key: self._bodies[PolicyKey(p.key, direction)] for p in ordered}
             fragment = policies.classes_fragment(
-                self.selectors, direction, namespace, ordered, bodies, self._logging
+                self.selectors, direction, namespace, ordered, bodies, self._logging, self._tiers
             )
         self._put(("classes", direction.value, namespace), fragment)
+
+    def _update_tiers(self, cluster: Cluster, identities: int, namespaces: bool) -> bool:
+        """Bring the tier chains to the snapshot's ClusterNetworkPolicies, rebuilding only the
+        policies that changed (and those a changed set is written into); say whether the tiers
+        came or went."""
+        on = bool(cluster.cluster_policies)
+        toggled = on != self._tiers
+        if toggled:
+            self._tiers = on
+            self._put(("base",), base_fragment(tiers=on))
+        todo: set[User] = set()
+        dirty: set[tuple[Tier, Direction]] = set()
+        if cluster.cluster_policies is not self._last_cnps:
+            self._last_cnps = cluster.cluster_policies
+            self._changed_cluster_policies(cluster, todo, dirty)
+        nodes = cluster.nodes is not self._last_nodes and cluster.nodes != self._last_nodes
+        self._last_nodes = self._tier_book.nodes = cluster.nodes
+        if identities or namespaces or nodes:
+            todo |= self._tier_book.refresh(identities, namespaces, nodes)
+        for user in sorted(todo, key=lambda u: (u[0], u[1].value)):
+            self._rebuild_cluster_policy(user, dirty)
+        if toggled:
+            dirty = {(t, d) for t in Tier for d in DIRECTIONS}
+        for tier, direction in dirty:
+            self._rebuild_tier(tier, direction)
+        return toggled
+
+    def _changed_cluster_policies(
+        self, cluster: Cluster, todo: set[User], dirty: set[tuple[Tier, Direction]]
+    ) -> None:
+        current = {p.key: p for p in cluster.cluster_policies}
+        changed: list[tuple[str, ClusterNetworkPolicy | None, ClusterNetworkPolicy | None]] = []
+        for key, policy in current.items():
+            before = self._cnps.get(key)
+            self._cnps[key] = policy
+            if before is not policy and before != policy:
+                changed.append((key, before, policy))
+        for key in [k for k in self._cnps if k not in current]:
+            changed.append((key, self._cnps.pop(key), None))
+        for key, before, after in changed:
+            for direction in DIRECTIONS:
+                todo.add((key, direction))
+                if _placed(before, direction) != _placed(after, direction):
+                    for side in (before, after):
+                        if side is not None and side.rules(direction):
+                            dirty.add((side.tier, direction))
+
+    def _rebuild_cluster_policy(self, user: User, dirty: set[tuple[Tier, Direction]]) -> None:
+        key, direction = user
+        policy = self._cnps.get(key)
+        old = self._cnp_asked.pop(user, ())
+        bodies: tuple[policies.RuleBody, ...] | None = None
+        if policy is not None and policy.rules(direction):
+            sources = clusterpolicies.policy_sources(policy, direction)
+            book = self._tier_book
+            resolved = {clusterpolicies.set_name(s): book.use(s, user) for s in sources}
+            bodies = clusterpolicies.policy_rules(policy, direction, resolved, self._logging)
+            self._cnp_asked[user] = tuple(resolved)
+        for set_name in set(old) - set(self._cnp_asked.get(user, ())):
+            self._tier_book.release(set_name, user)
+        before = self._cnp_bodies.pop(user, None)
+        fragment = None
+        if bodies is not None:
+            assert policy is not None
+            self._cnp_bodies[user] = bodies
+            fragment = self._out.get(clusterpolicies.policy_key(key, direction))
+            if bodies != before or self._placed.get(user) != _placed(policy, direction):
+                fragment = clusterpolicies.policy_fragment(policy, direction, bodies)
+        self._placed[user] = _placed(policy, direction)
+        self._put(clusterpolicies.policy_key(key, direction), fragment)
+        passes = clusterpolicies.passes
+        if policy is not None and passes(before or ()) != passes(bodies or ()):
+            dirty.add((policy.tier, direction))
+
+    def _rebuild_tier(self, tier: Tier, direction: Direction) -> None:
+        key = clusterpolicies.tier_key(tier, direction)
+        if not self._tiers:
+            self._put(key, None)
+            return
+        found = [p for p in self._cnps.values() if p.tier is tier and p.rules(direction)]
+        ordered = sorted(found, key=lambda p: p.order)
+        passes = {
+            p.key: clusterpolicies.passes(self._cnp_bodies.get((p.key, direction), ()))
+            for p in ordered
+        }
+        self._put(key, clusterpolicies.tier_fragment(tier, direction, ordered, passes))
 
     def _update_services(self, cluster: Cluster, dirty: set[str]) -> None:
         current: dict[str, Service] = {}
@@ -251,6 +386,16 @@ class Compiler:
             self._serving.discard(key)
             self._put(("service", key), None)
         self._put(("nat",), self._nat if self._serving else None)
+
+
+# Where a policy's chain is, in its tier chain: what the tier chain must be rewritten for.
+Placement = tuple[Tier, int, str]
+
+
+def _placed(policy: ClusterNetworkPolicy | None, direction: Direction) -> Placement | None:
+    if policy is None or not policy.rules(direction):
+        return None
+    return (policy.tier, policy.priority, policy.name)
 
 
 def compile_ruleset(

@@ -1,6 +1,7 @@
 """Flow logging in the ruleset: each verdict rule reports the connections it decides.
 
-Only the class chains decide new connections (established and related traffic is accepted, and
+Only the tier chains (ClusterNetworkPolicy Accept and Deny rules) and the class chains
+decide new connections (established and related traffic is accepted, and
 invalid dropped, before a packet reaches them), so what they log is the first packet of a new
 connection, never the packets of an established one. With `FlowLog` given to the compiler,
 every rule that decides becomes a pair:
@@ -91,6 +92,11 @@ class Logging:
         """`matches` accept, reported as `tag`."""
         lost = LOST_CHAINS["ALLOWED"]
         return (*matches, *self._report(tag), Accept()), (*matches, Goto(lost))
+
+    def refuse(self, matches: Body, tag: LogTag) -> tuple[Body, Body]:
+        """`matches` drop (a ClusterNetworkPolicy Deny rule), reported as `tag`."""
+        lost = LOST_CHAINS["DENIED"]
+        return (*matches, Counter(), *self._report(tag), Drop()), (*matches, Goto(lost))
 
     def deny(self, tag: LogTag) -> tuple[Body, Body]:
         """The default deny of a class chain, reported as `tag`."""

@@ -62,7 +62,9 @@ class LogTag:
     ALLOW: `policies` holds the admitting policy, `rule`/`peer`/`port` the rule's indices
     (peer None: the rule has no peers; port None: no ports). DENY and AUDIT: `policies` holds
     every isolating policy whose default deny applies, in chain order. SERVICE: `service` is
-    `ns/name`, `direction` is None.
+    `ns/name`, `direction` is None. A ClusterNetworkPolicy rule's ALLOW (Accept) or DENY (Deny)
+    names its policy as `tier/name` in `policies`, and its rule's `rule_name` and `action`;
+    a NetworkPolicy's tag has neither, and its meaning (so its prefix) is as it always was.
     """
 
     kind: TagKind
@@ -73,13 +75,20 @@ class LogTag:
     port: int | None = None
     service: str | None = None
     audited: bool = False  # ALLOW by a policy in audit mode
+    rule_name: str | None = None  # a ClusterNetworkPolicy rule's `name`
+    action: str | None = None  # a ClusterNetworkPolicy rule's `action`: Accept or Deny
+
+    @property
+    def cluster_policy(self) -> bool:
+        """Whether a ClusterNetworkPolicy rule (Admin or Baseline tier) decided."""
+        return self.rule_name is not None
 
     @property
     def prefix(self) -> str:
         return _prefix(self)
 
     def meaning(self) -> list[object]:
-        return [
+        found: list[object] = [
             self.kind.value,
             None if self.direction is None else self.direction.value,
             list(self.policies),
@@ -89,6 +98,9 @@ class LogTag:
             self.service,
             self.audited,
         ]
+        if self.rule_name is not None:  # only then: NetworkPolicy tags keep their prefixes
+            found += [self.rule_name, self.action]
+        return found
 
 
 def _prefix(tag: LogTag) -> str:

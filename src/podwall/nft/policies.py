@@ -37,6 +37,12 @@ def vmap_name(direction: Direction) -> str:
     return f"{SHORT[direction]}-pods"
 
 
+def audit_vmap_name(direction: Direction) -> str:
+    """Pods only audited policies isolate, while ClusterNetworkPolicies are in force: their
+    class chains run after the Baseline tier, which has the say before them."""
+    return f"{SHORT[direction]}-audit-pods"
+
+
 def peer_key(policy: NetworkPolicy, peer: Peer) -> SetKey:
     """What a peer means, independent of the policy holding it: policies share its set."""
     if peer.ip_block is not None:
@@ -250,9 +256,11 @@ def classes_fragment(
     policies: list[NetworkPolicy],
     bodies: Mapping[str, tuple[RuleBody, ...]],
     logging: Logging | None = None,
+    tiers: bool = False,
 ) -> Ruleset:
     """The class chains of one namespace and the verdict-map entries of its local pods;
-    `bodies` holds each policy's rules."""
+    `bodies` holds each policy's rules. With `tiers` (ClusterNetworkPolicies in force), a
+    class of only audited policies is entered from the audit map, after the Baseline tier."""
     rs = Ruleset()
     classes: dict[tuple[NetworkPolicy, ...], list[int]] = {}
     selected = {p.key: selectors.selected(p.namespace, p.pod_selector) for p in policies}
@@ -265,7 +273,7 @@ def classes_fragment(
         if found:
             classes.setdefault(found, []).append(index)
     for found, indices in classes.items():
-        _class_chain(rs, selectors, direction, found, indices, bodies, logging)
+        _class_chain(rs, selectors, direction, found, indices, bodies, logging, tiers)
     return rs
 
 
@@ -277,6 +285,7 @@ def _class_chain(
     indices: list[int],
     bodies: Mapping[str, tuple[RuleBody, ...]],
     logging: Logging | None,
+    tiers: bool,
 ) -> None:
     keys = [p.key for p in policies]
     chain = name(f"cls-{SHORT[direction]}", *keys)
@@ -296,13 +305,16 @@ def _class_chain(
     for statements, comment in _class_end(direction, deciding, logging):
         rs.rule(NftRule(chain=chain, statements=statements, comment=comment))
     items = selectors.identities.items
+    # Audited policies alone decide nothing while a Baseline tier may: "NetworkPolicies in
+    # audit mode alone isolate nothing" (engine.tiers).
+    vmap = audit_vmap_name(direction) if tiers and deciding[0].audit else vmap_name(direction)
     for index in indices:
         ident = items[index]
         for key in sorted(ident.local):
             for ip in ident.members[key]:
                 if ip.version == 4:  # the sandbox dataplane is single-stack
                     value = Jump(chain)
-                    rs.element(Element(map=vmap_name(direction), key=(str(ip),), value=value))
+                    rs.element(Element(map=vmap, key=(str(ip),), value=value))
 
 
 def _class_end(

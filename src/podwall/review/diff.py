@@ -1,6 +1,7 @@
 """`diff()`: the connections a change newly allows and newly denies, between two snapshots.
 
-Both snapshots go through the engine's `connectivity()`; the two maps are compared per pair of
+Both snapshots go through the engine's `connectivity_pair()` (which shares the work the two
+sides have in common); the two maps are compared per pair of
 joint groups (see `groups.py`) on a port-atom partition that refines both maps' atoms, so the
 cost follows the number of groups and rules, not pods squared. Destinations whose two
 contribution lists are the same objects as another's (the engine shares them) are compared
@@ -12,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from podwall.engine import ConnectivityMap, connectivity
 from podwall.engine.atoms import Atoms
+from podwall.engine.connectivity import ConnectivityMap, connectivity_pair
 from podwall.engine.identities import bit_indices
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.ports import PortSet, Protocol
@@ -94,7 +95,7 @@ def diff(
     focus: Focus | None = None,
     maps: tuple[ConnectivityMap, ConnectivityMap] | None = None,
 ) -> Diff:
-    bmap, amap = maps or (connectivity(before), connectivity(after))
+    bmap, amap = maps or connectivity_pair(before, after)
     groups = join(bmap, amap)
     common = _Common(bmap.atoms, amap.atoms)
     compare = _Comparison(groups, common, (bmap, amap), focus)

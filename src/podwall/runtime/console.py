@@ -77,9 +77,7 @@ class Console:
             os.close(fd)
 
     def resize(self, columns: int, rows: int) -> None:
-        if self._master is not None:
-            with contextlib.suppress(OSError):
-                set_window_size(self._master, columns, rows)
+        resize_pty(self._master, columns, rows)
 
     def close(self) -> None:
         """Release the input end (after the container has stopped)."""
@@ -94,6 +92,14 @@ class Console:
 
 def set_window_size(fd: int, columns: int, rows: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+
+
+def resize_pty(master: int | None, columns: int, rows: int) -> None:
+    """A terminal's new size, for the pty whose master is `master`: nothing without one, or
+    once it is closed."""
+    if master is not None:
+        with contextlib.suppress(OSError):
+            set_window_size(master, columns, rows)
 
 
 def _copy(master: int, log_path: Path) -> None:

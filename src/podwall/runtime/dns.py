@@ -45,7 +45,7 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from dnslib import (  # type: ignore[import-untyped]
     AAAA,
@@ -62,7 +62,7 @@ from dnslib import (  # type: ignore[import-untyped]
 )
 
 from podwall.runtime.standins.privileges import drop_privileges
-from podwall.runtime.standins.sockets import bound_socket
+from podwall.runtime.standins.sockets import UdpReplier, bound_socket
 
 log = logging.getLogger("podwall.runtime.dns")  # not __main__ under `python -m`
 
@@ -324,20 +324,6 @@ class RecordsFile:
         self._mtime = mtime
 
 
-class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, records: RecordsFile) -> None:
-        self.records = records
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, ...]) -> None:
-        reply = answer(self.records.current(), data, udp=True)
-        if reply and self.transport is not None:
-            self.transport.sendto(reply, addr)
-
-
 async def _serve_tcp(
     records: RecordsFile, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> None:
@@ -362,7 +348,10 @@ async def serve(records: RecordsFile, port: int, host: str = "") -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     udp = bound_socket("udp", port, host)
-    await loop.create_datagram_endpoint(lambda: _Udp(records), sock=udp)
+    await loop.create_datagram_endpoint(
+        lambda: UdpReplier(lambda data, addr: answer(records.current(), data, udp=True) or None),
+        sock=udp,
+    )
     tcp = bound_socket("tcp", port, host)
     tcp.listen(128)
     await asyncio.start_server(lambda r, w: _serve_tcp(records, r, w), sock=tcp)

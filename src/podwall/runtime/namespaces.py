@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import pyroute2  # type: ignore[import-untyped]
 import pyroute2.netns  # type: ignore[import-untyped]
+from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 
 from podwall.runtime import names
 from podwall.runtime.errors import SandboxError
@@ -142,6 +143,16 @@ def check_absent(name: str) -> None:
             f"network namespace {name} already exists: a sandbox with this cluster id is running "
             "or was left behind (`podwall down --force` removes leftovers)"
         )
+
+
+def make_netns(name: str, configure: Callable[[], None], what: str) -> None:
+    """Create namespace `name`, which must not exist yet, and `configure` it inside; a
+    SandboxError `cannot create <what> <name>: <why>` when that fails."""
+    check_absent(name)
+    try:
+        create_netns(name, configure)
+    except (OSError, NetlinkError) as exc:
+        raise SandboxError(f"cannot create {what} {name}: {exc}") from exc
 
 
 def remove_netns(name: str) -> None:

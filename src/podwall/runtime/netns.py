@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from types import TracebackType
 
 import pyroute2  # type: ignore[import-untyped]
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
@@ -36,6 +35,7 @@ from podwall.runtime.addressplan import (
     node_subnet,
 )
 from podwall.runtime.errors import SandboxError
+from podwall.runtime.lifecycle import Lifecycle
 from podwall.runtime.namespaces import (
     GATEWAY,
     NETNS_DIR,
@@ -48,6 +48,7 @@ from podwall.runtime.namespaces import (
     create_netns,
     delete_link,
     leftovers,
+    make_netns,
     netns_path,
     read_sysctl,
     remove_leftovers,
@@ -113,7 +114,7 @@ def _attach_host_side(pod: PodNetwork) -> None:
 # --- the sandbox ---------------------------------------------------------------------------------
 
 
-class NodeSandbox:
+class NodeSandbox(Lifecycle):
     """The namespaces and links of one sandbox node; `destroy` removes them all, by name.
 
     `index` picks the node's pod range (198.18.<index>.0/24) and, with an underlay, its node
@@ -139,18 +140,6 @@ class NodeSandbox:
     def __repr__(self) -> str:
         return f"NodeSandbox({self.netns!r}, pods={len(self._pods)})"
 
-    def __enter__(self) -> NodeSandbox:
-        self.create()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.destroy()
-
     def create(self) -> None:
         """Create the node namespace (and attach it to the underlay); a second call does nothing."""
         if self._created:
@@ -158,11 +147,7 @@ class NodeSandbox:
         check_privileges()
         if self.underlay is not None:
             node_address(self.index)  # an index the underlay can address, or ValueError
-        check_absent(self.netns)
-        try:
-            create_netns(self.netns, configure_router)
-        except (OSError, NetlinkError) as exc:
-            raise SandboxError(f"cannot create node namespace {self.netns}: {exc}") from exc
+        make_netns(self.netns, configure_router, "node namespace")
         self._created = True
         if self.underlay is not None:
             try:

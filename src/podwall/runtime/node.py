@@ -47,6 +47,7 @@ from podwall.runtime.flowlog import NodeFlows
 from podwall.runtime.images import RUN_ERROR, Launch, Waiting
 from podwall.runtime.namespaces import remove_netns
 from podwall.runtime.netns import NodeSandbox
+from podwall.runtime.procstat import start_time
 from podwall.runtime.serviceaccount import ServiceAccountFiles
 
 log = logging.getLogger(__name__)
@@ -158,14 +159,7 @@ class Node:
         """Kill processes in this cluster's namespaces and remove them; the names removed."""
         prefix = names.cluster_prefix(self.cluster_id)
         found = netns.leftovers(prefix)
-        killed = []
-        for name in found:
-            for pid in pids_in_netns(name):
-                log.info("killing leftover pid=%d netns=%s", pid, name)
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-                    killed.append(pid)
-        wait_gone(killed)
+        _kill_inside(found)
         removed = netns.remove_leftovers(prefix) if found else []
         for name in removed:
             process.remove_pod_files(name)
@@ -181,14 +175,7 @@ class Node:
         Pods not named here (deleted while no agent ran) are left to `adopt_leftovers`."""
         found = [names.pod_netns(self.cluster_id, key) for key in pod_keys]
         found = [n for n in [*found, self.sandbox.netns] if netns.netns_path(n).exists()]
-        killed = []
-        for name in found:
-            for pid in pids_in_netns(name):
-                log.info("killing leftover pid=%d netns=%s", pid, name)
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-                    killed.append(pid)
-        wait_gone(killed)
+        _kill_inside(found)
         if self.sandbox.underlay is not None:
             for failure in underlay.detach(self.sandbox.underlay, self.sandbox.index):
                 log.warning("reclaiming %s: %s", self.sandbox.netns, failure)
@@ -356,8 +343,17 @@ def wait_gone(pids: list[int], timeout: float = 2.0) -> None:
 
 def exited(pid: int) -> bool:
     """Whether process `pid` is gone or a zombie (its parent may never reap it)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+    return start_time(pid) is None
+
+
+def _kill_inside(namespaces: Iterable[str]) -> None:
+    """SIGKILL every process inside the named network namespaces (found by namespace, never by
+    name) and wait until they are gone."""
+    killed = []
+    for name in namespaces:
+        for pid in pids_in_netns(name):
+            log.info("killing leftover pid=%d netns=%s", pid, name)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+    wait_gone(killed)

@@ -12,6 +12,11 @@ get addresses from 198.18.<i - 1>.0/24 (`addressplan`). A pod runs on:
 A pod keeps the address its manifest gives (inside another node's range the underlay routes it
 there); a pod without one gets the lowest free address of its node's range from .10, in name
 order, or, when that range is full, a free one outside every node's range.
+
+The manifests' Node objects stand for the sandbox's nodes in order (the first for `node-1`, and
+round-robin past the last): a `spec.nodeName` naming one places the pod on the node it stands
+for, the Node's addresses become that node's, and a host-network pod runs on it with its
+address, as on a real cluster (`stand_in`).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 from podwall.model.addressing import AddressesExhausted
 from podwall.model.cluster import Cluster, Pod
 from podwall.runtime import system
-from podwall.runtime.addressplan import NODE_RANGE, POD_SUPERNET, node_subnet
+from podwall.runtime.addressplan import NODE_RANGE, POD_SUPERNET, node_address, node_subnet
 
 _FIRST_HOST = 10  # as `podwall.model.addressing` starts, so one node's pods keep their addresses
 
@@ -68,6 +73,36 @@ def place(cluster: Cluster, nodes: Sequence[NodeSlot]) -> tuple[Cluster, list[st
         addressed[pod.key] = dataclasses.replace(pod, node=node, ips=ips)
     pods = tuple(addressed[p.key] for p in cluster.pods)
     return dataclasses.replace(cluster, pods=pods), warnings
+
+
+def stand_in(cluster: Cluster, nodes: Sequence[NodeSlot]) -> tuple[Cluster, list[str]]:
+    """`cluster` with its Nodes standing for sandbox nodes: their addresses the sandbox node's,
+    the pods naming one on that node, each host-network pod at its node's address (on the
+    first node when it names none)."""
+    if not nodes:
+        raise ValueError("a sandbox needs at least one node")
+    names = [slot.name for slot in nodes]
+    index = {name: i for i, name in enumerate(names)}
+    stand = {node.name: names[i % len(names)] for i, node in enumerate(cluster.nodes)}
+    warnings = []
+    if len(cluster.nodes) > len(names):
+        warnings.append(
+            f"{len(cluster.nodes)} Nodes for {len(names)} sandbox nodes: some share an address"
+        )
+    out_nodes = tuple(
+        dataclasses.replace(n, addresses=(node_address(index[stand[n.name]]),))
+        for n in cluster.nodes
+    )
+    pods = []
+    for pod in cluster.pods:
+        node = stand.get(pod.node or "", pod.node)
+        if pod.host_network:
+            node = node if node in index else names[0]
+            pod = dataclasses.replace(pod, node=node, ips=(node_address(index[node]),))
+        elif node != pod.node:
+            pod = dataclasses.replace(pod, node=node)
+        pods.append(pod)
+    return dataclasses.replace(cluster, nodes=out_nodes, pods=tuple(pods)), warnings
 
 
 def keep(cluster: Cluster, previous: Cluster) -> Cluster:

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from podwall.runtime.errors import SandboxError
+from podwall.runtime.procstat import start_time
 
 RECORDS_DIR = Path("/run/podwall-pods")
 POD_UIDS = range(200_000, 265_536)
@@ -91,15 +92,3 @@ def allocate_uid(netns_exists: Callable[[str], bool]) -> int:
         if uid not in used:
             return uid
     raise UidsExhausted(f"all {len(POD_UIDS)} pod uids from {POD_UIDS.start} are in use")
-
-
-def start_time(pid: int) -> int | None:
-    """Process `pid`'s start time in clock ticks after boot, or None when it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rpartition(")")[2].split()
-    if fields[0] in ("Z", "X"):
-        return None
-    return int(fields[19])  # field 22 of stat(5); the split starts at field 3

@@ -38,6 +38,7 @@ from pathlib import Path
 from podwall.runtime import podrecords, serviceaccount
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.podrecords import PodRecord
+from podwall.runtime.procstat import start_time
 
 NETNS_RUN = Path("/var/run/netns")
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -143,7 +144,7 @@ def _start(netns: str, hostname: str, uid: int) -> PodRecord:
     pid = ready_pid(said)
     if pid is None:
         raise SandboxStartError(f"pod {netns}: its init did not start: {said.strip()!r}")
-    started = podrecords.start_time(pid)
+    started = start_time(pid)
     if started is None:
         raise SandboxStartError(f"pod {netns}: its init (pid {pid}) ended at once")
     return PodRecord(netns=netns, uid=uid, init_pid=pid, init_start=started)

@@ -92,11 +92,15 @@ def sandboxed(cluster: Cluster, nodes: list[NodeSlot] | None = None) -> tuple[Cl
     pods = tuple(_sandbox_pod(p, warnings) for p in cluster.pods)
     services = tuple(_sandbox_service(s, warnings) for s in cluster.services)
     snapshot = system.with_cluster_dns(dataclasses.replace(cluster, pods=pods, services=services))
-    snapshot, placing = placement.place(snapshot, nodes or placement.slots(1))
-    return with_addresses(snapshot), warnings + placing
+    slots = nodes or placement.slots(1)
+    snapshot, standing = placement.stand_in(snapshot, slots)
+    snapshot, placing = placement.place(snapshot, slots)
+    return with_addresses(snapshot), warnings + standing + placing
 
 
 def _sandbox_pod(pod: Pod, warnings: list[str]) -> Pod:
+    if pod.host_network:
+        return pod  # it gets its node's address (`placement.stand_in`)
     inside = tuple(
         ip for ip in pod.ips if ip.version == 4 and ip in POD_RANGE and ip not in NODE_RANGE
     )
@@ -180,12 +184,16 @@ class Session:
         self.progress = progress
         self.netns_of: dict[str, str] = {}
         self._procs: list[process.PodProcess] = []
+        self._host_served: dict[str, Pod] = {}  # node -> the host-network pod serving there
         # Not under /tmp: each pod has a /tmp of its own, and the DNS pod reads its records here.
         self._dir = Path(tempfile.mkdtemp(prefix="podwall-probe-", dir=WORK_ROOT))
         self._stack = contextlib.ExitStack()
         for pod in self.cluster.pods:
             if pod.host_network:
-                self.warnings.append(f"pod {pod.key} uses the host network: not run in the sandbox")
+                self.warnings.append(
+                    f"pod {pod.key} uses the host network: it serves in the network namespace "
+                    f"of {pod.node}, at its address, and is not probed from"
+                )
 
     @property
     def probed(self) -> list[Pod]:
@@ -215,9 +223,14 @@ class Session:
         records.chmod(0o644)
         self._dir.chmod(0o755)
         for pod in self.cluster.pods:
+            assert pod.node is not None  # placed by `sandboxed`
             if not pod.host_network:
-                assert pod.node is not None  # placed by `sandboxed`
                 self.netns_of[pod.key] = self.sandbox.add_pod(pod.node, pod.key, _v4(pod)).netns
+                self._start_server(pod, records)
+            elif pod.node not in self._host_served:
+                # One host-network server per node: a node has one network namespace.
+                self._host_served[pod.node] = pod
+                self.netns_of[pod.key] = self.sandbox.nodes[pod.node].network.netns
                 self._start_server(pod, records)
         self.progress(f"started {len(self._procs)} pods")
         self._wait_ready()
@@ -362,7 +375,7 @@ class Session:
         deadline = time.monotonic() + limit
         pending = [
             Attempt(netns=self.netns_of[p.key], address="127.0.0.1", port=n, protocol=proto)
-            for p in self.probed
+            for p in [*self.probed, *self._host_served.values()]
             for n, proto in targets(p, self.serve)
             if proto is not Protocol.SCTP
         ]

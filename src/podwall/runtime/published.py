@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from podwall.runtime.procstat import start_stamp
+
 PODS = "pods"
 CONSOLES = "console"
 
@@ -39,7 +41,7 @@ class PublishedContainer:
 
     def running(self) -> bool:
         """Whether the container's process still runs (a zombie does not)."""
-        return self.pid > 0 and bool(self.started) and start_time(self.pid) == self.started
+        return self.pid > 0 and bool(self.started) and start_stamp(self.pid) == self.started
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,16 +101,6 @@ def console_dir(run_dir: Path) -> Path:
 
 def console_name(namespace: str, name: str, container: str) -> str:
     return hashlib.sha256(f"{namespace}/{name}/{container}".encode()).hexdigest()[:16]
-
-
-def start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot; None if gone or a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rpartition(")")[2].split()
-    return None if fields[0] in ("Z", "X") else fields[19]
 
 
 def path_of(run_dir: Path, namespace: str, name: str) -> Path:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from dataclasses import dataclass
-from types import TracebackType
 
 from podwall.flows.flow import Flow
 from podwall.flows.merge import Joiner
@@ -31,6 +30,7 @@ from podwall.runtime.addressplan import MAX_NODES, node_subnet
 from podwall.runtime.dataplane import Dataplane, SyncResult
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.flowlog import NodeFlows
+from podwall.runtime.lifecycle import Lifecycle
 from podwall.runtime.netns import NodeSandbox, PodNetwork
 from podwall.runtime.placement import NodeSlot
 from podwall.runtime.underlay import Underlay
@@ -52,7 +52,7 @@ class SandboxNode:
         return NodeSlot(name=self.name, subnet=self.network.subnet)
 
 
-class Sandbox:
+class Sandbox(Lifecycle):
     """The underlay and the nodes of one sandbox cluster; `destroy` removes them all."""
 
     def __init__(
@@ -70,18 +70,6 @@ class Sandbox:
 
     def __repr__(self) -> str:
         return f"Sandbox({self.underlay.netns!r}, nodes={list(self.nodes)})"
-
-    def __enter__(self) -> Sandbox:
-        self.create()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.destroy()
 
     @property
     def slots(self) -> list[NodeSlot]:

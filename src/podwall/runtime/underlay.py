@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-from types import TracebackType
 
 import pyroute2  # type: ignore[import-untyped]
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
@@ -33,17 +32,17 @@ from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-unty
 from podwall.runtime import names
 from podwall.runtime.addressplan import FABRIC_ADDRESS, POD_SUPERNET, node_address, node_subnet
 from podwall.runtime.errors import SandboxError
+from podwall.runtime.lifecycle import Lifecycle
 from podwall.runtime.namespaces import (
     GATEWAY,
     RTNH_F_ONLINK,
     add_veth_into,
     answer_for_gateway,
-    check_absent,
     check_privileges,
     configure_router,
-    create_netns,
     delete_link,
     ifindex,
+    make_netns,
     netns_path,
     remove_netns,
     run_in_netns,
@@ -63,7 +62,7 @@ def fabric_ifname(index: int) -> str:
     return f"pwn{index}"
 
 
-class Underlay:
+class Underlay(Lifecycle):
     """The fabric namespace of one sandbox cluster; `destroy` removes it (and every node's
     uplink with it), by name. Nodes attach by its name (`NodeSandbox(underlay=...)`)."""
 
@@ -75,28 +74,12 @@ class Underlay:
     def __repr__(self) -> str:
         return f"Underlay({self.netns!r})"
 
-    def __enter__(self) -> Underlay:
-        self.create()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.destroy()
-
     def create(self) -> None:
         """Create the fabric namespace; a second call on the same object does nothing."""
         if self._created:
             return
         check_privileges()
-        check_absent(self.netns)
-        try:
-            create_netns(self.netns, _configure_fabric)
-        except (OSError, NetlinkError) as exc:
-            raise SandboxError(f"cannot create the fabric namespace {self.netns}: {exc}") from exc
+        make_netns(self.netns, _configure_fabric, "the fabric namespace")
         self._created = True
 
     def destroy(self) -> None:

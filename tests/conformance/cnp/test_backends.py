@@ -1,10 +1,11 @@
 """Every PokeServer of the upstream ClusterNetworkPolicy conformance suite, against the engine:
-`decide()` (the reference, pod by pod) and the connectivity map (the identity-level map the
-matrix is read from). One test per backend, test, subtest and step; a failure prints the rows
-that disagree with podwall's explanation of each.
+`decide()` (the reference, pod by pod), the connectivity map (the identity-level map the
+matrix is read from) and the compiled nftables ruleset evaluated by the packet tracer. One test
+per backend, test, subtest and step; a failure prints the rows that disagree with podwall's
+explanation of each.
 
-The nft tracer and real network namespaces are the other backends; the dataplane does not
-enforce ClusterNetworkPolicy yet, so they do not run these."""
+The third backend, real packets between network namespaces, runs the same steps through
+`podwall probe` in tests/integration/conformance/test_probe_cnp.py."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ from podwall.model.cluster import Cluster
 from podwall.model.convert import RawObject
 from podwall.model.convert import cluster as convert_cluster
 from podwall.model.ports import Protocol
+from podwall.nft import FakeNFT, Packet, trace
+from podwall.nft.compile import compile_ruleset
+from podwall.nft.ruleset import full_transaction
+from podwall.nft.trace import Verdict
 from tests.conformance.cnp.suite import ConformanceTest, Row, Step, load_all
 
 TESTS = load_all()
@@ -56,9 +61,27 @@ def _map(c: Cluster, rows: tuple[Row, ...]) -> list[bool]:
     ]
 
 
+def _tracer(c: Cluster, rows: tuple[Row, ...]) -> list[bool]:
+    fake = FakeNFT()
+    fake.run(full_transaction(compile_ruleset(c)))
+    by_name = {p.name: p for p in c.pods}
+    out = []
+    for row in rows:
+        src, dst = by_name[row.client], by_name[row.server]
+        packet = Packet(
+            saddr=str(src.ips[0]),
+            daddr=str(dst.ips[0]),
+            l4proto=row.protocol.lower(),
+            dport=row.port,
+        )
+        out.append(trace(fake, packet).verdict is Verdict.ACCEPT)
+    return out
+
+
 BACKENDS: dict[str, Callable[[Cluster, tuple[Row, ...]], list[bool]]] = {
     "engine": _decide,
     "engine-map": _map,
+    "nft-tracer": _tracer,
 }
 
 

@@ -1,6 +1,6 @@
 """The analyzer on a running cluster: check, explain, matrix, diff, lint and exposure read it
 with the official client (`--kubeconfig`, and `--cluster` for the running `podwall up`), and
-`-f` files layer on top of it ("what if I apply this?").
+`-f` files and `--git` revisions layer on top of it ("what if I apply this?").
 
 A `LocalCluster` runs in this process (tmp state directory, a free port); the tutorial is
 applied with the real kubectl, so the pods have their real names and addresses.
@@ -19,6 +19,7 @@ from podwall.cli.main import cli
 from podwall.cluster.local import LocalCluster
 from tests.e2e.kubectl.test_apiserver import ALLOW, DENY, SIMPLE_APP
 from tests.e2e.kubectl.test_cluster import Kubectl, cluster, make_kubectl, wait_for
+from tests.unit.cli.gitrepo import make_repo
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
 
@@ -151,6 +152,35 @@ def test_lint_and_exposure(lab: tuple[Path, Kubectl]) -> None:
     assert exposed.exit_code == 0, exposed.output
     assert "from outside the cluster: no" in exposed.stdout
     assert "from pods: none" in exposed.stdout
+
+
+def test_a_git_revision_applied_on_the_cluster(
+    lab: tuple[Path, Kubectl], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command reads `--git REV:PATH` layered on the cluster, as it reads -f files."""
+    kubeconfig, _ = lab
+    monkeypatch.chdir(make_repo(tmp_path / "repo", (ALLOW,)))
+    live = ("--kubeconfig", str(kubeconfig), "--git", "HEAD:k8s")
+    connection = ("--from", "deploy/frontend", "--to", "svc/backend:8080")
+    checked = run("check", *live, *connection)
+    assert checked.exit_code == 0, checked.output
+    assert "allowed by default/backend-allow-ingress-frontend ingress[0]" in checked.stdout
+    explained = run("explain", *live, "--from", "deploy/not-frontend", "--to", "svc/backend:8080")
+    assert explained.exit_code == 1, explained.output
+    data = json.loads(run("matrix", *live, "--port", "8080", "-o", "json").stdout)
+    backend = next(i for i, p in enumerate(data["pods"]) if p.startswith("default/backend-"))
+    frontend = next(i for i, p in enumerate(data["pods"]) if p.startswith("default/frontend-"))
+    assert data["allowed"][frontend][backend] is True
+    diffed = run("diff", *live, "-o", "json")
+    assert diffed.exit_code == 1, diffed.output
+    ((entry),) = json.loads(diffed.stdout)["newly_allowed"]
+    assert entry["src"].startswith("default/frontend-")
+    assert entry["dst"].startswith("default/backend-")
+    linted = run("lint", *live)
+    assert linted.exit_code == 0, linted.output
+    exposed = run("exposure", *live, "deploy/backend")
+    assert exposed.exit_code == 0, exposed.output
+    assert "from namespace default: frontend-" in exposed.stdout
 
 
 def test_cluster_flag_reads_the_running_podwall_up(

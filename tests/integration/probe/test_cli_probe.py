@@ -54,3 +54,39 @@ def test_probe_flows_prints_what_the_nodes_reported() -> None:
     assert set(data) == {"pods", "allowed", "flows"}  # the matrix contract, and the flows
     verdicts = {(f["source"]["pod"], f["verdict"]) for f in data["flows"]}
     assert {("frontend", "ALLOWED"), ("not-frontend", "DENIED")} <= verdicts
+
+
+TIERS = LAB.parent / "tiers"
+TIER_FILES = [
+    TIERS / "admin-deny-not-frontend.yaml",
+    TIERS / "baseline-default-deny.yaml",
+    LAB / "backend-ingress-deny.yaml",
+    LAB / "backend-allow-ingress-frontend.yaml",
+]
+
+
+@pytest.mark.netns
+def test_probe_enforces_the_tiers_of_the_second_walkthrough() -> None:
+    """The lab with the Admin deny-not-frontend and the Baseline default deny: probed as
+    `podwall matrix` predicts, and each denial reported by the rule that decided it."""
+    paths = [arg for p in [LAB / "simple-app.yaml", *TIER_FILES] for arg in ("-f", str(p))]
+    runner = CliRunner()
+    probed = runner.invoke(
+        cli, ["probe", *paths, "--port", "8080", "--nodes", "2", "--flows", "-o", "json"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert probed.exit_code == EXIT_AGREE, probed.output
+    data = json.loads(probed.stdout)
+    predicted = runner.invoke(cli, ["matrix", *paths, "--port", "8080", "-o", "json"])
+    assert {k: data[k] for k in ("pods", "allowed")} == json.loads(predicted.stdout)
+    index = {pod: i for i, pod in enumerate(data["pods"])}
+    row = data["allowed"][index["default/not-frontend"]]
+    assert row[index["default/backend"]] is False
+    assert data["allowed"][index["default/frontend"]][index["default/backend"]] is True
+    reasons = {(f["source"]["pod"], f["destination"]["pod"]): f["reason"] for f in data["flows"]}
+    assert reasons[("not-frontend", "backend")] == (
+        "denied by admin/deny-not-frontend rule 'deny-not-frontend' (ingress[0] from[0])"
+    )
+    assert reasons[("backend", "frontend")] == (
+        "denied by baseline/default-deny rule 'deny-all' (ingress[0] from[0])"
+    )

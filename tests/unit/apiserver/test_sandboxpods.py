@@ -15,6 +15,7 @@ from podwall.apiserver.podruntime import ExecRequest, PodLookupError
 from podwall.apiserver.sandboxpods import SandboxPods
 from podwall.apiserver.store import Store
 from podwall.runtime import published
+from podwall.runtime.procstat import start_stamp
 from podwall.runtime.published import PublishedContainer, PublishedPod
 
 
@@ -99,7 +100,7 @@ def test_attach_follows_a_running_container_and_refuses_one_that_is_not(
             image="busybox",
             log_path=str(log),
             pid=child.pid,
-            started=published.start_time(child.pid) or "",
+            started=start_stamp(child.pid),
         )
         gone = PublishedContainer(image="busybox", pid=child.pid, started="1")
         pod = PublishedPod(netns="n", hostname="web", containers={"c": running, "old": gone})

@@ -166,3 +166,49 @@ def test_git_revision_of_one_file(repo: Path) -> None:
         "newly_allowed": [],
         "newly_denied": [{"src": "default/not-frontend", "dst": "default/backend", "ports": "all"}],
     }
+
+
+def test_two_git_revisions(repo: Path) -> None:
+    """`--git BASE:k8s --git HEAD:k8s`, as a CI job compares a branch with its base."""
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "allow frontend")
+    result = run("--git", "HEAD~1:k8s", "--git", "HEAD:k8s", "-o", "json")
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout) == {
+        "newly_allowed": [{"src": "default/frontend", "dst": "default/backend", "ports": "all"}],
+        "newly_denied": [],
+    }
+    backwards = json.loads(run("--git", "HEAD:k8s", "--git", "HEAD~1:k8s", "-o", "json").stdout)
+    assert backwards["newly_denied"] == [
+        {"src": "default/frontend", "dst": "default/backend", "ports": "all"}
+    ]
+    assert run("--git", "HEAD:k8s", "--git", "HEAD:k8s").exit_code == 0
+
+
+def test_an_error_in_the_second_revision_names_it(repo: Path) -> None:
+    (repo / "k8s" / "bad.yaml").write_text("kind: [\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "broken")
+    result = run("--git", "HEAD~1:k8s", "--git", "HEAD:k8s")
+    assert result.exit_code == 2
+    assert "HEAD:k8s/bad.yaml:" in result.stderr
+
+
+GIT_MISUSE = [
+    (
+        "two revisions and a path",
+        ["--git", "HEAD:k8s", "--git", "HEAD:k8s", "k8s"],
+        "give no paths",
+    ),
+    ("three revisions", ["--git", "HEAD:k8s"] * 3, "got 3 revisions"),
+    ("a revision and two paths", ["--git", "HEAD:k8s", "k8s", "k8s"], "at most one AFTER path"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"), [c[1:] for c in GIT_MISUSE], ids=[c[0] for c in GIT_MISUSE]
+)
+def test_git_misuse_exits_2(repo: Path, args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr

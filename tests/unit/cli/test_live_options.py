@@ -55,10 +55,12 @@ def test_cluster_without_podwall_up_names_where_it_looked(
     assert f"{tmp_path / 'kubeconfig'}: no kubeconfig there" in result.stderr
 
 
-def test_diff_on_a_cluster_needs_the_files_to_apply(tmp_path: Path) -> None:
+def test_diff_on_a_cluster_needs_what_to_apply(tmp_path: Path) -> None:
     result = run("diff", "--kubeconfig", str(tmp_path / "k"))
     assert result.exit_code == 2
-    assert "with a cluster, give the files to apply (AFTER) and no --git" in result.stderr
+    assert "with a cluster, give what to apply on it: AFTER paths or --git REV:PATH" in (
+        result.stderr
+    )
 
 
 TARGETS = [

@@ -16,17 +16,19 @@ def test_a_node_count_out_of_range_is_bad_input(nodes: str) -> None:
     assert "--nodes" in result.output
 
 
-def test_cluster_network_policies_are_refused_as_the_dataplane_does_not_enforce_them() -> None:
+def test_an_invalid_cluster_network_policy_is_bad_input_naming_its_field() -> None:
+    """ClusterNetworkPolicies are enforced (tests/integration/conformance/test_probe_cnp.py);
+    one the API would refuse is refused before any sandbox is built."""
     manifest = """
 apiVersion: policy.networking.k8s.io/v1alpha2
 kind: ClusterNetworkPolicy
 metadata: {name: guard}
 spec:
   tier: Admin
-  priority: 1
+  priority: 1001
   subject: {namespaces: {}}
-  ingress: [{action: Deny, from: [{namespaces: {}}]}]
+  ingress: [{name: r, action: Deny, from: [{namespaces: {}}]}]
 """
     result = CliRunner().invoke(cli, ["probe", "-f", "-", "--port", "80"], input=manifest)
     assert result.exit_code == EXIT_BAD_INPUT
-    assert "does not enforce ClusterNetworkPolicy yet (given: admin/guard)" in result.output
+    assert "spec.priority" in result.output

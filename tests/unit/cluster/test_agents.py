@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from podwall.cluster.agents import PID_FILE, node_dir, start_time, stop_leftovers
+from podwall.cluster.agents import PID_FILE, node_dir, stop_leftovers
+from podwall.runtime.procstat import start_time
 
 
 def _pid_file(state: Path, node: str, text: str) -> Path:

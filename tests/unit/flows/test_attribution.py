@@ -214,3 +214,43 @@ def test_a_retransmitted_first_packet_is_the_same_connection() -> None:
     assert isinstance(other, Flow)
     assert isinstance(later, Flow)  # long after: the port was used again
     assert attributor.repeats == 1
+
+
+def test_a_cluster_network_policy_rule_is_named_in_the_words_of_explain() -> None:
+    guard = """
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: guard}
+spec:
+  tier: Admin
+  priority: 3
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: backend}}}}
+  ingress:
+  - name: no-frontend
+    action: Deny
+    from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: frontend}}}}]
+"""
+    tiered = make_cluster(guard, base=LAB)
+    tag = LogTag(
+        kind=TagKind.DENY,
+        direction=Direction.INGRESS,
+        policies=("admin/guard",),
+        rule=0,
+        peer=0,
+        rule_name="no-frontend",
+        action="Deny",
+    )
+    table = TagTable()
+    table.add(tag)
+    attributor = Attributor("node-1", table)
+    attributor.update(tiered)
+    flow = attributor.record(_record(tag.prefix, "198.18.0.2", "198.18.0.3"), now=1.0)
+    assert isinstance(flow, Flow)
+    assert (flow.verdict, flow.policies, flow.rule) == (
+        Verdict.DENIED,
+        ("admin/guard",),
+        RuleRef(index=0, peer=0),
+    )
+    traffic = Traffic(src=Endpoint.of_pod(FRONTEND), dst=Endpoint.of_pod(BACKEND), port=8080)
+    ingress = next(line for line in explaining.brief(decide(tiered, traffic)) if "ingress" in line)
+    assert flow.reason.split(" (")[0] in ingress

@@ -10,7 +10,7 @@ import pytest
 from podwall.manifests.reader import load_text
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.convert import Conversion, cluster
-from podwall.model.policy import PolicyType
+from podwall.model.policy import PolicyPort, PolicyType
 from podwall.model.ports import ContainerPort, Protocol
 
 
@@ -381,6 +381,22 @@ def test_policy_rules_peers_and_ports() -> None:
     assert str(block.ip_block.cidr) == "10.0.0.0/24"
     assert block.ip_block.text == "10.0.0.1/24"
     assert [p.render() for p in rule.ports] == ["TCP 5432", "UDP metrics", "TCP 9000-9100"]
+
+
+def test_a_null_port_is_a_zero_port_all_tcp_ports_as_go_decodes_it() -> None:
+    snap = _snapshot(
+        """
+        kind: NetworkPolicy
+        metadata: {name: p, namespace: shop}
+        spec:
+          podSelector: {}
+          ingress:
+          - ports: [null]
+        """
+    )
+    (policy,) = snap.policies
+    (rule,) = policy.ingress
+    assert [p.render() for p in rule.ports] == [PolicyPort(protocol=Protocol.TCP).render()]
 
 
 SERVICE_PORTS = [

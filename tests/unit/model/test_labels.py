@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from podwall.model.convert import selector
-from podwall.model.labels import Labels, Operator
+from podwall.model.labels import Labels, LabelSelector, Operator
 
 WEB = {"app": "web", "tier": "front"}
 
@@ -176,3 +176,18 @@ def test_a_metav1_selector_knows_four_operators_only() -> None:
         Operator.of_metav1("=")
     with pytest.raises(ValueError, match="not a metav1"):
         selector({"matchExpressions": [{"key": "a", "operator": "!=", "values": ["1"]}]})
+
+
+@pytest.mark.parametrize(
+    ("selector", "labels", "expected"),
+    [
+        pytest.param({}, {"app": "web"}, True, id="empty-matches-all"),
+        pytest.param({"app": "web"}, {"app": "web", "tier": "a"}, True, id="subset"),
+        pytest.param({"app": "web"}, {"app": "db"}, False, id="other-value"),
+        pytest.param({"app": "web"}, {}, False, id="absent-key"),
+    ],
+)
+def test_a_selector_from_a_set_is_equality_on_each_key(
+    selector: dict[str, str], labels: dict[str, str], expected: bool
+) -> None:
+    assert LabelSelector.from_set(selector).matches(labels) is expected

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from podwall.model.openapischema import StructuralSchema, json_type
+from podwall.model.openapischema import StructuralSchema
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -166,20 +166,3 @@ def test_unknown_fields_are_those_the_schema_does_not_declare() -> None:
         "extra": True,
     }
     assert sorted(VALIDATOR.unknown_fields(body)) == ["extra", "spec.one.c", "spec.tierr"]
-
-
-@pytest.mark.parametrize(
-    ("value", "name"),
-    [
-        (None, "null"),
-        (True, "boolean"),
-        (3, "integer"),
-        (3.0, "integer"),
-        (3.5, "number"),
-        ("x", "string"),
-        ({}, "object"),
-        ([], "array"),
-    ],
-)
-def test_json_types_are_named_as_kube_openapi_names_them(value: object, name: str) -> None:
-    assert json_type(value) == name

@@ -182,3 +182,28 @@ def test_live_tags_always_resolve_and_released_ones_never_resolve_wrong(
             if n in live:
                 assert found == _tag(n)
         assert len(table) <= len(live) + 3
+
+
+def test_a_cluster_policy_tag_differs_from_the_network_policy_tag_of_the_same_indices() -> None:
+    """A ClusterNetworkPolicy rule adds its name and action to the meaning; a NetworkPolicy
+    tag's meaning (so the prefix every node already logs with) is the one it always had."""
+    cnp = LogTag(
+        kind=TagKind.ALLOW,
+        direction=Direction.INGRESS,
+        policies=("default/web",),
+        rule=0,
+        peer=1,
+        rule_name="web",
+        action="Accept",
+    )
+    assert cnp.cluster_policy
+    assert not ALLOW.cluster_policy
+    assert cnp.prefix != ALLOW.prefix
+    assert cnp.meaning()[: len(ALLOW.meaning())] == ALLOW.meaning()
+    assert len(ALLOW.meaning()) == 8  # kind, direction, policies, rule, peer, port, service, audit
+    renamed = LogTag(**{**_fields(cnp), "rule_name": "other"})
+    assert renamed.prefix != cnp.prefix
+
+
+def _fields(tag: LogTag) -> dict[str, object]:
+    return {f: getattr(tag, f) for f in tag.__dataclass_fields__}

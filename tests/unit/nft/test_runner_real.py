@@ -284,3 +284,26 @@ def test_fake_and_kernel_refuse_the_same_transactions(case: str) -> None:
         runner.trial(bad.render())
     with pytest.raises(NftError):
         FakeNFT().run(bad)
+
+
+def test_the_kernel_loads_a_compiled_tier_ruleset_and_the_tracer_knows_its_statements() -> None:
+    """ClusterNetworkPolicy tier chains with flow logging, every set named and every set
+    written in: nft loads them, and each statement type they use is one the kitchen sink
+    (and so the fake and the tracer) covers, Return (Pass) among them."""
+    from unittest import mock
+
+    from podwall.nft import setbook
+    from podwall.nft.compile import compile_ruleset
+    from podwall.nft.flowlog import FlowLog
+    from podwall.nft.ruleset import full_transaction
+    from podwall.nft.statements import Return
+    from tests.unit.nft.test_clusterpolicies import tier_cluster
+
+    for inline in (0, setbook.INLINE_MAX):
+        with mock.patch.object(setbook, "INLINE_MAX", inline):
+            tx = full_transaction(compile_ruleset(tier_cluster(), flow_log=FlowLog()))
+        used = statement_types(tx)
+        assert Return in used
+        assert used <= statement_types(kitchen_sink())
+        FakeNFT().run(tx)
+        runner.trial(tx.render())

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podwall.model.cluster import Cluster, Pod
+from podwall.model.cluster import Cluster, Node, Pod
 from podwall.model.labels import Labels
 from podwall.runtime import system
-from podwall.runtime.addressplan import NODE_RANGE, node_subnet
-from podwall.runtime.placement import keep, node_names, place, placed_on, slots
+from podwall.runtime.addressplan import NODE_RANGE, node_address, node_subnet
+from podwall.runtime.placement import keep, node_names, place, placed_on, slots, stand_in
 
 ip = ipaddress.IPv4Address
 
@@ -160,3 +160,43 @@ def test_every_pod_runs_on_a_sandbox_node_at_an_address_of_its_own(
             assert after.ips[0] in slots(count)[names.index(after.node or "")].subnet
         if before.node in names:
             assert after.node == before.node
+
+
+def test_the_manifests_nodes_stand_for_the_sandbox_nodes_with_their_addresses() -> None:
+    """A `nodes` peer and a host-network pod mean the sandbox node's address; a pod naming a
+    manifest Node runs on the node it stands for, so same-node pairs stay same-node."""
+    manifest_nodes = [
+        Node(name=n, labels=Labels({}), addresses=(ip(a),))
+        for n, a in (("big-1", "198.18.250.1"), ("big-2", "198.18.250.2"))
+    ]
+    cluster = Cluster.build(
+        nodes=manifest_nodes,
+        pods=[
+            pod("x/host", node="big-2", address="198.18.250.2", host=True),
+            pod("x/web", node="big-2"),
+            pod("x/free"),
+            pod("x/stray-host", host=True),
+        ],
+    )
+    out, warnings = stand_in(cluster, slots(3))
+    assert warnings == []
+    assert [n.addresses for n in out.nodes] == [(node_address(0),), (node_address(1),)]
+    by_key = {p.key: p for p in out.pods}
+    assert (by_key["x/host"].node, by_key["x/host"].ips) == ("node-2", (node_address(1),))
+    assert by_key["x/web"].node == "node-2"
+    assert by_key["x/free"].node is None  # `place` chooses
+    assert (by_key["x/stray-host"].node, by_key["x/stray-host"].ips) == (
+        "node-1",
+        (node_address(0),),
+    )
+
+
+def test_more_manifest_nodes_than_sandbox_nodes_share_addresses_and_say_so() -> None:
+    many = [Node(name=f"n{i}", labels=Labels({})) for i in range(3)]
+    out, warnings = stand_in(Cluster.build(nodes=many), slots(2))
+    assert [n.addresses for n in out.nodes] == [
+        (node_address(0),),
+        (node_address(1),),
+        (node_address(0),),
+    ]
+    assert warnings == ["3 Nodes for 2 sandbox nodes: some share an address"]

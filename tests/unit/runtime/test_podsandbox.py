@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from podwall.runtime import podrecords, podsandbox
+from podwall.runtime import podrecords, podsandbox, procstat
 from podwall.runtime.podinit import host_pid
 from podwall.runtime.podrecords import PodRecord
 from podwall.runtime.podsandbox import SandboxStartError, check_uid, init_argv, ready_pid
@@ -85,7 +85,7 @@ def test_a_pod_whose_namespace_and_init_are_gone_frees_its_uid(records: Path) ->
 
 
 def test_a_record_of_a_pid_now_used_by_another_process_is_not_a_running_init() -> None:
-    me = podrecords.start_time(1)
+    me = procstat.start_time(1)
     assert me is not None
     assert PodRecord(netns="x", uid=200000, init_pid=1, init_start=me).init_running()
     assert not PodRecord(netns="x", uid=200000, init_pid=1, init_start=me + 1).init_running()

@@ -23,7 +23,6 @@ from podwall.apiserver.controllers.meta import (
     controller_ref,
     deep,
     is_deleting,
-    labels_match,
     meta,
     name_of,
     namespace_of,
@@ -32,6 +31,7 @@ from podwall.apiserver.controllers.meta import (
 )
 from podwall.apiserver.controllers.naming import ALPHABET, fnv32a
 from podwall.apiserver.controllers.podstatus import is_pod_ready
+from podwall.model.labels import LabelSelector
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
@@ -79,12 +79,12 @@ def in_endpoints(pod: Mapping[str, Any], include_terminating: bool) -> bool:
 def selected_pods(service: Mapping[str, Any], pods: Iterable[Mapping[str, Any]]) -> list[Pod]:
     """The pods of the Service's namespace that its selector matches, by name (not copied:
     nothing here changes them)."""
-    selector = (service.get("spec") or {}).get("selector") or {}
+    selector = LabelSelector.from_set((service.get("spec") or {}).get("selector") or {})
     chosen = [
         pod
         for pod in pods
         if namespace_of(pod) == namespace_of(service)
-        and labels_match(selector, meta(pod).get("labels") or {})
+        and selector.matches(meta(pod).get("labels") or {})
     ]
     return sorted(chosen, key=name_of)
 

@@ -166,21 +166,20 @@ def scaling_replica_set(
 
 def successful_create(rs: Mapping[str, Any], pod_name: str, now: datetime) -> Obj:
     """`Created pod: backend-65f7c794cc-b9j66` (controller_utils.go CreatePods)."""
-    return new_event(
-        rs,
-        reason="SuccessfulCreate",
-        message=f"Created pod: {pod_name}",
-        now=now,
-        component=REPLICASET_CONTROLLER,
-    )
+    return _pod_control(rs, "Create", pod_name, now)
 
 
 def successful_delete(rs: Mapping[str, Any], pod_name: str, now: datetime) -> Obj:
     """`Deleted pod: backend-65f7c794cc-b9j66` (controller_utils.go DeletePod)."""
+    return _pod_control(rs, "Delete", pod_name, now)
+
+
+def _pod_control(rs: Mapping[str, Any], verb: str, pod_name: str, now: datetime) -> Obj:
+    """RealPodControl's event on the ReplicaSet: Successful<verb>, `<verb>d pod: <name>`."""
     return new_event(
         rs,
-        reason="SuccessfulDelete",
-        message=f"Deleted pod: {pod_name}",
+        reason=f"Successful{verb}",
+        message=f"{verb}d pod: {pod_name}",
         now=now,
         component=REPLICASET_CONTROLLER,
     )

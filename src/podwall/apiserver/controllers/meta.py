@@ -102,8 +102,3 @@ def unconditional(obj: Obj) -> Obj:
     """Drop resourceVersion, so an update cannot conflict (a PUT without one upstream)."""
     meta(obj).pop("resourceVersion", None)
     return obj
-
-
-def labels_match(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
-    """labels.SelectorFromSet(selector).Matches(labels); an empty selector matches everything."""
-    return all(labels.get(key) == value for key, value in selector.items())

@@ -26,7 +26,6 @@ from podwall.apiserver.controllers.meta import (
     creation_key,
     deep,
     is_deleting,
-    labels_match,
     meta,
     name_of,
     namespace_of,
@@ -36,6 +35,7 @@ from podwall.apiserver.controllers.meta import (
 from podwall.apiserver.controllers.naming import generate_name
 from podwall.apiserver.controllers.pods import default_pod_template
 from podwall.apiserver.controllers.podstatus import is_pod_available, is_pod_ready
+from podwall.model.labels import LabelSelector
 
 BURST_REPLICAS = 500
 """Most pods created or deleted by one sync (replicaset.BurstReplicas)."""
@@ -161,9 +161,10 @@ def replicaset_status(
     spec = rs.get("spec") or {}
     template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
     min_ready = int(spec.get("minReadySeconds", 0))
+    fully_labeled = LabelSelector.from_set(template_labels)
     counts = {
         "fullyLabeledReplicas": sum(
-            labels_match(template_labels, meta(p).get("labels") or {}) for p in active
+            fully_labeled.matches(meta(p).get("labels") or {}) for p in active
         ),
         "readyReplicas": sum(is_pod_ready(p) for p in active),
         "availableReplicas": sum(is_pod_available(p, min_ready, now) for p in active),

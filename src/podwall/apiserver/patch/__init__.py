@@ -30,7 +30,6 @@ from podwall.apiserver.patch.errors import (
     PatchError,
     bad_request,
     decode_json,
-    go_json_type,
     invalid_patch,
     unsupported_media_type,
 )
@@ -38,6 +37,7 @@ from podwall.apiserver.patch.jsonpatch import apply_json_patch
 from podwall.apiserver.patch.merge import merge_patch
 from podwall.apiserver.patch.schema import struct_for
 from podwall.apiserver.patch.strategic import strategic_merge_patch
+from podwall.model.jsonkinds import go_json_type
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"

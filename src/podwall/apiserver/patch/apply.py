@@ -33,6 +33,7 @@ from typing import Any
 
 from podwall.apiserver.patch.errors import bad_request
 from podwall.apiserver.patch.schema import OBJECT_META, Field, Struct, child, nested, struct_for
+from podwall.apiserver.patch.strategic import merge_sorted_slice
 
 JSONMap = dict[str, Any]
 LIST_MAP_KEY_DEFAULTS: Mapping[str, Any] = {"protocol": "TCP"}  # +default="TCP" on ports
@@ -124,23 +125,11 @@ def _merge_ordered(
     named = [e for e in everything if any(same(e, c) for c in config)]
     named.sort(key=lambda e: next(i for i, c in enumerate(config) if same(e, c)))
     live_only = [e for e in live if not any(same(e, c) for c in config)]
-    out: list[Any] = []
-    i = j = 0
-    while i < len(live_only) or j < len(named):
-        if j >= len(named) or (i < len(live_only) and _earlier(live_only[i], named[j], live, same)):
-            out.append(live_only[i])
-            i += 1
-        else:
-            out.append(named[j])
-            j += 1
-    return out
 
+    def position(element: Any) -> int:
+        return next((i for i, e in enumerate(live) if same(e, element)), -1)
 
-def _earlier(left: Any, right: Any, live: list[Any], same: Callable[[Any, Any], bool]) -> bool:
-    """mergeSortedSlice's test: both in the live list, and `left` comes first there."""
-    li = next((i for i, e in enumerate(live) if same(e, left)), -1)
-    ri = next((i for i, e in enumerate(live) if same(e, right)), -1)
-    return li >= 0 and ri >= 0 and li < ri
+    return merge_sorted_slice(live_only, named, position)
 
 
 # ---- removing what this manager stopped applying -------------------------------------------

@@ -102,21 +102,6 @@ def _go_float(value: float) -> str:
     return text
 
 
-def go_json_type(value: object) -> str:
-    """The JSON type word Go's encoding/json uses in UnmarshalTypeError messages."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
-
-
 def decode_json(body: bytes | str) -> Any:
     """json.Unmarshal of a request body; a syntax error becomes 400 BadRequest.
 

@@ -23,7 +23,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from podwall.apiserver.patch.errors import PatchError, bad_request, go_json_type, unprocessable
+from podwall.apiserver.patch.errors import PatchError, bad_request, unprocessable
+from podwall.model.jsonkinds import go_json_type
 
 _MISSING: Any = object()  # an absent member, distinct from a JSON null
 _INDEX = re.compile(r"[+-]?[0-9]+")
@@ -195,15 +196,70 @@ def _value(op: Mapping[str, Any]) -> Any:
     return copy.deepcopy(op.get("value"))
 
 
-def _op_add(root: dict[str, Any], op: Mapping[str, Any]) -> None:
-    path = _path(op)
+# evanphx's words, per operation and field, for a field that is no string and for a path whose
+# parent is not in the document (`{path}` filled in): each operation words them its own way.
+_UNREADABLE: dict[tuple[str, str], tuple[str, str]] = {
+    ("add", "path"): (
+        "add operation failed to decode path: missing value",
+        'add operation does not apply: doc is missing path: "{path}": missing value',
+    ),
+    ("remove", "path"): (
+        "remove operation failed to decode path: missing value",
+        'remove operation does not apply: doc is missing path: "{path}": missing value',
+    ),
+    ("replace", "path"): (
+        "replace operation failed to decode path: operation missing path field: missing value",
+        "replace operation does not apply: doc is missing path: {path}: missing value",
+    ),
+    ("move", "from"): (
+        "move operation failed to decode from: operation, missing from field: missing value",
+        "move operation does not apply: doc is missing from path: {path}: missing value",
+    ),
+    ("move", "path"): (
+        "move operation failed to decode path: operation missing path field: missing value",
+        "move operation does not apply: doc is missing destination path: {path}: missing value",
+    ),
+    ("test", "path"): (
+        "test operation failed to decode path: operation missing path field: missing value",
+        "test operation does not apply: is missing path: {path}: missing value",
+    ),
+    ("copy", "from"): (
+        "copy operation failed to decode from: operation, missing from field: missing value",
+        "copy operation does not apply: doc is missing from path: {path}: missing value",
+    ),
+    ("copy", "path"): (
+        "copy operation failed to decode path: missing value",
+        "copy operation does not apply: doc is missing destination path: {path}: missing value",
+    ),
+}
+
+
+def _locate(
+    root: dict[str, Any], op: Mapping[str, Any], name: str, field: str
+) -> tuple[str, tuple[Any, str]]:
+    """The path `op[field]` names, with its parent container and key; the `name` operation's
+    own error when the field is no string or the parent is not there."""
+    undecodable, missing = _UNREADABLE[name, field]
+    path = _path(op, field)
     if path is None:
-        raise _OpError("add operation failed to decode path: missing value")
+        raise _OpError(undecodable)
     found = _find_parent(root, path)
     if found is None:
-        raise _OpError(
-            f'add operation does not apply: doc is missing path: "{path}": missing value'
-        )
+        raise _OpError(missing.format(path=path))
+    return path, found
+
+
+def _read(root: dict[str, Any], op: Mapping[str, Any], name: str, field: str) -> tuple[str, Any]:
+    """The path `op[field]` names and the value there (_MISSING for an absent member)."""
+    path, found = _locate(root, op, name, field)
+    try:
+        return path, _get(*found)
+    except _OpError as exc:
+        raise _OpError(f"error in {name} for {field}: '{path}': {exc}") from None
+
+
+def _op_add(root: dict[str, Any], op: Mapping[str, Any]) -> None:
+    path, found = _locate(root, op, "add", "path")
     try:
         _add(*found, _value(op))
     except _OpError as exc:
@@ -211,14 +267,7 @@ def _op_add(root: dict[str, Any], op: Mapping[str, Any]) -> None:
 
 
 def _op_remove(root: dict[str, Any], op: Mapping[str, Any]) -> None:
-    path = _path(op)
-    if path is None:
-        raise _OpError("remove operation failed to decode path: missing value")
-    found = _find_parent(root, path)
-    if found is None:
-        raise _OpError(
-            f'remove operation does not apply: doc is missing path: "{path}": missing value'
-        )
+    path, found = _locate(root, op, "remove", "path")
     try:
         _remove(*found)
     except _OpError as exc:
@@ -226,17 +275,7 @@ def _op_remove(root: dict[str, Any], op: Mapping[str, Any]) -> None:
 
 
 def _op_replace(root: dict[str, Any], op: Mapping[str, Any]) -> None:
-    path = _path(op)
-    if path is None:
-        raise _OpError(
-            "replace operation failed to decode path: operation missing path field: missing value"
-        )
-    found = _find_parent(root, path)
-    if found is None:
-        raise _OpError(
-            f"replace operation does not apply: doc is missing path: {path}: missing value"
-        )
-    container, key = found
+    path, (container, key) = _locate(root, op, "replace", "path")
     try:
         _get(container, key)
     except _OpError:
@@ -250,32 +289,13 @@ def _op_replace(root: dict[str, Any], op: Mapping[str, Any]) -> None:
 
 
 def _op_move(root: dict[str, Any], op: Mapping[str, Any]) -> None:
-    source = _path(op, "from")
-    if source is None:
-        raise _OpError(
-            "move operation failed to decode from: operation, missing from field: missing value"
-        )
-    found = _find_parent(root, source)
-    if found is None:
-        raise _OpError(
-            f"move operation does not apply: doc is missing from path: {source}: missing value"
-        )
-    container, key = found
+    _, (container, key) = _locate(root, op, "move", "from")
     try:
         value = _get(container, key)
         _remove(container, key)
     except _OpError as exc:
         raise _OpError(f"error in move for path: '{key}': {exc}") from None
-    path = _path(op)
-    if path is None:
-        raise _OpError(
-            "move operation failed to decode path: operation missing path field: missing value"
-        )
-    target = _find_parent(root, path)
-    if target is None:
-        raise _OpError(
-            f"move operation does not apply: doc is missing destination path: {path}: missing value"
-        )
+    path, target = _locate(root, op, "move", "path")
     try:
         _add(*target, value)
     except _OpError as exc:
@@ -283,18 +303,7 @@ def _op_move(root: dict[str, Any], op: Mapping[str, Any]) -> None:
 
 
 def _op_test(root: dict[str, Any], op: Mapping[str, Any]) -> None:
-    path = _path(op)
-    if path is None:
-        raise _OpError(
-            "test operation failed to decode path: operation missing path field: missing value"
-        )
-    found = _find_parent(root, path)
-    if found is None:
-        raise _OpError(f"test operation does not apply: is missing path: {path}: missing value")
-    try:
-        actual = _get(*found)
-    except _OpError as exc:
-        raise _OpError(f"error in test for path: '{path}': {exc}") from None
+    path, actual = _read(root, op, "test", "path")
     expected = op.get("value", _MISSING)
     if actual is _MISSING or actual is None:
         if expected is None or (expected is _MISSING and actual is _MISSING):
@@ -305,28 +314,8 @@ def _op_test(root: dict[str, Any], op: Mapping[str, Any]) -> None:
 
 
 def _op_copy(root: dict[str, Any], op: Mapping[str, Any]) -> None:
-    source = _path(op, "from")
-    if source is None:
-        raise _OpError(
-            "copy operation failed to decode from: operation, missing from field: missing value"
-        )
-    found = _find_parent(root, source)
-    if found is None:
-        raise _OpError(
-            f"copy operation does not apply: doc is missing from path: {source}: missing value"
-        )
-    try:
-        value = _get(*found)
-    except _OpError as exc:
-        raise _OpError(f"error in copy for from: '{source}': {exc}") from None
-    path = _path(op)
-    if path is None:
-        raise _OpError("copy operation failed to decode path: missing value")
-    target = _find_parent(root, path)
-    if target is None:
-        raise _OpError(
-            f"copy operation does not apply: doc is missing destination path: {path}: missing value"
-        )
+    _, value = _read(root, op, "copy", "from")
+    _, target = _locate(root, op, "copy", "path")
     try:
         _add(*target, None if value is _MISSING else copy.deepcopy(value))
     except _OpError as exc:

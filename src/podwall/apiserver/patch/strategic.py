@@ -41,7 +41,7 @@ Pure: no I/O here.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from podwall.apiserver.patch.errors import (
@@ -52,6 +52,7 @@ from podwall.apiserver.patch.errors import (
     unprocessable,
 )
 from podwall.apiserver.patch.schema import MERGE, REPLACE, Field, Struct, child
+from podwall.model.jsonkinds import go_kind
 
 DIRECTIVE_MARKER = "$patch"
 DELETE_DIRECTIVE = "delete"
@@ -395,7 +396,9 @@ def _normalize_element_order(
     the live order, then interleave them (mergeSortedSlice)."""
     patch = _normalize_slice_order(patch, patch_order, merge_key, kind)
     server_only = _normalize_slice_order(server_only, server_order, merge_key, kind)
-    return _merge_sorted_slice(server_only, patch, server_order, merge_key, kind)
+    return merge_sorted_slice(
+        server_only, patch, lambda item: _index(server_order, item, merge_key, kind)
+    )
 
 
 def _normalize_slice_order(
@@ -411,29 +414,21 @@ def _normalize_slice_order(
     return [to_sort[i] for i in ranked] + to_delete
 
 
-def _merge_sorted_slice(
-    left: list[Any], right: list[Any], server_order: list[Any], merge_key: str, kind: str
+def merge_sorted_slice(
+    left: list[Any], right: list[Any], position: Callable[[Any], int]
 ) -> list[Any]:
     """mergeSortedSlice: interleave live-only elements (left) with patch elements (right); a
-    left element goes first only when both are in the live list and it comes earlier there."""
+    left element goes first only when both are in the live list (`position` >= 0, else -1)
+    and it comes earlier there."""
     out: list[Any] = []
     i = j = 0
     while i < len(left) or j < len(right):
-        if j >= len(right):
+        if j >= len(right) or (i < len(left) and 0 <= position(left[i]) < position(right[j])):
             out.append(left[i])
             i += 1
-        elif i >= len(left):
+        else:
             out.append(right[j])
             j += 1
-        else:
-            li = _index(server_order, left[i], merge_key, kind)
-            ri = _index(server_order, right[j], merge_key, kind)
-            if li >= 0 and ri >= 0 and li < ri:
-                out.append(left[i])
-                i += 1
-            else:
-                out.append(right[j])
-                j += 1
     return out
 
 
@@ -499,7 +494,7 @@ def _fresh_list(value: list[Any], field: Field) -> list[Any]:
 
 def _slice_element_kind(*lists: list[Any]) -> str:
     """sliceElementType: the one JSON type of every element ("map", "string", "number", ...)."""
-    kinds = {_kind_of(v) for items in lists for v in items}
+    kinds = {go_kind(v) for items in lists for v in items}
     if "list" in kinds:
         raise unprocessable(ERR_NO_LIST_OF_LISTS)
     if len(kinds) > 1:
@@ -509,25 +504,9 @@ def _slice_element_kind(*lists: list[Any]) -> str:
     return kinds.pop()
 
 
-def _kind_of(value: Any) -> str:
-    if isinstance(value, dict):
-        return "map"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int64"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    return "nil"
-
-
 def _same(a: Any, b: Any) -> bool:
     """Go's interface equality on decoded JSON scalars: same type and same value."""
-    return _kind_of(a) == _kind_of(b) and a == b
+    return go_kind(a) == go_kind(b) and a == b
 
 
 # ---- errors --------------------------------------------------------------------------------
@@ -553,4 +532,4 @@ def _go_type(value: Any) -> str:
         "map": "map[string]interface {}",
         "list": "[]interface {}",
         "nil": "<nil>",
-    }.get(_kind_of(value), _kind_of(value))
+    }.get(go_kind(value), go_kind(value))

@@ -28,12 +28,12 @@ import re
 import signal
 import socket
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from podwall.runtime.standins.privileges import drop_privileges
-from podwall.runtime.standins.sockets import bound_socket
+from podwall.runtime.standins.sockets import UdpReplier, bound_socket
 
 log = logging.getLogger("agnhost")
 
@@ -117,18 +117,12 @@ def http_response(body: bytes) -> bytes:
     return head.encode() + body
 
 
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+def _udp_reply(body: bytes) -> Callable[[bytes, tuple[str | Any, ...]], bytes]:
+    def reply(data: bytes, addr: tuple[str | Any, ...]) -> bytes:
         log.info("UDP request from %s", addr[0])
-        if self.transport is not None:
-            self.transport.sendto(self.body, addr)
+        return body
+
+    return reply
 
 
 async def _answer_tcp(
@@ -152,7 +146,9 @@ async def _start(listener: Listener) -> None:
     sock = bound_socket(listener.protocol, listener.port)
     loop = asyncio.get_running_loop()
     if listener.protocol == "udp":
-        await loop.create_datagram_endpoint(lambda: _Datagrams(listener.body), sock=sock)
+        await loop.create_datagram_endpoint(
+            lambda: UdpReplier(_udp_reply(listener.body)), sock=sock
+        )
     else:
         sock.listen(128)
         await asyncio.start_server(lambda r, w: _answer_tcp(listener, r, w), sock=sock)

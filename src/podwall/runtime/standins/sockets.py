@@ -1,9 +1,13 @@
-"""Listening sockets for stand-ins: every address of the pod, IPv6 and IPv4 alike."""
+"""Listening sockets for stand-ins: every address of the pod, IPv6 and IPv4 alike, and the
+protocol of a UDP server that answers each datagram."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
+from collections.abc import Callable
+from typing import Any, cast
 
 
 def bound_socket(protocol: str, port: int, host: str = "") -> socket.socket:
@@ -31,3 +35,20 @@ def bound_socket(protocol: str, port: int, host: str = "") -> socket.socket:
         sock.close()
         raise SystemExit(f"cannot bind {protocol} port {port}: {exc.strerror}") from None
     return sock
+
+
+class UdpReplier(asyncio.DatagramProtocol):
+    """Answers each datagram with `reply(data, addr)`, sent back to its sender; None sends
+    nothing (nor does an empty reply: asyncio sends no empty datagram)."""
+
+    def __init__(self, reply: Callable[[bytes, tuple[str | Any, ...]], bytes | None]) -> None:
+        self.reply = reply
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, ...]) -> None:
+        out = self.reply(data, addr)
+        if out is not None and self.transport is not None:
+            self.transport.sendto(out, addr)

@@ -1,0 +1,101 @@
+"""The third backend for ClusterNetworkPolicy: every PokeServer of the translated upstream
+conformance suite (tests/conformance/cnp) with real packets between network namespaces, through
+`podwall probe`'s session. One sandbox per test and protocol; each step is an incremental nft
+update of the running sandbox. On a kernel without SCTP the SCTP cases are reported as skipped,
+with the reason; their TCP and UDP neighbours still run.
+
+A host-network pod (the centaurs of the NodePeers tests) serves in its node's network
+namespace at the node's address, the suite's Nodes standing for the sandbox's nodes
+(`placement.stand_in`), so `nodes` peers and host-network servers are probed for real, on the
+same node (the input hook) and across nodes. Upstream's rows never have one as the client.
+
+The nodes report their verdicts as they decide: every flow a node reported names the verdict
+and the tier, policy, rule and peer that `decide()` names for that connection, and every side
+a policy decides was reported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from podwall.model.cluster import Cluster
+from podwall.model.convert import RawObject
+from podwall.model.convert import cluster as convert_cluster
+from podwall.model.ports import Protocol
+from podwall.nft.flowlog import FlowLog
+from podwall.runtime.connect import Attempt, sctp_supported, try_all
+from podwall.runtime.probe import Probe, Session
+from tests.conformance.cnp.suite import ConformanceTest, Step, load_all
+from tests.flowchecks import flow_completeness, flow_mismatch
+
+TESTS = load_all()
+NO_SCTP = "SCTP sockets are not available on this kernel"
+# Rate limits no probe reaches, so every flow must be reported.
+UNLIMITED = FlowLog(rate=1_000_000, burst=1_000_000)
+
+
+def _cluster(step: Step) -> Cluster:
+    return convert_cluster(RawObject(body=m) for m in step.manifests).cluster
+
+
+def _protocols(test: ConformanceTest) -> list[Protocol]:
+    wanted = {Protocol(r.protocol) for step in test.steps for r in step.rows}
+    return sorted(wanted, key=list(Protocol).index)
+
+
+def _cases() -> Iterator[Any]:
+    for test in TESTS:
+        for protocol in _protocols(test):
+            yield pytest.param(test, protocol, id=f"{test.name}[{protocol.value}]")
+
+
+@pytest.mark.netns
+@pytest.mark.slow
+@pytest.mark.parametrize(("test", "protocol"), _cases())
+def test_real_packets_match_upstream(test: ConformanceTest, protocol: Protocol) -> None:
+    if protocol is Protocol.SCTP and not sctp_supported():
+        pytest.skip(NO_SCTP)
+    first = _cluster(test.steps[0])
+    rows = [r for step in test.steps for r in step.rows if r.protocol == protocol.value]
+    assert not any(p.host_network for p in first.pods if p.name in {r.client for r in rows})
+    serve = sorted({(r.port, protocol) for r in rows})
+    failures: list[str] = []
+    # Pods round-robin over 3 nodes: same-node and cross-node pairs alike.
+    with Session(first, serve=serve, nodes=3, flow_log=UNLIMITED, progress=lambda _: None) as s:
+        s.start()
+        for step in test.steps:
+            s.update(_cluster(step))
+            seen_until = max((f.time for f in s.flows()), default=0.0)  # the last step's
+            by_name = {p.name: p for p in s.cluster.pods}
+            mine = [r for r in step.rows if r.protocol == protocol.value]
+            attempts = [
+                Attempt(
+                    netns=s.netns_of[by_name[r.client].key],
+                    address=str(by_name[r.server].ips[0]),
+                    port=r.port,
+                    protocol=protocol,
+                )
+                for r in mine
+            ]
+            probed = []
+            for row, seen in zip(mine, try_all(attempts, timeout=1.0), strict=True):
+                if seen != row.allowed:
+                    failures.append(f"{step.label}: expected {row.render()}, observed {seen}")
+                src, dst = by_name[row.client], by_name[row.server]
+                probed.append(
+                    Probe(
+                        src=src.key,
+                        dst=dst.key,
+                        port=row.port,
+                        protocol=protocol,
+                        predicted=row.allowed,
+                        observed=seen,
+                    )
+                )
+            flows = [f for f in s.flows() if f.time > seen_until]
+            mismatches = [m for f in flows if (m := flow_mismatch(s.cluster, f)) is not None]
+            mismatches += flow_completeness(s.cluster, probed, flows)
+            failures += [f"{step.label} flows: {m}" for m in sorted(set(mismatches))]
+    assert not failures, f"{test.name} over {protocol.value}\n" + "\n".join(failures)

@@ -1,0 +1,49 @@
+"""A queue drained by its own thread: in order, one or all at a time, the rest drained on stop."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from podwall.apiserver.drainer import Drainer
+
+
+class Recorder(Drainer[int]):
+    def __init__(self, *, batch: bool, gate: threading.Event) -> None:
+        super().__init__("test-drainer", batch=batch)
+        self.gate = gate
+        self.calls: list[list[int]] = []
+
+    def put(self, item: int) -> bool:
+        return self._put(item)
+
+    def _drain(self, items: list[int]) -> None:
+        self.gate.wait(timeout=10)
+        self.calls.append(items)
+
+
+@pytest.mark.parametrize(("batch", "expected"), [(True, [[1], [2, 3]]), (False, [[1], [2], [3]])])
+def test_items_arrive_in_order_and_stop_drains_the_rest(
+    batch: bool, expected: list[list[int]]
+) -> None:
+    gate = threading.Event()
+    drainer = Recorder(batch=batch, gate=gate)
+    assert drainer.put(1)
+    for _ in range(1000):  # bounded: until the thread holds item 1 at the gate
+        with drainer._cond:
+            if not drainer._queue:
+                break
+        threading.Event().wait(0.001)
+    assert drainer.put(2)
+    assert drainer.put(3)
+    gate.set()
+    drainer.stop()
+    assert drainer.calls == expected
+
+
+def test_nothing_is_queued_after_stop() -> None:
+    drainer = Recorder(batch=True, gate=threading.Event())
+    drainer.stop()
+    assert not drainer.put(1)
+    assert drainer.calls == []
