@@ -23,6 +23,7 @@ deferred policies' marshalled specs; nothing else of the objects (see `kinds`).
 
 from __future__ import annotations
 
+import dataclasses
 import marshal
 import threading
 import time
@@ -31,8 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
 from podwall.agent import kinds
-from podwall.agent.kinds import Kind, Model
-from podwall.model.cluster import Cluster, Namespace, Node, Pod, Service
+from podwall.agent.kinds import Kind, Model, SliceBackends
+from podwall.model.cluster import Backend, Cluster, Namespace, Node, Pod, Service
 from podwall.model.clusterpolicy import ClusterNetworkPolicy
 from podwall.model.policy import NetworkPolicy
 
@@ -81,6 +82,9 @@ class Cache:
         self._version = 0
         self._arrivals: list[float] = []
         self._pods: tuple[Model, ...] | None = None
+        # The services with their slices' backends joined, and the two tuples they came from.
+        self._joined: tuple[tuple[Model, ...], tuple[Model, ...], tuple[Service, ...]] | None
+        self._joined = None
         # The namespaces whose policies are converted; replaced whole, read without the lock.
         self._scope: frozenset[str] = frozenset()
         self.changed = threading.Event()
@@ -153,7 +157,7 @@ class Cache:
             cluster = Cluster.build(
                 namespaces=cast(tuple[Namespace, ...], self._models(kinds.NAMESPACES)),
                 pods=pods,
-                services=cast(tuple[Service, ...], self._models(kinds.SERVICES)),
+                services=self._services(),
                 policies=cast(tuple[NetworkPolicy, ...], self._models(kinds.NETWORK_POLICIES)),
                 nodes=cast(tuple[Node, ...], self._models(kinds.NODES)),
                 cluster_policies=cast(
@@ -169,6 +173,18 @@ class Cache:
                 arrivals=arrivals,
                 nodes=frozenset(nodes.entries) if nodes is not None else frozenset(),
             )
+
+    def _services(self) -> tuple[Service, ...]:
+        """The Services, those without a selector with their EndpointSlices' backends (under
+        the lock). The same tuple while neither kind changed, so the compiler skips it."""
+        services, slices = self._models(kinds.SERVICES), self._models(kinds.ENDPOINT_SLICES)
+        if self._joined is not None and self._joined[0] is services and self._joined[1] is slices:
+            return self._joined[2]
+        joined = join_backends(
+            cast(tuple[Service, ...], services), cast(tuple[SliceBackends, ...], slices)
+        )
+        self._joined = (services, slices, joined)
+        return joined
 
     def pending_since(self) -> float | None:
         """Arrival time of the oldest change no snapshot has taken yet."""
@@ -249,6 +265,28 @@ class Relist:
     def commit(self, rv: str) -> None:
         gone = sum(1 for k, e in self._old.items() if k not in self._new and e.model is not None)
         self._cache._swap(self._kind, self._new, rv, self._changes + gone)
+
+
+def join_backends(
+    services: tuple[Service, ...], slices: tuple[SliceBackends, ...]
+) -> tuple[Service, ...]:
+    """Each Service without a selector with the backends of its slices; the others as they are
+    (the same objects, and a selectorless one unchanged keeps its object too)."""
+    found: dict[str, list[Backend]] = {}
+    for piece in slices:
+        found.setdefault(piece.service_key, []).extend(piece.backends)
+    out = []
+    for svc in services:
+        if svc.selector is None:
+            backends = tuple(sorted(set(found.get(svc.key, ())), key=_backend_order))
+            if backends != svc.backends:
+                svc = dataclasses.replace(svc, backends=backends)
+        out.append(svc)
+    return tuple(out)
+
+
+def _backend_order(backend: Backend) -> tuple[str, int, str, str]:
+    return (backend.address, backend.port, backend.protocol.value, backend.name or "")
 
 
 def _model(entry: Entry | None) -> Model | None:

@@ -10,7 +10,9 @@ What policy needs on a node:
   hostNetwork), NetworkPolicies;
 - Services only with `--service-dnat` (the sandbox's own DNAT; on a real cluster kube-proxy or
   the CNI does it, and a second DNAT would fight it). The compiler picks the endpoints of a
-  Service from the pods its selector matches, so EndpointSlices are not read;
+  Service from the pods its selector matches; only a Service without a selector (the
+  `kubernetes` Service: the API server) takes its endpoints from its EndpointSlices, so those
+  are watched too, and each keeps only its addresses and ports (`SliceBackends`);
 - Nodes, to tell when `--node-name` names no node, and for their addresses (the `nodes` peers
   of ClusterNetworkPolicies);
 - ClusterNetworkPolicies (policy.networking.k8s.io/v1alpha2), the Admin and Baseline tiers.
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podwall.model import convert
-from podwall.model.cluster import Namespace, Node, Pod, Service
+from podwall.model.cluster import Backend, Namespace, Node, Pod, Service
 from podwall.model.clusterpolicy import (
     Action,
     ClusterNetworkPolicy,
@@ -46,12 +48,29 @@ from podwall.model.clusterpolicy import (
 from podwall.model.convert import RawObject
 from podwall.model.labels import LabelSelector
 from podwall.model.policy import NetworkPolicy, PolicyType
+from podwall.model.ports import Protocol
 
 log = logging.getLogger(__name__)
 
-Model = Namespace | Pod | Service | NetworkPolicy | Node | ClusterNetworkPolicy
 _UNREADABLE = (KeyError, TypeError, ValueError, AttributeError)
 FINISHED = frozenset({"Succeeded", "Failed"})
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SliceBackends:
+    """What an EndpointSlice says of its Service: the ready addresses and the ports."""
+
+    namespace: str
+    service: str
+    backends: tuple[Backend, ...]
+
+    @property
+    def service_key(self) -> str:
+        return f"{self.namespace}/{self.service}"
+
+
+Model = Namespace | Pod | Service | NetworkPolicy | Node | ClusterNetworkPolicy | SliceBackends
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +101,13 @@ CLUSTER_NETWORK_POLICIES = Kind(
     "clusternetworkpolicies", "policy.networking.k8s.io", "ClusterNetworkPolicy",
     namespaced=False, version="v1alpha2", optional=True,
 )  # fmt: skip
+ENDPOINT_SLICES = Kind("endpointslices", "discovery.k8s.io", "EndpointSlice", namespaced=True)
 
 
 def watched(service_dnat: bool) -> tuple[Kind, ...]:
     """The kinds the agent lists and watches (the DaemonSet's ClusterRole grants these)."""
     base = (NAMESPACES, PODS, NETWORK_POLICIES, NODES, CLUSTER_NETWORK_POLICIES)
-    return (*base, SERVICES) if service_dnat else base
+    return (*base, SERVICES, ENDPOINT_SLICES) if service_dnat else base
 
 
 def metadata(body: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -122,7 +142,54 @@ def model_of(kind: Kind, body: Mapping[str, Any]) -> Model | None:
         return convert.node(raw)
     if kind is CLUSTER_NETWORK_POLICIES:
         return _cluster_policy(raw)
+    if kind is ENDPOINT_SLICES:
+        return slice_backends(body)
     return None
+
+
+def slice_backends(body: Mapping[str, Any]) -> SliceBackends | None:
+    """The ready IPv4 endpoints of an EndpointSlice times its ports; None for a slice of no
+    Service or of another address type. Malformed entries are skipped: a slice is written
+    by a controller, and a Service with fewer endpoints is still a Service."""
+    meta = metadata(body)
+    labels = meta.get("labels")
+    service = labels.get(SERVICE_NAME_LABEL) if isinstance(labels, Mapping) else None
+    if not isinstance(service, str) or body.get("addressType") != "IPv4":
+        return None
+    ports = [p for p in body.get("ports") or () if isinstance(p, Mapping)]
+    out = []
+    for endpoint in body.get("endpoints") or ():
+        if not isinstance(endpoint, Mapping) or not _ready(endpoint):
+            continue
+        for address in endpoint.get("addresses") or ():
+            out.extend(_backends(str(address), ports))
+    return SliceBackends(
+        namespace=str(meta.get("namespace") or ""), service=service, backends=tuple(out)
+    )
+
+
+def _ready(endpoint: Mapping[str, Any]) -> bool:
+    conditions = endpoint.get("conditions")
+    # "ready: nil" means ready, as kube-proxy reads it.
+    return not isinstance(conditions, Mapping) or conditions.get("ready") is not False
+
+
+def _backends(address: str, ports: list[Mapping[str, Any]]) -> list[Backend]:
+    out = []
+    for port in ports:
+        number, protocol = port.get("port"), port.get("protocol") or "TCP"
+        if type(number) is not int or protocol not in ("TCP", "UDP", "SCTP"):
+            continue
+        name = port.get("name")
+        out.append(
+            Backend(
+                address=address,
+                port=number,
+                protocol=Protocol(protocol),
+                name=str(name) if name else None,
+            )
+        )
+    return out
 
 
 def _policy(raw: RawObject) -> NetworkPolicy:

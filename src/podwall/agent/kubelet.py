@@ -22,6 +22,16 @@ that fails closed:
 5. containers that exited are reported `terminated` and restarted as `restartPolicy` says,
    with a doubling back-off.
 
+Each pod gets its service account's token, the cluster's CA and its namespace mounted where
+in-cluster clients read them, and the `kubernetes` Service's KUBERNETES_SERVICE_HOST/PORT
+variables, as a kubelet gives them (`runtime.serviceaccount`); unless the pod (or its
+service account's `automountServiceAccountToken`, not read here) says false. The token is the
+pod's ServiceAccount's (`spec.serviceAccountName`, `default` when unset), bound to the pod,
+from `credentials` (TokenRequest: `agent.tokens`), and rewritten in place before it expires.
+A pod whose token the API server refuses (its ServiceAccount missing) does not start: a
+`FailedMount` Event says why, as upstream's kubelet does, and it is asked again with a
+doubling back-off.
+
 The DNS stand-in runs as the `kube-system` pod labelled `k8s-app=kube-dns`, reading the
 records file the agent writes from the Services it watches (see `sandbox`), so it works on
 whichever node it lands. For `kubectl exec` and `logs` each running pod is published on this
@@ -46,6 +56,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+from podwall.agent.tokens import BoundPod, PodToken, TokenUnavailable
 from podwall.apiserver.controllers import (
     Create,
     events,
@@ -57,7 +68,7 @@ from podwall.apiserver.controllers import (
     record,
 )
 from podwall.clock import Clock, utc_now
-from podwall.runtime import images, published
+from podwall.runtime import images, published, serviceaccount
 from podwall.runtime.addressplan import allocatable
 from podwall.runtime.console import Console
 from podwall.runtime.consolerelay import ConsoleRelay
@@ -78,6 +89,9 @@ ENFORCE_SECONDS = 10.0
 MAX_BACKOFF = 30.0
 MAX_EVENTS = 1000  # Events remembered for counting repeats
 Object = dict[str, Any]
+Credentials = Callable[[BoundPod], PodToken]  # the pod's ServiceAccount token (TokenRequest)
+TOKEN_VOLUME = "kube-api-access"  # the projected volume's name, as the kubelet reports it
+TOKEN_RETRY_SECONDS = 1.0
 
 
 def meta(obj: Object) -> dict[str, Any]:
@@ -136,6 +150,13 @@ class _Restart:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class _Retry:
+    uid: str  # of the pod refused a token (a new pod under the same name starts afresh)
+    due: float
+    delay: float
+
+
 @dataclass(eq=False)
 class Kubelet:
     """The pods of one node. `start()` once (after the ruleset's first sync), `stop()` at the
@@ -149,6 +170,7 @@ class Kubelet:
     _: KW_ONLY
     publish_dir: Path | None = None
     clock: Clock = utc_now
+    credentials: Credentials | None = None
 
     def __post_init__(self) -> None:
         self._uids: dict[str, str] = {}
@@ -160,6 +182,8 @@ class Kubelet:
         self._thread: threading.Thread | None = None
         self._starting: dict[str, _Starting] = {}
         self._relays: dict[str, dict[str, ConsoleRelay]] = {}
+        self._tokens: dict[str, tuple[BoundPod, float]] = {}  # key -> (bound pod, refresh at)
+        self._token_retry: dict[str, _Retry] = {}  # key -> when a refused pod asks again
         self.ready = threading.Event()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -209,8 +233,11 @@ class Kubelet:
             pod = by_key.get(key)
             if pod is None or meta(pod).get("uid") != self._uids.get(key):
                 self._stop_pod(key)
+        for key in [k for k in self._token_retry if k not in by_key]:
+            del self._token_retry[key]
         new = [p for p in pods if self._wanted(p)]
-        plans = self._assign_addresses(new)
+        accounts = self._fetch_tokens(new)
+        plans = self._assign_addresses([p for p in new if _key(p) in accounts], accounts)
         if plans:
             newest = max(resource_version(p) for p, _ in plans)
             if not self.enforced(newest, ENFORCE_SECONDS):
@@ -227,6 +254,7 @@ class Kubelet:
         self._check_starting()
         self._reap()
         self._restart_due()
+        self._refresh_tokens()
 
     def _wanted(self, pod: Object) -> bool:
         key = _key(pod)
@@ -238,7 +266,9 @@ class Kubelet:
 
     # -- starting ------------------------------------------------------------------------
 
-    def _assign_addresses(self, new: list[Object]) -> list[tuple[Object, PodPlan]]:
+    def _assign_addresses(
+        self, new: list[Object], accounts: dict[str, PodToken | None]
+    ) -> list[tuple[Object, PodPlan]]:
         """An address per new pod, written to its status before anything else happens."""
         used = {pod.plan.ip for pod in self.node.pods.values()}
         wanted: dict[str, ipaddress.IPv4Address] = {}
@@ -258,10 +288,11 @@ class Kubelet:
             change = partial(_pending, ip=ip, host_ip=host, now=self.clock())
             written = self._write_status(pod, change)
             if written is not None:
-                plans.append((written, self._plan(written, ip)))
+                token = accounts.get(_key(pod))
+                plans.append((written, self._plan(written, ip, token)))
         return plans
 
-    def _plan(self, pod: Object, ip: ipaddress.IPv4Address) -> PodPlan:
+    def _plan(self, pod: Object, ip: ipaddress.IPv4Address, token: PodToken | None) -> PodPlan:
         m, spec = meta(pod), pod.get("spec") or {}
         containers = tuple(
             ContainerPlan(
@@ -282,7 +313,73 @@ class Kubelet:
             ip=ip,
             containers=containers,
             run_as_user=run_as_user if type(run_as_user) is int else None,
+            service_account=token.files if token is not None else None,
         )
+
+    # -- service account tokens ------------------------------------------------------------
+
+    def _bound(self, pod: Object) -> BoundPod | None:
+        """Whom the pod's token is for; None when it gets none."""
+        spec = pod.get("spec") or {}
+        if self.credentials is None or spec.get("automountServiceAccountToken") is False:
+            return None
+        account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+        m = meta(pod)
+        return BoundPod(
+            namespace=str(m.get("namespace")),
+            name=str(m.get("name")),
+            uid=str(m.get("uid") or ""),
+            account=str(account),
+        )
+
+    def _fetch_tokens(self, new: list[Object]) -> dict[str, PodToken | None]:
+        """The token of each new pod that needs one (None: it needs none); a pod refused one
+        is left out, with a FailedMount Event, until its back-off has passed."""
+        out: dict[str, PodToken | None] = {}
+        now = time.monotonic()
+        for pod in new:
+            key, bound = _key(pod), self._bound(pod)
+            if bound is None or self.credentials is None:
+                out[key] = None
+                continue
+            retry = self._token_retry.get(key)
+            if retry is not None and retry.uid == bound.uid and now < retry.due:
+                continue
+            try:
+                token = self.credentials(bound)
+            except TokenUnavailable as exc:
+                delay = TOKEN_RETRY_SECONDS
+                if retry is not None and retry.uid == bound.uid:
+                    delay = min(MAX_BACKOFF, retry.delay * 2)
+                self._token_retry[key] = _Retry(bound.uid, now + delay, delay)
+                log.warning("no token pod=%s error=%s", key, exc)
+                message = f"failed to fetch token: {exc}"
+                self._record(events.failed_mount(pod, TOKEN_VOLUME, message, self.clock()))
+                continue
+            self._token_retry.pop(key, None)
+            self._tokens[key] = (bound, token.refresh_at)
+            out[key] = token
+        return out
+
+    def _refresh_tokens(self) -> None:
+        """Rewrite the token of each running pod whose token is due (80 % of its life)."""
+        now = time.monotonic()
+        for key, (bound, due) in list(self._tokens.items()):
+            running = self.node.pods.get(key)
+            if running is None or self._uids.get(key) != bound.uid:
+                del self._tokens[key]
+                continue
+            if now < due or self.credentials is None:
+                continue
+            try:
+                token = self.credentials(bound)
+            except TokenUnavailable as exc:
+                log.warning("token not refreshed pod=%s error=%s", key, exc)
+                self._tokens[key] = (bound, now + TOKEN_RETRY_SECONDS * 10)
+                continue
+            serviceaccount.write(running.netns, token.files)
+            self._tokens[key] = (bound, token.refresh_at)
+            log.info("token refreshed pod=%s", key)
 
     def _launch(self, pod: Object, container: dict[str, Any]) -> images.Launch | images.Waiting:
         if is_dns_pod(pod) and "coredns" in str(container.get("image") or ""):
@@ -551,11 +648,13 @@ def _tcp_ports(pod: Object) -> dict[str, tuple[int, ...]]:
 
 
 def _env(container: dict[str, Any]) -> dict[str, str]:
-    return {
+    """The container's environment: the `kubernetes` Service's variables, then its own."""
+    own = {
         str(e["name"]): str(e.get("value") or "")
         for e in container.get("env") or ()
         if isinstance(e, dict) and e.get("name")
     }
+    return {**serviceaccount.environment(), **own}
 
 
 def _pending(

@@ -38,11 +38,12 @@ from pathlib import Path
 from types import FrameType
 
 from podwall.agent.client import ApiError, ConfigError, Connection, Unreachable
-from podwall.agent.kubelet import Kubelet
+from podwall.agent.kubelet import Credentials, Kubelet
 from podwall.agent.nodestatus import NodeKeeper
 from podwall.agent.podapi import HttpPodApi
 from podwall.agent.podwatch import NodePods
 from podwall.agent.run import Agent, Options, StartupError
+from podwall.agent.tokens import TokenRequester
 from podwall.flows import files
 from podwall.model.cluster import Cluster
 from podwall.runtime import names
@@ -148,10 +149,20 @@ class SandboxNode:
             self.name,
             self.enforced,
             publish_dir=self.sandbox.run_dir,
+            credentials=self._credentials(connection),
         )
         self.kubelet.start()
         self.keeper.set_ready(True)
         log.info("node %s ready at %s", self.name, self.node.address)
+
+    def _credentials(self, connection: Connection) -> Credentials | None:
+        """What the kubelet mounts in each pod: a token of its ServiceAccount from the API
+        server (TokenRequest, bound to the pod: `agent.tokens`), the CA the agent itself
+        trusts, its namespace. None when the agent trusts no CA file (nothing to give pods)."""
+        ca_path = connection.configuration.ssl_ca_cert
+        if not ca_path:
+            return None
+        return TokenRequester(connection, Path(ca_path).read_bytes())
 
     def _wait_for_kubeconfig(self) -> None:
         """`podwall up` starts its agents before it serves, and writes their kubeconfigs once

@@ -110,6 +110,14 @@ _PODWALL_NODE = [
     rule(["list", "watch"], ["networking.k8s.io"], ["networkpolicies"]),
     rule(["list", "watch"], ["policy.networking.k8s.io"], ["clusternetworkpolicies"]),
 ]
+# kube-proxy's role: `podwall up`'s node agents DNAT Services (`--service-dnat`), the
+# `kubernetes` Service to its EndpointSlice's address.
+_NODE_PROXIER = [
+    rule(["list", "watch"], [""], ["endpoints", "services"]),
+    rule(["get", "list", "watch"], [""], ["nodes"]),
+    rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"]),
+    rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"]),
+]
 DISCOVERY_URLS = ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
                   "/openapi/*", "/readyz", "/version", "/version/"]  # fmt: skip
 PUBLIC_INFO_URLS = ["/healthz", "/livez", "/readyz", "/version", "/version/"]
@@ -143,6 +151,7 @@ CLUSTER_ROLES: tuple[Obj, ...] = (
     *_USER_FACING,
     cluster_role("system:node", _NODE),
     cluster_role("system:podwall-node", _PODWALL_NODE),
+    cluster_role("system:node-proxier", _NODE_PROXIER),
 )  # fmt: skip
 
 CLUSTER_ROLE_BINDINGS: tuple[Obj, ...] = (
@@ -153,4 +162,5 @@ CLUSTER_ROLE_BINDINGS: tuple[Obj, ...] = (
                   UNAUTHENTICATED),
     group_binding("system:node", "system:node", NODES),
     group_binding("system:podwall-node", "system:podwall-node", NODES),
+    group_binding("system:podwall-node-proxier", "system:node-proxier", NODES),
 )  # fmt: skip

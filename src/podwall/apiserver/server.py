@@ -7,6 +7,11 @@ written by `podwall up`).
 `start()`/`stop()` run it in a background thread (tests, `podwall up`); `run_forever()` runs
 it in the foreground until SIGINT or SIGTERM. Port 0 picks a free port; `port` tells which
 one after `start()` or `bind()`.
+
+With `advertise` (kube-apiserver's --advertise-address and --secure-port: where pods reach
+it), the `default/kubernetes` Service targets that port, its Endpoints and EndpointSlice name
+that address (`bootstrap`), the serving certificate names it, and the server also serves on
+the sockets `advertise.listen()` opens there (`podwall up` binds one in the sandbox's fabric).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,17 +70,33 @@ class _Uvicorn(uvicorn.Server):
         await asyncio.sleep(CLOSE_SECONDS)
 
 
+@dataclass(frozen=True, slots=True)
+class Advertise:
+    """Where pods reach the API server, and how to open a listening socket there."""
+
+    address: str
+    port: int
+    listen: Callable[[], socket.socket]
+
+
 class Server:
     """The API server, its store and credentials."""
 
     def __init__(
-        self, state_dir: Path, port: int = 6443, runtime: PodRuntime | None = None
+        self,
+        state_dir: Path,
+        port: int = 6443,
+        runtime: PodRuntime | None = None,
+        *,
+        advertise: Advertise | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.requested_port = port
         self.runtime = runtime  # runs pods/exec and serves pods/log; set before bind()
+        self.advertise = advertise
         self.store: Store | None = None
         self._socket: socket.socket | None = None
+        self._advertised: socket.socket | None = None
         self._uvicorn: _Uvicorn | None = None
         self._thread: threading.Thread | None = None
 
@@ -101,7 +124,10 @@ class Server:
             return
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.state_dir.chmod(0o700)
-        files = tls.ensure_certificates(self.state_dir)
+        hosts: tuple[str, ...] = tls.DEFAULT_HOSTS
+        if self.advertise is not None:
+            hosts = (*hosts, self.advertise.address)
+        files = tls.ensure_certificates(self.state_dir, hosts)
         token = self.token
         sock = listening_socket()
         try:
@@ -112,8 +138,17 @@ class Server:
         sock.listen(512)
         sock.set_inheritable(True)
         self._socket = sock
+        if self.advertise is not None:
+            try:
+                self._advertised = self.advertise.listen()
+            except OSError:
+                self._close()
+                raise
         self.store = Store(self.state_dir / "state.db")
-        bootstrap(self.store, self.port)
+        if self.advertise is None:
+            bootstrap(self.store, self.port)
+        else:
+            bootstrap(self.store, self.advertise.port, self.advertise.address)
         kubeconfig.write(self.kubeconfig_path, self.url, files.ca_pem(), token)
         others = {
             known: static_user(user, uid, groups)
@@ -144,9 +179,12 @@ class Server:
         self.bind()
         assert self._uvicorn is not None
         assert self._socket is not None
-        server, sock = self._uvicorn, self._socket
+        server = self._uvicorn
         self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="podwall-apiserver", daemon=True
+            target=server.run,
+            kwargs={"sockets": self._sockets()},
+            name="podwall-apiserver",
+            daemon=True,
         )
         self._thread.start()
         deadline = time.monotonic() + timeout
@@ -173,15 +211,20 @@ class Server:
         assert self._uvicorn is not None
         assert self._socket is not None
         try:
-            self._uvicorn.run(sockets=[self._socket])
+            self._uvicorn.run(sockets=self._sockets())
         finally:
             self._close()
+
+    def _sockets(self) -> list[socket.socket]:
+        assert self._socket is not None
+        return [self._socket] + ([self._advertised] if self._advertised is not None else [])
 
     def _close(self) -> None:
         if self.store is not None:
             self.store.close()
             self.store = None
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
+        for sock in (self._socket, self._advertised):
+            if sock is not None:
+                sock.close()
+        self._socket = self._advertised = None
         self._uvicorn = None

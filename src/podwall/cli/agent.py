@@ -171,7 +171,10 @@ def agent(
         from podwall.agent.sandbox import SandboxOptions, serve
 
         where_ = SandboxOptions(
-            cluster_id=cluster_id, index=node_index, run_dir=run_dir, log_dir=log_dir
+            cluster_id=cluster_id,
+            index=node_index,
+            run_dir=run_dir,
+            log_dir=log_dir,
         )
         raise SystemExit(serve(options, where_))
     raise SystemExit(run(options))

@@ -115,7 +115,10 @@ def _agent_main(spec: AgentSpec, log_path: str) -> None:
         lease_namespace=spec.lease_namespace,
     )
     sandbox = SandboxOptions(
-        cluster_id=spec.cluster_id, index=spec.index, run_dir=spec.run_dir, log_dir=spec.log_dir
+        cluster_id=spec.cluster_id,
+        index=spec.index,
+        run_dir=spec.run_dir,
+        log_dir=spec.log_dir,
     )
     logging.getLogger(__name__).info("as `%s`", " ".join(spec.command()))
     _die_with(spec.cluster_pid)

@@ -24,6 +24,12 @@ Start order (each step needs the one before):
 The agents are started first of all, right after step 1 with the fabric namespace: importing
 an agent takes longer than the server's start, and each waits for its kubeconfig.
 
+Pods reach the API server as on a real cluster, through the `kubernetes` Service
+(198.19.0.1:443, `kubernetes.default.svc`): the server also listens on the fabric's address,
+198.18.255.254:6443 (as a control plane listens on its address on the nodes' network), the
+Service's EndpointSlice names that address, and each node's DNAT sends the ClusterIP there.
+The fabric's socket is opened inside its namespace, so nothing listens outside the sandbox.
+
 `exec` and `logs` reach pods through `SandboxPods`, reading what the agents publish on this
 machine (the sandbox's shortcut for the kubelet's own exec). A dead agent is restarted by the
 supervisor (`agents`). `stop()` undoes it in reverse and leaves no process or namespace
@@ -37,6 +43,7 @@ import contextlib
 import logging
 import os
 import shutil
+import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -51,14 +58,15 @@ from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.resources import by_key
 from podwall.apiserver.sandboxpods import SandboxPods
 from podwall.apiserver.scheduler import Scheduler, node_ready
-from podwall.apiserver.server import Server
+from podwall.apiserver.server import Advertise, Server, listening_socket
 from podwall.apiserver.store import Object, Store
 from podwall.apiserver.tls import ensure_certificates
 from podwall.cluster import credentials
 from podwall.cluster.agents import NODES_DIR, Agents, AgentSpec, stop_leftovers
 from podwall.errors import PodwallError
 from podwall.runtime import names
-from podwall.runtime.addressplan import MAX_NODES
+from podwall.runtime.addressplan import FABRIC_ADDRESS, MAX_NODES
+from podwall.runtime.namespaces import run_in_netns
 from podwall.runtime.node import Node
 from podwall.runtime.underlay import Underlay
 
@@ -69,6 +77,7 @@ DNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.11.3"
 AGENT_NAMESPACE = "podwall-system"
 READY_SECONDS = 60.0
 STARTUP_SECONDS = 30.0  # the controllers' start-up pass over what is stored
+ADVERTISE_PORT = 6443  # the API server's port on the fabric, whatever its loopback port
 STATE_FILES = (
     "state.db",
     "state.db-wal",
@@ -210,6 +219,25 @@ def rfc3339_now() -> str:
     return rfc3339(datetime.now(UTC))
 
 
+def advertise(fabric: str) -> Advertise:
+    """The API server's address on the fabric namespace `fabric`, where pods reach it."""
+
+    def listen() -> socket.socket:
+        def bind() -> socket.socket:
+            sock = listening_socket()
+            try:
+                sock.bind((str(FABRIC_ADDRESS), ADVERTISE_PORT))
+                sock.listen(512)
+            except OSError:
+                sock.close()
+                raise
+            return sock
+
+        return run_in_netns(fabric, bind)
+
+    return Advertise(str(FABRIC_ADDRESS), ADVERTISE_PORT, listen)
+
+
 def sweep(cluster: str, state_dir: Path, run_dir: Path) -> list[str]:
     """Kill every process in the cluster's namespaces and remove them (after `kill -9`)."""
     node = Node(cluster, run_dir=run_dir, log_dir=state_dir / "pods")
@@ -233,8 +261,8 @@ class LocalCluster:
         self.node_names = node_names(nodes)
         self.run_dir = run_root / self.cluster_id
         self.pods = SandboxPods(None, self.run_dir)
-        self.server = Server(self.state_dir, port, runtime=self.pods)
         self.underlay = Underlay(self.cluster_id)
+        self.server = self._new_server(port)
         self.ready_seconds = ready_seconds
         self.scheduler: Scheduler | None = None
         self.admission: Admission | None = None
@@ -306,8 +334,13 @@ class LocalCluster:
         supervisor: the agents meanwhile keep enforcing what they had, and reconnect."""
         port = self.server.port
         self._stop_server()
-        self.server = Server(self.state_dir, port, runtime=self.pods)
+        self.server = self._new_server(port)
         self._serve(mark=False)
+
+    def _new_server(self, port: int) -> Server:
+        return Server(
+            self.state_dir, port, runtime=self.pods, advertise=advertise(self.underlay.netns)
+        )
 
     def _stop_server(self) -> None:
         if self.store_open():

@@ -77,12 +77,28 @@ class ServicePort:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Backend:
+    """An endpoint of a Service without a selector, as its EndpointSlices list it: an address
+    and one of the slice's ports (named as the Service's port it serves)."""
+
+    address: str
+    port: int
+    protocol: Protocol = Protocol.TCP
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Service:
+    """`backends` counts only without a selector (the `kubernetes` Service's API server, a
+    Service whose endpoints someone else manages); with one, the selected pods are its
+    endpoints."""
+
     namespace: str
     name: str
     selector: LabelSelector | None
     ports: tuple[ServicePort, ...] = ()
     cluster_ip: str | None = None
+    backends: tuple[Backend, ...] = ()
     source: Source = field(default=UNKNOWN, compare=False)
 
     @property

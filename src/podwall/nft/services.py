@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from podwall.model.cluster import Cluster, Pod, Service, ServicePort
+from podwall.model.cluster import Backend, Cluster, Pod, Service, ServicePort
 from podwall.nft.flowlog import Logging
 from podwall.nft.logtags import LogTag, TagKind
 from podwall.nft.naming import name
@@ -54,20 +54,48 @@ def endpoints(pods: list[Pod], svc: Service, sp: ServicePort) -> list[tuple[Pod,
     return sorted(out, key=lambda e: e[0].key)
 
 
+def backends(svc: Service, sp: ServicePort) -> list[tuple[str, str, int]]:
+    """(name, address, port) of every backend of a Service without a selector that serves
+    `sp`: the slice port of the same name and protocol, as kube-proxy pairs them."""
+    out = []
+    for backend in svc.backends:
+        if (backend.name or None) == (sp.name or None) and backend.protocol is sp.protocol:
+            v4 = _v4(backend)
+            if v4 is not None:
+                out.append((f"{v4}:{backend.port}", v4, backend.port))
+    return sorted(set(out))
+
+
+def _v4(backend: Backend) -> str | None:
+    try:
+        ip = ipaddress.ip_address(backend.address)
+    except ValueError:
+        return None
+    return str(ip) if ip.version == 4 else None
+
+
 def service_fragment(cluster: Cluster, svc: Service, logging: Logging | None = None) -> Ruleset:
     rs = Ruleset()
-    if cluster_ip(svc) is None or svc.selector is None:
+    if cluster_ip(svc) is None:
         return rs
     pods = [p for p in cluster.pods if p.namespace == svc.namespace]
     for sp in svc.ports:
-        _service_port(rs, pods, svc, sp, logging)
+        if svc.selector is not None:
+            eps = [(pod.key, ip, number) for pod, ip, number in endpoints(pods, svc, sp)]
+        else:
+            eps = backends(svc, sp)
+        _service_port(rs, eps, svc, sp, logging)
     return rs
 
 
 def _service_port(
-    rs: Ruleset, pods: list[Pod], svc: Service, sp: ServicePort, logging: Logging | None
+    rs: Ruleset,
+    eps: list[tuple[str, str, int]],
+    svc: Service,
+    sp: ServicePort,
+    logging: Logging | None,
 ) -> None:
-    eps = endpoints(pods, svc, sp)
+    """`eps`: (what the endpoint is, address, port), in a stable order."""
     if not eps:
         # No DNAT: the node has no route to the service range, so the client gets an ICMP
         # unreachable at once instead of a black hole (kube-proxy rejects, to the same end).
@@ -80,11 +108,11 @@ def _service_port(
     assert address is not None
     rs.element(Element(map=SERVICES_MAP, key=(address, proto, str(sp.port)), value=Goto(chain)))
     targets = []
-    for pod, ip, number in eps:
-        ep = name("ep", svc.namespace, svc.name, proto, str(sp.port), pod.key)
+    for what, ip, number in eps:
+        ep = name("ep", svc.namespace, svc.name, proto, str(sp.port), what)
         rs.chain(Chain(name=ep))
         dnat = (Match(Field.L4PROTO, proto), DNAT(ip, number))
-        rs.rule(NftRule(chain=ep, statements=dnat, comment=f"endpoint {pod.key} {ip}:{number}"))
+        rs.rule(NftRule(chain=ep, statements=dnat, comment=f"endpoint {what} {ip}:{number}"))
         targets.append(ep)
     # One endpoint needs no draw: a plain goto, and no anonymous verdict map (every set,
     # anonymous or named, slows the loading of every later one).

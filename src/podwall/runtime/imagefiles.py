@@ -4,7 +4,16 @@ Debian builds busybox's wget without its `-T`/`--timeout` option, which every Ne
 tutorial passes; the applet directory's `wget` is a busybox `sh` script (`WGET_SCRIPT`) that
 takes the option off and runs busybox's wget under busybox's `timeout`, which interrupts it
 (SIGINT, which the shell does not announce) after that many seconds. The script then says what
-busybox's own wget says when its timeout fires: `wget: download timed out`, exit status 1.
+busybox's own wget says when its timeout fires: `wget: download timed out`, exit status 1. As
+busybox's own timeout, it does not cover the name's lookup: the script looks the name up first
+(with the host's system Python, through the pod's resolv.conf), untimed, and a name that does
+not resolve (no such Service, or DNS blocked by a policy) gets busybox's words for it,
+`wget: bad address 'host:port'`.
+
+Debian builds busybox's `nc` small, without `-v` (and its "host (ip:port) open" line), which
+the recipes use: the applet directory's `nc` is a short Python program (`NC_SCRIPT`, run by the
+host's system Python, readable by every pod) saying what Alpine's busybox nc says for
+`-v`, `-w` and `-z`, and handing any other use to busybox's own nc.
 
 `images` names them (`APPLETS_DIR`, `NGINX_CONF`) and stays pure; this module writes them, as
 root, world-readable, under /run (which every pod sees, read-only). `install()` is idempotent
@@ -77,12 +86,94 @@ while [ "$n" -gt 0 ]; do
   esac
 done
 [ -z "$t" ] && exec {busybox} wget "$@"
+# The timeout is the connection's and the download's: the name is looked up first, untimed.
+RESOLVE='import socket, sys; socket.getaddrinfo(sys.argv[1], None, socket.AF_INET)'
+# The URL: the first argument that is neither an option nor an option's value (`-O -`).
+u=; v=
+for a; do
+  if [ -n "$v" ]; then v=; continue; fi
+  case $a in
+    -O|-o|-P|-U|-Y|-e|--header|--post-data|--post-file|--user-agent) v=1 ;;
+    -*) ;;
+    *) [ -z "$u" ] && u=$a ;;
+  esac
+done
+u=${{u#*://}}; hp=${{u%%/*}}; hp=${{hp##*@}}; h=${{hp%:*}}
+if [ -x {python} ] && ! {python} -I -c "$RESOLVE" "$h" 2>/dev/null; then
+  echo "wget: bad address '$hp'" >&2
+  exit 1
+fi
 {busybox} timeout -s INT "$t" {busybox} wget "$@"
 rc=$?
 [ "$rc" = 130 ] || exit "$rc"
 echo "wget: download timed out" >&2
 exit 1
 """
+
+
+NC_SCRIPT = """\
+#!{python} -I
+# podwall: busybox's nc with -v, -w and -z, as Alpine builds it; anything else is busybox's.
+import os, select, socket, sys
+args, verbose, wait, scan = sys.argv[1:], False, None, False
+while args and args[0].startswith("-") and len(args[0]) > 1:
+    flags = args.pop(0)[1:]
+    while flags:
+        flag, flags = flags[0], flags[1:]
+        if flag == "v":
+            verbose = True
+        elif flag == "z":
+            scan = True
+        elif flag == "w" and (flags or args):
+            value, flags = (flags, "") if flags else (args.pop(0), "")
+            if not value.isdigit():
+                os.execv("{busybox}", ["nc", *sys.argv[1:]])
+            wait = int(value)
+        else:
+            os.execv("{busybox}", ["nc", *sys.argv[1:]])
+if len(args) != 2 or not (verbose or scan or wait is not None):
+    os.execv("{busybox}", ["nc", *sys.argv[1:]])
+host, port = args
+try:
+    address = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_STREAM)[0][4]
+except (socket.gaierror, UnicodeError):
+    sys.exit(f"nc: bad address '{{host}}'")
+where = f"{{host}} ({{address[0]}}:{{address[1]}})"
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+sock.settimeout(wait)
+try:
+    sock.connect(address)
+except TimeoutError:
+    sys.exit(f"nc: {{where}}: Operation timed out")
+except OSError as exc:
+    sys.exit(f"nc: {{where}}: {{exc.strerror}}")
+if verbose:
+    print(f"{{where}} open", file=sys.stderr, flush=True)
+if scan:
+    sys.exit(0)
+sock.setblocking(True)
+inputs = [sock, sys.stdin.buffer]
+while True:
+    ready, _, _ = select.select(inputs, [], [], wait if len(inputs) == 1 else None)
+    if not ready:
+        sys.exit(0)  # -w: the final net read timed out
+    if sock in ready:
+        data = sock.recv(65536)
+        if not data:
+            sys.exit(0)
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            sys.exit(0)
+    if sys.stdin.buffer in ready:
+        data = os.read(sys.stdin.fileno(), 65536)
+        if data:
+            sock.sendall(data)
+        else:
+            inputs.remove(sys.stdin.buffer)
+"""
+SYSTEM_PYTHON = "/usr/bin/python3"  # the host's own, which every pod's user may run
 
 
 def install() -> None:
@@ -105,17 +196,20 @@ def applets(busybox: str) -> list[str]:
 def install_applets(directory: Path, busybox: str, names: list[str]) -> None:
     """`directory` holds a link to `busybox` for each applet and for `busybox` itself; replaced
     whole (rename), so a pod never sees it half made."""
-    wanted = {*names, "busybox"} - {"wget"}
-    wget = WGET_SCRIPT.format(applets=directory, busybox=busybox)
-    if _current(directory, busybox, wanted, wget):
+    scripts = {"wget": WGET_SCRIPT.format(applets=directory, busybox=busybox, python=SYSTEM_PYTHON)}
+    if os.access(SYSTEM_PYTHON, os.X_OK):
+        scripts["nc"] = NC_SCRIPT.format(python=SYSTEM_PYTHON, busybox=busybox)
+    scripts = {name: text for name, text in scripts.items() if name in names}
+    wanted = {*names, "busybox"} - set(scripts)
+    if _current(directory, busybox, wanted, scripts):
         return
     _make_dir(directory.parent)
     staging = Path(tempfile.mkdtemp(prefix=".busybox.", dir=directory.parent))
     for name in sorted(wanted):
         (staging / name).symlink_to(busybox)
-    if "wget" in names:
-        (staging / "wget").write_text(wget)
-        (staging / "wget").chmod(0o755)
+    for name, text in scripts.items():
+        (staging / name).write_text(text)
+        (staging / name).chmod(0o755)
     staging.chmod(0o755)
     old = directory.with_name(f".{directory.name}.old")
     if directory.exists():
@@ -125,13 +219,13 @@ def install_applets(directory: Path, busybox: str, names: list[str]) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _current(directory: Path, busybox: str, links: set[str], wget: str) -> bool:
+def _current(directory: Path, busybox: str, links: set[str], scripts: dict[str, str]) -> bool:
     if not directory.is_dir():
         return False
     found = {e.name: os.readlink(e) for e in directory.iterdir() if e.is_symlink()}
-    script = directory / "wget"
-    return found == dict.fromkeys(links, busybox) and (
-        not script.is_file() or script.read_text() == wget
+    return found == dict.fromkeys(links, busybox) and all(
+        (directory / name).is_file() and (directory / name).read_text() == text
+        for name, text in scripts.items()
     )
 
 

@@ -8,12 +8,14 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 |---------------------------------------------|----------------------------------------------------|
 | cilium/json-mock                            | the json-mock stand-in on $PORT (80 when unset)    |
 | cilium/starwars                             | the deathstar stand-in on port 80 (Star Wars demo) |
+| ahmet/app-on-two-ports                      | the recipes' app: hello on 8000, /metrics on 5000  |
+| redis                                       | a Redis-like listener on 6379 (PING, QUIT)         |
 | */agnhost                                   | the agnhost stand-in: serve, serve-hostname,       |
 |                                             | porter, connect, pause                             |
 | nginx, */nginx                              | Debian's nginx, its welcome page on port 80        |
 | alpine, busybox, curlimages/curl,           | busybox's applets (sh, wget, nc, nslookup, ...)    |
-| byrnedo/alpine-curl, */curl, */alpine-curl  | first on PATH, then the host's binaries (curl):    |
-|                                             | command + args, else the image's entrypoint        |
+| byrnedo/alpine-curl, */curl, */alpine-curl, | first on PATH, then the host's binaries (curl,     |
+| bitnami/kubectl, */kubectl                  | kubectl): command + args, else the entrypoint      |
 | anything else                               | an explicit command found on the host, else        |
 |                                             | Waiting(ImageNotSupported)                         |
 
@@ -39,12 +41,16 @@ from pathlib import PurePosixPath
 
 KIND_JSON_MOCK = "json-mock"
 KIND_DEATHSTAR = "deathstar"
+KIND_TWO_PORTS = "app-on-two-ports"
+KIND_REDIS = "redis"
 KIND_AGNHOST = "agnhost"
 KIND_HOST = "host"
 KIND_DNS = "dns"
 KIND_BUSYBOX = "busybox"
 KIND_NGINX = "nginx"
-SELF_DROPPING_KINDS = frozenset({KIND_JSON_MOCK, KIND_DEATHSTAR, KIND_AGNHOST, KIND_DNS})
+SELF_DROPPING_KINDS = frozenset(
+    {KIND_JSON_MOCK, KIND_DEATHSTAR, KIND_AGNHOST, KIND_DNS, KIND_TWO_PORTS, KIND_REDIS}
+)
 NOT_SUPPORTED = "ImageNotSupported"
 RUN_ERROR = "RunContainerError"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -120,6 +126,8 @@ SHELL_IMAGES: Mapping[str, ShellImage] = {
     "byrnedo/alpine-curl": ShellImage(("curl",), ()),
     "curl": ShellImage(("curl",), ()),
     "alpine-curl": ShellImage(("curl",), ()),
+    "bitnami/kubectl": ShellImage(("kubectl",), ()),
+    "kubectl": ShellImage(("kubectl",), ()),
 }
 
 
@@ -146,6 +154,10 @@ def resolve(
         return _json_mock(spec, env, python)
     if ref.repository == "cilium/starwars" and not spec.command:
         return Launch((python, "-m", f"{STANDIN_PACKAGE}.deathstar"), env, KIND_DEATHSTAR)
+    if ref.repository == "ahmet/app-on-two-ports" and not spec.command:
+        return Launch((python, "-m", f"{STANDIN_PACKAGE}.twoports"), env, KIND_TWO_PORTS)
+    if ref.repository == "redis" and not spec.command and not spec.args:
+        return Launch((python, "-m", f"{STANDIN_PACKAGE}.redis"), env, KIND_REDIS)
     if ref.name == "agnhost" and not _runs_shell(spec.command):
         return _agnhost(ref, (*spec.command, *spec.args), env, python)
     if ref.name == "nginx":

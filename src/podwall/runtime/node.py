@@ -48,6 +48,7 @@ from podwall.runtime.images import RUN_ERROR, Launch, Waiting
 from podwall.runtime.namespaces import remove_netns
 from podwall.runtime.netns import NodeSandbox
 from podwall.runtime.procstat import start_time
+from podwall.runtime.serviceaccount import ServiceAccountFiles
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class PodPlan:
     ip: ipaddress.IPv4Address
     containers: tuple[ContainerPlan, ...]
     run_as_user: int | None = None  # spec.securityContext.runAsUser; else a uid of its own
+    service_account: ServiceAccountFiles | None = None  # mounted for in-cluster clients
 
     @property
     def key(self) -> str:
@@ -240,6 +242,7 @@ class Node:
                 tty=container.tty,
                 stdin_once=container.stdin_once,
                 run_as_user=pod.plan.run_as_user,
+                service_account=pod.plan.service_account,
             )
         except (process.ProcessError, ValueError, OSError) as exc:
             return Waiting(RUN_ERROR, str(exc))

@@ -4,9 +4,12 @@
 namespaces (`unshare --pid --fork --mount --uts --ipc` inside the pod's network namespace).
 Before it says `ready <host pid>` on stdout it has:
 
+- with `--service-account DIR`, mounted a tmpfs of its own on /var/run/secrets and bound DIR
+  (the pod's token, ca.crt and namespace: `serviceaccount`) at
+  /var/run/secrets/kubernetes.io/serviceaccount;
 - made every mount read-only (mount_setattr(2) on / with AT_RECURSIVE: the host's system, its
-  /etc with the pod's resolv.conf and hosts bound over it, /sys, /dev, /run), in this mount
-  namespace only;
+  /etc with the pod's resolv.conf and hosts bound over it, /sys, /dev, /run, the service
+  account's files), in this mount namespace only;
 - replaced the host's /proc with one of the pod's PID namespace, so `ps` and `ls /proc` show
   the pod's processes only;
 - mounted a private tmpfs on /tmp, /var/tmp and /dev/shm (writable by everyone in the pod, gone
@@ -19,7 +22,8 @@ reparented to PID 1, which reaps them. The kernel delivers to a namespace's PID 
 signals it handles, and this one handles none: nothing in the pod can stop it. `process` stops
 the pod with SIGKILL, and the kernel then kills every process left in the pod's PID namespace.
 
-Run as `python -I -m podwall.runtime.podinit --uid UID --gid GID --hostname NAME`.
+Run as `python -I -m podwall.runtime.podinit --uid UID --gid GID --hostname NAME
+[--service-account DIR]`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from podwall.runtime import serviceaccount
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.standins.privileges import PrivilegeError, drop_privileges
 
@@ -45,6 +50,7 @@ _AT_FDCWD = -100
 _AT_RECURSIVE = 0x8000
 _MOUNT_ATTR_RDONLY = 0x1
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 0x2, 0x4, 0x8
+_MS_BIND = 0x1000
 _MNT_DETACH = 0x2
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -71,6 +77,19 @@ def host_pid(status: str) -> int:
         if key == "NSpid":
             return int(value.split()[0])
     raise SetupError("no NSpid in /proc/self/status")
+
+
+def mount_service_account(source: Path) -> None:
+    """`source` at the service account's path, on a tmpfs of the pod's own (the host's
+    /var/run/secrets is an empty directory, the mount point)."""
+    point = serviceaccount.MOUNT_POINT
+    _mount(b"tmpfs", str(point), b"tmpfs", _MS_NOSUID | _MS_NODEV, b"mode=0755,size=1m")
+    target = Path(serviceaccount.MOUNT_PATH)
+    target.mkdir(mode=0o755, parents=True)
+    for parent in target.relative_to(point).parents:
+        (point / parent).chmod(0o755)
+    target.chmod(0o755)
+    _mount(str(source).encode(), str(target), b"", _MS_BIND, None)
 
 
 def make_view(hostname: str) -> None:
@@ -130,9 +149,12 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     parser.add_argument("--uid", type=int, required=True)
     parser.add_argument("--gid", type=int, required=True)
     parser.add_argument("--hostname", required=True)
+    parser.add_argument("--service-account", type=Path, default=None)
     args = parser.parse_args(argv)
     try:
         pid = host_pid(Path("/proc/self/status").read_text())  # the host's /proc, still
+        if args.service_account is not None:
+            mount_service_account(args.service_account)
         make_view(args.hostname)
         drop_privileges(args.uid, args.gid)
     except (OSError, SetupError, PrivilegeError) as exc:

@@ -5,7 +5,8 @@ runs in it, a PID 1 (`podinit`) holding the pod's own PID, mount, UTS and IPC na
 
     setsid --fork ip netns exec NAME \\
         unshare --pid --fork --mount --uts --ipc --propagation private -- \\
-        PYTHON -I -m podwall.runtime.podinit --uid UID --gid UID --hostname HOSTNAME
+        PYTHON -I -c 'run podwall.runtime.podinit from ROOT' ROOT --uid UID --gid UID \
+            --hostname HOSTNAME [--service-account DIR]
 
 - `ip netns exec` enters the network namespace and a private mount namespace in which it
   bind-mounts every file of /etc/netns/NAME over its namesake in /etc: the pod's resolv.conf,
@@ -13,6 +14,8 @@ runs in it, a PID 1 (`podinit`) holding the pod's own PID, mount, UTS and IPC na
 - `podinit` makes the pod's view (everything read-only, its own /proc, private tmpfs on /tmp,
   /var/tmp and /dev/shm), sets the hostname, drops to the pod's uid and reaps orphans. It says
   `ready <host pid>` on stdout when the pod may be entered.
+- when the pod has service account files (`serviceaccount.write`, by the kubelet before its
+  first container), `podinit` mounts them where in-cluster clients look.
 - `setsid --fork` detaches it: it is nobody's child here, so no caller has to reap it.
 
 The pod's uid is `podrecords`': the pod's securityContext.runAsUser, else one of its own from
@@ -32,7 +35,7 @@ import sys
 import time
 from pathlib import Path
 
-from podwall.runtime import podrecords
+from podwall.runtime import podrecords, serviceaccount
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.podrecords import PodRecord
 from podwall.runtime.procstat import start_time
@@ -41,6 +44,24 @@ NETNS_RUN = Path("/var/run/netns")
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 READY_SECONDS = 10.0
 _MAX_UID = 2**31 - 1
+# PID 1 and the stand-ins run this very podwall (`-I` ignores PYTHONPATH, and the interpreter's
+# own site-packages may hold another copy): its source root is their first argument.
+SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
+_RUN_INIT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "from podwall.runtime.podinit import main; main(sys.argv[1:])"
+)
+_RUN_MODULE = (
+    "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)"
+)
+
+
+def from_source(python_args: list[str]) -> list[str]:
+    """`-m MODULE ARGS...` as a program that runs MODULE from `SOURCE_ROOT` (for `python -I`)."""
+    if len(python_args) >= 2 and python_args[0] == "-m":
+        return ["-c", _RUN_MODULE, SOURCE_ROOT, *python_args[1:]]
+    return python_args
 
 
 class SandboxStartError(SandboxError, RuntimeError):
@@ -92,13 +113,15 @@ def check_uid(uid: int) -> int:
 
 def init_argv(netns: str, hostname: str, uid: int) -> list[str]:
     """The host command that starts the pod's PID 1 (see the module docstring)."""
+    secrets = serviceaccount.directory(netns)
+    mount = ["--service-account", str(secrets)] if secrets.is_dir() else []
     return [
         _tool("setsid"), "--fork",
         _tool("ip"), "netns", "exec", netns,
         _tool("unshare"), "--pid", "--fork", "--mount", "--uts", "--ipc",
         "--propagation", "private", "--",
-        sys.executable, "-I", "-m", "podwall.runtime.podinit",
-        "--uid", str(uid), "--gid", str(uid), "--hostname", hostname,
+        sys.executable, "-I", "-c", _RUN_INIT, SOURCE_ROOT,
+        "--uid", str(uid), "--gid", str(uid), "--hostname", hostname, *mount,
     ]  # fmt: skip
 
 

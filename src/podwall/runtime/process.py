@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from podwall.runtime import podrecords, podsandbox
+from podwall.runtime import podrecords, podsandbox, serviceaccount
 from podwall.runtime.console import Console
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.images import Launch, Waiting, resolve_exec
@@ -160,8 +160,12 @@ def start_container(
     tty: bool = False,
     stdin_once: bool = False,
     run_as_user: int | None = None,
+    service_account: serviceaccount.ServiceAccountFiles | None = None,
 ) -> PodProcess:
     """Start `launch` as container `container` of the pod in `netns`; returns at once.
+
+    `service_account`'s files are mounted where in-cluster clients read them, when this
+    starts the pod's PID 1 (`serviceaccount`).
 
     With `stdin` its stdin stays open, held by the PodProcess's `console`, until an attach
     ends it; with `tty` it runs under a pty (see `console`). `run_as_user` is the pod's
@@ -171,6 +175,8 @@ def start_container(
     """
     _check_label("container name", container)
     write_pod_files(netns, hostname=hostname, resolv_conf=resolv_conf, hosts=hosts)
+    if service_account is not None:
+        serviceaccount.write(netns, service_account)
     pod = _ensure_pod(netns, hostname, run_as_user)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{container}.log"
@@ -261,7 +267,7 @@ def pod_argv(
         argv += [_tool("setsid"), "--ctty"]
     if launch.drops_own_privileges:
         python, *rest = launch.argv
-        return [*argv, python, "-I", *rest]
+        return [*argv, python, "-I", *podsandbox.from_source(rest)]
     env = [f"{name}={value}" for name, value in container_env(launch, hostname).items()]
     return [
         *argv,
@@ -305,10 +311,12 @@ def write_pod_files(netns: str, *, hostname: str, resolv_conf: str, hosts: str) 
 
 def remove_pod_files(netns: str) -> None:
     """Remove what the pod left on this host: its PID 1 (so every process still in the pod),
-    its record and uid, and /etc/netns/NETNS. Call when the pod's namespace is deleted."""
+    its record and uid, /etc/netns/NETNS and its service account files. Call when the pod's
+    namespace is deleted."""
     _check_netns_name(netns)
     podsandbox.stop(netns)
     shutil.rmtree(NETNS_ETC / netns, ignore_errors=True)
+    serviceaccount.remove(netns)
 
 
 def pod_uid(netns: str) -> int | None:

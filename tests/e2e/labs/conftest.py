@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 import random
+import select
 import shlex
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +55,41 @@ class Lab:
             timeout=TIMEOUT, check=False,
         )  # fmt: skip
         return _plain(result.stdout + result.stderr)
+
+    def terminal(self, command: str, steps: list[tuple[str, str]]) -> str:
+        """`command` under a terminal, typed at as a reader does: for each (keys, shown) step,
+        wait until the screen shows `shown` since the last keys, then type `keys` (a line
+        with its newline, or a control key such as Ctrl-C, "\\x03"); then `exit`. What the
+        terminal showed. For what must wait on the screen (a command that runs until Ctrl-C)."""
+        seen, deadline = b"", time.monotonic() + TIMEOUT
+        with subprocess.Popen(
+            ["script", "-qec", command, "/dev/null"], env=self.env, cwd=self.work,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        ) as process:  # fmt: skip
+            assert process.stdin is not None
+            assert process.stdout is not None
+            out = process.stdout.fileno()
+            try:
+                for keys, shown in [*steps, ("exit\n", "$ ")]:
+                    start = len(seen)
+                    while shown.encode() not in seen[start:]:
+                        left = max(deadline - time.monotonic(), 0)
+                        text = _plain(seen.decode(errors="replace"))
+                        assert select.select([out], [], [], left)[0], f"no {shown!r}: {text}"
+                        chunk = os.read(out, 65536)
+                        assert chunk, f"{command}: ended before {shown!r}: {text}"
+                        seen += chunk
+                    process.stdin.write(keys.encode())
+                    process.stdin.flush()
+                while select.select([out], [], [], max(deadline - time.monotonic(), 0))[0]:
+                    chunk = os.read(out, 65536)
+                    if not chunk:
+                        break
+                    seen += chunk
+            finally:
+                if process.poll() is None:
+                    process.kill()
+        return _plain(seen.decode(errors="replace"))
 
     def wait_ready(self, namespace: str = "default") -> None:
         self.kubectl("wait", "--for=condition=Ready", "pods", "--all", "-n", namespace,

@@ -1,4 +1,4 @@
-"""ahmetb/kubernetes-network-policy-recipes 02a-07, verbatim, with the real kubectl.
+"""ahmetb/kubernetes-network-policy-recipes 01-12, verbatim, with the real kubectl.
 
 Each test runs its page's commands in the page's order (the current pages: the older
 `--generator=run-pod/v1`, which kubectl 1.21+ rejects, is gone from them) and checks the outputs
@@ -7,12 +7,17 @@ blocked. Where a page shows the pre-1.14 `networkpolicy "x" created`, kubectl 1.
 checked instead. One page error is corrected, where it is: 04 applies `-f` the file it saved.
 Recipe 03 shows no try-out: its effect is checked with the recipes' own probe.
 Recipes 08 (external traffic) and 14 (external egress) need traffic from or to outside the
-cluster, which podwall's sandbox has not, and are not run; 09-12 are not scripted yet.
+cluster, which podwall's sandbox has not, and are not run. Of 11, the lines to
+www.example.com run where DNS is blocked (`bad address`, the page's words) and are left out
+where it resolves; 10's `nc` runs until the reader presses Ctrl-C, as the page's "(works)"
+implies. 12 shows no try-out: its effect is checked with the recipes' own wget, from `default`
+and from another namespace.
 """
 
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -255,3 +260,188 @@ def test_recipe_07_allow_traffic_from_some_pods_in_another_namespace(lab: Lab) -
     ]  # fmt: skip
     for command, expected in tries:
         assert allowed(wget(lab, command, "http://web.default")) is expected, command
+
+
+API_ALLOW_5000 = """\
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata:
+  name: api-allow-5000
+spec:
+  podSelector:
+    matchLabels:
+      app: apiserver
+  ingress:
+  - ports:
+    - port: 5000
+    from:
+    - podSelector:
+        matchLabels:
+          role: monitoring
+"""
+METRICS = re.compile(r"^http\.requests=\d+\ngo\.goroutines=5\ngo\.cpus=1$", re.MULTILINE)
+
+
+def test_recipe_09_allow_traffic_only_to_a_port(lab: Lab) -> None:
+    lab.kubectl("run", "apiserver", "--image=ahmet/app-on-two-ports", "--labels=app=apiserver")
+    lab.kubectl("create", "service", "clusterip", "apiserver", "--tcp", "8001:8000",
+                "--tcp", "5001:5000")  # fmt: skip
+    lab.wait_ready()
+    out = apply(lab, "api-allow-5000.yaml", API_ALLOW_5000)
+    assert out == "networkpolicy.networking.k8s.io/api-allow-5000 created"
+    typed = [
+        "wget -qO- --timeout=2 http://apiserver:8001",
+        "wget -qO- --timeout=2 http://apiserver:5001/metrics",
+    ]
+    plain = lab.session(f"kubectl run {random_name()} --rm -i -t --image=alpine -- sh", typed,
+                        tty=True)  # fmt: skip
+    assert plain.count(TIMED_OUT) == 2, plain
+    monitoring = (
+        f'kubectl run {random_name()} --labels="role=monitoring" --rm -i -t --image=alpine -- sh'
+    )
+    out = lab.session(monitoring, typed, tty=True)
+    assert out.count(TIMED_OUT) == 1, out
+    assert METRICS.search(out), out
+    assert out.index(TIMED_OUT) < METRICS.search(out).start()  # type: ignore[union-attr]
+
+
+REDIS_ALLOW_SERVICES = """\
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata:
+  name: redis-allow-services
+spec:
+  podSelector:
+    matchLabels:
+      app: bookstore
+      role: db
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          app: bookstore
+          role: search
+    - podSelector:
+        matchLabels:
+          app: bookstore
+          role: api
+    - podSelector:
+        matchLabels:
+          app: inventory
+          role: web
+"""
+
+
+def test_recipe_10_allow_traffic_with_multiple_selectors(lab: Lab) -> None:
+    lab.kubectl("run", "db", "--image=redis:4", "--labels=app=bookstore,role=db", "--expose",
+                "--port=6379")  # fmt: skip
+    lab.wait_ready()
+    ip = lab.kubectl("get", "service", "db", "-o", "jsonpath={.spec.clusterIP}")
+    out = apply(lab, "redis-allow-services.yaml", REDIS_ALLOW_SERVICES)
+    assert out == "networkpolicy.networking.k8s.io/redis-allow-services created"
+    catalog = (
+        f'kubectl run {random_name()} --labels="app=inventory,role=web" --rm -i -t --image=alpine '
+        "-- sh"
+    )
+    # nc stays connected until the reader presses Ctrl-C ("(works)").
+    steps = [("nc -v -w 2 db 6379\n", "pressing enter."), ("\x03", " open")]
+    out = lab.terminal(catalog, steps)
+    assert f"db ({ip}:6379) open" in out, out
+    other = f'kubectl run {random_name()} --labels="app=other" --rm -i -t --image=alpine -- sh'
+    out = lab.terminal(other, [("nc -v -w 2 db 6379\n", "pressing enter.")])
+    assert f"nc: db ({ip}:6379): Operation timed out" in out, out
+
+
+FOO_DENY_EGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: foo-deny-egress
+spec:
+  podSelector:
+    matchLabels:
+      app: foo
+  policyTypes:
+  - Egress
+  egress: []
+"""
+FOO_DENY_EGRESS_BUT_DNS = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: foo-deny-egress
+spec:
+  podSelector:
+    matchLabels:
+      app: foo
+  policyTypes:
+  - Egress
+  egress:
+  # allow DNS resolution
+  - to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: kube-system
+      podSelector:
+        matchLabels:
+          k8s-app: kube-dns
+    ports:
+      - port: 53
+        protocol: UDP
+      - port: 53
+        protocol: TCP
+"""
+FOO = 'kubectl run --rm --restart=Never --image=alpine -i -t --labels="app=foo" test -- ash'
+
+
+def test_recipe_11_deny_egress_traffic_from_an_application(lab: Lab) -> None:
+    lab.kubectl("run", "web", "--image=nginx", "--labels=app=web", "--expose", "--port=80")
+    lab.wait_ready()
+    ip = lab.kubectl("get", "service", "web", "-o", "jsonpath={.spec.clusterIP}")
+    out = apply(lab, "foo-deny-egress.yaml", FOO_DENY_EGRESS)
+    assert out == "networkpolicy.networking.k8s.io/foo-deny-egress created"
+    # www.example.com is outside the sandbox: its name fails the same way, DNS being blocked.
+    typed = [
+        "wget -qO- --timeout 1 http://web:80/",
+        "wget -qO- --timeout 1 http://www.example.com/",
+    ]
+    out = lab.session(FOO, typed, tty=True)
+    assert "wget: bad address 'web:80'" in out, out
+    assert "wget: bad address 'www.example.com'" in out, out
+    lab.kubectl("wait", "--for=delete", "pod/test", "--timeout=60s")
+    out = apply(lab, "foo-deny-egress.yaml", FOO_DENY_EGRESS_BUT_DNS)
+    assert out == "networkpolicy.networking.k8s.io/foo-deny-egress configured"
+    out = lab.session(FOO, ["wget --timeout 1 -O- http://web"], tty=True)
+    assert f"Connecting to web ({ip}:80)\nwget: download timed out" in out, out
+
+
+DEFAULT_DENY_ALL_EGRESS = """\
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata:
+  name: default-deny-all-egress
+  namespace: default
+spec:
+  policyTypes:
+  - Egress
+  podSelector: {}
+  egress: []
+"""
+
+
+def test_recipe_12_deny_all_non_whitelisted_traffic_from_the_namespace(lab: Lab) -> None:
+    lab.kubectl("run", "web", "--image=nginx", "--labels=app=web", "--expose", "--port=80")
+    lab.wait_ready()
+    out = apply(lab, "default-deny-all-egress.yaml", DEFAULT_DENY_ALL_EGRESS)
+    assert out == "networkpolicy.networking.k8s.io/default-deny-all-egress created"
+    # The page shows no try-out: every pod of `default` resolves nothing and reaches nothing,
+    # while a pod of another namespace still reaches web.
+    command = f"kubectl run {random_name()} --rm -i -t --image=alpine -- sh"
+    out = lab.session(command, ["wget -qO- --timeout=2 http://web"], tty=True)
+    assert "wget: bad address 'web'" in out, out
+    lab.kubectl("create", "namespace", "other")
+    other = f"kubectl run {random_name()} --namespace=other --rm -i -t --image=alpine -- sh"
+    assert allowed(wget(lab, other, "http://web.default"))
+    out = lab.kubectl("delete", "networkpolicy", "default-deny-all-egress")
+    assert out.strip() == 'networkpolicy.networking.k8s.io "default-deny-all-egress" deleted'
+    assert allowed(wget(lab, command, "http://web"))

@@ -17,6 +17,7 @@ import pytest
 
 from podwall.runtime.images import ContainerSpec, Launch, resolve
 from podwall.runtime.podrecords import POD_UIDS
+from podwall.runtime.podsandbox import SOURCE_ROOT
 from podwall.runtime.process import (
     PodProcess,
     hosts_file,
@@ -74,8 +75,8 @@ def _pod_processes(pod: Pod) -> list[str]:
 def test_proc_shows_the_pods_own_processes_only(pod: Pod, other: Pod) -> None:
     seen = _pod_processes(pod)
     uid = pod_uid(pod.netns)
-    init = f"-I -m podwall.runtime.podinit --uid {uid} --gid {uid} --hostname client"
-    assert any(line.endswith(init) for line in seen), seen
+    init = f"{SOURCE_ROOT} --uid {uid} --gid {uid} --hostname client"
+    assert any("podwall.runtime.podinit" in line and line.endswith(init) for line in seen), seen
     assert f"sleep {pod.marker}" in seen  # exec joins the container's PID namespace
     assert f"sleep {other.marker}" not in seen
     assert len(seen) <= 5, seen  # PID 1, the client, the shell listing, tr, and nothing else
@@ -176,3 +177,29 @@ def _host_pids(cmdline: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def _ppids(pod: Pod) -> dict[str, str]:
+    code, out, err = pod.run(
+        "for p in /proc/[0-9]*; do "
+        "echo \"$(tr '\\0' ' ' < $p/cmdline)|$(grep PPid $p/status | tr -dc 0-9)\"; done"
+    )
+    assert code == 0, err
+    return dict(line.rsplit("|", 1) for line in out.splitlines() if "|" in line)
+
+
+def test_a_container_enters_the_pod_as_in_a_shared_pid_namespace(pod: Pod) -> None:
+    """As runc joins a pod's PID namespace (shareProcessNamespace): the container's process is
+    forked into it from outside, so its parent is none of the pod's (PPid 0), like PID 1's."""
+    ppids = _ppids(pod)
+    client = next(ppid for cmd, ppid in ppids.items() if cmd.strip() == f"sleep {pod.marker}")
+    init = next(ppid for cmd, ppid in ppids.items() if "podwall.runtime.podinit" in cmd)
+    assert (client, init) == ("0", "0")
+
+
+def test_an_orphan_in_the_pod_is_reparented_to_its_pid_1(pod: Pod) -> None:
+    marker = str(10**9 + secrets.randbelow(10**8))
+    code, _, err = pod.run(f"(sleep {marker} >/dev/null 2>&1 &) ; sleep 0.2")
+    assert code == 0, err
+    ppids = _ppids(pod)
+    assert ppids[f"sleep {marker} "] == "1", ppids

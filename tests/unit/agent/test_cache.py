@@ -4,11 +4,13 @@ so the compiler's identity diffs see only what really changed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
 from podwall.agent import kinds
 from podwall.agent.cache import Cache
+from podwall.model.cluster import Service
 from podwall.runtime.dataplane import Dataplane
 from tests.unit.agent.objects import (
     DENY_ALL,
@@ -240,6 +242,70 @@ def test_a_deferred_policy_that_raced_the_scope_is_converted_when_written() -> N
     relist._new["far/raced"] = deferred
     relist.commit("30")
     assert policy_keys(cache) == {"far/raced"}
+
+
+def _service(name: str, selector: dict[str, str] | None) -> Object:
+    spec: dict[str, Any] = {"clusterIP": "198.19.0.1", "ports": [{"name": "https", "port": 443}]}
+    if selector is not None:
+        spec["selector"] = selector
+    meta = {"name": name, "namespace": "default", "resourceVersion": "5"}
+    return {"metadata": meta, "spec": spec}
+
+
+def _api_slice(address: str, rv: str = "6") -> Object:
+    return {
+        "metadata": {
+            "name": "kubernetes",
+            "namespace": "default",
+            "resourceVersion": rv,
+            "labels": {"kubernetes.io/service-name": "kubernetes"},
+        },
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [address]}],
+        "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}],
+    }
+
+
+def dnat_cache() -> Cache:
+    cache = Cache(kinds.watched(service_dnat=True), clock=lambda: 100.0)
+    for kind, items in (
+        (kinds.NAMESPACES, [namespace("default")]),
+        (kinds.PODS, []),
+        (kinds.NETWORK_POLICIES, []),
+        (kinds.NODES, []),
+        (kinds.CLUSTER_NETWORK_POLICIES, []),
+        (kinds.SERVICES, [_service("kubernetes", None), _service("web", {"app": "web"})]),
+        (kinds.ENDPOINT_SLICES, [_api_slice("198.18.255.254")]),
+    ):
+        relist = cache.relist(kind)
+        for item in items:
+            relist.add(item)
+        relist.commit("10")
+    return cache
+
+
+def _by_name(cache: Cache) -> dict[str, Service]:
+    return {s.name: s for s in cache.snapshot().cluster.services}
+
+
+def test_a_service_without_a_selector_gets_its_slices_backends() -> None:
+    services = _by_name(dnat_cache())
+    assert [(b.address, b.port, b.name) for b in services["kubernetes"].backends] == [
+        ("198.18.255.254", 6443, "https")
+    ]
+    assert services["web"].backends == ()  # its pods are its endpoints
+
+
+def test_the_joined_services_stay_the_same_tuple_until_a_slice_changes() -> None:
+    cache = dnat_cache()
+    first = cache.snapshot().cluster.services
+    assert cache.snapshot().cluster.services is first
+    cache.apply(kinds.ENDPOINT_SLICES, "MODIFIED", _api_slice("198.18.255.253", rv="7"))
+    after = cache.snapshot().cluster.services
+    assert after is not first
+    web = next(s for s in after if s.name == "web")
+    assert web is next(s for s in first if s.name == "web")
+    assert [b.address for s in after for b in s.backends] == ["198.18.255.253"]
 
 
 RICH_SPECS: dict[str, Object] = {

@@ -145,3 +145,61 @@ def test_a_readable_policy_converts_as_manifests_do() -> None:
     assert isinstance(model, NetworkPolicy)
     assert model.policy_types == frozenset({PolicyType.INGRESS})
     assert model.ingress == ()
+
+
+def test_endpointslices_are_watched_with_services_for_selectorless_ones() -> None:
+    assert kinds.ENDPOINT_SLICES in kinds.watched(service_dnat=True)
+    assert kinds.ENDPOINT_SLICES not in kinds.watched(service_dnat=False)
+    assert kinds.ENDPOINT_SLICES.path == "/apis/discovery.k8s.io/v1/endpointslices"
+
+
+def _slice(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "metadata": {
+            "name": "kubernetes",
+            "namespace": "default",
+            "labels": {"kubernetes.io/service-name": "kubernetes"},
+            "resourceVersion": "3",
+        },
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": ["198.18.255.254"], "conditions": {"ready": True}}],
+        "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}],
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "addresses"),
+    [
+        (_slice(), ["198.18.255.254"]),
+        (_slice(endpoints=[{"addresses": ["198.18.0.7"]}]), ["198.18.0.7"]),
+        (_slice(endpoints=[{"addresses": ["198.18.0.7"], "conditions": {"ready": False}}]), []),
+        (_slice(endpoints=["junk", {"addresses": ["198.18.0.8"]}]), ["198.18.0.8"]),
+        (_slice(ports=[{"name": "https", "port": "6443"}]), []),
+    ],
+    ids=[
+        "a ready endpoint",
+        "no conditions means ready",
+        "a not ready endpoint is left out",
+        "a malformed endpoint is skipped",
+        "a port that is not a number is skipped",
+    ],
+)
+def test_a_slice_keeps_its_ready_addresses_times_its_ports(
+    body: dict[str, Any], addresses: list[str]
+) -> None:
+    found = kinds.model_of(kinds.ENDPOINT_SLICES, body)
+    assert isinstance(found, kinds.SliceBackends)
+    assert found.service_key == "default/kubernetes"
+    assert [b.address for b in found.backends] == addresses
+    assert all(b.name == "https" and b.port == 6443 for b in found.backends)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [_slice(addressType="IPv6"), _slice(metadata={"name": "x", "namespace": "default"})],
+    ids=["another address type", "a slice of no Service"],
+)
+def test_a_slice_the_dataplane_cannot_use_has_no_model(body: dict[str, Any]) -> None:
+    assert kinds.model_of(kinds.ENDPOINT_SLICES, body) is None

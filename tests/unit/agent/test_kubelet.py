@@ -12,22 +12,27 @@ from __future__ import annotations
 import copy
 import ipaddress
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from podwall.agent import client, tokens
+from podwall.agent import kubelet as kubelet_module
 from podwall.agent.kubelet import Kubelet
-from podwall.apiserver import admission, errors
+from podwall.agent.tokens import TokenRequester
+from podwall.apiserver import admission, errors, reviews
 from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.mutating import Admission
 from podwall.apiserver.reconciler import Reconciler, write_event
 from podwall.apiserver.resources import by_kind
+from podwall.apiserver.serviceaccounttokens import TokenSigner
 from podwall.apiserver.store import Store
 from podwall.cluster.local import ensure_cluster_dns
-from podwall.runtime import images, published
+from podwall.runtime import images, published, serviceaccount
 from podwall.runtime.node import Node, PodPlan, RunningPod
 from tests.unit.apiserver.controllers.manifests import backend_deployment, client_deployment
 
@@ -263,7 +268,9 @@ def test_a_running_pod_is_published_for_exec_and_logs(
     assert found.hostname == name
     container = found.containers["backend-container"]
     assert container.image == "docker.io/cilium/json-mock:1.2"
-    assert container.env == {"PORT": "8080"}
+    # Its own variables, and the `kubernetes` Service's, as a kubelet sets them.
+    assert container.env == {**serviceaccount.environment(), "PORT": "8080"}
+    assert container.env["KUBERNETES_SERVICE_HOST"] == "198.19.0.1"
     assert Path(container.log_path).name == "backend-container.log"
 
 
@@ -359,3 +366,120 @@ def test_the_pods_run_as_user_reaches_the_node(
     kubelet.sync_pass()
     (plan,) = [arg for kind, arg in node.calls if kind == "start_pod"]
     assert plan.run_as_user == run_as_user
+
+
+# -- ServiceAccount tokens --------------------------------------------------------------------
+
+
+class TokenServer:
+    """The agent's connection for TokenRequest, answered by the API server's own handler."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.signer = TokenSigner(None)
+        self.asked: list[tuple[str, dict[str, Any]]] = []
+
+    def request(self, method: str, path: str, query: Any = (), body: Any = None) -> Any:
+        assert method == "POST"
+        _, _, _, namespace, _, account, _ = path.strip("/").split("/")
+        self.asked.append((path, body))
+        try:
+            return reviews.token_request(self.store, self.signer, namespace, account, body)
+        except errors.ApiError as exc:
+            raise client.ApiError(exc.code, exc.reason, exc.message) from exc
+
+
+def token_kubelet(
+    store: Store, node: RecordingNode, clock: Callable[[], float] = time.monotonic
+) -> tuple[Kubelet, TokenServer]:
+    server = TokenServer(store)
+    requester = TokenRequester(cast(client.Connection, server), b"CA", clock=clock)
+    kubelet = make_kubelet(store, node)
+    kubelet.credentials = requester
+    return kubelet, server
+
+
+def bare_pod(name: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+        "spec": {**spec, "containers": [{"name": "c", "image": "alpine",
+                                          "command": ["sleep", "9"]}]},
+    }  # fmt: skip
+
+
+def started_plans(node: RecordingNode) -> list[PodPlan]:
+    return [arg for kind, arg in node.calls if kind == "start_pod"]
+
+
+def test_a_pod_gets_a_token_of_its_service_account_bound_to_it(
+    store: Store, node: RecordingNode
+) -> None:
+    kubelet, server = token_kubelet(store, node)
+    put(store, bare_pod("web"))
+    kubelet.sync_pass()
+    (plan,) = started_plans(node)
+    assert plan.service_account is not None
+    assert (plan.service_account.namespace, plan.service_account.ca_pem) == ("default", b"CA")
+    claims = server.signer.verify(plan.service_account.token)
+    assert claims is not None
+    pod = store.get("pods", "default", "web")
+    assert (claims.namespace, claims.name) == ("default", "default")
+    assert claims.pod is not None
+    assert (claims.pod.name, claims.pod.uid) == ("web", pod["metadata"]["uid"])
+    ((path, body),) = server.asked
+    assert path == "/api/v1/namespaces/default/serviceaccounts/default/token"
+    assert body["spec"]["expirationSeconds"] == tokens.EXPIRATION_SECONDS
+    assert "audiences" not in body["spec"]  # the API server's own
+
+
+def test_a_pod_that_opts_out_gets_no_token(store: Store, node: RecordingNode) -> None:
+    kubelet, server = token_kubelet(store, node)
+    put(store, bare_pod("web", automountServiceAccountToken=False))
+    kubelet.sync_pass()
+    (plan,) = started_plans(node)
+    assert plan.service_account is None
+    assert server.asked == []
+
+
+def test_a_pod_whose_service_account_is_missing_waits_with_the_reason(
+    store: Store, node: RecordingNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kubelet_module, "TOKEN_RETRY_SECONDS", 0.0)
+    kubelet, _ = token_kubelet(store, node)
+    put(store, bare_pod("web", serviceAccountName="robot"))
+    kubelet.sync_pass()
+    assert started_plans(node) == []
+    assert store.get("pods", "default", "web")["status"].get("podIP") is None
+    (event,) = [e for e in store.list("events", "default")[0] if e["reason"] == "FailedMount"]
+    assert event["type"] == "Warning"
+    assert event["message"] == (
+        'MountVolume.SetUp failed for volume "kube-api-access" : failed to fetch token: '
+        'serviceaccounts "robot" not found'
+    )
+    put(store, {"apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": "robot", "namespace": "default"}})  # fmt: skip
+    kubelet.sync_pass()
+    (plan,) = started_plans(node)
+    assert plan.service_account is not None
+
+
+def test_a_token_is_rewritten_in_the_pods_files_once_due(
+    store: Store, node: RecordingNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serviceaccount, "SECRETS_ROOT", tmp_path / "secrets")
+    monkeypatch.setattr(serviceaccount, "MOUNT_POINT", tmp_path / "mount")
+    stale = iter([-1e9])  # the first token was asked for long ago: due at once
+    kubelet, server = token_kubelet(store, node, clock=lambda: next(stale, time.monotonic()))
+    put(store, bare_pod("web"))
+    kubelet.sync_pass()
+    assert len(server.asked) == 2
+    kubelet.sync_pass()
+    assert len(server.asked) == 2, "a fresh token is not asked for again"
+    (plan,) = started_plans(node)
+    assert plan.service_account is not None
+    written = (tmp_path / "secrets" / node.pods["default/web"].netns / "token").read_text()
+    assert written != plan.service_account.token
+    claims = server.signer.verify(written)
+    assert claims is not None
+    assert claims.pod is not None
+    assert claims.pod.name == "web"

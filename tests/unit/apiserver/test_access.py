@@ -190,6 +190,19 @@ def test_nodes_are_nodes(admin: Client) -> None:
     assert 'User "system:node:n1" cannot delete resource "namespaces"' in denied.json()["message"]
 
 
+def test_a_node_reads_endpointslices_and_asks_its_pods_tokens(admin: Client) -> None:
+    """What `podwall up`'s nodes do as kubelet and kube-proxy, and no more."""
+    node = as_token(admin, NODE_TOKEN)
+    assert node.get("/apis/discovery.k8s.io/v1/endpointslices").status_code == 200
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+           "spec": {"containers": [{"name": "c", "image": "alpine"}]}}  # fmt: skip
+    created = admin.post("/api/v1/namespaces/default/pods", json=pod).json()
+    service_account(admin, "default")
+    ref = {"kind": "Pod", "apiVersion": "v1", "name": "web", "uid": created["metadata"]["uid"]}
+    answer = node.post(f"{SA_PATH}/default/token", json={"spec": {"boundObjectRef": ref}})
+    assert answer.status_code == 201, answer.text
+
+
 def test_token_request_refuses_short_lives_and_missing_accounts(admin: Client) -> None:
     short = admin.post(f"{SA_PATH}/default/token", json={"spec": {"expirationSeconds": 60}})
     missing = admin.post(f"{SA_PATH}/ghost/token", json={"spec": {}})

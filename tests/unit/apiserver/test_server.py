@@ -17,7 +17,7 @@ import yaml
 from cryptography import x509
 
 from podwall.apiserver.server import HOST, Server, listening_socket
-from podwall.apiserver.tls import ensure_certificates
+from podwall.apiserver.tls import covers, ensure_certificates
 
 
 @pytest.fixture
@@ -36,12 +36,21 @@ def https_client(server: Server, token: str | None) -> httpx.Client:
     return httpx.Client(base_url=server.url, verify=context, headers=headers, timeout=10)
 
 
-def test_the_server_cert_names_loopback_and_localhost(tmp_path: Path) -> None:
+def test_the_server_cert_names_loopback_and_the_kubernetes_service(tmp_path: Path) -> None:
     files = ensure_certificates(tmp_path)
     cert = x509.load_pem_x509_certificate(files.server_cert.read_bytes())
     names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    assert names.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("127.0.0.1")]
-    assert names.get_values_for_type(x509.DNSName) == ["localhost"]
+    assert names.get_values_for_type(x509.IPAddress) == [
+        ipaddress.ip_address("127.0.0.1"),
+        ipaddress.ip_address("198.19.0.1"),
+    ]
+    assert names.get_values_for_type(x509.DNSName) == [
+        "localhost",
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+    ]
     for path in (files.server_key, tmp_path / "ca.key", files.server_cert, files.ca_cert):
         assert oct(path.stat().st_mode & 0o777) == "0o600"
 
@@ -49,6 +58,19 @@ def test_the_server_cert_names_loopback_and_localhost(tmp_path: Path) -> None:
 def test_certificates_are_created_once(tmp_path: Path) -> None:
     first = ensure_certificates(tmp_path).ca_pem()
     assert ensure_certificates(tmp_path).ca_pem() == first
+
+
+def test_a_server_cert_missing_a_name_is_issued_again_by_the_same_ca(tmp_path: Path) -> None:
+    files = ensure_certificates(tmp_path, ("127.0.0.1",))
+    ca, old = files.ca_pem(), files.server_cert.read_bytes()
+    assert not covers(old, ("198.18.255.254",))
+    ensure_certificates(tmp_path, ("127.0.0.1", "198.18.255.254"))
+    new = files.server_cert.read_bytes()
+    assert new != old
+    assert covers(new, ("127.0.0.1", "198.18.255.254"))
+    assert files.ca_pem() == ca
+    issuer = x509.load_pem_x509_certificate(ca)
+    x509.load_pem_x509_certificate(new).verify_directly_issued_by(issuer)
 
 
 def test_https_with_the_token_and_without(server: Server) -> None:

@@ -11,6 +11,7 @@ import pytest
 from dnslib import QTYPE, RCODE, DNSRecord  # type: ignore[import-untyped]
 
 from podwall.runtime.dns import Records, RecordsFile, answer, load_records, parse_records
+from podwall.runtime.process import resolv_conf
 
 DATA: dict[str, Any] = {
     "namespaces": ["default", "kube-system"],
@@ -207,3 +208,72 @@ def test_load_records_uses_the_mtime_as_serial(tmp_path: Path) -> None:
     path.write_text(json.dumps(DATA))
     os.utime(path, (1700000000, 1700000000))
     assert load_records(path).serial == 1700000000
+
+
+def resolve_as_a_pod(name: str, namespace: str) -> tuple[str, list[str]] | None:
+    """The stub resolver's walk (glibc and busybox alike) over the resolv.conf the kubelet
+    writes for a pod of `namespace`: with fewer dots than `ndots`, each search domain first,
+    then the name as it is; the first NOERROR answer with records wins."""
+    conf = resolv_conf(namespace).splitlines()
+    search = next(line.split()[1:] for line in conf if line.startswith("search "))
+    ndots = int(next(line for line in conf if line.startswith("options")).split(":")[1])
+    tries = [f"{name}.{domain}" for domain in search]
+    tries = [*tries, name] if name.count(".") < ndots else [name, *tries]
+    for candidate in tries:
+        reply = ask(candidate)
+        if reply.header.rcode == RCODE.NOERROR and reply.rr:
+            return str(reply.rr[0].rname).rstrip("."), values(reply)
+    return None
+
+
+@pytest.mark.parametrize(
+    ("name", "namespace", "found"),
+    [
+        ("backend", "default", "backend.default.svc.cluster.local"),
+        ("backend.default", "default", "backend.default.svc.cluster.local"),
+        ("backend.default.svc", "default", "backend.default.svc.cluster.local"),
+        ("backend.default.svc.cluster.local", "default", "backend.default.svc.cluster.local"),
+        ("backend.default", "kube-system", "backend.default.svc.cluster.local"),
+        ("backend.default.svc", "kube-system", "backend.default.svc.cluster.local"),
+        ("kube-dns.kube-system", "default", "kube-dns.kube-system.svc.cluster.local"),
+        ("backend", "kube-system", None),
+        ("backend.kube-system", "default", None),
+        ("backend.default.svc.cluster", "default", None),
+    ],
+    ids=[
+        "svc from its own namespace",
+        "svc.ns",
+        "svc.ns.svc",
+        "svc.ns.svc.cluster.local",
+        "svc.ns from another namespace",
+        "svc.ns.svc from another namespace",
+        "the cluster DNS by svc.ns",
+        "svc alone is looked up in the pod's own namespace only",
+        "svc.ns names the namespace it is in",
+        "a cut-short cluster domain",
+    ],
+)
+def test_a_pods_search_list_finds_a_service_by_each_of_its_names(
+    name: str, namespace: str, found: str | None
+) -> None:
+    got = resolve_as_a_pod(name, namespace)
+    if found is None:
+        assert got is None
+        return
+    assert got is not None
+    assert got[0] == found
+    assert got[1] == [
+        next(
+            s["clusterIP"]
+            for s in DATA["services"]
+            if found.startswith(f"{s['name']}.{s['namespace']}.")
+        )
+    ]
+
+
+def test_the_search_list_starts_with_the_pods_namespace() -> None:
+    assert resolv_conf("team-a").splitlines() == [
+        "search team-a.svc.cluster.local svc.cluster.local cluster.local",
+        "nameserver 198.19.0.10",
+        "options ndots:5",
+    ]

@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
-from podwall.runtime.imagefiles import NGINX_CONFIG, WGET_SCRIPT, install_applets
+import pytest
+
+from podwall.runtime.imagefiles import (
+    NC_SCRIPT,
+    NGINX_CONFIG,
+    SYSTEM_PYTHON,
+    WGET_SCRIPT,
+    install_applets,
+)
 
 BUSYBOX = "/usr/bin/busybox"
 
 
 def test_each_applet_is_a_link_to_busybox(tmp_path: Path) -> None:
-    install_applets(tmp_path / "bin", BUSYBOX, ["sh", "nc", "wget"])
+    install_applets(tmp_path / "bin", BUSYBOX, ["sh", "ls", "wget"])
     links = {e.name: os.readlink(e) for e in (tmp_path / "bin").iterdir() if e.is_symlink()}
-    assert links == {"sh": BUSYBOX, "nc": BUSYBOX, "busybox": BUSYBOX}
+    assert links == {"sh": BUSYBOX, "ls": BUSYBOX, "busybox": BUSYBOX}
+
+
+def test_nc_is_the_verbose_script_where_the_host_has_a_system_python(tmp_path: Path) -> None:
+    install_applets(tmp_path / "bin", BUSYBOX, ["sh", "nc"])
+    nc = tmp_path / "bin" / "nc"
+    if not os.access(SYSTEM_PYTHON, os.X_OK):
+        assert os.readlink(nc) == BUSYBOX
+        return
+    assert not nc.is_symlink()
+    assert nc.read_text().splitlines()[0] == f"#!{SYSTEM_PYTHON} -I"
+    assert os.access(nc, os.X_OK)
 
 
 def test_wget_is_the_timeout_script_run_by_busybox_sh(tmp_path: Path) -> None:
@@ -34,8 +56,30 @@ def test_a_changed_applet_list_replaces_the_directory(tmp_path: Path) -> None:
 
 
 def test_the_wget_script_keeps_braces_of_shell_expansions() -> None:
-    script = WGET_SCRIPT.format(applets="/a", busybox="/b")
+    script = WGET_SCRIPT.format(applets="/a", busybox="/b", python="/p")
     assert "t=${a#--timeout=}" in script
+
+
+@pytest.mark.parametrize(
+    ("args", "host"),
+    [
+        (["-q", "--timeout=5", "nginx", "-O", "-"], "nginx"),
+        (["-T", "2", "-O", "out", "http://web:8080/x"], "web:8080"),
+        (["--timeout", "1", "-qO-", "svc.ns"], "svc.ns"),
+    ],
+    ids=["the URL before -O -", "a URL after -O FILE", "-qO- is no value's option"],
+)
+def test_the_wget_script_looks_up_the_urls_host_not_an_options_value(
+    tmp_path: Path, args: list[str], host: str
+) -> None:
+    refuse = tmp_path / "python"  # every lookup fails: the message names what was looked up
+    refuse.write_text("#!/bin/sh\nexit 1\n")
+    refuse.chmod(0o755)
+    script = tmp_path / "wget"
+    script.write_text(WGET_SCRIPT.format(applets="/bin", busybox=BUSYBOX, python=refuse))
+    script.chmod(0o755)
+    done = subprocess.run([str(script), *args], capture_output=True, text=True, timeout=10)
+    assert (done.returncode, done.stderr) == (1, f"wget: bad address '{host}'\n")
 
 
 def test_nginx_runs_unprivileged_with_its_files_in_tmp() -> None:
@@ -47,3 +91,35 @@ def test_nginx_runs_unprivileged_with_its_files_in_tmp() -> None:
     temp_paths = [line for line in lines if line.split(" ")[0].endswith("_temp_path")]
     assert temp_paths
     assert all(" /tmp/" in line for line in temp_paths)
+
+
+def _nc(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "nc"
+    script.write_text(NC_SCRIPT.format(python=sys.executable, busybox="/nonexistent"))
+    script.chmod(0o755)
+    return subprocess.run(
+        [str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_nc_says_open_as_alpines_busybox_does(tmp_path: Path) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        done = _nc(tmp_path, "-vz", "-w", "2", "127.0.0.1", str(port))
+    assert (done.returncode, done.stderr) == (0, f"127.0.0.1 (127.0.0.1:{port}) open\n")
+
+
+def test_nc_names_the_address_it_could_not_reach(tmp_path: Path) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # bound, not listening: refused
+        done = _nc(tmp_path, "-v", "-w", "2", "127.0.0.1", str(port))
+    assert done.returncode == 1
+    assert done.stderr == f"nc: 127.0.0.1 (127.0.0.1:{port}): Connection refused\n"

@@ -13,6 +13,8 @@ from podwall.runtime.images import (
     KIND_HOST,
     KIND_JSON_MOCK,
     KIND_NGINX,
+    KIND_REDIS,
+    KIND_TWO_PORTS,
     NGINX_CONF,
     NOT_SUPPORTED,
     RUN_ERROR,
@@ -26,7 +28,7 @@ from podwall.runtime.images import (
 )
 
 PY = "/venv/bin/python"
-HOST_BINARIES = {"sh", "/bin/sh", "sleep", "curl", "/usr/bin/curl", "nginx-on-host"}
+HOST_BINARIES = {"sh", "/bin/sh", "sleep", "curl", "/usr/bin/curl", "nginx-on-host", "kubectl"}
 
 
 def which(executable: str, path: str) -> str | None:
@@ -91,6 +93,18 @@ def test_parse_image(image: str, repository: str) -> None:
             id="cilium/starwars from Docker Hub is the deathstar too",
         ),
         pytest.param(
+            ContainerSpec(image="ahmet/app-on-two-ports"),
+            (PY, "-m", "podwall.runtime.standins.twoports"),
+            KIND_TWO_PORTS,
+            id="the recipes' two-port app runs its stand-in",
+        ),
+        pytest.param(
+            ContainerSpec(image="redis:4"),
+            (PY, "-m", "podwall.runtime.standins.redis"),
+            KIND_REDIS,
+            id="redis runs the Redis-like listener",
+        ),
+        pytest.param(
             ContainerSpec(image=JSON_MOCK, command=("curl", "-s", "x")),
             ("curl", "-s", "x"),
             KIND_HOST,
@@ -107,6 +121,18 @@ def test_parse_image(image: str, repository: str) -> None:
             ("curl", "-sI", "http://backend:8080"),
             KIND_HOST,
             id="curl image args go to its curl entrypoint",
+        ),
+        pytest.param(
+            ContainerSpec(image="bitnami/kubectl:1.32", args=("get", "pods")),
+            ("kubectl", "get", "pods"),
+            KIND_HOST,
+            id="kubectl image args go to its kubectl entrypoint",
+        ),
+        pytest.param(
+            ContainerSpec(image="registry.k8s.io/kubectl:v1.32.0", args=("version",)),
+            ("kubectl", "version"),
+            KIND_HOST,
+            id="any */kubectl image is kubectl",
         ),
         pytest.param(
             ContainerSpec(image="curlimages/curl", args=("sleep", "3600")),

@@ -21,10 +21,11 @@ def test_the_init_gets_its_own_pid_mount_uts_and_ipc_namespaces_inside_the_pods_
     assert argv[7:15] == [
         "--pid", "--fork", "--mount", "--uts", "--ipc", "--propagation", "private", "--",
     ]  # fmt: skip
-    assert argv[16:] == [
-        "-I", "-m", "podwall.runtime.podinit",
-        "--uid", "200003", "--gid", "200003", "--hostname", "web",
+    assert argv[16:18] == ["-I", "-c"]
+    assert argv[19:] == [
+        podsandbox.SOURCE_ROOT, "--uid", "200003", "--gid", "200003", "--hostname", "web",
     ]  # fmt: skip
+    assert Path(podsandbox.SOURCE_ROOT, "podwall", "runtime", "podinit.py").is_file()
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from podwall.runtime import podsandbox
 from podwall.runtime.images import KIND_AGNHOST, KIND_HOST, Launch
 from podwall.runtime.process import (
     POD_NAMESPACES,
@@ -74,7 +75,9 @@ def test_a_terminal_becomes_the_commands_controlling_terminal_in_a_session_of_it
 
 
 def test_stand_ins_skip_setpriv_and_ignore_python_variables() -> None:
-    assert _argv(STANDIN)[8:] == ["/py", "-I", "-m", "podwall.runtime.standins.agnhost", "pause"]
+    assert _argv(STANDIN)[8:11] == ["/py", "-I", "-c"]
+    module = ["podwall.runtime.standins.agnhost", "pause"]
+    assert _argv(STANDIN)[12:] == [podsandbox.SOURCE_ROOT, *module]
 
 
 def test_the_root_side_of_a_host_command_sees_path_alone() -> None:

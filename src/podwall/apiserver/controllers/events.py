@@ -238,6 +238,20 @@ def failed(pod: Mapping[str, Any], container: str, message: str, now: datetime) 
     return _kubelet(pod, container, "Failed", message, now, WARNING)
 
 
+def failed_mount(pod: Mapping[str, Any], volume: str, message: str, now: datetime) -> Obj:
+    """`MountVolume.SetUp failed for volume "kube-api-access" : failed to fetch token: ...`
+    (a Warning about the pod: its ServiceAccount token could not be had)."""
+    return new_event(
+        pod,
+        reason="FailedMount",
+        message=f'MountVolume.SetUp failed for volume "{volume}" : {message}',
+        now=now,
+        component=KUBELET,
+        type_=WARNING,
+        host=str(pod.get("spec", {}).get("nodeName", "")),
+    )
+
+
 def back_off(pod: Mapping[str, Any], container: str, now: datetime) -> Obj:
     """`Back-off restarting failed container x in pod y_default(uid)` (CrashLoopBackOff)."""
     pod_id = f"{name_of(pod)}_{namespace_of(pod)}({uid_of(pod)})"

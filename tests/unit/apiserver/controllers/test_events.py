@@ -105,3 +105,14 @@ def test_a_new_event_whose_name_is_taken_moves_to_the_next_nanosecond() -> None:
     assert isinstance(made, Create)
     prefix, _, nanos = first["metadata"]["name"].rpartition(".")
     assert made.obj["metadata"]["name"] == f"{prefix}.{int(nanos, 16) + 1:x}"
+
+
+def test_a_failed_mount_is_a_warning_about_the_pod() -> None:
+    event = ev.failed_mount(POD, "kube-api-access", 'failed to fetch token: x "y" not found', T0)
+    assert (event["type"], event["reason"]) == ("Warning", "FailedMount")
+    assert event["message"] == (
+        'MountVolume.SetUp failed for volume "kube-api-access" : '
+        'failed to fetch token: x "y" not found'
+    )
+    assert "fieldPath" not in event["involvedObject"]
+    assert event["source"] == {"component": "kubelet", "host": "podwall"}
