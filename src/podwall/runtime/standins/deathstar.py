@@ -17,13 +17,11 @@ import http.server
 import json
 import logging
 import os
-import signal
 import socket
-import sys
 from typing import Any
 
 from podwall.runtime.standins.jsonmock import Server
-from podwall.runtime.standins.privileges import drop_privileges
+from podwall.runtime.standins.serving import send_text, serve, start
 
 log = logging.getLogger("deathstar")
 
@@ -85,28 +83,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         status, body = answer(method, self.path, socket.gethostname())
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_text(self, status, body)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s %s", self.client_address[0], format % args)
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    drop_privileges()
+    start()
     try:
         server = Server(("", PORT), Handler)
     except OSError as exc:
         log.error("cannot bind port %d as uid %d: %s", PORT, os.getuid(), exc.strerror)
         raise SystemExit(1) from None
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    log.info("deathstar is listening on port %d", PORT)
-    with server:
-        server.serve_forever()
+    serve([server], log, f"deathstar is listening on port {PORT}")
 
 
 if __name__ == "__main__":

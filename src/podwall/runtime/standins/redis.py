@@ -11,11 +11,9 @@ Run as `python -m podwall.runtime.standins.redis`; it drops to the pod's uid at 
 from __future__ import annotations
 
 import logging
-import signal
 import socketserver
-import sys
 
-from podwall.runtime.standins.privileges import drop_privileges
+from podwall.runtime.standins.serving import serve, start
 
 log = logging.getLogger("redis")
 
@@ -81,13 +79,8 @@ class Server(socketserver.ThreadingTCPServer):
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    drop_privileges()
-    server = Server(("", PORT), Handler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    log.info("Ready to accept connections tcp on port %d", PORT)
-    with server:
-        server.serve_forever()
+    start()
+    serve([Server(("", PORT), Handler)], log, f"Ready to accept connections tcp on port {PORT}")
 
 
 if __name__ == "__main__":

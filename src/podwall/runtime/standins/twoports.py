@@ -18,13 +18,11 @@ from __future__ import annotations
 import http.server
 import itertools
 import logging
-import signal
-import sys
 import threading
 from typing import Any
 
 from podwall.runtime.standins.jsonmock import Server
-from podwall.runtime.standins.privileges import drop_privileges
+from podwall.runtime.standins.serving import send_text, serve, start
 
 log = logging.getLogger("app-on-two-ports")
 
@@ -63,11 +61,7 @@ def handler(port: int, counter: Counter) -> type[http.server.BaseHTTPRequestHand
 
         def do_GET(self) -> None:
             status, body = answer(port, self.path, counter.count())
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_text(self, status, body)
 
         def log_message(self, format: str, *args: Any) -> None:
             log.info("%s :%d %s", self.client_address[0], port, format % args)
@@ -76,14 +70,10 @@ def handler(port: int, counter: Counter) -> type[http.server.BaseHTTPRequestHand
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    drop_privileges()
+    start()
     counter = Counter()
     servers = [Server(("", port), handler(port, counter)) for port in (API_PORT, METRICS_PORT)]
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    log.info("listening on ports %d and %d", API_PORT, METRICS_PORT)
-    threading.Thread(target=servers[1].serve_forever, daemon=True).start()
-    servers[0].serve_forever()
+    serve(servers, log, f"listening on ports {API_PORT} and {METRICS_PORT}")
 
 
 if __name__ == "__main__":
