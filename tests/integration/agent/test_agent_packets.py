@@ -163,9 +163,14 @@ def test_a_pod_stays_closed_on_real_packets_across_a_kill_during_a_policy_stream
     results = [(lines[i], float(lines[i + 1])) for i in range(0, len(lines) - 1, 2)]
     before = [state for state, at in results if at < allowed_at]
     after = [state for state, at in results if at > allowed_at]
-    unattended = [state for state, at in results if killed_at < at < restarted_at]
-    assert len(before) > 20, f"the probe ran too little: {len(before)} attempts"
-    assert len(unattended) >= 2, f"the probe ran {len(unattended)} times while no agent ran"
+    # The probe covered the whole story: before the kill, while no agent ran, after the restart.
+    windows = {
+        "before the kill": [s for s, at in results if at < killed_at],
+        "while no agent ran": [s for s, at in results if killed_at < at < restarted_at],
+        "after the restart": [s for s, at in results if restarted_at < at < allowed_at],
+    }
+    for window, attempts in windows.items():
+        assert len(attempts) >= 2, f"the probe ran {len(attempts)} times {window}"
     assert "open" not in before, f"web opened before any policy allowed it: {before.count('open')}"
     assert "open" in after, "the allow never opened web: the probe could not have seen a leak"
 
