@@ -63,14 +63,20 @@ def test_a_pod_reaches_the_api_server_by_its_service_name(lab: Lab) -> None:
     assert lab.kubectl("exec", "client", "--", "kubectl", "get", "pods", "-o", "name") == (
         "pod/client\n"
     )
-    # The token is the pod's own: read-only, and no anonymous request gets in.
+    # The token is the pod's own: read-only. Without it a request is system:anonymous, which
+    # reads the public version and nothing else (system:public-info-viewer, as upstream).
     write = lab.kubectl("exec", "client", "--", "touch", f"{SA}/token", check=False)
     assert "Read-only file system" in write
-    url = "https://kubernetes.default.svc/version"
-    anonymous = lab.kubectl(
-        "exec", "client", "--", "curl", "-sS", "--max-time", "5", "--cacert", f"{SA}/ca.crt", url
-    )  # fmt: skip
-    assert json.loads(anonymous)["code"] == 401
+
+    def anonymous(path: str) -> dict[str, object]:
+        url = f"https://kubernetes.default.svc{path}"
+        curl = ["curl", "-sS", "--max-time", "5", "--cacert", f"{SA}/ca.crt", url]
+        return dict(json.loads(lab.kubectl("exec", "client", "--", *curl)))
+
+    assert anonymous("/version")["major"] == "1"
+    refused = anonymous("/api/v1/namespaces/default/pods")
+    assert refused["code"] == 403
+    assert 'User "system:anonymous" cannot list resource "pods"' in str(refused["message"])
 
 
 def test_a_pod_whose_egress_is_denied_cannot_reach_the_api_server(lab: Lab) -> None:
