@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from podwall.agent.client import ClientError, Connection
+from podwall.errors import PodwallError
 from podwall.runtime.serviceaccount import ServiceAccountFiles
 
 EXPIRATION_SECONDS = 3600
 REFRESH_FRACTION = 0.8
 
 
-class TokenUnavailable(Exception):
+class TokenUnavailable(PodwallError):
     """The API server did not issue the token; the message is its own."""
 
 
