@@ -17,6 +17,7 @@ from typing import Any
 from podwall.apiserver import errors
 from podwall.apiserver.authorization import Authorizer
 from podwall.apiserver.errors import ApiError
+from podwall.apiserver.rbac import rule_strings
 from podwall.apiserver.requestinfo import Attributes
 from podwall.apiserver.resources import RBAC_GROUP
 from podwall.apiserver.store import Object, Store
@@ -28,21 +29,16 @@ _ROLE_KINDS = {"roles": "Role", "clusterroles": "ClusterRole"}
 _BINDINGS = ("rolebindings", "clusterrolebindings")
 
 
-def _strings(rule: Mapping[str, Any], key: str) -> list[str]:
-    value = rule.get(key) or []
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
 def atoms(rule: Mapping[str, Any], namespace: str) -> Iterator[Attributes]:
     """A rule broken into single requests: one verb, group, resource, name (or URL) each."""
-    urls = _strings(rule, "nonResourceURLs")
-    for verb in _strings(rule, "verbs"):
+    urls = rule_strings(rule, "nonResourceURLs")
+    for verb in rule_strings(rule, "verbs"):
         for url in urls:
             yield Attributes(verb=verb, resource_request=False, path=url)
-        for group in _strings(rule, "apiGroups"):
-            for combined in _strings(rule, "resources"):
+        for group in rule_strings(rule, "apiGroups"):
+            for combined in rule_strings(rule, "resources"):
                 resource, _, sub = combined.partition("/")
-                for name in _strings(rule, "resourceNames") or [""]:
+                for name in rule_strings(rule, "resourceNames") or [""]:
                     yield Attributes(
                         verb=verb, resource_request=True, api_group=group, namespace=namespace,
                         resource=resource, subresource=sub, name=name,
@@ -140,8 +136,5 @@ class EscalationCheck:
             raise _forbidden(f"{plural}", name, user, missing)
 
     def _role(self, plural: str, namespace: str, name: str) -> Mapping[str, Any] | None:
-        try:
-            ns = namespace if plural == "roles" else ""
-            return self.store.read(f"{plural}.{RBAC_GROUP}", ns, name).obj
-        except errors.NotFoundError:
-            return None
+        policy = self.authorizer.policy
+        return policy.role(namespace, name) if plural == "roles" else policy.cluster_role(name)

@@ -48,7 +48,8 @@ class Grant:
     source: str
 
 
-def _strings(rule: Obj, key: str) -> list[str]:
+def rule_strings(rule: Mapping[str, Any], key: str) -> list[str]:
+    """A rule's list field (verbs, apiGroups, ...) as strings; anything else as none."""
     value = rule.get(key) or []
     return [str(v) for v in value] if isinstance(value, list) else []
 
@@ -58,7 +59,7 @@ def _has(items: list[str], wanted: str) -> bool:
 
 
 def resource_matches(rule: Obj, combined: str, subresource: str) -> bool:
-    for resource in _strings(rule, "resources"):
+    for resource in rule_strings(rule, "resources"):
         if resource in (ALL, combined):
             return True
         if subresource and resource == f"*/{subresource}":
@@ -74,13 +75,13 @@ def url_matches(rule_url: str, path: str) -> bool:
 
 def rule_allows(attrs: Attributes, rule: Obj) -> bool:
     """Whether one PolicyRule covers the request."""
-    if not _has(_strings(rule, "verbs"), attrs.verb):
+    if not _has(rule_strings(rule, "verbs"), attrs.verb):
         return False
     if not attrs.resource_request:
-        return any(url_matches(u, attrs.path) for u in _strings(rule, "nonResourceURLs"))
-    names = _strings(rule, "resourceNames")
+        return any(url_matches(u, attrs.path) for u in rule_strings(rule, "nonResourceURLs"))
+    names = rule_strings(rule, "resourceNames")
     return (
-        _has(_strings(rule, "apiGroups"), attrs.api_group)
+        _has(rule_strings(rule, "apiGroups"), attrs.api_group)
         and resource_matches(rule, attrs.combined_resource, attrs.subresource)
         and (not names or attrs.name in names)
     )
