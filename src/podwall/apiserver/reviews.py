@@ -88,7 +88,8 @@ def access_review(
                 resource.kind, resource.group, "",
                 [required("spec.user", "at least one of user or group must be specified")],
             )  # fmt: skip
-        extra = {str(k): tuple(v) for k, v in (spec.get("extra") or {}).items()}
+        # A null ExtraValue ([]string) decodes to an empty one in Go.
+        extra = {str(k): tuple(v or ()) for k, v in (spec.get("extra") or {}).items()}
         subject = UserInfo(name, str(spec.get("uid") or ""), tuple(groups), extra)
     if namespace is not None and attrs.namespace != namespace:
         raise errors.invalid(

@@ -148,6 +148,15 @@ def test_can_i(admin: Client) -> None:
     assert ssar(sa, verb="list", resource="pods", namespace="default")["allowed"] is True
 
 
+def test_a_subject_access_review_with_a_null_extra_value_is_answered(admin: Client) -> None:
+    """Go decodes a null ExtraValue as an empty one (found by the typecheck fuzz test)."""
+    body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+            "spec": {"user": "x", "extra": {"k": None},
+                     "nonResourceAttributes": {"verb": "get", "path": "/x"}}}  # fmt: skip
+    answer = admin.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", json=body)
+    assert answer.status_code == 201, answer.text
+
+
 def test_impersonation_is_for_those_allowed_to(admin: Client) -> None:
     user = "system:serviceaccount:default:x"
     service_account(admin)
