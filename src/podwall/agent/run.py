@@ -15,7 +15,8 @@ the first sync), attributes them with its cache (pods of every node by address, 
 ClusterIP), keeps the recent ones in a bounded ring served as `GET /flows` (`flowapi`),
 counts them per policy and rule on `/metrics`, and with `flows_ring` also writes them to the
 ring file `podwall observe` reads (the sandbox's nodes). A log group it cannot read is
-logged and leaves the agent enforcing without flows: observability never stops enforcement.
+logged and leaves the agent enforcing without flows, retried with back-off from the main loop
+(`flowreading`): observability never stops enforcement.
 
 `stop` leaves the loaded rules in force: an agent restarting, or killed, never opens a pod.
 `cleanup` is the one thing that removes the table.
@@ -36,6 +37,7 @@ from podwall.agent.backoff import Backoff
 from podwall.agent.cache import Cache
 from podwall.agent.client import ApiError, ConfigError, Connection, Target, Unreachable
 from podwall.agent.flowapi import flows_route
+from podwall.agent.flowreading import FlowReading
 from podwall.agent.health import HealthServer
 from podwall.agent.lease import NAMESPACE, Enforcement, LeaseKeeper, newest_resource_version
 from podwall.agent.metrics import Metrics
@@ -43,7 +45,6 @@ from podwall.agent.sync import SyncLoop
 from podwall.agent.watch import Informer
 from podwall.errors import PodwallError
 from podwall.flows.metrics import FlowMetrics
-from podwall.flows.reader import ReaderError
 from podwall.flows.ring import Entry, FlowRing
 from podwall.model.cluster import Cluster
 from podwall.nft import runner
@@ -131,12 +132,9 @@ class Agent:
         self.watched = kinds.watched(options.service_dnat)
         self.cache = Cache(self.watched, node=options.node)
         self.dataplane = (dataplane or self._dataplane)(options.netns, options.node, self._timed)
-        self.flows: NodeFlows | None = None
-        self.flows_problem = "flows are off (--no-flows)"
-        self.flow_metrics: FlowMetrics | None = None
+        self.flows: FlowReading | None = None
         if self.dataplane.flow_log is not None:
-            self.flow_metrics = FlowMetrics(self.metrics.registry)
-            self.flows_problem = "flows are not read yet"
+            self.flows = FlowReading(self._node_flows(), where(options.netns))
         self.sync = SyncLoop(
             self.cache, self.dataplane, self.metrics, self.stop_event,
             backoff=Backoff(cap=options.backoff_cap), on_first_sync=self._first_synced,
@@ -190,23 +188,27 @@ class Agent:
         assert self.lease is not None
         self.lease.start()
 
+    def _node_flows(self) -> Callable[[], NodeFlows]:
+        """How to start the node's flow reader (its metrics registered once, here)."""
+        o, config = self.options, self.dataplane.flow_log
+        assert config is not None
+        metrics = FlowMetrics(self.metrics.registry)
+
+        def start() -> NodeFlows:
+            return NodeFlows(
+                o.netns, o.node, self.dataplane.tags, config,
+                ring_path=o.flows_ring, metrics=metrics,
+            )  # fmt: skip
+
+        return start
+
     def _read_flows(self) -> None:
         """Bind the node's log group before the first sync, so its first connection is seen."""
-        config = self.dataplane.flow_log
-        if config is None:
-            return
-        o = self.options
-        try:
-            self.flows = NodeFlows(
-                o.netns, o.node, self.dataplane.tags, config,
-                ring_path=o.flows_ring, metrics=self.flow_metrics,
-            )  # fmt: skip
-        except (ReaderError, OSError) as exc:
-            self.flows_problem = f"cannot read the flow log in {where(o.netns)}: {exc}"
-            log.warning("%s; enforcing without flows", self.flows_problem)
+        if self.flows is not None:
+            self.flows.start()
 
     def _flow_ring(self) -> FlowRing[Entry] | str:
-        return self.flows.collector.ring if self.flows is not None else self.flows_problem
+        return self.flows.ring() if self.flows is not None else "flows are off (--no-flows)"
 
     def _synced(self, cluster: Cluster) -> None:
         if self.flows is not None:
@@ -313,6 +315,8 @@ class Agent:
         """Until `stop()` (a signal handler may call it)."""
         while not self.stop_event.wait(1.0):
             self._check_node()
+            if self.flows is not None:
+                self.flows.retry()
 
     def stop(self) -> None:
         self.stop_event.set()

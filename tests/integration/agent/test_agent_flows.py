@@ -6,6 +6,7 @@ folded into an earlier one, or counted as lost to the rate limit."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -18,6 +19,7 @@ from bench.flows.flood import flood
 from click.testing import CliRunner
 
 from podwall.cli.main import cli
+from podwall.flows.reader import NflogReader
 from podwall.model.ports import Protocol
 from podwall.nft.flowlog import FlowLog
 from podwall.runtime import connect, images
@@ -166,3 +168,22 @@ def test_the_agent_serves_its_node_s_flows_attributed_and_counted(
     assert result.output.count("INGRESS DENIED") == DENIED_MADE, result.output
     assert sent > FlowLog().burst
     assert lost >= sent - FlowLog().burst - FlowLog().rate * FLOOD_SECONDS * 2  # the limit held
+
+
+def test_a_busy_log_group_is_retried_until_the_agent_reads_it(
+    cluster: Cluster, netns: str, tmp_path: Path
+) -> None:
+    """Another socket holds the node's log group when the agent starts: the agent enforces,
+    /flows says why (503), and once the group is free the agent binds it by itself."""
+    holder = NflogReader(FlowLog().group, functools.partial(run_in_netns, netns), name=netns)
+    agent = AgentProcess(cluster, netns, tmp_path / "agent.log")
+    try:
+        agent.start()
+        assert agent.get("/flows") == 503
+        assert "already read by another socket" in agent.output()
+        holder.close()
+        wait_for(lambda: agent.get("/flows") == 200, "/flows once the group is free", 15)
+        assert "reading the flow log in network namespace" in agent.output()
+    finally:
+        holder.close()
+        agent.close()
