@@ -13,7 +13,7 @@ import contextlib
 import copy
 from collections.abc import Callable
 
-from podwall.apiserver import admission, crds, defaultroles
+from podwall.apiserver import admission, crds, defaultroles, rbacreconcile
 from podwall.apiserver.controllers.services import (
     kubernetes_endpoints,
     kubernetes_endpointslice,
@@ -21,6 +21,8 @@ from podwall.apiserver.controllers.services import (
 from podwall.apiserver.errors import AlreadyExistsError, NotFoundError
 from podwall.apiserver.resources import by_key
 from podwall.apiserver.store import Object, Store
+
+Reconciled = Object | str | None
 
 NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 # The first address of the service range (ARCHITECTURE.md: services 198.19.0.0/16).
@@ -109,13 +111,38 @@ def _reconcile(store: Store, key: str, wanted: Object) -> None:
 CRDS = "customresourcedefinitions.apiextensions.k8s.io"
 
 
+ROLES = "clusterroles.rbac.authorization.k8s.io"
+BINDINGS = "clusterrolebindings.rbac.authorization.k8s.io"
+
+
 def _bootstrap_policy(store: Store) -> None:
-    """The default ClusterRoles and ClusterRoleBindings; one a user changed is kept."""
-    for resource, objects in (
-        (by_key("clusterroles.rbac.authorization.k8s.io"), defaultroles.CLUSTER_ROLES),
-        (by_key("clusterrolebindings.rbac.authorization.k8s.io"),
-         defaultroles.CLUSTER_ROLE_BINDINGS),
-    ):  # fmt: skip
-        for obj in objects:
-            with contextlib.suppress(AlreadyExistsError):
-                store.create(resource.key, copy.deepcopy(obj))
+    """The default ClusterRoles and ClusterRoleBindings, created or reconciled as kube-apiserver
+    does at every start (`rbacreconcile`): what a newer podwall adds reaches a cluster stored
+    by an older one; what an administrator added stays, and a protected object is left alone."""
+    for obj in defaultroles.CLUSTER_ROLES:
+        _ensure(store, ROLES, obj, rbacreconcile.reconciled_role)
+    for obj in defaultroles.CLUSTER_ROLE_BINDINGS:
+        _ensure(store, BINDINGS, obj, rbacreconcile.reconciled_binding)
+
+
+def _ensure(
+    store: Store, key: str, expected: Object, reconcile: Callable[[Object, Object], Reconciled]
+) -> None:
+    name = expected["metadata"]["name"]
+    try:
+        stored = store.get(key, "", name)
+    except NotFoundError:
+        with contextlib.suppress(AlreadyExistsError):
+            store.create(key, copy.deepcopy(expected))
+        return
+    wanted = reconcile(expected, stored)
+    if wanted == rbacreconcile.RECREATE:
+        store.delete(key, "", name)
+        store.create(key, copy.deepcopy(expected))
+    elif isinstance(wanted, dict):
+
+        def change(current: Object) -> Object:
+            again = reconcile(expected, current)
+            return again if isinstance(again, dict) else current
+
+        store.mutate(key, "", name, change)
