@@ -7,7 +7,9 @@ between the request and the store, with the controllers' pure functions.
 - Services, on create: `default_service` allocates the ClusterIP (or checks the requested one);
   on update: `keep_allocation` carries it over and refuses to change it;
 - Deployments and ReplicaSets, on create: the controllers' defaults (idempotent, so objects that
-  `admission.default` already defaulted pass unchanged).
+  `admission.default` already defaulted pass unchanged);
+- DaemonSets, on create and update: `prepare_daemonset` (template defaults, and the template
+  generation annotation, bumped when the template changes).
 
 Installed on a Store with `install(store)`; it runs under the Store's write lock (see
 `Store.on_write`), so two Services never get the same address. A ClusterIPError becomes the
@@ -29,6 +31,7 @@ from podwall.apiserver.controllers import (
     keep_allocation,
     schedule_pod,
 )
+from podwall.apiserver.controllers.daemonsets import prepare_daemonset
 from podwall.apiserver.controllers.pods import NODE_NAME
 from podwall.apiserver.controllers.services import KUBE_DNS_IP, KUBERNETES_IP, cluster_ips
 from podwall.apiserver.scheduler import Scheduler
@@ -63,6 +66,7 @@ class Admission:
             "services": self.service,
             "deployments.apps": self.deployment,
             "replicasets.apps": self.replicaset,
+            "daemonsets.apps": prepare_daemonset,
         }
         for resource, hook in hooks.items():
             self._undo.append(self.store.on_write(resource, hook))

@@ -68,10 +68,12 @@ def untolerated_taint(
 
 
 def _add_toleration(tolerations: list[dict[str, Any]], key: str, effect: str) -> None:
-    """v1helper.AddOrUpdateTolerationInPodSpec: replace the one with the same key and effect."""
+    """v1helper.AddOrUpdateTolerationInPodSpec: replace the one that MatchToleration says is
+    the same (key, operator, value and effect; tolerationSeconds aside), else append."""
     new = {"key": key, "operator": "Exists", "effect": effect}
+    same = ("key", "operator", "value", "effect")
     for index, old in enumerate(tolerations):
-        if old.get("key") == key and old.get("effect") == effect:
+        if all((old.get(field) or "") == (new.get(field) or "") for field in same):
             tolerations[index] = new
             return
     tolerations.append(new)
