@@ -9,8 +9,8 @@ Derived by hand from the upstream Go struct tags (Kubernetes 1.32-era sources):
 
 Sources: `staging/src/k8s.io/api/core/v1/types.go` (Pod, Container, Service, Endpoints,
 Namespace, Event, ConfigMap), `staging/src/k8s.io/api/apps/v1/types.go` (Deployment,
-ReplicaSet), `staging/src/k8s.io/api/networking/v1/types.go` (NetworkPolicy: every list is
-atomic, no patch strategy) and `k8s.io/apimachinery/pkg/apis/meta/v1/types.go` (ObjectMeta,
+ReplicaSet, DaemonSet), `staging/src/k8s.io/api/networking/v1/types.go` (NetworkPolicy: every
+list is atomic, no patch strategy) and `k8s.io/apimachinery/pkg/apis/meta/v1/types.go` (ObjectMeta,
 LabelSelector, Condition).
 
 Only fields that carry metadata, or lead to one that does, are listed. A field missing from a
@@ -156,6 +156,7 @@ DEPLOYMENT_SPEC: Struct = {
     "strategy": nested({}, retain_keys=True),  # patchStrategy=retainKeys
 }
 REPLICA_SET_SPEC: Struct = {"selector": LABEL_SELECTOR, "template": POD_TEMPLATE_SPEC}
+DAEMON_SET_SPEC: Struct = REPLICA_SET_SPEC  # updateStrategy has no patch strategy
 WORKLOAD_STATUS: Struct = {"conditions": CONDITIONS}
 
 # networking/v1: ingress, egress, policyTypes, ports, from, to, except are all +listType=atomic
@@ -182,6 +183,7 @@ KINDS: Mapping[str, Struct] = {
     "Endpoints": _kind(subsets=atomic_list()),  # +listType=atomic, elements atomic too
     "Deployment": _kind(spec=nested(DEPLOYMENT_SPEC), status=nested(WORKLOAD_STATUS)),
     "ReplicaSet": _kind(spec=nested(REPLICA_SET_SPEC), status=nested(WORKLOAD_STATUS)),
+    "DaemonSet": _kind(spec=nested(DAEMON_SET_SPEC), status=nested(WORKLOAD_STATUS)),
     "NetworkPolicy": _kind(spec=nested(NETWORK_POLICY_SPEC)),
     "Event": _kind(involvedObject=ATOMIC, related=ATOMIC),  # ObjectReference: structType=atomic
     "ConfigMap": _kind(),
