@@ -130,6 +130,13 @@ def test_a_bad_request_status_has_its_reason() -> None:
             "mountPath",
             id="init container mounts merge by mountPath",
         ),
+        pytest.param(
+            "DaemonSet",
+            "spec.template.spec.containers",
+            "merge",
+            "name",
+            id="daemon set containers merge by name (kubectl set image)",
+        ),
         pytest.param("Pod", "spec.tolerations", "", "", id="tolerations are replaced"),
         pytest.param("Pod", "spec.containers.command", "", "", id="command is replaced"),
         pytest.param(
@@ -165,6 +172,7 @@ def test_the_table_covers_every_kind_podwall_serves() -> None:
         "Endpoints",
         "Deployment",
         "ReplicaSet",
+        "DaemonSet",
         "NetworkPolicy",
         "Event",
         "ConfigMap",
