@@ -216,31 +216,53 @@ class _Plan:
 
 
 def pods_should_be_on_node(
-    ds: Mapping[str, Any], node: Mapping[str, Any], daemon_pods: Sequence[Mapping[str, Any]] | None
+    ds: Mapping[str, Any],
+    node: Mapping[str, Any],
+    daemon_pods: Sequence[Mapping[str, Any]] | None,
+    now: datetime,
 ) -> tuple[bool, list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-    """podsShouldBeOnNode (surge off): (node needs a pod, pods to delete, the failed ones)."""
+    """podsShouldBeOnNode: (node needs a pod, pods to delete, the failed ones among them)."""
     should_run, should_continue = node_should_run(ds, node)
     if should_run and daemon_pods is None:
         return True, [], []
-    doomed: list[Mapping[str, Any]] = []
-    failed: list[Mapping[str, Any]] = []
     live = [pod for pod in daemon_pods or () if not is_deleting(pod)]
-    if should_continue:
-        failed = [pod for pod in live if _phase(pod) == "Failed"]
-        finished = [pod for pod in live if _phase(pod) in ("Failed", "Succeeded")]
-        running = [pod for pod in live if pod not in finished]
-        doomed = finished + sorted(running, key=_scheduled_then_oldest)[1:]  # keep the oldest
-    elif daemon_pods is not None:
-        doomed = live
-    return False, doomed, failed
+    if not should_continue:
+        return False, live if daemon_pods is not None else [], []
+    failed = [pod for pod in live if _phase(pod) == "Failed"]
+    finished = [pod for pod in live if _phase(pod) in ("Failed", "Succeeded")]
+    running = sorted((pod for pod in live if pod not in finished), key=_scheduled_then_oldest)
+    if not allows_surge(ds):
+        return False, finished + running[1:], failed  # the oldest stays
+    if not running:
+        return should_run, finished, failed  # surging: a node keeps one pod at least
+    return False, finished + _surplus_when_surging(ds, running, now), failed
 
 
-def manage(ds: Mapping[str, Any], nodes: Sequence[Mapping[str, Any]], by_node: NodePods) -> _Plan:
+def _surplus_when_surging(
+    ds: Mapping[str, Any], running: Sequence[Mapping[str, Any]], now: datetime
+) -> list[Mapping[str, Any]]:
+    """Two pods stay only while the oldest new one is not yet available and the oldest old one
+    is ready; of the rest, all go."""
+    pod_hash = revision_hash(ds)
+    oldest_new = next((p for p in running if labels_of(p).get(HASH_LABEL) == pod_hash), None)
+    oldest_old = next((p for p in running if labels_of(p).get(HASH_LABEL) != pod_hash), None)
+    surplus = [p for p in running if p is not oldest_new and p is not oldest_old]
+    if oldest_new is not None and oldest_old is not None:
+        min_ready = _min_ready(ds)
+        if not is_pod_ready(oldest_old) or is_pod_available(oldest_new, min_ready, now):
+            surplus.append(oldest_old)
+    return surplus
+
+
+def manage(
+    ds: Mapping[str, Any], nodes: Sequence[Mapping[str, Any]], by_node: NodePods, now: datetime
+) -> _Plan:
     """manage: every node gets its one pod, and no more; pods bound to Nodes that are gone
     are deleted (upstream: the pod garbage collector's gcOrphaned, for scheduled ones)."""
     plan = _Plan()
     for node in sorted(nodes, key=name_of):
-        needs, doomed, failed = pods_should_be_on_node(ds, node, by_node.get(name_of(node)))
+        pods = by_node.get(name_of(node))
+        needs, doomed, failed = pods_should_be_on_node(ds, node, pods, now)
         if needs:
             plan.create.append(name_of(node))
         for pod in failed:
@@ -267,11 +289,34 @@ def desired_nodes(ds: Mapping[str, Any], nodes: Iterable[Mapping[str, Any]]) -> 
     return sorted(name_of(node) for node in nodes if node_should_run(ds, node)[0])
 
 
+def _rolling(ds: Mapping[str, Any]) -> Mapping[str, Any]:
+    strategy = (ds.get("spec") or {}).get("updateStrategy") or {}
+    if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+        return {}
+    rolling: Mapping[str, Any] = strategy.get("rollingUpdate") or {}
+    return rolling
+
+
+def _min_ready(ds: Mapping[str, Any]) -> int:
+    return int((ds.get("spec") or {}).get("minReadySeconds", 0))
+
+
+def max_surge(ds: Mapping[str, Any], desired: int) -> int:
+    """util.SurgeCount: maxSurge of `desired` nodes, rounded up (0 unless RollingUpdate)."""
+    return scaled_value(_rolling(ds).get("maxSurge", 0), desired, True)
+
+
+def allows_surge(ds: Mapping[str, Any]) -> bool:
+    """util.AllowsSurge: a rolling update that may run a new pod beside the old one."""
+    return max_surge(ds, 1) != 0
+
+
 def max_unavailable(ds: Mapping[str, Any], desired: int) -> int:
-    """util.UnavailableCount and updatedDesiredNodeCounts' floor of one (surge off)."""
-    rolling = ((ds.get("spec") or {}).get("updateStrategy") or {}).get("rollingUpdate") or {}
-    count = scaled_value(rolling.get("maxUnavailable", 1), desired, True)
-    return 1 if desired > 0 and count == 0 else count
+    """util.UnavailableCount, with updatedDesiredNodeCounts' floor: never both zero."""
+    count = scaled_value(_rolling(ds).get("maxUnavailable", 1), desired, True)
+    if desired > 0 and count == 0 and max_surge(ds, desired) == 0:
+        return 1
+    return count
 
 
 def updated_pods_on_node(
@@ -296,14 +341,22 @@ def updated_pods_on_node(
 
 def rolling_update(
     ds: Mapping[str, Any], nodes: Sequence[Mapping[str, Any]], by_node: NodePods, now: datetime
-) -> list[str]:
-    """rollingUpdate (maxSurge 0): the old pods to delete, at most maxUnavailable down at once;
-    an old pod that is unavailable anyway may always go."""
-    pod_hash, generation = revision_hash(ds), template_generation(ds)
-    min_ready = int((ds.get("spec") or {}).get("minReadySeconds", 0))
+) -> tuple[list[str], list[str]]:
+    """rollingUpdate: (old pods to delete, nodes that get a new pod beside their old one)."""
     wanted = desired_nodes(ds, nodes)
-    budget = max_unavailable(ds, len(wanted))
     candidates = {name: by_node.get(name, []) for name in wanted} | by_node
+    if allows_surge(ds):
+        return _surge_update(ds, nodes, candidates, len(wanted), now)
+    return _unavailable_update(ds, candidates, len(wanted), now), []
+
+
+def _unavailable_update(
+    ds: Mapping[str, Any], candidates: NodePods, desired: int, now: datetime
+) -> list[str]:
+    """maxSurge 0: old pods go, at most maxUnavailable nodes down at once; an old pod that is
+    unavailable anyway may always go."""
+    pod_hash, generation, min_ready = revision_hash(ds), template_generation(ds), _min_ready(ds)
+    budget = max_unavailable(ds, desired)
     unavailable = 0
     replace: list[str] = []
     optional: list[str] = []
@@ -319,6 +372,50 @@ def rolling_update(
             optional.append(name_of(old))
     room = min(max(budget - unavailable, 0), len(optional))
     return replace + optional[:room]
+
+
+def _surge_update(
+    ds: Mapping[str, Any],
+    nodes: Sequence[Mapping[str, Any]],
+    candidates: NodePods,
+    desired: int,
+    now: datetime,
+) -> tuple[list[str], list[str]]:
+    """maxSurge > 0: a new pod starts beside an old one on at most maxSurge nodes at once (at
+    once where the old one is unavailable); the old one goes when the new one is available. An
+    old pod on a node that no longer fits goes only while enough pods elsewhere are available."""
+    pod_hash, generation, min_ready = revision_hash(ds), template_generation(ds), _min_ready(ds)
+    fits = {name_of(node): node_should_run(ds, node)[0] for node in nodes}
+    budget = max_surge(ds, desired)
+    surging = available = 0
+    delete: list[str] = []
+    unfit: list[str] = []
+    allowed: list[str] = []
+    optional: list[str] = []
+    for node_name in sorted(candidates):
+        new, old, ok = updated_pods_on_node(candidates[node_name], pod_hash, generation)
+        if not ok:
+            surging += 1  # manage cleans this node up
+            continue
+        current = old if old is not None else new
+        available += current is not None and is_pod_available(current, min_ready, now)
+        if old is None:
+            continue
+        if new is not None:
+            if is_pod_available(new, min_ready, now):
+                delete.append(name_of(old))
+            else:
+                surging += 1
+        elif not fits.get(node_name):
+            # off a node it no longer fits: at once when down, else when others can stand in
+            (unfit if is_pod_available(old, min_ready, now) else delete).append(name_of(old))
+        elif not is_pod_available(old, min_ready, now):
+            allowed.append(node_name)
+        elif surging < budget:
+            optional.append(node_name)
+    delete += unfit[: max(min(available - desired, len(unfit)), 0)]
+    room = min(max(budget - surging, 0), len(optional))
+    return delete, allowed + optional[:room]
 
 
 def is_rolling(ds: Mapping[str, Any]) -> bool:
@@ -434,10 +531,12 @@ def reconcile_daemonset(
     all_pods = list(pods)
     node_list = list(nodes)
     by_node = nodes_to_daemon_pods(ds, all_pods)
-    plan = manage(ds, node_list, by_node)
+    plan = manage(ds, node_list, by_node, now)
     if not plan.create and not plan.delete and is_rolling(ds):
-        for name in rolling_update(ds, node_list, by_node, now):
+        doomed, beside = rolling_update(ds, node_list, by_node, now)
+        for name in doomed:
             plan.doomed({"metadata": {"name": name}})
+        plan.create += beside
     names = taken if taken is not None else {name_of(p) for p in all_pods}
     actions = sync_nodes(ds, plan, names, now, rng)
     status = daemonset_status(ds, node_list, by_node, now)

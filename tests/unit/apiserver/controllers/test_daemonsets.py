@@ -478,3 +478,74 @@ def test_new_pod_names_avoid_the_names_taken() -> None:
     again = dsc.reconcile_daemonset(ds, [node("n1")], [], T0, random.Random(3), {name})
     names = [a.obj["metadata"]["name"] for a in again if isinstance(a, Create)]
     assert name not in names
+
+
+def _surge_rollout(d: Daemons, rounds: int = 30) -> tuple[int, int]:
+    """Roll to the end with surge; (most nodes without a running pod, most extra pods) at once."""
+    worst_down = worst_extra = 0
+    for _ in range(rounds):
+        d.settle()
+        pods = d.pods()
+        running = {p["spec"]["nodeName"] for p in pods if p["status"].get("phase") == "Running"}
+        worst_down = max(worst_down, len(d.nodes) - len(running))
+        worst_extra = max(worst_extra, len(pods) - len(d.nodes))
+        before = len(d.cluster.applied)
+        d.cluster.kubelet()
+        d.cluster.tick()
+        if len(d.cluster.applied) == before and not d.sync():
+            return worst_down, worst_extra
+    raise AssertionError("the rollout did not finish")
+
+
+@pytest.mark.parametrize(("max_surge", "extra"), [(1, 1), ("100%", 3)], ids=["1", "100%"])
+def test_a_surging_update_starts_new_pods_beside_the_old_ones(
+    max_surge: int | str, extra: int
+) -> None:
+    strategy = {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": 0, "maxSurge": max_surge},
+    }
+    d = Daemons(node("n1"), node("n2"), node("n3"), updateStrategy=strategy)
+    d.run()
+    d.update(image="agent:2")
+    assert _surge_rollout(d) == (0, extra)  # never a node without a running pod
+    assert d.placement() == {"n1": "agent:2", "n2": "agent:2", "n3": "agent:2"}
+    assert counts(d.status()) == (3, 3, 3, 3, 3, 0)
+
+
+def _pod(name: str, pod_hash: str, *, ready: bool, created: str) -> dict[str, Any]:
+    conditions = [{"type": "Ready", "status": "True" if ready else "False"}]
+    return {
+        "metadata": {
+            "name": name,
+            "labels": {dsc.HASH_LABEL: pod_hash},
+            "creationTimestamp": f"2026-11-26T10:00:0{created}Z",
+        },
+        "spec": {"nodeName": "n1"},
+        "status": {"phase": "Running", "conditions": conditions},
+    }
+
+
+SURGE = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+TWO_PODS: list[tuple[str, bool, bool, list[str]]] = [
+    ("old ready, new not yet: both stay", True, False, []),
+    ("new available: the old goes", True, True, ["old"]),
+    ("old not ready: it goes", False, False, ["old"]),
+]
+
+
+@pytest.mark.parametrize(("old_ready", "new_ready", "doomed"), [c[1:] for c in TWO_PODS],
+                         ids=[c[0] for c in TWO_PODS])  # fmt: skip
+def test_two_pods_on_a_node_while_surging(
+    old_ready: bool, new_ready: bool, doomed: list[str]
+) -> None:
+    ds = prepared(updateStrategy=SURGE)
+    current = dsc.revision_hash(ds)
+    pods = [
+        _pod("old", "before", ready=old_ready, created="1"),
+        _pod("new", current, ready=new_ready, created="2"),
+        _pod("extra", current, ready=True, created="3"),
+    ]
+    needs, gone, _ = dsc.pods_should_be_on_node(ds, node("n1"), pods, T0)
+    assert not needs
+    assert [p["metadata"]["name"] for p in gone] == ["extra", *doomed]
