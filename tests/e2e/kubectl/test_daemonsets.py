@@ -87,6 +87,9 @@ def test_rollout_completes_with_a_pod_on_each_node(cluster: Kubectl) -> None:
         "NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE",
     ]  # fmt: skip
     assert rows[1][:7] == ["agent", "2", "2", "2", "2", "2", "<none>"]
+    described = kubectl("describe", "ds", "agent").stdout
+    assert "Desired Number of Nodes Scheduled: 2\n" in described
+    assert "Pods Status:  2 Running / 0 Waiting / 0 Succeeded / 0 Failed\n" in described
 
 
 def test_a_deleted_pod_is_recreated_on_its_node(cluster: Kubectl) -> None:
