@@ -64,12 +64,14 @@ NodePods = dict[str, list[Obj]]
 
 def prepare_daemonset(new: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Obj:
     """PrepareForCreate / PrepareForUpdate: template defaults, and the template generation:
-    1 on create, one more than stored when the template changed, else the stored one."""
+    on create the one given (at least 1); on update one more than stored when the template
+    changed, else the stored one."""
     out = deep(new)
     spec = out.setdefault("spec", {})
     spec["template"] = default_pod_template(spec.get("template") or {})
-    generation = 1
-    if stored is not None:
+    if stored is None:
+        generation = max(template_generation(out) or 1, 1)
+    else:
         generation = template_generation(stored) or 1
         old_template = (stored.get("spec") or {}).get("template") or {}
         if default_pod_template(old_template) != spec["template"]:
@@ -111,14 +113,15 @@ def _pod_spec_for(ds: Mapping[str, Any], node: str) -> Obj:
 
 def node_should_run(ds: Mapping[str, Any], node: Mapping[str, Any]) -> tuple[bool, bool]:
     """NodeShouldRunDaemonPod: (should run a pod there, should keep one running there)."""
-    template_node = (_template(ds).get("spec") or {}).get("nodeName")
-    if template_node and template_node != name_of(node):
+    template_spec: Mapping[str, Any] = _template(ds).get("spec") or {}
+    if template_spec.get("nodeName") and template_spec["nodeName"] != name_of(node):
         return False, False
-    spec = _pod_spec_for(ds, name_of(node))
-    if not nodefit.fits_node_name(spec, node) or not nodefit.fits_node_affinity(spec, node):
+    # What the predicates read of util.NewPod(ds, node), without copying the whole template.
+    spec: dict[str, Any] = {**template_spec, "nodeName": name_of(node)}
+    nodefit.add_daemon_tolerations(spec)
+    if not nodefit.fits_node_affinity(spec, node):
         return False, False
-    tolerations = spec["tolerations"]
-    taints = nodefit.taints_of(node)
+    tolerations, taints = spec["tolerations"], nodefit.taints_of(node)
     if nodefit.untolerated_taint(taints, tolerations, nodefit.scheduling_taint) is None:
         return True, True
     evicted = nodefit.untolerated_taint(taints, tolerations, nodefit.eviction_taint)

@@ -1,4 +1,4 @@
-"""Whether a pod fits a node: nodeName, nodeSelector, required node affinity, taints.
+"""Whether a pod fits a node: nodeSelector, required node affinity, taints.
 
 Mirrors what the DaemonSet controller asks of a node before it places a daemon pod there
 (pkg/controller/daemon `predicates`): `nodeaffinity.GetRequiredNodeAffinity(pod).Match(node)`
@@ -153,12 +153,6 @@ def fits_node_affinity(spec: Mapping[str, Any], node: Mapping[str, Any]) -> bool
         return False
     terms = required_terms(spec)
     return terms is None or any(term_matches(term, node) for term in terms)
-
-
-def fits_node_name(spec: Mapping[str, Any], node: Mapping[str, Any]) -> bool:
-    """nodename.Fits: a pod that names its node fits that node alone."""
-    wanted = spec.get("nodeName")
-    return not wanted or wanted == name_of(node)
 
 
 def taints_of(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:

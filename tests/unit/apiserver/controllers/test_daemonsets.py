@@ -197,6 +197,17 @@ def test_the_template_generation_moves_with_the_template_alone(
     assert meta(out)["annotations"][dsc.TEMPLATE_GENERATION] == expected
 
 
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("3", "3"), ("0", "1"), ("x", "1")])
+def test_a_new_daemonset_keeps_a_template_generation_it_is_given(
+    given: str | None, expected: str
+) -> None:
+    new = daemonset()
+    if given is not None:
+        new["metadata"]["annotations"] = {dsc.TEMPLATE_GENERATION: given}
+    out = dsc.prepare_daemonset(new, None)
+    assert out["metadata"]["annotations"][dsc.TEMPLATE_GENERATION] == expected
+
+
 UPDATED: list[tuple[str, dict[str, str], bool]] = [
     ("the current hash", {"controller-revision-hash": "h2", "pod-template-generation": "1"}, True),
     ("the current generation", {"controller-revision-hash": "h1", "pod-template-generation": "2"},
