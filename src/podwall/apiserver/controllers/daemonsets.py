@@ -426,6 +426,15 @@ def is_rolling(ds: Mapping[str, Any]) -> bool:
     return bool(strategy.get("type", "RollingUpdate") == "RollingUpdate")
 
 
+def resync_after(ds: Mapping[str, Any], status: Mapping[str, Any]) -> int | None:
+    """Seconds after which to sync again, when a ready pod is not yet available (as upstream
+    enqueues the DaemonSet after minReadySeconds); None when nothing waits on the clock."""
+    min_ready = _min_ready(ds)
+    if min_ready > 0 and status.get("numberReady", 0) != status.get("numberAvailable", 0):
+        return min_ready
+    return None
+
+
 # -- status ----------------------------------------------------------------------------------------
 
 
@@ -433,8 +442,7 @@ def daemonset_status(
     ds: Mapping[str, Any], nodes: Iterable[Mapping[str, Any]], by_node: NodePods, now: datetime
 ) -> dict[str, Any]:
     """updateDaemonSetStatus: the counts, from the oldest pod on each node that should run one."""
-    pod_hash, generation = revision_hash(ds), template_generation(ds)
-    min_ready = int((ds.get("spec") or {}).get("minReadySeconds", 0))
+    pod_hash, generation, min_ready = revision_hash(ds), template_generation(ds), _min_ready(ds)
     desired = current = ready = available = updated = misscheduled = 0
     for node in nodes:
         pods = by_node.get(name_of(node)) or []
@@ -548,12 +556,3 @@ def reconcile_daemonset(
         updated["status"] = status
         actions.append(UpdateStatus(updated))
     return actions
-
-
-def resync_after(ds: Mapping[str, Any], status: Mapping[str, Any]) -> int | None:
-    """Seconds after which to sync again, when a ready pod is not yet available (as upstream
-    enqueues the DaemonSet after minReadySeconds); None when nothing waits on the clock."""
-    min_ready = int((ds.get("spec") or {}).get("minReadySeconds", 0))
-    if min_ready > 0 and status.get("numberReady", 0) != status.get("numberAvailable", 0):
-        return min_ready
-    return None
