@@ -3,7 +3,8 @@
 One cluster (a `LocalCluster` in this process, two node agents beside it) serves the tests
 here, in order: the DaemonSet is applied and `kubectl rollout status` completes with a pod on
 each node and the counts `kubectl get ds` prints; a deleted pod is recreated on its node; a
-new image rolls over every node; the DaemonSet deleted, its pods are garbage-collected.
+new image rolls over every node; a DaemonSet with a nodeSelector follows node labels and
+taints; the DaemonSet deleted, its pods are garbage-collected.
 Everything is removed at the end, also on failure.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -122,6 +124,31 @@ def test_a_new_image_rolls_over_every_node(cluster: Kubectl) -> None:
     events = kubectl("get", "events", "--field-selector", "involvedObject.name=agent").stdout
     assert "SuccessfulDelete" in events
     assert "SuccessfulCreate" in events
+
+
+def test_pods_follow_node_labels_and_taints(cluster: Kubectl, tmp_path: Path) -> None:
+    kubectl = cluster
+    infra = AGENT.replace("name: agent}", "name: infra}").replace("app: agent", "app: infra")
+    infra = infra.replace("    spec:\n", "    spec:\n      nodeSelector: {role: infra}\n")
+    (tmp_path / "infra.yaml").write_text(infra)
+    kubectl("apply", "-f", str(tmp_path / "infra.yaml"))
+
+    def placed() -> list[str]:
+        listed = json.loads(kubectl("get", "pods", "-l", "app=infra", "-o", "json").stdout)
+        live = [p for p in listed["items"] if not p["metadata"].get("deletionTimestamp")]
+        return sorted(p["spec"]["nodeName"] for p in live)
+
+    assert table(kubectl("get", "ds", "infra").stdout)[1][1:3] == ["0", "0"]
+    kubectl("label", "node", "node-2", "role=infra")
+    wait_for(lambda: placed() == ["node-2"], timeout=30, step=0.2)
+    kubectl("label", "node", "node-1", "role=infra")
+    wait_for(lambda: placed() == NODES, timeout=30, step=0.2)
+    kubectl("taint", "node", "node-1", "dedicated=other:NoExecute")
+    wait_for(lambda: placed() == ["node-2"], timeout=30, step=0.2)
+    kubectl("taint", "node", "node-1", "dedicated=other:NoExecute-")
+    kubectl("label", "node", "node-1", "node-2", "role-")
+    wait_for(lambda: placed() == [], timeout=30, step=0.2)
+    kubectl("delete", "ds", "infra")
 
 
 def test_the_daemonset_deleted_its_pods_go(cluster: Kubectl) -> None:
