@@ -68,6 +68,11 @@ def by_node(kubectl: Kubectl) -> dict[str, dict[str, Any]]:
     return placed
 
 
+def pod_names(kubectl: Kubectl, app: str) -> list[str]:
+    listed = json.loads(kubectl("get", "pods", "-l", f"app={app}", "-o", "json").stdout)
+    return [p["metadata"]["name"] for p in listed["items"]]
+
+
 def rolled_out(kubectl: Kubectl) -> str:
     done = kubectl("rollout", "status", "ds/agent", "--timeout=60s")
     return done.stdout.strip().splitlines()[-1]
@@ -143,6 +148,12 @@ def test_pods_follow_node_labels_and_taints(cluster: Kubectl, tmp_path: Path) ->
     wait_for(lambda: placed() == ["node-2"], timeout=30, step=0.2)
     kubectl("label", "node", "node-1", "role=infra")
     wait_for(lambda: placed() == NODES, timeout=30, step=0.2)
+    kubectl("cordon", "node-1")  # daemon pods tolerate a cordoned node: one comes back
+    listed = json.loads(kubectl("get", "pods", "-l", "app=infra", "-o", "json").stdout)
+    (gone,) = [p["metadata"]["name"] for p in listed["items"] if p["spec"]["nodeName"] == "node-1"]
+    kubectl("delete", "pod", gone, "--wait=false")
+    wait_for(lambda: placed() == NODES and gone not in pod_names(kubectl, "infra"), timeout=30)
+    kubectl("uncordon", "node-1")
     kubectl("taint", "node", "node-1", "dedicated=other:NoExecute")
     wait_for(lambda: placed() == ["node-2"], timeout=30, step=0.2)
     kubectl("taint", "node", "node-1", "dedicated=other:NoExecute-")
