@@ -15,6 +15,7 @@ import pytest
 from podwall.apiserver import admission
 from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.controllers import pod_running
+from podwall.apiserver.errors import ApiError
 from podwall.apiserver.mutating import Admission
 from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.resources import by_kind
@@ -222,3 +223,25 @@ def test_a_template_change_moves_the_template_generation_and_rolls_the_pods(
     (pod,) = pods(store).values()
     assert pod["spec"]["containers"][0]["image"] == "agent:2"
     assert pod["metadata"]["labels"]["pod-template-generation"] == "2"
+
+
+def test_the_selector_of_a_daemonset_cannot_change(store: Store) -> None:
+    put(store, daemonset())
+
+    def relabel(d: dict[str, Any]) -> None:
+        d["spec"]["selector"] = {
+            "matchLabels": {"app": "agent", "tier": "x"},
+            "matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}],
+        }
+        d["spec"]["template"]["metadata"]["labels"]["tier"] = "x"
+
+    with pytest.raises(ApiError) as caught:
+        change(store, DS, "agent", relabel)
+    assert caught.value.code == 422
+    assert caught.value.message == (
+        'DaemonSet.apps "agent" is invalid: spec.selector: Invalid value: '
+        'v1.LabelSelector{MatchLabels:map[string]string{"app":"agent", "tier":"x"}, '
+        'MatchExpressions:[]v1.LabelSelectorRequirement{v1.LabelSelectorRequirement{Key:"zone", '
+        'Operator:"In", Values:[]string{"a"}}}}: field is immutable'
+    )
+    change(store, DS, "agent", lambda d: d["spec"].update(minReadySeconds=1))  # the rest may
