@@ -22,11 +22,8 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 from podwall.apiserver.controllers import UpdateStatus
-from podwall.apiserver.controllers.daemonsets import (
-    node_should_run,
-    reconcile_daemonset,
-    resync_after,
-)
+from podwall.apiserver.controllers.daemonpods import node_should_run
+from podwall.apiserver.controllers.daemonsets import reconcile_daemonset, resync_after
 from podwall.apiserver.controllers.meta import controller_uid, meta, namespace_of, uid_of
 from podwall.apiserver.informers import Informers, Key, key_of
 from podwall.apiserver.store import Object

@@ -34,7 +34,7 @@ from podwall.apiserver.controllers import (
     keep_allocation,
     schedule_pod,
 )
-from podwall.apiserver.controllers.daemonsets import prepare_daemonset
+from podwall.apiserver.controllers.daemonpods import prepare_daemonset
 from podwall.apiserver.controllers.pods import NODE_NAME
 from podwall.apiserver.controllers.services import KUBE_DNS_IP, KUBERNETES_IP, cluster_ips
 from podwall.apiserver.scheduler import Scheduler

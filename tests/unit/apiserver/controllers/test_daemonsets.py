@@ -1,4 +1,4 @@
-"""The DaemonSet controller: which nodes run a pod, the pods it makes, rolling updates, status."""
+"""The DaemonSet controller over a fake cluster: pods per node, rolling updates, status."""
 
 from __future__ import annotations
 
@@ -8,224 +8,13 @@ from typing import Any
 import pytest
 
 from podwall.apiserver.controllers import Action, Create, Delete, Obj, Update, UpdateStatus
+from podwall.apiserver.controllers import daemonpods as dp
 from podwall.apiserver.controllers import daemonsets as dsc
 from podwall.apiserver.controllers.meta import deep, meta, rfc3339
 from podwall.apiserver.controllers.podstatus import pod_running
 
 from .cluster import T0, FakeCluster
-
-TEMPLATE: dict[str, Any] = {
-    "metadata": {"labels": {"app": "agent"}},
-    "spec": {"containers": [{"name": "agent", "image": "agent:1"}]},
-}
-
-
-def daemonset(**spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {"name": "agent", "namespace": "default"},
-        "spec": {
-            "selector": {"matchLabels": {"app": "agent"}},
-            "template": deep(TEMPLATE),
-            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
-            **spec,
-        },
-    }
-
-
-def node(name: str, *, labels: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **(labels or {})}},
-        "spec": spec,
-        "status": {"conditions": [{"type": "Ready", "status": "True"}]},
-    }
-
-
-def taint(key: str, effect: str) -> dict[str, Any]:
-    return {"key": key, "effect": effect}
-
-
-def prepared(**spec: Any) -> dict[str, Any]:
-    ds = dsc.prepare_daemonset(daemonset(**spec), None)
-    meta(ds).update(uid="ds-uid", generation=1)
-    return ds
-
-
-# -- which nodes should run a daemon pod -----------------------------------------------------
-
-SHOULD_RUN: list[tuple[str, dict[str, Any], dict[str, Any], tuple[bool, bool]]] = [
-    ("a plain node", {}, node("n1"), (True, True)),
-    ("nodeSelector met", {"nodeSelector": {"role": "infra"}},
-     node("n1", labels={"role": "infra"}), (True, True)),
-    ("nodeSelector missed", {"nodeSelector": {"role": "infra"}}, node("n1"), (False, False)),
-    ("affinity on a label",
-     {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-         "nodeSelectorTerms": [{"matchExpressions": [
-             {"key": "role", "operator": "NotIn", "values": ["edge"]}]}]}}}},
-     node("n1", labels={"role": "edge"}), (False, False)),
-    ("affinity on the node's name",
-     {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-         "nodeSelectorTerms": [{"matchFields": [
-             {"key": "metadata.name", "operator": "In", "values": ["n1"]}]}]}}}},
-     node("n1"), (True, True)),
-    ("the template names another node", {"nodeName": "n2"}, node("n1"), (False, False)),
-    ("NoSchedule not tolerated: no new pod, a running one stays", {},
-     node("n1", taints=[taint("dedicated", "NoSchedule")]), (False, True)),
-    ("NoExecute not tolerated: none at all", {},
-     node("n1", taints=[taint("dedicated", "NoExecute")]), (False, False)),
-    ("PreferNoSchedule is no obstacle", {},
-     node("n1", taints=[taint("dedicated", "PreferNoSchedule")]), (True, True)),
-    ("the template tolerates the taint",
-     {"tolerations": [{"key": "dedicated", "operator": "Exists"}]},
-     node("n1", taints=[taint("dedicated", "NoExecute")]), (True, True)),
-    ("not ready: tolerated by every daemon pod", {},
-     node("n1", taints=[taint("node.kubernetes.io/not-ready", "NoExecute")]), (True, True)),
-    ("unreachable: tolerated", {},
-     node("n1", taints=[taint("node.kubernetes.io/unreachable", "NoExecute")]), (True, True)),
-    ("cordoned: tolerated", {},
-     node("n1", unschedulable=True,
-          taints=[taint("node.kubernetes.io/unschedulable", "NoSchedule")]), (True, True)),
-    ("memory pressure: tolerated", {},
-     node("n1", taints=[taint("node.kubernetes.io/memory-pressure", "NoSchedule")]),
-     (True, True)),
-    ("no network: not tolerated by a pod network daemon", {},
-     node("n1", taints=[taint("node.kubernetes.io/network-unavailable", "NoSchedule")]),
-     (False, True)),
-    ("no network: tolerated by a hostNetwork daemon", {"hostNetwork": True},
-     node("n1", taints=[taint("node.kubernetes.io/network-unavailable", "NoSchedule")]),
-     (True, True)),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("pod_spec", "the_node", "expected"), [c[1:] for c in SHOULD_RUN],
-                         ids=[c[0] for c in SHOULD_RUN])  # fmt: skip
-def test_node_should_run_a_daemon_pod(
-    pod_spec: dict[str, Any], the_node: dict[str, Any], expected: tuple[bool, bool]
-) -> None:
-    ds = daemonset()
-    ds["spec"]["template"]["spec"].update(pod_spec)
-    assert dsc.node_should_run(ds, the_node) == expected
-
-
-# -- the pods it makes ---------------------------------------------------------------------------
-
-
-def test_a_daemon_pod_is_bound_to_its_node_labelled_and_owned() -> None:
-    ds = prepared()
-    pod = dsc.new_pod(ds, "n2", "hash1", "agent-x7k2p")
-    assert pod["metadata"]["name"] == "agent-x7k2p"
-    assert pod["metadata"]["generateName"] == "agent-"
-    assert pod["metadata"]["labels"] == {
-        "app": "agent",
-        "controller-revision-hash": "hash1",
-        "pod-template-generation": "1",
-    }
-    (owner,) = pod["metadata"]["ownerReferences"]
-    assert (owner["kind"], owner["uid"], owner["controller"]) == ("DaemonSet", "ds-uid", True)
-    assert pod["spec"]["nodeName"] == "n2"
-    assert pod["spec"]["affinity"] == {
-        "nodeAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": [
-                    {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n2"]}]}
-                ]
-            }
-        }
-    }
-    assert {t["key"] for t in pod["spec"]["tolerations"]} >= {
-        "node.kubernetes.io/not-ready",
-        "node.kubernetes.io/unschedulable",
-    }
-    assert dsc.target_node({"spec": {**pod["spec"], "nodeName": ""}}) == "n2"
-
-
-NAME_TERM = {
-    "nodeSelectorTerms": [
-        {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}
-    ]
-}
-REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
-PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
-AFFINITIES: list[tuple[str, dict[str, Any] | None, dict[str, Any]]] = [
-    ("none: the name term alone", None, {"nodeAffinity": {REQUIRED: NAME_TERM}}),
-    ("pod affinity and preferred terms are kept",
-     {"podAntiAffinity": {"x": 1}, "nodeAffinity": {PREFERRED: [{"weight": 1}]}},
-     {"podAntiAffinity": {"x": 1},
-      "nodeAffinity": {PREFERRED: [{"weight": 1}], REQUIRED: NAME_TERM}}),
-    ("required label terms are replaced",
-     {"nodeAffinity": {REQUIRED: {"nodeSelectorTerms": [
-         {"matchExpressions": [{"key": "a", "operator": "Exists"}]}]}}},
-     {"nodeAffinity": {REQUIRED: NAME_TERM}}),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("affinity", "expected"), [c[1:] for c in AFFINITIES],
-                         ids=[c[0] for c in AFFINITIES])  # fmt: skip
-def test_the_node_name_affinity_replaces_the_required_terms(
-    affinity: dict[str, Any] | None, expected: dict[str, Any]
-) -> None:
-    assert dsc.node_name_affinity(affinity, "n1") == expected
-
-
-def _with(template_change: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:
-    new = daemonset(**spec)
-    if template_change:
-        new["spec"]["template"]["spec"]["containers"][0].update(template_change)
-    return new
-
-
-GENERATIONS: list[tuple[str, dict[str, Any], str]] = [
-    ("the template unchanged", _with(), "4"),
-    ("the image changed", _with({"image": "agent:2"}), "5"),
-    ("only minReadySeconds changed", _with(minReadySeconds=5), "4"),
-    ("only a default spelled out", _with({"imagePullPolicy": "IfNotPresent"}), "4"),
-]
-
-
-@pytest.mark.parametrize(("new", "expected"), [c[1:] for c in GENERATIONS],
-                         ids=[c[0] for c in GENERATIONS])  # fmt: skip
-def test_the_template_generation_moves_with_the_template_alone(
-    new: dict[str, Any], expected: str
-) -> None:
-    stored = dsc.prepare_daemonset(daemonset(), None)
-    assert meta(stored)["annotations"][dsc.TEMPLATE_GENERATION] == "1"
-    meta(stored)["annotations"][dsc.TEMPLATE_GENERATION] = "4"
-    out = dsc.prepare_daemonset(new, stored)
-    assert meta(out)["annotations"][dsc.TEMPLATE_GENERATION] == expected
-
-
-@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("3", "3"), ("0", "1"), ("x", "1")])
-def test_a_new_daemonset_keeps_a_template_generation_it_is_given(
-    given: str | None, expected: str
-) -> None:
-    new = daemonset()
-    if given is not None:
-        new["metadata"]["annotations"] = {dsc.TEMPLATE_GENERATION: given}
-    out = dsc.prepare_daemonset(new, None)
-    assert out["metadata"]["annotations"][dsc.TEMPLATE_GENERATION] == expected
-
-
-UPDATED: list[tuple[str, dict[str, str], bool]] = [
-    ("the current hash", {"controller-revision-hash": "h2", "pod-template-generation": "1"}, True),
-    ("the current generation", {"controller-revision-hash": "h1", "pod-template-generation": "2"},
-     True),
-    ("neither", {"controller-revision-hash": "h1", "pod-template-generation": "1"}, False),
-    ("no labels", {}, False),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("labels", "expected"), [c[1:] for c in UPDATED],
-                         ids=[c[0] for c in UPDATED])  # fmt: skip
-def test_a_pod_is_updated_by_hash_or_template_generation(
-    labels: dict[str, str], expected: bool
-) -> None:
-    assert dsc.is_pod_updated({"metadata": {"labels": labels}}, "h2", 2) is expected
-
-
-# -- the controller over a fake cluster ------------------------------------------------------
+from .daemons import daemonset, node, prepared, taint
 
 
 class Daemons:
@@ -235,7 +24,7 @@ class Daemons:
         self.cluster = FakeCluster()
         self.nodes = list(nodes)
         self.rng = random.Random(7)
-        self.cluster.add(dsc.prepare_daemonset(daemonset(**spec), None))
+        self.cluster.add(dp.prepare_daemonset(daemonset(**spec), None))
 
     @property
     def ds(self) -> Obj:
@@ -279,13 +68,13 @@ class Daemons:
         stored = self.ds
         new = deep(stored)
         new["spec"]["template"]["spec"]["containers"][0].update(container)
-        self.cluster.apply(Update(dsc.prepare_daemonset(new, stored)))
+        self.cluster.apply(Update(dp.prepare_daemonset(new, stored)))
 
     def update_spec(self, **pod_spec: Any) -> None:
         stored = self.ds
         new = deep(stored)
         new["spec"]["template"]["spec"].update(pod_spec)
-        self.cluster.apply(Update(dsc.prepare_daemonset(new, stored)))
+        self.cluster.apply(Update(dp.prepare_daemonset(new, stored)))
 
     def status(self) -> dict[str, Any]:
         status: dict[str, Any] = self.ds["status"]
@@ -387,7 +176,7 @@ def test_of_two_pods_on_a_node_the_oldest_stays() -> None:
     d.run()
     (first,) = d.pods()
     d.cluster.tick()
-    extra = dsc.new_pod(d.ds, "n1", "other", "agent-extra")
+    extra = dp.new_pod(d.ds, "n1", "other", "agent-extra")
     d.cluster.add(extra)
     d.settle()
     assert [p["metadata"]["name"] for p in d.pods()] == [first["metadata"]["name"]]
@@ -426,7 +215,7 @@ def test_a_rolling_update_replaces_every_pod_within_max_unavailable(
     d = Daemons(*(node(f"n{i}") for i in range(nodes)), updateStrategy=strategy)
     d.run()
     d.update(image="agent:2")
-    assert d.ds["metadata"]["annotations"][dsc.TEMPLATE_GENERATION] == "2"
+    assert d.ds["metadata"]["annotations"][dp.TEMPLATE_GENERATION] == "2"
     assert _unavailable_while_rolling(d) == at_once
     assert set(d.placement().values()) == {"agent:2"}
     assert all(p["metadata"]["labels"]["pod-template-generation"] == "2" for p in d.pods())
@@ -529,7 +318,7 @@ def _pod(name: str, pod_hash: str, *, ready: bool, created: str) -> dict[str, An
     return {
         "metadata": {
             "name": name,
-            "labels": {dsc.HASH_LABEL: pod_hash},
+            "labels": {dp.HASH_LABEL: pod_hash},
             "creationTimestamp": f"2026-11-26T10:00:0{created}Z",
         },
         "spec": {"nodeName": "n1"},
@@ -551,7 +340,7 @@ def test_two_pods_on_a_node_while_surging(
     old_ready: bool, new_ready: bool, doomed: list[str]
 ) -> None:
     ds = prepared(updateStrategy=SURGE)
-    current = dsc.revision_hash(ds)
+    current = dp.revision_hash(ds)
     pods = [
         _pod("old", "before", ready=old_ready, created="1"),
         _pod("new", current, ready=new_ready, created="2"),
