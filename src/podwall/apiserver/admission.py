@@ -21,8 +21,8 @@ from podwall.apiserver.resources import Resource
 from podwall.model import strictfields
 from podwall.model.cnpvalidation import unknown_fields as cnp_unknown_fields
 from podwall.model.cnpvalidation import validate_cluster_network_policy
-from podwall.model.dnsnames import is_dns1035_label, is_dns1123_label
-from podwall.model.fielderrors import FieldError, invalid, required
+from podwall.model.dnsnames import is_dns1035_label, is_dns1123_label, regex_error
+from podwall.model.fielderrors import FieldError, invalid, not_supported, required
 from podwall.model.goquote import GoSlice, go_quote
 from podwall.model.labelselectors import SelectorError, as_selector
 from podwall.model.validation import validate_network_policy, validate_object_meta
@@ -207,6 +207,14 @@ def default(resource: Resource, obj: Object) -> None:
         _default_template(obj)
 
 
+_DAEMONSET_STATUS_COUNTS = (
+    "currentNumberScheduled",
+    "numberMisscheduled",
+    "desiredNumberScheduled",
+    "numberReady",
+)
+
+
 def prepare_for_create(resource: Resource, obj: Object) -> None:
     """PrepareForCreate: a client does not choose the status an object is born with."""
     born: dict[str, dict[str, Any] | None] = {
@@ -215,6 +223,7 @@ def prepare_for_create(resource: Resource, obj: Object) -> None:
         "namespaces": {"phase": "Active"},
         "deployments.apps": None,
         "replicasets.apps": None,
+        DAEMONSETS: dict.fromkeys(_DAEMONSET_STATUS_COUNTS, 0),  # the counts have no omitempty
         CLUSTER_NETWORK_POLICY_KEY: None,  # a CRD with a status subresource drops it
     }
     initial = born[resource.key] if resource.key in born else obj.get("status")
@@ -246,6 +255,108 @@ def _validate_workload(obj: Object) -> list[FieldError]:
     return errs
 
 
+def _validate_daemonset(obj: Object) -> list[FieldError]:
+    """ValidateDaemonSetSpec: a non-empty selector that picks the template, restartPolicy
+    Always, no activeDeadlineSeconds, counts not negative, and a known update strategy."""
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [required("spec")]
+    selector = spec.get("selector")
+    template = _dict(spec.get("template"))
+    labels = _dict(template.get("metadata")).get("labels") or {}
+    pod_spec = _dict(template.get("spec"))
+    errs: list[FieldError] = []
+    if selector is None:
+        errs.append(invalid("spec.template.metadata.labels", _go_map(labels), _NOT_MATCHING))
+    elif isinstance(selector, dict):
+        errs += _selector_matches_template(selector, labels)
+        if not (selector.get("matchLabels") or selector.get("matchExpressions")):
+            errs.append(
+                invalid("spec.selector", selector, "empty selector is invalid for daemonset")
+            )
+    if not pod_spec.get("containers"):
+        errs.append(required("spec.template.spec.containers"))
+    restart = pod_spec.get("restartPolicy", "Always")
+    if restart != "Always":
+        errs.append(not_supported("spec.template.spec.restartPolicy", restart, ["Always"]))
+    if pod_spec.get("activeDeadlineSeconds") is not None:
+        errs.append(
+            invalid(
+                "spec.template.spec.activeDeadlineSeconds",
+                pod_spec["activeDeadlineSeconds"],
+                "activeDeadlineSeconds in DaemonSet is not Supported",
+            )
+        )
+    for field in ("minReadySeconds", "revisionHistoryLimit"):
+        errs += _nonnegative(spec.get(field), f"spec.{field}")
+    return errs + _validate_daemonset_strategy(spec.get("updateStrategy"))
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _nonnegative(value: object, path: str) -> list[FieldError]:
+    """ValidateNonnegativeField."""
+    if isinstance(value, int) and value < 0:
+        return [invalid(path, value, "must be greater than or equal to 0")]
+    return []
+
+
+def _validate_daemonset_strategy(strategy: object) -> list[FieldError]:
+    """ValidateDaemonSetUpdateStrategy and ValidateRollingUpdateDaemonSet."""
+    path = "spec.updateStrategy"
+    if not isinstance(strategy, dict):
+        return []
+    kind = strategy.get("type")
+    if kind == "OnDelete":
+        return []
+    if kind != "RollingUpdate":
+        return [not_supported(path, strategy, ["RollingUpdate", "OnDelete"])]
+    rolling = strategy.get("rollingUpdate")
+    if not isinstance(rolling, dict):
+        return [required(f"{path}.rollingUpdate")]
+    errs: list[FieldError] = []
+    values = {}
+    for field in ("maxUnavailable", "maxSurge"):
+        value, field_path = rolling.get(field, 0), f"{path}.rollingUpdate.{field}"
+        errs += _int_or_percent_errors(value, field_path)
+        values[field] = _int_or_percent(value)
+    for field in ("maxUnavailable", "maxSurge"):
+        if values[field] > 100 and isinstance(rolling.get(field), str):
+            errs.append(invalid(f"{path}.rollingUpdate.{field}", rolling[field],
+                                "must not be greater than 100%"))  # fmt: skip
+    if values["maxUnavailable"] and values["maxSurge"]:
+        detail = "may not be set when maxUnavailable is non-zero"
+        errs.append(invalid(f"{path}.rollingUpdate.maxSurge", rolling.get("maxSurge"), detail))
+    elif not values["maxUnavailable"] and not values["maxSurge"]:
+        errs.append(required(f"{path}.rollingUpdate.maxUnavailable",
+                             "cannot be 0 when maxSurge is 0"))  # fmt: skip
+    return errs
+
+
+def _int_or_percent(value: object) -> int:
+    """getIntOrPercentValue: the number, or the percentage's number (0 when malformed)."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit():
+        return int(value[:-1])
+    return 0
+
+
+def _int_or_percent_errors(value: object, path: str) -> list[FieldError]:
+    """ValidatePositiveIntOrPercent."""
+    if isinstance(value, str):
+        if value.endswith("%") and value[:-1].isdigit():
+            return []
+        message = "a valid percent string must be a numeric string followed by an ending '%'"
+        return [invalid(path, value, regex_error(message, "[0-9]+%", "1%", "93%"))]
+    return _nonnegative(value, path)
+
+
+_NOT_MATCHING = "`selector` does not match template `labels`"
+
+
 def _selector_matches_template(
     selector: dict[str, Any], labels: dict[str, str]
 ) -> list[FieldError]:
@@ -256,8 +367,7 @@ def _selector_matches_template(
         return [invalid("spec.selector", selector, "invalid label selector")]
     if chosen is None or chosen.matches(labels):
         return []
-    detail = "`selector` does not match template `labels`"
-    return [invalid("spec.template.metadata.labels", _go_map(labels), detail)]
+    return [invalid("spec.template.metadata.labels", _go_map(labels), _NOT_MATCHING)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,8 +409,10 @@ def validate(resource: Resource, obj: Object) -> None:
             errs = [invalid("metadata.name", name, msg) for msg in name_rule(name)] + [
                 e for e in errs if e.path != "metadata.name"
             ]
-        if resource.key in ("deployments.apps", "replicasets.apps", DAEMONSETS):
+        if resource.key in ("deployments.apps", "replicasets.apps"):
             errs += _validate_workload(obj)
+        elif resource.key == DAEMONSETS:
+            errs += _validate_daemonset(obj)
         errs += rbacvalidation.validate(resource.key, obj)
     if errs:
         meta = obj.get("metadata") or {}

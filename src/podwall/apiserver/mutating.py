@@ -7,7 +7,10 @@ between the request and the store, with the controllers' pure functions.
 - Services, on create: `default_service` allocates the ClusterIP (or checks the requested one);
   on update: `keep_allocation` carries it over and refuses to change it;
 - Deployments and ReplicaSets, on create: the controllers' defaults (idempotent, so objects that
-  `admission.default` already defaulted pass unchanged).
+  `admission.default` already defaulted pass unchanged);
+- DaemonSets, on create and update: `prepare_daemonset` (template defaults, and the template
+  generation annotation, bumped when the template changes); an update that changes the selector
+  is refused, as ValidateDaemonSetUpdate refuses it (`field is immutable`).
 
 Installed on a Store with `install(store)`; it runs under the Store's write lock (see
 `Store.on_write`), so two Services never get the same address. A ClusterIPError becomes the
@@ -18,6 +21,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from podwall.apiserver import errors
 from podwall.apiserver.controllers import (
@@ -29,11 +34,14 @@ from podwall.apiserver.controllers import (
     keep_allocation,
     schedule_pod,
 )
+from podwall.apiserver.controllers.daemonpods import prepare_daemonset
 from podwall.apiserver.controllers.pods import NODE_NAME
 from podwall.apiserver.controllers.services import KUBE_DNS_IP, KUBERNETES_IP, cluster_ips
 from podwall.apiserver.scheduler import Scheduler
 from podwall.apiserver.store import Object, Store
 from podwall.clock import Clock, utc_now
+from podwall.model.fielderrors import invalid
+from podwall.model.goquote import GoSlice, go_quote
 
 BUILT_IN = {("default", "kubernetes"): KUBERNETES_IP, ("kube-system", "kube-dns"): KUBE_DNS_IP}
 
@@ -63,6 +71,7 @@ class Admission:
             "services": self.service,
             "deployments.apps": self.deployment,
             "replicasets.apps": self.replicaset,
+            "daemonsets.apps": self.daemonset,
         }
         for resource, hook in hooks.items():
             self._undo.append(self.store.on_write(resource, hook))
@@ -105,3 +114,53 @@ class Admission:
 
     def replicaset(self, new: Object, stored: Object | None) -> Object:
         return new if stored is not None else default_replicaset(new)
+
+    def daemonset(self, new: Object, stored: Object | None) -> Object:
+        if stored is not None:
+            selector = (new.get("spec") or {}).get("selector")
+            if selector != (stored.get("spec") or {}).get("selector"):
+                name = str((new.get("metadata") or {}).get("name") or "")
+                value = _GoText("", (go_label_selector(selector),))
+                error = invalid("spec.selector", value, "field is immutable")
+                raise errors.invalid("DaemonSet", "apps", name, [error])
+        return prepare_daemonset(new, stored)
+
+
+@dataclass(frozen=True, slots=True)
+class _GoText(GoSlice):
+    """A value already printed as Go's `%#v` prints it (its one item)."""
+
+    def __str__(self) -> str:
+        return self.items[0]
+
+
+def go_label_selector(selector: Any) -> str:
+    """A *metav1.LabelSelector as field.Invalid prints it: `%#v` of the struct (nil: null)."""
+    if not isinstance(selector, dict):
+        return "null"
+    labels = selector.get("matchLabels")
+    if labels is None:
+        match_labels = "map[string]string(nil)"
+    else:
+        pairs = ", ".join(f"{go_quote(k)}:{go_quote(str(v))}" for k, v in sorted(labels.items()))
+        match_labels = f"map[string]string{{{pairs}}}"
+    expressions = selector.get("matchExpressions")
+    if expressions is None:
+        match_expressions = "[]v1.LabelSelectorRequirement(nil)"
+    else:
+        items = ", ".join(_go_requirement(e) for e in expressions if isinstance(e, dict))
+        match_expressions = f"[]v1.LabelSelectorRequirement{{{items}}}"
+    return f"v1.LabelSelector{{MatchLabels:{match_labels}, MatchExpressions:{match_expressions}}}"
+
+
+def _go_requirement(requirement: dict[str, Any]) -> str:
+    values = requirement.get("values")
+    if values is None:
+        printed = "[]string(nil)"
+    else:
+        printed = "[]string{" + ", ".join(go_quote(str(v)) for v in values) + "}"
+    key, operator = (
+        go_quote(str(requirement.get("key", ""))),
+        go_quote(str(requirement.get("operator", ""))),
+    )
+    return f"v1.LabelSelectorRequirement{{Key:{key}, Operator:{operator}, Values:{printed}}}"

@@ -2,9 +2,10 @@
 
 As kube-controller-manager runs client-go controllers: one set of informers (`informers`) is
 kept from `Store.on_commit`; each controller (`loops`: deployment, replicaset, endpoints;
-`collector`: the garbage collector; `serviceaccountloop`: a `default` ServiceAccount per
-namespace; `clusterroleaggregationloop`: the rules of aggregated ClusterRoles) has its handlers
-queue the keys a change concerns, and a worker thread takes keys one at a time and syncs them.
+`daemonsetloop`: a pod per eligible node; `collector`: the garbage collector;
+`serviceaccountloop`: a `default` ServiceAccount per namespace; `clusterroleaggregationloop`:
+the rules of aggregated ClusterRoles) has its handlers queue the keys a change concerns, and a
+worker thread takes keys one at a time and syncs them.
 A sync reads only what its key needs from the indexes and writes through the Store (`writes`);
 then the worker waits until the caches hold what it wrote (`Informers.wait_for`), so its next
 sync never starts from less (what upstream's expectations are for). A write the Store refuses
@@ -31,6 +32,7 @@ from typing import Any
 from podwall.apiserver import errors
 from podwall.apiserver.clusterroleaggregationloop import ClusterRoleAggregationController
 from podwall.apiserver.collector import GarbageCollector
+from podwall.apiserver.daemonsetloop import DaemonSetController
 from podwall.apiserver.informers import Informers
 from podwall.apiserver.loops import (
     Controller,
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 CONTROLLERS = (
     "deployment",
     "replicaset",
+    "daemonset",
     "endpoints",
     "garbagecollector",
     "serviceaccount",
@@ -84,6 +87,7 @@ class Reconciler:
             "replicaset": lambda q: ReplicaSetController(
                 self.informers, self.writer, q, clock, rng
             ),
+            "daemonset": lambda q: DaemonSetController(self.informers, self.writer, q, clock, rng),
             "endpoints": lambda q: EndpointsController(self.informers, self.writer, q),
             "garbagecollector": lambda q: GarbageCollector(store, self.informers, q),
             "serviceaccount": lambda q: ServiceAccountController(self.informers, self.writer, q),

@@ -127,6 +127,7 @@ CASES: list[tuple[str, Step, Queued]] = [
         {
             "deployment": [],
             "replicaset": [("default", "web-1")],
+            "daemonset": [],
             "endpoints": [("default", "any"), ("default", "web")],
             "garbagecollector": [],
             "serviceaccount": [],
@@ -139,6 +140,7 @@ CASES: list[tuple[str, Step, Queued]] = [
         {
             "deployment": [],
             "replicaset": [("default", "web-1")],
+            "daemonset": [],
             "endpoints": [],
             "garbagecollector": [],
             "serviceaccount": [],
@@ -151,6 +153,7 @@ CASES: list[tuple[str, Step, Queued]] = [
         {
             "deployment": [("default", "web")],
             "replicaset": [("default", "web-1")],
+            "daemonset": [],
             "endpoints": [],
             "garbagecollector": [],
             "serviceaccount": [],
@@ -163,6 +166,7 @@ CASES: list[tuple[str, Step, Queued]] = [
         {
             "deployment": [("default", "web")],
             "replicaset": [],
+            "daemonset": [],
             "endpoints": [],
             "garbagecollector": [],
             "serviceaccount": [],
@@ -175,6 +179,7 @@ CASES: list[tuple[str, Step, Queued]] = [
         {
             "deployment": [],
             "replicaset": [],
+            "daemonset": [],
             "endpoints": [("default", "db")],
             "garbagecollector": [],
             "serviceaccount": [],
@@ -195,6 +200,7 @@ CASES: list[tuple[str, Step, Queued]] = [
         {
             "deployment": [],
             "replicaset": [],
+            "daemonset": [],
             "endpoints": [],
             "garbagecollector": [],
             "serviceaccount": [],

@@ -2,13 +2,16 @@
 
 No I/O, no store, no clock: each function takes the objects it needs and the time, and returns
 `Action`s (`Create`, `Update`, `UpdateStatus`, `Delete`) for the server to apply through its
-ordinary write path. Modules: `deployments` and `replicasets` (the workload controllers),
+ordinary write path. Modules: `deployments`, `replicasets` and `daemonsets` (the workload
+controllers; `daemonpods`, `daemonupdate` and `nodefit` are the DaemonSet's parts),
 `pods` and `podstatus` (defaults, scheduling and the kubelet's status), `services` and
 `endpoints` (ClusterIPs, Endpoints, EndpointSlices), `garbage` (cascading deletion), `events`
 (Event objects), with `naming`, `meta`, `qos` and `deploymentutil` as their helpers.
 """
 
 from podwall.apiserver.controllers.actions import Action, Create, Delete, Obj, Update, UpdateStatus
+from podwall.apiserver.controllers.daemonpods import prepare_daemonset
+from podwall.apiserver.controllers.daemonsets import reconcile_daemonset
 from podwall.apiserver.controllers.deployments import default_deployment, reconcile_deployment
 from podwall.apiserver.controllers.endpoints import (
     ServiceEndpoints,
@@ -64,6 +67,8 @@ __all__ = [
     "pod_running",
     "pod_terminated",
     "pod_waiting",
+    "prepare_daemonset",
+    "reconcile_daemonset",
     "reconcile_deployment",
     "reconcile_endpoints",
     "reconcile_replicaset",

@@ -8,9 +8,9 @@ Derived by hand from the upstream Go struct tags (Kubernetes 1.32-era sources):
   server-side apply (`apply.py`).
 
 Sources: `staging/src/k8s.io/api/core/v1/types.go` (Pod, Container, Service, Endpoints,
-Namespace, Event, ConfigMap), `staging/src/k8s.io/api/apps/v1/types.go` (Deployment,
-ReplicaSet), `staging/src/k8s.io/api/networking/v1/types.go` (NetworkPolicy: every list is
-atomic, no patch strategy) and `k8s.io/apimachinery/pkg/apis/meta/v1/types.go` (ObjectMeta,
+Namespace, Node, Event, ConfigMap), `staging/src/k8s.io/api/apps/v1/types.go` (Deployment,
+ReplicaSet, DaemonSet), `staging/src/k8s.io/api/networking/v1/types.go` (NetworkPolicy: every
+list is atomic, no patch strategy) and `k8s.io/apimachinery/pkg/apis/meta/v1/types.go` (ObjectMeta,
 LabelSelector, Condition).
 
 Only fields that carry metadata, or lead to one that does, are listed. A field missing from a
@@ -149,6 +149,19 @@ SERVICE_STATUS: Struct = {
     "conditions": CONDITIONS,  # []metav1.Condition, merge on type
 }
 
+# core/v1.Node: what `kubectl taint` and `kubectl cordon` patch (strategic merge patches).
+NODE_SPEC: Struct = {
+    "podCIDRs": Field(patch_strategy=MERGE, list_type="set"),  # patchStrategy=merge, set
+    "taints": atomic_list(),  # no patch strategy: replaced whole
+}
+NODE_STATUS: Struct = {
+    "conditions": CONDITIONS,
+    "addresses": keyed("type"),  # patchStrategy=merge patchMergeKey=type
+    "volumesInUse": atomic_list(),
+    "volumesAttached": atomic_list(),
+    "images": atomic_list(),
+}
+
 # apps/v1
 DEPLOYMENT_SPEC: Struct = {
     "selector": LABEL_SELECTOR,
@@ -156,6 +169,7 @@ DEPLOYMENT_SPEC: Struct = {
     "strategy": nested({}, retain_keys=True),  # patchStrategy=retainKeys
 }
 REPLICA_SET_SPEC: Struct = {"selector": LABEL_SELECTOR, "template": POD_TEMPLATE_SPEC}
+DAEMON_SET_SPEC: Struct = REPLICA_SET_SPEC  # updateStrategy has no patch strategy
 WORKLOAD_STATUS: Struct = {"conditions": CONDITIONS}
 
 # networking/v1: ingress, egress, policyTypes, ports, from, to, except are all +listType=atomic
@@ -179,9 +193,13 @@ KINDS: Mapping[str, Struct] = {
     ),
     "Pod": _kind(spec=nested(POD_SPEC), status=nested(POD_STATUS)),
     "Service": _kind(spec=nested(SERVICE_SPEC), status=nested(SERVICE_STATUS)),
-    "Endpoints": _kind(subsets=atomic_list()),  # +listType=atomic, elements atomic too
+    "Endpoints": _kind(subsets=atomic_list()),
+    "Node": _kind(
+        spec=nested(NODE_SPEC), status=nested(NODE_STATUS)
+    ),  # +listType=atomic, elements atomic too
     "Deployment": _kind(spec=nested(DEPLOYMENT_SPEC), status=nested(WORKLOAD_STATUS)),
     "ReplicaSet": _kind(spec=nested(REPLICA_SET_SPEC), status=nested(WORKLOAD_STATUS)),
+    "DaemonSet": _kind(spec=nested(DAEMON_SET_SPEC), status=nested(WORKLOAD_STATUS)),
     "NetworkPolicy": _kind(spec=nested(NETWORK_POLICY_SPEC)),
     "Event": _kind(involvedObject=ATOMIC, related=ATOMIC),  # ObjectReference: structType=atomic
     "ConfigMap": _kind(),

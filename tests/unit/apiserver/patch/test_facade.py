@@ -130,7 +130,16 @@ def test_a_bad_request_status_has_its_reason() -> None:
             "mountPath",
             id="init container mounts merge by mountPath",
         ),
+        pytest.param(
+            "DaemonSet",
+            "spec.template.spec.containers",
+            "merge",
+            "name",
+            id="daemon set containers merge by name (kubectl set image)",
+        ),
         pytest.param("Pod", "spec.tolerations", "", "", id="tolerations are replaced"),
+        pytest.param("Node", "spec.taints", "", "", id="node taints are replaced (kubectl taint)"),
+        pytest.param("Node", "status.addresses", "merge", "type", id="node addresses by type"),
         pytest.param("Pod", "spec.containers.command", "", "", id="command is replaced"),
         pytest.param(
             "NetworkPolicy", "spec.ingress", "", "", id="network policy ingress is replaced"
@@ -163,8 +172,10 @@ def test_the_table_covers_every_kind_podwall_serves() -> None:
         "Pod",
         "Service",
         "Endpoints",
+        "Node",
         "Deployment",
         "ReplicaSet",
+        "DaemonSet",
         "NetworkPolicy",
         "Event",
         "ConfigMap",

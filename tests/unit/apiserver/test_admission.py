@@ -1,0 +1,132 @@
+"""Admission of DaemonSets: what PrepareForCreate, the defaults and validation make of one."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from podwall.apiserver import admission
+from podwall.apiserver.errors import ApiError
+from podwall.apiserver.resources import by_kind
+
+DAEMONSETS = by_kind("apps/v1", "DaemonSet")
+assert DAEMONSETS is not None
+
+VALID: dict[str, Any] = {
+    "apiVersion": "apps/v1",
+    "kind": "DaemonSet",
+    "metadata": {"name": "agent", "namespace": "default"},
+    "spec": {
+        "selector": {"matchLabels": {"app": "agent"}},
+        "template": {
+            "metadata": {"labels": {"app": "agent"}},
+            "spec": {"containers": [{"name": "agent", "image": "agent:1"}]},
+        },
+    },
+}
+
+
+def edited(path: str, value: Any) -> dict[str, Any]:
+    """VALID with the field at the dotted `path` set to `value` (None: removed)."""
+    out = copy.deepcopy(VALID)
+    *parents, last = path.split(".")
+    node = out
+    for key in parents:
+        node = node.setdefault(key, {})
+    if value is None:
+        node.pop(last, None)
+    else:
+        node[last] = value
+    return out
+
+
+def admitted(obj: dict[str, Any]) -> dict[str, Any]:
+    assert DAEMONSETS is not None
+    admission.prepare_for_create(DAEMONSETS, obj)
+    admission.default(DAEMONSETS, obj)
+    admission.validate(DAEMONSETS, obj)
+    return obj
+
+
+def test_a_valid_daemonset_is_defaulted_and_born_with_zero_counts() -> None:
+    out = admitted(edited("status", {"numberReady": 5}))
+    assert out["status"] == {
+        "currentNumberScheduled": 0,
+        "numberMisscheduled": 0,
+        "desiredNumberScheduled": 0,
+        "numberReady": 0,
+    }
+    assert out["spec"]["updateStrategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0},
+    }
+    assert out["spec"]["revisionHistoryLimit"] == 10
+
+
+RU = "spec.updateStrategy"
+INVALID: list[tuple[str, dict[str, Any], str]] = [
+    ("labels the selector does not pick", edited("spec.template.metadata.labels", {"app": "x"}),
+     'spec.template.metadata.labels: Invalid value: map[string]string{"app":"x"}: '
+     "`selector` does not match template `labels`"),
+    ("no selector", edited("spec.selector", None),
+     'spec.template.metadata.labels: Invalid value: map[string]string{"app":"agent"}: '
+     "`selector` does not match template `labels`"),
+    ("an empty selector", edited("spec.selector", {}),
+     "spec.selector: Invalid value: {}: empty selector is invalid for daemonset"),
+    ("no containers", edited("spec.template.spec.containers", []),
+     "spec.template.spec.containers: Required value"),
+    ("a restartPolicy but Always", edited("spec.template.spec.restartPolicy", "OnFailure"),
+     'spec.template.spec.restartPolicy: Unsupported value: "OnFailure": supported values: '
+     '"Always"'),
+    ("activeDeadlineSeconds", edited("spec.template.spec.activeDeadlineSeconds", 5),
+     "spec.template.spec.activeDeadlineSeconds: Invalid value: 5: "
+     "activeDeadlineSeconds in DaemonSet is not Supported"),
+    ("negative minReadySeconds", edited("spec.minReadySeconds", -1),
+     "spec.minReadySeconds: Invalid value: -1: must be greater than or equal to 0"),
+    ("an unknown strategy", edited(RU, {"type": "Recreate"}),
+     'spec.updateStrategy: Unsupported value: {"type": "Recreate"}: supported values: '
+     '"RollingUpdate", "OnDelete"'),
+    ("both zero", edited(RU, {"type": "RollingUpdate",
+                              "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 0}}),
+     "spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: "
+     "cannot be 0 when maxSurge is 0"),
+    ("both set", edited(RU, {"type": "RollingUpdate",
+                             "rollingUpdate": {"maxUnavailable": 1, "maxSurge": "10%"}}),
+     'spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: "10%": '
+     "may not be set when maxUnavailable is non-zero"),
+    ("more than 100%", edited(RU, {"type": "RollingUpdate",
+                                   "rollingUpdate": {"maxUnavailable": "150%"}}),
+     'spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: "150%": '
+     "must not be greater than 100%"),
+    ("not a percent", edited(RU, {"type": "RollingUpdate",
+                                  "rollingUpdate": {"maxUnavailable": "half"}}),
+     'spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: "half": a valid percent '
+     "string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex "
+     "used for validation is '[0-9]+%')"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("obj", "message"), [c[1:] for c in INVALID],
+                         ids=[c[0] for c in INVALID])  # fmt: skip
+def test_an_invalid_daemonset_is_refused_in_the_api_servers_words(
+    obj: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ApiError) as caught:
+        admitted(obj)
+    assert caught.value.code == 422
+    assert message in caught.value.message.split('"agent" is invalid: ', 1)[1]
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        {"type": "OnDelete"},
+        {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%"}},
+        {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+    ],
+    ids=["OnDelete", "a percentage", "surge alone"],
+)
+def test_valid_update_strategies_pass(strategy: dict[str, Any]) -> None:
+    admitted(edited(RU, strategy))
