@@ -17,7 +17,6 @@ Handlers run in the thread that delivers the Store's events: they only read cach
 
 from __future__ import annotations
 
-import random
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
@@ -26,10 +25,8 @@ from podwall.apiserver.controllers.daemonpods import node_should_run
 from podwall.apiserver.controllers.daemonsets import reconcile_daemonset, resync_after
 from podwall.apiserver.controllers.meta import controller_uid, meta, namespace_of, uid_of
 from podwall.apiserver.informers import Informers, Key, key_of
+from podwall.apiserver.loops import PodOwner
 from podwall.apiserver.store import Object
-from podwall.apiserver.workqueue import WorkQueue
-from podwall.apiserver.writes import Writer
-from podwall.clock import Clock
 
 DAEMONSETS = "daemonsets.apps"
 CONTROLLER, ALL = "controller", "all"
@@ -64,21 +61,13 @@ def node_view(node: Mapping[str, Any]) -> tuple[Any, ...]:
     return metadata, node.get("spec"), conditions
 
 
-class DaemonSetController:
+class DaemonSetController(PodOwner):
     """syncDaemonSet per key; pod changes reach their DaemonSet, node changes the DaemonSets
     they concern."""
 
     name = "daemonset"
 
-    def __init__(
-        self,
-        informers: Informers,
-        writer: Writer,
-        queue: WorkQueue[Key],
-        clock: Clock,
-        rng: random.Random,
-    ) -> None:
-        self.queue, self.writer, self.clock, self.rng = queue, writer, clock, rng
+    def watch(self, informers: Informers) -> None:
         self.daemonsets = informers.informer(DAEMONSETS)
         self.nodes = informers.informer("nodes")
         self.pods = informers.informer("pods")

@@ -164,10 +164,9 @@ class DeploymentController:
         return self.writer.apply(actions, {"deployments.apps": [deploy], "replicasets.apps": rss})
 
 
-class ReplicaSetController:
-    """syncReplicaSet per key; pod changes reach the ReplicaSet that controls them."""
-
-    name = "replicaset"
+class PodOwner:
+    """A controller that creates pods: it names them at random (`rng`) and stamps them with
+    the time (`clock`); `watch` subscribes it to the informers it reads."""
 
     def __init__(
         self,
@@ -178,6 +177,19 @@ class ReplicaSetController:
         rng: random.Random,
     ) -> None:
         self.queue, self.writer, self.clock, self.rng = queue, writer, clock, rng
+        self.watch(informers)
+
+    def watch(self, informers: Informers) -> None:
+        raise NotImplementedError
+
+
+class ReplicaSetController(PodOwner):
+    """syncReplicaSet per key; pod changes reach the ReplicaSet that controls them."""
+
+    name = "replicaset"
+
+    def watch(self, informers: Informers) -> None:
+        queue = self.queue
         self.replicasets = informers.informer("replicasets.apps")
         self.pods = informers.informer("pods")
         self.pods.add_index(CONTROLLER, _controller_index)
