@@ -10,6 +10,7 @@ from podwall.runtime.images import (
     KIND_BUSYBOX,
     KIND_DEATHSTAR,
     KIND_DNS,
+    KIND_HELLO_APP,
     KIND_HOST,
     KIND_JSON_MOCK,
     KIND_NGINX,
@@ -97,6 +98,18 @@ def test_parse_image(image: str, repository: str) -> None:
             (PY, "-m", "podwall.runtime.standins.twoports"),
             KIND_TWO_PORTS,
             id="the recipes' two-port app runs its stand-in",
+        ),
+        pytest.param(
+            ContainerSpec(image="us-docker.pkg.dev/google-samples/containers/gke/hello-app:1.0"),
+            (PY, "-m", "podwall.runtime.standins.helloapp", "1.0"),
+            KIND_HELLO_APP,
+            id="GKE's hello-app runs its stand-in, told its tag",
+        ),
+        pytest.param(
+            ContainerSpec(image="gcr.io/google-samples/hello-app"),
+            (PY, "-m", "podwall.runtime.standins.helloapp", ""),
+            KIND_HELLO_APP,
+            id="hello-app from gcr.io without a tag",
         ),
         pytest.param(
             ContainerSpec(image="redis:4"),
