@@ -93,7 +93,8 @@ class Lab:
 
 
 class Terminal:
-    """An interactive kubectl under `script`: keys typed, the screen read."""
+    """An interactive kubectl under `script`: keys typed, the screen read (as text without the
+    terminal's escapes; positions below are in that text)."""
 
     def __init__(self, process: subprocess.Popen[bytes], command: str):
         assert process.stdin is not None
@@ -109,27 +110,45 @@ class Terminal:
 
     def type(self, keys: str) -> None:
         """Type `keys`; what `wait_for` looks at starts here."""
-        self._mark = len(self._raw)
+        self._mark = len(self.seen)
         self._stdin.write(keys.encode())
         self._stdin.flush()
 
     def wait_for(self, shown: str) -> str:
         """Read until the screen shows `shown` since the last keys (for at most TIMEOUT
         seconds); what it showed since."""
-        deadline = time.monotonic() + TIMEOUT
-        while shown.encode() not in self._raw[self._mark :]:
-            left = max(deadline - time.monotonic(), 0)
-            ready = select.select([self._out], [], [], left)[0]
-            assert ready, f"no {shown!r}: {self.seen}"
-            chunk = os.read(self._out, 65536)
-            assert chunk, f"{self._command}: ended before {shown!r}: {self.seen}"
-            self._raw += chunk
-        return _plain(self._raw[self._mark :].decode(errors="replace"))
+        self._read_until(shown, self._mark)
+        return self.seen[self._mark :]
+
+    def press_enter(self, prompt: str = "$ ") -> None:
+        """Press enter, as kubectl's "If you don't see a command prompt" says, and wait for the
+        shell's prompt (a shell already started printed its first one before kubectl attached)."""
+        self.wait_for("pressing enter.")
+        self.type("\n")
+        self.wait_for(prompt)
 
     def run(self, line: str, prompt: str = "$ ") -> str:
-        """Type `line` at the prompt, wait for the next prompt; what the command printed."""
+        """Type `line` at the shell's prompt (after `press_enter`), wait for its next prompt;
+        what the command printed. The shell has read the line where a prompt is followed by the
+        line's echo: a shell still starting shows the terminal's own echo first, then its
+        prompt and the line again."""
+        last = self.seen.rfind(prompt)
         self.type(f"{line}\n")
-        return self.wait_for(prompt)
+        start = self._read_until(f"{prompt}{line}", max(last, 0))
+        self._read_until(prompt, start + len(prompt) + len(line))
+        return self.seen[start:]
+
+    def _read_until(self, wanted: str, start: int) -> int:
+        """Read until `wanted` shows at or after `start`; where it shows."""
+        deadline = time.monotonic() + TIMEOUT
+        while (found := self.seen.find(wanted, start)) < 0:
+            left = max(deadline - time.monotonic(), 0)
+            ready = select.select([self._out], [], [], left)[0]
+            assert ready, f"no {wanted!r}: {self.seen}"
+            chunk = os.read(self._out, 65536)
+            assert chunk, f"{self._command}: ended before {wanted!r}: {self.seen}"
+            self._raw += chunk
+        return found
 
     def drain(self) -> None:
         """Read what is left until the program ends (for at most TIMEOUT seconds)."""

@@ -122,7 +122,7 @@ def test_calico_advanced_policy_tutorial(lab: Lab) -> None:
                          "jsonpath={.spec.clusterIP}")  # fmt: skip
     access = f"kubectl run --namespace={NS} access --rm -ti --image busybox /bin/sh"
     with lab.shell(access) as shell:
-        shell.wait_for("pressing enter.")
+        shell.press_enter()
         assert allowed(shell.run(WGET_NGINX))
 
         out = create(lab, DEFAULT_DENY_INGRESS)

@@ -186,3 +186,74 @@ def test_calico_basic_policy_demo(lab: Lab) -> None:
     assert TIMED_OUT in out
 
     assert 'namespace "policy-demo" deleted' in lab.kubectl("delete", "ns", "policy-demo")
+
+
+# Sander van Vugt's CKA course (github.com/sandervanvugt/cka), its network policy demo: one file
+# with the policy and both pods (YAML documents closed with `...`), then `kubectl exec` probes
+# before and after labelling the client.
+NWPOLICY_COMPLETE_EXAMPLE = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: access-nginx
+spec:
+  podSelector:
+    matchLabels:
+      app: nginx
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          access: "true"
+...
+
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: nginx
+  labels: 
+    app: nginx
+spec:
+  containers:
+  - name: nwp-nginx
+    image: nginx:1.17
+...
+
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: busybox
+  labels:
+    app: sleepy
+spec:
+  containers:
+  - name: nwp-busybox
+    image: busybox
+    command:
+    - sleep
+    - "3600"
+"""
+
+
+def test_cka_course_network_policy_demo(lab: Lab) -> None:
+    (lab.work / "nwpolicy-complete-example.yaml").write_text(NWPOLICY_COMPLETE_EXAMPLE)
+    out = lab.kubectl("apply", "-f", "nwpolicy-complete-example.yaml")
+    assert out.splitlines() == [
+        "networkpolicy.networking.k8s.io/access-nginx created",
+        "pod/nginx created",
+        "pod/busybox created",
+    ]
+    assert lab.kubectl("expose", "pod", "nginx", "--port=80").strip() == "service/nginx exposed"
+    lab.wait_ready()
+    probe = "kubectl exec -it busybox -- wget --spider --timeout=1 nginx"
+    out = lab.session(probe, [], tty=True)
+    assert TIMED_OUT in out, out
+    assert "remote file exists" not in out, out
+    out = lab.kubectl("get", "pods", "--show-labels")
+    assert "app=sleepy" in out, out
+    assert lab.kubectl("label", "pod", "busybox", "access=true").strip() == "pod/busybox labeled"
+    out = lab.session(probe, [], tty=True)
+    assert "remote file exists" in out, out
+    assert TIMED_OUT not in out, out
