@@ -57,6 +57,13 @@ class Lab:
         )  # fmt: skip
         return _plain(result.stdout + result.stderr)
 
+    def typed_nothing(self, command: str) -> str:
+        """`command` under a terminal the reader types nothing at (`kubectl exec -ti POD --
+        curl ...`, whose terminal echoes whatever is typed into the output); what it showed."""
+        with self.shell(command, exit_typed=False) as shell:
+            shell.drain()
+        return shell.seen
+
     def terminal(self, command: str, steps: list[tuple[str, str]]) -> str:
         """`command` under a terminal, typed at as a reader does: for each (keys, shown) step,
         wait until the screen shows `shown` since the last keys, then type `keys` (a line
@@ -69,10 +76,10 @@ class Lab:
         return shell.seen
 
     @contextmanager
-    def shell(self, command: str) -> Iterator[Terminal]:
+    def shell(self, command: str, *, exit_typed: bool = True) -> Iterator[Terminal]:
         """`command` under a terminal left open while the reader does other things (a second
-        shell session, in the labs' words); `exit` is typed at its prompt when the block ends,
-        and what it shows after is read until it ends."""
+        shell session, in the labs' words); `exit` is typed at its prompt when the block ends
+        (unless not `exit_typed`), and what it shows after is read until it ends."""
         with subprocess.Popen(
             ["script", "-qec", command, "/dev/null"], env=self.env, cwd=self.work,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -80,8 +87,9 @@ class Lab:
             terminal = Terminal(process, command)
             try:
                 yield terminal
-                terminal.wait_for("$ ")
-                terminal.type("exit\n")
+                if exit_typed:
+                    terminal.wait_for("$ ")
+                    terminal.type("exit\n")
                 terminal.drain()
             finally:
                 if process.poll() is None:
