@@ -9,13 +9,16 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 | cilium/json-mock                            | the json-mock stand-in on $PORT (80 when unset)    |
 | cilium/starwars                             | the deathstar stand-in on port 80 (Star Wars demo) |
 | ahmet/app-on-two-ports                      | the recipes' app: hello on 8000, /metrics on 5000  |
+| google-samples/.../hello-app                | GKE's hello-app on $PORT (8080 when unset)         |
+| hashicorp/http-echo                         | the http-echo stand-in: -text, -listen (:5678)     |
 | redis                                       | a Redis-like listener on 6379 (PING, QUIT)         |
 | */agnhost                                   | the agnhost stand-in: serve, serve-hostname,       |
 |                                             | porter, connect, pause                             |
 | nginx, */nginx                              | Debian's nginx, its welcome page on port 80        |
 | alpine, busybox, curlimages/curl,           | busybox's applets (sh, wget, nc, nslookup, ...)    |
 | byrnedo/alpine-curl, */curl, */alpine-curl, | first on PATH, then the host's binaries (curl,     |
-| bitnami/kubectl, */kubectl                  | kubectl): command + args, else the entrypoint      |
+| bitnami/kubectl, */kubectl,                 | kubectl, bash): command + args, else the           |
+| nicolaka/netshoot                           | entrypoint (netshoot's zsh: the host's bash)       |
 | anything else                               | an explicit command found on the host, else        |
 |                                             | Waiting(ImageNotSupported)                         |
 
@@ -43,13 +46,24 @@ KIND_JSON_MOCK = "json-mock"
 KIND_DEATHSTAR = "deathstar"
 KIND_TWO_PORTS = "app-on-two-ports"
 KIND_REDIS = "redis"
+KIND_HELLO_APP = "hello-app"
+KIND_HTTP_ECHO = "http-echo"
 KIND_AGNHOST = "agnhost"
 KIND_HOST = "host"
 KIND_DNS = "dns"
 KIND_BUSYBOX = "busybox"
 KIND_NGINX = "nginx"
 SELF_DROPPING_KINDS = frozenset(
-    {KIND_JSON_MOCK, KIND_DEATHSTAR, KIND_AGNHOST, KIND_DNS, KIND_TWO_PORTS, KIND_REDIS}
+    {
+        KIND_JSON_MOCK,
+        KIND_DEATHSTAR,
+        KIND_AGNHOST,
+        KIND_DNS,
+        KIND_TWO_PORTS,
+        KIND_REDIS,
+        KIND_HELLO_APP,
+        KIND_HTTP_ECHO,
+    }
 )
 NOT_SUPPORTED = "ImageNotSupported"
 RUN_ERROR = "RunContainerError"
@@ -128,6 +142,8 @@ SHELL_IMAGES: Mapping[str, ShellImage] = {
     "alpine-curl": ShellImage(("curl",), ()),
     "bitnami/kubectl": ShellImage(("kubectl",), ()),
     "kubectl": ShellImage(("kubectl",), ()),
+    # Its CMD is zsh, which hosts rarely have: the host's bash is the shell it gets.
+    "nicolaka/netshoot": ShellImage((), ("bash",)),
 }
 
 
@@ -144,6 +160,13 @@ def parse_image(image: str) -> ImageRef:
     return ImageRef(image, path.removeprefix("library/").lower())
 
 
+def image_tag(image: str) -> str:
+    """The tag of `image` (`registry:5000/x/y:1.0@sha256:...` → 1.0), "" when it has none."""
+    path = image.split("@", 1)[0]
+    name = path.rsplit("/", 1)[-1]
+    return name.partition(":")[2]
+
+
 def resolve(
     spec: ContainerSpec, *, python: str = sys.executable, which: Which | None = None
 ) -> Launch | Waiting:
@@ -156,6 +179,12 @@ def resolve(
         return Launch((python, "-m", f"{STANDIN_PACKAGE}.deathstar"), env, KIND_DEATHSTAR)
     if ref.repository == "ahmet/app-on-two-ports" and not spec.command:
         return Launch((python, "-m", f"{STANDIN_PACKAGE}.twoports"), env, KIND_TWO_PORTS)
+    if _is_hello_app(ref) and not spec.command:
+        argv = (python, "-m", f"{STANDIN_PACKAGE}.helloapp", image_tag(ref.text))
+        return Launch(argv, env, KIND_HELLO_APP)
+    if ref.repository == "hashicorp/http-echo" and _runs_http_echo(spec.command):
+        echo = (python, "-m", f"{STANDIN_PACKAGE}.httpecho", *spec.command[1:], *spec.args)
+        return Launch(echo, env, KIND_HTTP_ECHO)
     if ref.repository == "redis" and not spec.command and not spec.args:
         return Launch((python, "-m", f"{STANDIN_PACKAGE}.redis"), env, KIND_REDIS)
     if ref.name == "agnhost" and not _runs_shell(spec.command):
@@ -218,6 +247,15 @@ def _agnhost(
             f"stand-in runs {', '.join(AGNHOST_SUBCOMMANDS)}",
         )
     return Launch((python, "-m", f"{STANDIN_PACKAGE}.agnhost", *args), env, KIND_AGNHOST)
+
+
+def _runs_http_echo(command: Sequence[str]) -> bool:
+    """No command (the image's ENTRYPOINT, /http-echo), or that ENTRYPOINT named."""
+    return not command or command[0] in ("/http-echo", "http-echo")
+
+
+def _is_hello_app(ref: ImageRef) -> bool:
+    return ref.name == "hello-app" and ref.repository.startswith("google-samples/")
 
 
 def _is_agnhost(executable: str) -> bool:

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,44 +57,115 @@ class Lab:
         )  # fmt: skip
         return _plain(result.stdout + result.stderr)
 
+    def typed_nothing(self, command: str) -> str:
+        """`command` under a terminal the reader types nothing at (`kubectl exec -ti POD --
+        curl ...`, whose terminal echoes whatever is typed into the output); what it showed."""
+        with self.shell(command, exit_typed=False) as shell:
+            shell.drain()
+        return shell.seen
+
     def terminal(self, command: str, steps: list[tuple[str, str]]) -> str:
         """`command` under a terminal, typed at as a reader does: for each (keys, shown) step,
         wait until the screen shows `shown` since the last keys, then type `keys` (a line
         with its newline, or a control key such as Ctrl-C, "\\x03"); then `exit`. What the
         terminal showed. For what must wait on the screen (a command that runs until Ctrl-C)."""
-        seen, deadline = b"", time.monotonic() + TIMEOUT
+        with self.shell(command) as shell:
+            for keys, shown in steps:
+                shell.wait_for(shown)
+                shell.type(keys)
+        return shell.seen
+
+    @contextmanager
+    def shell(self, command: str, *, exit_typed: bool = True) -> Iterator[Terminal]:
+        """`command` under a terminal left open while the reader does other things (a second
+        shell session, in the labs' words); `exit` is typed at its prompt when the block ends
+        (unless not `exit_typed`), and what it shows after is read until it ends."""
         with subprocess.Popen(
             ["script", "-qec", command, "/dev/null"], env=self.env, cwd=self.work,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         ) as process:  # fmt: skip
-            assert process.stdin is not None
-            assert process.stdout is not None
-            out = process.stdout.fileno()
+            terminal = Terminal(process, command)
             try:
-                for keys, shown in [*steps, ("exit\n", "$ ")]:
-                    start = len(seen)
-                    while shown.encode() not in seen[start:]:
-                        left = max(deadline - time.monotonic(), 0)
-                        text = _plain(seen.decode(errors="replace"))
-                        assert select.select([out], [], [], left)[0], f"no {shown!r}: {text}"
-                        chunk = os.read(out, 65536)
-                        assert chunk, f"{command}: ended before {shown!r}: {text}"
-                        seen += chunk
-                    process.stdin.write(keys.encode())
-                    process.stdin.flush()
-                while select.select([out], [], [], max(deadline - time.monotonic(), 0))[0]:
-                    chunk = os.read(out, 65536)
-                    if not chunk:
-                        break
-                    seen += chunk
+                yield terminal
+                if exit_typed:
+                    terminal.wait_for("$ ")
+                    terminal.type("exit\n")
+                terminal.drain()
             finally:
                 if process.poll() is None:
                     process.kill()
-        return _plain(seen.decode(errors="replace"))
 
     def wait_ready(self, namespace: str = "default") -> None:
         self.kubectl("wait", "--for=condition=Ready", "pods", "--all", "-n", namespace,
                      "--timeout=60s")  # fmt: skip
+
+
+class Terminal:
+    """An interactive kubectl under `script`: keys typed, the screen read (as text without the
+    terminal's escapes; positions below are in that text)."""
+
+    def __init__(self, process: subprocess.Popen[bytes], command: str):
+        assert process.stdin is not None
+        assert process.stdout is not None
+        self._stdin, self._out = process.stdin, process.stdout.fileno()
+        self._command = command
+        self._raw, self._mark = b"", 0
+
+    @property
+    def seen(self) -> str:
+        """All the terminal has shown, without its escapes."""
+        return _plain(self._raw.decode(errors="replace"))
+
+    def type(self, keys: str) -> None:
+        """Type `keys`; what `wait_for` looks at starts here."""
+        self._mark = len(self.seen)
+        self._stdin.write(keys.encode())
+        self._stdin.flush()
+
+    def wait_for(self, shown: str) -> str:
+        """Read until the screen shows `shown` since the last keys (for at most TIMEOUT
+        seconds); what it showed since."""
+        self._read_until(shown, self._mark)
+        return self.seen[self._mark :]
+
+    def press_enter(self, prompt: str = "$ ") -> None:
+        """Press enter, as kubectl's "If you don't see a command prompt" says, and wait for the
+        shell's prompt (a shell already started printed its first one before kubectl attached)."""
+        self.wait_for("pressing enter.")
+        self.type("\n")
+        self.wait_for(prompt)
+
+    def run(self, line: str, prompt: str = "$ ") -> str:
+        """Type `line` at the shell's prompt (after `press_enter`), wait for its next prompt;
+        what the command printed. The shell has read the line where a prompt is followed by the
+        line's echo: a shell still starting shows the terminal's own echo first, then its
+        prompt and the line again."""
+        last = self.seen.rfind(prompt)
+        self.type(f"{line}\n")
+        start = self._read_until(f"{prompt}{line}", max(last, 0))
+        self._read_until(prompt, start + len(prompt) + len(line))
+        return self.seen[start:]
+
+    def _read_until(self, wanted: str, start: int) -> int:
+        """Read until `wanted` shows at or after `start`; where it shows."""
+        deadline = time.monotonic() + TIMEOUT
+        while (found := self.seen.find(wanted, start)) < 0:
+            left = max(deadline - time.monotonic(), 0)
+            ready = select.select([self._out], [], [], left)[0]
+            assert ready, f"no {wanted!r}: {self.seen}"
+            chunk = os.read(self._out, 65536)
+            assert chunk, f"{self._command}: ended before {wanted!r}: {self.seen}"
+            self._raw += chunk
+        return found
+
+    def drain(self) -> None:
+        """Read what is left until the program ends (for at most TIMEOUT seconds)."""
+        deadline = time.monotonic() + TIMEOUT
+        while select.select([self._out], [], [], max(deadline - time.monotonic(), 0))[0]:
+            chunk = os.read(self._out, 65536)
+            if not chunk:
+                break
+            self._raw += chunk
 
 
 def _plain(text: str) -> str:

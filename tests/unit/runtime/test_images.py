@@ -10,7 +10,9 @@ from podwall.runtime.images import (
     KIND_BUSYBOX,
     KIND_DEATHSTAR,
     KIND_DNS,
+    KIND_HELLO_APP,
     KIND_HOST,
+    KIND_HTTP_ECHO,
     KIND_JSON_MOCK,
     KIND_NGINX,
     KIND_REDIS,
@@ -28,7 +30,16 @@ from podwall.runtime.images import (
 )
 
 PY = "/venv/bin/python"
-HOST_BINARIES = {"sh", "/bin/sh", "sleep", "curl", "/usr/bin/curl", "nginx-on-host", "kubectl"}
+HOST_BINARIES = {
+    "sh",
+    "/bin/sh",
+    "sleep",
+    "curl",
+    "/usr/bin/curl",
+    "nginx-on-host",
+    "kubectl",
+    "bash",
+}
 
 
 def which(executable: str, path: str) -> str | None:
@@ -99,6 +110,39 @@ def test_parse_image(image: str, repository: str) -> None:
             id="the recipes' two-port app runs its stand-in",
         ),
         pytest.param(
+            ContainerSpec(image="us-docker.pkg.dev/google-samples/containers/gke/hello-app:1.0"),
+            (PY, "-m", "podwall.runtime.standins.helloapp", "1.0"),
+            KIND_HELLO_APP,
+            id="GKE's hello-app runs its stand-in, told its tag",
+        ),
+        pytest.param(
+            ContainerSpec(image="gcr.io/google-samples/hello-app"),
+            (PY, "-m", "podwall.runtime.standins.helloapp", ""),
+            KIND_HELLO_APP,
+            id="hello-app from gcr.io without a tag",
+        ),
+        pytest.param(
+            ContainerSpec(
+                image="hashicorp/http-echo:0.2.3",
+                args=("-text=Hello from backend", "-listen=:5678"),
+            ),
+            (
+                PY,
+                "-m",
+                "podwall.runtime.standins.httpecho",
+                "-text=Hello from backend",
+                "-listen=:5678",
+            ),
+            KIND_HTTP_ECHO,
+            id="http-echo runs its stand-in with the args its entrypoint gets",
+        ),
+        pytest.param(
+            ContainerSpec(image="hashicorp/http-echo", command=("/http-echo", "-text=hi")),
+            (PY, "-m", "podwall.runtime.standins.httpecho", "-text=hi"),
+            KIND_HTTP_ECHO,
+            id="http-echo with its entrypoint named as the command",
+        ),
+        pytest.param(
             ContainerSpec(image="redis:4"),
             (PY, "-m", "podwall.runtime.standins.redis"),
             KIND_REDIS,
@@ -157,6 +201,18 @@ def test_parse_image(image: str, repository: str) -> None:
             ("/bin/sh",),
             KIND_HOST,
             id="alpine without a command runs its default shell (which exits at once)",
+        ),
+        pytest.param(
+            ContainerSpec(image="nicolaka/netshoot:v0.14", args=("sleep", "3600")),
+            ("sleep", "3600"),
+            KIND_HOST,
+            id="netshoot args replace its default command",
+        ),
+        pytest.param(
+            ContainerSpec(image="nicolaka/netshoot"),
+            ("bash",),
+            KIND_HOST,
+            id="netshoot without args runs the host's bash for its zsh",
         ),
         pytest.param(
             ContainerSpec(image="alpine", args=("sleep", "60")),
