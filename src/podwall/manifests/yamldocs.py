@@ -13,6 +13,7 @@ Must not: read files, know Kubernetes, or hold nodes past the document they belo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -69,29 +70,29 @@ class _Build:
             # Scalar keys of these tags are hashable; `<<`, `=`, and collections are not ours.
             if type(key) is not ScalarNode or key.tag not in scalars:
                 raise _Fallback
-            mapping[self.node(key)] = self.node(value)
+            # Strings inline: most keys and values are, and a call each was a third of the build.
+            mapping[key.value if key.tag == _STR else self.node(key)] = (
+                value.value if type(value) is ScalarNode and value.tag == _STR else self.node(value)
+            )
         return mapping
 
 
 def _loader_class(base: type[Any]) -> type[Any]:
-    """`base` (CSafeLoader or SafeLoader) with the short path and a memo for implicit tags."""
+    """`base` (CSafeLoader or SafeLoader) with the short path and a cache of implicit tags."""
 
     class Loader(base):  # type: ignore[misc]
         def __init__(self, stream: str) -> None:
             super().__init__(stream)
-            self._resolved: dict[tuple[str, bool], str] = {}
+            if not self.yaml_path_resolvers:
+                # The same few words (`name`, `app`, `TCP`) recur through a file, and the
+                # parser asks for each one's implicit tag: regex matching in a Python call
+                # each time was a fifth of the parse. Without path resolvers (SafeLoader has
+                # none) the answer depends on the arguments only, so a C-level cache answers.
+                self.__dict__["resolve"] = functools.lru_cache(maxsize=None)(self.resolve)
 
-        def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> Any:
-            # The same few words (`name`, `app`, `TCP`) recur through a file; regex matching
-            # each again was a tenth of the parse. SafeLoader has no path resolvers, so a
-            # scalar's tag depends only on its text and on whether it was plain.
-            if kind is not ScalarNode or self.yaml_path_resolvers:
-                return super().resolve(kind, value, implicit)
-            key = (value, implicit[0])
-            tag = self._resolved.get(key)
-            if tag is None:
-                tag = self._resolved[key] = super().resolve(kind, value, implicit)
-            return tag
+        def dispose(self) -> None:
+            self.__dict__.pop("resolve", None)  # the cache holds the file's words and `self`
+            super().dispose()
 
         def construct_document(self, node: Node) -> Any:
             try:
