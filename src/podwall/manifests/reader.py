@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from podwall.errors import PodwallError
-from podwall.manifests import yamldocs
+from podwall.manifests import docindex, yamldocs
 from podwall.model.convert import RawObject
 from podwall.model.source import Source
 
@@ -87,17 +87,17 @@ def _is_list(doc: Any) -> bool:
 
 def _item_lines(text: str, document: int) -> list[int]:
     """The line of each item of a `kind: List` document (nested lists flattened)."""
-    node = _document_node(text, document)
-    return list(_list_item_lines(node)) if node is not None else []
+    located = docindex.document_node(text, document)
+    return list(_list_item_lines(*located)) if located is not None else []
 
 
-def _list_item_lines(node: yaml.Node) -> Iterator[int]:
+def _list_item_lines(node: yaml.Node, lines_before: int = 0) -> Iterator[int]:
     items = _child(node, "items")
     for item in items.value if isinstance(items, yaml.SequenceNode) else ():
         if _is_list_node(item):
-            yield from _list_item_lines(item)
-        elif not _is_null(item):  # `_flatten` skips null items too
-            yield item.start_mark.line + 1
+            yield from _list_item_lines(item, lines_before)
+        elif not docindex.is_null(item):  # `_flatten` skips null items too
+            yield lines_before + item.start_mark.line + 1
 
 
 def _is_list_node(node: yaml.Node | None) -> bool:
@@ -172,19 +172,21 @@ def field_line(text: str, document: int, path: str, line: int | None = None) -> 
     `document` counts non-empty documents, as `Source.document` does. For an item of a
     `kind: List`, `line` (its `Source.line`) says which item.
     """
-    node: yaml.Node | None = _document_node(text, document)
-    if node is None:
+    located = docindex.document_node(text, document)
+    if located is None:
         return None
-    if line is not None and _is_list_node(node):
-        node = _list_item(node, line) or node
-    found = node.start_mark.line + 1
+    root, before = located  # the nodes' lines count from their document's first line
+    if line is not None and _is_list_node(root):
+        root = _list_item(root, line - before) or root
+    found = before + root.start_mark.line + 1
+    node: yaml.Node | None = root
     for step in _steps(path):
         key = _key(node, step)
         node = _child(node, step)
         if node is None:
             break
         # A mapping field is on the line of its key (`ipBlock:`), not of its value's content.
-        found = (key or node).start_mark.line + 1
+        found = before + (key or node).start_mark.line + 1
     return found
 
 
@@ -194,21 +196,6 @@ def _key(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
             if key.value == step:
                 return key  # type: ignore[no-any-return]
     return None
-
-
-def _document_node(text: str, document: int) -> yaml.Node | None:
-    """The root node of the `document`-th non-empty document (empty ones compose to null)."""
-    try:
-        nodes = [n for n in yamldocs.nodes(text) if not _is_null(n)]
-    except yaml.YAMLError:
-        return None
-    return nodes[document] if document < len(nodes) else None
-
-
-def _is_null(node: yaml.Node | None) -> bool:
-    return node is None or (
-        isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
-    )
 
 
 def _list_item(node: yaml.Node, line: int) -> yaml.Node | None:
