@@ -1,6 +1,7 @@
 """Files, directories and stdin to `RawObject`s with file and line.
 
-Multi-document YAML, JSON and `kind: List` are all accepted. Parsing uses libyaml when present.
+Multi-document YAML, JSON and `kind: List` are all accepted. YAML is parsed by `yamldocs`
+(libyaml when present); a document's line is where its root node starts.
 """
 
 from __future__ import annotations
@@ -16,13 +17,9 @@ from typing import Any
 import yaml
 
 from podwall.errors import PodwallError
+from podwall.manifests import docindex, yamldocs
 from podwall.model.convert import RawObject
 from podwall.model.source import Source
-
-try:
-    _Loader: type[Any] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -75,8 +72,7 @@ def _expand(path: Path) -> Iterator[Path]:
 
 def _add(loaded: Loaded, name: str, text: str) -> None:
     loaded.texts[name] = text
-    for index, (line, doc) in enumerate(_documents(name, text)):
-        item_lines = _item_lines(text, index) if _is_list(doc) else []
+    for index, (line, doc, item_lines) in enumerate(_documents(name, text)):
         for position, body in enumerate(_flatten(doc, name, line)):
             at = item_lines[position] if position < len(item_lines) else line
             loaded.objects.append(
@@ -91,17 +87,17 @@ def _is_list(doc: Any) -> bool:
 
 def _item_lines(text: str, document: int) -> list[int]:
     """The line of each item of a `kind: List` document (nested lists flattened)."""
-    node = _document_node(text, document)
-    return list(_list_item_lines(node)) if node is not None else []
+    located = docindex.document_node(text, document)
+    return list(_list_item_lines(*located)) if located is not None else []
 
 
-def _list_item_lines(node: yaml.Node) -> Iterator[int]:
+def _list_item_lines(node: yaml.Node, lines_before: int = 0) -> Iterator[int]:
     items = _child(node, "items")
     for item in items.value if isinstance(items, yaml.SequenceNode) else ():
         if _is_list_node(item):
-            yield from _list_item_lines(item)
-        elif not _is_null(item):  # `_flatten` skips null items too
-            yield item.start_mark.line + 1
+            yield from _list_item_lines(item, lines_before)
+        elif not docindex.is_null(item):  # `_flatten` skips null items too
+            yield lines_before + item.start_mark.line + 1
 
 
 def _is_list_node(node: yaml.Node | None) -> bool:
@@ -113,52 +109,33 @@ def _is_list_node(node: yaml.Node | None) -> bool:
     )
 
 
-def _documents(name: str, text: str) -> Iterator[tuple[int, Any]]:
+# A document: its first line, its object, and the line of each item if it is a `kind: List`.
+_Document = tuple[int, Any, list[int]]
+
+
+def _documents(name: str, text: str) -> list[_Document]:
+    """The non-empty documents of `text`, all parsed before any is returned."""
     if name.endswith(".json") or text.lstrip().startswith(("{", "[")):
         try:
             docs = _json_documents(text)
         except json.JSONDecodeError:
             pass  # YAML is a superset of JSON; let the YAML parser report the error
         else:
-            yield from docs
-            return
+            return [
+                (line, doc, _item_lines(text, index) if _is_list(doc) else [])
+                for index, (line, doc) in enumerate(docs)
+            ]
     try:
-        docs = list(yaml.load_all(text, Loader=_Loader))
-        lines = _document_lines(text)
-        if len(lines) != len(docs):
-            # An unusual layout (directives, flow documents): take the lines from the composer.
-            lines = [n.start_mark.line + 1 for n in yaml.compose_all(text, Loader=_Loader)]
-        for line, doc in zip(lines, docs, strict=False):
-            if doc is not None:
-                yield line, doc
+        return [
+            (node.start_mark.line + 1, doc, list(_list_item_lines(node)) if _is_list(doc) else [])
+            for node, doc in yamldocs.documents(text)
+            if doc is not None
+        ]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark is not None else name
         problem = getattr(exc, "problem", None) or str(exc)
         raise LoadError(f"{where}: invalid YAML: {problem}") from exc
-
-
-def _document_lines(text: str) -> list[int]:
-    """The first line of each document, found from `---` markers without composing nodes."""
-    lines: list[int] = []
-    pending = False  # a `---` was seen and its document's first content line is not yet
-    for number, raw in enumerate(text.splitlines(), start=1):
-        content = bool(raw.strip()) and not raw.lstrip().startswith("#")
-        if raw.startswith("---") and raw[3:4] in ("", " ", "\t"):
-            rest = raw[3:].strip()
-            if pending:
-                lines.append(number)  # the previous document is empty: point at its marker
-            pending = not rest or rest.startswith("#")
-            if not pending:
-                lines.append(number)
-        elif pending and content:
-            lines.append(number)
-            pending = False
-        elif not lines and content and not raw.startswith("%"):
-            lines.append(number)  # the first document has no `---`
-    if pending:
-        lines.append(len(text.splitlines()))  # a trailing `---`: an empty last document
-    return lines
 
 
 _NOT_SPACE = re.compile(r"\S")
@@ -195,19 +172,21 @@ def field_line(text: str, document: int, path: str, line: int | None = None) -> 
     `document` counts non-empty documents, as `Source.document` does. For an item of a
     `kind: List`, `line` (its `Source.line`) says which item.
     """
-    node: yaml.Node | None = _document_node(text, document)
-    if node is None:
+    located = docindex.document_node(text, document)
+    if located is None:
         return None
-    if line is not None and _is_list_node(node):
-        node = _list_item(node, line) or node
-    found = node.start_mark.line + 1
+    root, before = located  # the nodes' lines count from their document's first line
+    if line is not None and _is_list_node(root):
+        root = _list_item(root, line - before) or root
+    found = before + root.start_mark.line + 1
+    node: yaml.Node | None = root
     for step in _steps(path):
         key = _key(node, step)
         node = _child(node, step)
         if node is None:
             break
         # A mapping field is on the line of its key (`ipBlock:`), not of its value's content.
-        found = (key or node).start_mark.line + 1
+        found = before + (key or node).start_mark.line + 1
     return found
 
 
@@ -217,21 +196,6 @@ def _key(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
             if key.value == step:
                 return key  # type: ignore[no-any-return]
     return None
-
-
-def _document_node(text: str, document: int) -> yaml.Node | None:
-    """The root node of the `document`-th non-empty document (empty ones compose to null)."""
-    try:
-        nodes = [n for n in yaml.compose_all(text, Loader=_Loader) if not _is_null(n)]
-    except yaml.YAMLError:
-        return None
-    return nodes[document] if document < len(nodes) else None
-
-
-def _is_null(node: yaml.Node | None) -> bool:
-    return node is None or (
-        isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
-    )
 
 
 def _list_item(node: yaml.Node, line: int) -> yaml.Node | None:

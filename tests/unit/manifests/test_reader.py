@@ -8,9 +8,24 @@ from pathlib import Path
 
 import pytest
 
+from podwall.manifests import yamldocs
 from podwall.manifests.reader import LoadError, field_line, load_paths, load_text
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
+
+
+@pytest.fixture(
+    autouse=True,
+    params=[
+        pytest.param("libyaml", marks=pytest.mark.skipif(not yamldocs.WITH_LIBYAML, reason="")),
+        "pure",
+    ],
+)
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test twice: with libyaml's parser, and as on a PyYAML built without it."""
+    if request.param == "pure":
+        monkeypatch.setattr(yamldocs, "CSafeLoader", None)
+    return str(request.param)
 
 
 def _pod(name: str) -> str:
