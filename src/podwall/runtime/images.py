@@ -19,6 +19,9 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 | byrnedo/alpine-curl, */curl, */alpine-curl, | first on PATH, then the host's binaries (curl,     |
 | bitnami/kubectl, */kubectl,                 | kubectl, bash): command + args, else the           |
 | nicolaka/netshoot                           | entrypoint (netshoot's zsh: the host's bash)       |
+| ubuntu, debian, fedora, centos, rockylinux, | the host's programs: command + args, else the      |
+| almalinux, amazonlinux, opensuse/leap,      | image's CMD (bash; python3 for python); these      |
+| python                                      | images have no ENTRYPOINT                          |
 | anything else                               | an explicit command found on the host, else        |
 |                                             | Waiting(ImageNotSupported)                         |
 
@@ -147,6 +150,24 @@ SHELL_IMAGES: Mapping[str, ShellImage] = {
 }
 
 
+# Base images with no ENTRYPOINT and a shell (or an interpreter) as CMD: `kubectl run -it x
+# --image=ubuntu -- bash` runs its args alone. Their userland is GNU's, so the host's programs
+# (not busybox's applets) are what they run.
+BASE_IMAGES: Mapping[str, tuple[str, ...]] = {
+    "ubuntu": ("/bin/bash",),
+    "debian": ("bash",),
+    "fedora": ("/bin/bash",),
+    "centos": ("/bin/bash",),
+    "rockylinux": ("/bin/bash",),
+    "almalinux": ("/bin/bash",),
+    "amazonlinux": ("/bin/bash",),
+    "opensuse/leap": ("/bin/bash",),
+    "python": ("python3",),
+}
+# The python image's `python` is its python3; a host may have only the latter.
+_ALIASES: Mapping[str, Mapping[str, str]] = {"python": {"python": "python3"}}
+
+
 def parse_image(image: str) -> ImageRef:
     """Drop registry, tag and digest: `registry.k8s.io/e2e-test-images/agnhost:2.47`."""
     path = image.split("@", 1)[0]
@@ -196,6 +217,8 @@ def resolve(
     shell = _shell_image(ref)
     if shell is not None:
         return _busybox_command(ref, _effective_argv(shell, spec), spec.env, which)
+    if ref.repository in BASE_IMAGES:
+        return _base_image(ref, spec, env, which)
     if spec.command:
         return _host_command(ref, (*spec.command, *spec.args), env, which)
     return _not_supported(ref, "it has no command")
@@ -309,6 +332,18 @@ def _checked(
     return Launch(mapped, env, kind)
 
 
+def _base_image(
+    ref: ImageRef, spec: ContainerSpec, env: dict[str, str], which: Which | None
+) -> Launch | Waiting:
+    """No ENTRYPOINT: the command and args, else the args alone, else the image's CMD."""
+    argv = (*spec.command, *spec.args) or BASE_IMAGES[ref.repository]
+    aliases = _ALIASES.get(ref.repository, {})
+    lookup = which or _which
+    if argv[0] in aliases and lookup(argv[0], env.get("PATH", DEFAULT_PATH)) is None:
+        argv = (aliases[argv[0]], *argv[1:])
+    return _host_command(ref, argv, env, which)
+
+
 def _busybox_command(
     ref: ImageRef, argv: tuple[str, ...], env: Mapping[str, str], which: Which | None
 ) -> Launch | Waiting:
@@ -354,5 +389,6 @@ def _not_supported(ref: ImageRef, why: str) -> Waiting:
         NOT_SUPPORTED,
         f"image {ref.text!r} is not pulled by podwall and {why}: podwall runs cilium/json-mock, "
         "agnhost (serve, serve-hostname, porter, connect, pause), nginx, alpine/busybox/curl "
-        "images with the host's busybox and curl, or any image whose command exists on this host",
+        "images with the host's busybox and curl, base images (ubuntu, debian, python...) with "
+        "the host's programs, or any image whose command exists on this host",
     )

@@ -39,6 +39,7 @@ HOST_BINARIES = {
     "nginx-on-host",
     "kubectl",
     "bash",
+    "python3",
 }
 
 
@@ -213,6 +214,36 @@ def test_parse_image(image: str, repository: str) -> None:
             ("bash",),
             KIND_HOST,
             id="netshoot without args runs the host's bash for its zsh",
+        ),
+        pytest.param(
+            ContainerSpec(image="ubuntu:22.04", args=("bash",)),
+            ("bash",),
+            KIND_HOST,
+            id="ubuntu has no entrypoint: its args run alone",
+        ),
+        pytest.param(
+            ContainerSpec(image="docker.io/library/debian:12"),
+            ("bash",),
+            KIND_HOST,
+            id="debian without args runs its CMD, bash",
+        ),
+        pytest.param(
+            ContainerSpec(image="fedora", command=("sleep",), args=("60",)),
+            ("sleep", "60"),
+            KIND_HOST,
+            id="a base image's command and args run as given",
+        ),
+        pytest.param(
+            ContainerSpec(image="python:3.12", args=("python", "-m", "http.server", "8080")),
+            ("python3", "-m", "http.server", "8080"),
+            KIND_HOST,
+            id="the python image's python is the host's python3 when the host has no python",
+        ),
+        pytest.param(
+            ContainerSpec(image="python:3.12-slim"),
+            ("python3",),
+            KIND_HOST,
+            id="python without args runs its CMD, python3",
         ),
         pytest.param(
             ContainerSpec(image="alpine", args=("sleep", "60")),
