@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.compare import Comparison, compare, load_podwall_file, report
+from bench.compare import Comparison, check_podwall_file, compare, load_podwall_file, report
 from bench.nca_output import parse_nca_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,7 +219,7 @@ def run_size(size: Size, args: argparse.Namespace, with_nca: bool) -> Row:
 def _check_podwall(row: Row, folder: Path) -> None:
     """Without NCA, at least check that podwall's map is well formed and has every pod."""
     try:
-        pods = len(load_podwall_file(folder / "podwall.json").pods)
+        pods = check_podwall_file(folder / "podwall.json")
     except (ValueError, KeyError, TypeError) as exc:
         row.compare_error = f"bad podwall map: {type(exc).__name__}: {exc}"
         return

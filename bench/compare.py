@@ -112,6 +112,22 @@ def load_podwall_file(path: Path) -> PodwallMap:
         return load_podwall(json.load(f))
 
 
+def check_podwall_file(path: Path) -> int:
+    """The pod count of podwall's map, checked for form without expanding its pairs (a 10k-pod
+    map has 100M of them): groups partition the pods, every connection names pods that exist
+    and port ranges that parse."""
+    with path.open(encoding="utf-8") as f:
+        data = json.load(f)
+    pods = len(data["pods"])
+    _group_index(data["groups"], pods)
+    for entry in data["connections"]:
+        _ports_to_conn(entry["ports"])
+        for index in (*entry["from"], *entry["to"]):
+            if not 0 <= int(index) < pods:
+                raise ValueError(f"connection names pod {index} of {pods}")
+    return pods
+
+
 def _group_index(groups: list[list[int]], n_pods: int) -> list[int]:
     group_of = [-1] * n_pods
     for g, members in enumerate(groups):

@@ -6,13 +6,14 @@ import io
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench.bench_engine import measure
-from bench.compare import Difference, compare, load_podwall, report
+from bench.compare import Difference, check_podwall_file, compare, load_podwall, report
 from bench.conns import ALL, NONE, make_conn, render, subtract
 from bench.nca_output import NcaFormatError, parse_connection, parse_nca_file, parse_nca_lines
 
@@ -158,6 +159,28 @@ def test_load_podwall_rejects_bad_partition() -> None:
     doc["groups"] = [[0, 1], [1]]
     with pytest.raises(ValueError, match="in groups"):
         load_podwall(doc)
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda d: d.update(groups=[[0, 1], [1]]), "in groups"),
+        (lambda d: d["connections"][0].update({"to": [3]}), "names pod 3 of 3"),
+        (lambda d: d["connections"][0].update(ports={"TCP": [["x", 1]]}), ""),
+    ],
+    ids=["bad partition", "pod out of range", "bad port range"],
+)
+def test_check_podwall_file_counts_pods_and_rejects_a_malformed_map(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], error: str
+) -> None:
+    path = tmp_path / "podwall.json"
+    path.write_text(json.dumps(_podwall_doc()))
+    assert check_podwall_file(path) == 3
+    doc = _podwall_doc()
+    change(doc)
+    path.write_text(json.dumps(doc))
+    with pytest.raises((ValueError, TypeError), match=error or None):
+        check_podwall_file(path)
 
 
 def test_difference_kind_uses_port_ranges() -> None:
