@@ -5,7 +5,6 @@ Multi-document YAML, JSON and `kind: List` are all accepted. Parsing uses libyam
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -115,6 +114,8 @@ def _is_list_node(node: yaml.Node | None) -> bool:
 
 def _documents(name: str, text: str) -> Iterator[tuple[int, Any]]:
     if name.endswith(".json") or text.lstrip().startswith(("{", "[")):
+        import json  # only for JSON input: YAML manifests never pay for it
+
         try:
             docs = _json_documents(text)
         except json.JSONDecodeError:
@@ -166,6 +167,8 @@ _NOT_SPACE = re.compile(r"\S")
 
 def _json_documents(text: str) -> list[tuple[int, Any]]:
     """One JSON value or a stream of them (as `jq` prints), each with its first line."""
+    import json
+
     decoder = json.JSONDecoder()
     docs: list[tuple[int, Any]] = []
     position = 0

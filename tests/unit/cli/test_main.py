@@ -62,19 +62,20 @@ MAPS = {
     "podwall.engine.matrix": "the port matrix",
 }
 RICH = {"rich": "tables: only `matrix` draws one"}
+TEXT = {"json": "only -o json writes JSON (JSON manifests read it; the tutorial is YAML)"}
 REVIEW = {"podwall.review": "diff, lint and exposure"}
 
 VERDICT = NEVER | CNP | MAPS | RICH | REVIEW  # check and explain decide one connection
 
 COMMANDS = [
-    ("check", ["check", "-f", str(TUTORIAL), *CONNECTION], VERDICT),
-    ("explain", ["explain", "-f", str(TUTORIAL), *CONNECTION], VERDICT),
+    ("check", ["check", "-f", str(TUTORIAL), *CONNECTION], VERDICT | TEXT),
+    ("explain", ["explain", "-f", str(TUTORIAL), *CONNECTION], VERDICT | TEXT),
     ("check as json", ["check", "-f", str(TUTORIAL), *CONNECTION, "-o", "json"], VERDICT),
-    ("lint", ["lint", str(TUTORIAL)], NEVER | CNP | MAPS | RICH),
-    ("diff", ["diff", str(TUTORIAL / "simple-app.yaml"), str(TUTORIAL)], NEVER | CNP | RICH),
-    ("exposure", ["exposure", "-f", str(TUTORIAL), "--all"], NEVER | CNP | RICH),
+    ("lint", ["lint", str(TUTORIAL)], NEVER | CNP | MAPS | RICH | TEXT),
+    ("diff", ["diff", str(TUTORIAL / "simple-app.yaml"), str(TUTORIAL)], NEVER | CNP | RICH | TEXT),
+    ("exposure", ["exposure", "-f", str(TUTORIAL), "--all"], NEVER | CNP | RICH | TEXT),
     ("matrix as json", ["matrix", "-f", str(TUTORIAL), "-o", "json"], NEVER | CNP | RICH | REVIEW),
-    ("matrix", ["matrix", "-f", str(TUTORIAL)], NEVER | CNP | REVIEW),
+    ("matrix", ["matrix", "-f", str(TUTORIAL)], NEVER | CNP | REVIEW | TEXT),
 ]  # fmt: skip
 
 # Lists the modules loaded when the interpreter exits (after click's SystemExit), one a line.
