@@ -4,8 +4,9 @@ Printed as ratios of figures measured side by side in one run:
 
 1. start-up: `podwall check`, `lint`, `diff` and `matrix` on the tutorial against a bare
    `python -c 'import yaml'`, each the fastest of N runs, interleaved so a busy machine slows
-   all alike (goal: `check` within 2x); `import yaml, click` is printed as the floor of a
-   command built on click;
+   all alike (goal: `check` within 2x); `import yaml, click` and a click command with check's
+   options that reads the same YAML without podwall (bench/review_floor.py) are printed as the
+   floor of a command built on click;
 2. diff at scale: in one process, the connectivity map of a ~10,000-pod cluster, then
    `diff()` of that cluster and the same with every 50th policy removed (both maps and the
    comparison; goal: within 2x one map). Loading the YAML is timed apart. CPU seconds are
@@ -42,8 +43,13 @@ def _startup_commands() -> dict[str, list[str]]:
     podwall = [py, "-m", "podwall"]
     return {
         "python -c 'import yaml'": [py, "-c", "import yaml"],
-        # The floor of any click command that reads YAML: what `check` cannot go below.
         "python -c 'import yaml, click'": [py, "-c", "import yaml, click"],
+        # The floor: a click command with check's options reading the same YAML, no podwall
+        # code (bench/review_floor.py); what `check` costs above it is podwall's own.
+        "click + yaml command (floor)": [
+            py, "-m", "bench.review_floor", "check", "-f", str(TUTORIAL), "--from",
+            "deploy/frontend", "--to", "svc/backend:8080",
+        ],
         "podwall check": [
             *podwall, "check", "-f", str(TUTORIAL), "--from", "deploy/frontend",
             "--to", "svc/backend:8080",
@@ -59,11 +65,13 @@ def startup(runs: int) -> bool:
     best = dict.fromkeys(commands, float("inf"))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     for cmd in commands.values():  # once to write the bytecode caches
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
     for _ in range(runs):
         for name, cmd in commands.items():
             started = time.perf_counter()
-            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            subprocess.run(
+                cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT
+            )
             best[name] = min(best[name], time.perf_counter() - started)
     base = best["python -c 'import yaml'"]
     print(f"start-up, fastest of {runs} interleaved runs (load {os.getloadavg()[0]:.1f})")
@@ -88,7 +96,7 @@ def instructions() -> None:
     for name, cmd in _startup_commands().items():
         done = subprocess.run(
             [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
         )  # fmt: skip
         found = re.search(r"Collected : (\d+)", done.stderr)
         counts[name] = int(found.group(1)) if found else 0

@@ -18,7 +18,9 @@ from podwall.model.strictfields import unknown_fields
 from podwall.model.validation import validate_network_policy
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# A result read field by field, never compared, hashed or printed: only __init__ is generated
+# (each generated method is compiled at import; `podwall check` pays for every one).
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class InvalidObject:
     obj: RawObject
     errors: tuple[tuple[str, str], ...]  # (field path, message in the API server's words)

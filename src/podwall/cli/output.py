@@ -2,12 +2,11 @@
 
 Lines are written as they are, with ANSI colours on a terminal (none under NO_COLOR or
 TERM=dumb); rich is imported only to draw tables, so the commands that print lines (check,
-explain, diff, lint) start without it.
+explain, diff, lint) start without it, and json only to write JSON.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import IO, TYPE_CHECKING, Any
@@ -36,6 +35,8 @@ def _styled(text: str, style: str | None, stream: IO[str]) -> str:
 
 
 def emit_json(data: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 

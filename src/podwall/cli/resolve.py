@@ -16,7 +16,9 @@ from podwall.engine.targets import (
 from podwall.model.cluster import Cluster
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# A result read field by field, never compared, hashed or printed: only __init__ is generated
+# (each generated method is compiled at import; `podwall check` pays for every one).
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class Unresolved:
     """A destination pod where the asked port does not exist (a named port it lacks)."""
 

@@ -25,7 +25,9 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(EXIT_BAD_INPUT)
 
 
-@dataclass(frozen=True, kw_only=True)
+# A result read field by field, never compared, hashed or printed: only __init__ is generated
+# (each generated method is compiled at import; `podwall check` pays for every one).
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class Input:
     """A snapshot and the texts it was read from (file name -> text), to find field lines."""
 

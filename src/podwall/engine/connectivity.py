@@ -16,10 +16,8 @@ from typing import Any
 
 from podwall.engine.atoms import Atoms
 from podwall.engine.identities import Identity, bit_indices, policy_blocks
-from podwall.engine.rulesets import Contribution, RuleSet, compile_rules
+from podwall.engine.rulesets import Contribution, Cut, RuleSet, compile_rules
 from podwall.engine.selectorcache import SelectorCache
-from podwall.engine.tierconnectivity import destinations
-from podwall.engine.tierrules import address_blocks, compile_tiers, port_cuts
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.policy import IPBlock
 from podwall.model.ports import PortSet, Protocol
@@ -127,7 +125,22 @@ def _in_order(cluster: Cluster) -> tuple[Pod, ...]:
 
 
 def _blocks(cluster: Cluster) -> tuple[IPBlock, ...]:
+    if not cluster.cluster_policies and not cluster.nodes:
+        # No `networks` CIDR nor node address to split by; the tiers (and the
+        # ClusterNetworkPolicy model) are imported only by the snapshots that need them.
+        return policy_blocks(cluster.policies)
+    from podwall.engine.tierrules import address_blocks
+
     return policy_blocks(cluster.policies) + address_blocks(cluster)
+
+
+def _port_cuts(cluster: Cluster) -> list[Cut]:
+    """Where the ClusterNetworkPolicies' ports split the port atoms (none without them)."""
+    if not cluster.cluster_policies:
+        return []
+    from podwall.engine.tierrules import port_cuts
+
+    return port_cuts(cluster)
 
 
 def _selectors(
@@ -148,10 +161,13 @@ def _map(
 ) -> tuple[ConnectivityMap, _Destinations | None]:
     """The map of `cluster`, whose pods (in name order) `selectors` has placed, and what it
     computed per destination (None with tiers); `earlier` is the other side's of a pair."""
-    rules = compile_rules(cluster, selectors, port_cuts(cluster))
+    rules = compile_rules(cluster, selectors, _port_cuts(cluster))
     cmap = _empty_map(pods, selectors, rules.atoms)
     if cluster.cluster_policies:
         # Admin and Baseline tiers around NetworkPolicy (`tierconnectivity`).
+        from podwall.engine.tierconnectivity import destinations
+        from podwall.engine.tierrules import compile_tiers
+
         tiers = compile_tiers(cluster, selectors, rules.atoms)
         cmap.per_dst = destinations(rules, tiers, cmap.identities)
         return cmap, None

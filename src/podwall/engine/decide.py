@@ -17,7 +17,6 @@ from podwall.engine.endpoints import Endpoint, Traffic
 from podwall.engine.peers import match_peer
 from podwall.engine.ports import match_ports
 from podwall.engine.selection import isolating
-from podwall.engine.tiers import tiered
 from podwall.model.cluster import Cluster
 from podwall.model.policy import Direction, NetworkPolicy, Peer, Rule
 
@@ -47,7 +46,10 @@ def _direction(cluster: Cluster, traffic: Traffic, direction: Direction) -> Dire
         # cannot block access to itself)".
         return DirectionVerdict(direction=direction, subject=subject, status=Status.SELF)
     if cluster.cluster_policies:
-        # ClusterNetworkPolicy tiers come before and after NetworkPolicy (`tiers`).
+        # ClusterNetworkPolicy tiers come before and after NetworkPolicy (`tiers`), imported
+        # here: a snapshot without ClusterNetworkPolicies never pays for their model.
+        from podwall.engine.tiers import tiered
+
         return tiered(cluster, traffic, direction, lambda: _isolation(cluster, traffic, direction))
     return _isolation(cluster, traffic, direction)
 

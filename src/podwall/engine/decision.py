@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from podwall.engine.endpoints import Endpoint, Traffic
-from podwall.engine.tierdecision import TierCheck
 from podwall.model.policy import Direction, NetworkPolicy, Peer
+
+if TYPE_CHECKING:  # the tiers are imported only when a ClusterNetworkPolicy is in the snapshot
+    from podwall.engine.tierdecision import TierCheck
 
 
 class Status(StrEnum):

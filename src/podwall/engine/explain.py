@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from podwall.engine import tierexplain
 from podwall.engine.decision import Decision, DirectionVerdict, PolicyCheck, RuleCheck, Status
 from podwall.model.policy import Direction
 
@@ -43,10 +42,19 @@ def _label(v: DirectionVerdict) -> str:
     return f"{v.direction.value:<7} {v.subject.key}"
 
 
+def _consulted_tiers(v: DirectionVerdict) -> bool:
+    """Whether ClusterNetworkPolicy tiers were consulted: only then is `tierexplain` (and the
+    ClusterNetworkPolicy model it reads) imported."""
+    return v.admin is not None or v.baseline is not None
+
+
 def _side(v: DirectionVerdict, *, full: bool) -> list[str]:
-    if tierexplain.has_tiers(v):
-        # ClusterNetworkPolicy tiers took part: they say how, around this NetworkPolicy text.
-        return tierexplain.side(v, full=full, networkpolicy=lambda np: _side(np, full=full))
+    if _consulted_tiers(v):
+        from podwall.engine import tierexplain
+
+        if tierexplain.has_tiers(v):
+            # ClusterNetworkPolicy tiers took part: they say how, around this NetworkPolicy text.
+            return tierexplain.side(v, full=full, networkpolicy=lambda np: _side(np, full=full))
     head = _label(v)
     d = v.direction.value
     if v.status is Status.OUTSIDE:
@@ -167,5 +175,13 @@ def _side_json(v: DirectionVerdict) -> dict[str, Any]:
             }
             for p in v.policies
         ],
-        **tierexplain.to_json(v),
+        **_tiers_json(v),
     }
+
+
+def _tiers_json(v: DirectionVerdict) -> dict[str, Any]:
+    if not _consulted_tiers(v):
+        return {}
+    from podwall.engine import tierexplain
+
+    return tierexplain.to_json(v)

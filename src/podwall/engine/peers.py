@@ -12,7 +12,9 @@ from podwall.model.cluster import Cluster
 from podwall.model.policy import IPBlock, NetworkPolicy, Peer
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# A result read field by field, never compared, hashed or printed: only __init__ is generated
+# (each generated method is compiled at import; `podwall check` pays for every one).
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class PeerMatch:
     matched: bool
     reason: str

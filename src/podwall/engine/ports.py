@@ -11,7 +11,9 @@ from podwall.engine.endpoints import Endpoint
 from podwall.model.ports import PolicyPort, Protocol
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# A result read field by field, never compared, hashed or printed: only __init__ is generated
+# (each generated method is compiled at import; `podwall check` pays for every one).
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class PortMatch:
     matched: bool
     reason: str

@@ -6,7 +6,6 @@ Multi-document YAML, JSON and `kind: List` are all accepted. YAML is parsed by `
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -116,6 +115,8 @@ _Document = tuple[int, Any, list[int]]
 def _documents(name: str, text: str) -> list[_Document]:
     """The non-empty documents of `text`, all parsed before any is returned."""
     if name.endswith(".json") or text.lstrip().startswith(("{", "[")):
+        import json  # only for JSON input: YAML manifests never pay for it
+
         try:
             docs = _json_documents(text)
         except json.JSONDecodeError:
@@ -143,6 +144,8 @@ _NOT_SPACE = re.compile(r"\S")
 
 def _json_documents(text: str) -> list[tuple[int, Any]]:
     """One JSON value or a stream of them (as `jq` prints), each with its first line."""
+    import json
+
     decoder = json.JSONDecoder()
     docs: list[tuple[int, Any]] = []
     position = 0

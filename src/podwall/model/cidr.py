@@ -10,7 +10,9 @@ import ipaddress
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
+# Read field by field by validation, never compared, hashed or printed: only __init__ is
+# generated (each generated method is compiled at import, on every command's start).
+@dataclass(slots=True, eq=False, repr=False)
 class GoIPNet:
     """net.IPNet as ParseCIDR returns it: the masked address (4 or 16 bytes) and its mask."""
 

@@ -9,12 +9,15 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from podwall.model.clusterpolicy import ClusterNetworkPolicy
 from podwall.model.labels import Labels, LabelSelector
 from podwall.model.policy import IPAddress, NetworkPolicy
 from podwall.model.ports import ContainerPort, Protocol
 from podwall.model.source import UNKNOWN, Source
+
+if TYPE_CHECKING:  # the ClusterNetworkPolicy model is imported only by inputs that hold one
+    from podwall.model.clusterpolicy import ClusterNetworkPolicy
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 

@@ -10,7 +10,7 @@ import dataclasses
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podwall.model.cidr import to_network
 from podwall.model.cluster import (
@@ -22,16 +22,6 @@ from podwall.model.cluster import (
     Service,
     ServicePort,
     Workload,
-)
-from podwall.model.clusterpolicy import (
-    Action,
-    ClusterNetworkPolicy,
-    ClusterPeer,
-    ClusterPort,
-    ClusterRule,
-    NamespacedPod,
-    Subject,
-    Tier,
 )
 from podwall.model.labels import Labels, LabelSelector, Operator, Requirement
 from podwall.model.policy import (
@@ -46,6 +36,9 @@ from podwall.model.policy import (
 )
 from podwall.model.ports import ContainerPort, PolicyPort, Protocol
 from podwall.model.source import UNKNOWN, Source
+
+if TYPE_CHECKING:
+    from podwall.model.clusterpolicy import ClusterNetworkPolicy
 
 Raw = Mapping[str, Any]
 
@@ -295,80 +288,15 @@ def pod(obj: RawObject) -> Pod:
     )
 
 
-# ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2) and the Nodes its `nodes` peers
-# select. The policy must have passed `cnpvalidation` first.
-
-
 def cluster_network_policy(obj: RawObject) -> ClusterNetworkPolicy:
-    spec = _map(obj.body.get("spec"))
-    return ClusterNetworkPolicy(
-        name=obj.name,
-        tier=Tier(spec["tier"]),
-        priority=int(spec["priority"]),
-        subject=_subject(_map(spec.get("subject"))),
-        ingress=tuple(_cluster_rule(r, "from") for r in spec.get("ingress") or ()),
-        egress=tuple(_cluster_rule(r, "to") for r in spec.get("egress") or ()),
-        source=obj.source,
-    )
+    """A ClusterNetworkPolicy that passed `cnpvalidation` (converted in `cnpconvert`, imported
+    here: most inputs hold none, and its model costs every command's start)."""
+    from podwall.model import cnpconvert
+
+    return cnpconvert.cluster_network_policy(obj)
 
 
-def _namespaced_pod(raw: Raw) -> NamespacedPod:
-    return NamespacedPod(
-        namespace_selector=selector(raw.get("namespaceSelector")),
-        pod_selector=selector(raw.get("podSelector")),
-    )
-
-
-def _subject(raw: Raw) -> Subject:
-    if raw.get("pods") is not None:
-        return Subject(pods=_namespaced_pod(raw["pods"]))
-    return Subject(namespaces=selector(raw.get("namespaces")))
-
-
-def _cluster_peer(raw: Raw) -> ClusterPeer:
-    # A peer with no field podwall knows stays empty: the engine fails it closed.
-    if raw.get("namespaces") is not None:
-        return ClusterPeer(namespaces=selector(raw["namespaces"]))
-    if raw.get("pods") is not None:
-        return ClusterPeer(pods=_namespaced_pod(raw["pods"]))
-    if raw.get("nodes") is not None:
-        return ClusterPeer(nodes=selector(raw["nodes"]))
-    if raw.get("networks") is not None:
-        blocks = (
-            IPBlock(cidr=ipaddress.ip_network(str(n), strict=False), text=str(n))
-            for n in raw["networks"]
-        )
-        return ClusterPeer(networks=tuple(blocks))
-    if raw.get("domainNames") is not None:
-        return ClusterPeer(domain_names=tuple(str(d) for d in raw["domainNames"]))
-    return ClusterPeer()
-
-
-def _cluster_protocol(raw: Raw) -> ClusterPort:
-    if raw.get("destinationNamedPort") is not None:
-        return ClusterPort(name=str(raw["destinationNamedPort"]))
-    for field_name, protocol in (("tcp", Protocol.TCP), ("udp", Protocol.UDP)):
-        if raw.get(field_name) is not None:
-            return _cluster_port(protocol, _map(raw[field_name]))
-    return _cluster_port(Protocol.SCTP, _map(raw.get("sctp")))
-
-
-def _cluster_port(protocol: Protocol, raw: Raw) -> ClusterPort:
-    port = _map(raw.get("destinationPort"))
-    if port.get("range") is not None:
-        span = _map(port["range"])
-        return ClusterPort(protocol=protocol, start=int(span["start"]), end=int(span["end"]))
-    number = port.get("number")
-    return ClusterPort(protocol=protocol, start=None if number is None else int(number))
-
-
-def _cluster_rule(raw: Raw, peers_field: str) -> ClusterRule:
-    return ClusterRule(
-        name=str(raw.get("name") or ""),
-        action=Action(raw["action"]),
-        peers=tuple(_cluster_peer(_map(p)) for p in raw.get(peers_field) or ()),
-        ports=tuple(_cluster_protocol(_map(p)) for p in raw.get("protocols") or ()),
-    )
+# The Nodes a ClusterNetworkPolicy's `nodes` peers select.
 
 
 def node(obj: RawObject) -> Node:

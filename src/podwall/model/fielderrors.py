@@ -7,7 +7,6 @@ are built with `fieldpath`. Pure: no I/O here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -72,6 +71,8 @@ def go_value(value: object) -> str:
         return go_quote(value) if isinstance(value, str) else str(value)
     if isinstance(value, GoSlice):
         return str(value)
+    import json  # only an error's odd value needs it: valid input never imports it
+
     try:
         return json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from podwall.engine import Decision, DirectionVerdict, Endpoint, Status, Traffic, decide
 from podwall.engine.atoms import Atoms
-from podwall.engine.tierexplain import final_phrase
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.ports import PortSet, Protocol
 
@@ -72,9 +71,12 @@ def first_atoms(atoms: Atoms, mask: int) -> Iterator[Atom]:
 
 def phrase(v: DirectionVerdict) -> str:
     """`default/web ingress[0] (k8s/web.yaml:3)`, `not isolated`, `denied (isolated by ...)`."""
-    tiered = final_phrase(v)  # a ClusterNetworkPolicy's Accept or Deny decided it
-    if tiered is not None:
-        return tiered
+    if v.admin is not None or v.baseline is not None:  # only with ClusterNetworkPolicies
+        from podwall.engine.tierexplain import final_phrase
+
+        tiered = final_phrase(v)  # a ClusterNetworkPolicy's Accept or Deny decided it
+        if tiered is not None:
+            return tiered
     if v.status is Status.NOT_ISOLATED:
         return "not isolated"
     if v.status is Status.HOST_NETWORK:

@@ -1,6 +1,8 @@
 """The command registry imports a command's module only when it runs, so each command pays only
 for what it uses: a budget of what the review commands must never import, checked in a fresh
-interpreter (`python -X importtime` lists every module a run imported, nested or not).
+interpreter that lists `sys.modules` as it exits: every module the run imported, nested or not,
+also those imported by `importlib.import_module` (the lazy command registry, the engine's lazy
+names), which `python -X importtime` does not report.
 
 Not timing: start-up is measured in bench/bench_review.py. A module that lands in this list
 costs every CI job and editor keystroke its import time.
@@ -17,6 +19,7 @@ import pytest
 
 ROOT = Path(__file__).parents[3]
 TUTORIAL = ROOT / "examples" / "tutorial"
+TIERS = ROOT / "examples" / "tiers"
 CONNECTION = ("--from", "deploy/frontend", "--to", "svc/backend:8080")
 
 # Modules (and their submodules) that no review command on files needs, and why.
@@ -38,33 +41,63 @@ NEVER = {
     "podwall.flows": "flow logs",
     "podwall.live": "only with a cluster",
     "podwall.manifests.git": "only with --git",
-    "podwall.model.cnpvalidation": "only when a ClusterNetworkPolicy is read",
+}
+# The ClusterNetworkPolicy model and the tiers: only when the input holds a ClusterNetworkPolicy
+# (the tutorial holds none; `CNP_RUN` below checks that they do load when it does).
+CNP = {
+    "podwall.model.clusterpolicy": "the ClusterNetworkPolicy model",
+    "podwall.model.cnpconvert": "ClusterNetworkPolicy manifests to the model",
+    "podwall.model.cnpvalidation": "the ClusterNetworkPolicy CRD's validation",
+    "podwall.model.cnpschema": "the ClusterNetworkPolicy CRD's schema",
+    "podwall.engine.tiers": "the tiers' verdict on one connection",
+    "podwall.engine.tierdecision": "the tiers' reasons",
+    "podwall.engine.tierexplain": "the tiers' reasons in words",
+    "podwall.engine.clusterpeers": "ClusterNetworkPolicy peers",
+    "podwall.engine.tierrules": "the tiers compiled for the maps",
+    "podwall.engine.tierconnectivity": "the tiers in the maps",
+}
+MAPS = {
+    "podwall.engine.connectivity": "the whole-cluster map: matrix, diff, exposure",
+    "podwall.engine.identities": "the maps' pod groups",
+    "podwall.engine.matrix": "the port matrix",
 }
 RICH = {"rich": "tables: only `matrix` draws one"}
+TEXT = {"json": "only -o json writes JSON (JSON manifests read it; the tutorial is YAML)"}
 REVIEW = {"podwall.review": "diff, lint and exposure"}
 
+VERDICT = NEVER | CNP | MAPS | RICH | REVIEW  # check and explain decide one connection
+
 COMMANDS = [
-    ("check", ["check", "-f", str(TUTORIAL), *CONNECTION], NEVER | RICH | REVIEW),
-    ("explain", ["explain", "-f", str(TUTORIAL), *CONNECTION], NEVER | RICH | REVIEW),
-    ("lint", ["lint", str(TUTORIAL)], NEVER | RICH),
-    ("diff", ["diff", str(TUTORIAL / "simple-app.yaml"), str(TUTORIAL)], NEVER | RICH),
-    ("exposure", ["exposure", "-f", str(TUTORIAL), "--all"], NEVER | RICH),
-    ("matrix as json", ["matrix", "-f", str(TUTORIAL), "-o", "json"], NEVER | RICH | REVIEW),
-    ("matrix", ["matrix", "-f", str(TUTORIAL)], NEVER | REVIEW),
-]
+    ("check", ["check", "-f", str(TUTORIAL), *CONNECTION], VERDICT | TEXT),
+    ("explain", ["explain", "-f", str(TUTORIAL), *CONNECTION], VERDICT | TEXT),
+    ("check as json", ["check", "-f", str(TUTORIAL), *CONNECTION, "-o", "json"], VERDICT),
+    ("lint", ["lint", str(TUTORIAL)], NEVER | CNP | MAPS | RICH | TEXT),
+    ("diff", ["diff", str(TUTORIAL / "simple-app.yaml"), str(TUTORIAL)], NEVER | CNP | RICH | TEXT),
+    ("exposure", ["exposure", "-f", str(TUTORIAL), "--all"], NEVER | CNP | RICH | TEXT),
+    ("matrix as json", ["matrix", "-f", str(TUTORIAL), "-o", "json"], NEVER | CNP | RICH | REVIEW),
+    ("matrix", ["matrix", "-f", str(TUTORIAL)], NEVER | CNP | REVIEW | TEXT),
+]  # fmt: skip
+
+# Lists the modules loaded when the interpreter exits (after click's SystemExit), one a line.
+_LISTING = (
+    "import atexit, runpy, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "atexit.register(lambda: open(out, 'w').write('\\n'.join(sorted(sys.modules))))\n"
+    "runpy.run_module('podwall', run_name='__main__', alter_sys=True)\n"
+)
 
 
-def imported(args: list[str]) -> set[str]:
-    """Every module a run of `podwall ARGS` imported, from `-X importtime`'s report."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPROFILEIMPORTTIME"}
+def imported(args: list[str], tmp_path: Path) -> set[str]:
+    """Every module a run of `podwall ARGS` had imported when it exited."""
+    listing = tmp_path / "modules.txt"
+    env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "podwall", *args],
+        [sys.executable, "-c", _LISTING, str(listing), *args],
         capture_output=True, text=True, timeout=60, env=env, cwd=ROOT,
     )  # fmt: skip
     assert done.returncode in (0, 1), done.stderr
-    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
-    names = {line.rsplit("|", 1)[1].strip() for line in lines[1:]}  # [0] is the header
+    names = set(listing.read_text().splitlines())
     assert "podwall.cli.main" in names
     return names
 
@@ -74,7 +107,26 @@ def _within(name: str, top: str) -> bool:
 
 
 @pytest.mark.parametrize(("args", "never"), [c[1:] for c in COMMANDS], ids=[c[0] for c in COMMANDS])
-def test_a_command_imports_only_what_it_uses(args: list[str], never: dict[str, str]) -> None:
-    names = imported(args)
+def test_a_command_imports_only_what_it_uses(
+    args: list[str], never: dict[str, str], tmp_path: Path
+) -> None:
+    names = imported(args, tmp_path)
     found = {top: why for top, why in never.items() if any(_within(n, top) for n in names)}
     assert not found, f"podwall {args[0]} imported modules it never uses: {found}"
+
+
+CNP_RUNS = [
+    ("check", ["check", "-f", str(TUTORIAL), "-f", str(TIERS), *CONNECTION]),
+    ("matrix as json", ["matrix", "-f", str(TUTORIAL), "-f", str(TIERS), "-o", "json"]),
+]
+
+
+@pytest.mark.parametrize("args", [c[1] for c in CNP_RUNS], ids=[c[0] for c in CNP_RUNS])
+def test_the_tiers_load_when_the_input_holds_a_cluster_network_policy(
+    args: list[str], tmp_path: Path
+) -> None:
+    """The other side of the budget: the listing sees the modules a ClusterNetworkPolicy needs."""
+    names = imported(args, tmp_path)
+    assert {"podwall.model.clusterpolicy", "podwall.model.cnpvalidation"} <= names
+    tiers = "podwall.engine.tiers" if args[0] == "check" else "podwall.engine.tierconnectivity"
+    assert tiers in names
