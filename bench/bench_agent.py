@@ -57,8 +57,8 @@ from podwall.apiserver import admission
 from podwall.apiserver.resources import by_key
 from podwall.apiserver.server import Server
 from podwall.apiserver.store import Store, WatchEvent
-from podwall.model.convert import RawObject
 from podwall.model.convert import cluster as convert
+from podwall.model.rawobject import RawObject
 from podwall.nft import runner
 from podwall.nft.compile import compile_ruleset
 from podwall.nft.ruleset import Ruleset

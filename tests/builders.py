@@ -8,8 +8,9 @@ import yaml
 
 from podwall.engine import Endpoint, Traffic
 from podwall.model.cluster import Cluster
-from podwall.model.convert import RawObject, cluster
+from podwall.model.convert import cluster
 from podwall.model.ports import Protocol
+from podwall.model.rawobject import RawObject
 
 # Two namespaces, each with pods a and b; x/a serves http (TCP 80) and dns (UDP 53).
 BASE = """

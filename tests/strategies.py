@@ -7,7 +7,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from podwall.model.cluster import Cluster
-from podwall.model.convert import RawObject, cluster
+from podwall.model.convert import cluster
+from podwall.model.rawobject import RawObject
 
 NAMESPACES = ("x", "y")
 LABEL_KEYS = ("app", "tier")

@@ -30,7 +30,7 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     ├── StartupError ........... agent.run: what the agent is missing, in one line
     ├── TokenUnavailable ....... agent.tokens: the API server issued no token for a pod
     ├── NodesNotReady .......... cluster.local: a node of `podwall up` did not get ready
-    ├── ClusterIPError ......... apiserver.controllers.services: no ClusterIP (answered 422)
+    ├── ClusterIPError ......... controllers.services: no ClusterIP (answered 422)
     ├── ApiError ............... apiserver.errors: answered as a metav1.Status
     │   ├── NotFoundError, AlreadyExistsError, ConflictError, ExpiredError
     │   │   └── ContinueExpiredError ... apiserver.listoptions: a continue token too old
@@ -48,7 +48,9 @@ Errors that take a builtin's place keep it as a second base (ValueError, LookupE
 that catches the builtin still catches them. Outside the tree on purpose: nft's
 InvalidOperation (podwall asked nft for something it never accepts: a bug, exit 70) and the
 private errors raised and caught inside one part (jsonpatch's _OpError; the watch history's
-TooOld, which the store answers as a 410 ExpiredError).
+TooOld, which the store answers as a 410 ExpiredError; the YAML reader's _Fallback, its short
+path handing a node to PyYAML; the http-echo stand-in's UsageError, printed as upstream's words
+by the stand-in's own main).
 
 Pure: no I/O here.
 """

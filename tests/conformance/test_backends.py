@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from podwall.engine import port_matrix
-from podwall.model.convert import RawObject
 from podwall.model.convert import cluster as convert_cluster
 from podwall.model.ports import Protocol
+from podwall.model.rawobject import RawObject
 from podwall.model.source import Source
 from podwall.model.validation import validate_network_policy
 from podwall.nft import FakeNFT, Packet, trace

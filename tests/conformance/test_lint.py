@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from podwall.model.convert import RawObject, cluster
+from podwall.model.convert import cluster
+from podwall.model.rawobject import RawObject
 from podwall.review.lint.registry import lint
 from tests.conformance.scenario import Scenario, Step, load_all
 

@@ -10,7 +10,8 @@ import pytest
 
 from podwall.manifests import load_paths
 from podwall.model.addressing import with_addresses
-from podwall.model.convert import RawObject, cluster
+from podwall.model.convert import cluster
+from podwall.model.rawobject import RawObject
 from podwall.nft.compile import compile_ruleset
 from podwall.nft.flowlog import FlowLog
 from podwall.nft.ruleset import full_transaction

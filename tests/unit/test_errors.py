@@ -12,7 +12,13 @@ import podwall
 from podwall import errors
 from podwall.errors import PodwallError
 
-ON_PURPOSE_OUTSIDE = {"InvalidOperation", "_OpError", "TooOld"}  # named in the docstring, with why
+ON_PURPOSE_OUTSIDE = {
+    "InvalidOperation",
+    "_OpError",
+    "TooOld",
+    "_Fallback",
+    "UsageError",
+}  # named in the docstring, with why
 NOT_YET_ROOTED: set[str] = set()  # every error podwall raises on purpose is rooted
 
 

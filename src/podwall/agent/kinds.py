@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from podwall.model import convert
+from podwall.model import convert, rawobject
 from podwall.model.cluster import Backend, Namespace, Node, Pod, Service
 from podwall.model.clusterpolicy import (
     Action,
@@ -45,10 +45,10 @@ from podwall.model.clusterpolicy import (
     Subject,
     Tier,
 )
-from podwall.model.convert import RawObject
 from podwall.model.labels import LabelSelector
 from podwall.model.policy import NetworkPolicy, PolicyType
 from podwall.model.ports import Protocol
+from podwall.model.rawobject import RawObject
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ def closed_policy(raw: RawObject) -> NetworkPolicy:
     spec = raw.body.get("spec")
     spec = spec if isinstance(spec, Mapping) else {}
     try:
-        selector = convert.selector(spec.get("podSelector"))
+        selector = rawobject.selector(spec.get("podSelector"))
     except (KeyError, TypeError, ValueError, AttributeError):
         selector = LabelSelector()
     try:
@@ -268,10 +268,10 @@ def _subject(raw: object) -> Subject | None:
     if isinstance(pods, Mapping):
         return Subject(
             pods=NamespacedPod(
-                namespace_selector=convert.selector(pods.get("namespaceSelector")),
-                pod_selector=convert.selector(pods.get("podSelector")),
+                namespace_selector=rawobject.selector(pods.get("namespaceSelector")),
+                pod_selector=rawobject.selector(pods.get("podSelector")),
             )
         )
     if isinstance(raw.get("namespaces"), Mapping):
-        return Subject(namespaces=convert.selector(raw["namespaces"]))
+        return Subject(namespaces=rawobject.selector(raw["namespaces"]))
     return None

@@ -38,9 +38,8 @@ whichever node it lands. For `kubectl exec` and `logs` each running pod is publi
 machine (`runtime.published`); the API server reads that (the sandbox's shortcut: a real
 kubelet serves exec itself).
 
-The pod status transitions and Event bodies are the pure functions of
-`podwall.apiserver.controllers` (the one import of the API server's package, of pure code: see
-pyproject's import-linter contract).
+The pod status transitions and Event bodies are the pure functions of `podwall.controllers`,
+the same the API server's controllers use.
 """
 
 from __future__ import annotations
@@ -57,7 +56,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from podwall.agent.tokens import BoundPod, PodToken, TokenUnavailable
-from podwall.apiserver.controllers import (
+from podwall.clock import Clock, utc_now
+from podwall.controllers import (
     Create,
     events,
     pod_pending,
@@ -67,7 +67,6 @@ from podwall.apiserver.controllers import (
     pod_waiting,
     record,
 )
-from podwall.clock import Clock, utc_now
 from podwall.runtime import images, published, serviceaccount
 from podwall.runtime.addressplan import allocatable
 from podwall.runtime.console import Console

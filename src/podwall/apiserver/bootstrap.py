@@ -14,13 +14,13 @@ import copy
 from collections.abc import Callable
 
 from podwall.apiserver import admission, crds, defaultroles, rbacreconcile
-from podwall.apiserver.controllers.services import (
-    kubernetes_endpoints,
-    kubernetes_endpointslice,
-)
 from podwall.apiserver.errors import AlreadyExistsError, NotFoundError
 from podwall.apiserver.resources import by_key
 from podwall.apiserver.store import Object, Store
+from podwall.controllers.services import (
+    kubernetes_endpoints,
+    kubernetes_endpointslice,
+)
 
 Reconciled = Object | str | None
 

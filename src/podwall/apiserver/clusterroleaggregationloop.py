@@ -8,14 +8,14 @@ read caches and queue."""
 from __future__ import annotations
 
 from podwall.apiserver import errors
-from podwall.apiserver.controllers.clusterroleaggregation import (
-    is_aggregated,
-    reconcile_aggregation,
-)
 from podwall.apiserver.informers import Informers
 from podwall.apiserver.store import Object
 from podwall.apiserver.workqueue import WorkQueue
 from podwall.apiserver.writes import Writer
+from podwall.controllers.clusterroleaggregation import (
+    is_aggregated,
+    reconcile_aggregation,
+)
 
 CLUSTER_ROLES = "clusterroles.rbac.authorization.k8s.io"
 _ALL, _AGGREGATED = "all", "aggregated"

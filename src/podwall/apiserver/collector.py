@@ -26,7 +26,11 @@ from functools import partial
 from typing import Any
 
 from podwall.apiserver import deletion, errors
-from podwall.apiserver.controllers.garbage import (
+from podwall.apiserver.informers import Informer, Informers
+from podwall.apiserver.resources import RESOURCES, by_kind
+from podwall.apiserver.store import Object, Store
+from podwall.apiserver.workqueue import WorkQueue
+from podwall.controllers.garbage import (
     FOREGROUND_FINALIZER,
     ORPHAN_FINALIZER,
     OwnerState,
@@ -39,11 +43,7 @@ from podwall.apiserver.controllers.garbage import (
     without_finalizer,
     without_owners,
 )
-from podwall.apiserver.controllers.meta import is_deleting, name_of, namespace_of, uid_of
-from podwall.apiserver.informers import Informer, Informers
-from podwall.apiserver.resources import RESOURCES, by_kind
-from podwall.apiserver.store import Object, Store
-from podwall.apiserver.workqueue import WorkQueue
+from podwall.controllers.meta import is_deleting, name_of, namespace_of, uid_of
 
 ATTEMPT, DELETING = "attempt", "deleting"
 OWNER, BLOCKING, UID = "owner", "blocking", "uid"

@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
-from podwall.apiserver.controllers import UpdateStatus
-from podwall.apiserver.controllers.daemonpods import node_should_run
-from podwall.apiserver.controllers.daemonsets import reconcile_daemonset, resync_after
-from podwall.apiserver.controllers.meta import controller_uid, meta, namespace_of, uid_of
 from podwall.apiserver.informers import Informers, Key, key_of
 from podwall.apiserver.loops import PodOwner
 from podwall.apiserver.store import Object
+from podwall.controllers import UpdateStatus
+from podwall.controllers.daemonpods import node_should_run
+from podwall.controllers.daemonsets import reconcile_daemonset, resync_after
+from podwall.controllers.meta import controller_uid, meta, namespace_of, uid_of
 
 DAEMONSETS = "daemonsets.apps"
 CONTROLLER, ALL = "controller", "all"

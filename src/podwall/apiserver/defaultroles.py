@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from podwall.apiserver.controllers.clusterroleaggregation import aggregated_rules
 from podwall.apiserver.resources import RBAC_GROUP
 from podwall.apiserver.userinfo import AUTHENTICATED, MASTERS, NODES, UNAUTHENTICATED
+from podwall.controllers.clusterroleaggregation import aggregated_rules
 
 Obj = dict[str, Any]
 READ = ["get", "list", "watch"]

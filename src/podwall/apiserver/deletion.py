@@ -24,16 +24,16 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from podwall.apiserver import errors
-from podwall.apiserver.controllers.garbage import (
+from podwall.apiserver.perstore import PerStore
+from podwall.apiserver.resources import RESOURCES
+from podwall.apiserver.store import Object, Store, now_rfc3339
+from podwall.controllers.garbage import (
     ORPHAN,
     POLICIES,
     deletion_finalizers,
     finalizers_of,
 )
-from podwall.apiserver.controllers.meta import is_deleting, uid_of
-from podwall.apiserver.perstore import PerStore
-from podwall.apiserver.resources import RESOURCES
-from podwall.apiserver.store import Object, Store, now_rfc3339
+from podwall.controllers.meta import is_deleting, uid_of
 from podwall.model.fielderrors import FieldError, invalid, not_supported
 
 

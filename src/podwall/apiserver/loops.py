@@ -29,7 +29,12 @@ import random
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any, Protocol
 
-from podwall.apiserver.controllers import (
+from podwall.apiserver.informers import Handler, Informers, Key, key_of
+from podwall.apiserver.store import Object
+from podwall.apiserver.workqueue import WorkQueue
+from podwall.apiserver.writes import Writer
+from podwall.clock import Clock
+from podwall.controllers import (
     Action,
     endpoint_actions,
     forget_service,
@@ -37,24 +42,19 @@ from podwall.apiserver.controllers import (
     reconcile_endpoints,
     reconcile_replicaset,
 )
-from podwall.apiserver.controllers.endpoints import (
+from podwall.controllers.endpoints import (
     MANAGED_BY,
     MANAGED_BY_LABEL,
     SERVICE_NAME_LABEL,
     endpoint_view,
 )
-from podwall.apiserver.controllers.meta import (
+from podwall.controllers.meta import (
     controller_uid,
     labels_of,
     meta,
     namespace_of,
     uid_of,
 )
-from podwall.apiserver.informers import Handler, Informers, Key, key_of
-from podwall.apiserver.store import Object
-from podwall.apiserver.workqueue import WorkQueue
-from podwall.apiserver.writes import Writer
-from podwall.clock import Clock
 from podwall.model.labels import LabelSelector
 
 CONTROLLER, NAMESPACE, LABEL, SERVICE = "controller", "namespace", "label", "service"

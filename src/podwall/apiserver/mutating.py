@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from podwall.apiserver import errors
-from podwall.apiserver.controllers import (
+from podwall.apiserver.scheduler import Scheduler
+from podwall.apiserver.store import Object, Store
+from podwall.clock import Clock, utc_now
+from podwall.controllers import (
     ClusterIPError,
     default_deployment,
     default_pod,
@@ -34,12 +37,9 @@ from podwall.apiserver.controllers import (
     keep_allocation,
     schedule_pod,
 )
-from podwall.apiserver.controllers.daemonpods import prepare_daemonset
-from podwall.apiserver.controllers.pods import NODE_NAME
-from podwall.apiserver.controllers.services import KUBE_DNS_IP, KUBERNETES_IP, cluster_ips
-from podwall.apiserver.scheduler import Scheduler
-from podwall.apiserver.store import Object, Store
-from podwall.clock import Clock, utc_now
+from podwall.controllers.daemonpods import prepare_daemonset
+from podwall.controllers.pods import NODE_NAME
+from podwall.controllers.services import KUBE_DNS_IP, KUBERNETES_IP, cluster_ips
 from podwall.model.fielderrors import invalid
 from podwall.model.goquote import GoSlice, go_quote
 

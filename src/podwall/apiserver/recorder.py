@@ -18,11 +18,11 @@ from collections import OrderedDict
 from functools import partial
 
 from podwall.apiserver import errors
-from podwall.apiserver.controllers.actions import Obj
-from podwall.apiserver.controllers.events import next_name, repeated, similarity_key
-from podwall.apiserver.controllers.meta import deep, name_of, namespace_of
 from podwall.apiserver.perstore import PerStore
 from podwall.apiserver.store import Object, Store
+from podwall.controllers.actions import Obj
+from podwall.controllers.events import next_name, repeated, similarity_key
+from podwall.controllers.meta import deep, name_of, namespace_of
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from datetime import datetime
 from typing import Any
 
 from podwall.apiserver import errors
-from podwall.apiserver.controllers.meta import rfc3339
 from podwall.apiserver.store import DELETED, Object, Store, WatchEvent
 from podwall.clock import Clock, utc_now
+from podwall.controllers.meta import rfc3339
 
 log = logging.getLogger(__name__)
 

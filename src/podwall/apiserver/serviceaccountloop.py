@@ -5,11 +5,11 @@ added, or its `default` ServiceAccount deleted, queues it; a sync creates what
 from __future__ import annotations
 
 from podwall.apiserver import errors
-from podwall.apiserver.controllers.serviceaccounts import DEFAULT, reconcile_service_accounts
 from podwall.apiserver.informers import Informers
 from podwall.apiserver.store import Object
 from podwall.apiserver.workqueue import WorkQueue
 from podwall.apiserver.writes import Writer
+from podwall.controllers.serviceaccounts import DEFAULT, reconcile_service_accounts
 
 
 class ServiceAccountController:

@@ -24,11 +24,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from podwall.apiserver import deletion, errors
-from podwall.apiserver.controllers import Action, Create, Delete, UpdateStatus, resource_of
-from podwall.apiserver.controllers.meta import meta
 from podwall.apiserver.recorder import Recorder
 from podwall.apiserver.resources import by_key
 from podwall.apiserver.store import Store
+from podwall.controllers import Action, Create, Delete, UpdateStatus, resource_of
+from podwall.controllers.meta import meta
 
 
 def _rv(obj: Mapping[str, Any]) -> int:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from podwall.manifests.reader import Loaded, LoadError, field_line, load_paths
 from podwall.model import kindvalidation, strictfields
-from podwall.model.convert import Conversion, RawObject, cluster
+from podwall.model.convert import Conversion, cluster
 from podwall.model.fielderrors import ValidationError
+from podwall.model.rawobject import RawObject
 from podwall.model.strictfields import unknown_fields
 from podwall.model.validation import validate_network_policy
 

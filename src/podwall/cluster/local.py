@@ -50,8 +50,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from podwall.apiserver import admission
-from podwall.apiserver.controllers import kube_dns_service
-from podwall.apiserver.controllers.meta import rfc3339
 from podwall.apiserver.errors import AlreadyExistsError, ApiError
 from podwall.apiserver.mutating import Admission
 from podwall.apiserver.reconciler import Reconciler
@@ -63,6 +61,8 @@ from podwall.apiserver.store import Object, Store
 from podwall.apiserver.tls import ensure_certificates
 from podwall.cluster import credentials
 from podwall.cluster.agents import NODES_DIR, Agents, AgentSpec, stop_leftovers
+from podwall.controllers import kube_dns_service
+from podwall.controllers.meta import rfc3339
 from podwall.errors import PodwallError
 from podwall.runtime import names
 from podwall.runtime.addressplan import FABRIC_ADDRESS, MAX_NODES

@@ -21,7 +21,7 @@ from kubernetes.config.config_exception import ConfigException
 from podwall.editor.errors import EditorError
 from podwall.live import reader
 from podwall.manifests.reader import Loaded
-from podwall.model.convert import RawObject
+from podwall.model.rawobject import RawObject
 from podwall.model.source import Source as Origin
 
 REQUEST_TIMEOUT = 10.0  # seconds, per list call

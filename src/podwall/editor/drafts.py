@@ -17,8 +17,9 @@ from podwall.manifests.reader import LoadError, field_line, load_text
 from podwall.model import cnpvalidation, strictfields
 from podwall.model.clusterpolicy import KIND as CLUSTER_KIND
 from podwall.model.clusterpolicy import ClusterNetworkPolicy
-from podwall.model.convert import RawObject, cluster_network_policy, network_policy
+from podwall.model.convert import cluster_network_policy, network_policy
 from podwall.model.policy import NetworkPolicy
+from podwall.model.rawobject import RawObject
 from podwall.model.source import Source
 from podwall.model.validation import validate_network_policy
 

@@ -17,8 +17,9 @@ from podwall.manifests.reader import Loaded, LoadError
 from podwall.model.cluster import Cluster
 from podwall.model.clusterpolicy import ClusterNetworkPolicy
 from podwall.model.cnpvalidation import validate_cluster_network_policy
-from podwall.model.convert import RawObject, cluster
+from podwall.model.convert import cluster
 from podwall.model.policy import NetworkPolicy
+from podwall.model.rawobject import RawObject
 
 
 @dataclass(kw_only=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podwall.manifests.reader import Loaded
-from podwall.model.convert import RawObject
+from podwall.model.rawobject import RawObject
 
 Key = tuple[str, str, str]  # kind, namespace ("" for a Namespace), name
 

@@ -22,7 +22,7 @@ from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
 from podwall.manifests.reader import Loaded, LoadError
-from podwall.model.convert import RawObject
+from podwall.model.rawobject import RawObject
 from podwall.model.source import Source
 
 REQUEST_TIMEOUT = 30.0  # seconds per page

@@ -17,7 +17,7 @@ import yaml
 
 from podwall.errors import PodwallError
 from podwall.manifests import docindex, yamldocs
-from podwall.model.convert import RawObject
+from podwall.model.rawobject import RawObject
 from podwall.model.source import Source
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")

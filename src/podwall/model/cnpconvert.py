@@ -19,18 +19,18 @@ from podwall.model.clusterpolicy import (
     Subject,
     Tier,
 )
-from podwall.model.convert import Raw, RawObject, _map, selector
 from podwall.model.policy import IPBlock
 from podwall.model.ports import Protocol
+from podwall.model.rawobject import Raw, RawObject, as_map, selector
 
 
 def cluster_network_policy(obj: RawObject) -> ClusterNetworkPolicy:
-    spec = _map(obj.body.get("spec"))
+    spec = as_map(obj.body.get("spec"))
     return ClusterNetworkPolicy(
         name=obj.name,
         tier=Tier(spec["tier"]),
         priority=int(spec["priority"]),
-        subject=_subject(_map(spec.get("subject"))),
+        subject=_subject(as_map(spec.get("subject"))),
         ingress=tuple(_cluster_rule(r, "from") for r in spec.get("ingress") or ()),
         egress=tuple(_cluster_rule(r, "to") for r in spec.get("egress") or ()),
         source=obj.source,
@@ -74,14 +74,14 @@ def _cluster_protocol(raw: Raw) -> ClusterPort:
         return ClusterPort(name=str(raw["destinationNamedPort"]))
     for field_name, protocol in (("tcp", Protocol.TCP), ("udp", Protocol.UDP)):
         if raw.get(field_name) is not None:
-            return _cluster_port(protocol, _map(raw[field_name]))
-    return _cluster_port(Protocol.SCTP, _map(raw.get("sctp")))
+            return _cluster_port(protocol, as_map(raw[field_name]))
+    return _cluster_port(Protocol.SCTP, as_map(raw.get("sctp")))
 
 
 def _cluster_port(protocol: Protocol, raw: Raw) -> ClusterPort:
-    port = _map(raw.get("destinationPort"))
+    port = as_map(raw.get("destinationPort"))
     if port.get("range") is not None:
-        span = _map(port["range"])
+        span = as_map(port["range"])
         return ClusterPort(protocol=protocol, start=int(span["start"]), end=int(span["end"]))
     number = port.get("number")
     return ClusterPort(protocol=protocol, start=None if number is None else int(number))
@@ -91,6 +91,6 @@ def _cluster_rule(raw: Raw, peers_field: str) -> ClusterRule:
     return ClusterRule(
         name=str(raw.get("name") or ""),
         action=Action(raw["action"]),
-        peers=tuple(_cluster_peer(_map(p)) for p in raw.get(peers_field) or ()),
-        ports=tuple(_cluster_protocol(_map(p)) for p in raw.get("protocols") or ()),
+        peers=tuple(_cluster_peer(as_map(p)) for p in raw.get(peers_field) or ()),
+        ports=tuple(_cluster_protocol(as_map(p)) for p in raw.get("protocols") or ()),
     )

@@ -10,7 +10,7 @@ import dataclasses
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from podwall.model.cidr import to_network
 from podwall.model.cluster import (
@@ -23,7 +23,7 @@ from podwall.model.cluster import (
     ServicePort,
     Workload,
 )
-from podwall.model.labels import Labels, LabelSelector, Operator, Requirement
+from podwall.model.labels import Labels, LabelSelector
 from podwall.model.policy import (
     AUDIT,
     ENFORCEMENT_ANNOTATION,
@@ -35,12 +35,19 @@ from podwall.model.policy import (
     Rule,
 )
 from podwall.model.ports import ContainerPort, PolicyPort, Protocol
-from podwall.model.source import UNKNOWN, Source
+from podwall.model.rawobject import (
+    CLUSTER_SCOPED_KINDS,
+    Raw,
+    RawObject,
+    as_map,
+    labels_of,
+    meta_of,
+    selector,
+    text_of,
+)
 
 if TYPE_CHECKING:
     from podwall.model.clusterpolicy import ClusterNetworkPolicy
-
-Raw = Mapping[str, Any]
 
 WORKLOAD_KINDS = {
     "Deployment": "deploy",
@@ -61,32 +68,6 @@ MODELLED_KINDS = frozenset(
         *WORKLOAD_KINDS,
     }
 )
-CLUSTER_SCOPED_KINDS = frozenset({"Namespace", "Node", "ClusterNetworkPolicy"})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RawObject:
-    """One manifest document with where it came from."""
-
-    body: Raw
-    source: Source = UNKNOWN
-
-    @property
-    def kind(self) -> str:
-        return str(self.body.get("kind", ""))
-
-    @property
-    def name(self) -> str:
-        return str(_meta(self.body).get("name", ""))
-
-    @property
-    def namespace(self) -> str:
-        return str(_meta(self.body).get("namespace") or "default")
-
-    def describe(self) -> str:
-        if self.kind in CLUSTER_SCOPED_KINDS:
-            return f"{self.kind} {self.name}"
-        return f"{self.kind} {self.namespace}/{self.name}"
 
 
 @dataclass(kw_only=True)
@@ -99,46 +80,6 @@ class Conversion:
     cluster: Cluster
     ignored: dict[str, int] = field(default_factory=dict)
     redeclared: list[str] = field(default_factory=list)
-
-
-def _meta(body: Raw) -> Raw:
-    meta = body.get("metadata")
-    return meta if isinstance(meta, Mapping) else {}
-
-
-def _map(raw: object) -> Raw:
-    """A field that should hold an object; anything else converts as an empty one."""
-    return raw if isinstance(raw, Mapping) else {}
-
-
-def _text(value: object) -> str:
-    """A map[string]string value: JSON null decodes to "" in Go, not to "None"."""
-    return "" if value is None else str(value)
-
-
-def _labels(meta: Raw) -> dict[str, str]:
-    labels = meta.get("labels")
-    if not isinstance(labels, Mapping):
-        return {}
-    return {str(k): _text(v) for k, v in labels.items()}
-
-
-def selector(raw: Raw | None) -> LabelSelector:
-    """A metav1.LabelSelector; `None` or `{}` is the empty selector (matches everything)."""
-    if not raw:
-        return LabelSelector()
-    match_labels = tuple(
-        sorted((str(k), _text(v)) for k, v in (raw.get("matchLabels") or {}).items())
-    )
-    exprs = tuple(
-        Requirement(
-            key=str(e["key"]),
-            operator=Operator.of_metav1(e["operator"]),
-            values=frozenset(_text(v) for v in e.get("values") or ()),
-        )
-        for e in raw.get("matchExpressions") or ()
-    )
-    return LabelSelector(match_labels=match_labels, match_expressions=exprs)
 
 
 def _policy_port(raw: Raw) -> PolicyPort:
@@ -172,8 +113,8 @@ def _peer(raw: Raw) -> Peer:
 def _rule(raw: Raw | None, peers_field: str) -> Rule:
     raw = raw or {}
     return Rule(
-        peers=tuple(_peer(_map(p)) for p in raw.get(peers_field) or ()),
-        ports=tuple(_policy_port(_map(p)) for p in raw.get("ports") or ()),
+        peers=tuple(_peer(as_map(p)) for p in raw.get(peers_field) or ()),
+        ports=tuple(_policy_port(as_map(p)) for p in raw.get("ports") or ()),
     )
 
 
@@ -196,7 +137,7 @@ def network_policy(obj: RawObject) -> NetworkPolicy:
 
 
 def _annotation(body: Raw, name: str) -> object:
-    annotations = _meta(body).get("annotations")
+    annotations = meta_of(body).get("annotations")
     return annotations.get(name) if isinstance(annotations, Mapping) else None
 
 
@@ -214,7 +155,7 @@ def _policy_types(spec: Raw, *, has_egress: bool) -> frozenset[PolicyType]:
 
 
 def namespace(obj: RawObject) -> Namespace:
-    labels = _labels(_meta(obj.body))
+    labels = labels_of(meta_of(obj.body))
     # The API server sets this immutable label on every namespace (since 1.21).
     labels[NAMESPACE_NAME_LABEL] = obj.name
     return Namespace(name=obj.name, labels=Labels(labels))
@@ -274,12 +215,12 @@ def _container_ports(pod_spec: Raw) -> tuple[ContainerPort, ...]:
 
 
 def pod(obj: RawObject) -> Pod:
-    spec = _map(obj.body.get("spec"))
-    status = _map(obj.body.get("status"))
+    spec = as_map(obj.body.get("spec"))
+    status = as_map(obj.body.get("status"))
     return Pod(
         namespace=obj.namespace,
         name=obj.name,
-        labels=Labels(_labels(_meta(obj.body))),
+        labels=Labels(labels_of(meta_of(obj.body))),
         ips=_ips(status),
         ports=_container_ports(spec),
         host_network=bool(spec.get("hostNetwork")),
@@ -302,16 +243,16 @@ def cluster_network_policy(obj: RawObject) -> ClusterNetworkPolicy:
 def node(obj: RawObject) -> Node:
     """A Node's labels and the IP addresses among its `status.addresses` (not host names)."""
     addresses: list[IPAddress] = []
-    for item in _map(obj.body.get("status")).get("addresses") or ():
+    for item in as_map(obj.body.get("status")).get("addresses") or ():
         try:
-            ip = ipaddress.ip_address(str(_map(item).get("address")))
+            ip = ipaddress.ip_address(str(as_map(item).get("address")))
         except ValueError:
             continue  # a Hostname or DNS entry
         if ip not in addresses:
             addresses.append(ip)
     return Node(
         name=obj.name,
-        labels=Labels(_labels(_meta(obj.body))),
+        labels=Labels(labels_of(meta_of(obj.body))),
         addresses=tuple(addresses),
         source=obj.source,
     )
@@ -331,24 +272,24 @@ def on_its_node(pods: list[Pod], nodes: list[Node]) -> list[Pod]:
 
 
 def _workload_spec(obj: RawObject) -> Raw:
-    spec = _map(obj.body.get("spec"))
+    spec = as_map(obj.body.get("spec"))
     if obj.kind == "CronJob":
-        spec = _map(_map(spec.get("jobTemplate")).get("spec"))
+        spec = as_map(as_map(spec.get("jobTemplate")).get("spec"))
     return spec
 
 
 def _template(obj: RawObject) -> Raw:
-    return _map(_workload_spec(obj).get("template"))
+    return as_map(_workload_spec(obj).get("template"))
 
 
 def workload_pod(obj: RawObject) -> Pod:
     """The pod a workload's template would create; it stands for all of its replicas."""
     template = _template(obj)
-    spec = _map(template.get("spec"))
+    spec = as_map(template.get("spec"))
     return Pod(
         namespace=obj.namespace,
         name=obj.name,
-        labels=Labels(_labels(_meta(template))),
+        labels=Labels(labels_of(meta_of(template))),
         ports=_container_ports(spec),
         host_network=bool(spec.get("hostNetwork")),
         workload=(obj.kind, obj.name),
@@ -363,7 +304,7 @@ def workload_selector(obj: RawObject) -> LabelSelector:
             return selector(raw)
         except (KeyError, TypeError, ValueError, AttributeError):
             pass  # a selector the API server would reject: its pods carry the template's labels
-    return LabelSelector(match_labels=tuple(sorted(_labels(_meta(_template(obj))).items())))
+    return LabelSelector(match_labels=tuple(sorted(labels_of(meta_of(_template(obj))).items())))
 
 
 def _service_port(raw: object) -> ServicePort | None:
@@ -385,7 +326,7 @@ def _service_port(raw: object) -> ServicePort | None:
 
 
 def service(obj: RawObject) -> Service:
-    spec = _map(obj.body.get("spec"))
+    spec = as_map(obj.body.get("spec"))
     raw_sel = spec.get("selector")
     ports = tuple(sp for sp in map(_service_port, spec.get("ports") or ()) if sp is not None)
     return Service(
@@ -393,7 +334,7 @@ def service(obj: RawObject) -> Service:
         name=obj.name,
         selector=(
             LabelSelector(
-                match_labels=tuple(sorted((str(k), _text(v)) for k, v in raw_sel.items()))
+                match_labels=tuple(sorted((str(k), text_of(v)) for k, v in raw_sel.items()))
             )
             if isinstance(raw_sel, Mapping) and raw_sel
             else None
@@ -500,7 +441,7 @@ def _workload(obj: RawObject) -> Workload:
 
 
 def _owner(obj: RawObject) -> tuple[str, str] | None:
-    for ref in _meta(obj.body).get("ownerReferences") or ():
+    for ref in meta_of(obj.body).get("ownerReferences") or ():
         if ref.get("controller"):
             return str(ref.get("kind")), str(ref.get("name"))
     return None

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from podwall.model.convert import selector
 from podwall.model.decoding import (
     MALFORMED,
     decode_int32,
@@ -34,6 +33,7 @@ from podwall.model.podvalidation import (
     validate_pod_status,
     validate_protocol,
 )
+from podwall.model.rawobject import selector
 from podwall.model.validation import is_valid_port_name, is_valid_port_num
 
 NameRule = Callable[[str], list[str]]

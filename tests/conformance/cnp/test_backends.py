@@ -17,9 +17,9 @@ import pytest
 from podwall.engine import Endpoint, Traffic, connectivity, decide
 from podwall.engine.explain import full
 from podwall.model.cluster import Cluster
-from podwall.model.convert import RawObject
 from podwall.model.convert import cluster as convert_cluster
 from podwall.model.ports import Protocol
+from podwall.model.rawobject import RawObject
 from podwall.nft import FakeNFT, Packet, trace
 from podwall.nft.compile import compile_ruleset
 from podwall.nft.ruleset import full_transaction

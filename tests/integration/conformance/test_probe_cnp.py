@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 from podwall.model.cluster import Cluster
-from podwall.model.convert import RawObject
 from podwall.model.convert import cluster as convert_cluster
 from podwall.model.ports import Protocol
+from podwall.model.rawobject import RawObject
 from podwall.nft.flowlog import FlowLog
 from podwall.runtime.connect import Attempt, sctp_supported, try_all
 from podwall.runtime.probe import Probe, Session

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from podwall.model.convert import RawObject
 from podwall.model.convert import cluster as convert_cluster
 from podwall.model.ports import Protocol
+from podwall.model.rawobject import RawObject
 from podwall.nft.flowlog import FlowLog
 from podwall.runtime.connect import sctp_supported
 from podwall.runtime.probe import Probe, Session

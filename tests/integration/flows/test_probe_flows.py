@@ -10,9 +10,9 @@ import pytest
 
 from podwall.flows.flow import Flow, Verdict
 from podwall.model.cluster import Cluster
-from podwall.model.convert import RawObject
 from podwall.model.convert import cluster as convert_cluster
 from podwall.model.ports import Protocol
+from podwall.model.rawobject import RawObject
 from podwall.nft.flowlog import FlowLog
 from podwall.runtime.probe import Session
 from tests.flowchecks import flow_mismatch

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from podwall.model.cluster import Cluster
-from podwall.model.convert import RawObject
 from podwall.model.convert import cluster as convert_cluster
+from podwall.model.rawobject import RawObject
 from podwall.nft.ruleset import TABLE
 from podwall.runtime import names, system
 from podwall.runtime.names import random_cluster_id

@@ -10,9 +10,9 @@ from podwall.agent import kinds
 from podwall.model import convert
 from podwall.model.cluster import Node, Pod
 from podwall.model.clusterpolicy import Action, ClusterNetworkPolicy, ClusterPeer, ClusterRule, Tier
-from podwall.model.convert import RawObject
 from podwall.model.labels import LabelSelector
 from podwall.model.policy import NetworkPolicy, PolicyType
+from podwall.model.rawobject import RawObject
 from tests.unit.agent.objects import DENY_ALL, cluster_policy, node, pod, policy
 
 

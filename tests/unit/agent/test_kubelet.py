@@ -34,7 +34,7 @@ from podwall.apiserver.store import Store
 from podwall.cluster.local import ensure_cluster_dns
 from podwall.runtime import images, published, serviceaccount
 from podwall.runtime.node import Node, PodPlan, RunningPod
-from tests.unit.apiserver.controllers.manifests import backend_deployment, client_deployment
+from tests.unit.controllers.manifests import backend_deployment, client_deployment
 
 NODE = "podwall"  # where Admission without a scheduler puts every pod
 

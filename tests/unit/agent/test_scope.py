@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from podwall.agent.scope import NodeScope
 from podwall.model import convert
 from podwall.model.cluster import Cluster
-from podwall.model.convert import RawObject
+from podwall.model.rawobject import RawObject
 from podwall.nft.compile import compile_ruleset
 from tests.strategies import objects, to_cluster
 from tests.unit.agent.objects import cluster_policy, node

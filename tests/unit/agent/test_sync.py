@@ -13,8 +13,8 @@ from podwall.agent.backoff import Backoff
 from podwall.agent.cache import Cache
 from podwall.agent.metrics import Metrics
 from podwall.agent.sync import SyncLoop, local_pods
-from podwall.model.convert import RawObject
 from podwall.model.convert import pod as to_pod
+from podwall.model.rawobject import RawObject
 from podwall.nft.errors import NftError
 from podwall.runtime.dataplane import Dataplane
 from tests.unit.agent.objects import DENY_ALL, namespace, pod, policy

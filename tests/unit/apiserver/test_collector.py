@@ -21,7 +21,7 @@ from podwall.apiserver.mutating import Admission
 from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.resources import by_kind
 from podwall.apiserver.store import DELETED, Store
-from tests.unit.apiserver.controllers.manifests import client_deployment
+from tests.unit.controllers.manifests import client_deployment
 
 RS = "replicasets.apps"
 DEPLOY = "deployments.apps"

@@ -14,13 +14,13 @@ import pytest
 
 from podwall.apiserver import admission
 from podwall.apiserver.bootstrap import bootstrap
-from podwall.apiserver.controllers import pod_running
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.mutating import Admission
 from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.resources import by_kind
 from podwall.apiserver.store import Store
 from podwall.clock import utc_now
+from podwall.controllers import pod_running
 
 DS = "daemonsets.apps"
 

@@ -21,14 +21,14 @@ import pytest
 
 from podwall.apiserver import admission
 from podwall.apiserver.bootstrap import bootstrap
-from podwall.apiserver.controllers import pod_running
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.mutating import Admission
 from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.resources import by_kind
 from podwall.apiserver.store import Store
 from podwall.cluster.local import ensure_cluster_dns
-from tests.unit.apiserver.controllers.manifests import (
+from podwall.controllers import pod_running
+from tests.unit.controllers.manifests import (
     backend_service,
     client_deployment,
     simple_app,

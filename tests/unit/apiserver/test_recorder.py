@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from podwall.apiserver.bootstrap import bootstrap
-from podwall.apiserver.controllers import events
 from podwall.apiserver.recorder import Recorder, recorder_for, write_event
 from podwall.apiserver.store import Store
+from podwall.controllers import events
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 RS = {

@@ -19,7 +19,7 @@ from podwall.apiserver.resources import by_kind
 from podwall.apiserver.scheduler import Load, Scheduler, choose
 from podwall.apiserver.store import Store
 from podwall.cluster.local import ensure_cluster_dns
-from tests.unit.apiserver.controllers.manifests import (
+from tests.unit.controllers.manifests import (
     CURL,
     JSON_MOCK,
     backend_deployment,

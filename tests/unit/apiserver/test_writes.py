@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from podwall.apiserver.bootstrap import bootstrap
-from podwall.apiserver.controllers import Create, Delete, Update, UpdateStatus
 from podwall.apiserver.errors import ConflictError
 from podwall.apiserver.recorder import Recorder
 from podwall.apiserver.store import Store
 from podwall.apiserver.writes import Writer
+from podwall.controllers import Create, Delete, Update, UpdateStatus
 
 
 @pytest.fixture

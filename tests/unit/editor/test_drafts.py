@@ -10,7 +10,8 @@ import yaml
 
 from podwall.editor.drafts import parse_yaml, render_form
 from podwall.editor.form import empty_form, from_body, to_body
-from podwall.model.convert import RawObject, network_policy
+from podwall.model.convert import network_policy
+from podwall.model.rawobject import RawObject
 from tests.unit.editor.apiclient import TUTORIAL
 
 ALLOW = TUTORIAL / "backend-allow-ingress-frontend.yaml"

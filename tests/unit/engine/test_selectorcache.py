@@ -16,9 +16,10 @@ from podwall.engine.peers import match_peer
 from podwall.engine.selection import selects
 from podwall.engine.selectorcache import SelectorCache
 from podwall.model.cluster import Cluster
-from podwall.model.convert import RawObject, network_policy
+from podwall.model.convert import network_policy
 from podwall.model.labels import Labels, LabelSelector
 from podwall.model.policy import NetworkPolicy, Peer
+from podwall.model.rawobject import RawObject
 from tests.builders import make_cluster
 from tests.strategies import objects, to_cluster
 

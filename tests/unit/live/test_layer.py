@@ -8,7 +8,7 @@ import pytest
 
 from podwall.live.layer import layer
 from podwall.manifests.reader import Loaded
-from podwall.model.convert import RawObject
+from podwall.model.rawobject import RawObject
 
 
 def obj(

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from podwall.model.convert import selector
 from podwall.model.labels import Labels, LabelSelector, Operator
+from podwall.model.rawobject import selector
 
 WEB = {"app": "web", "tier": "front"}
 
