@@ -21,7 +21,7 @@ from typing import Any
 import uvicorn
 
 from podwall.apiserver import kubeconfig, tls
-from podwall.apiserver.server import HTTP_PROTOCOL, Server, listening_socket
+from podwall.apiserver.server import HTTP_PROTOCOL, LOOP, Server, listening_socket
 
 CONSTANT = b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success"}'
 
@@ -51,6 +51,7 @@ def serve_bare(state_dir: Path) -> dict[str, Any]:
     config = uvicorn.Config(
         bare_app,
         http=HTTP_PROTOCOL,
+        loop=LOOP,
         ssl_certfile=str(files.server_cert),
         ssl_keyfile=str(files.server_key),
         log_level="warning",
