@@ -192,6 +192,7 @@ class Store:
         self._rv = int(row[0]) if row else 0  # the last durable write
         self._assigned = self._rv  # the last resourceVersion handed out
         self._pending: dict[_FullKey, _Pending] = {}
+        self._changed: dict[str, int] = {}  # resource -> RV of its last durable change
         self._history = History(history, self._rv)
         self._watches: dict[str, set[Watch]] = {}
         self._listeners: list[Listener] = []
@@ -209,6 +210,11 @@ class Store:
         """The RV of the last durable write."""
         with self._lock:
             return self._rv
+
+    def changed(self, resource: str) -> int:
+        """The resourceVersion of the last durable change to `resource` since the Store
+        opened (0: none): a cheap stamp for what is derived from a resource's objects."""
+        return self._changed.get(resource, 0)
 
     def read(self, resource: str, namespace: str, name: str) -> Stored:
         """The stored object, shared (never change `obj`), or NotFoundError."""
@@ -745,6 +751,7 @@ class Store:
             self._index.remove(resource, namespace, name)
         else:
             self._index.put(resource, namespace, name, change.stored)
+        self._changed[resource] = change.resource_version
         key = (resource, namespace, name)
         pending = self._pending.get(key)
         if pending is not None and pending.change is change:
