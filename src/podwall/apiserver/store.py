@@ -32,6 +32,7 @@ the history kept gives 410 Expired.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import random
@@ -720,8 +721,15 @@ class Store:
 
     async def _asettle(self, result: _Result) -> Stored:
         value, ticket = result
-        if ticket is not None:
-            await asyncio.wrap_future(ticket.done)
+        if ticket is not None and not ticket.done.done():
+            # asyncio.wrap_future, less its cancellation chain (a write whose waiter went
+            # away stands all the same): one callback, one wake-up of the loop.
+            loop = asyncio.get_running_loop()
+            waiter: asyncio.Future[None] = loop.create_future()
+            ticket.done.add_done_callback(lambda done: _wake(loop, waiter, done))
+            await waiter
+        elif ticket is not None:
+            ticket.done.result()  # raises what the write failed with
         return value
 
     def _durable(self, batch: _Tickets) -> None:
@@ -793,6 +801,29 @@ class Store:
             group = self._watches.get(watch.resource)
             if group is not None:
                 group.discard(watch)
+
+
+def _wake(
+    loop: asyncio.AbstractEventLoop,
+    waiter: asyncio.Future[None],
+    done: concurrent.futures.Future[None],
+) -> None:
+    """From the thread that resolved `done`: settle `waiter` in its loop (unless it closed)."""
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(_settle_waiter, waiter, done)
+
+
+def _settle_waiter(waiter: asyncio.Future[None], done: concurrent.futures.Future[None]) -> None:
+    if waiter.cancelled():
+        return
+    if done.cancelled():
+        waiter.cancel()
+        return
+    error = done.exception()
+    if error is None:
+        waiter.set_result(None)
+    else:
+        waiter.set_exception(error)
 
 
 def _as_of(
