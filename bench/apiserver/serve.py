@@ -41,7 +41,8 @@ async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 def serve_bare(state_dir: Path) -> dict[str, Any]:
-    """uvicorn as Server configures it (socket, protocol class, TLS), the app a constant."""
+    """uvicorn as Server configures it (socket, protocol class, event loop, TLS), the app a
+    constant."""
     state_dir.mkdir(parents=True, exist_ok=True)
     files = tls.ensure_certificates(state_dir)
     token = kubeconfig.ensure_token(state_dir / "token")
