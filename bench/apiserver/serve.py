@@ -21,7 +21,7 @@ from typing import Any
 import uvicorn
 
 from podwall.apiserver import kubeconfig, tls
-from podwall.apiserver.server import HTTP_PROTOCOL, Server, listening_socket
+from podwall.apiserver.server import HTTP_PROTOCOL, LOOP, Server, listening_socket
 
 CONSTANT = b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success"}'
 
@@ -41,7 +41,8 @@ async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 def serve_bare(state_dir: Path) -> dict[str, Any]:
-    """uvicorn as Server configures it (socket, protocol class, TLS), the app a constant."""
+    """uvicorn as Server configures it (socket, protocol class, event loop, TLS), the app a
+    constant."""
     state_dir.mkdir(parents=True, exist_ok=True)
     files = tls.ensure_certificates(state_dir)
     token = kubeconfig.ensure_token(state_dir / "token")
@@ -51,6 +52,7 @@ def serve_bare(state_dir: Path) -> dict[str, Any]:
     config = uvicorn.Config(
         bare_app,
         http=HTTP_PROTOCOL,
+        loop=LOOP,
         ssl_certfile=str(files.server_cert),
         ssl_keyfile=str(files.server_key),
         log_level="warning",

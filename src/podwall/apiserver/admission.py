@@ -11,12 +11,12 @@ upstream defaults that printers and controllers read.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from podwall.apiserver import errors, rbacvalidation
+from podwall.apiserver.objectindex import thaw
 from podwall.apiserver.resources import Resource
 from podwall.model import strictfields
 from podwall.model.cnpvalidation import unknown_fields as cnp_unknown_fields
@@ -39,7 +39,7 @@ def decode(
     """Strict decoding: unknown fields are an error (Strict), a warning (Warn, the default) or
     silently dropped (Ignore), as `encoding/json` would drop them. Returns the object and the
     warnings for the `Warning` header."""
-    obj: Object = copy.deepcopy(dict(body))
+    obj: Object = thaw(dict(body))
     if resource.key == NETWORK_POLICY_KEY:
         unknown = strictfields.unknown_fields(obj)
     elif resource.key == CLUSTER_NETWORK_POLICY_KEY:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from podwall.apiserver import (
@@ -57,6 +58,8 @@ from podwall.apiserver.userinfo import UserInfo
 log = logging.getLogger(__name__)
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+CORE_RESOURCES = re.compile(r"/api/(?P<version>[^/]+)/(?P<rest>.*)")
+GROUP_RESOURCES = re.compile(r"/apis/(?P<group>[^/]+)/(?P<version>[^/]+)/(?P<rest>.*)")
 POD_STREAMS = frozenset({"exec", "log", "attach", "portforward"})
 
 
@@ -220,14 +223,45 @@ def create_app(
         Route("/openapi/v3/{path:path}", openapi_doc),
         Route("/openapi/v2", openapi_v2),
         Route("/api/{version}", core_resources),
-        Route("/api/{version}/{rest:path}", core_resource, methods=ALL_METHODS),
+        Route("/api/{version}/{rest:path}", core_resource, methods=ALL_METHODS),  # CORE_RESOURCES
         Route("/apis/{group}", group),
         Route("/apis/{group}/{version}", group_resources),
-        Route("/apis/{group}/{version}/{rest:path}", group_resource, methods=ALL_METHODS),
+        Route(
+            "/apis/{group}/{version}/{rest:path}", group_resource, methods=ALL_METHODS
+        ),  # GROUP_...
         Route("/{rest:path}", not_found, methods=ALL_METHODS),
     ]
     app = Starlette(routes=routes)
-    return AccessFilter(app, authenticator, authorizer)
+    direct = ResourceRoutes(app, core_resource, group_resource)
+    return AccessFilter(direct, authenticator, authorizer)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class ResourceRoutes:
+    """The two routes nearly every request takes (objects under `/api/V/` and `/apis/G/V/`),
+    served straight from their endpoint as Starlette's `Route` would; anything else goes to
+    `app` (Starlette: its router tries a dozen routes before these, and its two exception
+    middlewares wrap them while the endpoints answer every error themselves)."""
+
+    _METHODS = frozenset(ALL_METHODS)
+
+    def __init__(self, app: ASGIApp, core: Endpoint, group: Endpoint) -> None:
+        self.app = app
+        self._routes = ((CORE_RESOURCES, core), (GROUP_RESOURCES, group))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in self._METHODS:
+            path = scope["path"]
+            for pattern, endpoint in self._routes:
+                match = pattern.fullmatch(path)
+                if match is not None:
+                    scope["path_params"] = match.groupdict()
+                    response = await endpoint(Request(scope, receive, send))
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def _aggregated(body: dict[str, Any], version: str) -> Response:

@@ -40,6 +40,7 @@ IMPERSONATE_USER = "impersonate-user"
 IMPERSONATE_GROUP = "impersonate-group"
 IMPERSONATE_UID = "impersonate-uid"
 IMPERSONATE_EXTRA = "impersonate-extra-"
+_IMPERSONATE = b"impersonate-"  # what every Impersonate-* header name starts with
 
 
 def static_user(name: str, uid: str = "", groups: Sequence[str] = ()) -> UserInfo:
@@ -145,6 +146,8 @@ def _impersonation_attrs(
 def impersonate(user: UserInfo, headers: Sequence[tuple[bytes, bytes]], allowed: Check) -> UserInfo:
     """The user the request acts as: `user`, or whom its Impersonate-* headers name when
     `user` may impersonate them all (else a 403 ApiError, in kube-apiserver's words)."""
+    if not any(raw_name[:12].lower() == _IMPERSONATE for raw_name, _ in headers):
+        return user  # nearly every request: no header to decode
     wanted_user, groups, uid = None, [], None
     extra: dict[str, list[str]] = {}
     for raw_name, raw_value in headers:

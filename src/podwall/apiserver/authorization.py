@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podwall.apiserver import errors, rbac
+from podwall.apiserver.decisioncache import DecisionCache
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.rbac import Decision, Grant, Obj
 from podwall.apiserver.requestinfo import Attributes
@@ -50,6 +51,16 @@ class StorePolicy:
     def role(self, namespace: str, name: str) -> Obj | None:
         return self._read(ROLES, namespace, name)
 
+    def stamp(self) -> tuple[int, ...]:
+        """Changes whenever any Role, ClusterRole or binding does (durably)."""
+        changed = self.store.changed
+        return (
+            changed(ROLES),
+            changed(CLUSTER_ROLES),
+            changed(ROLE_BINDINGS),
+            changed(CLUSTER_ROLE_BINDINGS),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class RulesReview:
@@ -71,13 +82,26 @@ class RulesReview:
 
 
 class Authorizer:
+    """Over a StorePolicy, RBAC's decisions are remembered until the next RBAC change
+    (`decisioncache`): RBAC reads every ClusterRoleBinding, and the namespace's RoleBindings,
+    on every request."""
+
     def __init__(self, policy: rbac.Policy) -> None:
         self.policy = policy
+        self._cache = DecisionCache() if isinstance(policy, StorePolicy) else None
 
     def authorize(self, user: UserInfo, attrs: Attributes) -> Decision:
         if MASTERS in user.groups:
             return Decision(True)
-        return rbac.authorize(self.policy, user, attrs)
+        if self._cache is None or not isinstance(self.policy, StorePolicy):
+            return rbac.authorize(self.policy, user, attrs)
+        key = DecisionCache.key(user, attrs)
+        stamp = self.policy.stamp()  # before deciding: a change meanwhile makes it stale
+        decision = self._cache.get(key, stamp)
+        if decision is None:
+            decision = rbac.authorize(self.policy, user, attrs)
+            self._cache.put(key, stamp, decision)
+        return decision
 
     def allowed(self, user: UserInfo, attrs: Attributes) -> bool:
         return self.authorize(user, attrs).allowed

@@ -5,12 +5,18 @@ and two `send()` calls, and woke the client twice. `CoalescingTransport` wraps a
 transport: what is written during one turn of the loop is joined and handed on at the end of
 that turn (`loop.call_soon`), before the loop waits for I/O again, so nothing is delayed beyond
 the turn that wrote it. Everything else is the wrapped transport's. `CoalescingProtocol` is the
-server's HTTP protocol (h11 with SPDY upgrades) over it.
+server's HTTP protocol with SPDY upgrades over it: uvicorn's httptools one (llhttp, in C) when
+httptools is installed (a pinned dependency), else its h11 one (pure Python: the same answers,
+at about twice the CPU per request).
+
+Every connection's transport is also kept, by event loop, until it is gone (`open_transports`):
+the server aborts those still open when it stops, whatever protocol holds them by then.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 from podwall.apiserver.spdyexec import SpdyH11Protocol
@@ -24,6 +30,10 @@ class CoalescingTransport(asyncio.Transport):
         self._inner = inner
         self._loop = loop
         self._pending: list[bytes] = []
+        known = _OPEN.get(loop)
+        if known is None:
+            known = _OPEN[loop] = weakref.WeakSet()
+        known.add(self)
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not data:
@@ -91,8 +101,35 @@ class CoalescingTransport(asyncio.Transport):
         return self._inner.get_extra_info(name, default)
 
 
-class CoalescingProtocol(SpdyH11Protocol):
-    """The server's HTTP protocol, writing through a CoalescingTransport."""
+_OPEN: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, weakref.WeakSet[CoalescingTransport]]
+_OPEN = weakref.WeakKeyDictionary()
+
+
+def open_transports(loop: asyncio.AbstractEventLoop) -> list[asyncio.Transport]:
+    """The connections of `loop` whose transport is still referenced (open or closing)."""
+    return list(_OPEN.get(loop, ()))
+
+
+class CoalescingH11Protocol(SpdyH11Protocol):
+    """The h11 protocol, writing through a CoalescingTransport."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, asyncio.get_running_loop()))
+
+
+def _protocol() -> type[asyncio.Protocol]:
+    try:
+        from podwall.apiserver.spdyhttptools import SpdyHttpToolsProtocol
+    except ImportError:  # httptools absent: h11 answers the same, slower
+        return CoalescingH11Protocol
+
+    class CoalescingHttpToolsProtocol(SpdyHttpToolsProtocol):
+        """The httptools protocol, writing through a CoalescingTransport."""
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(CoalescingTransport(transport, asyncio.get_running_loop()))
+
+    return CoalescingHttpToolsProtocol
+
+
+CoalescingProtocol = _protocol()

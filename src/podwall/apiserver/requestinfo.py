@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qs
 
 _VERBS = {"POST": "create", "GET": "get", "HEAD": "get", "PUT": "update", "PATCH": "patch",
@@ -52,6 +53,7 @@ def _name_from_field_selector(selector: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=4096)  # pure, and most requests repeat a path (a collection, an object)
 def request_info(method: str, path: str, query_string: str = "") -> Attributes:
     """The attributes of `method path?query`, as kube-apiserver derives them."""
     parts = [p for p in path.strip("/").split("/") if p]

@@ -17,13 +17,13 @@ the sockets `advertise.listen()` opens there (`podwall up` binds one in the sand
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 
@@ -31,15 +31,24 @@ from podwall.apiserver import kubeconfig, tls
 from podwall.apiserver.app import create_app
 from podwall.apiserver.authentication import static_user
 from podwall.apiserver.bootstrap import bootstrap
-from podwall.apiserver.coalesce import CoalescingProtocol
+from podwall.apiserver.coalesce import CoalescingProtocol, open_transports
 from podwall.apiserver.podruntime import PodRuntime
 from podwall.apiserver.serviceaccounttokens import signer_for
 from podwall.apiserver.store import Store
 
 HOST = "127.0.0.1"  # loopback only
 CLOSE_SECONDS = 0.05
-# h11, plus `kubectl exec` over SPDY (spdyexec.py), one send per response (coalesce.py)
+# httptools (or h11), plus `kubectl exec` over SPDY, one send per response (coalesce.py)
 HTTP_PROTOCOL = CoalescingProtocol
+
+
+def event_loop() -> str:
+    """uvicorn's name for the event loop to serve on: uvloop (libuv, TLS in C; a pinned
+    dependency) when installed, else asyncio's own (same behaviour, more CPU per request)."""
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+
+
+LOOP = event_loop()
 
 
 def listening_socket() -> socket.socket:
@@ -63,9 +72,8 @@ class _Uvicorn(uvicorn.Server):
         await super().shutdown(sockets)
         # TLS connections already closing wait for their client's close_notify (30 s), and an
         # agent's idle pooled connection never sends it: the loop would end under them and
-        # leave their sockets open. The loop's own table of socket transports has them all.
-        transports: Any = getattr(asyncio.get_running_loop(), "_transports", {})
-        for transport in list(transports.values()):
+        # leave their sockets open. coalesce keeps every connection's transport by loop.
+        for transport in open_transports(asyncio.get_running_loop()):
             transport.abort()
         await asyncio.sleep(CLOSE_SECONDS)
 
@@ -163,6 +171,7 @@ class Server:
         config = uvicorn.Config(
             app,
             http=HTTP_PROTOCOL,
+            loop=LOOP,
             ssl_certfile=str(files.server_cert),
             ssl_keyfile=str(files.server_key),
             log_level="warning",

@@ -32,6 +32,7 @@ the history kept gives 410 Expired.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import random
@@ -192,6 +193,7 @@ class Store:
         self._rv = int(row[0]) if row else 0  # the last durable write
         self._assigned = self._rv  # the last resourceVersion handed out
         self._pending: dict[_FullKey, _Pending] = {}
+        self._changed: dict[str, int] = {}  # resource -> RV of its last durable change
         self._history = History(history, self._rv)
         self._watches: dict[str, set[Watch]] = {}
         self._listeners: list[Listener] = []
@@ -209,6 +211,11 @@ class Store:
         """The RV of the last durable write."""
         with self._lock:
             return self._rv
+
+    def changed(self, resource: str) -> int:
+        """The resourceVersion of the last durable change to `resource` since the Store
+        opened (0: none): a cheap stamp for what is derived from a resource's objects."""
+        return self._changed.get(resource, 0)
 
     def read(self, resource: str, namespace: str, name: str) -> Stored:
         """The stored object, shared (never change `obj`), or NotFoundError."""
@@ -714,8 +721,15 @@ class Store:
 
     async def _asettle(self, result: _Result) -> Stored:
         value, ticket = result
-        if ticket is not None:
-            await asyncio.wrap_future(ticket.done)
+        if ticket is not None and not ticket.done.done():
+            # asyncio.wrap_future, less its cancellation chain (a write whose waiter went
+            # away stands all the same): one callback, one wake-up of the loop.
+            loop = asyncio.get_running_loop()
+            waiter: asyncio.Future[None] = loop.create_future()
+            ticket.done.add_done_callback(lambda done: _wake(loop, waiter, done))
+            await waiter
+        elif ticket is not None:
+            ticket.done.result()  # raises what the write failed with
         return value
 
     def _durable(self, batch: _Tickets) -> None:
@@ -745,6 +759,7 @@ class Store:
             self._index.remove(resource, namespace, name)
         else:
             self._index.put(resource, namespace, name, change.stored)
+        self._changed[resource] = change.resource_version
         key = (resource, namespace, name)
         pending = self._pending.get(key)
         if pending is not None and pending.change is change:
@@ -786,6 +801,29 @@ class Store:
             group = self._watches.get(watch.resource)
             if group is not None:
                 group.discard(watch)
+
+
+def _wake(
+    loop: asyncio.AbstractEventLoop,
+    waiter: asyncio.Future[None],
+    done: concurrent.futures.Future[None],
+) -> None:
+    """From the thread that resolved `done`: settle `waiter` in its loop (unless it closed)."""
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(_settle_waiter, waiter, done)
+
+
+def _settle_waiter(waiter: asyncio.Future[None], done: concurrent.futures.Future[None]) -> None:
+    if waiter.cancelled():
+        return
+    if done.cancelled():
+        waiter.cancel()
+        return
+    error = done.exception()
+    if error is None:
+        waiter.set_result(None)
+    else:
+        waiter.set_exception(error)
 
 
 def _as_of(

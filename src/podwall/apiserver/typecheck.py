@@ -38,6 +38,7 @@ class Mismatch:
         )
 
 
+@functools.cache  # a few hundred type names, asked for at every object of every body
 def _go_name(name: str) -> str:
     """`io.k8s.api.core.v1.ServicePort` -> `v1.ServicePort`."""
     package, _, short = name.rpartition(".")

@@ -776,3 +776,22 @@ def test_a_namespace_name_may_not_contain_dots(client: Client) -> None:
             "field": "metadata.name",
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        pytest.param("GET", "/api/v1/namespaces/default", 200, id="core-object"),
+        pytest.param("GET", "/apis/apps/v1/namespaces/default/deployments", 200, id="group-list"),
+        pytest.param("GET", "/api/v1/nosuchthings", 404, id="core-unknown-resource"),
+        pytest.param("HEAD", "/api/v1/namespaces/default", 405, id="head-via-starlette"),
+        pytest.param("OPTIONS", "/api/v1/namespaces", 405, id="other-method-via-starlette"),
+        pytest.param("GET", "/api/v1", 200, id="resource-list-via-starlette"),
+        pytest.param("GET", "/apis/apps/v1", 200, id="group-resource-list-via-starlette"),
+    ],
+)
+def test_object_routes_answer_as_starlettes_would(
+    client: Client, method: str, path: str, status: int
+) -> None:
+    # Object paths skip Starlette's router (app.ResourceRoutes); everything else takes it.
+    assert client.request(method, path).status_code == status

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
-from podwall.apiserver.coalesce import CoalescingTransport
+from podwall.apiserver.coalesce import CoalescingTransport, open_transports
 
 
 class Recording(asyncio.Transport):
@@ -67,3 +68,31 @@ def test_close_sends_what_is_pending_and_abort_drops_it() -> None:
     closed, aborted = asyncio.run(scenario())
     assert (closed.writes, closed.closed) == ([b"last words"], True)
     assert (aborted.writes, aborted.aborted) == ([], True)
+
+
+def test_open_transports_are_kept_per_loop_until_they_are_gone() -> None:
+    async def make() -> tuple[asyncio.AbstractEventLoop, CoalescingTransport]:
+        loop = asyncio.get_running_loop()
+        return loop, CoalescingTransport(Recording(), loop)
+
+    async def listed(
+        transport: CoalescingTransport, other: asyncio.AbstractEventLoop
+    ) -> tuple[bool, bool]:
+        mine = open_transports(asyncio.get_running_loop())
+        return transport in mine, transport in open_transports(other)
+
+    other, elsewhere = asyncio.run(make())
+    transport: CoalescingTransport | None = None
+
+    async def scenario() -> tuple[tuple[bool, bool], list[asyncio.Transport]]:
+        nonlocal transport
+        transport = CoalescingTransport(Recording(), asyncio.get_running_loop())
+        seen = await listed(transport, other)
+        transport = None  # the connection is gone: nothing refers to its transport
+        gc.collect()
+        return seen, open_transports(asyncio.get_running_loop())
+
+    seen, after = asyncio.run(scenario())
+    assert seen == (True, False)  # listed for its own loop only
+    assert after == []
+    assert open_transports(other) == [elsewhere]

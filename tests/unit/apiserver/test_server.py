@@ -156,3 +156,23 @@ def test_accepted_connections_send_without_nagle(server: Server) -> None:
 def test_the_listening_socket_is_made_for_tcp() -> None:
     with listening_socket() as sock:
         assert sock.proto == socket.IPPROTO_TCP
+
+
+def test_stopping_closes_connections_whose_client_never_says_goodbye(tmp_path: Path) -> None:
+    # An agent's pooled connection never sends TLS close_notify: without the abort at
+    # shutdown its socket would stay open in this process after the server stopped.
+    server = Server(tmp_path / "state", port=0)
+    server.start()
+    port = server.port
+    context = ssl.create_default_context(cafile=str(server.state_dir / "ca.crt"))
+    raw = socket.create_connection((HOST, port))
+    try:
+        with context.wrap_socket(raw, server_hostname=HOST) as tls:
+            tls.sendall(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert tls.recv(4096).startswith(b"HTTP/1.1 200")
+            _server_side(port, tls.getsockname()).close()  # the server holds it open
+            server.stop()
+            with pytest.raises(AssertionError, match="no accepted socket"):
+                _server_side(port, tls.getsockname())
+    finally:
+        server.stop()

@@ -454,6 +454,28 @@ def test_a_failed_commit_fails_its_writes_and_the_store_goes_on(tmp_path: Path) 
         store.close()
 
 
+def test_a_failed_commit_fails_its_async_writes_too(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.create("namespaces", namespace("default"))
+    trigger = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    trigger.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON objects WHEN NEW.name = 'boom' "
+        "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+    )
+    trigger.close()
+
+    async def writes() -> tuple[str, str]:
+        with pytest.raises(ApiError, match="disk says no") as raised:
+            await store.acreate(NETPOL, policy("boom"))
+        fine = await store.acreate(NETPOL, policy("fine"))
+        return str(raised.value.code), fine.name
+
+    try:
+        assert asyncio.run(writes()) == ("500", "fine")
+    finally:
+        store.close()
+
+
 def test_listeners_see_every_change_once_in_resource_version_order(store: Store) -> None:
     seen: list[int] = []
 
