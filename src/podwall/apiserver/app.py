@@ -223,12 +223,11 @@ def create_app(
         Route("/openapi/v3/{path:path}", openapi_doc),
         Route("/openapi/v2", openapi_v2),
         Route("/api/{version}", core_resources),
-        Route("/api/{version}/{rest:path}", core_resource, methods=ALL_METHODS),  # CORE_RESOURCES
+        # Also served by ResourceRoutes, ahead of the router (the same two patterns):
+        Route("/api/{version}/{rest:path}", core_resource, methods=ALL_METHODS),
         Route("/apis/{group}", group),
         Route("/apis/{group}/{version}", group_resources),
-        Route(
-            "/apis/{group}/{version}/{rest:path}", group_resource, methods=ALL_METHODS
-        ),  # GROUP_...
+        Route("/apis/{group}/{version}/{rest:path}", group_resource, methods=ALL_METHODS),
         Route("/{rest:path}", not_found, methods=ALL_METHODS),
     ]
     app = Starlette(routes=routes)
