@@ -154,21 +154,28 @@ class SpdyH11Protocol(H11Protocol):
         return super()._should_upgrade()
 
     def _upgrade_spdy(self, headers: list[tuple[bytes, bytes]]) -> RawConnection:
-        """Answer 101 with `headers` and hand the connection to a RawConnection."""
-        self.cycle.disconnected = True  # the app sends no HTTP response after this
-        self.connections.discard(self)
-        self._unset_keepalive_if_required()
         trailing, _closed = self.conn.trailing_data
-        raw = RawConnection()
-        raw.connection_made(self.transport)
-        self.transport.set_protocol(raw)
-        head = [b"HTTP/1.1 101 Switching Protocols\r\n"]
-        head += [name + b": " + value + b"\r\n" for name, value in headers]
-        self.transport.write(b"".join([*head, b"\r\n"]))
-        if trailing:
-            raw.data_received(bytes(trailing))
-        self.transport.resume_reading()
-        return raw
+        return switch_to_raw(self, headers, bytes(trailing))
+
+
+def switch_to_raw(
+    protocol: Any, headers: list[tuple[bytes, bytes]], trailing: bytes
+) -> RawConnection:
+    """Answer 101 with `headers` on a uvicorn HTTP protocol's connection and hand the connection
+    to a RawConnection, with `trailing`: what the client sent after its request."""
+    protocol.cycle.disconnected = True  # the app sends no HTTP response after this
+    protocol.connections.discard(protocol)
+    protocol._unset_keepalive_if_required()
+    raw = RawConnection()
+    raw.connection_made(protocol.transport)
+    protocol.transport.set_protocol(raw)
+    head = [b"HTTP/1.1 101 Switching Protocols\r\n"]
+    head += [name + b": " + value + b"\r\n" for name, value in headers]
+    protocol.transport.write(b"".join([*head, b"\r\n"]))
+    if trailing:
+        raw.data_received(trailing)
+    protocol.transport.resume_reading()
+    return raw
 
 
 # The request.

@@ -16,7 +16,7 @@ from typing import Any, cast
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from podwall.apiserver.spdyexec import EXTENSION, RawConnection
+from podwall.apiserver.spdyexec import EXTENSION, RawConnection, switch_to_raw
 
 SPDY = b"spdy/3.1"
 
@@ -67,18 +67,6 @@ class SpdyHttpToolsProtocol(HttpToolsProtocol):
                 self._unsupported_upgrade_warning()
 
     def _upgrade_spdy(self, headers: list[tuple[bytes, bytes]]) -> RawConnection:
-        """Answer 101 with `headers` and hand the connection to a RawConnection."""
-        self.cycle.disconnected = True  # the app sends no HTTP response after this
-        self.connections.discard(self)
-        self._unset_keepalive_if_required()
-        raw = RawConnection()
-        raw.connection_made(self.transport)
-        self.transport.set_protocol(raw)
-        head = [b"HTTP/1.1 101 Switching Protocols\r\n"]
-        head += [name + b": " + value + b"\r\n" for name, value in headers]
-        self.transport.write(b"".join([*head, b"\r\n"]))
-        if self._trailing:
-            raw.data_received(bytes(self._trailing))
-            self._trailing.clear()
-        self.transport.resume_reading()
-        return raw
+        trailing = bytes(self._trailing)
+        self._trailing.clear()
+        return switch_to_raw(self, headers, trailing)
