@@ -3,8 +3,9 @@
 A Deployment `web` (nginx, 2 replicas), its Service, a DaemonSet and a pod: `kubectl wait` on
 conditions, jsonpath and deletion; `describe svc` (its EndpointSlice ports); a rollout with
 history, undo and scale; labels; Secrets made with `--dry-run=client -o yaml | kubectl apply`;
-logs, exec and `top`. Each step is checked against what kubectl prints on a real cluster.
-The cluster and its namespaces are removed at the end, also on failure.
+logs (also of the instance before a restart), exec and `top`. Each step is checked against
+what kubectl prints on a real cluster. The cluster and its namespaces are removed at the end,
+also on failure.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from podwall.cluster.local import LocalCluster
 from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_apiserver import kubectl_binary, table
-from tests.e2e.kubectl.test_cluster import clear_cluster
+from tests.e2e.kubectl.test_cluster import clear_cluster, wait_for
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
 
@@ -176,6 +177,19 @@ def test_logs_exec_and_top(kubectl: Kubectl) -> None:
     assert kubectl("exec", "deploy/web", "--", "echo", "hi") == "hi\n"
     top = kubectl.run("top", "pods")
     assert (top.returncode, top.stderr) == (1, "error: Metrics API not available\n")
+
+
+def test_logs_previous_shows_the_instance_before_the_restart(kubectl: Kubectl) -> None:
+    never = kubectl.run("logs", "pod/solo", "--previous")
+    assert never.stderr == (
+        'Error from server (BadRequest): previous terminated container "c" in pod "solo" not '
+        "found\n"
+    )
+    kubectl("run", "crash", "--image=busybox", "--", "sh", "-c", "echo boom; exit 3")
+    restarts = "jsonpath={.status.containerStatuses[0].restartCount}"
+    wait_for(lambda: kubectl("get", "pod/crash", "-o", restarts) not in ("", "0"), 30, 0.2)
+    assert kubectl("logs", "crash", "--previous") == "boom\n"
+    kubectl("delete", "pod/crash")
 
 
 def test_delete_and_wait_for_delete(kubectl: Kubectl) -> None:
