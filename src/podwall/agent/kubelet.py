@@ -46,12 +46,13 @@ pyproject's import-linter contract).
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -430,17 +431,21 @@ class Kubelet:
     ) -> None:
         """What `kubectl describe pod` lists: Scheduled, then per container Pulled, Created,
         Started, or Failed with the reason."""
-        out = [events.scheduled(pod, self.node_name, now)]
+        # A microsecond apart, as if made one after another: an Event's name carries its time,
+        # and describe and `get events` list events of one second in name order.
+        moments = (now + timedelta(microseconds=i) for i in itertools.count())
+        out = [events.scheduled(pod, self.node_name, next(moments))]
         for c in plan.containers:
             waiting = results.get(c.name)
             if waiting is None:
                 out += [
-                    events.pulled(pod, c.name, c.image, now),
-                    events.created(pod, c.name, now),
-                    events.started(pod, c.name, now),
+                    events.pulled(pod, c.name, c.image, next(moments)),
+                    events.created(pod, c.name, next(moments)),
+                    events.started(pod, c.name, next(moments)),
                 ]
             else:
-                out.append(events.failed(pod, c.name, f"Error: {waiting.reason}", now))
+                reason = f"Error: {waiting.reason}"
+                out.append(events.failed(pod, c.name, reason, next(moments)))
         for event in out:
             self._record(event)
 

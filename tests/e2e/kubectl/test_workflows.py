@@ -112,6 +112,14 @@ def test_wait_on_conditions_and_jsonpath(kubectl: Kubectl) -> None:
     kubectl("rollout", "status", "ds/agent", "--timeout=60s")
 
 
+def test_a_pods_events_are_listed_in_the_order_they_happened(kubectl: Kubectl) -> None:
+    described = kubectl("describe", "pod", "solo").split("Events:")[1]
+    reasons = [row[1] for row in table(described)[2:]]
+    assert reasons == ["Scheduled", "Pulled", "Created", "Started"]
+    listed = kubectl("get", "events", "--field-selector=involvedObject.name=solo")
+    assert [row[2] for row in table(listed)[1:]] == reasons
+
+
 def test_describe_service_lists_the_endpoints_of_an_unnamed_port(kubectl: Kubectl) -> None:
     described = dict(
         line.split(":", 1) for line in kubectl("describe", "svc", "web").splitlines() if ":" in line
