@@ -57,6 +57,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+from podwall.agent import podenv
 from podwall.agent.tokens import BoundPod, PodToken, TokenUnavailable
 from podwall.apiserver.controllers import (
     Create,
@@ -299,7 +300,7 @@ class Kubelet:
             ContainerPlan(
                 name=str(c.get("name")),
                 image=str(c.get("image") or ""),
-                env=_env(c),
+                env=_env(pod, c),
                 launch=self._launch(pod, c),
                 stdin=c.get("stdin") is True,
                 stdin_once=c.get("stdinOnce") is True,
@@ -389,7 +390,7 @@ class Kubelet:
             image=str(container.get("image") or ""),
             command=tuple(str(a) for a in container.get("command") or ()),
             args=tuple(str(a) for a in container.get("args") or ()),
-            env=_env(container),
+            env=_env(pod, container),
         )
         return images.resolve(spec)
 
@@ -652,14 +653,9 @@ def _tcp_ports(pod: Object) -> dict[str, tuple[int, ...]]:
     return out
 
 
-def _env(container: dict[str, Any]) -> dict[str, str]:
+def _env(pod: Object, container: dict[str, Any]) -> dict[str, str]:
     """The container's environment: the `kubernetes` Service's variables, then its own."""
-    own = {
-        str(e["name"]): str(e.get("value") or "")
-        for e in container.get("env") or ()
-        if isinstance(e, dict) and e.get("name")
-    }
-    return {**serviceaccount.environment(), **own}
+    return podenv.environment(pod, container, serviceaccount.environment())
 
 
 def _pending(

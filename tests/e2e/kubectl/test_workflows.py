@@ -3,9 +3,9 @@
 A Deployment `web` (nginx, 2 replicas), its Service, a DaemonSet and a pod: `kubectl wait` on
 conditions, jsonpath and deletion; `describe svc` (its EndpointSlice ports); a rollout with
 history, undo and scale; labels; Secrets made with `--dry-run=client -o yaml | kubectl apply`;
-logs (also of the instance before a restart), exec and `top`. Each step is checked against
-what kubectl prints on a real cluster. The cluster and its namespaces are removed at the end,
-also on failure.
+logs (also of the instance before a restart), exec (with the downward API's env) and `top`.
+Each step is checked against what kubectl prints on a real cluster. The cluster and its
+namespaces are removed at the end, also on failure.
 """
 
 from __future__ import annotations
@@ -61,7 +61,13 @@ kind: Pod
 metadata: {name: solo, labels: {app: solo}}
 spec:
   containers:
-  - {name: c, image: busybox, command: [sleep, "3600"]}
+  - name: c
+    image: busybox
+    command: [sleep, "3600"]
+    env:
+    - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+    - {name: GREETING, value: "hi from $(POD_NAME)"}
 """
 
 
@@ -198,6 +204,12 @@ def test_logs_previous_shows_the_instance_before_the_restart(kubectl: Kubectl) -
     wait_for(lambda: kubectl("get", "pod/crash", "-o", restarts) not in ("", "0"), 30, 0.2)
     assert kubectl("logs", "crash", "--previous") == "boom\n"
     kubectl("delete", "pod/crash")
+
+
+def test_env_from_the_downward_api_and_expanded(kubectl: Kubectl) -> None:
+    ip = kubectl("get", "pod/solo", "-o", "jsonpath={.status.podIP}")
+    shown = kubectl("exec", "solo", "--", "sh", "-c", 'echo "$GREETING $POD_IP"')
+    assert shown == f"hi from solo {ip}\n"
 
 
 def test_delete_and_wait_for_delete(kubectl: Kubectl) -> None:
