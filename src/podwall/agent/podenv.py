@@ -1,19 +1,28 @@
 """A container's environment as the kubelet makes it (pkg/kubelet/kubelet_pods.go
-`makeEnvironmentVariables`): the `kubernetes` Service's variables, then the container's own in
-order, each `value` expanded with `$(VAR)` against those before it (third_party/forked/golang/
-expansion), and `valueFrom.fieldRef` read from the pod (the downward API).
+`makeEnvironmentVariables`): the `kubernetes` Service's variables, then `envFrom` (ConfigMaps
+and Secrets, with their `prefix`), then the container's `env` in order, each `value` expanded
+with `$(VAR)` against those before it (third_party/forked/golang/expansion), `valueFrom.fieldRef`
+read from the pod (the downward API), `configMapKeyRef`/`secretKeyRef` from the objects.
 
-Not resolved here: `configMapKeyRef`, `secretKeyRef`, `resourceFieldRef` and `envFrom`
-(they would need reads of other objects); such a variable is left out. Pure: no I/O.
+The objects come from `lookup` (the caller reads them); one that is missing, or a missing key,
+unless `optional`, is an EnvError in the kubelet's words (CreateContainerConfigError).
+`resourceFieldRef` is not resolved: such a variable is left out. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 Object = Mapping[str, Any]
+Lookup = Callable[[str, str], Mapping[str, str] | None]
+"""(kind `ConfigMap` or `Secret`, name) -> its data, Secrets' decoded; None when missing."""
+
+
+class EnvError(Exception):
+    """A container's environment cannot be made: the message for CreateContainerConfigError."""
+
 
 _REFERENCE = re.compile(r"\$\$|\$\(([^)]*)\)")
 _SUBSCRIPT = re.compile(r"^metadata\.(labels|annotations)\['(.+)'\]$")
@@ -56,17 +65,63 @@ def field_value(pod: Object, path: str) -> str | None:
     return None
 
 
-def environment(pod: Object, container: Object, base: Mapping[str, str]) -> dict[str, str]:
-    """`base` (the Service variables), then the container's `env` in order."""
-    out = dict(base)
+def _source(lookup: Lookup, kind: str, name: str, optional: bool) -> Mapping[str, str]:
+    found = lookup(kind, name)
+    if found is None:
+        if optional:
+            return {}
+        raise EnvError(f'{kind.lower()} "{name}" not found')
+    return found
+
+
+def _key_ref(pod: Object, lookup: Lookup, kind: str, ref: Mapping[str, Any]) -> str | None:
+    name, key, optional = str(ref.get("name") or ""), str(ref.get("key") or ""), ref.get("optional")
+    data = _source(lookup, kind, name, optional is True)
+    if key in data:
+        return data[key]
+    if optional is True:
+        return None
+    namespace = (pod.get("metadata") or {}).get("namespace")
+    raise EnvError(f"couldn't find key {key} in {kind} {namespace}/{name}")
+
+
+def _from(pod: Object, source: Mapping[str, Any], lookup: Lookup) -> str | None:
+    """A `valueFrom`'s value; None when it sets nothing."""
+    for field, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+        ref = source.get(field)
+        if isinstance(ref, dict):
+            return _key_ref(pod, lookup, kind, ref)
+    ref = source.get("fieldRef")
+    return field_value(pod, str(ref.get("fieldPath"))) if isinstance(ref, dict) else None
+
+
+def _env_from(container: Object, lookup: Lookup) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for entry in container.get("envFrom") or ():
+        if not isinstance(entry, dict):
+            continue
+        for field, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+            ref = entry.get(field)
+            if isinstance(ref, dict):
+                name, optional = str(ref.get("name") or ""), ref.get("optional") is True
+                prefix = str(entry.get("prefix") or "")
+                data = _source(lookup, kind, name, optional)
+                out.update({prefix + key: value for key, value in data.items()})
+    return out
+
+
+def environment(
+    pod: Object, container: Object, base: Mapping[str, str], lookup: Lookup
+) -> dict[str, str]:
+    """`base` (the Service variables), then `envFrom`, then the container's `env` in order."""
+    out = {**base, **_env_from(container, lookup)}
     for entry in container.get("env") or ():
         if not isinstance(entry, dict) or not entry.get("name"):
             continue
         name = str(entry["name"])
         source = entry.get("valueFrom")
         if isinstance(source, dict):
-            ref = source.get("fieldRef")
-            found = field_value(pod, str(ref.get("fieldPath"))) if isinstance(ref, dict) else None
+            found = _from(pod, source, lookup)
             if found is not None:
                 out[name] = found
             continue

@@ -103,7 +103,7 @@ _NODE = [
     rule(["create", "update", "patch"], [""], ["events"]),
     rule([*READ, "create", "delete"], [""], ["pods"]),
     rule(["update", "patch"], [""], ["pods/status"]),
-    rule(["get"], [""], ["configmaps", "endpoints"]),
+    rule(["get"], [""], ["configmaps", "endpoints", "secrets"]),  # env of its pods
     rule(["get", "create", "update", "patch", "delete"], ["coordination.k8s.io"], ["leases"]),
     rule(["create"], [""], ["serviceaccounts/token"]),
 ]

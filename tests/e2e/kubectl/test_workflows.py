@@ -184,6 +184,36 @@ def test_secrets_from_dry_run_yaml_piped_to_apply(kubectl: Kubectl) -> None:
     )
 
 
+ENV_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: envpod}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    command: [sleep, "3600"]
+    envFrom: [{configMapRef: {name: settings}}]
+    env: [{name: USER_NAME, valueFrom: {secretKeyRef: {name: creds, key: user}}}]
+"""
+
+
+def test_env_from_a_configmap_made_after_the_pod_and_a_secret(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", stdin=ENV_POD)
+    reason = "jsonpath={.status.containerStatuses[0].state.waiting.reason}"
+    kubectl("wait", f"--for={reason}=CreateContainerConfigError", "pod/envpod", "--timeout=30s")
+    events = kubectl("get", "events", "--field-selector=involvedObject.name=envpod")
+    assert 'Error: configmap "settings" not found' in events
+    kubectl("create", "configmap", "settings", "--from-literal=MODE=fast")
+    kubectl("wait", "--for=condition=Ready", "pod/envpod", "--timeout=60s")
+    shown = kubectl("exec", "envpod", "--", "sh", "-c", 'echo "$MODE $USER_NAME"')
+    assert shown == "fast admin\n"
+    assert (
+        kubectl("get", "pod/envpod", "-o", "jsonpath={.status.containerStatuses[0].restartCount}")
+        == "0"
+    )
+
+
 def test_logs_exec_and_top(kubectl: Kubectl) -> None:
     logs = kubectl("logs", "-l", "app=agent", "--prefix", "--tail=1").splitlines()
     assert logs

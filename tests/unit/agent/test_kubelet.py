@@ -51,6 +51,12 @@ class StoreApi:
         except errors.NotFoundError:
             return None
 
+    def get_object(self, namespace: str, resource: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self.store.get(resource, namespace, name)
+        except errors.NotFoundError:
+            return None
+
     def write_status(
         self, pod: dict[str, Any], change: Callable[[dict[str, Any]], dict[str, Any]]
     ) -> dict[str, Any] | None:
@@ -114,7 +120,8 @@ class RecordingNode(Node):
 
     def restart(self, key: str, container: str) -> images.Waiting | None:
         self.calls.append(("restart", (key, container)))
-        return None
+        plan = next(c for c in self.pods[key].plan.containers if c.name == container)
+        return plan.launch if isinstance(plan.launch, images.Waiting) else None
 
     def exited(self) -> list[tuple[str, str, int]]:
         out, self.exits = self.exits, []
@@ -253,6 +260,33 @@ def test_an_image_podwall_cannot_run_waits_with_the_reason(store: Store, kubelet
     state = pod["status"]["containerStatuses"][0]["state"]
     assert state["waiting"]["reason"] == "ImageNotSupported"
     assert pod["status"]["phase"] == "Pending"
+
+
+def test_a_container_waits_for_its_configmap_then_starts(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    deploy = client_deployment("web")
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    container["envFrom"] = [{"configMapRef": {"name": "settings"}}]
+    put(store, deploy)
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    (status,) = pod["status"]["containerStatuses"]
+    assert status["state"]["waiting"] == {
+        "reason": "CreateContainerConfigError",
+        "message": 'configmap "settings" not found',
+    }
+    settings = {"metadata": {"name": "settings", "namespace": "default"}, "data": {"MODE": "a"}}
+    put(store, {"apiVersion": "v1", "kind": "ConfigMap", **settings})
+    for restart in kubelet._restarts:
+        restart.at = 0.0
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    (status,) = pod["status"]["containerStatuses"]
+    assert "running" in status["state"]
+    assert status["restartCount"] == 0
+    (running,) = node.pods.values()
+    assert running.plan.containers[0].env["MODE"] == "a"
 
 
 def test_a_running_pod_is_published_for_exec_and_logs(

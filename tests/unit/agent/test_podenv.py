@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from podwall.agent.podenv import environment, expand, field_value
+from podwall.agent.podenv import EnvError, environment, expand, field_value
 
 POD: dict[str, Any] = {
     "metadata": {
@@ -60,19 +60,91 @@ def test_expand(value: str, expected: str) -> None:
     assert expand(value, {"A": "1"}) == expected
 
 
+OBJECTS = {
+    ("ConfigMap", "settings"): {"MODE": "fast", "LEVEL": "3"},
+    ("Secret", "creds"): {"password": "s3cret"},
+}
+
+
+def lookup(kind: str, name: str) -> dict[str, str] | None:
+    return OBJECTS.get((kind, name))
+
+
 def test_variables_see_the_ones_before_them_and_the_downward_api() -> None:
     container = {
         "env": [
             {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
             {"name": "URL", "value": "http://$(POD_IP):$(PORT)/$(HOST)"},
             {"name": "PORT", "value": "80"},
-            {"name": "CM", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}},
+            {"name": "RES", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}},
         ]
     }
-    env = environment(POD, container, {"HOST": "198.19.0.1"})
+    env = environment(POD, container, {"HOST": "198.19.0.1"}, lookup)
     assert env == {
         "HOST": "198.19.0.1",
         "POD_IP": "198.18.1.5",
         "URL": "http://198.18.1.5:$(PORT)/198.19.0.1",
         "PORT": "80",
     }
+
+
+def test_env_from_then_key_refs_then_values_over_them() -> None:
+    container = {
+        "envFrom": [
+            {"configMapRef": {"name": "settings"}},
+            {"secretRef": {"name": "creds"}, "prefix": "DB_"},
+        ],
+        "env": [
+            {"name": "LEVEL", "value": "9"},
+            {"name": "PW", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "password"}}},
+            {"name": "M", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "MODE"}}},
+        ],
+    }
+    assert environment(POD, container, {}, lookup) == {
+        "MODE": "fast",
+        "LEVEL": "9",
+        "DB_password": "s3cret",
+        "PW": "s3cret",
+        "M": "fast",
+    }
+
+
+def _ref(field: str, name: str, key: str, optional: bool | None = None) -> dict[str, Any]:
+    ref: dict[str, Any] = {"name": name, "key": key}
+    if optional is not None:
+        ref["optional"] = optional
+    return {"env": [{"name": "X", "valueFrom": {field: ref}}]}
+
+
+@pytest.mark.parametrize(
+    ("container", "message"),
+    [
+        pytest.param(
+            _ref("configMapKeyRef", "nope", "k"), 'configmap "nope" not found', id="no configmap"
+        ),
+        pytest.param(_ref("secretKeyRef", "nope", "k"), 'secret "nope" not found', id="no secret"),
+        pytest.param(
+            _ref("secretKeyRef", "creds", "user"),
+            "couldn't find key user in Secret shop/creds",
+            id="no key",
+        ),
+        pytest.param(
+            {"envFrom": [{"configMapRef": {"name": "nope"}}]},
+            'configmap "nope" not found',
+            id="no configmap for envFrom",
+        ),
+    ],
+)
+def test_a_missing_source_is_a_config_error(container: dict[str, Any], message: str) -> None:
+    with pytest.raises(EnvError) as caught:
+        environment(POD, container, {}, lookup)
+    assert str(caught.value) == message
+
+
+def test_an_optional_source_may_be_missing() -> None:
+    container = {
+        **_ref("configMapKeyRef", "nope", "k", optional=True),
+        "envFrom": [{"secretRef": {"name": "nope", "optional": True}}],
+    }
+    assert environment(POD, container, {}, lookup) == {}
+    assert environment(POD, _ref("secretKeyRef", "creds", "user", True), {}, lookup) == {}
