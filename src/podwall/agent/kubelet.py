@@ -419,8 +419,9 @@ class Kubelet:
             return images.dns_launch(str(self.node.records_path))
         spec = images.ContainerSpec(
             image=str(container.get("image") or ""),
-            command=tuple(str(a) for a in container.get("command") or ()),
-            args=tuple(str(a) for a in container.get("args") or ()),
+            # The kubelet expands $(VAR) in command and args with the container's environment.
+            command=tuple(podenv.expand(str(a), env) for a in container.get("command") or ()),
+            args=tuple(podenv.expand(str(a), env) for a in container.get("args") or ()),
             env=env,
         )
         return images.resolve(spec)

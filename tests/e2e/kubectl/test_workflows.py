@@ -242,6 +242,16 @@ def test_env_from_the_downward_api_and_expanded(kubectl: Kubectl) -> None:
     assert shown == f"hi from solo {ip}\n"
 
 
+def test_args_are_expanded_with_the_environment(kubectl: Kubectl) -> None:
+    kubectl(
+        "run", "greet", "--image=busybox", "--restart=Never", "--env=WHO=world",
+        "--command", "--", "sh", "-c", "echo hello $(WHO)",
+    )  # fmt: skip
+    done = "--for=jsonpath={.status.phase}=Succeeded"
+    kubectl("wait", done, "pod/greet", "--timeout=30s")
+    assert kubectl("logs", "greet") == "hello world\n"
+
+
 def test_delete_and_wait_for_delete(kubectl: Kubectl) -> None:
     assert kubectl("delete", "pod/solo", "--wait") == 'pod "solo" deleted\n'
     gone = kubectl.run("wait", "--for=delete", "pod/solo", "--timeout=10s")

@@ -289,6 +289,21 @@ def test_a_container_waits_for_its_configmap_then_starts(
     assert running.plan.containers[0].env["MODE"] == "a"
 
 
+def test_command_and_args_are_expanded_with_the_environment(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    deploy = client_deployment("web")
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [{"name": "GREETING", "value": "hello"}]
+    container["command"] = ["/bin/sh", "-c", "echo $(GREETING) $(NOPE) $$(GREETING)"]
+    put(store, deploy)
+    kubelet.sync_pass()
+    (running,) = node.pods.values()
+    launch = running.plan.containers[0].launch
+    assert isinstance(launch, images.Launch)
+    assert "echo hello $(NOPE) $(GREETING)" in launch.argv
+
+
 def test_a_running_pod_is_published_for_exec_and_logs(
     store: Store, kubelet: Kubelet, tmp_path: Path
 ) -> None:
