@@ -44,17 +44,20 @@ the same the API server's controllers use.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
+import itertools
 import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import KW_ONLY, dataclass
-from datetime import datetime
+from dataclasses import KW_ONLY, dataclass, replace
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+from podwall.agent import podenv
 from podwall.agent.tokens import BoundPod, PodToken, TokenUnavailable
 from podwall.clock import Clock, utc_now
 from podwall.controllers import (
@@ -117,6 +120,10 @@ class PodApi(Protocol):
 
     def get_pod(self, namespace: str, name: str) -> Object | None: ...
 
+    def get_object(self, namespace: str, resource: str, name: str) -> Object | None:
+        """A core/v1 object (`configmaps`, `secrets`); None if there is none."""
+        ...
+
     def create_event(self, event: Object) -> Object: ...
 
     def update_event(self, event: Object) -> Object: ...
@@ -147,6 +154,7 @@ class _Restart:
     key: str
     container: str
     at: float
+    replan: bool = False  # its environment could not be made: read its sources again
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,17 +301,9 @@ class Kubelet:
 
     def _plan(self, pod: Object, ip: ipaddress.IPv4Address, token: PodToken | None) -> PodPlan:
         m, spec = meta(pod), pod.get("spec") or {}
+        lookup = self._lookup(str(m.get("namespace")))
         containers = tuple(
-            ContainerPlan(
-                name=str(c.get("name")),
-                image=str(c.get("image") or ""),
-                env=_env(c),
-                launch=self._launch(pod, c),
-                stdin=c.get("stdin") is True,
-                stdin_once=c.get("stdinOnce") is True,
-                tty=c.get("tty") is True,
-            )
-            for c in spec.get("containers") or ()
+            self._container_plan(pod, c, lookup) for c in spec.get("containers") or ()
         )
         run_as_user = (spec.get("securityContext") or {}).get("runAsUser")
         return PodPlan(
@@ -380,14 +380,48 @@ class Kubelet:
             self._tokens[key] = (bound, token.refresh_at)
             log.info("token refreshed pod=%s", key)
 
-    def _launch(self, pod: Object, container: dict[str, Any]) -> images.Launch | images.Waiting:
+    def _container_plan(
+        self, pod: Object, c: dict[str, Any], lookup: podenv.Lookup
+    ) -> ContainerPlan:
+        launch: images.Launch | images.Waiting
+        try:
+            env = podenv.environment(pod, c, serviceaccount.environment(), lookup)
+            launch = self._launch(pod, c, env)
+        except podenv.EnvError as exc:
+            env, launch = {}, images.Waiting(CONFIG_ERROR, str(exc))
+        return ContainerPlan(
+            name=str(c.get("name")),
+            image=str(c.get("image") or ""),
+            env=env,
+            launch=launch,
+            stdin=c.get("stdin") is True,
+            stdin_once=c.get("stdinOnce") is True,
+            tty=c.get("tty") is True,
+        )
+
+    def _lookup(self, namespace: str) -> podenv.Lookup:
+        """The ConfigMaps and Secrets a pod's containers read, each asked for once."""
+        found: dict[tuple[str, str], dict[str, str] | None] = {}
+
+        def lookup(kind: str, name: str) -> dict[str, str] | None:
+            if (kind, name) not in found:
+                obj = self.api.get_object(namespace, _ENV_SOURCES[kind], name)
+                found[kind, name] = None if obj is None else _data(kind, obj)
+            return found[kind, name]
+
+        return lookup
+
+    def _launch(
+        self, pod: Object, container: dict[str, Any], env: dict[str, str]
+    ) -> images.Launch | images.Waiting:
         if is_dns_pod(pod) and "coredns" in str(container.get("image") or ""):
             return images.dns_launch(str(self.node.records_path))
         spec = images.ContainerSpec(
             image=str(container.get("image") or ""),
-            command=tuple(str(a) for a in container.get("command") or ()),
-            args=tuple(str(a) for a in container.get("args") or ()),
-            env=_env(container),
+            # The kubelet expands $(VAR) in command and args with the container's environment.
+            command=tuple(podenv.expand(str(a), env) for a in container.get("command") or ()),
+            args=tuple(podenv.expand(str(a), env) for a in container.get("args") or ()),
+            env=env,
         )
         return images.resolve(spec)
 
@@ -405,6 +439,9 @@ class Kubelet:
         ports = _tcp_ports(pod)
         now = self.clock()
         self._events(pod, plan, results, now)
+        for name, waiting in results.items():
+            if waiting is not None and waiting.reason == CONFIG_ERROR:
+                self._replan_later(key, name)
         gated = {n: ports[n] for n, w in results.items() if w is None and ports.get(n)}
         if gated:
             self._starting[key] = _Starting(gated, now, time.monotonic() + READY_SECONDS)
@@ -429,17 +466,22 @@ class Kubelet:
     ) -> None:
         """What `kubectl describe pod` lists: Scheduled, then per container Pulled, Created,
         Started, or Failed with the reason."""
-        out = [events.scheduled(pod, self.node_name, now)]
+        # A microsecond apart, as if made one after another: an Event's name carries its time,
+        # and describe and `get events` list events of one second in name order.
+        moments = (now + timedelta(microseconds=i) for i in itertools.count())
+        out = [events.scheduled(pod, self.node_name, next(moments))]
         for c in plan.containers:
             waiting = results.get(c.name)
             if waiting is None:
                 out += [
-                    events.pulled(pod, c.name, c.image, now),
-                    events.created(pod, c.name, now),
-                    events.started(pod, c.name, now),
+                    events.pulled(pod, c.name, c.image, next(moments)),
+                    events.created(pod, c.name, next(moments)),
+                    events.started(pod, c.name, next(moments)),
                 ]
             else:
-                out.append(events.failed(pod, c.name, f"Error: {waiting.reason}", now))
+                # A config error's event names what is missing, as the kubelet's does.
+                said = waiting.message if waiting.reason == CONFIG_ERROR else waiting.reason
+                out.append(events.failed(pod, c.name, f"Error: {said}", next(moments)))
         for event in out:
             self._record(event)
 
@@ -580,13 +622,24 @@ class Kubelet:
             pod = self._stored(r.key)
             if pod is None or r.key not in self.node.pods:
                 continue
+            if r.replan:
+                self._replan(pod, r.key, r.container)
             waiting = self.node.restart(r.key, r.container)
+            if waiting is not None and waiting.reason == CONFIG_ERROR:
+                self._replan_later(r.key, r.container)
             running = self.node.pods.get(r.key)
             if running is not None:
                 self._publish(running.plan)  # its process, and console, are new
             stamp = self.clock()
             change: Callable[[Object], Object]
-            if waiting is None:
+            if waiting is None and r.replan and running is not None:  # its first start
+                change = partial(
+                    pod_running,
+                    pod_ip=str(running.plan.ip),
+                    started_at=stamp,
+                    container=r.container,
+                )
+            elif waiting is None:
                 change = partial(pod_restarted, started_at=stamp, container=r.container)
             else:
                 change = partial(
@@ -597,6 +650,28 @@ class Kubelet:
                     container=r.container,
                 )
             self._write_status(pod, change)
+
+    def _replan_later(self, key: str, container: str) -> None:
+        """Try a container whose ConfigMap or Secret was missing again, backing off."""
+        delay = self._backoff.get((key, container), 0.5) * 2
+        self._backoff[(key, container)] = min(delay, MAX_BACKOFF)
+        self._restarts.append(_Restart(key, container, time.monotonic() + delay, replan=True))
+
+    def _replan(self, pod: Object, key: str, container: str) -> None:
+        running = self.node.pods[key]
+        spec = next(
+            (
+                c
+                for c in (pod.get("spec") or {}).get("containers") or ()
+                if c.get("name") == container
+            ),
+            None,
+        )
+        if spec is None:
+            return
+        fresh = self._container_plan(pod, spec, self._lookup(running.plan.namespace))
+        containers = tuple(fresh if c.name == container else c for c in running.plan.containers)
+        running.plan = replace(running.plan, containers=containers)
 
     def _stored(self, key: str) -> Object | None:
         namespace, _, name = key.partition("/")
@@ -646,14 +721,16 @@ def _tcp_ports(pod: Object) -> dict[str, tuple[int, ...]]:
     return out
 
 
-def _env(container: dict[str, Any]) -> dict[str, str]:
-    """The container's environment: the `kubernetes` Service's variables, then its own."""
-    own = {
-        str(e["name"]): str(e.get("value") or "")
-        for e in container.get("env") or ()
-        if isinstance(e, dict) and e.get("name")
-    }
-    return {**serviceaccount.environment(), **own}
+_ENV_SOURCES = {"ConfigMap": "configmaps", "Secret": "secrets"}
+CONFIG_ERROR = "CreateContainerConfigError"
+
+
+def _data(kind: str, obj: Object) -> dict[str, str]:
+    """A ConfigMap's `data`; a Secret's, decoded (undecodable bytes replaced)."""
+    data = obj.get("data") or {}
+    if kind == "Secret":
+        return {str(k): base64.b64decode(str(v)).decode(errors="replace") for k, v in data.items()}
+    return {str(k): str(v) for k, v in data.items()}
 
 
 def _pending(

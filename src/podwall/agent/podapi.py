@@ -41,6 +41,17 @@ class HttpPodApi:
             raise
         return pod
 
+    def get_object(self, namespace: str, resource: str, name: str) -> Object | None:
+        try:
+            obj: Object = self.connection.request(
+                "GET", f"/api/v1/namespaces/{namespace}/{resource}/{name}"
+            )
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return obj
+
     def write_status(self, pod: Object, change: Callable[[Object], Object]) -> Object | None:
         m = _meta(pod)
         namespace, name, uid = str(m.get("namespace")), str(m.get("name")), m.get("uid")

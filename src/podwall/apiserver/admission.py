@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from podwall.apiserver import errors, rbacvalidation
+from podwall.apiserver import errors, rbacvalidation, secretdata
 from podwall.apiserver.objectindex import thaw
 from podwall.apiserver.resources import Resource
 from podwall.model import strictfields
@@ -157,6 +157,8 @@ def default(resource: Resource, obj: Object) -> None:
             labels["kubernetes.io/metadata.name"] = name
         obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         obj.setdefault("status", {}).setdefault("phase", "Active")
+    if kind == "secrets" and (problem := secretdata.fold(obj)) is not None:
+        raise errors.bad_request(f'Secret in version "v1" cannot be handled as a Secret: {problem}')
     rbacvalidation.default(kind, obj)
     if not isinstance(spec, dict):
         return
@@ -413,6 +415,8 @@ def validate(resource: Resource, obj: Object) -> None:
             errs += _validate_workload(obj)
         elif resource.key == DAEMONSETS:
             errs += _validate_daemonset(obj)
+        elif resource.key == "secrets":
+            errs += secretdata.validate(obj)
         errs += rbacvalidation.validate(resource.key, obj)
     if errs:
         meta = obj.get("metadata") or {}

@@ -82,7 +82,10 @@ _VIEW = [
 ]  # fmt: skip
 _EDIT = [
     rule(["create", "get"], [""], ["pods/attach", "pods/exec", "pods/portforward"]),
-    rule(WRITE, [""], ["pods", "services", "endpoints", "configmaps", "serviceaccounts"]),
+    rule(
+        WRITE, [""], ["pods", "services", "endpoints", "configmaps", "secrets", "serviceaccounts"]
+    ),
+    rule(READ, [""], ["secrets"]),  # edit reads Secrets; view does not
     rule(["create"], [""], ["serviceaccounts/token"]),
     rule(WRITE, ["apps"], _WORKLOADS),
     rule(WRITE, ["networking.k8s.io"], ["networkpolicies"]),
@@ -100,7 +103,7 @@ _NODE = [
     rule(["create", "update", "patch"], [""], ["events"]),
     rule([*READ, "create", "delete"], [""], ["pods"]),
     rule(["update", "patch"], [""], ["pods/status"]),
-    rule(["get"], [""], ["configmaps", "endpoints"]),
+    rule(["get"], [""], ["configmaps", "endpoints", "secrets"]),  # env of its pods
     rule(["get", "create", "update", "patch", "delete"], ["coordination.k8s.io"], ["leases"]),
     rule(["create"], [""], ["serviceaccounts/token"]),
 ]

@@ -10,8 +10,8 @@ Query parameters:
 - `timestamps=true`, `sinceSeconds`, `sinceTime`: the file holds no per-line times, so lines
   already written carry the file's modification time (when the newest of them was written)
   and followed lines the time podwall read them. `since...` filters on those times.
-- `previous=true`: podwall keeps no log of an earlier instance, so it answers 400 as the
-  kubelet does when there is none.
+- `previous=true`: the instance before the last restart (`containerlogs`), whole, never
+  followed; 400 as the kubelet answers when the container has not restarted.
 
 Errors are Status bodies: 404 for a missing pod, 400 for a bad container or parameter or a
 container that is not running, 503 when no pod runtime is attached.
@@ -36,6 +36,7 @@ from podwall.apiserver import errors
 from podwall.apiserver.exec import pod_container, runtime_missing
 from podwall.apiserver.podruntime import PodLookupError, PodRuntime
 from podwall.apiserver.store import Store
+from podwall.runtime import containerlogs
 
 POLL_SECONDS = 0.2
 ENDED_CHECK_SECONDS = 1.0
@@ -169,19 +170,21 @@ async def serve(
     """The pods/log endpoint; raises ApiError for the app to render as a Status."""
     options = log_options(request.query_params)
     container = pod_container(store, namespace, pod, options.container)
-    if options.previous:
-        raise errors.bad_request(
-            f'previous terminated container "{container}" in pod "{pod}" not found'
-        )
     if runtime is None:
         raise runtime_missing()
     try:
         path = runtime.log_path(namespace, pod, container)
     except PodLookupError as exc:
         raise errors.bad_request(str(exc)) from exc
+    if options.previous:
+        path = containerlogs.previous_path(path)
+        if not path.exists():
+            raise errors.bad_request(
+                f'previous terminated container "{container}" in pod "{pod}" not found'
+            )
     data, size, _ = history(path, options)
     data, remaining = _limit(data, options.limit_bytes)
-    if not options.follow or remaining == 0:
+    if options.previous or not options.follow or remaining == 0:
         return Response(data, media_type="text/plain")
     ended = _Ended(store, namespace, pod, container)
     return FollowResponse(follow(path, data, size, options, remaining, ended))

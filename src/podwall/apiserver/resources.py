@@ -78,6 +78,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "endpoints", "endpoints", "Endpoints", True, ("ep",)),
     Resource("", "v1", "events", "event", "Event", True, ("ev",)),
     Resource("", "v1", "configmaps", "configmap", "ConfigMap", True, ("cm",)),
+    Resource("", "v1", "secrets", "secret", "Secret", True),
     Resource("", "v1", "namespaces", "namespace", "Namespace", False, ("ns",), (),
              (_status("Namespace"),),
              ("create", "delete", "get", "list", "patch", "update", "watch")),

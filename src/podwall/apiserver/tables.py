@@ -412,6 +412,11 @@ def _config_map_row(cm: Object, now: datetime) -> list[Cell]:
     return [_meta(cm).get("name", ""), count, _created(cm, now)]
 
 
+def _secret_row(secret: Object, now: datetime) -> list[Cell]:
+    count = len(secret.get("data") or {})
+    return [_meta(secret).get("name", ""), secret.get("type", ""), count, _created(secret, now)]
+
+
 # Nodes and Leases: printNode, printLease.
 
 NODE_ROLE_PREFIX = "node-role.kubernetes.io/"
@@ -547,6 +552,7 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
         _endpoint_slice_row,
     ),
     "configmaps": ([_NAME, ("Data", "string", 0), _AGE], _config_map_row),
+    "secrets": ([_NAME, ("Type", "string", 0), ("Data", "string", 0), _AGE], _secret_row),
     "nodes": (
         [_NAME, ("Status", "string", 0), ("Roles", "string", 0), _AGE,
          ("Version", "string", 0), ("Internal-IP", "string", 1), ("External-IP", "string", 1),

@@ -135,6 +135,14 @@ def _port_objects(ports: PortKey) -> list[dict[str, Any]]:
     return out
 
 
+def _slice_port_objects(ports: PortKey) -> list[dict[str, Any]]:
+    # An EndpointSlice port's name is a pointer upstream, always set ("" when the Service's
+    # port has none); `kubectl describe svc` dereferences it and panics when it is absent.
+    return [
+        {"name": name, "port": number, "protocol": protocol} for name, number, protocol in ports
+    ]
+
+
 def _groups(
     service: Mapping[str, Any], pods: list[Pod], terminating: bool
 ) -> dict[PortKey, list[Pod]]:
@@ -250,7 +258,7 @@ def _slice(service: Mapping[str, Any], ports: PortKey | None, pods: list[Pod], i
         },
         "addressType": "IPv4",
         "endpoints": [_slice_endpoint(p, tolerate) for p in sorted(pods, key=name_of)],
-        "ports": _port_objects(ports) if ports is not None else None,
+        "ports": _slice_port_objects(ports) if ports is not None else None,
     }
 
 

@@ -41,7 +41,16 @@ from podwall.flows import files
 from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
 from podwall.nft.flowlog import FlowLog
-from podwall.runtime import connect, imagefiles, names, netns, process, system, underlay
+from podwall.runtime import (
+    connect,
+    containerlogs,
+    imagefiles,
+    names,
+    netns,
+    process,
+    system,
+    underlay,
+)
 from podwall.runtime.dataplane import Dataplane, SyncResult
 from podwall.runtime.flowlog import NodeFlows
 from podwall.runtime.images import RUN_ERROR, Launch, Waiting
@@ -224,6 +233,7 @@ class Node:
     def restart(self, key: str, container: str) -> Waiting | None:
         pod = self.pods[key]
         plan = next(c for c in pod.plan.containers if c.name == container)
+        containerlogs.rotate(containerlogs.log_path(pod.log_dir, container))
         return self._start(pod, plan)
 
     def _start(self, pod: RunningPod, container: ContainerPlan) -> Waiting | None:

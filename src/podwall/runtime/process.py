@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from podwall.runtime import podrecords, podsandbox, serviceaccount
+from podwall.runtime import containerlogs, podrecords, podsandbox, serviceaccount
 from podwall.runtime.console import Console
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.images import Launch, Waiting, resolve_exec
@@ -179,7 +179,7 @@ def start_container(
         serviceaccount.write(netns, service_account)
     pod = _ensure_pod(netns, hostname, run_as_user)
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{container}.log"
+    log_path = containerlogs.log_path(log_dir, container)
     console, slave = (None, None)
     if tty:
         console, slave = Console.open_pty(stdin_once=stdin_once)

@@ -45,6 +45,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "type": "Normal",
     },
     "configmaps": {"data": {"key": "value"}},
+    "secrets": {"data": {"key": "dmFsdWU="}},
     "namespaces": {},
     "deployments.apps": {
         "spec": {"replicas": 0, "selector": {"matchLabels": LABELS}, "template": TEMPLATE}

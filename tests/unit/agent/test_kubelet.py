@@ -51,6 +51,12 @@ class StoreApi:
         except errors.NotFoundError:
             return None
 
+    def get_object(self, namespace: str, resource: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self.store.get(resource, namespace, name)
+        except errors.NotFoundError:
+            return None
+
     def write_status(
         self, pod: dict[str, Any], change: Callable[[dict[str, Any]], dict[str, Any]]
     ) -> dict[str, Any] | None:
@@ -114,7 +120,8 @@ class RecordingNode(Node):
 
     def restart(self, key: str, container: str) -> images.Waiting | None:
         self.calls.append(("restart", (key, container)))
-        return None
+        plan = next(c for c in self.pods[key].plan.containers if c.name == container)
+        return plan.launch if isinstance(plan.launch, images.Waiting) else None
 
     def exited(self) -> list[tuple[str, str, int]]:
         out, self.exits = self.exits, []
@@ -255,6 +262,48 @@ def test_an_image_podwall_cannot_run_waits_with_the_reason(store: Store, kubelet
     assert pod["status"]["phase"] == "Pending"
 
 
+def test_a_container_waits_for_its_configmap_then_starts(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    deploy = client_deployment("web")
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    container["envFrom"] = [{"configMapRef": {"name": "settings"}}]
+    put(store, deploy)
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    (status,) = pod["status"]["containerStatuses"]
+    assert status["state"]["waiting"] == {
+        "reason": "CreateContainerConfigError",
+        "message": 'configmap "settings" not found',
+    }
+    settings = {"metadata": {"name": "settings", "namespace": "default"}, "data": {"MODE": "a"}}
+    put(store, {"apiVersion": "v1", "kind": "ConfigMap", **settings})
+    for restart in kubelet._restarts:
+        restart.at = 0.0
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    (status,) = pod["status"]["containerStatuses"]
+    assert "running" in status["state"]
+    assert status["restartCount"] == 0
+    (running,) = node.pods.values()
+    assert running.plan.containers[0].env["MODE"] == "a"
+
+
+def test_command_and_args_are_expanded_with_the_environment(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    deploy = client_deployment("web")
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [{"name": "GREETING", "value": "hello"}]
+    container["command"] = ["/bin/sh", "-c", "echo $(GREETING) $(NOPE) $$(GREETING)"]
+    put(store, deploy)
+    kubelet.sync_pass()
+    (running,) = node.pods.values()
+    launch = running.plan.containers[0].launch
+    assert isinstance(launch, images.Launch)
+    assert "echo hello $(NOPE) $(GREETING)" in launch.argv
+
+
 def test_a_running_pod_is_published_for_exec_and_logs(
     store: Store, kubelet: Kubelet, tmp_path: Path
 ) -> None:
@@ -343,7 +392,7 @@ def test_starting_a_pod_records_the_kubelets_events(store: Store, kubelet: Kubel
         for e in store.list("events", "default")[0]
         if e["involvedObject"]["name"] == pod["metadata"]["name"]
     ]
-    assert sorted(reasons) == ["Created", "Pulled", "Scheduled", "Started"]
+    assert reasons == ["Scheduled", "Pulled", "Created", "Started"]  # by name, as listed
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from podwall.apiserver import logs
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.podruntime import ExecProcess, ExecRequest, PodLookupError
 from podwall.apiserver.server import Server
+from podwall.runtime import containerlogs
 
 POD = {
     "apiVersion": "v1",
@@ -135,6 +136,15 @@ def test_since_skips_a_log_not_written_since(server: Server, log_file: Path) -> 
     os.utime(log_file, (old, old))
     assert get(server, "container=c&sinceSeconds=60").content == b""
     assert get(server, "container=c&sinceTime=2000-01-01T00:00:00Z").content != b""
+
+
+def test_previous_reads_the_instance_before_the_last_restart(
+    server: Server, log_file: Path
+) -> None:
+    containerlogs.rotate(log_file)
+    log_file.write_bytes(b"again\n")
+    assert get(server, "container=c&previous=true&follow=true").content == b"one\ntwo\nthree\n"
+    assert get(server, "container=c").content == b"again\n"
 
 
 def test_errors_are_statuses(server: Server) -> None:

@@ -315,6 +315,16 @@ def test_lease_columns() -> None:
     }
 
 
+def test_secret_columns() -> None:
+    secret = {"metadata": meta("tls"), "type": "kubernetes.io/tls", "data": {"a": "", "b": ""}}
+    assert cells("secrets", secret) == {
+        "Name": "tls",
+        "Type": "kubernetes.io/tls",
+        "Data": 2,
+        "Age": "3m17s",
+    }
+
+
 def test_every_served_kind_has_a_printer() -> None:
     from podwall.apiserver.resources import RESOURCES
 

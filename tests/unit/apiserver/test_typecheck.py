@@ -105,6 +105,7 @@ SEEDS: dict[str, dict[str, Any]] = {
     "endpoints": {"subsets": [{"addresses": [{"ip": "198.18.0.5"}], "ports": [{"port": 80}]}]},
     "events": {"involvedObject": {"kind": "Pod", "name": "web"}, "reason": "Test"},
     "configmaps": {"data": {"key": "value"}},
+    "secrets": {"data": {"key": "dmFsdWU="}, "stringData": {"other": "value"}},
     "namespaces": {},
     "deployments.apps": {
         "spec": {"replicas": 1, "selector": {"matchLabels": _LABELS}, "template": _TEMPLATE}

@@ -152,6 +152,16 @@ def test_slices_are_labelled_owned_and_carry_conditions() -> None:
     assert endpoint_slice["ports"] == [{"name": "http", "port": 8080, "protocol": "TCP"}]
 
 
+def test_an_unnamed_service_port_is_named_empty_in_the_slice_and_unnamed_in_endpoints() -> None:
+    spec = service()
+    del spec["spec"]["ports"][0]["name"]
+    result = reconcile_endpoints(spec, [backend_pod("a", "198.18.0.2")])
+    assert result is not None
+    (endpoint_slice,) = result.slices
+    assert endpoint_slice["ports"] == [{"name": "", "port": 8080, "protocol": "TCP"}]
+    assert result.endpoints["subsets"][0]["ports"] == [{"port": 8080, "protocol": "TCP"}]
+
+
 def test_a_service_with_no_pods_gets_a_placeholder_slice() -> None:
     result = reconcile_endpoints(service(), [])
     assert result is not None

@@ -203,6 +203,7 @@ KINDS: Mapping[str, Struct] = {
     "NetworkPolicy": _kind(spec=nested(NETWORK_POLICY_SPEC)),
     "Event": _kind(involvedObject=ATOMIC, related=ATOMIC),  # ObjectReference: structType=atomic
     "ConfigMap": _kind(),
+    "Secret": _kind(),
 }
 
 

@@ -179,4 +179,5 @@ def test_the_table_covers_every_kind_podwall_serves() -> None:
         "NetworkPolicy",
         "Event",
         "ConfigMap",
+        "Secret",
     }
