@@ -13,7 +13,9 @@ Before it says `ready <host pid>` on stdout it has:
 - replaced the host's /proc with one of the pod's PID namespace, so `ps` and `ls /proc` show
   the pod's processes only;
 - mounted a private tmpfs on /tmp, /var/tmp and /dev/shm (writable by everyone in the pod, gone
-  with the pod, invisible to the host and to other pods);
+  with the pod, invisible to the host and to other pods); when podwall itself runs from under one
+  of them (a checkout or a venv in /tmp), those directories are bound back at their own paths,
+  read-only, since the pod's processes and stand-ins run from them;
 - set the pod's hostname;
 - dropped to the pod's uid and gid with no capabilities (`standins.privileges`).
 
@@ -50,7 +52,7 @@ _AT_FDCWD = -100
 _AT_RECURSIVE = 0x8000
 _MOUNT_ATTR_RDONLY = 0x1
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 0x2, 0x4, 0x8
-_MS_BIND = 0x1000
+_MS_BIND, _MS_REC = 0x1000, 0x4000
 _MNT_DETACH = 0x2
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -104,8 +106,32 @@ def make_view(hostname: str) -> None:
     _mount(b"proc", "/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
     for path in PRIVATE_TMPFS:
         if Path(path).is_dir():
-            _mount(b"tmpfs", path, b"tmpfs", _MS_NOSUID | _MS_NODEV, TMPFS_OPTIONS)
+            _private_tmpfs(path, needed_under(path, _own_roots()))
     socket.sethostname(hostname)
+
+
+def _own_roots() -> list[str]:
+    """Where this interpreter and podwall's code live: the pod's processes run from there."""
+    return [sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parents[2])]
+
+
+def needed_under(tmp: str, roots: Sequence[str]) -> list[str]:
+    """The `roots` inside `tmp`, none inside another: what must stay visible over its tmpfs."""
+    inside = sorted({r for r in roots if Path(r).is_relative_to(tmp) and Path(r) != Path(tmp)})
+    return [r for r in inside if not any(Path(r).is_relative_to(o) for o in inside if o != r)]
+
+
+def _private_tmpfs(path: str, keep: Sequence[str]) -> None:
+    """A tmpfs on `path`, with the directories `keep` bound back at their own paths."""
+    held = [os.open(k, os.O_PATH | os.O_DIRECTORY) for k in keep]  # before the tmpfs hides them
+    try:
+        _mount(b"tmpfs", path, b"tmpfs", _MS_NOSUID | _MS_NODEV, TMPFS_OPTIONS)
+        for directory, fd in zip(keep, held, strict=True):
+            os.makedirs(directory, mode=0o755, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}".encode(), directory, b"", _MS_BIND | _MS_REC, None)
+    finally:
+        for fd in held:
+            os.close(fd)
 
 
 def reap_forever() -> NoReturn:
