@@ -14,7 +14,10 @@ from podwall.cli.up import state_dir_option
 @click.command()
 @state_dir_option
 @click.option(
-    "--force", is_flag=True, help="Also remove leftovers of sandboxes whose podwall process died."
+    "--force",
+    is_flag=True,
+    help="Also remove every other podwall namespace on this host (pw-...): those of sandboxes "
+    "whose podwall died, but also of any still running (a probe, another state dir's cluster).",
 )
 @click.option("--keep-state", is_flag=True, help="Keep the store, so `podwall up` brings it back.")
 def down(state_dir: Path | None, force: bool, keep_state: bool) -> None:
@@ -34,8 +37,10 @@ def down(state_dir: Path | None, force: bool, keep_state: bool) -> None:
             output.note("nothing to remove")
         return
     if not force:
-        output.note("leftover namespaces: " + ", ".join(found))
-        output.note("run `podwall down --force` to remove them")
+        output.note("other podwall namespaces on this host: " + ", ".join(found))
+        output.note(
+            "run `podwall down --force` to remove them, if no other podwall sandbox is running"
+        )
         raise SystemExit(0 if stopped else 1)
     for name in remove_leftovers():
         remove_pod_files(name)
