@@ -29,6 +29,7 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     │   └── ConfigError, Unreachable, ApiError (an HTTP error with the server's Status)
     ├── StartupError ........... agent.run: what the agent is missing, in one line
     ├── TokenUnavailable ....... agent.tokens: the API server issued no token for a pod
+    ├── EnvError ............... agent.podenv: a container's environment cannot be made
     ├── NodesNotReady .......... cluster.local: a node of `podwall up` did not get ready
     ├── ClusterIPError ......... controllers.services: no ClusterIP (answered 422)
     ├── ApiError ............... apiserver.errors: answered as a metav1.Status

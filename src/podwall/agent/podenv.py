@@ -15,12 +15,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from podwall.errors import PodwallError
+
 Object = Mapping[str, Any]
 Lookup = Callable[[str, str], Mapping[str, str] | None]
 """(kind `ConfigMap` or `Secret`, name) -> its data, Secrets' decoded; None when missing."""
 
 
-class EnvError(Exception):
+class EnvError(PodwallError):
     """A container's environment cannot be made: the message for CreateContainerConfigError."""
 
 
