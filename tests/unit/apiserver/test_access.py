@@ -305,13 +305,14 @@ def test_no_one_grants_what_they_do_not_hold(admin: Client) -> None:
     sa = namespace_admin(admin)
     roles, bindings = f"{RBAC}/namespaces/team/roles", f"{RBAC}/namespaces/team/rolebindings"
     assert sa.post(roles, json=role("readers", ["pods"], ["get", "list"])).status_code == 201
-    refused = sa.post(roles, json=role("secrets", ["secrets"], ["get"]))
+    # The namespace's admin role holds no Nodes (cluster-scoped): a Role naming them escalates.
+    refused = sa.post(roles, json=role("nodes", ["nodes"], ["get"]))
     assert refused.status_code == 403
     assert refused.json()["message"] == (
-        'roles.rbac.authorization.k8s.io "secrets" is forbidden: user '
+        'roles.rbac.authorization.k8s.io "nodes" is forbidden: user '
         '"system:serviceaccount:default:x" (groups=["system:serviceaccounts" '
         '"system:serviceaccounts:default" "system:authenticated"]) is attempting to grant RBAC '
-        'permissions not currently held:\n{APIGroups:[""], Resources:["secrets"], Verbs:["get"]}'
+        'permissions not currently held:\n{APIGroups:[""], Resources:["nodes"], Verbs:["get"]}'
     )
     assert sa.post(bindings, json=role_binding("v", "ClusterRole", "view")).status_code == 201
     assert sa.post(bindings, json=role_binding("r", "Role", "readers")).status_code == 201
