@@ -10,15 +10,15 @@ import click
 from podwall.cli import daemon, output
 from podwall.cli.up import state_dir_option
 
+FORCE_HELP = (
+    "Also remove every other podwall namespace on this host (pw-...): those of sandboxes whose "
+    "podwall died, but also of any still running (a probe, another state dir's cluster)."
+)
+
 
 @click.command()
 @state_dir_option
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Also remove every other podwall namespace on this host (pw-...): those of sandboxes "
-    "whose podwall died, but also of any still running (a probe, another state dir's cluster).",
-)
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option("--keep-state", is_flag=True, help="Keep the store, so `podwall up` brings it back.")
 def down(state_dir: Path | None, force: bool, keep_state: bool) -> None:
     """Stop the local cluster (`podwall up`) and remove every pod, namespace and file it made.
