@@ -88,15 +88,16 @@ class Authorizer:
 
     def __init__(self, policy: rbac.Policy) -> None:
         self.policy = policy
-        self._cache = DecisionCache() if isinstance(policy, StorePolicy) else None
+        self._stamped = policy if isinstance(policy, StorePolicy) else None
+        self._cache = DecisionCache()
 
     def authorize(self, user: UserInfo, attrs: Attributes) -> Decision:
         if MASTERS in user.groups:
             return Decision(True)
-        if self._cache is None or not isinstance(self.policy, StorePolicy):
+        if self._stamped is None:  # a policy with no change stamp: decided afresh each time
             return rbac.authorize(self.policy, user, attrs)
         key = DecisionCache.key(user, attrs)
-        stamp = self.policy.stamp()  # before deciding: a change meanwhile makes it stale
+        stamp = self._stamped.stamp()  # before deciding: a change meanwhile makes it stale
         decision = self._cache.get(key, stamp)
         if decision is None:
             decision = rbac.authorize(self.policy, user, attrs)

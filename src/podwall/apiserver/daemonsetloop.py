@@ -21,20 +21,15 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 from podwall.apiserver.informers import Informers, Key, key_of
-from podwall.apiserver.loops import PodOwner
+from podwall.apiserver.loops import CONTROLLER, PodOwner, controller_index
 from podwall.apiserver.store import Object
 from podwall.controllers import UpdateStatus
 from podwall.controllers.daemonpods import node_should_run
 from podwall.controllers.daemonsets import reconcile_daemonset, resync_after
-from podwall.controllers.meta import controller_uid, meta, namespace_of, uid_of
+from podwall.controllers.meta import meta, namespace_of, uid_of
 
 DAEMONSETS = "daemonsets.apps"
-CONTROLLER, ALL = "controller", "all"
-
-
-def _controller_index(obj: Mapping[str, Any]) -> Iterable[Hashable]:
-    uid = controller_uid(obj)
-    return (uid,) if uid else ()
+ALL = "all"
 
 
 def _all_index(obj: Mapping[str, Any]) -> Iterable[Hashable]:
@@ -73,7 +68,7 @@ class DaemonSetController(PodOwner):
         self.pods = informers.informer("pods")
         self.daemonsets.add_index(ALL, _all_index)
         self.nodes.add_index(ALL, _all_index)
-        self.pods.add_index(CONTROLLER, _controller_index)
+        self.pods.add_index(CONTROLLER, controller_index)
         self.daemonsets.add_handler(self._daemonset_changed)
         self.pods.add_handler(self._pod_changed)
         self.nodes.add_handler(self._node_changed)

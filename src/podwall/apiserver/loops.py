@@ -103,7 +103,8 @@ def _enqueue_controller(queue: WorkQueue[Key], kind: str) -> Handler:
     return changed
 
 
-def _controller_index(obj: Mapping[str, Any]) -> Iterable[Hashable]:
+def controller_index(obj: Mapping[str, Any]) -> Iterable[Hashable]:
+    """The uid of the object's controller: the index every pod-owning controller reads."""
     uid = controller_uid(obj)
     return (uid,) if uid else ()
 
@@ -136,8 +137,8 @@ class DeploymentController:
         self.deployments = informers.informer("deployments.apps")
         self.replicasets = informers.informer("replicasets.apps")
         self.pods = informers.informer("pods")
-        self.replicasets.add_index(CONTROLLER, _controller_index)
-        self.pods.add_index(CONTROLLER, _controller_index)
+        self.replicasets.add_index(CONTROLLER, controller_index)
+        self.pods.add_index(CONTROLLER, controller_index)
         self.deployments.add_handler(_enqueue_itself(queue))
         self.replicasets.add_handler(_enqueue_controller(queue, "Deployment"))
         self.pods.add_handler(self._pod_changed)
@@ -192,7 +193,7 @@ class ReplicaSetController(PodOwner):
         queue = self.queue
         self.replicasets = informers.informer("replicasets.apps")
         self.pods = informers.informer("pods")
-        self.pods.add_index(CONTROLLER, _controller_index)
+        self.pods.add_index(CONTROLLER, controller_index)
         self.replicasets.add_handler(_enqueue_itself(queue))
         self.pods.add_handler(_enqueue_controller(queue, "ReplicaSet"))
 
