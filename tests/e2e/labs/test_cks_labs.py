@@ -381,3 +381,182 @@ def test_cks_isolate_all_allow_only_dns_egress(lab: Lab) -> None:
 
     after = lab.session(TO_API, [], tty=False)
     assert "wget: download timed out" in after, after
+
+
+# cks/INT-NP_Limit_ingress_between_pods: a namespace-wide ingress deny, then one allow on port
+# 3000. Its frontend is wbitt/network-multitool (nginx saying its name, address and ports, and
+# curl for the reader's probes).
+LIMIT_MANIFESTS = {
+    "manifests/01-namespaces.yaml": """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: team-green""",
+    "manifests/02-pods.yaml": """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: backend
+  namespace: team-green
+  labels:
+    app: backend
+spec:
+  containers:
+  - name: backend
+    image: hashicorp/http-echo
+    args:
+    - "-listen=:3000"
+    - "-text=Hello from backend on port 3000"
+    ports:
+    - containerPort: 3000
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: frontend
+  namespace: team-green
+  labels:
+    app: frontend
+    role: frontend
+spec:
+  containers:
+  - name: frontend
+    image: wbitt/network-multitool
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: tester
+  namespace: default
+spec:
+  containers:
+  - name: tester
+    image: curlimages/curl
+    command: ["sh", "-c", "sleep 3600"]
+""",
+    "manifests/03-services.yaml": """\
+apiVersion: v1
+kind: Service
+metadata:
+  labels:
+    app: backend
+  name: backend-svc
+  namespace: team-green
+spec:
+  ports:
+  - port: 3000
+    protocol: TCP
+    targetPort: 3000
+  selector:
+    app: backend
+  type: ClusterIP
+---
+apiVersion: v1
+kind: Service
+metadata:
+  labels:
+    app: frontend
+    role: frontend
+  name: frontend-svc
+  namespace: team-green
+spec:
+  ports:
+  - port: 80
+    protocol: TCP
+    targetPort: 80
+  selector:
+    app: frontend
+    role: frontend
+  type: ClusterIP
+""",
+}
+INGRESS_DENY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: ingress-deny
+  namespace: team-green
+spec:
+  podSelector: {}
+  policyTypes:
+  - Ingress
+"""
+INGRESS_ALLOW = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: ingress-allow-backend
+  namespace: team-green
+spec:
+  podSelector:
+    matchLabels:
+      app: backend
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          role: frontend
+    ports:
+    - protocol: TCP
+      port: 3000
+"""
+BACKEND_HELLO = "Hello from backend on port 3000"
+MULTITOOL = "WBITT Network MultiTool (with NGINX) - frontend - 198.18."
+
+
+def test_cks_limit_ingress_between_pods(lab: Lab) -> None:
+    write(lab, LIMIT_MANIFESTS)
+    out = lab.kubectl("apply", "-f", "manifests/")
+    assert created(out) == [
+        "namespace/team-green",
+        "pod/backend",
+        "pod/frontend",
+        "pod/tester",
+        "service/backend-svc",
+        "service/frontend-svc",
+    ]
+    lab.wait_ready("team-green")
+    lab.wait_ready()
+    out = lab.kubectl("-n", "team-green", "get", "all", "--show-labels")
+    rows = [line.split() for line in out.splitlines()[1:3]]
+    assert [(row[0], row[2], row[-1]) for row in rows] == [
+        ("pod/backend", "Running", "app=backend"),
+        ("pod/frontend", "Running", "app=frontend,role=frontend"),
+    ], out
+    out = lab.kubectl("get", "ns", "team-green", "--show-labels")
+    assert out.splitlines()[1].endswith("kubernetes.io/metadata.name=team-green"), out
+
+    frontend_to_backend = "kubectl -n team-green exec -it pod/frontend -- curl backend-svc:3000"
+    tester_to_frontend = "kubectl exec -it pod/tester -- curl frontend-svc.team-green:80"
+    tester_to_backend = "kubectl exec -it pod/tester -- curl backend-svc.team-green:3000"
+    assert exec_it(lab, frontend_to_backend).strip() == BACKEND_HELLO
+    out = exec_it(lab, tester_to_frontend).strip()
+    assert out.startswith(MULTITOOL), out
+    assert out.endswith(" - HTTP: 80 , HTTPS: 443 . (Formerly praqma/network-multitool)"), out
+    assert exec_it(lab, tester_to_backend).strip() == BACKEND_HELLO
+
+    write(lab, {"ingress-deny.yaml": INGRESS_DENY})
+    out = lab.kubectl("apply", "-f", "ingress-deny.yaml")
+    assert out.strip() == "networkpolicy.networking.k8s.io/ingress-deny created"
+    for command in (frontend_to_backend, tester_to_frontend, tester_to_backend):
+        out = exec_it(lab, f"{command} --max-time 2")
+        assert CURL_TIMED_OUT in out, (command, out)
+
+    write(lab, {"ingress-allow.yaml": INGRESS_ALLOW})
+    out = lab.kubectl("apply", "-f", "ingress-allow.yaml")
+    assert out.strip() == "networkpolicy.networking.k8s.io/ingress-allow-backend created"
+    out = exec_it(lab, f"{frontend_to_backend} --max-time 2")
+    assert out.strip() == BACKEND_HELLO, out
+    out = exec_it(lab, f"{tester_to_backend} --max-time 2")
+    assert CURL_TIMED_OUT in out, out
+
+    out = lab.kubectl("run", "pod-with-label", "--image", "curlimages/curl", "--labels",
+                      "role=frontend", "--command", "--", "sleep", "3600")  # fmt: skip
+    assert out.strip() == "pod/pod-with-label created"
+    lab.wait_ready()
+    # The page's default namespace has no backend-svc: its curl gives up resolving it (there
+    # "Resolving timed out"; here the cluster's DNS answers at once that there is no such name).
+    out = exec_it(lab, "kubectl exec -it pod/pod-with-label -- curl backend-svc:3000 --max-time 2")
+    assert "curl: (6) Could not resolve host: backend-svc" in out, out
