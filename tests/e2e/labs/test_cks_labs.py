@@ -560,3 +560,92 @@ def test_cks_limit_ingress_between_pods(lab: Lab) -> None:
     # "Resolving timed out"; here the cluster's DNS answers at once that there is no such name).
     out = exec_it(lab, "kubectl exec -it pod/pod-with-label -- curl backend-svc:3000 --max-time 2")
     assert "curl: (6) Could not resolve host: backend-svc" in out, out
+
+
+# cks/INT-NP_Isolate_service_from_other_namespaces: one policy file without a namespace, applied
+# with `-n` to each of three namespaces; probes typed at a shell in a curl image.
+TEAMS = ("team-blue", "team-green", "team-red")
+TEAM_NAMESPACES = "\n---\n".join(
+    f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {team}" for team in TEAMS
+)
+TEAM_NGINX = "---\n".join(
+    f"""\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: nginx
+  namespace: {team}
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: nginx
+  template:
+    metadata:
+      labels:
+        app: nginx
+    spec:
+      containers:
+      - name: nginx
+        image: nginx
+        ports:
+        - containerPort: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: nginx
+  namespace: {team}
+spec:
+  selector:
+    app: nginx
+  ports:
+  - port: 80
+    targetPort: 80
+"""
+    for team in TEAMS
+)
+ALLOW_SAME_NAMESPACE_ONLY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-same-namespace-only
+spec:
+  podSelector:
+    matchLabels:
+      app: nginx
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector: {}
+"""
+
+
+def test_cks_isolate_service_from_other_namespaces(lab: Lab) -> None:
+    write(lab, {"manifests/01-namespaces.yaml": f"{TEAM_NAMESPACES}\n",
+                "manifests/02-nginx.yaml": TEAM_NGINX})  # fmt: skip
+    out = lab.kubectl("apply", "-f", "manifests/")
+    assert created(out) == [
+        *(f"namespace/{team}" for team in TEAMS),
+        *(name for team in TEAMS for name in ("deployment.apps/nginx", "service/nginx")),
+    ]
+    for pod, team in (("pod-blue", "team-blue"), ("pod-red", "team-red"),
+                      ("pod-green", "team-green")):  # fmt: skip
+        out = lab.kubectl("run", "-n", team, pod, "--image", "curlimages/curl", "--restart",
+                          "Never", "--command", "--", "sleep", "3600")  # fmt: skip
+        assert out.strip() == f"pod/{pod} created"
+    for team in TEAMS:
+        lab.wait_ready(team)
+    shell = "kubectl -n team-green exec pod/pod-green -it -- sh"
+    out = lab.session(shell, ["curl nginx:80", "curl nginx.team-red:80"], tty=True)
+    assert out.count(WELCOME) == 2, out
+
+    write(lab, {"allow-same-namespace-only.yaml": ALLOW_SAME_NAMESPACE_ONLY})
+    for team in ("team-green", "team-red", "team-blue"):
+        out = lab.kubectl("apply", "-n", team, "-f", "allow-same-namespace-only.yaml")
+        assert out.strip() == ("networkpolicy.networking.k8s.io/allow-same-namespace-only created")
+    out = lab.session(shell, ["curl nginx:80 --max-time 2", "curl nginx.team-red:80 --max-time 2"],
+                      tty=True)  # fmt: skip
+    assert out.count(WELCOME) == 1, out
+    assert out.index(WELCOME) < out.index(CURL_TIMED_OUT), out
