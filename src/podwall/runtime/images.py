@@ -12,13 +12,17 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 | google-samples/.../hello-app                | GKE's hello-app on $PORT (8080 when unset)         |
 | hashicorp/http-echo                         | the http-echo stand-in: -text, -listen (:5678)     |
 | redis                                       | a Redis-like listener on 6379 (PING, QUIT)         |
+| wbitt/network-multitool                     | without command or args: the multitool stand-in    |
+|                                             | (its one-line page on $HTTP_PORT, $HTTPS_PORT);    |
+|                                             | else a shell image, as below                       |
 | */agnhost                                   | the agnhost stand-in: serve, serve-hostname,       |
 |                                             | porter, connect, pause                             |
 | nginx, */nginx                              | Debian's nginx, its welcome page on port 80        |
 | alpine, busybox, curlimages/curl,           | busybox's applets (sh, wget, nc, nslookup, ...)    |
 | byrnedo/alpine-curl, */curl, */alpine-curl, | first on PATH, then the host's binaries (curl,     |
 | bitnami/kubectl, */kubectl,                 | kubectl, bash): command + args, else the           |
-| nicolaka/netshoot                           | entrypoint (netshoot's zsh: the host's bash)       |
+| nicolaka/netshoot, wbitt/network-multitool, | entrypoint (netshoot's zsh: the host's bash)       |
+| radial/busyboxplus                          |                                                    |
 | ubuntu, debian, fedora, centos, rockylinux, | the host's programs: command + args, else the      |
 | almalinux, amazonlinux, opensuse/leap,      | image's CMD (bash; python3 for python); these      |
 | python                                      | images have no ENTRYPOINT                          |
@@ -51,6 +55,7 @@ KIND_TWO_PORTS = "app-on-two-ports"
 KIND_REDIS = "redis"
 KIND_HELLO_APP = "hello-app"
 KIND_HTTP_ECHO = "http-echo"
+KIND_MULTITOOL = "network-multitool"
 KIND_AGNHOST = "agnhost"
 KIND_HOST = "host"
 KIND_DNS = "dns"
@@ -66,6 +71,7 @@ SELF_DROPPING_KINDS = frozenset(
         KIND_REDIS,
         KIND_HELLO_APP,
         KIND_HTTP_ECHO,
+        KIND_MULTITOOL,
     }
 )
 NOT_SUPPORTED = "ImageNotSupported"
@@ -147,6 +153,11 @@ SHELL_IMAGES: Mapping[str, ShellImage] = {
     "kubectl": ShellImage(("kubectl",), ()),
     # Its CMD is zsh, which hosts rarely have: the host's bash is the shell it gets.
     "nicolaka/netshoot": ShellImage((), ("bash",)),
+    # Alpine with curl, bind-tools, nginx...: with a command it runs that (its entrypoint
+    # script ends in `exec "$@"`); without, nginx (the multitool stand-in).
+    "wbitt/network-multitool": ShellImage((), ("sh",)),
+    # Busybox with curl (old Kubernetes docs and workshops): no ENTRYPOINT, CMD /bin/sh.
+    "radial/busyboxplus": ShellImage((), ("/bin/sh",)),
 }
 
 
@@ -208,6 +219,8 @@ def resolve(
         return Launch(echo, env, KIND_HTTP_ECHO)
     if ref.repository == "redis" and not spec.command and not spec.args:
         return Launch((python, "-m", f"{STANDIN_PACKAGE}.redis"), env, KIND_REDIS)
+    if ref.repository == "wbitt/network-multitool" and not spec.command and not spec.args:
+        return Launch((python, "-m", f"{STANDIN_PACKAGE}.multitool"), env, KIND_MULTITOOL)
     if ref.name == "agnhost" and not _runs_shell(spec.command):
         return _agnhost(ref, (*spec.command, *spec.args), env, python)
     if ref.name == "nginx":

@@ -122,6 +122,11 @@ class Terminal:
         self._stdin.write(keys.encode())
         self._stdin.flush()
 
+    def mark(self) -> None:
+        """What `wait_for` looks at starts here, as after typed keys: for a program that prints
+        on its own (`kubectl logs -f`), what it shows from now on."""
+        self._mark = len(self.seen)
+
     def wait_for(self, shown: str) -> str:
         """Read until the screen shows `shown` since the last keys (for at most TIMEOUT
         seconds); what it showed since."""

@@ -14,6 +14,7 @@ from podwall.runtime.images import (
     KIND_HOST,
     KIND_HTTP_ECHO,
     KIND_JSON_MOCK,
+    KIND_MULTITOOL,
     KIND_NGINX,
     KIND_REDIS,
     KIND_TWO_PORTS,
@@ -214,6 +215,36 @@ def test_parse_image(image: str, repository: str) -> None:
             ("bash",),
             KIND_HOST,
             id="netshoot without args runs the host's bash for its zsh",
+        ),
+        pytest.param(
+            ContainerSpec(image="wbitt/network-multitool", env={"HTTPS_PORT": "3000"}),
+            (PY, "-m", "podwall.runtime.standins.multitool"),
+            KIND_MULTITOOL,
+            id="network-multitool without a command runs its nginx stand-in",
+        ),
+        pytest.param(
+            ContainerSpec(
+                image="wbitt/network-multitool:alpine-extra", command=("sleep",), args=("3600",)
+            ),
+            ("sleep", "3600"),
+            KIND_HOST,
+            id="network-multitool with a command runs that command",
+        ),
+        pytest.param(
+            ContainerSpec(
+                image="radial/busyboxplus:curl",
+                command=("curl",),
+                args=("http://nginx.web-application",),
+            ),
+            ("curl", "http://nginx.web-application"),
+            KIND_HOST,
+            id="busyboxplus runs its command, the host's curl",
+        ),
+        pytest.param(
+            ContainerSpec(image="radial/busyboxplus:curl"),
+            ("/bin/sh",),
+            KIND_HOST,
+            id="busyboxplus without a command runs its CMD, /bin/sh",
         ),
         pytest.param(
             ContainerSpec(image="ubuntu:22.04", args=("bash",)),
