@@ -465,6 +465,24 @@ def _go_map(labels: Mapping[str, str]) -> GoSlice:
     return _GoStringMap("", flat)
 
 
+def warn(resource: Resource, obj: Object) -> list[str]:
+    """What a valid object asks that podwall does not do, for the `Warning` header kubectl
+    prints: a StatefulSet's volumeClaimTemplates (no PersistentVolumeClaims are served)."""
+    if resource.key != STATEFULSETS:
+        return []
+    claims = [
+        str(_dict(c.get("metadata")).get("name") or "")
+        for c in _dict(obj.get("spec")).get("volumeClaimTemplates") or ()
+        if isinstance(c, dict)
+    ]
+    if not claims:
+        return []
+    return [
+        f"spec.volumeClaimTemplates: podwall serves no PersistentVolumeClaims: the claims "
+        f"{', '.join(claims)} are not provisioned, and the pods run without those volumes"
+    ]
+
+
 _NAME_RULES: dict[str, Callable[[str], list[str]]] = {
     "namespaces": is_dns1123_label,
     "services": is_dns1035_label,

@@ -284,7 +284,7 @@ class ResourceApi:
             admission.prepare_for_create(resource, obj)
         admission.default(resource, obj)
         admission.validate(resource, obj)
-        return obj, warnings
+        return obj, warnings + admission.warn(resource, obj)
 
     def _preserve(self, target: Target) -> tuple[str, ...]:
         has_status = target.resource.subresource("status") is not None

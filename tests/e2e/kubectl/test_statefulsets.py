@@ -195,6 +195,45 @@ def test_a_new_image_rolls_over_and_undo_brings_the_old_one_back(
     assert {row[1] for row in revisions[1:]} == {"statefulset.apps/web"}
 
 
+CLAIMS = """\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: store}
+spec:
+  serviceName: store
+  replicas: 1
+  selector: {matchLabels: {app: store}}
+  template:
+    metadata: {labels: {app: store}}
+    spec:
+      containers:
+      - name: nginx
+        image: docker.io/library/nginx:1.25
+        volumeMounts: [{name: www, mountPath: /usr/share/nginx/html}]
+  volumeClaimTemplates:
+  - metadata: {name: www}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+"""
+
+
+def test_claim_templates_are_accepted_with_a_warning_and_an_event(
+    cluster: tuple[Kubectl, str], tmp_path: Path
+) -> None:
+    kubectl, _ = cluster
+    (tmp_path / "claims.yaml").write_text(CLAIMS)
+    applied = kubectl("apply", "-f", str(tmp_path / "claims.yaml"))
+    assert applied.stdout.strip() == "statefulset.apps/store created"
+    assert "Warning: spec.volumeClaimTemplates: podwall serves no PersistentVolumeClaims" in (
+        applied.stderr
+    )
+    kubectl("rollout", "status", "sts/store", "--timeout=60s")
+    events = kubectl("get", "events", "--field-selector", "involvedObject.name=store").stdout
+    assert "FailedCreatePodVolume" in events
+    kubectl("delete", "sts", "store")
+
+
 def test_the_set_deleted_its_pods_and_revisions_go(cluster: tuple[Kubectl, str]) -> None:
     kubectl, _ = cluster
     kubectl("delete", "sts", "web", "--wait=false")

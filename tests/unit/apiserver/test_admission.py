@@ -229,3 +229,25 @@ def test_an_invalid_statefulset_is_refused_in_the_api_servers_words(
         sts_admitted(obj)
     assert caught.value.code == 422
     assert message in caught.value.message.split('"db" is invalid: ', 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("claims", "expected"),
+    [
+        pytest.param(None, [], id="no-claims"),
+        pytest.param(
+            [{"metadata": {"name": "data"}}, {"metadata": {"name": "logs"}}],
+            ["spec.volumeClaimTemplates: podwall serves no PersistentVolumeClaims: the claims "
+             "data, logs are not provisioned, and the pods run without those volumes"],
+            id="two-claims",
+        ),
+    ],
+)  # fmt: skip
+def test_claim_templates_are_accepted_with_a_warning(
+    claims: list[dict[str, Any]] | None, expected: list[str]
+) -> None:
+    assert STATEFULSETS is not None
+    obj = sts_admitted(sts_edited("spec.volumeClaimTemplates", claims))
+    assert admission.warn(STATEFULSETS, obj) == expected
+    assert DAEMONSETS is not None
+    assert admission.warn(DAEMONSETS, admitted(edited("status", None))) == []
