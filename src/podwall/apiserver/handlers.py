@@ -456,7 +456,7 @@ class ResourceApi:
         )
 
     async def scale(self, request: Request, target: Target) -> Response:
-        """deployments/scale and replicasets/scale as autoscaling/v1 Scale."""
+        """deployments/scale, replicasets/scale and statefulsets/scale as autoscaling/v1 Scale."""
         assert target.name is not None
         resource, namespace, name = target.resource, self._ns(target), target.name
         if request.method == "GET":

@@ -4,10 +4,11 @@ One cluster (a `LocalCluster` in this process) serves the tests here, in order: 
 with its headless Service is applied and `kubectl rollout status` completes with pods `web-0`,
 `web-1`, `web-2` made one after the other; each pod's DNS name resolves; a NetworkPolicy
 selecting the set's pods admits one client and refuses another (real connections from the
-pods' network namespaces); scaling down removes the highest ordinal; a new image rolls over
-and shows in `kubectl rollout history`, and `kubectl rollout undo` brings the old one back;
-the set deleted, its pods and ControllerRevisions are garbage-collected. Everything is
-removed at the end, also on failure.
+pods' network namespaces); `kubectl describe` counts the pods and `kubectl rollout restart`
+replaces each; scaling down removes the highest ordinal; a new image rolls over and shows in
+`kubectl rollout history`, and `kubectl rollout undo` brings the old one back; a set with
+volumeClaimTemplates is accepted with a warning and an event; the set deleted, its pods and
+ControllerRevisions are garbage-collected. Everything is removed at the end, also on failure.
 """
 
 from __future__ import annotations
@@ -162,6 +163,22 @@ def test_a_policy_selecting_the_set_admits_only_its_peers(
     assert reaches(cluster_id, "allowed", ip, 80)
 
 
+def test_describe_and_rollout_restart(cluster: tuple[Kubectl, str]) -> None:
+    kubectl, _ = cluster
+    described = kubectl("describe", "sts", "web").stdout
+    assert "Replicas:           3 desired | 3 total\n" in described
+    assert "Pods Status:        3 Running / 0 Waiting / 0 Succeeded / 0 Failed\n" in described
+    before = {n: p["metadata"]["uid"] for n, p in web_pods(kubectl).items()}
+    kubectl("rollout", "restart", "sts/web")
+    rolled_out(kubectl)
+
+    def replaced() -> bool:
+        now = {n: p["metadata"]["uid"] for n, p in web_pods(kubectl).items()}
+        return sorted(now) == sorted(before) and not set(now.values()) & set(before.values())
+
+    wait_for(replaced, timeout=60, step=0.2)
+
+
 def test_scaling_down_removes_the_highest_ordinal(cluster: tuple[Kubectl, str]) -> None:
     kubectl, _ = cluster
     assert (
@@ -181,7 +198,7 @@ def test_a_new_image_rolls_over_and_undo_brings_the_old_one_back(
     wait_for(lambda: set(images(kubectl).values()) == {"docker.io/library/nginx:1.27"}, 60, 0.2)
     history = table(kubectl("rollout", "history", "sts/web").stdout)
     assert history[:2] == [["statefulset.apps/web"], ["REVISION", "CHANGE-CAUSE"]]
-    assert [row[0] for row in history[2:]] == ["1", "2"]
+    assert [row[0] for row in history[2:]] == ["1", "2", "3"]  # created, restarted, new image
     shown = kubectl("rollout", "history", "sts/web", "--revision=1").stdout
     assert "nginx:1.25" in shown
     undone = kubectl("rollout", "undo", "sts/web").stdout.strip()
@@ -189,7 +206,7 @@ def test_a_new_image_rolls_over_and_undo_brings_the_old_one_back(
     rolled_out(kubectl)
     wait_for(lambda: set(images(kubectl).values()) == {"docker.io/library/nginx:1.25"}, 60, 0.2)
     history = table(kubectl("rollout", "history", "sts/web").stdout)
-    assert [row[0] for row in history[2:]] == ["2", "3"]
+    assert [row[0] for row in history[2:]] == ["1", "3", "4"]  # the restarted one is back
     revisions = table(kubectl("get", "controllerrevisions").stdout)
     assert revisions[0] == ["NAME", "CONTROLLER", "REVISION", "AGE"]
     assert {row[1] for row in revisions[1:]} == {"statefulset.apps/web"}
