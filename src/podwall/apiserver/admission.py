@@ -33,6 +33,7 @@ NETWORK_POLICY_KEY = "networkpolicies.networking.k8s.io"
 CLUSTER_NETWORK_POLICY_KEY = "clusternetworkpolicies.policy.networking.k8s.io"
 DAEMONSETS = "daemonsets.apps"
 STATEFULSETS = "statefulsets.apps"
+CONTROLLER_REVISIONS = "controllerrevisions.apps"
 
 
 def decode(
@@ -232,7 +233,7 @@ def prepare_for_create(resource: Resource, obj: Object) -> None:
         "replicasets.apps": None,
         DAEMONSETS: dict.fromkeys(_DAEMONSET_STATUS_COUNTS, 0),  # the counts have no omitempty
         STATEFULSETS: {"replicas": 0, "availableReplicas": 0},  # neither has omitempty
-        "controllerrevisions.apps": None,
+        CONTROLLER_REVISIONS: None,
         CLUSTER_NETWORK_POLICY_KEY: None,  # a CRD with a status subresource drops it
     }
     initial = born[resource.key] if resource.key in born else obj.get("status")
@@ -317,7 +318,7 @@ def _validate_statefulset(obj: Object) -> list[FieldError]:
                             "must be 'OrderedReady' or 'Parallel'"))  # fmt: skip
     errs += _validate_statefulset_strategy(_dict(spec.get("updateStrategy")))
     errs += _validate_retention(spec.get("persistentVolumeClaimRetentionPolicy"))
-    for field in ("replicas", "minReadySeconds", "revisionHistoryLimit"):
+    for field in ("replicas", "minReadySeconds"):
         errs += _nonnegative(spec.get(field), f"spec.{field}")
     errs += _nonnegative(_dict(spec.get("ordinals")).get("start"), "spec.ordinals.start")
     selector = spec.get("selector")
@@ -341,6 +342,14 @@ def _validate_statefulset(obj: Object) -> list[FieldError]:
         errs.append(forbidden("spec.template.spec.activeDeadlineSeconds",
                               "activeDeadlineSeconds in StatefulSet is not Supported"))  # fmt: skip
     return errs
+
+
+def _validate_controller_revision(obj: Object) -> list[FieldError]:
+    """ValidateControllerRevision: data is mandatory, the revision not negative."""
+    errs: list[FieldError] = []
+    if obj.get("data") is None:
+        errs.append(required("data", "data is mandatory"))
+    return errs + _nonnegative(obj.get("revision"), "revision")
 
 
 def _validate_statefulset_strategy(strategy: dict[str, Any]) -> list[FieldError]:
@@ -512,6 +521,8 @@ def validate(resource: Resource, obj: Object) -> None:
             errs += _validate_daemonset(obj)
         elif resource.key == STATEFULSETS:
             errs += _validate_statefulset(obj)
+        elif resource.key == CONTROLLER_REVISIONS:
+            errs += _validate_controller_revision(obj)
         elif resource.key == "secrets":
             errs += secretdata.validate(obj)
         errs += rbacvalidation.validate(resource.key, obj)

@@ -12,7 +12,8 @@ between the request and the store, with the controllers' pure functions.
   generation annotation, bumped when the template changes); an update that changes the selector
   is refused, as ValidateDaemonSetUpdate refuses it (`field is immutable`);
 - StatefulSets, on update: a change to the spec beyond the fields ValidateStatefulSetUpdate
-  lets change is refused (`Forbidden`, in its words).
+  lets change is refused (`Forbidden`, in its words); ControllerRevisions, on update: a change
+  to `data` is refused (ValidateControllerRevisionUpdate: `field is immutable`).
 
 Installed on a Store with `install(store)`; it runs under the Store's write lock (see
 `Store.on_write`), so two Services never get the same address. A ClusterIPError becomes the
@@ -75,6 +76,7 @@ class Admission:
             "replicasets.apps": self.replicaset,
             "daemonsets.apps": self.daemonset,
             "statefulsets.apps": self.statefulset,
+            "controllerrevisions.apps": self.controller_revision,
         }
         for resource, hook in hooks.items():
             self._undo.append(self.store.on_write(resource, hook))
@@ -138,15 +140,22 @@ class Admission:
                 raise errors.invalid("StatefulSet", "apps", name, [error])
         return new
 
+    def controller_revision(self, new: Object, stored: Object | None) -> Object:
+        if stored is not None and new.get("data") != stored.get("data"):
+            name = str((new.get("metadata") or {}).get("name") or "")
+            error = invalid("data", new.get("data"), "field is immutable")
+            raise errors.invalid("ControllerRevision", "apps", name, [error])
+        return new
+
 
 _STS_MUTABLE = frozenset(
     ("replicas", "template", "updateStrategy", "minReadySeconds", "ordinals",
-     "revisionHistoryLimit", "persistentVolumeClaimRetentionPolicy")
+     "persistentVolumeClaimRetentionPolicy")
 )  # fmt: skip
 _STS_FORBIDDEN = (
     "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', "
-    "'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and "
-    "'minReadySeconds' are forbidden"
+    "'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are "
+    "forbidden"
 )
 
 

@@ -251,3 +251,24 @@ def test_claim_templates_are_accepted_with_a_warning(
     assert admission.warn(STATEFULSETS, obj) == expected
     assert DAEMONSETS is not None
     assert admission.warn(DAEMONSETS, admitted(edited("status", None))) == []
+
+
+CR = by_kind("apps/v1", "ControllerRevision")
+
+
+@pytest.mark.parametrize(
+    ("revision", "message"),
+    [
+        pytest.param({}, "data: Required value: data is mandatory", id="no-data"),
+        pytest.param({"data": {}, "revision": -1},
+                     "revision: Invalid value: -1: must be greater than or equal to 0",
+                     id="a-negative-revision"),
+    ],
+)  # fmt: skip
+def test_an_invalid_controller_revision_is_refused(revision: dict[str, Any], message: str) -> None:
+    assert CR is not None
+    obj = {"apiVersion": "apps/v1", "kind": "ControllerRevision",
+           "metadata": {"name": "r", "namespace": "default"}, **revision}  # fmt: skip
+    with pytest.raises(ApiError) as caught:
+        admission.validate(CR, obj)
+    assert caught.value.message == f'ControllerRevision.apps "r" is invalid: {message}'

@@ -156,11 +156,24 @@ def test_only_the_mutable_fields_of_a_set_may_change(store: Store) -> None:
     put(store, statefulset())
     change(store, STS, "db", lambda d: d["spec"].update(replicas=5, minReadySeconds=2))
     with pytest.raises(ApiError) as caught:
-        change(store, STS, "db", lambda d: d["spec"].update(serviceName="other"))
+        change(store, STS, "db", lambda d: d["spec"].update(revisionHistoryLimit=3))
     assert caught.value.code == 422
     assert caught.value.message == (
         'StatefulSet.apps "db" is invalid: spec: Forbidden: updates to statefulset spec for '
         "fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', "
-        "'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' "
-        "are forbidden"
+        "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"
+    )
+
+
+def test_a_revisions_data_cannot_change(store: Store, loop: Reconciler) -> None:
+    put(store, statefulset())
+    settle(loop)
+    (revision,) = store.list(REVISIONS, "default")[0]
+    name = revision["metadata"]["name"]
+    change(store, REVISIONS, name, lambda r: r.update(revision=7))
+    with pytest.raises(ApiError) as caught:
+        change(store, REVISIONS, name, lambda r: r.update(data={"spec": {}}))
+    assert caught.value.message == (
+        f'ControllerRevision.apps "{name}" is invalid: data: Invalid value: '
+        '{"spec": {}}: field is immutable'
     )
