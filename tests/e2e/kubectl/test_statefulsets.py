@@ -149,6 +149,9 @@ def test_pod_dns_names_resolve(cluster: tuple[Kubectl, str], tmp_path: Path) -> 
         "exec", "allowed", "--", "nslookup", "web-1.nginx.default.svc.cluster.local"
     ).stdout
     assert ip in looked_up
+    endpoints = json.loads(kubectl("get", "endpoints", "nginx", "-o", "json").stdout)
+    hostnames = [a.get("hostname") for s in endpoints["subsets"] for a in s["addresses"]]
+    assert sorted(hostnames) == ["web-0", "web-1", "web-2"]
 
 
 def test_a_policy_selecting_the_set_admits_only_its_peers(
