@@ -167,7 +167,8 @@ def _split(sts: Mapping[str, Any], pods: Sequence[Obj]) -> tuple[dict[int, Obj],
 def _process_replicas(
     sync: _Sync, revs: _Revisions, kept: Mapping[int, Obj], monotonic: bool
 ) -> bool:
-    """processReplica for each ordinal in order; True when the sync must stop and wait."""
+    """processReplica for each ordinal in order; True when the sync must stop and wait (never
+    for Parallel, which goes through every ordinal, as upstream's runForAll in burst mode)."""
     sts, min_ready = sync.sts, min_ready_seconds(sync.sts)
     start = start_ordinal(sts)
     for ordinal in range(start, start + replicas_of(sts)):
@@ -180,7 +181,9 @@ def _process_replicas(
         if is_failed(pod):
             if not is_deleting(pod):
                 sync.delete(pod)  # made again once it is gone
-            return True
+            if monotonic:
+                return True
+            continue
         if monotonic and (
             is_deleting(pod)
             or not is_running_and_ready(pod)

@@ -273,15 +273,23 @@ def test_history_is_pruned_to_the_limit_keeping_live_revisions() -> None:
     assert meta(revisions[-1])["name"] == s.status()["updateRevision"]
 
 
-def test_a_failed_pod_is_deleted_then_made_again() -> None:
-    s = Stateful(replicas=1)
+@pytest.mark.parametrize(
+    ("policy", "deleted_first"),
+    [
+        pytest.param("OrderedReady", ["db-0"], id="ordered-stops-at-the-first"),
+        pytest.param("Parallel", ["db-0", "db-1"], id="parallel-goes-through-all"),
+    ],
+)
+def test_failed_pods_are_deleted_then_made_again(policy: str, deleted_first: list[str]) -> None:
+    s = Stateful(replicas=2, podManagementPolicy=policy)
     s.run()
-    pod = s.pods()["db-0"]
-    pod["status"]["phase"] = "Failed"  # evicted, say: restartPolicy Always never fails it
-    s.cluster.apply(UpdateStatus(pod))
-    assert deleted(s.sync()) == ["db-0"]
+    for name in ("db-0", "db-1"):
+        pod = s.pods()[name]
+        pod["status"]["phase"] = "Failed"  # evicted, say: restartPolicy Always never fails it
+        s.cluster.apply(UpdateStatus(pod))
+    assert deleted(s.sync()) == deleted_first
     s.run()
-    assert s.pods()["db-0"]["status"]["phase"] == "Running"
+    assert {p["status"]["phase"] for p in s.pods().values()} == {"Running"}
 
 
 def test_claim_templates_are_not_provisioned_and_a_warning_says_so() -> None:
