@@ -107,7 +107,7 @@ def versioned_pod(sts: Mapping[str, Any], revs: _Revisions, ordinal: int) -> Obj
 
 
 class _Sync:
-    """One updateStatefulSet: the actions, in order, and whether the sync stopped to wait."""
+    """One updateStatefulSet: the actions it decided, in order, with their events."""
 
     def __init__(self, sts: Mapping[str, Any], now: datetime) -> None:
         self.sts, self.now = sts, now
