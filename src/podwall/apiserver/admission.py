@@ -18,11 +18,12 @@ from typing import Any
 from podwall.apiserver import errors, rbacvalidation, secretdata
 from podwall.apiserver.objectindex import thaw
 from podwall.apiserver.resources import Resource
+from podwall.controllers.statefulpods import default_statefulset_spec
 from podwall.model import strictfields
 from podwall.model.cnpvalidation import unknown_fields as cnp_unknown_fields
 from podwall.model.cnpvalidation import validate_cluster_network_policy
 from podwall.model.dnsnames import is_dns1035_label, is_dns1123_label, regex_error
-from podwall.model.fielderrors import FieldError, invalid, not_supported, required
+from podwall.model.fielderrors import FieldError, forbidden, invalid, not_supported, required
 from podwall.model.goquote import GoSlice, go_quote
 from podwall.model.labelselectors import SelectorError, as_selector
 from podwall.model.validation import validate_network_policy, validate_object_meta
@@ -31,6 +32,8 @@ Object = dict[str, Any]
 NETWORK_POLICY_KEY = "networkpolicies.networking.k8s.io"
 CLUSTER_NETWORK_POLICY_KEY = "clusternetworkpolicies.policy.networking.k8s.io"
 DAEMONSETS = "daemonsets.apps"
+STATEFULSETS = "statefulsets.apps"
+CONTROLLER_REVISIONS = "controllerrevisions.apps"
 
 
 def decode(
@@ -207,6 +210,9 @@ def default(resource: Resource, obj: Object) -> None:
                     rolling.setdefault("maxUnavailable", 1)
                     rolling.setdefault("maxSurge", 0)
         _default_template(obj)
+    elif kind == STATEFULSETS:
+        default_statefulset_spec(spec)
+        _default_template(obj)
 
 
 _DAEMONSET_STATUS_COUNTS = (
@@ -226,6 +232,8 @@ def prepare_for_create(resource: Resource, obj: Object) -> None:
         "deployments.apps": None,
         "replicasets.apps": None,
         DAEMONSETS: dict.fromkeys(_DAEMONSET_STATUS_COUNTS, 0),  # the counts have no omitempty
+        STATEFULSETS: {"replicas": 0, "availableReplicas": 0},  # neither has omitempty
+        CONTROLLER_REVISIONS: None,
         CLUSTER_NETWORK_POLICY_KEY: None,  # a CRD with a status subresource drops it
     }
     initial = born[resource.key] if resource.key in born else obj.get("status")
@@ -292,6 +300,84 @@ def _validate_daemonset(obj: Object) -> list[FieldError]:
     for field in ("minReadySeconds", "revisionHistoryLimit"):
         errs += _nonnegative(spec.get(field), f"spec.{field}")
     return errs + _validate_daemonset_strategy(spec.get("updateStrategy"))
+
+
+def _validate_statefulset(obj: Object) -> list[FieldError]:
+    """ValidateStatefulSetSpec: a known pod management policy and update strategy, counts not
+    negative, a non-empty selector that picks the template, restartPolicy Always, no
+    activeDeadlineSeconds, a known PVC retention policy."""
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [required("spec")]
+    errs: list[FieldError] = []
+    policy = spec.get("podManagementPolicy")
+    if not policy:
+        errs.append(required("spec.podManagementPolicy"))
+    elif policy not in ("OrderedReady", "Parallel"):
+        errs.append(invalid("spec.podManagementPolicy", policy,
+                            "must be 'OrderedReady' or 'Parallel'"))  # fmt: skip
+    errs += _validate_statefulset_strategy(_dict(spec.get("updateStrategy")))
+    errs += _validate_retention(spec.get("persistentVolumeClaimRetentionPolicy"))
+    for field in ("replicas", "minReadySeconds"):
+        errs += _nonnegative(spec.get(field), f"spec.{field}")
+    errs += _nonnegative(_dict(spec.get("ordinals")).get("start"), "spec.ordinals.start")
+    selector = spec.get("selector")
+    template = _dict(spec.get("template"))
+    labels = _dict(template.get("metadata")).get("labels") or {}
+    if not isinstance(selector, dict):
+        errs.append(required("spec.selector"))
+    else:
+        if not (selector.get("matchLabels") or selector.get("matchExpressions")):
+            errs.append(
+                invalid("spec.selector", selector, "empty selector is invalid for statefulset")
+            )
+        errs += _selector_matches_template(selector, labels)
+    pod_spec = _dict(template.get("spec"))
+    if not pod_spec.get("containers"):
+        errs.append(required("spec.template.spec.containers"))
+    restart = pod_spec.get("restartPolicy", "Always")
+    if restart != "Always":
+        errs.append(not_supported("spec.template.spec.restartPolicy", restart, ["Always"]))
+    if pod_spec.get("activeDeadlineSeconds") is not None:
+        errs.append(forbidden("spec.template.spec.activeDeadlineSeconds",
+                              "activeDeadlineSeconds in StatefulSet is not Supported"))  # fmt: skip
+    return errs
+
+
+def _validate_controller_revision(obj: Object) -> list[FieldError]:
+    """ValidateControllerRevision: data is mandatory, the revision not negative."""
+    errs: list[FieldError] = []
+    if obj.get("data") is None:
+        errs.append(required("data", "data is mandatory"))
+    return errs + _nonnegative(obj.get("revision"), "revision")
+
+
+def _validate_statefulset_strategy(strategy: dict[str, Any]) -> list[FieldError]:
+    """ValidateStatefulSetSpec's updateStrategy cases (maxUnavailable is alpha: not read)."""
+    path = "spec.updateStrategy"
+    kind = strategy.get("type")
+    rolling = strategy.get("rollingUpdate")
+    if not kind:
+        return [required(path)]
+    if kind == "OnDelete":
+        if rolling is not None:
+            return [invalid(f"{path}.rollingUpdate", rolling,
+                            "only allowed for updateStrategy 'RollingUpdate'")]  # fmt: skip
+        return []
+    if kind != "RollingUpdate":
+        return [invalid(path, strategy, "must be 'RollingUpdate' or 'OnDelete'")]
+    return _nonnegative(_dict(rolling).get("partition"), f"{path}.rollingUpdate.partition")
+
+
+def _validate_retention(policy: object) -> list[FieldError]:
+    """ValidatePersistentVolumeClaimRetentionPolicy: Retain or Delete, for each case."""
+    errs: list[FieldError] = []
+    for field in ("whenDeleted", "whenScaled"):
+        value = _dict(policy).get(field)
+        if value is not None and value not in ("Retain", "Delete"):
+            path = f"spec.persistentVolumeClaimRetentionPolicy.{field}"
+            errs.append(not_supported(path, value, ["Retain", "Delete"]))
+    return errs
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -388,6 +474,24 @@ def _go_map(labels: Mapping[str, str]) -> GoSlice:
     return _GoStringMap("", flat)
 
 
+def warn(resource: Resource, obj: Object) -> list[str]:
+    """What a valid object asks that podwall does not do, for the `Warning` header kubectl
+    prints: a StatefulSet's volumeClaimTemplates (no PersistentVolumeClaims are served)."""
+    if resource.key != STATEFULSETS:
+        return []
+    claims = [
+        str(_dict(c.get("metadata")).get("name") or "")
+        for c in _dict(obj.get("spec")).get("volumeClaimTemplates") or ()
+        if isinstance(c, dict)
+    ]
+    if not claims:
+        return []
+    return [
+        f"spec.volumeClaimTemplates: podwall serves no PersistentVolumeClaims: the claims "
+        f"{', '.join(claims)} are not provisioned, and the pods run without those volumes"
+    ]
+
+
 _NAME_RULES: dict[str, Callable[[str], list[str]]] = {
     "namespaces": is_dns1123_label,
     "services": is_dns1035_label,
@@ -415,6 +519,10 @@ def validate(resource: Resource, obj: Object) -> None:
             errs += _validate_workload(obj)
         elif resource.key == DAEMONSETS:
             errs += _validate_daemonset(obj)
+        elif resource.key == STATEFULSETS:
+            errs += _validate_statefulset(obj)
+        elif resource.key == CONTROLLER_REVISIONS:
+            errs += _validate_controller_revision(obj)
         elif resource.key == "secrets":
             errs += secretdata.validate(obj)
         errs += rbacvalidation.validate(resource.key, obj)

@@ -3,15 +3,16 @@
 | a change to…                                  | queues                                      |
 |-----------------------------------------------|---------------------------------------------|
 | a DaemonSet                                   | it                                          |
-| a pod                                         | its controlling DaemonSet (old and new)     |
+| a pod or a ControllerRevision                 | its controlling DaemonSet (old and new)     |
 | a Node added or deleted                       | every DaemonSet                             |
 | a Node's labels, taints, name, cordon or      | the DaemonSets for which whether the node   |
 | conditions' statuses (not its heartbeats)     | should run or keep a pod changed            |
 
 As upstream's `addNode`/`updateNode`/`deleteNode`: a node change is weighed against the
 DaemonSets (few, against many pods), never a pass over pods. A sync reads the DaemonSet, the
-Nodes and the pods it controls (by controller uid), runs `reconcile_daemonset` and has its
-actions written; when a ready pod waits out minReadySeconds, the key comes back after it.
+Nodes and the pods and ControllerRevisions it controls (by controller uid), runs
+`reconcile_daemonset` and has its actions written; when a ready pod waits out
+minReadySeconds, the key comes back after it.
 Handlers run in the thread that delivers the Store's events: they only read caches and queue.
 """
 
@@ -27,6 +28,7 @@ from podwall.controllers import UpdateStatus
 from podwall.controllers.daemonpods import node_should_run
 from podwall.controllers.daemonsets import reconcile_daemonset, resync_after
 from podwall.controllers.meta import meta, namespace_of, uid_of
+from podwall.controllers.revisions import RESOURCE as REVISIONS
 
 DAEMONSETS = "daemonsets.apps"
 ALL = "all"
@@ -37,6 +39,7 @@ def _all_index(obj: Mapping[str, Any]) -> Iterable[Hashable]:
 
 
 def _daemonset_of(pod: Mapping[str, Any] | None) -> Key | None:
+    """The DaemonSet controlling a pod or a ControllerRevision."""
     for ref in meta(pod or {}).get("ownerReferences") or ():
         if ref.get("controller") and ref.get("kind") == "DaemonSet":
             return namespace_of(pod or {}), str(ref.get("name", ""))
@@ -66,11 +69,14 @@ class DaemonSetController(PodOwner):
         self.daemonsets = informers.informer(DAEMONSETS)
         self.nodes = informers.informer("nodes")
         self.pods = informers.informer("pods")
+        self.revisions = informers.informer(REVISIONS)
         self.daemonsets.add_index(ALL, _all_index)
         self.nodes.add_index(ALL, _all_index)
         self.pods.add_index(CONTROLLER, controller_index)
+        self.revisions.add_index(CONTROLLER, controller_index)
         self.daemonsets.add_handler(self._daemonset_changed)
         self.pods.add_handler(self._pod_changed)
+        self.revisions.add_handler(self._pod_changed)
         self.nodes.add_handler(self._node_changed)
 
     def _daemonset_changed(self, old: Object | None, new: Object | None) -> None:
@@ -96,8 +102,9 @@ class DaemonSetController(PodOwner):
         nodes = self.nodes.by_index(ALL, "")
         pods = self.pods.by_index(CONTROLLER, uid_of(ds))
         taken = self.pods.names_in(key[0])
-        actions = reconcile_daemonset(ds, nodes, pods, self.clock(), self.rng, taken)
-        written = self.writer.apply(actions, {DAEMONSETS: [ds]})
+        history = self.revisions.by_index(CONTROLLER, uid_of(ds))
+        actions = reconcile_daemonset(ds, nodes, pods, self.clock(), self.rng, taken, history)
+        written = self.writer.apply(actions, {DAEMONSETS: [ds], REVISIONS: history})
         status = next((a.obj["status"] for a in actions if isinstance(a, UpdateStatus)), None)
         delay = resync_after(ds, status if status is not None else ds.get("status") or {})
         if delay is not None:

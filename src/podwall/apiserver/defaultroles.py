@@ -69,14 +69,14 @@ def group_binding(name: str, role: str, *groups: str) -> Obj:
 
 
 _WORKLOADS = ["deployments", "deployments/scale", "replicasets", "replicasets/scale",
-              "daemonsets"]  # fmt: skip
+              "daemonsets", "statefulsets", "statefulsets/scale"]  # fmt: skip
 _CORE_READ = ["pods", "pods/log", "pods/status", "services", "services/status", "endpoints",
               "configmaps", "events", "serviceaccounts", "namespaces",
               "namespaces/status"]  # fmt: skip
 _VIEW = [
     rule(READ, [""], _CORE_READ),
     rule(READ, ["apps"], [*_WORKLOADS, "deployments/status", "replicasets/status",
-                          "daemonsets/status"]),
+                          "daemonsets/status", "statefulsets/status", "controllerrevisions"]),
     rule(READ, ["networking.k8s.io"], ["networkpolicies"]),
     rule(READ, ["discovery.k8s.io"], ["endpointslices"]),
 ]  # fmt: skip

@@ -284,7 +284,7 @@ class ResourceApi:
             admission.prepare_for_create(resource, obj)
         admission.default(resource, obj)
         admission.validate(resource, obj)
-        return obj, warnings
+        return obj, warnings + admission.warn(resource, obj)
 
     def _preserve(self, target: Target) -> tuple[str, ...]:
         has_status = target.resource.subresource("status") is not None
@@ -456,7 +456,7 @@ class ResourceApi:
         )
 
     async def scale(self, request: Request, target: Target) -> Response:
-        """deployments/scale and replicasets/scale as autoscaling/v1 Scale."""
+        """deployments/scale, replicasets/scale and statefulsets/scale as autoscaling/v1 Scale."""
         assert target.name is not None
         resource, namespace, name = target.resource, self._ns(target), target.name
         if request.method == "GET":

@@ -10,7 +10,10 @@ between the request and the store, with the controllers' pure functions.
   `admission.default` already defaulted pass unchanged);
 - DaemonSets, on create and update: `prepare_daemonset` (template defaults, and the template
   generation annotation, bumped when the template changes); an update that changes the selector
-  is refused, as ValidateDaemonSetUpdate refuses it (`field is immutable`).
+  is refused, as ValidateDaemonSetUpdate refuses it (`field is immutable`);
+- StatefulSets, on update: a change to the spec beyond the fields ValidateStatefulSetUpdate
+  lets change is refused (`Forbidden`, in its words); ControllerRevisions, on update: a change
+  to `data` is refused (ValidateControllerRevisionUpdate: `field is immutable`).
 
 Installed on a Store with `install(store)`; it runs under the Store's write lock (see
 `Store.on_write`), so two Services never get the same address. A ClusterIPError becomes the
@@ -40,7 +43,7 @@ from podwall.controllers import (
 from podwall.controllers.daemonpods import prepare_daemonset
 from podwall.controllers.pods import NODE_NAME
 from podwall.controllers.services import KUBE_DNS_IP, KUBERNETES_IP, cluster_ips
-from podwall.model.fielderrors import invalid
+from podwall.model.fielderrors import forbidden, invalid
 from podwall.model.goquote import GoSlice, go_quote
 
 BUILT_IN = {("default", "kubernetes"): KUBERNETES_IP, ("kube-system", "kube-dns"): KUBE_DNS_IP}
@@ -72,6 +75,8 @@ class Admission:
             "deployments.apps": self.deployment,
             "replicasets.apps": self.replicaset,
             "daemonsets.apps": self.daemonset,
+            "statefulsets.apps": self.statefulset,
+            "controllerrevisions.apps": self.controller_revision,
         }
         for resource, hook in hooks.items():
             self._undo.append(self.store.on_write(resource, hook))
@@ -124,6 +129,34 @@ class Admission:
                 error = invalid("spec.selector", value, "field is immutable")
                 raise errors.invalid("DaemonSet", "apps", name, [error])
         return prepare_daemonset(new, stored)
+
+    def statefulset(self, new: Object, stored: Object | None) -> Object:
+        if stored is not None:
+            fixed = {k: v for k, v in (new.get("spec") or {}).items() if k not in _STS_MUTABLE}
+            kept = {k: v for k, v in (stored.get("spec") or {}).items() if k not in _STS_MUTABLE}
+            if fixed != kept:
+                name = str((new.get("metadata") or {}).get("name") or "")
+                error = forbidden("spec", _STS_FORBIDDEN)
+                raise errors.invalid("StatefulSet", "apps", name, [error])
+        return new
+
+    def controller_revision(self, new: Object, stored: Object | None) -> Object:
+        if stored is not None and new.get("data") != stored.get("data"):
+            name = str((new.get("metadata") or {}).get("name") or "")
+            error = invalid("data", new.get("data"), "field is immutable")
+            raise errors.invalid("ControllerRevision", "apps", name, [error])
+        return new
+
+
+_STS_MUTABLE = frozenset(
+    ("replicas", "template", "updateStrategy", "minReadySeconds", "ordinals",
+     "persistentVolumeClaimRetentionPolicy")
+)  # fmt: skip
+_STS_FORBIDDEN = (
+    "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', "
+    "'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are "
+    "forbidden"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 As kube-controller-manager runs client-go controllers: one set of informers (`informers`) is
 kept from `Store.on_commit`; each controller (`loops`: deployment, replicaset, endpoints;
-`daemonsetloop`: a pod per eligible node; `collector`: the garbage collector;
+`daemonsetloop`: a pod per eligible node; `statefulsetloop`: pods `<set>-<ordinal>` in order;
+`collector`: the garbage collector;
 `serviceaccountloop`: a `default` ServiceAccount per namespace; `clusterroleaggregationloop`:
 the rules of aggregated ClusterRoles) has its handlers queue the keys a change concerns, and a
 worker thread takes keys one at a time and syncs them.
@@ -42,6 +43,7 @@ from podwall.apiserver.loops import (
 )
 from podwall.apiserver.recorder import recorder_for, write_event
 from podwall.apiserver.serviceaccountloop import ServiceAccountController
+from podwall.apiserver.statefulsetloop import StatefulSetController
 from podwall.apiserver.store import Store
 from podwall.apiserver.workqueue import WorkQueue
 from podwall.apiserver.writes import Writer
@@ -55,6 +57,7 @@ CONTROLLERS = (
     "deployment",
     "replicaset",
     "daemonset",
+    "statefulset",
     "endpoints",
     "garbagecollector",
     "serviceaccount",
@@ -88,6 +91,9 @@ class Reconciler:
                 self.informers, self.writer, q, clock, rng
             ),
             "daemonset": lambda q: DaemonSetController(self.informers, self.writer, q, clock, rng),
+            "statefulset": lambda q: StatefulSetController(
+                self.informers, self.writer, q, clock, rng
+            ),
             "endpoints": lambda q: EndpointsController(self.informers, self.writer, q),
             "garbagecollector": lambda q: GarbageCollector(store, self.informers, q),
             "serviceaccount": lambda q: ServiceAccountController(self.informers, self.writer, q),

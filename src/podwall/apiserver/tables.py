@@ -303,6 +303,25 @@ def _daemonset_row(ds: Object, now: datetime) -> list[Cell]:
     ]
 
 
+def _statefulset_row(sts: Object, now: datetime) -> list[Cell]:
+    names, images = _containers(_template_spec(sts))
+    ready = int(_status(sts).get("readyReplicas") or 0)
+    return [_meta(sts).get("name", ""), f"{ready}/{_replicas(sts)}", _created(sts, now),
+            names, images]  # fmt: skip
+
+
+def _controller_revision_row(revision: Object, now: datetime) -> list[Cell]:
+    """printControllerRevision: the controller as `kind.group/name` (`<none>` for none)."""
+    controller = "<none>"
+    for ref in _meta(revision).get("ownerReferences") or ():
+        if ref.get("controller"):
+            group = str(ref.get("apiVersion", "")).rpartition("/")[0]
+            kind = f"{ref.get('kind', '')}.{group}" if group else str(ref.get("kind", ""))
+            controller = f"{kind.lower()}/{ref.get('name', '')}"
+    return [_meta(revision).get("name", ""), controller, int(revision.get("revision") or 0),
+            _created(revision, now)]  # fmt: skip
+
+
 def _service_account_row(sa: Object, now: datetime) -> list[Cell]:
     return [_meta(sa).get("name", ""), len(sa.get("secrets") or []), _created(sa, now)]
 
@@ -526,6 +545,14 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
          ("Up-to-date", "integer", 0), ("Available", "integer", 0),
          ("Node Selector", "string", 0), _AGE, *_SELECTOR_WIDE],
         _daemonset_row,
+    ),
+    "statefulsets.apps": (
+        [_NAME, ("Ready", "string", 0), _AGE, *_SELECTOR_WIDE[:2]],
+        _statefulset_row,
+    ),
+    "controllerrevisions.apps": (
+        [_NAME, ("Controller", "string", 0), ("Revision", "integer", 0), _AGE],
+        _controller_revision_row,
     ),
     "serviceaccounts": ([_NAME, ("Secrets", "string", 0), _AGE], _service_account_row),
     "roles.rbac.authorization.k8s.io": ([_NAME, _CREATED_AT], _role_row),

@@ -2,8 +2,9 @@
 
 No I/O, no store, no clock: each function takes the objects it needs and the time, and returns
 `Action`s (`Create`, `Update`, `UpdateStatus`, `Delete`) for the server to apply through its
-ordinary write path. Modules: `deployments`, `replicasets` and `daemonsets` (the workload
-controllers; `daemonpods`, `daemonupdate` and `nodefit` are the DaemonSet's parts),
+ordinary write path. Modules: `deployments`, `replicasets`, `daemonsets` and `statefulsets`
+(the workload controllers; `daemonpods`, `daemonupdate` and `nodefit` are the DaemonSet's parts,
+`statefulpods` the StatefulSet's, `revisions` the ControllerRevision history of both),
 `pods` and `podstatus` (defaults, scheduling and the kubelet's status), `services` and
 `endpoints` (ClusterIPs, Endpoints, EndpointSlices), `garbage` (cascading deletion), `events`
 (Event objects), with `naming`, `meta`, `qos` and `deploymentutil` as their helpers.

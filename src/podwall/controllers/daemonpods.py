@@ -6,9 +6,9 @@ Mirrors pkg/controller/daemon: `NodeShouldRunDaemonPod`, `getNodesToDaemonPods`
 daemon tolerations); the registry's template generation (`deprecated.daemonset.template
 .generation`: 1 on create, bumped when the template changes). Which nodes fit is `nodefit`.
 
-podwall serves no ControllerRevisions, so a pod's revision is the template's hash alone
-(`naming.compute_hash`). A daemon pod is created bound (`spec.nodeName`) as well as carrying
-upstream's node-name affinity, since podwall's scheduler reads no affinity. Pure.
+A pod's revision is its template's hash (`revisions.revision_hash`, which also names the
+DaemonSet's ControllerRevisions). A daemon pod is created bound (`spec.nodeName`) as well as
+carrying upstream's node-name affinity, since podwall's scheduler reads no affinity. Pure.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from podwall.controllers import nodefit
+from podwall.controllers import nodefit, revisions
 from podwall.controllers.actions import Obj
 from podwall.controllers.meta import (
     annotations_of,
@@ -29,7 +29,6 @@ from podwall.controllers.meta import (
     name_of,
     namespace_of,
 )
-from podwall.controllers.naming import compute_hash
 from podwall.controllers.pods import default_pod_template
 
 TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
@@ -71,9 +70,8 @@ def template_generation(ds: Mapping[str, Any]) -> int | None:
 
 
 def revision_hash(ds: Mapping[str, Any]) -> str:
-    """The revision of the current template (a ControllerRevision's hash upstream)."""
-    template = (ds.get("spec") or {}).get("template") or {}
-    return compute_hash(template, (ds.get("status") or {}).get("collisionCount"))
+    """The hash of the current template: its ControllerRevision's, and its pods' label."""
+    return revisions.revision_hash(ds)
 
 
 # -- pods ---------------------------------------------------------------------------------------

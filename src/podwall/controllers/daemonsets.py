@@ -9,9 +9,10 @@ ds/NAME` waits for, and the `SuccessfulCreate`, `SuccessfulDelete` and `FailedDa
 Simplified: no expectations or slow-start batches (the server applies every action before the
 next sync, so a sync that creates or deletes pods leaves the rolling update to the next one, as
 upstream's unsatisfied expectations do); no back-off before a failed pod is replaced; no
-adoption of orphans; no history (podwall serves no ControllerRevisions). A pod bound to a Node
-that is gone is deleted here, where upstream leaves it to the pod garbage collector. Pure: the
-time and randomness are passed in.
+adoption of orphans. The history (`constructHistory`, `cleanupHistory`) is `revisions`': a
+ControllerRevision per template, which `kubectl rollout history/undo ds/NAME` read. A pod
+bound to a Node that is gone is deleted here, where upstream leaves it to the pod garbage
+collector. Pure: the time and randomness are passed in.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from podwall.controllers import events
+from podwall.controllers import events, revisions
 from podwall.controllers.actions import Action, Create, Delete, Obj, UpdateStatus
 from podwall.controllers.daemonpods import (
     HASH_LABEL,
@@ -232,19 +233,24 @@ def reconcile_daemonset(
     now: datetime,
     rng: random.Random,
     taken: Container[str] | None = None,
+    history: Iterable[Mapping[str, Any]] | None = None,
 ) -> list[Action]:
     """syncDaemonSet for one DaemonSet, given every Node and its pods (others are left out).
 
     `taken` holds the pod names of the namespace, which new pods avoid (default: the names in
-    `pods`). Returns pod deletions and creations with their events, then the status update
-    when the status changes. A DaemonSet being deleted gets nothing (its pods are the garbage
-    collector's). The rolling update runs only in a sync that `manage` left alone.
+    `pods`). With `history` (the namespace's ControllerRevisions, or those the DaemonSet
+    controls), the revision of the template is written first and the history pruned last.
+    Returns those writes, pod deletions and creations with their events, then the status update
+    when the status changes. A DaemonSet being deleted gets nothing (its pods and revisions
+    are the garbage collector's). The rolling update runs only in a sync `manage` left alone.
     """
     if is_deleting(ds):
         return []
     all_pods = list(pods)
     node_list = list(nodes)
     by_node = nodes_to_daemon_pods(ds, all_pods)
+    owned = revisions.owned(ds, history or ())
+    history_actions, _, after = revisions.sync_current(ds, owned)
     plan = manage(ds, node_list, by_node, now)
     if not plan.create and not plan.delete and is_rolling(ds):
         doomed, beside = rolling_update(ds, node_list, by_node, now)
@@ -253,6 +259,12 @@ def reconcile_daemonset(
         plan.create += beside
     names = taken if taken is not None else {name_of(p) for p in all_pods}
     actions = sync_nodes(ds, plan, names, now, rng)
+    if history is not None:
+        live_hashes = {revision_hash(ds)} | {
+            labels_of(pod).get(HASH_LABEL, "") for pods in by_node.values() for pod in pods
+        }
+        live = {revisions.revision_name(ds, hash_) for hash_ in live_hashes}
+        actions = history_actions + actions + revisions.prune(ds, after, live)
     status = daemonset_status(ds, node_list, by_node, now)
     if status != (ds.get("status") or {}):
         updated = unconditional(deep(ds))

@@ -7,6 +7,7 @@ target ports; `endpointutil.ShouldPodBeInEndpoints`) and the EndpointSlice recon
 at most 100 endpoints each, `ready`/`serving`/`terminating` conditions, a placeholder slice when
 there are none). Ready pods go to `addresses`; pods with an IP that are not ready go to
 `notReadyAddresses` (and to slices with `ready: false`), so traffic only ever reaches ready pods.
+A pod whose `subdomain` is the Service carries its `hostname` there (a StatefulSet's pods).
 
 Slices get stable names, `<service>-<5 chars>` from a hash of the Service's uid and ports,
 where upstream draws them at random: a second reconcile then finds the same names. Pure.
@@ -159,8 +160,18 @@ def _groups(
     return groups
 
 
-def _address(pod: Mapping[str, Any]) -> dict[str, Any]:
+def _hostname(service: Mapping[str, Any], pod: Mapping[str, Any]) -> str:
+    """The pod's hostname when its subdomain is this Service (a StatefulSet's pods, say): the
+    name the cluster DNS gives the pod under a headless Service; "" otherwise."""
+    spec = pod.get("spec") or {}
+    same = spec.get("subdomain") == name_of(service) and namespace_of(pod) == namespace_of(service)
+    return str(spec.get("hostname") or "") if same else ""
+
+
+def _address(service: Mapping[str, Any], pod: Mapping[str, Any]) -> dict[str, Any]:
     address: dict[str, Any] = {"ip": _pod_ip(pod)}
+    if hostname := _hostname(service, pod):
+        address["hostname"] = hostname
     node = (pod.get("spec") or {}).get("nodeName")
     if node:
         address["nodeName"] = node
@@ -168,10 +179,12 @@ def _address(pod: Mapping[str, Any]) -> dict[str, Any]:
     return address
 
 
-def _subset(ports: PortKey, pods: list[Pod], tolerate_unready: bool) -> dict[str, Any]:
+def _subset(
+    service: Mapping[str, Any], ports: PortKey, pods: list[Pod], tolerate_unready: bool
+) -> dict[str, Any]:
     ordered = sorted(pods, key=lambda p: (_pod_ip(p), uid_of(p)))
-    ready = [_address(p) for p in ordered if tolerate_unready or is_pod_ready(p)]
-    unready = [_address(p) for p in ordered if not (tolerate_unready or is_pod_ready(p))]
+    ready = [_address(service, p) for p in ordered if tolerate_unready or is_pod_ready(p)]
+    unready = [_address(service, p) for p in ordered if not (tolerate_unready or is_pod_ready(p))]
     subset: dict[str, Any] = {}
     if ready:
         subset["addresses"] = ready
@@ -197,7 +210,7 @@ def _labels(service: Mapping[str, Any]) -> dict[str, str]:
 def _endpoints(service: Mapping[str, Any], pods: list[Pod]) -> Obj:
     tolerate = bool((service.get("spec") or {}).get("publishNotReadyAddresses"))
     groups = _groups(service, pods, tolerate)
-    subsets = [_subset(ports, members, tolerate) for ports, members in groups.items()]
+    subsets = [_subset(service, ports, pods, tolerate) for ports, pods in groups.items()]
     subsets.sort(key=_subset_key)
     out: Obj = {
         "apiVersion": "v1",
@@ -211,7 +224,9 @@ def _endpoints(service: Mapping[str, Any], pods: list[Pod]) -> Obj:
     return out
 
 
-def _slice_endpoint(pod: Mapping[str, Any], tolerate_unready: bool) -> dict[str, Any]:
+def _slice_endpoint(
+    service: Mapping[str, Any], pod: Mapping[str, Any], tolerate_unready: bool
+) -> dict[str, Any]:
     ready = is_pod_ready(pod)
     terminating = is_deleting(pod)
     endpoint: dict[str, Any] = {
@@ -222,6 +237,8 @@ def _slice_endpoint(pod: Mapping[str, Any], tolerate_unready: bool) -> dict[str,
             "terminating": terminating,
         },
     }
+    if hostname := _hostname(service, pod):
+        endpoint["hostname"] = hostname
     node = (pod.get("spec") or {}).get("nodeName")
     if node:
         endpoint["nodeName"] = node
@@ -257,7 +274,7 @@ def _slice(service: Mapping[str, Any], ports: PortKey | None, pods: list[Pod], i
             "ownerReferences": [controller_ref({"apiVersion": "v1", "kind": "Service", **service})],
         },
         "addressType": "IPv4",
-        "endpoints": [_slice_endpoint(p, tolerate) for p in sorted(pods, key=name_of)],
+        "endpoints": [_slice_endpoint(service, p, tolerate) for p in sorted(pods, key=name_of)],
         "ports": _slice_port_objects(ports) if ports is not None else None,
     }
 

@@ -140,6 +140,8 @@ def test_api_resources_lists_networkpolicies_as_netpol(cluster: Cluster) -> None
     assert rows[0] == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
     assert ["networkpolicies", "netpol", "networking.k8s.io/v1", "true", "NetworkPolicy"] in rows
     assert ["deployments", "deploy", "apps/v1", "true", "Deployment"] in rows
+    assert ["statefulsets", "sts", "apps/v1", "true", "StatefulSet"] in rows
+    assert ["controllerrevisions", "apps/v1", "true", "ControllerRevision"] in rows  # no short
     assert ["namespaces", "ns", "v1", "false", "Namespace"] in rows
 
 

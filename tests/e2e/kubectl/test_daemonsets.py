@@ -3,7 +3,8 @@
 One cluster (a `LocalCluster` in this process, two node agents beside it) serves the tests
 here, in order: the DaemonSet is applied and `kubectl rollout status` completes with a pod on
 each node and the counts `kubectl get ds` prints; a deleted pod is recreated on its node; a
-new image rolls over every node; a DaemonSet with a nodeSelector follows node labels and
+new image rolls over every node, `kubectl rollout history` lists both templates and `kubectl
+rollout undo` brings the first back; a DaemonSet with a nodeSelector follows node labels and
 taints; the DaemonSet deleted, its pods are garbage-collected.
 Everything is removed at the end, also on failure.
 """
@@ -131,6 +132,27 @@ def test_a_new_image_rolls_over_every_node(cluster: Kubectl) -> None:
     assert "SuccessfulCreate" in events
 
 
+def test_rollout_history_lists_revisions_and_undo_restores_the_image(cluster: Kubectl) -> None:
+    kubectl = cluster
+    history = table(kubectl("rollout", "history", "ds/agent").stdout)
+    assert history[:2] == [["daemonset.apps/agent"], ["REVISION", "CHANGE-CAUSE"]]
+    assert [row[0] for row in history[2:]] == ["1", "2"]
+    assert "busybox:1.36" in kubectl("rollout", "history", "ds/agent", "--revision=1").stdout
+    assert (
+        kubectl("rollout", "undo", "ds/agent").stdout.strip() == "daemonset.apps/agent rolled back"
+    )
+    assert rolled_out(kubectl) == 'daemon set "agent" successfully rolled out'
+
+    def images() -> set[str]:
+        return {p["spec"]["containers"][0]["image"] for p in agent_pods(kubectl)}
+
+    wait_for(lambda: images() == {"docker.io/library/busybox:1.36"}, timeout=60, step=0.2)
+    history = table(kubectl("rollout", "history", "ds/agent").stdout)
+    assert [row[0] for row in history[2:]] == ["2", "3"]
+    revisions = table(kubectl("get", "controllerrevisions").stdout)[1:]
+    assert {row[1] for row in revisions} == {"daemonset.apps/agent"}
+
+
 def test_pods_follow_node_labels_and_taints(cluster: Kubectl, tmp_path: Path) -> None:
     kubectl = cluster
     infra = AGENT.replace("name: agent}", "name: infra}").replace("app: agent", "app: infra")
@@ -166,3 +188,8 @@ def test_the_daemonset_deleted_its_pods_go(cluster: Kubectl) -> None:
     kubectl = cluster
     kubectl("delete", "ds", "agent", "--wait=false")
     wait_for(lambda: agent_pods(kubectl) == [], timeout=60, step=0.2)
+
+    def revisions_left() -> str:
+        return kubectl("get", "controllerrevisions", "-o", "name").stdout.strip()
+
+    wait_for(lambda: revisions_left() == "", timeout=30, step=0.2)

@@ -58,6 +58,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "nodes": {"status": {"addresses": [{"type": "InternalIP", "address": "198.18.255.1"}]}},
     "leases.coordination.k8s.io": {"spec": {"holderIdentity": "agent", "leaseDurationSeconds": 40}},
     "daemonsets.apps": {"spec": {"selector": {"matchLabels": LABELS}, "template": TEMPLATE}},
+    "statefulsets.apps": {
+        "spec": {
+            "replicas": 0,
+            "serviceName": "web",
+            "selector": {"matchLabels": LABELS},
+            "template": TEMPLATE,
+        }
+    },
+    "controllerrevisions.apps": {"data": {"spec": {"template": TEMPLATE}}, "revision": 1},
     "serviceaccounts": {},
     f"roles.{RBAC}": {"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},
     f"clusterroles.{RBAC}": {"rules": [{"nonResourceURLs": ["/x"], "verbs": ["get"]}]},

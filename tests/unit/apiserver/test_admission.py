@@ -1,4 +1,5 @@
-"""Admission of DaemonSets: what PrepareForCreate, the defaults and validation make of one."""
+"""Admission of DaemonSets and StatefulSets: what PrepareForCreate, the defaults and validation
+make of one."""
 
 from __future__ import annotations
 
@@ -130,3 +131,144 @@ def test_an_invalid_daemonset_is_refused_in_the_api_servers_words(
 )
 def test_valid_update_strategies_pass(strategy: dict[str, Any]) -> None:
     admitted(edited(RU, strategy))
+
+
+# -- StatefulSets ------------------------------------------------------------------------------
+
+STATEFULSETS = by_kind("apps/v1", "StatefulSet")
+assert STATEFULSETS is not None
+STS: dict[str, Any] = {
+    **copy.deepcopy(VALID),
+    "kind": "StatefulSet",
+    "metadata": {"name": "db", "namespace": "default"},
+}
+STS["spec"]["serviceName"] = "db"
+
+
+def sts_edited(path: str, value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(STS)
+    *parents, last = path.split(".")
+    node = out
+    for key in parents:
+        node = node.setdefault(key, {})
+    if value is None:
+        node.pop(last, None)
+    else:
+        node[last] = value
+    return out
+
+
+def sts_admitted(obj: dict[str, Any]) -> dict[str, Any]:
+    assert STATEFULSETS is not None
+    admission.prepare_for_create(STATEFULSETS, obj)
+    admission.default(STATEFULSETS, obj)
+    admission.validate(STATEFULSETS, obj)
+    return obj
+
+
+def test_a_valid_statefulset_is_defaulted_as_upstream_and_born_with_zero_counts() -> None:
+    out = sts_admitted(sts_edited("status", {"readyReplicas": 5}))
+    assert out["status"] == {"replicas": 0, "availableReplicas": 0}
+    spec = out["spec"]
+    assert spec["podManagementPolicy"] == "OrderedReady"
+    assert spec["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
+    assert spec["persistentVolumeClaimRetentionPolicy"] == {
+        "whenDeleted": "Retain",
+        "whenScaled": "Retain",
+    }
+    assert (spec["replicas"], spec["revisionHistoryLimit"]) == (1, 10)
+    assert spec["template"]["spec"]["restartPolicy"] == "Always"
+
+
+def test_a_given_rolling_update_without_parameters_stays_without() -> None:
+    out = sts_admitted(sts_edited("spec.updateStrategy", {"type": "RollingUpdate"}))
+    assert out["spec"]["updateStrategy"] == {"type": "RollingUpdate"}
+
+
+SU = "spec.updateStrategy"
+STS_INVALID: list[tuple[str, dict[str, Any], str]] = [
+    ("labels the selector does not pick",
+     sts_edited("spec.template.metadata.labels", {"app": "x"}),
+     'spec.template.metadata.labels: Invalid value: map[string]string{"app":"x"}: '
+     "`selector` does not match template `labels`"),
+    ("no selector", sts_edited("spec.selector", None), "spec.selector: Required value"),
+    ("an empty selector", sts_edited("spec.selector", {}),
+     "spec.selector: Invalid value: {}: empty selector is invalid for statefulset"),
+    ("negative replicas", sts_edited("spec.replicas", -1),
+     "spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
+    ("an unknown pod management policy", sts_edited("spec.podManagementPolicy", "Random"),
+     "spec.podManagementPolicy: Invalid value: \"Random\": must be 'OrderedReady' or 'Parallel'"),
+    ("an unknown strategy", sts_edited(SU, {"type": "Recreate"}),
+     "must be 'RollingUpdate' or 'OnDelete'"),
+    ("OnDelete with rollingUpdate", sts_edited(SU, {"type": "OnDelete", "rollingUpdate": {}}),
+     "spec.updateStrategy.rollingUpdate: Invalid value: {}: "
+     "only allowed for updateStrategy 'RollingUpdate'"),
+    ("a negative partition",
+     sts_edited(SU, {"type": "RollingUpdate", "rollingUpdate": {"partition": -1}}),
+     "spec.updateStrategy.rollingUpdate.partition: Invalid value: -1: "
+     "must be greater than or equal to 0"),
+    ("an unknown retention policy",
+     sts_edited("spec.persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Keep"}),
+     'spec.persistentVolumeClaimRetentionPolicy.whenDeleted: Unsupported value: "Keep": '
+     'supported values: "Retain", "Delete"'),
+    ("a restartPolicy but Always", sts_edited("spec.template.spec.restartPolicy", "Never"),
+     'spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: '
+     '"Always"'),
+    ("activeDeadlineSeconds", sts_edited("spec.template.spec.activeDeadlineSeconds", 5),
+     "spec.template.spec.activeDeadlineSeconds: Forbidden: "
+     "activeDeadlineSeconds in StatefulSet is not Supported"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("obj", "message"), [c[1:] for c in STS_INVALID],
+                         ids=[c[0] for c in STS_INVALID])  # fmt: skip
+def test_an_invalid_statefulset_is_refused_in_the_api_servers_words(
+    obj: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ApiError) as caught:
+        sts_admitted(obj)
+    assert caught.value.code == 422
+    assert message in caught.value.message.split('"db" is invalid: ', 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("claims", "expected"),
+    [
+        pytest.param(None, [], id="no-claims"),
+        pytest.param(
+            [{"metadata": {"name": "data"}}, {"metadata": {"name": "logs"}}],
+            ["spec.volumeClaimTemplates: podwall serves no PersistentVolumeClaims: the claims "
+             "data, logs are not provisioned, and the pods run without those volumes"],
+            id="two-claims",
+        ),
+    ],
+)  # fmt: skip
+def test_claim_templates_are_accepted_with_a_warning(
+    claims: list[dict[str, Any]] | None, expected: list[str]
+) -> None:
+    assert STATEFULSETS is not None
+    obj = sts_admitted(sts_edited("spec.volumeClaimTemplates", claims))
+    assert admission.warn(STATEFULSETS, obj) == expected
+    assert DAEMONSETS is not None
+    assert admission.warn(DAEMONSETS, admitted(edited("status", None))) == []
+
+
+CR = by_kind("apps/v1", "ControllerRevision")
+
+
+@pytest.mark.parametrize(
+    ("revision", "message"),
+    [
+        pytest.param({}, "data: Required value: data is mandatory", id="no-data"),
+        pytest.param({"data": {}, "revision": -1},
+                     "revision: Invalid value: -1: must be greater than or equal to 0",
+                     id="a-negative-revision"),
+    ],
+)  # fmt: skip
+def test_an_invalid_controller_revision_is_refused(revision: dict[str, Any], message: str) -> None:
+    assert CR is not None
+    obj = {"apiVersion": "apps/v1", "kind": "ControllerRevision",
+           "metadata": {"name": "r", "namespace": "default"}, **revision}  # fmt: skip
+    with pytest.raises(ApiError) as caught:
+        admission.validate(CR, obj)
+    assert caught.value.message == f'ControllerRevision.apps "r" is invalid: {message}'

@@ -172,6 +172,37 @@ def test_replicaset_columns() -> None:
     assert row == {"Name": "frontend", "Desired": 2, "Current": 2, "Ready": 1, "Age": "3m17s"}
 
 
+def test_statefulset_columns() -> None:
+    row = cells("statefulsets.apps", workload({"replicas": 2, "readyReplicas": 1}), wide=True)
+    assert row == {
+        "Name": "frontend",
+        "Ready": "1/2",
+        "Age": "3m17s",
+        "Containers": "c",
+        "Images": "curl:1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("refs", "controller"),
+    [
+        pytest.param([{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web",
+                       "controller": True}], "statefulset.apps/web", id="a-statefulset"),
+        pytest.param([{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent",
+                       "controller": False}], "<none>", id="no-controller"),
+        pytest.param([], "<none>", id="an-orphan"),
+    ],
+)  # fmt: skip
+def test_controller_revision_columns(refs: list[dict[str, Any]], controller: str) -> None:
+    revision = {"metadata": meta("web-6d5f", ownerReferences=refs), "revision": 3}
+    assert cells("controllerrevisions.apps", revision) == {
+        "Name": "web-6d5f",
+        "Controller": controller,
+        "Revision": 3,
+        "Age": "3m17s",
+    }
+
+
 SELECTORS = [
     ("match labels", {"matchLabels": {"app": "backend"}}, "app=backend"),
     ("an empty selector selects everything and prints <none>", {}, "<none>"),

@@ -132,6 +132,10 @@ SEEDS: dict[str, dict[str, Any]] = {
         }
     },
     "daemonsets.apps": {"spec": {"selector": {"matchLabels": _LABELS}, "template": _TEMPLATE}},
+    "statefulsets.apps": {
+        "spec": {"serviceName": "web", "selector": {"matchLabels": _LABELS}, "template": _TEMPLATE}
+    },
+    "controllerrevisions.apps": {"data": {"spec": {"template": _TEMPLATE}}, "revision": 1},
     "serviceaccounts": {"automountServiceAccountToken": False},
     "roles.rbac.authorization.k8s.io": {
         "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]

@@ -349,3 +349,43 @@ def test_two_pods_on_a_node_while_surging(
     needs, gone, _ = dsc.pods_should_be_on_node(ds, node("n1"), pods, T0)
     assert not needs
     assert [p["metadata"]["name"] for p in gone] == ["extra", *doomed]
+
+
+def test_history_has_a_revision_per_template_and_pods_carry_its_hash() -> None:
+    d = Daemons(node("n1"))
+
+    def sync_with_history() -> list[Action]:
+        actions = dsc.reconcile_daemonset(
+            d.ds, d.nodes, d.cluster.items("pods"), d.cluster.now, d.rng,
+            history=d.cluster.items("controllerrevisions.apps"),
+        )  # fmt: skip
+        for action in actions:
+            d.cluster.apply(action)
+        return actions
+
+    def run() -> None:
+        for _ in range(30):
+            while sync_with_history():
+                pass
+            before = len(d.cluster.applied)
+            d.cluster.kubelet()
+            d.cluster.tick()
+            if len(d.cluster.applied) == before:
+                return
+        raise AssertionError("did not come to rest")
+
+    run()
+    (first,) = d.cluster.items("controllerrevisions.apps")
+    assert first["revision"] == 1
+    pod_hash = d.pods()[0]["metadata"]["labels"]["controller-revision-hash"]
+    assert first["metadata"]["name"] == f"agent-{pod_hash}"
+    d.update(image="agent:2")
+    run()
+    d.update(image="agent:1")  # kubectl rollout undo
+    run()
+    numbers = {
+        r["metadata"]["name"]: r["revision"] for r in d.cluster.items("controllerrevisions.apps")
+    }
+    assert numbers[first["metadata"]["name"]] == 3
+    assert sorted(numbers.values()) == [2, 3]
+    assert d.placement() == {"n1": "agent:1"}

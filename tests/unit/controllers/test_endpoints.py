@@ -262,3 +262,25 @@ def test_endpoint_view_changes_with_what_endpoints_hold(after: dict[str, Any], s
 def test_a_pod_endpoints_cannot_hold_has_no_view() -> None:
     assert endpoint_view(None) is None
     assert endpoint_view(backend_pod("pending", None)) is None
+
+
+@pytest.mark.parametrize(
+    ("identity", "hostname"),
+    [
+        pytest.param({"hostname": "db-0", "subdomain": "backend"}, "db-0", id="its-subdomain"),
+        pytest.param({"hostname": "db-0", "subdomain": "other"}, None, id="another-subdomain"),
+        pytest.param({"hostname": "db-0"}, None, id="no-subdomain"),
+        pytest.param({"subdomain": "backend"}, None, id="no-hostname"),
+    ],
+)
+def test_a_pods_hostname_is_published_under_the_service_of_its_subdomain(
+    identity: dict[str, str], hostname: str | None
+) -> None:
+    pod = backend_pod("db-0", "198.18.0.2")
+    pod["spec"].update(identity)
+    result = reconcile_endpoints(service(clusterIP="None"), [pod])
+    assert result is not None
+    (subset,) = result.endpoints["subsets"]
+    assert subset["addresses"][0].get("hostname") == hostname
+    (slice_,) = result.slices
+    assert slice_["endpoints"][0].get("hostname") == hostname

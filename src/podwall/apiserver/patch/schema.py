@@ -170,6 +170,7 @@ DEPLOYMENT_SPEC: Struct = {
 }
 REPLICA_SET_SPEC: Struct = {"selector": LABEL_SELECTOR, "template": POD_TEMPLATE_SPEC}
 DAEMON_SET_SPEC: Struct = REPLICA_SET_SPEC  # updateStrategy has no patch strategy
+STATEFUL_SET_SPEC: Struct = {**REPLICA_SET_SPEC, "volumeClaimTemplates": atomic_list()}
 WORKLOAD_STATUS: Struct = {"conditions": CONDITIONS}
 
 # networking/v1: ingress, egress, policyTypes, ports, from, to, except are all +listType=atomic
@@ -200,6 +201,8 @@ KINDS: Mapping[str, Struct] = {
     "Deployment": _kind(spec=nested(DEPLOYMENT_SPEC), status=nested(WORKLOAD_STATUS)),
     "ReplicaSet": _kind(spec=nested(REPLICA_SET_SPEC), status=nested(WORKLOAD_STATUS)),
     "DaemonSet": _kind(spec=nested(DAEMON_SET_SPEC), status=nested(WORKLOAD_STATUS)),
+    "StatefulSet": _kind(spec=nested(STATEFUL_SET_SPEC), status=nested(WORKLOAD_STATUS)),
+    "ControllerRevision": _kind(data=ATOMIC),
     "NetworkPolicy": _kind(spec=nested(NETWORK_POLICY_SPEC)),
     "Event": _kind(involvedObject=ATOMIC, related=ATOMIC),  # ObjectReference: structType=atomic
     "ConfigMap": _kind(),
