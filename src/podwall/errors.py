@@ -51,7 +51,8 @@ InvalidOperation (podwall asked nft for something it never accepts: a bug, exit 
 private errors raised and caught inside one part (jsonpatch's _OpError; the watch history's
 TooOld, which the store answers as a 410 ExpiredError; the YAML reader's _Fallback, its short
 path handing a node to PyYAML; the http-echo stand-in's UsageError, printed as upstream's words
-by the stand-in's own main).
+by the stand-in's own main; the network-multitool stand-in's PortError, a bad $HTTP_PORT printed
+by its main as the image's entrypoint fails).
 
 Pure: no I/O here.
 """

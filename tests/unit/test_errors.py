@@ -18,6 +18,7 @@ ON_PURPOSE_OUTSIDE = {
     "TooOld",
     "_Fallback",
     "UsageError",
+    "PortError",
 }  # named in the docstring, with why
 NOT_YET_ROOTED: set[str] = set()  # every error podwall raises on purpose is rooted
 
