@@ -2,7 +2,8 @@
 
 As kube-controller-manager runs client-go controllers: one set of informers (`informers`) is
 kept from `Store.on_commit`; each controller (`loops`: deployment, replicaset, endpoints;
-`daemonsetloop`: a pod per eligible node; `collector`: the garbage collector;
+`daemonsetloop`: a pod per eligible node; `jobloop`: pods run to completion; `collector`: the
+garbage collector;
 `serviceaccountloop`: a `default` ServiceAccount per namespace; `clusterroleaggregationloop`:
 the rules of aggregated ClusterRoles) has its handlers queue the keys a change concerns, and a
 worker thread takes keys one at a time and syncs them.
@@ -34,6 +35,7 @@ from podwall.apiserver.clusterroleaggregationloop import ClusterRoleAggregationC
 from podwall.apiserver.collector import GarbageCollector
 from podwall.apiserver.daemonsetloop import DaemonSetController
 from podwall.apiserver.informers import Informers
+from podwall.apiserver.jobloop import JobController
 from podwall.apiserver.loops import (
     Controller,
     DeploymentController,
@@ -55,6 +57,7 @@ CONTROLLERS = (
     "deployment",
     "replicaset",
     "daemonset",
+    "job",
     "endpoints",
     "garbagecollector",
     "serviceaccount",
@@ -88,6 +91,7 @@ class Reconciler:
                 self.informers, self.writer, q, clock, rng
             ),
             "daemonset": lambda q: DaemonSetController(self.informers, self.writer, q, clock, rng),
+            "job": lambda q: JobController(self.informers, self.writer, q, clock, rng),
             "endpoints": lambda q: EndpointsController(self.informers, self.writer, q),
             "garbagecollector": lambda q: GarbageCollector(store, self.informers, q),
             "serviceaccount": lambda q: ServiceAccountController(self.informers, self.writer, q),

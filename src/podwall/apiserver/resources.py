@@ -88,6 +88,11 @@ RESOURCES: tuple[Resource, ...] = (
              ("all",), (_scale(), _status("Deployment"))),
     Resource("apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, ("rs",), ("all",),
              (_scale(), _status("ReplicaSet"))),
+    # batch/v1 comes after apps/v1 and before networking.k8s.io, as in upstream's discovery,
+    # so `kubectl get all` prints cronjobs, then jobs, after the apps kinds.
+    Resource("batch", "v1", "cronjobs", "cronjob", "CronJob", True, ("cj",), ("all",),
+             (_status("CronJob"),)),
+    Resource("batch", "v1", "jobs", "job", "Job", True, (), ("all",), (_status("Job"),)),
     Resource("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy",
              True, ("netpol",)),
     Resource("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice",
