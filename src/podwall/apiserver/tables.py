@@ -644,6 +644,12 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
         _node_row,
     ),
     "leases.coordination.k8s.io": ([_NAME, ("Holder", "string", 0), _AGE], _lease_row),
+    # Served for `kubectl apply --prune` to list, never stored: there is never a row to print.
+    **{
+        key: ([_NAME, _AGE], _default_row)
+        for key in ("persistentvolumeclaims", "persistentvolumes", "replicationcontrollers",
+                    "statefulsets.apps", "ingresses.networking.k8s.io")
+    },
     "customresourcedefinitions.apiextensions.k8s.io": (
         [_NAME, ("Created At", "date", 0)], _created_at_row,
     ),

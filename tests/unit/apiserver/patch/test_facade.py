@@ -176,6 +176,8 @@ def test_the_table_covers_every_kind_podwall_serves() -> None:
         "Deployment",
         "ReplicaSet",
         "DaemonSet",
+        "Job",
+        "CronJob",
         "NetworkPolicy",
         "Event",
         "ConfigMap",
