@@ -211,18 +211,21 @@ def new_condition(kind: str, reason: str, message: str, now: datetime, value: st
     }
 
 
-def _ensure(conditions: list[Obj], wanted: Obj) -> bool:
-    """Add `wanted`, or turn the condition of its type to its status; True when changed.
-    A False condition is never added (ensureJobConditionStatus)."""
+def _ensure(status: Obj, wanted: Obj) -> bool:
+    """Add `wanted` to the status' conditions, or turn the condition of its type to its
+    status; True when changed. A False condition is never added (ensureJobConditionStatus)."""
+    conditions: list[Obj] = list(status.get("conditions") or ())
     for i, c in enumerate(conditions):
         if c.get("type") == wanted["type"]:
             if c.get("status") == wanted["status"]:
                 return False
             conditions[i] = wanted
-            return True
-    if wanted["status"] != "True":
-        return False
-    conditions.append(wanted)
+            break
+    else:
+        if wanted["status"] != "True":
+            return False
+        conditions.append(wanted)
+    status["conditions"] = conditions
     return True
 
 
@@ -339,17 +342,15 @@ def _manage(
 
 
 def _suspend(job: Mapping[str, Any], status: Obj, counts: _Counts, now: datetime) -> list[Action]:
-    conditions: list[Obj] = status.setdefault("conditions", [])
     actions = _delete_pods(job, counts.active, now)
-    if _ensure(conditions, new_condition(SUSPENDED, "JobSuspended", "Job suspended", now)):
+    if _ensure(status, new_condition(SUSPENDED, "JobSuspended", "Job suspended", now)):
         actions.append(Create(_event(job, "Suspended", "Job suspended", now, False)))
     return actions
 
 
 def _resume(job: Mapping[str, Any], status: Obj, now: datetime) -> list[Action]:
-    conditions: list[Obj] = status.setdefault("conditions", [])
     resumed = new_condition(SUSPENDED, "JobResumed", "Job resumed", now, "False")
-    if not _ensure(conditions, resumed):
+    if not _ensure(status, resumed):
         return []
     status["startTime"] = rfc3339(now)
     return [Create(_event(job, "Resumed", "Job resumed", now, False))]
@@ -364,8 +365,7 @@ def _finish(
 ) -> list[Action]:
     """The interim condition; the running pods deleted; the final condition once none is left."""
     interim, reason, message = verdict
-    conditions: list[Obj] = status.setdefault("conditions", [])
-    _ensure(conditions, new_condition(interim, reason, message, now))
+    _ensure(status, new_condition(interim, reason, message, now))
     actions = _delete_pods(job, counts.active, now)
     if counts.active or counts.terminating:
         status["terminating"] = counts.terminating + len(counts.active)
@@ -375,10 +375,10 @@ def _finish(
     status.pop("active", None)
     status["ready"] = 0
     if interim == SUCCESS_CRITERIA_MET:
-        _ensure(conditions, new_condition(COMPLETE, reason, message, now))
+        _ensure(status, new_condition(COMPLETE, reason, message, now))
         status["completionTime"] = rfc3339(now)
         return [*actions, Create(_event(job, "Completed", "Job completed", now, False))]
-    _ensure(conditions, new_condition(FAILED, reason, message, now))
+    _ensure(status, new_condition(FAILED, reason, message, now))
     return [*actions, Create(_event(job, reason, message, now, True))]
 
 
