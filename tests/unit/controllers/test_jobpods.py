@@ -77,6 +77,7 @@ def test_the_back_off_doubles_from_the_last_failure(
 
 def test_a_pod_being_deleted_is_terminating_not_active() -> None:
     pod = {"metadata": {"deletionTimestamp": rfc3339(T0)}, "status": {"phase": "Running"}}
-    assert not jobpods.is_active(pod) and jobpods.is_terminating(pod)
+    assert not jobpods.is_active(pod)
+    assert jobpods.is_terminating(pod)
     pod["status"]["phase"] = "Succeeded"
     assert not jobpods.is_terminating(pod)

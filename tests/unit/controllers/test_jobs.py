@@ -148,11 +148,13 @@ def test_a_failure_under_the_limit_is_retried_after_a_back_off() -> None:
     j.settle()
     j.exit_pods(1)
     j.settle()
-    assert len(j.pods()) == 1 and j.status["failed"] == 1
+    assert len(j.pods()) == 1
+    assert j.status["failed"] == 1
     assert j.requeue == 10.0  # 10 s after the first failure
     j.cluster.tick(10)
     j.settle()
-    assert len(j.pods()) == 2 and j.status["active"] == 1
+    assert len(j.pods()) == 2
+    assert j.status["active"] == 1
     j.exit_pods(1)
     j.settle()
     assert j.requeue == 20.0
