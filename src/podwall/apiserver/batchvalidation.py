@@ -3,8 +3,8 @@
 `validate_job` is ValidateJob but for the selector, which the store generates from the Job's uid
 after this runs (the registry's `generateSelector`); `validate_job_selector` checks it then
 (ValidateGeneratedSelector and the selector's half of ValidateJobSpec). `validate_job_update`
-is ValidateJobSpecUpdate's immutable fields. `validate_cronjob` is ValidateCronJob but the
-schedule's syntax and timeZone, which podwall does not parse (it runs no schedules). Not
+is ValidateJobSpecUpdate's immutable fields. `validate_cronjob` is ValidateCronJob; a
+schedule that does not parse is named with croniter's words where robfig/cron's differ. Not
 checked: podFailurePolicy, successPolicy, backoffLimitPerIndex and maxFailedIndexes (podwall's
 controller does not act on them either), nor that a Job's name fits in a label value. A
 template changed in any way is refused, where upstream lets a suspended Job that never started
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from podwall.apiserver.goformat import GoText, go_label_selector, go_map
+from podwall.controllers import cronschedule
 from podwall.controllers.jobspec import (
     CONTROLLER_UID_LABEL,
     JOB_NAME_LABEL,
@@ -178,6 +179,26 @@ def validate_job_update(new: Mapping[str, Any], old: Mapping[str, Any]) -> list[
     return errs
 
 
+def _schedule(spec: Mapping[str, Any]) -> list[FieldError]:
+    """validateScheduleFormat and validateTimeZone."""
+    schedule = spec.get("schedule")
+    if not schedule or not isinstance(schedule, str):
+        return [required("spec.schedule")]
+    errs: list[FieldError] = []
+    if "TZ" in schedule:
+        detail = "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
+        errs.append(invalid("spec.schedule", schedule, detail))
+    elif (problem := cronschedule.check(schedule)) is not None:
+        errs.append(invalid("spec.schedule", schedule, problem))
+    zone = spec.get("timeZone")
+    if isinstance(zone, str):
+        try:
+            cronschedule.zone_of(zone)
+        except cronschedule.ScheduleError as exc:
+            errs.append(invalid("spec.timeZone", zone, str(exc)))
+    return errs
+
+
 def validate_cronjob(cronjob: Mapping[str, Any]) -> list[FieldError]:
     """ValidateCronJobSpec: a schedule, a known concurrency policy, counts not negative, and a
     jobTemplate whose selector is left to be generated."""
@@ -185,8 +206,7 @@ def validate_cronjob(cronjob: Mapping[str, Any]) -> list[FieldError]:
     if not isinstance(spec, dict):
         return [required("spec")]
     errs: list[FieldError] = []
-    if not spec.get("schedule"):
-        errs.append(required("spec.schedule"))
+    errs += _schedule(spec)
     for name in ("startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
         errs += _nonnegative(spec, name, "spec")
     policy = spec.get("concurrencyPolicy", "")

@@ -16,9 +16,9 @@ from podwall.apiserver.informers import Informers, Key
 from podwall.apiserver.loops import (
     CONTROLLER,
     PodOwner,
-    _enqueue_controller,
-    _enqueue_itself,
     controller_index,
+    enqueue_controller,
+    enqueue_itself,
 )
 from podwall.controllers.jobs import JOBS, reconcile_job
 from podwall.controllers.meta import uid_of
@@ -33,8 +33,8 @@ class JobController(PodOwner):
         self.jobs = informers.informer(JOBS)
         self.pods = informers.informer("pods")
         self.pods.add_index(CONTROLLER, controller_index)
-        self.jobs.add_handler(_enqueue_itself(self.queue))
-        self.pods.add_handler(_enqueue_controller(self.queue, "Job"))
+        self.jobs.add_handler(enqueue_itself(self.queue))
+        self.pods.add_handler(enqueue_controller(self.queue, "Job"))
 
     def sync(self, key: Key) -> int:
         job = self.jobs.get(*key)
@@ -45,5 +45,5 @@ class JobController(PodOwner):
         result = reconcile_job(job, pods, self.clock(), self.rng, taken)
         written = self.writer.apply(result.actions, {JOBS: [job]})
         if result.requeue_after is not None:
-            self.queue.add_after(key, result.requeue_after)
+            self.queue.add_later(key, result.requeue_after)
         return written
