@@ -4,7 +4,8 @@ On one `podwall up` cluster: an nginx Deployment `web` with its Service; `kubect
 of a busybox `wget` to it, `kubectl wait --for=condition=complete`, `kubectl logs job/NAME`
 shows nginx's page; a NetworkPolicy that denies `web` its ingress makes a Job with
 backoffLimit 0 fail (`kubectl wait --for=condition=failed`); `kubectl delete job` takes its
-pods; `kubectl apply --prune -l` works without `--prune-allowlist` (batch/v1 kinds are in its
+pods; `kubectl create job --from=cronjob/NAME` runs a CronJob's template at once;
+`kubectl apply --prune -l` works without `--prune-allowlist` (batch/v1 kinds are in its
 default list). The cluster and its namespaces are removed at the end, also on failure.
 """
 
@@ -139,3 +140,17 @@ def test_apply_prune_needs_no_allowlist(kubectl: Kubectl) -> None:
     out = kubectl("apply", "--prune", "-l", "lab=prune", "-f", "-", stdin=PRUNED)
     assert "configmap/drop pruned" in out
     assert kubectl("get", "configmaps", "-l", "lab=prune", "-o", "name") == "configmap/keep\n"
+
+
+def test_a_job_from_a_cronjob_runs_its_template_now(kubectl: Kubectl) -> None:
+    schedule = "--schedule=0 0 1 1 *"  # once a year: the test never sees it run by itself
+    kubectl("create", "cronjob", "yearly", "--image=busybox", schedule, "--", "wget", "-qO-", "web")
+    rows = table(kubectl("get", "cronjobs"))
+    assert rows[1][:5] == ["yearly", "0 0 1 1 *", "<none>", "False", "0"]
+    assert kubectl("create", "job", "now", "--from=cronjob/yearly") == "job.batch/now created\n"
+    kubectl("wait", "--for=condition=complete", "job/now", "--timeout=90s")
+    assert "Welcome to nginx!" in kubectl("logs", "job/now")
+    owner = kubectl("get", "job/now", "-o", "jsonpath={.metadata.ownerReferences[0].name}")
+    assert owner == "yearly"
+    kubectl("delete", "cronjob", "yearly")
+    wait_for(lambda: "job.batch/now" not in kubectl("get", "jobs", "-o", "name"), 90, 0.5)
