@@ -89,12 +89,15 @@ def generate_selector(job: Mapping[str, Any]) -> Obj:
 
 
 def prepare_job(new: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Obj:
-    """The registry's create: defaults, then the selector unless it is manual. An update
-    changes nothing here (the selector and template are immutable)."""
+    """The registry's create: defaults, then the selector unless it is manual (and a Job
+    without labels takes the template's, generated ones included). An update changes nothing
+    here (the selector and template are immutable)."""
     if stored is not None:
         return deep(new)
     job = default_job(new)
-    return job if is_manual_selector(job) else generate_selector(job)
+    # Upstream defaults the Job's labels again when it reads the Job back from storage, by
+    # then from the generated template labels: what `kubectl describe job` shows.
+    return job if is_manual_selector(job) else default_job(generate_selector(job))
 
 
 def default_cronjob(cronjob: Mapping[str, Any]) -> Obj:

@@ -85,3 +85,14 @@ def test_cronjob_defaults_and_its_job_template() -> None:
     assert (spec["concurrencyPolicy"], spec["suspend"]) == ("Allow", False)
     assert (spec["successfulJobsHistoryLimit"], spec["failedJobsHistoryLimit"]) == (3, 1)
     assert spec["jobTemplate"]["spec"]["backoffLimit"] == 6
+
+
+def test_a_job_without_labels_gets_the_generated_ones_when_created() -> None:
+    job = {"metadata": {"name": "probe", "uid": UID}, "spec": spec_of()}
+    labels = prepare_job(job, None)["metadata"]["labels"]
+    assert labels == {
+        "batch.kubernetes.io/controller-uid": UID,
+        "batch.kubernetes.io/job-name": "probe",
+        "controller-uid": UID,
+        "job-name": "probe",
+    }
