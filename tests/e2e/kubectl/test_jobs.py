@@ -4,9 +4,9 @@ On one `podwall up` cluster: an nginx Deployment `web` with its Service; `kubect
 of a busybox `wget` to it, `kubectl wait --for=condition=complete`, `kubectl logs job/NAME`
 shows nginx's page; a NetworkPolicy that denies `web` its ingress makes a Job with
 backoffLimit 0 fail (`kubectl wait --for=condition=failed`); `kubectl delete job` takes its
-pods; `kubectl create job --from=cronjob/NAME` runs a CronJob's template at once;
-`kubectl apply --prune -l` works without `--prune-allowlist` (batch/v1 kinds are in its
-default list). The cluster and its namespaces are removed at the end, also on failure.
+pods; an Indexed Job's pods each read their index; `kubectl create job --from=cronjob/NAME`
+runs a CronJob's template at once; `kubectl apply --prune -l` works without
+`--prune-allowlist` (batch/v1 kinds are in its default list). The cluster and its namespaces are removed at the end, also on failure.
 """
 
 from __future__ import annotations
@@ -62,6 +62,20 @@ spec:
       restartPolicy: Never
       containers:
       - {name: probe, image: busybox, command: [wget, -q, -T, "2", -O-, "http://web"]}
+"""
+INDEXED = """\
+apiVersion: batch/v1
+kind: Job
+metadata: {name: indexed}
+spec:
+  completionMode: Indexed
+  completions: 3
+  parallelism: 3
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: c, image: busybox, command: [sh, -c, "echo index $JOB_COMPLETION_INDEX"]}
 """
 PRUNED = """\
 apiVersion: v1
@@ -154,3 +168,12 @@ def test_a_job_from_a_cronjob_runs_its_template_now(kubectl: Kubectl) -> None:
     assert owner == "yearly"
     kubectl("delete", "cronjob", "yearly")
     wait_for(lambda: "job.batch/now" not in kubectl("get", "jobs", "-o", "name"), 90, 0.5)
+
+
+def test_an_indexed_job_gives_each_pod_its_index(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", stdin=INDEXED)
+    kubectl("wait", "--for=condition=complete", "job/indexed", "--timeout=90s")
+    said = sorted(kubectl("logs", pod).strip() for pod in _pods_of(kubectl, "indexed"))
+    assert said == ["index 0", "index 1", "index 2"]
+    completed = kubectl("get", "job/indexed", "-o", "jsonpath={.status.completedIndexes}")
+    assert completed == "0-2"
