@@ -6,7 +6,8 @@ shows nginx's page; a NetworkPolicy that denies `web` its ingress makes a Job wi
 backoffLimit 0 fail (`kubectl wait --for=condition=failed`); `kubectl delete job` takes its
 pods; an Indexed Job's pods each read their index; `kubectl create job --from=cronjob/NAME`
 runs a CronJob's template at once; `kubectl apply --prune -l` works without
-`--prune-allowlist` (batch/v1 kinds are in its default list). The cluster and its namespaces are removed at the end, also on failure.
+`--prune-allowlist` (batch/v1 kinds are in its default list). The cluster and its namespaces
+are removed at the end, also on failure.
 """
 
 from __future__ import annotations
