@@ -30,6 +30,8 @@ from podwall.model.fielderrors import FieldError, invalid, not_supported, requir
 from podwall.model.labelselectors import SelectorError, as_selector
 
 MAX_PARALLELISM_INDEXED = 100_000
+MAX_CRONJOB_NAME = 52
+"""A CronJob's Jobs add 11 characters (`-<minutes>`) and must stay a DNS-1035 label."""
 _NOT_MATCHING = "`selector` does not match template `labels`"
 
 
@@ -206,6 +208,10 @@ def validate_cronjob(cronjob: Mapping[str, Any]) -> list[FieldError]:
     if not isinstance(spec, dict):
         return [required("spec")]
     errs: list[FieldError] = []
+    name = name_of(cronjob)
+    if len(name) > MAX_CRONJOB_NAME:
+        detail = f"must be no more than {MAX_CRONJOB_NAME} characters"
+        errs.append(invalid("metadata.name", name, detail))
     errs += _schedule(spec)
     for name in ("startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
         errs += _nonnegative(spec, name, "spec")

@@ -125,3 +125,10 @@ def test_a_cronjob_job_template_has_its_selector_generated() -> None:
         'map[string]string{"a":"b"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: '
         "`selector` will be auto-generated"
     ]
+
+
+def test_a_cronjob_name_leaves_room_for_the_jobs_suffix() -> None:
+    obj = {**cronjob(), "metadata": {"name": "n" * 53}}
+    assert rendered(bv.validate_cronjob(obj)) == [
+        f'metadata.name: Invalid value: "{"n" * 53}": must be no more than 52 characters'
+    ]
