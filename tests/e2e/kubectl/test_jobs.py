@@ -123,6 +123,8 @@ def test_a_job_reaches_a_service_completes_and_logs_the_answer(kubectl: Kubectl)
     [pod] = _pods_of(kubectl, "probe")
     phase = kubectl("get", pod, "-o", "jsonpath={.status.phase}")
     assert phase == "Succeeded"
+    listed = table(kubectl("get", "pods", "-l", "job-name=probe"))
+    assert listed[1][1:4] == ["0/1", "Completed", "0"]
     conditions = kubectl("get", "job/probe", "-o", "jsonpath={.status.conditions[*].type}")
     assert conditions == "SuccessCriteriaMet Complete"
 
@@ -138,6 +140,8 @@ def test_a_policy_that_blocks_the_service_fails_a_job_without_retries(kubectl: K
         )
         assert reason == "BackoffLimitExceeded"
         assert len(_pods_of(kubectl, "blocked")) == 1  # backoffLimit 0: no second attempt
+        listed = table(kubectl("get", "pods", "-l", "job-name=blocked"))
+        assert listed[1][1:3] == ["0/1", "Error"]
         assert table(kubectl("get", "job/blocked"))[1][:3] == ["blocked", "Failed", "0/1"]
     finally:
         kubectl("delete", "networkpolicy", "web-deny-all")
