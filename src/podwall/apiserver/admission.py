@@ -12,19 +12,19 @@ upstream defaults that printers and controllers read.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from podwall.apiserver import errors, rbacvalidation, secretdata
+from podwall.apiserver import batchvalidation, errors, rbacvalidation, secretdata
+from podwall.apiserver.goformat import go_map
 from podwall.apiserver.objectindex import thaw
 from podwall.apiserver.resources import Resource
+from podwall.controllers.jobspec import default_cronjob, default_job
 from podwall.controllers.statefulpods import default_statefulset_spec
 from podwall.model import strictfields
 from podwall.model.cnpvalidation import unknown_fields as cnp_unknown_fields
 from podwall.model.cnpvalidation import validate_cluster_network_policy
 from podwall.model.dnsnames import is_dns1035_label, is_dns1123_label, regex_error
 from podwall.model.fielderrors import FieldError, forbidden, invalid, not_supported, required
-from podwall.model.goquote import GoSlice, go_quote
 from podwall.model.labelselectors import SelectorError, as_selector
 from podwall.model.validation import validate_network_policy, validate_object_meta
 
@@ -34,6 +34,7 @@ CLUSTER_NETWORK_POLICY_KEY = "clusternetworkpolicies.policy.networking.k8s.io"
 DAEMONSETS = "daemonsets.apps"
 STATEFULSETS = "statefulsets.apps"
 CONTROLLER_REVISIONS = "controllerrevisions.apps"
+JOBS, CRONJOBS = "jobs.batch", "cronjobs.batch"
 
 
 def decode(
@@ -165,6 +166,9 @@ def default(resource: Resource, obj: Object) -> None:
     rbacvalidation.default(kind, obj)
     if not isinstance(spec, dict):
         return
+    if kind in (JOBS, CRONJOBS):
+        obj.update(default_job(obj) if kind == JOBS else default_cronjob(obj))
+        return
     if kind == NETWORK_POLICY_KEY:
         spec.setdefault("podSelector", {})
         for direction in ("ingress", "egress"):
@@ -234,6 +238,8 @@ def prepare_for_create(resource: Resource, obj: Object) -> None:
         DAEMONSETS: dict.fromkeys(_DAEMONSET_STATUS_COUNTS, 0),  # the counts have no omitempty
         STATEFULSETS: {"replicas": 0, "availableReplicas": 0},  # neither has omitempty
         CONTROLLER_REVISIONS: None,
+        JOBS: {},
+        CRONJOBS: {},
         CLUSTER_NETWORK_POLICY_KEY: None,  # a CRD with a status subresource drops it
     }
     initial = born[resource.key] if resource.key in born else obj.get("status")
@@ -277,7 +283,7 @@ def _validate_daemonset(obj: Object) -> list[FieldError]:
     pod_spec = _dict(template.get("spec"))
     errs: list[FieldError] = []
     if selector is None:
-        errs.append(invalid("spec.template.metadata.labels", _go_map(labels), _NOT_MATCHING))
+        errs.append(invalid("spec.template.metadata.labels", go_map(labels), _NOT_MATCHING))
     elif isinstance(selector, dict):
         errs += _selector_matches_template(selector, labels)
         if not (selector.get("matchLabels") or selector.get("matchExpressions")):
@@ -455,23 +461,7 @@ def _selector_matches_template(
         return [invalid("spec.selector", selector, "invalid label selector")]
     if chosen is None or chosen.matches(labels):
         return []
-    return [invalid("spec.template.metadata.labels", _go_map(labels), _NOT_MATCHING)]
-
-
-@dataclass(frozen=True, slots=True)
-class _GoStringMap(GoSlice):
-    """A map[string]string as `%#v` prints it; `items` holds keys and values in turn."""
-
-    def __str__(self) -> str:
-        pairs = zip(self.items[::2], self.items[1::2], strict=True)
-        return (
-            "map[string]string{" + ", ".join(f"{go_quote(k)}:{go_quote(v)}" for k, v in pairs) + "}"
-        )
-
-
-def _go_map(labels: Mapping[str, str]) -> GoSlice:
-    flat = tuple(str(x) for k in sorted(labels) for x in (k, labels[k]))
-    return _GoStringMap("", flat)
+    return [invalid("spec.template.metadata.labels", go_map(labels), _NOT_MATCHING)]
 
 
 def warn(resource: Resource, obj: Object) -> list[str]:
@@ -523,6 +513,10 @@ def validate(resource: Resource, obj: Object) -> None:
             errs += _validate_statefulset(obj)
         elif resource.key == CONTROLLER_REVISIONS:
             errs += _validate_controller_revision(obj)
+        elif resource.key == JOBS:
+            errs += batchvalidation.validate_job(obj)
+        elif resource.key == CRONJOBS:
+            errs += batchvalidation.validate_cronjob(obj)
         elif resource.key == "secrets":
             errs += secretdata.validate(obj)
         errs += rbacvalidation.validate(resource.key, obj)

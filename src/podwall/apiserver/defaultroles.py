@@ -77,6 +77,7 @@ _VIEW = [
     rule(READ, [""], _CORE_READ),
     rule(READ, ["apps"], [*_WORKLOADS, "deployments/status", "replicasets/status",
                           "daemonsets/status", "statefulsets/status", "controllerrevisions"]),
+    rule(READ, ["batch"], ["cronjobs", "cronjobs/status", "jobs", "jobs/status"]),
     rule(READ, ["networking.k8s.io"], ["networkpolicies"]),
     rule(READ, ["discovery.k8s.io"], ["endpointslices"]),
 ]  # fmt: skip
@@ -88,6 +89,7 @@ _EDIT = [
     rule(READ, [""], ["secrets"]),  # edit reads Secrets; view does not
     rule(["create"], [""], ["serviceaccounts/token"]),
     rule(WRITE, ["apps"], _WORKLOADS),
+    rule(WRITE, ["batch"], ["cronjobs", "jobs"]),
     rule(WRITE, ["networking.k8s.io"], ["networkpolicies"]),
     rule(WRITE, ["discovery.k8s.io"], ["endpointslices"]),
     rule([*READ, *WRITE], ["coordination.k8s.io"], ["leases"]),

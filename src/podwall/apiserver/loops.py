@@ -82,7 +82,7 @@ def controlling(obj: Mapping[str, Any] | None, kind: str) -> Key | None:
     return None
 
 
-def _enqueue_itself(queue: WorkQueue[Key]) -> Handler:
+def enqueue_itself(queue: WorkQueue[Key]) -> Handler:
     """A handler that queues the changed object's own key."""
 
     def changed(old: Object | None, new: Object | None) -> None:
@@ -91,7 +91,7 @@ def _enqueue_itself(queue: WorkQueue[Key]) -> Handler:
     return changed
 
 
-def _enqueue_controller(queue: WorkQueue[Key], kind: str) -> Handler:
+def enqueue_controller(queue: WorkQueue[Key], kind: str) -> Handler:
     """A handler that queues the `kind` controlling the object, before and after the change."""
 
     def changed(old: Object | None, new: Object | None) -> None:
@@ -139,8 +139,8 @@ class DeploymentController:
         self.pods = informers.informer("pods")
         self.replicasets.add_index(CONTROLLER, controller_index)
         self.pods.add_index(CONTROLLER, controller_index)
-        self.deployments.add_handler(_enqueue_itself(queue))
-        self.replicasets.add_handler(_enqueue_controller(queue, "Deployment"))
+        self.deployments.add_handler(enqueue_itself(queue))
+        self.replicasets.add_handler(enqueue_controller(queue, "Deployment"))
         self.pods.add_handler(self._pod_changed)
 
     def _pod_changed(self, old: Object | None, new: Object | None) -> None:
@@ -194,8 +194,8 @@ class ReplicaSetController(PodOwner):
         self.replicasets = informers.informer("replicasets.apps")
         self.pods = informers.informer("pods")
         self.pods.add_index(CONTROLLER, controller_index)
-        self.replicasets.add_handler(_enqueue_itself(queue))
-        self.pods.add_handler(_enqueue_controller(queue, "ReplicaSet"))
+        self.replicasets.add_handler(enqueue_itself(queue))
+        self.pods.add_handler(enqueue_controller(queue, "ReplicaSet"))
 
     def sync(self, key: Key) -> int:
         rs = self.replicasets.get(*key)
@@ -222,7 +222,7 @@ class EndpointsController:
         self.pods.add_index(NAMESPACE, _namespace_index)
         self.pods.add_index(LABEL, _label_index)
         self.slices.add_index(SERVICE, _service_index)
-        self.services.add_handler(_enqueue_itself(queue))
+        self.services.add_handler(enqueue_itself(queue))
         self.pods.add_handler(self._pod_changed)
         self.endpoints.add_handler(self._endpoints_changed)
         self.slices.add_handler(self._slice_changed)

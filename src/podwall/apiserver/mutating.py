@@ -14,6 +14,8 @@ between the request and the store, with the controllers' pure functions.
 - StatefulSets, on update: a change to the spec beyond the fields ValidateStatefulSetUpdate
   lets change is refused (`Forbidden`, in its words); ControllerRevisions, on update: a change
   to `data` is refused (ValidateControllerRevisionUpdate: `field is immutable`).
+- Jobs, on create: `prepare_job` (defaults, and the selector generated from the uid), then the
+  checks of that selector; on update: the immutable selector, template and completions.
 
 Installed on a Store with `install(store)`; it runs under the Store's write lock (see
 `Store.on_write`), so two Services never get the same address. A ClusterIPError becomes the
@@ -24,10 +26,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
-from podwall.apiserver import errors
+from podwall.apiserver import batchvalidation, errors
+from podwall.apiserver.goformat import GoText, go_label_selector
 from podwall.apiserver.scheduler import Scheduler
 from podwall.apiserver.store import Object, Store
 from podwall.clock import Clock, utc_now
@@ -41,10 +42,10 @@ from podwall.controllers import (
     schedule_pod,
 )
 from podwall.controllers.daemonpods import prepare_daemonset
+from podwall.controllers.jobspec import prepare_job
 from podwall.controllers.pods import NODE_NAME
 from podwall.controllers.services import KUBE_DNS_IP, KUBERNETES_IP, cluster_ips
 from podwall.model.fielderrors import forbidden, invalid
-from podwall.model.goquote import GoSlice, go_quote
 
 BUILT_IN = {("default", "kubernetes"): KUBERNETES_IP, ("kube-system", "kube-dns"): KUBE_DNS_IP}
 
@@ -77,6 +78,7 @@ class Admission:
             "daemonsets.apps": self.daemonset,
             "statefulsets.apps": self.statefulset,
             "controllerrevisions.apps": self.controller_revision,
+            "jobs.batch": self.job,
         }
         for resource, hook in hooks.items():
             self._undo.append(self.store.on_write(resource, hook))
@@ -125,7 +127,7 @@ class Admission:
             selector = (new.get("spec") or {}).get("selector")
             if selector != (stored.get("spec") or {}).get("selector"):
                 name = str((new.get("metadata") or {}).get("name") or "")
-                value = _GoText("", (go_label_selector(selector),))
+                value = GoText("", (go_label_selector(selector),))
                 error = invalid("spec.selector", value, "field is immutable")
                 raise errors.invalid("DaemonSet", "apps", name, [error])
         return prepare_daemonset(new, stored)
@@ -147,6 +149,19 @@ class Admission:
             raise errors.invalid("ControllerRevision", "apps", name, [error])
         return new
 
+    def job(self, new: Object, stored: Object | None) -> Object:
+        """The registry's generated selector on create (it needs the uid the store just set),
+        then the checks that read it; on update, the immutable fields."""
+        if stored is not None:
+            errs = batchvalidation.validate_job_update(new, stored)
+        else:
+            new = prepare_job(new, None)
+            errs = batchvalidation.validate_job_selector(new)
+        if errs:
+            name = str((new.get("metadata") or {}).get("name") or "")
+            raise errors.invalid("Job", "batch", name, errs)
+        return new
+
 
 _STS_MUTABLE = frozenset(
     ("replicas", "template", "updateStrategy", "minReadySeconds", "ordinals",
@@ -157,43 +172,3 @@ _STS_FORBIDDEN = (
     "'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are "
     "forbidden"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _GoText(GoSlice):
-    """A value already printed as Go's `%#v` prints it (its one item)."""
-
-    def __str__(self) -> str:
-        return self.items[0]
-
-
-def go_label_selector(selector: Any) -> str:
-    """A *metav1.LabelSelector as field.Invalid prints it: `%#v` of the struct (nil: null)."""
-    if not isinstance(selector, dict):
-        return "null"
-    labels = selector.get("matchLabels")
-    if labels is None:
-        match_labels = "map[string]string(nil)"
-    else:
-        pairs = ", ".join(f"{go_quote(k)}:{go_quote(str(v))}" for k, v in sorted(labels.items()))
-        match_labels = f"map[string]string{{{pairs}}}"
-    expressions = selector.get("matchExpressions")
-    if expressions is None:
-        match_expressions = "[]v1.LabelSelectorRequirement(nil)"
-    else:
-        items = ", ".join(_go_requirement(e) for e in expressions if isinstance(e, dict))
-        match_expressions = f"[]v1.LabelSelectorRequirement{{{items}}}"
-    return f"v1.LabelSelector{{MatchLabels:{match_labels}, MatchExpressions:{match_expressions}}}"
-
-
-def _go_requirement(requirement: dict[str, Any]) -> str:
-    values = requirement.get("values")
-    if values is None:
-        printed = "[]string(nil)"
-    else:
-        printed = "[]string{" + ", ".join(go_quote(str(v)) for v in values) + "}"
-    key, operator = (
-        go_quote(str(requirement.get("key", ""))),
-        go_quote(str(requirement.get("operator", ""))),
-    )
-    return f"v1.LabelSelectorRequirement{{Key:{key}, Operator:{operator}, Values:{printed}}}"

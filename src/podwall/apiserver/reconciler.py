@@ -3,10 +3,10 @@
 As kube-controller-manager runs client-go controllers: one set of informers (`informers`) is
 kept from `Store.on_commit`; each controller (`loops`: deployment, replicaset, endpoints;
 `daemonsetloop`: a pod per eligible node; `statefulsetloop`: pods `<set>-<ordinal>` in order;
-`collector`: the garbage collector;
-`serviceaccountloop`: a `default` ServiceAccount per namespace; `clusterroleaggregationloop`:
-the rules of aggregated ClusterRoles) has its handlers queue the keys a change concerns, and a
-worker thread takes keys one at a time and syncs them.
+`jobloop`: pods run to completion; `cronjobloop`: Jobs on a schedule; `collector`: the garbage
+collector; `serviceaccountloop`: a `default` ServiceAccount per namespace;
+`clusterroleaggregationloop`: the rules of aggregated ClusterRoles) has its handlers queue the
+keys a change concerns, and a worker thread takes keys one at a time and syncs them.
 A sync reads only what its key needs from the indexes and writes through the Store (`writes`);
 then the worker waits until the caches hold what it wrote (`Informers.wait_for`), so its next
 sync never starts from less (what upstream's expectations are for). A write the Store refuses
@@ -33,8 +33,10 @@ from typing import Any
 from podwall.apiserver import errors
 from podwall.apiserver.clusterroleaggregationloop import ClusterRoleAggregationController
 from podwall.apiserver.collector import GarbageCollector
+from podwall.apiserver.cronjobloop import CronJobController
 from podwall.apiserver.daemonsetloop import DaemonSetController
 from podwall.apiserver.informers import Informers
+from podwall.apiserver.jobloop import JobController
 from podwall.apiserver.loops import (
     Controller,
     DeploymentController,
@@ -58,6 +60,8 @@ CONTROLLERS = (
     "replicaset",
     "daemonset",
     "statefulset",
+    "job",
+    "cronjob",
     "endpoints",
     "garbagecollector",
     "serviceaccount",
@@ -94,6 +98,8 @@ class Reconciler:
             "statefulset": lambda q: StatefulSetController(
                 self.informers, self.writer, q, clock, rng
             ),
+            "job": lambda q: JobController(self.informers, self.writer, q, clock, rng),
+            "cronjob": lambda q: CronJobController(self.informers, self.writer, q, clock),
             "endpoints": lambda q: EndpointsController(self.informers, self.writer, q),
             "garbagecollector": lambda q: GarbageCollector(store, self.informers, q),
             "serviceaccount": lambda q: ServiceAccountController(self.informers, self.writer, q),

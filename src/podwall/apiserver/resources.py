@@ -82,6 +82,14 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "namespaces", "namespace", "Namespace", False, ("ns",), (),
              (_status("Namespace"),),
              ("create", "delete", "get", "list", "patch", "update", "watch")),
+    # Listed, never stored: kinds `kubectl apply --prune` looks for by default (with Jobs,
+    # CronJobs and the apps kinds), so that it finds there are none instead of failing.
+    Resource("", "v1", "persistentvolumeclaims", "persistentvolumeclaim",
+             "PersistentVolumeClaim", True, ("pvc",), (), (), READ_ONLY),
+    Resource("", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume", False,
+             ("pv",), (), (), READ_ONLY),
+    Resource("", "v1", "replicationcontrollers", "replicationcontroller",
+             "ReplicationController", True, ("rc",), (), (), READ_ONLY),
     # apps/v1 in upstream's discovery order; `kubectl get all` prints statefulsets last.
     Resource("apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision",
              True),
@@ -93,6 +101,13 @@ RESOURCES: tuple[Resource, ...] = (
              (_scale(), _status("ReplicaSet"))),
     Resource("apps", "v1", "statefulsets", "statefulset", "StatefulSet", True, ("sts",),
              ("all",), (_scale(), _status("StatefulSet"))),
+    # batch/v1 comes after apps/v1 and before networking.k8s.io, as in upstream's discovery,
+    # so `kubectl get all` prints cronjobs, then jobs, after the apps kinds.
+    Resource("batch", "v1", "cronjobs", "cronjob", "CronJob", True, ("cj",), ("all",),
+             (_status("CronJob"),)),
+    Resource("batch", "v1", "jobs", "job", "Job", True, (), ("all",), (_status("Job"),)),
+    Resource("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", True, ("ing",), (),
+             (), READ_ONLY),
     Resource("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy",
              True, ("netpol",)),
     Resource("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice",

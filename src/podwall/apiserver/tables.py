@@ -322,6 +322,78 @@ def _controller_revision_row(revision: Object, now: datetime) -> list[Cell]:
             _created(revision, now)]  # fmt: skip
 
 
+def _has_condition(obj: Object, kind: str) -> bool:
+    return any(
+        c.get("type") == kind and c.get("status") == "True"
+        for c in _status(obj).get("conditions") or ()
+    )
+
+
+def _job_status(job: Object) -> str:
+    """printJob's STATUS: the first of Complete, Failed, Terminating, Suspended and
+    FailureTarget that holds, else Running."""
+    for kind in ("Complete", "Failed"):
+        if _has_condition(job, kind):
+            return kind
+    if _meta(job).get("deletionTimestamp"):
+        return "Terminating"
+    for kind in ("Suspended", "FailureTarget"):
+        if _has_condition(job, kind):
+            return kind
+    return "Running"
+
+
+def _job_completions(job: Object) -> str:
+    succeeded = int(_status(job).get("succeeded") or 0)
+    completions = _spec(job).get("completions")
+    if completions is not None:
+        return f"{succeeded}/{completions}"
+    parallelism = int(_spec(job).get("parallelism") or 0)
+    return f"{succeeded}/1 of {parallelism}" if parallelism > 1 else f"{succeeded}/1"
+
+
+def _job_duration(job: Object, now: datetime) -> str:
+    start = _parse_time(_status(job).get("startTime"))
+    if start is None:
+        return ""
+    end = _parse_time(_status(job).get("completionTime")) or now
+    return human_duration((end - start).total_seconds())
+
+
+def _job_row(job: Object, now: datetime) -> list[Cell]:
+    names, images = _containers(_template_spec(job))
+    return [
+        _meta(job).get("name", ""),
+        _job_status(job),
+        _job_completions(job),
+        _job_duration(job, now),
+        _created(job, now),
+        names,
+        images,
+        format_label_selector(_spec(job).get("selector")),
+    ]
+
+
+def _cronjob_row(cronjob: Object, now: datetime) -> list[Cell]:
+    spec, status = _spec(cronjob), _status(cronjob)
+    job_spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    names, images = _containers((job_spec.get("template") or {}).get("spec") or {})
+    suspend = spec.get("suspend")
+    last = status.get("lastScheduleTime")
+    return [
+        _meta(cronjob).get("name", ""),
+        str(spec.get("schedule") or ""),
+        str(spec.get("timeZone") or "<none>"),
+        "<unset>" if suspend is None else ("True" if suspend else "False"),
+        len(status.get("active") or ()),
+        age(last, now) if last else "<none>",
+        _created(cronjob, now),
+        names,
+        images,
+        format_label_selector(job_spec.get("selector")),
+    ]
+
+
 def _service_account_row(sa: Object, now: datetime) -> list[Cell]:
     return [_meta(sa).get("name", ""), len(sa.get("secrets") or []), _created(sa, now)]
 
@@ -554,6 +626,17 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
         [_NAME, ("Controller", "string", 0), ("Revision", "integer", 0), _AGE],
         _controller_revision_row,
     ),
+    "cronjobs.batch": (
+        [_NAME, ("Schedule", "string", 0), ("Timezone", "string", 0),
+         ("Suspend", "boolean", 0), ("Active", "integer", 0), ("Last Schedule", "string", 0),
+         _AGE, *_SELECTOR_WIDE],
+        _cronjob_row,
+    ),
+    "jobs.batch": (
+        [_NAME, ("Status", "string", 0), ("Completions", "string", 0),
+         ("Duration", "string", 0), _AGE, *_SELECTOR_WIDE],
+        _job_row,
+    ),
     "serviceaccounts": ([_NAME, ("Secrets", "string", 0), _AGE], _service_account_row),
     "roles.rbac.authorization.k8s.io": ([_NAME, _CREATED_AT], _role_row),
     "clusterroles.rbac.authorization.k8s.io": ([_NAME, _CREATED_AT], _role_row),
@@ -588,6 +671,12 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
         _node_row,
     ),
     "leases.coordination.k8s.io": ([_NAME, ("Holder", "string", 0), _AGE], _lease_row),
+    # Served for `kubectl apply --prune` to list, never stored: there is never a row to print.
+    **{
+        key: ([_NAME, _AGE], _default_row)
+        for key in ("persistentvolumeclaims", "persistentvolumes", "replicationcontrollers",
+                    "statefulsets.apps", "ingresses.networking.k8s.io")
+    },
     "customresourcedefinitions.apiextensions.k8s.io": (
         [_NAME, ("Created At", "date", 0)], _created_at_row,
     ),

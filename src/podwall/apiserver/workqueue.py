@@ -11,7 +11,9 @@ Mirrors k8s.io/client-go/util/workqueue (`Type`, `delaying_queue`, `rate_limitin
   a row the key is dropped, as upstream controllers drop it (the next change adds it again).
 
 Thread-safe; `get` blocks. `pending` (queued, delayed or in a worker) lets the owner tell when
-everything is done. The clock is injectable, so tests never sleep.
+everything is done. `add_later` is a wake-up at a time to come (a CronJob's next scheduled
+time, a Job's deadline) that `pending` does not count: a queue that only waits for the clock is
+done for now. The clock is injectable, so tests never sleep.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ class WorkQueue(Generic[K]):
         self._queue: deque[K] = deque()
         self._dirty: set[K] = set()
         self._processing: set[K] = set()
-        self._delayed: list[tuple[float, int, K]] = []
-        self._waiting: dict[K, int] = {}  # key -> how many delayed entries it has
+        self._delayed: list[tuple[float, int, K, bool]] = []  # due, order, key, counted
+        self._waiting: dict[K, int] = {}  # key -> how many counted delayed entries it has
+        self._wakeups: dict[K, float] = {}  # key -> when its earliest uncounted entry is due
         self._seq = itertools.count()
         self._failures: dict[K, int] = {}
         self._shut = False
@@ -77,10 +80,24 @@ class WorkQueue(Generic[K]):
         with self._cond:
             if self._shut:
                 return
-            heapq.heappush(self._delayed, (self.clock() + delay, next(self._seq), key))
+            heapq.heappush(self._delayed, (self.clock() + delay, next(self._seq), key, True))
             self._waiting[key] = self._waiting.get(key, 0) + 1
             self._cond.notify()
         self._changed()
+
+    def add_later(self, key: K, delay: float) -> None:
+        """Queue `key` once `delay` seconds have passed, without counting it as pending
+        meanwhile; a wake-up already due sooner makes this one unneeded."""
+        if delay <= 0:
+            self.add(key)
+            return
+        with self._cond:
+            due = self.clock() + delay
+            if self._shut or self._wakeups.get(key, due + 1) <= due:
+                return
+            self._wakeups[key] = due
+            heapq.heappush(self._delayed, (due, next(self._seq), key, False))
+            self._cond.notify()
 
     def add_rate_limited(self, key: K) -> bool:
         """Retry `key` after its back-off; False (and dropped) after `max_retries` failures."""
@@ -141,10 +158,13 @@ class WorkQueue(Generic[K]):
         """Move the delayed keys that are due into the queue (the lock is held)."""
         now = self.clock()
         while self._delayed and self._delayed[0][0] <= now:
-            _, _, key = heapq.heappop(self._delayed)
-            left = self._waiting.pop(key) - 1
-            if left:
-                self._waiting[key] = left
+            due, _, key, counted = heapq.heappop(self._delayed)
+            if counted:
+                left = self._waiting.pop(key) - 1
+                if left:
+                    self._waiting[key] = left
+            elif self._wakeups.get(key) == due:
+                del self._wakeups[key]
             if key not in self._dirty:
                 self._dirty.add(key)
                 if key not in self._processing:

@@ -2,15 +2,17 @@
 
 No I/O, no store, no clock: each function takes the objects it needs and the time, and returns
 `Action`s (`Create`, `Update`, `UpdateStatus`, `Delete`) for the server to apply through its
-ordinary write path. Modules: `deployments`, `replicasets`, `daemonsets` and `statefulsets`
-(the workload controllers; `daemonpods`, `daemonupdate` and `nodefit` are the DaemonSet's parts,
-`statefulpods` the StatefulSet's, `revisions` the ControllerRevision history of both),
+ordinary write path. Modules: `deployments`, `replicasets`, `daemonsets`, `statefulsets`, `jobs`
+and `cronjobs` (the workload controllers; `daemonpods`, `daemonupdate` and `nodefit` are the
+DaemonSet's parts, `statefulpods` the StatefulSet's, `revisions` the ControllerRevision history
+of both, `jobspec` and `jobpods` the Job's, `cronschedule` the CronJob's),
 `pods` and `podstatus` (defaults, scheduling and the kubelet's status), `services` and
 `endpoints` (ClusterIPs, Endpoints, EndpointSlices), `garbage` (cascading deletion), `events`
 (Event objects), with `naming`, `meta`, `qos` and `deploymentutil` as their helpers.
 
 A layer of its own, below both the API server (whose loops run these functions) and the node
-agent (whose sandbox kubelet writes pod statuses and Events with them); it imports only the model.
+agent (whose sandbox kubelet writes pod statuses and Events with them); it imports only the model
+(and croniter, for schedules).
 """
 
 from podwall.controllers.actions import Action, Create, Delete, Obj, Update, UpdateStatus

@@ -113,6 +113,7 @@ def test_legacy_discovery_documents(client: Client) -> None:
     groups = client.get("/apis").json()
     assert [g["name"] for g in groups["groups"]] == [
         "apps",
+        "batch",
         "networking.k8s.io",
         "discovery.k8s.io",
         "coordination.k8s.io",
@@ -124,7 +125,7 @@ def test_legacy_discovery_documents(client: Client) -> None:
     ]
     resources = client.get("/apis/networking.k8s.io/v1").json()
     assert resources["kind"] == "APIResourceList"
-    (netpols,) = resources["resources"]
+    netpols = next(r for r in resources["resources"] if r["name"] == "networkpolicies")
     assert netpols["shortNames"] == ["netpol"]
     assert netpols["namespaced"] is True
     core = {r["name"]: r for r in client.get("/api/v1").json()["resources"]}
@@ -172,6 +173,7 @@ def test_openapi_v3_names_every_group_version_with_a_content_hash(client: Client
     assert set(paths) == {
         "api/v1",
         "apis/apps/v1",
+        "apis/batch/v1",
         "apis/networking.k8s.io/v1",
         "apis/discovery.k8s.io/v1",
         "apis/coordination.k8s.io/v1",

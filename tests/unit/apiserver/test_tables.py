@@ -356,6 +356,81 @@ def test_secret_columns() -> None:
     }
 
 
+def job(spec: dict[str, Any], status: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    template = {"spec": {"containers": [{"name": "probe", "image": "busybox"}]}}
+    selector = {"matchLabels": {"batch.kubernetes.io/controller-uid": "u1"}}
+    return {
+        "metadata": meta("probe", **extra),
+        "spec": {"selector": selector, "template": template, **spec},
+        "status": status,
+    }
+
+
+def condition(kind: str) -> dict[str, str]:
+    return {"type": kind, "status": "True"}
+
+
+STARTED = (NOW - timedelta(seconds=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+ENDED = (NOW - timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_job_columns() -> None:
+    done = {"succeeded": 1, "startTime": STARTED, "completionTime": ENDED,
+            "conditions": [condition("SuccessCriteriaMet"), condition("Complete")]}  # fmt: skip
+    row = cells("jobs.batch", job({"completions": 1, "parallelism": 1}, done), wide=True)
+    assert row == {
+        "Name": "probe",
+        "Status": "Complete",
+        "Completions": "1/1",
+        "Duration": "30s",
+        "Age": "3m17s",
+        "Containers": "probe",
+        "Images": "busybox",
+        "Selector": "batch.kubernetes.io/controller-uid=u1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("spec", "status", "extra", "expected"),
+    [
+        pytest.param({"completions": 3}, {"succeeded": 1}, {}, ("Running", "1/3", ""),
+                     id="running, not started yet: no duration"),
+        pytest.param({"parallelism": 4}, {"startTime": STARTED}, {}, ("Running", "0/1 of 4", "90s"),
+                     id="a work queue of 4, running for 90 s"),
+        pytest.param({}, {"conditions": [condition("Failed")]}, {}, ("Failed", "0/1", ""),
+                     id="failed"),
+        pytest.param({"completions": 1}, {"conditions": [condition("FailureTarget")]}, {},
+                     ("FailureTarget", "0/1", ""), id="failing: its pods are going"),
+        pytest.param({"completions": 1}, {"conditions": [condition("Suspended")]},
+                     {"deletionTimestamp": ENDED}, ("Terminating", "0/1", ""),
+                     id="being deleted comes before suspended"),
+    ],
+)  # fmt: skip
+def test_job_status_completions_and_duration(
+    spec: dict[str, Any], status: dict[str, Any], extra: dict[str, Any], expected: tuple[str, ...]
+) -> None:
+    row = cells("jobs.batch", job(spec, status, **extra))
+    assert (row["Status"], row["Completions"], row["Duration"]) == expected
+
+
+def test_cronjob_columns() -> None:
+    template = {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "b"}]}}}}
+    cronjob = {
+        "metadata": meta("nightly"),
+        "spec": {"schedule": "0 3 * * *", "suspend": False, "jobTemplate": template},
+        "status": {"active": [{"name": "nightly-1"}], "lastScheduleTime": STARTED},
+    }
+    assert cells("cronjobs.batch", cronjob) == {
+        "Name": "nightly",
+        "Schedule": "0 3 * * *",
+        "Timezone": "<none>",
+        "Suspend": "False",
+        "Active": 1,
+        "Last Schedule": "90s",
+        "Age": "3m17s",
+    }
+
+
 def test_every_served_kind_has_a_printer() -> None:
     from podwall.apiserver.resources import RESOURCES
 

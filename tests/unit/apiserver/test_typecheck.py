@@ -99,6 +99,7 @@ _TEMPLATE = {
     "metadata": {"labels": _LABELS},
     "spec": {"containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": 80}]}]},
 }
+_JOB_TEMPLATE = {**_TEMPLATE, "spec": {**_TEMPLATE["spec"], "restartPolicy": "Never"}}
 SEEDS: dict[str, dict[str, Any]] = {
     "pods": {"spec": _TEMPLATE["spec"]},
     "services": {"spec": {"selector": _LABELS, "ports": [{"port": 80, "targetPort": 8080}]}},
@@ -136,6 +137,10 @@ SEEDS: dict[str, dict[str, Any]] = {
         "spec": {"serviceName": "web", "selector": {"matchLabels": _LABELS}, "template": _TEMPLATE}
     },
     "controllerrevisions.apps": {"data": {"spec": {"template": _TEMPLATE}}, "revision": 1},
+    "jobs.batch": {"spec": {"template": _JOB_TEMPLATE}},
+    "cronjobs.batch": {
+        "spec": {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": _JOB_TEMPLATE}}}
+    },
     "serviceaccounts": {"automountServiceAccountToken": False},
     "roles.rbac.authorization.k8s.io": {
         "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]

@@ -114,3 +114,21 @@ def test_every_change_is_reported(clock: FakeClock) -> None:
     assert key == "a"
     queue.done(key)
     assert len(changes) == 2
+
+
+def test_a_wake_up_is_not_pending_and_the_soonest_one_wins(
+    queue: WorkQueue[str], clock: FakeClock
+) -> None:
+    queue.add_later("cronjob", 60.0)
+    queue.add_later("cronjob", 90.0)  # later than the one waiting: not needed
+    queue.add_later("job", 30.0)
+    assert queue.pending() == 0
+    clock.now += 30.0
+    assert queue.get(timeout=0) == "job"
+    queue.done("job")
+    assert queue.get(timeout=0) is None
+    clock.now += 30.0
+    assert queue.get(timeout=0) == "cronjob"
+    queue.done("cronjob")
+    clock.now += 60.0
+    assert queue.get(timeout=0) is None

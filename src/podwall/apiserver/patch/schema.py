@@ -173,6 +173,10 @@ DAEMON_SET_SPEC: Struct = REPLICA_SET_SPEC  # updateStrategy has no patch strate
 STATEFUL_SET_SPEC: Struct = {**REPLICA_SET_SPEC, "volumeClaimTemplates": atomic_list()}
 WORKLOAD_STATUS: Struct = {"conditions": CONDITIONS}
 
+# batch/v1
+JOB_SPEC: Struct = {"selector": LABEL_SELECTOR, "template": POD_TEMPLATE_SPEC}
+CRON_JOB_SPEC: Struct = {"jobTemplate": nested({"spec": nested(JOB_SPEC)})}
+
 # networking/v1: ingress, egress, policyTypes, ports, from, to, except are all +listType=atomic
 # without a patch strategy, so a strategic merge patch replaces each of them whole.
 NETWORK_POLICY_SPEC: Struct = {
@@ -203,6 +207,8 @@ KINDS: Mapping[str, Struct] = {
     "DaemonSet": _kind(spec=nested(DAEMON_SET_SPEC), status=nested(WORKLOAD_STATUS)),
     "StatefulSet": _kind(spec=nested(STATEFUL_SET_SPEC), status=nested(WORKLOAD_STATUS)),
     "ControllerRevision": _kind(data=ATOMIC),
+    "Job": _kind(spec=nested(JOB_SPEC), status=nested(WORKLOAD_STATUS)),
+    "CronJob": _kind(spec=nested(CRON_JOB_SPEC)),
     "NetworkPolicy": _kind(spec=nested(NETWORK_POLICY_SPEC)),
     "Event": _kind(involvedObject=ATOMIC, related=ATOMIC),  # ObjectReference: structType=atomic
     "ConfigMap": _kind(),

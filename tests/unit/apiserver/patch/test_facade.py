@@ -178,6 +178,8 @@ def test_the_table_covers_every_kind_podwall_serves() -> None:
         "DaemonSet",
         "StatefulSet",
         "ControllerRevision",
+        "Job",
+        "CronJob",
         "NetworkPolicy",
         "Event",
         "ConfigMap",
