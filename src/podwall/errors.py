@@ -32,6 +32,7 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     ├── EnvError ............... agent.podenv: a container's environment cannot be made
     ├── NodesNotReady .......... cluster.local: a node of `podwall up` did not get ready
     ├── ClusterIPError ......... controllers.services: no ClusterIP (answered 422)
+    ├── ScheduleError .......... controllers.cronschedule: a CronJob schedule that does not parse
     ├── ApiError ............... apiserver.errors: answered as a metav1.Status
     │   ├── NotFoundError, AlreadyExistsError, ConflictError, ExpiredError
     │   │   └── ContinueExpiredError ... apiserver.listoptions: a continue token too old

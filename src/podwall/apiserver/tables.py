@@ -675,7 +675,7 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
     **{
         key: ([_NAME, _AGE], _default_row)
         for key in ("persistentvolumeclaims", "persistentvolumes", "replicationcontrollers",
-                    "statefulsets.apps", "ingresses.networking.k8s.io")
+                    "ingresses.networking.k8s.io")
     },
     "customresourcedefinitions.apiextensions.k8s.io": (
         [_NAME, ("Created At", "date", 0)], _created_at_row,

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadCronError, CroniterError, croniter
 
+from podwall.errors import PodwallError
+
 DESCRIPTORS = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -29,7 +31,7 @@ DESCRIPTORS = {
 EVERY = "@every "
 
 
-class ScheduleError(ValueError):
+class ScheduleError(PodwallError, ValueError):
     """The schedule does not parse; the message is what upstream says (or croniter's)."""
 
 
