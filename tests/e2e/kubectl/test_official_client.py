@@ -23,6 +23,7 @@ pytestmark = pytest.mark.kubectl
 APIS = {
     "": client.CoreV1Api,
     "apps": client.AppsV1Api,
+    "batch": client.BatchV1Api,
     "networking.k8s.io": client.NetworkingV1Api,
     "discovery.k8s.io": client.DiscoveryV1Api,
     "coordination.k8s.io": client.CoordinationV1Api,
@@ -34,6 +35,7 @@ ROLE_REF = {"apiGroup": RBAC, "kind": "ClusterRole", "name": "view"}
 LABELS = {"app": "web"}
 POD_SPEC = {"containers": [{"name": "web", "image": "nginx"}]}
 TEMPLATE = {"metadata": {"labels": LABELS}, "spec": POD_SPEC}
+JOB_TEMPLATE = {"spec": {**POD_SPEC, "restartPolicy": "Never"}}  # a Job's pods must not restart
 SAMPLES: dict[str, dict[str, Any]] = {
     "pods": {"spec": POD_SPEC},
     "services": {"spec": {"selector": LABELS, "ports": [{"port": 80}]}},
@@ -67,6 +69,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
         }
     },
     "controllerrevisions.apps": {"data": {"spec": {"template": TEMPLATE}}, "revision": 1},
+    "jobs.batch": {"spec": {"template": JOB_TEMPLATE}},
+    "cronjobs.batch": {
+        "spec": {"schedule": "0 0 1 1 *", "jobTemplate": {"spec": {"template": JOB_TEMPLATE}}}
+    },
     "serviceaccounts": {},
     f"roles.{RBAC}": {"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},
     f"clusterroles.{RBAC}": {"rules": [{"nonResourceURLs": ["/x"], "verbs": ["get"]}]},
