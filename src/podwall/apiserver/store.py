@@ -303,16 +303,23 @@ class Store:
         return True
 
     # Writing: sync methods block until the write is acknowledged and return a copy; async
-    # ones return the shared Stored.
+    # ones return the shared Stored. The Store copies what it is given, unless the caller hands
+    # it over (`handed_over`: a dict of the caller's own, never to be touched again, as a
+    # request's freshly admitted body is).
 
     def create(self, resource: str, obj: Mapping[str, Any], *, dry_run: bool = False) -> Object:
         """Store a new object; AlreadyExistsError, NotFoundError for a missing namespace."""
-        return self._settle(self._create(resource, obj, dry_run))
+        return self._settle(self._create(resource, obj, dry_run, handed_over=False))
 
     async def acreate(
-        self, resource: str, obj: Mapping[str, Any], *, dry_run: bool = False
+        self,
+        resource: str,
+        obj: Mapping[str, Any],
+        *,
+        dry_run: bool = False,
+        handed_over: bool = False,
     ) -> Stored:
-        return await self._asettle(self._create(resource, obj, dry_run))
+        return await self._asettle(self._create(resource, obj, dry_run, handed_over=handed_over))
 
     def update(
         self,
@@ -328,7 +335,9 @@ class Store:
         Top-level fields named in `preserve` keep their stored value: ("status",) for the main
         resource, ("spec",) for the status subresource.
         """
-        return self._settle(self._update(resource, obj, tuple(preserve), dry_run))
+        return self._settle(
+            self._update(resource, obj, tuple(preserve), dry_run, handed_over=False)
+        )
 
     async def aupdate(
         self,
@@ -337,8 +346,11 @@ class Store:
         *,
         preserve: Iterable[str] = (),
         dry_run: bool = False,
+        handed_over: bool = False,
     ) -> Stored:
-        return await self._asettle(self._update(resource, obj, tuple(preserve), dry_run))
+        return await self._asettle(
+            self._update(resource, obj, tuple(preserve), dry_run, handed_over=handed_over)
+        )
 
     def mutate(
         self,
@@ -527,8 +539,10 @@ class Store:
             raise _not_found(resource, name)
         return found, ticket
 
-    def _create(self, resource: str, obj: Mapping[str, Any], dry_run: bool) -> _Result:
-        new: Object = thaw(dict(obj))
+    def _create(
+        self, resource: str, obj: Mapping[str, Any], dry_run: bool, *, handed_over: bool
+    ) -> _Result:
+        new: Object = obj if handed_over and type(obj) is dict else thaw(dict(obj))
         meta = new.setdefault("metadata", {})
         namespace = str(meta.get("namespace") or "")
         with self._preparing():
@@ -560,7 +574,13 @@ class Store:
             )
 
     def _update(
-        self, resource: str, obj: Mapping[str, Any], preserve: tuple[str, ...], dry_run: bool
+        self,
+        resource: str,
+        obj: Mapping[str, Any],
+        preserve: tuple[str, ...],
+        dry_run: bool,
+        *,
+        handed_over: bool,
     ) -> _Result:
         meta = obj.get("metadata") or {}
         namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
@@ -570,7 +590,8 @@ class Store:
             if expected and str(expected) != current.obj["metadata"]["resourceVersion"]:
                 plural, group = _split_key(resource)
                 raise conflict(plural, group, name)
-            return self._replace(resource, current, ticket, thaw(dict(obj)), preserve, dry_run)
+            new = obj if handed_over and type(obj) is dict else thaw(dict(obj))
+            return self._replace(resource, current, ticket, new, preserve, dry_run)
 
     def _mutate(
         self,

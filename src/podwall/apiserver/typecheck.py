@@ -255,9 +255,16 @@ def drop_nulls(value: Any) -> Any:
 
     Go decodes a JSON null into a nil pointer, map or slice, and encodes that back as an absent
     field (omitempty), so `metadata: {labels: null}` is stored as `metadata: {}`. Items of a
-    list stay where they are."""
+    list stay where they are.
+
+    The result is a new tree (no dict or list of `value` in it): the caller may change it."""
+    if type(value) in _LEAVES:
+        return value
     if isinstance(value, dict):
         return {k: drop_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [drop_nulls(v) for v in value]
     return value
+
+
+_LEAVES = frozenset({str, int, float, bool, type(None)})
