@@ -40,7 +40,6 @@ import secrets
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -110,8 +109,14 @@ The stored one is the Store's shared object: read it, never change it."""
 _UIDS = random.Random()
 
 
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))  # the version and variant bits
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
+
+
 def _new_uid() -> str:
-    return str(uuid.UUID(int=_UIDS.getrandbits(128), version=4))
+    """str(uuid.UUID(int=bits, version=4)), formatted without building the UUID (half the time)."""
+    h = f"{(_UIDS.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 _STAMP: list[tuple[int, str]] = [(-1, "")]  # the last second formatted, and its text
