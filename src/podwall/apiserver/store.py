@@ -203,8 +203,7 @@ class Store:
         self._watches: dict[str, set[Watch]] = {}
         self._listeners: list[Listener] = []
         self._admitters: dict[str, list[Admit]] = {}
-        self._db.set_trace_callback(self._count_statement)
-        self._committer = Committer(self._db, self._durable, self._failed)
+        self._committer = Committer(self._db, self._durable, self._failed, self.counts)
         self._delivery = Delivery(self._current_listeners)
         if path != ":memory:" and Path(self.path).exists():
             Path(self.path).chmod(0o600)
@@ -808,11 +807,6 @@ class Store:
         self.counts.copies += 1
         copy: Object = thaw(value.obj)
         return copy
-
-    def _count_statement(self, statement: str) -> None:
-        self.counts.statements += 1
-        if statement == "COMMIT":
-            self.counts.commits += 1
 
     def _current_listeners(self) -> _Listeners:
         with self._lock:
