@@ -301,13 +301,22 @@ def writes(tmp: Path, stored: int, rounds: int, results: Results) -> None:
         raw.close()
         progress("writes: one writer vs 8 concurrent writers")
         throughput = Paired()
+        # CPU per create of the server and of this (client) process, by writer count.
+        spent: dict[int, list[float]] = {1: [0.0, 0.0, 0], 8: [0.0, 0.0, 0]}
         for r in range(rounds):
-            one = timed_creates(small.endpoint, CONFIGMAPS, config_maps(f"one{r}", 5000), 1, 0.5)
-            eight = timed_creates(
-                small.endpoint, CONFIGMAPS, config_maps(f"eight{r}", 20000), 8, 0.5
-            )
-            throughput.first.append(eight[2] / eight[1])
-            throughput.second.append(one[2] / one[1])
+            rates = {}
+            for writers, prefix, count in ((1, "one", 5000), (8, "eight", 20000)):
+                server_cpu, client_cpu = small.cpu_seconds(), time.process_time()
+                _, elapsed, done = timed_creates(
+                    small.endpoint, CONFIGMAPS, config_maps(f"{prefix}{r}", count), writers, 0.5
+                )
+                spent[writers][0] += small.cpu_seconds() - server_cpu
+                spent[writers][1] += time.process_time() - client_cpu
+                spent[writers][2] += done
+                rates[writers] = done / elapsed
+            throughput.first.append(rates[8])
+            throughput.second.append(rates[1])
+        per_create = {w: (s / n, c / n) for w, (s, c, n) in spent.items()}
     results.raw["writes"] = {
         "p50_small": scaling.second,
         "p50_big": scaling.first,
@@ -315,6 +324,7 @@ def writes(tmp: Path, stored: int, rounds: int, results: Results) -> None:
         "cpu_per_create": cpu,
         "rate_1": throughput.second,
         "rate_8": throughput.first,
+        "cpu_per_create_by_writers": per_create,
         "fill_s": fill,
     }
     med = statistics.median
@@ -328,6 +338,9 @@ def writes(tmp: Path, stored: int, rounds: int, results: Results) -> None:
         f"  one SQLite INSERT + COMMIT (WAL, synchronous=FULL), same disk: {_ms(med(disk.second))}",
         f"  throughput: 1 writer {med(throughput.second):,.0f}/s,"
         f" 8 writers {med(throughput.first):,.0f}/s",
+        "  CPU per create, server / client (the 8 writers are threads of this process):"
+        f" 1 writer {_ms(per_create[1][0])} / {_ms(per_create[1][1])},"
+        f" 8 writers {_ms(per_create[8][0])} / {_ms(per_create[8][1])}",
     ]
     results.goals += [
         Goal(

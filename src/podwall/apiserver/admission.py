@@ -42,8 +42,11 @@ def decode(
 ) -> tuple[Object, list[str]]:
     """Strict decoding: unknown fields are an error (Strict), a warning (Warn, the default) or
     silently dropped (Ignore), as `encoding/json` would drop them. Returns the object and the
-    warnings for the `Warning` header."""
-    obj: Object = thaw(dict(body))
+    warnings for the `Warning` header.
+
+    The object is `body` itself unless unknown fields had to be dropped (then a copy: `body`
+    is never changed); a caller that changes it copies it first."""
+    obj: Object = body if type(body) is dict else dict(body)
     if resource.key == NETWORK_POLICY_KEY:
         unknown = strictfields.unknown_fields(obj)
     elif resource.key == CLUSTER_NETWORK_POLICY_KEY:
@@ -52,6 +55,7 @@ def decode(
         return obj, []
     if not unknown:
         return obj, []
+    obj = thaw(obj)
     mode = field_validation or "Warn"
     if mode == "Strict":
         detail = ", ".join(f'unknown field "{path}"' for path in unknown)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -257,10 +258,23 @@ class ResourceRoutes:
                 match = pattern.fullmatch(path)
                 if match is not None:
                     scope["path_params"] = match.groupdict()
-                    response = await endpoint(Request(scope, receive, send))
+                    response = await endpoint(_Request(scope, receive, send))
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+
+_NO_QUERY = QueryParams("")
+
+
+class _Request(Request):
+    """Starlette's Request, whose empty query string (most requests') is parsed only once."""
+
+    @property
+    def query_params(self) -> QueryParams:
+        if not self.scope["query_string"]:
+            return _NO_QUERY  # immutable: one shared instance serves every such request
+        return super().query_params
 
 
 def _aggregated(body: dict[str, Any], version: str) -> Response:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from podwall.apiserver.drainer import Drainer
 from podwall.apiserver.history import DELETED, Change
+from podwall.apiserver.objectindex import OpCounts
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,16 @@ class Committer(Drainer[Ticket]):
         db: sqlite3.Connection,
         on_durable: Callable[[list[Ticket]], None],
         on_failed: Callable[[list[Ticket], BaseException], None],
+        counts: OpCounts | None = None,
     ) -> None:
         super().__init__("podwall-store-commit", batch=True)
         self._db = db
         self._on_durable = on_durable
         self._on_failed = on_failed
+        # Counted here, not by a SQLite trace callback: that one takes the interpreter lock
+        # inside every statement, while the event loop holds it (concurrent writers waited
+        # for it statement by statement).
+        self._counts = counts or OpCounts()
 
     def submit(self, ticket: Ticket) -> None:
         """Queue a ticket (the caller holds the Store's lock: tickets arrive in RV order).
@@ -88,10 +94,12 @@ class Committer(Drainer[Ticket]):
         self._on_durable(items)
 
     def _write(self, batch: list[Ticket]) -> None:
-        db = self._db
+        db, counts = self._db, self._counts
         db.execute("BEGIN IMMEDIATE")
+        counts.statements += 1
         try:
             for ticket in batch:
+                counts.statements += len(ticket.changes)
                 for change in ticket.changes:
                     if change.type == DELETED:
                         db.execute(
@@ -106,6 +114,8 @@ class Committer(Drainer[Ticket]):
             last = str(batch[-1].resource_version)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('resourceVersion', ?)", (last,))
             db.execute("COMMIT")
+            counts.statements += 2
+            counts.commits += 1
         except BaseException:
             db.execute("ROLLBACK")
             raise

@@ -235,7 +235,9 @@ class ResourceApi:
         *,
         creating: bool = False,
     ) -> tuple[Object, list[str]]:
-        """Decode, place, default and validate a request body; nothing is stored here."""
+        """Decode, place, default and validate a request body; nothing is stored here.
+
+        The object returned is new (no part of `body` in it): the Store may keep it as is."""
         resource = target.resource
         if not isinstance(body, dict):
             raise errors.bad_request(
@@ -343,7 +345,9 @@ class ResourceApi:
             raise errors.method_not_allowed("POST")
         obj, warnings = self._admit(request, target, await self._body(request), creating=True)
         dry_run = "All" in request.query_params.getlist("dryRun")
-        created = await self.store.acreate(target.resource.key, obj, dry_run=dry_run)
+        created = await self.store.acreate(
+            target.resource.key, obj, dry_run=dry_run, handed_over=True
+        )
         return text_response(created.text, 201, warnings)
 
     async def update(self, request: Request, target: Target) -> Response:
@@ -351,8 +355,9 @@ class ResourceApi:
         obj, warnings = self._admit(request, target, await self._body(request), target.name)
         dry_run = "All" in request.query_params.getlist("dryRun")
         updated = await self.store.aupdate(
-            target.resource.key, obj, preserve=self._preserve(target), dry_run=dry_run
-        )
+            target.resource.key, obj, preserve=self._preserve(target), dry_run=dry_run,
+            handed_over=True,
+        )  # fmt: skip
         if not dry_run:
             await run_in_threadpool(deletion.finish, self.store, target.resource.key, updated.obj)
         return text_response(updated.text, 200, warnings)
@@ -375,7 +380,9 @@ class ResourceApi:
             except errors.NotFoundError:
                 applied = apply_patch(None, raw, content_type, resource.kind)
                 obj, found = self._admit(request, target, applied, name, creating=True)
-                created = await self.store.acreate(resource.key, obj, dry_run=dry_run)
+                created = await self.store.acreate(
+                    resource.key, obj, dry_run=dry_run, handed_over=True
+                )
                 return text_response(created.text, 201, found)
         warnings: list[str] = []
 

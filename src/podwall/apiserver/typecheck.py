@@ -5,12 +5,16 @@ kube-apiserver decodes a body into its Go structs; a value of the wrong JSON typ
 type []v1.ServicePort"). podwall keeps bodies as JSON, so it walks them along the schemas of
 `schemas` and answers the same. Unknown fields are not this module's (admission's
 fieldValidation handles them); `null` is accepted anywhere, as Go decodes it to the zero value.
+
+Every write's body is checked, and nearly every body fits: each schema is compiled once into a
+predicate (`fits`) that says only whether a value fits; the walk that words the error
+(`errors_in`) runs only for a body that does not.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,6 +151,84 @@ def errors_in(
         yield Mismatch(wrong, struct, path, go_type(schema, name))
 
 
+Fits = Callable[[Any], bool]
+
+
+def _always(value: Any) -> bool:
+    return True
+
+
+@functools.cache  # one predicate per schema name, shared by every schema that refers to it
+def _named(name: str) -> Fits:
+    return _compile(schemas.definitions().get(name, {}), name)
+
+
+def _referring(name: str) -> Fits:
+    # Bound at the first call, not at compile time: schemas refer to themselves (JSONSchemaProps).
+    def fits(value: Any) -> bool:
+        return value is None or _named(name)(value)
+
+    return fits
+
+
+def _compile(schema: Mapping[str, Any], name: str | None = None) -> Fits:
+    """A predicate true exactly when `errors_in(value, schema, ..., name)` finds nothing."""
+    if name is None:
+        ref = schemas.ref_name(schema)
+        if ref is not None:
+            return _referring(ref)
+    kind = schema.get("type")
+    properties = schema.get("properties")
+    if properties is not None or (kind == "object" and "additionalProperties" not in schema):
+        return _struct(properties, free=properties is None and name is None)
+    if kind == "object":
+        return _container(dict, dict.values, _compile(schema["additionalProperties"]))
+    if kind == "array":
+        return _container(list, iter, _compile(schema.get("items", {})))
+    if name not in (schemas.INT_OR_STRING, schemas.QUANTITY) and kind in _EXACT_TYPES:
+        exact = _EXACT_TYPES[kind]
+        return lambda value: value is None or isinstance(value, exact)
+    if kind is None and name is None:
+        return _always
+    return lambda value: value is None or _scalar_error(value, schema, name) is None
+
+
+_EXACT_TYPES: dict[str, type] = {"string": str, "boolean": bool}
+
+
+def _struct(properties: Mapping[str, Any] | None, *, free: bool) -> Fits:
+    fields = {key: _compile(field) for key, field in (properties or {}).items()}
+
+    def fits(value: Any) -> bool:
+        if value is None:
+            return True
+        if not isinstance(value, dict):
+            return free  # a free-form object (RawExtension's siblings) takes anything
+        for key, item in value.items():
+            field = fields.get(key)
+            if field is not None and not field(item):
+                return False
+        return True
+
+    return fits
+
+
+def _container(kind: type, items: Callable[[Any], Any], item_fits: Fits) -> Fits:
+    def fits(value: Any) -> bool:
+        if value is None:
+            return True
+        if not isinstance(value, kind):
+            return False
+        return all(map(item_fits, items(value)))
+
+    return fits
+
+
+def fits(name: str, value: Any) -> bool:
+    """Whether `value` fits the schema called `name`: `errors_in` would find nothing."""
+    return _named(name)(value)
+
+
 def check(resource: Resource, body: Mapping[str, Any], kind: str | None = None) -> None:
     """400 BadRequest, as kube-apiserver words it, when `body` does not fit the kind's types.
 
@@ -157,6 +239,8 @@ def check(resource: Resource, body: Mapping[str, Any], kind: str | None = None) 
         group, version = "autoscaling", "v1"
     name = schemas.name_for(group, version, kind)
     if name is None:
+        return
+    if fits(name, body):
         return
     schema = schemas.definitions()[name]
     first = next(errors_in(body, schema, _go_name(name).rpartition(".")[2], "", name), None)
@@ -171,9 +255,16 @@ def drop_nulls(value: Any) -> Any:
 
     Go decodes a JSON null into a nil pointer, map or slice, and encodes that back as an absent
     field (omitempty), so `metadata: {labels: null}` is stored as `metadata: {}`. Items of a
-    list stay where they are."""
+    list stay where they are.
+
+    The result is a new tree (no dict or list of `value` in it): the caller may change it."""
+    if type(value) in _LEAVES:
+        return value
     if isinstance(value, dict):
         return {k: drop_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [drop_nulls(v) for v in value]
     return value
+
+
+_LEAVES = frozenset({str, int, float, bool, type(None)})

@@ -41,7 +41,8 @@ def test_tickets_queued_during_a_commit_share_the_next(tmp_path: Path) -> None:
         if sum(map(len, batches)) == 5:
             done.set()
 
-    committer = Committer(db, durable, lambda batch, exc: None)
+    counts = OpCounts()
+    committer = Committer(db, durable, lambda batch, exc: None, counts)
     blocker = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     committer.submit(_ticket(1, "a"))
@@ -55,6 +56,8 @@ def test_tickets_queued_during_a_commit_share_the_next(tmp_path: Path) -> None:
     rows = db.execute("SELECT name FROM objects ORDER BY name").fetchall()
     assert [r[0] for r in rows] == ["a", "n2", "n3", "n4", "n5"]
     assert db.execute("SELECT value FROM meta").fetchone() == ("5",)
+    # One transaction per batch: BEGIN, a write per change, the resourceVersion, COMMIT.
+    assert (counts.commits, counts.statements) == (len(batches), 3 * len(batches) + 5)
 
 
 def test_a_failed_batch_is_reported_and_rolled_back(tmp_path: Path) -> None:
