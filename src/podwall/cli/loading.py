@@ -23,6 +23,8 @@ from podwall.model.validation import validate_network_policy
 # (each generated method is compiled at import; `podwall check` pays for every one).
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class InvalidObject:
+    """An object that failed validation and its errors."""
+
     obj: RawObject
     errors: tuple[tuple[str, str], ...]  # (field path, message in the API server's words)
 

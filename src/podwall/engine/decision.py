@@ -38,6 +38,8 @@ DENYING = frozenset({Status.DENIED, Status.ADMIN_DENIED, Status.BASELINE_DENIED}
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PeerCheck:
+    """One peer of a rule (`index` in its list): whether it matched the other end, and why."""
+
     index: int
     peer: Peer
     matched: bool
@@ -68,6 +70,8 @@ class RuleCheck:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PolicyCheck:
+    """One isolating policy's rules for this direction; any matched rule allows."""
+
     policy: NetworkPolicy
     rules: tuple[RuleCheck, ...]  # empty: the policy has no rules here, so it denies by default
 

@@ -16,6 +16,8 @@ from podwall.model.policy import IPBlock, NetworkPolicy, Peer
 # (each generated method is compiled at import; `podwall check` pays for every one).
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class PeerMatch:
+    """Whether a peer matched, and the reason in words."""
+
     matched: bool
     reason: str
 

@@ -15,6 +15,8 @@ from podwall.model.ports import PolicyPort, Protocol
 # (each generated method is compiled at import; `podwall check` pays for every one).
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class PortMatch:
+    """Whether a rule's ports admit the port, and the reason in words."""
+
     matched: bool
     reason: str
 

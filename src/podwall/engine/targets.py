@@ -45,6 +45,8 @@ class Target:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PortSpec:
+    """The port asked of a destination: a number, a name, or None (none given)."""
+
     port: int | str | None
     protocol: Protocol
 

@@ -29,6 +29,8 @@ class LoadError(PodwallError):
 
 @dataclass(kw_only=True)
 class Loaded:
+    """The objects read, in order, and each file's text by name (to find a field's line)."""
+
     objects: list[RawObject] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
 
