@@ -10,17 +10,15 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from podwall.errors import PodwallError
 from podwall.manifests import docindex, yamldocs
+from podwall.manifests.files import manifest_files, pathname
 from podwall.model.rawobject import RawObject
 from podwall.model.source import Source
-
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class LoadError(PodwallError):
@@ -43,14 +41,18 @@ def load_paths(paths: Iterable[str], *, stdin: Any = None) -> Loaded:
             text = (stdin or sys.stdin).read()
             _add(loaded, "<stdin>", text)
             continue
-        for file in _expand(Path(path)):
+        files = manifest_files(path)
+        if files is None:
+            raise LoadError(f"{pathname(path)}: no such file or directory")
+        for file in files:
             try:
-                text = file.read_text(encoding="utf-8")
+                with open(file, encoding="utf-8") as handle:
+                    text = handle.read()
             except OSError as exc:
                 raise LoadError(f"{file}: cannot read: {exc.strerror or exc}") from exc
             except UnicodeDecodeError as exc:
                 raise LoadError(f"{file}: cannot read: not UTF-8 text ({exc.reason})") from exc
-            _add(loaded, str(file), text)
+            _add(loaded, file, text)
     return loaded
 
 
@@ -58,17 +60,6 @@ def load_text(text: str, name: str = "<memory>") -> Loaded:
     loaded = Loaded()
     _add(loaded, name, text)
     return loaded
-
-
-def _expand(path: Path) -> Iterator[Path]:
-    if path.is_dir():
-        yield from sorted(
-            p for p in path.rglob("*") if p.is_file() and p.suffix in MANIFEST_SUFFIXES
-        )
-    elif path.exists():
-        yield path
-    else:
-        raise LoadError(f"{path}: no such file or directory")
 
 
 def _add(loaded: Loaded, name: str, text: str) -> None:
