@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from podwall.cli import output
 from podwall.cli.loading import InvalidManifests, LoadError, convert
-from podwall.cli.options import LiveTarget
 from podwall.manifests.reader import Loaded, load_paths
 from podwall.model.cluster import Cluster
+
+if TYPE_CHECKING:
+    from podwall.cli.livetarget import LiveTarget
 
 EXIT_BAD_INPUT = 2
 

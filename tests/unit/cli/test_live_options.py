@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from podwall.cli import daemon
+from podwall.cli.livetarget import LiveTarget
 from podwall.cli.main import cli
-from podwall.cli.options import LiveTarget
 
 
 def run(*args: str) -> Result:
