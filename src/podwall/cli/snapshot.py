@@ -8,7 +8,6 @@ kinds, objects given twice) go to stderr.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
 from podwall.cli import output
@@ -27,14 +26,16 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(EXIT_BAD_INPUT)
 
 
-# A result read field by field, never compared, hashed or printed: only __init__ is generated
-# (each generated method is compiled at import; `podwall check` pays for every one).
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+# A record read field by field, never compared, hashed or printed, written out: a dataclass
+# compiles each method it generates at import, which every command's start-up pays for.
 class Input:
     """A snapshot and the texts it was read from (file name -> text), to find field lines."""
 
-    cluster: Cluster
-    texts: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("cluster", "texts")
+
+    def __init__(self, *, cluster: Cluster, texts: dict[str, str]) -> None:
+        self.cluster = cluster
+        self.texts = texts
 
 
 def from_paths(

@@ -25,7 +25,9 @@ class LoadError(PodwallError):
     """A file that cannot be read or parsed; the message names the file and line."""
 
 
-@dataclass(kw_only=True)
+# Filled in as files are read, never compared or printed: no __eq__ or __repr__ to compile at
+# import (a dataclass compiles each method it generates; every command's start-up pays).
+@dataclass(kw_only=True, eq=False, repr=False)
 class Loaded:
     """The objects read, in order, and each file's text by name (to find a field's line)."""
 
