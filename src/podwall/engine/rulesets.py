@@ -24,6 +24,8 @@ Cut = tuple[Protocol, int, int]
 
 @dataclass(kw_only=True)
 class RuleSet:
+    """Every policy rule compiled to bitsets over identities and port atoms, per direction."""
+
     atoms: Atoms
     all_bits: int
     not_egress_isolated: int = 0

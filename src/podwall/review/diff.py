@@ -56,6 +56,8 @@ class Change:
 
 @dataclass(frozen=True, kw_only=True)
 class Diff:
+    """What changes between two snapshots: the connections newly allowed and newly denied."""
+
     before: Cluster
     after: Cluster
     newly_allowed: tuple[Change, ...]

@@ -19,6 +19,8 @@ ABSENT = -1  # the identity of a pod on the side where it does not exist
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Joint:
+    """One group of pods selectors cannot tell apart, with its identity on either side."""
+
     index: int
     before: int  # identity index in the before map, or ABSENT
     after: int

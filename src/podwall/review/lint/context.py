@@ -21,6 +21,8 @@ from podwall.model.policy import Direction, NetworkPolicy, Peer, Rule
 
 @dataclass(frozen=True, slots=True)
 class _Group:
+    """Pods that every selector treats alike: same namespace, labels and host network."""
+
     namespace: str
     labels: Labels
     host_network: bool

@@ -19,6 +19,8 @@ from podwall.review.lint.finding import Finding, Raw, Severity
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Check:
+    """A lint check: its id, name, severity and documentation, and the function it runs."""
+
     id: str
     name: str
     severity: Severity
@@ -130,6 +132,8 @@ def find(ref: str) -> Check:
 
 @dataclass(kw_only=True)
 class Report:
+    """What a lint run found, and the checks it skipped."""
+
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Check] = field(default_factory=list)  # needed pods, and none were given
 

@@ -35,6 +35,8 @@ pods that are not there yet. Needs pods: skipped without.
 
 @dataclass(frozen=True, slots=True)
 class _Reach:
+    """What one rule allows: its peers (pods by key, ipBlocks) and its ports."""
+
     everyone: bool  # no peers: every source or destination
     pods: frozenset[str]
     blocks: tuple[IPBlock, ...]
