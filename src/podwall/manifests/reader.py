@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from podwall.errors import PodwallError
-from podwall.manifests import docindex, yamldocs
+from podwall.manifests import yamldocs
 from podwall.manifests.files import manifest_files, pathname
 from podwall.model.rawobject import RawObject
 from podwall.model.source import Source
@@ -81,11 +81,15 @@ def _is_list(doc: Any) -> bool:
 
 def _item_lines(text: str, document: int) -> list[int]:
     """The line of each item of a `kind: List` document (nested lists flattened)."""
+    from podwall.manifests import docindex  # lists, errors and findings only (see field_line)
+
     located = docindex.document_node(text, document)
     return list(_list_item_lines(*located)) if located is not None else []
 
 
 def _list_item_lines(node: yaml.Node, lines_before: int = 0) -> Iterator[int]:
+    from podwall.manifests import docindex
+
     items = _child(node, "items")
     for item in items.value if isinstance(items, yaml.SequenceNode) else ():
         if _is_list_node(item):
@@ -170,6 +174,10 @@ def field_line(text: str, document: int, path: str, line: int | None = None) -> 
     `document` counts non-empty documents, as `Source.document` does. For an item of a
     `kind: List`, `line` (its `Source.line`) says which item.
     """
+    # Imported here: only errors and lint findings are located, and a manifest without a
+    # `kind: List` never needs document spans (nor pays for their import).
+    from podwall.manifests import docindex
+
     located = docindex.document_node(text, document)
     if located is None:
         return None

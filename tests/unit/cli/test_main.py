@@ -45,6 +45,7 @@ NEVER = {
     "pathlib": "its import pulls urllib.parse and fnmatch; the reader lists files with os",
     "urllib": "pathlib's file:// URIs: only SARIF names files so",
     "fnmatch": "pathlib's globs",
+    "podwall.manifests.docindex": "document spans: kind: List, errors and findings (none here)",
     "rich._emoji_codes": "every emoji name: podwall's tables have no `:name:` codes",
 }
 # The ClusterNetworkPolicy model and the tiers: only when the input holds a ClusterNetworkPolicy
