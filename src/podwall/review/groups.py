@@ -27,7 +27,9 @@ class Joint:
     pods: tuple[Pod, ...]  # the newest declaration of each member, sorted by key
 
 
-@dataclass(kw_only=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(kw_only=True, eq=False, repr=False)
 class JointGroups:
     """Groups over the union of both sides' pods, with bitset translation from each side."""
 

@@ -130,7 +130,9 @@ def find(ref: str) -> Check:
     raise UnknownCheck(ref)
 
 
-@dataclass(kw_only=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(kw_only=True, eq=False, repr=False)
 class Report:
     """What a lint run found, and the checks it skipped."""
 
