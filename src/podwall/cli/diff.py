@@ -5,12 +5,12 @@ Exit status: 0 no change, 1 changes, 2 bad input, so CI can require a review.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from podwall.cli import output, snapshot
-from podwall.cli.options import LiveTarget, live_options, output_option, port_options
+from podwall.cli.options import live_options, output_option, port_options
 from podwall.engine.targets import TargetError, parse_port
 from podwall.manifests.reader import LoadError, load_paths
 from podwall.model.cluster import Cluster
@@ -18,6 +18,11 @@ from podwall.model.ports import Protocol
 from podwall.review import diffreport
 from podwall.review.diff import Diff, Focus
 from podwall.review.diff import diff as compare
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from podwall.cli.livetarget import LiveTarget
 
 EXIT_SAME, EXIT_CHANGED = 0, 1
 

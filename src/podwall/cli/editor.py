@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from podwall.cli import output
-from podwall.cli.options import filename_option, kubeconfig_file_option, up_kubeconfig
+from podwall.cli.livetarget import up_kubeconfig
+from podwall.cli.options import filename_option, kubeconfig_file_option
 from podwall.editor.app import LOOPBACK_HOSTS, bind, create_app, serve, url
 from podwall.editor.attached import Attached
 from podwall.editor.cluster import ClusterError, ClusterSource

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from podwall.cli import output, snapshot
 from podwall.cli.options import (
-    LiveTarget,
     files_option,
     git_option,
     live_options,
@@ -18,6 +19,9 @@ from podwall.model.cluster import Cluster, Pod
 from podwall.review import exposurereport
 from podwall.review.exposure import exposure as expose
 from podwall.review.exposure import ranked
+
+if TYPE_CHECKING:
+    from podwall.cli.livetarget import LiveTarget
 
 
 @click.command()

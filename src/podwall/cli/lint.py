@@ -6,14 +6,13 @@ Exit status: 0 nothing at or above --fail-on, 1 findings, 2 bad input.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from podwall import __version__
 from podwall.cli import output, snapshot
 from podwall.cli.options import (
-    LiveTarget,
     files_option,
     git_option,
     live_options,
@@ -24,6 +23,9 @@ from podwall.review.lint.finding import Finding, Severity
 from podwall.review.lint.registry import CHECKS, Report, UnknownCheck, find
 from podwall.review.lint.registry import lint as run_checks
 from podwall.review.lint.sarif import Located, render
+
+if TYPE_CHECKING:
+    from podwall.cli.livetarget import LiveTarget
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 
@@ -124,6 +126,8 @@ def _locate(finding: Finding, texts: dict[str, str]) -> Located:
 def _uri(name: str) -> str:
     """A file as SARIF wants it: relative with forward slashes (`REV:path` from git is `path`),
     or a file:// URI when absolute."""
+    from pathlib import Path  # SARIF only: text findings never pay for pathlib's import
+
     rev, sep, path = name.partition(":")
     if sep and "/" not in rev and not rev.startswith("<"):
         name = path

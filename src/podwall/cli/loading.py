@@ -8,7 +8,6 @@ command exits 2 after listing all.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from podwall.manifests.reader import Loaded, LoadError, field_line, load_paths
 from podwall.model import kindvalidation, strictfields
@@ -19,12 +18,17 @@ from podwall.model.strictfields import unknown_fields
 from podwall.model.validation import validate_network_policy
 
 
-# A result read field by field, never compared, hashed or printed: only __init__ is generated
-# (each generated method is compiled at import; `podwall check` pays for every one).
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+# A record read field by field, never compared, hashed or printed, written out: a dataclass
+# compiles each method it generates at import, which every command's start-up pays for.
 class InvalidObject:
-    obj: RawObject
-    errors: tuple[tuple[str, str], ...]  # (field path, message in the API server's words)
+    """An object that failed validation and its errors: (field path, message in the API server's
+    words)."""
+
+    __slots__ = ("errors", "obj")
+
+    def __init__(self, *, obj: RawObject, errors: tuple[tuple[str, str], ...]) -> None:
+        self.obj = obj
+        self.errors = errors
 
 
 class InvalidManifests(ValidationError):

@@ -20,7 +20,7 @@ from podwall.cli import output
 from podwall.errors import PodwallError
 
 if TYPE_CHECKING:
-    from podwall.cli.options import LiveTarget
+    from podwall.cli.livetarget import LiveTarget
     from podwall.model.cluster import Cluster
 
 EXIT_ALLOWED, EXIT_DENIED, EXIT_BAD_INPUT = 0, 1, 2

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from podwall.cli import output, snapshot
 from podwall.cli.options import (
-    LiveTarget,
     files_option,
     git_option,
     live_options,
@@ -17,6 +18,9 @@ from podwall.engine.connectivity import ConnectivityMap, connectivity
 from podwall.engine.matrix import port_matrix
 from podwall.engine.targets import TargetError, parse_port
 from podwall.model.ports import Protocol
+
+if TYPE_CHECKING:
+    from podwall.cli.livetarget import LiveTarget
 
 
 @click.command()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from podwall.model.ports import Protocol
+
+if TYPE_CHECKING:  # a cluster to read: only when --cluster, --kubeconfig or --context is given
+    from podwall.cli.livetarget import LiveTarget
 
 FILES_HELP = "Manifest file, directory or - for stdin (YAML or JSON, multi-document, kind: List)."
 
@@ -28,6 +29,8 @@ def files_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def kubeconfig_file_option(help: str) -> Decorator:
     """--kubeconfig FILE as a Path (None when not given); `help` says which default applies."""
+    from pathlib import Path  # only the commands that take a kubeconfig file pay for pathlib
+
     return click.option(
         "--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help
     )
@@ -72,33 +75,6 @@ def port_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LiveTarget:
-    """A running cluster to read: a kubeconfig (None: the client's default) and a context."""
-
-    kubeconfig: Path | None
-    context: str | None
-
-    @staticmethod
-    def of(kubeconfig: str | None, context: str | None, up: bool) -> LiveTarget | None:
-        if up and kubeconfig is None:
-            return LiveTarget(kubeconfig=up_kubeconfig(), context=context)
-        if up or kubeconfig is not None or context is not None:
-            return LiveTarget(
-                kubeconfig=None if kubeconfig is None else Path(kubeconfig), context=context
-            )
-        return None
-
-
-def up_kubeconfig() -> Path:
-    """The kubeconfig of the running `podwall up` (as `podwall kubeconfig` prints it)."""
-    from podwall.cli import daemon
-
-    state = daemon.default_state_dir().absolute()
-    running = daemon.read_ready(state)
-    return Path(running.kubeconfig) if running is not None else state / "kubeconfig"
-
-
 def live_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """--cluster, --kubeconfig and --context, handed to the command as `live: LiveTarget | None`."""
 
@@ -106,7 +82,7 @@ def live_options(f: Callable[..., Any]) -> Callable[..., Any]:
     def command(
         *args: Any, kubeconfig: str | None, context: str | None, up: bool, **kwargs: Any
     ) -> Any:
-        return f(*args, live=LiveTarget.of(kubeconfig, context, up), **kwargs)
+        return f(*args, live=_live_target(kubeconfig, context, up), **kwargs)
 
     command = click.option(
         "--context", metavar="NAME", help="The kubeconfig context to read (implies a cluster)."
@@ -122,6 +98,14 @@ def live_options(f: Callable[..., Any]) -> Callable[..., Any]:
         is_flag=True,
         help="Read the running `podwall up` cluster (-f files are layered on top).",
     )(command)
+
+
+def _live_target(kubeconfig: str | None, context: str | None, up: bool) -> LiveTarget | None:
+    if not up and kubeconfig is None and context is None:
+        return None  # files only, the common case: the cluster's types are never imported
+    from podwall.cli.livetarget import LiveTarget
+
+    return LiveTarget.of(kubeconfig, context, up)
 
 
 def connection_options(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -69,10 +69,12 @@ def error(text: str) -> None:
 def _console() -> Console:
     from rich.console import Console
 
-    console = Console(highlight=False, soft_wrap=True)
+    # emoji=False: no `:name:` codes in podwall's tables, and a header as str then never loads
+    # rich's table of every emoji name (~11M instructions of `podwall matrix`).
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
     if not console.is_terminal:
         # Piped output is read by scripts and pagers: never truncate a pod name to fit 80 columns.
-        console = Console(highlight=False, soft_wrap=True, width=4096)
+        console = Console(highlight=False, soft_wrap=True, width=4096, emoji=False)
     return console
 
 

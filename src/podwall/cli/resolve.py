@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from podwall.engine import Endpoint, Traffic
 from podwall.engine.targets import (
     PortSpec,
@@ -16,15 +14,17 @@ from podwall.engine.targets import (
 from podwall.model.cluster import Cluster
 
 
-# A result read field by field, never compared, hashed or printed: only __init__ is generated
-# (each generated method is compiled at import; `podwall check` pays for every one).
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+# A record read field by field, never compared, hashed or printed, written out: a dataclass
+# compiles each method it generates at import, which every command's start-up pays for.
 class Unresolved:
     """A destination pod where the asked port does not exist (a named port it lacks)."""
 
-    src: Endpoint
-    dst: Endpoint
-    reason: str
+    __slots__ = ("dst", "reason", "src")
+
+    def __init__(self, *, src: Endpoint, dst: Endpoint, reason: str) -> None:
+        self.src = src
+        self.dst = dst
+        self.reason = reason
 
 
 def connections(

@@ -8,14 +8,15 @@ kinds, objects given twice) go to stderr.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from podwall.cli import output
 from podwall.cli.loading import InvalidManifests, LoadError, convert
-from podwall.cli.options import LiveTarget
 from podwall.manifests.reader import Loaded, load_paths
 from podwall.model.cluster import Cluster
+
+if TYPE_CHECKING:
+    from podwall.cli.livetarget import LiveTarget
 
 EXIT_BAD_INPUT = 2
 
@@ -25,14 +26,16 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(EXIT_BAD_INPUT)
 
 
-# A result read field by field, never compared, hashed or printed: only __init__ is generated
-# (each generated method is compiled at import; `podwall check` pays for every one).
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+# A record read field by field, never compared, hashed or printed, written out: a dataclass
+# compiles each method it generates at import, which every command's start-up pays for.
 class Input:
     """A snapshot and the texts it was read from (file name -> text), to find field lines."""
 
-    cluster: Cluster
-    texts: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("cluster", "texts")
+
+    def __init__(self, *, cluster: Cluster, texts: dict[str, str]) -> None:
+        self.cluster = cluster
+        self.texts = texts
 
 
 def from_paths(

@@ -6,12 +6,12 @@ Exit status: 0 allowed, 1 denied, 2 bad input.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from podwall.cli import output, snapshot
 from podwall.cli.options import (
-    LiveTarget,
     connection_options,
     files_option,
     git_option,
@@ -23,6 +23,9 @@ from podwall.engine import explain as explaining
 from podwall.engine.decide import decide
 from podwall.engine.decision import Decision
 from podwall.engine.targets import TargetError
+
+if TYPE_CHECKING:
+    from podwall.cli.livetarget import LiveTarget
 
 EXIT_ALLOWED, EXIT_DENIED = 0, 1
 

@@ -23,7 +23,9 @@ from podwall.model.policy import IPBlock
 from podwall.model.ports import PortSet, Protocol
 
 
-@dataclass(kw_only=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(kw_only=True, eq=False, repr=False)
 class ConnectivityMap:
     """For each destination identity, the partition of source identities by allowed atoms.
 

@@ -35,16 +35,22 @@ class Status(StrEnum):
 
 DENYING = frozenset({Status.DENIED, Status.ADMIN_DENIED, Status.BASELINE_DENIED})
 
+# The verdict's tree is read and rendered (explain, the editor, the CLI), never compared, hashed
+# or printed with repr: its classes generate no __eq__, __hash__ or __repr__, each of which a
+# dataclass compiles at import on every `podwall check`. Frozen all the same.
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class PeerCheck:
+    """One peer of a rule (`index` in its list): whether it matched the other end, and why."""
+
     index: int
     peer: Peer
     matched: bool
     reason: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class RuleCheck:
     """One rule: both its ports and one of its peers (or its empty peer list) must match."""
 
@@ -66,8 +72,10 @@ class RuleCheck:
         return next((p for p in self.peers if p.matched), None)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class PolicyCheck:
+    """One isolating policy's rules for this direction; any matched rule allows."""
+
     policy: NetworkPolicy
     rules: tuple[RuleCheck, ...]  # empty: the policy has no rules here, so it denies by default
 
@@ -76,7 +84,7 @@ class PolicyCheck:
         return any(r.matched for r in self.rules)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class DirectionVerdict:
     """The verdict of one side: the source's egress or the destination's ingress."""
 
@@ -99,7 +107,7 @@ class DirectionVerdict:
         return tuple((p, r) for p in self.policies for r in p.rules if r.matched)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Decision:
     """Allowed only if the source's egress and the destination's ingress both allow it."""
 

@@ -13,7 +13,9 @@ from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class PortMatrix:
     """Rows are sources and columns destinations, both in the order of `pods`."""
 

@@ -5,19 +5,21 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from podwall.engine.endpoints import Endpoint
 from podwall.model.cluster import Cluster
 from podwall.model.policy import IPBlock, NetworkPolicy, Peer
 
 
-# A result read field by field, never compared, hashed or printed: only __init__ is generated
-# (each generated method is compiled at import; `podwall check` pays for every one).
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+# A record read field by field, never compared, hashed or printed, written out: a dataclass
+# compiles each method it generates at import, which every command's start-up pays for.
 class PeerMatch:
-    matched: bool
-    reason: str
+    """Whether a peer matched, and the reason in words."""
+
+    __slots__ = ("matched", "reason")
+
+    def __init__(self, *, matched: bool, reason: str) -> None:
+        self.matched = matched
+        self.reason = reason
 
 
 def match_peer(cluster: Cluster, policy: NetworkPolicy, peer: Peer, other: Endpoint) -> PeerMatch:

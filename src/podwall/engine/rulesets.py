@@ -22,8 +22,12 @@ Contribution = tuple[int, int]
 Cut = tuple[Protocol, int, int]
 
 
-@dataclass(kw_only=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(kw_only=True, eq=False, repr=False)
 class RuleSet:
+    """Every policy rule compiled to bitsets over identities and port atoms, per direction."""
+
     atoms: Atoms
     all_bits: int
     not_egress_isolated: int = 0

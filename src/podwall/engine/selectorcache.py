@@ -22,7 +22,9 @@ from podwall.model.policy import IPBlock, NetworkPolicy, Peer
 LabelPair = tuple[str, str]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Changes:
     """What an `update` changed."""
 

@@ -33,7 +33,9 @@ class TargetError(PodwallError, ValueError):
     """A reference that names nothing in the snapshot, or is malformed."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# Read field by field, never compared, hashed or printed: no __eq__, __hash__ or __repr__ to
+# compile at import (a dataclass compiles each method it generates).
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Target:
     """A resolved reference: the endpoints it stands for and, for a destination, its port."""
 
@@ -45,6 +47,8 @@ class Target:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PortSpec:
+    """The port asked of a destination: a number, a name, or None (none given)."""
+
     port: int | str | None
     protocol: Protocol
 

@@ -11,7 +11,8 @@ import posixpath
 import subprocess
 from pathlib import Path
 
-from podwall.manifests.reader import MANIFEST_SUFFIXES, Loaded, LoadError, load_text
+from podwall.manifests.files import MANIFEST_SUFFIXES
+from podwall.manifests.reader import Loaded, LoadError, load_text
 
 GIT_TIMEOUT = 60.0  # seconds per git command; a huge repository is still read in one batch
 

@@ -10,25 +10,27 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from podwall.errors import PodwallError
-from podwall.manifests import docindex, yamldocs
+from podwall.manifests import yamldocs
+from podwall.manifests.files import manifest_files, pathname
 from podwall.model.rawobject import RawObject
 from podwall.model.source import Source
-
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class LoadError(PodwallError):
     """A file that cannot be read or parsed; the message names the file and line."""
 
 
-@dataclass(kw_only=True)
+# Filled in as files are read, never compared or printed: no __eq__ or __repr__ to compile at
+# import (a dataclass compiles each method it generates; every command's start-up pays).
+@dataclass(kw_only=True, eq=False, repr=False)
 class Loaded:
+    """The objects read, in order, and each file's text by name (to find a field's line)."""
+
     objects: list[RawObject] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
 
@@ -41,14 +43,18 @@ def load_paths(paths: Iterable[str], *, stdin: Any = None) -> Loaded:
             text = (stdin or sys.stdin).read()
             _add(loaded, "<stdin>", text)
             continue
-        for file in _expand(Path(path)):
+        files = manifest_files(path)
+        if files is None:
+            raise LoadError(f"{pathname(path)}: no such file or directory")
+        for file in files:
             try:
-                text = file.read_text(encoding="utf-8")
+                with open(file, encoding="utf-8") as handle:
+                    text = handle.read()
             except OSError as exc:
                 raise LoadError(f"{file}: cannot read: {exc.strerror or exc}") from exc
             except UnicodeDecodeError as exc:
                 raise LoadError(f"{file}: cannot read: not UTF-8 text ({exc.reason})") from exc
-            _add(loaded, str(file), text)
+            _add(loaded, file, text)
     return loaded
 
 
@@ -56,17 +62,6 @@ def load_text(text: str, name: str = "<memory>") -> Loaded:
     loaded = Loaded()
     _add(loaded, name, text)
     return loaded
-
-
-def _expand(path: Path) -> Iterator[Path]:
-    if path.is_dir():
-        yield from sorted(
-            p for p in path.rglob("*") if p.is_file() and p.suffix in MANIFEST_SUFFIXES
-        )
-    elif path.exists():
-        yield path
-    else:
-        raise LoadError(f"{path}: no such file or directory")
 
 
 def _add(loaded: Loaded, name: str, text: str) -> None:
@@ -86,11 +81,15 @@ def _is_list(doc: Any) -> bool:
 
 def _item_lines(text: str, document: int) -> list[int]:
     """The line of each item of a `kind: List` document (nested lists flattened)."""
+    from podwall.manifests import docindex  # lists, errors and findings only (see field_line)
+
     located = docindex.document_node(text, document)
     return list(_list_item_lines(*located)) if located is not None else []
 
 
 def _list_item_lines(node: yaml.Node, lines_before: int = 0) -> Iterator[int]:
+    from podwall.manifests import docindex
+
     items = _child(node, "items")
     for item in items.value if isinstance(items, yaml.SequenceNode) else ():
         if _is_list_node(item):
@@ -175,6 +174,10 @@ def field_line(text: str, document: int, path: str, line: int | None = None) -> 
     `document` counts non-empty documents, as `Source.document` does. For an item of a
     `kind: List`, `line` (its `Source.line`) says which item.
     """
+    # Imported here: only errors and lint findings are located, and a manifest without a
+    # `kind: List` never needs document spans (nor pays for their import).
+    from podwall.manifests import docindex
+
     located = docindex.document_node(text, document)
     if located is None:
         return None

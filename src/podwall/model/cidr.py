@@ -7,18 +7,19 @@ Validation and conversion share it, so whatever validates also converts. Pure: n
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 
 
-# Read field by field by validation, never compared, hashed or printed: only __init__ is
-# generated (each generated method is compiled at import, on every command's start).
-@dataclass(slots=True, eq=False, repr=False)
+# A record read field by field, never compared, hashed or printed, written out: a dataclass
+# compiles each method it generates at import, which every command's start-up pays for.
 class GoIPNet:
     """net.IPNet as ParseCIDR returns it: the masked address (4 or 16 bytes) and its mask."""
 
-    ip: bytes
-    prefix: int
-    bits: int
+    __slots__ = ("bits", "ip", "prefix")
+
+    def __init__(self, ip: bytes, prefix: int, bits: int) -> None:
+        self.ip = ip
+        self.prefix = prefix
+        self.bits = bits
 
     def contains(self, ip: bytes) -> bool:
         """IPNet.Contains, with networkNumberAndMask's IPv4-in-IPv6 handling."""

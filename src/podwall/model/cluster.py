@@ -24,6 +24,8 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Namespace:
+    """A namespace; `declared` is False when objects name it but no manifest declares it."""
+
     name: str
     labels: Labels
     declared: bool = True
@@ -73,6 +75,8 @@ class Node:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServicePort:
+    """A Service port: `target_port` is a number or the name of a container port."""
+
     port: int
     target_port: int | str
     protocol: Protocol = Protocol.TCP

@@ -70,7 +70,9 @@ MODELLED_KINDS = frozenset(
 )
 
 
-@dataclass(kw_only=True)
+# Read field by field, never compared or printed: no __eq__ or __repr__ to compile at import
+# (a dataclass compiles each method it generates; every command's start-up pays).
+@dataclass(kw_only=True, eq=False, repr=False)
 class Conversion:
     """A snapshot plus what was left out, for the `ignored N objects` line.
 

@@ -31,7 +31,9 @@ class Focus:
     protocol: Protocol = Protocol.TCP
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Change:
     """Every pod of `srcs` to every other pod of `dsts` gained (or lost) `ports`."""
 
@@ -54,8 +56,12 @@ class Change:
                     yield src, dst
 
 
-@dataclass(frozen=True, kw_only=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Diff:
+    """What changes between two snapshots: the connections newly allowed and newly denied."""
+
     before: Cluster
     after: Cluster
     newly_allowed: tuple[Change, ...]

@@ -19,7 +19,9 @@ from podwall.review.groups import ABSENT, Joint, describe
 MARKDOWN_ROWS = 200  # a PR comment holds 65536 characters; the rest is counted, not shown
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Row:
     """One change as words: who, to whom, which ports, and why (one line per reason)."""
 

@@ -49,6 +49,8 @@ class Sources:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Exposure:
+    """Who can reach one pod: addresses outside the cluster and sources inside it."""
+
     pod: Pod
     outside: tuple[Outside, ...]
     sources: tuple[Sources, ...]

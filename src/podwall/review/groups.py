@@ -19,13 +19,17 @@ ABSENT = -1  # the identity of a pod on the side where it does not exist
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Joint:
+    """One group of pods selectors cannot tell apart, with its identity on either side."""
+
     index: int
     before: int  # identity index in the before map, or ABSENT
     after: int
     pods: tuple[Pod, ...]  # the newest declaration of each member, sorted by key
 
 
-@dataclass(kw_only=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(kw_only=True, eq=False, repr=False)
 class JointGroups:
     """Groups over the union of both sides' pods, with bitset translation from each side."""
 

@@ -13,7 +13,6 @@ from click.testing import CliRunner, Result
 
 from podwall.cli import daemon
 from podwall.cli.main import cli
-from podwall.cli.options import LiveTarget
 
 
 def run(*args: str) -> Result:
@@ -61,18 +60,3 @@ def test_diff_on_a_cluster_needs_what_to_apply(tmp_path: Path) -> None:
     assert "with a cluster, give what to apply on it: AFTER paths or --git REV:PATH" in (
         result.stderr
     )
-
-
-TARGETS = [
-    ("nothing: files only", (None, None, False), None),
-    ("--kubeconfig", ("k", None, False), LiveTarget(kubeconfig=Path("k"), context=None)),
-    ("--context alone: the client's default kubeconfig", (None, "prod", False),
-     LiveTarget(kubeconfig=None, context="prod")),
-    ("--cluster with --kubeconfig: that kubeconfig", ("k", None, True),
-     LiveTarget(kubeconfig=Path("k"), context=None)),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("given", "target"), [c[1:] for c in TARGETS], ids=[c[0] for c in TARGETS])
-def test_live_target(given: tuple[str | None, str | None, bool], target: LiveTarget | None) -> None:
-    assert LiveTarget.of(*given) == target

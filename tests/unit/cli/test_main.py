@@ -41,6 +41,12 @@ NEVER = {
     "podwall.flows": "flow logs",
     "podwall.live": "only with a cluster",
     "podwall.manifests.git": "only with --git",
+    "podwall.cli.livetarget": "only with --cluster, --kubeconfig or --context",
+    "pathlib": "its import pulls urllib.parse and fnmatch; the reader lists files with os",
+    "urllib": "pathlib's file:// URIs: only SARIF names files so",
+    "fnmatch": "pathlib's globs",
+    "podwall.manifests.docindex": "document spans: kind: List, errors and findings (none here)",
+    "rich._emoji_codes": "every emoji name: podwall's tables have no `:name:` codes",
 }
 # The ClusterNetworkPolicy model and the tiers: only when the input holds a ClusterNetworkPolicy
 # (the tutorial holds none; `CNP_RUN` below checks that they do load when it does).

@@ -19,8 +19,12 @@ from podwall.model.labels import Labels
 from podwall.model.policy import Direction, NetworkPolicy, Peer, Rule
 
 
-@dataclass(frozen=True, slots=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class _Group:
+    """Pods that every selector treats alike: same namespace, labels and host network."""
+
     namespace: str
     labels: Labels
     host_network: bool

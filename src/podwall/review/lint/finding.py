@@ -27,6 +27,8 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
+    """One problem a check found, in one object (and field) of one file."""
+
     check: str  # the check's id, e.g. PW005
     name: str  # the check's name, e.g. split-peer
     severity: Severity

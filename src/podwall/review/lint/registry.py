@@ -19,6 +19,8 @@ from podwall.review.lint.finding import Finding, Raw, Severity
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Check:
+    """A lint check: its id, name, severity and documentation, and the function it runs."""
+
     id: str
     name: str
     severity: Severity
@@ -128,8 +130,12 @@ def find(ref: str) -> Check:
     raise UnknownCheck(ref)
 
 
-@dataclass(kw_only=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(kw_only=True, eq=False, repr=False)
 class Report:
+    """What a lint run found, and the checks it skipped."""
+
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Check] = field(default_factory=list)  # needed pods, and none were given
 

@@ -17,7 +17,9 @@ from podwall.review.lint.registry import CHECKS, Check
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Located:
     """A finding with where to show it: a repository-relative `uri` and a 1-based line."""
 

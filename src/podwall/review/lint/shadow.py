@@ -33,8 +33,12 @@ pods that are not there yet. Needs pods: skipped without.
 """
 
 
-@dataclass(frozen=True, slots=True)
+# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
+# __repr__ to compile at import (a dataclass compiles each method it generates).
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class _Reach:
+    """What one rule allows: its peers (pods by key, ipBlocks) and its ports."""
+
     everyone: bool  # no peers: every source or destination
     pods: frozenset[str]
     blocks: tuple[IPBlock, ...]
