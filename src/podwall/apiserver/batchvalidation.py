@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from podwall.apiserver.appsvalidation import selector_matches_template
 from podwall.apiserver.goformat import GoText, go_label_selector, go_map
 from podwall.controllers import cronschedule
 from podwall.controllers.jobspec import (
@@ -32,7 +33,6 @@ from podwall.model.labelselectors import SelectorError, as_selector
 MAX_PARALLELISM_INDEXED = 100_000
 MAX_CRONJOB_NAME = 52
 """A CronJob's Jobs add 11 characters (`-<minutes>`) and must stay a DNS-1035 label."""
-_NOT_MATCHING = "`selector` does not match template `labels`"
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -115,14 +115,8 @@ def _selector_errors(spec: Mapping[str, Any]) -> list[FieldError]:
     selector = spec.get("selector")
     if selector is None:
         return [required("spec.selector")]
-    try:
-        chosen = as_selector(selector)
-    except SelectorError:
-        return [invalid("spec.selector", selector, "invalid label selector")]
     labels = _dict(_dict(spec.get("template")).get("metadata")).get("labels") or {}
-    if chosen is not None and not chosen.matches(labels):
-        return [invalid("spec.template.metadata.labels", go_map(labels), _NOT_MATCHING)]
-    return []
+    return selector_matches_template(selector, labels)
 
 
 def _has_label(labels: Mapping[str, str], key: str, expected: str) -> list[FieldError]:
