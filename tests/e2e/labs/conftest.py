@@ -2,10 +2,11 @@
 
 `lab` starts the cluster in a throwaway state directory on a random loopback port and always
 takes it down (`podwall down`), also when the test fails; one node, or as many as the test's
-indirect parameter says (`@pytest.mark.parametrize("lab", [3], indirect=True)`). `Lab.kubectl(...)` runs the real
-kubectl (the dispatcher's, 1.32); `Lab.session(...)` runs an interactive `kubectl run -i/-t`
-with the commands the reader would type fed to its stdin, under `script` when the lab asks for
-a terminal (-t), and returns what the reader sees.
+indirect parameter says (`@pytest.mark.parametrize("lab", [3], indirect=True)`).
+`Lab.kubectl(...)` runs the real kubectl (the dispatcher's, 1.32); `Lab.session(...)` runs an
+interactive `kubectl run -i/-t` with the commands the reader would type fed to its stdin, under
+`script` when the lab asks for a terminal (-t), and returns what the reader sees;
+`Lab.on_node(...)` runs a command in a shell on a node.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from __future__ import annotations
 import os
 import random
 import select
-import signal
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile

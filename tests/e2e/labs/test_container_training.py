@@ -2,10 +2,10 @@
 (slides/k8s/netpol.md, its `.lab` steps and the repository's k8s/netpol-*.yaml), verbatim with
 the real kubectl.
 
-The workshop's kubectl and `curl $IP` run in a shell on `node1` of a cluster whose pods run on the other
-nodes; a pod's own node may always reach it (NetworkPolicy lets every connection from the pod's
-node in), so the test runs `curl` on a node the pod is not on, in a two-node cluster (and kubectl in
-its own shell, where the API server is). The slides'
+The workshop's kubectl and `curl $IP` run in a shell on `node1` of a cluster whose pods run on
+the other nodes; a pod's own node may always reach it (NetworkPolicy lets every connection from
+the pod's node in), so the test runs `curl` on a node the pod is not on, in a two-node cluster
+(and kubectl in the reader's shell, where the API server is). The slides'
 hidden steps wait for the hanging `curl` and press Ctrl-C; the test does the same.
 
 Left out: the DockerCoins part (dockercoins/rng, hasher, worker and webui images, a redis the
