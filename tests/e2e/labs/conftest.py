@@ -6,7 +6,8 @@ indirect parameter says (`@pytest.mark.parametrize("lab", [3], indirect=True)`).
 `Lab.kubectl(...)` runs the real kubectl (the dispatcher's, 1.32); `Lab.session(...)` runs an
 interactive `kubectl run -i/-t` with the commands the reader would type fed to its stdin, under
 `script` when the lab asks for a terminal (-t), and returns what the reader sees;
-`Lab.on_node(...)` runs a command in a shell on a node.
+`Lab.sh(...)` and `Lab.on_node(...)` run a command line in the reader's shell, or in a shell
+on a node.
 """
 
 from __future__ import annotations
@@ -100,15 +101,24 @@ class Lab:
                 if process.poll() is None:
                     process.kill()
 
+    def sh(self, command: str, *, interrupt_after: float = TIMEOUT) -> str:
+        """`command` typed in the reader's shell (where kubectl reaches the cluster); Ctrl-C'd
+        (SIGINT) if still running after `interrupt_after` seconds, as the reader does when a
+        page says it hangs. What it printed, `^C` at the end when stopped."""
+        return self._interruptible(["bash", "-c", command], interrupt_after)
+
     def on_node(self, node: str, command: str, *, interrupt_after: float = TIMEOUT) -> str:
-        """`command` typed in a shell on `node` (node-1, ...): run in that node's network
-        namespace; Ctrl-C'd (SIGINT) if still running after `interrupt_after` seconds, as the
-        reader does when a page says it hangs. What it printed, `^C` at the end when stopped."""
+        """`command` typed in a shell on `node` (node-1, ...), in its network namespace; as
+        `sh`, Ctrl-C'd after `interrupt_after` seconds."""
         cluster_id = (self.state / "cluster-id").read_text().strip()
         netns = names.node_netns(cluster_id, node)
+        return self._interruptible(["ip", "netns", "exec", netns, "bash", "-c", command],
+                                   interrupt_after)  # fmt: skip
+
+    def _interruptible(self, argv: list[str], interrupt_after: float) -> str:
         with subprocess.Popen(
-            ["ip", "netns", "exec", netns, "bash", "-c", command], env=self.env, cwd=self.work,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            argv, env=self.env, cwd=self.work, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         ) as process:  # fmt: skip
             try:
                 return process.communicate(timeout=interrupt_after)[0]

@@ -14,8 +14,6 @@ worker writes to), which podwall has no stand-ins for.
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from tests.e2e.labs.conftest import Lab
@@ -55,13 +53,6 @@ spec:
 HANGS_AFTER = 5
 
 
-def shell(lab: Lab, command: str) -> str:
-    """`command` typed in the reader's shell, where kubectl reaches the API server."""
-    result = subprocess.run(["bash", "-c", command], env=lab.env, cwd=lab.work,
-                            capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
-    return result.stdout
-
-
 @pytest.mark.parametrize("lab", [2], indirect=True)
 def test_container_training_network_policies(lab: Lab) -> None:
     """https://github.com/jpetazzo/container.training/blob/main/slides/k8s/netpol.md"""
@@ -78,7 +69,7 @@ def test_container_training_network_policies(lab: Lab) -> None:
     assert row.startswith("testweb-"), out
     where = row.split()[header.split().index("NODE")]
     node1 = next(node for node in ("node-1", "node-2") if node != where)
-    ip = shell(lab, "kubectl get pods -l app=testweb -o json | jq -r .items[0].status.podIP")
+    ip = lab.sh("kubectl get pods -l app=testweb -o json | jq -r .items[0].status.podIP")
     assert row.split()[5] == ip.strip(), (out, ip)
     ip = ip.strip()
     assert WELCOME in lab.on_node(node1, f"curl {ip}")

@@ -1,6 +1,14 @@
 """Killercoda scenarios (github.com/chadmcrowell/killercoda-scenarios), their solutions run
 verbatim with the real kubectl: `ckad/default-deny-networkpolicy` (every pod of a namespace
-denied both ways, shown with `kubectl exec` probes)."""
+denied both ways, shown with `kubectl exec` probes), `ckad/allow-only-port`,
+`ckad/allow-label-traffic`, `ckad/allow-namespace-traffic` and `ckad/block-egress` (an nginx
+Deployment behind a Service, BusyBox clients from `kubectl run --restart=Never`).
+
+The solutions' `{{exec}}` blocks run one by one as the reader clicks them; the tests wait for the
+pods to be Ready before the probes, as the reader's pace does. A probe the page says "should
+time out" is busybox's `wget` without `--timeout` (15 minutes): the reader stops it with
+Ctrl-C, and so do the tests after a few seconds.
+"""
 
 from __future__ import annotations
 
@@ -113,5 +121,236 @@ def test_ckad_default_deny_networkpolicy(lab: Lab) -> None:
                       "-qO-", "http://example.com", check=False)  # fmt: skip
     # The nginx image has no wget: a real cluster says so ("executable file not found"); podwall
     # runs the host's, whose lookup the policy blocks. Blocked either way, as the scenario says.
+    assert "Welcome to nginx!" not in out, out
+    assert "command terminated with exit code" in out, out
+
+
+# Long enough for nginx's page, which the same wget gets in well under a second.
+HANGS_AFTER = 5
+
+
+def nginx_app(namespace: str, name: str, port_name: str = "") -> str:
+    """The scenarios' first block: a namespace, an nginx:1.25 Deployment of two replicas
+    labelled app=NAME, and its Service (a port name in one of them)."""
+    named = f"\n  - name: {port_name}\n    port: 80" if port_name else "\n  - port: 80"
+    return f"""\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {namespace}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  namespace: {namespace}
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: {name}
+  template:
+    metadata:
+      labels:
+        app: {name}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.25
+        ports:
+        - containerPort: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {name}
+  namespace: {namespace}
+spec:
+  selector:
+    app: {name}
+  ports:{named}
+    targetPort: 80
+"""
+
+
+def deploy(lab: Lab, namespace: str, name: str, port_name: str = "") -> None:
+    out = lab.kubectl("apply", "-f", "-", stdin=nginx_app(namespace, name, port_name))
+    assert out.splitlines() == [
+        f"namespace/{namespace} created",
+        f"deployment.apps/{name} created",
+        f"service/{name} created",
+    ]
+
+
+def sleeper(lab: Lab, namespace: str, name: str, *labels: str) -> None:
+    """`kubectl -n NS run NAME --image=busybox:1.36 [--labels=...] --restart=Never --command --
+    sh -c "sleep 3600"`, as the scenarios start their clients."""
+    out = lab.kubectl("-n", namespace, "run", name, "--image=busybox:1.36", *labels,
+                      "--restart=Never", "--command", "--", "sh", "-c", "sleep 3600")  # fmt: skip
+    assert out.strip() == f"pod/{name} created"
+
+
+def apply_policy(lab: Lab, policy: str, name: str) -> None:
+    out = lab.kubectl("apply", "-f", "-", stdin=policy)
+    assert out.strip() == f"networkpolicy.networking.k8s.io/{name} created"
+
+
+def assert_page(out: str) -> None:
+    assert "<title>Welcome to nginx!</title>" in out, out
+
+
+def assert_hangs(out: str) -> None:
+    """A probe that got nothing and was stopped with Ctrl-C."""
+    assert "Welcome to nginx!" not in out, out
+    assert out.endswith("^C"), out
+
+
+ALLOW_ONLY_PORT = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-only-port
+  namespace: allow-port
+spec:
+  podSelector:
+    matchLabels:
+      app: api
+  policyTypes:
+  - Ingress
+  ingress:
+  - ports:
+    - protocol: TCP
+      port: 80
+    from:
+    - podSelector: {}
+"""
+
+
+def test_ckad_allow_only_port(lab: Lab) -> None:
+    """https://github.com/chadmcrowell/killercoda-scenarios/tree/main/ckad/allow-only-port"""
+    deploy(lab, "allow-port", "api", port_name="http")
+    sleeper(lab, "allow-port", "bb-http")
+    sleeper(lab, "allow-port", "bb-ssh")
+    apply_policy(lab, ALLOW_ONLY_PORT, "allow-only-port")
+    lab.wait_ready("allow-port")
+    assert_page(lab.sh("kubectl -n allow-port exec bb-http -- wget -qO- http://api"))
+    out = lab.sh("kubectl -n allow-port exec bb-ssh -- nc -z api 22", interrupt_after=HANGS_AFTER)
+    # "expect timeout or failure": the Service has no port 22, so nothing answers there (a
+    # cluster's kube-proxy leaves the packet to the default route; podwall's has none for it).
+    assert "nc: api (" in out, out
+    assert out.endswith(":22): Network is unreachable\ncommand terminated with exit code 1\n"), out
+
+
+ALLOW_LABEL_TRAFFIC = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-label-traffic
+  namespace: allow-label
+spec:
+  podSelector:
+    matchLabels:
+      app: web
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          access: granted
+    ports:
+    - protocol: TCP
+      port: 80
+"""
+
+
+def test_ckad_allow_label_traffic(lab: Lab) -> None:
+    """https://github.com/chadmcrowell/killercoda-scenarios/tree/main/ckad/allow-label-traffic"""
+    deploy(lab, "allow-label", "web")
+    sleeper(lab, "allow-label", "bb-allowed", "--labels=access=granted")
+    sleeper(lab, "allow-label", "bb-denied")
+    apply_policy(lab, ALLOW_LABEL_TRAFFIC, "allow-label-traffic")
+    lab.wait_ready("allow-label")
+    assert_page(lab.sh("kubectl -n allow-label exec bb-allowed -- wget -qO- http://web"))
+    out = lab.sh("kubectl -n allow-label exec bb-denied -- wget -qO- http://web",
+                 interrupt_after=HANGS_AFTER)  # fmt: skip
+    assert_hangs(out)
+
+
+ALLOW_NAMESPACE_TRAFFIC = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-namespace-traffic
+  namespace: allow-ns
+spec:
+  podSelector:
+    matchLabels:
+      app: web
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - namespaceSelector:
+        matchLabels:
+          access: granted
+    ports:
+    - protocol: TCP
+      port: 80
+"""
+
+
+def test_ckad_allow_namespace_traffic(lab: Lab) -> None:
+    """https://github.com/chadmcrowell/killercoda-scenarios/tree/main/ckad/allow-namespace-traffic"""
+    deploy(lab, "allow-ns", "web")
+    assert lab.kubectl("create", "namespace", "trusted").strip() == "namespace/trusted created"
+    assert lab.kubectl("create", "namespace", "untrusted").strip() == "namespace/untrusted created"
+    out = lab.kubectl("label", "namespace", "trusted", "access=granted")
+    assert out.strip() == "namespace/trusted labeled"
+    sleeper(lab, "trusted", "client-trusted")
+    sleeper(lab, "untrusted", "client-untrusted")
+    apply_policy(lab, ALLOW_NAMESPACE_TRAFFIC, "allow-namespace-traffic")
+    for namespace in ("allow-ns", "trusted", "untrusted"):
+        lab.wait_ready(namespace)
+    assert_page(lab.sh("kubectl -n trusted exec client-trusted -- wget -qO- http://web.allow-ns"))
+    out = lab.sh("kubectl -n untrusted exec client-untrusted -- wget -qO- http://web.allow-ns",
+                 interrupt_after=HANGS_AFTER)  # fmt: skip
+    assert_hangs(out)
+
+
+BLOCK_EGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: block-egress
+  namespace: block-egress
+spec:
+  podSelector:
+    matchLabels:
+      app: api
+  policyTypes:
+  - Ingress
+  - Egress
+  ingress:
+  - from:
+    - podSelector: {}
+    ports:
+    - protocol: TCP
+      port: 80
+  egress: []
+"""
+
+
+def test_ckad_block_egress(lab: Lab) -> None:
+    """https://github.com/chadmcrowell/killercoda-scenarios/tree/main/ckad/block-egress"""
+    deploy(lab, "block-egress", "api")
+    sleeper(lab, "block-egress", "bb-client")
+    apply_policy(lab, BLOCK_EGRESS, "block-egress")
+    lab.wait_ready("block-egress")
+    assert_page(lab.sh("kubectl -n block-egress exec bb-client -- wget -qO- http://api"))
+    out = lab.sh("kubectl -n block-egress exec deploy/api -c nginx -- wget -qO- "
+                 "http://example.com")  # fmt: skip
+    # As in default-deny-networkpolicy: the nginx image has no wget (a real cluster says so);
+    # podwall runs the host's, whose lookup the policy blocks (-q: it says nothing). It fails.
     assert "Welcome to nginx!" not in out, out
     assert "command terminated with exit code" in out, out
