@@ -354,3 +354,136 @@ def test_ckad_block_egress(lab: Lab) -> None:
     # podwall runs the host's, whose lookup the policy blocks (-q: it says nothing). It fails.
     assert "Welcome to nginx!" not in out, out
     assert "command terminated with exit code" in out, out
+
+
+DAY4_DEFAULT_DENY_ALL = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny-all
+spec:
+  podSelector: {}
+  policyTypes:
+  - Ingress
+  - Egress
+"""
+DAY4_ALLOW_DNS = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-dns
+spec:
+  podSelector: {}
+  policyTypes:
+  - Egress
+  egress:
+  - to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: kube-system
+    ports:
+    - protocol: UDP
+      port: 53
+"""
+DAY4_ALLOW_WEB_INGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-web-ingress
+spec:
+  podSelector:
+    matchLabels:
+      app: web
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          run: client
+    ports:
+    - protocol: TCP
+      port: 80
+"""
+DAY4_ALLOW_CLIENT_EGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-client-egress
+spec:
+  podSelector:
+    matchLabels:
+      run: client
+  policyTypes:
+  - Egress
+  egress:
+  - to:
+    - podSelector:
+        matchLabels:
+          app: web
+    ports:
+    - protocol: TCP
+      port: 80
+  - to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: kube-system
+    ports:
+    - protocol: UDP
+      port: 53
+"""
+NO_SERVERS = ";; connection timed out; no servers could be reached"
+
+
+def test_kubeskills_day_004_network_policy_lockouts(lab: Lab) -> None:
+    """https://github.com/chadmcrowell/killercoda-scenarios/tree/main/kubeskills-daily/day-004
+
+    Its `kubectl run web --port=80` makes no Service (that needs `--expose`), so `http://web`
+    never resolves, on any cluster: every `wget` says `bad address 'web'`, and what the policies
+    change shows in the lookups. busybox's nslookup asks for `kubernetes.default` as it is (no
+    search domains for a dotted name): a cluster's DNS forwards that upstream (NXDOMAIN); podwall's
+    answers REFUSED, never forwarding (a name outside the cluster). Either way the server answers
+    once DNS is allowed, and nothing answers while it is not. Left out: step 1's Calico install.
+    """
+    out = lab.sh('kubectl get pods -n kube-system | grep -E "calico|cilium|weave"')
+    assert out == "", out
+    assert lab.kubectl("run", "web", "--image=nginx", "--labels=app=web",
+                       "--port=80").strip() == "pod/web created"  # fmt: skip
+    assert lab.kubectl("run", "client", "--image=busybox", "--command", "--", "sleep",
+                       "3600").strip() == "pod/client created"  # fmt: skip
+    lab.wait_ready()
+    wget = "kubectl exec client -- wget -qO- --timeout=2 http://web"
+    bad_address = "wget: bad address 'web'\ncommand terminated with exit code 1\n"
+    assert lab.sh(wget) == bad_address
+    lookup = "kubectl exec client -- nslookup kubernetes.default"
+    assert "Server:\t\t198.19.0.10" in lab.sh(lookup)
+
+    apply_policy(lab, DAY4_DEFAULT_DENY_ALL, "default-deny-all")
+    assert lab.sh(wget) == bad_address
+    out = lab.sh(lookup)
+    assert NO_SERVERS in out, out
+    assert out.endswith("command terminated with exit code 1\n"), out
+
+    apply_policy(lab, DAY4_ALLOW_DNS, "allow-dns")
+    out = lab.sh(lookup)
+    assert "Server:\t\t198.19.0.10" in out, out
+    assert "** server can't find kubernetes.default: REFUSED" in out, out
+    assert NO_SERVERS not in out, out
+    assert lab.sh(wget) == bad_address
+
+    apply_policy(lab, DAY4_ALLOW_WEB_INGRESS, "allow-web-ingress")
+    assert lab.sh(wget) == bad_address
+    apply_policy(lab, DAY4_ALLOW_CLIENT_EGRESS, "allow-client-egress")
+    assert lab.sh(wget) == bad_address
+
+    out = lab.kubectl("get", "networkpolicies")
+    assert [row.split()[:2] for row in out.splitlines()] == [
+        ["NAME", "POD-SELECTOR"],
+        ["allow-client-egress", "run=client"],
+        ["allow-dns", "<none>"],
+        ["allow-web-ingress", "app=web"],
+        ["default-deny-all", "<none>"],
+    ], out
+    out = lab.kubectl("describe", "networkpolicy", "allow-web-ingress")
+    assert "PodSelector:     app=web" in out, out
+    assert "From:\n      PodSelector: run=client" in out, out
