@@ -487,3 +487,200 @@ def test_kubeskills_day_004_network_policy_lockouts(lab: Lab) -> None:
     out = lab.kubectl("describe", "networkpolicy", "allow-web-ingress")
     assert "PodSelector:     app=web" in out, out
     assert "From:\n      PodSelector: run=client" in out, out
+
+
+# kubeskills-daily/day-053: its steps' {{exec}} blocks, as the page has them.
+DAY53_STEP1 = """\
+cat <<'EOF' | kubectl apply -f -
+apiVersion: v1
+kind: Service
+metadata:
+  name: split-test-svc
+spec:
+  clusterIP: None
+  selector:
+    app: split-test
+  ports:
+  - port: 80
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: split-test
+spec:
+  serviceName: split-test-svc
+  replicas: 3
+  selector:
+    matchLabels:
+      app: split-test
+  template:
+    metadata:
+      labels:
+        app: split-test
+    spec:
+      containers:
+      - name: app
+        image: nginx
+        ports:
+        - containerPort: 80
+EOF
+
+kubectl wait --for=condition=Ready pods -l app=split-test --timeout=60s
+"""
+DAY53_STEP2 = """\
+POD_0=$(kubectl get pod split-test-0 -o jsonpath='{.status.podIP}')
+POD_1=$(kubectl get pod split-test-1 -o jsonpath='{.status.podIP}')
+POD_2=$(kubectl get pod split-test-2 -o jsonpath='{.status.podIP}')
+
+echo "Pod IPs: $POD_0, $POD_1, $POD_2"
+
+kubectl exec split-test-0 -- curl -m 2 http://$POD_1 > /dev/null 2>&1 && echo "0→1: OK"
+kubectl exec split-test-1 -- curl -m 2 http://$POD_2 > /dev/null 2>&1 && echo "1→2: OK"
+"""
+DAY53_STEP3 = """\
+cat <<'EOF' | kubectl apply -f -
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: partition-policy
+spec:
+  podSelector:
+    matchLabels:
+      statefulset.kubernetes.io/pod-name: split-test-0
+  policyTypes:
+  - Ingress
+  - Egress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          statefulset.kubernetes.io/pod-name: split-test-0
+  egress:
+  - to:
+    - podSelector:
+        matchLabels:
+          statefulset.kubernetes.io/pod-name: split-test-0
+  - to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: kube-system
+    ports:
+    - protocol: UDP
+      port: 53
+EOF
+
+kubectl exec split-test-0 -- curl -m 2 http://$POD_1 2>&1 || echo "0→1: PARTITIONED"
+kubectl exec split-test-1 -- curl -m 2 http://$POD_0 2>&1 || echo "1→0: PARTITIONED"
+kubectl exec split-test-1 -- curl -m 2 http://$POD_2 > /dev/null 2>&1 && echo "1→2: OK"
+"""
+DAY53_STEP4 = """\
+kubectl get nodes
+kubectl get pods -o wide
+"""
+DAY53_STEP5 = (
+    "kubectl exec split-test-0 -- nslookup split-test-1.split-test-svc.default.svc.cluster.local\n"
+    "kubectl exec split-test-0 -- curl -m 2 http://split-test-1.split-test-svc 2>&1 || "
+    'echo "DNS works but connection fails"\n'
+)
+DAY53_STEP6 = """\
+kubectl label pod split-test-0 zone=zone-a --overwrite
+kubectl label pod split-test-1 zone=zone-b --overwrite
+kubectl label pod split-test-2 zone=zone-b --overwrite
+
+cat <<'EOF' | kubectl apply -f -
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: zone-partition
+spec:
+  podSelector:
+    matchLabels:
+      zone: zone-a
+  policyTypes:
+  - Ingress
+  - Egress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          zone: zone-a
+  egress:
+  - to:
+    - podSelector:
+        matchLabels:
+          zone: zone-a
+  - to:
+    - namespaceSelector: {}
+    ports:
+    - protocol: UDP
+      port: 53
+EOF
+"""
+
+
+def pod_ips(step2: str) -> str:
+    """Step 2's three `POD_n=$(...)` lines: the reader's shell keeps them for step 3 and on."""
+    return "".join(line + "\n" for line in step2.splitlines() if line.startswith("POD_"))
+
+
+def test_kubeskills_day_053_network_partitions(lab: Lab) -> None:
+    """https://github.com/chadmcrowell/killercoda-scenarios/tree/main/kubeskills-daily/day-053
+
+    Steps 1 to 6: a StatefulSet behind a headless Service, one pod partitioned off by its
+    `statefulset.kubernetes.io/pod-name` label (DNS egress kept), then by zone labels. The
+    step's `nslookup` finds no such program in the nginx image, on any cluster, so its "DNS
+    still resolves" shows only as the curl's timeout. Left out: steps 7-8 (a 3-member etcd
+    StatefulSet, `quay.io/coreos/etcd`, which podwall has no stand-in for) and steps 9, 13 and 14
+    (the new StatefulSet's command writes the nginx image's /usr/share/nginx/html and runs its
+    nginx.conf: a pod's root is the host's, read-only, so its pods end in Error).
+    """
+    out = lab.sh(DAY53_STEP1)
+    lines = out.splitlines()
+    assert lines[:3] == [
+        "service/split-test-svc created",
+        "statefulset.apps/split-test created",
+        "pod/split-test-0 condition met",
+    ], out
+    # The reader clicks on once the three pods are up; the page's `kubectl wait` sees only the
+    # pods made so far (a StatefulSet makes them one by one).
+    lab.kubectl("rollout", "status", "statefulset/split-test", "--timeout=60s")
+
+    out = lab.sh(DAY53_STEP2)
+    ips, *checks = out.splitlines()
+    assert ips.startswith("Pod IPs: 198.18."), out
+    assert checks == ["0→1: OK", "1→2: OK"], out
+
+    out = lab.sh(pod_ips(DAY53_STEP2) + DAY53_STEP3)
+    assert out.startswith("networkpolicy.networking.k8s.io/partition-policy created\n"), out
+    assert out.count("curl: (28) Connection timed out after 200") == 2, out
+    assert out.count("command terminated with exit code 28") == 2, out
+    assert [line for line in out.splitlines() if ": " in line and "→" in line] == [
+        "0→1: PARTITIONED",
+        "1→0: PARTITIONED",
+        "1→2: OK",
+    ], out
+
+    out = lab.sh(DAY53_STEP4)
+    assert out.splitlines()[1].split()[:2] == ["node-1", "Ready"], out
+    rows = [line.split() for line in out.splitlines() if line.startswith("split-test-")]
+    assert [row[:3] for row in rows] == [[f"split-test-{i}", "1/1", "Running"] for i in range(3)]
+
+    out = lab.sh(DAY53_STEP5)
+    assert '"nslookup": executable file not found' in out, out
+    assert "curl: (28) Connection timed out after 200" in out, out
+    assert out.endswith("DNS works but connection fails\n"), out
+
+    out = lab.sh(DAY53_STEP6)
+    assert out.splitlines() == [
+        "pod/split-test-0 labeled",
+        "pod/split-test-1 labeled",
+        "pod/split-test-2 labeled",
+        "networkpolicy.networking.k8s.io/zone-partition created",
+    ], out
+    # "Pods in zone-a cannot talk to zone-b" (no probe on the page): step 3's probes again.
+    out = lab.sh(pod_ips(DAY53_STEP2) + DAY53_STEP3.split("EOF\n")[-1])
+    assert [line for line in out.splitlines() if ": " in line and "→" in line] == [
+        "0→1: PARTITIONED",
+        "1→0: PARTITIONED",
+        "1→2: OK",
+    ], out
