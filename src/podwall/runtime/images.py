@@ -12,6 +12,7 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 | google-samples/.../hello-app                | GKE's hello-app on $PORT (8080 when unset)         |
 | hashicorp/http-echo                         | the http-echo stand-in: -text, -listen (:5678)     |
 | redis                                       | a Redis-like listener on 6379 (PING, QUIT)         |
+| bmuschko/nodejs-hello-world                 | `Hello World` on port 3000 (Muschko's courses)     |
 | wbitt/network-multitool                     | without command or args: the multitool stand-in    |
 |                                             | (its one-line page on $HTTP_PORT, $HTTPS_PORT);    |
 |                                             | else a shell image, as below                       |
@@ -54,6 +55,7 @@ KIND_DEATHSTAR = "deathstar"
 KIND_TWO_PORTS = "app-on-two-ports"
 KIND_REDIS = "redis"
 KIND_HELLO_APP = "hello-app"
+KIND_NODE_HELLO = "nodejs-hello-world"
 KIND_HTTP_ECHO = "http-echo"
 KIND_MULTITOOL = "network-multitool"
 KIND_AGNHOST = "agnhost"
@@ -70,6 +72,7 @@ SELF_DROPPING_KINDS = frozenset(
         KIND_TWO_PORTS,
         KIND_REDIS,
         KIND_HELLO_APP,
+        KIND_NODE_HELLO,
         KIND_HTTP_ECHO,
         KIND_MULTITOOL,
     }
@@ -214,6 +217,8 @@ def resolve(
     if _is_hello_app(ref) and not spec.command:
         argv = (python, "-m", f"{STANDIN_PACKAGE}.helloapp", image_tag(ref.text))
         return Launch(argv, env, KIND_HELLO_APP)
+    if ref.repository == "bmuschko/nodejs-hello-world" and not spec.command and not spec.args:
+        return Launch((python, "-m", f"{STANDIN_PACKAGE}.nodehello"), env, KIND_NODE_HELLO)
     if ref.repository == "hashicorp/http-echo" and _runs_http_echo(spec.command):
         echo = (python, "-m", f"{STANDIN_PACKAGE}.httpecho", *spec.command[1:], *spec.args)
         return Launch(echo, env, KIND_HTTP_ECHO)

@@ -1,10 +1,13 @@
 """A fresh `podwall up` per lab, and kubectl as the lab's reader types it.
 
 `lab` starts the cluster in a throwaway state directory on a random loopback port and always
-takes it down (`podwall down`), also when the test fails. `Lab.kubectl(...)` runs the real
-kubectl (the dispatcher's, 1.32); `Lab.session(...)` runs an interactive `kubectl run -i/-t`
-with the commands the reader would type fed to its stdin, under `script` when the lab asks for
-a terminal (-t), and returns what the reader sees.
+takes it down (`podwall down`), also when the test fails; one node, or as many as the test's
+indirect parameter says (`@pytest.mark.parametrize("lab", [3], indirect=True)`).
+`Lab.kubectl(...)` runs the real kubectl (the dispatcher's, 1.32); `Lab.session(...)` runs an
+interactive `kubectl run -i/-t` with the commands the reader would type fed to its stdin, under
+`script` when the lab asks for a terminal (-t), and returns what the reader sees;
+`Lab.sh(...)` and `Lab.on_node(...)` run a command line in the reader's shell, or in a shell
+on a node.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import random
 import select
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +29,7 @@ from pathlib import Path
 import pytest
 
 import podwall
+from podwall.runtime import names
 
 SRC = Path(podwall.__file__).resolve().parents[1]
 TIMEOUT = 120
@@ -34,6 +39,7 @@ TIMEOUT = 120
 class Lab:
     work: Path
     env: dict[str, str]
+    state: Path
 
     def kubectl(self, *args: str, check: bool = True, stdin: str | None = None) -> str:
         """kubectl ARGS; its stdout and stderr together, as the reader sees them."""
@@ -94,6 +100,31 @@ class Lab:
             finally:
                 if process.poll() is None:
                     process.kill()
+
+    def sh(self, command: str, *, interrupt_after: float = TIMEOUT) -> str:
+        """`command` typed in the reader's shell (where kubectl reaches the cluster); Ctrl-C'd
+        (SIGINT) if still running after `interrupt_after` seconds, as the reader does when a
+        page says it hangs. What it printed, `^C` at the end when stopped."""
+        return self._interruptible(["bash", "-c", command], interrupt_after)
+
+    def on_node(self, node: str, command: str, *, interrupt_after: float = TIMEOUT) -> str:
+        """`command` typed in a shell on `node` (node-1, ...), in its network namespace; as
+        `sh`, Ctrl-C'd after `interrupt_after` seconds."""
+        cluster_id = (self.state / "cluster-id").read_text().strip()
+        netns = names.node_netns(cluster_id, node)
+        return self._interruptible(["ip", "netns", "exec", netns, "bash", "-c", command],
+                                   interrupt_after)  # fmt: skip
+
+    def _interruptible(self, argv: list[str], interrupt_after: float) -> str:
+        with subprocess.Popen(
+            argv, env=self.env, cwd=self.work, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        ) as process:  # fmt: skip
+            try:
+                return process.communicate(timeout=interrupt_after)[0]
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGINT)
+                return process.communicate(timeout=TIMEOUT)[0] + "^C"
 
     def wait_ready(self, namespace: str = "default") -> None:
         self.kubectl("wait", "--for=condition=Ready", "pods", "--all", "-n", namespace,
@@ -180,7 +211,8 @@ def _plain(text: str) -> str:
 
 
 @pytest.fixture
-def lab() -> Iterator[Lab]:
+def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
+    nodes: int = getattr(request, "param", 1)
     work = Path(tempfile.mkdtemp(prefix="podwall-lab-"))
     state = work / "state"
     # Below Linux's ephemeral range (32768+), so no client connection holds the port.
@@ -189,12 +221,12 @@ def lab() -> Iterator[Lab]:
     env.pop("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", None)
     podwall_cli = [sys.executable, "-m", "podwall"]
     up = subprocess.run(
-        [*podwall_cli, "up", "--state-dir", str(state), "--port", port],
+        [*podwall_cli, "up", "--state-dir", str(state), "--port", port, "--nodes", str(nodes)],
         env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False,
     )  # fmt: skip
     try:
         assert up.returncode == 0, up.stdout + up.stderr
-        yield Lab(work, env)
+        yield Lab(work, env, state)
     finally:
         subprocess.run(
             [*podwall_cli, "down", "--state-dir", str(state)],

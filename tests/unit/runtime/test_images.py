@@ -16,6 +16,7 @@ from podwall.runtime.images import (
     KIND_JSON_MOCK,
     KIND_MULTITOOL,
     KIND_NGINX,
+    KIND_NODE_HELLO,
     KIND_REDIS,
     KIND_TWO_PORTS,
     NGINX_CONF,
@@ -122,6 +123,12 @@ def test_parse_image(image: str, repository: str) -> None:
             (PY, "-m", "podwall.runtime.standins.helloapp", ""),
             KIND_HELLO_APP,
             id="hello-app from gcr.io without a tag",
+        ),
+        pytest.param(
+            ContainerSpec(image="bmuschko/nodejs-hello-world:1.0.0"),
+            (PY, "-m", "podwall.runtime.standins.nodehello"),
+            KIND_NODE_HELLO,
+            id="Muschko's nodejs-hello-world runs its stand-in",
         ),
         pytest.param(
             ContainerSpec(
