@@ -23,7 +23,7 @@ EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_UNSUPPORTED = 0, 1, 2, 3
 NEEDS = ("nft", "ip", "unshare", "setpriv")
 
 
-@click.command()
+@click.command(short_help="Run the manifests as real pods: observed vs predicted.")
 @filename_option("Manifest file, directory or - for stdin.")
 @click.option(
     "--port",
@@ -73,6 +73,10 @@ def probe(
     fmt: str,
 ) -> None:
     """Run the manifests as real pods and measure what really connects.
+
+    \b
+      sudo podwall probe -f k8s/ --port 8080
+      sudo podwall probe -f k8s/ --nodes 2 --flows
 
     Builds a throwaway sandbox (network namespaces, nftables, cluster DNS), runs a server on
     every declared container port of every pod (or on --port), connects from every pod to

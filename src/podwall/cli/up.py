@@ -43,7 +43,7 @@ def _state(state_dir: Path | None) -> Path:
     return (state_dir or daemon.default_state_dir()).absolute()
 
 
-@click.command()
+@click.command(short_help="Start a local cluster the real kubectl works against.")
 @state_dir_option
 @click.option("--port", type=int, default=6443, show_default=True, help="API port on 127.0.0.1.")
 @click.option("--foreground", is_flag=True, help="Run in this process until SIGINT or SIGTERM.")
@@ -65,6 +65,11 @@ def up(state_dir: Path | None, port: int, foreground: bool, timeout: float, node
     against it: `eval "$(podwall up)"`, then `kubectl apply ...`. Objects are kept in the state
     directory: after a crash, `podwall up` brings them back, restarts their pods and enforces
     every policy before any pod takes traffic.
+
+    \b
+      eval "$(podwall up --nodes 2)"
+      kubectl get nodes
+      podwall down
     """
     state = _state(state_dir)
     pid = daemon.locked_pid(state)
@@ -170,7 +175,7 @@ def run_foreground(state: Path, port: int, nodes: int = 1, timeout: float = 60.0
         lock.release()
 
 
-@click.command()
+@click.command(short_help="Whether the local cluster runs; its nodes, pods and agents.")
 @state_dir_option
 @click.option(
     "--kubeconfig",
@@ -181,7 +186,12 @@ def run_foreground(state: Path, port: int, nodes: int = 1, timeout: float = 60.0
 @click.option("--context", default=None, help="Kubeconfig context (with --kubeconfig).")
 def status(state_dir: Path | None, kubeconfig: Path | None, context: str | None) -> None:
     """Whether a local cluster runs (its pid, URL, kubeconfig and pods), and the node
-    agents of a cluster: from their Leases, alive or down, lag, policies enforced."""
+    agents of a cluster: from their Leases, alive or down, lag, policies enforced.
+
+    \b
+      podwall status                   # the local cluster (exit 3: none runs)
+      podwall status --kubeconfig ~/.kube/config   # a real cluster's agents
+    """
     from podwall.cli import agent
 
     if kubeconfig is not None:
@@ -263,5 +273,9 @@ def _note_leftovers(state: Path) -> None:
 @click.command()
 @state_dir_option
 def kubeconfig(state_dir: Path | None) -> None:
-    """Print the path of the local cluster's kubeconfig."""
+    """Print the path of the local cluster's kubeconfig.
+
+    \b
+      export KUBECONFIG=$(podwall kubeconfig)
+    """
     click.echo(str(_state(state_dir) / "kubeconfig"))
