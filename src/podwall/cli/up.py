@@ -221,12 +221,8 @@ def status(state_dir: Path | None, kubeconfig: Path | None, context: str | None)
     for line in node_lines(nodes):
         output.line(f"    {line}")
     output.line(f"  pods:       {len(pods)}")
-    for pod in pods:
-        meta, pod_status = pod["metadata"], pod.get("status") or {}
-        phase = pod_status.get("phase", "")
-        ip = pod_status.get("podIP", "")
-        node = (pod.get("spec") or {}).get("nodeName", "")
-        output.line(f"    {meta['namespace']}/{meta['name']}  {phase}  {ip}  {node}")
+    for line in pod_lines(pods):
+        output.line(f"    {line}")
     try:
         leases = daemon.api_get(ready, state, agent.leases_path())["items"]
     except OSError as exc:
@@ -238,9 +234,31 @@ def status(state_dir: Path | None, kubeconfig: Path | None, context: str | None)
         output.line(f"    {text}")
 
 
+def pod_lines(pods: list[dict[str, Any]]) -> list[str]:
+    """One line per pod, in columns: ns/name, phase, address, node."""
+    rows = []
+    for pod in pods:
+        meta, pod_status = pod["metadata"], pod.get("status") or {}
+        rows.append(
+            (
+                f"{meta['namespace']}/{meta['name']}",
+                pod_status.get("phase", ""),
+                pod_status.get("podIP", ""),
+                (pod.get("spec") or {}).get("nodeName", ""),
+            )
+        )
+    return _aligned(rows)
+
+
+def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows as lines in columns two spaces apart, each as wide as its widest cell."""
+    widths = [max(len(cell) for cell in column) for column in zip(*rows, strict=True)]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
 def node_lines(nodes: list[dict[str, Any]]) -> list[str]:
-    """One line per node: its name, Ready or not, its address on the underlay."""
-    out = []
+    """One line per node, in columns: its name, Ready or not, its address on the underlay."""
+    rows = []
     for node in nodes:
         status = node.get("status") or {}
         ready = any(
@@ -251,8 +269,8 @@ def node_lines(nodes: list[dict[str, Any]]) -> list[str]:
             (a["address"] for a in status.get("addresses") or () if a.get("type") == "InternalIP"),
             "",
         )
-        out.append(f"{node['metadata']['name']}  {'Ready' if ready else 'NotReady'}  {address}")
-    return out
+        rows.append((node["metadata"]["name"], "Ready" if ready else "NotReady", address))
+    return _aligned(rows)
 
 
 def _note_leftovers(state: Path) -> None:
