@@ -183,9 +183,9 @@ def _table(result: ProbeResult, port: int | None) -> None:
     table = Table(
         title=f"observed (predicted) on {what}: rows from, columns to", title_justify="left"
     )
-    table.add_column("from \\ to", style="bold")
+    table.add_column("from \\ to", style="bold", overflow="fold")
     for pod in result.pods:
-        table.add_column(pod, justify="center")
+        table.add_column(pod, justify="center", overflow="fold")
     for src in result.pods:
         table.add_row(src, *[_cell(cells[(src, dst)], src == dst) for dst in result.pods])
     output.print_table(table)
@@ -232,7 +232,7 @@ def _cell(probes: list[Probe], self_pair: bool) -> Text:
 def _services_table(result: ProbeResult) -> None:
     table = Table(title="services by name, through cluster DNS", title_justify="left")
     for column in ("from", "dialled", "observed", "predicted"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for s in result.services:
         mark = "" if s.predicted is None or s.predicted == s.observed else " !"
         table.add_row(
