@@ -164,3 +164,10 @@ def test_list_as_json() -> None:
         "severity": "warning",
         "summary": "a namespaceSelector item and a podSelector item probably meant as one peer",
     }
+
+
+def test_a_directory_without_manifests_is_said(tmp_path: Path) -> None:
+    # A mistyped directory must not read as a clean run without a word.
+    result = run(str(tmp_path))
+    assert result.exit_code == 0
+    assert f"{tmp_path}: no manifests in this directory (.yaml, .yml, .json)" in result.stderr
