@@ -296,4 +296,7 @@ def kubeconfig(state_dir: Path | None) -> None:
     \b
       export KUBECONFIG=$(podwall kubeconfig)
     """
-    click.echo(str(_state(state_dir) / "kubeconfig"))
+    path = _state(state_dir) / "kubeconfig"
+    if not path.exists():  # still printed: `$(podwall kubeconfig)` before `podwall up` is fine
+        output.note(f"{path} does not exist yet: `podwall up` writes it")
+    click.echo(str(path))

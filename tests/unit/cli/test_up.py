@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
+
+from podwall.cli.main import cli
 from podwall.cli.up import node_lines, pod_lines
 
 
@@ -47,3 +51,13 @@ def test_node_columns_line_up() -> None:
 
 def test_no_pods_no_lines() -> None:
     assert pod_lines([]) == []
+
+
+def test_kubeconfig_prints_the_path_and_says_when_no_cluster_wrote_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["kubeconfig", "--state-dir", str(tmp_path)])
+    assert result.exit_code == 0
+    assert result.stdout == f"{tmp_path / 'kubeconfig'}\n"
+    assert "does not exist yet: `podwall up` writes it" in result.stderr
+    (tmp_path / "kubeconfig").write_text("apiVersion: v1\n")
+    result = CliRunner().invoke(cli, ["kubeconfig", "--state-dir", str(tmp_path)])
+    assert (result.stdout, result.stderr) == (f"{tmp_path / 'kubeconfig'}\n", "")
