@@ -41,6 +41,8 @@ def down(state_dir: Path | None, force: bool, keep_state: bool) -> None:
             output.note("nothing to remove")
         return
     if not force:
+        if not stopped:  # else the list below reads as if it were this state dir's cluster
+            output.note(f"no cluster in {state}")
         output.note("other podwall namespaces on this host: " + ", ".join(found))
         output.note(
             "run `podwall down --force` to remove them, if no other podwall sandbox is running"
