@@ -44,3 +44,14 @@ def test_command_list_has_whole_summaries() -> None:
     listing = _help().split("Commands:")[1]
     cut = [line for line in listing.splitlines() if line.rstrip().endswith("...")]
     assert cut == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "hint"),
+    [("chek", " Did you mean 'check'?"), ("obsreve", " Did you mean 'observe'?"), ("apiservr", "")],
+    ids=["check", "observe", "a hidden command is never suggested"],
+)
+def test_a_mistyped_command_gets_the_nearest(typed: str, hint: str) -> None:
+    result = CliRunner().invoke(cli, [typed])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"Error: No such command '{typed}'.{hint}"
