@@ -33,7 +33,7 @@ def _holder() -> str:
     return os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
 
 
-@click.command()
+@click.command(short_help="Enforce the cluster's NetworkPolicies on this node.")
 @kubeconfig_file_option(
     "Kubeconfig to use (default: the pod's service account, else $KUBECONFIG, else ~/.kube/config)."
 )
@@ -143,6 +143,10 @@ def agent(
     ruleset in line with them: the pods of --node-name are isolated as their policies say,
     host-network pods never are. Runs as a DaemonSet (deploy/), or by hand with --kubeconfig.
     SIGTERM leaves the rules in force; a new agent replaces them in one atomic batch.
+
+    \b
+      kubectl apply -f deploy/     # as a DaemonSet: every node
+      podwall agent --kubeconfig ~/.kube/config --node-name node-1  # by hand
     """
     logging.basicConfig(
         level=log_level.upper(),

@@ -55,15 +55,16 @@ def diff(
       podwall diff --git origin/main:k8s k8s  # a pull request against its base
       podwall diff --git HEAD:k8s             # uncommitted changes under k8s/
       podwall diff --git v1:k8s --git v2:k8s  # two revisions
-      podwall diff --cluster k8s/             # the running cluster, and with k8s/ applied
-      podwall diff --cluster --git HEAD:k8s   # the cluster, and with k8s/ at HEAD applied
+      podwall diff --cluster k8s/             # the cluster, and with k8s/ applied
+      podwall diff --cluster --git HEAD:k8s   # the same with k8s/ at HEAD
 
     Connections are grouped by workload and port ranges, each with the policy and rule
     responsible on the side where it is allowed. -o markdown is for a pull-request comment;
     -o json is a stable contract:
 
     \b
-      {"newly_allowed": [{"src": "ns/pod", "dst": "ns/pod", "ports": "TCP 8080"}],
+      {"newly_allowed": [{"src": "ns/pod", "dst": "ns/pod",
+                          "ports": "TCP 8080"}],
        "newly_denied": [...]}
 
     -o dot draws the changes for Graphviz (newly allowed green, newly denied red), -o svg

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from podwall.cli.livetarget import LiveTarget
 
 
-@click.command()
+@click.command(short_help="Who can reach a pod, from where, on which ports.")
 @click.argument("target", required=False, metavar="[POD|KIND/NAME]")
 @files_option
 @git_option
@@ -53,7 +53,7 @@ def exposure(
     \b
       podwall exposure -f k8s/ deploy/backend
       podwall exposure -f k8s/ svc/backend
-      podwall exposure -f k8s/ --all          # every pod, reachable-from-anywhere first
+      podwall exposure -f k8s/ --all    # every pod, the most exposed first
 
     A pod is reachable from another when the source's egress and its ingress both allow it;
     from outside the cluster only its ingress counts.

@@ -6,7 +6,7 @@ Exit status: 0 nothing at or above --fail-on, 1 findings, 2 bad input.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -79,9 +79,7 @@ def lint(
     if explain_id is not None:
         _explain(explain_id)
     if list_checks:
-        for check in CHECKS:
-            output.line(f"{check.id}  {check.name:<36} {check.severity:<8} {check.summary}")
-        raise SystemExit(EXIT_CLEAN)
+        _list(fmt)
     off = _disabled(disabled)
     given = snapshot.read_inputs([*more_paths, *paths], live, revisions=revisions)
     report = run_checks(given.cluster, off)
@@ -91,6 +89,22 @@ def lint(
     )
     _print(report, located, fmt)
     raise SystemExit(EXIT_FINDINGS if _fails(report.findings, fail_on) else EXIT_CLEAN)
+
+
+def _list(fmt: str) -> NoReturn:
+    """The checks, one a line, or with -o json a list of objects (SARIF lists them as the
+    `rules` of every run: `podwall lint -o sarif`)."""
+    if fmt != "json":
+        for check in CHECKS:
+            output.line(f"{check.id}  {check.name:<36} {check.severity:<8} {check.summary}")
+    else:
+        output.emit_json(
+            [
+                {"id": c.id, "name": c.name, "severity": c.severity.value, "summary": c.summary}
+                for c in CHECKS
+            ]
+        )
+    raise SystemExit(EXIT_CLEAN)
 
 
 def _explain(ref: str) -> None:

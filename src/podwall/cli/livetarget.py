@@ -19,7 +19,16 @@ class LiveTarget:
     @staticmethod
     def of(kubeconfig: str | None, context: str | None, up: bool) -> LiveTarget | None:
         if up and kubeconfig is None:
-            return LiveTarget(kubeconfig=up_kubeconfig(), context=context)
+            path = up_kubeconfig()
+            if not path.exists():  # said here: the client would only name a missing file
+                from podwall.manifests.reader import LoadError
+
+                raise LoadError(
+                    f"{path}: no kubeconfig there: no local cluster runs in {path.parent}"
+                    " (--cluster: start one with `podwall up`, or set PODWALL_STATE_DIR to"
+                    " its state directory)"
+                )
+            return LiveTarget(kubeconfig=path, context=context)
         if up or kubeconfig is not None or context is not None:
             return LiveTarget(
                 kubeconfig=None if kubeconfig is None else Path(kubeconfig), context=context

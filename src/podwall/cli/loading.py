@@ -11,11 +11,26 @@ from collections.abc import Sequence
 
 from podwall.manifests.reader import Loaded, LoadError, field_line, load_paths
 from podwall.model import kindvalidation, strictfields
-from podwall.model.convert import Conversion, cluster
+from podwall.model.convert import WORKLOAD_KINDS, Conversion, cluster
 from podwall.model.fielderrors import ValidationError
 from podwall.model.rawobject import RawObject
 from podwall.model.strictfields import unknown_fields
 from podwall.model.validation import validate_network_policy
+
+# The kinds podwall reads, by their lower-case spelling: `kind: Networkpolicy` would otherwise be
+# ignored as a kind podwall does not model, and the policy silently left out of every verdict.
+_READ_KINDS = {
+    k.lower(): k
+    for k in (
+        "Namespace",
+        "Pod",
+        "Service",
+        "NetworkPolicy",
+        "Node",
+        "ClusterNetworkPolicy",
+        *WORKLOAD_KINDS,
+    )
+}
 
 
 # A record read field by field, never compared, hashed or printed, written out: a dataclass
@@ -74,6 +89,16 @@ def _errors(obj: RawObject) -> list[tuple[str, str]]:
         errors = [(e.path, e.render()) for e in errs]
         unknown = cnpvalidation.unknown_fields(obj.body)
     else:
+        meant = _READ_KINDS.get(obj.kind.lower())
+        if meant is not None and meant != obj.kind:
+            version = obj.body.get("apiVersion")
+            return [
+                (
+                    "kind",
+                    f'no matches for kind "{obj.kind}" in version "{version}"'
+                    f' (kinds are case-sensitive: "{meant}"?)',
+                )
+            ]
         return [(e.path, e.render()) for e in kindvalidation.validate(obj.kind, obj.body)]
     return errors + [(path, strictfields.render(path)) for path in unknown]
 

@@ -70,6 +70,22 @@ class LazyGroup(click.Group):
         except PodwallError as exc:
             _fail(str(exc))
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click's, and a mistyped command gets the nearest one (`chek`: did you mean check?),
+        as a mistyped option already does."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            import difflib  # only on this error
+
+            near = difflib.get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            near = [n for n in near if not getattr(self.get_command(ctx, n), "hidden", True)]
+            if near:
+                exc.message += f" Did you mean '{near[0]}'?"
+            raise
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.LAZY:
             module, _, attr = self.LAZY[cmd_name].partition(":")

@@ -39,6 +39,11 @@ def matrix(
 ) -> None:
     """Reachability between every pair of pods.
 
+    \b
+      podwall matrix -f k8s/ --port 8080     # pod-by-pod table for one port
+      podwall matrix -f k8s/                 # every allowed port range
+      podwall matrix -f k8s/ -o svg > map.svg
+
     With --port: a pod-by-pod matrix for that port. Its JSON is a stable contract:
 
     \b

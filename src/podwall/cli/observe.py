@@ -119,7 +119,7 @@ def _cluster_flows(state: Path, run_root: Path) -> Path:
     return files.flows_dir(id_file.read_text().strip(), run_root)
 
 
-@click.command()
+@click.command(short_help="Each new connection a policy decided, and which rule.")
 @state_dir_option
 @click.option(
     "--agent",
@@ -153,11 +153,12 @@ def observe(
     of its pods allowed, denied, or (in audit mode) would have denied, with the pods, the
     Service dialled, and the policy and rule that decided, in the words of `podwall explain`.
     Connections between pods no policy isolates are not reported. Filters combine with AND;
-    a filter given twice matches either value.
+    a filter given twice matches either value. A pod is named as `kubectl get pods` names it
+    (a Deployment's pods have generated names: filter them by --namespace or address).
 
     \b
       podwall observe --last 50 --verdict DENIED
-      podwall observe -f --to default/backend --port 8080
+      podwall observe -f --namespace default --port 8080
       podwall observe --policy backend-ingress-deny -o json | jq .reason
     """
     source: Path | list[str]

@@ -90,13 +90,13 @@ def live_options(f: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option(
         "--kubeconfig",
         metavar="PATH",
-        help="Read the cluster this kubeconfig names (-f files are layered on top).",
+        help="Read the cluster this kubeconfig names (the files given are layered on top).",
     )(command)
     return click.option(
         "--cluster",
         "up",
         is_flag=True,
-        help="Read the running `podwall up` cluster (-f files are layered on top).",
+        help="Read the running `podwall up` cluster (the files given are layered on top).",
     )(command)
 
 

@@ -92,9 +92,9 @@ def port_matrix_table(m: PortMatrix) -> None:
         title_justify="left",
         show_lines=False,
     )
-    table.add_column("from \\ to", style="bold")
+    table.add_column("from \\ to", style="bold", overflow="fold")
     for pod in m.pods:
-        table.add_column(Text(pod), justify="center")
+        table.add_column(Text(pod), justify="center", overflow="fold")
     for pod, row in zip(m.pods, m.allowed, strict=True):
         table.add_row(Text(pod), *[_cell(v) for v in row])
     _console().print(table)
@@ -122,9 +122,9 @@ def connectivity_table(cmap: ConnectivityMap, max_names: int = 6) -> None:
 
     data = cmap.to_json()
     table = Table(title="allowed connections between pods", title_justify="left")
-    table.add_column("from")
-    table.add_column("to")
-    table.add_column("ports", style="green")
+    table.add_column("from", overflow="fold")
+    table.add_column("to", overflow="fold")
+    table.add_column("ports", style="green", overflow="fold")
     rows = sorted(data["connections"], key=lambda c: (c["to"], c["from"]))
     for conn in rows:
         table.add_row(

@@ -23,7 +23,7 @@ EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_UNSUPPORTED = 0, 1, 2, 3
 NEEDS = ("nft", "ip", "unshare", "setpriv")
 
 
-@click.command()
+@click.command(short_help="Run the manifests as real pods: observed vs predicted.")
 @filename_option("Manifest file, directory or - for stdin.")
 @click.option(
     "--port",
@@ -73,6 +73,10 @@ def probe(
     fmt: str,
 ) -> None:
     """Run the manifests as real pods and measure what really connects.
+
+    \b
+      sudo podwall probe -f k8s/ --port 8080
+      sudo podwall probe -f k8s/ --nodes 2 --flows
 
     Builds a throwaway sandbox (network namespaces, nftables, cluster DNS), runs a server on
     every declared container port of every pod (or on --port), connects from every pod to
@@ -179,9 +183,9 @@ def _table(result: ProbeResult, port: int | None) -> None:
     table = Table(
         title=f"observed (predicted) on {what}: rows from, columns to", title_justify="left"
     )
-    table.add_column("from \\ to", style="bold")
+    table.add_column("from \\ to", style="bold", overflow="fold")
     for pod in result.pods:
-        table.add_column(pod, justify="center")
+        table.add_column(pod, justify="center", overflow="fold")
     for src in result.pods:
         table.add_row(src, *[_cell(cells[(src, dst)], src == dst) for dst in result.pods])
     output.print_table(table)
@@ -228,7 +232,7 @@ def _cell(probes: list[Probe], self_pair: bool) -> Text:
 def _services_table(result: ProbeResult) -> None:
     table = Table(title="services by name, through cluster DNS", title_justify="left")
     for column in ("from", "dialled", "observed", "predicted"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for s in result.services:
         mark = "" if s.predicted is None or s.predicted == s.observed else " !"
         table.add_row(

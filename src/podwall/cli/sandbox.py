@@ -16,7 +16,7 @@ FORCE_HELP = (
 )
 
 
-@click.command()
+@click.command(short_help="Stop the local cluster and remove what it made.")
 @state_dir_option
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option("--keep-state", is_flag=True, help="Keep the store, so `podwall up` brings it back.")
@@ -25,6 +25,10 @@ def down(state_dir: Path | None, force: bool, keep_state: bool) -> None:
 
     Then podwall's other sandboxes: only podwall's own namespaces (named pw-...) are touched,
     and only with --force; no process is killed by name.
+
+    \b
+      podwall down                # the cluster of the default state directory
+      podwall down --keep-state   # stop it; `podwall up` brings it back
     """
     from podwall.runtime.netns import leftovers, remove_leftovers
     from podwall.runtime.process import remove_pod_files
@@ -37,6 +41,8 @@ def down(state_dir: Path | None, force: bool, keep_state: bool) -> None:
             output.note("nothing to remove")
         return
     if not force:
+        if not stopped:  # else the list below reads as if it were this state dir's cluster
+            output.note(f"no cluster in {state}")
         output.note("other podwall namespaces on this host: " + ", ".join(found))
         output.note(
             "run `podwall down --force` to remove them, if no other podwall sandbox is running"

@@ -71,6 +71,7 @@ def _files(paths: Sequence[str], revisions: Sequence[str]) -> Loaded:
         part = load_paths(paths)
         loaded.objects += part.objects
         loaded.texts.update(part.texts)
+        loaded.empty_directories += part.empty_directories
     return loaded
 
 
@@ -138,6 +139,8 @@ def read(read_loaded: Callable[[], Loaded], label: str = "") -> Input:
         output.note(f"{len(exc.lines)} error(s); nothing was evaluated")
         raise SystemExit(EXIT_BAD_INPUT) from None
     prefix = f"{label}: " if label else ""
+    for directory in loaded.empty_directories:
+        output.note(f"{prefix}{directory}: no manifests in this directory (.yaml, .yml, .json)")
     if conversion.redeclared:
         output.note(
             f"{prefix}{len(conversion.redeclared)} object(s) given more than once, the last "

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -43,7 +44,7 @@ def _state(state_dir: Path | None) -> Path:
     return (state_dir or daemon.default_state_dir()).absolute()
 
 
-@click.command()
+@click.command(short_help="Start a local cluster the real kubectl works against.")
 @state_dir_option
 @click.option("--port", type=int, default=6443, show_default=True, help="API port on 127.0.0.1.")
 @click.option("--foreground", is_flag=True, help="Run in this process until SIGINT or SIGTERM.")
@@ -65,6 +66,11 @@ def up(state_dir: Path | None, port: int, foreground: bool, timeout: float, node
     against it: `eval "$(podwall up)"`, then `kubectl apply ...`. Objects are kept in the state
     directory: after a crash, `podwall up` brings them back, restarts their pods and enforces
     every policy before any pod takes traffic.
+
+    \b
+      eval "$(podwall up --nodes 2)"
+      kubectl get nodes
+      podwall down
     """
     state = _state(state_dir)
     pid = daemon.locked_pid(state)
@@ -170,7 +176,7 @@ def run_foreground(state: Path, port: int, nodes: int = 1, timeout: float = 60.0
         lock.release()
 
 
-@click.command()
+@click.command(short_help="Whether the local cluster runs; its nodes, pods and agents.")
 @state_dir_option
 @click.option(
     "--kubeconfig",
@@ -181,7 +187,12 @@ def run_foreground(state: Path, port: int, nodes: int = 1, timeout: float = 60.0
 @click.option("--context", default=None, help="Kubeconfig context (with --kubeconfig).")
 def status(state_dir: Path | None, kubeconfig: Path | None, context: str | None) -> None:
     """Whether a local cluster runs (its pid, URL, kubeconfig and pods), and the node
-    agents of a cluster: from their Leases, alive or down, lag, policies enforced."""
+    agents of a cluster: from their Leases, alive or down, lag, policies enforced.
+
+    \b
+      podwall status                   # the local cluster (exit 3: none runs)
+      podwall status --kubeconfig ~/.kube/config   # a real cluster's agents
+    """
     from podwall.cli import agent
 
     if kubeconfig is not None:
@@ -211,12 +222,8 @@ def status(state_dir: Path | None, kubeconfig: Path | None, context: str | None)
     for line in node_lines(nodes):
         output.line(f"    {line}")
     output.line(f"  pods:       {len(pods)}")
-    for pod in pods:
-        meta, pod_status = pod["metadata"], pod.get("status") or {}
-        phase = pod_status.get("phase", "")
-        ip = pod_status.get("podIP", "")
-        node = (pod.get("spec") or {}).get("nodeName", "")
-        output.line(f"    {meta['namespace']}/{meta['name']}  {phase}  {ip}  {node}")
+    for line in pod_lines(pods):
+        output.line(f"    {line}")
     try:
         leases = daemon.api_get(ready, state, agent.leases_path())["items"]
     except OSError as exc:
@@ -228,9 +235,31 @@ def status(state_dir: Path | None, kubeconfig: Path | None, context: str | None)
         output.line(f"    {text}")
 
 
+def pod_lines(pods: list[dict[str, Any]]) -> list[str]:
+    """One line per pod, in columns: ns/name, phase, address, node."""
+    rows = []
+    for pod in pods:
+        meta, pod_status = pod["metadata"], pod.get("status") or {}
+        rows.append(
+            (
+                f"{meta['namespace']}/{meta['name']}",
+                pod_status.get("phase", ""),
+                pod_status.get("podIP", ""),
+                (pod.get("spec") or {}).get("nodeName", ""),
+            )
+        )
+    return _aligned(rows)
+
+
+def _aligned(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """Rows as lines in columns two spaces apart, each as wide as its widest cell."""
+    widths = [max(len(cell) for cell in column) for column in zip(*rows, strict=True)]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
 def node_lines(nodes: list[dict[str, Any]]) -> list[str]:
-    """One line per node: its name, Ready or not, its address on the underlay."""
-    out = []
+    """One line per node, in columns: its name, Ready or not, its address on the underlay."""
+    rows = []
     for node in nodes:
         status = node.get("status") or {}
         ready = any(
@@ -241,8 +270,8 @@ def node_lines(nodes: list[dict[str, Any]]) -> list[str]:
             (a["address"] for a in status.get("addresses") or () if a.get("type") == "InternalIP"),
             "",
         )
-        out.append(f"{node['metadata']['name']}  {'Ready' if ready else 'NotReady'}  {address}")
-    return out
+        rows.append((node["metadata"]["name"], "Ready" if ready else "NotReady", address))
+    return _aligned(rows)
 
 
 def _note_leftovers(state: Path) -> None:
@@ -263,5 +292,12 @@ def _note_leftovers(state: Path) -> None:
 @click.command()
 @state_dir_option
 def kubeconfig(state_dir: Path | None) -> None:
-    """Print the path of the local cluster's kubeconfig."""
-    click.echo(str(_state(state_dir) / "kubeconfig"))
+    """Print the path of the local cluster's kubeconfig.
+
+    \b
+      export KUBECONFIG=$(podwall kubeconfig)
+    """
+    path = _state(state_dir) / "kubeconfig"
+    if not path.exists():  # still printed: `$(podwall kubeconfig)` before `podwall up` is fine
+        output.note(f"{path} does not exist yet: `podwall up` writes it")
+    click.echo(str(path))

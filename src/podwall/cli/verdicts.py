@@ -112,6 +112,9 @@ explain = _verdict_command(
 
     For the source's egress and the destination's ingress: whether the pod is isolated and by
     which policies, and for each of their rules whether its ports and each peer match, and
-    why not. Exit status as for `check`.
+    why not. Exit status as for `check`:
+
+    \b
+      podwall explain -f k8s/ --from deploy/not-frontend --to svc/backend:8080
     """,
 )

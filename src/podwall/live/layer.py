@@ -34,7 +34,11 @@ def layer(cluster: Loaded, files: Loaded) -> Layered:
             replaced.append(obj.describe())
         elif not _owned_by(_key(obj), owners, declared):
             kept.append(obj)
-    loaded = Loaded(objects=[*kept, *files.objects], texts={**cluster.texts, **files.texts})
+    loaded = Loaded(
+        objects=[*kept, *files.objects],
+        texts={**cluster.texts, **files.texts},
+        empty_directories=files.empty_directories,
+    )
     return Layered(loaded=loaded, replaced=replaced)
 
 

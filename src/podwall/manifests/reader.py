@@ -29,10 +29,12 @@ class LoadError(PodwallError):
 # import (a dataclass compiles each method it generates; every command's start-up pays).
 @dataclass(kw_only=True, eq=False, repr=False)
 class Loaded:
-    """The objects read, in order, and each file's text by name (to find a field's line)."""
+    """The objects read, in order, each file's text by name (to find a field's line), and the
+    directories given that hold no manifest file (a mistyped path reads as no objects)."""
 
     objects: list[RawObject] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
+    empty_directories: list[str] = field(default_factory=list)
 
 
 def load_paths(paths: Iterable[str], *, stdin: Any = None) -> Loaded:
@@ -46,6 +48,8 @@ def load_paths(paths: Iterable[str], *, stdin: Any = None) -> Loaded:
         files = manifest_files(path)
         if files is None:
             raise LoadError(f"{pathname(path)}: no such file or directory")
+        if not files:
+            loaded.empty_directories.append(pathname(path))
         for file in files:
             try:
                 with open(file, encoding="utf-8") as handle:

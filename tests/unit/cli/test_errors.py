@@ -239,3 +239,19 @@ def test_an_invalid_cluster_network_policy_is_reported_in_the_crds_words() -> No
         "which podwall does not implement; write the addresses as a networks peer instead\n"
         "2 error(s); nothing was evaluated\n"
     )
+
+
+@pytest.mark.parametrize("kind", ["Networkpolicy", "networkpolicy", "deployment"])
+def test_a_kind_miscased_is_an_error_not_an_ignored_object(tmp_path: Path, kind: str) -> None:
+    # Ignored as a kind podwall does not model, the policy would silently leave every verdict.
+    api = "apps/v1" if kind == "deployment" else "networking.k8s.io/v1"
+    meant = "Deployment" if kind == "deployment" else "NetworkPolicy"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"apiVersion: {api}\nkind: {kind}\nmetadata: {{name: web}}\nspec: {{}}\n")
+    result = run(*check(TUTORIAL, str(bad)))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f'error: {bad}:2: {kind} default/web: no matches for kind "{kind}" in version "{api}"'
+        f' (kinds are case-sensitive: "{meant}"?)\n'
+        "1 error(s); nothing was evaluated\n"
+    )

@@ -151,3 +151,23 @@ def test_bad_input_exits_2(args: list[str], message: str) -> None:
     result = run(*args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_list_as_json() -> None:
+    result = run("--list", "-o", "json")
+    assert result.exit_code == 0
+    checks = json.loads(result.stdout)
+    assert [c["id"] for c in checks] == [f"PW00{i}" for i in range(1, 10)]
+    assert checks[4] == {
+        "id": "PW005",
+        "name": "split-peer",
+        "severity": "warning",
+        "summary": "a namespaceSelector item and a podSelector item probably meant as one peer",
+    }
+
+
+def test_a_directory_without_manifests_is_said(tmp_path: Path) -> None:
+    # A mistyped directory must not read as a clean run without a word.
+    result = run(str(tmp_path))
+    assert result.exit_code == 0
+    assert f"{tmp_path}: no manifests in this directory (.yaml, .yml, .json)" in result.stderr

@@ -345,3 +345,13 @@ def test_field_line_finds_the_field_in_a_list_item() -> None:
 
 def test_field_line_of_a_document_that_does_not_exist_is_none() -> None:
     assert field_line(POLICY, 5, "spec") is None
+
+
+def test_a_directory_without_manifests_is_recorded(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "README.md").write_text("no manifests here\n")
+    (tmp_path / "pod.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n")
+    loaded = load_paths([str(tmp_path / "empty"), str(tmp_path / "notes"), str(tmp_path)])
+    assert loaded.empty_directories == [str(tmp_path / "empty"), str(tmp_path / "notes")]
+    assert [o.name for o in loaded.objects] == ["a"]
