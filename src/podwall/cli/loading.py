@@ -76,8 +76,26 @@ def _validate(objects: list[RawObject]) -> list[InvalidObject]:
     return out
 
 
+# The group/version the API server serves each kind podwall reads under: kubectl maps a
+# manifest's kind and apiVersion through discovery, and any other version is refused. A
+# manifest without apiVersion is read as the served one (snippets in docs often leave it out).
+_SERVED_VERSIONS = {
+    **dict.fromkeys(("Namespace", "Pod", "Service", "Node"), "v1"),
+    "NetworkPolicy": "networking.k8s.io/v1",
+    "ClusterNetworkPolicy": "policy.networking.k8s.io/v1alpha2",
+    **dict.fromkeys(("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"), "apps/v1"),
+    **dict.fromkeys(("Job", "CronJob"), "batch/v1"),
+}
+
+
 def _errors(obj: RawObject) -> list[tuple[str, str]]:
     """(field path, message) of every error of one object."""
+    version = obj.body.get("apiVersion")
+    served = _SERVED_VERSIONS.get(obj.kind)
+    if served is not None and version is not None and version != served:
+        # kubectl's words when discovery has no such mapping (`resource mapping not found`).
+        return [("apiVersion", f'no matches for kind "{obj.kind}" in version "{version}"'
+                 f' (served as "{served}")')]  # fmt: skip
     if obj.kind == "NetworkPolicy":
         errors = [(e.path, e.render()) for e in validate_network_policy(obj.body)]
         unknown = unknown_fields(obj.body)

@@ -204,6 +204,28 @@ def test_every_kind_podwall_reads_is_validated_with_file_line_and_field(
     assert result.stderr.startswith("error: " + message)
 
 
+@pytest.mark.parametrize(
+    ("version", "kind", "served"),
+    [
+        pytest.param("networking.k8s.io/v2", "NetworkPolicy", "networking.k8s.io/v1", id="np-v2"),
+        pytest.param("extensions/v1beta1", "NetworkPolicy", "networking.k8s.io/v1",
+                     id="np-removed-in-1.16"),
+        pytest.param("apps/v1beta2", "Deployment", "apps/v1", id="deployment-beta"),
+        pytest.param("v2", "Pod", "v1", id="pod-v2"),
+    ],
+)  # fmt: skip
+def test_a_kind_under_a_version_the_api_does_not_serve_is_refused(
+    version: str, kind: str, served: str
+) -> None:
+    text = f"apiVersion: {version}\nkind: {kind}\nmetadata: {{name: x}}\nspec: {{}}\n"
+    result = run("matrix", "-f", "-", stdin=text)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f'error: <stdin>:1: {kind} default/x: no matches for kind "{kind}" in version'
+        f' "{version}" (served as "{served}")\n'
+    )
+
+
 def test_any_podwall_error_is_bad_input_and_anything_else_a_bug(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
