@@ -53,10 +53,11 @@ def _names(pod: Mapping[str, Any], field: str) -> list[str]:
 
 
 def default_image_pull_policy(image: str) -> str:
-    """SetDefaults_Container: Always for `:latest` or no tag, else IfNotPresent."""
-    last = image.rsplit("/", 1)[-1].partition("@")[0]
-    tag = last.rpartition(":")[2] if ":" in last else ""
-    return "Always" if tag in ("", "latest") else "IfNotPresent"
+    """SetDefaults_Container: Always for `:latest`, or no tag and no digest; else IfNotPresent."""
+    name, at, _ = image.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    tag = last.rpartition(":")[2] if ":" in last else ("" if at else "latest")
+    return "Always" if tag == "latest" else "IfNotPresent"
 
 
 def with_ephemeral(current: Mapping[str, Any], given: Mapping[str, Any]) -> Object:
