@@ -12,6 +12,8 @@ end, also on failure.
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -169,3 +171,30 @@ def test_older_and_newer_kubectl_debug(kubectl: Kubectl, version: str) -> None:
     terminated = _ephemeral_state(kubectl, "client", name)["terminated"]
     assert isinstance(terminated, dict)
     assert terminated["exitCode"] == 7
+
+
+def test_debug_it_with_netshoot_gives_a_shell_in_the_pod(kubectl: Kubectl) -> None:
+    """`kubectl debug -it POD --image=nicolaka/netshoot` under a terminal: lines typed reach
+    the shell, and its exit code is the ephemeral container's."""
+    command = shlex.join([*kubectl.base, "debug", "-it", "client", "--image=nicolaka/netshoot",
+                          "-c", "shell"])  # fmt: skip
+    with subprocess.Popen(
+        ["script", "-qec", command, "/dev/null"], env=kubectl.env,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    ) as process:  # fmt: skip
+        assert process.stdin is not None
+        assert process.stdout is not None
+        # Kept open until the shell exits: an end of input would end the session first.
+        process.stdin.write(b"echo hi-$((40+2)) $(hostname)\nexit 3\n")
+        process.stdin.flush()
+        try:
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        shown = process.stdout.read().decode(errors="replace")
+    assert "hi-42 client" in shown
+    wait_for(lambda: "terminated" in _ephemeral_state(kubectl, "client", "shell"), 30)
+    terminated = _ephemeral_state(kubectl, "client", "shell")["terminated"]
+    assert isinstance(terminated, dict)
+    assert terminated["exitCode"] == 3
