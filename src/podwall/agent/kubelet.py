@@ -70,6 +70,11 @@ from podwall.controllers import (
     pod_waiting,
     record,
 )
+from podwall.controllers.ephemeralstatus import (
+    ephemeral_running,
+    ephemeral_terminated,
+    ephemeral_waiting,
+)
 from podwall.runtime import images, published, serviceaccount
 from podwall.runtime.addressplan import allocatable
 from podwall.runtime.console import Console
@@ -191,6 +196,7 @@ class Kubelet:
         self._relays: dict[str, dict[str, ConsoleRelay]] = {}
         self._tokens: dict[str, tuple[BoundPod, float]] = {}  # key -> (bound pod, refresh at)
         self._token_retry: dict[str, _Retry] = {}  # key -> when a refused pod asks again
+        self._ephemeral: dict[str, set[str]] = {}  # key -> its ephemeral containers started
         self.ready = threading.Event()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -258,6 +264,9 @@ class Kubelet:
                 return
         for pod, plan in plans:
             self._start_pod(pod, plan)
+        for key, pod in by_key.items():
+            if key in self.node.pods and self._uids.get(key) == meta(pod).get("uid"):
+                self._start_ephemeral(pod)
         self._check_starting()
         self._reap()
         self._restart_due()
@@ -457,6 +466,50 @@ class Kubelet:
         self._write_status(pod, report)
         log.info("pod started pod=%s ip=%s", key, plan.ip)
 
+    def _start_ephemeral(self, pod: Object) -> None:
+        """Start the pod's ephemeral containers not started yet (`kubectl debug`), each once,
+        in the pod's namespaces as `kubectl exec` joins them: the same network (so the
+        policies that select the pod apply to it), PID, UTS and IPC namespaces. Kubernetes
+        shares the target's process namespace for `targetContainerName`; a podwall pod's
+        containers share one PID namespace already, so every target is seen."""
+        key = _key(pod)
+        started = self._ephemeral.setdefault(key, set())
+        specs = (pod.get("spec") or {}).get("ephemeralContainers") or ()
+        new = [c for c in specs if str(c.get("name")) not in started]
+        if not new:
+            return
+        running = self.node.pods[key]
+        lookup = self._lookup(running.plan.namespace)
+        for c in new:
+            name = str(c.get("name"))
+            started.add(name)
+            plan = self._container_plan(pod, c, lookup)
+            running.plan = replace(running.plan, containers=(*running.plan.containers, plan))
+            waiting = self.node.restart(key, name)
+            now = self.clock()
+            change: Callable[[Object], Object]
+            if waiting is None:
+                self._publish(running.plan)
+                self._record_started(pod, plan, now)
+                change = partial(ephemeral_running, name=name, started_at=now)
+            else:
+                said = waiting.message if waiting.reason == CONFIG_ERROR else waiting.reason
+                self._record(events.failed(pod, name, f"Error: {said}", now))
+                change = partial(
+                    ephemeral_waiting, name=name, reason=waiting.reason, message=waiting.message
+                )
+            log.info("ephemeral container pod=%s container=%s waiting=%s", key, name, waiting)
+            self._write_status(pod, change)
+
+    def _record_started(self, pod: Object, c: ContainerPlan, now: datetime) -> None:
+        moments = (now + timedelta(microseconds=i) for i in itertools.count())
+        for event in (
+            events.pulled(pod, c.name, c.image, next(moments)),
+            events.created(pod, c.name, next(moments)),
+            events.started(pod, c.name, next(moments)),
+        ):
+            self._record(event)
+
     def _events(
         self,
         pod: Object,
@@ -580,6 +633,7 @@ class Kubelet:
         self._unpublish(key)
         self._uids.pop(key, None)
         self._starting.pop(key, None)
+        self._ephemeral.pop(key, None)
         self._restarts = [r for r in self._restarts if r.key != key]
         try:
             self.node.stop_pod(key)
@@ -591,6 +645,11 @@ class Kubelet:
         for key, container, code in self.node.exited():
             pod = self._stored(key)
             if pod is None:
+                continue
+            if container in self._ephemeral.get(key, ()):  # never restarted
+                now = self.clock()
+                change = partial(ephemeral_terminated, name=container, exit_code=code, now=now)
+                self._write_status(pod, change)
                 continue
             reason = "Completed" if code == 0 else "Error"
             now = self.clock()

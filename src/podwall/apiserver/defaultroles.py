@@ -83,6 +83,7 @@ _VIEW = [
 ]  # fmt: skip
 _EDIT = [
     rule(["create", "get"], [""], ["pods/attach", "pods/exec", "pods/portforward"]),
+    rule(["get", "patch", "update"], [""], ["pods/ephemeralcontainers"]),
     rule(
         WRITE, [""], ["pods", "services", "endpoints", "configmaps", "secrets", "serviceaccounts"]
     ),

@@ -22,6 +22,7 @@ _CAUSE_TYPES = {
     ErrorType.DUPLICATE: "FieldValueDuplicate",
     ErrorType.TOO_LONG: "FieldValueTooLong",
     ErrorType.TOO_MANY: "FieldValueTooMany",
+    ErrorType.NOT_FOUND: "FieldValueNotFound",
 }
 
 

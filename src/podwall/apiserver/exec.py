@@ -121,8 +121,9 @@ def pod_container(store: Store, namespace: str, pod: str, container: str | None)
     spec = obj.get("spec") or {}
     names = [str(c.get("name")) for c in spec.get("containers") or []]
     init_names = [str(c.get("name")) for c in spec.get("initContainers") or []]
+    ephemeral = [str(c.get("name")) for c in spec.get("ephemeralContainers") or []]
     if container:
-        if container not in names and container not in init_names:
+        if container not in (*names, *init_names, *ephemeral):
             raise errors.bad_request(f"container {container} is not valid for pod {pod}")
         return container
     if len(names) == 1:

@@ -30,6 +30,7 @@ from starlette.responses import Response, StreamingResponse
 from podwall.apiserver import (
     admission,
     deletion,
+    ephemeral,
     errors,
     listoptions,
     protobuf,
@@ -148,6 +149,12 @@ def _decode_body(raw: bytes) -> Any:
         raise errors.bad_request(f"the body of the request could not be decoded: {exc}") from exc
 
 
+def _body_of(raw: bytes, content_type: str) -> Any:
+    if content_type == protobuf.CONTENT_TYPE and raw.strip():
+        return protobuf.decode(raw)
+    return _decode_body(raw)
+
+
 class ResourceApi:
     """Request handling for every resource in the table, over one Store."""
 
@@ -176,6 +183,8 @@ class ResourceApi:
             raise errors.method_not_allowed(method)
         if target.subresource == "scale":
             return await self.scale(request, target)
+        if target.subresource == "ephemeralcontainers":
+            return await self.ephemeral_containers(request, target)
         if method == "GET":
             return self.get(request, target)
         if method == "PUT":
@@ -497,6 +506,42 @@ class ResourceApi:
             resource.key, namespace, name, change, preserve=("status",)
         )
         return json_response(_scale_of(updated.obj))
+
+    async def ephemeral_containers(self, request: Request, target: Target) -> Response:
+        """pods/ephemeralcontainers: the Pod; PUT and PATCH change its ephemeral containers
+        and nothing else (`ephemeral`)."""
+        assert target.name is not None
+        resource, namespace, name = target.resource, self._ns(target), target.name
+        if request.method == "GET":
+            return self.get(request, target)
+        if request.method not in ("PUT", "PATCH"):
+            raise errors.method_not_allowed(request.method)
+        raw = await request.body()
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if request.method == "PATCH" and content_type not in PATCH_TYPES:
+            raise errors.unsupported_media_type(content_type)
+        body = _body_of(raw, content_type) if request.method == "PUT" else None
+        dry_run = "All" in request.query_params.getlist("dryRun")
+
+        def change(current: Object) -> Object:
+            given = body
+            if given is None:
+                given = apply_patch(current, raw, content_type, resource.kind)
+            if not isinstance(given, dict):
+                raise errors.bad_request("a Pod body is required")
+            given_rv = (given.get("metadata") or {}).get("resourceVersion")
+            if given_rv and given_rv != current["metadata"].get("resourceVersion"):
+                raise errors.conflict(resource.name, resource.group, name)
+            updated = ephemeral.with_ephemeral(current, given)
+            found = ephemeral.validate_update(updated, current)
+            if found:
+                raise errors.invalid(resource.kind, resource.group, name, found)
+            return updated
+
+        updated = await self.store.amutate(
+            resource.key, namespace, name, change, preserve=("status",), dry_run=dry_run
+        )
+        return text_response(updated.text)
 
     async def watch(self, request: Request, target: Target, options: ListOptions) -> Response:
         resource = target.resource

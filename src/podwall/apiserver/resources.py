@@ -67,6 +67,7 @@ RESOURCES: tuple[Resource, ...] = (
         "", "v1", "pods", "pod", "Pod", True, ("po",), ("all",),
         (
             Subresource("attach", "PodAttachOptions", ("create", "get")),
+            Subresource("ephemeralcontainers", "Pod", ("get", "patch", "update")),
             Subresource("exec", "PodExecOptions", ("create", "get")),
             Subresource("log", "Pod", ("get",)),
             Subresource("portforward", "PodPortForwardOptions", ("create", "get")),

@@ -29,6 +29,7 @@ class ErrorType(StrEnum):
     DUPLICATE = "Duplicate value"
     TOO_LONG = "Too long"
     TOO_MANY = "Too many"
+    NOT_FOUND = "Not found"
 
 
 # field.Error.ErrorBody prints no value for these types.

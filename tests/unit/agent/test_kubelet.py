@@ -532,3 +532,74 @@ def test_a_token_is_rewritten_in_the_pods_files_once_due(
     assert claims is not None
     assert claims.pod is not None
     assert claims.pod.name == "web"
+
+
+def _add_ephemeral(store: Store, pod: dict[str, Any], **container: Any) -> None:
+    """What the pods/ephemeralcontainers subresource stores: the pod with one more."""
+    name = pod["metadata"]["name"]
+
+    def change(current: dict[str, Any]) -> dict[str, Any]:
+        current["spec"].setdefault("ephemeralContainers", []).append(container)
+        return current
+
+    store.mutate("pods", "default", name, change, preserve=("status",))
+
+
+def test_an_ephemeral_container_starts_once_in_the_running_pod(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    put(store, client_deployment("frontend"))
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    key = _key(pod)
+    _add_ephemeral(store, pod, name="debugger", image="busybox", stdin=True, tty=True)
+    kubelet.sync_pass()
+    kubelet.sync_pass()
+    assert node.calls.count(("restart", (key, "debugger"))) == 1
+    plan = next(c for c in node.pods[key].plan.containers if c.name == "debugger")
+    assert (plan.stdin, plan.tty) == (True, True)
+    (pod,) = pods(store)
+    (status,) = pod["status"]["ephemeralContainerStatuses"]
+    assert status["name"] == "debugger"
+    assert "running" in status["state"]
+    assert status["ready"] is False
+    # The pod's readiness is its own containers': still Ready.
+    assert {c["type"]: c["status"] for c in pod["status"]["conditions"]}["Ready"] == "True"
+    assert [c["name"] for c in pod["status"]["containerStatuses"]] == ["frontend-container"]
+
+
+def test_an_exited_ephemeral_container_is_reported_and_never_restarted(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    put(store, client_deployment("frontend"))
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    key = _key(pod)
+    _add_ephemeral(store, pod, name="debugger", image="busybox")
+    kubelet.sync_pass()
+    node.exits.append((key, "debugger", 3))
+    kubelet.sync_pass()
+    for restart in kubelet._restarts:
+        restart.at = 0.0
+    kubelet.sync_pass()
+    assert node.calls.count(("restart", (key, "debugger"))) == 1
+    assert kubelet._restarts == []
+    (pod,) = pods(store)
+    (status,) = pod["status"]["ephemeralContainerStatuses"]
+    assert status["state"]["terminated"]["exitCode"] == 3
+    assert status["state"]["terminated"]["reason"] == "Error"
+    assert status["restartCount"] == 0
+    assert pod["status"]["phase"] == "Running"
+
+
+def test_an_ephemeral_container_podwall_cannot_run_waits_with_the_reason(
+    store: Store, kubelet: Kubelet
+) -> None:
+    put(store, client_deployment("frontend"))
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    _add_ephemeral(store, pod, name="debugger", image="example.com/unknown:1")
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    (status,) = pod["status"]["ephemeralContainerStatuses"]
+    assert status["state"]["waiting"]["reason"] == "ImageNotSupported"

@@ -80,3 +80,62 @@ def test_delete_collection_applies_the_policy_to_each_object(client: Client) -> 
         json={"propagationPolicy": "Orphan"},
     )
     assert [i["metadata"]["finalizers"] for i in answer.json()["items"]] == [["orphan"]] * 2
+
+
+PODS = "/api/v1/namespaces/default/pods"
+STRATEGIC = {"Content-Type": "application/strategic-merge-patch+json"}
+
+
+def _pod(client: Client) -> dict[str, Any]:
+    body = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "app", "image": "busybox"}]},
+    }
+    created = client.post(PODS, json=body)
+    assert created.status_code == 201, created.text
+    found = created.json()
+    assert isinstance(found, dict)
+    return found
+
+
+def test_ephemeralcontainers_patch_adds_one_and_changes_nothing_else(client: Client) -> None:
+    before = _pod(client)
+    patch = {
+        "metadata": {"labels": {"sneaky": "yes"}},
+        "spec": {"ephemeralContainers": [{"name": "debugger", "image": "busybox", "stdin": True}]},
+    }
+    answer = client.patch(f"{PODS}/p/ephemeralcontainers", json=patch, headers=STRATEGIC)
+    assert answer.status_code == 200, answer.text
+    pod = client.get(f"{PODS}/p").json()
+    assert pod["spec"]["ephemeralContainers"][0]["name"] == "debugger"
+    assert pod["spec"]["ephemeralContainers"][0]["stdin"] is True
+    assert "labels" not in pod["metadata"]
+    assert pod["spec"]["containers"] == before["spec"]["containers"]
+    assert client.get(f"{PODS}/p/ephemeralcontainers").json() == pod
+
+
+def test_ephemeralcontainers_put_answers_422_in_upstreams_words(client: Client) -> None:
+    pod = _pod(client)
+    pod["spec"]["ephemeralContainers"] = [
+        {"name": "app", "image": "busybox", "targetContainerName": "nope"}
+    ]
+    answer = client.put(f"{PODS}/p/ephemeralcontainers", json=pod)
+    assert answer.status_code == 422
+    assert answer.json()["message"] == (
+        'Pod "p" is invalid: [spec.ephemeralContainers[0].name: Duplicate value: "app", '
+        'spec.ephemeralContainers[0].targetContainerName: Not found: "nope"]'
+    )
+    assert "ephemeralContainers" not in client.get(f"{PODS}/p").json()["spec"]
+
+
+def test_ephemeralcontainers_put_with_an_old_resource_version_conflicts(client: Client) -> None:
+    pod = _pod(client)
+    client.patch(
+        f"{PODS}/p/ephemeralcontainers",
+        json={"spec": {"ephemeralContainers": [{"name": "a", "image": "busybox"}]}},
+        headers=STRATEGIC,
+    )
+    pod["spec"]["ephemeralContainers"] = [{"name": "b", "image": "busybox"}]
+    assert client.put(f"{PODS}/p/ephemeralcontainers", json=pod).status_code == 409
