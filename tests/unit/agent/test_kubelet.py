@@ -370,6 +370,32 @@ def test_an_exited_container_is_reported_and_restarted(
     assert "running" in pod["status"]["containerStatuses"][0]["state"]
 
 
+def test_an_unsupported_image_waits_without_restarts_while_its_sibling_crash_loops(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    """restartCount counts starts after the first: a container whose image cannot run never
+    started, so it stays 0 and is never restarted, however often a sibling crashes."""
+    deploy = client_deployment("web")
+    containers = deploy["spec"]["template"]["spec"]["containers"]
+    containers.append({"name": "unsupported", "image": "httpd:2.4"})
+    put(store, deploy)
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    key = f"default/{pod['metadata']['name']}"
+    for _ in range(4):
+        node.exits.append((key, "web-container", 127))
+        kubelet.sync_pass()
+        for restart in kubelet._restarts:
+            restart.at = 0.0
+        kubelet.sync_pass()
+    (pod,) = pods(store)
+    statuses = {s["name"]: s for s in pod["status"]["containerStatuses"]}
+    assert statuses["web-container"]["restartCount"] == 4
+    assert statuses["unsupported"]["restartCount"] == 0
+    assert statuses["unsupported"]["state"]["waiting"]["reason"] == "ImageNotSupported"
+    assert ("restart", (key, "unsupported")) not in node.calls
+
+
 def test_the_dns_pod_runs_the_dns_stand_in_on_the_records_file(
     store: Store, node: RecordingNode, kubelet: Kubelet
 ) -> None:
