@@ -244,10 +244,14 @@ def serving() -> Iterator[Any]:
             started = asyncio.run_coroutine_threadsafe(agnhost._start(listener), loop)
             closers.append(started.result(timeout=5))
 
+    async def shutdown() -> None:
+        for close in closers:
+            if close is not None:
+                close()
+        await asyncio.sleep(0.05)  # the transports' own close callbacks run
+
     yield start
-    for close in closers:
-        if close is not None:
-            loop.call_soon_threadsafe(close)
+    asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=5)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=5)
     loop.close()
