@@ -10,7 +10,8 @@ that fails closed:
 1. pods gone from the API (or replaced under the same name) are stopped, by pid, and their
    namespaces removed;
 2. each new pod gets an address in the node's range (the one it had before a restart when
-   still free), written to `status.podIP` first;
+   still free), written to `status.podIP` first; a `hostNetwork` pod gets the node's address
+   and runs in the node's namespace (`Node`), as on Kubernetes;
 3. the pass waits until the node's ruleset, loaded by the agent's own sync loop (the same path
    as on a real cluster: watch cache → `Compiler(node)` → one nft batch), reflects those
    writes: a new pod is isolated before its network or its process exists. When that does not
@@ -296,9 +297,14 @@ class Kubelet:
         free = (ip for ip in allocatable(self.node.subnet) if ip not in used)
         plans = []
         for pod in new:
-            ip = wanted.get(_key(pod)) or next(free, None)
+            if _host_network(pod):
+                ip = self._host_address(pod)
+            else:
+                ip = wanted.get(_key(pod)) or next(free, None)
+                if ip is None:
+                    message = f"no free address in {self.node.subnet}"
+                    self._fail(pod, "CreatePodSandboxError", message)
             if ip is None:
-                self._fail(pod, "CreatePodSandboxError", f"no free address in {self.node.subnet}")
                 continue
             host = str(self.node.address) if self.node.address is not None else None
             change = partial(_pending, ip=ip, host_ip=host, now=self.clock())
@@ -307,6 +313,14 @@ class Kubelet:
                 token = accounts.get(_key(pod))
                 plans.append((written, self._plan(written, ip, token)))
         return plans
+
+    def _host_address(self, pod: Object) -> ipaddress.IPv4Address | None:
+        """The node's address, for a host-network pod; None (and the pod failed) without."""
+        if self.node.address is None:
+            message = f"hostNetwork needs the node's address: node {self.node_name} has none"
+            self._broken[_key(pod)] = meta(pod).get("uid", "")
+            self._fail(pod, "CreatePodSandboxError", message)
+        return self.node.address
 
     def _plan(self, pod: Object, ip: ipaddress.IPv4Address, token: PodToken | None) -> PodPlan:
         m, spec = meta(pod), pod.get("spec") or {}
@@ -322,6 +336,8 @@ class Kubelet:
             containers=containers,
             run_as_user=run_as_user if type(run_as_user) is int else None,
             service_account=token.files if token is not None else None,
+            host_network=_host_network(pod),
+            node_hostname=self.node_name,
         )
 
     # -- service account tokens ------------------------------------------------------------
@@ -765,6 +781,10 @@ def _crash_loop(pod: Object, *, container: str, message: str, now: datetime) -> 
         if entry["name"] == container and last:
             entry["lastState"] = {"terminated": last}
     return out
+
+
+def _host_network(pod: Object) -> bool:
+    return (pod.get("spec") or {}).get("hostNetwork") is True
 
 
 def _tcp_ports(pod: Object) -> dict[str, tuple[int, ...]]:

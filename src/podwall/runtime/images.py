@@ -17,7 +17,8 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 |                                             | (its one-line page on $HTTP_PORT, $HTTPS_PORT);    |
 |                                             | else a shell image, as below                       |
 | */agnhost                                   | the agnhost stand-in: serve, serve-hostname,       |
-|                                             | porter, connect, pause                             |
+|                                             | porter, netexec, connect, pause; without command   |
+|                                             | or args its CMD, `pause`                           |
 | nginx, */nginx                              | Debian's nginx, its welcome page on port 80        |
 | alpine, busybox, curlimages/curl,           | busybox's applets (sh, wget, nc, nslookup, ...)    |
 | byrnedo/alpine-curl, */curl, */alpine-curl, | first on PATH, then the host's binaries (curl,     |
@@ -80,7 +81,9 @@ SELF_DROPPING_KINDS = frozenset(
 NOT_SUPPORTED = "ImageNotSupported"
 RUN_ERROR = "RunContainerError"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-AGNHOST_SUBCOMMANDS = ("serve", "serve-hostname", "porter", "connect", "pause")
+AGNHOST_SUBCOMMANDS = ("serve", "serve-hostname", "porter", "netexec", "connect", "pause")
+# The image's Dockerfile: ENTRYPOINT ["/agnhost"], CMD ["pause"].
+AGNHOST_CMD = ("pause",)
 STANDIN_PACKAGE = "podwall.runtime.standins"
 IMAGE_FILES = PurePosixPath("/run/podwall-images")  # readable by every pod (the host, read-only)
 APPLETS_DIR = IMAGE_FILES / "busybox"
@@ -227,7 +230,8 @@ def resolve(
     if ref.repository == "wbitt/network-multitool" and not spec.command and not spec.args:
         return Launch((python, "-m", f"{STANDIN_PACKAGE}.multitool"), env, KIND_MULTITOOL)
     if ref.name == "agnhost" and not _runs_shell(spec.command):
-        return _agnhost(ref, (*spec.command, *spec.args), env, python)
+        agnhost: tuple[str, ...] = (*spec.command, *spec.args) or AGNHOST_CMD
+        return _agnhost(ref, agnhost, env, python)
     if ref.name == "nginx":
         if spec.command or spec.args:  # its ENTRYPOINT runs the args as a command
             return _host_command(ref, (*spec.command, *spec.args), env, which)
@@ -406,7 +410,8 @@ def _not_supported(ref: ImageRef, why: str) -> Waiting:
     return Waiting(
         NOT_SUPPORTED,
         f"image {ref.text!r} is not pulled by podwall and {why}: podwall runs cilium/json-mock, "
-        "agnhost (serve, serve-hostname, porter, connect, pause), nginx, alpine/busybox/curl "
-        "images with the host's busybox and curl, base images (ubuntu, debian, python...) with "
-        "the host's programs, or any image whose command exists on this host",
+        "agnhost (serve, serve-hostname, porter, netexec, connect, pause), nginx, "
+        "alpine/busybox/curl images with the host's busybox and curl, base images (ubuntu, "
+        "debian, python...) with the host's programs, or any image whose command exists on "
+        "this host",
     )

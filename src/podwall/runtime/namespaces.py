@@ -155,6 +155,23 @@ def make_netns(name: str, configure: Callable[[], None], what: str) -> None:
         raise SandboxError(f"cannot create {what} {name}: {exc}") from exc
 
 
+_MS_BIND = 4096
+
+
+def alias_netns(name: str, target: str) -> None:
+    """Name namespace `target` also `name` (a bind mount of its file, as `ip netns attach`
+    would of a process's): entering `name` enters `target`. `remove_netns(name)` removes only
+    the name. A host-network pod gets its node's namespace under a name of its own."""
+    check_absent(name)
+    path = netns_path(name)
+    path.touch(mode=0, exist_ok=False)
+    source = str(netns_path(target)).encode()
+    if _libc().mount(source, str(path).encode(), None, _MS_BIND, None) != 0:
+        code = ctypes.get_errno()
+        path.unlink(missing_ok=True)
+        raise OSError(code, f"bind-mounting {target} as {name}: {os.strerror(code)}")
+
+
 def remove_netns(name: str) -> None:
     """Unmount and unlink namespace `name`; the kernel frees it once no process is inside."""
     pyroute2.netns.remove(name)

@@ -6,6 +6,9 @@ reports status; `Node` owns what exists on the host and removes it all, by name 
 - the node namespace `pw-<cluster>-<node>` (`n0` unless told) and one namespace per pod
   (`NodeSandbox`); with an underlay (the fabric's namespace name) the node attaches to it and
   gets its address (`address`), so several Nodes make one cluster;
+- a host-network pod (`PodPlan.host_network`) gets no namespace, veth or address of its own:
+  its name (the one a pod namespace would have) is bound to the node's namespace, so its
+  processes listen on the node's address and its own PID 1, files and uid stay per pod;
 - one process per container, started with `process.start_container` (resolv.conf pointing at
   the cluster DNS, the pod's hosts file and hostname), its output in `log_dir/<ns>/<pod>/`;
 - the node's nftables table (`Dataplane`, for the pods whose `spec.nodeName` is `node_name`,
@@ -52,9 +55,10 @@ from podwall.runtime import (
     underlay,
 )
 from podwall.runtime.dataplane import Dataplane, SyncResult
+from podwall.runtime.errors import SandboxError
 from podwall.runtime.flowlog import NodeFlows
 from podwall.runtime.images import RUN_ERROR, Launch, Waiting
-from podwall.runtime.namespaces import remove_netns
+from podwall.runtime.namespaces import alias_netns, remove_netns
 from podwall.runtime.netns import NodeSandbox
 from podwall.runtime.procstat import start_time
 from podwall.runtime.serviceaccount import ServiceAccountFiles
@@ -87,6 +91,10 @@ class PodPlan:
     containers: tuple[ContainerPlan, ...]
     run_as_user: int | None = None  # spec.securityContext.runAsUser; else a uid of its own
     service_account: ServiceAccountFiles | None = None  # mounted for in-cluster clients
+    # spec.hostNetwork: `ip` is the node's address and the pod runs in the node's namespace,
+    # with the node's name as hostname (Kubernetes shares the node's UTS namespace).
+    host_network: bool = False
+    node_hostname: str = ""
 
     @property
     def key(self) -> str:
@@ -94,7 +102,8 @@ class PodPlan:
 
     @property
     def hostname(self) -> str:
-        return self.name[:63].strip("-.").lower() or "pod"
+        name = self.node_hostname if self.host_network and self.node_hostname else self.name
+        return name[:63].strip("-.").lower() or "pod"
 
 
 @dataclass(kw_only=True)
@@ -221,14 +230,25 @@ class Node:
     def start_pod(self, plan: PodPlan) -> dict[str, Waiting | None]:
         """Create the pod's network and start its containers; per container, None when it
         started, else why not. Raises SandboxError when the network cannot be made."""
-        network = self.sandbox.add_pod(plan.key, plan.ip)
         pod = RunningPod(
             plan=plan,
-            netns=network.netns,
+            netns=self._host_network(plan) if plan.host_network else self._pod_network(plan),
             log_dir=self.log_dir / plan.namespace / plan.name,
         )
         self.pods[plan.key] = pod
         return {c.name: self._start(pod, c) for c in plan.containers}
+
+    def _pod_network(self, plan: PodPlan) -> str:
+        return self.sandbox.add_pod(plan.key, plan.ip).netns
+
+    def _host_network(self, plan: PodPlan) -> str:
+        """The pod's namespace name, bound to the node's namespace."""
+        name = names.pod_netns(self.cluster_id, plan.key)
+        try:
+            alias_netns(name, self.sandbox.netns)
+        except (OSError, SandboxError) as exc:
+            raise SandboxError(f"cannot add host-network pod {plan.key}: {exc}") from exc
+        return name
 
     def restart(self, key: str, container: str) -> Waiting | None:
         pod = self.pods[key]
@@ -298,6 +318,13 @@ class Node:
             return
         for proc in pod.processes.values():
             proc.stop(grace=1.0)
+        if pod.plan.host_network:  # its PID 1 first: the name is how it is found
+            process.remove_pod_files(pod.netns)
+            try:
+                remove_netns(pod.netns)
+            except OSError as exc:
+                raise SandboxError(f"removing host-network pod {key}: {exc}") from exc
+            return
         try:
             self.sandbox.remove_pod(key)
         finally:

@@ -33,6 +33,7 @@ from podwall.apiserver.serviceaccounttokens import TokenSigner
 from podwall.apiserver.store import Store
 from podwall.cluster.local import ensure_cluster_dns
 from podwall.runtime import images, published, serviceaccount
+from podwall.runtime.addressplan import allocatable
 from podwall.runtime.node import Node, PodPlan, RunningPod
 from tests.unit.controllers.manifests import backend_deployment, client_deployment
 
@@ -368,6 +369,78 @@ def test_an_exited_container_is_reported_and_restarted(
     assert ("restart", (key, "frontend-container")) in node.calls
     assert pod["status"]["containerStatuses"][0]["restartCount"] == 1
     assert "running" in pod["status"]["containerStatuses"][0]["state"]
+
+
+def test_an_unsupported_image_waits_without_restarts_while_its_sibling_crash_loops(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    """restartCount counts starts after the first: a container whose image cannot run never
+    started, so it stays 0 and is never restarted, however often a sibling crashes."""
+    deploy = client_deployment("web")
+    containers = deploy["spec"]["template"]["spec"]["containers"]
+    containers.append({"name": "unsupported", "image": "httpd:2.4"})
+    put(store, deploy)
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    key = f"default/{pod['metadata']['name']}"
+    for _ in range(4):
+        node.exits.append((key, "web-container", 127))
+        kubelet.sync_pass()
+        for restart in kubelet._restarts:
+            restart.at = 0.0
+        kubelet.sync_pass()
+    (pod,) = pods(store)
+    statuses = {s["name"]: s for s in pod["status"]["containerStatuses"]}
+    assert statuses["web-container"]["restartCount"] == 4
+    assert statuses["unsupported"]["restartCount"] == 0
+    assert statuses["unsupported"]["state"]["waiting"]["reason"] == "ImageNotSupported"
+    assert ("restart", (key, "unsupported")) not in node.calls
+
+
+NODE_ADDRESS = ipaddress.IPv4Address("198.18.255.2")
+
+
+def host_network_deployment(name: str) -> dict[str, Any]:
+    deploy = client_deployment(name)
+    deploy["spec"]["template"]["spec"]["hostNetwork"] = True
+    return deploy
+
+
+def test_a_host_network_pod_has_the_nodes_address_and_runs_in_its_namespace(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    node.sandbox.address = NODE_ADDRESS
+    put(store, host_network_deployment("centaur"))
+    kubelet.sync_pass()
+    put(store, client_deployment("harry"))
+    kubelet.sync_pass()
+    by_app = {p["metadata"]["labels"]["app"]: p for p in pods(store)}
+    centaur, harry = by_app["centaur"]["status"], by_app["harry"]["status"]
+    assert centaur["podIP"] == centaur["hostIP"] == str(NODE_ADDRESS)
+    assert centaur["podIPs"] == [{"ip": str(NODE_ADDRESS)}]
+    assert centaur["phase"] == "Running"
+    # It takes no address of the node's range: the next pod gets the range's first.
+    assert harry["podIP"] == str(next(iter(allocatable(node.subnet))))
+    plans = {p.name.split("-")[0]: p for p in started_plans(node)}
+    assert plans["centaur"].host_network
+    assert plans["centaur"].ip == NODE_ADDRESS
+    assert plans["centaur"].hostname == NODE
+    assert not plans["harry"].host_network
+    assert plans["harry"].hostname == by_app["harry"]["metadata"]["name"]
+
+
+def test_a_host_network_pod_on_a_node_without_an_address_does_not_start(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    put(store, host_network_deployment("centaur"))
+    kubelet.sync_pass()
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    state = pod["status"]["containerStatuses"][0]["state"]
+    assert state["waiting"]["reason"] == "CreatePodSandboxError"
+    assert "hostNetwork needs the node's address" in state["waiting"]["message"]
+    assert "podIP" not in pod["status"]
+    assert started_plans(node) == []
 
 
 def test_the_dns_pod_runs_the_dns_stand_in_on_the_records_file(

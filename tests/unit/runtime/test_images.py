@@ -314,6 +314,12 @@ def test_parse_image(image: str, repository: str) -> None:
             id="upstream netpol e2e's /agnhost serve-hostname command runs the stand-in",
         ),
         pytest.param(
+            ContainerSpec(image=AGNHOST),
+            (PY, "-m", "podwall.runtime.standins.agnhost", "pause"),
+            KIND_AGNHOST,
+            id="agnhost without command or args runs its CMD, pause",
+        ),
+        pytest.param(
             ContainerSpec(image=AGNHOST, command=("sh", "-c", "sleep 1")),
             ("sh", "-c", "sleep 1"),
             KIND_HOST,
@@ -380,16 +386,16 @@ def test_who_drops_privileges(kind: str, drops: bool) -> None:
             id="nginx without nginx on the host says which package it needs",
         ),
         pytest.param(
-            ContainerSpec(image=AGNHOST, args=("netexec", "--http-port", "8080")),
+            ContainerSpec(image=AGNHOST, args=("guestbook", "--http-port", "8080")),
             NOT_SUPPORTED,
-            ("netexec", "serve-hostname", "connect"),
+            ("guestbook", "serve-hostname", "netexec", "connect"),
             id="an agnhost subcommand outside the subset waits and lists the subset",
         ),
         pytest.param(
-            ContainerSpec(image=AGNHOST),
+            ContainerSpec(image=AGNHOST, command=("/agnhost",)),
             NOT_SUPPORTED,
             ("no subcommand",),
-            id="agnhost without a subcommand waits",
+            id="a command replaces the CMD too: /agnhost alone has no subcommand",
         ),
     ],
 )

@@ -7,11 +7,21 @@ Subcommands, with upstream's flags and exit statuses:
 - `serve-hostname [--tcp] [--udp] [--http=BOOL] [--port N]`: as upstream (HTTP by default, port
   9376); raw TCP and UDP answer the hostname as `serve` does.
 - `porter`: SERVE_PORT_N / SERVE_TCP_PORT_N serve the variable's value over HTTP on port N,
-  SERVE_UDP_PORT_N over UDP (TLS and SCTP are not supported and are logged).
-- `connect HOST:PORT [--protocol tcp|udp] [--timeout 1s] [--udp-data TEXT]`: exit 0 when the
-  connection opens (for UDP: when a reply arrives); else exit 1 after printing upstream's
+  SERVE_UDP_PORT_N over UDP, SERVE_SCTP_PORT_N over SCTP (the value, then close). TLS is not
+  supported and is logged. SCTP needs the kernel's sctp module: where a socket cannot be made
+  (EPROTONOSUPPORT, as on kernels without it) porter logs one line on stderr, `SCTP is not
+  supported by this kernel: not serving port N`, and keeps serving its other ports (or just
+  runs), so the pod becomes Ready; every SCTP probe of it then fails (`connect --protocol
+  sctp` exits 1 with `OTHER: ...`), never a pass.
+- `netexec [--http-port 8080] [--udp-port 8081] [--udp-listen-addresses A,B]`: HTTP on
+  `--http-port` (`/hostname`, `/clientip`, `/echo?msg=X`, else `NOW: <time>`) and upstream's
+  UDP commands on `--udp-port` (`hostname`, `echo X`, `clientip`), on every address or those
+  listed; `--udp-port -1` serves no UDP.
+- `connect HOST:PORT [--protocol tcp|udp|sctp] [--timeout 1s] [--udp-data TEXT]`: exit 0 when
+  the connection opens (for UDP: when a reply arrives); else exit 1 after printing upstream's
   prefixes on stderr: `TIMEOUT`, `REFUSED`, `DNS: ...`, `OTHER: ...`, `UNKNOWN: ...`.
-- `pause`: wait for SIGTERM or SIGINT.
+- `pause` (also the image's CMD, so a container with neither command nor args): wait for
+  SIGTERM or SIGINT.
 
 Servers exit at once on SIGTERM (upstream lingers 60 s; a sandbox has no use for that). The
 process drops to the pod's uid before binding, so ports below 1024 need the pod netns sysctl
@@ -22,12 +32,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import re
 import signal
 import socket
 import sys
+import time
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,12 +56,15 @@ _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m
 
 @dataclass(frozen=True, slots=True)
 class Listener:
-    """One port to serve: `protocol` tcp or udp, `http` for an HTTP answer, `body` to send."""
+    """One port to serve: `protocol` tcp, udp or sctp, `http` for an HTTP answer, `body` to
+    send; `host` the address to bind ("" for every one); `netexec` for netexec's commands."""
 
     protocol: str
     port: int
     body: bytes
     http: bool = False
+    host: str = ""
+    netexec: bool = False
 
 
 def parse_duration(text: str) -> float:
@@ -101,12 +117,45 @@ def porter_listeners(environ: Mapping[str, str]) -> list[Listener]:
         if match is None:
             continue
         kind, port = match.group(1), int(match.group(2))
-        if kind in ("TLS_PORT", "SCTP_PORT"):
+        if kind == "TLS_PORT":
             log.warning("porter: %s is not supported by podwall's agnhost stand-in", key)
             continue
-        protocol = "udp" if kind == "UDP_PORT" else "tcp"
+        protocol = {"UDP_PORT": "udp", "SCTP_PORT": "sctp"}.get(kind, "tcp")
         listeners.append(Listener(protocol, port, value.encode(), http=protocol == "tcp"))
     return listeners
+
+
+def netexec_listeners(args: argparse.Namespace, hostname: bytes) -> list[Listener]:
+    """netexec's HTTP port and its UDP port, on each `--udp-listen-addresses` address."""
+    listeners = [Listener("tcp", args.http_port, hostname, http=True, netexec=True)]
+    if args.udp_port >= 0:
+        hosts = [h.strip() for h in args.udp_listen_addresses.split(",") if h.strip()] or [""]
+        listeners += [Listener("udp", args.udp_port, hostname, host=h, netexec=True) for h in hosts]
+    return listeners
+
+
+def netexec_udp_answer(data: bytes, client: str, hostname: bytes) -> bytes:
+    """Upstream netexec's UDP commands: `hostname`, `echo TEXT`, `clientip`."""
+    command, _, rest = data.decode(errors="replace").strip().partition(" ")
+    if command == "hostname":
+        return hostname
+    if command == "echo":
+        return rest.encode()
+    if command == "clientip":
+        return client.encode()
+    return b"Unknown udp command received"
+
+
+def netexec_http_body(target: str, client: str, hostname: bytes) -> bytes:
+    """The body netexec answers for a request target (`/hostname`, `/echo?msg=hi`...)."""
+    parsed = urllib.parse.urlsplit(target)
+    if parsed.path == "/hostname":
+        return hostname
+    if parsed.path == "/clientip":
+        return client.encode()
+    if parsed.path == "/echo":
+        return "".join(urllib.parse.parse_qs(parsed.query).get("msg", [""])).encode()
+    return f"NOW: {time.strftime('%Y-%m-%d %H:%M:%S')}".encode()
 
 
 def http_response(body: bytes) -> bytes:
@@ -117,10 +166,12 @@ def http_response(body: bytes) -> bytes:
     return head.encode() + body
 
 
-def _udp_reply(body: bytes) -> Callable[[bytes, tuple[str | Any, ...]], bytes]:
+def _udp_reply(listener: Listener) -> Callable[[bytes, tuple[str | Any, ...]], bytes]:
     def reply(data: bytes, addr: tuple[str | Any, ...]) -> bytes:
         log.info("UDP request from %s", addr[0])
-        return body
+        if listener.netexec:
+            return netexec_udp_answer(data, f"{addr[0]}:{addr[1]}", listener.body)
+        return listener.body
 
     return reply
 
@@ -128,11 +179,17 @@ def _udp_reply(body: bytes) -> Callable[[bytes, tuple[str | Any, ...]], bytes]:
 async def _answer_tcp(
     listener: Listener, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> None:
-    log.info("TCP request from %s", writer.get_extra_info("peername")[0])
+    peer = writer.get_extra_info("peername")
+    log.info("%s request from %s", listener.protocol.upper(), peer[0])
     try:
         if listener.http:
-            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
-            writer.write(http_response(listener.body))
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+            body = listener.body
+            if listener.netexec:
+                target = head.split(b"\r\n", 1)[0].decode(errors="replace").split(" ")
+                path = target[1] if len(target) > 1 else "/"
+                body = netexec_http_body(path, f"{peer[0]}:{peer[1]}", listener.body)
+            writer.write(http_response(body))
         else:
             writer.write(listener.body)
         await writer.drain()
@@ -142,17 +199,43 @@ async def _answer_tcp(
         writer.close()
 
 
-async def _start(listener: Listener) -> None:
-    sock = bound_socket(listener.protocol, listener.port)
+def sctp_socket(port: int) -> socket.socket | None:
+    """A listening SCTP socket on `port`; None, after one line on stderr, where the kernel has
+    no SCTP (the pod keeps running, and SCTP probes of it fail)."""
+    try:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP)
+    except OSError as exc:
+        if exc.errno not in (errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT, errno.EAFNOSUPPORT):
+            raise
+        print(f"SCTP is not supported by this kernel: not serving port {port}", file=sys.stderr)
+        return None
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("", port))
+    return sock
+
+
+async def _start(listener: Listener) -> Callable[[], None] | None:
+    """Serve `listener`; what closes it, None when it could not be served (SCTP)."""
     loop = asyncio.get_running_loop()
+    if listener.protocol == "sctp":
+        found = sctp_socket(listener.port)
+        if found is None:
+            return None
+        sock = found
+    else:
+        sock = bound_socket(listener.protocol, listener.port, listener.host)
+    close: Callable[[], None]
     if listener.protocol == "udp":
-        await loop.create_datagram_endpoint(
-            lambda: UdpReplier(_udp_reply(listener.body)), sock=sock
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: UdpReplier(_udp_reply(listener)), sock=sock
         )
+        close = transport.close
     else:
         sock.listen(128)
-        await asyncio.start_server(lambda r, w: _answer_tcp(listener, r, w), sock=sock)
+        server = await asyncio.start_server(lambda r, w: _answer_tcp(listener, r, w), sock=sock)
+        close = server.close
     log.info("Serving %s on port %d", listener.protocol.upper(), listener.port)
+    return close
 
 
 async def _serve(listeners: Sequence[Listener]) -> None:
@@ -185,7 +268,12 @@ def connect(dest: str, protocol: str, timeout: float, data: str) -> int:
         family, _, _, _, address = socket.getaddrinfo(host, port, type=kind)[0]
     except (OSError, UnicodeError) as exc:
         return _fail(f"DNS: {exc}")
-    with socket.socket(family, kind) as sock:
+    number = socket.IPPROTO_SCTP if protocol == "sctp" else 0
+    try:
+        sock = socket.socket(family, kind, number)
+    except OSError as exc:  # no SCTP in this kernel: a failed probe, never a pass
+        return _fail(f"OTHER: {exc}")
+    with sock:
         sock.settimeout(timeout or None)
         if protocol == "udp":
             return _connect_udp(sock, address, data)
@@ -245,11 +333,15 @@ def parser() -> argparse.ArgumentParser:
     for flag, default in (("--tcp", False), ("--udp", False), ("--http", True), ("--close", False)):
         hostname.add_argument(flag, type=parse_bool, nargs="?", const=True, default=default)
     hostname.add_argument("--port", type=int, default=9376)
-    sub.add_parser("porter", help="upstream porter (SERVE_PORT_N, SERVE_UDP_PORT_N)")
+    sub.add_parser("porter", help="upstream porter (SERVE_PORT_N, SERVE_UDP_PORT_N...)")
+    netexec = sub.add_parser("netexec", help="upstream netexec's HTTP and UDP commands")
+    netexec.add_argument("--http-port", type=int, default=8080)
+    netexec.add_argument("--udp-port", type=int, default=8081)
+    netexec.add_argument("--udp-listen-addresses", default="")
     sub.add_parser("pause", help="wait for a signal")
     conn = sub.add_parser("connect", help="upstream connect")
     conn.add_argument("dest")
-    conn.add_argument("--protocol", default="tcp", choices=("tcp", "udp"))
+    conn.add_argument("--protocol", default="tcp", choices=("tcp", "udp", "sctp"))
     conn.add_argument("--timeout", type=parse_duration, default=0.0)
     conn.add_argument("--udp-data", default="hostname")
     return root
@@ -262,6 +354,8 @@ def listeners_for(args: argparse.Namespace, environ: Mapping[str, str]) -> list[
         return serve_listeners(args.tcp_ports, args.udp_ports, name)
     if args.command == "serve-hostname":
         return serve_hostname_listeners(args, name)
+    if args.command == "netexec":
+        return netexec_listeners(args, name)
     return porter_listeners(environ)
 
 
