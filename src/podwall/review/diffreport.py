@@ -96,7 +96,7 @@ def _name(groups: tuple[Joint, ...], total: int) -> str:
 
 
 def text(d: Diff) -> list[str]:
-    lines = [summary(d)]
+    lines = [summary(d), *(f"note: {note}" for note in d.notes)]
     for title, changes, allowed in (
         ("newly allowed", d.newly_allowed, True),
         ("newly denied", d.newly_denied, False),
@@ -114,6 +114,8 @@ def text(d: Diff) -> list[str]:
 
 def markdown(d: Diff, *, title: str = "podwall diff", max_rows: int = MARKDOWN_ROWS) -> list[str]:
     lines = [f"### {title}: {summary(d)}"]
+    if d.notes:
+        lines += ["", *(f"> note: {_cell(note)}" for note in d.notes)]
     for heading, changes, allowed in (
         ("Newly allowed", d.newly_allowed, True),
         ("Newly denied", d.newly_denied, False),
