@@ -12,7 +12,7 @@ pods and its template on the other side are one endpoint (see `matching.py`). Pu
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podwall.engine.atoms import Atoms
@@ -21,7 +21,7 @@ from podwall.engine.identities import bit_indices
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.ports import PortSet, Protocol
 from podwall.review.groups import ABSENT, Joint, JointGroups, join
-from podwall.review.matching import match
+from podwall.review.matching import Matching, match
 
 Part = tuple[int, int]  # (joint source bits, atom mask on the common atoms)
 
@@ -71,7 +71,22 @@ class Diff:
     newly_denied: tuple[Change, ...]
     atoms: Atoms  # refines both sides' atoms
     total_pods: int  # pods on either side, for "every pod"
-    notes: tuple[str, ...] = ()  # running pods that differ from their workload's template
+    matching: Matching = field(default_factory=Matching)  # running pods and their templates
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The running pods that differ from their workload's template, in words."""
+        return self.matching.notes
+
+    def declared(self, side: Cluster, pod: Pod) -> Pod:
+        """A running pod unlike its template, on the side where it is that template: the
+        template under the pod's name (what the files would re-create, and not the template
+        itself, which a pod's traffic to itself would be), for explaining that side."""
+        stand_in = self.matching.counterpart.get(pod.key)
+        if stand_in is None or pod.key in side.pods_by_key:
+            return pod
+        template = side.pods_by_key.get(stand_in)
+        return pod if template is None else replace(template, name=pod.name)
 
     @property
     def changed(self) -> bool:
@@ -131,7 +146,7 @@ def diff(
         newly_denied=_changes(groups, common.atoms, denied),
         atoms=common.atoms,
         total_pods=sum(len(g.pods) for g in groups.items),
-        notes=matching.notes,
+        matching=matching,
     )
 
 

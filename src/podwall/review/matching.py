@@ -51,19 +51,30 @@ def match(before: Cluster, after: Cluster) -> Matching:
     alias: dict[str, str] = {}
     counterpart: dict[str, str] = {}
     notes: list[str] = []
+    for pod, stand_in, workload in _owners(before, after).values():
+        drift = differences(pod, stand_in)
+        if not drift:
+            alias[pod.key] = stand_in.key
+            continue
+        counterpart[pod.key] = stand_in.key
+        notes.append(
+            f"{pod.key} differs from the template of {_name(workload)} "
+            f"({'; '.join(drift)}): it is compared as the files would re-create it"
+        )
+    return Matching(alias=alias, counterpart=counterpart, notes=tuple(notes))
+
+
+def _owners(before: Cluster, after: Cluster) -> dict[str, tuple[Pod, Pod, Workload]]:
+    """Running pod key -> (the pod, the stand-in, its workload). Where two workloads' names
+    and selectors fit (`web`, `web-api`), the longer name is the owner, as pod names go."""
+    out: dict[str, tuple[Pod, Pod, Workload]] = {}
     for mine, other in ((before, after), (after, before)):
         for stand_in, workload in _stand_ins(mine, other):
             for pod in _running(workload, other, mine):
-                drift = differences(pod, stand_in)
-                if not drift:
-                    alias[pod.key] = stand_in.key
-                    continue
-                counterpart[pod.key] = stand_in.key
-                notes.append(
-                    f"{pod.key} differs from the template of {_name(workload)} "
-                    f"({'; '.join(drift)}): it is compared as the files would re-create it"
-                )
-    return Matching(alias=alias, counterpart=counterpart, notes=tuple(notes))
+                found = out.get(pod.key)
+                if found is None or len(found[2].name) < len(workload.name):
+                    out[pod.key] = (pod, stand_in, workload)
+    return dict(sorted(out.items()))
 
 
 def _stand_ins(side: Cluster, other: Cluster) -> list[tuple[Pod, Workload]]:

@@ -230,7 +230,12 @@ def test_a_relabelled_running_pod_is_named_and_said_to_differ() -> None:
     assert rows(d, "newly_denied") == {("default/backend-d9b85874d-p1", "default/backend")}
     assert rows(d, "newly_allowed") == set()
     assert d.to_json()["notes"] == list(d.notes)
-    assert diffreport.text(d)[1] == f"note: {d.notes[0]}"
+    text = diffreport.text(d)
+    assert text[1] == f"note: {d.notes[0]}"
+    # Explained as re-created: the template's labels, under the running pod's name.
+    assert "      now ingress denied (isolated by default/allow-debug, default/deny; " in "\n".join(
+        text
+    )
     assert any(line.startswith("> note: ") for line in diffreport.markdown(d))
 
 
@@ -273,3 +278,19 @@ def test_a_pod_named_like_a_workload_but_not_selected_is_not_its() -> None:
     found = match(before, after)
     assert "default/frontend-stray" not in {**found.alias, **found.counterpart}
     assert found.alias["default/frontend-d9b85874d-p0"] == "default/frontend"
+
+
+def test_the_longer_workload_name_owns_a_pod_both_select() -> None:
+    """`web` selecting every pod of the namespace, and `web-api`: web-api-... is web-api's."""
+    broad = deployment("web").replace(
+        "selector: {matchLabels: {app: web}}",
+        "selector: {matchExpressions: [{key: app, operator: Exists}]}",
+    )
+    state = loaded(NAMESPACE + running("web") + running("web-api"))
+    before = cluster(state.objects).cluster
+    after = cluster(layer(state, loaded(deployment("web-api") + broad)).loaded.objects).cluster
+    found = match(before, after)
+    assert found.alias == {
+        "default/web-api-d9b85874d-p0": "default/web-api",
+        "default/web-d9b85874d-p0": "default/web",
+    }
