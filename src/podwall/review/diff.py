@@ -21,7 +21,7 @@ from podwall.engine.identities import bit_indices
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.ports import PortSet, Protocol
 from podwall.review.groups import ABSENT, Joint, JointGroups, join
-from podwall.review.matching import Matching, match
+from podwall.review.matching import Matching, match, with_addresses
 
 Part = tuple[int, int]  # (joint source bits, atom mask on the common atoms)
 
@@ -86,7 +86,7 @@ class Diff:
         if stand_in is None or pod.key in side.pods_by_key:
             return pod
         template = side.pods_by_key.get(stand_in)
-        return pod if template is None else replace(template, name=pod.name)
+        return pod if template is None else replace(template, name=pod.name, ips=pod.ips)
 
     @property
     def changed(self) -> bool:
@@ -124,8 +124,14 @@ def diff(
     focus: Focus | None = None,
     maps: tuple[ConnectivityMap, ConnectivityMap] | None = None,
 ) -> Diff:
-    bmap, amap = maps or connectivity_pair(before, after)
     matching = match(before, after)
+    if maps is None:
+        before, after = (
+            with_addresses(before, after, matching),
+            with_addresses(after, before, matching),
+        )
+        maps = connectivity_pair(before, after)
+    bmap, amap = maps
     groups = join(bmap, amap, matching)
     common = _Common(bmap.atoms, amap.atoms)
     compare = _Comparison(groups, common, (bmap, amap), focus)

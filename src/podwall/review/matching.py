@@ -2,22 +2,25 @@
 
 Files declare a workload by its template (one stand-in pod, `Pod.workload` set); a cluster
 runs its pods (`frontend-d9b85874d-brtf6`). A running pod is the workload's when it is in the
-workload's namespace, its name is the workload's name and a dash, and the workload's selector
+workload's namespace, its name starts with the workload's name and a dash, its selector
 selects it: what the workload's controllers go by to own pods (a pod the selector no longer
 selects is released). A stand-in stands for every replica, so the comparison is per workload
 whatever the replica counts: the running pods whose labels (less those the controllers add),
-named ports and host network are the template's are that one endpoint; a running pod that
-differs from its template (`kubectl label pod ...`) keeps its name, is compared as what the
-files would re-create, and is named in a note. Standalone pods match by name only, elsewhere.
+named ports and host network are the template's are that one endpoint, and so are they all
+when they all differ from it alike (the files change the template, or each was relabelled),
+with a note; a running pod that differs from the others (`kubectl label pod ...`) keeps its
+name, is compared as what the files would re-create, and is named in a note. Standalone pods
+match by name only, elsewhere.
 Pure: no I/O here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from podwall.model.cluster import Cluster, Pod, Workload
+from podwall.model.policy import IPAddress
 
 # Labels the workload controllers put on the pods they create, never in a template.
 CONTROLLER_LABELS = frozenset(
@@ -51,17 +54,53 @@ def match(before: Cluster, after: Cluster) -> Matching:
     alias: dict[str, str] = {}
     counterpart: dict[str, str] = {}
     notes: list[str] = []
-    for pod, stand_in, workload in _owners(before, after).values():
-        drift = differences(pod, stand_in)
-        if not drift:
-            alias[pod.key] = stand_in.key
+    for stand_in, workload, pods in _by_workload(before, after):
+        drifts = {pod.key: differences(pod, stand_in) for pod in pods}
+        alike = [d for d in drifts.values() if not d]
+        first = next(iter(drifts.values()))
+        if not alike and all(d == first for d in drifts.values()):
+            # Every running pod differs alike: the files change the template (a rollout) or
+            # every pod was relabelled; either way one endpoint, as the files re-create it.
+            alias.update(dict.fromkeys(drifts, stand_in.key))
+            notes.append(
+                f"the {len(pods)} running pod(s) of {_name(workload)} differ from its template "
+                f"in the files ({'; '.join(first)}): compared as the files would re-create them"
+            )
             continue
-        counterpart[pod.key] = stand_in.key
-        notes.append(
-            f"{pod.key} differs from the template of {_name(workload)} "
-            f"({'; '.join(drift)}): it is compared as the files would re-create it"
-        )
+        for key, drift in drifts.items():
+            if not drift:
+                alias[key] = stand_in.key
+                continue
+            counterpart[key] = stand_in.key
+            notes.append(
+                f"{key} differs from the template of {_name(workload)} "
+                f"({'; '.join(drift)}): it is compared as the files would re-create it"
+            )
     return Matching(alias=alias, counterpart=counterpart, notes=tuple(notes))
+
+
+def with_addresses(side: Cluster, other: Cluster, matching: Matching) -> Cluster:
+    """`side` with its stand-ins given the addresses of the running pods of `other` they stand
+    for: a pod the files re-create gets an address of the pod network too, and an ipBlock
+    holding the running pods' addresses holds it (a template alone has none)."""
+    found: dict[str, dict[IPAddress, None]] = {}
+    for running, stand_in in (*matching.alias.items(), *matching.counterpart.items()):
+        pod = other.pods_by_key.get(running)
+        template = side.pods_by_key.get(stand_in)
+        if pod is not None and template is not None and not template.ips:
+            found.setdefault(stand_in, {}).update(dict.fromkeys(pod.ips))
+    if not any(found.values()):
+        return side
+    pods = tuple(replace(p, ips=tuple(found[p.key])) if found.get(p.key) else p for p in side.pods)
+    return replace(side, pods=pods)
+
+
+def _by_workload(before: Cluster, after: Cluster) -> list[tuple[Pod, Workload, list[Pod]]]:
+    """(stand-in, its workload, the running pods it stands for), in the stand-ins' order."""
+    out: dict[str, tuple[Pod, Workload, list[Pod]]] = {}
+    for pod, stand_in, workload in _owners(before, after).values():
+        out.setdefault(stand_in.key, (stand_in, workload, []))[2].append(pod)
+    return list(out.values())
 
 
 def _owners(before: Cluster, after: Cluster) -> dict[str, tuple[Pod, Pod, Workload]]:

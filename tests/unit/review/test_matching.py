@@ -113,6 +113,16 @@ CLOSED = ALLOW.replace(
     "ingress: [{from: [{podSelector: {matchLabels: {app: frontend}}}], ports: [{port: http}]}]",
     "ingress: []",
 )
+FROM_POD_NETWORK = """
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-pods, namespace: default}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+  ingress: [{from: [{ipBlock: {cidr: 198.18.0.0/16}}]}]
+---
+"""
 NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n---\n"
 
 
@@ -143,6 +153,25 @@ LIVE = running("frontend") + running("backend") + STANDALONE
 
 CASES = [
     ("the same manifests: no change", LIVE + DENY + ALLOW, APP + DENY + ALLOW, set(), set()),
+    (
+        "an ipBlock holding the pod network holds the re-created pods: the same, no change",
+        LIVE + FROM_POD_NETWORK,
+        APP + STANDALONE + FROM_POD_NETWORK,
+        set(),
+        set(),
+    ),
+    (
+        "an ipBlock narrowed to one address: the workloads' pairs are newly denied",
+        LIVE + FROM_POD_NETWORK,
+        APP + FROM_POD_NETWORK.replace("0.0/16", "0.2/32"),
+        set(),
+        {
+            ("default/frontend", "default/backend"),
+            ("default/backend", "default/frontend"),
+            ("default/frontend", "default/debug"),
+            ("default/backend", "default/debug"),
+        },
+    ),
     (
         "a policy removed: the workload pairs it opened are newly denied, named by workload",
         LIVE + DENY + ALLOW,
@@ -239,13 +268,14 @@ def test_a_relabelled_running_pod_is_named_and_said_to_differ() -> None:
     assert any(line.startswith("> note: ") for line in diffreport.markdown(d))
 
 
-def test_only_relabelled_pods_leave_no_separate_template_endpoint() -> None:
+def test_a_relabelled_single_replica_is_still_its_workload_with_a_note() -> None:
     live = running("frontend", 1, relabel="tier: web") + running("backend") + DENY + ALLOW
     d = applied(live, APP + DENY + ALLOW)
     assert not d.changed
-    assert len(d.notes) == 1
-    keys = {p.key for p in d.after.pods} | {p.key for p in d.before.pods}
-    assert "default/frontend" in keys  # the stand-in, compared as the running pod
+    assert d.notes == (
+        "the 1 running pod(s) of deployment default/frontend differ from its template in the "
+        "files (label tier=web not in the template): compared as the files would re-create them",
+    )
 
 
 DIFFERENCES = [
@@ -294,3 +324,15 @@ def test_the_longer_workload_name_owns_a_pod_both_select() -> None:
         "default/web-api-d9b85874d-p0": "default/web-api",
         "default/web-d9b85874d-p0": "default/web",
     }
+
+
+def test_a_template_changed_by_the_files_rolls_the_workload_out_as_one_endpoint() -> None:
+    """Every running pod differs alike from the files' template: a rollout, not a relabel."""
+    live = running("frontend") + running("backend", 3) + DENY + ALLOW
+    d = applied(live, deployment("frontend") + deployment("backend", 3, "role: db") + DENY)
+    assert d.notes == (
+        "the 3 running pod(s) of deployment default/backend differ from its template in the "
+        "files (label role=db missing): compared as the files would re-create them",
+    )
+    assert rows(d, "newly_denied") == {("default/frontend", "default/backend")}
+    assert rows(d, "newly_allowed") == set()
