@@ -108,8 +108,15 @@ def _owners(before: Cluster, after: Cluster) -> dict[str, tuple[Pod, Pod, Worklo
     and selectors fit (`web`, `web-api`), the longer name is the owner, as pod names go."""
     out: dict[str, tuple[Pod, Pod, Workload]] = {}
     for mine, other in ((before, after), (after, before)):
-        for stand_in, workload in _stand_ins(mine, other):
-            for pod in _running(workload, other, mine):
+        stand_ins = _stand_ins(mine, other)
+        if not stand_ins:
+            continue  # the usual diff of two sets of files: nothing to look for
+        orphans = _orphans(other, mine)
+        for stand_in, workload in stand_ins:
+            prefix = f"{workload.name}-"
+            for pod in orphans.get(workload.namespace, ()):
+                if not pod.name.startswith(prefix) or not workload.selector.matches(pod.labels):
+                    continue
                 found = out.get(pod.key)
                 if found is None or len(found[2].name) < len(workload.name):
                     out[pod.key] = (pod, stand_in, workload)
@@ -130,19 +137,15 @@ def _stand_ins(side: Cluster, other: Cluster) -> list[tuple[Pod, Workload]]:
     return out
 
 
-def _running(workload: Workload, side: Cluster, other: Cluster) -> list[Pod]:
-    """The running pods of `side` the workload owns that `other` has no pod of that name for."""
-    prefix = f"{workload.name}-"
+def _orphans(side: Cluster, other: Cluster) -> dict[str, list[Pod]]:
+    """The running pods of `side` that `other` has no pod of that name for, by namespace: on
+    a cluster, those of the workloads the files redeclare (see `live/layer.py`)."""
     taken = other.pods_by_key
-    return [
-        p
-        for p in side.pods
-        if p.workload is None
-        and p.namespace == workload.namespace
-        and p.name.startswith(prefix)
-        and p.key not in taken
-        and workload.selector.matches(p.labels)
-    ]
+    out: dict[str, list[Pod]] = {}
+    for pod in side.pods:
+        if pod.workload is None and pod.key not in taken:
+            out.setdefault(pod.namespace, []).append(pod)
+    return out
 
 
 def differences(pod: Pod, template: Pod) -> list[str]:
