@@ -59,8 +59,9 @@ def diff(
       podwall diff --cluster --git HEAD:k8s   # the same with k8s/ at HEAD
 
     Connections are grouped by workload and port ranges, each with the policy and rule
-    responsible on the side where it is allowed. -o markdown is for a pull-request comment;
-    -o json is a stable contract:
+    responsible on the side where it is allowed. With a cluster, a workload of the files and
+    the pods it runs there are one endpoint: the manifests it runs print no change.
+    -o markdown is for a pull-request comment; -o json is a stable contract:
 
     \b
       {"newly_allowed": [{"src": "ns/pod", "dst": "ns/pod",

@@ -5,13 +5,15 @@ sides have in common); the two maps are compared per pair of
 joint groups (see `groups.py`) on a port-atom partition that refines both maps' atoms, so the
 cost follows the number of groups and rules, not pods squared. Destinations whose two
 contribution lists are the same objects as another's (the engine shares them) are compared
-once. A pod on one side only counts as reaching nothing on the other. Pure: no I/O here.
+once. A pod on one side only counts as reaching nothing on the other; a workload's running
+pods and its template on the other side are one endpoint (see `matching.py`). Pure: no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from podwall.engine.atoms import Atoms
 from podwall.engine.connectivity import ConnectivityMap, connectivity_pair
@@ -19,6 +21,7 @@ from podwall.engine.identities import bit_indices
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.ports import PortSet, Protocol
 from podwall.review.groups import ABSENT, Joint, JointGroups, join
+from podwall.review.matching import Matching, match, with_addresses
 
 Part = tuple[int, int]  # (joint source bits, atom mask on the common atoms)
 
@@ -68,17 +71,37 @@ class Diff:
     newly_denied: tuple[Change, ...]
     atoms: Atoms  # refines both sides' atoms
     total_pods: int  # pods on either side, for "every pod"
+    matching: Matching = field(default_factory=Matching)  # running pods and their templates
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The running pods that differ from their workload's template, in words."""
+        return self.matching.notes
+
+    def declared(self, side: Cluster, pod: Pod) -> Pod:
+        """A running pod unlike its template, on the side where it is that template: the
+        template under the pod's name (what the files would re-create, and not the template
+        itself, which a pod's traffic to itself would be), for explaining that side."""
+        stand_in = self.matching.counterpart.get(pod.key)
+        if stand_in is None or pod.key in side.pods_by_key:
+            return pod
+        template = side.pods_by_key.get(stand_in)
+        return pod if template is None else replace(template, name=pod.name, ips=pod.ips)
 
     @property
     def changed(self) -> bool:
         return bool(self.newly_allowed or self.newly_denied)
 
-    def to_json(self, *, with_ports: bool = True) -> dict[str, list[dict[str, str]]]:
-        """The stable contract: `{"newly_allowed": [{"src", "dst", "ports"}], "newly_denied"}`."""
-        return {
+    def to_json(self, *, with_ports: bool = True) -> dict[str, list[Any]]:
+        """The stable contract: `{"newly_allowed": [{"src", "dst", "ports"}], "newly_denied"}`,
+        and `"notes"` (strings) only when a running pod differs from its template."""
+        out: dict[str, list[Any]] = {
             "newly_allowed": _entries(self.newly_allowed, with_ports),
             "newly_denied": _entries(self.newly_denied, with_ports),
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 def _entries(changes: tuple[Change, ...], with_ports: bool) -> list[dict[str, str]]:
@@ -101,8 +124,15 @@ def diff(
     focus: Focus | None = None,
     maps: tuple[ConnectivityMap, ConnectivityMap] | None = None,
 ) -> Diff:
-    bmap, amap = maps or connectivity_pair(before, after)
-    groups = join(bmap, amap)
+    matching = match(before, after)
+    if maps is None:
+        before, after = (
+            with_addresses(before, after, matching),
+            with_addresses(after, before, matching),
+        )
+        maps = connectivity_pair(before, after)
+    bmap, amap = maps
+    groups = join(bmap, amap, matching)
     common = _Common(bmap.atoms, amap.atoms)
     compare = _Comparison(groups, common, (bmap, amap), focus)
     allowed: dict[tuple[int, int], int] = {}
@@ -122,6 +152,7 @@ def diff(
         newly_denied=_changes(groups, common.atoms, denied),
         atoms=common.atoms,
         total_pods=sum(len(g.pods) for g in groups.items),
+        matching=matching,
     )
 
 

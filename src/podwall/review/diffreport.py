@@ -49,7 +49,7 @@ def rows(d: Diff, changes: tuple[Change, ...], *, allowed: bool) -> Iterator[Row
     side = d.after if allowed else d.before
     for change in changes:
         src, dst = _representatives(change)
-        found = reasons(side, src, dst, d.atoms, change.mask)
+        found = reasons(side, d.declared(side, src), d.declared(side, dst), d.atoms, change.mask)
         why = tuple(
             f"{_ports(r.ports)}: {r.render()}" if len(found) > 1 else r.render() for r in found
         )
@@ -82,7 +82,9 @@ def _now(d: Diff, change: Change) -> tuple[str, ...]:
         return (f"{dst.key} no longer exists",)
     if change.srcs[0].after == ABSENT:
         return (f"{src.key} no longer exists",)
-    return tuple(denials(d.after, src, dst, d.atoms, change.mask))
+    return tuple(
+        denials(d.after, d.declared(d.after, src), d.declared(d.after, dst), d.atoms, change.mask)
+    )
 
 
 def _name(groups: tuple[Joint, ...], total: int) -> str:
@@ -96,7 +98,7 @@ def _name(groups: tuple[Joint, ...], total: int) -> str:
 
 
 def text(d: Diff) -> list[str]:
-    lines = [summary(d)]
+    lines = [summary(d), *(f"note: {note}" for note in d.notes)]
     for title, changes, allowed in (
         ("newly allowed", d.newly_allowed, True),
         ("newly denied", d.newly_denied, False),
@@ -114,6 +116,8 @@ def text(d: Diff) -> list[str]:
 
 def markdown(d: Diff, *, title: str = "podwall diff", max_rows: int = MARKDOWN_ROWS) -> list[str]:
     lines = [f"### {title}: {summary(d)}"]
+    if d.notes:
+        lines += ["", *(f"> note: {_cell(note)}" for note in d.notes)]
     for heading, changes, allowed in (
         ("Newly allowed", d.newly_allowed, True),
         ("Newly denied", d.newly_denied, False),

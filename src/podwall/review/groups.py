@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from podwall.engine import ConnectivityMap
 from podwall.engine.identities import bit_indices
 from podwall.model.cluster import Pod
+from podwall.review.matching import Matching
 
 ABSENT = -1  # the identity of a pod on the side where it does not exist
 
@@ -60,13 +61,31 @@ class JointGroups:
         return found
 
 
-def join(before: ConnectivityMap, after: ConnectivityMap) -> JointGroups:
+def join(
+    before: ConnectivityMap, after: ConnectivityMap, matching: Matching | None = None
+) -> JointGroups:
+    """Pods pair up across the sides by name, and a workload's running pods with its stand-in
+    on the other side as `matching` says (see `matching.py`)."""
+    matching = matching or Matching()
     keys: dict[str, list[int]] = {}
     pods: dict[str, Pod] = {}
+    compared: dict[str, tuple[int, str]] = {}  # running pod -> (its side, stand-in key)
     for side, cmap in enumerate((before, after)):
         for i, pod in enumerate(cmap.pods):
-            keys.setdefault(pod.key, [ABSENT, ABSENT])[side] = cmap.of_pod[i]
+            identity = cmap.of_pod[i]
+            stand_in = matching.alias.get(pod.key)
+            if stand_in is not None:
+                slot = keys.setdefault(stand_in, [ABSENT, ABSENT])
+                if slot[side] in (ABSENT, identity):
+                    slot[side] = identity
+                    continue
+                # Pods alike to policy but split by ipBlocks: each compared on its own.
+            stand_in = stand_in or matching.counterpart.get(pod.key)
+            if stand_in is not None:
+                compared[pod.key] = (side, stand_in)
+            keys.setdefault(pod.key, [ABSENT, ABSENT])[side] = identity
             pods[pod.key] = pod  # the after declaration wins
+    _pair_up(keys, compared)
     members: dict[tuple[int, int], list[str]] = {}
     # In (namespace, name) order, as the engine numbers identities by their first pod: when
     # both sides group pods alike, joint group i is identity i on each side.
@@ -87,6 +106,16 @@ def join(before: ConnectivityMap, after: ConnectivityMap) -> JointGroups:
         len(of_after) == len(items) and all(a == 1 << i for i, a in enumerate(of_after)),
     )
     return JointGroups(items=tuple(items), of_before=of_before, of_after=of_after, same=same)
+
+
+def _pair_up(keys: dict[str, list[int]], compared: dict[str, tuple[int, str]]) -> None:
+    """A running pod unlike its template takes the stand-in's identity on the other side; a
+    stand-in no running pod is alike to is then no endpoint of its own."""
+    for key, (side, stand_in) in compared.items():
+        keys[key][1 - side] = keys[stand_in][1 - side]
+    for stand_in in {s for _, s in compared.values()}:
+        if ABSENT in keys[stand_in]:
+            del keys[stand_in]
 
 
 def describe(pods: Sequence[Pod], *, total: int = 0, limit: int = 4) -> str:

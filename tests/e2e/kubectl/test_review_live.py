@@ -132,6 +132,17 @@ def test_diff_of_the_cluster_and_a_file_applied(lab: tuple[Path, Kubectl]) -> No
     assert entry["dst"].startswith("default/backend-")
     same = run("diff", "--kubeconfig", str(kubeconfig), str(DENY))
     assert same.exit_code == 0, same.output
+    # The manifests the cluster runs: each Deployment is its running pods, no change.
+    unchanged = run("diff", "--kubeconfig", str(kubeconfig), str(SIMPLE_APP), str(DENY))
+    assert unchanged.exit_code == 0, unchanged.output
+    assert unchanged.stdout.startswith("no change"), unchanged.output
+    # The whole tutorial: its one new connection, named by workload on both ends.
+    tutorial = run("diff", "--kubeconfig", str(kubeconfig), str(SIMPLE_APP.parent), "-o", "json")
+    assert tutorial.exit_code == 1, tutorial.output
+    assert json.loads(tutorial.stdout) == {
+        "newly_allowed": [{"src": "default/frontend", "dst": "default/backend", "ports": "all"}],
+        "newly_denied": [],
+    }
 
 
 def test_lint_and_exposure(lab: tuple[Path, Kubectl]) -> None:
