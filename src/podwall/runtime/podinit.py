@@ -52,10 +52,10 @@ from __future__ import annotations
 import argparse
 import ctypes
 import os
+import platform
 import signal
 import socket
 import sys
-import platform
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn

@@ -13,8 +13,9 @@ runs in it, a PID 1 (`podinit`) holding the pod's own PID, mount, UTS and IPC na
   hosts and hostname (`process.write_pod_files()` writes them first).
 - `podinit` makes the pod's own root (the host's root entries bound into a tmpfs, with the
   files of the pod's images, `--image`, beside them) and the pod's view (everything read-only,
-  its own /proc, private tmpfs on /tmp, /var/tmp and /dev/shm), sets the hostname, drops to the pod's uid and reaps orphans. It says
-  `ready <host pid>` on stdout when the pod may be entered.
+  its own /proc, private tmpfs on /tmp, /var/tmp and /dev/shm), sets the hostname, drops to
+  the pod's uid and reaps orphans. It says `ready <host pid>` on stdout when the pod may be
+  entered.
 - when the pod has service account files (`serviceaccount.write`, by the kubelet before its
   first container), `podinit` mounts them where in-cluster clients look.
 - `setsid --fork` detaches it: it is nobody's child here, so no caller has to reap it.

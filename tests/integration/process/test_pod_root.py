@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,7 +41,7 @@ def _start(
 
 
 @pytest.fixture
-def linked(pod_netns: str, other_netns: str) -> Iterator[None]:
+def linked(pod_netns: str, other_netns: str) -> None:
     """A veth pair between the two pods (deleted with their namespaces)."""
     peer = f"pw-v{secrets.token_hex(3)}"
     commands = [
@@ -68,7 +67,6 @@ def linked(pod_netns: str, other_netns: str) -> Iterator[None]:
     for netns, *argv in commands:
         done = in_netns(netns, *argv)
         assert done.returncode == 0, done.stderr
-    yield
 
 
 @pytest.fixture
@@ -200,3 +198,39 @@ def test_podwall_from_a_checkout_under_tmp_starts_an_agnhost_pod(pod_netns: str)
         subprocess.run(["rm", "-rf", "--one-file-system", str(checkout)], check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("1 REFUSED"), done.stdout
+
+
+# PID 1 in a mount and PID namespace of its own (gone with it), with one step made to fail.
+_BROKEN_INIT = """
+import ast
+import sys
+sys.path.insert(0, sys.argv.pop(1))
+from podwall.runtime import podinit
+setattr(podinit, sys.argv.pop(1), ast.literal_eval(sys.argv.pop(1)))
+podinit.main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("_SYS_OPEN_TREE", "-1", "podinit: copying the host's /"),
+        ("_SYS_PIVOT_ROOT", "{}", "podinit: pivot_root: no syscall number known for"),
+        ("NEW_ROOT", "'/podwall-no-such-dir'", "podinit: mounting tmpfs on /podwall-no-such-dir"),
+    ],
+    ids=["the host's trees cannot be copied", "pivot_root fails last", "no mount point"],
+)
+def test_a_root_that_cannot_be_made_stops_the_pod_before_ready(
+    name: str, value: str, words: str
+) -> None:
+    source = str(Path(imagefiles.__file__).resolve().parents[2])
+    done = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--propagation", "private",
+         sys.executable, "-I", "-c", _BROKEN_INIT, source, name, value,
+         "--uid", "4321", "--gid", "4321", "--hostname", "client", f"--image={AGNHOST}"],
+        capture_output=True, text=True, timeout=30, cwd="/",
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "ready" not in done.stdout
+    assert done.stderr.startswith(words), done.stderr
+    assert not Path("/podwall-no-such-dir").exists()

@@ -94,3 +94,21 @@ def test_a_record_of_a_pid_now_used_by_another_process_is_not_a_running_init() -
 def test_stopping_a_pod_without_a_record_does_nothing(records: Path) -> None:
     podsandbox.stop("pw-never-started")
     assert list(records.iterdir()) == [records / ".lock"]
+
+
+@pytest.mark.parametrize(
+    ("images", "flags"),
+    [
+        ((), []),
+        (("agnhost:2.33",), ["--image=agnhost:2.33"]),
+        (("agnhost:2.33", "alpine", "agnhost:2.33"), ["--image=agnhost:2.33", "--image=alpine"]),
+        (("",), []),
+    ],
+    ids=["none", "one", "each once, in order", "an empty one is left out"],
+)
+def test_the_init_is_told_the_pods_images(images: tuple[str, ...], flags: list[str]) -> None:
+    argv = init_argv("pw-a-p1", "web", 200003, images)
+    assert argv[19:26] == [
+        podsandbox.SOURCE_ROOT, "--uid", "200003", "--gid", "200003", "--hostname", "web",
+    ]  # fmt: skip
+    assert argv[26:] == flags
