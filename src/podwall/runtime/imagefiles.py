@@ -15,11 +15,12 @@ the recipes use: the applet directory's `nc` is a short Python program (`NC_SCRI
 host's system Python, readable by every pod) saying what Alpine's busybox nc says for
 `-v`, `-w` and `-z`, and handing any other use to busybox's own nc.
 
-Files at an image's own paths live in the pod's own root (`podroot`), which its PID 1 fills
-before the pod runs: `pod_files()` says what they hold. The agnhost image's `/agnhost` is a
-Python zip application of podwall's agnhost stand-in (the same one `images` runs for the image)
-started by the host's system Python, which every pod's user may run: typed in a shell in the
-pod, it runs as the pod's user, with the pod's arguments.
+Files at an image's own paths live in the pod's own root (`podroot`), which its PID 1 fills,
+copying them from here, before the pod runs: `pod_files()` writes them (when changed) and says
+which goes where. The agnhost image's `/agnhost` (`AGNHOST_PROGRAM` here) is a Python zip
+application of podwall's agnhost stand-in (the same one `images` runs for the image) started by
+the host's system Python, which every pod's user may run: typed in a shell in the pod, it runs
+as the pod's user, with the pod's arguments.
 
 `images` names them (`APPLETS_DIR`, `NGINX_CONF`) and stays pure; this module writes them, as
 root, world-readable, under /run (which every pod sees, read-only). `install()` is idempotent
@@ -29,6 +30,7 @@ touches the host's own busybox or nginx configuration.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import shutil
@@ -211,13 +213,20 @@ sys.exit(main())
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
-def pod_files(images: Sequence[str]) -> dict[str, bytes]:
-    """The files a pod of these images has at the images' own paths, by path: read by root (in
-    the pod's PID 1, before the pod runs), written into the pod's own root, mode 0755."""
-    files: dict[str, bytes] = {}
+def pod_files(images: Sequence[str], directory: Path = Path(IMAGE_FILES)) -> dict[str, Path]:
+    """The files a pod of these images has at the images' own paths: by path in the pod, the
+    host file (under `directory`, written now if it changed) its PID 1 copies there."""
+    files: dict[str, Path] = {}
     if any(parse_image(image).name == "agnhost" for image in images):
-        files[AGNHOST_PATH] = agnhost_program(_python_for_pods())
+        program = directory / "agnhost" / "agnhost"
+        _write_program(program, _agnhost_program_for_pods())
+        files[AGNHOST_PATH] = program
     return files
+
+
+@functools.cache
+def _agnhost_program_for_pods() -> bytes:
+    return agnhost_program(_python_for_pods())
 
 
 def agnhost_program(python: str, source_root: Path = _SOURCE_ROOT) -> bytes:
@@ -291,6 +300,16 @@ def _current(directory: Path, busybox: str, links: set[str], scripts: dict[str, 
 def _make_dir(directory: Path) -> None:
     directory.mkdir(mode=0o755, parents=True, exist_ok=True)
     directory.chmod(0o755)
+
+
+def _write_program(path: Path, content: bytes) -> None:
+    _make_dir(path.parent)
+    if path.is_file() and path.read_bytes() == content:
+        return
+    staging = path.with_name(f".{path.name}.new")
+    staging.write_bytes(content)
+    staging.chmod(0o755)
+    staging.replace(path)
 
 
 def _write(path: Path, text: str) -> None:

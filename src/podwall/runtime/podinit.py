@@ -7,8 +7,8 @@ Before it says `ready <host pid>` on stdout it has:
 - made the pod a root of its own (`make_root`, planned by `podroot`): a tmpfs of the pod's in
   which each entry of the host's root is bound again at its own name (directories recursively,
   with every mount under them: /proc, /sys, /dev, /run, the pod's resolv.conf and hosts over
-  /etc), its symlinks made again, and the files of the pod's images (`--image`,
-  `imagefiles.pod_files`: `/agnhost`) written, root-owned, mode 0755, at paths the host's root
+  /etc), its symlinks made again, and the files of the pod's images (`--file`, from
+  `imagefiles.pod_files`: `/agnhost`) copied, root-owned, mode 0755, at paths the host's root
   lacks; then `pivot_root` into it, and the old root detached. Those files live in the pod's
   tmpfs: the host's root and other pods never see them;
 - with `--service-account DIR`, mounted a tmpfs of its own on /var/run/secrets and bound DIR
@@ -44,7 +44,7 @@ signals it handles, and this one handles none: nothing in the pod can stop it. `
 the pod with SIGKILL, and the kernel then kills every process left in the pod's PID namespace.
 
 Run as `python -I -m podwall.runtime.podinit --uid UID --gid GID --hostname NAME
-[--service-account DIR] [--image IMAGE]...`.
+[--service-account DIR] [--file POD_PATH=HOST_PATH]...`.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from podwall.runtime import imagefiles, podroot, serviceaccount
+from podwall.runtime import podroot, serviceaccount
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.standins.privileges import PrivilegeError, drop_privileges
 
@@ -131,6 +131,17 @@ def make_root(files: Mapping[str, bytes]) -> None:
         for tree in trees:
             os.close(tree)
     _pivot_root(NEW_ROOT)
+
+
+def read_files(specs: Sequence[str]) -> dict[str, bytes]:
+    """`POD_PATH=HOST_PATH` each: the host file's content, by its path in the pod."""
+    files = {}
+    for spec in specs:
+        path, sep, source = spec.partition("=")
+        if not sep or not source:
+            raise SetupError(f"--file {spec!r}: not POD_PATH=HOST_PATH")
+        files[path] = Path(source).read_bytes()
+    return files
 
 
 def host_root_entries() -> list[podroot.Entry]:
@@ -287,11 +298,13 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     parser.add_argument("--gid", type=int, required=True)
     parser.add_argument("--hostname", required=True)
     parser.add_argument("--service-account", type=Path, default=None)
-    parser.add_argument("--image", action="append", default=[], help="an image of the pod")
+    parser.add_argument(
+        "--file", action="append", default=[], help="POD_PATH=HOST_PATH: an image's file"
+    )
     args = parser.parse_args(argv)
     try:
         pid = host_pid(Path("/proc/self/status").read_text())  # the host's /proc, still
-        make_root(imagefiles.pod_files(args.image))
+        make_root(read_files(args.file))
         if args.service_account is not None:
             mount_service_account(args.service_account)
         make_view(args.hostname)

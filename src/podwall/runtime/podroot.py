@@ -19,9 +19,9 @@ Pure: it is given the host's root entries (`Entry`) and the image files' paths; 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 
 class Kind(Enum):
@@ -30,8 +30,8 @@ class Kind(Enum):
     FILE = "file"  # anything else: a regular file, a socket, a device
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+# NamedTuples, not dataclasses: PID 1 imports this, and every import delays the pod's start.
+class Entry(NamedTuple):
     """An entry of the host's root: its name, its kind and, for a symlink, its target."""
 
     name: str
@@ -39,8 +39,7 @@ class Entry:
     target: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class RootPlan:
+class RootPlan(NamedTuple):
     """What the pod's root holds: the host's entries, in name order, and the image's files."""
 
     binds: tuple[Entry, ...]

@@ -6,13 +6,13 @@ runs in it, a PID 1 (`podinit`) holding the pod's own PID, mount, UTS and IPC na
     setsid --fork ip netns exec NAME \\
         unshare --pid --fork --mount --uts --ipc --propagation private -- \\
         PYTHON -I -c 'run podwall.runtime.podinit from ROOT' ROOT --uid UID --gid UID \
-            --hostname HOSTNAME [--service-account DIR] [--image IMAGE]...
+            --hostname HOSTNAME [--service-account DIR] [--file POD_PATH=HOST_PATH]...
 
 - `ip netns exec` enters the network namespace and a private mount namespace in which it
   bind-mounts every file of /etc/netns/NAME over its namesake in /etc: the pod's resolv.conf,
   hosts and hostname (`process.write_pod_files()` writes them first).
 - `podinit` makes the pod's own root (the host's root entries bound into a tmpfs, with the
-  files of the pod's images, `--image`, beside them) and the pod's view (everything read-only,
+  files of the pod's images, `--file`, beside them) and the pod's view (everything read-only,
   its own /proc, private tmpfs on /tmp, /var/tmp and /dev/shm), sets the hostname, drops to
   the pod's uid and reaps orphans. It says `ready <host pid>` on stdout when the pod may be
   entered.
@@ -35,10 +35,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from podwall.runtime import podrecords, serviceaccount
+from podwall.runtime import imagefiles, podrecords, serviceaccount
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.podrecords import PodRecord
 from podwall.runtime.procstat import start_time
@@ -89,7 +89,8 @@ def ensure(
             uid = check_uid(run_as_user)
         else:
             uid = podrecords.allocate_uid(lambda name: (NETNS_RUN / name).exists())
-        record = _start(netns, uid, init_argv(netns, hostname, uid, images))
+        files = imagefiles.pod_files(images)
+        record = _start(netns, uid, init_argv(netns, hostname, uid, files))
         podrecords.write(record)
         return record
 
@@ -117,11 +118,14 @@ def check_uid(uid: int) -> int:
     return uid
 
 
-def init_argv(netns: str, hostname: str, uid: int, images: Sequence[str] = ()) -> list[str]:
-    """The host command that starts the pod's PID 1 (see the module docstring)."""
+def init_argv(
+    netns: str, hostname: str, uid: int, files: Mapping[str, Path] | None = None
+) -> list[str]:
+    """The host command that starts the pod's PID 1 (see the module docstring); `files` are
+    the pod's image files, by path in the pod, and the host files they are copied from."""
     secrets = serviceaccount.directory(netns)
     mount = ["--service-account", str(secrets)] if secrets.is_dir() else []
-    mount += [f"--image={image}" for image in dict.fromkeys(images) if image]
+    mount += [f"--file={path}={source}" for path, source in sorted((files or {}).items())]
     return [
         _tool("setsid"), "--fork",
         _tool("ip"), "netns", "exec", netns,

@@ -209,25 +209,30 @@ from podwall.runtime import podinit
 setattr(podinit, sys.argv.pop(1), ast.literal_eval(sys.argv.pop(1)))
 podinit.main(sys.argv[1:])
 """
+BROKEN = [
+    ("the host's trees cannot be copied", "_SYS_OPEN_TREE", "-1", "/agnhost",
+     "podinit: copying the host's /"),
+    ("pivot_root fails last", "_SYS_PIVOT_ROOT", "{}", "/agnhost",
+     "podinit: pivot_root: no syscall number known for"),
+    ("no mount point", "NEW_ROOT", "'/podwall-no-such-dir'", "/agnhost",
+     "podinit: mounting tmpfs on /podwall-no-such-dir"),
+    ("an image file over a host directory", "PRIVATE_TMPFS", "()", "/usr",
+     "podinit: making the pod's root: image file '/usr': /usr is the host's"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("name", "value", "words"),
-    [
-        ("_SYS_OPEN_TREE", "-1", "podinit: copying the host's /"),
-        ("_SYS_PIVOT_ROOT", "{}", "podinit: pivot_root: no syscall number known for"),
-        ("NEW_ROOT", "'/podwall-no-such-dir'", "podinit: mounting tmpfs on /podwall-no-such-dir"),
-    ],
-    ids=["the host's trees cannot be copied", "pivot_root fails last", "no mount point"],
+    ("name", "value", "path", "words"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN]
 )
 def test_a_root_that_cannot_be_made_stops_the_pod_before_ready(
-    name: str, value: str, words: str
+    tmp_path: Path, name: str, value: str, path: str, words: str
 ) -> None:
     source = str(Path(imagefiles.__file__).resolve().parents[2])
+    program = imagefiles.pod_files([AGNHOST], tmp_path)["/agnhost"]
     done = subprocess.run(
         ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--propagation", "private",
          sys.executable, "-I", "-c", _BROKEN_INIT, source, name, value,
-         "--uid", "4321", "--gid", "4321", "--hostname", "client", f"--image={AGNHOST}"],
+         "--uid", "4321", "--gid", "4321", "--hostname", "client", f"--file={path}={program}"],
         capture_output=True, text=True, timeout=30, cwd="/",
     )  # fmt: skip
     assert done.returncode == 1

@@ -142,8 +142,22 @@ def test_nc_names_the_address_it_could_not_reach(tmp_path: Path) -> None:
     ],
     ids=["agnhost", "agnhost beside alpine", "no agnhost", "no image"],
 )
-def test_pod_files_puts_agnhost_in_agnhost_pods(images: list[str], paths: list[str]) -> None:
-    assert sorted(pod_files(images)) == paths
+def test_pod_files_puts_agnhost_in_agnhost_pods(
+    tmp_path: Path, images: list[str], paths: list[str]
+) -> None:
+    files = pod_files(images, tmp_path)
+    assert sorted(files) == paths
+    for source in files.values():
+        assert source.is_relative_to(tmp_path)
+        assert source.stat().st_mode & 0o777 == 0o755
+
+
+def test_pod_files_rewrites_a_changed_program_only(tmp_path: Path) -> None:
+    program = pod_files(["agnhost"], tmp_path)["/agnhost"]
+    inode = program.stat().st_ino
+    assert pod_files(["agnhost"], tmp_path)["/agnhost"].stat().st_ino == inode
+    program.write_bytes(b"stale")
+    assert pod_files(["agnhost"], tmp_path)["/agnhost"].read_bytes().startswith(b"#!")
 
 
 def test_the_agnhost_program_is_a_zip_application_run_isolated(tmp_path: Path) -> None:

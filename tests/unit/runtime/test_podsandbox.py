@@ -97,17 +97,16 @@ def test_stopping_a_pod_without_a_record_does_nothing(records: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("images", "flags"),
+    ("files", "flags"),
     [
-        ((), []),
-        (("agnhost:2.33",), ["--image=agnhost:2.33"]),
-        (("agnhost:2.33", "alpine", "agnhost:2.33"), ["--image=agnhost:2.33", "--image=alpine"]),
-        (("",), []),
+        ({}, []),
+        ({"/agnhost": "/run/i/agnhost"}, ["--file=/agnhost=/run/i/agnhost"]),
+        ({"/b": "/run/b", "/a": "/run/a"}, ["--file=/a=/run/a", "--file=/b=/run/b"]),
     ],
-    ids=["none", "one", "each once, in order", "an empty one is left out"],
+    ids=["none", "one", "each, in path order"],
 )
-def test_the_init_is_told_the_pods_images(images: tuple[str, ...], flags: list[str]) -> None:
-    argv = init_argv("pw-a-p1", "web", 200003, images)
+def test_the_init_is_told_the_pods_image_files(files: dict[str, str], flags: list[str]) -> None:
+    argv = init_argv("pw-a-p1", "web", 200003, {k: Path(v) for k, v in files.items()})
     assert argv[19:26] == [
         podsandbox.SOURCE_ROOT, "--uid", "200003", "--gid", "200003", "--hostname", "web",
     ]  # fmt: skip
