@@ -183,11 +183,9 @@ def _attach(tree: int, entry: podroot.Entry, target: Path) -> None:
 def _write_file(path: Path, content: bytes) -> None:
     path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o755)
-    try:
-        os.write(fd, content)
-        os.fchmod(fd, 0o755)
-    finally:
-        os.close(fd)
+    with os.fdopen(fd, "wb") as out:
+        out.write(content)
+        os.fchmod(out.fileno(), 0o755)  # whatever the umask
 
 
 def _pivot_root(new_root: str) -> None:

@@ -89,7 +89,10 @@ def ensure(
             uid = check_uid(run_as_user)
         else:
             uid = podrecords.allocate_uid(lambda name: (NETNS_RUN / name).exists())
-        files = imagefiles.pod_files(images)
+        try:
+            files = imagefiles.pod_files(images)
+        except OSError as exc:
+            raise SandboxStartError(f"pod {netns}: its image files: {exc}") from exc
         record = _start(netns, uid, init_argv(netns, hostname, uid, files))
         podrecords.write(record)
         return record
