@@ -15,6 +15,13 @@ the recipes use: the applet directory's `nc` is a short Python program (`NC_SCRI
 host's system Python, readable by every pod) saying what Alpine's busybox nc says for
 `-v`, `-w` and `-z`, and handing any other use to busybox's own nc.
 
+Files at an image's own paths live in the pod's own root (`podroot`), which its PID 1 fills,
+copying them from here, before the pod runs: `pod_files()` writes them (when changed) and says
+which goes where. The agnhost image's `/agnhost` (`AGNHOST_PROGRAM` here) is a Python zip
+application of podwall's agnhost stand-in (the same one `images` runs for the image) started by
+the host's system Python, which every pod's user may run: typed in a shell in the pod, it runs
+as the pod's user, with the pod's arguments.
+
 `images` names them (`APPLETS_DIR`, `NGINX_CONF`) and stays pure; this module writes them, as
 root, world-readable, under /run (which every pod sees, read-only). `install()` is idempotent
 and cheap when nothing changed; call it before resolving images (`Node.start()` does). It never
@@ -23,13 +30,25 @@ touches the host's own busybox or nginx configuration.
 
 from __future__ import annotations
 
+import functools
+import io
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
-from podwall.runtime.images import APPLETS_DIR, DEFAULT_PATH, IMAGE_FILES, NGINX_CONF
+from podwall.runtime.images import (
+    APPLETS_DIR,
+    DEFAULT_PATH,
+    IMAGE_FILES,
+    NGINX_CONF,
+    STANDIN_PACKAGE,
+    parse_image,
+)
 
 # As the nginx image's default.conf, for an unprivileged master: no `user` (only root may
 # switch), the pid and every temporary directory in the pod's private /tmp, the access log on
@@ -174,6 +193,55 @@ while True:
             inputs.remove(sys.stdin.buffer)
 """
 SYSTEM_PYTHON = "/usr/bin/python3"  # the host's own, which every pod's user may run
+AGNHOST_PATH = "/agnhost"
+# What the agnhost stand-in imports of podwall (stdlib aside), relative to the source root.
+AGNHOST_SOURCES = (
+    "podwall/__init__.py",
+    "podwall/errors.py",
+    "podwall/runtime/__init__.py",
+    "podwall/runtime/errors.py",
+    "podwall/runtime/standins/__init__.py",
+    "podwall/runtime/standins/agnhost.py",
+    "podwall/runtime/standins/privileges.py",
+    "podwall/runtime/standins/sockets.py",
+)
+_AGNHOST_MAIN = f"""\
+import sys
+from {STANDIN_PACKAGE}.agnhost import main
+sys.exit(main())
+"""
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def pod_files(images: Sequence[str], directory: Path = Path(IMAGE_FILES)) -> dict[str, Path]:
+    """The files a pod of these images has at the images' own paths: by path in the pod, the
+    host file (under `directory`, written now if it changed) its PID 1 copies there."""
+    files: dict[str, Path] = {}
+    if any(parse_image(image).name == "agnhost" for image in images):
+        program = directory / "agnhost" / "agnhost"
+        _write_program(program, _agnhost_program_for_pods())
+        files[AGNHOST_PATH] = program
+    return files
+
+
+@functools.cache
+def _agnhost_program_for_pods() -> bytes:
+    return agnhost_program(_python_for_pods())
+
+
+def agnhost_program(python: str, source_root: Path = _SOURCE_ROOT) -> bytes:
+    """`/agnhost`: a zip application of the agnhost stand-in, run by `python` in isolated mode."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for name in AGNHOST_SOURCES:
+            zipped.writestr(name, (source_root / name).read_bytes())
+        zipped.writestr("__main__.py", _AGNHOST_MAIN)
+    return f"#!{python} -I\n".encode() + archive.getvalue()
+
+
+def _python_for_pods() -> str:
+    """The host's system Python when it has one (podwall's own may be under /root, mode 700)."""
+    return SYSTEM_PYTHON if os.access(SYSTEM_PYTHON, os.X_OK) else os.path.realpath(sys.executable)
 
 
 def install() -> None:
@@ -232,6 +300,16 @@ def _current(directory: Path, busybox: str, links: set[str], scripts: dict[str, 
 def _make_dir(directory: Path) -> None:
     directory.mkdir(mode=0o755, parents=True, exist_ok=True)
     directory.chmod(0o755)
+
+
+def _write_program(path: Path, content: bytes) -> None:
+    _make_dir(path.parent)
+    if path.is_file() and path.read_bytes() == content:
+        return
+    staging = path.with_name(f".{path.name}.new")
+    staging.write_bytes(content)
+    staging.chmod(0o755)
+    staging.replace(path)
 
 
 def _write(path: Path, text: str) -> None:

@@ -273,6 +273,7 @@ class Node:
                 stdin_once=container.stdin_once,
                 run_as_user=pod.plan.run_as_user,
                 service_account=pod.plan.service_account,
+                pod_images=[c.image for c in pod.plan.containers],
             )
         except (process.ProcessError, ValueError, OSError) as exc:
             return Waiting(RUN_ERROR, str(exc))

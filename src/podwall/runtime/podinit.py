@@ -4,6 +4,13 @@
 namespaces (`unshare --pid --fork --mount --uts --ipc` inside the pod's network namespace).
 Before it says `ready <host pid>` on stdout it has:
 
+- made the pod a root of its own (`make_root`, planned by `podroot`): a tmpfs of the pod's in
+  which each entry of the host's root is bound again at its own name (directories recursively,
+  with every mount under them: /proc, /sys, /dev, /run, the pod's resolv.conf and hosts over
+  /etc), its symlinks made again, and the files of the pod's images (`--file`, from
+  `imagefiles.pod_files`: `/agnhost`) copied, root-owned, mode 0755, at paths the host's root
+  lacks; then `pivot_root` into it, and the old root detached. Those files live in the pod's
+  tmpfs: the host's root and other pods never see them;
 - with `--service-account DIR`, mounted a tmpfs of its own on /var/run/secrets and bound DIR
   (the pod's token, ca.crt and namespace: `serviceaccount`) at
   /var/run/secrets/kubernetes.io/serviceaccount;
@@ -19,13 +26,25 @@ Before it says `ready <host pid>` on stdout it has:
 - set the pod's hostname;
 - dropped to the pod's uid and gid with no capabilities (`standins.privileges`).
 
+Why a root of its own: an image's paths are often ones the host lacks (`/agnhost`), and a file
+there needs a writable root, which only a root of the pod's own gives without writing to the
+host. Why binds of the host's entries and not an overlay with the host's root as its lower
+layer (tried first): overlayfs leaves undefined what a pod sees when the host changes a lower
+file, and in practice a pod kept the old content of a file the host replaced by rename (the
+cluster DNS records: `test_cluster_dns_rereads_its_records` failed) and could not open files
+made after it looked; a bind is the host's own directory, always current. It costs one tmpfs and
+one bind per entry of / (a few milliseconds); a new entry made in the host's root later is not
+seen by pods already running, and an image file cannot go inside a host directory (`podroot`
+refuses, rather than write through the bind to the host). Every step that fails raises
+SetupError: PID 1 exits and the pod does not start, so no pod ever runs with a half-made root.
+
 Containers and `kubectl exec` join these namespaces (`process.pod_argv`). Orphans in the pod are
 reparented to PID 1, which reaps them. The kernel delivers to a namespace's PID 1 only the
 signals it handles, and this one handles none: nothing in the pod can stop it. `process` stops
 the pod with SIGKILL, and the kernel then kills every process left in the pod's PID namespace.
 
 Run as `python -I -m podwall.runtime.podinit --uid UID --gid GID --hostname NAME
-[--service-account DIR]`.
+[--service-account DIR] [--file POD_PATH=HOST_PATH]...`.
 """
 
 from __future__ import annotations
@@ -33,27 +52,35 @@ from __future__ import annotations
 import argparse
 import ctypes
 import os
+import platform
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from podwall.runtime import serviceaccount
+from podwall.runtime import podroot, serviceaccount
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.standins.privileges import PrivilegeError, drop_privileges
 
 PRIVATE_TMPFS = ("/tmp", "/var/tmp", "/dev/shm")
 TMPFS_OPTIONS = b"mode=1777,size=64m"
 
-_SYS_MOUNT_SETATTR = 442  # the same number on every architecture (asm-generic and x86)
+# The same numbers on every architecture (asm-generic and x86 share them from 424 on).
+_SYS_OPEN_TREE, _SYS_MOVE_MOUNT, _SYS_MOUNT_SETATTR = 428, 429, 442
+_OPEN_TREE_CLONE, _OPEN_TREE_CLOEXEC = 0x1, os.O_CLOEXEC
+_AT_SYMLINK_NOFOLLOW = 0x100
+_MOVE_MOUNT_F_EMPTY_PATH = 0x4
 _AT_FDCWD = -100
 _AT_RECURSIVE = 0x8000
 _MOUNT_ATTR_RDONLY = 0x1
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 0x2, 0x4, 0x8
 _MS_BIND, _MS_REC = 0x1000, 0x4000
 _MNT_DETACH = 0x2
+_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
+NEW_ROOT = "/tmp"  # where the pod's root is made, in the old root (which is then detached)
+ROOT_TMPFS_OPTIONS = b"mode=0755,size=64m"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -79,6 +106,99 @@ def host_pid(status: str) -> int:
         if key == "NSpid":
             return int(value.split()[0])
     raise SetupError("no NSpid in /proc/self/status")
+
+
+def make_root(files: Mapping[str, bytes]) -> None:
+    """The pod's own root (see the module docstring), with `files` at their paths in it."""
+    try:
+        plan = podroot.plan_root(host_root_entries(), sorted(files))
+    except podroot.PodRootError as exc:
+        raise SetupError(f"making the pod's root: {exc}") from None
+    # Copies of the host's trees, taken before the root's tmpfs is mounted (under /tmp, which a
+    # bind made later would copy too, tmpfs and all), attached once it holds their mount points.
+    trees: list[int] = []
+    try:
+        for entry in plan.binds:
+            trees.append(_clone_tree(f"/{entry.name}", entry.kind is podroot.Kind.DIRECTORY))
+        _mount(b"tmpfs", NEW_ROOT, b"tmpfs", _MS_NOSUID | _MS_NODEV, ROOT_TMPFS_OPTIONS)
+        for path in plan.files:  # first: no host directory is attached in the tmpfs yet
+            _write_file(Path(NEW_ROOT + path), files[path])
+        for entry, tree in zip(plan.binds, trees, strict=True):
+            _attach(tree, entry, Path(NEW_ROOT, entry.name))
+        for entry in plan.symlinks:
+            Path(NEW_ROOT, entry.name).symlink_to(entry.target)
+    finally:
+        for tree in trees:
+            os.close(tree)
+    _pivot_root(NEW_ROOT)
+
+
+def read_files(specs: Sequence[str]) -> dict[str, bytes]:
+    """`POD_PATH=HOST_PATH` each: the host file's content, by its path in the pod."""
+    files = {}
+    for spec in specs:
+        path, sep, source = spec.partition("=")
+        if not sep or not source:
+            raise SetupError(f"--file {spec!r}: not POD_PATH=HOST_PATH")
+        files[path] = Path(source).read_bytes()
+    return files
+
+
+def host_root_entries() -> list[podroot.Entry]:
+    """The entries of / as this mount namespace sees it."""
+    entries = []
+    with os.scandir("/") as found:
+        for entry in found:
+            if entry.is_symlink():
+                entries.append(podroot.Entry(entry.name, podroot.Kind.SYMLINK, os.readlink(entry)))
+            elif entry.is_dir(follow_symlinks=False):
+                entries.append(podroot.Entry(entry.name, podroot.Kind.DIRECTORY))
+            else:
+                entries.append(podroot.Entry(entry.name, podroot.Kind.FILE))
+    return entries
+
+
+def _clone_tree(path: str, recursive: bool) -> int:
+    """A detached copy of the mount at `path` (with those under it if `recursive`): open_tree(2)."""
+    flags = _OPEN_TREE_CLONE | _OPEN_TREE_CLOEXEC | _AT_SYMLINK_NOFOLLOW
+    fd = int(
+        _libc.syscall(_SYS_OPEN_TREE, _AT_FDCWD, path.encode(), flags | _AT_RECURSIVE * recursive)
+    )
+    if fd < 0:
+        _fail(f"copying the host's {path}")
+    return fd
+
+
+def _attach(tree: int, entry: podroot.Entry, target: Path) -> None:
+    if entry.kind is podroot.Kind.DIRECTORY:
+        target.mkdir(mode=0o755)
+    else:
+        target.touch(mode=0o644)
+    if _libc.syscall(
+        _SYS_MOVE_MOUNT, tree, b"", _AT_FDCWD, str(target).encode(), _MOVE_MOUNT_F_EMPTY_PATH
+    ):
+        _fail(f"binding the host's /{entry.name}")
+
+
+def _write_file(path: Path, content: bytes) -> None:
+    path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o755)
+    with os.fdopen(fd, "wb") as out:
+        out.write(content)
+        os.fchmod(out.fileno(), 0o755)  # whatever the umask
+
+
+def _pivot_root(new_root: str) -> None:
+    """`new_root` becomes / and the old root goes (runc's pivot_root(".", ".") then detach)."""
+    number = _SYS_PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise SetupError(f"pivot_root: no syscall number known for {platform.machine()}")
+    os.chdir(new_root)
+    if _libc.syscall(number, b".", b"."):
+        _fail(f"pivot_root into {new_root}")
+    if _libc.umount2(b".", _MNT_DETACH):  # the old root, now stacked on the new one
+        _fail("detaching the old root")
+    os.chdir("/")
 
 
 def mount_service_account(source: Path) -> None:
@@ -176,9 +296,13 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     parser.add_argument("--gid", type=int, required=True)
     parser.add_argument("--hostname", required=True)
     parser.add_argument("--service-account", type=Path, default=None)
+    parser.add_argument(
+        "--file", action="append", default=[], help="POD_PATH=HOST_PATH: an image's file"
+    )
     args = parser.parse_args(argv)
     try:
         pid = host_pid(Path("/proc/self/status").read_text())  # the host's /proc, still
+        make_root(read_files(args.file))
         if args.service_account is not None:
             mount_service_account(args.service_account)
         make_view(args.hostname)

@@ -6,14 +6,16 @@ runs in it, a PID 1 (`podinit`) holding the pod's own PID, mount, UTS and IPC na
     setsid --fork ip netns exec NAME \\
         unshare --pid --fork --mount --uts --ipc --propagation private -- \\
         PYTHON -I -c 'run podwall.runtime.podinit from ROOT' ROOT --uid UID --gid UID \
-            --hostname HOSTNAME [--service-account DIR]
+            --hostname HOSTNAME [--service-account DIR] [--file POD_PATH=HOST_PATH]...
 
 - `ip netns exec` enters the network namespace and a private mount namespace in which it
   bind-mounts every file of /etc/netns/NAME over its namesake in /etc: the pod's resolv.conf,
   hosts and hostname (`process.write_pod_files()` writes them first).
-- `podinit` makes the pod's view (everything read-only, its own /proc, private tmpfs on /tmp,
-  /var/tmp and /dev/shm), sets the hostname, drops to the pod's uid and reaps orphans. It says
-  `ready <host pid>` on stdout when the pod may be entered.
+- `podinit` makes the pod's own root (the host's root entries bound into a tmpfs, with the
+  files of the pod's images, `--file`, beside them) and the pod's view (everything read-only,
+  its own /proc, private tmpfs on /tmp, /var/tmp and /dev/shm), sets the hostname, drops to
+  the pod's uid and reaps orphans. It says `ready <host pid>` on stdout when the pod may be
+  entered.
 - when the pod has service account files (`serviceaccount.write`, by the kubelet before its
   first container), `podinit` mounts them where in-cluster clients look.
 - `setsid --fork` detaches it: it is nobody's child here, so no caller has to reap it.
@@ -33,9 +35,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from podwall.runtime import podrecords, serviceaccount
+from podwall.runtime import imagefiles, podrecords, serviceaccount
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.podrecords import PodRecord
 from podwall.runtime.procstat import start_time
@@ -68,10 +71,13 @@ class SandboxStartError(SandboxError, RuntimeError):
     """The pod's PID 1 could not be started; the message says why."""
 
 
-def ensure(netns: str, hostname: str, run_as_user: int | None = None) -> PodRecord:
+def ensure(
+    netns: str, hostname: str, run_as_user: int | None = None, images: Sequence[str] = ()
+) -> PodRecord:
     """The pod's record with a running PID 1, started now if the pod has none.
 
-    The pod keeps the uid it was given first: `run_as_user` counts only for a new pod.
+    The pod keeps the uid it was given first: `run_as_user` counts only for a new pod, and
+    `images` (whose files its root holds) too.
     """
     with podrecords.locked():
         record = podrecords.read(netns)
@@ -83,7 +89,11 @@ def ensure(netns: str, hostname: str, run_as_user: int | None = None) -> PodReco
             uid = check_uid(run_as_user)
         else:
             uid = podrecords.allocate_uid(lambda name: (NETNS_RUN / name).exists())
-        record = _start(netns, hostname, uid)
+        try:
+            files = imagefiles.pod_files(images)
+        except OSError as exc:
+            raise SandboxStartError(f"pod {netns}: its image files: {exc}") from exc
+        record = _start(netns, uid, init_argv(netns, hostname, uid, files))
         podrecords.write(record)
         return record
 
@@ -111,10 +121,14 @@ def check_uid(uid: int) -> int:
     return uid
 
 
-def init_argv(netns: str, hostname: str, uid: int) -> list[str]:
-    """The host command that starts the pod's PID 1 (see the module docstring)."""
+def init_argv(
+    netns: str, hostname: str, uid: int, files: Mapping[str, Path] | None = None
+) -> list[str]:
+    """The host command that starts the pod's PID 1 (see the module docstring); `files` are
+    the pod's image files, by path in the pod, and the host files they are copied from."""
     secrets = serviceaccount.directory(netns)
     mount = ["--service-account", str(secrets)] if secrets.is_dir() else []
+    mount += [f"--file={path}={source}" for path, source in sorted((files or {}).items())]
     return [
         _tool("setsid"), "--fork",
         _tool("ip"), "netns", "exec", netns,
@@ -125,9 +139,9 @@ def init_argv(netns: str, hostname: str, uid: int) -> list[str]:
     ]  # fmt: skip
 
 
-def _start(netns: str, hostname: str, uid: int) -> PodRecord:
+def _start(netns: str, uid: int, argv: list[str]) -> PodRecord:
     launcher = subprocess.Popen(
-        init_argv(netns, hostname, uid),
+        argv,
         env={"PATH": SBIN_PATH},
         cwd="/",
         stdin=subprocess.DEVNULL,

@@ -161,8 +161,12 @@ def start_container(
     stdin_once: bool = False,
     run_as_user: int | None = None,
     service_account: serviceaccount.ServiceAccountFiles | None = None,
+    pod_images: Sequence[str] = (),
 ) -> PodProcess:
     """Start `launch` as container `container` of the pod in `netns`; returns at once.
+
+    `pod_images` are the images of all the pod's containers: when this starts the pod's PID 1,
+    their files (`/agnhost`) are put at their paths in the pod's own root.
 
     `service_account`'s files are mounted where in-cluster clients read them, when this
     starts the pod's PID 1 (`serviceaccount`).
@@ -177,7 +181,7 @@ def start_container(
     write_pod_files(netns, hostname=hostname, resolv_conf=resolv_conf, hosts=hosts)
     if service_account is not None:
         serviceaccount.write(netns, service_account)
-    pod = _ensure_pod(netns, hostname, run_as_user)
+    pod = _ensure_pod(netns, hostname, run_as_user, pod_images)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = containerlogs.log_path(log_dir, container)
     console, slave = (None, None)
@@ -240,7 +244,7 @@ def exec_in_pod(
     """
     _check_hostname(hostname)  # bad input is refused before anything touches the pod
     launch = _exec_launch(image, argv, env)
-    pod = _ensure_pod(netns, hostname, None)
+    pod = _ensure_pod(netns, hostname, None, (image,))
     tty = isinstance(stdin, int) and stdin >= 0 and os.isatty(stdin)
     return _popen(
         pod_argv(init_pid=pod.init_pid, uid=pod.uid, launch=launch, hostname=hostname, tty=tty),
@@ -332,14 +336,16 @@ def _exec_launch(image: str, argv: Sequence[str], env: Mapping[str, str] | None)
     return resolved
 
 
-def _ensure_pod(netns: str, hostname: str, run_as_user: int | None) -> podrecords.PodRecord:
+def _ensure_pod(
+    netns: str, hostname: str, run_as_user: int | None, images: Sequence[str]
+) -> podrecords.PodRecord:
     _check_netns_name(netns)
     if not (NETNS_RUN / netns).exists():
         raise ProcessError(f"network namespace {netns!r} does not exist (ip netns add {netns})")
     if _HOSTNAME.fullmatch(hostname) is None:
         raise ValueError(f"hostname {hostname!r} must be [a-z0-9.-], at most 63, no edge dash")
     try:
-        return podsandbox.ensure(netns, hostname, run_as_user)
+        return podsandbox.ensure(netns, hostname, run_as_user, images)
     except (SandboxStartError, podrecords.UidsExhausted) as exc:
         raise ProcessError(str(exc)) from exc
 

@@ -1,21 +1,28 @@
-"""The host files of the image table: busybox's applet links and wget script, nginx's config."""
+"""The host files of the image table (busybox's applet links and wget script, nginx's config)
+and the files a pod's own root gets (`/agnhost`)."""
 
 from __future__ import annotations
 
+import ast
 import os
 import socket
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from podwall.runtime import imagefiles
 from podwall.runtime.imagefiles import (
+    AGNHOST_SOURCES,
     NC_SCRIPT,
     NGINX_CONFIG,
     SYSTEM_PYTHON,
     WGET_SCRIPT,
+    agnhost_program,
     install_applets,
+    pod_files,
 )
 
 BUSYBOX = "/usr/bin/busybox"
@@ -123,3 +130,64 @@ def test_nc_names_the_address_it_could_not_reach(tmp_path: Path) -> None:
         done = _nc(tmp_path, "-v", "-w", "2", "127.0.0.1", str(port))
     assert done.returncode == 1
     assert done.stderr == f"nc: 127.0.0.1 (127.0.0.1:{port}): Connection refused\n"
+
+
+@pytest.mark.parametrize(
+    ("images", "paths"),
+    [
+        (["registry.k8s.io/e2e-test-images/agnhost:2.33"], ["/agnhost"]),
+        (["k8s.gcr.io/e2e-test-images/agnhost:2.21", "alpine"], ["/agnhost"]),
+        (["alpine", "nginx"], []),
+        ([], []),
+    ],
+    ids=["agnhost", "agnhost beside alpine", "no agnhost", "no image"],
+)
+def test_pod_files_puts_agnhost_in_agnhost_pods(
+    tmp_path: Path, images: list[str], paths: list[str]
+) -> None:
+    files = pod_files(images, tmp_path)
+    assert sorted(files) == paths
+    for source in files.values():
+        assert source.is_relative_to(tmp_path)
+        assert source.stat().st_mode & 0o777 == 0o755
+
+
+def test_pod_files_rewrites_a_changed_program_only(tmp_path: Path) -> None:
+    program = pod_files(["agnhost"], tmp_path)["/agnhost"]
+    inode = program.stat().st_ino
+    assert pod_files(["agnhost"], tmp_path)["/agnhost"].stat().st_ino == inode
+    program.write_bytes(b"stale")
+    assert pod_files(["agnhost"], tmp_path)["/agnhost"].read_bytes().startswith(b"#!")
+
+
+def test_the_agnhost_program_is_a_zip_application_run_isolated(tmp_path: Path) -> None:
+    program = agnhost_program(sys.executable)
+    first_line, _, _ = program.partition(b"\n")
+    assert first_line == f"#!{sys.executable} -I".encode()
+    path = tmp_path / "agnhost"
+    path.write_bytes(program)
+    path.chmod(0o755)
+    with zipfile.ZipFile(path) as zipped:
+        assert sorted(zipped.namelist()) == sorted([*AGNHOST_SOURCES, "__main__.py"])
+    # --help is answered before the stand-in drops privileges: this run stays as it is.
+    done = subprocess.run([str(path), "--help"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: agnhost")
+
+
+def test_the_agnhost_program_holds_every_podwall_module_the_stand_in_imports() -> None:
+    root = Path(imagefiles.__file__).resolve().parents[2]
+    held = {
+        name.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        for name in AGNHOST_SOURCES
+    }
+    for name in AGNHOST_SOURCES:
+        tree = ast.parse((root / name).read_text())
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("podwall")
+        }
+        assert imported <= held, (name, imported - held)

@@ -94,3 +94,20 @@ def test_a_record_of_a_pid_now_used_by_another_process_is_not_a_running_init() -
 def test_stopping_a_pod_without_a_record_does_nothing(records: Path) -> None:
     podsandbox.stop("pw-never-started")
     assert list(records.iterdir()) == [records / ".lock"]
+
+
+@pytest.mark.parametrize(
+    ("files", "flags"),
+    [
+        ({}, []),
+        ({"/agnhost": "/run/i/agnhost"}, ["--file=/agnhost=/run/i/agnhost"]),
+        ({"/b": "/run/b", "/a": "/run/a"}, ["--file=/a=/run/a", "--file=/b=/run/b"]),
+    ],
+    ids=["none", "one", "each, in path order"],
+)
+def test_the_init_is_told_the_pods_image_files(files: dict[str, str], flags: list[str]) -> None:
+    argv = init_argv("pw-a-p1", "web", 200003, {k: Path(v) for k, v in files.items()})
+    assert argv[19:26] == [
+        podsandbox.SOURCE_ROOT, "--uid", "200003", "--gid", "200003", "--hostname", "web",
+    ]  # fmt: skip
+    assert argv[26:] == flags
