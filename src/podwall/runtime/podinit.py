@@ -16,7 +16,9 @@ Before it says `ready <host pid>` on stdout it has:
   /var/run/secrets/kubernetes.io/serviceaccount;
 - made every mount read-only (mount_setattr(2) on / with AT_RECURSIVE: the host's system, its
   /etc with the pod's resolv.conf and hosts bound over it, /sys, /dev, /run, the service
-  account's files), in this mount namespace only;
+  account's files), in this mount namespace only; then the root's own tmpfs alone writable
+  again, its top directory the pod user's (`open_root`), as a container's root file system
+  takes files: what the pod writes at / stays in its 64 MiB tmpfs, gone with the pod;
 - replaced the host's /proc with one of the pod's PID namespace, so `ps` and `ls /proc` show
   the pod's processes only;
 - mounted a private tmpfs on /tmp, /var/tmp and /dev/shm (writable by everyone in the pod, gone
@@ -230,6 +232,18 @@ def make_view(hostname: str) -> None:
     socket.sethostname(hostname)
 
 
+def open_root(uid: int, gid: int) -> None:
+    """The root's own tmpfs writable again, its top directory the pod user's: a container's
+    root file system takes files (`wget` saving `index.html` in `/`), while every host tree
+    bound in it stays read-only."""
+    attr = _MountAttr(attr_clr=_MOUNT_ATTR_RDONLY)
+    if _libc.syscall(
+        _SYS_MOUNT_SETATTR, _AT_FDCWD, b"/", 0, ctypes.byref(attr), ctypes.sizeof(attr)
+    ):
+        _fail("making the pod's root writable")
+    os.chown("/", uid, gid)
+
+
 def _own_roots() -> list[str]:
     """Where this interpreter and podwall's code live: the pod's processes run from there."""
     return [sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parents[2])]
@@ -306,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         if args.service_account is not None:
             mount_service_account(args.service_account)
         make_view(args.hostname)
+        open_root(args.uid, args.gid)
         drop_privileges(args.uid, args.gid)
     except (OSError, SetupError, PrivilegeError) as exc:
         print(f"podinit: {exc}", file=sys.stderr, flush=True)
