@@ -18,6 +18,7 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     │   ├── ProcessError ....... runtime.process: a pod process (CommandNotFound: no such command)
     │   ├── SandboxStartError .. runtime.podsandbox: a pod's PID 1 did not start
     │   ├── SetupError ......... runtime.podinit: the pod's PID 1 could not set up its mounts
+    │   ├── PodRootError ....... runtime.podroot: a pod's root that cannot be planned
     │   ├── PrivilegeError ..... runtime.standins.privileges: dropping to the pod's user failed
     │   └── UidsExhausted ...... runtime.podrecords: no pod uid left in the range
     ├── ReaderError ............ flows.reader: a log group that cannot be bound or configured

@@ -23,6 +23,8 @@ from enum import Enum
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
+from podwall.runtime.errors import SandboxError
+
 
 class Kind(Enum):
     DIRECTORY = "directory"
@@ -47,7 +49,7 @@ class RootPlan(NamedTuple):
     files: tuple[str, ...]
 
 
-class PodRootError(ValueError):
+class PodRootError(SandboxError, ValueError):
     """An image file's path cannot be placed in the pod's root; the message names it."""
 
 
