@@ -106,10 +106,15 @@ def render(
 
 
 def write(path: Path, server: str, ca_pem: bytes, token: str | None, user_name: str = USER) -> Path:
-    """Write the kubeconfig to `path` (0600) and return it."""
+    """Write the kubeconfig to `path` (0600) and return it.
+
+    Written aside and renamed over: a kubectl reading it while the server restarts sees the old
+    file or the new one, never an empty one (it would fall back to localhost:8080)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    aside = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(render(server, ca_pem, token, user_name=user_name))
-    path.chmod(0o600)
+    os.chmod(aside, 0o600)
+    os.replace(aside, path)
     return path
