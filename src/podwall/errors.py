@@ -26,8 +26,9 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     ├── FilterError ............ flows.filters: a flow filter that cannot mean anything
     ├── AgentUnreachable ....... flows.remote: a node agent whose /flows cannot be read
     ├── BadQuery ............... agent.flowapi: a /flows query that means nothing (a 400)
-    ├── ClientError ............ agent.client: the agent and its API server
-    │   └── ConfigError, Unreachable, ApiError (an HTTP error with the server's Status)
+    ├── ClientError ............ live.connect: podwall and a cluster's API server
+    │   ├── ConfigError, Unreachable ... live.connect: no usable kubeconfig; no answer
+    │   └── ApiError ........... agent.client: an HTTP error with the server's Status
     ├── StartupError ........... agent.run: what the agent is missing, in one line
     ├── TokenUnavailable ....... agent.tokens: the API server issued no token for a pod
     ├── EnvError ............... agent.podenv: a container's environment cannot be made

@@ -1,12 +1,11 @@
 """The agent's connection to a Kubernetes API server, through the official `kubernetes` client.
 
-One client for the whole project (the editor reads clusters with it too), and the one that
-knows what real clusters ask of a client: kubeconfig contexts, client certificates, exec and
-OIDC credential plugins, and in a pod the service account whose token the kubelet rotates
-(`load_incluster_config` re-reads it). The agent takes only the transport from it: requests go
-through `ApiClient.call_api` and come back as raw responses, and the agent parses the JSON
-itself. The generated model classes (V1Pod, ...) would cost several times the time and memory
-for 10k pods, and the agent reads a few fields of each object.
+Configured as the review commands and the editor configure theirs (`podwall.live.connect`:
+kubeconfig contexts, client certificates, credential plugins, the pod's service account).
+The agent takes only the transport from it: requests go through `ApiClient.call_api` and come
+back as raw responses, and the agent parses the JSON itself. The generated model classes (V1Pod,
+...) would cost several times the time and memory for 10k pods, and the agent reads a few
+fields of each object.
 
 Errors come out as three kinds, each with a message that names what is missing:
 `ConfigError` (no usable configuration), `Unreachable` (no HTTP answer), `ApiError` (an HTTP
@@ -17,34 +16,23 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import urllib3
-from kubernetes import client, config
-from kubernetes.config.config_exception import ConfigException
+from kubernetes import client
 
-from podwall.errors import PodwallError
+from podwall.live import connect
 
-TOKEN_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+# Re-exported: the agent's modules know these as the client's errors and targets.
+from podwall.live.connect import ClientError as ClientError
+from podwall.live.connect import ConfigError as ConfigError
+from podwall.live.connect import Target as Target
+from podwall.live.connect import Unreachable as Unreachable
+
 CONNECT_SECONDS = 5.0
 REQUEST_SECONDS = 60.0
 Query = Sequence[tuple[str, str | int]]
-
-
-class ClientError(PodwallError):
-    """The agent could not talk to its API server; the message says why."""
-
-
-class ConfigError(ClientError):
-    """No usable cluster configuration; the message says which file or variable."""
-
-
-class Unreachable(ClientError):
-    """The API server did not answer (refused, timed out, TLS failed)."""
 
 
 class ApiError(ClientError):
@@ -66,68 +54,6 @@ class ApiError(ClientError):
         """The error a watch's ERROR event carries, as a Status object."""
         code = int(status.get("code") or 500)
         return cls(code, str(status.get("reason") or ""), str(status.get("message") or ""))
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Where to connect: a kubeconfig (with a context) or, without one, the pod's account."""
-
-    kubeconfig: Path | None = None
-    context: str | None = None
-
-
-def _in_pod() -> bool:
-    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and TOKEN_FILE.is_file()
-
-
-def configure(target: Target) -> tuple[Any, str]:
-    """A `kubernetes.client.Configuration` and a description of where it came from.
-
-    Order: `--kubeconfig`; else the pod's service account (KUBERNETES_SERVICE_HOST/PORT and
-    the token and CA at the standard paths); else $KUBECONFIG or ~/.kube/config.
-    """
-    configuration = client.Configuration()
-    path = target.kubeconfig
-    if path is None and target.context is None and _in_pod():
-        incluster: Any = config.load_incluster_config  # untyped
-        try:
-            incluster(client_configuration=configuration)
-        except ConfigException as exc:
-            raise ConfigError(f"in-cluster service account: {exc}") from exc
-        return configuration, "the pod's service account"
-    if path is None:
-        path = Path(os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or "~/.kube/config")
-        path = path.expanduser()
-        if not path.is_file():
-            raise ConfigError(
-                "no cluster to connect to: not in a pod (KUBERNETES_SERVICE_HOST unset or no "
-                f"service account token) and no kubeconfig ({path} does not exist; "
-                "use --kubeconfig)"
-            )
-    if not path.is_file():
-        raise ConfigError(f"kubeconfig {path}: no such file")
-    load: Any = config.load_kube_config  # untyped
-    try:
-        load(
-            config_file=str(path),
-            context=target.context,
-            client_configuration=configuration,
-            persist_config=False,
-        )
-    except Exception as exc:  # YAML errors, missing keys, unreadable files, bad plugins...
-        detail = " ".join(str(exc).split())
-        raise ConfigError(f"kubeconfig {path}: {type(exc).__name__}: {detail}") from exc
-    where = f"kubeconfig {path}" + (f" (context {target.context})" if target.context else "")
-    return configuration, where
-
-
-def _reason(exc: BaseException) -> str:
-    """The innermost reason of a urllib3 error (`Connection refused`), not its whole repr."""
-    reason: Any = getattr(exc, "reason", None)
-    while reason is not None and getattr(reason, "reason", None) is not None:
-        reason = reason.reason
-    text = str(reason or exc)
-    return text.rsplit(": ", 1)[-1] if "Errno" in text else text
 
 
 def _status_message(body: bytes) -> str:
@@ -156,7 +82,7 @@ class Stream:
                     if line.strip():
                         yield json.loads(line)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Unreachable(_reason(exc)) from exc
+            raise Unreachable(connect.reason(exc)) from exc
 
     def close(self) -> None:
         """Unblock a reader waiting for the next line, and drop the connection (a watch
@@ -185,7 +111,7 @@ class Connection:
 
     @classmethod
     def open(cls, target: Target) -> Connection:
-        return cls(*configure(target))
+        return cls(*connect.configure(target))
 
     def close(self) -> None:
         """Close every pooled connection now. urllib3's `PoolManager.clear` only forgets the
@@ -219,9 +145,9 @@ class Connection:
         try:
             rest = self._api.call_api(*request, _request_timeout=timeout)
         except client.ApiException as exc:  # TLS failures come this way, status 0
-            raise Unreachable(_reason(exc)) from exc
+            raise Unreachable(connect.reason(exc)) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Unreachable(_reason(exc)) from exc
+            raise Unreachable(connect.reason(exc)) from exc
         response = rest.response
         if not 200 <= response.status <= 299:
             try:
@@ -239,7 +165,7 @@ class Connection:
         try:
             data = response.data
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Unreachable(_reason(exc)) from exc
+            raise Unreachable(connect.reason(exc)) from exc
         finally:
             response.release_conn()
         return json.loads(data)

@@ -173,7 +173,9 @@ class SandboxNode:
         deadline = time.monotonic() + self.options.startup_seconds
         while not path.exists():
             if time.monotonic() > deadline:
-                raise StartupError(f"kubeconfig {path}: no such file")
+                raise StartupError(
+                    f"{path}: no kubeconfig there after {self.options.startup_seconds:g} s"
+                )
             if self.stop_event.wait(0.01):
                 raise StartupError("stopped before the kubeconfig appeared")
 

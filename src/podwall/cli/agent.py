@@ -277,16 +277,15 @@ def agents_lines(leases: list[dict[str, Any]], now: datetime, namespace: str) ->
 
 def cluster_agents(kubeconfig: Path, context: str | None, namespace: str) -> list[str]:
     """The agents of the cluster a kubeconfig names (`podwall status --kubeconfig`)."""
-    from podwall.agent.client import ApiError, ConfigError, Connection, Unreachable
+    from podwall.agent.client import ApiError, ClientError, Connection, Unreachable
 
-    try:
-        connection = Connection.open(Target(kubeconfig=kubeconfig, context=context))
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    # A ConfigError (no usable kubeconfig) goes up as it is: bad input, exit 2, as in the
+    # review commands.
+    connection = Connection.open(Target(kubeconfig=kubeconfig, context=context))
     try:
         leases = connection.request("GET", leases_path(namespace))["items"]
     except (ApiError, Unreachable) as exc:
-        raise click.ClickException(
+        raise ClientError(
             f"cannot list Leases in {namespace} from {connection.host}: {exc}"
         ) from None
     finally:

@@ -15,11 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client, config
-from kubernetes.config.config_exception import ConfigException
+from kubernetes import client
 
 from podwall.editor.errors import EditorError
-from podwall.live import reader
+from podwall.live import connect, reader
 from podwall.manifests.reader import Loaded
 from podwall.model.rawobject import RawObject
 from podwall.model.source import Source as Origin
@@ -86,17 +85,9 @@ class ClusterSource:
 
 
 def _configuration(path: Path, context: str | None) -> Any:
-    if not path.is_file():
-        raise ClusterError(f"{path}: no kubeconfig there (is `podwall up` running?)")
-    configuration = client.Configuration()
-    load: Any = config.load_kube_config  # untyped
     try:
-        load(
-            config_file=str(path),
-            context=context,
-            client_configuration=configuration,
-            persist_config=False,
-        )
-    except (ConfigException, OSError, ValueError) as exc:
-        raise ClusterError(f"{path}: cannot use this kubeconfig: {exc}") from exc
+        configuration, _ = connect.configure(connect.Target(path, context))
+    except connect.ConfigError as exc:
+        hint = "" if path.is_file() else " (is `podwall up` running?)"
+        raise ClusterError(f"{exc}{hint}") from exc
     return configuration

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client, config
-from kubernetes.config.config_exception import ConfigException
+from kubernetes import client
 
+from podwall.live import connect
 from podwall.manifests.reader import Loaded, LoadError
 from podwall.model.rawobject import RawObject
 from podwall.model.source import Source
@@ -130,7 +130,7 @@ def pages(api: Any, kind: Kind, name: str, timeout: float = REQUEST_TIMEOUT) -> 
                 return  # the cluster does not serve this kind: it has none of it
             raise LoadError(f"{name}: listing {kind.plural}: {exc.status} {exc.reason}") from exc
         except Exception as exc:  # urllib3's connection errors and timeouts
-            raise LoadError(f"{name}: cannot reach the cluster: {_reason(exc)}") from exc
+            raise LoadError(f"{name}: cannot reach the cluster: {connect.reason(exc)}") from exc
         if isinstance(answer, dict):  # a custom resource's list: plain JSON
             items, token = answer.get("items") or [], (answer.get("metadata") or {}).get("continue")
         else:
@@ -145,27 +145,8 @@ def pages(api: Any, kind: Kind, name: str, timeout: float = REQUEST_TIMEOUT) -> 
 
 
 def _configuration(kubeconfig: Path | None, context: str | None) -> tuple[Any, str]:
-    if kubeconfig is not None and not kubeconfig.is_file():
-        raise LoadError(f"{kubeconfig}: no kubeconfig there")
-    configuration = client.Configuration()
-    load: Any = config.load_kube_config  # untyped
     try:
-        load(
-            config_file=None if kubeconfig is None else str(kubeconfig),
-            context=context,
-            client_configuration=configuration,
-            persist_config=False,
-        )
-    except (ConfigException, OSError, ValueError, TypeError) as exc:
-        where = kubeconfig or "the default kubeconfig"
-        raise LoadError(f"{where}: cannot use this kubeconfig: {exc}") from exc
+        configuration, _ = connect.configure(connect.Target(kubeconfig, context))
+    except connect.ConfigError as exc:
+        raise LoadError(str(exc)) from exc
     return configuration, f"cluster {context or configuration.host}"
-
-
-def _reason(exc: Exception) -> str:
-    """The innermost reason of a urllib3 error (`Connection refused`), not its whole repr."""
-    reason = getattr(exc, "reason", None)
-    while reason is not None and getattr(reason, "reason", None) is not None:
-        reason = reason.reason
-    text = str(reason or exc)
-    return text.rsplit(": ", 1)[-1] if "Errno" in text else text

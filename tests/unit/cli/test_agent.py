@@ -29,9 +29,9 @@ def test_the_agent_command_is_registered() -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (None, "kubeconfig {path}: no such file"),
-        ("clusters: [", "kubeconfig {path}: ParserError"),
-        ("apiVersion: v1\ncurrent-context: gone\n", "kubeconfig {path}: ConfigException"),
+        (None, "{path}: no kubeconfig there"),
+        ("clusters: [", "{path}: cannot use this kubeconfig: ParserError"),
+        ("apiVersion: v1\ncurrent-context: gone\n", "{path}: cannot use this kubeconfig: ConfigException"),
     ],
     ids=["missing", "not yaml", "no such context"],
 )

@@ -61,3 +61,15 @@ def test_kubeconfig_prints_the_path_and_says_when_no_cluster_wrote_it(tmp_path: 
     (tmp_path / "kubeconfig").write_text("apiVersion: v1\n")
     result = CliRunner().invoke(cli, ["kubeconfig", "--state-dir", str(tmp_path)])
     assert (result.stdout, result.stderr) == (f"{tmp_path / 'kubeconfig'}\n", "")
+
+
+def test_status_of_a_missing_kubeconfig_is_bad_input_named_as_in_the_review_commands(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "kubeconfig"
+    status = CliRunner().invoke(cli, ["status", "--kubeconfig", str(missing)])
+    check = CliRunner().invoke(
+        cli, ["check", "--kubeconfig", str(missing), "--from", "a/b", "--to", "c/d"]
+    )
+    assert (status.exit_code, check.exit_code) == (2, 2)
+    assert status.output == check.output == f"error: {missing}: no kubeconfig there\n"
