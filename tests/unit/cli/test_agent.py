@@ -31,7 +31,10 @@ def test_the_agent_command_is_registered() -> None:
     [
         (None, "{path}: no kubeconfig there"),
         ("clusters: [", "{path}: cannot use this kubeconfig: ParserError"),
-        ("apiVersion: v1\ncurrent-context: gone\n", "{path}: cannot use this kubeconfig: ConfigException"),
+        (
+            "apiVersion: v1\ncurrent-context: gone\n",
+            "{path}: cannot use this kubeconfig: ConfigException",
+        ),
     ],
     ids=["missing", "not yaml", "no such context"],
 )
