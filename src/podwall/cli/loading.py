@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from podwall.manifests.reader import Loaded, LoadError, field_line, load_paths
 from podwall.model import kindvalidation, strictfields
-from podwall.model.convert import WORKLOAD_KINDS, Conversion, cluster
+from podwall.model.convert import MODELLED_KINDS, Conversion, cluster
 from podwall.model.fielderrors import ValidationError
 from podwall.model.rawobject import RawObject
 from podwall.model.strictfields import unknown_fields
@@ -19,18 +19,7 @@ from podwall.model.validation import validate_network_policy
 
 # The kinds podwall reads, by their lower-case spelling: `kind: Networkpolicy` would otherwise be
 # ignored as a kind podwall does not model, and the policy silently left out of every verdict.
-_READ_KINDS = {
-    k.lower(): k
-    for k in (
-        "Namespace",
-        "Pod",
-        "Service",
-        "NetworkPolicy",
-        "Node",
-        "ClusterNetworkPolicy",
-        *WORKLOAD_KINDS,
-    )
-}
+_READ_KINDS = {k.lower(): k for k in MODELLED_KINDS}
 
 
 # A record read field by field, never compared, hashed or printed, written out: a dataclass
