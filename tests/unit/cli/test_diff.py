@@ -41,7 +41,7 @@ def test_text_names_the_pair_the_ports_and_the_rule_responsible(
     result = run(str(before), str(after))
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        "1 newly allowed, 0 newly denied (pod pairs)",
+        "pod pairs: 1 newly allowed, 0 newly denied",
         "",
         "newly allowed:",
         "  default/frontend -> default/backend: all ports",
@@ -88,7 +88,7 @@ def test_json_with_a_port_may_leave_ports_out(sides: tuple[Path, Path]) -> None:
 def test_markdown_is_a_table_for_a_pull_request(sides: tuple[Path, Path]) -> None:
     before, after = sides
     lines = run(str(before), str(after), "-o", "markdown").stdout.splitlines()
-    assert lines[0] == "### podwall diff: 1 newly allowed, 0 newly denied (pod pairs)"
+    assert lines[0] == "### podwall diff: pod pairs: 1 newly allowed, 0 newly denied"
     assert "| from | to | ports | allowed by |" in lines
     row = next(line for line in lines if line.startswith("| default/frontend"))
     assert row.startswith("| default/frontend | default/backend | all ports | egress: not isolated")
