@@ -22,6 +22,7 @@ from typing import Any
 
 from podwall.controllers.actions import Obj
 from podwall.controllers.meta import deep
+from podwall.controllers.nodeports import allocate_node_ports, update_node_ports
 from podwall.errors import PodwallError
 from podwall.model.fielderrors import ErrorType, FieldError
 from podwall.model.goquote import GoSlice
@@ -135,11 +136,16 @@ def _default_spec(spec: dict[str, Any]) -> None:
 
 
 def default_service(
-    service: Mapping[str, Any], allocated: Collection[str], rng: random.Random
+    service: Mapping[str, Any],
+    allocated: Collection[str],
+    rng: random.Random,
+    node_ports: Collection[int] = (),
 ) -> Obj:
-    """A Service as stored on create: defaults, a ClusterIP, `clusterIPs`, the IPv4 family.
+    """A Service as stored on create: defaults, a ClusterIP, `clusterIPs`, the IPv4 family,
+    and node ports for a NodePort or LoadBalancer Service (`nodeports`).
 
-    `allocated` holds the ClusterIPs of the Services that exist. Raises ClusterIPError.
+    `allocated` holds the ClusterIPs of the Services that exist, `node_ports` their node
+    ports. Raises ClusterIPError, NodePortError or NodePortRangeFull.
     """
     out = deep(service)
     out.setdefault("apiVersion", "v1")
@@ -153,14 +159,23 @@ def default_service(
         spec["clusterIPs"] = [ip]
         spec.setdefault("ipFamilies", ["IPv4"])
         spec.setdefault("ipFamilyPolicy", "SingleStack")
+    allocate_node_ports(spec, node_ports, rng)
     out.setdefault("status", {"loadBalancer": {}})
     return out
 
 
-def keep_allocation(new: Mapping[str, Any], old: Mapping[str, Any]) -> Obj:
+def keep_allocation(
+    new: Mapping[str, Any],
+    old: Mapping[str, Any],
+    node_ports: Collection[int] = (),
+    rng: random.Random | None = None,
+) -> Obj:
     """On update: the allocated ClusterIP and families carry over; changing them is refused.
+    Node ports carry over too, and are allocated or dropped as the type asks (`nodeports`);
+    `node_ports` are those of the other Services.
 
-    Raises ClusterIPError (`may not change once set`) when the update asks for another IP.
+    Raises ClusterIPError (`may not change once set`) when the update asks for another IP,
+    NodePortError or NodePortRangeFull.
     """
     out = deep(new)
     spec = out.setdefault("spec", {})
@@ -178,6 +193,7 @@ def keep_allocation(new: Mapping[str, Any], old: Mapping[str, Any]) -> Obj:
     for field in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
         if field in old_spec and not spec.get(field):
             spec[field] = deep({field: old_spec[field]})[field]
+    update_node_ports(spec, old_spec, node_ports, rng or random.Random())
     return out
 
 
