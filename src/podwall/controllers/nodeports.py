@@ -16,6 +16,7 @@ released by the Service's deletion or update: what is in use is always read from
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
@@ -94,10 +95,11 @@ def _next_free(taken: set[int], rng: random.Random) -> int:
     band, size = _static_band(), NODE_PORT_MAX - NODE_PORT_MIN + 1
     for low, high in ((band, size), (0, band)):
         start = rng.randrange(low, high)
-        for offset in (*range(start, high), *range(low, start)):
-            if NODE_PORT_MIN + offset not in taken:
-                taken.add(NODE_PORT_MIN + offset)
-                return NODE_PORT_MIN + offset
+        for offset in itertools.chain(range(start, high), range(low, start)):
+            port = NODE_PORT_MIN + offset
+            if port not in taken:
+                taken.add(port)
+                return port
     raise NodePortRangeFull()
 
 
