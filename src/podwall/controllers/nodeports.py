@@ -74,6 +74,8 @@ def _path(index: int) -> str:
 def _static_band() -> int:
     """calculateRangeOffset: the low ports kept for explicitly requested node ports."""
     size = NODE_PORT_MAX - NODE_PORT_MIN + 1
+    if size <= 16:
+        return 0  # the offset must stay smaller than the range
     return min(max(16, size // 32), 128)
 
 
@@ -94,6 +96,8 @@ def _next_free(taken: set[int], rng: random.Random) -> int:
     """AllocateNext: a random free port above the static band first, then within it."""
     band, size = _static_band(), NODE_PORT_MAX - NODE_PORT_MIN + 1
     for low, high in ((band, size), (0, band)):
+        if low >= high:
+            continue
         start = rng.randrange(low, high)
         for offset in itertools.chain(range(start, high), range(low, start)):
             port = NODE_PORT_MIN + offset
