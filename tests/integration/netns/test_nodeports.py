@@ -166,3 +166,18 @@ def test_an_allow_rule_opens_node_port_traffic_to_its_peer_only(running: Running
         address = running.node_address(node)
         assert dial(running.netns["client-a"], address, NODE_PORT) == str(running.ips["client-a"])
         assert dial(running.netns["client-c"], address, NODE_PORT, timeout=1) == "error:timeout"
+
+
+def test_the_node_port_comes_and_goes_with_the_service_type(running: Running) -> None:
+    """Incremental updates of the real tables: the node port fragment leaves and returns."""
+    address = running.node_address("node-2")
+    served = running.cluster
+    svc = next(s for s in served.services if s.key == "default/server")
+    ports = tuple(dataclasses.replace(sp, node_port=None) for sp in svc.ports)
+    others = tuple(s for s in served.services if s is not svc)
+    retyped = (*others, dataclasses.replace(svc, ports=ports))
+    running.sandbox.sync(dataclasses.replace(served, services=retyped))
+    assert dial(running.netns["client-a"], address, NODE_PORT) == "error:ECONNREFUSED"
+    assert dial(running.netns["client-a"], svc.cluster_ip, 8080) == str(running.ips["client-a"])
+    running.sandbox.sync(served)
+    assert dial(running.netns["client-a"], address, NODE_PORT) == str(running.ips["client-a"])
