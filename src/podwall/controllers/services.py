@@ -6,7 +6,8 @@ the range above the static band of `min(max(16, size/16), 256)` addresses; error
 `provided IP is already allocated` and `the provided IP (x) is not in the valid range. The
 range of valid IPs is y`), `SetDefaults_Service` (pkg/apis/core/v1/defaults.go) and the IP
 family defaults of pkg/registry/core/service/storage/storage.go. The `kubernetes` Service and
-its Endpoints follow pkg/controlplane/controller/kubernetesservice.
+its Endpoints follow pkg/controlplane/controller/kubernetesservice. Node ports are
+`nodeports`' (allocated on create, carried over or dropped on update, from here).
 
 Pure: the caller passes the addresses in use and a `random.Random`. The sandbox's range is
 198.19.0.0/16; 198.19.0.1 is `kubernetes` and 198.19.0.10 is `kube-dns`, both in the static
