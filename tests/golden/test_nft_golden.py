@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from podwall.manifests import load_paths
 from podwall.model.addressing import with_addresses
@@ -87,3 +88,24 @@ def test_tier_ruleset_with_flow_logging(golden: Callable[[Path, str], None]) -> 
     snapshot = cluster(load_paths(files).objects).cluster
     rs = compile_ruleset(with_addresses(snapshot), flow_log=FlowLog())
     golden(HERE / "nft" / "tiers-admin-baseline-lab-flows.nft", full_transaction(rs).render())
+
+
+NODE_PORT_APP = HERE / "manifests" / "nodeport.yaml"
+ALLOW_CLIENT = """
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-client, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: client}}}]}]
+"""
+
+
+@pytest.mark.parametrize("node", ["node-1", "node-2"])
+def test_node_port_rulesets(node: str, golden: Callable[[Path, str], None]) -> None:
+    """A NodePort Service: the node ports base chains and map beside the ClusterIP's, every
+    node's address in `nodeport-ips`; node-2 isolates the endpoint, node-1 only translates."""
+    docs = [*yaml.safe_load_all(NODE_PORT_APP.read_text()), yaml.safe_load(ALLOW_CLIENT)]
+    snapshot = cluster(RawObject(body=d) for d in docs if d).cluster
+    text = full_transaction(compile_ruleset(snapshot, node)).render()
+    golden(HERE / "nft" / f"nodeport-{node}.nft", text)

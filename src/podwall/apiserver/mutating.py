@@ -4,8 +4,10 @@ between the request and the store, with the controllers' pure functions.
 - pods, on create: `default_pod` (defaults, admission plugins, status Pending with its QoS
   class), then the `Scheduler` places it among the Nodes (without one, `schedule_pod` puts
   every pod on the one node `node`);
-- Services, on create: `default_service` allocates the ClusterIP (or checks the requested one);
-  on update: `keep_allocation` carries it over and refuses to change it;
+- Services, on create: `default_service` allocates the ClusterIP (or checks the requested one)
+  and, for a NodePort or LoadBalancer Service, its node ports; on update: `keep_allocation`
+  carries them over, refuses to change the ClusterIP, and allocates or drops node ports as the
+  type asks;
 - Deployments and ReplicaSets, on create: the controllers' defaults (idempotent, so objects that
   `admission.default` already defaulted pass unchanged);
 - DaemonSets, on create and update: `prepare_daemonset` (template defaults, and the template
@@ -18,8 +20,9 @@ between the request and the store, with the controllers' pure functions.
   checks of that selector; on update: the immutable selector, template and completions.
 
 Installed on a Store with `install(store)`; it runs under the Store's write lock (see
-`Store.on_write`), so two Services never get the same address. A ClusterIPError becomes the
-422 Invalid that kubectl prints with the field named.
+`Store.on_write`), so two Services never get the same address or node port. A ClusterIPError or
+NodePortError becomes the 422 Invalid that kubectl prints with the field named; a full node
+port range the 500 InternalError upstream answers.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from podwall.controllers import (
 )
 from podwall.controllers.daemonpods import prepare_daemonset
 from podwall.controllers.jobspec import prepare_job
+from podwall.controllers.nodeports import NodePortError, NodePortRangeFull, node_ports
 from podwall.controllers.pods import NODE_NAME
 from podwall.controllers.services import KUBE_DNS_IP, KUBERNETES_IP, cluster_ips
 from podwall.model.fielderrors import forbidden, invalid
@@ -100,21 +104,19 @@ class Admission:
         requested = (new.get("spec") or {}).get("clusterIP")
         if requested and BUILT_IN.get((str(mine[0]), str(mine[1]))) == requested:
             return new  # `kubernetes` and `kube-dns` hold the reserved addresses
+        others, _ = self.store.list("services")
+        others = [
+            s for s in others if (s["metadata"].get("namespace"), s["metadata"]["name"]) != mine
+        ]
         try:
             if stored is not None:
-                return keep_allocation(new, stored)
-            others, _ = self.store.list("services")
-            taken = cluster_ips(
-                [
-                    s
-                    for s in others
-                    if (s["metadata"].get("namespace"), s["metadata"]["name"]) != mine
-                ]
-            )
-            return default_service(new, taken, self.rng)
-        except ClusterIPError as exc:
+                return keep_allocation(new, stored, node_ports(others), self.rng)
+            return default_service(new, cluster_ips(others), self.rng, node_ports(others))
+        except (ClusterIPError, NodePortError) as exc:
             name = str((new.get("metadata") or {}).get("name") or "")
             raise errors.invalid("Service", "", name, list(exc.errors)) from exc
+        except NodePortRangeFull as exc:
+            raise errors.internal(str(exc)) from exc
 
     def deployment(self, new: Object, stored: Object | None) -> Object:
         return new if stored is not None else default_deployment(new)

@@ -6,7 +6,8 @@ the range above the static band of `min(max(16, size/16), 256)` addresses; error
 `provided IP is already allocated` and `the provided IP (x) is not in the valid range. The
 range of valid IPs is y`), `SetDefaults_Service` (pkg/apis/core/v1/defaults.go) and the IP
 family defaults of pkg/registry/core/service/storage/storage.go. The `kubernetes` Service and
-its Endpoints follow pkg/controlplane/controller/kubernetesservice.
+its Endpoints follow pkg/controlplane/controller/kubernetesservice. Node ports are
+`nodeports`' (allocated on create, carried over or dropped on update, from here).
 
 Pure: the caller passes the addresses in use and a `random.Random`. The sandbox's range is
 198.19.0.0/16; 198.19.0.1 is `kubernetes` and 198.19.0.10 is `kube-dns`, both in the static
@@ -22,6 +23,7 @@ from typing import Any
 
 from podwall.controllers.actions import Obj
 from podwall.controllers.meta import deep
+from podwall.controllers.nodeports import allocate_node_ports, update_node_ports
 from podwall.errors import PodwallError
 from podwall.model.fielderrors import ErrorType, FieldError
 from podwall.model.goquote import GoSlice
@@ -135,11 +137,16 @@ def _default_spec(spec: dict[str, Any]) -> None:
 
 
 def default_service(
-    service: Mapping[str, Any], allocated: Collection[str], rng: random.Random
+    service: Mapping[str, Any],
+    allocated: Collection[str],
+    rng: random.Random,
+    node_ports: Collection[int] = (),
 ) -> Obj:
-    """A Service as stored on create: defaults, a ClusterIP, `clusterIPs`, the IPv4 family.
+    """A Service as stored on create: defaults, a ClusterIP, `clusterIPs`, the IPv4 family,
+    and node ports for a NodePort or LoadBalancer Service (`nodeports`).
 
-    `allocated` holds the ClusterIPs of the Services that exist. Raises ClusterIPError.
+    `allocated` holds the ClusterIPs of the Services that exist, `node_ports` their node
+    ports. Raises ClusterIPError, NodePortError or NodePortRangeFull.
     """
     out = deep(service)
     out.setdefault("apiVersion", "v1")
@@ -153,14 +160,23 @@ def default_service(
         spec["clusterIPs"] = [ip]
         spec.setdefault("ipFamilies", ["IPv4"])
         spec.setdefault("ipFamilyPolicy", "SingleStack")
+    allocate_node_ports(spec, node_ports, rng)
     out.setdefault("status", {"loadBalancer": {}})
     return out
 
 
-def keep_allocation(new: Mapping[str, Any], old: Mapping[str, Any]) -> Obj:
+def keep_allocation(
+    new: Mapping[str, Any],
+    old: Mapping[str, Any],
+    node_ports: Collection[int] = (),
+    rng: random.Random | None = None,
+) -> Obj:
     """On update: the allocated ClusterIP and families carry over; changing them is refused.
+    Node ports carry over too, and are allocated or dropped as the type asks (`nodeports`);
+    `node_ports` are those of the other Services.
 
-    Raises ClusterIPError (`may not change once set`) when the update asks for another IP.
+    Raises ClusterIPError (`may not change once set`) when the update asks for another IP,
+    NodePortError or NodePortRangeFull.
     """
     out = deep(new)
     spec = out.setdefault("spec", {})
@@ -178,6 +194,7 @@ def keep_allocation(new: Mapping[str, Any], old: Mapping[str, Any]) -> Obj:
     for field in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
         if field in old_spec and not spec.get(field):
             spec[field] = deep({field: old_spec[field]})[field]
+    update_node_ports(spec, old_spec, node_ports, rng or random.Random())
     return out
 
 

@@ -166,7 +166,8 @@ def _missing(cluster: Cluster, text: str, kind: str, namespace: str, name: str) 
 
 
 def service_port(target: Target, spec: PortSpec) -> ServicePort:
-    """The service port `spec` names (number or name); the only one when `spec` has none."""
+    """The service port `spec` names (number, name or node port); the only one when `spec` has
+    none."""
     svc = target.service
     assert svc is not None
     if not svc.ports:
@@ -180,7 +181,12 @@ def service_port(target: Target, spec: PortSpec) -> ServicePort:
             and sp.protocol is spec.protocol
         ):
             return sp
-    listed = ", ".join(f"{sp.name or '-'} {sp.port}/{sp.protocol}" for sp in svc.ports)
+    for sp in svc.ports:
+        # A node port leads to the same endpoints as the port, from the client's own address
+        # (the dataplane translates it on the client's node, without SNAT).
+        if sp.node_port is not None and spec.port == sp.node_port and sp.protocol is spec.protocol:
+            return sp
+    listed = ", ".join(_listed(sp) for sp in svc.ports)
     if spec.port is None:
         raise TargetError(
             f"{target.text}: which port? service {svc.key} has {listed}; "
@@ -189,6 +195,12 @@ def service_port(target: Target, spec: PortSpec) -> ServicePort:
     raise TargetError(
         f"{target.text}: service {svc.key} has no port {spec.port}/{spec.protocol}; it has {listed}"
     )
+
+
+def _listed(sp: ServicePort) -> str:
+    """`http 80/TCP`, or with a node port `http 80:30080/TCP` (as kubectl's PORT(S))."""
+    node_port = f":{sp.node_port}" if sp.node_port is not None else ""
+    return f"{sp.name or '-'} {sp.port}{node_port}/{sp.protocol}"
 
 
 def destination_port(pod: Pod, port: int | str, protocol: Protocol) -> int | None:

@@ -75,12 +75,14 @@ class Node:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServicePort:
-    """A Service port: `target_port` is a number or the name of a container port."""
+    """A Service port: `target_port` is a number or the name of a container port;
+    `node_port` is the port every node's addresses serve it on (NodePort, LoadBalancer)."""
 
     port: int
     target_port: int | str
     protocol: Protocol = Protocol.TCP
     name: str | None = None
+    node_port: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -309,8 +309,9 @@ def workload_selector(obj: RawObject) -> LabelSelector:
     return LabelSelector(match_labels=tuple(sorted(labels_of(meta_of(_template(obj))).items())))
 
 
-def _service_port(raw: object) -> ServicePort | None:
-    """A ServicePort; targetPort defaults to port and a named one stays a name."""
+def _service_port(raw: object, node_ports: bool) -> ServicePort | None:
+    """A ServicePort; targetPort defaults to port and a named one stays a name. Only a
+    NodePort or LoadBalancer Service (`node_ports`) serves its node ports."""
     if not isinstance(raw, Mapping) or not isinstance(raw.get("port"), int):
         return None
     protocol = _protocol(raw.get("protocol"))
@@ -324,13 +325,23 @@ def _service_port(raw: object) -> ServicePort | None:
         target_port=target,
         protocol=protocol,
         name=raw.get("name"),
+        node_port=_node_port(raw.get("nodePort")) if node_ports else None,
     )
+
+
+def _node_port(raw: object) -> int | None:
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else None
 
 
 def service(obj: RawObject) -> Service:
     spec = as_map(obj.body.get("spec"))
     raw_sel = spec.get("selector")
-    ports = tuple(sp for sp in map(_service_port, spec.get("ports") or ()) if sp is not None)
+    node_ports = spec.get("type") in ("NodePort", "LoadBalancer")
+    ports = tuple(
+        sp
+        for sp in (_service_port(raw, node_ports) for raw in spec.get("ports") or ())
+        if sp is not None
+    )
     return Service(
         namespace=obj.namespace,
         name=obj.name,

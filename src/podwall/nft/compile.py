@@ -15,6 +15,7 @@ namespace's class chains, a set, a service); the others are returned as the same
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from podwall.engine.identities import bit_indices
@@ -67,6 +68,16 @@ TO_NODE = BaseChain(
 )
 
 
+# Node ports: a connection to a node's address is DNATed on the client's node, from its pods
+# (prerouting, beside the ClusterIP lookup) and from its own processes (output).
+NODE_PORT_CHAINS = (
+    BaseChain("nodeports-prerouting", ChainType.NAT, Hook.PREROUTING, Priority.DSTNAT, None,
+              "node ports: DNAT to an endpoint"),
+    BaseChain("nodeports-output", ChainType.NAT, Hook.OUTPUT, Priority.DSTNAT, None,
+              "node ports dialled from this node: DNAT to an endpoint"),
+)  # fmt: skip
+
+
 def _base_chain(base: BaseChain) -> Chain:
     return Chain(
         name=base.name,
@@ -103,6 +114,22 @@ def nat_fragment() -> Ruleset:
     rs.chain(_base_chain(base))
     services.base(rs, base.name)
     return rs
+
+
+def nodeports_fragment(addresses: Iterable[str]) -> Ruleset:
+    """The node port base chains, the node addresses and the node ports map, loaded only while
+    a Service with node ports has endpoints (as the NAT base chain, for the same reason)."""
+    rs = Ruleset()
+    for base in NODE_PORT_CHAINS:
+        rs.chain(_base_chain(base))
+    services.nodeports_base(rs, [b.name for b in NODE_PORT_CHAINS], addresses)
+    return rs
+
+
+def node_addresses(nodes: Iterable[Node]) -> tuple[str, ...]:
+    """The IPv4 addresses of the nodes, sorted: the addresses node ports are served on."""
+    found = {str(a) for node in nodes for a in node.addresses if a.version == 4}
+    return tuple(sorted(found))
 
 
 def _filter_rules(rs: Ruleset, chain: str, direction: Direction, tiers: bool) -> None:
@@ -166,6 +193,10 @@ class Compiler:
         self._services: dict[str, Service] = {}
         self._nat = nat_fragment()
         self._serving: set[str] = set()  # services with endpoints: DNAT chains in the ruleset
+        self._node_ports: set[str] = set()  # those of them with node ports
+        self._nodeports_nodes: tuple[Node, ...] = ()
+        self._nodeports_addresses: tuple[str, ...] = ()
+        self._nodeports = nodeports_fragment(())
         self._tiers = False  # ClusterNetworkPolicies in force: the tier chains are loaded
         self._cnps: dict[str, ClusterNetworkPolicy] = {}
         self._last_cnps: tuple[ClusterNetworkPolicy, ...] = ()
@@ -381,11 +412,26 @@ class Compiler:
                 self._serving.add(svc.key)
             else:
                 self._serving.discard(svc.key)
+            if fragment.chains and services.node_ports(svc):
+                self._node_ports.add(svc.key)
+            else:
+                self._node_ports.discard(svc.key)
         for key in [k for k in self._services if k not in current]:
             del self._services[key]
             self._serving.discard(key)
+            self._node_ports.discard(key)
             self._put(("service", key), None)
         self._put(("nat",), self._nat if self._serving else None)
+        self._update_nodeports(cluster)
+
+    def _update_nodeports(self, cluster: Cluster) -> None:
+        if cluster.nodes is not self._nodeports_nodes:
+            self._nodeports_nodes = cluster.nodes
+            addresses = node_addresses(cluster.nodes)
+            if addresses != self._nodeports_addresses:
+                self._nodeports_addresses = addresses
+                self._nodeports = nodeports_fragment(addresses)
+        self._put(("nodeports",), self._nodeports if self._node_ports else None)
 
 
 # Where a policy's chain is, in its tier chain: what the tier chain must be rewritten for.

@@ -3,24 +3,34 @@
 
 Runs at prerouting, before the filter chains, so policy sees real pod addresses. With flow
 logging, each service port's chain reports its new connections before DNAT (`flowlog`), so a
-flow can name the Service its client dialled. Pure: no I/O here.
+flow can name the Service its client dialled.
+
+Node ports (NodePort and LoadBalancer Services) as kube-proxy's `nodeport-ips` set and
+`service-nodeports` map: a connection to a node's address on a node port goes to the same
+chain as the ClusterIP's. Every node's table holds the addresses of every node, so the DNAT
+happens on the client's own node (at prerouting for its pods, at output for its own processes)
+and the reply comes back through it: no SNAT, and the destination's policy sees the client's
+real address, as for a ClusterIP. Pure: no I/O here.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 
 from podwall.model.cluster import Backend, Cluster, Pod, Service, ServicePort
 from podwall.nft.flowlog import Logging
 from podwall.nft.logtags import LogTag, TagKind
 from podwall.nft.naming import name
-from podwall.nft.objects import Chain, Element, Map
+from podwall.nft.objects import Chain, Element, Map, Set
 from podwall.nft.objects import Rule as NftRule
 from podwall.nft.ruleset import Ruleset
-from podwall.nft.statements import DNAT, Field, Goto, Match, NumgenVMap, VMap
+from podwall.nft.statements import DNAT, Field, Goto, Lookup, Match, NumgenVMap, VMap
 from podwall.nft.values import NftType
 
 SERVICES_MAP = "services"
+NODEPORTS_MAP = "service-nodeports"
+NODE_ADDRESSES = "nodeport-ips"
 
 
 def base(rs: Ruleset, nat_chain: str) -> None:
@@ -29,6 +39,27 @@ def base(rs: Ruleset, nat_chain: str) -> None:
     rs.set(Map(name=SERVICES_MAP, key=key, comment="ClusterIP . protocol . port"))
     fields = (Field.IP_DADDR, Field.L4PROTO, Field.TH_DPORT)
     rs.rule(NftRule(chain=nat_chain, statements=(VMap(fields, SERVICES_MAP),), comment="services"))
+
+
+def nodeports_base(rs: Ruleset, chains: Iterable[str], addresses: Iterable[str]) -> None:
+    """The node addresses, the node ports map, and the rule in each of `chains` that looks
+    a connection to a node address up in it."""
+    rs.set(Set(name=NODE_ADDRESSES, key=(NftType.IPV4_ADDR,), comment="addresses of every node"))
+    key = (NftType.INET_PROTO, NftType.INET_SERVICE)
+    rs.set(Map(name=NODEPORTS_MAP, key=key, comment="protocol . node port"))
+    for address in sorted(set(addresses)):
+        rs.element(Element(set=NODE_ADDRESSES, key=(address,)))
+    lookup = (
+        Lookup((Field.IP_DADDR,), NODE_ADDRESSES),
+        VMap((Field.L4PROTO, Field.TH_DPORT), NODEPORTS_MAP),
+    )
+    for chain in chains:
+        rs.rule(NftRule(chain=chain, statements=lookup, comment="node ports"))
+
+
+def node_ports(svc: Service) -> bool:
+    """Whether the Service serves node ports (and has endpoints to send them to)."""
+    return cluster_ip(svc) is not None and any(sp.node_port for sp in svc.ports)
 
 
 def cluster_ip(svc: Service) -> str | None:
@@ -107,6 +138,9 @@ def _service_port(
     address = cluster_ip(svc)
     assert address is not None
     rs.element(Element(map=SERVICES_MAP, key=(address, proto, str(sp.port)), value=Goto(chain)))
+    if sp.node_port:
+        key = (proto, str(sp.node_port))
+        rs.element(Element(map=NODEPORTS_MAP, key=key, value=Goto(chain)))
     targets = []
     for what, ip, number in eps:
         ep = name("ep", svc.namespace, svc.name, proto, str(sp.port), what)

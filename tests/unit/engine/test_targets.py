@@ -75,6 +75,15 @@ MANIFESTS = textwrap.dedent(
     kind: Service
     metadata: {name: external}
     spec: {ports: [{port: 443}]}
+    ---
+    kind: Service
+    metadata: {name: exposed}
+    spec:
+      type: NodePort
+      selector: {app: web}
+      ports:
+      - {name: http, port: 80, targetPort: http, nodePort: 30080}
+      - {name: metrics, port: 9090, nodePort: 30090}
     """
 )
 
@@ -201,6 +210,8 @@ SERVICE_PORTS = [
     ("a service port is found by its name", "svc/web:http", 80, "http"),
     ("a UDP port needs /UDP", "svc/web:53/UDP", 53, "dns"),
     ("a service with one port needs no port", "svc/backend", 80, "http"),
+    ("a node port is found by its number", "svc/exposed:30080", 80, "http"),
+    ("the port itself still comes first", "svc/exposed:80", 80, "http"),
 ]
 
 
@@ -220,6 +231,10 @@ SERVICE_PORT_ERRORS = [
      r"has no port 53/TCP; it has http 80/TCP, dns 53/UDP"),
     ("a service with several ports needs one named", "svc/web",
      r"^svc/web: which port\? service default/web has http 80/TCP, dns 53/UDP; write svc/web:PORT"),
+    ("node ports are listed as kubectl lists them", "svc/exposed:30081",
+     r"has no port 30081/TCP; it has http 80:30080/TCP, metrics 9090:30090/TCP$"),
+    ("a node port is not the UDP port of that number", "svc/exposed:30080/UDP",
+     r"has no port 30080/UDP"),
 ]  # fmt: skip
 
 

@@ -5,6 +5,7 @@ changed."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from podwall.nft.ruleset import full_transaction
 from podwall.nft.statements import Log
 from tests.builders import make_cluster, policy
 
+ROOT = Path(__file__).parents[3]
 ALLOW_A = policy("allow-a", "x", "podSelector: {matchLabels: {app: a}}\ningress: [{from: [{namespaceSelector: {matchLabels: {team: blue}}}], ports: [{port: http}]}]")  # fmt: skip
 DENY_Y = policy("deny", "y", "podSelector: {}\npolicyTypes: [Ingress, Egress]\negress: [{to: [{podSelector: {matchLabels: {app: b}}}]}]")  # fmt: skip
 BASE = ALLOW_A + DENY_Y
@@ -183,3 +185,41 @@ def test_with_flow_log_the_tags_of_a_removed_policy_are_released_after_the_grace
     assert after < before
     assert all(compiler.tags.get(p) is not None for p in after)
     assert all(compiler.tags.get(p) is None for p in before - after)
+
+
+NODE_PORT_APP = (ROOT / "tests" / "golden" / "manifests" / "nodeport.yaml").read_text() + "\n---\n"
+NODE_PORT_CHANGES: list[tuple[str, str, bool]] = [
+    ("a node joins", NODE_PORT_APP + "apiVersion: v1\nkind: Node\nmetadata: {name: node-3}\nstatus: {addresses: [{type: InternalIP, address: 198.18.255.3}]}\n", True),
+    ("the service turns ClusterIP", NODE_PORT_APP.replace("type: NodePort", "type: ClusterIP"), False),
+    ("the node port moves", NODE_PORT_APP.replace("30080", "30081"), True),
+    ("the endpoint goes", NODE_PORT_APP.replace("labels: {app: web}", "labels: {app: gone}"), False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "node_ports"), [(t, n) for _, t, n in NODE_PORT_CHANGES],
+    ids=[c[0] for c in NODE_PORT_CHANGES],
+)  # fmt: skip
+def test_node_ports_follow_services_and_nodes(text: str, node_ports: bool) -> None:
+    compiler = Compiler("node-1")
+    loaded = compiler.compile(make_cluster(NODE_PORT_APP, base=""))
+    assert ("nodeports",) in loaded
+    fake = FakeNFT()
+    fake.run(fragments.full(loaded))
+    desired = compiler.compile(make_cluster(text, base=""))
+    fake.run(fragments.update(loaded, desired, compiler.touched))
+    fresh = FakeNFT()
+    fresh.run(full_transaction(compile_ruleset(make_cluster(text, base=""), "node-1")))
+    assert fake.dump() == fresh.dump()
+    assert (("nodeports",) in desired) is node_ports
+
+
+def test_nodes_that_keep_their_addresses_rebuild_nothing() -> None:
+    compiler = Compiler("node-1")
+    before = compiler.compile(make_cluster(NODE_PORT_APP, base=""))
+    relabelled = NODE_PORT_APP.replace(
+        "metadata: {name: node-2}", "metadata: {name: node-2, labels: {a: b}}"
+    )
+    after = compiler.compile(make_cluster(relabelled, base=""))
+    assert after[("nodeports",)] is before[("nodeports",)]
+    assert ("nodeports",) not in compiler.touched

@@ -1,0 +1,183 @@
+"""A NodePort Service in a sandbox of three nodes: every node's address serves the node port,
+to pods and to the nodes' own processes, and the endpoint's NetworkPolicy still decides.
+
+The server pod is on node-2; pods and nodes dial each node's address on the node port. The
+server answers with the address it saw the client come from: the client's own (no SNAT).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+import yaml
+
+from podwall.model.cluster import Cluster, Node
+from podwall.model.convert import cluster as convert_cluster
+from podwall.model.labels import Labels
+from podwall.model.rawobject import RawObject
+from podwall.runtime import names
+from podwall.runtime.names import random_cluster_id
+from podwall.runtime.netns import remove_leftovers
+from podwall.runtime.placement import node_names
+from podwall.runtime.probe import sandboxed
+from podwall.runtime.sandbox import Sandbox
+from tests.integration.netns.kit import (
+    TCP_ECHO_MANY,
+    assert_nothing_left,
+    dial,
+    spawn_in,
+    stop,
+    wait_ready,
+)
+
+pytestmark = pytest.mark.netns
+
+PODS = {"client-a": "node-1", "server": "node-2", "friend": "node-2", "client-c": "node-3"}
+NODE_PORT = 30080
+
+
+def manifests(policy: str) -> Cluster:
+    docs = [
+        {"apiVersion": "v1", "kind": "Pod",
+         "metadata": {"name": name, "namespace": "default", "labels": {"app": name}},
+         "spec": {"nodeName": node, "containers": [{"name": "c"}]}}
+        for name, node in PODS.items()
+    ] + [
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": {"name": "server", "namespace": "default"},
+         "spec": {"type": "NodePort", "selector": {"app": "server"},
+                  "ports": [{"port": 8080, "targetPort": 80, "nodePort": NODE_PORT}]}},
+    ]  # fmt: skip
+    docs += [d for d in yaml.safe_load_all(policy) if d]
+    return convert_cluster(RawObject(body=d) for d in docs).cluster
+
+
+class Running:
+    """The sandbox, its Nodes' addresses in the snapshot, the server pod serving."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.sandbox = Sandbox(random_cluster_id(), node_names(3))
+        self.cluster, _ = sandboxed(cluster, self.sandbox.slots)
+        self.netns: dict[str, str] = {}
+        self.ips = {p.name: p.ips[0] for p in self.cluster.pods}
+        self.procs: list[subprocess.Popen[str]] = []
+
+    def start(self) -> None:
+        self.sandbox.create()
+        nodes = tuple(
+            Node(name=name, labels=Labels({}), addresses=(node.address,))
+            for name, node in self.sandbox.nodes.items()
+            if node.address is not None
+        )
+        assert len(nodes) == 3
+        self.cluster = dataclasses.replace(self.cluster, nodes=nodes)
+        self.sandbox.sync(self.cluster)
+        for pod in self.cluster.pods:
+            ip = pod.ips[0]
+            assert pod.node is not None
+            assert isinstance(ip, ipaddress.IPv4Address)
+            self.netns[pod.name] = self.sandbox.add_pod(pod.node, pod.key, ip).netns
+        proc = spawn_in(self.netns["server"], TCP_ECHO_MANY)
+        self.procs.append(proc)
+        wait_ready(proc)
+
+    def node_address(self, node: str) -> str:
+        return str(self.sandbox.nodes[node].address)
+
+    def node_netns(self, node: str) -> str:
+        return self.sandbox.nodes[node].network.netns
+
+    def close(self) -> None:
+        for proc in self.procs:
+            stop(proc)
+        try:
+            self.sandbox.destroy()
+        finally:
+            remove_leftovers(names.cluster_prefix(self.sandbox.cluster_id))
+
+
+@pytest.fixture
+def running(request: pytest.FixtureRequest) -> Iterator[Running]:
+    """The sandbox, with the policy YAML of an indirect parameter if there is one."""
+    run = Running(manifests(getattr(request, "param", "")))
+    try:
+        run.start()
+        yield run
+    finally:
+        run.close()
+    assert_nothing_left(run.sandbox.cluster_id)
+
+
+def test_every_node_address_serves_the_node_port_to_pods(running: Running) -> None:
+    for node in ("node-1", "node-2", "node-3"):
+        address = running.node_address(node)
+        for client in ("client-a", "friend", "client-c"):
+            # DNAT on the client's node, no SNAT: the server sees the client's own address.
+            assert dial(running.netns[client], address, NODE_PORT) == str(running.ips[client])
+
+
+def test_every_node_address_serves_the_node_port_to_the_nodes(running: Running) -> None:
+    for node in ("node-1", "node-2", "node-3"):
+        for target in ("node-1", "node-2", "node-3"):
+            got = dial(running.node_netns(node), running.node_address(target), NODE_PORT)
+            assert got == running.node_address(node), f"{node} -> {target}"
+
+
+def test_another_port_of_a_node_is_not_translated(running: Running) -> None:
+    got = dial(running.netns["client-a"], running.node_address("node-2"), NODE_PORT + 1)
+    assert got == "error:ECONNREFUSED"  # nothing listens there on the node itself
+
+
+DENY_SERVER = """
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: server}}
+"""
+ALLOW_FROM_A = """
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-a, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: server}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: client-a}}}]}]
+"""
+
+
+@pytest.mark.parametrize("running", [DENY_SERVER], indirect=True, ids=["default-deny"])
+def test_a_default_deny_ingress_blocks_node_port_traffic(running: Running) -> None:
+    for node in ("node-1", "node-2"):
+        address = running.node_address(node)
+        for client in ("client-a", "friend", "client-c"):
+            assert dial(running.netns[client], address, NODE_PORT, timeout=1) == "error:timeout"
+
+
+@pytest.mark.parametrize(
+    "running", [DENY_SERVER + ALLOW_FROM_A], indirect=True, ids=["deny-then-allow-a"]
+)
+def test_an_allow_rule_opens_node_port_traffic_to_its_peer_only(running: Running) -> None:
+    for node in ("node-1", "node-3"):
+        address = running.node_address(node)
+        assert dial(running.netns["client-a"], address, NODE_PORT) == str(running.ips["client-a"])
+        assert dial(running.netns["client-c"], address, NODE_PORT, timeout=1) == "error:timeout"
+
+
+def test_the_node_port_comes_and_goes_with_the_service_type(running: Running) -> None:
+    """Incremental updates of the real tables: the node port fragment leaves and returns."""
+    address = running.node_address("node-2")
+    served = running.cluster
+    svc = next(s for s in served.services if s.key == "default/server")
+    ports = tuple(dataclasses.replace(sp, node_port=None) for sp in svc.ports)
+    others = tuple(s for s in served.services if s is not svc)
+    retyped = (*others, dataclasses.replace(svc, ports=ports))
+    running.sandbox.sync(dataclasses.replace(served, services=retyped))
+    assert dial(running.netns["client-a"], address, NODE_PORT) == "error:ECONNREFUSED"
+    assert dial(running.netns["client-a"], svc.cluster_ip, 8080) == str(running.ips["client-a"])
+    running.sandbox.sync(served)
+    assert dial(running.netns["client-a"], address, NODE_PORT) == str(running.ips["client-a"])
