@@ -34,6 +34,8 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     ├── EnvError ............... agent.podenv: a container's environment cannot be made
     ├── NodesNotReady .......... cluster.local: a node of `podwall up` did not get ready
     ├── ClusterIPError ......... controllers.services: no ClusterIP (answered 422)
+    ├── NodePortError .......... controllers.nodeports: node ports a Service cannot have (422)
+    ├── NodePortRangeFull ...... controllers.nodeports: no free node port (answered 500)
     ├── ScheduleError .......... controllers.cronschedule: a CronJob schedule that does not parse
     ├── ApiError ............... apiserver.errors: answered as a metav1.Status
     │   ├── NotFoundError, AlreadyExistsError, ConflictError, ExpiredError

@@ -36,8 +36,7 @@ def summary(d: Diff) -> str:
     if not d.changed:
         return "no change: the same connections are allowed before and after"
     return (
-        f"pod pairs: {_count(d.newly_allowed)} newly allowed, "
-        f"{_count(d.newly_denied)} newly denied"
+        f"pod pairs: {_count(d.newly_allowed)} newly allowed, {_count(d.newly_denied)} newly denied"
     )
 
 
