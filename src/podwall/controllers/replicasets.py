@@ -1,5 +1,11 @@
 """The ReplicaSet controller: create or delete pods until `spec.replicas` pods are active.
 
+It runs ReplicationControllers (core/v1) too, as upstream's ReplicationManager runs this very
+controller over them (pkg/controller/replication): pods belong by their controller reference,
+which names the owner's own kind and apiVersion, and the status has the same fields. What
+differs is said once: the defaults (`default_replication_controller`: the selector is a plain
+map that defaults to the template's labels) and the events' source (`events`).
+
 Mirrors pkg/controller/replicaset/replica_set.go (`syncReplicaSet`, `manageReplicas`,
 `getPodsToDelete`), replica_set_utils.go (`calculateStatus`, `updateReplicaSetStatus`) and
 `controller.GetPodFromTemplate` / `ActivePodsWithRanks` (pkg/controller/controller_utils.go).
@@ -49,6 +55,26 @@ def default_replicaset(rs: Mapping[str, Any]) -> Obj:
     spec = out.setdefault("spec", {})
     spec.setdefault("replicas", 1)
     spec["template"] = default_pod_template(spec.get("template") or {})
+    return out
+
+
+def default_replication_controller(rc: Mapping[str, Any]) -> Obj:
+    """core/v1 SetDefaults_ReplicationController: a template with labels gives its labels to
+    an empty selector and to the controller's own empty labels; one replica; the pod
+    template's defaults. An absent template stays absent (validation requires it)."""
+    out = deep(rc)
+    spec = out.setdefault("spec", {})
+    template = spec.get("template")
+    if isinstance(template, dict):
+        labels = (template.get("metadata") or {}).get("labels")
+        if labels is not None:  # Go's `labels != nil`: `{}` counts, an absent map does not
+            if not spec.get("selector"):
+                spec["selector"] = dict(labels)
+            metadata = out.setdefault("metadata", {})
+            if not metadata.get("labels"):
+                metadata["labels"] = dict(labels)
+        spec["template"] = default_pod_template(template)
+    spec.setdefault("replicas", 1)
     return out
 
 
