@@ -29,9 +29,9 @@ from podwall.apiserver.perstore import PerStore
 from podwall.apiserver.resources import RESOURCES
 from podwall.apiserver.store import Object, Store, now_rfc3339
 from podwall.controllers.garbage import (
+    FOREGROUND,
     FOREGROUND_FINALIZER,
     ORPHAN,
-    ORPHAN_FINALIZER,
     POLICIES,
     deletion_finalizers,
     finalizers_of,
@@ -43,7 +43,6 @@ ORPHAN_BY_DEFAULT = frozenset({"replicationcontrollers"})
 """Kinds whose DELETE without a policy orphans their dependents: core/v1 ReplicationControllers,
 for backward compatibility (rcStrategy.DefaultGarbageCollectionPolicy). `kubectl delete` asks
 for Background itself, so it still removes an RC's pods."""
-_GC_FINALIZERS = frozenset({ORPHAN_FINALIZER, FOREGROUND_FINALIZER})
 
 
 def propagation_policy(options: Mapping[str, Any], query: str | None = None) -> str | None:
@@ -88,8 +87,9 @@ def delete(
     """
     current = store.get(resource, namespace, name)
     finalizers = finalizers_of(current)
-    if policy is None and resource in ORPHAN_BY_DEFAULT and not set(finalizers) & _GC_FINALIZERS:
-        policy = ORPHAN  # an `orphan` or `foregroundDeletion` already there overrides it
+    if policy is None and resource in ORPHAN_BY_DEFAULT:
+        # A `foregroundDeletion` already there overrides the default (shouldOrphanDependents).
+        policy = FOREGROUND if FOREGROUND_FINALIZER in finalizers else ORPHAN
     if policy is not None or not is_deleting(current):
         finalizers = deletion_finalizers(policy, finalizers)
     if not finalizers:

@@ -302,7 +302,7 @@ def workload_pod(obj: RawObject) -> Pod:
 
 def workload_selector(obj: RawObject) -> LabelSelector:
     raw = _workload_spec(obj).get("selector")
-    if obj.kind == "ReplicationController" and isinstance(raw, Mapping):
+    if obj.kind == "ReplicationController" and isinstance(raw, Mapping) and raw:
         raw = {"matchLabels": raw}  # a plain label map; an empty one defaults to the template's
     if isinstance(raw, Mapping) and raw:
         try:

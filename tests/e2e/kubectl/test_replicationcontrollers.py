@@ -5,7 +5,8 @@ One cluster (a `LocalCluster` in this process) serves the tests here, in order: 
 selector is applied (it takes its template's labels) and its pods come up Running, each owned by
 the RC (`v1`, `ReplicationController`); `kubectl get rc` prints upstream's columns, `-o wide`
 the containers, images and selector; `kubectl scale rc` grows and shrinks it; `kubectl describe
-rc` counts its pods and shows the controller's events; a selector that does not pick the
+rc` counts its pods and shows the controller's events; `podwall check --kubeconfig` reads the
+RC's pods from the cluster (`rc/NAME`); a selector that does not pick the
 template is refused in the API server's words; `kubectl delete rc` removes its pods.
 Everything is removed at the end, also on failure.
 """
@@ -18,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from podwall.cli.main import cli
 from podwall.cluster.local import LocalCluster
 from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_apiserver import table
@@ -53,7 +56,7 @@ spec:
     spec:
       containers: [{name: c, image: "docker.io/library/nginx:1.25"}]
 """
-MANIFESTS: dict[str, Path] = {}  # the files the cluster fixture wrote, by name
+PATHS: dict[str, Path] = {}  # what the cluster fixture wrote: the manifests, the kubeconfig
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +65,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubectl]:
     local = LocalCluster(tmp / "state", port=0)
     try:
         local.start()
+        PATHS["kubeconfig"] = local.server.kubeconfig_path
         kubectl = make_kubectl(local.server.kubeconfig_path, tmp / "cache")
         for name, text in (("frontend.yaml", FRONTEND), ("mismatched.yaml", MISMATCHED)):
-            MANIFESTS[name] = tmp / name
-            MANIFESTS[name].write_text(text)
-        kubectl("apply", "-f", str(MANIFESTS["frontend.yaml"]))
+            PATHS[name] = tmp / name
+            PATHS[name].write_text(text)
+        kubectl("apply", "-f", str(PATHS["frontend.yaml"]))
         yield kubectl
     finally:
         local.stop()
@@ -128,8 +132,17 @@ def test_scale_rc_grows_and_shrinks_it(cluster: Kubectl) -> None:
     wait_for(lambda: running(cluster, 1), 60)
 
 
+def test_the_analyzer_reads_the_rc_s_pods_from_the_cluster(cluster: Kubectl) -> None:
+    live = ("--kubeconfig", str(PATHS["kubeconfig"]))
+    args = ["check", *live, "--from", "rc/frontend", "--to", "replicationcontroller/frontend:80"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    (pod,) = pods(cluster)
+    assert f"ALLOWED  default/{pod['metadata']['name']}" in result.stdout
+
+
 def test_a_selector_that_misses_the_template_is_refused(cluster: Kubectl) -> None:
-    done = cluster("apply", "-f", str(MANIFESTS["mismatched.yaml"]), check=False)
+    done = cluster("apply", "-f", str(PATHS["mismatched.yaml"]), check=False)
     assert done.returncode == 1
     assert done.stderr.strip() == (
         'The ReplicationController "wrong" is invalid: spec.template.metadata.labels: '
