@@ -177,6 +177,7 @@ def default(resource: Resource, obj: Object) -> None:
     rbacvalidation.default(kind, obj)
     if kind == REPLICATION_CONTROLLERS:
         obj.update(default_replication_controller(obj))
+        _default_template(obj)
         return
     if not isinstance(spec, dict):
         return

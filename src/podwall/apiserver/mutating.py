@@ -6,8 +6,8 @@ between the request and the store, with the controllers' pure functions.
   every pod on the one node `node`);
 - Services, on create: `default_service` allocates the ClusterIP (or checks the requested one);
   on update: `keep_allocation` carries it over and refuses to change it;
-- Deployments, ReplicaSets and ReplicationControllers, on create: the controllers' defaults
-  (idempotent, so objects that `admission.default` already defaulted pass unchanged);
+- Deployments and ReplicaSets, on create: the controllers' defaults (idempotent, so objects that
+  `admission.default` already defaulted pass unchanged);
 - DaemonSets, on create and update: `prepare_daemonset` (template defaults, and the template
   generation annotation, bumped when the template changes); an update that changes the selector
   is refused, as ValidateDaemonSetUpdate refuses it (`field is immutable`);
@@ -37,7 +37,6 @@ from podwall.controllers import (
     default_deployment,
     default_pod,
     default_replicaset,
-    default_replication_controller,
     default_service,
     keep_allocation,
     schedule_pod,
@@ -76,7 +75,6 @@ class Admission:
             "services": self.service,
             "deployments.apps": self.deployment,
             "replicasets.apps": self.replicaset,
-            "replicationcontrollers": self.replication_controller,
             "daemonsets.apps": self.daemonset,
             "statefulsets.apps": self.statefulset,
             "controllerrevisions.apps": self.controller_revision,
@@ -123,9 +121,6 @@ class Admission:
 
     def replicaset(self, new: Object, stored: Object | None) -> Object:
         return new if stored is not None else default_replicaset(new)
-
-    def replication_controller(self, new: Object, stored: Object | None) -> Object:
-        return new if stored is not None else default_replication_controller(new)
 
     def daemonset(self, new: Object, stored: Object | None) -> Object:
         if stored is not None:

@@ -36,7 +36,7 @@ def validate_replication_controller(obj: Object) -> list[FieldError]:
 
 def _validate_template(template: object, selector: dict[str, Any]) -> list[FieldError]:
     """ValidatePodTemplateSpecForRC: present, picked by the selector, restartPolicy Always,
-    no activeDeadlineSeconds; its labels valid and its pod spec has containers."""
+    no activeDeadlineSeconds; its labels valid and its pod spec has containers, each named."""
     if not isinstance(template, dict):
         return [required("spec.template")]
     meta = template.get("metadata")
@@ -47,8 +47,12 @@ def _validate_template(template: object, selector: dict[str, Any]) -> list[Field
     errs += validate_labels(labels, "spec.template.labels")
     pod_spec = template.get("spec")
     pod_spec = pod_spec if isinstance(pod_spec, dict) else {}
-    if not pod_spec.get("containers"):
+    containers = pod_spec.get("containers")
+    if not containers:
         errs.append(required("spec.template.spec.containers"))
+    for i, container in enumerate(containers if isinstance(containers, list) else ()):
+        if not isinstance(container, dict) or not container.get("name"):
+            errs.append(required(f"spec.template.spec.containers[{i}].name"))
     restart = pod_spec.get("restartPolicy", "Always")
     if restart != "Always":
         errs.append(not_supported("spec.template.spec.restartPolicy", restart, ["Always"]))

@@ -35,11 +35,7 @@ from podwall.controllers.podstatus import (
     pod_terminated,
     pod_waiting,
 )
-from podwall.controllers.replicasets import (
-    default_replicaset,
-    default_replication_controller,
-    reconcile_replicaset,
-)
+from podwall.controllers.replicasets import default_replicaset, reconcile_replicaset
 from podwall.controllers.services import (
     ClusterIPError,
     default_service,
@@ -63,7 +59,6 @@ __all__ = [
     "default_deployment",
     "default_pod",
     "default_replicaset",
-    "default_replication_controller",
     "default_service",
     "endpoint_actions",
     "forget_service",

@@ -60,20 +60,22 @@ def default_replicaset(rs: Mapping[str, Any]) -> Obj:
 
 def default_replication_controller(rc: Mapping[str, Any]) -> Obj:
     """core/v1 SetDefaults_ReplicationController: a template with labels gives its labels to
-    an empty selector and to the controller's own empty labels; one replica; the pod
-    template's defaults. An absent template stays absent (validation requires it)."""
+    an empty selector and to the controller's own empty labels; one replica. The template's
+    own defaults are the API server's, as for every pod template it admits."""
     out = deep(rc)
     spec = out.setdefault("spec", {})
+    if not isinstance(spec, dict):
+        return out  # the type check has refused it already
     template = spec.get("template")
-    if isinstance(template, dict):
-        labels = (template.get("metadata") or {}).get("labels")
-        if labels is not None:  # Go's `labels != nil`: `{}` counts, an absent map does not
-            if not spec.get("selector"):
-                spec["selector"] = dict(labels)
-            metadata = out.setdefault("metadata", {})
-            if not metadata.get("labels"):
-                metadata["labels"] = dict(labels)
-        spec["template"] = default_pod_template(template)
+    meta = template.get("metadata") if isinstance(template, dict) else None
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    if isinstance(labels, dict):  # Go's `labels != nil`: `{}` counts, an absent map does not
+        if not spec.get("selector"):
+            spec["selector"] = dict(labels)
+        if not isinstance(out.get("metadata"), dict):
+            out["metadata"] = {}
+        if not out["metadata"].get("labels"):
+            out["metadata"]["labels"] = dict(labels)
     spec.setdefault("replicas", 1)
     return out
 

@@ -85,6 +85,8 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
      ["spec.minReadySeconds: Invalid value: -5: must be greater than or equal to 0"]),
     ("no containers", edited("spec.template.spec.containers", []),
      ["spec.template.spec.containers: Required value"]),
+    ("a null container, as JSON may give one", edited("spec.template.spec.containers", [None]),
+     ["spec.template.spec.containers[0].name: Required value"]),
     ("a restartPolicy but Always", edited("spec.template.spec.restartPolicy", "Never"),
      ['spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: '
       '"Always"']),
