@@ -206,7 +206,8 @@ class ReplicaSetController(PodOwner):
         pods = self.pods.by_index(CONTROLLER, uid_of(rs))
         taken = self.pods.names_in(key[0])
         actions = reconcile_replicaset(rs, pods, self.clock(), self.rng, taken)
-        return self.writer.apply(actions, {self.resource: [rs]})
+        # A pod released is written as read: a kubelet's change meanwhile is a conflict.
+        return self.writer.apply(actions, {self.resource: [rs], "pods": pods})
 
 
 class ReplicationManager(ReplicaSetController):

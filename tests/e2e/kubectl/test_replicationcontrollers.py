@@ -6,7 +6,8 @@ selector is applied (it takes its template's labels) and its pods come up Runnin
 the RC (`v1`, `ReplicationController`); `kubectl get rc` prints upstream's columns, `-o wide`
 the containers, images and selector; `kubectl scale rc` grows and shrinks it; `kubectl describe
 rc` counts its pods and shows the controller's events; `podwall check --kubeconfig` reads the
-RC's pods from the cluster (`rc/NAME`); a selector that does not pick the
+RC's pods from the cluster (`rc/NAME`); a pod relabelled out of the selector is released (no
+longer owned, still running) and replaced; a selector that does not pick the
 template is refused in the API server's words; `kubectl delete rc` removes its pods.
 Everything is removed at the end, also on failure.
 """
@@ -141,6 +142,16 @@ def test_the_analyzer_reads_the_rc_s_pods_from_the_cluster(cluster: Kubectl) -> 
     assert f"ALLOWED  default/{pod['metadata']['name']}" in result.stdout
 
 
+def test_a_pod_relabelled_out_of_the_rc_is_released_and_replaced(cluster: Kubectl) -> None:
+    (pod,) = pods(cluster)
+    name = pod["metadata"]["name"]
+    cluster("label", "pod", name, "role=debug", "--overwrite")
+    wait_for(lambda: running(cluster, 1) and pods(cluster)[0]["metadata"]["name"] != name, 60)
+    released = json.loads(cluster("get", "pod", name, "-o", "json").stdout)
+    assert "ownerReferences" not in released["metadata"]
+    assert released["status"]["phase"] == "Running"  # still there, for debugging
+
+
 def test_a_selector_that_misses_the_template_is_refused(cluster: Kubectl) -> None:
     done = cluster("apply", "-f", str(PATHS["mismatched.yaml"]), check=False)
     assert done.returncode == 1
@@ -157,3 +168,6 @@ def test_delete_rc_removes_its_pods(cluster: Kubectl) -> None:
     )
     wait_for(lambda: not pods(cluster), 60)
     assert cluster("get", "rc").stderr.strip() == "No resources found in default namespace."
+    left = json.loads(cluster("get", "pods", "-l", "role=debug", "-o", "json").stdout)["items"]
+    assert len(left) == 1  # the released pod is no longer the RC's: not collected with it
+    cluster("delete", "pods", "-l", "role=debug")

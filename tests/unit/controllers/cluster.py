@@ -145,7 +145,7 @@ class FakeCluster:
             actions += reconcile_deployment(deploy, rss, pods, self.now)
         if actions:
             return actions
-        for rs in rss:
+        for rs in [*rss, *self.items("replicationcontrollers")]:  # one controller for both
             actions += reconcile_replicaset(rs, pods, self.now, self.rng)
         if actions:
             return actions

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from podwall.controllers import Create, Delete, UpdateStatus, reconcile_replicaset
+from podwall.controllers import (
+    Create,
+    Delete,
+    Update,
+    UpdateStatus,
+    reconcile_replicaset,
+    resource_of,
+)
 from podwall.controllers.podstatus import pod_running
 from podwall.controllers.replicasets import default_replication_controller, pods_to_delete
 
@@ -207,7 +214,7 @@ def replication_controller(replicas: int = 2) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "ReplicationController",
         "metadata": {"name": "frontend", "namespace": "default"},
-        "spec": {"replicas": replicas, "selector": {"role": "frontend"}, "template": TEMPLATE},
+        "spec": {"replicas": replicas, "selector": {"app": "web"}, "template": TEMPLATE},
     }
 
 
@@ -289,3 +296,52 @@ def test_default_replication_controller(
 def test_an_rc_s_own_labels_are_kept() -> None:
     rc = {"metadata": {"name": "x", "labels": {"mine": "yes"}}, "spec": {"template": TEMPLATE}}
     assert default_replication_controller(rc)["metadata"]["labels"] == {"mine": "yes"}
+
+
+# Release: a pod relabelled out of its set's selector is no longer the set's.
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(replicaset, id="a ReplicaSet's LabelSelector"),
+        pytest.param(replication_controller, id="a ReplicationController's plain map"),
+    ],
+)
+def test_a_pod_the_selector_no_longer_picks_is_released_and_replaced(make: Any) -> None:
+    cluster = FakeCluster()
+    rs = cluster.add(make(1))
+    cluster.run()
+    (pod,) = cluster.items("pods")
+    pod["metadata"]["labels"] = {"app": "debug"}
+    rs = cluster.get(resource_of(rs), rs["metadata"]["name"])
+    actions = reconcile_replicaset(rs, [pod], cluster.now, random.Random(1))
+    (released,) = [a.obj for a in actions if isinstance(a, Update)]
+    assert released["metadata"]["name"] == pod["metadata"]["name"]
+    assert "ownerReferences" not in released["metadata"]
+    assert sum(isinstance(a, Create) and a.obj["kind"] == "Pod" for a in actions) == 1
+    status = next(a.obj["status"] for a in actions if isinstance(a, UpdateStatus))
+    assert status["replicas"] == 0  # the released pod is not counted
+
+
+def test_a_pod_the_selector_still_picks_stays() -> None:
+    cluster = FakeCluster()
+    rs = cluster.add(replication_controller(1))
+    cluster.run()
+    (pod,) = cluster.items("pods")
+    pod["metadata"]["labels"]["extra"] = "label"
+    rs = cluster.get("replicationcontrollers", "frontend")
+    assert reconcile_replicaset(rs, [pod], cluster.now, random.Random(1)) == []
+
+
+def test_a_set_being_deleted_releases_nothing_and_counts_only_what_it_picks() -> None:
+    cluster = FakeCluster()
+    rs = cluster.add(replication_controller(1))
+    cluster.run()
+    (pod,) = cluster.items("pods")
+    pod["metadata"]["labels"] = {"app": "debug"}
+    rs = cluster.get("replicationcontrollers", "frontend")
+    rs["metadata"]["deletionTimestamp"] = "2026-11-26T10:01:00Z"
+    actions = reconcile_replicaset(rs, [pod], cluster.now, random.Random(1))
+    assert [type(a) for a in actions] == [UpdateStatus]
+    assert actions[0].obj["status"]["replicas"] == 0
