@@ -74,8 +74,8 @@ def default_replication_controller(rc: Mapping[str, Any]) -> Obj:
     if not isinstance(spec, dict):
         return out  # the type check has refused it already
     template = spec.get("template")
-    meta = template.get("metadata") if isinstance(template, dict) else None
-    labels = meta.get("labels") if isinstance(meta, dict) else None
+    template_meta = template.get("metadata") if isinstance(template, dict) else None
+    labels = template_meta.get("labels") if isinstance(template_meta, dict) else None
     if isinstance(labels, dict):  # Go's `labels != nil`: `{}` counts, an absent map does not
         if not spec.get("selector"):
             spec["selector"] = dict(labels)
