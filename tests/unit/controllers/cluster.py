@@ -3,7 +3,8 @@
 It stands for the server's write path (uid, creationTimestamp, generation, defaulting of
 pods/ReplicaSets/Deployments on create, status kept on Update, spec kept on UpdateStatus,
 background cascading delete through `garbage.collect`) and its reconcile loop, in the order the
-controllers' report recommends: Deployments, then ReplicaSets, then Services' endpoints, until
+controllers' report recommends: Deployments, then ReplicaSets (and ReplicationControllers, by the
+same controller), then Services' endpoints, until
 nothing is left to do. `kubelet` plays the node: every scheduled pending pod starts and is ready.
 """
 
