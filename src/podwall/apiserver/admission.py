@@ -14,10 +14,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from podwall.apiserver import appsvalidation, batchvalidation, errors, rbacvalidation, secretdata
+from podwall.apiserver import (
+    appsvalidation,
+    batchvalidation,
+    errors,
+    rbacvalidation,
+    rcvalidation,
+    secretdata,
+)
 from podwall.apiserver.objectindex import thaw
 from podwall.apiserver.resources import Resource
 from podwall.controllers.jobspec import default_cronjob, default_job
+from podwall.controllers.replicasets import default_replication_controller
 from podwall.controllers.statefulpods import default_statefulset_spec
 from podwall.model import strictfields
 from podwall.model.cnpvalidation import unknown_fields as cnp_unknown_fields
@@ -33,6 +41,7 @@ DAEMONSETS = "daemonsets.apps"
 STATEFULSETS = "statefulsets.apps"
 CONTROLLER_REVISIONS = "controllerrevisions.apps"
 JOBS, CRONJOBS = "jobs.batch", "cronjobs.batch"
+REPLICATION_CONTROLLERS = "replicationcontrollers"
 
 
 def decode(
@@ -166,6 +175,10 @@ def default(resource: Resource, obj: Object) -> None:
     if kind == "secrets" and (problem := secretdata.fold(obj)) is not None:
         raise errors.bad_request(f'Secret in version "v1" cannot be handled as a Secret: {problem}')
     rbacvalidation.default(kind, obj)
+    if kind == REPLICATION_CONTROLLERS:
+        obj.update(default_replication_controller(obj))
+        _default_template(obj)
+        return
     if not isinstance(spec, dict):
         return
     if kind in (JOBS, CRONJOBS):
@@ -237,6 +250,7 @@ def prepare_for_create(resource: Resource, obj: Object) -> None:
         "namespaces": {"phase": "Active"},
         "deployments.apps": None,
         "replicasets.apps": None,
+        REPLICATION_CONTROLLERS: {"replicas": 0},  # core/v1's `replicas` has no omitempty
         DAEMONSETS: dict.fromkeys(_DAEMONSET_STATUS_COUNTS, 0),  # the counts have no omitempty
         STATEFULSETS: {"replicas": 0, "availableReplicas": 0},  # neither has omitempty
         CONTROLLER_REVISIONS: None,
@@ -300,6 +314,8 @@ def validate(resource: Resource, obj: Object) -> None:
             ]
         if resource.key in ("deployments.apps", "replicasets.apps"):
             errs += appsvalidation.validate_workload(obj)
+        elif resource.key == REPLICATION_CONTROLLERS:
+            errs += rcvalidation.validate_replication_controller(obj)
         elif resource.key == DAEMONSETS:
             errs += appsvalidation.validate_daemonset(obj)
         elif resource.key == STATEFULSETS:

@@ -1,8 +1,8 @@
 """Validation of apps/v1 workloads, in upstream's words (pkg/apis/apps/validation):
 Deployments and ReplicaSets (the selector and the template's containers), DaemonSets
 (ValidateDaemonSetSpec and its update strategy), StatefulSets (ValidateStatefulSetSpec) and
-ControllerRevisions. `selector_matches_template` and `nonnegative` are shared with
-`batchvalidation`. What may change on update is `mutating`'s. Pure: no I/O.
+ControllerRevisions. `selector_matches_template`, `not_matching` and `nonnegative` are shared
+with `batchvalidation` and `rcvalidation`. What may change on update is `mutating`'s. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def validate_daemonset(obj: Object) -> list[FieldError]:
     pod_spec = _dict(template.get("spec"))
     errs: list[FieldError] = []
     if selector is None:
-        errs.append(invalid("spec.template.metadata.labels", go_map(labels), _NOT_MATCHING))
+        errs.append(not_matching(labels))
     elif isinstance(selector, dict):
         errs += selector_matches_template(selector, labels)
         if not (selector.get("matchLabels") or selector.get("matchExpressions")):
@@ -224,4 +224,9 @@ def selector_matches_template(selector: dict[str, Any], labels: dict[str, str]) 
         return [invalid("spec.selector", selector, "invalid label selector")]
     if chosen is None or chosen.matches(labels):
         return []
-    return [invalid("spec.template.metadata.labels", go_map(labels), _NOT_MATCHING)]
+    return [not_matching(labels)]
+
+
+def not_matching(labels: dict[str, str]) -> FieldError:
+    """The template's labels are not picked by the selector (every kind's words for it)."""
+    return invalid("spec.template.metadata.labels", go_map(labels), _NOT_MATCHING)

@@ -71,8 +71,9 @@ def group_binding(name: str, role: str, *groups: str) -> Obj:
 _WORKLOADS = ["deployments", "deployments/scale", "replicasets", "replicasets/scale",
               "daemonsets", "statefulsets", "statefulsets/scale"]  # fmt: skip
 _CORE_READ = ["pods", "pods/log", "pods/status", "services", "services/status", "endpoints",
-              "configmaps", "events", "serviceaccounts", "namespaces",
-              "namespaces/status"]  # fmt: skip
+              "configmaps", "events", "serviceaccounts", "namespaces", "namespaces/status",
+              "replicationcontrollers", "replicationcontrollers/scale",
+              "replicationcontrollers/status"]  # fmt: skip
 _VIEW = [
     rule(READ, [""], _CORE_READ),
     rule(READ, ["apps"], [*_WORKLOADS, "deployments/status", "replicasets/status",
@@ -85,7 +86,18 @@ _EDIT = [
     rule(["create", "get"], [""], ["pods/attach", "pods/exec", "pods/portforward"]),
     rule(["get", "patch", "update"], [""], ["pods/ephemeralcontainers"]),
     rule(
-        WRITE, [""], ["pods", "services", "endpoints", "configmaps", "secrets", "serviceaccounts"]
+        WRITE,
+        [""],
+        [
+            "pods",
+            "services",
+            "endpoints",
+            "configmaps",
+            "secrets",
+            "serviceaccounts",
+            "replicationcontrollers",
+            "replicationcontrollers/scale",
+        ],
     ),
     rule(READ, [""], ["secrets"]),  # edit reads Secrets; view does not
     rule(["create"], [""], ["serviceaccounts/token"]),

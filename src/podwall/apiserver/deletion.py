@@ -3,7 +3,8 @@
 Mirrors registry/generic/registry/store.go `Delete` (with `deletionFinalizersForGarbageCollection`
 and `updateForGracefulDeletionAndFinalizers`) and `ValidateDeleteOptions`. The propagation
 policy decides the garbage collector's finalizers (`garbage.deletion_finalizers`): Orphan adds
-`orphan`, Foreground adds `foregroundDeletion`, Background (the default) removes both.
+`orphan`, Foreground adds `foregroundDeletion`, Background (the default but for
+`ORPHAN_BY_DEFAULT`) removes both.
 
 - An object left without finalizers is removed at once. Its dependents are then the garbage
   collector's (apiserver/collector.py): Background propagation.
@@ -28,6 +29,8 @@ from podwall.apiserver.perstore import PerStore
 from podwall.apiserver.resources import RESOURCES
 from podwall.apiserver.store import Object, Store, now_rfc3339
 from podwall.controllers.garbage import (
+    FOREGROUND,
+    FOREGROUND_FINALIZER,
     ORPHAN,
     POLICIES,
     deletion_finalizers,
@@ -35,6 +38,11 @@ from podwall.controllers.garbage import (
 )
 from podwall.controllers.meta import is_deleting, uid_of
 from podwall.model.fielderrors import FieldError, invalid, not_supported
+
+ORPHAN_BY_DEFAULT = frozenset({"replicationcontrollers"})
+"""Kinds whose DELETE without a policy orphans their dependents: core/v1 ReplicationControllers,
+for backward compatibility (rcStrategy.DefaultGarbageCollectionPolicy). `kubectl delete` asks
+for Background itself, so it still removes an RC's pods."""
 
 
 def propagation_policy(options: Mapping[str, Any], query: str | None = None) -> str | None:
@@ -79,6 +87,9 @@ def delete(
     """
     current = store.get(resource, namespace, name)
     finalizers = finalizers_of(current)
+    if policy is None and resource in ORPHAN_BY_DEFAULT:
+        # A `foregroundDeletion` already there overrides the default (shouldOrphanDependents).
+        policy = FOREGROUND if FOREGROUND_FINALIZER in finalizers else ORPHAN
     if policy is not None or not is_deleting(current):
         finalizers = deletion_finalizers(policy, finalizers)
     if not finalizers:

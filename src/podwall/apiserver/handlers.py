@@ -472,7 +472,8 @@ class ResourceApi:
         )
 
     async def scale(self, request: Request, target: Target) -> Response:
-        """deployments/scale, replicasets/scale and statefulsets/scale as autoscaling/v1 Scale."""
+        """deployments/scale, replicasets/scale, statefulsets/scale and
+        replicationcontrollers/scale as autoscaling/v1 Scale."""
         assert target.name is not None
         resource, namespace, name = target.resource, self._ns(target), target.name
         if request.method == "GET":
@@ -653,6 +654,8 @@ class _WatchStream:
 def _scale_of(obj: Object) -> Object:
     meta = obj.get("metadata") or {}
     selector = (obj.get("spec") or {}).get("selector") or {}
+    if obj.get("kind") == "ReplicationController":
+        selector = {"matchLabels": selector}  # a plain map: labels.SelectorFromSet
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",

@@ -17,6 +17,7 @@ pure controller (`reconcile_deployment`, `reconcile_replicaset`, `reconcile_endp
 |             | of it (`endpoint_view`)       | matches its old or its new labels            |
 |             | an Endpoints or EndpointSlice | its Service, while there is one              |
 
+The replicationcontroller controller is the replicaset one over ReplicationControllers.
 A sync reads: the Deployment, the ReplicaSets it controls (by controller uid) and, for Recreate,
 their pods; the ReplicaSet and the pods it controls; the Service, the pods its selector picks (by
 namespace and label), its Endpoints and its EndpointSlices (by service name). Never a namespace.
@@ -188,14 +189,15 @@ class ReplicaSetController(PodOwner):
     """syncReplicaSet per key; pod changes reach the ReplicaSet that controls them."""
 
     name = "replicaset"
+    kind, resource = "ReplicaSet", "replicasets.apps"  # what it runs: the set and its store key
 
     def watch(self, informers: Informers) -> None:
         queue = self.queue
-        self.replicasets = informers.informer("replicasets.apps")
+        self.replicasets = informers.informer(self.resource)
         self.pods = informers.informer("pods")
         self.pods.add_index(CONTROLLER, controller_index)
         self.replicasets.add_handler(enqueue_itself(queue))
-        self.pods.add_handler(enqueue_controller(queue, "ReplicaSet"))
+        self.pods.add_handler(enqueue_controller(queue, self.kind))
 
     def sync(self, key: Key) -> int:
         rs = self.replicasets.get(*key)
@@ -204,7 +206,16 @@ class ReplicaSetController(PodOwner):
         pods = self.pods.by_index(CONTROLLER, uid_of(rs))
         taken = self.pods.names_in(key[0])
         actions = reconcile_replicaset(rs, pods, self.clock(), self.rng, taken)
-        return self.writer.apply(actions, {"replicasets.apps": [rs]})
+        # A pod released is written as read: a kubelet's change meanwhile is a conflict.
+        return self.writer.apply(actions, {self.resource: [rs], "pods": pods})
+
+
+class ReplicationManager(ReplicaSetController):
+    """The same sync over ReplicationControllers, as upstream's ReplicationManager is the
+    ReplicaSet controller run over them (pkg/controller/replication)."""
+
+    name = "replicationcontroller"
+    kind, resource = "ReplicationController", "replicationcontrollers"
 
 
 class EndpointsController:

@@ -1,7 +1,8 @@
 """The controller manager of a running cluster: informers, queues and a worker per controller.
 
 As kube-controller-manager runs client-go controllers: one set of informers (`informers`) is
-kept from `Store.on_commit`; each controller (`loops`: deployment, replicaset, endpoints;
+kept from `Store.on_commit`; each controller (`loops`: deployment, replicaset,
+replicationcontroller, endpoints;
 `daemonsetloop`: a pod per eligible node; `statefulsetloop`: pods `<set>-<ordinal>` in order;
 `jobloop`: pods run to completion; `cronjobloop`: Jobs on a schedule; `collector`: the garbage
 collector; `serviceaccountloop`: a `default` ServiceAccount per namespace;
@@ -42,6 +43,7 @@ from podwall.apiserver.loops import (
     DeploymentController,
     EndpointsController,
     ReplicaSetController,
+    ReplicationManager,
 )
 from podwall.apiserver.recorder import recorder_for, write_event
 from podwall.apiserver.serviceaccountloop import ServiceAccountController
@@ -58,6 +60,7 @@ log = logging.getLogger(__name__)
 CONTROLLERS = (
     "deployment",
     "replicaset",
+    "replicationcontroller",
     "daemonset",
     "statefulset",
     "job",
@@ -92,6 +95,9 @@ class Reconciler:
         makers: dict[str, Callable[[WorkQueue[Any]], Controller]] = {
             "deployment": lambda q: DeploymentController(self.informers, self.writer, q, clock),
             "replicaset": lambda q: ReplicaSetController(
+                self.informers, self.writer, q, clock, rng
+            ),
+            "replicationcontroller": lambda q: ReplicationManager(
                 self.informers, self.writer, q, clock, rng
             ),
             "daemonset": lambda q: DaemonSetController(self.informers, self.writer, q, clock, rng),

@@ -74,6 +74,11 @@ RESOURCES: tuple[Resource, ...] = (
             _status("Pod"),
         ),
     ),
+    # After pods and before services, as upstream's discovery lists core/v1 alphabetically:
+    # `kubectl get all` prints replicationcontrollers between the two.
+    Resource("", "v1", "replicationcontrollers", "replicationcontroller",
+             "ReplicationController", True, ("rc",), ("all",),
+             (_scale(), _status("ReplicationController"))),
     Resource("", "v1", "services", "service", "Service", True, ("svc",), ("all",),
              (_status("Service"),)),
     Resource("", "v1", "endpoints", "endpoints", "Endpoints", True, ("ep",)),
@@ -84,13 +89,12 @@ RESOURCES: tuple[Resource, ...] = (
              (_status("Namespace"),),
              ("create", "delete", "get", "list", "patch", "update", "watch")),
     # Listed, never stored: kinds `kubectl apply --prune` looks for by default (with Jobs,
-    # CronJobs and the apps kinds), so that it finds there are none instead of failing.
+    # CronJobs, ReplicationControllers and the apps kinds), so that it finds there are none
+    # instead of failing.
     Resource("", "v1", "persistentvolumeclaims", "persistentvolumeclaim",
              "PersistentVolumeClaim", True, ("pvc",), (), (), READ_ONLY),
     Resource("", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume", False,
              ("pv",), (), (), READ_ONLY),
-    Resource("", "v1", "replicationcontrollers", "replicationcontroller",
-             "ReplicationController", True, ("rc",), (), (), READ_ONLY),
     # apps/v1 in upstream's discovery order; `kubectl get all` prints statefulsets last.
     Resource("apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision",
              True),

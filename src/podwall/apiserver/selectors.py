@@ -80,6 +80,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "namespaces": (*_COMMON_FIELDS, "status.phase"),
     "replicasets.apps": (*_COMMON_FIELDS, "status.replicas"),
+    "replicationcontrollers": (*_COMMON_FIELDS, "status.replicas"),
 }  # fmt: skip
 
 

@@ -269,7 +269,8 @@ def _deployment_row(deploy: Object, now: datetime) -> list[Cell]:
     ]
 
 
-def _replicaset_row(rs: Object, now: datetime) -> list[Cell]:
+def _replica_cells(rs: Object, now: datetime) -> list[Cell]:
+    """A ReplicaSet's or a ReplicationController's row up to its selector."""
     status = _status(rs)
     names, images = _containers(_template_spec(rs))
     return [
@@ -280,8 +281,16 @@ def _replicaset_row(rs: Object, now: datetime) -> list[Cell]:
         _created(rs, now),
         names,
         images,
-        format_label_selector(_spec(rs).get("selector")),
     ]
+
+
+def _replicaset_row(rs: Object, now: datetime) -> list[Cell]:
+    return [*_replica_cells(rs, now), format_label_selector(_spec(rs).get("selector"))]
+
+
+def _replication_controller_row(rc: Object, now: datetime) -> list[Cell]:
+    """printReplicationController: its selector is a plain label map (labels.FormatLabels)."""
+    return [*_replica_cells(rc, now), format_labels(_spec(rc).get("selector"))]
 
 
 def _daemonset_row(ds: Object, now: datetime) -> list[Cell]:
@@ -612,6 +621,11 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
          _AGE, *_SELECTOR_WIDE],
         _replicaset_row,
     ),
+    "replicationcontrollers": (
+        [_NAME, ("Desired", "integer", 0), ("Current", "integer", 0), ("Ready", "integer", 0),
+         _AGE, *_SELECTOR_WIDE],
+        _replication_controller_row,
+    ),
     "daemonsets.apps": (
         [_NAME, ("Desired", "integer", 0), ("Current", "integer", 0), ("Ready", "integer", 0),
          ("Up-to-date", "integer", 0), ("Available", "integer", 0),
@@ -674,8 +688,7 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Object, datetime], list[Cell]]
     # Served for `kubectl apply --prune` to list, never stored: there is never a row to print.
     **{
         key: ([_NAME, _AGE], _default_row)
-        for key in ("persistentvolumeclaims", "persistentvolumes", "replicationcontrollers",
-                    "ingresses.networking.k8s.io")
+        for key in ("persistentvolumeclaims", "persistentvolumes", "ingresses.networking.k8s.io")
     },
     "customresourcedefinitions.apiextensions.k8s.io": (
         [_NAME, ("Created At", "date", 0)], _created_at_row,

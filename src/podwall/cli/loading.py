@@ -69,7 +69,7 @@ def _validate(objects: list[RawObject]) -> list[InvalidObject]:
 # manifest's kind and apiVersion through discovery, and any other version is refused. A
 # manifest without apiVersion is read as the served one (snippets in docs often leave it out).
 _SERVED_VERSIONS = {
-    **dict.fromkeys(("Namespace", "Pod", "Service", "Node"), "v1"),
+    **dict.fromkeys(("Namespace", "Pod", "Service", "Node", "ReplicationController"), "v1"),
     "NetworkPolicy": "networking.k8s.io/v1",
     "ClusterNetworkPolicy": "policy.networking.k8s.io/v1alpha2",
     **dict.fromkeys(("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"), "apps/v1"),

@@ -35,6 +35,7 @@ NORMAL = "Normal"
 WARNING = "Warning"
 DEPLOYMENT_CONTROLLER = "deployment-controller"
 REPLICASET_CONTROLLER = "replicaset-controller"
+REPLICATION_CONTROLLER = "replication-controller"
 SCHEDULER = "default-scheduler"
 KUBELET = "kubelet"
 
@@ -175,14 +176,21 @@ def successful_delete(rs: Mapping[str, Any], pod_name: str, now: datetime) -> Ob
 
 
 def _pod_control(rs: Mapping[str, Any], verb: str, pod_name: str, now: datetime) -> Obj:
-    """RealPodControl's event on the ReplicaSet: Successful<verb>, `<verb>d pod: <name>`."""
+    """RealPodControl's event on the ReplicaSet: Successful<verb>, `<verb>d pod: <name>`.
+
+    A ReplicationController's events come from its own recorder (`replication-controller`),
+    as upstream's ReplicationManager runs the ReplicaSet controller with one of its own."""
+    component = _POD_CONTROLLERS.get(str(rs.get("kind", "")), REPLICASET_CONTROLLER)
     return new_event(
         rs,
         reason=f"Successful{verb}",
         message=f"{verb}d pod: {pod_name}",
         now=now,
-        component=REPLICASET_CONTROLLER,
+        component=component,
     )
+
+
+_POD_CONTROLLERS = {"ReplicationController": REPLICATION_CONTROLLER}
 
 
 def scheduled(pod: Mapping[str, Any], node: str, now: datetime) -> Obj:

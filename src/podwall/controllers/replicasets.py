@@ -1,11 +1,20 @@
 """The ReplicaSet controller: create or delete pods until `spec.replicas` pods are active.
 
+It runs ReplicationControllers (core/v1) too, as upstream's ReplicationManager runs this very
+controller over them (pkg/controller/replication): pods belong by their controller reference,
+which names the owner's own kind and apiVersion, and the status has the same fields. What
+differs is said once: the selector (`selector_of`: a plain label map, not a LabelSelector), its
+defaults (`default_replication_controller`: the template's labels) and the events' source
+(`events`).
+
 Mirrors pkg/controller/replicaset/replica_set.go (`syncReplicaSet`, `manageReplicas`,
 `getPodsToDelete`), replica_set_utils.go (`calculateStatus`, `updateReplicaSetStatus`) and
 `controller.GetPodFromTemplate` / `ActivePodsWithRanks` (pkg/controller/controller_utils.go).
 Simplified: no expectations or slow-start batches (the server applies every action before the
 next reconcile), no adoption of orphans, no pod-deletion-cost; pods belong to a ReplicaSet by
-their controller ownerReference. Pure: time and randomness are passed in.
+their controller ownerReference, and one whose labels its selector no longer picks is released
+(ClaimPods' release: `kubectl label pod` takes a pod out of its set, which replaces it).
+Pure: time and randomness are passed in.
 
 Like upstream, the status counts the pods the reconcile *started* from: after it creates pods,
 the next reconcile (on their creation) reports them.
@@ -19,23 +28,27 @@ from datetime import datetime
 from typing import Any
 
 from podwall.controllers import events
-from podwall.controllers.actions import Action, Create, Delete, Obj, UpdateStatus
+from podwall.controllers.actions import Action, Create, Delete, Obj, Update, UpdateStatus
+from podwall.controllers.garbage import without_owners
 from podwall.controllers.meta import (
     controlled_by,
     controller_ref,
     creation_key,
     deep,
     is_deleting,
+    labels_of,
     meta,
     name_of,
     namespace_of,
     parse_time,
+    uid_of,
     unconditional,
 )
 from podwall.controllers.naming import generate_name
 from podwall.controllers.pods import default_pod_template
 from podwall.controllers.podstatus import is_pod_available, is_pod_ready
 from podwall.model.labels import LabelSelector
+from podwall.model.labelselectors import SelectorError, as_selector
 
 BURST_REPLICAS = 500
 """Most pods created or deleted by one sync (replicaset.BurstReplicas)."""
@@ -50,6 +63,59 @@ def default_replicaset(rs: Mapping[str, Any]) -> Obj:
     spec.setdefault("replicas", 1)
     spec["template"] = default_pod_template(spec.get("template") or {})
     return out
+
+
+def default_replication_controller(rc: Mapping[str, Any]) -> Obj:
+    """core/v1 SetDefaults_ReplicationController: a template with labels gives its labels to
+    an empty selector and to the controller's own empty labels; one replica. The template's
+    own defaults are the API server's, as for every pod template it admits."""
+    out = deep(rc)
+    spec = out.setdefault("spec", {})
+    if not isinstance(spec, dict):
+        return out  # the type check has refused it already
+    template = spec.get("template")
+    template_meta = template.get("metadata") if isinstance(template, dict) else None
+    labels = template_meta.get("labels") if isinstance(template_meta, dict) else None
+    if isinstance(labels, dict):  # Go's `labels != nil`: `{}` counts, an absent map does not
+        if not spec.get("selector"):
+            spec["selector"] = dict(labels)
+        if not isinstance(out.get("metadata"), dict):
+            out["metadata"] = {}
+        if not out["metadata"].get("labels"):
+            out["metadata"]["labels"] = dict(labels)
+    spec.setdefault("replicas", 1)
+    return out
+
+
+def selector_of(rs: Mapping[str, Any]) -> LabelSelector | None:
+    """The pods the set selects: a LabelSelector (apps/v1), or a ReplicationController's plain
+    label map (labels.SelectorFromSet). None when there is none to go by (validation refuses
+    such a set): then every pod it owns stays its own."""
+    raw = (rs.get("spec") or {}).get("selector")
+    if not isinstance(raw, Mapping) or not raw:
+        return None
+    if rs.get("kind") == "ReplicationController":
+        return LabelSelector.from_set({str(k): str(v) for k, v in raw.items()})
+    try:
+        return as_selector(raw)
+    except SelectorError:
+        return None
+
+
+def claim_pods(rs: Mapping[str, Any], owned: Sequence[Obj]) -> tuple[list[Obj], list[Action]]:
+    """ClaimPods without adoption: the owned pods the selector picks, and the release of the
+    others (their reference to the set removed), unless the set is being deleted."""
+    chosen = selector_of(rs)
+    if chosen is None:
+        return list(owned), []
+    claimed = [p for p in owned if chosen.matches(labels_of(p))]
+    if is_deleting(rs):
+        return claimed, []
+    uid = uid_of(rs)
+    released: list[Action] = [
+        Update(without_owners(p, (uid,))) for p in owned if not chosen.matches(labels_of(p))
+    ]
+    return claimed, released
 
 
 def is_active(pod: Mapping[str, Any]) -> bool:
@@ -188,14 +254,14 @@ def reconcile_replicaset(
     """syncReplicaSet for one ReplicaSet, given its pods (others among them are left out).
 
     `taken` holds the pod names of the namespace, which new pods avoid (default: the names in
-    `pods`). Returns pod creations (named `<rs>-<5 chars>`) and deletions, a `SuccessfulCreate` or
-    `SuccessfulDelete` event for each, and the status update when the status changes.
+    `pods`). Returns the release of owned pods the selector no longer picks, pod creations
+    (named `<rs>-<5 chars>`) and deletions, a `SuccessfulCreate` or `SuccessfulDelete` event
+    for each, and the status update when the status changes.
     A ReplicaSet being deleted only gets its status.
     """
     all_pods = list(pods)
-    owned = controlled_by(all_pods, rs)
-    active = sorted((p for p in owned if is_active(p)), key=creation_key)
-    actions: list[Action] = []
+    claimed, actions = claim_pods(rs, controlled_by(all_pods, rs))
+    active = sorted((p for p in claimed if is_active(p)), key=creation_key)
     if not is_deleting(rs):
         names = taken if taken is not None else {name_of(p) for p in all_pods}
         actions += manage_replicas(rs, active, names, now, rng)

@@ -18,6 +18,8 @@ KIND_ALIASES = {
     "pod": "Pod", "pods": "Pod", "po": "Pod",
     "deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
     "rs": "ReplicaSet", "replicaset": "ReplicaSet", "replicasets": "ReplicaSet",
+    "rc": "ReplicationController", "replicationcontroller": "ReplicationController",
+    "replicationcontrollers": "ReplicationController",
     "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
     "ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
     "job": "Job", "jobs": "Job",

@@ -63,6 +63,13 @@ KINDS: tuple[Kind, ...] = (
         "apps/v1", "ReplicaSet", "replicasets", "AppsV1Api", "list_replica_set_for_all_namespaces"
     ),
     Kind(
+        "v1",
+        "ReplicationController",
+        "replicationcontrollers",
+        "CoreV1Api",
+        "list_replication_controller_for_all_namespaces",
+    ),
+    Kind(
         "apps/v1",
         "StatefulSet",
         "statefulsets",

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 WORKLOAD_KINDS = {
     "Deployment": "deploy",
     "ReplicaSet": "rs",
+    "ReplicationController": "rc",
     "StatefulSet": "sts",
     "DaemonSet": "ds",
     "Job": "job",
@@ -301,6 +302,8 @@ def workload_pod(obj: RawObject) -> Pod:
 
 def workload_selector(obj: RawObject) -> LabelSelector:
     raw = _workload_spec(obj).get("selector")
+    if obj.kind == "ReplicationController" and isinstance(raw, Mapping) and raw:
+        raw = {"matchLabels": raw}  # a plain label map; an empty one defaults to the template's
     if isinstance(raw, Mapping) and raw:
         try:
             return selector(raw)

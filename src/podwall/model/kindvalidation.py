@@ -1,5 +1,5 @@
 """Validation of every kind podwall reads besides NetworkPolicy: Namespaces, Pods, Services,
-Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs and CronJobs.
+Deployments, ReplicaSets, ReplicationControllers, StatefulSets, DaemonSets, Jobs and CronJobs.
 
 As the API server validates them on create, for their metadata (name, namespace, labels, owner
 references), the fields podwall reads and their types, with upstream's words and field paths
@@ -37,7 +37,10 @@ from podwall.model.rawobject import selector
 from podwall.model.validation import is_valid_port_name, is_valid_port_num
 
 NameRule = Callable[[str], list[str]]
-WORKLOADS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob")
+WORKLOADS = (
+    "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job",
+    "CronJob",
+)  # fmt: skip
 
 
 def validate(kind: str, body: Mapping[str, Any]) -> list[FieldError]:
@@ -198,14 +201,30 @@ def _validate_workload_spec(kind: str, raw: object, path: str) -> list[FieldErro
             "Job", (job or {}).get("spec"), child(job_path, "spec")
         )
     selector_path = child(path, "selector")
+    if kind == "ReplicationController":
+        return errs + _validate_rc_selector(spec, path)
     selector_errs = validate_label_selector(spec.get("selector"), selector_path)
     errs += selector_errs
     if spec.get("selector") is None and kind != "Job":
         errs.append(required(selector_path))
+    labels = _template_labels(spec, path, errs)
+    apps = kind != "Job"  # a Job's selector is generated unless set by hand
+    if apps and not selector_errs and spec.get("selector") is not None and labels is not None:
+        errs += _selector_matches(spec["selector"], labels, _LABELS_PATH.format(path))
+    return errs
+
+
+_LABELS_PATH = "{}.template.metadata.labels"
+
+
+def _template_labels(
+    spec: Mapping[str, Any], path: str, errs: list[FieldError]
+) -> Mapping[str, str] | None:
+    """Check the pod template; its labels (None when they could not be read)."""
     template_path = child(path, "template")
     template = decode_object(spec.get("template"), template_path, errs)
     if template is MALFORMED:
-        return errs
+        return None
     template = template or {}
     meta_path = child(template_path, "metadata")
     meta = decode_object(template.get("metadata"), meta_path, errs)
@@ -216,9 +235,22 @@ def _validate_workload_spec(kind: str, raw: object, path: str) -> list[FieldErro
             labels = found
             errs += validate_labels(found, child(meta_path, "labels"))
     errs += validate_pod_spec(template.get("spec"), child(template_path, "spec"))
-    apps = kind != "Job"  # a Job's selector is generated unless set by hand
-    if apps and not selector_errs and spec.get("selector") is not None and labels is not None:
-        errs += _selector_matches(spec["selector"], labels, child(meta_path, "labels"))
+    return labels
+
+
+def _validate_rc_selector(spec: Mapping[str, Any], path: str) -> list[FieldError]:
+    """A ReplicationController's selector is a plain label map, defaulted to the template's
+    labels (SetDefaults_ReplicationController): required only when both are empty."""
+    errs: list[FieldError] = []
+    selector_path = child(path, "selector")
+    chosen = decode_string_map(spec.get("selector"), selector_path, errs)
+    labels = _template_labels(spec, path, errs)
+    if chosen is MALFORMED or labels is None:
+        return errs
+    if chosen:
+        errs += _selector_matches({"matchLabels": chosen}, labels, _LABELS_PATH.format(path))
+    elif not labels:
+        errs.append(required(selector_path))
     return errs
 
 

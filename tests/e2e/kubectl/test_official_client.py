@@ -55,6 +55,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "replicasets.apps": {
         "spec": {"replicas": 0, "selector": {"matchLabels": LABELS}, "template": TEMPLATE}
     },
+    "replicationcontrollers": {"spec": {"replicas": 0, "selector": LABELS, "template": TEMPLATE}},
     "networkpolicies.networking.k8s.io": {"spec": {"podSelector": {"matchLabels": LABELS}}},
     "endpointslices.discovery.k8s.io": {"addressType": "IPv4", "endpoints": []},
     "nodes": {"status": {"addresses": [{"type": "InternalIP", "address": "198.18.255.1"}]}},

@@ -797,3 +797,39 @@ def test_object_routes_answer_as_starlettes_would(
 ) -> None:
     # Object paths skip Starlette's router (app.ResourceRoutes); everything else takes it.
     assert client.request(method, path).status_code == status
+
+
+RCS = "/api/v1/namespaces/default/replicationcontrollers"
+FRONTEND_RC = {
+    "apiVersion": "v1",
+    "kind": "ReplicationController",
+    "metadata": {"name": "frontend"},
+    "spec": {
+        "template": {
+            "metadata": {"labels": {"role": "frontend", "app": "stars"}},
+            "spec": {"containers": [{"name": "frontend", "image": "nginx:1.25"}]},
+        }
+    },
+}
+
+
+def test_a_replication_controller_is_served_with_its_scale(client: Client) -> None:
+    core = {r["name"]: r for r in client.get("/api/v1").json()["resources"]}
+    assert core["replicationcontrollers"]["shortNames"] == ["rc"]
+    assert core["replicationcontrollers"]["categories"] == ["all"]
+    assert core["replicationcontrollers/scale"]["kind"] == "Scale"
+    names = list(core)
+    assert names.index("pods") < names.index("replicationcontrollers") < names.index("services")
+    created = client.post(RCS, json=FRONTEND_RC)
+    assert created.status_code == 201, created.text
+    assert created.json()["spec"]["selector"] == {"app": "stars", "role": "frontend"}
+    scale = client.get(f"{RCS}/frontend/scale").json()
+    assert scale["spec"] == {"replicas": 1}
+    assert scale["status"] == {"replicas": 0, "selector": "app=stars,role=frontend"}
+    patched = client.patch(
+        f"{RCS}/frontend/scale",
+        json={"spec": {"replicas": 3}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert patched.json()["spec"] == {"replicas": 3}
+    assert client.get(f"{RCS}/frontend").json()["spec"]["replicas"] == 3

@@ -132,6 +132,38 @@ def test_a_second_delete_without_a_policy_leaves_a_marked_object_as_it_is(store:
     assert again == first
 
 
+def replication_controller(*finalizers: str) -> dict[str, Any]:
+    return {**configmap("rc", *finalizers), "kind": "ReplicationController"}
+
+
+@pytest.mark.parametrize(
+    ("policy", "before", "after"),
+    [
+        (None, [], ["orphan"]),
+        (None, ["foregroundDeletion"], ["foregroundDeletion"]),
+        ("Foreground", [], ["foregroundDeletion"]),
+        ("Background", [], None),
+    ],
+    ids=[
+        "no policy: v1's default orphans the pods",
+        "no policy: a collector's finalizer there overrides the default",
+        "a policy asked for is the policy",
+        "kubectl delete asks for Background: removed at once",
+    ],
+)
+def test_a_replication_controller_orphans_by_default(
+    store: Store, policy: str | None, before: list[str], after: list[str] | None
+) -> None:
+    store.create("replicationcontrollers", replication_controller(*before))
+    deletion.delete(store, "replicationcontrollers", "default", "rc", policy=policy)
+    if after is None:
+        with pytest.raises(NotFoundError):
+            store.get("replicationcontrollers", "default", "rc")
+    else:
+        stored = store.get("replicationcontrollers", "default", "rc")
+        assert stored["metadata"]["finalizers"] == after
+
+
 def test_a_deletion_timestamp_is_kept_by_later_writes(store: Store) -> None:
     store.create("configmaps", configmap("a", "example.com/hold"))
     marked = deletion.delete(store, "configmaps", "default", "a")

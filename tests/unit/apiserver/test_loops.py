@@ -42,7 +42,8 @@ def service(name: str, selector: dict[str, str] | None) -> dict[str, Any]:
 
 
 class World:
-    """A Deployment `web`, its ReplicaSet `web-1`, Services `web`, `db`, `any` and `manual`."""
+    """A Deployment `web`, its ReplicaSet `web-1`, a ReplicationController `web-rc`, Services
+    `web`, `db`, `any` and `manual`."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -63,11 +64,22 @@ class World:
                 },
             },
         )
+        self.rc = store.create(
+            "replicationcontrollers",
+            {
+                "apiVersion": "v1",
+                "kind": "ReplicationController",
+                "metadata": {**meta, "name": "web-rc"},
+            },
+        )
         for name, selector in [("web", {"app": "web"}), ("db", {"app": "db"}), ("any", {})]:
             store.create("services", service(name, selector))
         store.create("services", service("manual", None))
 
-    def pod(self, name: str, app: str, ip: str | None = "198.18.0.5") -> dict[str, Any]:
+    def pod(
+        self, name: str, app: str, ip: str | None = "198.18.0.5", owner: Any = None
+    ) -> dict[str, Any]:
+        owner = owner or self.rs
         pod: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Pod",
@@ -75,7 +87,7 @@ class World:
                 "name": name,
                 "namespace": "default",
                 "labels": {"app": app},
-                "ownerReferences": [owner_ref("ReplicaSet", self.rs)],
+                "ownerReferences": [owner_ref(owner["kind"], owner)],
             },
             "spec": {"containers": []},
             "status": {"phase": "Running"},
@@ -127,6 +139,7 @@ CASES: list[tuple[str, Step, Queued]] = [
         {
             "deployment": [],
             "replicaset": [("default", "web-1")],
+            "replicationcontroller": [],
             "daemonset": [],
             "statefulset": [],
             "job": [],
@@ -143,6 +156,41 @@ CASES: list[tuple[str, Step, Queued]] = [
         {
             "deployment": [],
             "replicaset": [("default", "web-1")],
+            "replicationcontroller": [],
+            "daemonset": [],
+            "statefulset": [],
+            "job": [],
+            "cronjob": [],
+            "endpoints": [],
+            "garbagecollector": [],
+            "serviceaccount": [],
+            "clusterrole-aggregation": [],
+        },
+    ),
+    (
+        "a new pod of a ReplicationController: its RC, not a ReplicaSet",
+        lambda w: w.store.create("pods", w.pod("p", "web", ip=None, owner=w.rc)),
+        {
+            "deployment": [],
+            "replicaset": [],
+            "replicationcontroller": [("default", "web-rc")],
+            "daemonset": [],
+            "statefulset": [],
+            "job": [],
+            "cronjob": [],
+            "endpoints": [],
+            "garbagecollector": [],
+            "serviceaccount": [],
+            "clusterrole-aggregation": [],
+        },
+    ),
+    (
+        "a ReplicationController's change: it",
+        lambda w: w.store.update("replicationcontrollers", {**w.rc, "spec": {"replicas": 2}}),
+        {
+            "deployment": [],
+            "replicaset": [],
+            "replicationcontroller": [("default", "web-rc")],
             "daemonset": [],
             "statefulset": [],
             "job": [],
@@ -159,6 +207,7 @@ CASES: list[tuple[str, Step, Queued]] = [
         {
             "deployment": [("default", "web")],
             "replicaset": [("default", "web-1")],
+            "replicationcontroller": [],
             "daemonset": [],
             "statefulset": [],
             "job": [],
@@ -175,6 +224,7 @@ CASES: list[tuple[str, Step, Queued]] = [
         {
             "deployment": [("default", "web")],
             "replicaset": [],
+            "replicationcontroller": [],
             "daemonset": [],
             "statefulset": [],
             "job": [],
@@ -191,6 +241,7 @@ CASES: list[tuple[str, Step, Queued]] = [
         {
             "deployment": [],
             "replicaset": [],
+            "replicationcontroller": [],
             "daemonset": [],
             "statefulset": [],
             "job": [],
@@ -215,6 +266,7 @@ CASES: list[tuple[str, Step, Queued]] = [
         {
             "deployment": [],
             "replicaset": [],
+            "replicationcontroller": [],
             "daemonset": [],
             "statefulset": [],
             "job": [],

@@ -45,10 +45,8 @@ def test_a_service_port_with_a_named_target_port() -> None:
 
 
 def test_kinds_not_served_are_unsupported_media_type() -> None:
-    body = b"k8s\x00" + field(1, field(1, b"v1") + field(2, b"ReplicationController"))
-    with pytest.raises(
-        ApiError, match="no protobuf field numbers for ReplicationController"
-    ) as caught:
+    body = b"k8s\x00" + field(1, field(1, b"v1") + field(2, b"PodTemplate"))
+    with pytest.raises(ApiError, match="no protobuf field numbers for PodTemplate") as caught:
         decode(body)
     assert caught.value.code == 415
 

@@ -172,6 +172,21 @@ def test_replicaset_columns() -> None:
     assert row == {"Name": "frontend", "Desired": 2, "Current": 2, "Ready": 1, "Age": "3m17s"}
 
 
+def test_replication_controller_columns_print_its_plain_selector() -> None:
+    rc = {**workload({"replicas": 1}), "spec": {**workload({})["spec"], "selector": {
+        "role": "frontend", "app": "stars"}}}  # fmt: skip
+    assert cells("replicationcontrollers", rc, wide=True) == {
+        "Name": "frontend",
+        "Desired": 2,
+        "Current": 1,
+        "Ready": 0,
+        "Age": "3m17s",
+        "Containers": "c",
+        "Images": "curl:1",
+        "Selector": "app=stars,role=frontend",
+    }
+
+
 def test_statefulset_columns() -> None:
     row = cells("statefulsets.apps", workload({"replicas": 2, "readyReplicas": 1}), wide=True)
     assert row == {

@@ -114,6 +114,7 @@ SEEDS: dict[str, dict[str, Any]] = {
     "replicasets.apps": {
         "spec": {"replicas": 1, "selector": {"matchLabels": _LABELS}, "template": _TEMPLATE}
     },
+    "replicationcontrollers": {"spec": {"replicas": 1, "selector": _LABELS, "template": _TEMPLATE}},
     "networkpolicies.networking.k8s.io": {
         "spec": {"podSelector": {"matchLabels": _LABELS}, "ingress": [{"ports": [{"port": 80}]}]}
     },

@@ -212,6 +212,7 @@ def test_every_kind_podwall_reads_is_validated_with_file_line_and_field(
                      id="np-removed-in-1.16"),
         pytest.param("apps/v1beta2", "Deployment", "apps/v1", id="deployment-beta"),
         pytest.param("v2", "Pod", "v1", id="pod-v2"),
+        pytest.param("apps/v1", "ReplicationController", "v1", id="rc-is-core-v1"),
     ],
 )  # fmt: skip
 def test_a_kind_under_a_version_the_api_does_not_serve_is_refused(

@@ -3,7 +3,8 @@
 It stands for the server's write path (uid, creationTimestamp, generation, defaulting of
 pods/ReplicaSets/Deployments on create, status kept on Update, spec kept on UpdateStatus,
 background cascading delete through `garbage.collect`) and its reconcile loop, in the order the
-controllers' report recommends: Deployments, then ReplicaSets, then Services' endpoints, until
+controllers' report recommends: Deployments, then ReplicaSets (and ReplicationControllers, by the
+same controller), then Services' endpoints, until
 nothing is left to do. `kubelet` plays the node: every scheduled pending pod starts and is ready.
 """
 
@@ -145,7 +146,7 @@ class FakeCluster:
             actions += reconcile_deployment(deploy, rss, pods, self.now)
         if actions:
             return actions
-        for rs in rss:
+        for rs in [*rss, *self.items("replicationcontrollers")]:  # one controller for both
             actions += reconcile_replicaset(rs, pods, self.now, self.rng)
         if actions:
             return actions

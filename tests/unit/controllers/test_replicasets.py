@@ -1,4 +1,5 @@
-"""The ReplicaSet controller: pods from the template, scale down order, status."""
+"""The ReplicaSet controller: pods from the template, scale down order, status; the same
+controller over ReplicationControllers, and their defaults."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ from typing import Any
 
 import pytest
 
-from podwall.controllers import Create, Delete, UpdateStatus, reconcile_replicaset
+from podwall.controllers import (
+    Create,
+    Delete,
+    Update,
+    UpdateStatus,
+    reconcile_replicaset,
+    resource_of,
+)
 from podwall.controllers.podstatus import pod_running
-from podwall.controllers.replicasets import pods_to_delete
+from podwall.controllers.replicasets import default_replication_controller, pods_to_delete
 
 from .cluster import FakeCluster
 
@@ -196,3 +204,144 @@ def test_pods_of_another_owner_are_not_counted() -> None:
     }
     actions = reconcile_replicaset(rs, [stranger], cluster.now, random.Random(1))
     assert sum(isinstance(a, Create) and a.obj["kind"] == "Pod" for a in actions) == 1
+
+
+# ReplicationControllers: the same controller, over core/v1's kind.
+
+
+def replication_controller(replicas: int = 2) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ReplicationController",
+        "metadata": {"name": "frontend", "namespace": "default"},
+        "spec": {"replicas": replicas, "selector": {"app": "web"}, "template": TEMPLATE},
+    }
+
+
+def test_an_rc_s_pods_are_owned_by_it_and_its_events_come_from_its_own_controller() -> None:
+    cluster = FakeCluster()
+    rc = cluster.add(replication_controller(2))
+    actions = reconcile_replicaset(rc, [], cluster.now, random.Random(3))
+    pods = [a.obj for a in actions if isinstance(a, Create) and a.obj["kind"] == "Pod"]
+    events = [a.obj for a in actions if isinstance(a, Create) and a.obj["kind"] == "Event"]
+    assert [p["metadata"]["ownerReferences"] for p in pods] == [
+        [
+            {
+                "apiVersion": "v1",
+                "kind": "ReplicationController",
+                "name": "frontend",
+                "uid": rc["metadata"]["uid"],
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]
+    ] * 2
+    assert all(p["metadata"]["generateName"] == "frontend-" for p in pods)
+    assert {e["source"]["component"] for e in events} == {"replication-controller"}
+    assert {e["involvedObject"]["kind"] for e in events} == {"ReplicationController"}
+
+
+def test_an_rc_s_status_has_a_replicaset_s_fields() -> None:
+    cluster = FakeCluster()
+    rc = cluster.add(replication_controller(2))
+    for action in reconcile_replicaset(rc, [], cluster.now, random.Random(3)):
+        cluster.apply(action)
+    rc = cluster.get("replicationcontrollers", "frontend")
+    for action in reconcile_replicaset(rc, cluster.items("pods"), cluster.now, random.Random(3)):
+        cluster.apply(action)
+    status = cluster.get("replicationcontrollers", "frontend")["status"]
+    assert status == {"replicas": 2, "fullyLabeledReplicas": 2, "observedGeneration": 1}
+
+
+@pytest.mark.parametrize(
+    ("given", "spec", "labels"),
+    [
+        pytest.param(
+            {"template": TEMPLATE},
+            {"selector": TEMPLATE["metadata"]["labels"], "replicas": 1},
+            TEMPLATE["metadata"]["labels"],
+            id="no selector, no labels, no replicas: the template's labels, one replica",
+        ),
+        pytest.param(
+            {"selector": {"app": "web"}, "template": TEMPLATE, "replicas": 0},
+            {"selector": {"app": "web"}, "replicas": 0},
+            TEMPLATE["metadata"]["labels"],
+            id="a given selector and replicas stay",
+        ),
+        pytest.param(
+            {"template": {"spec": TEMPLATE["spec"]}},
+            {"replicas": 1},
+            None,
+            id="a template without labels gives nothing",
+        ),
+        pytest.param(
+            {"template": {"metadata": {"labels": {}}, "spec": TEMPLATE["spec"]}},
+            {"selector": {}, "replicas": 1},
+            {},
+            id="empty template labels are labels (Go's non-nil map): an empty selector stays",
+        ),
+        pytest.param({}, {"replicas": 1}, None, id="no template: nothing but the replicas"),
+    ],
+)  # fmt: skip
+def test_default_replication_controller(
+    given: dict[str, Any], spec: dict[str, Any], labels: dict[str, str] | None
+) -> None:
+    rc = {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "x"}}
+    out = default_replication_controller({**rc, "spec": given})
+    assert {k: v for k, v in out["spec"].items() if k != "template"} == spec
+    assert out["metadata"].get("labels") == labels
+    assert out["spec"].get("template") == given.get("template")  # the API server's to default
+
+
+def test_an_rc_s_own_labels_are_kept() -> None:
+    rc = {"metadata": {"name": "x", "labels": {"mine": "yes"}}, "spec": {"template": TEMPLATE}}
+    assert default_replication_controller(rc)["metadata"]["labels"] == {"mine": "yes"}
+
+
+# Release: a pod relabelled out of its set's selector is no longer the set's.
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(replicaset, id="a ReplicaSet's LabelSelector"),
+        pytest.param(replication_controller, id="a ReplicationController's plain map"),
+    ],
+)
+def test_a_pod_the_selector_no_longer_picks_is_released_and_replaced(make: Any) -> None:
+    cluster = FakeCluster()
+    rs = cluster.add(make(1))
+    cluster.run()
+    (pod,) = cluster.items("pods")
+    pod["metadata"]["labels"] = {"app": "debug"}
+    rs = cluster.get(resource_of(rs), rs["metadata"]["name"])
+    actions = reconcile_replicaset(rs, [pod], cluster.now, random.Random(1))
+    (released,) = [a.obj for a in actions if isinstance(a, Update)]
+    assert released["metadata"]["name"] == pod["metadata"]["name"]
+    assert "ownerReferences" not in released["metadata"]
+    assert sum(isinstance(a, Create) and a.obj["kind"] == "Pod" for a in actions) == 1
+    status = next(a.obj["status"] for a in actions if isinstance(a, UpdateStatus))
+    assert status["replicas"] == 0  # the released pod is not counted
+
+
+def test_a_pod_the_selector_still_picks_stays() -> None:
+    cluster = FakeCluster()
+    rs = cluster.add(replication_controller(1))
+    cluster.run()
+    (pod,) = cluster.items("pods")
+    pod["metadata"]["labels"]["extra"] = "label"
+    rs = cluster.get("replicationcontrollers", "frontend")
+    assert reconcile_replicaset(rs, [pod], cluster.now, random.Random(1)) == []
+
+
+def test_a_set_being_deleted_releases_nothing_and_counts_only_what_it_picks() -> None:
+    cluster = FakeCluster()
+    rs = cluster.add(replication_controller(1))
+    cluster.run()
+    (pod,) = cluster.items("pods")
+    pod["metadata"]["labels"] = {"app": "debug"}
+    rs = cluster.get("replicationcontrollers", "frontend")
+    rs["metadata"]["deletionTimestamp"] = "2026-11-26T10:01:00Z"
+    actions = reconcile_replicaset(rs, [pod], cluster.now, random.Random(1))
+    assert [type(a) for a in actions] == [UpdateStatus]
+    assert actions[0].obj["status"]["replicas"] == 0

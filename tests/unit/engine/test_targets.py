@@ -327,3 +327,40 @@ def test_a_long_list_of_known_pods_is_cut_and_counted() -> None:
         "pods here: default/p00, default/p01, default/p02, default/p03, default/p04, "
         "default/p05, default/p06, default/p07 and 3 more"
     )
+
+
+STARS = textwrap.dedent(
+    """\
+    kind: ReplicationController
+    apiVersion: v1
+    metadata: {name: frontend, namespace: stars}
+    spec:
+      replicas: 1
+      template:
+        metadata: {labels: {role: frontend}}
+        spec: {containers: [{name: frontend, ports: [{containerPort: 80}]}]}
+    ---
+    kind: ReplicationController
+    apiVersion: v1
+    metadata: {name: backend, namespace: stars}
+    spec:
+      selector: {role: backend}
+      template:
+        metadata: {labels: {role: backend}}
+        spec: {containers: [{name: backend, ports: [{containerPort: 6379}]}]}
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        pytest.param("stars/rc/frontend", ["stars/frontend"], id="rc/NAME"),
+        pytest.param("replicationcontroller/backend", ["stars/backend"],
+                     id="replicationcontroller/NAME"),
+        pytest.param("replicationcontrollers/backend", ["stars/backend"], id="the plural"),
+    ],
+)  # fmt: skip
+def test_a_replication_controller_stands_for_its_pods(text: str, keys: list[str]) -> None:
+    snap = cluster(load_text(STARS).objects).cluster
+    assert [e.key for e in resolve(snap, text, "stars").endpoints] == keys

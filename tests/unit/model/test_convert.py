@@ -163,9 +163,8 @@ TEMPLATE = """
 
 
 def _workload(kind: str) -> str:
-    spec = "  selector: {matchLabels: {app: web}}\n" + textwrap.indent(
-        textwrap.dedent(TEMPLATE), "  "
-    )
+    selector = "{app: web}" if kind == "ReplicationController" else "{matchLabels: {app: web}}"
+    spec = f"  selector: {selector}\n" + textwrap.indent(textwrap.dedent(TEMPLATE), "  ")
     if kind == "CronJob":
         spec = "  schedule: '* * * * *'\n  jobTemplate:\n    spec:\n" + textwrap.indent(
             spec, "    "
@@ -176,6 +175,7 @@ def _workload(kind: str) -> str:
 WORKLOADS = [
     ("a Deployment stands for the pods it would create", "Deployment"),
     ("a ReplicaSet stands for the pods it would create", "ReplicaSet"),
+    ("a ReplicationController stands for the pods it would create", "ReplicationController"),
     ("a StatefulSet stands for the pods it would create", "StatefulSet"),
     ("a DaemonSet stands for the pods it would create", "DaemonSet"),
     ("a Job stands for the pods it would create", "Job"),
@@ -285,6 +285,39 @@ def test_a_workload_without_selector_is_found_by_its_template_labels() -> None:
     )
     (workload,) = snap.workloads
     assert workload.selector.render() == "job=once"
+
+
+@pytest.mark.parametrize(
+    ("selector", "rendered"),
+    [
+        pytest.param("selector: {role: frontend, app: stars}", "app=stars,role=frontend",
+                     id="a plain label map"),
+        pytest.param("selector: {}", "app=stars,role=frontend", id="empty: the template's labels"),
+        pytest.param("", "app=stars,role=frontend", id="absent: the template's labels"),
+    ],
+)  # fmt: skip
+def test_a_replication_controller_s_selector_is_a_plain_map(selector: str, rendered: str) -> None:
+    snap = _snapshot(
+        f"""
+        kind: ReplicationController
+        metadata: {{name: frontend, namespace: stars}}
+        spec:
+          {selector}
+          template:
+            metadata: {{labels: {{role: frontend, app: stars}}}}
+            spec: {{containers: [{{name: c}}]}}
+        """
+    )
+    (workload,) = snap.workloads
+    assert workload.selector.render() == rendered
+
+
+def test_a_replication_controller_whose_pods_are_given_adds_no_stand_in() -> None:
+    snap = _snapshot(
+        _workload("ReplicationController")
+        + "\n---\nkind: Pod\nmetadata: {name: web-abcde, namespace: shop, labels: {app: web}}\n"
+    )
+    assert [p.key for p in snap.pods] == ["shop/web-abcde"]
 
 
 def test_unmodelled_kinds_are_counted_as_ignored() -> None:

@@ -16,6 +16,11 @@ DEPLOY = (
     "  template:\n    metadata: {labels: {app: web}}\n"
 )
 
+RC = (
+    "kind: ReplicationController\nmetadata: {name: frontend}\nspec:\n  selector: {role: frontend}\n"
+    "  template:\n    metadata: {labels: {role: frontend}}\n"
+)
+
 
 def _errors(text: str) -> list[str]:
     body: Any = yaml.safe_load(text)
@@ -90,6 +95,15 @@ CASES = [
      DEPLOY.replace("{labels: {app: web}}", "{labels: {app: api}}"),
      ['spec.template.metadata.labels: Invalid value: map[string]string{"app":"api"}: '
       "`selector` does not match template `labels`"]),
+    ("a ReplicationController's selector is a plain map that must pick the template",
+     RC.replace("{labels: {role: frontend}}", "{labels: {role: backend}}"),
+     ['spec.template.metadata.labels: Invalid value: map[string]string{"role":"backend"}: '
+      "`selector` does not match template `labels`"]),
+    ("a ReplicationController's selector value is a string", RC.replace("{role: frontend}\n", "{role: [a]}\n", 1),
+     ['spec.selector[role]: Invalid value: ["a"]: must be a string']),
+    ("a ReplicationController without a selector needs template labels",
+     "kind: ReplicationController\nmetadata: {name: rc}\nspec: {template: {spec: {}}}",
+     ["spec.selector: Required value"]),
     ("a CronJob's pod template is under jobTemplate",
      "kind: CronJob\nmetadata: {name: r}\nspec: {jobTemplate: {spec: {template: {spec: {hostNetwork: 1}}}}}",
      ["spec.jobTemplate.spec.template.spec.hostNetwork: Invalid value: 1: must be a boolean"]),
@@ -101,6 +115,9 @@ VALID = [
     ("a headless Service", SVC + "spec: {clusterIP: None, ports: [{port: 80, targetPort: http}]}"),
     ("a Service whose targetPort is 0 (defaulted to the port)", SVC + "spec: {ports: [{port: 80, targetPort: 0}]}"),
     ("a Deployment", DEPLOY + "    spec: {containers: [{name: c, ports: [{containerPort: 80}]}]}"),
+    ("a ReplicationController", RC),
+    ("a ReplicationController without a selector: its template's labels",
+     RC.replace("  selector: {role: frontend}\n", "")),
     ("a Job without a selector", "kind: Job\nmetadata: {name: j}\nspec: {template: {spec: {}}}"),
     ("a kind podwall does not read", "kind: ConfigMap\nmetadata: {name: 5}\ndata: 7"),
 ]  # fmt: skip

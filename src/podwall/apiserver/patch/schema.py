@@ -8,10 +8,10 @@ Derived by hand from the upstream Go struct tags (Kubernetes 1.32-era sources):
   server-side apply (`apply.py`).
 
 Sources: `staging/src/k8s.io/api/core/v1/types.go` (Pod, Container, Service, Endpoints,
-Namespace, Node, Event, ConfigMap), `staging/src/k8s.io/api/apps/v1/types.go` (Deployment,
-ReplicaSet, DaemonSet), `staging/src/k8s.io/api/networking/v1/types.go` (NetworkPolicy: every
-list is atomic, no patch strategy) and `k8s.io/apimachinery/pkg/apis/meta/v1/types.go` (ObjectMeta,
-LabelSelector, Condition).
+Namespace, Node, Event, ConfigMap, ReplicationController), `staging/src/k8s.io/api/apps/v1/types.go`
+(Deployment, ReplicaSet, DaemonSet), `staging/src/k8s.io/api/networking/v1/types.go`
+(NetworkPolicy: every list is atomic, no patch strategy) and
+`k8s.io/apimachinery/pkg/apis/meta/v1/types.go` (ObjectMeta, LabelSelector, Condition).
 
 Only fields that carry metadata, or lead to one that does, are listed. A field missing from a
 struct has no patch strategy: maps merge key by key and lists are replaced whole. Pure data.
@@ -162,6 +162,9 @@ NODE_STATUS: Struct = {
     "images": atomic_list(),
 }
 
+# core/v1.ReplicationController: the selector is a +mapType=atomic map (SSA only; SMP merges).
+REPLICATION_CONTROLLER_SPEC: Struct = {"selector": ATOMIC, "template": POD_TEMPLATE_SPEC}
+
 # apps/v1
 DEPLOYMENT_SPEC: Struct = {
     "selector": LABEL_SELECTOR,
@@ -202,6 +205,9 @@ KINDS: Mapping[str, Struct] = {
     "Node": _kind(
         spec=nested(NODE_SPEC), status=nested(NODE_STATUS)
     ),  # +listType=atomic, elements atomic too
+    "ReplicationController": _kind(
+        spec=nested(REPLICATION_CONTROLLER_SPEC), status=nested(WORKLOAD_STATUS)
+    ),
     "Deployment": _kind(spec=nested(DEPLOYMENT_SPEC), status=nested(WORKLOAD_STATUS)),
     "ReplicaSet": _kind(spec=nested(REPLICA_SET_SPEC), status=nested(WORKLOAD_STATUS)),
     "DaemonSet": _kind(spec=nested(DAEMON_SET_SPEC), status=nested(WORKLOAD_STATUS)),
