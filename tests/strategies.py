@@ -15,6 +15,7 @@ LABEL_KEYS = ("app", "tier")
 LABEL_VALUES = ("a", "b")
 PORTS = (("http", 80, "TCP"), ("alt", 81, "TCP"), ("dns", 53, "UDP"), ("sctp", 80, "SCTP"))
 PROBE_PORTS = (52, 53, 79, 80, 81, 82, 443)
+NODES = (None, "node-a", "node-b")
 CIDRS = (
     "198.18.0.0/16",
     "198.18.0.0/24",
@@ -144,6 +145,9 @@ def pod(draw: st.DrawFn, index: int) -> dict[str, Any]:
     }
     if draw(st.integers(0, 9)) == 0:
         spec["hostNetwork"] = True
+    node = draw(st.sampled_from(NODES))
+    if node is not None:  # ingress from a pod's own node is always allowed
+        spec["nodeName"] = node
     return {
         "apiVersion": "v1",
         "kind": "Pod",

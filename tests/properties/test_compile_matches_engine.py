@@ -17,6 +17,7 @@ from podwall.nft import FakeNFT, Packet, fragments, setbook, trace
 from podwall.nft.compile import Compiler, compile_ruleset
 from podwall.nft.ruleset import full_transaction
 from podwall.nft.trace import Verdict
+from tests.paths import hook_of
 from tests.strategies import PROBE_PORTS, objects, to_cluster
 
 
@@ -39,7 +40,7 @@ def _disagreements(c: Cluster, fake: FakeNFT) -> list[str]:
                 l4proto=proto.value.lower(),
                 dport=port,
             )
-            traced = trace(fake, packet).verdict is Verdict.ACCEPT
+            traced = trace(fake, packet, hook_of(src, dst)).verdict is Verdict.ACCEPT
             if traced != decide(c, t).allowed:
                 out.append(f"{t.render()}: engine {not traced}, dataplane {traced}")
     return out

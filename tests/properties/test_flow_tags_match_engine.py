@@ -20,6 +20,7 @@ from podwall.nft.ruleset import full_transaction
 from podwall.nft.statements import Log
 from podwall.nft.trace import Trace, Verdict
 from tests.flowchecks import expected_sides, expected_tag
+from tests.paths import hook_of
 from tests.strategies import PROBE_PORTS, objects, to_cluster
 from tests.strategies_cnp import with_cluster_policies
 
@@ -67,13 +68,13 @@ def _mismatches(c: Cluster) -> list[str]:
                 l4proto=proto.value.lower(),
                 dport=port,
             )
-            traced = trace(logging, packet)
+            traced = trace(logging, packet, hook_of(src, dst))
             decision = decide(c, t)
             wanted = [expected_tag(decision, d) for d in expected_sides(decision)]
             prefixes = [tag.prefix for tag in wanted if tag is not None]
             if _logged(traced) != prefixes:
                 out.append(f"{t.render()}: logged {_logged(traced)}, the engine decides {wanted}")
-            if traced.verdict != trace(plain, packet).verdict:
+            if traced.verdict != trace(plain, packet, hook_of(src, dst)).verdict:
                 out.append(f"{t.render()}: logging changed the verdict")
             if (traced.verdict is Verdict.ACCEPT) != decision.allowed:
                 out.append(f"{t.render()}: traced {traced.verdict}, engine {decision.allowed}")

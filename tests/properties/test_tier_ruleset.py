@@ -18,6 +18,7 @@ from podwall.nft import FakeNFT, Packet, fragments, setbook, trace
 from podwall.nft.compile import Compiler, compile_ruleset
 from podwall.nft.ruleset import full_transaction
 from podwall.nft.trace import Verdict
+from tests.paths import hook_of
 from tests.strategies import PROBE_PORTS, objects, policy, to_cluster
 from tests.strategies_cnp import cluster_policy, with_cluster_policies
 
@@ -47,7 +48,7 @@ def _traced(fake: FakeNFT, t: Traffic) -> bool:
         l4proto=t.protocol.value.lower(),
         dport=t.port,
     )
-    return trace(fake, packet).verdict is Verdict.ACCEPT
+    return trace(fake, packet, hook_of(t.src.pod, t.dst.pod)).verdict is Verdict.ACCEPT
 
 
 @settings(max_examples=200)

@@ -93,7 +93,8 @@ def connectivity(cluster: Cluster) -> ConnectivityMap:
     # Policies in audit mode let everything through: the map is what the dataplane enforces.
     cluster = cluster.enforced()
     pods = _in_order(cluster)
-    cmap, _ = _map(cluster, pods, _selectors(cluster, pods, _blocks(cluster)), None)
+    selectors = _selectors(cluster, pods, _blocks(cluster), _host_nodes(pods))
+    cmap, _ = _map(cluster, pods, selectors, None)
     return cmap
 
 
@@ -105,7 +106,8 @@ def connectivity_pair(before: Cluster, after: Cluster) -> tuple[ConnectivityMap,
     what its rules and pods change (`_Destinations`)."""
     before, after = before.enforced(), after.enforced()
     pods, after_pods = _in_order(before), _in_order(after)
-    selectors = _selectors(before, pods, _blocks(before) + _blocks(after))
+    nodes = _host_nodes(pods, after_pods)
+    selectors = _selectors(before, pods, _blocks(before) + _blocks(after), nodes)
     first, computed = _map(before, pods, selectors, None)
     if after_pods != pods or after.namespaces != before.namespaces:
         # Placing the second side's pods moves pods between the identities the first map
@@ -145,12 +147,21 @@ def _port_cuts(cluster: Cluster) -> list[Cut]:
     return port_cuts(cluster)
 
 
+def _host_nodes(*sides: tuple[Pod, ...]) -> set[str]:
+    """The nodes with a host-network pod: ingress from it to a pod on its node is allowed."""
+    return {p.node for pods in sides for p in pods if p.host_network and p.node is not None}
+
+
 def _selectors(
-    cluster: Cluster, pods: tuple[Pod, ...], blocks: tuple[IPBlock, ...]
+    cluster: Cluster,
+    pods: tuple[Pod, ...],
+    blocks: tuple[IPBlock, ...],
+    host_nodes: set[str],
 ) -> SelectorCache:
-    # Identities split by every ipBlock, so that a block selects whole identities; placed in
-    # name order, so that groups are numbered by their first pod.
-    selectors = SelectorCache(blocks=blocks)
+    # Identities split by every ipBlock, so that a block selects whole identities, and by the
+    # nodes with host-network pods; placed in name order, so that groups are numbered by their
+    # first pod.
+    selectors = SelectorCache(blocks=blocks, nodes=host_nodes)
     selectors.update(dataclasses.replace(cluster, pods=pods))
     return selectors
 
@@ -171,12 +182,39 @@ def _map(
         from podwall.engine.tierrules import compile_tiers
 
         tiers = compile_tiers(cluster, selectors, rules.atoms)
-        cmap.per_dst = destinations(rules, tiers, cmap.identities)
+        cmap.per_dst = _from_local_nodes(cmap, destinations(rules, tiers, cmap.identities))
         return cmap, None
     base = _refine([(rules.all_bits, 0)], [(rules.not_egress_isolated, rules.atoms.all_mask)])
     computed = _Destinations(rules, _refine(base, rules.egress_to_all), earlier)
-    cmap.per_dst = [computed.of(dst) for dst in cmap.identities]
+    cmap.per_dst = _from_local_nodes(cmap, [computed.of(dst) for dst in cmap.identities])
     return cmap, computed
+
+
+def _from_local_nodes(
+    cmap: ConnectivityMap, per_dst: list[list[Contribution]]
+) -> list[list[Contribution]]:
+    """`per_dst` with every port opened to each destination from the host-network identities
+    on its node: "Traffic is allowed to a pod if ... the traffic source is the pod's local
+    node" (`decide`). A host-network sender's egress is never restricted, so its ingress
+    alone decided; identities run on one node each where this matters (`Identities.nodes`)."""
+    host: dict[str, int] = {}
+    for ident in cmap.identities:
+        if ident.host_network and ident.key.node is not None:
+            host[ident.key.node] = host.get(ident.key.node, 0) | 1 << ident.index
+    if not host:
+        return per_dst
+    everything = cmap.atoms.all_mask
+    for ident in cmap.identities:
+        senders = host.get(ident.key.node or "", 0) & ~(1 << ident.index)
+        if senders and not ident.host_network:
+            parts = per_dst[ident.index]
+            listed = 0
+            for bits, _ in parts:
+                listed |= bits
+            # A source no part lists is denied everything (the tiers list only some).
+            unlisted = [(senders & ~listed, everything)] if senders & ~listed else []
+            per_dst[ident.index] = _refine(parts, [(senders, everything)]) + unlisted
+    return per_dst
 
 
 RulesKey = tuple[object, ...]  # a destination's ingress and egress contributions

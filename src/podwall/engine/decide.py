@@ -17,7 +17,7 @@ from podwall.engine.endpoints import Endpoint, Traffic
 from podwall.engine.peers import match_peer
 from podwall.engine.ports import match_ports
 from podwall.engine.selection import isolating
-from podwall.model.cluster import Cluster
+from podwall.model.cluster import Cluster, Pod
 from podwall.model.policy import Direction, NetworkPolicy, Peer, Rule
 
 
@@ -45,6 +45,13 @@ def _direction(cluster: Cluster, traffic: Traffic, direction: Direction) -> Dire
         # The entities a pod can talk to include "other pods that are allowed (exception: a pod
         # cannot block access to itself)".
         return DirectionVerdict(direction=direction, subject=subject, status=Status.SELF)
+    if direction is Direction.INGRESS and _from_local_node(cluster, pod, other):
+        # NetworkPolicySpec.ingress: "Traffic is allowed to a pod if there are no
+        # NetworkPolicies selecting the pod (and cluster policy otherwise allows the traffic),
+        # OR if the traffic source is the pod's local node, OR if the traffic matches at least
+        # one ingress rule across all of the NetworkPolicy objects whose podSelector matches
+        # the pod." Before the tiers too: the node's own packets never reach a filter.
+        return DirectionVerdict(direction=direction, subject=subject, status=Status.LOCAL_NODE)
     if cluster.cluster_policies:
         # ClusterNetworkPolicy tiers come before and after NetworkPolicy (`tiers`), imported
         # here: a snapshot without ClusterNetworkPolicies never pays for their model.
@@ -52,6 +59,15 @@ def _direction(cluster: Cluster, traffic: Traffic, direction: Direction) -> Dire
 
         return tiered(cluster, traffic, direction, lambda: _isolation(cluster, traffic, direction))
     return _isolation(cluster, traffic, direction)
+
+
+def _from_local_node(cluster: Cluster, pod: Pod, source: Endpoint) -> bool:
+    """Whether `source` is `pod`'s node: a host-network pod on it, or one of its addresses."""
+    if pod.node is None:
+        return False
+    if source.pod is not None:
+        return source.pod.host_network and source.pod.node == pod.node
+    return any(n.name == pod.node and source.ip in n.addresses for n in cluster.nodes)
 
 
 def _isolation(cluster: Cluster, traffic: Traffic, direction: Direction) -> DirectionVerdict:

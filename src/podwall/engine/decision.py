@@ -17,11 +17,12 @@ if TYPE_CHECKING:  # the tiers are imported only when a ClusterNetworkPolicy is 
 
 
 class Status(StrEnum):
-    """How one direction was decided; the first four allow without consulting any rule."""
+    """How one direction was decided; the first five allow without consulting any rule."""
 
     OUTSIDE = "outside"  # the endpoint is not a pod: no NetworkPolicy governs its side
     HOST_NETWORK = "host-network"  # host-network pods are not subject to NetworkPolicy
     SELF = "self"  # a pod talking to itself is never restricted
+    LOCAL_NODE = "local-node"  # ingress from the pod's own node is always allowed
     NOT_ISOLATED = "not-isolated"  # no policy selects the pod for this direction
     ALLOWED = "allowed"  # isolated, and some rule admitted the connection
     DENIED = "denied"  # isolated, and no rule admitted it

@@ -63,6 +63,8 @@ def _side(v: DirectionVerdict, *, full: bool) -> list[str]:
         return [f"  {head}: allowed: host-network pods are not subject to NetworkPolicy"]
     if v.status is Status.SELF:
         return [f"  {head}: allowed: a pod cannot block traffic to itself"]
+    if v.status is Status.LOCAL_NODE:
+        return [f"  {head}: allowed: traffic from a pod's own node is always allowed in"]
     if v.status is Status.NOT_ISOLATED:
         return [
             f"  {head}: allowed: not isolated for {d} "

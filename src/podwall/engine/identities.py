@@ -2,8 +2,10 @@
 
 Two pods share an identity when they have the same namespace, labels, named ports and
 host-network flag, and lie in the same of the ipBlocks the owner splits by (none for the
-compiler, which writes ipBlocks as address ranges; every policy's for `connectivity`). Every
-verdict about one of them holds for all of them, except a pod's traffic to itself.
+compiler, which writes ipBlocks as address ranges; every policy's for `connectivity`), and,
+for `connectivity`, run on the same of the nodes that have host-network pods (ingress from a
+pod's own node is always allowed). Every verdict about one of them holds for all of them,
+except a pod's traffic to itself.
 
 Indices never move: a new identity is appended and an empty one stays, so whatever is cached
 per identity stays valid and a pod change touches only the identities it leaves or joins. A
@@ -44,6 +46,9 @@ class IdentityKey(NamedTuple):
     named_ports: tuple[NamedPort, ...]  # sorted
     host_network: bool
     blocks: frozenset[int]  # indices into `Identities.blocks` holding one of its addresses
+    # The pod's node, when it is one of `Identities.nodes`: ingress from a node's own
+    # host-network pods is always allowed, so there a node tells pods apart.
+    node: str | None = None
 
 
 @dataclass(kw_only=True, eq=False)
@@ -89,7 +94,8 @@ class Identity:
 class Identities:
     """Call `update` with each snapshot's pods; `items[i]` is identity i."""
 
-    def __init__(self, blocks: Iterable[IPBlock] = ()) -> None:
+    def __init__(self, blocks: Iterable[IPBlock] = (), nodes: Iterable[str] = ()) -> None:
+        self.nodes = frozenset(nodes)
         self.items: list[Identity] = []
         self.by_namespace: dict[str, list[int]] = {}
         self.blocks: tuple[IPBlock, ...] = tuple(dict.fromkeys(_bare(b) for b in blocks))
@@ -147,7 +153,10 @@ class Identities:
         previous = self._pods.get(pod.key)
         if previous is not None and previous[0] is pod:
             return 0
-        key = IdentityKey(pod.namespace, pod.labels, _named_ports(pod), pod.host_network, blocks)
+        node = pod.node if pod.node in self.nodes else None
+        key = IdentityKey(
+            pod.namespace, pod.labels, _named_ports(pod), pod.host_network, blocks, node
+        )
         index = self._by_key.get(key)
         if index is None:
             index = self._add(key)

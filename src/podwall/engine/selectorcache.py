@@ -35,8 +35,8 @@ class Changes:
 class SelectorCache:
     """Call `update` with each new snapshot, then ask for bits."""
 
-    def __init__(self, blocks: Iterable[IPBlock] = ()) -> None:
-        self.identities = Identities(blocks)
+    def __init__(self, blocks: Iterable[IPBlock] = (), nodes: Iterable[str] = ()) -> None:
+        self.identities = Identities(blocks, nodes)
         # Identities of each namespace that selectors can match: not host-network ones.
         self.ns_bits: dict[str, int] = {}
         self._selected: dict[str, dict[LabelSelector, int]] = {}  # namespace -> podSelector

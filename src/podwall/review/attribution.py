@@ -81,6 +81,8 @@ def phrase(v: DirectionVerdict) -> str:
         return "not isolated"
     if v.status is Status.HOST_NETWORK:
         return "host network, not subject to policy"
+    if v.status is Status.LOCAL_NODE:
+        return "from the pod's own node, always allowed"
     if v.status in (Status.OUTSIDE, Status.SELF):
         return "not governed by policy"
     if v.status is Status.DENIED:

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
+from podwall.engine.decide import decide
+from podwall.engine.endpoints import Endpoint, Traffic
 from podwall.model.cluster import Cluster, Node
 from podwall.model.convert import cluster as convert_cluster
 from podwall.model.labels import Labels
@@ -181,3 +183,19 @@ def test_the_node_port_comes_and_goes_with_the_service_type(running: Running) ->
     assert dial(running.netns["client-a"], svc.cluster_ip, 8080) == str(running.ips["client-a"])
     running.sandbox.sync(served)
     assert dial(running.netns["client-a"], address, NODE_PORT) == str(running.ips["client-a"])
+
+
+@pytest.mark.parametrize("running", [DENY_SERVER], indirect=True, ids=["default-deny"])
+def test_a_pods_own_node_gets_in_whatever_its_policies_and_the_engine_says_so(
+    running: Running,
+) -> None:
+    """NetworkPolicySpec.ingress: "Traffic is allowed to a pod if ... the traffic source is
+    the pod's local node". The server is on node-2 and isolated with nothing allowed in."""
+    server_ip = str(running.ips["server"])
+    assert dial(running.node_netns("node-2"), server_ip, 80) == running.node_address("node-2")
+    assert dial(running.node_netns("node-1"), server_ip, 80, timeout=1) == "error:timeout"
+    server = next(p for p in running.cluster.pods if p.name == "server")
+    for node, allowed in (("node-2", True), ("node-1", False)):
+        source = Endpoint.of_ip(ipaddress.ip_address(running.node_address(node)))
+        traffic = Traffic(src=source, dst=Endpoint.of_pod(server), port=80)
+        assert decide(running.cluster, traffic).allowed is allowed, node
