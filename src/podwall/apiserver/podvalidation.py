@@ -26,7 +26,9 @@ comparison differs.
 
 Not ported: the QoS class check, in-place resize (off by default in 1.32), the relaxed
 nodeSelector and affinity of gated pods, the two toleration checks whose error value is the
-Go struct itself, pod-specific annotations. Pure: no I/O.
+Go struct itself, pod-specific annotations. Upstream's DefaultTolerationSeconds admission adds
+its two tolerations back on every update; podwall adds them on create only, so a PUT of a
+manifest without them is also told `existing toleration can not be modified`. Pure: no I/O.
 """
 
 from __future__ import annotations
