@@ -268,6 +268,7 @@ class Kubelet:
         for key, pod in by_key.items():
             if key in self.node.pods and self._uids.get(key) == meta(pod).get("uid"):
                 self._start_ephemeral(pod)
+                self._follow_images(pod)
         self._check_starting()
         self._reap()
         self._restart_due()
@@ -515,6 +516,37 @@ class Kubelet:
                     ephemeral_waiting, name=name, reason=waiting.reason, message=waiting.message
                 )
             log.info("ephemeral container pod=%s container=%s waiting=%s", key, name, waiting)
+            self._write_status(pod, change)
+
+    def _follow_images(self, pod: Object) -> None:
+        """Restart each container whose image the pod's spec changed (`kubectl set image`,
+        the one change to a container an update may make), as the kubelet does: Killing
+        (`definition changed`), then the container again with the new image, its
+        restartCount one more and the exit it was stopped with in lastState."""
+        key = _key(pod)
+        running = self.node.pods[key]
+        images_now = {c.name: c.image for c in running.plan.containers}
+        for c in (pod.get("spec") or {}).get("containers") or ():
+            name, image = str(c.get("name")), str(c.get("image") or "")
+            if images_now.get(name, image) == image:
+                continue
+            now = self.clock()
+            self._record(events.killing(pod, name, now, changed=True))
+            code = self.node.stop_container(key, name)
+            self._restarts = [r for r in self._restarts if (r.key, r.container) != (key, name)]
+            self._backoff.pop((key, name), None)
+            self._replan(pod, key, name)
+            waiting = self.node.restart(key, name)
+            self._publish(running.plan)
+            stamp = self.clock()
+            change = partial(_replaced, exit_code=code, now=stamp, container=name)
+            if waiting is None:
+                self._record_started(pod, next(p for p in running.plan.containers
+                                               if p.name == name), stamp)  # fmt: skip
+            else:
+                change = partial(pod_waiting, reason=waiting.reason, message=waiting.message,
+                                 now=stamp, container=name)  # fmt: skip
+            log.info("container image changed pod=%s container=%s image=%s", key, name, image)
             self._write_status(pod, change)
 
     def _record_started(self, pod: Object, c: ContainerPlan, now: datetime) -> None:
@@ -781,6 +813,14 @@ def _crash_loop(pod: Object, *, container: str, message: str, now: datetime) -> 
         if entry["name"] == container and last:
             entry["lastState"] = {"terminated": last}
     return out
+
+
+def _replaced(pod: Object, *, exit_code: int | None, now: datetime, container: str) -> Object:
+    """Stopped for its new image, and started again: the stop in lastState, one restart more."""
+    code = 137 if exit_code is None else exit_code
+    reason = "Completed" if code == 0 else "Error"
+    stopped = pod_terminated(pod, code, reason, now, container=container)
+    return pod_restarted(stopped, now, container=container)
 
 
 def _host_network(pod: Object) -> bool:

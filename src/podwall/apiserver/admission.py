@@ -11,7 +11,7 @@ upstream defaults that printers and controllers read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from podwall.apiserver import (
@@ -31,7 +31,7 @@ from podwall.model import strictfields
 from podwall.model.cnpvalidation import unknown_fields as cnp_unknown_fields
 from podwall.model.cnpvalidation import validate_cluster_network_policy
 from podwall.model.dnsnames import is_dns1035_label, is_dns1123_label
-from podwall.model.fielderrors import invalid
+from podwall.model.fielderrors import FieldError, invalid
 from podwall.model.validation import validate_network_policy, validate_object_meta
 
 Object = dict[str, Any]
@@ -183,6 +183,9 @@ def default(resource: Resource, obj: Object) -> None:
         return
     if kind in (JOBS, CRONJOBS):
         obj.update(default_job(obj) if kind == JOBS else default_cronjob(obj))
+        job = obj if kind == JOBS else (obj.get("spec") or {}).get("jobTemplate")
+        if isinstance(job, dict):
+            _default_template(job)  # SetDefaults_PodSpec reaches every template
         return
     if kind == NETWORK_POLICY_KEY:
         spec.setdefault("podSelector", {})
@@ -297,8 +300,9 @@ _NAME_RULES: dict[str, Callable[[str], list[str]]] = {
 }  # fmt: skip
 
 
-def validate(resource: Resource, obj: Object) -> None:
-    """Raise a 422 Invalid ApiError naming every field that is wrong."""
+def validate(resource: Resource, obj: Object, more: Sequence[FieldError] = ()) -> None:
+    """Raise a 422 Invalid ApiError naming every field that is wrong; `more` are the errors
+    the caller found that need the request (a Pod's, see `handlers`)."""
     if resource.key == NETWORK_POLICY_KEY:
         errs = validate_network_policy(obj)
     elif resource.key == CLUSTER_NETWORK_POLICY_KEY:
@@ -329,6 +333,7 @@ def validate(resource: Resource, obj: Object) -> None:
         elif resource.key == "secrets":
             errs += secretdata.validate(obj)
         errs += rbacvalidation.validate(resource.key, obj)
+    errs = [*errs, *more]
     if errs:
         meta = obj.get("metadata") or {}
         name = str(meta.get("name") or meta.get("generateName") or "")

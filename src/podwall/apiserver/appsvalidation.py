@@ -1,5 +1,6 @@
 """Validation of apps/v1 workloads, in upstream's words (pkg/apis/apps/validation):
-Deployments and ReplicaSets (the selector and the template's containers), DaemonSets
+Deployments and ReplicaSets (the selector; the template's pod spec is
+`podvalidation.validate_template_spec`'s, as for every workload here), DaemonSets
 (ValidateDaemonSetSpec and its update strategy), StatefulSets (ValidateStatefulSetSpec) and
 ControllerRevisions. `selector_matches_template`, `not_matching` and `nonnegative` are shared
 with `batchvalidation` and `rcvalidation`. What may change on update is `mutating`'s. Pure: no I/O.
@@ -10,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from podwall.apiserver.goformat import go_map
+from podwall.apiserver.podvalidation import validate_template_spec
 from podwall.model.dnsnames import regex_error
 from podwall.model.fielderrors import FieldError, forbidden, invalid, not_supported, required
 from podwall.model.labelselectors import SelectorError, as_selector
 
 Object = dict[str, Any]
+_TEMPLATE = "spec.template.spec"  # a template's pod spec is `podvalidation`'s to check
 
 
 def validate_workload(obj: Object) -> list[FieldError]:
@@ -31,9 +34,7 @@ def validate_workload(obj: Object) -> list[FieldError]:
         errs.append(invalid("spec.selector", selector, "empty selector is invalid for deployment"))
     else:
         errs += selector_matches_template(selector, labels)
-    if not ((spec.get("template") or {}).get("spec") or {}).get("containers"):
-        errs.append(required("spec.template.spec.containers"))
-    return errs
+    return errs + validate_template_spec(_dict(spec.get("template")).get("spec"), _TEMPLATE)
 
 
 def validate_daemonset(obj: Object) -> list[FieldError]:
@@ -55,8 +56,7 @@ def validate_daemonset(obj: Object) -> list[FieldError]:
             errs.append(
                 invalid("spec.selector", selector, "empty selector is invalid for daemonset")
             )
-    if not pod_spec.get("containers"):
-        errs.append(required("spec.template.spec.containers"))
+    errs += validate_template_spec(template.get("spec"), _TEMPLATE)
     restart = pod_spec.get("restartPolicy", "Always")
     if restart != "Always":
         errs.append(not_supported("spec.template.spec.restartPolicy", restart, ["Always"]))
@@ -104,8 +104,7 @@ def validate_statefulset(obj: Object) -> list[FieldError]:
             )
         errs += selector_matches_template(selector, labels)
     pod_spec = _dict(template.get("spec"))
-    if not pod_spec.get("containers"):
-        errs.append(required("spec.template.spec.containers"))
+    errs += validate_template_spec(template.get("spec"), _TEMPLATE)
     restart = pod_spec.get("restartPolicy", "Always")
     if restart != "Always":
         errs.append(not_supported("spec.template.spec.restartPolicy", restart, ["Always"]))

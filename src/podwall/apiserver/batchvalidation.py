@@ -18,6 +18,7 @@ from typing import Any
 
 from podwall.apiserver.appsvalidation import selector_matches_template
 from podwall.apiserver.goformat import GoText, go_label_selector, go_map
+from podwall.apiserver.podvalidation import validate_template_spec
 from podwall.controllers import cronschedule
 from podwall.controllers.jobspec import (
     CONTROLLER_UID_LABEL,
@@ -88,9 +89,9 @@ def validate_job_spec(spec: Mapping[str, Any], path: str = "spec") -> list[Field
         errs += _nonnegative(spec, name, path)
     errs += _completion_mode(spec, path)
     errs += _pod_replacement_policy(spec, path)
-    pod_spec = _dict(_dict(spec.get("template")).get("spec"))
-    if not pod_spec.get("containers"):
-        errs.append(required(f"{path}.template.spec.containers"))
+    raw_pod_spec = _dict(spec.get("template")).get("spec")
+    errs += validate_template_spec(raw_pod_spec, f"{path}.template.spec")
+    pod_spec = _dict(raw_pod_spec)
     restart = pod_spec.get("restartPolicy", "")
     if restart not in ("OnFailure", "Never"):
         errs.append(

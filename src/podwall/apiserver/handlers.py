@@ -33,6 +33,7 @@ from podwall.apiserver import (
     ephemeral,
     errors,
     listoptions,
+    podvalidation,
     protobuf,
     tables,
     typecheck,
@@ -52,7 +53,7 @@ from podwall.apiserver.selectors import (
 )
 from podwall.apiserver.store import Object, Store, Stored, Watch, WatchEvent
 from podwall.apiserver.watch import BOOKMARK
-from podwall.model.fielderrors import invalid
+from podwall.model.fielderrors import FieldError, invalid
 
 log = logging.getLogger(__name__)
 
@@ -243,8 +244,10 @@ class ResourceApi:
         name: str | None = None,
         *,
         creating: bool = False,
+        current: Object | None = None,
     ) -> tuple[Object, list[str]]:
         """Decode, place, default and validate a request body; nothing is stored here.
+        `current` is the stored object an update replaces (read for the rules of a Pod).
 
         The object returned is new (no part of `body` in it): the Store may keep it as is."""
         resource = target.resource
@@ -294,7 +297,7 @@ class ResourceApi:
         if creating:
             admission.prepare_for_create(resource, obj)
         admission.default(resource, obj)
-        admission.validate(resource, obj)
+        admission.validate(resource, obj, _pod_errors(target, obj, current, creating))
         return obj, warnings + admission.warn(resource, obj)
 
     def _preserve(self, target: Target) -> tuple[str, ...]:
@@ -361,6 +364,8 @@ class ResourceApi:
 
     async def update(self, request: Request, target: Target) -> Response:
         assert target.name is not None
+        if _checks_pod(target):
+            return await self._update_pod(request, target)
         obj, warnings = self._admit(request, target, await self._body(request), target.name)
         dry_run = "All" in request.query_params.getlist("dryRun")
         updated = await self.store.aupdate(
@@ -369,6 +374,31 @@ class ResourceApi:
         )  # fmt: skip
         if not dry_run:
             await run_in_threadpool(deletion.finish, self.store, target.resource.key, updated.obj)
+        return text_response(updated.text, 200, warnings)
+
+    async def _update_pod(self, request: Request, target: Target) -> Response:
+        """PUT of a Pod: ValidatePodUpdate reads the stored Pod, so the body is admitted
+        under the Store's write lock, against it (the same conflict check as `update`)."""
+        assert target.name is not None
+        resource, namespace, name = target.resource, self._ns(target), target.name
+        body = await self._body(request)
+        dry_run = "All" in request.query_params.getlist("dryRun")
+        warnings: list[str] = []
+
+        def change(current: Object) -> Object:
+            obj, found = self._admit(request, target, body, name, current=current)
+            expected = obj["metadata"].get("resourceVersion")
+            if expected and str(expected) != current["metadata"].get("resourceVersion"):
+                raise errors.conflict(resource.name, resource.group, name)
+            warnings.extend(found)
+            return obj
+
+        updated = await self.store.amutate(
+            resource.key, namespace, name, change, preserve=self._preserve(target),
+            dry_run=dry_run,
+        )  # fmt: skip
+        if not dry_run:
+            await run_in_threadpool(deletion.finish, self.store, resource.key, updated.obj)
         return text_response(updated.text, 200, warnings)
 
     async def patch(self, request: Request, target: Target) -> Response:
@@ -400,7 +430,7 @@ class ResourceApi:
             patched_rv = (patched.get("metadata") or {}).get("resourceVersion")
             if patched_rv and patched_rv != current["metadata"].get("resourceVersion"):
                 raise errors.conflict(resource.name, resource.group, name)
-            obj, found = self._admit(request, target, patched, name)
+            obj, found = self._admit(request, target, patched, name, current=current)
             warnings.extend(found)
             return obj
 
@@ -649,6 +679,26 @@ class _WatchStream:
         else:
             line = f'{{"type":"{event.type}","object":{event.text}}}'
         return (line + "\n").encode()
+
+
+def _checks_pod(target: Target) -> bool:
+    """Whether a write goes through ValidatePodCreate or ValidatePodUpdate: the pods resource
+    itself (its status and ephemeral containers subresources have rules of their own)."""
+    return target.resource.key == "pods" and target.subresource is None
+
+
+def _pod_errors(
+    target: Target, obj: Object, current: Object | None, creating: bool
+) -> list[FieldError]:
+    """A Pod's spec rules, and those of its create or of the update of `current`."""
+    if not _checks_pod(target):
+        return []
+    errs = podvalidation.validate_pod(obj)
+    if creating:
+        return errs + podvalidation.validate_pod_create(obj)
+    if current is not None:
+        errs += podvalidation.validate_pod_update(obj, current)
+    return errs
 
 
 def _scale_of(obj: Object) -> Object:

@@ -236,9 +236,13 @@ def started(pod: Mapping[str, Any], container: str, now: datetime) -> Obj:
     return _kubelet(pod, container, "Started", f"Started container {container}", now)
 
 
-def killing(pod: Mapping[str, Any], container: str, now: datetime) -> Obj:
-    """`Stopping container backend-container` (graceful deletion)."""
-    return _kubelet(pod, container, "Killing", f"Stopping container {container}", now)
+def killing(pod: Mapping[str, Any], container: str, now: datetime, *, changed: bool = False) -> Obj:
+    """`Stopping container backend-container` (graceful deletion), or, when the container's
+    spec `changed`, `Container backend-container definition changed, will be restarted`."""
+    message = f"Stopping container {container}"
+    if changed:
+        message = f"Container {container} definition changed, will be restarted"
+    return _kubelet(pod, container, "Killing", message, now)
 
 
 def failed(pod: Mapping[str, Any], container: str, message: str, now: datetime) -> Obj:

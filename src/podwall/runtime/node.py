@@ -280,6 +280,15 @@ class Node:
         pod.processes[container.name] = proc
         return None
 
+    def stop_container(self, key: str, container: str, grace: float = 2.0) -> int | None:
+        """Stop one container's process (by pid) and forget it, so `exited` never reports
+        it; its exit code, None if it was not running."""
+        proc = self.pods[key].processes.pop(container, None)
+        if proc is None:
+            return None
+        proc.stop(grace=grace)
+        return proc.wait(0)
+
     def container_process(self, key: str, container: str) -> process.PodProcess | None:
         """The container's current process, if it runs (or ran and is not reaped yet). Safe
         to call from another thread: it only reads."""

@@ -258,3 +258,40 @@ def test_delete_and_wait_for_delete(kubectl: Kubectl) -> None:
     assert gone.returncode == 0
     kubectl("delete", "pod", "-l", "app=web", "--wait")
     kubectl("wait", "--for=condition=Available", "deploy/web", "--timeout=60s")
+
+
+WEB_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: webpod}}
+spec:
+  containers:
+  - {name: web, image: "nginx:1.26", ports: [{containerPort: 80}]}
+"""
+
+
+def test_a_changed_pod_is_refused_and_set_image_restarts_its_container(kubectl: Kubectl) -> None:
+    """kube-apiserver's ValidatePodUpdate: `apply` of a pod with a new port is refused in its
+    words (without the go-cmp diff upstream appends); `set image` is allowed, and the kubelet
+    restarts the container with the new image."""
+    assert kubectl("apply", "-f", "-", stdin=WEB_POD) == "pod/web created\n"
+    kubectl("wait", "--for=condition=Ready", "pod/web", "--timeout=60s")
+    changed = WEB_POD.replace("[{containerPort: 80}]", "[{containerPort: 80}, {containerPort: 81}]")
+    refused = kubectl.run("apply", "-f", "-", stdin=changed)
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        'The Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other '
+        "than `spec.containers[*].image`,`spec.initContainers[*].image`,"
+        "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing "
+        "tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
+        "previously negative)\n"
+    )
+    relabelled = WEB_POD.replace("app: webpod", "app: webpod, tier: front")
+    assert kubectl("apply", "-f", "-", stdin=relabelled) == "pod/web configured\n"
+    assert kubectl("set", "image", "pod/web", "web=nginx:1.27") == "pod/web image updated\n"
+    restarted = "--for=jsonpath={.status.containerStatuses[0].restartCount}=1"
+    kubectl("wait", restarted, "pod/web", "--timeout=60s")
+    kubectl("wait", "--for=condition=Ready", "pod/web", "--timeout=60s")
+    image = kubectl("get", "pod/web", "-o", "jsonpath={.status.containerStatuses[0].image}")
+    assert image == "nginx:1.27"
+    kubectl("delete", "pod/web", "--wait=true")

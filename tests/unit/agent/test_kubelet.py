@@ -676,3 +676,29 @@ def test_an_ephemeral_container_podwall_cannot_run_waits_with_the_reason(
     (pod,) = pods(store)
     (status,) = pod["status"]["ephemeralContainerStatuses"]
     assert status["state"]["waiting"]["reason"] == "ImageNotSupported"
+
+
+def test_a_container_whose_image_changes_is_restarted_with_it(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    """`kubectl set image`: the kubelet stops the container and starts it with the new image;
+    restartCount counts it, the sibling containers are left alone."""
+    store.create("pods", bare_pod("web"))
+    kubelet.sync_pass()
+    key = "default/web"
+
+    def new_image(current: dict[str, Any]) -> dict[str, Any]:
+        current["spec"]["containers"][0]["image"] = "busybox"
+        return current
+
+    store.mutate("pods", "default", "web", new_image, preserve=("status",))
+    kubelet.sync_pass()
+    kubelet.sync_pass()
+    assert node.calls.count(("restart", (key, "c"))) == 1
+    assert [c.image for c in node.pods[key].plan.containers] == ["busybox"]
+    (status,) = store.get("pods", "default", "web")["status"]["containerStatuses"]
+    assert (status["image"], status["restartCount"]) == ("busybox", 1)
+    assert "running" in status["state"]
+    assert "terminated" in status["lastState"]
+    messages = [e["message"] for e in store.list("events", "default")[0]]
+    assert "Container c definition changed, will be restarted" in messages

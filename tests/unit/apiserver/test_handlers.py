@@ -139,3 +139,64 @@ def test_ephemeralcontainers_put_with_an_old_resource_version_conflicts(client: 
     )
     pod["spec"]["ephemeralContainers"] = [{"name": "b", "image": "busybox"}]
     assert client.put(f"{PODS}/p/ephemeralcontainers", json=pod).status_code == 409
+
+
+POD_FORBIDDEN = (
+    'Pod "p" is invalid: spec: Forbidden: pod updates may not change fields other than '
+    "`spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
+    "`spec.tolerations` (only additions to existing tolerations),"
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
+)
+NEW_PORT = {"spec": {"containers": [{"name": "app", "ports": [{"containerPort": 8080}]}]}}
+
+
+@pytest.mark.parametrize(
+    ("method", "headers"),
+    [("PATCH", STRATEGIC), ("PUT", {})],
+    ids=["a strategic merge patch", "a PUT of the whole pod"],
+)
+def test_a_pod_update_beyond_images_is_refused_and_changes_nothing(
+    client: Client, method: str, headers: dict[str, str]
+) -> None:
+    before = _pod(client)
+    body: dict[str, Any] = NEW_PORT
+    if method == "PUT":
+        body = {**before, "spec": {**before["spec"], "containers": [
+            {**before["spec"]["containers"][0], "ports": [{"containerPort": 8080}]}]}}  # fmt: skip
+    answer = client.request(method, f"{PODS}/p", json=body, headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["message"] == POD_FORBIDDEN
+    assert client.get(f"{PODS}/p").json() == before
+
+
+def test_a_pod_image_and_its_labels_may_change(client: Client) -> None:
+    _pod(client)
+    patch = {"metadata": {"labels": {"v": "2"}},
+             "spec": {"containers": [{"name": "app", "image": "busybox:1.37"}]}}  # fmt: skip
+    answer = client.patch(f"{PODS}/p", json=patch, headers=STRATEGIC)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["spec"]["containers"][0]["image"] == "busybox:1.37"
+    assert answer.json()["metadata"]["labels"] == {"v": "2"}
+
+
+def test_a_pod_status_put_is_not_held_to_the_update_rules(client: Client) -> None:
+    """pods/status keeps the stored spec: what its body says of the spec does not matter."""
+    pod = _pod(client)
+    pod["spec"]["containers"][0]["ports"] = [{"containerPort": 8080}]
+    pod["status"] = {"phase": "Running"}
+    answer = client.put(f"{PODS}/p/status", json=pod)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"]["phase"] == "Running"
+    assert "ports" not in answer.json()["spec"]["containers"][0]
+
+
+def test_a_pod_is_checked_on_create_with_ephemeral_containers_refused(client: Client) -> None:
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "app"}],
+                     "ephemeralContainers": [{"name": "d", "image": "busybox"}]}}  # fmt: skip
+    answer = client.post(PODS, json=body)
+    assert answer.status_code == 422
+    assert answer.json()["message"] == (
+        'Pod "p" is invalid: [spec.containers[0].image: Required value, '
+        "spec.ephemeralContainers: Forbidden: cannot be set on create]"
+    )
