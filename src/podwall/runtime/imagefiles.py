@@ -15,6 +15,13 @@ the recipes use: the applet directory's `nc` is a short Python program (`NC_SCRI
 host's system Python, readable by every pod) saying what Alpine's busybox nc says for
 `-v`, `-w` and `-z`, and handing any other use to busybox's own nc.
 
+Busybox's `ping` opens a raw socket, which only root (CAP_NET_RAW) may: a container's root has
+it, a pod's user here has not ("permission denied (are you root?)"). The applet directory's
+`ping` is a Python program (`PING_SCRIPT`) sending the same echo requests over the kernel's ICMP
+ping sockets, which every pod's user may open (`netns` sets the pod's ping_group_range), and
+printing what busybox's ping prints (`-c`, `-i`, `-q`, `-s`, `-W`, `-w`; other options are
+busybox's own). The echo requests are ordinary ICMP, which the pod's policies see as any other.
+
 Files at an image's own paths live in the pod's own root (`podroot`), which its PID 1 fills,
 copying them from here, before the pod runs: `pod_files()` writes them (when changed) and says
 which goes where. The agnhost image's `/agnhost` (`AGNHOST_PROGRAM` here) is a Python zip
@@ -192,6 +199,102 @@ while True:
         else:
             inputs.remove(sys.stdin.buffer)
 """
+PING_SCRIPT = """\
+#!{python} -I
+# podwall: busybox's ping over the kernel's ICMP (ping) sockets, which a pod's unprivileged
+# user may open, where busybox's needs a raw socket; what it prints is busybox's. Options other
+# than -c, -i, -q, -s, -W, -w and -4 are busybox's own.
+import os, select, signal, socket, struct, sys, time
+def busybox():
+    os.execv("{busybox}", ["ping"] + sys.argv[1:])
+VALUED = dict(c="count", i="interval", s="size", W="timeout", w="deadline")
+opts = dict(count=0, interval=1.0, size=56, timeout=10.0, deadline=0.0)
+quiet, args, rest = False, [], sys.argv[1:]
+while rest:
+    arg = rest.pop(0)
+    if not arg.startswith("-") or len(arg) == 1:
+        args.append(arg)
+        continue
+    flags = arg[1:]
+    while flags:
+        flag, flags = flags[0], flags[1:]
+        if flag == "q":
+            quiet = True
+        elif flag == "4":
+            pass
+        elif flag in VALUED and (flags or rest):
+            value, flags = (flags, "") if flags else (rest.pop(0), "")
+            try:
+                opts[VALUED[flag]] = type(opts[VALUED[flag]])(value)
+            except ValueError:
+                busybox()
+        else:
+            busybox()
+if len(args) != 1:
+    busybox()
+host = args[0]
+try:
+    address = socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_DGRAM)[0][4][0]
+except (socket.gaierror, UnicodeError):
+    sys.exit("ping: bad address '%s'" % host)
+try:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+except PermissionError:
+    busybox()  # no ping sockets for this user: busybox says what it says without a raw one
+sock.setsockopt(socket.IPPROTO_IP, 12, 1)  # IP_RECVTTL: each reply's TTL
+count, size = opts["count"], opts["size"]
+sent, received, rtts, sent_at = 0, 0, [], dict()
+def stats(*_):
+    print("\\n--- %s ping statistics ---" % host)
+    loss = (sent - received) * 100 // sent if sent else 0
+    print("%d packets transmitted, %d packets received, %d%% packet loss" % (sent, received, loss))
+    if rtts:
+        low, avg, high = min(rtts), sum(rtts) // len(rtts), max(rtts)
+        print("round-trip min/avg/max = %d.%03d/%d.%03d/%d.%03d ms"
+              % (low // 1000, low % 1000, avg // 1000, avg % 1000, high // 1000, high % 1000))
+    sys.stdout.flush()
+    os._exit(1 if received == 0 or (opts["deadline"] and received < count) else 0)
+signal.signal(signal.SIGINT, stats)
+print("PING %s (%s): %d data bytes" % (host, address, size), flush=True)
+start = time.monotonic()
+next_send, last_wait = start, None
+while True:
+    now = time.monotonic()
+    if opts["deadline"] and now - start >= opts["deadline"]:
+        break
+    if (not count or sent < count) and now >= next_send:
+        try:
+            echo = struct.pack("!BBHHH", 8, 0, 0, 0, sent & 0xFFFF) + bytes(size)
+            sock.sendto(echo, (address, 0))
+        except OSError as exc:
+            sys.exit("ping: sendto: %s" % exc.strerror)
+        sent_at[sent & 0xFFFF] = now
+        sent, next_send = sent + 1, now + opts["interval"]
+        if count and sent >= count and not opts["deadline"]:
+            # As busybox: about two round trips once one came back, else -W seconds.
+            last_wait = now + (max(max(rtts) // (512 * 1024), 1) if rtts else opts["timeout"])
+    ends = [end for end in (last_wait, opts["deadline"] and start + opts["deadline"]) if end]
+    if not count or sent < count:
+        ends.append(next_send)
+    ready = select.select([sock], [], [], max(min(ends) - time.monotonic(), 0))[0]
+    if ready:
+        data, ancillary, _, _ = sock.recvmsg(65536, 64)
+        now = time.monotonic()
+        if len(data) >= 8 and data[0] == 0:
+            seq = struct.unpack("!H", data[6:8])[0]
+            ttl = next((c[2][0] for c in ancillary if c[0] == socket.IPPROTO_IP and c[1] == 2), 0)
+            if seq in sent_at:
+                rtt = int((now - sent_at.pop(seq)) * 1000000)
+                received, rtts = received + 1, rtts + [rtt]
+                if not quiet:
+                    print("%d bytes from %s: seq=%d ttl=%d time=%d.%03d ms"
+                          % (len(data), address, seq, ttl, rtt // 1000, rtt % 1000), flush=True)
+        if count and received >= count:
+            break
+    if last_wait and time.monotonic() >= last_wait:
+        break
+stats()
+"""
 SYSTEM_PYTHON = "/usr/bin/python3"  # the host's own, which every pod's user may run
 AGNHOST_PATH = "/agnhost"
 # What the agnhost stand-in imports of podwall (stdlib aside), relative to the source root.
@@ -267,6 +370,7 @@ def install_applets(directory: Path, busybox: str, names: list[str]) -> None:
     scripts = {"wget": WGET_SCRIPT.format(applets=directory, busybox=busybox, python=SYSTEM_PYTHON)}
     if os.access(SYSTEM_PYTHON, os.X_OK):
         scripts["nc"] = NC_SCRIPT.format(python=SYSTEM_PYTHON, busybox=busybox)
+        scripts["ping"] = PING_SCRIPT.format(python=SYSTEM_PYTHON, busybox=busybox)
     scripts = {name: text for name, text in scripts.items() if name in names}
     wanted = {*names, "busybox"} - set(scripts)
     if _current(directory, busybox, wanted, scripts):

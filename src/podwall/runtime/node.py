@@ -322,12 +322,13 @@ class Node:
         return out
 
     def stop_pod(self, key: str) -> None:
-        """Stop the pod's processes (by pid), then remove its network and files."""
+        """Stop the pod's processes (by pid), then remove its logs, network and files."""
         pod = self.pods.pop(key, None)
         if pod is None:
             return
         for proc in pod.processes.values():
             proc.stop(grace=1.0)
+        containerlogs.forget(pod.log_dir)
         if pod.plan.host_network:  # its PID 1 first: the name is how it is found
             process.remove_pod_files(pod.netns)
             try:

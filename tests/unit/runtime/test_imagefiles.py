@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from podwall.runtime.imagefiles import (
     AGNHOST_SOURCES,
     NC_SCRIPT,
     NGINX_CONFIG,
+    PING_SCRIPT,
     SYSTEM_PYTHON,
     WGET_SCRIPT,
     agnhost_program,
@@ -43,6 +45,16 @@ def test_nc_is_the_verbose_script_where_the_host_has_a_system_python(tmp_path: P
     assert not nc.is_symlink()
     assert nc.read_text().splitlines()[0] == f"#!{SYSTEM_PYTHON} -I"
     assert os.access(nc, os.X_OK)
+
+
+def test_ping_is_the_ping_socket_script_where_the_host_has_a_system_python(tmp_path: Path) -> None:
+    install_applets(tmp_path / "bin", BUSYBOX, ["sh", "ping"])
+    ping = tmp_path / "bin" / "ping"
+    if not os.access(SYSTEM_PYTHON, os.X_OK):
+        assert os.readlink(ping) == BUSYBOX
+        return
+    assert ping.read_text() == PING_SCRIPT.format(python=SYSTEM_PYTHON, busybox=BUSYBOX)
+    assert os.access(ping, os.X_OK)
 
 
 def test_wget_is_the_timeout_script_run_by_busybox_sh(tmp_path: Path) -> None:
@@ -191,3 +203,86 @@ def test_the_agnhost_program_holds_every_podwall_module_the_stand_in_imports() -
             and node.module.startswith("podwall")
         }
         assert imported <= held, (name, imported - held)
+
+
+# The ping script in a network namespace of its own, as a pod's unprivileged user: the range of
+# groups that may open ping sockets is the pod's (`netns`), or none (the kernel's default).
+NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+
+
+def _ping(setup: str, *args: str, ping_sockets: bool = True) -> tuple[int, str]:
+    """The script, read from stdin by the host's system Python (which the user may run)."""
+    if not os.access(SYSTEM_PYTHON, os.X_OK):
+        pytest.skip(f"no {SYSTEM_PYTHON} on this host")
+    groups = "0 2147483647" if ping_sockets else "1 0"
+    line = (
+        f"ip link set lo up && sysctl -qw net.ipv4.ping_group_range='{groups}' && {setup}"
+        f"exec {' '.join(NOBODY)} {SYSTEM_PYTHON} -I - {' '.join(args)}"
+    )
+    done = subprocess.run(
+        ["unshare", "--net", "sh", "-c", line],
+        input=PING_SCRIPT.format(python=SYSTEM_PYTHON, busybox=BUSYBOX),
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    return done.returncode, done.stdout + done.stderr
+
+
+def _times(output: str) -> str:
+    """`output` with its round-trip times as `T` (they differ run to run)."""
+    return re.sub(r"\d+\.\d{3}", "T", output)
+
+
+@pytest.mark.netns
+def test_ping_says_what_busyboxs_ping_says_for_replies() -> None:
+    code, out = _ping("", "-c3", "127.0.0.1")
+    assert code == 0, out
+    assert _times(out) == (
+        "PING 127.0.0.1 (127.0.0.1): 56 data bytes\n"
+        "64 bytes from 127.0.0.1: seq=0 ttl=64 time=T ms\n"
+        "64 bytes from 127.0.0.1: seq=1 ttl=64 time=T ms\n"
+        "64 bytes from 127.0.0.1: seq=2 ttl=64 time=T ms\n"
+        "\n--- 127.0.0.1 ping statistics ---\n"
+        "3 packets transmitted, 3 packets received, 0% packet loss\n"
+        "round-trip min/avg/max = T/T/T ms\n"
+    )
+
+
+@pytest.mark.netns
+def test_ping_quiet_names_the_host_as_typed() -> None:
+    code, out = _ping("", "-q", "-c", "1", "-s", "8", "localhost")
+    assert code == 0, out
+    assert _times(out) == (
+        "PING localhost (127.0.0.1): 8 data bytes\n"
+        "\n--- localhost ping statistics ---\n"
+        "1 packets transmitted, 1 packets received, 0% packet loss\n"
+        "round-trip min/avg/max = T/T/T ms\n"
+    )
+
+
+@pytest.mark.netns
+def test_ping_without_replies_waits_w_seconds_and_fails() -> None:
+    # Echo requests dropped on the way in: nothing comes back (as under a NetworkPolicy).
+    drop = (
+        "nft add table ip t && nft add chain ip t c '{ type filter hook input priority 0; }' && "
+        "nft add rule ip t c icmp type echo-request drop && "
+    )
+    code, out = _ping(drop, "-c", "2", "-W", "1", "127.0.0.1")
+    assert (code, out) == (
+        1,
+        "PING 127.0.0.1 (127.0.0.1): 56 data bytes\n"
+        "\n--- 127.0.0.1 ping statistics ---\n"
+        "2 packets transmitted, 0 packets received, 100% packet loss\n",
+    )
+
+
+@pytest.mark.netns
+def test_ping_without_ping_sockets_is_busyboxs_own() -> None:
+    code, out = _ping("", "-c", "1", "127.0.0.1", ping_sockets=False)
+    assert code == 1
+    assert out.endswith("ping: permission denied (are you root?)\n"), out
+
+
+@pytest.mark.netns
+def test_ping_says_bad_address_for_a_name_that_does_not_resolve() -> None:
+    code, out = _ping("", "-c", "1", "no-such-host.invalid")
+    assert (code, out) == (1, "ping: bad address 'no-such-host.invalid'\n")
