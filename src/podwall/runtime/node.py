@@ -60,6 +60,7 @@ from podwall.runtime.flowlog import NodeFlows
 from podwall.runtime.images import RUN_ERROR, Launch, Waiting
 from podwall.runtime.namespaces import alias_netns, remove_netns
 from podwall.runtime.netns import NodeSandbox
+from podwall.runtime.podvolumes import PodVolumes
 from podwall.runtime.procstat import start_time
 from podwall.runtime.serviceaccount import ServiceAccountFiles
 
@@ -91,6 +92,7 @@ class PodPlan:
     containers: tuple[ContainerPlan, ...]
     run_as_user: int | None = None  # spec.securityContext.runAsUser; else a uid of its own
     service_account: ServiceAccountFiles | None = None  # mounted for in-cluster clients
+    volumes: PodVolumes | None = None  # spec.volumes, where the containers mount them
     # spec.hostNetwork: `ip` is the node's address and the pod runs in the node's namespace,
     # with the node's name as hostname (Kubernetes shares the node's UTS namespace).
     host_network: bool = False
@@ -273,6 +275,7 @@ class Node:
                 stdin_once=container.stdin_once,
                 run_as_user=pod.plan.run_as_user,
                 service_account=pod.plan.service_account,
+                volumes=pod.plan.volumes,
                 pod_images=[c.image for c in pod.plan.containers],
             )
         except (process.ProcessError, ValueError, OSError) as exc:

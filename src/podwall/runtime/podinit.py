@@ -53,16 +53,18 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import json
 import os
 import platform
 import signal
 import socket
+import stat
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import NoReturn
+from pathlib import Path, PurePosixPath
+from typing import Any, NoReturn
 
-from podwall.runtime import podroot, serviceaccount
+from podwall.runtime import mountplan, podroot, serviceaccount
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.standins.privileges import PrivilegeError, drop_privileges
 
@@ -110,8 +112,9 @@ def host_pid(status: str) -> int:
     raise SetupError("no NSpid in /proc/self/status")
 
 
-def make_root(files: Mapping[str, bytes]) -> None:
-    """The pod's own root (see the module docstring), with `files` at their paths in it."""
+def make_root(files: Mapping[str, bytes]) -> frozenset[str]:
+    """The pod's own root (see the module docstring), with `files` at their paths in it; the
+    names of the host's entries in it."""
     try:
         plan = podroot.plan_root(host_root_entries(), sorted(files))
     except podroot.PodRootError as exc:
@@ -133,6 +136,7 @@ def make_root(files: Mapping[str, bytes]) -> None:
         for tree in trees:
             os.close(tree)
     _pivot_root(NEW_ROOT)
+    return frozenset(e.name for e in (*plan.binds, *plan.symlinks))
 
 
 def read_files(specs: Sequence[str]) -> dict[str, bytes]:
@@ -214,6 +218,179 @@ def mount_service_account(source: Path) -> None:
         (point / parent).chmod(0o755)
     target.chmod(0o755)
     _mount(str(source).encode(), str(target), b"", _MS_BIND, None)
+
+
+_VOLUME_KEYS = {"volume", "kind", "path", "source", "subPath", "readOnly", "sizeBytes"}
+SPLICE_TMPFS_BYTES = 1024 * 1024
+
+
+def read_volumes(path: Path) -> list[dict[str, Any]]:
+    """The pod's mount list (`podvolumes.write`'s `mounts.json`)."""
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise SetupError(f"reading the pod's volumes {path}: {exc}") from None
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and set(e) == _VOLUME_KEYS for e in entries
+    ):
+        raise SetupError(f"{path}: not a list of mounts")
+    return entries
+
+
+def prepare_volumes(entries: Sequence[Mapping[str, Any]], uid: int) -> list[tuple[int, bool]]:
+    """Each mount's source, cloned while the host's root is still / (a hostPath of `/` is the
+    host's root), with whether it is a directory. An emptyDir gets its tmpfs first (once, on
+    its host directory, in this mount namespace only); a volume of files is made the pod
+    user's, as the root user of a container image would own it."""
+    trees: list[tuple[int, bool]] = []
+    done: set[str] = set()
+    try:
+        for entry in entries:
+            source, kind = str(entry["source"]), entry["kind"]
+            if source not in done and kind == "emptyDir":
+                options = f"mode=0777,size={int(entry['sizeBytes'])}".encode()
+                _mount(b"tmpfs", source, b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
+            elif source not in done and kind == "files":
+                _chown_tree(source, uid)
+            done.add(source)
+            path = _volume_source(entry, uid)
+            directory = os.path.isdir(path)
+            trees.append((_clone_tree(path, recursive=directory), directory))
+    except BaseException:
+        for tree, _ in trees:
+            os.close(tree)
+        raise
+    return trees
+
+
+def _volume_source(entry: Mapping[str, Any], uid: int) -> str:
+    """The host path a mount binds: its source, or the subPath in it (made, in an emptyDir)."""
+    source, sub = str(entry["source"]), str(entry["subPath"])
+    where = f"volume {entry['volume']!r}"
+    if entry["kind"] == "emptyDir" and sub:
+        made = Path(source, sub)
+        made.mkdir(mode=0o755, parents=True, exist_ok=True)
+        for directory in (made, *made.relative_to(source).parents):
+            os.chown(Path(source, directory), uid, uid)
+    path = os.path.realpath(os.path.join(source, sub) if sub else source)
+    if entry["kind"] != "hostPath" and not Path(path).is_relative_to(os.path.realpath(source)):
+        raise SetupError(f"{where}: subPath {sub!r} leaves the volume")
+    if not os.path.exists(path):
+        raise SetupError(f"{where}: {path} does not exist on the node")
+    return path
+
+
+def _chown_tree(top: str, uid: int) -> None:
+    os.lchown(top, uid, uid)
+    for directory, dirs, files in os.walk(top):
+        for name in (*dirs, *files):
+            os.lchown(os.path.join(directory, name), uid, uid)
+
+
+def mount_volumes(
+    entries: Sequence[Mapping[str, Any]],
+    trees: Sequence[tuple[int, bool]],
+    host_names: frozenset[str],
+    own: Sequence[str],
+) -> None:
+    """Each prepared source at its mount path in the pod's root (`mountplan`'s steps): the
+    volumes that say so, and every spliced directory, read-only."""
+    targets = []
+    for index, (entry, (_, directory)) in enumerate(zip(entries, trees, strict=True)):
+        path = os.path.realpath(str(entry["path"]))
+        targets.append(mountplan.Target(index, path, directory, _existing(path)))
+    try:
+        steps = mountplan.plan_mounts(host_names, {os.path.realpath(o) for o in own}, targets)
+    except mountplan.MountPlanError as exc:
+        raise SetupError(_volume_said(entries, exc)) from None
+    spliced = []
+    for step in steps:
+        if isinstance(step, mountplan.Splice):
+            _splice(step.path)
+            spliced.append(step.path)
+        elif isinstance(step, mountplan.Make):
+            _make(step.path, step.directory)
+        else:
+            entry = entries[step.mount]
+            tree, _ = trees[step.mount]
+            if _libc.syscall(
+                _SYS_MOVE_MOUNT, tree, b"", _AT_FDCWD, step.path.encode(), _MOVE_MOUNT_F_EMPTY_PATH
+            ):
+                _fail(f"mounting volume {entry['volume']!r} at {step.path}")
+            if entry["readOnly"]:
+                _read_only(step.path, recursive=True)
+    for path in spliced:
+        _read_only(path, recursive=False)
+
+
+def _volume_said(entries: Sequence[Mapping[str, Any]], exc: mountplan.MountPlanError) -> str:
+    if 0 <= exc.index < len(entries):
+        return f"volume {entries[exc.index]['volume']!r}: {exc}"
+    return f"mounting the pod's volumes: {exc}"
+
+
+def _existing(path: str) -> tuple[podroot.Kind, ...]:
+    """The kinds of `path`'s leading components that exist, up to the first that does not."""
+    kinds = []
+    current = Path("/")
+    for part in PurePosixPath(path).parts[1:]:
+        current = current / part
+        try:
+            mode = current.lstat().st_mode
+        except FileNotFoundError:
+            break
+        if stat.S_ISDIR(mode):
+            kinds.append(podroot.Kind.DIRECTORY)
+        elif stat.S_ISLNK(mode):
+            kinds.append(podroot.Kind.SYMLINK)
+        else:
+            kinds.append(podroot.Kind.FILE)
+    return tuple(kinds)
+
+
+def _splice(directory: str) -> None:
+    """A tmpfs over `directory` holding a bind of each of its entries (its symlinks made
+    again): the pod can then make paths in it without writing to the host."""
+    before = os.stat(directory)
+    held: list[tuple[podroot.Entry, int]] = []
+    symlinks = []
+    try:
+        with os.scandir(directory) as found:
+            for item in found:
+                if item.is_symlink():
+                    symlinks.append((item.name, os.readlink(item.path)))
+                    continue
+                is_dir = item.is_dir(follow_symlinks=False)
+                kind = podroot.Kind.DIRECTORY if is_dir else podroot.Kind.FILE
+                held.append((podroot.Entry(item.name, kind), _clone_tree(item.path, is_dir)))
+        options = f"mode={before.st_mode & 0o7777:o},size={SPLICE_TMPFS_BYTES}".encode()
+        _mount(b"tmpfs", directory, b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
+        os.chown(directory, before.st_uid, before.st_gid)
+        for entry, tree in held:
+            _attach(tree, entry, Path(directory, entry.name))
+        for name, target in symlinks:
+            Path(directory, name).symlink_to(target)
+    finally:
+        for _, tree in held:
+            os.close(tree)
+
+
+def _make(path: str, directory: bool) -> None:
+    target = Path(path)
+    target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    if directory:
+        target.mkdir(mode=0o755, exist_ok=True)
+    else:
+        target.touch(mode=0o644)
+
+
+def _read_only(path: str, *, recursive: bool) -> None:
+    attr = _MountAttr(attr_set=_MOUNT_ATTR_RDONLY)
+    flags = _AT_RECURSIVE if recursive else 0
+    if _libc.syscall(
+        _SYS_MOUNT_SETATTR, _AT_FDCWD, path.encode(), flags, ctypes.byref(attr), ctypes.sizeof(attr)
+    ):
+        _fail(f"making {path} read-only")
 
 
 def make_view(hostname: str) -> None:
@@ -304,6 +481,23 @@ def _quiet() -> None:
     os.close(devnull)
 
 
+def make_pod(args: argparse.Namespace, volumes: Sequence[Mapping[str, Any]]) -> None:
+    """The pod's root, service account, view and volumes, in that order (module docstring)."""
+    trees = prepare_volumes(volumes, args.uid)
+    try:
+        host_names = make_root(read_files(args.file))
+        own = [p for p in PRIVATE_TMPFS if Path(p).is_dir()]
+        if args.service_account is not None:
+            mount_service_account(args.service_account)
+            own.append(str(serviceaccount.MOUNT_POINT))
+        make_view(args.hostname)
+        open_root(args.uid, args.gid)
+        mount_volumes(volumes, trees, host_names, own)
+    finally:
+        for tree, _ in trees:
+            os.close(tree)
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     parser = argparse.ArgumentParser(prog="podwall-podinit", description=__doc__.split("\n")[0])
     parser.add_argument("--uid", type=int, required=True)
@@ -313,14 +507,12 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     parser.add_argument(
         "--file", action="append", default=[], help="POD_PATH=HOST_PATH: an image's file"
     )
+    parser.add_argument("--volumes", type=Path, default=None, help="the pod's mounts.json")
     args = parser.parse_args(argv)
     try:
         pid = host_pid(Path("/proc/self/status").read_text())  # the host's /proc, still
-        make_root(read_files(args.file))
-        if args.service_account is not None:
-            mount_service_account(args.service_account)
-        make_view(args.hostname)
-        open_root(args.uid, args.gid)
+        volumes = read_volumes(args.volumes) if args.volumes is not None else []
+        make_pod(args, volumes)
         drop_privileges(args.uid, args.gid)
     except (OSError, SetupError, PrivilegeError) as exc:
         print(f"podinit: {exc}", file=sys.stderr, flush=True)
