@@ -96,6 +96,8 @@ def plan_mounts(host_names: Set[str], own: Set[str], targets: Iterable[Target]) 
         if not ours:
             splices.append(Splice(deepest))
         steps += [Make(target.path, target.directory), Bind(target.mount, target.path)]
+    # Outer first: an inner splice then binds the entries of the outer's tmpfs.
+    splices.sort(key=lambda s: (len(PurePosixPath(s.path).parts), s.path))
     return [*splices, *steps]
 
 
