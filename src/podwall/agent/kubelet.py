@@ -58,7 +58,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from podwall.agent import podenv
+from podwall.agent import podenv, podvolumes
 from podwall.agent.tokens import BoundPod, PodToken, TokenUnavailable
 from podwall.clock import Clock, utc_now
 from podwall.controllers import (
@@ -82,6 +82,7 @@ from podwall.runtime.console import Console
 from podwall.runtime.consolerelay import ConsoleRelay
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.node import ContainerPlan, Node, PodPlan
+from podwall.runtime.podvolumes import PodVolumes
 from podwall.runtime.procstat import start_stamp
 from podwall.runtime.published import PublishedContainer, PublishedPod
 
@@ -325,8 +326,9 @@ class Kubelet:
     def _plan(self, pod: Object, ip: ipaddress.IPv4Address, token: PodToken | None) -> PodPlan:
         m, spec = meta(pod), pod.get("spec") or {}
         lookup = self._lookup(str(m.get("namespace")))
+        volumes, blocked = self._pod_volumes(pod, lookup, token.files if token else None)
         containers = tuple(
-            self._container_plan(pod, c, lookup) for c in spec.get("containers") or ()
+            self._container_plan(pod, c, lookup, blocked) for c in spec.get("containers") or ()
         )
         run_as_user = (spec.get("securityContext") or {}).get("runAsUser")
         return PodPlan(
@@ -336,6 +338,7 @@ class Kubelet:
             containers=containers,
             run_as_user=run_as_user if type(run_as_user) is int else None,
             service_account=token.files if token is not None else None,
+            volumes=volumes,
             host_network=_host_network(pod),
             node_hostname=self.node_name,
         )
@@ -405,13 +408,38 @@ class Kubelet:
             self._tokens[key] = (bound, token.refresh_at)
             log.info("token refreshed pod=%s", key)
 
+    def _pod_volumes(
+        self,
+        pod: Object,
+        lookup: podenv.Lookup,
+        account: serviceaccount.ServiceAccountFiles | None,
+    ) -> tuple[PodVolumes | None, images.Waiting | None]:
+        """The pod's volumes; or, when they cannot be made, why its containers wait (with a
+        FailedMount Event when an object they need is missing, as the kubelet says)."""
+        try:
+            made = podvolumes.pod_volumes(pod, lookup, account.token if account else None)
+        except podvolumes.VolumeError as exc:
+            log.warning("volumes not made pod=%s error=%s", _key(pod), exc)
+            if exc.reason != podvolumes.FAILED_MOUNT:
+                return None, images.Waiting(CONFIG_ERROR, str(exc))
+            self._record(events.failed_mount(pod, exc.volume, str(exc), self.clock()))
+            message = f'MountVolume.SetUp failed for volume "{exc.volume}" : {exc}'
+            return None, images.Waiting(MOUNT_WAIT, message)
+        if made.skipped:
+            log.warning("volumes not served pod=%s volumes=%s", _key(pod), made.skipped)
+        return made.volumes, None
+
     def _container_plan(
-        self, pod: Object, c: dict[str, Any], lookup: podenv.Lookup
+        self,
+        pod: Object,
+        c: dict[str, Any],
+        lookup: podenv.Lookup,
+        blocked: images.Waiting | None = None,
     ) -> ContainerPlan:
         launch: images.Launch | images.Waiting
         try:
             env = podenv.environment(pod, c, serviceaccount.environment(), lookup)
-            launch = self._launch(pod, c, env)
+            launch = self._launch(pod, c, env) if blocked is None else blocked
         except podenv.EnvError as exc:
             env, launch = {}, images.Waiting(CONFIG_ERROR, str(exc))
         return ContainerPlan(
@@ -465,7 +493,7 @@ class Kubelet:
         now = self.clock()
         self._events(pod, plan, results, now)
         for name, waiting in results.items():
-            if waiting is not None and waiting.reason == CONFIG_ERROR:
+            if waiting is not None and waiting.reason in RETRIED:
                 self._replan_later(key, name)
         gated = {n: ports[n] for n, w in results.items() if w is None and ports.get(n)}
         if gated:
@@ -541,6 +569,8 @@ class Kubelet:
         out = [events.scheduled(pod, self.node_name, next(moments))]
         for c in plan.containers:
             waiting = results.get(c.name)
+            if waiting is not None and waiting.reason == MOUNT_WAIT:
+                continue  # its FailedMount Event is recorded
             if waiting is None:
                 out += [
                     events.pulled(pod, c.name, c.image, next(moments)),
@@ -700,7 +730,7 @@ class Kubelet:
             if r.replan:
                 self._replan(pod, r.key, r.container)
             waiting = self.node.restart(r.key, r.container)
-            if waiting is not None and waiting.reason == CONFIG_ERROR:
+            if waiting is not None and waiting.reason in RETRIED:
                 self._replan_later(r.key, r.container)
             running = self.node.pods.get(r.key)
             if running is not None:
@@ -744,9 +774,13 @@ class Kubelet:
         )
         if spec is None:
             return
-        fresh = self._container_plan(pod, spec, self._lookup(running.plan.namespace))
+        lookup = self._lookup(running.plan.namespace)
+        volumes, blocked = self._pod_volumes(pod, lookup, running.plan.service_account)
+        fresh = self._container_plan(pod, spec, lookup, blocked)
         containers = tuple(fresh if c.name == container else c for c in running.plan.containers)
-        running.plan = replace(running.plan, containers=containers)
+        # Volumes count only for a pod whose PID 1 has not started (none of its containers).
+        volumes = volumes if volumes is not None else running.plan.volumes
+        running.plan = replace(running.plan, containers=containers, volumes=volumes)
 
     def _stored(self, key: str) -> Object | None:
         namespace, _, name = key.partition("/")
@@ -802,6 +836,8 @@ def _tcp_ports(pod: Object) -> dict[str, tuple[int, ...]]:
 
 _ENV_SOURCES = {"ConfigMap": "configmaps", "Secret": "secrets"}
 CONFIG_ERROR = "CreateContainerConfigError"
+MOUNT_WAIT = "ContainerCreating"  # as upstream's pod waits while a volume cannot be mounted
+RETRIED = (CONFIG_ERROR, MOUNT_WAIT)  # their sources are read again, backing off
 
 
 def _data(kind: str, obj: Object) -> dict[str, str]:

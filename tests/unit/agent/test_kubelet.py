@@ -676,3 +676,50 @@ def test_an_ephemeral_container_podwall_cannot_run_waits_with_the_reason(
     (pod,) = pods(store)
     (status,) = pod["status"]["ephemeralContainerStatuses"]
     assert status["state"]["waiting"]["reason"] == "ImageNotSupported"
+
+
+def test_a_pod_waits_for_its_volumes_configmap_then_starts_with_it(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    deploy = client_deployment("web")
+    template = deploy["spec"]["template"]["spec"]
+    template["volumes"] = [{"name": "cfg", "configMap": {"name": "settings"}}]
+    template["containers"][0]["volumeMounts"] = [{"name": "cfg", "mountPath": "/config"}]
+    put(store, deploy)
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    (status,) = pod["status"]["containerStatuses"]
+    assert status["state"]["waiting"] == {
+        "reason": "ContainerCreating",
+        "message": 'MountVolume.SetUp failed for volume "cfg" : configmap "settings" not found',
+    }
+    said = [e["reason"] for e in store.list("events", "default")[0]]
+    assert "FailedMount" in said
+    assert "Failed" not in said  # no `Error: ...` per container: the FailedMount says it
+    settings = {"metadata": {"name": "settings", "namespace": "default"}, "data": {"k": "v"}}
+    put(store, {"apiVersion": "v1", "kind": "ConfigMap", **settings})
+    for restart in kubelet._restarts:
+        restart.at = 0.0
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    assert "running" in pod["status"]["containerStatuses"][0]["state"]
+    (running,) = node.pods.values()
+    assert running.plan.volumes is not None
+    (volume,) = running.plan.volumes.volumes
+    assert [(f.path, f.data) for f in volume.files] == [("k", b"v")]
+    assert [m.path for m in running.plan.volumes.mounts] == ["/config"]
+
+
+def test_a_mount_of_a_volume_the_pod_lacks_is_a_config_error(
+    store: Store, kubelet: Kubelet
+) -> None:
+    deploy = client_deployment("web")
+    deploy["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [
+        {"name": "nope", "mountPath": "/x"}
+    ]
+    put(store, deploy)
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
+    assert waiting["reason"] == "CreateContainerConfigError"
+    assert "volumeMount 'nope': no volume of that name" in waiting["message"]
