@@ -33,6 +33,12 @@ A pod whose token the API server refuses (its ServiceAccount missing) does not s
 `FailedMount` Event says why, as upstream's kubelet does, and it is asked again with a
 doubling back-off.
 
+Each pod's `spec.volumes` are made as the kubelet makes them (`podvolumes`: configMap, secret,
+downwardAPI, projected, emptyDir, hostPath), written by the node and mounted by the pod's PID 1
+where its containers' `volumeMounts` say. A pod whose ConfigMap or Secret is missing waits in
+`ContainerCreating` with a `FailedMount` Event, and its sources are read again with a doubling
+back-off, as for a missing environment source.
+
 The DNS stand-in runs as the `kube-system` pod labelled `k8s-app=kube-dns`, reading the
 records file the agent writes from the Services it watches (see `sandbox`), so it works on
 whichever node it lands. For `kubectl exec` and `logs` each running pod is published on this

@@ -25,6 +25,20 @@ Before it says `ready <host pid>` on stdout it has:
   with the pod, invisible to the host and to other pods); when podwall itself runs from under one
   of them (a checkout or a venv in /tmp), those directories are bound back at their own paths,
   read-only, since the pod's processes and stand-ins run from them;
+- with `--volumes FILE` (the pod's mount list, written by the node: `podvolumes`), mounted each
+  volume at its mount path. Each source is cloned first, while the host's root is still / (a
+  hostPath of `/` is the host's root, not the pod's); an emptyDir first gets a tmpfs of the
+  pod's, mode 0777, on its (empty) directory on the node, so its contents never reach the host;
+  the files of configMap, secret, downwardAPI and projected volumes are made the pod user's,
+  as a container image's root user would own them. Then, once the root is open, `mountplan`
+  says where each goes: over a path the pod's view has (in this mount namespace only, whose
+  propagation is private: the host's path is unchanged), in a directory of the pod's own (its
+  root's tmpfs, its /tmp), or in a host directory *spliced*: a tmpfs mounted over the deepest
+  host directory that exists on the path, holding a bind of each of its entries (as the root
+  holds the host's), so the missing directories are made in the pod's tmpfs and never in the
+  host's. Mounts that say `readOnly` (all but emptyDir and hostPath ones) and the spliced
+  tmpfs are made read-only; a mount path refused (`mountplan`) or a missing source is a
+  SetupError naming the volume;
 - set the pod's hostname;
 - dropped to the pod's uid and gid with no capabilities (`standins.privileges`).
 
@@ -46,7 +60,7 @@ signals it handles, and this one handles none: nothing in the pod can stop it. `
 the pod with SIGKILL, and the kernel then kills every process left in the pod's PID namespace.
 
 Run as `python -I -m podwall.runtime.podinit --uid UID --gid GID --hostname NAME
-[--service-account DIR] [--file POD_PATH=HOST_PATH]...`.
+[--service-account DIR] [--volumes FILE] [--file POD_PATH=HOST_PATH]...`.
 """
 
 from __future__ import annotations
