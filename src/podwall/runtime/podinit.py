@@ -236,6 +236,7 @@ def mount_service_account(source: Path) -> None:
 
 _VOLUME_KEYS = {"volume", "kind", "path", "source", "subPath", "readOnly", "sizeBytes"}
 SPLICE_TMPFS_BYTES = 1024 * 1024
+_SPLICES = list(range(4096, 0, -1))  # staging directories' numbers, taken in turn
 
 
 def read_volumes(path: Path) -> list[dict[str, Any]]:
@@ -364,29 +365,30 @@ def _existing(path: str) -> tuple[podroot.Kind, ...]:
 
 def _splice(directory: str) -> None:
     """A tmpfs over `directory` holding a bind of each of its entries (its symlinks made
-    again): the pod can then make paths in it without writing to the host."""
+    again): the pod can then make paths in it without writing to the host. The tmpfs is filled
+    beside it (in the pod's root) and then moved over it, so one entry's copy is held at a time
+    however many entries it has."""
     before = os.stat(directory)
-    held: list[tuple[podroot.Entry, int]] = []
-    symlinks = []
-    try:
-        with os.scandir(directory) as found:
-            for item in found:
-                if item.is_symlink():
-                    symlinks.append((item.name, os.readlink(item.path)))
-                    continue
-                is_dir = item.is_dir(follow_symlinks=False)
-                kind = podroot.Kind.DIRECTORY if is_dir else podroot.Kind.FILE
-                held.append((podroot.Entry(item.name, kind), _clone_tree(item.path, is_dir)))
-        options = f"mode={before.st_mode & 0o7777:o},size={SPLICE_TMPFS_BYTES}".encode()
-        _mount(b"tmpfs", directory, b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
-        os.chown(directory, before.st_uid, before.st_gid)
-        for entry, tree in held:
-            _attach(tree, entry, Path(directory, entry.name))
-        for name, target in symlinks:
-            Path(directory, name).symlink_to(target)
-    finally:
-        for _, tree in held:
-            os.close(tree)
+    staging = Path(f"/.podwall-splice-{_SPLICES.pop()}")
+    staging.mkdir(mode=0o700)
+    options = f"mode={before.st_mode & 0o7777:o},size={SPLICE_TMPFS_BYTES}".encode()
+    _mount(b"tmpfs", str(staging), b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
+    os.chown(staging, before.st_uid, before.st_gid)
+    with os.scandir(directory) as found:
+        for item in found:
+            if item.is_symlink():
+                Path(staging, item.name).symlink_to(os.readlink(item.path))
+                continue
+            is_dir = item.is_dir(follow_symlinks=False)
+            kind = podroot.Kind.DIRECTORY if is_dir else podroot.Kind.FILE
+            tree = _clone_tree(item.path, is_dir)
+            try:
+                _attach(tree, podroot.Entry(item.name, kind), Path(staging, item.name))
+            finally:
+                os.close(tree)
+    if _libc.syscall(_SYS_MOVE_MOUNT, _AT_FDCWD, bytes(staging), _AT_FDCWD, directory.encode(), 0):
+        _fail(f"moving the spliced tmpfs over {directory}")
+    staging.rmdir()
 
 
 def _make(path: str, directory: bool) -> None:
