@@ -37,7 +37,8 @@ Each pod's `spec.volumes` are made as the kubelet makes them (`podvolumes`: conf
 downwardAPI, projected, emptyDir, hostPath), written by the node and mounted by the pod's PID 1
 where its containers' `volumeMounts` say. A pod whose ConfigMap or Secret is missing waits in
 `ContainerCreating` with a `FailedMount` Event, and its sources are read again with a doubling
-back-off, as for a missing environment source.
+back-off, as for a missing environment source. A running pod's ConfigMaps and Secrets are read
+again every `VOLUME_SYNC_SECONDS` and its files rewritten in place when they changed.
 
 The DNS stand-in runs as the `kube-system` pod labelled `k8s-app=kube-dns`, reading the
 records file the agent writes from the Services it watches (see `sandbox`), so it works on
@@ -107,6 +108,7 @@ Object = dict[str, Any]
 Credentials = Callable[[BoundPod], PodToken]  # the pod's ServiceAccount token (TokenRequest)
 TOKEN_VOLUME = "kube-api-access"  # the projected volume's name, as the kubelet reports it
 TOKEN_RETRY_SECONDS = 1.0
+VOLUME_SYNC_SECONDS = 5.0  # how often a running pod's ConfigMaps and Secrets are read again
 
 
 def meta(obj: Object) -> dict[str, Any]:
@@ -205,6 +207,7 @@ class Kubelet:
         self._tokens: dict[str, tuple[BoundPod, float]] = {}  # key -> (bound pod, refresh at)
         self._token_retry: dict[str, _Retry] = {}  # key -> when a refused pod asks again
         self._ephemeral: dict[str, set[str]] = {}  # key -> its ephemeral containers started
+        self._volumes_due: dict[str, float] = {}  # key -> when its volumes' objects are read
         self.ready = threading.Event()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -279,6 +282,7 @@ class Kubelet:
         self._reap()
         self._restart_due()
         self._refresh_tokens()
+        self._refresh_volumes(by_key)
 
     def _wanted(self, pod: Object) -> bool:
         key = _key(pod)
@@ -434,6 +438,32 @@ class Kubelet:
         if made.skipped:
             log.warning("volumes not served pod=%s volumes=%s", _key(pod), made.skipped)
         return made.volumes, None
+
+    def _refresh_volumes(self, by_key: dict[str, Object]) -> None:
+        """Every `VOLUME_SYNC_SECONDS`, read again the ConfigMaps and Secrets of each running
+        pod's volumes, and rewrite its files when they changed (as the kubelet's periodic
+        sync does); a source gone or unreadable leaves the files as they were."""
+        now = time.monotonic()
+        for key in [k for k in self._volumes_due if k not in self.node.pods]:
+            del self._volumes_due[key]
+        for key, running in self.node.pods.items():
+            pod, volumes = by_key.get(key), running.plan.volumes
+            if pod is None or volumes is None or now < self._volumes_due.get(key, 0.0):
+                continue
+            if not any(v.kind == "files" for v in volumes.volumes):
+                continue
+            self._volumes_due[key] = now + VOLUME_SYNC_SECONDS
+            account = running.plan.service_account
+            lookup = self._lookup(running.plan.namespace)
+            try:
+                made = podvolumes.pod_volumes(pod, lookup, account.token if account else None)
+            except podvolumes.VolumeError as exc:
+                log.info("volumes not refreshed pod=%s error=%s", key, exc)
+                continue
+            if made.volumes.volumes != volumes.volumes:
+                fresh = PodVolumes(made.volumes.volumes, volumes.mounts)
+                rewritten = self.node.update_volumes(key, fresh)
+                log.info("volumes refreshed pod=%s volumes=%s", key, rewritten)
 
     def _container_plan(
         self,

@@ -37,7 +37,7 @@ import shutil
 import signal
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from podwall.flows import files
@@ -50,6 +50,7 @@ from podwall.runtime import (
     imagefiles,
     names,
     netns,
+    podvolumes,
     process,
     system,
     underlay,
@@ -282,6 +283,15 @@ class Node:
             return Waiting(RUN_ERROR, str(exc))
         pod.processes[container.name] = proc
         return None
+
+    def update_volumes(self, key: str, volumes: PodVolumes) -> list[str]:
+        """Rewrite the files of the running pod's volumes (its ConfigMaps or Secrets changed);
+        the volumes rewritten. Nothing while the pod has no PID 1: it writes them when it
+        starts."""
+        pod = self.pods[key]
+        pod.plan = replace(pod.plan, volumes=volumes)
+        uid = process.pod_uid(pod.netns)
+        return [] if uid is None else podvolumes.update(pod.netns, volumes, uid)
 
     def container_process(self, key: str, container: str) -> process.PodProcess | None:
         """The container's current process, if it runs (or ran and is not reaped yet). Safe

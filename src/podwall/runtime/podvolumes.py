@@ -14,7 +14,9 @@ for the token):
 
 All the pod's containers share one mount view (the PID 1's), so a pod's mounts are the union
 of its containers'; `agent.podvolumes` refuses two containers that want different things at
-one path. `remove` deletes the directory with the pod.
+one path. `update` rewrites a running pod's files in place, each file renamed over its old
+self (a ConfigMap or Secret changed: the pod's bind of the volume's directory sees them);
+`remove` deletes the directory with the pod.
 """
 
 from __future__ import annotations
@@ -82,10 +84,7 @@ def manifest_path(netns: str) -> Path:
 
 
 def write(netns: str, volumes: PodVolumes) -> Path:
-    """Write the pod's volume files and its mount list; the manifest's path.
-
-    Each volume's directory is written afresh aside and renamed over the old one, so a
-    rewrite never leaves a volume half-written."""
+    """Write the pod's volume files and its mount list; the manifest's path."""
     VOLUMES_ROOT.mkdir(mode=0o700, exist_ok=True)
     VOLUMES_ROOT.chmod(0o700)
     root = directory(netns)
@@ -102,28 +101,68 @@ def write(netns: str, volumes: PodVolumes) -> Path:
     return root / MANIFEST
 
 
-def _write_volume(target: Path, volume: Volume) -> None:
+def _write_volume(target: Path, volume: Volume, uid: int | None = None) -> None:
+    """The volume's files in `target`, each written aside and renamed over its old self, in
+    place: a running pod's bind of the directory sees the new files (never half a file), and
+    files no longer in the volume go. With `uid`, the files are that user's (the pod's, as
+    its PID 1 made them)."""
+    target.mkdir(mode=0o755, exist_ok=True)
     if volume.kind == "emptyDir":
-        target.mkdir(mode=0o755, exist_ok=True)  # the mount point of its tmpfs
-        return
-    staging = target.with_name(f".{target.name}.new")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(mode=0o755)
+        return  # the mount point of its tmpfs
+    wanted = {PurePosixPath(f.path) for f in volume.files}
     for file in volume.files:
-        path = staging / file.path
-        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        path = target / file.path
+        _make_parents(target, PurePosixPath(file.path), uid)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        staging = path.with_name(f"..{path.name}.new")
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(file.data)
             os.fchmod(out.fileno(), file.mode & 0o7777)
-    if target.exists():
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-        staging.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        staging.rename(target)
+            if uid is not None:
+                os.fchown(out.fileno(), uid, uid)
+        staging.replace(path)
+    _remove_others(target, wanted)
+
+
+def _make_parents(top: Path, path: PurePosixPath, uid: int | None) -> None:
+    current = top
+    for part in path.parts[:-1]:
+        current = current / part
+        if current.is_symlink() or (current.exists() and not current.is_dir()):
+            current.unlink()
+        if not current.exists():
+            current.mkdir(mode=0o755)
+            if uid is not None:
+                os.chown(current, uid, uid)
+
+
+def _remove_others(top: Path, wanted: set[PurePosixPath]) -> None:
+    """Remove what `top` holds beyond the files `wanted` and their directories."""
+    keep = {parent for path in wanted for parent in path.parents} | wanted
+    for directory, dirs, files in os.walk(top, topdown=False):
+        for name in (*files, *dirs):
+            path = Path(directory, name)
+            if PurePosixPath(path.relative_to(top)) in keep:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
+def update(netns: str, volumes: PodVolumes, uid: int | None) -> list[str]:
+    """Rewrite, in place, the files of the pod's volumes that hold files (a ConfigMap or
+    Secret changed); the names of those rewritten. Mounts by subPath keep their file, as
+    upstream's do."""
+    root = directory(netns) / "v"
+    done = []
+    for volume in volumes.volumes:
+        if volume.kind == "files" and (root / volume.name).is_dir():
+            _write_volume(root / volume.name, volume, uid)
+            done.append(volume.name)
+    return done
 
 
 def _entry(root: Path, mount: Mount, volume: Volume) -> dict[str, Any]:

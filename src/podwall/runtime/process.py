@@ -171,7 +171,7 @@ def start_container(
 
     `service_account`'s files are mounted where in-cluster clients read them, when this
     starts the pod's PID 1 (`serviceaccount`); `volumes` too (`podvolumes`: written and
-    mounted when this starts the pod's PID 1, and never changed under a running pod).
+    mounted when this starts the pod's PID 1; `Node.update_volumes` rewrites them later).
 
     With `stdin` its stdin stays open, held by the PodProcess's `console`, until an attach
     ends it; with `tty` it runs under a pty (see `console`). `run_as_user` is the pod's

@@ -2,8 +2,9 @@
 
 A busybox pod mounts a ConfigMap at /config (a path the node's root lacks), a Secret's key over
 a file of the node's (/etc/motd, by subPath) and an emptyDir its two containers share; `kubectl
-exec` reads them. `kubectl debug node/NAME` gets the node's root at /host (a hostPath of `/`).
-The cluster is removed at the end, also on failure.
+exec` reads them, and a changed ConfigMap reaches the running pod. `kubectl debug node/NAME`
+gets the node's root at /host (a hostPath of `/`). The cluster is removed at the end, also on
+failure.
 """
 
 from __future__ import annotations
@@ -121,3 +122,14 @@ def test_debug_node_sees_the_nodes_root_at_host(kubectl: Kubectl) -> None:
                        "--", "ls", "/host")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert {"etc", "usr", "proc"} <= set(done.stdout.split())
+
+
+def test_a_changed_configmap_reaches_the_running_pod(kubectl: Kubectl) -> None:
+    kubectl("patch", "configmap", "settings", "-p", '{"data": {"key": "value-2"}}')
+
+    def read() -> str:
+        return kubectl.run("exec", "vol", "-c", "app", "--", "cat", "/config/key").stdout
+
+    wait_for(lambda: read() == "value-2", 30)
+    # A subPath mount keeps its file, as upstream's do.
+    assert kubectl("exec", "vol", "-c", "app", "--", "cat", "/etc/motd") == "from the secret"

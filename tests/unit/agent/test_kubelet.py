@@ -723,3 +723,25 @@ def test_a_mount_of_a_volume_the_pod_lacks_is_a_config_error(
     waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
     assert waiting["reason"] == "CreateContainerConfigError"
     assert "volumeMount 'nope': no volume of that name" in waiting["message"]
+
+
+def test_a_running_pods_volume_follows_its_configmap(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    settings = {"metadata": {"name": "settings", "namespace": "default"}, "data": {"k": "v1"}}
+    put(store, {"apiVersion": "v1", "kind": "ConfigMap", **settings})
+    deploy = client_deployment("web")
+    template = deploy["spec"]["template"]["spec"]
+    template["volumes"] = [{"name": "cfg", "configMap": {"name": "settings"}}]
+    template["containers"][0]["volumeMounts"] = [{"name": "cfg", "mountPath": "/config"}]
+    put(store, deploy)
+    kubelet.sync_pass()
+    changed = store.get("configmaps", "default", "settings")
+    store.update("configmaps", {**changed, "data": {"k": "v2"}})
+    kubelet._volumes_due = dict.fromkeys(kubelet._volumes_due, 0.0)
+    kubelet.sync_pass()
+    (running,) = node.pods.values()
+    assert running.plan.volumes is not None
+    (volume,) = running.plan.volumes.volumes
+    assert [(f.path, f.data) for f in volume.files] == [("k", b"v2")]
+    assert [m.path for m in running.plan.volumes.mounts] == ["/config"]

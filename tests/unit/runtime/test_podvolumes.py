@@ -4,6 +4,7 @@ mount point, and the mount list the pod's PID 1 reads; all of it gone with the p
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -89,3 +90,20 @@ def test_the_volumes_go_with_the_pod(root: Path) -> None:
 )
 def test_paths_inside_a_volume_are_relative_and_plain(path: str, ok: bool) -> None:
     assert podvolumes.is_relative_path(path) is ok
+
+
+def test_an_update_rewrites_a_volumes_files_in_place(root: Path) -> None:
+    podvolumes.write(NETNS, VOLUMES)
+    cfg = root / NETNS / "v" / "cfg"
+    before = cfg.stat().st_ino
+    changed = Volume(name="cfg", files=(VolumeFile("a.conf", b"a2"), VolumeFile("c", b"c")))
+    done = podvolumes.update(NETNS, PodVolumes((changed, *VOLUMES.volumes[1:]), ()), os.getuid())
+    assert done == ["cfg"]
+    assert cfg.stat().st_ino == before  # the pod's bind of the directory sees the change
+    assert sorted(p.name for p in cfg.iterdir()) == ["a.conf", "c"]
+    assert (cfg / "a.conf").read_bytes() == b"a2"
+
+
+def test_an_update_of_a_pod_without_volumes_written_writes_nothing(root: Path) -> None:
+    assert podvolumes.update(NETNS, VOLUMES, None) == []
+    assert not (root / NETNS).exists()
