@@ -336,7 +336,8 @@ class Kubelet:
     def _plan(self, pod: Object, ip: ipaddress.IPv4Address, token: PodToken | None) -> PodPlan:
         m, spec = meta(pod), pod.get("spec") or {}
         lookup = self._lookup(str(m.get("namespace")))
-        volumes, blocked = self._pod_volumes(pod, lookup, token.files if token else None)
+        files = self._lookup(str(m.get("namespace")), files=True)
+        volumes, blocked = self._pod_volumes(pod, files, token.files if token else None)
         containers = tuple(
             self._container_plan(pod, c, lookup, blocked) for c in spec.get("containers") or ()
         )
@@ -454,7 +455,7 @@ class Kubelet:
                 continue
             self._volumes_due[key] = now + VOLUME_SYNC_SECONDS
             account = running.plan.service_account
-            lookup = self._lookup(running.plan.namespace)
+            lookup = self._lookup(running.plan.namespace, files=True)
             try:
                 made = podvolumes.pod_volumes(pod, lookup, account.token if account else None)
             except podvolumes.VolumeError as exc:
@@ -488,14 +489,15 @@ class Kubelet:
             tty=c.get("tty") is True,
         )
 
-    def _lookup(self, namespace: str) -> podenv.Lookup:
-        """The ConfigMaps and Secrets a pod's containers read, each asked for once."""
+    def _lookup(self, namespace: str, *, files: bool = False) -> podenv.Lookup:
+        """The ConfigMaps and Secrets a pod's containers read, each asked for once; for
+        volume `files`, with their bytes exact (`_data`)."""
         found: dict[tuple[str, str], dict[str, str] | None] = {}
 
         def lookup(kind: str, name: str) -> dict[str, str] | None:
             if (kind, name) not in found:
                 obj = self.api.get_object(namespace, _ENV_SOURCES[kind], name)
-                found[kind, name] = None if obj is None else _data(kind, obj)
+                found[kind, name] = None if obj is None else _data(kind, obj, files=files)
             return found[kind, name]
 
         return lookup
@@ -811,7 +813,8 @@ class Kubelet:
         if spec is None:
             return
         lookup = self._lookup(running.plan.namespace)
-        volumes, blocked = self._pod_volumes(pod, lookup, running.plan.service_account)
+        files = self._lookup(running.plan.namespace, files=True)
+        volumes, blocked = self._pod_volumes(pod, files, running.plan.service_account)
         fresh = self._container_plan(pod, spec, lookup, blocked)
         containers = tuple(fresh if c.name == container else c for c in running.plan.containers)
         # Volumes count only for a pod whose PID 1 has not started (none of its containers).
@@ -876,12 +879,19 @@ MOUNT_WAIT = "ContainerCreating"  # as upstream's pod waits while a volume canno
 RETRIED = (CONFIG_ERROR, MOUNT_WAIT)  # their sources are read again, backing off
 
 
-def _data(kind: str, obj: Object) -> dict[str, str]:
-    """A ConfigMap's `data`; a Secret's, decoded (undecodable bytes replaced)."""
+def _data(kind: str, obj: Object, *, files: bool = False) -> dict[str, str]:
+    """A ConfigMap's `data`; a Secret's, decoded (undecodable bytes replaced). For volume
+    `files`, bytes are kept exact (as `surrogateescape` strings: `podvolumes` encodes them
+    back) and a ConfigMap's `binaryData` counts too."""
+    errors = "surrogateescape" if files else "replace"
     data = obj.get("data") or {}
     if kind == "Secret":
-        return {str(k): base64.b64decode(str(v)).decode(errors="replace") for k, v in data.items()}
-    return {str(k): str(v) for k, v in data.items()}
+        return {str(k): base64.b64decode(str(v)).decode(errors=errors) for k, v in data.items()}
+    out = {str(k): str(v) for k, v in data.items()}
+    if files:
+        binary = obj.get("binaryData") or {}
+        out |= {str(k): base64.b64decode(str(v)).decode(errors=errors) for k, v in binary.items()}
+    return out
 
 
 def _pending(

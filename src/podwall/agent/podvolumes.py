@@ -20,7 +20,8 @@ VolumeError, and a path is read-only unless some container mounts it writable. c
 secret, downwardAPI and projected volumes are read-only always, as upstream. A mount of a volume
 the pod does not have, a bad subPath or `subPathExpr`, is a CreateContainerConfigError. Other
 volume types (persistentVolumeClaim, nfs, csi, ...) are skipped: `PodVolumes` leaves them and
-their mounts out, and `skipped` names them. Pure: the objects come from `lookup`.
+their mounts out, and `skipped` names them. Pure: the objects come from `lookup` (a Secret's
+bytes that are not UTF-8 as `surrogateescape`, so a binary key is written exactly).
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def _object_files(
         raise VolumeError(f'{title.lower()} "{name}" not found')
     items = source.get("items")
     if not items:
-        return tuple(VolumeFile(key, value.encode(), mode) for key, value in sorted(data.items()))
+        return tuple(VolumeFile(key, _bytes(value), mode) for key, value in sorted(data.items()))
     files = []
     for item in items:
         key = str(item.get("key") or "")
@@ -137,8 +138,13 @@ def _object_files(
             what = "config key" if kind == "configMap" else "secret key"
             raise VolumeError(f"{title.lower()} references non-existent {what}: {key}")
         path = str(item.get("path") or "")
-        files.append(VolumeFile(path, data[key].encode(), _mode(item.get("mode"), mode)))
+        files.append(VolumeFile(path, _bytes(data[key]), _mode(item.get("mode"), mode)))
     return tuple(files)
+
+
+def _bytes(value: str) -> bytes:
+    """A value's bytes: `lookup` gives bytes that are not UTF-8 as `surrogateescape`."""
+    return value.encode(errors="surrogateescape")
 
 
 def _downward(pod: Object, source: Object, mode: int) -> tuple[VolumeFile, ...]:

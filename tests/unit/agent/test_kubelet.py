@@ -9,6 +9,7 @@ the ruleset is asked to reflect it, and the ruleset before the pod's network exi
 
 from __future__ import annotations
 
+import base64
 import copy
 import ipaddress
 import threading
@@ -745,3 +746,37 @@ def test_a_running_pods_volume_follows_its_configmap(
     (volume,) = running.plan.volumes.volumes
     assert [(f.path, f.data) for f in volume.files] == [("k", b"v2")]
     assert [m.path for m in running.plan.volumes.mounts] == ["/config"]
+
+
+def test_binary_secret_and_configmap_bytes_reach_the_volume_exactly(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    blob = bytes(range(256))
+    encoded = base64.b64encode(blob).decode()
+    meta_ = {"namespace": "default"}
+    put(
+        store,
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "keys", **meta_},
+            "data": {"store.p12": encoded},
+        },
+    )
+    put(store, {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "bin", **meta_}, "binaryData": {"b": encoded}})  # fmt: skip
+    deploy = client_deployment("web")
+    template = deploy["spec"]["template"]["spec"]
+    template["volumes"] = [
+        {"name": "keys", "secret": {"secretName": "keys"}},
+        {"name": "bin", "configMap": {"name": "bin"}},
+    ]
+    template["containers"][0]["volumeMounts"] = [
+        {"name": "keys", "mountPath": "/keys"},
+        {"name": "bin", "mountPath": "/bin-data"},
+    ]
+    put(store, deploy)
+    kubelet.sync_pass()
+    (running,) = node.pods.values()
+    assert running.plan.volumes is not None
+    assert [f.data for v in running.plan.volumes.volumes for f in v.files] == [blob, blob]
