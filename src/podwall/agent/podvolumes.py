@@ -11,8 +11,8 @@ emptydir,hostpath}): `spec.volumes` and the containers' `volumeMounts`, as the n
   audience and expiration are not podwall's to choose);
 - emptyDir: a tmpfs of the pod's (`sizeLimit`, 64Mi unless told; `medium` changes nothing, it is
   memory either way);
-- hostPath: the node's path as it is (its `type` is not checked here: a missing path keeps the
-  pod from starting, and podwall never makes one on the host).
+- hostPath: the node's path as it is, its `type` checked by the pod's PID 1 (a path the host
+  lacks that the kubelet would make is one of the pod's own instead: `runtime.podvolumes`).
 
 Every container of a podwall pod shares one mount view, so the pod's mounts are the union of its
 containers': two containers that mount different volumes (or subPaths) at one path are a
@@ -50,6 +50,8 @@ CONFIG_ERROR = "CreateContainerConfigError"
 DEFAULT_MODE = 0o644
 READ_ONLY_KINDS = ("configMap", "secret", "downwardAPI", "projected")
 SERVED = (*READ_ONLY_KINDS, "emptyDir", "hostPath")
+HOST_PATH_TYPES = ("", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket",
+                   "CharDevice", "BlockDevice")  # fmt: skip
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _WHOLE = {"metadata.labels": "labels", "metadata.annotations": "annotations"}
 
@@ -98,7 +100,11 @@ def _volume(
         path = str(source.get("path") or "")
         if not path.startswith("/"):
             raise VolumeError(f"hostPath {path!r}: not absolute", volume=name, reason=CONFIG_ERROR)
-        return Volume(name=name, host_path=path)
+        kind_ = str(source.get("type") or "")
+        if kind_ not in HOST_PATH_TYPES:
+            message = f"hostPath type {kind_!r}: not one of {', '.join(HOST_PATH_TYPES[1:])}"
+            raise VolumeError(message, volume=name, reason=CONFIG_ERROR)
+        return Volume(name=name, host_path=path, host_type=kind_)
     mode = _mode(source.get("defaultMode"), DEFAULT_MODE)
     try:
         if kind == "projected":

@@ -30,15 +30,18 @@ Before it says `ready <host pid>` on stdout it has:
   hostPath of `/` is the host's root, not the pod's); an emptyDir first gets a tmpfs of the
   pod's, mode 0777, on its (empty) directory on the node, so its contents never reach the host;
   the files of configMap, secret, downwardAPI and projected volumes are made the pod user's,
-  as a container image's root user would own them. Then, once the root is open, `mountplan`
-  says where each goes: over a path the pod's view has (in this mount namespace only, whose
-  propagation is private: the host's path is unchanged), in a directory of the pod's own (its
-  root's tmpfs, its /tmp), or in a host directory *spliced*: a tmpfs mounted over the deepest
-  host directory that exists on the path, holding a bind of each of its entries (as the root
-  holds the host's), so the missing directories are made in the pod's tmpfs and never in the
-  host's. Mounts that say `readOnly` (all but emptyDir and hostPath ones) and the spliced
-  tmpfs are made read-only; a mount path refused (`mountplan`) or a missing source is a
-  SetupError naming the volume;
+  as a container image's root user would own them; a hostPath is checked against its `type`
+  in the kubelet's words, and one the host lacks that the kubelet would make (no type,
+  DirectoryOrCreate, FileOrCreate) is the pod's own on a tmpfs, never made on the host.
+  Then, once the root is open, `mountplan` says where each goes: over a path the pod's view
+  has (in this mount namespace only, whose propagation is private: the host's path is
+  unchanged), in a directory of the pod's own (its root's tmpfs, its /tmp), or in a host
+  directory *spliced*: a tmpfs mounted over the deepest host directory that exists on the
+  path, holding a bind of each of its entries (as the root holds the host's), so the missing
+  directories are made in the pod's tmpfs and never in the host's. Mounts that say
+  `readOnly` (all configMap, secret, downwardAPI and projected ones) and the spliced tmpfs
+  are made read-only; a mount path refused (`mountplan`), a missing source or a hostPath of
+  the wrong type is a SetupError naming the volume;
 - set the pod's hostname;
 - dropped to the pod's uid and gid with no capabilities (`standins.privileges`).
 
@@ -234,7 +237,10 @@ def mount_service_account(source: Path) -> None:
     _mount(str(source).encode(), str(target), b"", _MS_BIND, None)
 
 
-_VOLUME_KEYS = {"volume", "kind", "path", "source", "subPath", "readOnly", "sizeBytes"}
+_VOLUME_KEYS = {
+    "volume", "kind", "path", "source", "subPath", "readOnly", "sizeBytes", "hostType", "standIn"
+}  # fmt: skip
+_STAND_IN_BYTES = 64 * 1024 * 1024
 SPLICE_TMPFS_BYTES = 1024 * 1024
 _SPLICES = list(range(4096, 0, -1))  # staging directories' numbers, taken in turn
 
@@ -256,19 +262,21 @@ def prepare_volumes(entries: Sequence[Mapping[str, Any]], uid: int) -> list[tupl
     """Each mount's source, cloned while the host's root is still / (a hostPath of `/` is the
     host's root), with whether it is a directory. An emptyDir gets its tmpfs first (once, on
     its host directory, in this mount namespace only); a volume of files is made the pod
-    user's, as the root user of a container image would own it."""
+    user's, as the root user of a container image would own it; a hostPath is checked
+    against its `type` (`_host_source`)."""
     trees: list[tuple[int, bool]] = []
     done: set[str] = set()
     try:
         for entry in entries:
             source, kind = str(entry["source"]), entry["kind"]
-            if source not in done and kind == "emptyDir":
-                options = f"mode=0777,size={int(entry['sizeBytes'])}".encode()
-                _mount(b"tmpfs", source, b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
+            if kind == "hostPath":
+                source = _host_source(entry, uid, done)
+            elif source not in done and kind == "emptyDir":
+                _own_tmpfs(source, int(entry["sizeBytes"]), 0o777)
             elif source not in done and kind == "files":
                 _chown_tree(source, uid)
             done.add(source)
-            path = _volume_source(entry, uid)
+            path = _volume_source(entry, source, uid)
             directory = os.path.isdir(path)
             trees.append((_clone_tree(path, recursive=directory), directory))
     except BaseException:
@@ -278,15 +286,65 @@ def prepare_volumes(entries: Sequence[Mapping[str, Any]], uid: int) -> list[tupl
     return trees
 
 
-def _volume_source(entry: Mapping[str, Any], uid: int) -> str:
-    """The host path a mount binds: its source, or the subPath in it (made, in an emptyDir)."""
-    source, sub = str(entry["source"]), str(entry["subPath"])
+def _own_tmpfs(directory: str, size: int, mode: int) -> None:
+    options = f"mode={mode:o},size={size}".encode()
+    _mount(b"tmpfs", directory, b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
+
+
+_HOST_TYPES = {
+    "Directory": (stat.S_ISDIR, "a directory"),
+    "DirectoryOrCreate": (stat.S_ISDIR, "a directory"),
+    "File": (stat.S_ISREG, "a file"),
+    "FileOrCreate": (stat.S_ISREG, "a file"),
+    "Socket": (stat.S_ISSOCK, "a socket file"),
+    "CharDevice": (stat.S_ISCHR, "a character device"),
+    "BlockDevice": (stat.S_ISBLK, "a block device"),
+}
+
+
+def _host_source(entry: Mapping[str, Any], uid: int, done: set[str]) -> str:
+    """A hostPath's source: the host's path, of its `type` (the kubelet's check, in its
+    words); a path the host lacks, when the kubelet would make it (no type, or `...OrCreate`),
+    is one of the pod's own instead, on a tmpfs of the pod's (its `standIn` directory), the
+    pod user's: podwall never makes paths on this machine."""
+    path, kind = str(entry["source"]), str(entry["hostType"])
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    check = _HOST_TYPES.get(kind)
+    if mode is not None and (check is None or check[0](mode)):
+        return path
+    if mode is None and kind in ("", "DirectoryOrCreate", "FileOrCreate"):
+        stand_in = str(entry["standIn"])
+        if stand_in not in done:
+            _own_tmpfs(stand_in, _STAND_IN_BYTES, 0o755)
+            os.chown(stand_in, uid, uid)
+            done.add(stand_in)
+        if kind != "FileOrCreate":
+            return stand_in
+        file = Path(stand_in, PurePosixPath(path).name or "file")
+        file.touch(mode=0o644)
+        os.chown(file, uid, uid)
+        return str(file)
+    what = check[1] if check is not None else "there"
+    raise SetupError(
+        f"volume {entry['volume']!r}: hostPath type check failed: {path} is not {what}"
+    )
+
+
+def _volume_source(entry: Mapping[str, Any], source: str, uid: int) -> str:
+    """The path a mount binds: `source`, or the subPath in it (made, in an emptyDir, the pod
+    user's)."""
+    sub = str(entry["subPath"])
     where = f"volume {entry['volume']!r}"
     if entry["kind"] == "emptyDir" and sub:
-        made = Path(source, sub)
-        made.mkdir(mode=0o755, parents=True, exist_ok=True)
-        for directory in (made, *made.relative_to(source).parents):
-            os.chown(Path(source, directory), uid, uid)
+        current = Path(source)
+        for part in PurePosixPath(sub).parts:
+            current = current / part
+            if not current.is_dir():
+                current.mkdir(mode=0o755)
+                os.chown(current, uid, uid)
     path = os.path.realpath(os.path.join(source, sub) if sub else source)
     if entry["kind"] != "hostPath" and not Path(path).is_relative_to(os.path.realpath(source)):
         raise SetupError(f"{where}: subPath {sub!r} leaves the volume")

@@ -8,7 +8,9 @@ for the token):
 - `v/<volume>/` per volume: the files of a configMap, secret, downwardAPI or projected volume
   (each at its path, with its mode), or the empty mount point of an emptyDir, on which the
   pod's PID 1 mounts a tmpfs of the pod's own (so what the pod writes never lands in the
-  host's /run, and goes with the pod);
+  host's /run, and goes with the pod); for a hostPath, the same, used when the host lacks
+  the path and its `type` lets the kubelet make it (`""`, DirectoryOrCreate, FileOrCreate):
+  podwall never makes paths on this machine, so the pod gets one of its own instead;
 - `mounts.json`: one line per mount for the pod's PID 1 (`podinit --volumes`): where in the
   pod, from which host path (a hostPath volume's own path), which subPath, read-only or not.
 
@@ -50,6 +52,7 @@ class Volume:
     files: tuple[VolumeFile, ...] = ()
     empty_dir_bytes: int | None = None  # an emptyDir: the size of its tmpfs
     host_path: str | None = None  # a hostPath: the host's path, bound as it is
+    host_type: str = ""  # a hostPath's `type`, checked by the pod's PID 1
 
     @property
     def kind(self) -> str:
@@ -91,8 +94,8 @@ def write(netns: str, volumes: PodVolumes) -> Path:
     (root / "v").mkdir(mode=0o755, parents=True, exist_ok=True)
     by_name = {v.name: v for v in volumes.volumes}
     for volume in volumes.volumes:
-        if volume.kind != "hostPath":
-            _write_volume(root / "v" / volume.name, volume)
+        # A hostPath's directory here is what stands in for a path the host lacks.
+        _write_volume(root / "v" / volume.name, volume)
     entries = [_entry(root, m, by_name[m.volume]) for m in volumes.mounts]
     staging = root / f".{MANIFEST}.new"
     staging.write_text(json.dumps(entries, indent=1) + "\n")
@@ -107,7 +110,7 @@ def _write_volume(target: Path, volume: Volume, uid: int | None = None) -> None:
     files no longer in the volume go. With `uid`, the files are that user's (the pod's, as
     its PID 1 made them)."""
     target.mkdir(mode=0o755, exist_ok=True)
-    if volume.kind == "emptyDir":
+    if volume.kind != "files":
         return  # the mount point of its tmpfs
     wanted = {PurePosixPath(f.path) for f in volume.files}
     for file in volume.files:
@@ -175,6 +178,8 @@ def _entry(root: Path, mount: Mount, volume: Volume) -> dict[str, Any]:
         "subPath": mount.sub_path,
         "readOnly": mount.read_only,
         "sizeBytes": volume.empty_dir_bytes,
+        "hostType": volume.host_type,
+        "standIn": str(root / "v" / volume.name),
     }
 
 

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.netns
 ALPINE = "docker.io/library/alpine:3.20"
 OVER = "/etc/os-release"  # a host file (a symlink into /usr/lib on Debian) a volume covers
 SPLICED = f"/usr/share/podwall-test-{secrets.token_hex(3)}/html"  # its parents: not on the host
+MISSING = f"/var/lib/podwall-test-{secrets.token_hex(3)}"  # a hostPath the host lacks
 
 
 def _volumes() -> PodVolumes:
@@ -39,7 +40,8 @@ def _volumes() -> PodVolumes:
             ),
             Volume(name="shared", empty_dir_bytes=1024 * 1024),
             Volume(name="html", empty_dir_bytes=1024 * 1024),
-            Volume(name="node", host_path="/usr/share"),
+            Volume(name="node", host_path="/usr/share", host_type="Directory"),
+            Volume(name="made", host_path=MISSING, host_type="DirectoryOrCreate"),
         ),
         mounts=(
             Mount(volume="config", path="/config", read_only=True),
@@ -47,6 +49,7 @@ def _volumes() -> PodVolumes:
             Mount(volume="shared", path="/shared"),
             Mount(volume="html", path=SPLICED),
             Mount(volume="node", path="/host/share", read_only=True),
+            Mount(volume="made", path="/made"),
         ),
     )
 
@@ -122,6 +125,12 @@ def test_a_host_path_is_the_hosts(pod: str) -> None:
     assert set(out.split()) == {p.name for p in Path("/usr/share").iterdir()}
 
 
+def test_a_host_path_the_host_lacks_is_the_pods_own(pod: str) -> None:
+    code, out, err = _sh(pod, "echo kept > /made/file && cat /made/file")
+    assert (code, out) == (0, "kept\n"), err
+    assert not Path(MISSING).exists()
+
+
 def test_nothing_of_the_pods_reaches_the_hosts_mount_table(
     pod_netns: str, workdir: Path, pods: list[PodProcess]
 ) -> None:
@@ -137,14 +146,20 @@ def test_nothing_of_the_pods_reaches_the_hosts_mount_table(
         (Mount(volume="config", path="/proc/x"), "the pod's /proc is its own"),
         (Mount(volume="config", path="/etc/hostname"), "is a file in the pod"),
         (Mount(volume="config", path="/config", sub_path="absent"), "does not exist"),
+        (Mount(volume="file", path="/x"), "hostPath type check failed: /usr/share is not a file"),
+        (Mount(volume="gone", path="/x"), f"type check failed: {MISSING} is not a directory"),
     ],
-    ids=["under /proc", "a directory over a file", "a missing subPath"],
+    ids=["under /proc", "a directory over a file", "a missing subPath", "not a file", "missing"],
 )
 def test_a_mount_that_cannot_be_made_keeps_the_pod_from_starting(
     pod_netns: str, workdir: Path, pods: list[PodProcess], mount: Mount, said: str
 ) -> None:
-    volumes = PodVolumes(_volumes().volumes, (mount,))
-    with pytest.raises(Exception, match="volume 'config'") as raised:
+    checked = (
+        Volume(name="file", host_path="/usr/share", host_type="File"),
+        Volume(name="gone", host_path=MISSING, host_type="Directory"),
+    )
+    volumes = PodVolumes((*_volumes().volumes, *checked), (mount,))
+    with pytest.raises(Exception, match=f"volume '{mount.volume}'") as raised:
         pods.append(_start(pod_netns, workdir, "one", volumes))
     assert said in str(raised.value)
 

@@ -151,6 +151,12 @@ REFUSED = [
         FAILED_MOUNT,
     ),
     ("a relative hostPath", {"hostPath": {"path": "data"}}, "not absolute", CONFIG_ERROR),
+    (
+        "an unknown hostPath type",
+        {"hostPath": {"path": "/data", "type": "Dir"}},
+        "hostPath type 'Dir': not one of DirectoryOrCreate, Directory",
+        CONFIG_ERROR,
+    ),
     ("a bad sizeLimit", {"emptyDir": {"sizeLimit": "lots"}}, "sizeLimit", CONFIG_ERROR),
 ]
 
@@ -177,7 +183,7 @@ def test_empty_dir_and_host_path() -> None:
     assert made.volumes.volumes == (
         Volume(name="a", empty_dir_bytes=EMPTY_DIR_BYTES),
         Volume(name="b", empty_dir_bytes=1024 * 1024),
-        Volume(name="host", host_path="/"),
+        Volume(name="host", host_path="/", host_type="Directory"),
     )
     assert made.skipped == ("claim",)
 

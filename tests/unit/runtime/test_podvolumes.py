@@ -49,10 +49,12 @@ def test_a_volumes_files_are_written_with_their_modes(root: Path) -> None:
     assert _mode(root) == 0o700  # only root traverses it
 
 
-def test_an_empty_dir_is_an_empty_mount_point_and_a_host_path_writes_nothing(root: Path) -> None:
+def test_an_empty_dir_and_a_host_path_get_an_empty_directory_here(root: Path) -> None:
+    # The emptyDir's tmpfs is mounted on it; the hostPath's stands in for a path the host lacks.
     podvolumes.write(NETNS, VOLUMES)
-    assert sorted(p.name for p in (root / NETNS / "v").iterdir()) == ["cfg", "scratch"]
+    assert sorted(p.name for p in (root / NETNS / "v").iterdir()) == ["cfg", "node", "scratch"]
     assert not any((root / NETNS / "v" / "scratch").iterdir())
+    assert not any((root / NETNS / "v" / "node").iterdir())
 
 
 def test_the_mount_list_names_each_source(root: Path) -> None:
