@@ -185,6 +185,13 @@ def start_container(
         serviceaccount.write(netns, service_account)
     if volumes is not None and pod_uid(netns) is None:
         podvolumes.write(netns, volumes)
+    elif volumes is not None and volumes.mounts and not podvolumes.manifest_path(netns).exists():
+        # Its PID 1 was started without them (a `kubectl exec` before any container ran):
+        # the container would run without its volumes.
+        raise ProcessError(
+            f"pod {netns}: its PID 1 was started without its volumes; delete the pod to "
+            "start it again with them"
+        )
     pod = _ensure_pod(netns, hostname, run_as_user, pod_images)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = containerlogs.log_path(log_dir, container)

@@ -170,3 +170,12 @@ def test_the_volumes_go_with_the_pod(pod: str) -> None:
     assert podvolumes.directory(pod).is_dir()
     remove_pod_files(pod)
     assert not podvolumes.directory(pod).exists()
+
+
+def test_a_container_never_runs_without_its_volumes(
+    pod_netns: str, workdir: Path, pods: list[PodProcess]
+) -> None:
+    # `kubectl exec` before any container ran starts the pod's PID 1, without volumes.
+    assert _sh(pod_netns, "true")[0] == 0
+    with pytest.raises(Exception, match="started without its volumes"):
+        pods.append(_start(pod_netns, workdir, "late", _volumes()))
