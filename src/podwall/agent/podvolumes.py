@@ -17,11 +17,13 @@ emptydir,hostpath}): `spec.volumes` and the containers' `volumeMounts`, as the n
 Every container of a podwall pod shares one mount view, so the pod's mounts are the union of its
 containers': two containers that mount different volumes (or subPaths) at one path are a
 VolumeError, and a path is read-only unless some container mounts it writable. configMap,
-secret, downwardAPI and projected volumes are read-only always, as upstream. A mount of a volume
-the pod does not have, a bad subPath or `subPathExpr`, is a CreateContainerConfigError. Other
-volume types (persistentVolumeClaim, nfs, csi, ...) are skipped: `PodVolumes` leaves them and
-their mounts out, and `skipped` names them. Pure: the objects come from `lookup` (a Secret's
-bytes that are not UTF-8 as `surrogateescape`, so a binary key is written exactly).
+secret, downwardAPI and projected volumes are read-only always, as upstream. A bad subPath or
+`subPathExpr` is a CreateContainerConfigError. Other volume types (persistentVolumeClaim, nfs,
+csi, ...) are skipped: `PodVolumes` leaves them and their mounts out, and `skipped` names them;
+so are mounts of a volume the pod does not have (a StatefulSet's pods mount its
+volumeClaimTemplates, which podwall does not provision: they run without those volumes).
+Pure: the objects come from `lookup` (a Secret's bytes that are not UTF-8 as `surrogateescape`,
+so a binary key is written exactly).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class VolumeError(PodwallError):
 @dataclass(frozen=True, slots=True)
 class Made:
     volumes: PodVolumes
-    skipped: tuple[str, ...]  # volumes of a type podwall does not serve
+    skipped: tuple[str, ...]  # volumes of a type podwall does not serve, or mounted but absent
 
 
 def pod_volumes(pod: Object, lookup: podenv.Lookup, token: str | None = None) -> Made:
@@ -88,6 +90,8 @@ def pod_volumes(pod: Object, lookup: podenv.Lookup, token: str | None = None) ->
         volumes.append(_volume(pod, name, kind, entry[kind], lookup, token))
     containers = [*(spec.get("initContainers") or ()), *(spec.get("containers") or ())]
     mounts = _mounts(containers, kinds, set(skipped))
+    named = {str(m.get("name")) for c in containers for m in c.get("volumeMounts") or ()}
+    skipped += sorted(named - set(kinds) - set(skipped))
     return Made(PodVolumes(tuple(volumes), mounts), tuple(skipped))
 
 
@@ -238,10 +242,8 @@ def _mount(
     name, path = str(entry.get("name") or ""), str(entry.get("mountPath") or "")
     sub = str(entry.get("subPath") or "")
     where = f"container {container!r}: volumeMount {name!r}"
-    if name in skipped:
+    if name in skipped or name not in kinds:
         return None
-    if name not in kinds:
-        raise VolumeError(f"{where}: no volume of that name", volume=name, reason=CONFIG_ERROR)
     if entry.get("subPathExpr"):
         raise VolumeError(
             f"{where}: subPathExpr is not supported", volume=name, reason=CONFIG_ERROR
