@@ -416,6 +416,7 @@ class Kubelet:
                 self._tokens[key] = (bound, now + TOKEN_RETRY_SECONDS * 10)
                 continue
             serviceaccount.write(running.netns, token.files)
+            running.plan = replace(running.plan, service_account=token.files)  # projected too
             self._tokens[key] = (bound, token.refresh_at)
             log.info("token refreshed pod=%s", key)
 
@@ -447,6 +448,7 @@ class Kubelet:
         now = time.monotonic()
         for key in [k for k in self._volumes_due if k not in self.node.pods]:
             del self._volumes_due[key]
+        lookups: dict[str, podenv.Lookup] = {}  # per namespace: each object read once a pass
         for key, running in self.node.pods.items():
             pod, volumes = by_key.get(key), running.plan.volumes
             if pod is None or volumes is None or now < self._volumes_due.get(key, 0.0):
@@ -455,7 +457,8 @@ class Kubelet:
                 continue
             self._volumes_due[key] = now + VOLUME_SYNC_SECONDS
             account = running.plan.service_account
-            lookup = self._lookup(running.plan.namespace, files=True)
+            namespace = running.plan.namespace
+            lookup = lookups.setdefault(namespace, self._lookup(namespace, files=True))
             try:
                 made = podvolumes.pod_volumes(pod, lookup, account.token if account else None)
             except podvolumes.VolumeError as exc:

@@ -602,6 +602,9 @@ def test_a_token_is_rewritten_in_the_pods_files_once_due(
     assert plan.service_account is not None
     written = (tmp_path / "secrets" / node.pods["default/web"].netns / "token").read_text()
     assert written != plan.service_account.token
+    now = node.pods["default/web"].plan.service_account
+    assert now is not None
+    assert now.token == written  # what a projected serviceAccountToken volume is rewritten from
     claims = server.signer.verify(written)
     assert claims is not None
     assert claims.pod is not None
