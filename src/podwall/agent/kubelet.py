@@ -578,8 +578,7 @@ class Kubelet:
                 self._record_started(pod, plan, now)
                 change = partial(ephemeral_running, name=name, started_at=now)
             else:
-                said = waiting.message if waiting.reason == CONFIG_ERROR else waiting.reason
-                self._record(events.failed(pod, name, f"Error: {said}", now))
+                self._record(events.failed(pod, name, f"Error: {_said(waiting)}", now))
                 change = partial(
                     ephemeral_waiting, name=name, reason=waiting.reason, message=waiting.message
                 )
@@ -619,9 +618,7 @@ class Kubelet:
                     events.started(pod, c.name, next(moments)),
                 ]
             else:
-                # A config error's event names what is missing, as the kubelet's does.
-                said = waiting.message if waiting.reason == CONFIG_ERROR else waiting.reason
-                out.append(events.failed(pod, c.name, f"Error: {said}", next(moments)))
+                out.append(events.failed(pod, c.name, f"Error: {_said(waiting)}", next(moments)))
         for event in out:
             self._record(event)
 
@@ -880,6 +877,14 @@ _ENV_SOURCES = {"ConfigMap": "configmaps", "Secret": "secrets"}
 CONFIG_ERROR = "CreateContainerConfigError"
 MOUNT_WAIT = "ContainerCreating"  # as upstream's pod waits while a volume cannot be mounted
 RETRIED = (CONFIG_ERROR, MOUNT_WAIT)  # their sources are read again, backing off
+
+
+def _said(waiting: images.Waiting) -> str:
+    """What a Failed Event says after `Error: `: for a config error, what is missing, and for
+    a container that could not start, why (a volume that could not be mounted, say), as the
+    kubelet's do; else the reason."""
+    told = waiting.reason in (CONFIG_ERROR, images.RUN_ERROR)
+    return waiting.message if told else waiting.reason
 
 
 def _data(kind: str, obj: Object, *, files: bool = False) -> dict[str, str]:

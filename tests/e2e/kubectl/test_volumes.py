@@ -2,7 +2,8 @@
 
 A busybox pod mounts a ConfigMap at /config (a path the node's root lacks), a Secret's key over
 a file of the node's (/etc/motd, by subPath) and an emptyDir its two containers share; `kubectl
-exec` reads them, and a changed ConfigMap reaches the running pod. `kubectl debug node/NAME`
+exec` reads them, and a changed ConfigMap reaches the running pod; a volume that cannot be mounted
+is named in the pod's Failed event. `kubectl debug node/NAME`
 gets the node's root at /host (a hostPath of `/`). The cluster is removed at the end, also on
 failure.
 """
@@ -66,6 +67,19 @@ spec:
     command: [sleep, "3600"]
     volumeMounts:
     - {name: config, mountPath: /config}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: refused}
+spec:
+  volumes:
+  - {name: data, hostPath: {path: /podwall-no-such-dir, type: Directory}}
+  containers:
+  - name: app
+    image: busybox
+    command: [sleep, "3600"]
+    volumeMounts:
+    - {name: data, mountPath: /data}
 """
 
 
@@ -114,6 +128,21 @@ def test_a_pod_whose_configmap_is_missing_waits_with_failed_mount(kubectl: Kubec
     assert 'configmap "absent" not found' in waiting()["message"]
     events = kubectl("get", "events", "--field-selector=involvedObject.name=waits")
     assert "FailedMount" in events
+
+
+def test_a_volume_that_cannot_be_mounted_is_named_in_the_pods_event(kubectl: Kubectl) -> None:
+    def failed() -> str:
+        return kubectl(
+            "get", "events", "--field-selector=involvedObject.name=refused,reason=Failed"
+        )
+
+    wait_for(lambda: "hostPath type check failed" in failed(), 30)
+    said = failed()
+    assert "volume 'data'" in said
+    assert "/podwall-no-such-dir is not a directory" in said
+    pod = json.loads(kubectl("get", "pod", "refused", "-o", "json"))
+    waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
+    assert waiting["reason"] == "RunContainerError"
 
 
 def test_debug_node_sees_the_nodes_root_at_host(kubectl: Kubectl) -> None:

@@ -784,3 +784,18 @@ def test_binary_secret_and_configmap_bytes_reach_the_volume_exactly(
     (running,) = node.pods.values()
     assert running.plan.volumes is not None
     assert [f.data for v in running.plan.volumes.volumes for f in v.files] == [blob, blob]
+
+
+def test_a_container_that_cannot_start_has_a_failed_event_saying_why(
+    store: Store, kubelet: Kubelet
+) -> None:
+    deploy = client_deployment("web")
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    container.update(image="httpd", command=["httpd-not-on-this-host"])
+    put(store, deploy)
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
+    assert waiting["reason"] == "RunContainerError"
+    failed = [e["message"] for e in store.list("events", "default")[0] if e["reason"] == "Failed"]
+    assert failed == [f"Error: {waiting['message']}"]
