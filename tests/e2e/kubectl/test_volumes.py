@@ -2,10 +2,10 @@
 
 A busybox pod mounts a ConfigMap at /config (a path the node's root lacks), a Secret's key over
 a file of the node's (/etc/motd, by subPath) and an emptyDir its two containers share; `kubectl
-exec` reads them, and a changed ConfigMap reaches the running pod; a volume that cannot be mounted
-is named in the pod's Failed event. `kubectl debug node/NAME`
-gets the node's root at /host (a hostPath of `/`). The cluster is removed at the end, also on
-failure.
+exec` reads them, and a changed ConfigMap reaches the running pod. A pod whose ConfigMap is
+missing waits with FailedMount; one whose volume cannot be mounted has it named in its Failed
+event. `kubectl debug node/NAME` gets the node's root at /host (a hostPath of `/`). The cluster
+is removed at the end, also on failure.
 """
 
 from __future__ import annotations
