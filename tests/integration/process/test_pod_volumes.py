@@ -25,6 +25,7 @@ ALPINE = "docker.io/library/alpine:3.20"
 OVER = "/etc/os-release"  # a host file (a symlink into /usr/lib on Debian) a volume covers
 SPLICED = f"/usr/share/podwall-test-{secrets.token_hex(3)}/html"  # its parents: not on the host
 MISSING = f"/var/lib/podwall-test-{secrets.token_hex(3)}"  # a hostPath the host lacks
+NEW_FILE = f"/etc/podwall-test-{secrets.token_hex(3)}.conf"  # a file /etc lacks: /etc spliced
 
 
 def _volumes() -> PodVolumes:
@@ -50,6 +51,7 @@ def _volumes() -> PodVolumes:
             Mount(volume="html", path=SPLICED),
             Mount(volume="node", path="/host/share", read_only=True),
             Mount(volume="made", path="/made"),
+            Mount(volume="config", path=NEW_FILE, sub_path="key", read_only=True),
         ),
     )
 
@@ -117,6 +119,13 @@ def test_a_path_the_host_lacks_is_spliced_in_and_the_host_directory_still_shows(
     code, _, err = _sh(pod, "mkdir /usr/share/other")
     assert code != 0
     assert "Read-only file system" in err, err
+
+
+def test_a_file_the_host_lacks_splices_etc_keeping_the_pods_own_files(pod: str) -> None:
+    code, out, err = _sh(pod, f"cat {NEW_FILE}; echo; head -1 /etc/hosts; cat /etc/hostname")
+    assert code == 0, err
+    assert out.splitlines() == ["value-1", "# Kubernetes-managed hosts file.", "web"]
+    assert not Path(NEW_FILE).exists()
 
 
 def test_a_host_path_is_the_hosts(pod: str) -> None:
