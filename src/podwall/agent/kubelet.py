@@ -439,7 +439,7 @@ class Kubelet:
             return None, images.Waiting(MOUNT_WAIT, message)
         if made.skipped:
             log.warning("volumes not served pod=%s volumes=%s", _key(pod), made.skipped)
-        return made.volumes, None
+        return (made.volumes if made.volumes.volumes else None), None  # none: nothing written
 
     def _refresh_volumes(self, by_key: dict[str, Object]) -> None:
         """Every `VOLUME_SYNC_SECONDS`, read again the ConfigMaps and Secrets of each running
