@@ -106,6 +106,7 @@ def _podwall_state() -> set[str]:
     found |= {f"/etc/netns/{p.name}" for p in Path("/etc/netns").glob("pw-*")}
     found |= {f"pod record {p}" for p in Path("/run/podwall-pods").glob("pw-*")}
     found |= {f"service account files {p}" for p in Path("/run/podwall-secrets").glob("pw-*")}
+    found |= {f"pod volumes {p}" for p in Path("/run/podwall-volumes").glob("pw-*")}
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="ignore")

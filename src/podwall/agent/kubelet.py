@@ -33,6 +33,13 @@ A pod whose token the API server refuses (its ServiceAccount missing) does not s
 `FailedMount` Event says why, as upstream's kubelet does, and it is asked again with a
 doubling back-off.
 
+Each pod's `spec.volumes` are made as the kubelet makes them (`podvolumes`: configMap, secret,
+downwardAPI, projected, emptyDir, hostPath), written by the node and mounted by the pod's PID 1
+where its containers' `volumeMounts` say. A pod whose ConfigMap or Secret is missing waits in
+`ContainerCreating` with a `FailedMount` Event, and its sources are read again with a doubling
+back-off, as for a missing environment source. A running pod's ConfigMaps and Secrets are read
+again every `VOLUME_SYNC_SECONDS` and its files rewritten in place when they changed.
+
 The DNS stand-in runs as the `kube-system` pod labelled `k8s-app=kube-dns`, reading the
 records file the agent writes from the Services it watches (see `sandbox`), so it works on
 whichever node it lands. For `kubectl exec` and `logs` each running pod is published on this
@@ -58,7 +65,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from podwall.agent import podenv
+from podwall.agent import podenv, podvolumes
 from podwall.agent.tokens import BoundPod, PodToken, TokenUnavailable
 from podwall.clock import Clock, utc_now
 from podwall.controllers import (
@@ -82,6 +89,7 @@ from podwall.runtime.console import Console
 from podwall.runtime.consolerelay import ConsoleRelay
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.node import ContainerPlan, Node, PodPlan
+from podwall.runtime.podvolumes import PodVolumes
 from podwall.runtime.procstat import start_stamp
 from podwall.runtime.published import PublishedContainer, PublishedPod
 
@@ -100,6 +108,7 @@ Object = dict[str, Any]
 Credentials = Callable[[BoundPod], PodToken]  # the pod's ServiceAccount token (TokenRequest)
 TOKEN_VOLUME = "kube-api-access"  # the projected volume's name, as the kubelet reports it
 TOKEN_RETRY_SECONDS = 1.0
+VOLUME_SYNC_SECONDS = 5.0  # how often a running pod's ConfigMaps and Secrets are read again
 
 
 def meta(obj: Object) -> dict[str, Any]:
@@ -198,6 +207,7 @@ class Kubelet:
         self._tokens: dict[str, tuple[BoundPod, float]] = {}  # key -> (bound pod, refresh at)
         self._token_retry: dict[str, _Retry] = {}  # key -> when a refused pod asks again
         self._ephemeral: dict[str, set[str]] = {}  # key -> its ephemeral containers started
+        self._volumes_due: dict[str, float] = {}  # key -> when its volumes' objects are read
         self.ready = threading.Event()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -273,6 +283,7 @@ class Kubelet:
         self._reap()
         self._restart_due()
         self._refresh_tokens()
+        self._refresh_volumes(by_key)
 
     def _wanted(self, pod: Object) -> bool:
         key = _key(pod)
@@ -326,8 +337,10 @@ class Kubelet:
     def _plan(self, pod: Object, ip: ipaddress.IPv4Address, token: PodToken | None) -> PodPlan:
         m, spec = meta(pod), pod.get("spec") or {}
         lookup = self._lookup(str(m.get("namespace")))
+        files = self._lookup(str(m.get("namespace")), files=True)
+        volumes, blocked = self._pod_volumes(pod, files, token.files if token else None)
         containers = tuple(
-            self._container_plan(pod, c, lookup) for c in spec.get("containers") or ()
+            self._container_plan(pod, c, lookup, blocked) for c in spec.get("containers") or ()
         )
         run_as_user = (spec.get("securityContext") or {}).get("runAsUser")
         return PodPlan(
@@ -337,6 +350,7 @@ class Kubelet:
             containers=containers,
             run_as_user=run_as_user if type(run_as_user) is int else None,
             service_account=token.files if token is not None else None,
+            volumes=volumes,
             host_network=_host_network(pod),
             node_hostname=self.node_name,
         )
@@ -403,16 +417,70 @@ class Kubelet:
                 self._tokens[key] = (bound, now + TOKEN_RETRY_SECONDS * 10)
                 continue
             serviceaccount.write(running.netns, token.files)
+            running.plan = replace(running.plan, service_account=token.files)  # projected too
             self._tokens[key] = (bound, token.refresh_at)
             log.info("token refreshed pod=%s", key)
 
+    def _pod_volumes(
+        self,
+        pod: Object,
+        lookup: podenv.Lookup,
+        account: serviceaccount.ServiceAccountFiles | None,
+    ) -> tuple[PodVolumes | None, images.Waiting | None]:
+        """The pod's volumes; or, when they cannot be made, why its containers wait (with a
+        FailedMount Event when an object they need is missing, as the kubelet says)."""
+        try:
+            made = podvolumes.pod_volumes(pod, lookup, account.token if account else None)
+        except podvolumes.VolumeError as exc:
+            log.warning("volumes not made pod=%s error=%s", _key(pod), exc)
+            if exc.reason != podvolumes.FAILED_MOUNT:
+                return None, images.Waiting(CONFIG_ERROR, str(exc))
+            self._record(events.failed_mount(pod, exc.volume, str(exc), self.clock()))
+            message = f'MountVolume.SetUp failed for volume "{exc.volume}" : {exc}'
+            return None, images.Waiting(MOUNT_WAIT, message)
+        if made.skipped:
+            log.warning("volumes not served pod=%s volumes=%s", _key(pod), made.skipped)
+        return (made.volumes if made.volumes.volumes else None), None  # none: nothing written
+
+    def _refresh_volumes(self, by_key: dict[str, Object]) -> None:
+        """Every `VOLUME_SYNC_SECONDS`, read again the ConfigMaps and Secrets of each running
+        pod's volumes, and rewrite its files when they changed (as the kubelet's periodic
+        sync does); a source gone or unreadable leaves the files as they were."""
+        now = time.monotonic()
+        for key in [k for k in self._volumes_due if k not in self.node.pods]:
+            del self._volumes_due[key]
+        lookups: dict[str, podenv.Lookup] = {}  # per namespace: each object read once a pass
+        for key, running in self.node.pods.items():
+            pod, volumes = by_key.get(key), running.plan.volumes
+            if pod is None or volumes is None or now < self._volumes_due.get(key, 0.0):
+                continue
+            if not any(v.kind == "files" for v in volumes.volumes):
+                continue
+            self._volumes_due[key] = now + VOLUME_SYNC_SECONDS
+            account = running.plan.service_account
+            namespace = running.plan.namespace
+            lookup = lookups.setdefault(namespace, self._lookup(namespace, files=True))
+            try:
+                made = podvolumes.pod_volumes(pod, lookup, account.token if account else None)
+            except podvolumes.VolumeError as exc:
+                log.info("volumes not refreshed pod=%s error=%s", key, exc)
+                continue
+            if made.volumes.volumes != volumes.volumes:
+                fresh = PodVolumes(made.volumes.volumes, volumes.mounts)
+                rewritten = self.node.update_volumes(key, fresh)
+                log.info("volumes refreshed pod=%s volumes=%s", key, rewritten)
+
     def _container_plan(
-        self, pod: Object, c: dict[str, Any], lookup: podenv.Lookup
+        self,
+        pod: Object,
+        c: dict[str, Any],
+        lookup: podenv.Lookup,
+        blocked: images.Waiting | None = None,
     ) -> ContainerPlan:
         launch: images.Launch | images.Waiting
         try:
             env = podenv.environment(pod, c, serviceaccount.environment(), lookup)
-            launch = self._launch(pod, c, env)
+            launch = self._launch(pod, c, env) if blocked is None else blocked
         except podenv.EnvError as exc:
             env, launch = {}, images.Waiting(CONFIG_ERROR, str(exc))
         return ContainerPlan(
@@ -425,14 +493,15 @@ class Kubelet:
             tty=c.get("tty") is True,
         )
 
-    def _lookup(self, namespace: str) -> podenv.Lookup:
-        """The ConfigMaps and Secrets a pod's containers read, each asked for once."""
+    def _lookup(self, namespace: str, *, files: bool = False) -> podenv.Lookup:
+        """The ConfigMaps and Secrets a pod's containers read, each asked for once; for
+        volume `files`, with their bytes exact (`_data`)."""
         found: dict[tuple[str, str], dict[str, str] | None] = {}
 
         def lookup(kind: str, name: str) -> dict[str, str] | None:
             if (kind, name) not in found:
                 obj = self.api.get_object(namespace, _ENV_SOURCES[kind], name)
-                found[kind, name] = None if obj is None else _data(kind, obj)
+                found[kind, name] = None if obj is None else _data(kind, obj, files=files)
             return found[kind, name]
 
         return lookup
@@ -466,7 +535,7 @@ class Kubelet:
         now = self.clock()
         self._events(pod, plan, results, now)
         for name, waiting in results.items():
-            if waiting is not None and waiting.reason == CONFIG_ERROR:
+            if waiting is not None and waiting.reason in RETRIED:
                 self._replan_later(key, name)
         gated = {n: ports[n] for n, w in results.items() if w is None and ports.get(n)}
         if gated:
@@ -510,8 +579,7 @@ class Kubelet:
                 self._record_started(pod, plan, now)
                 change = partial(ephemeral_running, name=name, started_at=now)
             else:
-                said = waiting.message if waiting.reason == CONFIG_ERROR else waiting.reason
-                self._record(events.failed(pod, name, f"Error: {said}", now))
+                self._record(events.failed(pod, name, f"Error: {_said(waiting)}", now))
                 change = partial(
                     ephemeral_waiting, name=name, reason=waiting.reason, message=waiting.message
                 )
@@ -573,6 +641,8 @@ class Kubelet:
         out = [events.scheduled(pod, self.node_name, next(moments))]
         for c in plan.containers:
             waiting = results.get(c.name)
+            if waiting is not None and waiting.reason == MOUNT_WAIT:
+                continue  # its FailedMount Event is recorded
             if waiting is None:
                 out += [
                     events.pulled(pod, c.name, c.image, next(moments)),
@@ -580,9 +650,7 @@ class Kubelet:
                     events.started(pod, c.name, next(moments)),
                 ]
             else:
-                # A config error's event names what is missing, as the kubelet's does.
-                said = waiting.message if waiting.reason == CONFIG_ERROR else waiting.reason
-                out.append(events.failed(pod, c.name, f"Error: {said}", next(moments)))
+                out.append(events.failed(pod, c.name, f"Error: {_said(waiting)}", next(moments)))
         for event in out:
             self._record(event)
 
@@ -732,7 +800,7 @@ class Kubelet:
             if r.replan:
                 self._replan(pod, r.key, r.container)
             waiting = self.node.restart(r.key, r.container)
-            if waiting is not None and waiting.reason == CONFIG_ERROR:
+            if waiting is not None and waiting.reason in RETRIED:
                 self._replan_later(r.key, r.container)
             running = self.node.pods.get(r.key)
             if running is not None:
@@ -776,9 +844,14 @@ class Kubelet:
         )
         if spec is None:
             return
-        fresh = self._container_plan(pod, spec, self._lookup(running.plan.namespace))
+        lookup = self._lookup(running.plan.namespace)
+        files = self._lookup(running.plan.namespace, files=True)
+        volumes, blocked = self._pod_volumes(pod, files, running.plan.service_account)
+        fresh = self._container_plan(pod, spec, lookup, blocked)
         containers = tuple(fresh if c.name == container else c for c in running.plan.containers)
-        running.plan = replace(running.plan, containers=containers)
+        # Volumes count only for a pod whose PID 1 has not started (none of its containers).
+        volumes = volumes if volumes is not None else running.plan.volumes
+        running.plan = replace(running.plan, containers=containers, volumes=volumes)
 
     def _stored(self, key: str) -> Object | None:
         namespace, _, name = key.partition("/")
@@ -842,14 +915,31 @@ def _tcp_ports(pod: Object) -> dict[str, tuple[int, ...]]:
 
 _ENV_SOURCES = {"ConfigMap": "configmaps", "Secret": "secrets"}
 CONFIG_ERROR = "CreateContainerConfigError"
+MOUNT_WAIT = "ContainerCreating"  # as upstream's pod waits while a volume cannot be mounted
+RETRIED = (CONFIG_ERROR, MOUNT_WAIT)  # their sources are read again, backing off
 
 
-def _data(kind: str, obj: Object) -> dict[str, str]:
-    """A ConfigMap's `data`; a Secret's, decoded (undecodable bytes replaced)."""
+def _said(waiting: images.Waiting) -> str:
+    """What a Failed Event says after `Error: `: for a config error, what is missing, and for
+    a container that could not start, why (a volume that could not be mounted, say), as the
+    kubelet's do; else the reason."""
+    told = waiting.reason in (CONFIG_ERROR, images.RUN_ERROR)
+    return waiting.message if told else waiting.reason
+
+
+def _data(kind: str, obj: Object, *, files: bool = False) -> dict[str, str]:
+    """A ConfigMap's `data`; a Secret's, decoded (undecodable bytes replaced). For volume
+    `files`, bytes are kept exact (as `surrogateescape` strings: `podvolumes` encodes them
+    back) and a ConfigMap's `binaryData` counts too."""
+    errors = "surrogateescape" if files else "replace"
     data = obj.get("data") or {}
     if kind == "Secret":
-        return {str(k): base64.b64decode(str(v)).decode(errors="replace") for k, v in data.items()}
-    return {str(k): str(v) for k, v in data.items()}
+        return {str(k): base64.b64decode(str(v)).decode(errors=errors) for k, v in data.items()}
+    out = {str(k): str(v) for k, v in data.items()}
+    if files:
+        binary = obj.get("binaryData") or {}
+        out |= {str(k): base64.b64decode(str(v)).decode(errors=errors) for k, v in binary.items()}
+    return out
 
 
 def _pending(

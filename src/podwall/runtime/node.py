@@ -37,7 +37,7 @@ import shutil
 import signal
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from podwall.flows import files
@@ -50,6 +50,7 @@ from podwall.runtime import (
     imagefiles,
     names,
     netns,
+    podvolumes,
     process,
     system,
     underlay,
@@ -60,6 +61,7 @@ from podwall.runtime.flowlog import NodeFlows
 from podwall.runtime.images import RUN_ERROR, Launch, Waiting
 from podwall.runtime.namespaces import alias_netns, remove_netns
 from podwall.runtime.netns import NodeSandbox
+from podwall.runtime.podvolumes import PodVolumes
 from podwall.runtime.procstat import start_time
 from podwall.runtime.serviceaccount import ServiceAccountFiles
 
@@ -91,6 +93,7 @@ class PodPlan:
     containers: tuple[ContainerPlan, ...]
     run_as_user: int | None = None  # spec.securityContext.runAsUser; else a uid of its own
     service_account: ServiceAccountFiles | None = None  # mounted for in-cluster clients
+    volumes: PodVolumes | None = None  # spec.volumes, where the containers mount them
     # spec.hostNetwork: `ip` is the node's address and the pod runs in the node's namespace,
     # with the node's name as hostname (Kubernetes shares the node's UTS namespace).
     host_network: bool = False
@@ -273,6 +276,7 @@ class Node:
                 stdin_once=container.stdin_once,
                 run_as_user=pod.plan.run_as_user,
                 service_account=pod.plan.service_account,
+                volumes=pod.plan.volumes,
                 pod_images=[c.image for c in pod.plan.containers],
             )
         except (process.ProcessError, ValueError, OSError) as exc:
@@ -288,6 +292,15 @@ class Node:
             return None
         proc.stop(grace=grace)
         return proc.wait(0)
+
+    def update_volumes(self, key: str, volumes: PodVolumes) -> list[str]:
+        """Rewrite the files of the running pod's volumes (its ConfigMaps or Secrets changed);
+        the volumes rewritten. Nothing while the pod has no PID 1: it writes them when it
+        starts."""
+        pod = self.pods[key]
+        pod.plan = replace(pod.plan, volumes=volumes)
+        uid = process.pod_uid(pod.netns)
+        return [] if uid is None else podvolumes.update(pod.netns, volumes, uid)
 
     def container_process(self, key: str, container: str) -> process.PodProcess | None:
         """The container's current process, if it runs (or ran and is not reaped yet). Safe

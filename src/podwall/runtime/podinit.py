@@ -25,6 +25,23 @@ Before it says `ready <host pid>` on stdout it has:
   with the pod, invisible to the host and to other pods); when podwall itself runs from under one
   of them (a checkout or a venv in /tmp), those directories are bound back at their own paths,
   read-only, since the pod's processes and stand-ins run from them;
+- with `--volumes FILE` (the pod's mount list, written by the node: `podvolumes`), mounted each
+  volume at its mount path. Each source is cloned first, while the host's root is still / (a
+  hostPath of `/` is the host's root, not the pod's); an emptyDir first gets a tmpfs of the
+  pod's, mode 0777, on its (empty) directory on the node, so its contents never reach the host;
+  the files of configMap, secret, downwardAPI and projected volumes are made the pod user's,
+  as a container image's root user would own them; a hostPath is checked against its `type`
+  in the kubelet's words, and one the host lacks that the kubelet would make (no type,
+  DirectoryOrCreate, FileOrCreate) is the pod's own on a tmpfs, never made on the host.
+  Then, once the root is open, `mountplan` says where each goes: over a path the pod's view
+  has (in this mount namespace only, whose propagation is private: the host's path is
+  unchanged), in a directory of the pod's own (its root's tmpfs, its /tmp), or in a host
+  directory *spliced*: a tmpfs mounted over the deepest host directory that exists on the
+  path, holding a bind of each of its entries (as the root holds the host's), so the missing
+  directories are made in the pod's tmpfs and never in the host's. Mounts that say
+  `readOnly` (all configMap, secret, downwardAPI and projected ones) and the spliced tmpfs
+  are made read-only; a mount path refused (`mountplan`), a missing source or a hostPath of
+  the wrong type is a SetupError naming the volume;
 - set the pod's hostname;
 - dropped to the pod's uid and gid with no capabilities (`standins.privileges`).
 
@@ -46,23 +63,25 @@ signals it handles, and this one handles none: nothing in the pod can stop it. `
 the pod with SIGKILL, and the kernel then kills every process left in the pod's PID namespace.
 
 Run as `python -I -m podwall.runtime.podinit --uid UID --gid GID --hostname NAME
-[--service-account DIR] [--file POD_PATH=HOST_PATH]...`.
+[--service-account DIR] [--volumes FILE] [--file POD_PATH=HOST_PATH]...`.
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import json
 import os
 import platform
 import signal
 import socket
+import stat
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import NoReturn
+from pathlib import Path, PurePosixPath
+from typing import Any, NoReturn
 
-from podwall.runtime import podroot, serviceaccount
+from podwall.runtime import mountplan, podroot, serviceaccount
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.standins.privileges import PrivilegeError, drop_privileges
 
@@ -110,8 +129,9 @@ def host_pid(status: str) -> int:
     raise SetupError("no NSpid in /proc/self/status")
 
 
-def make_root(files: Mapping[str, bytes]) -> None:
-    """The pod's own root (see the module docstring), with `files` at their paths in it."""
+def make_root(files: Mapping[str, bytes]) -> frozenset[str]:
+    """The pod's own root (see the module docstring), with `files` at their paths in it; the
+    names of the host's entries in it."""
     try:
         plan = podroot.plan_root(host_root_entries(), sorted(files))
     except podroot.PodRootError as exc:
@@ -133,6 +153,7 @@ def make_root(files: Mapping[str, bytes]) -> None:
         for tree in trees:
             os.close(tree)
     _pivot_root(NEW_ROOT)
+    return frozenset(e.name for e in (*plan.binds, *plan.symlinks))
 
 
 def read_files(specs: Sequence[str]) -> dict[str, bytes]:
@@ -214,6 +235,236 @@ def mount_service_account(source: Path) -> None:
         (point / parent).chmod(0o755)
     target.chmod(0o755)
     _mount(str(source).encode(), str(target), b"", _MS_BIND, None)
+
+
+_VOLUME_KEYS = {
+    "volume", "kind", "path", "source", "subPath", "readOnly", "sizeBytes", "hostType", "standIn"
+}  # fmt: skip
+_STAND_IN_BYTES = 64 * 1024 * 1024
+SPLICE_TMPFS_BYTES = 1024 * 1024
+_SPLICES = list(range(4096, 0, -1))  # staging directories' numbers, taken in turn
+
+
+def read_volumes(path: Path) -> list[dict[str, Any]]:
+    """The pod's mount list (`podvolumes.write`'s `mounts.json`)."""
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise SetupError(f"reading the pod's volumes {path}: {exc}") from None
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and set(e) == _VOLUME_KEYS for e in entries
+    ):
+        raise SetupError(f"{path}: not a list of mounts")
+    return entries
+
+
+def prepare_volumes(entries: Sequence[Mapping[str, Any]], uid: int) -> list[tuple[int, bool]]:
+    """Each mount's source, cloned while the host's root is still / (a hostPath of `/` is the
+    host's root), with whether it is a directory. An emptyDir gets its tmpfs first (once, on
+    its host directory, in this mount namespace only); a volume of files is made the pod
+    user's, as the root user of a container image would own it; a hostPath is checked
+    against its `type` (`_host_source`)."""
+    trees: list[tuple[int, bool]] = []
+    done: set[str] = set()
+    try:
+        for entry in entries:
+            source, kind = str(entry["source"]), entry["kind"]
+            if kind == "hostPath":
+                source = _host_source(entry, uid, done)
+            elif source not in done and kind == "emptyDir":
+                _own_tmpfs(source, int(entry["sizeBytes"]), 0o777)
+            elif source not in done and kind == "files":
+                _chown_tree(source, uid)
+            done.add(source)
+            path = _volume_source(entry, source, uid)
+            directory = os.path.isdir(path)
+            trees.append((_clone_tree(path, recursive=directory), directory))
+    except BaseException:
+        for tree, _ in trees:
+            os.close(tree)
+        raise
+    return trees
+
+
+def _own_tmpfs(directory: str, size: int, mode: int) -> None:
+    options = f"mode={mode:o},size={size}".encode()
+    _mount(b"tmpfs", directory, b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
+
+
+_HOST_TYPES = {
+    "Directory": (stat.S_ISDIR, "a directory"),
+    "DirectoryOrCreate": (stat.S_ISDIR, "a directory"),
+    "File": (stat.S_ISREG, "a file"),
+    "FileOrCreate": (stat.S_ISREG, "a file"),
+    "Socket": (stat.S_ISSOCK, "a socket file"),
+    "CharDevice": (stat.S_ISCHR, "a character device"),
+    "BlockDevice": (stat.S_ISBLK, "a block device"),
+}
+
+
+def _host_source(entry: Mapping[str, Any], uid: int, done: set[str]) -> str:
+    """A hostPath's source: the host's path, of its `type` (the kubelet's check, in its
+    words); a path the host lacks, when the kubelet would make it (no type, or `...OrCreate`),
+    is one of the pod's own instead, on a tmpfs of the pod's (its `standIn` directory), the
+    pod user's: podwall never makes paths on this machine."""
+    path, kind = str(entry["source"]), str(entry["hostType"])
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    check = _HOST_TYPES.get(kind)
+    if mode is not None and (check is None or check[0](mode)):
+        return path
+    if mode is None and kind in ("", "DirectoryOrCreate", "FileOrCreate"):
+        stand_in = str(entry["standIn"])
+        if stand_in not in done:
+            _own_tmpfs(stand_in, _STAND_IN_BYTES, 0o755)
+            os.chown(stand_in, uid, uid)
+            done.add(stand_in)
+        if kind != "FileOrCreate":
+            return stand_in
+        file = Path(stand_in, PurePosixPath(path).name or "file")
+        file.touch(mode=0o644)
+        os.chown(file, uid, uid)
+        return str(file)
+    what = check[1] if check is not None else "there"
+    raise SetupError(
+        f"volume {entry['volume']!r}: hostPath type check failed: {path} is not {what}"
+    )
+
+
+def _volume_source(entry: Mapping[str, Any], source: str, uid: int) -> str:
+    """The path a mount binds: `source`, or the subPath in it (made, in an emptyDir, the pod
+    user's)."""
+    sub = str(entry["subPath"])
+    where = f"volume {entry['volume']!r}"
+    if entry["kind"] == "emptyDir" and sub:
+        current = Path(source)
+        for part in PurePosixPath(sub).parts:
+            current = current / part
+            if not current.is_dir():
+                current.mkdir(mode=0o755)
+                os.chown(current, uid, uid)
+    path = os.path.realpath(os.path.join(source, sub) if sub else source)
+    if entry["kind"] != "hostPath" and not Path(path).is_relative_to(os.path.realpath(source)):
+        raise SetupError(f"{where}: subPath {sub!r} leaves the volume")
+    if not os.path.exists(path):
+        raise SetupError(f"{where}: {path} does not exist on the node")
+    return path
+
+
+def _chown_tree(top: str, uid: int) -> None:
+    os.lchown(top, uid, uid)
+    for directory, dirs, files in os.walk(top):
+        for name in (*dirs, *files):
+            os.lchown(os.path.join(directory, name), uid, uid)
+
+
+def mount_volumes(
+    entries: Sequence[Mapping[str, Any]],
+    trees: Sequence[tuple[int, bool]],
+    host_names: frozenset[str],
+    own: Sequence[str],
+) -> None:
+    """Each prepared source at its mount path in the pod's root (`mountplan`'s steps): the
+    volumes that say so, and every spliced directory, read-only."""
+    targets = []
+    for index, (entry, (_, directory)) in enumerate(zip(entries, trees, strict=True)):
+        path = os.path.realpath(str(entry["path"]))
+        targets.append(mountplan.Target(index, path, directory, _existing(path)))
+    try:
+        steps = mountplan.plan_mounts(host_names, {os.path.realpath(o) for o in own}, targets)
+    except mountplan.MountPlanError as exc:
+        raise SetupError(_volume_said(entries, exc)) from None
+    spliced = []
+    for step in steps:
+        if isinstance(step, mountplan.Splice):
+            _splice(step.path)
+            spliced.append(step.path)
+        elif isinstance(step, mountplan.Make):
+            _make(step.path, step.directory)
+        else:
+            entry = entries[step.mount]
+            tree, _ = trees[step.mount]
+            if _libc.syscall(
+                _SYS_MOVE_MOUNT, tree, b"", _AT_FDCWD, step.path.encode(), _MOVE_MOUNT_F_EMPTY_PATH
+            ):
+                _fail(f"mounting volume {entry['volume']!r} at {step.path}")
+            if entry["readOnly"]:
+                _read_only(step.path, recursive=True)
+    for path in spliced:
+        _read_only(path, recursive=False)
+
+
+def _volume_said(entries: Sequence[Mapping[str, Any]], exc: mountplan.MountPlanError) -> str:
+    if 0 <= exc.index < len(entries):
+        return f"volume {entries[exc.index]['volume']!r}: {exc}"
+    return f"mounting the pod's volumes: {exc}"
+
+
+def _existing(path: str) -> tuple[podroot.Kind, ...]:
+    """The kinds of `path`'s leading components that exist, up to the first that does not."""
+    kinds = []
+    current = Path("/")
+    for part in PurePosixPath(path).parts[1:]:
+        current = current / part
+        try:
+            mode = current.lstat().st_mode
+        except FileNotFoundError:
+            break
+        if stat.S_ISDIR(mode):
+            kinds.append(podroot.Kind.DIRECTORY)
+        elif stat.S_ISLNK(mode):
+            kinds.append(podroot.Kind.SYMLINK)
+        else:
+            kinds.append(podroot.Kind.FILE)
+    return tuple(kinds)
+
+
+def _splice(directory: str) -> None:
+    """A tmpfs over `directory` holding a bind of each of its entries (its symlinks made
+    again): the pod can then make paths in it without writing to the host. The tmpfs is filled
+    beside it (in the pod's root) and then moved over it, so one entry's copy is held at a time
+    however many entries it has."""
+    before = os.stat(directory)
+    staging = Path(f"/.podwall-splice-{_SPLICES.pop()}")
+    staging.mkdir(mode=0o700)
+    options = f"mode={before.st_mode & 0o7777:o},size={SPLICE_TMPFS_BYTES}".encode()
+    _mount(b"tmpfs", str(staging), b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
+    os.chown(staging, before.st_uid, before.st_gid)
+    with os.scandir(directory) as found:
+        for item in found:
+            if item.is_symlink():
+                Path(staging, item.name).symlink_to(os.readlink(item.path))
+                continue
+            is_dir = item.is_dir(follow_symlinks=False)
+            kind = podroot.Kind.DIRECTORY if is_dir else podroot.Kind.FILE
+            tree = _clone_tree(item.path, is_dir)
+            try:
+                _attach(tree, podroot.Entry(item.name, kind), Path(staging, item.name))
+            finally:
+                os.close(tree)
+    if _libc.syscall(_SYS_MOVE_MOUNT, _AT_FDCWD, bytes(staging), _AT_FDCWD, directory.encode(), 0):
+        _fail(f"moving the spliced tmpfs over {directory}")
+    staging.rmdir()
+
+
+def _make(path: str, directory: bool) -> None:
+    target = Path(path)
+    target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    if directory:
+        target.mkdir(mode=0o755, exist_ok=True)
+    else:
+        target.touch(mode=0o644)
+
+
+def _read_only(path: str, *, recursive: bool) -> None:
+    attr = _MountAttr(attr_set=_MOUNT_ATTR_RDONLY)
+    flags = _AT_RECURSIVE if recursive else 0
+    if _libc.syscall(
+        _SYS_MOUNT_SETATTR, _AT_FDCWD, path.encode(), flags, ctypes.byref(attr), ctypes.sizeof(attr)
+    ):
+        _fail(f"making {path} read-only")
 
 
 def make_view(hostname: str) -> None:
@@ -304,6 +555,23 @@ def _quiet() -> None:
     os.close(devnull)
 
 
+def make_pod(args: argparse.Namespace, volumes: Sequence[Mapping[str, Any]]) -> None:
+    """The pod's root, service account, view and volumes, in that order (module docstring)."""
+    trees = prepare_volumes(volumes, args.uid)
+    try:
+        host_names = make_root(read_files(args.file))
+        own = [p for p in PRIVATE_TMPFS if Path(p).is_dir()]
+        if args.service_account is not None:
+            mount_service_account(args.service_account)
+            own.append(str(serviceaccount.MOUNT_POINT))
+        make_view(args.hostname)
+        open_root(args.uid, args.gid)
+        mount_volumes(volumes, trees, host_names, own)
+    finally:
+        for tree, _ in trees:
+            os.close(tree)
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     parser = argparse.ArgumentParser(prog="podwall-podinit", description=__doc__.split("\n")[0])
     parser.add_argument("--uid", type=int, required=True)
@@ -313,14 +581,12 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     parser.add_argument(
         "--file", action="append", default=[], help="POD_PATH=HOST_PATH: an image's file"
     )
+    parser.add_argument("--volumes", type=Path, default=None, help="the pod's mounts.json")
     args = parser.parse_args(argv)
     try:
         pid = host_pid(Path("/proc/self/status").read_text())  # the host's /proc, still
-        make_root(read_files(args.file))
-        if args.service_account is not None:
-            mount_service_account(args.service_account)
-        make_view(args.hostname)
-        open_root(args.uid, args.gid)
+        volumes = read_volumes(args.volumes) if args.volumes is not None else []
+        make_pod(args, volumes)
         drop_privileges(args.uid, args.gid)
     except (OSError, SetupError, PrivilegeError) as exc:
         print(f"podinit: {exc}", file=sys.stderr, flush=True)

@@ -6,7 +6,8 @@ runs in it, a PID 1 (`podinit`) holding the pod's own PID, mount, UTS and IPC na
     setsid --fork ip netns exec NAME \\
         unshare --pid --fork --mount --uts --ipc --propagation private -- \\
         PYTHON -I -c 'run podwall.runtime.podinit from ROOT' ROOT --uid UID --gid UID \
-            --hostname HOSTNAME [--service-account DIR] [--file POD_PATH=HOST_PATH]...
+            --hostname HOSTNAME [--service-account DIR] [--volumes FILE] \
+            [--file POD_PATH=HOST_PATH]...
 
 - `ip netns exec` enters the network namespace and a private mount namespace in which it
   bind-mounts every file of /etc/netns/NAME over its namesake in /etc: the pod's resolv.conf,
@@ -17,7 +18,8 @@ runs in it, a PID 1 (`podinit`) holding the pod's own PID, mount, UTS and IPC na
   the pod's uid and reaps orphans. It says `ready <host pid>` on stdout when the pod may be
   entered.
 - when the pod has service account files (`serviceaccount.write`, by the kubelet before its
-  first container), `podinit` mounts them where in-cluster clients look.
+  first container), `podinit` mounts them where in-cluster clients look; when it has volumes
+  (`podvolumes.write`, likewise), it mounts each at its mount path.
 - `setsid --fork` detaches it: it is nobody's child here, so no caller has to reap it.
 
 The pod's uid is `podrecords`': the pod's securityContext.runAsUser, else one of its own from
@@ -38,7 +40,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from podwall.runtime import imagefiles, podrecords, serviceaccount
+from podwall.runtime import imagefiles, podrecords, podvolumes, serviceaccount
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.podrecords import PodRecord
 from podwall.runtime.procstat import start_time
@@ -128,6 +130,8 @@ def init_argv(
     the pod's image files, by path in the pod, and the host files they are copied from."""
     secrets = serviceaccount.directory(netns)
     mount = ["--service-account", str(secrets)] if secrets.is_dir() else []
+    volumes = podvolumes.manifest_path(netns)
+    mount += ["--volumes", str(volumes)] if volumes.is_file() else []
     mount += [f"--file={path}={source}" for path, source in sorted((files or {}).items())]
     return [
         _tool("setsid"), "--fork",

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from podwall.runtime import containerlogs, podrecords, podsandbox, serviceaccount
+from podwall.runtime import containerlogs, podrecords, podsandbox, podvolumes, serviceaccount
 from podwall.runtime.console import Console
 from podwall.runtime.errors import SandboxError
 from podwall.runtime.images import Launch, Waiting, resolve_exec
@@ -161,6 +161,7 @@ def start_container(
     stdin_once: bool = False,
     run_as_user: int | None = None,
     service_account: serviceaccount.ServiceAccountFiles | None = None,
+    volumes: podvolumes.PodVolumes | None = None,
     pod_images: Sequence[str] = (),
 ) -> PodProcess:
     """Start `launch` as container `container` of the pod in `netns`; returns at once.
@@ -169,7 +170,8 @@ def start_container(
     their files (`/agnhost`) are put at their paths in the pod's own root.
 
     `service_account`'s files are mounted where in-cluster clients read them, when this
-    starts the pod's PID 1 (`serviceaccount`).
+    starts the pod's PID 1 (`serviceaccount`); `volumes` too (`podvolumes`: written and
+    mounted when this starts the pod's PID 1; `Node.update_volumes` rewrites them later).
 
     With `stdin` its stdin stays open, held by the PodProcess's `console`, until an attach
     ends it; with `tty` it runs under a pty (see `console`). `run_as_user` is the pod's
@@ -181,6 +183,15 @@ def start_container(
     write_pod_files(netns, hostname=hostname, resolv_conf=resolv_conf, hosts=hosts)
     if service_account is not None:
         serviceaccount.write(netns, service_account)
+    if volumes is not None and pod_uid(netns) is None:
+        podvolumes.write(netns, volumes)
+    elif volumes is not None and volumes.mounts and not podvolumes.manifest_path(netns).exists():
+        # Its PID 1 was started without them (a `kubectl exec` before any container ran):
+        # the container would run without its volumes.
+        raise ProcessError(
+            f"pod {netns}: its PID 1 was started without its volumes; delete the pod to "
+            "start it again with them"
+        )
     pod = _ensure_pod(netns, hostname, run_as_user, pod_images)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = containerlogs.log_path(log_dir, container)
@@ -315,12 +326,13 @@ def write_pod_files(netns: str, *, hostname: str, resolv_conf: str, hosts: str) 
 
 def remove_pod_files(netns: str) -> None:
     """Remove what the pod left on this host: its PID 1 (so every process still in the pod),
-    its record and uid, /etc/netns/NETNS and its service account files. Call when the pod's
-    namespace is deleted."""
+    its record and uid, /etc/netns/NETNS, its service account files and its volumes. Call
+    when the pod's namespace is deleted."""
     _check_netns_name(netns)
     podsandbox.stop(netns)
     shutil.rmtree(NETNS_ETC / netns, ignore_errors=True)
     serviceaccount.remove(netns)
+    podvolumes.remove(netns)
 
 
 def pod_uid(netns: str) -> int | None:

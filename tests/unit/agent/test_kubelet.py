@@ -9,6 +9,7 @@ the ruleset is asked to reflect it, and the ruleset before the pod's network exi
 
 from __future__ import annotations
 
+import base64
 import copy
 import ipaddress
 import threading
@@ -601,6 +602,9 @@ def test_a_token_is_rewritten_in_the_pods_files_once_due(
     assert plan.service_account is not None
     written = (tmp_path / "secrets" / node.pods["default/web"].netns / "token").read_text()
     assert written != plan.service_account.token
+    now = node.pods["default/web"].plan.service_account
+    assert now is not None
+    assert now.token == written  # what a projected serviceAccountToken volume is rewritten from
     claims = server.signer.verify(written)
     assert claims is not None
     assert claims.pod is not None
@@ -702,3 +706,121 @@ def test_a_container_whose_image_changes_is_restarted_with_it(
     assert "terminated" in status["lastState"]
     messages = [e["message"] for e in store.list("events", "default")[0]]
     assert "Container c definition changed, will be restarted" in messages
+
+
+def test_a_pod_waits_for_its_volumes_configmap_then_starts_with_it(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    deploy = client_deployment("web")
+    template = deploy["spec"]["template"]["spec"]
+    template["volumes"] = [{"name": "cfg", "configMap": {"name": "settings"}}]
+    template["containers"][0]["volumeMounts"] = [{"name": "cfg", "mountPath": "/config"}]
+    put(store, deploy)
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    (status,) = pod["status"]["containerStatuses"]
+    assert status["state"]["waiting"] == {
+        "reason": "ContainerCreating",
+        "message": 'MountVolume.SetUp failed for volume "cfg" : configmap "settings" not found',
+    }
+    said = [e["reason"] for e in store.list("events", "default")[0]]
+    assert "FailedMount" in said
+    assert "Failed" not in said  # no `Error: ...` per container: the FailedMount says it
+    settings = {"metadata": {"name": "settings", "namespace": "default"}, "data": {"k": "v"}}
+    put(store, {"apiVersion": "v1", "kind": "ConfigMap", **settings})
+    for restart in kubelet._restarts:
+        restart.at = 0.0
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    assert "running" in pod["status"]["containerStatuses"][0]["state"]
+    (running,) = node.pods.values()
+    assert running.plan.volumes is not None
+    (volume,) = running.plan.volumes.volumes
+    assert [(f.path, f.data) for f in volume.files] == [("k", b"v")]
+    assert [m.path for m in running.plan.volumes.mounts] == ["/config"]
+
+
+def test_a_mount_of_a_volume_the_pod_lacks_is_left_out(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    deploy = client_deployment("web")
+    deploy["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [
+        {"name": "www", "mountPath": "/usr/share/nginx/html"}
+    ]
+    put(store, deploy)
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    assert "running" in pod["status"]["containerStatuses"][0]["state"]
+    (running,) = node.pods.values()
+    assert running.plan.volumes is None  # nothing to write or mount
+
+
+def test_a_running_pods_volume_follows_its_configmap(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    settings = {"metadata": {"name": "settings", "namespace": "default"}, "data": {"k": "v1"}}
+    put(store, {"apiVersion": "v1", "kind": "ConfigMap", **settings})
+    deploy = client_deployment("web")
+    template = deploy["spec"]["template"]["spec"]
+    template["volumes"] = [{"name": "cfg", "configMap": {"name": "settings"}}]
+    template["containers"][0]["volumeMounts"] = [{"name": "cfg", "mountPath": "/config"}]
+    put(store, deploy)
+    kubelet.sync_pass()
+    changed = store.get("configmaps", "default", "settings")
+    store.update("configmaps", {**changed, "data": {"k": "v2"}})
+    kubelet._volumes_due = dict.fromkeys(kubelet._volumes_due, 0.0)
+    kubelet.sync_pass()
+    (running,) = node.pods.values()
+    assert running.plan.volumes is not None
+    (volume,) = running.plan.volumes.volumes
+    assert [(f.path, f.data) for f in volume.files] == [("k", b"v2")]
+    assert [m.path for m in running.plan.volumes.mounts] == ["/config"]
+
+
+def test_binary_secret_and_configmap_bytes_reach_the_volume_exactly(
+    store: Store, node: RecordingNode, kubelet: Kubelet
+) -> None:
+    blob = bytes(range(256))
+    encoded = base64.b64encode(blob).decode()
+    meta_ = {"namespace": "default"}
+    put(
+        store,
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "keys", **meta_},
+            "data": {"store.p12": encoded},
+        },
+    )
+    put(store, {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "bin", **meta_}, "binaryData": {"b": encoded}})  # fmt: skip
+    deploy = client_deployment("web")
+    template = deploy["spec"]["template"]["spec"]
+    template["volumes"] = [
+        {"name": "keys", "secret": {"secretName": "keys"}},
+        {"name": "bin", "configMap": {"name": "bin"}},
+    ]
+    template["containers"][0]["volumeMounts"] = [
+        {"name": "keys", "mountPath": "/keys"},
+        {"name": "bin", "mountPath": "/bin-data"},
+    ]
+    put(store, deploy)
+    kubelet.sync_pass()
+    (running,) = node.pods.values()
+    assert running.plan.volumes is not None
+    assert [f.data for v in running.plan.volumes.volumes for f in v.files] == [blob, blob]
+
+
+def test_a_container_that_cannot_start_has_a_failed_event_saying_why(
+    store: Store, kubelet: Kubelet
+) -> None:
+    deploy = client_deployment("web")
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    container.update(image="httpd", command=["httpd-not-on-this-host"])
+    put(store, deploy)
+    kubelet.sync_pass()
+    (pod,) = pods(store)
+    waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
+    assert waiting["reason"] == "RunContainerError"
+    failed = [e["message"] for e in store.list("events", "default")[0] if e["reason"] == "Failed"]
+    assert failed == [f"Error: {waiting['message']}"]
