@@ -19,6 +19,7 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     │   ├── SandboxStartError .. runtime.podsandbox: a pod's PID 1 did not start
     │   ├── SetupError ......... runtime.podinit: the pod's PID 1 could not set up its mounts
     │   ├── PodRootError ....... runtime.podroot: a pod's root that cannot be planned
+    │   ├── MountPlanError ..... runtime.mountplan: a volume's mount path that cannot be placed
     │   ├── PrivilegeError ..... runtime.standins.privileges: dropping to the pod's user failed
     │   └── UidsExhausted ...... runtime.podrecords: no pod uid left in the range
     ├── ReaderError ............ flows.reader: a log group that cannot be bound or configured
@@ -32,6 +33,7 @@ nothing, so every layer, the pure core included, may import it (it is the bottom
     ├── StartupError ........... agent.run: what the agent is missing, in one line
     ├── TokenUnavailable ....... agent.tokens: the API server issued no token for a pod
     ├── EnvError ............... agent.podenv: a container's environment cannot be made
+    ├── VolumeError ............ agent.podvolumes: a pod's volumes cannot be made (FailedMount)
     ├── NodesNotReady .......... cluster.local: a node of `podwall up` did not get ready
     ├── ClusterIPError ......... controllers.services: no ClusterIP (answered 422)
     ├── NodePortError .......... controllers.nodeports: node ports a Service cannot have (422)
