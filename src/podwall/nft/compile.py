@@ -3,9 +3,12 @@
 Base chains are a data table. Established and related traffic is accepted and invalid
 dropped first; then the egress of the source and the ingress of the destination are checked in
 two base chains of the forward hook (an `accept` in the first goes on to the second, a `drop`
-is final). Pods no policy isolates are not in the verdict maps and pass. While the snapshot
-holds ClusterNetworkPolicies, each base chain runs the Admin tier chain before the verdict map
-and the Baseline tier chain after it (`clusterpolicies`).
+is final). A pod's new connection to an address of its own node is delivered locally, never
+forwarded: the input hook's base chain sends it through the same egress verdict, a regular
+chain both base chains jump to (a base chain cannot be jumped to). Pods no policy isolates are
+not in the verdict maps and pass. While the snapshot holds ClusterNetworkPolicies, each verdict
+runs the Admin tier chain before the verdict map and the Baseline tier chain after it
+(`clusterpolicies`).
 
 `Compiler` keeps what it built and rebuilds only the fragments whose inputs changed (a
 namespace's class chains, a set, a service); the others are returned as the same objects and
@@ -56,8 +59,10 @@ BASE_CHAINS = (
 )  # fmt: skip
 DIRECTIONS = (Direction.EGRESS, Direction.INGRESS)
 # A pod's connection to an address of its own node (a `nodes` peer, a host-network pod) is
-# delivered locally and never forwarded: its egress is checked again on the input hook, so a
-# ClusterNetworkPolicy decides it as on every other node. Only local pods' sources match.
+# delivered locally and never forwarded, yet "egress" applies to every destination (only
+# ingress from the pod's own node is exempt): its new connections meet the same egress verdict
+# on the input hook. Only local pods' sources are in the verdict maps and tier sets; the node's
+# own traffic and replies to its connections into its pods (not new) pass untouched.
 TO_NODE = BaseChain(
     "egress-node",
     ChainType.FILTER,
@@ -66,6 +71,8 @@ TO_NODE = BaseChain(
     Direction.EGRESS,
     "egress of the source pod to this node's own addresses",
 )
+# The egress verdict of the source pod, which both the forward and the input hook jump to.
+EGRESS_VERDICT = Chain(name="egress-verdict", comment="the egress verdict of the source pod")
 
 
 # Node ports: a connection to a node's address is DNATed on the client's node, from its pods
@@ -90,19 +97,27 @@ def _base_chain(base: BaseChain) -> Chain:
 
 
 def base_fragment(tiers: bool = False) -> Ruleset:
-    """The filter base chains and their verdict maps; with `tiers`, their jumps to the tier
-    chains (which the tier fragments own)."""
+    """The filter base chains, the egress verdict chain and the verdict maps; with `tiers`,
+    their jumps to the tier chains (which the tier fragments own)."""
     rs = Ruleset()
-    for base in BASE_CHAINS:
+    for base in (*BASE_CHAINS, TO_NODE):
         if base.direction is not None:
             rs.chain(_base_chain(base))
-    if tiers:
-        rs.chain(_base_chain(TO_NODE))
+    rs.chain(EGRESS_VERDICT)
+    _verdict_rules(rs, EGRESS_VERDICT.name, Direction.EGRESS, tiers)
     for base in BASE_CHAINS:
-        if base.direction is not None:
-            _filter_rules(rs, base.name, base.direction, tiers)
-    if tiers:
-        _filter_rules(rs, TO_NODE.name, Direction.EGRESS, tiers)
+        if base.direction is None:
+            continue
+        _conntrack_rules(rs, base.name)
+        if base.direction is Direction.EGRESS:
+            jump = (Jump(EGRESS_VERDICT.name),)
+            rs.rule(NftRule(chain=base.name, statements=jump, comment="the source pod's egress"))
+        else:
+            _verdict_rules(rs, base.name, base.direction, tiers)
+    # Only a pod's new connections are judged: replies to the node's own connections into its
+    # pods, and whatever else reaches the node, are the node's business, not a pod's egress.
+    new = (Match(Field.CT_STATE, CtState.NEW.value), Jump(EGRESS_VERDICT.name))
+    rs.rule(NftRule(chain=TO_NODE.name, statements=new, comment="new connections of local pods"))
     return rs
 
 
@@ -132,14 +147,17 @@ def node_addresses(nodes: Iterable[Node]) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _filter_rules(rs: Ruleset, chain: str, direction: Direction, tiers: bool) -> None:
-    vmap = policies.vmap_name(direction)
-    rs.set(Map(name=vmap, key=(NftType.IPV4_ADDR,), comment=f"pods isolated for {direction}"))
-    field = Field.IP_SADDR if direction is Direction.EGRESS else Field.IP_DADDR
+def _conntrack_rules(rs: Ruleset, chain: str) -> None:
     established = (Match(Field.CT_STATE, ("established", "related")), Accept())
     invalid = (Match(Field.CT_STATE, CtState.INVALID.value), Drop())
     rs.rule(NftRule(chain=chain, statements=established, comment="replies of allowed flows"))
     rs.rule(NftRule(chain=chain, statements=invalid, comment="conntrack: invalid"))
+
+
+def _verdict_rules(rs: Ruleset, chain: str, direction: Direction, tiers: bool) -> None:
+    vmap = policies.vmap_name(direction)
+    rs.set(Map(name=vmap, key=(NftType.IPV4_ADDR,), comment=f"pods isolated for {direction}"))
+    field = Field.IP_SADDR if direction is Direction.EGRESS else Field.IP_DADDR
     if tiers:
         # "If Admin tier has made a final decision (Accept or Deny) on a connection, then no
         # further evaluation is done"; a Pass, or no rule matching, returns here.

@@ -9,15 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from podwall.engine import decide
 from podwall.model.cluster import Cluster
 from podwall.nft import FakeNFT, fragments
-from podwall.nft.compile import BASE_CHAINS, Compiler, compile_ruleset
+from podwall.nft.compile import BASE_CHAINS, EGRESS_VERDICT, Compiler, compile_ruleset
+from podwall.nft.compile import TO_NODE as TO_NODE_CHAIN
 from podwall.nft.flowlog import FlowLog
 from podwall.nft.fragments import flatten
 from podwall.nft.objects import ChainType, Hook
 from podwall.nft.ruleset import full_transaction
-from podwall.nft.statements import Log
-from tests.builders import make_cluster, policy
+from podwall.nft.statements import CtState, Field, Jump, Log, Match
+from podwall.nft.trace import Packet, Verdict, trace
+from tests.builders import cluster_policy, make_cluster, policy, traffic
 
 ROOT = Path(__file__).parents[3]
 ALLOW_A = policy("allow-a", "x", "podSelector: {matchLabels: {app: a}}\ningress: [{from: [{namespaceSelector: {matchLabels: {team: blue}}}], ports: [{port: http}]}]")  # fmt: skip
@@ -223,3 +226,125 @@ def test_nodes_that_keep_their_addresses_rebuild_nothing() -> None:
     after = compiler.compile(make_cluster(relabelled, base=""))
     assert after[("nodeports",)] is before[("nodeports",)]
     assert ("nodeports",) not in compiler.touched
+
+
+# A pod's connections to its own node (issue: egress to the node failed open). Node n1 runs
+# x/a and the host-network pod x/host (at the node's address); x/b runs on n2.
+ON_N1 = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: x}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {addresses: [{type: InternalIP, address: 198.18.255.1}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: x, labels: {app: a}}
+spec: {nodeName: n1, containers: [{name: c}]}
+status: {podIP: 198.18.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: x, labels: {app: b}}
+spec: {nodeName: n2, containers: [{name: c}]}
+status: {podIP: 198.18.0.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: host, namespace: x, labels: {app: host}}
+spec: {nodeName: n1, hostNetwork: true, containers: [{name: c}]}
+status: {podIP: 198.18.255.1}
+---
+"""
+NODE_ADDRESS = "198.18.255.1"
+NO_EGRESS = policy("no-egress", "x", "podSelector: {}\npolicyTypes: [Egress]")
+TO_NODE = policy("to-node", "x", f"podSelector: {{}}\negress: [{{to: [{{ipBlock: {{cidr: {NODE_ADDRESS}/32}}}}]}}]")  # fmt: skip
+ADMIN_PASS = cluster_policy("pass-all", "Admin", 5, "subject: {namespaces: {}}\negress: [{action: Pass, to: [{namespaces: {}}]}]")  # fmt: skip
+
+
+def _input(cluster: Cluster, saddr: str, ct_state: CtState = CtState.NEW) -> Verdict:
+    """The verdict n1's input hook gives a packet to the node's address."""
+    fake = FakeNFT()
+    fake.run(full_transaction(compile_ruleset(cluster, "n1")))
+    packet = Packet(saddr=saddr, daddr=NODE_ADDRESS, dport=8081, ct_state=ct_state)
+    return trace(fake, packet, Hook.INPUT).verdict
+
+
+def _engine(cluster: Cluster, src: str) -> bool:
+    return decide(cluster, traffic(cluster, src, "x/host", 8081)).allowed
+
+
+def test_the_input_hook_jumps_to_the_egress_verdict_the_forward_hook_uses() -> None:
+    rs = compile_ruleset(make_cluster(ON_N1, base=""), "n1")
+    assert rs.chains[TO_NODE_CHAIN.name].hook is Hook.INPUT
+    assert rs.chains[EGRESS_VERDICT.name].hook is None  # a regular chain: a jump target
+    jumps = {
+        chain: [r.statements for r in rs.rules[chain] if Jump(EGRESS_VERDICT.name) in r.statements]
+        for chain in ("egress", TO_NODE_CHAIN.name)
+    }
+    assert len(jumps["egress"]) == 1  # past the conntrack rules, every packet
+    assert jumps[TO_NODE_CHAIN.name] == [(Match(Field.CT_STATE, "new"), Jump(EGRESS_VERDICT.name))]
+    assert rs.rules[TO_NODE_CHAIN.name][0].statements == jumps[TO_NODE_CHAIN.name][0]  # only rule
+
+
+NODE_CASES: list[tuple[str, str, str, CtState, Verdict]] = [
+    ("a pod denied all egress cannot open a connection to its node", NO_EGRESS, "198.18.0.1", CtState.NEW, Verdict.DROP),
+    ("an ipBlock of the node's address lets it in", NO_EGRESS + TO_NODE, "198.18.0.1", CtState.NEW, Verdict.ACCEPT),
+    ("a pod no policy isolates gets in", "", "198.18.0.1", CtState.NEW, Verdict.ACCEPT),
+    ("replies to the node's own connection into the pod pass", NO_EGRESS, "198.18.0.1", CtState.ESTABLISHED, Verdict.ACCEPT),
+    ("related packets pass", NO_EGRESS, "198.18.0.1", CtState.RELATED, Verdict.ACCEPT),
+    ("the node's own traffic passes", NO_EGRESS, NODE_ADDRESS, CtState.NEW, Verdict.ACCEPT),
+    ("a pod of another node was judged there", NO_EGRESS, "198.18.0.2", CtState.NEW, Verdict.ACCEPT),
+    ("with tiers, a pass still meets the pod's egress", NO_EGRESS + ADMIN_PASS, "198.18.0.1", CtState.NEW, Verdict.DROP),
+    ("with tiers, the ipBlock still lets it in", NO_EGRESS + TO_NODE + ADMIN_PASS, "198.18.0.1", CtState.NEW, Verdict.ACCEPT),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("manifests", "saddr", "ct_state", "verdict"), [c[1:] for c in NODE_CASES],
+    ids=[c[0] for c in NODE_CASES],
+)  # fmt: skip
+def test_a_pods_connection_to_its_own_node_meets_its_egress_on_the_input_hook(
+    manifests: str, saddr: str, ct_state: CtState, verdict: Verdict
+) -> None:
+    cluster = make_cluster(ON_N1 + manifests, base="")
+    assert _input(cluster, saddr, ct_state) is verdict
+    if saddr == "198.18.0.1" and ct_state is CtState.NEW:
+        assert _engine(cluster, "x/a") is (verdict is Verdict.ACCEPT)
+
+
+def test_the_input_hook_logs_the_tag_the_forward_hook_logs() -> None:
+    fake = FakeNFT()
+    fake.run(full_transaction(compile_ruleset(make_cluster(ON_N1 + NO_EGRESS, base=""), "n1", flow_log=FlowLog())))  # fmt: skip
+    logged = {}
+    for hook, daddr in ((Hook.FORWARD, "198.18.0.2"), (Hook.INPUT, NODE_ADDRESS)):
+        traced = trace(fake, Packet(saddr="198.18.0.1", daddr=daddr, dport=80), hook)
+        assert traced.verdict is Verdict.DROP
+        logged[hook] = [s.prefix for step in traced.steps if step.rule is not None
+                        for s in step.rule.statements if isinstance(s, Log)]  # fmt: skip
+    assert logged[Hook.INPUT] == logged[Hook.FORWARD]
+    assert len(logged[Hook.INPUT]) == 1
+
+
+def test_incremental_updates_keep_the_input_hook_judging() -> None:
+    """Policies and tiers come and go; each update reaches a full load, the engine agrees."""
+    steps = ["", NO_EGRESS, NO_EGRESS + ADMIN_PASS, NO_EGRESS + TO_NODE + ADMIN_PASS,
+             NO_EGRESS + TO_NODE, NO_EGRESS, ""]  # fmt: skip
+    compiler = Compiler("n1")
+    fake = FakeNFT()
+    loaded = compiler.compile(make_cluster(ON_N1, base=""))
+    fake.run(fragments.full(loaded))
+    for manifests in steps[1:]:
+        cluster = make_cluster(ON_N1 + manifests, base="")
+        desired = compiler.compile(cluster)
+        fake.run(fragments.update(loaded, desired, compiler.touched))
+        loaded = desired
+        fresh = FakeNFT()
+        fresh.run(full_transaction(compile_ruleset(cluster, "n1")))
+        assert fake.dump() == fresh.dump()
+        packet = Packet(saddr="198.18.0.1", daddr=NODE_ADDRESS, dport=8081)
+        traced = trace(fake, packet, Hook.INPUT).verdict is Verdict.ACCEPT
+        assert traced is _engine(cluster, "x/a"), manifests
