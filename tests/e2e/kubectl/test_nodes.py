@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 import urllib.request
@@ -32,7 +33,7 @@ from podwall.flows import files
 from podwall.flows.filters import FlowFilter
 from podwall.flows.flow import Flow, Verdict
 from podwall.runtime import names, netns
-from tests.e2e.kubectl.test_apiserver import table
+from tests.e2e.kubectl.test_apiserver import kubectl_binary, table
 from tests.e2e.kubectl.test_cluster import Kubectl, clear_cluster, make_kubectl, wait_for
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
@@ -141,6 +142,49 @@ def curl(kubectl: Kubectl, pod: str, url: str) -> int:
         "exec", pod, "--", "curl", "-s", "-o", "/dev/null", "--max-time", "2", url, check=False
     )
     return done.returncode
+
+
+READY_COLUMNS = (
+    'custom-columns=NAME:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status'
+)
+
+
+class Watch:
+    """`kubectl get --watch` in the background: every change it saw, as (name, column) rows."""
+
+    def __init__(self, local: LocalCluster, *args: str) -> None:
+        command = [kubectl_binary(), "--kubeconfig", str(local.server.kubeconfig_path)]
+        self.process = subprocess.Popen(
+            [*command, "get", "--watch", "--no-headers", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        self.rows: list[tuple[str, str]] = []
+        self._first = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            name, _, rest = line.strip().partition(" ")
+            self.rows.append((name, rest.strip()))
+            self._first.set()
+
+    def __enter__(self) -> Watch:
+        self._reader.start()
+        # The listing comes first: once it is read, the watch is open and misses nothing.
+        assert self._first.wait(timeout=15), "kubectl get --watch printed nothing"
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._reader.join(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def apply(kubectl: Kubectl, tmp: Path, text: str) -> None:
@@ -270,15 +314,25 @@ def test_a_killed_agent_leaves_its_rules_and_a_replacement_converges(
     pid = local.agents.pid(victim)
     assert pid is not None
     restarts = local.agents.restarts[victim]
-    os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not local.agents.alive(victim), timeout=5)  # type: ignore[union-attr]
-    # No agent on node-2 now: its ruleset still isolates web there.
-    assert curl(kubectl, other, f"http://{web[victim][1]}:8080/") == 28
-
-    # up heard of it: the node is not Ready, nor are its pods, until the replacement runs them.
-    wait_for(lambda: node_ready(kubectl, victim) != "Ready" and ready(kubectl) < 9, timeout=5)
-    wait_for(lambda: local.agents.restarts[victim] > restarts, timeout=10)  # type: ignore[union-attr]
-    wait_for(lambda: node_ready(kubectl, victim) == "Ready" and ready(kubectl) == 9, timeout=30)
+    # Watched, not polled: the replacement starts a second after the kill, and the window
+    # in which the node is not Ready can close before a poll of kubectl comes round.
+    with (
+        Watch(local, "node", victim, "-o", READY_COLUMNS) as node_seen,
+        Watch(
+            local, "pods", "--field-selector", f"spec.nodeName={victim}", "-o", READY_COLUMNS
+        ) as pods_seen,
+    ):
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not local.agents.alive(victim), timeout=5)  # type: ignore[union-attr]
+        # No agent on node-2 now: its ruleset still isolates web there.
+        assert curl(kubectl, other, f"http://{web[victim][1]}:8080/") == 28
+        wait_for(lambda: local.agents.restarts[victim] > restarts, timeout=10)  # type: ignore[union-attr]
+        wait_for(lambda: node_ready(kubectl, victim) == "Ready" and ready(kubectl) == 9, timeout=30)
+    # up heard of it: the node was not Ready, nor were its pods, until the replacement ran them.
+    assert {"Unknown", "False"} & {ready for _, ready in node_seen.rows}, node_seen.rows
+    assert ("web", "False") in {(name.split("-")[0], ready) for name, ready in pods_seen.rows}, (
+        pods_seen.rows
+    )
     again = of(kubectl, "web")
     assert again[victim][1] == web[victim][1]  # restarted with the address it had
     client = of(kubectl, "client")["node-3"][0]
