@@ -90,7 +90,7 @@ class Response:
     json: Any
 
 
-CALICO_RESOURCES = (
+CALICO_RESOURCES: tuple[Resource, ...] = (
     Resource("B", "http://backend.stars:6379/status"),
     Resource("F", "http://frontend.stars:80/status"),
     Resource("C", "http://client.client:9000/status"),
@@ -98,7 +98,9 @@ CALICO_RESOURCES = (
 
 
 def _targets(pairs: Iterable[tuple[str, bool]]) -> dict[str, Any]:
-    return {"status": {"targets": [{"reachable": r, "url": f"http://{u}/status"} for u, r in pairs]}}
+    return {
+        "status": {"targets": [{"reachable": r, "url": f"http://{u}/status"} for u, r in pairs]}
+    }
 
 
 def _example(name: str, pairs: Iterable[tuple[str, bool]]) -> dict[str, Any]:
@@ -124,7 +126,9 @@ class Options:
     logfile: str | None = None
 
 
-def parse(args: Sequence[str], read: Callable[[str], str] = lambda p: Path(p).read_text()) -> Options:
+def parse(
+    args: Sequence[str], read: Callable[[str], str] = lambda p: Path(p).read_text()
+) -> Options:
     """The options of `args`, the resources file read with `read`; UsageError or
     HelpRequested as docopt would stop."""
     values = parse_flags(args, FLAGS)

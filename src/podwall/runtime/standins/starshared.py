@@ -8,16 +8,17 @@ seconds to connect, and for each read), so a connection a NetworkPolicy drops co
 within seconds rather than after the kernel's SYN retries (about two minutes); a round waits for
 its GETs, so rounds never pile up (a name lookup is bounded by the resolver, not by `TIMEOUT`).
 
-Pure but for `get` (sockets), `run_rounds`/`in_parallel` (threads) and `listen` (a socket).
+I/O: `get` and `listen` (sockets), `in_parallel` and `run_rounds` (threads),
+`configure_logging` (stdout or a file).
 """
 
 from __future__ import annotations
 
 import http.client
-import logging
-import sys
 import http.server
+import logging
 import socket
+import sys
 import threading
 import time
 import urllib.parse
@@ -135,9 +136,16 @@ def listen(
     """A threaded HTTP listener: every address of the pod for 0.0.0.0, else `address`."""
     if address in ANY_ADDRESS:
         return Server(("", port), handler)
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    server_class = type("AddressServer", (Server,), {"address_family": family})
+    server_class = _IPv6Server if ":" in address else _IPv4Server
     return server_class((address, port), handler)
+
+
+class _IPv4Server(Server):
+    address_family = socket.AF_INET
+
+
+class _IPv6Server(Server):
+    address_family = socket.AF_INET6
 
 
 def send(
