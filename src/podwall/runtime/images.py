@@ -8,11 +8,11 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 |---------------------------------------------|----------------------------------------------------|
 | cilium/json-mock                            | the json-mock stand-in on $PORT (80 when unset)    |
 | cilium/starwars                             | the deathstar stand-in on port 80 (Star Wars demo) |
-| calico/star-probe                           | Calico's stars demo probe: `probe --http-port=...  |
-|                                             | --urls=...` (or the args alone); GET /status       |
-| calico/star-collect                         | the stars demo's management UI on 9001: the        |
-|                                             | probes' /status every 5s, GET /responses, a plain  |
-|                                             | HTML page (not upstream's arbor.js graph)          |
+| calico/star-probe                           | the stars demo's probe: `probe ARGS` (or ARGS      |
+|                                             | alone); --urls polled every 5s, GET /status        |
+| calico/star-collect                         | without a command, the stars demo's UI on 9001:    |
+|                                             | the demo's 3 probes polled every 5s, GET           |
+|                                             | /responses; a plain HTML page (no arbor.js graph)  |
 | ahmet/app-on-two-ports                      | the recipes' app: hello on 8000, /metrics on 5000  |
 | google-samples/.../hello-app                | GKE's hello-app on $PORT (8080 when unset)         |
 | hashicorp/http-echo                         | the http-echo stand-in: -text, -listen (:5678)     |
