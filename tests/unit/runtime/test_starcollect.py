@@ -4,6 +4,8 @@ page's graph by the upstream page's rule."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -180,3 +182,15 @@ def test_the_image_runs_the_stand_in(args: tuple[str, ...], argv_tail: tuple[str
                            *argv_tail)  # fmt: skip
     assert launch.kind == KIND_STAR_COLLECT
     assert launch.drops_own_privileges
+
+
+def test_a_missing_resources_file_stops_the_program() -> None:
+    module = "podwall.runtime.standins.starcollect"
+    args = ["--resources-file=/nonexistent/resources.json"]
+    result = subprocess.run([sys.executable, "-m", module, *args], capture_output=True,
+                            text=True, timeout=30, check=False)  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "Failed to parse file [/nonexistent/resources.json] as resources!\n"
+    )
+    assert "Usage:\n    star-collect --help\n" in result.stderr

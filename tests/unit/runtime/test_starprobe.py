@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -131,3 +133,17 @@ def test_another_command_in_the_image_runs_on_the_host() -> None:
     assert isinstance(launch, Launch)
     assert launch.argv == ("sleep", "10")
     assert not launch.drops_own_privileges
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "shown"),
+    [(["--help"], 0, "Usage:\n    star-probe --help\n"),
+     (["--http-port=80"], 1, "Missing required flag: '--urls'\n\nUsage:")],
+    ids=["--help", "no --urls"],
+)  # fmt: skip
+def test_the_program_stops_as_docopt_does(args: list[str], code: int, shown: str) -> None:
+    module = "podwall.runtime.standins.starprobe"
+    result = subprocess.run([sys.executable, "-m", module, *args], capture_output=True,
+                            text=True, timeout=30, check=False)  # fmt: skip
+    assert result.returncode == code
+    assert (result.stdout + result.stderr).startswith(shown)
