@@ -1,5 +1,5 @@
-"""Calico's stars policy demo (docs.tigera.io, *Kubernetes policy, demo*) on `podwall up`, with
-the real kubectl and the demo's files verbatim.
+"""Calico's stars policy demo (docs.tigera.io, *Kubernetes policy, demo*) on a two-node
+`podwall up`, with the real kubectl and the demo's files verbatim.
 
 The files in stars/ are the tutorial's, byte for byte: tigera/docs, `static/files/` at commit
 f2a276243 (served as https://docs.tigera.io/files/...; the page creates them from those URLs,
@@ -130,6 +130,7 @@ def step(lab: Lab, ui: UI, want: Graph) -> None:
     assert engine(lab) == want
 
 
+@pytest.mark.parametrize("lab", [2], indirect=True)
 def test_stars_policy_demo(lab: Lab) -> None:
     for manifest in FILES.iterdir():
         (lab.work / manifest.name).write_bytes(manifest.read_bytes())
