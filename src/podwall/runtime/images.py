@@ -8,6 +8,11 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 |---------------------------------------------|----------------------------------------------------|
 | cilium/json-mock                            | the json-mock stand-in on $PORT (80 when unset)    |
 | cilium/starwars                             | the deathstar stand-in on port 80 (Star Wars demo) |
+| calico/star-probe                           | the stars demo's probe: `probe ARGS` (or ARGS      |
+|                                             | alone); --urls polled every 5s, GET /status        |
+| calico/star-collect                         | without a command, the stars demo's UI on 9001:    |
+|                                             | the demo's 3 probes polled every 5s, GET           |
+|                                             | /responses; a plain HTML page (no arbor.js graph)  |
 | ahmet/app-on-two-ports                      | the recipes' app: hello on 8000, /metrics on 5000  |
 | google-samples/.../hello-app                | GKE's hello-app on $PORT (8080 when unset)         |
 | hashicorp/http-echo                         | the http-echo stand-in: -text, -listen (:5678)     |
@@ -53,6 +58,8 @@ from pathlib import PurePosixPath
 
 KIND_JSON_MOCK = "json-mock"
 KIND_DEATHSTAR = "deathstar"
+KIND_STAR_PROBE = "star-probe"
+KIND_STAR_COLLECT = "star-collect"
 KIND_TWO_PORTS = "app-on-two-ports"
 KIND_REDIS = "redis"
 KIND_HELLO_APP = "hello-app"
@@ -68,6 +75,8 @@ SELF_DROPPING_KINDS = frozenset(
     {
         KIND_JSON_MOCK,
         KIND_DEATHSTAR,
+        KIND_STAR_PROBE,
+        KIND_STAR_COLLECT,
         KIND_AGNHOST,
         KIND_DNS,
         KIND_TWO_PORTS,
@@ -215,6 +224,12 @@ def resolve(
         return _json_mock(spec, env, python)
     if ref.repository == "cilium/starwars" and not spec.command:
         return Launch((python, "-m", f"{STANDIN_PACKAGE}.deathstar"), env, KIND_DEATHSTAR)
+    if ref.repository == "calico/star-probe" and _runs_star_probe(spec.command):
+        probe = (python, "-m", f"{STANDIN_PACKAGE}.starprobe", *spec.command[1:], *spec.args)
+        return Launch(probe, env, KIND_STAR_PROBE)
+    if ref.repository == "calico/star-collect" and not spec.command:
+        collect = (python, "-m", f"{STANDIN_PACKAGE}.starcollect", *spec.args)
+        return Launch(collect, env, KIND_STAR_COLLECT)
     if ref.repository == "ahmet/app-on-two-ports" and not spec.command:
         return Launch((python, "-m", f"{STANDIN_PACKAGE}.twoports"), env, KIND_TWO_PORTS)
     if _is_hello_app(ref) and not spec.command:
@@ -297,6 +312,11 @@ def _agnhost(
 def _runs_http_echo(command: Sequence[str]) -> bool:
     """No command (the image's ENTRYPOINT, /http-echo), or that ENTRYPOINT named."""
     return not command or command[0] in ("/http-echo", "http-echo")
+
+
+def _runs_star_probe(command: Sequence[str]) -> bool:
+    """No command (args go to the probe), or the probe named as the demo's manifests do."""
+    return not command or command[0] in ("probe", "/probe", "star-probe")
 
 
 def _is_hello_app(ref: ImageRef) -> bool:
