@@ -59,7 +59,8 @@ private errors raised and caught inside one part (jsonpatch's _OpError; the watc
 TooOld, which the store answers as a 410 ExpiredError; the YAML reader's _Fallback, its short
 path handing a node to PyYAML; the http-echo stand-in's UsageError, printed as upstream's words
 by the stand-in's own main; the network-multitool stand-in's PortError, a bad $HTTP_PORT printed
-by its main as the image's entrypoint fails).
+by its main as the image's entrypoint fails; the star stand-ins' HelpRequested and FetchError,
+`--help` and a target that gave no HTTP answer, both handled by the stand-in itself).
 
 Pure: no I/O here.
 """

@@ -19,6 +19,8 @@ ON_PURPOSE_OUTSIDE = {
     "_Fallback",
     "UsageError",
     "PortError",
+    "HelpRequested",
+    "FetchError",
 }  # named in the docstring, with why
 NOT_YET_ROOTED: set[str] = set()  # every error podwall raises on purpose is rooted
 
