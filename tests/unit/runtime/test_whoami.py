@@ -117,3 +117,10 @@ def test_health_changes_with_a_post() -> None:
 )
 def test_other_paths(target: str, expected: tuple[int, bytes]) -> None:
     assert _answer(target) == expected
+
+
+def test_api_headers_are_sorted_as_go_writes_a_map() -> None:
+    request = Request("GET", "/api", "HTTP/1.1", (("X-B", "2"), ("accept", "*/*"), ("Host", "w")),
+                      ("198.18.0.7", 1), ("198.18.0.5", 80))  # fmt: skip
+    data = json.loads(answer(request).body)
+    assert list(data["headers"]) == ["Accept", "Host", "X-B"]

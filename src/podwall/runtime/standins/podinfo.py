@@ -24,7 +24,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from podwall.runtime.standins.webserving import Reply, Request, run
+from podwall.runtime.standins.webserving import Reply, Request, canonical, run
 
 log = logging.getLogger("podinfo")
 
@@ -99,7 +99,8 @@ def info(options: Options, hostname: str) -> dict[str, str]:
 
 
 def _json(status: int, data: object) -> Reply:
-    return Reply(status, (json.dumps(data, indent=2) + "\n").encode(), JSON)
+    # podinfo indents its JSON (json.Indent, two spaces) and ends it without a newline.
+    return Reply(status, json.dumps(data, indent=2).encode(), JSON)
 
 
 def answer(options: Options, request: Request, hostname: str, environ: Mapping[str, str]) -> Reply:
@@ -113,8 +114,8 @@ def answer(options: Options, request: Request, hostname: str, environ: Mapping[s
     if path == "/headers":
         headers: dict[str, list[str]] = {}
         for key, value in request.headers:
-            headers.setdefault(key.title(), []).append(value)
-        return _json(200, headers)
+            headers.setdefault(canonical(key), []).append(value)
+        return _json(200, dict(sorted(headers.items())))  # Go writes a map's keys sorted
     if path == "/env":
         return _json(200, [f"{key}={value}" for key, value in environ.items()])
     code = path.removeprefix("/status/")

@@ -101,7 +101,7 @@ def api_json(request: Request, name: str, hostname: str, ips: Sequence[str]) -> 
     data: dict[str, object] = {
         "hostname": hostname,
         "ip": list(ips),
-        "headers": headers,
+        "headers": dict(sorted(headers.items())),  # Go writes a map's keys sorted
         "url": request.target,
         "host": request.header("Host") or "",
         "method": request.method,
