@@ -17,6 +17,33 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 | google-samples/.../hello-app                | GKE's hello-app on $PORT (8080 when unset)         |
 | hashicorp/http-echo                         | the http-echo stand-in: -text, -listen (:5678)     |
 | redis                                       | a Redis-like listener on 6379 (PING, QUIT)         |
+| registry.k8s.io/echoserver (k8s.gcr.io/,    | the echoserver stand-in: the request echoed as     |
+| e2e-test-images/), no command or args       | text on 8080 (no 8443); tags < 1.10: 1.4's page    |
+| kicbase/echo-server, jmalloc/echo-server    | `Request served by POD` + the request, on $PORT    |
+|                                             | (8080)                                             |
+| traefik/whoami, containous/whoami           | the whoami stand-in: --port / $WHOAMI_PORT_NUMBER  |
+|                                             | (80), --name; Hostname:, IP:, RemoteAddr:, the     |
+|                                             | request; /api, /health, /bench, /data              |
+| stefanprodan/podinfo (and ghcr.io/)         | the podinfo stand-in on --port / $PODINFO_PORT     |
+|                                             | (9898): JSON at /, /api/info, /healthz, /readyz,   |
+|                                             | /version, /headers, /env, /status/N (no web UI,    |
+|                                             | gRPC or metrics port)                              |
+| kennethreitz/httpbin, mccutchen/go-httpbin  | the httpbin stand-in on 80 / 8080 ($PORT, -port):  |
+|                                             | /get, /ip, /headers, /user-agent, /uuid, /status/N,|
+|                                             | /anything, /post, /put, /patch, /delete            |
+| httpd                                       | Apache's `It works!` page on 80 (a stand-in, not   |
+|                                             | Apache: no modules, no config, no htdocs)          |
+| nginxdemos/hello (and :plain-text),         | its page (server name and address, URI, date) on   |
+| nginxdemos/nginx-hello                      | 80 (nginx-hello: 8080)                             |
+| paulbouwer/hello-kubernetes                 | its page on $PORT (8080): $MESSAGE, pod, node      |
+| gcr.io/kuar-demo/kuard-*                    | a page naming the pod on 8080, /healthy, /ready    |
+|                                             | (not kuard's React app or its API)                 |
+| postgres, mysql, mariadb, mongo, memcached  | a listener on 5432 / 3306 / 27017 / 11211 that     |
+|                                             | holds no data: postgres asks for a password then   |
+|                                             | refuses it; mysql/mariadb greet then deny access;  |
+|                                             | memcached answers version, get (a miss) and quit;  |
+|                                             | mongo accepts connections and speaks no protocol   |
+|                                             | (these run with args that are flags; no command)   |
 | bmuschko/nodejs-hello-world                 | `Hello World` on port 3000 (Muschko's courses)     |
 | wbitt/network-multitool                     | without command or args: the multitool stand-in    |
 |                                             | (its one-line page on $HTTP_PORT, $HTTPS_PORT);    |
@@ -71,8 +98,20 @@ KIND_HOST = "host"
 KIND_DNS = "dns"
 KIND_BUSYBOX = "busybox"
 KIND_NGINX = "nginx"
+KIND_ECHOSERVER = "echoserver"
+KIND_WHOAMI = "whoami"
+KIND_PODINFO = "podinfo"
+KIND_DEMO_PAGE = "demo-page"
+KIND_HTTPBIN = "httpbin"
+KIND_DATABASE = "database"
 SELF_DROPPING_KINDS = frozenset(
     {
+        KIND_ECHOSERVER,
+        KIND_WHOAMI,
+        KIND_PODINFO,
+        KIND_DEMO_PAGE,
+        KIND_HTTPBIN,
+        KIND_DATABASE,
         KIND_JSON_MOCK,
         KIND_DEATHSTAR,
         KIND_STAR_PROBE,
@@ -157,6 +196,60 @@ class ShellImage:
     cmd: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Standin:
+    """A stand-in module run for an image: its leading arguments, whether the image's tag
+    follows them, and the names by which a container's `command` may call the image's own
+    program (ENTRYPOINT or CMD) and still get the stand-in."""
+
+    module: str
+    kind: str
+    args: tuple[str, ...] = ()
+    tagged: bool = False
+    executables: frozenset[str] = frozenset()
+
+
+# Images whose program the stand-in replaces when the container gives no command nor args.
+SIMPLE_DEMOS: Mapping[str, Standin] = {
+    "kicbase/echo-server": Standin("echoserver", KIND_ECHOSERVER, ("minikube",)),
+    "jmalloc/echo-server": Standin("echoserver", KIND_ECHOSERVER, ("minikube",)),
+    "nginxdemos/hello": Standin("demopages", KIND_DEMO_PAGE, ("nginx-hello",), tagged=True),
+    "nginxdemos/nginx-hello": Standin(
+        "demopages", KIND_DEMO_PAGE, ("nginx-hello-unprivileged",), tagged=True
+    ),
+    "paulbouwer/hello-kubernetes": Standin("demopages", KIND_DEMO_PAGE, ("hello-kubernetes",)),
+    "httpd": Standin("demopages", KIND_DEMO_PAGE, ("httpd",)),
+    "kennethreitz/httpbin": Standin("httpbin", KIND_HTTPBIN, ("python",)),
+}
+ECHOSERVER_REPOS = frozenset(
+    {"echoserver", "google_containers/echoserver", "google-containers/echoserver",
+     "e2e-test-images/echoserver"}
+)  # fmt: skip
+_WHOAMI = Standin("whoami", KIND_WHOAMI, executables=frozenset({"/whoami", "whoami"}))
+# Images whose program takes flags as args (a command naming the program keeps the stand-in).
+OWN_PROGRAMS: Mapping[str, Standin] = {
+    "traefik/whoami": _WHOAMI,
+    "containous/whoami": _WHOAMI,
+    "emilevauge/whoami": _WHOAMI,
+    # No ENTRYPOINT; CMD ./podinfo (WORKDIR /home/app): args alone must name the program.
+    "stefanprodan/podinfo": Standin(
+        "podinfo", KIND_PODINFO, tagged=True,
+        executables=frozenset({"./podinfo", "podinfo", "/home/app/podinfo"}),
+    ),
+    "mccutchen/go-httpbin": Standin(
+        "httpbin", KIND_HTTPBIN, ("go",),
+        executables=frozenset({"/bin/go-httpbin", "go-httpbin"}),
+    ),
+}  # fmt: skip
+# Their entrypoint scripts run the server with args that are flags (or name the server).
+DATABASES: Mapping[str, Standin] = {
+    name: Standin("databases", KIND_DATABASE, (name,), executables=frozenset(programs))
+    for name, programs in (
+        ("postgres", {"postgres"}), ("mysql", {"mysqld"}), ("mariadb", {"mariadbd", "mysqld"}),
+        ("mongo", {"mongod"}), ("memcached", {"memcached"}),
+    )
+}  # fmt: skip
+
 SHELL_IMAGES: Mapping[str, ShellImage] = {
     "alpine": ShellImage((), ("/bin/sh",)),
     "busybox": ShellImage((), ("sh",)),
@@ -240,6 +333,9 @@ def resolve(
     if ref.repository == "hashicorp/http-echo" and _runs_http_echo(spec.command):
         echo = (python, "-m", f"{STANDIN_PACKAGE}.httpecho", *spec.command[1:], *spec.args)
         return Launch(echo, env, KIND_HTTP_ECHO)
+    demo = _demo_server(ref, spec, env, python)
+    if demo is not None:
+        return demo
     if ref.repository == "redis" and not spec.command and not spec.args:
         return Launch((python, "-m", f"{STANDIN_PACKAGE}.redis"), env, KIND_REDIS)
     if ref.repository == "wbitt/network-multitool" and not spec.command and not spec.args:
@@ -288,6 +384,53 @@ def dns_launch(records: str, *, port: int = 53, python: str = sys.executable) ->
 def container_env(env: Mapping[str, str]) -> dict[str, str]:
     """The container's environment, with PATH as container runtimes default it."""
     return {"PATH": DEFAULT_PATH, **env}
+
+
+def _demo_server(
+    ref: ImageRef, spec: ContainerSpec, env: dict[str, str], python: str
+) -> Launch | None:
+    """The demo web servers' and databases' stand-ins, when the container runs the image's
+    own program; None for any other image or command."""
+    argv = (*spec.command, *spec.args)
+    if ref.name == "echoserver" and ref.repository in ECHOSERVER_REPOS and not argv:
+        return _standin(
+            Standin("echoserver", KIND_ECHOSERVER, ("k8s",), True), ref, (), env, python
+        )
+    if ref.repository.startswith("kuar-demo/kuard") and not spec.command:
+        return _standin(Standin("demopages", KIND_DEMO_PAGE, ("kuard",)), ref, (), env, python)
+    simple = SIMPLE_DEMOS.get(ref.repository)
+    if simple is not None:
+        return _standin(simple, ref, (), env, python) if not argv else None
+    database = DATABASES.get(ref.repository)
+    if database is not None:
+        if spec.command or (spec.args and not _server_args(spec.args, database.executables)):
+            return None
+        return _standin(database, ref, spec.args, env, python)
+    own = OWN_PROGRAMS.get(ref.repository)
+    if own is None:
+        return None
+    if spec.command:
+        if spec.command[0] not in own.executables:
+            return None
+        return _standin(own, ref, (*spec.command[1:], *spec.args), env, python)
+    if own.kind == KIND_PODINFO and spec.args:  # args alone replace its CMD
+        if spec.args[0] not in own.executables:
+            return None
+        return _standin(own, ref, spec.args[1:], env, python)
+    return _standin(own, ref, spec.args, env, python)
+
+
+def _server_args(args: Sequence[str], executables: frozenset[str]) -> bool:
+    """Args a database image's entrypoint passes to its server: flags, or the server named."""
+    return args[0].startswith("-") or args[0] in executables
+
+
+def _standin(
+    standin: Standin, ref: ImageRef, args: Sequence[str], env: dict[str, str], python: str
+) -> Launch:
+    tag = (image_tag(ref.text),) if standin.tagged else ()
+    argv = (python, "-m", f"{STANDIN_PACKAGE}.{standin.module}", *standin.args, *tag, *args)
+    return Launch(argv, env, standin.kind)
 
 
 def _json_mock(spec: ContainerSpec, env: dict[str, str], python: str) -> Launch:
@@ -430,7 +573,8 @@ def _not_supported(ref: ImageRef, why: str) -> Waiting:
     return Waiting(
         NOT_SUPPORTED,
         f"image {ref.text!r} is not pulled by podwall and {why}: podwall runs cilium/json-mock, "
-        "agnhost (serve, serve-hostname, porter, netexec, connect, pause), nginx, "
+        "agnhost (serve, serve-hostname, porter, netexec, connect, pause), nginx, the demo "
+        "servers of public tutorials (echoserver, whoami, podinfo, httpbin, httpd...), "
         "alpine/busybox/curl images with the host's busybox and curl, base images (ubuntu, "
         "debian, python...) with the host's programs, or any image whose command exists on "
         "this host",

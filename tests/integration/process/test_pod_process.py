@@ -291,7 +291,7 @@ def test_the_tutorials_curl_backend_8080_resolves_through_the_search_path(
 
 
 def test_an_unknown_image_waits_instead_of_running(pod_netns: str) -> None:
-    result = resolve(ContainerSpec(image="docker.io/library/httpd:2.4", ports=(80,)))
+    result = resolve(ContainerSpec(image="docker.io/example/unknown-server:2.4", ports=(80,)))
     assert isinstance(result, Waiting)
     assert result.reason == "ImageNotSupported"
-    assert "httpd:2.4" in result.message
+    assert "unknown-server:2.4" in result.message

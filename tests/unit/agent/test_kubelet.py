@@ -254,7 +254,7 @@ def test_a_container_with_a_port_is_ready_once_it_listens(
 def test_an_image_podwall_cannot_run_waits_with_the_reason(store: Store, kubelet: Kubelet) -> None:
     deploy = client_deployment("web")
     container = deploy["spec"]["template"]["spec"]["containers"][0]
-    container["image"] = "httpd:2.4"
+    container["image"] = "example/unknown-server:2.4"
     del container["command"]
     put(store, deploy)
     kubelet.sync_pass()
@@ -379,7 +379,7 @@ def test_an_unsupported_image_waits_without_restarts_while_its_sibling_crash_loo
     started, so it stays 0 and is never restarted, however often a sibling crashes."""
     deploy = client_deployment("web")
     containers = deploy["spec"]["template"]["spec"]["containers"]
-    containers.append({"name": "unsupported", "image": "httpd:2.4"})
+    containers.append({"name": "unsupported", "image": "example/unknown-server:2.4"})
     put(store, deploy)
     kubelet.sync_pass()
     (pod,) = pods(store)

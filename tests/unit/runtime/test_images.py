@@ -8,17 +8,23 @@ from podwall.runtime.images import (
     APPLETS_DIR,
     KIND_AGNHOST,
     KIND_BUSYBOX,
+    KIND_DATABASE,
     KIND_DEATHSTAR,
+    KIND_DEMO_PAGE,
     KIND_DNS,
+    KIND_ECHOSERVER,
     KIND_HELLO_APP,
     KIND_HOST,
     KIND_HTTP_ECHO,
+    KIND_HTTPBIN,
     KIND_JSON_MOCK,
     KIND_MULTITOOL,
     KIND_NGINX,
     KIND_NODE_HELLO,
+    KIND_PODINFO,
     KIND_REDIS,
     KIND_TWO_PORTS,
+    KIND_WHOAMI,
     NGINX_CONF,
     NOT_SUPPORTED,
     RUN_ERROR,
@@ -339,6 +345,184 @@ def test_launch(spec: ContainerSpec, argv: tuple[str, ...], kind: str) -> None:
     assert launch.kind == kind
 
 
+S = "podwall.runtime.standins"
+
+
+@pytest.mark.parametrize(
+    ("spec", "argv", "kind"),
+    [
+        pytest.param(
+            ContainerSpec(image="registry.k8s.io/echoserver:1.4"),
+            (PY, "-m", f"{S}.echoserver", "k8s", "1.4"),
+            KIND_ECHOSERVER,
+            id="registry.k8s.io/echoserver runs the echoserver stand-in, told its tag",
+        ),
+        pytest.param(
+            ContainerSpec(image="k8s.gcr.io/echoserver:1.10"),
+            (PY, "-m", f"{S}.echoserver", "k8s", "1.10"),
+            KIND_ECHOSERVER,
+            id="k8s.gcr.io/echoserver too",
+        ),
+        pytest.param(
+            ContainerSpec(image="registry.k8s.io/e2e-test-images/echoserver:2.5"),
+            (PY, "-m", f"{S}.echoserver", "k8s", "2.5"),
+            KIND_ECHOSERVER,
+            id="the e2e-test-images echoserver too",
+        ),
+        pytest.param(
+            ContainerSpec(image="kicbase/echo-server:1.0"),
+            (PY, "-m", f"{S}.echoserver", "minikube"),
+            KIND_ECHOSERVER,
+            id="minikube's kicbase/echo-server runs the Go echo server's stand-in",
+        ),
+        pytest.param(
+            ContainerSpec(image="traefik/whoami:v1.10"),
+            (PY, "-m", f"{S}.whoami"),
+            KIND_WHOAMI,
+            id="traefik/whoami runs the whoami stand-in",
+        ),
+        pytest.param(
+            ContainerSpec(image="containous/whoami", args=("--port", "8080")),
+            (PY, "-m", f"{S}.whoami", "--port", "8080"),
+            KIND_WHOAMI,
+            id="containous/whoami's args are its flags",
+        ),
+        pytest.param(
+            ContainerSpec(image="traefik/whoami", command=("/whoami",), args=("--port=81",)),
+            (PY, "-m", f"{S}.whoami", "--port=81"),
+            KIND_WHOAMI,
+            id="whoami with its entrypoint named as the command",
+        ),
+        pytest.param(
+            ContainerSpec(image="ghcr.io/stefanprodan/podinfo:6.5.4"),
+            (PY, "-m", f"{S}.podinfo", "6.5.4"),
+            KIND_PODINFO,
+            id="podinfo from ghcr.io runs the podinfo stand-in, told its tag",
+        ),
+        pytest.param(
+            ContainerSpec(
+                image="stefanprodan/podinfo", command=("./podinfo",), args=("--port=9898",)
+            ),
+            (PY, "-m", f"{S}.podinfo", "", "--port=9898"),
+            KIND_PODINFO,
+            id="podinfo with ./podinfo as the command",
+        ),
+        pytest.param(
+            ContainerSpec(image="stefanprodan/podinfo:6.0.0", args=("./podinfo", "--level=debug")),
+            (PY, "-m", f"{S}.podinfo", "6.0.0", "--level=debug"),
+            KIND_PODINFO,
+            id="podinfo args naming the program replace its CMD",
+        ),
+        pytest.param(
+            ContainerSpec(image="kennethreitz/httpbin"),
+            (PY, "-m", f"{S}.httpbin", "python"),
+            KIND_HTTPBIN,
+            id="kennethreitz/httpbin runs the httpbin stand-in on 80",
+        ),
+        pytest.param(
+            ContainerSpec(image="mccutchen/go-httpbin:v2.15", args=("-port", "8081")),
+            (PY, "-m", f"{S}.httpbin", "go", "-port", "8081"),
+            KIND_HTTPBIN,
+            id="go-httpbin's args are its flags",
+        ),
+        pytest.param(
+            ContainerSpec(image="httpd:2.4"),
+            (PY, "-m", f"{S}.demopages", "httpd"),
+            KIND_DEMO_PAGE,
+            id="httpd answers It works!",
+        ),
+        pytest.param(
+            ContainerSpec(image="nginxdemos/hello:plain-text"),
+            (PY, "-m", f"{S}.demopages", "nginx-hello", "plain-text"),
+            KIND_DEMO_PAGE,
+            id="nginxdemos/hello, told its tag",
+        ),
+        pytest.param(
+            ContainerSpec(image="paulbouwer/hello-kubernetes:1.10", env={"MESSAGE": "hi"}),
+            (PY, "-m", f"{S}.demopages", "hello-kubernetes"),
+            KIND_DEMO_PAGE,
+            id="hello-kubernetes",
+        ),
+        pytest.param(
+            ContainerSpec(image="gcr.io/kuar-demo/kuard-amd64:blue"),
+            (PY, "-m", f"{S}.demopages", "kuard"),
+            KIND_DEMO_PAGE,
+            id="kuard",
+        ),
+        pytest.param(
+            ContainerSpec(image="postgres:16"),
+            (PY, "-m", f"{S}.databases", "postgres"),
+            KIND_DATABASE,
+            id="postgres runs the database listener",
+        ),
+        pytest.param(
+            ContainerSpec(
+                image="mysql:8.0", args=("--default-authentication-plugin=mysql_native_password",)
+            ),
+            (PY, "-m", f"{S}.databases", "mysql",
+             "--default-authentication-plugin=mysql_native_password"),
+            KIND_DATABASE,
+            id="mysql with server flags as args",
+        ),
+        pytest.param(
+            ContainerSpec(image="mariadb:11"),
+            (PY, "-m", f"{S}.databases", "mariadb"),
+            KIND_DATABASE,
+            id="mariadb",
+        ),
+        pytest.param(
+            ContainerSpec(image="mongo:7", args=("mongod", "--bind_ip_all")),
+            (PY, "-m", f"{S}.databases", "mongo", "mongod", "--bind_ip_all"),
+            KIND_DATABASE,
+            id="mongo with its server named in args",
+        ),
+        pytest.param(
+            ContainerSpec(image="memcached:1.6", args=("-m", "64")),
+            (PY, "-m", f"{S}.databases", "memcached", "-m", "64"),
+            KIND_DATABASE,
+            id="memcached",
+        ),
+        pytest.param(
+            ContainerSpec(image="postgres:16", command=("sleep", "3600")),
+            ("sleep", "3600"),
+            KIND_HOST,
+            id="a database image with a command runs that command",
+        ),
+        pytest.param(
+            ContainerSpec(image="traefik/whoami", command=("sleep",), args=("3600",)),
+            ("sleep", "3600"),
+            KIND_HOST,
+            id="whoami with another command runs that command",
+        ),
+        pytest.param(
+            ContainerSpec(image="kicbase/echo-server", command=("sleep", "1")),
+            ("sleep", "1"),
+            KIND_HOST,
+            id="an echo server with a command runs that command",
+        ),
+    ],
+)  # fmt: skip
+def test_demo_server_images(spec: ContainerSpec, argv: tuple[str, ...], kind: str) -> None:
+    launch = launched(spec)
+    assert (launch.argv, launch.kind) == (argv, kind)
+    assert launch.drops_own_privileges is (kind != KIND_HOST)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        pytest.param(ContainerSpec(image="mongo", args=("sleep", "1")), id="mongo, not a server"),
+        pytest.param(ContainerSpec(image="stefanprodan/podinfo", args=("sleep", "1")),
+                     id="podinfo args not naming the program"),
+        pytest.param(ContainerSpec(image="httpd", args=("-X",)), id="httpd with args"),
+    ],
+)  # fmt: skip
+def test_demo_images_with_other_args_are_not_faked(spec: ContainerSpec) -> None:
+    result = run(spec)
+    assert isinstance(result, Waiting)
+    assert result.reason == NOT_SUPPORTED
+
+
 def test_container_env_is_kept_and_path_defaulted() -> None:
     launch = launched(ContainerSpec(image=JSON_MOCK, env={"PORT": "8080"}))
     assert launch.env["PORT"] == "8080"
@@ -368,9 +552,9 @@ def test_who_drops_privileges(kind: str, drops: bool) -> None:
     ("spec", "reason", "words"),
     [
         pytest.param(
-            ContainerSpec(image="httpd:2.4"),
+            ContainerSpec(image="quay.io/example/unknown:2.4"),
             NOT_SUPPORTED,
-            ("httpd:2.4", "cilium/json-mock", "agnhost", "nginx"),
+            ("quay.io/example/unknown:2.4", "cilium/json-mock", "agnhost", "nginx", "whoami"),
             id="an unknown image without a command waits with ImageNotSupported",
         ),
         pytest.param(
