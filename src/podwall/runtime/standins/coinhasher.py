@@ -7,7 +7,9 @@ As upstream: `POST /` waits 0.1 s, then answers the hex SHA-256 of the request's
 protection headers; other routes a 404 saying Sinatra doesn't know this ditty
 
 Not reproduced: the 404 page is a short one (not Sinatra's development page with its
-suggested route); request bodies beyond 1 MiB are cut; thin's request log.
+suggested route); request bodies beyond 1 MiB are cut; thin's request log; an idle kept-alive
+connection holds the listener for up to `coinserving.IDLE_TIMEOUT` seconds (thin's event loop
+serves other clients meanwhile; DockerCoins' worker and curl close theirs).
 
 Run as `python -m podwall.runtime.standins.coinhasher`; it drops to the pod's uid at start.
 """
