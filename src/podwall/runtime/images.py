@@ -16,7 +16,16 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 | ahmet/app-on-two-ports                      | the recipes' app: hello on 8000, /metrics on 5000  |
 | google-samples/.../hello-app                | GKE's hello-app on $PORT (8080 when unset)         |
 | hashicorp/http-echo                         | the http-echo stand-in: -text, -listen (:5678)     |
-| redis                                       | a Redis-like listener on 6379 (PING, QUIT)         |
+| redis                                       | an in-memory Redis on 6379: strings and hashes     |
+|                                             | (GET, SET, INCRBY, DEL, KEYS, HSET, HGETALL...),   |
+|                                             | SELECT, PING, INFO; Redis's replies and errors; no |
+|                                             | lists, sets, pub/sub, transactions or persistence  |
+| dockercoins/rng, no command or args         | container.training's DockerCoins on port 80: rng   |
+| dockercoins/hasher                          | (`/N`: N random bytes), hasher (`POST /`: hex      |
+| dockercoins/worker                          | sha256), each one request at a time with its 0.1 s |
+| dockercoins/webui                           | sleep; worker (rng → hasher → `INCRBY hashes` on   |
+|                                             | redis, its log lines); webui (`/json` from redis,  |
+|                                             | its own page at /index.html, not the Rickshaw one) |
 | registry.k8s.io/echoserver (k8s.gcr.io/,    | the echoserver stand-in: the request echoed as     |
 | e2e-test-images/), no command or args       | text on 8080 (no 8443); tags < 1.10: 1.4's page    |
 | kicbase/echo-server, jmalloc/echo-server    | `Request served by POD` + the request, on $PORT    |
@@ -104,6 +113,7 @@ KIND_PODINFO = "podinfo"
 KIND_DEMO_PAGE = "demo-page"
 KIND_HTTPBIN = "httpbin"
 KIND_DATABASE = "database"
+KIND_DOCKERCOINS = "dockercoins"
 SELF_DROPPING_KINDS = frozenset(
     {
         KIND_ECHOSERVER,
@@ -112,6 +122,7 @@ SELF_DROPPING_KINDS = frozenset(
         KIND_DEMO_PAGE,
         KIND_HTTPBIN,
         KIND_DATABASE,
+        KIND_DOCKERCOINS,
         KIND_JSON_MOCK,
         KIND_DEATHSTAR,
         KIND_STAR_PROBE,
@@ -220,6 +231,11 @@ SIMPLE_DEMOS: Mapping[str, Standin] = {
     "paulbouwer/hello-kubernetes": Standin("demopages", KIND_DEMO_PAGE, ("hello-kubernetes",)),
     "httpd": Standin("demopages", KIND_DEMO_PAGE, ("httpd",)),
     "kennethreitz/httpbin": Standin("httpbin", KIND_HTTPBIN, ("python",)),
+}
+# container.training's DockerCoins, run as the workshop does (`kubectl create deployment`).
+DOCKERCOINS: Mapping[str, Standin] = {
+    f"dockercoins/{service}": Standin(f"coin{service}", KIND_DOCKERCOINS)
+    for service in ("rng", "hasher", "worker", "webui")
 }
 ECHOSERVER_REPOS = frozenset(
     {"echoserver", "google_containers/echoserver", "google-containers/echoserver",
@@ -398,7 +414,7 @@ def _demo_server(
         )
     if ref.repository.startswith("kuar-demo/kuard") and not spec.command:
         return _standin(Standin("demopages", KIND_DEMO_PAGE, ("kuard",)), ref, (), env, python)
-    simple = SIMPLE_DEMOS.get(ref.repository)
+    simple = SIMPLE_DEMOS.get(ref.repository) or DOCKERCOINS.get(ref.repository)
     if simple is not None:
         return _standin(simple, ref, (), env, python) if not argv else None
     database = DATABASES.get(ref.repository)

@@ -8,8 +8,7 @@ the pod's node in), so the test runs `curl` on a node the pod is not on, in a tw
 (and kubectl in the reader's shell, where the API server is). The slides'
 hidden steps wait for the hanging `curl` and press Ctrl-C; the test does the same.
 
-Left out: the DockerCoins part (dockercoins/rng, hasher, worker and webui images, a redis the
-worker writes to), which podwall has no stand-ins for.
+The chapter's DockerCoins part is test_container_training_dockercoins.py.
 """
 
 from __future__ import annotations

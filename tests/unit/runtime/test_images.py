@@ -730,3 +730,19 @@ def test_kubectl_exec_in_busybox_runs_busybox_nslookup() -> None:
     assert isinstance(result, Launch)
     assert result.kind == KIND_BUSYBOX
     assert which_with_busybox(result.argv[0], result.env["PATH"]) == f"{APPLETS}/nslookup"
+
+
+@pytest.mark.parametrize("service", ["rng", "hasher", "worker", "webui"])
+def test_dockercoins_images_run_their_stand_ins_as_the_workshop_deploys_them(service: str) -> None:
+    """`kubectl create deployment rng --image=dockercoins/rng:v0.1`: no command, no args."""
+    launch = resolve(ContainerSpec(image=f"dockercoins/{service}:v0.1"), python=PY)
+    assert isinstance(launch, Launch)
+    assert launch.argv == (PY, "-m", f"podwall.runtime.standins.coin{service}")
+    assert launch.drops_own_privileges
+
+
+def test_a_dockercoins_image_with_a_command_runs_that_command() -> None:
+    spec = ContainerSpec(image="dockercoins/worker:v0.1", command=("sh",))
+    launch = resolve(spec, python=PY, which=lambda name, path: f"/bin/{name}")
+    assert isinstance(launch, Launch)
+    assert launch.argv == ("sh",)
