@@ -60,7 +60,9 @@ TooOld, which the store answers as a 410 ExpiredError; the YAML reader's _Fallba
 path handing a node to PyYAML; the http-echo stand-in's UsageError, printed as upstream's words
 by the stand-in's own main; the network-multitool stand-in's PortError, a bad $HTTP_PORT printed
 by its main as the image's entrypoint fails; the star stand-ins' HelpRequested and FetchError,
-`--help` and a target that gave no HTTP answer, both handled by the stand-in itself).
+`--help` and a target that gave no HTTP answer, both handled by the stand-in itself; the Redis
+stand-in's ProtocolError, ReplyError and CommandError, answered to the client as Redis's own
+error replies; the DockerCoins worker's WorkError, logged and retried as worker.py does).
 
 Pure: no I/O here.
 """

@@ -21,6 +21,10 @@ ON_PURPOSE_OUTSIDE = {
     "PortError",
     "HelpRequested",
     "FetchError",
+    "ProtocolError",
+    "ReplyError",
+    "CommandError",
+    "WorkError",
 }  # named in the docstring, with why
 NOT_YET_ROOTED: set[str] = set()  # every error podwall raises on purpose is rooted
 
