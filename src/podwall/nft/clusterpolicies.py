@@ -320,7 +320,7 @@ def policy_rules(
             for port_index, port in enumerate(ports):
                 where = (
                     f"{_ranked(policy)} "
-                    f"{direction}[{index}] '{rule.name}' {rule.action} "
+                    f"{direction}[{index}] '{rule.name}' {policy.action_name(rule.action)} "
                     f"{_PEERS_WORD[direction]}[{peer_index}]"
                 )
                 if port is not None:
