@@ -334,7 +334,7 @@ def policy_rules(
                     peer=peer_index,
                     port=None if port is None else port_index,
                     rule_name=rule.name,
-                    action=rule.action.value,
+                    action=policy.action_name(rule.action),
                 )
                 bodies += _verdict(matches, rule.action, tag, clip(where), logging)
     return tuple(bodies)
