@@ -83,7 +83,7 @@ def _tier_tag(side: DirectionVerdict, direction: Direction, traffic: Traffic) ->
         peer=peer.index,
         port=_tier_port_index(rule.rule.ports, traffic),
         rule_name=rule.rule.name,
-        action=rule.rule.action.value,
+        action=policy_check.policy.action_name(rule.rule.action),
     )
 
 

@@ -73,3 +73,35 @@ def test_tier_explanations(stage: str, client: str, golden: Callable[[Path, str]
     assert not missing
     text = "\n".join(line for t in traffic for line in full(decide(snapshot, t))) + "\n"
     golden(HERE / "explain" / f"tiers-{stage}-{client.split('/')[1]}.txt", text)
+
+
+# The same walkthrough with the v1alpha1 kinds (examples/anp): AdminNetworkPolicy and
+# BaselineAdminNetworkPolicy, named as written, Allow where ClusterNetworkPolicy says Accept.
+ANP = ROOT / "examples" / "anp"
+ANP_STAGES = {
+    "admin": ["admin-deny-not-frontend.yaml"],
+    "admin-baseline": ["admin-deny-not-frontend.yaml", "baseline-default-deny.yaml"],
+    "admin-baseline-lab": [
+        "admin-deny-not-frontend.yaml",
+        "baseline-default-deny.yaml",
+        "../tutorial/backend-ingress-deny.yaml",
+        "../tutorial/backend-allow-ingress-frontend.yaml",
+    ],
+}
+ANP_CASES = [
+    (stage, client) for stage in ANP_STAGES for client in ("deploy/frontend", "deploy/not-frontend")
+]
+
+
+@pytest.mark.parametrize(
+    ("stage", "client"), ANP_CASES, ids=[f"{s}-{c.split('/')[1]}" for s, c in ANP_CASES]
+)
+def test_admin_network_policy_explanations(
+    stage: str, client: str, golden: Callable[[Path, str], None]
+) -> None:
+    files = [str(TUTORIAL / "simple-app.yaml"), *(str(ANP / f) for f in ANP_STAGES[stage])]
+    snapshot = cluster(load_paths(files).objects).cluster
+    traffic, missing = connections(snapshot, client, "svc/backend:8080", "default")
+    assert not missing
+    text = "\n".join(line for t in traffic for line in full(decide(snapshot, t))) + "\n"
+    golden(HERE / "explain" / f"anp-{stage}-{client.split('/')[1]}.txt", text)

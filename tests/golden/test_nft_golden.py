@@ -17,7 +17,7 @@ from podwall.nft.compile import compile_ruleset
 from podwall.nft.flowlog import FlowLog
 from podwall.nft.ruleset import full_transaction
 from tests.conformance.scenario import load_all
-from tests.golden.test_golden import STAGES, TIER_STAGES, TIERS, TUTORIAL
+from tests.golden.test_golden import ANP, STAGES, TIER_STAGES, TIERS, TUTORIAL
 
 HERE = Path(__file__).parent
 UPSTREAM = (
@@ -109,3 +109,18 @@ def test_node_port_rulesets(node: str, golden: Callable[[Path, str], None]) -> N
     snapshot = cluster(RawObject(body=d) for d in docs if d).cluster
     text = full_transaction(compile_ruleset(snapshot, node)).render()
     golden(HERE / "nft" / f"nodeport-{node}.nft", text)
+
+
+def test_admin_network_policies_compile_to_the_same_tier_chains(
+    golden: Callable[[Path, str], None],
+) -> None:
+    """The v1alpha1 kinds (examples/anp) compile to the chains the ClusterNetworkPolicy tiers
+    compile to, under their own names (`cnp-in_anp_...`, `cnp-in_banp_default`)."""
+    files = [
+        str(TUTORIAL / "simple-app.yaml"),
+        str(ANP / "admin-deny-not-frontend.yaml"),
+        str(ANP / "baseline-default-deny.yaml"),
+    ]
+    snapshot = cluster(load_paths(files).objects).cluster
+    text = full_transaction(compile_ruleset(with_addresses(snapshot))).render()
+    golden(HERE / "nft" / "anp-admin-baseline.nft", text)

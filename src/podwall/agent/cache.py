@@ -85,6 +85,9 @@ class Cache:
         # The services with their slices' backends joined, and the two tuples they came from.
         self._joined: tuple[tuple[Model, ...], tuple[Model, ...], tuple[Service, ...]] | None
         self._joined = None
+        self._policy_parts: (
+            tuple[tuple[tuple[Model, ...], ...], tuple[ClusterNetworkPolicy, ...]] | None
+        ) = None
         # The namespaces whose policies are converted; replaced whole, read without the lock.
         self._scope: frozenset[str] = frozenset()
         self.changed = threading.Event()
@@ -160,10 +163,7 @@ class Cache:
                 services=self._services(),
                 policies=cast(tuple[NetworkPolicy, ...], self._models(kinds.NETWORK_POLICIES)),
                 nodes=cast(tuple[Node, ...], self._models(kinds.NODES)),
-                cluster_policies=cast(
-                    tuple[ClusterNetworkPolicy, ...],
-                    self._models(kinds.CLUSTER_NETWORK_POLICIES),
-                ),
+                cluster_policies=self._cluster_policies(),
             )
             nodes = self._tables.get(kinds.NODES.name)
             return Snapshot(
@@ -173,6 +173,20 @@ class Cache:
                 arrivals=arrivals,
                 nodes=frozenset(nodes.entries) if nodes is not None else frozenset(),
             )
+
+    def _cluster_policies(self) -> tuple[ClusterNetworkPolicy, ...]:
+        """The ClusterNetworkPolicies, AdminNetworkPolicies and BaselineAdminNetworkPolicy, one
+        tuple (under the lock). The same tuple while none of the kinds changed, so the
+        compiler skips them; one kind's own tuple when the others have none."""
+        parts = tuple(self._models(k) for k in kinds.CLUSTER_POLICY_KINDS)
+        if self._policy_parts is not None and all(
+            a is b for a, b in zip(self._policy_parts[0], parts, strict=True)
+        ):
+            return self._policy_parts[1]
+        present = [p for p in parts if p]
+        joined = present[0] if len(present) == 1 else tuple(m for p in parts for m in p)
+        self._policy_parts = (parts, cast(tuple[ClusterNetworkPolicy, ...], joined))
+        return self._policy_parts[1]
 
     def _services(self) -> tuple[Service, ...]:
         """The Services, those without a selector with their EndpointSlices' backends (under

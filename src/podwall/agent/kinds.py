@@ -15,8 +15,10 @@ What policy needs on a node:
   are watched too, and each keeps only its addresses and ports (`SliceBackends`);
 - Nodes, to tell when `--node-name` names no node, and for their addresses (the `nodes` peers
   of ClusterNetworkPolicies);
-- ClusterNetworkPolicies (policy.networking.k8s.io/v1alpha2), the Admin and Baseline tiers.
-  Their CRD is often not installed: a 404 on their list means none (`optional`, see `watch`).
+- ClusterNetworkPolicies (policy.networking.k8s.io/v1alpha2), the Admin and Baseline tiers,
+  and their predecessors AdminNetworkPolicies and the BaselineAdminNetworkPolicy (v1alpha1),
+  read into the same model. Their CRDs are often not installed: a 404 on a list means none
+  (`optional`, see `watch`).
 
 Pods that have finished (Succeeded, Failed) are left out: their addresses go back to the pool
 and may already belong to a new pod. Host-network pods are kept: they are never isolated and
@@ -24,7 +26,8 @@ no selector matches them (their packets carry the node's address), as the engine
 A NetworkPolicy that cannot be converted isolates what it selects with no rule allowing
 anything (fail closed), and the error is logged; a ClusterNetworkPolicy that cannot be converted
 denies everything to and from its subject at its tier and priority (or at the Admin tier's
-first place when even those are unreadable), and the error is logged.
+first place when even those are unreadable), and the error is logged; so does an
+AdminNetworkPolicy (at its priority) or the BaselineAdminNetworkPolicy (at the Baseline tier).
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ from typing import Any
 from podwall.model import convert, rawobject
 from podwall.model.cluster import Backend, Namespace, Node, Pod, Service
 from podwall.model.clusterpolicy import (
+    ADMIN_NETWORK_POLICY,
+    BASELINE_ADMIN_NETWORK_POLICY,
+    BASELINE_ADMIN_PRIORITY,
+    KIND,
     Action,
     ClusterNetworkPolicy,
     ClusterPeer,
@@ -101,12 +108,24 @@ CLUSTER_NETWORK_POLICIES = Kind(
     "clusternetworkpolicies", "policy.networking.k8s.io", "ClusterNetworkPolicy",
     namespaced=False, version="v1alpha2", optional=True,
 )  # fmt: skip
+ADMIN_NETWORK_POLICIES = Kind(
+    "adminnetworkpolicies", "policy.networking.k8s.io", ADMIN_NETWORK_POLICY,
+    namespaced=False, version="v1alpha1", optional=True,
+)  # fmt: skip
+BASELINE_ADMIN_NETWORK_POLICIES = Kind(
+    "baselineadminnetworkpolicies", "policy.networking.k8s.io", BASELINE_ADMIN_NETWORK_POLICY,
+    namespaced=False, version="v1alpha1", optional=True,
+)  # fmt: skip
+# Every kind read into the ClusterNetworkPolicy model, in the order the snapshot lists them.
+CLUSTER_POLICY_KINDS = (
+    CLUSTER_NETWORK_POLICIES, ADMIN_NETWORK_POLICIES, BASELINE_ADMIN_NETWORK_POLICIES,
+)  # fmt: skip
 ENDPOINT_SLICES = Kind("endpointslices", "discovery.k8s.io", "EndpointSlice", namespaced=True)
 
 
 def watched(service_dnat: bool) -> tuple[Kind, ...]:
     """The kinds the agent lists and watches (the DaemonSet's ClusterRole grants these)."""
-    base = (NAMESPACES, PODS, NETWORK_POLICIES, NODES, CLUSTER_NETWORK_POLICIES)
+    base = (NAMESPACES, PODS, NETWORK_POLICIES, NODES, *CLUSTER_POLICY_KINDS)
     return (*base, SERVICES, ENDPOINT_SLICES) if service_dnat else base
 
 
@@ -140,8 +159,9 @@ def model_of(kind: Kind, body: Mapping[str, Any]) -> Model | None:
         return _policy(raw)
     if kind is NODES:
         return convert.node(raw)
-    if kind is CLUSTER_NETWORK_POLICIES:
-        return _cluster_policy(raw)
+    if kind in CLUSTER_POLICY_KINDS:
+        # The kind decides the reading; a list's items may leave it out.
+        return _cluster_policy(raw if raw.kind else RawObject(body={**body, "kind": kind.kind}))
     if kind is ENDPOINT_SLICES:
         return slice_backends(body)
     return None
@@ -227,12 +247,14 @@ def closed_policy(raw: RawObject) -> NetworkPolicy:
 
 def _cluster_policy(raw: RawObject) -> ClusterNetworkPolicy | None:
     try:
-        return convert.cluster_network_policy(raw)
+        if raw.kind == KIND:
+            return convert.cluster_network_policy(raw)
+        return convert.admin_network_policy(raw)
     except _UNREADABLE as exc:
         closed = closed_cluster_policy(raw)
         log.error(
-            "cannot read ClusterNetworkPolicy %s (%s: %s): %s until it is fixed",
-            raw.name, type(exc).__name__, exc,
+            "cannot read %s %s (%s: %s): %s until it is fixed",
+            raw.kind, raw.name, type(exc).__name__, exc,
             "it denies everything to and from its subject" if closed else "it is left out",
         )  # fmt: skip
         return closed
@@ -242,7 +264,8 @@ def closed_cluster_policy(raw: RawObject) -> ClusterNetworkPolicy | None:
     """A policy that denies every connection of the pods `raw`'s subject selects, in both
     directions, at its tier and priority (Admin, 0 when unreadable): an empty peer matches
     everything for a Deny rule. None when even the subject is unreadable: denying the whole
-    cluster would cut the node off from everything, DNS included."""
+    cluster would cut the node off from everything, DNS included. An AdminNetworkPolicy's
+    tier is Admin, the BaselineAdminNetworkPolicy's Baseline, after every other."""
     spec = raw.body.get("spec")
     spec = spec if isinstance(spec, Mapping) else {}
     try:
@@ -251,14 +274,31 @@ def closed_cluster_policy(raw: RawObject) -> ClusterNetworkPolicy | None:
         return None
     if subject is None:
         return None
-    try:
-        tier, priority = Tier(str(spec.get("tier"))), int(spec["priority"])
-    except _UNREADABLE:
-        tier, priority = Tier.ADMIN, 0
+    tier, priority = _place(raw.kind, spec)
     deny = (ClusterRule(name="unreadable", action=Action.DENY, peers=(ClusterPeer(),)),)
     return ClusterNetworkPolicy(
-        name=raw.name, tier=tier, priority=priority, subject=subject, ingress=deny, egress=deny
+        name=raw.name,
+        tier=tier,
+        priority=priority,
+        subject=subject,
+        ingress=deny,
+        egress=deny,
+        kind=raw.kind
+        if raw.kind in (ADMIN_NETWORK_POLICY, BASELINE_ADMIN_NETWORK_POLICY)
+        else KIND,
     )
+
+
+def _place(kind: str, spec: Mapping[str, Any]) -> tuple[Tier, int]:
+    """The tier and priority of a policy whose rules are unreadable (Admin, 0 when even these
+    are)."""
+    if kind == BASELINE_ADMIN_NETWORK_POLICY:
+        return Tier.BASELINE, BASELINE_ADMIN_PRIORITY
+    try:
+        tier = Tier.ADMIN if kind == ADMIN_NETWORK_POLICY else Tier(str(spec.get("tier")))
+        return tier, int(spec["priority"])
+    except _UNREADABLE:
+        return Tier.ADMIN, 0
 
 
 def _subject(raw: object) -> Subject | None:

@@ -9,8 +9,8 @@ node's, as the compiler counts them.
 
 The scoped tuple of policies is rebuilt only when the policies or the node's namespaces
 changed, and holds the very policy objects of the cache, so the compiler's identity diffs
-stay as cheap as without the scope. ClusterNetworkPolicies and nodes are kept whole: a
-ClusterNetworkPolicy's subject and peers may be in any namespace. Pure: no I/O here.
+stay as cheap as without the scope. ClusterNetworkPolicies (AdminNetworkPolicies too) and nodes
+are kept whole: their subjects and peers may be in any namespace. Pure: no I/O here.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ cache keeps what it had meanwhile, so the node goes on enforcing its last known 
 
 Lists are paged (`limit`): a page's JSON is converted and dropped before the next is asked.
 
-An optional kind (one a CRD defines: ClusterNetworkPolicy) may not be served at all: a 404 on
+An optional kind (one a CRD defines: ClusterNetworkPolicy, AdminNetworkPolicy,
+BaselineAdminNetworkPolicy) may not be served at all: a 404 on
 its list or watch means the cluster has none of it. The kind then counts as listed, empty (any
 objects it had are dropped: the CRD was removed), this is logged once, and the list is tried
 again after the back-off, so installing the CRD later is noticed within its cap.

@@ -5,7 +5,9 @@ NetworkPolicies are checked by `podwall.model.strictfields` (unknown fields, per
 `fieldValidation` query parameter) and `podwall.model.validation` (the API server's rules, one
 source of truth with the engine); ClusterNetworkPolicies, a custom resource, by
 `podwall.model.cnpvalidation` (the CRD's schema and CEL rules; unknown fields are pruned as
-the CRD's structural schema prunes them). Other kinds get their metadata checked and the
+the CRD's structural schema prunes them); AdminNetworkPolicies and the
+BaselineAdminNetworkPolicy likewise by `podwall.model.anpvalidation`, after their schema's
+defaults. Other kinds get their metadata checked and the
 upstream defaults that printers and controllers read.
 """
 
@@ -27,7 +29,7 @@ from podwall.apiserver.resources import Resource
 from podwall.controllers.jobspec import default_cronjob, default_job
 from podwall.controllers.replicasets import default_replication_controller
 from podwall.controllers.statefulpods import default_statefulset_spec
-from podwall.model import strictfields
+from podwall.model import anpvalidation, strictfields
 from podwall.model.cnpvalidation import unknown_fields as cnp_unknown_fields
 from podwall.model.cnpvalidation import validate_cluster_network_policy
 from podwall.model.dnsnames import is_dns1035_label, is_dns1123_label
@@ -37,6 +39,11 @@ from podwall.model.validation import validate_network_policy, validate_object_me
 Object = dict[str, Any]
 NETWORK_POLICY_KEY = "networkpolicies.networking.k8s.io"
 CLUSTER_NETWORK_POLICY_KEY = "clusternetworkpolicies.policy.networking.k8s.io"
+# The v1alpha1 custom resources, by store key, with their kind.
+V1ALPHA1_POLICY_KEYS = {
+    "adminnetworkpolicies.policy.networking.k8s.io": "AdminNetworkPolicy",
+    "baselineadminnetworkpolicies.policy.networking.k8s.io": "BaselineAdminNetworkPolicy",
+}
 DAEMONSETS = "daemonsets.apps"
 STATEFULSETS = "statefulsets.apps"
 CONTROLLER_REVISIONS = "controllerrevisions.apps"
@@ -58,6 +65,8 @@ def decode(
         unknown = strictfields.unknown_fields(obj)
     elif resource.key == CLUSTER_NETWORK_POLICY_KEY:
         unknown = cnp_unknown_fields(obj)
+    elif resource.key in V1ALPHA1_POLICY_KEYS:
+        unknown = anpvalidation.unknown_fields(V1ALPHA1_POLICY_KEYS[resource.key], obj)
     else:
         return obj, []
     if not unknown:
@@ -181,6 +190,9 @@ def default(resource: Resource, obj: Object) -> None:
         return
     if not isinstance(spec, dict):
         return
+    if kind in V1ALPHA1_POLICY_KEYS:
+        obj.update(anpvalidation.defaulted(obj))  # the CRD's `protocol: TCP` defaults
+        return
     if kind in (JOBS, CRONJOBS):
         obj.update(default_job(obj) if kind == JOBS else default_cronjob(obj))
         job = obj if kind == JOBS else (obj.get("spec") or {}).get("jobTemplate")
@@ -260,6 +272,7 @@ def prepare_for_create(resource: Resource, obj: Object) -> None:
         JOBS: {},
         CRONJOBS: {},
         CLUSTER_NETWORK_POLICY_KEY: None,  # a CRD with a status subresource drops it
+        **dict.fromkeys(V1ALPHA1_POLICY_KEYS),
     }
     initial = born[resource.key] if resource.key in born else obj.get("status")
     if initial is None:
@@ -307,6 +320,8 @@ def validate(resource: Resource, obj: Object, more: Sequence[FieldError] = ()) -
         errs = validate_network_policy(obj)
     elif resource.key == CLUSTER_NETWORK_POLICY_KEY:
         errs = validate_cluster_network_policy(obj)
+    elif resource.key in V1ALPHA1_POLICY_KEYS:
+        errs = anpvalidation.validate(V1ALPHA1_POLICY_KEYS[resource.key], obj)
     else:
         errs = validate_object_meta(obj.get("metadata"), "metadata")
         name = (obj.get("metadata") or {}).get("name")

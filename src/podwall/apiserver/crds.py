@@ -1,8 +1,9 @@
 """The CustomResourceDefinitions the API server serves as if they were installed.
 
-One for now: ClusterNetworkPolicy (network-policy-api v0.2.0, experimental channel), read from
-the CRD file upstream ships (`crds/`, unchanged; a test holds it equal to the copy the model's
-schema is checked against). This module owns what kube-apiserver derives from a CRD for
+ClusterNetworkPolicy (network-policy-api v0.2.0, experimental channel) and its predecessors
+AdminNetworkPolicy and BaselineAdminNetworkPolicy (v0.1.7, experimental channel), each read from
+the CRD file upstream ships (`crds/`, unchanged; a test holds each equal to the copy the
+model's schema is checked against). This module owns what kube-apiserver derives from a CRD for
 clients: the OpenAPI v3 component schemas it publishes (what `kubectl explain` reads) and the
 printer columns (`kubectl get`). The resource table entry is `resources`'; what a custom
 resource must look like is `podwall.model.cnpvalidation`'s, not this module's.
@@ -22,7 +23,12 @@ import yaml
 Schema = dict[str, Any]
 
 CLUSTER_NETWORK_POLICIES = "clusternetworkpolicies.policy.networking.k8s.io"
-_FILES = {CLUSTER_NETWORK_POLICIES: "policy.networking.k8s.io_clusternetworkpolicies.yaml"}
+ADMIN_NETWORK_POLICIES = "adminnetworkpolicies.policy.networking.k8s.io"
+BASELINE_ADMIN_NETWORK_POLICIES = "baselineadminnetworkpolicies.policy.networking.k8s.io"
+_FILES = {
+    key: f"policy.networking.k8s.io_{key.partition('.')[0]}.yaml"
+    for key in (CLUSTER_NETWORK_POLICIES, ADMIN_NETWORK_POLICIES, BASELINE_ADMIN_NETWORK_POLICIES)
+}
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 _METADATA_DOC = (
     "Standard object's metadata. More info: "

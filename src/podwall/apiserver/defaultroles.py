@@ -126,7 +126,11 @@ _NODE = [
 _PODWALL_NODE = [
     rule(["list", "watch"], [""], ["namespaces", "pods", "nodes"]),
     rule(["list", "watch"], ["networking.k8s.io"], ["networkpolicies"]),
-    rule(["list", "watch"], ["policy.networking.k8s.io"], ["clusternetworkpolicies"]),
+    rule(
+        ["list", "watch"],
+        ["policy.networking.k8s.io"],
+        ["clusternetworkpolicies", "adminnetworkpolicies", "baselineadminnetworkpolicies"],
+    ),
 ]
 # kube-proxy's role: `podwall up`'s node agents DNAT Services (`--service-dnat`), the
 # `kubernetes` Service to its EndpointSlice's address.

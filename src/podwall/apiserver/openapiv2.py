@@ -45,6 +45,9 @@ _PATCH_TYPES = [
     "application/strategic-merge-patch+json",
     "application/apply-patch+yaml",
 ]
+# A custom resource's PATCH takes no strategic merge patch (the CRD handler answers 415): kubectl
+# reads `consumes` to choose, and sends its client-side apply as a merge patch instead.
+_CUSTOM_PATCH_TYPES = [t for t in _PATCH_TYPES if t != "application/strategic-merge-patch+json"]
 _PRODUCES = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]
 _PRIMITIVES = frozenset({"string", "integer", "number", "boolean"})
 
@@ -164,7 +167,8 @@ def paths() -> dict[str, Any]:
                 create = _operation(r, "post", "create", kind)
                 out[f"{scope}/{r.name}"] = {"parameters": namespace, "post": create}
             if "patch" in r.verbs:
-                patch = {**_operation(r, "patch", "patch", _PATCH), "consumes": _PATCH_TYPES}
+                consumes = _CUSTOM_PATCH_TYPES if r.custom else _PATCH_TYPES
+                patch = {**_operation(r, "patch", "patch", _PATCH), "consumes": consumes}
                 out[f"{scope}/{r.name}/{{name}}"] = {
                     "parameters": [_path_param("name"), *namespace],
                     "patch": patch,

@@ -155,6 +155,14 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("policy.networking.k8s.io", "v1alpha2", "clusternetworkpolicies",
              "clusternetworkpolicy", "ClusterNetworkPolicy", False, ("cnp",), (),
              (_status("ClusterNetworkPolicy"),), custom=True),
+    # Its predecessors (v0.1.7's CRDs), in the same group: v1alpha2 first, the preferred
+    # version, as kube-apiserver ranks versions.
+    Resource("policy.networking.k8s.io", "v1alpha1", "adminnetworkpolicies",
+             "adminnetworkpolicy", "AdminNetworkPolicy", False, ("anp",), (),
+             (_status("AdminNetworkPolicy"),), custom=True),
+    Resource("policy.networking.k8s.io", "v1alpha1", "baselineadminnetworkpolicies",
+             "baselineadminnetworkpolicy", "BaselineAdminNetworkPolicy", False, ("banp",), (),
+             (_status("BaselineAdminNetworkPolicy"),), custom=True),
 )  # fmt: skip
 
 REVIEWS = frozenset(

@@ -1,8 +1,8 @@
 """Manifests to a validated snapshot for the commands, or every error at once.
 
 Nothing is evaluated when any object podwall reads is invalid (NetworkPolicies,
-ClusterNetworkPolicies, and the pods, workloads, Services and Namespaces they select): the
-command exits 2 after listing all.
+ClusterNetworkPolicies, (Baseline)AdminNetworkPolicies, and the pods, workloads, Services and
+Namespaces they select): the command exits 2 after listing all.
 """
 
 from __future__ import annotations
@@ -72,6 +72,9 @@ _SERVED_VERSIONS = {
     **dict.fromkeys(("Namespace", "Pod", "Service", "Node", "ReplicationController"), "v1"),
     "NetworkPolicy": "networking.k8s.io/v1",
     "ClusterNetworkPolicy": "policy.networking.k8s.io/v1alpha2",
+    **dict.fromkeys(
+        ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"), "policy.networking.k8s.io/v1alpha1"
+    ),
     **dict.fromkeys(("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"), "apps/v1"),
     **dict.fromkeys(("Job", "CronJob"), "batch/v1"),
 }
@@ -95,6 +98,12 @@ def _errors(obj: RawObject) -> list[tuple[str, str]]:
         errs = cnpvalidation.validate_cluster_network_policy(obj.body)
         errors = [(e.path, e.render()) for e in errs]
         unknown = cnpvalidation.unknown_fields(obj.body)
+    elif obj.kind in ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
+        from podwall.model import anpvalidation
+
+        errs = anpvalidation.validate(obj.kind, obj.body)
+        errors = [(e.path, e.render()) for e in errs]
+        unknown = anpvalidation.unknown_fields(obj.kind, obj.body)
     else:
         meant = _READ_KINDS.get(obj.kind.lower())
         if meant is not None and meant != obj.kind:

@@ -14,7 +14,7 @@ from typing import Any
 
 from podwall.engine.decision import DirectionVerdict, Status
 from podwall.engine.tierdecision import ClusterPolicyCheck, ClusterRuleCheck, TierCheck
-from podwall.model.clusterpolicy import Action
+from podwall.model.clusterpolicy import Action, ClusterNetworkPolicy
 from podwall.model.policy import Direction
 
 _VERB = {Action.ACCEPT: "accepted", Action.DENY: "denied", Action.PASS: "passed"}
@@ -65,11 +65,17 @@ def final_phrase(v: DirectionVerdict) -> str | None:
     if found is None:
         return None
     policy, rule = found[0].policy, found[1]
-    where = f", {policy.source.render()}" if policy.source.line else ""
-    return (
-        f"{_VERB[rule.rule.action]} by {policy.key} {rule.label} "
-        f"(priority {policy.priority}{where})"
-    )
+    where = ", ".join(w for w in (policy.ranking, _line(policy)) if w)
+    return f"{_verb(policy, rule.rule.action)} by {policy.title} {rule.label} ({where})"
+
+
+def _verb(policy: ClusterNetworkPolicy, action: Action) -> str:
+    """`accepted`, or `allowed` for the v1alpha1 kinds, whose action is called Allow."""
+    return "allowed" if policy.action_name(action) == "Allow" else _VERB[action]
+
+
+def _line(policy: ClusterNetworkPolicy) -> str:
+    return policy.source.render() if policy.source.line else ""
 
 
 def _without_tiers(v: DirectionVerdict) -> DirectionVerdict:
@@ -82,7 +88,7 @@ def _tier_steps(tier: TierCheck, direction: Direction) -> list[str]:
     if found is None:
         if not tier.policies:
             return []
-        names = ", ".join(c.policy.key for c in tier.policies)
+        names = ", ".join(c.policy.title for c in tier.policies)
         return [f"no {tier.tier} rule matches ({names})"]
     return [_decided(found[0], found[1], direction)]
 
@@ -96,15 +102,14 @@ def _baseline_steps(tier: TierCheck | None, direction: Direction) -> list[str]:
 
 def _decided(policy: ClusterPolicyCheck, rule: ClusterRuleCheck, direction: Direction) -> str:
     """`denied by admin/x rule 'r' (priority 3, ingress[0]: from[1] ... ; TCP 80)`."""
-    where = f"priority {policy.policy.priority}"
+    where = policy.policy.ranking
     if rule.rule.name:
-        where += f", {direction.value}[{rule.index}]"
+        where = ", ".join(w for w in (where, f"{direction.value}[{rule.index}]") if w)
     peer = rule.matching_peer
-    why = "" if peer is None else f": {_PEERS[direction]}[{peer.index}] {peer.reason}"
-    return (
-        f"{_VERB[rule.rule.action]} by {policy.policy.key} {rule.label} "
-        f"({where}{why}; {rule.ports_reason})"
-    )
+    why = "" if peer is None else f"{_PEERS[direction]}[{peer.index}] {peer.reason}"
+    why = f": {why}" if where and why else why
+    action = _verb(policy.policy, rule.rule.action)
+    return f"{action} by {policy.policy.title} {rule.label} ({where}{why}; {rule.ports_reason})"
 
 
 def _tier_lines(tier: TierCheck, direction: Direction) -> list[str]:
@@ -112,20 +117,24 @@ def _tier_lines(tier: TierCheck, direction: Direction) -> list[str]:
     for check in tier.policies:
         policy = check.policy
         count = len(policy.rules(direction))
+        ranking = f" ({policy.ranking})" if policy.ranking else ""
         lines.append(
-            f"      {policy.key} (priority {policy.priority}) selects it by "
+            f"      {policy.title}{ranking} selects it by "
             f"{policy.subject.render()}; {len(check.rules)} of {count} {direction.value} "
             "rule(s) checked:"
         )
         for rule in check.rules:
-            lines += _rule_lines(rule, direction)
+            lines += _rule_lines(policy, rule, direction)
     return lines
 
 
-def _rule_lines(rule: ClusterRuleCheck, direction: Direction) -> list[str]:
+def _rule_lines(
+    policy: ClusterNetworkPolicy, rule: ClusterRuleCheck, direction: Direction
+) -> list[str]:
     mark = "matches" if rule.matched else "does not match"
     name = f" '{rule.rule.name}'" if rule.rule.name else ""
-    lines = [f"        {direction.value}[{rule.index}]{name} {rule.rule.action}: {mark}:"]
+    action = policy.action_name(rule.rule.action)
+    lines = [f"        {direction.value}[{rule.index}]{name} {action}: {mark}:"]
     lines.append(f"          {'ok' if rule.ports_matched else 'no'}  ports: {rule.ports_reason}")
     for peer in rule.peers:
         flag = "ok" if peer.matched else "no"
@@ -148,13 +157,14 @@ def to_json(v: DirectionVerdict) -> dict[str, Any]:
 def _policy_json(check: ClusterPolicyCheck) -> dict[str, Any]:
     return {
         "policy": check.policy.name,
+        "kind": check.policy.kind,
         "tier": check.policy.tier.value,
         "priority": check.policy.priority,
         "rules": [
             {
                 "index": r.index,
                 "name": r.rule.name,
-                "action": r.rule.action.value,
+                "action": check.policy.action_name(r.rule.action),
                 "matched": r.matched,
                 "ports": {"matched": r.ports_matched, "reason": r.ports_reason},
                 "peers": [

@@ -1,12 +1,13 @@
 """List a cluster's Namespaces, Pods, Services, workloads, NetworkPolicies and
-ClusterNetworkPolicies (with the Nodes their `nodes` peers select), page by page.
+ClusterNetworkPolicies, AdminNetworkPolicies and the BaselineAdminNetworkPolicy (with the Nodes
+their `nodes` peers select), page by page.
 
 Uses the official `kubernetes` client, as the node agent does, with the kubeconfig and context
 given. Objects become plain API dicts (`sanitize_for_serialization`) and go through the same
 validation and conversion as manifests read from files. On a large cluster a progress line
 goes to `progress` about once a second. Errors are `LoadError`s naming the cluster and kind;
-a kind the cluster does not serve (404) is read as none: ClusterNetworkPolicies exist only where
-their CRD is installed. Nodes are read only when there are ClusterNetworkPolicies (for their
+a kind the cluster does not serve (404) is read as none: the cluster policy kinds exist only where
+their CRDs are installed. Nodes are read only when there are cluster policies (for their
 `nodes` peers): many users may list pods but not nodes, and without the tiers nothing needs them.
 """
 
@@ -41,7 +42,7 @@ class Kind:
     api: str  # the client class
     method: str  # its list-for-all-namespaces method
     args: tuple[str, ...] = ()  # a custom resource's group, version and plural
-    needs: str | None = None  # read only when this kind (a plural) had objects
+    needs: tuple[str, ...] = ()  # read only when one of these kinds (plurals) had objects
 
 
 CLUSTER_NETWORK_POLICIES = Kind(
@@ -52,6 +53,22 @@ CLUSTER_NETWORK_POLICIES = Kind(
     "list_cluster_custom_object",
     ("policy.networking.k8s.io", "v1alpha2", "clusternetworkpolicies"),
 )
+# Their predecessors (network-policy-api v0.1), which most implementations still serve.
+V1ALPHA1_POLICIES = tuple(
+    Kind(
+        "policy.networking.k8s.io/v1alpha1",
+        kind,
+        plural,
+        "CustomObjectsApi",
+        "list_cluster_custom_object",
+        ("policy.networking.k8s.io", "v1alpha1", plural),
+    )
+    for kind, plural in (
+        ("AdminNetworkPolicy", "adminnetworkpolicies"),
+        ("BaselineAdminNetworkPolicy", "baselineadminnetworkpolicies"),
+    )
+)
+_POLICY_PLURALS = (CLUSTER_NETWORK_POLICIES.plural, *(k.plural for k in V1ALPHA1_POLICIES))
 
 
 KINDS: tuple[Kind, ...] = (
@@ -87,7 +104,8 @@ KINDS: tuple[Kind, ...] = (
         "list_network_policy_for_all_namespaces",
     ),
     CLUSTER_NETWORK_POLICIES,
-    Kind("v1", "Node", "nodes", "CoreV1Api", "list_node", needs="clusternetworkpolicies"),
+    *V1ALPHA1_POLICIES,
+    Kind("v1", "Node", "nodes", "CoreV1Api", "list_node", needs=_POLICY_PLURALS),
 )
 
 
@@ -103,7 +121,7 @@ def read_cluster(
     api: Any = client.ApiClient(configuration=configuration)
     try:
         for kind in KINDS:
-            if kind.needs is not None and not counts.get(kind.needs):
+            if kind.needs and not any(counts.get(n) for n in kind.needs):
                 continue
             for body in pages(api, kind, name):
                 loaded.objects.append(RawObject(body=body, source=Source(file=name)))

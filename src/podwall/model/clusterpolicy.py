@@ -4,6 +4,11 @@ The Admin and Baseline tiers of network-policy-api v0.2.0. A policy's rules are 
 rule's index is its precedence within the policy); policies of one tier are ordered by
 `priority`, lower first. Field names of the API live in `convert.py`; validation in
 `cnpvalidation.py`. Pure: no I/O here.
+
+The predecessor API (v1alpha1: AdminNetworkPolicy, BaselineAdminNetworkPolicy) means the same
+and is read into this model too (`anpconvert`): an AdminNetworkPolicy is an Admin tier policy,
+the BaselineAdminNetworkPolicy a Baseline tier one, Allow is Accept. `kind` keeps which object a
+policy was read from, so that explanations name it in its own words.
 """
 
 from __future__ import annotations
@@ -18,6 +23,13 @@ from podwall.model.source import UNKNOWN, Source
 
 API_VERSION = "policy.networking.k8s.io/v1alpha2"
 KIND = "ClusterNetworkPolicy"
+V1ALPHA1 = "policy.networking.k8s.io/v1alpha1"
+ADMIN_NETWORK_POLICY = "AdminNetworkPolicy"
+BASELINE_ADMIN_NETWORK_POLICY = "BaselineAdminNetworkPolicy"
+# The BaselineAdminNetworkPolicy has no priority: it is a singleton. Where ClusterNetworkPolicies
+# of the Baseline tier exist beside it, it comes after them (their priorities are at most 1000).
+BASELINE_ADMIN_PRIORITY = 1001
+_KEY_PREFIX = {ADMIN_NETWORK_POLICY: "anp", BASELINE_ADMIN_NETWORK_POLICY: "banp"}
 
 
 class Tier(StrEnum):
@@ -142,17 +154,34 @@ class ClusterNetworkPolicy:
     ingress: tuple[ClusterRule, ...] = ()
     egress: tuple[ClusterRule, ...] = ()
     source: Source = field(default=UNKNOWN, compare=False)
+    kind: str = KIND  # the API object it was read from (`ADMIN_NETWORK_POLICY`, ...)
 
     @property
     def key(self) -> str:
-        """How explanations name it: `admin/allow-monitoring`."""
-        return f"{self.tier.value.lower()}/{self.name}"
+        """Unique among the snapshot's policies: `admin/allow-monitoring` for a
+        ClusterNetworkPolicy, `anp/allow-monitoring`, `banp/default` for the v1alpha1 kinds."""
+        return f"{_KEY_PREFIX.get(self.kind) or self.tier.value.lower()}/{self.name}"
+
+    @property
+    def title(self) -> str:
+        """How explanations name it: `admin/allow-monitoring`, `AdminNetworkPolicy x`."""
+        return self.key if self.kind == KIND else f"{self.kind} {self.name}"
+
+    @property
+    def ranking(self) -> str:
+        """`priority 5`; empty for the BaselineAdminNetworkPolicy, which has none."""
+        return "" if self.kind == BASELINE_ADMIN_NETWORK_POLICY else f"priority {self.priority}"
+
+    def action_name(self, action: Action) -> str:
+        """The action as the policy's own API spells it: v1alpha1 says Allow for Accept."""
+        return "Allow" if action is Action.ACCEPT and self.kind != KIND else action.value
 
     @property
     def order(self) -> tuple[int, str]:
         """Its place in its tier. Upstream leaves equal priorities to the implementation;
-        podwall breaks ties by name so that every backend and every run agree."""
-        return (self.priority, self.name)
+        podwall breaks ties by key (the name, within one kind) so that every backend and every
+        run agree."""
+        return (self.priority, self.key)
 
     def rules(self, direction: Direction) -> tuple[ClusterRule, ...]:
         return self.ingress if direction is Direction.INGRESS else self.egress

@@ -30,7 +30,7 @@ def cluster_network_policy(obj: RawObject) -> ClusterNetworkPolicy:
         name=obj.name,
         tier=Tier(spec["tier"]),
         priority=int(spec["priority"]),
-        subject=_subject(as_map(spec.get("subject"))),
+        subject=subject_of(as_map(spec.get("subject"))),
         ingress=tuple(_cluster_rule(r, "from") for r in spec.get("ingress") or ()),
         egress=tuple(_cluster_rule(r, "to") for r in spec.get("egress") or ()),
         source=obj.source,
@@ -44,13 +44,13 @@ def _namespaced_pod(raw: Raw) -> NamespacedPod:
     )
 
 
-def _subject(raw: Raw) -> Subject:
+def subject_of(raw: Raw) -> Subject:
     if raw.get("pods") is not None:
         return Subject(pods=_namespaced_pod(raw["pods"]))
     return Subject(namespaces=selector(raw.get("namespaces")))
 
 
-def _cluster_peer(raw: Raw) -> ClusterPeer:
+def cluster_peer(raw: Raw) -> ClusterPeer:
     # A peer with no field podwall knows stays empty: the engine fails it closed.
     if raw.get("namespaces") is not None:
         return ClusterPeer(namespaces=selector(raw["namespaces"]))
@@ -91,6 +91,6 @@ def _cluster_rule(raw: Raw, peers_field: str) -> ClusterRule:
     return ClusterRule(
         name=str(raw.get("name") or ""),
         action=Action(raw["action"]),
-        peers=tuple(_cluster_peer(as_map(p)) for p in raw.get(peers_field) or ()),
+        peers=tuple(cluster_peer(as_map(p)) for p in raw.get(peers_field) or ()),
         ports=tuple(_cluster_protocol(as_map(p)) for p in raw.get("protocols") or ()),
     )

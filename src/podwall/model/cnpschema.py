@@ -20,11 +20,11 @@ def _string(**bounds: Any) -> dict[str, Any]:
     return {"type": "string", **bounds}
 
 
-def _port_number() -> dict[str, Any]:
+def port_number_schema() -> dict[str, Any]:
     return {"format": "int32", "maximum": 65535, "minimum": 1, "type": "integer"}
 
 
-def _selector() -> dict[str, Any]:
+def selector_schema() -> dict[str, Any]:
     """metav1.LabelSelector as controller-gen writes it."""
     requirement = {
         "properties": {
@@ -49,9 +49,9 @@ def _selector() -> dict[str, Any]:
     }
 
 
-def _namespaced_pod() -> dict[str, Any]:
+def namespaced_pod_schema() -> dict[str, Any]:
     return {
-        "properties": {"namespaceSelector": _selector(), "podSelector": _selector()},
+        "properties": {"namespaceSelector": selector_schema(), "podSelector": selector_schema()},
         "required": ["podSelector"],
         "type": "object",
     }
@@ -71,9 +71,9 @@ def _protocol_fields() -> dict[str, Any]:
         "maxProperties": 1,
         "minProperties": 1,
         "properties": {
-            "number": _port_number(),
+            "number": port_number_schema(),
             "range": {
-                "properties": {"end": _port_number(), "start": _port_number()},
+                "properties": {"end": port_number_schema(), "start": port_number_schema()},
                 "required": ["end", "start"],
                 "type": "object",
                 "x-kubernetes-validations": [
@@ -120,7 +120,7 @@ def _egress_peer() -> dict[str, Any]:
                 "type": "array",
                 "x-kubernetes-list-type": "set",
             },
-            "namespaces": _selector(),
+            "namespaces": selector_schema(),
             "networks": {
                 "items": {
                     "maxLength": 43,
@@ -134,8 +134,8 @@ def _egress_peer() -> dict[str, Any]:
                 "type": "array",
                 "x-kubernetes-list-type": "set",
             },
-            "nodes": _selector(),
-            "pods": _namespaced_pod(),
+            "nodes": selector_schema(),
+            "pods": namespaced_pod_schema(),
         },
         "type": "object",
     }
@@ -145,7 +145,7 @@ def _ingress_peer() -> dict[str, Any]:
     return {
         "maxProperties": 1,
         "minProperties": 1,
-        "properties": {"namespaces": _selector(), "pods": _namespaced_pod()},
+        "properties": {"namespaces": selector_schema(), "pods": namespaced_pod_schema()},
         "type": "object",
     }
 
@@ -185,7 +185,7 @@ SPEC: Schema = {
         "subject": {
             "maxProperties": 1,
             "minProperties": 1,
-            "properties": {"namespaces": _selector(), "pods": _namespaced_pod()},
+            "properties": {"namespaces": selector_schema(), "pods": namespaced_pod_schema()},
             "type": "object",
         },
         "tier": {"enum": ["Admin", "Baseline"], "type": "string"},

@@ -28,7 +28,14 @@ from podwall.model.fieldpath import child, index
 from podwall.model.labelvalidation import validate_label_selector
 from podwall.model.validation import validate_object_meta
 
-__all__ = ["DOMAIN_NAMES_UNSUPPORTED", "unknown_fields", "validate_cluster_network_policy"]
+__all__ = [
+    "DOMAIN_NAMES_UNSUPPORTED",
+    "spec_items",
+    "spec_selectors",
+    "under_any",
+    "unknown_fields",
+    "validate_cluster_network_policy",
+]
 
 DOMAIN_NAMES_UNSUPPORTED = (
     "not supported by podwall: a domainNames peer needs DNS-aware enforcement, which podwall "
@@ -49,7 +56,7 @@ def validate_cluster_network_policy(body: Mapping[str, Any]) -> list[FieldError]
     errs += schema_errs
     # podwall's own checks look only at what the schema found well formed.
     broken = [e.path for e in schema_errs]
-    errs += [e for e in _own_checks(body.get("spec")) if not _under_any(e.path, broken)]
+    errs += [e for e in _own_checks(body.get("spec")) if not under_any(e.path, broken)]
     return errs
 
 
@@ -66,27 +73,27 @@ def _api_version(value: object) -> list[FieldError]:
     return [invalid("apiVersion", value, detail)]
 
 
-def _under_any(path: str, prefixes: list[str]) -> bool:
+def under_any(path: str, prefixes: list[str]) -> bool:
     return any(path == p or path.startswith((p + ".", p + "[")) for p in prefixes)
 
 
 def _own_checks(spec: object) -> Iterator[FieldError]:
     if not isinstance(spec, Mapping):
         return
-    for path, selector in _selectors(spec):
+    for path, selector in spec_selectors(spec):
         yield from validate_label_selector(selector, path)
-    for i, rule in _items(spec.get("egress"), "spec.egress"):
-        for j, peer in _items(rule.get("to"), child(i, "to")):
+    for i, rule in spec_items(spec.get("egress"), "spec.egress"):
+        for j, peer in spec_items(rule.get("to"), child(i, "to")):
             if peer.get("domainNames") is not None:
                 yield forbidden(child(j, "domainNames"), DOMAIN_NAMES_UNSUPPORTED)
 
 
-def _selectors(spec: Mapping[str, Any]) -> Iterator[tuple[str, object]]:
+def spec_selectors(spec: Mapping[str, Any]) -> Iterator[tuple[str, object]]:
     """Every label selector of the spec with its path."""
     yield from _peer_selectors(spec.get("subject"), "spec.subject")
     for direction, peers_field in (("ingress", "from"), ("egress", "to")):
-        for rule_path, rule in _items(spec.get(direction), child("spec", direction)):
-            for peer_path, peer in _items(rule.get(peers_field), child(rule_path, peers_field)):
+        for rule_path, rule in spec_items(spec.get(direction), child("spec", direction)):
+            for peer_path, peer in spec_items(rule.get(peers_field), child(rule_path, peers_field)):
                 yield from _peer_selectors(peer, peer_path)
 
 
@@ -103,7 +110,7 @@ def _peer_selectors(peer: object, path: str) -> Iterator[tuple[str, object]]:
                 yield child(child(path, "pods"), name), pods[name]
 
 
-def _items(raw: object, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def spec_items(raw: object, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
     if isinstance(raw, list):
         for i, item in enumerate(raw):
             if isinstance(item, Mapping):

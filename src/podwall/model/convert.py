@@ -66,6 +66,8 @@ MODELLED_KINDS = frozenset(
         "NetworkPolicy",
         "Node",
         "ClusterNetworkPolicy",
+        "AdminNetworkPolicy",
+        "BaselineAdminNetworkPolicy",
         *WORKLOAD_KINDS,
     }
 )
@@ -240,6 +242,16 @@ def cluster_network_policy(obj: RawObject) -> ClusterNetworkPolicy:
     return cnpconvert.cluster_network_policy(obj)
 
 
+def admin_network_policy(obj: RawObject) -> ClusterNetworkPolicy:
+    """An AdminNetworkPolicy or BaselineAdminNetworkPolicy (v1alpha1, by `obj.kind`) that passed
+    `anpvalidation`, as the ClusterNetworkPolicy model holds it (`anpconvert`)."""
+    from podwall.model import anpconvert
+
+    if obj.kind == "BaselineAdminNetworkPolicy":
+        return anpconvert.baseline_admin_network_policy(obj)
+    return anpconvert.admin_network_policy(obj)
+
+
 # The Nodes a ClusterNetworkPolicy's `nodes` peers select.
 
 
@@ -388,6 +400,8 @@ def cluster(objects: Iterable[RawObject]) -> Conversion:
             nodes.append(node(obj))
         elif kind == "ClusterNetworkPolicy":
             cluster_policies.append(cluster_network_policy(obj))
+        elif kind in ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
+            cluster_policies.append(admin_network_policy(obj))
         else:
             ignored[kind or "<no kind>"] = ignored.get(kind or "<no kind>", 0) + 1
     pods += _stand_ins(workloads, pods)

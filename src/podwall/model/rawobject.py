@@ -16,7 +16,15 @@ from podwall.model.source import UNKNOWN, Source
 
 Raw = Mapping[str, Any]
 
-CLUSTER_SCOPED_KINDS = frozenset({"Namespace", "Node", "ClusterNetworkPolicy"})
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "Namespace",
+        "Node",
+        "ClusterNetworkPolicy",
+        "AdminNetworkPolicy",
+        "BaselineAdminNetworkPolicy",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

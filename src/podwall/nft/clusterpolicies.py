@@ -43,6 +43,7 @@ from podwall.engine.selectorcache import SelectorCache
 from podwall.model.addressing import block_ranges
 from podwall.model.cluster import Node
 from podwall.model.clusterpolicy import (
+    KIND,
     Action,
     ClusterNetworkPolicy,
     ClusterPeer,
@@ -91,7 +92,9 @@ def tier_key(tier: Tier, direction: Direction) -> FragmentKey:
 
 
 def policy_chain(policy: ClusterNetworkPolicy, direction: Direction) -> str:
-    return name(f"cnp-{SHORT[direction]}", policy.tier.value.lower(), policy.name)
+    # The key's prefix (admin, baseline, anp, banp) keeps same-named policies of the
+    # ClusterNetworkPolicy tiers and of the v1alpha1 kinds apart.
+    return name(f"cnp-{SHORT[direction]}", *policy.key.split("/", 1))
 
 
 def policy_key(key: str, direction: Direction) -> FragmentKey:
@@ -316,8 +319,8 @@ def policy_rules(
             ports: list[ClusterPort | None] = list(rule.ports) or [None]
             for port_index, port in enumerate(ports):
                 where = (
-                    f"{policy.tier.value} prio {policy.priority} {policy.name} "
-                    f"{direction}[{index}] '{rule.name}' {rule.action} "
+                    f"{_ranked(policy)} "
+                    f"{direction}[{index}] '{rule.name}' {policy.action_name(rule.action)} "
                     f"{_PEERS_WORD[direction]}[{peer_index}]"
                 )
                 if port is not None:
@@ -331,7 +334,7 @@ def policy_rules(
                     peer=peer_index,
                     port=None if port is None else port_index,
                     rule_name=rule.name,
-                    action=rule.action.value,
+                    action=policy.action_name(rule.action),
                 )
                 bodies += _verdict(matches, rule.action, tag, clip(where), logging)
     return tuple(bodies)
@@ -399,6 +402,17 @@ def _port_match(port: ClusterPort | None) -> tuple[Statement, ...]:
     return (proto, Match(Field.TH_DPORT, text))
 
 
+def _kind(policy: ClusterNetworkPolicy) -> str:
+    """`Admin` (a ClusterNetworkPolicy's tier), or `AdminNetworkPolicy` (a v1alpha1 kind)."""
+    return policy.tier.value if policy.kind == KIND else policy.kind
+
+
+def _ranked(policy: ClusterNetworkPolicy) -> str:
+    """`Admin prio 5 guard`; the BaselineAdminNetworkPolicy has no priority."""
+    ranking = f" prio {policy.priority}" if policy.ranking else ""
+    return f"{_kind(policy)}{ranking} {policy.name}"
+
+
 def policy_fragment(
     policy: ClusterNetworkPolicy, direction: Direction, bodies: tuple[RuleBody, ...]
 ) -> Ruleset:
@@ -407,7 +421,7 @@ def policy_fragment(
     chain = policy_chain(policy, direction)
     # Not the priority: a chain's comment is set when it is added, and a new priority moves
     # the same chain (its rules' comments say the priority).
-    what = f"{policy.tier.value} {policy.name} {direction}"
+    what = f"{_kind(policy)} {policy.name} {direction}"
     rs.chain(Chain(name=chain, comment=clip(what)))
     rs.rules[chain].extend(NftRule.placed(chain, s, c) for s, c in bodies)
     return rs
@@ -427,7 +441,7 @@ def tier_fragment(
     rules = rs.rules[chain]
     for policy in ordered:
         target = policy_chain(policy, direction)
-        what = f"{policy.tier.value} prio {policy.priority} {policy.name}"
+        what = _ranked(policy)
         rules.append(NftRule.placed(chain, (Jump(target),), clip(what)))
         rules.extend(NftRule.placed(chain, s, c) for s, c in pass_bodies.get(policy.key, ()))
     return rs

@@ -459,7 +459,7 @@ Placement = tuple[Tier, int, str]
 def _placed(policy: ClusterNetworkPolicy | None, direction: Direction) -> Placement | None:
     if policy is None or not policy.rules(direction):
         return None
-    return (policy.tier, policy.priority, policy.name)
+    return (policy.tier, policy.priority, policy.key)
 
 
 def compile_ruleset(

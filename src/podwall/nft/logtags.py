@@ -76,7 +76,7 @@ class LogTag:
     service: str | None = None
     audited: bool = False  # ALLOW by a policy in audit mode
     rule_name: str | None = None  # a ClusterNetworkPolicy rule's `name`
-    action: str | None = None  # a ClusterNetworkPolicy rule's `action`: Accept or Deny
+    action: str | None = None  # the rule's `action` as its kind spells it: Accept (Allow), Deny
 
     @property
     def cluster_policy(self) -> bool:

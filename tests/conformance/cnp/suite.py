@@ -6,6 +6,7 @@ A row is one PokeServer call of upstream: `CLIENT -> SERVER PROTO/PORT CELL`, po
 Changes are the subtests' mutations, in a small vocabulary:
 
 - `{policy: NAME, swap: spec.ingress, i: 0, j: 1}`: swap two rules of a ClusterNetworkPolicy
+  (or, in the v1alpha1 suite of ../anp, an AdminNetworkPolicy or BaselineAdminNetworkPolicy)
 - `{policy: NAME, set: 'spec.egress[5].protocols', value: ...}`: set a field
 - `{policy: NAME, insert: spec.egress, index: 0, value: ...}`: insert a rule
 - `{namespace: NAME, labels: {...}}`: replace a namespace's labels (SetLabels)
@@ -34,6 +35,7 @@ _TEMPLATE = re.compile(r"\{\{ index \.HostNetworkPorts (\d) \}\}")
 _ROW = re.compile(r"(\S+) -> (\S+) (tcp|udp|sctp)/(\d+) ([.X])")
 
 Manifest = dict[str, Any]
+POLICY_KINDS = ("ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy")
 
 
 class SuiteError(ValueError):
@@ -84,12 +86,12 @@ def _documents(path: Path) -> tuple[Manifest, ...]:
     return tuple(d for d in docs if d)
 
 
-def topology() -> list[Manifest]:
-    return copy.deepcopy(list(_documents(TOPOLOGY)))
+def topology(path: Path = TOPOLOGY) -> list[Manifest]:
+    return copy.deepcopy(list(_documents(path)))
 
 
-def upstream_manifests(name: str) -> list[Manifest]:
-    return copy.deepcopy(list(_documents(UPSTREAM / name)))
+def upstream_manifests(name: str, base: Path = UPSTREAM) -> list[Manifest]:
+    return copy.deepcopy(list(_documents(base / name)))
 
 
 def parse_row(text: str) -> Row:
@@ -101,10 +103,13 @@ def parse_row(text: str) -> Row:
 
 
 # ----------------------------------------------------------------------------- changes
-def _find(state: list[Manifest], kind: str, name: str, namespace: str | None = None) -> Manifest:
+def _find(
+    state: list[Manifest], kind: str | tuple[str, ...], name: str, namespace: str | None = None
+) -> Manifest:
+    kinds = (kind,) if isinstance(kind, str) else kind
     for manifest in state:
         meta = manifest.get("metadata") or {}
-        same = manifest.get("kind") == kind and meta.get("name") == name
+        same = manifest.get("kind") in kinds and meta.get("name") == name
         if same and namespace in (None, meta.get("namespace")):
             return manifest
     raise SuiteError(f"no {kind} {name} to change")
@@ -131,7 +136,7 @@ def apply_change(state: list[Manifest], change: Mapping[str, Any]) -> list[Manif
         ns = _find(state, "Namespace", change["namespace"])
         ns["metadata"]["labels"] = dict(change["labels"])
         return state
-    policy = _find(state, "ClusterNetworkPolicy", change["policy"])
+    policy = _find(state, POLICY_KINDS, change["policy"])
     if "swap" in change:
         container, last = _walk(policy, change["swap"])
         rules = container[last]
@@ -149,12 +154,14 @@ def apply_change(state: list[Manifest], change: Mapping[str, Any]) -> list[Manif
 
 
 # ----------------------------------------------------------------------------- tests
-def load_file(path: Path) -> ConformanceTest:
+def load_file(path: Path, base: Path = UPSTREAM, topology_path: Path = TOPOLOGY) -> ConformanceTest:
+    """One test file, over the topology at `topology_path` and the upstream manifests under
+    `base` (the defaults are this suite's; ../anp passes its own)."""
     try:
         raw = yaml.safe_load(path.read_text())
-        state = topology()
+        state = topology(topology_path)
         for name in raw["manifests"]:
-            state += upstream_manifests(name)
+            state += upstream_manifests(name, base)
         steps: list[Step] = []
         for subtest in raw["subtests"]:
             for number, raw_step in enumerate(subtest["steps"], start=1):
@@ -167,12 +174,14 @@ def load_file(path: Path) -> ConformanceTest:
     return ConformanceTest(name=str(raw["name"]), path=path, raw=raw, steps=tuple(steps))
 
 
-def file_paths() -> list[Path]:
-    return sorted(TESTS.glob("*.yaml"))
+def file_paths(tests: Path = TESTS) -> list[Path]:
+    return sorted(tests.glob("*.yaml"))
 
 
-def load_all() -> list[ConformanceTest]:
-    return [load_file(p) for p in file_paths()]
+def load_all(
+    tests: Path = TESTS, base: Path = UPSTREAM, topology_path: Path = TOPOLOGY
+) -> list[ConformanceTest]:
+    return [load_file(p, base, topology_path) for p in file_paths(tests)]
 
 
 def pods(manifests: Sequence[Manifest]) -> dict[str, Manifest]:

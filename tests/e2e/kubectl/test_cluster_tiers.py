@@ -78,3 +78,39 @@ def test_the_admin_and_baseline_tiers_around_the_lab(cluster: LocalCluster, tmp_
     ]
     kubectl("delete", "cnp", "deny-not-frontend")
     becomes((True, True))
+
+
+ANP = Path(__file__).resolve().parents[3] / "examples" / "anp"
+
+
+def test_admin_network_policies_around_the_lab(cluster: LocalCluster, tmp_path: Path) -> None:
+    """The same walk with the v1alpha1 kinds (examples/anp): the BaselineAdminNetworkPolicy
+    closes the backend, a NetworkPolicy opens it, the AdminNetworkPolicy shuts not-frontend out
+    before any NetworkPolicy, and deleting it lets not-frontend back in."""
+    kubectl = make_kubectl(cluster.server.kubeconfig_path, tmp_path / "cache")
+    kubectl("apply", "-f", str(SIMPLE_APP))
+    wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=20)
+    service = next(r for r in table(kubectl("get", "svc").stdout) if r[0] == "backend")
+    backend = service[2]
+    ident = cluster.cluster_id
+    frontend, not_frontend = _pod_of(kubectl, "frontend"), _pod_of(kubectl, "not-frontend")
+
+    def state() -> tuple[bool, bool]:
+        return reaches(ident, frontend, backend, 8080), reaches(ident, not_frontend, backend, 8080)
+
+    def becomes(expected: tuple[bool, bool]) -> None:
+        wait_for(lambda: state() == expected, timeout=10, step=0.2)
+
+    becomes((True, True))
+    kubectl("apply", "-f", str(ANP / "baseline-default-deny.yaml"))
+    becomes((False, False))
+    kubectl("apply", "-f", str(TIERS / "backend-allow-all.yaml"))
+    becomes((True, True))
+    kubectl("apply", "-f", str(ANP / "admin-deny-not-frontend.yaml"))
+    becomes((True, False))
+    assert [r[:2] for r in table(kubectl("get", "anp").stdout)] == [
+        ["NAME", "PRIORITY"],
+        ["deny-not-frontend", "10"],
+    ]
+    kubectl("delete", "anp", "deny-not-frontend")
+    becomes((True, True))

@@ -104,17 +104,27 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 BUILT_IN = [r for r in STORED if not r.custom and "create" in r.verbs]
-CNP = ("policy.networking.k8s.io", "v1alpha2", "clusternetworkpolicies")
-CNP_SAMPLE = {
-    "apiVersion": "policy.networking.k8s.io/v1alpha2",
-    "kind": "ClusterNetworkPolicy",
-    "metadata": {"name": "official-cnp"},
-    "spec": {"tier": "Baseline", "priority": 5, "subject": {"namespaces": {}}},
+CUSTOM = [r for r in STORED if r.custom]
+# A valid object of each custom resource, by store key.
+CUSTOM_SAMPLES: dict[str, dict[str, Any]] = {
+    "clusternetworkpolicies.policy.networking.k8s.io": {
+        "metadata": {"name": "official-cnp"},
+        "spec": {"tier": "Baseline", "priority": 5, "subject": {"namespaces": {}}},
+    },
+    "adminnetworkpolicies.policy.networking.k8s.io": {
+        "metadata": {"name": "official-anp"},
+        "spec": {"priority": 5, "subject": {"namespaces": {}}},
+    },
+    "baselineadminnetworkpolicies.policy.networking.k8s.io": {
+        "metadata": {"name": "default"},  # the only name its CRD allows
+        "spec": {"subject": {"namespaces": {}}},
+    },
 }
 
 
 def test_every_served_kind_has_a_sample() -> None:
     assert sorted(SAMPLES) == sorted(r.key for r in BUILT_IN)
+    assert sorted(CUSTOM_SAMPLES) == sorted(r.key for r in CUSTOM)
 
 
 def methods(api: Any, resource: Resource) -> tuple[Any, Any, Any]:
@@ -159,26 +169,35 @@ def test_list_and_watch(api: Any, resource: Resource) -> None:
     assert name in [item.metadata.name for item in list_all().items]
 
 
-def test_cluster_network_policies_as_custom_objects(api: Any) -> None:
+@pytest.mark.parametrize("resource", CUSTOM, ids=lambda r: r.key)
+def test_custom_resources_as_custom_objects(api: Any, resource: Resource) -> None:
     custom = client.CustomObjectsApi(api)
-    listed = custom.list_cluster_custom_object(*CNP)
-    custom.create_cluster_custom_object(*CNP, CNP_SAMPLE)
+    where = (resource.group, resource.version, resource.name)
+    sample = {"apiVersion": resource.group_version, "kind": resource.kind,
+              **CUSTOM_SAMPLES[resource.key]}  # fmt: skip
+    name = sample["metadata"]["name"]
+    listed = custom.list_cluster_custom_object(*where)
+    custom.create_cluster_custom_object(*where, sample)
     stream = watch.Watch()
     seen = []
     for event in stream.stream(
-        custom.list_cluster_custom_object, *CNP,
+        custom.list_cluster_custom_object, *where,
         resource_version=listed["metadata"]["resourceVersion"], timeout_seconds=10,
     ):  # fmt: skip
         seen.append((event["type"], event["object"]["metadata"]["name"]))
         stream.stop()
-    assert seen == [("ADDED", "official-cnp")]
-    got = custom.get_cluster_custom_object(*CNP, "official-cnp")
-    assert got["spec"] == CNP_SAMPLE["spec"]
+    assert seen == [("ADDED", name)]
+    got = custom.get_cluster_custom_object(*where, name)
+    assert got["spec"] == sample["spec"]
 
 
 def test_the_crd_deserializes_to_the_client_s_model(api: Any) -> None:
     extensions = client.ApiextensionsV1Api(api)
-    (crd,) = extensions.list_custom_resource_definition().items
-    assert isinstance(crd, client.V1CustomResourceDefinition)
-    assert crd.spec.names.short_names == ["cnp"]
-    assert [c.type for c in crd.status.conditions] == ["NamesAccepted", "Established"]
+    listed = extensions.list_custom_resource_definition().items
+    by_name = {crd.metadata.name: crd for crd in listed}
+    assert sorted(by_name) == sorted(r.key for r in CUSTOM)
+    for resource in CUSTOM:
+        crd = by_name[resource.key]
+        assert isinstance(crd, client.V1CustomResourceDefinition)
+        assert crd.spec.names.short_names == list(resource.short_names)
+        assert [c.type for c in crd.status.conditions] == ["NamesAccepted", "Established"]

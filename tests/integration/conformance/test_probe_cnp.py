@@ -1,8 +1,9 @@
 """The third backend for ClusterNetworkPolicy: every PokeServer of the translated upstream
-conformance suite (tests/conformance/cnp) with real packets between network namespaces, through
-`podwall probe`'s session. One sandbox per test and protocol; each step is an incremental nft
-update of the running sandbox. On a kernel without SCTP the SCTP cases are reported as skipped,
-with the reason; their TCP and UDP neighbours still run.
+conformance suites (tests/conformance/cnp, and tests/conformance/anp for the v1alpha1
+AdminNetworkPolicy and BaselineAdminNetworkPolicy) with real packets between network
+namespaces, through `podwall probe`'s session. One sandbox per test and protocol; each step is
+an incremental nft update of the running sandbox. On a kernel without SCTP the SCTP cases are
+reported as skipped, with the reason; their TCP and UDP neighbours still run.
 
 A host-network pod (the centaurs of the NodePeers tests) serves in its node's network
 namespace at the node's address, the suite's Nodes standing for the sandbox's nodes
@@ -27,10 +28,11 @@ from podwall.model.rawobject import RawObject
 from podwall.nft.flowlog import FlowLog
 from podwall.runtime.connect import Attempt, sctp_supported, try_all
 from podwall.runtime.probe import Probe, Session
+from tests.conformance.anp import suite as anp_suite
 from tests.conformance.cnp.suite import ConformanceTest, Step, load_all
 from tests.flowchecks import flow_completeness, flow_mismatch
 
-TESTS = load_all()
+TESTS = load_all() + anp_suite.load()
 NO_SCTP = "SCTP sockets are not available on this kernel"
 # Rate limits no probe reaches, so every flow must be reported.
 UNLIMITED = FlowLog(rate=1_000_000, burst=1_000_000)

@@ -86,3 +86,34 @@ def cluster_policy(name: str, spec: Object | None = None, *, rv: str = "1") -> O
         "metadata": {"name": name, "resourceVersion": rv},
         "spec": default if spec is None else spec,
     }
+
+
+def admin_network_policy(name: str, spec: Object | None = None, *, rv: str = "1") -> Object:
+    """An AdminNetworkPolicy (v1alpha1); by default denying ingress from everywhere to
+    namespaces labelled team=a, at priority 10."""
+    default: Object = {
+        "priority": 10,
+        "subject": {"namespaces": {"matchLabels": {"team": "a"}}},
+        "ingress": [{"name": "deny", "action": "Deny", "from": [{"namespaces": {}}]}],
+    }
+    return {
+        "apiVersion": "policy.networking.k8s.io/v1alpha1",
+        "kind": "AdminNetworkPolicy",
+        "metadata": {"name": name, "resourceVersion": rv},
+        "spec": default if spec is None else spec,
+    }
+
+
+def baseline_admin_network_policy(spec: Object | None = None, *, rv: str = "1") -> Object:
+    """The BaselineAdminNetworkPolicy; by default allowing ingress from everywhere to every
+    namespace."""
+    default: Object = {
+        "subject": {"namespaces": {}},
+        "ingress": [{"name": "allow", "action": "Allow", "from": [{"namespaces": {}}]}],
+    }
+    return {
+        "apiVersion": "policy.networking.k8s.io/v1alpha1",
+        "kind": "BaselineAdminNetworkPolicy",
+        "metadata": {"name": "default", "resourceVersion": rv},
+        "spec": default if spec is None else spec,
+    }

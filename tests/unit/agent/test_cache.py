@@ -15,6 +15,8 @@ from podwall.runtime.dataplane import Dataplane
 from tests.unit.agent.objects import (
     DENY_ALL,
     Object,
+    admin_network_policy,
+    baseline_admin_network_policy,
     cluster_policy,
     namespace,
     node,
@@ -344,3 +346,23 @@ def test_a_deferred_policy_converts_to_what_converting_it_at_once_gives(spec: Ob
     relist.commit("30")
     (converted,) = cache.snapshot().cluster.policies
     assert converted == kinds.model_of(kinds.NETWORK_POLICIES, body)
+
+
+def test_every_kind_of_cluster_policy_reaches_one_stable_tuple() -> None:
+    cache = listed(cluster_policies=[cluster_policy("deny-a")])
+    for kind, body in (
+        (kinds.ADMIN_NETWORK_POLICIES, admin_network_policy("deny-a")),
+        (kinds.BASELINE_ADMIN_NETWORK_POLICIES, baseline_admin_network_policy()),
+    ):
+        relist = cache.relist(kind)
+        relist.add(body)
+        relist.commit("10")
+    first = cache.snapshot().cluster.cluster_policies
+    assert [p.key for p in first] == ["admin/deny-a", "anp/deny-a", "banp/default"]
+    cache.apply(kinds.ADMIN_NETWORK_POLICIES, "MODIFIED", admin_network_policy("deny-a", rv="2"))
+    assert cache.snapshot().cluster.cluster_policies is first  # nothing the model holds changed
+    cache.apply(kinds.ADMIN_NETWORK_POLICIES, "DELETED", admin_network_policy("deny-a", rv="3"))
+    assert [p.key for p in cache.snapshot().cluster.cluster_policies] == [
+        "admin/deny-a",
+        "banp/default",
+    ]

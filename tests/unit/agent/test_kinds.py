@@ -9,11 +9,26 @@ import pytest
 from podwall.agent import kinds
 from podwall.model import convert
 from podwall.model.cluster import Node, Pod
-from podwall.model.clusterpolicy import Action, ClusterNetworkPolicy, ClusterPeer, ClusterRule, Tier
+from podwall.model.clusterpolicy import (
+    BASELINE_ADMIN_PRIORITY,
+    Action,
+    ClusterNetworkPolicy,
+    ClusterPeer,
+    ClusterRule,
+    Tier,
+)
 from podwall.model.labels import LabelSelector
 from podwall.model.policy import NetworkPolicy, PolicyType
 from podwall.model.rawobject import RawObject
-from tests.unit.agent.objects import DENY_ALL, cluster_policy, node, pod, policy
+from tests.unit.agent.objects import (
+    DENY_ALL,
+    admin_network_policy,
+    baseline_admin_network_policy,
+    cluster_policy,
+    node,
+    pod,
+    policy,
+)
 
 
 def test_collections_are_cluster_wide_paths() -> None:
@@ -203,3 +218,69 @@ def test_a_slice_keeps_its_ready_addresses_times_its_ports(
 )
 def test_a_slice_the_dataplane_cannot_use_has_no_model(body: dict[str, Any]) -> None:
     assert kinds.model_of(kinds.ENDPOINT_SLICES, body) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "path"),
+    [
+        (kinds.ADMIN_NETWORK_POLICIES,
+         "/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies"),
+        (kinds.BASELINE_ADMIN_NETWORK_POLICIES,
+         "/apis/policy.networking.k8s.io/v1alpha1/baselineadminnetworkpolicies"),
+    ],
+    ids=["anp", "banp"],
+)  # fmt: skip
+def test_v1alpha1_policies_are_optional_at_their_crd_version(kind: kinds.Kind, path: str) -> None:
+    assert kind.path == path
+    assert kind.optional
+    assert kind in kinds.watched(service_dnat=False)
+
+
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        (kinds.ADMIN_NETWORK_POLICIES, admin_network_policy("deny-a")),
+        (kinds.BASELINE_ADMIN_NETWORK_POLICIES, baseline_admin_network_policy()),
+    ],
+    ids=["anp", "banp"],
+)
+def test_a_readable_v1alpha1_policy_converts_as_manifests_do(
+    kind: kinds.Kind, body: dict[str, Any]
+) -> None:
+    expected = convert.admin_network_policy(RawObject(body=body))
+    assert kinds.model_of(kind, body) == expected
+    # A list's items may leave the kind out: the watched kind decides the reading.
+    bare = {k: v for k, v in body.items() if k != "kind"}
+    assert kinds.model_of(kind, bare) == expected
+
+
+UNREADABLE_V1ALPHA1: list[tuple[str, kinds.Kind, dict[str, Any], tuple[Tier, int, str]]] = [
+    (
+        "an AdminNetworkPolicy with a bad action denies all at its priority",
+        kinds.ADMIN_NETWORK_POLICIES,
+        admin_network_policy("x", {"priority": 3, "subject": {"namespaces": {}},
+                                   "ingress": [{"action": "Accept", "from": []}]}),
+        (Tier.ADMIN, 3, "anp/x"),
+    ),
+    (
+        "a BaselineAdminNetworkPolicy with a bad action denies all at the baseline",
+        kinds.BASELINE_ADMIN_NETWORK_POLICIES,
+        baseline_admin_network_policy({"subject": {"namespaces": {}},
+                                       "egress": [{"action": "Pass", "to": [{"pods": {}}]}]}),
+        (Tier.BASELINE, BASELINE_ADMIN_PRIORITY, "banp/default"),
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "closed"),
+    [u[1:] for u in UNREADABLE_V1ALPHA1],
+    ids=[u[0] for u in UNREADABLE_V1ALPHA1],
+)
+def test_an_unreadable_v1alpha1_policy_fails_closed_on_its_subject(
+    kind: kinds.Kind, body: dict[str, Any], closed: tuple[Tier, int, str]
+) -> None:
+    model = kinds.model_of(kind, body)
+    assert isinstance(model, ClusterNetworkPolicy)
+    assert (model.tier, model.priority, model.key) == closed
+    assert (model.ingress, model.egress) == (DENY, DENY)

@@ -183,6 +183,7 @@ def test_openapi_v3_names_every_group_version_with_a_content_hash(client: Client
         "apis/authorization.k8s.io/v1",
         "apis/apiextensions.k8s.io/v1",
         "apis/policy.networking.k8s.io/v1alpha2",
+        "apis/policy.networking.k8s.io/v1alpha1",
     }
     url = paths["apis/networking.k8s.io/v1"]["serverRelativeURL"]
     doc = client.get(url)

@@ -278,18 +278,18 @@ CRDS_URL = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 
 def test_the_crd_is_listed_established_and_read_only(client: Client) -> None:
     listed = client.get(CRDS_URL).json()["items"]
-    assert [c["metadata"]["name"] for c in listed] == [crds.CLUSTER_NETWORK_POLICIES]
-    (crd,) = listed
+    assert sorted(c["metadata"]["name"] for c in listed) == sorted(crds.resource_keys())
+    (crd,) = [c for c in listed if c["metadata"]["name"] == crds.CLUSTER_NETWORK_POLICIES]
     assert crd["spec"] == crds.definition(crds.CLUSTER_NETWORK_POLICIES)["spec"]
     conditions = {c["type"]: c["status"] for c in crd["status"]["conditions"]}
     assert conditions == {"NamesAccepted": "True", "Established": "True"}
     assert crd["status"]["acceptedNames"]["shortNames"] == ["cnp"]
     table = client.get(CRDS_URL, headers={"Accept": TABLE}).json()
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Created At"]
-    assert table["rows"][0]["cells"] == [
+    assert [
         crds.CLUSTER_NETWORK_POLICIES,
         crd["metadata"]["creationTimestamp"],
-    ]
+    ] in [r["cells"] for r in table["rows"]]
 
 
 @pytest.mark.parametrize(
@@ -311,3 +311,105 @@ def test_a_verb_the_resource_does_not_list_is_405(client: Client, method: str, u
     assert answer.json()["reason"] == "MethodNotAllowed"
     assert client.get(CRDS_URL).json()["items"]
     assert client.get("/api/v1/namespaces/default").status_code == 200
+
+
+# The v1alpha1 kinds: AdminNetworkPolicy and BaselineAdminNetworkPolicy (network-policy-api
+# v0.1.7's CRDs), served beside ClusterNetworkPolicy in the same group.
+ANPS = f"/apis/{GROUP}/v1alpha1/adminnetworkpolicies"
+BANPS = f"/apis/{GROUP}/v1alpha1/baselineadminnetworkpolicies"
+V1ALPHA1 = (crds.ADMIN_NETWORK_POLICIES, crds.BASELINE_ADMIN_NETWORK_POLICIES)
+
+
+def anp(name: str, **spec: Any) -> dict[str, Any]:
+    body = {
+        "priority": 10,
+        "subject": {"namespaces": {}},
+        "ingress": [{"name": "allow-web", "action": "Allow", "from": [{"namespaces": {}}],
+                     "ports": [{"portNumber": {"port": 80}}]}],
+    }  # fmt: skip
+    return {
+        "apiVersion": f"{GROUP}/v1alpha1",
+        "kind": "AdminNetworkPolicy",
+        "metadata": {"name": name},
+        "spec": {**body, **spec},
+    }
+
+
+def banp(name: str = "default") -> dict[str, Any]:
+    return {
+        "apiVersion": f"{GROUP}/v1alpha1",
+        "kind": "BaselineAdminNetworkPolicy",
+        "metadata": {"name": name},
+        "spec": {
+            "subject": {"namespaces": {}},
+            "egress": [{"action": "Deny", "to": [{"networks": ["0.0.0.0/0"]}]}],
+        },
+    }
+
+
+@pytest.mark.parametrize("key", V1ALPHA1)
+def test_the_packaged_v1alpha1_crds_are_upstreams_files(key: str) -> None:
+    file = f"policy.networking.k8s.io_{key.partition('.')[0]}.yaml"
+    packaged = Path(crds.__file__).parent / "crds" / file
+    assert packaged.read_bytes() == (FIXTURE.parents[1] / "anp" / file).read_bytes()
+
+
+@pytest.mark.parametrize("key", V1ALPHA1)
+def test_the_v1alpha1_resource_table_entries_are_what_the_crds_name(key: str) -> None:
+    crd = crds.definition(key)
+    names, resource = crd["spec"]["names"], by_key(key)
+    assert (resource.group, resource.version) == (crd["spec"]["group"], "v1alpha1")
+    assert (resource.name, resource.singular, resource.kind) == (
+        names["plural"], names["singular"], names["kind"]
+    )  # fmt: skip
+    assert resource.short_names == tuple(names["shortNames"])
+    assert resource.namespaced is False
+    assert resource.subresource("status") is not None
+
+
+def test_discovery_prefers_v1alpha2_and_lists_v1alpha1(client: Client) -> None:
+    group = client.get(f"/apis/{GROUP}").json()
+    assert [v["version"] for v in group["versions"]] == ["v1alpha2", "v1alpha1"]
+    assert group["preferredVersion"]["version"] == "v1alpha2"
+    listed = {r["name"]: r for r in client.get(f"/apis/{GROUP}/v1alpha1").json()["resources"]}
+    assert listed["adminnetworkpolicies"]["shortNames"] == ["anp"]
+    assert listed["baselineadminnetworkpolicies"]["shortNames"] == ["banp"]
+
+
+def test_an_admin_network_policy_is_stored_defaulted_and_printed_with_its_priority(
+    client: Client,
+) -> None:
+    created = client.post(ANPS, json=anp("web"))
+    assert created.status_code == 201, created.json()
+    port = created.json()["spec"]["ingress"][0]["ports"][0]
+    assert port == {"portNumber": {"port": 80, "protocol": "TCP"}}
+    table = client.get(ANPS, headers={"Accept": TABLE}).json()
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Priority", "Age"]
+    assert [r["cells"][:2] for r in table["rows"]] == [["web", "10"]]
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field", "words"),
+    [
+        (ANPS, anp("bad", priority=1001), "spec.priority", "less than or equal to 1000"),
+        (ANPS, anp("bad", ingress=[{"action": "Accept", "from": [{"namespaces": {}}]}]),
+         "spec.ingress[0].action", 'supported values: "Allow", "Deny", "Pass"'),
+        (BANPS, banp("bad"), "<nil>",
+         'Only one baseline admin network policy with metadata.name="default"'),
+    ],
+    ids=["priority above 1000", "Accept is v1alpha2's word", "a baseline not named default"],
+)  # fmt: skip
+def test_an_invalid_v1alpha1_policy_is_422_with_the_field_path(
+    client: Client, url: str, body: dict[str, Any], field: str, words: str
+) -> None:
+    answer = client.post(url, json=body)
+    assert answer.status_code == 422
+    kind = body["kind"]
+    assert answer.json()["message"].startswith(f'{kind}.{GROUP} "bad" is invalid: ')
+    found = [(c["field"], c["message"]) for c in answer.json()["details"]["causes"]]
+    assert any(f == field and words in m for f, m in found), found
+
+
+def test_the_baseline_admin_network_policy_named_default_is_created(client: Client) -> None:
+    assert client.post(BANPS, json=banp()).status_code == 201
+    assert client.get(f"{BANPS}/default").json()["spec"]["egress"][0]["action"] == "Deny"

@@ -78,6 +78,23 @@ def test_each_kind_has_the_operations_of_its_verbs(resource: Resource) -> None:
     assert actions == {a for a, verb in verbs.items() if verb in resource.verbs}
 
 
+@pytest.mark.parametrize(
+    "resource", [r for r in RESOURCES if "patch" in r.verbs], ids=lambda r: r.key
+)
+def test_only_built_in_kinds_take_a_strategic_merge_patch(resource: Resource) -> None:
+    # kubectl's client-side apply picks its patch type from `consumes`: a custom resource
+    # offering a strategic merge patch would get one, and the 415 that answers it.
+    (consumes,) = [
+        item["patch"]["consumes"]
+        for item in openapiv2.paths().values()
+        if "patch" in item
+        and item["patch"]["x-kubernetes-group-version-kind"]
+        == {"group": resource.group, "kind": resource.kind, "version": resource.version}
+    ]
+    assert ("application/strategic-merge-patch+json" in consumes) is not resource.custom
+    assert "application/merge-patch+json" in consumes
+
+
 def test_a_reference_keeps_its_description_beside_it() -> None:
     spec = DEFS["io.k8s.api.networking.v1.NetworkPolicySpec"]["properties"]["podSelector"]
     assert spec["$ref"] == "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"

@@ -133,6 +133,25 @@ SEEDS: dict[str, dict[str, Any]] = {
             "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}],
         }
     },
+    "adminnetworkpolicies.policy.networking.k8s.io": {
+        "spec": {
+            "priority": 10,
+            "subject": {"namespaces": {}},
+            "ingress": [
+                {
+                    "action": "Allow",
+                    "from": [{"namespaces": {}}],
+                    "ports": [{"portRange": {"start": 80, "end": 90}}],
+                }
+            ],
+        }
+    },
+    "baselineadminnetworkpolicies.policy.networking.k8s.io": {
+        "spec": {
+            "subject": {"namespaces": {}},
+            "egress": [{"action": "Deny", "to": [{"networks": ["0.0.0.0/0"]}]}],
+        }
+    },
     "daemonsets.apps": {"spec": {"selector": {"matchLabels": _LABELS}, "template": _TEMPLATE}},
     "statefulsets.apps": {
         "spec": {"serviceName": "web", "selector": {"matchLabels": _LABELS}, "template": _TEMPLATE}

@@ -302,3 +302,71 @@ def test_check_json_carries_the_tiers() -> None:
     assert ingress["status"] == "admin-denied"
     assert ingress["admin"]["action"] == "Deny"
     assert ingress["admin"]["policies"][0]["policy"] == "deny-not-frontend"
+
+
+# The same tiers written in the v1alpha1 API (AdminNetworkPolicy, BaselineAdminNetworkPolicy):
+# the same verdicts, each named by the object that was written.
+ANP = ROOT / "examples" / "anp"
+ANP_GUARD = str(ANP / "admin-deny-not-frontend.yaml")
+BANP = str(ANP / "baseline-default-deny.yaml")
+
+ANP_VERDICTS = [
+    ("the AdminNetworkPolicy denies not-frontend", (APP, ANP_GUARD), "deploy/not-frontend", 1,
+     "denied by AdminNetworkPolicy deny-not-frontend rule 'deny-not-frontend' (priority 10, "
+     "ingress[0]"),
+    ("the AdminNetworkPolicy lets frontend through to the default allow", (APP, ANP_GUARD),
+     "deploy/frontend", 0, "no Admin rule matches (AdminNetworkPolicy deny-not-frontend), then "
+     "no NetworkPolicy isolates it for ingress, then allowed by default"),
+    ("the BaselineAdminNetworkPolicy closes backend", (APP, ANP_GUARD, BANP), "deploy/frontend",
+     1, "then denied by BaselineAdminNetworkPolicy default rule 'deny-all' (ingress[0]: from[0] "
+     "namespaces {} matches default/frontend"),
+    ("the lab's policies decide for backend, before the baseline",
+     (APP, ANP_GUARD, BANP, DENY, ALLOW), "deploy/frontend", 0,
+     "then allowed by default/backend-allow-ingress-frontend ingress[0]"),
+    ("a NetworkPolicy cannot override the AdminNetworkPolicy's Deny",
+     (APP, ANP_GUARD, BANP, OPEN), "deploy/not-frontend", 1,
+     "denied by AdminNetworkPolicy deny-not-frontend"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("paths", "src", "code", "phrase"),
+    [c[1:] for c in ANP_VERDICTS],
+    ids=[c[0] for c in ANP_VERDICTS],
+)
+def test_check_the_tutorial_with_admin_network_policies(
+    paths: tuple[str, ...], src: str, code: int, phrase: str
+) -> None:
+    result = run("check", *_files(paths), "--from", src, "--to", "svc/backend:8080")
+    assert result.exit_code == code, result.output
+    assert phrase in result.stdout
+    assert result.stderr == ""
+
+
+def test_explain_says_allow_for_an_admin_network_policy_rule(tmp_path: Path) -> None:
+    allow = tmp_path / "allow.yaml"
+    allow.write_text(
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"
+        "metadata: {name: allow-frontend}\nspec:\n  priority: 5\n"
+        "  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: backend}}}}\n"
+        "  ingress:\n  - name: frontend\n    action: Allow\n"
+        "    from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: frontend}}}}]\n"
+        "    ports: [{portNumber: {port: 8080}}]\n"
+    )
+    args = [*_files((APP, BANP, str(allow))), "--from", "deploy/frontend"]
+    result = run("explain", *args, "--to", "svc/backend:8080")
+    assert result.exit_code == 0, result.output
+    assert (
+        "allowed by AdminNetworkPolicy allow-frontend rule 'frontend' (priority 5, ingress[0]: "
+        "from[0] pods {app: frontend} in namespaces {} matches default/frontend; TCP 8080)"
+    ) in result.stdout
+    assert "ingress[0] 'frontend' Allow: matches:" in result.stdout
+
+
+def test_check_json_names_the_admin_network_policy_kind() -> None:
+    args = [*_files((APP, ANP_GUARD)), "--from", "deploy/not-frontend", "--to", "svc/backend:8080"]
+    result = run("check", *args, "-o", "json")
+    assert result.exit_code == 1
+    admin = json.loads(result.stdout)["decisions"][0]["ingress"]["admin"]
+    assert admin["policies"][0]["kind"] == "AdminNetworkPolicy"
+    assert admin["policies"][0]["policy"] == "deny-not-frontend"

@@ -278,3 +278,24 @@ def test_a_kind_miscased_is_an_error_not_an_ignored_object(tmp_path: Path, kind:
         f' (kinds are case-sensitive: "{meant}"?)\n'
         "1 error(s); nothing was evaluated\n"
     )
+
+
+def test_invalid_admin_network_policies_are_reported_in_the_crds_words() -> None:
+    path = INVALID / "admin-network-policies.yaml"
+    result = run(*check(str(path), src="a", dst="b:80"))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {path}:5: AdminNetworkPolicy guard: spec.priority: Required value\n"
+        f"error: {path}:9: AdminNetworkPolicy guard: spec.ingress[0].action: Unsupported value: "
+        '"Accept": supported values: "Allow", "Deny", "Pass"\n'
+        f'error: {path}:1: AdminNetworkPolicy guard: <nil>: Invalid value: "null": some '
+        "validation rules were not checked because the object was invalid; correct the existing "
+        "errors to complete validation\n"
+        f"error: {path}:13: BaselineAdminNetworkPolicy baseline: <nil>: Invalid value: "
+        '"object": Only one baseline admin network policy with metadata.name="default" can be '
+        "created in the cluster\n"
+        f"error: {path}:25: BaselineAdminNetworkPolicy baseline: "
+        'spec.egress[0].ports[0].portNumber.protocol: Unsupported value: "ICMP": supported '
+        'values: "SCTP", "TCP", "UDP"\n'
+        "5 error(s); nothing was evaluated\n"
+    )

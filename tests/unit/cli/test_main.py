@@ -20,6 +20,7 @@ import pytest
 ROOT = Path(__file__).parents[3]
 TUTORIAL = ROOT / "examples" / "tutorial"
 TIERS = ROOT / "examples" / "tiers"
+ANP = ROOT / "examples" / "anp"
 CONNECTION = ("--from", "deploy/frontend", "--to", "svc/backend:8080")
 
 # Modules (and their submodules) that no review command on files needs, and why.
@@ -124,6 +125,7 @@ def test_a_command_imports_only_what_it_uses(
 CNP_RUNS = [
     ("check", ["check", "-f", str(TUTORIAL), "-f", str(TIERS), *CONNECTION]),
     ("matrix as json", ["matrix", "-f", str(TUTORIAL), "-f", str(TIERS), "-o", "json"]),
+    ("check v1alpha1", ["check", "-f", str(TUTORIAL), "-f", str(ANP), *CONNECTION]),
 ]
 
 
@@ -134,5 +136,7 @@ def test_the_tiers_load_when_the_input_holds_a_cluster_network_policy(
     """The other side of the budget: the listing sees the modules a ClusterNetworkPolicy needs."""
     names = imported(args, tmp_path)
     assert {"podwall.model.clusterpolicy", "podwall.model.cnpvalidation"} <= names
+    v1alpha1 = {"podwall.model.anpvalidation", "podwall.model.anpconvert"}
+    assert (v1alpha1 <= names) is (str(ANP) in args)
     tiers = "podwall.engine.tiers" if args[0] == "check" else "podwall.engine.tierconnectivity"
     assert tiers in names

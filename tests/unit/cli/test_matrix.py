@@ -336,3 +336,33 @@ def test_the_tutorial_matrix_with_tiers_around_it() -> None:
     assert out["pods"] == PODS
     # backend's NetworkPolicies decide for it; the Baseline denies the clients' ingress.
     assert out["allowed"] == [[True, False, False], [True, True, False], [False, False, True]]
+
+
+# The v1alpha1 kinds mean what the ClusterNetworkPolicy tiers mean: examples/anp is
+# examples/tiers rewritten as an AdminNetworkPolicy and the BaselineAdminNetworkPolicy.
+ANP = ROOT / "examples" / "anp"
+TIERS = ROOT / "examples" / "tiers"
+ANP_MATRICES = [
+    ("the AdminNetworkPolicy keeps not-frontend out of the backend", ("admin-deny-not-frontend",),
+     (), [[T, T, T], [T, T, T], [F, T, T]]),
+    ("the BaselineAdminNetworkPolicy closes every pod", ("admin-deny-not-frontend",
+     "baseline-default-deny"), (), [[T, F, F], [F, T, F], [F, F, T]]),
+    ("a NetworkPolicy opens the backend before the baseline", ("admin-deny-not-frontend",
+     "baseline-default-deny"), (DENY, ALLOW), [[T, F, F], [T, T, F], [F, F, T]]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("names", "more", "allowed"),
+    [c[1:] for c in ANP_MATRICES],
+    ids=[c[0] for c in ANP_MATRICES],
+)
+def test_admin_network_policies_match_the_same_cluster_network_policies(
+    names: tuple[str, ...], more: tuple[str, ...], allowed: list[list[bool]]
+) -> None:
+    anp = _files(APP, *(str(ANP / f"{n}.yaml") for n in names), *more)
+    cnp = _files(APP, *(str(TIERS / f"{n}.yaml") for n in names), *more)
+    assert matrix_json(*anp, "--port", "8080") == matrix_json(*cnp, "--port", "8080")
+    assert matrix_json(*anp, "--port", "8080") == {"pods": PODS, "allowed": allowed}
+    # The full map (every port and protocol) agrees too.
+    assert matrix_json(*anp) == matrix_json(*cnp)
