@@ -121,13 +121,23 @@ def base_fragment(tiers: bool = False) -> Ruleset:
     return rs
 
 
+# The node's own processes dial ClusterIPs too (a shell on the node, a host-network pod): their
+# connections are DNATed at output, as kube-proxy does.
+SERVICES_OUTPUT = BaseChain(
+    "nat-output", ChainType.NAT, Hook.OUTPUT, Priority.DSTNAT, None,
+    "ClusterIP services dialled from this node: DNAT to an endpoint",
+)  # fmt: skip
+
+
 def nat_fragment() -> Ruleset:
-    """The NAT base chain and the services map, loaded only while a service has endpoints:
+    """The NAT base chains and the services map, loaded only while a service has endpoints:
     a NAT chain makes the kernel set up NAT for every new connection, even unmatched."""
     rs = Ruleset()
     (base,) = [b for b in BASE_CHAINS if b.type is ChainType.NAT]
     rs.chain(_base_chain(base))
     services.base(rs, base.name)
+    rs.chain(_base_chain(SERVICES_OUTPUT))
+    services.lookup(rs, SERVICES_OUTPUT.name)
     return rs
 
 

@@ -1,7 +1,8 @@
 """ClusterIP services as DNAT, kube-proxy nftables style: a verdict map keyed by
 `daddr . proto . port` leads to a chain per service port that picks an endpoint with numgen.
 
-Runs at prerouting, before the filter chains, so policy sees real pod addresses. With flow
+Runs at prerouting, before the filter chains, so policy sees real pod addresses, and at output
+for the node's own connections. With flow
 logging, each service port's chain reports its new connections before DNAT (`flowlog`), so a
 flow can name the Service its client dialled.
 
@@ -37,6 +38,11 @@ def base(rs: Ruleset, nat_chain: str) -> None:
     """The services map and the prerouting rule that looks it up."""
     key = (NftType.IPV4_ADDR, NftType.INET_PROTO, NftType.INET_SERVICE)
     rs.set(Map(name=SERVICES_MAP, key=key, comment="ClusterIP . protocol . port"))
+    lookup(rs, nat_chain)
+
+
+def lookup(rs: Ruleset, nat_chain: str) -> None:
+    """The rule in `nat_chain` that looks a connection up in the services map."""
     fields = (Field.IP_DADDR, Field.L4PROTO, Field.TH_DPORT)
     rs.rule(NftRule(chain=nat_chain, statements=(VMap(fields, SERVICES_MAP),), comment="services"))
 

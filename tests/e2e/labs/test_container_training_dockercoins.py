@@ -11,13 +11,11 @@ browser does) goes up. With the policies the web UI is still reached from outsid
 still works (the count still goes up), and `rng` and `hasher` can no longer be reached through
 their ClusterIP; `kubectl delete networkpolicies --all` opens them again.
 
-"Through their ClusterIP" is tried from outside the namespace two ways: `curl` on a node
-(the reader's shell on `node1`) to the pod's address, from a node the pod is not on (a pod's
-own node may always reach it: NetworkPolicy lets every connection from the pod's node in), in
-a two-node cluster; and `curl` of the ClusterIP from a pod of another namespace
-(`kubectl run --rm -i`, as the chapter's first part does). podwall DNATs ClusterIPs for pods
-and node ports for nodes, but not a node's own connection to a ClusterIP (that `curl` is
-refused at once), so the node tries the address the ClusterIP leads to.
+"Through their ClusterIP" is tried from outside the namespace two ways: `curl` of the ClusterIP
+on a node (the reader's shell on `node1`), from a node the pod is not on (a pod's own node may
+always reach it: NetworkPolicy lets every connection from the pod's node in), in a two-node
+cluster; and from a pod of another namespace (`kubectl run --rm -i`, as the chapter's first
+part does).
 """
 
 from __future__ import annotations
@@ -80,10 +78,9 @@ class Cluster:
     def cluster_ip(self, service: str) -> str:
         return self.lab.kubectl("get", "svc", service, "-o", "jsonpath={.spec.clusterIP}")
 
-    def curl_pod(self, app: str) -> str:
-        """`curl -m3 POD-IP` from a node the pod is not on; what it printed and its status."""
-        ip = self.lab.kubectl("get", "pods", "-l", f"app={app}", "-o",
-                              "jsonpath={.items[0].status.podIP}").strip()  # fmt: skip
+    def curl_from_a_node(self, app: str) -> str:
+        """`curl -m3 CLUSTER-IP` from a node the pod is not on; what it printed and its status."""
+        ip = self.cluster_ip(app).strip()
         return self.lab.on_node(self.other_node(app), f"curl -sS -m3 {ip}; echo rc=$?")
 
     def curl_from_elsewhere(self, service: str) -> str:
@@ -162,7 +159,7 @@ def test_container_training_network_policies_for_dockercoins(lab: Lab) -> None:
     assert later > first, (first, later)
     lab.kubectl("create", "namespace", OTHER)
     for service, banner in (("rng", "RNG running on rng-"), ("hasher", "HASHER running on ")):
-        assert banner in cluster.curl_pod(service)
+        assert banner in cluster.curl_from_a_node(service)
         assert banner in cluster.curl_from_elsewhere(service)
 
     # "Applying both network policies".
@@ -178,7 +175,7 @@ def test_container_training_network_policies_for_dockercoins(lab: Lab) -> None:
     assert later > first, (first, later)
     # "Check that we can't connect anymore to rng or hasher through their ClusterIP"
     for service in ("rng", "hasher"):
-        out = cluster.curl_pod(service)
+        out = cluster.curl_from_a_node(service)
         assert "timed out" in out, out
         assert out.strip().endswith("rc=28"), out
         out = cluster.curl_from_elsewhere(service)
@@ -191,5 +188,5 @@ def test_container_training_network_policies_for_dockercoins(lab: Lab) -> None:
         'networkpolicy.networking.k8s.io "deny-from-other-namespaces" deleted',
     ], out
     for service, banner in (("rng", "RNG running on rng-"), ("hasher", "HASHER running on ")):
-        assert banner in cluster.curl_pod(service)
+        assert banner in cluster.curl_from_a_node(service)
         assert banner in cluster.curl_from_elsewhere(service)

@@ -1,5 +1,6 @@
 """A NodePort Service in a sandbox of three nodes: every node's address serves the node port,
-to pods and to the nodes' own processes, and the endpoint's NetworkPolicy still decides.
+to pods and to the nodes' own processes, and the endpoint's NetworkPolicy still decides. The
+nodes' own processes reach its ClusterIP too, as on a node with kube-proxy.
 
 The server pod is on node-2; pods and nodes dial each node's address on the node port. The
 server answers with the address it saw the client come from: the client's own (no SNAT).
@@ -129,6 +130,25 @@ def test_every_node_address_serves_the_node_port_to_the_nodes(running: Running) 
             assert got == running.node_address(node), f"{node} -> {target}"
 
 
+def _cluster_ip(running: Running) -> str:
+    svc = next(s for s in running.cluster.services if s.key == "default/server")
+    assert svc.cluster_ip is not None
+    return svc.cluster_ip
+
+
+def test_every_node_dials_the_cluster_ip_as_kube_proxy_lets_it(running: Running) -> None:
+    """A node's own processes reach a ClusterIP (DNAT at output), from the node's address."""
+    for node in ("node-1", "node-2", "node-3"):
+        got = dial(running.node_netns(node), _cluster_ip(running), 8080)
+        assert got == running.node_address(node), node
+
+
+def test_a_service_address_nothing_serves_is_unreachable_from_a_node(running: Running) -> None:
+    unserved = str(ipaddress.ip_address(_cluster_ip(running)) + 1)
+    assert dial(running.node_netns("node-1"), unserved, 8080) == "error:ENETUNREACH"
+    assert dial(running.node_netns("node-1"), _cluster_ip(running), 8081) == "error:ENETUNREACH"
+
+
 def test_another_port_of_a_node_is_not_translated(running: Running) -> None:
     got = dial(running.netns["client-a"], running.node_address("node-2"), NODE_PORT + 1)
     assert got == "error:ECONNREFUSED"  # nothing listens there on the node itself
@@ -194,6 +214,10 @@ def test_a_pods_own_node_gets_in_whatever_its_policies_and_the_engine_says_so(
     server_ip = str(running.ips["server"])
     assert dial(running.node_netns("node-2"), server_ip, 80) == running.node_address("node-2")
     assert dial(running.node_netns("node-1"), server_ip, 80, timeout=1) == "error:timeout"
+    # The same through the Service's ClusterIP, DNATed on the dialling node.
+    cluster_ip = _cluster_ip(running)
+    assert dial(running.node_netns("node-2"), cluster_ip, 8080) == running.node_address("node-2")
+    assert dial(running.node_netns("node-1"), cluster_ip, 8080, timeout=1) == "error:timeout"
     server = next(p for p in running.cluster.pods if p.name == "server")
     for node, allowed in (("node-2", True), ("node-1", False)):
         source = Endpoint.of_ip(ipaddress.ip_address(running.node_address(node)))
