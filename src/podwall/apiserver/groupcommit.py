@@ -11,13 +11,12 @@ hold a commit back.
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from podwall.apiserver.ack import Ack
 from podwall.apiserver.drainer import Drainer
 from podwall.apiserver.history import DELETED, Change
 from podwall.apiserver.objectindex import OpCounts
@@ -35,24 +34,11 @@ class Ticket:
 
     changes: list[Change]
     after_listeners: bool
-    done: concurrent.futures.Future[None] = field(default_factory=concurrent.futures.Future)
+    done: Ack = field(default_factory=Ack)
 
     @property
     def resource_version(self) -> int:
         return self.changes[-1].resource_version
-
-
-def resolve(futures: list[concurrent.futures.Future[None]]) -> None:
-    for future in futures:
-        # A cancelled future: its waiter went away; the write stands all the same.
-        with contextlib.suppress(concurrent.futures.InvalidStateError):
-            future.set_result(None)
-
-
-def fail(futures: list[concurrent.futures.Future[None]], exc: BaseException) -> None:
-    for future in futures:
-        with contextlib.suppress(concurrent.futures.InvalidStateError):
-            future.set_exception(exc)
 
 
 class Committer(Drainer[Ticket]):

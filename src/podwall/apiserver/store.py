@@ -32,7 +32,6 @@ the history kept gives 410 Expired.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import json
 import random
@@ -46,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from podwall.apiserver.ack import settle_all
 from podwall.apiserver.delivery import Delivery, Listener
 from podwall.apiserver.errors import (
     ApiError,
@@ -56,7 +56,7 @@ from podwall.apiserver.errors import (
     internal,
     not_found,
 )
-from podwall.apiserver.groupcommit import Committer, Ticket, fail, resolve
+from podwall.apiserver.groupcommit import Committer, Ticket
 from podwall.apiserver.history import ADDED, DELETED, MODIFIED, Change, History, TooOld
 from podwall.apiserver.objectindex import (
     Key,
@@ -741,20 +741,13 @@ class Store:
         if ticket is not None:
             if getattr(self._local, "depth", 0):
                 raise RuntimeError("a Store write cannot wait while another is being prepared")
-            ticket.done.result()
+            ticket.done.wait()
         return self._copy(value)
 
     async def _asettle(self, result: _Result) -> Stored:
         value, ticket = result
-        if ticket is not None and not ticket.done.done():
-            # asyncio.wrap_future, less its cancellation chain (a write whose waiter went
-            # away stands all the same): one callback, one wake-up of the loop.
-            loop = asyncio.get_running_loop()
-            waiter: asyncio.Future[None] = loop.create_future()
-            ticket.done.add_done_callback(lambda done: _wake(loop, waiter, done))
-            await waiter
-        elif ticket is not None:
-            ticket.done.result()  # raises what the write failed with
+        if ticket is not None:
+            await ticket.done.wait_async()
         return value
 
     def _durable(self, batch: _Tickets) -> None:
@@ -773,7 +766,7 @@ class Store:
                         watch.push(wanted)
             listening = bool(self._listeners)
         early = [t.done for t in batch if not (listening and t.after_listeners)]
-        resolve(early)
+        settle_all(early)
         if listening:
             late = [t.done for t in batch if t.after_listeners]
             self._delivery.put([c for t in batch for c in t.changes], late)
@@ -799,7 +792,7 @@ class Store:
             self._pending.clear()
             self._assigned = self._rv
         error = internal(f"the write could not be stored: {exc}")
-        fail([t.done for t in tickets], error)
+        settle_all([t.done for t in tickets], error)
 
     # Internals.
 
@@ -821,29 +814,6 @@ class Store:
             group = self._watches.get(watch.resource)
             if group is not None:
                 group.discard(watch)
-
-
-def _wake(
-    loop: asyncio.AbstractEventLoop,
-    waiter: asyncio.Future[None],
-    done: concurrent.futures.Future[None],
-) -> None:
-    """From the thread that resolved `done`: settle `waiter` in its loop (unless it closed)."""
-    if not loop.is_closed():
-        loop.call_soon_threadsafe(_settle_waiter, waiter, done)
-
-
-def _settle_waiter(waiter: asyncio.Future[None], done: concurrent.futures.Future[None]) -> None:
-    if waiter.cancelled():
-        return
-    if done.cancelled():
-        waiter.cancel()
-        return
-    error = done.exception()
-    if error is None:
-        waiter.set_result(None)
-    else:
-        waiter.set_exception(error)
 
 
 def _as_of(
