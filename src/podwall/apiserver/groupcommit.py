@@ -1,4 +1,4 @@
-"""Group commit: the one thread that writes the Store's changes to SQLite.
+"""Group commit: the thread that writes the Store's changes to SQLite.
 
 Writers hand their changes over as a `Ticket`, under the Store's lock, so tickets queue in
 resourceVersion order. The committer thread takes everything queued, writes it in one
@@ -7,6 +7,12 @@ transaction with one fsync (WAL, synchronous=FULL), then reports the batch durab
 no write is acknowledged before it would survive kill -9. The thread runs no code of the
 Store's users: it never waits on a listener or on a request, so nothing a listener does can
 hold a commit back.
+
+A lone writer may commit its own ticket in its own thread (`submit(here=True)`, then
+`commit_here()`), when nothing else is queued or being committed: the same transaction and
+fsync, reported the same way, without waking the committer thread and being woken by it (two
+thread hand-offs, ~10 % of a lone create on 2 shared cores). Commits never overlap: what is
+queued meanwhile goes to the thread once that commit is done.
 """
 
 from __future__ import annotations
@@ -60,11 +66,19 @@ class Committer(Drainer[Ticket]):
         # for it statement by statement).
         self._counts = counts or OpCounts()
 
-    def submit(self, ticket: Ticket) -> None:
+    def submit(self, ticket: Ticket, *, here: bool = False) -> None:
         """Queue a ticket (the caller holds the Store's lock: tickets arrive in RV order).
-        After `stop` (which commits what is queued), RuntimeError."""
-        if not self._put(ticket):
+        After `stop` (which commits what is queued), RuntimeError.
+
+        `here`: the caller will call `commit_here()` next, once it holds no lock: if nothing
+        else is queued or being committed, the ticket is then committed in its thread."""
+        if not self._put(ticket, here=here):
             raise RuntimeError("the store is closed")
+
+    def commit_here(self) -> None:
+        """Commit, in the calling thread, the ticket `submit(here=True)` left to it; nothing if
+        the committer thread took it (with others queued meanwhile)."""
+        self._drain_here()
 
     def take_queued(self) -> list[Ticket]:
         """Everything still queued, no longer to be committed (after a failed batch)."""

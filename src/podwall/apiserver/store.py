@@ -15,8 +15,10 @@ responses are written from); `get` and `list` hand out copies the caller may cha
 Writes: a write is checked and given its resourceVersion under one lock, against what is
 stored plus what is still being committed, then queued for the committer thread
 (`groupcommit`), which writes everything queued in one transaction and one fsync (WAL,
-synchronous=FULL). A write is acknowledged only once durable: `kill -9` loses nothing a client
-was told about. Sync methods (`create`, `update`, `mutate`, `delete`) block their thread until
+synchronous=FULL); an async write whose caller knows it is alone (`acreate(alone=True)`) is
+committed in the caller's thread instead when nothing else is queued or being committed. A
+write is acknowledged only once durable: `kill -9` loses nothing a client was told about.
+Sync methods (`create`, `update`, `mutate`, `delete`) block their thread until
 then; async ones (`acreate`, ...) let an event loop await it. Readers see a write once it is
 durable. Functions the Store calls while preparing a write (`mutate`'s `change`, `on_write`
 admitters) may read the Store but must not write to it.
@@ -313,7 +315,7 @@ class Store:
 
     def create(self, resource: str, obj: Mapping[str, Any], *, dry_run: bool = False) -> Object:
         """Store a new object; AlreadyExistsError, NotFoundError for a missing namespace."""
-        return self._settle(self._create(resource, obj, dry_run, handed_over=False))
+        return self._settle(self._create(resource, obj, dry_run, handed_over=False, here=False))
 
     async def acreate(
         self,
@@ -322,8 +324,13 @@ class Store:
         *,
         dry_run: bool = False,
         handed_over: bool = False,
+        alone: bool = False,
     ) -> Stored:
-        return await self._asettle(self._create(resource, obj, dry_run, handed_over=handed_over))
+        """`alone`: the caller knows of no other write or request in progress; if the
+        committer is idle, the write is committed in this thread (blocking it, and so its
+        event loop, for one fsync) instead of waking the committer and being woken by it."""
+        result = self._create(resource, obj, dry_run, handed_over=handed_over, here=alone)
+        return await self._asettle(result, here=alone)
 
     def update(
         self,
@@ -544,7 +551,13 @@ class Store:
         return found, ticket
 
     def _create(
-        self, resource: str, obj: Mapping[str, Any], dry_run: bool, *, handed_over: bool
+        self,
+        resource: str,
+        obj: Mapping[str, Any],
+        dry_run: bool,
+        *,
+        handed_over: bool,
+        here: bool,
     ) -> _Result:
         new: Object = obj if handed_over and type(obj) is dict else thaw(dict(obj))
         meta = new.setdefault("metadata", {})
@@ -574,7 +587,7 @@ class Store:
             meta["resourceVersion"] = str(rv)
             result = stored(new, self.counts)
             return result, self._submit(
-                [Change(rv, ADDED, resource, namespace, name, result, None)]
+                [Change(rv, ADDED, resource, namespace, name, result, None)], here=here
             )
 
     def _update(
@@ -724,9 +737,10 @@ class Store:
             if self._lookup(resource, namespace, name)[0] is None:
                 return name
 
-    def _submit(self, changes: _Changes) -> Ticket:
+    def _submit(self, changes: _Changes, *, here: bool = False) -> Ticket:
+        """Queue the changes for commit; `here`: the caller calls `_asettle(here=True)` next."""
         ticket = Ticket(changes, after_listeners=not self._delivery.in_thread())
-        self._committer.submit(ticket)
+        self._committer.submit(ticket, here=here)
         for change in changes:
             self._pending[(change.resource, change.namespace, change.name)] = _Pending(
                 change, ticket
@@ -744,9 +758,11 @@ class Store:
             ticket.done.wait()
         return self._copy(value)
 
-    async def _asettle(self, result: _Result) -> Stored:
+    async def _asettle(self, result: _Result, *, here: bool = False) -> Stored:
         value, ticket = result
         if ticket is not None:
+            if here:
+                self._committer.commit_here()
             await ticket.done.wait_async()
         return value
 

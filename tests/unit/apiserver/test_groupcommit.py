@@ -86,3 +86,23 @@ def test_nothing_is_accepted_after_stop(tmp_path: Path) -> None:
     committer.stop()
     with pytest.raises(RuntimeError, match="closed"):
         committer.submit(_ticket(1, "late"))
+
+
+def test_a_ticket_committed_here_is_durable_in_the_callers_thread(tmp_path: Path) -> None:
+    db = _db(tmp_path / "s.db")
+    reported: list[tuple[list[int], str]] = []
+
+    def durable(batch: list[Ticket]) -> None:
+        reported.append(([t.resource_version for t in batch], threading.current_thread().name))
+
+    committer = Committer(db, durable, lambda batch, exc: None)
+    committer.submit(_ticket(1, "a"), here=True)
+    committer.commit_here()
+    assert reported == [([1], threading.current_thread().name)]
+    committer.submit(_ticket(2, "b"))  # an ordinary ticket: the committer thread's
+    committer.stop()
+    assert [rvs for rvs, _ in reported] == [[1], [2]]
+    assert reported[1][1] != threading.current_thread().name
+    rows = db.execute("SELECT name FROM objects ORDER BY name").fetchall()
+    assert [r[0] for r in rows] == ["a", "b"]
+    assert db.execute("SELECT value FROM meta").fetchone() == ("2",)
