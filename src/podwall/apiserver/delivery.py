@@ -10,20 +10,19 @@ What a listener raises is logged: the change it reacts to is already committed.
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable
 
+from podwall.apiserver.ack import Ack, settle_all
 from podwall.apiserver.drainer import Drainer
-from podwall.apiserver.groupcommit import resolve
 from podwall.apiserver.history import Change
 from podwall.apiserver.watch import WatchEvent
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[str, WatchEvent], None]
-_Batch = tuple[list[Change], list[concurrent.futures.Future[None]]]
+_Batch = tuple[list[Change], list[Ack]]
 
 
 class Delivery(Drainer[_Batch]):
@@ -37,14 +36,14 @@ class Delivery(Drainer[_Batch]):
         """Is the caller a listener (running in the delivery thread)?"""
         return self._thread is not None and self._thread is threading.current_thread()
 
-    def put(self, changes: list[Change], done: list[concurrent.futures.Future[None]]) -> None:
+    def put(self, changes: list[Change], done: list[Ack]) -> None:
         if not self._put((changes, done)):
-            resolve(done)
+            settle_all(done)
 
     def _drain(self, items: list[_Batch]) -> None:
         for changes, done in items:
             self._deliver(changes)
-            resolve(done)
+            settle_all(done)
 
     def _deliver(self, changes: list[Change]) -> None:
         listeners = self._listeners()

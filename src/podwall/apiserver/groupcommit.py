@@ -1,4 +1,4 @@
-"""Group commit: the one thread that writes the Store's changes to SQLite.
+"""Group commit: the thread that writes the Store's changes to SQLite.
 
 Writers hand their changes over as a `Ticket`, under the Store's lock, so tickets queue in
 resourceVersion order. The committer thread takes everything queued, writes it in one
@@ -7,22 +7,35 @@ transaction with one fsync (WAL, synchronous=FULL), then reports the batch durab
 no write is acknowledged before it would survive kill -9. The thread runs no code of the
 Store's users: it never waits on a listener or on a request, so nothing a listener does can
 hold a commit back.
+
+A lone writer may commit its own ticket in its own thread (`submit(here=True)`, then
+`commit_here()`), when nothing else is queued or being committed: the same transaction and
+fsync, reported the same way, without waking the committer thread and being woken by it (two
+thread hand-offs, ~10 % of a lone create on 2 shared cores). Commits never overlap: what is
+queued meanwhile goes to the thread once that commit is done.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from podwall.apiserver.ack import Ack
 from podwall.apiserver.drainer import Drainer
 from podwall.apiserver.history import DELETED, Change
 from podwall.apiserver.objectindex import OpCounts
 
 log = logging.getLogger(__name__)
+
+# A COMMIT slower than this (this disk's fsync: p50 0.2 ms, p99 2.3 ms, max 11 ms over 10 s;
+# plus at most one 5 ms switch interval waiting for the interpreter lock) turns commits in a
+# caller's thread off for HERE_AFTER_SLOW seconds: while the disk stalls, the event loop is
+# kept out of it.
+SLOW_COMMIT = 0.01
+HERE_AFTER_SLOW = 1.0
 
 
 @dataclass(eq=False, slots=True)
@@ -35,24 +48,11 @@ class Ticket:
 
     changes: list[Change]
     after_listeners: bool
-    done: concurrent.futures.Future[None] = field(default_factory=concurrent.futures.Future)
+    done: Ack = field(default_factory=Ack)
 
     @property
     def resource_version(self) -> int:
         return self.changes[-1].resource_version
-
-
-def resolve(futures: list[concurrent.futures.Future[None]]) -> None:
-    for future in futures:
-        # A cancelled future: its waiter went away; the write stands all the same.
-        with contextlib.suppress(concurrent.futures.InvalidStateError):
-            future.set_result(None)
-
-
-def fail(futures: list[concurrent.futures.Future[None]], exc: BaseException) -> None:
-    for future in futures:
-        with contextlib.suppress(concurrent.futures.InvalidStateError):
-            future.set_exception(exc)
 
 
 class Committer(Drainer[Ticket]):
@@ -73,12 +73,24 @@ class Committer(Drainer[Ticket]):
         # inside every statement, while the event loop holds it (concurrent writers waited
         # for it statement by statement).
         self._counts = counts or OpCounts()
+        self._here_from = 0.0  # no commit in a caller's thread before (time.monotonic())
 
-    def submit(self, ticket: Ticket) -> None:
+    def submit(self, ticket: Ticket, *, here: bool = False) -> None:
         """Queue a ticket (the caller holds the Store's lock: tickets arrive in RV order).
-        After `stop` (which commits what is queued), RuntimeError."""
-        if not self._put(ticket):
+        After `stop` (which commits what is queued), RuntimeError.
+
+        `here`: the caller will call `commit_here()` next, once it holds no lock: if nothing
+        else is queued or being committed, the ticket is then committed in its thread. Not for
+        a while after a slow commit: a disk that stalls then holds up the thread, not the
+        caller (an event loop)."""
+        here = here and time.monotonic() >= self._here_from
+        if not self._put(ticket, here=here):
             raise RuntimeError("the store is closed")
+
+    def commit_here(self) -> None:
+        """Commit, in the calling thread, the ticket `submit(here=True)` left to it; nothing if
+        the committer thread took it (with others queued meanwhile)."""
+        self._drain_here()
 
     def take_queued(self) -> list[Ticket]:
         """Everything still queued, no longer to be committed (after a failed batch)."""
@@ -113,7 +125,10 @@ class Committer(Drainer[Ticket]):
                         )
             last = str(batch[-1].resource_version)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('resourceVersion', ?)", (last,))
-            db.execute("COMMIT")
+            start = time.monotonic()
+            db.execute("COMMIT")  # the fsync (and, under load, a wait for the interpreter lock)
+            if (end := time.monotonic()) - start > SLOW_COMMIT:
+                self._here_from = end + HERE_AFTER_SLOW
             counts.statements += 2
             counts.commits += 1
         except BaseException:

@@ -18,6 +18,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +68,10 @@ PATCH_TYPES = (
 DEFAULT_WATCH_SECONDS = 1800.0
 BOOKMARK_SECONDS = 60.0  # upstream sends a bookmark about every minute
 BOOKMARK_BEFORE_END = 2.0  # and one about 2 s before the watch times out
+# A write commits on the event loop only when no other connection sent a request for this
+# long: while one does, its requests would wait behind the fsync (a reader polling beside a
+# lone writer saw its GETs' p50 go from 0.48 to 0.81 ms, p99 from 1.2 to 3.6 ms).
+ALONE_AFTER = 0.01
 _COMPACT = (",", ":")
 
 
@@ -162,8 +168,30 @@ class ResourceApi:
     def __init__(self, store: Store, *, bookmark_seconds: float = BOOKMARK_SECONDS) -> None:
         self.store = store
         self.bookmark_seconds = bookmark_seconds
+        self._handling = 0  # requests in `handle` (a watch only until its stream starts)
+        self._last_client: Any = None  # the connection of the last request handled
+        self._others_at = -math.inf  # when a request last came from another connection
 
     async def handle(self, request: Request, target: Target) -> Response:
+        client = request.scope.get("client")
+        if client != self._last_client:
+            if self._last_client is not None:
+                self._others_at = time.monotonic()
+            self._last_client = client
+        self._handling += 1
+        try:
+            return await self._handle(request, target)
+        finally:
+            self._handling -= 1
+
+    def _alone(self) -> bool:
+        """Is this request the only one, and have requests come from its connection alone for
+        a while? Then its write may commit on the event loop (`Store.acreate(alone=True)`):
+        no other writer could have shared that commit, and no other client is likely to wait
+        behind its fsync."""
+        return self._handling == 1 and time.monotonic() - self._others_at > ALONE_AFTER
+
+    async def _handle(self, request: Request, target: Target) -> Response:
         method = request.method
         if target.subresource is None and _verb(request, target) not in target.resource.verbs:
             raise errors.method_not_allowed(method)
@@ -358,8 +386,9 @@ class ResourceApi:
         obj, warnings = self._admit(request, target, await self._body(request), creating=True)
         dry_run = "All" in request.query_params.getlist("dryRun")
         created = await self.store.acreate(
-            target.resource.key, obj, dry_run=dry_run, handed_over=True
-        )
+            target.resource.key, obj, dry_run=dry_run, handed_over=True,
+            alone=not dry_run and self._alone(),
+        )  # fmt: skip
         return text_response(created.text, 201, warnings)
 
     async def update(self, request: Request, target: Target) -> Response:

@@ -15,8 +15,10 @@ responses are written from); `get` and `list` hand out copies the caller may cha
 Writes: a write is checked and given its resourceVersion under one lock, against what is
 stored plus what is still being committed, then queued for the committer thread
 (`groupcommit`), which writes everything queued in one transaction and one fsync (WAL,
-synchronous=FULL). A write is acknowledged only once durable: `kill -9` loses nothing a client
-was told about. Sync methods (`create`, `update`, `mutate`, `delete`) block their thread until
+synchronous=FULL); an async write whose caller knows it is alone (`acreate(alone=True)`) is
+committed in the caller's thread instead when nothing else is queued or being committed. A
+write is acknowledged only once durable: `kill -9` loses nothing a client was told about.
+Sync methods (`create`, `update`, `mutate`, `delete`) block their thread until
 then; async ones (`acreate`, ...) let an event loop await it. Readers see a write once it is
 durable. Functions the Store calls while preparing a write (`mutate`'s `change`, `on_write`
 admitters) may read the Store but must not write to it.
@@ -32,7 +34,6 @@ the history kept gives 410 Expired.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import json
 import random
@@ -46,6 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from podwall.apiserver.ack import settle_all
 from podwall.apiserver.delivery import Delivery, Listener
 from podwall.apiserver.errors import (
     ApiError,
@@ -56,7 +58,7 @@ from podwall.apiserver.errors import (
     internal,
     not_found,
 )
-from podwall.apiserver.groupcommit import Committer, Ticket, fail, resolve
+from podwall.apiserver.groupcommit import Committer, Ticket
 from podwall.apiserver.history import ADDED, DELETED, MODIFIED, Change, History, TooOld
 from podwall.apiserver.objectindex import (
     Key,
@@ -313,7 +315,7 @@ class Store:
 
     def create(self, resource: str, obj: Mapping[str, Any], *, dry_run: bool = False) -> Object:
         """Store a new object; AlreadyExistsError, NotFoundError for a missing namespace."""
-        return self._settle(self._create(resource, obj, dry_run, handed_over=False))
+        return self._settle(self._create(resource, obj, dry_run, handed_over=False, here=False))
 
     async def acreate(
         self,
@@ -322,8 +324,13 @@ class Store:
         *,
         dry_run: bool = False,
         handed_over: bool = False,
+        alone: bool = False,
     ) -> Stored:
-        return await self._asettle(self._create(resource, obj, dry_run, handed_over=handed_over))
+        """`alone`: the caller knows of no other write or request in progress; if the
+        committer is idle, the write is committed in this thread (blocking it, and so its
+        event loop, for one fsync) instead of waking the committer and being woken by it."""
+        result = self._create(resource, obj, dry_run, handed_over=handed_over, here=alone)
+        return await self._asettle(result, here=alone)
 
     def update(
         self,
@@ -544,7 +551,13 @@ class Store:
         return found, ticket
 
     def _create(
-        self, resource: str, obj: Mapping[str, Any], dry_run: bool, *, handed_over: bool
+        self,
+        resource: str,
+        obj: Mapping[str, Any],
+        dry_run: bool,
+        *,
+        handed_over: bool,
+        here: bool,
     ) -> _Result:
         new: Object = obj if handed_over and type(obj) is dict else thaw(dict(obj))
         meta = new.setdefault("metadata", {})
@@ -574,7 +587,7 @@ class Store:
             meta["resourceVersion"] = str(rv)
             result = stored(new, self.counts)
             return result, self._submit(
-                [Change(rv, ADDED, resource, namespace, name, result, None)]
+                [Change(rv, ADDED, resource, namespace, name, result, None)], here=here
             )
 
     def _update(
@@ -724,9 +737,10 @@ class Store:
             if self._lookup(resource, namespace, name)[0] is None:
                 return name
 
-    def _submit(self, changes: _Changes) -> Ticket:
+    def _submit(self, changes: _Changes, *, here: bool = False) -> Ticket:
+        """Queue the changes for commit; `here`: the caller calls `_asettle(here=True)` next."""
         ticket = Ticket(changes, after_listeners=not self._delivery.in_thread())
-        self._committer.submit(ticket)
+        self._committer.submit(ticket, here=here)
         for change in changes:
             self._pending[(change.resource, change.namespace, change.name)] = _Pending(
                 change, ticket
@@ -741,20 +755,15 @@ class Store:
         if ticket is not None:
             if getattr(self._local, "depth", 0):
                 raise RuntimeError("a Store write cannot wait while another is being prepared")
-            ticket.done.result()
+            ticket.done.wait()
         return self._copy(value)
 
-    async def _asettle(self, result: _Result) -> Stored:
+    async def _asettle(self, result: _Result, *, here: bool = False) -> Stored:
         value, ticket = result
-        if ticket is not None and not ticket.done.done():
-            # asyncio.wrap_future, less its cancellation chain (a write whose waiter went
-            # away stands all the same): one callback, one wake-up of the loop.
-            loop = asyncio.get_running_loop()
-            waiter: asyncio.Future[None] = loop.create_future()
-            ticket.done.add_done_callback(lambda done: _wake(loop, waiter, done))
-            await waiter
-        elif ticket is not None:
-            ticket.done.result()  # raises what the write failed with
+        if ticket is not None:
+            if here:
+                self._committer.commit_here()
+            await ticket.done.wait_async()
         return value
 
     def _durable(self, batch: _Tickets) -> None:
@@ -773,7 +782,7 @@ class Store:
                         watch.push(wanted)
             listening = bool(self._listeners)
         early = [t.done for t in batch if not (listening and t.after_listeners)]
-        resolve(early)
+        settle_all(early)
         if listening:
             late = [t.done for t in batch if t.after_listeners]
             self._delivery.put([c for t in batch for c in t.changes], late)
@@ -799,7 +808,7 @@ class Store:
             self._pending.clear()
             self._assigned = self._rv
         error = internal(f"the write could not be stored: {exc}")
-        fail([t.done for t in tickets], error)
+        settle_all([t.done for t in tickets], error)
 
     # Internals.
 
@@ -821,29 +830,6 @@ class Store:
             group = self._watches.get(watch.resource)
             if group is not None:
                 group.discard(watch)
-
-
-def _wake(
-    loop: asyncio.AbstractEventLoop,
-    waiter: asyncio.Future[None],
-    done: concurrent.futures.Future[None],
-) -> None:
-    """From the thread that resolved `done`: settle `waiter` in its loop (unless it closed)."""
-    if not loop.is_closed():
-        loop.call_soon_threadsafe(_settle_waiter, waiter, done)
-
-
-def _settle_waiter(waiter: asyncio.Future[None], done: concurrent.futures.Future[None]) -> None:
-    if waiter.cancelled():
-        return
-    if done.cancelled():
-        waiter.cancel()
-        return
-    error = done.exception()
-    if error is None:
-        waiter.set_result(None)
-    else:
-        waiter.set_exception(error)
 
 
 def _as_of(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import concurrent.futures
-
 import pytest
 
+from podwall.apiserver.ack import Ack
 from podwall.apiserver.delivery import Delivery, Listener
 from podwall.apiserver.history import ADDED, Change
 from podwall.apiserver.objectindex import OpCounts, stored
@@ -33,15 +32,15 @@ def test_changes_reach_every_listener_in_order_before_the_acknowledgement(
 
     listeners: list[Listener] = [first, broken, last]
     delivery = Delivery(lambda: listeners)
-    acks = [concurrent.futures.Future[None]() for _ in range(2)]
+    acks = [Ack() for _ in range(2)]
     delivery.put([_change(1), _change(2)], [acks[0]])
     delivery.put([_change(3)], [acks[1]])
-    acks[1].result(timeout=10)
+    acks[1].wait(timeout=10)
     assert acks[0].done()
     assert seen == [(who, rv) for rv in (1, 2, 3) for who in ("first", "last")]
     assert caplog.text.count("store listener failed") == 3
     delivery.stop()
-    late = concurrent.futures.Future[None]()
+    late = Ack()
     delivery.put([_change(4)], [late])  # after stop: acknowledged, not delivered
     assert late.done()
     assert ("first", 4) not in seen

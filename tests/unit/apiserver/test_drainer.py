@@ -47,3 +47,50 @@ def test_nothing_is_queued_after_stop() -> None:
     drainer.stop()
     assert not drainer.put(1)
     assert drainer.calls == []
+
+
+def test_an_item_left_to_its_caller_is_drained_in_the_callers_thread() -> None:
+    threads: list[str] = []
+
+    class Here(Recorder):
+        def _drain(self, items: list[int]) -> None:
+            threads.append(threading.current_thread().name)
+            super()._drain(items)
+
+    drainer = Here(batch=True, gate=threading.Event())
+    drainer.gate.set()
+    assert drainer._put(1, here=True)
+    drainer._drain_here()
+    drainer.stop()
+    assert drainer.calls == [[1]]
+    assert threads == [threading.current_thread().name]
+
+
+def test_items_queued_during_a_callers_drain_go_to_the_thread_after_it() -> None:
+    gate = threading.Event()
+    drainer = Recorder(batch=True, gate=gate)
+    assert drainer._put(1, here=True)
+    caller = threading.Thread(target=drainer._drain_here)
+    caller.start()
+    for _ in range(1000):  # bounded: until the caller's drain holds item 1 at the gate
+        with drainer._cond:
+            if drainer._draining:
+                break
+        threading.Event().wait(0.001)
+    assert drainer._put(2, here=True)  # not left to this caller: a drain is in progress
+    assert drainer.put(3)
+    gate.set()
+    caller.join(10)
+    drainer.stop()
+    assert drainer.calls == [[1], [2, 3]]
+
+
+def test_an_item_left_to_a_caller_is_taken_with_the_next_one_queued() -> None:
+    gate = threading.Event()
+    gate.set()
+    drainer = Recorder(batch=True, gate=gate)
+    assert drainer._put(1, here=True)
+    assert drainer.put(2)  # before the caller drains: the thread takes both
+    drainer._drain_here()  # finds nothing left to it
+    drainer.stop()
+    assert drainer.calls == [[1, 2]]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from podwall.apiserver import groupcommit
 from podwall.apiserver.groupcommit import Committer, Ticket
 from podwall.apiserver.history import ADDED, Change
 from podwall.apiserver.objectindex import OpCounts, stored
@@ -86,3 +87,50 @@ def test_nothing_is_accepted_after_stop(tmp_path: Path) -> None:
     committer.stop()
     with pytest.raises(RuntimeError, match="closed"):
         committer.submit(_ticket(1, "late"))
+
+
+def test_a_ticket_committed_here_is_durable_in_the_callers_thread(tmp_path: Path) -> None:
+    db = _db(tmp_path / "s.db")
+    reported: list[tuple[list[int], str]] = []
+
+    def durable(batch: list[Ticket]) -> None:
+        reported.append(([t.resource_version for t in batch], threading.current_thread().name))
+
+    committer = Committer(db, durable, lambda batch, exc: None)
+    committer.submit(_ticket(1, "a"), here=True)
+    committer.commit_here()
+    assert reported == [([1], threading.current_thread().name)]
+    committer.submit(_ticket(2, "b"))  # an ordinary ticket: the committer thread's
+    committer.stop()
+    assert [rvs for rvs, _ in reported] == [[1], [2]]
+    assert reported[1][1] != threading.current_thread().name
+    rows = db.execute("SELECT name FROM objects ORDER BY name").fetchall()
+    assert [r[0] for r in rows] == ["a", "b"]
+    assert db.execute("SELECT value FROM meta").fetchone() == ("2",)
+
+
+def test_after_a_slow_commit_the_committer_thread_commits_what_was_left_to_a_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(groupcommit, "HERE_AFTER_SLOW", 3600.0)  # however slow the machine
+    db = _db(tmp_path / "s.db")
+    threads: list[str] = []
+    committer = Committer(db, lambda batch: threads.append(threading.current_thread().name),
+                          lambda batch, exc: None)  # fmt: skip
+    blocker = sqlite3.connect(tmp_path / "s.db", isolation_level=None, check_same_thread=False)
+    # A reader (rollback journal: a SHARED lock) makes the first COMMIT wait: a slow disk.
+    blocker.execute("BEGIN")
+    blocker.execute("SELECT count(*) FROM objects").fetchall()
+    release = threading.Timer(2 * groupcommit.SLOW_COMMIT, blocker.execute, ["COMMIT"])
+    release.start()
+    committer.submit(_ticket(1, "slow"), here=True)
+    committer.commit_here()
+    release.join()
+    committer.submit(_ticket(2, "after"), here=True)
+    committer.commit_here()  # nothing left to it: the thread commits
+    committer.stop()
+    blocker.close()
+    me = threading.current_thread().name
+    assert threads[0] == me
+    assert threads[1] != me
+    assert [r[0] for r in db.execute("SELECT name FROM objects ORDER BY name")] == ["after", "slow"]

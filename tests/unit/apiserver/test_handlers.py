@@ -1,13 +1,18 @@
-"""DELETE over HTTP: DeleteOptions, the propagation policy, and marked objects."""
+"""DELETE over HTTP: DeleteOptions, the propagation policy, and marked objects; where a
+create commits."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from podwall.apiserver import handlers
 from podwall.apiserver.app import create_app
 from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.store import Store
@@ -200,3 +205,54 @@ def test_a_pod_is_checked_on_create_with_ephemeral_containers_refused(client: Cl
         'Pod "p" is invalid: [spec.containers[0].image: Required value, '
         "spec.ephemeralContainers: Forbidden: cannot be set on create]"
     )
+
+
+# Where a create commits: on the event loop when its client is alone, else in the committer.
+
+
+def _committing_threads(store: Store) -> list[str]:
+    threads: list[str] = []
+    write = store._committer._write
+
+    def spy(batch: Any) -> None:
+        threads.append(threading.current_thread().name)
+        write(batch)
+
+    store._committer._write = spy  # type: ignore[method-assign]
+    return threads
+
+
+def test_a_lone_clients_create_commits_on_the_event_loop_and_anothers_in_the_committer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handlers, "ALONE_AFTER", 3600.0)  # however slow the machine
+    store = Store(tmp_path / "state.db")
+    bootstrap(store)
+    app = create_app(store, TOKEN)
+    threads = _committing_threads(store)
+    loop_threads: list[str] = []
+
+    async def post(client: tuple[str, int], name: str) -> int:
+        transport = httpx.ASGITransport(app=app, client=client)
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as http:
+            loop_threads.append(threading.current_thread().name)
+            answer = await http.post(CONFIGMAPS, json=configmap(name))
+            return answer.status_code
+
+    try:
+        assert asyncio.run(post(("127.0.0.1", 1001), "alone")) == 201
+        assert asyncio.run(post(("127.0.0.1", 1002), "another")) == 201
+        assert asyncio.run(post(("127.0.0.1", 1001), "back")) == 201
+        # Alone: committed by the event loop's thread. Right after a request from another
+        # connection (within ALONE_AFTER): by the committer thread.
+        assert threads[0] == loop_threads[0]
+        assert threads[1] != loop_threads[1]
+        assert threads[2] != loop_threads[2]
+        assert [s.name for s in store.select("configmaps", "default")[0]] == [
+            "alone", "another", "back",
+        ]  # fmt: skip
+    finally:
+        store.close()

@@ -433,6 +433,37 @@ def test_a_write_is_acknowledged_and_visible_only_once_durable(tmp_path: Path) -
         store.close()
 
 
+def test_a_lone_async_write_commits_in_its_own_thread_and_is_durable(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.create("namespaces", namespace("default"))
+    seen: list[tuple[str, str]] = []
+    store.on_commit(lambda resource, event: seen.append((event.object["metadata"]["name"], "")))
+    committing: list[str] = []
+    write = store._committer._write
+
+    def spy(batch: Any) -> None:
+        committing.append(threading.current_thread().name)
+        write(batch)
+
+    store._committer._write = spy  # type: ignore[method-assign]
+
+    async def lone() -> str:
+        created = await store.acreate(NETPOL, policy("solo"), alone=True)
+        return created.name
+
+    try:
+        assert asyncio.run(lone()) == "solo"
+        assert committing == [threading.current_thread().name]
+        assert ("solo", "") in seen  # the listeners saw it before it was acknowledged
+    finally:
+        store.close()
+    reopened = Store(tmp_path / "s.db")
+    try:
+        assert reopened.read(NETPOL, "default", "solo").name == "solo"
+    finally:
+        reopened.close()
+
+
 def test_a_failed_commit_fails_its_writes_and_the_store_goes_on(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     store.create("namespaces", namespace("default"))
@@ -456,7 +487,8 @@ def test_a_failed_commit_fails_its_writes_and_the_store_goes_on(tmp_path: Path) 
         store.close()
 
 
-def test_a_failed_commit_fails_its_async_writes_too(tmp_path: Path) -> None:
+@pytest.mark.parametrize("alone", [False, True], ids=["committer-thread", "alone"])
+def test_a_failed_commit_fails_its_async_writes_too(tmp_path: Path, alone: bool) -> None:
     store = Store(tmp_path / "s.db")
     store.create("namespaces", namespace("default"))
     trigger = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
@@ -468,8 +500,8 @@ def test_a_failed_commit_fails_its_async_writes_too(tmp_path: Path) -> None:
 
     async def writes() -> tuple[str, str]:
         with pytest.raises(ApiError, match="disk says no") as raised:
-            await store.acreate(NETPOL, policy("boom"))
-        fine = await store.acreate(NETPOL, policy("fine"))
+            await store.acreate(NETPOL, policy("boom"), alone=alone)
+        fine = await store.acreate(NETPOL, policy("fine"), alone=alone)
         return str(raised.value.code), fine.name
 
     try:
@@ -570,7 +602,7 @@ def test_a_watch_can_end_its_initial_events_with_a_bookmark(store: Store) -> Non
 
 
 WRITER = """
-import sys, threading
+import asyncio, sys, threading
 from podwall.apiserver.store import Store
 store = Store(sys.argv[1])
 store.create("namespaces", {"metadata": {"name": "default"}})
@@ -581,7 +613,15 @@ def write(k):
         store.create("configmaps", {"metadata": {"name": name, "namespace": "default"}})
         with lock:
             print(name, flush=True)  # acknowledged
+async def alone():
+    for i in range(10_000):
+        name = f"alone-{i}"
+        await store.acreate("configmaps", {"metadata": {"name": name, "namespace": "default"}},
+                            alone=True)
+        with lock:
+            print(name, flush=True)  # acknowledged
 threads = [threading.Thread(target=write, args=(k,)) for k in range(4)]
+threads.append(threading.Thread(target=asyncio.run, args=(alone(),)))
 [t.start() for t in threads]
 [t.join() for t in threads]
 """
@@ -596,7 +636,7 @@ def test_every_acknowledged_write_survives_kill_9(tmp_path: Path) -> None:
     acknowledged: list[str] = []
     try:
         assert writer.stdout is not None
-        while len(acknowledged) < 200:  # four writers sharing commits, well under way
+        while len(acknowledged) < 200:  # five writers sharing commits, well under way
             line = writer.stdout.readline()
             assert line, "the writer ended early"
             acknowledged.append(line.strip())
@@ -612,3 +652,4 @@ def test_every_acknowledged_write_survives_kill_9(tmp_path: Path) -> None:
     finally:
         reopened.close()
     assert set(acknowledged) <= stored
+    assert any(name.startswith("alone-") for name in acknowledged)
