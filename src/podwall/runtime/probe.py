@@ -249,9 +249,10 @@ class Session:
         return self.sandbox.sync(cluster)
 
     def probe_pods(
-        self, timeout: float, only: tuple[int, Protocol] | None = None
+        self, timeout: float, only: tuple[int, Protocol] | None = None, tries: int = 2
     ) -> tuple[list[Probe], list[str]]:
-        """Every ordered pair of distinct pods on every port the destination serves (or `only`)."""
+        """Every ordered pair of distinct pods on every port the destination serves (or `only`),
+        each probe tried up to `tries` times."""
         planned = [
             (src, dst, n, proto)
             for src in self.probed
@@ -271,7 +272,7 @@ class Session:
             Attempt(netns=self.netns_of[s.key], address=str(_v4(d)), port=n, protocol=proto)
             for s, d, n, proto in runnable
         ]
-        observed = dict(zip(runnable, try_all(attempts, timeout), strict=True))
+        observed = dict(zip(runnable, try_all(attempts, timeout, tries), strict=True))
         probes = [
             Probe(
                 src=src.key,

@@ -6,6 +6,9 @@ its first step by an incremental update, as it then moves through its own steps.
 serve every port any case probes, as upstream's pods do. After each update no node's ruleset
 may still name a policy the update removed, so no case sees the previous case's policies.
 
+Each step's flows are those newer than the last the session had settled on (`new_flows`): the
+nodes are quiet between one step's probes and the next's, so one wait for quiet per step does.
+
 A case that ends with an error other than a failed check (an update that raised, say) discards
 the session: the next case starts a fresh one. The module's fixture closes it, also on failure.
 """
@@ -16,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from podwall.flows.flow import Flow
 from podwall.model.cluster import Cluster
 from podwall.model.convert import cluster as convert_cluster
 from podwall.model.rawobject import RawObject
@@ -42,8 +46,10 @@ def without_policies(manifests: Iterable[Manifest]) -> list[Manifest]:
 
 
 def named_in(name: str, ruleset: str) -> bool:
-    """Whether `ruleset` names policy `name` as a whole word (chain names and comments)."""
-    return re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", ruleset) is not None
+    """Whether `ruleset` names policy `name` as a whole word (chain names and comments); a
+    Kubernetes name has no "_", which joins the parts of a chain's name."""
+    word = "A-Za-z0-9.-"
+    return re.search(rf"(?<![{word}]){re.escape(name)}(?![{word}])", ruleset) is not None
 
 
 class SharedSession:
@@ -58,6 +64,7 @@ class SharedSession:
         self._flow_log = flow_log
         self._session: Session | None = None
         self._policies: frozenset[str] = frozenset()
+        self._settled = 0.0  # the time of the newest flow already handed out
 
     def update(self, manifests: Sequence[Manifest]) -> Session:
         """The session, enforcing `manifests` now; checks that the policies they drop are gone."""
@@ -71,6 +78,13 @@ class SharedSession:
             left = sorted(p for p in dropped if named_in(p, ruleset))
             assert not left, f"node {name} still enforces removed policies {left}"
         return session
+
+    def new_flows(self) -> list[Flow]:
+        """The flows the nodes reported since the last call, once they are quiet."""
+        session = self._started()
+        flows = [f for f in session.flows() if f.time > self._settled]
+        self._settled = max((f.time for f in flows), default=self._settled)
+        return flows
 
     def discard(self) -> None:
         """Tear the session down; the next `update` starts a fresh one."""
@@ -92,6 +106,7 @@ class SharedSession:
             self._session = session
             try:
                 session.start()
+                self._settled = max((f.time for f in session.flows()), default=0.0)
             except BaseException:
                 self.discard()
                 raise

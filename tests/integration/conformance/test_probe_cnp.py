@@ -118,7 +118,6 @@ def _run(test: ConformanceTest, protocol: Protocol, shared: SharedSession) -> li
     failures: list[str] = []
     for step in test.steps:
         s = shared.update(step.manifests)
-        seen_until = max((f.time for f in s.flows()), default=0.0)  # the last step's
         by_name = {p.name: p for p in s.cluster.pods}
         mine = [r for r in step.rows if r.protocol == protocol.value]
         attempts = [
@@ -150,7 +149,7 @@ def _run(test: ConformanceTest, protocol: Protocol, shared: SharedSession) -> li
                     observed=seen,
                 )
             )
-        flows = [f for f in s.flows() if f.time > seen_until]
+        flows = shared.new_flows()
         mismatches = [m for f in flows if (m := flow_mismatch(s.cluster, f)) is not None]
         mismatches += flow_completeness(s.cluster, probed, flows)
         failures += [f"{step.label} flows: {m}" for m in sorted(set(mismatches))]
