@@ -7,8 +7,10 @@ Layout, inside namespaces this module creates (the fabric) or is handed (a node)
 - node `i` attached (`attach`): a veth pair, `pwn<i>` in the fabric and `pwup` in the node. The
   node's `pwup` holds the node address 198.18.255.<i + 1>/32 and routes 198.18.0.0/16 via the
   link-local gateway (its own pods' /32 routes are more specific, so only other nodes' pods
-  leave by it). The fabric answers ARP for the gateway on `pwn<i>` and routes the node address
-  and the node's pod range 198.18.<i>.0/24 to it. Pod addresses stay real end to end (no NAT, no
+  leave by it), and everything else by the same gateway: the fabric refuses what is outside the
+  sandbox (net unreachable), after the node's forward hook has applied egress policies to it.
+  The fabric answers ARP for the gateway on `pwn<i>` and routes the node address and the
+  node's pod range 198.18.<i>.0/24 to it. Pod addresses stay real end to end (no NAT, no
   encapsulation), so each node's forward hook sees the pods' own addresses.
 - a pod address outside its node's range (say, a manifest's fixed `status.podIP`): the node
   `announce`s a /32 in the fabric and `withdraw`s it with the pod, as Calico does for an address
@@ -174,6 +176,10 @@ def _attach_node_side(index: int) -> None:
         link = set_up(ipr, UPLINK_IFNAME)
         ipr.addr("add", index=link, address=str(node_address(index)), prefixlen=32)
         ipr.route("add", dst=str(POD_SUPERNET), gateway=str(GATEWAY), oif=link, flags=RTNH_F_ONLINK)
+        # Everything else too: a pod's packet for outside the cluster then goes through the
+        # node's forward hook, where an egress policy drops it (a timeout, as on a cluster),
+        # before the fabric, which routes nothing outside, refuses it (net unreachable).
+        ipr.route("add", dst="0.0.0.0/0", gateway=str(GATEWAY), oif=link, flags=RTNH_F_ONLINK)
     write_sysctl(f"net.ipv4.conf.{UPLINK_IFNAME}.forwarding", "1")
     write_sysctl(f"net.ipv4.conf.{UPLINK_IFNAME}.rp_filter", "0")
 
