@@ -16,6 +16,7 @@ from podwall.cluster.local import LocalCluster
 from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_apiserver import table
 from tests.e2e.kubectl.test_cluster import Kubectl, clear_cluster, make_kubectl, wait_for
+from tests.e2e.kubectl.watching import PODS_READY_SECONDS
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns]
 
@@ -74,7 +75,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kubectl, Pa
         kubectl = make_kubectl(local.server.kubeconfig_path, tmp / "cache")
         (tmp / "app.yaml").write_text(WEB + "\n---\n" + CLIENTS)
         kubectl("apply", "-f", str(tmp / "app.yaml"))
-        wait_for(lambda: ready(kubectl) == 5, timeout=30)
+        wait_for(lambda: ready(kubectl) == 5, timeout=PODS_READY_SECONDS)
         yield kubectl, tmp
     finally:
         local.stop()
