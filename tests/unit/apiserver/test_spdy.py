@@ -307,7 +307,11 @@ async def test_a_client_that_goes_away_kills_the_command() -> None:
     kubectl, task, local = await _session(_options("exec sleep 30", stdin=False))
     for stream_id, kind in ((1, "error"), (3, "stdout"), (5, "stderr")):
         await kubectl.open(stream_id, kind)
-    await asyncio.sleep(0.2)
+    # The command starts once the streams are open, a moment later: wait for it (bounded).
+    for _ in range(6000):
+        if local.pids:
+            break
+        await asyncio.sleep(0.01)
     assert len(local.pids) == 1
     kubectl.writer.close()
     await asyncio.wait_for(task, 10)
