@@ -99,7 +99,7 @@ class AttachedEditor:
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        reader.join(timeout=30)
+        reader.join(timeout=60)
         if not found:
             self.stop()
             pytest.fail("podwall editor printed no URL:\n" + "".join(self.lines), pytrace=False)

@@ -23,7 +23,7 @@ from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_apiserver import kubectl_binary
 from tests.e2e.kubectl.test_cluster import clear_cluster, wait_for
 from tests.e2e.kubectl.test_workflows import Kubectl
-from tests.e2e.kubectl.watching import PODS_READY_SECONDS
+from tests.e2e.kubectl.watching import PODS_READY_SECONDS, SETTLED_SECONDS
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
 
@@ -108,11 +108,20 @@ def _debug_wget(kubectl: Kubectl, container: str) -> tuple[str, int]:
     return done.stdout, int(terminated["exitCode"])
 
 
+def _app_reaches_web(kubectl: Kubectl) -> bool:
+    """Whether the pod's own container gets web's page: the network the debug containers join."""
+    return kubectl.run("exec", "client", "-c", "app", *WGET).returncode == 0
+
+
 def test_debug_follows_the_policy_of_the_debugged_pod(kubectl: Kubectl) -> None:
+    # The Service's endpoint and each policy are in force a moment after they are applied;
+    # the pod's own container says when, so what the debug containers meet is settled.
+    wait_for(lambda: _app_reaches_web(kubectl), SETTLED_SECONDS)
     out, code = _debug_wget(kubectl, "probe1")
     assert code == 0
     assert "nginx" in out
     kubectl("apply", "-f", "-", stdin=POLICY.replace("EGRESS", DNS))
+    wait_for(lambda: not _app_reaches_web(kubectl), SETTLED_SECONDS)
     out, code = _debug_wget(kubectl, "probe2")
     assert code != 0
     assert "nginx" not in out
