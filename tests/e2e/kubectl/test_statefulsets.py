@@ -160,7 +160,8 @@ def test_a_policy_selecting_the_set_admits_only_its_peers(
 ) -> None:
     kubectl, cluster_id = cluster
     ip = web_pods(kubectl)["web-0"]["status"]["podIP"]
-    assert reaches(cluster_id, "other", ip, 80)
+    # No policy yet: open (waited for: the pods' rules follow their start).
+    wait_for(lambda: reaches(cluster_id, "other", ip, 80), timeout=SETTLED_SECONDS)
     (tmp_path / "policy.yaml").write_text(POLICY)
     kubectl("apply", "-f", str(tmp_path / "policy.yaml"))
     wait_for(lambda: not reaches(cluster_id, "other", ip, 80), timeout=SETTLED_SECONDS)
