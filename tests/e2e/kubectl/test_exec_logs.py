@@ -294,7 +294,6 @@ def test_ctrl_c_in_a_terminal_interrupts_the_remote_command(env: Env, version: s
     assert terminal.stdout is not None
     try:
         assert terminal.stdout.readline() == b"ready\r\n"
-        started = time.monotonic()
         terminal.stdin.write(b"\x03")  # what the user's ^C is in kubectl's raw terminal
         terminal.stdin.flush()
         rest = terminal.stdout.read()
@@ -304,5 +303,5 @@ def test_ctrl_c_in_a_terminal_interrupts_the_remote_command(env: Env, version: s
         terminal.wait()
         terminal.stdin.close()
         terminal.stdout.close()
-    assert time.monotonic() - started < 10
+    # 130 is SIGINT's: uninterrupted, `sleep 30` would have ended with 0 (no timing needed).
     assert (code, rest) == (130, b"^Ccommand terminated with exit code 130\r\n")
