@@ -118,12 +118,17 @@ def test_an_empty_dir_is_shared_by_the_pods_containers(kubectl: Kubectl) -> None
     wait_for(lambda: "written-by-writer" in read(), PODS_READY_SECONDS)
 
 
+def _waiting(kubectl: Kubectl, pod: str) -> dict[str, str]:
+    """The `waiting` state of the pod's first container ({} while it has none)."""
+    found = json.loads(kubectl("get", "pod", pod, "-o", "json"))
+    statuses = found.get("status", {}).get("containerStatuses") or [{}]
+    state = statuses[0].get("state", {}).get("waiting") or {}
+    return state if isinstance(state, dict) else {}
+
+
 def test_a_pod_whose_configmap_is_missing_waits_with_failed_mount(kubectl: Kubectl) -> None:
     def waiting() -> dict[str, str]:
-        pod = json.loads(kubectl("get", "pod", "waits", "-o", "json"))
-        statuses = pod.get("status", {}).get("containerStatuses") or [{}]
-        found = statuses[0].get("state", {}).get("waiting") or {}
-        return found if isinstance(found, dict) else {}
+        return _waiting(kubectl, "waits")
 
     wait_for(lambda: waiting().get("reason") == "ContainerCreating", PODS_READY_SECONDS)
     assert 'configmap "absent" not found' in waiting()["message"]
@@ -138,10 +143,7 @@ def test_a_volume_that_cannot_be_mounted_is_named_in_the_pods_event(kubectl: Kub
         )
 
     def waiting() -> dict[str, str]:
-        pod = json.loads(kubectl("get", "pod", "refused", "-o", "json"))
-        statuses = pod.get("status", {}).get("containerStatuses") or [{}]
-        found = statuses[0].get("state", {}).get("waiting") or {}
-        return found if isinstance(found, dict) else {}
+        return _waiting(kubectl, "refused")
 
     wait_for(lambda: "hostPath type check failed" in failed(), PODS_READY_SECONDS)
     said = failed()
