@@ -31,6 +31,7 @@ from podwall.runtime.probe import Probe, Session
 from tests.conformance.anp import suite as anp_suite
 from tests.conformance.cnp.suite import ConformanceTest, Step, load_all
 from tests.flowchecks import flow_completeness, flow_mismatch
+from tests.integration.conformance.slowanswers import confirmed
 
 TESTS = load_all()
 # The v1alpha1 suite becomes the same ClusterNetworkPolicy model before anything is compiled
@@ -91,7 +92,9 @@ def test_real_packets_match_upstream(test: ConformanceTest, protocol: Protocol) 
                 for r in mine
             ]
             probed = []
-            for row, seen in zip(mine, try_all(attempts, timeout=1.0), strict=True):
+            seen_all = try_all(attempts, timeout=1.0)
+            seen_all = confirmed(attempts, [r.allowed for r in mine], seen_all)
+            for row, seen in zip(mine, seen_all, strict=True):
                 if seen != row.allowed:
                     failures.append(f"{step.label}: expected {row.render()}, observed {seen}")
                 src, dst = by_name[row.client], by_name[row.server]

@@ -30,6 +30,7 @@ from tests.conformance.scenario import (
     render_mismatch,
 )
 from tests.flowchecks import flow_completeness, flow_mismatch
+from tests.integration.conformance.slowanswers import confirmed_probes
 
 SCENARIOS = load_all()
 # Rate limits no probe reaches, so every flow must be reported (the limit is tested apart).
@@ -82,6 +83,9 @@ def test_real_packets_match_upstream(scenario: Scenario, protocol: Protocol, nod
                     continue
                 probes, unsupported = s.probe_pods(timeout=1.0, only=(exp.port, protocol))
                 assert not unsupported
+                probes = confirmed_probes(
+                    s, probes, lambda p, t=exp.table: t.get((p.src, p.dst), False)
+                )
                 probed += [p for p in probes if p.observed is not None]
                 observed: Table = {(p.src, p.dst): bool(p.observed) for p in probes}
                 observed.update({(pod, pod): True for pod in exp.pods})
