@@ -55,8 +55,8 @@ for line in "deployment.apps/frontend created" "deployment.apps/not-frontend cre
 done
 # The controllers create the pods after `apply` returns, as on any cluster: wait for the
 # Deployments first (they exist at once), then for their pods.
-kubectl wait --for=condition=Available deployments --all --timeout=60s >/dev/null || fail "deployments not Available"
-kubectl wait --for=condition=Ready pods --all --timeout=60s >/dev/null || fail "pods not Ready"
+kubectl wait --for=condition=Available deployments --all --timeout=120s >/dev/null || fail "deployments not Available"
+kubectl wait --for=condition=Ready pods --all --timeout=120s >/dev/null || fail "pods not Ready"
 show "kubectl get all"
 out=$(kubectl get all) || fail "get all failed"
 echo "$out"
@@ -95,20 +95,43 @@ curl_from() {  # curl_from POD EXPECTED_EXIT: the tutorial's curl, and what it m
   fi
 }
 
+# Before a stage's shown curls (not shown itself): until POD's curl gives EXPECTED_EXIT. A
+# policy or a Service's endpoints are in force a moment after the API server has them, as
+# on any cluster; on a loaded machine that moment can outlast the commands between. Bounded.
+settled() {  # settled POD EXPECTED_EXIT
+  local deadline=$((SECONDS + 60)) code
+  while :; do
+    kubectl exec "$1" -- curl -sI --connect-timeout 2 backend:8080 >/dev/null 2>&1
+    code=$?
+    [ "$code" = "$2" ] && return 0
+    [ "$SECONDS" -lt "$deadline" ] || fail "curl from $1 gave $code, not $2, for 60 s"
+    sleep 0.5
+  done
+}
+
 now() { date -u +%Y-%m-%dT%H:%M:%S.%6NZ; }
 # The flows a stage produced, as the node reported them (`podwall observe`), and a check that
 # each line the stage must have is there (extended regular expressions).
 flows_since() {  # flows_since STAMP [EXPECTED_LINE_PATTERN ...]
-  sleep 0.5  # the kernel batches log messages for a few hundredths of a second
-  show "podwall observe --since $1"
-  out=$("$PODWALL" observe --state-dir "$STATE" --since "$1") || fail "podwall observe failed"
+  local stamp=$1 deadline=$((SECONDS + 60)) part missing
+  shift
+  show "podwall observe --since $stamp"
+  # The kernel batches log messages and the node's reader polls: read again (bounded) until
+  # every expected flow is there, rather than sleep a guess.
+  while :; do
+    out=$("$PODWALL" observe --state-dir "$STATE" --since "$stamp") || fail "podwall observe failed"
+    missing=""
+    for part in "$@"; do grep -qE -- "$part" <<<"$out" || { missing=$part; break; }; done
+    [ -z "$missing" ] || [ "$SECONDS" -ge "$deadline" ] || { sleep 0.5; continue; }
+    break
+  done
   if [ -z "$out" ]; then echo "${dim}(no flows: no policy isolates these pods, none decided)${off}"; fi
   echo "$out"
-  shift
-  for part in "$@"; do grep -qE -- "$part" <<<"$out" || fail "no flow matching: $part"; done
+  [ -z "$missing" ] || fail "no flow matching: $missing"
 }
 
 say "Task 10.1.2: Verify connectivity"
+settled "$FRONTEND" 0; settled "$NOT_FRONTEND" 0
 stage=$(now)
 curl_from "$FRONTEND" 0
 curl_from "$NOT_FRONTEND" 0
@@ -123,6 +146,7 @@ out=$(kubectl get netpol); echo "$out"
 grep -qE '^backend-ingress-deny +app=backend' <<<"$out" || fail "get netpol"
 
 say "Task 10.1.4: Verify connectivity again"
+settled "$FRONTEND" 28; settled "$NOT_FRONTEND" 28
 stage=$(now)
 curl_from "$FRONTEND" 28
 curl_from "$NOT_FRONTEND" 28
@@ -135,6 +159,7 @@ say "Task 10.1.5: Allow traffic from frontend to backend"
 show "kubectl apply -f backend-allow-ingress-frontend.yaml"
 out=$(kubectl apply -f backend-allow-ingress-frontend.yaml); echo "$out"
 grep -qxF "networkpolicy.networking.k8s.io/backend-allow-ingress-frontend created" <<<"$out" || fail "policy not created"
+settled "$FRONTEND" 0; settled "$NOT_FRONTEND" 28
 stage=$(now)
 curl_from "$FRONTEND" 0
 curl_from "$NOT_FRONTEND" 28

@@ -96,3 +96,38 @@ def cluster_policy(name: str, tier: str, priority: int, spec: str) -> str:
     head = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\n"
     head += f"metadata: {{name: {name}}}\nspec:\n  tier: {tier}\n  priority: {priority}\n"
     return head + "\n".join("  " + line for line in spec.strip().splitlines()) + "\n---\n"
+
+
+# A pod's own node (NetworkPolicy: "... OR if the traffic source is the pod's local node"):
+# node n1 runs x/a and the host-network pod x/host (at the node's address, as a node agent
+# runs); x/b runs on n2. Whole on its own: use it as `base`.
+ON_N1 = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: x}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {addresses: [{type: InternalIP, address: 198.18.255.1}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: x, labels: {app: a}}
+spec: {nodeName: n1, containers: [{name: c}]}
+status: {podIP: 198.18.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: x, labels: {app: b}}
+spec: {nodeName: n2, containers: [{name: c}]}
+status: {podIP: 198.18.0.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: host, namespace: x, labels: {app: host}}
+spec: {nodeName: n1, hostNetwork: true, containers: [{name: c}]}
+status: {podIP: 198.18.255.1}
+---
+"""
+N1_ADDRESS = "198.18.255.1"

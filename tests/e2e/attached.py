@@ -32,6 +32,7 @@ from tests.e2e.kubectl.test_cluster import (
     reaches,
     wait_for,
 )
+from tests.e2e.kubectl.watching import PODS_READY_SECONDS, SETTLED_SECONDS
 
 URL_LINE = re.compile(r"(http://127\.0\.0\.1:(\d+)/\?token=(\S+))")
 
@@ -44,7 +45,7 @@ def lab_cluster(tmp_path: Path) -> Iterator[tuple[LocalCluster, Kubectl]]:
         local.start()
         kubectl = make_kubectl(local.server.kubeconfig_path, tmp_path / "cache")
         kubectl("apply", "-f", str(SIMPLE_APP))
-        wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=20)
+        wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=PODS_READY_SECONDS)
         yield local, kubectl
     finally:
         local.stop()
@@ -65,7 +66,9 @@ def backend_ip(kubectl: Kubectl) -> str:
 def wait_until_enforced(local: LocalCluster, kubectl: Kubectl, frontend_reaches: bool) -> None:
     """Until frontend -> backend:8080 is (or is not) possible: the applied policy is in force."""
     pod, address = pod_named(kubectl, "frontend"), backend_ip(kubectl)
-    wait_for(lambda: reaches(local.cluster_id, pod, address, 8080) == frontend_reaches, 10)
+    wait_for(
+        lambda: reaches(local.cluster_id, pod, address, 8080) == frontend_reaches, SETTLED_SECONDS
+    )
 
 
 class AttachedEditor:
@@ -96,7 +99,7 @@ class AttachedEditor:
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        reader.join(timeout=30)
+        reader.join(timeout=60)
         if not found:
             self.stop()
             pytest.fail("podwall editor printed no URL:\n" + "".join(self.lines), pytrace=False)

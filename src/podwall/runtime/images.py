@@ -47,6 +47,7 @@ which kind of thing runs) or to a `Waiting` reason for the pod's status, never t
 | paulbouwer/hello-kubernetes                 | its page on $PORT (8080): $MESSAGE, pod, node      |
 | gcr.io/kuar-demo/kuard-*                    | a page naming the pod on 8080, /healthy, /ready    |
 |                                             | (not kuard's React app or its API)                 |
+| rxmllc/hostinfo (RX-M's training labs)      | `HOSTNAME IP` on 9898, as the labs show it         |
 | postgres, mysql, mariadb, mongo, memcached  | a listener on 5432 / 3306 / 27017 / 11211 that     |
 |                                             | holds no data: postgres asks for a password then   |
 |                                             | refuses it; mysql/mariadb greet then deny access;  |
@@ -230,6 +231,7 @@ SIMPLE_DEMOS: Mapping[str, Standin] = {
     ),
     "paulbouwer/hello-kubernetes": Standin("demopages", KIND_DEMO_PAGE, ("hello-kubernetes",)),
     "httpd": Standin("demopages", KIND_DEMO_PAGE, ("httpd",)),
+    "rxmllc/hostinfo": Standin("demopages", KIND_DEMO_PAGE, ("hostinfo",)),
     "kennethreitz/httpbin": Standin("httpbin", KIND_HTTPBIN, ("python",)),
 }
 # container.training's DockerCoins, run as the workshop does (`kubectl create deployment`).

@@ -7,11 +7,13 @@ Layout, inside namespaces this module creates (the fabric) or is handed (a node)
 - node `i` attached (`attach`): a veth pair, `pwn<i>` in the fabric and `pwup` in the node. The
   node's `pwup` holds the node address 198.18.255.<i + 1>/32 and routes 198.18.0.0/16 via the
   link-local gateway (its own pods' /32 routes are more specific, so only other nodes' pods
-  leave by it). The fabric answers ARP for the gateway on `pwn<i>` and routes the node address
-  and the node's pod range 198.18.<i>.0/24 to it. Pod addresses stay real end to end (no NAT, no
-  encapsulation), so each node's forward hook sees the pods' own addresses. The node's own
-  processes (`iif lo`) also route the service range 198.19.0.0/16 by the gateway, so the NAT
-  output hook can DNAT their connections to a ClusterIP, as kube-proxy does on a node.
+  leave by it), and everything else by the same gateway: the fabric refuses what is outside the
+  sandbox (net unreachable), after the node's forward hook has applied egress policies to it.
+  The fabric answers ARP for the gateway on `pwn<i>` and routes the node address and the
+  node's pod range 198.18.<i>.0/24 to it. Pod addresses stay real end to end (no NAT, no
+  encapsulation), so each node's forward hook sees the pods' own addresses. The
+  node's own connections to a ClusterIP take the same default route until the NAT output hook
+  DNATs them to an endpoint, as kube-proxy does on a node.
 - a pod address outside its node's range (say, a manifest's fixed `status.podIP`): the node
   `announce`s a /32 in the fabric and `withdraw`s it with the pod, as Calico does for an address
   borrowed from another node's block.
@@ -35,7 +37,6 @@ from podwall.runtime import names
 from podwall.runtime.addressplan import (
     FABRIC_ADDRESS,
     POD_SUPERNET,
-    SERVICE_SUPERNET,
     node_address,
     node_subnet,
 )
@@ -63,8 +64,6 @@ _MAIN_TABLE = 254
 _HOST_ROUTES_PRIORITY = 100  # the /32 routes (borrowed addresses, node addresses) first
 _NO_LOOP_PRIORITY = 1000  # plus the node's index
 _HOST_ROUTES_PREFIXLEN = 24  # routes of prefix length up to this one are skipped at first
-_OWN_SERVICES_PRIORITY = 90
-_OWN_SERVICES_TABLE = 198  # the node's own connections to ClusterIPs
 
 
 def fabric_ifname(index: int) -> str:
@@ -179,30 +178,15 @@ def _attach_fabric_side(node_netns: str, index: int) -> None:
     answer_for_gateway(ifname)
 
 
-def _route_own_services(ipr: pyroute2.IPRoute, link: int) -> None:
-    """A route to the service range for the node's own processes alone (`iif lo`).
-
-    A connection must find a route before the NAT output hook can DNAT a ClusterIP to an
-    endpoint (the kernel routes it again after). Pods' packets to a ClusterIP are DNATed at
-    prerouting and never need it, and one to a service address or port nothing serves keeps
-    meeting the node's own "network unreachable", as before."""
-    supernet = SERVICE_SUPERNET
-    ipr.route(
-        "add", dst=str(supernet), gateway=str(GATEWAY), oif=link, flags=RTNH_F_ONLINK,
-        table=_OWN_SERVICES_TABLE,
-    )  # fmt: skip
-    ipr.rule(
-        "add", priority=_OWN_SERVICES_PRIORITY, iifname="lo", dst=str(supernet.network_address),
-        dst_len=supernet.prefixlen, table=_OWN_SERVICES_TABLE,
-    )  # fmt: skip
-
-
 def _attach_node_side(index: int) -> None:
     with pyroute2.IPRoute() as ipr:
         link = set_up(ipr, UPLINK_IFNAME)
         ipr.addr("add", index=link, address=str(node_address(index)), prefixlen=32)
         ipr.route("add", dst=str(POD_SUPERNET), gateway=str(GATEWAY), oif=link, flags=RTNH_F_ONLINK)
-        _route_own_services(ipr, link)
+        # Everything else too: a pod's packet for outside the cluster then goes through the
+        # node's forward hook, where an egress policy drops it (a timeout, as on a cluster),
+        # before the fabric, which routes nothing outside, refuses it (net unreachable).
+        ipr.route("add", dst="0.0.0.0/0", gateway=str(GATEWAY), oif=link, flags=RTNH_F_ONLINK)
     write_sysctl(f"net.ipv4.conf.{UPLINK_IFNAME}.forwarding", "1")
     write_sysctl(f"net.ipv4.conf.{UPLINK_IFNAME}.rp_filter", "0")
 

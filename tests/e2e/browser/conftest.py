@@ -91,7 +91,7 @@ class Editor:
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        reader.join(timeout=30)
+        reader.join(timeout=60)
         if not found:
             self.stop()
             pytest.fail("podwall editor printed no URL:\n" + "".join(seen), pytrace=False)
@@ -145,7 +145,7 @@ def page(chromium: Any, editor_server: Editor) -> Iterator[Any]:
         lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None,
     )
     page.goto(editor_server.url)
-    page.wait_for_selector("body[data-ready=true]", timeout=15000)
+    page.wait_for_selector("body[data-ready=true]", timeout=60_000)
     try:
         yield page
     finally:

@@ -21,8 +21,8 @@ from tests.e2e.attached import attached_editor, lab_cluster, wait_until_enforced
 
 pytestmark = [pytest.mark.browser, pytest.mark.kubectl, pytest.mark.netns]
 
-CHECKS_TIMEOUT = 40_000  # ms: two curls of 5 s each, in parallel, plus the exec round trips
-FLOWS_TIMEOUT = 10_000  # ms: the page polls the flows every 2 s
+CHECKS_TIMEOUT = 90_000  # ms: two curls of 5 s each, in parallel, plus exec round trips, loaded
+FLOWS_TIMEOUT = 60_000  # ms: the page polls the flows every 2 s; the node writes them a moment late
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def live_page(chromium: Any, tmp_path: Path) -> Iterator[tuple[Any, Any, Any, An
             lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None,
         )
         page.goto(editor.url)
-        page.wait_for_selector("body[data-ready=true]", timeout=15000)
+        page.wait_for_selector("body[data-ready=true]", timeout=60_000)
         try:
             yield page, local, kubectl, editor
         finally:

@@ -29,10 +29,12 @@ from podwall.runtime import names, netns
 from podwall.runtime.connect import Attempt, try_once
 from podwall.runtime.node import Node
 from tests.e2e.kubectl.test_apiserver import ALLOW, DENY, SIMPLE_APP, kubectl_binary, table
+from tests.e2e.kubectl.watching import KUBECTL_SECONDS, PODS_READY_SECONDS, SETTLED_SECONDS
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns]
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+NO_RESOURCES = "No resources found in default namespace."
 
 
 def make_kubectl(kubeconfig: Path, cache: Path) -> Kubectl:
@@ -40,7 +42,12 @@ def make_kubectl(kubeconfig: Path, cache: Path) -> Kubectl:
         env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
         command = [kubectl_binary(), "--kubeconfig", str(kubeconfig), "--cache-dir", str(cache)]
         done = subprocess.run(
-            [*command, *args], capture_output=True, text=True, timeout=60, env=env, check=False
+            [*command, *args],
+            capture_output=True,
+            text=True,
+            timeout=KUBECTL_SECONDS,
+            env=env,
+            check=False,
         )
         if check:
             assert done.returncode == 0, f"kubectl {' '.join(args)}: {done.stderr}"
@@ -98,7 +105,7 @@ def test_the_tutorial_on_a_running_cluster(cluster: LocalCluster, tmp_path: Path
         "deployment.apps/backend created",
         "service/backend created",
     ]
-    wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=10)
+    wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=PODS_READY_SECONDS)
     print(f"apply -> 3 pods Ready: {time.monotonic() - started:.2f}s")
 
     rows = table(kubectl("get", "all").stdout)
@@ -119,18 +126,19 @@ def test_the_tutorial_on_a_running_cluster(cluster: LocalCluster, tmp_path: Path
     assert not_frontend.startswith("not-frontend-")
     backend_ip = service[2]
     ident = cluster.cluster_id
-    assert reaches(ident, frontend, backend_ip, 8080)
-    assert reaches(ident, not_frontend, backend_ip, 8080)
+    # Ready pods become the Service's endpoints, and the node's rules for it, a moment later.
+    wait_for(lambda: reaches(ident, frontend, backend_ip, 8080), timeout=SETTLED_SECONDS)
+    wait_for(lambda: reaches(ident, not_frontend, backend_ip, 8080), timeout=SETTLED_SECONDS)
 
     applied = time.monotonic()
     kubectl("apply", "-f", str(DENY))
-    wait_for(lambda: not reaches(ident, frontend, backend_ip, 8080), timeout=5)
+    wait_for(lambda: not reaches(ident, frontend, backend_ip, 8080), timeout=SETTLED_SECONDS)
     print(f"deny applied -> enforced: {time.monotonic() - applied:.2f}s")
     assert not reaches(ident, not_frontend, backend_ip, 8080)
     assert "backend-ingress-deny   app=backend" in kubectl("get", "netpol").stdout
 
     kubectl("apply", "-f", str(ALLOW))
-    wait_for(lambda: reaches(ident, frontend, backend_ip, 8080), timeout=5)
+    wait_for(lambda: reaches(ident, frontend, backend_ip, 8080), timeout=SETTLED_SECONDS)
     assert not reaches(ident, not_frontend, backend_ip, 8080)
 
 
@@ -139,12 +147,13 @@ def test_deleting_the_app_stops_its_pods_and_removes_their_namespaces(
 ) -> None:
     kubectl = make_kubectl(cluster.server.kubeconfig_path, tmp_path / "cache")
     kubectl("apply", "-f", str(SIMPLE_APP))
-    wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=10)
+    wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=PODS_READY_SECONDS)
     prefix = names.cluster_prefix(cluster.cluster_id)
     assert len(netns.leftovers(prefix)) == 2 + 4  # fabric, node, coredns and the app's pods
     kubectl("delete", "-f", str(SIMPLE_APP))
-    wait_for(lambda: len(netns.leftovers(prefix)) == 3, timeout=10)
-    assert kubectl("get", "pods").stderr.strip() == "No resources found in default namespace."
+    wait_for(lambda: len(netns.leftovers(prefix)) == 3, timeout=SETTLED_SECONDS)
+    # The agent removes a pod's namespace before it tells the API server the pod is gone.
+    wait_for(lambda: kubectl("get", "pods").stderr.strip() == NO_RESOURCES, timeout=SETTLED_SECONDS)
 
 
 SLEEPER = """\
@@ -182,7 +191,9 @@ def test_kubectl_delete_cascade_orphan_foreground_and_background(
     manifest = tmp_path / "sleepers.yaml"
     manifest.write_text("---\n".join(SLEEPER.format(name=app) for app in apps))
     kubectl("apply", "-f", str(manifest))
-    wait_for(lambda: all(len(owned(kubectl, app)[1]) == 2 for app in apps), timeout=20)
+    wait_for(
+        lambda: all(len(owned(kubectl, app)[1]) == 2 for app in apps), timeout=PODS_READY_SECONDS
+    )
 
     out = kubectl("delete", "deployment", "orphaned", "--cascade=orphan").stdout
     assert out == 'deployment.apps "orphaned" deleted\n'
@@ -196,9 +207,9 @@ def test_kubectl_delete_cascade_orphan_foreground_and_background(
     assert owned(kubectl, "foreground") == ([], []), "gone before the Deployment was"
 
     kubectl("delete", "deployment", "background")
-    wait_for(lambda: owned(kubectl, "background") == ([], []), timeout=10)
+    wait_for(lambda: owned(kubectl, "background") == ([], []), timeout=SETTLED_SECONDS)
     assert len(owned(kubectl, "orphaned")[1]) == 2
-    assert kubectl("get", "deploy").stderr.strip() == "No resources found in default namespace."
+    assert kubectl("get", "deploy").stderr.strip() == NO_RESOURCES
 
 
 def running(pid: int) -> bool:
@@ -250,7 +261,7 @@ def test_podwall_up_status_and_down(state: Path, tmp_path: Path) -> None:
     )
     kubectl = make_kubectl(state / "kubeconfig", tmp_path / "cache")
     kubectl("apply", "-f", str(SIMPLE_APP))
-    wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=10)
+    wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=PODS_READY_SECONDS)
     ident = (state / "cluster-id").read_text().strip()
     pid = int((state / "podwall.pid").read_text())
 
@@ -268,20 +279,20 @@ def test_kill_9_then_up_brings_back_every_object_and_enforces_policy_first(
     assert podwall("up", "--state-dir", str(state), "--port", "0").returncode == 0
     kubectl = make_kubectl(state / "kubeconfig", tmp_path / "cache")
     kubectl("apply", "-f", str(SIMPLE_APP), "-f", str(DENY))
-    wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=10)
+    wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=PODS_READY_SECONDS)
     before = sorted(table(kubectl("get", "pods", "-o", "wide").stdout)[1:])
     pid = int((state / "podwall.pid").read_text())
     agents = [int(f.read_text().split()[0]) for f in state.glob("nodes/*/agent.pid")]
     assert agents
     assert all(running(a) for a in agents)
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not running(pid), timeout=5)
-    wait_for(lambda: not any(running(a) for a in agents), timeout=30)  # they die with it
+    wait_for(lambda: not running(pid), timeout=SETTLED_SECONDS)
+    wait_for(lambda: not any(running(a) for a in agents), timeout=SETTLED_SECONDS)  # they die too
 
     again = podwall("up", "--state-dir", str(state), "--port", "0")
     assert again.returncode == 0, again.stderr
     kubectl = make_kubectl(state / "kubeconfig", tmp_path / "cache2")  # the port changed
-    wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=10)
+    wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=PODS_READY_SECONDS)
     after = sorted(table(kubectl("get", "pods", "-o", "wide").stdout)[1:])
     assert [(r[0], r[5]) for r in after] == [(r[0], r[5]) for r in before]  # names and IPs
     assert "backend-ingress-deny" in kubectl("get", "netpol").stdout

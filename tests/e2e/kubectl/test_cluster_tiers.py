@@ -25,6 +25,7 @@ from tests.e2e.kubectl.test_cluster import (
     reaches,
     wait_for,
 )
+from tests.e2e.kubectl.watching import PODS_READY_SECONDS, SETTLED_SECONDS
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns]
 
@@ -52,7 +53,7 @@ def _pod_of(kubectl: Kubectl, app: str) -> str:
 def test_the_admin_and_baseline_tiers_around_the_lab(cluster: LocalCluster, tmp_path: Path) -> None:
     kubectl = make_kubectl(cluster.server.kubeconfig_path, tmp_path / "cache")
     kubectl("apply", "-f", str(SIMPLE_APP))
-    wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=20)
+    wait_for(lambda: pod_ready_count(kubectl) == 3, timeout=PODS_READY_SECONDS)
     service = next(r for r in table(kubectl("get", "svc").stdout) if r[0] == "backend")
     backend = service[2]
     ident = cluster.cluster_id
@@ -62,7 +63,7 @@ def test_the_admin_and_baseline_tiers_around_the_lab(cluster: LocalCluster, tmp_
         return reaches(ident, frontend, backend, 8080), reaches(ident, not_frontend, backend, 8080)
 
     def becomes(expected: tuple[bool, bool]) -> None:
-        wait_for(lambda: state() == expected, timeout=10, step=0.2)
+        wait_for(lambda: state() == expected, timeout=SETTLED_SECONDS, step=0.2)
 
     becomes((True, True))
     kubectl("apply", "-f", str(TIERS / "baseline-default-deny.yaml"))

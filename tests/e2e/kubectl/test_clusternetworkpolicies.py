@@ -175,7 +175,7 @@ def test_the_crd_is_listed_and_established_and_cannot_be_changed(cluster: Cluste
     rows = table(cluster.ok("get", "crd"))
     assert crd in [r[0] for r in rows[1:]]  # with the v1alpha1 kinds' CRDs
     assert rows[0][1] == "CREATED AT"
-    waited = cluster.ok("wait", "--for", "condition=established", f"crd/{crd}", "--timeout=5s")
+    waited = cluster.ok("wait", "--for", "condition=established", f"crd/{crd}", "--timeout=60s")
     assert waited == f"customresourcedefinition.apiextensions.k8s.io/{crd} condition met\n"
     refused = cluster.kubectl("delete", "crd", crd)
     assert refused.code == 1

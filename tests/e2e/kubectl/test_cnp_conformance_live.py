@@ -41,8 +41,8 @@ STATEFULSETS = {
     "network-policy-conformance-forbidden-forrest": "centaur",
 }
 NAMESPACE_OF = {sts: ns for ns, sts in STATEFULSETS.items()}
-POKE_SECONDS = 20.0
-ROLLOUT = "--timeout=50s"  # per set, within make_kubectl's 60 s
+POKE_SECONDS = 60.0  # returns once the probe matches: the bound is for a loaded machine
+ROLLOUT = "--timeout=120s"  # per set, within make_kubectl's KUBECTL_SECONDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from podwall.cluster.local import LocalCluster
 from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_apiserver import table
 from tests.e2e.kubectl.test_cluster import Kubectl, clear_cluster, make_kubectl, wait_for
+from tests.e2e.kubectl.watching import PODS_READY_SECONDS
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
 
@@ -75,7 +76,7 @@ def pod_names(kubectl: Kubectl, app: str) -> list[str]:
 
 
 def rolled_out(kubectl: Kubectl) -> str:
-    done = kubectl("rollout", "status", "ds/agent", "--timeout=60s")
+    done = kubectl("rollout", "status", "ds/agent", "--timeout=120s")
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -109,7 +110,7 @@ def test_a_deleted_pod_is_recreated_on_its_node(cluster: Kubectl) -> None:
         pod = by_node(kubectl).get("node-2")
         return pod is not None and pod["metadata"]["name"] != gone
 
-    wait_for(replaced, timeout=30, step=0.2)
+    wait_for(replaced, timeout=PODS_READY_SECONDS, step=0.2)
     assert rolled_out(kubectl) == 'daemon set "agent" successfully rolled out'
     assert sorted(by_node(kubectl)) == NODES
 
@@ -146,7 +147,9 @@ def test_rollout_history_lists_revisions_and_undo_restores_the_image(cluster: Ku
     def images() -> set[str]:
         return {p["spec"]["containers"][0]["image"] for p in agent_pods(kubectl)}
 
-    wait_for(lambda: images() == {"docker.io/library/busybox:1.36"}, timeout=60, step=0.2)
+    wait_for(
+        lambda: images() == {"docker.io/library/busybox:1.36"}, timeout=PODS_READY_SECONDS, step=0.2
+    )
     history = table(kubectl("rollout", "history", "ds/agent").stdout)
     assert [row[0] for row in history[2:]] == ["2", "3"]
     revisions = table(kubectl("get", "controllerrevisions").stdout)[1:]
@@ -167,29 +170,32 @@ def test_pods_follow_node_labels_and_taints(cluster: Kubectl, tmp_path: Path) ->
 
     assert table(kubectl("get", "ds", "infra").stdout)[1][1:3] == ["0", "0"]
     kubectl("label", "node", "node-2", "role=infra")
-    wait_for(lambda: placed() == ["node-2"], timeout=30, step=0.2)
+    wait_for(lambda: placed() == ["node-2"], timeout=PODS_READY_SECONDS, step=0.2)
     kubectl("label", "node", "node-1", "role=infra")
-    wait_for(lambda: placed() == NODES, timeout=30, step=0.2)
+    wait_for(lambda: placed() == NODES, timeout=PODS_READY_SECONDS, step=0.2)
     kubectl("cordon", "node-1")  # daemon pods tolerate a cordoned node: one comes back
     listed = json.loads(kubectl("get", "pods", "-l", "app=infra", "-o", "json").stdout)
     (gone,) = [p["metadata"]["name"] for p in listed["items"] if p["spec"]["nodeName"] == "node-1"]
     kubectl("delete", "pod", gone, "--wait=false")
-    wait_for(lambda: placed() == NODES and gone not in pod_names(kubectl, "infra"), timeout=30)
+    wait_for(
+        lambda: placed() == NODES and gone not in pod_names(kubectl, "infra"),
+        timeout=PODS_READY_SECONDS,
+    )
     kubectl("uncordon", "node-1")
     kubectl("taint", "node", "node-1", "dedicated=other:NoExecute")
-    wait_for(lambda: placed() == ["node-2"], timeout=30, step=0.2)
+    wait_for(lambda: placed() == ["node-2"], timeout=PODS_READY_SECONDS, step=0.2)
     kubectl("taint", "node", "node-1", "dedicated=other:NoExecute-")
     kubectl("label", "node", "node-1", "node-2", "role-")
-    wait_for(lambda: placed() == [], timeout=30, step=0.2)
+    wait_for(lambda: placed() == [], timeout=PODS_READY_SECONDS, step=0.2)
     kubectl("delete", "ds", "infra")
 
 
 def test_the_daemonset_deleted_its_pods_go(cluster: Kubectl) -> None:
     kubectl = cluster
     kubectl("delete", "ds", "agent", "--wait=false")
-    wait_for(lambda: agent_pods(kubectl) == [], timeout=60, step=0.2)
+    wait_for(lambda: agent_pods(kubectl) == [], timeout=PODS_READY_SECONDS, step=0.2)
 
     def revisions_left() -> str:
         return kubectl("get", "controllerrevisions", "-o", "name").stdout.strip()
 
-    wait_for(lambda: revisions_left() == "", timeout=30, step=0.2)
+    wait_for(lambda: revisions_left() == "", timeout=PODS_READY_SECONDS, step=0.2)

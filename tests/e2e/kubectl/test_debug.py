@@ -23,6 +23,7 @@ from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_apiserver import kubectl_binary
 from tests.e2e.kubectl.test_cluster import clear_cluster, wait_for
 from tests.e2e.kubectl.test_workflows import Kubectl
+from tests.e2e.kubectl.watching import PODS_READY_SECONDS, SETTLED_SECONDS
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
 
@@ -74,7 +75,7 @@ def kubectl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubectl]:
         client = Kubectl(local.server.kubeconfig_path, tmp / "cache")
         client("apply", "-f", "-", stdin=APP)
         client("apply", "-f", "-", stdin=POLICY.replace("EGRESS", ALLOW_WEB))
-        client("wait", "--for=condition=Ready", "pod/web", "pod/client", "--timeout=60s")
+        client("wait", "--for=condition=Ready", "pod/web", "pod/client", "--timeout=120s")
         yield client
     finally:
         local.stop()
@@ -99,17 +100,28 @@ def _debug_wget(kubectl: Kubectl, container: str) -> tuple[str, int]:
     done = kubectl.run(
         "debug", "client", "--image=busybox", "-c", container, "--attach", "-i", *WGET
     )
-    wait_for(lambda: "terminated" in _ephemeral_state(kubectl, "client", container), 30)
+    wait_for(
+        lambda: "terminated" in _ephemeral_state(kubectl, "client", container), PODS_READY_SECONDS
+    )
     terminated = _ephemeral_state(kubectl, "client", container)["terminated"]
     assert isinstance(terminated, dict)
     return done.stdout, int(terminated["exitCode"])
 
 
+def _app_reaches_web(kubectl: Kubectl) -> bool:
+    """Whether the pod's own container gets web's page: the network the debug containers join."""
+    return kubectl.run("exec", "client", "-c", "app", *WGET).returncode == 0
+
+
 def test_debug_follows_the_policy_of_the_debugged_pod(kubectl: Kubectl) -> None:
+    # The Service's endpoint and each policy are in force a moment after they are applied;
+    # the pod's own container says when, so what the debug containers meet is settled.
+    wait_for(lambda: _app_reaches_web(kubectl), SETTLED_SECONDS)
     out, code = _debug_wget(kubectl, "probe1")
     assert code == 0
     assert "nginx" in out
     kubectl("apply", "-f", "-", stdin=POLICY.replace("EGRESS", DNS))
+    wait_for(lambda: not _app_reaches_web(kubectl), SETTLED_SECONDS)
     out, code = _debug_wget(kubectl, "probe2")
     assert code != 0
     assert "nginx" not in out
@@ -126,7 +138,7 @@ def test_debug_follows_the_policy_of_the_debugged_pod(kubectl: Kubectl) -> None:
 
 
 def test_existing_ephemeral_container_cannot_change(kubectl: Kubectl) -> None:
-    wait_for(lambda: bool(_ephemeral_state(kubectl, "client", "probe1")), 30)
+    wait_for(lambda: bool(_ephemeral_state(kubectl, "client", "probe1")), PODS_READY_SECONDS)
     patch = json.dumps({"spec": {"ephemeralContainers": [{"name": "probe1", "image": "alpine"}]}})
     done = kubectl.run("patch", "pod", "client", "--subresource=ephemeralcontainers", "-p", patch)
     assert done.returncode != 0
@@ -143,7 +155,7 @@ def test_target_must_name_a_container(kubectl: Kubectl) -> None:
 
 def test_debug_with_target_runs_in_the_pod(kubectl: Kubectl) -> None:
     kubectl("debug", "client", "--image=busybox", "-c", "t2", "--target=app", "--", "sleep", "60")
-    wait_for(lambda: "running" in _ephemeral_state(kubectl, "client", "t2"), 30)
+    wait_for(lambda: "running" in _ephemeral_state(kubectl, "client", "t2"), PODS_READY_SECONDS)
     # Its `ps` sees the target's process: a podwall pod shares one PID namespace.
     seen = kubectl("exec", "client", "-c", "app", "--", "ps")
     assert "sleep 60" in seen
@@ -152,7 +164,7 @@ def test_debug_with_target_runs_in_the_pod(kubectl: Kubectl) -> None:
 def test_copy_to_makes_a_new_pod(kubectl: Kubectl) -> None:
     kubectl("debug", "client", "--copy-to=client-copy", "--image=busybox", "-c", "extra",
             "--", "sleep", "3600")  # fmt: skip
-    kubectl("wait", "--for=condition=Ready", "pod/client-copy", "--timeout=60s")
+    kubectl("wait", "--for=condition=Ready", "pod/client-copy", "--timeout=120s")
     pod = _pod(kubectl, "client-copy")
     spec = pod["spec"]
     assert isinstance(spec, dict)
@@ -167,7 +179,7 @@ def test_older_and_newer_kubectl_debug(kubectl: Kubectl, version: str) -> None:
     versioned.env = kubectl.env
     name = "v" + version.replace(".", "")
     versioned("debug", "client", "--image=busybox", "-c", name, "--", "sh", "-c", "exit 7")
-    wait_for(lambda: "terminated" in _ephemeral_state(kubectl, "client", name), 30)
+    wait_for(lambda: "terminated" in _ephemeral_state(kubectl, "client", name), PODS_READY_SECONDS)
     terminated = _ephemeral_state(kubectl, "client", name)["terminated"]
     assert isinstance(terminated, dict)
     assert terminated["exitCode"] == 7
@@ -194,7 +206,9 @@ def test_debug_it_with_netshoot_gives_a_shell_in_the_pod(kubectl: Kubectl) -> No
                 process.kill()
         shown = process.stdout.read().decode(errors="replace")
     assert "hi-42 client" in shown
-    wait_for(lambda: "terminated" in _ephemeral_state(kubectl, "client", "shell"), 30)
+    wait_for(
+        lambda: "terminated" in _ephemeral_state(kubectl, "client", "shell"), PODS_READY_SECONDS
+    )
     terminated = _ephemeral_state(kubectl, "client", "shell")["terminated"]
     assert isinstance(terminated, dict)
     assert terminated["exitCode"] == 3

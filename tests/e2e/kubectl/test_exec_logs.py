@@ -138,7 +138,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 
 
 def _wait_for_log(path: Path, text: bytes) -> None:
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60
     while not (path.exists() and text in path.read_bytes()):
         assert time.monotonic() < deadline, f"{path} never said {text!r}"
         time.sleep(0.05)
@@ -265,7 +265,7 @@ def test_logs_follow_streams_until_stopped(env: Env, version: str | None) -> Non
         curl = env.kubectl("exec", "web", "--", "curl", "-s", "-o", "/dev/null",
                            f"http://127.0.0.1:8080{marker}")  # fmt: skip
         assert curl.code == 0, curl.err
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while marker.encode() not in follower.stdout.readline():
             assert time.monotonic() < deadline, "the request never showed in logs -f"
         assert follower.poll() is None, "logs -f ended by itself"
@@ -294,7 +294,6 @@ def test_ctrl_c_in_a_terminal_interrupts_the_remote_command(env: Env, version: s
     assert terminal.stdout is not None
     try:
         assert terminal.stdout.readline() == b"ready\r\n"
-        started = time.monotonic()
         terminal.stdin.write(b"\x03")  # what the user's ^C is in kubectl's raw terminal
         terminal.stdin.flush()
         rest = terminal.stdout.read()
@@ -304,5 +303,5 @@ def test_ctrl_c_in_a_terminal_interrupts_the_remote_command(env: Env, version: s
         terminal.wait()
         terminal.stdin.close()
         terminal.stdout.close()
-    assert time.monotonic() - started < 10
+    # 130 is SIGINT's: uninterrupted, `sleep 30` would have ended with 0 (no timing needed).
     assert (code, rest) == (130, b"^Ccommand terminated with exit code 130\r\n")

@@ -16,6 +16,7 @@ from podwall.cluster.local import LocalCluster
 from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_apiserver import table
 from tests.e2e.kubectl.test_cluster import Kubectl, clear_cluster, make_kubectl, wait_for
+from tests.e2e.kubectl.watching import PODS_READY_SECONDS, SETTLED_SECONDS
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns]
 
@@ -74,7 +75,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kubectl, Pa
         kubectl = make_kubectl(local.server.kubeconfig_path, tmp / "cache")
         (tmp / "app.yaml").write_text(WEB + "\n---\n" + CLIENTS)
         kubectl("apply", "-f", str(tmp / "app.yaml"))
-        wait_for(lambda: ready(kubectl) == 5, timeout=30)
+        wait_for(lambda: ready(kubectl) == 5, timeout=PODS_READY_SECONDS)
         yield kubectl, tmp
     finally:
         local.stop()
@@ -122,6 +123,12 @@ def test_every_node_serves_the_node_port_to_pods_and_nodes(live: tuple[Kubectl, 
     port, ips = exposed(kubectl)
     assert len(ips) == len(NODES)
     assert all(ip.startswith("198.18.") for ip in ips)
+    # Each node's agent loads the new node port a moment after the Service is created.
+    for ip in ips:
+        url = f"http://{ip}:{port}/"
+        wait_for(
+            lambda u=url: "Welcome to nginx" in wget(kubectl, "client-node-1", u), SETTLED_SECONDS
+        )
     for node in NODES:
         for client in (f"client-{node}", f"host-{node}"):
             for ip in ips:
@@ -135,12 +142,21 @@ def test_the_endpoints_policy_decides_node_port_traffic(live: tuple[Kubectl, Pat
     (tmp / "deny.yaml").write_text(DENY)
     (tmp / "allow.yaml").write_text(ALLOW_CLIENTS)
     try:
+        # The endpoint's node loads each policy a moment after it is applied: wait for it.
         kubectl("apply", "-f", str(tmp / "deny.yaml"))
         for ip in ips:
-            assert wget(kubectl, "client-node-1", f"http://{ip}:{port}/").startswith("exit 1")
+            url = f"http://{ip}:{port}/"
+            wait_for(
+                lambda u=url: wget(kubectl, "client-node-1", u).startswith("exit 1"),
+                SETTLED_SECONDS,
+            )
         kubectl("apply", "-f", str(tmp / "allow.yaml"))
         for ip in ips:
-            assert "Welcome to nginx" in wget(kubectl, "client-node-1", f"http://{ip}:{port}/")
+            url = f"http://{ip}:{port}/"
+            wait_for(
+                lambda u=url: "Welcome to nginx" in wget(kubectl, "client-node-1", u),
+                SETTLED_SECONDS,
+            )
         # node-1's own processes are no `client` pod: the allow rule does not open it to them
         assert wget(kubectl, "host-node-1", f"http://{ips[1]}:{port}/").startswith("exit 1")
     finally:

@@ -15,9 +15,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from podwall.cli import observe
 from podwall.cli.main import cli
 from podwall.cli.observe import run_observe
 from podwall.cluster.local import LocalCluster
@@ -33,8 +32,14 @@ from podwall.flows import files
 from podwall.flows.filters import FlowFilter
 from podwall.flows.flow import Flow, Verdict
 from podwall.runtime import names, netns
-from tests.e2e.kubectl.test_apiserver import kubectl_binary, table
+from tests.e2e.kubectl.test_apiserver import table
 from tests.e2e.kubectl.test_cluster import Kubectl, clear_cluster, make_kubectl, wait_for
+from tests.e2e.kubectl.watching import (
+    PODS_READY_SECONDS,
+    READY_COLUMNS,
+    SETTLED_SECONDS,
+    Watch,
+)
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
 
@@ -97,7 +102,6 @@ spec:
     - podSelector: {matchLabels: {app: client}}
 """
 NODES = ["node-1", "node-2", "node-3"]
-FOLLOW_POLLS = 75  # 15 s of polls: three denied curls of 2 s each through exec, with room
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +113,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalClu
         kubectl = make_kubectl(local.server.kubeconfig_path, tmp / "cache")
         (tmp / "app.yaml").write_text(APP)
         kubectl("apply", "-f", str(tmp / "app.yaml"))
-        wait_for(lambda: ready(kubectl) == 9, timeout=30)
+        wait_for(lambda: ready(kubectl) == 9, timeout=PODS_READY_SECONDS)
         yield local, kubectl
     finally:
         local.stop()
@@ -144,49 +148,6 @@ def curl(kubectl: Kubectl, pod: str, url: str) -> int:
     return done.returncode
 
 
-READY_COLUMNS = (
-    'custom-columns=NAME:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status'
-)
-
-
-class Watch:
-    """`kubectl get --watch` in the background: every change it saw, as (name, column) rows."""
-
-    def __init__(self, local: LocalCluster, *args: str) -> None:
-        command = [kubectl_binary(), "--kubeconfig", str(local.server.kubeconfig_path)]
-        self.process = subprocess.Popen(
-            [*command, "get", "--watch", "--no-headers", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
-        self.rows: list[tuple[str, str]] = []
-        self._first = threading.Event()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            name, _, rest = line.strip().partition(" ")
-            self.rows.append((name, rest.strip()))
-            self._first.set()
-
-    def __enter__(self) -> Watch:
-        self._reader.start()
-        # The listing comes first: once it is read, the watch is open and misses nothing.
-        assert self._first.wait(timeout=15), "kubectl get --watch printed nothing"
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._reader.join(timeout=5)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-
 def apply(kubectl: Kubectl, tmp: Path, text: str) -> None:
     path = tmp / "policy.yaml"
     path.write_text(text)
@@ -214,16 +175,22 @@ def test_replicas_spread_and_every_node_reaches_every_node_under_policy(
     assert sorted(web) == sorted(clients) == sorted(others) == NODES  # one replica per node
     for node, (_, ip) in web.items():
         assert ip.startswith(f"198.18.{NODES.index(node)}.")  # each node's own range
+    # Ready pods are not yet the Service's endpoints on every node: those follow the pods.
     for client, _ in clients.values():  # the Service, by name, from every node
-        assert curl(kubectl, client, "http://web:8080/") == 0
+        wait_for(lambda c=client: curl(kubectl, c, "http://web:8080/") == 0, SETTLED_SECONDS)
     first_client = clients["node-1"][0]
     for _, ip in web.values():  # each node's pod, across the underlay
         assert curl(kubectl, first_client, f"http://{ip}:8080/") == 0
 
     apply(kubectl, tmp_path, ONLY_CLIENTS)
+    # Each node loads the policy on its own, and the Service picks any node's web pod: wait
+    # until every web pod's node denies before asserting what each node's pods see.
+    for _, ip in web.values():
+        denied = f"http://{ip}:8080/"
+        wait_for(lambda u=denied: curl(kubectl, others["node-1"][0], u) == 28, SETTLED_SECONDS)
     for node in NODES:
         other = others[node][0]
-        wait_for(lambda o=other: curl(kubectl, o, "http://web:8080/") == 28, timeout=10)
+        assert curl(kubectl, other, "http://web:8080/") == 28
         for _, ip in web.values():
             assert curl(kubectl, other, f"http://{ip}:8080/") == 28
         assert curl(kubectl, clients[node][0], "http://web:8080/") == 0
@@ -244,76 +211,149 @@ def test_observe_merges_every_node_from_the_rings_and_from_the_agents(
     web, others = of(kubectl, "web"), of(kubectl, "other")
     for node in NODES:  # each node denies, in its own ruleset, the connection to its web pod
         other = others[node][0]
-        wait_for(lambda o=other, n=node: curl(kubectl, o, f"http://{web[n][1]}:8080/") == 28, 10)
+        url = f"http://{web[node][1]}:8080/"
+        wait_for(lambda o=other, u=url: curl(kubectl, o, u) == 28, SETTLED_SECONDS)
     kubectl("delete", "networkpolicy", "web-from-clients")
     agents = [
         json.loads((local.run_dir / node / "agent.json").read_text())["health"] for node in NODES
     ]
     reason = "denied by the default deny of default/web-from-clients"
+    expected = {(n, web[n][1]) for n in NODES}
     for source in (
         ["--state-dir", str(local.state_dir)],
         [a for u in agents for a in ("--agent", u)],
     ):
-        rows = _observe(*source, "--verdict", "DENIED", "--last", "1000", "--port", "8080")
+        args = (*source, "--verdict", "DENIED", "--last", "1000", "--port", "8080")
+        # A denial reaches the rings and the agents' buffers a moment after the packet dropped.
+        wait_for(lambda a=args: expected <= _decided(_observe(*a)), SETTLED_SECONDS)
+        rows = _observe(*args)
         assert {r["node"] for r in rows} == set(NODES), source
         assert {r["reason"] for r in rows} == {reason}
-        decided = {(r["node"], r["destination"]["ip"]) for r in rows}
-        assert {(n, web[n][1]) for n in NODES} <= decided  # each node its own web pod
+        assert expected <= _decided(rows)  # each node its own web pod
     counted = (
         'podwall_flow_connections_total{direction="ingress",namespace="default",'
         'policy="web-from-clients",rule="default-deny",verdict="DENIED"} '
     )
     for url in agents:  # each node's agent counts what its node denied
-        with urllib.request.urlopen(url + "/metrics", timeout=10) as reply:
-            metrics = reply.read().decode()
-        (line,) = [x for x in metrics.splitlines() if x.startswith(counted)]
-        assert float(line.split()[-1]) >= 1
+        wait_for(lambda u=url: _counted(u, counted) >= 1, SETTLED_SECONDS)
 
 
-def test_observe_follows_every_node(cluster: tuple[LocalCluster, Kubectl], tmp_path: Path) -> None:
+def _decided(rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(node, destination IP) of each flow."""
+    return {(r["node"], r["destination"]["ip"]) for r in rows}
+
+
+def _counted(agent: str, series: str) -> float:
+    """The value of `series` in the agent's /metrics; 0 while it is not there."""
+    with urllib.request.urlopen(agent + "/metrics", timeout=10) as reply:
+        metrics = reply.read().decode()
+    lines = [x for x in metrics.splitlines() if x.startswith(series)]
+    assert len(lines) <= 1, lines
+    return float(lines[0].split()[-1]) if lines else 0.0
+
+
+class _Gated:
+    """run_observe's follower, watched by the test: `polled` once its first poll (the history)
+    is read, so what happens after is new to it; stopped, as a user's ^C stops `observe -f`,
+    once the test saw what it waits for (a count of polls bounds nothing on a loaded machine)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.polled = threading.Event()
+        self.stop = threading.Event()
+
+    def poll(self) -> list[Flow]:
+        if self.stop.is_set():
+            raise KeyboardInterrupt
+        flows: list[Flow] = self.inner.poll()
+        self.polled.set()
+        return flows
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_observe_follows_every_node(
+    cluster: tuple[LocalCluster, Kubectl], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     local, kubectl = cluster
     apply(kubectl, tmp_path, ONLY_CLIENTS)
     web, others = of(kubectl, "web"), of(kubectl, "other")
-    wait_for(lambda: curl(kubectl, others["node-1"][0], "http://web:8080/") == 28, timeout=10)
+    for node in NODES:  # each node loads the policy on its own
+        url = f"http://{web[node][1]}:8080/"
+        wait_for(lambda o=others[node][0], u=url: curl(kubectl, o, u) == 28, SETTLED_SECONDS)
     agents = [
         json.loads((local.run_dir / node / "agent.json").read_text())["health"] for node in NODES
     ]
     directory = files.flows_dir(local.cluster_id, local.run_dir.parent)
     denied = FlowFilter(verdicts=(Verdict.DENIED,))
+    followers: list[_Gated] = []
+    make_follower = observe._follower
+
+    def gated(source: Any) -> _Gated:
+        followers.append(_Gated(make_follower(source)))
+        return followers[-1]
+
+    monkeypatch.setattr(observe, "_follower", gated)
     shown: dict[str, list[Flow]] = {"rings": [], "agents": []}
     threads = [
         threading.Thread(
             target=run_observe,
             args=(source, denied),
-            kwargs={"follow": True, "last": 0, "show": shown[name].append, "polls": FOLLOW_POLLS},
+            kwargs={"follow": True, "last": 0, "show": shown[name].append},
         )
         for name, source in (("rings", directory), ("agents", agents))
     ]
+    expected = {(n, web[n][1]) for n in NODES}
+
+    def seen() -> bool:
+        return all(
+            {(f.node, f.destination.ip) for f in flows} >= expected for flows in shown.values()
+        )
+
     for thread in threads:
         thread.start()
-    time.sleep(1.0)  # both followers past their first poll: what follows is new to them
-    for node in NODES:
-        assert curl(kubectl, others[node][0], f"http://{web[node][1]}:8080/") == 28
-    for thread in threads:
-        thread.join(timeout=FOLLOW_POLLS * 0.2 + 30)
-    kubectl("delete", "networkpolicy", "web-from-clients")
+    try:
+        wait_for(
+            lambda: len(followers) == 2 and all(f.polled.is_set() for f in followers),
+            SETTLED_SECONDS,
+        )
+        for node in NODES:  # what follows is new to both followers
+            assert curl(kubectl, others[node][0], f"http://{web[node][1]}:8080/") == 28
+        # The denials reach the rings and the agents' buffers a moment after the packets.
+        wait_for(seen, SETTLED_SECONDS)
+    finally:
+        for follower in followers:
+            follower.stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+        kubectl("delete", "networkpolicy", "web-from-clients")
+    assert not any(thread.is_alive() for thread in threads)
     for name, flows in shown.items():
-        assert {(f.node, f.destination.ip) for f in flows} >= {(n, web[n][1]) for n in NODES}, name
+        assert {(f.node, f.destination.ip) for f in flows} >= expected, name
+
+
+def killed(local: LocalCluster, node: str, pid: int) -> bool:
+    """Whether the agent `pid` of `node` is gone (its replacement may run already)."""
+    assert local.agents is not None
+    return local.agents.pid(node) != pid or not local.agents.alive(node)
 
 
 def test_a_killed_agent_leaves_its_rules_and_a_replacement_converges(
     cluster: tuple[LocalCluster, Kubectl], tmp_path: Path
 ) -> None:
     local, kubectl = cluster
-    assert local.agents is not None
+    agents = local.agents
+    assert agents is not None
     apply(kubectl, tmp_path, ONLY_CLIENTS)
     web = of(kubectl, "web")
     other = of(kubectl, "other")["node-1"][0]
     victim = "node-2"
-    wait_for(lambda: curl(kubectl, other, f"http://{web[victim][1]}:8080/") == 28, timeout=10)
-    pid = local.agents.pid(victim)
+    url = f"http://{web[victim][1]}:8080/"
+    wait_for(lambda: curl(kubectl, other, url) == 28, timeout=SETTLED_SECONDS)
+    pid = agents.pid(victim)
     assert pid is not None
-    restarts = local.agents.restarts[victim]
+    restarts = agents.restarts[victim]
     # Watched, not polled: the replacement starts a second after the kill, and the window
     # in which the node is not Ready can close before a poll of kubectl comes round.
     with (
@@ -323,11 +363,15 @@ def test_a_killed_agent_leaves_its_rules_and_a_replacement_converges(
         ) as pods_seen,
     ):
         os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: not local.agents.alive(victim), timeout=5)  # type: ignore[union-attr]
+        # Dead, or already replaced: "not alive" alone lasts only until the replacement runs.
+        wait_for(lambda: killed(local, victim, pid), timeout=SETTLED_SECONDS)
         # No agent on node-2 now: its ruleset still isolates web there.
-        assert curl(kubectl, other, f"http://{web[victim][1]}:8080/") == 28
-        wait_for(lambda: local.agents.restarts[victim] > restarts, timeout=10)  # type: ignore[union-attr]
-        wait_for(lambda: node_ready(kubectl, victim) == "Ready" and ready(kubectl) == 9, timeout=30)
+        assert curl(kubectl, other, url) == 28
+        wait_for(lambda: agents.restarts[victim] > restarts, timeout=SETTLED_SECONDS)
+        wait_for(
+            lambda: node_ready(kubectl, victim) == "Ready" and ready(kubectl) == 9,
+            timeout=PODS_READY_SECONDS,
+        )
     # up heard of it: the node was not Ready, nor were its pods, until the replacement ran them.
     assert {"Unknown", "False"} & {ready for _, ready in node_seen.rows}, node_seen.rows
     assert ("web", "False") in {(name.split("-")[0], ready) for name, ready in pods_seen.rows}, (
@@ -354,13 +398,14 @@ def test_the_api_server_restarted_every_agent_reconnects_and_converges(
     for node in NODES:
         wait_for(
             lambda n=node: curl(kubectl, others[n][0], f"http://{web['node-1'][1]}:8080/") == 28,
-            timeout=30,
+            timeout=SETTLED_SECONDS,
         )
     # The kubelets' own watches came back too: a new pod on every node starts.
     kubectl("scale", "deployment", "client", "--replicas", "6")
-    wait_for(lambda: ready(kubectl) == 12, timeout=30)
+    wait_for(lambda: ready(kubectl) == 12, timeout=PODS_READY_SECONDS)
     assert sorted(
         n for n, *_ in [(r[6],) for r in pods(kubectl) if r[0].startswith("client-")]
     ) == sorted(NODES * 2)
+    # It may be a new client: every web pod's node admits it once its agent learnt its address.
     client = of(kubectl, "client")["node-3"][0]
-    assert curl(kubectl, client, "http://web:8080/") == 0
+    wait_for(lambda: curl(kubectl, client, "http://web:8080/") == 0, SETTLED_SECONDS)

@@ -27,6 +27,7 @@ from podwall.cluster.local import LocalCluster
 from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_apiserver import table
 from tests.e2e.kubectl.test_cluster import Kubectl, clear_cluster, make_kubectl, wait_for
+from tests.e2e.kubectl.watching import PODS_READY_SECONDS, SETTLED_SECONDS
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
 
@@ -93,7 +94,7 @@ def test_an_rc_without_a_selector_runs_its_pods_owned_by_it(cluster: Kubectl) ->
     rc = json.loads(cluster("get", "rc", "frontend", "-o", "json").stdout)
     assert rc["spec"]["selector"] == {"role": "frontend"}  # defaulted from the template
     assert rc["metadata"]["labels"] == {"role": "frontend"}
-    wait_for(lambda: running(cluster, 1), 60)
+    wait_for(lambda: running(cluster, 1), PODS_READY_SECONDS)
     (pod,) = pods(cluster)
     assert pod["metadata"]["name"].startswith("frontend-")
     assert pod["metadata"]["ownerReferences"] == [
@@ -109,7 +110,10 @@ def test_an_rc_without_a_selector_runs_its_pods_owned_by_it(cluster: Kubectl) ->
 
 
 def test_get_rc_prints_upstream_s_columns(cluster: Kubectl) -> None:
-    wait_for(lambda: table(cluster("get", "rc").stdout)[1][:4] == ["frontend", "1", "1", "1"], 30)
+    wait_for(
+        lambda: table(cluster("get", "rc").stdout)[1][:4] == ["frontend", "1", "1", "1"],
+        SETTLED_SECONDS,
+    )
     rows = table(cluster("get", "rc", "-o", "wide").stdout)
     assert rows[0] == [
         "NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"
@@ -123,14 +127,14 @@ def test_scale_rc_grows_and_shrinks_it(cluster: Kubectl) -> None:
     assert cluster("scale", "rc", "frontend", "--replicas=3").stdout == (
         "replicationcontroller/frontend scaled\n"
     )
-    wait_for(lambda: running(cluster, 3), 90)
+    wait_for(lambda: running(cluster, 3), PODS_READY_SECONDS)
     described = cluster("describe", "rc", "frontend").stdout
     assert "Replicas:     3 current / 3 desired" in described
     assert "Pods Status:  3 Running / 0 Waiting / 0 Succeeded / 0 Failed" in described
     assert "SuccessfulCreate" in described
     assert "replication-controller" in described
     cluster("scale", "rc/frontend", "--replicas=1")
-    wait_for(lambda: running(cluster, 1), 60)
+    wait_for(lambda: running(cluster, 1), PODS_READY_SECONDS)
 
 
 def test_the_analyzer_reads_the_rc_s_pods_from_the_cluster(cluster: Kubectl) -> None:
@@ -146,7 +150,10 @@ def test_a_pod_relabelled_out_of_the_rc_is_released_and_replaced(cluster: Kubect
     (pod,) = pods(cluster)
     name = pod["metadata"]["name"]
     cluster("label", "pod", name, "role=debug", "--overwrite")
-    wait_for(lambda: running(cluster, 1) and pods(cluster)[0]["metadata"]["name"] != name, 60)
+    wait_for(
+        lambda: running(cluster, 1) and pods(cluster)[0]["metadata"]["name"] != name,
+        PODS_READY_SECONDS,
+    )
     released = json.loads(cluster("get", "pod", name, "-o", "json").stdout)
     assert "ownerReferences" not in released["metadata"]
     assert released["status"]["phase"] == "Running"  # still there, for debugging
@@ -166,7 +173,7 @@ def test_delete_rc_removes_its_pods(cluster: Kubectl) -> None:
     assert cluster("delete", "rc", "frontend").stdout == (
         'replicationcontroller "frontend" deleted\n'
     )
-    wait_for(lambda: not pods(cluster), 60)
+    wait_for(lambda: not pods(cluster), PODS_READY_SECONDS)
     assert cluster("get", "rc").stderr.strip() == "No resources found in default namespace."
     left = json.loads(cluster("get", "pods", "-l", "role=debug", "-o", "json").stdout)["items"]
     assert len(left) == 1  # the released pod is no longer the RC's: not collected with it

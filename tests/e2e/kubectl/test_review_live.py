@@ -19,6 +19,7 @@ from podwall.cli.main import cli
 from podwall.cluster.local import LocalCluster
 from tests.e2e.kubectl.test_apiserver import ALLOW, DENY, SIMPLE_APP
 from tests.e2e.kubectl.test_cluster import Kubectl, cluster, make_kubectl, wait_for
+from tests.e2e.kubectl.watching import PODS_READY_SECONDS
 from tests.unit.cli.gitrepo import make_repo
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
@@ -37,7 +38,7 @@ def lab(cluster: LocalCluster, tmp_path: Path) -> tuple[Path, Kubectl]:
         pods = json.loads(kubectl("get", "pods", "-o", "json").stdout)["items"]
         return len(pods) == 3 and all((p.get("status") or {}).get("podIP") for p in pods)
 
-    wait_for(addressed, timeout=20)
+    wait_for(addressed, timeout=PODS_READY_SECONDS)
     return kubeconfig, kubectl
 
 

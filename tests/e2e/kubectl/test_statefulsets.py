@@ -24,6 +24,7 @@ from podwall.cluster.local import LocalCluster
 from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_apiserver import table
 from tests.e2e.kubectl.test_cluster import Kubectl, clear_cluster, make_kubectl, reaches, wait_for
+from tests.e2e.kubectl.watching import PODS_READY_SECONDS, SETTLED_SECONDS
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
 
@@ -143,7 +144,7 @@ def test_pod_dns_names_resolve(cluster: tuple[Kubectl, str], tmp_path: Path) -> 
     kubectl, _ = cluster
     (tmp_path / "clients.yaml").write_text(CLIENTS)
     kubectl("apply", "-f", str(tmp_path / "clients.yaml"))
-    kubectl("wait", "--for=condition=Ready", "pod/allowed", "pod/other", "--timeout=60s")
+    kubectl("wait", "--for=condition=Ready", "pod/allowed", "pod/other", "--timeout=120s")
     ip = web_pods(kubectl)["web-1"]["status"]["podIP"]
     looked_up = kubectl(
         "exec", "allowed", "--", "nslookup", "web-1.nginx.default.svc.cluster.local"
@@ -159,10 +160,11 @@ def test_a_policy_selecting_the_set_admits_only_its_peers(
 ) -> None:
     kubectl, cluster_id = cluster
     ip = web_pods(kubectl)["web-0"]["status"]["podIP"]
-    assert reaches(cluster_id, "other", ip, 80)
+    # No policy yet: open (waited for: the pods' rules follow their start).
+    wait_for(lambda: reaches(cluster_id, "other", ip, 80), timeout=SETTLED_SECONDS)
     (tmp_path / "policy.yaml").write_text(POLICY)
     kubectl("apply", "-f", str(tmp_path / "policy.yaml"))
-    wait_for(lambda: not reaches(cluster_id, "other", ip, 80), timeout=10)
+    wait_for(lambda: not reaches(cluster_id, "other", ip, 80), timeout=SETTLED_SECONDS)
     assert reaches(cluster_id, "allowed", ip, 80)
 
 
@@ -179,7 +181,7 @@ def test_describe_and_rollout_restart(cluster: tuple[Kubectl, str]) -> None:
         now = {n: p["metadata"]["uid"] for n, p in web_pods(kubectl).items()}
         return sorted(now) == sorted(before) and not set(now.values()) & set(before.values())
 
-    wait_for(replaced, timeout=60, step=0.2)
+    wait_for(replaced, timeout=PODS_READY_SECONDS, step=0.2)
 
 
 def test_scaling_down_removes_the_highest_ordinal(cluster: tuple[Kubectl, str]) -> None:
@@ -187,7 +189,11 @@ def test_scaling_down_removes_the_highest_ordinal(cluster: tuple[Kubectl, str]) 
     assert (
         kubectl("scale", "sts/web", "--replicas=2").stdout.strip() == "statefulset.apps/web scaled"
     )
-    wait_for(lambda: sorted(web_pods(kubectl)) == ["web-0", "web-1"], timeout=30, step=0.2)
+    wait_for(
+        lambda: sorted(web_pods(kubectl)) == ["web-0", "web-1"],
+        timeout=PODS_READY_SECONDS,
+        step=0.2,
+    )
     rolled_out(kubectl)
     assert table(kubectl("get", "sts", "web").stdout)[1][1] == "2/2"
 
@@ -198,7 +204,11 @@ def test_a_new_image_rolls_over_and_undo_brings_the_old_one_back(
     kubectl, _ = cluster
     kubectl("set", "image", "sts/web", "nginx=docker.io/library/nginx:1.27")
     rolled_out(kubectl)
-    wait_for(lambda: set(images(kubectl).values()) == {"docker.io/library/nginx:1.27"}, 60, 0.2)
+    wait_for(
+        lambda: set(images(kubectl).values()) == {"docker.io/library/nginx:1.27"},
+        PODS_READY_SECONDS,
+        0.2,
+    )
     history = table(kubectl("rollout", "history", "sts/web").stdout)
     assert history[:2] == [["statefulset.apps/web"], ["REVISION", "CHANGE-CAUSE"]]
     assert [row[0] for row in history[2:]] == ["1", "2", "3"]  # created, restarted, new image
@@ -207,7 +217,11 @@ def test_a_new_image_rolls_over_and_undo_brings_the_old_one_back(
     undone = kubectl("rollout", "undo", "sts/web").stdout.strip()
     assert undone == "statefulset.apps/web rolled back"
     rolled_out(kubectl)
-    wait_for(lambda: set(images(kubectl).values()) == {"docker.io/library/nginx:1.25"}, 60, 0.2)
+    wait_for(
+        lambda: set(images(kubectl).values()) == {"docker.io/library/nginx:1.25"},
+        PODS_READY_SECONDS,
+        0.2,
+    )
     history = table(kubectl("rollout", "history", "sts/web").stdout)
     assert [row[0] for row in history[2:]] == ["1", "3", "4"]  # the restarted one is back
     revisions = table(kubectl("get", "controllerrevisions").stdout)
@@ -248,7 +262,7 @@ def test_claim_templates_are_accepted_with_a_warning_and_an_event(
     assert "Warning: spec.volumeClaimTemplates: podwall serves no PersistentVolumeClaims" in (
         applied.stderr
     )
-    kubectl("rollout", "status", "sts/store", "--timeout=60s")
+    kubectl("rollout", "status", "sts/store", "--timeout=120s")
     events = kubectl("get", "events", "--field-selector", "involvedObject.name=store").stdout
     assert "FailedCreatePodVolume" in events
     kubectl("delete", "sts", "store")
@@ -257,9 +271,9 @@ def test_claim_templates_are_accepted_with_a_warning_and_an_event(
 def test_the_set_deleted_its_pods_and_revisions_go(cluster: tuple[Kubectl, str]) -> None:
     kubectl, _ = cluster
     kubectl("delete", "sts", "web", "--wait=false")
-    wait_for(lambda: web_pods(kubectl) == {}, timeout=60, step=0.2)
+    wait_for(lambda: web_pods(kubectl) == {}, timeout=PODS_READY_SECONDS, step=0.2)
 
     def revisions_left() -> str:
         return kubectl("get", "controllerrevisions", "-o", "name").stdout.strip()
 
-    wait_for(lambda: revisions_left() == "", timeout=30, step=0.2)
+    wait_for(lambda: revisions_left() == "", timeout=PODS_READY_SECONDS, step=0.2)

@@ -19,6 +19,7 @@ from podwall.cluster.local import LocalCluster
 from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_cluster import clear_cluster, wait_for
 from tests.e2e.kubectl.test_workflows import Kubectl
+from tests.e2e.kubectl.watching import PODS_READY_SECONDS, SETTLED_SECONDS
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
 
@@ -91,7 +92,7 @@ def kubectl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubectl]:
         local.start()
         client = Kubectl(local.server.kubeconfig_path, tmp / "cache")
         client("apply", "-f", "-", stdin=APP)
-        client("wait", "--for=condition=Ready", "pod/vol", "--timeout=60s")
+        client("wait", "--for=condition=Ready", "pod/vol", "--timeout=120s")
         yield client
     finally:
         local.stop()
@@ -114,17 +115,22 @@ def test_an_empty_dir_is_shared_by_the_pods_containers(kubectl: Kubectl) -> None
         done = kubectl.run("exec", "vol", "-c", "app", "--", "cat", "/shared/note")
         return done.stdout
 
-    wait_for(lambda: "written-by-writer" in read(), 20)
+    wait_for(lambda: "written-by-writer" in read(), PODS_READY_SECONDS)
+
+
+def _waiting(kubectl: Kubectl, pod: str) -> dict[str, str]:
+    """The `waiting` state of the pod's first container ({} while it has none)."""
+    found = json.loads(kubectl("get", "pod", pod, "-o", "json"))
+    statuses = found.get("status", {}).get("containerStatuses") or [{}]
+    state = statuses[0].get("state", {}).get("waiting") or {}
+    return state if isinstance(state, dict) else {}
 
 
 def test_a_pod_whose_configmap_is_missing_waits_with_failed_mount(kubectl: Kubectl) -> None:
     def waiting() -> dict[str, str]:
-        pod = json.loads(kubectl("get", "pod", "waits", "-o", "json"))
-        statuses = pod.get("status", {}).get("containerStatuses") or [{}]
-        found = statuses[0].get("state", {}).get("waiting") or {}
-        return found if isinstance(found, dict) else {}
+        return _waiting(kubectl, "waits")
 
-    wait_for(lambda: waiting().get("reason") == "ContainerCreating", 30)
+    wait_for(lambda: waiting().get("reason") == "ContainerCreating", PODS_READY_SECONDS)
     assert 'configmap "absent" not found' in waiting()["message"]
     events = kubectl("get", "events", "--field-selector=involvedObject.name=waits")
     assert "FailedMount" in events
@@ -136,13 +142,16 @@ def test_a_volume_that_cannot_be_mounted_is_named_in_the_pods_event(kubectl: Kub
             "get", "events", "--field-selector=involvedObject.name=refused,reason=Failed"
         )
 
-    wait_for(lambda: "hostPath type check failed" in failed(), 30)
+    def waiting() -> dict[str, str]:
+        return _waiting(kubectl, "refused")
+
+    wait_for(lambda: "hostPath type check failed" in failed(), PODS_READY_SECONDS)
     said = failed()
     assert "volume 'data'" in said
     assert "/podwall-no-such-dir is not a directory" in said
-    pod = json.loads(kubectl("get", "pod", "refused", "-o", "json"))
-    waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
-    assert waiting["reason"] == "RunContainerError"
+    # The agent records the Event before it writes the pod's status: wait for that too.
+    wait_for(lambda: bool(waiting()), SETTLED_SECONDS)
+    assert waiting()["reason"] == "RunContainerError"
 
 
 def test_debug_node_sees_the_nodes_root_at_host(kubectl: Kubectl) -> None:
@@ -159,6 +168,6 @@ def test_a_changed_configmap_reaches_the_running_pod(kubectl: Kubectl) -> None:
     def read() -> str:
         return kubectl.run("exec", "vol", "-c", "app", "--", "cat", "/config/key").stdout
 
-    wait_for(lambda: read() == "value-2", 30)
+    wait_for(lambda: read() == "value-2", SETTLED_SECONDS)
     # A subPath mount keeps its file, as upstream's do.
     assert kubectl("exec", "vol", "-c", "app", "--", "cat", "/etc/motd") == "from the secret"

@@ -22,6 +22,7 @@ from podwall.cluster.local import LocalCluster
 from podwall.runtime import names, netns
 from tests.e2e.kubectl.test_apiserver import kubectl_binary, table
 from tests.e2e.kubectl.test_cluster import clear_cluster, wait_for
+from tests.e2e.kubectl.watching import KUBECTL_SECONDS, PODS_READY_SECONDS
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.netns, pytest.mark.slow]
 
@@ -82,7 +83,7 @@ class Kubectl:
             input=stdin,
             capture_output=True,
             text=True,
-            timeout=90,
+            timeout=KUBECTL_SECONDS,
             env=self.env,
             check=False,
         )
@@ -109,13 +110,13 @@ def kubectl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubectl]:
 
 
 def test_wait_on_conditions_and_jsonpath(kubectl: Kubectl) -> None:
-    ready = kubectl("wait", "--for=condition=Ready", "pod", "-l", "app=web", "--timeout=60s")
+    ready = kubectl("wait", "--for=condition=Ready", "pod", "-l", "app=web", "--timeout=120s")
     assert ready.count("condition met") == 2
-    available = kubectl("wait", "--for=condition=Available", "deploy/web", "--timeout=60s")
+    available = kubectl("wait", "--for=condition=Available", "deploy/web", "--timeout=120s")
     assert available == "deployment.apps/web condition met\n"
     running = "--for=jsonpath={.status.phase}=Running"
-    assert kubectl("wait", running, "pod/solo", "--timeout=60s") == "pod/solo condition met\n"
-    kubectl("rollout", "status", "ds/agent", "--timeout=60s")
+    assert kubectl("wait", running, "pod/solo", "--timeout=120s") == "pod/solo condition met\n"
+    kubectl("rollout", "status", "ds/agent", "--timeout=120s")
 
 
 def test_a_pods_events_are_listed_in_the_order_they_happened(kubectl: Kubectl) -> None:
@@ -140,16 +141,16 @@ def test_rollout_history_undo_and_scale(kubectl: Kubectl) -> None:
     kubectl("annotate", "deploy/web", f"{cause}=first")
     kubectl("set", "image", "deploy/web", "nginx=nginx:1.26")
     kubectl("annotate", "deploy/web", f"{cause}=to 1.26", "--overwrite")
-    assert "successfully rolled out" in kubectl("rollout", "status", "deploy/web", "--timeout=60s")
+    assert "successfully rolled out" in kubectl("rollout", "status", "deploy/web", "--timeout=120s")
     history = table(kubectl("rollout", "history", "deploy/web"))
     assert history[1:] == [["REVISION", "CHANGE-CAUSE"], ["1", "first"], ["2", "to 1.26"]]
     assert kubectl("rollout", "undo", "deploy/web") == "deployment.apps/web rolled back\n"
-    kubectl("rollout", "status", "deploy/web", "--timeout=60s")
+    kubectl("rollout", "status", "deploy/web", "--timeout=120s")
     image = "jsonpath={.spec.template.spec.containers[0].image}"
     assert kubectl("get", "deploy/web", "-o", image) == "nginx:1.25"
     assert [row[0] for row in table(kubectl("rollout", "history", "deploy/web"))[2:]] == ["2", "3"]
     kubectl("scale", "deploy/web", "--replicas=3")
-    kubectl("rollout", "status", "deploy/web", "--timeout=60s")
+    kubectl("rollout", "status", "deploy/web", "--timeout=120s")
     assert table(kubectl("get", "deploy/web"))[1][1] == "3/3"
     refused = kubectl.run("scale", "deploy/web", "--replicas=2", "--current-replicas=5")
     assert refused.stderr == "error: Expected replicas to be 5, was 3\n"
@@ -201,11 +202,11 @@ spec:
 def test_env_from_a_configmap_made_after_the_pod_and_a_secret(kubectl: Kubectl) -> None:
     kubectl("apply", "-f", "-", stdin=ENV_POD)
     reason = "jsonpath={.status.containerStatuses[0].state.waiting.reason}"
-    kubectl("wait", f"--for={reason}=CreateContainerConfigError", "pod/envpod", "--timeout=30s")
+    kubectl("wait", f"--for={reason}=CreateContainerConfigError", "pod/envpod", "--timeout=120s")
     events = kubectl("get", "events", "--field-selector=involvedObject.name=envpod")
     assert 'Error: configmap "settings" not found' in events
     kubectl("create", "configmap", "settings", "--from-literal=MODE=fast")
-    kubectl("wait", "--for=condition=Ready", "pod/envpod", "--timeout=60s")
+    kubectl("wait", "--for=condition=Ready", "pod/envpod", "--timeout=120s")
     shown = kubectl("exec", "envpod", "--", "sh", "-c", 'echo "$MODE $USER_NAME"')
     assert shown == "fast admin\n"
     assert (
@@ -231,7 +232,11 @@ def test_logs_previous_shows_the_instance_before_the_restart(kubectl: Kubectl) -
     )
     kubectl("run", "crash", "--image=busybox", "--", "sh", "-c", "echo boom; exit 3")
     restarts = "jsonpath={.status.containerStatuses[0].restartCount}"
-    wait_for(lambda: kubectl("get", "pod/crash", "-o", restarts) not in ("", "0"), 30, 0.2)
+    wait_for(
+        lambda: kubectl("get", "pod/crash", "-o", restarts) not in ("", "0"),
+        PODS_READY_SECONDS,
+        0.2,
+    )
     assert kubectl("logs", "crash", "--previous") == "boom\n"
     kubectl("delete", "pod/crash")
 
@@ -248,7 +253,7 @@ def test_args_are_expanded_with_the_environment(kubectl: Kubectl) -> None:
         "--command", "--", "sh", "-c", "echo hello $(WHO)",
     )  # fmt: skip
     done = "--for=jsonpath={.status.phase}=Succeeded"
-    kubectl("wait", done, "pod/greet", "--timeout=30s")
+    kubectl("wait", done, "pod/greet", "--timeout=120s")
     assert kubectl("logs", "greet") == "hello world\n"
 
 
@@ -257,7 +262,7 @@ def test_delete_and_wait_for_delete(kubectl: Kubectl) -> None:
     gone = kubectl.run("wait", "--for=delete", "pod/solo", "--timeout=10s")
     assert gone.returncode == 0
     kubectl("delete", "pod", "-l", "app=web", "--wait")
-    kubectl("wait", "--for=condition=Available", "deploy/web", "--timeout=60s")
+    kubectl("wait", "--for=condition=Available", "deploy/web", "--timeout=120s")
 
 
 WEB_POD = """\
@@ -275,7 +280,7 @@ def test_a_changed_pod_is_refused_and_set_image_restarts_its_container(kubectl: 
     words (without the go-cmp diff upstream appends); `set image` is allowed, and the kubelet
     restarts the container with the new image."""
     assert kubectl("apply", "-f", "-", stdin=WEB_POD) == "pod/web created\n"
-    kubectl("wait", "--for=condition=Ready", "pod/web", "--timeout=60s")
+    kubectl("wait", "--for=condition=Ready", "pod/web", "--timeout=120s")
     changed = WEB_POD.replace("[{containerPort: 80}]", "[{containerPort: 80}, {containerPort: 81}]")
     refused = kubectl.run("apply", "-f", "-", stdin=changed)
     assert refused.returncode == 1
@@ -290,8 +295,8 @@ def test_a_changed_pod_is_refused_and_set_image_restarts_its_container(kubectl: 
     assert kubectl("apply", "-f", "-", stdin=relabelled) == "pod/web configured\n"
     assert kubectl("set", "image", "pod/web", "web=nginx:1.27") == "pod/web image updated\n"
     restarted = "--for=jsonpath={.status.containerStatuses[0].restartCount}=1"
-    kubectl("wait", restarted, "pod/web", "--timeout=60s")
-    kubectl("wait", "--for=condition=Ready", "pod/web", "--timeout=60s")
+    kubectl("wait", restarted, "pod/web", "--timeout=120s")
+    kubectl("wait", "--for=condition=Ready", "pod/web", "--timeout=120s")
     image = kubectl("get", "pod/web", "-o", "jsonpath={.status.containerStatuses[0].image}")
     assert image == "nginx:1.27"
     kubectl("delete", "pod/web", "--wait=true")

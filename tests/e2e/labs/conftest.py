@@ -32,7 +32,7 @@ import podwall
 from podwall.runtime import names
 
 SRC = Path(podwall.__file__).resolve().parents[1]
-TIMEOUT = 120
+TIMEOUT = 180  # a bound on one command; above `wait_ready`'s 120 s, which runs inside one
 
 
 @dataclass
@@ -128,7 +128,7 @@ class Lab:
 
     def wait_ready(self, namespace: str = "default") -> None:
         self.kubectl("wait", "--for=condition=Ready", "pods", "--all", "-n", namespace,
-                     "--timeout=60s")  # fmt: skip
+                     "--timeout=120s")  # fmt: skip
 
 
 class Terminal:

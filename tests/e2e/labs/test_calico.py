@@ -117,7 +117,7 @@ def test_calico_advanced_policy_tutorial(lab: Lab) -> None:
     lab.kubectl("create", "deployment", f"--namespace={NS}", "nginx", "--image=nginx")
     out = lab.kubectl("expose", f"--namespace={NS}", "deployment", "nginx", "--port=80")
     assert out.strip() == "service/nginx exposed"
-    lab.kubectl("rollout", "status", "-n", NS, "deployment/nginx", "--timeout=60s")
+    lab.kubectl("rollout", "status", "-n", NS, "deployment/nginx", "--timeout=120s")
     dns_ip = lab.kubectl("get", "svc", "-n", "kube-system", "kube-dns", "-o",
                          "jsonpath={.spec.clusterIP}")  # fmt: skip
     access = f"kubectl run --namespace={NS} access --rm -ti --image busybox /bin/sh"

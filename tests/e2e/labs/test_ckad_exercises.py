@@ -56,7 +56,7 @@ def test_networkpolicy_access_granted_only(lab: Lab) -> None:
     assert "\nSelector:                 app=nginx\n" in out, out
     out = lab.kubectl("get", "svc", "nginx", "-o", "yaml")
     assert "    app: nginx" in out, out
-    lab.kubectl("rollout", "status", "deployment/nginx", "--timeout=60s")
+    lab.kubectl("rollout", "status", "deployment/nginx", "--timeout=120s")
     # Before the policy (not on the page): both probes get the page.
     assert_page(lab.typed_nothing(NOT_GRANTED))
 

@@ -78,7 +78,7 @@ def test_gke_network_policy_tutorial(lab: Lab) -> None:
     out = lab.session(foo, [wget_hello], tty=True)
     assert HELLO in out, out
     assert TIMED_OUT not in out, out
-    lab.kubectl("wait", "--for=delete", "pod/test-1", "--timeout=60s")
+    lab.kubectl("wait", "--for=delete", "pod/test-1", "--timeout=120s")
     other = "kubectl run -l app=other --image=alpine --restart=Never --rm -i -t test-1"
     out = lab.session(other, [wget_hello], tty=True)
     assert TIMED_OUT in out, out

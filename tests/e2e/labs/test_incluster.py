@@ -99,7 +99,7 @@ def test_a_kubectl_image_lists_the_pods_with_its_service_account(lab: Lab) -> No
     lister = '{"spec": {"serviceAccountName": "lister"}}'
     lab.kubectl("run", "k", "--image=bitnami/kubectl", "--restart=Never", "--overrides", lister,
                 "--", "get", "pods", "-o", "name")  # fmt: skip
-    lab.kubectl("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/k", "--timeout=60s")
+    lab.kubectl("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/k", "--timeout=120s")
     assert lab.kubectl("logs", "k") == "pod/k\n"
 
 
@@ -115,5 +115,5 @@ def test_a_pod_of_a_missing_service_account_waits_and_says_why(lab: Lab) -> None
     assert NO_ACCOUNT in described, described
     assert lab.kubectl("get", "pod", "k", "-o", "jsonpath={.status.phase}") == "Pending"
     lab.kubectl("create", "serviceaccount", "nobody")
-    lab.kubectl("wait", "--for=jsonpath={.status.phase}=Failed", "pod/k", "--timeout=60s")
+    lab.kubectl("wait", "--for=jsonpath={.status.phase}=Failed", "pod/k", "--timeout=120s")
     assert 'User "system:serviceaccount:default:nobody" cannot list' in lab.kubectl("logs", "k")

@@ -643,7 +643,7 @@ def test_kubeskills_day_053_network_partitions(lab: Lab) -> None:
     ], out
     # The reader clicks on once the three pods are up; the page's `kubectl wait` sees only the
     # pods made so far (a StatefulSet makes them one by one).
-    lab.kubectl("rollout", "status", "statefulset/split-test", "--timeout=60s")
+    lab.kubectl("rollout", "status", "statefulset/split-test", "--timeout=120s")
 
     out = lab.sh(DAY53_STEP2)
     ips, *checks = out.splitlines()

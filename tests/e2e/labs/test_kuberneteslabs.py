@@ -183,10 +183,10 @@ def test_kuberneteslabs_33_network_policies(lab: Lab) -> None:
     ]
     for pod in ("pod/client", "pod/rogue"):
         out = lab.kubectl("wait", "--for=condition=Ready", pod, "-n", "netpol-frontend",
-                          "--timeout=60s")  # fmt: skip
+                          "--timeout=120s")  # fmt: skip
         assert out.strip() == f"{pod} condition met"
     out = lab.kubectl("wait", "--for=condition=Ready", "-l", "app=web", "pod", "-n",
-                      "netpol-backend", "--timeout=60s")  # fmt: skip
+                      "netpol-backend", "--timeout=120s")  # fmt: skip
     assert out.startswith("pod/web-"), out
     assert out.endswith(" condition met\n"), out
 

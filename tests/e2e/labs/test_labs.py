@@ -43,7 +43,7 @@ def test_declare_network_policy(lab: Lab) -> None:
     assert lab.kubectl("expose", "deployment", "nginx", "--port=80").strip() == (
         "service/nginx exposed"
     )
-    lab.kubectl("rollout", "status", "deployment/nginx", "--timeout=60s")
+    lab.kubectl("rollout", "status", "deployment/nginx", "--timeout=120s")
     out = lab.kubectl("get", "svc,pod")
     assert "service/nginx" in out
     assert "1/1     Running" in out
@@ -166,7 +166,7 @@ def test_calico_basic_policy_demo(lab: Lab) -> None:
     out = lab.kubectl("create", "deployment", "--namespace=policy-demo", "nginx", "--image=nginx")
     assert out.strip() == "deployment.apps/nginx created"
     lab.kubectl("expose", "--namespace=policy-demo", "deployment", "nginx", "--port=80")
-    lab.kubectl("rollout", "status", "-n", "policy-demo", "deployment/nginx", "--timeout=60s")
+    lab.kubectl("rollout", "status", "-n", "policy-demo", "deployment/nginx", "--timeout=120s")
     access = "kubectl run --namespace=policy-demo access --rm -ti --image busybox /bin/sh"
 
     out = lab.session(access, ["wget -q nginx -O -"], tty=True)

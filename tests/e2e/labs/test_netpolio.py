@@ -263,7 +263,7 @@ def test_networkpolicy_io_getting_started(lab: Lab) -> None:
         "deployment.apps/backend created",
         "service/backend created",
     ]
-    lab.kubectl("wait", "--for=condition=Available", "deployments", "--all", "--timeout=60s")
+    lab.kubectl("wait", "--for=condition=Available", "deployments", "--all", "--timeout=120s")
     out = lab.kubectl("get", "pods,svc")
     assert "service/backend      ClusterIP" in out, out
     assert out.count("1/1     Running") == 2, out
@@ -295,7 +295,7 @@ def test_networkpolicy_io_getting_started(lab: Lab) -> None:
     out = lab.kubectl("-n", "monitoring", "create", "-f", "monitoring-app.yaml")
     assert out.strip() == "deployment.apps/monitoring created"
     lab.kubectl("-n", "monitoring", "rollout", "status", "deployment/monitoring",
-                "--timeout=60s")  # fmt: skip
+                "--timeout=120s")  # fmt: skip
     assert shell(lab, FROM_MONITORING, MONITORING).strip() == OK
 
     out = create(lab, "05-backend-ingress-allow-monitoring-app.yaml")

@@ -1,4 +1,4 @@
-"""`kubectl port-forward pod/x LOCAL:80`, then curl on 127.0.0.1:LOCAL gets nginx's page.
+"""`kubectl port-forward pod/x :80`, then curl on the local port kubectl chose gets nginx's page.
 
 kubectl 1.32 tunnels SPDY in a WebSocket (`SPDY/3.1+portforward.k8s.io`); 1.27 speaks SPDY/3.1
 itself. Both reach 127.0.0.1:80 inside the pod's network namespace, as the kubelet does. A port
@@ -8,8 +8,8 @@ nothing listens on gives kubectl the kubelet's error, and kubectl gives up ("los
 from __future__ import annotations
 
 import os
+import re
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,25 +30,27 @@ def kubectl_binary(version: str | None) -> str:
     return found if version is None else str(Path(os.path.realpath(found)).parent / version)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+FORWARDING = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)\n")
 
 
 @contextmanager
-def port_forward(lab: Lab, kubectl: str, ports: str) -> Iterator[subprocess.Popen[str]]:
-    """`kubectl port-forward pod/x PORTS` running, once it says it forwards; stopped after."""
+def port_forward(
+    lab: Lab, kubectl: str, remote: int
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`kubectl port-forward pod/x :REMOTE` running, once it says it forwards, and the local
+    port kubectl chose (a port picked here and freed for kubectl could be taken meanwhile);
+    stopped after."""
     proc = subprocess.Popen(
-        [kubectl, "port-forward", "pod/x", ports], env=lab.env, cwd=lab.work,
+        [kubectl, "port-forward", "pod/x", f":{remote}"], env=lab.env, cwd=lab.work,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
-        local, remote = ports.split(":")
-        assert first == f"Forwarding from 127.0.0.1:{local} -> {remote}\n", first
-        yield proc
+        said = FORWARDING.fullmatch(first)
+        assert said is not None, first
+        assert said[2] == str(remote), first
+        yield proc, int(said[1])
     finally:
         proc.terminate()
         proc.wait(TIMEOUT)
@@ -69,8 +71,7 @@ def curl(port: int) -> subprocess.CompletedProcess[str]:
 def test_port_forward_reaches_nginx(lab: Lab, version: str | None) -> None:
     assert lab.kubectl("run", "x", "--image=nginx").strip() == "pod/x created"
     lab.wait_ready()
-    port = free_port()
-    with port_forward(lab, kubectl_binary(version), f"{port}:80"):
+    with port_forward(lab, kubectl_binary(version), 80) as (_, port):
         for _ in range(2):  # one stream pair per local connection, on one upgraded connection
             assert WELCOME in curl(port).stdout
 
@@ -78,8 +79,7 @@ def test_port_forward_reaches_nginx(lab: Lab, version: str | None) -> None:
 def test_port_forward_to_a_closed_port_reports_the_kubelets_error(lab: Lab) -> None:
     lab.kubectl("run", "x", "--image=nginx")
     lab.wait_ready()
-    port = free_port()
-    with port_forward(lab, kubectl_binary(None), f"{port}:81") as proc:
+    with port_forward(lab, kubectl_binary(None), 81) as (proc, port):
         assert curl(port).stdout == ""
         out, _ = proc.communicate(timeout=TIMEOUT)
     assert "error forwarding port 81 to pod x" in out

@@ -408,7 +408,7 @@ def test_recipe_11_deny_egress_traffic_from_an_application(lab: Lab) -> None:
     out = lab.session(FOO, typed, tty=True)
     assert "wget: bad address 'web:80'" in out, out
     assert "wget: bad address 'www.example.com'" in out, out
-    lab.kubectl("wait", "--for=delete", "pod/test", "--timeout=60s")
+    lab.kubectl("wait", "--for=delete", "pod/test", "--timeout=120s")
     out = apply(lab, "foo-deny-egress.yaml", FOO_DENY_EGRESS_BUT_DNS)
     assert out == "networkpolicy.networking.k8s.io/foo-deny-egress configured"
     out = lab.session(FOO, ["wget --timeout 1 -O- http://web"], tty=True)

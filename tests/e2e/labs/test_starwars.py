@@ -61,7 +61,7 @@ def test_starwars_demo_l3_l4(lab: Lab) -> None:
         "pod/tiefighter created",
         "pod/xwing created",
     ]
-    lab.kubectl("rollout", "status", "deployment/deathstar", "--timeout=60s")
+    lab.kubectl("rollout", "status", "deployment/deathstar", "--timeout=120s")
     lab.wait_ready()
     out = lab.kubectl("get", "pods,svc")
     assert out.count("1/1     Running") == 4

@@ -111,8 +111,8 @@ class AgentProcess:
             self.process = subprocess.Popen(
                 self.argv(), stdout=out, stderr=subprocess.STDOUT, env=env
             )
-        wait_for(self._serving, "the agent's HTTP port", 30)
-        wait_for(self.ready, "the agent's first sync", 30)
+        wait_for(self._serving, "the agent's HTTP port")
+        wait_for(self.ready, "the agent's first sync")
 
     def _serving(self) -> bool:
         assert self.process is not None

@@ -131,12 +131,12 @@ def test_the_agent_serves_its_node_s_flows_attributed_and_counted(
         agent.start()
         for name, ip in (("web", WEB), ("client", CLIENT), ("other", OTHER)):
             node.start_pod(_plan(name, ip))
-        wait_for(lambda: node.listening("default/web", (80, 8080)), "web listening", 10)
+        wait_for(lambda: node.listening("default/web", (80, 8080)), "web listening")
         allowed = sum(_connect(node, "client", 80) for _ in range(ALLOWED_MADE))
         denied = [_connect(node, "client", 8080), _connect(node, "other", 80)]
         assert (allowed, denied) == (ALLOWED_MADE, [False] * DENIED_MADE)
         expected = ALLOWED_MADE + DENIED_MADE
-        wait_for(lambda: len(_flows(agent.url)) >= expected, "the flows served", 10)
+        wait_for(lambda: len(_flows(agent.url)) >= expected, "the flows served")
         flows = _flows(agent.url)
         metrics, _ = _get(agent.url + "/metrics")
         result = CliRunner().invoke(
@@ -147,7 +147,7 @@ def test_the_agent_serves_its_node_s_flows_attributed_and_counted(
         # Each SYN is a new connection the default deny drops: reported (a flow), folded into
         # an earlier one (the same random source port twice), or past the limit (counted).
         accounted = lambda: _accounted(_get(agent.url + "/metrics")[0])  # noqa: E731
-        wait_for(lambda: accounted()[0] == sent + DENIED_MADE, "every SYN accounted for", 10)
+        wait_for(lambda: accounted()[0] == sent + DENIED_MADE, "every SYN accounted for")
         _, lost = accounted()
     finally:
         agent.close()
@@ -182,7 +182,7 @@ def test_a_busy_log_group_is_retried_until_the_agent_reads_it(
         assert agent.get("/flows") == 503
         assert "already read by another socket" in agent.output()
         holder.close()
-        wait_for(lambda: agent.get("/flows") == 200, "/flows once the group is free", 15)
+        wait_for(lambda: agent.get("/flows") == 200, "/flows once the group is free")
         assert "reading the flow log in network namespace" in agent.output()
     finally:
         holder.close()

@@ -88,6 +88,36 @@ def _stop(process: subprocess.Popen[str]) -> str:
     return out
 
 
+class Probe:
+    """The prober's (state, time) results, read as it prints them, so the test can wait for
+    what it needs to have seen instead of sleeping a guess."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.results: list[tuple[str, float]] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            state, _, at = line.partition(" ")
+            self.results.append((state, float(at)))
+
+    def opened_after(self, moment: float) -> bool:
+        return any(state == "open" and at > moment for state, at in list(self.results))
+
+    def stop(self) -> list[tuple[str, float]]:
+        """Stop by pid (whatever happened); every result it printed."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=20)
+        self._reader.join(timeout=20)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        return self.results
+
+
 @pytest.fixture
 def node() -> Iterator[NodeSandbox]:
     sandbox = NodeSandbox(secrets.token_hex(3), "node-1")
@@ -133,11 +163,11 @@ def test_a_pod_stays_closed_on_real_packets_across_a_kill_during_a_policy_stream
     cluster.api.create(DENY_WEB)
     agent = AgentProcess(cluster, node.netns, tmp_path / "agent.log")
     listener = _in_netns(pods["default/web"].netns, LISTENER, "90")
-    prober: subprocess.Popen[str] | None = None
+    prober: Probe | None = None
     try:
         agent.start()
         wait_for(lambda: f"{WEB} : jump" in isolated(node.netns), "web isolated")
-        prober = _in_netns(pods["default/client"].netns, PROBER, WEB, "80")
+        prober = probe = Probe(_in_netns(pods["default/client"].netns, PROBER, WEB, "80"))
         stream = PolicyStream(cluster)
         stream.thread.start()
         try:
@@ -155,12 +185,12 @@ def test_a_pod_stays_closed_on_real_packets_across_a_kill_during_a_policy_stream
         allowed_at = time.monotonic()
         cluster.api.create(ALLOW_CLIENT)
         wait_for(lambda: "default/allow-client" in _table(node.netns), "the allow rule")
-        time.sleep(1.0)
+        # Once the allow is loaded the next probe opens: wait for it (a sleep was a guess).
+        wait_for(lambda: probe.opened_after(allowed_at), "the probe to see web open")
     finally:
         agent.close()
-        lines = _stop(prober).split() if prober is not None else []
+        results = prober.stop() if prober is not None else []
         _stop(listener)
-    results = [(lines[i], float(lines[i + 1])) for i in range(0, len(lines) - 1, 2)]
     before = [state for state, at in results if at < allowed_at]
     after = [state for state, at in results if at > allowed_at]
     # The probe covered the whole story: before the kill, while no agent ran, after the restart.

@@ -80,20 +80,28 @@ def test_status_lists_the_agent_from_its_lease(cluster: Cluster, agent: AgentPro
 
 
 class Watcher:
-    """Lists the isolation map again and again (bounded), recording what each listing held."""
+    """Lists the isolation map again and again (bounded), recording what each listing held
+    and when it was taken."""
 
     def __init__(self, netns: str) -> None:
         self.netns = netns
         self.listings: list[str] = []
+        self.taken: list[float] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run)
 
     def _run(self) -> None:
         deadline = time.monotonic() + 120
         while not self.stop.is_set() and time.monotonic() < deadline:
+            started = time.monotonic()
             self.listings.append(isolated(self.netns))
+            self.taken.append(started)
             if len(self.listings) > 20_000:
                 return
+
+    def since(self, moment: float) -> int:
+        """How many listings began after `moment`."""
+        return sum(1 for at in list(self.taken) if at > moment)
 
     def __enter__(self) -> Watcher:
         self.thread.start()
@@ -111,15 +119,18 @@ def test_a_killed_agent_leaves_its_rules_and_the_next_one_takes_over_with_no_ope
     cluster.api.create(DENY_WEB)
     agent.start()
     wait_for(lambda: "198.18.0.5 : jump" in isolated(netns), "web isolated")
+    # The watcher must have looked in each window, however slowly a loaded machine lets it
+    # list: waited for, listing by listing, rather than sleeps and a count at the end.
     with Watcher(netns) as watcher:
         kill9(agent)
+        killed = time.monotonic()
         cluster.api.pod(pod("web-2", "198.18.0.7", app="web"))  # while no agent runs
-        settle(0.5)
+        wait_for(lambda: watcher.since(killed) >= 10, "listings while no agent runs")
         assert "198.18.0.7" not in isolated(netns)
+        restarted = time.monotonic()
         agent.start()
         wait_for(lambda: "198.18.0.7 : jump" in isolated(netns), "the new pod isolated")
-        settle(0.2)
-    assert len(watcher.listings) > 20
+        wait_for(lambda: watcher.since(restarted) >= 10, "listings across the restart")
     open_moments = [n for n, text in enumerate(watcher.listings) if "198.18.0.5 : jump" not in text]
     assert open_moments == [], f"web was not isolated in listings {open_moments[:10]}"
 

@@ -4,11 +4,10 @@ there: the path from the kernel to the user, without the API server."""
 from __future__ import annotations
 
 import ipaddress
-import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from podwall.cli.main import cli
 from podwall.flows import files
@@ -18,6 +17,7 @@ from podwall.runtime.names import random_cluster_id
 from podwall.runtime.node import ContainerPlan, Node, PodPlan
 from podwall.runtime.probe import AGNHOST
 from tests.builders import make_cluster, policy
+from tests.unit.agent.apiserver import wait_for
 
 PODS = """
 apiVersion: v1
@@ -33,6 +33,9 @@ spec: {nodeName: podwall, containers: [{name: c, ports: [{containerPort: 8080}]}
 status: {podIP: 198.18.0.3}
 """
 DENY = policy("server-deny", "default", "podSelector: {matchLabels: {app: server}}")
+DENIED = (
+    "-> default/server:8080 TCP INGRESS DENIED: denied by the default deny of default/server-deny"
+)
 
 
 def _plan(name: str, ip: str) -> PodPlan:
@@ -62,9 +65,8 @@ def test_observe_shows_what_the_node_denied(
         node.sync(make_cluster(DENY, base=PODS))
         node.start_pod(_plan("client", "198.18.0.2"))
         node.start_pod(_plan("server", "198.18.0.3"))
-        deadline = time.monotonic() + 10
-        while not node.listening("default/server", (8080,)) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        # The server listens, so a refused connection can only be the policy's doing.
+        wait_for(lambda: node.listening("default/server", (8080,)), "the server listening")
         attempt = connect.Attempt(
             netns=node.pods["default/client"].netns,
             address="198.18.0.3",
@@ -72,15 +74,17 @@ def test_observe_shows_what_the_node_denied(
             protocol=Protocol.TCP,
         )
         assert not connect.try_once(attempt, timeout=0.5)
-        time.sleep(0.5)  # the kernel's batch and the reader's poll
-        result = CliRunner().invoke(
-            cli, ["observe", "--state-dir", str(state), "--to", "server"], catch_exceptions=False
-        )
+
+        def observed() -> Result:
+            args = ["observe", "--state-dir", str(state), "--to", "server"]
+            return CliRunner().invoke(cli, args, catch_exceptions=False)
+
+        # The kernel batches its log messages and the node's reader polls: the flow reaches
+        # the ring a moment after the packet was dropped (a sleep was a guess at how long).
+        wait_for(lambda: DENIED in observed().output, "the denial in the ring")
+        result = observed()
     finally:
         node.stop()
     assert result.exit_code == 0
     assert "default/client:" in result.output
-    assert (
-        "-> default/server:8080 TCP INGRESS DENIED: "
-        "denied by the default deny of default/server-deny"
-    ) in result.output
+    assert DENIED in result.output

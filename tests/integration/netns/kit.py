@@ -4,6 +4,7 @@ only ever read."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -12,15 +13,25 @@ import select
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+import yaml
 
+from podwall.model.cluster import Cluster
+from podwall.model.convert import cluster as convert_cluster
+from podwall.model.rawobject import RawObject
 from podwall.runtime import names
-from podwall.runtime.netns import PodNetwork, leftovers, read_sysctl
+from podwall.runtime.names import random_cluster_id
+from podwall.runtime.netns import PodNetwork, leftovers, read_sysctl, remove_leftovers
+from podwall.runtime.placement import node_names
+from podwall.runtime.probe import sandboxed
+from podwall.runtime.sandbox import Sandbox
 
 PYTHON = sys.executable
-TIMEOUT = 10.0
+TIMEOUT = 60.0  # a bound: a python child in a namespace starts in seconds on a loaded machine
 SRC = str(Path(__file__).resolve().parents[3] / "src")
 
 HOST_SYSCTLS = (
@@ -205,3 +216,83 @@ def dial(netns: str, address: object, port: int = 80, timeout: float = 2.0) -> s
 def rx_packets(netns: str, ifname: str) -> int:
     link = ip_json(netns, "-s", "link", "show", ifname)[0]
     return int(link["stats64"]["rx"]["packets"])  # type: ignore[index]
+
+
+# Three nodes: the server and its friend on node-2, a client on each of the other two.
+THREE_NODE_PODS = {
+    "client-a": "node-1",
+    "server": "node-2",
+    "friend": "node-2",
+    "client-c": "node-3",
+}
+
+
+def three_nodes(policy: str = "", service: dict[str, object] | None = None) -> Cluster:
+    """THREE_NODE_PODS pinned with `spec.nodeName`, the `server` Service (8080 -> 80; its spec
+    updated with `service`), and the documents of `policy`."""
+    spec: dict[str, object] = {
+        "selector": {"app": "server"},
+        "ports": [{"port": 8080, "targetPort": 80}],
+    }
+    docs = [
+        {"apiVersion": "v1", "kind": "Pod",
+         "metadata": {"name": name, "namespace": "default", "labels": {"app": name}},
+         "spec": {"nodeName": node, "containers": [{"name": "c"}]}}
+        for name, node in THREE_NODE_PODS.items()
+    ] + [
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": {"name": "server", "namespace": "default"},
+         "spec": {**spec, **(service or {})}},
+    ]  # fmt: skip
+    docs += [d for d in yaml.safe_load_all(policy) if d]
+    return convert_cluster(RawObject(body=d) for d in docs).cluster
+
+
+class ThreeNodes:
+    """A sandbox of three nodes running `cluster`: every pod's network made, the server pod
+    serving TCP_ECHO_MANY on port 80. `start()`, then always `close()`."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.sandbox = Sandbox(random_cluster_id(), node_names(3))
+        self.cluster, _ = sandboxed(cluster, self.sandbox.slots)
+        self.netns: dict[str, str] = {}
+        self.ips = {p.name: p.ips[0] for p in self.cluster.pods}
+        self.procs: list[subprocess.Popen[str]] = []
+
+    def snapshot(self) -> Cluster:
+        """What the nodes' tables are compiled from, once the sandbox exists."""
+        return self.cluster
+
+    def start(self) -> None:
+        self.sandbox.create()
+        self.cluster = self.snapshot()
+        self.sandbox.sync(self.cluster)
+        for pod in self.cluster.pods:
+            ip = pod.ips[0]
+            assert pod.node is not None
+            assert isinstance(ip, ipaddress.IPv4Address)
+            self.netns[pod.name] = self.sandbox.add_pod(pod.node, pod.key, ip).netns
+        proc = spawn_in(self.netns["server"], TCP_ECHO_MANY)
+        self.procs.append(proc)
+        wait_ready(proc)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            stop(proc)
+        try:
+            self.sandbox.destroy()
+        finally:
+            remove_leftovers(names.cluster_prefix(self.sandbox.cluster_id))
+
+
+Running = TypeVar("Running", bound=ThreeNodes)
+
+
+def running_while_used(run: Running) -> Iterator[Running]:
+    """A fixture's body: `run` started, yielded, closed whatever happens, nothing left."""
+    try:
+        run.start()
+        yield run
+    finally:
+        run.close()
+    assert_nothing_left(run.sandbox.cluster_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from podwall.runtime import connect, images, netns
 from podwall.runtime.names import random_cluster_id
 from podwall.runtime.node import ContainerPlan, Node, PodPlan, pids_in_netns
 from podwall.runtime.probe import AGNHOST
+from tests.unit.agent.apiserver import wait_for
 
 PORT = 34345
 
@@ -55,9 +55,7 @@ def test_a_host_network_pod_listens_in_the_nodes_namespace(tmp_path: Path) -> No
         centaur, harry = node.pods["default/centaur-0"], node.pods["default/harry-0"]
         assert _same_netns(centaur.netns, node.sandbox.netns)
         assert not _same_netns(harry.netns, node.sandbox.netns)
-        deadline = time.monotonic() + 10
-        while not node.listening("default/centaur-0", (PORT,)) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for(lambda: node.listening("default/centaur-0", (PORT,)), "centaur listening")
         # The node's namespace answers on the port; the pod beside it is another namespace.
         assert _answers(node.sandbox.netns, "127.0.0.1")
         process = centaur.processes["c"]

@@ -5,7 +5,6 @@ logs by pod UID, shows it."""
 from __future__ import annotations
 
 import ipaddress
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from podwall.runtime import containerlogs, images
 from podwall.runtime.names import random_cluster_id
 from podwall.runtime.node import ContainerPlan, Node, PodPlan
+from tests.unit.agent.apiserver import wait_for
 
 
 def _echo(word: str) -> PodPlan:
@@ -28,9 +28,7 @@ def _echo(word: str) -> PodPlan:
 
 def _output(node: Node) -> str:
     """The container's log once it has exited."""
-    deadline = time.monotonic() + 10
-    while not node.exited() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for(lambda: bool(node.exited()), "the container's exit")
     pod = node.pods["default/busybox"]
     return containerlogs.log_path(pod.log_dir, "c").read_text()
 

@@ -10,83 +10,44 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import subprocess
 from collections.abc import Iterator
 
 import pytest
-import yaml
 
 from podwall.engine.decide import decide
 from podwall.engine.endpoints import Endpoint, Traffic
 from podwall.model.cluster import Cluster, Node
-from podwall.model.convert import cluster as convert_cluster
 from podwall.model.labels import Labels
-from podwall.model.rawobject import RawObject
-from podwall.runtime import names
-from podwall.runtime.names import random_cluster_id
-from podwall.runtime.netns import remove_leftovers
-from podwall.runtime.placement import node_names
-from podwall.runtime.probe import sandboxed
-from podwall.runtime.sandbox import Sandbox
 from tests.integration.netns.kit import (
-    TCP_ECHO_MANY,
-    assert_nothing_left,
+    ThreeNodes,
     dial,
-    spawn_in,
-    stop,
-    wait_ready,
+    running_while_used,
+    three_nodes,
 )
 
 pytestmark = pytest.mark.netns
 
-PODS = {"client-a": "node-1", "server": "node-2", "friend": "node-2", "client-c": "node-3"}
 NODE_PORT = 30080
 
 
 def manifests(policy: str) -> Cluster:
-    docs = [
-        {"apiVersion": "v1", "kind": "Pod",
-         "metadata": {"name": name, "namespace": "default", "labels": {"app": name}},
-         "spec": {"nodeName": node, "containers": [{"name": "c"}]}}
-        for name, node in PODS.items()
-    ] + [
-        {"apiVersion": "v1", "kind": "Service",
-         "metadata": {"name": "server", "namespace": "default"},
-         "spec": {"type": "NodePort", "selector": {"app": "server"},
-                  "ports": [{"port": 8080, "targetPort": 80, "nodePort": NODE_PORT}]}},
-    ]  # fmt: skip
-    docs += [d for d in yaml.safe_load_all(policy) if d]
-    return convert_cluster(RawObject(body=d) for d in docs).cluster
+    return three_nodes(
+        policy,
+        {"type": "NodePort", "ports": [{"port": 8080, "targetPort": 80, "nodePort": NODE_PORT}]},
+    )
 
 
-class Running:
+class Running(ThreeNodes):
     """The sandbox, its Nodes' addresses in the snapshot, the server pod serving."""
 
-    def __init__(self, cluster: Cluster) -> None:
-        self.sandbox = Sandbox(random_cluster_id(), node_names(3))
-        self.cluster, _ = sandboxed(cluster, self.sandbox.slots)
-        self.netns: dict[str, str] = {}
-        self.ips = {p.name: p.ips[0] for p in self.cluster.pods}
-        self.procs: list[subprocess.Popen[str]] = []
-
-    def start(self) -> None:
-        self.sandbox.create()
+    def snapshot(self) -> Cluster:
         nodes = tuple(
             Node(name=name, labels=Labels({}), addresses=(node.address,))
             for name, node in self.sandbox.nodes.items()
             if node.address is not None
         )
         assert len(nodes) == 3
-        self.cluster = dataclasses.replace(self.cluster, nodes=nodes)
-        self.sandbox.sync(self.cluster)
-        for pod in self.cluster.pods:
-            ip = pod.ips[0]
-            assert pod.node is not None
-            assert isinstance(ip, ipaddress.IPv4Address)
-            self.netns[pod.name] = self.sandbox.add_pod(pod.node, pod.key, ip).netns
-        proc = spawn_in(self.netns["server"], TCP_ECHO_MANY)
-        self.procs.append(proc)
-        wait_ready(proc)
+        return dataclasses.replace(self.cluster, nodes=nodes)
 
     def node_address(self, node: str) -> str:
         return str(self.sandbox.nodes[node].address)
@@ -94,25 +55,11 @@ class Running:
     def node_netns(self, node: str) -> str:
         return self.sandbox.nodes[node].network.netns
 
-    def close(self) -> None:
-        for proc in self.procs:
-            stop(proc)
-        try:
-            self.sandbox.destroy()
-        finally:
-            remove_leftovers(names.cluster_prefix(self.sandbox.cluster_id))
-
 
 @pytest.fixture
 def running(request: pytest.FixtureRequest) -> Iterator[Running]:
     """The sandbox, with the policy YAML of an indirect parameter if there is one."""
-    run = Running(manifests(getattr(request, "param", "")))
-    try:
-        run.start()
-        yield run
-    finally:
-        run.close()
-    assert_nothing_left(run.sandbox.cluster_id)
+    yield from running_while_used(Running(manifests(getattr(request, "param", ""))))
 
 
 def test_every_node_address_serves_the_node_port_to_pods(running: Running) -> None:

@@ -6,7 +6,6 @@ each test shows is where a verdict is taken: removing one node's table must chan
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
 import subprocess
@@ -15,72 +14,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
-from podwall.model.cluster import Cluster
-from podwall.model.convert import cluster as convert_cluster
-from podwall.model.rawobject import RawObject
 from podwall.nft.ruleset import TABLE
-from podwall.runtime import names, system
-from podwall.runtime.names import random_cluster_id
-from podwall.runtime.netns import remove_leftovers
-from podwall.runtime.placement import node_names
-from podwall.runtime.probe import sandboxed
-from podwall.runtime.sandbox import Sandbox
+from podwall.runtime import system
 from tests.integration.netns.kit import (
     PYTHON,
     SRC,
-    TCP_ECHO_MANY,
+    THREE_NODE_PODS,
     TIMEOUT,
-    assert_nothing_left,
+    ThreeNodes,
     dial,
     run_in,
-    spawn_in,
-    stop,
-    wait_ready,
+    running_while_used,
+    three_nodes,
 )
 
 pytestmark = pytest.mark.netns
 
-PODS = {"client-a": "node-1", "server": "node-2", "friend": "node-2", "client-c": "node-3"}
 
-
-def manifests(policy: str = "") -> Cluster:
-    docs = [
-        {"apiVersion": "v1", "kind": "Pod",
-         "metadata": {"name": name, "namespace": "default", "labels": {"app": name}},
-         "spec": {"nodeName": node, "containers": [{"name": "c"}]}}
-        for name, node in PODS.items()
-    ] + [
-        {"apiVersion": "v1", "kind": "Service",
-         "metadata": {"name": "server", "namespace": "default"},
-         "spec": {"selector": {"app": "server"}, "ports": [{"port": 8080, "targetPort": 80}]}},
-    ]  # fmt: skip
-    docs += [d for d in yaml.safe_load_all(policy) if d]
-    return convert_cluster(RawObject(body=d) for d in docs).cluster
-
-
-class Running:
-    """The sandbox of `manifests()`, every pod's network made, the server pod serving."""
-
-    def __init__(self, cluster: Cluster) -> None:
-        self.sandbox = Sandbox(random_cluster_id(), node_names(3))
-        self.cluster, _ = sandboxed(cluster, self.sandbox.slots)
-        self.netns: dict[str, str] = {}
-        self.ips = {p.name: p.ips[0] for p in self.cluster.pods}
-        self.procs: list[subprocess.Popen[str]] = []
-
-    def start(self) -> None:
-        self.sandbox.create()
-        self.sandbox.sync(self.cluster)
-        for pod in self.cluster.pods:
-            ip = pod.ips[0]
-            assert pod.node is not None
-            assert isinstance(ip, ipaddress.IPv4Address)
-            self.netns[pod.name] = self.sandbox.add_pod(pod.node, pod.key, ip).netns
-        proc = spawn_in(self.netns["server"], TCP_ECHO_MANY)
-        self.procs.append(proc)
-        wait_ready(proc)
+class Running(ThreeNodes):
+    """The sandbox of `three_nodes()`, every pod's network made, the server pod serving."""
 
     def service_ip(self, key: str) -> str:
         svc = next(s for s in self.cluster.services if s.key == key)
@@ -95,29 +48,15 @@ class Running:
             timeout=TIMEOUT,
         )
 
-    def close(self) -> None:
-        for proc in self.procs:
-            stop(proc)
-        try:
-            self.sandbox.destroy()
-        finally:
-            remove_leftovers(names.cluster_prefix(self.sandbox.cluster_id))
-
 
 @pytest.fixture
 def running(request: pytest.FixtureRequest) -> Iterator[Running]:
     """The sandbox, with the policy YAML of an indirect parameter if there is one."""
-    run = Running(manifests(getattr(request, "param", "")))
-    try:
-        run.start()
-        yield run
-    finally:
-        run.close()
-    assert_nothing_left(run.sandbox.cluster_id)
+    yield from running_while_used(Running(three_nodes(getattr(request, "param", ""))))
 
 
 def test_pods_are_on_the_nodes_their_manifests_name(running: Running) -> None:
-    for name, node in PODS.items():
+    for name, node in THREE_NODE_PODS.items():
         assert running.ips[name] in running.sandbox.nodes[node].network.subnet
     assert running.sandbox.nodes["node-2"].address is not None
 

@@ -108,7 +108,10 @@ def test_a_node_holds_its_address_and_routes_other_nodes_pods_to_the_fabric(thre
         ("198.18.255.2", 32)
     ]
     routes = ip_json(node.netns, "-4", "route", "show", "dev", "pwup")
-    assert [(r["dst"], r.get("gateway")) for r in routes] == [("198.18.0.0/16", str(GATEWAY))]
+    assert [(r["dst"], r.get("gateway")) for r in routes] == [
+        ("default", str(GATEWAY)),
+        ("198.18.0.0/16", str(GATEWAY)),
+    ]
 
     fabric = ip_json(three.underlay.netns, "-4", "route", "show", "dev", fabric_ifname(1))
     assert {(r["dst"], r.get("gateway")) for r in fabric} == {
@@ -176,6 +179,7 @@ def test_an_address_outside_its_node_range_is_routed_to_its_node(three: Nodes) -
         pytest.param("198.18.1.99", 0, id="another node's range, no such pod"),
         pytest.param("198.18.1.99", 1, id="its own node's range, no such pod"),
         pytest.param("198.18.9.9", 0, id="a range no node has"),
+        pytest.param("169.254.169.254", 0, id="outside the sandbox, by the node's default route"),
     ],
 )
 def test_an_address_no_pod_holds_is_refused_not_looped(

@@ -30,7 +30,7 @@ def run_in_pod(
     return process.returncode, out.decode(), err.decode()
 
 
-def wait_for_log(path: Path, text: str, timeout: float = 15.0) -> str:
+def wait_for_log(path: Path, text: str, timeout: float = 60.0) -> str:
     """The log's content once it contains `text`; fails the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     content = ""

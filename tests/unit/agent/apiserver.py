@@ -79,8 +79,10 @@ def api_server(state: Path, port: int = 0) -> Iterator[Server]:
         server.stop()
 
 
-def wait_for(condition: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
-    """Poll `condition` (bounded in time) until it holds; fail naming `what`."""
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
+    """Poll `condition` (bounded in time) until it holds; fail naming `what`. The bound is
+    generous: an agent's sync or an nft load takes seconds on a loaded machine, and the wait
+    returns as soon as the condition holds."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:

@@ -127,7 +127,7 @@ def test_the_lease_says_what_the_node_enforces(server: Server, api: Api) -> None
     agent = started(server, Nft())
     path = f"/apis/coordination.k8s.io/v1/namespaces/{LEASE_NAMESPACE}/leases/node-1"
     try:
-        wait_for(lambda: AgentStatus.parse(api.get(path)).enforcement.ready, "a ready Lease", 15)
+        wait_for(lambda: AgentStatus.parse(api.get(path)).enforcement.ready, "a ready Lease")
         status = AgentStatus.parse(api.get(path))
         assert status.holder == "agent-test"
         assert (status.enforcement.policies, status.enforcement.pods) == (1, 1)

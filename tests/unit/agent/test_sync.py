@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import pytest
 
@@ -116,9 +117,8 @@ def test_the_loop_retries_refused_batches_until_one_commits() -> None:
     thread = threading.Thread(target=sync.run)
     thread.start()
     try:
-        for _ in range(200):
-            if sync.status.ready:
-                break
+        deadline = time.monotonic() + 60  # bounded in time: the retries back off
+        while not sync.status.ready and time.monotonic() < deadline:
             sync.stop.wait(0.02)
     finally:
         sync.stop.set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from podwall.agent.worker import PeriodicThread
 
@@ -26,9 +27,8 @@ def test_a_poke_wakes_the_sleeping_loop_and_join_ends_it() -> None:
     assert not ticker.alive()
     ticker.start()
     assert ticker.alive()
-    for _ in range(1000):  # bounded: until the second tick, which only a poke can bring
-        if ticker.ticks >= 2:
-            break
+    deadline = time.monotonic() + 60  # bounded: until the second tick, only a poke brings it
+    while ticker.ticks < 2 and time.monotonic() < deadline:
         ticker.poke()
         threading.Event().wait(0.001)
     assert ticker.ticks >= 2

@@ -11,6 +11,8 @@ import pytest
 from podwall.apiserver import admission
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.resources import by_kind
+from tests.unit.apiserver.admitting import admitted as admit
+from tests.unit.apiserver.admitting import with_field
 
 DAEMONSETS = by_kind("apps/v1", "DaemonSet")
 assert DAEMONSETS is not None
@@ -31,24 +33,11 @@ VALID: dict[str, Any] = {
 
 def edited(path: str, value: Any) -> dict[str, Any]:
     """VALID with the field at the dotted `path` set to `value` (None: removed)."""
-    out = copy.deepcopy(VALID)
-    *parents, last = path.split(".")
-    node = out
-    for key in parents:
-        node = node.setdefault(key, {})
-    if value is None:
-        node.pop(last, None)
-    else:
-        node[last] = value
-    return out
+    return with_field(VALID, path, value)
 
 
 def admitted(obj: dict[str, Any]) -> dict[str, Any]:
-    assert DAEMONSETS is not None
-    admission.prepare_for_create(DAEMONSETS, obj)
-    admission.default(DAEMONSETS, obj)
-    admission.validate(DAEMONSETS, obj)
-    return obj
+    return admit(DAEMONSETS, obj)
 
 
 def test_a_valid_daemonset_is_defaulted_and_born_with_zero_counts() -> None:

@@ -15,12 +15,11 @@ from typing import Any
 import pytest
 
 from podwall.apiserver import admission, deletion
-from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.errors import NotFoundError
-from podwall.apiserver.mutating import Admission
 from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.resources import by_kind
 from podwall.apiserver.store import DELETED, Store
+from tests.unit.apiserver.controllerloops import admitted_store, running_loop, settle
 from tests.unit.controllers.manifests import client_deployment
 
 RS = "replicasets.apps"
@@ -29,20 +28,8 @@ DEPLOY = "deployments.apps"
 
 @pytest.fixture
 def loop(tmp_path: Path) -> Iterator[Reconciler]:
-    s = Store(tmp_path / "state.db")
-    bootstrap(s)
-    allow = Admission(s)
-    allow.install()
-    reconciler = Reconciler(s)
-    reconciler.install()
-    yield reconciler
-    reconciler.remove()
-    allow.remove()
-    s.close()
-
-
-def settle(loop: Reconciler) -> None:
-    assert loop.wait_idle(), "the controllers did not settle"
+    with admitted_store(tmp_path / "state.db") as s, running_loop(s) as reconciler:
+        yield reconciler
 
 
 def put(store: Store, obj: dict[str, Any]) -> dict[str, Any]:

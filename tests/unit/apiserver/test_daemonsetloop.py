@@ -13,14 +13,13 @@ from typing import Any
 import pytest
 
 from podwall.apiserver import admission
-from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.errors import ApiError
-from podwall.apiserver.mutating import Admission
 from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.resources import by_kind
 from podwall.apiserver.store import Store
 from podwall.clock import utc_now
 from podwall.controllers import pod_running
+from tests.unit.apiserver.controllerloops import admitted_store, queued_by, running_loop, settle
 
 DS = "daemonsets.apps"
 
@@ -75,13 +74,8 @@ def change(store: Store, resource: str, name: str, edit: Callable[[dict[str, Any
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "state.db")
-    bootstrap(s)
-    allow = Admission(s)
-    allow.install()
-    yield s
-    allow.remove()
-    s.close()
+    with admitted_store(tmp_path / "state.db") as s:
+        yield s
 
 
 @pytest.fixture
@@ -89,20 +83,9 @@ def queued(store: Store) -> Iterator[Callable[[], list[Any]]]:
     """The informers run, the worker does not: what the DaemonSet controller queued (emptied)."""
     put(store, node("n1"))
     put(store, daemonset(nodeSelector={"role": "infra"}))
-    loop = Reconciler(store, controllers=["daemonset"])
-    loop.informers.start()
-    (controller,) = loop.controllers
-
-    def drain() -> list[Any]:
-        keys = []
-        while (key := controller.queue.get(timeout=0)) is not None:
-            keys.append(key)
-            controller.queue.done(key)
-        return keys
-
-    drain()
-    yield drain
-    loop.informers.stop()
+    with queued_by(store, "daemonset") as drain:
+        drain()
+        yield drain
 
 
 def heartbeat(node: dict[str, Any]) -> None:
@@ -144,14 +127,8 @@ def test_a_change_queues_the_daemonsets_it_concerns(
 
 @pytest.fixture
 def loop(store: Store) -> Iterator[Reconciler]:
-    reconciler = Reconciler(store, controllers=["daemonset", "garbagecollector"])
-    reconciler.install()
-    yield reconciler
-    reconciler.remove()
-
-
-def settle(loop: Reconciler) -> None:
-    assert loop.wait_idle(), "the controllers did not settle"
+    with running_loop(store, ["daemonset", "garbagecollector"]) as reconciler:
+        yield reconciler
 
 
 def pods(store: Store) -> dict[str, dict[str, Any]]:

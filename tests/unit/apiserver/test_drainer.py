@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -30,7 +31,9 @@ def test_items_arrive_in_order_and_stop_drains_the_rest(
     gate = threading.Event()
     drainer = Recorder(batch=batch, gate=gate)
     assert drainer.put(1)
-    for _ in range(1000):  # bounded: until the thread holds item 1 at the gate
+    # Bounded in time, not in turns: a loaded machine may not run the thread for a second.
+    deadline = time.monotonic() + 60  # until the thread holds item 1 at the gate
+    while time.monotonic() < deadline:
         with drainer._cond:
             if not drainer._queue:
                 break

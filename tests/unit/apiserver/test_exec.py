@@ -167,7 +167,7 @@ def open_exec(
     )
 
 
-def collect(ws: ClientConnection, timeout: float = 20) -> tuple[dict[int, bytes], list[Any], int]:
+def collect(ws: ClientConnection, timeout: float = 60) -> tuple[dict[int, bytes], list[Any], int]:
     """Everything the server sends until it closes: bytes per channel, Statuses, close code."""
     streams: dict[int, bytes] = {}
     statuses: list[Any] = []
@@ -188,7 +188,7 @@ def collect(ws: ClientConnection, timeout: float = 20) -> tuple[dict[int, bytes]
     return streams, statuses, ws.close_code
 
 
-def recv_bytes(ws: ClientConnection, timeout: float = 10) -> bytes:
+def recv_bytes(ws: ClientConnection, timeout: float = 60) -> bytes:
     message = ws.recv(timeout=timeout)
     assert isinstance(message, bytes), "text frames make kubectl abort"
     return message
@@ -261,8 +261,9 @@ def test_a_tty_starts_at_the_first_size_and_follows_resizes(server: Server) -> N
     with open_exec(server, command, stdin=True, stdout=True, tty=True) as ws:
         ws.send(bytes([pod_exec.RESIZE]) + b'{"Width":100,"Height":30}\n')
         assert recv_bytes(ws) == b"\x0130 100\r\n"
+        # No pause between the two: the server sets the pty's size as it reads the resize,
+        # before it queues the stdin sent after it, so `stty size` sees 40 120.
         ws.send(bytes([pod_exec.RESIZE]) + b'{"Width":120,"Height":40}\n')
-        time.sleep(0.1)
         ws.send(bytes([pod_exec.STDIN]) + b"go\n")
         streams, statuses, code = collect(ws)
     assert streams[1] == b"go\r\n40 120\r\n"  # the pty echoes input
@@ -299,12 +300,12 @@ def test_a_missing_command_is_an_internal_error_status_after_the_upgrade(server:
 def test_a_client_that_goes_away_kills_the_command(server: Server) -> None:
     marker = f"{secrets.randbelow(10**6) + 10**6}"
     ws = open_exec(server, ["sleep", marker], stdout=True)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while not _pids_running("sleep", marker):
         assert time.monotonic() < deadline, "the command did not start"
         time.sleep(0.05)
     ws.close_socket()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while _pids_running("sleep", marker):
         assert time.monotonic() < deadline, "the command outlived its client"
         time.sleep(0.05)
@@ -388,6 +389,6 @@ def test_a_tty_is_the_controlling_terminal_so_ctrl_c_interrupts(server: Server) 
         assert seen == b"x\r\nready\r\n"  # /dev/tty opens: the pty is the controlling tty
         time.sleep(0.2)  # sleep runs
         ws.send(bytes([pod_exec.STDIN]) + b"\x03")
-        streams, statuses, _ = collect(ws, timeout=10)
+        streams, statuses, _ = collect(ws)
     assert streams.get(1, b"") == b"^C"  # the pty echoes it
     assert statuses[0]["details"]["causes"] == [{"reason": "ExitCode", "message": "130"}]

@@ -14,14 +14,13 @@ from typing import Any
 import pytest
 
 from podwall.apiserver import admission
-from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.errors import ApiError
-from podwall.apiserver.mutating import Admission
 from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.resources import by_kind
 from podwall.apiserver.store import Store
 from podwall.clock import utc_now
 from podwall.controllers import pod_running, pod_terminated
+from tests.unit.apiserver.controllerloops import admitted_store, queued_by, running_loop, settle
 
 JOBS = "jobs.batch"
 
@@ -63,13 +62,8 @@ def change(store: Store, resource: str, name: str, edit: Callable[[dict[str, Any
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "state.db")
-    bootstrap(s)
-    allow = Admission(s)
-    allow.install()
-    yield s
-    allow.remove()
-    s.close()
+    with admitted_store(tmp_path / "state.db") as s:
+        yield s
 
 
 def test_the_store_generates_the_selector_from_the_uid(store: Store) -> None:
@@ -111,19 +105,8 @@ def test_the_template_of_a_job_cannot_change_but_its_labels_can(store: Store) ->
 @pytest.fixture
 def queued(store: Store) -> Iterator[Callable[[], list[Any]]]:
     """The informers run, the worker does not: what the Job controller queued (emptied)."""
-    loop = Reconciler(store, controllers=["job"])
-    loop.informers.start()
-    (controller,) = loop.controllers
-
-    def drain() -> list[Any]:
-        keys = []
-        while (key := controller.queue.get(timeout=0)) is not None:
-            keys.append(key)
-            controller.queue.done(key)
-        return keys
-
-    yield drain
-    loop.informers.stop()
+    with queued_by(store, "job") as drain:
+        yield drain
 
 
 def owned_pod(store: Store, owner: dict[str, Any] | None) -> dict[str, Any]:
@@ -156,14 +139,8 @@ def test_a_change_queues_the_job_it_concerns(
 
 @pytest.fixture
 def loop(store: Store) -> Iterator[Reconciler]:
-    reconciler = Reconciler(store, controllers=["job", "garbagecollector"])
-    reconciler.install()
-    yield reconciler
-    reconciler.remove()
-
-
-def settle(loop: Reconciler) -> None:
-    assert loop.wait_idle(), "the controllers did not settle"
+    with running_loop(store, ["job", "garbagecollector"]) as reconciler:
+        yield reconciler
 
 
 def pods(store: Store) -> list[dict[str, Any]]:

@@ -202,9 +202,8 @@ def test_follow_streams_new_lines_until_the_pod_is_deleted(server: Server, log_f
         assert next(chunks) == b"four\n"
         timer.join()
         assert client.delete("/api/v1/namespaces/default/pods/web").status_code == 200
-        started = time.monotonic()
+        # The server ends the stream: one it kept open would fail on the client's read timeout.
         assert list(chunks) == []
-        assert time.monotonic() - started < 5
 
 
 def test_follow_ends_when_the_container_terminated(server: Server, log_file: Path) -> None:
@@ -233,9 +232,15 @@ def test_follow_with_timestamps_stamps_new_lines(server: Server, log_file: Path)
 
 
 def test_a_follower_that_goes_away_is_let_go(server: Server) -> None:
-    for _ in range(3):  # each stream ends with its client; the server stops promptly after
+    for _ in range(3):  # each stream ends with its client
         with _client(server) as client, client.stream("GET", f"{LOG}?container=c&follow=true") as r:
             assert next(r.iter_bytes()) == b"one\ntwo\nthree\n"
-    started = time.monotonic()
+    # Let go: no request of theirs is left running for stop() to wait on or cancel (seen in
+    # the server's own state; a wall-clock bound on stop() was a guess a loaded machine beat).
+    assert server._uvicorn is not None
+    state = server._uvicorn.server_state
+    deadline = time.monotonic() + 60
+    while state.tasks or state.connections:
+        assert time.monotonic() < deadline, f"left running: {state.tasks} {state.connections}"
+        time.sleep(0.02)
     server.stop()
-    assert time.monotonic() - started < 3

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from hypothesis import strategies as st
 from podwall.apiserver import podvalidation as pv
 from podwall.apiserver.admission import default
 from podwall.apiserver.resources import lookup
+from tests.unit.apiserver.admitting import with_field
 
 PODS = lookup("", "v1", "pods")
 assert PODS is not None
@@ -41,18 +41,7 @@ def rendered(errs: list[Any]) -> list[str]:
 
 def edited(path: str, value: Any, base: dict[str, Any] | None = None) -> dict[str, Any]:
     """`base` (a fresh pod) with the value at a dotted path (`spec.containers.0.image`)."""
-    out = copy.deepcopy(base) if base is not None else pod()
-    *parents, last = path.split(".")
-    node: Any = out
-    for step in parents:
-        node = node[int(step)] if isinstance(node, list) else node.setdefault(step, {})
-    if isinstance(node, list):
-        node[int(last)] = value
-    elif value is None:
-        node.pop(last, None)
-    else:
-        node[last] = value
-    return out
+    return with_field(base if base is not None else pod(), path, value)
 
 
 C0 = "spec.containers.0"

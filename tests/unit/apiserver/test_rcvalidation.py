@@ -13,6 +13,8 @@ from podwall.apiserver import admission
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.rcvalidation import validate_replication_controller
 from podwall.apiserver.resources import by_kind
+from tests.unit.apiserver.admitting import admitted as admit
+from tests.unit.apiserver.admitting import with_field
 
 RCS = by_kind("v1", "ReplicationController")
 assert RCS is not None
@@ -33,24 +35,11 @@ VALID: dict[str, Any] = {
 
 def edited(path: str, value: Any) -> dict[str, Any]:
     """VALID with the field at the dotted `path` set to `value` (None: removed)."""
-    out = copy.deepcopy(VALID)
-    *parents, last = path.split(".")
-    node = out
-    for key in parents:
-        node = node.setdefault(key, {})
-    if value is None:
-        node.pop(last, None)
-    else:
-        node[last] = value
-    return out
+    return with_field(VALID, path, value)
 
 
 def admitted(obj: dict[str, Any]) -> dict[str, Any]:
-    assert RCS is not None
-    admission.prepare_for_create(RCS, obj)
-    admission.default(RCS, obj)
-    admission.validate(RCS, obj)
-    return obj
+    return admit(RCS, obj)
 
 
 def test_the_stars_frontend_is_defaulted_from_its_template_and_born_with_zero_replicas() -> None:

@@ -28,6 +28,7 @@ from podwall.apiserver.resources import by_kind
 from podwall.apiserver.store import Store
 from podwall.cluster.local import ensure_cluster_dns
 from podwall.controllers import pod_running
+from tests.unit.apiserver.controllerloops import admitted_store, running_loop, settle
 from tests.unit.controllers.manifests import (
     backend_service,
     client_deployment,
@@ -39,25 +40,13 @@ SERVICE_RANGE = ipaddress.ip_network("198.19.0.0/16")
 
 @pytest.fixture
 def loop(tmp_path: Path) -> Iterator[Reconciler]:
-    s = Store(tmp_path / "state.db")
-    bootstrap(s)
-    allow = Admission(s)
-    allow.install()
-    reconciler = Reconciler(s)
-    reconciler.install()
-    yield reconciler
-    reconciler.remove()
-    allow.remove()
-    s.close()
+    with admitted_store(tmp_path / "state.db") as s, running_loop(s) as reconciler:
+        yield reconciler
 
 
 @pytest.fixture
 def store(loop: Reconciler) -> Store:
     return loop.store
-
-
-def settle(loop: Reconciler) -> None:
-    assert loop.wait_idle(), "the controllers did not settle"
 
 
 def put(store: Store, obj: dict[str, Any]) -> dict[str, Any]:

@@ -201,7 +201,7 @@ class Kubectl:
 
     async def next(self) -> spdy.Frame:
         while not self.pending:
-            chunk = await asyncio.wait_for(self.reader.read(65536), 10)
+            chunk = await asyncio.wait_for(self.reader.read(65536), 60)
             assert chunk, "the server closed the connection"
             self.pending += self.decoder.feed(chunk)
         return self.pending.pop(0)
@@ -245,7 +245,7 @@ async def _session(
 def in_a_loop(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
     @functools.wraps(test)
     def run() -> None:
-        asyncio.run(asyncio.wait_for(test(), 30))
+        asyncio.run(asyncio.wait_for(test(), 120))
 
     return run
 
@@ -271,7 +271,7 @@ async def test_a_session_runs_the_command_and_reports_its_exit_code() -> None:
     assert kubectl.fin == {1, 3, 5, 7}  # every stream half-closed by the server
     assert local.sizes == [None]
     kubectl.writer.close()
-    await asyncio.wait_for(task, 10)  # the client closed: the session ends
+    await asyncio.wait_for(task, 60)  # the client closed: the session ends
 
 
 @in_a_loop
@@ -285,7 +285,7 @@ async def test_success_and_a_tty_s_first_size() -> None:
     assert kubectl.data[3] == b"ok\r\n"  # a pty's line ending
     assert _status(kubectl.data[1]) == {"metadata": {}, "status": "Success"}
     kubectl.writer.close()
-    await asyncio.wait_for(task, 10)
+    await asyncio.wait_for(task, 60)
 
 
 @in_a_loop
@@ -299,7 +299,7 @@ async def test_v3_reports_only_a_failure_s_message() -> None:
         b"[sh -c exit 4], exit code 4"
     )
     kubectl.writer.close()
-    await asyncio.wait_for(task, 10)
+    await asyncio.wait_for(task, 60)
 
 
 @in_a_loop
@@ -307,10 +307,14 @@ async def test_a_client_that_goes_away_kills_the_command() -> None:
     kubectl, task, local = await _session(_options("exec sleep 30", stdin=False))
     for stream_id, kind in ((1, "error"), (3, "stdout"), (5, "stderr")):
         await kubectl.open(stream_id, kind)
-    await asyncio.sleep(0.2)
+    # The command starts once the streams are open, a moment later: wait for it (bounded).
+    for _ in range(6000):
+        if local.pids:
+            break
+        await asyncio.sleep(0.01)
     assert len(local.pids) == 1
     kubectl.writer.close()
-    await asyncio.wait_for(task, 10)
+    await asyncio.wait_for(task, 60)
     with pytest.raises(ProcessLookupError):
         os.kill(local.pids[0], 0)
 
@@ -321,4 +325,4 @@ async def test_an_unexpected_stream_is_refused() -> None:
     kubectl.send(kubectl.frames.syn_stream(1, {"streamtype": ["stdin"]}))  # stdin not asked for
     assert await kubectl.next() == spdy.RstStream(1, spdy.REFUSED_STREAM)
     kubectl.writer.close()
-    await asyncio.wait_for(task, 10)
+    await asyncio.wait_for(task, 60)

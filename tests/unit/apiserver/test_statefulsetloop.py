@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 
-from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.errors import ApiError
-from podwall.apiserver.mutating import Admission
 from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.store import Store
 from podwall.clock import utc_now
 from podwall.controllers import pod_running
+from tests.unit.apiserver.controllerloops import admitted_store, queued_by, running_loop, settle
 from tests.unit.apiserver.test_daemonsetloop import change, put
 
 STS = "statefulsets.apps"
@@ -44,33 +43,17 @@ def statefulset(replicas: int = 2) -> dict[str, Any]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "state.db")
-    bootstrap(s)
-    allow = Admission(s)
-    allow.install()
-    yield s
-    allow.remove()
-    s.close()
+    with admitted_store(tmp_path / "state.db") as s:
+        yield s
 
 
 @pytest.fixture
 def queued(store: Store) -> Iterator[Callable[[], list[Any]]]:
     """The informers run, the worker does not: what the controller queued (emptied)."""
     put(store, statefulset())
-    loop = Reconciler(store, controllers=["statefulset"])
-    loop.informers.start()
-    (controller,) = loop.controllers
-
-    def drain() -> list[Any]:
-        keys = []
-        while (key := controller.queue.get(timeout=0)) is not None:
-            keys.append(key)
-            controller.queue.done(key)
-        return keys
-
-    drain()
-    yield drain
-    loop.informers.stop()
+    with queued_by(store, "statefulset") as drain:
+        drain()
+        yield drain
 
 
 def owned_pod(store: Store, name: str, kind: str) -> dict[str, Any]:
@@ -109,14 +92,8 @@ def test_a_change_queues_the_set_it_concerns(
 
 @pytest.fixture
 def loop(store: Store) -> Iterator[Reconciler]:
-    reconciler = Reconciler(store, controllers=["statefulset", "garbagecollector"])
-    reconciler.install()
-    yield reconciler
-    reconciler.remove()
-
-
-def settle(loop: Reconciler) -> None:
-    assert loop.wait_idle(), "the controllers did not settle"
+    with running_loop(store, ["statefulset", "garbagecollector"]) as reconciler:
+        yield reconciler
 
 
 def pods(store: Store) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 
 from podwall.engine import Status, decide
 from podwall.engine.explain import full
-from tests.builders import make_cluster, policy, traffic
+from tests.builders import ON_N1, make_cluster, policy, traffic
 
 DENY_INGRESS_X = policy("deny", "x", "podSelector: {}\npolicyTypes: [Ingress]")
 DENY_EGRESS_X = policy("deny-out", "x", "podSelector: {}\npolicyTypes: [Egress]")
@@ -233,45 +233,17 @@ def test_an_enforced_policy_decides_and_audited_ones_are_not_consulted() -> None
 # NetworkPolicySpec.ingress: "Traffic is allowed to a pod if there are no NetworkPolicies
 # selecting the pod (and cluster policy otherwise allows the traffic), OR if the traffic source
 # is the pod's local node, OR if the traffic matches at least one ingress rule ...".
-ON_NODES = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: x}
----
-apiVersion: v1
-kind: Node
-metadata: {name: n1}
-status: {addresses: [{type: InternalIP, address: 198.18.255.1}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: agent, namespace: x, labels: {app: agent}}
-spec: {nodeName: n1, hostNetwork: true, containers: [{name: c}]}
-status: {podIP: 198.18.255.1}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: near, namespace: x, labels: {app: web}}
-spec: {nodeName: n1, containers: [{name: c}]}
-status: {podIP: 198.18.0.1}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: far, namespace: x, labels: {app: web}}
-spec: {nodeName: n2, containers: [{name: c}]}
-status: {podIP: 198.18.1.1}
-"""
 DENY_ALL_X = policy("deny", "x", "podSelector: {}\npolicyTypes: [Ingress, Egress]")
 
 
 @pytest.mark.parametrize(
     ("src", "dst", "allowed", "status"),
     [
-        ("x/agent", "x/near", True, Status.LOCAL_NODE),
-        ("198.18.255.1", "x/near", True, Status.LOCAL_NODE),
-        ("x/agent", "x/far", False, Status.DENIED),
-        ("198.18.255.1", "x/far", False, Status.DENIED),
-        ("x/far", "x/near", False, Status.DENIED),
+        ("x/host", "x/a", True, Status.LOCAL_NODE),
+        ("198.18.255.1", "x/a", True, Status.LOCAL_NODE),
+        ("x/host", "x/b", False, Status.DENIED),
+        ("198.18.255.1", "x/b", False, Status.DENIED),
+        ("x/b", "x/a", False, Status.DENIED),
     ],
     ids=[
         "a host-network pod reaches a pod on its node",
@@ -284,7 +256,7 @@ DENY_ALL_X = policy("deny", "x", "podSelector: {}\npolicyTypes: [Ingress, Egress
 def test_ingress_from_the_pods_own_node_is_always_allowed(
     src: str, dst: str, allowed: bool, status: Status
 ) -> None:
-    c = make_cluster(DENY_ALL_X, base=ON_NODES)
+    c = make_cluster(DENY_ALL_X, base=ON_N1)
     decision = decide(c, traffic(c, src, dst, 80))
     assert (decision.ingress.allowed, decision.ingress.status) == (allowed, status)
     if status is Status.LOCAL_NODE:
@@ -292,6 +264,6 @@ def test_ingress_from_the_pods_own_node_is_always_allowed(
 
 
 def test_egress_to_the_pods_own_node_is_still_subject_to_policy() -> None:
-    c = make_cluster(DENY_ALL_X, base=ON_NODES)
-    decision = decide(c, traffic(c, "x/near", "x/agent", 80))
+    c = make_cluster(DENY_ALL_X, base=ON_N1)
+    decision = decide(c, traffic(c, "x/a", "x/host", 80))
     assert decision.egress.status is Status.DENIED

@@ -20,7 +20,7 @@ from podwall.nft.objects import ChainType, Hook
 from podwall.nft.ruleset import full_transaction
 from podwall.nft.statements import CtState, Field, Jump, Log, Match
 from podwall.nft.trace import Packet, Verdict, trace
-from tests.builders import cluster_policy, make_cluster, policy, traffic
+from tests.builders import N1_ADDRESS, ON_N1, cluster_policy, make_cluster, policy, traffic
 
 ROOT = Path(__file__).parents[3]
 ALLOW_A = policy("allow-a", "x", "podSelector: {matchLabels: {app: a}}\ningress: [{from: [{namespaceSelector: {matchLabels: {team: blue}}}], ports: [{port: http}]}]")  # fmt: skip
@@ -228,38 +228,8 @@ def test_nodes_that_keep_their_addresses_rebuild_nothing() -> None:
     assert ("nodeports",) not in compiler.touched
 
 
-# A pod's connections to its own node (issue: egress to the node failed open). Node n1 runs
-# x/a and the host-network pod x/host (at the node's address); x/b runs on n2.
-ON_N1 = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: x}
----
-apiVersion: v1
-kind: Node
-metadata: {name: n1}
-status: {addresses: [{type: InternalIP, address: 198.18.255.1}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: a, namespace: x, labels: {app: a}}
-spec: {nodeName: n1, containers: [{name: c}]}
-status: {podIP: 198.18.0.1}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: b, namespace: x, labels: {app: b}}
-spec: {nodeName: n2, containers: [{name: c}]}
-status: {podIP: 198.18.0.2}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: host, namespace: x, labels: {app: host}}
-spec: {nodeName: n1, hostNetwork: true, containers: [{name: c}]}
-status: {podIP: 198.18.255.1}
----
-"""
-NODE_ADDRESS = "198.18.255.1"
+# A pod's connections to its own node (issue: egress to the node failed open), on ON_N1.
+NODE_ADDRESS = N1_ADDRESS
 NO_EGRESS = policy("no-egress", "x", "podSelector: {}\npolicyTypes: [Egress]")
 TO_NODE = policy("to-node", "x", f"podSelector: {{}}\negress: [{{to: [{{ipBlock: {{cidr: {NODE_ADDRESS}/32}}}}]}}]")  # fmt: skip
 ADMIN_PASS = cluster_policy("pass-all", "Admin", 5, "subject: {namespaces: {}}\negress: [{action: Pass, to: [{namespaces: {}}]}]")  # fmt: skip

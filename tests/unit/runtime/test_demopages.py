@@ -1,6 +1,9 @@
-"""The one-page demo servers: Apache's It works!, nginxdemos/hello, hello-kubernetes, kuard."""
+"""The one-page demo servers: Apache's It works!, nginxdemos/hello, hello-kubernetes, kuard,
+RX-M's hostinfo."""
 
 from __future__ import annotations
+
+import socket
 
 import pytest
 
@@ -8,6 +11,7 @@ from podwall.runtime.standins.demopages import (
     HTTPD_PAGE,
     answerer,
     hello_kubernetes,
+    hostinfo,
     httpd,
     kuard,
     nginx_hello,
@@ -70,9 +74,9 @@ def test_kuard_probes_say_ok(path: str) -> None:
     ("kind", "environ", "port"),
     [("httpd", {}, 80), ("nginx-hello", {}, 80), ("nginx-hello-unprivileged", {}, 8080),
      ("hello-kubernetes", {}, 8080), ("hello-kubernetes", {"PORT": "9000"}, 9000),
-     ("kuard", {}, 8080)],
+     ("kuard", {}, 8080), ("hostinfo", {}, 9898)],
     ids=["httpd", "nginx-hello", "nginx-hello unprivileged", "hello-kubernetes",
-         "hello-kubernetes $PORT", "kuard"],
+         "hello-kubernetes $PORT", "kuard", "hostinfo"],
 )  # fmt: skip
 def test_ports(kind: str, environ: dict[str, str], port: int) -> None:
     assert port_of(kind, environ) == port
@@ -81,3 +85,14 @@ def test_ports(kind: str, environ: dict[str, str], port: int) -> None:
 def test_the_plain_text_tag_picks_the_text_page() -> None:
     reply = answerer("nginx-hello", "plain-text", {})(_request())
     assert reply.body.startswith(b"Server address: ")
+
+
+@pytest.mark.parametrize("path", ["/", "/anything"])
+def test_hostinfo_answers_the_hostname_and_the_address_reached(path: str) -> None:
+    reply = hostinfo(_request(path), "hi")
+    assert (reply.status, reply.body) == (200, b"hi 198.18.0.5\n")
+
+
+def test_hostinfo_names_the_host_it_runs_on() -> None:
+    body = answerer("hostinfo", "", {})(_request()).body
+    assert body == f"{socket.gethostname()} 198.18.0.5\n".encode()

@@ -450,6 +450,12 @@ S = "podwall.runtime.standins"
             id="kuard",
         ),
         pytest.param(
+            ContainerSpec(image="docker.io/rxmllc/hostinfo:latest"),
+            (PY, "-m", f"{S}.demopages", "hostinfo"),
+            KIND_DEMO_PAGE,
+            id="rxmllc/hostinfo",
+        ),
+        pytest.param(
             ContainerSpec(image="postgres:16"),
             (PY, "-m", f"{S}.databases", "postgres"),
             KIND_DATABASE,

@@ -32,7 +32,7 @@ def test_a_reaped_process_has_none() -> None:
 def test_a_zombie_has_none() -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     try:
-        for _ in range(500):  # bounded: until it has exited but is not yet reaped
+        for _ in range(6000):  # bounded: until it has exited but is not yet reaped
             if start_time(child.pid) is None:
                 break
             time.sleep(0.01)

@@ -10,6 +10,10 @@ from podwall.runtime.standins.sockets import UdpReplier
 
 
 def _exchange(reply: bytes | None) -> bytes | None:
+    # An answer that comes is waited for with a bound a loaded machine keeps; the absence of
+    # one is looked for briefly (nothing would come later either).
+    wait = 30.0 if reply is not None else 0.5
+
     async def run() -> bytes | None:
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
@@ -22,7 +26,7 @@ def _exchange(reply: bytes | None) -> bytes | None:
         try:
             client.sendto(b"ping", ("127.0.0.1", port))
             try:
-                return await asyncio.wait_for(loop.sock_recv(client, 100), timeout=0.5)
+                return await asyncio.wait_for(loop.sock_recv(client, 100), timeout=wait)
             except TimeoutError:
                 return None
         finally:

@@ -12,6 +12,8 @@
 |                                |               | namespace, pod, node from $KUBERNETES_*     |
 | gcr.io/kuar-demo/kuard-*       | 8080          | a page naming the pod (not kuard's React    |
 |                                |               | app); `/healthy` and `/ready` answer `ok`   |
+| rxmllc/hostinfo (RX-M's labs)  | 9898          | `HOSTNAME IP`, one line of text, at any path|
+|                                |               | (as the labs show it: `hi 10.32.0.6`)       |
 
 Run as `python -m podwall.runtime.standins.demopages KIND TAG`; it drops to the pod's uid.
 """
@@ -43,7 +45,10 @@ HTTPD_NOT_FOUND = b"""<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
 <p>The requested URL was not found on this server.</p>
 </body></html>
 """
-KINDS = ("httpd", "nginx-hello", "nginx-hello-unprivileged", "hello-kubernetes", "kuard")
+KINDS = (
+    "httpd", "nginx-hello", "nginx-hello-unprivileged", "hello-kubernetes", "kuard", "hostinfo"
+)  # fmt: skip
+HOSTINFO_PORT = 9898
 
 
 def _nginx_time() -> str:
@@ -113,7 +118,14 @@ def kuard(request: Request, hostname: str) -> Reply:
     return Reply(200, page.encode(), HTML)
 
 
+def hostinfo(request: Request, hostname: str) -> Reply:
+    """The pod's hostname and the address the request reached (the pod's IP)."""
+    return Reply(200, f"{hostname} {request.server[0]}\n".encode(), "text/plain")
+
+
 def port_of(kind: str, environ: Mapping[str, str]) -> int:
+    if kind == "hostinfo":
+        return HOSTINFO_PORT
     if kind == "hello-kubernetes":
         value = environ.get("PORT", "")
         return int(value) if value.isdigit() else 8080
@@ -129,6 +141,8 @@ def answerer(kind: str, tag: str, environ: Mapping[str, str]) -> Callable[[Reque
             return nginx_hello(request, hostname, plain=tag.startswith("plain-text"))
         if kind == "hello-kubernetes":
             return hello_kubernetes(request, hostname, environ)
+        if kind == "hostinfo":
+            return hostinfo(request, hostname)
         return kuard(request, hostname)
 
     return answer
@@ -140,6 +154,7 @@ SERVER_HEADERS: Mapping[str, str] = {
     "nginx-hello-unprivileged": "nginx/1.27.2",
     "hello-kubernetes": "",
     "kuard": "",
+    "hostinfo": "",
 }
 
 
