@@ -33,12 +33,14 @@ from podwall.runtime.addressplan import NODE_RANGE
 from podwall.runtime.connect import Attempt, sctp_supported, try_all
 from podwall.runtime.dataplane import SyncResult
 from podwall.runtime.names import random_cluster_id
+from podwall.runtime.namespaces import run_in_netns, write_sysctl
 from podwall.runtime.placement import NodeSlot
 from podwall.runtime.sandbox import Sandbox
 
 log = logging.getLogger(__name__)
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
+UNPRIVILEGED_PORT_START = "net.ipv4.ip_unprivileged_port_start"
 WORK_ROOT = Path("/run")  # the session's DNS records and logs, in /run/podwall-probe-*
 FLOWS_QUIET = 0.4  # the log batch's flush (0.05 s) and the reader's poll (0.2 s), with room
 Progress = Callable[[str], None]
@@ -231,6 +233,7 @@ class Session:
                 # One host-network server per node: a node has one network namespace.
                 self._host_served[pod.node] = pod
                 self.netns_of[pod.key] = self.sandbox.nodes[pod.node].network.netns
+                _allow_low_ports(self.netns_of[pod.key])
                 self._start_server(pod, records)
         self.progress(f"started {len(self._procs)} pods")
         self._wait_ready()
@@ -246,9 +249,10 @@ class Session:
         return self.sandbox.sync(cluster)
 
     def probe_pods(
-        self, timeout: float, only: tuple[int, Protocol] | None = None
+        self, timeout: float, only: tuple[int, Protocol] | None = None, tries: int = 2
     ) -> tuple[list[Probe], list[str]]:
-        """Every ordered pair of distinct pods on every port the destination serves (or `only`)."""
+        """Every ordered pair of distinct pods on every port the destination serves (or `only`),
+        each probe tried up to `tries` times."""
         planned = [
             (src, dst, n, proto)
             for src in self.probed
@@ -268,7 +272,7 @@ class Session:
             Attempt(netns=self.netns_of[s.key], address=str(_v4(d)), port=n, protocol=proto)
             for s, d, n, proto in runnable
         ]
-        observed = dict(zip(runnable, try_all(attempts, timeout), strict=True))
+        observed = dict(zip(runnable, try_all(attempts, timeout, tries), strict=True))
         probes = [
             Probe(
                 src=src.key,
@@ -388,6 +392,12 @@ class Session:
     def _stop_processes(self) -> None:
         for proc in self._procs:
             proc.stop(grace=1.0)
+
+
+def _allow_low_ports(node_netns: str) -> None:
+    """A host-network pod's server runs unprivileged in its sandbox node's namespace, as pods'
+    servers do in theirs: it binds ports below 1024 there as they do (never this machine's)."""
+    run_in_netns(node_netns, lambda: write_sysctl(UNPRIVILEGED_PORT_START, "0"))
 
 
 def _traffic(src: Pod, dst: Pod, port: int, protocol: Protocol) -> Traffic:

@@ -1,8 +1,9 @@
 """The third backend for ClusterNetworkPolicy: every PokeServer of the translated upstream
 conformance suites (tests/conformance/cnp, and the TCP cases of tests/conformance/anp for the
 v1alpha1 AdminNetworkPolicy and BaselineAdminNetworkPolicy) with real packets between network
-namespaces, through `podwall probe`'s session. One sandbox per test and protocol; each step is
-an incremental nft update of the running sandbox. On a kernel without SCTP the SCTP cases are
+namespaces, through `podwall probe`'s session. One sandbox for the module, as upstream runs
+every test on one set of pods (`sharedsession`): each case resets it to its first step and then
+takes each step by an incremental nft update. On a kernel without SCTP the SCTP cases are
 reported as skipped, with the reason; their TCP and UDP neighbours still run.
 
 A host-network pod (the centaurs of the NodePeers tests) serves in its node's network
@@ -27,10 +28,11 @@ from podwall.model.ports import Protocol
 from podwall.model.rawobject import RawObject
 from podwall.nft.flowlog import FlowLog
 from podwall.runtime.connect import Attempt, sctp_supported, try_all
-from podwall.runtime.probe import Probe, Session
+from podwall.runtime.probe import Probe, Serve
 from tests.conformance.anp import suite as anp_suite
-from tests.conformance.cnp.suite import ConformanceTest, Step, load_all
+from tests.conformance.cnp.suite import ConformanceTest, Row, Step, load_all
 from tests.flowchecks import flow_completeness, flow_mismatch
+from tests.integration.conformance.sharedsession import SharedSession
 from tests.integration.conformance.slowanswers import confirmed
 
 TESTS = load_all()
@@ -53,63 +55,102 @@ def _protocols(test: ConformanceTest) -> list[Protocol]:
     return sorted(wanted, key=list(Protocol).index)
 
 
-def _cases() -> Iterator[Any]:
+def _plain_cases() -> Iterator[tuple[ConformanceTest, Protocol]]:
     for test in TESTS:
         for protocol in _protocols(test):
-            yield pytest.param(test, protocol, id=f"{test.name}[{protocol.value}]")
+            yield test, protocol
     for test in V1ALPHA1_TESTS:
         for protocol in _protocols(test):
             if protocol in V1ALPHA1_PROTOCOLS:
-                yield pytest.param(test, protocol, id=f"{test.name}[{protocol.value}]")
+                yield test, protocol
+
+
+def _cases() -> Iterator[Any]:
+    for test, protocol in _plain_cases():
+        yield pytest.param(test, protocol, id=f"{test.name}[{protocol.value}]")
+
+
+def _serve_all() -> Serve:
+    """Every port and protocol a case probes: the shared session's pods serve them all."""
+    wanted = {
+        (r.port, protocol) for test, protocol in _plain_cases() for r in _rows(test, protocol)
+    }
+    return sorted(wanted, key=lambda t: (list(Protocol).index(t[1]), t[0]))
+
+
+def _rows(test: ConformanceTest, protocol: Protocol) -> list[Row]:
+    return [r for step in test.steps for r in step.rows if r.protocol == protocol.value]
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[SharedSession]:
+    # Pods round-robin over 3 nodes: same-node and cross-node pairs alike.
+    base = TESTS[0].steps[0].manifests
+    holder = SharedSession(base, serve=_serve_all(), nodes=3, flow_log=UNLIMITED)
+    try:
+        yield holder
+    finally:
+        holder.discard()
 
 
 @pytest.mark.netns
 @pytest.mark.slow
 @pytest.mark.parametrize(("test", "protocol"), _cases())
-def test_real_packets_match_upstream(test: ConformanceTest, protocol: Protocol) -> None:
+def test_real_packets_match_upstream(
+    test: ConformanceTest, protocol: Protocol, shared: SharedSession
+) -> None:
     if protocol is Protocol.SCTP and not sctp_supported():
         pytest.skip(NO_SCTP)
     first = _cluster(test.steps[0])
-    rows = [r for step in test.steps for r in step.rows if r.protocol == protocol.value]
+    rows = _rows(test, protocol)
     assert not any(p.host_network for p in first.pods if p.name in {r.client for r in rows})
-    serve = sorted({(r.port, protocol) for r in rows})
-    failures: list[str] = []
-    # Pods round-robin over 3 nodes: same-node and cross-node pairs alike.
-    with Session(first, serve=serve, nodes=3, flow_log=UNLIMITED, progress=lambda _: None) as s:
-        s.start()
-        for step in test.steps:
-            s.update(_cluster(step))
-            seen_until = max((f.time for f in s.flows()), default=0.0)  # the last step's
-            by_name = {p.name: p for p in s.cluster.pods}
-            mine = [r for r in step.rows if r.protocol == protocol.value]
-            attempts = [
-                Attempt(
-                    netns=s.netns_of[by_name[r.client].key],
-                    address=str(by_name[r.server].ips[0]),
-                    port=r.port,
-                    protocol=protocol,
-                )
-                for r in mine
-            ]
-            probed = []
-            seen_all = try_all(attempts, timeout=1.0)
-            seen_all = confirmed(attempts, [r.allowed for r in mine], seen_all)
-            for row, seen in zip(mine, seen_all, strict=True):
-                if seen != row.allowed:
-                    failures.append(f"{step.label}: expected {row.render()}, observed {seen}")
-                src, dst = by_name[row.client], by_name[row.server]
-                probed.append(
-                    Probe(
-                        src=src.key,
-                        dst=dst.key,
-                        port=row.port,
-                        protocol=protocol,
-                        predicted=row.allowed,
-                        observed=seen,
-                    )
-                )
-            flows = [f for f in s.flows() if f.time > seen_until]
-            mismatches = [m for f in flows if (m := flow_mismatch(s.cluster, f)) is not None]
-            mismatches += flow_completeness(s.cluster, probed, flows)
-            failures += [f"{step.label} flows: {m}" for m in sorted(set(mismatches))]
+    try:
+        failures = _run(test, protocol, shared)
+    except BaseException:
+        shared.discard()  # the next case starts from a fresh sandbox
+        raise
     assert not failures, f"{test.name} over {protocol.value}\n" + "\n".join(failures)
+
+
+def _run(test: ConformanceTest, protocol: Protocol, shared: SharedSession) -> list[str]:
+    """Each step of `test` on the shared session (the first resets it from the previous case),
+    its rows over `protocol` probed: what disagreed with upstream or with the engine."""
+    failures: list[str] = []
+    for step in test.steps:
+        s = shared.update(step.manifests)
+        by_name = {p.name: p for p in s.cluster.pods}
+        mine = [r for r in step.rows if r.protocol == protocol.value]
+        attempts = [
+            Attempt(
+                netns=s.netns_of[by_name[r.client].key],
+                address=str(by_name[r.server].ips[0]),
+                port=r.port,
+                protocol=protocol,
+            )
+            for r in mine
+        ]
+        probed = []
+        # One short try each: a denial costs 1 s, and a row expected to answer that did not is
+        # tried again with a bound a loaded machine keeps (`confirmed`), so a slow answer is
+        # not a denial; a leak answers within the first second as an allowed row does.
+        seen_all = try_all(attempts, timeout=1.0, tries=1)
+        seen_all = confirmed(attempts, [r.allowed for r in mine], seen_all)
+        for row, seen in zip(mine, seen_all, strict=True):
+            if seen != row.allowed:
+                failures.append(f"{step.label}: expected {row.render()}, observed {seen}")
+            src, dst = by_name[row.client], by_name[row.server]
+            probed.append(
+                Probe(
+                    src=src.key,
+                    dst=dst.key,
+                    port=row.port,
+                    protocol=protocol,
+                    predicted=row.allowed,
+                    observed=seen,
+                )
+            )
+        flows = shared.new_flows()
+        mismatches = [m for f in flows if (m := flow_mismatch(s.cluster, f)) is not None]
+        mismatches += flow_completeness(s.cluster, probed, flows)
+        failures += [f"{step.label} flows: {m}" for m in sorted(set(mismatches))]
+    return failures

@@ -1,6 +1,8 @@
 """The third backend: every upstream conformance scenario with real packets between network
-namespaces, through `podwall probe`'s session. One sandbox per scenario and protocol; each step
-is an incremental nft update of the running sandbox, as label and policy changes are upstream.
+namespaces, through `podwall probe`'s session. One sandbox for the module, as upstream runs
+every scenario on one set of pods (`sharedsession`): each case resets it to its first step, and
+each step is an incremental nft update of the running sandbox, as label and policy changes are
+upstream.
 On a kernel without SCTP the SCTP cases are reported as skipped, with the reason; their TCP and
 UDP neighbours still run.
 
@@ -20,7 +22,7 @@ from podwall.model.ports import Protocol
 from podwall.model.rawobject import RawObject
 from podwall.nft.flowlog import FlowLog
 from podwall.runtime.connect import sctp_supported
-from podwall.runtime.probe import Probe, Session
+from podwall.runtime.probe import Probe, Serve, Session
 from tests.conformance.scenario import (
     Scenario,
     Step,
@@ -30,6 +32,7 @@ from tests.conformance.scenario import (
     render_mismatch,
 )
 from tests.flowchecks import flow_completeness, flow_mismatch
+from tests.integration.conformance.sharedsession import SharedSession
 from tests.integration.conformance.slowanswers import confirmed_probes
 
 SCENARIOS = load_all()
@@ -61,44 +64,73 @@ def _serve(scenario: Scenario, protocol: Protocol) -> list[tuple[int, Protocol]]
     return [(port, protocol) for port in sorted(ports)]
 
 
+def _serve_all() -> Serve:
+    """Every port and protocol a case probes: the shared session's pods serve them all."""
+    wanted = {
+        t for scenario in SCENARIOS for p in _protocols(scenario) for t in _serve(scenario, p)
+    }
+    return sorted(wanted, key=lambda t: (list(Protocol).index(t[1]), t[0]))
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[SharedSession]:
+    # Pods round-robin over 3 nodes: every scenario has same-node and cross-node pairs.
+    base = SCENARIOS[0].steps[0].manifests
+    holder = SharedSession(base, serve=_serve_all(), nodes=3, flow_log=UNLIMITED)
+    try:
+        yield holder
+    finally:
+        holder.discard()
+
+
 @pytest.mark.netns
 @pytest.mark.slow
 @pytest.mark.parametrize(("scenario", "protocol"), _cases())
-# Pods round-robin over 3 nodes: every scenario has same-node and cross-node pairs.
+# The id names the node count; the shared session has 3 nodes.
 @pytest.mark.parametrize("nodes", [3], ids=["3-nodes"])
-def test_real_packets_match_upstream(scenario: Scenario, protocol: Protocol, nodes: int) -> None:
+def test_real_packets_match_upstream(
+    scenario: Scenario, protocol: Protocol, nodes: int, shared: SharedSession
+) -> None:
     if protocol is Protocol.SCTP and not sctp_supported():
         pytest.skip(NO_SCTP)
-    failures: list[str] = []
-    serve = _serve(scenario, protocol)
-    first = _cluster(scenario.steps[0])
-    with Session(first, serve=serve, nodes=nodes, flow_log=UNLIMITED, progress=lambda _: None) as s:
-        s.start()
-        for step in scenario.steps:
-            s.update(_cluster(step))
-            seen = max((f.time for f in s.flows()), default=0.0)  # settled: the last step's
-            probed: list[Probe] = []
-            for exp in step.expectations:
-                if exp.protocol != protocol:
-                    continue
-                probes, unsupported = s.probe_pods(timeout=1.0, only=(exp.port, protocol))
-                assert not unsupported
-                probes = confirmed_probes(
-                    s, probes, lambda p, t=exp.table: t.get((p.src, p.dst), False)
-                )
-                probed += [p for p in probes if p.observed is not None]
-                observed: Table = {(p.src, p.dst): bool(p.observed) for p in probes}
-                observed.update({(pod, pod): True for pod in exp.pods})
-                if disagreements(exp.pods, exp.table, observed):
-                    failures.append(
-                        f"step {step.number} {exp.protocol}/{exp.port}:\n"
-                        + render_mismatch(exp.pods, exp.table, observed)
-                    )
-            flows = [f for f in s.flows() if f.time > seen]
-            mismatches = [m for f in flows if (m := flow_mismatch(s.cluster, f)) is not None]
-            mismatches += flow_completeness(s.cluster, probed, flows)
-            failures += [f"step {step.number} flows: {m}" for m in sorted(set(mismatches))]
+    try:
+        failures = _run(scenario, protocol, shared)
+    except BaseException:
+        shared.discard()  # the next case starts from a fresh sandbox
+        raise
     assert not failures, f"{scenario.name} over {protocol.value}\n" + "\n".join(failures)
+
+
+def _run(scenario: Scenario, protocol: Protocol, shared: SharedSession) -> list[str]:
+    """Each step of `scenario` on the shared session (the first resets it from the previous
+    case), its expectations over `protocol` probed: what disagreed with upstream or the engine."""
+    failures: list[str] = []
+    for step in scenario.steps:
+        s = shared.update(step.manifests)
+        probed: list[Probe] = []
+        for exp in step.expectations:
+            if exp.protocol != protocol:
+                continue
+            # One short try each: a denial costs 1 s; a pair expected to answer that did not is
+            # tried again with a bound a loaded machine keeps, so a slow answer is no denial.
+            probes, unsupported = s.probe_pods(timeout=1.0, only=(exp.port, protocol), tries=1)
+            assert not unsupported
+            probes = confirmed_probes(
+                s, probes, lambda p, t=exp.table: t.get((p.src, p.dst), False)
+            )
+            probed += [p for p in probes if p.observed is not None]
+            observed: Table = {(p.src, p.dst): bool(p.observed) for p in probes}
+            observed.update({(pod, pod): True for pod in exp.pods})
+            if disagreements(exp.pods, exp.table, observed):
+                failures.append(
+                    f"step {step.number} {exp.protocol}/{exp.port}:\n"
+                    + render_mismatch(exp.pods, exp.table, observed)
+                )
+        flows = shared.new_flows()
+        mismatches = [m for f in flows if (m := flow_mismatch(s.cluster, f)) is not None]
+        mismatches += flow_completeness(s.cluster, probed, flows)
+        failures += [f"step {step.number} flows: {m}" for m in sorted(set(mismatches))]
+    return failures
 
 
 @pytest.mark.netns
