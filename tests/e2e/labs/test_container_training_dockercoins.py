@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -112,6 +113,17 @@ class Cluster:
             later = self.hashes()
         return first, later
 
+    def settled(self, probe: Callable[[], str], done: Callable[[str], bool]) -> str:
+        """What `probe()` printed, again until `done` holds on it (within SETTLE s): a policy
+        created or deleted is enforced on the nodes a moment after kubectl returns, as on any
+        cluster, and a loaded machine makes that moment longer."""
+        deadline = time.monotonic() + SETTLE
+        out = probe()
+        while not done(out) and time.monotonic() < deadline:
+            time.sleep(1)
+            out = probe()
+        return out
+
     def worker_logs_until(self, pattern: re.Pattern[str]) -> str:
         """`kubectl logs deploy/worker`, again until it shows `pattern` (within SETTLE s)."""
         deadline = time.monotonic() + SETTLE
@@ -175,10 +187,14 @@ def test_container_training_network_policies_for_dockercoins(lab: Lab) -> None:
     assert later > first, (first, later)
     # "Check that we can't connect anymore to rng or hasher through their ClusterIP"
     for service in ("rng", "hasher"):
-        out = cluster.curl_from_a_node(service)
+        out = cluster.settled(
+            lambda s=service: cluster.curl_from_a_node(s), lambda out: "timed out" in out
+        )
         assert "timed out" in out, out
         assert out.strip().endswith("rc=28"), out
-        out = cluster.curl_from_elsewhere(service)
+        out = cluster.settled(
+            lambda s=service: cluster.curl_from_elsewhere(s), lambda out: "timed out" in out
+        )
         assert "curl: (28) Connection timed out after 300" in out, out
 
     # "Cleaning up our network policies".
@@ -188,5 +204,11 @@ def test_container_training_network_policies_for_dockercoins(lab: Lab) -> None:
         'networkpolicy.networking.k8s.io "deny-from-other-namespaces" deleted',
     ], out
     for service, banner in (("rng", "RNG running on rng-"), ("hasher", "HASHER running on ")):
-        assert banner in cluster.curl_from_a_node(service)
-        assert banner in cluster.curl_from_elsewhere(service)
+        out = cluster.settled(
+            lambda s=service: cluster.curl_from_a_node(s), lambda out, b=banner: b in out
+        )
+        assert banner in out, out
+        out = cluster.settled(
+            lambda s=service: cluster.curl_from_elsewhere(s), lambda out, b=banner: b in out
+        )
+        assert banner in out, out
