@@ -126,12 +126,10 @@ class Cluster:
 
     def worker_logs_until(self, pattern: re.Pattern[str]) -> str:
         """`kubectl logs deploy/worker`, again until it shows `pattern` (within SETTLE s)."""
-        deadline = time.monotonic() + SETTLE
-        out = self.lab.kubectl("logs", "deploy/worker")
-        while not pattern.search(out) and time.monotonic() < deadline:
-            time.sleep(2)
-            out = self.lab.kubectl("logs", "deploy/worker")
-        return out
+        return self.settled(
+            lambda: self.lab.kubectl("logs", "deploy/worker"),
+            lambda out: pattern.search(out) is not None,
+        )
 
 
 @pytest.mark.parametrize("lab", [2], indirect=True)
