@@ -5,11 +5,12 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import ClassVar
+
+from msgspec import Struct
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Source:
+class Source(Struct, frozen=True, kw_only=True):
     """A manifest's origin; `line` is 1-based, 0 when unknown."""
 
     file: str = "<memory>"
@@ -21,3 +22,28 @@ class Source:
 
 
 UNKNOWN = Source()
+
+
+class Sourced(Struct, frozen=True, kw_only=True):
+    """A record read from a manifest, whose `source` (and any other field named in
+    `UNCOMPARED`) takes no part in == or hash: the same policy read from two files is the
+    same policy.
+
+    msgspec compares and hashes every field and has no `field(compare=False)`; these two
+    methods are the smallest stand-in (a subclass declares the fields, this declares none).
+    """
+
+    UNCOMPARED: ClassVar[frozenset[str]] = frozenset({"source"})
+
+    def _compared(self) -> tuple[object, ...]:
+        return tuple(
+            getattr(self, name) for name in self.__struct_fields__ if name not in self.UNCOMPARED
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self) or not isinstance(other, Sourced):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
