@@ -51,10 +51,12 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
     terminal, and every paragraph with an indented line (the examples) kept as it is."""
 
     def __init__(self, prog: str) -> None:
-        import shutil  # help only: a command that runs never asks the terminal's size
-
-        width = min(shutil.get_terminal_size().columns, HELP_WIDTH) - 2
-        super().__init__(prog, max_help_position=HELP_POSITION, width=width)
+        # argparse makes a formatter for every argument added, to check its metavar: the
+        # width is found as shutil.get_terminal_size finds it, without importing shutil
+        # (and with it bz2, lzma and fnmatch) into every command's start-up.
+        super().__init__(
+            prog, max_help_position=HELP_POSITION, width=min(_columns(), HELP_WIDTH) - 2
+        )
 
     def _format_action_invocation(self, action: argparse.Action) -> str:
         """`-f, --filename PATH`, as click wrote it: the metavar once, after the last name."""
@@ -71,6 +73,18 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         return "\n\n".join(_paragraphs(text, width - len(indent), indent))
+
+
+def _columns() -> int:
+    """The terminal's width: $COLUMNS, else stdout's terminal, else 80."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(1).columns
+    except OSError:
+        return 80
 
 
 def _paragraphs(text: str, width: int, indent: str) -> Iterator[str]:
