@@ -200,6 +200,9 @@ def agent(
       kubectl apply -f deploy/     # as a DaemonSet: every node
       podwall agent --kubeconfig ~/.kube/config --node-name node-1  # by hand
     """
+    if sandbox and (cluster_id is None or run_dir is None or log_dir is None):
+        # Said before logging is set up: a usage error, as argparse's own.
+        raise argparse.ArgumentError(None, "--sandbox needs --cluster-id, --run-dir and --log-dir")
     logging.basicConfig(
         level=log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -222,10 +225,9 @@ def agent(
         flows=flows,
     )
     if sandbox:
-        if cluster_id is None or run_dir is None or log_dir is None:
-            raise argparse.ArgumentError(
-                None, "--sandbox needs --cluster-id, --run-dir and --log-dir"
-            )
+        assert cluster_id is not None
+        assert run_dir is not None
+        assert log_dir is not None
         from podwall.agent.sandbox import SandboxOptions, serve
 
         where_ = SandboxOptions(

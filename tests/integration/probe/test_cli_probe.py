@@ -18,7 +18,7 @@ FILES = ["simple-app.yaml", "backend-ingress-deny.yaml", "backend-allow-ingress-
 @pytest.mark.netns
 def test_probe_over_three_nodes_keeps_the_matrix_contract() -> None:
     paths = [arg for name in FILES for arg in ("-f", str(LAB / name))]
-    probed = invoke(["probe", *paths, "--port", "8080", "--nodes", "3", "-o", "json"],)  # fmt: skip
+    probed = invoke(["probe", *paths, "--port", "8080", "--nodes", "3", "-o", "json"])
     assert probed.exit_code == EXIT_AGREE, probed.output
     predicted = invoke(["matrix", *paths, "--port", "8080", "-o", "json"])
     assert json.loads(probed.stdout) == json.loads(predicted.stdout)
@@ -31,7 +31,7 @@ def test_probe_over_three_nodes_keeps_the_matrix_contract() -> None:
 @pytest.mark.netns
 def test_probe_flows_prints_what_the_nodes_reported() -> None:
     paths = [arg for name in FILES for arg in ("-f", str(LAB / name))]
-    text = invoke(["probe", *paths, "--port", "8080", "--nodes", "2", "--flows"],)  # fmt: skip
+    text = invoke(["probe", *paths, "--port", "8080", "--nodes", "2", "--flows"])
     assert text.exit_code == EXIT_AGREE, text.output
     assert "flows the nodes reported" in text.stdout
     assert (
@@ -59,7 +59,7 @@ def test_probe_enforces_the_tiers_of_the_second_walkthrough() -> None:
     """The lab with the Admin deny-not-frontend and the Baseline default deny: probed as
     `podwall matrix` predicts, and each denial reported by the rule that decided it."""
     paths = [arg for p in [LAB / "simple-app.yaml", *TIER_FILES] for arg in ("-f", str(p))]
-    probed = invoke(["probe", *paths, "--port", "8080", "--nodes", "2", "--flows", "-o", "json"],)  # fmt: skip
+    probed = invoke(["probe", *paths, "--port", "8080", "--nodes", "2", "--flows", "-o", "json"])
     assert probed.exit_code == EXIT_AGREE, probed.output
     data = json.loads(probed.stdout)
     predicted = invoke(["matrix", *paths, "--port", "8080", "-o", "json"])
