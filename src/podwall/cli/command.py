@@ -40,7 +40,10 @@ class Command:
 
     def parser(self, prog: str) -> argparse.ArgumentParser:
         parser = argparse.ArgumentParser(
-            prog=prog, description=self.description, formatter_class=Formatter
+            prog=prog,
+            description=self.description,
+            formatter_class=Formatter,
+            allow_abbrev=False,  # as click: an option is named whole, never by a prefix
         )
         self.arguments(parser)
         return parser

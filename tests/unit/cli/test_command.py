@@ -19,6 +19,8 @@ TUTORIAL = str(ROOT / "examples" / "tutorial")
 USAGE_ERRORS = [
     ("an unknown option", ["check", "-f", TUTORIAL, "--from", "a", "--to", "b", "--frm", "x"],
      "podwall check: error: unrecognized arguments: --frm x"),
+    ("a prefix of an option, which click never took either", ["lint", "--lis"],
+     "podwall lint: error: unrecognized arguments: --lis"),
     ("a required option missing", ["explain", "-f", TUTORIAL, "--to", "b:80"],
      "podwall explain: error: the following arguments are required: --from"),
     ("an output format podwall has not", ["matrix", "-f", TUTORIAL, "-o", "yaml"],
