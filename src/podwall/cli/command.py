@@ -1,6 +1,6 @@
 """How a command is declared for argparse: its description, the arguments it adds to its parser,
 and the adapter that turns the parsed Namespace into a call of its typed function; the help
-formatter every parser shares; the argument types click used to give (ranges, paths).
+formatter every parser shares; the argument types argparse lacks (ranges, kinds of path).
 
 It must not import what a command needs: building a parser costs only argparse, which
 `podwall check` pays for its options anyway. pathlib and textwrap load only when used.
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-HELP_WIDTH = 100  # at most, as click's max_content_width: wider terminals still read 100
-HELP_POSITION = 30  # where option help starts, as click's (longer options wrap below)
+HELP_WIDTH = 100  # at most: on a wider terminal, lines still end at 100
+HELP_POSITION = 30  # where option help starts (longer options put it below)
 
 
 class Command:
@@ -43,7 +43,7 @@ class Command:
             prog=prog,
             description=self.description,
             formatter_class=Formatter,
-            allow_abbrev=False,  # as click: an option is named whole, never by a prefix
+            allow_abbrev=False,  # an option is named whole, never by a prefix
         )
         self.arguments(parser)
         return parser
@@ -62,7 +62,7 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
         )
 
     def _format_action_invocation(self, action: argparse.Action) -> str:
-        """`-f, --filename PATH`, as click wrote it: the metavar once, after the last name."""
+        """`-f, --filename PATH`: the metavar once, after the last name."""
         if not action.option_strings or action.nargs == 0:
             return super()._format_action_invocation(action)
         value = self._format_args(action, self._get_default_metavar_for_optional(action))
@@ -110,7 +110,7 @@ def _paragraphs(text: str, width: int, indent: str) -> Iterator[str]:
 
 
 def int_range(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An integer from `low` to `high` (None: no upper bound), as click's IntRange."""
+    """An integer from `low` to `high` (None: no upper bound)."""
 
     def convert(text: str) -> int:
         try:
@@ -127,7 +127,7 @@ def int_range(low: int, high: int | None = None) -> Callable[[str], int]:
 
 
 def file_path(text: str) -> Path:
-    """A file that may not exist yet, but is not a directory (click's Path(dir_okay=False))."""
+    """A file that may not exist yet, but is not a directory."""
     from pathlib import Path
 
     if os.path.isdir(text):
@@ -136,7 +136,7 @@ def file_path(text: str) -> Path:
 
 
 def dir_path(text: str) -> Path:
-    """A directory that may not exist yet, but is not a file (click's Path(file_okay=False))."""
+    """A directory that may not exist yet, but is not a file."""
     from pathlib import Path
 
     if os.path.exists(text) and not os.path.isdir(text):

@@ -147,7 +147,7 @@ def run(argv: Sequence[str]) -> NoReturn:
         if argv:
             top.error(f"unrecognized arguments: {' '.join(argv)}")
         top.print_help(sys.stderr)
-        raise SystemExit(EXIT_BAD_INPUT)  # a command is missing: as click, help and status 2
+        raise SystemExit(EXIT_BAD_INPUT)  # no command given: the help, and status 2 (bad input)
     name, args = argv[0], list(argv[1:])
     if name not in COMMANDS:
         _no_such_command(_top_parser(), name)
