@@ -7,6 +7,7 @@ is applied.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
@@ -16,13 +17,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import click
-
 from podwall.agent.client import Target
 from podwall.agent.lease import AGENT_LABEL, NAMESPACE, AgentStatus
 from podwall.agent.run import Agent, Options, StartupError, cleanup, where
 from podwall.cli import output
-from podwall.cli.options import kubeconfig_file_option
+from podwall.cli.command import Command, dir_path
+from podwall.cli.options import add_kubeconfig_file
 
 EXIT_MISSING = 2
 METRICS_PORT = 9474
@@ -33,91 +33,144 @@ def _holder() -> str:
     return os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
 
 
-@click.command(short_help="Enforce the cluster's NetworkPolicies on this node.")
-@kubeconfig_file_option(
-    "Kubeconfig to use (default: the pod's service account, else $KUBECONFIG, else ~/.kube/config)."
-)
-@click.option("--context", default=None, help="Kubeconfig context (default: its current one).")
-@click.option(
-    "--node-name",
-    envvar="NODE_NAME",
-    default=socket.gethostname,
-    show_default="$NODE_NAME, else the hostname",
-    help="The node whose pods this agent isolates; pods of other nodes are peers only.",
-)
-@click.option(
-    "--netns",
-    default=None,
-    metavar="NAME",
-    help="Program the named network namespace (/run/netns/NAME) instead of this one.",
-)
-@click.option(
-    "--metrics-bind", default="127.0.0.1", show_default=True, help="Address of the HTTP port."
-)
-@click.option(
-    "--metrics-port",
-    type=int,
-    default=METRICS_PORT,
-    show_default=True,
-    help="Port of /healthz, /readyz and /metrics (0: any free port, logged).",
-)
-@click.option(
-    "--service-dnat",
-    is_flag=True,
-    help="Also DNAT ClusterIPs to pods (only where no kube-proxy or CNI does it).",
-)
-@click.option(
-    "--lease-namespace", default=NAMESPACE, show_default=True, help="Namespace of the Leases."
-)
-@click.option(
-    "--startup-timeout",
-    type=float,
-    default=30.0,
-    show_default=True,
-    help="Seconds to reach the API server and list everything before giving up.",
-)
-@click.option(
-    "--max-backoff",
-    type=float,
-    default=30.0,
-    show_default=True,
-    help="Longest wait, in seconds, before retrying a failed watch or a refused batch.",
-)
-@click.option(
-    "--flows/--no-flows",
-    default=True,
-    show_default=True,
-    help="Log each new connection's verdict (rate-limited), serve them on GET /flows and count "
-    "them per policy and rule on /metrics.",
-)
-@click.option("--cleanup", "remove", is_flag=True, help="Remove the agent's table and exit.")
-@click.option(
-    "--sandbox",
-    is_flag=True,
-    help="Be a whole node of `podwall up`'s local cluster: its namespace, pods and Node object "
-    "(needs --cluster-id, --node-index, --run-dir, --log-dir).",
-)
-@click.option("--cluster-id", default=None, help="The local cluster's id (with --sandbox).")
-@click.option("--node-index", type=int, default=0, help="The node's place (with --sandbox).")
-@click.option(
-    "--run-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="The node's run directory (with --sandbox).",
-)
-@click.option(
-    "--log-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where pod logs go (with --sandbox).",
-)
-@click.option(
-    "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    default="info",
-    show_default=True,
-)
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add_kubeconfig_file(
+        parser,
+        "Kubeconfig to use (default: the pod's service account, else $KUBECONFIG, "
+        "else ~/.kube/config).",
+    )
+    add(
+        "--context",
+        default=None,
+        metavar="TEXT",
+        help="Kubeconfig context (default: its current one).",
+    )
+    add(
+        "--node-name",
+        default=None,
+        metavar="TEXT",
+        help="The node whose pods this agent isolates; pods of other nodes are peers only. "
+        "[default: $NODE_NAME, else the hostname]",
+    )
+    add(
+        "--netns",
+        default=None,
+        metavar="NAME",
+        help="Program the named network namespace (/run/netns/NAME) instead of this one.",
+    )
+    add(
+        "--metrics-bind",
+        default="127.0.0.1",
+        metavar="TEXT",
+        help="Address of the HTTP port. [default: %(default)s]",
+    )
+    add(
+        "--metrics-port",
+        type=int,
+        default=METRICS_PORT,
+        metavar="INTEGER",
+        help="Port of /healthz, /readyz and /metrics (0: any free port, logged). "
+        "[default: %(default)s]",
+    )
+    add(
+        "--service-dnat",
+        action="store_true",
+        help="Also DNAT ClusterIPs to pods (only where no kube-proxy or CNI does it).",
+    )
+    add(
+        "--lease-namespace",
+        default=NAMESPACE,
+        metavar="TEXT",
+        help="Namespace of the Leases. [default: %(default)s]",
+    )
+    add(
+        "--startup-timeout",
+        type=float,
+        default=30.0,
+        metavar="FLOAT",
+        help="Seconds to reach the API server and list everything before giving up. "
+        "[default: %(default)s]",
+    )
+    add(
+        "--max-backoff",
+        type=float,
+        default=30.0,
+        metavar="FLOAT",
+        help="Longest wait, in seconds, before retrying a failed watch or a refused batch. "
+        "[default: %(default)s]",
+    )
+    add(
+        "--flows",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Log each new connection's verdict (rate-limited), serve them on GET /flows and "
+        "count them per policy and rule on /metrics. [default: --flows]",
+    )
+    add("--cleanup", dest="remove", action="store_true", help="Remove the agent's table and exit.")
+    add(
+        "--sandbox",
+        action="store_true",
+        help="Be a whole node of `podwall up`'s local cluster: its namespace, pods and Node "
+        "object (needs --cluster-id, --node-index, --run-dir, --log-dir).",
+    )
+    add(
+        "--cluster-id",
+        default=None,
+        metavar="TEXT",
+        help="The local cluster's id (with --sandbox).",
+    )
+    add(
+        "--node-index",
+        type=int,
+        default=0,
+        metavar="INTEGER",
+        help="The node's place (with --sandbox).",
+    )
+    add(
+        "--run-dir",
+        type=dir_path,
+        default=None,
+        metavar="DIRECTORY",
+        help="The node's run directory (with --sandbox).",
+    )
+    add(
+        "--log-dir",
+        type=dir_path,
+        default=None,
+        metavar="DIRECTORY",
+        help="Where pod logs go (with --sandbox).",
+    )
+    add("--log-level", choices=["debug", "info", "warning", "error"], default="info",
+        help="[default: %(default)s]")  # fmt: skip
+
+
+def _run(args: argparse.Namespace) -> None:
+    node_name: str | None = args.node_name
+    agent(
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        node_name=node_name or os.environ.get("NODE_NAME") or socket.gethostname(),
+        netns=args.netns,
+        metrics_bind=args.metrics_bind,
+        metrics_port=args.metrics_port,
+        service_dnat=args.service_dnat,
+        lease_namespace=args.lease_namespace,
+        startup_timeout=args.startup_timeout,
+        max_backoff=args.max_backoff,
+        flows=args.flows,
+        remove=args.remove,
+        sandbox=args.sandbox,
+        cluster_id=args.cluster_id,
+        node_index=args.node_index,
+        run_dir=args.run_dir,
+        log_dir=args.log_dir,
+        log_level=args.log_level,
+    )
+
+
 def agent(
+    *,
     kubeconfig: Path | None,
     context: str | None,
     node_name: str,
@@ -144,10 +197,12 @@ def agent(
     host-network pods never are. Runs as a DaemonSet (deploy/), or by hand with --kubeconfig.
     SIGTERM leaves the rules in force; a new agent replaces them in one atomic batch.
 
-    \b
       kubectl apply -f deploy/     # as a DaemonSet: every node
       podwall agent --kubeconfig ~/.kube/config --node-name node-1  # by hand
     """
+    if sandbox and (cluster_id is None or run_dir is None or log_dir is None):
+        # Said before logging is set up: a usage error, as argparse's own.
+        raise argparse.ArgumentError(None, "--sandbox needs --cluster-id, --run-dir and --log-dir")
     logging.basicConfig(
         level=log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -170,8 +225,9 @@ def agent(
         flows=flows,
     )
     if sandbox:
-        if cluster_id is None or run_dir is None or log_dir is None:
-            raise click.UsageError("--sandbox needs --cluster-id, --run-dir and --log-dir")
+        assert cluster_id is not None
+        assert run_dir is not None
+        assert log_dir is not None
         from podwall.agent.sandbox import SandboxOptions, serve
 
         where_ = SandboxOptions(
@@ -182,6 +238,9 @@ def agent(
         )
         raise SystemExit(serve(options, where_))
     raise SystemExit(run(options))
+
+
+AGENT = Command(agent.__doc__, _arguments, _run)
 
 
 def run(options: Options) -> int:

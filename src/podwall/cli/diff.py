@@ -5,12 +5,12 @@ Exit status: 0 no change, 1 changes, 2 bad input, so CI can require a review.
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import click
-
-from podwall.cli import output, snapshot
-from podwall.cli.options import live_options, output_option, port_options
+from podwall.cli import options, output, snapshot
+from podwall.cli.command import Command
 from podwall.engine.targets import TargetError, parse_port
 from podwall.manifests.reader import LoadError, load_paths
 from podwall.model.cluster import Cluster
@@ -27,22 +27,35 @@ if TYPE_CHECKING:
 EXIT_SAME, EXIT_CHANGED = 0, 1
 
 
-@click.command()
-@click.argument("sides", nargs=-1, metavar="[BEFORE] AFTER")
-@click.option(
-    "--git",
-    "revisions",
-    multiple=True,
-    metavar="REV:PATH",
-    help="BEFORE is PATH at git revision REV (AFTER defaults to PATH in the working tree); "
-    "given twice, the second is AFTER. With a cluster: applied on it, as AFTER.",
-)
-@live_options
-@port_options
-@output_option(("text", "markdown", "json", "dot", "svg"))
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "sides", nargs="*", metavar="PATH", help="[BEFORE] AFTER: files or directories."
+    )
+    options.add_git(
+        parser,
+        "BEFORE is PATH at git revision REV (AFTER defaults to PATH in the working tree); "
+        "given twice, the second is AFTER. With a cluster: applied on it, as AFTER.",
+    )
+    options.add_live(parser)
+    options.add_port(parser)
+    options.add_output(parser, ("text", "markdown", "json", "dot", "svg"))
+
+
+def _run(args: argparse.Namespace) -> None:
+    diff(
+        sides=args.sides,
+        revisions=args.revisions,
+        live=options.live_target(args),
+        port=args.port,
+        protocol=args.protocol,
+        fmt=args.fmt,
+    )
+
+
 def diff(
-    sides: tuple[str, ...],
-    revisions: tuple[str, ...],
+    *,
+    sides: Sequence[str],
+    revisions: Sequence[str],
     live: LiveTarget | None,
     port: str | None,
     protocol: str,
@@ -50,7 +63,6 @@ def diff(
 ) -> None:
     """The connections a change newly allows and newly denies.
 
-    \b
       podwall diff old/ new/                  # two files or directories
       podwall diff --git origin/main:k8s k8s  # a pull request against its base
       podwall diff --git HEAD:k8s             # uncommitted changes under k8s/
@@ -63,7 +75,6 @@ def diff(
     the pods it runs there are one endpoint: the manifests it runs print no change.
     -o markdown is for a pull-request comment; -o json is a stable contract:
 
-    \b
       {"newly_allowed": [{"src": "ns/pod", "dst": "ns/pod",
                           "ports": "TCP 8080"}],
        "newly_denied": [...]}
@@ -79,6 +90,9 @@ def diff(
     raise SystemExit(EXIT_CHANGED if result.changed else EXIT_SAME)
 
 
+DIFF = Command(diff.__doc__, _arguments, _run)
+
+
 def _focus(port: str | None, protocol: str) -> Focus | None:
     if port is None:
         return None
@@ -89,7 +103,7 @@ def _focus(port: str | None, protocol: str) -> Focus | None:
 
 
 def _sides(
-    sides: tuple[str, ...], revisions: tuple[str, ...], live: LiveTarget | None
+    sides: Sequence[str], revisions: Sequence[str], live: LiveTarget | None
 ) -> tuple[Cluster, Cluster]:
     if live is not None:
         if not sides and not revisions:

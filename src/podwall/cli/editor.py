@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import threading
 import webbrowser
+from collections.abc import Sequence
 from pathlib import Path
 
-import click
-
-from podwall.cli import output
+from podwall.cli import options, output
+from podwall.cli.command import Command, int_range
 from podwall.cli.livetarget import up_kubeconfig
-from podwall.cli.options import filename_option, kubeconfig_file_option
 from podwall.editor.app import LOOPBACK_HOSTS, bind, create_app, serve, url
 from podwall.editor.attached import Attached
 from podwall.editor.cluster import ClusterError, ClusterSource
@@ -36,7 +36,7 @@ def _cluster(kubeconfig: Path | None) -> ClusterSource:
     return source
 
 
-def _workspace(paths: tuple[str, ...], cluster: ClusterSource | None) -> Workspace:
+def _workspace(paths: Sequence[str], cluster: ClusterSource | None) -> Workspace:
     """The files given, read once now so a wrong path fails here and not on the page."""
     source = FileSource(paths)
     try:
@@ -53,33 +53,58 @@ def _workspace(paths: tuple[str, ...], cluster: ClusterSource | None) -> Workspa
     return workspace
 
 
-@click.command()
-@filename_option(
-    "Manifest file or directory to load (YAML or JSON); more can be imported on the page."
-)
-@click.option(
-    "--port", type=click.IntRange(0, 65535), default=0, help="Port (default: a free one)."
-)
-@click.option("--host", default=None, metavar="ADDR", help="Address to listen on [127.0.0.1].")
-@click.option("--open", "open_browser", is_flag=True, help="Open the editor in a browser.")
-@click.option(
-    "--cluster",
-    "attach",
-    is_flag=True,
-    help="Attach to the running `podwall up` cluster: show its objects, apply the draft, "
-    "run connection checks in its pods.",
-)
-@kubeconfig_file_option(
-    "Attach to the cluster this kubeconfig names (implies --cluster; "
-    "default: the one `podwall kubeconfig` prints)."
-)
-@click.option(
-    "--listen-any",
-    is_flag=True,
-    help="Allow listening beyond loopback (0.0.0.0 unless --host); prints a warning.",
-)
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    options.add_filename(
+        parser,
+        "Manifest file or directory to load (YAML or JSON); more can be imported on the page.",
+    )
+    parser.add_argument(
+        "--port",
+        type=int_range(0, 65535),
+        default=0,
+        metavar="PORT",
+        help="Port (default: a free one).",
+    )
+    parser.add_argument(
+        "--host", default=None, metavar="ADDR", help="Address to listen on [127.0.0.1]."
+    )
+    parser.add_argument(
+        "--open", dest="open_browser", action="store_true", help="Open the editor in a browser."
+    )
+    parser.add_argument(
+        "--cluster",
+        dest="attach",
+        action="store_true",
+        help="Attach to the running `podwall up` cluster: show its objects, apply the draft, "
+        "run connection checks in its pods.",
+    )
+    options.add_kubeconfig_file(
+        parser,
+        "Attach to the cluster this kubeconfig names (implies --cluster; "
+        "default: the one `podwall kubeconfig` prints).",
+    )
+    parser.add_argument(
+        "--listen-any",
+        action="store_true",
+        help="Allow listening beyond loopback (0.0.0.0 unless --host); prints a warning.",
+    )
+
+
+def _run(args: argparse.Namespace) -> None:
+    editor(
+        paths=args.paths,
+        port=args.port,
+        host=args.host,
+        open_browser=args.open_browser,
+        attach=args.attach,
+        kubeconfig=args.kubeconfig,
+        listen_any=args.listen_any,
+    )
+
+
 def editor(
-    paths: tuple[str, ...],
+    *,
+    paths: Sequence[str],
     port: int,
     host: str | None,
     open_browser: bool,
@@ -95,7 +120,6 @@ def editor(
     the draft. With --cluster, the editor shows a running `podwall up` cluster as it is,
     applies the draft to it, and runs the lab's curl checks in its pods.
 
-    \b
       podwall editor -f examples/tutorial --open
       podwall editor --cluster --open
     """
@@ -133,5 +157,9 @@ def editor(
     serve(app, sock)
 
 
-if __name__ == "__main__":  # `python -m podwall.cli.editor`, until `podwall editor` is wired
-    editor()
+EDITOR = Command(editor.__doc__, _arguments, _run)
+
+if __name__ == "__main__":  # `python -m podwall.cli.editor ARGS`, as `podwall editor ARGS`
+    from podwall.cli.main import main
+
+    main(["editor", *sys.argv[1:]])

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import click
-
-from podwall.cli import output, snapshot
-from podwall.cli.options import (
-    files_option,
-    git_option,
-    live_options,
-    output_option,
-)
+from podwall.cli import options, output, snapshot
+from podwall.cli.command import Command
 from podwall.engine import connectivity
 from podwall.engine.targets import TargetError, resolve
 from podwall.model.cluster import Cluster, Pod
@@ -24,24 +19,37 @@ if TYPE_CHECKING:
     from podwall.cli.livetarget import LiveTarget
 
 
-@click.command(short_help="Who can reach a pod, from where, on which ports.")
-@click.argument("target", required=False, metavar="[POD|KIND/NAME]")
-@files_option
-@git_option
-@live_options
-@click.option("--all", "everything", is_flag=True, help="Every pod, most exposed first.")
-@click.option(
-    "-n",
-    "--namespace",
-    default="default",
-    show_default=True,
-    help="Namespace for references without one.",
-)
-@output_option(("text", "json"))
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "target", nargs="?", metavar="POD|KIND/NAME", help="The pod (POD, NS/POD, KIND/NAME)."
+    )
+    options.add_filename(parser)
+    options.add_git(parser)
+    options.add_live(parser)
+    parser.add_argument(
+        "--all", dest="everything", action="store_true", help="Every pod, most exposed first."
+    )
+    options.add_namespace(parser)
+    options.add_output(parser, ("text", "json"))
+
+
+def _run(args: argparse.Namespace) -> None:
+    exposure(
+        target=args.target,
+        paths=args.paths,
+        revisions=args.revisions,
+        live=options.live_target(args),
+        everything=args.everything,
+        namespace=args.namespace,
+        fmt=args.fmt,
+    )
+
+
 def exposure(
+    *,
     target: str | None,
-    paths: tuple[str, ...],
-    revisions: tuple[str, ...],
+    paths: Sequence[str],
+    revisions: Sequence[str],
     live: LiveTarget | None,
     everything: bool,
     namespace: str,
@@ -50,7 +58,6 @@ def exposure(
     """Who can reach a pod: from which namespaces and pods, from outside the cluster, on which
     ports.
 
-    \b
       podwall exposure -f k8s/ deploy/backend
       podwall exposure -f k8s/ svc/backend
       podwall exposure -f k8s/ --all    # every pod, the most exposed first
@@ -79,6 +86,9 @@ def exposure(
             output.line("")
         for text in exposurereport.text(e):
             output.line(text)
+
+
+EXPOSURE = Command(exposure.__doc__, _arguments, _run)
 
 
 def _pods(cluster: Cluster, target: str, namespace: str) -> list[Pod]:

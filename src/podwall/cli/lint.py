@@ -5,19 +5,13 @@ Exit status: 0 nothing at or above --fail-on, 1 findings, 2 bad input.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-import click
-
 from podwall import __version__
-from podwall.cli import output, snapshot
-from podwall.cli.options import (
-    files_option,
-    git_option,
-    live_options,
-    output_option,
-)
+from podwall.cli import options, output, snapshot
+from podwall.cli.command import Command
 from podwall.manifests.reader import field_line
 from podwall.review.lint.finding import Finding, Severity
 from podwall.review.lint.registry import CHECKS, Report, UnknownCheck, find
@@ -30,34 +24,53 @@ if TYPE_CHECKING:
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 
 
-@click.command()
-@click.argument("more_paths", nargs=-1, metavar="[PATH]...")
-@files_option
-@git_option
-@live_options
-@click.option(
-    "--disable",
-    "disabled",
-    multiple=True,
-    metavar="ID",
-    help="Do not run this check (id or name; repeat, or separate with commas).",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice([*(s.value for s in Severity), "never"]),
-    default=Severity.WARNING.value,
-    show_default=True,
-    help="Exit 1 when a finding is at least this severe.",
-)
-@click.option("--explain", "explain_id", metavar="ID", help="Print a check's documentation.")
-@click.option("--list", "list_checks", is_flag=True, help="List the checks.")
-@output_option(("text", "json", "sarif"))
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("more_paths", nargs="*", metavar="PATH", help="As -f PATH.")
+    options.add_filename(parser)
+    options.add_git(parser)
+    options.add_live(parser)
+    parser.add_argument(
+        "--disable",
+        dest="disabled",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="Do not run this check (id or name; repeat, or separate with commas).",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=[*(s.value for s in Severity), "never"],
+        default=Severity.WARNING.value,
+        help="Exit 1 when a finding is at least this severe. [default: %(default)s]",
+    )
+    parser.add_argument(
+        "--explain", dest="explain_id", metavar="ID", help="Print a check's documentation."
+    )
+    parser.add_argument("--list", dest="list_checks", action="store_true", help="List the checks.")
+    options.add_output(parser, ("text", "json", "sarif"))
+
+
+def _run(args: argparse.Namespace) -> None:
+    lint(
+        more_paths=args.more_paths,
+        paths=args.paths,
+        revisions=args.revisions,
+        live=options.live_target(args),
+        disabled=args.disabled,
+        fail_on=args.fail_on,
+        explain_id=args.explain_id,
+        list_checks=args.list_checks,
+        fmt=args.fmt,
+    )
+
+
 def lint(
-    more_paths: tuple[str, ...],
-    paths: tuple[str, ...],
-    revisions: tuple[str, ...],
+    *,
+    more_paths: Sequence[str],
+    paths: Sequence[str],
+    revisions: Sequence[str],
     live: LiveTarget | None,
-    disabled: tuple[str, ...],
+    disabled: Sequence[str],
     fail_on: str,
     explain_id: str | None,
     list_checks: bool,
@@ -65,7 +78,6 @@ def lint(
 ) -> None:
     """Policies that probably do not do what their author meant.
 
-    \b
       podwall lint k8s/
       podwall lint -f k8s/ --disable PW004 -o sarif > podwall.sarif
       podwall lint --git origin/main:k8s      # as the base branch has it
@@ -89,6 +101,9 @@ def lint(
     )
     _print(report, located, fmt)
     raise SystemExit(EXIT_FINDINGS if _fails(report.findings, fail_on) else EXIT_CLEAN)
+
+
+LINT = Command(lint.__doc__, _arguments, _run)
 
 
 def _list(fmt: str) -> NoReturn:

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import click
-
-from podwall.cli import output, snapshot
-from podwall.cli.options import (
-    files_option,
-    git_option,
-    live_options,
-    output_option,
-    port_options,
-)
+from podwall.cli import options, output, snapshot
+from podwall.cli.command import Command
 from podwall.engine.connectivity import ConnectivityMap, connectivity
 from podwall.engine.matrix import port_matrix
 from podwall.engine.targets import TargetError, parse_port
@@ -23,15 +17,29 @@ if TYPE_CHECKING:
     from podwall.cli.livetarget import LiveTarget
 
 
-@click.command()
-@files_option
-@git_option
-@live_options
-@port_options
-@output_option(("table", "json", "dot", "svg"))
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    options.add_filename(parser)
+    options.add_git(parser)
+    options.add_live(parser)
+    options.add_port(parser)
+    options.add_output(parser, ("table", "json", "dot", "svg"))
+
+
+def _run(args: argparse.Namespace) -> None:
+    matrix(
+        paths=args.paths,
+        revisions=args.revisions,
+        live=options.live_target(args),
+        port=args.port,
+        protocol=args.protocol,
+        fmt=args.fmt,
+    )
+
+
 def matrix(
-    paths: tuple[str, ...],
-    revisions: tuple[str, ...],
+    *,
+    paths: Sequence[str],
+    revisions: Sequence[str],
     live: LiveTarget | None,
     port: str | None,
     protocol: str,
@@ -39,14 +47,12 @@ def matrix(
 ) -> None:
     """Reachability between every pair of pods.
 
-    \b
       podwall matrix -f k8s/ --port 8080     # pod-by-pod table for one port
       podwall matrix -f k8s/                 # every allowed port range
       podwall matrix -f k8s/ -o svg > map.svg
 
     With --port: a pod-by-pod matrix for that port. Its JSON is a stable contract:
 
-    \b
       {"pods": ["ns/name", ...], "allowed": [[true, false, ...], ...]}
 
     rows are sources and columns destinations, in the order of "pods".
@@ -77,6 +83,9 @@ def matrix(
             output.emit_json(m.to_json())
         else:
             output.port_matrix_table(m)
+
+
+MATRIX = Command(matrix.__doc__, _arguments, _run)
 
 
 def _graph(cmap: ConnectivityMap, port: int | str | None, protocol: Protocol, fmt: str) -> None:

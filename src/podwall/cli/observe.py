@@ -9,19 +9,18 @@ the agents of a real cluster, reached directly or through `kubectl port-forward`
 
 from __future__ import annotations
 
+import argparse
 import datetime
-import functools
 import re
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-import click
-
-from podwall.cli import output
-from podwall.cli.options import output_option
-from podwall.cli.up import _state, state_dir_option
+from podwall.cli import options, output
+from podwall.cli.command import Command, int_range
+from podwall.cli.up import _state, add_state_dir
 from podwall.flows import files, render
 from podwall.flows.filters import EndMatch, FilterError, FlowFilter, parse_policy, parse_verdict
 from podwall.flows.flow import Flow
@@ -51,64 +50,82 @@ def parse_since(text: str, now: float) -> float:
     return moment.timestamp()
 
 
-def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--since, --pod, --namespace, --from, --to, --port, --verdict and --policy, handed to
-    the command as `wanted: FlowFilter`; one that does not parse is exit status 2, saying why."""
+def add_filters(parser: argparse.ArgumentParser) -> None:
+    """--since, --pod, --namespace, --from, --to, --port, --verdict and --policy; `flow_filter`
+    reads them."""
+    add = parser.add_argument
+    add("--since", metavar="WHEN", help="Only flows since WHEN: 30s, 5m, 1h, or a time.")
+    add(
+        "--pod",
+        dest="pods",
+        action="append",
+        default=[],
+        metavar="[NS/]POD|IP",
+        help="Either end is it.",
+    )
+    add(
+        "--namespace",
+        dest="namespaces",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="Either end is in NS.",
+    )
+    add(
+        "--from",
+        dest="sources",
+        action="append",
+        default=[],
+        metavar="[NS/]POD|IP|CIDR",
+        help="The source.",
+    )
+    add(
+        "--to",
+        dest="destinations",
+        action="append",
+        default=[],
+        metavar="[NS/]POD|IP|CIDR",
+        help="The destination.",
+    )
+    add(
+        "--port",
+        dest="ports",
+        action="append",
+        default=[],
+        type=int_range(0, 65535),
+        metavar="PORT",
+        help="Destination port.",
+    )
+    add(
+        "--verdict",
+        dest="verdicts",
+        action="append",
+        default=[],
+        metavar="ALLOWED|DENIED|AUDIT",
+        help="The verdict.",
+    )
+    add("--policy", dest="policies", action="append", default=[], metavar="[NS/]NAME",
+        help="It decided.")  # fmt: skip
 
-    @functools.wraps(f)
-    def command(
-        *args: Any,
-        since: str | None,
-        pods: tuple[str, ...],
-        namespaces: tuple[str, ...],
-        sources: tuple[str, ...],
-        destinations: tuple[str, ...],
-        ports: tuple[int, ...],
-        verdicts: tuple[str, ...],
-        policies: tuple[str, ...],
-        **kwargs: Any,
-    ) -> Any:
-        try:
-            wanted = FlowFilter(
-                pods=tuple(EndMatch.parse(p, "--pod") for p in pods),
-                namespaces=namespaces,
-                sources=tuple(EndMatch.parse(s, "--from") for s in sources),
-                destinations=tuple(EndMatch.parse(d, "--to") for d in destinations),
-                ports=ports,
-                verdicts=tuple(parse_verdict(v) for v in verdicts),
-                policies=tuple(parse_policy(p) for p in policies),
-                since=None if since is None else parse_since(since, time.time()),
-            )
-        except FilterError as exc:
-            output.error(str(exc))
-            raise SystemExit(EXIT_BAD_INPUT) from None
-        return f(*args, wanted=wanted, **kwargs)
 
-    for option in reversed(_FILTER_OPTIONS):
-        command = option(command)
-    return command
-
-
-_FILTER_OPTIONS = (
-    click.option("--since", metavar="WHEN", help="Only flows since WHEN: 30s, 5m, 1h, or a time."),
-    click.option("--pod", "pods", multiple=True, metavar="[NS/]POD|IP", help="Either end is it."),
-    click.option(
-        "--namespace", "namespaces", multiple=True, metavar="NS", help="Either end is in NS."
-    ),
-    click.option(
-        "--from", "sources", multiple=True, metavar="[NS/]POD|IP|CIDR", help="The source."
-    ),
-    click.option(
-        "--to", "destinations", multiple=True, metavar="[NS/]POD|IP|CIDR", help="The destination."
-    ),
-    click.option(
-        "--port", "ports", multiple=True, type=click.IntRange(0, 65535), help="Destination port."
-    ),
-    click.option(
-        "--verdict", "verdicts", multiple=True, metavar="ALLOWED|DENIED|AUDIT", help="The verdict."
-    ),
-    click.option("--policy", "policies", multiple=True, metavar="[NS/]NAME", help="It decided."),
-)
+def flow_filter(args: argparse.Namespace) -> FlowFilter:
+    """The filter the options of `add_filters` ask for; one that does not parse is exit
+    status 2, saying why."""
+    since: str | None = args.since
+    try:
+        return FlowFilter(
+            pods=tuple(EndMatch.parse(p, "--pod") for p in args.pods),
+            namespaces=tuple(args.namespaces),
+            sources=tuple(EndMatch.parse(s, "--from") for s in args.sources),
+            destinations=tuple(EndMatch.parse(d, "--to") for d in args.destinations),
+            ports=tuple(args.ports),
+            verdicts=tuple(parse_verdict(v) for v in args.verdicts),
+            policies=tuple(parse_policy(p) for p in args.policies),
+            since=None if since is None else parse_since(since, time.time()),
+        )
+    except FilterError as exc:
+        output.error(str(exc))
+        raise SystemExit(EXIT_BAD_INPUT) from None
 
 
 def _cluster_flows(state: Path, run_root: Path) -> Path:
@@ -119,29 +136,48 @@ def _cluster_flows(state: Path, run_root: Path) -> Path:
     return files.flows_dir(id_file.read_text().strip(), run_root)
 
 
-@click.command(short_help="Each new connection a policy decided, and which rule.")
-@state_dir_option
-@click.option(
-    "--agent",
-    "agents",
-    multiple=True,
-    metavar="URL",
-    help="Read a running agent's GET /flows (its metrics port, e.g. http://127.0.0.1:9474) "
-    "instead of the local cluster; once per node, merged.",
-)
-@click.option("-f", "--follow", is_flag=True, help="Keep printing flows as they come.")
-@click.option(
-    "--last",
-    type=click.IntRange(min=0),
-    default=None,
-    metavar="N",
-    help=f"The last N flows first (default {DEFAULT_LAST}; 0 with --follow: none).",
-)
-@filter_options
-@output_option(("text", "json"), help="One line of text, or one JSON object, per flow.")
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    add_state_dir(parser)
+    parser.add_argument(
+        "--agent",
+        dest="agents",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="Read a running agent's GET /flows (its metrics port, e.g. http://127.0.0.1:9474) "
+        "instead of the local cluster; once per node, merged.",
+    )
+    parser.add_argument(
+        "-f", "--follow", action="store_true", help="Keep printing flows as they come."
+    )
+    parser.add_argument(
+        "--last",
+        type=int_range(0),
+        default=None,
+        metavar="N",
+        help=f"The last N flows first (default {DEFAULT_LAST}; 0 with --follow: none).",
+    )
+    add_filters(parser)
+    options.add_output(
+        parser, ("text", "json"), help="One line of text, or one JSON object, per flow."
+    )
+
+
+def _run(args: argparse.Namespace) -> None:
+    observe(
+        state_dir=args.state_dir,
+        agents=args.agents,
+        follow=args.follow,
+        last=args.last,
+        wanted=flow_filter(args),
+        fmt=args.fmt,
+    )
+
+
 def observe(
+    *,
     state_dir: Path | None,
-    agents: tuple[str, ...],
+    agents: Sequence[str],
     follow: bool,
     last: int | None,
     wanted: FlowFilter,
@@ -156,7 +192,6 @@ def observe(
     a filter given twice matches either value. A pod is named as `kubectl get pods` names it
     (a Deployment's pods have generated names: filter them by --namespace or address).
 
-    \b
       podwall observe --last 50 --verdict DENIED
       podwall observe -f --namespace default --port 8080
       podwall observe --policy backend-ingress-deny -o json | jq .reason
@@ -176,10 +211,18 @@ def observe(
         raise SystemExit(EXIT_UNREACHABLE) from None
 
 
+OBSERVE = Command(observe.__doc__, _arguments, _run)
+
+
 def _printer(fmt: str) -> Callable[[Flow], None]:
-    if fmt == "json":
-        return lambda flow: click.echo(render.json_line(flow))
-    return lambda flow: click.echo(render.text(flow))
+    line = render.json_line if fmt == "json" else render.text
+    return lambda flow: _echo(line(flow))
+
+
+def _echo(text: str) -> None:
+    """One flow a line, flushed at once: `observe -f | grep` sees each flow as it comes."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 class _Source(Protocol):

@@ -1,106 +1,112 @@
-"""Options shared by several commands, declared once so they read the same everywhere."""
+"""Options shared by several commands, declared once so they read the same everywhere: each
+`add_...` adds its arguments to a command's parser, and the typed readers below turn what was
+parsed into what the commands take (`live_target`: a LiveTarget or None).
+
+It must not import what only a cluster needs: LiveTarget loads only when one is named.
+"""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import argparse
+from typing import TYPE_CHECKING
 
-import click
-
+from podwall.cli.command import file_path
 from podwall.model.ports import Protocol
 
 if TYPE_CHECKING:  # a cluster to read: only when --cluster, --kubeconfig or --context is given
     from podwall.cli.livetarget import LiveTarget
 
 FILES_HELP = "Manifest file, directory or - for stdin (YAML or JSON, multi-document, kind: List)."
+PROTOCOLS = tuple(p.value for p in Protocol)
 
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
-
-def filename_option(help: str) -> Decorator:
+def add_filename(parser: argparse.ArgumentParser, help: str = FILES_HELP) -> None:
     """-f/--filename PATH, repeatable, as `paths`; `help` says what the command reads."""
-    return click.option("-f", "--filename", "paths", multiple=True, metavar="PATH", help=help)
-
-
-def files_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return filename_option(FILES_HELP)(f)
-
-
-def kubeconfig_file_option(help: str) -> Decorator:
-    """--kubeconfig FILE as a Path (None when not given); `help` says which default applies."""
-    from pathlib import Path  # only the commands that take a kubeconfig file pay for pathlib
-
-    return click.option(
-        "--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help
+    parser.add_argument(
+        "-f", "--filename", dest="paths", action="append", default=[], metavar="PATH", help=help
     )
 
 
-def git_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
+def add_kubeconfig_file(parser: argparse.ArgumentParser, help: str) -> None:
+    """--kubeconfig FILE as a Path (None when not given); `help` says which default applies."""
+    parser.add_argument("--kubeconfig", type=file_path, default=None, metavar="FILE", help=help)
+
+
+def add_git(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+    parser.add_argument(
         "--git",
-        "revisions",
-        multiple=True,
+        dest="revisions",
+        action="append",
+        default=[],
         metavar="REV:PATH",
-        help="Manifests at a git revision (a file or directory), read without checking it out.",
-    )(f)
+        help=help
+        or "Manifests at a git revision (a file or directory), read without checking it out.",
+    )
 
 
-def output_option(choices: tuple[str, ...], help: str = "Output format.") -> Decorator:
+def add_output(
+    parser: argparse.ArgumentParser, choices: tuple[str, ...], help: str = "Output format."
+) -> None:
     """-o/--output as `fmt`, one of `choices` (the first by default)."""
-    return click.option(
+    parser.add_argument(
         "-o",
         "--output",
-        "fmt",
-        type=click.Choice(choices),
+        dest="fmt",
+        choices=choices,
         default=choices[0],
-        show_default=True,
-        help=help,
+        help=f"{help} [default: %(default)s]",
     )
 
 
-def port_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option(
+def protocol(text: str) -> str:
+    """A protocol in any case (`tcp`), as its canonical name (`TCP`)."""
+    return text.upper()
+
+
+def add_protocol(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--protocol",
-        type=click.Choice([p.value for p in Protocol], case_sensitive=False),
+        type=protocol,
+        choices=PROTOCOLS,
         default="TCP",
-        show_default=True,
-        help="Protocol of --port.",
-    )(f)
-    return click.option(
+        help="Protocol of --port. [default: %(default)s]",
+    )
+
+
+def add_port(parser: argparse.ArgumentParser) -> None:
+    """--port PORT (a number or a name) and --protocol."""
+    parser.add_argument(
         "--port",
         default=None,
         metavar="PORT",
         help="One port (number, or a name resolved on each destination pod).",
-    )(f)
+    )
+    add_protocol(parser)
 
 
-def live_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--cluster, --kubeconfig and --context, handed to the command as `live: LiveTarget | None`."""
-
-    @functools.wraps(f)
-    def command(
-        *args: Any, kubeconfig: str | None, context: str | None, up: bool, **kwargs: Any
-    ) -> Any:
-        return f(*args, live=_live_target(kubeconfig, context, up), **kwargs)
-
-    command = click.option(
-        "--context", metavar="NAME", help="The kubeconfig context to read (implies a cluster)."
-    )(command)
-    command = click.option(
+def add_live(parser: argparse.ArgumentParser) -> None:
+    """--cluster, --kubeconfig and --context; `live_target` reads them."""
+    parser.add_argument(
+        "--cluster",
+        dest="up",
+        action="store_true",
+        help="Read the running `podwall up` cluster (the files given are layered on top).",
+    )
+    parser.add_argument(
         "--kubeconfig",
         metavar="PATH",
         help="Read the cluster this kubeconfig names (the files given are layered on top).",
-    )(command)
-    return click.option(
-        "--cluster",
-        "up",
-        is_flag=True,
-        help="Read the running `podwall up` cluster (the files given are layered on top).",
-    )(command)
+    )
+    parser.add_argument(
+        "--context", metavar="NAME", help="The kubeconfig context to read (implies a cluster)."
+    )
 
 
-def _live_target(kubeconfig: str | None, context: str | None, up: bool) -> LiveTarget | None:
+def live_target(args: argparse.Namespace) -> LiveTarget | None:
+    """The cluster that --cluster, --kubeconfig or --context name; None for files only."""
+    kubeconfig: str | None = args.kubeconfig
+    context: str | None = args.context
+    up: bool = args.up
     if not up and kubeconfig is None and context is None:
         return None  # files only, the common case: the cluster's types are never imported
     from podwall.cli.livetarget import LiveTarget
@@ -108,27 +114,31 @@ def _live_target(kubeconfig: str | None, context: str | None, up: bool) -> LiveT
     return LiveTarget.of(kubeconfig, context, up)
 
 
-def connection_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option(
+def add_namespace(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "-n",
         "--namespace",
         default="default",
-        show_default=True,
-        help="Namespace for references without one.",
-    )(f)
-    f = click.option(
+        metavar="TEXT",
+        help="Namespace for references without one. [default: %(default)s]",
+    )
+
+
+def add_connection(parser: argparse.ArgumentParser) -> None:
+    """--from SRC, --to DST and -n/--namespace, as `src`, `dst` and `namespace`."""
+    parser.add_argument(
+        "--from",
+        dest="src",
+        required=True,
+        metavar="SRC",
+        help="Source: POD, NS/POD, KIND/NAME or an IP address outside the cluster.",
+    )
+    parser.add_argument(
         "--to",
-        "dst",
+        dest="dst",
         required=True,
         metavar="DST[:PORT[/PROTO]]",
         help="Destination: POD, NS/POD, KIND/NAME (deploy, sts, ds, job, ...), "
         "svc/NAME (port mapped through targetPort) or an IP address.",
-    )(f)
-    f = click.option(
-        "--from",
-        "src",
-        required=True,
-        metavar="SRC",
-        help="Source: POD, NS/POD, KIND/NAME or an IP address outside the cluster.",
-    )(f)
-    return f
+    )
+    add_namespace(parser)

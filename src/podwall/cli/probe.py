@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import click
 from rich.table import Table
 from rich.text import Text
 
-from podwall.cli import output
-from podwall.cli.options import filename_option, output_option
+from podwall.cli import options, output
+from podwall.cli.command import Command, int_range
 from podwall.model.ports import Protocol
 from podwall.runtime.addressplan import MAX_NODES  # pure: no netlink is loaded
 
@@ -23,48 +24,57 @@ EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_UNSUPPORTED = 0, 1, 2, 3
 NEEDS = ("nft", "ip", "unshare", "setpriv")
 
 
-@click.command(short_help="Run the manifests as real pods: observed vs predicted.")
-@filename_option("Manifest file, directory or - for stdin.")
-@click.option(
-    "--port",
-    type=int,
-    default=None,
-    metavar="PORT",
-    help="Serve and probe this port on every pod (default: each pod's declared ports).",
-)
-@click.option(
-    "--protocol",
-    type=click.Choice([p.value for p in Protocol], case_sensitive=False),
-    default="TCP",
-    show_default=True,
-    help="Protocol of --port.",
-)
-@click.option(
-    "--timeout",
-    type=float,
-    default=1.0,
-    show_default=True,
-    help="Seconds to wait for each connection (failures are tried twice).",
-)
-@click.option(
-    "--nodes",
-    type=click.IntRange(1, MAX_NODES),
-    default=1,
-    show_default=True,
-    metavar="N",
-    help="Sandbox nodes (node-1 … node-N); pods are spread over them, round-robin in file "
-    "order unless spec.nodeName names one.",
-)
-@click.option(
-    "--flows",
-    "show_flows",
-    is_flag=True,
-    help="Also print the flows the nodes reported: each connection's verdict and the policy "
-    "and rule that decided it, as `podwall observe` shows them.",
-)
-@output_option(("table", "json"))
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    options.add_filename(parser, "Manifest file, directory or - for stdin.")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="Serve and probe this port on every pod (default: each pod's declared ports).",
+    )
+    options.add_protocol(parser)
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1.0,
+        metavar="FLOAT",
+        help="Seconds to wait for each connection (failures are tried twice). "
+        "[default: %(default)s]",
+    )
+    parser.add_argument(
+        "--nodes",
+        type=int_range(1, MAX_NODES),
+        default=1,
+        metavar="N",
+        help="Sandbox nodes (node-1 … node-N); pods are spread over them, round-robin in file "
+        "order unless spec.nodeName names one. [default: %(default)s]",
+    )
+    parser.add_argument(
+        "--flows",
+        dest="show_flows",
+        action="store_true",
+        help="Also print the flows the nodes reported: each connection's verdict and the policy "
+        "and rule that decided it, as `podwall observe` shows them.",
+    )
+    options.add_output(parser, ("table", "json"))
+
+
+def _run(args: argparse.Namespace) -> None:
+    probe(
+        paths=args.paths,
+        port=args.port,
+        protocol=args.protocol,
+        timeout=args.timeout,
+        nodes=args.nodes,
+        show_flows=args.show_flows,
+        fmt=args.fmt,
+    )
+
+
 def probe(
-    paths: tuple[str, ...],
+    *,
+    paths: Sequence[str],
     port: int | None,
     protocol: str,
     timeout: float,
@@ -74,7 +84,6 @@ def probe(
 ) -> None:
     """Run the manifests as real pods and measure what really connects.
 
-    \b
       sudo podwall probe -f k8s/ --port 8080
       sudo podwall probe -f k8s/ --nodes 2 --flows
 
@@ -91,7 +100,6 @@ def probe(
     With --flows the nodes also report what they decided (their flow logs), printed after the
     matrix, one line per verdict (under "flows" with -o json).
 
-    \b
     With --port and -o json the output is the `podwall matrix` contract:
       {"pods": ["ns/name", ...], "allowed": [[true, false, ...], ...]}
 
@@ -130,6 +138,9 @@ def probe(
     if result.unsupported:
         raise SystemExit(EXIT_UNSUPPORTED)
     raise SystemExit(EXIT_DISAGREE if result.disagreements else EXIT_AGREE)
+
+
+PROBE = Command(probe.__doc__, _arguments, _run)
 
 
 def _preflight(proto: Protocol) -> None:

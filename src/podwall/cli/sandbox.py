@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 from pathlib import Path
 
-import click
-
 from podwall.cli import daemon, output
-from podwall.cli.up import state_dir_option
+from podwall.cli.command import Command
+from podwall.cli.up import add_state_dir
 
 FORCE_HELP = (
     "Also remove every other podwall namespace on this host (pw-...): those of sandboxes whose "
@@ -16,17 +16,26 @@ FORCE_HELP = (
 )
 
 
-@click.command(short_help="Stop the local cluster and remove what it made.")
-@state_dir_option
-@click.option("--force", is_flag=True, help=FORCE_HELP)
-@click.option("--keep-state", is_flag=True, help="Keep the store, so `podwall up` brings it back.")
-def down(state_dir: Path | None, force: bool, keep_state: bool) -> None:
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    add_state_dir(parser)
+    parser.add_argument("--force", action="store_true", help=FORCE_HELP)
+    parser.add_argument(
+        "--keep-state",
+        action="store_true",
+        help="Keep the store, so `podwall up` brings it back.",
+    )
+
+
+def _run(args: argparse.Namespace) -> None:
+    down(state_dir=args.state_dir, force=args.force, keep_state=args.keep_state)
+
+
+def down(*, state_dir: Path | None, force: bool, keep_state: bool) -> None:
     """Stop the local cluster (`podwall up`) and remove every pod, namespace and file it made.
 
     Then podwall's other sandboxes: only podwall's own namespaces (named pw-...) are touched,
     and only with --force; no process is killed by name.
 
-    \b
       podwall down                # the cluster of the default state directory
       podwall down --keep-state   # stop it; `podwall up` brings it back
     """
@@ -51,6 +60,9 @@ def down(state_dir: Path | None, force: bool, keep_state: bool) -> None:
     for name in remove_leftovers():
         remove_pod_files(name)
         output.line(f"removed network namespace {name}")
+
+
+DOWN = Command(down.__doc__, _arguments, _run)
 
 
 def _stop_cluster(state: Path, keep_state: bool) -> bool:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
@@ -21,9 +22,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import click
-
 from podwall.cli import daemon, output
+from podwall.cli.command import Command, dir_path, file_path, int_range
 
 STATE_DIR_HELP = (
     "Directory of the store, credentials, kubeconfig and logs "
@@ -31,34 +31,58 @@ STATE_DIR_HELP = (
 )
 
 
-def state_dir_option(f: click.decorators.FC) -> click.decorators.FC:
-    return click.option(
-        "--state-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help=STATE_DIR_HELP,
-    )(f)
+def add_state_dir(parser: argparse.ArgumentParser) -> None:
+    """--state-dir DIRECTORY as `state_dir`, a Path or None; `_state` says which one is meant."""
+    parser.add_argument(
+        "--state-dir", type=dir_path, default=None, metavar="DIRECTORY", help=STATE_DIR_HELP
+    )
 
 
 def _state(state_dir: Path | None) -> Path:
     return (state_dir or daemon.default_state_dir()).absolute()
 
 
-@click.command(short_help="Start a local cluster the real kubectl works against.")
-@state_dir_option
-@click.option("--port", type=int, default=6443, show_default=True, help="API port on 127.0.0.1.")
-@click.option("--foreground", is_flag=True, help="Run in this process until SIGINT or SIGTERM.")
-@click.option(
-    "--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for ready."
-)
-@click.option(
-    "--nodes",
-    type=click.IntRange(1, 253),
-    default=1,
-    show_default=True,
-    help="Sandbox nodes, each its own agent process (node-1 … node-N).",
-)
-def up(state_dir: Path | None, port: int, foreground: bool, timeout: float, nodes: int) -> None:
+def _up_arguments(parser: argparse.ArgumentParser) -> None:
+    add_state_dir(parser)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=6443,
+        metavar="INTEGER",
+        help="API port on 127.0.0.1. [default: %(default)s]",
+    )
+    parser.add_argument(
+        "--foreground",
+        action="store_true",
+        help="Run in this process until SIGINT or SIGTERM.",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="FLOAT",
+        help="Seconds to wait for ready. [default: %(default)s]",
+    )
+    parser.add_argument(
+        "--nodes",
+        type=int_range(1, 253),
+        default=1,
+        metavar="N",
+        help="Sandbox nodes, each its own agent process (node-1 … node-N). [default: %(default)s]",
+    )
+
+
+def _up(args: argparse.Namespace) -> None:
+    up(
+        state_dir=args.state_dir,
+        port=args.port,
+        foreground=args.foreground,
+        timeout=args.timeout,
+        nodes=args.nodes,
+    )
+
+
+def up(*, state_dir: Path | None, port: int, foreground: bool, timeout: float, nodes: int) -> None:
     """Start a local cluster: API server, controllers, scheduler, N sandbox nodes, cluster DNS.
 
     Each node is a `podwall agent --sandbox` process with its own credentials, its own network
@@ -67,7 +91,6 @@ def up(state_dir: Path | None, port: int, foreground: bool, timeout: float, node
     directory: after a crash, `podwall up` brings them back, restarts their pods and enforces
     every policy before any pod takes traffic.
 
-    \b
       eval "$(podwall up --nodes 2)"
       kubectl get nodes
       podwall down
@@ -76,11 +99,20 @@ def up(state_dir: Path | None, port: int, foreground: bool, timeout: float, node
     pid = daemon.locked_pid(state)
     if pid is not None:
         output.note(f"podwall is already running (pid {pid}); `podwall down` stops it")
-        click.echo(f"export KUBECONFIG={state / 'kubeconfig'}")
+        _echo(f"export KUBECONFIG={state / 'kubeconfig'}")
         return
     if foreground:
         raise SystemExit(run_foreground(state, port, nodes, timeout))
     _start_daemon(state, port, timeout, nodes)
+
+
+UP = Command(up.__doc__, _up_arguments, _up)
+
+
+def _echo(text: str) -> None:
+    """A line of stdout, flushed: `eval "$(podwall up)"` reads it while the daemon runs on."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def _start_daemon(state: Path, port: int, timeout: float, nodes: int) -> None:
@@ -105,7 +137,7 @@ def _start_daemon(state: Path, port: int, timeout: float, nodes: int) -> None:
     while time.monotonic() - started < timeout:
         if child.poll() is not None:
             output.error(f"podwall exited with status {child.returncode}; its log ({log_path}):")
-            click.echo(_tail(log_path), err=True)
+            sys.stderr.write(_tail(log_path) + "\n")
             raise SystemExit(1)
         ready = daemon.read_ready(state)
         if (
@@ -115,7 +147,7 @@ def _start_daemon(state: Path, port: int, timeout: float, nodes: int) -> None:
         ):
             seconds = time.monotonic() - started
             output.note(f"podwall is running (pid {child.pid}) at {ready.url}, {seconds:.1f}s")
-            click.echo(f"export KUBECONFIG={ready.kubeconfig}")
+            _echo(f"export KUBECONFIG={ready.kubeconfig}")
             return
         time.sleep(0.05)
     output.error(f"podwall did not get ready within {timeout:.0f}s; see {log_path}")
@@ -176,20 +208,28 @@ def run_foreground(state: Path, port: int, nodes: int = 1, timeout: float = 60.0
         lock.release()
 
 
-@click.command(short_help="Whether the local cluster runs; its nodes, pods and agents.")
-@state_dir_option
-@click.option(
-    "--kubeconfig",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Show the node agents of this cluster instead of the local one.",
-)
-@click.option("--context", default=None, help="Kubeconfig context (with --kubeconfig).")
-def status(state_dir: Path | None, kubeconfig: Path | None, context: str | None) -> None:
+def _status_arguments(parser: argparse.ArgumentParser) -> None:
+    add_state_dir(parser)
+    parser.add_argument(
+        "--kubeconfig",
+        type=file_path,
+        default=None,
+        metavar="FILE",
+        help="Show the node agents of this cluster instead of the local one.",
+    )
+    parser.add_argument(
+        "--context", default=None, metavar="TEXT", help="Kubeconfig context (with --kubeconfig)."
+    )
+
+
+def _status(args: argparse.Namespace) -> None:
+    status(state_dir=args.state_dir, kubeconfig=args.kubeconfig, context=args.context)
+
+
+def status(*, state_dir: Path | None, kubeconfig: Path | None, context: str | None) -> None:
     """Whether a local cluster runs (its pid, URL, kubeconfig and pods), and the node
     agents of a cluster: from their Leases, alive or down, lag, policies enforced.
 
-    \b
       podwall status                   # the local cluster (exit 3: none runs)
       podwall status --kubeconfig ~/.kube/config   # a real cluster's agents
     """
@@ -233,6 +273,9 @@ def status(state_dir: Path | None, kubeconfig: Path | None, context: str | None)
     output.line(f"  {first}")
     for text in rest:
         output.line(f"    {text}")
+
+
+STATUS = Command(status.__doc__, _status_arguments, _status)
 
 
 def pod_lines(pods: list[dict[str, Any]]) -> list[str]:
@@ -289,15 +332,17 @@ def _note_leftovers(state: Path) -> None:
         )
 
 
-@click.command()
-@state_dir_option
-def kubeconfig(state_dir: Path | None) -> None:
+def kubeconfig(*, state_dir: Path | None) -> None:
     """Print the path of the local cluster's kubeconfig.
 
-    \b
-      export KUBECONFIG=$(podwall kubeconfig)
+    export KUBECONFIG=$(podwall kubeconfig)
     """
     path = _state(state_dir) / "kubeconfig"
     if not path.exists():  # still printed: `$(podwall kubeconfig)` before `podwall up` is fine
         output.note(f"{path} does not exist yet: `podwall up` writes it")
-    click.echo(str(path))
+    _echo(str(path))
+
+
+KUBECONFIG = Command(
+    kubeconfig.__doc__, add_state_dir, lambda args: kubeconfig(state_dir=args.state_dir)
+)

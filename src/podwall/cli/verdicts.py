@@ -5,19 +5,12 @@ Exit status: 0 allowed, 1 denied, 2 bad input.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-import click
-
-from podwall.cli import output, snapshot
-from podwall.cli.options import (
-    connection_options,
-    files_option,
-    git_option,
-    live_options,
-    output_option,
-)
+from podwall.cli import options, output, snapshot
+from podwall.cli.command import Command
 from podwall.cli.resolve import connections
 from podwall.engine import explain as explaining
 from podwall.engine.decide import decide
@@ -67,37 +60,51 @@ def _report(decisions: list[Decision], fmt: str, render: Callable[[Decision], li
     raise SystemExit(EXIT_ALLOWED if allowed else EXIT_DENIED)
 
 
-def _verdict_command(name: str, render: Callable[[Decision], list[str]], doc: str) -> click.Command:
+def _verdict_command(render: Callable[[Decision], list[str]], doc: str) -> Command:
     """A command that decides one connection and prints each decision with `render`."""
 
-    @click.command(name=name, help=doc)
-    @files_option
-    @git_option
-    @live_options
-    @connection_options
-    @output_option(("text", "json"))
-    def command(
-        paths: tuple[str, ...],
-        revisions: tuple[str, ...],
-        live: LiveTarget | None,
-        src: str,
-        dst: str,
-        namespace: str,
-        fmt: str,
-    ) -> None:
-        _report(_decisions(paths, revisions, live, src, dst, namespace), fmt, render)
+    def arguments(parser: argparse.ArgumentParser) -> None:
+        options.add_filename(parser)
+        options.add_git(parser)
+        options.add_live(parser)
+        options.add_connection(parser)
+        options.add_output(parser, ("text", "json"))
 
-    return command
+    def run(args: argparse.Namespace) -> None:
+        verdict(
+            paths=args.paths,
+            revisions=args.revisions,
+            live=options.live_target(args),
+            src=args.src,
+            dst=args.dst,
+            namespace=args.namespace,
+            fmt=args.fmt,
+            render=render,
+        )
+
+    return Command(doc, arguments, run)
 
 
-check = _verdict_command(
-    "check",
+def verdict(
+    *,
+    paths: Sequence[str],
+    revisions: Sequence[str],
+    live: LiveTarget | None,
+    src: str,
+    dst: str,
+    namespace: str,
+    fmt: str,
+    render: Callable[[Decision], list[str]],
+) -> None:
+    _report(_decisions(paths, revisions, live, src, dst, namespace), fmt, render)
+
+
+CHECK = _verdict_command(
     explaining.brief,
     """Is a connection allowed? Prints ALLOWED or DENIED and why.
 
     Exit status: 0 allowed, 1 denied, 2 bad input, so it fits CI scripts:
 
-    \b
       podwall check -f k8s/ --from frontend --to svc/backend:8080 || exit 1
 
     A connection needs the source's egress and the destination's ingress to allow it. When a
@@ -105,8 +112,7 @@ check = _verdict_command(
     answer is ALLOWED only if all are.
     """,
 )
-explain = _verdict_command(
-    "explain",
+EXPLAIN = _verdict_command(
     explaining.full,
     """The full reasoning for one connection.
 
@@ -114,7 +120,6 @@ explain = _verdict_command(
     which policies, and for each of their rules whether its ports and each peer match, and
     why not. Exit status as for `check`:
 
-    \b
       podwall explain -f k8s/ --from deploy/not-frontend --to svc/backend:8080
     """,
 )

@@ -22,16 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from podwall.cli import observe
-from podwall.cli.main import cli
 from podwall.cli.observe import run_observe
 from podwall.cluster.local import LocalCluster
 from podwall.flows import files
 from podwall.flows.filters import FlowFilter
 from podwall.flows.flow import Flow, Verdict
 from podwall.runtime import names, netns
+from tests.clirunner import invoke
 from tests.e2e.kubectl.test_apiserver import table
 from tests.e2e.kubectl.test_cluster import Kubectl, clear_cluster, make_kubectl, wait_for
 from tests.e2e.kubectl.watching import (
@@ -198,7 +197,7 @@ def test_replicas_spread_and_every_node_reaches_every_node_under_policy(
 
 
 def _observe(*args: str) -> list[dict[str, Any]]:
-    result = CliRunner().invoke(cli, ["observe", "-o", "json", *args], catch_exceptions=False)
+    result = invoke(["observe", "-o", "json", *args])
     assert result.exit_code == 0, result.output
     return [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
 

@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from podwall.cli.main import cli
 from podwall.cluster.local import LocalCluster
 from podwall.runtime import names, netns
+from tests.clirunner import invoke
 from tests.e2e.kubectl.test_apiserver import table
 from tests.e2e.kubectl.test_cluster import Kubectl, clear_cluster, make_kubectl, wait_for
 from tests.e2e.kubectl.watching import PODS_READY_SECONDS, SETTLED_SECONDS
@@ -140,7 +139,7 @@ def test_scale_rc_grows_and_shrinks_it(cluster: Kubectl) -> None:
 def test_the_analyzer_reads_the_rc_s_pods_from_the_cluster(cluster: Kubectl) -> None:
     live = ("--kubeconfig", str(PATHS["kubeconfig"]))
     args = ["check", *live, "--from", "rc/frontend", "--to", "replicationcontroller/frontend:80"]
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    result = invoke(args)
     assert result.exit_code == 0, result.output
     (pod,) = pods(cluster)
     assert f"ALLOWED  default/{pod['metadata']['name']}" in result.stdout

@@ -12,11 +12,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from podwall.cli import daemon
-from podwall.cli.main import cli
 from podwall.cluster.local import LocalCluster
+from tests.clirunner import Result, invoke
 from tests.e2e.kubectl.test_apiserver import ALLOW, DENY, SIMPLE_APP
 from tests.e2e.kubectl.test_cluster import Kubectl, cluster, make_kubectl, wait_for
 from tests.e2e.kubectl.watching import PODS_READY_SECONDS
@@ -43,7 +42,7 @@ def lab(cluster: LocalCluster, tmp_path: Path) -> tuple[Path, Kubectl]:
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return invoke(args)
 
 
 def test_check_on_the_cluster_and_with_a_file_on_top(lab: tuple[Path, Kubectl]) -> None:

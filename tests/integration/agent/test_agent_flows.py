@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 from bench.flows.flood import flood
-from click.testing import CliRunner
 
-from podwall.cli.main import cli
 from podwall.flows.reader import NflogReader
 from podwall.model.ports import Protocol
 from podwall.nft.flowlog import FlowLog
@@ -27,6 +25,7 @@ from podwall.runtime.names import random_cluster_id
 from podwall.runtime.namespaces import run_in_netns
 from podwall.runtime.node import ContainerPlan, Node, PodPlan
 from podwall.runtime.probe import AGNHOST
+from tests.clirunner import invoke
 from tests.integration.agent.conftest import AgentProcess, Cluster
 from tests.unit.agent.apiserver import wait_for
 from tests.unit.agent.objects import DENY_ALL, pod, policy
@@ -139,9 +138,7 @@ def test_the_agent_serves_its_node_s_flows_attributed_and_counted(
         wait_for(lambda: len(_flows(agent.url)) >= expected, "the flows served")
         flows = _flows(agent.url)
         metrics, _ = _get(agent.url + "/metrics")
-        result = CliRunner().invoke(
-            cli, ["observe", "--agent", agent.url, "--verdict", "DENIED"], catch_exceptions=False
-        )
+        result = invoke(["observe", "--agent", agent.url, "--verdict", "DENIED"])
         flooder = node.pods["default/other"].netns
         sent, _ = run_in_netns(flooder, lambda: flood(WEB, 8080, FLOOD_SECONDS, FLOOD_PACKETS))
         # Each SYN is a new connection the default deny drops: reported (a flow), folded into

@@ -7,9 +7,7 @@ import ipaddress
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from podwall.cli.main import cli
 from podwall.flows import files
 from podwall.model.ports import Protocol
 from podwall.runtime import connect, images
@@ -17,6 +15,7 @@ from podwall.runtime.names import random_cluster_id
 from podwall.runtime.node import ContainerPlan, Node, PodPlan
 from podwall.runtime.probe import AGNHOST
 from tests.builders import make_cluster, policy
+from tests.clirunner import Result, invoke
 from tests.unit.agent.apiserver import wait_for
 
 PODS = """
@@ -77,7 +76,7 @@ def test_observe_shows_what_the_node_denied(
 
         def observed() -> Result:
             args = ["observe", "--state-dir", str(state), "--to", "server"]
-            return CliRunner().invoke(cli, args, catch_exceptions=False)
+            return invoke(args)
 
         # The kernel batches its log messages and the node's reader polls: the flow reaches
         # the ring a moment after the packet was dropped (a sleep was a guess at how long).

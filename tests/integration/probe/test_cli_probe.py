@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from podwall.cli.main import cli
 from podwall.cli.probe import EXIT_AGREE
+from tests.clirunner import invoke
 
 LAB = Path(__file__).resolve().parents[3] / "examples" / "tutorial"
 FILES = ["simple-app.yaml", "backend-ingress-deny.yaml", "backend-allow-ingress-frontend.yaml"]
@@ -19,13 +18,9 @@ FILES = ["simple-app.yaml", "backend-ingress-deny.yaml", "backend-allow-ingress-
 @pytest.mark.netns
 def test_probe_over_three_nodes_keeps_the_matrix_contract() -> None:
     paths = [arg for name in FILES for arg in ("-f", str(LAB / name))]
-    runner = CliRunner()
-    probed = runner.invoke(
-        cli, ["probe", *paths, "--port", "8080", "--nodes", "3", "-o", "json"],
-        catch_exceptions=False,
-    )  # fmt: skip
+    probed = invoke(["probe", *paths, "--port", "8080", "--nodes", "3", "-o", "json"])
     assert probed.exit_code == EXIT_AGREE, probed.output
-    predicted = runner.invoke(cli, ["matrix", *paths, "--port", "8080", "-o", "json"])
+    predicted = invoke(["matrix", *paths, "--port", "8080", "-o", "json"])
     assert json.loads(probed.stdout) == json.loads(predicted.stdout)
     # Round-robin in file order: the three pods of simple-app.yaml, one per node.
     placed = [line for line in probed.stderr.splitlines() if line.startswith("node-")]
@@ -36,20 +31,14 @@ def test_probe_over_three_nodes_keeps_the_matrix_contract() -> None:
 @pytest.mark.netns
 def test_probe_flows_prints_what_the_nodes_reported() -> None:
     paths = [arg for name in FILES for arg in ("-f", str(LAB / name))]
-    runner = CliRunner()
-    text = runner.invoke(
-        cli, ["probe", *paths, "--port", "8080", "--nodes", "2", "--flows"],
-        catch_exceptions=False,
-    )  # fmt: skip
+    text = invoke(["probe", *paths, "--port", "8080", "--nodes", "2", "--flows"])
     assert text.exit_code == EXIT_AGREE, text.output
     assert "flows the nodes reported" in text.stdout
     assert (
         "INGRESS ALLOWED: allowed by default/backend-allow-ingress-frontend ingress[0] from[0]"
         in text.stdout
     )
-    as_json = runner.invoke(
-        cli, ["probe", *paths, "--port", "8080", "--flows", "-o", "json"], catch_exceptions=False
-    )
+    as_json = invoke(["probe", *paths, "--port", "8080", "--flows", "-o", "json"])
     data = json.loads(as_json.stdout)
     assert set(data) == {"pods", "allowed", "flows"}  # the matrix contract, and the flows
     verdicts = {(f["source"]["pod"], f["verdict"]) for f in data["flows"]}
@@ -70,14 +59,10 @@ def test_probe_enforces_the_tiers_of_the_second_walkthrough() -> None:
     """The lab with the Admin deny-not-frontend and the Baseline default deny: probed as
     `podwall matrix` predicts, and each denial reported by the rule that decided it."""
     paths = [arg for p in [LAB / "simple-app.yaml", *TIER_FILES] for arg in ("-f", str(p))]
-    runner = CliRunner()
-    probed = runner.invoke(
-        cli, ["probe", *paths, "--port", "8080", "--nodes", "2", "--flows", "-o", "json"],
-        catch_exceptions=False,
-    )  # fmt: skip
+    probed = invoke(["probe", *paths, "--port", "8080", "--nodes", "2", "--flows", "-o", "json"])
     assert probed.exit_code == EXIT_AGREE, probed.output
     data = json.loads(probed.stdout)
-    predicted = runner.invoke(cli, ["matrix", *paths, "--port", "8080", "-o", "json"])
+    predicted = invoke(["matrix", *paths, "--port", "8080", "-o", "json"])
     assert {k: data[k] for k in ("pods", "allowed")} == json.loads(predicted.stdout)
     index = {pod: i for i, pod in enumerate(data["pods"])}
     row = data["allowed"][index["default/not-frontend"]]

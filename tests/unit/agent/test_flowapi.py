@@ -8,16 +8,15 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from click.testing import CliRunner
 
 from podwall.agent.flowapi import MISSED, NEXT, answer, flows_route
 from podwall.agent.health import HealthServer
-from podwall.cli.main import cli
 from podwall.cli.observe import run_observe
 from podwall.flows.filters import FlowFilter
 from podwall.flows.flow import Flow
 from podwall.flows.remote import AgentFeed, AgentUnreachable
 from podwall.flows.ring import Entry, FlowRing, entry_from_json
+from tests.clirunner import invoke
 from tests.unit.flows.samples import flow, hop
 
 
@@ -106,10 +105,8 @@ def test_observe_merges_agents_and_joins_the_service_across_them(agents: list[Se
     one, two = agents
     one.ring.extend([hop(1000.0, "node-1"), flow(1000.3, node="node-1")])
     two.ring.extend([flow(1000.2, node="node-2")])
-    result = CliRunner().invoke(
-        cli,
+    result = invoke(
         ["observe", "--agent", one.url, "--agent", two.url, "-o", "json"],
-        catch_exceptions=False,
     )
     assert result.exit_code == 0
     rows = [json.loads(line) for line in result.output.splitlines()]
@@ -134,7 +131,7 @@ def test_following_agents_prints_the_history_then_what_comes(agents: list[Served
 
 
 def test_an_agent_that_does_not_answer_is_named() -> None:
-    result = CliRunner().invoke(cli, ["observe", "--agent", "http://127.0.0.1:9"])
+    result = invoke(["observe", "--agent", "http://127.0.0.1:9"])
     assert result.exit_code == 1
     assert "http://127.0.0.1:9/flows" in result.output
 

@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from podwall.agent.lease import Enforcement, lease_body
-from podwall.cli.agent import agent, agent_rows, agents_lines
-from podwall.cli.main import cli
+from podwall.cli.agent import agent_rows, agents_lines
+from tests.clirunner import invoke
 
 NOW = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -20,7 +19,7 @@ def lease(node: str, renewed: datetime, **enforcement: object) -> dict[str, obje
 
 
 def test_the_agent_command_is_registered() -> None:
-    result = CliRunner().invoke(cli, ["agent", "--help"])
+    result = invoke(["agent", "--help"])
     assert result.exit_code == 0
     assert "--node-name" in result.output
     assert "--cleanup" in result.output
@@ -44,7 +43,7 @@ def test_a_bad_kubeconfig_is_one_line_and_exit_2(
     path = tmp_path / "kubeconfig"
     if content is not None:
         path.write_text(content)
-    result = CliRunner().invoke(agent, ["--kubeconfig", str(path), "--node-name", "n"])
+    result = invoke(["agent", "--kubeconfig", str(path), "--node-name", "n"])
     assert result.exit_code == 2
     (line,) = [x for x in result.output.splitlines() if x.startswith("error:")]
     assert line.startswith("error: no cluster configuration: " + expected.format(path=path))

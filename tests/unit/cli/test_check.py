@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from podwall.cli.main import cli
+from tests.clirunner import Result, invoke
 
 ROOT = Path(__file__).parents[3]
 TUTORIAL = ROOT / "examples" / "tutorial"
@@ -24,7 +23,7 @@ BOTH = (APP, DENY, ALLOW)
 
 def run(*args: str, stdin: str | None = None) -> Result:
     """Run podwall; an exception other than the exit is a bug, never a verdict."""
-    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+    return invoke(args, input=stdin)
 
 
 def _files(paths: tuple[str, ...]) -> list[str]:
@@ -237,7 +236,7 @@ def test_a_pod_lacking_the_named_port_is_noted_and_the_others_decided() -> None:
 HELP = [
     ("the top level lists the commands", (), ["check", "explain", "matrix"]),
     ("check documents its exit codes", ("check",),
-     ["0 allowed, 1 denied, 2 bad input", "--from", "--to", "-f, --filename", "[text|json]"]),
+     ["0 allowed, 1 denied, 2 bad input", "--from", "--to", "-f, --filename", "{text,json}"]),
     ("explain documents its exit codes as for check", ("explain",),
      ["Exit status as for `check`", "--from", "--to"]),
     ("matrix documents its JSON contract", ("matrix",),

@@ -7,9 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from podwall.cli.main import cli
+from tests.clirunner import Result, invoke
 from tests.unit.cli.gitrepo import git, make_repo
 
 ROOT = Path(__file__).parents[3]
@@ -20,7 +19,7 @@ ALLOW = TUTORIAL / "backend-allow-ingress-frontend.yaml"
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["diff", *args], catch_exceptions=False)
+    return invoke(["diff", *args])
 
 
 @pytest.fixture

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner, Result
 
-from podwall.cli.main import cli, main
+from podwall.cli import main as cli_main
+from podwall.cli.command import Command
+from podwall.cli.main import main
 from podwall.runtime.errors import SandboxError
+from tests.clirunner import Result, invoke
 
 ROOT = Path(__file__).parents[3]
 TUTORIAL = str(ROOT / "examples" / "tutorial")
@@ -19,7 +21,7 @@ INVALID = ROOT / "tests" / "fixtures" / "invalid"
 
 def run(*args: str, stdin: str | None = None) -> Result:
     """Run podwall; an exception other than the exit is a bug, never a verdict."""
-    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+    return invoke(args, input=stdin)
 
 
 def check(*files: str, src: str = "frontend", dst: str = "backend:8080") -> list[str]:
@@ -177,7 +179,7 @@ def test_other_commands_exit_2_on_bad_input(args: list[str], stderr: str) -> Non
 def test_a_missing_required_option_is_a_usage_error_exit_2() -> None:
     result = run("check", "-f", TUTORIAL, "--from", "frontend")
     assert result.exit_code == 2
-    assert "Missing option '--to'" in result.stderr
+    assert "podwall check: error: the following arguments are required: --to" in result.stderr
 
 
 KINDS = [
@@ -227,17 +229,28 @@ def test_a_kind_under_a_version_the_api_does_not_serve_is_refused(
     )
 
 
+def _fails(what: str) -> None:
+    if what == "sandbox":
+        raise SandboxError("netns pw-x exists: remove it with podwall down --force")
+    raise KeyError(what)
+
+
+def _add_what(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("what")
+
+
+# A command that fails as asked: `podwall fails sandbox` (a PodwallError) or `fails bug`.
+FAILS = Command(
+    "Fails.",
+    _add_what,
+    lambda args: _fails(args.what),
+)
+
+
 def test_any_podwall_error_is_bad_input_and_anything_else_a_bug(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    @click.command("fails")
-    @click.argument("what")
-    def fails(what: str) -> None:
-        if what == "sandbox":
-            raise SandboxError("netns pw-x exists: remove it with podwall down --force")
-        raise KeyError(what)
-
-    monkeypatch.setitem(cli.commands, "fails", fails)
+    monkeypatch.setitem(cli_main.COMMANDS, "fails", (f"{__name__}:FAILS", None))
     result = run("fails", "sandbox")
     assert result.exit_code == 2
     assert result.stderr == "error: netns pw-x exists: remove it with podwall down --force\n"

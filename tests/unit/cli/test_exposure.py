@@ -6,15 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from podwall.cli.main import cli
+from tests.clirunner import Result, invoke
 
 TUTORIAL = Path(__file__).parents[3] / "examples" / "tutorial"
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["exposure", "-f", str(TUTORIAL), *args], catch_exceptions=False)
+    return invoke(["exposure", "-f", str(TUTORIAL), *args])
 
 
 def test_a_workload_behind_the_tutorial_policies() -> None:

@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podwall.cli.main import cli
+from tests.clirunner import invoke
 
 ROOT = Path(__file__).parents[3]
 SOURCES = [
@@ -99,5 +98,5 @@ def test_no_mutation_ends_in_an_internal_error(docs: list[dict[str, Any]]) -> No
         before.write_text(yaml.safe_dump_all(DOCUMENTS))
         after.write_text(yaml.safe_dump_all(docs))
         for args in _commands(str(before), str(after)):
-            result = CliRunner().invoke(cli, args, catch_exceptions=False)
+            result = invoke(args)
             assert result.exit_code in (0, 1, 2), (args, result.output)

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from podwall.cli.main import cli
+from tests.clirunner import Result, invoke
 from tests.unit.cli.gitrepo import git, make_repo
 
 TUTORIAL = Path(__file__).parents[3] / "examples" / "tutorial"
@@ -20,7 +19,7 @@ CONNECTION = ("--from", "deploy/frontend", "--to", "svc/backend:8080")
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return invoke(args)
 
 
 @pytest.fixture

@@ -6,16 +6,15 @@ import stat
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from podwall.cli.main import cli
+from tests.clirunner import Result, invoke
 
 TUTORIAL = Path(__file__).parents[3] / "examples" / "tutorial"
 APP = str(TUTORIAL / "simple-app.yaml")
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return invoke(args)
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from podwall.cli.main import cli
+from tests.clirunner import Result, invoke
 
 ROOT = Path(__file__).parents[3]
 TUTORIAL = ROOT / "examples" / "tutorial"
@@ -43,7 +42,7 @@ spec: {containers: [{name: c}]}
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["lint", *args], catch_exceptions=False)
+    return invoke(["lint", *args])
 
 
 @pytest.fixture

@@ -9,14 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from podwall.cli import daemon
-from podwall.cli.main import cli
+from tests.clirunner import Result, invoke
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return invoke(args)
 
 
 COMMANDS = [

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from podwall.cli import main as cli_main
+from tests.clirunner import invoke
+
 ROOT = Path(__file__).parents[3]
 TUTORIAL = ROOT / "examples" / "tutorial"
 TIERS = ROOT / "examples" / "tiers"
@@ -25,6 +28,7 @@ CONNECTION = ("--from", "deploy/frontend", "--to", "svc/backend:8080")
 
 # Modules (and their submodules) that no review command on files needs, and why.
 NEVER = {
+    "click": "the command line is argparse (uvicorn brings click along, for servers only)",
     "kubernetes": "the API client: only with --cluster/--kubeconfig",
     "urllib3": "HTTP: only with a cluster",
     "pyroute2": "netlink: only probe, the node agent and the sandbox",
@@ -85,7 +89,7 @@ COMMANDS = [
     ("matrix", ["matrix", "-f", str(TUTORIAL)], NEVER | CNP | REVIEW | TEXT),
 ]  # fmt: skip
 
-# Lists the modules loaded when the interpreter exits (after click's SystemExit), one a line.
+# Lists the modules loaded when the interpreter exits (after the command's SystemExit), one a line.
 _LISTING = (
     "import atexit, runpy, sys\n"
     "out = sys.argv.pop(1)\n"
@@ -140,3 +144,41 @@ def test_the_tiers_load_when_the_input_holds_a_cluster_network_policy(
     assert (v1alpha1 <= names) is (str(ANP) in args)
     tiers = "podwall.engine.tiers" if args[0] == "check" else "podwall.engine.tierconnectivity"
     assert tiers in names
+
+
+def test_the_top_level_help_lists_every_command_and_imports_none(tmp_path: Path) -> None:
+    names = imported(["--help"], tmp_path)
+    modules = {spec.partition(":")[0] for spec, _ in cli_main.COMMANDS.values()}
+    assert not modules & names
+    assert "podwall.cli.command" in names  # its formatter: the help was formatted
+
+
+def test_the_top_level_help_names_every_command_with_its_summary() -> None:
+    text = invoke(["--help"]).stdout
+    for name in cli_main.listed():
+        summary = cli_main.COMMANDS[name][1]
+        assert summary is not None
+        assert f"  {name:<12}{summary}\n" in text or f"  {name}  {summary}\n" in text
+    assert "apiserver" not in text
+
+
+@pytest.mark.parametrize(("args", "never"), [c[1:] for c in COMMANDS], ids=[c[0] for c in COMMANDS])
+def test_importtime_shows_no_click_and_rich_only_where_a_table_is_drawn(
+    args: list[str], never: dict[str, str]
+) -> None:
+    """The same budget through `python -X importtime`, as a reader of start-up sees it."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "podwall", *args],
+        capture_output=True, text=True, timeout=60, env=env, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    names = {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "podwall.cli.main" in names
+    assert not any(_within(n, "click") for n in names)
+    assert any(_within(n, "rich") for n in names) is ("rich" not in never)

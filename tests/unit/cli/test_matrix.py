@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from podwall.cli import output
-from podwall.cli.main import cli
 from podwall.engine import connectivity, port_matrix
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.labels import Labels
+from tests.clirunner import Result, invoke
 
 ROOT = Path(__file__).parents[3]
 TUTORIAL = ROOT / "examples" / "tutorial"
@@ -37,7 +36,7 @@ PODS = ["default/backend", "default/frontend", "default/not-frontend"]
 
 def run(*args: str, stdin: str | None = None) -> Result:
     """Run podwall; an exception other than the exit is a bug, never a verdict."""
-    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+    return invoke(args, input=stdin)
 
 
 def matrix_json(*args: str, stdin: str | None = None) -> dict[str, Any]:

@@ -7,15 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from podwall.cli.main import cli
 from podwall.cli.observe import parse_since, run_observe
 from podwall.flows import files
 from podwall.flows.filters import FilterError, FlowFilter
 from podwall.flows.flow import Flow, Verdict
 from podwall.flows.ring import RingFile
 from podwall.model.policy import Direction
+from tests.clirunner import Result, invoke
 from tests.unit.flows.samples import OUTSIDE, flow, hop
 
 CLUSTER_ID = "c0ffee"
@@ -42,7 +41,7 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["observe", *args], catch_exceptions=False)
+    return invoke(["observe", *args])
 
 
 def _json(result: Result) -> list[dict[str, object]]:

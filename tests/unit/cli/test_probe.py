@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
-from podwall.cli.main import cli
 from podwall.cli.probe import EXIT_BAD_INPUT
+from tests.clirunner import invoke
 
 
 @pytest.mark.parametrize("nodes", ["0", "254", "two"])
 def test_a_node_count_out_of_range_is_bad_input(nodes: str) -> None:
-    result = CliRunner().invoke(cli, ["probe", "-f", "-", "--nodes", nodes], input="")
+    result = invoke(["probe", "-f", "-", "--nodes", nodes], input="")
     assert result.exit_code == EXIT_BAD_INPUT
     assert "--nodes" in result.output
 
@@ -29,6 +28,6 @@ spec:
   subject: {namespaces: {}}
   ingress: [{name: r, action: Deny, from: [{namespaces: {}}]}]
 """
-    result = CliRunner().invoke(cli, ["probe", "-f", "-", "--port", "80"], input=manifest)
+    result = invoke(["probe", "-f", "-", "--port", "80"], input=manifest)
     assert result.exit_code == EXIT_BAD_INPUT
     assert "spec.priority" in result.output

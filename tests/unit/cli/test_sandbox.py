@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from podwall.cli.main import cli
 from podwall.runtime import netns
+from tests.clirunner import invoke
 
 
 def test_down_without_a_cluster_says_so_before_listing_others(
@@ -19,7 +18,7 @@ def test_down_without_a_cluster_says_so_before_listing_others(
     monkeypatch.setattr(
         netns, "remove_leftovers", lambda *a: pytest.fail("removed without --force")
     )
-    result = CliRunner().invoke(cli, ["down", "--state-dir", str(tmp_path)])
+    result = invoke(["down", "--state-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.splitlines() == [

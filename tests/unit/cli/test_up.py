@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
-
-from podwall.cli.main import cli
 from podwall.cli.up import node_lines, pod_lines
+from tests.clirunner import invoke
 
 
 def _pod(namespace: str, name: str, phase: str, ip: str, node: str) -> dict[str, Any]:
@@ -54,12 +52,12 @@ def test_no_pods_no_lines() -> None:
 
 
 def test_kubeconfig_prints_the_path_and_says_when_no_cluster_wrote_it(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["kubeconfig", "--state-dir", str(tmp_path)])
+    result = invoke(["kubeconfig", "--state-dir", str(tmp_path)])
     assert result.exit_code == 0
     assert result.stdout == f"{tmp_path / 'kubeconfig'}\n"
     assert "does not exist yet: `podwall up` writes it" in result.stderr
     (tmp_path / "kubeconfig").write_text("apiVersion: v1\n")
-    result = CliRunner().invoke(cli, ["kubeconfig", "--state-dir", str(tmp_path)])
+    result = invoke(["kubeconfig", "--state-dir", str(tmp_path)])
     assert (result.stdout, result.stderr) == (f"{tmp_path / 'kubeconfig'}\n", "")
 
 
@@ -67,9 +65,7 @@ def test_status_of_a_missing_kubeconfig_is_bad_input_named_as_in_the_review_comm
     tmp_path: Path,
 ) -> None:
     missing = tmp_path / "kubeconfig"
-    status = CliRunner().invoke(cli, ["status", "--kubeconfig", str(missing)])
-    check = CliRunner().invoke(
-        cli, ["check", "--kubeconfig", str(missing), "--from", "a/b", "--to", "c/d"]
-    )
+    status = invoke(["status", "--kubeconfig", str(missing)])
+    check = invoke(["check", "--kubeconfig", str(missing), "--from", "a/b", "--to", "c/d"])
     assert (status.exit_code, check.exit_code) == (2, 2)
     assert status.output == check.output == f"error: {missing}: no kubeconfig there\n"
