@@ -8,10 +8,10 @@ Creating a Struct class is C code: about 15 us. `@dataclass(frozen=True, slots=T
 kw_only=True)` compiles each method it generates: about 0.7 ms a class (Python 3.11, 200
 classes of each kind created in a loop: 700-780 us against 14-18 us), and the review commands'
 modules define some 70 records; importing `dataclasses` also brings `inspect`, `ast`, `dis` and
-`tokenize`. Importing what those commands use outside cli/ went from about 98 ms to 80 ms
-(bare `python -c 'import yaml'`: 36 ms), msgspec's own import (about 20 ms: it imports
-typing_extensions, and so `inspect`, itself) included. tests/unit/test_startup_records.py
-keeps `dataclasses` off that path.
+`tokenize`. `podwall check` went from 401 to 338 M instructions (2.43x -> 2.05x a bare
+`import yaml`; wall clock 84 -> 78 ms), msgspec's own import included: ~100 M, ~25 ms (it
+imports typing_extensions, and with it `inspect`); see bench/README.md.
+tests/unit/test_startup_records.py keeps `dataclasses` off that path.
 
 The dataclass options map onto class options (`frozen=True`, hashable; `kw_only=True`;
 `order=True`; `eq=False`: identity equality); slots are always on; `msgspec.field` takes
