@@ -25,7 +25,6 @@ Usage (from the repository root): .venv/bin/python -m bench.bench_tiers [--sampl
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import random
@@ -34,6 +33,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import msgspec
 
 from bench.bench_engine import (
     BIG_SIZE,
@@ -149,23 +150,23 @@ def dataplane_changes(folder: Path, tiers_dir: Path) -> tuple[dict[str, list[flo
                 if (rule.action is Action.PASS) is pass_rule:
                     action = Action.ACCEPT if rule.action is Action.DENY else Action.DENY
                     rules = list(cnp.ingress)
-                    rules[i] = dataclasses.replace(rule, action=action)
-                    new: ClusterNetworkPolicy = dataclasses.replace(cnp, ingress=tuple(rules))
+                    rules[i] = msgspec.structs.replace(rule, action=action)
+                    new: ClusterNetworkPolicy = msgspec.structs.replace(cnp, ingress=tuple(rules))
                     cnps = tuple(new if p is cnp else p for p in base.cluster_policies)
-                    return dataclasses.replace(base, cluster_policies=cnps)
+                    return msgspec.structs.replace(base, cluster_policies=cnps)
         raise AssertionError("no such rule")
 
     np_ = next(p for p in base.policies if p.ingress)
     rule = np_.ingress[0]
     port = PolicyPort(protocol=Protocol.TCP, port=31337)
-    changed_np: NetworkPolicy = dataclasses.replace(
-        np_, ingress=(dataclasses.replace(rule, ports=(*rule.ports, port)), *np_.ingress[1:])
+    changed_np: NetworkPolicy = msgspec.structs.replace(
+        np_, ingress=(msgspec.structs.replace(rule, ports=(*rule.ports, port)), *np_.ingress[1:])
     )
     nps = tuple(changed_np if p is np_ else p for p in base.policies)
     changes = {
         "cnp-rule": flipped(pass_rule=False),
         "cnp-pass": flipped(pass_rule=True),
-        "np": dataclasses.replace(base, policies=nps),
+        "np": msgspec.structs.replace(base, policies=nps),
     }
     ms: dict[str, list[float]] = {name: [] for name in changes}
     with sandbox.node() as node:

@@ -23,13 +23,14 @@ deferred policies' marshalled specs; nothing else of the objects (see `kinds`).
 
 from __future__ import annotations
 
-import dataclasses
 import marshal
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
+
+import msgspec
 
 from podwall.agent import kinds
 from podwall.agent.kinds import Kind, Model, SliceBackends
@@ -294,7 +295,7 @@ def join_backends(
         if svc.selector is None:
             backends = tuple(sorted(set(found.get(svc.key, ())), key=_backend_order))
             if backends != svc.backends:
-                svc = dataclasses.replace(svc, backends=backends)
+                svc = msgspec.structs.replace(svc, backends=backends)
         out.append(svc)
     return tuple(out)
 

@@ -6,14 +6,12 @@ Pure formatting: no I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from podwall.model.goquote import GoSlice, go_quote
 
 
-@dataclass(frozen=True, slots=True)
-class GoText(GoSlice):
+class GoText(GoSlice, frozen=True):
     """A value already printed as Go's `%#v` prints it (its one item)."""
 
     def __str__(self) -> str:
@@ -52,8 +50,7 @@ def _go_requirement(requirement: dict[str, Any]) -> str:
     return f"v1.LabelSelectorRequirement{{Key:{key}, Operator:{operator}, Values:{printed}}}"
 
 
-@dataclass(frozen=True, slots=True)
-class GoStringMap(GoSlice):
+class GoStringMap(GoSlice, frozen=True):
     """A map[string]string as `%#v` prints it; `items` holds keys and values in turn."""
 
     def __str__(self) -> str:

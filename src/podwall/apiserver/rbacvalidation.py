@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from podwall.apiserver import errors
@@ -129,8 +128,7 @@ def validate(key: str, obj: Mapping[str, Any]) -> list[FieldError]:
     return []
 
 
-@dataclass(frozen=True, slots=True)
-class _GoRoleRef(GoSlice):
+class _GoRoleRef(GoSlice, frozen=True):
     """rbac.RoleRef as `%#v` prints it; `items` holds apiGroup, kind and name."""
 
     def __str__(self) -> str:

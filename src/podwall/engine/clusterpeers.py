@@ -6,7 +6,7 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from podwall.engine.endpoints import Endpoint
 from podwall.model.cluster import Cluster, Pod
@@ -20,8 +20,7 @@ from podwall.model.clusterpolicy import (
 from podwall.model.ports import Protocol
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Match:
+class Match(Struct, frozen=True, kw_only=True):
     matched: bool
     reason: str
 

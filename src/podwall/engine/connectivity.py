@@ -9,10 +9,11 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
+from msgspec import Struct, field
 
 from podwall.engine.atoms import Atoms
 from podwall.engine.identities import Identity, bit_indices, policy_blocks
@@ -23,10 +24,8 @@ from podwall.model.policy import IPBlock
 from podwall.model.ports import PortSet, Protocol
 
 
-# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
-# __repr__ to compile at import (a dataclass compiles each method it generates).
-@dataclass(kw_only=True, eq=False, repr=False)
-class ConnectivityMap:
+# A result read field by field, never compared or hashed: identity equality is enough.
+class ConnectivityMap(Struct, kw_only=True, eq=False):
     """For each destination identity, the partition of source identities by allowed atoms.
 
     Pods are indexed in (namespace, name) order; identities (the groups) by their first pod.
@@ -113,7 +112,7 @@ def connectivity_pair(before: Cluster, after: Cluster) -> tuple[ConnectivityMap,
         # Placing the second side's pods moves pods between the identities the first map
         # holds: it keeps copies.
         first.identities = tuple(_detached(ident) for ident in first.identities)
-        selectors.update(dataclasses.replace(after, pods=after_pods))
+        selectors.update(msgspec.structs.replace(after, pods=after_pods))
     second, _ = _map(after, after_pods, selectors, computed)
     return first, second
 
@@ -162,7 +161,7 @@ def _selectors(
     # nodes with host-network pods; placed in name order, so that groups are numbered by their
     # first pod.
     selectors = SelectorCache(blocks=blocks, nodes=host_nodes)
-    selectors.update(dataclasses.replace(cluster, pods=pods))
+    selectors.update(msgspec.structs.replace(cluster, pods=pods))
     return selectors
 
 

@@ -5,9 +5,10 @@ The CLI, the editor and test failures all render this one object. Pure: no I/O h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from podwall.engine.endpoints import Endpoint, Traffic
 from podwall.model.policy import Direction, NetworkPolicy, Peer
@@ -36,13 +37,11 @@ class Status(StrEnum):
 
 DENYING = frozenset({Status.DENIED, Status.ADMIN_DENIED, Status.BASELINE_DENIED})
 
-# The verdict's tree is read and rendered (explain, the editor, the CLI), never compared, hashed
-# or printed with repr: its classes generate no __eq__, __hash__ or __repr__, each of which a
-# dataclass compiles at import on every `podwall check`. Frozen all the same.
+# The verdict's tree is read and rendered (explain, the editor, the CLI), never compared or
+# hashed: identity equality is enough. Frozen all the same.
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class PeerCheck:
+class PeerCheck(Struct, frozen=True, kw_only=True, eq=False):
     """One peer of a rule (`index` in its list): whether it matched the other end, and why."""
 
     index: int
@@ -51,8 +50,7 @@ class PeerCheck:
     reason: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class RuleCheck:
+class RuleCheck(Struct, frozen=True, kw_only=True, eq=False):
     """One rule: both its ports and one of its peers (or its empty peer list) must match."""
 
     index: int
@@ -73,8 +71,7 @@ class RuleCheck:
         return next((p for p in self.peers if p.matched), None)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class PolicyCheck:
+class PolicyCheck(Struct, frozen=True, kw_only=True, eq=False):
     """One isolating policy's rules for this direction; any matched rule allows."""
 
     policy: NetworkPolicy
@@ -85,8 +82,7 @@ class PolicyCheck:
         return any(r.matched for r in self.rules)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class DirectionVerdict:
+class DirectionVerdict(Struct, frozen=True, kw_only=True, eq=False):
     """The verdict of one side: the source's egress or the destination's ingress."""
 
     direction: Direction
@@ -108,8 +104,7 @@ class DirectionVerdict:
         return tuple((p, r) for p in self.policies for r in p.rules if r.matched)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class Decision:
+class Decision(Struct, frozen=True, kw_only=True, eq=False):
     """Allowed only if the source's egress and the destination's ingress both allow it."""
 
     traffic: Traffic

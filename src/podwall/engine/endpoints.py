@@ -5,15 +5,14 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from podwall.model.cluster import Pod
 from podwall.model.policy import IPAddress
 from podwall.model.ports import Protocol
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Endpoint:
+class Endpoint(Struct, frozen=True, kw_only=True):
     """Exactly one of `pod` and `ip` is set. A pod may also carry the address used (`ip`)."""
 
     pod: Pod | None = None
@@ -45,8 +44,7 @@ class Endpoint:
         return f"{kind}{self.pod.key} {self.pod.labels.render()}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Traffic:
+class Traffic(Struct, frozen=True, kw_only=True):
     """A new connection from `src` to `dst` on `port`/`protocol` (after any service DNAT)."""
 
     src: Endpoint

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import NamedTuple
+
+from msgspec import Struct, field
 
 from podwall.model.addressing import block_ranges
 from podwall.model.cluster import Pod
@@ -51,8 +52,7 @@ class IdentityKey(NamedTuple):
     node: str | None = None
 
 
-@dataclass(kw_only=True, eq=False)
-class Identity:
+class Identity(Struct, kw_only=True, eq=False):
     """One identity and its pods now; `local` are those on the node being compiled."""
 
     index: int

@@ -5,18 +5,17 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from podwall.engine.connectivity import ConnectivityMap, connectivity
 from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
 
 
-# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
-# __repr__ to compile at import (a dataclass compiles each method it generates).
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class PortMatrix:
+# A result read field by field, never compared or hashed: identity equality is enough.
+class PortMatrix(Struct, frozen=True, kw_only=True, eq=False):
     """Rows are sources and columns destinations, both in the order of `pods`."""
 
     pods: tuple[str, ...]

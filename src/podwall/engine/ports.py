@@ -5,20 +5,18 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
+from msgspec import Struct
+
 from podwall.engine.endpoints import Endpoint
 from podwall.model.ports import PolicyPort, Protocol
 
 
-# A record read field by field, never compared, hashed or printed, written out: a dataclass
-# compiles each method it generates at import, which every command's start-up pays for.
-class PortMatch:
+# Read field by field, never compared or hashed: identity equality, as a plain class has.
+class PortMatch(Struct, kw_only=True, eq=False):
     """Whether a rule's ports admit the port, and the reason in words."""
 
-    __slots__ = ("matched", "reason")
-
-    def __init__(self, *, matched: bool, reason: str) -> None:
-        self.matched = matched
-        self.reason = reason
+    matched: bool
+    reason: str
 
 
 def match_ports(

@@ -7,7 +7,8 @@ Which identities a selector or peer selects is the selector cache's answer, comp
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from podwall.engine.atoms import Atoms
 from podwall.engine.identities import Identities, bit_indices
@@ -22,10 +23,8 @@ Contribution = tuple[int, int]
 Cut = tuple[Protocol, int, int]
 
 
-# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
-# __repr__ to compile at import (a dataclass compiles each method it generates).
-@dataclass(kw_only=True, eq=False, repr=False)
-class RuleSet:
+# A result read field by field, never compared or hashed: identity equality is enough.
+class RuleSet(Struct, kw_only=True, eq=False):
     """Every policy rule compiled to bitsets over identities and port atoms, per direction."""
 
     atoms: Atoms

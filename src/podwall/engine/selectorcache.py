@@ -12,7 +12,8 @@ property tests hold the two to the same answers. Pure: no I/O here.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from podwall.engine.identities import Identities, Identity
 from podwall.model.cluster import Cluster
@@ -22,10 +23,8 @@ from podwall.model.policy import IPBlock, NetworkPolicy, Peer
 LabelPair = tuple[str, str]
 
 
-# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
-# __repr__ to compile at import (a dataclass compiles each method it generates).
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class Changes:
+# A result read field by field, never compared or hashed: identity equality is enough.
+class Changes(Struct, frozen=True, kw_only=True, eq=False):
     """What an `update` changed."""
 
     identities: int  # bits of identities whose pods (or addresses, or locality) changed

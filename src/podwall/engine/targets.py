@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from podwall.engine.endpoints import Endpoint
 from podwall.errors import PodwallError
@@ -35,10 +36,8 @@ class TargetError(PodwallError, ValueError):
     """A reference that names nothing in the snapshot, or is malformed."""
 
 
-# Read field by field, never compared, hashed or printed: no __eq__, __hash__ or __repr__ to
-# compile at import (a dataclass compiles each method it generates).
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class Target:
+# Read field by field, never compared or hashed: identity equality is enough.
+class Target(Struct, frozen=True, kw_only=True, eq=False):
     """A resolved reference: the endpoints it stands for and, for a destination, its port."""
 
     text: str
@@ -47,8 +46,7 @@ class Target:
     service_port: ServicePort | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PortSpec:
+class PortSpec(Struct, frozen=True, kw_only=True):
     """The port asked of a destination: a number, a name, or None (none given)."""
 
     port: int | str | None

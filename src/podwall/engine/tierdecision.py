@@ -7,22 +7,20 @@ that one, so an explanation can show what was passed over. Pure: no I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from podwall.model.clusterpolicy import Action, ClusterNetworkPolicy, ClusterPeer, ClusterRule, Tier
 from podwall.model.policy import Direction
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClusterPeerCheck:
+class ClusterPeerCheck(Struct, frozen=True, kw_only=True):
     index: int
     peer: ClusterPeer
     matched: bool
     reason: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClusterRuleCheck:
+class ClusterRuleCheck(Struct, frozen=True, kw_only=True):
     """One rule: its ports and one of its peers must match for its action to apply."""
 
     index: int
@@ -48,8 +46,7 @@ class ClusterRuleCheck:
         return f"rule {self.direction.value}[{self.index}]"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClusterPolicyCheck:
+class ClusterPolicyCheck(Struct, frozen=True, kw_only=True):
     policy: ClusterNetworkPolicy
     rules: tuple[ClusterRuleCheck, ...]  # in order, up to the first that matched
 
@@ -59,8 +56,7 @@ class ClusterPolicyCheck:
         return last if last is not None and last.matched else None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TierCheck:
+class TierCheck(Struct, frozen=True, kw_only=True):
     """The policies of one tier that select the pod for this direction, in order, up to the
     one that decided; `action` is None when no rule matched (evaluation goes on)."""
 

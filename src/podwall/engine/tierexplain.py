@@ -8,9 +8,10 @@ is explained by `explain` alone, word for word as before. Pure: no I/O here.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
+
+import msgspec
 
 from podwall.engine.decision import DirectionVerdict, Status
 from podwall.engine.tierdecision import ClusterPolicyCheck, ClusterRuleCheck, TierCheck
@@ -80,7 +81,7 @@ def _line(policy: ClusterNetworkPolicy) -> str:
 
 def _without_tiers(v: DirectionVerdict) -> DirectionVerdict:
     status = v.status if v.status in _NP_FINAL else Status.NOT_ISOLATED
-    return dataclasses.replace(v, status=status, admin=None, baseline=None)
+    return msgspec.structs.replace(v, status=status, admin=None, baseline=None)
 
 
 def _tier_steps(tier: TierCheck, direction: Direction) -> list[str]:

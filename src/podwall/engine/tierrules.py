@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from podwall.engine.atoms import Atoms
 from podwall.engine.identities import bit_indices
@@ -41,8 +42,7 @@ Entry = tuple[int, int, Action]
 NamedPorts = tuple[str, ...]
 
 
-@dataclass(kw_only=True)
-class TierRules:
+class TierRules(Struct, kw_only=True):
     """`entries[tier, direction][dst]`: the ordered entries of `tier` about identity `dst`."""
 
     entries: dict[tuple[Tier, Direction], list[list[Entry]]] = field(default_factory=dict)

@@ -13,8 +13,9 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
+
+import msgspec
 
 from podwall.engine.clusterpeers import match_peer, match_protocols, subject_selects
 from podwall.engine.decision import DirectionVerdict, Status
@@ -62,10 +63,10 @@ def tiered(
     # NetworkPolicies in audit mode alone isolate nothing: Baseline is consulted as for a pod
     # no NetworkPolicy selects, and what they would decide stands only if it has no say.
     if verdict.status is not Status.NOT_ISOLATED and not verdict.audit:
-        return dataclasses.replace(verdict, admin=admin)
+        return msgspec.structs.replace(verdict, admin=admin)
     baseline = evaluate(cluster, Tier.BASELINE, subject.pod, direction, traffic, other)
     status = _final(baseline) or verdict.status
-    return dataclasses.replace(verdict, status=status, admin=admin, baseline=baseline)
+    return msgspec.structs.replace(verdict, status=status, admin=admin, baseline=baseline)
 
 
 def _ends(traffic: Traffic, direction: Direction) -> tuple[Endpoint, Endpoint]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from msgspec import Struct, field
 
 from podwall.errors import PodwallError
 from podwall.manifests import yamldocs
@@ -25,10 +25,8 @@ class LoadError(PodwallError):
     """A file that cannot be read or parsed; the message names the file and line."""
 
 
-# Filled in as files are read, never compared or printed: no __eq__ or __repr__ to compile at
-# import (a dataclass compiles each method it generates; every command's start-up pays).
-@dataclass(kw_only=True, eq=False, repr=False)
-class Loaded:
+# Filled in as files are read, never compared: identity equality is enough.
+class Loaded(Struct, kw_only=True, eq=False):
     """The objects read, in order, each file's text by name (to find a field's line), and the
     directories given that hold no manifest file (a mistyped path reads as no objects)."""
 

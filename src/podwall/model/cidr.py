@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import ipaddress
 
+from msgspec import Struct
 
-# A record read field by field, never compared, hashed or printed, written out: a dataclass
-# compiles each method it generates at import, which every command's start-up pays for.
-class GoIPNet:
+
+# Read field by field, never compared or hashed: identity equality, as a plain class has.
+class GoIPNet(Struct, eq=False):
     """net.IPNet as ParseCIDR returns it: the masked address (4 or 16 bytes) and its mask."""
 
-    __slots__ = ("bits", "ip", "prefix")
-
-    def __init__(self, ip: bytes, prefix: int, bits: int) -> None:
-        self.ip = ip
-        self.prefix = prefix
-        self.bits = bits
+    ip: bytes
+    prefix: int
+    bits: int
 
     def contains(self, ip: bytes) -> bool:
         """IPNet.Contains, with networkNumberAndMask's IPv4-in-IPv6 handling."""

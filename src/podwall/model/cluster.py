@@ -5,16 +5,17 @@ Pure: no I/O here. A snapshot is immutable; build a new one for every change.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
+
+import msgspec
+from msgspec import Struct
 
 from podwall.model.labels import Labels, LabelSelector
 from podwall.model.policy import IPAddress, NetworkPolicy
 from podwall.model.ports import ContainerPort, Protocol
-from podwall.model.source import UNKNOWN, Source
+from podwall.model.source import UNKNOWN, Source, Sourced
 
 if TYPE_CHECKING:  # the ClusterNetworkPolicy model is imported only by inputs that hold one
     from podwall.model.clusterpolicy import ClusterNetworkPolicy
@@ -22,8 +23,7 @@ if TYPE_CHECKING:  # the ClusterNetworkPolicy model is imported only by inputs t
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Namespace:
+class Namespace(Struct, frozen=True, kw_only=True):
     """A namespace; `declared` is False when objects name it but no manifest declares it."""
 
     name: str
@@ -36,8 +36,7 @@ def implicit_namespace(name: str) -> Namespace:
     return Namespace(name=name, labels=Labels({NAMESPACE_NAME_LABEL: name}), declared=False)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Pod:
+class Pod(Sourced, frozen=True, kw_only=True):
     """A pod as policy sees it. A workload's template stands for its pods (`workload` set)."""
 
     namespace: str
@@ -48,7 +47,7 @@ class Pod:
     host_network: bool = False
     workload: tuple[str, str] | None = None
     node: str | None = None
-    source: Source = field(default=UNKNOWN, compare=False)
+    source: Source = UNKNOWN
 
     @property
     def key(self) -> str:
@@ -62,19 +61,17 @@ class Pod:
         return None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Node:
+class Node(Sourced, frozen=True, kw_only=True):
     """A node as a ClusterNetworkPolicy `nodes` peer sees it: its labels and the addresses of
     its `status.addresses` (a host-network pod on it has the same ones)."""
 
     name: str
     labels: Labels
     addresses: tuple[IPAddress, ...] = ()
-    source: Source = field(default=UNKNOWN, compare=False)
+    source: Source = UNKNOWN
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ServicePort:
+class ServicePort(Struct, frozen=True, kw_only=True):
     """A Service port: `target_port` is a number or the name of a container port;
     `node_port` is the port every node's addresses serve it on (NodePort, LoadBalancer)."""
 
@@ -85,8 +82,7 @@ class ServicePort:
     node_port: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Backend:
+class Backend(Struct, frozen=True, kw_only=True):
     """An endpoint of a Service without a selector, as its EndpointSlices list it: an address
     and one of the slice's ports (named as the Service's port it serves)."""
 
@@ -96,8 +92,7 @@ class Backend:
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Service:
+class Service(Sourced, frozen=True, kw_only=True):
     """`backends` counts only without a selector (the `kubernetes` Service's API server, a
     Service whose endpoints someone else manages); with one, the selected pods are its
     endpoints."""
@@ -108,15 +103,14 @@ class Service:
     ports: tuple[ServicePort, ...] = ()
     cluster_ip: str | None = None
     backends: tuple[Backend, ...] = ()
-    source: Source = field(default=UNKNOWN, compare=False)
+    source: Source = UNKNOWN
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Workload:
+class Workload(Struct, frozen=True, kw_only=True):
     """A Deployment, StatefulSet, ... : `selector` finds its pods among the snapshot's pods."""
 
     kind: str
@@ -129,8 +123,7 @@ class Workload:
         return f"{self.namespace}/{self.name}"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Cluster:
+class Cluster(Struct, frozen=True, kw_only=True, dict=True):  # dict: for cached_property
     """An immutable snapshot. Every namespace a pod or policy names is in `namespaces`."""
 
     namespaces: dict[str, Namespace]
@@ -184,7 +177,7 @@ class Cluster:
         if not any(p.audit for p in self.policies):
             return self
         kept = tuple(p for p in self.policies if not p.audit)
-        return dataclasses.replace(self, policies=kept)
+        return msgspec.structs.replace(self, policies=kept)
 
     def namespace(self, name: str) -> Namespace:
         return self.namespaces.get(name) or implicit_namespace(name)

@@ -13,13 +13,14 @@ policy was read from, so that explanations name it in its own words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+from msgspec import Struct
 
 from podwall.model.labels import LabelSelector
 from podwall.model.policy import Direction, IPBlock
 from podwall.model.ports import Protocol
-from podwall.model.source import UNKNOWN, Source
+from podwall.model.source import UNKNOWN, Source, Sourced
 
 API_VERSION = "policy.networking.k8s.io/v1alpha2"
 KIND = "ClusterNetworkPolicy"
@@ -45,8 +46,7 @@ class Action(StrEnum):
     PASS = "Pass"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NamespacedPod:
+class NamespacedPod(Struct, frozen=True, kw_only=True):
     """Pods matching `pod_selector` in the namespaces matching `namespace_selector`."""
 
     namespace_selector: LabelSelector
@@ -59,8 +59,7 @@ class NamespacedPod:
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Subject:
+class Subject(Struct, frozen=True, kw_only=True):
     """The pods a policy applies to: exactly one of the two is set. Never host-network pods."""
 
     namespaces: LabelSelector | None = None
@@ -73,8 +72,7 @@ class Subject:
         return f"namespaces {self.namespaces.render_braces()}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClusterPeer:
+class ClusterPeer(Struct, frozen=True, kw_only=True):
     """One peer: exactly one field set. With none (a newer API's field podwall cannot see), the
     peer fails closed: an Accept rule matches nothing, a Deny or Pass rule matches everything.
 
@@ -112,8 +110,7 @@ class ClusterPeer:
         return "an empty peer"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClusterPort:
+class ClusterPort(Struct, frozen=True, kw_only=True):
     """One entry of `protocols`: a protocol with a port or range, or a destination named port.
 
     `protocol` is None for a named port, which matches the destination container port of that
@@ -135,8 +132,7 @@ class ClusterPort:
         return f"{self.protocol} {self.start}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClusterRule:
+class ClusterRule(Struct, frozen=True, kw_only=True):
     """One ingress or egress rule: its peers (at least one) and its ports (empty: all)."""
 
     name: str
@@ -145,15 +141,14 @@ class ClusterRule:
     ports: tuple[ClusterPort, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClusterNetworkPolicy:
+class ClusterNetworkPolicy(Sourced, frozen=True, kw_only=True):
     name: str
     tier: Tier
     priority: int
     subject: Subject
     ingress: tuple[ClusterRule, ...] = ()
     egress: tuple[ClusterRule, ...] = ()
-    source: Source = field(default=UNKNOWN, compare=False)
+    source: Source = UNKNOWN
     kind: str = KIND  # the API object it was read from (`ADMIN_NETWORK_POLICY`, ...)
 
     @property

@@ -6,11 +6,12 @@ other kinds is lenient, as podwall only needs their labels, addresses and ports.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
+from msgspec import Struct, field
 
 from podwall.model.cidr import to_network
 from podwall.model.cluster import (
@@ -73,10 +74,8 @@ MODELLED_KINDS = frozenset(
 )
 
 
-# Read field by field, never compared or printed: no __eq__ or __repr__ to compile at import
-# (a dataclass compiles each method it generates; every command's start-up pays).
-@dataclass(kw_only=True, eq=False, repr=False)
-class Conversion:
+# Read field by field, never compared: identity equality is enough.
+class Conversion(Struct, kw_only=True, eq=False):
     """A snapshot plus what was left out, for the `ignored N objects` line.
 
     `redeclared` names the objects given more than once; the last declaration is used.
@@ -281,7 +280,7 @@ def on_its_node(pods: list[Pod], nodes: list[Node]) -> list[Pod]:
     for p in pods:
         found = by_name.get(p.node or "")
         if p.host_network and not p.ips and found is not None:
-            p = dataclasses.replace(p, ips=found.addresses)
+            p = msgspec.structs.replace(p, ips=found.addresses)
         out.append(p)
     return out
 
@@ -458,7 +457,9 @@ def _stand_ins(workloads: list[RawObject], pods: list[Pod]) -> list[Pod]:
             continue  # the real pods are given
         stand_in = workload_pod(obj)
         if stand_in.key in taken:
-            stand_in = dataclasses.replace(stand_in, name=f"{WORKLOAD_KINDS[obj.kind]}-{obj.name}")
+            stand_in = msgspec.structs.replace(
+                stand_in, name=f"{WORKLOAD_KINDS[obj.kind]}-{obj.name}"
+            )
         taken.add(stand_in.key)
         out.append(stand_in)
     return out

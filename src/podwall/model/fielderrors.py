@@ -8,8 +8,9 @@ are built with `fieldpath`. Pure: no I/O here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
+
+from msgspec import Struct
 
 from podwall.errors import PodwallError
 from podwall.model.goquote import GoSlice, go_quote
@@ -36,8 +37,7 @@ class ErrorType(StrEnum):
 _VALUELESS = frozenset({ErrorType.REQUIRED, ErrorType.FORBIDDEN, ErrorType.TOO_LONG})
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FieldError:
+class FieldError(Struct, frozen=True, kw_only=True):
     """field.Error: one problem with one field."""
 
     path: str

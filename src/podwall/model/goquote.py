@@ -5,7 +5,7 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 _GO_ESCAPES = {
     "\a": r"\a",
@@ -41,8 +41,7 @@ def go_quote(text: str) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True, slots=True)
-class GoSlice:
+class GoSlice(Struct, frozen=True):
     """A Go slice of a named string type, for values that upstream prints with `%#v`."""
 
     type_name: str

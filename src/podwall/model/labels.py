@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
+
+from msgspec import Struct
 
 
 class Labels(Mapping[str, str]):
@@ -93,8 +94,7 @@ _INFIX = {
 }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Requirement:
+class Requirement(Struct, frozen=True, kw_only=True):
     """One term of a selector: a `matchExpressions` entry, or one of the string syntax."""
 
     key: str
@@ -148,8 +148,7 @@ def go_int64(text: str) -> int | None:
     return int(text)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LabelSelector:
+class LabelSelector(Struct, frozen=True, kw_only=True):
     """A label selector; the empty selector matches every label set."""
 
     match_labels: tuple[tuple[str, str], ...] = ()

@@ -15,9 +15,10 @@ upstream's text, which the API server answers as a 400. Pure: no I/O here.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Any
+
+from msgspec import Struct
 
 from podwall.model.fielderrors import FieldError, ValidationError, aggregate, invalid
 from podwall.model.fieldpath import NIL, index, key
@@ -79,8 +80,7 @@ _BINARY = {
 _BINARY_NAMES = "in, notin, =, ==, !=, gt, lt"  # strings.Join(binaryOperators, ", ")
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(Struct, frozen=True):
     token: Token
     literal: str
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from podwall.model.fielderrors import (
     ErrorType,
@@ -38,8 +39,7 @@ _BLOCKED = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StructuralSchema:
+class StructuralSchema(Struct, frozen=True, kw_only=True):
     """A CRD's openAPIV3Schema and the predicates standing for its CEL rules (by rule text)."""
 
     schema: Schema

@@ -6,12 +6,14 @@ Pure: no I/O here. Field names of the Kubernetes API live in `convert.py` only.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import ClassVar
+
+from msgspec import Struct
 
 from podwall.model.labels import LabelSelector
 from podwall.model.ports import PolicyPort
-from podwall.model.source import UNKNOWN, Source
+from podwall.model.source import UNKNOWN, Source, Sourced
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -36,8 +38,7 @@ class Direction(StrEnum):
         return PolicyType.INGRESS if self is Direction.INGRESS else PolicyType.EGRESS
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IPBlock:
+class IPBlock(Struct, frozen=True, kw_only=True):
     """`cidr` minus every network in `except_`. Host bits are kept in `text`, masked in `cidr`."""
 
     cidr: IPNetwork
@@ -56,8 +57,7 @@ class IPBlock:
         return f"ipBlock {base} except {', '.join(str(e) for e in self.except_)}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Peer:
+class Peer(Struct, frozen=True, kw_only=True):
     """A NetworkPolicyPeer: selectors (either or both) or an ipBlock, never both."""
 
     pod_selector: LabelSelector | None = None
@@ -75,16 +75,14 @@ class Peer:
         return " and ".join(parts)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Rule:
+class Rule(Struct, frozen=True, kw_only=True):
     """One ingress or egress rule. Empty `peers` matches every peer; empty `ports` every port."""
 
     peers: tuple[Peer, ...] = ()
     ports: tuple[PolicyPort, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NetworkPolicy:
+class NetworkPolicy(Sourced, frozen=True, kw_only=True):
     """A NetworkPolicy after API defaulting (`policy_types` always filled in)."""
 
     namespace: str
@@ -94,10 +92,12 @@ class NetworkPolicy:
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()
     audit: bool = False  # in audit mode (ENFORCEMENT_ANNOTATION): its default deny only reports
-    source: Source = field(default=UNKNOWN, compare=False)
+    source: Source = UNKNOWN
     # Whether the manifest listed policyTypes or they were defaulted: semantics never depend
     # on it, but a reviewer reads an explicit `policyTypes: [Ingress]` as an intended deny.
-    types_declared: bool = field(default=True, compare=False)
+    types_declared: bool = True
+
+    UNCOMPARED: ClassVar[frozenset[str]] = frozenset({"source", "types_declared"})
 
     @property
     def key(self) -> str:

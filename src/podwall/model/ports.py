@@ -6,8 +6,9 @@ Pure: no I/O here.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
+
+from msgspec import Struct
 
 MIN_PORT = 1
 MAX_PORT = 65535
@@ -22,8 +23,7 @@ class Protocol(StrEnum):
 ALL_PROTOCOLS: tuple[Protocol, ...] = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ContainerPort:
+class ContainerPort(Struct, frozen=True, kw_only=True):
     """A port a pod's container declares; `name` is what named NetworkPolicy ports refer to."""
 
     port: int
@@ -32,8 +32,7 @@ class ContainerPort:
     container: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PolicyPort:
+class PolicyPort(Struct, frozen=True, kw_only=True):
     """A NetworkPolicyPort: `port` None means every port of `protocol`."""
 
     protocol: Protocol = Protocol.TCP
@@ -48,8 +47,7 @@ class PolicyPort:
         return f"{self.protocol} {self.port}"
 
 
-@dataclass(frozen=True, slots=True)
-class PortSet:
+class PortSet(Struct, frozen=True):
     """Sets of (protocol, port) as sorted, disjoint, non-adjacent inclusive ranges per protocol.
 
     Invariant: for each protocol, `ranges` holds (lo, hi) with lo <= hi, sorted, and every

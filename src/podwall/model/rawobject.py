@@ -8,8 +8,9 @@ Pure: no I/O. `convert` (NetworkPolicies and the other kinds) and `cnpconvert`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from podwall.model.labels import LabelSelector, Operator, Requirement
 from podwall.model.source import UNKNOWN, Source
@@ -27,8 +28,7 @@ CLUSTER_SCOPED_KINDS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RawObject:
+class RawObject(Struct, frozen=True, kw_only=True):
     """One manifest document with where it came from."""
 
     body: Raw

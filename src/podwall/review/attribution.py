@@ -8,7 +8,8 @@ size of the change, not of the cluster. Pure: no I/O here.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from podwall.engine import Decision, DirectionVerdict, Endpoint, Status, Traffic, decide
 from podwall.engine.atoms import Atoms
@@ -20,8 +21,7 @@ MAX_ATOMS = 16  # per change: beyond it, the rest is not decided one by one
 Atom = tuple[Protocol, int, int]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reason:
+class Reason(Struct, frozen=True, kw_only=True):
     """What decided `ports` between one pair, a phrase per direction."""
 
     ports: PortSet

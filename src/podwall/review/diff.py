@@ -12,8 +12,10 @@ pods and its template on the other side are one endpoint (see `matching.py`). Pu
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from podwall.engine.atoms import Atoms
 from podwall.engine.connectivity import ConnectivityMap, connectivity_pair
@@ -26,18 +28,15 @@ from podwall.review.matching import Matching, match, with_addresses
 Part = tuple[int, int]  # (joint source bits, atom mask on the common atoms)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Focus:
+class Focus(Struct, frozen=True, kw_only=True):
     """One port to compare (`--port`): a number, or a name resolved on each destination pod."""
 
     port: int | str
     protocol: Protocol = Protocol.TCP
 
 
-# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
-# __repr__ to compile at import (a dataclass compiles each method it generates).
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class Change:
+# A result read field by field, never compared or hashed: identity equality is enough.
+class Change(Struct, frozen=True, kw_only=True, eq=False):
     """Every pod of `srcs` to every other pod of `dsts` gained (or lost) `ports`."""
 
     srcs: tuple[Joint, ...]
@@ -59,10 +58,8 @@ class Change:
                     yield src, dst
 
 
-# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
-# __repr__ to compile at import (a dataclass compiles each method it generates).
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
-class Diff:
+# A result read field by field, never compared or hashed: identity equality is enough.
+class Diff(Struct, frozen=True, kw_only=True, eq=False):
     """What changes between two snapshots: the connections newly allowed and newly denied."""
 
     before: Cluster

@@ -8,7 +8,8 @@ denied connection what denies it now. Pure: no I/O here; the caller prints the l
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from podwall.model.cluster import Pod
 from podwall.model.ports import PortSet
@@ -19,10 +20,8 @@ from podwall.review.groups import ABSENT, Joint, describe
 MARKDOWN_ROWS = 200  # a PR comment holds 65536 characters; the rest is counted, not shown
 
 
-# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
-# __repr__ to compile at import (a dataclass compiles each method it generates).
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class Row:
+# A result read field by field, never compared or hashed: identity equality is enough.
+class Row(Struct, frozen=True, kw_only=True, eq=False):
     """One change as words: who, to whom, which ports, and why (one line per reason)."""
 
     src: str

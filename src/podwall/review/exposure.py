@@ -10,8 +10,9 @@ policy isolates for ingress is reachable from anywhere on every port. Pure: no I
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from podwall.engine import ConnectivityMap, connectivity
 from podwall.engine.identities import bit_indices
@@ -24,8 +25,7 @@ ANYWHERE = "anywhere"
 EVERY_ADDRESS = frozenset({ANYWHERE, "0.0.0.0/0", "::/0"})
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Outside:
+class Outside(Struct, frozen=True, kw_only=True):
     """Addresses outside the cluster that reach the pod: a block, or `anywhere`."""
 
     block: str  # `anywhere`, or an ipBlock as written (`10.0.0.0/8 except 10.1.0.0/16`)
@@ -37,8 +37,7 @@ class Outside:
         return inside and self.ports.contains(protocol, port)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Sources:
+class Sources(Struct, frozen=True, kw_only=True):
     """Pods of one namespace that reach the pod on the same ports."""
 
     namespace: str
@@ -47,8 +46,7 @@ class Sources:
     ports: PortSet
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Exposure:
+class Exposure(Struct, frozen=True, kw_only=True):
     """Who can reach one pod: addresses outside the cluster and sources inside it."""
 
     pod: Pod

@@ -8,7 +8,8 @@ all members, so a diff is computed per group pair, never per pod pair. Pure: no 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from podwall.engine import ConnectivityMap
 from podwall.engine.identities import bit_indices
@@ -18,8 +19,7 @@ from podwall.review.matching import Matching
 ABSENT = -1  # the identity of a pod on the side where it does not exist
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Joint:
+class Joint(Struct, frozen=True, kw_only=True):
     """One group of pods selectors cannot tell apart, with its identity on either side."""
 
     index: int
@@ -28,10 +28,8 @@ class Joint:
     pods: tuple[Pod, ...]  # the newest declaration of each member, sorted by key
 
 
-# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
-# __repr__ to compile at import (a dataclass compiles each method it generates).
-@dataclass(kw_only=True, eq=False, repr=False)
-class JointGroups:
+# A result read field by field, never compared or hashed: identity equality is enough.
+class JointGroups(Struct, kw_only=True, eq=False):
     """Groups over the union of both sides' pods, with bitset translation from each side."""
 
     items: tuple[Joint, ...]

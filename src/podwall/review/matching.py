@@ -17,7 +17,9 @@ Pure: no I/O here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from podwall.model.cluster import Cluster, Pod, Workload
 from podwall.model.policy import IPAddress
@@ -39,8 +41,7 @@ CONTROLLER_LABELS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Matching:
+class Matching(Struct, frozen=True, kw_only=True):
     """`alias`: a running pod's key -> the key of the stand-in it is (its labels are the
     template's); `counterpart`: a running pod that differs from its template -> the stand-in
     it is compared as. Keys are unique across both sides (pods on one side only)."""

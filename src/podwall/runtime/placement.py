@@ -21,11 +21,12 @@ address, as on a real cluster (`stand_in`).
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+
+import msgspec
 
 from podwall.model.addressing import AddressesExhausted
 from podwall.model.cluster import Cluster, Pod
@@ -70,9 +71,9 @@ def place(cluster: Cluster, nodes: Sequence[NodeSlot]) -> tuple[Cluster, list[st
             addressed[pod.key] = pod
             continue
         ips = pod.ips if _v4(pod) else (free.take(by_node[node].subnet), *pod.ips)
-        addressed[pod.key] = dataclasses.replace(pod, node=node, ips=ips)
+        addressed[pod.key] = msgspec.structs.replace(pod, node=node, ips=ips)
     pods = tuple(addressed[p.key] for p in cluster.pods)
-    return dataclasses.replace(cluster, pods=pods), warnings
+    return msgspec.structs.replace(cluster, pods=pods), warnings
 
 
 def stand_in(cluster: Cluster, nodes: Sequence[NodeSlot]) -> tuple[Cluster, list[str]]:
@@ -90,7 +91,7 @@ def stand_in(cluster: Cluster, nodes: Sequence[NodeSlot]) -> tuple[Cluster, list
             f"{len(cluster.nodes)} Nodes for {len(names)} sandbox nodes: some share an address"
         )
     out_nodes = tuple(
-        dataclasses.replace(n, addresses=(node_address(index[stand[n.name]]),))
+        msgspec.structs.replace(n, addresses=(node_address(index[stand[n.name]]),))
         for n in cluster.nodes
     )
     pods = []
@@ -98,23 +99,23 @@ def stand_in(cluster: Cluster, nodes: Sequence[NodeSlot]) -> tuple[Cluster, list
         node = stand.get(pod.node or "", pod.node)
         if pod.host_network:
             node = node if node in index else names[0]
-            pod = dataclasses.replace(pod, node=node, ips=(node_address(index[node]),))
+            pod = msgspec.structs.replace(pod, node=node, ips=(node_address(index[node]),))
         elif node != pod.node:
-            pod = dataclasses.replace(pod, node=node)
+            pod = msgspec.structs.replace(pod, node=node)
         pods.append(pod)
-    return dataclasses.replace(cluster, nodes=out_nodes, pods=tuple(pods)), warnings
+    return msgspec.structs.replace(cluster, nodes=out_nodes, pods=tuple(pods)), warnings
 
 
 def keep(cluster: Cluster, previous: Cluster) -> Cluster:
     """`cluster` with each pod on the node and at the addresses it has in `previous`, if any."""
     before = {p.key: p for p in previous.pods}
     pods = tuple(
-        dataclasses.replace(p, node=before[p.key].node, ips=before[p.key].ips)
+        msgspec.structs.replace(p, node=before[p.key].node, ips=before[p.key].ips)
         if p.key in before
         else p
         for p in cluster.pods
     )
-    return dataclasses.replace(cluster, pods=pods)
+    return msgspec.structs.replace(cluster, pods=pods)
 
 
 def _choose_nodes(

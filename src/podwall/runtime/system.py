@@ -6,9 +6,10 @@ so egress policies must allow DNS exactly as on a real cluster.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
+
+import msgspec
 
 from podwall.model.addressing import DNS_SERVICE_IP
 from podwall.model.cluster import (
@@ -48,7 +49,7 @@ def with_cluster_dns(cluster: Cluster) -> Cluster:
         )
     if not any(s.key == f"{DNS_NAMESPACE}/kube-dns" for s in services):
         services = (*services, _dns_service())
-    return dataclasses.replace(cluster, namespaces=namespaces, pods=pods, services=services)
+    return msgspec.structs.replace(cluster, namespaces=namespaces, pods=pods, services=services)
 
 
 def _dns_service() -> Service:

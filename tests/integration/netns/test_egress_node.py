@@ -9,10 +9,10 @@ The sandbox of test_nodeports: friend runs on node-2, whose own namespace serves
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 
 from podwall.engine.decide import decide
@@ -83,7 +83,7 @@ def _with_allow(run: Running) -> Cluster:
     text = ALLOW_TO_NODE.replace("ADDRESS", run.node_address("node-2"))
     added = manifests(text.replace("PORT", str(NODE_PORT_HERE))).policies
     extra = tuple(p for p in added if p.name == "to-node")
-    return dataclasses.replace(run.cluster, policies=run.cluster.policies + extra)
+    return msgspec.structs.replace(run.cluster, policies=run.cluster.policies + extra)
 
 
 def test_a_pod_denied_egress_cannot_reach_its_own_node_until_a_rule_allows_it(

@@ -8,10 +8,10 @@ server answers with the address it saw the client come from: the client's own (n
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 
 from podwall.engine.decide import decide
@@ -47,7 +47,7 @@ class Running(ThreeNodes):
             if node.address is not None
         )
         assert len(nodes) == 3
-        return dataclasses.replace(self.cluster, nodes=nodes)
+        return msgspec.structs.replace(self.cluster, nodes=nodes)
 
     def node_address(self, node: str) -> str:
         return str(self.sandbox.nodes[node].address)
@@ -142,10 +142,10 @@ def test_the_node_port_comes_and_goes_with_the_service_type(running: Running) ->
     address = running.node_address("node-2")
     served = running.cluster
     svc = next(s for s in served.services if s.key == "default/server")
-    ports = tuple(dataclasses.replace(sp, node_port=None) for sp in svc.ports)
+    ports = tuple(msgspec.structs.replace(sp, node_port=None) for sp in svc.ports)
     others = tuple(s for s in served.services if s is not svc)
-    retyped = (*others, dataclasses.replace(svc, ports=ports))
-    running.sandbox.sync(dataclasses.replace(served, services=retyped))
+    retyped = (*others, msgspec.structs.replace(svc, ports=ports))
+    running.sandbox.sync(msgspec.structs.replace(served, services=retyped))
     assert dial(running.netns["client-a"], address, NODE_PORT) == "error:ECONNREFUSED"
     assert dial(running.netns["client-a"], svc.cluster_ip, 8080) == str(running.ips["client-a"])
     running.sandbox.sync(served)

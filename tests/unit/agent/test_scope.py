@@ -3,9 +3,9 @@ ruleset keeps every chain, rule and verdict-map element, and the scope keeps ide
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,8 +19,10 @@ from tests.unit.agent.objects import cluster_policy, node
 
 
 def spread(cluster: Cluster, nodes: list[str | None]) -> Cluster:
-    pods = [dataclasses.replace(p, node=nodes[i % len(nodes)]) for i, p in enumerate(cluster.pods)]
-    return dataclasses.replace(cluster, pods=tuple(pods))
+    pods = [
+        msgspec.structs.replace(p, node=nodes[i % len(nodes)]) for i, p in enumerate(cluster.pods)
+    ]
+    return msgspec.structs.replace(cluster, pods=tuple(pods))
 
 
 @settings(max_examples=150)
@@ -44,8 +46,8 @@ def test_the_node_s_ruleset_is_the_same_without_the_policies_out_of_scope(
 
 def test_policies_of_namespaces_without_a_local_pod_are_left_out() -> None:
     cluster = spread(to_cluster([*objects_in("a", "b")]), ["n2"])
-    one = dataclasses.replace(cluster.pods[0], node="n1")
-    cluster = dataclasses.replace(cluster, pods=(one, *cluster.pods[1:]))
+    one = msgspec.structs.replace(cluster.pods[0], node="n1")
+    cluster = msgspec.structs.replace(cluster, pods=(one, *cluster.pods[1:]))
     scoped = NodeScope("n1").apply(cluster)
     assert {p.namespace for p in scoped.policies} == {one.namespace}
 
@@ -54,9 +56,9 @@ def test_unchanged_inputs_give_the_very_same_tuple() -> None:
     cluster = spread(to_cluster([*objects_in("a", "b")]), ["n1"])
     scope = NodeScope("n1")
     first = scope.apply(cluster).policies
-    assert scope.apply(dataclasses.replace(cluster)).policies is first
-    moved = tuple(dataclasses.replace(p, node="n2") for p in cluster.pods)
-    assert scope.apply(dataclasses.replace(cluster, pods=moved)).policies == ()
+    assert scope.apply(msgspec.structs.replace(cluster)).policies is first
+    moved = tuple(msgspec.structs.replace(p, node="n2") for p in cluster.pods)
+    assert scope.apply(msgspec.structs.replace(cluster, pods=moved)).policies == ()
 
 
 def objects_in(*namespaces: str) -> list[dict[str, Any]]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
+from msgspec.structs import replace
 
 from podwall.engine.identities import Identities, bit_indices, policy_blocks
 from podwall.model.cluster import Pod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import msgspec
 
 from podwall.engine.atoms import Atoms
 from podwall.engine.selectorcache import SelectorCache
@@ -29,7 +29,7 @@ def _compiled() -> tuple[SelectorCache, Atoms, TierRules]:
     c = make_cluster(NODE + RULES)
     pods = tuple(sorted(c.pods, key=lambda p: p.key))
     selectors = SelectorCache(blocks=address_blocks(c))
-    selectors.update(dataclasses.replace(c, pods=pods))
+    selectors.update(msgspec.structs.replace(c, pods=pods))
     atoms = Atoms(port_cuts(c))
     return selectors, atoms, compile_tiers(c, selectors, atoms)
 

@@ -292,7 +292,7 @@ def test_differences(labels: dict[str, str], expected: list[str]) -> None:
     live = cluster(loaded(NAMESPACE + running("frontend")).objects).cluster
     template = cluster(loaded(deployment("frontend")).objects).cluster
     pod = live.pods_by_key["default/frontend-d9b85874d-p0"]
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from podwall.model.labels import Labels
 

@@ -8,8 +8,9 @@ check over many policies stays cheap. Pure: no I/O here.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cached_property
+
+from msgspec import Struct
 
 from podwall.engine import Endpoint
 from podwall.engine.peers import match_peer
@@ -19,10 +20,8 @@ from podwall.model.labels import Labels
 from podwall.model.policy import Direction, NetworkPolicy, Peer, Rule
 
 
-# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
-# __repr__ to compile at import (a dataclass compiles each method it generates).
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class _Group:
+# A result read field by field, never compared or hashed: identity equality is enough.
+class _Group(Struct, frozen=True, eq=False):
     """Pods that every selector treats alike: same namespace, labels and host network."""
 
     namespace: str

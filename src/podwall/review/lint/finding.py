@@ -6,8 +6,9 @@ text (`manifests.reader.field_line`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from msgspec import Struct
 
 from podwall.model.policy import NetworkPolicy
 from podwall.model.source import Source
@@ -25,8 +26,7 @@ class Severity(StrEnum):
         return list(Severity).index(self)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Finding:
+class Finding(Struct, frozen=True, kw_only=True):
     """One problem a check found, in one object (and field) of one file."""
 
     check: str  # the check's id, e.g. PW005

@@ -8,7 +8,8 @@ input holds no pods at all (a directory of policies only). Pure: no I/O here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from podwall.errors import PodwallError
 from podwall.model.cluster import Cluster
@@ -17,8 +18,7 @@ from podwall.review.lint.context import Context
 from podwall.review.lint.finding import Finding, Raw, Severity
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Check:
+class Check(Struct, frozen=True, kw_only=True):
     """A lint check: its id, name, severity and documentation, and the function it runs."""
 
     id: str
@@ -130,10 +130,8 @@ def find(ref: str) -> Check:
     raise UnknownCheck(ref)
 
 
-# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
-# __repr__ to compile at import (a dataclass compiles each method it generates).
-@dataclass(kw_only=True, eq=False, repr=False)
-class Report:
+# A result read field by field, never compared or hashed: identity equality is enough.
+class Report(Struct, kw_only=True, eq=False):
     """What a lint run found, and the checks it skipped."""
 
     findings: list[Finding] = field(default_factory=list)

@@ -8,8 +8,9 @@ live cluster have no file: they carry the object as a logical location. Pure: no
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from podwall.review.lint.finding import Finding
 from podwall.review.lint.registry import CHECKS, Check
@@ -17,10 +18,8 @@ from podwall.review.lint.registry import CHECKS, Check
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
-# __repr__ to compile at import (a dataclass compiles each method it generates).
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class Located:
+# A result read field by field, never compared or hashed: identity equality is enough.
+class Located(Struct, frozen=True, kw_only=True, eq=False):
     """A finding with where to show it: a repository-relative `uri` and a 1-based line."""
 
     finding: Finding

@@ -10,7 +10,8 @@ ports by name. Two rules that cover each other report the later one only. Pure: 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from podwall.model.policy import Direction, IPBlock, IPNetwork, NetworkPolicy, Rule
 from podwall.model.ports import PolicyPort
@@ -33,10 +34,8 @@ pods that are not there yet. Needs pods: skipped without.
 """
 
 
-# A result read field by field, never compared, hashed or printed: no __eq__, __hash__ or
-# __repr__ to compile at import (a dataclass compiles each method it generates).
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class _Reach:
+# A result read field by field, never compared or hashed: identity equality is enough.
+class _Reach(Struct, frozen=True, eq=False):
     """What one rule allows: its peers (pods by key, ipBlocks) and its ports."""
 
     everyone: bool  # no peers: every source or destination
