@@ -189,15 +189,19 @@ class Store:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self._index = ObjectIndex(self.counts)
+        newest = 0
         for resource, namespace, name, body in self._db.execute(
             "SELECT resource, namespace, name, body FROM objects"
         ):
             self.counts.decodes += 1
             obj = json.loads(body)
             rv = int(obj["metadata"].get("resourceVersion") or 0)
+            newest = max(newest, rv)
             self._index.put(resource, namespace, name, Stored(obj, body, rv))
         row = self._db.execute("SELECT value FROM meta WHERE key = 'resourceVersion'").fetchone()
-        self._rv = int(row[0]) if row else 0  # the last durable write
+        # The last durable write: the meta row holds it after a commit that deleted, the newest
+        # object after any other (groupcommit writes the row only when it must).
+        self._rv = max(int(row[0]) if row else 0, newest)
         self._assigned = self._rv  # the last resourceVersion handed out
         self._pending: dict[_FullKey, _Pending] = {}
         self._changed: dict[str, int] = {}  # resource -> RV of its last durable change
