@@ -34,7 +34,6 @@ the history kept gives 410 Expired.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 import secrets
@@ -154,6 +153,26 @@ class Page:
     items: list[Stored]
     resource_version: int
     last: Key | None
+
+
+class _Preparing:
+    """The write lock, held while a write is prepared, and this thread's depth of preparing
+    (a write must not wait for another while it prepares one). A class, not a
+    `contextlib.contextmanager`: every write enters it, and a generator costs more."""
+
+    __slots__ = ("_local", "_lock")
+
+    def __init__(self, lock: threading.RLock, local: threading.local) -> None:
+        self._lock = lock
+        self._local = local
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        self._local.depth = getattr(self._local, "depth", 0) + 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._local.depth -= 1
+        self._lock.release()
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,15 +547,8 @@ class Store:
 
     # Preparing writes (under the lock).
 
-    @contextlib.contextmanager
-    def _preparing(self) -> Iterator[None]:
-        with self._lock:
-            depth = getattr(self._local, "depth", 0)
-            self._local.depth = depth + 1
-            try:
-                yield
-            finally:
-                self._local.depth = depth
+    def _preparing(self) -> _Preparing:
+        return _Preparing(self._lock, self._local)
 
     def _lookup(
         self, resource: str, namespace: str, name: str
