@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -268,13 +268,33 @@ _NO_QUERY = QueryParams("")
 
 
 class _Request(Request):
-    """Starlette's Request, whose empty query string (most requests') is parsed only once."""
+    """Starlette's Request, whose empty query string (most requests') is parsed only once, and
+    whose body is read without Starlette's async generator (one per body read)."""
 
     @property
     def query_params(self) -> QueryParams:
         if not self.scope["query_string"]:
             return _NO_QUERY  # immutable: one shared instance serves every such request
         return super().query_params
+
+    async def body(self) -> bytes:
+        """Starlette's `body()`: the messages' bodies joined; ClientDisconnect if the client
+        went away first."""
+        if hasattr(self, "_body") or self._stream_consumed:
+            return await super().body()
+        chunks: list[bytes] = []
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                self._is_disconnected = True
+                raise ClientDisconnect()
+            if message["type"] == "http.request":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+        self._stream_consumed = True
+        self._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self._body
 
 
 def _aggregated(body: dict[str, Any], version: str) -> Response:

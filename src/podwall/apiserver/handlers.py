@@ -34,6 +34,7 @@ from podwall.apiserver import (
     deletion,
     ephemeral,
     errors,
+    jsontext,
     listoptions,
     podvalidation,
     protobuf,
@@ -147,7 +148,7 @@ def _decode_body(raw: bytes) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        return jsontext.loads(raw)
     except ValueError:
         pass
     try:

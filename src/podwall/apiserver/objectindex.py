@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from podwall.apiserver import jsontext
 
 Object = dict[str, Any]
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kinds
@@ -63,7 +64,7 @@ class Stored:
 
 def dumps(obj: Mapping[str, Any]) -> str:
     """The compact JSON the Store keeps and serves."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    return jsontext.dumps(obj)
 
 
 def stored(obj: Object, counts: OpCounts) -> Stored:

@@ -6,7 +6,7 @@ services and deployments before replicasets (the tutorial's section order).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 AUTHN_GROUP = "authentication.k8s.io"
@@ -37,15 +37,16 @@ class Resource:
     subresources: tuple[Subresource, ...] = ()
     verbs: tuple[str, ...] = VERBS
     custom: bool = False  # a custom resource: defined by a CRD (`crds`), not built in
+    # Derived once (a request reads `key` a score of times): the store's name for the
+    # resource (`pods`, `deployments.apps`), and `v1`, `apps/v1`.
+    key: str = field(init=False, repr=False, compare=False)
+    group_version: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def group_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def key(self) -> str:
-        """The store's name for the resource: `pods`, `deployments.apps`."""
-        return f"{self.name}.{self.group}" if self.group else self.name
+    def __post_init__(self) -> None:
+        key = f"{self.name}.{self.group}" if self.group else self.name
+        object.__setattr__(self, "key", key)
+        gv = f"{self.group}/{self.version}" if self.group else self.version
+        object.__setattr__(self, "group_version", gv)
 
     def subresource(self, name: str) -> Subresource | None:
         return next((s for s in self.subresources if s.name == name), None)

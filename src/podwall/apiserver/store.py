@@ -34,7 +34,6 @@ the history kept gives 410 Expired.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 import secrets
@@ -156,6 +155,26 @@ class Page:
     last: Key | None
 
 
+class _Preparing:
+    """The write lock, held while a write is prepared, and this thread's depth of preparing
+    (a write must not wait for another while it prepares one). A class, not a
+    `contextlib.contextmanager`: every write enters it, and a generator costs more."""
+
+    __slots__ = ("_local", "_lock")
+
+    def __init__(self, lock: threading.RLock, local: threading.local) -> None:
+        self._lock = lock
+        self._local = local
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        self._local.depth = getattr(self._local, "depth", 0) + 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._local.depth -= 1
+        self._lock.release()
+
+
 @dataclass(frozen=True, slots=True)
 class _Pending:
     """A write accepted but not yet durable: what its key holds meanwhile, for other writers."""
@@ -189,15 +208,19 @@ class Store:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self._index = ObjectIndex(self.counts)
+        newest = 0
         for resource, namespace, name, body in self._db.execute(
             "SELECT resource, namespace, name, body FROM objects"
         ):
             self.counts.decodes += 1
             obj = json.loads(body)
             rv = int(obj["metadata"].get("resourceVersion") or 0)
+            newest = max(newest, rv)
             self._index.put(resource, namespace, name, Stored(obj, body, rv))
         row = self._db.execute("SELECT value FROM meta WHERE key = 'resourceVersion'").fetchone()
-        self._rv = int(row[0]) if row else 0  # the last durable write
+        # The last durable write: the meta row holds it after a commit that deleted, the newest
+        # object after any other (groupcommit writes the row only when it must).
+        self._rv = max(int(row[0]) if row else 0, newest)
         self._assigned = self._rv  # the last resourceVersion handed out
         self._pending: dict[_FullKey, _Pending] = {}
         self._changed: dict[str, int] = {}  # resource -> RV of its last durable change
@@ -524,15 +547,8 @@ class Store:
 
     # Preparing writes (under the lock).
 
-    @contextlib.contextmanager
-    def _preparing(self) -> Iterator[None]:
-        with self._lock:
-            depth = getattr(self._local, "depth", 0)
-            self._local.depth = depth + 1
-            try:
-                yield
-            finally:
-                self._local.depth = depth
+    def _preparing(self) -> _Preparing:
+        return _Preparing(self._lock, self._local)
 
     def _lookup(
         self, resource: str, namespace: str, name: str

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.requests import ClientDisconnect
 
 from podwall.apiserver import listoptions
-from podwall.apiserver.app import create_app
+from podwall.apiserver.app import _Request, create_app
 from podwall.apiserver.bootstrap import bootstrap
 from podwall.apiserver.reconciler import Reconciler
 from podwall.apiserver.store import Store
@@ -834,3 +836,37 @@ def test_a_replication_controller_is_served_with_its_scale(client: Client) -> No
     )
     assert patched.json()["spec"] == {"replicas": 3}
     assert client.get(f"{RCS}/frontend").json()["spec"]["replicas"] == 3
+
+
+@pytest.mark.parametrize(
+    ("chunks", "body"),
+    [
+        pytest.param([(b"{}", False)], b"{}", id="one-message"),
+        pytest.param([(b'{"a":', True), (b"", True), (b"1}", False)], b'{"a":1}', id="three"),
+        pytest.param([(b"", False)], b"", id="empty"),
+    ],
+)
+def test_a_request_body_is_its_messages_joined_and_read_once(
+    chunks: list[tuple[bytes, bool]], body: bytes
+) -> None:
+    messages = iter({"type": "http.request", "body": b, "more_body": m} for b, m in chunks)
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def read() -> tuple[bytes, bytes]:
+        request = _Request({"type": "http", "method": "POST", "headers": []}, receive)
+        return await request.body(), await request.body()
+
+    assert asyncio.run(read()) == (body, body)
+
+
+def test_a_client_gone_before_its_body_is_a_client_disconnect() -> None:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def read() -> bytes:
+        return await _Request({"type": "http", "method": "POST", "headers": []}, receive).body()
+
+    with pytest.raises(ClientDisconnect):
+        asyncio.run(read())

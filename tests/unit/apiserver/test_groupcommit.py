@@ -10,7 +10,7 @@ import pytest
 
 from podwall.apiserver import groupcommit
 from podwall.apiserver.groupcommit import Committer, Ticket
-from podwall.apiserver.history import ADDED, Change
+from podwall.apiserver.history import ADDED, DELETED, Change
 from podwall.apiserver.objectindex import OpCounts, stored
 
 SCHEMA = """
@@ -20,9 +20,9 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-def _ticket(rv: int, name: str) -> Ticket:
+def _ticket(rv: int, name: str, kind: str = ADDED) -> Ticket:
     obj = {"metadata": {"name": name, "resourceVersion": str(rv)}}
-    change = Change(rv, ADDED, "configmaps", "default", name, stored(obj, OpCounts()), None)
+    change = Change(rv, kind, "configmaps", "default", name, stored(obj, OpCounts()), None)
     return Ticket([change], after_listeners=False)
 
 
@@ -56,9 +56,32 @@ def test_tickets_queued_during_a_commit_share_the_next(tmp_path: Path) -> None:
     assert len(batches) <= 2
     rows = db.execute("SELECT name FROM objects ORDER BY name").fetchall()
     assert [r[0] for r in rows] == ["a", "n2", "n3", "n4", "n5"]
-    assert db.execute("SELECT value FROM meta").fetchone() == ("5",)
-    # One transaction per batch: BEGIN, a write per change, the resourceVersion, COMMIT.
-    assert (counts.commits, counts.statements) == (len(batches), 3 * len(batches) + 5)
+    # The newest object holds the last resourceVersion: no meta row to write besides.
+    assert db.execute("SELECT value FROM meta").fetchone() is None
+    # One transaction per batch: BEGIN, a write per change, COMMIT.
+    assert (counts.commits, counts.statements) == (len(batches), 2 * len(batches) + 5)
+
+
+@pytest.mark.parametrize(
+    ("kinds", "meta"),
+    [
+        pytest.param([ADDED, ADDED], None, id="stores-only-leave-it-to-the-objects"),
+        pytest.param([ADDED, DELETED], "2", id="a-delete-writes-the-last-rv"),
+        pytest.param([DELETED, ADDED], "2", id="a-delete-earlier-in-the-batch-too"),
+    ],
+)
+def test_the_meta_row_holds_the_last_rv_of_a_batch_that_deletes(
+    tmp_path: Path, kinds: list[str], meta: str | None
+) -> None:
+    db = _db(tmp_path / "s.db")
+    counts = OpCounts()
+    committer = Committer(db, lambda batch: None, lambda batch, exc: None, counts)
+    tickets = [_ticket(rv, "a", kind) for rv, kind in enumerate(kinds, start=1)]
+    committer.submit(Ticket([c for t in tickets for c in t.changes], after_listeners=False))
+    committer.stop()
+    row = db.execute("SELECT value FROM meta WHERE key = 'resourceVersion'").fetchone()
+    assert (row[0] if row else None) == meta
+    assert counts.statements == 2 + len(kinds) + (meta is not None)
 
 
 def test_a_failed_batch_is_reported_and_rolled_back(tmp_path: Path) -> None:
@@ -106,7 +129,6 @@ def test_a_ticket_committed_here_is_durable_in_the_callers_thread(tmp_path: Path
     assert reported[1][1] != threading.current_thread().name
     rows = db.execute("SELECT name FROM objects ORDER BY name").fetchall()
     assert [r[0] for r in rows] == ["a", "b"]
-    assert db.execute("SELECT value FROM meta").fetchone() == ("2",)
 
 
 def test_after_a_slow_commit_the_committer_thread_commits_what_was_left_to_a_caller(

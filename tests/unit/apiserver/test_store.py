@@ -294,6 +294,31 @@ def test_closing_and_reopening_brings_back_every_object_and_the_counter(tmp_path
     assert oct(path.stat().st_mode & 0o777) == "0o600"
 
 
+@pytest.mark.parametrize("last", ["create", "update", "delete"])
+def test_reopening_resumes_after_the_last_write_whatever_it_was(tmp_path: Path, last: str) -> None:
+    path = tmp_path / "state.db"
+    store = Store(path)
+    store.create("namespaces", namespace("default"))
+    store.create(NETPOL, policy("a"))
+    store.delete(NETPOL, "default", "a")
+    store.create(NETPOL, policy("b"))
+    if last == "create":
+        store.create(NETPOL, policy("c"))
+    elif last == "update":
+        store.mutate(NETPOL, "default", "b", lambda obj: {**obj, "spec": {"podSelector": {}}})
+    else:
+        store.delete(NETPOL, "default", "b")
+    rv = store.resource_version
+    store.close()
+    reopened = Store(path)
+    try:
+        assert reopened.resource_version == rv
+        created = reopened.create(NETPOL, policy("d"))
+        assert created["metadata"]["resourceVersion"] == str(rv + 1)
+    finally:
+        reopened.close()
+
+
 def test_listeners_run_before_the_write_returns_and_may_write_themselves(store: Store) -> None:
     seen: list[tuple[str, str, str]] = []
 
