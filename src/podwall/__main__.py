@@ -1,5 +1,5 @@
 """`python -m podwall`: the `podwall` command (how `podwall up` starts its daemon)."""
 
-from podwall.cli.main import main
+from podwall.cli.main import program
 
-main()
+program()
