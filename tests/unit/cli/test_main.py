@@ -89,11 +89,15 @@ COMMANDS = [
     ("matrix", ["matrix", "-f", str(TUTORIAL)], NEVER | CNP | REVIEW | TEXT),
 ]  # fmt: skip
 
-# Lists the modules loaded when the interpreter exits (after the command's SystemExit), one a line.
+# Lists the modules loaded when the process ends, one a line: at the interpreter's exit, or
+# when a one-shot command ends it with os._exit (cli.main.program), which skips atexit.
 _LISTING = (
-    "import atexit, runpy, sys\n"
+    "import atexit, os, runpy, sys\n"
     "out = sys.argv.pop(1)\n"
-    "atexit.register(lambda: open(out, 'w').write('\\n'.join(sorted(sys.modules))))\n"
+    "def listing(): open(out, 'w').write('\\n'.join(sorted(sys.modules)))\n"
+    "atexit.register(listing)\n"
+    "exit_now = os._exit\n"
+    "os._exit = lambda status: (listing(), exit_now(status))\n"
     "runpy.run_module('podwall', run_name='__main__', alter_sys=True)\n"
 )
 
