@@ -13,18 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from msgspec import Struct
-
 from podwall.engine.identities import Identities, Identity
 from podwall.model.cluster import Cluster
 from podwall.model.labels import Labels, LabelSelector
 from podwall.model.policy import IPBlock, NetworkPolicy, Peer
+from podwall.model.record import Record
 
 LabelPair = tuple[str, str]
 
 
 # A result read field by field, never compared or hashed: identity equality is enough.
-class Changes(Struct, frozen=True, kw_only=True, eq=False):
+class Changes(Record, eq=False):
     """What an `update` changed."""
 
     identities: int  # bits of identities whose pods (or addresses, or locality) changed
