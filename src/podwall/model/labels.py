@@ -148,7 +148,7 @@ def go_int64(text: str) -> int | None:
     return int(text)
 
 
-class LabelSelector(Record):
+class LabelSelector(Record, cache_hash=True):  # a key of the engine's selector cache
     """A label selector; the empty selector matches every label set."""
 
     match_labels: tuple[tuple[str, str], ...] = ()

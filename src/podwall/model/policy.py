@@ -55,7 +55,7 @@ class IPBlock(Record):
         return f"ipBlock {base} except {', '.join(str(e) for e in self.except_)}"
 
 
-class Peer(Record):
+class Peer(Record, cache_hash=True):  # a key of the engine's peer cache
     """A NetworkPolicyPeer: selectors (either or both) or an ipBlock, never both."""
 
     pod_selector: LabelSelector | None = None

@@ -5,8 +5,10 @@ anyway: no `dataclasses` (creating a dataclass compiles six methods, ~1 ms a cla
 `msgspec` (its import brings `typing_extensions`, `inspect`, `uuid`, `decimal`: ~10 ms).
 
 `class X(Record)` is a frozen, keyword-only, slotted record; the class keywords `frozen=False`,
-`kw_only=False`, `eq=False` (identity == and hash) and `dict=True` (a `__dict__` beside the
-slots, for `functools.cached_property`) change that; a subclass inherits its base's keywords.
+`kw_only=False`, `eq=False` (identity == and hash), `dict=True` (a `__dict__` beside the
+slots, for `functools.cached_property`) and `cache_hash=True` (a frozen record's hash kept in a
+slot after its first use, for dict keys looked up in hot loops) change that; a subclass
+inherits its base's keywords.
 Fields come from the class's own annotations (strings under `from __future__ import
 annotations`; ClassVar skipped), inherited fields first; `field(default_factory=...,
 compare=False)` as in dataclasses.
@@ -70,7 +72,7 @@ def _is_classvar(annotation: object) -> bool:
     return annotation is ClassVar or getattr(annotation, "__origin__", None) is ClassVar
 
 
-_OPTIONS = {"frozen": True, "kw_only": True, "eq": True, "dict": False}
+_OPTIONS = {"frozen": True, "kw_only": True, "eq": True, "dict": False, "cache_hash": False}
 
 
 @dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(field,))
@@ -102,6 +104,9 @@ class _RecordMeta(type):
         slots = [n for n in own if n not in slotted]
         if config["dict"] and "__dict__" not in slotted:
             slots.append("__dict__")
+        cache_hash = config["cache_hash"] and config["eq"] and config["frozen"]
+        if cache_hash and "_record_hash" not in slotted:
+            slots.append("_record_hash")
         ns["__slots__"] = tuple(slots)
         ns["__record_slots__"] = frozenset(slotted | set(slots))
         ns["__record_specs__"] = specs
@@ -114,7 +119,8 @@ class _RecordMeta(type):
         if config["eq"]:
             ns.setdefault("__eq__", _eq(key))
             if "__hash__" not in ns:
-                ns["__hash__"] = _hash(key) if config["frozen"] else None
+                hasher = _cached_hash if cache_hash else _hash
+                ns["__hash__"] = hasher(key) if config["frozen"] else None
         else:
             ns.setdefault("__eq__", object.__eq__)
             ns.setdefault("__hash__", object.__hash__)
@@ -153,6 +159,21 @@ def _hash(key: Callable[[Any], Any]) -> Callable[[Any], int]:
 
     def __hash__(self: Any) -> int:
         return hash(key(self))
+
+    return __hash__
+
+
+def _cached_hash(key: Callable[[Any], Any]) -> Callable[[Any], int]:
+    """`__hash__` over the values `key` reads, kept in a slot after the first call: for
+    records that are dict keys in hot loops (a selector cache hashes its key each lookup)."""
+
+    def __hash__(self: Any) -> int:
+        try:
+            return self._record_hash  # type: ignore[no-any-return]
+        except AttributeError:
+            value = hash(key(self))
+            object.__setattr__(self, "_record_hash", value)
+            return value
 
     return __hash__
 

@@ -64,6 +64,11 @@ class Empty(Record):
     pass
 
 
+class Keyed(Record, cache_hash=True):
+    name: str
+    parts: tuple[str, ...] = ()
+
+
 def _raises(error: type[Exception], make: Callable[[], object]) -> str:
     with pytest.raises(error) as caught:
         make()
@@ -112,6 +117,15 @@ def test_eq_and_hash(case: str) -> None:
     if equal:
         assert hash(a) == hash(b)
         assert len({a, b}) == 1
+
+
+def test_a_cached_hash_is_the_uncached_one_and_survives_a_copy() -> None:
+    record = Keyed(name="a", parts=("x",))
+    assert hash(record) == hash(record) == hash(("a", ("x",)))
+    assert record == Keyed(name="a", parts=("x",))
+    copied = pickle.loads(pickle.dumps(record))
+    assert hash(copied) == hash(record)
+    assert repr(copied) == "Keyed(name='a', parts=('x',))"
 
 
 def test_eq_false_keeps_identity() -> None:
