@@ -16,7 +16,7 @@ compare=False)` as in dataclasses.
 Creating a class builds only its slots and a few tuples. `__init__` is generated as
 dataclasses does (one compiled function, a slot setter per field) but compiled lazily: the
 class's first instantiation compiles and installs it, so only the classes a command uses pay
-(~100-150 us each, once).
+(~50-150 us each, once).
 """
 
 from __future__ import annotations
