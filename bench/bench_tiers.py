@@ -34,8 +34,6 @@ import sys
 import time
 from pathlib import Path
 
-import msgspec
-
 from bench.bench_engine import (
     BIG_SIZE,
     GOAL_MIB,
@@ -48,6 +46,7 @@ from bench.bench_engine import (
     machine_lines,
     measure_best,
 )
+from podwall.model.record import replace
 
 GENERATOR = ROOT / "bench" / "gen_tiers.py"
 COUNT = 200
@@ -150,23 +149,23 @@ def dataplane_changes(folder: Path, tiers_dir: Path) -> tuple[dict[str, list[flo
                 if (rule.action is Action.PASS) is pass_rule:
                     action = Action.ACCEPT if rule.action is Action.DENY else Action.DENY
                     rules = list(cnp.ingress)
-                    rules[i] = msgspec.structs.replace(rule, action=action)
-                    new: ClusterNetworkPolicy = msgspec.structs.replace(cnp, ingress=tuple(rules))
+                    rules[i] = replace(rule, action=action)
+                    new: ClusterNetworkPolicy = replace(cnp, ingress=tuple(rules))
                     cnps = tuple(new if p is cnp else p for p in base.cluster_policies)
-                    return msgspec.structs.replace(base, cluster_policies=cnps)
+                    return replace(base, cluster_policies=cnps)
         raise AssertionError("no such rule")
 
     np_ = next(p for p in base.policies if p.ingress)
     rule = np_.ingress[0]
     port = PolicyPort(protocol=Protocol.TCP, port=31337)
-    changed_np: NetworkPolicy = msgspec.structs.replace(
-        np_, ingress=(msgspec.structs.replace(rule, ports=(*rule.ports, port)), *np_.ingress[1:])
+    changed_np: NetworkPolicy = replace(
+        np_, ingress=(replace(rule, ports=(*rule.ports, port)), *np_.ingress[1:])
     )
     nps = tuple(changed_np if p is np_ else p for p in base.policies)
     changes = {
         "cnp-rule": flipped(pass_rule=False),
         "cnp-pass": flipped(pass_rule=True),
-        "np": msgspec.structs.replace(base, policies=nps),
+        "np": replace(base, policies=nps),
     }
     ms: dict[str, list[float]] = {name: [] for name in changes}
     with sandbox.node() as node:

@@ -1,9 +1,11 @@
-"""The review commands start without `dataclasses`: their records are msgspec Structs.
+"""The review commands start without `dataclasses`, `msgspec`, `typing_extensions` or
+`inspect`: their records are podwall.model.record's Records.
 
 Creating a dataclass compiles its generated methods (about 0.7 ms a class here, some 70 classes
-on the review commands' path); see podwall/model/__init__.py. This guards what the review
+on the review commands' path); importing msgspec brings typing_extensions and with it inspect
+(ast, dis, tokenize): ~10 ms; see podwall/model/__init__.py. This guards what the review
 commands (check, explain, matrix, diff, lint, exposure) import outside podwall.cli, as one
-import that must not load `dataclasses`, and each command as it runs.
+import that must load none of them, and each command as it runs.
 """
 
 from __future__ import annotations
@@ -110,8 +112,15 @@ def guarded() -> list[tuple[int, str]]:
     return _imported(["-c", "import " + ", ".join(REVIEW_IMPORTS)])
 
 
-def test_the_review_commands_records_need_no_dataclasses(guarded: list[tuple[int, str]]) -> None:
-    chain = _importers(guarded, "dataclasses")
+# What a review command's records must not cost at start-up.
+FORBIDDEN = ("dataclasses", "msgspec", "typing_extensions", "inspect")
+
+
+@pytest.mark.parametrize("module", FORBIDDEN)
+def test_the_review_commands_records_need_none_of_the_costly_modules(
+    guarded: list[tuple[int, str]], module: str
+) -> None:
+    chain = _importers(guarded, module)
     assert not chain, " imports ".join(chain)
 
 
@@ -130,8 +139,17 @@ def test_the_guarded_imports_hold_all_a_review_command_imports(
     assert outside_cli - {name for _, name in guarded} == set()
 
 
-# `matrix` draws its table with rich, whose Table is a dataclass.
-@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "matrix"])
-def test_a_review_command_starts_without_dataclasses(command: str) -> None:
-    chain = _importers(_command_imports(command), "dataclasses")
+# `matrix` draws its table with rich, whose Table is a dataclass (and dataclasses imports
+# inspect); msgspec and typing_extensions it must still do without.
+@pytest.mark.parametrize(
+    ("command", "module"),
+    [
+        (c, m)
+        for c in COMMANDS
+        for m in FORBIDDEN
+        if not (c == "matrix" and m in ("dataclasses", "inspect"))
+    ],
+)
+def test_a_review_command_starts_without_the_costly_modules(command: str, module: str) -> None:
+    chain = _importers(_command_imports(command), module)
     assert not chain, " imports ".join(chain)

@@ -30,13 +30,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
-import msgspec
-
 from podwall.agent import kinds
 from podwall.agent.kinds import Kind, Model, SliceBackends
 from podwall.model.cluster import Backend, Cluster, Namespace, Node, Pod, Service
 from podwall.model.clusterpolicy import ClusterNetworkPolicy
 from podwall.model.policy import NetworkPolicy
+from podwall.model.record import replace
 
 
 class Entry(NamedTuple):
@@ -295,7 +294,7 @@ def join_backends(
         if svc.selector is None:
             backends = tuple(sorted(set(found.get(svc.key, ())), key=_backend_order))
             if backends != svc.backends:
-                svc = msgspec.structs.replace(svc, backends=backends)
+                svc = replace(svc, backends=backends)
         out.append(svc)
     return tuple(out)
 

@@ -6,8 +6,6 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
-from msgspec import Struct
-
 from podwall.engine.endpoints import Endpoint
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.clusterpolicy import (
@@ -18,9 +16,10 @@ from podwall.model.clusterpolicy import (
     NamespacedPod,
 )
 from podwall.model.ports import Protocol
+from podwall.model.record import Record
 
 
-class Match(Struct, frozen=True, kw_only=True):
+class Match(Record):
     matched: bool
     reason: str
 

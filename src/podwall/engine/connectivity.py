@@ -12,9 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import msgspec
-from msgspec import Struct, field
-
 from podwall.engine.atoms import Atoms
 from podwall.engine.identities import Identity, bit_indices, policy_blocks
 from podwall.engine.rulesets import Contribution, Cut, RuleSet, compile_rules
@@ -22,10 +19,11 @@ from podwall.engine.selectorcache import SelectorCache
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.policy import IPBlock
 from podwall.model.ports import PortSet, Protocol
+from podwall.model.record import Record, field, replace
 
 
 # A result read field by field, never compared or hashed: identity equality is enough.
-class ConnectivityMap(Struct, kw_only=True, eq=False):
+class ConnectivityMap(Record, frozen=False, eq=False):
     """For each destination identity, the partition of source identities by allowed atoms.
 
     Pods are indexed in (namespace, name) order; identities (the groups) by their first pod.
@@ -112,7 +110,7 @@ def connectivity_pair(before: Cluster, after: Cluster) -> tuple[ConnectivityMap,
         # Placing the second side's pods moves pods between the identities the first map
         # holds: it keeps copies.
         first.identities = tuple(_detached(ident) for ident in first.identities)
-        selectors.update(msgspec.structs.replace(after, pods=after_pods))
+        selectors.update(replace(after, pods=after_pods))
     second, _ = _map(after, after_pods, selectors, computed)
     return first, second
 
@@ -161,7 +159,7 @@ def _selectors(
     # nodes with host-network pods; placed in name order, so that groups are numbered by their
     # first pod.
     selectors = SelectorCache(blocks=blocks, nodes=host_nodes)
-    selectors.update(msgspec.structs.replace(cluster, pods=pods))
+    selectors.update(replace(cluster, pods=pods))
     return selectors
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from msgspec import Struct
-
 from podwall.engine.endpoints import Endpoint, Traffic
 from podwall.model.policy import Direction, NetworkPolicy, Peer
+from podwall.model.record import Record
 
 if TYPE_CHECKING:  # the tiers are imported only when a ClusterNetworkPolicy is in the snapshot
     from podwall.engine.tierdecision import TierCheck
@@ -41,7 +40,7 @@ DENYING = frozenset({Status.DENIED, Status.ADMIN_DENIED, Status.BASELINE_DENIED}
 # hashed: identity equality is enough. Frozen all the same.
 
 
-class PeerCheck(Struct, frozen=True, kw_only=True, eq=False):
+class PeerCheck(Record, eq=False):
     """One peer of a rule (`index` in its list): whether it matched the other end, and why."""
 
     index: int
@@ -50,7 +49,7 @@ class PeerCheck(Struct, frozen=True, kw_only=True, eq=False):
     reason: str
 
 
-class RuleCheck(Struct, frozen=True, kw_only=True, eq=False):
+class RuleCheck(Record, eq=False):
     """One rule: both its ports and one of its peers (or its empty peer list) must match."""
 
     index: int
@@ -71,7 +70,7 @@ class RuleCheck(Struct, frozen=True, kw_only=True, eq=False):
         return next((p for p in self.peers if p.matched), None)
 
 
-class PolicyCheck(Struct, frozen=True, kw_only=True, eq=False):
+class PolicyCheck(Record, eq=False):
     """One isolating policy's rules for this direction; any matched rule allows."""
 
     policy: NetworkPolicy
@@ -82,7 +81,7 @@ class PolicyCheck(Struct, frozen=True, kw_only=True, eq=False):
         return any(r.matched for r in self.rules)
 
 
-class DirectionVerdict(Struct, frozen=True, kw_only=True, eq=False):
+class DirectionVerdict(Record, eq=False):
     """The verdict of one side: the source's egress or the destination's ingress."""
 
     direction: Direction
@@ -104,7 +103,7 @@ class DirectionVerdict(Struct, frozen=True, kw_only=True, eq=False):
         return tuple((p, r) for p in self.policies for r in p.rules if r.matched)
 
 
-class Decision(Struct, frozen=True, kw_only=True, eq=False):
+class Decision(Record, eq=False):
     """Allowed only if the source's egress and the destination's ingress both allow it."""
 
     traffic: Traffic

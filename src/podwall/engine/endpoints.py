@@ -5,14 +5,13 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
-from msgspec import Struct
-
 from podwall.model.cluster import Pod
 from podwall.model.policy import IPAddress
 from podwall.model.ports import Protocol
+from podwall.model.record import Record
 
 
-class Endpoint(Struct, frozen=True, kw_only=True):
+class Endpoint(Record):
     """Exactly one of `pod` and `ip` is set. A pod may also carry the address used (`ip`)."""
 
     pod: Pod | None = None
@@ -44,7 +43,7 @@ class Endpoint(Struct, frozen=True, kw_only=True):
         return f"{kind}{self.pod.key} {self.pod.labels.render()}"
 
 
-class Traffic(Struct, frozen=True, kw_only=True):
+class Traffic(Record):
     """A new connection from `src` to `dst` on `port`/`protocol` (after any service DNAT)."""
 
     src: Endpoint

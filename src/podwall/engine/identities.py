@@ -19,13 +19,12 @@ import bisect
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
-from msgspec import Struct, field
-
 from podwall.model.addressing import block_ranges
 from podwall.model.cluster import Pod
 from podwall.model.labels import Labels
 from podwall.model.policy import IPAddress, IPBlock, NetworkPolicy
 from podwall.model.ports import Protocol
+from podwall.model.record import Record, field
 
 # The keys are NamedTuples: typed fields for the reader and mypy, and tuple hashing and
 # ordering at C speed for the 10k pods a first compile places.
@@ -52,7 +51,7 @@ class IdentityKey(NamedTuple):
     node: str | None = None
 
 
-class Identity(Struct, kw_only=True, eq=False):
+class Identity(Record, frozen=False, eq=False):
     """One identity and its pods now; `local` are those on the node being compiled."""
 
     index: int

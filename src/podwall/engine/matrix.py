@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from msgspec import Struct
-
 from podwall.engine.connectivity import ConnectivityMap, connectivity
 from podwall.model.cluster import Cluster
 from podwall.model.ports import Protocol
+from podwall.model.record import Record
 
 
 # A result read field by field, never compared or hashed: identity equality is enough.
-class PortMatrix(Struct, frozen=True, kw_only=True, eq=False):
+class PortMatrix(Record, eq=False):
     """Rows are sources and columns destinations, both in the order of `pods`."""
 
     pods: tuple[str, ...]

@@ -5,15 +5,14 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
-from msgspec import Struct
-
 from podwall.engine.endpoints import Endpoint
 from podwall.model.cluster import Cluster
 from podwall.model.policy import IPBlock, NetworkPolicy, Peer
+from podwall.model.record import Record
 
 
 # Read field by field, never compared or hashed: identity equality, as a plain class has.
-class PeerMatch(Struct, kw_only=True, eq=False):
+class PeerMatch(Record, frozen=False, eq=False):
     """Whether a peer matched, and the reason in words."""
 
     matched: bool

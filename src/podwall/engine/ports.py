@@ -5,14 +5,13 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
-from msgspec import Struct
-
 from podwall.engine.endpoints import Endpoint
 from podwall.model.ports import PolicyPort, Protocol
+from podwall.model.record import Record
 
 
 # Read field by field, never compared or hashed: identity equality, as a plain class has.
-class PortMatch(Struct, kw_only=True, eq=False):
+class PortMatch(Record, frozen=False, eq=False):
     """Whether a rule's ports admit the port, and the reason in words."""
 
     matched: bool

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from msgspec import Struct, field
-
 from podwall.engine.atoms import Atoms
 from podwall.engine.identities import Identities, bit_indices
 from podwall.engine.selectorcache import SelectorCache
 from podwall.model.cluster import Cluster
 from podwall.model.policy import NetworkPolicy, PolicyType, Rule
 from podwall.model.ports import Protocol
+from podwall.model.record import Record, field
 
 # A contribution: the sources (or, for egress, the senders) it covers, and the atoms it opens.
 Contribution = tuple[int, int]
@@ -24,7 +23,7 @@ Cut = tuple[Protocol, int, int]
 
 
 # A result read field by field, never compared or hashed: identity equality is enough.
-class RuleSet(Struct, kw_only=True, eq=False):
+class RuleSet(Record, frozen=False, eq=False):
     """Every policy rule compiled to bitsets over identities and port atoms, per direction."""
 
     atoms: Atoms

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from msgspec import Struct
-
 from podwall.engine.identities import Identities, Identity
 from podwall.model.cluster import Cluster
 from podwall.model.labels import Labels, LabelSelector
 from podwall.model.policy import IPBlock, NetworkPolicy, Peer
+from podwall.model.record import Record
 
 LabelPair = tuple[str, str]
 
 
 # A result read field by field, never compared or hashed: identity equality is enough.
-class Changes(Struct, frozen=True, kw_only=True, eq=False):
+class Changes(Record, eq=False):
     """What an `update` changed."""
 
     identities: int  # bits of identities whose pods (or addresses, or locality) changed
@@ -46,6 +45,9 @@ class SelectorCache:
         # (namespace, peer) -> identities, for selector peers; until namespaces or identities
         # change.
         self._peers: dict[tuple[str, Peer], int] = {}
+        # One object for each distinct podSelector a peer names: the per-namespace results
+        # are keyed by it, and a dict finds the very key it holds without calling ==.
+        self._canonical: dict[LabelSelector, LabelSelector] = {}
 
     @property
     def all_bits(self) -> int:
@@ -142,11 +144,14 @@ class SelectorCache:
             assert peer.pod_selector is not None
             return self.selected(namespace, peer.pod_selector)
         bits = 0
+        pods = peer.pod_selector
+        if pods is not None:
+            pods = self._canonical.setdefault(pods, pods)
         for ns in self.namespaces(peer.namespace_selector):
-            if peer.pod_selector is None:
+            if pods is None:
                 bits |= self.ns_bits.get(ns, 0)
             else:
-                bits |= self.selected(ns, peer.pod_selector)
+                bits |= self.selected(ns, pods)
         return bits
 
     def in_block(self, block: IPBlock) -> int:

@@ -8,12 +8,11 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from msgspec import Struct
-
 from podwall.engine.endpoints import Endpoint
 from podwall.errors import PodwallError
 from podwall.model.cluster import Cluster, Pod, Service, ServicePort
 from podwall.model.ports import Protocol
+from podwall.model.record import Record
 
 KIND_ALIASES = {
     "pod": "Pod", "pods": "Pod", "po": "Pod",
@@ -37,7 +36,7 @@ class TargetError(PodwallError, ValueError):
 
 
 # Read field by field, never compared or hashed: identity equality is enough.
-class Target(Struct, frozen=True, kw_only=True, eq=False):
+class Target(Record, eq=False):
     """A resolved reference: the endpoints it stands for and, for a destination, its port."""
 
     text: str
@@ -46,7 +45,7 @@ class Target(Struct, frozen=True, kw_only=True, eq=False):
     service_port: ServicePort | None = None
 
 
-class PortSpec(Struct, frozen=True, kw_only=True):
+class PortSpec(Record):
     """The port asked of a destination: a number, a name, or None (none given)."""
 
     port: int | str | None

@@ -7,20 +7,19 @@ that one, so an explanation can show what was passed over. Pure: no I/O here.
 
 from __future__ import annotations
 
-from msgspec import Struct
-
 from podwall.model.clusterpolicy import Action, ClusterNetworkPolicy, ClusterPeer, ClusterRule, Tier
 from podwall.model.policy import Direction
+from podwall.model.record import Record
 
 
-class ClusterPeerCheck(Struct, frozen=True, kw_only=True):
+class ClusterPeerCheck(Record):
     index: int
     peer: ClusterPeer
     matched: bool
     reason: str
 
 
-class ClusterRuleCheck(Struct, frozen=True, kw_only=True):
+class ClusterRuleCheck(Record):
     """One rule: its ports and one of its peers must match for its action to apply."""
 
     index: int
@@ -46,7 +45,7 @@ class ClusterRuleCheck(Struct, frozen=True, kw_only=True):
         return f"rule {self.direction.value}[{self.index}]"
 
 
-class ClusterPolicyCheck(Struct, frozen=True, kw_only=True):
+class ClusterPolicyCheck(Record):
     policy: ClusterNetworkPolicy
     rules: tuple[ClusterRuleCheck, ...]  # in order, up to the first that matched
 
@@ -56,7 +55,7 @@ class ClusterPolicyCheck(Struct, frozen=True, kw_only=True):
         return last if last is not None and last.matched else None
 
 
-class TierCheck(Struct, frozen=True, kw_only=True):
+class TierCheck(Record):
     """The policies of one tier that select the pod for this direction, in order, up to the
     one that decided; `action` is None when no rule matched (evaluation goes on)."""
 

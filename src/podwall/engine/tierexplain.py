@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
-
 from podwall.engine.decision import DirectionVerdict, Status
 from podwall.engine.tierdecision import ClusterPolicyCheck, ClusterRuleCheck, TierCheck
 from podwall.model.clusterpolicy import Action, ClusterNetworkPolicy
 from podwall.model.policy import Direction
+from podwall.model.record import replace
 
 _VERB = {Action.ACCEPT: "accepted", Action.DENY: "denied", Action.PASS: "passed"}
 _PEERS = {Direction.INGRESS: "from", Direction.EGRESS: "to"}
@@ -81,7 +80,7 @@ def _line(policy: ClusterNetworkPolicy) -> str:
 
 def _without_tiers(v: DirectionVerdict) -> DirectionVerdict:
     status = v.status if v.status in _NP_FINAL else Status.NOT_ISOLATED
-    return msgspec.structs.replace(v, status=status, admin=None, baseline=None)
+    return replace(v, status=status, admin=None, baseline=None)
 
 
 def _tier_steps(tier: TierCheck, direction: Direction) -> list[str]:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from msgspec import Struct, field
-
 from podwall.engine.atoms import Atoms
 from podwall.engine.identities import bit_indices
 from podwall.engine.rulesets import Cut
@@ -36,13 +34,14 @@ from podwall.model.clusterpolicy import (
 from podwall.model.labels import LabelSelector
 from podwall.model.policy import Direction, IPBlock
 from podwall.model.ports import Protocol
+from podwall.model.record import Record, field
 
 # (bits of the other side, atom mask, action)
 Entry = tuple[int, int, Action]
 NamedPorts = tuple[str, ...]
 
 
-class TierRules(Struct, kw_only=True):
+class TierRules(Record, frozen=False):
     """`entries[tier, direction][dst]`: the ordered entries of `tier` about identity `dst`."""
 
     entries: dict[tuple[Tier, Direction], list[list[Entry]]] = field(default_factory=dict)

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import msgspec
-
 from podwall.engine.clusterpeers import match_peer, match_protocols, subject_selects
 from podwall.engine.decision import DirectionVerdict, Status
 from podwall.engine.endpoints import Endpoint, Traffic
@@ -29,6 +27,7 @@ from podwall.engine.tierdecision import (
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.clusterpolicy import Action, ClusterNetworkPolicy, ClusterRule, Tier
 from podwall.model.policy import Direction
+from podwall.model.record import replace
 
 _FINAL = {
     (Tier.ADMIN, Action.ACCEPT): Status.ADMIN_ACCEPTED,
@@ -63,10 +62,10 @@ def tiered(
     # NetworkPolicies in audit mode alone isolate nothing: Baseline is consulted as for a pod
     # no NetworkPolicy selects, and what they would decide stands only if it has no say.
     if verdict.status is not Status.NOT_ISOLATED and not verdict.audit:
-        return msgspec.structs.replace(verdict, admin=admin)
+        return replace(verdict, admin=admin)
     baseline = evaluate(cluster, Tier.BASELINE, subject.pod, direction, traffic, other)
     status = _final(baseline) or verdict.status
-    return msgspec.structs.replace(verdict, status=status, admin=admin, baseline=baseline)
+    return replace(verdict, status=status, admin=admin, baseline=baseline)
 
 
 def _ends(traffic: Traffic, direction: Direction) -> tuple[Endpoint, Endpoint]:

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import yaml
-from msgspec import Struct, field
 
 from podwall.errors import PodwallError
 from podwall.manifests import yamldocs
 from podwall.manifests.files import manifest_files, pathname
 from podwall.model.rawobject import RawObject
+from podwall.model.record import Record, field
 from podwall.model.source import Source
 
 
@@ -26,7 +26,7 @@ class LoadError(PodwallError):
 
 
 # Filled in as files are read, never compared: identity equality is enough.
-class Loaded(Struct, kw_only=True, eq=False):
+class Loaded(Record, frozen=False, eq=False):
     """The objects read, in order, each file's text by name (to find a field's line), and the
     directories given that hold no manifest file (a mistyped path reads as no objects)."""
 

@@ -3,23 +3,23 @@
 Pure: no I/O here.
 
 Records here, and in every module the review commands (check, explain, matrix, diff, lint,
-exposure) import, are msgspec Structs, not dataclasses, so that those commands start fast.
-Creating a Struct class is C code: about 15 us. `@dataclass(frozen=True, slots=True,
-kw_only=True)` compiles each method it generates: about 0.7 ms a class (Python 3.11, 200
-classes of each kind created in a loop: 700-780 us against 14-18 us), and the review commands'
-modules define some 70 records; importing `dataclasses` also brings `inspect`, `ast`, `dis` and
-`tokenize`. `podwall check` went from 401 to 338 M instructions (2.43x -> 2.05x a bare
-`import yaml`; wall clock 84 -> 78 ms), msgspec's own import included: ~100 M, ~25 ms (it
-imports typing_extensions, and with it `inspect`); see bench/README.md.
-tests/unit/test_startup_records.py keeps `dataclasses` off that path.
+exposure) import, are `record.Record`s: not dataclasses, not msgspec Structs, so that those
+commands start fast. `@dataclass(frozen=True, slots=True, kw_only=True)` compiles each method
+it generates when the class is created: about 0.7 ms a class (Python 3.11), and the review
+commands' modules define some 70 records; importing `dataclasses` also brings `inspect`, `ast`,
+`dis` and `tokenize`. A msgspec Struct class is made in C (~15 us), but `import msgspec` brings
+typing_extensions (and with it `inspect`), `uuid`, `decimal`: ~10 ms of check's ~75 ms. A
+Record class costs ~15 us to create and imports only `typing` and `operator`; its `__init__`
+is compiled on the class's first instantiation. See record.py and bench/README.md;
+tests/unit/test_startup_records.py keeps `dataclasses`, `msgspec`, `typing_extensions` and
+`inspect` off that path.
 
-The dataclass options map onto class options (`frozen=True`, hashable; `kw_only=True`;
-`order=True`; `eq=False`: identity equality); slots are always on; `msgspec.field` takes
-`default_factory`; `msgspec.structs.replace` / `fields` / `asdict` replace the `dataclasses`
-functions (`dataclasses.replace` on a Struct fails at run time, and mypy does not see it). A
-field left out of == and hash (`field(compare=False)`, which msgspec lacks): derive from
-`source.Sourced`. A `functools.cached_property`: `dict=True`. Code off that path (apiserver,
-agent, nft, runtime, ...) keeps its dataclasses.
+`class X(Record)` is `@dataclass(frozen=True, slots=True, kw_only=True)`; the class keywords
+`frozen=False`, `kw_only=False`, `eq=False` (identity equality) and `dict=True` (a `__dict__`
+for `functools.cached_property`) map the other options; `record.field` takes `default`,
+`default_factory` and `compare=False` (a manifest's `source` takes no part in == and hash);
+`record.replace` / `fields` / `asdict` replace the `dataclasses` functions. Code off that path
+(apiserver, agent, nft, runtime, ...) keeps its dataclasses.
 """
 
 from podwall.model.cluster import Cluster, Namespace, Pod, Service, ServicePort

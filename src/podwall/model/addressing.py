@@ -14,11 +14,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Container, Iterator
 
-import msgspec
-
 from podwall.errors import PodwallError
 from podwall.model.cluster import Cluster, Pod, Service
 from podwall.model.policy import IPBlock, IPNetwork
+from podwall.model.record import replace
 
 POD_RANGE = ipaddress.IPv4Network("198.18.0.0/16")
 SERVICE_RANGE = ipaddress.IPv4Network("198.19.0.0/16")
@@ -43,21 +42,21 @@ def with_addresses(
     used = {_ip(s.cluster_ip) for s in cluster.services} | {DNS_SERVICE_IP}
     service_ips = _free(service_range, {ip for ip in used if ip is not None}, first=20)
     services = tuple(_service(s, service_ips) for s in cluster.services)
-    return msgspec.structs.replace(cluster, pods=pods, services=services)
+    return replace(cluster, pods=pods, services=services)
 
 
 def _pod(pod: Pod, free: Iterator[ipaddress.IPv4Address]) -> Pod:
     if pod.host_network or any(ip.version == 4 for ip in pod.ips):
         return pod
-    return msgspec.structs.replace(pod, ips=(_next(free, "pod"), *pod.ips))
+    return replace(pod, ips=(_next(free, "pod"), *pod.ips))
 
 
 def _service(svc: Service, free: Iterator[ipaddress.IPv4Address]) -> Service:
     if _ip(svc.cluster_ip) is not None or svc.cluster_ip == "None":
         return svc  # "None" is a headless service: it never gets a ClusterIP
     if svc.namespace == "kube-system" and svc.name == "kube-dns":
-        return msgspec.structs.replace(svc, cluster_ip=str(DNS_SERVICE_IP))
-    return msgspec.structs.replace(svc, cluster_ip=str(_next(free, "service")))
+        return replace(svc, cluster_ip=str(DNS_SERVICE_IP))
+    return replace(svc, cluster_ip=str(_next(free, "service")))
 
 
 def _ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

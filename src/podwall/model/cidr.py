@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import ipaddress
 
-from msgspec import Struct
+from podwall.model.record import Record
 
 
 # Read field by field, never compared or hashed: identity equality, as a plain class has.
-class GoIPNet(Struct, eq=False):
+class GoIPNet(Record, frozen=False, kw_only=False, eq=False):
     """net.IPNet as ParseCIDR returns it: the masked address (4 or 16 bytes) and its mask."""
 
     ip: bytes

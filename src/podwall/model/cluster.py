@@ -9,13 +9,11 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-import msgspec
-from msgspec import Struct
-
 from podwall.model.labels import Labels, LabelSelector
 from podwall.model.policy import IPAddress, NetworkPolicy
 from podwall.model.ports import ContainerPort, Protocol
-from podwall.model.source import UNKNOWN, Source, Sourced
+from podwall.model.record import Record, field, replace
+from podwall.model.source import UNKNOWN, Source
 
 if TYPE_CHECKING:  # the ClusterNetworkPolicy model is imported only by inputs that hold one
     from podwall.model.clusterpolicy import ClusterNetworkPolicy
@@ -23,7 +21,7 @@ if TYPE_CHECKING:  # the ClusterNetworkPolicy model is imported only by inputs t
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
-class Namespace(Struct, frozen=True, kw_only=True):
+class Namespace(Record):
     """A namespace; `declared` is False when objects name it but no manifest declares it."""
 
     name: str
@@ -36,7 +34,7 @@ def implicit_namespace(name: str) -> Namespace:
     return Namespace(name=name, labels=Labels({NAMESPACE_NAME_LABEL: name}), declared=False)
 
 
-class Pod(Sourced, frozen=True, kw_only=True):
+class Pod(Record):
     """A pod as policy sees it. A workload's template stands for its pods (`workload` set)."""
 
     namespace: str
@@ -47,7 +45,7 @@ class Pod(Sourced, frozen=True, kw_only=True):
     host_network: bool = False
     workload: tuple[str, str] | None = None
     node: str | None = None
-    source: Source = UNKNOWN
+    source: Source = field(default=UNKNOWN, compare=False)
 
     @property
     def key(self) -> str:
@@ -61,17 +59,17 @@ class Pod(Sourced, frozen=True, kw_only=True):
         return None
 
 
-class Node(Sourced, frozen=True, kw_only=True):
+class Node(Record):
     """A node as a ClusterNetworkPolicy `nodes` peer sees it: its labels and the addresses of
     its `status.addresses` (a host-network pod on it has the same ones)."""
 
     name: str
     labels: Labels
     addresses: tuple[IPAddress, ...] = ()
-    source: Source = UNKNOWN
+    source: Source = field(default=UNKNOWN, compare=False)
 
 
-class ServicePort(Struct, frozen=True, kw_only=True):
+class ServicePort(Record):
     """A Service port: `target_port` is a number or the name of a container port;
     `node_port` is the port every node's addresses serve it on (NodePort, LoadBalancer)."""
 
@@ -82,7 +80,7 @@ class ServicePort(Struct, frozen=True, kw_only=True):
     node_port: int | None = None
 
 
-class Backend(Struct, frozen=True, kw_only=True):
+class Backend(Record):
     """An endpoint of a Service without a selector, as its EndpointSlices list it: an address
     and one of the slice's ports (named as the Service's port it serves)."""
 
@@ -92,7 +90,7 @@ class Backend(Struct, frozen=True, kw_only=True):
     name: str | None = None
 
 
-class Service(Sourced, frozen=True, kw_only=True):
+class Service(Record):
     """`backends` counts only without a selector (the `kubernetes` Service's API server, a
     Service whose endpoints someone else manages); with one, the selected pods are its
     endpoints."""
@@ -103,14 +101,14 @@ class Service(Sourced, frozen=True, kw_only=True):
     ports: tuple[ServicePort, ...] = ()
     cluster_ip: str | None = None
     backends: tuple[Backend, ...] = ()
-    source: Source = UNKNOWN
+    source: Source = field(default=UNKNOWN, compare=False)
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
 
 
-class Workload(Struct, frozen=True, kw_only=True):
+class Workload(Record):
     """A Deployment, StatefulSet, ... : `selector` finds its pods among the snapshot's pods."""
 
     kind: str
@@ -123,7 +121,7 @@ class Workload(Struct, frozen=True, kw_only=True):
         return f"{self.namespace}/{self.name}"
 
 
-class Cluster(Struct, frozen=True, kw_only=True, dict=True):  # dict: for cached_property
+class Cluster(Record, dict=True):  # dict: for cached_property
     """An immutable snapshot. Every namespace a pod or policy names is in `namespaces`."""
 
     namespaces: dict[str, Namespace]
@@ -177,7 +175,7 @@ class Cluster(Struct, frozen=True, kw_only=True, dict=True):  # dict: for cached
         if not any(p.audit for p in self.policies):
             return self
         kept = tuple(p for p in self.policies if not p.audit)
-        return msgspec.structs.replace(self, policies=kept)
+        return replace(self, policies=kept)
 
     def namespace(self, name: str) -> Namespace:
         return self.namespaces.get(name) or implicit_namespace(name)

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from msgspec import Struct
-
 from podwall.model.labels import LabelSelector
 from podwall.model.policy import Direction, IPBlock
 from podwall.model.ports import Protocol
-from podwall.model.source import UNKNOWN, Source, Sourced
+from podwall.model.record import Record, field
+from podwall.model.source import UNKNOWN, Source
 
 API_VERSION = "policy.networking.k8s.io/v1alpha2"
 KIND = "ClusterNetworkPolicy"
@@ -46,7 +45,7 @@ class Action(StrEnum):
     PASS = "Pass"
 
 
-class NamespacedPod(Struct, frozen=True, kw_only=True):
+class NamespacedPod(Record):
     """Pods matching `pod_selector` in the namespaces matching `namespace_selector`."""
 
     namespace_selector: LabelSelector
@@ -59,7 +58,7 @@ class NamespacedPod(Struct, frozen=True, kw_only=True):
         )
 
 
-class Subject(Struct, frozen=True, kw_only=True):
+class Subject(Record):
     """The pods a policy applies to: exactly one of the two is set. Never host-network pods."""
 
     namespaces: LabelSelector | None = None
@@ -72,7 +71,7 @@ class Subject(Struct, frozen=True, kw_only=True):
         return f"namespaces {self.namespaces.render_braces()}"
 
 
-class ClusterPeer(Struct, frozen=True, kw_only=True):
+class ClusterPeer(Record):
     """One peer: exactly one field set. With none (a newer API's field podwall cannot see), the
     peer fails closed: an Accept rule matches nothing, a Deny or Pass rule matches everything.
 
@@ -110,7 +109,7 @@ class ClusterPeer(Struct, frozen=True, kw_only=True):
         return "an empty peer"
 
 
-class ClusterPort(Struct, frozen=True, kw_only=True):
+class ClusterPort(Record):
     """One entry of `protocols`: a protocol with a port or range, or a destination named port.
 
     `protocol` is None for a named port, which matches the destination container port of that
@@ -132,7 +131,7 @@ class ClusterPort(Struct, frozen=True, kw_only=True):
         return f"{self.protocol} {self.start}"
 
 
-class ClusterRule(Struct, frozen=True, kw_only=True):
+class ClusterRule(Record):
     """One ingress or egress rule: its peers (at least one) and its ports (empty: all)."""
 
     name: str
@@ -141,14 +140,14 @@ class ClusterRule(Struct, frozen=True, kw_only=True):
     ports: tuple[ClusterPort, ...] = ()
 
 
-class ClusterNetworkPolicy(Sourced, frozen=True, kw_only=True):
+class ClusterNetworkPolicy(Record):
     name: str
     tier: Tier
     priority: int
     subject: Subject
     ingress: tuple[ClusterRule, ...] = ()
     egress: tuple[ClusterRule, ...] = ()
-    source: Source = UNKNOWN
+    source: Source = field(default=UNKNOWN, compare=False)
     kind: str = KIND  # the API object it was read from (`ADMIN_NETWORK_POLICY`, ...)
 
     @property

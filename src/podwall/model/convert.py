@@ -10,9 +10,6 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-import msgspec
-from msgspec import Struct, field
-
 from podwall.model.cidr import to_network
 from podwall.model.cluster import (
     NAMESPACE_NAME_LABEL,
@@ -46,6 +43,7 @@ from podwall.model.rawobject import (
     selector,
     text_of,
 )
+from podwall.model.record import Record, field, replace
 
 if TYPE_CHECKING:
     from podwall.model.clusterpolicy import ClusterNetworkPolicy
@@ -75,7 +73,7 @@ MODELLED_KINDS = frozenset(
 
 
 # Read field by field, never compared: identity equality is enough.
-class Conversion(Struct, kw_only=True, eq=False):
+class Conversion(Record, frozen=False, eq=False):
     """A snapshot plus what was left out, for the `ignored N objects` line.
 
     `redeclared` names the objects given more than once; the last declaration is used.
@@ -280,7 +278,7 @@ def on_its_node(pods: list[Pod], nodes: list[Node]) -> list[Pod]:
     for p in pods:
         found = by_name.get(p.node or "")
         if p.host_network and not p.ips and found is not None:
-            p = msgspec.structs.replace(p, ips=found.addresses)
+            p = replace(p, ips=found.addresses)
         out.append(p)
     return out
 
@@ -457,9 +455,7 @@ def _stand_ins(workloads: list[RawObject], pods: list[Pod]) -> list[Pod]:
             continue  # the real pods are given
         stand_in = workload_pod(obj)
         if stand_in.key in taken:
-            stand_in = msgspec.structs.replace(
-                stand_in, name=f"{WORKLOAD_KINDS[obj.kind]}-{obj.name}"
-            )
+            stand_in = replace(stand_in, name=f"{WORKLOAD_KINDS[obj.kind]}-{obj.name}")
         taken.add(stand_in.key)
         out.append(stand_in)
     return out

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
-from msgspec import Struct
-
 from podwall.errors import PodwallError
 from podwall.model.goquote import GoSlice, go_quote
+from podwall.model.record import Record
 
 
 class ValidationError(PodwallError, ValueError):
@@ -37,7 +36,7 @@ class ErrorType(StrEnum):
 _VALUELESS = frozenset({ErrorType.REQUIRED, ErrorType.FORBIDDEN, ErrorType.TOO_LONG})
 
 
-class FieldError(Struct, frozen=True, kw_only=True):
+class FieldError(Record):
     """field.Error: one problem with one field."""
 
     path: str

@@ -5,7 +5,7 @@ Pure: no I/O here.
 
 from __future__ import annotations
 
-from msgspec import Struct
+from podwall.model.record import Record
 
 _GO_ESCAPES = {
     "\a": r"\a",
@@ -41,7 +41,7 @@ def go_quote(text: str) -> str:
     return "".join(out)
 
 
-class GoSlice(Struct, frozen=True):
+class GoSlice(Record, kw_only=False):
     """A Go slice of a named string type, for values that upstream prints with `%#v`."""
 
     type_name: str

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
 
-from msgspec import Struct
+from podwall.model.record import Record
 
 
 class Labels(Mapping[str, str]):
@@ -94,7 +94,7 @@ _INFIX = {
 }
 
 
-class Requirement(Struct, frozen=True, kw_only=True):
+class Requirement(Record):
     """One term of a selector: a `matchExpressions` entry, or one of the string syntax."""
 
     key: str
@@ -148,7 +148,7 @@ def go_int64(text: str) -> int | None:
     return int(text)
 
 
-class LabelSelector(Struct, frozen=True, kw_only=True):
+class LabelSelector(Record, cache_hash=True):  # a key of the engine's selector cache
     """A label selector; the empty selector matches every label set."""
 
     match_labels: tuple[tuple[str, str], ...] = ()

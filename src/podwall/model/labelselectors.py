@@ -18,8 +18,6 @@ from collections.abc import Collection, Mapping, Sequence
 from enum import Enum, auto
 from typing import Any
 
-from msgspec import Struct
-
 from podwall.model.fielderrors import FieldError, ValidationError, aggregate, invalid
 from podwall.model.fieldpath import NIL, index, key
 from podwall.model.goquote import GoSlice, go_quote
@@ -31,6 +29,7 @@ from podwall.model.labels import (
     go_int64,
 )
 from podwall.model.labelvalidation import is_qualified_name, is_valid_label_value
+from podwall.model.record import Record
 
 
 class SelectorError(ValidationError):
@@ -80,7 +79,7 @@ _BINARY = {
 _BINARY_NAMES = "in, notin, =, ==, !=, gt, lt"  # strings.Join(binaryOperators, ", ")
 
 
-class Item(Struct, frozen=True):
+class Item(Record, kw_only=False):
     token: Token
     literal: str
 

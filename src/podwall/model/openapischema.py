@@ -17,8 +17,6 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from msgspec import Struct, field
-
 from podwall.model.fielderrors import (
     ErrorType,
     FieldError,
@@ -29,6 +27,7 @@ from podwall.model.fielderrors import (
 )
 from podwall.model.fieldpath import NIL, child, index
 from podwall.model.jsonkinds import openapi_type
+from podwall.model.record import Record, field
 
 Schema = Mapping[str, Any]
 CelRule = Callable[[Any], bool]
@@ -39,7 +38,7 @@ _BLOCKED = (
 )
 
 
-class StructuralSchema(Struct, frozen=True, kw_only=True):
+class StructuralSchema(Record):
     """A CRD's openAPIV3Schema and the predicates standing for its CEL rules (by rule text)."""
 
     schema: Schema

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import ipaddress
 from enum import StrEnum
-from typing import ClassVar
-
-from msgspec import Struct
 
 from podwall.model.labels import LabelSelector
 from podwall.model.ports import PolicyPort
-from podwall.model.source import UNKNOWN, Source, Sourced
+from podwall.model.record import Record, field
+from podwall.model.source import UNKNOWN, Source
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -38,7 +36,7 @@ class Direction(StrEnum):
         return PolicyType.INGRESS if self is Direction.INGRESS else PolicyType.EGRESS
 
 
-class IPBlock(Struct, frozen=True, kw_only=True):
+class IPBlock(Record):
     """`cidr` minus every network in `except_`. Host bits are kept in `text`, masked in `cidr`."""
 
     cidr: IPNetwork
@@ -57,7 +55,7 @@ class IPBlock(Struct, frozen=True, kw_only=True):
         return f"ipBlock {base} except {', '.join(str(e) for e in self.except_)}"
 
 
-class Peer(Struct, frozen=True, kw_only=True):
+class Peer(Record, cache_hash=True):  # a key of the engine's peer cache
     """A NetworkPolicyPeer: selectors (either or both) or an ipBlock, never both."""
 
     pod_selector: LabelSelector | None = None
@@ -75,14 +73,14 @@ class Peer(Struct, frozen=True, kw_only=True):
         return " and ".join(parts)
 
 
-class Rule(Struct, frozen=True, kw_only=True):
+class Rule(Record):
     """One ingress or egress rule. Empty `peers` matches every peer; empty `ports` every port."""
 
     peers: tuple[Peer, ...] = ()
     ports: tuple[PolicyPort, ...] = ()
 
 
-class NetworkPolicy(Sourced, frozen=True, kw_only=True):
+class NetworkPolicy(Record):
     """A NetworkPolicy after API defaulting (`policy_types` always filled in)."""
 
     namespace: str
@@ -92,12 +90,10 @@ class NetworkPolicy(Sourced, frozen=True, kw_only=True):
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()
     audit: bool = False  # in audit mode (ENFORCEMENT_ANNOTATION): its default deny only reports
-    source: Source = UNKNOWN
+    source: Source = field(default=UNKNOWN, compare=False)
     # Whether the manifest listed policyTypes or they were defaulted: semantics never depend
     # on it, but a reviewer reads an explicit `policyTypes: [Ingress]` as an intended deny.
-    types_declared: bool = True
-
-    UNCOMPARED: ClassVar[frozenset[str]] = frozenset({"source", "types_declared"})
+    types_declared: bool = field(default=True, compare=False)
 
     @property
     def key(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from msgspec import Struct
+from podwall.model.record import Record
 
 MIN_PORT = 1
 MAX_PORT = 65535
@@ -23,7 +23,7 @@ class Protocol(StrEnum):
 ALL_PROTOCOLS: tuple[Protocol, ...] = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
 
 
-class ContainerPort(Struct, frozen=True, kw_only=True):
+class ContainerPort(Record):
     """A port a pod's container declares; `name` is what named NetworkPolicy ports refer to."""
 
     port: int
@@ -32,7 +32,7 @@ class ContainerPort(Struct, frozen=True, kw_only=True):
     container: str | None = None
 
 
-class PolicyPort(Struct, frozen=True, kw_only=True):
+class PolicyPort(Record):
     """A NetworkPolicyPort: `port` None means every port of `protocol`."""
 
     protocol: Protocol = Protocol.TCP
@@ -47,7 +47,7 @@ class PolicyPort(Struct, frozen=True, kw_only=True):
         return f"{self.protocol} {self.port}"
 
 
-class PortSet(Struct, frozen=True):
+class PortSet(Record, kw_only=False):
     """Sets of (protocol, port) as sorted, disjoint, non-adjacent inclusive ranges per protocol.
 
     Invariant: for each protocol, `ranges` holds (lo, hi) with lo <= hi, sorted, and every

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from msgspec import Struct
-
 from podwall.model.labels import LabelSelector, Operator, Requirement
+from podwall.model.record import Record, field
 from podwall.model.source import UNKNOWN, Source
 
 Raw = Mapping[str, Any]
@@ -28,11 +27,11 @@ CLUSTER_SCOPED_KINDS = frozenset(
 )
 
 
-class RawObject(Struct, frozen=True, kw_only=True):
+class RawObject(Record):
     """One manifest document with where it came from."""
 
     body: Raw
-    source: Source = UNKNOWN
+    source: Source = field(default=UNKNOWN, compare=False)
 
     @property
     def kind(self) -> str:

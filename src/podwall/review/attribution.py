@@ -9,19 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from msgspec import Struct
-
 from podwall.engine import Decision, DirectionVerdict, Endpoint, Status, Traffic, decide
 from podwall.engine.atoms import Atoms
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.ports import PortSet, Protocol
+from podwall.model.record import Record
 
 MAX_ATOMS = 16  # per change: beyond it, the rest is not decided one by one
 
 Atom = tuple[Protocol, int, int]
 
 
-class Reason(Struct, frozen=True, kw_only=True):
+class Reason(Record):
     """What decided `ports` between one pair, a phrase per direction."""
 
     ports: PortSet

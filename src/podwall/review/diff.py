@@ -14,21 +14,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from msgspec import Struct, field
-from msgspec.structs import replace
-
 from podwall.engine.atoms import Atoms
 from podwall.engine.connectivity import ConnectivityMap, connectivity_pair
 from podwall.engine.identities import bit_indices
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.ports import PortSet, Protocol
+from podwall.model.record import Record, field, replace
 from podwall.review.groups import ABSENT, Joint, JointGroups, join
 from podwall.review.matching import Matching, match, with_addresses
 
 Part = tuple[int, int]  # (joint source bits, atom mask on the common atoms)
 
 
-class Focus(Struct, frozen=True, kw_only=True):
+class Focus(Record):
     """One port to compare (`--port`): a number, or a name resolved on each destination pod."""
 
     port: int | str
@@ -36,7 +34,7 @@ class Focus(Struct, frozen=True, kw_only=True):
 
 
 # A result read field by field, never compared or hashed: identity equality is enough.
-class Change(Struct, frozen=True, kw_only=True, eq=False):
+class Change(Record, eq=False):
     """Every pod of `srcs` to every other pod of `dsts` gained (or lost) `ports`."""
 
     srcs: tuple[Joint, ...]
@@ -59,7 +57,7 @@ class Change(Struct, frozen=True, kw_only=True, eq=False):
 
 
 # A result read field by field, never compared or hashed: identity equality is enough.
-class Diff(Struct, frozen=True, kw_only=True, eq=False):
+class Diff(Record, eq=False):
     """What changes between two snapshots: the connections newly allowed and newly denied."""
 
     before: Cluster

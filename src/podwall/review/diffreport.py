@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from msgspec import Struct
-
 from podwall.model.cluster import Pod
 from podwall.model.ports import PortSet
+from podwall.model.record import Record
 from podwall.review.attribution import denials, reasons
 from podwall.review.diff import Change, Diff
 from podwall.review.groups import ABSENT, Joint, describe
@@ -21,7 +20,7 @@ MARKDOWN_ROWS = 200  # a PR comment holds 65536 characters; the rest is counted,
 
 
 # A result read field by field, never compared or hashed: identity equality is enough.
-class Row(Struct, frozen=True, kw_only=True, eq=False):
+class Row(Record, eq=False):
     """One change as words: who, to whom, which ports, and why (one line per reason)."""
 
     src: str

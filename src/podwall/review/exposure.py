@@ -12,20 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from msgspec import Struct
-
 from podwall.engine import ConnectivityMap, connectivity
 from podwall.engine.identities import bit_indices
 from podwall.engine.selection import isolating
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.policy import Direction, IPAddress, IPBlock, Rule
 from podwall.model.ports import ALL_PROTOCOLS, MAX_PORT, MIN_PORT, PortSet, Protocol
+from podwall.model.record import Record
 
 ANYWHERE = "anywhere"
 EVERY_ADDRESS = frozenset({ANYWHERE, "0.0.0.0/0", "::/0"})
 
 
-class Outside(Struct, frozen=True, kw_only=True):
+class Outside(Record):
     """Addresses outside the cluster that reach the pod: a block, or `anywhere`."""
 
     block: str  # `anywhere`, or an ipBlock as written (`10.0.0.0/8 except 10.1.0.0/16`)
@@ -37,7 +36,7 @@ class Outside(Struct, frozen=True, kw_only=True):
         return inside and self.ports.contains(protocol, port)
 
 
-class Sources(Struct, frozen=True, kw_only=True):
+class Sources(Record):
     """Pods of one namespace that reach the pod on the same ports."""
 
     namespace: str
@@ -46,7 +45,7 @@ class Sources(Struct, frozen=True, kw_only=True):
     ports: PortSet
 
 
-class Exposure(Struct, frozen=True, kw_only=True):
+class Exposure(Record):
     """Who can reach one pod: addresses outside the cluster and sources inside it."""
 
     pod: Pod

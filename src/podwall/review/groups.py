@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from msgspec import Struct, field
-
 from podwall.engine import ConnectivityMap
 from podwall.engine.identities import bit_indices
 from podwall.model.cluster import Pod
+from podwall.model.record import Record, field
 from podwall.review.matching import Matching
 
 ABSENT = -1  # the identity of a pod on the side where it does not exist
 
 
-class Joint(Struct, frozen=True, kw_only=True):
+class Joint(Record):
     """One group of pods selectors cannot tell apart, with its identity on either side."""
 
     index: int
@@ -29,7 +28,7 @@ class Joint(Struct, frozen=True, kw_only=True):
 
 
 # A result read field by field, never compared or hashed: identity equality is enough.
-class JointGroups(Struct, kw_only=True, eq=False):
+class JointGroups(Record, frozen=False, eq=False):
     """Groups over the union of both sides' pods, with bitset translation from each side."""
 
     items: tuple[Joint, ...]

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from msgspec import Struct, field
-from msgspec.structs import replace
-
 from podwall.model.cluster import Cluster, Pod, Workload
 from podwall.model.policy import IPAddress
+from podwall.model.record import Record, field, replace
 
 # Labels the workload controllers put on the pods they create, never in a template.
 CONTROLLER_LABELS = frozenset(
@@ -41,7 +39,7 @@ CONTROLLER_LABELS = frozenset(
 )
 
 
-class Matching(Struct, frozen=True, kw_only=True):
+class Matching(Record):
     """`alias`: a running pod's key -> the key of the stand-in it is (its labels are the
     template's); `counterpart`: a running pod that differs from its template -> the stand-in
     it is compared as. Keys are unique across both sides (pods on one side only)."""

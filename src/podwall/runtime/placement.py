@@ -26,10 +26,9 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-import msgspec
-
 from podwall.model.addressing import AddressesExhausted
 from podwall.model.cluster import Cluster, Pod
+from podwall.model.record import replace
 from podwall.runtime import system
 from podwall.runtime.addressplan import NODE_RANGE, POD_SUPERNET, node_address, node_subnet
 
@@ -71,9 +70,9 @@ def place(cluster: Cluster, nodes: Sequence[NodeSlot]) -> tuple[Cluster, list[st
             addressed[pod.key] = pod
             continue
         ips = pod.ips if _v4(pod) else (free.take(by_node[node].subnet), *pod.ips)
-        addressed[pod.key] = msgspec.structs.replace(pod, node=node, ips=ips)
+        addressed[pod.key] = replace(pod, node=node, ips=ips)
     pods = tuple(addressed[p.key] for p in cluster.pods)
-    return msgspec.structs.replace(cluster, pods=pods), warnings
+    return replace(cluster, pods=pods), warnings
 
 
 def stand_in(cluster: Cluster, nodes: Sequence[NodeSlot]) -> tuple[Cluster, list[str]]:
@@ -91,31 +90,28 @@ def stand_in(cluster: Cluster, nodes: Sequence[NodeSlot]) -> tuple[Cluster, list
             f"{len(cluster.nodes)} Nodes for {len(names)} sandbox nodes: some share an address"
         )
     out_nodes = tuple(
-        msgspec.structs.replace(n, addresses=(node_address(index[stand[n.name]]),))
-        for n in cluster.nodes
+        replace(n, addresses=(node_address(index[stand[n.name]]),)) for n in cluster.nodes
     )
     pods = []
     for pod in cluster.pods:
         node = stand.get(pod.node or "", pod.node)
         if pod.host_network:
             node = node if node in index else names[0]
-            pod = msgspec.structs.replace(pod, node=node, ips=(node_address(index[node]),))
+            pod = replace(pod, node=node, ips=(node_address(index[node]),))
         elif node != pod.node:
-            pod = msgspec.structs.replace(pod, node=node)
+            pod = replace(pod, node=node)
         pods.append(pod)
-    return msgspec.structs.replace(cluster, nodes=out_nodes, pods=tuple(pods)), warnings
+    return replace(cluster, nodes=out_nodes, pods=tuple(pods)), warnings
 
 
 def keep(cluster: Cluster, previous: Cluster) -> Cluster:
     """`cluster` with each pod on the node and at the addresses it has in `previous`, if any."""
     before = {p.key: p for p in previous.pods}
     pods = tuple(
-        msgspec.structs.replace(p, node=before[p.key].node, ips=before[p.key].ips)
-        if p.key in before
-        else p
+        replace(p, node=before[p.key].node, ips=before[p.key].ips) if p.key in before else p
         for p in cluster.pods
     )
-    return msgspec.structs.replace(cluster, pods=pods)
+    return replace(cluster, pods=pods)
 
 
 def _choose_nodes(

@@ -21,13 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import msgspec
-
 from podwall.engine import Endpoint, Traffic, decide
 from podwall.flows.flow import Flow
 from podwall.model.addressing import POD_RANGE, SERVICE_RANGE, with_addresses
 from podwall.model.cluster import Cluster, Pod, Service, ServicePort
 from podwall.model.ports import Protocol
+from podwall.model.record import replace
 from podwall.nft.flowlog import FlowLog
 from podwall.runtime import images, placement, process, system
 from podwall.runtime.addressplan import NODE_RANGE
@@ -94,9 +93,7 @@ def sandboxed(cluster: Cluster, nodes: list[NodeSlot] | None = None) -> tuple[Cl
     warnings: list[str] = []
     pods = tuple(_sandbox_pod(p, warnings) for p in cluster.pods)
     services = tuple(_sandbox_service(s, warnings) for s in cluster.services)
-    snapshot = system.with_cluster_dns(
-        msgspec.structs.replace(cluster, pods=pods, services=services)
-    )
+    snapshot = system.with_cluster_dns(replace(cluster, pods=pods, services=services))
     slots = nodes or placement.slots(1)
     snapshot, standing = placement.stand_in(snapshot, slots)
     snapshot, placing = placement.place(snapshot, slots)
@@ -116,7 +113,7 @@ def _sandbox_pod(pod: Pod, warnings: list[str]) -> Pod:
             f"(or in {NODE_RANGE}, kept for nodes); it gets a sandbox address, so ipBlocks "
             "naming the old one do not match it"
         )
-    return msgspec.structs.replace(pod, ips=inside)
+    return replace(pod, ips=inside)
 
 
 def _sandbox_service(svc: Service, warnings: list[str]) -> Service:
@@ -129,7 +126,7 @@ def _sandbox_service(svc: Service, warnings: list[str]) -> Service:
     if ip is not None and ip.version == 4 and ip in SERVICE_RANGE:
         return svc
     warnings.append(f"service {svc.key}: clusterIP {svc.cluster_ip} replaced by a sandbox one")
-    return msgspec.structs.replace(svc, cluster_ip=None)
+    return replace(svc, cluster_ip=None)
 
 
 Serve = list[tuple[int, Protocol]]

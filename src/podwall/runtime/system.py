@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import msgspec
-
 from podwall.model.addressing import DNS_SERVICE_IP
 from podwall.model.cluster import (
     NAMESPACE_NAME_LABEL,
@@ -22,6 +20,7 @@ from podwall.model.cluster import (
 )
 from podwall.model.labels import Labels, LabelSelector
 from podwall.model.ports import ContainerPort, Protocol
+from podwall.model.record import replace
 
 DNS_NAMESPACE = "kube-system"
 DNS_POD = "coredns"
@@ -49,7 +48,7 @@ def with_cluster_dns(cluster: Cluster) -> Cluster:
         )
     if not any(s.key == f"{DNS_NAMESPACE}/kube-dns" for s in services):
         services = (*services, _dns_service())
-    return msgspec.structs.replace(cluster, namespaces=namespaces, pods=pods, services=services)
+    return replace(cluster, namespaces=namespaces, pods=pods, services=services)
 
 
 def _dns_service() -> Service:

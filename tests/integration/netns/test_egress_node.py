@@ -12,12 +12,12 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-import msgspec
 import pytest
 
 from podwall.engine.decide import decide
 from podwall.engine.endpoints import Endpoint, Traffic
 from podwall.model.cluster import Cluster
+from podwall.model.record import replace
 from tests.integration.netns.kit import (
     TCP_ECHO_MANY,
     assert_nothing_left,
@@ -83,7 +83,7 @@ def _with_allow(run: Running) -> Cluster:
     text = ALLOW_TO_NODE.replace("ADDRESS", run.node_address("node-2"))
     added = manifests(text.replace("PORT", str(NODE_PORT_HERE))).policies
     extra = tuple(p for p in added if p.name == "to-node")
-    return msgspec.structs.replace(run.cluster, policies=run.cluster.policies + extra)
+    return replace(run.cluster, policies=run.cluster.policies + extra)
 
 
 def test_a_pod_denied_egress_cannot_reach_its_own_node_until_a_rule_allows_it(

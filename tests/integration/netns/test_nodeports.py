@@ -11,13 +11,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-import msgspec
 import pytest
 
 from podwall.engine.decide import decide
 from podwall.engine.endpoints import Endpoint, Traffic
 from podwall.model.cluster import Cluster, Node
 from podwall.model.labels import Labels
+from podwall.model.record import replace
 from tests.integration.netns.kit import (
     ThreeNodes,
     dial,
@@ -47,7 +47,7 @@ class Running(ThreeNodes):
             if node.address is not None
         )
         assert len(nodes) == 3
-        return msgspec.structs.replace(self.cluster, nodes=nodes)
+        return replace(self.cluster, nodes=nodes)
 
     def node_address(self, node: str) -> str:
         return str(self.sandbox.nodes[node].address)
@@ -142,10 +142,10 @@ def test_the_node_port_comes_and_goes_with_the_service_type(running: Running) ->
     address = running.node_address("node-2")
     served = running.cluster
     svc = next(s for s in served.services if s.key == "default/server")
-    ports = tuple(msgspec.structs.replace(sp, node_port=None) for sp in svc.ports)
+    ports = tuple(replace(sp, node_port=None) for sp in svc.ports)
     others = tuple(s for s in served.services if s is not svc)
-    retyped = (*others, msgspec.structs.replace(svc, ports=ports))
-    running.sandbox.sync(msgspec.structs.replace(served, services=retyped))
+    retyped = (*others, replace(svc, ports=ports))
+    running.sandbox.sync(replace(served, services=retyped))
     assert dial(running.netns["client-a"], address, NODE_PORT) == "error:ECONNREFUSED"
     assert dial(running.netns["client-a"], svc.cluster_ip, 8080) == str(running.ips["client-a"])
     running.sandbox.sync(served)

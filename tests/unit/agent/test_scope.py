@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,16 +12,15 @@ from podwall.agent.scope import NodeScope
 from podwall.model import convert
 from podwall.model.cluster import Cluster
 from podwall.model.rawobject import RawObject
+from podwall.model.record import replace
 from podwall.nft.compile import compile_ruleset
 from tests.strategies import objects, to_cluster
 from tests.unit.agent.objects import cluster_policy, node
 
 
 def spread(cluster: Cluster, nodes: list[str | None]) -> Cluster:
-    pods = [
-        msgspec.structs.replace(p, node=nodes[i % len(nodes)]) for i, p in enumerate(cluster.pods)
-    ]
-    return msgspec.structs.replace(cluster, pods=tuple(pods))
+    pods = [replace(p, node=nodes[i % len(nodes)]) for i, p in enumerate(cluster.pods)]
+    return replace(cluster, pods=tuple(pods))
 
 
 @settings(max_examples=150)
@@ -46,8 +44,8 @@ def test_the_node_s_ruleset_is_the_same_without_the_policies_out_of_scope(
 
 def test_policies_of_namespaces_without_a_local_pod_are_left_out() -> None:
     cluster = spread(to_cluster([*objects_in("a", "b")]), ["n2"])
-    one = msgspec.structs.replace(cluster.pods[0], node="n1")
-    cluster = msgspec.structs.replace(cluster, pods=(one, *cluster.pods[1:]))
+    one = replace(cluster.pods[0], node="n1")
+    cluster = replace(cluster, pods=(one, *cluster.pods[1:]))
     scoped = NodeScope("n1").apply(cluster)
     assert {p.namespace for p in scoped.policies} == {one.namespace}
 
@@ -56,9 +54,9 @@ def test_unchanged_inputs_give_the_very_same_tuple() -> None:
     cluster = spread(to_cluster([*objects_in("a", "b")]), ["n1"])
     scope = NodeScope("n1")
     first = scope.apply(cluster).policies
-    assert scope.apply(msgspec.structs.replace(cluster)).policies is first
-    moved = tuple(msgspec.structs.replace(p, node="n2") for p in cluster.pods)
-    assert scope.apply(msgspec.structs.replace(cluster, pods=moved)).policies == ()
+    assert scope.apply(replace(cluster)).policies is first
+    moved = tuple(replace(p, node="n2") for p in cluster.pods)
+    assert scope.apply(replace(cluster, pods=moved)).policies == ()
 
 
 def objects_in(*namespaces: str) -> list[dict[str, Any]]:

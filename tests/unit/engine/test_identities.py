@@ -6,13 +6,13 @@ import ipaddress
 from dataclasses import dataclass
 
 import pytest
-from msgspec.structs import replace
 
 from podwall.engine.identities import Identities, bit_indices, policy_blocks
 from podwall.model.cluster import Pod
 from podwall.model.labels import Labels
 from podwall.model.policy import IPBlock
 from podwall.model.ports import ContainerPort, Protocol
+from podwall.model.record import replace
 from tests.builders import make_cluster, policy
 
 

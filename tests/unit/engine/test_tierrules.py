@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import msgspec
-
 from podwall.engine.atoms import Atoms
 from podwall.engine.selectorcache import SelectorCache
 from podwall.engine.tierrules import TierRules, address_blocks, compile_tiers, port_cuts
 from podwall.model.clusterpolicy import Action, Tier
 from podwall.model.policy import Direction
 from podwall.model.ports import Protocol
+from podwall.model.record import replace
 from tests.builders import NODE, cluster_policy, make_cluster
 
 RULES = cluster_policy(
@@ -29,7 +28,7 @@ def _compiled() -> tuple[SelectorCache, Atoms, TierRules]:
     c = make_cluster(NODE + RULES)
     pods = tuple(sorted(c.pods, key=lambda p: p.key))
     selectors = SelectorCache(blocks=address_blocks(c))
-    selectors.update(msgspec.structs.replace(c, pods=pods))
+    selectors.update(replace(c, pods=pods))
     atoms = Atoms(port_cuts(c))
     return selectors, atoms, compile_tiers(c, selectors, atoms)
 

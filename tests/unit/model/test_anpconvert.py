@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 import pytest
 import yaml
 
@@ -23,6 +22,7 @@ from podwall.model.cnpconvert import cluster_network_policy
 from podwall.model.convert import cluster
 from podwall.model.ports import Protocol
 from podwall.model.rawobject import RawObject
+from podwall.model.record import replace
 
 ANP = """
 apiVersion: policy.networking.k8s.io/v1alpha1
@@ -97,7 +97,7 @@ def test_an_admin_network_policy_means_what_the_same_cluster_network_policy_mean
     anp = admin_network_policy(_raw(ANP))
     cnp = cluster_network_policy(_raw(CNP))
     assert anp.kind == ADMIN_NETWORK_POLICY
-    assert msgspec.structs.replace(anp, kind=KIND) == cnp
+    assert replace(anp, kind=KIND) == cnp
 
 
 def test_the_baseline_admin_network_policy_is_the_last_of_the_baseline_tier() -> None:

@@ -1,19 +1,19 @@
-"""Where a record came from takes no part in its equality or hash (Sourced)."""
+"""Where a record came from takes no part in its equality or hash (`field(compare=False)`)."""
 
 from __future__ import annotations
 
 import pytest
-from msgspec.structs import replace
 
 from podwall.model.cluster import Cluster, Node, Pod, Service
 from podwall.model.clusterpolicy import ClusterNetworkPolicy, Subject, Tier
 from podwall.model.labels import Labels, LabelSelector
 from podwall.model.policy import NetworkPolicy, PolicyType
-from podwall.model.source import Source, Sourced
+from podwall.model.record import Record, replace
+from podwall.model.source import Source
 
 HERE, THERE = Source(file="a.yaml", line=3), Source(file="b.yaml", line=9, document=2)
 EVERYTHING = LabelSelector()
-RECORDS: dict[str, Sourced] = {
+RECORDS: dict[str, Record] = {
     "pod": Pod(namespace="x", name="a", labels=Labels({"app": "a"}), source=HERE),
     "node": Node(name="n1", labels=Labels({}), source=HERE),
     "service": Service(namespace="x", name="s", selector=EVERYTHING, source=HERE),
@@ -48,7 +48,7 @@ def test_the_same_record_read_elsewhere_is_equal_and_hashes_alike(kind: str) -> 
     there = replace(here, source=THERE)
     assert there.source == THERE
     assert here == there
-    assert not here != there  # noqa: SIM202 (__ne__ agrees: Struct's own would see `source`)
+    assert not here != there  # noqa: SIM202 (__ne__ agrees with __eq__)
     assert hash(here) == hash(there)
     assert len({here, there}) == 1
 

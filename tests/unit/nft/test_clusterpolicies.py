@@ -3,11 +3,11 @@ traced to what `decide()` says and named in its comment, and changes that touch 
 
 from __future__ import annotations
 
-import msgspec
 import pytest
 
 from podwall.engine import decide
 from podwall.model.cluster import Cluster
+from podwall.model.record import replace
 from podwall.nft import FakeNFT, Packet, fragments, trace
 from podwall.nft.clusterpolicies import set_name
 from podwall.nft.compile import Compiler, compile_ruleset
@@ -175,12 +175,12 @@ def test_every_rule_comment_names_tier_priority_policy_rule_and_action() -> None
 def test_an_accept_peer_with_no_field_matches_nothing_a_deny_one_everything() -> None:
     c = make_cluster(DENY_X_TO_YB)
     [cnp] = c.cluster_policies
-    peerless = msgspec.structs.replace(cnp.ingress[0].peers[0], namespaces=None)
-    deny = msgspec.structs.replace(cnp.ingress[0], peers=(peerless,))
-    accept = msgspec.structs.replace(deny, action=type(deny.action).ACCEPT)
+    peerless = replace(cnp.ingress[0].peers[0], namespaces=None)
+    deny = replace(cnp.ingress[0], peers=(peerless,))
+    accept = replace(deny, action=type(deny.action).ACCEPT)
     for rule, rules in ((deny, 1), (accept, 0)):
-        changed = msgspec.structs.replace(cnp, ingress=(rule,))
-        rs = compile_ruleset(msgspec.structs.replace(c, cluster_policies=(changed,)))
+        changed = replace(cnp, ingress=(rule,))
+        rs = compile_ruleset(replace(c, cluster_policies=(changed,)))
         [jump] = rs.rules["tier_admin_in"]
         assert isinstance(jump.statements[-1], Jump)
         found = rs.rules[jump.statements[-1].chain]
@@ -241,19 +241,17 @@ egress:
 
 def test_a_node_enforces_the_subject_side_of_its_own_pods_only() -> None:
     c = make_cluster(BASELINE_DENY)
-    placed = tuple(
-        msgspec.structs.replace(p, node="n1" if p.namespace == "x" else "n2") for p in c.pods
-    )
-    out = Compiler("n1").compile(msgspec.structs.replace(c, pods=placed))
+    placed = tuple(replace(p, node="n1" if p.namespace == "x" else "n2") for p in c.pods)
+    out = Compiler("n1").compile(replace(c, pods=placed))
     [deny] = next(iter(out[("cnp", "baseline/default-deny", "in")].rules.values()))
     assert deny.statements[0] == Match(Field.IP_DADDR, ("198.18.0.1", "198.18.0.2"))
 
 
 def _changed(c: Cluster, name: str, **changes: object) -> Cluster:
     found = next(p for p in c.cluster_policies if p.name == name)
-    new = msgspec.structs.replace(found, **changes)  # type: ignore[arg-type]
+    new = replace(found, **changes)  # type: ignore[arg-type]
     policies = tuple(new if p is found else p for p in c.cluster_policies)
-    return msgspec.structs.replace(c, cluster_policies=policies)
+    return replace(c, cluster_policies=policies)
 
 
 def test_a_changed_rule_rewrites_its_policys_chain_only() -> None:
@@ -261,9 +259,9 @@ def test_a_changed_rule_rewrites_its_policys_chain_only() -> None:
     compiler = Compiler()
     before = compiler.compile(c)
     guard = next(p for p in c.cluster_policies if p.name == "guard")
-    peers = (msgspec.structs.replace(guard.ingress[0].peers[0], namespaces=None, pods=None),)
+    peers = (replace(guard.ingress[0].peers[0], namespaces=None, pods=None),)
     after = compiler.compile(
-        _changed(c, "guard", ingress=(msgspec.structs.replace(guard.ingress[0], peers=peers),))
+        _changed(c, "guard", ingress=(replace(guard.ingress[0], peers=peers),))
     )
     assert compiler.touched == {("cnp", "admin/guard", "in")}
     assert all(after[k] is before[k] for k in before if k not in compiler.touched)

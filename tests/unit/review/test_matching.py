@@ -16,6 +16,7 @@ from podwall.live.layer import layer
 from podwall.manifests.reader import Loaded
 from podwall.model.convert import cluster
 from podwall.model.rawobject import RawObject
+from podwall.model.record import replace
 from podwall.review import diffreport
 from podwall.review.diff import Diff, diff
 from podwall.review.matching import differences, match
@@ -292,7 +293,6 @@ def test_differences(labels: dict[str, str], expected: list[str]) -> None:
     live = cluster(loaded(NAMESPACE + running("frontend")).objects).cluster
     template = cluster(loaded(deployment("frontend")).objects).cluster
     pod = live.pods_by_key["default/frontend-d9b85874d-p0"]
-    from msgspec.structs import replace
 
     from podwall.model.labels import Labels
 

@@ -10,18 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cached_property
 
-from msgspec import Struct
-
 from podwall.engine import Endpoint
 from podwall.engine.peers import match_peer
 from podwall.engine.selection import selects
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.labels import Labels
 from podwall.model.policy import Direction, NetworkPolicy, Peer, Rule
+from podwall.model.record import Record
 
 
 # A result read field by field, never compared or hashed: identity equality is enough.
-class _Group(Struct, frozen=True, eq=False):
+class _Group(Record, kw_only=False, eq=False):
     """Pods that every selector treats alike: same namespace, labels and host network."""
 
     namespace: str

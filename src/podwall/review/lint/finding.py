@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from msgspec import Struct
-
 from podwall.model.policy import NetworkPolicy
+from podwall.model.record import Record
 from podwall.model.source import Source
 
 
@@ -26,7 +25,7 @@ class Severity(StrEnum):
         return list(Severity).index(self)
 
 
-class Finding(Struct, frozen=True, kw_only=True):
+class Finding(Record):
     """One problem a check found, in one object (and field) of one file."""
 
     check: str  # the check's id, e.g. PW005

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from msgspec import Struct, field
-
 from podwall.errors import PodwallError
 from podwall.model.cluster import Cluster
+from podwall.model.record import Record, field
 from podwall.review.lint import dns, ipblock, ports, rules, selection, shadow, split
 from podwall.review.lint.context import Context
 from podwall.review.lint.finding import Finding, Raw, Severity
 
 
-class Check(Struct, frozen=True, kw_only=True):
+class Check(Record):
     """A lint check: its id, name, severity and documentation, and the function it runs."""
 
     id: str
@@ -131,7 +130,7 @@ def find(ref: str) -> Check:
 
 
 # A result read field by field, never compared or hashed: identity equality is enough.
-class Report(Struct, kw_only=True, eq=False):
+class Report(Record, frozen=False, eq=False):
     """What a lint run found, and the checks it skipped."""
 
     findings: list[Finding] = field(default_factory=list)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from msgspec import Struct
-
+from podwall.model.record import Record
 from podwall.review.lint.finding import Finding
 from podwall.review.lint.registry import CHECKS, Check
 
@@ -19,7 +18,7 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 # A result read field by field, never compared or hashed: identity equality is enough.
-class Located(Struct, frozen=True, kw_only=True, eq=False):
+class Located(Record, eq=False):
     """A finding with where to show it: a repository-relative `uri` and a 1-based line."""
 
     finding: Finding

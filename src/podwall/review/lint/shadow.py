@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from msgspec import Struct
-
 from podwall.model.policy import Direction, IPBlock, IPNetwork, NetworkPolicy, Rule
 from podwall.model.ports import PolicyPort
+from podwall.model.record import Record
 from podwall.review.lint.context import Context, rules
 from podwall.review.lint.finding import Raw
 
@@ -35,7 +34,7 @@ pods that are not there yet. Needs pods: skipped without.
 
 
 # A result read field by field, never compared or hashed: identity equality is enough.
-class _Reach(Struct, frozen=True, eq=False):
+class _Reach(Record, kw_only=False, eq=False):
     """What one rule allows: its peers (pods by key, ipBlocks) and its ports."""
 
     everyone: bool  # no peers: every source or destination
