@@ -424,13 +424,11 @@ def free_port() -> int:
 def test_kill_9_loses_nothing_that_was_acknowledged(tmp_path: Path) -> None:
 
     state, port = tmp_path / "state", free_port()
-    code = (
-        "from podwall.cli.apiserver import apiserver; "
-        f"apiserver(['--state-dir', {str(state)!r}, '--port', '{port}'])"
-    )
+    command = [sys.executable, "-m", "podwall", "apiserver", "--state-dir", str(state),
+               "--port", str(port)]  # fmt: skip
 
     def start() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while not (state / "kubeconfig").exists() or not _listening(port):
             assert process.poll() is None, "the API server exited"
