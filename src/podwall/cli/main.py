@@ -24,10 +24,8 @@ from podwall.errors import PodwallError
 
 if TYPE_CHECKING:
     from podwall.cli.command import Command
-    from podwall.cli.livetarget import LiveTarget
-    from podwall.model.cluster import Cluster
 
-EXIT_ALLOWED, EXIT_DENIED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE: never 0 or 1, which scripts read as allowed or denied
 
 # The commands that read, print and end (see `program`).
@@ -87,14 +85,6 @@ DESCRIPTION = """Kubernetes NetworkPolicy, implemented for real.
 def _fail(message: str) -> NoReturn:
     output.error(message)
     raise SystemExit(EXIT_BAD_INPUT)
-
-
-def _snapshot(
-    paths: Sequence[str], live: LiveTarget | None = None, revisions: Sequence[str] = ()
-) -> Cluster:
-    from podwall.cli import snapshot
-
-    return snapshot.from_paths(paths, live, revisions)
 
 
 def listed() -> list[str]:

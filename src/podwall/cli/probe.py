@@ -107,11 +107,11 @@ def probe(
     kernel cannot run (SCTP).
     """
     # Imported here: the runtime (netlink, processes) is not needed by the other commands.
-    from podwall.cli.main import _snapshot
+    from podwall.cli.snapshot import from_paths
     from podwall.runtime.probe import run_probe
 
     proto = Protocol(protocol.upper())
-    cluster = _snapshot(paths)
+    cluster = from_paths(paths, None, ())
     _preflight(proto)
     result = run_probe(
         cluster,
