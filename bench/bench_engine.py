@@ -45,6 +45,11 @@ NCA = ROOT / ".venv-bench" / "bin" / "nca"
 PODWALL = ROOT / ".venv" / "bin" / "podwall"
 GOAL_SECONDS = 10.0
 GOAL_MIB = 1024.0
+# main when issue 14 was filed ("the 10k-pod, 2k-policy map at least twice as fast as today's
+# main measured side by side"): its podwall runs from its own source, with today's .venv.
+BASELINE = "bc01724"
+BASELINE_GOAL = 2.0
+BASELINE_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -342,6 +347,70 @@ def big_line(row: Row) -> str:
     )
 
 
+# ------------------------------------------------------------------- against the baseline
+@dataclass
+class SideBySide:
+    """Interleaved runs of the baseline's map and today's on the same input: best of each."""
+
+    baseline: list[float] = field(default_factory=list)
+    now: list[float] = field(default_factory=list)
+    error: str | None = None
+
+    def ratio(self) -> float:
+        return min(self.baseline) / min(self.now)
+
+
+def baseline_source() -> Path | None:
+    """The baseline's src/ (extracted once from git into bench/out/), or None without it."""
+    target = OUT / f"baseline-{BASELINE}"
+    if not (target / "src" / "podwall" / "__init__.py").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", BASELINE, "src/podwall"],
+            capture_output=True,
+            check=False,
+        )
+        if archive.returncode != 0:
+            return None
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target / "src"
+
+
+def side_by_side(big: Row, args: argparse.Namespace) -> SideBySide:
+    out = SideBySide()
+    source = baseline_source()
+    if source is None:
+        out.error = f"commit {BASELINE} is not in this clone (a shallow clone?)"
+        return out
+    folder = OUT / big.size.name
+    cluster = str(folder / "cluster")
+    python = str(ROOT / ".venv" / "bin" / "python")
+    then = ["env", f"PYTHONPATH={source}", python, "-m", "podwall", "matrix", "-f", cluster]
+    now = [str(PODWALL), "matrix", "-f", cluster]
+    for round_ in range(BASELINE_ROUNDS):
+        log(f"side by side with {BASELINE}, round {round_ + 1} of {BASELINE_ROUNDS}")
+        for cmd, times, name in ((then, out.baseline, "baseline"), (now, out.now, "now")):
+            measured = measure(
+                [*cmd, "-o", "json"], folder / f"{name}.json", folder / f"{name}.err", args.timeout
+            )
+            if measured.error is not None:
+                out.error = f"{name}: {measured.error}"
+                return out
+            times.append(measured.seconds)
+    return out
+
+
+def baseline_line(result: SideBySide) -> str:
+    head = f"the same map, side by side with main when issue 14 was filed ({BASELINE}):"
+    if result.error is not None:
+        return f"{head} not measured: {result.error}"
+    met = "met" if result.ratio() >= BASELINE_GOAL else "NOT met"
+    return (
+        f"{head} {BASELINE} {min(result.baseline):.2f} s, now {min(result.now):.2f} s, best of "
+        f"{len(result.now)} interleaved: {result.ratio():.2f}x (goal {BASELINE_GOAL:.0f}x: {met})"
+    )
+
+
 def print_differences(rows: list[Row]) -> None:
     for row in rows:
         if row.comparison is not None and not row.comparison.identical:
@@ -400,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     big = None if args.quick or args.skip_big else run_size(BIG_SIZE, args, with_nca=False)
     if big is not None:
         print(big_line(big), flush=True)
+        print(baseline_line(side_by_side(big, args)), flush=True)
     print_differences(rows)
     save_results(rows, big)
     return exit_code(rows + ([big] if big else []), with_nca)

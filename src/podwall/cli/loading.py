@@ -7,8 +7,10 @@ Namespaces they select): the command exits 2 after listing all.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
+from podwall.manifests import forkmap
 from podwall.manifests.reader import Loaded, LoadError, field_line, load_paths
 from podwall.model import kindvalidation, strictfields
 from podwall.model.convert import MODELLED_KINDS, Conversion, cluster
@@ -50,19 +52,53 @@ def load(paths: Sequence[str]) -> Conversion:
 
 def convert(loaded: Loaded) -> Conversion:
     """Validate and convert what was read (files, a git revision, a cluster)."""
-    invalid = _validate(loaded.objects)
+    objects = loaded.objects
+    if len(objects) < PARALLEL_OBJECTS or not forkmap.can_fork():
+        invalid = _validate(objects, range(len(objects)))
+        if invalid:
+            raise InvalidManifests(_render(loaded, invalid))
+        return cluster(objects)
+    # Many objects: forked children validate most of them while this process converts them
+    # all (the model is not sent between processes), then validates the rest. The conversion
+    # is used only once every object proved valid, as when it ran after the validation.
+    shares = _shares(len(objects), forkmap.cores())
+    converted: list[Conversion | Exception] = []
+
+    def validate(share: range) -> list[tuple[int, list[tuple[str, str]]]]:
+        if share is shares[0]:
+            try:
+                converted.append(cluster(objects))
+            except Exception as exc:  # an invalid object's, most likely: reported as invalid
+                converted.append(exc)
+        return _errors_in(objects, share)
+
+    found = forkmap.map_parts(validate, shares)
+    invalid = [InvalidObject(obj=objects[i], errors=tuple(e)) for part in found for i, e in part]
     if invalid:
         raise InvalidManifests(_render(loaded, invalid))
-    return cluster(loaded.objects)
+    if isinstance(converted[0], Exception):
+        raise converted[0]
+    return converted[0]
 
 
-def _validate(objects: list[RawObject]) -> list[InvalidObject]:
-    out = []
-    for obj in objects:
-        errors = _errors(obj)
-        if errors:
-            out.append(InvalidObject(obj=obj, errors=tuple(errors)))
-    return out
+# Below this many objects validating them takes less time than forking a process to share it.
+PARALLEL_OBJECTS = 1000
+
+
+def _shares(count: int, cores: int) -> list[range]:
+    """`range(count)` cut for `cores`: the first, this process's, half the size of the others
+    (it converts too: about half the work of validating as many objects)."""
+    cuts = [0] + [count * (2 * k - 1) // (2 * cores - 1) for k in range(1, cores)] + [count]
+    return [range(a, b) for a, b in itertools.pairwise(cuts)]
+
+
+def _validate(objects: list[RawObject], indexes: range) -> list[InvalidObject]:
+    """Every invalid object of `indexes` and its errors."""
+    return [InvalidObject(obj=objects[i], errors=tuple(e)) for i, e in _errors_in(objects, indexes)]
+
+
+def _errors_in(objects: list[RawObject], indexes: range) -> list[tuple[int, list[tuple[str, str]]]]:
+    return [(i, errors) for i in indexes if (errors := _errors(objects[i]))]
 
 
 # The group/version the API server serves each kind podwall reads under: kubectl maps a
@@ -83,39 +119,40 @@ _SERVED_VERSIONS = {
 def _errors(obj: RawObject) -> list[tuple[str, str]]:
     """(field path, message) of every error of one object."""
     version = obj.body.get("apiVersion")
-    served = _SERVED_VERSIONS.get(obj.kind)
+    kind = obj.kind
+    served = _SERVED_VERSIONS.get(kind)
     if served is not None and version is not None and version != served:
         # kubectl's words when discovery has no such mapping (`resource mapping not found`).
-        return [("apiVersion", f'no matches for kind "{obj.kind}" in version "{version}"'
+        return [("apiVersion", f'no matches for kind "{kind}" in version "{version}"'
                  f' (served as "{served}")')]  # fmt: skip
-    if obj.kind == "NetworkPolicy":
+    if kind == "NetworkPolicy":
         errors = [(e.path, e.render()) for e in validate_network_policy(obj.body)]
         unknown = unknown_fields(obj.body)
-    elif obj.kind == "ClusterNetworkPolicy":
+    elif kind == "ClusterNetworkPolicy":
         # Imported here: the CRD's schema is built at import, and most inputs have no CNP.
         from podwall.model import cnpvalidation
 
         errs = cnpvalidation.validate_cluster_network_policy(obj.body)
         errors = [(e.path, e.render()) for e in errs]
         unknown = cnpvalidation.unknown_fields(obj.body)
-    elif obj.kind in ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
+    elif kind in ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
         from podwall.model import anpvalidation
 
-        errs = anpvalidation.validate(obj.kind, obj.body)
+        errs = anpvalidation.validate(kind, obj.body)
         errors = [(e.path, e.render()) for e in errs]
-        unknown = anpvalidation.unknown_fields(obj.kind, obj.body)
+        unknown = anpvalidation.unknown_fields(kind, obj.body)
     else:
-        meant = _READ_KINDS.get(obj.kind.lower())
-        if meant is not None and meant != obj.kind:
+        meant = _READ_KINDS.get(kind.lower())
+        if meant is not None and meant != kind:
             version = obj.body.get("apiVersion")
             return [
                 (
                     "kind",
-                    f'no matches for kind "{obj.kind}" in version "{version}"'
+                    f'no matches for kind "{kind}" in version "{version}"'
                     f' (kinds are case-sensitive: "{meant}"?)',
                 )
             ]
-        return [(e.path, e.render()) for e in kindvalidation.validate(obj.kind, obj.body)]
+        return [(e.path, e.render()) for e in kindvalidation.validate(kind, obj.body)]
     return errors + [(path, strictfields.render(path)) for path in unknown]
 
 

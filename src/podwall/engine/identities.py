@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import compress
 from typing import NamedTuple
 
 from podwall.model.addressing import block_ranges
@@ -243,5 +244,9 @@ def bit_indices(bits: int) -> list[int]:
             out.append(low.bit_length() - 1)
             bits ^= low
         return out
-    text = bin(bits)[:1:-1]
-    return [i for i, c in enumerate(text) if c == "1"]
+    # Dense: the binary digits, lowest first, as bytes 0/1 select their indices, all in C.
+    flags = bin(bits)[:1:-1].encode("ascii").translate(_DIGIT_FLAGS)
+    return list(compress(range(len(flags)), flags))
+
+
+_DIGIT_FLAGS = bytes.maketrans(b"01", b"\0\1")

@@ -119,6 +119,14 @@ def _add_ingress(
     for rule in policy.ingress:
         sources = _peer_bits(rules, selectors, policy, rule)
         static, named = _static_mask(rules.atoms, rule)
+        if not named:  # the same ports for every destination: one entry, shared
+            if static and sources:
+                shared = (sources, static)
+                for dst in dsts:
+                    entry = rules.ingress_of[dst]
+                    if entry is not None:
+                        entry.append(shared)
+            continue
         for dst in dsts:
             mask = _mask_for(rules, selectors.identities, dst, static, named)
             entry = rules.ingress_of[dst]
@@ -134,7 +142,14 @@ def _add_egress(
         if not rule.peers and not named:
             rules.egress_to_all.append((selected, static))
             continue
-        for dst in bit_indices(_peer_bits(rules, selectors, policy, rule)):
+        dsts = bit_indices(_peer_bits(rules, selectors, policy, rule))
+        if not named:  # the same ports for every destination: one entry, shared
+            if static:
+                egress_to, shared = rules.egress_to, (selected, static)
+                for dst in dsts:
+                    egress_to[dst].append(shared)
+            continue
+        for dst in dsts:
             mask = _mask_for(rules, selectors.identities, dst, static, named)
             if mask:
                 rules.egress_to[dst].append((selected, mask))

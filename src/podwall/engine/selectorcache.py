@@ -48,6 +48,12 @@ class SelectorCache:
         # One object for each distinct podSelector a peer names: the per-namespace results
         # are keyed by it, and a dict finds the very key it holds without calling ==.
         self._canonical: dict[LabelSelector, LabelSelector] = {}
+        # podSelector -> its identities in every namespace (kept true by `_admit`, as
+        # `_selected` is), and namespaceSelector -> the identities of the namespaces it
+        # selects (cleared with `_peers`): a peer with both is their intersection, found
+        # without visiting each namespace the namespaceSelector selects.
+        self._anywhere: dict[LabelSelector, int] = {}
+        self._in_namespaces: dict[LabelSelector, int] = {}
 
     @property
     def all_bits(self) -> int:
@@ -65,6 +71,7 @@ class SelectorCache:
         changed = self.identities.update(cluster.pods, local)
         if namespaces_changed or len(self.identities.items) > first:
             self._peers.clear()  # a peer's union is over namespaces and identities
+            self._in_namespaces.clear()
         for ident in self.identities.items[first:]:
             self._admit(ident)
         return Changes(identities=changed, namespaces=namespaces_changed)
@@ -81,6 +88,10 @@ class SelectorCache:
         for selector, bits in cached.items():
             if selector.matches(ident.labels):
                 cached[selector] = bits | bit
+        anywhere = self._anywhere
+        for selector, bits in anywhere.items():
+            if selector.matches(ident.labels):
+                anywhere[selector] = bits | bit
 
     def selected(self, namespace: str, selector: LabelSelector) -> int:
         """Identities of `namespace` whose labels match (never host-network ones)."""
@@ -130,7 +141,9 @@ class SelectorCache:
             return self._in_block(peer.ip_block)
         # A namespaceSelector peer ORs the results of every namespace it selects; policies
         # repeat peers (and both sides of a diff share most), so the union is kept.
-        key = (policy.namespace, peer)
+        # With a namespaceSelector the answer does not depend on the policy's namespace: one
+        # entry serves every policy that names the peer.
+        key = ("" if peer.namespace_selector is not None else policy.namespace, peer)
         bits = self._peers.get(key)
         if bits is None:
             bits = self._peers[key] = self._selector_peer(policy.namespace, peer)
@@ -143,15 +156,34 @@ class SelectorCache:
         if peer.namespace_selector is None:
             assert peer.pod_selector is not None
             return self.selected(namespace, peer.pod_selector)
-        bits = 0
+        names = self.namespaces(peer.namespace_selector)
         pods = peer.pod_selector
-        if pods is not None:
+        if pods is not None and len(names) * 2 < len(self._ns_labels):
+            # A few namespaces: their pods, selector by selector, cost less than all pods.
             pods = self._canonical.setdefault(pods, pods)
-        for ns in self.namespaces(peer.namespace_selector):
-            if pods is None:
-                bits |= self.ns_bits.get(ns, 0)
-            else:
+            bits = 0
+            for ns in names:
                 bits |= self.selected(ns, pods)
+            return bits
+        in_namespaces = self._in_namespaces.get(peer.namespace_selector)
+        if in_namespaces is None:
+            in_namespaces = 0
+            for ns in names:
+                in_namespaces |= self.ns_bits.get(ns, 0)
+            self._in_namespaces[peer.namespace_selector] = in_namespaces
+        if pods is None:
+            return in_namespaces
+        return in_namespaces & self._selected_anywhere(pods)
+
+    def _selected_anywhere(self, selector: LabelSelector) -> int:
+        """Identities of every namespace whose labels match (never host-network ones)."""
+        bits = self._anywhere.get(selector)
+        if bits is None:
+            bits = 0
+            for ident in self.identities.items:
+                if not ident.host_network and selector.matches(ident.labels):
+                    bits |= 1 << ident.index
+            self._anywhere[selector] = bits
         return bits
 
     def in_block(self, block: IPBlock) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from podwall.errors import PodwallError
-from podwall.manifests import yamldocs
+from podwall.manifests import forkmap, yamldocs
 from podwall.manifests.files import manifest_files, pathname
 from podwall.model.rawobject import RawObject
 from podwall.model.record import Record, field
@@ -38,10 +38,10 @@ class Loaded(Record, frozen=False, eq=False):
 def load_paths(paths: Iterable[str], *, stdin: Any = None) -> Loaded:
     """Load every manifest under `paths`; `-` reads standard input once."""
     loaded = Loaded()
+    texts: list[tuple[str, str]] = []  # all read before any is parsed, to share the parsing
     for path in paths:
         if path == "-":
-            text = (stdin or sys.stdin).read()
-            _add(loaded, "<stdin>", text)
+            texts.append(("<stdin>", (stdin or sys.stdin).read()))
             continue
         files = manifest_files(path)
         if files is None:
@@ -56,7 +56,9 @@ def load_paths(paths: Iterable[str], *, stdin: Any = None) -> Loaded:
                 raise LoadError(f"{file}: cannot read: {exc.strerror or exc}") from exc
             except UnicodeDecodeError as exc:
                 raise LoadError(f"{file}: cannot read: not UTF-8 text ({exc.reason})") from exc
-            _add(loaded, file, text)
+            texts.append((file, text))
+    for (name, text), documents in zip(texts, _parse_all(texts), strict=True):
+        _add_documents(loaded, name, text, documents)
     return loaded
 
 
@@ -67,8 +69,12 @@ def load_text(text: str, name: str = "<memory>") -> Loaded:
 
 
 def _add(loaded: Loaded, name: str, text: str) -> None:
+    _add_documents(loaded, name, text, _documents(name, text))
+
+
+def _add_documents(loaded: Loaded, name: str, text: str, documents: list[_Document]) -> None:
     loaded.texts[name] = text
-    for index, (line, doc, item_lines) in enumerate(_documents(name, text)):
+    for index, (line, doc, item_lines) in enumerate(documents):
         for position, body in enumerate(_flatten(doc, name, line)):
             at = item_lines[position] if position < len(item_lines) else line
             loaded.objects.append(
@@ -115,7 +121,7 @@ _Document = tuple[int, Any, list[int]]
 
 def _documents(name: str, text: str) -> list[_Document]:
     """The non-empty documents of `text`, all parsed before any is returned."""
-    if name.endswith(".json") or text.lstrip().startswith(("{", "[")):
+    if _json_like(name, text):
         import json  # only for JSON input: YAML manifests never pay for it
 
         try:
@@ -128,16 +134,78 @@ def _documents(name: str, text: str) -> list[_Document]:
                 for index, (line, doc) in enumerate(docs)
             ]
     try:
-        return [
-            (node.start_mark.line + 1, doc, list(_list_item_lines(node)) if _is_list(doc) else [])
-            for node, doc in yamldocs.documents(text)
-            if doc is not None
-        ]
+        return _yaml_piece((0, text))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark is not None else name
         problem = getattr(exc, "problem", None) or str(exc)
         raise LoadError(f"{where}: invalid YAML: {problem}") from exc
+
+
+# Below this a stream parses in less time than forking a process to share the work takes.
+PARALLEL_BYTES = 256 * 1024
+
+
+def _json_like(name: str, text: str) -> bool:
+    first = _NOT_SPACE.search(text)  # not text.lstrip(): a copy of a large text each time
+    return name.endswith(".json") or (first is not None and first.group() in "{[")
+
+
+# A YAML piece to parse: the index of its file, the lines before it in the file, its text.
+_Piece = tuple[int, int, str]
+
+
+def _parse_all(texts: list[tuple[str, str]]) -> list[list[_Document]]:
+    """The documents of each text. Much YAML is cut into pieces (yamlsplit) shared out among
+    the cores (forkmap), each core taking a run of consecutive pieces of about equal size."""
+    yaml_bytes = sum(len(text) for name, text in texts if not _json_like(name, text))
+    if yaml_bytes < PARALLEL_BYTES or not forkmap.can_fork():
+        return [_documents(name, text) for name, text in texts]
+    from podwall.manifests import yamlsplit  # large inputs only: its pattern costs a start-up
+
+    cores = forkmap.cores()
+    size = max(yaml_bytes // (8 * cores), 1)  # pieces small enough to even out the shares
+    pieces: list[_Piece] = [
+        (i, before, piece)
+        for i, (name, text) in enumerate(texts)
+        if not _json_like(name, text)
+        for before, piece in yamlsplit.pieces(text, -(-len(text) // size))
+    ]
+    shares: list[list[_Piece]] = [[] for _ in range(cores)]
+    done = 0
+    for piece in pieces:  # to the share its middle falls in
+        shares[min((2 * done + len(piece[2])) * cores // (2 * yaml_bytes), cores - 1)].append(piece)
+        done += len(piece[2])
+    try:
+        parsed = forkmap.map_parts(_parse_share, [share for share in shares if share])
+    except yaml.YAMLError:  # the first error, and its line, as the whole file gives it
+        return [_documents(name, text) for name, text in texts]
+    out: list[list[_Document]] = [[] for _ in texts]
+    for share, documents in zip((s for s in shares if s), parsed, strict=True):
+        for (i, _, _), part in zip(share, documents, strict=True):
+            out[i] += part
+    for i, (name, text) in enumerate(texts):
+        if _json_like(name, text):
+            out[i] = _documents(name, text)
+    return out
+
+
+def _parse_share(share: list[_Piece]) -> list[list[_Document]]:
+    return [_yaml_piece((before, text)) for _, before, text in share]
+
+
+def _yaml_piece(piece: tuple[int, str]) -> list[_Document]:
+    """The non-empty documents of a YAML text that has `before` lines before it in its file."""
+    before, text = piece
+    return [
+        (
+            before + node.start_mark.line + 1,
+            doc,
+            list(_list_item_lines(node, before)) if _is_list(doc) else [],
+        )
+        for node, doc in yamldocs.documents(text)
+        if doc is not None
+    ]
 
 
 _NOT_SPACE = re.compile(r"\S")

@@ -63,6 +63,8 @@ def _typed(
 def decode_object(
     raw: object, path: str, errs: list[FieldError]
 ) -> Mapping[str, Any] | Literal[Malformed.MALFORMED] | None:
+    if type(raw) is dict:  # what YAML and JSON decode to: no abstract-class check needed
+        return raw
     return _typed(raw, path, errs, Mapping, "an object")
 
 
@@ -75,6 +77,8 @@ def decode_list(
 def decode_string(
     raw: object, path: str, errs: list[FieldError]
 ) -> str | Literal[Malformed.MALFORMED] | None:
+    if type(raw) is str:
+        return raw
     return _typed(raw, path, errs, str, "a string")
 
 

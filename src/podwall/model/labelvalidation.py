@@ -8,6 +8,7 @@ upstream's messages word for word. Field errors live in `fielderrors`, raw-value
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -46,6 +47,17 @@ _LABEL_VALUE_RE = re.compile(LABEL_VALUE_FMT)
 
 def is_qualified_name(value: str) -> list[str]:
     """IsQualifiedName (content.IsLabelKey): a name with an optional DNS-subdomain prefix."""
+    return list(_qualified_name_errors(value))
+
+
+# A cluster repeats a few label keys and values on every object (`app`, `tier`, `web`): each is
+# checked once. Bounded, so an adversarial input cannot grow it without end.
+@functools.lru_cache(maxsize=4096)
+def _qualified_name_errors(value: str) -> tuple[str, ...]:
+    return tuple(_qualified_name_problems(value))
+
+
+def _qualified_name_problems(value: str) -> list[str]:
     errs: list[str] = []
     parts = value.split("/")
     if len(parts) == 1:
@@ -77,7 +89,12 @@ _LABEL_VALUE_WRONG = regex_error(_LABEL_VALUE_MSG, LABEL_VALUE_FMT, "MyValue", "
 
 def is_valid_label_value(value: str) -> list[str]:
     """IsValidLabelValue (content.IsLabelValue)."""
-    return conform(value, 63, _LABEL_VALUE_RE, _LABEL_VALUE_WRONG)
+    return list(_label_value_errors(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_value_errors(value: str) -> tuple[str, ...]:
+    return tuple(conform(value, 63, _LABEL_VALUE_RE, _LABEL_VALUE_WRONG))
 
 
 # apis/meta/v1/validation/validation.go.

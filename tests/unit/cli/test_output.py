@@ -34,3 +34,19 @@ def test_port_matrix_wraps_names_instead_of_cutting_them(narrow: io.StringIO) ->
     # The row names, read column by column, are whole again.
     first = "".join(line.split("│")[1].strip() for line in text.splitlines() if "│" in line)
     assert LONG in first
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param({"pods": [f"ns/p{i}" for i in range(9000)], "x": [[]] * 3}, id="large"),
+        pytest.param({"a": [], "b": {}, "c": 'é\u2028"\\\n\t', "d": 1.5e16, "e": 1e-7}, id="small"),
+        pytest.param({"n": [float("nan")] + [f"p{i}" for i in range(40000)]}, id="large-with-nan"),
+        pytest.param({"s": ["é" * 30] * 20000, "t": None, "u": True}, id="large-non-ascii"),
+    ],
+)
+def test_json_is_what_json_dumps_indents(data: object, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    output.emit_json(data)
+    assert capsys.readouterr().out == json.dumps(data, indent=2) + "\n"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from podwall.manifests import yamldocs
+from podwall.manifests import forkmap, reader, yamldocs
 from podwall.manifests.reader import LoadError, field_line, load_paths, load_text
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
@@ -355,3 +356,64 @@ def test_a_directory_without_manifests_is_recorded(tmp_path: Path) -> None:
     loaded = load_paths([str(tmp_path / "empty"), str(tmp_path / "notes"), str(tmp_path)])
     assert loaded.empty_directories == [str(tmp_path / "empty"), str(tmp_path / "notes")]
     assert [o.name for o in loaded.objects] == ["a"]
+
+
+# Large inputs are parsed in pieces on every core: the same objects, lines and errors.
+def _many_files(folder: Path, count: int) -> None:
+    pods = "".join(
+        f"---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\n  labels: {{app: a{i % 7}}}\n"
+        f"spec:\n  containers:\n  - name: c\n    image: i\n" + ("...\n" if i % 50 == 0 else "")
+        for i in range(count)
+    )
+    (folder / "a-pods.yaml").write_text(pods)
+    lists = "".join(
+        f"---\napiVersion: v1\nkind: List\nitems:\n- kind: Namespace\n  metadata: {{name: n{i}}}\n"
+        f"- kind: List\n  items:\n  - kind: Namespace\n    metadata: {{name: m{i}}}\n"
+        for i in range(count // 10)
+    )
+    (folder / "b-lists.yaml").write_text(lists)
+    (folder / "c.json").write_text('{"kind": "Namespace", "metadata": {"name": "j"}}\n')
+
+
+def _as_read(folder: Path) -> list[tuple[object, ...]]:
+    loaded = load_paths([str(folder)])
+    return [(o.source.file, o.source.line, o.source.document, o.body) for o in loaded.objects]
+
+
+@pytest.mark.parametrize("count", [2500, 6000])
+def test_large_inputs_read_in_pieces_as_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    _many_files(tmp_path, count)
+    shares: list[int] = []
+    real = forkmap.map_parts
+
+    def counted(work: Any, parts: Any) -> Any:
+        shares.append(len(parts))
+        return real(work, parts)
+
+    monkeypatch.setattr(forkmap, "map_parts", counted)
+    shared = _as_read(tmp_path)
+    assert shares == ([forkmap.cores()] if forkmap.can_fork() else [])
+    monkeypatch.setattr(reader, "PARALLEL_BYTES", 10**12)
+    assert shared == _as_read(tmp_path)
+    assert len(shared) == count + 2 * (count // 10) + 1
+
+
+def test_a_yaml_error_in_a_large_input_names_its_own_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _many_files(tmp_path, 3000)
+    pods = tmp_path / "a-pods.yaml"
+    lines = pods.read_text().splitlines(keepends=True)
+    lines[-5] = "  name: [unclosed\n"
+    pods.write_text("".join(lines))
+    with pytest.raises(LoadError) as shared:
+        load_paths([str(tmp_path)])
+    monkeypatch.setattr(reader, "PARALLEL_BYTES", 10**12)
+    with pytest.raises(LoadError) as whole:
+        load_paths([str(tmp_path)])
+    assert str(shared.value) == str(whole.value)
+    where = str(shared.value).split(": ", 1)[0]  # the file and line, counted in the whole file
+    assert where.rsplit(":", 1)[0].endswith("a-pods.yaml")
+    assert int(where.rsplit(":", 1)[1]) > len(lines) - 6
