@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from podwall.engine.atoms import Atoms
-from podwall.engine.identities import Identities, bit_indices
+from podwall.engine.identities import Identities
 from podwall.engine.selectorcache import SelectorCache
 from podwall.model.cluster import Cluster
 from podwall.model.policy import NetworkPolicy, PolicyType, Rule
@@ -112,7 +112,7 @@ def _mask_for(
 def _add_ingress(
     rules: RuleSet, selectors: SelectorCache, policy: NetworkPolicy, selected: int
 ) -> None:
-    dsts = bit_indices(selected)
+    dsts = selectors.indices(selected)
     for dst in dsts:
         if rules.ingress_of[dst] is None:
             rules.ingress_of[dst] = []
@@ -142,7 +142,7 @@ def _add_egress(
         if not rule.peers and not named:
             rules.egress_to_all.append((selected, static))
             continue
-        dsts = bit_indices(_peer_bits(rules, selectors, policy, rule))
+        dsts = selectors.indices(_peer_bits(rules, selectors, policy, rule))
         if not named:  # the same ports for every destination: one entry, shared
             if static:
                 egress_to, shared = rules.egress_to, (selected, static)

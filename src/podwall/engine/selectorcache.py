@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from podwall.engine.identities import Identities, Identity
+from podwall.engine.identities import Identities, Identity, bit_indices
 from podwall.model.cluster import Cluster
 from podwall.model.labels import Labels, LabelSelector
 from podwall.model.policy import IPBlock, NetworkPolicy, Peer
@@ -28,6 +28,10 @@ class Changes(Record, eq=False):
 
     identities: int  # bits of identities whose pods (or addresses, or locality) changed
     namespaces: bool  # namespace labels changed: namespaceSelector results are stale
+
+
+# Indices kept for as many distinct sets at most (each a list of up to one int per identity).
+_MAX_INDICES = 4096
 
 
 class SelectorCache:
@@ -54,6 +58,9 @@ class SelectorCache:
         # without visiting each namespace the namespaceSelector selects.
         self._anywhere: dict[LabelSelector, int] = {}
         self._in_namespaces: dict[LabelSelector, int] = {}
+        # bits -> their indices, cleared with `_peers`: the same unions recur across the rules
+        # of many policies and across the two sides of a diff.
+        self._indices: dict[int, list[int]] = {}
 
     @property
     def all_bits(self) -> int:
@@ -72,6 +79,7 @@ class SelectorCache:
         if namespaces_changed or len(self.identities.items) > first:
             self._peers.clear()  # a peer's union is over namespaces and identities
             self._in_namespaces.clear()
+            self._indices.clear()
         for ident in self.identities.items[first:]:
             self._admit(ident)
         return Changes(identities=changed, namespaces=namespaces_changed)
@@ -108,6 +116,15 @@ class SelectorCache:
                     bits |= 1 << i
             cached[selector] = bits
         return bits
+
+    def indices(self, bits: int) -> list[int]:
+        """`bit_indices(bits)`, kept (never change the list returned)."""
+        found = self._indices.get(bits)
+        if found is None:
+            if len(self._indices) >= _MAX_INDICES:  # an agent's policies churn for days
+                self._indices.clear()
+            found = self._indices[bits] = bit_indices(bits)
+        return found
 
     def namespaces(self, selector: LabelSelector) -> frozenset[str]:
         """The namespaces whose labels match."""
