@@ -156,10 +156,11 @@ def _changes(
 ) -> tuple[Change, ...]:
     # Every change has a pair of distinct pods: a one-pod group's own bit is dropped from its
     # sources (`_without_lone_self`), and a larger group holds distinct pods.
+    item = groups.items.__getitem__
     out = [
         Change(
-            srcs=tuple(groups.items[i] for i in bit_indices(srcs)),
-            dsts=tuple(groups.items[i] for i in bit_indices(dsts)),
+            srcs=tuple(map(item, bit_indices(srcs))),
+            dsts=tuple(map(item, bit_indices(dsts))),
             ports=atoms.port_set(mask),
             mask=mask,
         )

@@ -70,18 +70,19 @@ def join(
     for side, cmap in enumerate((before, after)):
         for i, pod in enumerate(cmap.pods):
             identity = cmap.of_pod[i]
-            stand_in = matching.alias.get(pod.key)
+            key = pod.key  # a property that formats a string: read once
+            stand_in = matching.alias.get(key)
             if stand_in is not None:
                 slot = keys.setdefault(stand_in, [ABSENT, ABSENT])
                 if slot[side] in (ABSENT, identity):
                     slot[side] = identity
                     continue
                 # Pods alike to policy but split by ipBlocks: each compared on its own.
-            stand_in = stand_in or matching.counterpart.get(pod.key)
+            stand_in = stand_in or matching.counterpart.get(key)
             if stand_in is not None:
-                compared[pod.key] = (side, stand_in)
-            keys.setdefault(pod.key, [ABSENT, ABSENT])[side] = identity
-            pods[pod.key] = pod  # the after declaration wins
+                compared[key] = (side, stand_in)
+            keys.setdefault(key, [ABSENT, ABSENT])[side] = identity
+            pods[key] = pod  # the after declaration wins
     _pair_up(keys, compared)
     members: dict[tuple[int, int], list[str]] = {}
     # In (namespace, name) order, as the engine numbers identities by their first pod: when
