@@ -50,7 +50,8 @@ def can_fork() -> bool:
     # they are needed).
     threading = sys.modules.get("threading")
     alone = threading is None or threading.active_count() == 1
-    return hasattr(os, "fork") and alone and cores() > 1
+    # Linux only: elsewhere (macOS) system libraries are not safe to use after a bare fork.
+    return sys.platform == "linux" and alone and cores() > 1
 
 
 def map_parts(work: Callable[[P], R], parts: Sequence[P]) -> list[R]:
