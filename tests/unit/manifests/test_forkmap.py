@@ -17,10 +17,22 @@ needs_fork = pytest.mark.skipif(not forkmap.can_fork(), reason="one core, or no 
 
 
 @pytest.fixture(autouse=True)
-def no_child_left() -> Iterator[None]:
+def no_child_left(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every child the call forked was waited for (other tests' children are not ours)."""
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
     yield
-    with pytest.raises(ChildProcessError):  # every child of the call was waited for
-        os.waitpid(-1, os.WNOHANG)
+    for pid in forked:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 def _pid_and_square(n: int) -> tuple[int, int]:
