@@ -1,14 +1,15 @@
 """One function over several parts of a large input, on every core: forked children compute
 all parts but the first, the calling process computes the first, and only results travel.
 
-Written by hand because the standard pools cost more than they save here. `multiprocessing`
-(and `concurrent.futures` on it) imports ~40 modules, pickles each argument to send it, and
-with its default start method on Python 3.14 (forkserver) re-imports podwall in each worker.
+Written by hand because the standard pools cost more than they save here.
+`multiprocessing.pool` (and `concurrent.futures.process`) imports ~80 modules (`-X importtime`),
+pickles each argument to send it, and with its default start method on Python 3.14
+(forkserver) re-imports podwall in each worker.
 A bare `fork` lets each child read the parent's objects in place (the text already read, the
 objects already parsed) and send back only its answer, `marshal`led when it holds plain data
 (several times cheaper to write than pickle) and pickled otherwise.
 
-The answer is always the serial one. When the process cannot fork safely (no `os.fork`, more
+The answer is always the serial one. When the process cannot fork safely (not Linux, more
 than one thread: a child holds only the forking thread, and a lock another thread held would
 never be released), when one core is all there is, or when a child fails in any way (an
 exception, a signal, an answer that does not decode), the calling process computes that part

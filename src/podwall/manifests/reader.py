@@ -134,7 +134,7 @@ def _documents(name: str, text: str) -> list[_Document]:
                 for index, (line, doc) in enumerate(docs)
             ]
     try:
-        return _yaml_piece((0, text))
+        return _yaml_documents(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark is not None else name
@@ -158,7 +158,8 @@ _Piece = tuple[int, int, str]
 def _parse_all(texts: list[tuple[str, str]]) -> list[list[_Document]]:
     """The documents of each text. Much YAML is cut into pieces (yamlsplit) shared out among
     the cores (forkmap), each core taking a run of consecutive pieces of about equal size."""
-    yaml_bytes = sum(len(text) for name, text in texts if not _json_like(name, text))
+    is_yaml = [not _json_like(name, text) for name, text in texts]
+    yaml_bytes = sum(len(text) for (_, text), y in zip(texts, is_yaml, strict=True) if y)
     if yaml_bytes < PARALLEL_BYTES or not forkmap.can_fork():
         return [_documents(name, text) for name, text in texts]
     from podwall.manifests import yamlsplit  # large inputs only: its pattern costs a start-up
@@ -167,8 +168,8 @@ def _parse_all(texts: list[tuple[str, str]]) -> list[list[_Document]]:
     size = max(yaml_bytes // (8 * cores), 1)  # pieces small enough to even out the shares
     pieces: list[_Piece] = [
         (i, before, piece)
-        for i, (name, text) in enumerate(texts)
-        if not _json_like(name, text)
+        for i, (_, text) in enumerate(texts)
+        if is_yaml[i]
         for before, piece in yamlsplit.pieces(text, -(-len(text) // size))
     ]
     shares: list[list[_Piece]] = [[] for _ in range(cores)]
@@ -176,27 +177,27 @@ def _parse_all(texts: list[tuple[str, str]]) -> list[list[_Document]]:
     for piece in pieces:  # to the share its middle falls in
         shares[min((2 * done + len(piece[2])) * cores // (2 * yaml_bytes), cores - 1)].append(piece)
         done += len(piece[2])
+    shares = [share for share in shares if share]
     try:
-        parsed = forkmap.map_parts(_parse_share, [share for share in shares if share])
+        parsed = forkmap.map_parts(_parse_share, shares)
     except yaml.YAMLError:  # the first error, and its line, as the whole file gives it
         return [_documents(name, text) for name, text in texts]
     out: list[list[_Document]] = [[] for _ in texts]
-    for share, documents in zip((s for s in shares if s), parsed, strict=True):
+    for share, documents in zip(shares, parsed, strict=True):
         for (i, _, _), part in zip(share, documents, strict=True):
             out[i] += part
     for i, (name, text) in enumerate(texts):
-        if _json_like(name, text):
+        if not is_yaml[i]:
             out[i] = _documents(name, text)
     return out
 
 
 def _parse_share(share: list[_Piece]) -> list[list[_Document]]:
-    return [_yaml_piece((before, text)) for _, before, text in share]
+    return [_yaml_documents(text, before) for _, before, text in share]
 
 
-def _yaml_piece(piece: tuple[int, str]) -> list[_Document]:
+def _yaml_documents(text: str, before: int = 0) -> list[_Document]:
     """The non-empty documents of a YAML text that has `before` lines before it in its file."""
-    before, text = piece
     return [
         (
             before + node.start_mark.line + 1,

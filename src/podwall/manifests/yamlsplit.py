@@ -22,7 +22,7 @@ _MARKER = re.compile(r"^---(?=[ \t\r\n]|\Z)", re.MULTILINE)
 
 
 def _unsure(text: str) -> bool:
-    """A directive, or a line break but \\n and \\r\\n (string scans: a regex took 40 ms a MB)."""
+    """A directive, or a line break but \\n and \\r\\n (string scans: ~3 ms a MB, one regex ~28)."""
     return (
         text.startswith("%")
         or "\n%" in text

@@ -54,10 +54,6 @@ def is_qualified_name(value: str) -> list[str]:
 # checked once. Bounded, so an adversarial input cannot grow it without end.
 @functools.lru_cache(maxsize=4096)
 def _qualified_name_errors(value: str) -> tuple[str, ...]:
-    return tuple(_qualified_name_problems(value))
-
-
-def _qualified_name_problems(value: str) -> list[str]:
     errs: list[str] = []
     parts = value.split("/")
     if len(parts) == 1:
@@ -70,10 +66,10 @@ def _qualified_name_problems(value: str) -> list[str]:
             errs.extend(f"prefix part {msg}" for msg in is_dns1123_subdomain(prefix))
     else:
         example = regex_error(_LABEL_KEY_MSG, LABEL_KEY_FMT, "MyName", "my.name", "123-abc")
-        return [
+        return (
             f"a valid label key {example} with an optional DNS subdomain prefix and '/' "
-            "(e.g. 'example.com/MyName')"
-        ]
+            "(e.g. 'example.com/MyName')",
+        )
     if not name:
         errs.append("name part must be non-empty")
     elif byte_len(name) > 63:
@@ -81,7 +77,7 @@ def _qualified_name_problems(value: str) -> list[str]:
     if not _LABEL_KEY_RE.fullmatch(name):
         example = regex_error(_LABEL_KEY_MSG, LABEL_KEY_FMT, "MyName", "my.name", "123-abc")
         errs.append(f"name part {example}")
-    return errs
+    return tuple(errs)
 
 
 _LABEL_VALUE_WRONG = regex_error(_LABEL_VALUE_MSG, LABEL_VALUE_FMT, "MyValue", "my_value", "12345")

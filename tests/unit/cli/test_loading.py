@@ -9,9 +9,9 @@ import pytest
 
 from podwall.cli import loading
 from podwall.cli.loading import InvalidManifests
-from podwall.manifests import forkmap
 from podwall.manifests.reader import Loaded, load_text
 from podwall.model.convert import Conversion
+from tests.forkcount import count_shares, expected_shares
 
 
 def _manifests(count: int, bad: tuple[int, ...] = ()) -> Loaded:
@@ -60,16 +60,9 @@ def test_shared_validation_gives_the_serial_answer(
 def test_the_children_share_the_validation_when_it_can_fork(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    shares: list[int] = []
-    real = forkmap.map_parts
-
-    def counted(work: Any, parts: Any) -> Any:
-        shares.append(len(parts))
-        return real(work, parts)
-
-    monkeypatch.setattr(forkmap, "map_parts", counted)
+    shares = count_shares(monkeypatch)
     loading.convert(_manifests(1200))
-    assert shares == ([forkmap.cores()] if forkmap.can_fork() else [])
+    assert shares == expected_shares()
 
 
 def _conversion_fails(*_: object) -> Conversion:

@@ -39,7 +39,7 @@ def test_port_matrix_wraps_names_instead_of_cutting_them(narrow: io.StringIO) ->
 @pytest.mark.parametrize(
     "data",
     [
-        pytest.param({"pods": [f"ns/p{i}" for i in range(9000)], "x": [[]] * 3}, id="large"),
+        pytest.param({"pods": [f"ns/p{i}" for i in range(40000)], "x": [[]] * 3}, id="large"),
         pytest.param({"a": [], "b": {}, "c": 'é\u2028"\\\n\t', "d": 1.5e16, "e": 1e-7}, id="small"),
         pytest.param({"n": [float("nan")] + [f"p{i}" for i in range(40000)]}, id="large-with-nan"),
         pytest.param({"s": ["é" * 30] * 20000, "t": None, "u": True}, id="large-non-ascii"),

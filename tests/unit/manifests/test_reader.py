@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from podwall.manifests import forkmap, reader, yamldocs
+from podwall.manifests import reader, yamldocs
 from podwall.manifests.reader import LoadError, field_line, load_paths, load_text
+from tests.forkcount import count_shares, expected_shares
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 
@@ -385,16 +385,9 @@ def test_large_inputs_read_in_pieces_as_in_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int
 ) -> None:
     _many_files(tmp_path, count)
-    shares: list[int] = []
-    real = forkmap.map_parts
-
-    def counted(work: Any, parts: Any) -> Any:
-        shares.append(len(parts))
-        return real(work, parts)
-
-    monkeypatch.setattr(forkmap, "map_parts", counted)
+    shares = count_shares(monkeypatch)
     shared = _as_read(tmp_path)
-    assert shares == ([forkmap.cores()] if forkmap.can_fork() else [])
+    assert shares == expected_shares()
     monkeypatch.setattr(reader, "PARALLEL_BYTES", 10**12)
     assert shared == _as_read(tmp_path)
     assert len(shared) == count + 2 * (count // 10) + 1
