@@ -100,18 +100,22 @@ def connectivity_pair(before: Cluster, after: Cluster) -> tuple[ConnectivityMap,
     grouping of pods. The two sides of a review are mostly the same objects: one selector
     cache follows both (identities split by both sides' ipBlocks, the second side's pods placed
     as the node compiler places a new snapshot's), and the second side computes again only
-    what its rules and pods change (`_Destinations`)."""
+    what its rules and pods change (`_Destinations`). When both sides' pods and namespaces
+    are equal, the second map's `of_pod` and `groups` are the first's very tuples: pod i is
+    the same pod, in the same identity, on both sides."""
     before, after = before.enforced(), after.enforced()
     pods, after_pods = _in_order(before), _in_order(after)
     nodes = _host_nodes(pods, after_pods)
     selectors = _selectors(before, pods, _blocks(before) + _blocks(after), nodes)
     first, computed = _map(before, pods, selectors, None)
+    placed: ConnectivityMap | None = first
     if after_pods != pods or after.namespaces != before.namespaces:
         # Placing the second side's pods moves pods between the identities the first map
         # holds: it keeps copies.
         first.identities = tuple(_detached(ident) for ident in first.identities)
         selectors.update(replace(after, pods=after_pods))
-    second, _ = _map(after, after_pods, selectors, computed)
+        placed = None
+    second, _ = _map(after, after_pods, selectors, computed, placed)
     return first, second
 
 
@@ -168,11 +172,23 @@ def _map(
     pods: tuple[Pod, ...],
     selectors: SelectorCache,
     earlier: _Destinations | None,
+    placed: ConnectivityMap | None = None,
 ) -> tuple[ConnectivityMap, _Destinations | None]:
     """The map of `cluster`, whose pods (in name order) `selectors` has placed, and what it
-    computed per destination (None with tiers); `earlier` is the other side's of a pair."""
-    rules = compile_rules(cluster, selectors, _port_cuts(cluster))
-    cmap = _empty_map(pods, selectors, rules.atoms)
+    computed per destination (None with tiers); `earlier` is the other side's of a pair, and
+    `placed` its map when its pods are equal to these and placed alike."""
+    interned = None if earlier is None else earlier.rules.interned
+    rules = compile_rules(cluster, selectors, _port_cuts(cluster), interned)
+    if placed is None:
+        cmap = _empty_map(pods, selectors, rules.atoms)
+    else:
+        cmap = ConnectivityMap(
+            pods=pods,
+            of_pod=placed.of_pod,
+            groups=placed.groups,
+            identities=tuple(selectors.identities.items),
+            atoms=rules.atoms,
+        )
     if cluster.cluster_policies:
         # Admin and Baseline tiers around NetworkPolicy (`tierconnectivity`).
         from podwall.engine.tierconnectivity import destinations
@@ -214,7 +230,8 @@ def _from_local_nodes(
     return per_dst
 
 
-RulesKey = tuple[object, ...]  # a destination's ingress and egress contributions
+# A destination's ingress and egress contributions (`RuleSet.key_of`).
+RulesKey = tuple[tuple[int, ...] | None, tuple[int, ...] | None]
 
 
 class _Destinations:
@@ -242,8 +259,8 @@ class _Destinations:
             self.changed_base = [(b & self.changed, m) for b, m in base if b & self.changed]
 
     def of(self, dst: Identity) -> list[Contribution]:
-        ingress = self.rules.ingress_of[dst.index]
-        key = (None if ingress is None else tuple(ingress), tuple(self.rules.egress_to[dst.index]))
+        rules = self.rules
+        key = (rules.key_of(rules.ingress_of[dst.index]), rules.key_of(rules.egress_to[dst.index]))
         found = self.memo.get(key)
         if found is None:
             found = self.memo[key] = self._compute(key, dst)

@@ -34,15 +34,32 @@ class RuleSet(Record, frozen=False, eq=False):
     egress_to_all: list[Contribution] = field(default_factory=list)
     egress_to: list[list[Contribution]] = field(default_factory=list)  # per destination
     ingress_of: list[list[Contribution] | None] = field(default_factory=list)  # None: open
+    # Every contribution in the lists above is the one object of its value here, so a list's
+    # contributions are told apart by `id()`: a destination's rules are keyed by small ints
+    # instead of hashing each (bits, mask) pair of big ints again per destination. A pair of
+    # snapshots shares one table (`compile_rules(interned=)`), so keys agree across sides.
+    interned: dict[Contribution, Contribution] = field(default_factory=dict)
+
+    def key_of(self, contributions: list[Contribution] | None) -> tuple[int, ...] | None:
+        """A key equal for two lists of the same contributions in the same order."""
+        return None if contributions is None else tuple(map(id, contributions))
 
 
-def compile_rules(cluster: Cluster, selectors: SelectorCache, cuts: Iterable[Cut] = ()) -> RuleSet:
+def compile_rules(
+    cluster: Cluster,
+    selectors: SelectorCache,
+    cuts: Iterable[Cut] = (),
+    interned: dict[Contribution, Contribution] | None = None,
+) -> RuleSet:
     """The rules of the snapshot's policies; `selectors` follows that snapshot. Ports also
-    split at `cuts` (the ClusterNetworkPolicies' ports)."""
+    split at `cuts` (the ClusterNetworkPolicies' ports); `interned` is the other side's
+    table of a pair (see `RuleSet.interned`)."""
     identities = selectors.identities
     atoms = Atoms([*_cuts(cluster, identities), *cuts])
     n = len(identities.items)
     rules = RuleSet(atoms=atoms, all_bits=identities.all_bits)
+    if interned is not None:
+        rules.interned = interned
     rules.egress_to = [[] for _ in range(n)]
     rules.ingress_of = [None] * n
     egress_isolated = 0
@@ -70,6 +87,10 @@ def _cuts(cluster: Cluster, identities: Identities) -> list[tuple[Protocol, int,
     for ident in identities.items:
         cuts += [(port.protocol, port.number, port.number) for port in ident.named_ports]
     return cuts
+
+
+def _intern(rules: RuleSet, contribution: Contribution) -> Contribution:
+    return rules.interned.setdefault(contribution, contribution)
 
 
 def _peer_bits(rules: RuleSet, selectors: SelectorCache, policy: NetworkPolicy, rule: Rule) -> int:
@@ -121,7 +142,7 @@ def _add_ingress(
         static, named = _static_mask(rules.atoms, rule)
         if not named:  # the same ports for every destination: one entry, shared
             if static and sources:
-                shared = (sources, static)
+                shared = _intern(rules, (sources, static))
                 for dst in dsts:
                     entry = rules.ingress_of[dst]
                     if entry is not None:
@@ -131,7 +152,7 @@ def _add_ingress(
             mask = _mask_for(rules, selectors.identities, dst, static, named)
             entry = rules.ingress_of[dst]
             if mask and sources and entry is not None:
-                entry.append((sources, mask))
+                entry.append(_intern(rules, (sources, mask)))
 
 
 def _add_egress(
@@ -145,11 +166,11 @@ def _add_egress(
         dsts = selectors.indices(_peer_bits(rules, selectors, policy, rule))
         if not named:  # the same ports for every destination: one entry, shared
             if static:
-                egress_to, shared = rules.egress_to, (selected, static)
+                egress_to, shared = rules.egress_to, _intern(rules, (selected, static))
                 for dst in dsts:
                     egress_to[dst].append(shared)
             continue
         for dst in dsts:
             mask = _mask_for(rules, selectors.identities, dst, static, named)
             if mask:
-                rules.egress_to[dst].append((selected, mask))
+                rules.egress_to[dst].append(_intern(rules, (selected, mask)))

@@ -49,7 +49,7 @@ def destinations(
         d = dst.index
         ingress_np = rules.ingress_of[d]
         ingress_key = (
-            None if ingress_np is None else tuple(ingress_np),
+            rules.key_of(ingress_np),
             *(tuple(tiers.of(t, Direction.INGRESS, d)) for t in Tier),
         )
         ingress = ingress_memo.get(ingress_key)
@@ -57,7 +57,7 @@ def destinations(
             parts = _ingress(rules, tiers, d, everything)
             ingress = ingress_memo[ingress_key] = _by_mask(parts, everything)
         egress_key = (
-            tuple(rules.egress_to[d]),
+            rules.key_of(rules.egress_to[d]),
             *(tuple(tiers.of(t, Direction.EGRESS, d)) for t in Tier),
         )
         egress = egress_memo.get(egress_key)

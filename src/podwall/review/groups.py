@@ -8,6 +8,7 @@ all members, so a diff is computed per group pair, never per pod pair. Pure: no 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 
 from podwall.engine import ConnectivityMap
 from podwall.engine.identities import bit_indices
@@ -32,7 +33,7 @@ class JointGroups(Record, frozen=False, eq=False):
     """Groups over the union of both sides' pods, with bitset translation from each side."""
 
     items: tuple[Joint, ...]
-    of_before: list[int]  # before identity -> bitset of joint groups
+    of_before: list[int]  # before identity -> bitset of joint groups (empty when `same`)
     of_after: list[int]
     # Whether a side's identities are the joint groups themselves, in order: the usual case
     # when a change touches policies only, and then translating is doing nothing.
@@ -64,6 +65,72 @@ def join(
     """Pods pair up across the sides by name, and a workload's running pods with its stand-in
     on the other side as `matching` says (see `matching.py`)."""
     matching = matching or Matching()
+    if matching.alias or matching.counterpart or not _same_pods(before, after):
+        members = _members(before, after, matching)
+    else:
+        members = _members_by_index(before, after)
+    items = tuple(
+        Joint(index=index, before=b, after=a, pods=tuple(pods))
+        for index, ((b, a), pods) in enumerate(members.items())
+    )
+    # A side is the same when joint group i is its identity i, for every i: then translating
+    # is doing nothing, and its table of big-int bitsets is not built.
+    same_before = len(before.identities) == len(items) and all(
+        j.before == i for i, j in enumerate(items)
+    )
+    same_after = len(after.identities) == len(items) and all(
+        j.after == i for i, j in enumerate(items)
+    )
+    return JointGroups(
+        items=items,
+        of_before=[] if same_before else _table(len(before.identities), items, before=True),
+        of_after=[] if same_after else _table(len(after.identities), items, before=False),
+        same=(same_before, same_after),
+    )
+
+
+def _table(count: int, items: tuple[Joint, ...], *, before: bool) -> list[int]:
+    """Identity index -> the bitset of the joint groups it is in, on one side."""
+    table = [0] * count
+    for joint in items:
+        identity = joint.before if before else joint.after
+        if identity != ABSENT:
+            table[identity] |= 1 << joint.index
+    return table
+
+
+_NAME = attrgetter("namespace", "name")
+
+
+def _same_pods(before: ConnectivityMap, after: ConnectivityMap) -> bool:
+    """Whether both maps list the same pods (by name, in their one order): the usual review,
+    where a change touches policies or pods' labels only. Maps of equal pods share `of_pod`
+    (`connectivity_pair`); others are compared by name at C speed."""
+    if before.of_pod is after.of_pod:
+        return True
+    b, a = before.pods, after.pods
+    return len(b) == len(a) and list(map(_NAME, b)) == list(map(_NAME, a))
+
+
+def _members_by_index(
+    before: ConnectivityMap, after: ConnectivityMap
+) -> dict[tuple[int, int], list[Pod]]:
+    """`_members` when pod i is the same pod in both maps and no pod stands for another."""
+    members: dict[tuple[int, int], list[Pod]] = {}
+    for pair, pod in zip(zip(before.of_pod, after.of_pod), after.pods):
+        found = members.get(pair)
+        if found is None:
+            members[pair] = [pod]
+        else:
+            found.append(pod)
+    return members
+
+
+def _members(
+    before: ConnectivityMap, after: ConnectivityMap, matching: Matching
+) -> dict[tuple[int, int], list[Pod]]:
+    """(identity before, identity after) -> the pods with them, the newest declaration of
+    each, in (namespace, name) order."""
     keys: dict[str, list[int]] = {}
     pods: dict[str, Pod] = {}
     compared: dict[str, tuple[int, str]] = {}  # running pod -> (its side, stand-in key)
@@ -84,26 +151,13 @@ def join(
             keys.setdefault(key, [ABSENT, ABSENT])[side] = identity
             pods[key] = pod  # the after declaration wins
     _pair_up(keys, compared)
-    members: dict[tuple[int, int], list[str]] = {}
+    members: dict[tuple[int, int], list[Pod]] = {}
     # In (namespace, name) order, as the engine numbers identities by their first pod: when
     # both sides group pods alike, joint group i is identity i on each side.
     for key in sorted(keys, key=lambda k: tuple(k.split("/", 1))):
         b, a = keys[key]
-        members.setdefault((b, a), []).append(key)
-    items: list[Joint] = []
-    of_before = [0] * len(before.identities)
-    of_after = [0] * len(after.identities)
-    for index, ((b, a), names) in enumerate(members.items()):
-        items.append(Joint(index=index, before=b, after=a, pods=tuple(pods[n] for n in names)))
-        if b != ABSENT:
-            of_before[b] |= 1 << index
-        if a != ABSENT:
-            of_after[a] |= 1 << index
-    same = (
-        len(of_before) == len(items) and all(b == 1 << i for i, b in enumerate(of_before)),
-        len(of_after) == len(items) and all(a == 1 << i for i, a in enumerate(of_after)),
-    )
-    return JointGroups(items=tuple(items), of_before=of_before, of_after=of_after, same=same)
+        members.setdefault((b, a), []).append(pods[key])
+    return members
 
 
 def _pair_up(keys: dict[str, list[int]], compared: dict[str, tuple[int, str]]) -> None:
