@@ -117,7 +117,7 @@ def _members_by_index(
 ) -> dict[tuple[int, int], list[Pod]]:
     """`_members` when pod i is the same pod in both maps and no pod stands for another."""
     members: dict[tuple[int, int], list[Pod]] = {}
-    for pair, pod in zip(zip(before.of_pod, after.of_pod), after.pods):
+    for pair, pod in zip(zip(before.of_pod, after.of_pod, strict=True), after.pods, strict=True):
         found = members.get(pair)
         if found is None:
             members[pair] = [pod]
