@@ -178,7 +178,8 @@ def _map(
     computed per destination (None with tiers); `earlier` is the other side's of a pair, and
     `placed` its map when its pods are equal to these and placed alike."""
     interned = None if earlier is None else earlier.rules.interned
-    rules = compile_rules(cluster, selectors, _port_cuts(cluster), interned)
+    same = None if earlier is None or placed is None else earlier.rules
+    rules = compile_rules(cluster, selectors, _port_cuts(cluster), interned, same)
     if placed is None:
         cmap = _empty_map(pods, selectors, rules.atoms)
     else:

@@ -39,6 +39,8 @@ class RuleSet(Record, frozen=False, eq=False):
     # instead of hashing each (bits, mask) pair of big ints again per destination. A pair of
     # snapshots shares one table (`compile_rules(interned=)`), so keys agree across sides.
     interned: dict[Contribution, Contribution] = field(default_factory=dict)
+    policies: tuple[NetworkPolicy, ...] = ()  # those compiled, for `compile_rules(earlier=)`
+    ingress_isolated: int = 0  # the identities some policy isolates for ingress
 
     def key_of(self, contributions: list[Contribution] | None) -> tuple[int, ...] | None:
         """A key equal for two lists of the same contributions in the same order."""
@@ -50,30 +52,132 @@ def compile_rules(
     selectors: SelectorCache,
     cuts: Iterable[Cut] = (),
     interned: dict[Contribution, Contribution] | None = None,
+    earlier: RuleSet | None = None,
 ) -> RuleSet:
     """The rules of the snapshot's policies; `selectors` follows that snapshot. Ports also
     split at `cuts` (the ClusterNetworkPolicies' ports); `interned` is the other side's
-    table of a pair (see `RuleSet.interned`)."""
+    table of a pair (see `RuleSet.interned`). `earlier` is the other side's rules over these
+    very identities (its pods were placed alike, `selectors` has not moved since): when the
+    ports cut the atoms alike, only the policies that differ are compiled (`_patched`)."""
     identities = selectors.identities
     atoms = Atoms([*_cuts(cluster, identities), *cuts])
+    if earlier is not None and earlier.atoms.atoms == atoms.atoms:
+        if len(earlier.egress_to) == len(identities.items):
+            return _patched(earlier, cluster.policies, selectors)
+    rules = _empty(atoms, identities, interned)
+    _compile_into(rules, selectors, cluster.policies)
+    return rules
+
+
+def _empty(
+    atoms: Atoms, identities: Identities, interned: dict[Contribution, Contribution] | None
+) -> RuleSet:
     n = len(identities.items)
     rules = RuleSet(atoms=atoms, all_bits=identities.all_bits)
-    if interned is not None:
-        rules.interned = interned
     rules.egress_to = [[] for _ in range(n)]
     rules.ingress_of = [None] * n
+    if interned is not None:
+        rules.interned = interned
+    return rules
+
+
+def _compile_into(
+    rules: RuleSet, selectors: SelectorCache, policies: tuple[NetworkPolicy, ...]
+) -> None:
     egress_isolated = 0
-    for policy in cluster.policies:
+    for policy in policies:
         selected = selectors.selected(policy.namespace, policy.pod_selector)
         if not selected:
             continue
         if PolicyType.INGRESS in policy.policy_types:
+            rules.ingress_isolated |= selected
             _add_ingress(rules, selectors, policy, selected)
         if PolicyType.EGRESS in policy.policy_types:
             egress_isolated |= selected
             _add_egress(rules, selectors, policy, selected)
     rules.not_egress_isolated = rules.all_bits & ~egress_isolated
+    rules.policies = policies
+
+
+def _patched(
+    earlier: RuleSet, policies: tuple[NetworkPolicy, ...], selectors: SelectorCache
+) -> RuleSet:
+    """`earlier` less the contributions of the policies it has and `policies` lacks, plus
+    those of the policies only `policies` has. The two sides of a review differ in a few
+    policies; copying the other side's lists (only those that change) costs far less than
+    compiling every rule again. The lists' order may differ from a full compile's; what a
+    destination is allowed does not depend on it."""
+    gone, new = _difference(earlier.policies, policies)
+    rules = RuleSet(
+        atoms=earlier.atoms,
+        all_bits=earlier.all_bits,
+        egress_to_all=list(earlier.egress_to_all),
+        egress_to=list(earlier.egress_to),  # the lists themselves are copied when changed
+        ingress_of=list(earlier.ingress_of),
+        interned=earlier.interned,
+        policies=policies,
+    )
+    isolated = egress_isolated = 0
+    for policy in policies:
+        selected = selectors.selected(policy.namespace, policy.pod_selector)
+        if PolicyType.INGRESS in policy.policy_types:
+            isolated |= selected
+        if PolicyType.EGRESS in policy.policy_types:
+            egress_isolated |= selected
+    rules.ingress_isolated = isolated
+    rules.not_egress_isolated = rules.all_bits & ~egress_isolated
+    for dst in selectors.indices(earlier.ingress_isolated & ~isolated):
+        rules.ingress_of[dst] = None  # no policy isolates it any more
+    for dst in selectors.indices(isolated & ~earlier.ingress_isolated):
+        rules.ingress_of[dst] = []
+    for delta, removing in ((gone, True), (new, False)):
+        if delta:
+            part = _empty(rules.atoms, selectors.identities, rules.interned)
+            _compile_into(part, selectors, delta)
+            _apply(rules, part, removing)
     return rules
+
+
+def _difference(
+    before: tuple[NetworkPolicy, ...], after: tuple[NetworkPolicy, ...]
+) -> tuple[tuple[NetworkPolicy, ...], tuple[NetworkPolicy, ...]]:
+    """(the policies only `before` has, those only `after` has), as multisets of values."""
+    left: dict[tuple[str, str], list[NetworkPolicy]] = {}
+    for policy in before:
+        left.setdefault((policy.namespace, policy.name), []).append(policy)
+    new: list[NetworkPolicy] = []
+    for policy in after:
+        same = left.get((policy.namespace, policy.name), [])
+        for i, candidate in enumerate(same):
+            if candidate is policy or candidate == policy:
+                del same[i]
+                break
+        else:
+            new.append(policy)
+    return tuple(p for ps in left.values() for p in ps), tuple(new)
+
+
+def _apply(rules: RuleSet, part: RuleSet, removing: bool) -> None:
+    """Take `part`'s contributions out of `rules` (or add them), copying each list changed."""
+    for entry in part.egress_to_all:
+        if removing:
+            rules.egress_to_all.remove(entry)
+        else:
+            rules.egress_to_all.append(entry)
+    for table, changes in ((rules.egress_to, part.egress_to), (rules.ingress_of, part.ingress_of)):
+        for dst, entries in enumerate(changes):
+            if not entries:
+                continue
+            current = table[dst]
+            if current is None:  # ingress: removed already (isolation ended), or never
+                continue
+            copied = list(current)
+            if removing:
+                for entry in entries:
+                    copied.remove(entry)
+            else:
+                copied += entries
+            table[dst] = copied
 
 
 def _cuts(cluster: Cluster, identities: Identities) -> list[tuple[Protocol, int, int]]:

@@ -140,3 +140,65 @@ def test_ports_rules_name_cut_the_port_space_into_atoms() -> None:
     # A range covers every atom inside it, and no other.
     mask = rules.atoms.range_mask(Protocol.TCP, 80, 90)
     assert rules.atoms.port_set(mask).render() == "TCP 80-90"
+
+
+# compile_rules(earlier=): the other side's rules over the same identities, patched with the
+# policies that differ, must hold what a full compile of this side holds, list by list (as
+# multisets: a patched list may keep another order).
+ALLOW_B = "podSelector: {matchLabels: {app: a}}\ningress: [{from: [{podSelector: {matchLabels: {app: b}}}], ports: [{port: 80}]}]"  # noqa: E501
+DNS = EGRESS_X + "[{ports: [{port: 53, protocol: UDP}]}]"
+TO_Y = EGRESS_X + "[{to: [{namespaceSelector: {matchLabels: {team: blue}}}], ports: [{port: http}]}]"  # noqa: E501
+DENY = "podSelector: {}\npolicyTypes: [Ingress]"
+PATCHES = [
+    ("a policy removed ends isolation", policy("p", "x", ALLOW_B) + policy("q", "y", DENY),
+     policy("q", "y", DENY)),
+    ("a policy added starts isolation", policy("q", "y", DENY),
+     policy("q", "y", DENY) + policy("p", "x", ALLOW_B)),
+    ("a policy changed in place", policy("p", "x", ALLOW_B),
+     policy("p", "x", ALLOW_B.replace("app: b", "app: a"))),
+    ("one of two policies isolating the same pods removed",
+     policy("p", "x", ALLOW_B) + policy("d", "x", DENY), policy("d", "x", DENY)),
+    ("egress to every destination removed, named-port egress added",
+     policy("e", "x", DNS), policy("f", "x", TO_Y)),
+    ("nothing changes", policy("p", "x", ALLOW_B) + policy("e", "x", DNS),
+     policy("p", "x", ALLOW_B) + policy("e", "x", DNS)),
+    ("the same rule twice, one copy removed",
+     policy("p", "x", ALLOW_B) + policy("p2", "x", ALLOW_B), policy("p2", "x", ALLOW_B)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("before", "after"), [c[1:] for c in PATCHES], ids=[c[0] for c in PATCHES])
+def test_patched_rules_hold_what_a_full_compile_holds(before: str, after: str) -> None:
+    first, second = make_cluster(before), make_cluster(after)
+    cache = SelectorCache(blocks=policy_blocks(first.policies))
+    cache.update(first)
+    earlier = compile_rules(first, cache)
+    patched = compile_rules(second, cache, interned=earlier.interned, earlier=earlier)
+    full = compile_rules(second, cache)
+    assert patched.policies is second.policies and patched.egress_to is not full.egress_to
+    assert_same_rules(patched, full)
+    # The other side's rules are left as they were.
+    assert_same_rules(earlier, compile_rules(first, cache))
+
+
+def assert_same_rules(one: RuleSet, two: RuleSet) -> None:
+    def sort(entries: list[tuple[int, int]] | None) -> list[tuple[int, int]] | None:
+        return None if entries is None else sorted(entries)
+
+    assert one.atoms.atoms == two.atoms.atoms
+    assert one.not_egress_isolated == two.not_egress_isolated
+    assert one.ingress_isolated == two.ingress_isolated
+    assert sorted(one.egress_to_all) == sorted(two.egress_to_all)
+    assert list(map(sort, one.ingress_of)) == list(map(sort, two.ingress_of))
+    assert list(map(sort, one.egress_to)) == list(map(sort, two.egress_to))
+
+
+def test_rules_whose_ports_cut_the_atoms_otherwise_are_compiled_in_full() -> None:
+    first = make_cluster(policy("p", "x", ALLOW_B))
+    second = make_cluster(policy("p", "x", ALLOW_B.replace("port: 80", "port: 81")))
+    cache = SelectorCache()
+    cache.update(first)
+    earlier = compile_rules(first, cache)
+    rules = compile_rules(second, cache, interned=earlier.interned, earlier=earlier)
+    assert rules.atoms.atoms != earlier.atoms.atoms
+    assert_same_rules(rules, compile_rules(second, cache))
