@@ -61,9 +61,9 @@ def compile_rules(
     ports cut the atoms alike, only the policies that differ are compiled (`_patched`)."""
     identities = selectors.identities
     atoms = Atoms([*_cuts(cluster, identities), *cuts])
-    if earlier is not None and earlier.atoms.atoms == atoms.atoms:
-        if len(earlier.egress_to) == len(identities.items):
-            return _patched(earlier, cluster.policies, selectors)
+    same_places = earlier is not None and len(earlier.egress_to) == len(identities.items)
+    if same_places and earlier is not None and earlier.atoms.atoms == atoms.atoms:
+        return _patched(earlier, cluster.policies, selectors)
     rules = _empty(atoms, identities, interned)
     _compile_into(rules, selectors, cluster.policies)
     return rules

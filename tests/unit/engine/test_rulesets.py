@@ -145,11 +145,11 @@ def test_ports_rules_name_cut_the_port_space_into_atoms() -> None:
 # compile_rules(earlier=): the other side's rules over the same identities, patched with the
 # policies that differ, must hold what a full compile of this side holds, list by list (as
 # multisets: a patched list may keep another order).
-ALLOW_B = "podSelector: {matchLabels: {app: a}}\ningress: [{from: [{podSelector: {matchLabels: {app: b}}}], ports: [{port: 80}]}]"  # noqa: E501
+ALLOW_B = "podSelector: {matchLabels: {app: a}}\ningress: [{from: [{podSelector: {matchLabels: {app: b}}}], ports: [{port: 80}]}]"
 DNS = EGRESS_X + "[{ports: [{port: 53, protocol: UDP}]}]"
 TO_Y = (
     EGRESS_X + "[{to: [{namespaceSelector: {matchLabels: {team: blue}}}], ports: [{port: http}]}]"
-)  # noqa: E501
+)
 DENY = "podSelector: {}\npolicyTypes: [Ingress]"
 PATCHES = [
     ("a policy removed ends isolation", policy("p", "x", ALLOW_B) + policy("q", "y", DENY),
