@@ -32,6 +32,12 @@ class Atoms:
             self.atoms += [(proto, lo, nxt - 1) for lo, nxt in itertools.pairwise(bounds)]
         self.all_mask = (1 << len(self.atoms)) - 1
 
+    def cut_along(self, proto: Protocol, lo: int, hi: int) -> bool:
+        """Whether `lo`-`hi` is a run of whole atoms: no atom straddles either end."""
+        starts = self.starts[proto]
+        at_lo = starts[self._index(proto, lo)] == lo
+        return at_lo and (hi >= MAX_PORT or starts[self._index(proto, hi + 1)] == hi + 1)
+
     def _index(self, proto: Protocol, port: int) -> int:
         return bisect.bisect_right(self.starts[proto], port) - 1
 

@@ -56,14 +56,20 @@ def compile_rules(
 ) -> RuleSet:
     """The rules of the snapshot's policies; `selectors` follows that snapshot. Ports also
     split at `cuts` (the ClusterNetworkPolicies' ports); `interned` is the other side's
-    table of a pair (see `RuleSet.interned`). `earlier` is the other side's rules over these
-    very identities (its pods were placed alike, `selectors` has not moved since): when the
-    ports cut the atoms alike, only the policies that differ are compiled (`_patched`)."""
+    table of a pair (see `RuleSet.interned`).
+
+    `earlier` is the other side's rules over these very identities (its pods were placed
+    alike, `selectors` has not moved since). When its atoms already cut at every port the
+    policies only this side has name, only the policies that differ are compiled
+    (`_patched`), over its atoms: finer than this side alone needs where a policy it lacks
+    named ports, which changes no set of ports, only how many atoms spell it."""
     identities = selectors.identities
-    atoms = Atoms([*_cuts(cluster, identities), *cuts])
-    same_places = earlier is not None and len(earlier.egress_to) == len(identities.items)
-    if same_places and earlier is not None and earlier.atoms.atoms == atoms.atoms:
-        return _patched(earlier, cluster.policies, selectors)
+    cuts = list(cuts)
+    if earlier is not None and len(earlier.egress_to) == len(identities.items):
+        gone, new = _difference(earlier.policies, cluster.policies)
+        if all(earlier.atoms.cut_along(*cut) for cut in (*_policy_cuts(new), *cuts)):
+            return _patched(earlier, cluster.policies, gone, new, selectors)
+    atoms = Atoms([*_policy_cuts(cluster.policies), *_named_cuts(identities), *cuts])
     rules = _empty(atoms, identities, interned)
     _compile_into(rules, selectors, cluster.policies)
     return rules
@@ -100,14 +106,17 @@ def _compile_into(
 
 
 def _patched(
-    earlier: RuleSet, policies: tuple[NetworkPolicy, ...], selectors: SelectorCache
+    earlier: RuleSet,
+    policies: tuple[NetworkPolicy, ...],
+    gone: tuple[NetworkPolicy, ...],
+    new: tuple[NetworkPolicy, ...],
+    selectors: SelectorCache,
 ) -> RuleSet:
     """`earlier` less the contributions of the policies it has and `policies` lacks, plus
     those of the policies only `policies` has. The two sides of a review differ in a few
     policies; copying the other side's lists (only those that change) costs far less than
     compiling every rule again. The lists' order may differ from a full compile's; what a
     destination is allowed does not depend on it."""
-    gone, new = _difference(earlier.policies, policies)
     rules = RuleSet(
         atoms=earlier.atoms,
         all_bits=earlier.all_bits,
@@ -180,14 +189,21 @@ def _apply(rules: RuleSet, part: RuleSet, removing: bool) -> None:
             table[dst] = copied
 
 
-def _cuts(cluster: Cluster, identities: Identities) -> list[tuple[Protocol, int, int]]:
-    cuts: list[tuple[Protocol, int, int]] = []
-    for policy in cluster.policies:
+def _policy_cuts(policies: Iterable[NetworkPolicy]) -> list[Cut]:
+    """The port ranges the policies name by number."""
+    cuts: list[Cut] = []
+    for policy in policies:
         for rule in (*policy.ingress, *policy.egress):
             for port in rule.ports:
                 if isinstance(port.port, int):
                     end = port.end_port if port.end_port is not None else port.port
                     cuts.append((port.protocol, port.port, end))
+    return cuts
+
+
+def _named_cuts(identities: Identities) -> list[Cut]:
+    """The ports the identities' named ports stand for."""
+    cuts: list[Cut] = []
     for ident in identities.items:
         cuts += [(port.protocol, port.number, port.number) for port in ident.named_ports]
     return cuts
