@@ -178,7 +178,7 @@ def _apply(rules: RuleSet, part: RuleSet, removing: bool) -> None:
         # Only the destinations `part` has contributions for, found at C speed.
         for dst, entries in compress(enumerate(changes), changes):
             current = table[dst]
-            if current is None:  # ingress: removed already (isolation ended), or never
+            if current is None or entries is None:  # ingress: no longer isolated, or never
                 continue
             table[dst] = _without(current, entries) if removing else [*current, *entries]
 
