@@ -244,13 +244,20 @@ class _Destinations:
     more) and atoms, a case it computed is only patched: its answer holds for every source
     whose `base` (egress isolation, egress rules to every destination) is the same on both
     sides, and the other sources, few in a review (a new identity is one), are computed
-    again."""
+    again.
+
+    A list of contributions merged per mask (`_one_per_mask`) is kept by its key: many
+    destinations share their ingress or their egress list but not both, and the two sides of
+    a pair share most lists (their contributions are one interned table)."""
 
     def __init__(
         self, rules: RuleSet, base: list[Contribution], earlier: _Destinations | None
     ) -> None:
         self.rules, self.base = rules, base
         self.memo: dict[RulesKey, list[Contribution]] = {}
+        self.merged: dict[tuple[int, ...], list[Contribution]] = (
+            {} if earlier is None else earlier.merged
+        )
         self.earlier: dict[RulesKey, list[Contribution]] = {}
         self.changed = 0
         self.changed_base: list[Contribution] = []
@@ -269,17 +276,31 @@ class _Destinations:
 
     def _compute(self, key: RulesKey, dst: Identity) -> list[Contribution]:
         found = self.earlier.get(key)
-        if found is None:
-            return _destination(self.rules, self.base, dst)
-        if not self.changed:
+        if found is not None and not self.changed:
             return found
+        rules = self.rules
+        ingress_key, egress_key = key
+        egress = self._merged(egress_key, rules.egress_to[dst.index])
+        ingress = self._merged(ingress_key, rules.ingress_of[dst.index])
+        if found is None:
+            return _destination(self.base, egress, ingress)
         kept: dict[int, int] = {}
         for bits, mask in found:
             if bits & ~self.changed:
                 kept[mask] = kept.get(mask, 0) | bits & ~self.changed
-        for bits, mask in _destination(self.rules, self.changed_base, dst):
+        for bits, mask in _destination(self.changed_base, egress, ingress):
             kept[mask] = kept.get(mask, 0) | bits
         return [(bits, mask) for mask, bits in kept.items()]
+
+    def _merged(
+        self, key: tuple[int, ...] | None, entries: list[Contribution] | None
+    ) -> list[Contribution]:
+        if key is None or entries is None:  # not isolated for ingress: every source and port
+            return [(self.rules.all_bits, self.rules.atoms.all_mask)]
+        found = self.merged.get(key)
+        if found is None:
+            found = self.merged[key] = _one_per_mask(entries)
+        return found
 
 
 def _changed_sources(before: list[Contribution], after: list[Contribution]) -> int:
@@ -300,6 +321,8 @@ def _by_mask(parts: list[Contribution]) -> dict[int, int]:
 
 
 def _one_per_mask(contributions: list[Contribution]) -> list[Contribution]:
+    """Contributions that open the same atoms as one: a source gets the union of the atoms of
+    those that cover it. Many rules open the same ports (a destination can have hundreds)."""
     if len(contributions) < 2:
         return contributions
     return [(bits, mask) for mask, bits in _by_mask(contributions).items()]
@@ -320,15 +343,11 @@ def _empty_map(pods: tuple[Pod, ...], selectors: SelectorCache, atoms: Atoms) ->
     )
 
 
-def _destination(rules: RuleSet, base: list[Contribution], dst: Identity) -> list[Contribution]:
-    """Partition the sources of `dst` by allowed atoms: ingress of `dst` AND egress of each."""
-    # Contributions that open the same atoms are one: a source gets the union of the atoms of
-    # those that cover it. Many rules open the same ports (a destination can have hundreds).
-    egress = _one_per_mask(rules.egress_to[dst.index])
-    ingress = rules.ingress_of[dst.index]
-    if ingress is None:  # not isolated for ingress: every source, every port
-        ingress = [(rules.all_bits, rules.atoms.all_mask)]
-    ingress = _one_per_mask(ingress)
+def _destination(
+    base: list[Contribution], egress: list[Contribution], ingress: list[Contribution]
+) -> list[Contribution]:
+    """Partition the sources of a destination by allowed atoms: its ingress AND the egress
+    of each, both lists merged per mask (`_one_per_mask`)."""
     parts = _refine(base, egress)
     result: dict[int, int] = {}
     for bits, egress_mask in parts:
