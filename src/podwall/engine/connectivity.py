@@ -113,10 +113,22 @@ def connectivity_pair(before: Cluster, after: Cluster) -> tuple[ConnectivityMap,
         # Placing the second side's pods moves pods between the identities the first map
         # holds: it keeps copies.
         first.identities = tuple(_detached(ident) for ident in first.identities)
-        selectors.update(replace(after, pods=after_pods))
+        selectors.update(replace(after, pods=_alike(pods, after_pods)))
         placed = None
     second, _ = _map(after, after_pods, selectors, computed, placed)
     return first, second
+
+
+def _alike(before: tuple[Pod, ...], after: tuple[Pod, ...]) -> tuple[Pod, ...]:
+    """`after` with each pod equal to its namesake in `before` replaced by that very object:
+    the selector cache places again only the pods that are new objects (`Identities.update`),
+    so a review that changes a few pods places a few. The map still lists `after`'s own."""
+    earlier = {p.key: p for p in before}
+    out = []
+    for pod in after:
+        same = earlier.get(pod.key)
+        out.append(pod if same is None or same != pod else same)
+    return tuple(out)
 
 
 def _detached(ident: Identity) -> Identity:

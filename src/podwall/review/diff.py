@@ -132,7 +132,7 @@ def diff(
     compare = _Comparison(groups, common, (bmap, amap), focus)
     allowed: dict[tuple[int, int], int] = {}
     denied: dict[tuple[int, int], int] = {}
-    for dst in groups.items:
+    for dst in groups.in_order():
         for srcs, gained, lost in compare.destination(dst):
             if gained:
                 key = (srcs, gained)
@@ -159,8 +159,8 @@ def _changes(
     item = groups.items.__getitem__
     out = [
         Change(
-            srcs=tuple(map(item, bit_indices(srcs))),
-            dsts=tuple(map(item, bit_indices(dsts))),
+            srcs=tuple(map(item, groups.ordered(bit_indices(srcs)))),
+            dsts=tuple(map(item, groups.ordered(bit_indices(dsts)))),
             ports=atoms.port_set(mask),
             mask=mask,
         )

@@ -30,33 +30,59 @@ class Joint(Record):
 
 # A result read field by field, never compared or hashed: identity equality is enough.
 class JointGroups(Record, frozen=False, eq=False):
-    """Groups over the union of both sides' pods, with bitset translation from each side."""
+    """Groups over the union of both sides' pods, with bitset translation from each side.
+
+    Group i is identity i on a side wherever it can be (`_numbered`): an identity whose one
+    group is its namesake is "diagonal" there and translates as itself, with one AND for
+    all of them, and only the others (the identities a change splits, joins or moves pods
+    between: few in a review) are looked up one by one."""
 
     items: tuple[Joint, ...]
-    of_before: list[int]  # before identity -> bitset of joint groups (empty when `same`)
-    of_after: list[int]
-    # Whether a side's identities are the joint groups themselves, in order: the usual case
-    # when a change touches policies only, and then translating is doing nothing.
-    same: tuple[bool, bool] = (False, False)
+    diagonal: tuple[int, int]  # per side, the identities whose one group has their index
+    extra: tuple[dict[int, int], dict[int, int]]  # per side, the others -> their group bits
+    # Group indices in the (namespace, name) order of their first pods, when that is not
+    # the index order: results list groups in name order.
+    rank: list[int] | None = None
     _memo: dict[tuple[int, int], int] = field(default_factory=dict)
 
     @property
     def all_bits(self) -> int:
         return (1 << len(self.items)) - 1
 
+    @property
+    def same(self) -> tuple[bool, bool]:
+        """Per side, whether translating is doing nothing: the usual case when a change
+        touches policies only."""
+        return (not self.extra[0], not self.extra[1])
+
+    def in_order(self) -> tuple[Joint, ...]:
+        """The groups in the (namespace, name) order of their first pods."""
+        rank = self.rank
+        if rank is None:
+            return self.items
+        return tuple(sorted(self.items, key=lambda j: rank[j.index]))
+
+    def ordered(self, indices: list[int]) -> list[int]:
+        """Group indices sorted as `in_order` lists them."""
+        return indices if self.rank is None else sorted(indices, key=self.rank.__getitem__)
+
     def translate(self, side: int, bits: int) -> int:
         """A side's identity bitset (side 0 before, 1 after) as a joint-group bitset."""
-        if self.same[side]:
+        extra = self.extra[side]
+        if not extra:
             return bits
-        key = (side, bits)
+        diagonal = self.diagonal[side]
+        rest = bits & ~diagonal
+        if not rest:
+            return bits
+        key = (side, rest)
         found = self._memo.get(key)
         if found is None:
-            table = self.of_before if side == 0 else self.of_after
             found = 0
-            for i in bit_indices(bits):
-                found |= table[i]
+            for i in bit_indices(rest):
+                found |= extra[i]
             self._memo[key] = found
-        return found
+        return bits & diagonal | found
 
 
 def join(
@@ -69,34 +95,97 @@ def join(
         members = _members(before, after, matching)
     else:
         members = _members_by_index(before, after)
-    items = tuple(
-        Joint(index=index, before=b, after=a, pods=tuple(pods))
-        for index, ((b, a), pods) in enumerate(members.items())
-    )
-    # A side is the same when joint group i is its identity i, for every i: then translating
-    # is doing nothing, and its table of big-int bitsets is not built.
-    same_before = len(before.identities) == len(items) and all(
-        j.before == i for i, j in enumerate(items)
-    )
-    same_after = len(after.identities) == len(items) and all(
-        j.after == i for i, j in enumerate(items)
-    )
+    pairs = list(members)  # in the name order of their first pods
+    index = _numbered(pairs)
+    items: list[Joint | None] = [None] * len(pairs)
+    for (b, a), pods in members.items():
+        at = index[b, a]
+        items[at] = Joint(index=at, before=b, after=a, pods=tuple(pods))
+    joints = tuple(j for j in items if j is not None)
+    rank = [0] * len(pairs)
+    for position, pair in enumerate(pairs):
+        rank[index[pair]] = position
     return JointGroups(
-        items=items,
-        of_before=[] if same_before else _table(len(before.identities), items, before=True),
-        of_after=[] if same_after else _table(len(after.identities), items, before=False),
-        same=(same_before, same_after),
+        items=joints,
+        diagonal=(_diagonal(joints, before=True), _diagonal(joints, before=False)),
+        extra=(
+            _extra(joints, len(before.identities), before=True),
+            _extra(joints, len(after.identities), before=False),
+        ),
+        rank=None if all(r == i for i, r in enumerate(rank)) else rank,
     )
 
 
-def _table(count: int, items: tuple[Joint, ...], *, before: bool) -> list[int]:
-    """Identity index -> the bitset of the joint groups it is in, on one side."""
-    table = [0] * count
-    for joint in items:
+Pair = tuple[int, int]  # (identity before, identity after), ABSENT where a pod is not
+
+
+def _numbered(pairs: list[Pair]) -> dict[Pair, int]:
+    """An index per group, from 0 without a hole: identity i's group on both sides takes
+    index i, then a group takes its before identity's index or else its after identity's,
+    if free; the rest fill the free indices in order."""
+    count = len(pairs)
+    index: dict[Pair, int] = {}
+    taken: set[int] = set()
+    for pick in (_both, _before, _after):
+        for pair in pairs:
+            at = pick(pair)
+            if pair not in index and 0 <= at < count and at not in taken:
+                index[pair] = at
+                taken.add(at)
+    free = (i for i in range(count) if i not in taken)
+    for pair in pairs:
+        if pair not in index:
+            index[pair] = next(free)
+    return index
+
+
+def _both(pair: Pair) -> int:
+    return pair[0] if pair[0] == pair[1] else ABSENT
+
+
+def _before(pair: Pair) -> int:
+    return pair[0]
+
+
+def _after(pair: Pair) -> int:
+    return pair[1]
+
+
+def _groups_of(joints: tuple[Joint, ...], *, before: bool) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for joint in joints:
         identity = joint.before if before else joint.after
         if identity != ABSENT:
-            table[identity] |= 1 << joint.index
-    return table
+            out.setdefault(identity, []).append(joint.index)
+    return out
+
+
+def _diagonal(joints: tuple[Joint, ...], *, before: bool) -> int:
+    """The identities of one side whose only group is the group of their index."""
+    found = [i for i, indices in _groups_of(joints, before=before).items() if indices == [i]]
+    if not found:
+        return 0
+    # As a string of binary digits: OR-ing thousands of 1 << i would be quadratic.
+    digits = bytearray(b"0") * (max(found) + 1)
+    for i in found:
+        digits[i] = ord("1")
+    digits.reverse()
+    return int(digits, 2)
+
+
+def _extra(joints: tuple[Joint, ...], count: int, *, before: bool) -> dict[int, int]:
+    """The other identities of one side (of `count`) -> the bits of their groups; an
+    identity without pods on a side (one the other side's pods added) has none."""
+    groups = _groups_of(joints, before=before)
+    out: dict[int, int] = {}
+    for identity in range(count):
+        indices = groups.get(identity, [])
+        if indices != [identity]:
+            bits = 0
+            for i in indices:
+                bits |= 1 << i
+            out[identity] = bits
+    return out
 
 
 _NAME = attrgetter("namespace", "name")
