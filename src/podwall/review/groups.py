@@ -96,6 +96,16 @@ def join(
     else:
         members = _members_by_index(before, after)
     pairs = list(members)  # in the name order of their first pods
+    count = len(pairs)
+    if count == len(before.identities) == len(after.identities) and all(
+        b == a == i for i, (b, a) in enumerate(pairs)
+    ):
+        # Both sides group the pods alike (a change of policies only): group i is identity i.
+        joints = tuple(
+            Joint(index=i, before=i, after=i, pods=tuple(pods))
+            for i, pods in enumerate(members.values())
+        )
+        return JointGroups(items=joints, diagonal=((1 << count) - 1,) * 2, extra=({}, {}))
     index = _numbered(pairs)
     items: list[Joint | None] = [None] * len(pairs)
     for (b, a), pods in members.items():
