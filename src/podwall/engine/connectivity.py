@@ -10,6 +10,7 @@ Pure: no I/O here.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import Any
 
 from podwall.engine.atoms import Atoms
@@ -123,12 +124,15 @@ def _alike(before: tuple[Pod, ...], after: tuple[Pod, ...]) -> tuple[Pod, ...]:
     """`after` with each pod equal to its namesake in `before` replaced by that very object:
     the selector cache places again only the pods that are new objects (`Identities.update`),
     so a review that changes a few pods places a few. The map still lists `after`'s own."""
-    earlier = {p.key: p for p in before}
+    earlier = dict(zip(map(_NAME, before), before, strict=True))
     out = []
-    for pod in after:
-        same = earlier.get(pod.key)
+    for name, pod in zip(map(_NAME, after), after, strict=True):
+        same = earlier.get(name)
         out.append(pod if same is None or same != pod else same)
     return tuple(out)
+
+
+_NAME = attrgetter("namespace", "name")  # a pod's key, without formatting a string
 
 
 def _detached(ident: Identity) -> Identity:
