@@ -174,17 +174,9 @@ class TierBook:
         todo: set[User] = set()
         for state in self._sets.values():
             source = state.source
-            if isinstance(source, ClusterPeer) and (source.networks or source.domain_names):
-                continue  # fixed addresses
-            if isinstance(source, ClusterPeer) and source.nodes is not None and not nodes:
-                continue
             bits = self._bits(source)
-            if (
-                not isinstance(source, str)
-                and not namespaces
-                and bits == state.bits
-                and not bits & changed
-            ):
+            members = bits != state.bits or bool(bits & changed)
+            if not _may_change(source, members, namespaces, nodes):
                 continue
             keys = self._keys(source, bits)
             state.bits = bits
@@ -261,6 +253,21 @@ class TierBook:
             return keys
         self._put(("set", key), _set_fragment(source, keys))
         return key
+
+
+def _may_change(source: SetSource, members: bool, namespaces: bool, nodes: bool) -> bool:
+    """Whether a set's elements can differ after a change: of its pods' identities
+    (`members`), of the namespaces, or of the Nodes."""
+    if isinstance(source, str):
+        return True  # any pod's named ports
+    if isinstance(source, ClusterPeer):
+        if source.networks or source.domain_names:
+            return False  # fixed addresses
+        if source.nodes is not None:
+            # The Nodes' addresses: no identity follows them, so a `nodes` peer's bits are
+            # always 0 and would never tell that the Nodes changed.
+            return nodes
+    return members or namespaces
 
 
 def _v4(ident: Identity) -> Iterable[IPAddress]:

@@ -3,12 +3,14 @@ traced to what `decide()` says and named in its comment, and changes that touch 
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 
 from podwall.engine import decide
 from podwall.model.cluster import Cluster
 from podwall.model.record import replace
-from podwall.nft import FakeNFT, Packet, fragments, trace
+from podwall.nft import FakeNFT, Packet, fragments, setbook, trace
 from podwall.nft.clusterpolicies import set_name
 from podwall.nft.compile import Compiler, compile_ruleset
 from podwall.nft.flowlog import FlowLog
@@ -78,11 +80,19 @@ ISOLATE_YB = policy("isolate", "y", "podSelector: {matchLabels: {tier: db}}")
 ADMIT_ALL_YB = policy("admit", "y", "podSelector: {matchLabels: {tier: db}}\ningress: [{}]")
 
 
-def _traced(c: Cluster, src: str, dst: str, port: int = 80, proto: str = "TCP") -> bool:
+def _loaded(c: Cluster) -> FakeNFT:
     fake = FakeNFT()
     fake.run(full_transaction(compile_ruleset(c)))
+    return fake
+
+
+def _traced_on(fake: FakeNFT, src: str, dst: str, port: int = 80, proto: str = "TCP") -> bool:
     packet = Packet(saddr=ADDRESS[src], daddr=ADDRESS[dst], l4proto=proto.lower(), dport=port)
     return trace(fake, packet).verdict is Verdict.ACCEPT
+
+
+def _traced(c: Cluster, src: str, dst: str, port: int = 80, proto: str = "TCP") -> bool:
+    return _traced_on(_loaded(c), src, dst, port, proto)
 
 
 CASES = [
@@ -221,22 +231,47 @@ egress:
     assert _traced(c, "x/b", "x/a", 53, "TCP") is True
 
 
-def test_a_node_peer_is_the_nodes_addresses() -> None:
-    nodes = cluster_policy(
-        "nodes",
-        "Admin",
-        3,
-        """
+NO_NODES = cluster_policy(
+    "nodes",
+    "Admin",
+    3,
+    """
 subject: {namespaces: {}}
 egress:
 - name: no-nodes
   action: Deny
   to: [{nodes: {matchLabels: {role: worker}}}]
 """,
-    )
-    c = make_cluster(nodes + NODE)
+)
+
+
+def test_a_node_peer_is_the_nodes_addresses() -> None:
+    c = make_cluster(NO_NODES + NODE)
     assert _traced(c, "x/a", "y/host") is False
     assert _traced(c, "x/a", "y/a") is True
+
+
+@pytest.mark.parametrize(
+    "inline_max",
+    [pytest.param(0, id="as a named set"), pytest.param(setbook.INLINE_MAX, id="written in")],
+)
+def test_a_node_peer_follows_the_nodes_as_they_come_change_and_go(inline_max: int) -> None:
+    """Only the Nodes change from one snapshot to the next: the `nodes` peer's set must still
+    follow them (it once kept the Nodes of its first compile)."""
+    spare = NODE.replace("role: worker", "role: spare")
+    manifests = ["", NODE, spare, NODE, ""]
+    with mock.patch.object(setbook, "INLINE_MAX", inline_max):
+        compiler = Compiler()
+        loaded = compiler.compile(make_cluster(NO_NODES + manifests[0]))
+        fake = FakeNFT()
+        fake.run(fragments.full(loaded))
+        for extra in manifests[1:]:
+            c = make_cluster(NO_NODES + extra)
+            desired = compiler.compile(c)
+            fake.run(fragments.update(loaded, desired, compiler.touched))
+            loaded = desired
+            assert fake.dump() == _loaded(c).dump()
+            assert _traced_on(fake, "x/a", "y/host") is (extra != NODE)
 
 
 def test_a_node_enforces_the_subject_side_of_its_own_pods_only() -> None:
