@@ -135,7 +135,7 @@ def _relabelled(after: Path) -> Path:
     return out
 
 
-def big(folder: Path, rounds: int = 3) -> bool:
+def big(folder: Path, rounds: int = 7) -> bool:
     from podwall.cli.loading import load
     from podwall.engine import connectivity
     from podwall.review.diff import diff
