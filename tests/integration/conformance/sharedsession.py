@@ -16,7 +16,9 @@ the session: the next case starts a fresh one. The module's fixture closes it, a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from podwall.flows.flow import Flow
@@ -64,7 +66,7 @@ class SharedSession:
         self._flow_log = flow_log
         self._session: Session | None = None
         self._policies: frozenset[str] = frozenset()
-        self._settled = 0.0  # the time of the newest flow already handed out
+        self._seen: Counter[Flow] = Counter()  # the flows already handed out
 
     def update(self, manifests: Sequence[Manifest]) -> Session:
         """The session, enforcing `manifests` now; checks that the policies they drop are gone."""
@@ -80,10 +82,25 @@ class SharedSession:
         return session
 
     def new_flows(self) -> list[Flow]:
-        """The flows the nodes reported since the last call, once they are quiet."""
+        """The flows the nodes reported since the last call, once they are quiet. Told apart
+        from those handed out already by value, not by time: a flow's time is when its node
+        read it, and one node may report after another that read later."""
         session = self._started()
-        flows = [f for f in session.flows() if f.time > self._settled]
-        self._settled = max((f.time for f in flows), default=self._settled)
+        flows = list((Counter(session.flows()) - self._seen).elements())
+        self._seen.update(flows)
+        return flows
+
+    def new_flows_until(
+        self, complete: Callable[[list[Flow]], bool], limit: float = 10.0
+    ) -> list[Flow]:
+        """`new_flows`, read again until `complete` holds of all read so far or `limit`
+        seconds passed: on a loaded machine a node may report a flow after the others went
+        quiet. What is still missing then is the caller's to report."""
+        flows = self.new_flows()
+        deadline = time.monotonic() + limit
+        while not complete(flows) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            flows += self.new_flows()
         return flows
 
     def discard(self) -> None:
@@ -106,7 +123,7 @@ class SharedSession:
             self._session = session
             try:
                 session.start()
-                self._settled = max((f.time for f in session.flows()), default=0.0)
+                self._seen = Counter(session.flows())
             except BaseException:
                 self.discard()
                 raise

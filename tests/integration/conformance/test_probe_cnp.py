@@ -149,7 +149,9 @@ def _run(test: ConformanceTest, protocol: Protocol, shared: SharedSession) -> li
                     observed=seen,
                 )
             )
-        flows = shared.new_flows()
+        flows = shared.new_flows_until(
+            lambda seen, c=s.cluster, p=probed: not flow_completeness(c, p, seen)
+        )
         mismatches = [m for f in flows if (m := flow_mismatch(s.cluster, f)) is not None]
         mismatches += flow_completeness(s.cluster, probed, flows)
         failures += [f"{step.label} flows: {m}" for m in sorted(set(mismatches))]

@@ -126,7 +126,9 @@ def _run(scenario: Scenario, protocol: Protocol, shared: SharedSession) -> list[
                     f"step {step.number} {exp.protocol}/{exp.port}:\n"
                     + render_mismatch(exp.pods, exp.table, observed)
                 )
-        flows = shared.new_flows()
+        flows = shared.new_flows_until(
+            lambda seen, c=s.cluster, p=probed: not flow_completeness(c, p, seen)
+        )
         mismatches = [m for f in flows if (m := flow_mismatch(s.cluster, f)) is not None]
         mismatches += flow_completeness(s.cluster, probed, flows)
         failures += [f"step {step.number} flows: {m}" for m in sorted(set(mismatches))]
