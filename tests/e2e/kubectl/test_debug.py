@@ -105,7 +105,12 @@ def _debug_wget(kubectl: Kubectl, container: str) -> tuple[str, int]:
     )
     terminated = _ephemeral_state(kubectl, "client", container)["terminated"]
     assert isinstance(terminated, dict)
-    return done.stdout, int(terminated["exitCode"])
+    out = done.stdout
+    if not out.strip():
+        # kubectl attaches once it sees the container running; what a quick container wrote
+        # before that is not streamed (real clusters race alike), and is in its log.
+        out = kubectl("logs", "client", "-c", container)
+    return out, int(terminated["exitCode"])
 
 
 def _app_reaches_web(kubectl: Kubectl) -> bool:
