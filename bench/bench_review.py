@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,29 +111,38 @@ def instructions() -> None:
         print(f"  {name:<34} {count / 1e6:8.0f} {count / base:7.2f}")
 
 
+def _variant(source: Path, name: str, edited: str, edit: Callable[[list[str]], list[str]]) -> Path:
+    """`source`'s three files in `OUT/name`, the documents of `edited` passed through `edit`."""
+    out = OUT / name
+    out.mkdir(parents=True, exist_ok=True)
+    for file in ("namespaces.yaml", "pods.yaml", "policies.yaml"):
+        text = (source / file).read_text()
+        if file == edited:
+            text = "\n---\n".join(edit(text.split("\n---\n")))
+        (out / file).write_text(text)
+    return out
+
+
 def _after(before: Path) -> Path:
     """The same cluster with every 50th policy removed."""
-    after = OUT / "after"
-    after.mkdir(parents=True, exist_ok=True)
-    for name in ("namespaces.yaml", "pods.yaml"):
-        (after / name).write_text((before / name).read_text())
-    docs = (before / "policies.yaml").read_text().split("\n---\n")
-    kept = [d for i, d in enumerate(docs) if i % 50 != 7]
-    (after / "policies.yaml").write_text("\n---\n".join(kept))
-    return after
+    return _variant(
+        before,
+        "after",
+        "policies.yaml",
+        lambda docs: [d for i, d in enumerate(docs) if i % 50 != 7],
+    )
 
 
 def _relabelled(after: Path) -> Path:
     """`_after` with a label added to every 100th pod."""
-    out = OUT / "relabelled"
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("namespaces.yaml", "policies.yaml"):
-        (out / name).write_text((after / name).read_text())
-    docs = (after / "pods.yaml").read_text().split("\n---\n")
     label = "\n  labels:\n    rollout: canary\n"
-    docs = [d.replace("\n  labels:\n", label, 1) if i % 100 == 3 else d for i, d in enumerate(docs)]
-    (out / "pods.yaml").write_text("\n---\n".join(docs))
-    return out
+
+    def edit(docs: list[str]) -> list[str]:
+        return [
+            d.replace("\n  labels:\n", label, 1) if i % 100 == 3 else d for i, d in enumerate(docs)
+        ]
+
+    return _variant(after, "relabelled", "pods.yaml", edit)
 
 
 def big(folder: Path, rounds: int = 7) -> bool:

@@ -115,13 +115,12 @@ def join(
     rank = [0] * len(pairs)
     for position, pair in enumerate(pairs):
         rank[index[pair]] = position
+    diagonal_before, extra_before = _side(joints, len(before.identities), before=True)
+    diagonal_after, extra_after = _side(joints, len(after.identities), before=False)
     return JointGroups(
         items=joints,
-        diagonal=(_diagonal(joints, before=True), _diagonal(joints, before=False)),
-        extra=(
-            _extra(joints, len(before.identities), before=True),
-            _extra(joints, len(after.identities), before=False),
-        ),
+        diagonal=(diagonal_before, diagonal_after),
+        extra=(extra_before, extra_after),
         rank=None if all(r == i for i, r in enumerate(rank)) else rank,
     )
 
@@ -161,41 +160,39 @@ def _after(pair: Pair) -> int:
     return pair[1]
 
 
-def _groups_of(joints: tuple[Joint, ...], *, before: bool) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = {}
+def _side(joints: tuple[Joint, ...], count: int, *, before: bool) -> tuple[int, dict[int, int]]:
+    """One side's translation: the bits of its identities (of `count`) whose only group is
+    the group of their index, and every other identity -> the bits of its groups (none for
+    an identity without pods on this side, one the other side's pods added)."""
+    groups: dict[int, list[int]] = {}
     for joint in joints:
         identity = joint.before if before else joint.after
         if identity != ABSENT:
-            out.setdefault(identity, []).append(joint.index)
-    return out
+            groups.setdefault(identity, []).append(joint.index)
+    diagonal: list[int] = []
+    extra: dict[int, int] = {}
+    for identity in range(count):
+        indices = groups.get(identity, [])
+        if indices == [identity]:
+            diagonal.append(identity)
+            continue
+        bits = 0
+        for i in indices:
+            bits |= 1 << i
+        extra[identity] = bits
+    return _bits(diagonal), extra
 
 
-def _diagonal(joints: tuple[Joint, ...], *, before: bool) -> int:
-    """The identities of one side whose only group is the group of their index."""
-    found = [i for i, indices in _groups_of(joints, before=before).items() if indices == [i]]
-    if not found:
+def _bits(indices: list[int]) -> int:
+    """The bitset of ascending `indices`, as a string of binary digits: OR-ing thousands of
+    `1 << i` would be quadratic."""
+    if not indices:
         return 0
-    # As a string of binary digits: OR-ing thousands of 1 << i would be quadratic.
-    digits = bytearray(b"0") * (max(found) + 1)
-    for i in found:
+    digits = bytearray(b"0") * (indices[-1] + 1)
+    for i in indices:
         digits[i] = ord("1")
     digits.reverse()
     return int(digits, 2)
-
-
-def _extra(joints: tuple[Joint, ...], count: int, *, before: bool) -> dict[int, int]:
-    """The other identities of one side (of `count`) -> the bits of their groups; an
-    identity without pods on a side (one the other side's pods added) has none."""
-    groups = _groups_of(joints, before=before)
-    out: dict[int, int] = {}
-    for identity in range(count):
-        indices = groups.get(identity, [])
-        if indices != [identity]:
-            bits = 0
-            for i in indices:
-                bits |= 1 << i
-            out[identity] = bits
-    return out
 
 
 _NAME = attrgetter("namespace", "name")
