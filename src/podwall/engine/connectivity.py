@@ -110,14 +110,29 @@ def connectivity_pair(before: Cluster, after: Cluster) -> tuple[ConnectivityMap,
     selectors = _selectors(before, pods, _blocks(before) + _blocks(after), nodes)
     first, computed = _map(before, pods, selectors, None)
     placed: ConnectivityMap | None = first
+    known: tuple[int, ...] | None = None
     if after_pods != pods or after.namespaces != before.namespaces:
         # Placing the second side's pods moves pods between the identities the first map
-        # holds: it keeps copies.
-        first.identities = tuple(_detached(ident) for ident in first.identities)
-        selectors.update(replace(after, pods=_alike(pods, after_pods)))
+        # holds: those it changes are copied first.
+        selectors.identities.hand_out()
+        alike = _alike(pods, after_pods)
+        selectors.update(replace(after, pods=alike))
         placed = None
-    second, _ = _map(after, after_pods, selectors, computed, placed)
+        known = _known(first, alike)
+    second, _ = _map(after, after_pods, selectors, computed, placed, known)
     return first, second
+
+
+def _known(first: ConnectivityMap, alike: tuple[Pod, ...]) -> tuple[int, ...] | None:
+    """Per pod of `alike` (the second side's, `_alike`), its identity when it is the very
+    pod object the first map holds at that index, and -1 for the others: placing the second
+    side never moves a pod it did not place again."""
+    if len(alike) != len(first.pods):
+        return None
+    return tuple(
+        identity if pod is same else -1
+        for pod, same, identity in zip(alike, first.pods, first.of_pod, strict=True)
+    )
 
 
 def _alike(before: tuple[Pod, ...], after: tuple[Pod, ...]) -> tuple[Pod, ...]:
@@ -133,12 +148,6 @@ def _alike(before: tuple[Pod, ...], after: tuple[Pod, ...]) -> tuple[Pod, ...]:
 
 
 _NAME = attrgetter("namespace", "name")  # a pod's key, without formatting a string
-
-
-def _detached(ident: Identity) -> Identity:
-    return Identity(
-        index=ident.index, key=ident.key, members=dict(ident.members), local=set(ident.local)
-    )
 
 
 def _in_order(cluster: Cluster) -> tuple[Pod, ...]:
@@ -189,15 +198,17 @@ def _map(
     selectors: SelectorCache,
     earlier: _Destinations | None,
     placed: ConnectivityMap | None = None,
+    known: tuple[int, ...] | None = None,
 ) -> tuple[ConnectivityMap, _Destinations | None]:
     """The map of `cluster`, whose pods (in name order) `selectors` has placed, and what it
-    computed per destination (None with tiers); `earlier` is the other side's of a pair, and
-    `placed` its map when its pods are equal to these and placed alike."""
+    computed per destination (None with tiers); `earlier` is the other side's of a pair,
+    `placed` its map when its pods are equal to these and placed alike, and `known` the
+    identities of the pods it already knew (`_known`)."""
     interned = None if earlier is None else earlier.rules.interned
     same = None if earlier is None or placed is None else earlier.rules
     rules = compile_rules(cluster, selectors, _port_cuts(cluster), interned, same)
     if placed is None:
-        cmap = _empty_map(pods, selectors, rules.atoms)
+        cmap = _empty_map(pods, selectors, rules.atoms, known)
     else:
         cmap = ConnectivityMap(
             pods=pods,
@@ -344,9 +355,16 @@ def _one_per_mask(contributions: list[Contribution]) -> list[Contribution]:
     return [(bits, mask) for mask, bits in _by_mask(contributions).items()]
 
 
-def _empty_map(pods: tuple[Pod, ...], selectors: SelectorCache, atoms: Atoms) -> ConnectivityMap:
+def _empty_map(
+    pods: tuple[Pod, ...], selectors: SelectorCache, atoms: Atoms, known: tuple[int, ...] | None
+) -> ConnectivityMap:
     identities = selectors.identities
-    of_pod = tuple(identities.of(p.key) for p in pods)
+    if known is None:
+        of_pod = tuple(identities.of(p.key) for p in pods)
+    else:
+        of_pod = tuple(
+            identities.of(p.key) if at < 0 else at for p, at in zip(pods, known, strict=True)
+        )
     groups: list[list[int]] = [[] for _ in identities.items]
     for pod_index, identity in enumerate(of_pod):
         groups[identity].append(pod_index)

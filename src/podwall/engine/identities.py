@@ -104,6 +104,7 @@ class Identities:
         self._pods: dict[str, tuple[Pod, int]] = {}  # pod key -> (the pod, its identity)
         self._ids: dict[int, str] = {}  # id() of each pod object in _pods -> its key
         self._last: tuple[Pod, ...] = ()
+        self._handed_out: set[int] = set()  # identities to copy before changing (`hand_out`)
 
     @property
     def all_bits(self) -> int:
@@ -116,6 +117,14 @@ class Identities:
     def block_index(self, block: IPBlock) -> int | None:
         """The index of `block` in `blocks`; None when identities are not split by it."""
         return self._block_index.get(_bare(block))
+
+    def hand_out(self) -> tuple[Identity, ...]:
+        """The identities now, kept as they are: an update copies each before changing its
+        pods (`_changing`), so a result that holds them (the first map of a review) stays
+        true while the next snapshot is placed, and only the few identities a change
+        touches are copied."""
+        self._handed_out = set(range(len(self.items)))
+        return tuple(self.items)
 
     def update(self, pods: tuple[Pod, ...], local: set[str] | None) -> int:
         """Place the pods of a new snapshot; return the bits of the identities whose pods (or
@@ -167,6 +176,7 @@ class Identities:
                 self._keep(pod, index)
                 return 0
             changed = self._remove(pod.key)
+        ident = self._changing(index)
         ident.members[pod.key] = pod.ips
         if is_local:
             ident.local.add(pod.key)
@@ -190,10 +200,20 @@ class Identities:
     def _remove(self, key: str) -> int:
         pod, index = self._pods.pop(key)
         del self._ids[id(pod)]
-        ident = self.items[index]
+        ident = self._changing(index)
         ident.members.pop(key, None)
         ident.local.discard(key)
         return 1 << index
+
+    def _changing(self, index: int) -> Identity:
+        """Identity `index`, about to change: a copy of it in `items` if it was handed out."""
+        ident = self.items[index]
+        if index in self._handed_out:
+            self._handed_out.discard(index)
+            ident = self.items[index] = Identity(
+                index=index, key=ident.key, members=dict(ident.members), local=set(ident.local)
+            )
+        return ident
 
     def _signatures(self, pods: Sequence[Pod]) -> list[frozenset[int]]:
         """For each pod, the blocks holding one of its addresses: a range search per block."""

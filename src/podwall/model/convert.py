@@ -44,6 +44,7 @@ from podwall.model.rawobject import (
     text_of,
 )
 from podwall.model.record import Record, field, replace
+from podwall.model.shared import Shared
 
 if TYPE_CHECKING:
     from podwall.model.clusterpolicy import ClusterNetworkPolicy
@@ -192,7 +193,20 @@ def _protocol(raw: object) -> Protocol | None:
 
 
 def _container_ports(pod_spec: Raw) -> tuple[ContainerPort, ...]:
-    out: list[ContainerPort] = []
+    """The ports every container declares, one tuple object for equal ones (`shared`)."""
+    found = _declared_ports(pod_spec)
+    return _PORTS.get(
+        found,
+        lambda: tuple(
+            ContainerPort(port=n, protocol=proto, name=name, container=c)
+            for n, proto, name, c in found
+        ),
+    )
+
+
+def _declared_ports(pod_spec: Raw) -> tuple[tuple[int, Protocol, str | None, str | None], ...]:
+    """(port, protocol, name, container) of each port the pod's containers declare."""
+    out: list[tuple[int, Protocol, str | None, str | None]] = []
     containers = [*(pod_spec.get("containers") or ()), *(pod_spec.get("initContainers") or ())]
     for container in containers:
         if type(container) is not dict and not isinstance(container, Mapping):
@@ -205,15 +219,17 @@ def _container_ports(pod_spec: Raw) -> tuple[ContainerPort, ...]:
             protocol = _protocol(p.get("protocol"))
             if protocol is None:
                 continue
-            out.append(
-                ContainerPort(
-                    port=p["containerPort"],
-                    protocol=protocol,
-                    name=p.get("name"),
-                    container=container.get("name"),
-                )
-            )
+            out.append((p["containerPort"], protocol, p.get("name"), container.get("name")))
     return tuple(out)
+
+
+def _labels(data: dict[str, str]) -> Labels:
+    """`Labels(data)`, one object for equal label sets (`shared`)."""
+    return _LABELS.get(tuple(sorted(data.items())), lambda: Labels(data))
+
+
+_PORTS: Shared[tuple[ContainerPort, ...]] = Shared()
+_LABELS: Shared[Labels] = Shared()
 
 
 def pod(obj: RawObject) -> Pod:
@@ -222,7 +238,7 @@ def pod(obj: RawObject) -> Pod:
     return Pod(
         namespace=obj.namespace,
         name=obj.name,
-        labels=Labels(labels_of(meta_of(obj.body))),
+        labels=_labels(labels_of(meta_of(obj.body))),
         ips=_ips(status),
         ports=_container_ports(spec),
         host_network=bool(spec.get("hostNetwork")),
@@ -301,7 +317,7 @@ def workload_pod(obj: RawObject) -> Pod:
     return Pod(
         namespace=obj.namespace,
         name=obj.name,
-        labels=Labels(labels_of(meta_of(template))),
+        labels=_labels(labels_of(meta_of(template))),
         ports=_container_ports(spec),
         host_network=bool(spec.get("hostNetwork")),
         workload=(obj.kind, obj.name),
