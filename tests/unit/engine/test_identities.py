@@ -204,3 +204,20 @@ def test_policy_blocks_are_distinct_whatever_their_text() -> None:
 )
 def test_bit_indices_lists_the_set_bits_in_order(bits: int, indices: list[int]) -> None:
     assert bit_indices(bits) == indices
+
+
+def test_identities_handed_out_stay_as_they_were_and_only_the_changed_are_copied() -> None:
+    identities = Identities()
+    identities.update(BASE, None)
+    handed = identities.hand_out()
+    moved = replace(BASE[0], labels=Labels({"app": "b"}))
+    identities.update((moved, BASE[1], BASE[2], pod("c1", {"app": "c"})), None)
+    assert set(handed[0].members) == {"x/a1", "x/a2"}
+    assert set(handed[1].members) == {"x/b1"}
+    assert set(identities.items[0].members) == {"x/a2"}
+    assert set(identities.items[1].members) == {"x/a1", "x/b1"}
+    assert identities.items[0] is not handed[0]
+    assert identities.items[1] is not handed[1]
+    identities.update((moved, BASE[1], pod("c1", {"app": "c"})), None)
+    assert set(handed[0].members) == {"x/a1", "x/a2"}  # copied once, then changed in place
+    assert set(identities.items[0].members) == set()
