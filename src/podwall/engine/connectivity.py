@@ -15,7 +15,7 @@ from typing import Any
 
 from podwall.engine.atoms import Atoms
 from podwall.engine.identities import Identity, bit_indices, policy_blocks
-from podwall.engine.rulesets import Contribution, Cut, RuleSet, compile_rules
+from podwall.engine.rulesets import Cell, Contribution, Cut, RuleSet, compile_rules
 from podwall.engine.selectorcache import SelectorCache
 from podwall.model.cluster import Cluster, Pod
 from podwall.model.policy import IPBlock
@@ -111,7 +111,10 @@ def connectivity_pair(before: Cluster, after: Cluster) -> tuple[ConnectivityMap,
     first, computed = _map(before, pods, selectors, None)
     placed: ConnectivityMap | None = first
     known: tuple[int, ...] | None = None
-    if after_pods != pods or after.namespaces != before.namespaces:
+    # A namespace's labels may change what selects an identity: then the first side's
+    # rules hold nothing for the second's.
+    same_namespaces = after.namespaces == before.namespaces
+    if after_pods != pods or not same_namespaces:
         # Placing the second side's pods moves pods between the identities the first map
         # holds: those it changes are copied first.
         selectors.identities.hand_out()
@@ -119,7 +122,7 @@ def connectivity_pair(before: Cluster, after: Cluster) -> tuple[ConnectivityMap,
         selectors.update(replace(after, pods=alike))
         placed = None
         known = _known(first, alike)
-    second, _ = _map(after, after_pods, selectors, computed, placed, known)
+    second, _ = _map(after, after_pods, selectors, computed, placed, known, reuse=same_namespaces)
     return first, second
 
 
@@ -199,14 +202,16 @@ def _map(
     earlier: _Destinations | None,
     placed: ConnectivityMap | None = None,
     known: tuple[int, ...] | None = None,
+    *,
+    reuse: bool = False,
 ) -> tuple[ConnectivityMap, _Destinations | None]:
     """The map of `cluster`, whose pods (in name order) `selectors` has placed, and what it
     computed per destination (None with tiers); `earlier` is the other side's of a pair,
     `placed` its map when its pods are equal to these and placed alike, and `known` the
-    identities of the pods it already knew (`_known`)."""
-    interned = None if earlier is None else earlier.rules.interned
-    same = None if earlier is None or placed is None else earlier.rules
-    rules = compile_rules(cluster, selectors, _port_cuts(cluster), interned, same)
+    identities of the pods it already knew (`_known`). With `reuse`, `earlier`'s rules hold
+    for the identities it knew (`compile_rules(earlier=)`)."""
+    other = None if earlier is None else earlier.rules
+    rules = compile_rules(cluster, selectors, _port_cuts(cluster), other, other if reuse else None)
     if placed is None:
         cmap = _empty_map(pods, selectors, rules.atoms, known)
     else:
@@ -226,7 +231,7 @@ def _map(
         cmap.per_dst = _from_local_nodes(cmap, destinations(rules, tiers, cmap.identities))
         return cmap, None
     base = _refine([(rules.all_bits, 0)], [(rules.not_egress_isolated, rules.atoms.all_mask)])
-    computed = _Destinations(rules, _refine(base, rules.egress_to_all), earlier)
+    computed = _Destinations(rules, _refine(base, rules.to_all()), earlier)
     cmap.per_dst = _from_local_nodes(cmap, [computed.of(dst) for dst in cmap.identities])
     return cmap, computed
 
@@ -275,15 +280,16 @@ class _Destinations:
 
     A list of contributions merged per mask (`_one_per_mask`) is kept by its key: many
     destinations share their ingress or their egress list but not both, and the two sides of
-    a pair share most lists (their contributions are one interned table)."""
+    a pair share most lists when their cells have the same values (one table)."""
 
     def __init__(
         self, rules: RuleSet, base: list[Contribution], earlier: _Destinations | None
     ) -> None:
         self.rules, self.base = rules, base
         self.memo: dict[RulesKey, list[Contribution]] = {}
+        shared = earlier is not None and earlier.rules.values is rules.values
         self.merged: dict[tuple[int, ...], list[Contribution]] = (
-            {} if earlier is None else earlier.merged
+            earlier.merged if earlier is not None and shared else {}
         )
         self.earlier: dict[RulesKey, list[Contribution]] = {}
         self.changed = 0
@@ -319,14 +325,12 @@ class _Destinations:
             kept[mask] = kept.get(mask, 0) | bits
         return [(bits, mask) for mask, bits in kept.items()]
 
-    def _merged(
-        self, key: tuple[int, ...] | None, entries: list[Contribution] | None
-    ) -> list[Contribution]:
-        if key is None or entries is None:  # not isolated for ingress: every source and port
+    def _merged(self, key: tuple[int, ...] | None, cells: list[Cell] | None) -> list[Contribution]:
+        if key is None or cells is None:  # not isolated for ingress: every source and port
             return [(self.rules.all_bits, self.rules.atoms.all_mask)]
         found = self.merged.get(key)
         if found is None:
-            found = self.merged[key] = _one_per_mask(entries)
+            found = self.merged[key] = _one_per_mask(self.rules.contributions(cells))
         return found
 
 

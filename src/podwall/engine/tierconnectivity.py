@@ -38,7 +38,7 @@ def destinations(
     for bits, iso in ((isolated, 1), (rules.not_egress_isolated, 0)):
         if bits:
             egress_base[_fresh(everything, iso)] = bits
-    egress_base = _refine_np(egress_base, rules.egress_to_all)
+    egress_base = _refine_np(egress_base, rules.to_all())
     # The two sides of a destination are computed once per distinct set of rules about it,
     # then combined once per distinct pair: many destinations share either side.
     egress_memo: dict[tuple[object, ...], Sides] = {}
@@ -47,9 +47,8 @@ def destinations(
     out = []
     for dst in identities:
         d = dst.index
-        ingress_np = rules.ingress_of[d]
         ingress_key = (
-            rules.key_of(ingress_np),
+            rules.key_of(rules.ingress_of[d]),
             *(tuple(tiers.of(t, Direction.INGRESS, d)) for t in Tier),
         )
         ingress = ingress_memo.get(ingress_key)
@@ -77,7 +76,7 @@ def _fresh(everything: int, iso: int) -> State:
 
 
 def _ingress(rules: RuleSet, tiers: TierRules, d: int, everything: int) -> Parts:
-    np = rules.ingress_of[d]
+    np = rules.ingress(d)
     parts: Parts = {_fresh(everything, 0 if np is None else 1): rules.all_bits}
     parts = _refine_tier(parts, tiers.of(Tier.ADMIN, Direction.INGRESS, d), _admin, _UND_A)
     parts = _refine_np(parts, np or ())
@@ -86,7 +85,7 @@ def _ingress(rules: RuleSet, tiers: TierRules, d: int, everything: int) -> Parts
 
 def _egress(rules: RuleSet, tiers: TierRules, d: int, base: Parts, everything: int) -> Parts:
     parts = _refine_tier(base, tiers.of(Tier.ADMIN, Direction.EGRESS, d), _admin, _UND_A)
-    parts = _refine_np(parts, rules.egress_to[d])
+    parts = _refine_np(parts, rules.egress(d))
     return _refine_tier(parts, tiers.of(Tier.BASELINE, Direction.EGRESS, d), _baseline, _UND_B)
 
 
