@@ -408,13 +408,17 @@ def _add_egress(
     """Egress contributions to the destinations in `only` (None: all, and to every one)."""
     recipe: Recipe = (policy, None)
     for rule in policy.egress:
+        reached = _peer_bits(rules.all_bits, selectors, policy, rule)
+        if only is not None:
+            reached &= only
+            if not reached:  # most rules, when only a few new identities are compiled
+                continue
         static, named = _static_mask(rules.atoms, rule)
         if not rule.peers and not named:
             if only is None:
                 rules.egress_to_all.append(_cell(rules, (selected, static), recipe))
             continue
-        reached = _peer_bits(rules.all_bits, selectors, policy, rule)
-        dsts = selectors.indices(reached if only is None else reached & only)
+        dsts = selectors.indices(reached)
         if not named:  # the same ports for every destination: one entry, shared
             if static:
                 egress_to, shared = rules.egress_to, _cell(rules, (selected, static), recipe)

@@ -134,22 +134,25 @@ def _numbered(pairs: list[Pair]) -> dict[Pair, int]:
     if free; the rest fill the free indices in order."""
     count = len(pairs)
     index: dict[Pair, int] = {}
-    taken: set[int] = set()
-    for pick in (_both, _before, _after):
-        for pair in pairs:
+    rest: list[Pair] = []
+    for pair in pairs:  # pairs are distinct: (i, i) takes index i unopposed
+        b, a = pair
+        if b == a and 0 <= b < count:
+            index[pair] = b
+        else:
+            rest.append(pair)
+    taken = set(index.values())
+    for pick in (_before, _after):
+        for pair in rest:
             at = pick(pair)
             if pair not in index and 0 <= at < count and at not in taken:
                 index[pair] = at
                 taken.add(at)
     free = (i for i in range(count) if i not in taken)
-    for pair in pairs:
+    for pair in rest:
         if pair not in index:
             index[pair] = next(free)
     return index
-
-
-def _both(pair: Pair) -> int:
-    return pair[0] if pair[0] == pair[1] else ABSENT
 
 
 def _before(pair: Pair) -> int:
