@@ -36,6 +36,9 @@ class ConnectivityMap(Record, frozen=False, eq=False):
     identities: tuple[Identity, ...]
     atoms: Atoms
     per_dst: list[list[Contribution]] = field(default_factory=list)
+    # The other map of a pair whose pods have these pods' names, index by index
+    # (`connectivity_pair`): a review that changes pods in place keeps them so.
+    named_as: ConnectivityMap | None = None
 
     def atom_mask(self, src: int, dst: int) -> int:
         """Allowed atoms from pod `src` to pod `dst` (indices into `pods`)."""
@@ -114,15 +117,18 @@ def connectivity_pair(before: Cluster, after: Cluster) -> tuple[ConnectivityMap,
     # A namespace's labels may change what selects an identity: then the first side's
     # rules hold nothing for the second's.
     same_namespaces = after.namespaces == before.namespaces
+    in_place = True
     if after_pods != pods or not same_namespaces:
         # Placing the second side's pods moves pods between the identities the first map
         # holds: those it changes are copied first.
         selectors.identities.hand_out()
-        alike = _alike(pods, after_pods)
+        alike, in_place = _alike(pods, after_pods)
         selectors.update(replace(after, pods=alike))
         placed = None
         known = _known(first, alike)
     second, _ = _map(after, after_pods, selectors, computed, placed, known, reuse=same_namespaces)
+    if in_place:
+        second.named_as = first
     return first, second
 
 
@@ -138,21 +144,22 @@ def _known(first: ConnectivityMap, alike: tuple[Pod, ...]) -> tuple[int, ...] | 
     )
 
 
-def _alike(before: tuple[Pod, ...], after: tuple[Pod, ...]) -> tuple[Pod, ...]:
+def _alike(before: tuple[Pod, ...], after: tuple[Pod, ...]) -> tuple[tuple[Pod, ...], bool]:
     """`after` with each pod equal to its namesake in `before` replaced by that very object:
     the selector cache places again only the pods that are new objects (`Identities.update`),
-    so a review that changes a few pods places a few. The map still lists `after`'s own."""
+    so a review that changes a few pods places a few. The map still lists `after`'s own.
+    And whether each pod has its namesake at its index."""
     if len(before) == len(after):
         # Most reviews keep every pod at its index: compared in place, at C speed where equal.
         kept = [b if b == a else a for b, a in zip(before, after, strict=True)]
         if all(k is b or _NAME(k) == _NAME(b) for k, b in zip(kept, before, strict=True)):
-            return tuple(kept)
+            return tuple(kept), True
     earlier = dict(zip(map(_NAME, before), before, strict=True))
     out = []
     for name, pod in zip(map(_NAME, after), after, strict=True):
         same = earlier.get(name)
         out.append(pod if same is None or same != pod else same)
-    return tuple(out)
+    return tuple(out), False
 
 
 _NAME = attrgetter("namespace", "name")  # a pod's key, without formatting a string

@@ -167,35 +167,37 @@ def _side(joints: tuple[Joint, ...], count: int, *, before: bool) -> tuple[int, 
     """One side's translation: the bits of its identities (of `count`) whose only group is
     the group of their index, and every other identity -> the bits of its groups (none for
     an identity without pods on this side, one the other side's pods added)."""
-    groups: dict[int, list[int]] = {}
+    own = bytearray(count)  # 1: the identity's group of its index is one of its groups
+    seen = bytearray(count)  # 1: the identity has a group
+    extra: dict[int, int] = {}
     for joint in joints:
         identity = joint.before if before else joint.after
-        if identity != ABSENT:
-            groups.setdefault(identity, []).append(joint.index)
-    diagonal: list[int] = []
-    extra: dict[int, int] = {}
-    for identity in range(count):
-        indices = groups.get(identity, [])
-        if indices == [identity]:
-            diagonal.append(identity)
+        if identity == ABSENT:
             continue
-        bits = 0
-        for i in indices:
-            bits |= 1 << i
-        extra[identity] = bits
-    return _bits(diagonal), extra
+        seen[identity] = 1
+        if identity == joint.index:
+            own[identity] = 1
+        else:
+            extra[identity] = extra.get(identity, 0) | 1 << joint.index
+    for identity in extra:
+        if own[identity]:
+            extra[identity] |= 1 << identity
+            own[identity] = 0
+    for identity, found in enumerate(seen):
+        if not found:
+            extra[identity] = 0
+    return _bits(own), extra
 
 
-def _bits(indices: list[int]) -> int:
-    """The bitset of ascending `indices`, as a string of binary digits: OR-ing thousands of
-    `1 << i` would be quadratic."""
-    if not indices:
+def _bits(flags: bytearray) -> int:
+    """The bitset of the indices whose flag is 1, as a string of binary digits: OR-ing
+    thousands of `1 << i` would be quadratic."""
+    if not flags:
         return 0
-    digits = bytearray(b"0") * (indices[-1] + 1)
-    for i in indices:
-        digits[i] = ord("1")
-    digits.reverse()
-    return int(digits, 2)
+    return int(bytes(flags[::-1]).translate(_DIGITS), 2)
+
+
+_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
 _NAME = attrgetter("namespace", "name")
@@ -203,9 +205,9 @@ _NAME = attrgetter("namespace", "name")
 
 def _same_pods(before: ConnectivityMap, after: ConnectivityMap) -> bool:
     """Whether both maps list the same pods (by name, in their one order): the usual review,
-    where a change touches policies or pods' labels only. Maps of equal pods share `of_pod`
-    (`connectivity_pair`); others are compared by name at C speed."""
-    if before.of_pod is after.of_pod:
+    where a change touches policies or pods' labels only. `connectivity_pair` says so
+    (`named_as`); other maps are compared by name at C speed."""
+    if before.of_pod is after.of_pod or after.named_as is before:
         return True
     b, a = before.pods, after.pods
     return len(b) == len(a) and list(map(_NAME, b)) == list(map(_NAME, a))

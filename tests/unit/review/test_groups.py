@@ -19,6 +19,7 @@ class FakeMap:
     def __init__(self, pods: tuple[Pod, ...], of_pod: tuple[int, ...], identities: int) -> None:
         self.pods, self.of_pod = pods, of_pod
         self.identities: tuple[Any, ...] = tuple(range(identities))
+        self.named_as: FakeMap | None = None
 
 
 def pod(i: int) -> Pod:
