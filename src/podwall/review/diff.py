@@ -212,6 +212,9 @@ class _Comparison:
         self.maps = maps
         self.focus = focus
         self._memo: dict[tuple[int, int, int, int], list[tuple[int, int, int]]] = {}
+        # Both sides' bits and masks already on the joint groups and common atoms, every
+        # port compared: equal parts then mean no change (a change of policies only).
+        self._plain = groups.same == (True, True) and common.same and focus is None
 
     def destination(self, dst: Joint) -> list[tuple[int, int, int]]:
         """(joint source bits, atoms gained, atoms lost) for the sources of `dst`."""
@@ -248,6 +251,8 @@ class _Comparison:
     def _compare(
         self, before: list[Part], after: list[Part], window: tuple[int, int]
     ) -> list[tuple[int, int, int]]:
+        if self._plain and before == after:
+            return []
         b_parts = self._joint(0, before, window[0])
         a_parts = self._joint(1, after, window[1])
         if b_parts == a_parts:
