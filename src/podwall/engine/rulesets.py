@@ -182,13 +182,20 @@ def _grown(earlier: RuleSet, selectors: SelectorCache) -> RuleSet | None:
     an identity's selectors match it alike on both sides, so the lists of `earlier`'s
     identities hold the same cells, whose bits gain only the new identities (found again
     from their recipes), and the new identities' lists are compiled on their own. None when
-    two rules making one cell disagree on the new identities (a cell is one value)."""
+    two rules making one cell disagree on the new identities (a cell is one value), or
+    when a policy with egress rules selects new identities and selected none before."""
+    identities = selectors.identities
+    new = identities.all_bits & ~earlier.all_bits
+    for policy in earlier.policies:
+        if policy.egress and PolicyType.EGRESS in policy.policy_types:
+            selected = selectors.selected(policy.namespace, policy.pod_selector)
+            if selected & new and not selected & earlier.all_bits:
+                return None  # it selected no pod there: its egress cells were never made
     values = _regrown(earlier, selectors)
     if values is None:
         return None
     # Distinct on `earlier`'s identities, so distinct here too: one cell per value still.
     cells = {value: cell for cell, value in enumerate(values)}
-    identities = selectors.identities
     more = len(identities.items) - len(earlier.egress_to)
     rules = RuleSet(
         atoms=earlier.atoms,
@@ -201,7 +208,7 @@ def _grown(earlier: RuleSet, selectors: SelectorCache) -> RuleSet | None:
         recipes=earlier.recipes,
         ingress_isolated=earlier.ingress_isolated,
     )
-    _compile_into(rules, selectors, earlier.policies, only=identities.all_bits & ~earlier.all_bits)
+    _compile_into(rules, selectors, earlier.policies, only=new)
     return rules
 
 

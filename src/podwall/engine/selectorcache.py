@@ -46,20 +46,20 @@ class SelectorCache:
         self._nss: dict[LabelSelector, frozenset[str]] = {}
         self._ns_index: dict[LabelPair, set[str]] = {}
         self._block_bits: dict[int, int] = {}  # block index -> identities inside it
-        # (namespace, peer) -> identities, for selector peers; until namespaces or identities
-        # change.
+        # (namespace, peer) -> identities, for selector peers; kept true as identities are
+        # added (`_extend_peers`), until namespaces change.
         self._peers: dict[tuple[str, Peer], int] = {}
         # One object for each distinct podSelector a peer names: the per-namespace results
         # are keyed by it, and a dict finds the very key it holds without calling ==.
         self._canonical: dict[LabelSelector, LabelSelector] = {}
         # podSelector -> its identities in every namespace (kept true by `_admit`, as
         # `_selected` is), and namespaceSelector -> the identities of the namespaces it
-        # selects (cleared with `_peers`): a peer with both is their intersection, found
+        # selects (kept as `_peers` is): a peer with both is their intersection, found
         # without visiting each namespace the namespaceSelector selects.
         self._anywhere: dict[LabelSelector, int] = {}
         self._in_namespaces: dict[LabelSelector, int] = {}
-        # bits -> their indices, cleared with `_peers`: the same unions recur across the rules
-        # of many policies and across the two sides of a diff.
+        # bits -> their indices: the same unions recur across the rules of many policies and
+        # across the two sides of a diff.
         self._indices: dict[int, list[int]] = {}
 
     @property
@@ -76,12 +76,14 @@ class SelectorCache:
             self._ns_index = _label_index(ns_labels)
         first = len(self.identities.items)
         changed = self.identities.update(cluster.pods, local)
-        if namespaces_changed or len(self.identities.items) > first:
-            self._peers.clear()  # a peer's union is over namespaces and identities
-            self._in_namespaces.clear()
-            self._indices.clear()
-        for ident in self.identities.items[first:]:
+        grown = self.identities.items[first:]
+        for ident in grown:
             self._admit(ident)
+        if namespaces_changed:
+            self._peers.clear()  # a peer's union is over the namespaces it selects
+            self._in_namespaces.clear()
+        elif grown:
+            self._extend_peers(grown)
         return Changes(identities=changed, namespaces=namespaces_changed)
 
     def _admit(self, ident: Identity) -> None:
@@ -100,6 +102,37 @@ class SelectorCache:
         for selector, bits in anywhere.items():
             if selector.matches(ident.labels):
                 anywhere[selector] = bits | bit
+
+    def _extend_peers(self, grown: list[Identity]) -> None:
+        """Keep every peer's union true for new identities, the namespaces' labels unchanged:
+        a peer gains, in each namespace it selects, the new identities its podSelector
+        matches (`_admit` has kept the per-namespace results true). Computing every union
+        again visited each namespace a peer selects (all of them, for `{}`) for every peer:
+        a review that relabels pods, or a node agent seeing a pod with new labels, paid it."""
+        new_in: dict[str, int] = {}
+        for ident in grown:
+            if not ident.host_network:
+                new_in[ident.namespace] = new_in.get(ident.namespace, 0) | 1 << ident.index
+        if not new_in:
+            return
+        for selector, bits in self._in_namespaces.items():
+            names = self.namespaces(selector)
+            for ns, new in new_in.items():
+                if ns in names:
+                    bits |= new
+            self._in_namespaces[selector] = bits
+        for key, bits in self._peers.items():
+            namespace, peer = key
+            if peer.namespace_selector is None:
+                assert peer.pod_selector is not None
+                self._peers[key] = self.selected(namespace, peer.pod_selector)
+                continue
+            names = self.namespaces(peer.namespace_selector)
+            for ns, new in new_in.items():
+                if ns in names:
+                    pods = peer.pod_selector
+                    bits |= new if pods is None else self.selected(ns, pods) & new
+            self._peers[key] = bits
 
     def selected(self, namespace: str, selector: LabelSelector) -> int:
         """Identities of `namespace` whose labels match (never host-network ones)."""

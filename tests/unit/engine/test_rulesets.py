@@ -271,6 +271,7 @@ NOT_CANARY = ALLOW_B.replace(
     "{matchLabels: {app: b}}",
     "{matchExpressions: [{key: app, operator: In, values: [b]}, {key: rollout, operator: DoesNotExist}]}",
 )
+TO_C = "podSelector: {matchLabels: {app: c}}\npolicyTypes: [Egress]\negress: [{}]"
 GROWS = [
     Grow("a pod relabelled into a peer's sources", policy("p", "x", ALLOW_B),
          policy("p", "x", ALLOW_B), relabelled("x/b", rollout="canary")),
@@ -287,6 +288,8 @@ GROWS = [
          policy("p", "x", ALLOW_B) + policy("q", "x", NOT_CANARY),
          policy("p", "x", ALLOW_B) + policy("q", "x", NOT_CANARY),
          relabelled("x/b", rollout="canary"), kept=False),
+    Grow("an egress policy that selected no pod selects one: compiled in full",
+         policy("e", "x", TO_C), "", relabelled("x/b", app="c"), kept=False),
     Grow("a new identity's named port the atoms do not cut: compiled in full",
          policy("e", "x", TO_X), policy("e", "x", TO_X), with_pod("c", 9090), kept=False),
 ]  # fmt: skip

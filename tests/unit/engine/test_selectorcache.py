@@ -21,7 +21,7 @@ from podwall.model.labels import Labels, LabelSelector
 from podwall.model.policy import NetworkPolicy, Peer
 from podwall.model.rawobject import RawObject
 from tests.builders import make_cluster
-from tests.strategies import objects, to_cluster
+from tests.strategies import objects, reviewed, to_cluster
 
 # builders.BASE: namespaces x {team: red} and y {team: blue}; pods x/a {app: a}, x/b {app: b},
 # y/a {app: a}, y/b {app: b, tier: db} and the host-network y/host (198.19.255.1).
@@ -155,3 +155,28 @@ def test_all_bits_cover_every_identity_host_network_ones_too() -> None:
     cluster = make_cluster()
     cache.update(cluster)
     assert pods_of(cache, cluster, cache.all_bits) == {p.key for p in cluster.pods}
+
+
+@settings(max_examples=200)
+@given(reviewed(objects()))
+def test_cached_peers_stay_true_as_a_snapshot_adds_identities(
+    sides: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+) -> None:
+    before, after = (to_cluster(objs) for objs in sides)
+    policies = (*before.policies, *after.policies)
+    cache = SelectorCache(blocks=policy_blocks(policies))
+    cache.update(before)
+    for policy in policies:  # every answer cached over the first snapshot's identities
+        for rule in (*policy.ingress, *policy.egress):
+            for peer in rule.peers:
+                cache.peer(policy, peer)
+    cache.update(after)
+    for policy in policies:
+        for rule in (*policy.ingress, *policy.egress):
+            for peer in rule.peers:
+                matched = {
+                    p.key
+                    for p in after.pods
+                    if match_peer(after, policy, peer, Endpoint.of_pod(p)).matched
+                }
+                assert pods_of(cache, after, cache.peer(policy, peer)) == matched, peer
