@@ -166,7 +166,7 @@ _NAME = attrgetter("namespace", "name")  # a pod's key, without formatting a str
 
 
 def _in_order(cluster: Cluster) -> tuple[Pod, ...]:
-    return tuple(sorted(cluster.pods, key=lambda p: (p.namespace, p.name)))
+    return tuple(sorted(cluster.pods, key=_NAME))
 
 
 def _blocks(cluster: Cluster) -> tuple[IPBlock, ...]:

@@ -157,13 +157,16 @@ def _changes(
     # Every change has a pair of distinct pods: a one-pod group's own bit is dropped from its
     # sources (`_without_lone_self`), and a larger group holds distinct pods.
     item = groups.items.__getitem__
+    members: dict[int, tuple[Joint, ...]] = {}  # changes share many sets of groups
+
+    def joints(bits: int) -> tuple[Joint, ...]:
+        found = members.get(bits)
+        if found is None:
+            found = members[bits] = tuple(map(item, groups.ordered(bit_indices(bits))))
+        return found
+
     out = [
-        Change(
-            srcs=tuple(map(item, groups.ordered(bit_indices(srcs)))),
-            dsts=tuple(map(item, groups.ordered(bit_indices(dsts)))),
-            ports=atoms.port_set(mask),
-            mask=mask,
-        )
+        Change(srcs=joints(srcs), dsts=joints(dsts), ports=atoms.port_set(mask), mask=mask)
         for (srcs, mask), dsts in found.items()
     ]
     out.sort(key=lambda c: (c.dsts[0].pods[0].key, c.srcs[0].pods[0].key))
@@ -215,17 +218,24 @@ class _Comparison:
         # Both sides' bits and masks already on the joint groups and common atoms, every
         # port compared: equal parts then mean no change (a change of policies only).
         self._plain = groups.same == (True, True) and common.same and focus is None
+        self._all = common.atoms.all_mask
 
     def destination(self, dst: Joint) -> list[tuple[int, int, int]]:
         """(joint source bits, atoms gained, atoms lost) for the sources of `dst`."""
         before = self._parts(0, dst.before)
         after = self._parts(1, dst.after)
-        window = (self._window(0, dst), self._window(1, dst))
-        key = (id(before), id(after), *window)
-        found = self._memo.get(key)
+        if self.focus is None:  # every port: one window, the key without it
+            found = self._memo.get((id(before), id(after), 0, 0))
+            window = (self._all, self._all)
+        else:
+            window = (self._window(0, dst), self._window(1, dst))
+            found = self._memo.get((id(before), id(after), *window))
         if found is None:
             found = self._compare(before, after, window)
-            self._memo[key] = found
+            key = (0, 0) if self.focus is None else window
+            self._memo[id(before), id(after), *key] = found
+        if not found:  # most destinations of a change
+            return found
         return _without_lone_self(found, dst)
 
     def _parts(self, side: int, identity: int) -> list[Part]:
