@@ -18,7 +18,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from podwall.apiserver import errors
-from podwall.apiserver.authentication import Authenticator, impersonate
+from podwall.apiserver.authentication import IMPERSONATE_PREFIX, Authenticator, impersonate
 from podwall.apiserver.authorization import Authorizer
 from podwall.apiserver.errors import ApiError
 from podwall.apiserver.escalation import acting_user
@@ -48,13 +48,14 @@ class AccessFilter:
             await self.app(scope, receive, send)
             return
         headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
-        given = next((v for k, v in headers if k.lower() == b"authorization"), b"")
+        given, impersonating = _read_headers(headers)
         user = self.authenticator.authenticate_request(given)
         if user is None:
             await self._deny(scope, receive, send, errors.unauthorized())
             return
         try:
-            user = impersonate(user, headers, self.authorizer.allowed)
+            if impersonating:
+                user = impersonate(user, headers, self.authorizer.allowed)
             for attrs in attributes_of(scope):
                 self.authorizer.check(user, attrs)
         except ApiError as exc:
@@ -84,6 +85,22 @@ class AccessFilter:
             await send({"type": "websocket.http.response.body", "body": response.body})
             return
         await send({"type": "websocket.close", "code": 1008})
+
+
+def _read_headers(headers: list[tuple[bytes, bytes]]) -> tuple[bytes, bool]:
+    """The first `Authorization` header's value (empty without one), and whether any header
+    asks for impersonation (`Impersonate-*`): one pass over the headers, which every request
+    makes."""
+    given: bytes | None = None
+    impersonating = False
+    for key, value in headers:
+        name = key.lower()
+        if name == b"authorization":
+            if given is None:
+                given = value
+        elif name[:12] == IMPERSONATE_PREFIX:
+            impersonating = True
+    return (given or b""), impersonating
 
 
 def attributes_of(scope: Scope) -> list[Attributes]:

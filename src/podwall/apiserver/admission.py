@@ -257,24 +257,31 @@ _DAEMONSET_STATUS_COUNTS = (
 )
 
 
+# The status each kind is born with (None: none); a copy goes into each new object.
+_BORN: dict[str, dict[str, Any] | None] = {
+    "pods": {"phase": "Pending"},
+    "services": {"loadBalancer": {}},
+    "namespaces": {"phase": "Active"},
+    "deployments.apps": None,
+    "replicasets.apps": None,
+    REPLICATION_CONTROLLERS: {"replicas": 0},  # core/v1's `replicas` has no omitempty
+    DAEMONSETS: dict.fromkeys(_DAEMONSET_STATUS_COUNTS, 0),  # the counts have no omitempty
+    STATEFULSETS: {"replicas": 0, "availableReplicas": 0},  # neither has omitempty
+    CONTROLLER_REVISIONS: None,
+    JOBS: {},
+    CRONJOBS: {},
+    CLUSTER_NETWORK_POLICY_KEY: None,  # a CRD with a status subresource drops it
+    **dict.fromkeys(V1ALPHA1_POLICY_KEYS),
+}
+
+
 def prepare_for_create(resource: Resource, obj: Object) -> None:
     """PrepareForCreate: a client does not choose the status an object is born with."""
-    born: dict[str, dict[str, Any] | None] = {
-        "pods": {"phase": "Pending"},
-        "services": {"loadBalancer": {}},
-        "namespaces": {"phase": "Active"},
-        "deployments.apps": None,
-        "replicasets.apps": None,
-        REPLICATION_CONTROLLERS: {"replicas": 0},  # core/v1's `replicas` has no omitempty
-        DAEMONSETS: dict.fromkeys(_DAEMONSET_STATUS_COUNTS, 0),  # the counts have no omitempty
-        STATEFULSETS: {"replicas": 0, "availableReplicas": 0},  # neither has omitempty
-        CONTROLLER_REVISIONS: None,
-        JOBS: {},
-        CRONJOBS: {},
-        CLUSTER_NETWORK_POLICY_KEY: None,  # a CRD with a status subresource drops it
-        **dict.fromkeys(V1ALPHA1_POLICY_KEYS),
-    }
-    initial = born[resource.key] if resource.key in born else obj.get("status")
+    if resource.key in _BORN:
+        born = _BORN[resource.key]
+        initial = None if born is None else thaw(born)  # the object's own, never the table's
+    else:
+        initial = obj.get("status")
     if initial is None:
         obj.pop("status", None)
     else:

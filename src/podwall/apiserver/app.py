@@ -264,7 +264,18 @@ class ResourceRoutes:
         await self.app(scope, receive, send)
 
 
-_NO_QUERY = QueryParams("")
+class _NoQuery(QueryParams):
+    """An empty query string's parameters: what QueryParams answers, without the KeyError
+    its `get` raises and catches inside (twice for every create: fieldValidation, dryRun)."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return default
+
+    def getlist(self, key: Any) -> list[str]:
+        return []
+
+
+_NO_QUERY = _NoQuery("")
 
 
 class _Request(Request):

@@ -40,7 +40,7 @@ IMPERSONATE_USER = "impersonate-user"
 IMPERSONATE_GROUP = "impersonate-group"
 IMPERSONATE_UID = "impersonate-uid"
 IMPERSONATE_EXTRA = "impersonate-extra-"
-_IMPERSONATE = b"impersonate-"  # what every Impersonate-* header name starts with
+IMPERSONATE_PREFIX = b"impersonate-"  # what every Impersonate-* header name starts with
 
 
 def static_user(name: str, uid: str = "", groups: Sequence[str] = ()) -> UserInfo:
@@ -78,7 +78,18 @@ class Authenticator:
 
     def authenticate(self, authorization: bytes) -> UserInfo | None:
         """The user of an `Authorization` header's value, or None (401)."""
+        return self._user_of(bearer_token(authorization))
+
+    def authenticate_request(self, authorization: bytes) -> UserInfo | None:
+        """A request's user: whom its bearer token names, `system:anonymous` when it brings
+        none, None (401) when the token it brings is not accepted."""
         token = bearer_token(authorization)
+        if not token:
+            return ANONYMOUS_USER
+        return self._user_of(token)
+
+    def _user_of(self, token: bytes) -> UserInfo | None:
+        """The user a bearer token names, or None (no token, or one not accepted)."""
         if not token:
             return None
         if hmac.compare_digest(token, self._admin):
@@ -90,13 +101,6 @@ class Authenticator:
         if token.count(b".") == 2:
             return self._service_account(token.decode("ascii", "replace"))
         return None
-
-    def authenticate_request(self, authorization: bytes) -> UserInfo | None:
-        """A request's user: whom its bearer token names, `system:anonymous` when it brings
-        none, None (401) when the token it brings is not accepted."""
-        if not bearer_token(authorization):
-            return ANONYMOUS_USER
-        return self.authenticate(authorization)
 
     def _service_account(self, token: str) -> UserInfo | None:
         if self._signer is None:
@@ -146,7 +150,7 @@ def _impersonation_attrs(
 def impersonate(user: UserInfo, headers: Sequence[tuple[bytes, bytes]], allowed: Check) -> UserInfo:
     """The user the request acts as: `user`, or whom its Impersonate-* headers name when
     `user` may impersonate them all (else a 403 ApiError, in kube-apiserver's words)."""
-    if not any(raw_name[:12].lower() == _IMPERSONATE for raw_name, _ in headers):
+    if not any(raw_name[:12].lower() == IMPERSONATE_PREFIX for raw_name, _ in headers):
         return user  # nearly every request: no header to decode
     wanted_user, groups, uid = None, [], None
     extra: dict[str, list[str]] = {}

@@ -81,6 +81,9 @@ class RulesReview:
         return out
 
 
+_MASTERS_ALLOWED = Decision(True)  # frozen: one instance answers every such request
+
+
 class Authorizer:
     """Over a StorePolicy, RBAC's decisions are remembered until the next RBAC change
     (`decisioncache`): RBAC reads every ClusterRoleBinding, and the namespace's RoleBindings,
@@ -93,7 +96,7 @@ class Authorizer:
 
     def authorize(self, user: UserInfo, attrs: Attributes) -> Decision:
         if MASTERS in user.groups:
-            return Decision(True)
+            return _MASTERS_ALLOWED
         if self._stamped is None:  # a policy with no change stamp: decided afresh each time
             return rbac.authorize(self.policy, user, attrs)
         key = DecisionCache.key(user, attrs)

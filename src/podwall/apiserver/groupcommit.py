@@ -36,6 +36,16 @@ log = logging.getLogger(__name__)
 # kept out of it.
 SLOW_COMMIT = 0.01
 HERE_AFTER_SLOW = 1.0
+# A batch that only stores (no delete), of at most this many changes, is one INSERT of all its
+# rows, a transaction of its own (autocommit, the same fsync): one statement instead of BEGIN,
+# an INSERT per change and COMMIT. Each statement lets go of the interpreter lock and must take
+# it back while the event loop holds it: with 8 writers this thread blocked 1.85 times per
+# create, 1.5 with one statement, and the server's CPU per create fell ~2.5 % (median of 20
+# paired runs). Bigger batches, and any that deletes, take the explicit transaction (SQLite's
+# limit on bound parameters, 250,000 here, 4 a row, is far above).
+ONE_STATEMENT_ROWS = 64
+_INSERT = "INSERT OR REPLACE INTO objects VALUES "
+_ROW = "(?, ?, ?, ?)"
 
 
 @dataclass(eq=False, slots=True)
@@ -106,6 +116,36 @@ class Committer(Drainer[Ticket]):
         self._on_durable(items)
 
     def _write(self, batch: list[Ticket]) -> None:
+        changes = [change for ticket in batch for change in ticket.changes]
+        if len(changes) <= ONE_STATEMENT_ROWS and all(c.type != DELETED for c in changes):
+            self._store_rows(changes)
+        else:
+            self._transaction(batch)
+
+    def _store_rows(self, changes: list[Change]) -> None:
+        """Stores only: one INSERT of every row, committed (and fsynced) as it ends. Rows of
+        one key are replaced in order, as the statements one by one would."""
+        rows: list[str] = []
+        for change in changes:
+            rows += (change.resource, change.namespace, change.name, change.stored.text)
+        start = time.monotonic()
+        try:
+            self._db.execute(_INSERT + ", ".join([_ROW] * len(changes)), rows)
+        except BaseException:
+            if self._db.in_transaction:  # SQLite rolls a failed autocommit statement back
+                self._db.execute("ROLLBACK")
+            raise
+        self._timed(start)
+        self._counts.statements += 1
+        self._counts.commits += 1
+
+    def _timed(self, start: float) -> None:
+        """After a commit begun at `start`: a slow one keeps commits off callers' threads."""
+        if (end := time.monotonic()) - start > SLOW_COMMIT:
+            self._here_from = end + HERE_AFTER_SLOW
+
+    def _transaction(self, batch: list[Ticket]) -> None:
+        """BEGIN, a statement per change (and the meta row after a delete), COMMIT."""
         db, counts = self._db, self._counts
         db.execute("BEGIN IMMEDIATE")
         counts.statements += 1
@@ -135,8 +175,7 @@ class Committer(Drainer[Ticket]):
                 counts.statements += 1
             start = time.monotonic()
             db.execute("COMMIT")  # the fsync (and, under load, a wait for the interpreter lock)
-            if (end := time.monotonic()) - start > SLOW_COMMIT:
-                self._here_from = end + HERE_AFTER_SLOW
+            self._timed(start)
             counts.statements += 1
             counts.commits += 1
         except BaseException:

@@ -77,23 +77,35 @@ _COMPACT = (",", ":")
 
 
 def json_response(body: Any, status: int = 200, warnings: list[str] | None = None) -> Response:
-    response = Response(
-        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-        status_code=status,
-        media_type="application/json",
-    )
-    for warning in warnings or []:
-        quoted = json.dumps(warning)
-        response.headers.append("Warning", f"299 - {quoted}")
-    return response
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return _JsonResponse(text.encode(), status, warnings)
 
 
 def text_response(text: str, status: int = 200, warnings: list[str] | None = None) -> Response:
     """A JSON body that is already text (a stored object, a list built from stored texts)."""
-    response = Response(text, status_code=status, media_type="application/json")
-    for warning in warnings or []:
-        response.headers.append("Warning", f"299 - {json.dumps(warning)}")
-    return response
+    return _JsonResponse(text.encode(), status, warnings)
+
+
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
+class _JsonResponse(Response):
+    """`Response(body, status, media_type="application/json")` with a `Warning` header per
+    warning: the same attributes and head, set directly instead of through Starlette's
+    render, init_headers and MutableHeaders (every answer is one of these)."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status: int, warnings: list[str] | None) -> None:
+        self.status_code = status
+        self.background = None
+        self.body = body
+        headers = [_JSON_TYPE]
+        if status >= 200 and status not in (204, 304):  # as Starlette: no length on those
+            headers.insert(0, (b"content-length", str(len(body)).encode()))
+        for warning in warnings or ():
+            headers.append((b"warning", f"299 - {json.dumps(warning)}".encode("latin-1")))
+        self.raw_headers = headers
 
 
 def status_response(error: ApiError) -> Response:
@@ -145,14 +157,20 @@ def _verb(request: Request, target: Target) -> str:
 
 
 def _decode_body(raw: bytes) -> Any:
+    return _decode(raw)[0]
+
+
+def _decode(raw: bytes) -> tuple[Any, bool]:
+    """The body's value, and whether it may hold a null. JSON writes null only as the literal
+    `null`: a JSON text without one decodes to a tree with no None in it."""
     if not raw.strip():
-        return None
+        return None, False
     try:
-        return jsontext.loads(raw)
+        return jsontext.loads(raw), b"null" in raw
     except ValueError:
         pass
     try:
-        return yaml.safe_load(raw)
+        return yaml.safe_load(raw), True
     except yaml.YAMLError as exc:
         raise errors.bad_request(f"the body of the request could not be decoded: {exc}") from exc
 
@@ -259,11 +277,16 @@ class ResourceApi:
         )
 
     async def _body(self, request: Request) -> Any:
+        return (await self._read_body(request))[0]
+
+    async def _read_body(self, request: Request) -> tuple[Any, bool]:
+        """The decoded body (this request's own: nothing else refers to it), and whether it
+        may hold a null."""
         raw = await request.body()
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type == protobuf.CONTENT_TYPE and raw.strip():
-            return protobuf.decode(raw)
-        return _decode_body(raw)
+            return protobuf.decode(raw), True
+        return _decode(raw)
 
     def _admit(
         self,
@@ -274,11 +297,14 @@ class ResourceApi:
         *,
         creating: bool = False,
         current: Object | None = None,
+        owned: bool = False,
     ) -> tuple[Object, list[str]]:
         """Decode, place, default and validate a request body; nothing is stored here.
         `current` is the stored object an update replaces (read for the rules of a Pod).
 
-        The object returned is new (no part of `body` in it): the Store may keep it as is."""
+        The object returned is new (no part of `body` in it): the Store may keep it as is.
+        `owned`: `body` is the caller's own, holds no null, and is never read again; it is then
+        the object returned, changed in place (the copy `drop_nulls` makes would be equal)."""
         resource = target.resource
         if not isinstance(body, dict):
             raise errors.bad_request(
@@ -288,7 +314,8 @@ class ResourceApi:
         typecheck.check(resource, body)
         field_validation = request.query_params.get("fieldValidation", "")
         obj, warnings = admission.decode(resource, body, field_validation)
-        obj = typecheck.drop_nulls(obj)
+        if not owned:
+            obj = typecheck.drop_nulls(obj)
         api_version = str(obj.get("apiVersion") or resource.group_version)
         if api_version != resource.group_version:
             raise errors.bad_request(
@@ -384,7 +411,8 @@ class ResourceApi:
     async def create(self, request: Request, target: Target) -> Response:
         if target.resource.namespaced and target.namespace is None:
             raise errors.method_not_allowed("POST")
-        obj, warnings = self._admit(request, target, await self._body(request), creating=True)
+        body, nulls = await self._read_body(request)
+        obj, warnings = self._admit(request, target, body, creating=True, owned=not nulls)
         dry_run = "All" in request.query_params.getlist("dryRun")
         created = await self.store.acreate(
             target.resource.key, obj, dry_run=dry_run, handed_over=True,
@@ -396,7 +424,8 @@ class ResourceApi:
         assert target.name is not None
         if _checks_pod(target):
             return await self._update_pod(request, target)
-        obj, warnings = self._admit(request, target, await self._body(request), target.name)
+        body, nulls = await self._read_body(request)
+        obj, warnings = self._admit(request, target, body, target.name, owned=not nulls)
         dry_run = "All" in request.query_params.getlist("dryRun")
         updated = await self.store.aupdate(
             target.resource.key, obj, preserve=self._preserve(target), dry_run=dry_run,

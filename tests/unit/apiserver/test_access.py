@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from podwall.apiserver import access
 from podwall.apiserver.access import attributes_of
 from podwall.apiserver.app import create_app
 from podwall.apiserver.authentication import static_user
@@ -428,3 +429,24 @@ def test_an_aggregation_rule_needs_cluster_admin_privileges(admin: Client) -> No
     )
     assert admin.post(roles, json={**plain, "metadata": {"name": "agg"},
                                    "aggregationRule": selectors}).status_code == 201  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ([], (b"", False)),
+        ([(b"host", b"x")], (b"", False)),
+        ([(b"authorization", b"Bearer a"), (b"Authorization", b"Bearer b")], (b"Bearer a", False)),
+        ([(b"Authorization", b""), (b"authorization", b"Bearer b")], (b"", False)),
+        ([(b"Impersonate-User", b"jane"), (b"authorization", b"Bearer a")], (b"Bearer a", True)),
+        ([(b"impersonate-extra-scopes", b"view")], (b"", True)),
+        ([(b"impersonate", b"jane")], (b"", False)),
+    ],
+)
+def test_one_pass_over_the_headers_finds_the_first_authorization_and_any_impersonation(
+    headers: list[tuple[bytes, bytes]], expected: tuple[bytes, bool]
+) -> None:
+    assert access._read_headers(headers) == expected
+    given = next((v for k, v in headers if k.lower() == b"authorization"), b"")
+    wants = any(k[:12].lower() == b"impersonate-" for k, _ in headers)
+    assert (given, wants) == expected  # what the two scans it replaces found

@@ -261,3 +261,19 @@ def test_an_invalid_controller_revision_is_refused(revision: dict[str, Any], mes
     with pytest.raises(ApiError) as caught:
         admission.validate(CR, obj)
     assert caught.value.message == f'ControllerRevision.apps "r" is invalid: {message}'
+
+
+def test_each_created_object_gets_a_status_of_its_own() -> None:
+    """The born statuses are one table: an object changing its status must not change the
+    next object's (nor a later create's)."""
+    pods = by_kind("v1", "Pod")
+    assert pods is not None
+    first: dict[str, Any] = {"metadata": {"name": "a"}}
+    second: dict[str, Any] = {"metadata": {"name": "b"}}
+    admission.prepare_for_create(pods, first)
+    admission.prepare_for_create(pods, second)
+    first["status"]["phase"] = "Running"
+    assert second["status"] == {"phase": "Pending"}
+    third: dict[str, Any] = {"metadata": {"name": "c"}, "status": {"phase": "Failed"}}
+    admission.prepare_for_create(pods, third)
+    assert third["status"] == {"phase": "Pending"}

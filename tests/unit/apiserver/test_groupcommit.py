@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -58,8 +59,8 @@ def test_tickets_queued_during_a_commit_share_the_next(tmp_path: Path) -> None:
     assert [r[0] for r in rows] == ["a", "n2", "n3", "n4", "n5"]
     # The newest object holds the last resourceVersion: no meta row to write besides.
     assert db.execute("SELECT value FROM meta").fetchone() is None
-    # One transaction per batch: BEGIN, a write per change, COMMIT.
-    assert (counts.commits, counts.statements) == (len(batches), 2 * len(batches) + 5)
+    # One transaction per batch, and a batch that only stores is one statement.
+    assert (counts.commits, counts.statements) == (len(batches), len(batches))
 
 
 @pytest.mark.parametrize(
@@ -81,7 +82,8 @@ def test_the_meta_row_holds_the_last_rv_of_a_batch_that_deletes(
     committer.stop()
     row = db.execute("SELECT value FROM meta WHERE key = 'resourceVersion'").fetchone()
     assert (row[0] if row else None) == meta
-    assert counts.statements == 2 + len(kinds) + (meta is not None)
+    # Stores alone: one INSERT; with a delete: BEGIN, a statement each, the meta row, COMMIT.
+    assert counts.statements == (1 if meta is None else 2 + len(kinds) + 1)
 
 
 def test_a_failed_batch_is_reported_and_rolled_back(tmp_path: Path) -> None:
@@ -156,3 +158,49 @@ def test_after_a_slow_commit_the_committer_thread_commits_what_was_left_to_a_cal
     assert threads[0] == me
     assert threads[1] != me
     assert [r[0] for r in db.execute("SELECT name FROM objects ORDER BY name")] == ["after", "slow"]
+
+
+def _stored_rows(db: sqlite3.Connection) -> list[tuple[str, int]]:
+    rows = db.execute("SELECT name, body FROM objects ORDER BY name").fetchall()
+    return [(name, int(json.loads(body)["metadata"]["resourceVersion"])) for name, body in rows]
+
+
+@pytest.mark.parametrize(
+    "count", [1, 3, groupcommit.ONE_STATEMENT_ROWS, 2 * groupcommit.ONE_STATEMENT_ROWS + 1]
+)
+def test_a_batch_of_stores_keeps_the_last_write_of_each_key(tmp_path: Path, count: int) -> None:
+    """One INSERT of many rows (or, past its size, a transaction of one INSERT each) leaves
+    what the writes one by one would: a key written twice in a batch holds its later write."""
+    db = _db(tmp_path / "s.db")
+    counts = OpCounts()
+    committer = Committer(db, lambda batch: None, lambda batch, exc: None, counts)
+    changes = [c for rv in range(1, count + 1) for c in _ticket(rv, f"n{rv % 7}").changes]
+    committer.submit(Ticket(changes, after_listeners=False))
+    committer.stop()
+    last = {f"n{rv % 7}": rv for rv in range(1, count + 1)}
+    assert _stored_rows(db) == sorted(last.items())
+    one = count <= groupcommit.ONE_STATEMENT_ROWS
+    assert (counts.commits, counts.statements) == (1, 1 if one else count + 2)
+    assert not db.in_transaction
+
+
+def test_a_failed_batch_of_stores_leaves_nothing_and_the_next_commits(tmp_path: Path) -> None:
+    db = _db(tmp_path / "s.db")
+    db.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON objects WHEN NEW.name = 'bad' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    failed: list[list[int]] = []
+    committer = Committer(
+        db, lambda batch: None, lambda b, e: failed.append([t.resource_version for t in b])
+    )
+    good, bad = _ticket(1, "good"), _ticket(2, "bad")
+    committer.submit(Ticket(good.changes + bad.changes, after_listeners=False))
+    committer.stop()
+    assert failed == [[2]]
+    assert _stored_rows(db) == []  # the good row went with the bad one: one transaction
+    assert not db.in_transaction
+    later = Committer(db, lambda batch: None, lambda b, e: failed.append([0]))
+    later.submit(_ticket(3, "after"))
+    later.stop()
+    assert _stored_rows(db) == [("after", 3)]

@@ -4,6 +4,7 @@ create commits."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -256,3 +257,78 @@ def test_a_lone_clients_create_commits_on_the_event_loop_and_anothers_in_the_com
         ]  # fmt: skip
     finally:
         store.close()
+
+
+# Answers built without Starlette's Response constructor: the same head and body.
+
+
+@pytest.mark.parametrize("status", [200, 201, 204, 304, 404, 422])
+@pytest.mark.parametrize("warnings", [None, [], ["one"], ['a "quoted" one', "non-ASCII: é"]])
+def test_json_answers_are_what_starlettes_response_makes(
+    status: int, warnings: list[str] | None
+) -> None:
+    from starlette.responses import Response
+
+    text = '{"kind":"ConfigMap","data":{"k":"é"}}'
+    expected = Response(text, status_code=status, media_type="application/json")
+    for warning in warnings or []:
+        expected.headers.append("Warning", f"299 - {json.dumps(warning)}")
+    body = json.loads(text)
+    for made in (
+        handlers.text_response(text, status, warnings),
+        handlers.json_response(body, status, warnings),
+    ):
+        assert (made.status_code, made.raw_headers, bytes(made.body)) == (
+            expected.status_code, expected.raw_headers, bytes(expected.body),
+        )  # fmt: skip
+        assert made.headers.getlist("warning") == expected.headers.getlist("warning")
+        assert made.background is None
+
+
+# A create's body is the stored object's start: nulls are dropped whatever the body's form.
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","labels":null},'
+        b'"data":{"k":"null"}}',
+        b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"k":"null"},'
+        b'"binaryData":null}',
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: ~}\ndata: {k: 'null'}\n",
+    ],
+    ids=["json-null", "json-null-last", "yaml-null"],
+)
+def test_a_created_object_keeps_no_null_the_body_sent(client: Client, raw: bytes) -> None:
+    answer = client.post(CONFIGMAPS, content=raw, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 201, answer.text
+    stored = client.get(f"{CONFIGMAPS}/a").json()
+    assert stored == answer.json()
+    assert "labels" not in stored["metadata"]
+    assert "binaryData" not in stored
+    assert stored["data"] == {"k": "null"}
+
+
+def test_a_body_without_null_is_stored_as_sent(client: Client) -> None:
+    sent = configmap("a", labels={"app": "x"}) | {"data": {"k": "v", "n": "nul"}}
+    answer = client.post(CONFIGMAPS, json=sent)
+    assert answer.status_code == 201
+    stored = answer.json()
+    assert stored["metadata"]["labels"] == {"app": "x"}
+    assert stored["data"] == {"k": "v", "n": "nul"}
+    assert {k: v for k, v in stored.items() if k != "metadata"} == {
+        k: v for k, v in sent.items() if k != "metadata"
+    }
+
+
+def test_query_parameters_of_an_empty_query_are_none_as_starlettes() -> None:
+    from starlette.datastructures import QueryParams
+
+    from podwall.apiserver.app import _NO_QUERY
+
+    empty = QueryParams("")
+    for key in ("dryRun", "fieldValidation", ""):
+        assert _NO_QUERY.get(key) == empty.get(key) is None
+        assert _NO_QUERY.get(key, "x") == empty.get(key, "x") == "x"
+        assert _NO_QUERY.getlist(key) == empty.getlist(key) == []
+    assert (len(_NO_QUERY), list(_NO_QUERY), str(_NO_QUERY)) == (0, [], "")
