@@ -3,6 +3,7 @@ and always the same answer as the pod-by-pod reference (`match_peer`, `selects`)
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,14 +95,27 @@ def test_the_cache_agrees_with_the_pod_by_pod_reference(objs: list[dict[str, Any
         selected = cache.selected(policy.namespace, policy.pod_selector)
         expected = {p.key for p in cluster.pods if selects(policy, p) and not p.host_network}
         assert pods_of(cache, cluster, selected) == expected, policy.key
+    assert_peers_match(cache, cluster, cluster.policies)
+
+
+def peers_of(policies: Iterable[NetworkPolicy]) -> Iterator[tuple[NetworkPolicy, Peer]]:
+    for policy in policies:
         for rule in (*policy.ingress, *policy.egress):
             for peer in rule.peers:
-                matched = {
-                    p.key
-                    for p in cluster.pods
-                    if match_peer(cluster, policy, peer, Endpoint.of_pod(p)).matched
-                }
-                assert pods_of(cache, cluster, cache.peer(policy, peer)) == matched, peer
+                yield policy, peer
+
+
+def assert_peers_match(
+    cache: SelectorCache, cluster: Cluster, policies: Iterable[NetworkPolicy]
+) -> None:
+    """Each peer's cached identities hold the pods the pod-by-pod reference matches."""
+    for policy, peer in peers_of(policies):
+        matched = {
+            p.key
+            for p in cluster.pods
+            if match_peer(cluster, policy, peer, Endpoint.of_pod(p)).matched
+        }
+        assert pods_of(cache, cluster, cache.peer(policy, peer)) == matched, peer
 
 
 APP_A = LabelSelector(match_labels=(("app", "a"),))
@@ -166,17 +180,7 @@ def test_cached_peers_stay_true_as_a_snapshot_adds_identities(
     policies = (*before.policies, *after.policies)
     cache = SelectorCache(blocks=policy_blocks(policies))
     cache.update(before)
-    for policy in policies:  # every answer cached over the first snapshot's identities
-        for rule in (*policy.ingress, *policy.egress):
-            for peer in rule.peers:
-                cache.peer(policy, peer)
+    for policy, peer in peers_of(policies):  # every answer cached over the first snapshot
+        cache.peer(policy, peer)
     cache.update(after)
-    for policy in policies:
-        for rule in (*policy.ingress, *policy.egress):
-            for peer in rule.peers:
-                matched = {
-                    p.key
-                    for p in after.pods
-                    if match_peer(after, policy, peer, Endpoint.of_pod(p)).matched
-                }
-                assert pods_of(cache, after, cache.peer(policy, peer)) == matched, peer
+    assert_peers_match(cache, after, policies)
