@@ -299,9 +299,8 @@ class _Destinations:
     ) -> None:
         self.rules, self.base = rules, base
         self.memo: dict[RulesKey, list[Contribution]] = {}
-        shared = earlier is not None and earlier.rules.values is rules.values
         self.merged: dict[tuple[int, ...], list[Contribution]] = (
-            earlier.merged if earlier is not None and shared else {}
+            earlier.merged if earlier is not None and earlier.rules.values is rules.values else {}
         )
         self.earlier: dict[RulesKey, list[Contribution]] = {}
         self.changed = 0

@@ -224,16 +224,14 @@ class _Comparison:
         """(joint source bits, atoms gained, atoms lost) for the sources of `dst`."""
         before = self._parts(0, dst.before)
         after = self._parts(1, dst.after)
-        if self.focus is None:  # every port: one window, the key without it
-            found = self._memo.get((id(before), id(after), 0, 0))
+        if self.focus is None:  # every port: the same window everywhere
             window = (self._all, self._all)
         else:
             window = (self._window(0, dst), self._window(1, dst))
-            found = self._memo.get((id(before), id(after), *window))
+        key = (id(before), id(after), *window)
+        found = self._memo.get(key)
         if found is None:
-            found = self._compare(before, after, window)
-            key = (0, 0) if self.focus is None else window
-            self._memo[id(before), id(after), *key] = found
+            found = self._memo[key] = self._compare(before, after, window)
         if not found:  # most destinations of a change
             return found
         return _without_lone_self(found, dst)
